@@ -1,0 +1,1 @@
+"""Bundled WSGI and ASGI apps used by demos, docs and tests."""

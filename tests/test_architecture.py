@@ -1,0 +1,103 @@
+"""The import rules of DESIGN.md, and ``__all__`` on every public module, enforced."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The spine: these modules may import only each other (events: nothing at all).
+SPINE = {
+    "tracer.events": set(),
+    "tracer.errors": set(),
+    "tracer._version": set(),
+    "tracer.recording": {"tracer.events", "tracer.errors", "tracer._version"},
+    "tracer.recorder": {"tracer.events", "tracer.errors", "tracer.recording", "tracer._version"},
+    "tracer.summary": {"tracer.events", "tracer.recording", "tracer.errors"},
+}
+
+# Package prefix -> prefixes it must never import.
+FORBIDDEN = {
+    "tracer.shim": (
+        "tracer.tui",
+        "tracer.export",
+        "tracer.otel",
+        "tracer.cli",
+        "tracer.servers",
+        "sim",
+    ),
+    "tracer.servers": ("tracer.tui", "tracer.export", "tracer.otel", "tracer.cli", "sim"),
+    "tracer.tui": ("tracer.shim", "tracer.servers", "tracer.loadgen"),
+    "tracer.export": ("tracer.shim", "tracer.servers", "tracer.tui", "tracer.cli"),
+}
+
+SIM_ALLOWED = (
+    "sim",
+    "tracer.events",
+    "tracer.recording",
+    "tracer.recorder",
+    "tracer.errors",
+    "tracer.summary",
+    "tracer._version",
+)
+
+
+def _modules() -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for package in ("tracer", "sim"):
+        for path in (ROOT / package).rglob("*.py"):
+            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            found[".".join(parts)] = path
+    return found
+
+
+def _our_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return {name for name in names if name.split(".")[0] in ("tracer", "sim")}
+
+
+def _within(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
+
+
+@pytest.mark.parametrize("module,path", sorted(_modules().items()))
+def test_import_rules(module: str, path: Path) -> None:
+    """Data flows one way: spine <- shims/servers <- exporters/TUI <- CLI; sim sees the spine."""
+    imports = _our_imports(path)
+    if module in SPINE:
+        assert imports <= SPINE[module], f"{module} imports {imports - SPINE[module]}"
+    for prefix, forbidden in FORBIDDEN.items():
+        if _within(module, prefix):
+            bad = {name for name in imports if any(_within(name, f) for f in forbidden)}
+            assert not bad, f"{module} must not import {bad}"
+    if _within(module, "sim"):
+        bad = {name for name in imports if not any(_within(name, a) for a in SIM_ALLOWED)}
+        assert not bad, f"sim module {module} imports {bad}"
+
+
+def test_every_public_module_declares_all() -> None:
+    """Each public module of tracer and sim says what it exports, and exports only real names."""
+    for package_name in ("tracer", "sim"):
+        package = importlib.import_module(package_name)
+        for info in pkgutil.walk_packages(package.__path__, package_name + "."):
+            if any(part.startswith("_") for part in info.name.split(".")) or ".tests" in info.name:
+                continue
+            if info.name in ("tracer.__main__",) or info.name.endswith("__main__"):
+                continue
+            module = importlib.import_module(info.name)
+            assert hasattr(module, "__all__"), f"{info.name} has no __all__"
+            for name in module.__all__:
+                assert hasattr(module, name), f"{info.name}.__all__ names missing {name!r}"

@@ -1,0 +1,43 @@
+"""Events: the one module of kinds, and the round trip through JSON."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from tracer import events
+from tracer.events import KINDS, Event
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_round_trip_through_dict() -> None:
+    """An event survives to_dict/from_dict unchanged."""
+    event = Event(
+        3,
+        1500,
+        events.ASGI_SEND,
+        7,
+        10,
+        11,
+        "MainThread",
+        "Task-2",
+        40,
+        {"type": "http.response.start", "status": 200},
+    )
+    assert Event.from_dict(event.to_dict()) == event
+    assert event.end == 1540
+
+
+def test_kind_strings_are_spelled_only_in_events_module() -> None:
+    """No other module writes an event kind as a string literal (use tracer.events)."""
+    offenders = []
+    for package in ("tracer", "sim"):
+        for path in (ROOT / package).rglob("*.py"):
+            if path.name == "events.py" and path.parent.name == "tracer":
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    if node.value in KINDS and "." in node.value:
+                        offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.value!r}")
+    assert not offenders, "kinds spelled outside tracer/events.py:\n" + "\n".join(offenders)

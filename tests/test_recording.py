@@ -1,0 +1,165 @@
+"""The recorder, the streaming writer and the tolerant reader."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+import tracer
+from tracer import events as K
+from tracer.errors import RecordingFormatError, RecordingNotFound
+from tracer.recorder import Recorder
+from tracer.recording import FORMAT, load
+
+
+def _fake_clock(start: int = 1_000) -> object:
+    now = [start]
+
+    def clock() -> int:
+        now[0] += 10
+        return now[0]
+
+    return clock
+
+
+def test_emit_records_fields_in_order() -> None:
+    """emit stamps seq, time since start, pid and the calling thread."""
+    rec = Recorder(clock=_fake_clock(), app="x:app")
+    rec.emit(K.REQUEST_START, 1, {"method": "GET"})
+    rec.emit(K.REQUEST_END, 1, {"status": 200}, dur=5)
+    got = rec.events
+    assert [e.kind for e in got] == [K.REQUEST_START, K.REQUEST_END]
+    assert [e.seq for e in got] == [0, 1]
+    assert got[0].t == 10 and got[1].t == 20
+    assert got[0].thread == threading.current_thread().name
+    assert got[1].dur == 5 and got[1].data == {"status": 200}
+    assert rec.header["format"] == FORMAT and rec.header["app"] == "x:app"
+
+
+def test_save_and_load_round_trip(tmp_path: Path) -> None:
+    """save() writes header + events; load() reads them back sorted by (t, seq)."""
+    rec = Recorder()
+    rec.emit(K.REQUEST_END, 1, {"status": 200}, t=50)
+    rec.emit(K.REQUEST_START, 1, {"method": "GET"}, t=10)
+    for name in ("a.jsonl", "a.jsonl.gz"):
+        path = tmp_path / name
+        rec.save(path)
+        loaded = tracer.load(path)
+        assert [e.kind for e in loaded.events] == [K.REQUEST_START, K.REQUEST_END]
+        assert loaded.header["version"] == 1
+        assert not loaded.truncated
+
+
+def test_streaming_recorder_keeps_nothing_in_memory(tmp_path: Path) -> None:
+    """A recorder with a path streams to disk and holds no events itself."""
+    path = tmp_path / "run.jsonl"
+    with Recorder(path, flush_interval=0.01) as rec:
+        for i in range(1000):
+            rec.emit(K.REQUEST_START, i)
+    assert rec.events == []
+    assert len(load(path).events) == 1000
+
+
+def test_concurrent_emit_loses_nothing() -> None:
+    """Eight threads emitting at once: every event arrives with a unique seq."""
+    rec = Recorder()
+
+    def work() -> None:
+        for i in range(2000):
+            rec.emit(K.SCHED_STEP, i)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    got = rec.events
+    assert len(got) == 16000
+    assert len({e.seq for e in got}) == 16000
+
+
+def test_truncated_last_line_is_tolerated(tmp_path: Path) -> None:
+    """A run killed mid-line loses only that line."""
+    path = tmp_path / "cut.jsonl"
+    rec = Recorder()
+    for i in range(3):
+        rec.emit(K.REQUEST_START, i)
+    rec.save(path)
+    text = path.read_text()
+    path.write_text(text[:-15])
+    loaded = load(path)
+    assert loaded.truncated
+    assert len(loaded.events) == 2
+
+
+def test_truncated_gzip_is_tolerated(tmp_path: Path) -> None:
+    """A .jsonl.gz cut short keeps what was decompressible."""
+    path = tmp_path / "cut.jsonl.gz"
+    rec = Recorder()
+    for i in range(2000):
+        rec.emit(K.REQUEST_START, i, {"pad": "x" * 50})
+    rec.save(path)
+    raw = path.read_bytes()
+    path.write_bytes(raw[: len(raw) // 2])
+    loaded = load(path)
+    assert loaded.truncated
+    assert 0 < len(loaded.events) < 2000
+
+
+def test_corrupt_middle_line_is_rejected(tmp_path: Path) -> None:
+    """Garbage before the last line is corruption, not truncation."""
+    path = tmp_path / "bad.jsonl"
+    rec = Recorder()
+    for i in range(3):
+        rec.emit(K.REQUEST_START, i)
+    rec.save(path)
+    lines = path.read_text().splitlines()
+    lines[1] = "{not json"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(RecordingFormatError, match="line 2"):
+        load(path)
+
+
+def test_foreign_newer_and_missing_files(tmp_path: Path) -> None:
+    """Foreign, newer and missing files each get a clear error."""
+    foreign = tmp_path / "foreign.jsonl"
+    foreign.write_text(json.dumps({"hello": 1}) + "\n")
+    with pytest.raises(RecordingFormatError, match="not a gateway-trace recording"):
+        load(foreign)
+    newer = tmp_path / "newer.jsonl"
+    newer.write_text(json.dumps({"format": FORMAT, "version": 99}) + "\n")
+    with pytest.raises(RecordingFormatError, match="version 99"):
+        load(newer)
+    binary = tmp_path / "binary.jsonl.gz"
+    binary.write_bytes(b"not gzip at all")
+    with pytest.raises(RecordingFormatError):
+        load(binary)
+    with pytest.raises(RecordingNotFound):
+        load(tmp_path / "missing.jsonl")
+    gz = tmp_path / "empty.jsonl.gz"
+    with gzip.open(gz, "wb"):
+        pass
+    with pytest.raises(RecordingFormatError, match="empty"):
+        load(gz)
+
+
+def test_subscriber_failure_is_isolated() -> None:
+    """A subscriber that raises is dropped; the others and the recording go on."""
+    rec = Recorder()
+    seen: list[int] = []
+
+    def bad(batch: object) -> None:
+        raise RuntimeError("boom")
+
+    rec.subscribe(bad)
+    rec.subscribe(lambda batch: seen.extend(e.seq for e in batch))
+    rec.emit(K.REQUEST_START, 1)
+    rec.drain()
+    rec.emit(K.REQUEST_END, 1)
+    rec.close()
+    assert seen == [0, 1]
+    assert len(rec.events) == 2

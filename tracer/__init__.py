@@ -1,0 +1,78 @@
+"""gateway-tracer: see what WSGI and ASGI do under concurrency.
+
+The library API is small and stable::
+
+    rec = tracer.Recorder()                         # rec.events, rec.save(path)
+    app = tracer.instrument(app, recorder=rec)      # WSGI or ASGI, detected; any server
+    app = tracer.instrument(app, tracer_provider=tp)   # OpenTelemetry spans, off the hot path
+    recording = tracer.load("run.jsonl")            # .header, .events
+    tracer.summarize(recording)                     # the summary dict
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tracer._version import __version__
+from tracer.errors import TracerError
+from tracer.events import Event
+from tracer.interface import detect_interface, is_asgi
+from tracer.recorder import Recorder
+from tracer.recording import Recording, load
+from tracer.summary import summarize
+
+__all__ = [
+    "__version__",
+    "Event",
+    "Recorder",
+    "Recording",
+    "TracerError",
+    "instrument",
+    "load",
+    "summarize",
+]
+
+
+def instrument(
+    app: Any,
+    *,
+    recorder: Recorder | None = None,
+    tracer_provider: Any = None,
+    interface: str = "auto",
+    redact: bool = True,
+    redact_headers: frozenset[str] | set[str] | None = None,
+    block_threshold_ms: float = 10.0,
+    checks: bool = True,
+    **options: Any,
+) -> Any:
+    """Wrap a WSGI or ASGI app so every protocol call and scheduling step is recorded.
+
+    ``recorder`` receives the events (a new in-memory one when omitted and no
+    ``tracer_provider`` is given). With ``tracer_provider``, finished requests become
+    OpenTelemetry spans, built off the request path. ``interface`` forces ``wsgi``/``asgi``;
+    ``redact=False`` keeps secrets in headers; ``redact_headers`` replaces the set of header
+    names to redact; ``block_threshold_ms`` is how long one coroutine step may hold the event
+    loop before it is recorded as ``loop.blocked``; ``checks`` turns protocol checking on.
+    The wrapped app behaves exactly as ``app`` does.
+    """
+    if recorder is None:
+        recorder = Recorder()
+    if tracer_provider is not None:
+        from tracer.otel.live import attach_tracer_provider
+
+        attach_tracer_provider(recorder, tracer_provider, **options.pop("otel", {}))
+    kind = detect_interface(app, interface)
+    common: dict[str, Any] = {
+        "recorder": recorder,
+        "redact": redact,
+        "redact_headers": redact_headers,
+        "checks": checks,
+        **options,
+    }
+    if is_asgi(kind):
+        from tracer.shim.asgi import AsgiShim
+
+        return AsgiShim(app, asgi_version=kind, block_threshold_ms=block_threshold_ms, **common)
+    from tracer.shim.wsgi import WsgiShim
+
+    return WsgiShim(app, **common)

@@ -1,0 +1,7 @@
+"""``python -m tracer`` runs the ``trace`` command line."""
+
+import sys
+
+from tracer.cli import main
+
+sys.exit(main())

@@ -1,0 +1,230 @@
+"""The ``Recorder``: where shims, server models and load generators put events.
+
+The hot path (``emit``) appends one tuple to a deque: no I/O, no lock, no formatting. Events
+become ``Event`` objects and lines of JSON later, when drained — by a background thread when
+streaming to a file or feeding subscribers, or on demand when ``events`` is read.
+This module imports only ``tracer.events``, ``tracer.recording`` and ``tracer.errors``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from tracer.events import Event
+from tracer.recording import Recording, RecordingWriter, make_header
+
+__all__ = ["Recorder", "Subscriber"]
+
+log = logging.getLogger("tracer")
+
+Subscriber = Callable[[list[Event]], None]
+"""Called off the hot path with each batch of new events, in recording order."""
+
+
+class Recorder:
+    """Collects events in memory and/or streams them to a ``.jsonl`` / ``.jsonl.gz`` file.
+
+    ``Recorder()`` keeps events in memory (``rec.events``). ``Recorder("run.jsonl")`` streams them
+    to disk as they come and, by default, keeps none in memory, so a run of a million requests
+    stays small. ``header`` fields (app, interface, server, load, source) may be updated until
+    the first event is written.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        keep: bool | None = None,
+        clock: Callable[[], int] = time.monotonic_ns,
+        wall_clock: Callable[[], int] = time.time_ns,
+        flush_interval: float = 0.2,
+        start_ns: int | None = None,
+        **header: Any,
+    ) -> None:
+        self._clock = clock
+        # t=0 of the recording; every process of one run can share it (CLOCK_MONOTONIC is
+        # system-wide), which is how events from several processes merge into one timeline.
+        self.start_ns: int = clock() if start_ns is None else start_ns
+        self.header: dict[str, Any] = make_header(
+            monotonic_ns=self.start_ns, unix_ns=wall_clock(), **header
+        )
+        self.path = None if path is None else os.fspath(path)
+        self.keep = (self.path is None) if keep is None else keep
+        self._queue: deque[tuple[Any, ...]] = deque()
+        self._seq = itertools.count()
+        self._req_ids = itertools.count(1)
+        self._kept: list[Event] = []
+        self._subscribers: list[Subscriber] = []
+        self._writer: RecordingWriter | None = None
+        self._drain_lock = threading.Lock()
+        self._closed = False
+        self._pid = os.getpid()
+        self._flush_interval = flush_interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if self.path is not None:
+            self._start_thread()
+
+    # -- hot path ---------------------------------------------------------------------------
+
+    def now(self) -> int:
+        """Nanoseconds since the recording started."""
+        return self._clock() - self.start_ns
+
+    def new_request_id(self) -> int:
+        """A fresh request id (thread-safe: ``itertools.count`` is atomic under the GIL)."""
+        return next(self._req_ids)
+
+    def emit(
+        self,
+        kind: str,
+        req: int | None = None,
+        data: dict[str, Any] | None = None,
+        *,
+        t: int | None = None,
+        dur: int | None = None,
+        task: str | None = None,
+        tid: int | None = None,
+        thread: str | None = None,
+    ) -> None:
+        """Record one event now (or at ``t``); the caller's thread is the event's thread."""
+        if tid is None:
+            current = threading.current_thread()
+            tid = current.ident or 0
+            if thread is None:
+                thread = current.name
+        self._queue.append(
+            (
+                next(self._seq),
+                self._clock() - self.start_ns if t is None else t,
+                kind,
+                req,
+                self._pid,
+                tid,
+                thread or "",
+                task,
+                dur,
+                {} if data is None else data,
+            )
+        )
+
+    # -- off the hot path -------------------------------------------------------------------
+
+    def add(self, event: Event) -> None:
+        """Add a ready-made event (from another process or a simulator), giving it a new seq."""
+        self._queue.append(
+            (
+                next(self._seq),
+                event.t,
+                event.kind,
+                event.req,
+                event.pid,
+                event.tid,
+                event.thread,
+                event.task,
+                event.dur,
+                event.data,
+            )
+        )
+
+    def extend(self, events: Iterable[Event]) -> None:
+        """``add`` each event."""
+        for event in events:
+            self.add(event)
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        """Call ``subscriber(batch)`` with every later batch of events, off the hot path.
+
+        A subscriber that raises is dropped and logged once; it never breaks the recording.
+        """
+        self._subscribers.append(subscriber)
+        self._start_thread()
+
+    def drain(self) -> list[Event]:
+        """Move queued events to the file, memory and subscribers; return the batch moved."""
+        with self._drain_lock:
+            batch: list[Event] = []
+            queue = self._queue
+            while queue:
+                batch.append(Event(*queue.popleft()))
+            if not batch:
+                return batch
+            if self.path is not None:
+                if self._writer is None:
+                    self._writer = RecordingWriter(self.path, self.header)
+                self._writer.write(batch)
+            if self.keep:
+                self._kept.extend(batch)
+            for subscriber in list(self._subscribers):
+                try:
+                    subscriber(batch)
+                except Exception:  # an observer must never break the recording
+                    log.exception("event subscriber %r failed and was removed", subscriber)
+                    self._subscribers.remove(subscriber)
+            return batch
+
+    flush = drain
+
+    @property
+    def events(self) -> list[Event]:
+        """Every event kept so far, in recording order (drains the queue first)."""
+        self.drain()
+        return list(self._kept)
+
+    def recording(self) -> Recording:
+        """The kept events as a ``Recording``, sorted by time."""
+        recording = Recording(header=dict(self.header), events=self.events, path=self.path)
+        recording.sort()
+        return recording
+
+    def save(self, path: str | os.PathLike[str]) -> str:
+        """Write the header and every kept event to ``path`` (``.gz`` compresses)."""
+        events = self.events
+        writer = RecordingWriter(path, self.header)
+        try:
+            writer.write(sorted(events, key=lambda e: (e.t, e.seq)))
+        finally:
+            writer.close()
+        return os.fspath(path)
+
+    def close(self) -> None:
+        """Stop the background thread, drain what is left and close the file (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
+        self.drain()
+        if self.path is not None and self._writer is None:
+            # An empty run still leaves a valid recording behind.
+            self._writer = RecordingWriter(self.path, self.header)
+        if self._writer is not None:
+            self._writer.close()
+
+    def __enter__(self) -> Recorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _start_thread(self) -> None:
+        if self._thread is not None or self._closed:
+            return
+        self._thread = threading.Thread(target=self._run, name="gateway-tracer-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._flush_interval):
+            try:
+                self.drain()
+            except Exception:  # disk full, bad path: say so once, keep events in the queue
+                log.exception("writing the recording failed")
+                return

@@ -1,0 +1,154 @@
+"""``summarize``: the numbers of a run, computed from its recording alone.
+
+The same function serves traced and simulated recordings (a simulation reports simulated
+seconds). Imports only ``tracer.events`` and ``tracer.recording``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from tracer.events import (
+    LOOP_BLOCKED,
+    REQUEST_END,
+    REQUEST_QUEUED,
+    REQUEST_START,
+    VIOLATION,
+    Event,
+)
+from tracer.recording import Recording
+
+__all__ = ["summarize", "percentile", "request_spans", "RequestSpan"]
+
+NS_PER_MS = 1_000_000
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile (0–100) of sorted values, linearly interpolated; 0 when empty."""
+    if not sorted_values:
+        return 0.0
+    if len(sorted_values) == 1:
+        return float(sorted_values[0])
+    rank = (len(sorted_values) - 1) * q / 100.0
+    low = math.floor(rank)
+    high = math.ceil(rank)
+    if low == high:
+        return float(sorted_values[low])
+    weight = rank - low
+    return float(sorted_values[low] * (1 - weight) + sorted_values[high] * weight)
+
+
+class RequestSpan:
+    """The lifecycle instants of one request, gathered from its events (ns, or None)."""
+
+    __slots__ = ("req", "queued", "start", "end", "status", "error", "scope_type")
+
+    def __init__(self, req: int) -> None:
+        self.req = req
+        self.queued: int | None = None
+        self.start: int | None = None
+        self.end: int | None = None
+        self.status: int | None = None
+        self.error: str | None = None
+        self.scope_type: str | None = None
+
+    @property
+    def arrived(self) -> int | None:
+        """When the request came into existence: queued, else started."""
+        return self.queued if self.queued is not None else self.start
+
+
+def request_spans(events: Sequence[Event]) -> dict[int, RequestSpan]:
+    """Per-request lifecycle instants, lifespan scopes left out."""
+    spans: dict[int, RequestSpan] = {}
+    for event in events:
+        req = event.req
+        if req is None:
+            continue
+        kind = event.kind
+        if kind == REQUEST_QUEUED:
+            span = spans.setdefault(req, RequestSpan(req))
+            span.queued = event.t if span.queued is None else min(span.queued, event.t)
+        elif kind == REQUEST_START:
+            span = spans.setdefault(req, RequestSpan(req))
+            span.start = event.t if span.start is None else span.start
+            span.scope_type = event.data.get("scope_type")
+        elif kind == REQUEST_END:
+            span = spans.setdefault(req, RequestSpan(req))
+            span.end = event.end
+            span.status = event.data.get("status")
+            span.error = event.data.get("error")
+    return {req: span for req, span in spans.items() if span.scope_type != "lifespan"}
+
+
+def _stats_ms(values_ns: list[int], keys: Sequence[str]) -> dict[str, float]:
+    values = sorted(v / NS_PER_MS for v in values_ns)
+    out: dict[str, float] = {}
+    for key in keys:
+        if key == "mean":
+            out[key] = round(sum(values) / len(values), 3) if values else 0.0
+        elif key == "max":
+            out[key] = round(values[-1], 3) if values else 0.0
+        else:
+            out[key] = round(percentile(values, float(key[1:])), 3)
+    return out
+
+
+def _max_in_flight(spans: dict[int, RequestSpan]) -> int:
+    edges: list[tuple[int, int]] = []
+    for span in spans.values():
+        if span.start is not None:
+            # A request that never ended counts as in flight until the end of the recording.
+            edges.append((span.start, 1))
+            if span.end is not None:
+                edges.append((span.end, -1))
+    # Ends before starts at the same instant: back-to-back requests do not overlap.
+    edges.sort(key=lambda edge: (edge[0], edge[1]))
+    current = best = 0
+    for _, delta in edges:
+        current += delta
+        best = max(best, current)
+    return best
+
+
+def summarize(recording: Recording | Sequence[Event]) -> dict[str, Any]:
+    """The summary dict of a run (see DESIGN.md): counts, rps, latency, queueing, blocking."""
+    events = recording.events if isinstance(recording, Recording) else list(recording)
+    spans = request_spans(events)
+    latencies = [
+        span.end - span.arrived
+        for span in spans.values()
+        if span.end is not None and span.arrived is not None
+    ]
+    queues = [
+        span.start - span.queued
+        for span in spans.values()
+        if span.start is not None and span.queued is not None
+    ]
+    completed = sum(1 for span in spans.values() if span.end is not None)
+    errors = sum(1 for span in spans.values() if span.error)
+    status = Counter(str(span.status) for span in spans.values() if span.status is not None)
+    if events:
+        first = min(event.t for event in events)
+        last = max(event.end for event in events)
+        wall_s = (last - first) / 1e9
+    else:
+        wall_s = 0.0
+    blocked_ns = sum(event.dur or 0 for event in events if event.kind == LOOP_BLOCKED)
+    violations = sum(1 for event in events if event.kind == VIOLATION)
+    return {
+        "requests": len(spans),
+        "completed": completed,
+        "errors": errors,
+        "wall_s": round(wall_s, 3),
+        "rps": round(completed / wall_s, 1) if wall_s > 0 else 0.0,
+        "latency_ms": _stats_ms(latencies, ("mean", "p50", "p90", "p95", "p99", "p99.9", "max")),
+        "queue_ms": _stats_ms(queues, ("mean", "p50", "p99", "max")),
+        "status": dict(sorted(status.items())),
+        "max_in_flight": _max_in_flight(spans),
+        "loop_blocked_ms": round(blocked_ns / NS_PER_MS, 3),
+        "violations": violations,
+    }
