@@ -93,8 +93,12 @@ class Recorder:
         task: str | None = None,
         tid: int | None = None,
         thread: str | None = None,
+        pid: int | None = None,
     ) -> None:
-        """Record one event now (or at ``t``); the caller's thread is the event's thread."""
+        """Record one event now (or at ``t``); the caller's thread is the event's thread.
+
+        ``pid`` (default: this process) lets a simulator give its virtual processes their ids.
+        """
         if tid is None:
             current = threading.current_thread()
             tid = current.ident or 0
@@ -106,7 +110,7 @@ class Recorder:
                 self._clock() - self.start_ns if t is None else t,
                 kind,
                 req,
-                self._pid,
+                self._pid if pid is None else pid,
                 tid,
                 thread or "",
                 task,
