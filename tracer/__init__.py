@@ -56,7 +56,8 @@ def instrument(
     The wrapped app behaves exactly as ``app`` does.
     """
     if recorder is None:
-        recorder = Recorder()
+        # Only spans are wanted: keep no events in memory, or a long-lived app would grow forever.
+        recorder = Recorder(keep=tracer_provider is None)
     if tracer_provider is not None:
         from tracer.otel.live import attach_tracer_provider
 
