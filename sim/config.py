@@ -1,0 +1,104 @@
+"""``SimConfig``: everything one simulation needs, frozen, checked before it runs.
+
+Imports only ``tracer.errors`` and ``sim`` modules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sim.dist import Dist, Fixed
+from sim.gil import SWITCH_INTERVAL_NS
+from sim.workers import ANYIO_TOKENS
+from sim.workload import Workload, inline_workload
+from tracer.errors import UsageError
+
+__all__ = ["SimConfig", "DEFAULT_IO_NS", "MODEL_NAMES"]
+
+DEFAULT_IO_NS = 100_000_000
+"""``--io 100ms`` when no work is given at all."""
+
+MODEL_NAMES = ("threads", "processes", "loop", "wsgi-on-loop")
+"""The models ``trace sim --model`` accepts (the keys of ``sim.models.MODELS``)."""
+
+
+def _default_workload() -> Workload:
+    return inline_workload(io=Fixed(DEFAULT_IO_NS))
+
+
+@dataclass(frozen=True, slots=True)
+class SimConfig:
+    """A simulation: server model, load and workload. Same config and seed, same events."""
+
+    model: str = "threads"
+    """One of ``MODEL_NAMES``."""
+    threads: int = 4
+    """Threads per process (``threads``, ``processes``)."""
+    workers: int = 1
+    """Processes (``processes``)."""
+    pool_size: int = ANYIO_TOKENS
+    """Thread pool tokens behind the loop (``loop``)."""
+    concurrency: int = 10
+    """Closed loop: clients, each with one request at a time (ignored when ``rate`` is set)."""
+    rate: float | None = None
+    """Open loop: Poisson arrivals per second."""
+    requests: int | None = 1000
+    """Stop after this many requests (``-n``)."""
+    duration_ns: int | None = None
+    """Stop sending after this much simulated time (``-z``)."""
+    think: Dist | None = None
+    """Closed loop: pause of a client between a response and its next request."""
+    workload: Workload = field(default_factory=_default_workload)
+    """What each request does."""
+    seed: int = 0
+    """Seed of the random streams: same seed, same events."""
+    block_threshold_ns: int = 10_000_000
+    """A loop step longer than this is a ``loop.blocked`` (10 ms, as the shim's default)."""
+    switch_interval_ns: int = SWITCH_INTERVAL_NS
+    """The GIL switch interval (CPython: 5 ms)."""
+
+    def check(self) -> SimConfig:
+        """Raise ``UsageError`` naming the first bad field; return self when all is well."""
+        if self.model not in MODEL_NAMES:
+            raise UsageError(
+                f'Unknown model "{self.model}"; choose one of {", ".join(MODEL_NAMES)}.'
+            )
+        for name in ("threads", "workers", "pool_size", "concurrency"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                flag = name.replace("_", "-")
+                raise UsageError(f"--{flag} must be a whole number of 1 or more, not {value!r}.")
+        if self.rate is not None and not (self.rate > 0 and self.rate != float("inf")):
+            raise UsageError(
+                f"--rate must be a number of requests per second above 0, not {self.rate!r}."
+            )
+        if self.requests is None and self.duration_ns is None:
+            raise UsageError("Give -n (requests) or -z (simulated duration), so the run ends.")
+        if self.requests is not None and (isinstance(self.requests, bool) or self.requests < 1):
+            raise UsageError(f"-n must be 1 or more, not {self.requests!r}.")
+        if self.duration_ns is not None and self.duration_ns <= 0:
+            raise UsageError("-z must be a duration above 0, like 10s.")
+        if self.block_threshold_ns < 0 or self.switch_interval_ns <= 0:
+            raise UsageError("The block threshold and the switch interval must be positive.")
+        if not self.workload.routes:
+            raise UsageError(f'Workload "{self.workload.name}" has no routes.')
+        return self
+
+    def with_value(self, name: str, value: Any) -> SimConfig:
+        """A copy with one field changed (for sweeps)."""
+        return replace(self, **{name: value})
+
+    def load_header(self) -> dict[str, Any]:
+        """The ``load`` field of the recording header."""
+        load: dict[str, Any] = {}
+        if self.rate is not None:
+            load["rate"] = self.rate
+        else:
+            load["concurrency"] = self.concurrency
+        if self.requests is not None:
+            load["requests"] = self.requests
+        if self.duration_ns is not None:
+            load["duration_s"] = self.duration_ns / 1e9
+        load["seed"] = self.seed
+        return load

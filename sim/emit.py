@@ -1,0 +1,180 @@
+"""Simulated happenings as recording events, shaped like a real run's for the same model.
+
+The models call these methods only when a recording is wanted; the stats-only path skips them
+entirely (``emitter is None``), which is what keeps 100,000 requests within seconds.
+Every event carries an explicit virtual time ``t`` and the synthetic identity of the simulated
+thread (``pid``, ``tid``, ``thread``) and asyncio ``task``.
+Imports only ``tracer.events`` and ``tracer.recorder`` (and ``sim`` modules for types).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tracer import events as K
+from tracer.recorder import Recorder
+
+if TYPE_CHECKING:
+    from sim.arrivals import Request
+    from sim.workers import Worker
+
+__all__ = ["Emitter", "RESPONSE_HEADERS"]
+
+RESPONSE_HEADERS: list[list[str]] = [["content-type", "text/plain"]]
+"""What every simulated response says about itself."""
+
+
+class Emitter:
+    """Turns model callbacks into ``Recorder.emit`` calls with explicit time and identity."""
+
+    def __init__(self, recorder: Recorder, *, interface: str) -> None:
+        self.recorder = recorder
+        self.interface = interface
+        self._emit = recorder.emit
+        self.count = 0
+        """How many events were emitted."""
+        # Per-route data dicts are shared between requests: events are read-only once made.
+        self._queued_data: dict[str, dict[str, Any]] = {}
+        self._start_data: dict[str, dict[str, Any]] = {}
+
+    def _route_data(self, req: Request) -> tuple[dict[str, Any], dict[str, Any]]:
+        route = req.route
+        queued = self._queued_data.get(route.name)
+        if queued is None:
+            queued = {"method": route.method, "path": route.path}
+            self._queued_data[route.name] = queued
+            self._start_data[route.name] = {
+                "method": route.method,
+                "path": route.path,
+                "query": "",
+                "http_version": "1.1",
+                "scheme": "http",
+                "client": None,
+                "interface": self.interface,
+                "scope_type": "http",
+                "headers": [],
+            }
+        return queued, self._start_data[route.name]
+
+    def queued(self, req: Request, w: Worker) -> None:
+        """The request arrived (``request.queued``)."""
+        self.count += 1
+        self._emit(
+            K.REQUEST_QUEUED,
+            req.id,
+            self._route_data(req)[0],
+            t=req.queued,
+            tid=w.tid,
+            thread=w.name,
+            pid=w.pid,
+        )
+
+    def start(self, req: Request, w: Worker, task: str | None = None) -> None:
+        """The app is invoked (``request.start``)."""
+        self.count += 1
+        self._emit(
+            K.REQUEST_START,
+            req.id,
+            self._route_data(req)[1],
+            t=req.started,
+            tid=w.tid,
+            thread=w.name,
+            pid=w.pid,
+            task=task,
+        )
+
+    def receive(self, req: Request, w: Worker, t: int, task: str | None) -> None:
+        """The app read the (empty) request body without waiting (``asgi.receive``)."""
+        self.count += 1
+        data = {"type": "http.request", "bytes": 0, "more_body": False}
+        self._emit(
+            K.ASGI_RECEIVE, req.id, data, t=t, dur=0, tid=w.tid, thread=w.name, pid=w.pid, task=task
+        )
+
+    def step(
+        self,
+        req: Request,
+        w: Worker,
+        t: int,
+        dur: int,
+        cpu_ns: int,
+        awaiting: str | None,
+        location: str,
+        task: str | None,
+    ) -> None:
+        """One coroutine step on the loop (``sched.step``)."""
+        self.count += 1
+        data = {"cpu_ns": cpu_ns, "awaiting": awaiting, "location": location}
+        self._emit(
+            K.SCHED_STEP, req.id, data, t=t, dur=dur, tid=w.tid, thread=w.name, pid=w.pid, task=task
+        )
+
+    def thread_span(self, req: Request, w: Worker, t: int, dur: int, cpu_ns: int, via: str) -> None:
+        """Code of the request ran on thread ``w`` (``sched.thread``)."""
+        self.count += 1
+        data = {"cpu_ns": cpu_ns, "via": via}
+        self._emit(K.SCHED_THREAD, req.id, data, t=t, dur=dur, tid=w.tid, thread=w.name, pid=w.pid)
+
+    def blocked(
+        self,
+        req: Request,
+        w: Worker,
+        t: int,
+        dur: int,
+        location: str,
+        delayed: list[int],
+        task: str | None,
+    ) -> None:
+        """A step held the loop past the threshold (``loop.blocked``)."""
+        self.count += 1
+        data = {"location": location, "delayed": delayed}
+        self._emit(
+            K.LOOP_BLOCKED,
+            req.id,
+            data,
+            t=t,
+            dur=dur,
+            tid=w.tid,
+            thread=w.name,
+            pid=w.pid,
+            task=task,
+        )
+
+    def asgi_response_start(self, req: Request, w: Worker, t: int, task: str | None) -> None:
+        """``await send({"type": "http.response.start", "status": 200, ...})``."""
+        self.count += 1
+        data = {"type": "http.response.start", "status": 200, "bytes": 0, "more_body": None}
+        self._emit(
+            K.ASGI_SEND, req.id, data, t=t, dur=0, tid=w.tid, thread=w.name, pid=w.pid, task=task
+        )
+
+    def asgi_body(
+        self, req: Request, w: Worker, t: int, size: int, more: bool, task: str | None
+    ) -> None:
+        """``await send({"type": "http.response.body", ...})``."""
+        self.count += 1
+        data = {"type": "http.response.body", "status": None, "bytes": size, "more_body": more}
+        self._emit(
+            K.ASGI_SEND, req.id, data, t=t, dur=0, tid=w.tid, thread=w.name, pid=w.pid, task=task
+        )
+
+    def start_response(self, req: Request, w: Worker, t: int) -> None:
+        """The WSGI app called ``start_response("200 OK", ...)``."""
+        self.count += 1
+        data = {"status": "200 OK", "headers": RESPONSE_HEADERS, "exc_info": None}
+        self._emit(K.WSGI_START_RESPONSE, req.id, data, t=t, tid=w.tid, thread=w.name, pid=w.pid)
+
+    def wsgi_body(self, req: Request, w: Worker, t: int, dur: int, size: int) -> None:
+        """The WSGI body iterable produced one chunk, taking ``dur``."""
+        self.count += 1
+        self._emit(
+            K.WSGI_BODY, req.id, {"bytes": size}, t=t, dur=dur, tid=w.tid, thread=w.name, pid=w.pid
+        )
+
+    def end(self, req: Request, w: Worker, task: str | None = None) -> None:
+        """The app is done with the request (``request.end``)."""
+        self.count += 1
+        data = {"status": 200, "bytes_in": 0, "bytes_out": req.bytes_out, "error": None}
+        self._emit(
+            K.REQUEST_END, req.id, data, t=req.ended, tid=w.tid, thread=w.name, pid=w.pid, task=task
+        )

@@ -1,0 +1,216 @@
+"""The ``loop`` model: one asyncio event loop, one task per request, a thread pool behind it.
+
+Tasks that are ready run one step at a time in FIFO order (asyncio's ready queue). A step runs
+the request's phases until it awaits something: ``io`` and gaps between sent chunks are awaited
+(``asyncio.sleep``: other tasks run meanwhile); ``cpu`` and ``blocking-io`` hold the loop, so
+nothing else runs, and a step longer than the threshold is a ``loop.blocked``; ``offload`` and a
+``sync`` route's handler go to the thread pool (anyio's 40 tokens), whose threads share the
+process's GIL with the loop. Imports only ``sim`` modules.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from sim.arrivals import Request
+from sim.config import SimConfig
+from sim.emit import Emitter
+from sim.engine import Engine
+from sim.gil import Gil
+from sim.workers import ThreadPool, Worker
+from sim.workload import BLOCKING_IO, CPU, IO, OFFLOAD, SEND
+
+__all__ = ["LoopModel", "POOL"]
+
+BASE_PID = 1000
+POOL = 5
+"""Phase code (after ``SEND``) for a ``sync`` route's whole handler run in the pool."""
+SLEEP = "asyncio.sleep"
+TO_THREAD = "to_thread.run_sync"
+
+
+class LoopModel:
+    """One event loop thread ("MainThread"), requests as tasks ``Task-<req>``."""
+
+    interface = "asgi"
+
+    def __init__(
+        self,
+        engine: Engine,
+        config: SimConfig,
+        emitter: Emitter | None,
+        done: Callable[[Request], Any],
+    ) -> None:
+        self.engine = engine
+        self.config = config
+        self.emitter = emitter
+        self.done = done
+        self.gil = Gil(engine, interval=config.switch_interval_ns)
+        self.loop = Worker(BASE_PID, 1, "MainThread", self.gil)
+        self.pool = ThreadPool(
+            engine, self.gil, pid=BASE_PID, first_tid=2, tokens=config.pool_size, emitter=emitter
+        )
+        self.threshold = config.block_threshold_ns
+        self.ready: deque[Request] = deque()
+        self.current: Request | None = None
+        self._dispatching = False
+        self.blocked_ns = 0
+        """Total time of steps longer than the threshold."""
+        self.max_ready = 0
+        """The longest the ready queue got."""
+
+    def server_header(self) -> dict[str, Any]:
+        """The ``server`` field of the recording header."""
+        return {"model": "loop", "threads": 1, "workers": 1, "pool_size": self.config.pool_size}
+
+    def submit(self, req: Request) -> None:
+        """A request arrives: its task is created and waits for the loop."""
+        if req.route.sync:
+            req.work = _as_sync_handler(req.work)
+        if self.emitter is not None:
+            req.task = f"Task-{req.id}"
+            self.emitter.queued(req, self.loop)
+        self._ready(req)
+
+    def _ready(self, req: Request) -> None:
+        self.ready.append(req)
+        if len(self.ready) > self.max_ready:
+            self.max_ready = len(self.ready)
+        if self.current is None:
+            self._dispatch()
+
+    def _dispatch(self) -> None:
+        # A loop, not recursion: a step that needs no time ends at once and frees the loop.
+        if self._dispatching:
+            return
+        self._dispatching = True
+        try:
+            ready = self.ready
+            while ready and self.current is None:
+                req = ready.popleft()
+                self.current = req
+                now = self.engine.now
+                req.step_start = now
+                req.step_cpu = 0
+                req.hold_ns = 0
+                if req.started < 0:
+                    req.started = now
+                    if self.emitter is not None:
+                        self.emitter.start(req, self.loop, req.task)
+                        self.emitter.receive(req, self.loop, now, req.task)
+                self._run(req)
+        finally:
+            self._dispatching = False
+
+    def _held(self, req: Request, ns: int, location: str) -> None:
+        # Remember the longest loop-holding phase of the step: it is what a block is blamed on.
+        if ns > req.hold_ns:
+            req.hold_ns = ns
+            req.hold_loc = location
+
+    def _run(self, req: Request) -> None:
+        """Continue the current step: phases until one is awaited, or the handler returns."""
+        work = req.work
+        while req.i < len(work):
+            phase = work[req.i]
+            code = phase[0]
+            if code == SEND:
+                if not self._send(req, phase):
+                    return
+                continue
+            req.i += 1
+            if code == CPU:
+                req.step_cpu += phase[1]
+                self._held(req, phase[1], "cpu")
+                self.gil.run(phase[1], self._run, req)
+            elif code == BLOCKING_IO:
+                self._held(req, phase[1], "blocking-io")
+                self.engine.after(phase[1], self._run, req)
+            elif code == IO:
+                self._suspend(req, SLEEP, "io")
+                self.engine.after(phase[1], self._ready, req)
+            elif code == OFFLOAD:
+                self._suspend(req, TO_THREAD, "offload")
+                self.pool.submit(req, ((CPU, phase[1]), (BLOCKING_IO, phase[2])), self._ready)
+            else:  # POOL: a sync handler
+                self._suspend(req, TO_THREAD, "handler")
+                self.pool.submit(req, phase[1], self._ready)  # type: ignore[arg-type]
+            return
+        self._finish(req)
+
+    def _send(self, req: Request, phase: tuple[int, ...]) -> bool:
+        """One chunk per call; between chunks the gap is awaited. False when suspended."""
+        _, chunks, size, gap = phase
+        if req.k >= chunks:
+            req.k = 0
+            req.i += 1
+            return True
+        if req.k > 0 and gap and not req.waiting:
+            req.waiting = True
+            self._suspend(req, SLEEP, "send")
+            self.engine.after(gap, self._ready, req)
+            return False
+        req.waiting = False
+        self._send_body(req, size, final=False)
+        req.k += 1
+        return True
+
+    def _send_body(self, req: Request, size: int, *, final: bool) -> None:
+        emitter = self.emitter
+        now = self.engine.now
+        if not req.responded:
+            req.responded = True
+            req.chunks_left = sum(p[1] for p in req.work if p[0] == SEND) if not final else 1
+            if emitter is not None:
+                emitter.asgi_response_start(req, self.loop, now, req.task)
+        req.chunks_left -= 1
+        req.bytes_out += size
+        if emitter is not None:
+            emitter.asgi_body(req, self.loop, now, size, req.chunks_left > 0, req.task)
+
+    def _end_step(self, req: Request, awaiting: str | None, where: str) -> None:
+        now = self.engine.now
+        dur = now - req.step_start
+        location = f"sim:{req.route.name}:{where}"
+        emitter = self.emitter
+        if emitter is not None:
+            emitter.step(
+                req, self.loop, req.step_start, dur, req.step_cpu, awaiting, location, req.task
+            )
+        if dur > self.threshold:
+            self.blocked_ns += dur
+            if emitter is not None:
+                culprit = f"sim:{req.route.name}:{req.hold_loc}" if req.hold_ns else location
+                delayed = [other.id for other in self.ready]
+                emitter.blocked(req, self.loop, req.step_start, dur, culprit, delayed, req.task)
+        self.current = None
+
+    def _suspend(self, req: Request, awaiting: str, where: str) -> None:
+        self._end_step(req, awaiting, where)
+        self._dispatch()
+
+    def _finish(self, req: Request) -> None:
+        if not req.responded:
+            self._send_body(req, req.route.bytes, final=True)
+        req.ended = self.engine.now
+        self._end_step(req, None, "return")
+        if self.emitter is not None:
+            self.emitter.end(req, self.loop, req.task)
+        self.done(req)
+        self._dispatch()
+
+
+def _as_sync_handler(work: tuple[tuple[int, ...], ...]) -> tuple[tuple[int, ...], ...]:
+    """A ``def`` endpoint: everything but sending runs in the pool, then the loop sends."""
+    job: list[tuple[int, int]] = []
+    for phase in work:
+        if phase[0] == OFFLOAD:
+            job.extend(((CPU, phase[1]), (BLOCKING_IO, phase[2])))
+        elif phase[0] != SEND:
+            job.append((phase[0], phase[1]))
+    if not job:
+        job.append((BLOCKING_IO, 0))
+    sends = tuple(phase for phase in work if phase[0] == SEND)
+    return ((POOL, tuple(job)),) + sends  # type: ignore[return-value]
