@@ -1,0 +1,156 @@
+"""The http scope's state machine: start, body chunks, trailers, extensions, disconnect.
+
+States: ``INIT`` -> ``STARTED`` (http.response.start sent) -> ``TRAILERS`` (last body sent,
+trailers announced) -> ``DONE``. Imports only the conformance package.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tracer.conformance.asgi import AsgiChecker
+from tracer.conformance.base import Report, short
+from tracer.conformance.schema import NO_BODY_STATUS, asgi_headers
+
+__all__ = ["HttpChecker", "check_status"]
+
+INIT, STARTED, TRAILERS, DONE = range(4)
+
+# Extension message -> whether it ends the response body.
+_EXTENSIONS: dict[str, bool] = {
+    "http.response.zerocopy": False,
+    "http.response.pathsend": True,
+    "http.response.push": False,
+    "http.response.early_hint": False,
+    "http.response.debug": False,
+}
+
+
+def check_status(checker: AsgiChecker, status: Any) -> int:
+    """Flag a bad ``status``; return it as an int (0 when it is not one)."""
+    if type(status) is not int:
+        checker._flag("HTTP-006", f"got {type(status).__name__} {short(status)}")
+        return 0
+    if not 100 <= status <= 599:
+        checker._flag("HTTP-007", f"got {status}")
+    elif status < 200:
+        checker._flag("HTTP-008", f"got {status}")
+    return status
+
+
+class HttpChecker(AsgiChecker, scope_type="http"):
+    """One http request/response cycle."""
+
+    __slots__ = ("_state", "_status", "_length", "_sent", "_trailers", "_disconnected", "_opaque")
+
+    def __init__(self, scope: dict[str, Any], report: Report) -> None:
+        AsgiChecker.__init__(self, scope, report)
+        self._state = INIT
+        self._status = 0
+        self._length: int | None = None
+        self._sent = 0
+        self._trailers = False
+        self._disconnected = False
+        self._opaque = False  # zerocopy/pathsend bodies: size unknown here
+
+    def receive(self, message: Any) -> None:
+        """``await receive()`` returned ``message`` to the app."""
+        if self._disconnected:
+            self._flag("HTTP-020")
+        elif type(message) is dict and message.get("type") == "http.disconnect":
+            self._disconnected = True
+
+    def send(self, message: Any) -> None:
+        """The app called ``await send(message)``."""
+        kind = message.get("type") if type(message) is dict else self._type_of(message)
+        state = self._state
+        if kind == "http.response.body":
+            if state == STARTED:
+                self._body(message)
+            elif state == INIT:
+                self._flag("HTTP-001")
+                self._state = STARTED
+                self._body(message)
+            else:
+                self._flag("HTTP-003", kind)
+        elif kind == "http.response.start":
+            if state != INIT:
+                self._flag("HTTP-002" if state == STARTED else "HTTP-003", kind)
+                return
+            self._state = STARTED
+            self._status = check_status(self, message.get("status"))
+            self._length = asgi_headers(message.get("headers", ()), self._flag)
+            if message.get("trailers", False):
+                self._trailers = True
+                if not self._extension("http.response.trailers"):
+                    self._flag("HTTP-024")
+        elif kind == "http.response.trailers":
+            self._trailers_sent(message, state)
+        elif kind in _EXTENSIONS:
+            if not self._extension(kind):
+                self._flag("HTTP-026", kind)
+            if kind in ("http.response.zerocopy", "http.response.pathsend"):
+                self._opaque = True
+                if state == INIT:
+                    self._flag("HTTP-001", kind)
+                elif state != STARTED:
+                    self._flag("HTTP-003", kind)
+                elif _EXTENSIONS[kind] or not message.get("more_body", False):
+                    self._complete()
+        elif type(kind) is str:
+            self._flag("HTTP-019", f"got {kind!r:.60}")
+        elif type(message) is dict:
+            self._type_of(message)  # no usable type: ASGI-002
+
+    def _body(self, message: dict[str, Any]) -> None:
+        body = message.get("body", b"")
+        if type(body) is not bytes:
+            self._flag("HTTP-014", f"got {type(body).__name__}")
+        elif body:
+            self._sent += len(body)
+            if self._status in NO_BODY_STATUS or 0 < self._status < 200:
+                self._flag("HTTP-025", f"status {self._status} with {len(body)} bytes")
+        more = message.get("more_body", False)
+        if type(more) is not bool:
+            self._flag("HTTP-015", f"got {short(more)}")
+        if not more:
+            self._complete()
+
+    def _complete(self) -> None:
+        """The last body chunk went out: check the length, then wait for trailers or end."""
+        self._state = TRAILERS if self._trailers else DONE
+        length = self._length
+        if (
+            length is not None
+            and length >= 0
+            and length != self._sent
+            and not self._opaque
+            and self._status not in NO_BODY_STATUS
+            and self.scope.get("method") != "HEAD"
+        ):
+            rule_id = "HTTP-016" if self._sent > length else "HTTP-017"
+            self._flag(rule_id, f"sent {self._sent}, declared {length}")
+
+    def _trailers_sent(self, message: dict[str, Any], state: int) -> None:
+        if not self._trailers:
+            self._flag("HTTP-021")
+        elif state in (INIT, STARTED):
+            self._flag("HTTP-022")
+        elif state == DONE:
+            self._flag("HTTP-003", "http.response.trailers")
+            return
+        asgi_headers(message.get("headers", ()), self._flag)
+        if not message.get("more_trailers", False) and state != INIT:
+            self._state = DONE
+
+    def finish(self, *, error: BaseException | None) -> None:
+        """The app's coroutine returned or raised."""
+        if error is not None or self._disconnected:
+            return  # an exception is an error event; after a disconnect nobody is listening
+        state = self._state
+        if state == INIT:
+            self._flag("HTTP-004", locate=False)
+        elif state == STARTED:
+            self._flag("HTTP-005", locate=False)
+        elif state == TRAILERS:
+            self._flag("HTTP-023", locate=False)

@@ -1,0 +1,114 @@
+"""The websocket scope's state machine: handshake, accept, frames, close, denial response.
+
+States: ``HANDSHAKE`` -> ``OPEN`` (accepted) or ``DENYING`` (websocket.http.response.start)
+-> ``CLOSED`` (close sent, denial sent, or websocket.disconnect received).
+Imports only the conformance package.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tracer.conformance.asgi import AsgiChecker
+from tracer.conformance.asgi_http import check_status
+from tracer.conformance.base import Report, short
+from tracer.conformance.schema import asgi_headers
+
+__all__ = ["WebSocketChecker", "valid_close_code"]
+
+HANDSHAKE, OPEN, DENYING, CLOSED = range(4)
+
+
+def valid_close_code(code: Any) -> bool:
+    """True for close codes an endpoint may send (RFC 6455 section 7.4, IANA registry)."""
+    if type(code) is not int:
+        return False
+    return 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
+
+
+class WebSocketChecker(AsgiChecker, scope_type="websocket"):
+    """One websocket connection, from the handshake to the close."""
+
+    __slots__ = ("_state", "_disconnected")
+
+    def __init__(self, scope: dict[str, Any], report: Report) -> None:
+        AsgiChecker.__init__(self, scope, report)
+        self._state = HANDSHAKE
+        self._disconnected = False
+
+    def receive(self, message: Any) -> None:
+        """``await receive()`` returned ``message`` to the app."""
+        if self._disconnected:
+            self._flag("WS-011")
+        elif type(message) is dict and message.get("type") == "websocket.disconnect":
+            self._disconnected = True
+            self._state = CLOSED
+
+    def send(self, message: Any) -> None:
+        """The app called ``await send(message)``."""
+        kind = self._type_of(message)
+        if kind is None:
+            return
+        state = self._state
+        if kind == "websocket.send":
+            if state == HANDSHAKE:
+                self._flag("WS-001", kind)
+            elif state != OPEN:
+                self._flag("WS-003", kind)
+            self._frame(message)
+        elif kind == "websocket.accept":
+            if state == OPEN:
+                self._flag("WS-002")
+            elif state != HANDSHAKE:
+                self._flag("WS-003", kind)
+            else:
+                self._state = OPEN
+                self._accept(message)
+        elif kind == "websocket.close":
+            if state == CLOSED or state == DENYING:
+                self._flag("WS-003", kind)
+            self._state = CLOSED
+            code = message.get("code", 1000)
+            if not valid_close_code(code):
+                self._flag("WS-004", f"got {short(code)}")
+            reason = message.get("reason")
+            if reason is not None and (type(reason) is not str or len(reason.encode()) > 123):
+                self._flag("WS-009", f"got {short(reason)}")
+        elif kind == "websocket.http.response.start":
+            if state != HANDSHAKE or not self._extension("websocket.http.response"):
+                self._flag("WS-012")
+            self._state = DENYING
+            check_status(self, message.get("status"))
+            asgi_headers(message.get("headers", ()), self._flag)
+        elif kind == "websocket.http.response.body":
+            if state == HANDSHAKE:
+                self._flag("WS-014")
+            elif state != DENYING:
+                self._flag("WS-003", kind)
+            if not message.get("more_body", False):
+                self._state = CLOSED
+        else:
+            self._flag("WS-010", f"got {kind!r:.60}")
+
+    def _frame(self, message: dict[str, Any]) -> None:
+        data = message.get("bytes")
+        text = message.get("text")
+        if (data is None) == (text is None):
+            self._flag("WS-005", "both set" if data is not None else "neither set")
+        elif text is not None and type(text) is not str:
+            self._flag("WS-006", f"text is {type(text).__name__}")
+        elif data is not None and type(data) is not bytes:
+            self._flag("WS-006", f"bytes is {type(data).__name__}")
+
+    def _accept(self, message: dict[str, Any]) -> None:
+        subprotocol = message.get("subprotocol")
+        if subprotocol is not None and subprotocol not in (self.scope.get("subprotocols") or ()):
+            self._flag("WS-007", f"got {short(subprotocol)}")
+        headers = message.get("headers")
+        if headers is not None:
+            asgi_headers(headers, self._flag, websocket=True)
+
+    def finish(self, *, error: BaseException | None) -> None:
+        """The app's coroutine returned or raised."""
+        if error is None and self._state == HANDSHAKE:
+            self._flag("WS-013", locate=False)

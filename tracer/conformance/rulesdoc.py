@@ -1,0 +1,76 @@
+"""Renders ``docs/rules.md`` from the rule registry: ``python -m tracer.conformance.rulesdoc``.
+
+A test compares the file with ``render()``, so the document never drifts from the code.
+Imports only ``tracer.conformance.rules``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from tracer.conformance.rules import ERROR, INTERFACES, RULES
+
+__all__ = ["render", "main"]
+
+_INTRO = """\
+# Protocol rules
+
+The shims check every protocol call an app makes against the WSGI (PEP 3333) and ASGI
+contracts while it runs, in every recording (`trace run`, real servers, `tracer.instrument`).
+A broken rule becomes a `violation` event (`data`: `rule`, `message`, `severity`, `hint`, and
+`location` when the app's `file:line` is known), counted in the summary (`violations`).
+`trace check APP` drives an app through representative requests and lists them; the pytest
+plugin fails a test on them.
+
+Severity: **error** — the contract is broken and servers differ in what they do about it (drop
+the connection, send garbage, hang); **warning** — legal but almost always a mistake, or
+something a server handles for you. `trace check` exits 1 on errors (`--strict`: on warnings
+too). Each rule is reported at most once per request.
+
+This file is generated from `tracer/conformance/rules.py`
+(`python -m tracer.conformance.rulesdoc`); a test keeps them equal.
+"""
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render() -> str:
+    """The Markdown text of docs/rules.md."""
+    lines = [_INTRO]
+    counts = {name: 0 for name in INTERFACES}
+    for rule in RULES.values():
+        counts[rule.interface] += 1
+    lines.append(
+        f"{len(RULES)} rules: "
+        + ", ".join(f"{INTERFACES[name]} {count}" for name, count in counts.items() if count)
+        + ".\n"
+    )
+    for interface, title in INTERFACES.items():
+        rules = [rule for rule in RULES.values() if rule.interface == interface]
+        if not rules:
+            continue
+        lines.append(f"\n## {title}\n")
+        lines.append("| rule | severity | what is wrong | how to fix it |")
+        lines.append("|---|---|---|---|")
+        for rule in rules:
+            severity = "**error**" if rule.severity == ERROR else "warning"
+            lines.append(
+                f"| `{rule.id}` | {severity} | {_cell(rule.message)} | {_cell(rule.hint)} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the rendering to ``argv[0]`` (default ``docs/rules.md``)."""
+    args = sys.argv[1:] if argv is None else argv
+    path = Path(args[0] if args else "docs/rules.md")
+    path.write_text(render(), encoding="utf-8")
+    print(f"wrote {path} ({len(RULES)} rules)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
