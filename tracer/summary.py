@@ -78,9 +78,12 @@ def request_spans(events: Sequence[Event]) -> dict[int, RequestSpan]:
             span.scope_type = event.data.get("scope_type")
         elif kind == REQUEST_END:
             span = spans.setdefault(req, RequestSpan(req))
-            span.end = event.end
-            span.status = event.data.get("status")
-            span.error = event.data.get("error")
+            # The first end counts: a client timeout ends the request even if the app
+            # finishes (and the shim records its own end) later.
+            if span.end is None or event.end < span.end:
+                span.end = event.end
+                span.status = event.data.get("status")
+                span.error = event.data.get("error")
     return {req: span for req, span in spans.items() if span.scope_type != "lifespan"}
 
 
