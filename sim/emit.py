@@ -54,6 +54,8 @@ class Emitter:
                 "scope_type": "http",
                 "headers": [],
             }
+            if self.interface == "asgi":
+                self._start_data[route.name]["asgi_version"] = "3.0"
         return queued, self._start_data[route.name]
 
     def queued(self, req: Request, w: Worker) -> None:
@@ -171,10 +173,24 @@ class Emitter:
             K.WSGI_BODY, req.id, {"bytes": size}, t=t, dur=dur, tid=w.tid, thread=w.name, pid=w.pid
         )
 
-    def end(self, req: Request, w: Worker, task: str | None = None) -> None:
-        """The app is done with the request (``request.end``)."""
+    def wsgi_close(self, req: Request, w: Worker, t: int) -> None:
+        """The server closed the WSGI body iterable."""
         self.count += 1
-        data = {"status": 200, "bytes_in": 0, "bytes_out": req.bytes_out, "error": None}
+        self._emit(K.WSGI_CLOSE, req.id, {}, t=t, dur=0, tid=w.tid, thread=w.name, pid=w.pid)
+
+    def end(
+        self, req: Request, w: Worker, task: str | None = None, *, close_called: bool | None = None
+    ) -> None:
+        """The app is done with the request (``request.end``; WSGI says if close() was called)."""
+        self.count += 1
+        data: dict[str, Any] = {
+            "status": 200,
+            "bytes_in": 0,
+            "bytes_out": req.bytes_out,
+            "error": None,
+        }
+        if close_called is not None:
+            data["close_called"] = close_called
         self._emit(
             K.REQUEST_END, req.id, data, t=req.ended, tid=w.tid, thread=w.name, pid=w.pid, task=task
         )

@@ -27,12 +27,14 @@ __all__ = ["LoopModel", "POOL"]
 BASE_PID = 1000
 POOL = 5
 """Phase code (after ``SEND``) for a ``sync`` route's whole handler run in the pool."""
+LOOP_THREAD_NAME = "event-loop"
+"""The loop thread's name, as the in-process ``loop`` server model names it."""
 SLEEP = "asyncio.sleep"
 TO_THREAD = "to_thread.run_sync"
 
 
 class LoopModel:
-    """One event loop thread ("MainThread"), requests as tasks ``Task-<req>``."""
+    """One event loop thread ("event-loop"), requests as tasks ``request-<req>``."""
 
     interface = "asgi"
 
@@ -48,9 +50,11 @@ class LoopModel:
         self.emitter = emitter
         self.done = done
         self.gil = Gil(engine, interval=config.switch_interval_ns)
-        self.loop = Worker(BASE_PID, 1, "MainThread", self.gil)
+        # tid 1: the main thread, where requests arrive; tid 2: the loop thread; 3...: the pool.
+        self.client = Worker(BASE_PID, 1, "MainThread", self.gil)
+        self.loop = Worker(BASE_PID, 2, LOOP_THREAD_NAME, self.gil)
         self.pool = ThreadPool(
-            engine, self.gil, pid=BASE_PID, first_tid=2, tokens=config.pool_size, emitter=emitter
+            engine, self.gil, pid=BASE_PID, first_tid=3, tokens=config.pool_size, emitter=emitter
         )
         self.threshold = config.block_threshold_ns
         self.ready: deque[Request] = deque()
@@ -70,8 +74,8 @@ class LoopModel:
         if req.route.sync:
             req.work = _as_sync_handler(req.work)
         if self.emitter is not None:
-            req.task = f"Task-{req.id}"
-            self.emitter.queued(req, self.loop)
+            req.task = f"request-{req.id}"
+            self.emitter.queued(req, self.client)
         self._ready(req)
 
     def _ready(self, req: Request) -> None:

@@ -183,7 +183,8 @@ class WorkerPoolModel:
         req.ended = now
         if emitter is not None:
             emitter.thread_span(req, worker, req.started, now - req.started, req.cpu, self.via)
-            emitter.end(req, worker)
+            emitter.wsgi_close(req, worker, now)
+            emitter.end(req, worker, close_called=True)
         heapq.heappush(self._idle[worker.pid - BASE_PID], worker.index)
         self.done(req)
         self._dispatch()
@@ -221,7 +222,6 @@ class WsgiOnLoopModel(WorkerPoolModel):
     """``wsgi-on-loop``: asgiref's WsgiToAsgi, every request on its one executor thread."""
 
     thread_name = "ThreadPoolExecutor-0_{index}"
-    via = "sync_to_async"
 
     def __init__(
         self,

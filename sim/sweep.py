@@ -1,0 +1,81 @@
+"""What-if sweeps: the same simulation over several values of one setting.
+
+``trace sim ... --sweep threads=1,2,4,8,16`` answers "how many threads do I need": one
+stats-only simulation per value, same seed (so the same requests), a row of throughput and
+latency percentiles each. Imports only ``tracer.errors`` and ``sim`` modules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sim.config import SimConfig
+from sim.simulation import simulate
+from tracer.errors import UsageError
+
+__all__ = ["SWEEPABLE", "SweepRow", "parse_sweep", "sweep"]
+
+SWEEPABLE: dict[str, tuple[str, type]] = {
+    "threads": ("threads", int),
+    "workers": ("workers", int),
+    "processes": ("workers", int),
+    "rate": ("rate", float),
+    "concurrency": ("concurrency", int),
+    "c": ("concurrency", int),
+    "pool-size": ("pool_size", int),
+    "pool_size": ("pool_size", int),
+}
+"""Sweep name (as typed) -> (``SimConfig`` field, value type)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SweepRow:
+    """One value of the swept setting and what it gave."""
+
+    name: str
+    """The ``SimConfig`` field that was varied."""
+    value: float
+    """Its value in this row."""
+    summary: dict[str, Any]
+    """The simulation's summary."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """For ``--json``: ``{"threads": 4, "rps": ..., "latency_ms": {...}, ...}``."""
+        return {self.name: self.value, **self.summary}
+
+
+def parse_sweep(text: str) -> tuple[str, list[Any]]:
+    """``"threads=1,2,4"`` -> ``("threads", [1, 2, 4])``; a ``UsageError`` naming the problem."""
+    key, equals, values_text = text.partition("=")
+    key = key.strip().lower()
+    if not equals or not values_text.strip():
+        raise UsageError(f'--sweep "{text}" should look like threads=1,2,4,8.')
+    if key not in SWEEPABLE:
+        names = ", ".join(name for name in SWEEPABLE if name not in ("c", "pool_size", "processes"))
+        raise UsageError(f'--sweep "{text}": cannot sweep "{key}"; sweep one of {names}.')
+    field_name, kind = SWEEPABLE[key]
+    values: list[Any] = []
+    for item in values_text.split(","):
+        item = item.strip()
+        try:
+            value = kind(item)
+        except ValueError:
+            raise UsageError(
+                f'--sweep "{text}": "{item}" is not a {kind.__name__} value.'
+            ) from None
+        if not value > 0:
+            raise UsageError(f'--sweep "{text}": values must be above 0, not "{item}".')
+        values.append(value)
+    return field_name, values
+
+
+def sweep(config: SimConfig, name: str, values: list[Any]) -> list[SweepRow]:
+    """Simulate ``config`` once per value of field ``name`` (stats only; a rate means open loop)."""
+    if name == "concurrency" and config.rate is not None:
+        raise UsageError("--sweep concurrency needs a closed loop (-c), not --rate.")
+    rows = []
+    for value in values:
+        result = simulate(config.with_value(name, value))
+        rows.append(SweepRow(name, value, result.summary))
+    return rows

@@ -1,0 +1,293 @@
+"""``trace sim``: simulate a server model under a workload; record, summarise, replay or sweep.
+
+Thin: parse into a ``SimConfig``, call ``sim.simulate`` (or ``sim.sweep.sweep``), then print.
+The replay UI (Textual) is imported only when it is about to open.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from typing import Any
+
+from tracer.errors import UsageError
+
+__all__ = ["add_parser", "main", "build_config", "default_record_path"]
+
+MODELS = ("threads", "processes", "loop", "wsgi-on-loop")
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register the ``sim`` sub-command."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "sim",
+        help="simulate a server concurrency model (same recordings as real runs)",
+        description="Discrete-event simulation of how a server schedules requests. "
+        "DIST: 100ms, fixed:100ms, exp:100ms, uniform:50ms..150ms, lognormal:100ms,0.5.",
+    )
+    parser.add_argument(
+        "--model", choices=MODELS, default="threads", help="server model (default threads)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=4, metavar="N", help="threads per process (default 4)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, metavar="N", help="processes (--model processes)"
+    )
+    parser.add_argument(
+        "--pool-size",
+        type=int,
+        default=40,
+        metavar="N",
+        help="thread pool tokens behind the loop (default 40, as anyio)",
+    )
+    load = parser.add_mutually_exclusive_group()
+    load.add_argument(
+        "-c",
+        "--concurrency",
+        type=int,
+        default=None,
+        metavar="N",
+        help="closed loop: N clients (default 10)",
+    )
+    load.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        metavar="R",
+        help="open loop: Poisson arrivals per second",
+    )
+    stop = parser.add_mutually_exclusive_group()
+    stop.add_argument(
+        "-n",
+        "--requests",
+        type=int,
+        default=None,
+        metavar="N",
+        help="requests to send (default 1000)",
+    )
+    stop.add_argument(
+        "-z",
+        "--duration",
+        default=None,
+        metavar="D",
+        help="simulated time to keep sending, like 10s",
+    )
+    parser.add_argument(
+        "--think", default=None, metavar="DIST", help="closed loop: client pause between requests"
+    )
+    parser.add_argument(
+        "--cpu",
+        default=None,
+        metavar="DIST",
+        help="CPU time per request (holds the GIL, and the loop)",
+    )
+    parser.add_argument(
+        "--io",
+        default=None,
+        metavar="DIST",
+        help="I/O wait per request (default 100ms when no work is given)",
+    )
+    parser.add_argument(
+        "--blocking-io",
+        default=None,
+        metavar="DIST",
+        help="a blocking wait inside an async handler",
+    )
+    parser.add_argument(
+        "--workload", default=None, metavar="FILE", help="a workload TOML file (routes of phases)"
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="N",
+        help="random seed (default 0): same seed, same events",
+    )
+    parser.add_argument(
+        "--block-threshold-ms",
+        type=float,
+        default=10.0,
+        metavar="MS",
+        help="loop.blocked threshold (default 10)",
+    )
+    record = parser.add_mutually_exclusive_group()
+    record.add_argument(
+        "--record", default=None, metavar="FILE", help="where to write the recording"
+    )
+    record.add_argument("--no-record", action="store_true", help="write no recording (fastest)")
+    parser.add_argument(
+        "--headless", action="store_true", help="print the summary instead of opening the UI"
+    )
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON only")
+    parser.add_argument(
+        "--sweep", default=None, metavar="NAME=V1,V2", help="what-if table, e.g. threads=1,2,4,8,16"
+    )
+    return parser
+
+
+def build_config(args: argparse.Namespace) -> Any:
+    """The ``SimConfig`` the parsed arguments describe (``UsageError`` on bad values)."""
+    from sim import SimConfig
+    from sim.dist import parse_dist, parse_duration
+    from sim.workload import inline_workload, load_workload
+
+    inline = {
+        "cpu": args.cpu,
+        "io": args.io,
+        "blocking_io": args.blocking_io,
+    }
+    given = {key: value for key, value in inline.items() if value is not None}
+    if args.workload is not None:
+        if given:
+            flags = ", ".join("--" + key.replace("_", "-") for key in given)
+            raise UsageError(f"Give either --workload or {flags}, not both.")
+        workload = load_workload(args.workload)
+    else:
+        if not given:
+            given = {"io": "100ms"}
+        workload = inline_workload(
+            **{
+                key: parse_dist(value, what="--" + key.replace("_", "-"))
+                for key, value in given.items()
+            }
+        )
+    duration = None if args.duration is None else parse_duration(args.duration, what="-z")
+    requests = args.requests if args.requests is not None or duration is not None else 1000
+    if args.block_threshold_ms < 0:
+        raise UsageError("--block-threshold-ms must be 0 or more.")
+    config = SimConfig(
+        model=args.model,
+        threads=args.threads,
+        workers=args.workers,
+        pool_size=args.pool_size,
+        concurrency=10 if args.concurrency is None else args.concurrency,
+        rate=args.rate,
+        requests=requests,
+        duration_ns=duration,
+        think=None if args.think is None else parse_dist(args.think, what="--think"),
+        workload=workload,
+        seed=args.seed,
+        block_threshold_ns=round(args.block_threshold_ms * 1_000_000),
+    )
+    return config.check()
+
+
+def default_record_path(model: str, *, now: float | None = None) -> str:
+    """``traces/sim-<model>-<local time>.jsonl`` under the current directory."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+    return os.path.join("traces", f"sim-{model}-{stamp}.jsonl")
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the simulation (or the sweep) and show its result."""
+    config = build_config(args)
+    if args.sweep is not None:
+        return _sweep(config, args)
+    from sim import simulate
+    from sim.simulation import SIM_EPOCH_NS
+    from tracer.recorder import Recorder
+
+    path = None if args.no_record else (args.record or default_record_path(config.model))
+    recorder = None
+    if path is not None:
+        # A fixed clock: the header is the same on every run, so same seed -> same file.
+        recorder = Recorder(path, clock=lambda: 0, wall_clock=lambda: SIM_EPOCH_NS, start_ns=0)
+    try:
+        result = simulate(config, recorder=recorder)
+    finally:
+        if recorder is not None:
+            recorder.close()
+    summary = result.summary
+    if args.json:
+        print(json.dumps(summary))
+        if path is not None:
+            print(f"recording: {path}", file=sys.stderr)
+        return 0
+    if path is not None and not args.headless and sys.stdout.isatty() and _replay(path):
+        print(f"recording: {path}")
+        return 0
+    _print_summary(config, result, path)
+    if path is not None:
+        print(f"recording: {path}")
+    return 0
+
+
+def _replay(path: str) -> bool:
+    try:
+        from tracer.tui.app import ReplayApp
+    except ImportError:
+        return False
+    from tracer.recording import load
+
+    ReplayApp([load(path)]).run()
+    return True
+
+
+def _print_summary(config: Any, result: Any, path: str | None) -> None:
+    try:
+        from tracer.report import print_report
+    except ImportError:
+        print_report = None
+    if print_report is not None and path is not None:
+        from tracer.recording import load
+
+        print_report(load(path), result.summary)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    summary = result.summary
+    server = result.header.get("server", {})
+    title = f"sim:{config.workload.name} · {config.model} " + " ".join(
+        f"{key}={value}" for key, value in server.items() if key != "model"
+    )
+    table = Table(title=title + " (simulated time)")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_row("requests", f"{summary['completed']} / {summary['requests']}")
+    table.add_row("simulated time", f"{summary['wall_s']} s")
+    table.add_row("throughput", f"{summary['rps']} req/s")
+    for key, value in summary["latency_ms"].items():
+        table.add_row(f"latency {key}", f"{value} ms")
+    for key, value in summary["queue_ms"].items():
+        table.add_row(f"queue {key}", f"{value} ms")
+    table.add_row("max in flight", str(summary["max_in_flight"]))
+    table.add_row("loop blocked", f"{summary['loop_blocked_ms']} ms")
+    Console().print(table)
+
+
+def _sweep(config: Any, args: argparse.Namespace) -> int:
+    from sim.sweep import parse_sweep, sweep
+
+    name, values = parse_sweep(args.sweep)
+    rows = sweep(config, name, values)
+    if args.json:
+        print(json.dumps([row.as_dict() for row in rows]))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"sim:{config.workload.name} · {config.model}: sweep of {name} (simulated)")
+    table.add_column(name, justify="right")
+    for label in ("req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "queue mean ms", "in flight"):
+        table.add_column(label, justify="right")
+    for row in rows:
+        s = row.summary
+        lat = s["latency_ms"]
+        value = f"{row.value:g}" if isinstance(row.value, float) else str(row.value)
+        table.add_row(
+            value,
+            f"{s['rps']}",
+            f"{lat['p50']}",
+            f"{lat['p90']}",
+            f"{lat['p99']}",
+            f"{lat['max']}",
+            f"{s['queue_ms']['mean']}",
+            str(s["max_in_flight"]),
+        )
+    Console().print(table)
+    return 0
