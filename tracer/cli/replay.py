@@ -1,0 +1,91 @@
+"""``trace replay FILE [FILE2] [--screenshot OUT.svg]``: the replay and compare UI.
+
+Textual is imported inside ``main``, so other commands start without it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from typing import Any
+
+from tracer.errors import UsageError
+
+__all__ = ["add_parser", "main", "parse_size"]
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``120x40`` -> ``(120, 40)``; at least 40×12."""
+    match = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text)
+    if not match:
+        raise UsageError(f'Bad --size "{text}": write it as COLUMNSxROWS, e.g. 120x40.')
+    columns, rows = int(match.group(1)), int(match.group(2))
+    if columns < 40 or rows < 12:
+        raise UsageError(f'--size "{text}" is too small: the replay needs at least 40x12.')
+    return columns, rows
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register the ``replay`` sub-command."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "replay",
+        help="replay a recording, or compare two, in the terminal UI",
+        description="Replay a recording on a timeline; with two files, compare them on one time axis.",
+    )
+    parser.add_argument("file", metavar="FILE", help="a recording (.jsonl or .jsonl.gz)")
+    parser.add_argument(
+        "file2", metavar="FILE2", nargs="?", help="a second recording to compare with"
+    )
+    parser.add_argument(
+        "--screenshot",
+        metavar="OUT.svg",
+        help="render to an SVG file without a terminal, then exit",
+    )
+    parser.add_argument(
+        "--size", default="120x40", help="screenshot size as COLUMNSxROWS (default 120x40)"
+    )
+    parser.add_argument(
+        "--view", choices=("request", "worker"), default="request", help="lanes to start with"
+    )
+    parser.add_argument(
+        "--lang", choices=("en", "zh"), default="en", help="language of the UI labels"
+    )
+    parser.add_argument(
+        "--block-threshold-ms",
+        type=float,
+        default=None,
+        help="also draw any coroutine step longer than this as blocking the loop",
+    )
+    return parser
+
+
+def main(args: argparse.Namespace) -> int:
+    """Load the recordings (one clear error if one is missing or foreign), then show or render."""
+    from tracer.recording import load
+
+    recordings = [load(args.file)]
+    if args.file2:
+        recordings.append(load(args.file2))
+    threshold = (
+        None if args.block_threshold_ms is None else int(args.block_threshold_ms * 1_000_000)
+    )
+    options: dict[str, Any] = {"view": args.view, "lang": args.lang, "threshold_ns": threshold}
+    if args.screenshot:
+        from tracer.tui.app import render_svg
+
+        size = parse_size(args.size)
+        svg = render_svg(recordings, size=size, **options)
+        try:
+            with open(args.screenshot, "w", encoding="utf-8") as handle:
+                handle.write(svg)
+        except OSError as exc:
+            raise UsageError(
+                f'Cannot write the screenshot "{args.screenshot}": {exc.strerror}.'
+            ) from None
+        print(os.path.abspath(args.screenshot))
+        return 0
+    from tracer.tui.app import ReplayApp
+
+    ReplayApp(recordings, **options).run()
+    return 0

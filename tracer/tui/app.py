@@ -1,0 +1,118 @@
+"""``ReplayApp`` (the replay and compare UI) and ``render_svg`` (the same UI, no terminal).
+
+Imports Textual and tracer.tui (plus the spine's ``Recording``); never a shim or a server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from textual.app import App
+from textual.screen import Screen
+
+from tracer.errors import UsageError
+from tracer.recording import Recording
+from tracer.tui.labels import LANGUAGES, labels
+from tracer.tui.model import build_model
+from tracer.tui.screen import Bookmark, ReplayScreen
+
+__all__ = ["ReplayApp", "render_svg", "Bookmark"]
+
+
+class ReplayApp(App[None]):
+    """Replay one recording, or compare two on one time axis.
+
+    ``caption``: text for the caption pane; ``bookmarks``: moments ``m`` jumps to (default:
+    the recording's ``mark`` events); ``lang``: ``en`` or ``zh``; ``view``: ``request`` or
+    ``worker``; ``cursor``: where the cursor starts (ns); ``detail``: open the detail pane on
+    this lane index; ``screenshot_dir``: where ``s`` saves SVGs.
+    """
+
+    CSS_PATH = "styles.tcss"
+    TITLE = "gateway-tracer"
+    ENABLE_COMMAND_PALETTE = False
+
+    def __init__(
+        self,
+        recordings: Sequence[Recording],
+        *,
+        view: str = "request",
+        lang: str = "en",
+        caption: str | None = None,
+        bookmarks: Sequence[Bookmark] | None = None,
+        cursor: int | None = None,
+        detail: int | None = None,
+        threshold_ns: int | None = None,
+        screenshot_dir: str = ".",
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        if not 1 <= len(recordings) <= 2:
+            raise UsageError("replay shows one recording, or two to compare.")
+        if lang not in LANGUAGES:
+            raise UsageError(f'Unknown language "{lang}". Choose one of: {", ".join(LANGUAGES)}.')
+        if view not in ("request", "worker"):
+            raise UsageError(f'Unknown view "{view}". Choose "request" or "worker".')
+        self.recordings = list(recordings)
+        self.models = [build_model(r, threshold_ns=threshold_ns) for r in self.recordings]
+        self.labels = labels(lang)
+        self.screenshot_dir = screenshot_dir
+        self._options: dict[str, Any] = {
+            "view": view,
+            "caption": caption,
+            "bookmarks": bookmarks,
+            "cursor": cursor,
+            "clock": clock,
+        }
+        self._detail = detail
+
+    def get_default_screen(self) -> Screen[Any]:
+        """The replay screen is the app."""
+        return ReplayScreen(self.models, self.labels, **self._options)
+
+    def on_mount(self) -> None:
+        """Open the detail pane if asked to (screenshots of the detail view)."""
+        if self._detail is not None:
+            screen = self.screen
+            if isinstance(screen, ReplayScreen):
+                screen.timeline.select(self._detail)
+                screen.action_toggle_detail()
+
+
+async def _render(
+    recordings: Sequence[Recording],
+    size: tuple[int, int],
+    keys: Sequence[str],
+    options: dict[str, Any],
+) -> str:
+    app = ReplayApp(recordings, **options)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        for key in keys:
+            await pilot.press(key)
+        await pilot.pause()
+        return app.export_screenshot(title=app.models[0].title)
+
+
+def render_svg(
+    recordings: Sequence[Recording],
+    *,
+    size: tuple[int, int] = (120, 40),
+    keys: Sequence[str] = (),
+    **options: Any,
+) -> str:
+    """Render the replay of ``recordings`` at ``size`` (columns, rows) without a terminal and
+    return the SVG. ``keys`` are pressed first (e.g. ``["v"]`` for the by-worker view); other
+    options go to ``ReplayApp``."""
+    job = _render(recordings, size, keys, options)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(job)
+    # Called from inside an event loop (a notebook, another app): render on a thread of its own.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, job).result()

@@ -1,0 +1,120 @@
+"""The time axis: ticks and units that adapt to the zoom (ns, µs, ms, s), and the cursor.
+
+``ticks`` is pure arithmetic; ``AxisRenderable`` draws two rows (labels, then a ruler with the
+cursor); ``Axis`` is the thin widget over it. Imports Rich, Textual and the viewport only.
+"""
+
+from __future__ import annotations
+
+import math
+
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.segment import Segment
+from rich.style import Style
+from textual.widget import Widget
+
+from tracer.tui.viewport import Viewport
+
+__all__ = ["ticks", "format_time", "unit_for", "AxisRenderable", "Axis"]
+
+_UNITS: tuple[tuple[str, int], ...] = (
+    ("s", 1_000_000_000),
+    ("ms", 1_000_000),
+    ("µs", 1_000),
+    ("ns", 1),
+)
+_TICK_STYLE = Style(color="#8a8a8a")
+_LABEL_STYLE = Style(color="#d0d0d0")
+_CURSOR_STYLE = Style(color="#ffffff", bold=True)
+MIN_TICK_CELLS = 12
+
+
+def unit_for(step_ns: float) -> tuple[str, int]:
+    """The largest unit no bigger than ``step_ns`` (so tick labels need few decimals)."""
+    for name, size in _UNITS:
+        if step_ns >= size:
+            return name, size
+    return _UNITS[-1]
+
+
+def format_time(t_ns: float, step_ns: float | None = None) -> str:
+    """``t_ns`` in the unit that suits ``step_ns`` (default: ``t_ns`` itself), e.g. ``12.5ms``."""
+    name, size = unit_for(abs(step_ns if step_ns is not None else t_ns) or 1)
+    step = step_ns if step_ns is not None else size
+    decimals = max(0, min(3, -math.floor(math.log10(step / size) + 1e-9))) if step > 0 else 0
+    value = t_ns / size
+    text = f"{value:.{decimals}f}"
+    if text.startswith("-") and float(text) == 0:
+        text = text[1:]
+    return f"{text}{name}"
+
+
+def ticks(start: float, ns_per_cell: float, width: int) -> tuple[float, list[float]]:
+    """A round tick step (1, 2 or 5 × 10^k ns) at least ``MIN_TICK_CELLS`` apart, and the tick
+    times that fall on screen."""
+    least = max(1.0, ns_per_cell * MIN_TICK_CELLS)
+    power = 10 ** math.floor(math.log10(least))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= least)
+    first = math.ceil(start / step) * step
+    end = start + ns_per_cell * width
+    out: list[float] = []
+    t = first
+    while t < end:
+        out.append(t)
+        t += step
+    return step, out
+
+
+class AxisRenderable:
+    """Two rows: tick labels, then a ruler; ``offset`` cells on the left are left for labels."""
+
+    def __init__(self, viewport: Viewport, label_offset: int, width: int) -> None:
+        self.viewport = viewport
+        self.label_offset = label_offset
+        self.width = width
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        vp = self.viewport
+        cells = max(0, self.width - self.label_offset)
+        step, times = ticks(vp.start, vp.ns_per_cell, cells)
+        labels = [" "] * cells
+        ruler = ["─"] * cells
+        for t in times:
+            column = vp.column(t)
+            if not 0 <= column < cells:
+                continue
+            ruler[column] = "┼"
+            text = format_time(t, step)
+            if column + len(text) <= cells and all(
+                c == " " for c in labels[column : column + len(text) + 1]
+            ):
+                labels[column : column + len(text)] = list(text)
+        cursor = vp.column(vp.cursor)
+        pad = Segment(" " * self.label_offset)
+        yield pad
+        yield Segment("".join(labels), _LABEL_STYLE)
+        yield Segment.line()
+        yield pad
+        if 0 <= cursor < cells:
+            yield Segment("".join(ruler[:cursor]), _TICK_STYLE)
+            yield Segment("▼", _CURSOR_STYLE)
+            yield Segment("".join(ruler[cursor + 1 :]), _TICK_STYLE)
+        else:
+            yield Segment("".join(ruler), _TICK_STYLE)
+
+
+class Axis(Widget):
+    """The time axis widget, two rows high, aligned with the timelines under it."""
+
+    DEFAULT_CSS = """
+    Axis { height: 2; }
+    """
+
+    def __init__(self, viewport: Viewport, label_offset: int, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.viewport = viewport
+        self.label_offset = label_offset
+
+    def render(self) -> AxisRenderable:
+        """Draw the axis at the current viewport."""
+        return AxisRenderable(self.viewport, self.label_offset, self.size.width)

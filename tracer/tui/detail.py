@@ -1,0 +1,202 @@
+"""The detail pane: one lane up close.
+
+For a request: its scope (method, path, protocol, client), where its time went, what delayed it
+(waiting for a worker, the loop held by another request's blocking step) and every event with
+times relative to its arrival. For a loop or thread: how busy it was and which request holds it
+at the cursor. ``detail_text`` is pure (Rich only); ``DetailPane`` is the widget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from tracer import events as K
+from tracer.events import Event
+from tracer.tui.axis import format_time
+from tracer.tui.model import BLOCKED, PHASE_NAMES, QUEUED, RUNNING, SENDING, Lane, TimelineModel
+from tracer.tui.palette import COLOURS
+
+__all__ = ["DetailPane", "detail_text", "MAX_EVENT_ROWS"]
+
+MAX_EVENT_ROWS = 300
+_HEAD = "bold #00afd7"
+_KEY = "#8a8a8a"
+_SCOPE_KEYS = (
+    "method",
+    "path",
+    "query",
+    "http_version",
+    "scheme",
+    "client",
+    "interface",
+    "scope_type",
+)
+
+
+def _ms(ns: float) -> str:
+    if not ns:
+        return "0ms"
+    return format_time(ns, 1000) if ns < 1_000_000 else f"{ns / 1e6:.2f}ms"
+
+
+def _compact(data: Mapping[str, Any], width: int = 70) -> str:
+    parts = []
+    for key, value in data.items():
+        if key == "headers" and isinstance(value, (list, dict)):
+            parts.append(f"headers[{len(value)}]")
+        elif key == "client" and isinstance(value, (list, tuple)) and len(value) == 2:
+            parts.append(f"client={value[0]}:{value[1]}")
+        elif value not in (None, "", [], {}):
+            parts.append(f"{key}={value}")
+    text = " ".join(parts)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _phase_totals(lane: Lane) -> dict[int, int]:
+    totals: dict[int, int] = {}
+    for span in lane.spans:
+        totals[span.phase] = totals.get(span.phase, 0) + span.end - span.start
+    return totals
+
+
+def _request_text(model: TimelineModel, lane: Lane, labels: Mapping[str, str]) -> Text:
+    req = lane.req if lane.req is not None else -1
+    events = model.events_by_req.get(req, [])
+    start = next((e for e in events if e.kind == K.REQUEST_START), None)
+    end = next((e for e in reversed(events) if e.kind == K.REQUEST_END), None)
+    origin = events[0].t if events else 0
+    scope = start.data if start is not None and isinstance(start.data, dict) else {}
+    text = Text()
+    text.append(f"#{req} {scope.get('method', '')} {scope.get('path', '')}", _HEAD)
+    if end is not None and isinstance(end.data, dict):
+        text.append(f"  → {end.data.get('status')}  {labels['latency']} {_ms(end.end - origin)}")
+        if end.data.get("error"):
+            text.append(f"  {labels['error']}: {end.data['error']}", "bold #ff5f5f")
+    text.append(f"\n{labels['scope']}: ", _KEY)
+    text.append(
+        _compact(
+            {key: scope.get(key) for key in _SCOPE_KEYS if key in scope}
+            | {"headers": scope.get("headers", [])}
+        )
+    )
+    totals = _phase_totals(lane)
+    life = (end.end if end is not None else model.t_end) - (
+        start.t if start is not None else origin
+    )
+    busy = totals.get(RUNNING, 0) + totals.get(BLOCKED, 0)
+    text.append(f"\n{labels['phases']}: ", _KEY)
+    for code, amount in (
+        (QUEUED, totals.get(QUEUED, 0)),
+        (RUNNING, totals.get(RUNNING, 0)),
+        (BLOCKED, totals.get(BLOCKED, 0)),
+        (SENDING, totals.get(SENDING, 0)),
+    ):
+        text.append(f"{labels[PHASE_NAMES[code]]} {_ms(amount)}  ", COLOURS[code])
+    text.append(f"{labels['waiting_io']} {_ms(max(0, life - busy))}", COLOURS[1])
+    cpu = [
+        (e.data.get("cpu_ns"), e.dur)
+        for e in events
+        if e.kind in (K.SCHED_STEP, K.SCHED_THREAD) and isinstance(e.data, dict)
+    ]
+    cpu_ns = sum(c for c, _ in cpu if isinstance(c, (int, float)))
+    cpu_dur = sum(d for _, d in cpu if isinstance(d, int))
+    if cpu_dur:
+        text.append(f"  {labels['cpu_share']} {100 * cpu_ns / cpu_dur:.0f}%")
+    text.append(f"\n{labels['delayed_by']}: ", _KEY)
+    reasons = []
+    if totals.get(QUEUED):
+        reasons.append(f"{labels['queued_for']} {_ms(totals[QUEUED])}")
+    for block in model.delayed_by.get(req, []):
+        where = block.data.get("location", "?") if isinstance(block.data, dict) else "?"
+        reasons.append(f"{labels['held_by']} #{block.req} {_ms(block.dur or 0)} @ {where}")
+    if totals.get(BLOCKED):
+        reasons.append(f"{labels['blocked_loop_for']} {_ms(totals[BLOCKED])}")
+    text.append("; ".join(reasons) if reasons else labels["nothing_delayed"])
+    text.append(f"\n{labels['events']}:", _KEY)
+    for event in events[:MAX_EVENT_ROWS]:
+        _event_row(text, event, origin)
+    if len(events) > MAX_EVENT_ROWS:
+        text.append(f"\n  … {len(events) - MAX_EVENT_ROWS} {labels['more_events']}")
+    for marker in lane.markers:
+        text.append(f"\n  ! {marker.text}", "bold #ffd700")
+    return text
+
+
+def _event_row(text: Text, event: Event, origin: int) -> None:
+    dur = f"{_ms(event.dur)}" if event.dur else ""
+    text.append(f"\n  {'+%.3fms' % ((event.t - origin) / 1e6):>11} ")
+    text.append(
+        f"{event.kind:<20}", "bold" if event.kind in (K.LOOP_BLOCKED, K.ERROR, K.VIOLATION) else ""
+    )
+    text.append(f"{dur:>9} ", _KEY)
+    text.append(_compact(event.data) if isinstance(event.data, dict) else "")
+
+
+def _worker_text(model: TimelineModel, lane: Lane, labels: Mapping[str, str], cursor: int) -> Text:
+    text = Text()
+    text.append(lane.label, _HEAD)
+    busy = sum(span.end - span.start for span in lane.spans)
+    served = len({span.req for span in lane.spans if span.req is not None})
+    share = 100 * busy / model.t_end if model.t_end else 0
+    text.append(f"\n{labels['lane_busy']} {share:.0f}%  {labels['lane_requests']} {served}")
+    span = lane.span_at(cursor)
+    text.append(f"\n{labels['at_cursor']} ({_ms(cursor)}): ", _KEY)
+    if span is None:
+        text.append(labels["idle"])
+    else:
+        text.append(
+            f"#{span.req} {labels[PHASE_NAMES[span.phase]]} {_ms(span.end - span.start)}",
+            COLOURS[span.phase],
+        )
+        if span.cpu is not None:
+            text.append(f"  {labels['cpu_share']} {100 * span.cpu:.0f}%")
+    lo, _ = lane.visible_range(cursor, cursor)
+    text.append(f"\n{labels['events']}:", _KEY)
+    for item in lane.spans[lo : lo + 40]:
+        text.append(
+            f"\n  {item.start / 1e6:10.3f}ms  #{item.req!s:<6} {_ms(item.end - item.start):>9} "
+        )
+        text.append(labels[PHASE_NAMES[item.phase]], COLOURS[item.phase])
+    return text
+
+
+def detail_text(
+    model: TimelineModel, lane: Lane, labels: Mapping[str, str], cursor: int = 0
+) -> Text:
+    """What the detail pane says about ``lane`` (a request, a loop or a thread)."""
+    if lane.kind == "request":
+        return _request_text(model, lane, labels)
+    return _worker_text(model, lane, labels, cursor)
+
+
+class DetailPane(VerticalScroll):
+    """A scrollable pane under the timeline; hidden until a lane is opened."""
+
+    DEFAULT_CSS = """
+    DetailPane { height: 40%; border-top: solid #00afd7; display: none; }
+    DetailPane.open { display: block; }
+    """
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        """One Static holding the text."""
+        yield Static(id="detail-body")
+
+    def show(self, text: Text) -> None:
+        """Replace the pane's content and open it."""
+        self.query_one("#detail-body", Static).update(text)
+        self.add_class("open")
+        self.scroll_home(animate=False)
+
+    def close(self) -> None:
+        """Hide the pane."""
+        self.remove_class("open")
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the pane is showing."""
+        return self.has_class("open")

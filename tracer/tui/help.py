@@ -1,0 +1,104 @@
+"""The key bindings of the replay, in one table, and the ``?`` screen that lists them.
+
+``KEYS`` is the single source: the replay screen builds its bindings from it and the help
+screen prints it, so the two cannot drift apart. Imports Textual, Rich and tracer.tui only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import NamedTuple
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+__all__ = ["Key", "KEYS", "bindings", "help_table", "HelpScreen"]
+
+
+class Key(NamedTuple):
+    """One binding: the keys, what they look like in the help, the action, its label key."""
+
+    keys: str
+    shown: str
+    action: str
+    label: str
+
+
+KEYS: tuple[Key, ...] = (
+    Key("v", "v", "toggle_view", "key_view"),
+    Key("space", "space", "toggle_play", "key_play"),
+    Key("left_square_bracket", "[", "slower", "key_slower"),
+    Key("right_square_bracket", "]", "faster", "key_faster"),
+    Key("comma", ",", "prev_event", "key_prev_event"),
+    Key("full_stop", ".", "next_event", "key_next_event"),
+    Key("b", "b", "next_blocked", "key_next_blocked"),
+    Key("m", "m", "next_mark", "key_next_mark"),
+    Key("plus,equals_sign", "+ =", "zoom_in", "key_zoom_in"),
+    Key("minus", "-", "zoom_out", "key_zoom_out"),
+    Key("0", "0", "fit", "key_fit"),
+    Key("left,h", "← h", "pan(-1)", "key_pan_left"),
+    Key("right,l", "→ l", "pan(1)", "key_pan_right"),
+    Key("home", "home", "cursor_home", "key_home"),
+    Key("end", "end", "cursor_end", "key_end"),
+    Key("up,k", "↑ k", "select(-1)", "key_up"),
+    Key("down,j", "↓ j", "select(1)", "key_down"),
+    Key("enter", "enter", "toggle_detail", "key_detail"),
+    Key("escape", "esc", "close_detail", "key_close"),
+    Key("s", "s", "screenshot", "key_screenshot"),
+    Key("question_mark", "?", "help", "key_help"),
+    Key("q", "q", "quit", "key_quit"),
+)
+"""Every key of the replay screen."""
+
+
+def bindings() -> list[BindingType]:
+    """Textual bindings for ``KEYS`` (shown in no footer: the help screen lists them)."""
+    return [
+        Binding(key.keys, key.action, key.label, show=False, priority=key.keys in ("q",))
+        for key in KEYS
+    ]
+
+
+def help_table(labels: Mapping[str, str]) -> Table:
+    """Two columns: keys, and what they do in the UI's language."""
+    table = Table(box=None, show_header=False, padding=(0, 2, 0, 0))
+    table.add_column(style="bold #00afd7", no_wrap=True)
+    table.add_column()
+    for key in KEYS:
+        table.add_row(key.shown, labels[key.label])
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    """The ``?`` screen; any of ``?``, escape or q closes it."""
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: 76; max-width: 100%; height: auto; max-height: 100%;
+        border: round #00afd7; background: $surface; padding: 0 1; }
+    """
+    BINDINGS = [
+        Binding("question_mark,escape,q", "dismiss_help", "close", show=False, priority=True)
+    ]
+
+    def __init__(self, labels: Mapping[str, str]) -> None:
+        super().__init__()
+        self.labels = labels
+
+    def compose(self) -> ComposeResult:
+        """Title, the table, then the mouse and speed notes."""
+        with VerticalScroll():
+            yield Static(Text(self.labels["help_title"], style="bold"))
+            yield Static(help_table(self.labels))
+            yield Static(
+                Text(self.labels["mouse"] + "\n" + self.labels["speed_note"], style="#8a8a8a")
+            )
+
+    def action_dismiss_help(self) -> None:
+        """Close the help screen."""
+        self.dismiss(None)

@@ -1,0 +1,164 @@
+"""Painting one lane into a row of cells: the renderable half of the timeline widget.
+
+``paint`` maps a lane's spans onto columns (the highest phase wins a shared cell, so short
+blocked steps and instant errors never vanish when zoomed out); ``lane_segments`` turns that
+into Rich segments. A zoomed-out lane with thousands of spans is drawn from a per-lane overview
+(max phase per time bucket, built once), so a frame costs about the width, not the span count.
+Imports Rich and the model only; no Textual widgets.
+"""
+
+from __future__ import annotations
+
+import math
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+
+from tracer.tui.model import NONE, RUNNING, WAITING, Lane
+from tracer.tui.palette import (
+    ERROR_LABEL_STYLE,
+    GLYPHS,
+    LABEL_STYLE,
+    MARKER_GLYPH,
+    MARKER_STYLE,
+    PHASE_STYLES,
+    SELECTED_LABEL_STYLE,
+    WORKER_STYLES,
+)
+
+__all__ = ["paint", "lane_segments", "label_segment", "OVERVIEW_BUCKETS", "SHARE_GLYPHS"]
+
+SHARE_GLYPHS = "─▁▂▃▄▅▆▇█"
+"""On-CPU share in eighths: ``─`` none (waiting) .. ``█`` all (running)."""
+
+OVERVIEW_BUCKETS = 8192
+"""Time buckets of a lane overview; finer than any screen is wide."""
+
+_BLANK = Style()
+
+
+def _overview(lane: Lane) -> tuple[int, list[int]]:
+    if lane.overview is None:
+        end = max((span.end for span in lane.spans), default=0)
+        bucket = max(1, math.ceil((end + 1) / OVERVIEW_BUCKETS))
+        codes = [NONE] * (end // bucket + 1)
+        for span in lane.spans:
+            phase = span.phase
+            for b in range(span.start // bucket, span.end // bucket + 1):
+                if phase > codes[b]:
+                    codes[b] = phase
+        lane.overview = (bucket, codes)
+    return lane.overview
+
+
+def paint(
+    lane: Lane, start: float, ns_per_cell: float, width: int
+) -> tuple[list[int], list[int | None], list[float | None]]:
+    """Phase code, owning request and on-CPU share of each of ``width`` columns from ``start``."""
+    codes = [NONE] * width
+    owners: list[int | None] = [None] * width
+    shares: list[float | None] = [None] * width
+    if width <= 0 or not lane.spans:
+        return codes, owners, shares
+    end = start + ns_per_cell * width
+    lo, hi = lane.visible_range(int(start), int(end))
+    if hi - lo > 4 * width:
+        bucket, overview = _overview(lane)
+        if bucket * 2 <= ns_per_cell:
+            for column in range(width):
+                b0 = max(0, int((start + column * ns_per_cell) // bucket))
+                b1 = min(len(overview), int((start + (column + 1) * ns_per_cell) // bucket))
+                if b0 < b1:
+                    codes[column] = max(overview[b0:b1])
+            return codes, owners, shares
+    last = width - 1
+    for span in lane.spans[lo:hi]:
+        if span.end < start:
+            continue
+        c0 = int((span.start - start) // ns_per_cell)
+        c1 = int((span.end - start) // ns_per_cell)
+        if c1 < 0 or c0 > last:
+            continue
+        phase = span.phase
+        req = span.req
+        cpu = span.cpu
+        for column in range(max(0, c0), min(last, c1) + 1):
+            if phase > codes[column]:
+                codes[column] = phase
+                owners[column] = req
+                shares[column] = cpu
+    return codes, owners, shares
+
+
+def _share_glyph(code: int, share: float | None) -> str:
+    # A thread's span (or a coroutine step) that knows its on-CPU share is drawn as a bar that
+    # high: full when computing, a floor line when waiting in I/O, a lock or the GIL.
+    if share is None or code not in (RUNNING, WAITING):
+        return GLYPHS[code]
+    return SHARE_GLYPHS[round(share * 8)]
+
+
+def _runs(cells: list[tuple[str, Style]]) -> list[Segment]:
+    segments: list[Segment] = []
+    text: list[str] = []
+    current: Style | None = None
+    for char, style in cells:
+        if style is not current and text:
+            segments.append(Segment("".join(text), current))
+            text = []
+        current = style
+        text.append(char)
+    if text:
+        segments.append(Segment("".join(text), current))
+    return segments
+
+
+def lane_segments(
+    lane: Lane, start: float, ns_per_cell: float, width: int, *, worker: bool = False
+) -> list[Segment]:
+    """The timeline part of a lane's row (``width`` cells)."""
+    codes, owners, shares = paint(lane, start, ns_per_cell, width)
+    if worker:
+        cells = _worker_cells(codes, owners)
+    else:
+        cells = [
+            (_share_glyph(code, share), PHASE_STYLES[code])
+            for code, share in zip(codes, shares, strict=True)
+        ]
+        for marker in lane.markers:
+            column = int((marker.t - start) // ns_per_cell)
+            if 0 <= column < width:
+                cells[column] = (MARKER_GLYPH, MARKER_STYLE)
+    return _runs(cells)
+
+
+def _worker_cells(codes: list[int], owners: list[int | None]) -> list[tuple[str, Style]]:
+    cells: list[tuple[str, Style]] = []
+    width = len(codes)
+    column = 0
+    while column < width:
+        code, owner = codes[column], owners[column]
+        if code == NONE:
+            cells.append((" ", _BLANK))
+            column += 1
+            continue
+        run_end = column
+        while run_end + 1 < width and codes[run_end + 1] == code and owners[run_end + 1] == owner:
+            run_end += 1
+        length = run_end - column + 1
+        style = WORKER_STYLES[(code, (owner or 0) % 2)]
+        text = "" if owner is None else str(owner)
+        text = text if len(text) < length else ""
+        cells.extend((char, style) for char in text.ljust(length))
+        column = run_end + 1
+    return cells
+
+
+def label_segment(text: str, width: int, *, selected: bool = False, error: bool = False) -> Segment:
+    """A lane label cut or padded to ``width`` cells (CJK-aware), with a one-cell gutter."""
+    if width <= 0:
+        return Segment("")
+    body = set_cell_size(text, width - 1) if cell_len(text) != width - 1 else text
+    style = SELECTED_LABEL_STYLE if selected else ERROR_LABEL_STYLE if error else LABEL_STYLE
+    return Segment(body + " ", style)

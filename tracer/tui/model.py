@@ -1,0 +1,397 @@
+"""The replay model: lanes of phase spans derived from a recording, with no Textual in sight.
+
+Two views of the same events (DESIGN.md, "How scheduling is seen"):
+
+- *by request*: one lane per request, its life cut into phases — queued, running, waiting
+  (suspended on an await, or a thread blocked in I/O: ``cpu_ns`` tells them apart), blocked
+  (a step that held the loop), sending, error — plus markers for protocol violations;
+- *by worker*: one lane per event loop and per thread, holding spans that say which request
+  occupied it when.
+
+Spans of one lane may overlap; the renderer resolves overlaps by phase priority (``PRIORITY``),
+so an instant error or a short blocked step always wins the cell it falls in.
+Imports only the spine (events, recording, summary); never Textual, a shim or a server.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tracer import events as K
+from tracer.events import Event
+from tracer.recording import Recording
+from tracer.summary import summarize
+
+__all__ = [
+    "NONE",
+    "WAITING",
+    "QUEUED",
+    "RUNNING",
+    "SENDING",
+    "BLOCKED",
+    "ERROR",
+    "PHASE_NAMES",
+    "LEGEND_ORDER",
+    "Span",
+    "Marker",
+    "Lane",
+    "TimelineModel",
+    "build_model",
+    "model_from_events",
+]
+
+# Phase codes double as paint priorities: a higher code wins a cell it shares with a lower one.
+NONE = 0
+WAITING = 1
+QUEUED = 2
+RUNNING = 3
+SENDING = 4
+BLOCKED = 5
+ERROR = 6
+
+PHASE_NAMES: tuple[str, ...] = (
+    "idle",
+    "waiting",
+    "queued",
+    "running",
+    "sending",
+    "blocked",
+    "error",
+)
+"""Phase code -> label key (see ``tracer.tui.labels``)."""
+
+LEGEND_ORDER: tuple[int, ...] = (QUEUED, RUNNING, WAITING, BLOCKED, SENDING, ERROR)
+"""The order the legend lists phases in: the life of a request, then what goes wrong."""
+
+# A thread span whose on-CPU share is below this is drawn as waiting (blocked in I/O, a lock,
+# the GIL) rather than running.
+CPU_BUSY_SHARE = 0.5
+
+REQUEST_LANE = "request"
+LOOP_LANE = "loop"
+THREAD_LANE = "thread"
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A stretch of time a lane spent in one phase."""
+
+    start: int
+    """Nanoseconds since the recording started."""
+    end: int
+    """End (``>= start``); an instant has ``end == start`` and still paints one cell."""
+    phase: int
+    """One of the phase codes (``RUNNING``...)."""
+    req: int | None = None
+    """The request this span belongs to (on a worker lane: the request holding the worker)."""
+    cpu: float | None = None
+    """On-CPU share of the span (0..1), when the recording says."""
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    """An instant worth flagging on a lane (a protocol violation)."""
+
+    t: int
+    """When it happened."""
+    text: str
+    """The rule id and message."""
+
+
+@dataclass(slots=True)
+class Lane:
+    """One row of the timeline: a request, an event loop or a thread."""
+
+    key: str
+    """Stable identity, e.g. ``req:12``, ``loop:1:140``, ``thread:1:141``."""
+    label: str
+    """What the lane is called on screen."""
+    kind: str
+    """``request``, ``loop`` or ``thread``."""
+    spans: list[Span]
+    """Sorted by start."""
+    markers: list[Marker] = field(default_factory=list)
+    """Violations on this lane, sorted by time."""
+    req: int | None = None
+    """The request of a by-request lane."""
+    error: bool = False
+    """The request ended with an error."""
+    starts: list[int] = field(default_factory=list)
+    """``span.start`` of each span, for bisecting the visible ones."""
+    longest: int = 0
+    """The longest span, so a bisect on starts never misses one that began off-screen."""
+    overview: tuple[int, list[int]] | None = None
+    """Lazily built ``(bucket_ns, max phase per bucket)`` for drawing a zoomed-out lane."""
+
+    def __post_init__(self) -> None:
+        self.spans.sort(key=lambda span: (span.start, span.end))
+        self.starts = [span.start for span in self.spans]
+        self.longest = max((span.end - span.start for span in self.spans), default=0)
+
+    @property
+    def start(self) -> int:
+        """When the lane's first span begins (0 for an empty lane)."""
+        return self.starts[0] if self.starts else 0
+
+    def visible_range(self, t0: int, t1: int) -> tuple[int, int]:
+        """Indices ``lo, hi`` of ``spans`` that may overlap ``[t0, t1]``."""
+        lo = bisect.bisect_left(self.starts, t0 - self.longest)
+        hi = bisect.bisect_right(self.starts, t1)
+        return lo, hi
+
+    def span_at(self, t: int) -> Span | None:
+        """The highest-priority span covering instant ``t``, if any."""
+        lo, hi = self.visible_range(t, t)
+        best: Span | None = None
+        for span in self.spans[lo:hi]:
+            if span.start <= t <= span.end and (best is None or span.phase > best.phase):
+                best = span
+        return best
+
+
+@dataclass(slots=True)
+class TimelineModel:
+    """Everything the replay shows of one recording, derived once."""
+
+    recording: Recording
+    """The source."""
+    by_request: list[Lane]
+    """One lane per request, in order of arrival."""
+    by_worker: list[Lane]
+    """One lane per event loop, then per thread, in order of first activity."""
+    t_end: int
+    """The end of the last event (the recording's length in ns)."""
+    event_times: list[int]
+    """Sorted distinct event times (for stepping the cursor event by event)."""
+    blocked: list[Event]
+    """``loop.blocked`` events, in time order."""
+    marks: list[Event]
+    """``mark`` events (bookmarks), in time order."""
+    events_by_req: dict[int, list[Event]]
+    """Each request's events, in time order."""
+    delayed_by: dict[int, list[Event]]
+    """Request -> the ``loop.blocked`` events that held it up (it was in their ``delayed``)."""
+    summary: dict[str, Any]
+    """``tracer.summary.summarize`` of the recording."""
+
+    @property
+    def title(self) -> str:
+        """App, interface and server model, e.g. ``app · ASGI loop``."""
+        return self.recording.title
+
+    def lanes(self, view: str) -> list[Lane]:
+        """The lanes of ``view`` (``request`` or ``worker``)."""
+        return self.by_worker if view == "worker" else self.by_request
+
+
+def _data(event: Event) -> dict[str, Any]:
+    # A hand-edited or foreign line may carry a non-object "data": treat it as empty.
+    return event.data if isinstance(event.data, dict) else {}
+
+
+def _dur(event: Event) -> int:
+    dur = event.dur
+    return dur if isinstance(dur, int) and dur > 0 else 0
+
+
+def _cpu_share(event: Event) -> float | None:
+    cpu = _data(event).get("cpu_ns")
+    dur = _dur(event)
+    if not isinstance(cpu, (int, float)) or dur <= 0:
+        return None
+    return max(0.0, min(1.0, cpu / dur))
+
+
+def _request_label(req: int, start: Event | None) -> str:
+    if start is None:
+        return f"#{req}"
+    data = _data(start)
+    path = data.get("path") or ""
+    return f"#{req} {path}".rstrip()
+
+
+def _request_lane(
+    req: int,
+    events: list[Event],
+    blocked: list[tuple[int, int]],
+    t_end: int,
+    threshold_ns: int | None,
+) -> Lane:
+    queued = start = end = None
+    error = False
+    spans: list[Span] = []
+    markers: list[Marker] = []
+    scheduled = False
+    for event in events:
+        kind = event.kind
+        if kind == K.REQUEST_QUEUED and queued is None:
+            queued = event
+        elif kind == K.REQUEST_START and start is None:
+            start = event
+        elif kind == K.REQUEST_END:
+            end = event
+            if _data(event).get("error"):
+                error = True
+                spans.append(Span(event.end, event.end, ERROR, req))
+        elif kind == K.SCHED_STEP:
+            scheduled = True
+            t0, t1 = event.t, event.t + _dur(event)
+            over = threshold_ns is not None and t1 - t0 > threshold_ns
+            held = over or any(b0 < t1 and t0 < b1 for b0, b1 in blocked)
+            spans.append(Span(t0, t1, BLOCKED if held else RUNNING, req, _cpu_share(event)))
+        elif kind == K.SCHED_THREAD:
+            scheduled = True
+            share = _cpu_share(event)
+            phase = WAITING if share is not None and share < CPU_BUSY_SHARE else RUNNING
+            spans.append(Span(event.t, event.t + _dur(event), phase, req, share))
+        elif kind in (K.ASGI_SEND, K.WSGI_BODY, K.WSGI_WRITE):
+            if _dur(event):
+                spans.append(Span(event.t, event.t + _dur(event), SENDING, req))
+        elif kind in (K.WSGI_INPUT_READ, K.ASGI_RECEIVE):
+            if _dur(event):
+                spans.append(Span(event.t, event.t + _dur(event), WAITING, req))
+        elif kind == K.LOOP_BLOCKED:
+            spans.append(Span(event.t, event.t + _dur(event), BLOCKED, req))
+        elif kind == K.ERROR:
+            error = True
+            spans.append(Span(event.t, event.t, ERROR, req))
+        elif kind == K.VIOLATION:
+            data = _data(event)
+            markers.append(Marker(event.t, f"{data.get('rule', '?')}: {data.get('message', '')}"))
+    begin = start.t if start is not None else None
+    finish = end.end if end is not None else t_end
+    if queued is not None:
+        spans.append(Span(queued.t, begin if begin is not None else finish, QUEUED, req))
+    if begin is not None:
+        # Between the spans that say what it did, a scheduled request was suspended or parked;
+        # one with no scheduling events at all is taken to run the whole time.
+        spans.append(Span(begin, max(begin, finish), WAITING if scheduled else RUNNING, req))
+    lane = Lane(f"req:{req}", _request_label(req, start), REQUEST_LANE, spans, markers, req, error)
+    return lane
+
+
+def _worker_lanes(events: Iterable[Event], threshold_ns: int | None) -> list[Lane]:
+    blocked_by_req: dict[int, list[tuple[int, int]]] = {}
+    steps: dict[tuple[str, int, int], list[Span]] = {}
+    names: dict[tuple[str, int, int], str] = {}
+    loose_blocks: list[Event] = []
+    for event in events:
+        kind = event.kind
+        if kind == K.LOOP_BLOCKED:
+            if event.req is None:
+                loose_blocks.append(event)
+            else:
+                blocked_by_req.setdefault(event.req, []).append((event.t, event.t + _dur(event)))
+            continue
+        if kind == K.SCHED_STEP:
+            key = (LOOP_LANE, event.pid, event.tid)
+        elif kind == K.SCHED_THREAD:
+            key = (THREAD_LANE, event.pid, event.tid)
+        else:
+            continue
+        names.setdefault(key, event.thread or str(event.tid))
+        steps.setdefault(key, []).append(
+            Span(event.t, event.t + _dur(event), RUNNING, event.req, _cpu_share(event))
+        )
+    lanes: list[Lane] = []
+    for key, spans in steps.items():
+        kind, pid, tid = key
+        if kind == LOOP_LANE:
+            spans = [_loop_span(span, blocked_by_req, threshold_ns) for span in spans]
+            label = f"loop {names[key]}"
+        else:
+            spans = [
+                Span(s.start, s.end, WAITING, s.req, s.cpu)
+                if s.cpu is not None and s.cpu < CPU_BUSY_SHARE
+                else s
+                for s in spans
+            ]
+            label = names[key]
+        lanes.append(Lane(f"{kind}:{pid}:{tid}", label, kind, spans))
+    for event in loose_blocks:
+        for lane in lanes:
+            if lane.kind == LOOP_LANE and lane.key == f"{LOOP_LANE}:{event.pid}:{event.tid}":
+                lane.spans.append(Span(event.t, event.t + _dur(event), BLOCKED, None))
+                lane.__post_init__()
+    lanes.sort(key=lambda lane: (lane.kind != LOOP_LANE, lane.start, lane.key))
+    return lanes
+
+
+def _loop_span(
+    span: Span, blocked: dict[int, list[tuple[int, int]]], threshold_ns: int | None
+) -> Span:
+    over = threshold_ns is not None and span.end - span.start > threshold_ns
+    culprit = span.req is not None and any(
+        b0 < span.end and span.start < b1 for b0, b1 in blocked.get(span.req, ())
+    )
+    if over or culprit:
+        return Span(span.start, span.end, BLOCKED, span.req, span.cpu)
+    return span
+
+
+def model_from_events(
+    recording: Recording, events: Sequence[Event] | None = None, *, threshold_ns: int | None = None
+) -> TimelineModel:
+    """Derive the model of ``events`` (default: all of the recording's), sorted by time.
+
+    ``threshold_ns``: treat any coroutine step longer than this as blocking the loop, even
+    without a ``loop.blocked`` event (for recordings made without the detector).
+    """
+    evs = list(recording.events if events is None else events)
+    t_end = max((event.end for event in evs), default=0)
+    per_req: dict[int, list[Event]] = {}
+    blocked: list[Event] = []
+    marks: list[Event] = []
+    delayed_by: dict[int, list[Event]] = {}
+    times: set[int] = set()
+    for event in evs:
+        times.add(event.t)
+        if isinstance(event.req, int):
+            per_req.setdefault(event.req, []).append(event)
+        if event.kind == K.LOOP_BLOCKED:
+            blocked.append(event)
+            delayed = _data(event).get("delayed") or []
+            if isinstance(delayed, list):
+                for other in delayed:
+                    if isinstance(other, int):
+                        delayed_by.setdefault(other, []).append(event)
+        elif event.kind == K.MARK:
+            marks.append(event)
+    blocked_spans: dict[int, list[tuple[int, int]]] = {}
+    for event in blocked:
+        if isinstance(event.req, int):
+            blocked_spans.setdefault(event.req, []).append((event.t, event.t + _dur(event)))
+    lifespan = {
+        req
+        for req, req_events in per_req.items()
+        if any(
+            e.kind == K.REQUEST_START and _data(e).get("scope_type") == "lifespan"
+            for e in req_events[:3]
+        )
+    }
+    by_request = [
+        _request_lane(req, req_events, blocked_spans.get(req, []), t_end, threshold_ns)
+        for req, req_events in per_req.items()
+        if req not in lifespan
+    ]
+    by_request.sort(key=lambda lane: (lane.start, lane.req or 0))
+    return TimelineModel(
+        recording=recording,
+        by_request=by_request,
+        by_worker=_worker_lanes(evs, threshold_ns),
+        t_end=t_end,
+        event_times=sorted(times),
+        blocked=blocked,
+        marks=marks,
+        events_by_req=per_req,
+        delayed_by=delayed_by,
+        summary=summarize(evs),
+    )
+
+
+def build_model(recording: Recording, *, threshold_ns: int | None = None) -> TimelineModel:
+    """The replay model of a whole recording."""
+    return model_from_events(recording, threshold_ns=threshold_ns)

@@ -1,0 +1,82 @@
+"""How each phase looks: a glyph and a colour, chosen to read on a laptop and on a projector.
+
+Glyphs differ as well as colours, so the phases stay apart in monochrome and for colour-blind
+readers: a full block runs, a thin line waits, a light shade queues. Imports only Rich and
+``tracer.tui.model`` (for the phase codes).
+"""
+
+from __future__ import annotations
+
+from rich.style import Style
+
+from tracer.tui.model import BLOCKED, ERROR, NONE, QUEUED, RUNNING, SENDING, WAITING
+
+__all__ = [
+    "GLYPHS",
+    "COLOURS",
+    "PHASE_STYLES",
+    "WORKER_STYLES",
+    "MARKER_STYLE",
+    "MARKER_GLYPH",
+    "CURSOR_STYLE",
+    "CURSOR_GLYPH",
+    "LABEL_STYLE",
+    "SELECTED_LABEL_STYLE",
+    "ERROR_LABEL_STYLE",
+]
+
+GLYPHS: dict[int, str] = {
+    NONE: " ",
+    WAITING: "─",
+    QUEUED: "░",
+    RUNNING: "█",
+    SENDING: "▓",
+    BLOCKED: "█",
+    ERROR: "✖",
+}
+"""Phase code -> the character a by-request lane draws it with."""
+
+COLOURS: dict[int, str] = {
+    NONE: "#808080",
+    WAITING: "#5f87d7",
+    QUEUED: "#d7af00",
+    RUNNING: "#00af5f",
+    SENDING: "#af5fd7",
+    BLOCKED: "#d70000",
+    ERROR: "#ff5f5f",
+}
+"""Phase code -> its colour (hex, so SVG snapshots do not depend on the terminal theme)."""
+
+PHASE_STYLES: dict[int, Style] = {
+    code: Style(color=colour, bold=code == ERROR) for code, colour in COLOURS.items()
+}
+"""By-request lanes: the glyph in the phase colour."""
+
+# Worker lanes draw requests as coloured blocks holding the request id; two shades per phase
+# tell neighbouring requests apart.
+_SHADES: dict[int, tuple[str, str]] = {
+    WAITING: ("#5f87d7", "#87afff"),
+    QUEUED: ("#d7af00", "#ffd75f"),
+    RUNNING: ("#00af5f", "#5fd787"),
+    SENDING: ("#af5fd7", "#d787ff"),
+    BLOCKED: ("#d70000", "#ff5f5f"),
+    ERROR: ("#ff5f5f", "#ff8787"),
+}
+WORKER_STYLES: dict[tuple[int, int], Style] = {
+    (code, shade): Style(color="#000000", bgcolor=colours[shade])
+    for code, colours in _SHADES.items()
+    for shade in (0, 1)
+}
+"""(phase code, shade 0|1) -> the style of a worker-lane cell."""
+
+MARKER_GLYPH = "!"
+MARKER_STYLE = Style(color="#000000", bgcolor="#ffd700", bold=True)
+"""A protocol violation on a request lane."""
+
+CURSOR_GLYPH = "│"
+CURSOR_STYLE = Style(color="#ffffff", bold=True)
+"""The time cursor, drawn over every lane."""
+
+LABEL_STYLE = Style(color="#c0c0c0")
+SELECTED_LABEL_STYLE = Style(color="#000000", bgcolor="#00afd7", bold=True)
+ERROR_LABEL_STYLE = Style(color="#ff5f5f")

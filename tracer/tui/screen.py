@@ -1,0 +1,357 @@
+"""The ``ReplayScreen``: one recording, or two stacked on one time axis with one cursor.
+
+It owns the shared ``Viewport`` and every key of the replay (see ``tracer.tui.help.KEYS``);
+widgets only draw. The live dashboard switches to this screen when its run ends.
+Imports Textual and tracer.tui only; never a shim or a server.
+"""
+
+from __future__ import annotations
+
+import bisect
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Static
+
+from tracer.tui.axis import Axis, format_time, ticks
+from tracer.tui.detail import DetailPane, detail_text
+from tracer.tui.help import HelpScreen, bindings
+from tracer.tui.legend import Legend
+from tracer.tui.model import TimelineModel
+from tracer.tui.summary_panel import SummaryPanel
+from tracer.tui.timeline import Timeline, label_width_for
+from tracer.tui.viewport import Viewport
+
+__all__ = ["ReplayScreen", "Bookmark", "FRAME_S"]
+
+FRAME_S = 1 / 30
+"""Playback tick (30 frames a second)."""
+
+ZOOM_STEP = 1.5
+
+
+@dataclass(frozen=True, slots=True)
+class Bookmark:
+    """A moment to jump to with ``m``: where, its name, the caption to show there."""
+
+    t: int
+    label: str
+    caption: str = ""
+
+
+class ReplayScreen(Screen[None]):
+    """Status line, summaries, axis, timelines, detail pane, caption and legend."""
+
+    BINDINGS = bindings()
+
+    def __init__(
+        self,
+        models: Sequence[TimelineModel],
+        labels: Mapping[str, str],
+        *,
+        view: str = "request",
+        caption: str | None = None,
+        bookmarks: Sequence[Bookmark] | None = None,
+        cursor: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self.models = list(models)
+        self.labels = labels
+        self.view = view
+        self.caption = caption or ""
+        self.viewport = Viewport(t_max=max((m.t_end for m in self.models), default=0))
+        self._initial_cursor = cursor
+        self._clock = clock
+        self._last_tick = 0.0
+        if bookmarks is None:
+            bookmarks = [
+                Bookmark(e.t, str(e.data.get("label", "")), str(e.data.get("caption", "")))
+                for model in self.models
+                for e in model.marks
+                if isinstance(e.data, dict)
+            ]
+        self.bookmarks = sorted(bookmarks, key=lambda b: b.t)
+        self._event_times = sorted({t for model in self.models for t in model.event_times})
+        self._blocked = sorted(
+            (e.t, i, e.req) for i, model in enumerate(self.models) for e in model.blocked
+        )
+        self.active = 0
+
+    # -- layout -----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        """Build the widgets; timelines share ``self.viewport``."""
+        width = self.app.size.width
+        offset = label_width_for(width)
+        yield Static(id="status")
+        with Horizontal(id="summaries"):
+            for model in self.models:
+                yield SummaryPanel(
+                    model.title, model.summary, self.labels, truncated=model.recording.truncated
+                )
+        yield Axis(self.viewport, offset, id="axis")
+        compare = len(self.models) > 1
+        for index, model in enumerate(self.models):
+            if compare:
+                yield Static(
+                    Text(model.title, style="bold #00afd7", no_wrap=True), classes="lane-title"
+                )
+            yield Timeline(
+                model,
+                self.viewport,
+                view=self.view,
+                label_width=offset,
+                empty_text=self.labels["no_requests"],
+                id=f"timeline-{index}",
+            )
+        yield DetailPane(id="detail")
+        yield Static(Text(self.caption), id="caption", classes="" if self.caption else "hidden")
+        yield Legend(self.labels, id="legend")
+
+    @property
+    def timelines(self) -> list[Timeline]:
+        """The timelines, top to bottom."""
+        return list(self.query(Timeline))
+
+    @property
+    def timeline(self) -> Timeline:
+        """The active timeline (the one keys select lanes in)."""
+        return self.timelines[self.active]
+
+    def on_mount(self) -> None:
+        """Fit the recording to the screen and start the playback clock."""
+        self._sync_width()
+        self.viewport.fit()
+        if self._initial_cursor is not None:
+            self.viewport.set_cursor(self._initial_cursor)
+        self.timeline.focus()
+        self.set_interval(FRAME_S, self._tick)
+        self._refresh_all()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Keep the labels and time axis in proportion to the new width."""
+        fitted = self.viewport.start == 0 and self.viewport.width > 1
+        old_end = self.viewport.end
+        self._sync_width()
+        if fitted:
+            self.viewport.ns_per_cell = max(1.0, old_end / max(1, self.viewport.width))
+        self._refresh_all()
+
+    def _sync_width(self) -> None:
+        width = self.size.width or self.app.size.width
+        offset = label_width_for(width)
+        self.query_one(Axis).label_offset = offset
+        for timeline in self.timelines:
+            timeline.label_width = offset
+            timeline._cache.clear()
+        # One column goes to the timeline's vertical scrollbar.
+        self.viewport.resize(max(1, width - offset - 1))
+
+    # -- drawing ----------------------------------------------------------------------------
+
+    def _refresh_all(self) -> None:
+        vp = self.viewport
+        lab = self.labels
+        step, _ = ticks(vp.start, vp.ns_per_cell, vp.width)
+        state = f"▶ {lab['playing']}" if vp.playing else f"⏸ {lab['paused']}"
+        view = lab["by_worker"] if self.view == "worker" else lab["by_request"]
+        status = Text(no_wrap=True, overflow="ellipsis")
+        status.append(f"{state} {vp.speed:g}×  ", "bold")
+        status.append(f"{lab['cursor']} {format_time(vp.cursor, step / 10)}  ")
+        status.append(f"{lab['view']}: {view}  ", "bold #00afd7")
+        status.append(f"{format_time(vp.ns_per_cell)} {lab['per_cell']}  ")
+        status.append(lab["help_hint"], "#8a8a8a")
+        self.query_one("#status", Static).update(status)
+        self.query_one(Axis).refresh()
+        for timeline in self.timelines:
+            timeline.refresh()
+        detail = self.query_one(DetailPane)
+        if detail.is_open and self.view == "worker":
+            self._show_detail()
+
+    def _show_detail(self) -> None:
+        timeline = self.timeline
+        lane = timeline.selected_lane
+        if lane is None:
+            return
+        self.query_one(DetailPane).show(
+            detail_text(timeline.model, lane, self.labels, self.viewport.cursor)
+        )
+
+    def set_caption(self, text: str) -> None:
+        """Show ``text`` in the caption pane (hide it when empty)."""
+        caption = self.query_one("#caption", Static)
+        caption.update(Text(text))
+        caption.set_class(not text, "hidden")
+
+    # -- playback ---------------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        now = self._clock()
+        elapsed = now - self._last_tick if self._last_tick else FRAME_S
+        self._last_tick = now
+        if self.viewport.playing:
+            self.viewport.advance(min(elapsed, 0.25))
+            self._refresh_all()
+
+    def action_toggle_play(self) -> None:
+        """Play or pause; playing from the end starts again at the beginning."""
+        vp = self.viewport
+        if not vp.playing and vp.cursor >= vp.t_max:
+            vp.set_cursor(0)
+        vp.playing = not vp.playing
+        self._last_tick = 0.0
+        self._refresh_all()
+
+    def action_slower(self) -> None:
+        """Halve (roughly) the playback speed."""
+        self.viewport.slower()
+        self._refresh_all()
+
+    def action_faster(self) -> None:
+        """Double (roughly) the playback speed."""
+        self.viewport.faster()
+        self._refresh_all()
+
+    # -- cursor -----------------------------------------------------------------------------
+
+    def _move_cursor(self, t: float) -> None:
+        self.viewport.set_cursor(t)
+        self._refresh_all()
+
+    def action_prev_event(self) -> None:
+        """Cursor to the previous event of any recording on screen."""
+        index = bisect.bisect_left(self._event_times, self.viewport.cursor) - 1
+        if index >= 0:
+            self._move_cursor(self._event_times[index])
+
+    def action_next_event(self) -> None:
+        """Cursor to the next event."""
+        index = bisect.bisect_right(self._event_times, self.viewport.cursor)
+        if index < len(self._event_times):
+            self._move_cursor(self._event_times[index])
+
+    def action_next_blocked(self) -> None:
+        """Cursor to the next ``loop.blocked``; select the request that blocked the loop."""
+        index = bisect.bisect_right(self._blocked, (self.viewport.cursor, len(self.models), 0))
+        if index >= len(self._blocked):
+            self.notify("no further loop.blocked", timeout=2)
+            return
+        t, which, req = self._blocked[index]
+        self.active = which
+        timeline = self.timeline
+        if timeline.view == "request":
+            lanes = timeline.lanes
+            found = next((i for i, lane in enumerate(lanes) if lane.req == req), None)
+            if found is not None:
+                timeline.select(found)
+        self._move_cursor(t)
+
+    def action_next_mark(self) -> None:
+        """Cursor to the next bookmark; its caption goes in the caption pane."""
+        mark = next((b for b in self.bookmarks if b.t > self.viewport.cursor), None)
+        if mark is None:
+            return
+        if mark.caption or mark.label:
+            self.set_caption(f"{mark.label}: {mark.caption}" if mark.caption else mark.label)
+        self._move_cursor(mark.t)
+
+    def action_cursor_home(self) -> None:
+        """Cursor to the start of the recording."""
+        self._move_cursor(0)
+
+    def action_cursor_end(self) -> None:
+        """Cursor to the end of the recording."""
+        self._move_cursor(self.viewport.t_max)
+
+    # -- zoom and pan -----------------------------------------------------------------------
+
+    def action_zoom_in(self) -> None:
+        """Zoom in around the cursor."""
+        self.viewport.zoom(ZOOM_STEP)
+        self._refresh_all()
+
+    def action_zoom_out(self) -> None:
+        """Zoom out around the cursor."""
+        self.viewport.zoom(1 / ZOOM_STEP)
+        self._refresh_all()
+
+    def action_fit(self) -> None:
+        """Show the whole recording."""
+        self.viewport.fit()
+        self._refresh_all()
+
+    def action_pan(self, direction: int) -> None:
+        """Move the window an eighth of a screen left (-1) or right (1)."""
+        self.viewport.pan(direction * max(4, self.viewport.width // 8))
+        self._refresh_all()
+
+    def on_timeline_viewport_changed(self, message: Timeline.ViewportChanged) -> None:
+        """The mouse zoomed or panned: redraw everything that shares the viewport."""
+        self._refresh_all()
+
+    # -- lanes ------------------------------------------------------------------------------
+
+    def action_toggle_view(self) -> None:
+        """Switch every timeline between by-request and by-worker lanes."""
+        self.view = "worker" if self.view == "request" else "request"
+        for timeline in self.timelines:
+            timeline.set_view(self.view)
+        self.query_one(DetailPane).close()
+        self._refresh_all()
+
+    def action_select(self, delta: int) -> None:
+        """Move the selection bar up or down; an open detail pane follows it."""
+        timeline = self.timeline
+        timeline.select(timeline.selected + delta)
+        if self.query_one(DetailPane).is_open:
+            self._show_detail()
+
+    def action_toggle_detail(self) -> None:
+        """Open the detail pane on the selected lane, or close it."""
+        detail = self.query_one(DetailPane)
+        if detail.is_open:
+            detail.close()
+        else:
+            self._show_detail()
+
+    def action_close_detail(self) -> None:
+        """Close the detail pane."""
+        self.query_one(DetailPane).close()
+
+    def on_timeline_picked(self, message: Timeline.Picked) -> None:
+        """A click: select that lane, move the cursor there, show its detail."""
+        self.active = self.timelines.index(message.atline)
+        message.atline.select(message.index)
+        if message.at is not None:
+            self.viewport.set_cursor(message.at, follow=False)
+        self._show_detail()
+        self._refresh_all()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Keys act on the timeline that has focus (compare mode: tab switches)."""
+        if isinstance(event.widget, Timeline):
+            self.active = self.timelines.index(event.widget)
+
+    # -- the rest ---------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        """Show the key bindings."""
+        self.app.push_screen(HelpScreen(self.labels))
+
+    def action_screenshot(self) -> None:
+        """Save an SVG of the screen as it is now."""
+        directory = getattr(self.app, "screenshot_dir", ".")
+        path = self.app.save_screenshot(path=directory)
+        self.notify(f"{self.labels['saved']} {path}", timeout=3)
+
+    async def action_quit(self) -> None:
+        """Leave the app (the live dashboard stops its run first)."""
+        await self.app.action_quit()
