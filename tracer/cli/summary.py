@@ -1,4 +1,7 @@
-"""``trace summary FILE [--json]``: the report of a recording."""
+"""``trace summary FILE [--json]``: the report of a recording, as ``trace run`` prints it.
+
+The recording is streamed through ``tracer.digest`` (memory stays flat for long runs).
+"""
 
 from __future__ import annotations
 
@@ -20,19 +23,15 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def main(args: argparse.Namespace) -> int:
-    """Load the recording and print its summary."""
-    from tracer.recording import load
-    from tracer.summary import summarize
+    """Read the recording and print its report (or its summary JSON)."""
+    from tracer.digest import digest_file
 
-    recording = load(args.file)
-    summary = summarize(recording)
+    recording, digest = digest_file(args.file)
+    summary = digest.summary()
     if args.json:
         print(json.dumps(summary))
         return 0
-    try:
-        from tracer.report import print_report
-    except ImportError:
-        print(json.dumps(summary, indent=2))
-        return 0
-    print_report(recording, summary)
+    from tracer.report import print_report
+
+    print_report(recording, summary, details=digest.details())
     return 0

@@ -1,0 +1,277 @@
+"""``trace run [APP] ...``: load through a server model into the traced app, then the report.
+
+Parses into a ``RunConfig`` and calls ``tracer.run.run``. On a terminal (without
+``--headless``) the live dashboard runs it, if installed; otherwise a rich progress bar (on
+stderr with ``--json``) and the report, or the summary JSON alone on stdout with ``--json``.
+The recording streams to ``--record FILE`` (default ``traces/<app>-<time>.jsonl``), and its
+path is printed at the end. Textual and OpenTelemetry are imported only when used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from tracer.errors import UsageError
+
+__all__ = ["add_parser", "main", "config_from_args"]
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register the ``run`` sub-command (flags as DESIGN.md's command line)."""
+    from tracer.servers import SERVER_MODELS
+
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        "run", help="drive load through a traced app and report what happened"
+    )
+    p.add_argument(
+        "app",
+        nargs="?",
+        metavar="APP",
+        help="module:attr or path/file.py:attr (default: a bundled sample app)",
+    )
+    p.add_argument(
+        "-c", "--concurrency", type=int, default=50, help="closed-loop clients (default 50)"
+    )
+    count = p.add_mutually_exclusive_group()
+    count.add_argument(
+        "-n", "--requests", type=int, default=None, help="requests in all (default 200)"
+    )
+    count.add_argument(
+        "-z", "--duration", metavar="D", help="send for this long instead: 10s, 500ms, 2m"
+    )
+    p.add_argument("--rate", type=float, help="open loop: Poisson arrivals per second")
+    p.add_argument(
+        "--server",
+        metavar="MODEL",
+        help=f"server model: {', '.join(SERVER_MODELS)} (default: threads for WSGI, loop for ASGI)",
+    )
+    p.add_argument("--workers", type=int, help="worker processes")
+    p.add_argument("--threads", type=int, help="worker threads (per process)")
+    p.add_argument("--interface", choices=("auto", "wsgi", "asgi"), default="auto")
+    p.add_argument("--factory", action="store_true", help="APP is a factory that returns the app")
+    p.add_argument("--app-dir", default=".", help="directory to import APP from (default .)")
+    p.add_argument("-m", "--method", default="GET")
+    p.add_argument(
+        "--path",
+        action="append",
+        dest="paths",
+        metavar="P",
+        help="path to request (repeatable, round robin; ws:/p for a websocket)",
+    )
+    p.add_argument("-H", "--header", action="append", dest="headers", default=[], metavar="'K: V'")
+    body = p.add_mutually_exclusive_group()
+    body.add_argument("-d", "--data", dest="body", help="request body")
+    body.add_argument("--body-file", metavar="F", help="request body from a file")
+    p.add_argument(
+        "--ws-messages", type=int, default=0, metavar="N", help="messages per websocket session"
+    )
+    p.add_argument(
+        "--http2", action="store_true", help="HTTP/2 (real servers; in-process scopes say 2)"
+    )
+    p.add_argument(
+        "--timeout", default="20s", metavar="D", help="per-request client timeout (default 20s)"
+    )
+    p.add_argument(
+        "--block-threshold",
+        type=float,
+        default=10.0,
+        metavar="MS",
+        help="loop.blocked threshold in ms (default 10)",
+    )
+    p.add_argument(
+        "--record",
+        metavar="FILE",
+        help="where to write the recording (default traces/<app>-<time>.jsonl)",
+    )
+    p.add_argument("--otlp", action="store_true", help="also export spans over OTLP")
+    p.add_argument(
+        "--otlp-endpoint",
+        metavar="URL",
+        help="OTLP endpoint (default $OTEL_EXPORTER_OTLP_ENDPOINT or localhost:4318)",
+    )
+    p.add_argument("--headless", action="store_true", help="no dashboard: progress bar and report")
+    p.add_argument("--json", action="store_true", help="print only the summary JSON on stdout")
+    p.add_argument("--seed", type=int, help="seed of the open-loop arrival times")
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> Any:
+    """The ``RunConfig`` of parsed arguments (``UsageError`` for bad values)."""
+    from tracer.loadgen import parse_duration
+    from tracer.run import DEFAULT_APP, RunConfig
+
+    duration = parse_duration(args.duration) if args.duration else None
+    requests = args.requests if args.requests is not None else (None if duration else 200)
+    if args.body_file is not None:
+        try:
+            body = Path(args.body_file).read_bytes()
+        except OSError as exc:
+            raise UsageError(
+                f'Cannot read --body-file "{args.body_file}": {exc.strerror}.'
+            ) from None
+    else:
+        body = (args.body or "").encode()
+    return RunConfig(
+        app=args.app or DEFAULT_APP,
+        factory=args.factory,
+        app_dir=args.app_dir,
+        interface=args.interface,
+        server=args.server,
+        workers=args.workers,
+        threads=args.threads,
+        concurrency=args.concurrency,
+        requests=requests,
+        duration=duration,
+        rate=args.rate,
+        method=args.method,
+        paths=tuple(args.paths or ("/",)),
+        headers=tuple(args.headers),
+        body=body,
+        ws_messages=args.ws_messages,
+        http2=args.http2,
+        timeout=parse_duration(args.timeout),
+        seed=args.seed,
+        block_threshold_ms=args.block_threshold,
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run, record, report."""
+    from rich.console import Console
+
+    from tracer.digest import Digest
+    from tracer.recorder import Recorder
+    from tracer.report import print_report
+    from tracer.run import default_record_path, open_server, run
+
+    config = config_from_args(args)
+    config.check()
+    path = args.record or default_record_path(config.app)
+    err = Console(stderr=True)
+    recorder = Recorder(path)
+    digest = Digest()
+    recorder.subscribe(digest.feed)
+    try:
+        server = open_server(config, recorder)
+        if args.otlp:
+            _attach_otlp(recorder, args.otlp_endpoint)
+    except BaseException:
+        recorder.close()
+        Path(path).unlink(missing_ok=True)  # no empty recording left behind by a bad APP
+        raise
+    try:
+        live = (
+            _live_runner() if sys.stdout.isatty() and not args.headless and not args.json else None
+        )
+        if live is not None:
+
+            def work(stop: threading.Event) -> Any:
+                return run(config, recorder, server=server, stop=stop)
+
+            live(
+                recorder,
+                work,
+                title=f"{config.app} · {server.describe().get('model')}",
+                total_requests=config.requests,
+            )
+        else:
+            _run_headless(config, recorder, server, err)
+    finally:
+        recorder.close()
+    summary = digest.summary()
+    if args.json:
+        print(json.dumps(summary))
+        err.print(f"recording: {path}", highlight=False)
+        return 0
+    from tracer.recording import Recording
+
+    recording = Recording(header=dict(recorder.header), events=[], path=path)
+    if live is None:
+        print_report(recording, summary, details=digest.details())
+    print(f"recording: {path}")
+    return 0
+
+
+def _run_headless(config: Any, recorder: Any, server: Any, err: Any) -> Any:
+    """Run on a worker thread with a progress bar; Ctrl-C stops the load but keeps the recording."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from tracer.run import run
+
+    stop = threading.Event()
+    outcome: dict[str, Any] = {}
+    total = config.requests if config.duration is None else config.duration
+    columns = [
+        TextColumn("[bold]trace run"),
+        BarColumn(),
+        MofNCompleteColumn()
+        if config.duration is None
+        else TextColumn("{task.completed:.0f}/{task.total:.0f} s"),
+        TextColumn("in flight {task.fields[in_flight]}  errors {task.fields[errors]}"),
+        TimeElapsedColumn(),
+    ]
+    with Progress(*columns, console=err, transient=False) as bar:
+        task = bar.add_task("run", total=total, in_flight=0, errors=0)
+
+        def progress(stats: Any) -> None:
+            done = stats.done if config.duration is None else min(stats.elapsed, config.duration)
+            bar.update(
+                task,
+                completed=done,
+                in_flight=stats.in_flight,
+                errors=stats.errors + stats.timeouts,
+            )
+
+        def work() -> None:
+            try:
+                outcome["result"] = run(
+                    config, recorder, server=server, stop=stop, progress=progress
+                )
+            except BaseException as exc:  # re-raised on the main thread
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=work, name="trace-run", daemon=True)
+        worker.start()
+        try:
+            while worker.is_alive():
+                worker.join(0.1)
+        except KeyboardInterrupt:
+            stop.set()
+            err.print("stopping: finishing the recording…")
+            worker.join(10.0)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("result")
+
+
+def _live_runner() -> Any:
+    """``tracer.tui.live.run_live`` when the dashboard is installed, else None."""
+    if importlib.util.find_spec("tracer.tui.live") is None:
+        return None
+    from tracer.tui.live import run_live
+
+    return run_live
+
+
+def _attach_otlp(recorder: Any, endpoint: str | None) -> None:
+    """Export finished requests as OTLP spans (off the request path)."""
+    if importlib.util.find_spec("tracer.otel.live") is None:
+        raise UsageError(
+            "--otlp needs the OpenTelemetry bridge (tracer.otel), which is not installed."
+        )
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    from tracer.otel.live import attach_tracer_provider
+
+    provider = TracerProvider()
+    exporter = OTLPSpanExporter(endpoint=endpoint) if endpoint else OTLPSpanExporter()
+    provider.add_span_processor(BatchSpanProcessor(exporter))
+    attach_tracer_provider(recorder, provider)

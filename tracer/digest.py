@@ -1,0 +1,231 @@
+"""The digest of a run: what the report shows, reduced from a stream of events.
+
+``Digest`` takes events in batches (a ``Recorder`` subscriber during a run, or lines read back
+from a file) and keeps only what the report needs: one small record per request, the
+loop-blocking culprits by file:line, busy time per worker thread, errors and violations by kind.
+Memory stays flat for long runs; ``Digest.summary()`` hands ``tracer.summary.summarize`` the
+same lifecycle events it would find in the full recording, so the numbers agree.
+``tracer.report`` renders it. Imports the spine only.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tracer import events as K
+from tracer.errors import RecordingFormatError
+from tracer.events import Event
+from tracer.recording import Recording, load, loads, open_text
+from tracer.summary import summarize
+
+__all__ = ["Culprit", "Digest", "ReportDetails", "Worker", "digest_file"]
+
+NS_PER_MS = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Culprit:
+    """One place (file:line) that held the event loop past the threshold."""
+
+    location: str
+    """``file:line`` of the app frame that blocked."""
+    count: int
+    """How many steps blocked there."""
+    total_ms: float
+    """Blocked time in all."""
+    max_ms: float
+    """The longest single block."""
+
+
+@dataclass(frozen=True, slots=True)
+class Worker:
+    """One thread that ran app code (a WSGI worker, the event loop, an offload thread)."""
+
+    name: str
+    """Thread name, prefixed with the pid when several processes recorded."""
+    requests: int
+    """Requests started on it."""
+    busy_ms: float
+    """Time it ran request code (``sched.thread`` / ``sched.step`` durations)."""
+    cpu_ms: float
+    """Of which on CPU."""
+    utilisation: float
+    """``busy_ms`` over the run's wall time (0–1)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportDetails:
+    """What the report shows beyond the summary dict."""
+
+    culprits: list[Culprit] = field(default_factory=list)
+    """Loop-blocking places, worst first."""
+    workers: list[Worker] = field(default_factory=list)
+    """Threads that ran app code, busiest first."""
+    timeouts: int = 0
+    """Requests the client gave up on."""
+    errors: dict[str, int] = field(default_factory=dict)
+    """App exceptions by type."""
+    violations: dict[str, int] = field(default_factory=dict)
+    """Protocol violations by rule."""
+
+
+class Digest:
+    """Reduces a stream of events to the summary and the report details."""
+
+    def __init__(self) -> None:
+        # req -> [queued, start, end, status, error, scope_type]
+        self._requests: dict[int, list[Any]] = {}
+        self._first: int | None = None
+        self._last: int | None = None
+        self._blocked: list[Event] = []
+        self._culprits: dict[str, list[int]] = {}
+        self._busy: dict[tuple[int, int], list[Any]] = {}
+        self._violations: Counter[str] = Counter()
+        self._errors: Counter[str] = Counter()
+        self._pids: set[int] = set()
+
+    def feed(self, batch: Iterable[Event]) -> None:
+        """Take a batch of events (any order); usable as a ``Recorder`` subscriber."""
+        requests = self._requests
+        for event in batch:
+            t, end = event.t, event.end
+            if self._first is None or t < self._first:
+                self._first = t
+            if self._last is None or end > self._last:
+                self._last = end
+            kind = event.kind
+            req = event.req
+            if kind == K.REQUEST_QUEUED and req is not None:
+                record = requests.setdefault(req, [None, None, None, None, None, None])
+                record[0] = t if record[0] is None else min(record[0], t)
+            elif kind == K.REQUEST_START and req is not None:
+                record = requests.setdefault(req, [None, None, None, None, None, None])
+                record[1] = t if record[1] is None else min(record[1], t)
+                record[5] = event.data.get("scope_type")
+                self._pids.add(event.pid)
+                self._worker(event)[1] += 1
+            elif kind == K.REQUEST_END and req is not None:
+                record = requests.setdefault(req, [None, None, None, None, None, None])
+                if record[2] is None or end < record[2]:
+                    record[2], record[3], record[4] = (
+                        end,
+                        event.data.get("status"),
+                        event.data.get("error"),
+                    )
+            elif kind in (K.SCHED_STEP, K.SCHED_THREAD):
+                worker = self._worker(event)
+                worker[2] += event.dur or 0
+                worker[3] += event.data.get("cpu_ns") or 0
+            elif kind == K.LOOP_BLOCKED:
+                self._blocked.append(Event(0, t, kind, req, dur=event.dur))
+                place = self._culprits.setdefault(str(event.data.get("location") or "?"), [0, 0, 0])
+                place[0] += 1
+                place[1] += event.dur or 0
+                place[2] = max(place[2], event.dur or 0)
+            elif kind == K.VIOLATION:
+                self._violations[str(event.data.get("rule") or "?")] += 1
+            elif kind == K.ERROR:
+                self._errors[str(event.data.get("type") or "?")] += 1
+
+    def _worker(self, event: Event) -> list[Any]:
+        key = (event.pid, event.tid)
+        worker = self._busy.get(key)
+        if worker is None:
+            worker = self._busy[key] = [event.thread or str(event.tid), 0, 0, 0, event.pid]
+        return worker
+
+    def events(self) -> list[Event]:
+        """The lifecycle, blocking and violation events ``summarize`` needs (and no more)."""
+        out: list[Event] = []
+        if self._first is not None and self._last is not None:
+            out.append(Event(0, self._first, K.MARK))
+            out.append(Event(0, self._last, K.MARK))
+        for req, (queued, start, end, status, error, scope_type) in self._requests.items():
+            if queued is not None:
+                out.append(Event(0, queued, K.REQUEST_QUEUED, req))
+            if start is not None:
+                out.append(Event(0, start, K.REQUEST_START, req, data={"scope_type": scope_type}))
+            if end is not None:
+                out.append(
+                    Event(0, end, K.REQUEST_END, req, data={"status": status, "error": error})
+                )
+        out.extend(self._blocked)
+        for rule, count in self._violations.items():
+            out.extend(Event(0, 0, K.VIOLATION, None, data={"rule": rule}) for _ in range(count))
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        """The summary dict of DESIGN.md, as ``summarize`` computes it."""
+        return summarize(self.events())
+
+    def details(self, *, top: int = 5) -> ReportDetails:
+        """Culprits, workers, timeouts, errors and violations."""
+        wall = (self._last or 0) - (self._first or 0)
+        several = len(self._pids) > 1
+        workers = [
+            Worker(
+                name=f"{pid}/{name}" if several else name,
+                requests=count,
+                busy_ms=round(busy / NS_PER_MS, 3),
+                cpu_ms=round(cpu / NS_PER_MS, 3),
+                utilisation=round(min(1.0, busy / wall), 4) if wall > 0 else 0.0,
+            )
+            for name, count, busy, cpu, pid in self._busy.values()
+            if busy or count
+        ]
+        workers.sort(key=lambda w: (-w.busy_ms, w.name))
+        culprits = [
+            Culprit(place, n, round(total / NS_PER_MS, 3), round(worst / NS_PER_MS, 3))
+            for place, (n, total, worst) in self._culprits.items()
+        ]
+        culprits.sort(key=lambda c: (-c.total_ms, c.location))
+        timeouts = sum(1 for record in self._requests.values() if record[4] == "timeout")
+        return ReportDetails(
+            culprits=culprits[:top],
+            workers=workers,
+            timeouts=timeouts,
+            errors=dict(self._errors.most_common()),
+            violations=dict(self._violations.most_common()),
+        )
+
+
+def digest_file(path: str | os.PathLike[str]) -> tuple[Recording, Digest]:
+    """Stream a recording file into a ``Digest``; the ``Recording`` returned holds no events.
+
+    The same errors as ``tracer.recording.load``: missing file, not a recording, newer version.
+    """
+    name = os.fspath(path)
+    if not os.path.isfile(name):
+        load(name)  # raises RecordingNotFound with the reader's own message
+    digest = Digest()
+    truncated = False
+    try:
+        with open_text(name, "r") as handle:
+            header = loads(handle.readline(), name).header
+            batch: list[Event] = []
+            try:
+                for line in handle:
+                    if not line.strip():
+                        continue
+                    try:
+                        batch.append(Event.from_dict(json.loads(line)))
+                    except (ValueError, KeyError, TypeError):
+                        truncated = True  # a line cut short by a crash: skip it, as load() does
+                        continue
+                    if len(batch) >= 4096:
+                        digest.feed(batch)
+                        batch = []
+            except EOFError:
+                truncated = True  # a gzip stream cut short
+            digest.feed(batch)
+    except (UnicodeDecodeError, gzip.BadGzipFile, OSError) as exc:
+        raise RecordingFormatError(
+            f'"{name}" is not a readable gateway-trace recording ({type(exc).__name__}).'
+        ) from None
+    return Recording(header=header, events=[], truncated=truncated, path=name), digest

@@ -1,0 +1,176 @@
+"""Driving load into a ``Target``: closed loop (``-c`` clients) or open loop (``--rate``).
+
+Closed loop: ``concurrency`` clients, each sending its next request when the last one answered,
+until ``requests`` were sent or ``duration`` passed. Open loop: arrivals at Poisson times
+(exponential gaps from an injected, seeded ``random.Random``) whether or not earlier requests
+have answered, so a slow server shows up as latency instead of as fewer requests (no
+coordinated omission). Every request has a client ``timeout``. When ``stop`` is set, no new
+request starts and those in flight are cancelled (their server model records the end).
+Runs on the caller's event loop; imports only ``tracer.servers`` and ``tracer.loadgen.plan``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tracer.loadgen.plan import RequestPlan
+from tracer.servers import CANCELLED, TIMEOUT, Response, Target
+
+__all__ = ["LoadSettings", "LoadStats", "Progress", "drive"]
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSettings:
+    """How much load, and how it arrives."""
+
+    concurrency: int = 50
+    """Closed-loop clients (``-c``)."""
+    requests: int | None = 200
+    """Requests to send in all (``-n``); None with a ``duration``."""
+    duration: float | None = None
+    """Seconds to keep sending (``-z``); None with a count."""
+    rate: float | None = None
+    """Open loop: mean arrivals per second (``--rate``); None for a closed loop."""
+    timeout: float | None = 20.0
+    """Seconds a client waits for one response (``--timeout``)."""
+
+
+@dataclass(slots=True)
+class LoadStats:
+    """Counters of the client side, updated as responses come back."""
+
+    total: int | None = None
+    """Requests planned (None for a duration)."""
+    duration: float | None = None
+    """Seconds planned (None for a count)."""
+    sent: int = 0
+    """Requests started."""
+    done: int = 0
+    """Requests answered, failed, timed out or cancelled."""
+    errors: int = 0
+    """Responses with an app error (not timeouts)."""
+    timeouts: int = 0
+    """Requests the client gave up on."""
+    cancelled: int = 0
+    """Requests in flight when the run was stopped."""
+    in_flight: int = 0
+    """Sent, not yet done."""
+    max_in_flight: int = 0
+    """The most in flight at once, as the client saw it."""
+    elapsed: float = 0.0
+    """Seconds since the first request."""
+    status: Counter[int] = field(default_factory=Counter)
+    """Responses by status code."""
+    stopped: bool = False
+    """The run was stopped before its plan was done."""
+
+
+Progress = Callable[[LoadStats], None]
+"""Called about ten times a second, and once at the end, with the current ``LoadStats``."""
+
+
+async def drive(
+    target: Target,
+    plan: RequestPlan,
+    settings: LoadSettings,
+    *,
+    stop: threading.Event | None = None,
+    progress: Progress | None = None,
+    rng: random.Random | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> LoadStats:
+    """Send the load of ``settings`` through ``target``; return the client-side counters."""
+    stats = LoadStats(total=settings.requests, duration=settings.duration)
+    start = clock()
+    deadline = None if settings.duration is None else start + settings.duration
+    stopping = asyncio.Event()
+    tasks: set[asyncio.Task[None]] = set()
+    timeout = settings.timeout
+
+    def may_send() -> bool:
+        if stopping.is_set() or (stop is not None and stop.is_set()):
+            return False
+        if settings.requests is not None and stats.sent >= settings.requests:
+            return False
+        return deadline is None or clock() < deadline
+
+    async def one(index: int) -> None:
+        stats.sent += 1
+        stats.in_flight += 1
+        stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
+        try:
+            response = await target.request(plan[index], timeout=timeout)
+        except asyncio.CancelledError:
+            stats.cancelled += 1
+            raise
+        except Exception as exc:  # a target failing must not end the run: count it
+            response = Response(None, None, 0, type(exc).__name__)
+        finally:
+            stats.in_flight -= 1
+            stats.done += 1
+        _count(stats, response)
+
+    async def client() -> None:
+        while may_send():
+            await one(stats.sent)
+
+    async def arrivals(rate: float) -> None:
+        generator = rng if rng is not None else random.Random()
+        due = clock()
+        while True:
+            due += generator.expovariate(rate)
+            delay = due - clock()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if not may_send():
+                return
+            task = asyncio.create_task(one(stats.sent))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+    async def watch() -> None:
+        while not stopping.is_set():
+            stats.elapsed = clock() - start
+            if progress is not None:
+                progress(stats)
+            if stop is not None and stop.is_set():
+                stats.stopped = True
+                stopping.set()
+                for task in list(tasks):
+                    task.cancel()
+                return
+            await asyncio.sleep(0.1)
+
+    watcher = asyncio.create_task(watch())
+    if settings.rate is not None:
+        await arrivals(settings.rate)
+    else:
+        for _ in range(settings.concurrency):
+            task = asyncio.create_task(client())
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+    while tasks:
+        await asyncio.wait(list(tasks))
+    stopping.set()
+    watcher.cancel()
+    stats.elapsed = clock() - start
+    if progress is not None:
+        progress(stats)
+    return stats
+
+
+def _count(stats: LoadStats, response: Response) -> None:
+    if response.status is not None:
+        stats.status[response.status] += 1
+    if response.error == TIMEOUT:
+        stats.timeouts += 1
+    elif response.error == CANCELLED:
+        stats.cancelled += 1
+    elif response.error is not None:
+        stats.errors += 1

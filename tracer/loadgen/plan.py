@@ -1,0 +1,96 @@
+"""The request plan: what the load generator sends, built from ``trace run``'s options.
+
+``-m``, ``--path`` (repeatable, round robin, ``ws:/path`` for a websocket), ``-H 'K: V'``,
+``-d``/``--body-file`` and ``--ws-messages`` become a tuple of ready ``Request`` objects, built
+once and reused, so the hot loop only picks the next one. Also the duration parser for ``-z``.
+Imports only ``tracer.errors`` and ``tracer.servers``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tracer._version import __version__
+from tracer.errors import UsageError
+from tracer.servers import Request
+
+__all__ = ["RequestPlan", "WS_PREFIX", "build_plan", "parse_duration", "parse_header"]
+
+WS_PREFIX = "ws:"
+"""A ``--path`` starting with this opens a websocket (``ws:/echo``)."""
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|h)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+
+@dataclass(frozen=True, slots=True)
+class RequestPlan:
+    """The requests to send, in round-robin order."""
+
+    requests: tuple[Request, ...]
+    """One ready request per ``--path``."""
+
+    def __getitem__(self, index: int) -> Request:
+        return self.requests[index % len(self.requests)]
+
+    def __len__(self) -> int:
+        return len(self.requests)
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from ``10s``, ``500ms``, ``2m``, ``1h`` or a plain number of seconds."""
+    match = _DURATION.match(text)
+    if match is None:
+        raise UsageError(f'Cannot read the duration "{text}". Write it like 10s, 500ms or 2m.')
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parse_header(text: str) -> tuple[str, str]:
+    """``"Name: value"`` -> ``("Name", "value")``."""
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip() or any(c.isspace() for c in name.strip()):
+        raise UsageError(f"Cannot read the header \"{text}\". Write it as -H 'Name: value'.")
+    return name.strip(), value.strip()
+
+
+def build_plan(
+    *,
+    method: str = "GET",
+    paths: Sequence[str] = ("/",),
+    headers: Sequence[str] = (),
+    body: bytes = b"",
+    ws_messages: int = 0,
+) -> RequestPlan:
+    """The plan for the given options; with ``ws_messages`` and no ``ws:`` path, all are sockets."""
+    if ws_messages < 0:
+        raise UsageError(f"--ws-messages must be 0 or more, not {ws_messages}.")
+    parsed = [parse_header(text) for text in headers]
+    names = {name.lower() for name, _ in parsed}
+    defaults = [("host", "127.0.0.1:8000"), ("user-agent", f"gateway-tracer/{__version__}")]
+    base = [(name, value) for name, value in defaults if name not in names] + parsed
+    if body and "content-type" not in names:
+        base.append(("content-type", "application/x-www-form-urlencoded"))  # as curl -d does
+    if body and "content-length" not in names:
+        base.append(("content-length", str(len(body))))
+    any_ws = any(path.startswith(WS_PREFIX) for path in paths)
+    requests = []
+    for raw in paths or ("/",):
+        websocket = raw.startswith(WS_PREFIX) or (ws_messages > 0 and not any_ws)
+        path = raw[len(WS_PREFIX) :] if raw.startswith(WS_PREFIX) else raw
+        if not path.startswith("/"):
+            raise UsageError(f'--path "{raw}" must start with "/" (or "ws:/" for a websocket).')
+        path, _, query = path.partition("?")
+        requests.append(
+            Request(
+                method="GET" if websocket else method.upper(),
+                path=path,
+                query=query,
+                headers=tuple(h for h in base if not websocket or h[0] != "content-length"),
+                body=b"" if websocket else body,
+                websocket=websocket,
+                ws_messages=(ws_messages or 1) if websocket else 0,
+            )
+        )
+    return RequestPlan(tuple(requests))

@@ -1,0 +1,140 @@
+"""The headless report of a run: the summary table ``trace run`` and ``trace summary`` print.
+
+Requests, throughput, latency percentiles, time queued, status codes, errors, the most
+requests in flight, loop blocking with its worst places (file:line), how busy each worker
+thread was, and protocol violations. Rendered with rich on an injected ``Console``.
+Imports the spine and ``tracer.digest``; never a shim, a server model or the TUI.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from tracer.digest import Digest, ReportDetails
+from tracer.recording import Recording
+
+__all__ = ["print_report", "render_report"]
+
+
+def render_report(
+    recording: Recording, summary: dict[str, Any], details: ReportDetails | None = None
+) -> Group:
+    """The report as a rich renderable (``details`` computed from the events when None)."""
+    if details is None:
+        digest = Digest()
+        digest.feed(recording.events)
+        details = digest.details()
+    parts: list[Any] = [Text(recording.title, style="bold")]
+    parts.append(_overview(summary, details))
+    parts.append(_latency(summary))
+    if details.culprits:
+        parts.append(_culprits(summary, details))
+    if details.workers:
+        parts.append(_workers(details))
+    if details.errors or details.violations:
+        parts.append(_problems(details))
+    if recording.truncated:
+        parts.append(
+            Text(
+                "The recording ends with a cut-short line (the run was interrupted).",
+                style="yellow",
+            )
+        )
+    return Group(*parts)
+
+
+def print_report(
+    recording: Recording,
+    summary: dict[str, Any],
+    *,
+    console: Console | None = None,
+    details: ReportDetails | None = None,
+) -> None:
+    """Print the report of ``recording`` (whose ``summary`` was already computed)."""
+    (console or Console()).print(render_report(recording, summary, details))
+
+
+def _overview(summary: dict[str, Any], details: ReportDetails) -> Table:
+    table = Table(title="Run", title_justify="left", show_header=False, box=None, padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    status = ", ".join(f"{code}: {count}" for code, count in summary["status"].items()) or "none"
+    rows = [
+        ("requests", f"{summary['requests']} ({summary['completed']} completed)"),
+        ("wall time", f"{summary['wall_s']:.3f} s"),
+        ("throughput", f"{summary['rps']:.1f} requests/s"),
+        ("status codes", status),
+        ("errors", f"{summary['errors']} ({details.timeouts} timeouts)"),
+        ("max in flight", str(summary["max_in_flight"])),
+        ("loop blocked", f"{summary['loop_blocked_ms']:.1f} ms"),
+        ("violations", str(summary["violations"])),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def _latency(summary: dict[str, Any]) -> Table:
+    latency, queue = summary["latency_ms"], summary["queue_ms"]
+    table = Table(title="Latency (ms)", title_justify="left", padding=(0, 1))
+    keys = ("mean", "p50", "p90", "p99", "p99.9", "max")
+    table.add_column("")
+    for key in keys:
+        table.add_column(key, justify="right")
+    table.add_row("total", *(_ms(latency.get(key)) for key in keys))
+    table.add_row("queued", *(_ms(queue.get(key)) for key in keys))
+    return table
+
+
+def _culprits(summary: dict[str, Any], details: ReportDetails) -> Table:
+    title = f"Loop blocked {summary['loop_blocked_ms']:.1f} ms, by place"
+    table = Table(title=title, title_justify="left", padding=(0, 1))
+    table.add_column("where (file:line)", overflow="fold")
+    table.add_column("times", justify="right")
+    table.add_column("total ms", justify="right")
+    table.add_column("max ms", justify="right")
+    for culprit in details.culprits:
+        table.add_row(
+            culprit.location, str(culprit.count), _ms(culprit.total_ms), _ms(culprit.max_ms)
+        )
+    return table
+
+
+def _workers(details: ReportDetails) -> Table:
+    table = Table(title="Workers", title_justify="left", padding=(0, 1))
+    table.add_column("thread")
+    table.add_column("requests", justify="right")
+    table.add_column("busy ms", justify="right")
+    table.add_column("on CPU ms", justify="right")
+    table.add_column("utilisation", justify="right")
+    for worker in details.workers[:16]:
+        table.add_row(
+            worker.name,
+            str(worker.requests),
+            _ms(worker.busy_ms),
+            _ms(worker.cpu_ms),
+            f"{worker.utilisation:.0%}",
+        )
+    if len(details.workers) > 16:
+        table.add_row(f"… {len(details.workers) - 16} more", "", "", "", "")
+    return table
+
+
+def _problems(details: ReportDetails) -> Table:
+    table = Table(title="Errors and violations", title_justify="left", padding=(0, 1))
+    table.add_column("kind")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for name, count in details.errors.items():
+        table.add_row("error", name, str(count))
+    for rule, count in details.violations.items():
+        table.add_row("violation", rule, str(count))
+    return table
+
+
+def _ms(value: Any) -> str:
+    return "-" if value is None else f"{float(value):.2f}"

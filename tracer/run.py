@@ -1,0 +1,225 @@
+"""``run``: load through a server model into a traced app, recorded. What ``trace run`` calls.
+
+``open_server(config, recorder)`` loads the app and builds the server model (errors here are
+the user's: bad APP, wrong interface for the model), and fills in the recording header.
+``run(config, recorder, stop=..., progress=...)`` starts the model, drives the load on a fresh
+event loop in the calling thread, and shuts the model down; it returns promptly once ``stop``
+is set, with every event of the run in the recorder. The caller owns (and closes) the recorder.
+The CLI and the live dashboard both call it. Imports the spine, the server models and the
+load generator; never the TUI, the exporters or the CLI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from tracer.errors import UsageError
+from tracer.loadgen import LoadSettings, LoadStats, Progress, build_plan, drive
+from tracer.recorder import Recorder
+from tracer.servers import DEFAULT_MODELS, ServerConfig, ServerModel, server_model
+
+__all__ = ["DEFAULT_APP", "RunConfig", "RunResult", "default_record_path", "open_server", "run"]
+
+DEFAULT_APP = "sample_apps.hello:asgi_app"
+"""What ``trace run`` runs when no APP is given."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunConfig:
+    """Everything ``trace run`` was asked to do (the parsed command line)."""
+
+    app: str = DEFAULT_APP
+    """APP as ``module:attr`` or ``path/file.py:attr``."""
+    factory: bool = False
+    """APP is a factory returning the app."""
+    app_dir: str = "."
+    """Directory importable first (``--app-dir``)."""
+    interface: str = "auto"
+    """``auto``, ``wsgi`` or ``asgi``."""
+    server: str | None = None
+    """Server model (``--server``); None: ``threads`` for WSGI, ``loop`` for ASGI."""
+    workers: int | None = None
+    """Worker processes (``processes`` and real servers)."""
+    threads: int | None = None
+    """Worker threads (per process)."""
+    concurrency: int = 50
+    """Closed-loop clients (``-c``)."""
+    requests: int | None = 200
+    """Requests in all (``-n``); None with a duration."""
+    duration: float | None = None
+    """Seconds of load (``-z``)."""
+    rate: float | None = None
+    """Open-loop Poisson arrivals per second (``--rate``)."""
+    method: str = "GET"
+    """HTTP method (``-m``)."""
+    paths: tuple[str, ...] = ("/",)
+    """Paths, sent round robin (``ws:/p`` opens a websocket)."""
+    headers: tuple[str, ...] = ()
+    """Extra request headers, ``"Name: value"``."""
+    body: bytes = b""
+    """Request body (``-d`` / ``--body-file``)."""
+    ws_messages: int = 0
+    """Messages per websocket session."""
+    http2: bool = False
+    """Report HTTP/2 in scopes (real servers speak it)."""
+    timeout: float | None = 20.0
+    """Seconds a client waits for one response."""
+    seed: int | None = None
+    """Seed of the arrival times (a random one is chosen and recorded when None)."""
+    block_threshold_ms: float = 10.0
+    """A coroutine step longer than this is ``loop.blocked``."""
+
+    def check(self) -> None:
+        """Raise ``UsageError`` for numbers out of range, naming the option."""
+        _positive("-c/--concurrency", self.concurrency)
+        _positive("-n/--requests", self.requests)
+        _positive("-z/--duration", self.duration)
+        _positive("--rate", self.rate)
+        _positive("--workers", self.workers)
+        _positive("--threads", self.threads)
+        _positive("--timeout", self.timeout)
+        if self.ws_messages < 0:
+            raise UsageError(f"--ws-messages must be 0 or more, not {self.ws_messages}.")
+        if self.block_threshold_ms < 0:
+            raise UsageError(f"--block-threshold must be 0 or more, not {self.block_threshold_ms}.")
+
+
+def _positive(option: str, value: float | None) -> None:
+    if value is not None and value <= 0:
+        raise UsageError(f"{option} must be greater than 0, not {value:g}.")
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """What a run did, from the client's side (the recording holds the rest)."""
+
+    stats: LoadStats
+    """Client-side counters: sent, done, timeouts, statuses..."""
+    server: dict[str, Any]
+    """The server model's description (the header's ``server``)."""
+    path: str | None
+    """Where the recording is being written, if anywhere."""
+    wall_s: float
+    """Seconds from the first request to the end of the load."""
+    stopped: bool
+    """True when ``stop`` ended the run early."""
+
+
+def default_record_path(app: str, *, now: float | None = None, folder: str = "traces") -> str:
+    """``traces/<app-name>-<YYYYmmdd-HHMMSS>.jsonl`` for APP ``app``."""
+    module, _, attr = app.rpartition(":") if ":" in app else (app, "", "")
+    name = os.path.splitext(os.path.basename(module.replace(".", "/")))[0] or "app"
+    if attr and attr not in ("app", "application"):
+        name = f"{name}-{attr}"
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+    return os.path.join(folder, f"{name}-{stamp}.jsonl")
+
+
+def open_server(config: RunConfig, recorder: Recorder, *, app: Any = None) -> ServerModel:
+    """Load the app, build (not start) its server model and fill in the recording header."""
+    config.check()
+    if config.server is not None:
+        factory = server_model(config.server)  # an unknown name fails before the import
+    server_config = ServerConfig(
+        app_spec=config.app,
+        app=app,
+        interface=config.interface,
+        factory=config.factory,
+        app_dir=config.app_dir,
+        threads=config.threads,
+        workers=config.workers,
+        http_version="2" if config.http2 else "1.1",
+        block_threshold_ms=config.block_threshold_ms,
+    )
+    if config.server is None:
+        from tracer.servers.job import load_app_for
+
+        loaded, interface = load_app_for(server_config, "auto", ("wsgi", "asgi"))
+        family = "asgi" if interface.startswith("asgi") else "wsgi"
+        factory = server_model(DEFAULT_MODELS[family])
+        server_config = ServerConfig(**{**_fields(server_config), "app": loaded})
+    model = factory(server_config, recorder)
+    interface = getattr(model, "interface", "")
+    recorder.header.update(
+        app=config.app,
+        interface="asgi" if str(interface).startswith("asgi") else "wsgi",
+        server=model.describe(),
+        load=_load_header(config),
+    )
+    return model
+
+
+def _fields(config: ServerConfig) -> dict[str, Any]:
+    return {name: getattr(config, name) for name in ServerConfig.__dataclass_fields__}
+
+
+def _load_header(config: RunConfig) -> dict[str, Any]:
+    return {
+        "concurrency": None if config.rate is not None else config.concurrency,
+        "requests": config.requests,
+        "duration_s": config.duration,
+        "rate": config.rate,
+        "method": config.method,
+        "paths": list(config.paths),
+        "body_bytes": len(config.body),
+        "timeout_s": config.timeout,
+        "seed": config.seed,
+    }
+
+
+def run(
+    config: RunConfig,
+    recorder: Recorder,
+    *,
+    server: ServerModel | None = None,
+    stop: threading.Event | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Run the load of ``config`` through ``server`` (opened from ``config`` if None)."""
+    if server is None:
+        server = open_server(config, recorder)
+    seed = config.seed if config.seed is not None else random.SystemRandom().randrange(2**32)
+    recorder.header.setdefault("load", {})["seed"] = seed
+    plan = build_plan(
+        method=config.method,
+        paths=config.paths,
+        headers=config.headers,
+        body=config.body,
+        ws_messages=config.ws_messages,
+    )
+    settings = LoadSettings(
+        concurrency=config.concurrency,
+        requests=config.requests,
+        duration=config.duration,
+        rate=config.rate,
+        timeout=config.timeout,
+    )
+    server.start()
+    started = time.monotonic()
+    stats: LoadStats | None = None
+    try:
+        stats = asyncio.run(
+            drive(
+                server.target, plan, settings, stop=stop, progress=progress, rng=random.Random(seed)
+            )
+        )
+    finally:
+        wall = time.monotonic() - started
+        # Workers may be stuck in the app when requests timed out: do not wait long for them.
+        hung = stats is None or stats.timeouts > 0 or stats.cancelled > 0
+        server.stop(timeout=1.0 if hung else 5.0)
+    return RunResult(
+        stats=stats,
+        server=server.describe(),
+        path=recorder.path,
+        wall_s=wall,
+        stopped=stats.stopped,
+    )

@@ -1,0 +1,85 @@
+"""Building a WSGI environ from a ``Request``, as a real WSGI server (waitress) does.
+
+Also the small pieces the WSGI models share: the client/server addresses a request appears to
+come from and the default status line parser. Imports only ``tracer.servers``.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from typing import Any
+from urllib.parse import unquote
+
+from tracer.servers import Request
+
+__all__ = [
+    "REQ_KEY",
+    "SERVER_ADDRESS",
+    "build_environ",
+    "client_address",
+    "parse_status",
+]
+
+REQ_KEY = "gateway_tracer.req"
+"""The environ key carrying the request id from the server model to the WSGI shim."""
+
+SERVER_ADDRESS = ("127.0.0.1", 8000)
+"""Where the in-process server models pretend to listen."""
+
+
+def client_address(req: int) -> tuple[str, int]:
+    """A loopback client address with an ephemeral port that differs between requests."""
+    return ("127.0.0.1", 32768 + req % 28000)
+
+
+def build_environ(
+    request: Request,
+    req: int,
+    *,
+    http_version: str = "1.1",
+    multiprocess: bool = False,
+    errors: Any = None,
+) -> dict[str, Any]:
+    """The PEP 3333 environ of ``request``; ``wsgi.input`` is a stream over its body."""
+    host, port = client_address(req)
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": request.method.upper(),
+        "SCRIPT_NAME": "",
+        # PEP 3333: the path is unquoted, then carried as latin-1 "bytes in a str".
+        "PATH_INFO": unquote(request.path).encode("utf-8").decode("latin-1"),
+        "QUERY_STRING": request.query,
+        "SERVER_NAME": SERVER_ADDRESS[0],
+        "SERVER_PORT": str(SERVER_ADDRESS[1]),
+        "SERVER_PROTOCOL": f"HTTP/{http_version}",
+        "SERVER_SOFTWARE": "gateway-tracer",
+        "REMOTE_ADDR": host,
+        "REMOTE_HOST": host,
+        "REMOTE_PORT": str(port),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(request.body),
+        "wsgi.errors": sys.stderr if errors is None else errors,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": multiprocess,
+        "wsgi.run_once": False,
+        "wsgi.input_terminated": True,
+        REQ_KEY: req,
+    }
+    for name, value in request.headers:
+        key = name.upper().replace("-", "_")
+        if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            key = "HTTP_" + key
+        # Repeated headers are joined with commas, as RFC 9110 allows and servers do.
+        environ[key] = f"{environ[key]},{value}" if key in environ else value
+    if request.body and "CONTENT_LENGTH" not in environ:
+        environ["CONTENT_LENGTH"] = str(len(request.body))
+    return environ
+
+
+def parse_status(status: Any) -> int | None:
+    """The integer code of a WSGI status line such as ``"200 OK"`` (None if malformed)."""
+    try:
+        return int(str(status).split(" ", 1)[0])
+    except ValueError:
+        return None

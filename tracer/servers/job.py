@@ -1,0 +1,118 @@
+"""The client side shared by the in-process server models: one ``Job`` per request.
+
+A ``Job`` is created on the load generator's loop when a request arrives (``request.queued``),
+handed to the model's workers, and resolved from whichever thread finished it. ``wait`` turns a
+client timeout into ``request.end`` with ``error="timeout"``. Also ``load_app_for``: the app a
+model runs, loaded and checked against the interfaces the model serves.
+Imports the spine, ``tracer.loading`` and ``tracer.servers``; nothing above them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from tracer import events as K
+from tracer.errors import InterfaceError
+from tracer.interface import detect_interface, is_asgi
+from tracer.recorder import Recorder
+from tracer.servers import CANCELLED, TIMEOUT, Request, Response, ServerConfig
+
+__all__ = ["Job", "load_app_for", "wait"]
+
+
+class Job:
+    """One request in flight between the load generator's loop and a model's workers."""
+
+    __slots__ = ("req", "request", "future", "loop", "abandoned", "on_abandon")
+
+    def __init__(self, req: int, request: Request, loop: asyncio.AbstractEventLoop) -> None:
+        self.req = req
+        self.request = request
+        self.loop = loop
+        self.future: asyncio.Future[Response] = loop.create_future()
+        self.abandoned = False
+        """Set when the client gave up: a worker that has not started it skips it."""
+        self.on_abandon: Callable[[], None] | None = None
+        """Called (on the client loop) when the client gives up, to tell the server side."""
+
+    @classmethod
+    def arrive(cls, recorder: Recorder, request: Request) -> Job:
+        """A new request arrives: give it an id and record ``request.queued`` (client loop)."""
+        req = recorder.new_request_id()
+        recorder.emit(K.REQUEST_QUEUED, req, {"method": request.method, "path": request.path})
+        return cls(req, request, asyncio.get_running_loop())
+
+    def resolve(self, response: Response) -> None:
+        """Hand the response back to the client; safe from any thread, once or more."""
+        try:
+            self.loop.call_soon_threadsafe(_set_result, self.future, response)
+        except RuntimeError:  # the load generator's loop is gone: nobody is waiting
+            pass
+
+
+def _set_result(future: asyncio.Future[Response], response: Response) -> None:
+    if not future.done():
+        future.set_result(response)
+
+
+async def wait(recorder: Recorder, job: Job, timeout: float | None) -> Response:
+    """Wait for ``job``'s response; a timeout or a cancellation is recorded as its end."""
+    # A timer that resolves the future itself is cheaper than asyncio.wait_for per request.
+    timer = None if timeout is None else job.loop.call_later(timeout, _expire, recorder, job)
+    try:
+        return await job.future
+    except asyncio.CancelledError:
+        if not job.abandoned:
+            _give_up(recorder, job, CANCELLED)
+        raise
+    finally:
+        if timer is not None:
+            timer.cancel()
+
+
+def _expire(recorder: Recorder, job: Job) -> None:
+    if not job.future.done():
+        _give_up(recorder, job, TIMEOUT)
+        job.future.set_result(Response(job.req, None, 0, TIMEOUT))
+
+
+def _give_up(recorder: Recorder, job: Job, error: str) -> None:
+    job.abandoned = True
+    if job.on_abandon is not None:
+        job.on_abandon()
+    recorder.emit(
+        K.REQUEST_END,
+        job.req,
+        {"status": None, "bytes_in": len(job.request.body), "bytes_out": 0, "error": error},
+    )
+
+
+def load_app_for(config: ServerConfig, model: str, serves: tuple[str, ...]) -> tuple[Any, str]:
+    """The untraced app of ``config`` and its interface (``wsgi``/``asgi2``/``asgi3``).
+
+    Raises ``InterfaceError`` naming the model to use when the app does not fit ``serves``.
+    """
+    app = config.app
+    if app is None:
+        from tracer.loading import load_app
+
+        loaded = load_app(
+            config.app_spec or "",
+            factory=config.factory,
+            app_dir=config.app_dir,
+            interface=config.interface,
+        )
+        app, interface = loaded.app, loaded.interface
+    else:
+        interface = detect_interface(app, config.interface)
+    family = "asgi" if is_asgi(interface) else "wsgi"
+    if family not in serves:
+        label = config.app_spec or getattr(app, "__name__", "the app")
+        other = "loop" if family == "asgi" else "threads"
+        raise InterfaceError(
+            f"{label} is an {family.upper()} app, but --server {model} runs "
+            f"{' and '.join(s.upper() for s in serves)} apps. Use --server {other}."
+        )
+    return app, interface

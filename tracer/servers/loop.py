@@ -1,0 +1,202 @@
+"""The ``loop`` server model: ASGI on one asyncio event loop, one task per request (uvicorn's).
+
+The loop runs on its own thread. A request arrives on the load generator's loop
+(``request.queued``), is handed to the server loop, and becomes a task there; the task waits for
+the loop like a request waits for a busy uvicorn. Lifespan startup/shutdown run when the app
+supports them; an app that fails lifespan is served without it (uvicorn's ``lifespan="auto"``).
+At shutdown, tasks still running are cancelled and a loop stuck in a blocking call is left
+behind (its thread is a daemon), so a hung app never hangs the run.
+Imports the spine, ``tracer.instrument`` and ``tracer.servers``; never the TUI or exporters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+from typing import Any
+
+import tracer
+from tracer.errors import ServerError
+from tracer.recorder import Recorder
+from tracer.servers import Request, Response, ServerConfig, Target
+from tracer.servers.job import Job, load_app_for, wait
+from tracer.servers.scope import ASGI_VERSION, HttpCycle, WebSocketCycle, build_scope
+
+__all__ = ["LoopServer"]
+
+
+class LoopServer:
+    """An ASGI app on one event loop thread; ``send`` suspends only under backpressure (never)."""
+
+    name = "loop"
+    serves: tuple[str, ...] = ("asgi",)
+
+    def __init__(self, config: ServerConfig, recorder: Recorder) -> None:
+        app, interface = load_app_for(config, self.name, self.serves)
+        self.config = config
+        self.recorder = recorder
+        self.interface = interface
+        self.app = self._prepare(app, interface)
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self._run_loop, name="event-loop", daemon=True)
+        self.state: dict[str, Any] | None = None
+        self.lifespan = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._lifespan_queue: asyncio.Queue[dict[str, Any]] | None = None
+        self._lifespan_waiter: asyncio.Future[bool] | None = None
+        self._target = _LoopTarget(self)
+
+    def _prepare(self, app: Any, interface: str) -> Any:
+        return tracer.instrument(
+            app,
+            recorder=self.recorder,
+            interface="asgi",
+            block_threshold_ms=self.config.block_threshold_ms,
+            redact=self.config.redact,
+            checks=self.config.checks,
+        )
+
+    @property
+    def target(self) -> Target:
+        """Requests become tasks on the server loop."""
+        return self._target
+
+    def describe(self) -> dict[str, Any]:
+        """``{"model": "loop", "threads": 1, "workers": 1}``."""
+        return {"model": self.name, "threads": 1, "workers": 1}
+
+    def start(self) -> None:
+        """Start the loop thread and run lifespan startup (bounded)."""
+        self.thread.start()
+        future = asyncio.run_coroutine_threadsafe(self._startup(), self.loop)
+        try:
+            self.lifespan = future.result(timeout=30.0)
+        except concurrent.futures.TimeoutError:
+            raise ServerError(
+                "The app's lifespan startup did not finish within 30 s; fix its startup handler."
+            ) from None
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Lifespan shutdown, cancel leftover tasks, stop the loop; never past ``timeout``."""
+        if not self.loop.is_running():
+            return
+        future = asyncio.run_coroutine_threadsafe(self._shutdown(timeout), self.loop)
+        try:
+            future.result(timeout=timeout)
+        except (concurrent.futures.TimeoutError, Exception):
+            pass  # a loop stuck in a blocking call: leave it, the thread is a daemon
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout)
+
+    # -- on the server loop ------------------------------------------------------------------
+
+    def _run_loop(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_forever()
+        finally:
+            self.loop.close()
+
+    def spawn(self, job: Job) -> None:
+        """Start the task of one request (called on the server loop)."""
+        if job.abandoned:
+            return  # the client left while the request waited for the loop
+        request = job.request
+        scope = build_scope(
+            request, job.req, http_version=self.config.http_version, state=self.state
+        )
+        cycle: HttpCycle | WebSocketCycle
+        cycle = (
+            WebSocketCycle(request.ws_messages) if request.websocket else HttpCycle(request.body)
+        )
+        cycle.on_complete = lambda: job.resolve(Response(job.req, cycle.status, cycle.bytes_out))
+        job.on_abandon = lambda: self._call_soon(cycle.disconnect)
+        task = self.loop.create_task(self._serve(job, scope, cycle), name=f"request-{job.req}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _call_soon(self, callback: Any) -> None:
+        self.loop.call_soon_threadsafe(callback)
+
+    async def _serve(
+        self, job: Job, scope: dict[str, Any], cycle: HttpCycle | WebSocketCycle
+    ) -> None:
+        error: str | None = None
+        try:
+            await self.app(scope, cycle.receive, cycle.send)
+        except asyncio.CancelledError:
+            error = "cancelled"
+            raise
+        except Exception as exc:  # the app's failure is data; the client gets a 500
+            error = type(exc).__name__
+        finally:
+            if cycle.status is None and not cycle.complete:
+                # Returned or raised without a response: uvicorn answers 500 (403 for websockets).
+                cycle.status = 403 if isinstance(cycle, WebSocketCycle) else 500
+            if not cycle.complete or error is not None:
+                job.resolve(Response(job.req, cycle.status, cycle.bytes_out, error))
+            cycle.complete = True
+
+    async def _startup(self) -> bool:
+        self.state = {}
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._lifespan_queue = queue
+        self._lifespan_waiter = self.loop.create_future()
+        scope = {
+            "type": "lifespan",
+            "asgi": dict(ASGI_VERSION),
+            "state": self.state,
+            "extensions": {"gateway_tracer": {"req": self.recorder.new_request_id()}},
+        }
+        task = self.loop.create_task(self._lifespan(scope, queue), name="lifespan")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        await queue.put({"type": "lifespan.startup"})
+        supported = await self._lifespan_waiter
+        if not supported:
+            self.state = None
+        return supported
+
+    async def _lifespan(self, scope: dict[str, Any], queue: asyncio.Queue[dict[str, Any]]) -> None:
+        async def send(message: dict[str, Any]) -> None:
+            kind = message.get("type")
+            waiter = self._lifespan_waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(
+                    kind in ("lifespan.startup.complete", "lifespan.shutdown.complete")
+                )
+
+        try:
+            await self.app(scope, queue.get, send)
+        except BaseException:
+            pass  # an app without lifespan raises on the scope: served without it, as "auto"
+        finally:
+            waiter = self._lifespan_waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(False)
+
+    async def _shutdown(self, timeout: float) -> None:
+        if self.lifespan and self._lifespan_queue is not None:
+            self._lifespan_waiter = self.loop.create_future()
+            await self._lifespan_queue.put({"type": "lifespan.shutdown"})
+            try:
+                await asyncio.wait_for(asyncio.shield(self._lifespan_waiter), timeout / 2)
+            except TimeoutError:
+                pass
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout / 4)
+
+
+class _LoopTarget:
+    def __init__(self, server: LoopServer) -> None:
+        self._server = server
+
+    async def request(self, request: Request, *, timeout: float | None = None) -> Response:
+        server = self._server
+        job = Job.arrive(server.recorder, request)
+        server.loop.call_soon_threadsafe(server.spawn, job)
+        return await wait(server.recorder, job, timeout)

@@ -1,0 +1,203 @@
+"""ASGI scopes and per-connection ``receive``/``send`` for the in-process loop models.
+
+``HttpCycle`` and ``WebSocketCycle`` hold one connection's state (never the server's), as
+uvicorn's ``RequestResponseCycle`` does: ``receive()`` yields the request body in 64 KiB
+``http.request`` messages, then waits, and returns ``http.disconnect`` only once the response
+is complete (or the client left); ``send()`` never suspends, since the in-process client reads
+at once (no backpressure), and rejects messages out of protocol order with the same
+``RuntimeError`` a real server raises. Imports only ``tracer.servers``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from urllib.parse import unquote
+
+from tracer.servers import Request
+from tracer.servers.environ import SERVER_ADDRESS, client_address
+
+__all__ = ["BODY_CHUNK", "HttpCycle", "WebSocketCycle", "build_scope"]
+
+BODY_CHUNK = 65536
+"""Request body bytes per ``http.request`` message (uvicorn reads 64 KiB at a time)."""
+
+ASGI_VERSION = {"version": "3.0", "spec_version": "2.3"}
+
+
+def build_scope(
+    request: Request,
+    req: int,
+    *,
+    http_version: str = "1.1",
+    state: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The ``http`` (or ``websocket``) scope of ``request``; the id rides in ``extensions``."""
+    path = unquote(request.path)
+    scope: dict[str, Any] = {
+        "type": "websocket" if request.websocket else "http",
+        "asgi": dict(ASGI_VERSION),
+        "http_version": http_version,
+        "scheme": "ws" if request.websocket else "http",
+        "path": path,
+        "raw_path": request.path.encode("latin-1", "replace"),
+        "query_string": request.query.encode("latin-1", "replace"),
+        "root_path": "",
+        "headers": [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in request.headers
+        ],
+        "client": client_address(req),
+        "server": SERVER_ADDRESS,
+        "extensions": {"gateway_tracer": {"req": req}},
+    }
+    if request.websocket:
+        scope["subprotocols"] = []
+    else:
+        scope["method"] = request.method.upper()
+    if state is not None:
+        scope["state"] = dict(state)  # each request gets a shallow copy, as uvicorn does
+    return scope
+
+
+class _Cycle:
+    """State changes wake whoever waits inside ``receive()``."""
+
+    def __init__(self) -> None:
+        self._changed: asyncio.Event | None = None
+        self.status: int | None = None
+        self.bytes_out = 0
+        self.disconnected = False
+        self.complete = False
+        self.on_complete: Any = None
+        """Called once when the client has its whole response."""
+
+    def _notify(self) -> None:
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = None
+
+    async def _wait_change(self) -> None:
+        if self._changed is None:
+            self._changed = asyncio.Event()
+        await self._changed.wait()
+
+    def _finish(self) -> None:
+        if not self.complete:
+            self.complete = True
+            if self.on_complete is not None:
+                self.on_complete()
+        self._notify()
+
+    def disconnect(self) -> None:
+        """The client went away (timed out): pending and later ``receive()`` see a disconnect."""
+        self.disconnected = True
+        self._notify()
+
+
+class HttpCycle(_Cycle):
+    """One HTTP request/response on the loop."""
+
+    def __init__(self, body: bytes) -> None:
+        super().__init__()
+        self._body = body
+        self._offset = 0
+        self._body_done = False
+        self.started = False
+
+    async def receive(self) -> dict[str, Any]:
+        """Body chunks first; then wait for the response to complete; then a disconnect."""
+        if not self._body_done and not self.disconnected:
+            chunk = self._body[self._offset : self._offset + BODY_CHUNK]
+            self._offset += len(chunk)
+            self._body_done = self._offset >= len(self._body)
+            return {"type": "http.request", "body": chunk, "more_body": not self._body_done}
+        while not (self.complete or self.disconnected):
+            await self._wait_change()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: dict[str, Any]) -> None:
+        """Take one response message; never suspends (the client reads at once)."""
+        kind = message.get("type")
+        if self.disconnected:
+            return  # as uvicorn: sends after the client left are dropped
+        if not self.started:
+            if kind != "http.response.start":
+                raise RuntimeError(
+                    f"Expected ASGI message 'http.response.start', but got '{kind}'."
+                )
+            self.started = True
+            self.status = int(message["status"])
+        elif not self.complete:
+            if kind != "http.response.body":
+                raise RuntimeError(f"Expected ASGI message 'http.response.body', but got '{kind}'.")
+            self.bytes_out += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                self._finish()
+        else:
+            raise RuntimeError(
+                f"Unexpected ASGI message '{kind}' sent, after response already completed."
+            )
+
+
+class WebSocketCycle(_Cycle):
+    """One websocket session: connect, then ``messages`` ping-pong exchanges, then disconnect."""
+
+    def __init__(self, messages: int) -> None:
+        super().__init__()
+        self._messages = messages
+        self._connected = False
+        self._delivered = 0
+        self.accepted = False
+        self.replies = 0
+        self.close_code = 1000
+
+    async def receive(self) -> dict[str, Any]:
+        """``websocket.connect``; each message once the previous one was answered; disconnect."""
+        if not self._connected:
+            self._connected = True
+            return {"type": "websocket.connect"}
+        while not (self.complete or self.disconnected):
+            if self.accepted and self._delivered < self._messages:
+                if self.replies >= self._delivered:
+                    self._delivered += 1
+                    return {"type": "websocket.receive", "text": f"message {self._delivered}"}
+            elif self.accepted and self.replies >= self._messages:
+                self._finish()  # the client got its replies and closes
+                break
+            await self._wait_change()
+        code = 1006 if self.disconnected and not self.complete else self.close_code
+        return {"type": "websocket.disconnect", "code": code}
+
+    async def send(self, message: dict[str, Any]) -> None:
+        """Accept, messages, close; out-of-order messages raise as in uvicorn."""
+        kind = message.get("type")
+        if self.complete or self.disconnected:
+            if kind == "websocket.close":
+                return
+            raise RuntimeError(
+                f"Unexpected ASGI message '{kind}', after sending 'websocket.close'."
+            )
+        if not self.accepted:
+            if kind == "websocket.accept":
+                self.accepted = True
+                self.status = 101
+            elif kind == "websocket.close":
+                self.status = 403  # closed before accepting: the handshake is refused
+                self._finish()
+            else:
+                raise RuntimeError(
+                    f"Expected ASGI message 'websocket.accept' or 'websocket.close', but got '{kind}'."
+                )
+        elif kind == "websocket.send":
+            data = message.get("bytes") or (message.get("text") or "").encode()
+            self.bytes_out += len(data)
+            self.replies += 1
+        elif kind == "websocket.close":
+            self.close_code = int(message.get("code", 1000))
+            self._finish()
+        else:
+            raise RuntimeError(
+                f"Expected ASGI message 'websocket.send' or 'websocket.close', but got '{kind}'."
+            )
+        self._notify()

@@ -1,0 +1,172 @@
+"""The ``threads`` server model: N worker threads taking WSGI requests from one FIFO queue.
+
+It behaves as waitress does (threads=4 by default): a request arrives and waits in the queue
+(``request.queued``) until a worker takes it; the worker builds a real environ, calls the
+traced app with a real ``start_response``, iterates the body and calls ``close()``. An app
+exception becomes a 500 when nothing was sent yet. Workers are daemon threads, so a worker hung
+in the app is left behind at shutdown instead of hanging the run.
+The pool and ``call_wsgi`` are reused by the ``processes`` model in each child.
+Imports the spine, ``tracer.instrument`` and ``tracer.servers``; never the TUI or exporters.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import tracer
+from tracer.recorder import Recorder
+from tracer.servers import Request, Response, ServerConfig, Target
+from tracer.servers.environ import build_environ, parse_status
+from tracer.servers.job import Job, load_app_for, wait
+
+__all__ = ["DEFAULT_THREADS", "ThreadsServer", "WorkerPool", "WorkItem", "call_wsgi"]
+
+DEFAULT_THREADS = 4
+"""waitress's default ``threads``."""
+
+
+class WorkItem(Protocol):
+    """What a worker takes from the queue: a request with its id and a way to answer."""
+
+    req: int
+    request: Request
+    abandoned: bool
+
+    def resolve(self, response: Response) -> None:
+        """Give the client its response (from the worker thread)."""
+        ...
+
+
+def call_wsgi(app: Any, environ: dict[str, Any]) -> tuple[int | None, int, str | None]:
+    """Run one WSGI request as a server does; return ``(status, body bytes, error)``."""
+    status: list[Any] = [None]
+    sent = [False]
+    written = [0]
+
+    def start_response(line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        if exc_info is not None and sent[0]:
+            raise exc_info[1].with_traceback(exc_info[2])
+        status[0] = line
+        return write
+
+    def write(data: bytes) -> None:
+        sent[0] = True
+        written[0] += len(data)
+
+    error: str | None = None
+    try:
+        result = app(environ, start_response)
+        try:
+            for chunk in result:
+                if chunk:
+                    sent[0] = True
+                    written[0] += len(chunk)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+    except Exception as exc:  # the app's failure is data: the client gets a 500 (if it can)
+        error = type(exc).__name__
+        if not sent[0]:
+            status[0] = "500 Internal Server Error"
+    code = parse_status(status[0]) if status[0] is not None else None
+    return code, written[0], error
+
+
+class WorkerPool:
+    """N daemon threads calling ``handle(item)`` for each item ``get()`` returns (None stops)."""
+
+    def __init__(
+        self,
+        get: Callable[[], WorkItem | None],
+        handle: Callable[[WorkItem], None],
+        size: int,
+        *,
+        name: str = "worker",
+    ) -> None:
+        self._get = get
+        self._handle = handle
+        self.threads = [
+            threading.Thread(target=self._run, name=f"{name}-{i}", daemon=True) for i in range(size)
+        ]
+
+    def start(self) -> None:
+        """Start every worker."""
+        for thread in self.threads:
+            thread.start()
+
+    def join(self, deadline: float) -> None:
+        """Wait for the workers until ``deadline`` (``time.monotonic()``); hung ones are left."""
+        for thread in self.threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _run(self) -> None:
+        get, handle = self._get, self._handle
+        while True:
+            item = get()
+            if item is None:
+                return
+            if not item.abandoned:  # the client gave up before a worker was free
+                handle(item)
+
+
+class ThreadsServer:
+    """WSGI on N threads fed by one FIFO queue (waitress's model)."""
+
+    name = "threads"
+
+    def __init__(self, config: ServerConfig, recorder: Recorder) -> None:
+        app, interface = load_app_for(config, self.name, ("wsgi",))
+        self.config = config
+        self.recorder = recorder
+        self.interface = interface
+        self.size = config.threads or DEFAULT_THREADS
+        self.app = tracer.instrument(
+            app,
+            recorder=recorder,
+            interface="wsgi",
+            redact=config.redact,
+            checks=config.checks,
+        )
+        self.queue: queue.Queue[Job | None] = queue.Queue()
+        self.pool = WorkerPool(self.queue.get, self._handle, self.size)  # type: ignore[arg-type]
+        self._target = _QueueTarget(self)
+
+    @property
+    def target(self) -> Target:
+        """Requests go into the FIFO queue."""
+        return self._target
+
+    def describe(self) -> dict[str, Any]:
+        """``{"model": "threads", "threads": N, "workers": 1}``."""
+        return {"model": self.name, "threads": self.size, "workers": 1}
+
+    def start(self) -> None:
+        """Start the worker threads."""
+        self.pool.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """One stop marker per worker after the queued requests; hung workers are left."""
+        for _ in self.pool.threads:
+            self.queue.put(None)
+        self.pool.join(time.monotonic() + timeout)
+
+    def _handle(self, job: WorkItem) -> None:
+        environ = build_environ(job.request, job.req, http_version=self.config.http_version)
+        status, size, error = call_wsgi(self.app, environ)
+        job.resolve(Response(job.req, status, size, error))
+
+
+class _QueueTarget:
+    def __init__(self, server: ThreadsServer) -> None:
+        self._server = server
+
+    async def request(self, request: Request, *, timeout: float | None = None) -> Response:
+        server = self._server
+        job = Job.arrive(server.recorder, request)
+        server.queue.put(job)
+        return await wait(server.recorder, job, timeout)
