@@ -8,6 +8,7 @@ small state machine over integer states. Imports only the conformance package.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, MutableMapping
 from typing import Any, ClassVar
 
 from tracer.conformance.base import Checker, Report
@@ -30,13 +31,13 @@ class AsgiChecker(Checker):
             cls.scope_type = scope_type
             AsgiChecker._registry[scope_type] = cls
 
-    def __new__(cls, scope: dict[str, Any], report: Report) -> AsgiChecker:
+    def __new__(cls, scope: MutableMapping[str, Any], report: Report) -> AsgiChecker:
         if cls is AsgiChecker:
-            scope_type = scope.get("type") if isinstance(scope, dict) else None
+            scope_type = scope.get("type") if hasattr(scope, "get") else None
             cls = AsgiChecker._registry.get(scope_type, cls)  # type: ignore[arg-type]
         return object.__new__(cls)
 
-    def __init__(self, scope: dict[str, Any], report: Report) -> None:
+    def __init__(self, scope: MutableMapping[str, Any], report: Report) -> None:
         Checker.__init__(self, report)
         self.scope = scope
 
@@ -67,4 +68,4 @@ class AsgiChecker(Checker):
     def _extension(self, name: str) -> bool:
         """True if the server advertised extension ``name`` in ``scope["extensions"]``."""
         extensions = self.scope.get("extensions")
-        return isinstance(extensions, dict) and name in extensions
+        return isinstance(extensions, Mapping) and name in extensions

@@ -6,6 +6,7 @@ trailers announced) -> ``DONE``. Imports only the conformance package.
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 from tracer.conformance.asgi import AsgiChecker
@@ -43,7 +44,7 @@ class HttpChecker(AsgiChecker, scope_type="http"):
 
     __slots__ = ("_state", "_status", "_length", "_sent", "_trailers", "_disconnected", "_opaque")
 
-    def __init__(self, scope: dict[str, Any], report: Report) -> None:
+    def __init__(self, scope: MutableMapping[str, Any], report: Report) -> None:
         AsgiChecker.__init__(self, scope, report)
         self._state = INIT
         self._status = 0

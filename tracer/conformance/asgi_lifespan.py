@@ -6,6 +6,7 @@ not flagged; returning without an answer is. Imports only the conformance packag
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 from tracer.conformance.asgi import AsgiChecker
@@ -30,7 +31,7 @@ class LifespanChecker(AsgiChecker, scope_type="lifespan"):
 
     __slots__ = ("_seen",)
 
-    def __init__(self, scope: dict[str, Any], report: Report) -> None:
+    def __init__(self, scope: MutableMapping[str, Any], report: Report) -> None:
         AsgiChecker.__init__(self, scope, report)
         self._seen = 0
 

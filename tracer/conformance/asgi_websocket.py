@@ -7,6 +7,7 @@ Imports only the conformance package.
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 from tracer.conformance.asgi import AsgiChecker
@@ -31,7 +32,7 @@ class WebSocketChecker(AsgiChecker, scope_type="websocket"):
 
     __slots__ = ("_state", "_disconnected")
 
-    def __init__(self, scope: dict[str, Any], report: Report) -> None:
+    def __init__(self, scope: MutableMapping[str, Any], report: Report) -> None:
         AsgiChecker.__init__(self, scope, report)
         self._state = HANDSHAKE
         self._disconnected = False

@@ -18,6 +18,7 @@ __all__ = [
     "wsgi_headers",
     "asgi_headers",
     "parse_content_length",
+    "has_header",
 ]
 
 Flag = Callable[..., None]
@@ -78,6 +79,16 @@ def parse_content_length(values: list[Any]) -> int:
             return -1
         lengths.add(int(text))
     return lengths.pop() if len(lengths) == 1 else -1
+
+
+def has_header(headers: Any, name: str) -> bool:
+    """True if the WSGI header list ``headers`` has ``name`` (lowercase); off the fast path."""
+    if type(headers) is not list and type(headers) is not tuple:
+        return True  # unreadable headers are flagged elsewhere; do not pile on
+    for header in headers:
+        if type(header) is tuple and len(header) == 2 and str(header[0]).lower() == name:
+            return True
+    return False
 
 
 def wsgi_headers(headers: Any, flag: Flag) -> int | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from tracer.conformance.base import Checker, Report, short
-from tracer.conformance.schema import NO_BODY_STATUS, wsgi_headers
+from tracer.conformance.schema import NO_BODY_STATUS, has_header, wsgi_headers
 
 __all__ = ["WsgiChecker"]
 
@@ -28,7 +28,7 @@ def _status_code(status: str) -> int:
 class WsgiChecker(Checker):
     """Checks one WSGI request against PEP 3333; the shim calls the hooks in protocol order."""
 
-    __slots__ = ("environ", "_started", "_code", "_length", "_sent", "_iterating", "_finished")
+    __slots__ = ("environ", "_started", "_code", "_length", "_sent", "_iterating", "_headers")
 
     def __init__(self, environ: dict[str, Any], report: Report) -> None:
         Checker.__init__(self, report)
@@ -38,7 +38,7 @@ class WsgiChecker(Checker):
         self._length: int | None = None
         self._sent = 0
         self._iterating = False
-        self._finished = False
+        self._headers: Any = None
 
     def start_response(self, status: Any, headers: Any, exc_info: Any) -> None:
         """``start_response(status, headers, exc_info)`` was called."""
@@ -59,12 +59,11 @@ class WsgiChecker(Checker):
                 self._flag("WSGI-006", status)
             self._code = code
         self._length = wsgi_headers(headers, self._flag)
+        self._headers = headers
 
     def write(self, data: Any) -> None:
         """The legacy ``write(data)`` callable was called."""
-        if self._finished:
-            self._flag("WSGI-016")
-        elif self._iterating:
+        if self._iterating:
             self._flag("WSGI-017")
         if type(data) is not bytes:
             self._flag("WSGI-018", f"got {type(data).__name__}")
@@ -105,7 +104,6 @@ class WsgiChecker(Checker):
 
     def finish(self, *, close_called: bool, error: BaseException | None) -> None:
         """The request is over (iteration ended, or the app raised)."""
-        self._finished = True
         if error is not None:
             return  # the exception is recorded as an error event; what follows is moot
         if not self._started:
@@ -113,6 +111,12 @@ class WsgiChecker(Checker):
             return
         if not close_called:
             self._flag("WSGI-022", locate=False)
+        if (
+            self._sent
+            and self._code not in NO_BODY_STATUS
+            and not has_header(self._headers, "content-type")
+        ):
+            self._flag("WSGI-016", locate=False)
         length = self._length
         if (
             length is not None

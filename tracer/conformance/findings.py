@@ -1,0 +1,206 @@
+"""What ``trace check`` found: ``Finding`` rows from ``violation`` events, and their formats.
+
+A finding is a ``violation`` event joined with the request that caused it and the app's
+``file:line`` (from the event, else the coroutine step or error of that request, else the
+app's own code). ``FORMATS`` maps ``--format`` choices to renderers. Imports only the spine
+and the conformance package.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from tracer import events as K
+from tracer.conformance.rules import ERROR, RULES, WARNING
+from tracer.events import Event
+
+__all__ = [
+    "Finding",
+    "CheckReport",
+    "findings_from_events",
+    "app_location",
+    "render_text",
+    "render_json",
+    "render_junit",
+    "FORMATS",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One broken rule, on one request."""
+
+    rule: str
+    """Rule id (``HTTP-003``)."""
+    severity: str
+    """``error`` or ``warning``."""
+    message: str
+    """What was wrong, with the detail seen."""
+    hint: str
+    """How to fix it."""
+    request: str
+    """The probe that caused it (``GET /``, ``websocket /ws``, ``lifespan``)."""
+    location: str | None
+    """The app's ``file:line``, when known."""
+
+
+@dataclass(slots=True)
+class CheckReport:
+    """The outcome of ``check_app``: the findings and the requests that were tried."""
+
+    app: str
+    """What was checked (the APP argument, or the app's name)."""
+    interface: str
+    """``wsgi`` or ``asgi``."""
+    findings: list[Finding] = field(default_factory=list)
+    """In the order they happened."""
+    requests: list[str] = field(default_factory=list)
+    """Every probe sent, in order."""
+    skipped: list[str] = field(default_factory=list)
+    """Probes the app does not handle (a websocket probe to an HTTP-only app), with why."""
+
+    @property
+    def errors(self) -> int:
+        """How many findings are errors."""
+        return sum(1 for finding in self.findings if finding.severity == ERROR)
+
+    @property
+    def warnings(self) -> int:
+        """How many findings are warnings."""
+        return sum(1 for finding in self.findings if finding.severity == WARNING)
+
+    def failed(self, strict: bool = False) -> bool:
+        """True when there are errors (or, with ``strict``, any finding)."""
+        return bool(self.findings) if strict else self.errors > 0
+
+
+def app_location(app: Any) -> str | None:
+    """``file:line`` where ``app`` (a function, or an object with ``__call__``) is defined."""
+    target = app
+    for _ in range(4):  # unwrap partials, bound methods, callable instances
+        target = getattr(target, "func", target)
+        code = getattr(target, "__code__", None)
+        if code is not None:
+            return f"{code.co_filename}:{code.co_firstlineno}"
+        if inspect.isclass(target) or not callable(target):
+            break
+        target = type(target).__call__
+    return None
+
+
+def _step_location(events: Sequence[Event], violation: Event) -> str | None:
+    """Where the coroutine step that sent the bad message suspended (same request)."""
+    for event in events:
+        if (
+            event.req == violation.req
+            and event.kind == K.SCHED_STEP
+            and event.t <= violation.t <= event.end
+        ):
+            location = event.data.get("location")
+            if location:
+                return str(location)
+    return None
+
+
+def findings_from_events(
+    events: Sequence[Event], request: str, *, fallback: str | None = None
+) -> list[Finding]:
+    """The ``violation`` events among ``events`` (one probe's), as findings."""
+    findings = []
+    errors = {e.req: e.data.get("where") for e in events if e.kind == K.ERROR}
+    for event in events:
+        if event.kind != K.VIOLATION:
+            continue
+        data = event.data
+        rule_id = str(data.get("rule", "?"))
+        rule = RULES.get(rule_id)
+        location = (
+            data.get("location")
+            or _step_location(events, event)
+            or errors.get(event.req)
+            or fallback
+        )
+        findings.append(
+            Finding(
+                rule=rule_id,
+                severity=str(data.get("severity") or (rule.severity if rule else ERROR)),
+                message=str(data.get("message", "")),
+                hint=str(data.get("hint") or (rule.hint if rule else "")),
+                request=request,
+                location=None if location is None else str(location),
+            )
+        )
+    return findings
+
+
+def render_text(report: CheckReport) -> str:
+    """Human-readable: one block per finding, then a one-line verdict."""
+    lines = []
+    for f in report.findings:
+        lines.append(f"{f.rule} {f.severity:<7} {f.request}: {f.message}")
+        if f.location:
+            lines.append(f"    at {f.location}")
+        lines.append(f"    hint: {f.hint}")
+    for note in report.skipped:
+        lines.append(f"skipped: {note}")
+    verdict = (
+        f"{len(report.findings)} violation(s): {report.errors} error(s), "
+        f"{report.warnings} warning(s)"
+        if report.findings
+        else "no violations"
+    )
+    lines.append(f"{report.app} ({report.interface}): {verdict} in {len(report.requests)} requests")
+    return "\n".join(lines) + "\n"
+
+
+def render_json(report: CheckReport) -> str:
+    """``{"violations": [{"rule", "severity", "message", "hint", "request", "location"}], ...}``."""
+    payload = {
+        "app": report.app,
+        "interface": report.interface,
+        "violations": [asdict(finding) for finding in report.findings],
+        "requests": report.requests,
+        "skipped": report.skipped,
+        "errors": report.errors,
+        "warnings": report.warnings,
+    }
+    return json.dumps(payload, indent=2) + "\n"
+
+
+def render_junit(report: CheckReport) -> str:
+    """JUnit XML: one test case per request, one failure per finding (CI dashboards read it)."""
+    suite = ET.Element(
+        "testsuite",
+        name="gateway-tracer check",
+        tests=str(len(report.requests)),
+        failures=str(len({f.request for f in report.findings})),
+        errors="0",
+        skipped=str(len(report.skipped)),
+    )
+    for request in report.requests:
+        case = ET.SubElement(suite, "testcase", classname=f"trace check {report.app}", name=request)
+        for f in report.findings:
+            if f.request != request:
+                continue
+            failure = ET.SubElement(
+                case, "failure", type=f"{f.rule} ({f.severity})", message=f"{f.rule}: {f.message}"
+            )
+            failure.text = f"{f.hint}\nat {f.location or 'unknown location'}"
+    for note in report.skipped:
+        case = ET.SubElement(suite, "testcase", classname=f"trace check {report.app}", name=note)
+        ET.SubElement(case, "skipped", message=note)
+    body = ET.tostring(suite, encoding="unicode")
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + body + "\n"
+
+
+FORMATS: dict[str, Callable[[CheckReport], str]] = {
+    "text": render_text,
+    "json": render_json,
+    "junit": render_junit,
+}
+"""``trace check --format`` choice -> renderer."""
