@@ -1,0 +1,119 @@
+"""Hand-built recordings in the documented event shapes (docs/recording-format.md).
+
+Each builder emits onto a ``Recorder`` with explicit times, so tests know every instant.
+"""
+
+from __future__ import annotations
+
+from tracer import events as K
+from tracer.recorder import Recorder
+
+UNIX_NS = 1_764_100_000_000_000_000
+LOOP_TID = 11
+LOOP = "MainThread"
+HEADERS = [
+    ["host", "127.0.0.1:8000"],
+    ["user-agent", "pytest-client/1.0"],
+    ["authorization", "[redacted]"],
+]
+
+
+def recorder(**header: object) -> Recorder:
+    """An in-memory recorder whose t=0 is ``UNIX_NS`` on the wall clock."""
+    return Recorder(start_ns=0, clock=lambda: 0, wall_clock=lambda: UNIX_NS, **header)
+
+
+def start_data(method: str = "GET", path: str = "/items", **extra: object) -> dict[str, object]:
+    """``request.start`` data as the ASGI shim records it."""
+    data: dict[str, object] = {
+        "method": method,
+        "path": path,
+        "query": "page=2&token=[redacted]",
+        "http_version": "1.1",
+        "scheme": "http",
+        "client": ["127.0.0.1", 50000],
+        "server": ["127.0.0.1", 8000],
+        "interface": "asgi",
+        "scope_type": "http",
+        "headers": HEADERS,
+    }
+    data.update(extra)
+    return data
+
+
+def asgi_request(
+    rec: Recorder,
+    req: int,
+    t0: int,
+    *,
+    path: str = "/items",
+    status: int = 200,
+    queued: bool = True,
+) -> None:
+    """One ASGI request: queued at t0, start t0+100, receive, step, send x2, end t0+1000."""
+    if queued:
+        rec.emit(
+            K.REQUEST_QUEUED, req, {"method": "GET", "path": path}, t=t0, tid=LOOP_TID, thread=LOOP
+        )
+    rec.emit(
+        K.REQUEST_START,
+        req,
+        start_data(path=path),
+        t=t0 + 100,
+        tid=LOOP_TID,
+        thread=LOOP,
+        task=f"Task-{req}",
+    )
+    rec.emit(
+        K.ASGI_RECEIVE,
+        req,
+        {"type": "http.request", "bytes": 0, "more_body": False},
+        t=t0 + 110,
+        dur=20,
+        tid=LOOP_TID,
+        thread=LOOP,
+    )
+    rec.emit(
+        K.SCHED_STEP,
+        req,
+        {"cpu_ns": 150, "awaiting": "asyncio.sleep", "location": "app.py:12"},
+        t=t0 + 100,
+        dur=200,
+        tid=LOOP_TID,
+        thread=LOOP,
+    )
+    rec.emit(
+        K.ASGI_SEND,
+        req,
+        {"type": "http.response.start", "status": status},
+        t=t0 + 600,
+        dur=30,
+        tid=LOOP_TID,
+        thread=LOOP,
+    )
+    rec.emit(
+        K.ASGI_SEND,
+        req,
+        {"type": "http.response.body", "bytes": 13, "more_body": False},
+        t=t0 + 700,
+        dur=250,
+        tid=LOOP_TID,
+        thread=LOOP,
+    )
+    rec.emit(
+        K.SCHED_STEP,
+        req,
+        {"cpu_ns": 300, "awaiting": None, "location": None},
+        t=t0 + 590,
+        dur=400,
+        tid=LOOP_TID,
+        thread=LOOP,
+    )
+    rec.emit(
+        K.REQUEST_END,
+        req,
+        {"status": status, "bytes_in": 0, "bytes_out": 13, "error": None},
+        t=t0 + 1000,
+        tid=LOOP_TID,
+        thread=LOOP,
+    )

@@ -1,0 +1,337 @@
+"""The span model over hand-built recordings: names, kinds, attributes, times, structure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from opentelemetry.trace import SpanKind, StatusCode
+from otel_recordings import LOOP, LOOP_TID, UNIX_NS, asgi_request, recorder, start_data
+
+from tracer import events as K
+from tracer.errors import UsageError
+from tracer.otel.sink import make_sink
+from tracer.otel.spans import SpanModel
+from tracer.otel.testing import memory_provider
+from tracer.recorder import Recorder
+
+
+def spans_of(rec: Recorder, detail: str = "events", finish: bool = False) -> list[Any]:
+    provider, exporter = memory_provider()
+    model = SpanModel(make_sink(provider), base_ns=UNIX_NS, detail=detail)
+    model.feed(rec.recording().events)
+    if finish:
+        model.finish_all()
+    return list(exporter.get_finished_spans())
+
+
+def by_name(spans: list[Any], name: str) -> Any:
+    (span,) = [span for span in spans if span.name == name]
+    return span
+
+
+def test_one_request_is_a_server_span_with_http_semantic_conventions() -> None:
+    """GET /items becomes one SERVER span from arrival to end, wall-clock times, semconv attrs."""
+    rec = recorder()
+    asgi_request(rec, 1, 1_000)
+    spans = spans_of(rec)
+    server = by_name(spans, "GET /items")
+    assert server.kind is SpanKind.SERVER
+    assert server.parent is None
+    assert (server.start_time, server.end_time) == (UNIX_NS + 1_000, UNIX_NS + 2_000)
+    attrs = dict(server.attributes)
+    assert {
+        k: attrs[k]
+        for k in (
+            "http.request.method",
+            "url.path",
+            "url.query",
+            "url.scheme",
+            "network.protocol.version",
+            "server.address",
+            "server.port",
+            "client.address",
+            "user_agent.original",
+            "http.response.status_code",
+            "thread.id",
+            "thread.name",
+        )
+    } == {
+        "http.request.method": "GET",
+        "url.path": "/items",
+        "url.query": "page=2&token=[redacted]",
+        "url.scheme": "http",
+        "network.protocol.version": "1.1",
+        "server.address": "127.0.0.1",
+        "server.port": 8000,
+        "client.address": "127.0.0.1",
+        "user_agent.original": "pytest-client/1.0",
+        "http.response.status_code": 200,
+        "thread.id": LOOP_TID,
+        "thread.name": LOOP,
+    }
+    assert "error.type" not in attrs
+    assert attrs["tracer.steps"] == 2 and attrs["tracer.loop_ns"] == 600
+    assert attrs["tracer.cpu_ns"] == 450 and attrs["tracer.queued_ns"] == 100
+    assert server.status.status_code is StatusCode.UNSET
+
+
+def test_protocol_messages_and_steps_are_span_events_in_time_order_by_default() -> None:
+    """detail=events: one event per receive/send/step, at its own time, with its data."""
+    rec = recorder()
+    asgi_request(rec, 1, 1_000)
+    spans = spans_of(rec)
+    assert sorted(span.name for span in spans) == ["GET /items", "queued"]
+    server = by_name(spans, "GET /items")
+    assert [(e.name, e.timestamp - UNIX_NS) for e in server.events] == [
+        (K.SCHED_STEP, 1_100),
+        ("asgi.receive http.request", 1_110),
+        (K.SCHED_STEP, 1_590),
+        ("asgi.send http.response.start", 1_600),
+        ("asgi.send http.response.body", 1_700),
+    ]
+    body = server.events[-1]
+    assert dict(body.attributes) == {
+        "asgi.event.type": "http.response.body",
+        "tracer.bytes": 13,
+        "tracer.more_body": False,
+        "tracer.dur_ns": 250,
+    }
+    step = server.events[0]
+    assert step.attributes["tracer.awaiting"] == "asyncio.sleep"
+    assert (step.attributes["code.file.path"], step.attributes["code.line.number"]) == (
+        "app.py",
+        12,
+    )
+
+
+def test_detail_spans_makes_child_spans_and_the_send_span_covers_await_send() -> None:
+    """detail=spans: children of the server span; a send span lasts exactly its time in send()."""
+    rec = recorder()
+    asgi_request(rec, 1, 1_000)
+    spans = spans_of(rec, "spans")
+    server = by_name(spans, "GET /items")
+    children = [span for span in spans if span is not server]
+    assert all(span.parent.span_id == server.context.span_id for span in children)
+    assert all(span.context.trace_id == server.context.trace_id for span in children)
+    assert all(span.kind is SpanKind.INTERNAL for span in children)
+    assert sorted(span.name for span in children) == sorted(
+        [
+            "queued",
+            K.SCHED_STEP,
+            K.SCHED_STEP,
+            "asgi.receive http.request",
+            "asgi.send http.response.start",
+            "asgi.send http.response.body",
+        ]
+    )
+    body = by_name(spans, "asgi.send http.response.body")
+    assert (body.start_time - UNIX_NS, body.end_time - UNIX_NS) == (1_700, 1_950)
+    queued = by_name(spans, "queued")
+    assert (queued.start_time - UNIX_NS, queued.end_time - UNIX_NS) == (1_000, 1_100)
+    assert [e.name for e in server.events] == []
+
+
+def test_thread_hop_is_a_child_span_on_its_thread() -> None:
+    """sched.thread becomes ``thread <name>`` with thread.id/name and how the hop was made."""
+    rec = recorder()
+    rec.emit(K.REQUEST_START, 1, start_data(), t=0, tid=LOOP_TID, thread=LOOP)
+    rec.emit(
+        K.SCHED_THREAD,
+        1,
+        {"cpu_ns": 70, "via": "to_thread"},
+        t=100,
+        dur=400,
+        tid=22,
+        thread="asyncio_0",
+    )
+    rec.emit(K.REQUEST_END, 1, {"status": 200}, t=600, tid=LOOP_TID, thread=LOOP)
+    spans = spans_of(rec)
+    hop = by_name(spans, "thread asyncio_0")
+    assert dict(hop.attributes) == {
+        "thread.id": 22,
+        "thread.name": "asyncio_0",
+        "tracer.via": "to_thread",
+        "tracer.cpu_ns": 70,
+        "tracer.dur_ns": 400,
+    }
+    assert (hop.start_time - UNIX_NS, hop.end_time - UNIX_NS) == (100, 500)
+    assert hop.parent.span_id == by_name(spans, "GET /items").context.span_id
+
+
+def test_loop_blocked_is_an_event_on_the_culprit_and_a_link_from_each_delayed_request() -> None:
+    """The blocking request carries ``loop.blocked``; the ones it delayed link to its span."""
+    rec = recorder()
+    rec.emit(K.REQUEST_START, 1, start_data(path="/slow"), t=0, tid=LOOP_TID, thread=LOOP)
+    rec.emit(K.REQUEST_START, 2, start_data(path="/fast"), t=10, tid=LOOP_TID, thread=LOOP)
+    rec.emit(K.REQUEST_START, 3, start_data(path="/other"), t=20, tid=LOOP_TID, thread=LOOP)
+    rec.emit(
+        K.LOOP_BLOCKED,
+        1,
+        {"location": "app.py:40", "delayed": [2]},
+        t=30,
+        dur=50_000_000,
+        tid=LOOP_TID,
+        thread=LOOP,
+    )
+    for req in (2, 3, 1):  # the delayed request ends before the culprit does
+        rec.emit(K.REQUEST_END, req, {"status": 200}, t=60_000_000 + req, tid=LOOP_TID)
+    spans = spans_of(rec)
+    slow, fast, other = (by_name(spans, f"GET /{p}") for p in ("slow", "fast", "other"))
+    (blocked,) = slow.events
+    assert blocked.name == K.LOOP_BLOCKED
+    assert dict(blocked.attributes) == {
+        "tracer.dur_ns": 50_000_000,
+        "tracer.delayed": 1,
+        "code.file.path": "app.py",
+        "code.line.number": 40,
+    }
+    assert [link.context.span_id for link in fast.links] == [slow.context.span_id]
+    assert [e.name for e in fast.events] == ["loop.delayed"]
+    assert fast.events[0].attributes["tracer.culprit"] == 1
+    assert list(other.links) == [] and list(other.events) == []
+
+
+def test_an_exception_is_recorded_on_the_span_and_sets_error_status() -> None:
+    """An ``error`` event becomes an ``exception`` event, error.type, and status ERROR."""
+    rec = recorder()
+    rec.emit(K.REQUEST_START, 1, start_data(), t=0, tid=LOOP_TID, thread=LOOP)
+    rec.emit(K.ERROR, 1, {"type": "ValueError", "message": "boom", "where": "app.py:9"}, t=50)
+    rec.emit(K.REQUEST_END, 1, {"status": 500, "error": "ValueError"}, t=60)
+    (span,) = spans_of(rec)
+    assert span.status.status_code is StatusCode.ERROR
+    assert span.status.description == "ValueError: boom"
+    assert span.attributes["error.type"] == "ValueError"
+    (event,) = span.events
+    assert event.name == "exception"
+    assert (event.attributes["exception.type"], event.attributes["exception.message"]) == (
+        "ValueError",
+        "boom",
+    )
+
+
+def test_a_5xx_without_exception_is_an_error_typed_by_status() -> None:
+    """Stable semconv: a 5xx server response sets error.type to the status code."""
+    rec = recorder()
+    asgi_request(rec, 1, 0, status=503, queued=False)
+    (span,) = spans_of(rec)
+    assert span.attributes["error.type"] == "503"
+    assert span.status.status_code is StatusCode.ERROR
+
+
+def test_a_websocket_session_is_one_span_with_message_events_even_with_detail_spans() -> None:
+    """A websocket is one long span (WEBSOCKET path) carrying each message as an event."""
+    rec = recorder()
+    rec.emit(
+        K.REQUEST_START,
+        1,
+        start_data(path="/ws", scope_type="websocket", scheme="ws"),
+        t=0,
+        tid=LOOP_TID,
+        thread=LOOP,
+    )
+    messages = [
+        (K.ASGI_RECEIVE, "websocket.connect"),
+        (K.ASGI_SEND, "websocket.accept"),
+        (K.ASGI_RECEIVE, "websocket.receive"),
+        (K.ASGI_SEND, "websocket.send"),
+        (K.ASGI_RECEIVE, "websocket.disconnect"),
+    ]
+    for i, (kind, message_type) in enumerate(messages):
+        rec.emit(kind, 1, {"type": message_type}, t=100 * (i + 1), dur=10, tid=LOOP_TID)
+    rec.emit(K.REQUEST_END, 1, {"status": None}, t=1_000, tid=LOOP_TID)
+    (span,) = spans_of(rec, "spans")
+    assert span.name == "WEBSOCKET /ws" and span.kind is SpanKind.SERVER
+    assert [e.name for e in span.events] == [f"{k} {m}" for k, m in messages]
+    assert "http.request.method" not in span.attributes
+
+
+def test_lifespan_startup_and_shutdown_are_spans_emitted_as_each_phase_completes() -> None:
+    """Startup is emitted when it completes (not at shutdown); a failed phase is an error."""
+    rec = recorder()
+    rec.emit(K.REQUEST_START, 1, {"scope_type": "lifespan", "interface": "asgi"}, t=0, tid=1)
+    rec.emit(K.ASGI_RECEIVE, 1, {"type": "lifespan.startup"}, t=10, dur=5, tid=1)
+    rec.emit(K.ASGI_SEND, 1, {"type": "lifespan.startup.complete"}, t=200, dur=5, tid=1)
+    provider, exporter = memory_provider()
+    model = SpanModel(make_sink(provider), base_ns=UNIX_NS)
+    model.feed(rec.recording().events)
+    (startup,) = exporter.get_finished_spans()
+    assert startup.name == "lifespan startup"
+    assert (startup.start_time - UNIX_NS, startup.end_time - UNIX_NS) == (15, 205)
+    later = recorder()
+    later.emit(K.ASGI_RECEIVE, 1, {"type": "lifespan.shutdown"}, t=1_000, dur=5, tid=1)
+    later.emit(
+        K.ASGI_SEND,
+        1,
+        {"type": "lifespan.shutdown.failed", "message": "db gone"},
+        t=1_100,
+        dur=5,
+        tid=1,
+    )
+    later.emit(K.REQUEST_END, 1, {"status": None}, t=1_200, tid=1)
+    model.feed(later.recording().events)
+    shutdown = exporter.get_finished_spans()[-1]
+    assert shutdown.name == "lifespan shutdown"
+    assert shutdown.status.status_code is StatusCode.ERROR
+    assert shutdown.status.description == "db gone"
+    assert len(exporter.get_finished_spans()) == 2
+
+
+def test_an_incoming_traceparent_continues_the_callers_trace() -> None:
+    """W3C trace context in the request headers makes the server span a child of the caller."""
+    rec = recorder()
+    parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    headers = [["host", "a"], ["traceparent", parent]]
+    rec.emit(K.REQUEST_START, 1, start_data(headers=headers), t=0, tid=LOOP_TID)
+    rec.emit(K.REQUEST_END, 1, {"status": 200}, t=10, tid=LOOP_TID)
+    (span,) = spans_of(rec)
+    assert format(span.context.trace_id, "032x") == "0af7651916cd43dd8448eb211c80319c"
+    assert format(span.parent.span_id, "016x") == "b7ad6b7169203331"
+    assert span.parent.is_remote
+
+
+def test_requests_that_never_end_are_bounded_and_emitted_incomplete() -> None:
+    """Past max_open the oldest open request is emitted (tracer.incomplete); state stays bounded."""
+    rec = recorder()
+    for req in range(1, 8):
+        rec.emit(K.REQUEST_START, req, start_data(path=f"/{req}"), t=req * 10, tid=LOOP_TID)
+    provider, exporter = memory_provider()
+    model = SpanModel(make_sink(provider), base_ns=UNIX_NS, max_open=3)
+    model.feed(rec.recording().events)
+    assert model.open_requests == 3
+    assert [s.name for s in exporter.get_finished_spans()] == [f"GET /{n}" for n in (1, 2, 3, 4)]
+    assert all(s.attributes["tracer.incomplete"] for s in exporter.get_finished_spans())
+    model.finish_all()
+    assert model.open_requests == 0
+    assert len(exporter.get_finished_spans()) == 7
+
+
+def test_events_after_a_request_ended_do_not_resurrect_it() -> None:
+    """A late event for a finished request is ignored: no second span, no leaked state."""
+    rec = recorder()
+    asgi_request(rec, 1, 0)
+    rec.emit(K.VIOLATION, 1, {"rule": "late", "message": "after end"}, t=5_000, tid=LOOP_TID)
+    provider, exporter = memory_provider()
+    model = SpanModel(make_sink(provider), base_ns=UNIX_NS)
+    model.feed(rec.recording().events)
+    assert model.open_requests == 0
+    assert len(exporter.get_finished_spans()) == 2  # the request and its queued child
+
+
+def test_violations_become_span_events() -> None:
+    """A protocol violation during the request is an event naming the rule."""
+    rec = recorder()
+    rec.emit(K.REQUEST_START, 1, start_data(), t=0, tid=LOOP_TID)
+    rec.emit(K.VIOLATION, 1, {"rule": "asgi-http-007", "message": "body before start"}, t=5)
+    rec.emit(K.REQUEST_END, 1, {"status": 500}, t=10, tid=LOOP_TID)
+    (span,) = spans_of(rec)
+    assert [(e.name, e.attributes["tracer.rule"]) for e in span.events] == [
+        (K.VIOLATION, "asgi-http-007")
+    ]
+
+
+def test_unknown_detail_is_a_usage_error() -> None:
+    """Only ``events`` and ``spans`` are accepted, with a message listing them."""
+    provider, _ = memory_provider()
+    with pytest.raises(UsageError, match="events, spans"):
+        SpanModel(make_sink(provider), base_ns=0, detail="everything")

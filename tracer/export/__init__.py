@@ -1,0 +1,70 @@
+"""Exporters: a recording out to other tools (OTLP collectors, Perfetto, files).
+
+Each exporter is a function ``(recording, options) -> str`` (the ``Exporter`` protocol) that
+writes or sends the recording and returns one line saying what it did. ``EXPORTERS`` maps the
+``trace export --to`` choices to ``"module:function"``, imported only when chosen, so the
+command line stays fast and an exporter's heavy dependencies load only for it. Exporters read
+Recordings only: they never import a shim, a server model, the UI or the CLI.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import IO, Protocol
+
+from tracer.errors import UsageError
+from tracer.recording import Recording
+
+__all__ = ["EXPORTERS", "Exporter", "ExportOptions", "get_exporter", "default_output"]
+
+EXPORTERS: dict[str, str] = {
+    "otlp": "tracer.export.otlp:export_otlp",
+    "otlp-json": "tracer.export.otlp:export_otlp_json",
+    "console": "tracer.export.otlp:export_console",
+    "perfetto": "tracer.export.perfetto:export_perfetto",
+}
+"""``--to`` choice -> ``"module:function"`` implementing ``Exporter``."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExportOptions:
+    """What ``trace export`` passes to an exporter."""
+
+    output: str | None = None
+    """Where to write (``-o``); None picks a name next to the recording; ``-`` is stdout."""
+    otlp_endpoint: str | None = None
+    """OTLP collector URL; None uses ``OTEL_EXPORTER_OTLP_ENDPOINT`` or the default."""
+    otel_detail: str = "events"
+    """Protocol calls as span ``events`` or child ``spans``."""
+    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
+    """The stream for ``-`` and for the console exporter."""
+
+
+class Exporter(Protocol):
+    """Exports one recording; returns one line describing what it wrote or sent."""
+
+    def __call__(self, recording: Recording, options: ExportOptions) -> str: ...
+
+
+def get_exporter(name: str) -> Exporter:
+    """The exporter registered as ``name`` (imported now)."""
+    try:
+        target = EXPORTERS[name]
+    except KeyError:
+        raise UsageError(
+            f'Unknown export target "{name}"; choose one of: {", ".join(sorted(EXPORTERS))}.'
+        ) from None
+    module_name, _, attr = target.partition(":")
+    exporter: Exporter = getattr(importlib.import_module(module_name), attr)
+    return exporter
+
+
+def default_output(recording: Recording, suffix: str) -> str:
+    """``run.jsonl`` -> ``run<suffix>`` next to it (``out<suffix>`` for a recording in memory)."""
+    path = recording.path or "out"
+    for ending in (".gz", ".jsonl", ".json"):
+        path = path.removesuffix(ending)
+    return os.fspath(path + suffix)

@@ -1,0 +1,157 @@
+"""A recording's requests as OpenTelemetry spans, after the fact: OTLP, OTLP JSON, console.
+
+Spans keep their original wall-clock times (the header's clock anchor + t). ``--to otlp``
+sends them with the OTLP exporter the environment selects (http/protobuf, or gRPC with
+``OTEL_EXPORTER_OTLP_PROTOCOL=grpc``); ``otlp-json`` writes ``ExportTraceServiceRequest``
+objects in the OTLP/JSON encoding, one per line (the collector's file format); ``console``
+prints them. Imports the recording model and ``tracer.otel``; never a shim or the UI.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import IO, Any
+
+from tracer.errors import TracerError
+from tracer.export import ExportOptions, default_output
+from tracer.otel.sink import SdkSink
+from tracer.otel.spans import SpanModel
+from tracer.recording import Recording
+
+__all__ = ["recording_spans", "export_otlp", "export_otlp_json", "export_console", "to_otlp_json"]
+
+BATCH = 512
+
+
+class _Collect:
+    """A span processor that keeps every ended span (export then happens in our batches)."""
+
+    def __init__(self) -> None:
+        self.spans: list[Any] = []
+
+    def on_start(self, span: Any, parent_context: Any = None) -> None:
+        pass
+
+    def _on_ending(self, span: Any) -> None:
+        pass
+
+    def on_end(self, span: Any) -> None:
+        self.spans.append(span)
+
+    def shutdown(self) -> None:
+        pass
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+def recording_spans(recording: Recording, *, detail: str = "events") -> list[Any]:
+    """Every span of ``recording`` (SDK ``ReadableSpan`` objects), children before parents."""
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from tracer.otel.config import make_resource
+    from tracer.otel.sink import SCOPE_NAME
+
+    collect = _Collect()
+    provider = TracerProvider(
+        resource=make_resource(recording.header.get("app")), shutdown_on_exit=False
+    )
+    provider.add_span_processor(collect)  # type: ignore[arg-type]
+    clock = recording.header.get("clock") or {}
+    model = SpanModel(
+        SdkSink(provider.get_tracer(SCOPE_NAME)),
+        base_ns=int(clock.get("unix_ns", 0)),
+        detail=detail,
+        max_open=max(10_000, len(recording.events)),
+    )
+    model.feed(recording.events)
+    model.finish_all()
+    return collect.spans
+
+
+def _batches(spans: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(spans), BATCH):
+        yield spans[start : start + BATCH]
+
+
+def export_otlp(recording: Recording, options: ExportOptions) -> str:
+    """Send the spans to an OTLP collector; raise if it cannot take them."""
+    from opentelemetry.sdk.trace.export import SpanExportResult
+
+    from tracer.otel.config import make_exporter, protocol_from_env
+
+    spans = recording_spans(recording, detail=options.otel_detail)
+    exporter = make_exporter(options.otlp_endpoint)
+    where = options.otlp_endpoint or getattr(exporter, "_endpoint", None) or "the OTLP endpoint"
+    try:
+        for batch in _batches(spans):
+            if exporter.export(batch) is not SpanExportResult.SUCCESS:
+                raise TracerError(
+                    f"Could not send spans to {where}. Is a collector listening there? "
+                    "Set --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT."
+                )
+    finally:
+        exporter.shutdown()
+    return f"sent {len(spans)} spans to {where} ({protocol_from_env()})"
+
+
+def _hex_ids(value: Any) -> Any:
+    # OTLP/JSON differs from protobuf's JSON mapping: trace and span ids are hex, not base64.
+    import base64
+
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if key in ("traceId", "spanId", "parentSpanId") and isinstance(item, str):
+                out[key] = base64.b64decode(item).hex()
+            else:
+                out[key] = _hex_ids(item)
+        return out
+    if isinstance(value, list):
+        return [_hex_ids(item) for item in value]
+    return value
+
+
+def to_otlp_json(spans: Sequence[Any]) -> dict[str, Any]:
+    """One ``ExportTraceServiceRequest`` in the OTLP/JSON encoding."""
+    from google.protobuf.json_format import MessageToDict
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+
+    message = MessageToDict(encode_spans(spans), use_integers_for_enums=True)
+    result: dict[str, Any] = _hex_ids(message)
+    return result
+
+
+@contextmanager
+def _opened(options: ExportOptions, path: str) -> Iterator[IO[str]]:
+    if path == "-":
+        yield options.stdout
+        return
+    try:
+        handle = open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise TracerError(f'Cannot write "{path}": {exc.strerror}.') from None
+    with handle:
+        yield handle
+
+
+def export_otlp_json(recording: Recording, options: ExportOptions) -> str:
+    """Write the spans as OTLP/JSON lines (each line an ``ExportTraceServiceRequest``)."""
+    spans = recording_spans(recording, detail=options.otel_detail)
+    path = options.output or default_output(recording, ".otlp.json")
+    with _opened(options, path) as out:
+        for batch in _batches(spans):
+            out.write(json.dumps(to_otlp_json(batch), separators=(",", ":")) + "\n")
+    return f"wrote {len(spans)} spans to {path}"
+
+
+def export_console(recording: Recording, options: ExportOptions) -> str:
+    """Print the spans as the SDK's console exporter does (JSON per span)."""
+    from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
+    spans = recording_spans(recording, detail=options.otel_detail)
+    with _opened(options, options.output or "-") as out:
+        ConsoleSpanExporter(out=out).export(spans)
+    return f"printed {len(spans)} spans"

@@ -1,0 +1,215 @@
+"""Span attributes from recorded events: the stable HTTP semantic conventions, and ours.
+
+Pure functions over ``Event`` data, shared by the span model and anything else that labels a
+request. Imports only ``tracer.events``. Values are taken as recorded: the shims already
+redacted query strings and secret headers, and nothing here re-expands them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from tracer import events as K
+from tracer.events import Event
+
+__all__ = [
+    "NS",
+    "MESSAGE_KINDS",
+    "header_value",
+    "header_pairs",
+    "span_name",
+    "request_attributes",
+    "end_attributes",
+    "message_name",
+    "message_attributes",
+    "step_attributes",
+    "thread_attributes",
+    "location_attributes",
+]
+
+NS = "tracer."
+"""Prefix of the attributes that have no OpenTelemetry semantic convention."""
+
+MESSAGE_KINDS: frozenset[str] = frozenset(
+    {
+        K.ASGI_RECEIVE,
+        K.ASGI_SEND,
+        K.WSGI_INPUT_READ,
+        K.WSGI_START_RESPONSE,
+        K.WSGI_WRITE,
+        K.WSGI_BODY,
+        K.WSGI_CLOSE,
+    }
+)
+"""Protocol calls: one span event each (or one child span with ``detail="spans"``)."""
+
+
+def header_pairs(headers: Any) -> list[tuple[str, str]]:
+    """Recorded headers (``[[name, value], ...]`` or a mapping) as lower-cased text pairs."""
+    if not headers:
+        return []
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    pairs: list[tuple[str, str]] = []
+    for item in items:
+        if isinstance(item, Sequence) and len(item) == 2:
+            pairs.append((str(item[0]).lower(), str(item[1])))
+    return pairs
+
+
+def header_value(headers: Any, name: str) -> str | None:
+    """The first value of header ``name`` (lower case) in recorded headers, or None."""
+    for key, value in header_pairs(headers):
+        if key == name:
+            return value
+    return None
+
+
+def _host_port(value: Any) -> tuple[str | None, int | None]:
+    """``[host, port]``, ``"host:port"``, ``"[::1]:port"`` or ``"host"`` -> (host, port)."""
+    if isinstance(value, (list, tuple)) and value:
+        host = str(value[0]) if value[0] is not None else None
+        port = value[1] if len(value) > 1 and isinstance(value[1], int) else None
+        return host, port
+    if not isinstance(value, str) or not value:
+        return None, None
+    if value.startswith("["):  # an IPv6 literal in a Host header
+        host, _, rest = value[1:].partition("]")
+        port_text = rest[1:] if rest.startswith(":") else ""
+        return host, int(port_text) if port_text.isdigit() else None
+    host, sep, port_text = value.rpartition(":")
+    if sep and port_text.isdigit() and ":" not in host:
+        return host, int(port_text)
+    return value, None
+
+
+def _put(attrs: dict[str, Any], key: str, value: Any) -> None:
+    # OpenTelemetry rejects None; the fast span path does not validate, so never pass one.
+    if value is not None and value != "":
+        attrs[key] = value
+
+
+def span_name(data: Mapping[str, Any], route: str | None = None) -> str:
+    """``METHOD path`` (the route when the framework exposed it); websockets and lifespan too."""
+    scope_type = data.get("scope_type")
+    target = route or data.get("path") or "/"
+    if scope_type == "websocket":
+        return f"WEBSOCKET {target}"
+    if scope_type == "lifespan":
+        return "lifespan"
+    return f"{data.get('method') or 'HTTP'} {target}"
+
+
+def request_attributes(start: Event) -> dict[str, Any]:
+    """Attributes known when the app is invoked, from a ``request.start`` event."""
+    data = start.data
+    attrs: dict[str, Any] = {}
+    if data.get("scope_type") != "websocket":
+        _put(attrs, "http.request.method", data.get("method"))
+    _put(attrs, "url.path", data.get("path"))
+    _put(attrs, "url.query", data.get("query"))
+    _put(attrs, "url.scheme", data.get("scheme"))
+    version = data.get("http_version")
+    if isinstance(version, str):
+        _put(attrs, "network.protocol.version", version.removeprefix("HTTP/"))
+    headers = data.get("headers")
+    server_host, server_port = _host_port(data.get("server"))
+    if server_host is None:
+        server_host, server_port = _host_port(header_value(headers, "host"))
+    _put(attrs, "server.address", server_host)
+    _put(attrs, "server.port", server_port)
+    client_host, client_port = _host_port(data.get("client"))
+    _put(attrs, "client.address", client_host)
+    _put(attrs, "client.port", client_port)
+    _put(attrs, "user_agent.original", header_value(headers, "user-agent"))
+    _put(attrs, "http.route", data.get("route"))
+    attrs["thread.id"] = start.tid
+    _put(attrs, "thread.name", start.thread)
+    _put(attrs, NS + "request_id", start.req)
+    _put(attrs, NS + "interface", data.get("interface"))
+    _put(attrs, NS + "task", start.task)
+    return attrs
+
+
+def end_attributes(end: Event | None, error_type: str | None) -> dict[str, Any]:
+    """Attributes known when the request is over, from its ``request.end`` event."""
+    attrs: dict[str, Any] = {}
+    if end is None:
+        attrs[NS + "incomplete"] = True
+        return attrs
+    data = end.data
+    status = data.get("status")
+    if isinstance(status, int):
+        attrs["http.response.status_code"] = status
+    _put(attrs, "http.request.body.size", data.get("bytes_in"))
+    _put(attrs, "http.response.body.size", data.get("bytes_out"))
+    _put(attrs, "http.route", data.get("route"))
+    if error_type is None and data.get("error"):
+        error_type = str(data["error"])
+    if error_type is None and isinstance(status, int) and status >= 500:
+        error_type = str(status)
+    _put(attrs, "error.type", error_type)
+    return attrs
+
+
+def message_name(event: Event) -> str:
+    """``asgi.send http.response.start``, ``wsgi.start_response``, ..."""
+    message_type = event.data.get("type")
+    return f"{event.kind} {message_type}" if message_type else event.kind
+
+
+def message_attributes(event: Event) -> dict[str, Any]:
+    """Attributes of one protocol call (sizes and flags only: bodies are never recorded)."""
+    data = event.data
+    attrs: dict[str, Any] = {}
+    if event.kind in (K.ASGI_RECEIVE, K.ASGI_SEND):
+        _put(attrs, "asgi.event.type", data.get("type"))
+    status = data.get("status")
+    if isinstance(status, int):
+        attrs["http.response.status_code"] = status
+    elif isinstance(status, str) and status[:3].isdigit():  # WSGI "200 OK"
+        attrs["http.response.status_code"] = int(status[:3])
+    _put(attrs, NS + "bytes", data.get("bytes"))
+    if "more_body" in data and data["more_body"] is not None:
+        attrs[NS + "more_body"] = bool(data["more_body"])
+    _put(attrs, NS + "read_method", data.get("method"))
+    if data.get("exc_info"):
+        attrs[NS + "exc_info"] = True
+    _put(attrs, NS + "dur_ns", event.dur)
+    return attrs
+
+
+def location_attributes(location: Any) -> dict[str, Any]:
+    """``"app.py:12"`` -> ``code.file.path`` / ``code.line.number``."""
+    attrs: dict[str, Any] = {}
+    if not isinstance(location, str) or not location:
+        return attrs
+    path, sep, line = location.rpartition(":")
+    if sep and line.isdigit():
+        attrs["code.file.path"] = path
+        attrs["code.line.number"] = int(line)
+    else:
+        attrs["code.file.path"] = location
+    return attrs
+
+
+def step_attributes(event: Event) -> dict[str, Any]:
+    """One coroutine step: time on the loop, CPU time, and what it then awaited where."""
+    data = event.data
+    attrs: dict[str, Any] = {}
+    _put(attrs, NS + "dur_ns", event.dur)
+    _put(attrs, NS + "cpu_ns", data.get("cpu_ns"))
+    _put(attrs, NS + "awaiting", data.get("awaiting"))
+    attrs.update(location_attributes(data.get("location")))
+    return attrs
+
+
+def thread_attributes(event: Event) -> dict[str, Any]:
+    """Where code of the request ran (a worker thread, a thread hop) and how it got there."""
+    data = event.data
+    attrs: dict[str, Any] = {"thread.id": event.tid}
+    _put(attrs, "thread.name", event.thread)
+    _put(attrs, NS + "via", data.get("via"))
+    _put(attrs, NS + "cpu_ns", data.get("cpu_ns"))
+    _put(attrs, NS + "dur_ns", event.dur)
+    return attrs

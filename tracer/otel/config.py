@@ -1,0 +1,105 @@
+"""OpenTelemetry providers and exporters from the standard ``OTEL_*`` environment.
+
+``OTEL_EXPORTER_OTLP_PROTOCOL`` (or ``..._TRACES_PROTOCOL``) picks ``http/protobuf`` (the
+default) or ``grpc``; the exporters themselves read ``OTEL_EXPORTER_OTLP_ENDPOINT``,
+``..._HEADERS``, ``..._TIMEOUT`` and the rest; ``Resource.create`` reads ``OTEL_SERVICE_NAME``
+and ``OTEL_RESOURCE_ATTRIBUTES``. An explicit endpoint (``--otlp-endpoint``) wins over the
+environment. Imports OpenTelemetry lazily and ``tracer.errors``; never a shim or the UI.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from tracer.errors import UsageError
+
+__all__ = ["PROTOCOLS", "protocol_from_env", "make_exporter", "make_resource", "make_provider"]
+
+DEFAULT_SERVICE_NAME = "gateway-tracer"
+
+
+def _http_exporter(endpoint: str | None) -> Any:
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    if endpoint is not None:
+        parts = urlsplit(endpoint)
+        if not parts.scheme or not parts.netloc:
+            raise UsageError(
+                f'OTLP endpoint "{endpoint}" is not a URL; try "http://localhost:4318".'
+            )
+        if parts.path in ("", "/"):
+            # A bare collector address, as OTEL_EXPORTER_OTLP_ENDPOINT is: add the signal path.
+            endpoint = endpoint.rstrip("/") + "/v1/traces"
+    return OTLPSpanExporter(endpoint=endpoint)
+
+
+def _grpc_exporter(endpoint: str | None) -> Any:
+    try:
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+    except ImportError:
+        raise UsageError(
+            "OTEL_EXPORTER_OTLP_PROTOCOL=grpc needs the gRPC exporter: "
+            "pip install 'gateway-tracer[grpc]' (or unset the variable to use http/protobuf)."
+        ) from None
+    insecure = None
+    if endpoint is not None and endpoint.startswith("http://"):
+        insecure = True
+    return OTLPSpanExporter(endpoint=endpoint, insecure=insecure)
+
+
+PROTOCOLS: dict[str, Callable[[str | None], Any]] = {
+    "http/protobuf": _http_exporter,
+    "grpc": _grpc_exporter,
+}
+"""``OTEL_EXPORTER_OTLP_PROTOCOL`` value -> exporter factory taking an optional endpoint."""
+
+
+def protocol_from_env(environ: Mapping[str, str] | None = None) -> str:
+    """The OTLP protocol the environment asks for (``http/protobuf`` by default)."""
+    env = os.environ if environ is None else environ
+    value = (
+        env.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+        or env.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+        or "http/protobuf"
+    ).strip()
+    if value not in PROTOCOLS:
+        raise UsageError(
+            f'OTLP protocol "{value}" is not supported; set OTEL_EXPORTER_OTLP_PROTOCOL to one '
+            f"of: {', '.join(PROTOCOLS)}."
+        )
+    return value
+
+
+def make_exporter(endpoint: str | None = None, *, environ: Mapping[str, str] | None = None) -> Any:
+    """An OTLP span exporter for the environment's protocol, sending to ``endpoint`` if given."""
+    return PROTOCOLS[protocol_from_env(environ)](endpoint)
+
+
+def make_resource(service_name: str | None = None) -> Any:
+    """The resource: ``OTEL_SERVICE_NAME``/``OTEL_RESOURCE_ATTRIBUTES``, else ``service_name``."""
+    from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+
+    resource = Resource.create({})
+    current = str(resource.attributes.get(SERVICE_NAME, ""))
+    if not current or current.startswith("unknown_service"):
+        resource = resource.merge(Resource({SERVICE_NAME: service_name or DEFAULT_SERVICE_NAME}))
+    return resource
+
+
+def make_provider(
+    exporter: Any,
+    *,
+    service_name: str | None = None,
+    batch: bool = True,
+) -> Any:
+    """An SDK ``TracerProvider`` exporting to ``exporter`` (batched, off the request path)."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+
+    provider = TracerProvider(resource=make_resource(service_name))
+    processor = BatchSpanProcessor(exporter) if batch else SimpleSpanProcessor(exporter)
+    provider.add_span_processor(processor)
+    return provider

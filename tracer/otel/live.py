@@ -1,0 +1,106 @@
+"""Live export: spans built from a running ``Recorder``'s events, off the request path.
+
+``attach_tracer_provider`` subscribes a ``SpanModel`` to the recorder: its background thread
+hands over each batch of events, requests are assembled until their ``request.end`` and then
+emitted as spans to the provider's processors. Nothing runs on the request path but the
+recorder's own ``emit``. ``attach_from_cli`` is what ``trace run --otlp`` calls.
+Imports the spine and ``tracer.otel``; never a shim, server model or the UI.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from tracer.events import Event
+from tracer.otel.sink import make_sink
+from tracer.otel.spans import SpanModel
+from tracer.recorder import Recorder
+
+__all__ = ["LiveSpans", "attach_tracer_provider", "attach_from_cli"]
+
+
+class LiveSpans:
+    """A recorder subscriber that turns finished requests into spans as batches arrive."""
+
+    def __init__(
+        self,
+        recorder: Recorder,
+        tracer_provider: Any,
+        *,
+        detail: str = "events",
+        max_open: int = 10_000,
+    ) -> None:
+        clock = recorder.header.get("clock") or {}
+        self.recorder = recorder
+        self.model = SpanModel(
+            make_sink(tracer_provider),
+            base_ns=int(clock.get("unix_ns", 0)),
+            detail=detail,
+            max_open=max_open,
+        )
+        # The recorder serialises its drains; this lock guards finish() against a late batch.
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def __call__(self, batch: list[Event]) -> None:
+        """Consume one batch (the recorder's subscriber signature)."""
+        with self._lock:
+            if not self._closed:
+                self.model.feed(batch)
+
+    def flush(self) -> None:
+        """Take in every event the recorder has queued so far."""
+        self.recorder.drain()
+
+    def close(self) -> None:
+        """Flush, then emit the requests still open as incomplete; later batches are ignored."""
+        self.flush()
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self.model.finish_all()
+
+
+def _attach(
+    recorder: Recorder, tracer_provider: Any, detail: str, max_open: int = 10_000
+) -> LiveSpans:
+    live = LiveSpans(recorder, tracer_provider, detail=detail, max_open=max_open)
+    recorder.subscribe(live)
+    # Registered after the provider's own exit hook, so it runs first (atexit is LIFO) and the
+    # last batch reaches the processors before they shut down.
+    atexit.register(live.flush)
+    return live
+
+
+def attach_tracer_provider(
+    recorder: Recorder, tracer_provider: Any, *, detail: str = "events"
+) -> None:
+    """Export the requests ``recorder`` sees as spans of ``tracer_provider`` while it runs.
+
+    ``detail="events"`` puts protocol calls on the request span as events; ``"spans"`` makes
+    them child spans. Spans are built on the recorder's background thread.
+    """
+    _attach(recorder, tracer_provider, detail)
+
+
+def attach_from_cli(
+    recorder: Recorder, endpoint: str | None = None, detail: str = "events"
+) -> Callable[[], None]:
+    """``trace run --otlp``: an OTLP exporter from the environment, attached to ``recorder``.
+
+    Returns the function to call when the run is over: it flushes the last events, emits
+    unfinished requests and shuts the provider down (which sends what is batched).
+    """
+    from tracer.otel.config import make_exporter, make_provider
+
+    provider = make_provider(make_exporter(endpoint), service_name=recorder.header.get("app"))
+    live = _attach(recorder, provider, detail)
+
+    def shutdown() -> None:
+        live.close()
+        provider.shutdown()
+
+    return shutdown

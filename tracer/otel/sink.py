@@ -1,0 +1,205 @@
+"""Span sinks: where the span model's finished trees become OpenTelemetry spans.
+
+``SdkSink`` serves the OpenTelemetry SDK's own ``Tracer``: it samples with the provider's
+sampler, takes ids from its id generator and hands ``ReadableSpan`` objects straight to the
+provider's span processors (``BatchSpanProcessor``...), skipping the per-call locking and
+validation of the public span API — the spans are already finished, with explicit times.
+``ApiSink`` does the same through the public API (``start_span``/``end``) for any other
+``TracerProvider``. ``make_sink`` picks one. Imports only OpenTelemetry and ``tracer.otel``.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from opentelemetry import propagate, trace
+from opentelemetry.context import Context
+from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode
+
+from tracer._version import __version__
+from tracer.otel.spans import Key, SpanSpec
+
+__all__ = ["SdkSink", "ApiSink", "make_sink", "SCOPE_NAME"]
+
+SCOPE_NAME = "gateway-tracer"
+"""Instrumentation scope of every span this project makes."""
+
+_UNSET = Status(StatusCode.UNSET)
+_EMPTY = Context()
+
+
+def _parent(spec: SpanSpec) -> Context:
+    """The incoming trace context (W3C ``traceparent``...) of a request, or an empty one."""
+    if not spec.carrier:
+        return _EMPTY
+    return propagate.extract(dict(spec.carrier), context=_EMPTY)
+
+
+class _Contexts:
+    """Server span contexts of recent requests, so later spans can link to them (bounded)."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._items: OrderedDict[Key, SpanContext] = OrderedDict()
+
+    def put(self, key: Key, context: SpanContext) -> None:
+        self._items[key] = context
+        if len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+    def get(self, key: Key) -> SpanContext | None:
+        return self._items.get(key)
+
+
+class SdkSink:
+    """Builds ``ReadableSpan`` objects and passes them to an SDK tracer's span processors."""
+
+    def __init__(self, tracer: Any) -> None:
+        from opentelemetry.sdk.trace import Event as SdkEvent
+        from opentelemetry.sdk.trace import ReadableSpan
+
+        self._readable = ReadableSpan
+        self._event = SdkEvent
+        self._tracer = tracer
+        self._sampler = tracer.sampler
+        self._ids = tracer.id_generator
+        self._processor = tracer.span_processor
+        self._scope = getattr(tracer, "_instrumentation_scope", None)
+        self._open: dict[Key, tuple[SpanContext, SpanContext | None, dict[str, Any]] | None] = {}
+        self._contexts = _Contexts()
+
+    def begin(self, key: Key, spec: SpanSpec) -> None:
+        """Sample the request and fix its trace id and server span id."""
+        parent_context = _parent(spec)
+        parent: SpanContext | None = trace.get_current_span(parent_context).get_span_context()
+        if parent is not None and not parent.is_valid:
+            parent = None
+        trace_id = parent.trace_id if parent is not None else self._ids.generate_trace_id()
+        kind = SpanKind.SERVER if spec.server else SpanKind.INTERNAL
+        result = self._sampler.should_sample(
+            parent_context, trace_id, spec.name, kind, spec.attributes, ()
+        )
+        if not result.decision.is_sampled():
+            self._open[key] = None
+            return
+        flags = trace.TraceFlags(trace.TraceFlags.SAMPLED)
+        context = SpanContext(
+            trace_id,
+            self._ids.generate_span_id(),
+            is_remote=False,
+            trace_flags=flags,
+            trace_state=result.trace_state,
+        )
+        self._open[key] = (context, parent, dict(result.attributes or {}))
+        self._contexts.put(key, context)
+
+    def finish(self, key: Key, spec: SpanSpec) -> None:
+        """Emit the span tree of ``key`` (children first, as a live tracer would end them)."""
+        if key not in self._open:
+            self.begin(key, spec)
+        entry = self._open.pop(key)
+        if entry is None:
+            return
+        context, parent, extra = entry
+        if extra:
+            spec.attributes.update(extra)
+        links = []
+        for target, attrs in spec.links:
+            linked = self._contexts.get(target)
+            if linked is not None:
+                links.append(Link(linked, attrs))
+        self._emit(spec, context, parent, links)
+
+    def _emit(
+        self,
+        spec: SpanSpec,
+        context: SpanContext,
+        parent: SpanContext | None,
+        links: list[Link],
+    ) -> None:
+        for child in spec.children:
+            child_context = SpanContext(
+                context.trace_id,
+                self._ids.generate_span_id(),
+                is_remote=False,
+                trace_flags=context.trace_flags,
+                trace_state=context.trace_state,
+            )
+            self._emit(child, child_context, context, [])
+        event = self._event
+        span = self._readable(
+            name=spec.name,
+            context=context,
+            parent=parent,
+            resource=self._tracer.resource,
+            attributes=spec.attributes,
+            events=tuple(event(name, attrs, at) for name, at, attrs in spec.events),
+            links=tuple(links),
+            kind=SpanKind.SERVER if spec.server else SpanKind.INTERNAL,
+            status=_UNSET if spec.error is None else Status(StatusCode.ERROR, spec.error),
+            start_time=spec.start,
+            end_time=max(spec.start, spec.end),
+            instrumentation_scope=self._scope,
+        )
+        self._processor.on_end(span)
+
+
+class ApiSink:
+    """Makes spans through the public OpenTelemetry API, for any ``TracerProvider``."""
+
+    def __init__(self, tracer: Any) -> None:
+        self._tracer = tracer
+        self._open: dict[Key, Any] = {}
+        self._contexts = _Contexts()
+
+    def begin(self, key: Key, spec: SpanSpec) -> None:
+        """Start the server span at the request's arrival time."""
+        span = self._tracer.start_span(
+            spec.name,
+            context=_parent(spec),
+            kind=SpanKind.SERVER if spec.server else SpanKind.INTERNAL,
+            attributes=spec.attributes,
+            start_time=spec.start,
+        )
+        self._open[key] = span
+        self._contexts.put(key, span.get_span_context())
+
+    def finish(self, key: Key, spec: SpanSpec) -> None:
+        """Complete the span: attributes, events, links, children, status; then end it."""
+        if key not in self._open:
+            self.begin(key, spec)
+        span = self._open.pop(key)
+        span.update_name(spec.name)
+        span.set_attributes(spec.attributes)
+        for target, attrs in spec.links:
+            linked = self._contexts.get(target)
+            if linked is not None and hasattr(span, "add_link"):
+                span.add_link(linked, attrs)
+        self._complete(span, spec)
+
+    def _complete(self, span: Any, spec: SpanSpec) -> None:
+        for name, at, attrs in spec.events:
+            span.add_event(name, attrs, timestamp=at)
+        parent = trace.set_span_in_context(span, _EMPTY)
+        for child in spec.children:
+            child_span = self._tracer.start_span(
+                child.name, context=parent, attributes=child.attributes, start_time=child.start
+            )
+            self._complete(child_span, child)
+        if spec.error is not None:
+            span.set_status(Status(StatusCode.ERROR, spec.error))
+        span.end(end_time=max(spec.start, spec.end))
+
+
+def make_sink(tracer_provider: Any) -> SdkSink | ApiSink:
+    """The fast ``SdkSink`` for an SDK provider whose tracer is enabled, else ``ApiSink``."""
+    tracer = tracer_provider.get_tracer(SCOPE_NAME, __version__)
+    try:
+        from opentelemetry.sdk.trace import Tracer as SdkTracer
+    except ImportError:  # the API alone is installed
+        return ApiSink(tracer)
+    enabled = getattr(tracer, "_is_enabled", lambda: True)
+    if type(tracer) is SdkTracer and enabled() and hasattr(tracer, "span_processor"):
+        return SdkSink(tracer)
+    return ApiSink(tracer)

@@ -1,0 +1,338 @@
+"""The span model: a request's recorded events become OpenTelemetry spans.
+
+One SERVER span per request (``METHOD path``) with the stable HTTP semantic conventions;
+protocol calls as span events (``detail="events"``) or child INTERNAL spans
+(``detail="spans"``, where a send span covers the time inside ``await send()``); scheduling
+as child spans (time queued, thread hops) and coroutine steps as events or spans;
+``loop.blocked`` as an event on the culprit and a link from each request it delayed; a
+websocket session as one span with message events; lifespan startup/shutdown as spans.
+
+``SpanModel`` consumes events in recording order — a whole ``Recording`` or the live batches
+of a ``Recorder`` — and hands finished ``SpanSpec`` trees to a ``SpanSink`` (``tracer.otel.sink``)
+that turns them into real spans. Times are wall-clock ns: the header's ``clock.unix_ns`` + t.
+Imports the spine only; never a shim, server model or the UI.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from tracer import events as K
+from tracer.errors import UsageError
+from tracer.events import Event
+from tracer.otel import attributes as A
+
+__all__ = ["DETAILS", "SpanSpec", "SpanSink", "SpanModel", "Key"]
+
+DETAILS = ("events", "spans")
+"""Choices of ``--otel-detail``: protocol calls as span events, or as child spans."""
+
+Key = tuple[Any, ...]
+"""Identifies one request across processes: ``(pid, req)`` (lifespan phases add the phase)."""
+
+
+@dataclass(slots=True)
+class SpanSpec:
+    """A span to be made: everything but its ids, which the sink assigns."""
+
+    name: str
+    """Span name (``GET /items``, ``asgi.send http.response.body``, ``queued``...)."""
+    start: int
+    """Wall-clock start, ns since the Unix epoch."""
+    end: int
+    """Wall-clock end, ns since the Unix epoch."""
+    server: bool = False
+    """SERVER kind (the request) rather than INTERNAL (its parts)."""
+    attributes: dict[str, Any] = field(default_factory=dict)
+    """OpenTelemetry attributes (never None values)."""
+    events: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)
+    """Span events: (name, wall ns, attributes)."""
+    children: list[SpanSpec] = field(default_factory=list)
+    """Child spans, INTERNAL."""
+    links: list[tuple[Key, dict[str, Any]]] = field(default_factory=list)
+    """Links to the server spans of other requests (by key), with link attributes."""
+    error: str | None = None
+    """Status description when the span failed (status ERROR), else None."""
+    carrier: list[tuple[str, str]] | None = None
+    """Request headers that may carry an incoming trace context (``traceparent``)."""
+
+
+class SpanSink(Protocol):
+    """Where finished span trees go: assigns ids, samples, hands spans to the SDK."""
+
+    def begin(self, key: Key, spec: SpanSpec) -> None:
+        """A request started: fix its server span's identity (so others can link to it)."""
+
+    def finish(self, key: Key, spec: SpanSpec) -> None:
+        """The request is over: emit ``spec`` and its children (``begin`` may be skipped)."""
+
+
+class _Request:
+    """Per-request state between its first event and ``request.end``; dropped at the end."""
+
+    __slots__ = ("key", "queued", "start", "root", "events", "delays", "dropped", "lifespan")
+
+    def __init__(self, key: Key) -> None:
+        self.key = key
+        self.queued: Event | None = None
+        self.start: Event | None = None
+        self.root: SpanSpec | None = None
+        self.events: list[Event] = []
+        self.delays: list[tuple[Key | None, Event]] = []
+        self.dropped = 0
+        self.lifespan: tuple[str, int] | None = None  # phase name, wall start
+
+
+class SpanModel:
+    """Turns events, fed in recording order, into span trees for ``sink``.
+
+    Memory stays bounded: a request's state is dropped at its ``request.end``; at most
+    ``max_open`` requests are held (the oldest is then emitted as incomplete) and at most
+    ``max_events`` events per request (the rest are counted, not kept).
+    """
+
+    def __init__(
+        self,
+        sink: SpanSink,
+        *,
+        base_ns: int,
+        detail: str = "events",
+        max_open: int = 10_000,
+        max_events: int = 1_000,
+    ) -> None:
+        if detail not in DETAILS:
+            raise UsageError(
+                f'Unknown OpenTelemetry detail "{detail}"; choose one of: {", ".join(DETAILS)}.'
+            )
+        self.sink = sink
+        self.base_ns = base_ns
+        self.spans_detail = detail == "spans"
+        self.max_open = max_open
+        self.max_events = max_events
+        self._open: dict[Key, _Request] = {}
+        # Requests already emitted: late events for them are ignored, not resurrected.
+        self._ended: OrderedDict[Key, None] = OrderedDict()
+
+    @property
+    def open_requests(self) -> int:
+        """How many requests have started and not yet ended."""
+        return len(self._open)
+
+    def feed(self, events: Iterable[Event]) -> None:
+        """Consume events in recording order; emit each request when it ends."""
+        opened = self._open
+        for event in events:
+            req = event.req
+            if req is None:
+                if event.kind == K.LOOP_BLOCKED:
+                    self._blocked(event, None)
+                continue
+            key = (event.pid, req)
+            state = opened.get(key)
+            if state is None:
+                if key in self._ended:
+                    continue
+                state = opened[key] = _Request(key)
+                if len(opened) > self.max_open:
+                    self._finish(opened[next(iter(opened))], None)
+            kind = event.kind
+            if kind == K.REQUEST_END:
+                self._finish(state, event)
+            elif kind == K.REQUEST_START:
+                state.start = event
+                self._begin(state)
+            elif kind == K.REQUEST_QUEUED:
+                state.queued = event
+            else:
+                if len(state.events) < self.max_events:
+                    state.events.append(event)
+                else:
+                    state.dropped += 1
+                if kind == K.LOOP_BLOCKED:
+                    self._blocked(event, key)
+                elif state.lifespan is not None or (
+                    state.start is not None and state.start.data.get("scope_type") == "lifespan"
+                ):
+                    self._lifespan(state, event)
+
+    def finish_all(self) -> None:
+        """Emit every request still open, marked incomplete (the run stopped before its end)."""
+        for state in list(self._open.values()):
+            self._finish(state, None)
+
+    # -- building -----------------------------------------------------------------------------
+
+    def _begin(self, state: _Request) -> None:
+        start = state.start
+        assert start is not None
+        if start.data.get("scope_type") == "lifespan":
+            return
+        arrived = state.queued.t if state.queued is not None else start.t
+        spec = SpanSpec(
+            name=A.span_name(start.data),
+            start=self.base_ns + arrived,
+            end=self.base_ns + start.t,
+            server=True,
+            attributes=A.request_attributes(start),
+        )
+        headers = start.data.get("headers")
+        if headers:
+            pairs = A.header_pairs(headers)
+            if any(name == "traceparent" for name, _ in pairs):
+                spec.carrier = pairs
+        state.root = spec
+        self.sink.begin(state.key, spec)
+
+    def _blocked(self, event: Event, culprit: Key | None) -> None:
+        for delayed in event.data.get("delayed") or ():
+            state = self._open.get((event.pid, delayed))
+            if state is not None and len(state.delays) < self.max_events:
+                state.delays.append((culprit, event))
+
+    def _lifespan(self, state: _Request, event: Event) -> None:
+        message_type = str(event.data.get("type") or "")
+        if event.kind == K.ASGI_RECEIVE and message_type in (
+            "lifespan.startup",
+            "lifespan.shutdown",
+        ):
+            state.lifespan = (message_type.rpartition(".")[2], self.base_ns + event.end)
+        elif event.kind == K.ASGI_SEND and state.lifespan is not None:
+            phase, begun = state.lifespan
+            if message_type.startswith(f"lifespan.{phase}."):
+                failed = message_type.endswith(".failed")
+                message = event.data.get("message")
+                self._emit_phase(state, phase, begun, self.base_ns + event.end, failed, message)
+
+    def _emit_phase(
+        self, state: _Request, phase: str, begun: int, ended: int, failed: bool, message: Any
+    ) -> None:
+        state.lifespan = None
+        spec = SpanSpec(name=f"lifespan {phase}", start=begun, end=max(begun, ended))
+        if state.start is not None:
+            spec.attributes = {"thread.id": state.start.tid, A.NS + "request_id": state.key[1]}
+        if failed:
+            spec.error = str(message or f"lifespan {phase} failed")
+        self.sink.finish((*state.key, phase), spec)
+
+    def _finish(self, state: _Request, end: Event | None) -> None:
+        self._open.pop(state.key, None)
+        self._ended[state.key] = None
+        if len(self._ended) > 4 * self.max_open:
+            self._ended.popitem(last=False)
+        if state.start is not None and state.start.data.get("scope_type") == "lifespan":
+            if state.lifespan is not None:  # the app returned or raised mid-phase
+                phase, begun = state.lifespan
+                error = next((e for e in state.events if e.kind == K.ERROR), None)
+                message = error.data.get("message") if error is not None else None
+                ended = self.base_ns + (end.end if end is not None else begun - self.base_ns)
+                self._emit_phase(state, phase, begun, ended, True, message or "unsupported")
+            return
+        if state.root is None:
+            first = state.queued or (state.events[0] if state.events else end)
+            if first is None:
+                return
+            # No request.start seen (cut from the recording): still report what there is.
+            state.start = state.start or Event(
+                seq=0, t=first.t, kind=K.REQUEST_START, req=state.key[1], pid=state.key[0]
+            )
+            self._begin(state)
+        spec = state.root
+        assert spec is not None
+        self._fill(state, spec, end)
+        self.sink.finish(state.key, spec)
+
+    def _fill(self, state: _Request, spec: SpanSpec, end: Event | None) -> None:
+        base = self.base_ns
+        websocket = state.start is not None and state.start.data.get("scope_type") == "websocket"
+        as_spans = self.spans_detail and not websocket
+        children = spec.children
+        events = spec.events
+        error_type: str | None = None
+        steps = loop_ns = cpu_ns = 0
+        last = spec.end
+        if state.queued is not None and state.start is not None:
+            children.append(SpanSpec("queued", base + state.queued.t, base + state.start.t))
+        for event in state.events:
+            kind = event.kind
+            at = base + event.t
+            last = max(last, at + (event.dur or 0))
+            if kind in A.MESSAGE_KINDS:
+                attrs = A.message_attributes(event)
+                if as_spans:
+                    children.append(
+                        SpanSpec(A.message_name(event), at, at + (event.dur or 0), attributes=attrs)
+                    )
+                else:
+                    events.append((A.message_name(event), at, attrs))
+            elif kind == K.SCHED_STEP:
+                steps += 1
+                loop_ns += event.dur or 0
+                cpu_ns += event.data.get("cpu_ns") or 0
+                attrs = A.step_attributes(event)
+                if as_spans:
+                    children.append(SpanSpec(kind, at, at + (event.dur or 0), attributes=attrs))
+                else:
+                    events.append((kind, at, attrs))
+            elif kind == K.SCHED_THREAD:
+                name = f"thread {event.thread or event.tid}"
+                children.append(
+                    SpanSpec(name, at, at + (event.dur or 0), attributes=A.thread_attributes(event))
+                )
+            elif kind == K.LOOP_BLOCKED:
+                attrs = {
+                    A.NS + "dur_ns": event.dur or 0,
+                    A.NS + "delayed": len(event.data.get("delayed") or ()),
+                }
+                attrs.update(A.location_attributes(event.data.get("location")))
+                events.append((kind, at, attrs))
+            elif kind == K.ERROR:
+                data = event.data
+                error_type = str(data.get("type") or "Exception")
+                attrs = {
+                    "exception.type": error_type,
+                    "exception.message": str(data.get("message") or ""),
+                }
+                attrs.update(A.location_attributes(data.get("where")))
+                events.append(("exception", at, attrs))
+                spec.error = f"{error_type}: {data.get('message') or ''}".rstrip(": ")
+            elif kind == K.VIOLATION:
+                events.append(
+                    (
+                        kind,
+                        at,
+                        {
+                            A.NS + "rule": str(event.data.get("rule") or ""),
+                            A.NS + "message": str(event.data.get("message") or ""),
+                        },
+                    )
+                )
+            elif kind == K.MARK:
+                events.append((kind, at, {A.NS + "label": str(event.data.get("label") or "")}))
+        for culprit, blocked in state.delays:
+            attrs = {A.NS + "dur_ns": blocked.dur or 0}
+            if blocked.req is not None:
+                attrs[A.NS + "culprit"] = blocked.req
+            attrs.update(A.location_attributes(blocked.data.get("location")))
+            events.append(("loop.delayed", base + blocked.t, attrs))
+            if culprit is not None:
+                spec.links.append((culprit, {A.NS + "link": "delayed by loop.blocked"}))
+        events.sort(key=lambda item: item[1])
+        end_attrs = A.end_attributes(end, error_type)
+        spec.attributes.update(end_attrs)
+        route = end_attrs.get("http.route")
+        if route and state.start is not None:
+            spec.name = A.span_name(state.start.data, route)
+        if steps:
+            spec.attributes[A.NS + "steps"] = steps
+            spec.attributes[A.NS + "loop_ns"] = loop_ns
+            spec.attributes[A.NS + "cpu_ns"] = cpu_ns
+        if state.queued is not None and state.start is not None:
+            spec.attributes[A.NS + "queued_ns"] = state.start.t - state.queued.t
+        if state.dropped:
+            spec.attributes[A.NS + "dropped_events"] = state.dropped
+        spec.end = base + end.end if end is not None else last
+        if spec.error is None and "error.type" in end_attrs:
+            spec.error = str(end_attrs["error.type"])
