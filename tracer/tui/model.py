@@ -241,7 +241,8 @@ def _request_lane(
             t0, t1 = event.t, event.t + _dur(event)
             over = threshold_ns is not None and t1 - t0 > threshold_ns
             held = over or any(b0 < t1 and t0 < b1 for b0, b1 in blocked)
-            spans.append(Span(t0, t1, BLOCKED if held else RUNNING, req, _cpu_share(event)))
+            # A step holds the loop whether or not it computes, so it is drawn full either way.
+            spans.append(Span(t0, t1, BLOCKED if held else RUNNING, req))
         elif kind == K.SCHED_THREAD:
             scheduled = True
             share = _cpu_share(event)

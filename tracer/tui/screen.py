@@ -328,8 +328,8 @@ class ReplayScreen(Screen[None]):
 
     def on_timeline_picked(self, message: Timeline.Picked) -> None:
         """A click: select that lane, move the cursor there, show its detail."""
-        self.active = self.timelines.index(message.atline)
-        message.atline.select(message.index)
+        self.active = self.timelines.index(message.timeline)
+        message.timeline.select(message.index)
         if message.at is not None:
             self.viewport.set_cursor(message.at, follow=False)
         self._show_detail()

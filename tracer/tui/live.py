@@ -1,0 +1,247 @@
+"""The live dashboard of ``trace run`` on a TTY, which becomes the replay when the run ends.
+
+``run_live(recorder, work, title=...)`` runs ``work(stop)`` on a thread, takes the recorder's
+batches through a thread-safe inbox (the subscriber runs on the recorder's writer thread; the UI
+drains the inbox on a timer), shows progress, rps, in flight, p50/p95/p99, errors, a latency
+histogram, an rps sparkline and the timeline of the most recent requests; when ``work`` returns
+it loads the whole recording and switches to the replay. ``q`` sets ``stop``, waits for ``work``
+to flush and return, then exits, so the recording is always complete.
+Imports Textual, the spine and tracer.tui only; never a shim, a server or the load generator.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Sparkline, Static
+
+from tracer.events import Event
+from tracer.recorder import Recorder
+from tracer.recording import Recording, load
+from tracer.tui.axis import format_time
+from tracer.tui.labels import labels as get_labels
+from tracer.tui.legend import Legend
+from tracer.tui.live_stats import LiveStats, histogram
+from tracer.tui.model import build_model, model_from_events
+from tracer.tui.screen import ReplayScreen
+from tracer.tui.timeline import Timeline, label_width_for
+from tracer.tui.viewport import Viewport
+
+__all__ = ["run_live", "LiveApp", "LiveScreen", "Work", "POLL_S"]
+
+Work = Callable[[threading.Event], None]
+"""The run: it must return soon after its ``stop`` event is set, with the recording flushed."""
+
+POLL_S = 0.25
+"""How often the dashboard drains the inbox and redraws."""
+
+
+class LiveScreen(Screen[None]):
+    """Header, histogram and sparkline, the most recent requests, the legend."""
+
+    BINDINGS = [Binding("q,ctrl+c", "stop_run", "quit", priority=True)]
+
+    def __init__(self, title: str, stats: LiveStats, labels: Any) -> None:
+        super().__init__()
+        self.run_title = title
+        self.stats = stats
+        self.labels = labels
+        self.viewport = Viewport(t_max=1)
+        self.message = ""
+
+    def compose(self) -> ComposeResult:
+        """The dashboard widgets."""
+        yield Static(id="live-header")
+        with Horizontal(id="live-charts"):
+            yield Static(id="histogram")
+            with Vertical(id="rps-box"):
+                yield Static(Text(self.labels["sparkline"], style="#8a8a8a"), id="rps-title")
+                yield Sparkline([], id="rps")
+        yield Static(Text(self.labels["recent"], style="bold"), id="live-recent-title")
+        empty = Recording(header={"server": {}, "interface": None}, events=[])
+        offset = label_width_for(self.app.size.width)
+        yield Timeline(model_from_events(empty), self.viewport, label_width=offset, id="recent")
+        yield Legend(self.labels, id="legend")
+
+    def on_mount(self) -> None:
+        """Draw the empty dashboard."""
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Refresh every widget from ``stats``."""
+        lab = self.labels
+        snap = self.stats.snapshot()
+        header = Text(no_wrap=True, overflow="ellipsis")
+        header.append(f"● {lab['live']}  ", "bold #ff5f5f")
+        header.append(self.run_title, "bold #00afd7")
+        if self.message:
+            header.append(f"  {self.message}", "bold #ffd700")
+        header.append("\n")
+        total = f"/{snap.total}" if snap.total else ""
+        header.append(f"{lab['progress']} {snap.completed}{total}  {lab['rps']} {snap.rps:.1f}  ")
+        header.append(f"{lab['in_flight']} {snap.in_flight}  ")
+        header.append(
+            f"p50 {snap.p50_ms:.1f}ms  p95 {snap.p95_ms:.1f}ms  p99 {snap.p99_ms:.1f}ms  "
+        )
+        header.append(f"{lab['errors']} {snap.errors}", "bold #ff5f5f" if snap.errors else "")
+        header.append(f"  {format_time(snap.elapsed_ns, 1_000_000)}", "#8a8a8a")
+        self.query_one("#live-header", Static).update(header)
+        self.query_one("#histogram", Static).update(self._histogram())
+        self.query_one("#rps", Sparkline).data = self.stats.rps_series()
+        self._update_recent()
+
+    def _histogram(self) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(self.labels["histogram"] + "\n", "#8a8a8a")
+        bins = histogram(self.stats.latencies_ms)
+        top = max((count for _, _, count in bins), default=0) or 1
+        for low, high, count in bins:
+            text.append(f"{low:7.1f}–{high:<7.1f}ms ", "#8a8a8a")
+            text.append("█" * max(0, round(24 * count / top)), "#00af5f")
+            text.append(f" {count}\n")
+        return text
+
+    def _update_recent(self) -> None:
+        events = self.stats.recent_events()
+        timeline = self.query_one("#recent", Timeline)
+        recording = Recording(header={"server": {}, "interface": None}, events=events)
+        model = model_from_events(recording)
+        vp = self.viewport
+        vp.width = max(1, timeline.size.width - timeline.label_width - 1)
+        first = min((lane.start for lane in model.by_request), default=0)
+        vp.t_max = max(1, self.stats.latest)
+        vp.ns_per_cell = max(1.0, (vp.t_max - first) / max(1, vp.width - 1))
+        vp.start = float(first)
+        vp.cursor = vp.t_max
+        timeline.set_model(model)
+        # Follow the newest requests, as a log does.
+        timeline.scroll_end(animate=False)
+
+    def action_stop_run(self) -> None:
+        """Ask the run to stop; the app exits once it has flushed."""
+        app = self.app
+        if isinstance(app, LiveApp):
+            app.request_stop()
+
+
+class LiveApp(App[None]):
+    """The dashboard app: live screen while ``work`` runs, then the replay of the whole run."""
+
+    CSS_PATH = "styles.tcss"
+    TITLE = "gateway-tracer"
+    ENABLE_COMMAND_PALETTE = False
+
+    def __init__(
+        self,
+        recorder: Recorder,
+        work: Work,
+        *,
+        title: str,
+        total_requests: int | None = None,
+        lang: str = "en",
+        loader: Callable[[str], Recording] = load,
+    ) -> None:
+        super().__init__()
+        self.recorder = recorder
+        self.work = work
+        self.run_title = title
+        self.labels = get_labels(lang)
+        self.stats = LiveStats(total=total_requests)
+        self.stop = threading.Event()
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+        self.inbox: deque[list[Event]] = deque()
+        self.quitting = False
+        self.replaying = False
+        self._loader = loader
+        self._thread = threading.Thread(
+            target=self._run_work, name="gateway-tracer-run", daemon=True
+        )
+
+    def get_default_screen(self) -> Screen[Any]:
+        """Start on the live dashboard."""
+        return LiveScreen(self.run_title, self.stats, self.labels)
+
+    def on_mount(self) -> None:
+        """Subscribe to the recorder, start the run and the redraw timer."""
+        self.recorder.subscribe(self.inbox.append)
+        self._thread.start()
+        self.set_interval(POLL_S, self.poll)
+
+    def _run_work(self) -> None:
+        try:
+            self.work(self.stop)
+        except BaseException as exc:  # handed back to the caller by run_live
+            self.error = exc
+        finally:
+            self.done.set()
+
+    def poll(self) -> None:
+        """Drain the inbox into the stats, redraw, and react to the run ending."""
+        if self.replaying:
+            return
+        while self.inbox:
+            self.stats.feed(self.inbox.popleft())
+        screen = self.screen
+        if isinstance(screen, LiveScreen):
+            screen.redraw()
+        if not self.done.is_set():
+            return
+        if self.quitting or self.error is not None:
+            self.exit()
+            return
+        self.replaying = True
+        self.push_screen(ReplayScreen([build_model(self._final_recording())], self.labels))
+        self.notify(self.labels["run_done"], timeout=4)
+
+    def _final_recording(self) -> Recording:
+        if self.recorder.path is not None:
+            self.recorder.drain()
+            recording = self._loader(self.recorder.path)
+        else:
+            recording = self.recorder.recording()
+        recording.header.setdefault("app", self.run_title)
+        return recording
+
+    def request_stop(self) -> None:
+        """``q`` on the dashboard: stop the run, exit once it returned (a second ``q`` exits now)."""
+        if self.quitting:
+            self.exit()
+            return
+        self.quitting = True
+        self.stop.set()
+        screen = self.screen
+        if isinstance(screen, LiveScreen):
+            screen.message = self.labels["stopping"]
+            screen.redraw()
+
+
+def run_live(
+    recorder: Recorder,
+    work: Work,
+    *,
+    title: str,
+    total_requests: int | None = None,
+    lang: str = "en",
+) -> None:
+    """Run ``work(stop)`` under the live dashboard, then replay the whole run until ``q``.
+
+    Returns once ``work`` has returned; an exception raised by ``work`` is raised here.
+    """
+    app = LiveApp(recorder, work, title=title, total_requests=total_requests, lang=lang)
+    app.run()
+    # The UI may have gone (a second q, a crash of the terminal): the run still has to finish
+    # so the recording is complete.
+    app.stop.set()
+    while app._thread.is_alive():
+        app._thread.join(0.1)
+    if app.error is not None:
+        raise app.error
