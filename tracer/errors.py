@@ -12,6 +12,7 @@ __all__ = [
     "AppLoadError",
     "AppFormatError",
     "AppModuleNotFound",
+    "AppImportFailed",
     "AppAttributeNotFound",
     "AppNotCallable",
     "InterfaceError",
@@ -40,6 +41,19 @@ class AppFormatError(AppLoadError):
 
 class AppModuleNotFound(AppLoadError):
     """The module named by APP does not exist (as opposed to failing inside its own imports)."""
+
+
+class AppImportFailed(AppLoadError):
+    """The app's own code raised while it was imported (or while its factory ran).
+
+    ``str()`` is one line; ``traceback`` is the app's own formatted traceback (the loader's
+    frames left out), which the CLI prints after that line: the one case where a traceback is
+    the right output.
+    """
+
+    def __init__(self, message: str, traceback: str = "") -> None:
+        super().__init__(message)
+        self.traceback = traceback
 
 
 class AppAttributeNotFound(AppLoadError):

@@ -1,0 +1,256 @@
+"""Turning the APP argument into a callable: ``load_app("myapp:app") -> LoadedApp``.
+
+APP is ``module:attr``, ``module:attr.sub`` or ``path/to/file.py:attr``; ``factory=True`` calls
+the attribute to get the app; ``app_dir`` is put first on ``sys.path`` (the current directory by
+default, as uvicorn's ``--app-dir``). Each way this can fail has its own ``AppLoadError`` with a
+one-line message naming the input and the fix. The one exception is an app whose own code raises
+while it is imported: ``AppImportFailed`` carries the app's traceback for the CLI to print.
+Imports only ``tracer.errors`` and ``tracer.interface``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import importlib.util
+import inspect
+import os
+import sys
+import traceback
+import types
+from dataclasses import dataclass
+from typing import Any
+
+from tracer.errors import (
+    AppAttributeNotFound,
+    AppFormatError,
+    AppImportFailed,
+    AppModuleNotFound,
+    AppNotCallable,
+    InterfaceError,
+    UsageError,
+)
+from tracer.interface import WSGI, detect_interface
+
+__all__ = ["LoadedApp", "load_app", "INTERFACES"]
+
+INTERFACES = ("auto", "wsgi", "asgi")
+"""The choices of ``--interface``."""
+
+# Names tried first when suggesting what APP should have said.
+_LIKELY_NAMES = ("app", "application", "api", "asgi_app", "wsgi_app", "asgi", "wsgi", "server")
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedApp:
+    """An app ready to be served."""
+
+    app: Any
+    """The WSGI or ASGI callable (the factory's result with ``factory=True``)."""
+    interface: str
+    """``"wsgi"``, ``"asgi3"`` or ``"asgi2"``."""
+    spec: str
+    """The APP argument it came from."""
+
+
+def load_app(
+    spec: Any,
+    *,
+    factory: bool = False,
+    app_dir: str | os.PathLike[str] | None = ".",
+    interface: str = "auto",
+) -> LoadedApp:
+    """Import the app named by ``spec`` and decide its interface (``--interface auto|wsgi|asgi``).
+
+    ``spec`` may also be an app object already. Raises an ``AppLoadError`` subclass, or
+    ``InterfaceError`` when the interface cannot be decided, or ``UsageError`` for a bad
+    ``interface``.
+    """
+    if interface not in INTERFACES:
+        raise UsageError(f'--interface must be one of {", ".join(INTERFACES)}, not "{interface}".')
+    if not isinstance(spec, str):
+        name = getattr(spec, "__qualname__", type(spec).__qualname__)
+        text = f"{getattr(spec, '__module__', '?')}:{name}"
+        app = _checked(spec, text, factory, interface)
+        return LoadedApp(app, detect_interface(app, interface), text)
+    source, _, attrs = spec.rpartition(":")
+    if not source or not attrs or any(not part for part in attrs.split(".")):
+        raise AppFormatError(
+            f'APP "{spec}" must be in the form "<module>:<attribute>" or '
+            f'"<path/file.py>:<attribute>", for example "myapp:app".'
+        )
+    if app_dir is not None:
+        directory = os.path.abspath(app_dir)
+        if directory not in sys.path:
+            sys.path.insert(0, directory)
+    if source.endswith(".py") or "/" in source or os.sep in source:
+        module = _import_file(source, spec)
+        where = f'file "{source}"'
+    else:
+        module = _import_module(source)
+        where = f'module "{source}"'
+    obj: Any = module
+    for index, part in enumerate(attrs.split(".")):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            parent = ".".join(attrs.split(".")[:index])
+            raise AppAttributeNotFound(
+                f'Attribute "{attrs}" not found in {where}.'
+                + _suggestion(obj, source, parent, part)
+            ) from None
+    app = _checked(obj, spec, factory, interface, where=where, attrs=attrs)
+    return LoadedApp(app, detect_interface(app, interface), spec)
+
+
+def _import_module(name: str) -> types.ModuleType:
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and (name == exc.name or name.startswith(exc.name + ".")):
+            raise AppModuleNotFound(
+                f'Could not import module "{name}". Run from the directory that holds it, '
+                "or pass --app-dir DIR."
+            ) from None
+        raise _import_failed(exc, f'Importing module "{name}" failed') from exc
+    except (Exception, SystemExit) as exc:
+        raise _import_failed(exc, f'Importing module "{name}" failed') from exc
+
+
+def _import_file(path: str, spec: str) -> types.ModuleType:
+    full = os.path.abspath(path)
+    if not os.path.isfile(full):
+        raise AppModuleNotFound(f'File "{path}" not found (from APP "{spec}"). Check the path.')
+    name = os.path.splitext(os.path.basename(full))[0]
+    existing = sys.modules.get(name)
+    if existing is not None and getattr(existing, "__file__", None) != full:
+        name = f"_gateway_tracer_app_{name}"  # never shadow a module already imported
+    directory = os.path.dirname(full)
+    if directory not in sys.path:
+        sys.path.insert(0, directory)  # as `python file.py` would: its siblings import
+    module_spec = importlib.util.spec_from_file_location(name, full)
+    if module_spec is None or module_spec.loader is None:
+        raise AppFormatError(f'File "{path}" cannot be imported as Python (from APP "{spec}").')
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module
+    try:
+        module_spec.loader.exec_module(module)
+    except (Exception, SystemExit) as exc:
+        sys.modules.pop(name, None)
+        raise _import_failed(exc, f'Importing file "{path}" failed') from exc
+    return module
+
+
+def _import_failed(exc: BaseException, what: str) -> AppImportFailed:
+    """``AppImportFailed`` with a one-line message and the app's traceback, loader frames cut."""
+    summary = traceback.TracebackException.from_exception(exc)
+    summary.stack = traceback.StackSummary.from_list(
+        [frame for frame in summary.stack if not _is_loader_frame(frame.filename)]
+    )
+    first_line = (str(exc).strip().splitlines() or [""])[0]
+    detail = f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__
+    return AppImportFailed(f"{what}: {detail}", "".join(summary.format()))
+
+
+_IMPORTLIB_DIR = os.path.dirname(importlib.__file__) + os.sep
+
+
+def _is_loader_frame(filename: str) -> bool:
+    return (
+        filename == __file__
+        or filename.startswith("<frozen importlib")
+        or filename.startswith(_IMPORTLIB_DIR)
+    )
+
+
+def _checked(
+    obj: Any,
+    spec: str,
+    factory: bool,
+    interface: str,
+    *,
+    where: str = "",
+    attrs: str = "",
+) -> Any:
+    """The app itself from the attribute found: called if a factory, checked callable."""
+    named = f'Attribute "{attrs}" of {where}' if attrs else f'"{spec}"'
+    if not callable(obj):
+        raise AppNotCallable(
+            f"{named} is not callable (it is {_a(obj)}). Point APP at the WSGI or ASGI app"
+            + (", or at a function that returns it." if factory else ".")
+        )
+    if factory:
+        try:
+            obj = obj()
+        except Exception as exc:
+            raise _import_failed(exc, f'The app factory "{spec}" raised') from exc
+        if not callable(obj):
+            raise AppNotCallable(
+                f'The app factory "{spec}" returned {_a(obj)}, which is not callable. '
+                "It should return the WSGI or ASGI app."
+            )
+    elif interface == "auto" and _takes_no_arguments(obj):
+        raise InterfaceError(
+            f'"{spec}" takes no arguments, so it is neither a WSGI nor an ASGI app. '
+            "If it returns the app, pass --factory."
+        )
+    return obj
+
+
+def _takes_no_arguments(obj: Any) -> bool:
+    if not inspect.isfunction(obj) and not inspect.ismethod(obj):
+        return False
+    try:
+        parameters = inspect.signature(obj).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return not any(p.kind not in (p.KEYWORD_ONLY, p.VAR_KEYWORD) for p in parameters)
+
+
+def _a(obj: Any) -> str:
+    name = type(obj).__name__
+    return f"an {name}" if name[:1].lower() in "aeiou" else f"a {name}"
+
+
+def _suggestion(obj: Any, source: str, parent: str, missing: str) -> str:
+    """' Try "m:a" or "m:b".' naming attributes that exist, or a hint when none fit."""
+    prefix = f"{source}:{parent}." if parent else f"{source}:"
+    if isinstance(obj, types.ModuleType):
+        names = _app_like_names(obj, missing)
+    else:
+        public = [name for name in dir(obj) if not name.startswith("_")]
+        names = difflib.get_close_matches(missing, public, n=3)
+    if not names:
+        return " Name the WSGI or ASGI app after the colon."
+    quoted = [f'"{prefix}{name}"' for name in names]
+    if len(quoted) == 1:
+        return f" Try {quoted[0]}."
+    return f" Try {', '.join(quoted[:-1])} or {quoted[-1]}."
+
+
+def _app_like_names(module: types.ModuleType, missing: str) -> list[str]:
+    """Up to three names in ``module`` bound to something that looks like a WSGI/ASGI app."""
+    found: dict[int, str] = {}  # id(app) -> first name, so aliases are suggested once
+    members = {name: value for name, value in vars(module).items() if not name.startswith("_")}
+    close = difflib.get_close_matches(missing, list(members), n=len(members), cutoff=0.5)
+    order = [n for n in _LIKELY_NAMES if n in members] + close + sorted(members)
+    for name in order:
+        value = members[name]
+        if id(value) in found or not _looks_like_app(value, module.__name__):
+            continue
+        found[id(value)] = name
+        if len(found) == 3:
+            break
+    return list(found.values())
+
+
+def _looks_like_app(value: Any, module_name: str) -> bool:
+    if isinstance(value, types.ModuleType) or inspect.isclass(value) or not callable(value):
+        return False
+    if inspect.isfunction(value) and value.__module__ != module_name:
+        return False  # imported helpers (jsonify, render_template) are not the app
+    try:
+        kind = detect_interface(value)
+    except InterfaceError:
+        return False
+    return kind == WSGI or kind == "asgi3" or not inspect.isfunction(value)

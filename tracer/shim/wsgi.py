@@ -1,0 +1,514 @@
+"""``WsgiShim``: WSGI middleware that records every protocol call of every request.
+
+One request, as recorded (``req`` is its id)::
+
+    request.start        environ summary, headers redacted
+    wsgi.input.read      each read/readline/readlines/line pulled (bytes; dur = time inside)
+    wsgi.start_response  status, headers (redacted), exc_info (type name or null)
+    wsgi.write           the legacy write() callable (bytes; dur = time inside the server's write)
+    wsgi.body            each chunk of the response iterable (bytes; dur = time the app took)
+    wsgi.close           the server closed the response (dur = time inside the app's close)
+    error                an exception in the call, mid-iteration or in close (re-raised unchanged)
+    violation            a PEP 3333 rule broken (when checking is on)
+    sched.thread         the request's time on its thread (cpu_ns from thread_time_ns; one per
+                         thread if the server iterates on another thread than it called on)
+    request.end          status, bytes_in, bytes_out, error, close_called
+
+Request ids: an in-process server model that already recorded ``request.queued`` puts the id in
+``environ["gateway_tracer.req"]`` and the shim reuses it; otherwise the shim takes
+``recorder.new_request_id()``. The environ is the server's own dict, changed only where PEP 3333
+middleware must change it: ``wsgi.input`` becomes a recording wrapper.
+
+``request.end`` comes when the server calls ``close()``; a server that never does gets it when it
+drops the response iterable (``close_called: false``). A response that is an instance of the
+server's own ``wsgi.file_wrapper`` is passed back untouched so the server can still send the file
+its own way (sendfile): then there are no ``wsgi.body``/``wsgi.close`` events, ``request.end``
+follows the call at once and says ``file_wrapper: true`` and ``close_called: null``.
+
+Per-request state lives in a ``WsgiCycle``, never on the shim. A failure inside the shim is
+logged once per place and the request goes on. Imports the spine, ``tracer.conformance`` and
+sibling shim modules; never the TUI, exporters, server models or CLI.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sysconfig
+import threading
+import time
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import Any
+
+from tracer import conformance
+from tracer import events as K
+from tracer.recorder import Recorder
+from tracer.redact import REDACTED, SECRET_HEADERS, redact_query
+from tracer.shim.wsgi_body import SizedTracedBody, TracedBody
+from tracer.shim.wsgi_input import TracedInput
+
+__all__ = ["WsgiShim", "WsgiCycle", "REQ_KEY", "where_raised"]
+
+log = logging.getLogger("tracer")
+
+REQ_KEY = "gateway_tracer.req"
+"""The environ key a server model uses to hand its request id to the shim."""
+
+_get_ident = threading.get_ident
+_thread_time_ns = time.thread_time_ns
+
+# Environ keys seen -> (header name, redact it?) or None for non-header keys. Bounded, so a
+# client sending endless new header names cannot grow it without limit.
+_NAME_CACHE_SIZE = 4096
+_UNSEEN: tuple[str, bool] = ("", False)
+
+
+class WsgiShim:
+    """A WSGI app that runs ``app`` and records what happens, changing nothing it sees.
+
+    ``redact=False`` keeps every header and query value; ``redact_headers`` replaces the set of
+    header names whose values are redacted; ``checks`` feeds a ``WsgiChecker`` per request.
+    Other ``options`` are accepted (``instrument`` passes the same ones to both shims) and kept
+    in ``options``.
+    """
+
+    def __init__(
+        self,
+        app: Callable[..., Iterable[bytes]],
+        *,
+        recorder: Recorder,
+        redact: bool = True,
+        redact_headers: Iterable[str] | None = None,
+        checks: bool = True,
+        **options: Any,
+    ) -> None:
+        self.app = app
+        self.recorder = recorder
+        self.redact = redact
+        if not redact:
+            secret: frozenset[str] = frozenset()
+        elif redact_headers is None:
+            secret = SECRET_HEADERS
+        else:
+            secret = frozenset(name.lower() for name in redact_headers)
+        self.secret_headers = secret
+        self.checks = checks
+        self.checker_factory: Callable[..., Any] | None = (
+            conformance.WsgiChecker if checks else None
+        )
+        self.options = options
+        self._logged: set[str] = set()
+        self._names: dict[str, tuple[str, bool] | None] = {}
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        try:
+            cycle = WsgiCycle(self, environ, start_response)
+        except Exception as exc:
+            self.internal_error("starting a request", exc)
+            return self.app(environ, start_response)
+        return cycle.run(environ)
+
+    def start_data(self, environ: dict[str, Any]) -> dict[str, Any]:
+        """The ``request.start`` data of an environ: what was asked, by whom, headers redacted."""
+        names = self._names
+        headers = []
+        for key, value in environ.items():
+            entry = names.get(key, _UNSEEN)
+            if entry is _UNSEEN:
+                entry = self._header_name(key)
+            if entry is not None:
+                headers.append([entry[0], REDACTED if entry[1] else value])
+        query = environ.get("QUERY_STRING", "")
+        if query and self.redact:
+            query = redact_query(query)
+        protocol = environ.get("SERVER_PROTOCOL", "")
+        address = environ.get("REMOTE_ADDR")
+        port = environ.get("REMOTE_PORT")
+        return {
+            "method": environ.get("REQUEST_METHOD"),
+            "path": environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""),
+            "query": query,
+            "http_version": protocol[5:] if protocol[:5] == "HTTP/" else protocol,
+            "scheme": environ.get("wsgi.url_scheme"),
+            "client": f"{address}:{port}" if port else address,
+            "server": f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}",
+            "interface": "wsgi",
+            "scope_type": "http",
+            "headers": headers,
+        }
+
+    def _header_name(self, key: str) -> tuple[str, bool] | None:
+        if key[:5] == "HTTP_":
+            name = key[5:].replace("_", "-").lower()
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            name = key.replace("_", "-").lower()
+        else:
+            name = None
+        entry = None if name is None else (name, name in self.secret_headers)
+        if len(self._names) < _NAME_CACHE_SIZE:
+            self._names[key] = entry
+        return entry
+
+    def internal_error(self, where: str, exc: BaseException) -> None:
+        """A failure of the shim itself: log it once per place; the request goes on."""
+        if where in self._logged:
+            return
+        self._logged.add(where)
+        log.error(
+            "gateway-tracer: the WSGI shim failed while %s (the request goes on; "
+            "further failures here are not logged)",
+            where,
+            exc_info=exc,
+        )
+
+    def __repr__(self) -> str:
+        return f"<WsgiShim of {self.app!r}>"
+
+
+_OWN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_LIBRARY_DIRS = tuple(
+    os.path.abspath(sysconfig.get_paths()[name]) + os.sep
+    for name in ("stdlib", "purelib", "platlib")
+)
+
+
+def where_raised(tb: TracebackType | None) -> str | None:
+    """``file:line`` of the innermost app frame of a traceback (library frames skipped,
+    unless there is nothing else); paths under the current directory are shown relative."""
+    found = fallback = None
+    while tb is not None:
+        filename = os.path.abspath(tb.tb_frame.f_code.co_filename)
+        if not filename.startswith(_OWN_DIR):
+            fallback = (filename, tb.tb_lineno)
+            if not filename.startswith(_LIBRARY_DIRS):
+                found = fallback
+        tb = tb.tb_next
+    chosen = found or fallback
+    if chosen is None:
+        return None
+    relative = os.path.relpath(chosen[0])
+    return f"{chosen[0] if relative.startswith('..') else relative}:{chosen[1]}"
+
+
+def _size(data: Any) -> int:
+    try:
+        return len(data)
+    except TypeError:  # not bytes: a checker reports it; the size is unknown
+        return 0
+
+
+class WsgiCycle:
+    """One request through the shim: its id, counters, thread segment and checker."""
+
+    __slots__ = (
+        "shim",
+        "recorder",
+        "now",
+        "req",
+        "server_start_response",
+        "server_write",
+        "checker",
+        "status",
+        "bytes_in",
+        "bytes_out",
+        "error",
+        "done",
+        "tid",
+        "thread",
+        "seg_t",
+        "seg_cpu",
+        "last_t",
+    )
+
+    def __init__(
+        self, shim: WsgiShim, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> None:
+        recorder = shim.recorder
+        self.shim = shim
+        self.recorder = recorder
+        self.now = recorder.now
+        req = environ.get(REQ_KEY)
+        self.req: int = recorder.new_request_id() if req is None else req
+        self.server_start_response = start_response
+        self.server_write: Callable[..., Any] | None = None
+        self.status: int | None = None
+        self.bytes_in = 0
+        self.bytes_out = 0
+        self.error: BaseException | None = None
+        self.done = False
+        current = threading.current_thread()
+        self.tid = current.ident or 0
+        self.thread = current.name
+        data = shim.start_data(environ)
+        factory = shim.checker_factory
+        self.checker = None if factory is None else factory(environ, self.report)
+        stream = environ.get("wsgi.input")
+        if stream is not None:
+            environ["wsgi.input"] = TracedInput(stream, self)
+        t = self.now()
+        recorder.emit(K.REQUEST_START, self.req, data, t=t, tid=self.tid, thread=self.thread)
+        self.seg_t = self.last_t = t
+        self.seg_cpu = _thread_time_ns()
+
+    # -- the app call --------------------------------------------------------------------------
+
+    def run(self, environ: dict[str, Any]) -> Any:
+        """Call the app; return its response iterable wrapped (or as is, see the module doc)."""
+        try:
+            result = self.shim.app(environ, self.start_response)
+        except BaseException as exc:
+            self.fail(exc)
+            self.finish(close_called=False)
+            raise
+        try:
+            self.last_t = self.now()
+            file_wrapper = environ.get("wsgi.file_wrapper")
+            if isinstance(file_wrapper, type) and isinstance(result, file_wrapper):
+                self.finish(close_called=None, file_wrapper=True)
+                return result
+            if hasattr(type(result), "__len__"):
+                return SizedTracedBody(result, self)
+            return TracedBody(result, self)
+        except Exception as exc:
+            self.shim.internal_error("wrapping the response iterable", exc)
+            return result
+
+    def start_response(self, status: Any, headers: Any, exc_info: Any = None) -> Any:
+        """The ``start_response`` the app sees: record, check, then call the server's."""
+        try:
+            t = self.enter()
+            secret = self.shim.secret_headers
+            data = {
+                "status": status,
+                "headers": [
+                    [name, REDACTED if name.lower() in secret else value] for name, value in headers
+                ],
+                "exc_info": None if not exc_info else type(exc_info[1]).__name__,
+            }
+            self.recorder.emit(
+                K.WSGI_START_RESPONSE, self.req, data, t=t, tid=self.tid, thread=self.thread
+            )
+            try:
+                self.status = int(status[:3])
+            except (TypeError, ValueError):
+                self.status = None
+        except Exception as exc:
+            self.shim.internal_error("recording start_response", exc)
+        if self.checker is not None:
+            try:
+                self.checker.start_response(status, headers, exc_info)
+            except Exception as exc:
+                self.checker_failed(exc)
+        if exc_info is None:
+            self.server_write = self.server_start_response(status, headers)
+        else:
+            self.server_write = self.server_start_response(status, headers, exc_info)
+        return self.write
+
+    def write(self, data: Any) -> Any:
+        """The ``write`` callable the app sees: the server's, timed and recorded."""
+        if self.checker is not None:
+            try:
+                self.checker.write(data)
+            except Exception as exc:
+                self.checker_failed(exc)
+        t = self.enter()
+        assert self.server_write is not None  # only reachable through start_response
+        result = self.server_write(data)
+        try:
+            end = self.last_t = self.now()
+            size = _size(data)
+            self.bytes_out += size
+            self.recorder.emit(
+                K.WSGI_WRITE,
+                self.req,
+                {"bytes": size},
+                t=t,
+                dur=end - t,
+                tid=self.tid,
+                thread=self.thread,
+            )
+        except Exception as exc:
+            self.shim.internal_error("recording write", exc)
+        return result
+
+    # -- hooks for the input and body wrappers ---------------------------------------------------
+
+    def enter(self) -> int:
+        """Now, after moving the thread segment if the server switched threads."""
+        if _get_ident() != self.tid:
+            self.switch_thread()
+        return self.now()
+
+    def input_read(self, method: str, data: Any, t: int) -> None:
+        """One read from ``wsgi.input`` returned ``data``; it started at ``t``."""
+        try:
+            end = self.now()
+            size = sum(map(_size, data)) if method == "readlines" else _size(data)
+            self.bytes_in += size
+            self.recorder.emit(
+                K.WSGI_INPUT_READ,
+                self.req,
+                {"method": method, "bytes": size},
+                t=t,
+                dur=end - t,
+            )
+        except Exception as exc:
+            self.shim.internal_error("recording a wsgi.input read", exc)
+        if self.checker is not None:
+            try:
+                self.checker.input_read(self.bytes_in)
+            except Exception as exc:
+                self.checker_failed(exc)
+
+    def body(self, chunk: Any, t: int) -> None:
+        """The app's iterable produced ``chunk``; asking for it started at ``t``."""
+        try:
+            end = self.last_t = self.now()
+            size = _size(chunk)
+            self.bytes_out += size
+            self.recorder.emit(
+                K.WSGI_BODY,
+                self.req,
+                {"bytes": size},
+                t=t,
+                dur=end - t,
+                tid=self.tid,
+                thread=self.thread,
+            )
+        except Exception as exc:
+            self.shim.internal_error("recording a body chunk", exc)
+        if self.checker is not None:
+            try:
+                self.checker.body_item(chunk)
+            except Exception as exc:
+                self.checker_failed(exc)
+
+    def closed(self, t: int) -> None:
+        """The server called ``close()``, which started at ``t`` (and may have raised)."""
+        if self.done:
+            return
+        end = self.now()
+        try:
+            self.recorder.emit(
+                K.WSGI_CLOSE, self.req, {}, t=t, dur=end - t, tid=self.tid, thread=self.thread
+            )
+        except Exception as exc:
+            self.shim.internal_error("recording close", exc)
+        self.finish(close_called=True, end=end)
+
+    def fail(self, exc: BaseException) -> None:
+        """The app raised ``exc`` (it is re-raised by the caller): record it once."""
+        if exc is self.error:
+            return
+        try:
+            if self.error is None:
+                self.error = exc
+            self.recorder.emit(
+                K.ERROR,
+                self.req,
+                {
+                    "type": type(exc).__name__,
+                    "message": str(exc),
+                    "where": where_raised(exc.__traceback__),
+                },
+            )
+        except Exception as internal:
+            self.shim.internal_error("recording an app error", internal)
+
+    def finish(
+        self, *, close_called: bool | None, file_wrapper: bool = False, end: int | None = None
+    ) -> None:
+        """The request is over: close its thread segment, let the checker finish, end it.
+
+        ``end`` is now (when the caller just read the clock). Called from another thread
+        (a finaliser run by the garbage collector), the segment ends at the last activity.
+        """
+        if self.done:
+            return
+        self.done = True
+        try:
+            cpu: int | None
+            if _get_ident() == self.tid:
+                cpu = _thread_time_ns() - self.seg_cpu
+                if end is None:
+                    end = self.now()
+                seg_end = end
+            else:
+                cpu = self.other_thread_cpu()
+                seg_end = self.last_t
+            self.recorder.emit(
+                K.SCHED_THREAD,
+                self.req,
+                {"cpu_ns": cpu, "via": "wsgi"},
+                t=self.seg_t,
+                dur=seg_end - self.seg_t,
+                tid=self.tid,
+                thread=self.thread,
+            )
+        except Exception as exc:
+            self.shim.internal_error("recording the thread segment", exc)
+        if self.checker is not None:
+            try:
+                self.checker.finish(close_called=close_called is not False, error=self.error)
+            except Exception as exc:
+                self.checker_failed(exc)
+        try:
+            data: dict[str, Any] = {
+                "status": self.status,
+                "bytes_in": self.bytes_in,
+                "bytes_out": self.bytes_out,
+                "error": None if self.error is None else type(self.error).__name__,
+                "close_called": close_called,
+            }
+            if file_wrapper:
+                data["file_wrapper"] = True
+            self.recorder.emit(K.REQUEST_END, self.req, data, t=end)
+        except Exception as exc:
+            self.shim.internal_error("recording request.end", exc)
+        self.checker = None  # it holds our report(): let the pair be freed without the GC
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+
+    def other_thread_cpu(self) -> int | None:
+        """CPU time of the segment's thread, read from another thread (None if it cannot be).
+
+        Reading a thread's CPU clock costs a system call, so it is not sampled at every chunk;
+        when the server hops threads the old thread's clock is read at the hop instead, which
+        may include a little of what that thread did after it let the request go.
+        """
+        try:
+            clock = time.pthread_getcpuclockid(self.tid)
+            return time.clock_gettime_ns(clock) - self.seg_cpu
+        except (AttributeError, OSError, OverflowError):  # not Unix, or the thread is gone
+            return None
+
+    def switch_thread(self) -> None:
+        """The server moved this request to another thread: end the old segment, start one."""
+        try:
+            self.recorder.emit(
+                K.SCHED_THREAD,
+                self.req,
+                {"cpu_ns": self.other_thread_cpu(), "via": "wsgi"},
+                t=self.seg_t,
+                dur=self.last_t - self.seg_t,
+                tid=self.tid,
+                thread=self.thread,
+            )
+        except Exception as exc:
+            self.shim.internal_error("recording a thread hop", exc)
+        current = threading.current_thread()
+        self.tid = current.ident or 0
+        self.thread = current.name
+        self.seg_t = self.last_t = self.now()
+        self.seg_cpu = _thread_time_ns()
+
+    def report(self, rule: str, message: str, **data: Any) -> None:
+        """The checker's ``report``: one ``violation`` event of this request."""
+        self.recorder.emit(K.VIOLATION, self.req, {"rule": rule, "message": message, **data})
+
+    def checker_failed(self, exc: BaseException) -> None:
+        """A checker raised: it is switched off for this request and the failure logged once."""
+        self.checker = None
+        self.shim.internal_error("running the WSGI protocol checker", exc)

@@ -1,0 +1,95 @@
+"""``TracedBody``: the response iterable the WSGI shim hands back to the server.
+
+It yields exactly the app's chunks, times each one (the time inside the app's ``next()``), and
+keeps the protocol's shape: ``close()`` always exists and calls the app's own ``close()`` when
+there is one; ``SizedTracedBody`` adds ``len()`` when the app's iterable had it (wsgiref sets
+Content-Length from a one-item list). Exceptions from the app's iteration and close are recorded
+and re-raised unchanged. Imports only sibling shim modules; never the TUI, exporters or CLI.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tracer.shim.wsgi import WsgiCycle
+
+__all__ = ["TracedBody", "SizedTracedBody"]
+
+
+class TracedBody:
+    """Wraps the app's response iterable for one request."""
+
+    __slots__ = ("_result", "_iter", "_cycle")
+
+    def __init__(self, result: Any, cycle: WsgiCycle) -> None:
+        self._result = result
+        self._cycle = cycle
+        self._iter: Any = None
+
+    @property
+    def result(self) -> Any:
+        """The app's own response iterable."""
+        return self._result
+
+    def __iter__(self) -> TracedBody:
+        return self
+
+    def __next__(self) -> Any:
+        cycle = self._cycle
+        t = cycle.enter()
+        try:
+            iterator = self._iter
+            if iterator is None:
+                iterator = self._iter = iter(self._result)
+            chunk = next(iterator)
+        except StopIteration:
+            raise
+        except BaseException as exc:
+            cycle.fail(exc)
+            raise
+        cycle.body(chunk, t)
+        return chunk
+
+    def close(self) -> None:
+        """Close the app's iterable (if it can be closed) and end the request."""
+        cycle = self._cycle
+        t = cycle.enter()
+        close = getattr(self._result, "close", None)
+        try:
+            if close is not None:
+                close()
+        except BaseException as exc:
+            cycle.fail(exc)
+            raise
+        finally:
+            cycle.closed(t)
+
+    def __del__(self) -> None:
+        # The server dropped the response without calling close(): the request is still over.
+        try:
+            cycle = self._cycle
+        except AttributeError:  # __init__ never ran to the end
+            return
+        if not cycle.done:
+            try:
+                cycle.finish(close_called=False)
+            except Exception:  # noqa: S110 - a finaliser must never raise
+                pass
+
+    def __getattr__(self, name: str) -> Any:
+        if name in TracedBody.__slots__:
+            raise AttributeError(name)
+        return getattr(self._result, name)
+
+    def __repr__(self) -> str:
+        return f"<TracedBody of {self._result!r}>"
+
+
+class SizedTracedBody(TracedBody):
+    """A ``TracedBody`` with ``len()``, for app iterables that have one (lists, tuples)."""
+
+    __slots__ = ()
+
+    def __len__(self) -> int:
+        return len(self._result)
