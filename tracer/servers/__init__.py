@@ -155,6 +155,11 @@ SERVER_MODELS: dict[str, str] = {
     "loop": "tracer.servers.loop:LoopServer",
     "wsgi-on-loop": "tracer.servers.wsgi_on_loop:WsgiOnLoopServer",
     "processes": "tracer.servers.processes:ProcessesServer",
+    # Real servers in a subprocess, the shim inside (tracer/servers/real/).
+    "uvicorn": "tracer.servers.real.uvicorn:UvicornServer",
+    "hypercorn": "tracer.servers.real.hypercorn:HypercornServer",
+    "gunicorn": "tracer.servers.real.gunicorn:GunicornServer",
+    "waitress": "tracer.servers.real.waitress:WaitressServer",
 }
 
 # The model used when --server is not given, by interface.

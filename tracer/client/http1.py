@@ -1,0 +1,275 @@
+"""HTTP/1.1 over plain asyncio Protocols: a keep-alive connection per slot, or one per request.
+
+Callbacks, not coroutines: a response completes inside ``data_received`` and the next request
+is written from the same callback, so one client thread keeps up with a real server on the
+same two cores (bench/server_overhead.py measured the alternatives). The response parser
+handles exactly what servers send back: content-length, chunked, or read-until-close.
+Imports only ``tracer.client``'s own modules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from tracer.client.config import REQUEST_ID_HEADER, ClientConfig
+
+if TYPE_CHECKING:
+    from tracer.client.sink import Sink
+
+__all__ = ["ResponseParser", "Http1Slot", "ProtocolError", "build_request_head"]
+
+_NO_BODY_STATUS = frozenset({204, 304})
+
+
+class ProtocolError(Exception):
+    """The server sent something that is not an HTTP/1.1 response."""
+
+
+def build_request_head(config: ClientConfig, host: str, *, close: bool) -> tuple[bytes, bytes]:
+    """The bytes before and after the request target and id: ``METHOD `` and the rest."""
+    lines = [f"Host: {host}"]
+    for name, value in config.headers:
+        lines.append(f"{name}: {value}")
+    if config.body or config.method in ("POST", "PUT", "PATCH"):
+        lines.append(f"Content-Length: {len(config.body)}")
+    if close:
+        lines.append("Connection: close")
+    tail = "\r\n".join(lines) + "\r\n\r\n"
+    return f"{config.method} ".encode("latin-1"), tail.encode("latin-1")
+
+
+class ResponseParser:
+    """Incremental parser of one HTTP/1.1 response; ``feed`` returns True once it is complete."""
+
+    __slots__ = ("_buf", "status", "body_bytes", "close", "_mode", "_left", "_head_done", "_head")
+
+    def __init__(self, *, head: bool = False) -> None:
+        self._head = head
+        self.reset()
+
+    def reset(self) -> None:
+        """Get ready for the next response on the same connection."""
+        self._buf = b""
+        self.status = 0
+        self.body_bytes = 0
+        self.close = False
+        self._mode = 0  # 0: length, 1: chunked, 2: until close
+        self._left = 0
+        self._head_done = False
+
+    def feed(self, data: bytes) -> bool:
+        """Take bytes from the socket; True when the response is complete."""
+        buf = self._buf + data if self._buf else data
+        if not self._head_done:
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                self._buf = buf
+                return False
+            self._parse_head(buf[:end])
+            buf = buf[end + 4 :]
+            self._head_done = True
+            if self._head or self.status in _NO_BODY_STATUS or 100 <= self.status < 200:
+                self._buf = b""
+                return self.status >= 200 or self._head
+        if self._mode == 0:
+            self.body_bytes += len(buf)
+            self._left -= len(buf)
+            self._buf = b""
+            return self._left <= 0
+        if self._mode == 2:
+            self.body_bytes += len(buf)
+            self._buf = b""
+            return False
+        return self._feed_chunked(buf)
+
+    def eof(self) -> bool:
+        """The connection closed: True if that completes a read-until-close response."""
+        return self._head_done and self._mode == 2
+
+    def _parse_head(self, head: bytes) -> None:
+        lines = head.split(b"\r\n")
+        parts = lines[0].split(b" ", 2)
+        if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
+            raise ProtocolError(f"not an HTTP/1.1 status line: {lines[0][:60]!r}")
+        self.status = int(parts[1])
+        self.close = parts[0] == b"HTTP/1.0"
+        self._mode = 2
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                self._mode = 0
+                self._left = int(value)
+            elif name == b"transfer-encoding" and b"chunked" in value.lower():
+                self._mode = 1
+                self._left = -1
+            elif name == b"connection":
+                value = value.strip().lower()
+                self.close = value == b"close" or (self.close and value != b"keep-alive")
+        if self._mode == 2:
+            self.close = True
+
+    def _feed_chunked(self, buf: bytes) -> bool:
+        while True:
+            if self._left < 0:  # expecting a chunk-size line
+                end = buf.find(b"\r\n")
+                if end < 0:
+                    self._buf = buf
+                    return False
+                size = int(buf[:end].split(b";", 1)[0], 16)
+                buf = buf[end + 2 :]
+                if size == 0:
+                    # Trailers (rare) end with an empty line; wait for it.
+                    end = buf.find(b"\r\n")
+                    if end < 0:
+                        self._buf = b"0\r\n" + buf
+                        self._left = -1
+                        return False
+                    self._buf = b""
+                    return True
+                self._left = size + 2  # the chunk and its CRLF
+            take = min(self._left, len(buf))
+            self.body_bytes += take
+            self._left -= take
+            buf = buf[take:]
+            if self._left > 0:
+                self._buf = b""
+                return False
+            self.body_bytes -= 2
+            self._left = -1
+            if not buf:
+                self._buf = b""
+                return False
+
+
+class _Connection(asyncio.Protocol):
+    """One TCP connection of a slot; events of a connection the slot has left are dropped."""
+
+    __slots__ = ("slot", "transport")
+
+    def __init__(self, slot: Http1Slot) -> None:
+        self.slot = slot
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        if self.slot.conn is self:
+            self.slot.connected(self)
+        else:
+            transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        if self.slot.conn is self:
+            self.slot.data_received(data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.slot.conn is self:
+            self.slot.connection_lost(exc)
+
+
+class Http1Slot:
+    """One request at a time over HTTP/1.1; reconnects when the server closes the connection."""
+
+    def __init__(self, driver: Sink, config: ClientConfig, host: str, port: int) -> None:
+        self.driver = driver
+        self.host = host
+        self.port = port
+        self.keepalive = config.keepalive
+        self._prefix, self._tail = build_request_head(
+            config, f"{host}:{port}", close=not config.keepalive
+        )
+        self._header = f"{REQUEST_ID_HEADER}: ".encode("latin-1")
+        self._body = config.body
+        self._parser = ResponseParser(head=config.method == "HEAD")
+        self.conn: _Connection | None = None
+        self.req = 0
+        self.busy_since = 0
+        self.result: tuple[int | None, int, str | None] = (None, 0, None)
+        self.future: Any = None
+        self.key: tuple[Any, ...] = ()
+        self.first = 0
+        self._pending: bytes | None = None
+
+    def submit(self, req: int, path: str) -> None:
+        """Send one request; ``driver.finished`` is called when its response is complete."""
+        self.req = req
+        self.first = 0
+        self._parser.reset()
+        data = b"".join(
+            (self._prefix, path.encode("latin-1"), b" HTTP/1.1\r\n", self._header,
+             str(req).encode("ascii"), b"\r\n", self._tail, self._body)
+        )  # fmt: skip
+        self.busy_since = self.driver.send(req, path)
+        conn = self.conn
+        if conn is not None and conn.transport is not None and not conn.transport.is_closing():
+            conn.transport.write(data)
+            return
+        self._pending = data
+        self.conn = _Connection(self)
+        self.driver.connect(self.conn, self, self.host, self.port)
+
+    # -- from the connection ----------------------------------------------------------------
+
+    def connected(self, conn: _Connection) -> None:
+        """The connection is open: write what waited for it."""
+        if self._pending is not None and conn.transport is not None:
+            conn.transport.write(self._pending)
+            self._pending = None
+
+    def data_received(self, data: bytes) -> None:
+        """Bytes of the response in flight."""
+        if not self.busy_since:
+            return  # bytes after a finished response on a closing connection
+        if not self.first:
+            self.first = self.driver.clock()
+        try:
+            done = self._parser.feed(data)
+        except (ProtocolError, ValueError) as exc:
+            self._fail(exc)
+            return
+        if done:
+            self._finish()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """The server closed the connection (the end of a read-until-close body, or an error)."""
+        self.conn = None
+        if not self.busy_since:
+            return
+        if self._parser.eof():
+            self._finish()
+        else:
+            self._fail(exc or ConnectionResetError("connection closed before the response"))
+
+    # -- from the driver --------------------------------------------------------------------
+
+    def connect_failed(self, exc: BaseException) -> None:
+        """The connection could not be opened (refused, no server)."""
+        self._pending = None
+        self.conn = None
+        self._fail(exc)
+
+    def abort(self, exc: BaseException) -> None:
+        """Give up on the request in flight (timeout)."""
+        self._fail(exc)
+
+    def close(self) -> None:
+        """Close the connection, if open."""
+        conn, self.conn = self.conn, None
+        if conn is not None and conn.transport is not None:
+            conn.transport.close()
+
+    def _finish(self) -> None:
+        parser = self._parser
+        sent, self.busy_since = self.busy_since, 0
+        if parser.close or not self.keepalive:
+            self.close()
+        self.driver.finished(self, self.req, sent, self.first, parser.status, parser.body_bytes)
+
+    def _fail(self, exc: BaseException | None) -> None:
+        sent, self.busy_since = self.busy_since, 0
+        conn, self.conn = self.conn, None
+        if conn is not None and conn.transport is not None:
+            conn.transport.abort()
+        if sent:
+            self.driver.failed(self, self.req, sent, exc)

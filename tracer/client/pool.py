@@ -1,0 +1,136 @@
+"""``Pool``: one awaitable request at a time over reused connections, for callers that pace
+the load themselves (``trace run``'s load generator talks to a real server through it).
+
+Slots are kept idle per request shape (method, headers, body, WebSocket messages), so a keep-alive
+connection is reused by the next request of the same shape. Records exactly as the ``Driver``.
+Imports only the client's own modules and the spine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from tracer.client.config import ClientConfig
+from tracer.client.sink import Sink
+from tracer.recorder import Recorder
+
+__all__ = ["Pool", "Outcome"]
+
+Outcome = tuple[int | None, int, str | None]
+"""``(status, body bytes, error type)``: status None when there was no response."""
+
+_TIMEOUT = "timeout"
+_CANCELLED = "cancelled"
+
+
+class Pool(Sink):
+    """Sends single requests to ``host:port`` on the running loop, reusing connections."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        config: ClientConfig | None = None,
+        *,
+        recorder: Recorder | None = None,
+        clock: Callable[[], int] = time.monotonic_ns,
+    ) -> None:
+        super().__init__(host, port, config or ClientConfig(), recorder=recorder, clock=clock)
+        self._idle: dict[tuple[Any, ...], list[Any]] = {}
+        self._shapes: dict[tuple[Any, ...], ClientConfig] = {}
+        self._all: list[Any] = []
+        self._h2: dict[tuple[Any, ...], list[Any]] = {}
+
+    async def request(
+        self,
+        req: int,
+        path: str,
+        *,
+        method: str = "GET",
+        headers: tuple[tuple[str, str], ...] = (),
+        body: bytes = b"",
+        ws_messages: int | None = None,
+        timeout: float | None = None,
+    ) -> Outcome:
+        """Send one request with id ``req`` and wait for its outcome.
+
+        A timeout aborts the exchange and returns ``(None, 0, "timeout")``; cancellation aborts
+        it and re-raises.
+        """
+        if self._loop is None:
+            self.bind()
+        key = (method, headers, body, ws_messages)
+        slot = self._take(key)
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        slot.future = future
+        slot.key = key
+        slot.submit(req, path)
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), timeout)
+        except TimeoutError:
+            slot.future = None
+            slot.abort(TimeoutError(f"no response within {timeout:g}s"))
+            return (None, 0, _TIMEOUT)
+        except asyncio.CancelledError:
+            slot.future = None
+            slot.abort(asyncio.CancelledError(_CANCELLED))
+            raise
+
+    def after(self, slot: Any, ok: bool) -> None:
+        """Wake the caller and put the slot back for the next request of its shape."""
+        future, slot.future = slot.future, None
+        if future is not None and not future.done():
+            future.set_result(slot.result)
+        self._idle.setdefault(slot.key, []).append(slot)
+
+    def close(self) -> None:
+        """Close every connection."""
+        for slot in self._all:
+            slot.close()
+        self._idle.clear()
+
+    def _take(self, key: tuple[Any, ...]) -> Any:
+        idle = self._idle.get(key)
+        if idle:
+            return idle.pop()
+        config = self._shapes.get(key)
+        if config is None:
+            method, headers, body, ws_messages = key
+            config = replace(
+                self.config,
+                method=method,
+                headers=headers,
+                body=body,
+                ws_messages=ws_messages,
+                concurrency=1,
+            )
+            self._shapes[key] = config
+        slot = self._new_slot(key, config)
+        self._all.append(slot)
+        return slot
+
+    def _new_slot(self, key: tuple[Any, ...], config: ClientConfig) -> Any:
+        if config.ws_messages is not None:
+            from tracer.client.websocket import WsSlot
+
+            return WsSlot(self, config, self.host, self.port)
+        if config.http2:
+            from tracer.client.http2 import H2Client, H2Slot
+
+            # Streams of one shape share connections, up to the per-connection stream limit.
+            clients = self._h2.setdefault(key, [])
+            client = next(
+                (c for c in clients if c.slot_count < config.streams_per_connection), None
+            )
+            if client is None:
+                client = H2Client(self, config, self.host, self.port)
+                clients.append(client)
+            client.slot_count += 1
+            return H2Slot(self, client)
+        from tracer.client.http1 import Http1Slot
+
+        return Http1Slot(self, config, self.host, self.port)

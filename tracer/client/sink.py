@@ -1,0 +1,158 @@
+"""``Sink``: what slots report to — it records each exchange and keeps the client's stats.
+
+A slot (one HTTP/1.1 connection, one HTTP/2 stream, one WebSocket session) calls ``send`` when a
+request leaves, then ``finished`` or ``failed``; the sink records ``client.send`` and
+``request.queued`` at send and ``client.response`` at the end, then hands the slot to ``after``
+(the ``Driver`` paces the next request, the ``Pool`` wakes the awaiting caller).
+Everything runs on one event loop thread. Imports only the spine and the client's config.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from tracer import events as K
+from tracer.client.config import ClientConfig, ClientStats
+from tracer.recorder import Recorder
+
+__all__ = ["Sink", "Slot"]
+
+
+class Slot(Protocol):
+    """Carries one request at a time to the server."""
+
+    busy_since: int
+    """Client clock (ns) when the request in flight was sent; 0 when idle."""
+
+    def submit(self, req: int, path: str) -> None:
+        """Start one request; later the sink's ``finished`` or ``failed`` is called."""
+
+    def abort(self, exc: BaseException) -> None:
+        """Give up on the request in flight."""
+
+    def close(self) -> None:
+        """Close whatever connection the slot holds."""
+
+
+class Sink:
+    """Records exchanges into ``recorder`` (optional) and counts them in ``stats``."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        config: ClientConfig,
+        *,
+        recorder: Recorder | None = None,
+        clock: Callable[[], int] = time.monotonic_ns,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.config = config
+        self.recorder = recorder
+        self.clock = clock
+        self.stats = ClientStats()
+        self._origin = recorder.start_ns if recorder is not None else 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._tid = 0
+        self._thread = ""
+        self._last = 0
+
+    def bind(self) -> asyncio.AbstractEventLoop:
+        """Attach to the running loop and its thread (the thread of every client event)."""
+        self._loop = asyncio.get_running_loop()
+        current = threading.current_thread()
+        self._tid, self._thread = current.ident or 0, current.name
+        return self._loop
+
+    def after(self, slot: Any, ok: bool) -> None:
+        """Called once an exchange is over (``ok``: a complete response came back)."""
+
+    def connect(self, protocol: asyncio.BaseProtocol, slot: Any, host: str, port: int) -> None:
+        """Open a TCP connection for ``slot``; ``slot.connect_failed(exc)`` if it cannot."""
+        loop = self._loop or asyncio.get_running_loop()
+        self.stats.connections += 1
+        future = asyncio.ensure_future(
+            loop.create_connection(lambda: protocol, host, port), loop=loop
+        )
+
+        def done(task: asyncio.Future[Any]) -> None:
+            if task.cancelled():
+                return
+            exc = task.exception()
+            if exc is not None:
+                slot.connect_failed(exc)
+
+        future.add_done_callback(done)
+
+    def send(self, req: int, path: str, method: str | None = None) -> int:
+        """A request leaves now: record it; returns the client clock reading."""
+        now = self.clock()
+        self.stats.sent += 1
+        recorder = self.recorder
+        if recorder is not None:
+            t = now - self._origin
+            data = {"method": method or self.config.method, "path": path}
+            recorder.emit(K.CLIENT_SEND, req, data, t=t, tid=self._tid, thread=self._thread)
+            recorder.emit(K.REQUEST_QUEUED, req, data, t=t, tid=self._tid, thread=self._thread)
+        return now
+
+    def finished(
+        self, slot: Any, req: int, sent: int, first: int, status: int, nbytes: int, **extra: Any
+    ) -> None:
+        """The response to ``req`` arrived in full (``first``: when its first byte came)."""
+        end = self._last = self.clock()
+        first = first or end
+        stats = self.stats
+        stats.completed += 1
+        stats.status[status] += 1
+        stats.latencies_ns.append(end - sent)
+        stats.ttfb_ns.append(first - sent)
+        recorder = self.recorder
+        if recorder is not None:
+            data = {
+                "status": status,
+                "ttfb_ns": first - sent,
+                "total_ns": end - sent,
+                "bytes": nbytes,
+                **extra,
+            }
+            recorder.emit(
+                K.CLIENT_RESPONSE,
+                req,
+                data,
+                t=first - self._origin,
+                dur=end - first,
+                tid=self._tid,
+                thread=self._thread,
+            )
+        slot.result = (status, nbytes, None)
+        self.after(slot, True)
+
+    def failed(self, slot: Any, req: int, sent: int, exc: BaseException | None) -> None:
+        """``req`` got no (complete) response: refused, reset, timed out or malformed."""
+        end = self._last = self.clock()
+        name = type(exc).__name__ if exc is not None else "ConnectionError"
+        self.stats.errors += 1
+        self.stats.error_types[name] += 1
+        if self.recorder is not None:
+            data = {
+                "status": None,
+                "error": name,
+                "message": str(exc or ""),
+                "total_ns": end - sent,
+            }
+            self.recorder.emit(
+                K.CLIENT_RESPONSE,
+                req,
+                data,
+                t=end - self._origin,
+                tid=self._tid,
+                thread=self._thread,
+            )
+        slot.result = (None, 0, name)
+        self.after(slot, False)

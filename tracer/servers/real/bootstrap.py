@@ -1,0 +1,174 @@
+"""The module a real server imports as its app: ``tracer.servers.real.bootstrap:app``.
+
+Importing this module does nothing; reading its ``app`` attribute (which every server does, in
+every worker process) loads the user's app from the ``GATEWAY_TRACER_*`` environment variables,
+wraps it with ``tracer.instrument`` and a ``Recorder`` of its own that streams to
+``<dir>/<pid>.jsonl`` with the parent's t=0 (CLOCK_MONOTONIC is system-wide, so the parent can
+merge every process's events into one timeline), and drops ``<dir>/<pid>.ready``.
+In front of the shim, a tiny adapter moves the client's ``x-gateway-tracer-req`` header into
+``scope["extensions"]["gateway_tracer"]["req"]`` (ASGI) or ``environ["gateway_tracer.req"]``
+(WSGI), so client and server events share their request id.
+Imports the spine, ``tracer.instrument`` and ``tracer.loading``; never the TUI or the CLI.
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from tracer.recorder import Recorder
+
+__all__ = [
+    "ENV",
+    "ProcessRecorder",
+    "AsgiRequestIds",
+    "WsgiRequestIds",
+    "build_app",
+    "create_app",
+    "settings_env",
+]
+
+ENV = "GATEWAY_TRACER_BOOTSTRAP"
+"""The environment variable holding the JSON settings of the bootstrap."""
+
+_HEADER = b"x-gateway-tracer-req"
+_ENVIRON_HEADER = "HTTP_X_GATEWAY_TRACER_REQ"
+_ENVIRON_KEY = "gateway_tracer.req"
+
+# Request ids made inside a server process (lifespan, requests without the header) start here,
+# times the pid, so they never meet the client's ids (1, 2, ...) or another process's.
+_ID_SPACE = 1_000_000
+
+
+def settings_env(
+    *,
+    app_spec: str,
+    directory: str,
+    start_ns: int,
+    interface: str = "auto",
+    factory: bool = False,
+    app_dir: str = ".",
+    instrument: dict[str, Any] | None = None,
+) -> dict[str, str]:
+    """The environment variables that tell ``app`` what to load and where to record."""
+    settings = {
+        "app": app_spec,
+        "dir": directory,
+        "start_ns": start_ns,
+        "interface": interface,
+        "factory": factory,
+        "app_dir": os.path.abspath(app_dir),
+        "instrument": instrument or {},
+    }
+    return {ENV: json.dumps(settings)}
+
+
+class ProcessRecorder(Recorder):
+    """A ``Recorder`` whose own request ids live in this process's range (pid x 10^6 + n)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._own_ids = itertools.count(os.getpid() * _ID_SPACE + 1)
+
+    def new_request_id(self) -> int:
+        """A request id no other process of the run and no client request uses."""
+        return next(self._own_ids)
+
+
+class AsgiRequestIds:
+    """ASGI: copy the client's request id header into the scope extension the shim reads.
+
+    When the lifespan scope ends (the server is shutting down), the recorder is drained: uvicorn
+    ends by re-raising its stop signal, so atexit handlers never run there.
+    """
+
+    def __init__(self, app: Any, recorder: Recorder | None = None) -> None:
+        self.app = app
+        self.recorder = recorder
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                if self.recorder is not None:
+                    self.recorder.drain()
+            return
+        for name, value in scope.get("headers") or ():
+            if name == _HEADER:
+                try:
+                    req = int(value)
+                except ValueError:
+                    break
+                extensions = scope.get("extensions")
+                if extensions is None:
+                    extensions = scope["extensions"] = {}
+                extensions["gateway_tracer"] = {"req": req}
+                break
+        await self.app(scope, receive, send)
+
+
+class WsgiRequestIds:
+    """WSGI: copy the client's request id header into ``environ["gateway_tracer.req"]``."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        value = environ.get(_ENVIRON_HEADER)
+        if value is not None and value.isdigit():
+            environ[_ENVIRON_KEY] = int(value)
+        return self.app(environ, start_response)  # type: ignore[no-any-return]
+
+
+def build_app(settings: dict[str, Any]) -> Any:
+    """Load, instrument and adapt the app; start this process's recording; mark it ready."""
+    import tracer
+    from tracer.interface import is_asgi
+    from tracer.loading import load_app
+
+    loaded = load_app(
+        settings["app"],
+        factory=settings.get("factory", False),
+        app_dir=settings.get("app_dir", "."),
+        interface=settings.get("interface", "auto"),
+    )
+    directory = Path(settings["dir"])
+    pid = os.getpid()
+    recorder = ProcessRecorder(
+        directory / f"{pid}.jsonl", start_ns=int(settings["start_ns"]), flush_interval=0.1
+    )
+    # Servers end their workers with a normal interpreter exit on their stop signal: flush then.
+    atexit.register(recorder.close)
+    traced = tracer.instrument(
+        loaded.app, recorder=recorder, interface=loaded.interface, **settings.get("instrument", {})
+    )
+    adapted = (
+        AsgiRequestIds(traced, recorder) if is_asgi(loaded.interface) else WsgiRequestIds(traced)
+    )
+    (directory / f"{pid}.ready").write_text(loaded.interface)
+    return adapted
+
+
+_app: Any = None
+
+
+def create_app() -> Any:
+    """The traced app of this process (for servers that want a factory call, like hypercorn)."""
+    return __getattr__("app")
+
+
+def __getattr__(name: str) -> Any:
+    # ``app`` is built on first access, in the process that serves it (each gunicorn worker
+    # after fork, each uvicorn/hypercorn worker after spawn), never at import.
+    global _app
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if _app is None:
+        _app = build_app(json.loads(os.environ[ENV]))
+    return _app

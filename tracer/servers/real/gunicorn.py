@@ -1,0 +1,68 @@
+"""``--server gunicorn``: the real gunicorn, a master forking ``workers`` worker processes.
+
+Worker classes: ``sync`` (one request at a time per process; gunicorn's default), ``gthread``
+(``threads`` per process; gunicorn picks it itself when threads > 1) and ``asgi`` (gunicorn's own
+asyncio worker, for ASGI apps). Each worker loads the app after fork, so each streams its own
+events: one set of lanes per process. Imports only ``tracer.servers.real``'s own modules.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from tracer.errors import UsageError
+from tracer.interface import is_asgi
+from tracer.servers.real.server import BOOTSTRAP_APP, RealServer
+
+__all__ = ["GunicornServer", "WORKER_CLASSES"]
+
+WORKER_CLASSES = ("sync", "gthread", "asgi")
+"""The ``--worker-class`` choices that run here without extra packages."""
+
+
+class GunicornServer(RealServer):
+    """gunicorn in a subprocess group (master + workers)."""
+
+    name = "gunicorn"
+    module = "gunicorn"
+
+    def worker_class(self) -> str:
+        """The worker class to run: the chosen one, else ``asgi`` for ASGI apps, else sync/gthread."""
+        chosen = self.options.get("worker_class")
+        if chosen is not None:
+            if chosen not in WORKER_CLASSES:
+                raise UsageError(
+                    f'Unknown --worker-class "{chosen}". Choose one of: {", ".join(WORKER_CLASSES)}.'
+                )
+            if (chosen == "asgi") != is_asgi(self.interface):
+                kind = "an ASGI" if is_asgi(self.interface) else "a WSGI"
+                fit = "asgi" if is_asgi(self.interface) else "sync or gthread"
+                raise UsageError(
+                    f"--worker-class {chosen} cannot run {kind} app; use --worker-class {fit}."
+                )
+            return str(chosen)
+        if is_asgi(self.interface):
+            return "asgi"
+        return "gthread" if (self.config.threads or 1) > 1 else "sync"
+
+    def command(self, host: str, port: int) -> list[str]:
+        """``python -m gunicorn tracer.servers.real.bootstrap:app --bind host:port ...``."""
+        command = [
+            sys.executable, "-m", "gunicorn", BOOTSTRAP_APP,
+            "--bind", f"{host}:{port}",
+            "--workers", str(self.processes()),
+            "--worker-class", self.worker_class(),
+            "--graceful-timeout", "5",
+            "--log-level", "warning",
+        ]  # fmt: skip
+        if self.config.threads:
+            command += ["--threads", str(self.config.threads)]
+        return command
+
+    def describe(self) -> dict[str, Any]:
+        """``{"model": "gunicorn", "workers": N, "threads": T, "worker_class": ...}``."""
+        described = super().describe()
+        described["threads"] = self.config.threads or 1
+        described["worker_class"] = self.worker_class()
+        return described

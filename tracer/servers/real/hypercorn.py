@@ -1,0 +1,41 @@
+"""``--server hypercorn``: the real hypercorn (ASGI or WSGI; HTTP/1.1 and HTTP/2 cleartext).
+
+``workers`` processes (hypercorn spawns them; default 1). With ``options["http2"]`` the client
+speaks HTTP/2 with prior knowledge, which hypercorn accepts on its plain listener.
+Imports only ``tracer.servers.real``'s own modules.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from tracer.interface import is_asgi
+from tracer.servers.real.server import RealServer
+
+__all__ = ["HypercornServer"]
+
+
+class HypercornServer(RealServer):
+    """hypercorn in a subprocess: a master and ``workers`` spawned worker processes."""
+
+    name = "hypercorn"
+    module = "hypercorn"
+
+    def command(self, host: str, port: int) -> list[str]:
+        """``python -m hypercorn asgi:tracer.servers.real.bootstrap:create_app() --bind ...``."""
+        # hypercorn evaluates the attribute in the module's namespace (a module __getattr__ is
+        # not consulted), so it gets the factory call, with the interface said explicitly.
+        mode = "asgi" if is_asgi(self.interface) else "wsgi"
+        return [
+            sys.executable, "-m", "hypercorn", f"{mode}:tracer.servers.real.bootstrap:create_app()",
+            "--bind", f"{host}:{port}",
+            "--workers", str(self.processes()),
+            "--log-level", "WARNING",
+        ]  # fmt: skip
+
+    def describe(self) -> dict[str, Any]:
+        """``{"model": "hypercorn", "workers": N, "http2": ...}``."""
+        described = super().describe()
+        described["http2"] = bool(self.options.get("http2"))
+        return described

@@ -1,0 +1,253 @@
+"""``RealServer``: the server-model face of a real server in a subprocess.
+
+Built like every server model from ``(ServerConfig, Recorder)``; ``start`` checks the server is
+installed and the app fits it, starts it on 127.0.0.1 and a free port with the app wrapped by
+the shim (``bootstrap``), and merges every server process's events into the recorder while the
+run lasts. ``target`` sends each request over real sockets (``tracer.client.Pool``);
+``run_load`` drives a whole load with the faster callback client (``tracer.client.Driver``).
+A subclass per server (uvicorn.py, hypercorn.py, ...) says how to launch it.
+Imports the spine, ``tracer.client``, ``tracer.loading`` and ``tracer.servers``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from typing import Any
+
+from tracer import events as K
+from tracer.client import ClientConfig, ClientStats, drive
+from tracer.client.pool import Pool
+from tracer.errors import InterfaceError, ServerError
+from tracer.interface import detect_interface, is_asgi
+from tracer.recorder import Recorder
+from tracer.servers import CANCELLED, TIMEOUT, Request, Response, ServerConfig
+from tracer.servers.real.bootstrap import settings_env
+from tracer.servers.real.harness import HOST, ServerProcess, free_port
+from tracer.servers.real.merge import Merger
+
+__all__ = ["RealServer", "RealTarget"]
+
+BOOTSTRAP_APP = "tracer.servers.real.bootstrap:app"
+
+
+class RealTarget:
+    """Sends the load generator's requests to the real server, one ``await`` each."""
+
+    def __init__(self, server: RealServer) -> None:
+        self.server = server
+        self.recorder = server.recorder
+        self._pool: Pool | None = None
+
+    async def request(self, request: Request, *, timeout: float | None = None) -> Response:
+        """Send ``request`` over a reused connection; record a timeout or cancellation."""
+        pool = self._pool
+        if pool is None:
+            pool = self._pool = Pool(
+                self.server.host,
+                self.server.port,
+                self.server.client_config(),
+                recorder=self.recorder,
+            )
+            self.server.pools.append((asyncio.get_running_loop(), pool))
+        req = self.recorder.new_request_id()
+        path = f"{request.path}?{request.query}" if request.query else request.path
+        try:
+            status, nbytes, error = await pool.request(
+                req,
+                path,
+                method=request.method,
+                headers=request.headers,
+                body=request.body,
+                ws_messages=request.ws_messages if request.websocket else None,
+                timeout=timeout,
+            )
+        except asyncio.CancelledError:
+            self._end(req, request, CANCELLED)
+            raise
+        if error == "timeout":
+            error = TIMEOUT
+            self._end(req, request, TIMEOUT)
+        return Response(req, status, nbytes, error)
+
+    def _end(self, req: int, request: Request, error: str) -> None:
+        data = {"status": None, "bytes_in": len(request.body), "bytes_out": 0, "error": error}
+        self.recorder.emit(K.REQUEST_END, req, data)
+
+
+class RealServer:
+    """A real server in a subprocess group; subclasses set ``name``, ``module`` and ``command``."""
+
+    name = "real"
+    module = ""
+    """The Python package that must be installed (``uvicorn``, ``gunicorn``, ...)."""
+    serves: tuple[str, ...] = ("asgi", "wsgi")
+    """Interfaces this server runs."""
+    stop_signal = signal.SIGTERM
+    """The signal that makes the server shut down gracefully (flushing each process's events)."""
+
+    def __init__(self, config: ServerConfig, recorder: Recorder, *, host: str = HOST) -> None:
+        self.config = config
+        self.recorder = recorder
+        self.host = host
+        self.port = int(config.options.get("port") or 0)
+        self.options = config.options
+        self.interface = "asgi3"
+        self.process: ServerProcess | None = None
+        self.merger: Merger | None = None
+        self.pools: list[tuple[asyncio.AbstractEventLoop, Pool]] = []
+        self._dir: str | None = None
+        self._target = RealTarget(self)
+
+    # -- what subclasses say ----------------------------------------------------------------
+
+    def command(self, host: str, port: int) -> list[str]:
+        """The command line that starts the server serving ``BOOTSTRAP_APP``."""
+        raise NotImplementedError
+
+    def processes(self) -> int:
+        """How many processes will load the app (workers)."""
+        return self.config.workers or 1
+
+    def describe(self) -> dict[str, Any]:
+        """The recording header's ``server`` field."""
+        described: dict[str, Any] = {"model": self.name, "workers": self.processes(), "real": True}
+        if self.port:
+            described["port"] = self.port
+        return described
+
+    # -- ServerModel ------------------------------------------------------------------------
+
+    @property
+    def target(self) -> RealTarget:
+        """Where the load generator sends requests (valid after ``start``)."""
+        return self._target
+
+    def client_config(self) -> ClientConfig:
+        """How the client talks to this server (HTTP/2, keep-alive) from ``options``."""
+        return ClientConfig(
+            http2=bool(self.options.get("http2")),
+            keepalive=not self.options.get("no_keepalive", False),
+        )
+
+    def start(self, timeout: float = 20.0) -> None:
+        """Start the server and its event merging; return once it serves the app."""
+        if importlib.util.find_spec(self.module) is None:
+            raise ServerError(
+                f"--server {self.name} needs the {self.module} package, which is not installed. "
+                f'Install it with: pip install {self.module} (or "gateway-tracer[servers]").'
+            )
+        self.interface = self._interface()
+        self._dir = tempfile.mkdtemp(prefix=f"gateway-tracer-{self.name}-")
+        self.port = self.port or free_port(self.host)
+        env = dict(os.environ)
+        env.update(self._settings())
+        # The server must import our package and the user's app the same way the parent does.
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (os.path.abspath(self.config.app_dir), *sys.path) if p
+        )
+        self.process = ServerProcess(
+            self.name,
+            self.command(self.host, self.port),
+            port=self.port,
+            env=env,
+            ready_dir=self._dir,
+            expected=self.processes(),
+            stop_signal=self.stop_signal,
+            host=self.host,
+        )
+        self.merger = Merger(self._dir, self.recorder)
+        self.process.start(timeout)
+        self.merger.start()
+
+    def run_load(self, load: ClientConfig) -> ClientStats:
+        """Drive a whole load with the callback client in this thread (the fast path)."""
+        return asyncio.run(drive(self.host, self.port, load, recorder=self.recorder))
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the server (no process left), then merge the rest of its events (idempotent)."""
+        for loop, pool in self.pools:
+            try:
+                loop.call_soon_threadsafe(pool.close)
+            except RuntimeError:  # that loop is closed: its transports went with it
+                pass
+        self.pools.clear()
+        if self.process is not None:
+            self._settle()
+            self.process.stop(timeout)
+        if self.merger is not None:
+            self.merger.stop()
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+    def _settle(self, bound: float = 1.0) -> None:
+        # Each server process writes its events every 0.1 s; some servers end by re-raising
+        # their stop signal, which skips exit handlers. So merge until two polls in a row bring
+        # nothing new (the last responses' events are on disk), within a bound, then stop it.
+        if self.merger is None:
+            return
+        quiet = 0
+        deadline = time.monotonic() + bound
+        while quiet < 2 and time.monotonic() < deadline:
+            quiet = quiet + 1 if self.merger.poll() == 0 else 0
+            time.sleep(0.1)
+
+    def output(self) -> str:
+        """What the server printed (for error messages and tests)."""
+        return "" if self.process is None else self.process.output()
+
+    @property
+    def pids(self) -> set[int]:
+        """The server processes that recorded events."""
+        return set() if self.merger is None else set(self.merger.pids)
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _interface(self) -> str:
+        app = self.config.app
+        if app is None:
+            from tracer.loading import load_app
+
+            loaded = load_app(
+                self.config.app_spec or "",
+                factory=self.config.factory,
+                app_dir=self.config.app_dir,
+                interface=self.config.interface,
+            )
+            interface = str(loaded.interface)
+        else:
+            interface = detect_interface(app, self.config.interface)
+        family = "asgi" if is_asgi(interface) else "wsgi"
+        if family not in self.serves:
+            label = self.config.app_spec or "the app"
+            raise InterfaceError(
+                f"{label} is a {family.upper()} app, but --server {self.name} runs only "
+                f"{' and '.join(s.upper() for s in self.serves)} apps. "
+                f"Try --server {'uvicorn' if family == 'asgi' else 'waitress'}."
+            )
+        return interface
+
+    def _settings(self) -> dict[str, str]:
+        if not self.config.app_spec:
+            raise ServerError(f"--server {self.name} needs the app as module:attr (APP).")
+        assert self._dir is not None
+        return settings_env(
+            app_spec=self.config.app_spec,
+            directory=self._dir,
+            start_ns=self.recorder.start_ns,
+            interface=self.config.interface,
+            factory=self.config.factory,
+            app_dir=self.config.app_dir,
+            instrument={
+                "block_threshold_ms": self.config.block_threshold_ms,
+                "redact": self.config.redact,
+                "checks": self.config.checks,
+            },
+        )

@@ -1,0 +1,47 @@
+"""``--server waitress``: the real waitress, one process with ``threads`` worker threads (4).
+
+WSGI only. Stopped with SIGINT, which waitress handles by shutting its task dispatcher down and
+returning, so the process exits normally and its events are flushed.
+Imports only ``tracer.servers.real``'s own modules.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from typing import Any
+
+from tracer.servers.real.server import BOOTSTRAP_APP, RealServer
+
+__all__ = ["WaitressServer", "DEFAULT_THREADS"]
+
+DEFAULT_THREADS = 4
+"""waitress's own default (``adjustments.py``)."""
+
+
+class WaitressServer(RealServer):
+    """waitress in a subprocess: one process, a FIFO task queue, ``threads`` workers."""
+
+    name = "waitress"
+    module = "waitress"
+    serves = ("wsgi",)
+    stop_signal = signal.SIGINT
+
+    def processes(self) -> int:
+        """waitress runs one process."""
+        return 1
+
+    def command(self, host: str, port: int) -> list[str]:
+        """``python -m waitress --listen host:port --threads T tracer...bootstrap:app``."""
+        return [
+            sys.executable, "-m", "waitress",
+            f"--listen={host}:{port}",
+            f"--threads={self.config.threads or DEFAULT_THREADS}",
+            BOOTSTRAP_APP,
+        ]  # fmt: skip
+
+    def describe(self) -> dict[str, Any]:
+        """``{"model": "waitress", "workers": 1, "threads": T}``."""
+        described = super().describe()
+        described["threads"] = self.config.threads or DEFAULT_THREADS
+        return described
