@@ -1,0 +1,258 @@
+"""Per-request overhead of the shims versus OpenTelemetry's own ASGI/WSGI middleware.
+
+Run: ``python bench/overhead.py [--requests N] [--repeats R]``
+
+In one process, a hello-world app is driven in-process (no sockets) raw, wrapped by our shim
+(recording everything: steps, messages, hops, checks, drained off the hot path by a subscriber)
+and wrapped by OpenTelemetry's middleware (BatchSpanProcessor with an exporter that drops
+spans), for: ASGI sequential, ASGI 50 concurrent interleaved (the server's ``send`` yields to
+the loop, so the requests' steps interleave), and WSGI. Variants run round-robin within each
+repeat; the table shows medians of the repeats in µs/request, the overhead over raw, and the
+ratio of our overhead to OpenTelemetry's (the target is ≤ 0.10).
+
+To add a variant, append a ``Variant`` to ``VARIANTS``: a name, the interfaces it applies to
+and a ``wrap(app, interface)`` returning the wrapped app (or None when it cannot be built).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sample_apps.hello import asgi_app, wsgi_app  # noqa: E402
+from tracer.recorder import Recorder  # noqa: E402
+
+Wrap = Callable[[Any, str], Any]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way of running the app: ``wrap(app, interface)`` -> the app to drive, or None."""
+
+    name: str
+    wrap: Wrap
+    ours: bool = False
+    """Counted as our overhead in the ratio column."""
+    otel: bool = False
+    """The OpenTelemetry reference the ratio divides by."""
+
+
+def _dropping_recorder() -> Recorder:
+    recorder = Recorder(keep=False, flush_interval=0.05)
+    recorder.subscribe(lambda batch: None)  # drain (build Event objects) off the hot path
+    return recorder
+
+
+def _wrap_raw(app: Any, interface: str) -> Any:
+    return app
+
+
+def _wrap_shim(app: Any, interface: str) -> Any:
+    if interface == "wsgi":
+        try:
+            from tracer.shim.wsgi import WsgiShim
+        except ImportError:
+            return None
+        return WsgiShim(app, recorder=_dropping_recorder())
+    from tracer.shim.asgi import AsgiShim
+
+    return AsgiShim(app, recorder=_dropping_recorder())
+
+
+def _otel_provider() -> Any:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import (
+        BatchSpanProcessor,
+        SpanExporter,
+        SpanExportResult,
+    )
+
+    class Drop(SpanExporter):
+        def export(self, spans: Any) -> SpanExportResult:
+            return SpanExportResult.SUCCESS
+
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(Drop()))
+    return provider
+
+
+def _wrap_otel(app: Any, interface: str) -> Any:
+    if interface == "wsgi":
+        from opentelemetry.instrumentation.wsgi import OpenTelemetryMiddleware as Wsgi
+
+        return Wsgi(app, tracer_provider=_otel_provider())
+    from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware as Asgi
+
+    return Asgi(app, tracer_provider=_otel_provider())
+
+
+VARIANTS: list[Variant] = [
+    Variant("raw", _wrap_raw),
+    Variant("gateway-tracer shim", _wrap_shim, ours=True),
+    Variant("OpenTelemetry middleware", _wrap_otel, otel=True),
+]
+
+SCOPE: dict[str, Any] = {
+    "type": "http",
+    "asgi": {"version": "3.0", "spec_version": "2.3"},
+    "http_version": "1.1",
+    "method": "GET",
+    "scheme": "http",
+    "path": "/",
+    "raw_path": b"/",
+    "query_string": b"",
+    "root_path": "",
+    "headers": [
+        (b"host", b"127.0.0.1:8000"),
+        (b"user-agent", b"bench/1.0"),
+        (b"accept", b"*/*"),
+    ],
+    "client": ("127.0.0.1", 50000),
+    "server": ("127.0.0.1", 8000),
+}
+REQUEST = {"type": "http.request", "body": b"", "more_body": False}
+
+
+async def _one(app: Any, interleave: bool) -> None:
+    async def receive() -> dict[str, Any]:
+        return REQUEST
+
+    async def send(message: dict[str, Any]) -> None:
+        if interleave:
+            await asyncio.sleep(0)  # a server's send that lets other requests run
+
+    await app(dict(SCOPE), receive, send)
+
+
+async def _asgi_sequential(app: Any, n: int) -> float:
+    start = time.perf_counter()
+    for _ in range(n):
+        await _one(app, False)
+    return time.perf_counter() - start
+
+
+async def _asgi_concurrent(app: Any, n: int, width: int = 50) -> float:
+    start = time.perf_counter()
+    for _ in range(max(1, n // width)):
+        await asyncio.gather(*(_one(app, True) for _ in range(width)))
+    return time.perf_counter() - start
+
+
+def _wsgi(app: Any, n: int) -> float:
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "127.0.0.1:8000",
+        "HTTP_USER_AGENT": "bench/1.0",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": None,
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        "wsgi.version": (1, 0),
+    }
+
+    def start_response(status: str, headers: Any, exc_info: Any = None) -> Callable[..., None]:
+        return lambda data: None
+
+    start = time.perf_counter()
+    for _ in range(n):
+        body = app(dict(environ), start_response)
+        try:
+            for _chunk in body:
+                pass
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+    return time.perf_counter() - start
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A way of driving the app; ``run(app, n)`` returns seconds for n requests."""
+
+    name: str
+    interface: str
+    app: Any
+    run: Callable[[Any, int], float]
+
+
+SCENARIOS = [
+    Scenario(
+        "ASGI sequential",
+        "asgi",
+        asgi_app,
+        lambda app, n: asyncio.run(_asgi_sequential(app, n)),
+    ),
+    Scenario(
+        "ASGI 50 concurrent, interleaved",
+        "asgi",
+        asgi_app,
+        lambda app, n: asyncio.run(_asgi_concurrent(app, n)),
+    ),
+    Scenario("WSGI", "wsgi", wsgi_app, _wsgi),
+]
+
+
+def measure(scenario: Scenario, requests: int, repeats: int) -> dict[str, float | None]:
+    """Median µs/request of each variant for ``scenario`` (None: not available)."""
+    apps = {v.name: v.wrap(scenario.app, scenario.interface) for v in VARIANTS}
+    samples: dict[str, list[float]] = {name: [] for name in apps}
+    for app in apps.values():  # warm up: imports, caches, first-time allocations
+        if app is not None:
+            scenario.run(app, min(200, requests))
+    for _ in range(repeats):
+        for name, app in apps.items():
+            if app is None:
+                continue
+            gc.collect()
+            seconds = scenario.run(app, requests)
+            samples[name].append(seconds / requests * 1e6)
+    return {name: statistics.median(s) if s else None for name, s in samples.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the table of µs/request, overheads and our-to-OTel ratios."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000, help="requests per repeat")
+    parser.add_argument("--repeats", type=int, default=5, help="repeats (median taken)")
+    args = parser.parse_args(argv)
+    ours = [v.name for v in VARIANTS if v.ours]
+    reference = next(v.name for v in VARIANTS if v.otel)
+    width = max(len(v.name) for v in VARIANTS) + 2
+    print(f"median of {args.repeats} repeats x {args.requests} requests, µs/request")
+    for scenario in SCENARIOS:
+        result = measure(scenario, args.requests, args.repeats)
+        raw = result["raw"]
+        print(f"\n{scenario.name}")
+        for variant in VARIANTS:
+            value = result[variant.name]
+            if value is None or raw is None:
+                print(f"  {variant.name:<{width}} n/a")
+                continue
+            line = f"  {variant.name:<{width}} {value:9.2f}   overhead {value - raw:8.2f}"
+            otel = result[reference]
+            if variant.name in ours and otel is not None and otel > raw:
+                line += f"   ratio to OTel overhead {(value - raw) / (otel - raw):.3f}"
+            print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,413 @@
+"""The ASGI shim: middleware that records every protocol call and coroutine step of an app.
+
+``AsgiShim(app, recorder=rec)`` is an ASGI 3 app wrapping an ASGI 3 or ASGI 2 app (ASGI 2 is
+normalised as asgiref's ``guarantee_single_callable`` does). Each connection — ``http``,
+``websocket`` or ``lifespan`` — is one request: ``request.start`` with the scope summary,
+``asgi.receive`` / ``asgi.send`` for every message (``dur``: time waiting in receive, time
+inside the server's send), ``sched.step`` for every step of the app's coroutine (driven by
+``tracer.shim.steps.Stepper``), ``loop.blocked`` for a step longer than ``block_threshold_ms``,
+``error`` when the app raises (the same exception object then propagates), ``violation`` for
+what the conformance checker reports, and ``request.end``.
+
+Request ids: a server model that already gave the request an id (so its ``request.queued``
+and the shim's events share it) passes it as ``scope["extensions"]["gateway_tracer"]["req"]``;
+otherwise the shim takes ``recorder.new_request_id()``.
+
+The wrapped app behaves exactly as the unwrapped one: same messages (the very objects), same
+order, same exceptions, same context variables. A failure inside the shim's own recording is
+logged once per shim and the request goes on unrecorded. Per-request state lives in a
+``_Cycle`` made per call, never on the shim. Imports the spine, ``tracer.conformance`` and
+``tracer.shim.*``; never the TUI, exporters, server models or CLI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from tracer import events as K
+from tracer.conformance import AsgiChecker
+from tracer.errors import UsageError
+from tracer.interface import ASGI2, ASGI3, detect_interface
+from tracer.recorder import Recorder
+from tracer.redact import REDACTED, SECRET_HEADERS, redact_headers, redact_query
+from tracer.shim import hops
+from tracer.shim.blocking import loop_state
+from tracer.shim.context import CURRENT
+from tracer.shim.frames import mark_wrapper, where_raised
+from tracer.shim.steps import Stepper
+
+__all__ = ["AsgiShim", "Scope", "Message", "Receive", "Send", "ASGIApp"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+log = logging.getLogger("tracer")
+
+
+class AsgiShim:
+    """Wrap an ASGI app so every connection is recorded into ``recorder``.
+
+    ``asgi_version`` is ``"asgi3"``, ``"asgi2"`` or ``"auto"`` (detected from the app);
+    ``block_threshold_ms``: a coroutine step holding the loop this long is ``loop.blocked``;
+    ``redact=False`` records secret headers and query values as they are; ``redact_headers``
+    replaces the set of header names whose values are redacted; ``checks`` runs the ASGI
+    conformance checker on every connection.
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        *,
+        asgi_version: str = ASGI3,
+        recorder: Recorder | None = None,
+        block_threshold_ms: float = 10.0,
+        redact: bool = True,
+        redact_headers: frozenset[str] | set[str] | None = None,
+        checks: bool = True,
+        **options: Any,
+    ) -> None:
+        if options:
+            names = ", ".join(sorted(options))
+            raise UsageError(f"AsgiShim does not know the option(s) {names}; remove them.")
+        if block_threshold_ms <= 0:
+            raise UsageError(
+                f"block_threshold_ms must be positive, not {block_threshold_ms!r}; try 10."
+            )
+        if asgi_version == "auto":
+            asgi_version = detect_interface(app, "asgi")
+        if asgi_version not in (ASGI3, ASGI2):
+            raise UsageError(f"asgi_version must be 'asgi3' or 'asgi2', not {asgi_version!r}.")
+        self.app = app
+        self.asgi_version = asgi_version
+        self.recorder = recorder if recorder is not None else Recorder()
+        self.block_ns = int(block_threshold_ms * 1_000_000)
+        self.redact = redact
+        if not redact:
+            self.secret_headers: frozenset[str] = frozenset()
+        elif redact_headers is not None:
+            self.secret_headers = frozenset(name.lower() for name in redact_headers)
+        else:
+            self.secret_headers = SECRET_HEADERS
+        self._secret_bytes = frozenset(name.encode("latin-1") for name in self.secret_headers)
+        self.checks = checks
+        self._version = "2.0" if asgi_version == ASGI2 else "3.0"
+        self._complained: set[str] = set()
+        hops.install()
+
+    def _call_app(self, scope: Scope, receive: Receive, send: Send) -> Any:
+        if self.asgi_version == ASGI2:
+            return self.app(scope)(receive, send)
+        return self.app(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app for one connection, recording it."""
+        try:
+            cycle = _Cycle(self, scope, receive, send)
+        except Exception as exc:
+            self.failed("recording a request start", exc)
+            return await self._call_app(scope, receive, send)
+        token = CURRENT.set(cycle)
+        error: BaseException | None = None
+        try:
+            cycle.coro = self._call_app(scope, cycle.receive, cycle.send)
+            return await cycle
+        except BaseException as exc:
+            error = exc
+            cycle.raised(exc)
+            raise
+        finally:
+            try:
+                CURRENT.reset(token)
+            except ValueError:  # the app switched contexts under us; the value dies with it
+                pass
+            cycle.finish(error)
+
+    def failed(self, what: str, exc: BaseException) -> None:
+        """Report a failure of the shim's own code, once per kind of failure per shim."""
+        if what not in self._complained:
+            self._complained.add(what)
+            log.error(
+                "gateway-tracer: %s failed; the request goes on unrecorded", what, exc_info=exc
+            )
+
+
+class _Cycle(Stepper):
+    """One connection through the shim: the step proxy plus ids, counters, wrappers, checker."""
+
+    __slots__ = (
+        "shim",
+        "recorder",
+        "_receive",
+        "_send",
+        "checker",
+        "status",
+        "bytes_in",
+        "bytes_out",
+    )
+
+    def __init__(self, shim: AsgiShim, scope: Scope, receive: Receive, send: Send) -> None:
+        recorder = shim.recorder
+        req = None
+        extensions = scope.get("extensions")
+        if extensions:
+            ours = extensions.get("gateway_tracer")
+            if ours:
+                req = ours.get("req")
+        if req is None:
+            req = recorder.new_request_id()
+        current = threading.current_thread()
+        tid = current.ident or 0
+        try:
+            task = asyncio.current_task()
+        except RuntimeError:  # not on asyncio (trio)
+            task = None
+        Stepper.__init__(
+            self,
+            None,
+            req,
+            recorder,
+            shim.block_ns,
+            None if task is None else task.get_name(),
+            tid,
+            current.name,
+            None,
+            None if task is None else loop_state(task.get_loop()),
+        )
+        self.shim = shim
+        self.recorder = recorder
+        self._receive = receive
+        self._send = send
+        self.status: int | None = None
+        self.bytes_in = 0
+        self.bytes_out = 0
+        query = scope.get("query_string")
+        client = scope.get("client")
+        server = scope.get("server")
+        self.emit(
+            K.REQUEST_START,
+            req,
+            {
+                "method": scope.get("method"),
+                "path": scope.get("path"),
+                "query": (redact_query(query) if shim.redact else query.decode("latin-1"))
+                if query
+                else "",
+                "http_version": scope.get("http_version"),
+                "scheme": scope.get("scheme"),
+                "client": list(client) if client else None,
+                "server": list(server) if server else None,
+                "interface": "asgi",
+                "scope_type": scope["type"],
+                "headers": _headers(scope.get("headers"), shim),
+                "asgi_version": shim._version,
+            },
+            tid=tid,
+            thread=self.thread,
+            task=self.task,
+        )
+        self.checker: AsgiChecker | None = AsgiChecker(scope, self._report) if shim.checks else None
+
+    async def receive(self) -> Message:
+        """The app's ``receive``: the server's, timed and recorded."""
+        now = self.now
+        t0 = now()
+        message = await self._receive()
+        t1 = now()
+        if self.recording:
+            try:
+                mtype, _, size, more, code = _summary(message)
+                self.bytes_in += size or 0
+                self.emit(
+                    K.ASGI_RECEIVE,
+                    self.req,
+                    {"type": mtype, "bytes": size, "more_body": more, "code": code}
+                    if code is not None
+                    else {"type": mtype, "bytes": size, "more_body": more},
+                    t=t0,
+                    dur=t1 - t0,
+                    tid=self.tid,
+                    thread=self.thread,
+                    task=self.task,
+                )
+            except Exception as exc:
+                self.failed(exc)
+        checker = self.checker
+        if checker is not None:
+            try:
+                checker.receive(message)
+            except Exception as exc:
+                self.checker_failed(exc)
+        return message
+
+    async def send(self, message: Message) -> None:
+        """The app's ``send``: checked, passed to the server, timed and recorded."""
+        checker = self.checker
+        if checker is not None:
+            try:
+                checker.send(message)
+            except Exception as exc:
+                self.checker_failed(exc)
+        now = self.now
+        t0 = now()
+        try:
+            await self._send(message)
+        finally:
+            t1 = now()
+            if self.recording:
+                try:
+                    self._sent(message, t0, t1)
+                except Exception as exc:
+                    self.failed(exc)
+
+    def _sent(self, message: Any, t0: int, t1: int) -> None:
+        mtype, status, size, more, code = _summary(message)
+        self.bytes_out += size or 0
+        if status is not None:
+            self.status = status
+        elif mtype == "websocket.accept":
+            self.status = 101
+        elif mtype == "websocket.close" and self.status is None:
+            self.status = 403  # closed before accepting: servers answer the handshake with 403
+        self.emit(
+            K.ASGI_SEND,
+            self.req,
+            {"type": mtype, "status": status, "bytes": size, "more_body": more, "code": code}
+            if code is not None
+            else {"type": mtype, "status": status, "bytes": size, "more_body": more},
+            t=t0,
+            dur=t1 - t0,
+            tid=self.tid,
+            thread=self.thread,
+            task=self.task,
+        )
+
+    def _report(self, rule_id: str, message: str, **data: Any) -> None:
+        if self.recording:
+            self.emit(
+                K.VIOLATION,
+                self.req,
+                {"rule": rule_id, "message": message, **data},
+                tid=self.tid,
+                thread=self.thread,
+                task=self.task,
+            )
+
+    def raised(self, exc: BaseException) -> None:
+        """The app raised ``exc`` (about to propagate unchanged): record it as an ``error``."""
+        if not self.recording or not isinstance(exc, Exception):
+            return  # cancellation and exits are not app errors; request.end still names them
+        try:
+            self.emit(
+                K.ERROR,
+                self.req,
+                {
+                    "type": type(exc).__name__,
+                    "message": str(exc)[:500],
+                    "where": where_raised(exc.__traceback__),
+                },
+                tid=self.tid,
+                thread=self.thread,
+                task=self.task,
+            )
+        except Exception as failure:
+            self.failed(failure)
+
+    def finish(self, error: BaseException | None) -> None:
+        """The app's coroutine is over: tell the checker, record ``request.end``."""
+        checker = self.checker
+        if checker is not None:
+            self.checker = None  # the checker holds our report method: break the cycle
+            try:
+                checker.finish(error=error)
+            except Exception as exc:
+                self.checker_failed(exc)
+        if not self.recording:
+            return
+        try:
+            self.emit(
+                K.REQUEST_END,
+                self.req,
+                {
+                    "status": self.status,
+                    "bytes_in": self.bytes_in,
+                    "bytes_out": self.bytes_out,
+                    "error": None if error is None else type(error).__name__,
+                },
+                tid=self.tid,
+                thread=self.thread,
+                task=self.task,
+            )
+        except Exception as exc:
+            self.failed(exc)
+
+    def failed(self, exc: BaseException) -> None:
+        """Our recording code failed: stop recording this request, say so once."""
+        self.recording = False
+        self.shim.failed("recording", exc)
+
+    def checker_failed(self, exc: BaseException) -> None:
+        """The conformance checker failed: disable it for this request, say so once."""
+        self.checker = None
+        self.shim.failed("the ASGI conformance checker", exc)
+
+
+def _headers(headers: Any, shim: AsgiShim) -> list[list[str]]:
+    """The scope's headers as text pairs, secret values redacted (fast path for bytes pairs)."""
+    if not headers:
+        return []
+    secret = shim._secret_bytes
+    try:
+        return [
+            [
+                name.decode("latin-1"),
+                REDACTED if name.lower() in secret else value.decode("latin-1"),
+            ]
+            for name, value in headers
+        ]
+    except (AttributeError, TypeError, ValueError):  # not bytes pairs: the general helper
+        return redact_headers(headers, shim.secret_headers)
+
+
+def _summary(message: Any) -> tuple[Any, int | None, int | None, bool | None, int | None]:
+    """(type, status, bytes, more_body, close code) of one ASGI message, without copying it.
+
+    A malformed message (not a mapping, wrong field types) is the app's doing: it is recorded
+    with what can be read and left to the conformance checker to judge.
+    """
+    try:
+        return _fields(message)
+    except Exception:
+        return None, None, None, None, None
+
+
+def _fields(message: Any) -> tuple[Any, int | None, int | None, bool | None, int | None]:
+    get = message.get
+    mtype = get("type")
+    if mtype == "http.response.body" or mtype == "http.request":
+        body = get("body")
+        return mtype, None, len(body) if body else 0, bool(get("more_body", False)), None
+    if mtype == "http.response.start" or mtype == "websocket.http.response.start":
+        return mtype, get("status"), None, None, None
+    if mtype == "websocket.send" or mtype == "websocket.receive":
+        data = get("bytes")
+        if data is None:
+            text = get("text")
+            return mtype, None, len(text.encode("utf-8")) if text else 0, None, None
+        return mtype, None, len(data), None, None
+    if mtype == "websocket.close" or mtype == "websocket.disconnect":
+        return mtype, None, None, None, get("code", 1000)
+    if mtype == "websocket.http.response.body":
+        body = get("body")
+        return mtype, None, len(body) if body else 0, bool(get("more_body", False)), None
+    return mtype, None, None, None, None
+
+
+mark_wrapper(_Cycle.receive.__code__, "receive")
+mark_wrapper(_Cycle.send.__code__, "send")

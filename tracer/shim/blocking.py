@@ -1,0 +1,153 @@
+"""Per-event-loop bookkeeping for ``loop.blocked``: who is in flight, who holds the loop, where.
+
+A step that runs longer than the threshold *is* the blocking, so the culprit is exact. Two
+questions remain, and this module answers them:
+
+* **Where** (file:line). When a step ends, the code that blocked has already returned, so a
+  watchdog thread looks at the loop thread's stack while a traced step has been running for
+  more than half the threshold and keeps that location for the step (the step, not a
+  heartbeat, decides that blocking happened; the sample only names the line).
+* **Whom it delayed.** When a blocking step ends at T, every other traced request on the same
+  loop that was suspended and whose wake-up was already due is a delayed one: the future it
+  awaits is done (its callback is queued behind the block), it yielded bare (``sleep(0)``:
+  it sits in the ready queue), or it awaits a timer whose deadline has passed (the timer could
+  not fire while the loop was held). Readiness that only the selector knows (a socket that
+  became readable during the block) cannot be seen from Python and is not counted.
+
+Imports ``tracer.shim.frames`` only; never the TUI, exporters, server models or CLI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import weakref
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from tracer.shim.frames import where_in_stack
+
+__all__ = ["LoopState", "Traced", "loop_state", "delayed_by"]
+
+
+class Traced(Protocol):
+    """What the bookkeeping needs of one traced request (the step proxy)."""
+
+    req: int
+    coro: Any
+    running: bool
+    yielded: Any
+    block_ns: int
+    now: Callable[[], int]
+
+
+class LoopState:
+    """One event loop: its thread, its in-flight traced requests, the step holding it."""
+
+    __slots__ = ("loop_ref", "tid", "active", "running", "sample", "__weakref__")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop_ref = weakref.ref(loop)
+        self.tid = threading.get_ident()
+        self.active: set[Traced] = set()
+        """Traced requests in flight on this loop."""
+        self.running: tuple[Traced, int] | None = None
+        """(request, step start) while a traced step runs; read by the watchdog."""
+        self.sample: tuple[tuple[Traced, int], str | None] | None = None
+        """(the ``running`` value it belongs to, location) seen by the watchdog."""
+
+
+# Registries: loops by id (with a weak reference to detect reuse), and the one watchdog.
+_STATES: dict[int, LoopState] = {}
+_WATCHDOG: dict[str, threading.Thread] = {}
+_LOCK = threading.Lock()
+
+
+def loop_state(loop: asyncio.AbstractEventLoop | None) -> LoopState | None:
+    """The state of ``loop`` (default: the running asyncio loop), or None off asyncio."""
+    if loop is None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return None  # trio, or a bare coroutine driven by hand: no loop-wide view
+    state = _STATES.get(id(loop))
+    if state is not None and state.loop_ref() is loop:
+        return state
+    state = LoopState(loop)
+    with _LOCK:
+        for key, old in list(_STATES.items()):
+            if old.loop_ref() is None:
+                del _STATES[key]
+        _STATES[id(loop)] = state
+        thread = _WATCHDOG.get("thread")
+        if thread is None or not thread.is_alive():
+            thread = threading.Thread(target=_watch, name="gateway-tracer-watchdog", daemon=True)
+            _WATCHDOG["thread"] = thread
+            thread.start()
+    return state
+
+
+def _watch(interval: float = 0.0025) -> None:
+    """Sample the stack of every loop whose traced step has run past half its threshold."""
+    idle = threading.Event()
+    while True:
+        idle.wait(interval)
+        states = list(_STATES.values())
+        alive = False
+        for state in states:
+            loop = state.loop_ref()
+            if loop is None or loop.is_closed():
+                continue
+            alive = True
+            running = state.running
+            if running is None:
+                continue
+            sample = state.sample
+            if sample is not None and sample[0] is running:
+                continue
+            traced, started = running
+            try:
+                if traced.now() - started < traced.block_ns // 2:
+                    continue
+                location = where_in_stack(state.tid, getattr(traced.coro, "cr_frame", None))
+            except Exception:  # a sampling failure only costs the line number
+                location = None
+            if state.running is running:
+                state.sample = (running, location)
+        if not alive:
+            with _LOCK:
+                if not any(s.loop_ref() is not None for s in _STATES.values()):
+                    _WATCHDOG.pop("thread", None)
+                    return
+
+
+def _due_timer_futures(loop: Any) -> set[int]:
+    """ids of the futures that timers already due will resolve (asyncio.sleep and friends)."""
+    scheduled = getattr(loop, "_scheduled", None)
+    if not scheduled:
+        return set()
+    deadline = loop.time() + getattr(loop, "_clock_resolution", 0.0)
+    due: set[int] = set()
+    for handle in scheduled:
+        if handle.when() <= deadline and not handle.cancelled():
+            for arg in getattr(handle, "_args", None) or ():
+                if asyncio.isfuture(arg):
+                    due.add(id(arg))
+    return due
+
+
+def delayed_by(state: LoopState, culprit: Traced) -> list[int]:
+    """Request ids that were ready to run on this loop while ``culprit``'s step held it."""
+    loop = state.loop_ref()
+    due = _due_timer_futures(loop) if loop is not None else set()
+    delayed: list[int] = []
+    for traced in list(state.active):
+        if traced is culprit or traced.running:
+            continue
+        awaited = traced.yielded
+        if awaited is None or id(awaited) in due:
+            delayed.append(traced.req)
+        elif asyncio.isfuture(awaited) and awaited.done():
+            delayed.append(traced.req)
+    delayed.sort()
+    return delayed

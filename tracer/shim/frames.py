@@ -1,0 +1,198 @@
+"""Naming where a coroutine is and what it waits for: the ``awaiting`` and ``location`` fields.
+
+At every suspension the step proxy asks ``describe(coro, yielded)``: it walks the
+``cr_await`` / ``gi_yieldfrom`` chain from the app's coroutine down to the innermost awaited
+thing and returns (what it awaits, file:line of the innermost app frame). The walk reads only
+attributes of live objects; everything derived from a code object (is it app code, a library,
+the standard library, one of our wrappers; its display name) is computed once and cached, so a
+suspension costs a few attribute reads per level. ``where_in_stack`` does the same for a thread's
+current frame stack (the blocking watchdog) and ``where_raised`` for a traceback.
+Imports nothing of ours; never the TUI, exporters, server models or CLI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import sysconfig
+from types import CodeType, CoroutineType, FrameType, GeneratorType, TracebackType
+from typing import Any
+
+__all__ = ["describe", "where_in_stack", "where_raised", "mark_wrapper", "USER", "LIBRARY"]
+
+USER = 0
+"""App code: anything outside the standard library, site-packages and this package."""
+LIBRARY = 1
+"""Third-party code (site-packages): frameworks, drivers."""
+_STDLIB = 2
+_OURS = 3
+
+# Modules whose coroutines are "the thing awaited" rather than code doing work: the name of
+# the outermost of a trailing run of these is what a step reports as ``awaiting``.
+_PRIMITIVE_PREFIXES = ("asyncio.", "anyio.", "asgiref.", "concurrent.", "trio.", "sniffio.")
+_RENAMES = {
+    "asgiref.sync.SyncToAsync.__call__": "asgiref.sync_to_async",
+    "asgiref.sync.AsyncToSync.__call__": "asgiref.async_to_sync",
+}
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_SITE_DIRS = tuple(
+    {
+        os.path.abspath(p) + os.sep
+        for p in (sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"])
+    }
+)
+_STDLIB_DIR = os.path.abspath(sysconfig.get_paths()["stdlib"]) + os.sep
+
+# id(code) -> (code, kind, primitive, name, display file); the code object is kept so a
+# recycled id is detected. Code objects of app functions live as long as their module.
+_CODES: dict[int, tuple[CodeType, int, bool, str, str]] = {}
+# Codes of our own receive/send/hop wrappers -> the name a step reports while inside them.
+_WRAPPERS: dict[CodeType, str] = {}
+
+
+def mark_wrapper(code: CodeType, name: str) -> None:
+    """Declare one of our wrapper coroutines: while the app is inside it, it awaits ``name``."""
+    _WRAPPERS[code] = name
+    _CODES.pop(id(code), None)
+
+
+def _display(filename: str) -> str:
+    for site in _SITE_DIRS:
+        if filename.startswith(site):
+            return filename[len(site) :]
+    try:
+        relative = os.path.relpath(filename)
+    except ValueError:  # another drive on Windows
+        return filename
+    return filename if relative.startswith("..") else relative
+
+
+def _classify(code: CodeType, frame: FrameType | None) -> tuple[CodeType, int, bool, str, str]:
+    filename = os.path.abspath(code.co_filename) if not code.co_filename.startswith("<") else ""
+    module = frame.f_globals.get("__name__", "") if frame is not None else ""
+    wrapper = _WRAPPERS.get(code)
+    if wrapper is not None:
+        entry = (code, _OURS, True, wrapper, _display(filename))
+    else:
+        if filename.startswith(_PACKAGE_DIR):
+            kind = _OURS
+        elif any(filename.startswith(site) for site in _SITE_DIRS):
+            kind = LIBRARY
+        elif not filename or filename.startswith(_STDLIB_DIR):
+            kind = _STDLIB
+        else:
+            kind = USER
+        module = str(module or "")
+        primitive = module == "asyncio" or module.startswith(_PRIMITIVE_PREFIXES)
+        if module.startswith("asyncio."):
+            module = "asyncio"  # asyncio.tasks.sleep is known as asyncio.sleep
+        name = f"{module}.{code.co_qualname}" if module else code.co_qualname
+        entry = (code, kind, primitive, _RENAMES.get(name, name), _display(filename))
+    _CODES[id(code)] = entry
+    return entry
+
+
+def _info(code: CodeType, frame: FrameType | None) -> tuple[CodeType, int, bool, str, str]:
+    entry = _CODES.get(id(code))
+    if entry is None or entry[0] is not code:
+        entry = _classify(code, frame)
+    return entry
+
+
+def _name_yielded(yielded: Any) -> str:
+    if yielded is None:
+        return "yield"  # a bare yield: asyncio.sleep(0) and friends
+    if isinstance(yielded, asyncio.Task):
+        return f"Task {yielded.get_name()}"
+    return type(yielded).__name__
+
+
+def describe(coro: Any, yielded: Any) -> tuple[str, str | None]:
+    """(awaiting, location) of a suspended coroutine chain rooted at ``coro``.
+
+    ``awaiting`` names the outermost coroutine of the trailing run of awaitable primitives
+    (``asyncio.sleep``, ``anyio.to_thread.run_sync``, our ``receive``/``send``) or, when the
+    chain ends in app code, the object handed to the event loop (``Future``, ``Task name``).
+    ``location`` is the file:line of the innermost app frame (else the innermost library frame).
+    """
+    awaiting: str | None = None
+    user_at: tuple[str, int] | None = None
+    other_at: tuple[str, int] | None = None
+    obj = coro
+    while obj is not None:
+        kind = type(obj)
+        if kind is CoroutineType:
+            frame = obj.cr_frame
+            entry = _info(obj.cr_code, frame)
+            following = obj.cr_await
+        elif kind is GeneratorType:
+            frame = obj.gi_frame
+            entry = _info(obj.gi_code, frame)
+            following = obj.gi_yieldfrom
+        else:
+            break
+        if entry[2]:  # a primitive: the first of a run names what is awaited
+            if awaiting is None:
+                awaiting = entry[3]
+            if entry[1] == _OURS:
+                break  # our wrappers are leaves: below them is the server, not the app
+        else:
+            awaiting = None
+            if frame is not None:
+                if entry[1] == USER:
+                    user_at = (entry[4], frame.f_lineno)
+                elif entry[1] != _OURS:
+                    other_at = (entry[4], frame.f_lineno)
+        obj = following
+    at = user_at or other_at
+    return (
+        awaiting if awaiting is not None else _name_yielded(yielded),
+        None if at is None else f"{at[0]}:{at[1]}",
+    )
+
+
+def _where_frames(frames: list[FrameType]) -> str | None:
+    """file:line of the innermost app frame of ``frames`` (innermost first), else a library one."""
+    fallback: str | None = None
+    for frame in frames:
+        entry = _info(frame.f_code, frame)
+        if entry[1] == USER:
+            return f"{entry[4]}:{frame.f_lineno}"
+        if fallback is None and entry[1] == LIBRARY:
+            fallback = f"{entry[4]}:{frame.f_lineno}"
+    return fallback
+
+
+def where_in_stack(thread_id: int, root: FrameType | None = None) -> str | None:
+    """Where thread ``thread_id`` is running right now: its innermost app frame.
+
+    Only frames inside ``root`` (the app coroutine's frame) count when it is on the stack, so
+    the server and the test driver above the app are never blamed.
+    """
+    frame: FrameType | None = sys._current_frames().get(thread_id)
+    frames: list[FrameType] = []
+    while frame is not None and len(frames) < 500:
+        frames.append(frame)
+        if frame is root:
+            break
+        frame = frame.f_back
+    return _where_frames(frames)
+
+
+def where_raised(tb: TracebackType | None) -> str | None:
+    """Where an exception was raised: the innermost app frame of its traceback."""
+    frames: list[tuple[FrameType, int]] = []
+    while tb is not None:
+        frame = tb.tb_frame
+        frames.append((frame, tb.tb_lineno))
+        tb = tb.tb_next
+    for frame, lineno in reversed(frames):
+        entry = _info(frame.f_code, frame)
+        if entry[1] == USER:
+            return f"{entry[4]}:{lineno}"
+    if frames:
+        frame, lineno = frames[-1]
+        return f"{_info(frame.f_code, frame)[4]}:{lineno}"
+    return None

@@ -1,0 +1,135 @@
+"""Thread hops: work a traced request hands to another thread, recorded as ``sched.thread``.
+
+``install()`` (called when the first shim is created; idempotent) wraps two entry points:
+
+* ``asyncio.BaseEventLoop.run_in_executor`` — so the default executor, any executor,
+  ``asyncio.to_thread`` (which goes through it) and asgiref's ``sync_to_async`` (likewise);
+* ``anyio.to_thread.run_sync`` — so Starlette's ``run_in_threadpool`` and with it FastAPI's
+  and Starlette's ``def`` endpoints.
+
+At submission, when a traced request is current (``tracer.shim.context.CURRENT``), the callable
+is wrapped so that, on the worker thread, its run becomes one ``sched.thread`` event of that
+request (``dur``, ``cpu_ns``, ``via``: ``asyncio.to_thread``, ``run_in_executor``,
+``anyio.to_thread`` or ``sync_to_async``). Outside a traced request nothing is wrapped. The
+wrapped call returns or raises exactly what the callable does. Imports ``tracer.shim.context``
+and the spine only; never the TUI, exporters, server models or CLI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import inspect
+import logging
+import threading
+import time
+from typing import Any, cast
+
+from tracer import events as K
+from tracer.shim.context import CURRENT, RequestContext
+from tracer.shim.frames import mark_wrapper
+
+__all__ = ["install", "installed", "Hop"]
+
+log = logging.getLogger("tracer")
+
+_MARK = "__gateway_tracer_hop__"
+# Registries: what install() replaced (name -> original), and failures already reported.
+_ORIGINALS: dict[str, Any] = {}
+_COMPLAINED: set[str] = set()
+_LOCK = threading.Lock()
+
+
+class Hop:
+    """A callable run on a worker thread on behalf of a traced request."""
+
+    __slots__ = ("func", "context", "via")
+
+    def __init__(self, func: Any, context: RequestContext, via: str) -> None:
+        self.func = func
+        self.context = context
+        self.via = via
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        recorder = self.context.recorder
+        t0 = recorder.now()
+        c0 = time.thread_time_ns()
+        try:
+            return self.func(*args, **kwargs)
+        finally:
+            try:
+                cpu_ns = time.thread_time_ns() - c0
+                recorder.emit(
+                    K.SCHED_THREAD,
+                    self.context.req,
+                    {"cpu_ns": cpu_ns, "via": self.via},
+                    t=t0,
+                    dur=recorder.now() - t0,
+                )
+            except Exception as exc:  # recording must never change what the call did
+                if "hop" not in _COMPLAINED:
+                    _COMPLAINED.add("hop")
+                    log.error("gateway-tracer: recording a thread hop failed", exc_info=exc)
+
+    def __repr__(self) -> str:
+        return f"Hop({self.func!r}, req={self.context.req}, via={self.via!r})"
+
+
+def _via(func: Any) -> str:
+    """Who submitted ``func`` to an executor, told from the shape of the callable."""
+    if isinstance(func, functools.partial):
+        owner = getattr(func.func, "__self__", None)
+        if isinstance(owner, contextvars.Context):
+            return "asyncio.to_thread"  # to_thread submits partial(context.run, func, ...)
+        if type(owner).__name__ == "SyncToAsync":
+            return "sync_to_async"  # asgiref submits partial(self.thread_handler, ...)
+    return "run_in_executor"
+
+
+def _wrap_run_in_executor(original: Any) -> Any:
+    @functools.wraps(original)
+    def run_in_executor(self: Any, executor: Any, func: Any, *args: Any) -> Any:
+        context = CURRENT.get()
+        # A coroutine function is left alone, so debug mode still rejects it exactly as before.
+        if context is not None and callable(func) and not inspect.iscoroutinefunction(func):
+            func = Hop(func, context, _via(func))
+        return original(self, executor, func, *args)
+
+    setattr(run_in_executor, _MARK, True)
+    return run_in_executor
+
+
+def _wrap_anyio_run_sync(original: Any) -> Any:
+    @functools.wraps(original)
+    async def run_sync(func: Any, *args: Any, **kwargs: Any) -> Any:
+        context = CURRENT.get()
+        if context is not None:
+            func = Hop(func, context, "anyio.to_thread")
+        return await original(func, *args, **kwargs)
+
+    setattr(run_sync, _MARK, True)
+    mark_wrapper(cast(Any, run_sync).__code__, "anyio.to_thread.run_sync")
+    return run_sync
+
+
+def install() -> None:
+    """Wrap the hop entry points once per process (later calls do nothing)."""
+    with _LOCK:
+        current = asyncio.BaseEventLoop.run_in_executor
+        if not getattr(current, _MARK, False):
+            _ORIGINALS["asyncio.BaseEventLoop.run_in_executor"] = current
+            asyncio.BaseEventLoop.run_in_executor = _wrap_run_in_executor(current)  # type: ignore[method-assign]
+        try:
+            import anyio.to_thread
+        except ImportError:  # anyio is a dependency, but a hop is never worth an import error
+            return
+        run_sync = anyio.to_thread.run_sync
+        if not getattr(run_sync, _MARK, False):
+            _ORIGINALS["anyio.to_thread.run_sync"] = run_sync
+            anyio.to_thread.run_sync = _wrap_anyio_run_sync(run_sync)
+
+
+def installed() -> dict[str, Any]:
+    """What ``install`` replaced: dotted name -> the original callable."""
+    return dict(_ORIGINALS)

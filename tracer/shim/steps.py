@@ -1,0 +1,195 @@
+"""The step proxy: drives an app's coroutine exactly as ``await`` would, timing every step.
+
+``await Stepper(coro, ...)`` behaves like ``await coro``: values sent in, exceptions thrown in
+(``CancelledError`` included), ``close()`` (``GeneratorExit``) and the return value or
+exception coming out are forwarded untouched, following PEP 380's ``yield from`` expansion.
+The difference is that each resume -> suspend of the app coroutine is recorded as one
+``sched.step`` (wall ``dur``, ``cpu_ns`` from ``time.thread_time_ns``, what it then awaits and
+where), and a step longer than the threshold as ``loop.blocked`` with the requests it delayed.
+
+This is the hot path: per step it reads two clocks twice, walks the await chain once (cached
+per code object) and appends one event. A failure in the recording code is reported through
+``on_failure`` and recording stops for that request; the app's coroutine is driven on as if
+nothing happened. Imports the spine and ``tracer.shim.{frames,blocking}``; never the TUI,
+exporters, server models or CLI.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Generator
+from types import CoroutineType
+from typing import Any
+
+from tracer import events as K
+from tracer.recorder import Recorder
+from tracer.shim.blocking import LoopState, delayed_by, loop_state
+from tracer.shim.frames import describe
+
+__all__ = ["Stepper"]
+
+_cpu = time.thread_time_ns
+
+
+class Stepper:
+    """An awaitable that drives ``coro`` and records its steps for request ``req``."""
+
+    __slots__ = (
+        "coro",
+        "req",
+        "emit",
+        "now",
+        "task",
+        "tid",
+        "thread",
+        "block_ns",
+        "state",
+        "running",
+        "yielded",
+        "recording",
+        "on_failure",
+        "__weakref__",
+    )
+
+    def __init__(
+        self,
+        coro: Any,
+        req: int,
+        recorder: Recorder,
+        block_ns: int,
+        task: str | None,
+        tid: int,
+        thread: str,
+        on_failure: Callable[[BaseException], None] | None = None,
+        state: LoopState | None = None,
+    ) -> None:
+        self.coro = coro
+        """The app's coroutine (or any awaitable); subclasses may set it after ``__init__``."""
+        self.req = req
+        self.emit = recorder.emit
+        self.now: Callable[[], int] = recorder.now
+        self.task = task
+        self.tid = tid
+        self.thread = thread
+        self.block_ns = block_ns
+        self.state = state
+        self.running = False
+        """True while a step of this request holds the loop."""
+        self.yielded: Any = None
+        """What the last step handed to the event loop (the future it waits on)."""
+        self.recording = True
+        """False once recording failed for this request: the app is driven on, unrecorded."""
+        self.on_failure = on_failure
+        """Called once with the exception if recording fails (subclasses override ``failed``)."""
+
+    def failed(self, exc: BaseException) -> None:
+        """Recording this request failed: stop recording it and report ``exc``."""
+        self.recording = False
+        if self.on_failure is not None:
+            self.on_failure(exc)
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        return self._drive()
+
+    def _drive(self) -> Generator[Any, Any, Any]:
+        coro = self.coro
+        target = coro if type(coro) is CoroutineType else coro.__await__()
+        send = target.send
+        throw = target.throw
+        now = self.now
+        state = self.state
+        if state is None:
+            state = self.state = loop_state(None)
+        if state is not None:
+            state.active.add(self)
+        value: Any = None
+        error: BaseException | None = None
+        try:
+            while True:
+                self.running = True
+                t0 = now()
+                if state is not None:
+                    state.running = (self, t0)
+                c0 = _cpu()
+                try:
+                    if error is None:
+                        yielded = send(value)
+                    else:
+                        yielded, error = throw(error), None
+                except StopIteration as stop:
+                    self._stepped(t0, now(), _cpu() - c0, None, True)
+                    return stop.value
+                except BaseException:
+                    self._stepped(t0, now(), _cpu() - c0, None, True)
+                    raise
+                self._stepped(t0, now(), _cpu() - c0, yielded, False)
+                try:
+                    value = yield yielded
+                except GeneratorExit:
+                    target.close()  # PEP 380: close the delegate, then let GeneratorExit go on
+                    raise
+                except BaseException as exc:  # CancelledError and friends go in unchanged
+                    error = exc
+                    value = None
+        finally:
+            self.running = False
+            # The app's frames refer to this object (receive/send); dropping the coroutine
+            # breaks that cycle so the request is freed by reference counting, not the GC.
+            self.coro = None
+            if state is not None:
+                state.active.discard(self)
+                if state.running is not None and state.running[0] is self:
+                    state.running = None
+
+    def _stepped(self, t0: int, t1: int, cpu_ns: int, yielded: Any, done: bool) -> None:
+        """One step ended at ``t1``: record it (and the blocking, if it held the loop)."""
+        self.running = False
+        self.yielded = yielded
+        state = self.state
+        running = None
+        if state is not None:
+            running = state.running
+            state.running = None
+        if not self.recording:
+            return
+        try:
+            if done:
+                awaiting = location = None
+            else:
+                awaiting, location = describe(self.coro, yielded)
+            dur = t1 - t0
+            self.emit(
+                K.SCHED_STEP,
+                self.req,
+                {"cpu_ns": cpu_ns, "awaiting": awaiting, "location": location},
+                t=t0,
+                dur=dur,
+                task=self.task,
+                tid=self.tid,
+                thread=self.thread,
+            )
+            if dur >= self.block_ns:
+                self._blocked(t0, dur, location, running)
+        except Exception as exc:  # never let recording break the request
+            self.failed(exc)
+
+    def _blocked(
+        self, t0: int, dur: int, location: str | None, running: tuple[Any, int] | None
+    ) -> None:
+        state = self.state
+        delayed: list[int] = []
+        if state is not None:
+            sample = state.sample
+            if sample is not None and running is not None and sample[0] is running:
+                location = sample[1] or location  # where it was while it held the loop
+            delayed = delayed_by(state, self)
+        self.emit(
+            K.LOOP_BLOCKED,
+            self.req,
+            {"location": location, "delayed": delayed},
+            t=t0,
+            dur=dur,
+            task=self.task,
+            tid=self.tid,
+            thread=self.thread,
+        )
