@@ -177,7 +177,7 @@ def render_junit(report: CheckReport) -> str:
     suite = ET.Element(
         "testsuite",
         name="gateway-tracer check",
-        tests=str(len(report.requests)),
+        tests=str(len(report.requests) + len(report.skipped)),
         failures=str(len({f.request for f in report.findings})),
         errors="0",
         skipped=str(len(report.skipped)),

@@ -1,0 +1,49 @@
+"""Small apps that break the protocol in known ways, for ``trace check`` and driver tests."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+
+def wsgi_bad(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """Malformed status, a hop-by-hop header, a Content-Length that lies, no Content-Type."""
+    start_response("200", [("Content-Length", "2"), ("Connection", "close")])
+    return [b"hello"]
+
+
+def wsgi_untyped(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """Only a warning: no Content-Type."""
+    start_response("200 OK", [])
+    return [b"hello"]
+
+
+def wsgi_reads_past(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """Reads wsgi.input to the end, past CONTENT_LENGTH."""
+    data = environ["wsgi.input"].read()
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [str(len(data)).encode()]
+
+
+async def asgi_bad(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Breaks a rule on each scope: lifespan, websocket and http."""
+    if scope["type"] == "lifespan":
+        await receive()
+        await send({"type": "lifespan.startup.failed"})
+        return
+    if scope["type"] == "websocket":
+        await receive()
+        await send({"type": "websocket.send", "text": "hi"})
+        return
+    await send({"type": "http.response.body", "body": b"x"})
+
+
+async def asgi_hangs(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Never answers an http request."""
+    if scope["type"] != "http":
+        raise RuntimeError("http only")
+    await asyncio.Event().wait()
+
+
+def not_an_app() -> None:
+    """Takes no arguments: neither WSGI nor ASGI."""

@@ -1,0 +1,92 @@
+"""``trace check``: exit codes, formats, and one-line errors on bad input."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from tracer.cli import main
+
+HERE = Path(__file__).resolve().parent
+APPS = str(HERE / "check_apps.py")
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_clean_app_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    """The seed ASGI example passes and says so."""
+    assert main(["check", "sample_apps.hello:asgi_app", "--path", "/", "--path", "/x"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1] == (
+        "sample_apps.hello:asgi_app (asgi): no violations in 7 requests"
+    )
+
+
+def test_errors_exit_1_with_rule_request_and_location(capsys: pytest.CaptureFixture[str]) -> None:
+    """Errors make exit 1; the text names rule, request, app file:line and hint."""
+    assert main(["check", f"{APPS}:wsgi_bad"]) == 1
+    out = capsys.readouterr().out
+    assert "WSGI-019 error   GET /: more body bytes than Content-Length: sent 5, declared 2" in out
+    assert f"    at {APPS}:" in out
+    assert "    hint: " in out
+
+
+def test_warnings_exit_1_only_with_strict(capsys: pytest.CaptureFixture[str]) -> None:
+    """A warning-only app exits 0, and 1 with --strict."""
+    assert main(["check", f"{APPS}:wsgi_untyped"]) == 0
+    assert main(["check", f"{APPS}:wsgi_untyped", "--strict"]) == 1
+
+
+def test_json_output_parses(capsys: pytest.CaptureFixture[str]) -> None:
+    """--format json prints {"violations": [{rule, severity, message, hint, request, location}]}."""
+    assert main(["check", f"{APPS}:asgi_bad", "--format", "json"]) == 1
+    payload = json.loads(capsys.readouterr().out)
+    rows = payload["violations"]
+    assert {"rule", "severity", "message", "hint", "request", "location"} == set(rows[0])
+    assert {row["rule"] for row in rows} >= {"HTTP-001", "WS-001", "LS-001"}
+
+
+def test_junit_output_parses_and_can_go_to_a_file(tmp_path: Path) -> None:
+    """--format junit -o FILE writes JUnit XML a CI server can read."""
+    out = tmp_path / "check.xml"
+    assert main(["check", f"{APPS}:wsgi_bad", "--format", "junit", "-o", str(out)]) == 1
+    suite = ET.parse(out).getroot()
+    assert suite.get("tests") == "3" and suite.get("failures") == "3"
+    assert [c.get("name") for c in suite.iter("testcase")] == [
+        "GET /",
+        "POST /",
+        "POST / (chunked)",
+    ]
+
+
+def test_record_saves_a_recording(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--record FILE keeps the check's events, violations included."""
+    import tracer
+
+    path = tmp_path / "check.jsonl"
+    main(["check", f"{APPS}:wsgi_untyped", "--record", str(path)])
+    recording = tracer.load(path)
+    assert recording.header["interface"] == "wsgi"
+    assert tracer.summarize(recording)["violations"] == 3
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["check", "no_such_module_here:app"],
+        ["check", "not-a-spec"],
+        ["check", f"{APPS}:missing"],
+        ["check", f"{APPS}:not_an_app"],
+        ["check", "sample_apps.hello:asgi_app", "--timeout", "0"],
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Import errors, bad APP and bad options: one stderr line, exit 2, no traceback."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

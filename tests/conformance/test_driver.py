@@ -1,0 +1,119 @@
+"""``check_app``: representative requests through the real shim, findings per request."""
+
+from __future__ import annotations
+
+import check_apps
+import framework_apps
+import pytest
+
+import sample_apps.hello as hello
+import tracer
+from tracer import events as K
+from tracer.conformance.driver import check_app, plan
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_plan_covers_get_post_chunked_and_websocket() -> None:
+    """Each path gets a GET, a POST with a body and a chunked POST; websockets come last."""
+    names = [probe.name for probe in plan(["/", "/a"])]
+    assert names == [
+        "GET /",
+        "POST /",
+        "POST / (chunked)",
+        "GET /a",
+        "POST /a",
+        "POST /a (chunked)",
+        "websocket /",
+        "websocket /a",
+    ]
+    assert all(probe.kind == "http" for probe in plan(["/"], websocket=False))
+    assert len(plan(["/"])[2].chunks) == 3
+
+
+@pytest.mark.parametrize("app", [hello.application, hello.asgi_app], ids=["wsgi", "asgi"])
+def test_seed_examples_are_clean(app: object) -> None:
+    """The bundled hello apps break no rule; the HTTP-only ASGI app's websocket probe is skipped."""
+    report = check_app(app, paths=["/", "/other"])
+    assert report.findings == []
+    assert not report.failed(strict=True)
+    if report.interface == "asgi":
+        assert "lifespan" in report.requests
+        assert report.skipped == [
+            "websocket /: the app does not handle websocket scopes",
+            "websocket /other: the app does not handle websocket scopes",
+        ]
+
+
+def test_real_flask_app_is_clean() -> None:
+    """A real Flask app's ordinary routes (text, JSON POST, streamed body, 404) break nothing."""
+    report = check_app(framework_apps.flask_app, paths=framework_apps.FLASK_PATHS)
+    assert report.interface == "wsgi"
+    assert len(report.requests) == 3 * len(framework_apps.FLASK_PATHS)
+    assert report.findings == []
+
+
+def test_real_fastapi_app_is_clean() -> None:
+    """A real FastAPI app (async, sync, streaming, websocket, lifespan, 404) breaks nothing."""
+    report = check_app(framework_apps.api, paths=framework_apps.FASTAPI_PATHS)
+    assert report.interface == "asgi"
+    assert "websocket /ws" in report.requests and "lifespan" in report.requests
+    assert report.skipped == []
+    assert report.findings == []
+
+
+def test_wsgi_findings_name_rule_request_and_location() -> None:
+    """Each broken rule is a finding with its request and the app's file:line."""
+    report = check_app(check_apps.wsgi_bad, paths=["/"])
+    get = [(f.rule, f.severity) for f in report.findings if f.request == "GET /"]
+    assert get == [
+        ("WSGI-005", "error"),
+        ("WSGI-013", "error"),
+        ("WSGI-016", "warning"),
+        ("WSGI-019", "error"),
+    ]
+    status = next(f for f in report.findings if f.rule == "WSGI-005")
+    assert status.location is not None and status.location.startswith(check_apps.__file__)
+    assert status.hint and "got '200'" in status.message
+    assert report.failed() and report.errors == 9 and report.warnings == 3
+
+
+def test_warnings_fail_only_when_strict() -> None:
+    """A warning-only app passes unless strict."""
+    report = check_app(check_apps.wsgi_untyped)
+    assert {f.rule for f in report.findings} == {"WSGI-016"}
+    assert not report.failed() and report.failed(strict=True)
+
+
+def test_reading_past_content_length_is_seen() -> None:
+    """The POST body is followed by the next request's bytes: read() without a size takes them."""
+    report = check_app(check_apps.wsgi_reads_past)
+    assert [(f.rule, f.request) for f in report.findings] == [("WSGI-023", "POST /")]
+
+
+def test_asgi_findings_per_scope() -> None:
+    """Lifespan, websocket and http violations are each filed under their own request."""
+    report = check_app(check_apps.asgi_bad, paths=["/"])
+    found = {(f.request, f.rule) for f in report.findings}
+    assert ("lifespan", "LS-001") in found
+    assert ("websocket /", "WS-001") in found
+    assert ("GET /", "HTTP-001") in found and ("POST / (chunked)", "HTTP-001") in found
+    assert all(f.location for f in report.findings)
+
+
+def test_a_hanging_app_times_out_as_chk_001() -> None:
+    """A request that never finishes is cut at the timeout and reported, and the check ends."""
+    report = check_app(check_apps.asgi_hangs, paths=["/"], timeout=0.05)
+    assert [f.rule for f in report.findings] == ["CHK-001"] * 3
+    assert report.findings[0].location is not None
+
+
+def test_the_check_is_a_recording() -> None:
+    """The events go to the given recorder: violations are ordinary violation events."""
+    recorder = tracer.Recorder()
+    check_app(check_apps.wsgi_untyped, recorder=recorder)
+    violations = [e for e in recorder.events if e.kind == K.VIOLATION]
+    assert len(violations) == 3
+    assert violations[0].data["rule"] == "WSGI-016"
+    assert violations[0].data["severity"] == "warning" and violations[0].data["hint"]
+    assert tracer.summarize(recorder.recording())["violations"] == 3

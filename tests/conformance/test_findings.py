@@ -1,0 +1,112 @@
+"""The report formats: text for people, JSON and JUnit XML that parse, exit decisions."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+from tracer import events as K
+from tracer.conformance.findings import (
+    FORMATS,
+    CheckReport,
+    Finding,
+    app_location,
+    findings_from_events,
+    render_json,
+    render_junit,
+    render_text,
+)
+from tracer.events import Event
+
+
+def _report() -> CheckReport:
+    return CheckReport(
+        app="myapp:app",
+        interface="asgi",
+        findings=[
+            Finding("HTTP-001", "error", "body before start", "Send start.", "GET /", "a.py:3"),
+            Finding("HTTP-011", "warning", "not lowercase", "Lowercase.", "POST /", None),
+        ],
+        requests=["GET /", "POST /", "lifespan"],
+        skipped=["websocket /: the app does not handle websocket scopes"],
+    )
+
+
+def test_counts_and_verdicts() -> None:
+    """Errors fail the check; warnings only with strict."""
+    report = _report()
+    assert (report.errors, report.warnings) == (1, 1)
+    assert report.failed() and report.failed(strict=True)
+    clean = CheckReport(app="x", interface="wsgi", findings=[report.findings[1]])
+    assert not clean.failed() and clean.failed(strict=True)
+
+
+def test_json_has_the_documented_fields() -> None:
+    """``violations`` rows carry rule, severity, message, hint, request, location."""
+    payload = json.loads(render_json(_report()))
+    assert payload["violations"][0] == {
+        "rule": "HTTP-001",
+        "severity": "error",
+        "message": "body before start",
+        "hint": "Send start.",
+        "request": "GET /",
+        "location": "a.py:3",
+    }
+    assert payload["violations"][1]["location"] is None
+    assert payload["errors"] == 1 and payload["requests"] == ["GET /", "POST /", "lifespan"]
+
+
+def test_junit_parses_with_a_case_per_request() -> None:
+    """One testcase per request (failures inside), skipped probes as skipped cases."""
+    suite = ET.fromstring(render_junit(_report()))
+    assert suite.tag == "testsuite"
+    assert (
+        suite.get("tests") == "4" and suite.get("failures") == "2" and suite.get("skipped") == "1"
+    )
+    cases = {case.get("name"): case for case in suite.iter("testcase")}
+    failure = cases["GET /"].find("failure")
+    assert failure is not None and failure.get("message") == "HTTP-001: body before start"
+    assert "a.py:3" in (failure.text or "")
+    assert cases["lifespan"].find("failure") is None
+    assert sum(1 for _ in suite.iter("skipped")) == 1
+
+
+def test_text_lists_findings_then_verdict() -> None:
+    """Each finding shows rule, severity, request, message, location and hint."""
+    text = render_text(_report())
+    lines = text.splitlines()
+    assert lines[0] == "HTTP-001 error   GET /: body before start"
+    assert lines[1] == "    at a.py:3" and lines[2] == "    hint: Send start."
+    assert lines[-1] == "myapp:app (asgi): 2 violation(s): 1 error(s), 1 warning(s) in 3 requests"
+    assert set(FORMATS) == {"text", "json", "junit"}
+
+
+def test_location_falls_back_to_the_step_then_the_app() -> None:
+    """Without a location in the event: the enclosing coroutine step's, else the fallback."""
+    events = [
+        Event(1, 100, K.SCHED_STEP, 7, dur=50, data={"location": "app.py:9"}),
+        Event(2, 120, K.VIOLATION, 7, data={"rule": "HTTP-002", "message": "twice"}),
+        Event(3, 500, K.VIOLATION, 8, data={"rule": "HTTP-004", "message": "none"}),
+    ]
+    found = findings_from_events(events, "GET /", fallback="app.py:1")
+    assert [(f.location, f.severity) for f in found] == [
+        ("app.py:9", "error"),
+        ("app.py:1", "error"),
+    ]
+    assert found[0].hint  # from the registry when the event carries none
+
+
+def test_app_location_of_functions_and_callables() -> None:
+    """Functions give their def line; callable instances their __call__'s."""
+
+    class App:
+        def __call__(self, environ: object, start_response: object) -> list[bytes]:
+            return []
+
+    code = test_app_location_of_functions_and_callables.__code__
+    assert app_location(test_app_location_of_functions_and_callables) == (
+        f"{code.co_filename}:{code.co_firstlineno}"
+    )
+    location = app_location(App())
+    assert location is not None and location.startswith(__file__)
+    assert app_location(42) is None

@@ -1,0 +1,86 @@
+"""``trace check APP [--path P ...] [--format text|json|junit] [--strict]``: protocol conformance.
+
+Drives the app in-process through representative requests (GET, POST with a body, a chunked
+POST, a websocket session and lifespan for ASGI apps) and prints every broken WSGI/ASGI rule
+with the request, the app's file:line and a hint. Exit 0 clean, 1 errors found (``--strict``:
+warnings too), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+__all__ = ["add_parser", "main"]
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register the ``check`` sub-command."""
+    from tracer.conformance.findings import FORMATS
+
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "check",
+        help="check an app against the WSGI/ASGI protocol rules",
+        description="Drive APP through representative requests and report protocol violations.",
+    )
+    parser.add_argument("app", metavar="APP", help="module:attr or path/file.py:attr")
+    parser.add_argument(
+        "--path",
+        action="append",
+        dest="paths",
+        metavar="P",
+        help="a path to probe (repeatable; default /)",
+    )
+    parser.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format")
+    parser.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    parser.add_argument(
+        "--interface", choices=("auto", "wsgi", "asgi"), default="auto", help="app interface"
+    )
+    parser.add_argument("--factory", action="store_true", help="APP is a factory returning the app")
+    parser.add_argument(
+        "--app-dir", default=".", metavar="DIR", help="put DIR first on sys.path (default .)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=5.0, metavar="S", help="seconds per request (default 5)"
+    )
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
+    parser.add_argument("--record", metavar="FILE", help="also save the check's recording")
+    return parser
+
+
+def main(args: argparse.Namespace) -> int:
+    """Load the app, check it, print the report; the exit code says whether it passed."""
+    from tracer.conformance.driver import check_app
+    from tracer.conformance.findings import FORMATS
+    from tracer.errors import UsageError
+    from tracer.loading import load_app
+    from tracer.recorder import Recorder
+
+    if args.timeout <= 0:
+        raise UsageError(f"--timeout must be a positive number of seconds, not {args.timeout}.")
+    loaded = load_app(
+        args.app, factory=args.factory, app_dir=args.app_dir, interface=args.interface
+    )
+    recorder = Recorder(app=loaded.spec, source="traced")
+    report = check_app(
+        loaded.app,
+        paths=args.paths or ["/"],
+        interface="asgi" if loaded.interface != "wsgi" else "wsgi",
+        timeout=args.timeout,
+        label=loaded.spec,
+        recorder=recorder,
+    )
+    if args.record:
+        recorder.header["interface"] = report.interface
+        recorder.save(args.record)
+    text = FORMATS[args.format](report)
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as out:
+                out.write(text)
+        except OSError as exc:
+            raise UsageError(f"Cannot write {args.output!r}: {exc.strerror}.") from None
+    else:
+        sys.stdout.write(text)
+    return 1 if report.failed(args.strict) else 0
