@@ -3,7 +3,7 @@
 One request, as recorded (``req`` is its id)::
 
     request.start        environ summary, headers redacted
-    wsgi.input.read      each read/readline/readlines/line pulled (bytes; dur = time inside)
+    wsgi.input.read      each read/readline/readlines/readinto/line pulled (bytes; dur = time in it)
     wsgi.start_response  status, headers (redacted), exc_info (type name or null)
     wsgi.write           the legacy write() callable (bytes; dur = time inside the server's write)
     wsgi.body            each chunk of the response iterable (bytes; dur = time the app took)
@@ -345,7 +345,12 @@ class WsgiCycle:
         """One read from ``wsgi.input`` returned ``data``; it started at ``t``."""
         try:
             end = self.now()
-            size = sum(map(_size, data)) if method == "readlines" else _size(data)
+            if method == "readlines":
+                size = sum(map(_size, data))
+            elif method == "readinto":
+                size = data or 0  # the count read (None: nothing available yet)
+            else:
+                size = _size(data)
             self.bytes_in += size
             self.recorder.emit(
                 K.WSGI_INPUT_READ,

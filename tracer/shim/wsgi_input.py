@@ -1,7 +1,8 @@
 """``TracedInput``: the stand-in for ``environ["wsgi.input"]`` that records every read.
 
-Each ``read``/``readline``/``readlines`` call and each line pulled by iterating becomes one
-``wsgi.input.read`` event (method, bytes; ``dur`` = time inside the call). Arguments and results
+Each ``read``/``readline``/``readlines`` call, each line pulled by iterating and each
+``readinto`` (Werkzeug's way) becomes one ``wsgi.input.read`` event (method, bytes; ``dur`` =
+time inside the call). Arguments and results
 pass through untouched, and any other attribute (``fileno``, ``seek``, ``closed``...) is the
 real stream's. Imports only ``tracer.events``; never the TUI, exporters, servers or CLI.
 """
@@ -69,7 +70,23 @@ class TracedInput:
         return line
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
+        attribute = getattr(self._stream, name)
+        if name == "readinto":
+            # Not PEP 3333, but Werkzeug reads through it when the stream has it; offered only
+            # when the real stream has it, so ``hasattr`` answers as it would unwrapped.
+            return self._traced_readinto(attribute)
+        return attribute
+
+    def _traced_readinto(self, readinto: Any) -> Any:
+        cycle = self._cycle
+
+        def traced_readinto(buffer: Any) -> Any:
+            t = cycle.now()
+            count = readinto(buffer)
+            cycle.input_read("readinto", count, t)
+            return count
+
+        return traced_readinto
 
     def __repr__(self) -> str:
         return f"<TracedInput of {self._stream!r}>"

@@ -1,0 +1,609 @@
+"""The WSGI shim: exact events for one request, real Flask and raw apps, transparency, failures."""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+import time
+import wsgiref.util
+from collections.abc import Iterator
+from typing import Any
+
+import flask
+import httpx
+import pytest
+
+from sample_apps.hello import application as hello
+from tracer import events as K
+from tracer.events import Event
+from tracer.recorder import Recorder
+from tracer.redact import REDACTED
+from tracer.shim.wsgi import REQ_KEY, WsgiShim
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def serve(app: Any, method: str = "GET", url: str = "/", **kwargs: Any) -> httpx.Response:
+    """One request through httpx's WSGITransport (which closes the response, as servers do)."""
+    transport = httpx.WSGITransport(app=app)
+    with httpx.Client(transport=transport, base_url="http://testserver") as client:
+        return client.request(method, url, **kwargs)
+
+
+def traced(app: Any, **options: Any) -> tuple[WsgiShim, Recorder]:
+    rec = Recorder()
+    return WsgiShim(app, recorder=rec, **options), rec
+
+
+def kinds(events: list[Event]) -> list[str]:
+    return [event.kind for event in events]
+
+
+def only(events: list[Event], kind: str) -> list[Event]:
+    return [event for event in events if event.kind == kind]
+
+
+def environ(**extra: Any) -> dict[str, Any]:
+    """A minimal PEP 3333 environ for driving an app by hand, as a server would."""
+    base: dict[str, Any] = {
+        "REQUEST_METHOD": "GET",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": "/",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": io.StringIO(),
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    base.update(extra)
+    return base
+
+
+def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+    return lambda data: None
+
+
+# -- the seed example, event by event ------------------------------------------------------------
+
+
+def test_hello_world_exact_events() -> None:
+    """sample_apps/hello.py:application records exactly start, start_response, one 13-byte
+    chunk, close, the thread segment and the end, all on one thread, in time order."""
+    app, rec = traced(hello)
+    response = serve(app, url="/greet?name=x", headers={"User-Agent": "t"})
+    assert response.status_code == 200 and response.text == "Hello, World!"
+    events = rec.events
+    assert kinds(events) == [
+        K.REQUEST_START,
+        K.WSGI_START_RESPONSE,
+        K.WSGI_BODY,
+        K.WSGI_CLOSE,
+        K.SCHED_THREAD,
+        K.REQUEST_END,
+    ]
+    start, started, body, close, thread, end = events
+    assert {event.req for event in events} == {1}
+    assert start.data == {
+        "method": "GET",
+        "path": "/greet",
+        "query": "name=x",
+        "http_version": "1.1",
+        "scheme": "http",
+        "client": "127.0.0.1",
+        "server": "testserver:80",
+        "interface": "wsgi",
+        "scope_type": "http",
+        "headers": [
+            ["host", "testserver"],
+            ["accept", "*/*"],
+            ["accept-encoding", "gzip, deflate"],
+            ["connection", "keep-alive"],
+            ["user-agent", "t"],
+        ],
+    }
+    assert started.data == {
+        "status": "200 OK",
+        "headers": [["Content-Type", "text/plain"]],
+        "exc_info": None,
+    }
+    assert body.data == {"bytes": 13} and body.dur is not None and body.dur >= 0
+    assert close.data == {} and close.dur is not None
+    assert thread.data["via"] == "wsgi" and thread.data["cpu_ns"] >= 0
+    assert thread.t == start.t and thread.end == end.t
+    assert end.data == {
+        "status": 200,
+        "bytes_in": 0,
+        "bytes_out": 13,
+        "error": None,
+        "close_called": True,
+    }
+    assert start.t <= started.t <= body.t <= close.t <= end.t
+    assert {event.tid for event in events} == {threading.get_ident()}
+
+
+def test_request_id_comes_from_the_server_model_when_given() -> None:
+    """An id a server model put in the environ is the one every event carries."""
+    app, rec = traced(hello)
+    body = app(environ(**{REQ_KEY: 41}), start_response)
+    assert list(body) == [b"Hello, World!"]
+    body.close()
+    assert {event.req for event in rec.events} == {41}
+
+
+def test_each_request_gets_a_fresh_id() -> None:
+    """Without a server-given id the recorder's counter numbers the requests."""
+    app, rec = traced(hello)
+    serve(app)
+    serve(app)
+    assert sorted({event.req for event in rec.events}) == [1, 2]
+
+
+# -- bodies, input, write --------------------------------------------------------------------------
+
+
+def chunked(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    yield b"one,"
+    time.sleep(0.02)
+    yield b"two,"
+    yield b""
+    yield b"three"
+
+
+def test_chunked_body_one_event_per_chunk() -> None:
+    """A generator's chunks are recorded one by one, sizes exact, empty chunk included; the
+    chunk produced after a 20 ms sleep carries that time as its dur."""
+    app, rec = traced(chunked)
+    assert serve(app).content == b"one,two,three"
+    bodies = only(rec.events, K.WSGI_BODY)
+    assert [event.data["bytes"] for event in bodies] == [4, 4, 0, 5]
+    assert bodies[1].dur is not None and bodies[1].dur >= 20_000_000
+    assert [event.t for event in bodies] == sorted(event.t for event in bodies)
+    assert only(rec.events, K.REQUEST_END)[0].data["bytes_out"] == 13
+
+
+def reader(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    stream = environ["wsgi.input"]
+    first = stream.read(6)
+    line = stream.readline()
+    rest_lines = stream.readlines(4)
+    tail = list(stream)
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"|".join([first, line, *rest_lines, *tail])]
+
+
+def test_input_reads_every_method_recorded() -> None:
+    """read, readline, readlines and iteration are each recorded with the bytes they returned;
+    the app sees exactly the bytes it would see unwrapped."""
+    payload = b"header\nline two\nthree\nfour\nfive\n"
+    app, rec = traced(reader)
+    wrapped = serve(app, "POST", content=payload)
+    assert wrapped.content == serve(reader, "POST", content=payload).content
+    reads = only(rec.events, K.WSGI_INPUT_READ)
+    assert [(e.data["method"], e.data["bytes"]) for e in reads] == [
+        ("read", 6),
+        ("readline", 1),
+        ("readlines", 9),
+        ("iter", 6),
+        ("iter", 5),
+        ("iter", 5),
+    ]
+    assert all(event.dur is not None and event.dur >= 0 for event in reads)
+    assert only(rec.events, K.REQUEST_END)[0].data["bytes_in"] == len(payload)
+
+
+def test_input_wrapper_passes_other_attributes_through() -> None:
+    """Attributes the shim does not record (seek, tell, getvalue) are the real stream's."""
+    seen: dict[str, Any] = {}
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        stream = environ["wsgi.input"]
+        stream.read()
+        stream.seek(0)
+        seen["again"] = stream.read(3)
+        seen["value"] = stream.getvalue()
+        start_response("204 No Content", [])
+        return []
+
+    shim, rec = traced(app)
+    body = shim(environ(**{"wsgi.input": io.BytesIO(b"abcdef")}), start_response)
+    list(body)
+    body.close()
+    assert seen == {"again": b"abc", "value": b"abcdef"}
+    assert [e.data["bytes"] for e in only(rec.events, K.WSGI_INPUT_READ)] == [6, 3]
+
+
+def writer(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    write = start_response("200 OK", [("Content-Type", "text/plain")])
+    write(b"legacy ")
+    return [b"and iterable"]
+
+
+def test_write_callable_recorded_and_forwarded() -> None:
+    """The legacy write() reaches the server and is recorded before the iterable's chunks."""
+    written: list[bytes] = []
+
+    def server_start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+        return written.append
+
+    app, rec = traced(writer)
+    body = app(environ(), server_start_response)
+    assert list(body) == [b"and iterable"]
+    body.close()
+    assert written == [b"legacy "]
+    assert kinds(rec.events)[:4] == [
+        K.REQUEST_START,
+        K.WSGI_START_RESPONSE,
+        K.WSGI_WRITE,
+        K.WSGI_BODY,
+    ]
+    assert only(rec.events, K.WSGI_WRITE)[0].data == {"bytes": 7}
+    assert only(rec.events, K.REQUEST_END)[0].data["bytes_out"] == 19
+
+
+# -- the response iterable keeps its shape --------------------------------------------------------
+
+
+class Closing:
+    """An app iterable with close(), counting calls."""
+
+    def __init__(self) -> None:
+        self.closed = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield b"x"
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+def test_close_reaches_the_app_once_and_len_is_kept() -> None:
+    """The app's close() runs once per server close(); len() exists exactly when the app's
+    iterable had it."""
+    result = Closing()
+    app, rec = traced(lambda environ, start_response: (start_response("200 OK", []), result)[1])
+    body = app(environ(), start_response)
+    assert not hasattr(body, "__len__")
+    assert list(body) == [b"x"]
+    body.close()
+    assert result.closed == 1
+    assert only(rec.events, K.REQUEST_END)[0].data["close_called"] is True
+
+    listed, _ = traced(hello)
+    assert len(listed(environ(), start_response)) == 1
+
+
+def test_server_that_never_closes_still_ends_the_request() -> None:
+    """Dropping the response without close() ends the request with close_called false, and
+    the checker reports the broken rule."""
+    app, rec = traced(hello)
+    body = app(environ(), start_response)
+    list(body)
+    del body
+    end = only(rec.events, K.REQUEST_END)
+    assert len(end) == 1 and end[0].data["close_called"] is False
+    assert K.WSGI_CLOSE not in kinds(rec.events)
+    assert "WSGI-022" in [e.data["rule"] for e in only(rec.events, K.VIOLATION)]
+
+
+def test_file_wrapper_is_handed_back_untouched() -> None:
+    """A response of the server's own wsgi.file_wrapper type goes back as is (so the server
+    can send the file its own way); the request ends at once, marked as such."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        return environ["wsgi.file_wrapper"](io.BytesIO(b"file body"))
+
+    shim, rec = traced(app)
+    body = shim(environ(**{"wsgi.file_wrapper": wsgiref.util.FileWrapper}), start_response)
+    assert type(body) is wsgiref.util.FileWrapper
+    assert b"".join(body) == b"file body"
+    end = only(rec.events, K.REQUEST_END)[0]
+    assert end.data["file_wrapper"] is True and end.data["close_called"] is None
+
+
+def test_iteration_on_another_thread_gives_one_segment_per_thread() -> None:
+    """Called on one thread, iterated and closed on another: two sched.thread events, each on
+    its own thread, one after the other."""
+    app, rec = traced(chunked)
+    body = app(environ(), start_response)
+    other = threading.Thread(target=lambda: (list(body), body.close()), name="iterator")
+    other.start()
+    other.join(10)
+    segments = only(rec.events, K.SCHED_THREAD)
+    assert [s.thread for s in segments] == [threading.current_thread().name, "iterator"]
+    assert segments[0].end <= segments[1].t
+    assert all(isinstance(s.data["cpu_ns"], int) for s in segments)
+    assert only(rec.events, K.WSGI_BODY)[0].thread == "iterator"
+
+
+# -- errors ----------------------------------------------------------------------------------------
+
+
+class Boom(Exception):
+    pass
+
+
+def raises_in_call(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    raise Boom("in the call")
+
+
+def raises_mid_body(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    yield b"partial"
+    raise Boom("mid-iteration")
+
+
+class RaisesInClose(Closing):
+    def close(self) -> None:
+        raise Boom("in close")
+
+
+@pytest.mark.parametrize(
+    "app,message",
+    [
+        (raises_in_call, "in the call"),
+        (raises_mid_body, "mid-iteration"),
+        (lambda e, s: (s("200 OK", []), RaisesInClose())[1], "in close"),
+    ],
+    ids=["call", "iteration", "close"],
+)
+def test_app_exception_recorded_and_reraised_unchanged(app: Any, message: str) -> None:
+    """The very exception object propagates; an error event names it and where it was raised,
+    and request.end carries its type."""
+    wrapped, rec = traced(app)
+    with pytest.raises(Boom) as wrapped_info:
+        serve(wrapped)
+    with pytest.raises(Boom) as plain_info:
+        serve(app)
+    assert str(wrapped_info.value) == str(plain_info.value) == message
+    error = only(rec.events, K.ERROR)
+    assert len(error) == 1
+    assert error[0].data["type"] == "Boom" and error[0].data["message"] == message
+    assert error[0].data["where"].startswith("tests/shim/test_wsgi.py:")
+    end = only(rec.events, K.REQUEST_END)
+    assert len(end) == 1 and end[0].data["error"] == "Boom"
+
+
+def test_exception_identity_is_preserved() -> None:
+    """What the server catches is the app's own exception object, traceback included."""
+    raised: list[BaseException] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        error = Boom("same")
+        raised.append(error)
+        raise error
+
+    shim, _ = traced(app)
+    with pytest.raises(Boom) as info:
+        shim(environ(), start_response)
+    assert info.value is raised[0]
+
+
+# -- redaction -------------------------------------------------------------------------------------
+
+SECRET_HEADERS = {
+    "Authorization": "Bearer hunter2",
+    "Cookie": "session=s3cr3t",
+    "X-Api-Key": "k-123",
+    "Proxy-Authorization": "Basic x",
+}
+
+
+def sets_cookie(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Set-Cookie", "session=new-secret")])
+    return [b"ok"]
+
+
+def test_secrets_redacted_by_default() -> None:
+    """Secret request headers, secret query parameters and Set-Cookie never reach the
+    recording; other values do."""
+    app, rec = traced(sets_cookie)
+    serve(app, url="/?api_token=t0k&page=2", headers={**SECRET_HEADERS, "X-Trace": "visible"})
+    start = only(rec.events, K.REQUEST_START)[0]
+    headers = dict(map(tuple, start.data["headers"]))
+    for name in SECRET_HEADERS:
+        assert headers[name.lower()] == REDACTED
+    assert headers["x-trace"] == "visible"
+    assert start.data["query"] == f"api_token={REDACTED}&page=2"
+    response_headers = only(rec.events, K.WSGI_START_RESPONSE)[0].data["headers"]
+    assert response_headers == [["Content-Type", "text/plain"], ["Set-Cookie", REDACTED]]
+    text = repr([event.data for event in rec.events])
+    for secret in ("hunter2", "s3cr3t", "k-123", "t0k", "new-secret"):
+        assert secret not in text
+
+
+def test_redaction_opt_out_keeps_everything() -> None:
+    """redact=False records headers and query exactly as sent."""
+    app, rec = traced(sets_cookie, redact=False)
+    serve(app, url="/?api_token=t0k", headers={"Authorization": "Bearer hunter2"})
+    start = only(rec.events, K.REQUEST_START)[0]
+    assert ["authorization", "Bearer hunter2"] in start.data["headers"]
+    assert start.data["query"] == "api_token=t0k"
+    assert ["Set-Cookie", "session=new-secret"] in only(rec.events, K.WSGI_START_RESPONSE)[0].data[
+        "headers"
+    ]
+
+
+def test_redact_headers_replaces_the_set() -> None:
+    """redact_headers names the headers to hide (any case), instead of the default set."""
+    app, rec = traced(hello, redact_headers={"X-Internal"})
+    serve(app, headers={"X-Internal": "hide", "Authorization": "Bearer shown"})
+    headers = dict(map(tuple, only(rec.events, K.REQUEST_START)[0].data["headers"]))
+    assert headers["x-internal"] == REDACTED
+    assert headers["authorization"] == "Bearer shown"
+
+
+# -- transparency with a real Flask app ------------------------------------------------------------
+
+
+def make_flask_app() -> flask.Flask:
+    app = flask.Flask("shim_test")
+
+    @app.get("/")
+    def index() -> str:
+        return "index"
+
+    @app.post("/echo")
+    def echo() -> Any:
+        return flask.jsonify(got=flask.request.get_json(), length=flask.request.content_length)
+
+    @app.get("/stream")
+    def stream() -> Any:
+        return flask.Response((f"part{i};" for i in range(3)), mimetype="text/plain")
+
+    @app.get("/cookie")
+    def cookie() -> Any:
+        response = flask.make_response("c")
+        response.set_cookie("session", "value")
+        return response
+
+    return app
+
+
+FLASK_REQUESTS: list[tuple[str, str, dict[str, Any]]] = [
+    ("GET", "/", {}),
+    ("POST", "/echo", {"json": {"a": [1, 2, 3]}}),
+    ("GET", "/stream", {}),
+    ("GET", "/cookie", {}),
+    ("GET", "/missing", {}),
+    ("DELETE", "/", {}),
+]
+
+
+@pytest.mark.parametrize("method,path,kwargs", FLASK_REQUESTS)
+def test_flask_same_response_wrapped_and_unwrapped(
+    method: str, path: str, kwargs: dict[str, Any]
+) -> None:
+    """Status, headers and body are byte for byte those of the unwrapped Flask app."""
+    plain = serve(make_flask_app(), method, path, **kwargs)
+    app, rec = traced(make_flask_app())
+    wrapped = serve(app, method, path, **kwargs)
+    assert wrapped.status_code == plain.status_code
+    assert wrapped.headers.multi_items() == plain.headers.multi_items()
+    assert wrapped.content == plain.content
+    end = only(rec.events, K.REQUEST_END)[0]
+    assert end.data["status"] == plain.status_code
+    assert end.data["bytes_out"] == len(plain.content)
+    assert end.data["close_called"] is True
+
+
+def test_flask_body_read_and_streaming_recorded() -> None:
+    """Flask's JSON parsing reads the body through wsgi.input; a streamed response is one
+    wsgi.body event per part."""
+    app, rec = traced(make_flask_app())
+    serve(app, "POST", "/echo", json={"a": 1})
+    reads = only(rec.events, K.WSGI_INPUT_READ)
+    assert sum(event.data["bytes"] for event in reads) == len(b'{"a":1}')
+    rec2 = Recorder()
+    serve(WsgiShim(make_flask_app(), recorder=rec2), "GET", "/stream")
+    assert [e.data["bytes"] for e in only(rec2.events, K.WSGI_BODY)] == [6, 6, 6]
+
+
+def test_violation_events_from_the_checker() -> None:
+    """A status line without a reason phrase is reported as a violation of the request."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200", [("Content-Type", "text/plain")])
+        return [b"x"]
+
+    shim, rec = traced(app)
+    body = shim(environ(), start_response)
+    list(body)
+    body.close()
+    violations = only(rec.events, K.VIOLATION)
+    assert [v.data["rule"] for v in violations] == ["WSGI-005"]
+    assert violations[0].req == only(rec.events, K.REQUEST_START)[0].req
+    shim_off, rec_off = traced(app, checks=False)
+    list(shim_off(environ(), start_response))
+    assert only(rec_off.events, K.VIOLATION) == []
+
+
+# -- failures of the shim's own parts never break a request ----------------------------------------
+
+
+class FailingRecorder(Recorder):
+    """A recorder whose every emit fails, as a full disk or a bug would."""
+
+    def emit(self, *args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("recorder broke")
+
+
+def test_recorder_failure_never_breaks_the_request(caplog: pytest.LogCaptureFixture) -> None:
+    """With every emit failing, requests still get the app's response; each failing place is
+    logged once, not once per request."""
+    app = WsgiShim(chunked, recorder=FailingRecorder())
+    with caplog.at_level(logging.ERROR, logger="tracer"):
+        first = serve(app)
+        second = serve(app)
+    assert first.content == second.content == b"one,two,three"
+    messages = [record.getMessage() for record in caplog.records]
+    assert messages and len(messages) == len(set(messages))
+
+
+class BrokenChecker:
+    """A checker that raises in every hook."""
+
+    def __init__(self, environ: dict[str, Any], report: Any) -> None:
+        self.calls = 0
+
+    def __getattr__(self, name: str) -> Any:
+        def hook(*args: Any, **kwargs: Any) -> None:
+            raise ValueError(f"checker bug in {name}")
+
+        return hook
+
+
+def test_failing_checker_is_disabled_and_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    """A checker that raises is switched off for the request; the request and its events
+    are complete, and the failure is logged once across requests."""
+    app, rec = traced(hello)
+    app.checker_factory = BrokenChecker
+    with caplog.at_level(logging.ERROR, logger="tracer"):
+        assert serve(app).text == "Hello, World!"
+        assert serve(app).text == "Hello, World!"
+    assert kinds(rec.events).count(K.REQUEST_END) == 2
+    assert len([r for r in caplog.records if "checker" in r.getMessage()]) == 1
+
+
+# -- a real server on 127.0.0.1 ------------------------------------------------------------------
+
+
+def test_real_server_send_file_uses_the_servers_file_wrapper(tmp_path: Any) -> None:
+    """Behind wsgiref's real server, Flask's send_file returns the server's file wrapper: the
+    shim hands it back untouched and the client gets the file; a plain route is closed by the
+    server as usual."""
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    served = tmp_path / "served.txt"
+    served.write_bytes(b"contents of a file\n")
+    flask_app = make_flask_app()
+    flask_app.add_url_rule("/file", "file", lambda: flask.send_file(served))
+    rec = Recorder()
+    server = make_server("127.0.0.1", 0, WsgiShim(flask_app, recorder=rec), handler_class=Quiet)
+    thread = threading.Thread(target=lambda: [server.handle_request() for _ in range(2)])
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_port}"
+        with httpx.Client(base_url=base, timeout=10) as client:
+            assert client.get("/file").content == b"contents of a file\n"
+            assert client.get("/").text == "index"
+    finally:
+        thread.join(10)
+        server.server_close()
+    ends = only(rec.events, K.REQUEST_END)
+    assert [end.data.get("file_wrapper", False) for end in ends] == [True, False]
+    assert ends[1].data["close_called"] is True and ends[1].data["status"] == 200
+    assert only(rec.events, K.REQUEST_START)[0].data["client"].startswith("127.0.0.1")
