@@ -107,9 +107,10 @@ class Digest:
             elif kind == K.REQUEST_START and req is not None:
                 record = requests.setdefault(req, [None, None, None, None, None, None])
                 record[1] = t if record[1] is None else min(record[1], t)
-                record[5] = event.data.get("scope_type")
+                record[5] = scope_type = event.data.get("scope_type")
                 self._pids.add(event.pid)
-                self._worker(event)[1] += 1
+                if scope_type != "lifespan":
+                    self._worker(event)[1] += 1
             elif kind == K.REQUEST_END and req is not None:
                 record = requests.setdefault(req, [None, None, None, None, None, None])
                 if record[2] is None or end < record[2]:

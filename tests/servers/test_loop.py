@@ -1,0 +1,216 @@
+"""The ``loop`` model: ASGI on one event loop, one task per request, uvicorn's behaviour."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from model_driver import by_kind, running, send_all, spans
+
+from sample_apps import blocking, echo, hello, io_bound, websocket
+from tracer import events as K
+from tracer.errors import InterfaceError
+from tracer.recorder import Recorder
+from tracer.servers import Request, ServerConfig
+from tracer.servers.loop import LoopServer
+from tracer.servers.scope import BODY_CHUNK, HttpCycle
+from tracer.summary import summarize
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_one_request_lifecycle_in_order() -> None:
+    """queued -> start -> response.start -> response.body -> end, on the loop thread, in a task."""
+    with running("loop", hello.asgi_app) as (model, recorder):
+        [response] = send_all(model, [Request()], concurrency=1)
+    assert (response.status, response.bytes_out, response.error) == (200, 13, None)
+    events = [e for e in recorder.events if e.req == response.req]
+    kinds = [(e.kind, e.data.get("type")) for e in events if e.kind != K.SCHED_STEP]
+    assert kinds == [
+        (K.REQUEST_QUEUED, None),
+        (K.REQUEST_START, None),
+        (K.ASGI_SEND, "http.response.start"),
+        (K.ASGI_SEND, "http.response.body"),
+        (K.REQUEST_END, None),
+    ]
+    assert events[1].thread == "event-loop" and events[1].task == f"request-{response.req}"
+
+
+def test_async_sleep_requests_overlap() -> None:
+    """asyncio.sleep(0.1) at -c 50: at least 40 requests are in flight at once."""
+    with running("loop", io_bound.asgi_app) as (model, recorder):
+        send_all(model, [Request(query="ms=100")] * 50, concurrency=50)
+    summary = summarize(recorder.events)
+    assert summary["completed"] == 50
+    assert summary["max_in_flight"] >= 40
+
+
+def test_blocking_call_serialises_requests() -> None:
+    """time.sleep inside async def: requests run one at a time; loop blocked about n x sleep."""
+    with running("loop", blocking.app, block_threshold_ms=10.0) as (model, recorder):
+        send_all(model, [Request(query="ms=40")] * 5, concurrency=5)
+    events = recorder.events
+    summary = summarize(events)
+    assert summary["max_in_flight"] == 1
+    blocked = by_kind(events, K.LOOP_BLOCKED)
+    assert len(blocked) == 5
+    assert 5 * 40 <= summary["loop_blocked_ms"] < 5 * 40 * 3
+    assert all("blocking.py" in e.data["location"] for e in blocked)
+
+
+def test_request_body_arrives_in_chunks() -> None:
+    """A 100 kB POST: two http.request messages (64 KiB, then the rest), echoed whole."""
+    body = b"x" * 100_000
+    with running("loop", echo.asgi_app) as (model, recorder):
+        [response] = send_all(model, [Request(method="POST", body=body)], concurrency=1)
+    assert (response.status, response.bytes_out) == (200, len(body))
+    receives = [e.data for e in by_kind(recorder.events, K.ASGI_RECEIVE) if e.req == response.req]
+    assert [(r["type"], r["bytes"], r["more_body"]) for r in receives] == [
+        ("http.request", BODY_CHUNK, True),
+        ("http.request", len(body) - BODY_CHUNK, False),
+    ]
+
+
+def test_disconnect_only_after_the_response() -> None:
+    """receive() after the body waits until the response is complete, then says disconnect."""
+
+    async def main() -> list[str]:
+        cycle = HttpCycle(b"")
+        log: list[str] = []
+
+        async def listen() -> None:
+            await cycle.receive()  # the (empty) body
+            log.append((await cycle.receive())["type"])
+
+        listener = asyncio.create_task(listen())
+        await asyncio.sleep(0)
+        await cycle.send({"type": "http.response.start", "status": 200})
+        log.append("start sent")
+        await asyncio.sleep(0)
+        await cycle.send({"type": "http.response.body", "body": b"ok"})
+        log.append("body sent")
+        await listener
+        return log
+
+    assert asyncio.run(main()) == ["start sent", "body sent", "http.disconnect"]
+
+
+def test_send_never_suspends() -> None:
+    """send() completes without yielding to the loop (no backpressure in process)."""
+    cycle = HttpCycle(b"")
+    coroutine = cycle.send({"type": "http.response.start", "status": 200})
+    with pytest.raises(StopIteration):
+        coroutine.send(None)
+
+
+def test_send_out_of_order_raises_like_uvicorn() -> None:
+    """A body before the start is refused with uvicorn's RuntimeError; the client gets a 500."""
+
+    async def wrong(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.body", "body": b"x"})
+
+    with running("loop", wrong) as (model, recorder):
+        [response] = send_all(model, [Request()], concurrency=1)
+    assert (response.status, response.error) == (500, "RuntimeError")
+    assert by_kind(recorder.events, K.ERROR)
+
+
+def test_lifespan_runs_and_shares_state() -> None:
+    """Lifespan startup before requests (its state reaches each scope), shutdown at stop."""
+    log: list[str] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                log.append(message["type"])
+                if message["type"] == "lifespan.startup":
+                    scope["state"]["ready"] = True
+                    await send({"type": "lifespan.startup.complete"})
+                else:
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        log.append(f"request ready={scope['state'].get('ready')}")
+        await send({"type": "http.response.start", "status": 200})
+        await send({"type": "http.response.body"})
+
+    with running("loop", app) as (model, _):
+        send_all(model, [Request()], concurrency=1)
+        assert model.lifespan is True  # type: ignore[attr-defined]
+    assert log == ["lifespan.startup", "request ready=True", "lifespan.shutdown"]
+
+
+def test_app_without_lifespan_is_served() -> None:
+    """An app that raises on the lifespan scope is served without lifespan (uvicorn's auto)."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        assert scope["type"] == "http"
+        await send({"type": "http.response.start", "status": 200})
+        await send({"type": "http.response.body"})
+
+    with running("loop", app) as (model, _):
+        [response] = send_all(model, [Request()], concurrency=1)
+        assert model.lifespan is False  # type: ignore[attr-defined]
+    assert response.status == 200
+
+
+def test_websocket_echo() -> None:
+    """A websocket session: connect, accept, 3 messages echoed, disconnect; status 101."""
+    with running("loop", websocket.app) as (model, recorder):
+        [response] = send_all(
+            model, [Request(path="/ws", websocket=True, ws_messages=3)], concurrency=1
+        )
+    assert (response.status, response.bytes_out) == (101, 3 * len("message 1"))
+    received = [e.data["type"] for e in by_kind(recorder.events, K.ASGI_RECEIVE)]
+    assert received == ["websocket.connect"] + ["websocket.receive"] * 3 + ["websocket.disconnect"]
+
+
+def test_timeout_of_a_hung_request() -> None:
+    """An app that never answers: the client's timeout is the request's end; stop returns."""
+
+    async def hang(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            await asyncio.sleep(30)
+
+    with running("loop", hang) as (model, recorder):
+        [response] = send_all(model, [Request()], concurrency=1, timeout=0.05)
+    assert response.error == "timeout"
+    first_end = [e for e in by_kind(recorder.events, K.REQUEST_END) if e.req == response.req][0]
+    assert first_end.data["error"] == "timeout"
+    assert summarize(recorder.events)["errors"] == 1
+
+
+def test_scope_is_complete() -> None:
+    """Method, path, query, lowercased headers, versions, addresses and our extension."""
+    seen: dict[str, Any] = {}
+
+    async def capture(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            seen.update(scope)
+            await send({"type": "http.response.start", "status": 204})
+            await send({"type": "http.response.body"})
+
+    with running("loop", capture) as (model, _):
+        [response] = send_all(
+            model, [Request("DELETE", "/x", "a=1", (("X-Y", "z"),))], concurrency=1
+        )
+    assert (seen["method"], seen["path"], seen["query_string"]) == ("DELETE", "/x", b"a=1")
+    assert seen["headers"] == [(b"x-y", b"z")] and seen["http_version"] == "1.1"
+    assert seen["asgi"]["version"] == "3.0" and seen["client"][0] == "127.0.0.1"
+    assert seen["server"] == ("127.0.0.1", 8000)
+    assert seen["extensions"]["gateway_tracer"] == {"req": response.req}
+
+
+def test_wsgi_app_is_refused() -> None:
+    """A WSGI app on --server loop: an InterfaceError that names the model to use."""
+    with pytest.raises(InterfaceError, match="--server threads"):
+        LoopServer(ServerConfig(app=hello.application), Recorder())
+
+
+def test_every_request_is_on_the_loop_thread() -> None:
+    """All request tasks run on the one event-loop thread."""
+    with running("loop", io_bound.asgi_app) as (model, recorder):
+        send_all(model, [Request(query="ms=5")] * 10, concurrency=10)
+    starts = [s[K.REQUEST_START] for s in spans(recorder.events).values() if K.REQUEST_QUEUED in s]
+    assert len(starts) == 10 and {e.tid for e in starts} == {model.thread.ident}  # type: ignore[attr-defined]

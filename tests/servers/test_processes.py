@@ -1,0 +1,66 @@
+"""The ``processes`` model: P spawned processes x T threads, events merged into one recording."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from model_driver import running, send_all, spans
+
+from tracer import events as K
+from tracer.errors import AppLoadError, ServerError, UsageError
+from tracer.recorder import Recorder
+from tracer.servers import Request, ServerConfig
+from tracer.servers.processes import ProcessesServer
+from tracer.summary import summarize
+
+pytestmark = pytest.mark.timeout(90)
+
+
+def test_events_from_every_process_merge_into_one_recording() -> None:
+    """2 processes x 2 threads, time.sleep requests at -c 8: both pids serve, <= 4 in flight."""
+    with running("processes", app_spec="sample_apps.io_bound:wsgi_app", workers=2, threads=2) as (
+        model,
+        recorder,
+    ):
+        responses = send_all(model, [Request(query="ms=30")] * 16, concurrency=8)
+        processes = [p.pid for p in model.processes]  # type: ignore[attr-defined]
+    assert [r.status for r in responses] == [200] * 16
+    events = recorder.events
+    lifecycle = spans(events)
+    served = [s for s in lifecycle.values() if K.REQUEST_QUEUED in s]
+    assert len(served) == 16 and all(K.REQUEST_END in s for s in served)
+    assert {s[K.REQUEST_START].pid for s in served} == set(processes)
+    # Children share the parent's t=0: each request starts after it was queued, ends after it started.
+    assert all(s[K.REQUEST_QUEUED].t <= s[K.REQUEST_START].t <= s[K.REQUEST_END].t for s in served)
+    assert summarize(events)["max_in_flight"] <= 4
+    assert len({e.seq for e in events}) == len(events)
+
+
+def test_child_that_cannot_import_the_app_fails_the_start(tmp_path: Path) -> None:
+    """An APP whose import fails in the child: start() raises ServerError, no child survives."""
+    (tmp_path / "child_fails.py").write_text(
+        "import multiprocessing\n"
+        "if multiprocessing.parent_process() is not None:\n"
+        "    raise RuntimeError('no database here')\n"
+        "def app(environ, start_response):\n"
+        "    start_response('200 OK', [])\n"
+        "    return [b'']\n"
+    )
+    config = ServerConfig(app_spec="child_fails:app", app_dir=str(tmp_path), workers=2)
+    model = ProcessesServer(config, Recorder())
+    with pytest.raises(ServerError, match="no database here"):
+        model.start()
+    assert not any(p.is_alive() for p in model.processes)
+
+
+def test_missing_module_fails_in_the_parent() -> None:
+    """A module that does not exist is reported before any process is spawned."""
+    with pytest.raises(AppLoadError):
+        ProcessesServer(ServerConfig(app_spec="sample_apps.no_such_module:app"), Recorder())
+
+
+def test_needs_an_app_spec() -> None:
+    """An app object alone cannot reach a spawned child: a UsageError says to pass APP."""
+    with pytest.raises(UsageError, match="module:attr"):
+        ProcessesServer(ServerConfig(app=lambda environ, start_response: []), Recorder())

@@ -1,0 +1,162 @@
+"""The ``threads`` model: N workers from one FIFO queue, real environ, WSGI served as waitress does."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from model_driver import by_kind, running, send_all, spans
+
+from sample_apps import cpu_bound, echo, hello, io_bound
+from tracer import events as K
+from tracer.errors import InterfaceError
+from tracer.recorder import Recorder
+from tracer.servers import Request, ServerConfig
+from tracer.servers.threads import ThreadsServer
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_one_request_lifecycle_in_order() -> None:
+    """queued (client side) -> start on a worker -> start_response -> body -> end, one id."""
+    with running("threads", hello.application) as (model, recorder):
+        [response] = send_all(model, [Request()], concurrency=1)
+    assert (response.status, response.bytes_out, response.error) == (200, 13, None)
+    events = [e for e in recorder.events if e.req == response.req]
+    assert [e.kind for e in events] == [
+        K.REQUEST_QUEUED,
+        K.REQUEST_START,
+        K.WSGI_START_RESPONSE,
+        K.WSGI_BODY,
+        K.WSGI_CLOSE,
+        K.SCHED_THREAD,
+        K.REQUEST_END,
+    ]
+    assert events[0].data == {"method": "GET", "path": "/"}
+    start = events[1]
+    assert start.thread.startswith("worker-") and start.tid != events[0].tid
+    assert events[-1].data["status"] == 200
+
+
+def test_never_more_than_n_in_flight_and_the_rest_queue() -> None:
+    """time.sleep on 4 threads at -c 20: at most 4 run at once; the others wait for a worker."""
+    requests = [Request(path="/", query="ms=50")] * 20
+    with running("threads", io_bound.wsgi_app, threads=4) as (model, recorder):
+        send_all(model, requests, concurrency=20)
+    lifecycle = spans(recorder.events)
+    edges = sorted(
+        [(s[K.REQUEST_START].t, 1) for s in lifecycle.values()]
+        + [(s[K.REQUEST_END].end, -1) for s in lifecycle.values()],
+        key=lambda edge: (edge[0], edge[1]),
+    )
+    running_now = peak = 0
+    for _, delta in edges:
+        running_now += delta
+        peak = max(peak, running_now)
+    assert peak == 4
+    ends = sorted(s[K.REQUEST_END].end for s in lifecycle.values())
+    waited = [s for s in lifecycle.values() if s[K.REQUEST_START].t >= ends[0]]
+    assert len(waited) >= 16  # started only after an earlier request freed its worker
+    assert len({s[K.REQUEST_START].tid for s in lifecycle.values()}) == 4
+
+
+def test_cpu_bound_gets_no_speed_up_from_threads() -> None:
+    """Pure-Python CPU work on 4 threads: threads overlap in wall time but CPU time does not add up."""
+    requests = [Request(query="ms=15")] * 12
+    with running("threads", cpu_bound.wsgi_app, threads=4) as (model, recorder):
+        send_all(model, requests, concurrency=12)
+    events = recorder.events
+    lifecycle = spans(events)
+    first = min(s[K.REQUEST_START].t for s in lifecycle.values())
+    last = max(s[K.REQUEST_END].end for s in lifecycle.values())
+    cpu = sum(e.data.get("cpu_ns") or 0 for e in by_kind(events, K.SCHED_THREAD))
+    busy = sum(e.dur or 0 for e in by_kind(events, K.SCHED_THREAD))
+    assert cpu >= 12 * 15_000_000  # each request burned its CPU time
+    assert last - first >= 0.9 * cpu  # ... one at a time: the GIL serialises them
+    assert busy >= 2 * (last - first)  # while 4 threads were occupied the whole time
+
+
+def test_app_exception_is_a_500_and_recorded() -> None:
+    """An app that raises: the client gets 500, the error is an event, the server goes on."""
+
+    def broken(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        raise ValueError("boom")
+
+    with running("threads", broken) as (model, recorder):
+        responses = send_all(model, [Request()] * 3, concurrency=3)
+    assert [(r.status, r.error) for r in responses] == [(500, "ValueError")] * 3
+    assert len(by_kind(recorder.events, K.ERROR)) == 3
+
+
+def test_request_body_is_a_wsgi_input_stream() -> None:
+    """A 100 kB POST: the app reads it from wsgi.input and echoes every byte."""
+    body = bytes(range(256)) * 400
+    request = Request(
+        method="POST",
+        path="/echo",
+        body=body,
+        headers=(("content-type", "application/octet-stream"),),
+    )
+    with running("threads", echo.wsgi_app) as (model, recorder):
+        [response] = send_all(model, [request], concurrency=1)
+    assert (response.status, response.bytes_out) == (200, len(body))
+    reads = by_kind(recorder.events, K.WSGI_INPUT_READ)
+    assert sum(e.data["bytes"] for e in reads) == len(body)
+
+
+def test_environ_is_complete() -> None:
+    """Method, path, query, headers, protocol, addresses and the wsgi.* keys are all there."""
+    seen: dict[str, Any] = {}
+
+    def capture(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.update(environ)
+        start_response("204 No Content", [])
+        return []
+
+    request = Request(
+        method="PUT",
+        path="/a%20b",
+        query="x=1",
+        headers=(("X-Thing", "1"), ("x-thing", "2")),
+        body=b"hi",
+    )
+    with running("threads", capture) as (model, _):
+        [response] = send_all(model, [request], concurrency=1)
+    assert response.status == 204
+    assert seen["REQUEST_METHOD"] == "PUT" and seen["PATH_INFO"] == "/a b"
+    assert seen["QUERY_STRING"] == "x=1" and seen["HTTP_X_THING"] == "1,2"
+    assert seen["SERVER_PROTOCOL"] == "HTTP/1.1" and seen["CONTENT_LENGTH"] == "2"
+    assert seen["REMOTE_ADDR"] == "127.0.0.1" and seen["SERVER_PORT"] == "8000"
+    assert seen["wsgi.version"] == (1, 0) and seen["wsgi.multithread"] is True
+    assert seen["gateway_tracer.req"] == response.req
+
+
+def test_timeout_ends_the_request_and_the_run() -> None:
+    """A hung worker: the client's timeout is recorded as the request's end; stop does not hang."""
+    release = threading.Event()
+
+    def hang(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        release.wait(5)
+        start_response("200 OK", [])
+        return [b""]
+
+    with running("threads", hang, threads=1) as (model, recorder):
+        responses = send_all(model, [Request()] * 2, concurrency=2, timeout=0.05)
+    release.set()
+    assert [r.error for r in responses] == ["timeout", "timeout"]
+    ends = by_kind(recorder.events, K.REQUEST_END)
+    assert {e.data["error"] for e in ends[:2]} == {"timeout"}
+
+
+def test_asgi_app_is_refused() -> None:
+    """An ASGI app on --server threads: an InterfaceError that names the model to use."""
+    with pytest.raises(InterfaceError, match="--server loop"):
+        ThreadsServer(ServerConfig(app=hello.asgi_app), Recorder())
+
+
+def test_stop_returns_with_idle_workers() -> None:
+    """Stopping an idle pool returns at once and leaves no worker thread running."""
+    with running("threads", hello.application, threads=3) as (model, _):
+        pass
+    assert not any(t.is_alive() for t in model.pool.threads)  # type: ignore[attr-defined]
