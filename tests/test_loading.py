@@ -1,0 +1,369 @@
+"""``load_app``: every APP form, and each way it fails with its own exact, one-line message."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tracer.errors import (
+    AppAttributeNotFound,
+    AppFormatError,
+    AppImportFailed,
+    AppLoadError,
+    AppModuleNotFound,
+    AppNotCallable,
+    InterfaceError,
+    TracerError,
+    UsageError,
+)
+from tracer.loading import LoadedApp, load_app
+
+WSGI_APP = """
+def application(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"hi"]
+"""
+
+
+@pytest.fixture(autouse=True)
+def isolated_imports() -> Iterator[None]:
+    """Modules written by a test and directories put on sys.path do not outlive it."""
+    modules = set(sys.modules)
+    path = list(sys.path)
+    yield
+    for name in set(sys.modules) - modules:
+        del sys.modules[name]
+    sys.path[:] = path
+
+
+def write(directory: Path, name: str, source: str) -> Path:
+    path = directory / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(source), encoding="utf-8")
+    return path
+
+
+# -- the forms that work --------------------------------------------------------------------------
+
+
+def test_module_colon_attribute(tmp_path: Path) -> None:
+    """module:attr imports the module from app_dir and returns the callable, WSGI detected."""
+    write(tmp_path, "wsgi_one.py", WSGI_APP)
+    loaded = load_app("wsgi_one:application", app_dir=tmp_path)
+    assert isinstance(loaded, LoadedApp)
+    assert loaded.interface == "wsgi"
+    assert loaded.spec == "wsgi_one:application"
+    assert loaded.app is sys.modules["wsgi_one"].application
+
+
+def test_dotted_attribute_and_package_module(tmp_path: Path) -> None:
+    """package.module:attr.sub walks attributes after the colon."""
+    write(tmp_path, "pkg_two/__init__.py", "")
+    write(
+        tmp_path,
+        "pkg_two/site.py",
+        """
+        class Holder:
+            async def asgi(scope, receive, send):
+                pass
+        """,
+    )
+    loaded = load_app("pkg_two.site:Holder.asgi", app_dir=tmp_path)
+    assert loaded.interface == "asgi3"
+    assert loaded.app is sys.modules["pkg_two.site"].Holder.asgi
+
+
+def test_file_path_form_with_sibling_imports(tmp_path: Path) -> None:
+    """path/to/file.py:attr loads the file; modules next to it import as they would when run."""
+    write(tmp_path, "apps/helper_three.py", "GREETING = b'from a sibling'\n")
+    write(
+        tmp_path,
+        "apps/site_three.py",
+        """
+        from helper_three import GREETING
+
+        def application(environ, start_response):
+            start_response("200 OK", [])
+            return [GREETING]
+        """,
+    )
+    loaded = load_app(f"{tmp_path}/apps/site_three.py:application", app_dir=None)
+    assert loaded.interface == "wsgi"
+    assert loaded.app({}, lambda status, headers: None) == [b"from a sibling"]
+
+
+def test_current_directory_is_importable_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no app_dir given, a module in the current directory is found (uvicorn's default)."""
+    write(tmp_path, "cwd_four.py", WSGI_APP)
+    monkeypatch.chdir(tmp_path)
+    assert load_app("cwd_four:application").interface == "wsgi"
+
+
+def test_real_framework_apps_detected() -> None:
+    """The bundled seed apps: the WSGI function and the ASGI coroutine function."""
+    assert load_app("sample_apps.hello:application").interface == "wsgi"
+    assert load_app("sample_apps.hello:asgi_app").interface == "asgi3"
+
+
+def test_flask_and_fastapi_instances(tmp_path: Path) -> None:
+    """A Flask app object is WSGI; a FastAPI app object is ASGI 3."""
+    write(
+        tmp_path,
+        "frameworks_five.py",
+        """
+        import fastapi
+        import flask
+
+        web = flask.Flask(__name__)
+        api = fastapi.FastAPI()
+        """,
+    )
+    assert load_app("frameworks_five:web", app_dir=tmp_path).interface == "wsgi"
+    assert load_app("frameworks_five:api", app_dir=tmp_path).interface == "asgi3"
+
+
+def test_factory_is_called(tmp_path: Path) -> None:
+    """--factory calls the attribute with no arguments and serves what it returns."""
+    write(
+        tmp_path,
+        "factory_six.py",
+        WSGI_APP
+        + """
+def create_app():
+    return application
+""",
+    )
+    loaded = load_app("factory_six:create_app", factory=True, app_dir=tmp_path)
+    assert loaded.app is sys.modules["factory_six"].application
+    assert loaded.interface == "wsgi"
+
+
+def test_interface_hint_forces_the_choice(tmp_path: Path) -> None:
+    """--interface asgi reads a one-argument callable as ASGI 2; wsgi forces WSGI."""
+    write(
+        tmp_path,
+        "double_seven.py",
+        """
+        def app(scope):
+            async def instance(receive, send):
+                pass
+            return instance
+        """,
+    )
+    assert load_app("double_seven:app", app_dir=tmp_path, interface="asgi").interface == "asgi2"
+    assert load_app("double_seven:app", app_dir=tmp_path, interface="wsgi").interface == "wsgi"
+
+
+# -- the messages, word for word ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec", ["myapp", "myapp:", ":app", "myapp:app.", "myapp:.app"])
+def test_bad_format(spec: str) -> None:
+    """Anything but module:attr or file.py:attr says what the form is."""
+    with pytest.raises(AppFormatError) as info:
+        load_app(spec)
+    assert str(info.value) == (
+        f'APP "{spec}" must be in the form "<module>:<attribute>" or '
+        '"<path/file.py>:<attribute>", for example "myapp:app".'
+    )
+
+
+def test_module_not_found(tmp_path: Path) -> None:
+    """A module that does not exist is named, with the fix."""
+    with pytest.raises(AppModuleNotFound) as info:
+        load_app("no_such_module_eight:app", app_dir=tmp_path)
+    assert str(info.value) == (
+        'Could not import module "no_such_module_eight". Run from the directory that holds it, '
+        "or pass --app-dir DIR."
+    )
+
+
+def test_file_not_found(tmp_path: Path) -> None:
+    """A file path that does not exist is named."""
+    with pytest.raises(AppModuleNotFound) as info:
+        load_app("apps/missing_nine.py:app", app_dir=tmp_path)
+    assert str(info.value) == (
+        'File "apps/missing_nine.py" not found (from APP "apps/missing_nine.py:app"). '
+        "Check the path."
+    )
+
+
+def test_import_error_inside_the_module_carries_its_traceback(tmp_path: Path) -> None:
+    """A module that exists but fails on its own import is not "not found": the error is one
+    line naming the module and the cause, and carries the app's own traceback without the
+    loader's frames."""
+    write(
+        tmp_path,
+        "broken_ten.py",
+        """
+        def helper():
+            import not_installed_anywhere_ten
+
+        helper()
+        """,
+    )
+    with pytest.raises(AppImportFailed) as info:
+        load_app("broken_ten:app", app_dir=tmp_path)
+    error = info.value
+    assert isinstance(error, AppLoadError) and isinstance(error, TracerError)
+    assert str(error) == (
+        'Importing module "broken_ten" failed: ModuleNotFoundError: '
+        "No module named 'not_installed_anywhere_ten'"
+    )
+    assert "\n" not in str(error)
+    assert isinstance(error.__cause__, ModuleNotFoundError)
+    lines = error.traceback.splitlines()
+    assert lines[0] == "Traceback (most recent call last):"
+    assert f'File "{tmp_path / "broken_ten.py"}", line 5, in <module>' in error.traceback
+    assert f'File "{tmp_path / "broken_ten.py"}", line 3, in helper' in error.traceback
+    assert "importlib" not in error.traceback and "loading.py" not in error.traceback
+    assert lines[-1] == "ModuleNotFoundError: No module named 'not_installed_anywhere_ten'"
+
+
+def test_any_exception_while_importing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A syntax error or a RuntimeError at import time is reported the same way; a relative
+    file path is read from the current directory."""
+    write(tmp_path, "syntax_eleven.py", "def broken(:\n    pass\n")
+    with pytest.raises(AppImportFailed) as info:
+        load_app("syntax_eleven:app", app_dir=tmp_path)
+    assert str(info.value).startswith('Importing module "syntax_eleven" failed: SyntaxError: ')
+    assert "syntax_eleven.py" in info.value.traceback
+    write(tmp_path, "raises_eleven.py", "raise RuntimeError('no config\\nsecond line')\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(AppImportFailed) as info:
+        load_app("raises_eleven.py:app")
+    assert str(info.value) == 'Importing file "raises_eleven.py" failed: RuntimeError: no config'
+
+
+def test_attribute_missing_suggests_the_app(tmp_path: Path) -> None:
+    """The missing attribute is named and the module's app-like callable suggested."""
+    write(tmp_path, "myapp.py", "import json\n" + WSGI_APP + "\nNAME = 'x'\n")
+    with pytest.raises(AppAttributeNotFound) as info:
+        load_app("myapp:app", app_dir=tmp_path)
+    assert (
+        str(info.value) == 'Attribute "app" not found in module "myapp". Try "myapp:application".'
+    )
+
+
+def test_attribute_missing_several_suggestions_aliases_once() -> None:
+    """Several apps are listed (an alias of one of them only once)."""
+    with pytest.raises(AppAttributeNotFound) as info:
+        load_app("sample_apps.hello:app")
+    assert str(info.value) == (
+        'Attribute "app" not found in module "sample_apps.hello". '
+        'Try "sample_apps.hello:application" or "sample_apps.hello:asgi_app".'
+    )
+
+
+def test_attribute_missing_no_app_in_module(tmp_path: Path) -> None:
+    """A module without anything app-like says what to put after the colon."""
+    write(tmp_path, "empty_twelve.py", "from json import dumps\nVALUE = 1\n")
+    with pytest.raises(AppAttributeNotFound) as info:
+        load_app("empty_twelve:app", app_dir=tmp_path)
+    assert str(info.value) == (
+        'Attribute "app" not found in module "empty_twelve". '
+        "Name the WSGI or ASGI app after the colon."
+    )
+
+
+def test_nested_attribute_missing_suggests_close_names(tmp_path: Path) -> None:
+    """For attr.sub the suggestion comes from the object that lacks it."""
+    write(
+        tmp_path,
+        "nested_thirteen.py",
+        """
+        class Holder:
+            application = None
+        """,
+    )
+    with pytest.raises(AppAttributeNotFound) as info:
+        load_app("nested_thirteen:Holder.aplication", app_dir=tmp_path)
+    assert str(info.value) == (
+        'Attribute "Holder.aplication" not found in module "nested_thirteen". '
+        'Try "nested_thirteen:Holder.application".'
+    )
+
+
+def test_not_callable(tmp_path: Path) -> None:
+    """An attribute that is data, not an app, is named with its type."""
+    write(tmp_path, "data_fourteen.py", "app = 'not an app'\n")
+    with pytest.raises(AppNotCallable) as info:
+        load_app("data_fourteen:app", app_dir=tmp_path)
+    assert str(info.value) == (
+        'Attribute "app" of module "data_fourteen" is not callable (it is a str). '
+        "Point APP at the WSGI or ASGI app."
+    )
+
+
+def test_factory_failures(tmp_path: Path) -> None:
+    """A factory that raises carries its traceback; one that returns data is named."""
+    write(
+        tmp_path,
+        "factories_fifteen.py",
+        """
+        def raising():
+            raise ValueError("missing setting")
+
+        def returns_data():
+            return 42
+        """,
+    )
+    with pytest.raises(AppImportFailed) as info:
+        load_app("factories_fifteen:raising", factory=True, app_dir=tmp_path)
+    assert str(info.value) == (
+        'The app factory "factories_fifteen:raising" raised: ValueError: missing setting'
+    )
+    assert "factories_fifteen.py" in info.value.traceback
+    with pytest.raises(AppNotCallable) as not_callable:
+        load_app("factories_fifteen:returns_data", factory=True, app_dir=tmp_path)
+    assert str(not_callable.value) == (
+        'The app factory "factories_fifteen:returns_data" returned an int, which is not '
+        "callable. It should return the WSGI or ASGI app."
+    )
+
+
+def test_factory_without_flag_hints_at_it(tmp_path: Path) -> None:
+    """A zero-argument function named as the app is most likely a factory: say so."""
+    write(
+        tmp_path, "factory_sixteen.py", WSGI_APP + "\ndef create_app():\n    return application\n"
+    )
+    with pytest.raises(InterfaceError) as info:
+        load_app("factory_sixteen:create_app", app_dir=tmp_path)
+    assert str(info.value) == (
+        '"factory_sixteen:create_app" takes no arguments, so it is neither a WSGI nor an '
+        "ASGI app. If it returns the app, pass --factory."
+    )
+
+
+def test_undecidable_interface(tmp_path: Path) -> None:
+    """A callable whose signature says nothing (*args) asks for --interface."""
+    write(tmp_path, "vague_seventeen.py", "def app(*args):\n    pass\n")
+    with pytest.raises(InterfaceError) as info:
+        load_app("vague_seventeen:app", app_dir=tmp_path)
+    assert str(info.value) == (
+        "Cannot tell whether 'app' is a WSGI or an ASGI app from its signature. "
+        "Pass --interface wsgi or --interface asgi."
+    )
+    assert load_app("vague_seventeen:app", app_dir=tmp_path, interface="wsgi").interface == "wsgi"
+
+
+def test_bad_interface_choice() -> None:
+    """--interface takes auto, wsgi or asgi."""
+    with pytest.raises(UsageError) as info:
+        load_app("sample_apps.hello:application", interface="cgi")
+    assert str(info.value) == '--interface must be one of auto, wsgi, asgi, not "cgi".'
+
+
+def test_app_object_passes_through() -> None:
+    """An app object instead of a string is used as is (the library API's path)."""
+    from sample_apps.hello import application
+
+    loaded = load_app(application)
+    assert loaded.app is application and loaded.interface == "wsgi"
+    assert loaded.spec == "sample_apps.hello:application"
