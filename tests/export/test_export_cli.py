@@ -1,0 +1,70 @@
+"""``trace export``: the command line over real files and a real receiver."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from chrome_trace_checks import check_chrome_trace
+from export_recordings import two_requests
+
+from tracer.cli import main
+from tracer.otel.testing import OtlpHttpReceiver
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_export_to_perfetto_writes_the_named_file(tmp_path: Any, capsys: Any) -> None:
+    """``trace export run.jsonl --to perfetto -o out.json``: exit 0, a valid trace, one line."""
+    run = two_requests(tmp_path / "run.jsonl")
+    out = tmp_path / "out.json"
+    assert main(["export", run, "--to", "perfetto", "-o", str(out)]) == 0
+    check_chrome_trace(json.loads(out.read_text()))
+    assert capsys.readouterr().err.startswith("trace: wrote ")
+
+
+def test_export_to_otlp_sends_to_the_endpoint(tmp_path: Any, capsys: Any, monkeypatch: Any) -> None:
+    """``--to otlp --otlp-endpoint URL --otel-detail spans`` delivers every span."""
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_PROTOCOL", raising=False)
+    run = two_requests(tmp_path / "run.jsonl")
+    with OtlpHttpReceiver() as receiver:
+        code = main(
+            [
+                "export",
+                run,
+                "--to",
+                "otlp",
+                "--otlp-endpoint",
+                receiver.endpoint,
+                "--otel-detail",
+                "spans",
+            ]
+        )
+        names = sorted(span.name for span in receiver.spans())
+    assert code == 0
+    assert names == sorted(
+        [
+            "GET /items",
+            "GET /fail",
+            "sched.step",
+            "asgi.send http.response.start",
+            "asgi.send http.response.body",
+        ]
+    )
+    assert "sent 5 spans" in capsys.readouterr().err
+
+
+def test_a_missing_recording_is_one_line_and_exit_2(tmp_path: Any, capsys: Any) -> None:
+    """Bad input: exit 2, one line on stderr, no traceback."""
+    assert main(["export", str(tmp_path / "nope.jsonl"), "--to", "perfetto"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "nope.jsonl" in err and "Traceback" not in err
+
+
+def test_an_unknown_target_is_rejected_by_the_parser(tmp_path: Any, capsys: Any) -> None:
+    """``--to`` choices come from the registry; anything else exits 2 naming them."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["export", "run.jsonl", "--to", "pdf"])
+    assert exit_info.value.code == 2
+    assert "perfetto" in capsys.readouterr().err

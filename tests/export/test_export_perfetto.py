@@ -1,0 +1,164 @@
+"""Perfetto (Chrome trace JSON) export: structure, interleaving, hops, counters, instants."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+import httpx
+from chrome_trace_checks import async_slices, check_chrome_trace, thread_slices
+
+import tracer
+from tracer import events as K
+from tracer.export import ExportOptions
+from tracer.export.perfetto import export_perfetto, nest, to_chrome_trace
+from tracer.recorder import Recorder
+
+
+async def _hop_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Sleeps (yielding the loop), hops to a thread, then answers."""
+    if scope["type"] != "http":
+        return
+    await asyncio.sleep(0.002)
+    await asyncio.to_thread(time.sleep, 0.002)
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+def _traced_run(paths: list[str]) -> Recorder:
+    rec = Recorder(app="tests:hop_app", interface="asgi", server={"model": "loop"})
+    app = tracer.instrument(_hop_app, recorder=rec)
+
+    async def main() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            await asyncio.gather(*(client.get(path) for path in paths))
+
+    asyncio.run(main())
+    return rec
+
+
+def test_a_traced_concurrent_asgi_run_is_a_well_formed_trace() -> None:
+    """Real shim, three interleaved requests with thread hops: every structural rule holds."""
+    rec = _traced_run(["/1", "/2", "/3"])
+    trace = to_chrome_trace(rec.recording())
+    check_chrome_trace(trace)
+    names = {e["args"]["name"] for e in trace["traceEvents"] if e["name"] == "thread_name"}
+    assert any(name.endswith("(event loop)") for name in names)
+    assert any(name.startswith("asyncio_") for name in names)
+
+
+def test_interleaved_requests_share_the_loop_thread_and_each_has_its_own_async_lane() -> None:
+    """On the loop thread steps of different requests alternate; each request is one lane."""
+    rec = _traced_run(["/1", "/2"])
+    trace = to_chrome_trace(rec.recording())
+    loop_tid = next(
+        e["tid"]
+        for e in trace["traceEvents"]
+        if e["name"] == "thread_name" and e["args"]["name"].endswith("(event loop)")
+    )
+    pid = next(iter(e["pid"] for e in trace["traceEvents"] if e["ph"] == "B"))
+    steps = sorted(s for s in thread_slices(trace)[(pid, loop_tid)] if s[2].startswith("#"))
+    owners = [name.split()[0] for _, _, name in steps]
+    switches = sum(1 for a, b in zip(owners, owners[1:], strict=False) if a != b)
+    assert switches >= 2, owners  # 1 -> 2 -> 1: interleaved, not one after the other
+    lanes = async_slices(trace)
+    roots = sorted(name for slices in lanes.values() for _, _, name, depth in slices if depth == 0)
+    assert roots == ["GET /1", "GET /2"]
+    for slices in lanes.values():
+        (root,) = [s for s in slices if s[3] == 0]
+        assert all(root[0] <= b and e <= root[1] for b, e, _, _ in slices)
+
+
+def test_thread_hops_draw_flows_there_and_back() -> None:
+    """Each to_thread hop: an arrow loop -> worker and one worker -> loop."""
+    rec = _traced_run(["/1"])
+    trace = to_chrome_trace(rec.recording())
+    flows = [e for e in trace["traceEvents"] if e["ph"] in "sf"]
+    assert [e["ph"] for e in flows] == ["s", "f", "s", "f"]
+    loop_tid = flows[0]["tid"]
+    assert flows[1]["tid"] != loop_tid and flows[2]["tid"] == flows[1]["tid"]
+    assert flows[3]["tid"] == loop_tid
+
+
+def _hand_built() -> Recorder:
+    rec = Recorder(start_ns=0, clock=lambda: 0, server={"model": "threads"})
+    for req, worker in ((1, 21), (2, 22), (3, 21)):
+        queued_at = req * 10
+        rec.emit(
+            K.REQUEST_QUEUED,
+            req,
+            {"method": "GET", "path": "/"},
+            t=queued_at,
+            tid=5,
+            thread="acceptor",
+        )
+        begin = 100 if req < 3 else 1_000
+        rec.emit(
+            K.REQUEST_START,
+            req,
+            {
+                "method": "GET",
+                "path": "/",
+                "scope_type": "http",
+                "headers": [["cookie", "[redacted]"]],
+            },
+            t=begin,
+            tid=worker,
+            thread=f"worker-{worker}",
+        )
+        rec.emit(
+            K.SCHED_THREAD,
+            req,
+            {"via": "wsgi"},
+            t=begin,
+            dur=800,
+            tid=worker,
+            thread=f"worker-{worker}",
+        )
+        rec.emit(K.WSGI_BODY, req, {"bytes": 5}, t=begin + 100, dur=50, tid=worker)
+        rec.emit(K.REQUEST_END, req, {"status": 200}, t=begin + 800, tid=worker)
+    rec.emit(K.VIOLATION, 2, {"rule": "wsgi-001", "message": "x"}, t=300, tid=22)
+    rec.emit(K.MARK, None, {"label": "phase 2"}, t=500, tid=5)
+    return rec
+
+
+def test_counters_follow_queue_depth_and_requests_in_flight() -> None:
+    """Three queued, two workers: queue depth 1,2,3 then down; at most 2 in flight."""
+    trace = to_chrome_trace(_hand_built().recording())
+    check_chrome_trace(trace)
+    queue = [e["args"]["depth"] for e in trace["traceEvents"] if e["name"] == "queue"]
+    flight = [e["args"]["in flight"] for e in trace["traceEvents"] if e["name"] == "requests"]
+    assert queue == [1, 2, 3, 2, 1, 0]
+    assert flight == [1, 2, 1, 0, 1, 0]
+
+
+def test_instants_for_violations_and_marks_and_no_headers_in_args() -> None:
+    """A violation is a thread instant, a mark a global one; recorded headers stay out."""
+    trace = to_chrome_trace(_hand_built().recording())
+    instants = {e["name"]: e for e in trace["traceEvents"] if e["ph"] == "i"}
+    assert instants["violation wsgi-001"]["s"] == "t"
+    assert instants["phase 2"]["s"] == "g"
+    assert "cookie" not in json.dumps(trace)
+
+
+def test_nest_keeps_what_nests_and_returns_what_straddles() -> None:
+    """A slice crossing its parent's end is set aside, siblings and children are kept."""
+    parent = (0, 10, None, "p")
+    child = (2, 4, None, "c")
+    straddler = (8, 12, None, "x")
+    sibling = (10, 20, None, "s")
+    kept, left = nest([sibling, straddler, child, parent])
+    assert kept == [parent, child, sibling] and left == [straddler]
+
+
+def test_export_writes_next_to_the_recording_by_default(tmp_path: Any) -> None:
+    """No -o: ``run.jsonl`` -> ``run.perfetto.json``, a JSON object with traceEvents."""
+    rec = _hand_built()
+    path = rec.save(tmp_path / "run.jsonl")
+    message = export_perfetto(tracer.load(path), ExportOptions())
+    out = tmp_path / "run.perfetto.json"
+    assert str(out) in message
+    check_chrome_trace(json.loads(out.read_text()))
