@@ -18,6 +18,7 @@ WSGI = "wsgi"
 ASGI = "asgi"
 ASGI3 = "asgi3"
 ASGI2 = "asgi2"
+_HINTS = ("auto", WSGI, ASGI, ASGI2, ASGI3)
 
 
 def _is_coroutine_callable(obj: Any) -> bool:
@@ -32,29 +33,41 @@ def _is_coroutine_callable(obj: Any) -> bool:
 
 
 def _positional_count(obj: Any) -> int | None:
+    """How many positional arguments ``obj`` needs (None: cannot tell, or ``*args``).
+
+    Parameters with defaults are left out when there are required ones, so
+    ``def app(environ, start_response, debug=False)`` still reads as WSGI.
+    """
     try:
         signature = inspect.signature(obj)
     except (TypeError, ValueError):
         return None
-    count = 0
+    count = required = 0
     for parameter in signature.parameters.values():
         if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
             count += 1
+            if parameter.default is parameter.empty:
+                required += 1
         elif parameter.kind == parameter.VAR_POSITIONAL:
             return None
-    return count
+    return required or count
 
 
 def detect_interface(app: Any, hint: str = "auto") -> str:
     """Return ``"wsgi"``, ``"asgi3"`` or ``"asgi2"`` for ``app``.
 
     ``hint`` is ``auto``, ``wsgi`` or ``asgi`` (``--interface``); with ``asgi`` a double
-    callable is taken as ASGI 2. Raises ``InterfaceError`` when it cannot be told.
+    callable is taken as ASGI 2. ``asgi2``/``asgi3`` force that version. Raises
+    ``InterfaceError`` when it cannot be told, or for an unknown ``hint``.
     """
+    if hint not in _HINTS:
+        raise InterfaceError(
+            f'Unknown interface "{hint}": use auto, wsgi or asgi (asgi2/asgi3 force a version).'
+        )
     if not callable(app):
         raise InterfaceError(f"{app!r} is not callable, so it is neither a WSGI nor an ASGI app.")
-    if hint == WSGI:
-        return WSGI
+    if hint in (WSGI, ASGI2, ASGI3):
+        return hint
     if _is_coroutine_callable(app):
         return ASGI3
     count = _positional_count(app)
