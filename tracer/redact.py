@@ -6,7 +6,7 @@ Imports nothing of ours. Used by the shims (recordings), summaries and exporters
 from __future__ import annotations
 
 from collections.abc import Iterable
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import unquote_plus
 
 __all__ = ["REDACTED", "SECRET_HEADERS", "SECRET_QUERY_WORDS", "redact_headers", "redact_query"]
 
@@ -41,15 +41,19 @@ def redact_headers(
 
 
 def redact_query(query: str | bytes, words: tuple[str, ...] = SECRET_QUERY_WORDS) -> str:
-    """The query string with the values of secret-looking parameters replaced."""
+    """The query string with the values of secret-looking parameters replaced.
+
+    Everything else stays exactly as sent (order, encoding, parameters without ``=``).
+    """
     text = _text(query)
     if not text or not words:
         return text
     lowered = text.lower()
-    if not any(word in lowered for word in words):
-        return text  # the common case stays a cheap substring test
-    pairs = parse_qsl(text, keep_blank_values=True)
-    return urlencode(
-        [(k, REDACTED if any(w in k.lower() for w in words) else v) for k, v in pairs],
-        safe="[]",
-    )
+    if "%" not in text and not any(word in lowered for word in words):
+        return text  # the common case stays a cheap substring test (no encoded names to hide)
+    parts = []
+    for part in text.split("&"):
+        name, sep, _ = part.partition("=")
+        key = unquote_plus(name).lower()
+        parts.append(f"{name}={REDACTED}" if sep and any(w in key for w in words) else part)
+    return "&".join(parts)
