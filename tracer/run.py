@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tracer.errors import UsageError
-from tracer.loadgen import LoadSettings, LoadStats, Progress, build_plan, drive
+from tracer.loadgen import LoadSettings, LoadStats, Progress, RequestPlan, build_plan, drive
 from tracer.recorder import Recorder
 from tracer.servers import DEFAULT_MODELS, ServerConfig, ServerModel, server_model
 
@@ -89,6 +89,17 @@ class RunConfig:
             raise UsageError(f"--ws-messages must be 0 or more, not {self.ws_messages}.")
         if self.block_threshold_ms < 0:
             raise UsageError(f"--block-threshold must be 0 or more, not {self.block_threshold_ms}.")
+        self.plan()  # bad headers or paths fail here, before anything starts
+
+    def plan(self) -> RequestPlan:
+        """The request plan of these options."""
+        return build_plan(
+            method=self.method,
+            paths=self.paths,
+            headers=self.headers,
+            body=self.body,
+            ws_messages=self.ws_messages,
+        )
 
 
 def _positive(option: str, value: float | None) -> None:
@@ -115,7 +126,9 @@ class RunResult:
 def default_record_path(app: str, *, now: float | None = None, folder: str = "traces") -> str:
     """``traces/<app-name>-<YYYYmmdd-HHMMSS>.jsonl`` for APP ``app``."""
     module, _, attr = app.rpartition(":") if ":" in app else (app, "", "")
-    name = os.path.splitext(os.path.basename(module.replace(".", "/")))[0] or "app"
+    if module.endswith(".py"):
+        module = module[:-3]
+    name = os.path.basename(module.replace("\\", "/")).rpartition(".")[2] or "app"
     if attr and attr not in ("app", "application"):
         name = f"{name}-{attr}"
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
@@ -188,13 +201,7 @@ def run(
         server = open_server(config, recorder)
     seed = config.seed if config.seed is not None else random.SystemRandom().randrange(2**32)
     recorder.header.setdefault("load", {})["seed"] = seed
-    plan = build_plan(
-        method=config.method,
-        paths=config.paths,
-        headers=config.headers,
-        body=config.body,
-        ws_messages=config.ws_messages,
-    )
+    plan = config.plan()
     settings = LoadSettings(
         concurrency=config.concurrency,
         requests=config.requests,

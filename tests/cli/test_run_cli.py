@@ -1,0 +1,147 @@
+"""``trace run``: the report, --json on a clean stdout, the recording, and bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tracer.cli import main
+from tracer.recording import load
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _trace(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:  # argparse's own errors
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_json_is_alone_on_stdout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--json: stdout is exactly one JSON summary; the recording path goes to stderr."""
+    record = tmp_path / "run.jsonl"
+    code, out, err = _trace(capsys, "run", "-n", "40", "-c", "4", "--json", "--record", str(record))
+    assert code == 0
+    summary = json.loads(out)
+    assert summary["requests"] == 40 and summary["status"] == {"200": 40}
+    assert f"recording: {record}" in err
+    assert load(record).header["server"]["model"] == "loop"
+
+
+def test_headless_report_and_default_recording(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a TTY: progress, the report table, and traces/<app>-<time>.jsonl in the cwd."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _trace(
+        capsys,
+        "run",
+        "sample_apps.io_bound:wsgi_app",
+        "--path",
+        "/?ms=10",
+        "-n",
+        "12",
+        "-c",
+        "6",
+        "--threads",
+        "2",
+    )
+    assert code == 0
+    for expected in (
+        "io_bound",
+        "Latency (ms)",
+        "p99.9",
+        "queued",
+        "max in flight",
+        "Workers",
+        "worker-0",
+    ):
+        assert expected in out, expected
+    [recording] = list((tmp_path / "traces").glob("io_bound-wsgi_app-*.jsonl"))
+    assert out.rstrip().endswith(f"recording: {os.path.join('traces', recording.name)}")
+    assert "trace run" in err  # the progress bar
+
+
+def test_app_exceptions_are_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An app that raises: the run completes, exit 0, the errors are counted."""
+    (tmp_path / "broken.py").write_text(
+        "def app(environ, start_response):\n    raise KeyError('x')\n"
+    )
+    code, out, _ = _trace(
+        capsys,
+        "run",
+        "broken:app",
+        "--app-dir",
+        str(tmp_path),
+        "-n",
+        "5",
+        "-c",
+        "2",
+        "--json",
+        "--record",
+        str(tmp_path / "r.jsonl"),
+    )
+    summary = json.loads(out)
+    assert code == 0 and summary["errors"] == 5 and summary["completed"] == 5
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["-c", "0"], "-c/--concurrency must be greater than 0"),
+        (["-n", "-3"], "-n/--requests must be greater than 0"),
+        (["--threads", "-1"], "--threads must be greater than 0"),
+        (["-z", "ten"], "Cannot read the duration"),
+        (["--server", "fibers"], 'Unknown server model "fibers"'),
+        (["--server", "threads"], "--server loop"),
+        (["sample_apps.nope:app"], "nope"),
+        (["--body-file", "/nonexistent/body"], "Cannot read --body-file"),
+        (["-H", "bad header"], "Name: value"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    argv: list[str],
+    message: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Usage and load errors: exit 2, one line on stderr naming the problem, no recording left."""
+    monkeypatch.chdir(tmp_path)
+    extra = [] if {"-n", "-z"} & set(argv) else ["-n", "5"]
+    code, out, err = _trace(capsys, "run", *argv, *extra)
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "traces").exists() or not list((tmp_path / "traces").iterdir())
+
+
+def test_import_error_in_a_subprocess_has_no_traceback(tmp_path: Path) -> None:
+    """The console entry point: an app whose import raises gives one line and exit 2."""
+    (tmp_path / "explodes.py").write_text("raise RuntimeError('no config')\napp = None\n")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tracer",
+            "run",
+            "explodes:app",
+            "--app-dir",
+            str(tmp_path),
+            "-n",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -1,0 +1,83 @@
+"""``trace summary FILE [--json]``: the same report as the run, from the recording alone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tracer.cli import main
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _trace(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_summary_matches_the_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The JSON of `trace summary --json` is the JSON `trace run --json` printed."""
+    record = str(tmp_path / "run.jsonl")
+    _, run_out, _ = _trace(
+        capsys,
+        "run",
+        "sample_apps.blocking:app",
+        "--path",
+        "/?ms=15",
+        "-n",
+        "6",
+        "-c",
+        "3",
+        "--json",
+        "--record",
+        record,
+    )
+    code, out, _ = _trace(capsys, "summary", record, "--json")
+    assert code == 0 and json.loads(out) == json.loads(run_out)
+    assert json.loads(out)["loop_blocked_ms"] >= 6 * 15
+
+
+def test_summary_report_names_the_culprit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The table shows the loop-blocking place (file:line) of the blocking sample."""
+    record = str(tmp_path / "run.jsonl")
+    _trace(
+        capsys,
+        "run",
+        "sample_apps.blocking:app",
+        "--path",
+        "/?ms=15",
+        "-n",
+        "3",
+        "-c",
+        "3",
+        "--json",
+        "--record",
+        record,
+    )
+    code, out, _ = _trace(capsys, "summary", record)
+    assert code == 0 and "Loop blocked" in out and "blocking.py:" in out
+
+
+def test_gzip_recording(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A .jsonl.gz recording reads back the same way."""
+    record = str(tmp_path / "run.jsonl.gz")
+    _, run_out, _ = _trace(capsys, "run", "-n", "10", "--json", "--record", record)
+    code, out, _ = _trace(capsys, "summary", record, "--json")
+    assert code == 0 and json.loads(out) == json.loads(run_out)
+
+
+@pytest.mark.parametrize("content", [None, "", "not json\n", '{"format": "other"}\n'])
+def test_bad_recordings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None
+) -> None:
+    """Missing, empty or foreign files: one line on stderr, exit 2."""
+    path = tmp_path / "x.jsonl"
+    if content is not None:
+        path.write_text(content)
+    code, _, err = _trace(capsys, "summary", str(path))
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err

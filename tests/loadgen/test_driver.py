@@ -1,0 +1,107 @@
+"""The load driver: closed loop bounds concurrency; open loop does not; timeouts; stop."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+
+import pytest
+
+from tracer.loadgen import LoadSettings, LoadStats, build_plan, drive
+from tracer.servers import TIMEOUT, Request, Response
+
+pytestmark = pytest.mark.timeout(30)
+
+
+class SleepyTarget:
+    """A target that answers after ``delay`` seconds (never, for None) and logs arrivals."""
+
+    def __init__(self, delay: float | None) -> None:
+        self.delay = delay
+        self.in_flight = 0
+        self.peak = 0
+        self.arrivals: list[float] = []
+
+    async def request(self, request: Request, *, timeout: float | None = None) -> Response:
+        loop = asyncio.get_running_loop()
+        self.arrivals.append(loop.time())
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        try:
+            if self.delay is None:
+                try:
+                    await asyncio.wait_for(asyncio.Event().wait(), timeout)
+                except TimeoutError:
+                    return Response(None, None, 0, TIMEOUT)
+            else:
+                await asyncio.sleep(self.delay)
+            return Response(len(self.arrivals), 200, 2)
+        finally:
+            self.in_flight -= 1
+
+
+def test_closed_loop_sends_n_with_at_most_c_in_flight() -> None:
+    """-c 5 -n 23: exactly 23 requests, never more than 5 at once, all counted as 200."""
+    target = SleepyTarget(0.005)
+    stats = asyncio.run(drive(target, build_plan(), LoadSettings(concurrency=5, requests=23)))
+    assert (stats.sent, stats.done, stats.status[200]) == (23, 23, 23)
+    assert target.peak == 5 and stats.max_in_flight == 5
+
+
+def test_duration_ends_the_load() -> None:
+    """-z: requests keep coming until the duration, then the in-flight ones finish."""
+    target = SleepyTarget(0.01)
+    settings = LoadSettings(concurrency=2, requests=None, duration=0.1)
+    stats = asyncio.run(drive(target, build_plan(), settings))
+    assert stats.sent == stats.done > 2 and stats.in_flight == 0
+
+
+def test_open_loop_is_not_held_back_by_slow_responses() -> None:
+    """--rate: arrivals keep their schedule while earlier requests are still running."""
+    target = SleepyTarget(0.3)
+    settings = LoadSettings(concurrency=1, requests=20, rate=400.0)
+    stats = asyncio.run(drive(target, build_plan(), settings, rng=random.Random(7)))
+    assert stats.done == 20 and target.peak > 5  # closed loop with -c 1 would give 1
+
+
+def test_open_loop_arrivals_follow_the_seed() -> None:
+    """The same seed gives the same exponential gaps (the rng is injected and used alone)."""
+    generator = random.Random(42)
+    expected = [generator.expovariate(1000.0) for _ in range(5)]
+    seen: list[float] = []
+
+    class Recording(random.Random):
+        def expovariate(self, lambd: float) -> float:
+            value = super().expovariate(lambd)
+            seen.append(value)
+            return value
+
+    settings = LoadSettings(requests=5, rate=1000.0)
+    asyncio.run(drive(SleepyTarget(0.0), build_plan(), settings, rng=Recording(42)))
+    assert seen[:5] == expected
+
+
+def test_timeouts_are_counted() -> None:
+    """A target that never answers: every request ends as a timeout and the run ends."""
+    settings = LoadSettings(concurrency=3, requests=3, timeout=0.02)
+    stats = asyncio.run(drive(SleepyTarget(None), build_plan(), settings))
+    assert (stats.timeouts, stats.done, stats.errors) == (3, 3, 0)
+
+
+def test_stop_cancels_in_flight_requests() -> None:
+    """Setting stop ends the run promptly: nothing new is sent, in-flight requests are cancelled."""
+    stop = threading.Event()
+    seen: list[LoadStats] = []
+
+    def progress(stats: LoadStats) -> None:
+        seen.append(stats)
+        if stats.sent >= 4:
+            stop.set()
+
+    settings = LoadSettings(concurrency=4, requests=1000, timeout=None)
+    stats = asyncio.run(
+        drive(SleepyTarget(None), build_plan(), settings, stop=stop, progress=progress)
+    )
+    assert stats.stopped and stats.sent == 4 and stats.cancelled == 4 and stats.in_flight == 0
+    assert seen and seen[-1] is stats

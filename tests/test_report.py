@@ -1,0 +1,135 @@
+"""The digest and the report: the same numbers as summarize, culprits, workers, the table."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from tracer import events as K
+from tracer.digest import Digest, digest_file
+from tracer.events import Event
+from tracer.recorder import Recorder
+from tracer.recording import Recording
+from tracer.report import print_report
+from tracer.run import RunConfig, run
+from tracer.summary import summarize
+
+MS = 1_000_000
+
+
+def _events() -> list[Event]:
+    """Two requests on a loop: the first blocks it at app.py:7 for 30 ms, the second waits."""
+    e = Event
+    return [
+        e(0, 0, K.REQUEST_QUEUED, 1, data={"method": "GET", "path": "/"}),
+        e(1, 0, K.REQUEST_QUEUED, 2, data={"method": "GET", "path": "/"}),
+        e(
+            2,
+            1 * MS,
+            K.REQUEST_START,
+            1,
+            pid=5,
+            tid=9,
+            thread="event-loop",
+            data={"scope_type": "http"},
+        ),
+        e(
+            3,
+            1 * MS,
+            K.SCHED_STEP,
+            1,
+            pid=5,
+            tid=9,
+            thread="event-loop",
+            dur=30 * MS,
+            data={"cpu_ns": 1 * MS},
+        ),
+        e(
+            4,
+            1 * MS,
+            K.LOOP_BLOCKED,
+            1,
+            pid=5,
+            tid=9,
+            dur=30 * MS,
+            data={"location": "app.py:7", "delayed": [2]},
+        ),
+        e(5, 31 * MS, K.REQUEST_END, 1, pid=5, tid=9, data={"status": 200, "error": None}),
+        e(
+            6,
+            31 * MS,
+            K.REQUEST_START,
+            2,
+            pid=5,
+            tid=9,
+            thread="event-loop",
+            data={"scope_type": "http"},
+        ),
+        e(7, 31 * MS, K.VIOLATION, 2, data={"rule": "ASGI-001", "message": "x"}),
+        e(8, 32 * MS, K.ERROR, 2, data={"type": "ValueError"}),
+        e(9, 33 * MS, K.REQUEST_END, 2, data={"status": 500, "error": "ValueError"}),
+        e(10, 40 * MS, K.REQUEST_END, 2, data={"status": 200, "error": None}),  # later: ignored
+    ]
+
+
+def test_digest_summary_equals_summarize() -> None:
+    """Fed in any order and in batches, the digest gives summarize's dict for the events."""
+    events = _events()
+    digest = Digest()
+    digest.feed(reversed(events[5:]))
+    digest.feed(events[:5])
+    assert digest.summary() == summarize(events)
+
+
+def test_details_culprits_workers_problems() -> None:
+    """The culprit's file:line, the loop's busy time and requests, errors and violations."""
+    digest = Digest()
+    digest.feed(_events())
+    details = digest.details()
+    assert [(c.location, c.count, c.total_ms) for c in details.culprits] == [("app.py:7", 1, 30.0)]
+    [worker] = details.workers
+    assert (worker.name, worker.requests, worker.busy_ms, worker.cpu_ms) == (
+        "event-loop",
+        2,
+        30.0,
+        1.0,
+    )
+    assert worker.utilisation == 0.75  # 30 ms of 40 ms
+    assert details.errors == {"ValueError": 1} and details.violations == {"ASGI-001": 1}
+
+
+def test_report_table() -> None:
+    """The printed report names the app, the latency percentiles, the culprit and the worker."""
+    events = _events()
+    recording = Recording(
+        {"app": "app:app", "interface": "asgi", "server": {"model": "loop"}}, events
+    )
+    out = io.StringIO()
+    print_report(
+        recording, summarize(events), console=Console(file=out, width=100, color_system=None)
+    )
+    text = out.getvalue()
+    for expected in (
+        "app:app · ASGI loop",
+        "p99.9",
+        "app.py:7",
+        "event-loop",
+        "ASGI-001",
+        "ValueError",
+        "200: 1",
+    ):
+        assert expected in text, expected
+
+
+def test_digest_file_streams_a_recording(tmp_path: object) -> None:
+    """A recording written by a run reads back (streamed) to the summary of its events."""
+    path = f"{tmp_path}/run.jsonl"
+    recorder = Recorder(path)
+    run(RunConfig(requests=30, concurrency=5), recorder)
+    recorder.close()
+    recording, digest = digest_file(path)
+    from tracer.recording import load
+
+    assert recording.header["server"]["model"] == "loop"
+    assert digest.summary() == summarize(load(path))

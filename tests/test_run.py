@@ -1,0 +1,149 @@
+"""``tracer.run``: config checks, the recording header, end-to-end runs, stop."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from tracer import events as K
+from tracer.errors import AppLoadError, InterfaceError, UsageError
+from tracer.loadgen import LoadStats
+from tracer.recorder import Recorder
+from tracer.run import RunConfig, default_record_path, open_server, run
+from tracer.summary import summarize
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _run(**options: object) -> tuple[Recorder, object]:
+    recorder = Recorder()
+    result = run(RunConfig(**options), recorder)  # type: ignore[arg-type]
+    return recorder, result
+
+
+def test_default_app_on_the_default_model_fills_the_header() -> None:
+    """No APP, no --server: the bundled ASGI hello on the loop model; the header says so."""
+    recorder, result = _run(requests=20, concurrency=4, seed=3)
+    header = recorder.header
+    assert header["app"] == "sample_apps.hello:asgi_app" and header["interface"] == "asgi"
+    assert header["server"]["model"] == "loop"
+    assert header["load"]["concurrency"] == 4 and header["load"]["seed"] == 3
+    assert summarize(recorder.events)["status"] == {"200": 20}
+    assert result.stats.done == 20 and not result.stopped  # type: ignore[attr-defined]
+
+
+def test_wsgi_defaults_to_threads() -> None:
+    """A WSGI APP without --server runs on the threads model with 4 threads."""
+    recorder, _ = _run(app="sample_apps.hello:application", requests=10)
+    assert recorder.header["server"] == {"model": "threads", "threads": 4, "workers": 1}
+
+
+def test_a_thousand_clients() -> None:
+    """-c 1000 -n 2000 on a fast app completes every request."""
+    recorder, result = _run(concurrency=1000, requests=2000)
+    summary = summarize(recorder.events)
+    assert summary["completed"] == 2000 and summary["status"] == {"200": 2000}
+
+
+def test_stop_ends_a_hung_run_with_a_whole_recording() -> None:
+    """stop set mid-run: run returns, in-flight requests end as cancelled in the recording."""
+    stop = threading.Event()
+
+    def progress(stats: LoadStats) -> None:
+        if stats.sent >= 5:
+            stop.set()
+
+    recorder = Recorder()
+    config = RunConfig(app="sample_apps.io_bound:asgi_app", paths=("/?ms=30000",), concurrency=5)
+    result = run(config, recorder, stop=stop, progress=progress)
+    assert result.stopped
+    ends = [
+        e for e in recorder.events if e.kind == K.REQUEST_END and e.data.get("error") == "cancelled"
+    ]
+    assert len(ends) == 5
+
+
+def test_timeout_of_a_hanging_app_is_recorded_and_the_run_ends() -> None:
+    """--timeout: a WSGI app stuck for longer than the timeout ends as a timeout, exit clean."""
+    recorder, result = _run(
+        app="sample_apps.io_bound:wsgi_app",
+        paths=("/?ms=400",),
+        requests=2,
+        concurrency=2,
+        timeout=0.05,
+    )
+    assert result.stats.timeouts == 2  # type: ignore[attr-defined]
+    summary = summarize(recorder.events)
+    assert summary["errors"] == 2 and summary["completed"] == 2
+
+
+def test_flask_app() -> None:
+    """The Flask sample on threads: routes answer, the shim records the WSGI calls."""
+    pytest.importorskip("flask")
+    recorder, _ = _run(
+        app="sample_apps.flask_app:app", paths=("/", "/io?ms=10"), requests=8, concurrency=4
+    )
+    assert summarize(recorder.events)["status"] == {"200": 8}
+    assert any(e.kind == K.WSGI_START_RESPONSE for e in recorder.events)
+
+
+def test_fastapi_app_routes_and_websocket() -> None:
+    """The FastAPI sample on the loop: async, sync (thread pool) and websocket routes."""
+    pytest.importorskip("fastapi")
+    recorder, _ = _run(
+        app="sample_apps.fastapi_app:app",
+        paths=("/", "/io?ms=10", "/sync?ms=10", "ws:/ws"),
+        ws_messages=2,
+        requests=8,
+        concurrency=4,
+    )
+    summary = summarize(recorder.events)
+    assert summary["status"] == {"101": 2, "200": 6}
+
+
+def test_large_post_bodies() -> None:
+    """100 kB POST bodies through the echo sample, ASGI and WSGI, echoed in full."""
+    body = b"z" * 100_000
+    for app in ("sample_apps.echo:asgi_app", "sample_apps.echo:wsgi_app"):
+        recorder, _ = _run(app=app, method="POST", body=body, requests=4, concurrency=2)
+        ends = [e for e in recorder.events if e.kind == K.REQUEST_END and e.data.get("status")]
+        assert [e.data["bytes_out"] for e in ends] == [100_000] * 4
+
+
+def test_processes_model_through_run() -> None:
+    """--server processes --workers 2: the recording holds events from both children."""
+    recorder, _ = _run(
+        app="sample_apps.io_bound:wsgi_app",
+        paths=("/?ms=20",),
+        server="processes",
+        workers=2,
+        requests=12,
+        concurrency=6,
+    )
+    starts = [e for e in recorder.events if e.kind == K.REQUEST_START]
+    assert len(starts) == 12 and len({e.pid for e in starts}) == 2
+
+
+@pytest.mark.parametrize(
+    "options,error,text",
+    [
+        ({"concurrency": 0}, UsageError, "-c/--concurrency must be greater than 0"),
+        ({"requests": -5}, UsageError, "-n/--requests"),
+        ({"threads": 0}, UsageError, "--threads"),
+        ({"server": "fibers"}, UsageError, 'Unknown server model "fibers"'),
+        ({"server": "threads"}, InterfaceError, "--server loop"),
+        ({"app": "sample_apps.nope:app"}, AppLoadError, "nope"),
+    ],
+)
+def test_bad_input(options: dict[str, object], error: type[Exception], text: str) -> None:
+    """Bad numbers, an unknown model, an ASGI app on threads, an import error: clear errors."""
+    with pytest.raises(error, match=text.replace("(", r"\(")):
+        open_server(RunConfig(**options), Recorder())  # type: ignore[arg-type]
+
+
+def test_default_record_path() -> None:
+    """traces/<module>[-attr]-<YYYYmmdd-HHMMSS>.jsonl."""
+    path = default_record_path("sample_apps.hello:asgi_app", now=0)
+    assert path.startswith("traces/hello-asgi_app-19700101-") and path.endswith(".jsonl")
+    assert default_record_path("src/my app.py:app", now=0).startswith("traces/my-app-")
