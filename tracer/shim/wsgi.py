@@ -43,6 +43,7 @@ from typing import Any
 
 from tracer import conformance
 from tracer import events as K
+from tracer.errors import UsageError
 from tracer.recorder import Recorder
 from tracer.redact import REDACTED, SECRET_HEADERS, redact_query
 from tracer.shim.wsgi_body import SizedTracedBody, TracedBody
@@ -69,8 +70,7 @@ class WsgiShim:
 
     ``redact=False`` keeps every header and query value; ``redact_headers`` replaces the set of
     header names whose values are redacted; ``checks`` feeds a ``WsgiChecker`` per request.
-    Other ``options`` are accepted (``instrument`` passes the same ones to both shims) and kept
-    in ``options``.
+    An unknown option is a ``UsageError`` (a misspelt option must not be silently ignored).
     """
 
     def __init__(
@@ -83,6 +83,9 @@ class WsgiShim:
         checks: bool = True,
         **options: Any,
     ) -> None:
+        if options:
+            names = ", ".join(sorted(options))
+            raise UsageError(f"WsgiShim does not know the option(s) {names}; remove them.")
         self.app = app
         self.recorder = recorder
         self.redact = redact
@@ -97,7 +100,6 @@ class WsgiShim:
         self.checker_factory: Callable[..., Any] | None = (
             conformance.WsgiChecker if checks else None
         )
-        self.options = options
         self._logged: set[str] = set()
         self._names: dict[str, tuple[str, bool] | None] = {}
 

@@ -1,0 +1,178 @@
+"""The library API of DESIGN.md: instrument, Recorder, save, load, summarize — WSGI and ASGI."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import fastapi
+import flask
+import httpx
+import pytest
+
+import tracer
+from sample_apps.hello import application, asgi_app
+from tracer import events as K
+from tracer.errors import InterfaceError, UsageError
+from tracer.redact import REDACTED
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def get_wsgi(app: Any, *paths: str, **kwargs: Any) -> list[httpx.Response]:
+    with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://t") as client:
+        return [client.get(path, **kwargs) for path in paths]
+
+
+def get_asgi(app: Any, *paths: str, **kwargs: Any) -> list[httpx.Response]:
+    async def main() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return [await client.get(path, **kwargs) for path in paths]
+
+    return asyncio.run(main())
+
+
+def kinds_of(events: list[tracer.Event], req: int) -> list[str]:
+    return [event.kind for event in events if event.req == req]
+
+
+def test_wsgi_round_trip_record_save_load_summarize(tmp_path: Path) -> None:
+    """instrument -> requests -> rec.events -> rec.save -> tracer.load -> tracer.summarize."""
+    rec = tracer.Recorder()
+    app = tracer.instrument(application, recorder=rec)
+    responses = get_wsgi(app, "/", "/a", "/b")
+    assert [r.text for r in responses] == ["Hello, World!"] * 3
+    events = rec.events
+    assert all(isinstance(event, tracer.Event) for event in events)
+    assert kinds_of(events, 2) == [
+        K.REQUEST_START,
+        K.WSGI_START_RESPONSE,
+        K.WSGI_BODY,
+        K.WSGI_CLOSE,
+        K.SCHED_THREAD,
+        K.REQUEST_END,
+    ]
+    path = rec.save(tmp_path / "run.jsonl")
+    recording = tracer.load(path)
+    assert isinstance(recording, tracer.Recording)
+    assert recording.header["format"] == "gateway-trace"
+    assert [e.to_dict() for e in recording.events] == [
+        e.to_dict() for e in sorted(events, key=lambda e: (e.t, e.seq))
+    ]
+    summary = tracer.summarize(recording)
+    assert summary["requests"] == summary["completed"] == 3
+    assert summary["errors"] == 0 and summary["violations"] == 0
+    assert summary["status"] == {"200": 3}
+    assert summary["max_in_flight"] == 1
+
+
+def test_wsgi_errors_are_data_in_the_summary() -> None:
+    """An app that raises: the exception reaches the caller and the summary counts an error."""
+
+    def broken(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        raise ZeroDivisionError("no")
+
+    rec = tracer.Recorder()
+    app = tracer.instrument(broken, recorder=rec)
+    with pytest.raises(ZeroDivisionError):
+        get_wsgi(app, "/")
+    summary = tracer.summarize(rec.recording())
+    assert summary["requests"] == 1 and summary["errors"] == 1
+
+
+def test_flask_app_instrumented() -> None:
+    """A Flask app object is detected as WSGI and answers exactly as unwrapped."""
+    flask_app = flask.Flask("instrumented")
+    flask_app.add_url_rule("/", "index", lambda: {"ok": True})
+    rec = tracer.Recorder()
+    wrapped = get_wsgi(tracer.instrument(flask_app, recorder=rec), "/")[0]
+    plain = get_wsgi(flask_app, "/")[0]
+    assert (wrapped.status_code, wrapped.content) == (plain.status_code, plain.content)
+    assert [e.data["interface"] for e in rec.events if e.kind == K.REQUEST_START] == ["wsgi"]
+
+
+def test_options_reach_the_wsgi_shim() -> None:
+    """redact, redact_headers and checks are passed through; an unknown option is refused."""
+    rec = tracer.Recorder()
+    app = tracer.instrument(application, recorder=rec, redact=False, checks=False)
+    get_wsgi(app, "/", headers={"Authorization": "Bearer kept"})
+    start = next(e for e in rec.events if e.kind == K.REQUEST_START)
+    assert ["authorization", "Bearer kept"] in start.data["headers"]
+    rec2 = tracer.Recorder()
+    app2 = tracer.instrument(application, recorder=rec2, redact_headers={"x-mine"})
+    get_wsgi(app2, "/", headers={"X-Mine": "hidden"})
+    start2 = next(e for e in rec2.events if e.kind == K.REQUEST_START)
+    assert ["x-mine", REDACTED] in start2.data["headers"]
+    with pytest.raises(UsageError):
+        tracer.instrument(application, recorder=tracer.Recorder(), colour="blue")
+
+
+def test_interface_forced_and_undecidable() -> None:
+    """interface= overrides detection; an app of unknowable kind is an InterfaceError."""
+    with pytest.raises(InterfaceError):
+        tracer.instrument(lambda *args: None, recorder=tracer.Recorder())
+    rec = tracer.Recorder()
+    app = tracer.instrument(lambda *args: application(*args), recorder=rec, interface="wsgi")
+    assert get_wsgi(app, "/")[0].text == "Hello, World!"
+    assert any(e.kind == K.REQUEST_END for e in rec.events)
+
+
+def test_default_recorder_is_on_the_wrapped_app() -> None:
+    """Without recorder=, events still go somewhere the caller can reach: app.recorder."""
+    app = tracer.instrument(application)
+    get_wsgi(app, "/")
+    assert [e.kind for e in app.recorder.events][0] == K.REQUEST_START
+
+
+# -- ASGI through the same API ------------------------------------------------------------------
+
+
+def test_asgi_round_trip_record_save_load_summarize(tmp_path: Path) -> None:
+    """The ASGI seed app: start, the two sends, end for each request; saved, loaded and
+    summarised like the WSGI one."""
+    rec = tracer.Recorder()
+    app = tracer.instrument(asgi_app, recorder=rec)
+    responses = get_asgi(app, "/", "/x")
+    assert [r.text for r in responses] == ["Hello, World!"] * 2
+    events = rec.events
+    for req in (1, 2):
+        kinds = kinds_of(events, req)
+        assert kinds[0] == K.REQUEST_START and kinds[-1] == K.REQUEST_END
+        sends = [e for e in events if e.req == req and e.kind == K.ASGI_SEND]
+        assert [e.data["type"] for e in sends] == ["http.response.start", "http.response.body"]
+        assert K.SCHED_STEP in kinds
+    start = next(e for e in events if e.kind == K.REQUEST_START)
+    assert start.data["interface"] == "asgi" and start.data["scope_type"] == "http"
+    recording = tracer.load(rec.save(tmp_path / "asgi.jsonl.gz"))
+    assert len(recording.events) == len(events)
+    summary = tracer.summarize(recording)
+    assert summary["requests"] == summary["completed"] == 2
+    assert summary["status"] == {"200": 2} and summary["errors"] == 0
+
+
+def test_fastapi_app_instrumented() -> None:
+    """A FastAPI app answers exactly as unwrapped; its ASGI requests are recorded."""
+    api = fastapi.FastAPI()
+
+    @api.get("/items/{item}")
+    async def item(item: int) -> dict[str, int]:
+        return {"item": item}
+
+    rec = tracer.Recorder()
+    wrapped = get_asgi(tracer.instrument(api, recorder=rec), "/items/3", "/items/x")
+    plain = get_asgi(api, "/items/3", "/items/x")
+    assert [(r.status_code, r.content) for r in wrapped] == [
+        (r.status_code, r.content) for r in plain
+    ]
+    assert tracer.summarize(rec.events)["status"] == {"200": 1, "422": 1}
+
+
+def test_asgi_secret_headers_redacted() -> None:
+    """Redaction is on by default for ASGI too."""
+    rec = tracer.Recorder()
+    get_asgi(tracer.instrument(asgi_app, recorder=rec), "/?token=abc", headers={"Cookie": "s=1"})
+    start = next(e for e in rec.events if e.kind == K.REQUEST_START)
+    assert ["cookie", REDACTED] in start.data["headers"]
+    assert "abc" not in start.data["query"]
