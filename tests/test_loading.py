@@ -367,3 +367,28 @@ def test_app_object_passes_through() -> None:
     loaded = load_app(application)
     assert loaded.app is application and loaded.interface == "wsgi"
     assert loaded.spec == "sample_apps.hello:application"
+
+
+def test_cli_prints_the_apps_traceback_then_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`trace run` on a module that fails on its own import: the app's traceback, then one
+    error line, exit code 2; a plain load error stays one line."""
+    from tracer.cli import main
+
+    write(tmp_path, "cli_eighteen.py", "import json\nimport not_installed_eighteen\n")
+    code = main(["run", "cli_eighteen:app", "--headless", "-n", "1", "--app-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("Traceback (most recent call last):\n")
+    assert f'File "{tmp_path / "cli_eighteen.py"}", line 2, in <module>' in err
+    assert err.endswith(
+        'trace: error: Importing module "cli_eighteen" failed: ModuleNotFoundError: '
+        "No module named 'not_installed_eighteen'\n"
+    )
+    code = main(["run", "nowhere_eighteen:app", "--headless", "-n", "1"])
+    assert code == 2
+    assert capsys.readouterr().err == (
+        'trace: error: Could not import module "nowhere_eighteen". Run from the directory '
+        "that holds it, or pass --app-dir DIR.\n"
+    )

@@ -74,6 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(command(args) or 0)
     except TracerError as exc:
+        # The app's own code failed on import: its traceback is the useful part (AppImportFailed).
+        app_traceback = getattr(exc, "traceback", "")
+        if app_traceback:
+            print(app_traceback, end="", file=sys.stderr)
         print(f"trace: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
