@@ -3,7 +3,7 @@
 Importing this module does nothing; reading its ``app`` attribute (which every server does, in
 every worker process) loads the user's app from the ``GATEWAY_TRACER_*`` environment variables,
 wraps it with ``tracer.instrument`` and a ``Recorder`` of its own that streams to
-``<dir>/<pid>.jsonl`` with the parent's t=0 (CLOCK_MONOTONIC is system-wide, so the parent can
+``<dir>/<pid>.events`` (marshal frames, ``frames.py``) with the parent's t=0 (CLOCK_MONOTONIC is system-wide, so the parent can
 merge every process's events into one timeline), and drops ``<dir>/<pid>.ready``.
 In front of the shim, a tiny adapter moves the client's ``x-gateway-tracer-req`` header into
 ``scope["extensions"]["gateway_tracer"]["req"]`` (ASGI) or ``environ["gateway_tracer.req"]``
@@ -21,7 +21,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from tracer.events import Event
 from tracer.recorder import Recorder
+from tracer.servers.real.frames import encode
 
 __all__ = [
     "ENV",
@@ -69,15 +71,43 @@ def settings_env(
 
 
 class ProcessRecorder(Recorder):
-    """A ``Recorder`` whose own request ids live in this process's range (pid x 10^6 + n)."""
+    """The recorder of one server process: raw event tuples to ``path`` as marshal frames.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    Its own request ids live in this process's range (pid x 10^6 + n). JSON is left to the
+    parent, which merges every process's stream into the recording: a server process spends
+    as little as possible on recording, since its CPU is what the run measures.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, start_ns: int, flush_interval: float = 0.1
+    ) -> None:
+        super().__init__(None, keep=False, start_ns=start_ns, flush_interval=flush_interval)
         self._own_ids = itertools.count(os.getpid() * _ID_SPACE + 1)
+        self._file = open(path, "ab")  # closed by close()
+        self._start_thread()  # the base class starts its drain thread only for a path
 
     def new_request_id(self) -> int:
         """A request id no other process of the run and no client request uses."""
         return next(self._own_ids)
+
+    def drain(self) -> list[Event]:
+        """Write the queued event tuples as one frame (returns no ``Event`` objects)."""
+        with self._drain_lock:
+            queue = self._queue
+            rows = []
+            while queue:
+                rows.append(queue.popleft())
+            if rows and not self._file.closed:
+                self._file.write(encode(rows))
+                self._file.flush()
+        return []
+
+    flush = drain
+
+    def close(self) -> None:
+        """Write what is left and close the stream (idempotent)."""
+        super().close()
+        self._file.close()
 
 
 class AsgiRequestIds:
@@ -140,9 +170,7 @@ def build_app(settings: dict[str, Any]) -> Any:
     )
     directory = Path(settings["dir"])
     pid = os.getpid()
-    recorder = ProcessRecorder(
-        directory / f"{pid}.jsonl", start_ns=int(settings["start_ns"]), flush_interval=0.1
-    )
+    recorder = ProcessRecorder(directory / f"{pid}.events", start_ns=int(settings["start_ns"]))
     # Servers end their workers with a normal interpreter exit on their stop signal: flush then.
     atexit.register(recorder.close)
     traced = tracer.instrument(

@@ -1,16 +1,15 @@
 """``Merger``: tails the per-process recordings of a real server into the run's recorder.
 
-Each server process streams ``<dir>/<pid>.jsonl`` (a header line, then events whose ``t``
-already counts from the parent's t=0). The merger reads whatever complete lines have appeared
-since last time, skips each file's header and hands the events to ``Recorder.add`` (which gives
-them the parent's ``seq``). A background thread does it every ``interval`` seconds while the
+Each server process streams ``<dir>/<pid>.events`` (marshal frames of event tuples whose ``t``
+already counts from the parent's t=0, ``frames.py``). The merger reads whatever complete frames
+have appeared since last time and hands the events to ``Recorder.add`` (which gives them the
+parent's ``seq``). A background thread does it every ``interval`` seconds while the
 run lasts, so the live dashboard sees server events; ``stop`` reads what is left.
 Imports only the spine.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -19,6 +18,7 @@ from typing import IO
 
 from tracer.events import Event
 from tracer.recorder import Recorder
+from tracer.servers.real.frames import FrameReader
 
 __all__ = ["Merger"]
 
@@ -26,14 +26,13 @@ log = logging.getLogger("tracer")
 
 
 class _Tail:
-    """The unread part of one process's file."""
+    """The unread part of one process's stream."""
 
-    __slots__ = ("handle", "rest", "header_seen")
+    __slots__ = ("handle", "frames")
 
     def __init__(self, handle: IO[bytes]) -> None:
         self.handle = handle
-        self.rest = b""
-        self.header_seen = False
+        self.frames = FrameReader()
 
 
 class Merger:
@@ -42,6 +41,7 @@ class Merger:
     def __init__(
         self, directory: str | os.PathLike[str], recorder: Recorder, *, interval: float | None = 0.2
     ) -> None:
+        """Merge ``directory``'s streams into ``recorder`` (``interval=None``: only on ``poll``)."""
         self.directory = Path(directory)
         self.recorder = recorder
         self.interval = interval
@@ -65,7 +65,7 @@ class Merger:
         """Merge every complete line written since the last poll; returns how many events."""
         with self._lock:
             count = 0
-            for path in sorted(self.directory.glob("*.jsonl")):
+            for path in sorted(self.directory.glob("*.events")):
                 tail = self._tails.get(path.name)
                 if tail is None:
                     tail = self._tails[path.name] = _Tail(open(path, "rb"))
@@ -79,25 +79,18 @@ class Merger:
         chunk = tail.handle.read()
         if not chunk:
             return 0
-        data = tail.rest + chunk
-        end = data.rfind(b"\n")
-        if end < 0:
-            tail.rest = data
+        try:
+            rows = tail.frames.feed(chunk)
+        except (ValueError, EOFError, TypeError):
+            log.warning("skipped a malformed frame in a server's event stream")
+            tail.frames = FrameReader()
             return 0
-        tail.rest = data[end + 1 :]
-        lines = data[:end].split(b"\n")
-        if not tail.header_seen:
-            tail.header_seen = True
-            lines = lines[1:]
         add = self.recorder.add
         count = 0
-        for line in lines:
-            if not line:
-                continue
+        for row in rows:
             try:
-                add(Event.from_dict(json.loads(line)))
-            except (ValueError, KeyError, TypeError):
-                log.warning("skipped a malformed line in a server recording")
+                add(Event(*row))
+            except TypeError:
                 continue
             count += 1
         return count

@@ -1,0 +1,127 @@
+"""Real servers on 127.0.0.1 in a background thread, and a raw ASGI app, for the client tests."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from tracer.servers.real.harness import HOST, free_port
+
+__all__ = ["seen", "raw_app", "serve_uvicorn", "serve_hypercorn", "HOST"]
+
+seen: list[dict[str, Any]] = []
+"""Scopes the test app received (http_version, path, request id header), in order."""
+
+
+async def raw_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """The client tests' app; answers by path: ``/`` (content-length), ``/chunked``, ``/empty`` (204), ``/big``,
+    ``/slow?ms=N``, ``/ws`` (websocket echo); the body names the request id header it got."""
+    if scope["type"] == "lifespan":
+        return
+    headers = dict(scope.get("headers") or ())
+    req = headers.get(b"x-gateway-tracer-req", b"")
+    seen.append({"path": scope["path"], "http_version": scope.get("http_version"), "req": req})
+    if scope["type"] == "websocket":
+        if scope["path"] != "/ws":  # refuse: the server answers the handshake with 403
+            await receive()
+            await send({"type": "websocket.close"})
+            return
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.connect":
+                await send({"type": "websocket.accept"})
+            elif message["type"] == "websocket.receive":
+                await send({"type": "websocket.send", "text": message.get("text") or ""})
+            else:
+                return
+    path = scope["path"]
+    if path == "/slow":
+        await asyncio.sleep(int(scope["query_string"].split(b"=")[1]) / 1000)
+    if path == "/empty":
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    if path == "/chunked":
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        for part in (b"req=", req, b"\n", b"x" * 5000):
+            await send({"type": "http.response.body", "body": part, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    body = b"x" * 100_000 if path == "/big" else b"req=" + req
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _wait(flag: Any, what: str) -> None:
+    for _ in range(500):
+        if flag():
+            return
+        threading.Event().wait(0.01)
+    raise RuntimeError(f"{what} did not start")
+
+
+@contextmanager
+def serve_uvicorn(app: Any = raw_app) -> Iterator[int]:
+    """uvicorn serving ``app`` in a thread; yields its port."""
+    import uvicorn
+
+    port = free_port()
+    config = uvicorn.Config(app, host=HOST, port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    _wait(lambda: server.started, "uvicorn")
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@contextmanager
+def serve_hypercorn(app: Any = raw_app) -> Iterator[int]:
+    """hypercorn (HTTP/1.1 and HTTP/2 cleartext) serving ``app`` in a thread; yields its port."""
+    from hypercorn.asyncio import serve
+    from hypercorn.config import Config
+
+    port = free_port()
+    config = Config()
+    config.bind = [f"{HOST}:{port}"]
+    config.loglevel = "WARNING"
+    stop: dict[str, Any] = {}
+    started = threading.Event()
+
+    async def main() -> None:
+        stop["event"] = asyncio.Event()
+        stop["loop"] = asyncio.get_running_loop()
+        started.set()
+        await serve(app, config, shutdown_trigger=stop["event"].wait)  # type: ignore[arg-type]
+
+    thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
+    thread.start()
+    started.wait(5)
+
+    def accepts() -> bool:
+        import socket
+
+        try:
+            socket.create_connection((HOST, port), timeout=0.2).close()
+            return True
+        except OSError:
+            return False
+
+    _wait(accepts, "hypercorn")
+    try:
+        yield port
+    finally:
+        stop["loop"].call_soon_threadsafe(stop["event"].set)
+        thread.join(10)

@@ -1,0 +1,104 @@
+"""The HTTP/1.1 client: response parsing, keep-alive, a connection per request, recorded events."""
+
+from __future__ import annotations
+
+import pytest
+from client_servers import HOST, seen, serve_uvicorn
+
+from tracer import events as K
+from tracer.client import ClientConfig, run_client
+from tracer.client.http1 import ProtocolError, ResponseParser
+from tracer.recorder import Recorder
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_parser_content_length_across_feeds() -> None:
+    """A response split anywhere completes exactly when its content-length is in."""
+    raw = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789"
+    for cut in range(1, len(raw)):
+        parser = ResponseParser()
+        assert parser.feed(raw[:cut]) is False
+        assert parser.feed(raw[cut:]) is True
+        assert (parser.status, parser.body_bytes, parser.close) == (200, 10, False)
+
+
+def test_parser_chunked_byte_by_byte() -> None:
+    """A chunked body fed one byte at a time counts only payload bytes and ends at 0-chunk."""
+    raw = b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n3\r\nabc\r\n0\r\n\r\n"
+    parser = ResponseParser()
+    results = [parser.feed(raw[i : i + 1]) for i in range(len(raw))]
+    assert results[-1] is True and not any(results[:-1])
+    assert (parser.status, parser.body_bytes) == (201, 8)
+
+
+def test_parser_no_body_close_and_errors() -> None:
+    """204 ends at its head; no length means read until close; garbage is a ProtocolError."""
+    parser = ResponseParser()
+    assert parser.feed(b"HTTP/1.1 204 No Content\r\n\r\n") is True
+    parser = ResponseParser()
+    assert parser.feed(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nabc") is False
+    assert parser.close and parser.eof() and parser.body_bytes == 3
+    with pytest.raises(ProtocolError):
+        ResponseParser().feed(b"SSH-2.0-OpenSSH\r\n\r\n")
+
+
+def test_keepalive_reuses_one_connection_per_slot_and_links_ids() -> None:
+    """c=4 keep-alive: 4 connections for 40 requests; each request carries its id to the app;
+    each request's client events are exactly client.send, request.queued, client.response."""
+    seen.clear()
+    recorder = Recorder()
+    with serve_uvicorn() as port:
+        stats = run_client(
+            HOST, port, ClientConfig(concurrency=4, requests=40, paths=("/", "/chunked")),
+            recorder=recorder,
+        )  # fmt: skip
+    assert (stats.completed, stats.errors, stats.connections) == (40, 0, 4)
+    assert stats.status == {200: 40}
+    by_req: dict[int, list[str]] = {}
+    for event in recorder.recording().events:
+        by_req.setdefault(event.req, []).append(event.kind)
+    assert len(by_req) == 40
+    assert all(
+        kinds == [K.CLIENT_SEND, K.REQUEST_QUEUED, K.CLIENT_RESPONSE] for kinds in by_req.values()
+    )
+    assert sorted(int(s["req"]) for s in seen) == sorted(by_req)
+    responses = [e for e in recorder.events if e.kind == K.CLIENT_RESPONSE]
+    chunked = [e for e in responses if e.data["bytes"] > 5000]
+    assert len(chunked) == 20  # the chunked path's payload, framing not counted
+    for event in responses:
+        assert 0 < event.data["ttfb_ns"] <= event.data["total_ns"]
+        assert event.t + event.dur == event.t - event.data["ttfb_ns"] + event.data["total_ns"]
+
+
+def test_no_keepalive_opens_a_connection_per_request() -> None:
+    """--no-keepalive: every request opens its own connection, and all succeed."""
+    with serve_uvicorn() as port:
+        stats = run_client(HOST, port, ClientConfig(concurrency=3, requests=12, keepalive=False))
+    assert (stats.completed, stats.connections, stats.errors) == (12, 12, 0)
+
+
+def test_bodies_and_no_content() -> None:
+    """A 100 kB body is counted whole; a 204 completes with 0 bytes."""
+    recorder = Recorder()
+    with serve_uvicorn() as port:
+        run_client(HOST, port, ClientConfig(concurrency=2, requests=4, paths=("/big", "/empty")),
+                   recorder=recorder)  # fmt: skip
+    sizes = sorted(
+        (e.data["status"], e.data["bytes"]) for e in recorder.events if e.kind == K.CLIENT_RESPONSE
+    )
+    assert sizes == [(200, 100_000), (200, 100_000), (204, 0), (204, 0)]
+
+
+def test_refused_connections_are_errors_not_crashes() -> None:
+    """Nobody listening: every request fails with ConnectionRefusedError, recorded with no status."""
+    from tracer.servers.real.harness import free_port
+
+    recorder = Recorder()
+    stats = run_client(
+        HOST, free_port(), ClientConfig(concurrency=2, requests=5), recorder=recorder
+    )
+    assert (stats.completed, stats.errors) == (0, 5)
+    assert stats.error_types == {"ConnectionRefusedError": 5}
+    failures = [e for e in recorder.events if e.kind == K.CLIENT_RESPONSE]
+    assert [e.data["status"] for e in failures] == [None] * 5

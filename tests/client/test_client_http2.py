@@ -1,0 +1,55 @@
+"""The HTTP/2 client: many streams on one connection to a real HTTP/2 server (hypercorn)."""
+
+from __future__ import annotations
+
+import pytest
+from client_servers import HOST, seen, serve_hypercorn
+
+from tracer import events as K
+from tracer.client import ClientConfig, run_client
+from tracer.recorder import Recorder
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_streams_share_one_connection_and_the_server_sees_http2() -> None:
+    """c=10 over HTTP/2: one connection, 30 responses, every scope says HTTP/2, ids linked."""
+    seen.clear()
+    recorder = Recorder()
+    with serve_hypercorn() as port:
+        stats = run_client(
+            HOST, port, ClientConfig(concurrency=10, requests=30, http2=True), recorder=recorder
+        )
+    assert (stats.completed, stats.errors, stats.connections) == (30, 0, 1)
+    assert stats.status == {200: 30}
+    assert {s["http_version"] for s in seen} == {"2"}
+    sent = {e.req for e in recorder.events if e.kind == K.CLIENT_SEND}
+    assert {int(s["req"]) for s in seen} == sent
+
+
+def test_streams_overlap_on_the_connection() -> None:
+    """Slow responses on HTTP/2: several streams are in flight at once on the one connection."""
+    recorder = Recorder()
+    with serve_hypercorn() as port:
+        stats = run_client(
+            HOST, port,
+            ClientConfig(concurrency=5, requests=10, http2=True, paths=("/slow?ms=50",)),
+            recorder=recorder,
+        )  # fmt: skip
+    assert (stats.completed, stats.connections) == (10, 1)
+    events = recorder.recording().events
+    edges = [(e.t, 1) for e in events if e.kind == K.CLIENT_SEND]
+    edges += [(e.end, -1) for e in events if e.kind == K.CLIENT_RESPONSE]
+    depth = best = 0
+    for _, step in sorted(edges, key=lambda edge: (edge[0], edge[1])):
+        depth += step
+        best = max(best, depth)
+    assert best == 5
+
+
+def test_http2_refused() -> None:
+    """No server: HTTP/2 streams fail cleanly, one error each."""
+    from tracer.servers.real.harness import free_port
+
+    stats = run_client(HOST, free_port(), ClientConfig(concurrency=3, requests=3, http2=True))
+    assert (stats.completed, stats.errors) == (0, 3)
