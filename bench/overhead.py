@@ -96,9 +96,16 @@ def _wrap_otel(app: Any, interface: str) -> Any:
     return Asgi(app, tracer_provider=_otel_provider())
 
 
+def _wrap_instrument_otel(app: Any, interface: str) -> Any:
+    import tracer
+
+    return tracer.instrument(app, tracer_provider=_otel_provider(), interface=interface)
+
+
 VARIANTS: list[Variant] = [
     Variant("raw", _wrap_raw),
     Variant("gateway-tracer shim", _wrap_shim, ours=True),
+    Variant("instrument(tracer_provider=...)", _wrap_instrument_otel, ours=True),
     Variant("OpenTelemetry middleware", _wrap_otel, otel=True),
 ]
 

@@ -7,7 +7,7 @@ redacted query strings and secret headers, and nothing here re-expands them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from tracer import events as K
@@ -49,12 +49,15 @@ def header_pairs(headers: Any) -> list[tuple[str, str]]:
     """Recorded headers (``[[name, value], ...]`` or a mapping) as lower-cased text pairs."""
     if not headers:
         return []
-    items = headers.items() if isinstance(headers, Mapping) else headers
-    pairs: list[tuple[str, str]] = []
-    for item in items:
-        if isinstance(item, Sequence) and len(item) == 2:
-            pairs.append((str(item[0]).lower(), str(item[1])))
-    return pairs
+    items = headers.items() if isinstance(headers, dict) else headers
+    try:
+        return [(str(name).lower(), str(value)) for name, value in items]
+    except (TypeError, ValueError):  # a malformed entry: keep the well-formed ones
+        return [
+            (str(item[0]).lower(), str(item[1]))
+            for item in items
+            if isinstance(item, (list, tuple)) and len(item) == 2
+        ]
 
 
 def header_value(headers: Any, name: str) -> str | None:
@@ -100,35 +103,55 @@ def span_name(data: Mapping[str, Any], route: str | None = None) -> str:
     return f"{data.get('method') or 'HTTP'} {target}"
 
 
-def request_attributes(start: Event) -> dict[str, Any]:
-    """Attributes known when the app is invoked, from a ``request.start`` event."""
+def _present(attrs: dict[str, Any]) -> dict[str, Any]:
+    # OpenTelemetry rejects None; the fast span path does not validate, so never pass one.
+    return {key: value for key, value in attrs.items() if value is not None and value != ""}
+
+
+def request_attributes(
+    start: Event, headers: list[tuple[str, str]] | None = None
+) -> dict[str, Any]:
+    """Attributes known when the app is invoked, from a ``request.start`` event.
+
+    ``headers`` are its ``header_pairs`` when the caller already has them.
+    """
     data = start.data
-    attrs: dict[str, Any] = {}
-    if data.get("scope_type") != "websocket":
-        _put(attrs, "http.request.method", data.get("method"))
-    _put(attrs, "url.path", data.get("path"))
-    _put(attrs, "url.query", data.get("query"))
-    _put(attrs, "url.scheme", data.get("scheme"))
-    version = data.get("http_version")
-    if isinstance(version, str):
-        _put(attrs, "network.protocol.version", version.removeprefix("HTTP/"))
-    headers = data.get("headers")
+    if headers is None:
+        headers = header_pairs(data.get("headers"))
+    host = agent = None
+    for key, value in headers:
+        if key == "host" and host is None:
+            host = value
+        elif key == "user-agent" and agent is None:
+            agent = value
     server_host, server_port = _host_port(data.get("server"))
     if server_host is None:
-        server_host, server_port = _host_port(header_value(headers, "host"))
-    _put(attrs, "server.address", server_host)
-    _put(attrs, "server.port", server_port)
+        server_host, server_port = _host_port(host)
     client_host, client_port = _host_port(data.get("client"))
-    _put(attrs, "client.address", client_host)
-    _put(attrs, "client.port", client_port)
-    _put(attrs, "user_agent.original", header_value(headers, "user-agent"))
-    _put(attrs, "http.route", data.get("route"))
-    attrs["thread.id"] = start.tid
-    _put(attrs, "thread.name", start.thread)
-    _put(attrs, NS + "request_id", start.req)
-    _put(attrs, NS + "interface", data.get("interface"))
-    _put(attrs, NS + "task", start.task)
-    return attrs
+    version = data.get("http_version")
+    websocket = data.get("scope_type") == "websocket"
+    return _present(
+        {
+            "http.request.method": None if websocket else data.get("method"),
+            "url.path": data.get("path"),
+            "url.query": data.get("query"),
+            "url.scheme": data.get("scheme"),
+            "network.protocol.version": version.removeprefix("HTTP/")
+            if isinstance(version, str)
+            else None,
+            "server.address": server_host,
+            "server.port": server_port,
+            "client.address": client_host,
+            "client.port": client_port,
+            "user_agent.original": agent,
+            "http.route": data.get("route"),
+            "thread.id": start.tid,
+            "thread.name": start.thread,
+            NS + "request_id": start.req,
+            NS + "interface": data.get("interface"),
+            NS + "task": start.task,
+        }
+    )
 
 
 def end_attributes(end: Event | None, error_type: str | None) -> dict[str, Any]:
@@ -161,22 +184,21 @@ def message_name(event: Event) -> str:
 def message_attributes(event: Event) -> dict[str, Any]:
     """Attributes of one protocol call (sizes and flags only: bodies are never recorded)."""
     data = event.data
-    attrs: dict[str, Any] = {}
-    if event.kind in (K.ASGI_RECEIVE, K.ASGI_SEND):
-        _put(attrs, "asgi.event.type", data.get("type"))
     status = data.get("status")
-    if isinstance(status, int):
-        attrs["http.response.status_code"] = status
-    elif isinstance(status, str) and status[:3].isdigit():  # WSGI "200 OK"
-        attrs["http.response.status_code"] = int(status[:3])
-    _put(attrs, NS + "bytes", data.get("bytes"))
-    if "more_body" in data and data["more_body"] is not None:
-        attrs[NS + "more_body"] = bool(data["more_body"])
-    _put(attrs, NS + "read_method", data.get("method"))
-    if data.get("exc_info"):
-        attrs[NS + "exc_info"] = True
-    _put(attrs, NS + "dur_ns", event.dur)
-    return attrs
+    if isinstance(status, str):  # WSGI "200 OK"
+        status = int(status[:3]) if status[:3].isdigit() else None
+    more = data.get("more_body")
+    return _present(
+        {
+            "asgi.event.type": data.get("type"),
+            "http.response.status_code": status,
+            NS + "bytes": data.get("bytes"),
+            NS + "more_body": None if more is None else bool(more),
+            NS + "read_method": data.get("method"),
+            NS + "exc_info": True if data.get("exc_info") else None,
+            NS + "dur_ns": event.dur,
+        }
+    )
 
 
 def location_attributes(location: Any) -> dict[str, Any]:
@@ -196,20 +218,28 @@ def location_attributes(location: Any) -> dict[str, Any]:
 def step_attributes(event: Event) -> dict[str, Any]:
     """One coroutine step: time on the loop, CPU time, and what it then awaited where."""
     data = event.data
-    attrs: dict[str, Any] = {}
-    _put(attrs, NS + "dur_ns", event.dur)
-    _put(attrs, NS + "cpu_ns", data.get("cpu_ns"))
-    _put(attrs, NS + "awaiting", data.get("awaiting"))
-    attrs.update(location_attributes(data.get("location")))
+    attrs = _present(
+        {
+            NS + "dur_ns": event.dur,
+            NS + "cpu_ns": data.get("cpu_ns"),
+            NS + "awaiting": data.get("awaiting"),
+        }
+    )
+    location = data.get("location")
+    if location:
+        attrs.update(location_attributes(location))
     return attrs
 
 
 def thread_attributes(event: Event) -> dict[str, Any]:
     """Where code of the request ran (a worker thread, a thread hop) and how it got there."""
     data = event.data
-    attrs: dict[str, Any] = {"thread.id": event.tid}
-    _put(attrs, "thread.name", event.thread)
-    _put(attrs, NS + "via", data.get("via"))
-    _put(attrs, NS + "cpu_ns", data.get("cpu_ns"))
-    _put(attrs, NS + "dur_ns", event.dur)
-    return attrs
+    return _present(
+        {
+            "thread.id": event.tid,
+            "thread.name": event.thread,
+            NS + "via": data.get("via"),
+            NS + "cpu_ns": data.get("cpu_ns"),
+            NS + "dur_ns": event.dur,
+        }
+    )

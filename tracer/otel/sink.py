@@ -71,10 +71,13 @@ class SdkSink:
 
     def begin(self, key: Key, spec: SpanSpec) -> None:
         """Sample the request and fix its trace id and server span id."""
-        parent_context = _parent(spec)
-        parent: SpanContext | None = trace.get_current_span(parent_context).get_span_context()
-        if parent is not None and not parent.is_valid:
-            parent = None
+        parent: SpanContext | None = None
+        parent_context = _EMPTY
+        if spec.carrier:
+            parent_context = _parent(spec)
+            parent = trace.get_current_span(parent_context).get_span_context()
+            if parent is not None and not parent.is_valid:
+                parent = None
         trace_id = parent.trace_id if parent is not None else self._ids.generate_trace_id()
         kind = SpanKind.SERVER if spec.server else SpanKind.INTERNAL
         result = self._sampler.should_sample(
@@ -134,7 +137,7 @@ class SdkSink:
             parent=parent,
             resource=self._tracer.resource,
             attributes=spec.attributes,
-            events=tuple(event(name, attrs, at) for name, at, attrs in spec.events),
+            events=[event(name, attrs, at) for name, at, attrs in spec.events],
             links=tuple(links),
             kind=SpanKind.SERVER if spec.server else SpanKind.INTERNAL,
             status=_UNSET if spec.error is None else Status(StatusCode.ERROR, spec.error),

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Protocol
 
 from tracer import events as K
@@ -68,6 +69,9 @@ class SpanSink(Protocol):
 
     def finish(self, key: Key, spec: SpanSpec) -> None:
         """The request is over: emit ``spec`` and its children (``begin`` may be skipped)."""
+
+
+_at = itemgetter(1)
 
 
 class _Request:
@@ -171,18 +175,16 @@ class SpanModel:
         if start.data.get("scope_type") == "lifespan":
             return
         arrived = state.queued.t if state.queued is not None else start.t
+        pairs = A.header_pairs(start.data.get("headers"))
         spec = SpanSpec(
             name=A.span_name(start.data),
             start=self.base_ns + arrived,
             end=self.base_ns + start.t,
             server=True,
-            attributes=A.request_attributes(start),
+            attributes=A.request_attributes(start, pairs),
         )
-        headers = start.data.get("headers")
-        if headers:
-            pairs = A.header_pairs(headers)
-            if any(name == "traceparent" for name, _ in pairs):
-                spec.carrier = pairs
+        if any(name == "traceparent" for name, _ in pairs):
+            spec.carrier = pairs
         state.root = spec
         self.sink.begin(state.key, spec)
 
@@ -319,7 +321,7 @@ class SpanModel:
             events.append(("loop.delayed", base + blocked.t, attrs))
             if culprit is not None:
                 spec.links.append((culprit, {A.NS + "link": "delayed by loop.blocked"}))
-        events.sort(key=lambda item: item[1])
+        events.sort(key=_at)
         end_attrs = A.end_attributes(end, error_type)
         spec.attributes.update(end_attrs)
         route = end_attrs.get("http.route")
