@@ -39,7 +39,8 @@ def unit_for(step_ns: float) -> tuple[str, int]:
 
 def format_time(t_ns: float, step_ns: float | None = None) -> str:
     """``t_ns`` in the unit that suits ``step_ns`` (default: ``t_ns`` itself), e.g. ``12.5ms``."""
-    name, size = unit_for(abs(step_ns if step_ns is not None else t_ns) or 1)
+    # A step of 500 ns reads better as 0.5 µs steps than as 500 ns ones: round up the unit.
+    name, size = unit_for(abs(2 * step_ns if step_ns is not None else t_ns) or 1)
     step = step_ns if step_ns is not None else size
     decimals = max(0, min(3, -math.floor(math.log10(step / size) + 1e-9))) if step > 0 else 0
     value = t_ns / size

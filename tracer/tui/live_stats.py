@@ -60,6 +60,7 @@ class LiveStats:
         self.latest = 0
         self.recent: OrderedDict[int, list[Event]] = OrderedDict()
         self.loose: list[Event] = []
+        self.dropped: set[int] = set()
 
     def feed(self, batch: Iterable[Event]) -> None:
         """Account for a batch of new events (any order within the batch)."""
@@ -89,9 +90,11 @@ class LiveStats:
                 self.buckets[bucket] = self.buckets.get(bucket, 0) + 1
             events = self.recent.get(req)
             if events is None:
+                if req in self.dropped:
+                    continue  # a late event of a request that scrolled away: do not bring it back
                 events = self.recent[req] = []
                 while len(self.recent) > self.keep:
-                    self.recent.popitem(last=False)
+                    self.dropped.add(self.recent.popitem(last=False)[0])
             events.append(event)
 
     def snapshot(self) -> LiveSnapshot:

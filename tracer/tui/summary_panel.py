@@ -1,6 +1,8 @@
 """The summary panel: a recording's title and its headline numbers (``tracer.summary``).
 
-Compare mode shows two side by side. Imports Rich, Textual and tracer.tui / tracer.summary only.
+The numbers flow into as many rows as the width needs, never splitting one figure across rows,
+so the same panel reads at 80 columns, at 200, and as one half of compare mode.
+Imports Rich, Textual and tracer.tui only.
 """
 
 from __future__ import annotations
@@ -8,59 +10,88 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 from textual.widgets import Static
 
-__all__ = ["SummaryPanel", "summary_text"]
+__all__ = ["SummaryPanel", "SummaryFlow", "summary_items"]
 
 _TITLE = "bold #00afd7"
 _KEY = "#8a8a8a"
 _BAD = "bold #ff5f5f"
+GAP = "   "
 
 
 def _ms(value: float) -> str:
     return f"{value:.1f}ms" if value < 100 else f"{value:.0f}ms"
 
 
-def summary_text(
-    title: str, summary: Mapping[str, Any], labels: Mapping[str, str], *, truncated: bool = False
-) -> Text:
-    """Title, then requests/rps/latency percentiles, then queueing, blocking, errors."""
+def summary_items(summary: Mapping[str, Any], labels: Mapping[str, str]) -> list[Text]:
+    """The figures, each one unbreakable: requests, rps, latency, queueing, what went wrong."""
     latency = summary.get("latency_ms", {})
     queue = summary.get("queue_ms", {})
-    text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(title, _TITLE)
-    if truncated:
-        text.append(f"  ({labels['truncated']})", _BAD)
-    text.append("\n")
 
-    def item(key: str, value: str, style: str = "") -> None:
-        text.append(f"{labels[key]} ", _KEY)
-        text.append(value + "  ", style)
+    def item(key: str, value: str, style: str = "", *, after: bool = False) -> Text:
+        text = Text()
+        if after:
+            text.append(value, style)
+            text.append(f" {labels[key]}", _KEY)
+        else:
+            text.append(f"{labels[key]} ", _KEY)
+            text.append(value, style)
+        return text
 
-    item("requests", str(summary.get("requests", 0)))
-    item("rps", f"{summary.get('rps', 0)}")
-    item(
-        "latency",
-        f"p50 {_ms(latency.get('p50', 0))} p95 {_ms(latency.get('p95', 0))} p99 {_ms(latency.get('p99', 0))}",
-    )
-    text.append("\n")
-    item("queue", f"p50 {_ms(queue.get('p50', 0))} p99 {_ms(queue.get('p99', 0))}")
-    item("max_in_flight", str(summary.get("max_in_flight", 0)))
+    def pcts(key: str, values: Mapping[str, float], names: tuple[str, ...]) -> Text:
+        text = Text(f"{labels[key]}", _KEY)
+        for name in names:
+            text.append(f" {name} ", _KEY)
+            text.append(_ms(values.get(name, 0)))
+        return text
+
     blocked = summary.get("loop_blocked_ms", 0.0)
-    item("loop_blocked", _ms(blocked), _BAD if blocked else "")
     errors = summary.get("errors", 0)
-    item("errors", str(errors), _BAD if errors else "")
     violations = summary.get("violations", 0)
-    item("violations", str(violations), _BAD if violations else "")
-    return text
+    return [
+        item("requests", str(summary.get("requests", 0)), after=True),
+        item("rps", f"{summary.get('rps', 0)}", after=True),
+        pcts("latency", latency, ("p50", "p95", "p99")),
+        pcts("queue", queue, ("p50", "p99")),
+        item("max_in_flight", str(summary.get("max_in_flight", 0))),
+        item("loop_blocked", _ms(blocked), _BAD if blocked else ""),
+        item("errors", str(errors), _BAD if errors else ""),
+        item("violations", str(violations), _BAD if violations else ""),
+    ]
+
+
+class SummaryFlow:
+    """A title row, then the items laid out left to right, wrapping between items."""
+
+    def __init__(self, title: Text, items: list[Text]) -> None:
+        self.title = title
+        self.items = items
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        title = self.title.copy()
+        title.truncate(width, overflow="ellipsis")
+        yield title
+        line = Text()
+        for item in self.items:
+            if line.cell_len and line.cell_len + len(GAP) + item.cell_len > width:
+                yield line
+                line = Text()
+            if line.cell_len:
+                line.append(GAP)
+            line.append_text(item)
+        line.truncate(width, overflow="ellipsis")
+        yield line
 
 
 class SummaryPanel(Static):
-    """Three rows: title, throughput and latency, queueing and what went wrong."""
+    """A recording's title and figures (as many rows as the width needs)."""
 
     DEFAULT_CSS = """
-    SummaryPanel { height: 3; width: 1fr; }
+    SummaryPanel { height: auto; width: 1fr; }
     """
 
     def __init__(
@@ -72,4 +103,7 @@ class SummaryPanel(Static):
         truncated: bool = False,
         id: str | None = None,
     ) -> None:
-        super().__init__(summary_text(title, summary, labels, truncated=truncated), id=id)
+        heading = Text(title, _TITLE)
+        if truncated:
+            heading.append(f"  ({labels['truncated']})", _BAD)
+        super().__init__(SummaryFlow(heading, summary_items(summary, labels)), id=id)

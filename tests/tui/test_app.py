@@ -1,0 +1,315 @@
+"""The replay UI driven through Textual's pilot: every key binding, view switch and the mouse."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from textual import events
+from textual.widgets import Static
+
+from tracer.recording import Recording
+from tracer.tui.app import Bookmark, ReplayApp
+from tracer.tui.detail import DetailPane
+from tracer.tui.help import KEYS, HelpScreen
+from tracer.tui.screen import ReplayScreen
+from tracer.tui.timeline import Timeline
+
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
+
+
+def _screen(app: ReplayApp) -> ReplayScreen:
+    screen = app.screen
+    assert isinstance(screen, ReplayScreen)
+    return screen
+
+
+def _text(app: ReplayApp, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+async def test_v_switches_between_request_and_worker_lanes(threads_rec: Recording) -> None:
+    """v shows one lane per thread, v again one lane per request; the status line says which."""
+    app = ReplayApp([threads_rec])
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = _screen(app)
+        assert [lane.kind for lane in screen.timeline.lanes] == ["request"] * 10
+        await pilot.press("v")
+        assert screen.view == "worker"
+        assert [lane.kind for lane in screen.timeline.lanes] == ["thread"] * 4
+        assert "by worker" in _text(app, "#status")
+        await pilot.press("v")
+        assert screen.view == "request" and "by request" in _text(app, "#status")
+
+
+async def test_space_plays_and_pauses(loop_rec: Recording) -> None:
+    """space starts the cursor moving; space again stops it where it is."""
+    app = ReplayApp([loop_rec])
+    async with app.run_test(size=(80, 24)) as pilot:
+        vp = _screen(app).viewport
+        await pilot.press("space")
+        assert vp.playing and "playing" in _text(app, "#status")
+        for _ in range(200):  # bounded wait for the timer to move the cursor
+            if vp.cursor > 0:
+                break
+            await pilot.pause(0.02)
+        assert vp.cursor > 0
+        await pilot.press("space")
+        stopped = vp.cursor
+        await pilot.pause(0.1)
+        assert not vp.playing and vp.cursor == stopped
+
+
+async def test_brackets_change_speed_within_bounds(loop_rec: Recording) -> None:
+    """] speeds up to 10x at most, [ slows down to 0.1x at least."""
+    app = ReplayApp([loop_rec])
+    async with app.run_test(size=(80, 24)) as pilot:
+        vp = _screen(app).viewport
+        await pilot.press("right_square_bracket")
+        assert vp.speed == 2.0
+        await pilot.press(*["right_square_bracket"] * 8)
+        assert vp.speed == 10.0 and "10×" in _text(app, "#status")
+        await pilot.press(*["left_square_bracket"] * 12)
+        assert vp.speed == 0.1
+
+
+async def test_comma_and_full_stop_step_event_by_event(loop_rec: Recording) -> None:
+    """. moves the cursor to the next event time, , back to the previous one."""
+    app = ReplayApp([loop_rec])
+    times = sorted({e.t for e in loop_rec.events})
+    async with app.run_test(size=(80, 24)) as pilot:
+        vp = _screen(app).viewport
+        await pilot.press("full_stop")
+        assert vp.cursor == times[1]
+        await pilot.press("full_stop", "full_stop")
+        assert vp.cursor == times[3]
+        await pilot.press("comma")
+        assert vp.cursor == times[2]
+
+
+async def test_b_jumps_to_the_blocking_step_and_selects_its_request(loop_rec: Recording) -> None:
+    """b puts the cursor on the next loop.blocked and the selection on the culprit."""
+    app = ReplayApp([loop_rec])
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = _screen(app)
+        await pilot.press("b")
+        (block,) = screen.models[0].blocked
+        assert screen.viewport.cursor == block.t
+        assert screen.timeline.selected_lane.req == block.req
+
+
+async def test_m_jumps_to_bookmarks_and_shows_their_caption(loop_rec: Recording) -> None:
+    """m moves to the next mark event and shows its caption; given bookmarks replace them."""
+    app = ReplayApp([loop_rec])
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = _screen(app)
+        await pilot.press("m")
+        mark = screen.models[0].marks[-1]
+        assert screen.viewport.cursor == mark.t
+        assert "time.sleep" in _text(app, "#caption")
+    app = ReplayApp([loop_rec], bookmarks=[Bookmark(1_000_000, "one", "first ms")], caption="intro")
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert "intro" in _text(app, "#caption")
+        await pilot.press("m")
+        assert _screen(app).viewport.cursor == 1_000_000
+        assert "first ms" in _text(app, "#caption")
+
+
+async def test_zoom_keys_and_fit(loop_rec: Recording) -> None:
+    """+ and = zoom in, - zooms out, 0 fits the whole recording again."""
+    app = ReplayApp([loop_rec])
+    async with app.run_test(size=(80, 24)) as pilot:
+        vp = _screen(app).viewport
+        fitted = vp.ns_per_cell
+        await pilot.press("plus")
+        assert vp.ns_per_cell < fitted
+        await pilot.press("equals_sign")
+        zoomed = vp.ns_per_cell
+        await pilot.press("minus")
+        assert zoomed < vp.ns_per_cell < fitted
+        await pilot.press("0")
+        assert vp.ns_per_cell == fitted and vp.start == 0
+
+
+async def test_arrows_pan_and_home_end_move_the_cursor(loop_rec: Recording) -> None:
+    """left/right (h/l) pan the window; home/end put the cursor at either end."""
+    app = ReplayApp([loop_rec])
+    async with app.run_test(size=(80, 24)) as pilot:
+        vp = _screen(app).viewport
+        await pilot.press("plus", "plus", "plus")
+        start = vp.start
+        await pilot.press("right")
+        assert vp.start > start
+        await pilot.press("l")
+        further = vp.start
+        await pilot.press("left", "h")
+        assert vp.start < further
+        await pilot.press("end")
+        assert vp.cursor == vp.t_max and vp.start <= vp.cursor < vp.end
+        await pilot.press("home")
+        assert vp.cursor == 0
+
+
+async def test_lane_selection_and_detail_pane(loop_rec: Recording) -> None:
+    """down/j and up/k move the selection; enter opens the request's detail with its events and
+    what delayed it; escape closes it."""
+    app = ReplayApp([loop_rec])
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = _screen(app)
+        await pilot.press("down", "j", "j", "k")
+        assert screen.timeline.selected == 2
+        await pilot.press("enter")
+        pane = screen.query_one(DetailPane)
+        assert pane.is_open
+        text = str(pane.query_one("#detail-body", Static).render())
+        req = screen.timeline.selected_lane.req
+        assert f"#{req} GET" in text and "request.start" in text and "what delayed it" in text
+        await pilot.press("up")
+        text = str(pane.query_one("#detail-body", Static).render())
+        assert f"#{screen.timeline.selected_lane.req} GET" in text
+        await pilot.press("escape")
+        assert not pane.is_open
+        await pilot.press("enter", "enter")
+        assert not pane.is_open
+
+
+async def test_detail_names_the_request_that_held_the_loop(loop_rec: Recording) -> None:
+    """A request delayed by another's blocking step says who held the loop and where."""
+    app = ReplayApp([loop_rec])
+    block = next(e for e in loop_rec.events if e.kind == "loop.blocked")
+    victim = block.data["delayed"][0]
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = _screen(app)
+        index = next(i for i, lane in enumerate(screen.timeline.lanes) if lane.req == victim)
+        screen.timeline.select(index)
+        await pilot.press("enter")
+        text = str(screen.query_one("#detail-body", Static).render())
+        assert f"loop held by #{block.req}" in text and block.data["location"] in text
+
+
+async def test_s_saves_an_svg_screenshot(loop_rec: Recording, tmp_path: Path) -> None:
+    """s writes an SVG of the screen into the screenshot folder."""
+    app = ReplayApp([loop_rec], screenshot_dir=str(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("s")
+        await pilot.pause()
+    (shot,) = tmp_path.glob("*.svg")
+    assert shot.read_text(encoding="utf-8").lstrip().startswith("<svg")
+
+
+async def test_question_mark_lists_every_key(loop_rec: Recording) -> None:
+    """? opens a screen listing every binding; escape closes it."""
+    app = ReplayApp([loop_rec])
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        console = Console(file=io.StringIO(), width=100, color_system=None)
+        for widget in app.screen.query(Static):
+            console.print(widget.content)
+        text = console.file.getvalue()
+        for key in KEYS:
+            assert app.labels[key.label] in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, ReplayScreen)
+
+
+async def test_q_quits(loop_rec: Recording) -> None:
+    """q ends the app."""
+    app = ReplayApp([loop_rec])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+
+
+async def test_click_selects_a_lane_and_moves_the_cursor(loop_rec: Recording) -> None:
+    """Clicking a lane selects it, puts the cursor at the clicked time and opens its detail."""
+    app = ReplayApp([loop_rec])
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = _screen(app)
+        timeline = screen.timeline
+        x = timeline.label_width + 30
+        await pilot.click(Timeline, offset=(x, 3))
+        assert timeline.selected == 3
+        assert screen.viewport.cursor == screen.viewport.time_at(30)
+        assert screen.query_one(DetailPane).is_open
+
+
+async def test_mouse_wheel_zooms_and_pans(loop_rec: Recording) -> None:
+    """ctrl+wheel zooms around the pointer, shift+wheel pans, plain wheel scrolls lanes."""
+    app = ReplayApp([loop_rec])
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = _screen(app)
+        timeline = screen.timeline
+        vp = screen.viewport
+        fitted = vp.ns_per_cell
+
+        def wheel(kind: type[events.MouseEvent], **mods: bool) -> events.MouseEvent:
+            return kind(
+                timeline,
+                timeline.label_width + 10,
+                1,
+                0,
+                1,
+                0,
+                mods.get("shift", False),
+                False,
+                mods.get("ctrl", False),
+            )
+
+        timeline._on_mouse_scroll_up(wheel(events.MouseScrollUp, ctrl=True))
+        assert vp.ns_per_cell < fitted
+        start = vp.start
+        timeline._on_mouse_scroll_down(wheel(events.MouseScrollDown, shift=True))
+        assert vp.start > start
+        await pilot.pause()
+
+
+async def test_compare_stacks_two_recordings_on_one_axis(
+    threads_rec: Recording, loop_rec: Recording
+) -> None:
+    """Two recordings: two titled timelines, two summaries, one viewport; keys zoom both."""
+    app = ReplayApp([threads_rec, loop_rec])
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = _screen(app)
+        first, second = screen.timelines
+        assert first.viewport is second.viewport is screen.viewport
+        titles = [str(w.render()) for w in screen.query(".lane-title")]
+        assert "WSGI threads" in titles[0] and "ASGI loop" in titles[1]
+        assert len(screen.query("SummaryPanel")) == 2
+        await pilot.press("plus")
+        await pilot.press("v")
+        assert first.view == second.view == "worker"
+        await pilot.press("tab")
+        assert screen.active == 1
+
+
+async def test_resize_keeps_the_labels_and_axis_aligned(loop_rec: Recording) -> None:
+    """Growing the terminal widens the label gutter and the time axis together."""
+    app = ReplayApp([loop_rec])
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = _screen(app)
+        await pilot.resize_terminal(200, 50)
+        await pilot.pause()
+        assert screen.timeline.label_width == screen.query_one("#axis").label_offset == 24
+        assert screen.viewport.width == 200 - 24 - 1
+
+
+async def test_chinese_labels(loop_rec: Recording) -> None:
+    """lang="zh" translates the legend and the status line."""
+    app = ReplayApp([loop_rec], lang="zh")
+    async with app.run_test(size=(100, 30)):
+        assert "排队" in _text(app, "#legend")
+        assert "按请求" in _text(app, "#status")
+
+
+async def test_empty_recording_says_so(loop_rec: Recording) -> None:
+    """A recording with no requests shows a line saying so instead of lanes."""
+    empty = Recording(loop_rec.header, [])
+    app = ReplayApp([empty])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        line = app.screen.query_one(Timeline).render_line(0)
+        assert "no requests" in line.text

@@ -1,0 +1,69 @@
+"""End to end: ``trace replay`` in a real terminal (tmux), read the screen, quit with q."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tracer.tui.examples import loop_example
+
+TMUX = shutil.which("tmux")
+pytestmark = [
+    pytest.mark.skipif(TMUX is None, reason="tmux is not installed"),
+    pytest.mark.timeout(90),
+]
+
+
+def _tmux(*args: str) -> subprocess.CompletedProcess[str]:
+    assert TMUX is not None
+    return subprocess.run([TMUX, *args], capture_output=True, text=True, timeout=10)
+
+
+def _wait_for(condition, seconds: float = 30.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_replay_in_a_real_terminal(tmp_path: Path) -> None:
+    """The UI draws its legend and lanes in a 120x40 tmux pane and q ends the process."""
+    recording = loop_example()
+    path = tmp_path / "run.jsonl"
+    lines = [json.dumps(recording.header)] + [json.dumps(e.to_dict()) for e in recording.events]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    name = f"gt-e2e-{uuid.uuid4().hex[:8]}"
+    command = f"{sys.executable} -m tracer replay {path}"
+    env = {**os.environ, "TERM": "xterm-256color"}
+    try:
+        started = subprocess.run(
+            [TMUX, "new-session", "-d", "-s", name, "-x", "120", "-y", "40", command],  # type: ignore[list-item]
+            capture_output=True,
+            text=True,
+            timeout=10,
+            env=env,
+        )
+        assert started.returncode == 0, started.stderr
+        screen = ""
+
+        def legend_shown() -> bool:
+            nonlocal screen
+            screen = _tmux("capture-pane", "-p", "-t", name).stdout
+            return "queued" in screen and "sending" in screen
+
+        assert _wait_for(legend_shown), screen
+        assert "#3 /block" in screen and "ASGI loop" in screen
+        _tmux("send-keys", "-t", name, "q")
+        assert _wait_for(lambda: _tmux("has-session", "-t", name).returncode != 0)
+    finally:
+        _tmux("kill-session", "-t", name)

@@ -1,0 +1,97 @@
+"""The live dashboard: fed by a real Recorder while a run goes on, then the replay; q stops."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from textual.widgets import Static
+
+from tracer.recorder import Recorder
+from tracer.recording import Recording
+from tracer.tui.live import LiveApp, LiveScreen
+from tracer.tui.screen import ReplayScreen
+
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
+
+
+async def _until(pilot, condition, tries: int = 400) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("condition not reached")
+
+
+async def test_dashboard_follows_the_run_then_becomes_the_replay(
+    loop_rec: Recording, tmp_path: Path
+) -> None:
+    """Events added while the run goes on reach the header; when work returns, the whole
+    recording (read back from disk) is replayed."""
+    recorder = Recorder(tmp_path / "run.jsonl", flush_interval=0.02)
+    recorder.header.update(loop_rec.header)
+    half = len(loop_rec.events) // 2
+    release = threading.Event()
+
+    def work(stop: threading.Event) -> None:
+        recorder.extend(loop_rec.events[:half])
+        release.wait(10)
+        recorder.extend(loop_rec.events[half:])
+        recorder.close()
+
+    app = LiveApp(recorder, work, title="live test", total_requests=8)
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert isinstance(app.screen, LiveScreen)
+        await _until(pilot, lambda: app.stats.snapshot().completed > 0)
+        header = str(app.screen.query_one("#live-header", Static).render())
+        assert "live test" in header and "/8" in header
+        assert app.screen.query_one("#recent").lanes
+        release.set()
+        await _until(pilot, lambda: isinstance(app.screen, ReplayScreen))
+        replay = app.screen
+        assert len(replay.models[0].by_request) == 8
+        assert len(replay.models[0].recording.events) == len(loop_rec.events)
+        await pilot.press("q")
+    assert app.error is None
+
+
+async def test_q_stops_the_run_and_exits_after_it_flushed(
+    loop_rec: Recording, tmp_path: Path
+) -> None:
+    """q sets stop; the app exits only once work has returned, and the file is complete."""
+    path = tmp_path / "run.jsonl"
+    recorder = Recorder(path, flush_interval=0.02)
+    recorder.header.update(loop_rec.header)
+    returned = threading.Event()
+
+    def work(stop: threading.Event) -> None:
+        recorder.extend(loop_rec.events[:20])
+        stop.wait(30)
+        recorder.extend(loop_rec.events[20:30])
+        recorder.close()
+        returned.set()
+
+    app = LiveApp(recorder, work, title="stoppable")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _until(pilot, lambda: app.stats.latest > 0)
+        await pilot.press("q")
+        assert app.stop.is_set()
+        await _until(pilot, lambda: not app.is_running)
+    assert returned.is_set()
+    from tracer.recording import load
+
+    assert len(load(path).events) == 30
+
+
+async def test_an_exception_in_work_ends_the_dashboard(loop_rec: Recording) -> None:
+    """A run that raises ends the app and keeps the error for run_live to raise."""
+    recorder = Recorder()
+
+    def work(stop: threading.Event) -> None:
+        raise RuntimeError("server died")
+
+    app = LiveApp(recorder, work, title="broken")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _until(pilot, lambda: not app.is_running)
+    assert isinstance(app.error, RuntimeError)

@@ -1,0 +1,56 @@
+"""The live dashboard's running numbers (tracer.tui.live_stats)."""
+
+from __future__ import annotations
+
+from tracer.recording import Recording
+from tracer.summary import summarize
+from tracer.tui.live_stats import RPS_BUCKET_NS, LiveStats, histogram
+
+
+def test_totals_match_the_summary_of_the_whole_run(loop_rec: Recording) -> None:
+    """Fed every event in batches, the figures agree with summarize() of the recording."""
+    stats = LiveStats(total=8)
+    events = loop_rec.events
+    for i in range(0, len(events), 7):
+        stats.feed(events[i : i + 7])
+    snap = stats.snapshot()
+    summary = summarize(loop_rec)
+    assert (snap.completed, snap.total, snap.in_flight, snap.errors) == (8, 8, 0, 0)
+    assert round(snap.p50_ms, 3) == summary["latency_ms"]["p50"]
+    assert round(snap.p99_ms, 3) == summary["latency_ms"]["p99"]
+
+
+def test_in_flight_and_errors_midway(threads_rec: Recording) -> None:
+    """Halfway through, started-but-unfinished requests are in flight; a 500 counts as error."""
+    stats = LiveStats()
+    end_of_5 = next(e for e in threads_rec.events if e.req == 5 and e.kind == "request.end")
+    stats.feed([e for e in threads_rec.events if e.t <= end_of_5.t])
+    snap = stats.snapshot()
+    started = {e.req for e in threads_rec.events if e.kind == "request.start" and e.t <= end_of_5.t}
+    ended = {e.req for e in threads_rec.events if e.kind == "request.end" and e.t <= end_of_5.t}
+    assert snap.in_flight == len(started - ended) > 0
+    assert snap.errors == 1
+
+
+def test_recent_keeps_only_the_newest_requests(loop_rec: Recording) -> None:
+    """Only the last ``keep`` requests' events are kept for the scrolling timeline."""
+    stats = LiveStats(keep=3)
+    stats.feed(loop_rec.events)
+    assert {e.req for e in stats.recent_events() if e.req is not None} == {6, 7, 8}
+
+
+def test_rps_series_counts_completions_per_bucket(loop_rec: Recording) -> None:
+    """The sparkline series sums to the completions, scaled to per-second."""
+    stats = LiveStats()
+    stats.feed(loop_rec.events)
+    series = stats.rps_series()
+    assert sum(series) * RPS_BUCKET_NS / 1e9 == 8
+
+
+def test_histogram_covers_every_latency() -> None:
+    """Bins are ordered, cover every value once, and an empty run has none."""
+    values = [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 120.0]
+    bins = histogram(values)
+    assert sum(count for _, _, count in bins) == len(values)
+    assert all(low < high for low, high, _ in bins)
+    assert histogram([]) == []

@@ -1,0 +1,151 @@
+"""The replay model: phases and worker lanes derived from events (tracer.tui.model)."""
+
+from __future__ import annotations
+
+from tracer import events as K
+from tracer.events import Event
+from tracer.recording import Recording, make_header
+from tracer.tui.model import (
+    BLOCKED,
+    ERROR,
+    QUEUED,
+    RUNNING,
+    SENDING,
+    WAITING,
+    build_model,
+)
+
+MS = 1_000_000
+
+
+def _events(recording: Recording, req: int, kind: str) -> list[Event]:
+    return [e for e in recording.events if e.req == req and e.kind == kind]
+
+
+def test_queued_span_runs_from_queued_to_start(threads_rec: Recording) -> None:
+    """Each request's queued phase is exactly request.queued .. request.start."""
+    model = build_model(threads_rec)
+    for lane in model.by_request:
+        queued = _events(threads_rec, lane.req, K.REQUEST_QUEUED)[0]
+        start = _events(threads_rec, lane.req, K.REQUEST_START)[0]
+        spans = [s for s in lane.spans if s.phase == QUEUED]
+        assert [(s.start, s.end) for s in spans] == [(queued.t, start.t)]
+    # With 4 threads and arrivals every 2 ms, later requests really wait for a worker.
+    assert any(
+        s.end > s.start for lane in model.by_request for s in lane.spans if s.phase == QUEUED
+    )
+
+
+def test_thread_span_is_split_by_cpu_share(threads_rec: Recording) -> None:
+    """A sched.thread span is running when mostly on CPU, waiting when mostly off it."""
+    model = build_model(threads_rec)
+    for lane in model.by_request:
+        event = _events(threads_rec, lane.req, K.SCHED_THREAD)[0]
+        share = event.data["cpu_ns"] / event.dur
+        span = next(
+            s for s in lane.spans if s.start == event.t and s.end == event.end and s.cpu is not None
+        )
+        assert span.cpu == share
+        assert span.phase == (RUNNING if share >= 0.5 else WAITING)
+
+
+def test_body_is_sending_error_and_violation_are_marked(threads_rec: Recording) -> None:
+    """wsgi.body spans are sending; #5's error paints an error instant; #2 carries a marker."""
+    model = build_model(threads_rec)
+    lanes = {lane.req: lane for lane in model.by_request}
+    body = _events(threads_rec, 1, K.WSGI_BODY)[0]
+    assert any(
+        s.phase == SENDING and (s.start, s.end) == (body.t, body.end) for s in lanes[1].spans
+    )
+    assert lanes[5].error and any(s.phase == ERROR for s in lanes[5].spans)
+    assert not lanes[1].error
+    assert [m.text.split(":")[0] for m in lanes[2].markers] == ["wsgi-headers-list"]
+
+
+def test_thread_lanes_hold_one_request_at_a_time(threads_rec: Recording) -> None:
+    """By worker: 4 thread lanes; every request on exactly one; no lane runs two at once."""
+    model = build_model(threads_rec)
+    assert [lane.kind for lane in model.by_worker] == ["thread"] * 4
+    seen = [s.req for lane in model.by_worker for s in lane.spans]
+    assert sorted(seen) == list(range(1, 11))
+    for lane in model.by_worker:
+        for a, b in zip(lane.spans, lane.spans[1:], strict=False):
+            assert a.end <= b.start
+
+
+def test_loop_lane_interleaves_requests(loop_rec: Recording) -> None:
+    """By worker: one loop lane whose steps never overlap, and while one request is in flight
+    the loop runs steps of others (interleaving)."""
+    model = build_model(loop_rec)
+    assert [lane.kind for lane in model.by_worker] == ["loop"]
+    loop = model.by_worker[0]
+    for a, b in zip(loop.spans, loop.spans[1:], strict=False):
+        assert a.end <= b.start
+    first = next(lane for lane in model.by_request if lane.req == 1)
+    life = (first.spans[0].start, max(s.end for s in first.spans))
+    others = {s.req for s in loop.spans if life[0] < s.start < life[1]}
+    assert len(others - {1}) >= 2
+
+
+def test_blocking_step_is_blocked_everywhere(loop_rec: Recording) -> None:
+    """The step covered by loop.blocked is blocked on the request lane and on the loop lane, and
+    the requests in its ``delayed`` list know what held them up."""
+    model = build_model(loop_rec)
+    (block,) = model.blocked
+    assert block.req == 3 and block.dur == 30 * MS
+    lane = next(lane for lane in model.by_request if lane.req == 3)
+    assert [(s.start, s.end) for s in lane.spans if s.phase == BLOCKED] == [
+        (block.t, block.end)
+    ] * 2
+    loop = model.by_worker[0]
+    assert [(s.start, s.end, s.req) for s in loop.spans if s.phase == BLOCKED] == [
+        (block.t, block.end, 3)
+    ]
+    assert block.data["delayed"]
+    for req in block.data["delayed"]:
+        assert model.delayed_by[req] == [block]
+
+
+def test_gaps_between_steps_are_waiting(loop_rec: Recording) -> None:
+    """Between two steps of a request, it is suspended on an await: waiting."""
+    model = build_model(loop_rec)
+    lane = next(lane for lane in model.by_request if lane.req == 1)
+    steps = _events(loop_rec, 1, K.SCHED_STEP)
+    gap = (steps[0].end + steps[1].t) // 2
+    assert lane.span_at(gap).phase == WAITING
+    assert lane.span_at(steps[0].t + 1).phase == RUNNING
+
+
+def test_threshold_marks_long_steps_without_detector() -> None:
+    """With threshold_ns, a long step is blocked even with no loop.blocked event."""
+    header = make_header(interface="asgi", server={"model": "loop"})
+    events = [
+        Event(0, 0, K.REQUEST_START, 1, data={"path": "/"}),
+        Event(1, 0, K.SCHED_STEP, 1, dur=20 * MS, data={"cpu_ns": 20 * MS}),
+        Event(2, 20 * MS, K.REQUEST_END, 1, data={"status": 200}),
+    ]
+    recording = Recording(header, events)
+    plain = build_model(recording)
+    strict = build_model(recording, threshold_ns=10 * MS)
+    assert plain.by_request[0].span_at(MS).phase == RUNNING
+    assert strict.by_request[0].span_at(MS).phase == BLOCKED
+    assert strict.by_worker[0].spans[0].phase == BLOCKED
+
+
+def test_odd_input_does_not_break_the_model() -> None:
+    """Non-object data, a request that never ends and a lifespan scope are all handled: the
+    unfinished request runs to the end of the recording; lifespan gets no lane."""
+    header = make_header(interface="asgi")
+    events = [
+        Event(0, 0, K.REQUEST_START, 9, data={"scope_type": "lifespan"}),
+        Event(1, 0, K.REQUEST_QUEUED, 1, data=["not", "an", "object"]),  # type: ignore[arg-type]
+        Event(2, 5, K.REQUEST_START, 1, data={"path": "/x"}),
+        Event(3, 50, K.LOOP_BLOCKED, 1, dur=None, data={"delayed": "nope"}),
+        Event(4, 100, K.MARK, None, data={"label": "end"}),
+    ]
+    model = build_model(Recording(header, events))
+    assert [lane.req for lane in model.by_request] == [1]
+    lane = model.by_request[0]
+    assert max(s.end for s in lane.spans) == model.t_end == 100
+    assert lane.label == "#1 /x"
+    assert [e.data["label"] for e in model.marks] == ["end"]

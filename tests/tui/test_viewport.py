@@ -1,0 +1,70 @@
+"""The shared viewport: fit, zoom, pan, cursor and playback arithmetic."""
+
+from __future__ import annotations
+
+from tracer.tui.viewport import MIN_NS_PER_CELL, SPEEDS, Viewport
+
+
+def test_fit_shows_the_whole_recording() -> None:
+    """After fit, t=0 is at column 0 and the end is on screen."""
+    vp = Viewport(t_max=1_000_000, width=101)
+    vp.fit()
+    assert vp.column(0) == 0
+    assert 0 <= vp.column(vp.t_max) < vp.width
+
+
+def test_zoom_keeps_the_anchor_in_place() -> None:
+    """Zooming around a time keeps it at the same column; zooming has a floor."""
+    vp = Viewport(t_max=10_000_000, width=100)
+    vp.fit()
+    vp.set_cursor(5_000_000)
+    before = vp.column(vp.cursor)
+    vp.zoom(4)
+    assert abs(vp.column(vp.cursor) - before) <= 1
+    for _ in range(60):
+        vp.zoom(2)
+    assert vp.ns_per_cell == MIN_NS_PER_CELL
+
+
+def test_pan_is_clamped_near_the_recording() -> None:
+    """Panning far away stops half a screen past either end."""
+    vp = Viewport(t_max=1_000_000, width=100)
+    vp.fit()
+    vp.zoom(10)
+    vp.pan(-10_000)
+    assert vp.start == -vp.ns_per_cell * vp.width / 2
+    vp.pan(10_000_000)
+    assert vp.start == vp.t_max - vp.ns_per_cell * vp.width / 2
+
+
+def test_speed_is_bounded() -> None:
+    """Speeds step through 0.1x .. 10x and stop at the ends."""
+    vp = Viewport()
+    for _ in range(20):
+        vp.faster()
+    assert vp.speed == SPEEDS[-1] == 10.0
+    for _ in range(20):
+        vp.slower()
+    assert vp.speed == SPEEDS[0] == 0.1
+
+
+def test_advance_moves_a_playing_cursor_and_stops_at_the_end() -> None:
+    """Playback moves the cursor by speed x window / 10 s, follows it, and stops at t_max."""
+    vp = Viewport(t_max=1_000_000, width=100)
+    vp.fit()
+    assert not vp.advance(1.0)
+    vp.playing = True
+    assert vp.advance(1.0)
+    assert vp.cursor == int(vp.ns_per_cell * vp.width / 10)
+    while vp.advance(1.0):
+        pass
+    assert vp.cursor == vp.t_max and not vp.playing
+
+
+def test_set_cursor_scrolls_it_into_view() -> None:
+    """Moving the cursor off screen brings it back into the window."""
+    vp = Viewport(t_max=10_000_000, width=100)
+    vp.fit()
+    vp.zoom(20)
+    vp.set_cursor(9_000_000)
+    assert vp.start <= vp.cursor < vp.end
