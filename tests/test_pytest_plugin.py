@@ -1,0 +1,221 @@
+"""The pytest plugin, exercised with ``pytester``: real test files run by a real pytest."""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+pytestmark = pytest.mark.timeout(120)
+
+APPS = """
+import asyncio
+import time
+
+
+async def good(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+async def body_first(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+async def upper_header(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"Content-Type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+async def sleeps_blocking(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    time.sleep(0.15)  # a blocking call in an async handler
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": b"late"})
+
+
+def get(app):
+    # One GET / through the app, as a server would drive it; returns the sent messages.
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+             "scheme": "http", "path": "/", "raw_path": b"/", "query_string": b"",
+             "root_path": "", "headers": [], "client": ("127.0.0.1", 5000),
+             "server": ("127.0.0.1", 8000)}
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    return sent
+"""
+
+
+def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    # The snapshot plugin keeps session state that a nested in-process run would break.
+    return pytester.runpytest("-p", "no:cacheprovider", "-p", "no:textual-snapshot", *args)
+
+
+def test_registered_as_a_pytest11_entry_point() -> None:
+    """pip-installing the project registers the plugin; no conftest is needed."""
+    (found,) = entry_points(group="pytest11", name="gateway_tracer")
+    assert found.value == "tracer.pytest_plugin"
+
+
+def test_clean_app_passes(pytester: pytest.Pytester) -> None:
+    """A conforming app that never blocks: the test passes."""
+    pytester.makepyfile(apps=APPS)
+    pytester.makepyfile(
+        """
+        from apps import get, good
+
+        def test_home(gateway_tracer):
+            assert get(gateway_tracer.wrap(good))[0]["status"] == 200
+            assert gateway_tracer.violations == []
+        """
+    )
+    _run(pytester).assert_outcomes(passed=1)
+
+
+def test_violation_fails_the_test_with_rule_and_hint(pytester: pytest.Pytester) -> None:
+    """A body before the start message fails the test, naming the rule, request and hint."""
+    pytester.makepyfile(apps=APPS)
+    pytester.makepyfile(
+        """
+        from apps import get, body_first
+
+        def test_home(gateway_tracer):
+            get(gateway_tracer.wrap(body_first))
+        """
+    )
+    result = _run(pytester)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*gateway-tracer found:*",
+            "*HTTP-001 GET /: http.response.body sent before http.response.start (at *apps.py:*)",
+            "*hint: Send http.response.start*",
+        ]
+    )
+
+
+def test_warnings_fail_only_when_strict(pytester: pytest.Pytester) -> None:
+    """A warning passes by default; the marker's strict=True (or the ini option) fails it."""
+    pytester.makepyfile(apps=APPS)
+    pytester.makepyfile(
+        """
+        import pytest
+        from apps import get, upper_header
+
+        def test_lenient(gateway_tracer):
+            get(gateway_tracer.wrap(upper_header))
+
+        @pytest.mark.gateway_tracer(strict=True)
+        def test_strict(gateway_tracer):
+            get(gateway_tracer.wrap(upper_header))
+
+        @pytest.mark.gateway_tracer(strict=True, allow=["HTTP-011"])
+        def test_allowed(gateway_tracer):
+            get(gateway_tracer.wrap(upper_header))
+        """
+    )
+    result = _run(pytester)
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*test_strict*", "*HTTP-011*"])
+    pytester.makeini("[pytest]\ngateway_tracer_strict = true\n")
+    _run(pytester).assert_outcomes(passed=1, failed=2)
+    result = _run(pytester, "-k", "lenient")
+    result.assert_outcomes(failed=1)
+
+
+def test_blocking_call_in_async_handler_fails(pytester: pytest.Pytester) -> None:
+    """time.sleep in an async handler holds the loop past max_block_ms: the test fails."""
+    pytester.makepyfile(apps=APPS)
+    pytester.makepyfile(
+        """
+        import pytest
+        from apps import get, sleeps_blocking
+
+        @pytest.mark.gateway_tracer(max_block_ms=50)
+        def test_blocks(gateway_tracer):
+            get(gateway_tracer.wrap(sleeps_blocking))
+
+        @pytest.mark.gateway_tracer(max_block_ms=5000)
+        def test_generous_limit(gateway_tracer):
+            get(gateway_tracer.wrap(sleeps_blocking))
+            assert gateway_tracer.blocks == []
+        """
+    )
+    result = _run(pytester)
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*event loop blocked * ms (limit 50 ms) by GET / at *apps.py:*"])
+
+
+def test_check_false_records_without_failing(pytester: pytest.Pytester) -> None:
+    """check=False keeps the events for the test to inspect and never fails on its own."""
+    pytester.makepyfile(apps=APPS)
+    pytester.makepyfile(
+        """
+        import pytest
+        from apps import get, body_first
+
+        @pytest.mark.gateway_tracer(check=False)
+        def test_inspect(gateway_tracer):
+            get(gateway_tracer.wrap(body_first))
+            assert [e.data["rule"] for e in gateway_tracer.violations] == ["HTTP-001"]
+        """
+    )
+    _run(pytester).assert_outcomes(passed=1)
+
+
+def test_a_failing_test_keeps_its_own_failure(pytester: pytest.Pytester) -> None:
+    """When the test body itself fails, that failure is reported, not the plugin's."""
+    pytester.makepyfile(apps=APPS)
+    pytester.makepyfile(
+        """
+        from apps import get, body_first
+
+        def test_fails(gateway_tracer):
+            get(gateway_tracer.wrap(body_first))
+            assert 1 == 2, "the test's own reason"
+        """
+    )
+    result = _run(pytester)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*the test's own reason*"])
+    assert "gateway-tracer found" not in result.stdout.str()
+
+
+def test_wsgi_apps_too(pytester: pytest.Pytester) -> None:
+    """WSGI apps are wrapped the same way; a bad status line fails the test."""
+    pytester.makepyfile(
+        """
+        def bad(environ, start_response):
+            start_response("200", [("Content-Type", "text/plain")])
+            return [b"ok"]
+
+        def test_wsgi(gateway_tracer):
+            app = gateway_tracer.wrap(bad)
+            body = app({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "wsgi.input": None},
+                       lambda status, headers, exc_info=None: None)
+            list(body)
+            body.close()
+        """
+    )
+    result = _run(pytester)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*WSGI-005 GET /: status is not of the form*"])

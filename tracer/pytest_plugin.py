@@ -1,0 +1,183 @@
+"""The pytest plugin (entry point ``gateway_tracer``): protocol violations and blocked loops fail tests.
+
+Use the ``gateway_tracer`` fixture to wrap the app under test::
+
+    def test_home(gateway_tracer):
+        client = TestClient(gateway_tracer.wrap(app))
+        assert client.get("/").status_code == 200
+        # the test fails if the app broke a WSGI/ASGI rule or held the loop > max_block_ms
+
+Limits come from ``@pytest.mark.gateway_tracer(max_block_ms=50, strict=True, allow=["HTTP-011"])``
+or the ini options ``gateway_tracer_max_block_ms`` (default 100) and ``gateway_tracer_strict``
+(warnings fail too). ``check=False`` in the marker records without failing. Imports the spine
+and, when an app is wrapped, ``tracer.instrument``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import pytest
+
+from tracer import events as K
+from tracer.events import Event
+from tracer.recorder import Recorder
+
+__all__ = ["GatewayTracer", "gateway_tracer", "DEFAULT_MAX_BLOCK_MS"]
+
+DEFAULT_MAX_BLOCK_MS = 100.0
+"""asyncio debug mode's ``slow_callback_duration``: a step longer than this is a bug in CI."""
+
+
+class GatewayTracer:
+    """Wraps apps for one test, records what they do, and judges it at the end."""
+
+    def __init__(
+        self,
+        *,
+        max_block_ms: float = DEFAULT_MAX_BLOCK_MS,
+        strict: bool = False,
+        allow: Iterable[str] = (),
+        check: bool = True,
+    ) -> None:
+        self.recorder = Recorder()
+        """Every event of every app wrapped in this test."""
+        self.max_block_ms = max_block_ms
+        self.strict = strict
+        self.allow = frozenset(allow)
+        self.check_enabled = check
+        self._judged = 0  # events already judged by a previous check()
+
+    def wrap(self, app: Any, **options: Any) -> Any:
+        """``tracer.instrument(app)`` recording into this test's recorder (options pass on)."""
+        from tracer import instrument
+
+        options.setdefault("block_threshold_ms", self.max_block_ms)
+        return instrument(app, recorder=self.recorder, **options)
+
+    @property
+    def events(self) -> list[Event]:
+        """Every event recorded so far."""
+        return self.recorder.events
+
+    @property
+    def violations(self) -> list[Event]:
+        """``violation`` events that count (not allowed; warnings only when strict)."""
+        return [e for e in self.events if self._counts(e)]
+
+    @property
+    def blocks(self) -> list[Event]:
+        """``loop.blocked`` events longer than ``max_block_ms``."""
+        limit = self.max_block_ms * 1e6
+        return [e for e in self.events if e.kind == K.LOOP_BLOCKED and (e.dur or 0) > limit]
+
+    def _counts(self, event: Event) -> bool:
+        if event.kind != K.VIOLATION or event.data.get("rule") in self.allow:
+            return False
+        return self.strict or event.data.get("severity", "error") == "error"
+
+    def problems(self, events: list[Event] | None = None) -> list[str]:
+        """One line (plus a hint line) per violation and per long loop block, in order."""
+        events = self.events if events is None else events
+        requests = {
+            e.req: f"{e.data.get('method') or e.data.get('scope_type', '')} {e.data.get('path', '')}"
+            for e in self.events
+            if e.kind == K.REQUEST_START
+        }
+        limit = self.max_block_ms * 1e6
+        lines = []
+        for e in events:
+            where = requests.get(e.req, f"request {e.req}").strip()
+            if self._counts(e):
+                at = f" (at {e.data['location']})" if e.data.get("location") else ""
+                lines.append(f"{e.data.get('rule')} {where}: {e.data.get('message')}{at}")
+                if e.data.get("hint"):
+                    lines.append(f"    hint: {e.data['hint']}")
+            elif e.kind == K.LOOP_BLOCKED and (e.dur or 0) > limit:
+                at = f" at {e.data['location']}" if e.data.get("location") else ""
+                delayed = len(e.data.get("delayed") or ())
+                lines.append(
+                    f"event loop blocked {(e.dur or 0) / 1e6:.1f} ms (limit {self.max_block_ms:g} ms)"
+                    f" by {where}{at}; {delayed} other request(s) delayed"
+                )
+        return lines
+
+    def forget(self) -> None:
+        """Judge nothing recorded so far (the test failed on its own; one failure is enough)."""
+        self._judged = len(self.events)
+
+    def check(self) -> None:
+        """Fail the test now if anything not yet judged broke a rule or blocked the loop."""
+        events = self.events
+        fresh, self._judged = events[self._judged :], len(events)
+        if not self.check_enabled:
+            return
+        lines = self.problems(fresh)
+        if lines:
+            pytest.fail("gateway-tracer found:\n  " + "\n  ".join(lines), pytrace=False)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The ini options."""
+    parser.addini(
+        "gateway_tracer_max_block_ms",
+        "gateway_tracer fixture: fail a test whose event loop step exceeds this (ms)",
+        default=str(DEFAULT_MAX_BLOCK_MS),
+    )
+    parser.addini(
+        "gateway_tracer_strict",
+        "gateway_tracer fixture: protocol warnings fail tests too",
+        type="bool",
+        default=False,
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the marker."""
+    config.addinivalue_line(
+        "markers",
+        "gateway_tracer(max_block_ms=None, strict=None, allow=(), check=True): "
+        "limits for the gateway_tracer fixture in this test",
+    )
+
+
+@pytest.fixture
+def gateway_tracer(request: pytest.FixtureRequest) -> Iterator[GatewayTracer]:
+    """A ``GatewayTracer``: wrap apps with ``.wrap(app)``; the test fails on what they break."""
+    options: dict[str, Any] = {}
+    marker = request.node.get_closest_marker("gateway_tracer")
+    if marker is not None:
+        options.update(marker.kwargs)
+    try:
+        max_block_ms = float(
+            options.pop("max_block_ms", None)
+            or request.config.getini("gateway_tracer_max_block_ms")
+        )
+    except ValueError as exc:
+        raise pytest.UsageError(f"gateway_tracer_max_block_ms must be a number: {exc}") from None
+    strict = options.pop("strict", None)
+    if strict is None:
+        strict = bool(request.config.getini("gateway_tracer_strict"))
+    helper = GatewayTracer(max_block_ms=max_block_ms, strict=strict, **options)
+    request.node.stash[_KEY] = helper
+    yield helper
+    helper.check()  # what happened after the test body (a client closed in teardown)
+
+
+_KEY = pytest.StashKey[GatewayTracer]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """After a passing test body, judge what its wrapped apps did: a failure of the test itself."""
+    helper = item.stash.get(_KEY, None)
+    try:
+        result = yield
+    except BaseException:
+        if helper is not None:
+            helper.forget()
+        raise
+    if helper is not None:
+        helper.check()
+    return result
