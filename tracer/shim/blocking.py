@@ -4,9 +4,10 @@ A step that runs longer than the threshold *is* the blocking, so the culprit is 
 questions remain, and this module answers them:
 
 * **Where** (file:line). When a step ends, the code that blocked has already returned, so a
-  watchdog thread looks at the loop thread's stack while a traced step has been running for
-  more than half the threshold and keeps that location for the step (the step, not a
-  heartbeat, decides that blocking happened; the sample only names the line).
+  watchdog thread looks at the loop thread's stack every few milliseconds while a traced step
+  has been running for more than half the threshold, and counts the app locations it sees;
+  the step reports the one seen most (the step, not a heartbeat, decides that blocking
+  happened and whose it is; the samples only name the line).
 * **Whom it delayed.** When a blocking step ends at T, every other traced request on the same
   loop that was suspended and whose wake-up was already due is a delayed one: the future it
   awaits is done (its callback is queued behind the block), it yielded bare (``sleep(0)``:
@@ -53,8 +54,8 @@ class LoopState:
         """Traced requests in flight on this loop."""
         self.running: tuple[Traced, int] | None = None
         """(request, step start) while a traced step runs; read by the watchdog."""
-        self.sample: tuple[tuple[Traced, int], str | None] | None = None
-        """(the ``running`` value it belongs to, location) seen by the watchdog."""
+        self.sample: tuple[tuple[Traced, int], dict[str, int]] | None = None
+        """(the ``running`` value it belongs to, how often each location was seen in it)."""
 
 
 # Registries: loops by id (with a weak reference to detect reuse), and the one watchdog.
@@ -102,18 +103,22 @@ def _watch(interval: float = 0.0025) -> None:
             running = state.running
             if running is None:
                 continue
-            sample = state.sample
-            if sample is not None and sample[0] is running:
-                continue
             traced, started = running
             try:
                 if traced.now() - started < traced.block_ns // 2:
                     continue
                 location = where_in_stack(state.tid, getattr(traced.coro, "cr_frame", None))
             except Exception:  # a sampling failure only costs the line number
-                location = None
+                continue
+            if location is None:
+                continue
+            sample = state.sample
+            if sample is None or sample[0] is not running:
+                sample = (running, {})
             if state.running is running:
-                state.sample = (running, location)
+                counts = sample[1]
+                counts[location] = counts.get(location, 0) + 1
+                state.sample = sample
         if not alive:
             with _LOCK:
                 if not any(s.loop_ref() is not None for s in _STATES.values()):

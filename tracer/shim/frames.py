@@ -168,17 +168,18 @@ def _where_frames(frames: list[FrameType]) -> str | None:
 def where_in_stack(thread_id: int, root: FrameType | None = None) -> str | None:
     """Where thread ``thread_id`` is running right now: its innermost app frame.
 
-    Only frames inside ``root`` (the app coroutine's frame) count when it is on the stack, so
-    the server and the test driver above the app are never blamed.
+    With ``root`` (the app coroutine's frame), only frames inside it count, and None is the
+    answer when the thread is not inside it at all, so the server and the driver above the
+    app are never blamed.
     """
     frame: FrameType | None = sys._current_frames().get(thread_id)
     frames: list[FrameType] = []
     while frame is not None and len(frames) < 500:
         frames.append(frame)
         if frame is root:
-            break
+            return _where_frames(frames)
         frame = frame.f_back
-    return _where_frames(frames)
+    return None if root is not None else _where_frames(frames)
 
 
 def where_raised(tb: TracebackType | None) -> str | None:

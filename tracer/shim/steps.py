@@ -181,7 +181,10 @@ class Stepper:
         if state is not None:
             sample = state.sample
             if sample is not None and running is not None and sample[0] is running:
-                location = sample[1] or location  # where it was while it held the loop
+                counts = sample[1]
+                # Where it was most often while it held the loop (later samples win ties).
+                seen = max(reversed(counts), key=counts.__getitem__, default=None)
+                location = seen or location
             delayed = delayed_by(state, self)
         self.emit(
             K.LOOP_BLOCKED,
