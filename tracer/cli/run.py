@@ -159,8 +159,7 @@ def main(args: argparse.Namespace) -> int:
     recorder.subscribe(digest.feed)
     try:
         server = open_server(config, recorder)
-        if args.otlp:
-            _attach_otlp(recorder, args.otlp_endpoint)
+        otlp_shutdown = _attach_otlp(recorder, args.otlp_endpoint) if args.otlp else None
     except BaseException:
         recorder.close()
         Path(path).unlink(missing_ok=True)  # no empty recording left behind by a bad APP
@@ -184,6 +183,8 @@ def main(args: argparse.Namespace) -> int:
             _run_headless(config, recorder, server, err)
     finally:
         recorder.close()
+        if otlp_shutdown is not None:
+            otlp_shutdown()  # the last spans, then the exporter's final batch
     summary = digest.summary()
     if args.json:
         print(json.dumps(summary))
@@ -259,19 +260,12 @@ def _live_runner() -> Any:
     return run_live
 
 
-def _attach_otlp(recorder: Any, endpoint: str | None) -> None:
-    """Export finished requests as OTLP spans (off the request path)."""
+def _attach_otlp(recorder: Any, endpoint: str | None) -> Any:
+    """Export finished requests as OTLP spans (off the request path); returns the shutdown."""
     if importlib.util.find_spec("tracer.otel.live") is None:
         raise UsageError(
             "--otlp needs the OpenTelemetry bridge (tracer.otel), which is not installed."
         )
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from tracer.otel.live import attach_from_cli
 
-    from tracer.otel.live import attach_tracer_provider
-
-    provider = TracerProvider()
-    exporter = OTLPSpanExporter(endpoint=endpoint) if endpoint else OTLPSpanExporter()
-    provider.add_span_processor(BatchSpanProcessor(exporter))
-    attach_tracer_provider(recorder, provider)
+    return attach_from_cli(recorder, endpoint)

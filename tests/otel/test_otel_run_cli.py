@@ -1,0 +1,44 @@
+"""``trace run --otlp --otlp-endpoint URL``: every request of the run arrives as a span."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from tracer.cli import main
+from tracer.otel.testing import OtlpHttpReceiver
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_trace_run_with_otlp_exports_each_request(tmp_path: Any, monkeypatch: Any) -> None:
+    """A headless run of 6 requests sends 6 SERVER spans, timed within the run, to the receiver."""
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_PROTOCOL", raising=False)
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "hello-run")
+    with OtlpHttpReceiver() as receiver:
+        before = time.time_ns()
+        code = main(
+            [
+                "run",
+                "sample_apps.hello:asgi_app",
+                "-n",
+                "6",
+                "-c",
+                "2",
+                "--json",
+                "--record",
+                str(tmp_path / "run.jsonl"),
+                "--otlp",
+                "--otlp-endpoint",
+                receiver.endpoint,
+            ]
+        )
+        after = time.time_ns()
+        spans = receiver.spans()
+    assert code == 0
+    servers = [s for s in spans if s.kind == s.SPAN_KIND_SERVER]
+    assert len(servers) == 6
+    assert {s.name for s in servers} == {"GET /"}
+    assert all(before <= s.start_time_unix_nano <= s.end_time_unix_nano <= after for s in servers)
