@@ -9,6 +9,7 @@ Imports only ``sim.engine``, ``sim.dist`` and ``sim.workload``.
 from __future__ import annotations
 
 import itertools
+import math
 import random
 from bisect import bisect_right
 from collections.abc import Callable
@@ -71,11 +72,7 @@ class Request:
         self.task: str | None = None
         self.responded = False
         self.waiting = False
-        self.step_start = 0
-        self.step_cpu = 0
-        self.hold_ns = 0
-        self.hold_loc = ""
-        self.chunks_left = 0
+        # step_start, step_cpu, hold_ns, hold_loc, chunks_left: set by the loop model before use.
 
 
 class RequestSource:
@@ -90,6 +87,7 @@ class RequestSource:
             total += route.weight
             self._cumulative.append(total)
         self._total = total
+        self._samplers = [route.sampler() for route in self.routes]
         self._ids = itertools.count(1)
         self.made = 0
         """How many requests were made."""
@@ -98,12 +96,12 @@ class RequestSource:
         """A new request arriving at ``t`` from ``client``."""
         routes = self.routes
         if len(routes) == 1:
-            route = routes[0]
+            index = 0
         else:
             index = bisect_right(self._cumulative, self.rng.random() * self._total)
-            route = routes[min(index, len(routes) - 1)]
+            index = min(index, len(routes) - 1)
         self.made += 1
-        return Request(next(self._ids), route, route.sample(self.rng), client, t)
+        return Request(next(self._ids), routes[index], self._samplers[index](self.rng), client, t)
 
 
 class Arrivals:
@@ -174,10 +172,11 @@ class OpenLoop(Arrivals):
         self.engine.after(self._gap(), self._arrive, None)
 
     def _gap(self) -> int:
-        return round(self.rng.expovariate(1.0) * self.mean_gap_ns)
+        return round(-math.log(1.0 - self.rng.random()) * self.mean_gap_ns)
 
     def _arrive(self, _: object) -> None:
+        source = self.source
         if self._stopped():
             return
-        self.submit(self.source.new(self.engine.now, self.source.made))
+        self.submit(source.new(self.engine.now, source.made))
         self.engine.after(self._gap(), self._arrive, None)

@@ -45,14 +45,21 @@ class Engine:
         heap = self._heap
         steps = 0
         try:
-            while heap:
-                if until is not None and heap[0][0] > until:
-                    self.now = until
-                    break
-                t, _, fn, arg = heappop(heap)
-                self.now = t
-                steps += 1
-                fn(arg)
+            if until is None:
+                while heap:
+                    t, _, fn, arg = heappop(heap)
+                    self.now = t
+                    steps += 1
+                    fn(arg)
+            else:
+                while heap:
+                    if heap[0][0] > until:
+                        self.now = until
+                        break
+                    t, _, fn, arg = heappop(heap)
+                    self.now = t
+                    steps += 1
+                    fn(arg)
         finally:
             self.steps += steps
         return self.now

@@ -9,6 +9,7 @@ Imports only ``tracer.recorder``, ``tracer.recording`` and ``sim`` modules.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Any
 
 from sim.arrivals import Arrivals, ClosedLoop, OpenLoop, Request, RequestSource
@@ -53,10 +54,15 @@ def simulate(config: SimConfig, *, recorder: Recorder | None = None) -> SimResul
     if recorder is not None:
         emitter = Emitter(recorder, interface=model_class.interface)  # type: ignore[attr-defined]
     arrivals: Arrivals
+    done: Callable[[Request], None]
+    if config.rate is None:
 
-    def done(req: Request) -> None:
-        stats.add(req)
-        arrivals.done(req)
+        def done(req: Request) -> None:
+            stats.add(req)
+            arrivals.done(req)
+
+    else:
+        done = stats.add  # an open loop does not care when a request ends
 
     model = model_class(engine, config, emitter, done)
     header = sim_header(config, model)
@@ -92,4 +98,5 @@ def simulate(config: SimConfig, *, recorder: Recorder | None = None) -> SimResul
         max_queue=getattr(model, "max_queue", 0) or getattr(model, "max_ready", 0),
         gil_switches=sum(gil.switches for gil in gils if gil is not None),
         extra=extra,
+        stats=stats,
     )

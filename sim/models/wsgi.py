@@ -77,17 +77,15 @@ class WorkerPoolModel:
         """A request arrives: it queues, then runs on the first free thread."""
         if self.emitter is not None:
             self.emitter.queued(req, self.mains[0])
-        self.queue.append(req)
-        if len(self.queue) > self.max_queue:
-            self.max_queue = len(self.queue)
+        queue = self.queue
+        queue.append(req)
+        if len(queue) > self.max_queue:
+            self.max_queue = len(queue)
         self._dispatch()
 
     def _free_process(self) -> int:
-        idle = self._idle
-        if self.processes == 1:
-            return 0 if idle[0] else -1
         best, most = -1, 0
-        for p, free in enumerate(idle):
+        for p, free in enumerate(self._idle):
             if len(free) > most:
                 best, most = p, len(free)
         return best
@@ -99,11 +97,17 @@ class WorkerPoolModel:
         self._dispatching = True
         try:
             queue = self.queue
+            single = self._idle[0] if self.processes == 1 else None
             while queue:
-                p = self._free_process()
-                if p < 0:
-                    break
-                worker = self.workers[p][heapq.heappop(self._idle[p])]
+                if single is not None:
+                    if not single:
+                        break
+                    worker = self.workers[0][heapq.heappop(single)]
+                else:
+                    p = self._free_process()
+                    if p < 0:
+                        break
+                    worker = self.workers[p][heapq.heappop(self._idle[p])]
                 req = queue.popleft()
                 req.worker = worker
                 req.started = self.engine.now
@@ -187,7 +191,8 @@ class WorkerPoolModel:
             emitter.end(req, worker, close_called=True)
         heapq.heappush(self._idle[worker.pid - BASE_PID], worker.index)
         self.done(req)
-        self._dispatch()
+        if self.queue:
+            self._dispatch()
 
 
 class ThreadsModel(WorkerPoolModel):
