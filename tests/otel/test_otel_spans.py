@@ -335,3 +335,18 @@ def test_unknown_detail_is_a_usage_error() -> None:
     provider, _ = memory_provider()
     with pytest.raises(UsageError, match="events, spans"):
         SpanModel(make_sink(provider), base_ns=0, detail="everything")
+
+
+def test_a_malformed_request_is_skipped_and_the_others_still_export() -> None:
+    """Bad data in one request (a non-mapping data) costs that request only."""
+    rec = recorder()
+    asgi_request(rec, 1, 0)
+    rec.emit(K.REQUEST_START, 2, start_data(path="/bad", headers=42), t=50, tid=LOOP_TID)
+    rec.emit(K.REQUEST_END, 2, {"status": 200}, t=60, tid=LOOP_TID)
+    asgi_request(rec, 3, 100, path="/after")
+    provider, exporter = memory_provider()
+    model = SpanModel(make_sink(provider), base_ns=UNIX_NS)
+    model.feed(rec.recording().events)
+    names = {span.name for span in exporter.get_finished_spans()}
+    assert names == {"GET /items", "GET /after", "queued"}
+    assert model.failures == 1 and model.open_requests == 0

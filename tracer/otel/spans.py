@@ -15,6 +15,7 @@ Imports the spine only; never a shim, server model or the UI.
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from tracer.events import Event
 from tracer.otel import attributes as A
 
 __all__ = ["DETAILS", "SpanSpec", "SpanSink", "SpanModel", "Key"]
+
+log = logging.getLogger("tracer")
 
 DETAILS = ("events", "spans")
 """Choices of ``--otel-detail``: protocol calls as span events, or as child spans."""
@@ -119,6 +122,8 @@ class SpanModel:
         self._open: dict[Key, _Request] = {}
         # Requests already emitted: late events for them are ignored, not resurrected.
         self._ended: OrderedDict[Key, None] = OrderedDict()
+        self.failures = 0
+        """Requests skipped because their events could not be made into spans."""
 
     @property
     def open_requests(self) -> int:
@@ -126,41 +131,56 @@ class SpanModel:
         return len(self._open)
 
     def feed(self, events: Iterable[Event]) -> None:
-        """Consume events in recording order; emit each request when it ends."""
-        opened = self._open
+        """Consume events in recording order; emit each request when it ends.
+
+        An event that cannot be turned into a span (malformed data) costs only its own
+        request, which is dropped and logged once; the rest of the batch goes on.
+        """
         for event in events:
-            req = event.req
-            if req is None:
-                if event.kind == K.LOOP_BLOCKED:
-                    self._blocked(event, None)
-                continue
-            key = (event.pid, req)
-            state = opened.get(key)
-            if state is None:
-                if key in self._ended:
-                    continue
-                state = opened[key] = _Request(key)
-                if len(opened) > self.max_open:
-                    self._finish(opened[next(iter(opened))], None)
-            kind = event.kind
-            if kind == K.REQUEST_END:
-                self._finish(state, event)
-            elif kind == K.REQUEST_START:
-                state.start = event
-                self._begin(state)
-            elif kind == K.REQUEST_QUEUED:
-                state.queued = event
+            try:
+                self._feed_one(event)
+            except Exception:
+                self.failures += 1
+                if self.failures == 1:
+                    log.exception("a request could not be made into spans; it is skipped")
+                if event.req is not None:  # and ignore what else comes for it
+                    self._open.pop((event.pid, event.req), None)
+                    self._ended[(event.pid, event.req)] = None
+
+    def _feed_one(self, event: Event) -> None:
+        req = event.req
+        if req is None:
+            if event.kind == K.LOOP_BLOCKED:
+                self._blocked(event, None)
+            return
+        opened = self._open
+        key = (event.pid, req)
+        state = opened.get(key)
+        if state is None:
+            if key in self._ended:
+                return
+            state = opened[key] = _Request(key)
+            if len(opened) > self.max_open:
+                self._finish(opened[next(iter(opened))], None)
+        kind = event.kind
+        if kind == K.REQUEST_END:
+            self._finish(state, event)
+        elif kind == K.REQUEST_START:
+            state.start = event
+            self._begin(state)
+        elif kind == K.REQUEST_QUEUED:
+            state.queued = event
+        else:
+            if len(state.events) < self.max_events:
+                state.events.append(event)
             else:
-                if len(state.events) < self.max_events:
-                    state.events.append(event)
-                else:
-                    state.dropped += 1
-                if kind == K.LOOP_BLOCKED:
-                    self._blocked(event, key)
-                elif state.lifespan is not None or (
-                    state.start is not None and state.start.data.get("scope_type") == "lifespan"
-                ):
-                    self._lifespan(state, event)
+                state.dropped += 1
+            if kind == K.LOOP_BLOCKED:
+                self._blocked(event, key)
+            elif state.lifespan is not None or (
+                state.start is not None and state.start.data.get("scope_type") == "lifespan"
+            ):
+                self._lifespan(state, event)
 
     def finish_all(self) -> None:
         """Emit every request still open, marked incomplete (the run stopped before its end)."""
