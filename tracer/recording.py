@@ -123,9 +123,13 @@ def open_text(path: str | os.PathLike[str], mode: str) -> IO[str]:
     return open(path, mode, encoding="utf-8", newline="\n")
 
 
+# default=str keeps a stray non-JSON value (bytes, an enum) from losing the whole line.
+# One encoder for every line: json.dumps with options builds a new encoder per call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 def _dumps(obj: dict[str, Any]) -> str:
-    # default=str keeps a stray non-JSON value (bytes, an enum) from losing the whole line.
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, default=str)
+    return _ENCODER.encode(obj)
 
 
 class RecordingWriter:
