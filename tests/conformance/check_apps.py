@@ -47,3 +47,18 @@ async def asgi_hangs(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 def not_an_app() -> None:
     """Takes no arguments: neither WSGI nor ASGI."""
+
+
+async def asgi_http_bad(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Lifespan done right; every http response sends its body before its start."""
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            else:
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    await send({"type": "http.response.body", "body": b"", "more_body": True})
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})

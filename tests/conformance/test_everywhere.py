@@ -1,0 +1,54 @@
+"""Violations are in every recording: ``trace run`` in-process models and real servers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import tracer
+from tracer import events as K
+from tracer.cli import main
+
+APPS = str(Path(__file__).resolve().parent / "check_apps.py")
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _run(capsys: pytest.CaptureFixture[str], tmp_path: Path, *args: str) -> tuple[dict, list]:
+    path = tmp_path / "run.jsonl"
+    assert (
+        main(["run", *args, "-n", "4", "-c", "2", "--headless", "--json", "--record", str(path)])
+        == 0
+    )
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    violations = [e for e in tracer.load(path).events if e.kind == K.VIOLATION]
+    return summary, violations
+
+
+def test_trace_run_threads_model_records_violations(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Each request of a WSGI app without Content-Type leaves one self-describing violation."""
+    summary, violations = _run(capsys, tmp_path, f"{APPS}:wsgi_untyped", "--server", "threads")
+    assert summary["violations"] == 4
+    assert {e.data["rule"] for e in violations} == {"WSGI-016"}
+    assert len({e.req for e in violations}) == 4
+    assert all(e.data["severity"] == "warning" and e.data["hint"] for e in violations)
+
+
+def test_real_waitress_records_violations_with_location(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Under a real waitress, the shim inside the server records the app's violations.
+
+    waitress itself refuses the hop-by-hop header (an AssertionError out of start_response),
+    so the rules judged at the end of a request are moot: two violations per request.
+    """
+    summary, violations = _run(capsys, tmp_path, f"{APPS}:wsgi_bad", "--server", "waitress")
+    assert summary["violations"] == 4 * 2
+    assert sorted({e.data["rule"] for e in violations}) == ["WSGI-005", "WSGI-013"]
+    status = [e for e in violations if e.data["rule"] == "WSGI-005"]
+    assert len(status) == 4
+    assert all(e.data["location"].startswith(APPS + ":") for e in status)
