@@ -59,10 +59,9 @@ REQ_KEY = "gateway_tracer.req"
 _get_ident = threading.get_ident
 _thread_time_ns = time.thread_time_ns
 
-# Environ keys seen -> (header name, redact it?) or None for non-header keys. Bounded, so a
-# client sending endless new header names cannot grow it without limit.
-_NAME_CACHE_SIZE = 4096
-_UNSEEN: tuple[str, bool] = ("", False)
+# Key layouts of environs seen -> their headers. Bounded, so clients sending ever new header
+# sets cannot grow it without limit (past it, each request works its headers out afresh).
+_PLAN_CACHE_SIZE = 512
 
 
 class WsgiShim:
@@ -101,7 +100,7 @@ class WsgiShim:
             conformance.WsgiChecker if checks else None
         )
         self._logged: set[str] = set()
-        self._names: dict[str, tuple[str, bool] | None] = {}
+        self._plans: dict[tuple[str, ...], tuple[tuple[str, str, bool], ...]] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         try:
@@ -113,14 +112,13 @@ class WsgiShim:
 
     def start_data(self, environ: dict[str, Any]) -> dict[str, Any]:
         """The ``request.start`` data of an environ: what was asked, by whom, headers redacted."""
-        names = self._names
-        headers = []
-        for key, value in environ.items():
-            entry = names.get(key, _UNSEEN)
-            if entry is _UNSEEN:
-                entry = self._header_name(key)
-            if entry is not None:
-                headers.append([entry[0], REDACTED if entry[1] else value])
+        # Requests from one kind of client carry the same environ keys in the same order, so
+        # which keys are headers (and secret) is worked out once per key layout.
+        layout = tuple(environ)
+        plan = self._plans.get(layout)
+        if plan is None:
+            plan = self._plan(layout)
+        headers = [[name, REDACTED if secret else environ[key]] for key, name, secret in plan]
         query = environ.get("QUERY_STRING", "")
         if query and self.redact:
             query = redact_query(query)
@@ -140,17 +138,21 @@ class WsgiShim:
             "headers": headers,
         }
 
-    def _header_name(self, key: str) -> tuple[str, bool] | None:
-        if key[:5] == "HTTP_":
-            name = key[5:].replace("_", "-").lower()
-        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            name = key.replace("_", "-").lower()
-        else:
-            name = None
-        entry = None if name is None else (name, name in self.secret_headers)
-        if len(self._names) < _NAME_CACHE_SIZE:
-            self._names[key] = entry
-        return entry
+    def _plan(self, layout: tuple[str, ...]) -> tuple[tuple[str, str, bool], ...]:
+        """(environ key, header name, secret?) for each header among the keys of ``layout``."""
+        plan = []
+        for key in layout:
+            if key[:5] == "HTTP_":
+                name = key[5:].replace("_", "-").lower()
+            elif key == "CONTENT_TYPE" or key == "CONTENT_LENGTH":
+                name = key.replace("_", "-").lower()
+            else:
+                continue
+            plan.append((key, name, name in self.secret_headers))
+        result = tuple(plan)
+        if len(self._plans) < _PLAN_CACHE_SIZE:
+            self._plans[layout] = result
+        return result
 
     def internal_error(self, where: str, exc: BaseException) -> None:
         """A failure of the shim itself: log it once per place; the request goes on."""
@@ -279,7 +281,8 @@ class WsgiCycle:
     def start_response(self, status: Any, headers: Any, exc_info: Any = None) -> Any:
         """The ``start_response`` the app sees: record, check, then call the server's."""
         try:
-            t = self.enter()
+            if _get_ident() != self.tid:
+                self.switch_thread()
             secret = self.shim.secret_headers
             data = {
                 "status": status,
@@ -289,7 +292,7 @@ class WsgiCycle:
                 "exc_info": None if not exc_info else type(exc_info[1]).__name__,
             }
             self.recorder.emit(
-                K.WSGI_START_RESPONSE, self.req, data, t=t, tid=self.tid, thread=self.thread
+                K.WSGI_START_RESPONSE, self.req, data, tid=self.tid, thread=self.thread
             )
             try:
                 self.status = int(status[:3])
@@ -435,9 +438,11 @@ class WsgiCycle:
         if self.done:
             return
         self.done = True
+        tid: int | None = self.tid
+        thread: str | None = self.thread
         try:
             cpu: int | None
-            if _get_ident() == self.tid:
+            if _get_ident() == tid:
                 cpu = _thread_time_ns() - self.seg_cpu
                 if end is None:
                     end = self.now()
@@ -445,6 +450,7 @@ class WsgiCycle:
             else:
                 cpu = self.other_thread_cpu()
                 seg_end = self.last_t
+                tid = thread = None  # request.end is then recorded on the finalising thread
             self.recorder.emit(
                 K.SCHED_THREAD,
                 self.req,
@@ -471,7 +477,7 @@ class WsgiCycle:
             }
             if file_wrapper:
                 data["file_wrapper"] = True
-            self.recorder.emit(K.REQUEST_END, self.req, data, t=end)
+            self.recorder.emit(K.REQUEST_END, self.req, data, t=end, tid=tid, thread=thread)
         except Exception as exc:
             self.shim.internal_error("recording request.end", exc)
         self.checker = None  # it holds our report(): let the pair be freed without the GC

@@ -9,6 +9,7 @@ and re-raised unchanged. Imports only sibling shim modules; never the TUI, expor
 
 from __future__ import annotations
 
+from threading import get_ident as _get_ident
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -37,7 +38,9 @@ class TracedBody:
 
     def __next__(self) -> Any:
         cycle = self._cycle
-        t = cycle.enter()
+        if _get_ident() != cycle.tid:
+            cycle.switch_thread()
+        t = cycle.now()
         try:
             iterator = self._iter
             if iterator is None:
