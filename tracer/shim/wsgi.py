@@ -33,12 +33,9 @@ sibling shim modules; never the TUI, exporters, server models or CLI.
 from __future__ import annotations
 
 import logging
-import os
-import sysconfig
 import threading
 import time
 from collections.abc import Callable, Iterable
-from types import TracebackType
 from typing import Any
 
 from tracer import conformance
@@ -46,10 +43,11 @@ from tracer import events as K
 from tracer.errors import UsageError
 from tracer.recorder import Recorder
 from tracer.redact import REDACTED, SECRET_HEADERS, redact_query
+from tracer.shim.frames import where_raised
 from tracer.shim.wsgi_body import SizedTracedBody, TracedBody
 from tracer.shim.wsgi_input import TracedInput
 
-__all__ = ["WsgiShim", "WsgiCycle", "REQ_KEY", "where_raised"]
+__all__ = ["WsgiShim", "WsgiCycle", "REQ_KEY"]
 
 log = logging.getLogger("tracer")
 
@@ -168,31 +166,6 @@ class WsgiShim:
 
     def __repr__(self) -> str:
         return f"<WsgiShim of {self.app!r}>"
-
-
-_OWN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-_LIBRARY_DIRS = tuple(
-    os.path.abspath(sysconfig.get_paths()[name]) + os.sep
-    for name in ("stdlib", "purelib", "platlib")
-)
-
-
-def where_raised(tb: TracebackType | None) -> str | None:
-    """``file:line`` of the innermost app frame of a traceback (library frames skipped,
-    unless there is nothing else); paths under the current directory are shown relative."""
-    found = fallback = None
-    while tb is not None:
-        filename = os.path.abspath(tb.tb_frame.f_code.co_filename)
-        if not filename.startswith(_OWN_DIR):
-            fallback = (filename, tb.tb_lineno)
-            if not filename.startswith(_LIBRARY_DIRS):
-                found = fallback
-        tb = tb.tb_next
-    chosen = found or fallback
-    if chosen is None:
-        return None
-    relative = os.path.relpath(chosen[0])
-    return f"{chosen[0] if relative.startswith('..') else relative}:{chosen[1]}"
 
 
 def _size(data: Any) -> int:
