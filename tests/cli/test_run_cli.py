@@ -123,25 +123,20 @@ def test_bad_input_is_one_line_and_exit_2(
     assert not (tmp_path / "traces").exists() or not list((tmp_path / "traces").iterdir())
 
 
-def test_import_error_in_a_subprocess_has_no_traceback(tmp_path: Path) -> None:
-    """The console entry point: an app whose import raises gives one line and exit 2."""
+def test_import_errors_through_the_console_entry(tmp_path: Path) -> None:
+    """python -m tracer: a missing module is one line; an app raising on import shows its own
+    traceback (not the tool's) and ends with the one-line error; both exit 2."""
     (tmp_path / "explodes.py").write_text("raise RuntimeError('no config')\napp = None\n")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tracer",
-            "run",
-            "explodes:app",
-            "--app-dir",
-            str(tmp_path),
-            "-n",
-            "1",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=60,
-    )
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+    def trace(app: str) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "tracer", "run", app, "--app-dir", str(tmp_path), "-n", "1"]
+        return subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path, timeout=60)
+
+    missing = trace("not_there:app")
+    assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in missing.stderr and "not_there" in missing.stderr
+    raising = trace("explodes:app")
+    assert raising.returncode == 2
+    assert "tracer/" not in raising.stderr  # no frame of the tool itself
+    assert raising.stderr.strip().splitlines()[-1].startswith("trace: error:")
+    assert "no config" in raising.stderr

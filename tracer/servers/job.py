@@ -18,43 +18,58 @@ from tracer.errors import InterfaceError
 from tracer.interface import detect_interface, is_asgi
 from tracer.recorder import Recorder
 from tracer.servers import CANCELLED, TIMEOUT, Request, Response, ServerConfig
+from tracer.servers.mailbox import Mailbox
 
-__all__ = ["Job", "load_app_for", "wait"]
+__all__ = ["Job", "JobTarget", "load_app_for", "wait"]
 
 
 class Job:
     """One request in flight between the load generator's loop and a model's workers."""
 
-    __slots__ = ("req", "request", "future", "loop", "abandoned", "on_abandon")
+    __slots__ = ("req", "request", "future", "inbox", "abandoned", "on_abandon")
 
-    def __init__(self, req: int, request: Request, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, req: int, request: Request, inbox: Mailbox) -> None:
         self.req = req
         self.request = request
-        self.loop = loop
-        self.future: asyncio.Future[Response] = loop.create_future()
+        self.inbox = inbox
+        self.future: asyncio.Future[Response] = inbox.loop.create_future()
         self.abandoned = False
         """Set when the client gave up: a worker that has not started it skips it."""
         self.on_abandon: Callable[[], None] | None = None
         """Called (on the client loop) when the client gives up, to tell the server side."""
 
-    @classmethod
-    def arrive(cls, recorder: Recorder, request: Request) -> Job:
-        """A new request arrives: give it an id and record ``request.queued`` (client loop)."""
-        req = recorder.new_request_id()
-        recorder.emit(K.REQUEST_QUEUED, req, {"method": request.method, "path": request.path})
-        return cls(req, request, asyncio.get_running_loop())
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The load generator's loop, where the client waits."""
+        return self.inbox.loop
 
     def resolve(self, response: Response) -> None:
         """Hand the response back to the client; safe from any thread, once or more."""
-        try:
-            self.loop.call_soon_threadsafe(_set_result, self.future, response)
-        except RuntimeError:  # the load generator's loop is gone: nobody is waiting
-            pass
+        self.inbox.post((self.future, response))
 
 
-def _set_result(future: asyncio.Future[Response], response: Response) -> None:
+def _set_result(item: tuple[asyncio.Future[Response], Response]) -> None:
+    future, response = item
     if not future.done():
         future.set_result(response)
+
+
+class JobTarget:
+    """Base of the in-process targets: request arrival on the client loop, replies batched."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+        self._inbox: Mailbox | None = None
+
+    def arrive(self, request: Request) -> Job:
+        """A new request arrives: give it an id and record ``request.queued`` (client loop)."""
+        inbox = self._inbox
+        if inbox is None or inbox.loop is not asyncio.get_running_loop():
+            inbox = self._inbox = Mailbox(asyncio.get_running_loop(), _set_result)
+        recorder = self.recorder
+        req = recorder.new_request_id()
+        recorder.emit(K.REQUEST_QUEUED, req, {"method": request.method, "path": request.path})
+        return Job(req, request, inbox)
 
 
 async def wait(recorder: Recorder, job: Job, timeout: float | None) -> Response:

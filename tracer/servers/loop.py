@@ -20,7 +20,8 @@ import tracer
 from tracer.errors import ServerError
 from tracer.recorder import Recorder
 from tracer.servers import Request, Response, ServerConfig, Target
-from tracer.servers.job import Job, load_app_for, wait
+from tracer.servers.job import Job, JobTarget, load_app_for, wait
+from tracer.servers.mailbox import Mailbox
 from tracer.servers.scope import ASGI_VERSION, HttpCycle, WebSocketCycle, build_scope
 
 __all__ = ["LoopServer"]
@@ -191,12 +192,12 @@ class LoopServer:
             await asyncio.wait(tasks, timeout=timeout / 4)
 
 
-class _LoopTarget:
+class _LoopTarget(JobTarget):
     def __init__(self, server: LoopServer) -> None:
-        self._server = server
+        super().__init__(server.recorder)
+        self._mailbox = Mailbox(server.loop, server.spawn)
 
     async def request(self, request: Request, *, timeout: float | None = None) -> Response:
-        server = self._server
-        job = Job.arrive(server.recorder, request)
-        server.loop.call_soon_threadsafe(server.spawn, job)
-        return await wait(server.recorder, job, timeout)
+        job = self.arrive(request)
+        self._mailbox.post(job)
+        return await wait(self.recorder, job, timeout)

@@ -26,7 +26,7 @@ from tracer.events import Event
 from tracer.recorder import Recorder
 from tracer.servers import Request, Response, ServerConfig, Target
 from tracer.servers.environ import build_environ
-from tracer.servers.job import Job, load_app_for, wait
+from tracer.servers.job import Job, JobTarget, load_app_for, wait
 from tracer.servers.threads import WorkerPool, call_wsgi
 
 __all__ = ["DEFAULT_WORKERS", "DEFAULT_THREADS", "START_METHOD", "ProcessesServer"]
@@ -171,16 +171,17 @@ class ProcessesServer:
                 self.recorder.add(Event(*row))
 
 
-class _ProcessesTarget:
+class _ProcessesTarget(JobTarget):
     def __init__(self, server: ProcessesServer) -> None:
+        super().__init__(server.recorder)
         self._server = server
 
     async def request(self, request: Request, *, timeout: float | None = None) -> Response:
         server = self._server
-        job = Job.arrive(server.recorder, request)
+        job = self.arrive(request)
         server._pending[job.req] = job
         server.jobs.put((job.req, request))
-        return await wait(server.recorder, job, timeout)
+        return await wait(self.recorder, job, timeout)
 
 
 class _ChildItem:

@@ -21,7 +21,7 @@ import tracer
 from tracer.recorder import Recorder
 from tracer.servers import Request, Response, ServerConfig, Target
 from tracer.servers.environ import build_environ, parse_status
-from tracer.servers.job import Job, load_app_for, wait
+from tracer.servers.job import Job, JobTarget, load_app_for, wait
 
 __all__ = ["DEFAULT_THREADS", "ThreadsServer", "WorkerPool", "WorkItem", "call_wsgi"]
 
@@ -161,12 +161,12 @@ class ThreadsServer:
         job.resolve(Response(job.req, status, size, error))
 
 
-class _QueueTarget:
+class _QueueTarget(JobTarget):
     def __init__(self, server: ThreadsServer) -> None:
-        self._server = server
+        super().__init__(server.recorder)
+        self._queue = server.queue
 
     async def request(self, request: Request, *, timeout: float | None = None) -> Response:
-        server = self._server
-        job = Job.arrive(server.recorder, request)
-        server.queue.put(job)
-        return await wait(server.recorder, job, timeout)
+        job = self.arrive(request)
+        self._queue.put(job)
+        return await wait(self.recorder, job, timeout)

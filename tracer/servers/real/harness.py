@@ -22,7 +22,7 @@ from pathlib import Path
 
 from tracer.errors import ServerError
 
-__all__ = ["ServerProcess", "free_port", "group_members", "failure_line", "HOST"]
+__all__ = ["ServerProcess", "free_port", "check_port", "group_members", "failure_line", "HOST"]
 
 HOST = "127.0.0.1"
 
@@ -32,6 +32,21 @@ def free_port(host: str = HOST) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def check_port(port: int, host: str = HOST) -> None:
+    """Raise ``ServerError`` if something already listens on ``host:port``.
+
+    Readiness is "the port accepts", so a port taken by someone else would look ready.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise ServerError(
+                f"Port {port} on {host} is not free ({exc.strerror or exc}: address already in "
+                "use). Choose another port, or stop what listens there."
+            ) from None
 
 
 def group_members(pgid: int) -> list[int]:

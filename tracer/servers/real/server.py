@@ -29,7 +29,7 @@ from tracer.interface import detect_interface, is_asgi
 from tracer.recorder import Recorder
 from tracer.servers import CANCELLED, TIMEOUT, Request, Response, ServerConfig
 from tracer.servers.real.bootstrap import settings_env
-from tracer.servers.real.harness import HOST, ServerProcess, free_port
+from tracer.servers.real.harness import HOST, ServerProcess, check_port, free_port
 from tracer.servers.real.merge import Merger
 
 __all__ = ["RealServer", "RealTarget"]
@@ -145,6 +145,8 @@ class RealServer:
             )
         self.interface = self._interface()
         self._dir = tempfile.mkdtemp(prefix=f"gateway-tracer-{self.name}-")
+        if self.port:
+            check_port(self.port, self.host)
         self.port = self.port or free_port(self.host)
         env = dict(os.environ)
         env.update(self._settings())

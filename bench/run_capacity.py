@@ -1,0 +1,105 @@
+"""Throughput of the in-process harness: traced hello world through each server model.
+
+    python bench/run_capacity.py [--requests 5000] [--repeats 5] [--big 100000]
+
+Each variant runs ``tracer.run.run`` (load generator + server model + shim + recorder streaming
+to a file, as ``trace run`` does) several times; the median requests/s is printed with its ratio
+to the target. Then one ``trace run -n BIG`` in a child process, whose peak resident memory is
+read from ``wait4`` (the recording streams to disk; the summary is a streaming digest).
+Targets on the 2-core reference machine: >= 5,000 req/s ASGI ``loop``, >= 3,000 WSGI ``threads``,
+a 100,000-request run under 200 MB resident.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from tracer.digest import Digest
+from tracer.recorder import Recorder
+from tracer.run import RunConfig, run
+
+VARIANTS = [
+    # (label, APP, --server, target req/s or None)
+    ("ASGI loop", "sample_apps.hello:asgi_app", "loop", 5000.0),
+    ("WSGI threads (4)", "sample_apps.hello:application", "threads", 3000.0),
+    ("WSGI wsgi-on-loop", "sample_apps.hello:application", "wsgi-on-loop", None),
+    ("WSGI processes (2x2)", "sample_apps.hello:application", "processes", None),
+]
+
+
+def once(app: str, server: str, requests: int, concurrency: int, folder: str) -> float:
+    """Requests per second of one run (client-side wall time), recording streamed to disk."""
+    path = os.path.join(folder, f"{server}.jsonl")
+    recorder = Recorder(path)
+    recorder.subscribe(Digest().feed)
+    extra = {"workers": 2, "threads": 2} if server == "processes" else {}
+    config = RunConfig(app=app, server=server, requests=requests, concurrency=concurrency, **extra)
+    result = run(config, recorder)
+    recorder.close()
+    return result.stats.done / result.wall_s
+
+
+def peak_rss_mb(requests: int, concurrency: int, folder: str) -> tuple[float, float]:
+    """Peak RSS (MB) and wall seconds of `trace run -n requests --json` in a child process."""
+    record = os.path.join(folder, "big.jsonl")
+    argv = [
+        sys.executable,
+        "-m",
+        "tracer",
+        "run",
+        "-n",
+        str(requests),
+        "-c",
+        str(concurrency),
+        "--json",
+        "--record",
+        record,
+    ]
+    started = time.monotonic()
+    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"trace run failed with {status}")
+    return usage.ru_maxrss / 1024, time.monotonic() - started
+
+
+def main() -> None:
+    """Run every variant, print medians and ratios, then the big run's memory."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=5000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--big", type=int, default=100_000, help="requests of the memory run (0: skip)"
+    )
+    args = parser.parse_args()
+    print(
+        f"{args.requests} requests, -c {args.concurrency}, median of {args.repeats}, recording streamed to disk"
+    )
+    print(f"{'variant':24} {'median req/s':>12} {'min':>8} {'max':>8} {'target':>8} {'ratio':>7}")
+    with tempfile.TemporaryDirectory() as folder:
+        for label, app, server, target in VARIANTS:
+            once(app, server, min(500, args.requests), args.concurrency, folder)  # warm up
+            rates = [
+                once(app, server, args.requests, args.concurrency, folder)
+                for _ in range(args.repeats)
+            ]
+            median = statistics.median(rates)
+            goal = f"{target:8.0f}" if target else f"{'-':>8}"
+            ratio = f"{median / target:7.2f}" if target else f"{'-':>7}"
+            print(f"{label:24} {median:12.0f} {min(rates):8.0f} {max(rates):8.0f} {goal} {ratio}")
+        if args.big:
+            rss, wall = peak_rss_mb(args.big, args.concurrency, folder)
+            print(
+                f"trace run -n {args.big}: peak RSS {rss:.0f} MB (target < 200), {wall:.1f} s, {args.big / wall:.0f} req/s end to end"
+            )
+
+
+if __name__ == "__main__":
+    main()
