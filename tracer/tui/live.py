@@ -116,7 +116,7 @@ class LiveScreen(Screen[None]):
         model = model_from_events(recording)
         vp = self.viewport
         vp.width = max(1, timeline.size.width - timeline.label_width - 1)
-        first = min((lane.start for lane in model.by_request), default=0)
+        first = model.by_request[0].start if len(model.by_request) else 0
         vp.t_max = max(1, self.stats.latest)
         vp.ns_per_cell = max(1.0, (vp.t_max - first) / max(1, vp.width - 1))
         vp.start = float(first)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from tracer import events as K
 from tracer.events import Event
@@ -38,6 +38,7 @@ __all__ = [
     "Span",
     "Marker",
     "Lane",
+    "RequestLanes",
     "TimelineModel",
     "build_model",
     "model_from_events",
@@ -152,37 +153,133 @@ class Lane:
         return best
 
 
-@dataclass(slots=True)
-class TimelineModel:
-    """Everything the replay shows of one recording, derived once."""
+class RequestLanes(Sequence[Lane]):
+    """The by-request lanes in order of arrival, each derived the first time it is asked for.
 
-    recording: Recording
-    """The source."""
-    by_request: list[Lane]
-    """One lane per request, in order of arrival."""
-    by_worker: list[Lane]
-    """One lane per event loop, then per thread, in order of first activity."""
-    t_end: int
-    """The end of the last event (the recording's length in ns)."""
-    event_times: list[int]
-    """Sorted distinct event times (for stepping the cursor event by event)."""
-    blocked: list[Event]
-    """``loop.blocked`` events, in time order."""
-    marks: list[Event]
-    """``mark`` events (bookmarks), in time order."""
-    events_by_req: dict[int, list[Event]]
-    """Each request's events, in time order."""
-    delayed_by: dict[int, list[Event]]
-    """Request -> the ``loop.blocked`` events that held it up (it was in their ``delayed``)."""
-    summary: dict[str, Any]
-    """``tracer.summary.summarize`` of the recording."""
+    A recording of 10,000 requests opens without building 10,000 lanes: the timeline asks only
+    for the rows on screen.
+    """
+
+    def __init__(
+        self,
+        order: list[int],
+        events_by_req: dict[int, list[Event]],
+        blocked: dict[int, list[tuple[int, int]]],
+        t_end: int,
+        threshold_ns: int | None,
+    ) -> None:
+        self.order = order
+        self._events = events_by_req
+        self._blocked = blocked
+        self._t_end = t_end
+        self._threshold = threshold_ns
+        self._built: dict[int, Lane] = {}
+        self._index = {req: i for i, req in enumerate(order)}
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    @overload
+    def __getitem__(self, index: int) -> Lane: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Lane]: ...
+
+    def __getitem__(self, index: int | slice) -> Lane | list[Lane]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self.order)))]
+        if index < 0:
+            index += len(self.order)
+        lane = self._built.get(index)
+        if lane is None:
+            req = self.order[index]  # IndexError past the end, as a list would
+            lane = _request_lane(
+                req, self._events[req], self._blocked.get(req, []), self._t_end, self._threshold
+            )
+            self._built[index] = lane
+        return lane
+
+    def index_of(self, req: int) -> int | None:
+        """The row of request ``req``, if it has one."""
+        return self._index.get(req)
+
+
+class TimelineModel:
+    """Everything the replay shows of one recording; lanes are derived when first needed."""
+
+    def __init__(
+        self,
+        recording: Recording,
+        events: list[Event],
+        *,
+        threshold_ns: int | None = None,
+    ) -> None:
+        self.recording = recording
+        """The source."""
+        self._events = events
+        self._threshold = threshold_ns
+        self.t_end = max((event.end for event in events), default=0)
+        """The end of the last event (the recording's length in ns)."""
+        per_req: dict[int, list[Event]] = {}
+        self.blocked: list[Event] = []
+        """``loop.blocked`` events, in time order."""
+        self.marks: list[Event] = []
+        """``mark`` events (bookmarks), in time order."""
+        self.delayed_by: dict[int, list[Event]] = {}
+        """Request -> the ``loop.blocked`` events that held it up (it was in their ``delayed``)."""
+        lifespan: set[int] = set()
+        for event in events:
+            req = event.req
+            if isinstance(req, int):
+                per_req.setdefault(req, []).append(event)
+            kind = event.kind
+            if kind == K.LOOP_BLOCKED:
+                self.blocked.append(event)
+                delayed = _data(event).get("delayed") or []
+                if isinstance(delayed, list):
+                    for other in delayed:
+                        if isinstance(other, int):
+                            self.delayed_by.setdefault(other, []).append(event)
+            elif kind == K.MARK:
+                self.marks.append(event)
+            elif kind == K.REQUEST_START and _data(event).get("scope_type") == "lifespan":
+                lifespan.add(req)  # type: ignore[arg-type]
+        self.events_by_req = per_req
+        """Each request's events, in time order."""
+        self.event_times = sorted({event.t for event in events})
+        """Sorted distinct event times (for stepping the cursor event by event)."""
+        blocked_spans: dict[int, list[tuple[int, int]]] = {}
+        for event in self.blocked:
+            if isinstance(event.req, int):
+                blocked_spans.setdefault(event.req, []).append((event.t, event.t + _dur(event)))
+        order = sorted(
+            (req for req in per_req if req not in lifespan), key=lambda r: (per_req[r][0].t, r)
+        )
+        self.by_request = RequestLanes(order, per_req, blocked_spans, self.t_end, threshold_ns)
+        """One lane per request, in order of arrival."""
+        self._by_worker: list[Lane] | None = None
+        self._summary: dict[str, Any] | None = None
+
+    @property
+    def by_worker(self) -> list[Lane]:
+        """One lane per event loop, then per thread, in order of first activity."""
+        if self._by_worker is None:
+            self._by_worker = _worker_lanes(self._events, self._threshold)
+        return self._by_worker
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """``tracer.summary.summarize`` of the recording (computed once)."""
+        if self._summary is None:
+            self._summary = summarize(self._events)
+        return self._summary
 
     @property
     def title(self) -> str:
         """App, interface and server model, e.g. ``app · ASGI loop``."""
         return self.recording.title
 
-    def lanes(self, view: str) -> list[Lane]:
+    def lanes(self, view: str) -> Sequence[Lane]:
         """The lanes of ``view`` (``request`` or ``worker``)."""
         return self.by_worker if view == "worker" else self.by_request
 
@@ -336,61 +433,13 @@ def _loop_span(
 def model_from_events(
     recording: Recording, events: Sequence[Event] | None = None, *, threshold_ns: int | None = None
 ) -> TimelineModel:
-    """Derive the model of ``events`` (default: all of the recording's), sorted by time.
+    """The model of ``events`` (default: all of the recording's), which are sorted by time.
 
     ``threshold_ns``: treat any coroutine step longer than this as blocking the loop, even
     without a ``loop.blocked`` event (for recordings made without the detector).
     """
-    evs = list(recording.events if events is None else events)
-    t_end = max((event.end for event in evs), default=0)
-    per_req: dict[int, list[Event]] = {}
-    blocked: list[Event] = []
-    marks: list[Event] = []
-    delayed_by: dict[int, list[Event]] = {}
-    times: set[int] = set()
-    for event in evs:
-        times.add(event.t)
-        if isinstance(event.req, int):
-            per_req.setdefault(event.req, []).append(event)
-        if event.kind == K.LOOP_BLOCKED:
-            blocked.append(event)
-            delayed = _data(event).get("delayed") or []
-            if isinstance(delayed, list):
-                for other in delayed:
-                    if isinstance(other, int):
-                        delayed_by.setdefault(other, []).append(event)
-        elif event.kind == K.MARK:
-            marks.append(event)
-    blocked_spans: dict[int, list[tuple[int, int]]] = {}
-    for event in blocked:
-        if isinstance(event.req, int):
-            blocked_spans.setdefault(event.req, []).append((event.t, event.t + _dur(event)))
-    lifespan = {
-        req
-        for req, req_events in per_req.items()
-        if any(
-            e.kind == K.REQUEST_START and _data(e).get("scope_type") == "lifespan"
-            for e in req_events[:3]
-        )
-    }
-    by_request = [
-        _request_lane(req, req_events, blocked_spans.get(req, []), t_end, threshold_ns)
-        for req, req_events in per_req.items()
-        if req not in lifespan
-    ]
-    by_request.sort(key=lambda lane: (lane.start, lane.req or 0))
-    return TimelineModel(
-        recording=recording,
-        by_request=by_request,
-        by_worker=_worker_lanes(evs, threshold_ns),
-        t_end=t_end,
-        event_times=sorted(times),
-        blocked=blocked,
-        marks=marks,
-        events_by_req=per_req,
-        delayed_by=delayed_by,
-        summary=summarize(evs),
-    )
+    evs = recording.events if events is None else list(events)
+    return TimelineModel(recording, evs, threshold_ns=threshold_ns)
 
 
 def build_model(recording: Recording, *, threshold_ns: int | None = None) -> TimelineModel:

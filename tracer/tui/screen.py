@@ -23,7 +23,7 @@ from tracer.tui.axis import Axis, format_time, ticks
 from tracer.tui.detail import DetailPane, detail_text
 from tracer.tui.help import HelpScreen, bindings
 from tracer.tui.legend import Legend
-from tracer.tui.model import TimelineModel
+from tracer.tui.model import RequestLanes, TimelineModel
 from tracer.tui.summary_panel import SummaryPanel
 from tracer.tui.timeline import Timeline, label_width_for
 from tracer.tui.viewport import Viewport
@@ -247,9 +247,9 @@ class ReplayScreen(Screen[None]):
         t, which, req = self._blocked[index]
         self.active = which
         timeline = self.timeline
-        if timeline.view == "request":
-            lanes = timeline.lanes
-            found = next((i for i, lane in enumerate(lanes) if lane.req == req), None)
+        lanes = timeline.lanes
+        if isinstance(lanes, RequestLanes) and req is not None:
+            found = lanes.index_of(req)
             if found is not None:
                 timeline.select(found)
         self._move_cursor(t)

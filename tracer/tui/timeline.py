@@ -9,6 +9,8 @@ Imports Textual, Rich and tracer.tui only; never a shim or a server.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.segment import Segment
 from textual import events
 from textual.cache import LRUCache
@@ -72,7 +74,7 @@ class Timeline(ScrollView, can_focus=True):
         self._cache: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
 
     @property
-    def lanes(self) -> list[Lane]:
+    def lanes(self) -> Sequence[Lane]:
         """The lanes of the current view."""
         return self.model.lanes(self.view)
 
