@@ -1,0 +1,90 @@
+"""Loop blocking: who a blocking step delayed, told from what each traced request waits for."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from tracer import events as K
+from tracer.recorder import Recorder
+from tracer.shim.blocking import loop_state
+from tracer.shim.steps import Stepper
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def traced(coro: Any, req: int, rec: Recorder) -> Any:
+    """Drive ``coro`` as request ``req`` (20 ms threshold) inside a task."""
+    stepper = Stepper(coro, req, rec, 20_000_000, f"r{req}", threading.get_ident(), "main")
+
+    async def run() -> Any:
+        return await stepper
+
+    return asyncio.ensure_future(run())
+
+
+def test_the_requests_ready_during_a_block_are_the_delayed_ones() -> None:
+    """Delayed: a bare yield, a future completed, a timer due; not a timer still far away."""
+    rec = Recorder()
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        released = loop.create_future()
+
+        async def yields() -> None:  # 1: back in the ready queue at once
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+
+        async def waits_for_future() -> None:  # 2: its future completes during the block
+            await released
+
+        async def far_timer() -> None:  # 3: its timer is not due when the block ends
+            await asyncio.sleep(5)
+
+        async def near_timer() -> None:  # 4: its timer falls due during the block
+            await asyncio.sleep(0.01)
+
+        async def blocker() -> None:  # 5: holds the loop for 60 ms
+            released.set_result(None)
+            time.sleep(0.06)
+
+        tasks = [
+            traced(coro, req, rec)
+            for req, coro in enumerate(
+                [yields(), waits_for_future(), far_timer(), near_timer(), blocker()], 1
+            )
+        ]
+        await asyncio.wait(tasks[:2] + tasks[3:])
+        tasks[2].cancel()
+        await asyncio.gather(tasks[2], return_exceptions=True)
+
+    asyncio.run(main())
+    blocked = [e for e in rec.events if e.kind == K.LOOP_BLOCKED and e.req == 5]
+    assert len(blocked) == 1
+    assert blocked[0].data["delayed"] == [1, 2, 4]
+
+
+def test_loop_state_is_one_per_loop_and_tracks_requests_in_flight() -> None:
+    """Each event loop has its own state; a request is in flight only while it is driven."""
+    rec = Recorder()
+    seen: list[Any] = []
+
+    async def app() -> None:
+        state = loop_state(None)
+        seen.append((state, len(state.active) if state else None))
+        await asyncio.sleep(0)
+
+    async def main() -> Any:
+        await traced(app(), 1, rec)
+        state = loop_state(None)
+        return state, len(state.active) if state else None
+
+    after_first = asyncio.run(main())
+    after_second = asyncio.run(main())
+    assert seen[0] == (after_first[0], 1) and after_first[1] == 0
+    assert after_first[0] is not after_second[0]
+    assert loop_state(None) is None  # no running loop: no loop-wide view

@@ -1,0 +1,110 @@
+"""Naming what a suspended coroutine awaits and where: app frames, primitives, tracebacks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import threading
+import types
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tracer.shim.frames import describe, mark_wrapper, where_in_stack, where_raised
+
+HERE = os.path.relpath(__file__)
+
+
+def line_of(marker: str) -> int:
+    """The line number in this file of the line ending with ``# <marker>``."""
+    for number, line in enumerate(Path(__file__).read_text().splitlines(), 1):
+        if line.rstrip().endswith(f"# {marker}"):
+            return number
+    raise LookupError(marker)
+
+
+@types.coroutine
+def bare_yield() -> Generator[None, None, None]:
+    """Hands None to the loop, as asyncio.sleep(0) does underneath."""
+    yield  # BARE
+
+
+async def inner() -> None:
+    await bare_yield()  # INNER
+
+
+async def outer() -> None:
+    await inner()  # OUTER
+
+
+def test_describe_names_the_innermost_app_frame_and_the_awaited_thing() -> None:
+    """A chain outer -> inner -> bare yield: the location is the innermost app await."""
+    coro = outer()
+    yielded = coro.send(None)
+    # bare_yield lives in this (app) file, so it is the innermost app frame, awaiting "yield".
+    assert describe(coro, yielded) == ("yield", f"{HERE}:{line_of('BARE')}")
+    coro.close()
+
+
+def test_asyncio_primitives_are_named_and_skipped_for_the_location() -> None:
+    """Awaiting asyncio.sleep: awaiting is "asyncio.sleep" and the location the app's line."""
+
+    async def app() -> None:
+        await asyncio.sleep(0)  # APP_SLEEP
+
+    coro = app()
+    yielded = coro.send(None)
+    assert describe(coro, yielded) == ("asyncio.sleep", f"{HERE}:{line_of('APP_SLEEP')}")
+    coro.close()
+
+
+def test_a_marked_wrapper_is_a_leaf_with_its_own_name() -> None:
+    """Our wrappers (receive/send) end the walk: the app awaits "receive", whatever is below."""
+
+    async def wrapper() -> None:
+        await outer()
+
+    mark_wrapper(wrapper.__code__, "receive")
+
+    async def app() -> None:
+        await wrapper()  # CALLS_WRAPPER
+
+    coro = app()
+    yielded = coro.send(None)
+    assert describe(coro, yielded) == ("receive", f"{HERE}:{line_of('CALLS_WRAPPER')}")
+    coro.close()
+
+
+def test_where_raised_prefers_the_app_line_over_the_library_line() -> None:
+    """An exception raised inside the standard library is placed at the app line calling it."""
+    try:
+        json.loads("{")  # PARSES
+    except ValueError as exc:
+        assert where_raised(exc.__traceback__) == f"{HERE}:{line_of('PARSES')}"
+    else:
+        pytest.fail("json.loads accepted a broken document")
+
+
+def test_where_in_stack_only_blames_frames_inside_the_root() -> None:
+    """Sampling another thread: its app line inside the root frame, None outside it."""
+    ready, release = threading.Event(), threading.Event()
+    frames: dict[str, Any] = {}
+
+    def root() -> None:
+        frames["root"] = __import__("sys")._getframe()
+        ready.set()
+        release.wait(10)  # WAITS
+
+    thread = threading.Thread(target=root)
+    thread.start()
+    ready.wait(10)
+    try:
+        assert thread.ident is not None
+        assert where_in_stack(thread.ident, frames["root"]) == f"{HERE}:{line_of('WAITS')}"
+        assert where_in_stack(thread.ident, __import__("sys")._getframe()) is None
+    finally:
+        release.set()
+        thread.join()

@@ -1,0 +1,155 @@
+"""Thread hops: offloaded work of a traced request is a sched.thread event of that request."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import anyio.to_thread
+import pytest
+from asgiref.sync import sync_to_async
+from shim_asgi_apps import call, of, traced
+
+from tracer import events as K
+from tracer.recorder import Recorder
+from tracer.shim import hops
+
+pytestmark = pytest.mark.timeout(60)
+
+Offload = Callable[[Callable[[], Any]], Awaitable[Any]]
+
+
+def _pool_submit(func: Callable[[], Any]) -> Awaitable[Any]:
+    return asyncio.get_running_loop().run_in_executor(None, func)
+
+
+_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="own-pool")
+
+
+def _own_pool_submit(func: Callable[[], Any]) -> Awaitable[Any]:
+    return asyncio.get_running_loop().run_in_executor(_POOL, func)
+
+
+OFFLOADS: dict[str, tuple[Offload, str]] = {
+    "asyncio.to_thread": (asyncio.to_thread, "asyncio.to_thread"),
+    "default executor": (_pool_submit, "run_in_executor"),
+    "own executor": (_own_pool_submit, "run_in_executor"),
+    # Looked up at call time, as Starlette's run_in_threadpool does.
+    "anyio": (lambda f: anyio.to_thread.run_sync(f), "anyio.to_thread"),
+    "sync_to_async": (lambda f: sync_to_async(f)(), "sync_to_async"),
+    "sync_to_async, any thread": (
+        lambda f: sync_to_async(f, thread_sensitive=False)(),
+        "sync_to_async",
+    ),
+}
+
+
+def offloading_app(offload: Offload, seen: list[Any]) -> Any:
+    """An ASGI app that runs one function on another thread and answers with its result."""
+
+    def work() -> str:
+        seen.append(threading.get_ident())
+        return "from the worker"
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        result = await offload(work)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": result.encode()})
+
+    return app
+
+
+@pytest.mark.parametrize("name", sorted(OFFLOADS))
+def test_offloaded_work_is_a_thread_event_of_its_request(name: str) -> None:
+    """The hop runs on the worker thread, belongs to the request, says how it got there."""
+    offload, via = OFFLOADS[name]
+    seen: list[int] = []
+    shim, rec = traced(offloading_app(offload, seen))
+    sent = asyncio.run(call(shim, extensions={"gateway_tracer": {"req": 7}}))
+    assert sent[-1]["body"] == b"from the worker"
+    events = rec.recording().events
+    (hop,) = of(events, kind=K.SCHED_THREAD)
+    (start,) = of(events, kind=K.REQUEST_START)
+    assert (hop.req, hop.data["via"]) == (7, via)
+    assert hop.tid == seen[0] != start.tid
+    assert 0 <= hop.data["cpu_ns"] and hop.dur is not None
+    assert start.t < hop.t and hop.end <= of(events, kind=K.REQUEST_END)[0].t
+
+
+@pytest.mark.parametrize("name", sorted(OFFLOADS))
+def test_outside_a_traced_request_nothing_is_wrapped_or_recorded(name: str) -> None:
+    """Hops made by code that is not serving a traced request run as they are: no events."""
+    offload, _ = OFFLOADS[name]
+    shim, rec = traced(offloading_app(offload, []))
+
+    def work() -> Any:
+        return threading.current_thread().name
+
+    async def main() -> Any:
+        return await offload(work)
+
+    assert asyncio.run(main()) != threading.current_thread().name
+    assert shim is not None and rec.events == []
+
+
+@pytest.mark.parametrize("name", sorted(OFFLOADS))
+def test_results_and_exceptions_are_unchanged(name: str) -> None:
+    """Through a hop, the callable's value and its exception (the same object) come back."""
+    offload, _ = OFFLOADS[name]
+    error = LookupError("from the worker")
+    outcomes: list[Any] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        outcomes.append(await offload(lambda: ("value", 1)))
+        try:
+            await offload(_raiser(error))
+        except LookupError as exc:
+            outcomes.append(exc)
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    shim, rec = traced(app)
+    asyncio.run(call(shim))
+    assert outcomes[0] == ("value", 1) and outcomes[1] is error
+    assert len(of(rec.events, kind=K.SCHED_THREAD)) == 2
+
+
+def _raiser(error: BaseException) -> Callable[[], Any]:
+    def raise_it() -> Any:
+        raise error
+
+    return raise_it
+
+
+def test_install_is_idempotent_and_keeps_the_originals() -> None:
+    """Installing again changes nothing; the originals are remembered, unwrapped."""
+    traced(offloading_app(asyncio.to_thread, []))  # the first shim installs
+    before = (asyncio.BaseEventLoop.run_in_executor, anyio.to_thread.run_sync)
+    hops.install()
+    hops.install()
+    assert (asyncio.BaseEventLoop.run_in_executor, anyio.to_thread.run_sync) == before
+    originals = hops.installed()
+    assert set(originals) == {"asyncio.BaseEventLoop.run_in_executor", "anyio.to_thread.run_sync"}
+    assert all(not getattr(f, "__gateway_tracer_hop__", False) for f in originals.values())
+    assert anyio.to_thread.run_sync.__wrapped__ is originals["anyio.to_thread.run_sync"]
+
+
+class _Broken(Recorder):
+    def emit(self, kind: str, *args: Any, **kwargs: Any) -> None:
+        if kind == K.SCHED_THREAD:
+            raise RuntimeError("broken recorder")
+        super().emit(kind, *args, **kwargs)
+
+
+def test_a_recording_failure_in_a_hop_leaves_the_call_alone() -> None:
+    """A recorder that fails while recording the hop: the request still gets its value."""
+    rec = _Broken()
+    from tracer.shim.asgi import AsgiShim
+
+    shim = AsgiShim(offloading_app(asyncio.to_thread, []), recorder=rec)
+    sent = asyncio.run(call(shim))
+    assert sent[-1]["body"] == b"from the worker"
+    assert of(rec.events, kind=K.REQUEST_END)[0].data["status"] == 200
