@@ -607,3 +607,30 @@ def test_real_server_send_file_uses_the_servers_file_wrapper(tmp_path: Any) -> N
     assert [end.data.get("file_wrapper", False) for end in ends] == [True, False]
     assert ends[1].data["close_called"] is True and ends[1].data["status"] == 200
     assert only(rec.events, K.REQUEST_START)[0].data["client"].startswith("127.0.0.1")
+
+
+def test_asgiref_adapter_never_closes_and_runs_on_its_thread() -> None:
+    """Behind asgiref's WsgiToAsgi (the wsgi-on-loop model), the app runs on the adapter's
+    worker thread, not the event loop's, and the adapter never calls close(): the request
+    still ends, with close_called false and the broken rule reported."""
+    import asyncio
+
+    from asgiref.wsgi import WsgiToAsgi
+
+    rec = Recorder()
+    adapter = WsgiToAsgi(WsgiShim(hello, recorder=rec))
+    loop_threads: list[int] = []
+
+    async def main() -> httpx.Response:
+        loop_threads.append(threading.get_ident())
+        transport = httpx.ASGITransport(app=adapter)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return await client.get("/")
+
+    assert asyncio.run(main()).text == "Hello, World!"
+    events = rec.events
+    assert {event.tid for event in events}.isdisjoint(loop_threads)
+    assert len({event.tid for event in events}) == 1
+    end = only(events, K.REQUEST_END)[0]
+    assert end.data["close_called"] is False and end.data["status"] == 200
+    assert "WSGI-022" in [v.data["rule"] for v in only(events, K.VIOLATION)]
