@@ -1,0 +1,92 @@
+"""The bootstrap: request-id adapters, per-process recorders, their streams merged."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Any
+
+from tracer import events as K
+from tracer.recorder import Recorder
+from tracer.servers.real.bootstrap import AsgiRequestIds, ProcessRecorder, WsgiRequestIds
+from tracer.servers.real.frames import FrameReader, encode
+from tracer.servers.real.merge import Merger
+
+
+def test_asgi_adapter_moves_the_header_into_the_extension() -> None:
+    """The client's id header lands in scope["extensions"]["gateway_tracer"]["req"]; a scope
+    without it, or with a malformed one, is passed on untouched."""
+    scopes: list[dict[str, Any]] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        scopes.append(scope)
+
+    adapter = AsgiRequestIds(app)
+    for headers in ([(b"x-gateway-tracer-req", b"42")], [(b"x-gateway-tracer-req", b"x")], []):
+        asyncio.run(adapter({"type": "http", "headers": headers}, None, None))
+    assert scopes[0]["extensions"] == {"gateway_tracer": {"req": 42}}
+    assert "extensions" not in scopes[1] and "extensions" not in scopes[2]
+
+
+def test_wsgi_adapter_sets_the_environ_key() -> None:
+    """WSGI: HTTP_X_GATEWAY_TRACER_REQ becomes environ["gateway_tracer.req"] as an int."""
+    environs: list[dict[str, Any]] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        environs.append(environ)
+        return [b""]
+
+    adapter = WsgiRequestIds(app)
+    adapter({"HTTP_X_GATEWAY_TRACER_REQ": "7"}, None)
+    adapter({}, None)
+    assert environs[0]["gateway_tracer.req"] == 7
+    assert "gateway_tracer.req" not in environs[1]
+
+
+def test_lifespan_end_drains_the_process_recorder(tmp_path: Path) -> None:
+    """When the lifespan scope returns, what the process recorded is already on disk."""
+    recorder = ProcessRecorder(tmp_path / "1.events", start_ns=0)
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        recorder.emit(K.MARK, None, {"label": "shutdown"})
+
+    asyncio.run(AsgiRequestIds(app, recorder)({"type": "lifespan"}, None, None))
+    rows = FrameReader().feed((tmp_path / "1.events").read_bytes())
+    assert [row[2] for row in rows] == [K.MARK]
+    recorder.close()
+
+
+def test_process_ids_and_merge_keep_the_parent_clock(tmp_path: Path) -> None:
+    """Two process streams merge into the parent recorder with their t, pid and req intact,
+    re-sequenced; a process's own request ids live in its pid's range."""
+    start = 1_000
+    parent = Recorder(start_ns=start)
+    recorders = [ProcessRecorder(tmp_path / f"{n}.events", start_ns=start) for n in (11, 12)]
+    own = recorders[0].new_request_id()
+    assert own == os.getpid() * 1_000_000 + 1
+    recorders[0].emit(K.REQUEST_START, 5, {"n": 1}, t=30)
+    recorders[1].emit(K.REQUEST_START, 6, {"n": 2}, t=10)
+    merger = Merger(tmp_path, parent, interval=None)
+    recorders[0].drain()
+    assert merger.poll() == 1  # live: what was flushed so far
+    for recorder in recorders:
+        recorder.close()
+    assert merger.stop() == 2
+    assert merger.pids == {11, 12}
+    events = parent.recording().events
+    assert [(e.t, e.req, e.data) for e in events] == [(10, 6, {"n": 2}), (30, 5, {"n": 1})]
+    assert sorted(e.seq for e in events) == [0, 1]
+
+
+def test_frames_survive_any_split_and_odd_values() -> None:
+    """A frame cut anywhere is held back until complete; a value marshal cannot carry is
+    written as its string instead of losing the batch."""
+    rows = [(0, 1, K.MARK, None, 1, 2, "t", None, None, {"x": object()})]
+    frame = encode([(0, 5, K.MARK, 3, 1, 2, "t", None, None, {})]) + encode(rows)
+    for cut in range(len(frame)):
+        reader = FrameReader()
+        got = reader.feed(frame[:cut]) + reader.feed(frame[cut:])
+        assert [row[1] for row in got] == [5, 1]
+        assert isinstance(got[1][9]["x"], str)
+        assert reader.pending == 0

@@ -1,0 +1,96 @@
+"""The harness: start, readiness, one clear line when a server cannot start, stop by group."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import sys
+
+import pytest
+from real_helpers import HERE, alive, run_real
+
+from tracer.client import ClientConfig
+from tracer.errors import ServerError
+from tracer.servers import ServerConfig
+from tracer.servers.real.harness import HOST, ServerProcess, failure_line, free_port, group_members
+from tracer.servers.real.uvicorn import UvicornServer
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_failure_line_picks_the_cause() -> None:
+    """Of a traceback, the line naming the cause is kept, not the last frame."""
+    output = (
+        "Traceback (most recent call last):\n  File 'x.py', line 1\n"
+        "ModuleNotFoundError: No module named 'nope'\n  more noise\n"
+    )
+    assert failure_line(output) == "ModuleNotFoundError: No module named 'nope'"
+    assert failure_line("") == "it exited without a word"
+
+
+def test_import_error_inside_the_server_is_one_clear_line() -> None:
+    """An app that imports in the parent's eyes but fails inside the server: ServerError with the
+    server's own cause line; nothing left running."""
+
+    async def stand_in(scope: object, receive: object, send: object) -> None:
+        """What the parent sees (it never imports the broken module itself)."""
+
+    with pytest.raises(ServerError) as info:
+        run_real("uvicorn", "real_broken:app", ClientConfig(requests=1), app_dir=HERE, app=stand_in)
+    message = str(info.value)
+    assert "\n" not in message
+    assert "uvicorn stopped while starting" in message
+    assert "No module named 'gateway_tracer_missing_dependency'" in message
+
+
+def test_port_in_use_is_one_clear_line() -> None:
+    """The chosen port is taken: ServerError saying so, in one line."""
+    with socket.socket() as taken:
+        taken.bind((HOST, 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ServerError, match="(?i)address already in use") as info:
+            run_real("uvicorn", "sample_apps.hello:asgi_app", ClientConfig(requests=1), port=port)
+    assert "\n" not in str(info.value)
+
+
+def test_a_server_that_is_not_installed() -> None:
+    """A server whose package is missing: ServerError telling how to install it."""
+
+    class Missing(UvicornServer):
+        name = "missing"
+        module = "gateway_tracer_no_such_server"
+
+    server = Missing(ServerConfig(app_spec="sample_apps.hello:asgi_app"), recorder=None)  # type: ignore[arg-type]
+    with pytest.raises(ServerError, match="not installed. Install it with: pip install"):
+        server.start()
+
+
+def test_stop_kills_a_group_that_ignores_its_stop_signal() -> None:
+    """A master that ignores SIGTERM and has a child: after the bound, the whole group is
+    killed; no process of it remains."""
+    port = free_port()
+    script = (
+        "import signal, socket, subprocess, sys, time\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "child = subprocess.Popen([sys.executable, '-c', "
+        "'import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)'])\n"
+        f"s = socket.socket(); s.bind(('{HOST}', {port})); s.listen()\n"
+        "time.sleep(60)\n"
+    )
+    server = ServerProcess("stubborn", [sys.executable, "-c", script], port=port)
+    server.start(timeout=10)
+    pgid = server.pgid
+    assert pgid is not None and len(group_members(pgid)) == 2
+    server.stop(timeout=0.5)
+    assert group_members(pgid) == []
+    assert not alive(pgid)
+    server.close()
+
+
+def test_stop_signal_is_the_servers_own() -> None:
+    """waitress is stopped with SIGINT (it exits normally on it), the others with SIGTERM."""
+    from tracer.servers.real.waitress import WaitressServer
+
+    assert WaitressServer.stop_signal == signal.SIGINT
+    assert UvicornServer.stop_signal == signal.SIGTERM
