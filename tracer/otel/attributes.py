@@ -18,6 +18,7 @@ __all__ = [
     "MESSAGE_KINDS",
     "header_value",
     "header_pairs",
+    "header_map",
     "span_name",
     "request_attributes",
     "end_attributes",
@@ -60,12 +61,18 @@ def header_pairs(headers: Any) -> list[tuple[str, str]]:
         ]
 
 
+def header_map(headers: Any) -> dict[str, str]:
+    """Recorded headers as ``{lower-case name: first value}``."""
+    found: dict[str, str] = {}
+    for name, value in header_pairs(headers):
+        if name not in found:
+            found[name] = value
+    return found
+
+
 def header_value(headers: Any, name: str) -> str | None:
     """The first value of header ``name`` (lower case) in recorded headers, or None."""
-    for key, value in header_pairs(headers):
-        if key == name:
-            return value
-    return None
+    return header_map(headers).get(name)
 
 
 def _host_port(value: Any) -> tuple[str | None, int | None]:
@@ -108,22 +115,16 @@ def _present(attrs: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in attrs.items() if value is not None and value != ""}
 
 
-def request_attributes(
-    start: Event, headers: list[tuple[str, str]] | None = None
-) -> dict[str, Any]:
+def request_attributes(start: Event, headers: dict[str, str] | None = None) -> dict[str, Any]:
     """Attributes known when the app is invoked, from a ``request.start`` event.
 
-    ``headers`` are its ``header_pairs`` when the caller already has them.
+    ``headers`` is its ``header_map`` when the caller already has it.
     """
     data = start.data
     if headers is None:
-        headers = header_pairs(data.get("headers"))
-    host = agent = None
-    for key, value in headers:
-        if key == "host" and host is None:
-            host = value
-        elif key == "user-agent" and agent is None:
-            agent = value
+        headers = header_map(data.get("headers"))
+    host = headers.get("host")
+    agent = headers.get("user-agent")
     server_host, server_port = _host_port(data.get("server"))
     if server_host is None:
         server_host, server_port = _host_port(host)

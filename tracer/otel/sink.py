@@ -26,6 +26,7 @@ SCOPE_NAME = "gateway-tracer"
 """Instrumentation scope of every span this project makes."""
 
 _UNSET = Status(StatusCode.UNSET)
+_SAMPLED = trace.TraceFlags(trace.TraceFlags.SAMPLED)
 _EMPTY = Context()
 
 
@@ -33,7 +34,7 @@ def _parent(spec: SpanSpec) -> Context:
     """The incoming trace context (W3C ``traceparent``...) of a request, or an empty one."""
     if not spec.carrier:
         return _EMPTY
-    return propagate.extract(dict(spec.carrier), context=_EMPTY)
+    return propagate.extract(spec.carrier, context=_EMPTY)
 
 
 class _Contexts:
@@ -68,6 +69,12 @@ class SdkSink:
         self._scope = getattr(tracer, "_instrumentation_scope", None)
         self._open: dict[Key, tuple[SpanContext, SpanContext | None, dict[str, Any]] | None] = {}
         self._contexts = _Contexts()
+        # The SDK's default sampler samples every root span and adds nothing to it; asking it
+        # costs two context look-ups per request, so that one answer is known in advance.
+        from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased
+
+        default = ParentBased(ALWAYS_ON).get_description()
+        self._roots_always_sampled = self._sampler.get_description() == default
 
     def begin(self, key: Key, spec: SpanSpec) -> None:
         """Sample the request and fix its trace id and server span id."""
@@ -78,23 +85,29 @@ class SdkSink:
             parent = trace.get_current_span(parent_context).get_span_context()
             if parent is not None and not parent.is_valid:
                 parent = None
-        trace_id = parent.trace_id if parent is not None else self._ids.generate_trace_id()
-        kind = SpanKind.SERVER if spec.server else SpanKind.INTERNAL
-        result = self._sampler.should_sample(
-            parent_context, trace_id, spec.name, kind, spec.attributes, ()
-        )
-        if not result.decision.is_sampled():
-            self._open[key] = None
-            return
-        flags = trace.TraceFlags(trace.TraceFlags.SAMPLED)
+        if parent is None and self._roots_always_sampled:
+            trace_id = self._ids.generate_trace_id()
+            trace_state = None
+            extra: dict[str, Any] = {}
+        else:
+            trace_id = parent.trace_id if parent is not None else self._ids.generate_trace_id()
+            kind = SpanKind.SERVER if spec.server else SpanKind.INTERNAL
+            result = self._sampler.should_sample(
+                parent_context, trace_id, spec.name, kind, spec.attributes, ()
+            )
+            if not result.decision.is_sampled():
+                self._open[key] = None
+                return
+            trace_state = result.trace_state
+            extra = dict(result.attributes or {})
         context = SpanContext(
             trace_id,
             self._ids.generate_span_id(),
             is_remote=False,
-            trace_flags=flags,
-            trace_state=result.trace_state,
+            trace_flags=_SAMPLED,
+            trace_state=trace_state,
         )
-        self._open[key] = (context, parent, dict(result.attributes or {}))
+        self._open[key] = (context, parent, extra)
         self._contexts.put(key, context)
 
     def finish(self, key: Key, spec: SpanSpec) -> None:

@@ -60,8 +60,8 @@ class SpanSpec:
     """Links to the server spans of other requests (by key), with link attributes."""
     error: str | None = None
     """Status description when the span failed (status ERROR), else None."""
-    carrier: list[tuple[str, str]] | None = None
-    """Request headers that may carry an incoming trace context (``traceparent``)."""
+    carrier: dict[str, str] | None = None
+    """Request headers that carry an incoming trace context (``traceparent``), if any."""
 
 
 class SpanSink(Protocol):
@@ -80,12 +80,23 @@ _at = itemgetter(1)
 class _Request:
     """Per-request state between its first event and ``request.end``; dropped at the end."""
 
-    __slots__ = ("key", "queued", "start", "root", "events", "delays", "dropped", "lifespan")
+    __slots__ = (
+        "key",
+        "queued",
+        "start",
+        "scope",
+        "root",
+        "events",
+        "delays",
+        "dropped",
+        "lifespan",
+    )
 
     def __init__(self, key: Key) -> None:
         self.key = key
         self.queued: Event | None = None
         self.start: Event | None = None
+        self.scope: str | None = None
         self.root: SpanSpec | None = None
         self.events: list[Event] = []
         self.delays: list[tuple[Key | None, Event]] = []
@@ -167,6 +178,7 @@ class SpanModel:
             self._finish(state, event)
         elif kind == K.REQUEST_START:
             state.start = event
+            state.scope = event.data.get("scope_type")
             self._begin(state)
         elif kind == K.REQUEST_QUEUED:
             state.queued = event
@@ -177,9 +189,7 @@ class SpanModel:
                 state.dropped += 1
             if kind == K.LOOP_BLOCKED:
                 self._blocked(event, key)
-            elif state.lifespan is not None or (
-                state.start is not None and state.start.data.get("scope_type") == "lifespan"
-            ):
+            elif state.scope == "lifespan":
                 self._lifespan(state, event)
 
     def finish_all(self) -> None:
@@ -192,19 +202,19 @@ class SpanModel:
     def _begin(self, state: _Request) -> None:
         start = state.start
         assert start is not None
-        if start.data.get("scope_type") == "lifespan":
+        if state.scope == "lifespan":
             return
         arrived = state.queued.t if state.queued is not None else start.t
-        pairs = A.header_pairs(start.data.get("headers"))
+        headers = A.header_map(start.data.get("headers"))
         spec = SpanSpec(
             name=A.span_name(start.data),
             start=self.base_ns + arrived,
             end=self.base_ns + start.t,
             server=True,
-            attributes=A.request_attributes(start, pairs),
+            attributes=A.request_attributes(start, headers),
         )
-        if any(name == "traceparent" for name, _ in pairs):
-            spec.carrier = pairs
+        if "traceparent" in headers:
+            spec.carrier = headers
         state.root = spec
         self.sink.begin(state.key, spec)
 
@@ -244,7 +254,7 @@ class SpanModel:
         self._ended[state.key] = None
         if len(self._ended) > 4 * self.max_open:
             self._ended.popitem(last=False)
-        if state.start is not None and state.start.data.get("scope_type") == "lifespan":
+        if state.scope == "lifespan":
             if state.lifespan is not None:  # the app returned or raised mid-phase
                 phase, begun = state.lifespan
                 error = next((e for e in state.events if e.kind == K.ERROR), None)
@@ -268,7 +278,7 @@ class SpanModel:
 
     def _fill(self, state: _Request, spec: SpanSpec, end: Event | None) -> None:
         base = self.base_ns
-        websocket = state.start is not None and state.start.data.get("scope_type") == "websocket"
+        websocket = state.scope == "websocket"
         as_spans = self.spans_detail and not websocket
         children = spec.children
         events = spec.events
