@@ -157,7 +157,7 @@ class Recorder:
             batch: list[Event] = []
             queue = self._queue
             while queue:
-                batch.append(Event(*queue.popleft()))
+                batch.append(Event.from_tuple(queue.popleft()))
             if not batch:
                 return batch
             if self.path is not None:
