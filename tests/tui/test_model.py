@@ -94,9 +94,7 @@ def test_blocking_step_is_blocked_everywhere(loop_rec: Recording) -> None:
     (block,) = model.blocked
     assert block.req == 3 and block.dur == 30 * MS
     lane = next(lane for lane in model.by_request if lane.req == 3)
-    assert [(s.start, s.end) for s in lane.spans if s.phase == BLOCKED] == [
-        (block.t, block.end)
-    ] * 2
+    assert [(s.start, s.end) for s in lane.spans if s.phase == BLOCKED] == [(block.t, block.end)]
     loop = model.by_worker[0]
     assert [(s.start, s.end, s.req) for s in loop.spans if s.phase == BLOCKED] == [
         (block.t, block.end, 3)
@@ -148,4 +146,6 @@ def test_odd_input_does_not_break_the_model() -> None:
     lane = model.by_request[0]
     assert max(s.end for s in lane.spans) == model.t_end == 100
     assert lane.label == "#1 /x"
+    # No step under the loop.blocked: it paints its own (instant) blocked span.
+    assert lane.span_at(50).phase == BLOCKED
     assert [e.data["label"] for e in model.marks] == ["end"]

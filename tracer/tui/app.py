@@ -67,20 +67,12 @@ class ReplayApp(App[None]):
             "bookmarks": bookmarks,
             "cursor": cursor,
             "clock": clock,
+            "detail": detail,
         }
-        self._detail = detail
 
     def get_default_screen(self) -> Screen[Any]:
         """The replay screen is the app."""
         return ReplayScreen(self.models, self.labels, **self._options)
-
-    def on_mount(self) -> None:
-        """Open the detail pane if asked to (screenshots of the detail view)."""
-        if self._detail is not None:
-            screen = self.screen
-            if isinstance(screen, ReplayScreen):
-                screen.timeline.select(self._detail)
-                screen.action_toggle_detail()
 
 
 async def _render(

@@ -322,6 +322,7 @@ def _request_lane(
     spans: list[Span] = []
     markers: list[Marker] = []
     scheduled = False
+    detected: list[Span] = []
     for event in events:
         kind = event.kind
         if kind == K.REQUEST_QUEUED and queued is None:
@@ -352,13 +353,20 @@ def _request_lane(
             if _dur(event):
                 spans.append(Span(event.t, event.t + _dur(event), WAITING, req))
         elif kind == K.LOOP_BLOCKED:
-            spans.append(Span(event.t, event.t + _dur(event), BLOCKED, req))
+            detected.append(Span(event.t, event.t + _dur(event), BLOCKED, req))
         elif kind == K.ERROR:
             error = True
             spans.append(Span(event.t, event.t, ERROR, req))
         elif kind == K.VIOLATION:
             data = _data(event)
             markers.append(Marker(event.t, f"{data.get('rule', '?')}: {data.get('message', '')}"))
+    # A loop.blocked already paints its step; only one with no step under it (a recording made
+    # without step tracing) needs a span of its own.
+    for block in detected:
+        if not any(
+            s.phase == BLOCKED and s.start < block.end and block.start < s.end for s in spans
+        ):
+            spans.append(block)
     begin = start.t if start is not None else None
     finish = end.end if end is not None else t_end
     if queued is not None:

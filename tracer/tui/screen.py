@@ -59,6 +59,7 @@ class ReplayScreen(Screen[None]):
         caption: str | None = None,
         bookmarks: Sequence[Bookmark] | None = None,
         cursor: int | None = None,
+        detail: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
@@ -68,6 +69,7 @@ class ReplayScreen(Screen[None]):
         self.caption = caption or ""
         self.viewport = Viewport(t_max=max((m.t_end for m in self.models), default=0))
         self._initial_cursor = cursor
+        self._initial_detail = detail
         self._clock = clock
         self._last_tick = 0.0
         if bookmarks is None:
@@ -133,6 +135,9 @@ class ReplayScreen(Screen[None]):
             self.viewport.set_cursor(self._initial_cursor)
         self.timeline.focus()
         self.set_interval(FRAME_S, self._tick)
+        if self._initial_detail is not None:
+            self.timeline.select(self._initial_detail)
+            self._show_detail()
         self._refresh_all()
 
     def on_resize(self, event: events.Resize) -> None:

@@ -1,0 +1,115 @@
+"""Make the SVG screenshots in this folder from simulated scenarios (stable: fixed seeds).
+
+    python screenshots/make_screenshots.py [--out screenshots]
+
+Each picture is the real replay UI rendered without a terminal (``tracer.tui.app.render_svg``)
+or, for the live dashboard, the real ``LiveApp`` fed half of a simulated run. The README shows
+them; rerun this script after a visual change and commit the SVGs it writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import threading
+from collections.abc import Callable
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from sim import SimConfig, inline_workload, parse_dist, simulate  # noqa: E402
+from tracer.recorder import Recorder  # noqa: E402
+from tracer.recording import Recording  # noqa: E402
+from tracer.tui.app import render_svg  # noqa: E402
+from tracer.tui.live import LiveApp, LiveScreen  # noqa: E402
+
+SIZE = (120, 40)
+
+
+def scenario(
+    model: str, *, blocking: bool = False, requests: int = 24, concurrency: int = 8
+) -> Recording:
+    """The same workload (2 ms of CPU, ~20 ms awaiting I/O) on a server model; ``blocking``
+    adds a 15 ms blocking call (time.sleep in an async handler)."""
+    workload = inline_workload(
+        cpu=parse_dist("2ms"),
+        io=parse_dist("exp:20ms"),
+        blocking_io=parse_dist("fixed:15ms") if blocking else None,
+    )
+    recorder = Recorder()
+    config = SimConfig(
+        model=model, requests=requests, concurrency=concurrency, workload=workload, seed=7
+    )
+    simulate(config, recorder=recorder)
+    return recorder.recording()
+
+
+def _first_delayed(recording: Recording) -> int:
+    """Lane index of the first request a blocking call delayed (for the detail picture)."""
+    from tracer.tui.model import build_model
+
+    model = build_model(recording)
+    for index in range(len(model.by_request)):
+        if model.by_request[index].req in model.delayed_by:
+            return index
+    return 0
+
+
+async def _live_svg(recording: Recording) -> str:
+    """The live dashboard halfway through a run: half the events fed, then a snapshot."""
+    recorder = Recorder()
+    recorder.header.update(recording.header)
+    half = len(recording.events) // 2
+    release = threading.Event()
+
+    def work(stop: threading.Event) -> None:
+        recorder.extend(recording.events[:half])
+        release.wait(30)
+
+    app = LiveApp(recorder, work, title=recording.title, total_requests=len(recording.requests()))
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(500):
+            if app.stats.snapshot().completed and isinstance(app.screen, LiveScreen):
+                break
+            await pilot.pause(0.02)
+        app.poll()
+        await pilot.pause()
+        svg = app.export_screenshot(title="gateway-tracer live")
+        release.set()
+        app.stop.set()
+    return svg
+
+
+def main() -> None:
+    """Write every screenshot and list them."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=os.path.dirname(os.path.abspath(__file__)))
+    args = parser.parse_args()
+    threads = scenario("threads")
+    loop = scenario("loop")
+    blocking = scenario("loop", blocking=True, requests=16)
+    shots: dict[str, Callable[[], str]] = {
+        "replay-by-request.svg": lambda: render_svg([blocking], size=SIZE),
+        "replay-by-worker.svg": lambda: render_svg([blocking], size=SIZE, view="worker"),
+        "threads-by-worker.svg": lambda: render_svg([threads], size=SIZE, view="worker"),
+        "compare-threads-vs-loop.svg": lambda: render_svg([threads, loop], size=SIZE),
+        "detail-pane.svg": lambda: render_svg(
+            [blocking], size=SIZE, detail=_first_delayed(blocking)
+        ),
+        "help.svg": lambda: render_svg([blocking], size=SIZE, keys=["question_mark"]),
+        "replay-zh.svg": lambda: render_svg([blocking], size=SIZE, lang="zh"),
+        "replay-80x24.svg": lambda: render_svg([blocking], size=(80, 24)),
+        "live-dashboard.svg": lambda: asyncio.run(
+            _live_svg(scenario("loop", requests=200, concurrency=20))
+        ),
+    }
+    for name, make in shots.items():
+        path = os.path.join(args.out, name)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(make())
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
