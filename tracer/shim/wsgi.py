@@ -204,28 +204,28 @@ class WsgiCycle:
         recorder = shim.recorder
         self.shim = shim
         self.recorder = recorder
-        self.now = recorder.now
+        self.now = now = recorder.now
         req = environ.get(REQ_KEY)
-        self.req: int = recorder.new_request_id() if req is None else req
+        if req is None:
+            req = recorder.new_request_id()
+        self.req: int = req
         self.server_start_response = start_response
         self.server_write: Callable[..., Any] | None = None
         self.status: int | None = None
-        self.bytes_in = 0
-        self.bytes_out = 0
         self.error: BaseException | None = None
+        self.bytes_in = self.bytes_out = 0
         self.done = False
         current = threading.current_thread()
         self.tid = current.ident or 0
-        self.thread = current.name
-        data = shim.start_data(environ)
+        self.thread = thread = current.name
         factory = shim.checker_factory
         self.checker = None if factory is None else factory(environ, self.report)
         stream = environ.get("wsgi.input")
         if stream is not None:
             environ["wsgi.input"] = TracedInput(stream, self)
-        t = self.now()
-        recorder.emit(K.REQUEST_START, self.req, data, t=t, tid=self.tid, thread=self.thread)
-        self.seg_t = self.last_t = t
+        data = shim.start_data(environ)
+        self.seg_t = self.last_t = t = now()
+        recorder.emit(K.REQUEST_START, req, data, t=t, tid=self.tid, thread=thread)
         self.seg_cpu = _thread_time_ns()
 
     # -- the app call --------------------------------------------------------------------------
