@@ -45,7 +45,10 @@ class HttpChecker(AsgiChecker, scope_type="http"):
     __slots__ = ("_state", "_status", "_length", "_sent", "_trailers", "_disconnected", "_opaque")
 
     def __init__(self, scope: MutableMapping[str, Any], report: Report) -> None:
-        AsgiChecker.__init__(self, scope, report)
+        # The base __init__ chain, inlined: this runs once per request on the hot path.
+        self.report = report
+        self._flagged = None
+        self.scope = scope
         self._state = INIT
         self._status = 0
         self._length: int | None = None

@@ -17,8 +17,6 @@ __all__ = [
     "NO_BODY_STATUS",
     "wsgi_headers",
     "asgi_headers",
-    "parse_content_length",
-    "has_header",
 ]
 
 Flag = Callable[..., None]
@@ -67,37 +65,46 @@ _COMMON = frozenset(
     }
 )
 _COMMON_BYTES = frozenset(name.encode() for name in _COMMON)
+# WSGI apps spell names in canonical case ("Content-Type") or in lowercase.
+_COMMON = _COMMON | frozenset("-".join(part.capitalize() for part in n.split("-")) for n in _COMMON)
+_CONTENT_LENGTH = frozenset({"content-length", "Content-Length"})
+_CONTENT_TYPE = frozenset({"content-type", "Content-Type"})
 
 
-def parse_content_length(values: list[Any]) -> int:
-    """The declared length from every Content-Length value seen, or -1 if malformed."""
-    lengths = set()
-    for value in values:
-        text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
-        text = text.strip()
-        if not text.isdigit() or not text.isascii():
-            return -1
-        lengths.add(int(text))
-    return lengths.pop() if len(lengths) == 1 else -1
+_BAD = -1
 
 
-def has_header(headers: Any, name: str) -> bool:
-    """True if the WSGI header list ``headers`` has ``name`` (lowercase); off the fast path."""
-    if type(headers) is not list and type(headers) is not tuple:
-        return True  # unreadable headers are flagged elsewhere; do not pile on
+def _length(value: str | bytes, length: int | None) -> int | None:
+    """Fold one Content-Length value into the length seen so far (``_BAD`` once malformed)."""
+    if length == _BAD or not (value.isdigit() and value.isascii()):
+        return _BAD
+    number = int(value)
+    return number if length is None or number == length else _BAD
+
+
+def _values(headers: Any, name: str) -> list[Any]:
+    """Every value of header ``name`` (lowercase str), for messages; tolerant of bad shapes."""
+    found = []
     for header in headers:
-        if type(header) is tuple and len(header) == 2 and str(header[0]).lower() == name:
-            return True
-    return False
+        if isinstance(header, (tuple, list)) and len(header) == 2:
+            key = header[0].decode("latin-1") if isinstance(header[0], bytes) else str(header[0])
+            if key.lower() == name:
+                found.append(header[1])
+    return found
 
 
-def wsgi_headers(headers: Any, flag: Flag) -> int | None:
-    """Check a PEP 3333 header list; return the declared Content-Length (-1 if bad) or None."""
+def wsgi_headers(headers: Any, flag: Flag) -> tuple[int | None, bool]:
+    """Check a PEP 3333 header list.
+
+    Returns the declared Content-Length (None if absent, -1 if malformed) and whether a
+    Content-Type is set (True when the list cannot be read: that is flagged already).
+    """
     if type(headers) is not list:
         flag("WSGI-007", f"got {type(headers).__name__}")
         if type(headers) is not tuple:
-            return None  # iterating a generator here would empty it for the server
-    lengths: list[Any] | None = None
+            return None, True  # iterating a generator here would empty it for the server
+    length: int | None = None
+    typed = False
     for header in headers:
         if type(header) is not tuple or len(header) != 2:
             flag("WSGI-008", f"got {header!r:.60}")
@@ -106,29 +113,31 @@ def wsgi_headers(headers: Any, flag: Flag) -> int | None:
         if type(name) is not str or type(value) is not str:
             flag("WSGI-009", f"({type(name).__name__}, {type(value).__name__}) in {header!r:.60}")
             continue
-        if not (name.isascii() and value.isascii()):
+        if not value.isprintable() and _CONTROL.search(value) is not None:
+            flag("WSGI-012", f"{name}: {value!r:.60}")
+        if not value.isascii():
             try:
-                name.encode("latin-1")
                 value.encode("latin-1")
             except UnicodeEncodeError:
                 flag("WSGI-010", f"{header!r:.60}")
+        if name in _COMMON:  # a well-known, well-formed name: only the body's framing matters
+            if name in _CONTENT_LENGTH:
+                length = _length(value, length)
+            elif name in _CONTENT_TYPE:
+                typed = True
+            continue
+        if _TOKEN.fullmatch(name) is None:
+            flag("WSGI-010" if not name.isascii() else "WSGI-011", f"{name!r:.60}")
         lower = name.lower()
-        if lower not in _COMMON and _TOKEN.fullmatch(name) is None:
-            flag("WSGI-011", f"{name!r:.60}")
-        if not value.isprintable() and _CONTROL.search(value) is not None:
-            flag("WSGI-012", f"{name}: {value!r:.60}")
         if lower in HOP_BY_HOP:
             flag("WSGI-013", name)
         elif lower == "content-length":
-            if lengths is None:
-                lengths = []
-            lengths.append(value)
-    if lengths is None:
-        return None
-    length = parse_content_length(lengths)
-    if length < 0:
-        flag("WSGI-021", f"Content-Length: {', '.join(map(str, lengths))!r:.60}")
-    return length
+            length = _length(value, length)
+        elif lower == "content-type":
+            typed = True
+    if length == _BAD:
+        flag("WSGI-021", f"values {_values(headers, 'content-length')!r:.60}")
+    return length, typed
 
 
 def asgi_headers(headers: Any, flag: Flag, *, websocket: bool = False) -> int | None:
@@ -142,9 +151,10 @@ def asgi_headers(headers: Any, flag: Flag, *, websocket: bool = False) -> int | 
         if isinstance(headers, (str, bytes, dict)) or not hasattr(headers, "__iter__"):
             flag(type_rule, f"got {type(headers).__name__}")
         return None  # another iterable: reading it here could empty it for the server
-    lengths: list[Any] | None = None
+    length: int | None = None
     for header in headers:
-        if not isinstance(header, (tuple, list)) or len(header) != 2:
+        kind = type(header)
+        if (kind is not tuple and kind is not list) or len(header) != 2:
             flag(type_rule, f"got {header!r:.60}")
             continue
         name, value = header
@@ -153,22 +163,25 @@ def asgi_headers(headers: Any, flag: Flag, *, websocket: bool = False) -> int | 
             continue
         if websocket:
             continue
+        if _CONTROL_BYTES.search(value) is not None:
+            flag("HTTP-012", f"{name!r:.40}: {value!r:.40}")
+        if name in _COMMON_BYTES:  # lowercase, well-formed, not hop-by-hop
+            if name == b"content-length":
+                length = _length(value, length)
+            continue
         lower = name.lower()
         if lower != name:
             flag("HTTP-011", f"{name!r:.60}")
-        if (lower not in _COMMON_BYTES and _TOKEN_BYTES.fullmatch(name) is None) or (
-            _CONTROL_BYTES.search(value) is not None
-        ):
-            flag("HTTP-012", f"{name!r:.40}: {value!r:.40}")
+        if _TOKEN_BYTES.fullmatch(name) is None:
+            flag("HTTP-012", f"{name!r:.60}")
         if lower in _HOP_BY_HOP_BYTES:
             flag("HTTP-013", name.decode("latin-1"))
         elif lower == b"content-length":
-            if lengths is None:
-                lengths = []
-            lengths.append(value)
-    if lengths is None:
-        return None
-    length = parse_content_length(lengths)
-    if length < 0:
-        flag("HTTP-018", f"content-length: {b', '.join(lengths)!r:.60}")
+            length = _length(value, length)
+    if length == _BAD:
+        flag(
+            "HTTP-018",
+            f"content-length values {[v for n, v in headers if n.lower() == b'content-length']}",
+        )
+        return -1
     return length

@@ -7,16 +7,24 @@ Imports only the conformance package.
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from tracer.conformance.base import Checker, Report, short
-from tracer.conformance.schema import NO_BODY_STATUS, has_header, wsgi_headers
+from tracer.conformance.schema import NO_BODY_STATUS, wsgi_headers
 
 __all__ = ["WsgiChecker"]
 
 
+# Every standard status line ("200 OK", "404 Not Found"): most apps send one of these.
+_KNOWN_STATUS: dict[str, int] = {f"{s.value} {s.phrase}": s.value for s in HTTPStatus}
+
+
 def _status_code(status: str) -> int:
     """The code of a well-formed status line, or -1."""
+    code = _KNOWN_STATUS.get(status)
+    if code is not None:
+        return code
     if len(status) < 5 or status[3] != " " or not status[:3].isdigit() or not status[:3].isascii():
         return -1
     if not status[4:].strip() or "\n" in status or "\r" in status:
@@ -28,17 +36,18 @@ def _status_code(status: str) -> int:
 class WsgiChecker(Checker):
     """Checks one WSGI request against PEP 3333; the shim calls the hooks in protocol order."""
 
-    __slots__ = ("environ", "_started", "_code", "_length", "_sent", "_iterating", "_headers")
+    __slots__ = ("environ", "_started", "_code", "_length", "_sent", "_iterating", "_typed")
 
     def __init__(self, environ: dict[str, Any], report: Report) -> None:
-        Checker.__init__(self, report)
+        self.report = report  # Checker.__init__, inlined: once per request on the hot path
+        self._flagged = None
         self.environ = environ
         self._started = False
         self._code = 0
         self._length: int | None = None
         self._sent = 0
         self._iterating = False
-        self._headers: Any = None
+        self._typed = True
 
     def start_response(self, status: Any, headers: Any, exc_info: Any) -> None:
         """``start_response(status, headers, exc_info)`` was called."""
@@ -58,8 +67,7 @@ class WsgiChecker(Checker):
             elif code < 200:
                 self._flag("WSGI-006", status)
             self._code = code
-        self._length = wsgi_headers(headers, self._flag)
-        self._headers = headers
+        self._length, self._typed = wsgi_headers(headers, self._flag)
 
     def write(self, data: Any) -> None:
         """The legacy ``write(data)`` callable was called."""
@@ -111,11 +119,7 @@ class WsgiChecker(Checker):
             return
         if not close_called:
             self._flag("WSGI-022", locate=False)
-        if (
-            self._sent
-            and self._code not in NO_BODY_STATUS
-            and not has_header(self._headers, "content-type")
-        ):
+        if self._sent and not self._typed and self._code not in NO_BODY_STATUS:
             self._flag("WSGI-016", locate=False)
         length = self._length
         if (
