@@ -84,9 +84,16 @@ async def drive(
     progress: Progress | None = None,
     rng: random.Random | None = None,
     clock: Callable[[], float] = time.monotonic,
+    into: LoadStats | None = None,
 ) -> LoadStats:
-    """Send the load of ``settings`` through ``target``; return the client-side counters."""
-    stats = LoadStats(total=settings.requests, duration=settings.duration)
+    """Send the load of ``settings`` through ``target``; return the client-side counters.
+
+    The counters go ``into`` the given ``LoadStats`` (a fresh one when None), updated in place,
+    so a caller on another thread can read them while the load runs.
+    """
+    stats = (
+        into if into is not None else LoadStats(total=settings.requests, duration=settings.duration)
+    )
     start = clock()
     deadline = None if settings.duration is None else start + settings.duration
     stopping = asyncio.Event()

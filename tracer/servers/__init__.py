@@ -120,7 +120,11 @@ class Target(Protocol):
 
 @runtime_checkable
 class ServerModel(Protocol):
-    """A server model: built with ``(config, recorder)``, then ``start()``, ``target``, ``stop()``."""
+    """A server model: built with ``(config, recorder)``, then ``start()``, ``target``, ``stop()``.
+
+    Optional: an in-process model running its own event loop may expose it as ``client_loop``;
+    a closed-loop load generator then runs there, with no hand-off between threads.
+    """
 
     name: str
     """The ``--server`` choice this model answers to."""

@@ -20,7 +20,7 @@ from tracer.recorder import Recorder
 from tracer.servers import CANCELLED, TIMEOUT, Request, Response, ServerConfig
 from tracer.servers.mailbox import Mailbox
 
-__all__ = ["Job", "JobTarget", "load_app_for", "wait"]
+__all__ = ["Job", "JobTarget", "load_app_for"]
 
 
 class Job:
@@ -55,11 +55,13 @@ def _set_result(item: tuple[asyncio.Future[Response], Response]) -> None:
 
 
 class JobTarget:
-    """Base of the in-process targets: request arrival on the client loop, replies batched."""
+    """Base of the in-process targets: arrival, waiting with a timeout, replies batched."""
 
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
         self._inbox: Mailbox | None = None
+        self.jobs: dict[int, Job] = {}
+        """Requests whose client is still waiting, by id."""
 
     def arrive(self, request: Request) -> Job:
         """A new request arrives: give it an id and record ``request.queued`` (client loop)."""
@@ -69,22 +71,34 @@ class JobTarget:
         recorder = self.recorder
         req = recorder.new_request_id()
         recorder.emit(K.REQUEST_QUEUED, req, {"method": request.method, "path": request.path})
-        return Job(req, request, inbox)
+        job = self.jobs[req] = Job(req, request, inbox)
+        return job
 
+    async def wait(self, job: Job, timeout: float | None) -> Response:
+        """Wait for ``job``'s response; a timeout or a cancellation is recorded as its end."""
+        recorder = self.recorder
+        # A timer that resolves the future itself is cheaper than asyncio.wait_for.
+        timer = None if timeout is None else job.loop.call_later(timeout, _expire, recorder, job)
+        try:
+            return await job.future
+        except asyncio.CancelledError:
+            if not job.abandoned:
+                _give_up(recorder, job, CANCELLED)
+            raise
+        finally:
+            self.jobs.pop(job.req, None)
+            if timer is not None:
+                timer.cancel()
 
-async def wait(recorder: Recorder, job: Job, timeout: float | None) -> Response:
-    """Wait for ``job``'s response; a timeout or a cancellation is recorded as its end."""
-    # A timer that resolves the future itself is cheaper than asyncio.wait_for per request.
-    timer = None if timeout is None else job.loop.call_later(timeout, _expire, recorder, job)
-    try:
-        return await job.future
-    except asyncio.CancelledError:
-        if not job.abandoned:
-            _give_up(recorder, job, CANCELLED)
-        raise
-    finally:
-        if timer is not None:
-            timer.cancel()
+    def abandon_all(self, error: str = TIMEOUT) -> int:
+        """End every waiting request as ``error`` from any thread (the client loop is stuck)."""
+        count = 0
+        for job in list(self.jobs.values()):
+            if not job.abandoned and not job.future.done():
+                _give_up(self.recorder, job, error)
+                count += 1
+        self.jobs.clear()
+        return count
 
 
 def _expire(recorder: Recorder, job: Job) -> None:

@@ -20,9 +20,9 @@ import tracer
 from tracer.errors import ServerError
 from tracer.recorder import Recorder
 from tracer.servers import Request, Response, ServerConfig, Target
-from tracer.servers.job import Job, JobTarget, load_app_for, wait
+from tracer.servers.job import Job, JobTarget, load_app_for
 from tracer.servers.mailbox import Mailbox
-from tracer.servers.scope import ASGI_VERSION, HttpCycle, WebSocketCycle, build_scope
+from tracer.servers.scope import ASGI_VERSION, HttpCycle, ScopeBuilder, WebSocketCycle
 
 __all__ = ["LoopServer"]
 
@@ -42,6 +42,7 @@ class LoopServer:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self._run_loop, name="event-loop", daemon=True)
         self.state: dict[str, Any] | None = None
+        self._scopes = ScopeBuilder(http_version=config.http_version)
         self.lifespan = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._lifespan_queue: asyncio.Queue[dict[str, Any]] | None = None
@@ -62,6 +63,11 @@ class LoopServer:
     def target(self) -> Target:
         """Requests become tasks on the server loop."""
         return self._target
+
+    @property
+    def client_loop(self) -> asyncio.AbstractEventLoop:
+        """The loop a closed-loop load generator may share (no hand-off between threads)."""
+        return self.loop
 
     def describe(self) -> dict[str, Any]:
         """``{"model": "loop", "threads": 1, "workers": 1}``."""
@@ -104,9 +110,7 @@ class LoopServer:
         if job.abandoned:
             return  # the client left while the request waited for the loop
         request = job.request
-        scope = build_scope(
-            request, job.req, http_version=self.config.http_version, state=self.state
-        )
+        scope = self._scopes(request, job.req, self.state)
         cycle: HttpCycle | WebSocketCycle
         cycle = (
             WebSocketCycle(request.ws_messages) if request.websocket else HttpCycle(request.body)
@@ -200,4 +204,4 @@ class _LoopTarget(JobTarget):
     async def request(self, request: Request, *, timeout: float | None = None) -> Response:
         job = self.arrive(request)
         self._mailbox.post(job)
-        return await wait(self.recorder, job, timeout)
+        return await self.wait(job, timeout)

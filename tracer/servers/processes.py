@@ -26,7 +26,7 @@ from tracer.events import Event
 from tracer.recorder import Recorder
 from tracer.servers import Request, Response, ServerConfig, Target
 from tracer.servers.environ import build_environ
-from tracer.servers.job import Job, JobTarget, load_app_for, wait
+from tracer.servers.job import Job, JobTarget, load_app_for
 from tracer.servers.threads import WorkerPool, call_wsgi
 
 __all__ = ["DEFAULT_WORKERS", "DEFAULT_THREADS", "START_METHOD", "ProcessesServer"]
@@ -181,7 +181,7 @@ class _ProcessesTarget(JobTarget):
         job = self.arrive(request)
         server._pending[job.req] = job
         server.jobs.put((job.req, request))
-        return await wait(self.recorder, job, timeout)
+        return await self.wait(job, timeout)
 
 
 class _ChildItem:

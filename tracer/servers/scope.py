@@ -17,7 +17,7 @@ from urllib.parse import unquote
 from tracer.servers import Request
 from tracer.servers.environ import SERVER_ADDRESS, client_address
 
-__all__ = ["BODY_CHUNK", "HttpCycle", "WebSocketCycle", "build_scope"]
+__all__ = ["BODY_CHUNK", "HttpCycle", "ScopeBuilder", "WebSocketCycle", "build_scope"]
 
 BODY_CHUNK = 65536
 """Request body bytes per ``http.request`` message (uvicorn reads 64 KiB at a time)."""
@@ -58,6 +58,34 @@ def build_scope(
     if state is not None:
         scope["state"] = dict(state)  # each request gets a shallow copy, as uvicorn does
     return scope
+
+
+class ScopeBuilder:
+    """``build_scope`` with the parts that depend only on the (reused) ``Request`` cached."""
+
+    def __init__(self, *, http_version: str = "1.1") -> None:
+        self.http_version = http_version
+        self._cache: dict[int, tuple[Request, dict[str, Any]]] = {}
+
+    def __call__(self, request: Request, req: int, state: dict[str, Any] | None) -> dict[str, Any]:
+        """A fresh scope for request ``req`` (every mutable part is the request's own)."""
+        entry = self._cache.get(id(request))
+        if entry is None or entry[0] is not request:
+            if len(self._cache) > 4096:
+                self._cache.clear()
+            entry = (request, build_scope(request, 0, http_version=self.http_version))
+            self._cache[id(request)] = entry
+        template = entry[1]
+        scope = template.copy()
+        scope["asgi"] = template["asgi"].copy()
+        scope["headers"] = template["headers"].copy()
+        scope["client"] = client_address(req)
+        scope["extensions"] = {"gateway_tracer": {"req": req}}
+        if request.websocket:
+            scope["subprotocols"] = []
+        if state is not None:
+            scope["state"] = state.copy()
+        return scope
 
 
 class _Cycle:

@@ -21,7 +21,7 @@ import tracer
 from tracer.recorder import Recorder
 from tracer.servers import Request, Response, ServerConfig, Target
 from tracer.servers.environ import build_environ, parse_status
-from tracer.servers.job import Job, JobTarget, load_app_for, wait
+from tracer.servers.job import Job, JobTarget, load_app_for
 
 __all__ = ["DEFAULT_THREADS", "ThreadsServer", "WorkerPool", "WorkItem", "call_wsgi"]
 
@@ -169,4 +169,4 @@ class _QueueTarget(JobTarget):
     async def request(self, request: Request, *, timeout: float | None = None) -> Response:
         job = self.arrive(request)
         self._queue.put(job)
-        return await wait(self.recorder, job, timeout)
+        return await self.wait(job, timeout)
