@@ -292,8 +292,8 @@ class WsgiCycle:
             except Exception as exc:
                 self.checker_failed(exc)
         t = self.enter()
-        assert self.server_write is not None  # only reachable through start_response
-        result = self.server_write(data)
+        server_write: Any = self.server_write  # whatever the server returned, even None
+        result = server_write(data)
         try:
             end = self.last_t = self.now()
             size = _size(data)
