@@ -67,3 +67,53 @@ def test_replay_in_a_real_terminal(tmp_path: Path) -> None:
         assert _wait_for(lambda: _tmux("has-session", "-t", name).returncode != 0)
     finally:
         _tmux("kill-session", "-t", name)
+
+
+LIVE_SCRIPT = """
+import sys, threading
+from tracer.recorder import Recorder
+from tracer.tui.examples import loop_example
+from tracer.tui.live import run_live
+
+source = loop_example(40)
+recorder = Recorder(sys.argv[1], flush_interval=0.02)
+recorder.header.update(source.header)
+
+def work(stop):
+    recorder.extend(source.events[:100])
+    stop.wait(60)  # runs until q
+    recorder.extend(source.events[100:])
+    recorder.drain()
+
+run_live(recorder, work, title="e2e live", total_requests=40)
+recorder.close()
+open(sys.argv[2], "w").write("returned")
+"""
+
+
+def test_live_dashboard_quits_with_q_and_keeps_the_recording(tmp_path: Path) -> None:
+    """run_live in a real terminal: the dashboard shows, q stops the run, run_live returns and
+    the recording holds every event the run made."""
+    script = tmp_path / "live.py"
+    script.write_text(LIVE_SCRIPT, encoding="utf-8")
+    path, done = tmp_path / "run.jsonl", tmp_path / "done"
+    name = f"gt-live-{uuid.uuid4().hex[:8]}"
+    command = f"cd {Path.cwd()} && {sys.executable} {script} {path} {done}"
+    try:
+        started = _tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", command)
+        assert started.returncode == 0, started.stderr
+        screen = ""
+
+        def dashboard_shown() -> bool:
+            nonlocal screen
+            screen = _tmux("capture-pane", "-p", "-t", name).stdout
+            return "e2e live" in screen and "progress" in screen
+
+        assert _wait_for(dashboard_shown), screen
+        _tmux("send-keys", "-t", name, "q")
+        assert _wait_for(done.exists), _tmux("capture-pane", "-p", "-t", name).stdout
+    finally:
+        _tmux("kill-session", "-t", name)
+    from tracer.recording import load
+
+    assert len(load(path).events) == len(loop_example(40).events)

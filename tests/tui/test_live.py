@@ -95,3 +95,18 @@ async def test_an_exception_in_work_ends_the_dashboard(loop_rec: Recording) -> N
     async with app.run_test(size=(100, 30)) as pilot:
         await _until(pilot, lambda: not app.is_running)
     assert isinstance(app.error, RuntimeError)
+
+
+async def test_a_run_that_recorded_nothing_replays_empty(tmp_path: Path) -> None:
+    """No events means no file yet: the replay opens empty instead of failing."""
+    recorder = Recorder(tmp_path / "nothing.jsonl", flush_interval=0.02)
+
+    def work(stop: threading.Event) -> None:
+        return None
+
+    app = LiveApp(recorder, work, title="empty")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _until(pilot, lambda: isinstance(app.screen, ReplayScreen))
+        assert len(app.screen.models[0].by_request) == 0
+        await pilot.press("q")
+    recorder.close()

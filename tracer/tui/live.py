@@ -23,6 +23,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Sparkline, Static
 
+from tracer.errors import TracerError
 from tracer.events import Event
 from tracer.recorder import Recorder
 from tracer.recording import Recording, load
@@ -203,13 +204,15 @@ class LiveApp(App[None]):
         self.notify(self.labels["run_done"], timeout=4)
 
     def _final_recording(self) -> Recording:
-        if self.recorder.path is not None:
-            self.recorder.drain()
-            recording = self._loader(self.recorder.path)
-        else:
-            recording = self.recorder.recording()
-        recording.header.setdefault("app", self.run_title)
-        return recording
+        if self.recorder.path is None:
+            return self.recorder.recording()
+        # The caller closes the recorder after run_live returns: push what is queued to the file.
+        self.recorder.drain()
+        try:
+            return self._loader(self.recorder.path)
+        except TracerError as exc:  # e.g. a run that recorded nothing left no file yet
+            self.notify(str(exc), severity="warning", timeout=6)
+            return Recording(header=dict(self.recorder.header), events=[], path=self.recorder.path)
 
     def request_stop(self) -> None:
         """``q`` on the dashboard: stop the run, exit once it returned (a second ``q`` exits now)."""
