@@ -283,7 +283,9 @@ class SpanModel:
         children = spec.children
         events = spec.events
         error_type: str | None = None
-        steps = loop_ns = cpu_ns = 0
+        steps = loop_ns = cpu_ns = on_thread_ns = 0
+        start_tid = state.start.tid if state.start is not None else None
+        steps_seen = any(event.kind == K.SCHED_STEP for event in state.events)
         last = spec.end
         if state.queued is not None and state.start is not None:
             children.append(SpanSpec("queued", base + state.queued.t, base + state.start.t))
@@ -309,6 +311,12 @@ class SpanModel:
                 else:
                     events.append((kind, at, attrs))
             elif kind == K.SCHED_THREAD:
+                if start_tid == event.tid and not steps_seen:
+                    # A WSGI request on its own worker thread: the server span already says
+                    # which thread; a child span would only repeat it, so keep the numbers.
+                    on_thread_ns += event.dur or 0
+                    cpu_ns += event.data.get("cpu_ns") or 0
+                    continue
                 name = f"thread {event.thread or event.tid}"
                 children.append(
                     SpanSpec(name, at, at + (event.dur or 0), attributes=A.thread_attributes(event))
@@ -360,6 +368,9 @@ class SpanModel:
         if steps:
             spec.attributes[A.NS + "steps"] = steps
             spec.attributes[A.NS + "loop_ns"] = loop_ns
+        if on_thread_ns:
+            spec.attributes[A.NS + "thread_ns"] = on_thread_ns
+        if steps or on_thread_ns:
             spec.attributes[A.NS + "cpu_ns"] = cpu_ns
         if state.queued is not None and state.start is not None:
             spec.attributes[A.NS + "queued_ns"] = state.start.t - state.queued.t
