@@ -221,3 +221,20 @@ async def _three_steps() -> str:
     await asyncio.sleep(0)
     await asyncio.sleep(0)
     return "three"
+
+
+def test_a_non_awaitable_fails_as_await_itself_would() -> None:
+    """Driving something that is not awaitable raises the TypeError a plain await raises."""
+
+    async def plain() -> None:
+        await 42  # type: ignore[misc]
+
+    async def wrapped() -> None:
+        await stepper(42, Recorder())
+
+    messages = []
+    for main in (plain, wrapped):
+        with pytest.raises(TypeError) as info:
+            asyncio.run(main())
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]

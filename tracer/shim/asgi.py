@@ -35,7 +35,7 @@ from tracer.interface import ASGI2, ASGI3, detect_interface
 from tracer.recorder import Recorder
 from tracer.redact import REDACTED, SECRET_HEADERS, redact_headers, redact_query
 from tracer.shim import hops
-from tracer.shim.blocking import loop_state
+from tracer.shim.blocking import loop_state, watch_threshold
 from tracer.shim.context import CURRENT
 from tracer.shim.frames import mark_wrapper, where_raised
 from tracer.shim.steps import Stepper
@@ -100,6 +100,7 @@ class AsgiShim:
         self._version = "2.0" if asgi_version == ASGI2 else "3.0"
         self._complained: set[str] = set()
         hops.install()
+        watch_threshold(self.block_ns)
 
     def _call_app(self, scope: Scope, receive: Receive, send: Send) -> Any:
         if self.asgi_version == ASGI2:
@@ -262,31 +263,35 @@ class _Cycle(Stepper):
             t1 = now()
             if self.recording:
                 try:
-                    self._sent(message, t0, t1)
+                    mtype, status, size, more, code = _summary(message)
+                    if size:
+                        self.bytes_out += size
+                    if status is not None:
+                        self.status = status
+                    elif mtype == "websocket.accept":
+                        self.status = 101
+                    elif mtype == "websocket.close" and self.status is None:
+                        self.status = 403  # closed before accepting: servers answer 403
+                    self.emit(
+                        K.ASGI_SEND,
+                        self.req,
+                        {"type": mtype, "status": status, "bytes": size, "more_body": more}
+                        if code is None
+                        else {
+                            "type": mtype,
+                            "status": status,
+                            "bytes": size,
+                            "more_body": more,
+                            "code": code,
+                        },
+                        t=t0,
+                        dur=t1 - t0,
+                        tid=self.tid,
+                        thread=self.thread,
+                        task=self.task,
+                    )
                 except Exception as exc:
                     self.failed(exc)
-
-    def _sent(self, message: Any, t0: int, t1: int) -> None:
-        mtype, status, size, more, code = _summary(message)
-        self.bytes_out += size or 0
-        if status is not None:
-            self.status = status
-        elif mtype == "websocket.accept":
-            self.status = 101
-        elif mtype == "websocket.close" and self.status is None:
-            self.status = 403  # closed before accepting: servers answer the handshake with 403
-        self.emit(
-            K.ASGI_SEND,
-            self.req,
-            {"type": mtype, "status": status, "bytes": size, "more_body": more, "code": code}
-            if code is not None
-            else {"type": mtype, "status": status, "bytes": size, "more_body": more},
-            t=t0,
-            dur=t1 - t0,
-            tid=self.tid,
-            thread=self.thread,
-            task=self.task,
-        )
 
     def _report(self, rule_id: str, message: str, **data: Any) -> None:
         if self.recording:
@@ -382,31 +387,27 @@ def _summary(message: Any) -> tuple[Any, int | None, int | None, bool | None, in
     with what can be read and left to the conformance checker to judge.
     """
     try:
-        return _fields(message)
+        get = message.get
+        mtype = get("type")
+        if mtype == "http.response.body" or mtype == "http.request":
+            body = get("body")
+            return mtype, None, len(body) if body else 0, bool(get("more_body", False)), None
+        if mtype == "http.response.start" or mtype == "websocket.http.response.start":
+            return mtype, get("status"), None, None, None
+        if mtype == "websocket.send" or mtype == "websocket.receive":
+            data = get("bytes")
+            if data is None:
+                text = get("text")
+                return mtype, None, len(text.encode("utf-8")) if text else 0, None, None
+            return mtype, None, len(data), None, None
+        if mtype == "websocket.close" or mtype == "websocket.disconnect":
+            return mtype, None, None, None, get("code", 1000)
+        if mtype == "websocket.http.response.body":
+            body = get("body")
+            return mtype, None, len(body) if body else 0, bool(get("more_body", False)), None
+        return mtype, None, None, None, None
     except Exception:
         return None, None, None, None, None
-
-
-def _fields(message: Any) -> tuple[Any, int | None, int | None, bool | None, int | None]:
-    get = message.get
-    mtype = get("type")
-    if mtype == "http.response.body" or mtype == "http.request":
-        body = get("body")
-        return mtype, None, len(body) if body else 0, bool(get("more_body", False)), None
-    if mtype == "http.response.start" or mtype == "websocket.http.response.start":
-        return mtype, get("status"), None, None, None
-    if mtype == "websocket.send" or mtype == "websocket.receive":
-        data = get("bytes")
-        if data is None:
-            text = get("text")
-            return mtype, None, len(text.encode("utf-8")) if text else 0, None, None
-        return mtype, None, len(data), None, None
-    if mtype == "websocket.close" or mtype == "websocket.disconnect":
-        return mtype, None, None, None, get("code", 1000)
-    if mtype == "websocket.http.response.body":
-        body = get("body")
-        return mtype, None, len(body) if body else 0, bool(get("more_body", False)), None
-    return mtype, None, None, None, None
 
 
 mark_wrapper(_Cycle.receive.__code__, "receive")

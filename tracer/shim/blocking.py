@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from tracer.shim.frames import where_in_stack
 
-__all__ = ["LoopState", "Traced", "loop_state", "delayed_by"]
+__all__ = ["LoopState", "Traced", "loop_state", "delayed_by", "watch_threshold"]
 
 
 class Traced(Protocol):
@@ -61,7 +61,15 @@ class LoopState:
 # Registries: loops by id (with a weak reference to detect reuse), and the one watchdog.
 _STATES: dict[int, LoopState] = {}
 _WATCHDOG: dict[str, threading.Thread] = {}
+# The smallest blocking threshold of any shim, in ns: the watchdog wakes every half of it.
+_THRESHOLDS: dict[str, int] = {"min": 10_000_000}
 _LOCK = threading.Lock()
+
+
+def watch_threshold(block_ns: int) -> None:
+    """A shim will report steps longer than ``block_ns``: sample often enough to name them."""
+    with _LOCK:
+        _THRESHOLDS["min"] = min(_THRESHOLDS["min"], max(block_ns, 1_000_000))
 
 
 def loop_state(loop: asyncio.AbstractEventLoop | None) -> LoopState | None:
@@ -88,11 +96,15 @@ def loop_state(loop: asyncio.AbstractEventLoop | None) -> LoopState | None:
     return state
 
 
-def _watch(interval: float = 0.0025) -> None:
-    """Sample the stack of every loop whose traced step has run past half its threshold."""
+def _watch() -> None:
+    """Sample the stack of every loop whose traced step has run past half its threshold.
+
+    It wakes every half of the smallest threshold: a step that lasts the threshold is then
+    sampled at least once, and an idle wake costs one GIL hand-over.
+    """
     idle = threading.Event()
     while True:
-        idle.wait(interval)
+        idle.wait(_THRESHOLDS["min"] / 2e9)
         states = list(_STATES.values())
         alive = False
         for state in states:

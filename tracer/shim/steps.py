@@ -93,7 +93,13 @@ class Stepper:
 
     def _drive(self) -> Generator[Any, Any, Any]:
         coro = self.coro
-        target = coro if type(coro) is CoroutineType else coro.__await__()
+        if type(coro) is CoroutineType:
+            target = coro
+        else:
+            await_ = getattr(type(coro), "__await__", None)
+            if await_ is None:  # word for word what ``await`` itself would raise
+                raise TypeError(f"object {type(coro).__name__} can't be used in 'await' expression")
+            target = await_(coro)
         send = target.send
         throw = target.throw
         now = self.now
