@@ -176,3 +176,46 @@ def test_asgi_secret_headers_redacted() -> None:
     start = next(e for e in rec.events if e.kind == K.REQUEST_START)
     assert ["cookie", REDACTED] in start.data["headers"]
     assert "abc" not in start.data["query"]
+
+
+# -- OpenTelemetry through the same call ------------------------------------------------------
+
+
+def _provider() -> tuple[Any, Any]:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return provider, exporter
+
+
+@pytest.mark.parametrize("interface", ["wsgi", "asgi"])
+def test_tracer_provider_gets_one_server_span_per_request(interface: str) -> None:
+    """instrument(app, tracer_provider=tp): each request becomes a SERVER span with the
+    stable HTTP attributes, built when the recorder drains (off the request path)."""
+    from opentelemetry.trace import SpanKind
+
+    provider, exporter = _provider()
+    rec = tracer.Recorder()
+    app = tracer.instrument(
+        application if interface == "wsgi" else asgi_app, recorder=rec, tracer_provider=provider
+    )
+    get = get_wsgi if interface == "wsgi" else get_asgi
+    assert [r.status_code for r in get(app, "/one?x=1", "/two")] == [200, 200]
+    rec.drain()
+    spans = sorted(exporter.get_finished_spans(), key=lambda span: span.start_time)
+    assert [span.name for span in spans] == ["GET /one", "GET /two"]
+    assert all(span.kind == SpanKind.SERVER for span in spans)
+    assert spans[0].attributes["http.response.status_code"] == 200
+    assert spans[0].attributes["url.query"] == "x=1"
+
+
+def test_tracer_provider_alone_keeps_no_events() -> None:
+    """With only a tracer_provider the shim's own recorder keeps nothing in memory."""
+    provider, _ = _provider()
+    app = tracer.instrument(application, tracer_provider=provider)
+    get_wsgi(app, "/")
+    assert app.recorder.keep is False and app.recorder.events == []
