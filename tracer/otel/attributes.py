@@ -182,24 +182,38 @@ def message_name(event: Event) -> str:
     return f"{event.kind} {message_type}" if message_type else event.kind
 
 
+_MESSAGE_KEYS = {
+    "type": "asgi.event.type",
+    "status": "http.response.status_code",
+    "bytes": NS + "bytes",
+    "more_body": NS + "more_body",
+    "method": NS + "read_method",
+    "exc_info": NS + "exc_info",
+}
+
+
 def message_attributes(event: Event) -> dict[str, Any]:
     """Attributes of one protocol call (sizes and flags only: bodies are never recorded)."""
-    data = event.data
-    status = data.get("status")
-    if isinstance(status, str):  # WSGI "200 OK"
-        status = int(status[:3]) if status[:3].isdigit() else None
-    more = data.get("more_body")
-    return _present(
-        {
-            "asgi.event.type": data.get("type"),
-            "http.response.status_code": status,
-            NS + "bytes": data.get("bytes"),
-            NS + "more_body": None if more is None else bool(more),
-            NS + "read_method": data.get("method"),
-            NS + "exc_info": True if data.get("exc_info") else None,
-            NS + "dur_ns": event.dur,
-        }
-    )
+    attrs: dict[str, Any] = {}
+    # One pass over what was recorded: most messages carry two or three fields.
+    for key, value in event.data.items():
+        name = _MESSAGE_KEYS.get(key)
+        if name is None or value is None or value == "":
+            continue
+        if key == "status" and isinstance(value, str):  # WSGI "200 OK"
+            if not value[:3].isdigit():
+                continue
+            value = int(value[:3])
+        elif key == "more_body" or key == "exc_info":
+            value = bool(value)
+            if key == "exc_info" and not value:
+                continue
+        elif key == "type" and event.kind not in (K.ASGI_RECEIVE, K.ASGI_SEND):
+            continue
+        attrs[name] = value
+    if event.dur is not None:
+        attrs[NS + "dur_ns"] = event.dur
+    return attrs
 
 
 def location_attributes(location: Any) -> dict[str, Any]:
