@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from conformance_cases import (
     ASGI_CASES,
+    BODY,
     WSGI_CASES,
+    asgi_scope,
     options_for,
     run_asgi_hooks,
     run_wsgi_hooks,
 )
+
+import tracer
+from tracer import events as K
 
 
 @pytest.mark.parametrize("rule_id", sorted(WSGI_CASES))
@@ -26,3 +33,26 @@ def test_asgi_rule_through_the_shim(rule_id: str) -> None:
     scope_type, case = ASGI_CASES[rule_id]
     assert rule_id in run_asgi_hooks(case.bad, scope_type, options_for(case, "bad"), shim=True)
     assert run_asgi_hooks(case.good, scope_type, options_for(case, "good"), shim=True) == []
+
+
+def test_violation_is_recorded_in_protocol_order() -> None:
+    """For one request: request.start, then the violation, then the offending asgi.send."""
+
+    async def app(scope: dict, receive: object, send: object) -> None:
+        await send(BODY)  # type: ignore[operator]
+
+    recorder = tracer.Recorder()
+    traced = tracer.instrument(app, recorder=recorder, interface="asgi")
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        return None
+
+    asyncio.run(traced(asgi_scope("http"), receive, send))
+    kinds = [e.kind for e in recorder.events]
+    violation = kinds.index(K.VIOLATION)
+    assert kinds.index(K.REQUEST_START) < violation < kinds.index(K.ASGI_SEND)
+    rules = [e.data["rule"] for e in recorder.events if e.kind == K.VIOLATION]
+    assert rules == ["HTTP-001"]  # the body completed the response: nothing else is owed
