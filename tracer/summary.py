@@ -21,7 +21,7 @@ from tracer.events import (
 )
 from tracer.recording import Recording
 
-__all__ = ["summarize", "percentile", "request_spans", "RequestSpan"]
+__all__ = ["summarize", "summarize_spans", "percentile", "request_spans", "RequestSpan"]
 
 NS_PER_MS = 1_000_000
 
@@ -120,7 +120,27 @@ def _max_in_flight(spans: dict[int, RequestSpan]) -> int:
 def summarize(recording: Recording | Sequence[Event]) -> dict[str, Any]:
     """The summary dict of a run (see DESIGN.md): counts, rps, latency, queueing, blocking."""
     events = recording.events if isinstance(recording, Recording) else list(recording)
-    spans = request_spans(events)
+    if events:
+        first = min(event.t for event in events)
+        last = max(event.end for event in events)
+    else:
+        first = last = 0
+    return summarize_spans(
+        request_spans(events),
+        first=first,
+        last=last,
+        blocked_ns=sum(event.dur or 0 for event in events if event.kind == LOOP_BLOCKED),
+        violations=sum(1 for event in events if event.kind == VIOLATION),
+    )
+
+
+def summarize_spans(
+    spans: dict[int, RequestSpan], *, first: int, last: int, blocked_ns: int, violations: int
+) -> dict[str, Any]:
+    """The summary dict from per-request spans and run-wide totals (for streaming readers).
+
+    ``first``/``last``: the earliest event time and the latest event end (ns).
+    """
     latencies = [
         span.end - span.arrived
         for span in spans.values()
@@ -134,14 +154,7 @@ def summarize(recording: Recording | Sequence[Event]) -> dict[str, Any]:
     completed = sum(1 for span in spans.values() if span.end is not None)
     errors = sum(1 for span in spans.values() if span.error)
     status = Counter(str(span.status) for span in spans.values() if span.status is not None)
-    if events:
-        first = min(event.t for event in events)
-        last = max(event.end for event in events)
-        wall_s = (last - first) / 1e9
-    else:
-        wall_s = 0.0
-    blocked_ns = sum(event.dur or 0 for event in events if event.kind == LOOP_BLOCKED)
-    violations = sum(1 for event in events if event.kind == VIOLATION)
+    wall_s = (last - first) / 1e9
     return {
         "requests": len(spans),
         "completed": completed,
