@@ -3,8 +3,8 @@
 ``Digest`` takes events in batches (a ``Recorder`` subscriber during a run, or lines read back
 from a file) and keeps only what the report needs: one small record per request, the
 loop-blocking culprits by file:line, busy time per worker thread, errors and violations by kind.
-Memory stays flat for long runs; ``Digest.summary()`` hands ``tracer.summary.summarize`` the
-same lifecycle events it would find in the full recording, so the numbers agree.
+Memory stays small for long runs (one ``RequestSpan`` per request, no events); the summary
+comes from ``tracer.summary.summarize_spans``, as ``summarize`` does, so the numbers agree.
 ``tracer.report`` renders it. Imports the spine only.
 """
 
@@ -22,7 +22,7 @@ from tracer import events as K
 from tracer.errors import RecordingFormatError
 from tracer.events import Event
 from tracer.recording import Recording, load, loads, open_text
-from tracer.summary import summarize
+from tracer.summary import RequestSpan, summarize_spans
 
 __all__ = ["Culprit", "Digest", "ReportDetails", "Worker", "digest_file"]
 
@@ -79,11 +79,10 @@ class Digest:
     """Reduces a stream of events to the summary and the report details."""
 
     def __init__(self) -> None:
-        # req -> [queued, start, end, status, error, scope_type]
-        self._requests: dict[int, list[Any]] = {}
+        self._spans: dict[int, RequestSpan] = {}
         self._first: int | None = None
         self._last: int | None = None
-        self._blocked: list[Event] = []
+        self._blocked_ns = 0
         self._culprits: dict[str, list[int]] = {}
         self._busy: dict[tuple[int, int], list[Any]] = {}
         self._violations: Counter[str] = Counter()
@@ -92,7 +91,7 @@ class Digest:
 
     def feed(self, batch: Iterable[Event]) -> None:
         """Take a batch of events (any order); usable as a ``Recorder`` subscriber."""
-        requests = self._requests
+        spans = self._spans
         for event in batch:
             t, end = event.t, event.end
             if self._first is None or t < self._first:
@@ -101,30 +100,31 @@ class Digest:
                 self._last = end
             kind = event.kind
             req = event.req
+            # The same rules as tracer.summary.request_spans, applied in any order.
             if kind == K.REQUEST_QUEUED and req is not None:
-                record = requests.setdefault(req, [None, None, None, None, None, None])
-                record[0] = t if record[0] is None else min(record[0], t)
+                span = spans.get(req) or spans.setdefault(req, RequestSpan(req))
+                if span.queued is None or t < span.queued:
+                    span.queued = t
             elif kind == K.REQUEST_START and req is not None:
-                record = requests.setdefault(req, [None, None, None, None, None, None])
-                record[1] = t if record[1] is None else min(record[1], t)
-                record[5] = scope_type = event.data.get("scope_type")
+                span = spans.get(req) or spans.setdefault(req, RequestSpan(req))
+                if span.start is None or t < span.start:
+                    span.start = t
+                    span.scope_type = event.data.get("scope_type")
                 self._pids.add(event.pid)
-                if scope_type != "lifespan":
+                if span.scope_type != "lifespan":
                     self._worker(event)[1] += 1
             elif kind == K.REQUEST_END and req is not None:
-                record = requests.setdefault(req, [None, None, None, None, None, None])
-                if record[2] is None or end < record[2]:
-                    record[2], record[3], record[4] = (
-                        end,
-                        event.data.get("status"),
-                        event.data.get("error"),
-                    )
+                span = spans.get(req) or spans.setdefault(req, RequestSpan(req))
+                if span.end is None or end < span.end:
+                    span.end = end
+                    span.status = event.data.get("status")
+                    span.error = event.data.get("error")
             elif kind in (K.SCHED_STEP, K.SCHED_THREAD):
                 worker = self._worker(event)
                 worker[2] += event.dur or 0
                 worker[3] += event.data.get("cpu_ns") or 0
             elif kind == K.LOOP_BLOCKED:
-                self._blocked.append(Event(0, t, kind, req, dur=event.dur))
+                self._blocked_ns += event.dur or 0
                 place = self._culprits.setdefault(str(event.data.get("location") or "?"), [0, 0, 0])
                 place[0] += 1
                 place[1] += event.dur or 0
@@ -141,29 +141,19 @@ class Digest:
             worker = self._busy[key] = [event.thread or str(event.tid), 0, 0, 0, event.pid]
         return worker
 
-    def events(self) -> list[Event]:
-        """The lifecycle, blocking and violation events ``summarize`` needs (and no more)."""
-        out: list[Event] = []
-        if self._first is not None and self._last is not None:
-            out.append(Event(0, self._first, K.MARK))
-            out.append(Event(0, self._last, K.MARK))
-        for req, (queued, start, end, status, error, scope_type) in self._requests.items():
-            if queued is not None:
-                out.append(Event(0, queued, K.REQUEST_QUEUED, req))
-            if start is not None:
-                out.append(Event(0, start, K.REQUEST_START, req, data={"scope_type": scope_type}))
-            if end is not None:
-                out.append(
-                    Event(0, end, K.REQUEST_END, req, data={"status": status, "error": error})
-                )
-        out.extend(self._blocked)
-        for rule, count in self._violations.items():
-            out.extend(Event(0, 0, K.VIOLATION, None, data={"rule": rule}) for _ in range(count))
-        return out
+    def requests(self) -> dict[int, RequestSpan]:
+        """Per-request lifecycle instants, lifespan scopes left out (as ``request_spans``)."""
+        return {req: span for req, span in self._spans.items() if span.scope_type != "lifespan"}
 
     def summary(self) -> dict[str, Any]:
-        """The summary dict of DESIGN.md, as ``summarize`` computes it."""
-        return summarize(self.events())
+        """The summary dict of DESIGN.md, as ``summarize`` computes it from the full events."""
+        return summarize_spans(
+            self.requests(),
+            first=self._first or 0,
+            last=self._last or 0,
+            blocked_ns=self._blocked_ns,
+            violations=sum(self._violations.values()),
+        )
 
     def details(self, *, top: int = 5) -> ReportDetails:
         """Culprits, workers, timeouts, errors and violations."""
@@ -186,7 +176,7 @@ class Digest:
             for place, (n, total, worst) in self._culprits.items()
         ]
         culprits.sort(key=lambda c: (-c.total_ms, c.location))
-        timeouts = sum(1 for record in self._requests.values() if record[4] == "timeout")
+        timeouts = sum(1 for span in self.requests().values() if span.error == "timeout")
         return ReportDetails(
             culprits=culprits[:top],
             workers=workers,
