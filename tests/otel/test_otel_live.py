@@ -11,7 +11,7 @@ import httpx
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
 
 import tracer
 from sample_apps.hello import asgi_app, wsgi_app
@@ -198,3 +198,64 @@ def test_attach_from_cli_over_grpc(monkeypatch: Any) -> None:
         shutdown()
         received = receiver.wait_for(lambda spans: len(spans) >= 2)
     _assert_wire_spans(received, before, after)
+
+
+def test_fastapi_sync_route_hop_and_exception_become_spans() -> None:
+    """Real FastAPI: a sync route's thread-pool hop is a child span; an exception sets ERROR."""
+    fastapi = pytest.importorskip("fastapi")
+    api = fastapi.FastAPI()
+
+    @api.get("/sync")
+    def sync_route() -> dict[str, bool]:
+        return {"ok": True}
+
+    @api.get("/boom")
+    async def boom() -> None:
+        raise ValueError("boom")
+
+    provider, exporter = memory_provider()
+    app = tracer.instrument(api, tracer_provider=provider)
+
+    async def main() -> list[int]:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return [(await client.get(path)).status_code for path in ("/sync", "/boom")]
+
+    assert asyncio.run(main()) == [200, 500]
+    wait_for(lambda: sum(s.kind is SpanKind.SERVER for s in exporter.get_finished_spans()) == 2)
+    spans = exporter.get_finished_spans()
+    servers = {s.name: s for s in spans if s.kind is SpanKind.SERVER}
+    hops = [s for s in spans if s.name.startswith("thread ")]
+    assert hops  # the endpoint (and FastAPI's serialisation of it) ran in the thread pool
+    assert {h.parent.span_id for h in hops} == {servers["GET /sync"].context.span_id}
+    assert all(
+        h.attributes["thread.id"] != servers["GET /sync"].attributes["thread.id"] for h in hops
+    )
+    failed = servers["GET /boom"]
+    assert failed.status.status_code is StatusCode.ERROR
+    assert failed.attributes["error.type"] == "ValueError"
+    assert [e.attributes["exception.message"] for e in failed.events if e.name == "exception"] == [
+        "boom"
+    ]
+
+
+def test_flask_request_becomes_a_server_span() -> None:
+    """Real Flask under the WSGI shim: one SERVER span with the WSGI protocol calls as events."""
+    flask = pytest.importorskip("flask")
+    web = flask.Flask("spans")
+
+    @web.get("/hello")
+    def hello() -> str:
+        return "hi"
+
+    provider, exporter = memory_provider()
+    app = tracer.instrument(web, tracer_provider=provider)
+    with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://t") as client:
+        assert client.get("/hello", headers={"User-Agent": "flask-test"}).text == "hi"
+    wait_for(lambda: len(exporter.get_finished_spans()) == 1)
+    (span,) = exporter.get_finished_spans()
+    assert span.name == "GET /hello" and span.kind is SpanKind.SERVER
+    assert span.attributes["user_agent.original"] == "flask-test"
+    assert span.attributes["tracer.interface"] == "wsgi"
+    names = [e.name for e in span.events]
+    assert names[0] == "wsgi.start_response" and "wsgi.body" in names
