@@ -175,8 +175,9 @@ class OpenLoop(Arrivals):
         return round(-math.log(1.0 - self.rng.random()) * self.mean_gap_ns)
 
     def _arrive(self, _: object) -> None:
-        source = self.source
+        source, engine = self.source, self.engine
         if self._stopped():
             return
-        self.submit(source.new(self.engine.now, source.made))
-        self.engine.after(self._gap(), self._arrive, None)
+        self.submit(source.new(engine.now, source.made))
+        gap = round(-math.log(1.0 - self.rng.random()) * self.mean_gap_ns)  # _gap(), inlined
+        engine.after(gap, self._arrive, None)

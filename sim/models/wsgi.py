@@ -78,6 +78,10 @@ class WorkerPoolModel:
         if self.emitter is not None:
             self.emitter.queued(req, self.mains[0])
         queue = self.queue
+        if not queue and self.processes == 1 and self._idle[0] and not self._dispatching:
+            # The common case under light load: a thread is free, start at once.
+            self._begin(req, self.workers[0][heapq.heappop(self._idle[0])])
+            return
         queue.append(req)
         if len(queue) > self.max_queue:
             self.max_queue = len(queue)
@@ -108,14 +112,16 @@ class WorkerPoolModel:
                     if p < 0:
                         break
                     worker = self.workers[p][heapq.heappop(self._idle[p])]
-                req = queue.popleft()
-                req.worker = worker
-                req.started = self.engine.now
-                if self.emitter is not None:
-                    self.emitter.start(req, worker)
-                self._advance(req)
+                self._begin(queue.popleft(), worker)
         finally:
             self._dispatching = False
+
+    def _begin(self, req: Request, worker: Worker) -> None:
+        req.worker = worker
+        req.started = self.engine.now
+        if self.emitter is not None:
+            self.emitter.start(req, worker)
+        self._advance(req)
 
     def _advance(self, req: Request) -> None:
         """Run the request's phases from where it is until one takes time, or the end."""

@@ -1,0 +1,146 @@
+"""``trace sim``: options to a simulation, recordings on disk, JSON, sweeps, one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tracer.cli import main
+from tracer.recording import load
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_json_summary_only_on_stdout(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """--json prints the summary JSON alone on stdout; the recording path goes to stderr."""
+    out = tmp_path / "run.jsonl"
+    code = main(
+        [
+            "sim",
+            "--model",
+            "loop",
+            "-c",
+            "5",
+            "-n",
+            "50",
+            "--io",
+            "20ms",
+            "--json",
+            "--record",
+            str(out),
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == 0
+    summary = json.loads(captured.out)
+    assert summary["completed"] == 50 and summary["max_in_flight"] == 5
+    assert str(out) in captured.err
+    recording = load(out)
+    assert (
+        recording.header["source"] == "simulated" and recording.header["server"]["model"] == "loop"
+    )
+    assert len(recording.requests()) == 50
+
+
+def test_default_recording_path(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --record or --no-record the recording goes to ./traces/sim-<model>-<time>.jsonl."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["sim", "-n", "10", "--headless"]) == 0
+    (path,) = (tmp_path / "traces").glob("sim-threads-*.jsonl")
+    assert str(Path("traces") / path.name) in capsys.readouterr().out
+
+
+def test_headless_table_without_recording(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--no-record --headless prints a summary table and writes nothing."""
+    monkeypatch.chdir(tmp_path)
+    assert (
+        main(["sim", "--no-record", "--headless", "-n", "100", "--cpu", "exp:2ms", "--io", "10ms"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "throughput" in out or "rps" in out
+    assert not (tmp_path / "traces").exists()
+
+
+def test_workload_file(capsys: pytest.CaptureFixture[str]) -> None:
+    """--workload FILE runs its routes."""
+    workload = ROOT / "sim" / "workloads" / "blocking.toml"
+    assert (
+        main(
+            [
+                "sim",
+                "--model",
+                "loop",
+                "--workload",
+                str(workload),
+                "-n",
+                "200",
+                "--no-record",
+                "--json",
+            ]
+        )
+        == 0
+    )
+    assert json.loads(capsys.readouterr().out)["loop_blocked_ms"] > 0
+
+
+def test_sweep_json(capsys: pytest.CaptureFixture[str]) -> None:
+    """--sweep threads=1,2,4 --json: one row per value; more threads, more throughput for I/O."""
+    assert main(["sim", "--sweep", "threads=1,2,4", "-c", "8", "-n", "200", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [row["threads"] for row in rows] == [1, 2, 4]
+    assert [row["rps"] for row in rows] == [10.0, 20.0, 40.0]
+
+
+def test_sweep_table(capsys: pytest.CaptureFixture[str]) -> None:
+    """--sweep prints a table with a row per value and the percentiles."""
+    assert main(["sim", "--sweep", "rate=10,20", "-n", "300", "--threads", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "p99" in out and "sweep of rate" in out
+
+
+@pytest.mark.parametrize(
+    "argv,says",
+    [
+        (["--model", "fibers"], "invalid choice: 'fibers'"),
+        (["--io=-5ms"], "negative"),
+        (["--cpu", "fast"], '--cpu "fast" is not a duration'),
+        (["--io", "100"], "has no unit"),
+        (["--threads", "0"], "--threads must be"),
+        (["--threads", "many"], "invalid int value"),
+        (["-z", "soon"], '-z "soon" is not a duration'),
+        (["--workload", "/nonexistent.toml"], "does not exist"),
+        (["--workload", "{bad}", "--cpu", "1ms"], "not both"),
+        (["--sweep", "colour=1,2"], 'cannot sweep "colour"'),
+        (["--sweep", "threads=1,x"], '"x" is not a int value'),
+        (["-c", "2", "--rate", "5"], "not allowed with argument"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], says: str
+) -> None:
+    """Bad input: exit 2, one line on stderr naming the problem, no traceback."""
+    with_record = [*argv, "--no-record"]
+    try:
+        code = main(["sim", *with_record])
+    except SystemExit as exc:  # argparse's own errors
+        code = int(exc.code or 0)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert says in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_invalid_workload_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A workload with an unknown phase: one line naming the file, the route and the phase."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[route]]\nname = 'x'\nphases = [{ nap = '1ms' }]\n", encoding="utf-8")
+    assert main(["sim", "--workload", str(bad), "--no-record"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert str(bad) in err and "unknown phase 'nap'" in err and '("x")' in err
