@@ -124,3 +124,17 @@ def test_size_parsing() -> None:
     for bad in ("big", "10x5", "120"):
         with pytest.raises(UsageError):
             parse_size(bad)
+
+
+def test_without_a_terminal_it_says_how_to_render(tmp_path: Path) -> None:
+    """Run with no terminal and no --screenshot: one line pointing at --screenshot, exit 2."""
+    path = _write(tmp_path / "run.jsonl", loop_example())
+    result = subprocess.run(
+        [sys.executable, "-m", "tracer", "replay", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "--screenshot" in result.stderr

@@ -267,6 +267,24 @@ async def test_mouse_wheel_zooms_and_pans(loop_rec: Recording) -> None:
         await pilot.pause()
 
 
+async def test_dragging_pans_the_time_axis(loop_rec: Recording) -> None:
+    """Press, move left and release over the lanes: the window moves right by the same cells,
+    and the release is not taken for a click."""
+    app = ReplayApp([loop_rec])
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = _screen(app)
+        timeline = screen.timeline
+        vp = screen.viewport
+        await pilot.press("plus", "plus")
+        start = vp.start
+        x = timeline.label_width + 40
+        await pilot.mouse_down(Timeline, offset=(x, 2))
+        await pilot.hover(Timeline, offset=(x - 10, 2))
+        await pilot.mouse_up(Timeline, offset=(x - 10, 2))
+        assert vp.start == pytest.approx(start + 10 * vp.ns_per_cell)
+        assert not screen.query_one(DetailPane).is_open
+
+
 async def test_compare_stacks_two_recordings_on_one_axis(
     threads_rec: Recording, loop_rec: Recording
 ) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import sys
 from typing import Any
 
 from tracer.errors import UsageError
@@ -24,6 +25,11 @@ def parse_size(text: str) -> tuple[int, int]:
     if columns < 40 or rows < 12:
         raise UsageError(f'--size "{text}" is too small: the replay needs at least 40x12.')
     return columns, rows
+
+
+def _is_tty(stream: Any) -> bool:
+    # Textual draws on stderr and reads keys from stdin: both must be a terminal.
+    return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -85,6 +91,10 @@ def main(args: argparse.Namespace) -> int:
             ) from None
         print(os.path.abspath(args.screenshot))
         return 0
+    if not (_is_tty(sys.stdin) and _is_tty(sys.__stderr__)):
+        raise UsageError(
+            "trace replay needs a terminal. To render without one, add --screenshot OUT.svg."
+        )
     from tracer.tui.app import ReplayApp
 
     ReplayApp(recordings, **options).run()

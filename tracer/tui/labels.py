@@ -94,8 +94,8 @@ _EN: dict[str, str] = {
     "key_screenshot": "save an SVG screenshot",
     "key_help": "this screen",
     "key_quit": "quit",
-    "mouse": "mouse: click a lane to select it and move the cursor; wheel scrolls lanes; "
-    "shift+wheel pans; ctrl+wheel zooms",
+    "mouse": "mouse: click a lane to select it and move the cursor; drag to pan; "
+    "wheel scrolls lanes; shift+wheel pans; ctrl+wheel zooms",
     "speed_note": "speed 1× moves the cursor across the visible window in 10 s",
     "saved": "saved",
 }
@@ -175,7 +175,7 @@ _ZH: dict[str, str] = {
     "key_screenshot": "保存 SVG 截图",
     "key_help": "本页面",
     "key_quit": "退出",
-    "mouse": "鼠标：点击泳道选中并移动光标；滚轮滚动泳道；shift+滚轮平移；ctrl+滚轮缩放",
+    "mouse": "鼠标：点击泳道选中并移动光标；拖动平移；滚轮滚动泳道；shift+滚轮平移；ctrl+滚轮缩放",
     "speed_note": "速度 1× 时光标在 10 秒内走过可见窗口",
     "saved": "已保存",
 }

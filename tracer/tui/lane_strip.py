@@ -99,60 +99,48 @@ def _share_glyph(code: int, share: float | None) -> str:
     return SHARE_GLYPHS[round(share * 8)]
 
 
-def _runs(cells: list[tuple[str, Style]]) -> list[Segment]:
-    segments: list[Segment] = []
-    text: list[str] = []
-    current: Style | None = None
-    for char, style in cells:
-        if style is not current and text:
-            segments.append(Segment("".join(text), current))
-            text = []
-        current = style
-        text.append(char)
-    if text:
-        segments.append(Segment("".join(text), current))
-    return segments
-
-
 def lane_segments(
     lane: Lane, start: float, ns_per_cell: float, width: int, *, worker: bool = False
 ) -> list[Segment]:
-    """The timeline part of a lane's row (``width`` cells)."""
+    """The timeline part of a lane's row (``width`` cells), one segment per run of like cells."""
     codes, owners, shares = paint(lane, start, ns_per_cell, width)
     if worker:
-        cells = _worker_cells(codes, owners)
-    else:
-        cells = [
-            (_share_glyph(code, share), PHASE_STYLES[code])
-            for code, share in zip(codes, shares, strict=True)
-        ]
-        for marker in lane.markers:
-            column = int((marker.t - start) // ns_per_cell)
-            if 0 <= column < width:
-                cells[column] = (MARKER_GLYPH, MARKER_STYLE)
-    return _runs(cells)
+        return _worker_segments(codes, owners)
+    markers = {int((m.t - start) // ns_per_cell) for m in lane.markers}
+    segments: list[Segment] = []
+    column = 0
+    while column < width:
+        if column in markers:
+            segments.append(Segment(MARKER_GLYPH, MARKER_STYLE))
+            column += 1
+            continue
+        code, share = codes[column], shares[column]
+        end = column + 1
+        while end < width and codes[end] == code and shares[end] == share and end not in markers:
+            end += 1
+        segments.append(Segment(_share_glyph(code, share) * (end - column), PHASE_STYLES[code]))
+        column = end
+    return segments
 
 
-def _worker_cells(codes: list[int], owners: list[int | None]) -> list[tuple[str, Style]]:
-    cells: list[tuple[str, Style]] = []
+def _worker_segments(codes: list[int], owners: list[int | None]) -> list[Segment]:
+    segments: list[Segment] = []
     width = len(codes)
     column = 0
     while column < width:
         code, owner = codes[column], owners[column]
+        end = column + 1
+        while end < width and codes[end] == code and owners[end] == owner:
+            end += 1
+        length = end - column
         if code == NONE:
-            cells.append((" ", _BLANK))
-            column += 1
-            continue
-        run_end = column
-        while run_end + 1 < width and codes[run_end + 1] == code and owners[run_end + 1] == owner:
-            run_end += 1
-        length = run_end - column + 1
-        style = WORKER_STYLES[(code, (owner or 0) % 2)]
-        text = "" if owner is None else str(owner)
-        text = text if len(text) < length else ""
-        cells.extend((char, style) for char in text.ljust(length))
-        column = run_end + 1
-    return cells
+            segments.append(Segment(" " * length, _BLANK))
+        else:
+            text = "" if owner is None else str(owner)
+            text = text if len(text) < length else ""
+            segments.append(Segment(text.ljust(length), WORKER_STYLES[(code, (owner or 0) % 2)]))
+        column = end
+    return segments
 
 
 def label_segment(text: str, width: int, *, selected: bool = False, error: bool = False) -> Segment:

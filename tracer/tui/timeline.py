@@ -72,6 +72,8 @@ class Timeline(ScrollView, can_focus=True):
         self.selected = 0
         self.empty_text = empty_text
         self._cache: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
+        self._drag_x: int | None = None
+        self._dragged = False
 
     @property
     def lanes(self) -> Sequence[Lane]:
@@ -166,8 +168,36 @@ class Timeline(ScrollView, can_focus=True):
             return None
         return self.viewport.time_at(x - self.label_width)
 
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        """Start dragging the time axis (a press over the lanes, not the labels)."""
+        offset = event.get_content_offset(self)
+        if offset is not None and offset.x >= self.label_width:
+            self._drag_x = event.screen_x
+            self._dragged = False
+            self.capture_mouse()
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        """Dragging pans: the time under the pointer follows it."""
+        if self._drag_x is None:
+            return
+        delta = event.screen_x - self._drag_x
+        if delta:
+            self._drag_x = event.screen_x
+            self._dragged = True
+            self.viewport.pan(-delta)
+            self.post_message(self.ViewportChanged())
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        """End a drag."""
+        if self._drag_x is not None:
+            self._drag_x = None
+            self.release_mouse()
+
     def on_click(self, event: events.Click) -> None:
-        """Select the clicked lane and move the cursor there."""
+        """Select the clicked lane and move the cursor there (unless it ended a drag)."""
+        if self._dragged:
+            self._dragged = False
+            return
         offset = event.get_content_offset(self)
         if offset is None:
             return
