@@ -74,3 +74,14 @@ def test_an_app_error_is_not_also_a_missing_response() -> None:
     checker, found = _checker()
     checker.finish(error=RuntimeError("boom"))
     assert found == []
+
+
+def test_426_may_name_the_upgrade() -> None:
+    """Upgrade is hop-by-hop, but a 426 Upgrade Required must say what to upgrade to."""
+    checker, found = _checker()
+    checker.send({**START, "status": 426, "headers": [(b"upgrade", b"websocket")]})
+    checker.send(BODY)
+    assert found == []
+    checker, found = _checker()
+    checker.send({**START, "headers": [(b"upgrade", b"websocket")]})
+    assert found == ["HTTP-013"]

@@ -117,3 +117,32 @@ def test_the_check_is_a_recording() -> None:
     assert violations[0].data["rule"] == "WSGI-016"
     assert violations[0].data["severity"] == "warning" and violations[0].data["hint"]
     assert tracer.summarize(recorder.recording())["violations"] == 3
+
+
+SEED_APPS = [
+    "blocking:app",
+    "cpu_bound:wsgi_app",
+    "cpu_bound:asgi_app",
+    "echo:wsgi_app",
+    "echo:asgi_app",
+    "fastapi_app:app",
+    "flask_app:app",
+    "hello:application",
+    "hello:asgi_app",
+    "io_bound:wsgi_app",
+    "io_bound:asgi_app",
+    "streaming:wsgi_app",
+    "streaming:asgi_app",
+    "websocket:app",
+]
+
+
+@pytest.mark.parametrize("spec", SEED_APPS)
+def test_every_seed_example_is_clean(spec: str) -> None:
+    """No bundled sample app breaks a rule, warnings included, on any probe."""
+    from tracer.loading import load_app
+
+    loaded = load_app(f"sample_apps.{spec}")
+    report = check_app(loaded.app, paths=["/?ms=1", "/ws"], timeout=10)
+    assert report.findings == [], report.findings
+    assert report.requests  # something was actually driven

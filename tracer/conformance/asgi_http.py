@@ -83,7 +83,7 @@ class HttpChecker(AsgiChecker, scope_type="http"):
                 return
             self._state = STARTED
             self._status = check_status(self, message.get("status"))
-            self._length = asgi_headers(message.get("headers", ()), self._flag)
+            self._length = asgi_headers(message.get("headers", ()), self._flag, status=self._status)
             if message.get("trailers", False):
                 self._trailers = True
                 if not self._extension("http.response.trailers"):

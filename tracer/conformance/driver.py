@@ -271,31 +271,22 @@ async def _websocket(app: Any, probe: Probe, timeout: float) -> tuple[bool, str 
         {"type": "websocket.receive", "text": "probe"},
     ]
     first: list[str] = []
-    done = asyncio.Event()
+    received = 0
 
     async def receive() -> dict[str, Any]:
+        nonlocal received
+        received += 1
         if incoming:
             return incoming.pop(0)
         return {"type": "websocket.disconnect", "code": 1000}
 
     async def send(message: Any) -> None:
-        kind = message.get("type") if isinstance(message, dict) else None
         if not first:
-            first.append(str(kind))
-        if kind == "websocket.close":
-            done.set()
+            first.append(str(message.get("type") if isinstance(message, dict) else None))
 
-    raised = False
-
-    async def session() -> None:
-        nonlocal raised
-        try:
-            await app(_scope(probe), receive, send)
-        except Exception:
-            raised = True
-
-    timed_out = await _run(session(), timeout)
-    if (not first and raised) or (first and first[0].startswith("http.")):
+    timed_out = await _run(app(_scope(probe), receive, send), timeout)
+    if (not first and not received) or (first and first[0].startswith("http.")):
+        # It never looked at the connection, or answered it as HTTP: an HTTP-only app.
         return timed_out, "the app does not handle websocket scopes"
     return timed_out, None
 
@@ -318,10 +309,12 @@ class _Lifespan:
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.answered = asyncio.Event()
         self.first: str | None = None
+        self.received = 0
         self.app = app
         self.task: asyncio.Task[Any] | None = None
 
     async def receive(self) -> dict[str, Any]:
+        self.received += 1
         return await self.queue.get()
 
     async def send(self, message: Any) -> None:
@@ -353,7 +346,9 @@ class _Lifespan:
         await asyncio.gather(self.task, return_exceptions=True)
 
     def skip_reason(self) -> str | None:
-        if self.first is not None and self.first.startswith("http."):
+        """Why the lifespan probe does not apply (the app ignores or misreads the scope)."""
+        ignored = self.first is None and not self.received
+        if ignored or (self.first is not None and self.first.startswith("http.")):
             return "the app does not handle lifespan scopes"
         return None
 

@@ -140,10 +140,13 @@ def wsgi_headers(headers: Any, flag: Flag) -> tuple[int | None, bool]:
     return length, typed
 
 
-def asgi_headers(headers: Any, flag: Flag, *, websocket: bool = False) -> int | None:
+def asgi_headers(
+    headers: Any, flag: Flag, *, websocket: bool = False, status: int = 0
+) -> int | None:
     """Check ASGI response headers; return the declared content-length (-1 if bad) or None.
 
     With ``websocket`` (``websocket.accept`` headers) only the shape is checked, as WS-008.
+    ``status`` lets a 426 Upgrade Required name the protocol to upgrade to (RFC 9110 15.5.22).
     """
     type_rule = "WS-008" if websocket else "HTTP-009"
     bytes_rule = "WS-008" if websocket else "HTTP-010"
@@ -174,7 +177,7 @@ def asgi_headers(headers: Any, flag: Flag, *, websocket: bool = False) -> int | 
             flag("HTTP-011", f"{name!r:.60}")
         if _TOKEN_BYTES.fullmatch(name) is None:
             flag("HTTP-012", f"{name!r:.60}")
-        if lower in _HOP_BY_HOP_BYTES:
+        if lower in _HOP_BY_HOP_BYTES and not (lower == b"upgrade" and status == 426):
             flag("HTTP-013", name.decode("latin-1"))
         elif lower == b"content-length":
             length = _length(value, length)
