@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tracer import events as K
+import tracer.events as K
 from tracer.recorder import Recorder
 
 if TYPE_CHECKING:
