@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 from chrome_trace_checks import async_slices, check_chrome_trace, thread_slices
 
+import sim
 import tracer
 from tracer import events as K
 from tracer.export import ExportOptions
@@ -162,3 +163,14 @@ def test_export_writes_next_to_the_recording_by_default(tmp_path: Any) -> None:
     out = tmp_path / "run.perfetto.json"
     assert str(out) in message
     check_chrome_trace(json.loads(out.read_text()))
+
+
+def test_simulated_recordings_of_every_model_are_well_formed_traces() -> None:
+    """Recordings from the simulator (threads, loop, wsgi-on-loop...) pass every check too."""
+    for model in sim.MODEL_NAMES:
+        rec = Recorder()
+        sim.simulate(sim.SimConfig(model=model, concurrency=8, requests=60, seed=1), recorder=rec)
+        trace = to_chrome_trace(rec.recording())
+        check_chrome_trace(trace)
+        depth = [e["args"]["depth"] for e in trace["traceEvents"] if e["name"] == "queue"]
+        assert min(depth, default=0) >= 0, model

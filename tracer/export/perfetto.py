@@ -219,12 +219,15 @@ class _ChromeTrace:
             )
         self._flows(pid, primaries)
         if start is not None and start.data.get("scope_type") != "lifespan":
+            # A zero-length wait or request changes no level: leaving it out keeps the
+            # "ends before starts at one instant" ordering from dipping below zero.
             changes = self.counters[pid]
-            if queued is not None:
+            if queued is not None and queued.t < start.t:
                 changes += [(queued.t, "queue", 1), (start.t, "queue", -1)]
-            changes.append((start.t, "inflight", 1))
-            if end is not None:
-                changes.append((end.end, "inflight", -1))
+            if end is None:
+                changes.append((start.t, "inflight", 1))
+            elif start.t < end.end:
+                changes += [(start.t, "inflight", 1), (end.end, "inflight", -1)]
 
     def _flow(self, pid: int, source: tuple[int, int], target: tuple[int, int]) -> None:
         """An arrow from (tid, ts) inside one slice to (tid, ts) inside another."""
