@@ -183,8 +183,8 @@ _TABLE: tuple[tuple[str, str, str, str], ...] = (
     ("WS-014", ERROR, "denial response body before its websocket.http.response.start",
      "Send websocket.http.response.start first."),
     # -- ASGI lifespan ----------------------------------------------------------------------------
-    ("LS-001", ERROR, "lifespan.startup.failed without a message",
-     "Say why: {'type': 'lifespan.startup.failed', 'message': str(exc)}."),
+    ("LS-001", WARNING, "lifespan.startup.failed without a message",
+     "Say why: {'type': 'lifespan.startup.failed', 'message': str(exc)}; servers log it as the reason."),
     ("LS-002", ERROR, "lifespan message out of order",
      "Answer lifespan.startup only after receiving it, and lifespan.shutdown only after receiving it."),
     ("LS-003", ERROR, "lifespan startup or shutdown answered twice",
@@ -195,8 +195,8 @@ _TABLE: tuple[tuple[str, str, str, str], ...] = (
      "Send lifespan.startup.complete (or .failed) before returning."),
     ("LS-006", WARNING, "the app returned without answering lifespan.shutdown",
      "Send lifespan.shutdown.complete (or .failed) before returning."),
-    ("LS-007", ERROR, "lifespan.shutdown.failed without a message",
-     "Say why: {'type': 'lifespan.shutdown.failed', 'message': str(exc)}."),
+    ("LS-007", WARNING, "lifespan.shutdown.failed without a message",
+     "Say why: {'type': 'lifespan.shutdown.failed', 'message': str(exc)}; servers log it as the reason."),
     ("LS-008", WARNING, "the app raised after lifespan.startup.complete",
      "Report shutdown problems with lifespan.shutdown.failed instead of raising."),
     # -- trace check driver -----------------------------------------------------------------------
