@@ -98,7 +98,21 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--headless", action="store_true", help="no dashboard: progress bar and report")
     p.add_argument("--json", action="store_true", help="print only the summary JSON on stdout")
     p.add_argument("--seed", type=int, help="seed of the open-loop arrival times")
+    real = p.add_argument_group("real servers (--server uvicorn|hypercorn|gunicorn|waitress)")
+    real.add_argument("--worker-class", choices=("sync", "gthread", "asgi"), help="gunicorn")
+    real.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), help="uvicorn event loop")
+    real.add_argument("--http", choices=("auto", "h11", "httptools"), help="uvicorn HTTP parser")
+    real.add_argument(
+        "--limit-concurrency", type=int, metavar="N", help="uvicorn: answer 503 past N"
+    )
+    real.add_argument("--no-keepalive", action="store_true", help="a new connection per request")
     return p
+
+
+def _server_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The real servers' own flags that were given (``ServerConfig.options``)."""
+    names = ("worker_class", "loop", "http", "limit_concurrency", "no_keepalive")
+    return {name: getattr(args, name) for name in names if getattr(args, name, None)}
 
 
 def config_from_args(args: argparse.Namespace) -> Any:
@@ -138,6 +152,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
         timeout=parse_duration(args.timeout),
         seed=args.seed,
         block_threshold_ms=args.block_threshold,
+        server_options=_server_options(args),
     )
 
 

@@ -9,10 +9,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-__all__ = ["ClientConfig", "ClientStats", "REQUEST_ID_HEADER"]
+__all__ = ["ClientConfig", "ClientStats", "REQUEST_ID_HEADER", "OWN_HEADERS"]
 
 REQUEST_ID_HEADER = "x-gateway-tracer-req"
 """Carries the client's request id to the server, so client and server events share ``req``."""
+
+OWN_HEADERS = frozenset({"host", "content-length", "connection", "keep-alive", "transfer-encoding"})
+"""Headers the client writes itself (from the server's address, the body, keep-alive); given
+ones are dropped, so a request never carries two (the server would reject it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +37,7 @@ class ClientConfig:
     paths: tuple[str, ...] = ("/",)
     """Request paths, used in turn."""
     headers: tuple[tuple[str, str], ...] = ()
-    """Extra request headers."""
+    """Extra request headers (any of ``OWN_HEADERS`` among them are left out)."""
     body: bytes = b""
     """Request body (sent with a content-length)."""
     keepalive: bool = True

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from tracer.client.config import REQUEST_ID_HEADER, ClientConfig
+from tracer.client.config import OWN_HEADERS, REQUEST_ID_HEADER, ClientConfig
 
 if TYPE_CHECKING:
     from tracer.client.sink import Sink
@@ -30,7 +30,8 @@ def build_request_head(config: ClientConfig, host: str, *, close: bool) -> tuple
     """The bytes before and after the request target and id: ``METHOD `` and the rest."""
     lines = [f"Host: {host}"]
     for name, value in config.headers:
-        lines.append(f"{name}: {value}")
+        if name.lower() not in OWN_HEADERS:
+            lines.append(f"{name}: {value}")
     if config.body or config.method in ("POST", "PUT", "PATCH"):
         lines.append(f"Content-Length: {len(config.body)}")
     if close:

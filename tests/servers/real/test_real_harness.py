@@ -11,6 +11,7 @@ from real_helpers import HERE, alive, run_real
 
 from tracer.client import ClientConfig
 from tracer.errors import ServerError
+from tracer.recorder import Recorder
 from tracer.servers import ServerConfig
 from tracer.servers.real.harness import HOST, ServerProcess, failure_line, free_port, group_members
 from tracer.servers.real.uvicorn import UvicornServer
@@ -55,15 +56,15 @@ def test_port_in_use_is_one_clear_line() -> None:
 
 
 def test_a_server_that_is_not_installed() -> None:
-    """A server whose package is missing: ServerError telling how to install it."""
+    """A server whose package is missing: ServerError telling how to install it, as soon as the
+    model is built (before anything starts)."""
 
     class Missing(UvicornServer):
         name = "missing"
         module = "gateway_tracer_no_such_server"
 
-    server = Missing(ServerConfig(app_spec="sample_apps.hello:asgi_app"), recorder=None)  # type: ignore[arg-type]
     with pytest.raises(ServerError, match="not installed. Install it with: pip install"):
-        server.start()
+        Missing(ServerConfig(app_spec="sample_apps.hello:asgi_app"), Recorder())
 
 
 def test_stop_kills_a_group_that_ignores_its_stop_signal() -> None:

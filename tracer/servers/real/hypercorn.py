@@ -37,5 +37,5 @@ class HypercornServer(RealServer):
     def describe(self) -> dict[str, Any]:
         """``{"model": "hypercorn", "workers": N, "http2": ...}``."""
         described = super().describe()
-        described["http2"] = bool(self.options.get("http2"))
+        described["http2"] = self.http2
         return described

@@ -12,12 +12,14 @@ Imports the spine, ``tracer.client``, ``tracer.loading`` and ``tracer.servers``.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import importlib.util
 import os
 import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 from typing import Any
 
@@ -98,12 +100,16 @@ class RealServer:
         self.host = host
         self.port = int(config.options.get("port") or 0)
         self.options = config.options
-        self.interface = "asgi3"
+        self._check_installed()
+        # The app is loaded once here, so a bad APP or an interface the server cannot run is
+        # reported before anything starts (and the header's interface is right).
+        self.interface = self._interface()
         self.process: ServerProcess | None = None
         self.merger: Merger | None = None
         self.pools: list[tuple[asyncio.AbstractEventLoop, Pool]] = []
         self._dir: str | None = None
         self._target = RealTarget(self)
+        self._stopping = threading.Lock()
 
     # -- what subclasses say ----------------------------------------------------------------
 
@@ -129,25 +135,24 @@ class RealServer:
         """Where the load generator sends requests (valid after ``start``)."""
         return self._target
 
+    @property
+    def http2(self) -> bool:
+        """Whether the client speaks HTTP/2 to this server (``--http2``)."""
+        return self.config.http_version == "2" or bool(self.options.get("http2"))
+
     def client_config(self) -> ClientConfig:
         """How the client talks to this server (HTTP/2, keep-alive) from ``options``."""
         return ClientConfig(
-            http2=bool(self.options.get("http2")),
+            http2=self.http2,
             keepalive=not self.options.get("no_keepalive", False),
         )
 
     def start(self, timeout: float = 20.0) -> None:
         """Start the server and its event merging; return once it serves the app."""
-        if importlib.util.find_spec(self.module) is None:
-            raise ServerError(
-                f"--server {self.name} needs the {self.module} package, which is not installed. "
-                f'Install it with: pip install {self.module} (or "gateway-tracer[servers]").'
-            )
-        self.interface = self._interface()
-        self._dir = tempfile.mkdtemp(prefix=f"gateway-tracer-{self.name}-")
         if self.port:
             check_port(self.port, self.host)
         self.port = self.port or free_port(self.host)
+        self._dir = tempfile.mkdtemp(prefix=f"gateway-tracer-{self.name}-")
         env = dict(os.environ)
         env.update(self._settings())
         # The server must import our package and the user's app the same way the parent does.
@@ -165,6 +170,9 @@ class RealServer:
             host=self.host,
         )
         self.merger = Merger(self._dir, self.recorder)
+        # Whoever started it, the server never outlives this interpreter: a caller whose own
+        # shutdown was cut short (a Ctrl-C landing in Thread.join) still leaves nothing behind.
+        atexit.register(self.stop)
         self.process.start(timeout)
         self.merger.start()
 
@@ -173,7 +181,13 @@ class RealServer:
         return asyncio.run(drive(self.host, self.port, load, recorder=self.recorder))
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop the server (no process left), then merge the rest of its events (idempotent)."""
+        """Stop the server (no process left), then merge the rest of its events (idempotent,
+        thread-safe: a second caller waits for the first one to finish)."""
+        with self._stopping:
+            self._stop(timeout)
+        atexit.unregister(self.stop)
+
+    def _stop(self, timeout: float) -> None:
         for loop, pool in self.pools:
             try:
                 loop.call_soon_threadsafe(pool.close)
@@ -211,6 +225,13 @@ class RealServer:
         return set() if self.merger is None else set(self.merger.pids)
 
     # -- helpers ----------------------------------------------------------------------------
+
+    def _check_installed(self) -> None:
+        if importlib.util.find_spec(self.module) is None:
+            raise ServerError(
+                f"--server {self.name} needs the {self.module} package, which is not installed. "
+                f'Install it with: pip install {self.module} (or "gateway-tracer[servers]").'
+            )
 
     def _interface(self) -> str:
         app = self.config.app

@@ -1,0 +1,115 @@
+"""``trace run --server uvicorn|...`` from the command line: flags, errors, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from real_helpers import ROOT, alive
+
+from tracer.servers.real.harness import group_members
+
+pytestmark = pytest.mark.timeout(90)
+
+
+def _trace(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tracer", "run", *args],
+        capture_output=True, text=True, cwd=ROOT, timeout=80, **kwargs,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def test_run_on_gunicorn_with_its_flags(tmp_path: Path) -> None:
+    """--server gunicorn --workers 2 --threads 2 --worker-class gthread --no-keepalive: exit 0,
+    every request answered, and the header says how the server ran."""
+    record = tmp_path / "run.jsonl"
+    done = _trace(
+        "sample_apps.hello:application", "--server", "gunicorn", "--workers", "2",
+        "--threads", "2", "--worker-class", "gthread", "--no-keepalive",
+        "-n", "40", "-c", "4", "--headless", "--json", "--record", str(record),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["completed"] == 40 and summary["status"] == {"200": 40}
+    header = json.loads(record.read_text().splitlines()[0])
+    assert header["server"] == {
+        "model": "gunicorn", "workers": 2, "real": True, "threads": 2, "worker_class": "gthread",
+    }  # fmt: skip
+
+
+def test_uvicorn_flags_reach_the_server(tmp_path: Path) -> None:
+    """--loop asyncio --http h11 --limit-concurrency 50 are uvicorn's own and land in the header."""
+    record = tmp_path / "run.jsonl"
+    done = _trace(
+        "sample_apps.hello:asgi_app", "--server", "uvicorn", "--loop", "asyncio", "--http", "h11",
+        "--limit-concurrency", "50", "-n", "20", "-c", "2", "--headless", "--json",
+        "--record", str(record),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    server = json.loads(record.read_text().splitlines()[0])["server"]
+    assert (server["loop"], server["http"], server["limit_concurrency"]) == ("asyncio", "h11", 50)
+
+
+def test_a_worker_class_that_does_not_fit_is_exit_2_one_line(tmp_path: Path) -> None:
+    """--worker-class sync for an ASGI app: exit 2, one line on stderr, nothing started."""
+    done = _trace(
+        "sample_apps.hello:asgi_app", "--server", "gunicorn", "--worker-class", "sync",
+        "-n", "1", "--headless", "--record", str(tmp_path / "r.jsonl"),
+    )  # fmt: skip
+    assert done.returncode == 2
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert lines == [
+        "trace: error: --worker-class sync cannot run an ASGI app; use --worker-class asgi."
+    ]
+
+
+def _server_children(parent: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rfind(")") + 2 :].split()[1])
+        if ppid == parent and b"tracer.servers.real.bootstrap" in cmdline:
+            found.append(int(entry))
+    return found
+
+
+def test_ctrl_c_stops_the_server_and_keeps_the_recording(tmp_path: Path) -> None:
+    """SIGINT to ``trace run --server gunicorn -z 60s``: trace exits, the recording holds the
+    requests sent so far, and no process of the server's group is left."""
+    record = tmp_path / "run.jsonl"
+    trace = subprocess.Popen(
+        [sys.executable, "-m", "tracer", "run", "sample_apps.hello:application",
+         "--server", "gunicorn", "--workers", "2", "-z", "60s", "-c", "2", "--headless",
+         "--record", str(record)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        masters: list[int] = []
+        while time.monotonic() < deadline and not (
+            masters and record.exists() and b"client.response" in record.read_bytes()
+        ):
+            masters = masters or _server_children(trace.pid)
+            time.sleep(0.05)
+        assert masters, "the server never started"
+        (master,) = masters
+        assert len(group_members(master)) == 3  # the master and its two workers
+        trace.send_signal(signal.SIGINT)
+        trace.wait(30)
+    finally:
+        if trace.poll() is None:
+            trace.kill()
+    assert group_members(master) == [] and not alive(master)
+    assert b"client.response" in record.read_bytes()
