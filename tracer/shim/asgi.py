@@ -33,11 +33,12 @@ from tracer.conformance import AsgiChecker
 from tracer.errors import UsageError
 from tracer.interface import ASGI2, ASGI3, detect_interface
 from tracer.recorder import Recorder
-from tracer.redact import REDACTED, SECRET_HEADERS, redact_headers, redact_query
+from tracer.redact import SECRET_HEADERS
 from tracer.shim import hops
 from tracer.shim.blocking import loop_state, watch_threshold
 from tracer.shim.context import CURRENT
 from tracer.shim.frames import mark_wrapper, where_raised
+from tracer.shim.messages import scope_headers, scope_query, summarize_message
 from tracer.shim.steps import Stepper
 
 __all__ = ["AsgiShim", "Scope", "Message", "Receive", "Send", "ASGIApp"]
@@ -197,16 +198,16 @@ class _Cycle(Stepper):
             {
                 "method": scope.get("method"),
                 "path": scope.get("path"),
-                "query": (redact_query(query) if shim.redact else query.decode("latin-1"))
-                if query
-                else "",
+                "query": scope_query(query, shim.redact) if query else "",
                 "http_version": scope.get("http_version"),
                 "scheme": scope.get("scheme"),
                 "client": list(client) if client else None,
                 "server": list(server) if server else None,
                 "interface": "asgi",
                 "scope_type": scope["type"],
-                "headers": _headers(scope.get("headers"), shim),
+                "headers": scope_headers(
+                    scope.get("headers"), shim._secret_bytes, shim.secret_headers
+                ),
                 "asgi_version": shim._version,
             },
             tid=tid,
@@ -223,7 +224,7 @@ class _Cycle(Stepper):
         t1 = now()
         if self.recording:
             try:
-                mtype, _, size, more, code = _summary(message)
+                mtype, _, size, more, code = summarize_message(message)
                 self.bytes_in += size or 0
                 self.emit(
                     K.ASGI_RECEIVE,
@@ -263,7 +264,7 @@ class _Cycle(Stepper):
             t1 = now()
             if self.recording:
                 try:
-                    mtype, status, size, more, code = _summary(message)
+                    mtype, status, size, more, code = summarize_message(message)
                     if size:
                         self.bytes_out += size
                     if status is not None:
@@ -361,53 +362,6 @@ class _Cycle(Stepper):
         """The conformance checker failed: disable it for this request, say so once."""
         self.checker = None
         self.shim.failed("the ASGI conformance checker", exc)
-
-
-def _headers(headers: Any, shim: AsgiShim) -> list[list[str]]:
-    """The scope's headers as text pairs, secret values redacted (fast path for bytes pairs)."""
-    if not headers:
-        return []
-    secret = shim._secret_bytes
-    try:
-        return [
-            [
-                name.decode("latin-1"),
-                REDACTED if name.lower() in secret else value.decode("latin-1"),
-            ]
-            for name, value in headers
-        ]
-    except (AttributeError, TypeError, ValueError):  # not bytes pairs: the general helper
-        return redact_headers(headers, shim.secret_headers)
-
-
-def _summary(message: Any) -> tuple[Any, int | None, int | None, bool | None, int | None]:
-    """(type, status, bytes, more_body, close code) of one ASGI message, without copying it.
-
-    A malformed message (not a mapping, wrong field types) is the app's doing: it is recorded
-    with what can be read and left to the conformance checker to judge.
-    """
-    try:
-        get = message.get
-        mtype = get("type")
-        if mtype == "http.response.body" or mtype == "http.request":
-            body = get("body")
-            return mtype, None, len(body) if body else 0, bool(get("more_body", False)), None
-        if mtype == "http.response.start" or mtype == "websocket.http.response.start":
-            return mtype, get("status"), None, None, None
-        if mtype == "websocket.send" or mtype == "websocket.receive":
-            data = get("bytes")
-            if data is None:
-                text = get("text")
-                return mtype, None, len(text.encode("utf-8")) if text else 0, None, None
-            return mtype, None, len(data), None, None
-        if mtype == "websocket.close" or mtype == "websocket.disconnect":
-            return mtype, None, None, None, get("code", 1000)
-        if mtype == "websocket.http.response.body":
-            body = get("body")
-            return mtype, None, len(body) if body else 0, bool(get("more_body", False)), None
-        return mtype, None, None, None, None
-    except Exception:
-        return None, None, None, None, None
 
 
 mark_wrapper(_Cycle.receive.__code__, "receive")

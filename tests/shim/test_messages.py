@@ -1,0 +1,68 @@
+"""What the shim reads from ASGI scopes and messages: sizes, statuses, codes, redacted text."""
+
+from __future__ import annotations
+
+import pytest
+
+from tracer.redact import REDACTED
+from tracer.shim.messages import scope_headers, scope_query, summarize_message
+
+
+@pytest.mark.parametrize(
+    "message,expected",
+    [
+        (
+            {"type": "http.request", "body": b"abc", "more_body": True},
+            ("http.request", None, 3, True, None),
+        ),
+        ({"type": "http.request"}, ("http.request", None, 0, False, None)),
+        (
+            {"type": "http.response.start", "status": 404},
+            ("http.response.start", 404, None, None, None),
+        ),
+        (
+            {"type": "http.response.body", "body": b"x"},
+            ("http.response.body", None, 1, False, None),
+        ),
+        ({"type": "websocket.send", "text": "héllo"}, ("websocket.send", None, 6, None, None)),
+        (
+            {"type": "websocket.receive", "bytes": b"\x00"},
+            ("websocket.receive", None, 1, None, None),
+        ),
+        ({"type": "websocket.close"}, ("websocket.close", None, None, None, 1000)),
+        (
+            {"type": "websocket.disconnect", "code": 1006},
+            ("websocket.disconnect", None, None, None, 1006),
+        ),
+        ({"type": "http.disconnect"}, ("http.disconnect", None, None, None, None)),
+    ],
+)
+def test_messages_are_summarized_by_type(message: dict, expected: tuple) -> None:
+    """Each message type gives its size, status or close code; bodies are only measured."""
+    assert summarize_message(message) == expected
+
+
+@pytest.mark.parametrize(
+    "message", [None, 42, "http.request", {"type": "websocket.send", "text": 5}]
+)
+def test_a_malformed_message_is_recorded_without_failing(message: object) -> None:
+    """A message the app got wrong never raises here: the checker judges it, not the shim."""
+    assert len(summarize_message(message)) == 5
+
+
+def test_headers_are_text_pairs_with_secrets_redacted() -> None:
+    """Bytes pairs (the ASGI way) and text pairs alike: secret names' values are redacted."""
+    secret = frozenset({b"authorization"})
+    names = frozenset({"authorization"})
+    raw = [(b"host", b"a"), (b"Authorization", b"Bearer x")]
+    assert scope_headers(raw, secret, names) == [["host", "a"], ["Authorization", REDACTED]]
+    text = [("host", "a"), ("authorization", "Bearer x")]
+    assert scope_headers(text, secret, names) == [["host", "a"], ["authorization", REDACTED]]
+    assert scope_headers(None, secret, names) == []
+
+
+def test_query_strings_are_redacted_unless_asked_not_to() -> None:
+    """Token-like query values are redacted; with redaction off the query is kept as sent."""
+    assert scope_query(b"api_key=k&x=1", True) == f"api_key={REDACTED}&x=1"
+    assert scope_query(b"api_key=k&x=1", False) == "api_key=k&x=1"
+    assert scope_query("a=1", False) == "a=1"

@@ -1,0 +1,74 @@
+"""What an ASGI scope and message say, in the words of a recording, read without copying.
+
+The ASGI shim calls these on every request and message: ``scope_query`` and ``scope_headers``
+for ``request.start`` (secrets redacted), ``summarize_message`` for ``asgi.receive`` /
+``asgi.send``. Bodies are never kept, only their sizes. Imports ``tracer.redact`` only; never
+the TUI, exporters, server models or CLI.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tracer.redact import REDACTED, redact_headers, redact_query
+
+__all__ = ["scope_query", "scope_headers", "summarize_message"]
+
+
+def scope_query(query: bytes | str, redact: bool) -> str:
+    """The query string as text, secret-looking values redacted unless ``redact`` is off."""
+    if redact:
+        return redact_query(query)
+    return query if isinstance(query, str) else query.decode("latin-1")
+
+
+def scope_headers(
+    headers: Any, secret: frozenset[bytes], secret_names: frozenset[str]
+) -> list[list[str]]:
+    """The scope's headers as text pairs, values of ``secret`` names redacted.
+
+    ``secret`` holds the lower-case names as bytes (the fast path for the bytes pairs ASGI
+    servers pass); ``secret_names`` the same names as text for anything else.
+    """
+    if not headers:
+        return []
+    try:
+        return [
+            [
+                name.decode("latin-1"),
+                REDACTED if name.lower() in secret else value.decode("latin-1"),
+            ]
+            for name, value in headers
+        ]
+    except (AttributeError, TypeError, ValueError):  # not bytes pairs: the general helper
+        return redact_headers(headers, secret_names)
+
+
+def summarize_message(message: Any) -> tuple[Any, int | None, int | None, bool | None, int | None]:
+    """(type, status, bytes, more_body, close code) of one ASGI message, without copying it.
+
+    A malformed message (not a mapping, wrong field types) is the app's doing: it is recorded
+    with what can be read and left to the conformance checker to judge.
+    """
+    try:
+        get = message.get
+        mtype = get("type")
+        if mtype == "http.response.body" or mtype == "http.request":
+            body = get("body")
+            return mtype, None, len(body) if body else 0, bool(get("more_body", False)), None
+        if mtype == "http.response.start" or mtype == "websocket.http.response.start":
+            return mtype, get("status"), None, None, None
+        if mtype == "websocket.send" or mtype == "websocket.receive":
+            data = get("bytes")
+            if data is None:
+                text = get("text")
+                return mtype, None, len(text.encode("utf-8")) if text else 0, None, None
+            return mtype, None, len(data), None, None
+        if mtype == "websocket.close" or mtype == "websocket.disconnect":
+            return mtype, None, None, None, get("code", 1000)
+        if mtype == "websocket.http.response.body":
+            body = get("body")
+            return mtype, None, len(body) if body else 0, bool(get("more_body", False)), None
+        return mtype, None, None, None, None
+    except Exception:
+        return None, None, None, None, None
