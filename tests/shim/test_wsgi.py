@@ -634,3 +634,44 @@ def test_asgiref_adapter_never_closes_and_runs_on_its_thread() -> None:
     end = only(events, K.REQUEST_END)[0]
     assert end.data["close_called"] is False and end.data["status"] == 200
     assert "WSGI-022" in [v.data["rule"] for v in only(events, K.VIOLATION)]
+
+
+def test_start_response_with_exc_info_and_malformed_headers() -> None:
+    """An error page sent with exc_info names the exception; headers that are not pairs are
+    recorded as null (and reported), the call still reaching the server unchanged."""
+    import sys
+
+    seen: list[Any] = []
+
+    def server_start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+        seen.append((status, headers, exc_info))
+        return lambda data: None
+
+    def error_page(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        try:
+            raise ValueError("bad input")
+        except ValueError:
+            start_response(
+                "500 Internal Server Error", [("Content-Type", "text/plain")], sys.exc_info()
+            )
+        return [b"error"]
+
+    shim, rec = traced(error_page)
+    body = shim(environ(), server_start_response)
+    list(body)
+    body.close()
+    assert seen[0][2][0] is ValueError
+    assert only(rec.events, K.WSGI_START_RESPONSE)[0].data["exc_info"] == "ValueError"
+    assert only(rec.events, K.REQUEST_END)[0].data["status"] == 500
+
+    def bad_headers(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", "Content-Type: text/plain")
+        return [b"x"]
+
+    shim, rec = traced(bad_headers)
+    body = shim(environ(), server_start_response)
+    list(body)
+    body.close()
+    assert seen[1] == ("200 OK", "Content-Type: text/plain", None)
+    assert only(rec.events, K.WSGI_START_RESPONSE)[0].data["headers"] is None
+    assert only(rec.events, K.VIOLATION)

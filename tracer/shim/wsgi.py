@@ -168,6 +168,16 @@ class WsgiShim:
         return f"<WsgiShim of {self.app!r}>"
 
 
+def _exc_name(exc_info: Any) -> str | None:
+    """The exception type named by a ``start_response`` exc_info, or None."""
+    if not exc_info:
+        return None
+    try:
+        return type(exc_info[1]).__name__
+    except (TypeError, IndexError, KeyError):
+        return type(exc_info).__name__  # malformed exc_info: the checker reports it
+
+
 def _size(data: Any) -> int:
     try:
         return len(data)
@@ -220,13 +230,14 @@ class WsgiCycle:
         self.thread = thread = current.name
         factory = shim.checker_factory
         self.checker = None if factory is None else factory(environ, self.report)
-        stream = environ.get("wsgi.input")
-        if stream is not None:
-            environ["wsgi.input"] = TracedInput(stream, self)
         data = shim.start_data(environ)
         self.seg_t = self.last_t = t = now()
         recorder.emit(K.REQUEST_START, req, data, t=t, tid=self.tid, thread=thread)
         self.seg_cpu = _thread_time_ns()
+        # Last, so that if anything above fails the app gets the server's environ untouched.
+        stream = environ.get("wsgi.input")
+        if stream is not None:
+            environ["wsgi.input"] = TracedInput(stream, self)
 
     # -- the app call --------------------------------------------------------------------------
 
@@ -257,12 +268,20 @@ class WsgiCycle:
             if _get_ident() != self.tid:
                 self.switch_thread()
             secret = self.shim.secret_headers
+            try:
+                redacted: Any = [
+                    [name, REDACTED if name.lower() in secret else value] for name, value in headers
+                ]
+            except (
+                TypeError,
+                ValueError,
+                AttributeError,
+            ):  # not (str, str) pairs: the checker says so
+                redacted = None
             data = {
                 "status": status,
-                "headers": [
-                    [name, REDACTED if name.lower() in secret else value] for name, value in headers
-                ],
-                "exc_info": None if not exc_info else type(exc_info[1]).__name__,
+                "headers": redacted,
+                "exc_info": _exc_name(exc_info),
             }
             self.recorder.emit(
                 K.WSGI_START_RESPONSE, self.req, data, tid=self.tid, thread=self.thread
