@@ -143,12 +143,26 @@ def test_warnings_fail_only_when_strict(pytester: pytest.Pytester) -> None:
 
 
 def test_blocking_call_in_async_handler_fails(pytester: pytest.Pytester) -> None:
-    """time.sleep in an async handler holds the loop past max_block_ms: the test fails."""
+    """time.sleep in an async handler holds the loop past max_block_ms: the test fails.
+
+    The same with a real FastAPI app under Starlette's TestClient, lifespan included.
+    """
     pytester.makepyfile(apps=APPS)
     pytester.makepyfile(
         """
+        import time
+
         import pytest
         from apps import get, sleeps_blocking
+        from fastapi import FastAPI
+        from starlette.testclient import TestClient
+
+        api = FastAPI()
+
+        @api.get("/slow")
+        async def slow():
+            time.sleep(0.15)
+            return {"ok": True}
 
         @pytest.mark.gateway_tracer(max_block_ms=50)
         def test_blocks(gateway_tracer):
@@ -158,11 +172,21 @@ def test_blocking_call_in_async_handler_fails(pytester: pytest.Pytester) -> None
         def test_generous_limit(gateway_tracer):
             get(gateway_tracer.wrap(sleeps_blocking))
             assert gateway_tracer.blocks == []
+
+        @pytest.mark.gateway_tracer(max_block_ms=50)
+        def test_fastapi_blocks(gateway_tracer):
+            with TestClient(gateway_tracer.wrap(api)) as client:
+                assert client.get("/slow").status_code == 200
         """
     )
     result = _run(pytester)
-    result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*event loop blocked * ms (limit 50 ms) by GET / at *apps.py:*"])
+    result.assert_outcomes(passed=1, failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*event loop blocked * ms (limit 50 ms) by GET / at *apps.py:*",
+            "*event loop blocked * ms (limit 50 ms) by GET /slow at *test_blocking*.py:*",
+        ]
+    )
 
 
 def test_check_false_records_without_failing(pytester: pytest.Pytester) -> None:
