@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -70,9 +71,16 @@ def _attach(
     live = LiveSpans(recorder, tracer_provider, detail=detail, max_open=max_open)
     recorder.subscribe(live)
     # Registered after the provider's own exit hook, so it runs first (atexit is LIFO) and the
-    # last batch reaches the processors before they shut down.
-    atexit.register(live.flush)
+    # last batch reaches the processors before they shut down. Weakly: an app that is thrown
+    # away (tests, reloads) must not be kept alive by its exit hook.
+    atexit.register(_flush_at_exit, weakref.ref(live))
     return live
+
+
+def _flush_at_exit(ref: weakref.ref[LiveSpans]) -> None:
+    live = ref()
+    if live is not None:
+        live.flush()
 
 
 def attach_tracer_provider(
