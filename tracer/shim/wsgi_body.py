@@ -13,7 +13,7 @@ from threading import get_ident as _get_ident
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tracer.shim.wsgi import WsgiCycle
+    from tracer.shim.wsgi_cycle import WsgiCycle
 
 __all__ = ["TracedBody", "SizedTracedBody"]
 

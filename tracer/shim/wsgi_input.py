@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tracer.shim.wsgi import WsgiCycle
+    from tracer.shim.wsgi_cycle import WsgiCycle
 
 __all__ = ["TracedInput"]
 

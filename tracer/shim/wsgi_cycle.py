@@ -1,0 +1,385 @@
+"""``WsgiCycle``: one request's way through the WSGI shim, and where its events are made.
+
+The shim makes one cycle per call (per-request state never lives on the shim). The cycle
+records ``request.start``, hands the app its ``start_response`` and ``write``, receives the
+hooks of the input and body wrappers, runs the conformance checker's hooks (a checker that
+raises is switched off for the request) and ends the request with ``sched.thread`` and
+``request.end``. Every recording step is guarded: a failure of ours is logged once by the shim
+and the request goes on. Imports the spine and sibling shim modules; never the TUI, exporters,
+server models or CLI.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from tracer import events as K
+from tracer.redact import REDACTED
+from tracer.shim.frames import where_raised
+from tracer.shim.wsgi_body import SizedTracedBody, TracedBody
+from tracer.shim.wsgi_input import TracedInput
+
+if TYPE_CHECKING:
+    from tracer.shim.wsgi import WsgiShim
+
+__all__ = ["WsgiCycle", "REQ_KEY"]
+
+REQ_KEY = "gateway_tracer.req"
+"""The environ key a server model uses to hand its request id to the shim."""
+
+_get_ident = threading.get_ident
+_thread_time_ns = time.thread_time_ns
+
+
+def _exc_name(exc_info: Any) -> str | None:
+    """The exception type named by a ``start_response`` exc_info, or None."""
+    if not exc_info:
+        return None
+    try:
+        return type(exc_info[1]).__name__
+    except (TypeError, IndexError, KeyError):
+        return type(exc_info).__name__  # malformed exc_info: the checker reports it
+
+
+def _size(data: Any) -> int:
+    try:
+        return len(data)
+    except TypeError:  # not bytes: a checker reports it; the size is unknown
+        return 0
+
+
+class WsgiCycle:
+    """One request through the shim: its id, counters, thread segment and checker."""
+
+    __slots__ = (
+        "shim",
+        "recorder",
+        "now",
+        "req",
+        "server_start_response",
+        "server_write",
+        "checker",
+        "status",
+        "bytes_in",
+        "bytes_out",
+        "error",
+        "done",
+        "tid",
+        "thread",
+        "seg_t",
+        "seg_cpu",
+        "last_t",
+    )
+
+    def __init__(
+        self, shim: WsgiShim, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> None:
+        recorder = shim.recorder
+        self.shim = shim
+        self.recorder = recorder
+        self.now = now = recorder.now
+        req = environ.get(REQ_KEY)
+        if req is None:
+            req = recorder.new_request_id()
+        self.req: int = req
+        self.server_start_response = start_response
+        self.server_write: Callable[..., Any] | None = None
+        self.status: int | None = None
+        self.error: BaseException | None = None
+        self.bytes_in = self.bytes_out = 0
+        self.done = False
+        current = threading.current_thread()
+        self.tid = current.ident or 0
+        self.thread = thread = current.name
+        factory = shim.checker_factory
+        self.checker = None if factory is None else factory(environ, self.report)
+        data = shim.start_data(environ)
+        self.seg_t = self.last_t = t = now()
+        recorder.emit(K.REQUEST_START, req, data, t=t, tid=self.tid, thread=thread)
+        self.seg_cpu = _thread_time_ns()
+        # Last, so that if anything above fails the app gets the server's environ untouched.
+        stream = environ.get("wsgi.input")
+        if stream is not None:
+            environ["wsgi.input"] = TracedInput(stream, self)
+
+    # -- the app call --------------------------------------------------------------------------
+
+    def run(self, environ: dict[str, Any]) -> Any:
+        """Call the app; return its response iterable wrapped (or as is, see the module doc)."""
+        try:
+            result = self.shim.app(environ, self.start_response)
+        except BaseException as exc:
+            self.fail(exc)
+            self.finish(close_called=False)
+            raise
+        try:
+            self.last_t = self.now()
+            file_wrapper = environ.get("wsgi.file_wrapper")
+            if isinstance(file_wrapper, type) and isinstance(result, file_wrapper):
+                self.finish(close_called=None, file_wrapper=True)
+                return result
+            if hasattr(type(result), "__len__"):
+                return SizedTracedBody(result, self)
+            return TracedBody(result, self)
+        except Exception as exc:
+            self.shim.internal_error("wrapping the response iterable", exc)
+            return result
+
+    def start_response(self, status: Any, headers: Any, exc_info: Any = None) -> Any:
+        """The ``start_response`` the app sees: record, check, then call the server's."""
+        try:
+            if _get_ident() != self.tid:
+                self.switch_thread()
+            secret = self.shim.secret_headers
+            try:
+                redacted: Any = [
+                    [name, REDACTED if name.lower() in secret else value] for name, value in headers
+                ]
+            except (
+                TypeError,
+                ValueError,
+                AttributeError,
+            ):  # not (str, str) pairs: the checker says so
+                redacted = None
+            data = {
+                "status": status,
+                "headers": redacted,
+                "exc_info": _exc_name(exc_info),
+            }
+            self.recorder.emit(
+                K.WSGI_START_RESPONSE, self.req, data, tid=self.tid, thread=self.thread
+            )
+            try:
+                self.status = int(status[:3])
+            except (TypeError, ValueError):
+                self.status = None
+        except Exception as exc:
+            self.shim.internal_error("recording start_response", exc)
+        if self.checker is not None:
+            try:
+                self.checker.start_response(status, headers, exc_info)
+            except Exception as exc:
+                self.checker_failed(exc)
+        if exc_info is None:
+            self.server_write = self.server_start_response(status, headers)
+        else:
+            self.server_write = self.server_start_response(status, headers, exc_info)
+        return self.write
+
+    def write(self, data: Any) -> Any:
+        """The ``write`` callable the app sees: the server's, timed and recorded."""
+        if self.checker is not None:
+            try:
+                self.checker.write(data)
+            except Exception as exc:
+                self.checker_failed(exc)
+        t = self.enter()
+        server_write: Any = self.server_write  # whatever the server returned, even None
+        result = server_write(data)
+        try:
+            end = self.last_t = self.now()
+            size = _size(data)
+            self.bytes_out += size
+            self.recorder.emit(
+                K.WSGI_WRITE,
+                self.req,
+                {"bytes": size},
+                t=t,
+                dur=end - t,
+                tid=self.tid,
+                thread=self.thread,
+            )
+        except Exception as exc:
+            self.shim.internal_error("recording write", exc)
+        return result
+
+    # -- hooks for the input and body wrappers ---------------------------------------------------
+
+    def enter(self) -> int:
+        """Now, after moving the thread segment if the server switched threads."""
+        if _get_ident() != self.tid:
+            self.switch_thread()
+        return self.now()
+
+    def input_read(self, method: str, data: Any, t: int) -> None:
+        """One read from ``wsgi.input`` returned ``data``; it started at ``t``."""
+        try:
+            end = self.now()
+            if method == "readlines":
+                size = sum(map(_size, data))
+            elif method == "readinto":
+                size = data or 0  # the count read (None: nothing available yet)
+            else:
+                size = _size(data)
+            self.bytes_in += size
+            self.recorder.emit(
+                K.WSGI_INPUT_READ,
+                self.req,
+                {"method": method, "bytes": size},
+                t=t,
+                dur=end - t,
+            )
+        except Exception as exc:
+            self.shim.internal_error("recording a wsgi.input read", exc)
+        if self.checker is not None:
+            try:
+                self.checker.input_read(self.bytes_in)
+            except Exception as exc:
+                self.checker_failed(exc)
+
+    def body(self, chunk: Any, t: int) -> None:
+        """The app's iterable produced ``chunk``; asking for it started at ``t``."""
+        try:
+            end = self.last_t = self.now()
+            size = _size(chunk)
+            self.bytes_out += size
+            self.recorder.emit(
+                K.WSGI_BODY,
+                self.req,
+                {"bytes": size},
+                t=t,
+                dur=end - t,
+                tid=self.tid,
+                thread=self.thread,
+            )
+        except Exception as exc:
+            self.shim.internal_error("recording a body chunk", exc)
+        if self.checker is not None:
+            try:
+                self.checker.body_item(chunk)
+            except Exception as exc:
+                self.checker_failed(exc)
+
+    def closed(self, t: int) -> None:
+        """The server called ``close()``, which started at ``t`` (and may have raised)."""
+        if self.done:
+            return
+        end = self.now()
+        try:
+            self.recorder.emit(
+                K.WSGI_CLOSE, self.req, {}, t=t, dur=end - t, tid=self.tid, thread=self.thread
+            )
+        except Exception as exc:
+            self.shim.internal_error("recording close", exc)
+        self.finish(close_called=True, end=end)
+
+    def fail(self, exc: BaseException) -> None:
+        """The app raised ``exc`` (it is re-raised by the caller): record it once."""
+        if exc is self.error:
+            return
+        try:
+            if self.error is None:
+                self.error = exc
+            self.recorder.emit(
+                K.ERROR,
+                self.req,
+                {
+                    "type": type(exc).__name__,
+                    "message": str(exc),
+                    "where": where_raised(exc.__traceback__),
+                },
+            )
+        except Exception as internal:
+            self.shim.internal_error("recording an app error", internal)
+
+    def finish(
+        self, *, close_called: bool | None, file_wrapper: bool = False, end: int | None = None
+    ) -> None:
+        """The request is over: close its thread segment, let the checker finish, end it.
+
+        ``end`` is now (when the caller just read the clock). Called from another thread
+        (a finaliser run by the garbage collector), the segment ends at the last activity.
+        """
+        if self.done:
+            return
+        self.done = True
+        tid: int | None = self.tid
+        thread: str | None = self.thread
+        try:
+            cpu: int | None
+            if _get_ident() == tid:
+                cpu = _thread_time_ns() - self.seg_cpu
+                if end is None:
+                    end = self.now()
+                seg_end = end
+            else:
+                cpu = self.other_thread_cpu()
+                seg_end = self.last_t
+                tid = thread = None  # request.end is then recorded on the finalising thread
+            self.recorder.emit(
+                K.SCHED_THREAD,
+                self.req,
+                {"cpu_ns": cpu, "via": "wsgi"},
+                t=self.seg_t,
+                dur=seg_end - self.seg_t,
+                tid=self.tid,
+                thread=self.thread,
+            )
+        except Exception as exc:
+            self.shim.internal_error("recording the thread segment", exc)
+        if self.checker is not None:
+            try:
+                self.checker.finish(close_called=close_called is not False, error=self.error)
+            except Exception as exc:
+                self.checker_failed(exc)
+        try:
+            data: dict[str, Any] = {
+                "status": self.status,
+                "bytes_in": self.bytes_in,
+                "bytes_out": self.bytes_out,
+                "error": None if self.error is None else type(self.error).__name__,
+                "close_called": close_called,
+            }
+            if file_wrapper:
+                data["file_wrapper"] = True
+            self.recorder.emit(K.REQUEST_END, self.req, data, t=end, tid=tid, thread=thread)
+        except Exception as exc:
+            self.shim.internal_error("recording request.end", exc)
+        self.checker = None  # it holds our report(): let the pair be freed without the GC
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+
+    def other_thread_cpu(self) -> int | None:
+        """CPU time of the segment's thread, read from another thread (None if it cannot be).
+
+        Reading a thread's CPU clock costs a system call, so it is not sampled at every chunk;
+        when the server hops threads the old thread's clock is read at the hop instead, which
+        may include a little of what that thread did after it let the request go.
+        """
+        try:
+            clock = time.pthread_getcpuclockid(self.tid)
+            return time.clock_gettime_ns(clock) - self.seg_cpu
+        except (AttributeError, OSError, OverflowError):  # not Unix, or the thread is gone
+            return None
+
+    def switch_thread(self) -> None:
+        """The server moved this request to another thread: end the old segment, start one."""
+        try:
+            self.recorder.emit(
+                K.SCHED_THREAD,
+                self.req,
+                {"cpu_ns": self.other_thread_cpu(), "via": "wsgi"},
+                t=self.seg_t,
+                dur=self.last_t - self.seg_t,
+                tid=self.tid,
+                thread=self.thread,
+            )
+        except Exception as exc:
+            self.shim.internal_error("recording a thread hop", exc)
+        current = threading.current_thread()
+        self.tid = current.ident or 0
+        self.thread = current.name
+        self.seg_t = self.last_t = self.now()
+        self.seg_cpu = _thread_time_ns()
+
+    def report(self, rule: str, message: str, **data: Any) -> None:
+        """The checker's ``report``: one ``violation`` event of this request."""
+        self.recorder.emit(K.VIOLATION, self.req, {"rule": rule, "message": message, **data})
+
+    def checker_failed(self, exc: BaseException) -> None:
+        """A checker raised: it is switched off for this request and the failure logged once."""
+        self.checker = None
+        self.shim.internal_error("running the WSGI protocol checker", exc)
