@@ -288,6 +288,8 @@ def run(
             _drive_on(
                 shared_loop, load, server, stats, stop=stop, patience=(config.timeout or 20.0) + 2.0
             )
+            if progress is not None:
+                progress(stats)  # the last word, also when the loop was given up on
     finally:
         wall = time.monotonic() - started
         # Workers may be stuck in the app when requests timed out: do not wait long for them.
