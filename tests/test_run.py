@@ -147,3 +147,15 @@ def test_default_record_path() -> None:
     path = default_record_path("sample_apps.hello:asgi_app", now=0)
     assert path.startswith("traces/hello-asgi_app-19700101-") and path.endswith(".jsonl")
     assert default_record_path("src/my app.py:app", now=0).startswith("traces/my-app-")
+
+
+def test_a_loop_stuck_in_a_blocking_call_is_given_up() -> None:
+    """time.sleep longer than --timeout (+2 s) on the shared loop: the run still ends, as timeouts."""
+    recorder, result = _run(
+        app="sample_apps.blocking:app", paths=("/?ms=2600",), requests=2, concurrency=2, timeout=0.1
+    )
+    assert result.stats.timeouts == 2 and result.stats.in_flight == 0  # type: ignore[attr-defined]
+    ends = [
+        e for e in recorder.events if e.kind == K.REQUEST_END and e.data.get("error") == "timeout"
+    ]
+    assert len(ends) == 2
