@@ -29,7 +29,10 @@ def test_errors_exit_1_with_rule_request_and_location(capsys: pytest.CaptureFixt
     """Errors make exit 1; the text names rule, request, app file:line and hint."""
     assert main(["check", f"{APPS}:wsgi_bad"]) == 1
     out = capsys.readouterr().out
-    assert "WSGI-019 error   GET /: more body bytes than Content-Length: sent 5, declared 2" in out
+    assert (
+        "WSGI-019 error   GET /, POST /, POST / (chunked): "
+        "more body bytes than Content-Length: sent 5, declared 2\n"
+    ) in out
     assert f"    at {APPS}:" in out
     assert "    hint: " in out
 

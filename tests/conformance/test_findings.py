@@ -81,6 +81,35 @@ def test_text_lists_findings_then_verdict() -> None:
     assert set(FORMATS) == {"text", "json", "junit"}
 
 
+def test_text_groups_the_same_finding_across_requests() -> None:
+    """One block per distinct finding, listing every request it happened on."""
+    finding = Finding("WSGI-005", "error", "bad status", "Fix it.", "GET /", "a.py:3")
+    report = CheckReport(
+        app="a:app",
+        interface="wsgi",
+        findings=[finding, Finding(*[*_fields(finding)[:4], "POST /", "a.py:3"])],
+        requests=["GET /", "POST /"],
+    )
+    lines = render_text(report).splitlines()
+    assert lines[:3] == [
+        "WSGI-005 error   GET /, POST /: bad status",
+        "    at a.py:3",
+        "    hint: Fix it.",
+    ]
+    assert lines[3] == "a:app (wsgi): 2 violation(s): 2 error(s), 0 warning(s) in 2 requests"
+
+
+def _fields(finding: Finding) -> list[str | None]:
+    return [
+        finding.rule,
+        finding.severity,
+        finding.message,
+        finding.hint,
+        finding.request,
+        finding.location,
+    ]
+
+
 def test_location_falls_back_to_the_step_then_the_app() -> None:
     """Without a location in the event: the enclosing coroutine step's, else the fallback."""
     events = [

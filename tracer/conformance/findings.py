@@ -139,13 +139,18 @@ def findings_from_events(
 
 
 def render_text(report: CheckReport) -> str:
-    """Human-readable: one block per finding, then a one-line verdict."""
-    lines = []
+    """Human-readable: one block per distinct finding (with every request it hit), a verdict."""
+    groups: dict[tuple[str, str, str, str | None], list[str]] = {}
+    hints: dict[str, str] = {}
     for f in report.findings:
-        lines.append(f"{f.rule} {f.severity:<7} {f.request}: {f.message}")
-        if f.location:
-            lines.append(f"    at {f.location}")
-        lines.append(f"    hint: {f.hint}")
+        groups.setdefault((f.rule, f.severity, f.message, f.location), []).append(f.request)
+        hints[f.rule] = f.hint
+    lines = []
+    for (rule_id, severity, message, location), requests in groups.items():
+        lines.append(f"{rule_id} {severity:<7} {', '.join(requests)}: {message}")
+        if location:
+            lines.append(f"    at {location}")
+        lines.append(f"    hint: {hints[rule_id]}")
     for note in report.skipped:
         lines.append(f"skipped: {note}")
     verdict = (
