@@ -549,6 +549,28 @@ def test_recorder_failure_never_breaks_the_request(caplog: pytest.LogCaptureFixt
     assert messages and len(messages) == len(set(messages))
 
 
+class UnbuildableChecker:
+    """A checker whose construction fails."""
+
+    def __init__(self, environ: dict[str, Any], report: Any) -> None:
+        raise RuntimeError("checker cannot start")
+
+
+def test_checker_that_cannot_start_leaves_the_request_traced() -> None:
+    """A checker failing at construction costs only the checks: every event is recorded."""
+    app, rec = traced(hello)
+    app.checker_factory = UnbuildableChecker
+    assert serve(app).text == "Hello, World!"
+    assert kinds(rec.events) == [
+        K.REQUEST_START,
+        K.WSGI_START_RESPONSE,
+        K.WSGI_BODY,
+        K.WSGI_CLOSE,
+        K.SCHED_THREAD,
+        K.REQUEST_END,
+    ]
+
+
 class BrokenChecker:
     """A checker that raises in every hook."""
 

@@ -94,8 +94,13 @@ class WsgiCycle:
         current = threading.current_thread()
         self.tid = current.ident or 0
         self.thread = thread = current.name
+        self.checker: Any = None
         factory = shim.checker_factory
-        self.checker = None if factory is None else factory(environ, self.report)
+        if factory is not None:
+            try:
+                self.checker = factory(environ, self.report)
+            except Exception as exc:
+                self.checker_failed(exc)
         data = shim.start_data(environ)
         self.seg_t = self.last_t = t = now()
         recorder.emit(K.REQUEST_START, req, data, t=t, tid=self.tid, thread=thread)
@@ -108,7 +113,7 @@ class WsgiCycle:
     # -- the app call --------------------------------------------------------------------------
 
     def run(self, environ: dict[str, Any]) -> Any:
-        """Call the app; return its response iterable wrapped (or as is, see the module doc)."""
+        """Call the app; return its response iterable wrapped (or as is: see ``tracer.shim.wsgi``)."""
         try:
             result = self.shim.app(environ, self.start_response)
         except BaseException as exc:
