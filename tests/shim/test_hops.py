@@ -153,3 +153,20 @@ def test_a_recording_failure_in_a_hop_leaves_the_call_alone() -> None:
     sent = asyncio.run(call(shim))
     assert sent[-1]["body"] == b"from the worker"
     assert of(rec.events, kind=K.REQUEST_END)[0].data["status"] == 200
+
+
+def test_process_pool_work_is_passed_on_untouched() -> None:
+    """run_in_executor with a process pool gets the very callable (it must pickle): no hop."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1) as pool:
+
+        async def app(scope: Any, receive: Any, send: Any) -> None:
+            total = await asyncio.get_running_loop().run_in_executor(pool, sum, (1, 2, 3))
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": str(total).encode()})
+
+        shim, rec = traced(app)
+        sent = asyncio.run(call(shim))
+    assert sent[-1]["body"] == b"6"
+    assert of(rec.events, kind=K.SCHED_THREAD) == []

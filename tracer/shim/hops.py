@@ -24,6 +24,7 @@ import inspect
 import logging
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any, cast
 
 from tracer import events as K
@@ -91,8 +92,14 @@ def _wrap_run_in_executor(original: Any) -> Any:
     @functools.wraps(original)
     def run_in_executor(self: Any, executor: Any, func: Any, *args: Any) -> Any:
         context = CURRENT.get()
-        # A coroutine function is left alone, so debug mode still rejects it exactly as before.
-        if context is not None and callable(func) and not inspect.iscoroutinefunction(func):
+        # Left alone: a coroutine function (so debug mode still rejects it exactly as before)
+        # and work for a process pool (the callable is pickled; the hop is not a thread's).
+        if (
+            context is not None
+            and callable(func)
+            and not isinstance(executor, ProcessPoolExecutor)
+            and not inspect.iscoroutinefunction(func)
+        ):
             func = Hop(func, context, _via(func))
         return original(self, executor, func, *args)
 
