@@ -164,6 +164,8 @@ SERVER_MODELS: dict[str, str] = {
     "hypercorn": "tracer.servers.real.hypercorn:HypercornServer",
     "gunicorn": "tracer.servers.real.gunicorn:GunicornServer",
     "waitress": "tracer.servers.real.waitress:WaitressServer",
+    "granian": "tracer.servers.real.granian:GranianServer",
+    "daphne": "tracer.servers.real.daphne:DaphneServer",
 }
 
 # The model used when --server is not given, by interface.

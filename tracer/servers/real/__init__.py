@@ -1,4 +1,5 @@
-"""Real servers in a subprocess: uvicorn, hypercorn, gunicorn, waitress, with the shim inside.
+"""Real servers in a subprocess, with the shim inside: uvicorn, hypercorn, gunicorn, waitress,
+granian and daphne.
 
 ``REAL_SERVERS`` maps the ``--server`` choices to their classes (``"module:Class"``), imported
 only when chosen; ``tracer.servers.SERVER_MODELS`` includes them. The pieces: ``harness``
@@ -16,4 +17,6 @@ REAL_SERVERS: dict[str, str] = {
     "hypercorn": "tracer.servers.real.hypercorn:HypercornServer",
     "gunicorn": "tracer.servers.real.gunicorn:GunicornServer",
     "waitress": "tracer.servers.real.waitress:WaitressServer",
+    "granian": "tracer.servers.real.granian:GranianServer",
+    "daphne": "tracer.servers.real.daphne:DaphneServer",
 }

@@ -1,0 +1,36 @@
+"""``--server granian``: the Rust server, ASGI and WSGI, HTTP/1.1 and HTTP/2."""
+
+from __future__ import annotations
+
+import pytest
+from real_helpers import in_flight_max, run_real
+
+from tracer import events as K
+from tracer.client import ClientConfig
+
+pytest.importorskip("granian")
+pytestmark = pytest.mark.timeout(90)
+
+
+def test_asgi_over_http2_with_two_workers() -> None:
+    """--http2 --workers 2: two processes load the app; every request arrives as HTTP/2."""
+    run = run_real(
+        "granian", "sample_apps.hello:asgi_app",
+        ClientConfig(concurrency=8, requests=40, http2=True), workers=2, http2=True,
+    )  # fmt: skip
+    assert run.stats.status == {200: 40}
+    assert len(run.pids) == 2
+    starts = [e for e in run.kinds(K.REQUEST_START) if e.req in run.client_reqs()]
+    assert len(starts) == 40 and {e.data["http_version"] for e in starts} == {"2"}
+
+
+def test_wsgi_blocking_threads_bound_the_requests_in_flight() -> None:
+    """A WSGI app on --threads 2 (granian's blocking threads), 6 clients on a 40 ms handler:
+    exactly 2 requests in the app at once."""
+    run = run_real(
+        "granian", "sample_apps.io_bound:wsgi_app",
+        ClientConfig(concurrency=6, requests=12, paths=("/?ms=40",)), threads=2,
+    )  # fmt: skip
+    assert run.stats.status == {200: 12}
+    assert in_flight_max(run.events) == 2
+    assert run.server.describe()["threads"] == 2
