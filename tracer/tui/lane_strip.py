@@ -15,7 +15,7 @@ from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 
-from tracer.tui.model import NONE, RUNNING, WAITING, Lane
+from tracer.tui.lane import NONE, RUNNING, WAITING, Lane
 from tracer.tui.palette import (
     ERROR_LABEL_STYLE,
     GLYPHS,

@@ -8,22 +8,39 @@ Two views of the same events (DESIGN.md, "How scheduling is seen"):
 - *by worker*: one lane per event loop and per thread, holding spans that say which request
   occupied it when.
 
-Spans of one lane may overlap; the renderer resolves overlaps by phase priority (``PRIORITY``),
+Spans of one lane may overlap; the renderer resolves overlaps by phase priority (the phase codes),
 so an instant error or a short blocked step always wins the cell it falls in.
-Imports only the spine (events, recording, summary); never Textual, a shim or a server.
+Imports only the spine (events, recording, summary) and ``tracer.tui.lane``; never Textual,
+a shim or a server.
 """
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any, overload
 
 from tracer import events as K
 from tracer.events import Event
 from tracer.recording import Recording
 from tracer.summary import summarize
+from tracer.tui.lane import (
+    BLOCKED,
+    CPU_BUSY_SHARE,
+    ERROR,
+    LEGEND_ORDER,
+    LOOP_LANE,
+    NONE,
+    PHASE_NAMES,
+    QUEUED,
+    REQUEST_LANE,
+    RUNNING,
+    SENDING,
+    THREAD_LANE,
+    WAITING,
+    Lane,
+    Marker,
+    Span,
+)
 
 __all__ = [
     "NONE",
@@ -43,114 +60,6 @@ __all__ = [
     "build_model",
     "model_from_events",
 ]
-
-# Phase codes double as paint priorities: a higher code wins a cell it shares with a lower one.
-NONE = 0
-WAITING = 1
-QUEUED = 2
-RUNNING = 3
-SENDING = 4
-BLOCKED = 5
-ERROR = 6
-
-PHASE_NAMES: tuple[str, ...] = (
-    "idle",
-    "waiting",
-    "queued",
-    "running",
-    "sending",
-    "blocked",
-    "error",
-)
-"""Phase code -> label key (see ``tracer.tui.labels``)."""
-
-LEGEND_ORDER: tuple[int, ...] = (QUEUED, RUNNING, WAITING, BLOCKED, SENDING, ERROR)
-"""The order the legend lists phases in: the life of a request, then what goes wrong."""
-
-# A thread span whose on-CPU share is below this is drawn as waiting (blocked in I/O, a lock,
-# the GIL) rather than running.
-CPU_BUSY_SHARE = 0.5
-
-REQUEST_LANE = "request"
-LOOP_LANE = "loop"
-THREAD_LANE = "thread"
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A stretch of time a lane spent in one phase."""
-
-    start: int
-    """Nanoseconds since the recording started."""
-    end: int
-    """End (``>= start``); an instant has ``end == start`` and still paints one cell."""
-    phase: int
-    """One of the phase codes (``RUNNING``...)."""
-    req: int | None = None
-    """The request this span belongs to (on a worker lane: the request holding the worker)."""
-    cpu: float | None = None
-    """On-CPU share of the span (0..1), when the recording says."""
-
-
-@dataclass(frozen=True, slots=True)
-class Marker:
-    """An instant worth flagging on a lane (a protocol violation)."""
-
-    t: int
-    """When it happened."""
-    text: str
-    """The rule id and message."""
-
-
-@dataclass(slots=True)
-class Lane:
-    """One row of the timeline: a request, an event loop or a thread."""
-
-    key: str
-    """Stable identity, e.g. ``req:12``, ``loop:1:140``, ``thread:1:141``."""
-    label: str
-    """What the lane is called on screen."""
-    kind: str
-    """``request``, ``loop`` or ``thread``."""
-    spans: list[Span]
-    """Sorted by start."""
-    markers: list[Marker] = field(default_factory=list)
-    """Violations on this lane, sorted by time."""
-    req: int | None = None
-    """The request of a by-request lane."""
-    error: bool = False
-    """The request ended with an error."""
-    starts: list[int] = field(default_factory=list)
-    """``span.start`` of each span, for bisecting the visible ones."""
-    longest: int = 0
-    """The longest span, so a bisect on starts never misses one that began off-screen."""
-    overview: tuple[int, list[int]] | None = None
-    """Lazily built ``(bucket_ns, max phase per bucket)`` for drawing a zoomed-out lane."""
-
-    def __post_init__(self) -> None:
-        self.spans.sort(key=lambda span: (span.start, span.end))
-        self.starts = [span.start for span in self.spans]
-        self.longest = max((span.end - span.start for span in self.spans), default=0)
-
-    @property
-    def start(self) -> int:
-        """When the lane's first span begins (0 for an empty lane)."""
-        return self.starts[0] if self.starts else 0
-
-    def visible_range(self, t0: int, t1: int) -> tuple[int, int]:
-        """Indices ``lo, hi`` of ``spans`` that may overlap ``[t0, t1]``."""
-        lo = bisect.bisect_left(self.starts, t0 - self.longest)
-        hi = bisect.bisect_right(self.starts, t1)
-        return lo, hi
-
-    def span_at(self, t: int) -> Span | None:
-        """The highest-priority span covering instant ``t``, if any."""
-        lo, hi = self.visible_range(t, t)
-        best: Span | None = None
-        for span in self.spans[lo:hi]:
-            if span.start <= t <= span.end and (best is None or span.phase > best.phase):
-                best = span
-        return best
 
 
 class RequestLanes(Sequence[Lane]):

@@ -2,14 +2,14 @@
 
 Glyphs differ as well as colours, so the phases stay apart in monochrome and for colour-blind
 readers: a full block runs, a thin line waits, a light shade queues. Imports only Rich and
-``tracer.tui.model`` (for the phase codes).
+``tracer.tui.lane`` (for the phase codes).
 """
 
 from __future__ import annotations
 
 from rich.style import Style
 
-from tracer.tui.model import BLOCKED, ERROR, NONE, QUEUED, RUNNING, SENDING, WAITING
+from tracer.tui.lane import BLOCKED, ERROR, NONE, QUEUED, RUNNING, SENDING, WAITING
 
 __all__ = [
     "GLYPHS",

@@ -1,0 +1,18 @@
+"""The legend names every phase, in the UI's language."""
+
+from __future__ import annotations
+
+from tracer.tui.labels import labels
+from tracer.tui.legend import legend_text
+from tracer.tui.model import LEGEND_ORDER, PHASE_NAMES
+from tracer.tui.palette import GLYPHS
+
+
+def test_every_phase_is_in_the_legend() -> None:
+    """Each phase appears with its glyph and name; violations and CPU share are explained."""
+    for lang in ("en", "zh"):
+        words = labels(lang)
+        text = legend_text(words).plain
+        for code in LEGEND_ORDER:
+            assert f"{GLYPHS[code] * 2} {words[PHASE_NAMES[code]]}" in text
+        assert f"! {words['violation']}" in text and words["cpu_share"] in text

@@ -1,0 +1,41 @@
+"""The summary panel: figures flow into rows without splitting one."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.text import Text
+
+from tracer.recording import Recording
+from tracer.summary import summarize
+from tracer.tui.labels import labels
+from tracer.tui.summary_panel import SummaryFlow, summary_items
+
+
+def _render(flow: SummaryFlow, width: int) -> list[str]:
+    console = Console(file=io.StringIO(), width=width, color_system=None)
+    console.print(flow)
+    return console.file.getvalue().splitlines()
+
+
+def test_items_carry_the_headline_numbers(loop_rec: Recording) -> None:
+    """Requests, rps, latency and queue percentiles, blocking, errors, violations."""
+    summary = summarize(loop_rec)
+    items = [item.plain for item in summary_items(summary, labels("en"))]
+    assert items[0] == "8 requests"
+    assert items[2].startswith("latency p50 ") and " p99 " in items[2]
+    assert items[5] == "loop blocked 30.0ms"
+    assert items[-2:] == ["errors 0", "violations 0"]
+
+
+def test_narrow_panels_wrap_between_items(loop_rec: Recording) -> None:
+    """At 50 columns no figure is cut; at 200 they fit on one row under the title."""
+    items = summary_items(summarize(loop_rec), labels("en"))
+    narrow = _render(SummaryFlow(Text("title"), items), 50)
+    assert narrow[0] == "title" and len(narrow) > 3
+    body = "\n".join(narrow[1:])
+    for item in items:
+        assert item.plain in body
+    wide = _render(SummaryFlow(Text("title"), items), 200)
+    assert len(wide) == 2
