@@ -66,8 +66,10 @@ def get(app):
 
 
 def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    # The snapshot plugin keeps session state that a nested in-process run would break.
-    return pytester.runpytest("-p", "no:cacheprovider", "-p", "no:textual-snapshot", *args)
+    # Nested in-process runs: the snapshot plugin's session state would break, and the other
+    # third-party plugins only slow each run down (hypothesis alone costs seconds here).
+    blocked = ("cacheprovider", "textual-snapshot", "hypothesispytest", "syrupy", "benchmark")
+    return pytester.runpytest(*[f"-pno:{name}" for name in blocked], *args)
 
 
 def test_registered_as_a_pytest11_entry_point() -> None:
