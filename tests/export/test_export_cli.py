@@ -68,3 +68,15 @@ def test_an_unknown_target_is_rejected_by_the_parser(tmp_path: Any, capsys: Any)
         main(["export", "run.jsonl", "--to", "pdf"])
     assert exit_info.value.code == 2
     assert "perfetto" in capsys.readouterr().err
+
+
+def test_no_collector_is_one_line_and_exit_2(tmp_path: Any, capsys: Any, monkeypatch: Any) -> None:
+    """Nothing listens: the exporter's retry chatter is held back; one line, exit 2."""
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_PROTOCOL", raising=False)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "1")
+    run = two_requests(tmp_path / "run.jsonl")
+    with OtlpHttpReceiver() as receiver:
+        endpoint = receiver.endpoint  # a port that was just free, now closed again
+    assert main(["export", run, "--to", "otlp", "--otlp-endpoint", endpoint]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and endpoint in err and "Traceback" not in err

@@ -10,6 +10,7 @@ prints them. Imports the recording model and ``tracer.otel``; never a shim or th
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, Any
@@ -78,13 +79,20 @@ def _batches(spans: Sequence[Any]) -> Iterator[Sequence[Any]]:
 
 def export_otlp(recording: Recording, options: ExportOptions) -> str:
     """Send the spans to an OTLP collector; raise if it cannot take them."""
-    from opentelemetry.sdk.trace.export import SpanExportResult
-
     from tracer.otel.config import make_exporter, protocol_from_env
 
     spans = recording_spans(recording, detail=options.otel_detail)
     exporter = make_exporter(options.otlp_endpoint)
     where = options.otlp_endpoint or getattr(exporter, "_endpoint", None) or "the OTLP endpoint"
+    # The exporter logs each retry; here the one error below says it all, once.
+    with _quiet("opentelemetry.exporter"):
+        _send(exporter, spans, where)
+    return f"sent {len(spans)} spans to {where} ({protocol_from_env()})"
+
+
+def _send(exporter: Any, spans: Sequence[Any], where: str) -> None:
+    from opentelemetry.sdk.trace.export import SpanExportResult
+
     try:
         for batch in _batches(spans):
             if exporter.export(batch) is not SpanExportResult.SUCCESS:
@@ -94,7 +102,17 @@ def export_otlp(recording: Recording, options: ExportOptions) -> str:
                 )
     finally:
         exporter.shutdown()
-    return f"sent {len(spans)} spans to {where} ({protocol_from_env()})"
+
+
+@contextmanager
+def _quiet(logger_name: str) -> Iterator[None]:
+    logger = logging.getLogger(logger_name)
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _hex_ids(value: Any) -> Any:
