@@ -331,3 +331,19 @@ async def test_empty_recording_says_so(loop_rec: Recording) -> None:
         await pilot.pause()
         line = app.screen.query_one(Timeline).render_line(0)
         assert "no requests" in line.text
+
+
+def test_render_svg_without_a_terminal(loop_rec: Recording) -> None:
+    """render_svg draws the replay (keys pressed first) and returns SVG text."""
+    from tracer.tui.app import render_svg
+
+    svg = render_svg([loop_rec], size=(80, 24), keys=["v"])
+    assert svg.lstrip().startswith("<svg") and "by&#160;worker" in svg
+
+
+async def test_render_svg_from_inside_an_event_loop(loop_rec: Recording) -> None:
+    """Called while an event loop runs (a notebook, another app), it renders on its own thread."""
+    from tracer.tui.app import render_svg
+
+    svg = render_svg([loop_rec], size=(80, 24), lang="zh")
+    assert "排队" in svg
