@@ -88,11 +88,16 @@ class LoopServer:
         """Lifespan shutdown, cancel leftover tasks, stop the loop; never past ``timeout``."""
         if not self.loop.is_running():
             return
-        future = asyncio.run_coroutine_threadsafe(self._shutdown(timeout), self.loop)
-        try:
-            future.result(timeout=timeout)
-        except (concurrent.futures.TimeoutError, Exception):
-            pass  # a loop stuck in a blocking call: leave it, the thread is a daemon
+        done = threading.Event()
+
+        def begin() -> None:
+            # The coroutine is made on the loop, so a loop that never gets here leaves none
+            # un-awaited behind.
+            task = self.loop.create_task(self._shutdown(timeout))
+            task.add_done_callback(lambda _: done.set())
+
+        self.loop.call_soon_threadsafe(begin)
+        done.wait(timeout)  # a loop stuck in a blocking call: leave it, the thread is a daemon
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout)
 
@@ -102,6 +107,13 @@ class LoopServer:
         asyncio.set_event_loop(self.loop)
         try:
             self.loop.run_forever()
+            # Tasks the loop never got back to (it was stuck): cancel them, as asyncio.run does.
+            pending = asyncio.all_tasks(self.loop)
+            for task in pending:
+                task.cancel()
+            if pending:
+                gathered = asyncio.gather(*pending, return_exceptions=True)
+                self.loop.run_until_complete(gathered)
         finally:
             self.loop.close()
 
