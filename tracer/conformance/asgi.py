@@ -15,6 +15,9 @@ from tracer.conformance.base import Checker, Report
 
 __all__ = ["AsgiChecker"]
 
+# scope["type"] -> the checker class for it; filled by subclasses as they are defined.
+_REGISTRY: dict[Any, type[AsgiChecker]] = {}
+
 
 class AsgiChecker(Checker):
     """Checks one ASGI connection (http, websocket, lifespan) against the ASGI spec."""
@@ -23,18 +26,19 @@ class AsgiChecker(Checker):
 
     scope_type: ClassVar[str] = ""
     """The ``scope["type"]`` a subclass checks."""
-    _registry: ClassVar[dict[str, type[AsgiChecker]]] = {}
 
     def __init_subclass__(cls, scope_type: str = "", **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if scope_type:
             cls.scope_type = scope_type
-            AsgiChecker._registry[scope_type] = cls
+            _REGISTRY[scope_type] = cls
 
     def __new__(cls, scope: MutableMapping[str, Any], report: Report) -> AsgiChecker:
         if cls is AsgiChecker:
-            scope_type = scope.get("type") if hasattr(scope, "get") else None
-            cls = AsgiChecker._registry.get(scope_type, cls)  # type: ignore[arg-type]
+            try:
+                cls = _REGISTRY.get(scope["type"], cls)
+            except (TypeError, KeyError):
+                pass  # not a scope at all: the base checker looks at messages only
         return object.__new__(cls)
 
     def __init__(self, scope: MutableMapping[str, Any], report: Report) -> None:
