@@ -52,3 +52,26 @@ def test_real_waitress_records_violations_with_location(
     status = [e for e in violations if e.data["rule"] == "WSGI-005"]
     assert len(status) == 4
     assert all(e.data["location"].startswith(APPS + ":") for e in status)
+
+
+def test_violations_are_exported_as_span_events_and_perfetto_instants() -> None:
+    """OTLP spans carry each violation as a span event; Perfetto shows it as an instant."""
+    import check_apps
+
+    from tracer.conformance.driver import check_app
+    from tracer.export.otlp import recording_spans
+    from tracer.export.perfetto import to_chrome_trace
+
+    recorder = tracer.Recorder()
+    check_app(check_apps.asgi_bad, paths=["/"], recorder=recorder)
+    recording = recorder.recording()
+    rules = {
+        str(attributes.get("tracer.rule"))
+        for span in recording_spans(recording)
+        for event in span.events
+        if event.name == K.VIOLATION
+        for attributes in [dict(event.attributes or {})]
+    }
+    assert {"HTTP-001", "WS-001"} <= rules
+    trace = json.dumps(to_chrome_trace(recording))
+    assert "HTTP-001" in trace and "WS-001" in trace
