@@ -159,3 +159,28 @@ def test_a_loop_stuck_in_a_blocking_call_is_given_up() -> None:
         e for e in recorder.events if e.kind == K.REQUEST_END and e.data.get("error") == "timeout"
     ]
     assert len(ends) == 2
+
+
+def test_asgi_sleep_at_c50_overlaps_through_run() -> None:
+    """ASGI asyncio.sleep(0.1) at -c 50 (clients on the server's loop): >= 40 in flight at once."""
+    recorder, _ = _run(
+        app="sample_apps.io_bound:asgi_app", paths=("/?ms=100",), requests=50, concurrency=50
+    )
+    assert summarize(recorder.events)["max_in_flight"] >= 40
+
+
+def test_wsgi_sleep_on_four_threads_at_c50_queues() -> None:
+    """WSGI time.sleep(0.1), --threads 4, -c 50: never more than 4 in flight; 46 wait >= 90 ms."""
+    recorder, _ = _run(
+        app="sample_apps.io_bound:wsgi_app",
+        paths=("/?ms=100",),
+        server="threads",
+        threads=4,
+        requests=50,
+        concurrency=50,
+    )
+    events = recorder.events
+    assert summarize(events)["max_in_flight"] == 4
+    queued = {e.req: e.t for e in events if e.kind == K.REQUEST_QUEUED}
+    waits = [e.t - queued[e.req] for e in events if e.kind == K.REQUEST_START and e.req in queued]
+    assert sum(1 for wait in waits if wait >= 90_000_000) >= 46
