@@ -131,12 +131,25 @@ async def _open_and_draw(path: str) -> None:
             screen._compositor.render_strips()
 
 
+def high_water_mb() -> float:
+    """This process's peak resident size. VmHWM, not ru_maxrss: on Linux a child's ru_maxrss
+    starts from its parent's peak at fork, VmHWM belongs to the process's own memory."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def peak_memory_mb(path: str) -> float:
     """Peak resident size of a fresh process that opens ``path`` in the UI and draws both views."""
     code = (
-        "import asyncio, resource, sys; sys.path.insert(0, sys.argv[1]); "
+        "import asyncio, sys; sys.path.insert(0, sys.argv[1]); "
         "import tui_frames; asyncio.run(tui_frames._open_and_draw(sys.argv[2])); "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+        "print(tui_frames.high_water_mb())"
     )
     bench = os.path.dirname(os.path.abspath(__file__))
     result = subprocess.run(
