@@ -102,3 +102,20 @@ def test_refused_connections_are_errors_not_crashes() -> None:
     assert stats.error_types == {"ConnectionRefusedError": 5}
     failures = [e for e in recorder.events if e.kind == K.CLIENT_RESPONSE]
     assert [e.data["status"] for e in failures] == [None] * 5
+
+
+def test_the_client_owns_host_and_content_length() -> None:
+    """Given Host/Content-Length/Connection headers are dropped: the request has exactly one of
+    each, from the server's address and the body, so servers never see duplicates."""
+    from tracer.client.http1 import build_request_head
+
+    config = ClientConfig(
+        method="POST",
+        body=b"abc",
+        headers=(("host", "127.0.0.1:8000"), ("Content-Length", "3"), ("X-Extra", "1")),
+    )
+    prefix, tail = build_request_head(config, "127.0.0.1:5000", close=True)
+    assert prefix == b"POST "
+    assert tail == (
+        b"Host: 127.0.0.1:5000\r\nX-Extra: 1\r\nContent-Length: 3\r\nConnection: close\r\n\r\n"
+    )

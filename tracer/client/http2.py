@@ -21,7 +21,7 @@ from h2.events import (
 )
 from h2.exceptions import H2Error
 
-from tracer.client.config import REQUEST_ID_HEADER, ClientConfig
+from tracer.client.config import OWN_HEADERS, REQUEST_ID_HEADER, ClientConfig
 
 if TYPE_CHECKING:
     from tracer.client.sink import Sink
@@ -45,7 +45,9 @@ class H2Client(asyncio.Protocol):
         self._method = config.method.encode("latin-1")
         self._authority = f"{host}:{port}".encode("latin-1")
         self._extra = [
-            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in config.headers
+            (k.lower().encode("latin-1"), v.encode("latin-1"))
+            for k, v in config.headers
+            if k.lower() not in OWN_HEADERS  # :authority replaces host; no connection headers
         ]
         self._body = config.body
         self.slot_count = 0

@@ -25,7 +25,7 @@ from wsproto.events import (
 )
 from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
-from tracer.client.config import REQUEST_ID_HEADER, ClientConfig
+from tracer.client.config import OWN_HEADERS, REQUEST_ID_HEADER, ClientConfig
 
 if TYPE_CHECKING:
     from tracer.client.sink import Sink
@@ -57,7 +57,10 @@ class _Session(asyncio.Protocol):
             Request(
                 host=slot.authority,
                 target=self.path,
-                extra_headers=[(REQUEST_ID_HEADER.encode(), str(self.req).encode())],
+                extra_headers=[
+                    (REQUEST_ID_HEADER.encode(), str(self.req).encode()),
+                    *slot.extra_headers,
+                ],
             )
         )
 
@@ -86,6 +89,12 @@ class WsSlot:
         self.port = port
         self.authority = f"{host}:{port}"
         self.messages = config.ws_messages or 0
+        # wsproto writes the upgrade headers itself (host among them).
+        self.extra_headers = [
+            (k.encode("latin-1"), v.encode("latin-1"))
+            for k, v in config.headers
+            if k.lower() not in OWN_HEADERS
+        ]
         self.session: _Session | None = None
         self.busy_since = 0
         self.result: tuple[int | None, int, str | None] = (None, 0, None)

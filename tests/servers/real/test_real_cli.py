@@ -113,3 +113,39 @@ def test_ctrl_c_stops_the_server_and_keeps_the_recording(tmp_path: Path) -> None
             trace.kill()
     assert group_members(master) == [] and not alive(master)
     assert b"client.response" in record.read_bytes()
+
+
+def test_http2_and_plan_headers_through_trace_run(tmp_path: Path) -> None:
+    """trace run --server hypercorn --http2 -H 'X-Extra: 1': the load generator's requests (with
+    its own Host header) go out as HTTP/2 streams, and the app sees HTTP/2."""
+    record = tmp_path / "run.jsonl"
+    done = _trace(
+        "sample_apps.hello:asgi_app", "--server", "hypercorn", "--http2", "-H", "X-Extra: 1",
+        "-n", "30", "-c", "6", "--headless", "--json", "--record", str(record),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["status"] == {"200": 30}
+    events = [json.loads(line) for line in record.read_text().splitlines()[1:]]
+    starts = [
+        e for e in events if e["kind"] == "request.start" and e["data"]["scope_type"] == "http"
+    ]
+    assert len(starts) == 30 and {e["data"]["http_version"] for e in starts} == {"2"}
+
+
+def test_websocket_sessions_through_trace_run(tmp_path: Path) -> None:
+    """trace run sample_apps.fastapi_app:app --server uvicorn --path ws:/ws --ws-messages 3:
+    every session is accepted (101) and the app received 3 messages in each."""
+    record = tmp_path / "run.jsonl"
+    done = _trace(
+        "sample_apps.fastapi_app:app", "--server", "uvicorn", "--path", "ws:/ws",
+        "--ws-messages", "3", "-n", "6", "-c", "3", "--headless", "--json",
+        "--record", str(record),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["status"] == {"101": 6}
+    events = [json.loads(line) for line in record.read_text().splitlines()[1:]]
+    received = [
+        e for e in events
+        if e["kind"] == "asgi.receive" and e["data"]["type"] == "websocket.receive"
+    ]  # fmt: skip
+    assert len(received) == 18
