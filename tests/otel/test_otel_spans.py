@@ -76,17 +76,15 @@ def test_one_request_is_a_server_span_with_http_semantic_conventions() -> None:
     assert server.status.status_code is StatusCode.UNSET
 
 
-def test_protocol_messages_and_steps_are_span_events_in_time_order_by_default() -> None:
-    """detail=events: one event per receive/send/step, at its own time, with its data."""
+def test_protocol_messages_are_span_events_in_time_order_by_default() -> None:
+    """detail=events: one event per receive/send at its own time, with its data."""
     rec = recorder()
     asgi_request(rec, 1, 1_000)
     spans = spans_of(rec)
     assert sorted(span.name for span in spans) == ["GET /items", "queued"]
     server = by_name(spans, "GET /items")
     assert [(e.name, e.timestamp - UNIX_NS) for e in server.events] == [
-        (K.SCHED_STEP, 1_100),
         ("asgi.receive http.request", 1_110),
-        (K.SCHED_STEP, 1_590),
         ("asgi.send http.response.start", 1_600),
         ("asgi.send http.response.body", 1_700),
     ]
@@ -97,12 +95,28 @@ def test_protocol_messages_and_steps_are_span_events_in_time_order_by_default() 
         "tracer.more_body": False,
         "tracer.dur_ns": 250,
     }
-    step = server.events[0]
-    assert step.attributes["tracer.awaiting"] == "asyncio.sleep"
-    assert (step.attributes["code.file.path"], step.attributes["code.line.number"]) == (
-        "app.py",
-        12,
+
+
+def test_coroutine_steps_are_summed_and_the_longest_is_named() -> None:
+    """detail=events: steps are totals plus the longest step's length and location."""
+    rec = recorder()
+    asgi_request(rec, 1, 1_000)
+    rec.emit(K.REQUEST_START, 2, start_data(), t=5_000, tid=LOOP_TID)
+    rec.emit(
+        K.SCHED_STEP, 2, {"cpu_ns": 5, "location": "views.py:7"}, t=5_000, dur=90, tid=LOOP_TID
     )
+    rec.emit(
+        K.SCHED_STEP, 2, {"cpu_ns": 5, "location": "views.py:9"}, t=5_100, dur=900, tid=LOOP_TID
+    )
+    rec.emit(K.REQUEST_END, 2, {"status": 200}, t=6_100, tid=LOOP_TID)
+    spans = [s for s in spans_of(rec) if s.name == "GET /items"]
+    first, second = sorted(spans, key=lambda span: span.start_time)
+    assert first.attributes["tracer.longest_step_ns"] == 400
+    assert "tracer.longest_step_at" not in first.attributes  # that step recorded no location
+    assert second.attributes["tracer.longest_step_ns"] == 900
+    assert second.attributes["tracer.longest_step_at"] == "views.py:9"
+    assert (second.attributes["tracer.steps"], second.attributes["tracer.loop_ns"]) == (2, 990)
+    assert not any(e.name == K.SCHED_STEP for e in first.events)
 
 
 def test_detail_spans_makes_child_spans_and_the_send_span_covers_await_send() -> None:
@@ -129,6 +143,10 @@ def test_detail_spans_makes_child_spans_and_the_send_span_covers_await_send() ->
     assert (body.start_time - UNIX_NS, body.end_time - UNIX_NS) == (1_700, 1_950)
     queued = by_name(spans, "queued")
     assert (queued.start_time - UNIX_NS, queued.end_time - UNIX_NS) == (1_000, 1_100)
+    first_step = min((s for s in spans if s.name == K.SCHED_STEP), key=lambda s: s.start_time)
+    assert first_step.attributes["tracer.awaiting"] == "asyncio.sleep"
+    assert first_step.attributes["code.file.path"] == "app.py"
+    assert first_step.attributes["code.line.number"] == 12
     assert [e.name for e in server.events] == []
 
 

@@ -3,7 +3,8 @@
 One SERVER span per request (``METHOD path``) with the stable HTTP semantic conventions;
 protocol calls as span events (``detail="events"``) or child INTERNAL spans
 (``detail="spans"``, where a send span covers the time inside ``await send()``); scheduling
-as child spans (time queued, thread hops) and coroutine steps as events or spans;
+as child spans (time queued, thread hops); coroutine steps as totals and the longest one on the
+request span (each a child span too with ``detail="spans"``);
 ``loop.blocked`` as an event on the culprit and a link from each request it delayed; a
 websocket session as one span with message events; lifespan startup/shutdown as spans.
 
@@ -284,6 +285,7 @@ class SpanModel:
         events = spec.events
         error_type: str | None = None
         steps = loop_ns = cpu_ns = on_thread_ns = 0
+        longest: Event | None = None
         start_tid = state.start.tid if state.start is not None else None
         steps_seen = any(event.kind == K.SCHED_STEP for event in state.events)
         last = spec.end
@@ -302,14 +304,18 @@ class SpanModel:
                 else:
                     events.append((A.message_name(event), at, attrs))
             elif kind == K.SCHED_STEP:
+                # Steps are many and cheap to sum: totals and the longest one on the server
+                # span; one child span each only when spans were asked for.
                 steps += 1
-                loop_ns += event.dur or 0
+                dur = event.dur or 0
+                loop_ns += dur
                 cpu_ns += event.data.get("cpu_ns") or 0
-                attrs = A.step_attributes(event)
+                if longest is None or dur > (longest.dur or 0):
+                    longest = event
                 if as_spans:
-                    children.append(SpanSpec(kind, at, at + (event.dur or 0), attributes=attrs))
-                else:
-                    events.append((kind, at, attrs))
+                    children.append(
+                        SpanSpec(kind, at, at + dur, attributes=A.step_attributes(event))
+                    )
             elif kind == K.SCHED_THREAD:
                 if start_tid == event.tid and not steps_seen:
                     # A WSGI request on its own worker thread: the server span already says
@@ -368,6 +374,11 @@ class SpanModel:
         if steps:
             spec.attributes[A.NS + "steps"] = steps
             spec.attributes[A.NS + "loop_ns"] = loop_ns
+        if longest is not None:
+            spec.attributes[A.NS + "longest_step_ns"] = longest.dur or 0
+            where = longest.data.get("location")
+            if where:
+                spec.attributes[A.NS + "longest_step_at"] = str(where)
         if on_thread_ns:
             spec.attributes[A.NS + "thread_ns"] = on_thread_ns
         if steps or on_thread_ns:
