@@ -251,16 +251,20 @@ def _run_headless(config: Any, recorder: Any, server: Any, err: Any) -> Any:
                 )
             except BaseException as exc:  # re-raised on the main thread
                 outcome["error"] = exc
+            finally:
+                finished.set()
 
-        worker = threading.Thread(target=work, name="trace-run", daemon=True)
-        worker.start()
+        # Wait on an Event, not Thread.join: a join interrupted by Ctrl-C may return early,
+        # while the run is still writing its last events.
+        finished = threading.Event()
+        threading.Thread(target=work, name="trace-run", daemon=True).start()
         try:
-            while worker.is_alive():
-                worker.join(0.1)
+            while not finished.wait(0.1):
+                pass
         except KeyboardInterrupt:
             stop.set()
             err.print("stopping: finishing the recording…")
-            worker.join(10.0)
+            finished.wait(10.0)
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("result")
