@@ -9,26 +9,9 @@ import pytest
 import sample_apps.hello as hello
 import tracer
 from tracer import events as K
-from tracer.conformance.driver import check_app, plan
+from tracer.conformance.driver import check_app
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def test_plan_covers_get_post_chunked_and_websocket() -> None:
-    """Each path gets a GET, a POST with a body and a chunked POST; websockets come last."""
-    names = [probe.name for probe in plan(["/", "/a"])]
-    assert names == [
-        "GET /",
-        "POST /",
-        "POST / (chunked)",
-        "GET /a",
-        "POST /a",
-        "POST /a (chunked)",
-        "websocket /",
-        "websocket /a",
-    ]
-    assert all(probe.kind == "http" for probe in plan(["/"], websocket=False))
-    assert len(plan(["/"])[2].chunks) == 3
 
 
 @pytest.mark.parametrize("app", [hello.application, hello.asgi_app], ids=["wsgi", "asgi"])
@@ -146,3 +129,14 @@ def test_every_seed_example_is_clean(spec: str) -> None:
     report = check_app(loaded.app, paths=["/?ms=1", "/ws"], timeout=10)
     assert report.findings == [], report.findings
     assert report.requests  # something was actually driven
+
+
+def test_a_streaming_recorder_works_too(tmp_path: object) -> None:
+    """With a recorder that writes to disk and keeps nothing, findings and the file agree."""
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "check.jsonl"
+    with tracer.Recorder(path) as recorder:
+        report = check_app(check_apps.wsgi_untyped, recorder=recorder)
+    assert [f.rule for f in report.findings] == ["WSGI-016"] * 3
+    assert tracer.summarize(tracer.load(path))["violations"] == 3

@@ -12,71 +12,19 @@ are skipped, not judged. Imports the spine, ``tracer.instrument`` and this packa
 from __future__ import annotations
 
 import asyncio
-import io
-import sys
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from tracer import events as K
 from tracer.conformance.findings import CheckReport, Finding, app_location, findings_from_events
+from tracer.conformance.probes import Probe, make_environ, make_scope, plan
 from tracer.conformance.rules import RULES
 from tracer.events import Event
 from tracer.interface import detect_interface, is_asgi
 from tracer.recorder import Recorder
 
 __all__ = ["Probe", "plan", "check_app"]
-
-BODY = b'{"probe": "gateway-tracer check"}'
-# What a keep-alive client sends next: an app reading past CONTENT_LENGTH gets these bytes.
-NEXT_REQUEST = b"GET /next HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-
-
-@dataclass(frozen=True, slots=True)
-class Probe:
-    """One representative request."""
-
-    name: str
-    """How findings name it: ``GET /``, ``POST / (chunked)``, ``websocket /``, ``lifespan``."""
-    kind: str
-    """``http`` or ``websocket`` (lifespan is driven around the others)."""
-    method: str = "GET"
-    path: str = "/"
-    chunks: tuple[bytes, ...] = ()
-    """The request body; more than one chunk means a streamed (chunked) body."""
-
-
-def plan(paths: Sequence[str], *, websocket: bool = True) -> list[Probe]:
-    """The probes for ``paths``: GET, POST with a body, POST chunked, then a websocket."""
-    probes = []
-    for path in paths:
-        probes.append(Probe(f"GET {path}", "http", "GET", path))
-        probes.append(Probe(f"POST {path}", "http", "POST", path, (BODY,)))
-        probes.append(
-            Probe(
-                f"POST {path} (chunked)", "http", "POST", path, (BODY[:10], BODY[10:20], BODY[20:])
-            )
-        )
-    if websocket:
-        probes.extend(Probe(f"websocket {path}", "websocket", "GET", path) for path in paths)
-    return probes
-
-
-def _split(path: str) -> tuple[str, str]:
-    path, _, query = path.partition("?")
-    return path or "/", query
-
-
-def _headers(probe: Probe) -> list[tuple[str, str]]:
-    headers = [("host", "127.0.0.1:8000"), ("user-agent", "gateway-tracer-check")]
-    if probe.chunks:
-        headers.append(("content-type", "application/json"))
-        if len(probe.chunks) == 1:
-            headers.append(("content-length", str(len(probe.chunks[0]))))
-        else:
-            headers.append(("transfer-encoding", "chunked"))
-    return headers
 
 
 class _Session:
@@ -90,15 +38,25 @@ class _Session:
         self.timeout = timeout
         self.lifespan_req: int | None = None
         self.lifespan_events: list[Event] = []
-        self.recorder = recorder if recorder is not None else Recorder()
+        self.own_recorder = recorder is None
+        self.recorder = Recorder() if recorder is None else recorder
+        # A subscriber sees every event even when the recorder streams to disk and keeps none.
+        self._log: list[Event] = []
+        self.done = False
+        self.recorder.subscribe(self._take)
         self.traced = instrument(app, recorder=self.recorder, interface=interface)
         self.report = CheckReport(app=label, interface="asgi" if is_asgi(interface) else "wsgi")
         self.fallback = app_location(app)
         self._seen = 0
 
+    def _take(self, batch: list[Event]) -> None:
+        if not self.done:  # a caller's recorder outlives the check: stop collecting then
+            self._log.extend(batch)
+
     def events(self) -> list[Event]:
         """The events recorded since the last call, minus the lifespan connection's."""
-        events = self.recorder.events
+        self.recorder.drain()
+        events = self._log
         fresh, self._seen = events[self._seen :], len(events)
         for event in fresh:
             if event.kind == K.REQUEST_START and event.data.get("scope_type") == "lifespan":
@@ -133,37 +91,6 @@ class _Session:
 
 
 # -- WSGI ---------------------------------------------------------------------------------------
-
-
-def _environ(probe: Probe) -> dict[str, Any]:
-    path, query = _split(probe.path)
-    body = b"".join(probe.chunks)
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": probe.method,
-        "SCRIPT_NAME": "",
-        "PATH_INFO": path,
-        "QUERY_STRING": query,
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "8000",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(body + (NEXT_REQUEST if len(probe.chunks) == 1 else b"")),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-    }
-    for name, value in _headers(probe):
-        key = name.upper().replace("-", "_")
-        if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            environ[key] = value
-        else:
-            environ[f"HTTP_{key}"] = value
-    if len(probe.chunks) > 1:
-        environ["wsgi.input_terminated"] = True
-    return environ
 
 
 def _serve_wsgi(app: Any, environ: dict[str, Any]) -> None:
@@ -203,7 +130,7 @@ def _check_wsgi(session: _Session, probes: list[Probe], timeout: float) -> None:
             continue
         worker = threading.Thread(
             target=_serve_wsgi,
-            args=(session.traced, _environ(probe)),
+            args=(session.traced, make_environ(probe)),
             daemon=True,
             name="trace-check",
         )
@@ -213,30 +140,6 @@ def _check_wsgi(session: _Session, probes: list[Probe], timeout: float) -> None:
 
 
 # -- ASGI ---------------------------------------------------------------------------------------
-
-
-def _scope(probe: Probe) -> dict[str, Any]:
-    path, query = _split(probe.path)
-    scope: dict[str, Any] = {
-        "type": probe.kind,
-        "asgi": {"version": "3.0", "spec_version": "2.4"},
-        "http_version": "1.1",
-        "scheme": "http" if probe.kind == "http" else "ws",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query.encode(),
-        "root_path": "",
-        "headers": [(k.encode(), v.encode()) for k, v in _headers(probe)],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-        "state": {},
-        "extensions": {},
-    }
-    if probe.kind == "http":
-        scope["method"] = probe.method
-    else:
-        scope["subprotocols"] = []
-    return scope
 
 
 async def _http(app: Any, probe: Probe, timeout: float) -> tuple[bool, str | None]:
@@ -261,7 +164,7 @@ async def _http(app: Any, probe: Probe, timeout: float) -> tuple[bool, str | Non
         ):
             done.set()
 
-    return await _run(app(_scope(probe), receive, send), timeout), None
+    return await _run(app(make_scope(probe), receive, send), timeout), None
 
 
 async def _websocket(app: Any, probe: Probe, timeout: float) -> tuple[bool, str | None]:
@@ -284,7 +187,7 @@ async def _websocket(app: Any, probe: Probe, timeout: float) -> tuple[bool, str 
         if not first:
             first.append(str(message.get("type") if isinstance(message, dict) else None))
 
-    timed_out = await _run(app(_scope(probe), receive, send), timeout)
+    timed_out = await _run(app(make_scope(probe), receive, send), timeout)
     if (not first and not received) or (first and first[0].startswith("http.")):
         # It never looked at the connection, or answered it as HTTP: an HTTP-only app.
         return timed_out, "the app does not handle websocket scopes"
@@ -394,4 +297,7 @@ def check_app(
     else:
         _check_wsgi(session, probes, timeout)
     session.recorder.drain()
+    session.done = True
+    if session.own_recorder:
+        session.recorder.close()
     return session.report

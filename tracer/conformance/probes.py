@@ -1,0 +1,122 @@
+"""The representative requests of ``trace check``: what they are and how each looks on the wire.
+
+``plan(paths)`` lists the probes; ``environ(probe)`` and ``scope(probe)`` build the PEP 3333
+environ and the ASGI scope a server would hand the app for them. Imports nothing of ours.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["BODY", "NEXT_REQUEST", "Probe", "plan", "make_environ", "make_scope"]
+
+BODY = b'{"probe": "gateway-tracer check"}'
+# What a keep-alive client sends next: an app reading past CONTENT_LENGTH gets these bytes.
+NEXT_REQUEST = b"GET /next HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """One representative request."""
+
+    name: str
+    """How findings name it: ``GET /``, ``POST / (chunked)``, ``websocket /``, ``lifespan``."""
+    kind: str
+    """``http`` or ``websocket`` (lifespan is driven around the others)."""
+    method: str = "GET"
+    path: str = "/"
+    chunks: tuple[bytes, ...] = ()
+    """The request body; more than one chunk means a streamed (chunked) body."""
+
+
+def plan(paths: Sequence[str], *, websocket: bool = True) -> list[Probe]:
+    """The probes for ``paths``: GET, POST with a body, POST chunked, then a websocket."""
+    probes = []
+    for path in paths:
+        probes.append(Probe(f"GET {path}", "http", "GET", path))
+        probes.append(Probe(f"POST {path}", "http", "POST", path, (BODY,)))
+        probes.append(
+            Probe(
+                f"POST {path} (chunked)", "http", "POST", path, (BODY[:10], BODY[10:20], BODY[20:])
+            )
+        )
+    if websocket:
+        probes.extend(Probe(f"websocket {path}", "websocket", "GET", path) for path in paths)
+    return probes
+
+
+def _split(path: str) -> tuple[str, str]:
+    path, _, query = path.partition("?")
+    return path or "/", query
+
+
+def _headers(probe: Probe) -> list[tuple[str, str]]:
+    headers = [("host", "127.0.0.1:8000"), ("user-agent", "gateway-tracer-check")]
+    if probe.chunks:
+        headers.append(("content-type", "application/json"))
+        if len(probe.chunks) == 1:
+            headers.append(("content-length", str(len(probe.chunks[0]))))
+        else:
+            headers.append(("transfer-encoding", "chunked"))
+    return headers
+
+
+def make_environ(probe: Probe) -> dict[str, Any]:
+    """The PEP 3333 environ of ``probe``; a one-chunk body is followed by ``NEXT_REQUEST``."""
+    path, query = _split(probe.path)
+    body = b"".join(probe.chunks)
+    env: dict[str, Any] = {
+        "REQUEST_METHOD": probe.method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body + (NEXT_REQUEST if len(probe.chunks) == 1 else b"")),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    for name, value in _headers(probe):
+        key = name.upper().replace("-", "_")
+        if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            env[key] = value
+        else:
+            env[f"HTTP_{key}"] = value
+    if len(probe.chunks) > 1:
+        env["wsgi.input_terminated"] = True
+    return env
+
+
+def make_scope(probe: Probe) -> dict[str, Any]:
+    """The ASGI 3 scope of ``probe`` (http or websocket), as uvicorn would build it."""
+    path, query = _split(probe.path)
+    built: dict[str, Any] = {
+        "type": probe.kind,
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1",
+        "scheme": "http" if probe.kind == "http" else "ws",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(k.encode(), v.encode()) for k, v in _headers(probe)],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+        "extensions": {},
+    }
+    if probe.kind == "http":
+        built["method"] = probe.method
+    else:
+        built["subprotocols"] = []
+    return built
