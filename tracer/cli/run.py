@@ -203,7 +203,7 @@ def main(args: argparse.Namespace) -> int:
     summary = digest.summary()
     if args.json:
         print(json.dumps(summary))
-        err.print(f"recording: {path}", highlight=False)
+        print(f"recording: {path}", file=sys.stderr)
         return 0
     from tracer.recording import Recording
 
