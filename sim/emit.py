@@ -145,7 +145,7 @@ class Emitter:
     def asgi_response_start(self, req: Request, w: Worker, t: int, task: str | None) -> None:
         """``await send({"type": "http.response.start", "status": 200, ...})``."""
         self.count += 1
-        data = {"type": "http.response.start", "status": 200, "bytes": 0, "more_body": None}
+        data = {"type": "http.response.start", "status": 200, "bytes": None, "more_body": None}
         self._emit(
             K.ASGI_SEND, req.id, data, t=t, dur=0, tid=w.tid, thread=w.name, pid=w.pid, task=task
         )

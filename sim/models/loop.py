@@ -50,8 +50,8 @@ class LoopModel:
         self.emitter = emitter
         self.done = done
         self.gil = Gil(engine, interval=config.switch_interval_ns)
-        # tid 1: the main thread, where requests arrive; tid 2: the loop thread; 3...: the pool.
-        self.client = Worker(BASE_PID, 1, "MainThread", self.gil)
+        # tid 1: the main thread (idle here); tid 2: the loop thread, where requests also
+        # arrive (the in-process load generator shares the server's loop); 3...: the pool.
         self.loop = Worker(BASE_PID, 2, LOOP_THREAD_NAME, self.gil)
         self.pool = ThreadPool(
             engine, self.gil, pid=BASE_PID, first_tid=3, tokens=config.pool_size, emitter=emitter
@@ -75,7 +75,7 @@ class LoopModel:
             req.work = _as_sync_handler(req.work)
         if self.emitter is not None:
             req.task = f"request-{req.id}"
-            self.emitter.queued(req, self.client)
+            self.emitter.queued(req, self.loop)
         self._ready(req)
 
     def _ready(self, req: Request) -> None:

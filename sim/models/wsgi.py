@@ -34,6 +34,8 @@ class WorkerPoolModel:
 
     interface = "wsgi"
     thread_name = "worker-{index}"
+    main_name = "MainThread"
+    """The thread requests arrive on (the in-process load generator's)."""
     via = "wsgi"
 
     def __init__(
@@ -57,7 +59,9 @@ class WorkerPoolModel:
         """The longest the FIFO got."""
         self.gils = [Gil(engine, interval=config.switch_interval_ns) for _ in range(processes)]
         # tid 1 is each process's main thread (it accepts connections); workers are 2, 3, ...
-        self.mains = [Worker(BASE_PID + p, 1, "MainThread", self.gils[p]) for p in range(processes)]
+        self.mains = [
+            Worker(BASE_PID + p, 1, self.main_name, self.gils[p]) for p in range(processes)
+        ]
         self.workers = [
             [
                 Worker(BASE_PID + p, 2 + i, self.thread_name.format(index=i), self.gils[p], i)
@@ -233,6 +237,7 @@ class WsgiOnLoopModel(WorkerPoolModel):
     """``wsgi-on-loop``: asgiref's WsgiToAsgi, every request on its one executor thread."""
 
     thread_name = "ThreadPoolExecutor-0_{index}"
+    main_name = "event-loop"
 
     def __init__(
         self,

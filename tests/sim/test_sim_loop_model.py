@@ -28,7 +28,7 @@ def test_one_request_exact_events(recorded: Any) -> None:
         for e in recording.events
     ]
     assert shape == [
-        (0, K.REQUEST_QUEUED, "MainThread", None, None, None, None),
+        (0, K.REQUEST_QUEUED, "event-loop", None, None, None, None),
         (0, K.REQUEST_START, "event-loop", "request-1", None, None, None),
         (0, K.ASGI_RECEIVE, "event-loop", "request-1", 0, None, "http.request"),
         (0, K.SCHED_STEP, "event-loop", "request-1", 2 * MS, "asyncio.sleep", None),
@@ -109,7 +109,7 @@ def test_sync_route_runs_in_the_pool_and_sends_on_the_loop() -> None:
     _, recording = _run(workload, concurrency=1, requests=1)
     shape = [(e.t // MS, e.kind, e.thread) for e in recording.events]
     assert shape == [
-        (0, K.REQUEST_QUEUED, "MainThread"),
+        (0, K.REQUEST_QUEUED, "event-loop"),
         (0, K.REQUEST_START, "event-loop"),
         (0, K.ASGI_RECEIVE, "event-loop"),
         (0, K.SCHED_STEP, "event-loop"),

@@ -188,7 +188,7 @@ def main(args: argparse.Namespace) -> int:
     if args.sweep is not None:
         return _sweep(config, args)
     from sim import simulate
-    from sim.simulation import SIM_EPOCH_NS
+    from sim.simulation import SIM_EPOCH_NS, paused_gc
     from tracer.recorder import Recorder
 
     path = None if args.no_record else (args.record or default_record_path(config.model))
@@ -196,11 +196,12 @@ def main(args: argparse.Namespace) -> int:
     if path is not None:
         # A fixed clock: the header is the same on every run, so same seed -> same file.
         recorder = Recorder(path, clock=lambda: 0, wall_clock=lambda: SIM_EPOCH_NS, start_ns=0)
-    try:
-        result = simulate(config, recorder=recorder)
-    finally:
-        if recorder is not None:
-            recorder.close()
+    with paused_gc():  # the writer thread turns millions of events into lines: see paused_gc
+        try:
+            result = simulate(config, recorder=recorder)
+        finally:
+            if recorder is not None:
+                recorder.close()
     summary = result.summary
     if args.json:
         print(json.dumps(summary))
