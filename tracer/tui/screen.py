@@ -129,6 +129,7 @@ class ReplayScreen(Screen[None]):
 
     def on_mount(self) -> None:
         """Fit the recording to the screen and start the playback clock."""
+        self._fit_summaries()
         self._sync_width()
         self.viewport.fit()
         if self._initial_cursor is not None:
@@ -144,10 +145,19 @@ class ReplayScreen(Screen[None]):
         """Keep the labels and time axis in proportion to the new width."""
         fitted = self.viewport.start == 0 and self.viewport.width > 1
         old_end = self.viewport.end
+        self._fit_summaries()
         self._sync_width()
         if fitted:
             self.viewport.ns_per_cell = max(1.0, old_end / max(1, self.viewport.width))
         self._refresh_all()
+
+    def _fit_summaries(self) -> None:
+        # Two recordings on a short terminal: keep the lanes, cut the summaries to their
+        # most telling rows (the items are ordered for this).
+        height = self.size.height or self.app.size.height
+        rows = 3 if len(self.models) > 1 and height < 32 else None
+        for panel in self.query(SummaryPanel):
+            panel.styles.max_height = rows
 
     def _sync_width(self) -> None:
         width = self.size.width or self.app.size.width

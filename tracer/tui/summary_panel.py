@@ -19,7 +19,7 @@ __all__ = ["SummaryPanel", "SummaryFlow", "summary_items"]
 _TITLE = "bold #00afd7"
 _KEY = "#8a8a8a"
 _BAD = "bold #ff5f5f"
-GAP = "   "
+GAP = "  "
 
 
 def _ms(value: float) -> str:
@@ -41,24 +41,27 @@ def summary_items(summary: Mapping[str, Any], labels: Mapping[str, str]) -> list
             text.append(value, style)
         return text
 
-    def pcts(key: str, values: Mapping[str, float], names: tuple[str, ...]) -> Text:
-        text = Text(f"{labels[key]}", _KEY)
-        for name in names:
-            text.append(f" {name} ", _KEY)
-            text.append(_ms(values.get(name, 0)))
+    def pct(name: str, values: Mapping[str, float], key: str | None = None) -> Text:
+        text = Text(f"{labels[key]} " if key else "", _KEY)
+        text.append(f"{name} ", _KEY)
+        text.append(_ms(values.get(name, 0)))
         return text
 
     blocked = summary.get("loop_blocked_ms", 0.0)
     errors = summary.get("errors", 0)
     violations = summary.get("violations", 0)
+    # Most telling first: a panel cut short for height keeps these.
     return [
         item("requests", str(summary.get("requests", 0)), after=True),
         item("rps", f"{summary.get('rps', 0)}", after=True),
-        pcts("latency", latency, ("p50", "p95", "p99")),
-        pcts("queue", queue, ("p50", "p99")),
-        item("max_in_flight", str(summary.get("max_in_flight", 0))),
+        pct("p50", latency, "latency"),
+        pct("p95", latency),
+        pct("p99", latency),
         item("loop_blocked", _ms(blocked), _BAD if blocked else ""),
         item("errors", str(errors), _BAD if errors else ""),
+        pct("p50", queue, "queue"),
+        pct("p99", queue),
+        item("max_in_flight", str(summary.get("max_in_flight", 0))),
         item("violations", str(violations), _BAD if violations else ""),
     ]
 
