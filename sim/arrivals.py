@@ -50,6 +50,12 @@ class Request:
         "hold_loc",
         "chunks_left",
     )
+    # Set by the loop model before it reads them (left unset: most requests never need them).
+    step_start: int
+    step_cpu: int
+    hold_ns: int
+    hold_loc: str
+    chunks_left: int
 
     def __init__(
         self, req_id: int, route: Route, work: tuple[tuple[int, ...], ...], client: int, t: int

@@ -18,6 +18,8 @@ from tracer.errors import UsageError
 __all__ = ["add_parser", "main", "build_config", "default_record_path"]
 
 MODELS = ("threads", "processes", "loop", "wsgi-on-loop")
+REPORT_EVENTS_MAX = 500_000
+"""Past this many events the summary table is printed without reading the recording back."""
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -229,15 +231,17 @@ def _replay(path: str) -> bool:
 
 
 def _print_summary(config: Any, result: Any, path: str | None) -> None:
-    try:
-        from tracer.report import print_report
-    except ImportError:
-        print_report = None
-    if print_report is not None and path is not None:
-        from tracer.recording import load
+    # The full report reads the recording back: worth it up to a few hundred thousand events.
+    if path is not None and result.events <= REPORT_EVENTS_MAX:
+        try:
+            from tracer.report import print_report
+        except ImportError:
+            pass
+        else:
+            from tracer.recording import load
 
-        print_report(load(path), result.summary)
-        return
+            print_report(load(path), result.summary)
+            return
     from rich.console import Console
     from rich.table import Table
 
