@@ -56,3 +56,25 @@ def test_violation_is_recorded_in_protocol_order() -> None:
     assert kinds.index(K.REQUEST_START) < violation < kinds.index(K.ASGI_SEND)
     rules = [e.data["rule"] for e in recorder.events if e.kind == K.VIOLATION]
     assert rules == ["HTTP-001"]  # the body completed the response: nothing else is owed
+
+
+def test_a_file_wrapper_response_is_not_a_short_body(tmp_path: object) -> None:
+    """The server sends a wsgi.file_wrapper response itself: its Content-Length is not judged."""
+    from pathlib import Path
+    from wsgiref.util import FileWrapper
+
+    path = Path(str(tmp_path)) / "static.txt"
+    path.write_bytes(b"x" * 100)
+
+    def app(environ: dict, start_response: object) -> object:
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "100")])  # type: ignore[operator]
+        return environ["wsgi.file_wrapper"](path.open("rb"), 8192)
+
+    recorder = tracer.Recorder()
+    traced = tracer.instrument(app, recorder=recorder, interface="wsgi")
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "wsgi.file_wrapper": FileWrapper}
+    body = traced(environ, lambda status, headers, exc_info=None: None)
+    assert isinstance(body, FileWrapper)
+    assert b"".join(body) == b"x" * 100
+    body.close()
+    assert [e for e in recorder.events if e.kind == K.VIOLATION] == []

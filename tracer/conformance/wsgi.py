@@ -128,6 +128,8 @@ class WsgiChecker(Checker):
             and length != self._sent
             and self.environ.get("REQUEST_METHOD") != "HEAD"
             and self._code not in NO_BODY_STATUS
+            # A wsgi.file_wrapper response is sent by the server its own way, unseen here.
+            and (self._iterating or "wsgi.file_wrapper" not in self.environ)
         ):
             rule_id = "WSGI-019" if self._sent > length else "WSGI-020"
             self._flag(rule_id, f"sent {self._sent}, declared {length}", locate=False)
