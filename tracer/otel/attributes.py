@@ -51,9 +51,11 @@ def header_pairs(headers: Any) -> list[tuple[str, str]]:
     if not headers:
         return []
     items = headers.items() if isinstance(headers, dict) else headers
-    try:
-        return [(str(name).lower(), str(value)) for name, value in items]
-    except (TypeError, ValueError):  # a malformed entry: keep the well-formed ones
+    try:  # recorded headers are text pairs already (redact_headers made them so)
+        return [
+            (name.lower(), value if type(value) is str else str(value)) for name, value in items
+        ]
+    except (AttributeError, TypeError, ValueError):  # not text pairs: convert what fits
         return [
             (str(item[0]).lower(), str(item[1]))
             for item in items

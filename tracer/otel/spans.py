@@ -287,16 +287,15 @@ class SpanModel:
         steps = loop_ns = cpu_ns = on_thread_ns = 0
         longest: Event | None = None
         start_tid = state.start.tid if state.start is not None else None
-        steps_seen = any(event.kind == K.SCHED_STEP for event in state.events)
-        last = spec.end
+        messages = A.MESSAGE_KINDS
+        message_attributes = A.message_attributes
         if state.queued is not None and state.start is not None:
             children.append(SpanSpec("queued", base + state.queued.t, base + state.start.t))
         for event in state.events:
             kind = event.kind
             at = base + event.t
-            last = max(last, at + (event.dur or 0))
-            if kind in A.MESSAGE_KINDS:
-                attrs = A.message_attributes(event)
+            if kind in messages:
+                attrs = message_attributes(event)
                 if as_spans:
                     children.append(
                         SpanSpec(A.message_name(event), at, at + (event.dur or 0), attributes=attrs)
@@ -317,7 +316,9 @@ class SpanModel:
                         SpanSpec(kind, at, at + dur, attributes=A.step_attributes(event))
                     )
             elif kind == K.SCHED_THREAD:
-                if start_tid == event.tid and not steps_seen:
+                if start_tid == event.tid and not any(
+                    other.kind == K.SCHED_STEP for other in state.events
+                ):
                     # A WSGI request on its own worker thread: the server span already says
                     # which thread; a child span would only repeat it, so keep the numbers.
                     on_thread_ns += event.dur or 0
@@ -387,6 +388,9 @@ class SpanModel:
             spec.attributes[A.NS + "queued_ns"] = state.start.t - state.queued.t
         if state.dropped:
             spec.attributes[A.NS + "dropped_events"] = state.dropped
-        spec.end = base + end.end if end is not None else last
+        if end is not None:
+            spec.end = base + end.end
+        else:  # never ended: as far as its events go
+            spec.end = max([spec.end] + [base + e.t + (e.dur or 0) for e in state.events])
         if spec.error is None and "error.type" in end_attrs:
             spec.error = str(end_attrs["error.type"])
