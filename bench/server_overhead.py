@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -35,7 +36,7 @@ sys.path.insert(0, ROOT)
 from tracer.client import ClientConfig, run_client  # noqa: E402
 from tracer.recorder import Recorder  # noqa: E402
 from tracer.servers import ServerConfig  # noqa: E402
-from tracer.servers.real.harness import HOST, ServerProcess, free_port  # noqa: E402
+from tracer.servers.real.harness import HOST, ServerProcess, free_port, group_members  # noqa: E402
 from tracer.servers.real.uvicorn import UvicornServer  # noqa: E402
 
 APP = "sample_apps.hello:asgi_app"
@@ -114,54 +115,102 @@ def ours(port: int, concurrency: int, requests: int, recorder: Recorder | None =
     return stats.rps
 
 
+def group_cpu_s(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the live processes of a process group."""
+    total = 0
+    for pid in group_members(pgid):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def measured(
+    port: int, pgid: int, concurrency: int, requests: int, recorder: Recorder | None = None
+) -> tuple[float, float, float]:
+    """(req/s, server CPU µs per request, this process's CPU µs per request) of one run.
+
+    CPU per request is what the machine's noise moves least: the server's tells its cost,
+    this process's the client's (plus merging and writing the recording, when traced).
+    """
+    server0, self0 = group_cpu_s(pgid), time.process_time()
+    rps = ours(port, concurrency, requests, recorder)
+    server_us = (group_cpu_s(pgid) - server0) / requests * 1e6
+    self_us = (time.process_time() - self0) / requests * 1e6
+    return rps, server_us, self_us
+
+
+def compare_clients(port: int, c: int, n: int, repeats: int) -> None:
+    """Part 1: the three clients against the same untraced server, interleaved."""
+    print(f"Part 1: clients against untraced uvicorn, {n} requests, c={c}")
+    variants: dict[str, Callable[[], float]] = {
+        "aiohttp": lambda: _timed_async(_aiohttp, port, c, n),
+        "h11 streams": lambda: _timed_async(_h11, port, c, n),
+        "tracer.client": lambda: ours(port, c, n),
+    }
+    results: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(repeats):
+        for name, run in variants.items():
+            results[name].append(run())
+    for name, values in results.items():
+        runs = ", ".join(f"{v:.0f}" for v in values)
+        print(f"  {name:14s} median {statistics.median(values):7.0f} req/s  (runs: {runs})")
+
+
+def compare_tracing(untraced: ServerProcess, c: int, n: int, repeats: int) -> None:
+    """Part 2: the same client against untraced and traced uvicorn, interleaved."""
+    print(f"Part 2: tracer.client, untraced vs traced uvicorn, {n} requests, c={c}")
+    assert untraced.pgid is not None
+    plain: list[tuple[float, float, float]] = []
+    shimmed: list[tuple[float, float, float]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        recorder = Recorder(os.path.join(tmp, "run.jsonl"))
+        traced = UvicornServer(ServerConfig(app_spec=APP, app_dir=ROOT), recorder)
+        traced.start()
+        try:
+            assert traced.process is not None and traced.process.pgid is not None
+            ours(traced.port, c, 500, recorder)  # warm up
+            for _ in range(repeats):
+                plain.append(measured(untraced.port, untraced.pgid, c, n))
+                shimmed.append(measured(traced.port, traced.process.pgid, c, n, recorder))
+        finally:
+            traced.stop()
+            recorder.close()
+        merged = traced.merger.merged if traced.merger else 0
+    medians = {}
+    for name, runs in (("untraced", plain), ("traced", shimmed)):
+        rps, server_us, self_us = (statistics.median(column) for column in zip(*runs, strict=True))
+        medians[name] = (rps, server_us)
+        print(
+            f"  {name:9s} median {rps:6.0f} req/s  server CPU {server_us:4.0f} µs/req  "
+            f"client(+merge) CPU {self_us:4.0f} µs/req  "
+            f"(runs: {', '.join(f'{run[0]:.0f}' for run in runs)})"
+        )
+    (a, cpu_a), (b, cpu_b) = medians["untraced"], medians["traced"]
+    print(f"  traced / untraced throughput = {b / a:.2f}  (target >= 0.9)")
+    print(
+        f"  untraced / traced server CPU per request = {cpu_a / cpu_b:.2f}  (same ratio, less noise)"
+    )
+    print(f"  server events merged: {merged}")
+
+
 def main() -> None:
     """Run both parts and print medians and ratios."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--concurrency", "-c", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--skip-clients", action="store_true", help="only part 2")
     args = parser.parse_args()
-    n, c = args.requests, args.concurrency
-
     untraced = start_untraced()
     try:
-        ours(untraced.port, c, 500)  # warm up
+        ours(untraced.port, args.concurrency, 500)  # warm up
         if not args.skip_clients:
-            print(f"Part 1: clients against untraced uvicorn, {n} requests, c={c}")
-            variants: dict[str, Callable[[], float]] = {
-                "aiohttp": lambda: _timed_async(_aiohttp, untraced.port, c, n),
-                "h11 streams": lambda: _timed_async(_h11, untraced.port, c, n),
-                "tracer.client": lambda: ours(untraced.port, c, n),
-            }
-            results: dict[str, list[float]] = {name: [] for name in variants}
-            for _ in range(args.repeats):
-                for name, run in variants.items():
-                    results[name].append(run())
-            for name, values in results.items():
-                print(f"  {name:14s} median {statistics.median(values):7.0f} req/s  "
-                      f"(runs: {', '.join(f'{v:.0f}' for v in values)})")  # fmt: skip
-
-        print(f"Part 2: tracer.client, untraced vs traced uvicorn, {n} requests, c={c}")
-        with tempfile.TemporaryDirectory() as tmp:
-            recorder = Recorder(os.path.join(tmp, "run.jsonl"))
-            traced = UvicornServer(ServerConfig(app_spec=APP, app_dir=ROOT), recorder)
-            traced.start()
-            try:
-                ours(traced.port, c, 500, recorder)  # warm up
-                plain: list[float] = []
-                shimmed: list[float] = []
-                for _ in range(args.repeats):
-                    plain.append(ours(untraced.port, c, n))
-                    shimmed.append(ours(traced.port, c, n, recorder))
-            finally:
-                traced.stop()
-                recorder.close()
-            merged = traced.merger.merged if traced.merger else 0
-        a, b = statistics.median(plain), statistics.median(shimmed)
-        print(f"  untraced  median {a:7.0f} req/s  (runs: {', '.join(f'{v:.0f}' for v in plain)})")
-        print(f"  traced    median {b:7.0f} req/s  (runs: {', '.join(f'{v:.0f}' for v in shimmed)})")
-        print(f"  traced / untraced = {b / a:.2f}  (target >= 0.9); server events merged: {merged}")
+            compare_clients(untraced.port, args.concurrency, args.requests, args.repeats)
+        compare_tracing(untraced, args.concurrency, args.requests, args.repeats)
     finally:
         untraced.close()
 

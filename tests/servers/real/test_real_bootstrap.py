@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tracer import events as K
 from tracer.recorder import Recorder
 from tracer.servers.real.bootstrap import AsgiRequestIds, ProcessRecorder, WsgiRequestIds
@@ -90,3 +92,12 @@ def test_frames_survive_any_split_and_odd_values() -> None:
         assert [row[1] for row in got] == [5, 1]
         assert isinstance(got[1][9]["x"], str)
         assert reader.pending == 0
+
+
+def test_app_without_settings_says_what_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Serving the bootstrap by hand (no settings in the environment) is a clear error."""
+    from tracer.servers.real import bootstrap
+
+    monkeypatch.delenv(bootstrap.ENV, raising=False)
+    with pytest.raises(RuntimeError, match="cannot be served on its own"):
+        bootstrap.create_app()

@@ -198,5 +198,11 @@ def __getattr__(name: str) -> Any:
     if name != "app":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     if _app is None:
-        _app = build_app(json.loads(os.environ[ENV]))
+        settings = os.environ.get(ENV)
+        if settings is None:
+            raise RuntimeError(
+                f"{__name__}:app is the app of `trace run --server ...`, which sets {ENV}; "
+                "it cannot be served on its own."
+            )
+        _app = build_app(json.loads(settings))
     return _app
