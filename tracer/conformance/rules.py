@@ -122,7 +122,7 @@ _TABLE: tuple[tuple[str, str, str, str], ...] = (
     ("HTTP-010", ERROR, "a header name or value is not bytes",
      "Encode header names and values: (b'content-length', str(n).encode())."),
     ("HTTP-011", WARNING, "header name is not lowercase",
-     "ASGI header names are lowercased bytes: b'content-type'."),
+     "ASGI header names are lowercase bytes; middleware matching b'content-encoding' misses b'Content-Encoding'."),
     ("HTTP-012", ERROR, "header name or value contains invalid bytes (CR, LF, NUL, or non-token name)",
      "Strip CR and LF from values; header names are HTTP tokens."),
     ("HTTP-013", WARNING, "hop-by-hop header set by the application",
