@@ -276,9 +276,16 @@ def _sweep(config: Any, args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from sim.dist import format_ns
+
+    def ms(value: float) -> str:
+        if value == 0:
+            return "0"
+        return format_ns(float(f"{value * 1e6:.3g}"))  # 3 significant digits, with its unit
+
     table = Table(title=f"sim:{config.workload.name} · {config.model}: sweep of {name} (simulated)")
     table.add_column(name, justify="right")
-    for label in ("req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "queue mean ms", "in flight"):
+    for label in ("req/s", "p50", "p90", "p99", "max", "queued (mean)", "in flight"):
         table.add_column(label, justify="right")
     for row in rows:
         s = row.summary
@@ -287,11 +294,11 @@ def _sweep(config: Any, args: argparse.Namespace) -> int:
         table.add_row(
             value,
             f"{s['rps']}",
-            f"{lat['p50']}",
-            f"{lat['p90']}",
-            f"{lat['p99']}",
-            f"{lat['max']}",
-            f"{s['queue_ms']['mean']}",
+            ms(lat["p50"]),
+            ms(lat["p90"]),
+            ms(lat["p99"]),
+            ms(lat["max"]),
+            ms(s["queue_ms"]["mean"]),
             str(s["max_in_flight"]),
         )
     Console().print(table)
