@@ -105,7 +105,7 @@ class WsgiChecker(Checker):
         declared = environ.get("CONTENT_LENGTH") or "0"
         try:
             limit = int(declared)
-        except ValueError:
+        except (TypeError, ValueError):
             return  # the server's malformed environ is not the app's fault
         if total_bytes > limit:
             self._flag("WSGI-023", f"read {total_bytes} bytes, CONTENT_LENGTH is {limit}")
