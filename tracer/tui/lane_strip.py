@@ -99,6 +99,15 @@ def _share_glyph(code: int, share: float | None) -> str:
     return SHARE_GLYPHS[round(share * 8)]
 
 
+def _append(segments: list[Segment], text: str, style: Style) -> None:
+    # Neighbouring runs in the same style become one segment: fewer segments, cheaper frames
+    # (Textual's compositor works per segment).
+    if segments and segments[-1].style is style:
+        segments[-1] = Segment(segments[-1].text + text, style)
+    else:
+        segments.append(Segment(text, style))
+
+
 def lane_segments(
     lane: Lane, start: float, ns_per_cell: float, width: int, *, worker: bool = False
 ) -> list[Segment]:
@@ -111,14 +120,14 @@ def lane_segments(
     column = 0
     while column < width:
         if column in markers:
-            segments.append(Segment(MARKER_GLYPH, MARKER_STYLE))
+            _append(segments, MARKER_GLYPH, MARKER_STYLE)
             column += 1
             continue
         code, share = codes[column], shares[column]
         end = column + 1
         while end < width and codes[end] == code and shares[end] == share and end not in markers:
             end += 1
-        segments.append(Segment(_share_glyph(code, share) * (end - column), PHASE_STYLES[code]))
+        _append(segments, _share_glyph(code, share) * (end - column), PHASE_STYLES[code])
         column = end
     return segments
 
@@ -134,11 +143,11 @@ def _worker_segments(codes: list[int], owners: list[int | None]) -> list[Segment
             end += 1
         length = end - column
         if code == NONE:
-            segments.append(Segment(" " * length, _BLANK))
+            _append(segments, " " * length, _BLANK)
         else:
             text = "" if owner is None else str(owner)
             text = text if len(text) < length else ""
-            segments.append(Segment(text.ljust(length), WORKER_STYLES[(code, (owner or 0) % 2)]))
+            _append(segments, text.ljust(length), WORKER_STYLES[(code, (owner or 0) % 2)])
         column = end
     return segments
 
