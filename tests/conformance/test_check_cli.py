@@ -84,6 +84,8 @@ def test_record_saves_a_recording(tmp_path: Path, capsys: pytest.CaptureFixture[
         ["check", f"{APPS}:missing"],
         ["check", f"{APPS}:not_an_app"],
         ["check", "sample_apps.hello:asgi_app", "--timeout", "0"],
+        ["check", "sample_apps.hello:asgi_app", "-o", "/nonexistent/dir/report.txt"],
+        ["check", "sample_apps.hello:asgi_app", "--record", "/nonexistent/dir/check.jsonl"],
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(

@@ -23,6 +23,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "check",
         help="check an app against the WSGI/ASGI protocol rules",
         description="Drive APP through representative requests and report protocol violations.",
+        epilog="Exit status: 0 no violations; 1 errors found (with --strict, warnings too); "
+        "2 bad input. The rules: docs/rules.md.",
     )
     parser.add_argument("app", metavar="APP", help="module:attr or path/file.py:attr")
     parser.add_argument(
@@ -73,7 +75,12 @@ def main(args: argparse.Namespace) -> int:
     )
     if args.record:
         recorder.header["interface"] = report.interface
-        recorder.save(args.record)
+        try:
+            recorder.save(args.record)
+        except OSError as exc:
+            raise UsageError(
+                f"Cannot write the recording {args.record!r}: {exc.strerror}."
+            ) from None
     text = FORMATS[args.format](report)
     if args.output:
         try:
