@@ -30,7 +30,7 @@ from tracer.errors import InterfaceError, ServerError
 from tracer.interface import detect_interface, is_asgi
 from tracer.recorder import Recorder
 from tracer.servers import CANCELLED, TIMEOUT, Request, Response, ServerConfig
-from tracer.servers.real.bootstrap import settings_env
+from tracer.servers.real.bootstrap import FLUSH_INTERVAL, settings_env
 from tracer.servers.real.harness import HOST, ServerProcess, check_port, free_port
 from tracer.servers.real.merge import Merger
 
@@ -204,16 +204,17 @@ class RealServer:
             self._dir = None
 
     def _settle(self, bound: float = 1.0) -> None:
-        # Each server process writes its events every 0.1 s; some servers end by re-raising
-        # their stop signal, which skips exit handlers. So merge until two polls in a row bring
-        # nothing new (the last responses' events are on disk), within a bound, then stop it.
+        # Each server process writes its events every FLUSH_INTERVAL; some servers end by
+        # re-raising their stop signal, which skips exit handlers. So merge until two polls in a
+        # row, each longer than that interval apart, bring nothing new (the last responses'
+        # events are on disk), within a bound, and only then stop the server.
         if self.merger is None:
             return
         quiet = 0
         deadline = time.monotonic() + bound
         while quiet < 2 and time.monotonic() < deadline:
             quiet = quiet + 1 if self.merger.poll() == 0 else 0
-            time.sleep(0.1)
+            time.sleep(FLUSH_INTERVAL * 1.5)
 
     def output(self) -> str:
         """What the server printed (for error messages and tests)."""
