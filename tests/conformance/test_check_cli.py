@@ -84,14 +84,16 @@ def test_record_saves_a_recording(tmp_path: Path, capsys: pytest.CaptureFixture[
         ["check", f"{APPS}:missing"],
         ["check", f"{APPS}:not_an_app"],
         ["check", "sample_apps.hello:asgi_app", "--timeout", "0"],
-        ["check", "sample_apps.hello:asgi_app", "-o", "/nonexistent/dir/report.txt"],
-        ["check", "sample_apps.hello:asgi_app", "--record", "/nonexistent/dir/check.jsonl"],
+        ["check", "sample_apps.hello:asgi_app", "-o", "{blocked}/report.txt"],
+        ["check", "sample_apps.hello:asgi_app", "--record", "{blocked}/check.jsonl"],
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
-    argv: list[str], capsys: pytest.CaptureFixture[str]
+    argv: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """Import errors, bad APP and bad options: one stderr line, exit 2, no traceback."""
-    assert main(argv) == 2
+    """Import errors, bad APP, bad options, unwritable outputs: one stderr line, exit 2."""
+    blocked = tmp_path / "a-file"  # a file where a directory should be: nothing can go under it
+    blocked.write_text("")
+    assert main([arg.format(blocked=blocked) for arg in argv]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
