@@ -150,11 +150,11 @@ def gateway_tracer(request: pytest.FixtureRequest) -> Iterator[GatewayTracer]:
     if marker is not None:
         options.update(marker.kwargs)
     try:
-        max_block_ms = float(
-            options.pop("max_block_ms", None)
-            or request.config.getini("gateway_tracer_max_block_ms")
-        )
-    except ValueError as exc:
+        limit = options.pop("max_block_ms", None)
+        if limit is None:
+            limit = request.config.getini("gateway_tracer_max_block_ms")
+        max_block_ms = float(limit)
+    except (TypeError, ValueError) as exc:
         raise pytest.UsageError(f"gateway_tracer_max_block_ms must be a number: {exc}") from None
     strict = options.pop("strict", None)
     if strict is None:
