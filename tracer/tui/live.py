@@ -104,9 +104,12 @@ class LiveScreen(Screen[None]):
         text.append(self.labels["histogram"] + "\n", "#8a8a8a")
         bins = histogram(self.stats.latencies_ms)
         top = max((count for _, _, count in bins), default=0) or 1
+        # Label (19 cells) + bar + count must fit the widget, or rows would wrap.
+        room = self.query_one("#histogram").content_size.width - 19 - len(str(top)) - 1
+        longest = max(1, min(40, room))
         for low, high, count in bins:
             text.append(f"{low:7.1f}–{high:<7.1f}ms ", "#8a8a8a")
-            text.append("█" * max(0, round(24 * count / top)), "#00af5f")
+            text.append("█" * round(longest * count / top), "#00af5f")
             text.append(f" {count}\n")
         return text
 
@@ -117,7 +120,10 @@ class LiveScreen(Screen[None]):
         model = model_from_events(recording)
         vp = self.viewport
         vp.width = max(1, timeline.size.width - timeline.label_width - 1)
-        first = model.by_request[0].start if len(model.by_request) else 0
+        # The window spans the requests that fit on screen (the newest), so they fill the width.
+        lanes = model.by_request
+        shown = range(max(0, len(lanes) - max(1, timeline.size.height)), len(lanes))
+        first = min((lanes[i].start for i in shown), default=0)
         vp.t_max = max(1, self.stats.latest)
         vp.ns_per_cell = max(1.0, (vp.t_max - first) / max(1, vp.width - 1))
         vp.start = float(first)
