@@ -13,6 +13,7 @@ from chrome_trace_checks import async_slices, check_chrome_trace, thread_slices
 import sim
 import tracer
 from tracer import events as K
+from tracer.events import Event
 from tracer.export import ExportOptions
 from tracer.export.perfetto import export_perfetto, nest, to_chrome_trace
 from tracer.recorder import Recorder
@@ -174,3 +175,26 @@ def test_simulated_recordings_of_every_model_are_well_formed_traces() -> None:
         check_chrome_trace(trace)
         depth = [e["args"]["depth"] for e in trace["traceEvents"] if e["name"] == "queue"]
         assert min(depth, default=0) >= 0, model
+
+
+def test_a_request_seen_by_client_and_server_processes_is_one_lane() -> None:
+    """Queued in the load generator's process, served in a worker: one lane, in the worker."""
+    rec = Recorder(start_ns=0, clock=lambda: 0)
+    rec.emit(K.REQUEST_QUEUED, 1, {"method": "GET", "path": "/"}, t=0, tid=1, thread="client")
+    rec.add(
+        _worker_event(K.REQUEST_START, 100, {"method": "GET", "path": "/", "scope_type": "http"})
+    )
+    rec.add(_worker_event(K.SCHED_STEP, 100, {}, dur=50))
+    rec.add(_worker_event(K.REQUEST_END, 400, {"status": 200}))
+    trace = to_chrome_trace(rec.recording())
+    check_chrome_trace(trace)
+    lanes = async_slices(trace)
+    assert list(lanes) == [("request", 1)]
+    assert sorted(name for _, _, name, _ in lanes[("request", 1)]) == ["GET /", "queued", "step"]
+    begins = [e for e in trace["traceEvents"] if e["ph"] == "b"]
+    assert {e["pid"] for e in begins} == {777}
+
+
+def _worker_event(kind: str, t: int, data: dict[str, Any], dur: int | None = None) -> Event:
+    """An event of request 1 recorded by worker process 777."""
+    return Event(seq=0, t=t, kind=kind, req=1, pid=777, tid=9, thread="worker", dur=dur, data=data)

@@ -42,3 +42,38 @@ def test_trace_run_with_otlp_exports_each_request(tmp_path: Any, monkeypatch: An
     assert len(servers) == 6
     assert {s.name for s in servers} == {"GET /"}
     assert all(before <= s.start_time_unix_nano <= s.end_time_unix_nano <= after for s in servers)
+
+
+def test_trace_run_against_real_uvicorn_exports_each_request_once(
+    tmp_path: Any, monkeypatch: Any
+) -> None:
+    """uvicorn in a subprocess: client and server events of a request make one SERVER span."""
+    pytest.importorskip("uvicorn")
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_PROTOCOL", raising=False)
+    with OtlpHttpReceiver() as receiver:
+        code = main(
+            [
+                "run",
+                "sample_apps.hello:asgi_app",
+                "--server",
+                "uvicorn",
+                "-n",
+                "5",
+                "-c",
+                "1",
+                "--json",
+                "--record",
+                str(tmp_path / "run.jsonl"),
+                "--otlp",
+                "--otlp-endpoint",
+                receiver.endpoint,
+            ]
+        )
+        spans = receiver.spans()
+    assert code == 0
+    servers = [s for s in spans if s.kind == s.SPAN_KIND_SERVER]
+    assert [s.name for s in servers] == ["GET /"] * 5
+    ids = {s.span_id: s for s in servers}
+    queued = [s for s in spans if s.name == "queued"]
+    assert len(queued) == 5 and all(s.parent_span_id in ids for s in queued)
+    assert {"lifespan startup", "lifespan shutdown"} <= {s.name for s in spans}

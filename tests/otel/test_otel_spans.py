@@ -10,6 +10,7 @@ from otel_recordings import LOOP, LOOP_TID, UNIX_NS, asgi_request, recorder, sta
 
 from tracer import events as K
 from tracer.errors import UsageError
+from tracer.events import Event
 from tracer.otel.sink import make_sink
 from tracer.otel.spans import SpanModel
 from tracer.otel.testing import memory_provider
@@ -368,3 +369,41 @@ def test_a_malformed_request_is_skipped_and_the_others_still_export() -> None:
     names = {span.name for span in exporter.get_finished_spans()}
     assert names == {"GET /items", "GET /after", "queued"}
     assert model.failures == 1 and model.open_requests == 0
+
+
+def test_a_request_recorded_by_two_processes_is_one_span() -> None:
+    """Client events from the load generator and server events from a worker share the id."""
+    rec = recorder()
+    rec.emit(K.REQUEST_QUEUED, 1, {"method": "GET", "path": "/items"}, t=0, tid=1)
+    rec.emit(K.CLIENT_SEND, 1, {"method": "GET", "path": "/items"}, t=0, tid=1)
+    rec.add(
+        Event(
+            seq=0,
+            t=300,
+            kind=K.REQUEST_START,
+            req=1,
+            pid=4242,
+            tid=LOOP_TID,
+            thread=LOOP,
+            data=start_data(),
+        )
+    )
+    rec.add(
+        Event(seq=0, t=900, kind=K.REQUEST_END, req=1, pid=4242, tid=LOOP_TID, data={"status": 200})
+    )
+    rec.emit(K.CLIENT_RESPONSE, 1, {"status": 200, "ttfb_ns": 800}, t=950, tid=1)
+    spans = spans_of(rec, finish=True)
+    assert sorted(span.name for span in spans) == ["GET /items", "queued"]
+    server = by_name(spans, "GET /items")
+    assert (server.start_time - UNIX_NS, server.end_time - UNIX_NS) == (0, 900)
+    assert server.attributes["tracer.queued_ns"] == 300
+    assert server.attributes["thread.id"] == LOOP_TID
+
+
+def test_a_request_the_server_never_started_is_named_by_what_was_asked() -> None:
+    """Only client-side events (the server never got to it): an incomplete span, still named."""
+    rec = recorder()
+    rec.emit(K.REQUEST_QUEUED, 1, {"method": "POST", "path": "/upload"}, t=0, tid=1)
+    (span,) = spans_of(rec, finish=True)
+    assert span.name == "POST /upload"
+    assert span.attributes["tracer.incomplete"] is True

@@ -123,20 +123,25 @@ class _ChromeTrace:
         self.flows = 0
 
     def build(self) -> dict[str, Any]:
-        by_req: dict[tuple[int, int], list[Event]] = defaultdict(list)
+        # A request may span processes (the load generator's client events, a server worker's
+        # own): its id alone identifies it; its lane lives in the process that served it.
+        by_req: dict[int, list[Event]] = defaultdict(list)
         for event in self.recording.events:
             pid = event.pid or 1
             if event.tid or event.thread:
                 self.threads[(pid, event.tid)] = event.thread or str(event.tid)
             if event.req is not None:
-                by_req[(pid, event.req)].append(event)
+                by_req[event.req].append(event)
             if event.kind == K.SCHED_STEP:
                 self.loops.add((pid, event.tid))
             elif event.kind in _INSTANTS:
                 self._instant(pid, event)
-        self._metadata({pid for pid, _ in self.threads} | {pid for pid, _ in by_req})
-        for (pid, req), events in by_req.items():
-            self._request(pid, req, events)
+        self._metadata(
+            {pid for pid, _ in self.threads}
+            | {e.pid or 1 for events in by_req.values() for e in events}
+        )
+        for req, events in by_req.items():
+            self._request(req, events)
         for (pid, tid), intervals in self.on_thread.items():
             kept, _ = nest(intervals)
             self.out += _sweep(kept, {"cat": "thread", "pid": pid, "tid": tid}, "B", "E")
@@ -169,7 +174,7 @@ class _ChromeTrace:
                 {**common, "name": "thread_sort_index", "args": {"sort_index": 0 if loop else 1}}
             )
 
-    def _request(self, pid: int, req: int, events: list[Event]) -> None:
+    def _request(self, req: int, events: list[Event]) -> None:
         queued: Event | None = None
         start: Event | None = None
         end: Event | None = None
@@ -192,12 +197,14 @@ class _ChromeTrace:
         # Thread tracks: steps and hops, and the protocol calls that fall inside one of them.
         for s, e, part, _ in primaries:
             assert part is not None
-            self.on_thread[(pid, part.tid)].append((s, e, part, f"#{req} {label}"))
+            self.on_thread[(part.pid or 1, part.tid)].append((s, e, part, f"#{req} {label}"))
         for iv in messages:
-            assert iv[2] is not None
-            tid = iv[2].tid
-            if _within(iv, [p for p in primaries if p[2] is not None and p[2].tid == tid]):
-                self.on_thread[(pid, tid)].append(iv)
+            message = iv[2]
+            assert message is not None
+            track = (message.pid or 1, message.tid)
+            same = [p for p in primaries if p[2] is not None and (p[2].pid or 1, p[2].tid) == track]
+            if _within(iv, same):
+                self.on_thread[track].append(iv)
         # The request's own async lane: lifetime > queued | steps | hops > protocol calls.
         first = queued or start or events[0]
         finished = end.end if end is not None else max(e.end for e in events)
@@ -211,13 +218,15 @@ class _ChromeTrace:
         fitting = [m for m in messages if not parts or _within(m, parts)]
         kept, left = nest(lane + parts + fitting)
         left += [m for m in messages if m not in fitting]
-        common = {"cat": "request", "pid": pid, "tid": first.tid, "id": pid * 1_000_000 + req}
+        home = start or first
+        pid = home.pid or 1
+        common = {"cat": "request", "pid": pid, "tid": home.tid, "id": req}
         self.out += _sweep(kept, common, "b", "e")
         for iv in left:
             self.out.append(
                 {**common, "ph": "n", "name": iv[3], "ts": _us(iv[0]), "args": _args(iv[2])}
             )
-        self._flows(pid, primaries)
+        self._flows(primaries)
         if start is not None and start.data.get("scope_type") != "lifespan":
             # A zero-length wait or request changes no level: leaving it out keeps the
             # "ends before starts at one instant" ordering from dipping below zero.
@@ -236,7 +245,7 @@ class _ChromeTrace:
         self.out.append({**common, "ph": "s", "tid": source[0], "ts": _us(source[1])})
         self.out.append({**common, "ph": "f", "bp": "e", "tid": target[0], "ts": _us(target[1])})
 
-    def _flows(self, pid: int, primaries: list[Interval]) -> None:
+    def _flows(self, primaries: list[Interval]) -> None:
         steps = sorted(
             (iv for iv in primaries if iv[2] is not None and iv[3] == K.SCHED_STEP),
             key=lambda iv: iv[0],
@@ -244,6 +253,7 @@ class _ChromeTrace:
         for hop_start, hop_end, hop, kind in primaries:
             if kind != K.SCHED_THREAD or hop is None:
                 continue
+            pid = hop.pid or 1
             before = [s for s in steps if s[0] <= hop_start]
             after = [s for s in steps if s[0] >= hop_end]
             if before:  # the step that handed the work over, to the thread that ran it

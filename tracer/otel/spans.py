@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, Protocol
@@ -35,8 +35,9 @@ log = logging.getLogger("tracer")
 DETAILS = ("events", "spans")
 """Choices of ``--otel-detail``: protocol calls as span events, or as child spans."""
 
-Key = tuple[Any, ...]
-"""Identifies one request across processes: ``(pid, req)`` (lifespan phases add the phase)."""
+Key = Hashable
+"""What the sink knows a span tree by: the request id (unique in a recording, across processes:
+the load generator and the server share it), or ``("lifespan", req, phase)``."""
 
 
 @dataclass(slots=True)
@@ -93,7 +94,7 @@ class _Request:
         "lifespan",
     )
 
-    def __init__(self, key: Key) -> None:
+    def __init__(self, key: int) -> None:
         self.key = key
         self.queued: Event | None = None
         self.start: Event | None = None
@@ -131,9 +132,9 @@ class SpanModel:
         self.spans_detail = detail == "spans"
         self.max_open = max_open
         self.max_events = max_events
-        self._open: dict[Key, _Request] = {}
+        self._open: dict[int, _Request] = {}
         # Requests already emitted: late events for them are ignored, not resurrected.
-        self._ended: OrderedDict[Key, None] = OrderedDict()
+        self._ended: OrderedDict[int, None] = OrderedDict()
         self.failures = 0
         """Requests skipped because their events could not be made into spans."""
 
@@ -156,8 +157,8 @@ class SpanModel:
                 if self.failures == 1:
                     log.exception("a request could not be made into spans; it is skipped")
                 if event.req is not None:  # and ignore what else comes for it
-                    self._open.pop((event.pid, event.req), None)
-                    self._ended[(event.pid, event.req)] = None
+                    self._open.pop(event.req, None)
+                    self._ended[event.req] = None
 
     def _feed_one(self, event: Event) -> None:
         req = event.req
@@ -166,7 +167,9 @@ class SpanModel:
                 self._blocked(event, None)
             return
         opened = self._open
-        key = (event.pid, req)
+        # One request may span processes (client events from the load generator, the rest
+        # from a server worker): the request id alone identifies it.
+        key = req
         state = opened.get(key)
         if state is None:
             if key in self._ended:
@@ -221,7 +224,7 @@ class SpanModel:
 
     def _blocked(self, event: Event, culprit: Key | None) -> None:
         for delayed in event.data.get("delayed") or ():
-            state = self._open.get((event.pid, delayed))
+            state = self._open.get(delayed)
             if state is not None and len(state.delays) < self.max_events:
                 state.delays.append((culprit, event))
 
@@ -245,10 +248,10 @@ class SpanModel:
         state.lifespan = None
         spec = SpanSpec(name=f"lifespan {phase}", start=begun, end=max(begun, ended))
         if state.start is not None:
-            spec.attributes = {"thread.id": state.start.tid, A.NS + "request_id": state.key[1]}
+            spec.attributes = {"thread.id": state.start.tid, A.NS + "request_id": state.key}
         if failed:
             spec.error = str(message or f"lifespan {phase} failed")
-        self.sink.finish((*state.key, phase), spec)
+        self.sink.finish(("lifespan", state.key, phase), spec)
 
     def _finish(self, state: _Request, end: Event | None) -> None:
         self._open.pop(state.key, None)
@@ -267,9 +270,17 @@ class SpanModel:
             first = state.queued or (state.events[0] if state.events else end)
             if first is None:
                 return
-            # No request.start seen (cut from the recording): still report what there is.
-            state.start = state.start or Event(
-                seq=0, t=first.t, kind=K.REQUEST_START, req=state.key[1], pid=state.key[0]
+            # The server never started it (or the recording was cut): report what there is,
+            # named by what the client asked for.
+            known = state.queued.data if state.queued is not None else {}
+            state.queued = None  # it never left the queue: the whole span is that wait
+            state.start = Event(
+                seq=0,
+                t=first.t,
+                kind=K.REQUEST_START,
+                req=state.key,
+                pid=first.pid,
+                data={"method": known.get("method"), "path": known.get("path")},
             )
             self._begin(state)
         spec = state.root
