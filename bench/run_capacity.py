@@ -33,8 +33,16 @@ VARIANTS = [
 ]
 
 
-def once(app: str, server: str, requests: int, concurrency: int, folder: str) -> float:
-    """Requests per second of one run (client-side wall time), recording streamed to disk."""
+def once(
+    app: str, server: str, requests: int, concurrency: int, folder: str
+) -> tuple[float, float]:
+    """Requests per second of one run (client-side wall time) and CPU µs per request.
+
+    The recording streams to disk. CPU time is this process's (all threads; the children's
+    for ``processes`` are not counted): on a shared, busy machine it says what a run would
+    reach with the CPU to itself, since the GIL lets one thread run Python at a time.
+    """
+    cpu = time.process_time()
     path = os.path.join(folder, f"{server}.jsonl")
     recorder = Recorder(path)
     recorder.subscribe(Digest().feed)
@@ -42,7 +50,8 @@ def once(app: str, server: str, requests: int, concurrency: int, folder: str) ->
     config = RunConfig(app=app, server=server, requests=requests, concurrency=concurrency, **extra)
     result = run(config, recorder)
     recorder.close()
-    return result.stats.done / result.wall_s
+    cpu_us = (time.process_time() - cpu) * 1e6 / result.stats.done
+    return result.stats.done / result.wall_s, cpu_us
 
 
 def peak_rss_mb(requests: int, concurrency: int, folder: str) -> tuple[float, float]:
@@ -82,18 +91,24 @@ def main() -> None:
     print(
         f"{args.requests} requests, -c {args.concurrency}, median of {args.repeats}, recording streamed to disk"
     )
-    print(f"{'variant':24} {'median req/s':>12} {'min':>8} {'max':>8} {'target':>8} {'ratio':>7}")
+    print(
+        f"{'variant':24} {'median req/s':>12} {'min':>8} {'max':>8} {'target':>8} {'ratio':>7} {'CPU us/req':>10} {'1e6/CPU':>8}"
+    )
     with tempfile.TemporaryDirectory() as folder:
         for label, app, server, target in VARIANTS:
             once(app, server, min(500, args.requests), args.concurrency, folder)  # warm up
-            rates = [
+            runs = [
                 once(app, server, args.requests, args.concurrency, folder)
                 for _ in range(args.repeats)
             ]
+            rates = [rate for rate, _ in runs]
             median = statistics.median(rates)
+            cpu = statistics.median(cpu for _, cpu in runs)
             goal = f"{target:8.0f}" if target else f"{'-':>8}"
             ratio = f"{median / target:7.2f}" if target else f"{'-':>7}"
-            print(f"{label:24} {median:12.0f} {min(rates):8.0f} {max(rates):8.0f} {goal} {ratio}")
+            print(
+                f"{label:24} {median:12.0f} {min(rates):8.0f} {max(rates):8.0f} {goal} {ratio} {cpu:10.0f} {1e6 / cpu:8.0f}"
+            )
         if args.big:
             rss, wall = peak_rss_mb(args.big, args.concurrency, folder)
             print(

@@ -160,3 +160,19 @@ def test_stop_returns_with_idle_workers() -> None:
     with running("threads", hello.application, threads=3) as (model, _):
         pass
     assert not any(t.is_alive() for t in model.pool.threads)  # type: ignore[attr-defined]
+
+
+def test_timeouts_work_again_on_a_later_client_loop() -> None:
+    """A target used from two client loops in turn still times requests out on the second."""
+    release = threading.Event()
+
+    def hang(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        release.wait(5)
+        start_response("200 OK", [])
+        return [b""]
+
+    with running("threads", hang, threads=2) as (model, _):
+        first = send_all(model, [Request()], concurrency=1, timeout=0.03)
+        second = send_all(model, [Request()], concurrency=1, timeout=0.03)
+    release.set()
+    assert [r.error for r in first + second] == ["timeout", "timeout"]
