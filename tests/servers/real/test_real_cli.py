@@ -149,3 +149,35 @@ def test_websocket_sessions_through_trace_run(tmp_path: Path) -> None:
         if e["kind"] == "asgi.receive" and e["data"]["type"] == "websocket.receive"
     ]  # fmt: skip
     assert len(received) == 18
+
+
+def test_a_killed_trace_takes_its_server_down(tmp_path: Path) -> None:
+    """SIGKILL to ``trace run --server uvicorn --workers 2`` (no chance to clean up): the server's
+    processes notice their parent is gone and the whole group exits, within a bound."""
+    record = tmp_path / "run.jsonl"
+    trace = subprocess.Popen(
+        [sys.executable, "-m", "tracer", "run", "sample_apps.hello:asgi_app",
+         "--server", "uvicorn", "--workers", "2", "-z", "60s", "-c", "2", "--headless",
+         "--record", str(record)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        masters: list[int] = []
+        while time.monotonic() < deadline and not (
+            masters and record.exists() and b"client.response" in record.read_bytes()
+        ):
+            masters = masters or _server_children(trace.pid)
+            time.sleep(0.05)
+        assert masters, "the server never started"
+        (master,) = masters
+        assert len(group_members(master)) >= 3  # the supervisor, two workers (and helpers)
+        trace.kill()
+        trace.wait(10)
+        deadline = time.monotonic() + 15
+        while group_members(master) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert group_members(master) == []
+    finally:
+        if trace.poll() is None:
+            trace.kill()

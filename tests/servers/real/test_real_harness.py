@@ -95,3 +95,35 @@ def test_stop_signal_is_the_servers_own() -> None:
 
     assert WaitressServer.stop_signal == signal.SIGINT
     assert UvicornServer.stop_signal == signal.SIGTERM
+
+
+@pytest.mark.parametrize(
+    ("name", "settings", "message"),
+    [
+        (
+            "waitress",
+            {"workers": 2},
+            "--server waitress runs one process; --workers does not apply",
+        ),
+        ("hypercorn", {"loop": "asyncio"}, "--loop does not apply to --server hypercorn"),
+        ("uvicorn", {"threads": 4}, "--server uvicorn has no worker-thread setting"),
+        (
+            "gunicorn",
+            {"limit_concurrency": 5},
+            "--limit-concurrency does not apply to --server gunicorn",
+        ),
+    ],
+)
+def test_flags_a_server_does_not_take_are_refused(
+    name: str, settings: dict[str, object], message: str
+) -> None:
+    """A flag the chosen server would silently ignore is a UsageError naming it, before start."""
+    from tracer.errors import UsageError
+    from tracer.servers import server_model
+
+    workers = settings.pop("workers", None)
+    threads = settings.pop("threads", None)
+    spec = "sample_apps.hello:application"
+    config = ServerConfig(app_spec=spec, workers=workers, threads=threads, options=settings)  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match=message):
+        server_model(name)(config, Recorder())

@@ -17,6 +17,9 @@ import atexit
 import itertools
 import json
 import os
+import signal
+import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -34,6 +37,7 @@ __all__ = [
     "build_app",
     "create_app",
     "settings_env",
+    "watch_parent",
 ]
 
 ENV = "GATEWAY_TRACER_BOOTSTRAP"
@@ -57,16 +61,22 @@ def settings_env(
     app_spec: str,
     directory: str,
     start_ns: int,
+    parent: int | None = None,
     interface: str = "auto",
     factory: bool = False,
     app_dir: str = ".",
     instrument: dict[str, Any] | None = None,
 ) -> dict[str, str]:
-    """The environment variables that tell ``app`` what to load and where to record."""
+    """The environment variables that tell ``app`` what to load and where to record.
+
+    ``parent`` is the pid of the ``trace`` process: if it vanishes (killed, so it could not
+    stop the server), the server's processes take their own group down.
+    """
     settings = {
         "app": app_spec,
         "dir": directory,
         "start_ns": start_ns,
+        "parent": parent,
         "interface": interface,
         "factory": factory,
         "app_dir": os.path.abspath(app_dir),
@@ -181,11 +191,43 @@ def build_app(settings: dict[str, Any]) -> Any:
     traced = tracer.instrument(
         loaded.app, recorder=recorder, interface=loaded.interface, **settings.get("instrument", {})
     )
+    if settings.get("parent"):
+        watch_parent(int(settings["parent"]))
     adapted = (
         AsgiRequestIds(traced, recorder) if is_asgi(loaded.interface) else WsgiRequestIds(traced)
     )
     (directory / f"{pid}.ready").write_text(loaded.interface)
     return adapted
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc: os.kill said it exists
+    return stat[stat.rfind(")") + 2 :].split()[0] != "Z"
+
+
+def watch_parent(parent: int, *, interval: float = 0.5, grace: float = 5.0) -> threading.Thread:
+    """If ``parent`` dies without stopping us, SIGTERM this process group (SIGKILL after
+    ``grace`` seconds): a killed ``trace`` leaves no server behind."""
+
+    def watch() -> None:
+        while _alive(parent):
+            time.sleep(interval)
+        os.killpg(os.getpgrp(), signal.SIGTERM)
+        time.sleep(grace)
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+
+    thread = threading.Thread(target=watch, name="gateway-tracer-parent-watch", daemon=True)
+    thread.start()
+    return thread
 
 
 _app: Any = None

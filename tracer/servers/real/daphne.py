@@ -17,6 +17,7 @@ class DaphneServer(RealServer):
 
     name = "daphne"
     module = "daphne"
+    single_process = True
     serves = ("asgi",)
 
     def processes(self) -> int:

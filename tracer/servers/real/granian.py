@@ -22,6 +22,8 @@ class GranianServer(RealServer):
 
     name = "granian"
     module = "granian"
+    takes_threads = True
+    flags = frozenset({"loop"})
 
     def command(self, host: str, port: int) -> list[str]:
         """``python -m granian --interface asgi|wsgi --host ... --port ... bootstrap:app``."""

@@ -26,6 +26,8 @@ class GunicornServer(RealServer):
 
     name = "gunicorn"
     module = "gunicorn"
+    takes_threads = True
+    flags = frozenset({"worker_class"})
 
     def worker_class(self) -> str:
         """The worker class to run: the chosen one, else ``asgi`` for ASGI apps, else sync/gthread."""

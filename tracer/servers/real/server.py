@@ -26,7 +26,7 @@ from typing import Any
 from tracer import events as K
 from tracer.client import ClientConfig, ClientStats, drive
 from tracer.client.pool import Pool
-from tracer.errors import InterfaceError, ServerError
+from tracer.errors import InterfaceError, ServerError, UsageError
 from tracer.interface import detect_interface, is_asgi
 from tracer.recorder import Recorder
 from tracer.servers import CANCELLED, TIMEOUT, Request, Response, ServerConfig
@@ -93,6 +93,12 @@ class RealServer:
     """Interfaces this server runs."""
     stop_signal = signal.SIGTERM
     """The signal that makes the server shut down gracefully (flushing each process's events)."""
+    flags: frozenset[str] = frozenset()
+    """Server-specific options this server takes (``loop``, ``worker_class``, ...)."""
+    single_process = False
+    """True for servers that run one process (``--workers`` does not apply)."""
+    takes_threads = False
+    """True for servers with a worker-thread count of their own (``--threads``)."""
 
     def __init__(self, config: ServerConfig, recorder: Recorder, *, host: str = HOST) -> None:
         self.config = config
@@ -100,6 +106,7 @@ class RealServer:
         self.host = host
         self.port = int(config.options.get("port") or 0)
         self.options = config.options
+        self._check_options()
         self._check_installed()
         # The app is loaded once here, so a bad APP or an interface the server cannot run is
         # reported before anything starts (and the header's interface is right).
@@ -227,6 +234,26 @@ class RealServer:
 
     # -- helpers ----------------------------------------------------------------------------
 
+    def _check_options(self) -> None:
+        # Every server takes these; the rest must be the server's own, or the user would think
+        # a flag took effect that this server never saw.
+        common = {"port", "http2", "no_keepalive"}
+        for name, value in self.options.items():
+            if value is None or value is False or name in common or name in self.flags:
+                continue
+            flag = "--" + name.replace("_", "-")
+            raise UsageError(f"{flag} does not apply to --server {self.name}; leave it out.")
+        if self.config.threads is not None and not self.takes_threads:
+            raise UsageError(
+                f"--server {self.name} has no worker-thread setting; --threads does not apply "
+                "(gunicorn, waitress and granian take it)."
+            )
+        if self.single_process and (self.config.workers or 1) > 1:
+            raise UsageError(
+                f"--server {self.name} runs one process; --workers does not apply "
+                "(use --threads, or --server gunicorn for several processes)."
+            )
+
     def _check_installed(self) -> None:
         if importlib.util.find_spec(self.module) is None:
             raise ServerError(
@@ -266,6 +293,7 @@ class RealServer:
             app_spec=self.config.app_spec,
             directory=self._dir,
             start_ns=self.recorder.start_ns,
+            parent=os.getpid(),
             interface=self.config.interface,
             factory=self.config.factory,
             app_dir=self.config.app_dir,

@@ -21,6 +21,7 @@ class UvicornServer(RealServer):
 
     name = "uvicorn"
     module = "uvicorn"
+    flags = frozenset({"loop", "http", "limit_concurrency"})
 
     def command(self, host: str, port: int) -> list[str]:
         """``python -m uvicorn tracer.servers.real.bootstrap:app --host ... --port ...``."""

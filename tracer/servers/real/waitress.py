@@ -24,6 +24,8 @@ class WaitressServer(RealServer):
 
     name = "waitress"
     module = "waitress"
+    takes_threads = True
+    single_process = True
     serves = ("wsgi",)
     stop_signal = signal.SIGINT
 
