@@ -52,7 +52,7 @@ def nest(intervals: list[Interval]) -> tuple[list[Interval], list[Interval]]:
     kept: list[Interval] = []
     left: list[Interval] = []
     for iv in sorted(intervals, key=lambda iv: (iv[0], -iv[1])):
-        while stack and stack[-1][1] <= iv[0] and stack[-1] is not iv:
+        while stack and stack[-1][1] <= iv[0]:
             if stack[-1][1] == iv[0] == iv[1] and stack[-1][0] < iv[0]:
                 break  # an instant at a parent's very end still belongs to it
             stack.pop()
