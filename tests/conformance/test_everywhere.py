@@ -75,3 +75,16 @@ def test_violations_are_exported_as_span_events_and_perfetto_instants() -> None:
     assert {"HTTP-001", "WS-001"} <= rules
     trace = json.dumps(to_chrome_trace(recording))
     assert "HTTP-001" in trace and "WS-001" in trace
+
+
+def test_real_uvicorn_records_asgi_violations(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Under a real uvicorn, each body-before-start is one HTTP-001 event with the app's line.
+
+    uvicorn then raises inside send(), so the app fails: the violation says why.
+    """
+    summary, violations = _run(capsys, tmp_path, f"{APPS}:asgi_http_bad", "--server", "uvicorn")
+    assert [e.data["rule"] for e in violations] == ["HTTP-001"] * 4
+    assert summary["violations"] == 4 and summary["errors"] == 4
+    assert all(e.data["location"].startswith(APPS + ":") for e in violations)
