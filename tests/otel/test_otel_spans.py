@@ -407,3 +407,4 @@ def test_a_request_the_server_never_started_is_named_by_what_was_asked() -> None
     (span,) = spans_of(rec, finish=True)
     assert span.name == "POST /upload"
     assert span.attributes["tracer.incomplete"] is True
+    assert "thread.id" not in span.attributes  # no server thread ever had it

@@ -148,7 +148,7 @@ def request_attributes(start: Event, headers: dict[str, str] | None = None) -> d
             "client.port": client_port,
             "user_agent.original": agent,
             "http.route": data.get("route"),
-            "thread.id": start.tid,
+            "thread.id": start.tid or None,
             "thread.name": start.thread,
             NS + "request_id": start.req,
             NS + "interface": data.get("interface"),
