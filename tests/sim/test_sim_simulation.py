@@ -113,3 +113,23 @@ def test_bad_config(options: dict[str, object], says: str) -> None:
     """A bad SimConfig is a UsageError naming the field."""
     with pytest.raises(UsageError, match=says):
         simulate(SimConfig(**options))  # type: ignore[arg-type]
+
+
+def test_paused_gc_restores_the_collector() -> None:
+    """The collector is off inside ``paused_gc`` and back as it was after, even on error."""
+    import gc
+
+    from sim.simulation import paused_gc
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), paused_gc():
+        assert not gc.isenabled()
+        raise RuntimeError("inside")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with paused_gc():
+            pass
+        assert not gc.isenabled()  # it was off before: it stays off
+    finally:
+        gc.enable()
