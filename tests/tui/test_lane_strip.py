@@ -36,7 +36,7 @@ def test_worker_lane_names_the_request() -> None:
     """Worker lanes write the request id in a span wide enough to hold it."""
     lane = Lane("t", "t", "thread", [Span(0, 9, RUNNING, 42)])
     text = "".join(s.text for s in lane_segments(lane, 0, 1, 12, worker=True))
-    assert text.startswith("42") and len(text) == 12
+    assert text.startswith(" 42 ") and len(text) == 12
 
 
 def test_cpu_share_draws_a_bar_height() -> None:

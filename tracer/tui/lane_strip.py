@@ -145,7 +145,8 @@ def _worker_segments(codes: list[int], owners: list[int | None]) -> list[Segment
         if code == NONE:
             _append(segments, " " * length, _BLANK)
         else:
-            text = "" if owner is None else str(owner)
+            # A leading space keeps the id clear of the span's edge (and of the cursor there).
+            text = "" if owner is None else f" {owner}"
             text = text if len(text) < length else ""
             _append(segments, text.ljust(length), WORKER_STYLES[(code, (owner or 0) % 2)])
         column = end
