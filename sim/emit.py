@@ -23,6 +23,21 @@ __all__ = ["Emitter", "RESPONSE_HEADERS"]
 RESPONSE_HEADERS: list[list[str]] = [["content-type", "text/plain"]]
 """What every simulated response says about itself."""
 
+# Data that is the same for every request, made once (events are read-only once recorded).
+_RECEIVE: dict[str, Any] = {"type": "http.request", "bytes": 0, "more_body": False}
+_RESPONSE_START: dict[str, Any] = {
+    "type": "http.response.start",
+    "status": 200,
+    "bytes": None,
+    "more_body": None,
+}
+_START_RESPONSE: dict[str, Any] = {
+    "status": "200 OK",
+    "headers": RESPONSE_HEADERS,
+    "exc_info": None,
+}
+_NO_DATA: dict[str, Any] = {}
+
 
 class Emitter:
     """Turns model callbacks into ``Recorder.emit`` calls with explicit time and identity."""
@@ -88,7 +103,7 @@ class Emitter:
     def receive(self, req: Request, w: Worker, t: int, task: str | None) -> None:
         """The app read the (empty) request body without waiting (``asgi.receive``)."""
         self.count += 1
-        data = {"type": "http.request", "bytes": 0, "more_body": False}
+        data = _RECEIVE
         self._emit(
             K.ASGI_RECEIVE, req.id, data, t=t, dur=0, tid=w.tid, thread=w.name, pid=w.pid, task=task
         )
@@ -145,7 +160,7 @@ class Emitter:
     def asgi_response_start(self, req: Request, w: Worker, t: int, task: str | None) -> None:
         """``await send({"type": "http.response.start", "status": 200, ...})``."""
         self.count += 1
-        data = {"type": "http.response.start", "status": 200, "bytes": None, "more_body": None}
+        data = _RESPONSE_START
         self._emit(
             K.ASGI_SEND, req.id, data, t=t, dur=0, tid=w.tid, thread=w.name, pid=w.pid, task=task
         )
@@ -163,7 +178,7 @@ class Emitter:
     def start_response(self, req: Request, w: Worker, t: int) -> None:
         """The WSGI app called ``start_response("200 OK", ...)``."""
         self.count += 1
-        data = {"status": "200 OK", "headers": RESPONSE_HEADERS, "exc_info": None}
+        data = _START_RESPONSE
         self._emit(K.WSGI_START_RESPONSE, req.id, data, t=t, tid=w.tid, thread=w.name, pid=w.pid)
 
     def wsgi_body(self, req: Request, w: Worker, t: int, dur: int, size: int) -> None:
@@ -176,7 +191,7 @@ class Emitter:
     def wsgi_close(self, req: Request, w: Worker, t: int) -> None:
         """The server closed the WSGI body iterable."""
         self.count += 1
-        self._emit(K.WSGI_CLOSE, req.id, {}, t=t, dur=0, tid=w.tid, thread=w.name, pid=w.pid)
+        self._emit(K.WSGI_CLOSE, req.id, _NO_DATA, t=t, dur=0, tid=w.tid, thread=w.name, pid=w.pid)
 
     def end(
         self, req: Request, w: Worker, task: str | None = None, *, close_called: bool | None = None
