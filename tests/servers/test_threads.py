@@ -143,7 +143,7 @@ def test_timeout_ends_the_request_and_the_run() -> None:
 
     with running("threads", hang, threads=1) as (model, recorder):
         responses = send_all(model, [Request()] * 2, concurrency=2, timeout=0.05)
-    release.set()
+        release.set()  # the worker goes on after the client left; then it can stop
     assert [r.error for r in responses] == ["timeout", "timeout"]
     ends = by_kind(recorder.events, K.REQUEST_END)
     assert {e.data["error"] for e in ends[:2]} == {"timeout"}
@@ -174,5 +174,5 @@ def test_timeouts_work_again_on_a_later_client_loop() -> None:
     with running("threads", hang, threads=2) as (model, _):
         first = send_all(model, [Request()], concurrency=1, timeout=0.03)
         second = send_all(model, [Request()], concurrency=1, timeout=0.03)
-    release.set()
+        release.set()
     assert [r.error for r in first + second] == ["timeout", "timeout"]
