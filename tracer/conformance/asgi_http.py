@@ -70,6 +70,20 @@ class HttpChecker(AsgiChecker, scope_type="http"):
         state = self._state
         if kind == "http.response.body":
             if state == STARTED:
+                # The common case inline (bytes, a bool, a status that allows a body); anything
+                # else goes the long way, which flags it.
+                body = message.get("body", b"")
+                more = message.get("more_body", False)
+                status = self._status
+                if (
+                    type(body) is bytes
+                    and type(more) is bool
+                    and (not body or (status >= 200 and status not in NO_BODY_STATUS))
+                ):
+                    self._sent += len(body)
+                    if not more:
+                        self._complete()
+                    return
                 self._body(message)
             elif state == INIT:
                 self._flag("HTTP-001")

@@ -170,7 +170,10 @@ def asgi_headers(
             flag("HTTP-012", f"{name!r:.40}: {value!r:.40}")
         if name in _COMMON_BYTES:  # lowercase, well-formed, not hop-by-hop
             if name == b"content-length":
-                length = _length(value, length)
+                if length is None and value.isdigit():  # bytes.isdigit() is ASCII-only
+                    length = int(value)
+                else:
+                    length = _length(value, length)
             continue
         lower = name.lower()
         if lower != name:
