@@ -217,10 +217,12 @@ class _Lifespan:
         self.task: asyncio.Task[Any] | None = None
 
     async def receive(self) -> dict[str, Any]:
+        """The server's ``receive``: the next phase message, when there is one."""
         self.received += 1
         return await self.queue.get()
 
     async def send(self, message: Any) -> None:
+        """The server's ``send``: any ``lifespan.<phase>.<answer>`` ends the wait."""
         kind = message.get("type") if isinstance(message, dict) else None
         if self.first is None:
             self.first = str(kind)
@@ -242,6 +244,7 @@ class _Lifespan:
         waiter.cancel()
 
     async def end(self) -> None:
+        """Stop the lifespan task if it still runs (as a server does at exit)."""
         if self.task is None:
             return
         if not self.task.done():
