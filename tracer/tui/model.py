@@ -127,8 +127,7 @@ class TimelineModel:
         """The source."""
         self._events = events
         self._threshold = threshold_ns
-        self.t_end = max((event.end for event in events), default=0)
-        """The end of the last event (the recording's length in ns)."""
+        t_end = 0
         per_req: dict[int, list[Event]] = {}
         self.blocked: list[Event] = []
         """``loop.blocked`` events, in time order."""
@@ -138,6 +137,9 @@ class TimelineModel:
         """Request -> the ``loop.blocked`` events that held it up (it was in their ``delayed``)."""
         lifespan: set[int] = set()
         for event in events:
+            end = event.t + event.dur if event.dur else event.t
+            if end > t_end:
+                t_end = end
             req = event.req
             if isinstance(req, int):
                 per_req.setdefault(req, []).append(event)
@@ -153,21 +155,28 @@ class TimelineModel:
                 self.marks.append(event)
             elif kind == K.REQUEST_START and _data(event).get("scope_type") == "lifespan":
                 lifespan.add(req)  # type: ignore[arg-type]
+        self.t_end = t_end
+        """The end of the last event (the recording's length in ns)."""
         self.events_by_req = per_req
         """Each request's events, in time order."""
-        self.event_times = sorted({event.t for event in events})
-        """Sorted distinct event times (for stepping the cursor event by event)."""
+        self._event_times: list[int] | None = None
         blocked_spans: dict[int, list[tuple[int, int]]] = {}
         for event in self.blocked:
             if isinstance(event.req, int):
                 blocked_spans.setdefault(event.req, []).append((event.t, event.t + _dur(event)))
-        order = sorted(
-            (req for req in per_req if req not in lifespan), key=lambda r: (per_req[r][0].t, r)
-        )
+        # Events are in time order, so requests were met in order of arrival.
+        order = [req for req in per_req if req not in lifespan]
         self.by_request = RequestLanes(order, per_req, blocked_spans, self.t_end, threshold_ns)
         """One lane per request, in order of arrival."""
         self._by_worker: list[Lane] | None = None
         self._summary: dict[str, Any] | None = None
+
+    @property
+    def event_times(self) -> list[int]:
+        """Sorted distinct event times (for stepping the cursor event by event)."""
+        if self._event_times is None:
+            self._event_times = sorted({event.t for event in self._events})
+        return self._event_times
 
     @property
     def by_worker(self) -> list[Lane]:

@@ -80,7 +80,7 @@ class ReplayScreen(Screen[None]):
                 if isinstance(e.data, dict)
             ]
         self.bookmarks = sorted(bookmarks, key=lambda b: b.t)
-        self._event_times = sorted({t for model in self.models for t in model.event_times})
+        self._times: list[int] | None = None
         self._blocked = sorted(
             (e.t, i, e.req) for i, model in enumerate(self.models) for e in model.blocked
         )
@@ -240,6 +240,13 @@ class ReplayScreen(Screen[None]):
     def _move_cursor(self, t: float) -> None:
         self.viewport.set_cursor(t)
         self._refresh_all()
+
+    @property
+    def _event_times(self) -> list[int]:
+        # Built on the first step, not at open: a big recording opens faster.
+        if self._times is None:
+            self._times = sorted({t for model in self.models for t in model.event_times})
+        return self._times
 
     def action_prev_event(self) -> None:
         """Cursor to the previous event of any recording on screen."""
