@@ -144,20 +144,31 @@ def measured(
 
 
 def compare_clients(port: int, c: int, n: int, repeats: int) -> None:
-    """Part 1: the three clients against the same untraced server, interleaved."""
+    """Part 1: the three clients against the same untraced server, interleaved.
+
+    Besides req/s (bounded by the server on this machine), each client's own CPU per request:
+    1e6 / that is how many requests per second one core could drive.
+    """
     print(f"Part 1: clients against untraced uvicorn, {n} requests, c={c}")
     variants: dict[str, Callable[[], float]] = {
         "aiohttp": lambda: _timed_async(_aiohttp, port, c, n),
         "h11 streams": lambda: _timed_async(_h11, port, c, n),
         "tracer.client": lambda: ours(port, c, n),
     }
-    results: dict[str, list[float]] = {name: [] for name in variants}
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
     for _ in range(repeats):
         for name, run in variants.items():
-            results[name].append(run())
+            before = time.process_time()
+            rps = run()
+            results[name].append((rps, (time.process_time() - before) / n * 1e6))
     for name, values in results.items():
-        runs = ", ".join(f"{v:.0f}" for v in values)
-        print(f"  {name:14s} median {statistics.median(values):7.0f} req/s  (runs: {runs})")
+        rps = statistics.median(v[0] for v in values)
+        cpu = statistics.median(v[1] for v in values)
+        runs = ", ".join(f"{v[0]:.0f}" for v in values)
+        print(
+            f"  {name:14s} median {rps:6.0f} req/s  client CPU {cpu:4.0f} µs/req "
+            f"(one core: {1e6 / cpu:6.0f} req/s)  (runs: {runs})"
+        )
 
 
 def compare_tracing(untraced: ServerProcess, c: int, n: int, repeats: int) -> None:
