@@ -109,12 +109,16 @@ async def test_m_jumps_to_bookmarks_and_shows_their_caption(loop_rec: Recording)
         mark = screen.models[0].marks[-1]
         assert screen.viewport.cursor == mark.t
         assert "time.sleep" in _text(app, "#caption")
-    app = ReplayApp([loop_rec], bookmarks=[Bookmark(1_000_000, "one", "first ms")], caption="intro")
+    marks = [Bookmark(1_000_000, "one", "first ms"), (2_000_000, "two", "second ms")]
+    app = ReplayApp([loop_rec], bookmarks=marks, caption="intro")
     async with app.run_test(size=(80, 24)) as pilot:
         assert "intro" in _text(app, "#caption")
         await pilot.press("m")
         assert _screen(app).viewport.cursor == 1_000_000
         assert "first ms" in _text(app, "#caption")
+        await pilot.press("m")
+        assert _screen(app).viewport.cursor == 2_000_000
+        assert "two: second ms" in _text(app, "#caption")
 
 
 async def test_zoom_keys_and_fit(loop_rec: Recording) -> None:

@@ -15,6 +15,7 @@ from textual.app import App
 from textual.screen import Screen
 
 from tracer.errors import UsageError
+from tracer.events import Event
 from tracer.recording import Recording
 from tracer.tui.labels import LANGUAGES, labels
 from tracer.tui.model import build_model
@@ -26,8 +27,9 @@ __all__ = ["ReplayApp", "render_svg", "Bookmark"]
 class ReplayApp(App[None]):
     """Replay one recording, or compare two on one time axis.
 
-    ``caption``: text for the caption pane; ``bookmarks``: moments ``m`` jumps to (default:
-    the recording's ``mark`` events); ``lang``: ``en`` or ``zh``; ``view``: ``request`` or
+    ``caption``: text for the caption pane; ``bookmarks``: moments ``m`` jumps to, as
+    ``Bookmark``s, ``mark`` events or ``(t, label, caption)`` tuples (default: the recordings'
+    ``mark`` events); ``lang``: ``en`` or ``zh``; ``view``: ``request`` or
     ``worker``; ``cursor``: where the cursor starts (ns); ``detail``: open the detail pane on
     this lane index; ``screenshot_dir``: where ``s`` saves SVGs.
     """
@@ -43,7 +45,7 @@ class ReplayApp(App[None]):
         view: str = "request",
         lang: str = "en",
         caption: str | None = None,
-        bookmarks: Sequence[Bookmark] | None = None,
+        bookmarks: Sequence[Bookmark | Event | tuple[Any, ...]] | None = None,
         cursor: int | None = None,
         detail: int | None = None,
         threshold_ns: int | None = None,

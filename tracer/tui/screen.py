@@ -11,6 +11,7 @@ import bisect
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
 from textual import events
@@ -19,6 +20,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Static
 
+from tracer.events import Event
 from tracer.tui.axis import Axis, format_time, ticks
 from tracer.tui.detail import DetailPane, detail_text
 from tracer.tui.help import HelpScreen, bindings
@@ -28,7 +30,7 @@ from tracer.tui.summary_panel import SummaryPanel
 from tracer.tui.timeline import Timeline, label_width_for
 from tracer.tui.viewport import Viewport
 
-__all__ = ["ReplayScreen", "Bookmark", "FRAME_S"]
+__all__ = ["ReplayScreen", "Bookmark", "as_bookmark", "FRAME_S"]
 
 FRAME_S = 1 / 30
 """Playback tick (30 frames a second)."""
@@ -45,6 +47,17 @@ class Bookmark:
     caption: str = ""
 
 
+def as_bookmark(item: Bookmark | Event | tuple[Any, ...]) -> Bookmark:
+    """A ``Bookmark`` from a bookmark, a ``mark`` event (data: label, caption) or a
+    ``(t, label[, caption])`` tuple."""
+    if isinstance(item, Bookmark):
+        return item
+    if isinstance(item, Event):
+        data = item.data if isinstance(item.data, dict) else {}
+        return Bookmark(item.t, str(data.get("label", "")), str(data.get("caption", "")))
+    return Bookmark(int(item[0]), *(str(part) for part in item[1:3]))
+
+
 class ReplayScreen(Screen[None]):
     """Status line, summaries, axis, timelines, detail pane, caption and legend."""
 
@@ -57,7 +70,7 @@ class ReplayScreen(Screen[None]):
         *,
         view: str = "request",
         caption: str | None = None,
-        bookmarks: Sequence[Bookmark] | None = None,
+        bookmarks: Sequence[Bookmark | Event | tuple[Any, ...]] | None = None,
         cursor: int | None = None,
         detail: int | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -73,13 +86,8 @@ class ReplayScreen(Screen[None]):
         self._clock = clock
         self._last_tick = 0.0
         if bookmarks is None:
-            bookmarks = [
-                Bookmark(e.t, str(e.data.get("label", "")), str(e.data.get("caption", "")))
-                for model in self.models
-                for e in model.marks
-                if isinstance(e.data, dict)
-            ]
-        self.bookmarks = sorted(bookmarks, key=lambda b: b.t)
+            bookmarks = [e for model in self.models for e in model.marks]
+        self.bookmarks = sorted((as_bookmark(b) for b in bookmarks), key=lambda b: b.t)
         self._times: list[int] | None = None
         self._blocked = sorted(
             (e.t, i, e.req) for i, model in enumerate(self.models) for e in model.blocked
