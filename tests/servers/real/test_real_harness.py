@@ -112,6 +112,7 @@ def test_stop_signal_is_the_servers_own() -> None:
             {"limit_concurrency": 5},
             "--limit-concurrency does not apply to --server gunicorn",
         ),
+        ("uvicorn", {"http2": True}, "--server uvicorn does not speak HTTP/2 on a plain socket"),
     ],
 )
 def test_flags_a_server_does_not_take_are_refused(

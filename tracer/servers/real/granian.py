@@ -22,6 +22,7 @@ class GranianServer(RealServer):
 
     name = "granian"
     module = "granian"
+    speaks_http2 = True
     takes_threads = True
     flags = frozenset({"loop"})
 

@@ -21,6 +21,7 @@ class HypercornServer(RealServer):
 
     name = "hypercorn"
     module = "hypercorn"
+    speaks_http2 = True
 
     def command(self, host: str, port: int) -> list[str]:
         """``python -m hypercorn asgi:tracer.servers.real.bootstrap:create_app() --bind ...``."""

@@ -99,6 +99,8 @@ class RealServer:
     """True for servers that run one process (``--workers`` does not apply)."""
     takes_threads = False
     """True for servers with a worker-thread count of their own (``--threads``)."""
+    speaks_http2 = False
+    """True for servers that accept HTTP/2 with prior knowledge on a plain socket (``--http2``)."""
 
     def __init__(self, config: ServerConfig, recorder: Recorder, *, host: str = HOST) -> None:
         self.config = config
@@ -243,6 +245,11 @@ class RealServer:
                 continue
             flag = "--" + name.replace("_", "-")
             raise UsageError(f"{flag} does not apply to --server {self.name}; leave it out.")
+        if self.http2 and not self.speaks_http2:
+            raise UsageError(
+                f"--server {self.name} does not speak HTTP/2 on a plain socket; "
+                "use --server hypercorn or granian for --http2."
+            )
         if self.config.threads is not None and not self.takes_threads:
             raise UsageError(
                 f"--server {self.name} has no worker-thread setting; --threads does not apply "
