@@ -184,3 +184,20 @@ def test_wsgi_sleep_on_four_threads_at_c50_queues() -> None:
     queued = {e.req: e.t for e in events if e.kind == K.REQUEST_QUEUED}
     waits = [e.t - queued[e.req] for e in events if e.kind == K.REQUEST_START and e.req in queued]
     assert sum(1 for wait in waits if wait >= 90_000_000) >= 46
+
+
+def test_open_loop_arrivals_do_not_wait_for_a_blocked_loop() -> None:
+    """--rate with a loop-blocking app: requests keep arriving while the loop is blocked
+    (queued before earlier ones end), so their wait shows as latency; the seed is recorded."""
+    recorder, _ = _run(
+        app="sample_apps.blocking:app", paths=("/?ms=30",), rate=200.0, requests=10, seed=5
+    )
+    events = recorder.events
+    assert recorder.header["load"]["rate"] == 200.0 and recorder.header["load"]["seed"] == 5
+    queued = sorted(e.t for e in events if e.kind == K.REQUEST_QUEUED)
+    ends = sorted(e.end for e in events if e.kind == K.REQUEST_END and e.data.get("status"))
+    assert len(queued) == 10 and len(ends) == 10
+    # Closed loop with one client would queue each request after the previous end.
+    assert sum(1 for i in range(1, 10) if queued[i] < ends[i - 1]) >= 5
+    summary = summarize(events)
+    assert summary["queue_ms"]["max"] >= 30.0  # someone waited a whole blocked step at least
