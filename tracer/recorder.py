@@ -14,18 +14,34 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, NamedTuple
 
-from tracer.events import Event
+from tracer.events import Event, from_rows
 from tracer.recording import Recording, RecordingWriter, make_header
 
-__all__ = ["Recorder", "Subscriber"]
+__all__ = ["Recorder", "Sink", "Subscriber"]
 
 log = logging.getLogger("tracer")
 
 Subscriber = Callable[[list[Event]], None]
 """Called off the hot path with each batch of new events, in recording order."""
+
+
+class Sink(NamedTuple):
+    """What a hot-path producer needs to record event rows itself, without a call to ``emit``.
+
+    A row is a tuple in ``tracer.events.FIELDS`` order: ``(next(seq), t, kind, req, pid, tid,
+    thread, task, dur, data)`` with ``t = clock() - start_ns``; ``append(row)`` records it.
+    The shims use this for the events of every request and step (a keyword call to ``emit``
+    costs about as much again as the append itself).
+    """
+
+    append: Callable[[tuple[Any, ...]], None]
+    seq: Iterator[int]
+    pid: int
+    clock: Callable[[], int]
+    start_ns: int
 
 
 class Recorder:
@@ -69,6 +85,7 @@ class Recorder:
         self._flush_interval = flush_interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._sink: Sink | None = None
         if self.path is not None:
             self._start_thread()
 
@@ -119,6 +136,23 @@ class Recorder:
             )
         )
 
+    def sink(self) -> Sink:
+        """The row sink of this recorder (see ``Sink``); producers fetch it once and keep it.
+
+        When a subclass overrides ``emit``, ``append`` hands each row to that ``emit``, so
+        whatever the subclass does with events still happens.
+        """
+        sink = self._sink
+        if sink is None:
+            direct = type(self).emit is Recorder.emit
+            append = self._queue.append if direct else self._emit_row
+            sink = self._sink = Sink(append, self._seq, self._pid, self._clock, self.start_ns)
+        return sink
+
+    def _emit_row(self, row: tuple[Any, ...]) -> None:
+        _seq, t, kind, req, pid, tid, thread, task, dur, data = row
+        self.emit(kind, req, data, t=t, dur=dur, task=task, tid=tid, thread=thread, pid=pid)
+
     # -- off the hot path -------------------------------------------------------------------
 
     def add(self, event: Event) -> None:
@@ -154,10 +188,11 @@ class Recorder:
     def drain(self) -> list[Event]:
         """Move queued events to the file, memory and subscribers; return the batch moved."""
         with self._drain_lock:
-            batch: list[Event] = []
             queue = self._queue
-            while queue:
-                batch.append(Event.from_tuple(queue.popleft()))
+            popleft = queue.popleft
+            # len() first: emitters append concurrently, and what they add after it waits
+            # for the next drain (popping a counted number never races with them).
+            batch = from_rows([popleft() for _ in range(len(queue))])
             if not batch:
                 return batch
             if self.path is not None:

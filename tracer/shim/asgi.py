@@ -192,51 +192,63 @@ class _Cycle(Stepper):
         query = scope.get("query_string")
         client = scope.get("client")
         server = scope.get("server")
-        self.emit(
-            K.REQUEST_START,
-            req,
-            {
-                "method": scope.get("method"),
-                "path": scope.get("path"),
-                "query": scope_query(query, shim.redact) if query else "",
-                "http_version": scope.get("http_version"),
-                "scheme": scope.get("scheme"),
-                "client": list(client) if client else None,
-                "server": list(server) if server else None,
-                "interface": "asgi",
-                "scope_type": scope["type"],
-                "headers": scope_headers(
-                    scope.get("headers"), shim._secret_bytes, shim.secret_headers
-                ),
-                "asgi_version": shim._version,
-            },
-            tid=tid,
-            thread=self.thread,
-            task=self.task,
+        sink = self.sink
+        sink.append(
+            (
+                next(sink.seq),
+                sink.clock() - sink.start_ns,
+                K.REQUEST_START,
+                req,
+                sink.pid,
+                tid,
+                self.thread,
+                self.task,
+                None,
+                {
+                    "method": scope.get("method"),
+                    "path": scope.get("path"),
+                    "query": scope_query(query, shim.redact) if query else "",
+                    "http_version": scope.get("http_version"),
+                    "scheme": scope.get("scheme"),
+                    "client": list(client) if client else None,
+                    "server": list(server) if server else None,
+                    "interface": "asgi",
+                    "scope_type": scope["type"],
+                    "headers": scope_headers(
+                        scope.get("headers"), shim._secret_bytes, shim.secret_headers
+                    ),
+                    "asgi_version": shim._version,
+                },
+            )
         )
         self.checker: AsgiChecker | None = AsgiChecker(scope, self._report) if shim.checks else None
 
     async def receive(self) -> Message:
         """The app's ``receive``: the server's, timed and recorded."""
-        now = self.now
-        t0 = now()
+        sink = self.sink
+        clock = sink.clock
+        t0 = clock()
         message = await self._receive()
-        t1 = now()
+        t1 = clock()
         if self.recording:
             try:
                 mtype, _, size, more, code = summarize_message(message)
                 self.bytes_in += size or 0
-                self.emit(
-                    K.ASGI_RECEIVE,
-                    self.req,
-                    {"type": mtype, "bytes": size, "more_body": more, "code": code}
-                    if code is not None
-                    else {"type": mtype, "bytes": size, "more_body": more},
-                    t=t0,
-                    dur=t1 - t0,
-                    tid=self.tid,
-                    thread=self.thread,
-                    task=self.task,
+                sink.append(
+                    (
+                        next(sink.seq),
+                        t0 - sink.start_ns,
+                        K.ASGI_RECEIVE,
+                        self.req,
+                        sink.pid,
+                        self.tid,
+                        self.thread,
+                        self.task,
+                        t1 - t0,
+                        {"type": mtype, "bytes": size, "more_body": more, "code": code}
+                        if code is not None
+                        else {"type": mtype, "bytes": size, "more_body": more},
+                    )
                 )
             except Exception as exc:
                 self.failed(exc)
@@ -256,12 +268,13 @@ class _Cycle(Stepper):
                 checker.send(message)
             except Exception as exc:
                 self.checker_failed(exc)
-        now = self.now
-        t0 = now()
+        sink = self.sink
+        clock = sink.clock
+        t0 = clock()
         try:
             await self._send(message)
         finally:
-            t1 = now()
+            t1 = clock()
             if self.recording:
                 try:
                     mtype, status, size, more, code = summarize_message(message)
@@ -273,30 +286,34 @@ class _Cycle(Stepper):
                         self.status = 101
                     elif mtype == "websocket.close" and self.status is None:
                         self.status = 403  # closed before accepting: servers answer 403
-                    self.emit(
-                        K.ASGI_SEND,
-                        self.req,
-                        {"type": mtype, "status": status, "bytes": size, "more_body": more}
-                        if code is None
-                        else {
-                            "type": mtype,
-                            "status": status,
-                            "bytes": size,
-                            "more_body": more,
-                            "code": code,
-                        },
-                        t=t0,
-                        dur=t1 - t0,
-                        tid=self.tid,
-                        thread=self.thread,
-                        task=self.task,
+                    sink.append(
+                        (
+                            next(sink.seq),
+                            t0 - sink.start_ns,
+                            K.ASGI_SEND,
+                            self.req,
+                            sink.pid,
+                            self.tid,
+                            self.thread,
+                            self.task,
+                            t1 - t0,
+                            {"type": mtype, "status": status, "bytes": size, "more_body": more}
+                            if code is None
+                            else {
+                                "type": mtype,
+                                "status": status,
+                                "bytes": size,
+                                "more_body": more,
+                                "code": code,
+                            },
+                        )
                     )
                 except Exception as exc:
                     self.failed(exc)
 
     def _report(self, rule_id: str, message: str, **data: Any) -> None:
         if self.recording:
-            self.emit(
+            self.recorder.emit(
                 K.VIOLATION,
                 self.req,
                 {"rule": rule_id, "message": message, **data},
@@ -310,7 +327,7 @@ class _Cycle(Stepper):
         if not self.recording or not isinstance(exc, Exception):
             return  # cancellation and exits are not app errors; request.end still names them
         try:
-            self.emit(
+            self.recorder.emit(
                 K.ERROR,
                 self.req,
                 {
@@ -337,18 +354,25 @@ class _Cycle(Stepper):
         if not self.recording:
             return
         try:
-            self.emit(
-                K.REQUEST_END,
-                self.req,
-                {
-                    "status": self.status,
-                    "bytes_in": self.bytes_in,
-                    "bytes_out": self.bytes_out,
-                    "error": None if error is None else type(error).__name__,
-                },
-                tid=self.tid,
-                thread=self.thread,
-                task=self.task,
+            sink = self.sink
+            sink.append(
+                (
+                    next(sink.seq),
+                    sink.clock() - sink.start_ns,
+                    K.REQUEST_END,
+                    self.req,
+                    sink.pid,
+                    self.tid,
+                    self.thread,
+                    self.task,
+                    None,
+                    {
+                        "status": self.status,
+                        "bytes_in": self.bytes_in,
+                        "bytes_out": self.bytes_out,
+                        "error": None if error is None else type(error).__name__,
+                    },
+                )
             )
         except Exception as exc:
             self.failed(exc)

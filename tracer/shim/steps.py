@@ -8,7 +8,8 @@ The difference is that each resume -> suspend of the app coroutine is recorded a
 where), and a step longer than the threshold as ``loop.blocked`` with the requests it delayed.
 
 This is the hot path: per step it reads two clocks twice, walks the await chain once (cached
-per code object) and appends one event. A failure in the recording code is reported through
+per code object) and appends one event row straight to the recorder's ``Sink`` (no call to
+``emit``). A failure in the recording code is reported through
 ``on_failure`` and recording stops for that request; the app's coroutine is driven on as if
 nothing happened. Imports the spine and ``tracer.shim.{frames,blocking}``; never the TUI,
 exporters, server models or CLI.
@@ -37,7 +38,7 @@ class Stepper:
     __slots__ = (
         "coro",
         "req",
-        "emit",
+        "sink",
         "now",
         "task",
         "tid",
@@ -66,7 +67,8 @@ class Stepper:
         self.coro = coro
         """The app's coroutine (or any awaitable); subclasses may set it after ``__init__``."""
         self.req = req
-        self.emit = recorder.emit
+        self.sink = recorder.sink()
+        """Where event rows go (``Recorder.sink``)."""
         self.now: Callable[[], int] = recorder.now
         self.task = task
         self.tid = tid
@@ -102,7 +104,9 @@ class Stepper:
             target = await_(coro)
         send = target.send
         throw = target.throw
-        now = self.now
+        sink = self.sink
+        clock = sink.clock
+        start = sink.start_ns
         state = self.state
         if state is None:
             state = self.state = loop_state(None)
@@ -113,7 +117,7 @@ class Stepper:
         try:
             while True:
                 self.running = True
-                t0 = now()
+                t0 = clock() - start
                 if state is not None:
                     state.running = (self, t0)
                 c0 = _cpu()
@@ -123,12 +127,12 @@ class Stepper:
                     else:
                         yielded, error = throw(error), None
                 except StopIteration as stop:
-                    self._stepped(t0, now(), _cpu() - c0, None, True)
+                    self._stepped(t0, clock() - start, _cpu() - c0, None, True)
                     return stop.value
                 except BaseException:
-                    self._stepped(t0, now(), _cpu() - c0, None, True)
+                    self._stepped(t0, clock() - start, _cpu() - c0, None, True)
                     raise
-                self._stepped(t0, now(), _cpu() - c0, yielded, False)
+                self._stepped(t0, clock() - start, _cpu() - c0, yielded, False)
                 try:
                     value = yield yielded
                 except GeneratorExit:
@@ -164,15 +168,20 @@ class Stepper:
             else:
                 awaiting, location = describe(self.coro, yielded)
             dur = t1 - t0
-            self.emit(
-                K.SCHED_STEP,
-                self.req,
-                {"cpu_ns": cpu_ns, "awaiting": awaiting, "location": location},
-                t=t0,
-                dur=dur,
-                task=self.task,
-                tid=self.tid,
-                thread=self.thread,
+            sink = self.sink
+            sink.append(
+                (
+                    next(sink.seq),
+                    t0,
+                    K.SCHED_STEP,
+                    self.req,
+                    sink.pid,
+                    self.tid,
+                    self.thread,
+                    self.task,
+                    dur,
+                    {"cpu_ns": cpu_ns, "awaiting": awaiting, "location": location},
+                )
             )
             if dur >= self.block_ns:
                 self._blocked(t0, dur, location, running)
@@ -192,13 +201,18 @@ class Stepper:
                 seen = max(reversed(counts), key=counts.__getitem__, default=None)
                 location = seen or location
             delayed = delayed_by(state, self)
-        self.emit(
-            K.LOOP_BLOCKED,
-            self.req,
-            {"location": location, "delayed": delayed},
-            t=t0,
-            dur=dur,
-            task=self.task,
-            tid=self.tid,
-            thread=self.thread,
+        sink = self.sink
+        sink.append(
+            (
+                next(sink.seq),
+                t0,
+                K.LOOP_BLOCKED,
+                self.req,
+                sink.pid,
+                self.tid,
+                self.thread,
+                self.task,
+                dur,
+                {"location": location, "delayed": delayed},
+            )
         )

@@ -40,7 +40,8 @@ class TracedBody:
         cycle = self._cycle
         if _get_ident() != cycle.tid:
             cycle.switch_thread()
-        t = cycle.now()
+        sink = cycle.sink
+        t = sink.clock() - sink.start_ns
         try:
             iterator = self._iter
             if iterator is None:

@@ -58,6 +58,7 @@ class WsgiCycle:
         "shim",
         "recorder",
         "now",
+        "sink",
         "req",
         "server_start_response",
         "server_write",
@@ -80,7 +81,8 @@ class WsgiCycle:
         recorder = shim.recorder
         self.shim = shim
         self.recorder = recorder
-        self.now = now = recorder.now
+        self.now = recorder.now
+        self.sink = sink = recorder.sink()
         req = environ.get(REQ_KEY)
         if req is None:
             req = recorder.new_request_id()
@@ -102,8 +104,10 @@ class WsgiCycle:
             except Exception as exc:
                 self.checker_failed(exc)
         data = shim.start_data(environ)
-        self.seg_t = self.last_t = t = now()
-        recorder.emit(K.REQUEST_START, req, data, t=t, tid=self.tid, thread=thread)
+        self.seg_t = self.last_t = t = sink.clock() - sink.start_ns
+        sink.append(
+            (next(sink.seq), t, K.REQUEST_START, req, sink.pid, self.tid, thread, None, None, data)
+        )
         self.seg_cpu = _thread_time_ns()
         # Last, so that if anything above fails the app gets the server's environ untouched.
         stream = environ.get("wsgi.input")
@@ -121,7 +125,8 @@ class WsgiCycle:
             self.finish(close_called=False)
             raise
         try:
-            self.last_t = self.now()
+            sink = self.sink
+            self.last_t = sink.clock() - sink.start_ns
             file_wrapper = environ.get("wsgi.file_wrapper")
             if isinstance(file_wrapper, type) and isinstance(result, file_wrapper):
                 self.finish(close_called=None, file_wrapper=True)
@@ -154,8 +159,20 @@ class WsgiCycle:
                 "headers": redacted,
                 "exc_info": _exc_name(exc_info),
             }
-            self.recorder.emit(
-                K.WSGI_START_RESPONSE, self.req, data, tid=self.tid, thread=self.thread
+            sink = self.sink
+            sink.append(
+                (
+                    next(sink.seq),
+                    sink.clock() - sink.start_ns,
+                    K.WSGI_START_RESPONSE,
+                    self.req,
+                    sink.pid,
+                    self.tid,
+                    self.thread,
+                    None,
+                    None,
+                    data,
+                )
             )
             try:
                 self.status = int(status[:3])
@@ -207,7 +224,8 @@ class WsgiCycle:
         """Now, after moving the thread segment if the server switched threads."""
         if _get_ident() != self.tid:
             self.switch_thread()
-        return self.now()
+        sink = self.sink
+        return sink.clock() - sink.start_ns
 
     def input_read(self, method: str, data: Any, t: int) -> None:
         """One read from ``wsgi.input`` returned ``data``; it started at ``t``."""
@@ -238,17 +256,23 @@ class WsgiCycle:
     def body(self, chunk: Any, t: int) -> None:
         """The app's iterable produced ``chunk``; asking for it started at ``t``."""
         try:
-            end = self.last_t = self.now()
+            sink = self.sink
+            end = self.last_t = sink.clock() - sink.start_ns
             size = _size(chunk)
             self.bytes_out += size
-            self.recorder.emit(
-                K.WSGI_BODY,
-                self.req,
-                {"bytes": size},
-                t=t,
-                dur=end - t,
-                tid=self.tid,
-                thread=self.thread,
+            sink.append(
+                (
+                    next(sink.seq),
+                    t,
+                    K.WSGI_BODY,
+                    self.req,
+                    sink.pid,
+                    self.tid,
+                    self.thread,
+                    None,
+                    end - t,
+                    {"bytes": size},
+                )
             )
         except Exception as exc:
             self.shim.internal_error("recording a body chunk", exc)
@@ -262,10 +286,22 @@ class WsgiCycle:
         """The server called ``close()``, which started at ``t`` (and may have raised)."""
         if self.done:
             return
-        end = self.now()
+        sink = self.sink
+        end = sink.clock() - sink.start_ns
         try:
-            self.recorder.emit(
-                K.WSGI_CLOSE, self.req, {}, t=t, dur=end - t, tid=self.tid, thread=self.thread
+            sink.append(
+                (
+                    next(sink.seq),
+                    t,
+                    K.WSGI_CLOSE,
+                    self.req,
+                    sink.pid,
+                    self.tid,
+                    self.thread,
+                    None,
+                    end - t,
+                    {},
+                )
             )
         except Exception as exc:
             self.shim.internal_error("recording close", exc)
@@ -303,25 +339,31 @@ class WsgiCycle:
         self.done = True
         tid: int | None = self.tid
         thread: str | None = self.thread
+        sink = self.sink
         try:
             cpu: int | None
             if _get_ident() == tid:
                 cpu = _thread_time_ns() - self.seg_cpu
                 if end is None:
-                    end = self.now()
+                    end = sink.clock() - sink.start_ns
                 seg_end = end
             else:
                 cpu = self.other_thread_cpu()
                 seg_end = self.last_t
                 tid = thread = None  # request.end is then recorded on the finalising thread
-            self.recorder.emit(
-                K.SCHED_THREAD,
-                self.req,
-                {"cpu_ns": cpu, "via": "wsgi"},
-                t=self.seg_t,
-                dur=seg_end - self.seg_t,
-                tid=self.tid,
-                thread=self.thread,
+            sink.append(
+                (
+                    next(sink.seq),
+                    self.seg_t,
+                    K.SCHED_THREAD,
+                    self.req,
+                    sink.pid,
+                    self.tid,
+                    self.thread,
+                    None,
+                    seg_end - self.seg_t,
+                    {"cpu_ns": cpu, "via": "wsgi"},
+                )
             )
         except Exception as exc:
             self.shim.internal_error("recording the thread segment", exc)
@@ -340,7 +382,25 @@ class WsgiCycle:
             }
             if file_wrapper:
                 data["file_wrapper"] = True
-            self.recorder.emit(K.REQUEST_END, self.req, data, t=end, tid=tid, thread=thread)
+            if tid is None:  # on the finalising thread: emit names it
+                self.recorder.emit(K.REQUEST_END, self.req, data, t=end)
+            else:
+                if end is None:
+                    end = sink.clock() - sink.start_ns
+                sink.append(
+                    (
+                        next(sink.seq),
+                        end,
+                        K.REQUEST_END,
+                        self.req,
+                        sink.pid,
+                        tid,
+                        thread,
+                        None,
+                        None,
+                        data,
+                    )
+                )
         except Exception as exc:
             self.shim.internal_error("recording request.end", exc)
         self.checker = None  # it holds our report(): let the pair be freed without the GC
