@@ -133,3 +133,13 @@ def test_digest_file_streams_a_recording(tmp_path: object) -> None:
 
     assert recording.header["server"]["model"] == "loop"
     assert digest.summary() == summarize(load(path))
+
+
+def test_queue_percentiles_in_the_details() -> None:
+    """The report's queued row has every percentile; p50 and max agree with the summary."""
+    digest = Digest()
+    digest.feed(_events())
+    queue = digest.details().queue_ms
+    summary = digest.summary()["queue_ms"]
+    assert set(queue) == {"mean", "p50", "p90", "p99", "p99.9", "max"}
+    assert (queue["p50"], queue["max"]) == (summary["p50"], summary["max"])

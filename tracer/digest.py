@@ -22,7 +22,7 @@ from tracer import events as K
 from tracer.errors import RecordingFormatError
 from tracer.events import Event
 from tracer.recording import Recording, load, loads, open_text
-from tracer.summary import RequestSpan, summarize_spans
+from tracer.summary import RequestSpan, percentile, summarize_spans
 
 __all__ = ["Culprit", "Digest", "ReportDetails", "Worker", "digest_file"]
 
@@ -73,6 +73,8 @@ class ReportDetails:
     """App exceptions by type."""
     violations: dict[str, int] = field(default_factory=dict)
     """Protocol violations by rule."""
+    queue_ms: dict[str, float] = field(default_factory=dict)
+    """Time queued: mean, p50, p90, p99, p99.9, max (the summary has fewer percentiles)."""
 
 
 class Digest:
@@ -183,7 +185,21 @@ class Digest:
             timeouts=timeouts,
             errors=dict(self._errors.most_common()),
             violations=dict(self._violations.most_common()),
+            queue_ms=self._queue_ms(),
         )
+
+    def _queue_ms(self) -> dict[str, float]:
+        waits = sorted(
+            (span.start - span.queued) / NS_PER_MS
+            for span in self.requests().values()
+            if span.start is not None and span.queued is not None
+        )
+        if not waits:
+            return {}
+        out = {"mean": round(sum(waits) / len(waits), 3), "max": round(waits[-1], 3)}
+        for key in ("p50", "p90", "p99", "p99.9"):
+            out[key] = round(percentile(waits, float(key[1:])), 3)
+        return out
 
 
 def digest_file(path: str | os.PathLike[str]) -> tuple[Recording, Digest]:

@@ -30,7 +30,7 @@ def render_report(
         details = digest.details()
     parts: list[Any] = [Text(recording.title, style="bold")]
     parts.append(_overview(summary, details))
-    parts.append(_latency(summary))
+    parts.append(_latency(summary, details))
     if details.culprits:
         parts.append(_culprits(summary, details))
     if details.workers:
@@ -78,8 +78,8 @@ def _overview(summary: dict[str, Any], details: ReportDetails) -> Table:
     return table
 
 
-def _latency(summary: dict[str, Any]) -> Table:
-    latency, queue = summary["latency_ms"], summary["queue_ms"]
+def _latency(summary: dict[str, Any], details: ReportDetails) -> Table:
+    latency, queue = summary["latency_ms"], details.queue_ms or summary["queue_ms"]
     table = Table(title="Latency (ms)", title_justify="left", padding=(0, 1))
     keys = ("mean", "p50", "p90", "p99", "p99.9", "max")
     table.add_column("")
