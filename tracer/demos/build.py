@@ -1,0 +1,46 @@
+"""Small builders the scenario tables share: real runs, simulated runs, bookmark moments.
+
+Imports ``tracer.run`` (``RunConfig``), ``sim`` (configs and workloads) and the demos' shapes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sim import SimConfig
+from sim.workload import Workload, workload_from_dict
+from tracer.demos.scenario import Moment
+from tracer.run import RunConfig
+
+__all__ = ["real_run", "sim_run", "workload", "moment", "SEED"]
+
+SEED = 1
+"""Every demo run uses this seed: the same arrivals every time."""
+
+
+def real_run(app: str, server: str, path: str, *, c: int, n: int, **options: Any) -> RunConfig:
+    """An in-process run of a bundled sample app on a server model, ``-c c -n n``."""
+    return RunConfig(
+        app=app, server=server, paths=(path,), concurrency=c, requests=n, seed=SEED, **options
+    )
+
+
+def workload(name: str, *phases: dict[str, Any], sync: bool = False) -> Workload:
+    """A one-route workload from phase tables as in a workload TOML file."""
+    route: dict[str, Any] = {"name": name, "path": "/", "phases": list(phases)}
+    if sync:
+        route["sync"] = True
+    return workload_from_dict({"name": name, "route": [route]}, where=f'demo workload "{name}"')
+
+
+def sim_run(model: str, work: Workload, *, c: int, n: int, **options: Any) -> SimConfig:
+    """A simulated run: ``model`` serving ``work`` to ``c`` clients, ``n`` requests."""
+    return SimConfig(model=model, workload=work, concurrency=c, requests=n, seed=SEED, **options)
+
+
+def moment(side: int, found: tuple[int, int] | int | None, key: str) -> list[Moment]:
+    """A bookmark on ``side`` at a found time (``(req, t)`` or ``t``); none if not found."""
+    if found is None:
+        return []
+    t = found[1] if isinstance(found, tuple) else found
+    return [(side, int(t), key)]

@@ -1,0 +1,382 @@
+"""Scenarios about who runs the handler: threads, the event loop, the GIL, anyio's thread pool.
+
+``sync-vs-async``, ``blocking-call``, ``cpu-gil`` and ``threadpool-offload``. Each is data: the
+runs, the texts in English and Chinese, and the functions that find bookmarks and check the
+shape from the recordings' events. Imports the demos' builders and shapes only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tracer import events as K
+from tracer.demos.build import moment, real_run, sim_run, workload
+from tracer.demos.scenario import Moment, Scenario, Side
+from tracer.demos.shapes import (
+    blocked,
+    cpu_parallelism,
+    first_wait,
+    in_flight_peak,
+    max_overlap,
+    middle,
+    peak_moment,
+    peak_window,
+    processes_used,
+    serialised,
+    thread_spans,
+    threads_used,
+)
+from tracer.events import Event
+from tracer.recording import Recording
+from tracer.summary import summarize
+
+__all__ = ["SYNC_VS_ASYNC", "BLOCKING_CALL", "CPU_GIL", "THREADPOOL_OFFLOAD", "pool_wait", "TOKENS"]
+
+Recs = Sequence[Recording]
+
+
+def _p50(rec: Recording) -> float:
+    return float(summarize(rec)["latency_ms"]["p50"])
+
+
+# -- sync-vs-async ----------------------------------------------------------------------------
+
+IO = "sample_apps.io_bound"
+
+
+def _sync_check(recs: Recs) -> list[str]:
+    wsgi, asgi = in_flight_peak(recs[0]), in_flight_peak(recs[1])
+    problems = []
+    if asgi < 2 * wsgi:
+        problems.append(f"ASGI overlap {asgi} is not at least twice WSGI's {wsgi}")
+    if len(threads_used(recs[0])) > 4:
+        problems.append("WSGI used more than its 4 threads")
+    if first_wait(recs[0]) is None:
+        problems.append("no WSGI request waited for a thread")
+    return problems
+
+
+SYNC_VS_ASYNC = Scenario(
+    name="sync-vs-async",
+    texts={
+        "en": {
+            "title": "Sync vs async: the same 100 ms I/O endpoint",
+            "caption": "Top: WSGI on 4 threads. Each request holds a thread while it sleeps, so "
+            "only 4 overlap and the rest queue (grey). Bottom: ASGI on one event loop. Every "
+            "request awaits its sleep and all 50 overlap. Press m for the key moments.",
+            "side0": "WSGI, 4 threads",
+            "side1": "ASGI, one event loop",
+            "queue": "Requests queue",
+            "queue:caption": "all 4 threads are busy sleeping, so this request waits for one.",
+            "overlap": "All in flight",
+            "overlap:caption": "every request awaits its I/O on one thread, with no queue.",
+        },
+        "zh": {
+            "title": "同步与异步：同一个 100 毫秒 I/O 接口",
+            "caption": "上：WSGI，4 个线程。请求睡眠时一直占着线程，只有 4 个能同时进行，其余排队（灰色）。"
+            "下：ASGI，一个事件循环。每个请求都 await 它的睡眠，50 个请求全部重叠。按 m 跳到关键时刻。",
+            "side0": "WSGI，4 个线程",
+            "side1": "ASGI，一个事件循环",
+            "queue": "请求开始排队",
+            "queue:caption": "4 个线程都在睡眠中被占用，这个请求只能等待空闲线程。",
+            "overlap": "全部同时进行",
+            "overlap:caption": "所有请求在同一个线程上 await 各自的 I/O，没有排队。",
+        },
+    },
+    sides=(
+        Side(
+            sim=sim_run("threads", workload("io", {"io": "100ms"}), c=50, n=200, threads=4),
+            real=real_run(f"{IO}:wsgi_app", "threads", "/?ms=100", c=50, n=100, threads=4),
+            quick=real_run(f"{IO}:wsgi_app", "threads", "/?ms=50", c=20, n=40, threads=4),
+        ),
+        Side(
+            sim=sim_run("loop", workload("io", {"io": "100ms"}), c=50, n=200),
+            real=real_run(f"{IO}:asgi_app", "loop", "/?ms=100", c=50, n=100),
+            quick=real_run(f"{IO}:asgi_app", "loop", "/?ms=50", c=20, n=40),
+        ),
+    ),
+    marks=lambda recs: (
+        moment(0, first_wait(recs[0]), "queue") + moment(1, peak_moment(recs[1]), "overlap")
+    ),
+    check=_sync_check,
+    figures=lambda recs: {
+        "wsgi_max_in_flight": in_flight_peak(recs[0]),
+        "asgi_max_in_flight": in_flight_peak(recs[1]),
+        "wsgi_p50_ms": _p50(recs[0]),
+        "asgi_p50_ms": _p50(recs[1]),
+    },
+)
+
+
+# -- blocking-call ----------------------------------------------------------------------------
+
+
+def _blocking_marks(recs: Recs) -> list[Moment]:
+    found = blocked(recs[0])
+    marks = moment(0, found[0].t if found else None, "blocked")
+    if len(found) > 1:
+        marks += moment(0, found[1].t, "next")
+    return marks + moment(1, peak_moment(recs[1]), "overlap")
+
+
+def _blocking_check(recs: Recs) -> list[str]:
+    found = blocked(recs[0])
+    requests = int(summarize(recs[0])["completed"])
+    problems = []
+    if len(found) < requests:
+        problems.append(f"{len(found)} loop.blocked for {requests} requests")
+    if not serialised(found):
+        problems.append("two blocking steps overlapped: the loop was not held")
+    if blocked(recs[1]):
+        problems.append("asyncio.sleep blocked the loop")
+    if in_flight_peak(recs[1]) < 2 * in_flight_peak(recs[0]):
+        problems.append("awaiting did not overlap requests more than blocking")
+    return problems
+
+
+SLEEP_WORK = workload("blocking", {"blocking-io": "100ms"})
+
+BLOCKING_CALL = Scenario(
+    name="blocking-call",
+    texts={
+        "en": {
+            "title": "A blocking call in async def",
+            "caption": "Top: time.sleep(0.1) inside async def. The loop can run nothing else, so "
+            "the requests go one after another (red: loop blocked). Bottom: await "
+            "asyncio.sleep(0.1). The loop runs the others meanwhile. Press m, then space to play.",
+            "side0": "time.sleep in async def",
+            "side1": "await asyncio.sleep",
+            "blocked": "Loop blocked",
+            "blocked:caption": "time.sleep holds the event loop; every other request waits.",
+            "next": "Next request",
+            "next:caption": "the next request starts only when the sleep returns: one at a time.",
+            "overlap": "Awaiting overlaps",
+            "overlap:caption": "with await, all requests sleep at the same time.",
+        },
+        "zh": {
+            "title": "async def 里的阻塞调用",
+            "caption": "上：在 async def 里调用 time.sleep(0.1)。事件循环无法运行其他任务，请求只能一个接一个"
+            "（红色：循环被阻塞）。下：await asyncio.sleep(0.1)，等待期间循环运行其他请求。按 m，再按空格播放。",
+            "side0": "async def 中的 time.sleep",
+            "side1": "await asyncio.sleep",
+            "blocked": "事件循环被阻塞",
+            "blocked:caption": "time.sleep 占住了事件循环，其他请求都在等待。",
+            "next": "下一个请求",
+            "next:caption": "睡眠返回后下一个请求才开始：一次只处理一个。",
+            "overlap": "await 时重叠",
+            "overlap:caption": "使用 await，所有请求同时睡眠。",
+        },
+    },
+    sides=(
+        Side(
+            sim=sim_run("loop", SLEEP_WORK, c=10, n=20),
+            real=real_run("sample_apps.blocking:app", "loop", "/?ms=100", c=10, n=20),
+            quick=real_run("sample_apps.blocking:app", "loop", "/?ms=30", c=5, n=10),
+        ),
+        Side(
+            sim=sim_run("loop", workload("await", {"io": "100ms"}), c=10, n=20),
+            real=real_run(f"{IO}:asgi_app", "loop", "/?ms=100", c=10, n=20),
+            quick=real_run(f"{IO}:asgi_app", "loop", "/?ms=30", c=5, n=10),
+        ),
+    ),
+    marks=_blocking_marks,
+    check=_blocking_check,
+    figures=lambda recs: {
+        "blocked_steps": len(blocked(recs[0])),
+        "loop_blocked_ms": float(summarize(recs[0])["loop_blocked_ms"]),
+        "blocking_max_in_flight": in_flight_peak(recs[0]),
+        "await_max_in_flight": in_flight_peak(recs[1]),
+    },
+)
+
+
+# -- cpu-gil ----------------------------------------------------------------------------------
+
+
+def _overlap_moment(rec: Recording) -> int | None:
+    window = peak_window((e.t, e.end) for e in thread_spans(rec))
+    return middle(window) if window[0] > 1 else None
+
+
+def _gil_check(recs: Recs) -> list[str]:
+    problems = []
+    threads = cpu_parallelism(recs[0])
+    if threads > 1.25:
+        problems.append(f"threads computed {threads:.2f}x in parallel despite the GIL")
+    if max_overlap((e.t, e.end) for e in thread_spans(recs[0]))[0] < 2:
+        problems.append("the threads never ran requests at the same time")
+    if len(processes_used(recs[1])) < 2:
+        problems.append("the processes side used fewer than 2 processes")
+    simulated = recs[1].header.get("source") == "simulated"
+    if simulated and cpu_parallelism(recs[1]) < 1.5:
+        problems.append("simulated processes did not compute in parallel")
+    return problems
+
+
+CPU_WORK = workload("cpu", {"cpu": "20ms"})
+CPU = "sample_apps.cpu_bound:wsgi_app"
+
+CPU_GIL = Scenario(
+    name="cpu-gil",
+    texts={
+        "en": {
+            "title": "CPU-bound handlers: threads (one GIL) vs processes",
+            "caption": "Each request computes 20 ms of pure Python. Top: 4 threads in one process "
+            "take turns holding the GIL, so each request takes about 4x longer and throughput "
+            "does not grow. Bottom: 2 processes, each with its own GIL, compute side by side.",
+            "side0": "4 threads, one process",
+            "side1": "2 processes",
+            "gil": "Threads share the GIL",
+            "gil:caption": "4 requests are running, but only one thread computes at a time.",
+            "cores": "Processes in parallel",
+            "cores:caption": "two processes, two GILs: two requests compute at once.",
+        },
+        "zh": {
+            "title": "CPU 密集型处理：线程（一个 GIL）与进程",
+            "caption": "每个请求执行 20 毫秒纯 Python 计算。上：同一进程中的 4 个线程轮流持有 GIL，每个请求"
+            "大约慢 4 倍，吞吐量没有提高。下：2 个进程各有自己的 GIL，可以并行计算。",
+            "side0": "4 个线程，一个进程",
+            "side1": "2 个进程",
+            "gil": "线程共享 GIL",
+            "gil:caption": "4 个请求都在“运行”，但同一时刻只有一个线程在计算。",
+            "cores": "进程并行",
+            "cores:caption": "两个进程、两个 GIL：两个请求同时计算。",
+        },
+    },
+    sides=(
+        Side(
+            sim=sim_run("threads", CPU_WORK, c=4, n=40, threads=4),
+            real=real_run(CPU, "threads", "/?ms=20", c=4, n=16, threads=4),
+            quick=real_run(CPU, "threads", "/?ms=10", c=4, n=8, threads=4),
+        ),
+        Side(
+            sim=sim_run("processes", CPU_WORK, c=4, n=40, workers=2, threads=1),
+            real=real_run(CPU, "processes", "/?ms=20", c=4, n=16, workers=2, threads=1),
+            quick=real_run(CPU, "processes", "/?ms=10", c=4, n=8, workers=2, threads=1),
+        ),
+    ),
+    marks=lambda recs: (
+        moment(0, _overlap_moment(recs[0]), "gil") + moment(1, _overlap_moment(recs[1]), "cores")
+    ),
+    check=_gil_check,
+    figures=lambda recs: {
+        "threads_cpu_parallelism": round(cpu_parallelism(recs[0]), 2),
+        "processes_cpu_parallelism": round(cpu_parallelism(recs[1]), 2),
+        "threads_p50_ms": _p50(recs[0]),
+        "processes_p50_ms": _p50(recs[1]),
+    },
+)
+
+
+# -- threadpool-offload -----------------------------------------------------------------------
+
+
+TOKENS = 40
+"""anyio's default thread limiter: ``CapacityLimiter(40)``."""
+
+
+def pool_wait(rec: Recording, tokens: int = TOKENS) -> tuple[int, int] | None:
+    """The first request that had to wait for a thread-pool token: ``(req, when it got one)``.
+
+    A request asks for a pool thread when a step of it suspends awaiting
+    ``to_thread.run_sync`` and holds a token until that hop ends. It had to wait when, as it
+    asked, ``tokens`` other requests already held (or awaited) one: counted, not timed.
+    """
+    asked: list[tuple[int, int]] = []
+    hops: dict[int, list[Event]] = {}
+    for e in rec.events:
+        if e.req is None:
+            continue
+        if e.kind == K.SCHED_STEP and "to_thread" in str(e.data.get("awaiting") or ""):
+            asked.append((e.end, e.req))
+        elif e.kind == K.SCHED_THREAD:
+            hops.setdefault(e.req, []).append(e)
+    first_ask: dict[int, tuple[int, int, int, int]] = {}  # hop seq -> (asked, start, end, req)
+    for t, req in sorted(asked):
+        # The worker may start the hop a moment before the loop records the step's end, and
+        # one await of a hop can span several steps: the first ask of each hop counts.
+        hop = next((h for h in hops.get(req, ()) if h.end >= t), None)
+        if hop is not None and hop.seq not in first_ask:
+            first_ask[hop.seq] = (t, hop.t, hop.end, req)
+    held = sorted(first_ask.values())
+    for i, (t, start, _, req) in enumerate(held):
+        ahead = sum(1 for _, _, end, _ in held[:i] if end > t)  # tokens taken when it asked
+        if ahead >= tokens:
+            return req, start
+    return None
+
+
+def _pool_peak(rec: Recording) -> tuple[int, int]:
+    window = peak_window((e.t, e.end) for e in thread_spans(rec))
+    return window[0], middle(window)
+
+
+def _pool_check(recs: Recs) -> list[str]:
+    problems = []
+    under, over = _pool_peak(recs[0])[0], _pool_peak(recs[1])[0]
+    if over != TOKENS:
+        problems.append(f"{over} pool threads at once past 40 requests (anyio allows 40)")
+    if under > 40:
+        problems.append(f"{under} pool threads at once with 40 clients")
+    if pool_wait(recs[1]) is None:
+        problems.append("no request waited for a thread-pool token with 50 clients")
+    if pool_wait(recs[0]) is not None:
+        problems.append("a request waited for a token with only 40 clients")
+    return problems
+
+
+FASTAPI = "sample_apps.fastapi_app:app"
+SYNC_WORK = workload("def-endpoint", {"io": "250ms"}, sync=True)
+
+THREADPOOL_OFFLOAD = Scenario(
+    name="threadpool-offload",
+    texts={
+        "en": {
+            "title": "FastAPI def endpoints and anyio's 40-token thread pool",
+            "caption": "A plain def endpoint (time.sleep 250 ms) runs in anyio's thread pool, "
+            "which hands out 40 tokens. Top: 40 clients, so every request gets a thread at once. "
+            "Bottom: 50 clients. The 41st request waits for a token even though the loop is idle.",
+            "side0": "40 concurrent requests",
+            "side1": "50 concurrent requests",
+            "full": "Pool full",
+            "full:caption": "40 worker threads busy: anyio's CapacityLimiter(40) is exhausted.",
+            "token": "41st request queues",
+            "token:caption": "no token left. This request waits for a pool thread to finish.",
+        },
+        "zh": {
+            "title": "FastAPI 的 def 接口与 anyio 的 40 令牌线程池",
+            "caption": "普通 def 接口（time.sleep 250 毫秒）在 anyio 线程池中运行，线程池只发 40 个令牌。"
+            "上：40 个客户端，每个请求立即得到线程。下：50 个客户端，即使事件循环空闲，第 41 个请求也要等令牌。",
+            "side0": "40 个并发请求",
+            "side1": "50 个并发请求",
+            "full": "线程池已满",
+            "full:caption": "40 个工作线程全忙：anyio 的 CapacityLimiter(40) 用完了。",
+            "token": "第 41 个请求排队",
+            "token:caption": "没有令牌了，这个请求要等某个线程池线程结束。",
+        },
+    },
+    sides=(
+        Side(
+            sim=sim_run("loop", SYNC_WORK, c=40, n=80),
+            real=real_run(FASTAPI, "loop", "/sync?ms=250", c=40, n=80),
+            quick=real_run(FASTAPI, "loop", "/sync?ms=200", c=40, n=40),
+        ),
+        Side(
+            sim=sim_run("loop", SYNC_WORK, c=50, n=100),
+            real=real_run(FASTAPI, "loop", "/sync?ms=250", c=50, n=100),
+            quick=real_run(FASTAPI, "loop", "/sync?ms=200", c=50, n=50),
+        ),
+    ),
+    marks=lambda recs: (
+        moment(0, _pool_peak(recs[0])[1], "full")
+        + moment(1, _pool_peak(recs[1])[1], "full")
+        + moment(1, pool_wait(recs[1]), "token")
+    ),
+    check=_pool_check,
+    figures=lambda recs: {
+        "pool_peak_40_clients": _pool_peak(recs[0])[0],
+        "pool_peak_50_clients": _pool_peak(recs[1])[0],
+        "p99_ms_40_clients": float(summarize(recs[0])["latency_ms"]["p99"]),
+        "p99_ms_50_clients": float(summarize(recs[1])["latency_ms"]["p99"]),
+    },
+)

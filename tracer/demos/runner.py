@@ -1,0 +1,141 @@
+"""Running a scenario: its recordings, with bookmarks added as ``mark`` events, saved or shown.
+
+``run_demo(scenario, simulated=..., quick=..., lang=...)`` makes every side's recording (a real
+in-process run, or the simulation; a side with no real run is always simulated), finds the
+scenario's key moments and adds them as ``K.MARK`` events (label and caption in ``lang``).
+``save_demo`` writes the recordings as ``NAME-1.jsonl``, ``NAME-2.jsonl``. Imports the
+spine, ``tracer.run`` and ``sim``; never the UI.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from sim import simulate
+from tracer import events as K
+from tracer.demos.scenario import Scenario
+from tracer.errors import UsageError
+from tracer.events import Event
+from tracer.recorder import Recorder
+from tracer.recording import Recording, RecordingWriter
+from tracer.run import run
+
+__all__ = ["DemoRun", "run_demo", "run_side", "with_marks", "save_demo"]
+
+
+@dataclass(slots=True)
+class DemoRun:
+    """A scenario's recordings, bookmarked, in one language."""
+
+    scenario: Scenario
+    """What was run."""
+    recordings: list[Recording]
+    """One per side, top first, with ``mark`` events."""
+    lang: str = "en"
+    """Language of the marks' labels and of ``caption``."""
+    simulated: bool = False
+    """True for ``--sim``."""
+    figures: dict[str, float] = field(default_factory=dict)
+    """The numbers that make the point."""
+
+    @property
+    def caption(self) -> str:
+        """The caption pane's text."""
+        return self.scenario.caption(self.lang)
+
+    def problems(self) -> list[str]:
+        """What is wrong with the shape (empty: the demonstration shows its point)."""
+        return self.scenario.check(self.recordings)
+
+
+def run_side(scenario: Scenario, index: int, *, simulated: bool, quick: bool) -> Recording:
+    """Record one side of ``scenario``: real when asked and possible, else simulated."""
+    side = scenario.sides[index]
+    config = side.config(quick=quick)
+    recorder = Recorder()
+    if simulated or config is None:
+        simulate(side.sim, recorder=recorder)
+    else:
+        run(config, recorder)
+    recorder.header["demo"] = {"name": scenario.name, "side": index + 1}
+    recording = recorder.recording()
+    recorder.close()
+    return recording
+
+
+def with_marks(recording: Recording, marks: list[tuple[int, dict[str, Any]]]) -> Recording:
+    """A copy of ``recording`` with ``mark`` events ``(t, data)`` added in time order."""
+    seq = max((e.seq for e in recording.events), default=0)
+    added = [
+        Event(seq=seq + i + 1, t=t, kind=K.MARK, thread="demo", data=data)
+        for i, (t, data) in enumerate(marks)
+    ]
+    copy = Recording(
+        header=dict(recording.header),
+        events=recording.events + added,
+        truncated=recording.truncated,
+        path=recording.path,
+    )
+    copy.sort()
+    return copy
+
+
+def run_demo(
+    scenario: Scenario, *, simulated: bool = False, quick: bool = False, lang: str = "en"
+) -> DemoRun:
+    """Make the scenario's recordings (``quick``: the reduced real runs) and bookmark them."""
+    recordings = [
+        run_side(scenario, index, simulated=simulated, quick=quick)
+        for index in range(len(scenario.sides))
+    ]
+    found: dict[int, list[tuple[int, dict[str, Any]]]] = {}
+    taken: set[int] = set()
+    for side, t, key in sorted(scenario.marks(recordings), key=lambda m: m[1]):
+        # The cursor starts at 0 and ``m`` jumps to the next later mark, and the compare view
+        # merges both sides' marks: each needs a time of its own, after 0.
+        t = max(t, 1)
+        while t in taken:
+            t += 1
+        taken.add(t)
+        data = {
+            "label": scenario.text(lang, key),
+            "caption": scenario.text(lang, f"{key}:caption"),
+            "key": key,
+        }
+        found.setdefault(side, []).append((t, data))
+    marked = [with_marks(rec, found.get(i, [])) for i, rec in enumerate(recordings)]
+    return DemoRun(
+        scenario=scenario,
+        recordings=marked,
+        lang=lang,
+        simulated=simulated,
+        figures=scenario.figures(marked),
+    )
+
+
+def save_demo(demo: DemoRun, folder: str) -> list[str]:
+    """Write each recording to ``folder/NAME-<side>.jsonl``; return the paths."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f'Cannot create the --record folder "{folder}" ({exc.strerror or exc}); '
+            "give a folder you can write to."
+        ) from None
+    paths = []
+    for index, recording in enumerate(demo.recordings):
+        path = os.path.join(folder, f"{demo.scenario.name}-{index + 1}.jsonl")
+        try:
+            writer = RecordingWriter(path, recording.header)
+        except OSError as exc:
+            raise UsageError(
+                f'Cannot write "{path}" ({exc.strerror or exc}); give a folder you can write to.'
+            ) from None
+        try:
+            writer.write(recording.events)
+        finally:
+            writer.close()
+        paths.append(path)
+    return paths

@@ -1,0 +1,81 @@
+"""``Scenario``: one lecture demonstration — its texts, its runs, its bookmarks and its shape.
+
+A scenario holds one or two ``Side``s (compared side by side), each runnable for real
+(a ``RunConfig`` through an in-process server model, with a reduced ``quick`` variant for
+tests) or simulated (a ``SimConfig``, deterministic). Texts (title, caption, side names,
+bookmark labels) are given in every UI language. ``marks`` finds the key moments in the
+recordings; ``check`` states the shape the demonstration must show, read from events.
+Imports the spine, ``tracer.run`` (configs only) and ``sim``'s config; never the UI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from sim import SimConfig
+from tracer.recording import Recording
+from tracer.run import RunConfig
+
+__all__ = ["Side", "Scenario", "Moment", "Texts", "LANGS"]
+
+LANGS: tuple[str, ...] = ("en", "zh")
+"""Languages every scenario speaks (the UI's ``--lang`` choices)."""
+
+Texts = Mapping[str, Mapping[str, str]]
+"""Language -> key -> text. Keys: ``title``, ``caption``, ``side0``/``side1``, and per
+bookmark ``<key>`` (its label) and ``<key>:caption``."""
+
+Moment = tuple[int, int, str]
+"""A bookmark found in the recordings: (side index, time in ns, text key)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    """One of the recordings a scenario shows."""
+
+    sim: SimConfig
+    """The simulated run (``--sim``): full size, deterministic."""
+    real: RunConfig | None = None
+    """The real in-process run; None when the scenario is simulated only (c10k)."""
+    quick: RunConfig | None = None
+    """A smaller real run with the same shape, for tests (defaults to ``real``)."""
+
+    def config(self, *, quick: bool) -> RunConfig | None:
+        """The real run to make (``quick`` picks the reduced one)."""
+        return (self.quick or self.real) if quick else self.real
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """A demonstration a teacher runs with ``trace demo NAME``."""
+
+    name: str
+    """The ``trace demo`` argument."""
+    texts: Texts
+    """Title, caption, side names and bookmark texts in each of ``LANGS``."""
+    sides: tuple[Side, ...]
+    """One recording, or two to compare (top, bottom)."""
+    marks: Callable[[Sequence[Recording]], list[Moment]]
+    """The key moments of these recordings (bookmarks the cursor jumps to)."""
+    check: Callable[[Sequence[Recording]], list[str]]
+    """What is wrong with the shape of these recordings (empty: the point is visible)."""
+    figures: Callable[[Sequence[Recording]], dict[str, float]]
+    """The numbers that make the point (printed by ``--headless``)."""
+
+    @property
+    def simulated_only(self) -> bool:
+        """True when no side can run for real."""
+        return all(side.real is None for side in self.sides)
+
+    def text(self, lang: str, key: str) -> str:
+        """One text in ``lang`` (English when missing)."""
+        return self.texts.get(lang, {}).get(key) or self.texts["en"].get(key, key)
+
+    def title(self, lang: str) -> str:
+        """The scenario's title."""
+        return self.text(lang, "title")
+
+    def caption(self, lang: str) -> str:
+        """What to look at: the caption pane's text."""
+        return self.text(lang, "caption")
