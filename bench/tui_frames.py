@@ -4,8 +4,8 @@
 
 For a 10,000-request recording (~100,000 events) of each shape (ASGI loop, WSGI threads):
 
-- open: read the file (``tracer.recording.load``), derive the lanes (``build_model``), mount
-  the app and draw the first frame;
+- open: read the file as ``trace replay`` does (``open_recordings``), derive the lanes
+  (``build_model``), mount the app and draw the first frame;
 - frame: one full 200x50 frame after a pan or a zoom (state change, every visible lane
   re-rendered through ``render_line``, the screen composited and turned into terminal output),
   in the by-request and by-worker views, zoomed out (whole run) and zoomed in; plus a frame
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import resource
@@ -32,8 +33,8 @@ from collections.abc import Callable
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from tracer.recording import Recording, load  # noqa: E402
-from tracer.tui.app import ReplayApp  # noqa: E402
+from tracer.recording import Recording  # noqa: E402
+from tracer.tui.app import ReplayApp, open_recordings  # noqa: E402
 from tracer.tui.examples import loop_example, threads_example  # noqa: E402
 from tracer.tui.model import build_model  # noqa: E402
 from tracer.tui.screen import ReplayScreen  # noqa: E402
@@ -72,7 +73,7 @@ async def measure(path: str, frames: int) -> dict[str, float]:
     """Open the file in the UI, then time frames of each interaction."""
     clock = time.perf_counter if CLOCK == "wall" else time.process_time
     t0 = clock()
-    recording = load(path)
+    (recording,) = open_recordings([path])  # as `trace replay` reads it
     t_load = clock() - t0
     t1 = clock()
     _ = build_model(recording).summary
@@ -116,11 +117,12 @@ async def measure(path: str, frames: int) -> dict[str, float]:
             cached = [frame(screen, nudge) for _ in range(frames)]
             results[f"{view}_cursor_ms"] = statistics.median(cached) * 1e3
             screen.action_select(1)
+    gc.unfreeze()  # the next repeat starts from the same collector state
     return results
 
 
 async def _open_and_draw(path: str) -> None:
-    recording = load(path)
+    (recording,) = open_recordings([path])
     app = ReplayApp([recording])
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()

@@ -68,11 +68,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace) -> int:
     """Load the recordings (one clear error if one is missing or foreign), then show or render."""
-    from tracer.recording import load
+    from tracer.tui.app import open_recordings
 
-    recordings = [load(args.file)]
-    if args.file2:
-        recordings.append(load(args.file2))
+    recordings = open_recordings([args.file, *([args.file2] if args.file2 else [])])
     threshold = (
         None if args.block_threshold_ms is None else int(args.block_threshold_ms * 1_000_000)
     )

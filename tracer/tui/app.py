@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import gc
+import os
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -16,12 +18,29 @@ from textual.screen import Screen
 
 from tracer.errors import UsageError
 from tracer.events import Event
-from tracer.recording import Recording
+from tracer.recording import Recording, load
 from tracer.tui.labels import LANGUAGES, labels
 from tracer.tui.model import build_model
 from tracer.tui.screen import Bookmark, ReplayScreen
 
-__all__ = ["ReplayApp", "render_svg", "Bookmark"]
+__all__ = ["ReplayApp", "render_svg", "open_recordings", "Bookmark"]
+
+
+def open_recordings(paths: Sequence[str | os.PathLike[str]]) -> list[Recording]:
+    """Read recordings for the replay (``RecordingError`` on a missing or foreign file).
+
+    The garbage collector is paused while the events are built — a bulk load of objects that
+    live as long as the UI, during which collections cost time and free nothing — and what was
+    loaded is then frozen out of later collections, so none of them stalls a frame.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return [load(path) for path in paths]
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 class ReplayApp(App[None]):
