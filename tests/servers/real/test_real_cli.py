@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -153,7 +154,8 @@ def test_websocket_sessions_through_trace_run(tmp_path: Path) -> None:
 
 def test_a_killed_trace_takes_its_server_down(tmp_path: Path) -> None:
     """SIGKILL to ``trace run --server uvicorn --workers 2`` (no chance to clean up): the server's
-    processes notice their parent is gone and the whole group exits, within a bound."""
+    processes notice their parent is gone, remove the run's temporary folder, and the whole
+    group exits, within a bound."""
     record = tmp_path / "run.jsonl"
     trace = subprocess.Popen(
         [sys.executable, "-m", "tracer", "run", "sample_apps.hello:asgi_app",
@@ -171,7 +173,13 @@ def test_a_killed_trace_takes_its_server_down(tmp_path: Path) -> None:
             time.sleep(0.05)
         assert masters, "the server never started"
         (master,) = masters
-        assert len(group_members(master)) >= 3  # the supervisor, two workers (and helpers)
+        members = group_members(master)
+        assert len(members) >= 3  # the supervisor, two workers (and helpers)
+        (run_dir,) = {
+            ready.parent
+            for pid in members
+            for ready in Path(tempfile.gettempdir()).glob(f"gateway-tracer-uvicorn-*/{pid}.ready")
+        }
         trace.kill()
         trace.wait(10)
         deadline = time.monotonic() + 15
@@ -181,3 +189,4 @@ def test_a_killed_trace_takes_its_server_down(tmp_path: Path) -> None:
     finally:
         if trace.poll() is None:
             trace.kill()
+    assert not run_dir.exists()

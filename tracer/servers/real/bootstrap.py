@@ -17,6 +17,7 @@ import atexit
 import itertools
 import json
 import os
+import shutil
 import signal
 import threading
 import time
@@ -192,7 +193,7 @@ def build_app(settings: dict[str, Any]) -> Any:
         loaded.app, recorder=recorder, interface=loaded.interface, **settings.get("instrument", {})
     )
     if settings.get("parent"):
-        watch_parent(int(settings["parent"]))
+        watch_parent(int(settings["parent"]), settings["dir"])
     adapted = (
         AsgiRequestIds(traced, recorder) if is_asgi(loaded.interface) else WsgiRequestIds(traced)
     )
@@ -214,13 +215,18 @@ def _alive(pid: int) -> bool:
     return stat[stat.rfind(")") + 2 :].split()[0] != "Z"
 
 
-def watch_parent(parent: int, *, interval: float = 0.5, grace: float = 5.0) -> threading.Thread:
-    """If ``parent`` dies without stopping us, SIGTERM this process group (SIGKILL after
-    ``grace`` seconds): a killed ``trace`` leaves no server behind."""
+def watch_parent(
+    parent: int, directory: str | None = None, *, interval: float = 0.5, grace: float = 5.0
+) -> threading.Thread:
+    """If ``parent`` dies without stopping us, remove the run's ``directory`` (nobody will read
+    it) and SIGTERM this process group (SIGKILL after ``grace`` seconds): a killed ``trace``
+    leaves no server and no files behind."""
 
     def watch() -> None:
         while _alive(parent):
             time.sleep(interval)
+        if directory is not None:
+            shutil.rmtree(directory, ignore_errors=True)
         os.killpg(os.getpgrp(), signal.SIGTERM)
         time.sleep(grace)
         os.killpg(os.getpgrp(), signal.SIGKILL)

@@ -182,7 +182,11 @@ class RealServer:
         # Whoever started it, the server never outlives this interpreter: a caller whose own
         # shutdown was cut short (a Ctrl-C landing in Thread.join) still leaves nothing behind.
         atexit.register(self.stop)
-        self.process.start(timeout)
+        try:
+            self.process.start(timeout)
+        except BaseException:
+            self.stop()  # the temporary folder and the exit hook go too
+            raise
         self.merger.start()
 
     def run_load(self, load: ClientConfig) -> ClientStats:
