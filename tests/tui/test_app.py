@@ -351,3 +351,26 @@ async def test_render_svg_from_inside_an_event_loop(loop_rec: Recording) -> None
 
     svg = render_svg([loop_rec], size=(80, 24), lang="zh")
     assert "排队" in svg
+
+
+def test_open_recordings_restores_the_collector(tmp_path: Path, loop_rec: Recording) -> None:
+    """Reading pauses the collector and freezes what it loaded; the collector is on afterwards,
+    and a missing file is still a RecordingError."""
+    import gc
+    import json
+
+    from tracer.errors import RecordingError
+    from tracer.tui.app import open_recordings
+
+    path = tmp_path / "run.jsonl"
+    lines = [json.dumps(loop_rec.header)] + [json.dumps(e.to_dict()) for e in loop_rec.events]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    try:
+        (recording,) = open_recordings([path])
+        assert len(recording.events) == len(loop_rec.events)
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+        with pytest.raises(RecordingError):
+            open_recordings([tmp_path / "missing.jsonl"])
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
