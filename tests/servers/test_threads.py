@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import threading
 from typing import Any
 
@@ -176,3 +177,20 @@ def test_timeouts_work_again_on_a_later_client_loop() -> None:
         second = send_all(model, [Request()], concurrency=1, timeout=0.03)
         release.set()
     assert [r.error for r in first + second] == ["timeout", "timeout"]
+
+
+def test_file_wrapper_is_the_servers_own() -> None:
+    """An app returning wsgi.file_wrapper(file): the server sends the whole file and closes it."""
+    opened: list[io.BytesIO] = []
+
+    def send_file(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        opened.append(io.BytesIO(b"f" * 70_000))
+        return environ["wsgi.file_wrapper"](opened[0], 8192)
+
+    with running("threads", send_file) as (model, recorder):
+        [response] = send_all(model, [Request()], concurrency=1)
+    assert (response.status, response.bytes_out) == (200, 70_000)
+    assert opened[0].closed
+    [end] = [e for e in recorder.events if e.kind == K.REQUEST_END]
+    assert end.data.get("file_wrapper") is True
