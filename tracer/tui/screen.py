@@ -172,8 +172,7 @@ class ReplayScreen(Screen[None]):
         offset = label_width_for(width)
         self.query_one(Axis).label_offset = offset
         for timeline in self.timelines:
-            timeline.label_width = offset
-            timeline._cache.clear()
+            timeline.set_label_width(offset)
         # One column goes to the timeline's vertical scrollbar.
         self.viewport.resize(max(1, width - offset - 1))
 

@@ -105,6 +105,12 @@ class Timeline(ScrollView, can_focus=True):
         self._update_virtual_size()
         self.refresh()
 
+    def set_label_width(self, width: int) -> None:
+        """Give lane labels ``width`` cells (the screen was resized)."""
+        if width != self.label_width:
+            self.label_width = width
+            self._cache.clear()
+
     def set_view(self, view: str) -> None:
         """Switch between ``request`` and ``worker`` lanes."""
         self.view = view
