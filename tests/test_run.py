@@ -159,6 +159,9 @@ def test_a_loop_stuck_in_a_blocking_call_is_given_up() -> None:
         e for e in recorder.events if e.kind == K.REQUEST_END and e.data.get("error") == "timeout"
     ]
     assert len(ends) == 2
+    # Each ends at its own deadline (queued + 0.1 s), not when the stuck loop was given up.
+    queued = {e.req: e.t for e in recorder.events if e.kind == K.REQUEST_QUEUED}
+    assert all(e.t - queued[e.req] < 1_000_000_000 for e in ends)
 
 
 def test_asgi_sleep_at_c50_overlaps_through_run() -> None:

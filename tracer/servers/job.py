@@ -10,6 +10,7 @@ Imports the spine, ``tracer.loading`` and ``tracer.servers``; nothing above them
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -119,9 +120,15 @@ class JobTarget:
     def abandon_all(self, error: str = TIMEOUT) -> int:
         """End every waiting request as ``error`` from any thread (the client loop is stuck)."""
         count = 0
+        now = time.monotonic()
         for job in list(self.jobs.values()):
             if not job.abandoned and not job.future.done():
-                _give_up(self.recorder, job, error)
+                # A timeout happened at its deadline, not now that the stuck loop is given up
+                # (asyncio's loop.time() is time.monotonic()).
+                late = 0.0
+                if error == TIMEOUT and job.deadline is not None and job.deadline < now:
+                    late = now - job.deadline
+                _give_up(self.recorder, job, error, t=self.recorder.now() - int(late * 1e9))
                 count += 1
         self.jobs.clear()
         return count
@@ -133,7 +140,7 @@ def _expire(recorder: Recorder, job: Job) -> None:
         job.future.set_result(Response(job.req, None, 0, TIMEOUT))
 
 
-def _give_up(recorder: Recorder, job: Job, error: str) -> None:
+def _give_up(recorder: Recorder, job: Job, error: str, *, t: int | None = None) -> None:
     job.abandoned = True
     if job.on_abandon is not None:
         job.on_abandon()
@@ -141,6 +148,7 @@ def _give_up(recorder: Recorder, job: Job, error: str) -> None:
         K.REQUEST_END,
         job.req,
         {"status": None, "bytes_in": len(job.request.body), "bytes_out": 0, "error": error},
+        t=t,
     )
 
 
