@@ -33,6 +33,8 @@ def open_recordings(paths: Sequence[str | os.PathLike[str]]) -> list[Recording]:
     live as long as the UI, during which collections cost time and free nothing — and what was
     loaded is then frozen out of later collections, so none of them stalls a frame.
     """
+    # Collect first (cheap before the load) so no garbage of the caller's is frozen with it.
+    gc.collect()
     enabled = gc.isenabled()
     gc.disable()
     try:
