@@ -109,7 +109,9 @@ class Recording:
         interface = (self.header.get("interface") or "?").upper()
         source = " (simulated)" if self.header.get("source") == "simulated" else ""
         app = self.header.get("app") or "?"
-        return f"{app} · {interface} {model}{source}"
+        label = self.header.get("label")  # a demo names its sides ("WSGI, 4 threads")
+        prefix = f"{label}: " if isinstance(label, str) and label else ""
+        return f"{prefix}{app} · {interface} {model}{source}"
 
 
 def _time_order(event: Event) -> tuple[int, int]:

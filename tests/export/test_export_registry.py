@@ -11,14 +11,14 @@ from tracer.recording import Recording
 
 def test_every_registered_exporter_resolves_to_a_callable() -> None:
     """Each ``--to`` choice names an importable function."""
-    assert {"otlp", "otlp-json", "console", "perfetto"} <= set(EXPORTERS)
+    assert {"otlp", "otlp-json", "console", "perfetto", "html", "svg"} <= set(EXPORTERS)
     for name in EXPORTERS:
         assert callable(get_exporter(name))
 
 
 def test_an_unknown_target_is_a_usage_error_listing_the_choices() -> None:
     """The message names the bad target and the valid ones."""
-    with pytest.raises(UsageError, match=r'"pdf".*console, otlp, otlp-json, perfetto'):
+    with pytest.raises(UsageError, match=r'"pdf".*console, html, otlp, otlp-json, perfetto, svg'):
         get_exporter("pdf")
 
 

@@ -1,4 +1,4 @@
-"""``trace export FILE --to otlp|otlp-json|console|perfetto|... [-o OUT]``.
+"""``trace export FILE [FILE2] --to otlp|otlp-json|console|perfetto|html|svg [-o OUT]``.
 
 The ``--to`` choices are the keys of ``tracer.export.EXPORTERS``; the chosen exporter (and
 OpenTelemetry with it) is imported only when the command runs.
@@ -13,7 +13,10 @@ from typing import Any
 from tracer.export import EXPORTERS
 from tracer.otel.spans import DETAILS
 
-__all__ = ["add_parser", "main"]
+__all__ = ["add_parser", "main", "COMPARING"]
+
+COMPARING = ("html", "svg")
+"""Targets that draw a second recording (FILE2) beside the first."""
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -22,9 +25,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "export",
         help="send a recording to OTLP, or convert it (Perfetto, OTLP JSON, ...)",
         description="Export a recording: spans to an OTLP collector (with their original "
-        "times), OTLP JSON or the console; a Chrome trace JSON for ui.perfetto.dev.",
+        "times), OTLP JSON or the console; a Chrome trace JSON for ui.perfetto.dev; a "
+        "self-contained HTML page or an SVG figure (of FILE, or FILE and FILE2 compared).",
     )
     parser.add_argument("file", metavar="FILE", help="a recording (.jsonl or .jsonl.gz)")
+    parser.add_argument(
+        "file2", metavar="FILE2", nargs="?", help="a second recording to compare (html, svg)"
+    )
     parser.add_argument("--to", required=True, choices=list(EXPORTERS), help="export target")
     parser.add_argument(
         "-o", "--output", metavar="OUT", help="output file (default: next to FILE; - for stdout)"
@@ -45,13 +52,19 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace) -> int:
     """Load the recording, run the chosen exporter, say what it did on stderr."""
+    from tracer.errors import UsageError
     from tracer.export import ExportOptions, get_exporter
     from tracer.recording import load
 
+    if args.file2 and args.to not in COMPARING:
+        raise UsageError(f"FILE2 is for --to {' or '.join(COMPARING)}; --to {args.to} takes one.")
     recording = load(args.file)
     exporter = get_exporter(args.to)
     options = ExportOptions(
-        output=args.output, otlp_endpoint=args.otlp_endpoint, otel_detail=args.otel_detail
+        output=args.output,
+        otlp_endpoint=args.otlp_endpoint,
+        otel_detail=args.otel_detail,
+        compare=(load(args.file2),) if args.file2 else (),
     )
     print(f"trace: {exporter(recording, options)}", file=sys.stderr)
     return 0

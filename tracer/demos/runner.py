@@ -105,6 +105,8 @@ def run_demo(
             "key": key,
         }
         found.setdefault(side, []).append((t, data))
+    for index, recording in enumerate(recordings):
+        recording.header["label"] = scenario.text(lang, f"side{index}")
     marked = [with_marks(rec, found.get(i, [])) for i, rec in enumerate(recordings)]
     return DemoRun(
         scenario=scenario,

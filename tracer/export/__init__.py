@@ -25,6 +25,8 @@ EXPORTERS: dict[str, str] = {
     "otlp-json": "tracer.export.otlp:export_otlp_json",
     "console": "tracer.export.otlp:export_console",
     "perfetto": "tracer.export.perfetto:export_perfetto",
+    "html": "tracer.export.html:export_html",
+    "svg": "tracer.export.svg:export_svg",
 }
 """``--to`` choice -> ``"module:function"`` implementing ``Exporter``."""
 
@@ -41,6 +43,8 @@ class ExportOptions:
     """Protocol calls as span ``events`` or child ``spans``."""
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     """The stream for ``-`` and for the console exporter."""
+    compare: tuple[Recording, ...] = ()
+    """Further recordings drawn beside the first on one time axis (``html``, ``svg``)."""
 
 
 class Exporter(Protocol):

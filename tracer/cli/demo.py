@@ -1,0 +1,133 @@
+"""``trace demo [NAME] [--list] [--lang en|zh] [--sim] [--headless] [--record DIR]
+[--screenshot OUT.svg] [--serve]``.
+
+Runs a lecture scenario (``tracer.demos.SCENARIOS``) and opens the compare view with its
+caption and bookmarks; ``--headless`` prints the figures and the shape check instead;
+``--serve`` serves the same command to a browser through textual-serve on 127.0.0.1.
+Textual and textual-serve are imported only by the paths that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+from typing import Any, TextIO
+
+from tracer import events as K
+from tracer.demos import LANGS, SCENARIOS
+
+__all__ = ["add_parser", "main", "serve_command", "make_server", "list_text"]
+
+DEFAULT_PORT = 8000
+"""textual-serve's own default port."""
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register the ``demo`` sub-command."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "demo",
+        help="run a lecture demonstration (sync vs async, the GIL, thread pools...)",
+        description="Run a scenario that makes one point about WSGI and ASGI visible: two "
+        "recordings side by side, a caption saying what to look at, bookmarks (m) at the key "
+        "moments, space to play or pause, , and . to step.",
+    )
+    parser.add_argument("name", metavar="NAME", nargs="?", help="scenario (see --list)")
+    parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
+    parser.add_argument("--lang", choices=LANGS, default="en", help="captions and labels")
+    parser.add_argument("--sim", action="store_true", help="simulate (deterministic)")
+    parser.add_argument("--headless", action="store_true", help="no UI: print the figures")
+    parser.add_argument("--record", metavar="DIR", help="write the recordings into DIR")
+    parser.add_argument("--screenshot", metavar="OUT.svg", help="render the first screen to SVG")
+    parser.add_argument("--serve", action="store_true", help="serve the UI to a browser")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"--serve port (default {DEFAULT_PORT})"
+    )
+    return parser
+
+
+def list_text(lang: str = "en") -> str:
+    """One line per scenario: its name and title."""
+    width = max(len(name) for name in SCENARIOS)
+    return "\n".join(f"{name:<{width}}  {s.title(lang)}" for name, s in SCENARIOS.items())
+
+
+def serve_command(name: str, lang: str, *, simulated: bool) -> str:
+    """The command textual-serve runs for each browser session."""
+    words = [sys.executable, "-m", "tracer", "demo", name, "--lang", lang]
+    if simulated:
+        words.append("--sim")
+    return shlex.join(words)
+
+
+def make_server(command: str, *, port: int = DEFAULT_PORT, title: str | None = None) -> Any:
+    """A textual-serve ``Server`` for ``command`` on 127.0.0.1 (never another interface)."""
+    from textual_serve.server import Server
+
+    return Server(command, host="127.0.0.1", port=port, title=title)
+
+
+def _has_screen() -> bool:
+    """A terminal, or a browser page (textual-serve runs us with its web driver, no TTY)."""
+    return sys.stdout.isatty() or "WebDriver" in os.environ.get("TEXTUAL_DRIVER", "")
+
+
+def _headless(demo: Any, out: TextIO) -> int:
+    scenario = demo.scenario
+    mode = "simulated" if demo.simulated or scenario.simulated_only else "real"
+    print(f"{scenario.name}: {scenario.title(demo.lang)} ({mode})", file=out)
+    for index, recording in enumerate(demo.recordings):
+        marks = sum(1 for e in recording.events if e.kind == K.MARK)
+        print(
+            f"  {index + 1}. {scenario.text(demo.lang, f'side{index}')}: "
+            f"{recording.title}; {marks} bookmarks",
+            file=out,
+        )
+    for key, value in demo.figures.items():
+        print(f"  {key}: {value:g}", file=out)
+    problems = demo.problems()
+    print("  shape: " + ("as expected" if not problems else "; ".join(problems)), file=out)
+    return 0
+
+
+def main(args: argparse.Namespace) -> int:
+    """List, run headless, record, screenshot, serve or show a scenario."""
+    from tracer.demos import run_demo, save_demo, scenario
+    from tracer.errors import UsageError
+
+    if args.list:
+        print(list_text(args.lang))
+        return 0
+    if not args.name:
+        raise UsageError("Give a scenario name, e.g. trace demo sync-vs-async (see --list).")
+    chosen = scenario(args.name)
+    if args.serve:
+        command = serve_command(chosen.name, args.lang, simulated=args.sim)
+        print(f"trace: serving {chosen.name} on http://127.0.0.1:{args.port}", file=sys.stderr)
+        make_server(command, port=args.port, title=chosen.title(args.lang)).serve()
+        return 0
+    demo = run_demo(chosen, simulated=args.sim, lang=args.lang)
+    if args.record:
+        for path in save_demo(demo, args.record):
+            print(f"trace: recording written to {path}", file=sys.stderr)
+    if args.screenshot:
+        from tracer.tui.app import render_svg
+
+        svg = render_svg(demo.recordings, caption=demo.caption, lang=args.lang)
+        try:
+            with open(args.screenshot, "w", encoding="utf-8") as handle:
+                handle.write(svg)
+        except OSError as exc:
+            raise UsageError(
+                f'Cannot write --screenshot "{args.screenshot}" ({exc.strerror or exc}).'
+            ) from None
+        print(f"trace: screenshot written to {args.screenshot}", file=sys.stderr)
+    if args.headless or args.record or args.screenshot or not _has_screen():
+        if args.headless or not (args.record or args.screenshot):
+            return _headless(demo, sys.stdout)
+        return 0
+    from tracer.tui.app import ReplayApp
+
+    ReplayApp(demo.recordings, caption=demo.caption, lang=args.lang).run()
+    return 0

@@ -1,0 +1,136 @@
+"""A recording (or two compared) as one self-contained HTML page for slides: ``--to html``.
+
+The page holds the timelines as inline SVG lanes, a legend, the bookmarks and a summary table
+(one column per recording), styled by inline CSS in large type for a projector. Nothing is
+fetched: no scripts, no external stylesheets, fonts, images or links, not even an ``http``
+namespace. Imports the spine and ``tracer.export`` only.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from html import escape
+from typing import Any
+
+from tracer import events as K
+from tracer.errors import UsageError
+from tracer.export import ExportOptions, default_output
+from tracer.export.svg import FONT, timeline_svg
+from tracer.recording import Recording
+from tracer.summary import summarize
+
+__all__ = ["html_page", "export_html", "write_text", "SUMMARY_ROWS"]
+
+SUMMARY_ROWS: tuple[tuple[str, str], ...] = (
+    ("requests", "requests"),
+    ("completed", "completed"),
+    ("errors", "errors"),
+    ("rps", "requests per second"),
+    ("latency_ms.p50", "latency p50 (ms)"),
+    ("latency_ms.p99", "latency p99 (ms)"),
+    ("queue_ms.p50", "queued p50 (ms)"),
+    ("max_in_flight", "max in flight"),
+    ("loop_blocked_ms", "loop blocked (ms)"),
+    ("violations", "protocol violations"),
+    ("wall_s", "wall time (s)"),
+)
+"""(summary key, row label) of the summary table, dotted keys for nested figures."""
+
+_CSS = f"""
+body {{ font-family: {FONT}; margin: 2rem; color: #111; background: #fff; font-size: 20px; }}
+h1 {{ font-size: 2rem; margin: 0 0 .5rem; }}
+p.caption {{ font-size: 1.3rem; max-width: 70rem; line-height: 1.5; }}
+figure {{ margin: 1rem 0; overflow-x: auto; }}
+table {{ border-collapse: collapse; font-size: 1.1rem; margin-top: 1rem; }}
+th, td {{ border: 1px solid #9e9e9e; padding: .35rem .8rem; text-align: right; }}
+th:first-child, td:first-child {{ text-align: left; }}
+ol.marks li {{ margin: .3rem 0; }}
+"""
+
+
+def _figure(summary: dict[str, Any], key: str) -> str:
+    value: Any = summary
+    for part in key.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    return f"{value:,}" if isinstance(value, int) else escape(str(value))
+
+
+def _summary_table(recordings: Sequence[Recording]) -> str:
+    summaries = [summarize(r) for r in recordings]
+    head = "".join(f"<th>{escape(r.title)}</th>" for r in recordings)
+    rows = [f"<tr><th>summary</th>{head}</tr>"]
+    for key, label in SUMMARY_ROWS:
+        cells = "".join(f"<td>{_figure(s, key)}</td>" for s in summaries)
+        rows.append(f"<tr><td>{escape(label)}</td>{cells}</tr>")
+    return f"<table>{''.join(rows)}</table>"
+
+
+def _marks(recordings: Sequence[Recording]) -> str:
+    items = []
+    for recording in recordings:
+        for e in recording.events:
+            if e.kind == K.MARK:
+                label = escape(str(e.data.get("label", "")))
+                caption = escape(str(e.data.get("caption", "")))
+                items.append(
+                    f"<li><b>{label}</b> ({e.t / 1e6:,.1f} ms): {caption}</li>"
+                    if caption
+                    else f"<li><b>{label}</b> ({e.t / 1e6:,.1f} ms)</li>"
+                )
+    return f'<ol class="marks">{"".join(items)}</ol>' if items else ""
+
+
+def html_page(
+    recordings: Sequence[Recording],
+    *,
+    title: str | None = None,
+    caption: str = "",
+    lang: str = "en",
+) -> str:
+    """The whole page: heading, caption, timelines (inline SVG), bookmarks and summary."""
+    heading = title or " vs ".join(r.title for r in recordings)
+    body = [f"<h1>{escape(heading)}</h1>"]
+    if caption:
+        body.append(f'<p class="caption">{escape(caption)}</p>')
+    body.append(f"<figure>{timeline_svg(recordings, standalone=False)}</figure>")
+    body.append(_marks(recordings))
+    body.append(_summary_table(recordings))
+    return (
+        f'<!DOCTYPE html>\n<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(heading)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        + "\n".join(part for part in body if part)
+        + "\n</body>\n</html>\n"
+    )
+
+
+def write_text(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` (UTF-8); an unwritable path is a ``UsageError``."""
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise UsageError(
+            f'Cannot write "{path}" ({exc.strerror or exc}); choose another -o path.'
+        ) from None
+
+
+def export_html(recording: Recording, options: ExportOptions) -> str:
+    """Write the recording (and ``options.compare``) as a self-contained HTML page."""
+    recordings = [recording, *options.compare]
+    demo = recording.header.get("demo")
+    title = None
+    if isinstance(demo, dict) and demo.get("name"):
+        title = f"trace demo {demo['name']}"
+    page = html_page(recordings, title=title)
+    output = options.output or default_output(recording, ".html")
+    if output == "-":
+        options.stdout.write(page)
+        return "HTML page written to stdout"
+    write_text(os.fspath(output), page)
+    return f"HTML page written to {output}"
