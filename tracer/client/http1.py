@@ -154,6 +154,7 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """The connection is open."""
         self.transport = transport  # type: ignore[assignment]
         if self.slot.conn is self:
             self.slot.connected(self)
@@ -161,10 +162,12 @@ class _Connection(asyncio.Protocol):
             transport.close()
 
     def data_received(self, data: bytes) -> None:
+        """Bytes from the server."""
         if self.slot.conn is self:
             self.slot.data_received(data)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        """The connection closed (``exc``: why, if it broke)."""
         if self.slot.conn is self:
             self.slot.connection_lost(exc)
 

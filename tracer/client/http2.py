@@ -115,6 +115,7 @@ class H2Client(asyncio.Protocol):
     # -- asyncio.Protocol -------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """The connection is open."""
         self.transport = transport  # type: ignore[assignment]
         self._connecting = False
         self.h2.initiate_connection()
@@ -131,6 +132,7 @@ class H2Client(asyncio.Protocol):
             slot.fail(exc)
 
     def data_received(self, data: bytes) -> None:
+        """Bytes from the server."""
         clock = self.driver.clock
         self._in_batch = True
         try:
@@ -165,6 +167,7 @@ class H2Client(asyncio.Protocol):
         self._flush()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        """The connection closed (``exc``: why, if it broke)."""
         self.transport = None
         self._fail_all(exc or ConnectionResetError("connection closed"))
         self.h2 = H2Connection(H2Configuration(client_side=True, header_encoding=None))

@@ -44,10 +44,12 @@ class _Session(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def send(self, event: object) -> None:
+        """Write one wsproto event to the connection."""
         if self.transport is not None and not self.transport.is_closing():
             self.transport.write(self.ws.send(event))  # type: ignore[arg-type]
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """The connection is open."""
         self.transport = transport  # type: ignore[assignment]
         if self.slot.session is not self:
             transport.close()
@@ -65,6 +67,7 @@ class _Session(asyncio.Protocol):
         )
 
     def data_received(self, data: bytes) -> None:
+        """Bytes from the server."""
         if self.slot.session is not self:
             return
         try:
@@ -75,6 +78,7 @@ class _Session(asyncio.Protocol):
             self.slot.fail(exc)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        """The connection closed (``exc``: why, if it broke)."""
         self.transport = None
         if self.slot.session is self:
             self.slot.lost(exc)
