@@ -14,6 +14,7 @@ __all__ = [
     "Event",
     "FIELDS",
     "from_rows",
+    "unpack_row",
     "KINDS",
     "REQUEST_QUEUED",
     "REQUEST_START",
@@ -161,12 +162,29 @@ class _Unfrozen:
     __slots__ = FIELDS
 
 
+def unpack_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A hot-path tuple in ``FIELDS`` order, its data a dict (a packed row is unpacked).
+
+    A packed row is ``(seq, t, kind, req, pid, tid, thread, task, dur, keys, *values)`` with
+    ``keys`` a tuple of names: data is ``dict(zip(keys, values))``. Made of numbers, strings
+    and None only, it holds no container, so the garbage collector stops tracking it at its
+    first pass instead of carrying it through its older generations until the recorder drains
+    it (with a dict inside, a row is tracked for as long as it lives; see bench/overhead.py).
+    """
+    keys = row[9]
+    if type(keys) is not tuple:
+        return row
+    return (*row[:9], dict(zip(keys, row[10:], strict=True)))
+
+
 def from_rows(rows: Iterable[tuple[Any, ...]]) -> list[Event]:
-    """``Event`` objects of hot-path tuples (fields in ``FIELDS`` order), in order."""
+    """``Event`` objects of hot-path tuples (fields in ``FIELDS`` order, or packed), in order."""
     events: list[Event] = []
     append = events.append
     new = object.__new__
     for row in rows:
+        if type(row[9]) is tuple:
+            row = unpack_row(row)
         event: Any = new(_Unfrozen)
         (
             event.seq,

@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
-from tracer.events import Event, from_rows
+from tracer.events import Event, from_rows, unpack_row
 from tracer.recording import Recording, RecordingWriter, make_header
 
 __all__ = ["Recorder", "Sink", "Subscriber"]
@@ -32,9 +32,11 @@ class Sink(NamedTuple):
     """What a hot-path producer needs to record event rows itself, without a call to ``emit``.
 
     A row is a tuple in ``tracer.events.FIELDS`` order: ``(next(seq), t, kind, req, pid, tid,
-    thread, task, dur, data)`` with ``t = clock() - start_ns``; ``append(row)`` records it.
-    The shims use this for the events of every request and step (a keyword call to ``emit``
-    costs about as much again as the append itself).
+    thread, task, dur, data)`` with ``t = clock() - start_ns``, or the same packed as
+    ``(..., dur, keys, *values)`` (see ``tracer.events.unpack_row``: a row of plain values
+    costs the garbage collector far less while it waits in the queue); ``append(row)``
+    records it. The shims use this for the events of every request and step (a keyword call
+    to ``emit`` costs about as much again as the append itself).
     """
 
     append: Callable[[tuple[Any, ...]], None]
@@ -144,14 +146,23 @@ class Recorder:
         """
         sink = self._sink
         if sink is None:
-            direct = type(self).emit is Recorder.emit
-            append = self._queue.append if direct else self._emit_row
+            cls = type(self)
+            append: Callable[[tuple[Any, ...]], None]
+            if cls.emit is not Recorder.emit:
+                append = self._emit_row
+            elif cls.drain is not Recorder.drain:  # it reads the queue itself: plain rows only
+                append = self._append_unpacked
+            else:
+                append = self._queue.append
             sink = self._sink = Sink(append, self._seq, self._pid, self._clock, self.start_ns)
         return sink
 
     def _emit_row(self, row: tuple[Any, ...]) -> None:
-        _seq, t, kind, req, pid, tid, thread, task, dur, data = row
+        _seq, t, kind, req, pid, tid, thread, task, dur, data = unpack_row(row)
         self.emit(kind, req, data, t=t, dur=dur, task=task, tid=tid, thread=thread, pid=pid)
+
+    def _append_unpacked(self, row: tuple[Any, ...]) -> None:
+        self._queue.append(unpack_row(row))
 
     # -- off the hot path -------------------------------------------------------------------
 

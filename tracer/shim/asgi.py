@@ -51,6 +51,13 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 log = logging.getLogger("tracer")
 
+# Field names of packed rows (``tracer.events.unpack_row``), in the order of their values.
+_RECEIVE_KEYS = ("type", "bytes", "more_body")
+_RECEIVE_CODE_KEYS = ("type", "bytes", "more_body", "code")
+_SEND_KEYS = ("type", "status", "bytes", "more_body")
+_SEND_CODE_KEYS = ("type", "status", "bytes", "more_body", "code")
+_END_KEYS = ("status", "bytes_in", "bytes_out", "error")
+
 
 class AsgiShim:
     """Wrap an ASGI app so every connection is recorded into ``recorder``.
@@ -234,22 +241,21 @@ class _Cycle(Stepper):
             try:
                 mtype, _, size, more, code = summarize_message(message)
                 self.bytes_in += size or 0
-                sink.append(
-                    (
-                        next(sink.seq),
-                        t0 - sink.start_ns,
-                        K.ASGI_RECEIVE,
-                        self.req,
-                        sink.pid,
-                        self.tid,
-                        self.thread,
-                        self.task,
-                        t1 - t0,
-                        {"type": mtype, "bytes": size, "more_body": more, "code": code}
-                        if code is not None
-                        else {"type": mtype, "bytes": size, "more_body": more},
-                    )
+                row = (
+                    next(sink.seq),
+                    t0 - sink.start_ns,
+                    K.ASGI_RECEIVE,
+                    self.req,
+                    sink.pid,
+                    self.tid,
+                    self.thread,
+                    self.task,
+                    t1 - t0,
                 )
+                if code is None:
+                    sink.append((*row, _RECEIVE_KEYS, mtype, size, more))
+                else:
+                    sink.append((*row, _RECEIVE_CODE_KEYS, mtype, size, more, code))
             except Exception as exc:
                 self.failed(exc)
         checker = self.checker
@@ -286,28 +292,45 @@ class _Cycle(Stepper):
                         self.status = 101
                     elif mtype == "websocket.close" and self.status is None:
                         self.status = 403  # closed before accepting: servers answer 403
-                    sink.append(
-                        (
-                            next(sink.seq),
-                            t0 - sink.start_ns,
-                            K.ASGI_SEND,
-                            self.req,
-                            sink.pid,
-                            self.tid,
-                            self.thread,
-                            self.task,
-                            t1 - t0,
-                            {"type": mtype, "status": status, "bytes": size, "more_body": more}
-                            if code is None
-                            else {
-                                "type": mtype,
-                                "status": status,
-                                "bytes": size,
-                                "more_body": more,
-                                "code": code,
-                            },
+                    if code is None:
+                        sink.append(
+                            (
+                                next(sink.seq),
+                                t0 - sink.start_ns,
+                                K.ASGI_SEND,
+                                self.req,
+                                sink.pid,
+                                self.tid,
+                                self.thread,
+                                self.task,
+                                t1 - t0,
+                                _SEND_KEYS,
+                                mtype,
+                                status,
+                                size,
+                                more,
+                            )
                         )
-                    )
+                    else:
+                        sink.append(
+                            (
+                                next(sink.seq),
+                                t0 - sink.start_ns,
+                                K.ASGI_SEND,
+                                self.req,
+                                sink.pid,
+                                self.tid,
+                                self.thread,
+                                self.task,
+                                t1 - t0,
+                                _SEND_CODE_KEYS,
+                                mtype,
+                                status,
+                                size,
+                                more,
+                                code,
+                            )
+                        )
                 except Exception as exc:
                     self.failed(exc)
 
@@ -366,12 +389,11 @@ class _Cycle(Stepper):
                     self.thread,
                     self.task,
                     None,
-                    {
-                        "status": self.status,
-                        "bytes_in": self.bytes_in,
-                        "bytes_out": self.bytes_out,
-                        "error": None if error is None else type(error).__name__,
-                    },
+                    _END_KEYS,
+                    self.status,
+                    self.bytes_in,
+                    self.bytes_out,
+                    None if error is None else type(error).__name__,
                 )
             )
         except Exception as exc:

@@ -30,6 +30,8 @@ from tracer.shim.frames import describe
 __all__ = ["Stepper"]
 
 _cpu = time.thread_time_ns
+# Field names of packed rows (``tracer.events.unpack_row``): a step's data, in order.
+_STEP_KEYS = ("cpu_ns", "awaiting", "location")
 
 
 class Stepper:
@@ -180,7 +182,10 @@ class Stepper:
                     self.thread,
                     self.task,
                     dur,
-                    {"cpu_ns": cpu_ns, "awaiting": awaiting, "location": location},
+                    _STEP_KEYS,
+                    cpu_ns,
+                    awaiting,
+                    location,
                 )
             )
             if dur >= self.block_ns:

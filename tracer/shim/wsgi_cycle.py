@@ -31,6 +31,10 @@ REQ_KEY = "gateway_tracer.req"
 """The environ key a server model uses to hand its request id to the shim."""
 
 _get_ident = threading.get_ident
+# Field names of packed rows (``tracer.events.unpack_row``), in the order of their values.
+_BODY_KEYS = ("bytes",)
+_THREAD_KEYS = ("cpu_ns", "via")
+_END_KEYS = ("status", "bytes_in", "bytes_out", "error", "close_called")
 _thread_time_ns = time.thread_time_ns
 
 
@@ -271,7 +275,8 @@ class WsgiCycle:
                     self.thread,
                     None,
                     end - t,
-                    {"bytes": size},
+                    _BODY_KEYS,
+                    size,
                 )
             )
         except Exception as exc:
@@ -300,7 +305,7 @@ class WsgiCycle:
                     self.thread,
                     None,
                     end - t,
-                    {},
+                    (),  # packed, no fields: data {}
                 )
             )
         except Exception as exc:
@@ -362,7 +367,9 @@ class WsgiCycle:
                     self.thread,
                     None,
                     seg_end - self.seg_t,
-                    {"cpu_ns": cpu, "via": "wsgi"},
+                    _THREAD_KEYS,
+                    cpu,
+                    "wsgi",
                 )
             )
         except Exception as exc:
@@ -373,17 +380,18 @@ class WsgiCycle:
             except Exception as exc:
                 self.checker_failed(exc)
         try:
-            data: dict[str, Any] = {
-                "status": self.status,
-                "bytes_in": self.bytes_in,
-                "bytes_out": self.bytes_out,
-                "error": None if self.error is None else type(self.error).__name__,
-                "close_called": close_called,
-            }
-            if file_wrapper:
-                data["file_wrapper"] = True
-            if tid is None:  # on the finalising thread: emit names it
-                self.recorder.emit(K.REQUEST_END, self.req, data, t=end)
+            error = None if self.error is None else type(self.error).__name__
+            if tid is None or file_wrapper:  # the rare ends: a dict, and emit names the thread
+                data: dict[str, Any] = {
+                    "status": self.status,
+                    "bytes_in": self.bytes_in,
+                    "bytes_out": self.bytes_out,
+                    "error": error,
+                    "close_called": close_called,
+                }
+                if file_wrapper:
+                    data["file_wrapper"] = True
+                self.recorder.emit(K.REQUEST_END, self.req, data, t=end, tid=tid, thread=thread)
             else:
                 if end is None:
                     end = sink.clock() - sink.start_ns
@@ -398,7 +406,12 @@ class WsgiCycle:
                         thread,
                         None,
                         None,
-                        data,
+                        _END_KEYS,
+                        self.status,
+                        self.bytes_in,
+                        self.bytes_out,
+                        error,
+                        close_called,
                     )
                 )
         except Exception as exc:
