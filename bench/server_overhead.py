@@ -11,11 +11,25 @@ Part 2: gateway-tracer's client against untraced uvicorn and against ``--server 
 recording on disk), alternating, median of the repeats. Target: traced >= 0.9x untraced
 (OpenTelemetry's ASGI middleware measured x0.32 here, shared/REFERENCE.md).
 
-Measured here (2 shared cores, Python 3.11, uvicorn 0.54 with h11 and the asyncio loop,
-medians of 5; the machine was shared with other work, so figures move between runs):
+Measured here (2 cores shared with other work, load average 5-6 at the time; Python 3.11,
+uvicorn 0.54 with h11 and the asyncio loop; 4,000 requests, c=50, medians of 5):
 
-    client (untraced uvicorn, c=50)   aiohttp ~1,300 req/s   h11 streams ~1,700   tracer.client ~3,000-3,500
-    tracer.client: untraced ~3,200 req/s, traced see the last run's output (ratio printed)
+    client vs untraced uvicorn   req/s   client CPU/req   one core could drive
+    aiohttp                      1,003       336 µs           ~3,000 req/s
+    h11 on asyncio streams       1,110       309 µs           ~3,200 req/s
+    tracer.client                1,731       152 µs           ~6,600 req/s
+
+    tracer.client -> uvicorn     req/s   server CPU/req   client(+merge) CPU/req
+    untraced                     2,353       325 µs          139 µs
+    traced (--server uvicorn)    1,483       487 µs          251 µs
+    ratio                         0.63       0.67
+
+The client is not the bottleneck (req/s is bounded by uvicorn's ~325 µs of CPU per request on
+one core; on a quiet machine tracer.client reached 3,000-3,500 req/s against it). The traced
+server's extra ~160 µs per request is the shim's own work; the bootstrap's part (request-id
+adapter ~2 µs, marshal frames ~0.5 µs per event) is a few µs of it: a shim whose recorder
+drops every event already costs ~+105 µs here. The parent's extra ~110 µs per request is
+merging (~30 µs) and writing the JSON Lines recording (~95 µs for ~8 events).
 """
 
 from __future__ import annotations
