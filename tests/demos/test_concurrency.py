@@ -1,0 +1,74 @@
+"""The four concurrency scenarios show their point, read from events: real (reduced) and --sim."""
+
+from __future__ import annotations
+
+import pytest
+from demo_cache import simulated
+
+from tracer import events as K
+from tracer.demos import SCENARIOS, run_demo
+from tracer.demos.concurrency import pool_wait
+from tracer.demos.shapes import blocked, cpu_parallelism, in_flight_peak, serialised, threads_used
+from tracer.summary import summarize
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _real(name: str):
+    return run_demo(SCENARIOS[name], quick=True)
+
+
+def _marks(demo) -> list[tuple[int, str]]:
+    return [
+        (side, e.data["key"])
+        for side, rec in enumerate(demo.recordings)
+        for e in rec.events
+        if e.kind == K.MARK
+    ]
+
+
+@pytest.mark.parametrize("mode", ["real", "sim"])
+def test_sync_vs_async_asgi_overlaps_at_least_twice_wsgi(mode: str) -> None:
+    """WSGI on 4 threads runs at most 4 at once and queues; ASGI overlaps ≥ 2× as many."""
+    demo = _real("sync-vs-async") if mode == "real" else simulated("sync-vs-async")
+    wsgi, asgi = demo.recordings
+    assert demo.problems() == []
+    assert in_flight_peak(wsgi) == 4
+    assert in_flight_peak(asgi) >= 2 * in_flight_peak(wsgi)
+    assert len(threads_used(wsgi)) == 4
+    assert sorted(_marks(demo)) == [(0, "queue"), (1, "overlap")]
+
+
+@pytest.mark.parametrize("mode", ["real", "sim"])
+def test_blocking_call_serialises_the_steps(mode: str) -> None:
+    """time.sleep in async def: one loop.blocked per request, none overlapping; await: none."""
+    demo = _real("blocking-call") if mode == "real" else simulated("blocking-call")
+    sleeping, awaiting = demo.recordings
+    assert demo.problems() == []
+    found = blocked(sleeping)
+    assert len(found) == summarize(sleeping)["completed"] and serialised(found)
+    assert blocked(awaiting) == []
+    assert "blocked" in {key for _, key in _marks(demo)}
+
+
+@pytest.mark.parametrize("mode", ["real", "sim"])
+def test_cpu_gil_threads_give_no_speed_up(mode: str) -> None:
+    """CPU-bound requests on 4 threads compute about one at a time; processes use 2 pids."""
+    demo = _real("cpu-gil") if mode == "real" else simulated("cpu-gil")
+    threads, processes = demo.recordings
+    assert demo.problems() == []
+    assert cpu_parallelism(threads) <= 1.25
+    assert len({e.pid for e in processes.events if e.kind == K.SCHED_THREAD}) == 2
+    if mode == "sim":
+        assert cpu_parallelism(processes) == pytest.approx(2.0, abs=0.05)
+
+
+@pytest.mark.parametrize("mode", ["real", "sim"])
+def test_threadpool_offload_queues_the_41st_request(mode: str) -> None:
+    """FastAPI def endpoints: never more than 40 pool threads; with 50 clients one waits."""
+    demo = _real("threadpool-offload") if mode == "real" else simulated("threadpool-offload")
+    forty, fifty = demo.recordings
+    assert demo.problems() == []
+    assert demo.figures["pool_peak_50_clients"] == 40
+    assert pool_wait(forty) is None and pool_wait(fifty) is not None
+    assert (1, "token") in _marks(demo)

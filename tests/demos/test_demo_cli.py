@@ -1,0 +1,111 @@
+"""``trace demo``: list, bad names, headless figures, --record, --screenshot and --serve."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tracer.cli import main
+from tracer.cli.demo import make_server, serve_command
+from tracer.demos import SCENARIOS
+
+pytestmark = pytest.mark.timeout(120)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_list_names_every_scenario_in_both_languages(capsys: pytest.CaptureFixture[str]) -> None:
+    """--list prints one line per scenario, titles in the chosen language."""
+    assert main(["demo", "--list"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in out] == list(SCENARIOS)
+    assert main(["demo", "--list", "--lang", "zh"]) == 0
+    assert "同步与异步" in capsys.readouterr().out
+
+
+def test_an_unknown_scenario_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """A bad NAME: exit 2, one stderr line listing the choices, no traceback."""
+    assert main(["demo", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and 'Unknown demo "nope"' in err and "c10k" in err
+
+
+def test_no_name_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """``trace demo`` alone asks for a name."""
+    assert main(["demo"]) == 2
+    assert "--list" in capsys.readouterr().err
+
+
+def test_headless_sim_prints_figures_and_the_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    """--headless --sim: sides, figures and "shape: as expected"."""
+    assert main(["demo", "sync-vs-async", "--sim", "--headless"]) == 0
+    out = capsys.readouterr().out
+    assert "asgi_max_in_flight: 50" in out and "wsgi_max_in_flight: 4" in out
+    assert "shape: as expected" in out
+
+
+def test_record_and_screenshot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--record DIR writes both recordings; --screenshot writes the first screen with the caption."""
+    shot = tmp_path / "shot.svg"
+    args = ["demo", "wsgi-on-asgi", "--sim", "--lang", "zh", "--headless"]
+    assert main([*args, "--record", str(tmp_path / "rec"), "--screenshot", str(shot)]) == 0
+    assert sorted(os.listdir(tmp_path / "rec")) == ["wsgi-on-asgi-1.jsonl", "wsgi-on-asgi-2.jsonl"]
+    svg = shot.read_text(encoding="utf-8")
+    assert svg.startswith("<svg") and "WsgiToAsgi" in svg and "排队" in svg
+
+
+def test_serve_command_reruns_the_demo_in_the_chosen_language() -> None:
+    """The browser session runs ``trace demo NAME --lang L [--sim]`` with this Python."""
+    words = shlex.split(serve_command("cpu-gil", "zh", simulated=True))
+    assert words == [sys.executable, "-m", "tracer", "demo", "cpu-gil", "--lang", "zh", "--sim"]
+    server = make_server("true", port=8123)
+    assert (server.host, server.port, server.command) == ("127.0.0.1", 8123, "true")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_answers_on_localhost_then_stops() -> None:
+    """--serve listens on 127.0.0.1 and answers GET / with the page, within a bound."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tracer",
+            "demo",
+            "sync-vs-async",
+            "--sim",
+            "--serve",
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        page = ""
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as reply:
+                    page = reply.read().decode("utf-8", "replace")
+                    break
+            except OSError:
+                time.sleep(0.2)  # the server is still starting: poll again
+        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+        assert "<html" in page.lower()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -1,0 +1,65 @@
+"""The adapter, streaming, websocket and c10k scenarios show their point, read from events."""
+
+from __future__ import annotations
+
+import pytest
+from demo_cache import simulated
+
+from tracer import events as K
+from tracer.demos import SCENARIOS, run_demo
+from tracer.demos.protocols import held_for_life
+from tracer.demos.shapes import in_flight_peak, max_overlap, thread_spans, threads_used
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _real(name: str):
+    return run_demo(SCENARIOS[name], quick=True)
+
+
+@pytest.mark.parametrize("mode", ["real", "sim"])
+def test_wsgi_on_asgi_runs_every_request_on_one_thread(mode: str) -> None:
+    """WsgiToAsgi: one thread, one request at a time; the threads server uses several."""
+    demo = _real("wsgi-on-asgi") if mode == "real" else simulated("wsgi-on-asgi")
+    adapter, server = demo.recordings
+    assert demo.problems() == []
+    assert len(threads_used(adapter)) == 1
+    assert max_overlap((e.t, e.end) for e in thread_spans(adapter))[0] == 1
+    assert len(threads_used(server)) > 1
+
+
+@pytest.mark.parametrize("mode", ["real", "sim"])
+def test_streaming_holds_a_wsgi_thread_for_the_whole_stream(mode: str) -> None:
+    """Every WSGI chunk falls inside its request's thread time; ASGI streams interleave."""
+    demo = _real("streaming") if mode == "real" else simulated("streaming")
+    wsgi, asgi = demo.recordings
+    assert demo.problems() == []
+    assert held_for_life(wsgi)
+    assert in_flight_peak(wsgi) <= 4
+    assert in_flight_peak(asgi) >= 2 * in_flight_peak(wsgi)
+    assert any(e.kind == K.ASGI_SEND and e.data.get("more_body") for e in asgi.events)
+
+
+@pytest.mark.parametrize("mode", ["real", "sim"])
+def test_websocket_sessions_stay_open_together_on_the_loop(mode: str) -> None:
+    """ASGI holds many sessions at once; the WSGI side (always simulated) at most 4."""
+    demo = _real("websocket") if mode == "real" else simulated("websocket")
+    wsgi, asgi = demo.recordings
+    assert demo.problems() == []
+    assert wsgi.header["source"] == "simulated"
+    assert in_flight_peak(wsgi) == 4
+    assert in_flight_peak(asgi) >= 8
+    if mode == "real":
+        scopes = {e.data.get("scope_type") for e in asgi.events if e.kind == K.REQUEST_START}
+        assert scopes - {"lifespan"} == {"websocket"}
+
+
+def test_c10k_is_simulated_even_when_asked_for_real() -> None:
+    """c10k has no real run: 10,000 threads versus one loop thread, both simulated."""
+    scenario = SCENARIOS["c10k"]
+    assert scenario.simulated_only
+    demo = simulated("c10k")
+    assert demo.problems() == []
+    assert demo.figures["threads"] == 10_000
+    assert demo.figures["loop_threads"] == 1
+    assert demo.figures["thread_stacks_gib"] == pytest.approx(78.1)
