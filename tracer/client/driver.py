@@ -46,6 +46,9 @@ class Driver(Sink):
         self._pacing = False
         self._slots: list[Slot] = []
         self._done: asyncio.Future[None] | None = None
+        self.started = 0
+        """Client clock reading when the load began (request i of ``--rate R`` is due at
+        ``started + i / R``)."""
 
     # -- running ----------------------------------------------------------------------------
 
@@ -57,7 +60,7 @@ class Driver(Sink):
         self._done = loop.create_future()
         config = self.config
         self._slots = make_slots(self, config, self.host, self.port)
-        start = self.clock()
+        start = self.started = self.clock()
         if config.duration is not None:
             self._deadline = start + int(config.duration * 1e9)
         sweeper = loop.create_task(self._sweep())
