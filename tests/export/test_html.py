@@ -1,0 +1,88 @@
+"""``--to html``: one self-contained page (no URL, script or remote reference) for slides."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from export_recordings import two_requests
+
+from tracer.cli import main
+from tracer.demos import SCENARIOS, run_demo
+from tracer.export import ExportOptions
+from tracer.export.html import export_html, html_page
+from tracer.recording import load
+
+
+class _Tags(HTMLParser):
+    """Collects every tag with its attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def _assert_self_contained(page: str) -> None:
+    lowered = page.lower()
+    for needle in ("http://", "https://", "@import", "//cdn", "url("):
+        assert needle not in lowered, needle
+    parser = _Tags()
+    parser.feed(page)
+    for tag, attrs in parser.tags:
+        assert tag not in ("script", "link", "iframe", "img", "object", "embed"), tag
+        assert "src" not in attrs and "href" not in attrs, (tag, attrs)
+    assert not re.search(r"\bsrc\s*=", lowered)
+
+
+def test_a_compared_demo_page_is_self_contained(tmp_path: Path) -> None:
+    """Two demo recordings: both titles, lanes, marks, legend, summary; nothing external."""
+    demo = run_demo(SCENARIOS["blocking-call"], simulated=True, lang="zh")
+    page = html_page(demo.recordings, title="blocking-call", caption=demo.caption, lang="zh")
+    _assert_self_contained(page)
+    assert page.startswith("<!DOCTYPE html>") and '<html lang="zh">' in page
+    assert page.count("<svg") == 1 and page.count("<rect") > 40
+    assert "事件循环被阻塞" in page and "blocked the loop" in page
+    assert page.count("<table>") == 1 and "latency p50 (ms)" in page
+    assert all(r.title in page for r in demo.recordings)
+
+
+def test_trace_export_writes_the_page_from_two_files(tmp_path: Path) -> None:
+    """``trace export A B --to html -o OUT`` writes one page comparing both recordings."""
+    first = two_requests(tmp_path / "a.jsonl")
+    second = two_requests(tmp_path / "b.jsonl")
+    out = tmp_path / "slides.html"
+    assert main(["export", first, second, "--to", "html", "-o", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    _assert_self_contained(page)
+    assert page.count("shop:app") >= 5  # heading (twice), two lane titles, two table heads
+    assert "authorization" not in page.lower()  # headers never reach a slide
+
+
+def test_default_output_sits_next_to_the_recording(tmp_path: Path) -> None:
+    """Without -o the page is written next to the recording as .html."""
+    recording = load(two_requests(tmp_path / "run.jsonl"))
+    line = export_html(recording, ExportOptions())
+    assert (tmp_path / "run.html").exists() and "run.html" in line
+
+
+def test_file2_is_refused_for_a_single_recording_target(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """FILE2 with --to perfetto: exit 2 and one line naming the targets that compare."""
+    path = two_requests(tmp_path / "a.jsonl")
+    assert main(["export", path, path, "--to", "perfetto"]) == 2
+    assert "html or svg" in capsys.readouterr().err
+
+
+def test_an_unwritable_output_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """-o under a file: exit 2 with the path in the message."""
+    path = two_requests(tmp_path / "a.jsonl")
+    assert main(["export", path, "--to", "html", "-o", str(tmp_path / "a.jsonl" / "x.html")]) == 2
+    assert "x.html" in capsys.readouterr().err
