@@ -81,10 +81,26 @@ async def _live_svg(recording: Recording) -> str:
     return svg
 
 
+def _demo_shots() -> dict[str, Callable[[], str]]:
+    """``trace demo NAME --sim --lang L --screenshot``: every scenario's first screen, en and zh."""
+    from tracer.demos import LANGS, SCENARIOS, run_demo
+
+    def shot(name: str, lang: str) -> str:
+        demo = run_demo(SCENARIOS[name], simulated=True, lang=lang)
+        return render_svg(demo.recordings, size=SIZE, caption=demo.caption, lang=lang)
+
+    return {
+        f"demo-{name}-{lang}.svg": (lambda name=name, lang=lang: shot(name, lang))
+        for name in SCENARIOS
+        for lang in LANGS
+    }
+
+
 def main() -> None:
     """Write every screenshot and list them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=os.path.dirname(os.path.abspath(__file__)))
+    parser.add_argument("--only", default="", metavar="PREFIX", help="only files named PREFIX*")
     args = parser.parse_args()
     threads = scenario("threads")
     loop = scenario("loop")
@@ -104,7 +120,10 @@ def main() -> None:
             _live_svg(scenario("loop", requests=200, concurrency=20))
         ),
     }
+    shots.update(_demo_shots())
     for name, make in shots.items():
+        if not name.startswith(args.only):
+            continue
         path = os.path.join(args.out, name)
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(make())
