@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shlex
 import socket
@@ -12,7 +13,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from demo_cache import simulated
 
+from tracer import events as K
 from tracer.cli import main
 from tracer.cli.demo import make_server, serve_command
 from tracer.demos import SCENARIOS
@@ -109,3 +112,41 @@ def test_serve_answers_on_localhost_then_stops() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+async def _narrate(lang: str) -> tuple[list[int], list[str], list[bool], int]:
+    from textual.widgets import Static
+
+    from tracer.cli.demo import demo_app
+
+    app = demo_app(simulated("blocking-call", lang))
+    cursors, captions, playing = [], [], []
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        captions.append(str(screen.query_one("#caption", Static).render()))
+        for _ in range(3):
+            await pilot.press("m")
+            cursors.append(int(screen.viewport.cursor))
+            captions.append(str(screen.query_one("#caption", Static).render()))
+        await pilot.press("home", "space")
+        playing.append(screen.viewport.playing)
+        await pilot.press("space")
+        playing.append(screen.viewport.playing)
+        at = screen.viewport.cursor
+        await pilot.press("full_stop")
+        stepped = int(screen.viewport.cursor - at)
+    return cursors, captions, playing, stepped
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_bookmarks_captions_and_pause_step_for_narration(lang: str) -> None:
+    """m walks the bookmarks in time order with their captions; space plays/pauses; . steps."""
+    cursors, captions, playing, stepped = asyncio.run(_narrate(lang))
+    demo = simulated("blocking-call", lang)
+    marks = sorted(e.t for r in demo.recordings for e in r.events if e.kind == K.MARK)
+    assert cursors == marks
+    assert captions[0] == demo.caption
+    first = next(e for e in demo.recordings[0].events if e.kind == K.MARK)
+    assert captions[1] == f"{first.data['label']}: {first.data['caption']}"
+    assert playing == [True, False]
+    assert stepped > 0

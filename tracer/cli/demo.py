@@ -18,7 +18,7 @@ from typing import Any, TextIO
 from tracer import events as K
 from tracer.demos import LANGS, SCENARIOS
 
-__all__ = ["add_parser", "main", "serve_command", "make_server", "list_text"]
+__all__ = ["add_parser", "main", "serve_command", "make_server", "list_text", "demo_app"]
 
 DEFAULT_PORT = 8000
 """textual-serve's own default port."""
@@ -79,11 +79,7 @@ def _headless(demo: Any, out: TextIO) -> int:
     print(f"{scenario.name}: {scenario.title(demo.lang)} ({mode})", file=out)
     for index, recording in enumerate(demo.recordings):
         marks = sum(1 for e in recording.events if e.kind == K.MARK)
-        print(
-            f"  {index + 1}. {scenario.text(demo.lang, f'side{index}')}: "
-            f"{recording.title}; {marks} bookmarks",
-            file=out,
-        )
+        print(f"  {index + 1}. {recording.title}; {marks} bookmarks", file=out)
     for key, value in demo.figures.items():
         print(f"  {key}: {value:g}", file=out)
     problems = demo.problems()
@@ -107,6 +103,8 @@ def main(args: argparse.Namespace) -> int:
         print(f"trace: serving {chosen.name} on http://127.0.0.1:{args.port}", file=sys.stderr)
         make_server(command, port=args.port, title=chosen.title(args.lang)).serve()
         return 0
+    mode = "simulating" if args.sim or chosen.simulated_only else "running"
+    print(f"trace: {mode} {chosen.name}…", file=sys.stderr)
     demo = run_demo(chosen, simulated=args.sim, lang=args.lang)
     if args.record:
         for path in save_demo(demo, args.record):
@@ -127,7 +125,12 @@ def main(args: argparse.Namespace) -> int:
         if args.headless or not (args.record or args.screenshot):
             return _headless(demo, sys.stdout)
         return 0
+    demo_app(demo).run()
+    return 0
+
+
+def demo_app(demo: Any) -> Any:
+    """The compare view of a ``DemoRun``: caption pane, bookmarks from its marks, its language."""
     from tracer.tui.app import ReplayApp
 
-    ReplayApp(demo.recordings, caption=demo.caption, lang=args.lang).run()
-    return 0
+    return ReplayApp(demo.recordings, caption=demo.caption, lang=demo.lang)
