@@ -11,25 +11,31 @@ Part 2: gateway-tracer's client against untraced uvicorn and against ``--server 
 recording on disk), alternating, median of the repeats. Target: traced >= 0.9x untraced
 (OpenTelemetry's ASGI middleware measured x0.32 here, shared/REFERENCE.md).
 
-Measured here (2 cores shared with other work, load average 5-6 at the time; Python 3.11,
-uvicorn 0.54 with h11 and the asyncio loop; 4,000 requests, c=50, medians of 5):
+Part 3 (``--decompose``): server CPU per request of untraced uvicorn, of the shim with a
+recorder that drops every event, and of ``--server uvicorn`` as ``trace run`` runs it.
+
+Measured here (2 cores shared with other work, load average 4-6; Python 3.11, uvicorn 0.54
+with h11 and the asyncio loop; 4,000 requests, c=50, medians of 5, run at 01:15 UTC):
 
     client vs untraced uvicorn   req/s   client CPU/req   one core could drive
-    aiohttp                      1,003       336 µs           ~3,000 req/s
-    h11 on asyncio streams       1,110       309 µs           ~3,200 req/s
-    tracer.client                1,731       152 µs           ~6,600 req/s
+    aiohttp                      1,269       302 µs           ~3,300 req/s
+    h11 on asyncio streams       1,694       271 µs           ~3,700 req/s
+    tracer.client                1,607       143 µs           ~7,000 req/s
 
     tracer.client -> uvicorn     req/s   server CPU/req   client(+merge) CPU/req
-    untraced                     2,353       325 µs          139 µs
-    traced (--server uvicorn)    1,483       487 µs          251 µs
-    ratio                         0.63       0.67
+    untraced                     1,975       333 µs          133 µs
+    traced (--server uvicorn)    1,232       482 µs          251 µs
+    ratio                         0.62       0.69
 
-The client is not the bottleneck (req/s is bounded by uvicorn's ~325 µs of CPU per request on
-one core; on a quiet machine tracer.client reached 3,000-3,500 req/s against it). The traced
-server's extra ~160 µs per request is the shim's own work; the bootstrap's part (request-id
-adapter ~2 µs, marshal frames ~0.5 µs per event) is a few µs of it: a shim whose recorder
-drops every event already costs ~+105 µs here. The parent's extra ~110 µs per request is
-merging (~30 µs) and writing the JSON Lines recording (~95 µs for ~8 events).
+    server CPU/req: untraced 315 µs; shim with a recorder that drops everything 468 (+153);
+    --server uvicorn 473 (+158)
+
+req/s is bounded by uvicorn (~330 µs of CPU per request on one core), not by the client: in a
+quieter minute (01:13) the same client drove untraced uvicorn at 3,213 req/s (median of 5).
+The traced server's extra ~155 µs per request is the shim's own work; the recording pipeline
+of the server processes (request-id adapter ~2 µs, marshal frames ~0.5 µs per event) adds
+~5 µs of it. The parent's extra ~120 µs per request is merging (~30 µs) and writing the JSON
+Lines recording (~95 µs for ~8 events).
 """
 
 from __future__ import annotations
@@ -222,13 +228,53 @@ def compare_tracing(untraced: ServerProcess, c: int, n: int, repeats: int) -> No
     print(f"  server events merged: {merged}")
 
 
+def decompose(c: int, n: int, repeats: int) -> None:
+    """Part 3: server CPU per request of untraced uvicorn, the shim with a recorder that drops
+    every event (bench/server_variants.py), and ``--server uvicorn`` as ``trace run`` runs it."""
+    print(f"Part 3: where the traced server's time goes, {n} requests, c={c}")
+    here = os.path.dirname(os.path.abspath(__file__))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join((here, ROOT))}
+    servers: dict[str, tuple[int, int]] = {}
+    started: list[ServerProcess] = []
+    for name, app in (("untraced", APP), ("shim, recorder drops all", "server_variants:shim_null")):
+        port = free_port()
+        command = [sys.executable, "-m", "uvicorn", app, "--host", HOST, "--port", str(port),
+                   "--log-level", "warning", "--no-access-log"]  # fmt: skip
+        server = ServerProcess("uvicorn", command, port=port, cwd=ROOT, env=env)
+        server.start()
+        started.append(server)
+        assert server.pgid is not None
+        servers[name] = (port, server.pgid)
+    recorder = Recorder()
+    traced = UvicornServer(ServerConfig(app_spec=APP, app_dir=ROOT), recorder)
+    traced.start()
+    try:
+        assert traced.process is not None and traced.process.pgid is not None
+        servers["--server uvicorn (trace run)"] = (traced.port, traced.process.pgid)
+        results: dict[str, list[float]] = {name: [] for name in servers}
+        for port, _ in servers.values():
+            ours(port, c, 300)  # warm up
+        for _ in range(repeats):
+            for name, (port, pgid) in servers.items():
+                results[name].append(measured(port, pgid, c, n, recorder)[1])
+    finally:
+        traced.stop()
+        for server in started:
+            server.close()
+    base = statistics.median(results["untraced"])
+    for name, values in results.items():
+        cpu = statistics.median(values)
+        print(f"  {name:30s} server CPU {cpu:4.0f} µs/req  (+{cpu - base:4.0f})")
+
+
 def main() -> None:
     """Run both parts and print medians and ratios."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--concurrency", "-c", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--skip-clients", action="store_true", help="only part 2")
+    parser.add_argument("--skip-clients", action="store_true", help="leave out part 1")
+    parser.add_argument("--decompose", action="store_true", help="also part 3")
     args = parser.parse_args()
     untraced = start_untraced()
     try:
@@ -236,6 +282,8 @@ def main() -> None:
         if not args.skip_clients:
             compare_clients(untraced.port, args.concurrency, args.requests, args.repeats)
         compare_tracing(untraced, args.concurrency, args.requests, args.repeats)
+        if args.decompose:
+            decompose(args.concurrency, args.requests, args.repeats)
     finally:
         untraced.close()
 
