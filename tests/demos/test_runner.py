@@ -33,7 +33,12 @@ def test_saved_recordings_load_back_with_their_bookmarks(tmp_path: Path) -> None
     paths = save_demo(demo, str(tmp_path / "rec"))
     assert [Path(p).name for p in paths] == ["blocking-call-1.jsonl", "blocking-call-2.jsonl"]
     loaded = load(paths[0])
-    assert loaded.header["demo"] == {"name": "blocking-call", "side": 1}
+    assert loaded.header["demo"] == {
+        "name": "blocking-call",
+        "side": 1,
+        "lang": "zh",
+        "caption": SCENARIOS["blocking-call"].caption("zh"),
+    }
     assert loaded.header["label"] == "async def 中的 time.sleep"
     marks = [e for e in loaded.events if e.kind == K.MARK]
     assert [m.data["key"] for m in marks] == ["blocked", "next"]

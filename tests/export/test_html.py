@@ -10,7 +10,7 @@ import pytest
 from export_recordings import two_requests
 
 from tracer.cli import main
-from tracer.demos import SCENARIOS, run_demo
+from tracer.demos import SCENARIOS, run_demo, save_demo
 from tracer.export import ExportOptions
 from tracer.export.html import export_html, html_page
 from tracer.recording import load
@@ -46,9 +46,21 @@ def test_a_compared_demo_page_is_self_contained(tmp_path: Path) -> None:
     _assert_self_contained(page)
     assert page.startswith("<!DOCTYPE html>") and '<html lang="zh">' in page
     assert page.count("<svg") == 1 and page.count("<rect") > 40
-    assert "事件循环被阻塞" in page and "blocked the loop" in page
-    assert page.count("<table>") == 1 and "latency p50 (ms)" in page
+    assert "事件循环被阻塞" in page and "阻塞事件循环" in page  # a bookmark; the legend
+    assert page.count("<table>") == 1 and "延迟 p50（毫秒）" in page
     assert all(r.title in page for r in demo.recordings)
+
+
+def test_a_saved_demo_exports_with_its_caption_and_language(tmp_path: Path) -> None:
+    """Recordings saved by ``trace demo --record`` carry the caption and language to the slide."""
+    demo = run_demo(SCENARIOS["wsgi-on-asgi"], simulated=True, lang="zh")
+    first, second = save_demo(demo, str(tmp_path))
+    out = tmp_path / "slide.html"
+    assert main(["export", first, second, "--to", "html", "-o", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    _assert_self_contained(page)
+    assert "<h1>trace demo wsgi-on-asgi</h1>" in page and '<html lang="zh">' in page
+    assert f'<p class="caption">{demo.caption}</p>' in page
 
 
 def test_trace_export_writes_the_page_from_two_files(tmp_path: Path) -> None:

@@ -107,6 +107,8 @@ def run_demo(
         found.setdefault(side, []).append((t, data))
     for index, recording in enumerate(recordings):
         recording.header["label"] = scenario.text(lang, f"side{index}")
+        # So a slide made later from the saved file says what the class is looking at.
+        recording.header["demo"].update(lang=lang, caption=scenario.caption(lang))
     marked = [with_marks(rec, found.get(i, [])) for i, rec in enumerate(recordings)]
     return DemoRun(
         scenario=scenario,

@@ -16,32 +16,33 @@ from typing import Any
 from tracer import events as K
 from tracer.errors import UsageError
 from tracer.export import ExportOptions, default_output
-from tracer.export.svg import FONT, timeline_svg
+from tracer.export.svg import FONT, recording_lang, timeline_svg
 from tracer.recording import Recording
 from tracer.summary import summarize
 
 __all__ = ["html_page", "export_html", "write_text", "SUMMARY_ROWS"]
 
-SUMMARY_ROWS: tuple[tuple[str, str], ...] = (
-    ("requests", "requests"),
-    ("completed", "completed"),
-    ("errors", "errors"),
-    ("rps", "requests per second"),
-    ("latency_ms.p50", "latency p50 (ms)"),
-    ("latency_ms.p99", "latency p99 (ms)"),
-    ("queue_ms.p50", "queued p50 (ms)"),
-    ("max_in_flight", "max in flight"),
-    ("loop_blocked_ms", "loop blocked (ms)"),
-    ("violations", "protocol violations"),
-    ("wall_s", "wall time (s)"),
+SUMMARY_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("requests", "requests", "请求"),
+    ("completed", "completed", "完成"),
+    ("errors", "errors", "错误"),
+    ("rps", "requests per second", "每秒请求"),
+    ("latency_ms.p50", "latency p50 (ms)", "延迟 p50（毫秒）"),
+    ("latency_ms.p99", "latency p99 (ms)", "延迟 p99（毫秒）"),
+    ("queue_ms.p50", "queued p50 (ms)", "排队 p50（毫秒）"),
+    ("max_in_flight", "max in flight", "最大并发"),
+    ("loop_blocked_ms", "loop blocked (ms)", "循环阻塞（毫秒）"),
+    ("violations", "protocol violations", "协议违规"),
+    ("wall_s", "wall time (s)", "总时长（秒）"),
 )
-"""(summary key, row label) of the summary table, dotted keys for nested figures."""
+"""(summary key, English label, Chinese label); dotted keys for nested figures."""
 
 _CSS = f"""
 body {{ font-family: {FONT}; margin: 2rem; color: #111; background: #fff; font-size: 20px; }}
 h1 {{ font-size: 2rem; margin: 0 0 .5rem; }}
 p.caption {{ font-size: 1.3rem; max-width: 70rem; line-height: 1.5; }}
-figure {{ margin: 1rem 0; overflow-x: auto; }}
+figure {{ margin: 1rem 0; }}
+figure svg {{ width: 100%; height: auto; }}
 table {{ border-collapse: collapse; font-size: 1.1rem; margin-top: 1rem; }}
 th, td {{ border: 1px solid #9e9e9e; padding: .35rem .8rem; text-align: right; }}
 th:first-child, td:first-child {{ text-align: left; }}
@@ -60,11 +61,12 @@ def _figure(summary: dict[str, Any], key: str) -> str:
     return f"{value:,}" if isinstance(value, int) else escape(str(value))
 
 
-def _summary_table(recordings: Sequence[Recording]) -> str:
+def _summary_table(recordings: Sequence[Recording], lang: str) -> str:
     summaries = [summarize(r) for r in recordings]
     head = "".join(f"<th>{escape(r.title)}</th>" for r in recordings)
-    rows = [f"<tr><th>summary</th>{head}</tr>"]
-    for key, label in SUMMARY_ROWS:
+    rows = [f"<tr><th>{'摘要' if lang == 'zh' else 'summary'}</th>{head}</tr>"]
+    for key, english, chinese in SUMMARY_ROWS:
+        label = chinese if lang == "zh" else english
         cells = "".join(f"<td>{_figure(s, key)}</td>" for s in summaries)
         rows.append(f"<tr><td>{escape(label)}</td>{cells}</tr>")
     return f"<table>{''.join(rows)}</table>"
@@ -97,9 +99,9 @@ def html_page(
     body = [f"<h1>{escape(heading)}</h1>"]
     if caption:
         body.append(f'<p class="caption">{escape(caption)}</p>')
-    body.append(f"<figure>{timeline_svg(recordings, standalone=False)}</figure>")
+    body.append(f"<figure>{timeline_svg(recordings, standalone=False, lang=lang)}</figure>")
     body.append(_marks(recordings))
-    body.append(_summary_table(recordings))
+    body.append(_summary_table(recordings, lang))
     return (
         f'<!DOCTYPE html>\n<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -124,10 +126,11 @@ def export_html(recording: Recording, options: ExportOptions) -> str:
     """Write the recording (and ``options.compare``) as a self-contained HTML page."""
     recordings = [recording, *options.compare]
     demo = recording.header.get("demo")
-    title = None
+    title, caption = None, ""
     if isinstance(demo, dict) and demo.get("name"):
         title = f"trace demo {demo['name']}"
-    page = html_page(recordings, title=title)
+        caption = str(demo.get("caption") or "")
+    page = html_page(recordings, title=title, caption=caption, lang=recording_lang(recording))
     output = options.output or default_output(recording, ".html")
     if output == "-":
         options.stdout.write(page)

@@ -18,7 +18,7 @@ from tracer.export import ExportOptions, default_output
 from tracer.recording import Recording
 from tracer.summary import request_spans
 
-__all__ = ["timeline_svg", "export_svg", "COLORS", "LEGEND", "FONT", "SVG_NS"]
+__all__ = ["timeline_svg", "export_svg", "COLORS", "LEGENDS", "FONT", "SVG_NS", "recording_lang"]
 
 COLORS: dict[str, str] = {
     "queued": "#9e9e9e",
@@ -30,15 +30,31 @@ COLORS: dict[str, str] = {
 }
 """Phase -> fill colour (dark enough to read on a projector over white)."""
 
-LEGEND: tuple[tuple[str, str], ...] = (
-    ("queued", "queued"),
-    ("running", "running (loop step or thread)"),
-    ("waiting", "waiting (awaiting I/O)"),
-    ("sending", "sending"),
-    ("blocked", "blocked the loop"),
-    ("mark", "bookmark"),
-)
-"""(colour key, text) in legend order."""
+LEGENDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "en": (
+        ("queued", "queued"),
+        ("running", "running (loop step or thread)"),
+        ("waiting", "waiting (awaiting I/O)"),
+        ("sending", "sending"),
+        ("blocked", "blocked the loop"),
+        ("mark", "bookmark"),
+    ),
+    "zh": (
+        ("queued", "排队"),
+        ("running", "运行（循环步骤或线程）"),
+        ("waiting", "等待（await I/O）"),
+        ("sending", "发送"),
+        ("blocked", "阻塞事件循环"),
+        ("mark", "书签"),
+    ),
+}
+"""Language -> (colour key, text) in legend order."""
+
+SHOWN: dict[str, str] = {
+    "en": "{shown} of {total} requests shown",
+    "zh": "显示 {total} 个请求中的 {shown} 个",
+}
+"""Language -> the note under lanes cut short."""
 
 SVG_NS = ' xmlns="http://www.w3.org/2000/svg"'
 """The namespace declaration a standalone SVG file needs (a name, never fetched)."""
@@ -52,7 +68,7 @@ FONT = (
 LANE_H = 12
 GAP = 3
 GUTTER = 70
-HEAD = 26
+HEAD = 40
 _RUNNING = frozenset({K.SCHED_STEP, K.SCHED_THREAD})
 _SENDING = frozenset({K.ASGI_SEND, K.WSGI_BODY, K.WSGI_WRITE})
 
@@ -70,7 +86,7 @@ def _rect(x: float, y: float, w: float, h: float, color: str) -> str:
 
 
 def _block(
-    recording: Recording, top: float, width: int, t_max: int, max_lanes: int
+    recording: Recording, top: float, width: int, t_max: int, max_lanes: int, lang: str
 ) -> tuple[list[str], float]:
     scale = (width - GUTTER - 10) / max(t_max, 1)
 
@@ -120,7 +136,7 @@ def _block(
     if total > len(lanes):
         parts.append(
             f'<text x="{GUTTER}" y="{y + 12:.0f}" font-size="12" fill="#424242">'
-            f"{len(lanes)} of {total} requests shown</text>"
+            f"{SHOWN.get(lang, SHOWN['en']).format(shown=len(lanes), total=total)}</text>"
         )
         y += 18
     for e in recording.events:
@@ -178,6 +194,7 @@ def timeline_svg(
     width: int = 1200,
     max_lanes: int = 60,
     standalone: bool = True,
+    lang: str = "en",
 ) -> str:
     """The recordings' request lanes on one shared time axis, as one ``<svg>`` element.
 
@@ -188,17 +205,17 @@ def timeline_svg(
     parts: list[str] = []
     top = 0.0
     for recording in recordings:
-        block, top = _block(recording, top, width, t_max, max_lanes)
+        block, top = _block(recording, top, width, t_max, max_lanes, lang)
         parts += block
     parts += _axis(top + 4, width, t_max)
     top += 34
     x = GUTTER
-    for key, text in LEGEND:
+    for key, text in LEGENDS.get(lang, LEGENDS["en"]):
         parts.append(
             _rect(x, top, 18, 12, COLORS[key])
             + f'<text x="{x + 24}" y="{top + 11:.0f}" font-size="13">{escape(text)}</text>'
         )
-        x += 34 + 8 * len(text)
+        x += 34 + 8 * sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)  # CJK: two widths
     height = top + 24
     return (
         f'<svg{SVG_NS if standalone else ""} width="{width}" height="{height:.0f}" '
@@ -207,9 +224,16 @@ def timeline_svg(
     )
 
 
+def recording_lang(recording: Recording) -> str:
+    """The language a demo recording was made in (``en`` otherwise)."""
+    demo = recording.header.get("demo")
+    lang = demo.get("lang") if isinstance(demo, dict) else None
+    return lang if lang in LEGENDS else "en"
+
+
 def export_svg(recording: Recording, options: ExportOptions) -> str:
     """Write the recording (and ``options.compare``) as an SVG figure."""
-    svg = timeline_svg([recording, *options.compare])
+    svg = timeline_svg([recording, *options.compare], lang=recording_lang(recording))
     output = options.output or default_output(recording, ".svg")
     if output == "-":
         options.stdout.write(svg + "\n")
