@@ -192,7 +192,7 @@ def timeline_svg(
     recordings: Sequence[Recording],
     *,
     width: int = 1200,
-    max_lanes: int = 60,
+    max_lanes: int = 40,
     standalone: bool = True,
     lang: str = "en",
 ) -> str:
