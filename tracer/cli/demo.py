@@ -4,7 +4,8 @@
 Runs a lecture scenario (``tracer.demos.SCENARIOS``) and opens the compare view with its
 caption and bookmarks; ``--headless`` prints the figures and the shape check instead;
 ``--serve`` serves the same command to a browser through textual-serve on 127.0.0.1.
-Textual and textual-serve are imported only by the paths that need them.
+The scenarios (and with them the server models and the simulator), Textual and
+textual-serve are imported only by the paths that need them, so ``trace --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 from typing import Any, TextIO
 
 from tracer import events as K
-from tracer.demos import LANGS, SCENARIOS
+from tracer.tui.labels import LANGUAGES
 
 __all__ = ["add_parser", "main", "serve_command", "make_server", "list_text", "demo_app"]
 
@@ -35,7 +36,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("name", metavar="NAME", nargs="?", help="scenario (see --list)")
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
-    parser.add_argument("--lang", choices=LANGS, default="en", help="captions and labels")
+    parser.add_argument("--lang", choices=LANGUAGES, default="en", help="captions and labels")
     parser.add_argument("--sim", action="store_true", help="simulate (deterministic)")
     parser.add_argument("--headless", action="store_true", help="no UI: print the figures")
     parser.add_argument("--record", metavar="DIR", help="write the recordings into DIR")
@@ -49,6 +50,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def list_text(lang: str = "en") -> str:
     """One line per scenario: its name and title."""
+    from tracer.demos import SCENARIOS
+
     width = max(len(name) for name in SCENARIOS)
     return "\n".join(f"{name:<{width}}  {s.title(lang)}" for name, s in SCENARIOS.items())
 
@@ -101,7 +104,14 @@ def main(args: argparse.Namespace) -> int:
     if args.serve:
         command = serve_command(chosen.name, args.lang, simulated=args.sim)
         print(f"trace: serving {chosen.name} on http://127.0.0.1:{args.port}", file=sys.stderr)
-        make_server(command, port=args.port, title=chosen.title(args.lang)).serve()
+        server = make_server(command, port=args.port, title=chosen.title(args.lang))
+        try:
+            server.serve()
+        except OSError as exc:
+            raise UsageError(
+                f"Cannot serve on 127.0.0.1:{args.port} ({exc.strerror or exc}); "
+                "choose another --port."
+            ) from None
         return 0
     mode = "simulating" if args.sim or chosen.simulated_only else "running"
     print(f"trace: {mode} {chosen.name}…", file=sys.stderr)
