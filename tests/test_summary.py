@@ -49,3 +49,19 @@ def test_summary_of_three_requests() -> None:
     assert s["max_in_flight"] == 2  # 1 ends at 100 exactly when 3 starts
     assert s["loop_blocked_ms"] == 30.0 and s["violations"] == 1
     assert s["wall_s"] == 0.2 and s["rps"] == 15.0
+
+
+def test_wall_time_leaves_out_the_lifespan_connection() -> None:
+    """Lifespan startup/shutdown around the load does not stretch wall_s or dilute rps."""
+    evs = (
+        [
+            Event(0, 0, K.REQUEST_START, 1, data={"scope_type": "lifespan"}),
+            Event(1, 1 * MS, K.ASGI_SEND, 1, data={"type": "lifespan.startup.complete"}),
+        ]
+        + _request(10, 2, 100, 100, 200)
+        + [
+            Event(20, 900 * MS, K.REQUEST_END, 1, data={"status": None, "error": None}),
+        ]
+    )
+    s = summarize(evs)
+    assert s["requests"] == 1 and s["wall_s"] == 0.1 and s["rps"] == 10.0

@@ -120,9 +120,17 @@ def _max_in_flight(spans: dict[int, RequestSpan]) -> int:
 def summarize(recording: Recording | Sequence[Event]) -> dict[str, Any]:
     """The summary dict of a run (see DESIGN.md): counts, rps, latency, queueing, blocking."""
     events = recording.events if isinstance(recording, Recording) else list(recording)
-    if events:
-        first = min(event.t for event in events)
-        last = max(event.end for event in events)
+    # The run's wall time spans its requests: a lifespan connection (startup before the first
+    # request, shutdown after the last) is not part of the load and would dilute rps.
+    lifespan = {
+        event.req
+        for event in events
+        if event.kind == REQUEST_START and event.data.get("scope_type") == "lifespan"
+    }
+    timed = [event for event in events if event.req not in lifespan] if lifespan else events
+    if timed:
+        first = min(event.t for event in timed)
+        last = max(event.end for event in timed)
     else:
         first = last = 0
     return summarize_spans(
