@@ -223,6 +223,11 @@ class Recorder:
     flush = drain
 
     @property
+    def backlog(self) -> int:
+        """Events recorded and not drained yet (a load generator paces itself on it)."""
+        return len(self._queue)
+
+    @property
     def events(self) -> list[Event]:
         """Every event kept so far, in recording order (drains the queue first)."""
         self.drain()
