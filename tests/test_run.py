@@ -204,3 +204,21 @@ def test_open_loop_arrivals_do_not_wait_for_a_blocked_loop() -> None:
     assert sum(1 for i in range(1, 10) if queued[i] < ends[i - 1]) >= 5
     summary = summarize(events)
     assert summary["queue_ms"]["max"] >= 30.0  # someone waited a whole blocked step at least
+
+
+def test_clients_wait_for_the_recording_writer(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file recording behind its writer pauses the clients (memory stays bounded), and the
+    run still completes with every request recorded."""
+    import tracer.run as run_module
+
+    monkeypatch.setattr(run_module, "MAX_BACKLOG", 0)  # pause whenever anything is unwritten
+    recorder = Recorder(f"{tmp_path}/paced.jsonl")
+    run(RunConfig(requests=20, concurrency=5), recorder)
+    assert recorder.backlog >= 0
+    recorder.close()
+    assert recorder.backlog == 0
+    from tracer.recording import load
+
+    assert summarize(load(f"{tmp_path}/paced.jsonl"))["completed"] == 20

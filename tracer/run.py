@@ -34,10 +34,21 @@ from tracer.servers import (
     server_model,
 )
 
-__all__ = ["DEFAULT_APP", "RunConfig", "RunResult", "default_record_path", "open_server", "run"]
+__all__ = [
+    "DEFAULT_APP",
+    "MAX_BACKLOG",
+    "RunConfig",
+    "RunResult",
+    "default_record_path",
+    "open_server",
+    "run",
+]
 
 DEFAULT_APP = "sample_apps.hello:asgi_app"
 """What ``trace run`` runs when no APP is given."""
+
+MAX_BACKLOG = 20_000
+"""Events waiting for the recorder's writer past which closed-loop clients pause (flat memory)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +290,8 @@ def run(
         progress=progress,
         rng=random.Random(seed),
         into=stats,
+        # Only a recorder streaming to a file drains by itself (an in-memory one keeps all).
+        pause=(lambda: recorder.backlog > MAX_BACKLOG) if recorder.path is not None else None,
     )
     shared_loop = getattr(server, "client_loop", None) if settings.rate is None else None
     try:

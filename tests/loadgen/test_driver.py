@@ -105,3 +105,18 @@ def test_stop_cancels_in_flight_requests() -> None:
     )
     assert stats.stopped and stats.sent == 4 and stats.cancelled == 4 and stats.in_flight == 0
     assert seen and seen[-1] is stats
+
+
+def test_pause_holds_closed_loop_clients() -> None:
+    """While pause() is true no client sends; once it clears, the load runs to the end."""
+    target = SleepyTarget(0.0)
+    seen: list[int] = []
+
+    def pause() -> bool:
+        seen.append(len(target.arrivals))
+        return len(seen) < 20
+
+    settings = LoadSettings(concurrency=2, requests=6)
+    stats = asyncio.run(drive(target, build_plan(), settings, pause=pause))
+    assert stats.done == 6
+    assert seen[:19] == [0] * 19

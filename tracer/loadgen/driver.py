@@ -85,11 +85,14 @@ async def drive(
     rng: random.Random | None = None,
     clock: Callable[[], float] = time.monotonic,
     into: LoadStats | None = None,
+    pause: Callable[[], bool] | None = None,
 ) -> LoadStats:
     """Send the load of ``settings`` through ``target``; return the client-side counters.
 
     The counters go ``into`` the given ``LoadStats`` (a fresh one when None), updated in place,
-    so a caller on another thread can read them while the load runs.
+    so a caller on another thread can read them while the load runs. While ``pause()`` is true,
+    closed-loop clients wait before their next request (the recorder is behind: memory stays
+    bounded); open-loop arrivals never wait, their schedule is the point.
     """
     stats = (
         into if into is not None else LoadStats(total=settings.requests, duration=settings.duration)
@@ -125,6 +128,10 @@ async def drive(
 
     async def client() -> None:
         while may_send():
+            if pause is not None and pause():
+                while pause() and not stopping.is_set():
+                    await asyncio.sleep(0.005)
+                continue  # others may have sent the last requests meanwhile: ask again
             await one(stats.sent)
 
     async def arrivals(rate: float) -> None:
