@@ -26,7 +26,7 @@ COLORS: dict[str, str] = {
     "sending": "#1565c0",
     "blocked": "#c62828",
     "waiting": "#616161",
-    "mark": "#6a1b9a",
+    "bookmark": "#6a1b9a",
 }
 """Phase -> fill colour (dark enough to read on a projector over white)."""
 
@@ -37,7 +37,7 @@ LEGENDS: dict[str, tuple[tuple[str, str], ...]] = {
         ("waiting", "waiting (awaiting I/O)"),
         ("sending", "sending"),
         ("blocked", "blocked the loop"),
-        ("mark", "bookmark"),
+        ("bookmark", "bookmark"),
     ),
     "zh": (
         ("queued", "排队"),
@@ -45,7 +45,7 @@ LEGENDS: dict[str, tuple[tuple[str, str], ...]] = {
         ("waiting", "等待（await I/O）"),
         ("sending", "发送"),
         ("blocked", "阻塞事件循环"),
-        ("mark", "书签"),
+        ("bookmark", "书签"),
     ),
 }
 """Language -> (colour key, text) in legend order."""
@@ -144,10 +144,10 @@ def _block(
             label = str(e.data.get("label", ""))
             parts.append(
                 f'<line x1="{x(e.t):.1f}" y1="{top + HEAD - 4:.1f}" x2="{x(e.t):.1f}" '
-                f'y2="{y:.1f}" stroke="{COLORS["mark"]}" stroke-width="2" '
+                f'y2="{y:.1f}" stroke="{COLORS["bookmark"]}" stroke-width="2" '
                 f'stroke-dasharray="5,3"/>'
                 f'<text x="{x(e.t) + 4:.1f}" y="{top + HEAD - 6:.1f}" font-size="13" '
-                f'fill="{COLORS["mark"]}">{escape(label)}</text>'
+                f'fill="{COLORS["bookmark"]}">{escape(label)}</text>'
             )
     return parts, y + 8
 
