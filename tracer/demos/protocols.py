@@ -233,7 +233,7 @@ WEBSOCKET = Scenario(
             "keeps every session open on one loop. Top (simulated): WSGI has no WebSocket "
             "interface. The nearest it gets is a long response, which holds a thread for the "
             "session's whole life, so 4 threads mean 4 sessions.",
-            "side0": "WSGI thread per session (simulated)",
+            "side0": "WSGI: a thread per session",
             "side1": "ASGI websocket sessions",
             "thread": "Session waits for a thread",
             "thread:caption": "4 sessions hold the 4 threads; this one cannot even connect.",
@@ -244,7 +244,7 @@ WEBSOCKET = Scenario(
             "title": "长连接 WebSocket 会话",
             "caption": "50 个聊天会话，每个 10 条消息，每条 50 毫秒后回复。下：ASGI 在一个事件循环上保持所有会话。"
             "上（模拟）：WSGI 没有 WebSocket 接口，最接近的是一个长响应，它在整个会话期间占着线程，4 个线程只能有 4 个会话。",
-            "side0": "WSGI 每会话一个线程（模拟）",
+            "side0": "WSGI：每个会话一个线程",
             "side1": "ASGI websocket 会话",
             "thread": "会话等待线程",
             "thread:caption": "4 个会话占住 4 个线程；这个会话连接都建立不了。",
