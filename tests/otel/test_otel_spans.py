@@ -341,12 +341,27 @@ def test_violations_become_span_events() -> None:
     """A protocol violation during the request is an event naming the rule."""
     rec = recorder()
     rec.emit(K.REQUEST_START, 1, start_data(), t=0, tid=LOOP_TID)
-    rec.emit(K.VIOLATION, 1, {"rule": "asgi-http-007", "message": "body before start"}, t=5)
+    rec.emit(
+        K.VIOLATION,
+        1,
+        {
+            "rule": "HTTP-001",
+            "message": "body before start",
+            "severity": "error",
+            "hint": "send http.response.start first",
+            "location": "app.py:12",
+        },
+        t=5,
+    )
     rec.emit(K.REQUEST_END, 1, {"status": 500}, t=10, tid=LOOP_TID)
     (span,) = spans_of(rec)
     assert [(e.name, e.attributes["tracer.rule"]) for e in span.events] == [
-        (K.VIOLATION, "asgi-http-007")
+        (K.VIOLATION, "HTTP-001")
     ]
+    attributes = span.events[0].attributes
+    assert attributes["tracer.severity"] == "error"
+    assert attributes["tracer.hint"] == "send http.response.start first"
+    assert attributes["tracer.location"] == "app.py:12"
 
 
 def test_unknown_detail_is_a_usage_error() -> None:

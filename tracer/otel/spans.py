@@ -364,6 +364,12 @@ class SpanModel:
                         {
                             A.NS + "rule": str(event.data.get("rule") or ""),
                             A.NS + "message": str(event.data.get("message") or ""),
+                            # Self-describing in a trace viewer, as in the recording.
+                            **{
+                                A.NS + key: str(event.data[key])
+                                for key in ("severity", "hint", "location")
+                                if event.data.get(key)
+                            },
                         },
                     )
                 )
