@@ -82,8 +82,11 @@ class Digest:
 
     def __init__(self) -> None:
         self._spans: dict[int, RequestSpan] = {}
+        # Time extent of events without a request, and per request (min t, max end): the
+        # run's wall time leaves out lifespan connections, known only once their start is seen.
         self._first: int | None = None
         self._last: int | None = None
+        self._extent: dict[int, list[int]] = {}
         self._blocked_ns = 0
         self._culprits: dict[str, list[int]] = {}
         self._busy: dict[tuple[int, int], list[Any]] = {}
@@ -96,12 +99,22 @@ class Digest:
         spans = self._spans
         for event in batch:
             t, end = event.t, event.end
-            if self._first is None or t < self._first:
-                self._first = t
-            if self._last is None or end > self._last:
-                self._last = end
             kind = event.kind
             req = event.req
+            if req is None:
+                if self._first is None or t < self._first:
+                    self._first = t
+                if self._last is None or end > self._last:
+                    self._last = end
+            else:
+                extent = self._extent.get(req)
+                if extent is None:
+                    self._extent[req] = [t, end]
+                else:
+                    if t < extent[0]:
+                        extent[0] = t
+                    if end > extent[1]:
+                        extent[1] = end
             # The same rules as tracer.summary.request_spans, applied in any order.
             if kind == K.REQUEST_QUEUED and req is not None:
                 span = spans.get(req) or spans.setdefault(req, RequestSpan(req))
@@ -147,19 +160,32 @@ class Digest:
         """Per-request lifecycle instants, lifespan scopes left out (as ``request_spans``)."""
         return {req: span for req, span in self._spans.items() if span.scope_type != "lifespan"}
 
+    def window(self) -> tuple[int, int]:
+        """First event and last event end of the run, lifespan connections left out (ns)."""
+        lifespan = {req for req, span in self._spans.items() if span.scope_type == "lifespan"}
+        starts = [self._first] if self._first is not None else []
+        ends = [self._last] if self._last is not None else []
+        for req, (t, end) in self._extent.items():
+            if req not in lifespan:
+                starts.append(t)
+                ends.append(end)
+        return (min(starts), max(ends)) if starts else (0, 0)
+
     def summary(self) -> dict[str, Any]:
         """The summary dict of DESIGN.md, as ``summarize`` computes it from the full events."""
+        first, last = self.window()
         return summarize_spans(
             self.requests(),
-            first=self._first or 0,
-            last=self._last or 0,
+            first=first,
+            last=last,
             blocked_ns=self._blocked_ns,
             violations=sum(self._violations.values()),
         )
 
     def details(self, *, top: int = 5) -> ReportDetails:
         """Culprits, workers, timeouts, errors and violations."""
-        wall = (self._last or 0) - (self._first or 0)
+        first, last = self.window()
+        wall = last - first
         several = len(self._pids) > 1
         workers = [
             Worker(
