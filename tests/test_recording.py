@@ -163,3 +163,15 @@ def test_subscriber_failure_is_isolated() -> None:
     rec.close()
     assert seen == [0, 1]
     assert len(rec.events) == 2
+
+
+def test_odd_values_still_make_valid_lines(tmp_path: Path) -> None:
+    """An int past 64 bits, a non-string key or a stray object never lose the line."""
+    rec = Recorder()
+    rec.emit(K.MARK, None, {"big": 2**70, 3: "three", "obj": object.__name__, "b": b"x"})
+    path = tmp_path / "odd.jsonl"
+    rec.save(path)
+    (event,) = load(path).events
+    assert event.data["big"] == 2**70
+    assert event.data["3"] == "three"
+    assert event.data["b"] == "b'x'"

