@@ -12,13 +12,11 @@ from typing import Any
 
 from sim.arrivals import Request
 from sim.config import SimConfig
-from tracer.summary import percentile
+from tracer.summary import LATENCY_KEYS, QUEUE_KEYS, peak_in_flight, stats_ms
 
 __all__ = ["Stats", "SimResult"]
 
 NS_PER_MS = 1_000_000
-LATENCY_KEYS = ("mean", "p50", "p90", "p95", "p99", "p99.9", "max")
-QUEUE_KEYS = ("mean", "p50", "p99", "max")
 
 
 class Stats:
@@ -44,46 +42,21 @@ class Stats:
         completed = len(self.ended)
         wall_ns = (max(self.ended) - min(self.queued)) if completed else 0
         wall_s = wall_ns / 1e9
-        latencies = sorted(e - q for q, e in zip(self.queued, self.ended, strict=True))
-        queues = sorted(s - q for q, s in zip(self.queued, self.started, strict=True))
+        latencies = [e - q for q, e in zip(self.queued, self.ended, strict=True)]
+        queues = [s - q for q, s in zip(self.queued, self.started, strict=True)]
         return {
             "requests": completed,
             "completed": completed,
             "errors": 0,
             "wall_s": round(wall_s, 3),
             "rps": round(completed / wall_s, 1) if wall_s > 0 else 0.0,
-            "latency_ms": _stats_ms(latencies, LATENCY_KEYS),
-            "queue_ms": _stats_ms(queues, QUEUE_KEYS),
+            "latency_ms": stats_ms(latencies, LATENCY_KEYS),
+            "queue_ms": stats_ms(queues, QUEUE_KEYS),
             "status": {"200": completed} if completed else {},
-            "max_in_flight": self._max_in_flight(),
+            "max_in_flight": peak_in_flight(self.started, self.ended),
             "loop_blocked_ms": round(self.blocked_ns / NS_PER_MS, 3),
             "violations": 0,
         }
-
-    def _max_in_flight(self) -> int:
-        # Ends sort before starts at the same instant, as in tracer.summary: back to back is not overlap.
-        edges = [(t, 1) for t in self.started]
-        edges.extend((t, -1) for t in self.ended)
-        edges.sort()
-        current = best = 0
-        for _, delta in edges:
-            current += delta
-            if current > best:
-                best = current
-        return best
-
-
-def _stats_ms(sorted_ns: list[int], keys: tuple[str, ...]) -> dict[str, float]:
-    values = [v / NS_PER_MS for v in sorted_ns]
-    out: dict[str, float] = {}
-    for key in keys:
-        if key == "mean":
-            out[key] = round(sum(values) / len(values), 3) if values else 0.0
-        elif key == "max":
-            out[key] = round(values[-1], 3) if values else 0.0
-        else:
-            out[key] = round(percentile(values, float(key[1:])), 3)
-    return out
 
 
 @dataclass(frozen=True, slots=True)

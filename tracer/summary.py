@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from tracer.events import (
@@ -21,9 +21,23 @@ from tracer.events import (
 )
 from tracer.recording import Recording
 
-__all__ = ["summarize", "summarize_spans", "percentile", "request_spans", "RequestSpan"]
+__all__ = [
+    "summarize",
+    "summarize_spans",
+    "percentile",
+    "stats_ms",
+    "peak_in_flight",
+    "request_spans",
+    "RequestSpan",
+    "LATENCY_KEYS",
+    "QUEUE_KEYS",
+]
 
 NS_PER_MS = 1_000_000
+LATENCY_KEYS = ("mean", "p50", "p90", "p95", "p99", "p99.9", "max")
+"""The figures of the summary's ``latency_ms``."""
+QUEUE_KEYS = ("mean", "p50", "p99", "max")
+"""The figures of the summary's ``queue_ms``."""
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:
@@ -87,7 +101,8 @@ def request_spans(events: Sequence[Event]) -> dict[int, RequestSpan]:
     return {req: span for req, span in spans.items() if span.scope_type != "lifespan"}
 
 
-def _stats_ms(values_ns: list[int], keys: Sequence[str]) -> dict[str, float]:
+def stats_ms(values_ns: Iterable[int], keys: Sequence[str]) -> dict[str, float]:
+    """Durations in ns as ms figures rounded to the µs: ``mean``, ``max`` and ``pNN`` keys."""
     values = sorted(v / NS_PER_MS for v in values_ns)
     out: dict[str, float] = {}
     for key in keys:
@@ -100,16 +115,14 @@ def _stats_ms(values_ns: list[int], keys: Sequence[str]) -> dict[str, float]:
     return out
 
 
-def _max_in_flight(spans: dict[int, RequestSpan]) -> int:
-    edges: list[tuple[int, int]] = []
-    for span in spans.values():
-        if span.start is not None:
-            # A request that never ended counts as in flight until the end of the recording.
-            edges.append((span.start, 1))
-            if span.end is not None:
-                edges.append((span.end, -1))
-    # Ends before starts at the same instant: back-to-back requests do not overlap.
-    edges.sort(key=lambda edge: (edge[0], edge[1]))
+def peak_in_flight(starts: Iterable[int], ends: Iterable[int]) -> int:
+    """The most intervals open at one instant, given their start and end times.
+
+    An end at the same instant as a start comes first: back-to-back requests do not overlap.
+    """
+    edges = [(t, 1) for t in starts]
+    edges.extend((t, -1) for t in ends)
+    edges.sort()
     current = best = 0
     for _, delta in edges:
         current += delta
@@ -160,6 +173,9 @@ def summarize_spans(
         if span.start is not None and span.queued is not None
     ]
     completed = sum(1 for span in spans.values() if span.end is not None)
+    # A request that never ended counts as in flight until the end of the recording.
+    starts = [span.start for span in spans.values() if span.start is not None]
+    ends = [span.end for span in spans.values() if span.start is not None and span.end is not None]
     errors = sum(1 for span in spans.values() if span.error)
     status = Counter(str(span.status) for span in spans.values() if span.status is not None)
     wall_s = (last - first) / 1e9
@@ -169,10 +185,10 @@ def summarize_spans(
         "errors": errors,
         "wall_s": round(wall_s, 3),
         "rps": round(completed / wall_s, 1) if wall_s > 0 else 0.0,
-        "latency_ms": _stats_ms(latencies, ("mean", "p50", "p90", "p95", "p99", "p99.9", "max")),
-        "queue_ms": _stats_ms(queues, ("mean", "p50", "p99", "max")),
+        "latency_ms": stats_ms(latencies, LATENCY_KEYS),
+        "queue_ms": stats_ms(queues, QUEUE_KEYS),
         "status": dict(sorted(status.items())),
-        "max_in_flight": _max_in_flight(spans),
+        "max_in_flight": peak_in_flight(starts, ends),
         "loop_blocked_ms": round(blocked_ns / NS_PER_MS, 3),
         "violations": violations,
     }
