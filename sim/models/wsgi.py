@@ -44,14 +44,12 @@ class WorkerPoolModel:
         config: SimConfig,
         emitter: Emitter | None,
         done: Callable[[Request], Any],
-        *,
-        processes: int,
-        threads: int,
     ) -> None:
         self.engine = engine
         self.config = config
         self.emitter = emitter
         self.done = done
+        processes, threads = self.shape(config)
         self.processes = processes
         self.threads = threads
         self.queue: deque[Request] = deque()
@@ -72,6 +70,11 @@ class WorkerPoolModel:
         # Free threads per process as min-heaps of thread index: the lowest free thread serves.
         self._idle: list[list[int]] = [list(range(threads)) for _ in range(processes)]
         self._dispatching = False
+
+    @staticmethod
+    def shape(config: SimConfig) -> tuple[int, int]:
+        """Processes and threads per process, from the configuration."""
+        return config.workers, config.threads
 
     def server_header(self) -> dict[str, Any]:
         """The ``server`` field of the recording header."""
@@ -208,29 +211,14 @@ class WorkerPoolModel:
 class ThreadsModel(WorkerPoolModel):
     """``threads``: N worker threads in one process, one FIFO queue (waitress, threads=4)."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        config: SimConfig,
-        emitter: Emitter | None,
-        done: Callable[[Request], Any],
-    ) -> None:
-        super().__init__(engine, config, emitter, done, processes=1, threads=config.threads)
+    @staticmethod
+    def shape(config: SimConfig) -> tuple[int, int]:
+        """One process of ``config.threads`` threads."""
+        return 1, config.threads
 
 
 class ProcessesModel(WorkerPoolModel):
     """``processes``: P processes × T threads (gunicorn sync when T=1, gthread otherwise)."""
-
-    def __init__(
-        self,
-        engine: Engine,
-        config: SimConfig,
-        emitter: Emitter | None,
-        done: Callable[[Request], Any],
-    ) -> None:
-        super().__init__(
-            engine, config, emitter, done, processes=config.workers, threads=config.threads
-        )
 
 
 class WsgiOnLoopModel(WorkerPoolModel):
@@ -239,11 +227,7 @@ class WsgiOnLoopModel(WorkerPoolModel):
     thread_name = "ThreadPoolExecutor-0_{index}"
     main_name = "event-loop"
 
-    def __init__(
-        self,
-        engine: Engine,
-        config: SimConfig,
-        emitter: Emitter | None,
-        done: Callable[[Request], Any],
-    ) -> None:
-        super().__init__(engine, config, emitter, done, processes=1, threads=1)
+    @staticmethod
+    def shape(config: SimConfig) -> tuple[int, int]:
+        """One thread: asgiref's thread-sensitive executor."""
+        return 1, 1
