@@ -73,40 +73,31 @@ class Emitter:
                 self._start_data[route.name]["asgi_version"] = "3.0"
         return queued, self._start_data[route.name]
 
+    def _put(
+        self,
+        kind: str,
+        req: Request,
+        data: dict[str, Any],
+        w: Worker,
+        t: int,
+        dur: int | None = None,
+        task: str | None = None,
+    ) -> None:
+        # One event at virtual time ``t`` on simulated thread ``w``.
+        self.count += 1
+        self._emit(kind, req.id, data, t=t, dur=dur, tid=w.tid, thread=w.name, pid=w.pid, task=task)
+
     def queued(self, req: Request, w: Worker) -> None:
         """The request arrived (``request.queued``)."""
-        self.count += 1
-        self._emit(
-            K.REQUEST_QUEUED,
-            req.id,
-            self._route_data(req)[0],
-            t=req.queued,
-            tid=w.tid,
-            thread=w.name,
-            pid=w.pid,
-        )
+        self._put(K.REQUEST_QUEUED, req, self._route_data(req)[0], w, req.queued)
 
     def start(self, req: Request, w: Worker, task: str | None = None) -> None:
         """The app is invoked (``request.start``)."""
-        self.count += 1
-        self._emit(
-            K.REQUEST_START,
-            req.id,
-            self._route_data(req)[1],
-            t=req.started,
-            tid=w.tid,
-            thread=w.name,
-            pid=w.pid,
-            task=task,
-        )
+        self._put(K.REQUEST_START, req, self._route_data(req)[1], w, req.started, task=task)
 
     def receive(self, req: Request, w: Worker, t: int, task: str | None) -> None:
         """The app read the (empty) request body without waiting (``asgi.receive``)."""
-        self.count += 1
-        data = _RECEIVE
-        self._emit(
-            K.ASGI_RECEIVE, req.id, data, t=t, dur=0, tid=w.tid, thread=w.name, pid=w.pid, task=task
-        )
+        self._put(K.ASGI_RECEIVE, req, _RECEIVE, w, t, 0, task)
 
     def step(
         self,
@@ -120,17 +111,12 @@ class Emitter:
         task: str | None,
     ) -> None:
         """One coroutine step on the loop (``sched.step``)."""
-        self.count += 1
         data = {"cpu_ns": cpu_ns, "awaiting": awaiting, "location": location}
-        self._emit(
-            K.SCHED_STEP, req.id, data, t=t, dur=dur, tid=w.tid, thread=w.name, pid=w.pid, task=task
-        )
+        self._put(K.SCHED_STEP, req, data, w, t, dur, task)
 
     def thread_span(self, req: Request, w: Worker, t: int, dur: int, cpu_ns: int, via: str) -> None:
         """Code of the request ran on thread ``w`` (``sched.thread``)."""
-        self.count += 1
-        data = {"cpu_ns": cpu_ns, "via": via}
-        self._emit(K.SCHED_THREAD, req.id, data, t=t, dur=dur, tid=w.tid, thread=w.name, pid=w.pid)
+        self._put(K.SCHED_THREAD, req, {"cpu_ns": cpu_ns, "via": via}, w, t, dur)
 
     def blocked(
         self,
@@ -143,61 +129,35 @@ class Emitter:
         task: str | None,
     ) -> None:
         """A step held the loop past the threshold (``loop.blocked``)."""
-        self.count += 1
-        data = {"location": location, "delayed": delayed}
-        self._emit(
-            K.LOOP_BLOCKED,
-            req.id,
-            data,
-            t=t,
-            dur=dur,
-            tid=w.tid,
-            thread=w.name,
-            pid=w.pid,
-            task=task,
-        )
+        self._put(K.LOOP_BLOCKED, req, {"location": location, "delayed": delayed}, w, t, dur, task)
 
     def asgi_response_start(self, req: Request, w: Worker, t: int, task: str | None) -> None:
         """``await send({"type": "http.response.start", "status": 200, ...})``."""
-        self.count += 1
-        data = _RESPONSE_START
-        self._emit(
-            K.ASGI_SEND, req.id, data, t=t, dur=0, tid=w.tid, thread=w.name, pid=w.pid, task=task
-        )
+        self._put(K.ASGI_SEND, req, _RESPONSE_START, w, t, 0, task)
 
     def asgi_body(
         self, req: Request, w: Worker, t: int, size: int, more: bool, task: str | None
     ) -> None:
         """``await send({"type": "http.response.body", ...})``."""
-        self.count += 1
         data = {"type": "http.response.body", "status": None, "bytes": size, "more_body": more}
-        self._emit(
-            K.ASGI_SEND, req.id, data, t=t, dur=0, tid=w.tid, thread=w.name, pid=w.pid, task=task
-        )
+        self._put(K.ASGI_SEND, req, data, w, t, 0, task)
 
     def start_response(self, req: Request, w: Worker, t: int) -> None:
         """The WSGI app called ``start_response("200 OK", ...)``."""
-        self.count += 1
-        data = _START_RESPONSE
-        self._emit(K.WSGI_START_RESPONSE, req.id, data, t=t, tid=w.tid, thread=w.name, pid=w.pid)
+        self._put(K.WSGI_START_RESPONSE, req, _START_RESPONSE, w, t)
 
     def wsgi_body(self, req: Request, w: Worker, t: int, dur: int, size: int) -> None:
         """The WSGI body iterable produced one chunk, taking ``dur``."""
-        self.count += 1
-        self._emit(
-            K.WSGI_BODY, req.id, {"bytes": size}, t=t, dur=dur, tid=w.tid, thread=w.name, pid=w.pid
-        )
+        self._put(K.WSGI_BODY, req, {"bytes": size}, w, t, dur)
 
     def wsgi_close(self, req: Request, w: Worker, t: int) -> None:
         """The server closed the WSGI body iterable."""
-        self.count += 1
-        self._emit(K.WSGI_CLOSE, req.id, _NO_DATA, t=t, dur=0, tid=w.tid, thread=w.name, pid=w.pid)
+        self._put(K.WSGI_CLOSE, req, _NO_DATA, w, t, 0)
 
     def end(
         self, req: Request, w: Worker, task: str | None = None, *, close_called: bool | None = None
     ) -> None:
         """The app is done with the request (``request.end``; WSGI says if close() was called)."""
-        self.count += 1
         data: dict[str, Any] = {
             "status": 200,
             "bytes_in": 0,
@@ -206,6 +166,4 @@ class Emitter:
         }
         if close_called is not None:
             data["close_called"] = close_called
-        self._emit(
-            K.REQUEST_END, req.id, data, t=req.ended, tid=w.tid, thread=w.name, pid=w.pid, task=task
-        )
+        self._put(K.REQUEST_END, req, data, w, req.ended, task=task)
