@@ -62,3 +62,15 @@ async def asgi_http_bad(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": b"", "more_body": True})
     await send({"type": "http.response.start", "status": 200, "headers": []})
     await send({"type": "http.response.body", "body": b"ok"})
+
+
+def wsgi_str_body(environ: dict[str, Any], start_response: Any) -> list[Any]:
+    """A list holding a str: the server, not this function, is on the stack when it is seen."""
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return ["text"]
+
+
+def wsgi_not_iterable(environ: dict[str, Any], start_response: Any) -> Any:
+    """Returns a number: every request raises TypeError when the body is iterated."""
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return 42

@@ -61,6 +61,26 @@ def test_wsgi_findings_name_rule_request_and_location() -> None:
     assert report.failed() and report.errors == 9 and report.warnings == 3
 
 
+def test_a_body_item_finding_points_at_the_app_not_the_server_thread() -> None:
+    """A str in the returned list is located at the app (no app frame is left on the stack)."""
+    report = check_app(check_apps.wsgi_str_body)
+    assert {f.rule for f in report.findings} == {"WSGI-014"}
+    for finding in report.findings:
+        assert finding.location is not None
+        assert finding.location.startswith(check_apps.__file__ + ":"), finding.location
+
+
+def test_an_app_that_raises_is_said_so_not_just_clean() -> None:
+    """Every probe raising is no rule broken, but the report lists the exception and the app."""
+    report = check_app(check_apps.wsgi_not_iterable)
+    assert report.findings == [] and not report.failed()
+    probes = ["GET /", "POST /", "POST / (chunked)"]
+    assert report.requests == probes and [c["request"] for c in report.crashes] == probes
+    crash = report.crashes[0]
+    assert crash["type"] == "TypeError" and "not iterable" in str(crash["message"])
+    assert str(crash["where"]).startswith(check_apps.__file__ + ":")
+
+
 def test_warnings_fail_only_when_strict() -> None:
     """A warning-only app passes unless strict."""
     report = check_app(check_apps.wsgi_untyped)

@@ -11,6 +11,7 @@ from tracer.conformance.findings import (
     CheckReport,
     Finding,
     app_location,
+    crashes_from_events,
     findings_from_events,
     render_json,
     render_junit,
@@ -97,6 +98,29 @@ def test_text_groups_the_same_finding_across_requests() -> None:
         "    hint: Fix it.",
     ]
     assert lines[3] == "a:app (wsgi): 2 violation(s): 2 error(s), 0 warning(s) in 2 requests"
+
+
+def test_app_exceptions_are_listed_with_the_verdict() -> None:
+    """A probe where the app raised shows up in text and JSON; the tracer's own place does not."""
+    import tracer.shim
+
+    shim_file = tracer.shim.__file__
+    events = [
+        Event(1, 0, K.ERROR, 1, data={"type": "TypeError", "message": "no", "where": shim_file}),
+        Event(2, 5, K.ERROR, 2, data={"type": "KeyError", "message": "'x'", "where": "a.py:9"}),
+    ]
+    crashes = crashes_from_events(events, "GET /", fallback="a.py:1")
+    assert [c["where"] for c in crashes] == ["a.py:1", "a.py:9"]
+    report = CheckReport(app="a:app", interface="wsgi", requests=["GET /"], crashes=crashes[:1])
+    assert render_text(report).splitlines() == [
+        "app raised GET /: TypeError: no",
+        "    at a.py:1",
+        "a:app (wsgi): no violations in 1 requests; the app raised in 1 of them",
+    ]
+    assert json.loads(render_json(report))["app_errors"] == [
+        {"request": "GET /", "type": "TypeError", "message": "no", "where": "a.py:1"}
+    ]
+    assert not report.failed()
 
 
 def _fields(finding: Finding) -> list[str | None]:

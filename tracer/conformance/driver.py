@@ -17,7 +17,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from tracer import events as K
-from tracer.conformance.findings import CheckReport, Finding, app_location, findings_from_events
+from tracer.conformance.findings import (
+    CheckReport,
+    Finding,
+    app_location,
+    crashes_from_events,
+    findings_from_events,
+)
 from tracer.conformance.probes import Probe, make_environ, make_scope, plan
 from tracer.conformance.rules import RULES
 from tracer.events import Event
@@ -82,6 +88,7 @@ class _Session:
             return
         self.report.requests.append(request)
         self.report.findings.extend(findings_from_events(events, request, fallback=self.fallback))
+        self.report.crashes.extend(crashes_from_events(events, request, fallback=self.fallback))
         if timed_out:
             rule = RULES["CHK-001"]
             message = f"{rule.message} ({self.timeout:g} s)"

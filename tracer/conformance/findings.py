@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -19,10 +20,14 @@ from tracer import events as K
 from tracer.conformance.rules import ERROR, RULES, WARNING
 from tracer.events import Event
 
+# The tracer's own files (shim, driver): never the place to point an app's author at.
+_OWN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
 __all__ = [
     "Finding",
     "CheckReport",
     "findings_from_events",
+    "crashes_from_events",
     "app_location",
     "render_text",
     "render_json",
@@ -63,6 +68,9 @@ class CheckReport:
     """Every probe sent, in order."""
     skipped: list[str] = field(default_factory=list)
     """Probes the app does not handle (a websocket probe to an HTTP-only app), with why."""
+    crashes: list[dict[str, str | None]] = field(default_factory=list)
+    """Probes where the app raised: ``{"request", "type", "message", "where"}``. Not a rule
+    broken (a server answers 500), but a check that says "no violations" should say it too."""
 
     @property
     def errors(self) -> int:
@@ -138,6 +146,37 @@ def findings_from_events(
     return findings
 
 
+def _is_own(location: str) -> bool:
+    # Locations are "file:line", the file absolute or relative to the current directory.
+    return os.path.abspath(location.rpartition(":")[0] or location).startswith(_OWN_DIR)
+
+
+def crashes_from_events(
+    events: Sequence[Event], request: str, *, fallback: str | None = None
+) -> list[dict[str, str | None]]:
+    """The app's exceptions among ``events`` (one probe's), one row each.
+
+    ``where`` inside the tracer itself (the shim calling ``iter()`` on what the app returned)
+    is replaced by ``fallback``, the app's own place: the tracer's file:line helps nobody.
+    """
+    rows: list[dict[str, str | None]] = []
+    for event in events:
+        if event.kind == K.ERROR:
+            data = event.data
+            where = data.get("where")
+            if where is None or _is_own(str(where)):
+                where = fallback
+            rows.append(
+                {
+                    "request": request,
+                    "type": str(data.get("type", "?")),
+                    "message": str(data.get("message", "")),
+                    "where": None if where is None else str(where),
+                }
+            )
+    return rows
+
+
 def render_text(report: CheckReport) -> str:
     """Human-readable: one block per distinct finding (with every request it hit), a verdict."""
     groups: dict[tuple[str, str, str, str | None], list[str]] = {}
@@ -151,6 +190,14 @@ def render_text(report: CheckReport) -> str:
         if location:
             lines.append(f"    at {location}")
         lines.append(f"    hint: {hints[rule_id]}")
+    crashed: dict[tuple[str, str, str | None], list[str]] = {}
+    for crash in report.crashes:
+        key = (str(crash["type"]), str(crash["message"]), crash["where"])
+        crashed.setdefault(key, []).append(str(crash["request"]))
+    for (kind, message, where), requests in crashed.items():
+        lines.append(f"app raised {', '.join(requests)}: {kind}: {message}")
+        if where:
+            lines.append(f"    at {where}")
     for note in report.skipped:
         lines.append(f"skipped: {note}")
     verdict = (
@@ -159,7 +206,11 @@ def render_text(report: CheckReport) -> str:
         if report.findings
         else "no violations"
     )
-    lines.append(f"{report.app} ({report.interface}): {verdict} in {len(report.requests)} requests")
+    verdict = f"{verdict} in {len(report.requests)} requests"
+    raised = len({str(crash["request"]) for crash in report.crashes})
+    if raised:
+        verdict += f"; the app raised in {raised} of them"
+    lines.append(f"{report.app} ({report.interface}): {verdict}")
     return "\n".join(lines) + "\n"
 
 
@@ -171,6 +222,7 @@ def render_json(report: CheckReport) -> str:
         "violations": [asdict(finding) for finding in report.findings],
         "requests": report.requests,
         "skipped": report.skipped,
+        "app_errors": report.crashes,
         "errors": report.errors,
         "warnings": report.warnings,
     }

@@ -80,22 +80,24 @@ class WsgiChecker(Checker):
 
     def body_item(self, item: Any) -> None:
         """The app's iterable produced ``item``."""
+        # The item comes back from next() on the app's iterable: the app's frame is no longer on
+        # the stack, only the server's (a thread's run(), say), so the place is the app itself.
         self._iterating = True
         if type(item) is not bytes:
             if type(item) is int or (type(item) is str and len(item) == 1):
-                self._flag("WSGI-015", f"an item is {short(item)}")
+                self._flag("WSGI-015", f"an item is {short(item)}", locate=False)
             else:
-                self._flag("WSGI-014", f"got {type(item).__name__} {short(item, 40)}")
+                self._flag("WSGI-014", f"got {type(item).__name__} {short(item, 40)}", locate=False)
             return
         if not self._started and item:
-            self._flag("WSGI-003")
+            self._flag("WSGI-003", locate=False)
         if item:
-            self._count(len(item))
+            self._count(len(item), locate=False)
 
-    def _count(self, size: int) -> None:
+    def _count(self, size: int, *, locate: bool = True) -> None:
         self._sent += size
         if self._code in NO_BODY_STATUS or 0 < self._code < 200:
-            self._flag("WSGI-025", f"status {self._code} with {self._sent} bytes")
+            self._flag("WSGI-025", f"status {self._code} with {self._sent} bytes", locate=locate)
 
     def input_read(self, total_bytes: int) -> None:
         """``wsgi.input`` has now returned ``total_bytes`` in all."""
