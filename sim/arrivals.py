@@ -22,7 +22,12 @@ from sim.workload import Route, Workload
 if TYPE_CHECKING:
     from sim.workers import Worker
 
-__all__ = ["Request", "RequestSource", "ClosedLoop", "OpenLoop", "Arrivals"]
+__all__ = ["Request", "RequestSource", "ClosedLoop", "OpenLoop", "Arrivals", "SENT_ALL", "WAIT_GAP"]
+
+SENT_ALL = -1
+"""``Request.next_chunk``: every chunk is sent; the request has moved on to its next phase."""
+WAIT_GAP = -2
+"""``Request.next_chunk``: wait ``gap`` before the next chunk, then ask again."""
 
 
 class Request:
@@ -79,6 +84,23 @@ class Request:
         self.responded = False
         self.waiting = False
         # step_start, step_cpu, hold_ns, hold_loc, chunks_left: set by the loop model before use.
+
+    def next_chunk(self, chunks: int, gap: int) -> int:
+        """Pace a ``SEND`` phase of ``chunks`` chunks, ``gap`` apart, one call per chunk.
+
+        Returns ``SENT_ALL``, ``WAIT_GAP``, or the ns waited before this chunk: send it now.
+        """
+        if self.k >= chunks:
+            self.k = 0
+            self.i += 1
+            return SENT_ALL
+        if self.k > 0 and gap and not self.waiting:
+            self.waiting = True
+            return WAIT_GAP
+        waited = gap if self.waiting else 0
+        self.waiting = False
+        self.k += 1
+        return waited
 
 
 class RequestSource:

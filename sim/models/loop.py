@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from sim.arrivals import Request
+from sim.arrivals import SENT_ALL, WAIT_GAP, Request
 from sim.config import SimConfig
 from sim.emit import Emitter
 from sim.engine import Engine
@@ -147,18 +147,14 @@ class LoopModel:
     def _send(self, req: Request, phase: tuple[int, ...]) -> bool:
         """One chunk per call; between chunks the gap is awaited. False when suspended."""
         _, chunks, size, gap = phase
-        if req.k >= chunks:
-            req.k = 0
-            req.i += 1
+        waited = req.next_chunk(chunks, gap)
+        if waited == SENT_ALL:
             return True
-        if req.k > 0 and gap and not req.waiting:
-            req.waiting = True
+        if waited == WAIT_GAP:
             self._suspend(req, SLEEP, "send")
             self.engine.after(gap, self._ready, req)
             return False
-        req.waiting = False
         self._send_body(req, size, final=False)
-        req.k += 1
         return True
 
     def _send_body(self, req: Request, size: int, *, final: bool) -> None:

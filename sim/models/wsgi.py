@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from sim.arrivals import Request
+from sim.arrivals import SENT_ALL, WAIT_GAP, Request
 from sim.config import SimConfig
 from sim.emit import Emitter
 from sim.engine import Engine
@@ -171,20 +171,15 @@ class WorkerPoolModel:
         if emitter is not None and not req.responded:
             emitter.start_response(req, req.worker, now)  # type: ignore[arg-type]
         req.responded = True
-        if req.k >= chunks:
-            req.k = 0
-            req.i += 1
+        took = req.next_chunk(chunks, gap)
+        if took == SENT_ALL:
             return True
-        if req.k > 0 and gap and not req.waiting:
-            req.waiting = True
+        if took == WAIT_GAP:
             self.engine.after(gap, self._advance, req)
             return False
-        took = gap if req.waiting else 0
-        req.waiting = False
         if emitter is not None:
             emitter.wsgi_body(req, req.worker, now - took, took, size)  # type: ignore[arg-type]
         req.bytes_out += size
-        req.k += 1
         return True
 
     def _finish(self, req: Request) -> None:
