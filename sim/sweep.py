@@ -62,12 +62,15 @@ def parse_sweep(text: str) -> tuple[str, list[Any]]:
             value = kind(item)
         except ValueError:
             raise UsageError(
-                f'--sweep "{text}": "{item}" is not a {kind.__name__} value.'
+                f'--sweep "{text}": "{item}" is not {_KIND_NAMES.get(kind, kind.__name__)}.'
             ) from None
         if not value > 0:
             raise UsageError(f'--sweep "{text}": values must be above 0, not "{item}".')
         values.append(value)
     return field_name, values
+
+
+_KIND_NAMES = {int: "a whole number", float: "a number"}
 
 
 def sweep(config: SimConfig, name: str, values: list[Any]) -> list[SweepRow]:

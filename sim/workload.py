@@ -227,6 +227,9 @@ def _route(item: dict[str, Any], where: str) -> Route:
     phases_data = item.get("phases", [])
     if not isinstance(phases_data, list):
         raise UsageError(f'{where}: phases must be a list like [{{cpu = "5ms"}}, {{io = "50ms"}}].')
+    if not phases_data:
+        # A route without phases takes no time at all: a run of them reports 0 s and 0 rps.
+        raise UsageError(f'{where}: no phases; add a list like phases = [{{io = "50ms"}}].')
     phases = tuple(_phase(p, f"{where}, phase {i + 1}") for i, p in enumerate(phases_data))
     return Route(
         name=name,

@@ -110,6 +110,9 @@ def test_sweep_table(capsys: pytest.CaptureFixture[str]) -> None:
     [
         (["--model", "fibers"], "invalid choice: 'fibers'"),
         (["--io=-5ms"], "negative"),
+        (["--io", "-5ms"], "negative"),
+        (["--cpu", "-1.5ms"], "negative"),
+        (["-z", "-1s"], "-z"),
         (["--cpu", "fast"], '--cpu "fast" is not a duration'),
         (["--io", "100"], "has no unit"),
         (["--threads", "0"], "--threads must be"),
@@ -118,7 +121,7 @@ def test_sweep_table(capsys: pytest.CaptureFixture[str]) -> None:
         (["--workload", "/nonexistent.toml"], "does not exist"),
         (["--workload", "{bad}", "--cpu", "1ms"], "not both"),
         (["--sweep", "colour=1,2"], 'cannot sweep "colour"'),
-        (["--sweep", "threads=1,x"], '"x" is not a int value'),
+        (["--sweep", "threads=1,x"], '"x" is not a whole number'),
         (["-c", "2", "--rate", "5"], "not allowed with argument"),
     ],
 )

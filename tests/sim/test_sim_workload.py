@@ -62,7 +62,9 @@ def _write(tmp_path: Path, text: str) -> Path:
         ("[[route]]\nphases = [{ cpu = '1ms', io = '1ms' }]", "one key"),
         ("[[route]]\nphases = [{ offload = {} }]", "offload needs cpu and/or io"),
         ("[[route]]\nphases = [{ send = { chunks = 0 } }]", "chunks must be a whole number of 1"),
-        ("[[route]]\nname='a'\n[[route]]\nname='a'", "share a name"),
+        ("[[route]]\nname='x'", "no phases"),
+        ("[[route]]\nphases = []", "no phases"),
+        ("[[route]]\nname='a'\nphases = [{ io = '1ms' }]\n" * 2, "share a name"),
         ("routes = 1", "unknown top-level key 'routes'"),
     ],
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from typing import Any
@@ -128,6 +129,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--sweep", default=None, metavar="NAME=V1,V2", help="what-if table, e.g. threads=1,2,4,8,16"
     )
+    # argparse takes "--io -5ms" for an option named "-5ms" ("expected one argument"); no
+    # option here starts with a digit, so a dash and a digit is a value: the duration parser
+    # then says what is wrong with it (negative), as it does for "--io=-5ms".
+    if hasattr(parser, "_negative_number_matcher"):
+        parser._negative_number_matcher = re.compile(r"^-\.?\d")
     return parser
 
 
