@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 import gzip
 import json
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import tracer
 from tracer import events as K
 from tracer.errors import RecordingFormatError, RecordingNotFound
+from tracer.events import Event, from_rows, unpack_row
 from tracer.recorder import Recorder
 from tracer.recording import FORMAT, load
 
@@ -175,3 +179,89 @@ def test_odd_values_still_make_valid_lines(tmp_path: Path) -> None:
     assert event.data["big"] == 2**70
     assert event.data["3"] == "three"
     assert event.data["b"] == "b'x'"
+
+
+def test_sink_rows_and_packed_rows_become_the_events_emit_would_make(tmp_path: Path) -> None:
+    """Rows appended through the sink, plain or packed, read back as the emitted events do."""
+    emitted = Recorder(tmp_path / "emitted.jsonl", clock=_fake_clock(), start_ns=0)
+    sunk = Recorder(tmp_path / "sunk.jsonl", clock=_fake_clock(), start_ns=0)
+    emitted.emit(K.REQUEST_START, 7, {"method": "GET", "headers": [["host", "a"]]}, t=1, tid=3)
+    emitted.emit(K.SCHED_STEP, 7, {"cpu_ns": 5, "awaiting": None}, t=2, dur=4, tid=3, task="t")
+    emitted.emit(K.WSGI_CLOSE, 7, {}, t=3, dur=1, tid=3, thread="w")
+    sink = sunk.sink()
+    assert sink.start_ns == 0 and sink.clock() == 1_010  # the injected clock, unshifted
+    row = (next(sink.seq), 1, K.REQUEST_START, 7, sink.pid, 3, "", None, None)
+    sink.append((*row, {"method": "GET", "headers": [["host", "a"]]}))
+    step_keys = ("cpu_ns", "awaiting")
+    sink.append((next(sink.seq), 2, K.SCHED_STEP, 7, sink.pid, 3, "", "t", 4, step_keys, 5, None))
+    sink.append((next(sink.seq), 3, K.WSGI_CLOSE, 7, sink.pid, 3, "w", None, 1, ()))
+    emitted.close()
+    sunk.close()
+    emitted_lines = (tmp_path / "emitted.jsonl").read_text().splitlines()[1:]
+    sunk_lines = (tmp_path / "sunk.jsonl").read_text().splitlines()[1:]
+    assert sunk_lines == emitted_lines
+    assert [e.data for e in load(tmp_path / "sunk.jsonl").events] == [
+        {"method": "GET", "headers": [["host", "a"]]},
+        {"cpu_ns": 5, "awaiting": None},
+        {},
+    ]
+
+
+def test_a_packed_row_leaves_the_garbage_collector_at_its_first_pass() -> None:
+    """A packed row of plain values is untracked by a young collection; a dict row is not."""
+    rec = Recorder()
+    sink = rec.sink()
+    keys = ("cpu_ns", "awaiting", "location")
+    sink.append((next(sink.seq), 1, K.SCHED_STEP, 1, sink.pid, 2, "m", "t", 3, keys, 4, "x", None))
+    sink.append((next(sink.seq), 2, K.SCHED_STEP, 1, sink.pid, 2, "m", "t", 3, {"cpu_ns": 4}))
+    gc.collect(0)
+    packed, plain = list(rec._queue)
+    assert not gc.is_tracked(packed) and gc.is_tracked(plain)
+    assert [e.data for e in rec.events] == [
+        {"cpu_ns": 4, "awaiting": "x", "location": None},
+        {"cpu_ns": 4},
+    ]
+
+
+class _Tagging(Recorder):
+    """A recorder whose emit adds a field: rows from the sink must go through it."""
+
+    def emit(self, kind: str, req: int | None = None, data: Any = None, **kw: Any) -> None:
+        super().emit(kind, req, {**(data or {}), "tagged": True}, **kw)
+
+
+class _RowReader(Recorder):
+    """A recorder that reads its queue itself (as a server process's does): plain rows only."""
+
+    def drain(self) -> list[Event]:
+        with self._drain_lock:
+            self.rows = list(self._queue)
+            self._queue.clear()
+        return []
+
+
+def test_the_sink_honours_recorders_that_override_emit_or_drain() -> None:
+    """An emit override sees every sink row; a drain override finds dicts, never packed rows."""
+    tagging = _Tagging()
+    sink = tagging.sink()
+    sink.append((next(sink.seq), 5, K.ASGI_SEND, 1, sink.pid, 2, "m", "t", 1, ("type",), "x"))
+    [event] = tagging.events
+    assert (event.t, event.kind, event.tid, event.task, event.dur) == (5, K.ASGI_SEND, 2, "t", 1)
+    assert event.data == {"type": "x", "tagged": True}
+    reader = _RowReader()
+    sink = reader.sink()
+    sink.append((next(sink.seq), 5, K.ASGI_SEND, 1, sink.pid, 2, "m", "t", 1, ("type",), "x"))
+    reader.drain()
+    assert reader.rows == [(0, 5, K.ASGI_SEND, 1, sink.pid, 2, "m", "t", 1, {"type": "x"})]
+
+
+def test_events_built_from_rows_are_frozen_events() -> None:
+    """from_rows makes real, frozen Event objects, equal to the ones the constructor makes."""
+    row = (1, 2, K.MARK, None, 3, 4, "m", None, None, {"label": "a"})
+    packed = (1, 2, K.MARK, None, 3, 4, "m", None, None, ("label",), "a")
+    built = from_rows([row, packed])
+    assert built == [Event(*row), Event(*row)]
+    assert all(type(event) is Event for event in built)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built[0].t = 9  # type: ignore[misc]
+    assert unpack_row(packed) == row and unpack_row(row) is row
