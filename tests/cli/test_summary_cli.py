@@ -81,3 +81,12 @@ def test_bad_recordings(
         path.write_text(content)
     code, _, err = _trace(capsys, "summary", str(path))
     assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_help_says_what_it_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    """`trace summary --help` describes the report, not just the arguments."""
+    with pytest.raises(SystemExit) as info:
+        main(["summary", "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "as trace run prints it" in " ".join(out.split())

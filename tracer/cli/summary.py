@@ -15,7 +15,11 @@ __all__ = ["add_parser", "main"]
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register the ``summary`` sub-command."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "summary", help="print the summary of a recording"
+        "summary",
+        help="print the summary of a recording",
+        description="Print the report of a recording, as trace run prints it at the end: "
+        "requests, throughput, latency and queueing percentiles, workers, loop blocking, "
+        "violations. --json prints the summary JSON instead.",
     )
     parser.add_argument("file", metavar="FILE", help="a recording (.jsonl or .jsonl.gz)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
