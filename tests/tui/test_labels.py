@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tracer.tui.help import KEYS
 from tracer.tui.labels import LABELS, labels
-from tracer.tui.model import PHASE_NAMES
+from tracer.tui.lane import PHASE_NAMES
 
 
 def test_languages_share_their_keys() -> None:

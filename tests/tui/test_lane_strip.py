@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rich.cells import cell_len
 
+from tracer.tui.lane import BLOCKED, ERROR, RUNNING, WAITING, Lane, Span
 from tracer.tui.lane_strip import label_segment, lane_segments, paint
-from tracer.tui.model import BLOCKED, ERROR, RUNNING, WAITING, Lane, Span
 
 
 def test_highest_phase_wins_a_shared_cell() -> None:

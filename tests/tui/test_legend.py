@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tracer.tui.labels import labels
+from tracer.tui.lane import LEGEND_ORDER, PHASE_NAMES
 from tracer.tui.legend import legend_text
-from tracer.tui.model import LEGEND_ORDER, PHASE_NAMES
 from tracer.tui.palette import GLYPHS
 
 

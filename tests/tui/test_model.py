@@ -5,15 +5,8 @@ from __future__ import annotations
 from tracer import events as K
 from tracer.events import Event
 from tracer.recording import Recording, make_header
-from tracer.tui.model import (
-    BLOCKED,
-    ERROR,
-    QUEUED,
-    RUNNING,
-    SENDING,
-    WAITING,
-    build_model,
-)
+from tracer.tui.lane import BLOCKED, ERROR, QUEUED, RUNNING, SENDING, WAITING
+from tracer.tui.model import build_model
 
 MS = 1_000_000
 

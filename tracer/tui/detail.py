@@ -18,7 +18,8 @@ from textual.widgets import Static
 from tracer import events as K
 from tracer.events import Event
 from tracer.tui.axis import format_time
-from tracer.tui.model import BLOCKED, PHASE_NAMES, QUEUED, RUNNING, SENDING, Lane, TimelineModel
+from tracer.tui.lane import BLOCKED, PHASE_NAMES, QUEUED, RUNNING, SENDING, Lane
+from tracer.tui.model import TimelineModel
 from tracer.tui.palette import COLOURS
 
 __all__ = ["DetailPane", "detail_text", "MAX_EVENT_ROWS"]

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from rich.text import Text
 from textual.widgets import Static
 
-from tracer.tui.model import LEGEND_ORDER, PHASE_NAMES, RUNNING
+from tracer.tui.lane import LEGEND_ORDER, PHASE_NAMES, RUNNING
 from tracer.tui.palette import GLYPHS, MARKER_GLYPH, MARKER_STYLE, PHASE_STYLES
 
 __all__ = ["Legend", "legend_text"]

@@ -27,10 +27,7 @@ from tracer.tui.lane import (
     BLOCKED,
     CPU_BUSY_SHARE,
     ERROR,
-    LEGEND_ORDER,
     LOOP_LANE,
-    NONE,
-    PHASE_NAMES,
     QUEUED,
     REQUEST_LANE,
     RUNNING,
@@ -42,24 +39,7 @@ from tracer.tui.lane import (
     Span,
 )
 
-__all__ = [
-    "NONE",
-    "WAITING",
-    "QUEUED",
-    "RUNNING",
-    "SENDING",
-    "BLOCKED",
-    "ERROR",
-    "PHASE_NAMES",
-    "LEGEND_ORDER",
-    "Span",
-    "Marker",
-    "Lane",
-    "RequestLanes",
-    "TimelineModel",
-    "build_model",
-    "model_from_events",
-]
+__all__ = ["RequestLanes", "TimelineModel", "build_model", "model_from_events"]
 
 
 class RequestLanes(Sequence[Lane]):

@@ -19,8 +19,9 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tracer.tui.lane import Lane
 from tracer.tui.lane_strip import label_segment, lane_segments
-from tracer.tui.model import Lane, TimelineModel
+from tracer.tui.model import TimelineModel
 from tracer.tui.palette import CURSOR_GLYPH, CURSOR_STYLE
 from tracer.tui.viewport import Viewport
 
