@@ -17,6 +17,7 @@ from tracer.demos.shapes import (
     cpu_parallelism,
     first_wait,
     in_flight_peak,
+    latency_ms,
     max_overlap,
     middle,
     peak_moment,
@@ -33,10 +34,6 @@ from tracer.summary import summarize
 __all__ = ["SYNC_VS_ASYNC", "BLOCKING_CALL", "CPU_GIL", "THREADPOOL_OFFLOAD", "pool_wait", "TOKENS"]
 
 Recs = Sequence[Recording]
-
-
-def _p50(rec: Recording) -> float:
-    return float(summarize(rec)["latency_ms"]["p50"])
 
 
 # -- sync-vs-async ----------------------------------------------------------------------------
@@ -102,8 +99,8 @@ SYNC_VS_ASYNC = Scenario(
     figures=lambda recs: {
         "wsgi_max_in_flight": in_flight_peak(recs[0]),
         "asgi_max_in_flight": in_flight_peak(recs[1]),
-        "wsgi_p50_ms": _p50(recs[0]),
-        "asgi_p50_ms": _p50(recs[1]),
+        "wsgi_p50_ms": latency_ms(recs[0]),
+        "asgi_p50_ms": latency_ms(recs[1]),
     },
 )
 
@@ -264,8 +261,8 @@ CPU_GIL = Scenario(
     figures=lambda recs: {
         "threads_cpu_parallelism": round(cpu_parallelism(recs[0]), 2),
         "processes_cpu_parallelism": round(cpu_parallelism(recs[1]), 2),
-        "threads_p50_ms": _p50(recs[0]),
-        "processes_p50_ms": _p50(recs[1]),
+        "threads_p50_ms": latency_ms(recs[0]),
+        "processes_p50_ms": latency_ms(recs[1]),
     },
 )
 
@@ -378,7 +375,7 @@ THREADPOOL_OFFLOAD = Scenario(
     figures=lambda recs: {
         "pool_peak_40_clients": _pool_peak(recs[0])[0],
         "pool_peak_50_clients": _pool_peak(recs[1])[0],
-        "p99_ms_40_clients": float(summarize(recs[0])["latency_ms"]["p99"]),
-        "p99_ms_50_clients": float(summarize(recs[1])["latency_ms"]["p99"]),
+        "p99_ms_40_clients": latency_ms(recs[0], "p99"),
+        "p99_ms_50_clients": latency_ms(recs[1], "p99"),
     },
 )

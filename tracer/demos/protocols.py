@@ -15,13 +15,13 @@ from tracer.demos.scenario import Scenario, Side
 from tracer.demos.shapes import (
     first_wait,
     in_flight_peak,
+    latency_ms,
     max_overlap,
     peak_moment,
     thread_spans,
     threads_used,
 )
 from tracer.recording import Recording
-from tracer.summary import summarize
 
 __all__ = ["WSGI_ON_ASGI", "STREAMING", "WEBSOCKET", "C10K", "STACK_BYTES", "held_for_life"]
 
@@ -29,10 +29,6 @@ Recs = Sequence[Recording]
 
 STACK_BYTES = 8 * 1024 * 1024
 """Stack reserved per thread on Linux by default (``ulimit -s``: 8 MiB of address space)."""
-
-
-def _p50(rec: Recording) -> float:
-    return float(summarize(rec)["latency_ms"]["p50"])
 
 
 def _thread_peak(rec: Recording) -> int:
@@ -104,8 +100,8 @@ WSGI_ON_ASGI = Scenario(
     figures=lambda recs: {
         "adapter_threads": len(threads_used(recs[0])),
         "server_threads": len(threads_used(recs[1])),
-        "adapter_p50_ms": _p50(recs[0]),
-        "server_p50_ms": _p50(recs[1]),
+        "adapter_p50_ms": latency_ms(recs[0]),
+        "server_p50_ms": latency_ms(recs[1]),
     },
 )
 
@@ -333,7 +329,7 @@ C10K = Scenario(
         "threads": len(threads_used(recs[0])),
         "thread_stacks_gib": round(len(threads_used(recs[0])) * STACK_BYTES / 2**30, 1),
         "loop_threads": _loop_threads(recs[1]),
-        "threads_p99_ms": float(summarize(recs[0])["latency_ms"]["p99"]),
-        "loop_p99_ms": float(summarize(recs[1])["latency_ms"]["p99"]),
+        "threads_p99_ms": latency_ms(recs[0], "p99"),
+        "loop_p99_ms": latency_ms(recs[1], "p99"),
     },
 )

@@ -20,6 +20,7 @@ __all__ = [
     "peak_window",
     "middle",
     "in_flight_peak",
+    "latency_ms",
     "peak_moment",
     "thread_spans",
     "threads_used",
@@ -76,6 +77,11 @@ def _request_intervals(recording: Recording) -> list[tuple[int, int]]:
 def in_flight_peak(recording: Recording) -> int:
     """Most requests between ``request.start`` and ``request.end`` at once (summary figure)."""
     return int(summarize(recording)["max_in_flight"])
+
+
+def latency_ms(recording: Recording, key: str = "p50") -> float:
+    """One latency figure of the summary (``p50``, ``p99``, ``mean``, ...), in ms."""
+    return float(summarize(recording)["latency_ms"][key])
 
 
 def peak_moment(recording: Recording) -> int:
