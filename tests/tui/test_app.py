@@ -179,6 +179,35 @@ async def test_lane_selection_and_detail_pane(loop_rec: Recording) -> None:
         assert not pane.is_open
 
 
+async def test_arrow_keys_select_and_pan_when_lanes_overflow() -> None:
+    """With more lanes than rows, down/up still move the selection (the selected lane scrolled
+    into view) and left/home still pan and move the cursor: the lanes never swallow them."""
+    from tracer.tui.examples import threads_example
+
+    app = ReplayApp([threads_example(60, 4)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = _screen(app)
+        timeline = screen.timeline
+        assert len(timeline.lanes) > timeline.size.height
+        await pilot.press("down", "down")
+        assert timeline.selected == 2 and timeline.scroll_y == 0
+        await pilot.press(*["down"] * 40)
+        assert timeline.selected == 42
+        assert timeline.scroll_y <= 42 < timeline.scroll_y + timeline.size.height
+        await pilot.press("up")
+        assert timeline.selected == 41
+        await pilot.press("enter")
+        text = str(screen.query_one(DetailPane).query_one("#detail-body", Static).render())
+        assert f"#{timeline.selected_lane.req} " in text
+        vp = screen.viewport
+        await pilot.press("plus", "plus", "end")
+        start = vp.start
+        await pilot.press("left")
+        assert vp.start < start
+        await pilot.press("home")
+        assert vp.cursor == 0
+
+
 async def test_detail_names_the_request_that_held_the_loop(loop_rec: Recording) -> None:
     """A request delayed by another's blocking step says who held the loop and where."""
     app = ReplayApp([loop_rec])

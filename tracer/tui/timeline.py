@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from rich.segment import Segment
 from textual import events
+from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -36,8 +37,16 @@ def label_width_for(width: int) -> int:
     return max(10, min(24, width // 6))
 
 
-class Timeline(ScrollView, can_focus=True):
+class Timeline(ScrollView, can_focus=True, inherit_bindings=False):
     """One lane per row; the left ``label_width`` cells name the lane, the rest is time."""
+
+    # Not ScrollView's arrow, home and end bindings: the focused widget's bindings come before
+    # the screen's, so once the lanes overflow, down would scroll them instead of moving the
+    # selection, and left/home would scroll instead of panning and moving the cursor.
+    BINDINGS = [
+        Binding("pageup", "page_up", "Page Up", show=False),
+        Binding("pagedown", "page_down", "Page Down", show=False),
+    ]
 
     DEFAULT_CSS = """
     Timeline { overflow-x: hidden; overflow-y: auto; height: 1fr; scrollbar-size-vertical: 1; }
