@@ -84,6 +84,7 @@ def test_record_saves_a_recording(tmp_path: Path, capsys: pytest.CaptureFixture[
         ["check", f"{APPS}:missing"],
         ["check", f"{APPS}:not_an_app"],
         ["check", "sample_apps.hello:asgi_app", "--timeout", "0"],
+        ["check", "sample_apps.hello:asgi_app", "--path", "noslash"],
         ["check", "sample_apps.hello:asgi_app", "-o", "{blocked}/report.txt"],
         ["check", "sample_apps.hello:asgi_app", "--record", "{blocked}/check.jsonl"],
     ],

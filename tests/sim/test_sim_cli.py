@@ -123,6 +123,7 @@ def test_sweep_table(capsys: pytest.CaptureFixture[str]) -> None:
         (["--sweep", "colour=1,2"], 'cannot sweep "colour"'),
         (["--sweep", "threads=1,x"], '"x" is not a whole number'),
         (["-c", "2", "--rate", "5"], "not allowed with argument"),
+        (["--rate", "5", "--think", "10ms"], "--think is for closed-loop clients"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(

@@ -61,6 +61,9 @@ def main(args: argparse.Namespace) -> int:
 
     if args.timeout <= 0:
         raise UsageError(f"--timeout must be a positive number of seconds, not {args.timeout}.")
+    for path in args.paths or ():
+        if not path.startswith("/"):
+            raise UsageError(f'--path "{path}" must start with "/", like "/{path}".')
     loaded = load_app(
         args.app, factory=args.factory, app_dir=args.app_dir, interface=args.interface
     )

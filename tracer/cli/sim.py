@@ -167,6 +167,9 @@ def build_config(args: argparse.Namespace) -> Any:
     requests = args.requests if args.requests is not None or duration is not None else 1000
     if args.block_threshold_ms < 0:
         raise UsageError("--block-threshold-ms must be 0 or more.")
+    if args.think is not None and args.rate is not None:
+        # Open-loop arrivals do not wait for responses, so a pause after one would be ignored.
+        raise UsageError("--think is for closed-loop clients (-c N); drop it with --rate.")
     config = SimConfig(
         model=args.model,
         threads=args.threads,
