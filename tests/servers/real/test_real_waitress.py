@@ -31,5 +31,6 @@ def test_at_most_threads_in_flight_and_the_rest_queue() -> None:
 
 def test_asgi_app_is_refused_with_a_hint() -> None:
     """waitress serves WSGI only: an ASGI app is an InterfaceError naming a server that fits."""
-    with pytest.raises(InterfaceError, match="--server uvicorn"):
+    with pytest.raises(InterfaceError, match="--server uvicorn") as info:
         run_real("waitress", "sample_apps.hello:asgi_app", ClientConfig(requests=1))
+    assert str(info.value).startswith("sample_apps.hello:asgi_app is an ASGI app, but ")

@@ -290,7 +290,8 @@ class RealServer:
         if family not in self.serves:
             label = self.config.app_spec or "the app"
             raise InterfaceError(
-                f"{label} is a {family.upper()} app, but --server {self.name} runs only "
+                f"{label} is {'an' if family == 'asgi' else 'a'} {family.upper()} app, "
+                f"but --server {self.name} runs only "
                 f"{' and '.join(s.upper() for s in self.serves)} apps. "
                 f"Try --server {'uvicorn' if family == 'asgi' else 'waitress'}."
             )
