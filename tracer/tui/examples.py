@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import heapq
 import random
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from tracer import events as K
@@ -47,10 +49,29 @@ class _Builder:
             Event(len(self.events), t, kind, req, self.pid, tid, thread, task, dur, data or {})
         )
 
+    def on(self, tid: int, thread: str, task: str | None = None) -> Callable[..., None]:
+        """``add`` for the events of one thread (and task)."""
+        return partial(self.add, tid=tid, thread=thread, task=task)
+
     def recording(self, header: dict[str, Any]) -> Recording:
         recording = Recording(header=header, events=self.events)
         recording.sort()
         return recording
+
+
+def _start_data(req: int, path: str, interface: str) -> dict[str, Any]:
+    # A GET from one local client port per request, as the load generator sends it.
+    return {
+        "method": "GET",
+        "path": path,
+        "query": "",
+        "http_version": "1.1",
+        "scheme": "http",
+        "client": ["127.0.0.1", 50000 + req],
+        "interface": interface,
+        "scope_type": "http",
+        "headers": [["host", "127.0.0.1"]],
+    }
 
 
 def threads_example(
@@ -70,81 +91,38 @@ def threads_example(
             io *= 4  # a slow upstream call: the thread is held while it waits
         ready, worker = heapq.heappop(free)
         start = max(arrival, ready)
-        tid, name = 100 + worker, f"worker-{worker}"
+        on_worker = b.on(100 + worker, f"worker-{worker}")
         path = "/slow" if req % 7 == 3 else "/"
         b.add(K.REQUEST_QUEUED, arrival, req, {"method": "GET", "path": path})
-        b.add(
-            K.REQUEST_START,
-            start,
-            req,
-            {
-                "method": "GET",
-                "path": path,
-                "query": "",
-                "http_version": "1.1",
-                "scheme": "http",
-                "client": ["127.0.0.1", 50000 + req],
-                "interface": "wsgi",
-                "scope_type": "http",
-                "headers": [["host", "127.0.0.1"]],
-            },
-            tid=tid,
-            thread=name,
-        )
+        on_worker(K.REQUEST_START, start, req, _start_data(req, path, "wsgi"))
         service = cpu + io
-        b.add(
-            K.SCHED_THREAD,
-            start,
-            req,
-            {"cpu_ns": cpu, "via": "worker"},
-            dur=service,
-            tid=tid,
-            thread=name,
-        )
+        on_worker(K.SCHED_THREAD, start, req, {"cpu_ns": cpu, "via": "worker"}, dur=service)
         status = "500 Internal Server Error" if req == 5 else "200 OK"
-        b.add(
-            K.WSGI_START_RESPONSE,
-            start + service - MS // 2,
-            req,
-            {"status": status, "headers": 2},
-            tid=tid,
-            thread=name,
-        )
+        respond_at = start + service - MS // 2  # the last half-ms produces the body
+        on_worker(K.WSGI_START_RESPONSE, respond_at, req, {"status": status, "headers": 2})
         if req == 2:
-            b.add(
+            on_worker(
                 K.VIOLATION,
-                start + service - MS // 2,
+                respond_at,
                 req,
                 {"rule": "wsgi-headers-list", "message": "response headers must be a list"},
-                tid=tid,
-                thread=name,
             )
         if req == 5:
-            b.add(
+            on_worker(
                 K.ERROR,
-                start + service - MS // 2,
+                respond_at,
                 req,
                 {"type": "KeyError", "message": "'user'", "where": "app.py:31"},
-                tid=tid,
-                thread=name,
             )
-        b.add(
-            K.WSGI_BODY,
-            start + service - MS // 2,
-            req,
-            {"bytes": 12},
-            dur=MS // 2,
-            tid=tid,
-            thread=name,
-        )
-        b.add(K.WSGI_CLOSE, start + service, req, tid=tid, thread=name)
+        on_worker(K.WSGI_BODY, respond_at, req, {"bytes": 12}, dur=MS // 2)
+        on_worker(K.WSGI_CLOSE, start + service, req)
         end_data = {
             "status": int(status[:3]),
             "bytes_in": 0,
             "bytes_out": 12,
             "error": "KeyError" if req == 5 else None,
         }
-        b.add(K.REQUEST_END, start + service, req, end_data, tid=tid, thread=name)
+        on_worker(K.REQUEST_END, start + service, req, end_data)
         heapq.heappush(free, (start + service, worker))
     header = make_header(
         source="simulated",
@@ -170,55 +148,28 @@ def loop_example(
     rng = random.Random(seed)
     b = _Builder()
     loop_tid, loop_name = 1, "MainThread"
+    on_loop = b.on(loop_tid, loop_name)
     heap: list[tuple[int, int, int, int]] = []  # (ready at, req, step index, arrival)
     for req in range(1, requests + 1):
         arrival = int((req - 1) * interval_ms * MS + rng.randrange(0, MS // 2))
         heapq.heappush(heap, (arrival, req, 0, arrival))
         path = "/block" if req == blocking else "/"
-        b.add(
-            K.REQUEST_QUEUED,
-            arrival,
-            req,
-            {"method": "GET", "path": path},
-            tid=loop_tid,
-            thread=loop_name,
-        )
+        on_loop(K.REQUEST_QUEUED, arrival, req, {"method": "GET", "path": path})
     now = 0
     threshold = int(threshold_ms * MS)
     while heap:
         ready, req, step, _arrival = heapq.heappop(heap)
         now = max(now, ready)
-        task = f"Task-{req}"
+        on_task = b.on(loop_tid, loop_name, f"Task-{req}")
         path = "/block" if req == blocking else "/"
         if step == 0:
-            b.add(
-                K.REQUEST_START,
-                now,
-                req,
-                {
-                    "method": "GET",
-                    "path": path,
-                    "query": "",
-                    "http_version": "1.1",
-                    "scheme": "http",
-                    "client": ["127.0.0.1", 50000 + req],
-                    "interface": "asgi",
-                    "scope_type": "http",
-                    "headers": [["host", "127.0.0.1"]],
-                },
-                tid=loop_tid,
-                thread=loop_name,
-                task=task,
-            )
-            b.add(
+            on_task(K.REQUEST_START, now, req, _start_data(req, path, "asgi"))
+            on_task(
                 K.ASGI_RECEIVE,
                 now,
                 req,
                 {"type": "http.request", "bytes": 0, "more_body": False},
                 dur=0,
-                tid=loop_tid,
-                thread=loop_name,
-                task=task,
             )
         run = int(MS * rng.uniform(0.3, 0.8))
         cpu = run
@@ -228,58 +179,43 @@ def loop_example(
             awaiting, location = "asyncio.sleep", "sample_apps/slow.py:24"
         if step == 2:
             awaiting, location = "send", "sample_apps/slow.py:30"
-        b.add(
+        on_task(
             K.SCHED_STEP,
             now,
             req,
             {"cpu_ns": cpu, "awaiting": awaiting, "location": location},
             dur=run,
-            tid=loop_tid,
-            thread=loop_name,
-            task=task,
         )
         if run > threshold:
             delayed = sorted(r for t, r, _, _ in heap if t < now + run)
-            b.add(
+            on_task(
                 K.LOOP_BLOCKED,
                 now,
                 req,
                 {"location": "sample_apps/slow.py:23", "delayed": delayed},
                 dur=run,
-                tid=loop_tid,
-                thread=loop_name,
-                task=task,
             )
         if step == 2:
             send_at = now + run // 3
-            b.add(
+            on_task(
                 K.ASGI_SEND,
                 send_at,
                 req,
                 {"type": "http.response.start", "status": 200, "bytes": 0, "more_body": None},
                 dur=run // 6,
-                tid=loop_tid,
-                thread=loop_name,
-                task=task,
             )
-            b.add(
+            on_task(
                 K.ASGI_SEND,
                 send_at + run // 3,
                 req,
                 {"type": "http.response.body", "status": None, "bytes": 12, "more_body": False},
                 dur=run // 6,
-                tid=loop_tid,
-                thread=loop_name,
-                task=task,
             )
-            b.add(
+            on_task(
                 K.REQUEST_END,
                 now + run,
                 req,
                 {"status": 200, "bytes_in": 0, "bytes_out": 12, "error": None},
-                tid=loop_tid,
-                thread=loop_name,
-                task=task,
             )
         else:
             wait = int(MS * rng.uniform(3, 8))
@@ -297,7 +233,7 @@ def loop_example(
                 )
             )
     for t, label, caption in marks:
-        b.add(K.MARK, t, None, {"label": label, "caption": caption}, tid=loop_tid, thread=loop_name)
+        on_loop(K.MARK, t, None, {"label": label, "caption": caption})
     header = make_header(
         source="simulated",
         app="sample_apps.slow:app",
