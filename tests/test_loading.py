@@ -6,6 +6,7 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,6 +39,13 @@ def isolated_imports() -> Iterator[None]:
     for name in set(sys.modules) - modules:
         del sys.modules[name]
     sys.path[:] = path
+
+
+def load_error(error: type[TracerError], spec: str, **options: Any) -> str:
+    """The message of the ``error`` that ``load_app(spec, **options)`` raises."""
+    with pytest.raises(error) as info:
+        load_app(spec, **options)
+    return str(info.value)
 
 
 def write(directory: Path, name: str, source: str) -> Path:
@@ -166,9 +174,7 @@ def test_interface_hint_forces_the_choice(tmp_path: Path) -> None:
 @pytest.mark.parametrize("spec", ["myapp", "myapp:", ":app", "myapp:app.", "myapp:.app"])
 def test_bad_format(spec: str) -> None:
     """Anything but module:attr or file.py:attr says what the form is."""
-    with pytest.raises(AppFormatError) as info:
-        load_app(spec)
-    assert str(info.value) == (
+    assert load_error(AppFormatError, spec) == (
         f'APP "{spec}" must be in the form "<module>:<attribute>" or '
         '"<path/file.py>:<attribute>", for example "myapp:app".'
     )
@@ -176,9 +182,7 @@ def test_bad_format(spec: str) -> None:
 
 def test_module_not_found(tmp_path: Path) -> None:
     """A module that does not exist is named, with the fix."""
-    with pytest.raises(AppModuleNotFound) as info:
-        load_app("no_such_module_eight:app", app_dir=tmp_path)
-    assert str(info.value) == (
+    assert load_error(AppModuleNotFound, "no_such_module_eight:app", app_dir=tmp_path) == (
         'Could not import module "no_such_module_eight". Run from the directory that holds it, '
         "or pass --app-dir DIR."
     )
@@ -186,9 +190,7 @@ def test_module_not_found(tmp_path: Path) -> None:
 
 def test_file_not_found(tmp_path: Path) -> None:
     """A file path that does not exist is named."""
-    with pytest.raises(AppModuleNotFound) as info:
-        load_app("apps/missing_nine.py:app", app_dir=tmp_path)
-    assert str(info.value) == (
+    assert load_error(AppModuleNotFound, "apps/missing_nine.py:app", app_dir=tmp_path) == (
         'File "apps/missing_nine.py" not found (from APP "apps/missing_nine.py:app"). '
         "Check the path."
     )
@@ -236,26 +238,24 @@ def test_any_exception_while_importing(tmp_path: Path, monkeypatch: pytest.Monke
     assert "syntax_eleven.py" in info.value.traceback
     write(tmp_path, "raises_eleven.py", "raise RuntimeError('no config\\nsecond line')\n")
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(AppImportFailed) as info:
-        load_app("raises_eleven.py:app")
-    assert str(info.value) == 'Importing file "raises_eleven.py" failed: RuntimeError: no config'
+    assert (
+        load_error(AppImportFailed, "raises_eleven.py:app")
+        == 'Importing file "raises_eleven.py" failed: RuntimeError: no config'
+    )
 
 
 def test_attribute_missing_suggests_the_app(tmp_path: Path) -> None:
     """The missing attribute is named and the module's app-like callable suggested."""
     write(tmp_path, "myapp.py", "import json\n" + WSGI_APP + "\nNAME = 'x'\n")
-    with pytest.raises(AppAttributeNotFound) as info:
-        load_app("myapp:app", app_dir=tmp_path)
     assert (
-        str(info.value) == 'Attribute "app" not found in module "myapp". Try "myapp:application".'
+        load_error(AppAttributeNotFound, "myapp:app", app_dir=tmp_path)
+        == 'Attribute "app" not found in module "myapp". Try "myapp:application".'
     )
 
 
 def test_attribute_missing_several_suggestions_aliases_once() -> None:
     """Several apps are listed (an alias of one of them only once)."""
-    with pytest.raises(AppAttributeNotFound) as info:
-        load_app("sample_apps.hello:app")
-    assert str(info.value) == (
+    assert load_error(AppAttributeNotFound, "sample_apps.hello:app") == (
         'Attribute "app" not found in module "sample_apps.hello". '
         'Try "sample_apps.hello:application" or "sample_apps.hello:asgi_app".'
     )
@@ -264,9 +264,7 @@ def test_attribute_missing_several_suggestions_aliases_once() -> None:
 def test_attribute_missing_no_app_in_module(tmp_path: Path) -> None:
     """A module without anything app-like says what to put after the colon."""
     write(tmp_path, "empty_twelve.py", "from json import dumps\nVALUE = 1\n")
-    with pytest.raises(AppAttributeNotFound) as info:
-        load_app("empty_twelve:app", app_dir=tmp_path)
-    assert str(info.value) == (
+    assert load_error(AppAttributeNotFound, "empty_twelve:app", app_dir=tmp_path) == (
         'Attribute "app" not found in module "empty_twelve". '
         "Name the WSGI or ASGI app after the colon."
     )
@@ -282,9 +280,9 @@ def test_nested_attribute_missing_suggests_close_names(tmp_path: Path) -> None:
             application = None
         """,
     )
-    with pytest.raises(AppAttributeNotFound) as info:
-        load_app("nested_thirteen:Holder.aplication", app_dir=tmp_path)
-    assert str(info.value) == (
+    assert load_error(
+        AppAttributeNotFound, "nested_thirteen:Holder.aplication", app_dir=tmp_path
+    ) == (
         'Attribute "Holder.aplication" not found in module "nested_thirteen". '
         'Try "nested_thirteen:Holder.application".'
     )
@@ -293,9 +291,7 @@ def test_nested_attribute_missing_suggests_close_names(tmp_path: Path) -> None:
 def test_not_callable(tmp_path: Path) -> None:
     """An attribute that is data, not an app, is named with its type."""
     write(tmp_path, "data_fourteen.py", "app = 'not an app'\n")
-    with pytest.raises(AppNotCallable) as info:
-        load_app("data_fourteen:app", app_dir=tmp_path)
-    assert str(info.value) == (
+    assert load_error(AppNotCallable, "data_fourteen:app", app_dir=tmp_path) == (
         'Attribute "app" of module "data_fourteen" is not callable (it is a str). '
         "Point APP at the WSGI or ASGI app."
     )
@@ -320,9 +316,9 @@ def test_factory_failures(tmp_path: Path) -> None:
         'The app factory "factories_fifteen:raising" raised: ValueError: missing setting'
     )
     assert "factories_fifteen.py" in info.value.traceback
-    with pytest.raises(AppNotCallable) as not_callable:
-        load_app("factories_fifteen:returns_data", factory=True, app_dir=tmp_path)
-    assert str(not_callable.value) == (
+    assert load_error(
+        AppNotCallable, "factories_fifteen:returns_data", factory=True, app_dir=tmp_path
+    ) == (
         'The app factory "factories_fifteen:returns_data" returned an int, which is not '
         "callable. It should return the WSGI or ASGI app."
     )
@@ -333,9 +329,7 @@ def test_factory_without_flag_hints_at_it(tmp_path: Path) -> None:
     write(
         tmp_path, "factory_sixteen.py", WSGI_APP + "\ndef create_app():\n    return application\n"
     )
-    with pytest.raises(InterfaceError) as info:
-        load_app("factory_sixteen:create_app", app_dir=tmp_path)
-    assert str(info.value) == (
+    assert load_error(InterfaceError, "factory_sixteen:create_app", app_dir=tmp_path) == (
         '"factory_sixteen:create_app" takes no arguments, so it is neither a WSGI nor an '
         "ASGI app. If it returns the app, pass --factory."
     )
@@ -344,9 +338,7 @@ def test_factory_without_flag_hints_at_it(tmp_path: Path) -> None:
 def test_undecidable_interface(tmp_path: Path) -> None:
     """A callable whose signature says nothing (*args) asks for --interface."""
     write(tmp_path, "vague_seventeen.py", "def app(*args):\n    pass\n")
-    with pytest.raises(InterfaceError) as info:
-        load_app("vague_seventeen:app", app_dir=tmp_path)
-    assert str(info.value) == (
+    assert load_error(InterfaceError, "vague_seventeen:app", app_dir=tmp_path) == (
         "Cannot tell whether 'app' is a WSGI or an ASGI app from its signature. "
         "Pass --interface wsgi or --interface asgi."
     )
@@ -355,9 +347,10 @@ def test_undecidable_interface(tmp_path: Path) -> None:
 
 def test_bad_interface_choice() -> None:
     """--interface takes auto, wsgi or asgi."""
-    with pytest.raises(UsageError) as info:
-        load_app("sample_apps.hello:application", interface="cgi")
-    assert str(info.value) == '--interface must be one of auto, wsgi, asgi, not "cgi".'
+    assert (
+        load_error(UsageError, "sample_apps.hello:application", interface="cgi")
+        == '--interface must be one of auto, wsgi, asgi, not "cgi".'
+    )
 
 
 def test_app_object_passes_through() -> None:
