@@ -5,6 +5,8 @@ Each builder emits onto a ``Recorder`` with explicit times, so tests know every 
 
 from __future__ import annotations
 
+from functools import partial
+
 from tracer import events as K
 from tracer.recorder import Recorder
 
@@ -51,69 +53,38 @@ def asgi_request(
     queued: bool = True,
 ) -> None:
     """One ASGI request: queued at t0, start t0+100, receive, step, send x2, end t0+1000."""
+    on_loop = partial(rec.emit, tid=LOOP_TID, thread=LOOP)
     if queued:
-        rec.emit(
-            K.REQUEST_QUEUED, req, {"method": "GET", "path": path}, t=t0, tid=LOOP_TID, thread=LOOP
-        )
-    rec.emit(
-        K.REQUEST_START,
-        req,
-        start_data(path=path),
-        t=t0 + 100,
-        tid=LOOP_TID,
-        thread=LOOP,
-        task=f"Task-{req}",
-    )
-    rec.emit(
+        on_loop(K.REQUEST_QUEUED, req, {"method": "GET", "path": path}, t=t0)
+    on_loop(K.REQUEST_START, req, start_data(path=path), t=t0 + 100, task=f"Task-{req}")
+    on_loop(
         K.ASGI_RECEIVE,
         req,
         {"type": "http.request", "bytes": 0, "more_body": False},
         t=t0 + 110,
         dur=20,
-        tid=LOOP_TID,
-        thread=LOOP,
     )
-    rec.emit(
+    on_loop(
         K.SCHED_STEP,
         req,
         {"cpu_ns": 150, "awaiting": "asyncio.sleep", "location": "app.py:12"},
         t=t0 + 100,
         dur=200,
-        tid=LOOP_TID,
-        thread=LOOP,
     )
-    rec.emit(
-        K.ASGI_SEND,
-        req,
-        {"type": "http.response.start", "status": status},
-        t=t0 + 600,
-        dur=30,
-        tid=LOOP_TID,
-        thread=LOOP,
-    )
-    rec.emit(
+    on_loop(K.ASGI_SEND, req, {"type": "http.response.start", "status": status}, t=t0 + 600, dur=30)
+    on_loop(
         K.ASGI_SEND,
         req,
         {"type": "http.response.body", "bytes": 13, "more_body": False},
         t=t0 + 700,
         dur=250,
-        tid=LOOP_TID,
-        thread=LOOP,
     )
-    rec.emit(
-        K.SCHED_STEP,
-        req,
-        {"cpu_ns": 300, "awaiting": None, "location": None},
-        t=t0 + 590,
-        dur=400,
-        tid=LOOP_TID,
-        thread=LOOP,
+    on_loop(
+        K.SCHED_STEP, req, {"cpu_ns": 300, "awaiting": None, "location": None}, t=t0 + 590, dur=400
     )
-    rec.emit(
+    on_loop(
         K.REQUEST_END,
         req,
         {"status": status, "bytes_in": 0, "bytes_out": 13, "error": None},
         t=t0 + 1000,
-        tid=LOOP_TID,
-        thread=LOOP,
     )
