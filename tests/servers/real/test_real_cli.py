@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from real_helpers import ROOT, alive
@@ -86,6 +87,24 @@ def _server_children(parent: int) -> list[int]:
     return found
 
 
+def _server_with_traffic(trace: subprocess.Popen[Any], record: Path) -> int:
+    """The pid of trace's server, once it runs and the recording holds a response (bounded)."""
+    deadline = time.monotonic() + 30
+    masters: list[int] = []
+    while time.monotonic() < deadline and not (
+        masters and record.exists() and b"client.response" in record.read_bytes()
+    ):
+        masters = masters or _server_children(trace.pid)
+        time.sleep(0.05)
+    assert masters, "the server never started"
+    (master,) = masters
+    return master
+
+
+def _events(record: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in record.read_text().splitlines()[1:]]
+
+
 def test_ctrl_c_stops_the_server_and_keeps_the_recording(tmp_path: Path) -> None:
     """SIGINT to ``trace run --server gunicorn -z 60s``: trace exits, the recording holds the
     requests sent so far, and no process of the server's group is left."""
@@ -97,15 +116,7 @@ def test_ctrl_c_stops_the_server_and_keeps_the_recording(tmp_path: Path) -> None
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
-        masters: list[int] = []
-        while time.monotonic() < deadline and not (
-            masters and record.exists() and b"client.response" in record.read_bytes()
-        ):
-            masters = masters or _server_children(trace.pid)
-            time.sleep(0.05)
-        assert masters, "the server never started"
-        (master,) = masters
+        master = _server_with_traffic(trace, record)
         assert len(group_members(master)) == 3  # the master and its two workers
         trace.send_signal(signal.SIGINT)
         trace.wait(30)
@@ -126,7 +137,7 @@ def test_http2_and_plan_headers_through_trace_run(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["status"] == {"200": 30}
-    events = [json.loads(line) for line in record.read_text().splitlines()[1:]]
+    events = _events(record)
     starts = [
         e for e in events if e["kind"] == "request.start" and e["data"]["scope_type"] == "http"
     ]
@@ -144,7 +155,7 @@ def test_websocket_sessions_through_trace_run(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["status"] == {"101": 6}
-    events = [json.loads(line) for line in record.read_text().splitlines()[1:]]
+    events = _events(record)
     received = [
         e for e in events
         if e["kind"] == "asgi.receive" and e["data"]["type"] == "websocket.receive"
@@ -164,15 +175,7 @@ def test_a_killed_trace_takes_its_server_down(tmp_path: Path) -> None:
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
-        masters: list[int] = []
-        while time.monotonic() < deadline and not (
-            masters and record.exists() and b"client.response" in record.read_bytes()
-        ):
-            masters = masters or _server_children(trace.pid)
-            time.sleep(0.05)
-        assert masters, "the server never started"
-        (master,) = masters
+        master = _server_with_traffic(trace, record)
         members = group_members(master)
         assert len(members) >= 3  # the supervisor, two workers (and helpers)
         (run_dir,) = {
