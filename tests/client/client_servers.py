@@ -8,12 +8,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from tracer import events as K
+from tracer.recorder import Recorder
 from tracer.servers.real.harness import HOST, free_port
+from tracer.summary import peak_in_flight
 
-__all__ = ["seen", "raw_app", "serve_uvicorn", "serve_hypercorn", "HOST"]
+__all__ = ["seen", "raw_app", "serve_uvicorn", "serve_hypercorn", "HOST", "in_flight_max"]
 
 seen: list[dict[str, Any]] = []
 """Scopes the test app received (http_version, path, request id header), in order."""
+
+
+def in_flight_max(recorder: Recorder) -> int:
+    """The most requests the client had between ``client.send`` and ``client.response``."""
+    events = recorder.recording().events
+    return peak_in_flight(
+        (e.t for e in events if e.kind == K.CLIENT_SEND),
+        (e.end for e in events if e.kind == K.CLIENT_RESPONSE),
+    )
 
 
 async def raw_app(scope: dict[str, Any], receive: Any, send: Any) -> None:

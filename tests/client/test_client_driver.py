@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from client_servers import HOST, serve_uvicorn
+from client_servers import HOST, in_flight_max, serve_uvicorn
 
 from tracer import events as K
 from tracer.client import ClientConfig, run_client
 from tracer.recorder import Recorder
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def _in_flight_max(recorder: Recorder) -> int:
-    events = recorder.recording().events
-    edges = [(e.t, 1) for e in events if e.kind == K.CLIENT_SEND]
-    edges += [(e.end, -1) for e in events if e.kind == K.CLIENT_RESPONSE]
-    depth = best = 0
-    for _, step in sorted(edges, key=lambda edge: (edge[0], edge[1])):
-        depth += step
-        best = max(best, depth)
-    return best
 
 
 def test_closed_loop_keeps_exactly_c_in_flight() -> None:
@@ -32,7 +21,7 @@ def test_closed_loop_keeps_exactly_c_in_flight() -> None:
             recorder=recorder,
         )  # fmt: skip
     assert stats.completed == 12
-    assert _in_flight_max(recorder) == 4
+    assert in_flight_max(recorder) == 4
 
 
 def test_open_loop_never_sends_early() -> None:
@@ -67,7 +56,7 @@ def test_open_loop_backlog_waits_for_a_free_slot() -> None:
             recorder=recorder,
         )  # fmt: skip
     assert stats.completed == 8
-    assert _in_flight_max(recorder) == 2
+    assert in_flight_max(recorder) == 2
 
 
 def test_duration_stops_sending_new_requests() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from client_servers import HOST, seen, serve_hypercorn
+from client_servers import HOST, in_flight_max, seen, serve_hypercorn
 
 from tracer import events as K
 from tracer.client import ClientConfig, run_client
@@ -37,14 +37,7 @@ def test_streams_overlap_on_the_connection() -> None:
             recorder=recorder,
         )  # fmt: skip
     assert (stats.completed, stats.connections) == (10, 1)
-    events = recorder.recording().events
-    edges = [(e.t, 1) for e in events if e.kind == K.CLIENT_SEND]
-    edges += [(e.end, -1) for e in events if e.kind == K.CLIENT_RESPONSE]
-    depth = best = 0
-    for _, step in sorted(edges, key=lambda edge: (edge[0], edge[1])):
-        depth += step
-        best = max(best, depth)
-    assert best == 5
+    assert in_flight_max(recorder) == 5
 
 
 def test_http2_refused() -> None:
