@@ -8,7 +8,7 @@ hops, so requests interleaved on one loop thread each draw on their own row (pro
 that straddle a suspension become async instants ``n``); flows (``s``/``f``) for
 loop -> thread -> loop hops; counters for requests in flight and queue depth; instants for loop
 blocks, violations, errors and marks. Times are µs since the recording started.
-Imports the recording model only.
+Imports the recording model, and which kinds are protocol calls from ``tracer.otel.attributes``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from tracer import events as K
 from tracer.errors import TracerError
 from tracer.events import Event
 from tracer.export import ExportOptions, default_output
+from tracer.otel.attributes import MESSAGE_KINDS
 from tracer.recording import Recording
 
 __all__ = ["Interval", "to_chrome_trace", "export_perfetto", "nest"]
@@ -28,17 +29,6 @@ __all__ = ["Interval", "to_chrome_trace", "export_perfetto", "nest"]
 Interval = tuple[int, int, Event | None, str]
 """(start ns, end ns, the event it shows, slice name)."""
 
-_MESSAGES = frozenset(
-    {
-        K.ASGI_RECEIVE,
-        K.ASGI_SEND,
-        K.WSGI_INPUT_READ,
-        K.WSGI_START_RESPONSE,
-        K.WSGI_WRITE,
-        K.WSGI_BODY,
-        K.WSGI_CLOSE,
-    }
-)
 _INSTANTS = frozenset({K.LOOP_BLOCKED, K.VIOLATION, K.ERROR, K.MARK})
 
 
@@ -190,7 +180,7 @@ class _ChromeTrace:
                 end = event
             elif event.dur is not None and kind in (K.SCHED_STEP, K.SCHED_THREAD):
                 primaries.append((event.t, event.end, event, kind))
-            elif event.dur is not None and kind in _MESSAGES:
+            elif event.dur is not None and kind in MESSAGE_KINDS:
                 name = str(event.data.get("type") or kind)
                 messages.append((event.t, event.end, event, name))
         label = _label(start)
