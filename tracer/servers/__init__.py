@@ -19,6 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from tracer.errors import UsageError
 from tracer.recorder import Recorder
+from tracer.servers.real import REAL_SERVERS
 
 __all__ = [
     "SERVER_MODELS",
@@ -160,12 +161,7 @@ SERVER_MODELS: dict[str, str] = {
     "wsgi-on-loop": "tracer.servers.wsgi_on_loop:WsgiOnLoopServer",
     "processes": "tracer.servers.processes:ProcessesServer",
     # Real servers in a subprocess, the shim inside (tracer/servers/real/).
-    "uvicorn": "tracer.servers.real.uvicorn:UvicornServer",
-    "hypercorn": "tracer.servers.real.hypercorn:HypercornServer",
-    "gunicorn": "tracer.servers.real.gunicorn:GunicornServer",
-    "waitress": "tracer.servers.real.waitress:WaitressServer",
-    "granian": "tracer.servers.real.granian:GranianServer",
-    "daphne": "tracer.servers.real.daphne:DaphneServer",
+    **REAL_SERVERS,
 }
 
 # The model used when --server is not given, by interface.
