@@ -158,6 +158,19 @@ def test_otlp_http_wire_from_a_batch_span_processor() -> None:
     _assert_wire_spans(received, before, after)
 
 
+def _two_requests_exported(rec: Recorder, receiver: Any) -> tuple[list[Any], int, int]:
+    """Two requests through an app instrumented with ``trace run --otlp``'s exporter pointed at
+    ``receiver``: the spans it received, and the wall-clock bounds of the requests."""
+    shutdown = attach_from_cli(rec, endpoint=receiver.endpoint)
+    app = tracer.instrument(asgi_app, recorder=rec)
+    before = time.time_ns()
+    _get_asgi(app, ["/one", "/two"])
+    after = time.time_ns()
+    rec.close()
+    shutdown()
+    return receiver.wait_for(lambda spans: len(spans) >= 2), before, after
+
+
 def test_attach_from_cli_sends_over_http_with_standard_variables(monkeypatch: Any) -> None:
     """trace run --otlp: OTEL_SERVICE_NAME, headers and the endpoint are honoured."""
     monkeypatch.setenv("OTEL_SERVICE_NAME", "checkout")
@@ -165,14 +178,7 @@ def test_attach_from_cli_sends_over_http_with_standard_variables(monkeypatch: An
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", "x-team=web")
     with OtlpHttpReceiver() as receiver:
         rec = Recorder(app="sample_apps.hello:asgi_app")
-        shutdown = attach_from_cli(rec, endpoint=receiver.endpoint)
-        app = tracer.instrument(asgi_app, recorder=rec)
-        before = time.time_ns()
-        _get_asgi(app, ["/one", "/two"])
-        after = time.time_ns()
-        rec.close()
-        shutdown()
-        received = receiver.wait_for(lambda spans: len(spans) >= 2)
+        received, before, after = _two_requests_exported(rec, receiver)
         (resource_spans, _), *_ = received_spans(receiver.requests)
         headers = receiver.headers[0]
     _assert_wire_spans(received, before, after)
@@ -189,14 +195,7 @@ def test_attach_from_cli_over_grpc(monkeypatch: Any) -> None:
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
     with OtlpGrpcReceiver() as receiver:
         rec = Recorder()
-        shutdown = attach_from_cli(rec, endpoint=receiver.endpoint)
-        app = tracer.instrument(asgi_app, recorder=rec)
-        before = time.time_ns()
-        _get_asgi(app, ["/one", "/two"])
-        after = time.time_ns()
-        rec.close()
-        shutdown()
-        received = receiver.wait_for(lambda spans: len(spans) >= 2)
+        received, before, after = _two_requests_exported(rec, receiver)
     _assert_wire_spans(received, before, after)
 
 
