@@ -82,24 +82,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--think", default=None, metavar="DIST", help="closed loop: client pause between requests"
     )
-    parser.add_argument(
-        "--cpu",
-        default=None,
-        metavar="DIST",
-        help="CPU time per request (holds the GIL, and the loop)",
-    )
-    parser.add_argument(
-        "--io",
-        default=None,
-        metavar="DIST",
-        help="I/O wait per request (default 100ms when no work is given)",
-    )
-    parser.add_argument(
-        "--blocking-io",
-        default=None,
-        metavar="DIST",
-        help="a blocking wait inside an async handler",
-    )
+    for flag, help_text in (
+        ("--cpu", "CPU time per request (holds the GIL, and the loop)"),
+        ("--io", "I/O wait per request (default 100ms when no work is given)"),
+        ("--blocking-io", "a blocking wait inside an async handler"),
+    ):
+        parser.add_argument(flag, default=None, metavar="DIST", help=help_text)
     parser.add_argument(
         "--workload", default=None, metavar="FILE", help="a workload TOML file (routes of phases)"
     )
