@@ -18,23 +18,17 @@ def _trace(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, st
     return code, out, err
 
 
+def _blocking_run(capsys: pytest.CaptureFixture[str], record: str, *, requests: int) -> str:
+    """``trace run --json`` of the blocking sample (15 ms sleeps, -c 3) into ``record``."""
+    argv = ["run", "sample_apps.blocking:app", "--path", "/?ms=15", "-c", "3", "--json"]
+    _, out, _ = _trace(capsys, *argv, "-n", str(requests), "--record", record)
+    return out
+
+
 def test_summary_matches_the_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The JSON of `trace summary --json` is the JSON `trace run --json` printed."""
     record = str(tmp_path / "run.jsonl")
-    _, run_out, _ = _trace(
-        capsys,
-        "run",
-        "sample_apps.blocking:app",
-        "--path",
-        "/?ms=15",
-        "-n",
-        "6",
-        "-c",
-        "3",
-        "--json",
-        "--record",
-        record,
-    )
+    run_out = _blocking_run(capsys, record, requests=6)
     code, out, _ = _trace(capsys, "summary", record, "--json")
     assert code == 0 and json.loads(out) == json.loads(run_out)
     assert json.loads(out)["loop_blocked_ms"] >= 6 * 15
@@ -45,20 +39,7 @@ def test_summary_report_names_the_culprit(
 ) -> None:
     """The table shows the loop-blocking place (file:line) of the blocking sample."""
     record = str(tmp_path / "run.jsonl")
-    _trace(
-        capsys,
-        "run",
-        "sample_apps.blocking:app",
-        "--path",
-        "/?ms=15",
-        "-n",
-        "3",
-        "-c",
-        "3",
-        "--json",
-        "--record",
-        record,
-    )
+    _blocking_run(capsys, record, requests=3)
     code, out, _ = _trace(capsys, "summary", record)
     assert code == 0 and "Loop blocked" in out and "blocking.py:" in out
 

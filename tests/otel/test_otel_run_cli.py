@@ -13,28 +13,22 @@ from tracer.otel.testing import OtlpHttpReceiver
 pytestmark = pytest.mark.timeout(60)
 
 
+def _run_with_otlp(tmp_path: Any, receiver: OtlpHttpReceiver, *options: str) -> int:
+    """``trace run sample_apps.hello:asgi_app --json --otlp`` to ``receiver``: the exit code."""
+    record = str(tmp_path / "run.jsonl")
+    return main(
+        ["run", "sample_apps.hello:asgi_app", *options, "--json", "--record", record,
+         "--otlp", "--otlp-endpoint", receiver.endpoint]
+    )  # fmt: skip
+
+
 def test_trace_run_with_otlp_exports_each_request(tmp_path: Any, monkeypatch: Any) -> None:
     """A headless run of 6 requests sends 6 SERVER spans, timed within the run, to the receiver."""
     monkeypatch.delenv("OTEL_EXPORTER_OTLP_PROTOCOL", raising=False)
     monkeypatch.setenv("OTEL_SERVICE_NAME", "hello-run")
     with OtlpHttpReceiver() as receiver:
         before = time.time_ns()
-        code = main(
-            [
-                "run",
-                "sample_apps.hello:asgi_app",
-                "-n",
-                "6",
-                "-c",
-                "2",
-                "--json",
-                "--record",
-                str(tmp_path / "run.jsonl"),
-                "--otlp",
-                "--otlp-endpoint",
-                receiver.endpoint,
-            ]
-        )
+        code = _run_with_otlp(tmp_path, receiver, "-n", "6", "-c", "2")
         after = time.time_ns()
         spans = receiver.spans()
     assert code == 0
@@ -51,24 +45,7 @@ def test_trace_run_against_real_uvicorn_exports_each_request_once(
     pytest.importorskip("uvicorn")
     monkeypatch.delenv("OTEL_EXPORTER_OTLP_PROTOCOL", raising=False)
     with OtlpHttpReceiver() as receiver:
-        code = main(
-            [
-                "run",
-                "sample_apps.hello:asgi_app",
-                "--server",
-                "uvicorn",
-                "-n",
-                "5",
-                "-c",
-                "1",
-                "--json",
-                "--record",
-                str(tmp_path / "run.jsonl"),
-                "--otlp",
-                "--otlp-endpoint",
-                receiver.endpoint,
-            ]
-        )
+        code = _run_with_otlp(tmp_path, receiver, "--server", "uvicorn", "-n", "5", "-c", "1")
         spans = receiver.spans()
     assert code == 0
     servers = [s for s in spans if s.kind == s.SPAN_KIND_SERVER]
