@@ -133,15 +133,21 @@ def test_environ_is_complete() -> None:
     assert seen["gateway_tracer.req"] == response.req
 
 
-def test_timeout_ends_the_request_and_the_run() -> None:
-    """A hung worker: the client's timeout is recorded as the request's end; stop does not hang."""
-    release = threading.Event()
+def _hangs_until(release: threading.Event) -> Any:
+    """A WSGI app whose requests hang until ``release`` is set (5 s at most)."""
 
     def hang(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         release.wait(5)
         start_response("200 OK", [])
         return [b""]
 
+    return hang
+
+
+def test_timeout_ends_the_request_and_the_run() -> None:
+    """A hung worker: the client's timeout is recorded as the request's end; stop does not hang."""
+    release = threading.Event()
+    hang = _hangs_until(release)
     with running("threads", hang, threads=1) as (model, recorder):
         responses = send_all(model, [Request()] * 2, concurrency=2, timeout=0.05)
         release.set()  # the worker goes on after the client left; then it can stop
@@ -166,12 +172,7 @@ def test_stop_returns_with_idle_workers() -> None:
 def test_timeouts_work_again_on_a_later_client_loop() -> None:
     """A target used from two client loops in turn still times requests out on the second."""
     release = threading.Event()
-
-    def hang(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        release.wait(5)
-        start_response("200 OK", [])
-        return [b""]
-
+    hang = _hangs_until(release)
     with running("threads", hang, threads=2) as (model, _):
         first = send_all(model, [Request()], concurrency=1, timeout=0.03)
         second = send_all(model, [Request()], concurrency=1, timeout=0.03)
