@@ -24,6 +24,16 @@ def test_export_to_perfetto_writes_the_named_file(tmp_path: Any, capsys: Any) ->
     assert capsys.readouterr().err.startswith("trace: wrote ")
 
 
+@pytest.mark.parametrize("target", ["perfetto", "otlp-json"])
+def test_export_to_stdout_says_stdout(tmp_path: Any, capsys: Any, target: str) -> None:
+    """``-o -`` puts the export on stdout (JSON that parses) and the note names stdout, not "-"."""
+    run = two_requests(tmp_path / "run.jsonl")
+    assert main(["export", run, "--to", target, "-o", "-"]) == 0
+    out, err = capsys.readouterr()
+    assert all(json.loads(line) for line in out.splitlines())
+    assert err.startswith("trace: wrote ") and " to stdout" in err and " to -" not in err
+
+
 def test_export_to_otlp_sends_to_the_endpoint(tmp_path: Any, capsys: Any, monkeypatch: Any) -> None:
     """``--to otlp --otlp-endpoint URL --otel-detail spans`` delivers every span."""
     monkeypatch.delenv("OTEL_EXPORTER_OTLP_PROTOCOL", raising=False)

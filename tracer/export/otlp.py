@@ -162,7 +162,7 @@ def export_otlp_json(recording: Recording, options: ExportOptions) -> str:
     with _opened(options, path) as out:
         for batch in _batches(spans):
             out.write(json.dumps(to_otlp_json(batch), separators=(",", ":")) + "\n")
-    return f"wrote {len(spans)} spans to {path}"
+    return f"wrote {len(spans)} spans to {'stdout' if path == '-' else path}"
 
 
 def export_console(recording: Recording, options: ExportOptions) -> str:

@@ -314,4 +314,5 @@ def export_perfetto(recording: Recording, options: ExportOptions) -> str:
                 handle.write(text)
         except OSError as exc:
             raise TracerError(f'Cannot write "{path}": {exc.strerror}.') from None
-    return f"wrote {len(trace['traceEvents'])} trace events to {path} (open it in ui.perfetto.dev)"
+    where = "stdout" if path == "-" else path
+    return f"wrote {len(trace['traceEvents'])} trace events to {where} (open it in ui.perfetto.dev)"
