@@ -17,7 +17,7 @@ from demo_cache import simulated
 
 from tracer import events as K
 from tracer.cli import main
-from tracer.cli.demo import make_server, serve_command
+from tracer.cli.demo import bookmark_count, make_server, serve_command
 from tracer.demos import SCENARIOS
 
 pytestmark = pytest.mark.timeout(120)
@@ -168,3 +168,14 @@ def test_serve_on_a_port_in_use_is_one_line_and_exit_2() -> None:
     assert proc.returncode == 2
     assert f"Cannot serve on 127.0.0.1:{port}" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(("lang", "word"), [("en", "1 bookmark\n"), ("zh", "1 个书签\n")])
+def test_headless_counts_bookmarks_in_the_chosen_language(
+    lang: str, word: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One bookmark per side reads "1 bookmark" (not "1 bookmarks"); Chinese: "1 个书签"."""
+    assert main(["demo", "sync-vs-async", "--sim", "--headless", "--lang", lang]) == 0
+    out = capsys.readouterr().out
+    assert out.count(word) == 2 and "1 bookmarks" not in out
+    assert bookmark_count(0) == "0 bookmarks" and bookmark_count(2) == "2 bookmarks"

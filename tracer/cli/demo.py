@@ -19,7 +19,15 @@ from typing import Any, TextIO
 from tracer import events as K
 from tracer.tui.labels import LANGUAGES
 
-__all__ = ["add_parser", "main", "serve_command", "make_server", "list_text", "demo_app"]
+__all__ = [
+    "add_parser",
+    "main",
+    "serve_command",
+    "make_server",
+    "list_text",
+    "demo_app",
+    "bookmark_count",
+]
 
 DEFAULT_PORT = 8000
 """textual-serve's own default port."""
@@ -76,13 +84,20 @@ def _has_screen() -> bool:
     return sys.stdout.isatty() or "WebDriver" in os.environ.get("TEXTUAL_DRIVER", "")
 
 
+def bookmark_count(count: int, lang: str = "en") -> str:
+    """``1 bookmark``, ``2 bookmarks``; Chinese counts with a measure word and no plural."""
+    if lang == "zh":
+        return f"{count} 个书签"
+    return f"{count} bookmark" if count == 1 else f"{count} bookmarks"
+
+
 def _headless(demo: Any, out: TextIO) -> int:
     scenario = demo.scenario
     mode = "simulated" if demo.simulated or scenario.simulated_only else "real"
     print(f"{scenario.name}: {scenario.title(demo.lang)} ({mode})", file=out)
     for index, recording in enumerate(demo.recordings):
         marks = sum(1 for e in recording.events if e.kind == K.MARK)
-        print(f"  {index + 1}. {recording.title}; {marks} bookmarks", file=out)
+        print(f"  {index + 1}. {recording.title}; {bookmark_count(marks, demo.lang)}", file=out)
     for key, value in demo.figures.items():
         print(f"  {key}: {value:g}", file=out)
     problems = demo.problems()
