@@ -63,3 +63,20 @@ def test_c10k_is_simulated_even_when_asked_for_real() -> None:
     assert demo.figures["threads"] == 10_000
     assert demo.figures["loop_threads"] == 1
     assert demo.figures["thread_stacks_gib"] == pytest.approx(78.1)
+
+
+def test_c10k_caption_latencies_are_what_the_run_shows_and_the_check_holds_them() -> None:
+    """The caption's figures: 1 s of CPU queued, last request at 1.1 s on both sides, medians
+    600 ms (threads) and 1 s (loop); the check rejects recordings where threads do not lead."""
+    demo = simulated("c10k")
+    figures = demo.figures
+    assert figures["cpu_queue_ms"] == pytest.approx(1000)
+    assert figures["threads_max_ms"] == pytest.approx(1100) == figures["loop_max_ms"]
+    assert figures["threads_p50_ms"] == pytest.approx(600, abs=1)
+    assert figures["loop_p50_ms"] == pytest.approx(1000, abs=1)
+    for lang, words in (("en", ("1.1 s", "600 ms", "median 1 s")), ("zh", ("1.1 秒", "600 毫秒"))):
+        assert all(word in SCENARIOS["c10k"].caption(lang) for word in words)
+    threads, loop = demo.recordings
+    assert "threads' median latency is not well below the loop's" in demo.scenario.check(
+        [loop, loop]
+    )
