@@ -226,3 +226,19 @@ async def until(condition: Any, bound: int = 10_000) -> None:
             return
         await asyncio.sleep(0)
     raise AssertionError("condition never held")
+
+
+async def sends_a_number(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Sends what is not a message: the server's send fails on it."""
+    await send(42)  # SENDS_NUMBER
+
+
+async def fails_deep() -> None:
+    """An awaited helper that suspends once, then raises."""
+    await asyncio.sleep(0)
+    raise ValueError("deep")  # FAILS_DEEP
+
+
+async def awaits_a_failing_helper(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Awaits ``fails_deep``: the error is placed in the helper, not in the app or the shim."""
+    await fails_deep()

@@ -14,6 +14,7 @@ from shim_asgi_apps import (
     Asgi2Hello,
     Boom,
     api,
+    awaits_a_failing_helper,
     blocker,
     call,
     chunked_echo,
@@ -24,6 +25,7 @@ from shim_asgi_apps import (
     line_of,
     of,
     raiser,
+    sends_a_number,
     sets_context,
     sleepy,
     timeline,
@@ -362,6 +364,25 @@ def test_exceptions_propagate_as_the_same_object(app: Any, path: str) -> None:
     if app is raiser:
         assert error.data["where"].endswith(f"{APPS}:{line_of('RAISES')}")
     assert of(rec.events, kind=K.REQUEST_END)[0].data["error"] == "Boom"
+
+
+@pytest.mark.parametrize(
+    "app,error,marker",
+    [
+        (sends_a_number, TypeError, "SENDS_NUMBER"),
+        (awaits_a_failing_helper, ValueError, "FAILS_DEEP"),
+    ],
+    ids=["sends-a-number", "awaited-helper"],
+)
+def test_error_where_is_the_app_line_never_the_shim(app: Any, error: type, marker: str) -> None:
+    """An app that sends a non-message (the server's send raises under our send wrapper) or
+    raises inside an awaited helper: ``where`` is that app line, not a file of the tracer."""
+    shim, rec = traced(app)
+    with pytest.raises(error):
+        get(shim)
+    (event,) = of(rec.events, kind=K.ERROR)
+    assert event.data["type"] == error.__name__
+    assert event.data["where"].endswith(f"{APPS}:{line_of(marker)}")
 
 
 def test_context_variables_set_by_the_app_stay_visible() -> None:

@@ -13,7 +13,13 @@ from typing import Any
 
 import pytest
 
-from tracer.shim.frames import describe, mark_wrapper, where_in_stack, where_raised
+from tracer.shim.frames import (
+    app_location,
+    describe,
+    mark_wrapper,
+    where_in_stack,
+    where_raised,
+)
 
 HERE = os.path.relpath(__file__)
 
@@ -86,6 +92,50 @@ def test_where_raised_prefers_the_app_line_over_the_library_line() -> None:
         assert where_raised(exc.__traceback__) == f"{HERE}:{line_of('PARSES')}"
     else:
         pytest.fail("json.loads accepted a broken document")
+
+
+def returns_a_number(environ: Any, start_response: Any) -> Any:  # RETURNS
+    """A WSGI app returning what is not an iterable."""
+    return 42
+
+
+class CallableApp:
+    """An app that is an instance with ``__call__``."""
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:  # CALL
+        return 42
+
+
+def test_where_raised_in_our_own_frames_names_the_app_definition() -> None:
+    """An exception whose frames are all gateway-tracer's (the shim handling what the app
+    returned) is placed where the app callable is defined; with no app, at the raise."""
+    from tracer.recording import loads
+
+    try:
+        loads("not a recording")  # raises inside tracer/, in frames of ours only
+    except Exception as exc:
+        tb = exc.__traceback__
+        assert tb is not None
+        own = tb.tb_next  # drop this test's frame: what is left is the tracer's
+        assert where_raised(own, returns_a_number) == f"{HERE}:{line_of('RETURNS')}"
+        assert where_raised(own, CallableApp()) == f"{HERE}:{line_of('CALL')}"
+        assert str(where_raised(own)).startswith(os.path.join("tracer", ""))
+        assert where_raised(tb, returns_a_number).startswith(f"{HERE}:")  # an app frame wins
+    else:
+        pytest.fail("loads accepted a document that is not a recording")
+
+
+def test_app_location_unwraps_partials_methods_and_instances() -> None:
+    """The definition line of a function, a partial of it, a callable instance, a bound
+    method; None for a builtin."""
+    import functools
+
+    expected = f"{HERE}:{line_of('RETURNS')}"
+    assert app_location(returns_a_number) == expected
+    assert app_location(functools.partial(returns_a_number, {})) == expected
+    assert app_location(CallableApp()) == f"{HERE}:{line_of('CALL')}"
+    assert app_location(CallableApp().__call__) == f"{HERE}:{line_of('CALL')}"
+    assert app_location(len) is None
 
 
 def test_where_in_stack_only_blames_frames_inside_the_root() -> None:

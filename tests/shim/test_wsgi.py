@@ -373,6 +373,23 @@ def test_app_exception_recorded_and_reraised_unchanged(app: Any, message: str) -
     assert len(end) == 1 and end[0].data["error"] == "Boom"
 
 
+def returns_a_number(environ: dict[str, Any], start_response: Any) -> Any:  # RETURNS_NUMBER
+    """A WSGI app whose result is not an iterable: the shim's ``iter()`` on it raises."""
+    return 42
+
+
+def test_non_iterable_result_is_placed_at_the_app_definition() -> None:
+    """``iter()`` of the app's result fails in the shim's frames: the error's ``where`` is the
+    app callable's own file:line (where it is defined), never a file of the tracer."""
+    wrapped, rec = traced(returns_a_number)
+    with pytest.raises(TypeError):
+        list(wrapped(environ(), lambda status, headers, exc_info=None: None))
+    (error,) = only(rec.events, K.ERROR)
+    assert error.data["type"] == "TypeError"
+    line = returns_a_number.__code__.co_firstlineno
+    assert error.data["where"] == f"tests/shim/test_wsgi.py:{line}"
+
+
 def test_exception_identity_is_preserved() -> None:
     """What the server catches is the app's own exception object, traceback included."""
     raised: list[BaseException] = []

@@ -88,7 +88,9 @@ class _Session:
             return
         self.report.requests.append(request)
         self.report.findings.extend(findings_from_events(events, request, fallback=self.fallback))
-        self.report.crashes.extend(crashes_from_events(events, request, fallback=self.fallback))
+        # An error's ``where`` is already the app's place (the shim never names its own
+        # frames, not even when it is its ``iter()`` of the app's result that raised).
+        self.report.crashes.extend(crashes_from_events(events, request))
         if timed_out:
             rule = RULES["CHK-001"]
             message = f"{rule.message} ({self.timeout:g} s)"

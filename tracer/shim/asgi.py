@@ -356,7 +356,7 @@ class _Cycle(Stepper):
                 {
                     "type": type(exc).__name__,
                     "message": str(exc)[:500],
-                    "where": where_raised(exc.__traceback__),
+                    "where": where_raised(exc.__traceback__, self.shim.app),
                 },
                 tid=self.tid,
                 thread=self.thread,

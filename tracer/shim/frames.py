@@ -19,7 +19,15 @@ import sysconfig
 from types import CodeType, CoroutineType, FrameType, GeneratorType, TracebackType
 from typing import Any
 
-__all__ = ["describe", "where_in_stack", "where_raised", "mark_wrapper", "USER", "LIBRARY"]
+__all__ = [
+    "describe",
+    "where_in_stack",
+    "where_raised",
+    "app_location",
+    "mark_wrapper",
+    "USER",
+    "LIBRARY",
+]
 
 USER = 0
 """App code: anything outside the standard library, site-packages and this package."""
@@ -182,18 +190,48 @@ def where_in_stack(thread_id: int, root: FrameType | None = None) -> str | None:
     return None if root is not None else _where_frames(frames)
 
 
-def where_raised(tb: TracebackType | None) -> str | None:
-    """Where an exception was raised: the innermost app frame of its traceback."""
+def where_raised(tb: TracebackType | None, app: Any = None) -> str | None:
+    """Where an exception was raised, as ``file:line``: never inside gateway-tracer itself.
+
+    The innermost app frame of the traceback; else the innermost frame outside this package
+    (a framework, the standard library). When every frame is ours, the shim raised it while
+    handling what the app gave it (``iter()`` of a non-iterable, a malformed message), so the
+    answer is where ``app`` (the callable the shim wraps) is defined.
+    """
     frames: list[tuple[FrameType, int]] = []
     while tb is not None:
-        frame = tb.tb_frame
-        frames.append((frame, tb.tb_lineno))
+        frames.append((tb.tb_frame, tb.tb_lineno))
         tb = tb.tb_next
+    outside: str | None = None
     for frame, lineno in reversed(frames):
         entry = _info(frame.f_code, frame)
         if entry[1] == USER:
             return f"{entry[4]}:{lineno}"
-    if frames:
-        frame, lineno = frames[-1]
-        return f"{_info(frame.f_code, frame)[4]}:{lineno}"
+        if outside is None and entry[1] != _OURS:
+            outside = f"{entry[4]}:{lineno}"
+    if outside is not None:
+        return outside
+    defined = app_location(app)
+    if defined is not None or not frames:
+        return defined
+    frame, lineno = frames[-1]
+    return f"{_info(frame.f_code, frame)[4]}:{lineno}"
+
+
+def app_location(app: Any) -> str | None:
+    """``file:line`` where the callable ``app`` is defined (partials, bound methods and
+    callable instances unwrapped), or None when it has no Python code (a builtin)."""
+    target = app
+    for _ in range(4):
+        code = getattr(target, "__code__", None)
+        if isinstance(code, CodeType):
+            return f"{_display(os.path.abspath(code.co_filename))}:{code.co_firstlineno}"
+        inner = getattr(target, "func", None)  # functools.partial
+        if inner is None:
+            inner = getattr(target, "__func__", None)  # a bound method
+        if inner is None and target is not None and not isinstance(target, type):
+            inner = getattr(type(target), "__call__", None)  # noqa: B004 - the callable instance
+        if inner is None or inner is target:
+            return None
+        target = inner
     return None

@@ -325,7 +325,7 @@ class WsgiCycle:
                 {
                     "type": type(exc).__name__,
                     "message": str(exc),
-                    "where": where_raised(exc.__traceback__),
+                    "where": where_raised(exc.__traceback__, self.shim.app),
                 },
             )
         except Exception as internal:
