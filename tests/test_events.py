@@ -41,3 +41,23 @@ def test_kind_strings_are_spelled_only_in_events_module() -> None:
                     if node.value in KINDS and "." in node.value:
                         offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.value!r}")
     assert not offenders, "kinds spelled outside tracer/events.py:\n" + "\n".join(offenders)
+
+
+def test_packed_rows_with_copied_keys_decode_like_the_original() -> None:
+    """Packed rows whose keys tuple is an equal copy (as read back from another process)
+    decode to the same data as rows carrying the producer's own tuple, in any order."""
+    keys = ("cpu_ns", "awaiting")
+    copy = tuple(list(keys))
+    assert copy is not keys
+    rows = [
+        (0, 1, events.SCHED_STEP, 7, 1, 2, "", "t", 3, copy, 4, "sleep"),
+        (1, 2, events.SCHED_STEP, 7, 1, 2, "", "t", 3, keys, 5, "yield"),
+        (2, 3, events.SCHED_STEP, 7, 1, 2, "", "t", 3, tuple(list(keys)), 6, None),
+    ]
+    got = events.from_rows(rows)
+    assert [e.data for e in got] == [
+        {"cpu_ns": 4, "awaiting": "sleep"},
+        {"cpu_ns": 5, "awaiting": "yield"},
+        {"cpu_ns": 6, "awaiting": None},
+    ]
+    assert Event.from_tuple(rows[2]) == got[2]

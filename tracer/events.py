@@ -165,6 +165,7 @@ class _Unfrozen:
 # id(keys) -> (keys, the function making a packed row's data). The keys are a handful of
 # constants of the producers; bounded anyway, in case one makes them afresh.
 _DECODERS: dict[int, tuple[tuple[str, ...], Callable[[tuple[Any, ...]], dict[str, Any]]]] = {}
+_DECODERS_BY_KEYS: dict[tuple[str, ...], Callable[[tuple[Any, ...]], dict[str, Any]]] = {}
 _MAX_DECODERS = 256
 
 
@@ -178,12 +179,18 @@ def _decoder(keys: tuple[str, ...]) -> Callable[[tuple[Any, ...]], dict[str, Any
     entry = _DECODERS.get(id(keys))
     if entry is not None and entry[0] is keys:
         return entry[1]
+    # Equal keys in another tuple: rows read back from another process (a real server's
+    # stream) carry copies of the producers' constants; they share the compiled function.
+    known = _DECODERS_BY_KEYS.get(keys)
+    if known is not None:
+        return known
     items = ", ".join(f"{str(key)!r}: row[{i}]" for i, key in enumerate(keys, 10))
     namespace: dict[str, Any] = {}
     exec(f"def decode(row):\n    return {{{items}}}\n", namespace)  # noqa: S102 - repr()'d names
     decode: Callable[[tuple[Any, ...]], dict[str, Any]] = namespace["decode"]
     if len(_DECODERS) < _MAX_DECODERS:
         _DECODERS[id(keys)] = (keys, decode)
+        _DECODERS_BY_KEYS[keys] = decode
     return decode
 
 

@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from tracer.events import Event, from_rows, unpack_row
@@ -54,6 +54,10 @@ class Recorder:
     stays small. ``header`` fields (app, interface, server, load, source) may be updated until
     the first event is written.
     """
+
+    drains_packed_rows: bool = False
+    """A subclass overriding ``drain`` sets this when its drain takes packed rows as they
+    are (see ``Sink``); otherwise its ``sink()`` unpacks each row as it is appended."""
 
     def __init__(
         self,
@@ -150,7 +154,8 @@ class Recorder:
             append: Callable[[tuple[Any, ...]], None]
             if cls.emit is not Recorder.emit:
                 append = self._emit_row
-            elif cls.drain is not Recorder.drain:  # it reads the queue itself: plain rows only
+            elif cls.drain is not Recorder.drain and not cls.drains_packed_rows:
+                # it reads the queue itself and did not say it understands packed rows
                 append = self._append_unpacked
             else:
                 append = self._queue.append
@@ -182,6 +187,17 @@ class Recorder:
                 event.data,
             )
         )
+
+    def add_rows(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Add hot-path rows made elsewhere (plain or packed, ``Sink``), each with a new seq.
+
+        Rows read back from another process stay packed until the drain makes their
+        ``Event`` objects (``from_rows``), so no intermediate event or dict is built.
+        """
+        append = self.sink().append
+        seq = self._seq
+        for row in rows:
+            append((next(seq), *row[1:]))
 
     def extend(self, events: Iterable[Event]) -> None:
         """``add`` each event."""

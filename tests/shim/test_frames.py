@@ -120,7 +120,7 @@ def test_where_raised_in_our_own_frames_names_the_app_definition() -> None:
         assert where_raised(own, returns_a_number) == f"{HERE}:{line_of('RETURNS')}"
         assert where_raised(own, CallableApp()) == f"{HERE}:{line_of('CALL')}"
         assert str(where_raised(own)).startswith(os.path.join("tracer", ""))
-        assert where_raised(tb, returns_a_number).startswith(f"{HERE}:")  # an app frame wins
+        assert str(where_raised(tb, returns_a_number)).startswith(f"{HERE}:")  # an app frame wins
     else:
         pytest.fail("loads accepted a document that is not a recording")
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+import tracer
 from tracer import events as K
 from tracer.recorder import Recorder
 from tracer.servers.real.bootstrap import AsgiRequestIds, ProcessRecorder, WsgiRequestIds
@@ -92,6 +93,67 @@ def test_frames_survive_any_split_and_odd_values() -> None:
         assert [row[1] for row in got] == [5, 1]
         assert isinstance(got[1][9]["x"], str)
         assert reader.pending == 0
+
+
+def test_process_recorder_streams_the_shims_rows_packed(tmp_path: Path) -> None:
+    """A traced request in a server process: its rows reach the stream as the shim packed
+    them (no dict made in the process), and the parent's merge makes the very events an
+    in-memory recorder makes of the same request (kinds, request, data)."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"hello"]
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/",
+        "QUERY_STRING": "",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http",
+        "gateway_tracer.req": 9,
+    }
+
+    def serve(recorder: Recorder) -> None:
+        traced = tracer.instrument(app, recorder=recorder, interface="wsgi")
+        body = traced(dict(environ), lambda status, headers, exc_info=None: None)
+        assert b"".join(body) == b"hello"
+        body.close()  # type: ignore[attr-defined]
+
+    process = ProcessRecorder(tmp_path / "21.events", start_ns=0)
+    serve(process)
+    process.drain()
+    rows = FrameReader().feed((tmp_path / "21.events").read_bytes())
+    assert any(type(row[9]) is tuple for row in rows)  # packed rows went out as they were
+    parent = Recorder(start_ns=0)
+    merger = Merger(tmp_path, parent, interval=None)
+    assert merger.stop() == len(rows)
+    process.close()
+    memory = Recorder(start_ns=0)
+    serve(memory)
+
+    def shape(recorder: Recorder) -> list[tuple[str, int | None, list[str]]]:
+        return [(e.kind, e.req, sorted(e.data)) for e in recorder.recording().events]
+
+    assert shape(parent) == shape(memory)
+    assert [e.kind for e in parent.events][0] == K.REQUEST_START
+    assert sorted(e.seq for e in parent.events) == list(range(len(rows)))
+
+
+def test_merge_drops_malformed_rows_and_frames_unpack_before_json(tmp_path: Path) -> None:
+    """Rows of the wrong shape in a stream are skipped, the rest merged; a packed row holding
+    a value marshal cannot carry is written unpacked, its data a dict with the value's str."""
+    keys = ("label",)
+    good = (0, 5, K.MARK, None, 1, 2, "t", None, None, keys, "a")
+    odd = (1, 6, K.MARK, None, 1, 2, "t", None, None, keys, object())
+    (tmp_path / "31.events").write_bytes(
+        encode([good, (2, 7, K.MARK), (3, 8, K.MARK, None, 1, 2, "t", None, None, keys)])
+        + encode([odd])
+    )
+    parent = Recorder(start_ns=0)
+    assert Merger(tmp_path, parent, interval=None).stop() == 2
+    events = parent.recording().events
+    assert [e.t for e in events] == [5, 6]
+    assert events[0].data == {"label": "a"} and isinstance(events[1].data["label"], str)
 
 
 def test_app_without_settings_says_what_it_is(monkeypatch: pytest.MonkeyPatch) -> None:

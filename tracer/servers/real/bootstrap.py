@@ -87,7 +87,10 @@ def settings_env(
 
 
 class ProcessRecorder(Recorder):
-    """The recorder of one server process: raw event tuples to ``path`` as marshal frames.
+    """The recorder of one server process: raw event rows to ``path`` as marshal frames.
+
+    Rows go out as the producers made them, packed ones included (``tracer.recorder.Sink``):
+    no dict and no ``Event`` is made in the server process.
 
     Its own request ids live in this process's range (pid x 10^6 + n). JSON is left to the
     parent, which merges every process's stream into the recording: a server process spends
@@ -106,13 +109,16 @@ class ProcessRecorder(Recorder):
         """A request id no other process of the run and no client request uses."""
         return next(self._own_ids)
 
+    drains_packed_rows = True
+    """The shims' packed rows go to the stream as they are: the parent unpacks them."""
+
     def drain(self) -> list[Event]:
         """Write the queued event tuples as one frame (returns no ``Event`` objects)."""
         with self._drain_lock:
             queue = self._queue
-            rows = []
-            while queue:
-                rows.append(queue.popleft())
+            popleft = queue.popleft
+            # A counted number: what emitters append meanwhile waits for the next drain.
+            rows = [popleft() for _ in range(len(queue))]
             if rows and not self._file.closed:
                 self._file.write(encode(rows))
                 self._file.flush()
