@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -54,3 +55,33 @@ def test_trace_run_against_real_uvicorn_exports_each_request_once(
     queued = [s for s in spans if s.name == "queued"]
     assert len(queued) == 5 and all(s.parent_span_id in ids for s in queued)
     assert {"lifespan startup", "lifespan shutdown"} <= {s.name for s in spans}
+
+
+def test_trace_run_with_no_collector_says_so_once_and_completes(
+    tmp_path: Any, monkeypatch: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--otlp to a port where nothing listens: exit 0, the recording written, and one stderr
+    line naming the collector's URL instead of the exporter's retry warnings."""
+    import socket
+
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_PROTOCOL", raising=False)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        endpoint = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    record = tmp_path / "run.jsonl"
+    code = main(
+        ["run", "sample_apps.hello:asgi_app", "-n", "4", "-c", "2", "--json",
+         "--record", str(record), "--otlp", "--otlp-endpoint", endpoint]
+    )  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert json.loads(out)["completed"] == 4
+    lines = [line for line in err.splitlines() if "OTLP collector" in line]
+    assert len(lines) == 1
+    assert lines[0].startswith(
+        f"trace: the OTLP collector at {endpoint}/v1/traces could not be reached "
+        "(connection refused); "
+    )
+    assert "spans were not exported" in lines[0]
+    assert "Transient error" not in err and "Traceback" not in err
+    assert record.stat().st_size > 0 and f"recording: {record}" in err

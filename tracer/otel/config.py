@@ -16,12 +16,19 @@ from urllib.parse import urlsplit
 
 from tracer.errors import UsageError
 
-__all__ = ["PROTOCOLS", "protocol_from_env", "make_exporter", "make_resource", "make_provider"]
+__all__ = [
+    "PROTOCOLS",
+    "TIMEOUT_VARIABLES",
+    "protocol_from_env",
+    "make_exporter",
+    "make_resource",
+    "make_provider",
+]
 
 DEFAULT_SERVICE_NAME = "gateway-tracer"
 
 
-def _http_exporter(endpoint: str | None) -> Any:
+def _http_exporter(endpoint: str | None, timeout: float | None = None) -> Any:
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
     if endpoint is not None:
@@ -33,10 +40,10 @@ def _http_exporter(endpoint: str | None) -> Any:
         if parts.path in ("", "/"):
             # A bare collector address, as OTEL_EXPORTER_OTLP_ENDPOINT is: add the signal path.
             endpoint = endpoint.rstrip("/") + "/v1/traces"
-    return OTLPSpanExporter(endpoint=endpoint)
+    return OTLPSpanExporter(endpoint=endpoint, timeout=timeout)
 
 
-def _grpc_exporter(endpoint: str | None) -> Any:
+def _grpc_exporter(endpoint: str | None, timeout: float | None = None) -> Any:
     try:
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
     except ImportError:
@@ -47,14 +54,18 @@ def _grpc_exporter(endpoint: str | None) -> Any:
     insecure = None
     if endpoint is not None and endpoint.startswith("http://"):
         insecure = True
-    return OTLPSpanExporter(endpoint=endpoint, insecure=insecure)
+    return OTLPSpanExporter(endpoint=endpoint, insecure=insecure, timeout=timeout)
 
 
-PROTOCOLS: dict[str, Callable[[str | None], Any]] = {
+PROTOCOLS: dict[str, Callable[[str | None, float | None], Any]] = {
     "http/protobuf": _http_exporter,
     "grpc": _grpc_exporter,
 }
-"""``OTEL_EXPORTER_OTLP_PROTOCOL`` value -> exporter factory taking an optional endpoint."""
+"""``OTEL_EXPORTER_OTLP_PROTOCOL`` value -> exporter factory taking an optional endpoint and
+timeout in seconds (None: the exporter's own, from ``OTEL_EXPORTER_OTLP_TIMEOUT`` or 10 s)."""
+
+TIMEOUT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT")
+"""The variables that set the exporter's timeout; when one is set, it wins."""
 
 
 def protocol_from_env(environ: Mapping[str, str] | None = None) -> str:
@@ -73,9 +84,21 @@ def protocol_from_env(environ: Mapping[str, str] | None = None) -> str:
     return value
 
 
-def make_exporter(endpoint: str | None = None, *, environ: Mapping[str, str] | None = None) -> Any:
-    """An OTLP span exporter for the environment's protocol, sending to ``endpoint`` if given."""
-    return PROTOCOLS[protocol_from_env(environ)](endpoint)
+def make_exporter(
+    endpoint: str | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+) -> Any:
+    """An OTLP span exporter for the environment's protocol, sending to ``endpoint`` if given.
+
+    ``timeout`` (seconds) bounds each export, its retries included; it applies only when the
+    environment sets no ``OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT``, which the user's choice is.
+    """
+    env = os.environ if environ is None else environ
+    if any(env.get(name) for name in TIMEOUT_VARIABLES):
+        timeout = None
+    return PROTOCOLS[protocol_from_env(environ)](endpoint, timeout)
 
 
 def make_resource(service_name: str | None = None) -> Any:

@@ -10,6 +10,7 @@ Imports the spine and ``tracer.otel``; never a shim, server model or the UI.
 from __future__ import annotations
 
 import atexit
+import sys
 import threading
 import weakref
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from tracer.otel.sink import make_sink
 from tracer.otel.spans import SpanModel
 from tracer.recorder import Recorder
 
-__all__ = ["LiveSpans", "attach_tracer_provider", "attach_from_cli"]
+__all__ = ["LiveSpans", "attach_tracer_provider", "attach_from_cli", "CLI_EXPORT_TIMEOUT_S"]
 
 
 class LiveSpans:
@@ -94,21 +95,50 @@ def attach_tracer_provider(
     _attach(recorder, tracer_provider, detail)
 
 
+CLI_EXPORT_TIMEOUT_S = 3.0
+"""``trace run --otlp``: how long one export may take, retries included (the SDK's default is
+10 s), unless ``OTEL_EXPORTER_OTLP_TIMEOUT`` says otherwise. It also bounds the wait at exit."""
+
+
 def attach_from_cli(
-    recorder: Recorder, endpoint: str | None = None, detail: str = "events"
+    recorder: Recorder,
+    endpoint: str | None = None,
+    detail: str = "events",
+    *,
+    report: Callable[[str], None] | None = None,
 ) -> Callable[[], None]:
     """``trace run --otlp``: an OTLP exporter from the environment, attached to ``recorder``.
 
     Returns the function to call when the run is over: it flushes the last events, emits
-    unfinished requests and shuts the provider down (which sends what is batched).
+    unfinished requests and shuts the provider down (which sends what is batched). The
+    exporter's own retry warnings are kept quiet; when spans could not be delivered, that
+    function passes one line to ``report`` (default: stderr) naming the collector and why. A
+    failed attempt after the run is not retried, so an unreachable collector does not hold
+    the exit.
     """
     from tracer.otel.config import make_exporter, make_provider
+    from tracer.otel.delivery import Delivery
 
-    provider = make_provider(make_exporter(endpoint), service_name=recorder.header.get("app"))
+    exporter = make_exporter(endpoint, timeout=CLI_EXPORT_TIMEOUT_S)
+    where = getattr(exporter, "_endpoint", None) or endpoint or "the default OTLP endpoint"
+    delivery = Delivery(exporter, str(where))
+    delivery.quiet()
+    provider = make_provider(delivery, service_name=recorder.header.get("app"))
     live = _attach(recorder, provider, detail)
 
     def shutdown() -> None:
-        live.close()
-        provider.shutdown()
+        try:
+            live.close()
+            delivery.closing()
+            provider.shutdown()
+        finally:
+            delivery.loud()
+        problem = delivery.problem()
+        if problem:
+            (report or _to_stderr)(problem)
 
     return shutdown
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr)
