@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import pytest
 
 from tracer import events as K
 from tracer.errors import AppLoadError, InterfaceError, UsageError
+from tracer.events import Event
 from tracer.loadgen import LoadStats
 from tracer.recorder import Recorder
 from tracer.run import RunConfig, default_record_path, open_server, run
@@ -46,22 +48,98 @@ def test_a_thousand_clients() -> None:
     assert summary["completed"] == 2000 and summary["status"] == {"200": 2000}
 
 
-def test_stop_ends_a_hung_run_with_a_whole_recording() -> None:
-    """stop set mid-run: run returns, in-flight requests end as cancelled in the recording."""
-    stop = threading.Event()
+def _ends_by_request(events: list[Event]) -> dict[int, list[Event]]:
+    """Every request (lifespan scopes left out) with the ``request.end`` events it has."""
+    lifespan = {
+        e.req
+        for e in events
+        if e.kind == K.REQUEST_START and e.data.get("scope_type") == "lifespan"
+    }
+    ends: dict[int, list[Event]] = {
+        e.req: [] for e in events if e.kind == K.REQUEST_QUEUED and e.req is not None
+    }
+    for e in events:
+        if e.kind == K.REQUEST_END and e.req not in lifespan:
+            ends.setdefault(e.req, []).append(e)  # type: ignore[arg-type]
+    return ends
 
+
+def _stop_once_all_sent(stop: threading.Event, count: int) -> Callable[[LoadStats], None]:
     def progress(stats: LoadStats) -> None:
-        if stats.sent >= 5:
+        if stats.sent >= count:
             stop.set()
 
+    return progress
+
+
+def test_stop_ends_a_hung_run_with_a_whole_recording() -> None:
+    """stop set mid-run on the loop: run returns; each request in flight ends once, when the
+    server cancels its task (the shim records that end; no second, synthetic one)."""
+    stop = threading.Event()
     recorder = Recorder()
     config = RunConfig(app="sample_apps.io_bound:asgi_app", paths=("/?ms=30000",), concurrency=5)
-    result = run(config, recorder, stop=stop, progress=progress)
+    result = run(config, recorder, stop=stop, progress=_stop_once_all_sent(stop, 5))
     assert result.stopped
-    ends = [
-        e for e in recorder.events if e.kind == K.REQUEST_END and e.data.get("error") == "cancelled"
-    ]
-    assert len(ends) == 5
+    ends = _ends_by_request(recorder.events)
+    assert len(ends) == 5 and all(len(end) == 1 for end in ends.values())
+    assert all(end[0].data["error"] and end[0].data["status"] is None for end in ends.values())
+
+
+@pytest.mark.parametrize(
+    "app,server",
+    [
+        ("sample_apps.io_bound:wsgi_app", "threads"),
+        ("sample_apps.io_bound:wsgi_app", "wsgi-on-loop"),
+        ("sample_apps.io_bound:asgi_app", "loop"),
+        ("sample_apps.io_bound:wsgi_app", "processes"),
+    ],
+)
+def test_stop_ends_every_request_once(app: str, server: str) -> None:
+    """stop while requests run and others queue (-c 8, 2 threads): every request has exactly
+    one request.end; a queued one that never started ends as cancelled, a started one ends
+    when its worker finishes it (on the worker's thread, not the run's)."""
+    stop = threading.Event()
+    recorder = Recorder()
+    threads = None if server in ("loop", "wsgi-on-loop") else 2
+    config = RunConfig(
+        app=app, server=server, threads=threads, paths=("/?ms=300",), concurrency=8, requests=400
+    )
+    result = run(config, recorder, stop=stop, progress=_stop_once_all_sent(stop, 8))
+    assert result.stopped
+    events = recorder.events
+    ends = _ends_by_request(events)
+    started = {e.req for e in events if e.kind == K.REQUEST_START}
+    assert ends and all(len(end) == 1 for end in ends.values()), ends
+    never = [end[0] for req, end in ends.items() if req not in started]
+    ran = [end[0] for req, end in ends.items() if req in started]
+    assert ran and all(e.data["error"] is None or e.thread != "MainThread" for e in ran)
+    if server != "loop":  # (on the loop every request starts at once: none is left queued)
+        assert never and all(e.data["error"] == "cancelled" for e in never)
+    summary = summarize(events)
+    assert summary["completed"] == len(ends)
+
+
+def test_stop_ends_a_request_stuck_on_a_worker_once() -> None:
+    """A WSGI app stuck past the stop's wait for the workers: its request ends once, as
+    cancelled, when the run gives up on it (the run returns, the worker is left behind)."""
+    release = threading.Event()
+
+    def stuck(environ: dict[str, object], start_response: Callable[..., object]) -> list[bytes]:
+        release.wait(30)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"late"]
+
+    stop = threading.Event()
+    recorder = Recorder()
+    config = RunConfig(app="stuck", server="threads", threads=1, concurrency=3)
+    try:
+        server = open_server(config, recorder, app=stuck)
+        run(config, recorder, server=server, stop=stop, progress=_stop_once_all_sent(stop, 3))
+        ends = _ends_by_request(recorder.events)
+    finally:
+        release.set()
+    assert len(ends) == 3 and all(len(end) == 1 for end in ends.values())
+    assert all(end[0].data["error"] == "cancelled" for end in ends.values())
 
 
 def test_timeout_of_a_hanging_app_is_recorded_and_the_run_ends() -> None:

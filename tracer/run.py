@@ -308,6 +308,11 @@ def run(
         # Workers may be stuck in the app when requests timed out: do not wait long for them.
         hung = stats.timeouts > 0 or stats.cancelled > 0 or stats.in_flight > 0
         server.stop(timeout=1.0 if hung else 5.0)
+        # Requests a worker was running when the run stopped ended as the worker finished
+        # them; those it is still stuck in end here, once, as cancelled.
+        settle = getattr(server.target, "settle", None)
+        if settle is not None:
+            settle()
     return RunResult(
         stats=stats,
         server=server.describe(),

@@ -10,6 +10,7 @@ Imports the spine, ``tracer.loading`` and ``tracer.servers``; nothing above them
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -23,11 +24,25 @@ from tracer.servers.mailbox import Mailbox
 
 __all__ = ["Job", "JobTarget", "load_app_for"]
 
+# Taking a request (a worker) and withdrawing it (its client) must not both succeed, or the
+# request would run and also be ended as cancelled: one lock for every job decides which won.
+_CLAIM = threading.Lock()
+
 
 class Job:
     """One request in flight between the load generator's loop and a model's workers."""
 
-    __slots__ = ("req", "request", "future", "inbox", "abandoned", "on_abandon", "deadline")
+    __slots__ = (
+        "req",
+        "request",
+        "future",
+        "inbox",
+        "abandoned",
+        "started",
+        "finished",
+        "on_abandon",
+        "deadline",
+    )
 
     def __init__(self, req: int, request: Request, inbox: Mailbox) -> None:
         self.req = req
@@ -36,6 +51,10 @@ class Job:
         self.future: asyncio.Future[Response] = inbox.loop.create_future()
         self.abandoned = False
         """Set when the client gave up: a worker that has not started it skips it."""
+        self.started = False
+        """Set when a worker took it (``claim``): from then on the worker records its end."""
+        self.finished = False
+        """Set by the server model once the app is done with it (its ``request.end`` is in)."""
         self.on_abandon: Callable[[], None] | None = None
         """Called (on the client loop) when the client gives up, to tell the server side."""
         self.deadline: float | None = None
@@ -45,6 +64,22 @@ class Job:
     def loop(self) -> asyncio.AbstractEventLoop:
         """The load generator's loop, where the client waits."""
         return self.inbox.loop
+
+    def claim(self) -> bool:
+        """A worker takes the request; False when its client already gave up (skip it)."""
+        with _CLAIM:
+            if self.abandoned:
+                return False
+            self.started = True
+            return True
+
+    def withdraw(self) -> bool:
+        """The client leaves a request no worker took yet; False when one already has."""
+        with _CLAIM:
+            if self.started:
+                return False
+            self.abandoned = True
+            return True
 
     def resolve(self, response: Response) -> None:
         """Hand the response back to the client; safe from any thread, once or more."""
@@ -70,6 +105,9 @@ class JobTarget:
         self._sweeper_loop: asyncio.AbstractEventLoop | None = None
         self.jobs: dict[int, Job] = {}
         """Requests whose client is still waiting, by id."""
+        self.stopped: dict[int, Job] = {}
+        """Requests a worker was running when the run stopped: their worker records the end
+        (``settle`` ends those it never finished)."""
 
     def arrive(self, request: Request) -> Job:
         """A new request arrives: give it an id and record ``request.queued`` (client loop)."""
@@ -98,7 +136,7 @@ class JobTarget:
             return await job.future
         except asyncio.CancelledError:
             if not job.abandoned:
-                _give_up(self.recorder, job, CANCELLED)
+                self._cancel(job)
             raise
         finally:
             self.jobs.pop(job.req, None)
@@ -117,12 +155,42 @@ class JobTarget:
         if waiting:
             self._sweeper = loop.call_later(self.sweep_interval, self._sweep, loop)
 
+    def _cancel(self, job: Job) -> None:
+        # The run stopped. A request still queued ends now, as cancelled; one on a worker ends
+        # when the worker finishes it (the shim records that end), so it is not ended twice.
+        if job.withdraw():
+            _give_up(self.recorder, job, CANCELLED)
+        else:
+            self.stopped[job.req] = job
+
+    def settle(self) -> int:
+        """End as cancelled the stopped requests whose worker never finished (it hangs).
+
+        Called once the server model has stopped (and waited for its workers as long as it
+        would); returns how many were ended here.
+        """
+        count = 0
+        for job in list(self.stopped.values()):
+            if not job.finished:
+                job.abandoned = True
+                _record_end(self.recorder, job, CANCELLED)
+                count += 1
+        self.stopped.clear()
+        return count
+
     def abandon_all(self, error: str = TIMEOUT) -> int:
-        """End every waiting request as ``error`` from any thread (the client loop is stuck)."""
+        """End every waiting request as ``error`` from any thread (the client loop is stuck).
+
+        With ``CANCELLED`` (the run stopped), requests on a worker are left to ``settle``.
+        """
         count = 0
         now = time.monotonic()
         for job in list(self.jobs.values()):
             if not job.abandoned and not job.future.done():
+                if error == CANCELLED:
+                    self._cancel(job)
+                    count += 1
+                    continue
                 # A timeout happened at its deadline, not now that the stuck loop is given up
                 # (asyncio's loop.time() is time.monotonic()).
                 late = 0.0
@@ -144,6 +212,10 @@ def _give_up(recorder: Recorder, job: Job, error: str, *, t: int | None = None) 
     job.abandoned = True
     if job.on_abandon is not None:
         job.on_abandon()
+    _record_end(recorder, job, error, t=t)
+
+
+def _record_end(recorder: Recorder, job: Job, error: str, *, t: int | None = None) -> None:
     recorder.emit(
         K.REQUEST_END,
         job.req,

@@ -32,6 +32,8 @@ class LoopServer:
 
     name = "loop"
     serves: tuple[str, ...] = ("asgi",)
+    ends_in_task = True
+    """The app is done with a request when its task is (False: the model marks it itself)."""
 
     def __init__(self, config: ServerConfig, recorder: Recorder) -> None:
         app, interface = load_app_for(config, self.name, self.serves)
@@ -119,7 +121,7 @@ class LoopServer:
 
     def spawn(self, job: Job) -> None:
         """Start the task of one request (called on the server loop)."""
-        if job.abandoned:
+        if not job.claim():
             return  # the client left while the request waited for the loop
         request = job.request
         scope = self._scopes(request, job.req, self.state)
@@ -129,8 +131,12 @@ class LoopServer:
         )
         cycle.on_complete = lambda: job.resolve(Response(job.req, cycle.status, cycle.bytes_out))
         job.on_abandon = lambda: self._call_soon(cycle.disconnect)
+        self.hand_over(job, scope)
         task = self.loop.create_task(self._serve(job, scope, cycle), name=f"request-{job.req}")
         self._tasks.add(task)  # _serve takes it out (cheaper than a done callback per task)
+
+    def hand_over(self, job: Job, scope: dict[str, Any]) -> None:
+        """Prepare ``scope`` for ``job`` before its task starts (a subclass's hook)."""
 
     def _call_soon(self, callback: Any) -> None:
         self.loop.call_soon_threadsafe(callback)
@@ -153,6 +159,8 @@ class LoopServer:
             if not cycle.complete or error is not None:
                 job.resolve(Response(job.req, cycle.status, cycle.bytes_out, error))
             cycle.complete = True
+            if self.ends_in_task:
+                job.finished = True  # the shim has recorded its request.end
             self._tasks.discard(asyncio.current_task())  # type: ignore[arg-type]
 
     async def _startup(self) -> bool:
@@ -194,6 +202,7 @@ class LoopServer:
                 waiter.set_result(False)
 
     async def _shutdown(self, timeout: float) -> None:
+        began = self.loop.time()
         if self.lifespan and self._lifespan_queue is not None:
             self._lifespan_waiter = self.loop.create_future()
             await self._lifespan_queue.put({"type": "lifespan.shutdown"})
@@ -205,7 +214,9 @@ class LoopServer:
         for task in tasks:
             task.cancel()
         if tasks:
-            await asyncio.wait(tasks, timeout=timeout / 4)
+            # A task may outlive its cancellation for a while (one waiting for a thread that
+            # runs its request): give those most of the time left, so their requests end.
+            await asyncio.wait(tasks, timeout=timeout * 0.8 - (self.loop.time() - began))
 
 
 class _LoopTarget(JobTarget):

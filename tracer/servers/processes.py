@@ -126,6 +126,13 @@ class ProcessesServer:
     def stop(self, timeout: float = 5.0) -> None:
         """Ask every worker thread to stop, then terminate children that did not."""
         deadline = time.monotonic() + timeout
+        # Requests no child took yet are not run any more (their clients are gone): the run
+        # ends them as cancelled, as the other models' queued requests.
+        try:
+            while True:
+                self.jobs.get_nowait()
+        except queue.Empty:
+            pass
         for _ in range(self.workers * self.threads):
             self.jobs.put(None)
         for process in self.processes:
@@ -153,6 +160,7 @@ class ProcessesServer:
             _, req, status, size, error = message
             job = self._pending.pop(req, None)
             if job is not None:
+                job.finished = True
                 job.resolve(Response(req, status, size, error))
 
     def _collect_events(self) -> None:
@@ -179,19 +187,24 @@ class _ProcessesTarget(JobTarget):
     async def request(self, request: Request, *, timeout: float | None = None) -> Response:
         server = self._server
         job = self.arrive(request)
+        # A child may take it any time from now, out of our sight: once the run stops, its
+        # end is left to the child (or to ``settle`` if the child never finishes it).
+        job.started = True
         server._pending[job.req] = job
         server.jobs.put((job.req, request))
         return await self.wait(job, timeout)
 
 
 class _ChildItem:
-    __slots__ = ("req", "request", "abandoned", "_results")
+    __slots__ = ("req", "request", "_results")
 
     def __init__(self, req: int, request: Request, results: Any) -> None:
         self.req = req
         self.request = request
-        self.abandoned = False
         self._results = results
+
+    def claim(self) -> bool:
+        return True  # the parent never withdraws what it put in the queue
 
     def resolve(self, response: Response) -> None:
         self._results.put(("done", self.req, response.status, response.bytes_out, response.error))

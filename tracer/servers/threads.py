@@ -34,7 +34,10 @@ class WorkItem(Protocol):
 
     req: int
     request: Request
-    abandoned: bool
+
+    def claim(self) -> bool:
+        """The worker takes it; False when the client already gave up (skip it)."""
+        ...
 
     def resolve(self, response: Response) -> None:
         """Give the client its response (from the worker thread)."""
@@ -110,7 +113,7 @@ class WorkerPool:
             item = get()
             if item is None:
                 return
-            if not item.abandoned:  # the client gave up before a worker was free
+            if item.claim():  # False: the client gave up before a worker was free
                 handle(item)
 
 
@@ -156,9 +159,10 @@ class ThreadsServer:
             self.queue.put(None)
         self.pool.join(time.monotonic() + timeout)
 
-    def _handle(self, job: WorkItem) -> None:
+    def _handle(self, job: Job) -> None:
         environ = build_environ(job.request, job.req, http_version=self.config.http_version)
         status, size, error = call_wsgi(self.app, environ)
+        job.finished = True  # the shim has recorded its request.end
         job.resolve(Response(job.req, status, size, error))
 
 

@@ -9,12 +9,15 @@ Imports the spine, ``tracer.instrument`` and ``tracer.servers``; never the TUI o
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from asgiref.wsgi import WsgiToAsgi, WsgiToAsgiInstance
 
 import tracer
 from tracer.servers.environ import REQ_KEY
+from tracer.servers.job import Job
 from tracer.servers.loop import LoopServer
 
 __all__ = ["WsgiOnLoopServer", "TracedWsgiToAsgi"]
@@ -26,10 +29,29 @@ class _Instance(WsgiToAsgiInstance):  # type: ignore[misc]
         extension = scope.get("extensions", {}).get("gateway_tracer")
         if extension is not None:
             environ[REQ_KEY] = extension["req"]
+            model = extension.get("model")
+            if model is not None:  # on the WSGI thread: the app is about to run this request
+                model.in_thread = extension.get("job")
         client = scope.get("client")
         if client is not None:
             environ["REMOTE_PORT"] = str(client[1])
         return environ
+
+    @sync_to_async  # type: ignore[misc]  # (as asgiref's own: on the one shared thread)
+    def run_wsgi_app(self, body: Any) -> None:
+        try:
+            _RUN_WSGI_APP(self, body)
+        finally:
+            # On the WSGI thread, after the traced app (and so its request.end): the request is
+            # done even when its task was cancelled meanwhile and no longer waits for it.
+            extension = self.scope.get("extensions", {}).get("gateway_tracer", {})
+            job = extension.get("job")
+            if job is not None:
+                job.finished = True
+                extension["model"].in_thread = None
+
+
+_RUN_WSGI_APP = WsgiToAsgiInstance.__dict__["run_wsgi_app"].func
 
 
 class TracedWsgiToAsgi(WsgiToAsgi):  # type: ignore[misc]
@@ -54,6 +76,29 @@ class WsgiOnLoopServer(LoopServer):
             checks=self.config.checks,
         )
         return TracedWsgiToAsgi(traced)
+
+    ends_in_task = False  # the WSGI thread says when the app is done (see _Instance)
+
+    in_thread: Job | None = None
+    """The request the shared WSGI thread is running, if any."""
+
+    def hand_over(self, job: Job, scope: dict[str, Any]) -> None:
+        """The job rides in the scope to the WSGI thread, which marks it finished."""
+        extension = scope["extensions"]["gateway_tracer"]
+        extension["job"] = job
+        extension["model"] = self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the loop, then wait (within ``timeout``) for the request the thread runs.
+
+        A cancelled task does not wait for the thread running its request, so without this
+        the run would end that request as cancelled while the app still finishes it.
+        """
+        deadline = time.monotonic() + timeout
+        super().stop(timeout)
+        job = self.in_thread
+        while job is not None and not job.finished and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def describe(self) -> dict[str, Any]:
         """``{"model": "wsgi-on-loop", "threads": 1, "workers": 1}``: one sync_to_async thread."""
