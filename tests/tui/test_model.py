@@ -142,3 +142,29 @@ def test_odd_input_does_not_break_the_model() -> None:
     # No step under the loop.blocked: it paints its own (instant) blocked span.
     assert lane.span_at(50).phase == BLOCKED
     assert [e.data["label"] for e in model.marks] == ["end"]
+
+
+def test_the_first_request_end_counts_as_in_the_summary() -> None:
+    """A client timeout, then the app's own late end (an older recording holds both): the lane
+    ends at the timeout, in error, and the detail pane reports the timeout, as the summary."""
+    from tracer.summary import summarize
+    from tracer.tui.detail import detail_text
+    from tracer.tui.labels import labels
+
+    header = make_header(interface="wsgi", server={"model": "threads"})
+    timeout = {"status": None, "bytes_in": 0, "bytes_out": 0, "error": "timeout"}
+    late = {"status": 200, "bytes_in": 0, "bytes_out": 5, "error": None}
+    events = [
+        Event(0, 0, K.REQUEST_QUEUED, 1, data={"method": "GET", "path": "/"}),
+        Event(1, 0, K.REQUEST_START, 1, data={"path": "/"}),
+        Event(2, 0, K.SCHED_THREAD, 1, dur=400 * MS, data={"cpu_ns": 0}),
+        Event(3, 50 * MS, K.REQUEST_END, 1, data=timeout),
+        Event(4, 400 * MS, K.REQUEST_END, 1, data=late),
+    ]
+    model = build_model(Recording(header, events))
+    lane = model.by_request[0]
+    assert lane.error and summarize(events)["errors"] == 1
+    finish = max(s.end for s in lane.spans if s.phase in (RUNNING, WAITING) and s.cpu is None)
+    assert finish == 50 * MS
+    text = detail_text(model, lane, labels("en")).plain
+    assert "timeout" in text and "→ None" in text

@@ -69,7 +69,8 @@ def _request_text(model: TimelineModel, lane: Lane, labels: Mapping[str, str]) -
     req = lane.req if lane.req is not None else -1
     events = model.events_by_req.get(req, [])
     start = next((e for e in events if e.kind == K.REQUEST_START), None)
-    end = next((e for e in reversed(events) if e.kind == K.REQUEST_END), None)
+    # The first end counts, as in the summary (a timeout, then the app's own late end).
+    end = next((e for e in events if e.kind == K.REQUEST_END), None)
     origin = events[0].t if events else 0
     scope = start.data if start is not None and isinstance(start.data, dict) else {}
     text = Text()

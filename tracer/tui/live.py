@@ -108,7 +108,8 @@ class LiveScreen(Screen[None]):
         room = self.query_one("#histogram").content_size.width - 19 - len(str(top)) - 1
         longest = max(1, min(40, room))
         for low, high, count in bins:
-            text.append(f"{low:7.1f}–{high:<7.1f}ms ", "#8a8a8a")
+            # The unit follows the number; the padding goes after it, so the bars line up.
+            text.append(f"{low:7.1f}–{f'{high:.1f}ms':<9} ", "#8a8a8a")
             text.append("█" * round(longest * count / top), "#00af5f")
             text.append(f" {count}\n")
         return text

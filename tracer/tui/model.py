@@ -227,7 +227,9 @@ def _request_lane(
             queued = event
         elif kind == K.REQUEST_START and start is None:
             start = event
-        elif kind == K.REQUEST_END:
+        elif kind == K.REQUEST_END and end is None:
+            # The first end counts, as in the summary: a client that gave up (a timeout) ended
+            # the request even if the app finished it later.
             end = event
             if _data(event).get("error"):
                 error = True
