@@ -101,6 +101,25 @@ class Recorder:
         """Nanoseconds since the recording started."""
         return self._clock() - self.start_ns
 
+    def start_now(self) -> bool:
+        """Make now the recording's t=0 (the header's ``clock`` follows), if nothing was recorded.
+
+        For a producer that set the recorder up well before its first event (``trace run``:
+        the app's import, the dashboard's start-up), so that the timeline does not open on a
+        stretch of nothing. Call it before ``start_ns`` is handed to another process. Returns
+        False, changing nothing, once events were recorded (their times keep their origin).
+        """
+        if self._queue or self._kept or self._writer is not None:
+            return False
+        now = self._clock()
+        clock = self.header.get("clock")
+        if isinstance(clock, dict) and isinstance(clock.get("unix_ns"), int):
+            clock["unix_ns"] += now - self.start_ns
+            clock["monotonic_ns"] = now
+        self.start_ns = now
+        self._sink = None  # a sink carries start_ns: the next one is made afresh
+        return True
+
     def new_request_id(self) -> int:
         """A fresh request id (thread-safe: ``itertools.count`` is atomic under the GIL)."""
         return next(self._req_ids)

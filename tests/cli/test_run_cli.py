@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tracer import events as K
 from tracer.cli import main
 from tracer.recording import load
 
@@ -140,3 +141,58 @@ def test_import_errors_through_the_console_entry(tmp_path: Path) -> None:
     assert "tracer/" not in raising.stderr  # no frame of the tool itself
     assert raising.stderr.strip().splitlines()[-1].startswith("trace: error:")
     assert "no config" in raising.stderr
+
+
+_SLOW_IMPORT_APP = """
+import time
+
+time.sleep(0.05)  # a slow import: what comes before the load must not be in the timeline
+IMPORTED_NS = time.monotonic_ns()
+
+
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+"""
+
+
+@pytest.mark.parametrize("live", [False, True])
+def test_the_recording_starts_when_the_load_does(
+    live: bool,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """t=0 of the recording comes after the app's import and (on a terminal) after the
+    dashboard's start-up, so the timeline does not open on a stretch of nothing; the header's
+    wall clock moves with it."""
+    import threading
+    import time
+
+    import tracer.cli.run as run_cli
+
+    (tmp_path / "slow_import_app.py").write_text(_SLOW_IMPORT_APP)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    dashboard_up: list[int] = []
+    if live:
+
+        def fake_live(recorder: object, work: object, **options: object) -> None:
+            time.sleep(0.05)  # the dashboard's start-up
+            dashboard_up.append(time.monotonic_ns())
+            work(threading.Event())  # type: ignore[operator]
+
+        monkeypatch.setattr(run_cli, "_live_runner", lambda: fake_live)
+        monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    record = tmp_path / "run.jsonl"
+    argv = ["run", "slow_import_app:app", "-n", "8", "-c", "2", "--record", str(record)]
+    code, _, _ = _trace(capsys, *argv, *([] if live else ["--headless"]))
+    assert code == 0
+    import slow_import_app  # type: ignore[import-not-found]
+
+    recording = load(record)
+    clock = recording.header["clock"]
+    assert clock["monotonic_ns"] >= slow_import_app.IMPORTED_NS
+    if live:
+        assert clock["monotonic_ns"] >= dashboard_up[0]
+    first_queued = min(e.t for e in recording.events if e.kind == K.REQUEST_QUEUED)
+    assert first_queued >= 0 and len({e.req for e in recording.events if e.req}) == 8

@@ -172,9 +172,20 @@ def main(args: argparse.Namespace) -> int:
     recorder = Recorder(path)
     digest = Digest()
     recorder.subscribe(digest.feed)
+    otlp: list[Any] = []  # the OTLP exporter's shutdown, once attached
+
+    def begin() -> None:
+        # t=0 of the recording is now, just before the load: the app's import and the
+        # dashboard's start-up would otherwise open every timeline on a stretch of nothing.
+        # The OTLP bridge is attached after it, as it reads the recording's clock once.
+        recorder.start_now()
+        if args.otlp:
+            otlp.append(_attach_otlp(recorder, args.otlp_endpoint))
+
     try:
         server = open_server(config, recorder)
-        otlp_shutdown = _attach_otlp(recorder, args.otlp_endpoint) if args.otlp else None
+        if args.otlp:
+            _otlp_available()
     except BaseException:
         recorder.close()
         Path(path).unlink(missing_ok=True)  # no empty recording left behind by a bad APP
@@ -186,6 +197,7 @@ def main(args: argparse.Namespace) -> int:
         if live is not None:
 
             def work(stop: threading.Event) -> Any:
+                begin()
                 return run(config, recorder, server=server, stop=stop)
 
             live(
@@ -195,11 +207,11 @@ def main(args: argparse.Namespace) -> int:
                 total_requests=config.requests,
             )
         else:
-            _run_headless(config, recorder, server, err)
+            _run_headless(config, recorder, server, err, begin)
     finally:
         recorder.close()
-        if otlp_shutdown is not None:
-            otlp_shutdown()  # the last spans, then the exporter's final batch
+        for shutdown in otlp:
+            shutdown()  # the last spans, then the exporter's final batch
     summary = digest.summary()
     if args.json:
         print(json.dumps(summary))
@@ -214,7 +226,7 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_headless(config: Any, recorder: Any, server: Any, err: Any) -> Any:
+def _run_headless(config: Any, recorder: Any, server: Any, err: Any, begin: Any) -> Any:
     """Run on a worker thread with a progress bar; Ctrl-C stops the load but keeps the recording."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -246,6 +258,7 @@ def _run_headless(config: Any, recorder: Any, server: Any, err: Any) -> Any:
 
         def work() -> None:
             try:
+                begin()
                 outcome["result"] = run(
                     config, recorder, server=server, stop=stop, progress=progress
                 )
@@ -279,12 +292,17 @@ def _live_runner() -> Any:
     return run_live
 
 
-def _attach_otlp(recorder: Any, endpoint: str | None) -> Any:
-    """Export finished requests as OTLP spans (off the request path); returns the shutdown."""
+def _otlp_available() -> None:
+    """``UsageError`` when ``--otlp`` cannot work here (the bridge is not installed)."""
     if importlib.util.find_spec("tracer.otel.live") is None:
         raise UsageError(
             "--otlp needs the OpenTelemetry bridge (tracer.otel), which is not installed."
         )
+
+
+def _attach_otlp(recorder: Any, endpoint: str | None) -> Any:
+    """Export finished requests as OTLP spans (off the request path); returns the shutdown."""
+    _otlp_available()
     from tracer.otel.live import attach_from_cli
 
     return attach_from_cli(recorder, endpoint)

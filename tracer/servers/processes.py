@@ -55,26 +55,12 @@ class ProcessesServer:
         self.workers = config.workers or DEFAULT_WORKERS
         self.threads = config.threads or DEFAULT_THREADS
         context: Any = multiprocessing.get_context(START_METHOD)
+        self._context = context
         self.jobs: Any = context.Queue()
         self.results: Any = context.Queue()
         self.events: Any = context.Queue()
-        child_config = dataclasses.replace(config, app=None)
-        self.processes = [
-            context.Process(
-                target=_child_main,
-                args=(
-                    child_config,
-                    recorder.start_ns,
-                    self.threads,
-                    self.jobs,
-                    self.results,
-                    self.events,
-                ),
-                name=f"worker-process-{i}",
-                daemon=True,
-            )
-            for i in range(self.workers)
-        ]
+        self.processes: list[Any] = []
+        """The children (made by ``start``, which hands them the recording's t=0 as it is then)."""
         self._pending: dict[int, Job] = {}
         self._collectors = [
             threading.Thread(target=self._collect_results, name="processes-results", daemon=True),
@@ -98,6 +84,23 @@ class ProcessesServer:
 
     def start(self, timeout: float = 60.0) -> None:
         """Start the children and wait until each has imported the app."""
+        child_config = dataclasses.replace(self.config, app=None)
+        self.processes = [
+            self._context.Process(
+                target=_child_main,
+                args=(
+                    child_config,
+                    self.recorder.start_ns,
+                    self.threads,
+                    self.jobs,
+                    self.results,
+                    self.events,
+                ),
+                name=f"worker-process-{i}",
+                daemon=True,
+            )
+            for i in range(self.workers)
+        ]
         for process in self.processes:
             process.start()
         deadline = time.monotonic() + timeout
