@@ -109,12 +109,16 @@ class Lane:
     longest: int = 0
     """The longest span, so a bisect on starts never misses one that began off-screen."""
     overview: tuple[int, list[int]] | None = None
-    """Lazily built ``(bucket_ns, max phase per bucket)`` for drawing a zoomed-out lane."""
+    """Lazily built ``(bucket_ns, phase per bucket)`` for drawing a zoomed-out lane."""
+    flat: list[Span] | None = None
+    """Lazily built: the spans as seen from above (the top phase at each instant, no overlaps,
+    instants kept as zero-length spans), for weighing how much of a cell each phase covers."""
 
     def __post_init__(self) -> None:
         self.spans.sort(key=lambda span: (span.start, span.end))
         self.starts = [span.start for span in self.spans]
         self.longest = max((span.end - span.start for span in self.spans), default=0)
+        self.overview = self.flat = None  # built from the spans: rebuilt when they change
 
     @property
     def start(self) -> int:

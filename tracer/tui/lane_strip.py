@@ -1,21 +1,24 @@
 """Painting one lane into a row of cells: the renderable half of the timeline widget.
 
-``paint`` maps a lane's spans onto columns (the highest phase wins a shared cell, so short
-blocked steps and instant errors never vanish when zoomed out); ``lane_segments`` turns that
-into Rich segments. A zoomed-out lane with thousands of spans is drawn from a per-lane overview
-(max phase per time bucket, built once), so a frame costs about the width, not the span count.
+``paint`` maps a lane's spans onto columns: a cell shows the phase covering most of its time
+(so a stream that mostly awaits reads as waiting when zoomed out), except that errors and
+blocked-loop steps show however short they are, and a lane never vanishes from a cell it
+touches; ``lane_segments`` turns that into Rich segments. A zoomed-out lane with thousands of
+spans is drawn from a per-lane overview (the phase of each time bucket, built once), so a frame
+costs about the width, not the span count.
 Imports Rich and the model only; no Textual widgets.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 
-from tracer.tui.lane import NONE, RUNNING, WAITING, Lane
+from tracer.tui.lane import BLOCKED, ERROR, NONE, PHASE_NAMES, RUNNING, WAITING, Lane, Span
 from tracer.tui.palette import (
     ERROR_LABEL_STYLE,
     GLYPHS,
@@ -27,7 +30,15 @@ from tracer.tui.palette import (
     WORKER_STYLES,
 )
 
-__all__ = ["paint", "lane_segments", "label_segment", "OVERVIEW_BUCKETS", "SHARE_GLYPHS"]
+__all__ = [
+    "paint",
+    "flatten",
+    "lane_segments",
+    "label_segment",
+    "NOTABLE",
+    "OVERVIEW_BUCKETS",
+    "SHARE_GLYPHS",
+]
 
 SHARE_GLYPHS = "─▁▂▃▄▅▆▇█"
 """On-CPU share in eighths: ``─`` none (waiting) .. ``█`` all (running)."""
@@ -38,24 +49,120 @@ OVERVIEW_BUCKETS = 8192
 _BLANK = Style()
 
 
+NOTABLE: tuple[int, ...] = (ERROR, BLOCKED)
+"""Phases a cell shows however little of it they cover: an error, and a step that held the
+loop (seeing it is the point of the tool). Any other phase has to cover most of the cell."""
+
+
+def _pick(cover: list[float], present: int) -> int:
+    """The phase a cell shows: a notable one if present, else the one covering most of it.
+
+    ``cover`` is the time each phase covers in the cell, ``present`` a bit set of the phases
+    touching it (instants too). A lane never vanishes from a cell it touches: idle wins
+    nothing, and a cell touched only by instants shows the highest of them.
+    """
+    for phase in NOTABLE:
+        if present >> phase & 1:
+            return phase
+    best = NONE
+    for phase in range(1, len(cover)):
+        if cover[phase] > 0 and cover[phase] >= cover[best]:
+            best = phase
+    if best == NONE:
+        best = max((p for p in range(1, len(cover)) if present >> p & 1), default=NONE)
+    return best
+
+
+def flatten(lane: Lane) -> list[Span]:
+    """The lane seen from above: where spans overlap (a step on a waiting request), the highest
+    phase; neighbouring pieces alike are merged; instants stay as zero-length spans."""
+    if lane.flat is not None:
+        return lane.flat
+    edges: dict[int, list[tuple[int, Span]]] = {}
+    instants: list[Span] = []
+    for span in lane.spans:
+        if span.end <= span.start:
+            instants.append(span)
+            continue
+        edges.setdefault(span.start, []).append((1, span))
+        edges.setdefault(span.end, []).append((-1, span))
+    active: list[list[Span]] = [[] for _ in PHASE_NAMES]
+    flat: list[Span] = []
+    times = sorted(edges)
+    for t, following in zip(times, times[1:], strict=False):
+        for delta, span in edges[t]:
+            if delta < 0:
+                active[span.phase].remove(span)
+        for delta, span in edges[t]:
+            if delta > 0:
+                active[span.phase].append(span)
+        top = next((p for p in range(len(active) - 1, 0, -1) if active[p]), NONE)
+        if top == NONE:
+            continue
+        # Of the spans in that phase, the latest begun, preferring one that knows its CPU share
+        # (a thread's span over the request's own waiting, which knows nothing of the CPU).
+        pieces = active[top]
+        owner = next((span for span in reversed(pieces) if span.cpu is not None), pieces[-1])
+        last = flat[-1] if flat else None
+        if (
+            last is not None
+            and last.end == t
+            and (last.phase, last.req, last.cpu) == (top, owner.req, owner.cpu)
+        ):
+            flat[-1] = Span(last.start, following, top, owner.req, owner.cpu)
+        else:
+            flat.append(Span(t, following, top, owner.req, owner.cpu))
+    flat.extend(instants)
+    flat.sort(key=lambda span: (span.start, span.end))
+    lane.flat = flat
+    return flat
+
+
 def _overview(lane: Lane) -> tuple[int, list[int]]:
     if lane.overview is None:
-        end = max((span.end for span in lane.spans), default=0)
+        flat = flatten(lane)
+        end = max((span.end for span in flat), default=0)
         bucket = max(1, math.ceil((end + 1) / OVERVIEW_BUCKETS))
-        codes = [NONE] * (end // bucket + 1)
-        for span in lane.spans:
-            phase = span.phase
+        count = end // bucket + 1
+        cover = [[0.0] * len(PHASE_NAMES) for _ in range(count)]
+        present = [0] * count
+        for span in flat:
             for b in range(span.start // bucket, span.end // bucket + 1):
-                if phase > codes[b]:
-                    codes[b] = phase
-        lane.overview = (bucket, codes)
+                lo, hi = max(span.start, b * bucket), min(span.end, (b + 1) * bucket)
+                cover[b][span.phase] += max(0, hi - lo)
+                present[b] |= 1 << span.phase
+        lane.overview = (bucket, [_pick(c, p) for c, p in zip(cover, present, strict=True)])
     return lane.overview
+
+
+def _from_overview(
+    overview: list[int], bucket: int, start: float, ns_per_cell: float, width: int
+) -> list[int]:
+    codes = [NONE] * width
+    for column in range(width):
+        b0 = max(0, int((start + column * ns_per_cell) // bucket))
+        b1 = min(len(overview), int((start + (column + 1) * ns_per_cell) // bucket))
+        if b0 < b1:
+            # Buckets are equal slices of the cell: their phases weigh as the time they stand for.
+            cover = [0.0] * len(PHASE_NAMES)
+            present = 0
+            for code in overview[b0:b1]:
+                cover[code] += 1
+                present |= 1 << code
+            codes[column] = _pick(cover, present)
+    return codes
 
 
 def paint(
     lane: Lane, start: float, ns_per_cell: float, width: int
 ) -> tuple[list[int], list[int | None], list[float | None]]:
-    """Phase code, owning request and on-CPU share of each of ``width`` columns from ``start``."""
+    """Phase code, owning request and on-CPU share of each of ``width`` columns from ``start``.
+
+    A cell shows the phase that covers most of its time, so a request that mostly awaits reads
+    as waiting even when a tiny step runs in every cell; errors and blocked-loop steps show
+    however short (``NOTABLE``). The owner and share are those of the piece of that phase
+    covering most of the cell.
+    """
     codes = [NONE] * width
     owners: list[int | None] = [None] * width
     shares: list[float | None] = [None] * width
@@ -66,28 +173,45 @@ def paint(
     if hi - lo > 4 * width:
         bucket, overview = _overview(lane)
         if bucket * 2 <= ns_per_cell:
-            for column in range(width):
-                b0 = max(0, int((start + column * ns_per_cell) // bucket))
-                b1 = min(len(overview), int((start + (column + 1) * ns_per_cell) // bucket))
-                if b0 < b1:
-                    codes[column] = max(overview[b0:b1])
-            return codes, owners, shares
+            return _from_overview(overview, bucket, start, ns_per_cell, width), owners, shares
+    flat = flatten(lane)
+    # Flattened pieces never overlap, so none is longer than the lane's longest span.
+    first = bisect.bisect_left(flat, int(start) - lane.longest, key=lambda span: span.start)
+    phases = len(PHASE_NAMES)
+    # One flat row per column (column * phases + phase): time covered, and the biggest piece.
+    cover = [0.0] * (width * phases)
+    biggest: list[Span | None] = [None] * (width * phases)
+    most = [-1.0] * (width * phases)
+    present = [0] * width
     last = width - 1
-    for span in lane.spans[lo:hi]:
+    for span in flat[first:]:
+        if span.start > end:
+            break
         if span.end < start:
             continue
-        c0 = int((span.start - start) // ns_per_cell)
-        c1 = int((span.end - start) // ns_per_cell)
-        if c1 < 0 or c0 > last:
-            continue
+        c0 = max(0, int((span.start - start) // ns_per_cell))
+        c1 = min(last, int((span.end - start) // ns_per_cell))
         phase = span.phase
-        req = span.req
-        cpu = span.cpu
-        for column in range(max(0, c0), min(last, c1) + 1):
-            if phase > codes[column]:
-                codes[column] = phase
-                owners[column] = req
-                shares[column] = cpu
+        bit = 1 << phase
+        for column in range(c0, c1 + 1):
+            left = start + column * ns_per_cell
+            share = max(0.0, min(span.end, left + ns_per_cell) - max(span.start, left))
+            slot = column * phases + phase
+            cover[slot] += share
+            present[column] |= bit
+            if share > most[slot]:
+                most[slot] = share
+                biggest[slot] = span
+    for column in range(width):
+        if not present[column]:
+            continue
+        row = column * phases
+        code = _pick(cover[row : row + phases], present[column])
+        codes[column] = code
+        piece = biggest[row + code]
+        if piece is not None:
+            owners[column] = piece.req
+            shares[column] = piece.cpu
     return codes, owners, shares
 
 
