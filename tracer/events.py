@@ -144,6 +144,21 @@ class Event:
             data=obj.get("data") or {},
         )
 
+    def as_row(self) -> tuple[Any, ...]:
+        """This event as a plain hot-path tuple (fields in ``FIELDS`` order, data a dict)."""
+        return (
+            self.seq,
+            self.t,
+            self.kind,
+            self.req,
+            self.pid,
+            self.tid,
+            self.thread,
+            self.task,
+            self.dur,
+            self.data,
+        )
+
     @classmethod
     def from_tuple(cls, row: tuple[Any, ...]) -> Event:
         """Build an event from the recorder's hot-path tuple (fields in ``FIELDS`` order)."""

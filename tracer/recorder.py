@@ -192,20 +192,7 @@ class Recorder:
 
     def add(self, event: Event) -> None:
         """Add a ready-made event (from another process or a simulator), giving it a new seq."""
-        self._queue.append(
-            (
-                next(self._seq),
-                event.t,
-                event.kind,
-                event.req,
-                event.pid,
-                event.tid,
-                event.thread,
-                event.task,
-                event.dur,
-                event.data,
-            )
-        )
+        self._queue.append((next(self._seq), *event.as_row()[1:]))
 
     def add_rows(self, rows: Iterable[Sequence[Any]]) -> None:
         """Add hot-path rows made elsewhere (plain or packed, ``Sink``), each with a new seq.

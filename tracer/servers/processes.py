@@ -256,15 +256,4 @@ def _child_main(
 
 
 def _row(event: Event) -> tuple[Any, ...]:
-    return (
-        event.seq,
-        event.t,
-        event.kind,
-        event.req,
-        event.pid,
-        event.tid,
-        event.thread,
-        event.task,
-        event.dur,
-        event.data,
-    )
+    return event.as_row()
