@@ -222,7 +222,7 @@ def _child_main(
     events: Any,
 ) -> None:
     recorder = Recorder(start_ns=start_ns, keep=False, flush_interval=0.05)
-    recorder.subscribe(lambda batch: events.put([_row(event) for event in batch]))
+    recorder.subscribe(lambda batch: events.put([event.as_row() for event in batch]))
     try:
         app, _ = load_app_for(config, "processes", ("wsgi",))
         traced = tracer.instrument(
@@ -253,7 +253,3 @@ def _child_main(
         thread.join()
     recorder.close()
     events.put(None)
-
-
-def _row(event: Event) -> tuple[Any, ...]:
-    return event.as_row()
