@@ -6,9 +6,8 @@ so the shims, the simulator, the UI and the exporters can all depend on it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NamedTuple
 
 __all__ = [
     "Event",
@@ -83,10 +82,7 @@ KINDS: frozenset[str] = frozenset(
 FIELDS: tuple[str, ...] = ("seq", "t", "kind", "req", "pid", "tid", "thread", "task", "dur", "data")
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One line of a recording after the header."""
-
+class _EventFields(NamedTuple):
     seq: int
     """Unique within a recording, in the order events were recorded."""
     t: int
@@ -105,8 +101,37 @@ class Event:
     """asyncio task name, when produced inside a task."""
     dur: int | None = None
     """Nanoseconds, for events that span time (they end at ``t + dur``)."""
-    data: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = {}  # noqa: RUF012 - never shared: Event.__new__ makes a fresh one
     """Kind-specific fields; see docs/recording-format.md."""
+
+
+class Event(_EventFields):
+    """One line of a recording after the header: an immutable record of ``FIELDS``.
+
+    A tuple underneath (a named tuple): the recorder's drain makes one per event with a single
+    C call from the hot path's row, where a frozen dataclass took ten attribute stores, and
+    the drain competes with the traced app for the GIL. ``Event(seq, t, kind, ...)`` with
+    keywords and defaults as the fields say; ``data`` defaults to a new empty dict.
+    """
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        seq: int,
+        t: int,
+        kind: str,
+        req: int | None = None,
+        pid: int = 0,
+        tid: int = 0,
+        thread: str = "",
+        task: str | None = None,
+        dur: int | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> Event:
+        return _new(
+            cls, (seq, t, kind, req, pid, tid, thread, task, dur, {} if data is None else data)
+        )
 
     @property
     def end(self) -> int:
@@ -146,74 +171,91 @@ class Event:
 
     def as_row(self) -> tuple[Any, ...]:
         """This event as a plain hot-path tuple (fields in ``FIELDS`` order, data a dict)."""
-        return (
-            self.seq,
-            self.t,
-            self.kind,
-            self.req,
-            self.pid,
-            self.tid,
-            self.thread,
-            self.task,
-            self.dur,
-            self.data,
-        )
+        return tuple(self)
 
     @classmethod
     def from_tuple(cls, row: tuple[Any, ...]) -> Event:
         """Build an event from the recorder's hot-path tuple (fields in ``FIELDS`` order)."""
         if cls is not Event:
-            return cls(*row)
+            return cls(*unpack_row(row))
         return from_rows((row,))[0]
 
 
-class _Unfrozen:
-    """``Event``'s slot layout without the frozen ``__setattr__``: rows are unpacked into one
-    of these with plain attribute stores, then its class becomes ``Event`` (same layout, so
-    CPython allows the switch). About 4x faster than setting frozen slots one by one, and the
-    recorder's drain builds one per event, competing for the GIL with the traced app.
-    """
+_new = tuple.__new__
 
-    __slots__ = FIELDS
-
-
-# id(keys) -> (keys, the function making a packed row's data). The keys are a handful of
-# constants of the producers; bounded anyway, in case one makes them afresh.
-_DECODERS: dict[int, tuple[tuple[str, ...], Callable[[tuple[Any, ...]], dict[str, Any]]]] = {}
-_DECODERS_BY_KEYS: dict[tuple[str, ...], Callable[[tuple[Any, ...]], dict[str, Any]]] = {}
+# id(keys) -> (keys, the function making a packed row's data, the one making its Event). The
+# keys are a handful of constants of the producers; bounded anyway, in case one makes them
+# afresh.
+_Decoders = tuple[Callable[[tuple[Any, ...]], dict[str, Any]], Callable[[tuple[Any, ...]], Event]]
+_DECODERS: dict[int, tuple[tuple[str, ...], _Decoders]] = {}
+_DECODERS_BY_KEYS: dict[tuple[str, ...], _Decoders] = {}
 _MAX_DECODERS = 256
 
 
-def _decoder(keys: tuple[str, ...]) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
-    """The function making the data of packed rows with ``keys`` (cached by identity).
+def _pairs(flat: Any) -> list[list[Any]] | None:
+    """``[[n1, v1], [n2, v2], ...]`` of a flat ``(n1, v1, n2, v2, ...)`` (None stays None)."""
+    if flat is None:
+        return None
+    return [[flat[i], flat[i + 1]] for i in range(0, len(flat) - 1, 2)]
 
-    Compiled once per keys, as ``collections.namedtuple`` does: a dict display of the row's
-    items is three times faster than ``dict(zip(keys, row[10:]))``, and the drain that runs
-    it competes with the traced app for the GIL.
+
+def _list(values: Any) -> list[Any] | None:
+    """A list of ``values`` (None stays None)."""
+    return None if values is None else list(values)
+
+
+# How a typed key (``name:type``) of a packed row turns its value into the data's value.
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {"pairs": _pairs, "list": _list}
+
+
+def _decoders(keys: tuple[str, ...]) -> _Decoders:
+    """The functions making the data, and the ``Event``, of packed rows with ``keys``.
+
+    Compiled once per keys (cached by identity), as ``collections.namedtuple`` does: a dict
+    display of the row's items is three times faster than ``dict(zip(keys, row[10:]))``, and
+    the drain that runs it competes with the traced app for the GIL. A key spelled
+    ``name:pairs`` carries a flat tuple of names and values (``(n1, v1, n2, v2)`` ->
+    ``[[n1, v1], [n2, v2]]``), one spelled ``name:list`` a tuple (-> a list): the hot path
+    keeps containers out of its rows, since a row holding a list or a dict stays tracked by
+    the garbage collector until it is drained.
     """
     entry = _DECODERS.get(id(keys))
     if entry is not None and entry[0] is keys:
         return entry[1]
     # Equal keys in another tuple: rows read back from another process (a real server's
-    # stream) carry copies of the producers' constants; they share the compiled function.
+    # stream) carry copies of the producers' constants; they share the compiled functions.
     known = _DECODERS_BY_KEYS.get(keys)
     if known is not None:
         return known
-    items = ", ".join(f"{str(key)!r}: row[{i}]" for i, key in enumerate(keys, 10))
-    namespace: dict[str, Any] = {}
-    exec(f"def decode(row):\n    return {{{items}}}\n", namespace)  # noqa: S102 - repr()'d names
-    decode: Callable[[tuple[Any, ...]], dict[str, Any]] = namespace["decode"]
+    items = []
+    for i, key in enumerate(keys, 10):
+        name, _, kind = str(key).partition(":")
+        if kind in _CONVERTERS:
+            items.append(f"{name!r}: _{kind}(row[{i}])")
+        else:
+            items.append(f"{str(key)!r}: row[{i}]")
+    data = "{" + ", ".join(items) + "}"
+    fields = ", ".join(f"row[{i}]" for i in range(9))
+    namespace: dict[str, Any] = {f"_{kind}": convert for kind, convert in _CONVERTERS.items()}
+    namespace.update(_new=_new, Event=Event)
+    source = (
+        f"def data(row):\n    return {data}\n"
+        f"def event(row):\n    return _new(Event, ({fields}, {data}))\n"
+    )
+    exec(source, namespace)  # noqa: S102 - repr()'d names
+    made: _Decoders = (namespace["data"], namespace["event"])
     if len(_DECODERS) < _MAX_DECODERS:
-        _DECODERS[id(keys)] = (keys, decode)
-        _DECODERS_BY_KEYS[keys] = decode
-    return decode
+        _DECODERS[id(keys)] = (keys, made)
+        _DECODERS_BY_KEYS[keys] = made
+    return made
 
 
 def unpack_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
     """A hot-path tuple in ``FIELDS`` order, its data a dict (a packed row is unpacked).
 
     A packed row is ``(seq, t, kind, req, pid, tid, thread, task, dur, keys, *values)`` with
-    ``keys`` a tuple of names: data is ``dict(zip(keys, values))``. Made of numbers, strings
+    ``keys`` a tuple of names: data is ``dict(zip(keys, values))`` (a typed key, ``name:pairs``
+    or ``name:list``, converts its value: see ``_decoders``). Made of numbers, strings
     and None only, it holds no container, so the garbage collector stops tracking it at its
     first pass instead of carrying it through its older generations until the recorder
     drains it (with a dict inside, a row stays tracked for as long as it lives); the drain
@@ -222,47 +264,22 @@ def unpack_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
     keys = row[9]
     if type(keys) is not tuple:
         return row
-    return (*row[:9], _decoder(keys)(row))
+    return (*row[:9], _decoders(keys)[0](row))
 
 
-def from_rows(rows: Iterable[tuple[Any, ...]]) -> list[Event]:
-    """``Event`` objects of hot-path tuples (fields in ``FIELDS`` order, or packed), in order."""
+def from_rows(rows: Iterable[Sequence[Any]]) -> list[Event]:
+    """``Event`` objects of hot-path rows (fields in ``FIELDS`` order, or packed), in order."""
     events: list[Event] = []
     append = events.append
-    new = object.__new__
     decoders = _DECODERS
     for row in rows:
-        event: Any = new(_Unfrozen)
         keys = row[9]
         if type(keys) is tuple:  # packed: the data is made here, off the hot path
-            (
-                event.seq,
-                event.t,
-                event.kind,
-                event.req,
-                event.pid,
-                event.tid,
-                event.thread,
-                event.task,
-                event.dur,
-            ) = row[:9]
             entry = decoders.get(id(keys))
-            event.data = (
-                entry[1](row) if entry is not None and entry[0] is keys else _decoder(keys)(row)
-            )
+            make = entry[1][1] if entry is not None and entry[0] is keys else _decoders(keys)[1]
+            append(make(row))  # type: ignore[arg-type]
+        elif len(row) == 10:
+            append(_new(Event, row))
         else:
-            (
-                event.seq,
-                event.t,
-                event.kind,
-                event.req,
-                event.pid,
-                event.tid,
-                event.thread,
-                event.task,
-                event.dur,
-                event.data,
-            ) = row
-        event.__class__ = Event
-        append(event)
+            raise ValueError(f"an event row has {len(FIELDS)} fields, not {len(row)}")
     return events

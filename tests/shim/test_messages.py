@@ -51,14 +51,15 @@ def test_a_malformed_message_is_recorded_without_failing(message: object) -> Non
 
 
 def test_headers_are_text_pairs_with_secrets_redacted() -> None:
-    """Bytes pairs (the ASGI way) and text pairs alike: secret names' values are redacted."""
+    """Bytes pairs (the ASGI way) and text pairs alike become one flat tuple of text (as a
+    packed row carries them); secret names' values are redacted."""
     secret = frozenset({b"authorization"})
     names = frozenset({"authorization"})
     raw = [(b"host", b"a"), (b"Authorization", b"Bearer x")]
-    assert scope_headers(raw, secret, names) == [["host", "a"], ["Authorization", REDACTED]]
+    assert scope_headers(raw, secret, names) == ("host", "a", "Authorization", REDACTED)
     text = [("host", "a"), ("authorization", "Bearer x")]
-    assert scope_headers(text, secret, names) == [["host", "a"], ["authorization", REDACTED]]
-    assert scope_headers(None, secret, names) == []
+    assert scope_headers(text, secret, names) == ("host", "a", "authorization", REDACTED)
+    assert scope_headers(None, secret, names) == ()
 
 
 def test_query_strings_are_redacted_unless_asked_not_to() -> None:

@@ -57,6 +57,21 @@ _RECEIVE_CODE_KEYS = ("type", "bytes", "more_body", "code")
 _SEND_KEYS = ("type", "status", "bytes", "more_body")
 _SEND_CODE_KEYS = ("type", "status", "bytes", "more_body", "code")
 _END_KEYS = ("status", "bytes_in", "bytes_out", "error")
+# request.start: client and server travel as tuples, headers as one flat tuple (see
+# ``tracer.events._decoder``), so the row holds no container the GC would have to follow.
+_START_KEYS = (
+    "method",
+    "path",
+    "query",
+    "http_version",
+    "scheme",
+    "client:list",
+    "server:list",
+    "interface",
+    "scope_type",
+    "headers:pairs",
+    "asgi_version",
+)
 
 
 class AsgiShim:
@@ -211,21 +226,18 @@ class _Cycle(Stepper):
                 self.thread,
                 self.task,
                 None,
-                {
-                    "method": scope.get("method"),
-                    "path": scope.get("path"),
-                    "query": scope_query(query, shim.redact) if query else "",
-                    "http_version": scope.get("http_version"),
-                    "scheme": scope.get("scheme"),
-                    "client": list(client) if client else None,
-                    "server": list(server) if server else None,
-                    "interface": "asgi",
-                    "scope_type": scope["type"],
-                    "headers": scope_headers(
-                        scope.get("headers"), shim._secret_bytes, shim.secret_headers
-                    ),
-                    "asgi_version": shim._version,
-                },
+                _START_KEYS,
+                scope.get("method"),
+                scope.get("path"),
+                scope_query(query, shim.redact) if query else "",
+                scope.get("http_version"),
+                scope.get("scheme"),
+                tuple(client) if client else None,
+                tuple(server) if server else None,
+                "asgi",
+                scope["type"],
+                scope_headers(scope.get("headers"), shim._secret_bytes, shim.secret_headers),
+                shim._version,
             )
         )
         self.checker: AsgiChecker | None = AsgiChecker(scope, self._report) if shim.checks else None

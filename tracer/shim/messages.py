@@ -24,24 +24,24 @@ def scope_query(query: bytes | str, redact: bool) -> str:
 
 def scope_headers(
     headers: Any, secret: frozenset[bytes], secret_names: frozenset[str]
-) -> list[list[str]]:
-    """The scope's headers as text pairs, values of ``secret`` names redacted.
+) -> tuple[str, ...]:
+    """The scope's headers as one flat tuple of text ``(name, value, name, value, ...)``, the
+    values of ``secret`` names redacted (a ``name:pairs`` value of a packed row).
 
     ``secret`` holds the lower-case names as bytes (the fast path for the bytes pairs ASGI
     servers pass); ``secret_names`` the same names as text for anything else.
     """
     if not headers:
-        return []
+        return ()
+    flat: list[str] = []
+    add = flat.append
     try:
-        return [
-            [
-                name.decode("latin-1"),
-                REDACTED if name.lower() in secret else value.decode("latin-1"),
-            ]
-            for name, value in headers
-        ]
+        for name, value in headers:
+            add(name.decode("latin-1"))
+            add(REDACTED if name.lower() in secret else value.decode("latin-1"))
     except (AttributeError, TypeError, ValueError):  # not bytes pairs: the general helper
-        return redact_headers(headers, secret_names)
+        return tuple(item for pair in redact_headers(headers, secret_names) for item in pair)
+    return tuple(flat)
 
 
 def summarize_message(message: Any) -> tuple[Any, int | None, int | None, bool | None, int | None]:

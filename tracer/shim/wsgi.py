@@ -97,33 +97,38 @@ class WsgiShim:
             return self.app(environ, start_response)
         return cycle.run(environ)
 
-    def start_data(self, environ: dict[str, Any]) -> dict[str, Any]:
-        """The ``request.start`` data of an environ: what was asked, by whom, headers redacted."""
+    def start_values(self, environ: dict[str, Any]) -> tuple[Any, ...]:
+        """The ``request.start`` data of an environ (what was asked, by whom, headers redacted)
+        as the values of a packed row with ``tracer.shim.wsgi_cycle.START_KEYS``."""
         # Requests from one kind of client carry the same environ keys in the same order, so
         # which keys are headers (and secret) is worked out once per key layout.
         layout = tuple(environ)
         plan = self._plans.get(layout)
         if plan is None:
             plan = self._plan(layout)
-        headers = [[name, REDACTED if secret else environ[key]] for key, name, secret in plan]
+        headers: list[str] = []
+        add = headers.append
+        for key, name, secret in plan:
+            add(name)
+            add(REDACTED if secret else environ[key])
         query = environ.get("QUERY_STRING", "")
         if query and self.redact:
             query = redact_query(query)
         protocol = environ.get("SERVER_PROTOCOL", "")
         address = environ.get("REMOTE_ADDR")
         port = environ.get("REMOTE_PORT")
-        return {
-            "method": environ.get("REQUEST_METHOD"),
-            "path": environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""),
-            "query": query,
-            "http_version": protocol[5:] if protocol[:5] == "HTTP/" else protocol,
-            "scheme": environ.get("wsgi.url_scheme"),
-            "client": f"{address}:{port}" if port else address,
-            "server": f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}",
-            "interface": "wsgi",
-            "scope_type": "http",
-            "headers": headers,
-        }
+        return (
+            environ.get("REQUEST_METHOD"),
+            environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""),
+            query,
+            protocol[5:] if protocol[:5] == "HTTP/" else protocol,
+            environ.get("wsgi.url_scheme"),
+            f"{address}:{port}" if port else address,
+            f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}",
+            "wsgi",
+            "http",
+            tuple(headers),
+        )
 
     def _plan(self, layout: tuple[str, ...]) -> tuple[tuple[str, str, bool], ...]:
         """(environ key, header name, secret?) for each header among the keys of ``layout``."""

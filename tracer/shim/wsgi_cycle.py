@@ -25,7 +25,7 @@ from tracer.shim.wsgi_input import TracedInput
 if TYPE_CHECKING:
     from tracer.shim.wsgi import WsgiShim
 
-__all__ = ["WsgiCycle", "REQ_KEY"]
+__all__ = ["WsgiCycle", "REQ_KEY", "START_KEYS"]
 
 REQ_KEY = "gateway_tracer.req"
 """The environ key a server model uses to hand its request id to the shim."""
@@ -35,6 +35,22 @@ _get_ident = threading.get_ident
 _BODY_KEYS = ("bytes",)
 _THREAD_KEYS = ("cpu_ns", "via")
 _END_KEYS = ("status", "bytes_in", "bytes_out", "error", "close_called")
+_START_RESPONSE_KEYS = ("status", "headers:pairs", "exc_info")
+START_KEYS = (
+    "method",
+    "path",
+    "query",
+    "http_version",
+    "scheme",
+    "client",
+    "server",
+    "interface",
+    "scope_type",
+    "headers:pairs",
+)
+"""Field names of the packed ``request.start`` row (``tracer.events.unpack_row``): the headers
+travel as one flat tuple, so the row holds no container the GC would have to follow."""
+
 _thread_time_ns = time.thread_time_ns
 
 
@@ -107,10 +123,22 @@ class WsgiCycle:
                 self.checker = factory(environ, self.report)
             except Exception as exc:
                 self.checker_failed(exc)
-        data = shim.start_data(environ)
+        values = shim.start_values(environ)
         self.seg_t = self.last_t = t = sink.clock() - sink.start_ns
         sink.append(
-            (next(sink.seq), t, K.REQUEST_START, req, sink.pid, self.tid, thread, None, None, data)
+            (
+                next(sink.seq),
+                t,
+                K.REQUEST_START,
+                req,
+                sink.pid,
+                self.tid,
+                thread,
+                None,
+                None,
+                START_KEYS,
+                *values,
+            )  # fmt: skip
         )
         self.seg_cpu = _thread_time_ns()
         # Last, so that if anything above fails the app gets the server's environ untouched.
@@ -148,21 +176,14 @@ class WsgiCycle:
             if _get_ident() != self.tid:
                 self.switch_thread()
             secret = self.shim.secret_headers
+            flat: list[Any] | None = []
             try:
-                redacted: Any = [
-                    [name, REDACTED if name.lower() in secret else value] for name, value in headers
-                ]
-            except (
-                TypeError,
-                ValueError,
-                AttributeError,
-            ):  # not (str, str) pairs: the checker says so
-                redacted = None
-            data = {
-                "status": status,
-                "headers": redacted,
-                "exc_info": _exc_name(exc_info),
-            }
+                add = flat.append  # type: ignore[union-attr]
+                for name, value in headers:
+                    add(name)
+                    add(REDACTED if name.lower() in secret else value)
+            except (TypeError, ValueError, AttributeError):  # not (str, str) pairs: checked
+                flat = None
             sink = self.sink
             sink.append(
                 (
@@ -175,7 +196,10 @@ class WsgiCycle:
                     self.thread,
                     None,
                     None,
-                    data,
+                    _START_RESPONSE_KEYS,
+                    status,
+                    None if flat is None else tuple(flat),
+                    _exc_name(exc_info),
                 )
             )
             try:
