@@ -33,7 +33,7 @@ import gc
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sample_apps.hello import asgi_app, wsgi_app  # noqa: E402
 from tracer.recorder import Recorder  # noqa: E402
 
-Wrap = Callable[[Any, str], Any]
+Wrap = Callable[[Any, str], "Wrapped | None"]
 
 # What a run is timed with: wall time (default) or the CPU time of the whole process, every
 # thread included (the recorder's drain, OTel's export thread), which other load on a shared
@@ -53,8 +53,18 @@ _CLOCK: list[Callable[[], float]] = [time.perf_counter]
 
 
 @dataclass(frozen=True)
+class Wrapped:
+    """An app to drive, and what finishes its background work (draining events, exporting
+    spans): called at the end of each round, inside the round's time, so every variant pays
+    for its own background threads instead of whichever variant runs when they wake."""
+
+    app: Any
+    flush: Callable[[], object] = lambda: None
+
+
+@dataclass(frozen=True)
 class Variant:
-    """One way of running the app: ``wrap(app, interface)`` -> the app to drive, or None."""
+    """One way of running the app: ``wrap(app, interface)`` -> ``Wrapped``, or None."""
 
     name: str
     wrap: Wrap
@@ -65,26 +75,25 @@ class Variant:
 
 
 def _dropping_recorder() -> Recorder:
-    recorder = Recorder(keep=False, flush_interval=0.05)
-    recorder.subscribe(lambda batch: None)  # drain (build Event objects) off the hot path
+    # The drain (Event objects built for a subscriber that drops them) runs at each round's
+    # end (Wrapped.flush); its own thread's timer is set so that it never fires meanwhile.
+    recorder = Recorder(keep=False, flush_interval=3600)
+    recorder.subscribe(lambda batch: None)
     return recorder
 
 
-def _wrap_raw(app: Any, interface: str) -> Any:
-    return app
+def _wrap_raw(app: Any, interface: str) -> Wrapped:
+    return Wrapped(app)
 
 
 def _shim(checks: bool) -> Wrap:
-    def wrap(app: Any, interface: str) -> Any:
-        if interface == "wsgi":
-            try:
-                from tracer.shim.wsgi import WsgiShim
-            except ImportError:  # not there yet: the row says n/a
-                return None
-            return WsgiShim(app, recorder=_dropping_recorder(), checks=checks)
+    def wrap(app: Any, interface: str) -> Wrapped:
         from tracer.shim.asgi import AsgiShim
+        from tracer.shim.wsgi import WsgiShim
 
-        return AsgiShim(app, recorder=_dropping_recorder(), checks=checks)
+        recorder = _dropping_recorder()
+        shim = WsgiShim if interface == "wsgi" else AsgiShim
+        return Wrapped(shim(app, recorder=recorder, checks=checks), recorder.drain)
 
     return wrap
 
@@ -106,20 +115,28 @@ def _otel_provider() -> Any:
     return provider
 
 
-def _wrap_otel(app: Any, interface: str) -> Any:
+def _wrap_otel(app: Any, interface: str) -> Wrapped:
+    provider = _otel_provider()
     if interface == "wsgi":
         from opentelemetry.instrumentation.wsgi import OpenTelemetryMiddleware as Wsgi
 
-        return Wsgi(app, tracer_provider=_otel_provider())
+        return Wrapped(Wsgi(app, tracer_provider=provider), provider.force_flush)
     from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware as Asgi
 
-    return Asgi(app, tracer_provider=_otel_provider())
+    return Wrapped(Asgi(app, tracer_provider=provider), provider.force_flush)
 
 
-def _wrap_instrument_otel(app: Any, interface: str) -> Any:
+def _wrap_instrument_otel(app: Any, interface: str) -> Wrapped:
     import tracer
 
-    return tracer.instrument(app, tracer_provider=_otel_provider(), interface=interface)
+    provider = _otel_provider()
+    shim = tracer.instrument(app, tracer_provider=provider, interface=interface)
+
+    def flush() -> None:
+        shim.recorder.drain()
+        provider.force_flush()
+
+    return Wrapped(shim, flush)
 
 
 VARIANTS: list[Variant] = [
@@ -176,31 +193,32 @@ async def _asgi_concurrent(app: Any, n: int, width: int = 50) -> float:
     return _CLOCK[0]() - start
 
 
-def _wsgi(app: Any, n: int) -> float:
-    environ = {
-        "REQUEST_METHOD": "GET",
-        "PATH_INFO": "/",
-        "QUERY_STRING": "",
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "8000",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": "127.0.0.1:8000",
-        "HTTP_USER_AGENT": "bench/1.0",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": None,
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-        "wsgi.version": (1, 0),
-    }
+WSGI_ENVIRON: dict[str, Any] = {
+    "REQUEST_METHOD": "GET",
+    "PATH_INFO": "/",
+    "QUERY_STRING": "",
+    "SERVER_NAME": "127.0.0.1",
+    "SERVER_PORT": "8000",
+    "SERVER_PROTOCOL": "HTTP/1.1",
+    "HTTP_HOST": "127.0.0.1:8000",
+    "HTTP_USER_AGENT": "bench/1.0",
+    "wsgi.url_scheme": "http",
+    "wsgi.input": None,
+    "wsgi.errors": sys.stderr,
+    "wsgi.multithread": True,
+    "wsgi.multiprocess": False,
+    "wsgi.run_once": False,
+    "wsgi.version": (1, 0),
+}
 
+
+async def _wsgi(app: Any, n: int) -> float:
     def start_response(status: str, headers: Any, exc_info: Any = None) -> Callable[..., None]:
         return lambda data: None
 
     start = _CLOCK[0]()
     for _ in range(n):
-        body = app(dict(environ), start_response)
+        body = app(dict(WSGI_ENVIRON), start_response)
         try:
             for _chunk in body:
                 pass
@@ -213,75 +231,104 @@ def _wsgi(app: Any, n: int) -> float:
 
 @dataclass(frozen=True)
 class Scenario:
-    """A way of driving the app; ``run(app, n)`` returns seconds for n requests."""
+    """A way of driving the app; ``await run(app, n)`` returns seconds for n requests.
+
+    Every scenario runs inside one event loop (the WSGI one never awaits), so that the
+    variants' rounds alternate without starting a loop per round.
+    """
 
     name: str
     interface: str
     app: Any
-    run: Callable[[Any, int], float]
+    run: Callable[[Any, int], Awaitable[float]]
 
 
 SCENARIOS = [
-    Scenario(
-        "ASGI sequential",
-        "asgi",
-        asgi_app,
-        lambda app, n: asyncio.run(_asgi_sequential(app, n)),
-    ),
-    Scenario(
-        "ASGI 50 concurrent, interleaved",
-        "asgi",
-        asgi_app,
-        lambda app, n: asyncio.run(_asgi_concurrent(app, n)),
-    ),
+    Scenario("ASGI sequential", "asgi", asgi_app, _asgi_sequential),
+    Scenario("ASGI 50 concurrent, interleaved", "asgi", asgi_app, _asgi_concurrent),
     Scenario("WSGI", "wsgi", wsgi_app, _wsgi),
 ]
 
 
-def measure(scenario: Scenario, requests: int, repeats: int) -> dict[str, float | None]:
-    """Median µs/request of each variant for ``scenario`` (None: not available)."""
-    apps = {v.name: v.wrap(scenario.app, scenario.interface) for v in VARIANTS}
-    samples: dict[str, list[float]] = {name: [] for name in apps}
-    for app in apps.values():  # warm up: imports, caches, first-time allocations
-        if app is not None:
-            scenario.run(app, min(200, requests))
-    for _ in range(repeats):
-        for name, app in apps.items():
-            if app is None:
-                continue
-            gc.collect()
-            seconds = scenario.run(app, requests)
-            samples[name].append(seconds / requests * 1e6)
-    return {name: statistics.median(s) if s else None for name, s in samples.items()}
+@dataclass
+class Result:
+    """Per variant: median µs/request over the rounds, and the median over the rounds of
+    its overhead divided by OpenTelemetry's overhead in the same round (None: n/a)."""
+
+    us: dict[str, float | None]
+    ratio: dict[str, float | None]
+
+
+async def _measure(scenario: Scenario, chunk: int, rounds: int) -> Result:
+    wrapped = {v.name: v.wrap(scenario.app, scenario.interface) for v in VARIANTS}
+    apps = {name: app for name, app in wrapped.items() if app is not None}
+    runnable = list(apps)
+    for name in runnable:  # warm up: imports, caches, first-time allocations
+        await scenario.run(apps[name].app, min(200, chunk))
+        apps[name].flush()
+    samples: dict[str, list[float]] = {name: [] for name in runnable}
+    gc.collect()
+    for index in range(rounds):
+        # Short rounds, every variant in each, the order turning: a shared machine's slow
+        # and fast seconds fall on all of them alike. No gc.collect() between rounds: a
+        # collection lands on whichever variant's allocations trigger it, as it would.
+        turn = index % len(runnable)
+        for name in runnable[turn:] + runnable[:turn]:
+            driven = apps[name]
+            seconds = await scenario.run(driven.app, chunk)
+            start = _CLOCK[0]()
+            driven.flush()
+            seconds += _CLOCK[0]() - start
+            samples[name].append(seconds / chunk * 1e6)
+    reference = next(v.name for v in VARIANTS if v.otel)
+    ratio: dict[str, float | None] = {}
+    for variant in VARIANTS:
+        if variant.ours and variant.name in samples and reference in samples:
+            per_round = [
+                (ours - raw) / (otel - raw)
+                for ours, raw, otel in zip(
+                    samples[variant.name], samples["raw"], samples[reference], strict=True
+                )
+                if otel > raw
+            ]
+            ratio[variant.name] = statistics.median(per_round) if per_round else None
+    us = {name: statistics.median(samples[name]) if name in samples else None for name in wrapped}
+    return Result(us, ratio)
+
+
+def measure(scenario: Scenario, chunk: int, rounds: int) -> Result:
+    """Median µs/request of each variant for ``scenario``, and our-to-OTel overhead ratios."""
+    return asyncio.run(_measure(scenario, chunk, rounds))
 
 
 def main(argv: list[str] | None = None) -> int:
     """Print the table of µs/request, overheads and our-to-OTel ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=2000, help="requests per repeat")
-    parser.add_argument("--repeats", type=int, default=5, help="repeats (median taken)")
+    parser.add_argument("--chunk", type=int, default=200, help="requests per variant per round")
+    parser.add_argument("--rounds", type=int, default=40, help="rounds (medians taken)")
     parser.add_argument(
-        "--clock", choices=sorted(CLOCKS), default="wall", help="time per request as wall or CPU"
+        "--clock", choices=sorted(CLOCKS), default="cpu", help="time per request as wall or CPU"
     )
     args = parser.parse_args(argv)
-    ours = [v.name for v in VARIANTS if v.ours]
-    reference = next(v.name for v in VARIANTS if v.otel)
     width = max(len(v.name) for v in VARIANTS) + 2
     _CLOCK[0] = CLOCKS[args.clock]
-    print(f"median of {args.repeats} repeats x {args.requests} requests, {args.clock} µs/request")
+    print(
+        f"{args.rounds} rounds x {args.chunk} requests per variant, variants alternating; "
+        f"median {args.clock} µs/request; ratio: median over the rounds"
+    )
     for scenario in SCENARIOS:
-        result = measure(scenario, args.requests, args.repeats)
-        raw = result["raw"]
+        result = measure(scenario, args.chunk, args.rounds)
+        raw = result.us["raw"]
         print(f"\n{scenario.name}")
         for variant in VARIANTS:
-            value = result[variant.name]
+            value = result.us[variant.name]
             if value is None or raw is None:
                 print(f"  {variant.name:<{width}} n/a")
                 continue
             line = f"  {variant.name:<{width}} {value:9.2f}   overhead {value - raw:8.2f}"
-            otel = result[reference]
-            if variant.name in ours and otel is not None and otel > raw:
-                line += f"   ratio to OTel overhead {(value - raw) / (otel - raw):.3f}"
+            ratio = result.ratio.get(variant.name)
+            if ratio is not None:
+                line += f"   ratio to OTel overhead {ratio:.3f}"
             print(line)
     return 0
 
