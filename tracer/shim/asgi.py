@@ -58,7 +58,7 @@ _SEND_KEYS = ("type", "status", "bytes", "more_body")
 _SEND_CODE_KEYS = ("type", "status", "bytes", "more_body", "code")
 _END_KEYS = ("status", "bytes_in", "bytes_out", "error")
 # request.start: client and server travel as tuples, headers as one flat tuple (see
-# ``tracer.events._decoder``), so the row holds no container the GC would have to follow.
+# ``tracer.events._decoders``), so the row holds no container the GC would have to follow.
 _START_KEYS = (
     "method",
     "path",

@@ -46,6 +46,21 @@ __all__ = ["WsgiShim", "WsgiCycle", "REQ_KEY"]
 
 log = logging.getLogger("tracer")
 
+START_KEYS = (
+    "method",
+    "path",
+    "query",
+    "http_version",
+    "scheme",
+    "client",
+    "server",
+    "interface",
+    "scope_type",
+    "headers:pairs",
+)
+"""Field names of the packed ``request.start`` row (``tracer.events.unpack_row``): the headers
+travel as one flat tuple, so the row holds no container the GC would have to follow."""
+
 # Key layouts of environs seen -> their headers. Bounded, so clients sending ever new header
 # sets cannot grow it without limit (past it, each request works its headers out afresh).
 _PLAN_CACHE_SIZE = 512
@@ -97,9 +112,9 @@ class WsgiShim:
             return self.app(environ, start_response)
         return cycle.run(environ)
 
-    def start_values(self, environ: dict[str, Any]) -> tuple[Any, ...]:
+    def start_fields(self, environ: dict[str, Any]) -> tuple[Any, ...]:
         """The ``request.start`` data of an environ (what was asked, by whom, headers redacted)
-        as the values of a packed row with ``tracer.shim.wsgi_cycle.START_KEYS``."""
+        as the tail of a packed row: ``START_KEYS`` and their values."""
         # Requests from one kind of client carry the same environ keys in the same order, so
         # which keys are headers (and secret) is worked out once per key layout.
         layout = tuple(environ)
@@ -118,6 +133,7 @@ class WsgiShim:
         address = environ.get("REMOTE_ADDR")
         port = environ.get("REMOTE_PORT")
         return (
+            START_KEYS,
             environ.get("REQUEST_METHOD"),
             environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""),
             query,

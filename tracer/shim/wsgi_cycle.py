@@ -25,7 +25,7 @@ from tracer.shim.wsgi_input import TracedInput
 if TYPE_CHECKING:
     from tracer.shim.wsgi import WsgiShim
 
-__all__ = ["WsgiCycle", "REQ_KEY", "START_KEYS"]
+__all__ = ["WsgiCycle", "REQ_KEY"]
 
 REQ_KEY = "gateway_tracer.req"
 """The environ key a server model uses to hand its request id to the shim."""
@@ -36,21 +36,6 @@ _BODY_KEYS = ("bytes",)
 _THREAD_KEYS = ("cpu_ns", "via")
 _END_KEYS = ("status", "bytes_in", "bytes_out", "error", "close_called")
 _START_RESPONSE_KEYS = ("status", "headers:pairs", "exc_info")
-START_KEYS = (
-    "method",
-    "path",
-    "query",
-    "http_version",
-    "scheme",
-    "client",
-    "server",
-    "interface",
-    "scope_type",
-    "headers:pairs",
-)
-"""Field names of the packed ``request.start`` row (``tracer.events.unpack_row``): the headers
-travel as one flat tuple, so the row holds no container the GC would have to follow."""
-
 _thread_time_ns = time.thread_time_ns
 
 
@@ -123,7 +108,7 @@ class WsgiCycle:
                 self.checker = factory(environ, self.report)
             except Exception as exc:
                 self.checker_failed(exc)
-        values = shim.start_values(environ)
+        fields = shim.start_fields(environ)
         self.seg_t = self.last_t = t = sink.clock() - sink.start_ns
         sink.append(
             (
@@ -136,9 +121,8 @@ class WsgiCycle:
                 thread,
                 None,
                 None,
-                START_KEYS,
-                *values,
-            )  # fmt: skip
+                *fields,
+            )
         )
         self.seg_cpu = _thread_time_ns()
         # Last, so that if anything above fails the app gets the server's environ untouched.
@@ -176,12 +160,14 @@ class WsgiCycle:
             if _get_ident() != self.tid:
                 self.switch_thread()
             secret = self.shim.secret_headers
-            flat: list[Any] | None = []
+            flat: tuple[Any, ...] | None
             try:
-                add = flat.append  # type: ignore[union-attr]
+                items: list[Any] = []
+                add = items.append
                 for name, value in headers:
                     add(name)
                     add(REDACTED if name.lower() in secret else value)
+                flat = tuple(items)
             except (TypeError, ValueError, AttributeError):  # not (str, str) pairs: checked
                 flat = None
             sink = self.sink
@@ -198,7 +184,7 @@ class WsgiCycle:
                     None,
                     _START_RESPONSE_KEYS,
                     status,
-                    None if flat is None else tuple(flat),
+                    flat,
                     _exc_name(exc_info),
                 )
             )
