@@ -196,3 +196,21 @@ def test_the_recording_starts_when_the_load_does(
         assert clock["monotonic_ns"] >= dashboard_up[0]
     first_queued = min(e.t for e in recording.events if e.kind == K.REQUEST_QUEUED)
     assert first_queued >= 0 and len({e.req for e in recording.events if e.req}) == 8
+
+
+def test_ctrl_c_sets_the_stop_event_and_a_second_one_interrupts() -> None:
+    """During a headless run, SIGINT sets ``stop`` (it cannot be lost in a finaliser the way a
+    KeyboardInterrupt can); a second SIGINT raises KeyboardInterrupt; the handler is restored."""
+    import signal
+    import threading
+
+    from tracer.cli.run import _ctrl_c_sets
+
+    before = signal.getsignal(signal.SIGINT)
+    stop = threading.Event()
+    with pytest.raises(KeyboardInterrupt), _ctrl_c_sets(stop):
+        os.kill(os.getpid(), signal.SIGINT)
+        assert stop.wait(5)
+        os.kill(os.getpid(), signal.SIGINT)
+        threading.Event().wait(5)  # the handler raises here
+    assert signal.getsignal(signal.SIGINT) is before

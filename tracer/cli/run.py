@@ -10,10 +10,13 @@ path is printed at the end. Textual and OpenTelemetry are imported only when use
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
+import signal
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -270,17 +273,42 @@ def _run_headless(config: Any, recorder: Any, server: Any, err: Any, begin: Any)
         # Wait on an Event, not Thread.join: a join interrupted by Ctrl-C may return early,
         # while the run is still writing its last events.
         finished = threading.Event()
-        threading.Thread(target=work, name="trace-run", daemon=True).start()
-        try:
+        with _ctrl_c_sets(stop):
+            threading.Thread(target=work, name="trace-run", daemon=True).start()
             while not finished.wait(0.1):
-                pass
-        except KeyboardInterrupt:
-            stop.set()
-            err.print("stopping: finishing the recording…")
-            finished.wait(10.0)
+                if stop.is_set():
+                    err.print("stopping: finishing the recording…")
+                    finished.wait(10.0)
+                    break
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("result")
+
+
+@contextlib.contextmanager
+def _ctrl_c_sets(stop: threading.Event) -> Iterator[None]:
+    """While inside, Ctrl-C (SIGINT) sets ``stop``; a second one raises ``KeyboardInterrupt``.
+
+    Python's own handler raises ``KeyboardInterrupt`` in whatever the main thread is running
+    at that instant, and when that is a finaliser or a weakref callback (the garbage
+    collector runs them on any thread) the exception is printed as "ignored" and lost: the run
+    would go on to its end. Setting an event cannot be lost that way. Only the main thread
+    can install a handler; elsewhere this changes nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupted(signum: int, frame: Any) -> None:
+        if stop.is_set():  # pressed again: the user insists
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _live_runner() -> Any:
