@@ -198,3 +198,19 @@ def test_a_request_seen_by_client_and_server_processes_is_one_lane() -> None:
 def _worker_event(kind: str, t: int, data: dict[str, Any], dur: int | None = None) -> Event:
     """An event of request 1 recorded by worker process 777."""
     return Event(seq=0, t=t, kind=kind, req=1, pid=777, tid=9, thread="worker", dur=dur, data=data)
+
+
+def test_a_timed_out_request_ends_at_its_first_end() -> None:
+    """A client timeout ends the request (the model's request.end); the app's own later end
+    does not stretch the request's slice (docs/recording-format.md: readers take the first)."""
+    rec = Recorder(start_ns=0, clock=lambda: 0)
+    rec.add(
+        _worker_event(K.REQUEST_START, 100, {"method": "GET", "path": "/", "scope_type": "http"})
+    )
+    rec.add(_worker_event(K.SCHED_THREAD, 100, {"cpu_ns": 10}, dur=5_000))
+    rec.add(_worker_event(K.REQUEST_END, 2_000, {"status": None, "error": "timeout"}))
+    rec.add(_worker_event(K.REQUEST_END, 5_100, {"status": 200, "error": None}))
+    trace = to_chrome_trace(rec.recording())
+    check_chrome_trace(trace)
+    (request,) = [s for s in async_slices(trace)[("request", 1)] if s[2] == "GET /"]
+    assert (request[0], request[1]) == (0.1, 2.0)  # µs

@@ -176,8 +176,8 @@ class _ChromeTrace:
                 queued = event
             elif kind == K.REQUEST_START:
                 start = event
-            elif kind == K.REQUEST_END:
-                end = event
+            elif kind == K.REQUEST_END and end is None:
+                end = event  # the earliest: a timed-out request's app may end it again later
             elif event.dur is not None and kind in (K.SCHED_STEP, K.SCHED_THREAD):
                 primaries.append((event.t, event.end, event, kind))
             elif event.dur is not None and kind in MESSAGE_KINDS:
