@@ -5,9 +5,10 @@ normalised as asgiref's ``guarantee_single_callable`` does). Each connection —
 ``websocket`` or ``lifespan`` — is one request: ``request.start`` with the scope summary,
 ``asgi.receive`` / ``asgi.send`` for every message (``dur``: time waiting in receive, time
 inside the server's send), ``sched.step`` for every step of the app's coroutine (driven by
-``tracer.shim.steps.Stepper``), ``loop.blocked`` for a step longer than ``block_threshold_ms``,
-``error`` when the app raises (the same exception object then propagates), ``violation`` for
-what the conformance checker reports, and ``request.end``.
+``tracer.shim.steps.Stepper``) and of the tasks it creates (``tracer.shim.tasks``),
+``loop.blocked`` for a step longer than ``block_threshold_ms``, ``error`` when the app raises
+(the same exception object then propagates), ``violation`` for what the conformance checker
+reports, and ``request.end``.
 
 Request ids: a server model that already gave the request an id (so its ``request.queued``
 and the shim's events share it) passes it as ``scope["extensions"]["gateway_tracer"]["req"]``;
@@ -40,6 +41,7 @@ from tracer.shim.context import CURRENT
 from tracer.shim.frames import mark_wrapper, where_raised
 from tracer.shim.messages import scope_headers, scope_query, summarize_message
 from tracer.shim.steps import Stepper
+from tracer.shim.tasks import watch_tasks
 
 __all__ = ["AsgiShim", "Scope", "Message", "Receive", "Send", "ASGIApp"]
 
@@ -192,6 +194,13 @@ class _Cycle(Stepper):
             task = asyncio.current_task()
         except RuntimeError:  # not on asyncio (trio)
             task = None
+        state = None
+        if task is not None:
+            loop = task.get_loop()
+            state = loop_state(loop)
+            if state is not None and not state.tasks_watched:
+                state.tasks_watched = True
+                watch_tasks(loop)  # tasks this request creates are traced as its own
         Stepper.__init__(
             self,
             None,
@@ -202,7 +211,7 @@ class _Cycle(Stepper):
             tid,
             current.name,
             None,
-            None if task is None else loop_state(task.get_loop()),
+            state,
         )
         self.shim = shim
         self.recorder = recorder

@@ -45,7 +45,7 @@ class Traced(Protocol):
 class LoopState:
     """One event loop: its thread, its in-flight traced requests, the step holding it."""
 
-    __slots__ = ("loop_ref", "tid", "active", "running", "sample", "__weakref__")
+    __slots__ = ("loop_ref", "tid", "active", "running", "sample", "tasks_watched", "__weakref__")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop_ref = weakref.ref(loop)
@@ -56,6 +56,8 @@ class LoopState:
         """(request, step start) while a traced step runs; read by the watchdog."""
         self.sample: tuple[tuple[Traced, int], dict[str, int]] | None = None
         """(the ``running`` value it belongs to, how often each location was seen in it)."""
+        self.tasks_watched = False
+        """True once the ASGI shim set its task factory on this loop (``tracer.shim.tasks``)."""
 
 
 # Registries: loops by id (with a weak reference to detect reuse), and the one watchdog.
@@ -157,14 +159,15 @@ def delayed_by(state: LoopState, culprit: Traced) -> list[int]:
     """Request ids that were ready to run on this loop while ``culprit``'s step held it."""
     loop = state.loop_ref()
     due = _due_timer_futures(loop) if loop is not None else set()
-    delayed: list[int] = []
+    delayed: set[int] = set()
     for traced in list(state.active):
-        if traced is culprit or traced.running:
+        # The culprit's request is not delayed by itself, though another of its tasks (or
+        # the request's own coroutine, waiting on that task) may be ready.
+        if traced.req == culprit.req or traced.running:
             continue
         awaited = traced.yielded
         if awaited is None or id(awaited) in due:
-            delayed.append(traced.req)
+            delayed.add(traced.req)
         elif asyncio.isfuture(awaited) and awaited.done():
-            delayed.append(traced.req)
-    delayed.sort()
-    return delayed
+            delayed.add(traced.req)
+    return sorted(delayed)

@@ -1,0 +1,162 @@
+"""Tasks a traced request creates: their steps and blocking are the request's own."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+import tracer
+from tracer import events as K
+from tracer.events import Event
+from tracer.shim.tasks import watching
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def _of(rec: tracer.Recorder, kind: str) -> list[Event]:
+    return [e for e in rec.events if e.kind == kind]
+
+
+async def _get(app: Any, *paths: str) -> list[int]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        responses = await asyncio.gather(*(client.get(path) for path in paths))
+    return [r.status_code for r in responses]
+
+
+def test_a_blocking_call_behind_fastapi_http_middleware_is_seen() -> None:
+    """FastAPI's ``@app.middleware("http")`` runs the endpoint in another task: its
+    ``time.sleep`` is still a ``loop.blocked`` of its request, at the endpoint's line, and the
+    other request is the one it delayed (never the request itself)."""
+    app = FastAPI()
+
+    @app.middleware("http")
+    async def passthrough(request: Any, call_next: Any) -> Any:
+        return await call_next(request)
+
+    @app.get("/block")
+    async def block() -> dict[str, bool]:
+        time.sleep(0.05)  # the line the blocking is charged to
+        return {"ok": True}
+
+    sleep_line = block.__code__.co_firstlineno + 2
+    rec = tracer.Recorder()
+    assert asyncio.run(_get(tracer.instrument(app, recorder=rec), "/block", "/block")) == [200] * 2
+    starts = {e.req: e.task for e in _of(rec, K.REQUEST_START)}
+    blocked = [e for e in _of(rec, K.LOOP_BLOCKED) if e.dur and e.dur >= 45_000_000]
+    assert sorted(e.req for e in blocked) == sorted(starts)
+    for event in blocked:
+        assert event.data["location"].endswith(f"test_tasks.py:{sleep_line}")
+        assert event.data["delayed"] == [r for r in starts if r != event.req]
+        assert event.task != starts[event.req]  # the endpoint's task, not the request's own
+        steps = [e for e in _of(rec, K.SCHED_STEP) if e.req == event.req and e.t == event.t]
+        assert [s.dur for s in steps] == [event.dur]
+
+
+def test_create_task_steps_carry_the_request_and_the_task_name() -> None:
+    """A raw ASGI app's ``asyncio.create_task``: the child's steps are the request's, named
+    after the task; its result and the request's response are what they would be untraced."""
+
+    async def child() -> int:
+        await asyncio.sleep(0)
+        return 41
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        value = await asyncio.create_task(child(), name="helper") + 1
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": str(value).encode()})
+
+    rec = tracer.Recorder()
+    shim = tracer.instrument(app, recorder=rec)
+
+    async def main() -> bytes:
+        transport = httpx.ASGITransport(app=shim)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return (await client.get("/")).content
+
+    assert asyncio.run(main()) == b"42"
+    (start,) = _of(rec, K.REQUEST_START)
+    helper = [e for e in _of(rec, K.SCHED_STEP) if e.task == "helper"]
+    assert {e.req for e in helper} == {start.req}
+    first, last = helper
+    assert first.data["awaiting"] == "asyncio.sleep"
+    assert first.data["location"].endswith(f"test_tasks.py:{child.__code__.co_firstlineno + 1}")
+    assert last.data["awaiting"] is None  # its last step returned
+
+
+def test_tasks_outside_traced_requests_are_untouched_and_factories_chain() -> None:
+    """A task factory set before the shim still makes every task; a task created outside any
+    traced request keeps its own coroutine; one created inside a request is wrapped."""
+    made: list[str] = []
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
+        made.append(coro.__qualname__)
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
+    async def inner() -> None:
+        await asyncio.sleep(0)
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await asyncio.create_task(inner())
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    rec = tracer.Recorder()
+    shim = tracer.instrument(app, recorder=rec)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_task_factory(factory)
+        assert await _get(shim, "/") == [204]
+        assert watching(loop)
+        assert "_run" in made  # the app's child, wrapped by the shim, made by the factory
+        outside = asyncio.create_task(inner())
+        assert made[-1].endswith("<locals>.inner")  # outside a request: as it was given
+        assert outside.get_coro().__qualname__.endswith("<locals>.inner")
+        await outside
+
+    asyncio.run(main())
+    child_steps = [e for e in _of(rec, K.SCHED_STEP) if e.task not in (None, "Task-1")]
+    assert child_steps
+
+
+def test_a_child_task_cancelled_and_raising_behaves_as_untraced() -> None:
+    """Cancelling a traced child task cancels the app's coroutine; an exception comes out as
+    the same object."""
+    boom = ValueError("boom")
+    seen: list[str] = []
+
+    async def sleeper() -> None:
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            seen.append("cancelled")
+            raise
+
+    async def raiser() -> None:
+        await asyncio.sleep(0)
+        raise boom
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        task = asyncio.create_task(sleeper())
+        await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        with pytest.raises(ValueError) as caught:
+            await asyncio.create_task(raiser())
+        assert caught.value is boom
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    rec = tracer.Recorder()
+    assert asyncio.run(_get(tracer.instrument(app, recorder=rec), "/")) == [204]
+    assert seen == ["cancelled"]
+    assert [e.data["error"] for e in _of(rec, K.REQUEST_END)] == [None]

@@ -1,0 +1,100 @@
+"""Tasks a traced request creates: their coroutine steps are that request's steps too.
+
+Code of one request often runs in tasks of its own: Starlette's ``BaseHTTPMiddleware`` (every
+FastAPI ``@app.middleware("http")``) runs the rest of the app in an anyio task group, a
+``StreamingResponse`` listens for the disconnect in another task, an app may
+``asyncio.create_task``. Only the request's own coroutine passes through the shim, so without
+this a ``time.sleep`` in such an endpoint would hold the loop unseen: no ``sched.step``, no
+``loop.blocked``.
+
+``watch_tasks(loop)`` (called by the ASGI shim once per loop) sets a task factory on the loop,
+wrapping whatever factory was there. A task created while a traced request is current (the
+context variable ``tracer.shim.context.CURRENT`` of the creating code, or of the ``context``
+given to ``create_task``) gets its coroutine driven by a ``Stepper`` of that request: its steps
+are ``sched.step`` events with the request's id and the task's name, and a step that holds the
+loop too long is that request's ``loop.blocked``. Tasks created outside traced requests (the
+server's own) are made exactly as before. Imports the spine and sibling shim modules; never
+the TUI, exporters, server models or CLI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable, Coroutine
+from types import CoroutineType
+from typing import Any
+
+from tracer.shim.blocking import loop_state
+from tracer.shim.context import CURRENT
+from tracer.shim.steps import Stepper
+
+__all__ = ["watch_tasks", "watching"]
+
+log = logging.getLogger("tracer")
+
+_MARK = "__gateway_tracer_tasks__"
+_COMPLAINED: set[str] = set()
+
+TaskFactory = Callable[..., "asyncio.Future[Any]"]
+
+
+def watching(loop: asyncio.AbstractEventLoop) -> bool:
+    """True when ``loop``'s task factory is this module's (tasks of traced requests are traced)."""
+    return getattr(loop.get_task_factory(), _MARK, False)
+
+
+def watch_tasks(loop: asyncio.AbstractEventLoop) -> None:
+    """Trace the tasks that traced requests create on ``loop`` (idempotent)."""
+    previous = loop.get_task_factory()
+    if getattr(previous, _MARK, False):
+        return
+    loop.set_task_factory(_factory(previous))
+
+
+def _factory(previous: TaskFactory | None) -> TaskFactory:
+    def task_factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
+        context = kwargs.get("context")
+        parent = CURRENT.get() if context is None else context.get(CURRENT)
+        # Only real coroutines: anything else goes to the factory untouched, so that it
+        # fails (or not) exactly as it would have.
+        if isinstance(parent, Stepper) and type(coro) is CoroutineType:
+            coro = _traced(coro, parent, loop)
+        if previous is None:
+            return asyncio.Task(coro, loop=loop, **kwargs)
+        return previous(loop, coro, **kwargs)
+
+    setattr(task_factory, _MARK, True)
+    return task_factory
+
+
+def _traced(coro: Coroutine[Any, Any, Any], parent: Stepper, loop: Any) -> Any:
+    """``coro`` driven by a step proxy of ``parent``'s request (``coro`` itself if that fails)."""
+    try:
+        current = threading.current_thread()
+        stepper = Stepper(
+            coro,
+            parent.req,
+            parent.recorder,  # type: ignore[attr-defined]  # the shim's cycle has one
+            parent.block_ns,
+            None,  # the task's name is known once it runs (create_task names it after this)
+            current.ident or 0,
+            current.name,
+            parent.failed,
+            loop_state(loop),
+        )
+    except Exception as exc:  # the task is made untraced rather than not at all
+        if "task" not in _COMPLAINED:
+            _COMPLAINED.add("task")
+            log.error("gateway-tracer: tracing a task of a request failed", exc_info=exc)
+        return coro
+    return _run(stepper)
+
+
+async def _run(stepper: Stepper) -> Any:
+    """The task's coroutine: names the steps after the task, then drives the app's coroutine."""
+    task = asyncio.current_task()
+    if task is not None:
+        stepper.task = task.get_name()
+    return await stepper
