@@ -132,9 +132,30 @@ def test_install_is_idempotent_and_keeps_the_originals() -> None:
     hops.install()
     assert (asyncio.BaseEventLoop.run_in_executor, anyio.to_thread.run_sync) == before
     originals = hops.installed()
-    assert set(originals) == {"asyncio.BaseEventLoop.run_in_executor", "anyio.to_thread.run_sync"}
+    assert set(originals) == {
+        "asyncio.BaseEventLoop.run_in_executor",
+        "anyio.to_thread.run_sync",
+        "anyio._backends._asyncio.AsyncIOBackend.run_sync_in_worker_thread",
+    }
     assert all(not getattr(f, "__gateway_tracer_hop__", False) for f in originals.values())
     assert anyio.to_thread.run_sync.__wrapped__ is originals["anyio.to_thread.run_sync"]
+
+
+def test_run_sync_bound_before_the_first_shim_is_still_a_hop() -> None:
+    """``from anyio.to_thread import run_sync`` done before any shim existed (so the name is
+    anyio's own function): the work is one hop of the request, recorded once; Starlette's
+    way (looked up at call time, so wrapped twice over) is recorded once too."""
+    traced(offloading_app(asyncio.to_thread, []))  # the first shim installs
+    early_run_sync = hops.installed()["anyio.to_thread.run_sync"]
+    assert not getattr(early_run_sync, "__gateway_tracer_hop__", False)
+    for offload in (early_run_sync, lambda f: anyio.to_thread.run_sync(f)):
+        seen: list[int] = []
+        shim, rec = traced(offloading_app(offload, seen))
+        assert asyncio.run(call(shim))[-1]["body"] == b"from the worker"
+        events = rec.recording().events
+        (hop,) = of(events, kind=K.SCHED_THREAD)
+        assert hop.data["via"] == "anyio.to_thread" and hop.tid == seen[0]
+        assert of(events, kind=K.SCHED_STEP)[0].data["awaiting"] == "anyio.to_thread.run_sync"
 
 
 class _Broken(Recorder):

@@ -5,7 +5,8 @@
 * ``asyncio.BaseEventLoop.run_in_executor`` — so the default executor, any executor,
   ``asyncio.to_thread`` (which goes through it) and asgiref's ``sync_to_async`` (likewise);
 * ``anyio.to_thread.run_sync`` — so Starlette's ``run_in_threadpool`` and with it FastAPI's
-  and Starlette's ``def`` endpoints.
+  and Starlette's ``def`` endpoints — and, for a ``run_sync`` imported by name before the
+  first shim, what it calls on asyncio (anyio's ``run_sync_in_worker_thread``).
 
 At submission, when a traced request is current (``tracer.shim.context.CURRENT``), the callable
 is wrapped so that, on the worker thread, its run becomes one ``sched.thread`` event of that
@@ -38,6 +39,7 @@ log = logging.getLogger("tracer")
 _MARK = "__gateway_tracer_hop__"
 # Registries: what install() replaced (name -> original), and failures already reported.
 _ORIGINALS: dict[str, Any] = {}
+_ANYIO_BACKEND = "anyio._backends._asyncio.AsyncIOBackend.run_sync_in_worker_thread"
 _COMPLAINED: set[str] = set()
 _LOCK = threading.Lock()
 
@@ -120,6 +122,19 @@ def _wrap_anyio_run_sync(original: Any) -> Any:
     return run_sync
 
 
+def _wrap_anyio_backend(original: Any) -> Any:
+    @functools.wraps(original)
+    async def run_sync_in_worker_thread(cls: Any, func: Any, *args: Any, **kwargs: Any) -> Any:
+        context = CURRENT.get()
+        if context is not None and not isinstance(func, Hop):  # not already by run_sync
+            func = Hop(func, context, "anyio.to_thread")
+        return await original(cls, func, *args, **kwargs)
+
+    setattr(run_sync_in_worker_thread, _MARK, True)
+    mark_wrapper(cast(Any, run_sync_in_worker_thread).__code__, "anyio.to_thread.run_sync")
+    return run_sync_in_worker_thread
+
+
 def install() -> None:
     """Wrap the hop entry points once per process (later calls do nothing)."""
     with _LOCK:
@@ -135,6 +150,25 @@ def install() -> None:
         if not getattr(run_sync, _MARK, False):
             _ORIGINALS["anyio.to_thread.run_sync"] = run_sync
             anyio.to_thread.run_sync = _wrap_anyio_run_sync(run_sync)
+        _install_anyio_backend()
+
+
+def _install_anyio_backend() -> None:
+    """Also wrap what ``anyio.to_thread.run_sync`` calls on asyncio, for code that bound
+    ``run_sync`` before the first shim (``from anyio.to_thread import run_sync``). It is
+    anyio's private API: another shape of it is left alone (the public hook still works)."""
+    try:
+        from anyio._backends._asyncio import AsyncIOBackend
+    except ImportError:
+        return
+    current = AsyncIOBackend.__dict__.get("run_sync_in_worker_thread")
+    original = getattr(current, "__func__", None)
+    if not isinstance(current, classmethod) or original is None or getattr(original, _MARK, False):
+        return
+    _ORIGINALS[_ANYIO_BACKEND] = original
+    AsyncIOBackend.run_sync_in_worker_thread = classmethod(  # type: ignore[method-assign,assignment]
+        _wrap_anyio_backend(original)
+    )
 
 
 def installed() -> dict[str, Any]:
