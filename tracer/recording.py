@@ -33,6 +33,8 @@ __all__ = [
     "make_header",
     "load",
     "open_text",
+    "view_start",
+    "LATE_START",
 ]
 
 FORMAT = "gateway-trace"
@@ -114,6 +116,17 @@ class Recording:
         label = self.header.get("label")  # a demo names its sides ("WSGI, 4 threads")
         prefix = f"{label}: " if isinstance(label, str) and label else ""
         return f"{prefix}{app} · {interface} {model}{source}"
+
+
+LATE_START = 0.05
+"""A timeline whose first event comes later than this share of its length begins there."""
+
+
+def view_start(first_event: int, t_max: int) -> int:
+    """Where a timeline of recordings ending at ``t_max`` begins: at 0, or at the first event
+    when that comes late (``LATE_START``), as when a real server or worker processes took a
+    while to start: the view would otherwise open on a stretch of nothing."""
+    return first_event if first_event > LATE_START * t_max else 0
 
 
 def _time_order(event: Event) -> tuple[int, int]:

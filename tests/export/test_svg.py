@@ -60,3 +60,22 @@ def test_trace_export_to_svg_from_two_files(tmp_path: Path) -> None:
     root = ET.parse(out).getroot()
     titles = [t for t in root.iter(f"{NS}text") if "shop:app" in "".join(t.itertext())]
     assert len(titles) == 2
+
+
+def test_a_recording_that_starts_late_is_drawn_from_its_first_event(tmp_path: Path) -> None:
+    """A real server's start-up leaves nothing recorded for a while: the figure begins at the
+    first event (the first request's lane starts at the gutter; no tick at 0 on the axis)."""
+    recording = load(two_requests(tmp_path / "a.jsonl"))
+    late = 3 * max(e.end for e in recording.events)
+    recording.events = [e._replace(t=e.t + late) for e in recording.events]
+    root = ET.fromstring(timeline_svg([recording], width=1000))
+    ticks = [
+        "".join(t.itertext()) for t in root.iter(f"{NS}text") if t.get("text-anchor") == "middle"
+    ]
+    assert ticks and not any(tick in ("0µs", "0ms", "0s") for tick in ticks)
+    lane_starts = [
+        float(line.get("x1", "0"))
+        for line in root.iter(f"{NS}line")
+        if line.get("y1") == line.get("y2") and line.get("stroke") != "#212121"
+    ]
+    assert min(lane_starts) == 70.0  # GUTTER: the first request starts the figure

@@ -403,3 +403,19 @@ def test_open_recordings_restores_the_collector(tmp_path: Path, loop_rec: Record
         assert gc.isenabled()
     finally:
         gc.unfreeze()
+
+
+async def test_a_recording_that_starts_late_opens_on_its_activity(loop_rec: Recording) -> None:
+    """A real server's recording starts with its start-up (nothing for a while): the replay
+    opens on the first event, and home goes there, not to t=0."""
+    late = 2 * max(e.t + (e.dur or 0) for e in loop_rec.events)
+    shifted = [e._replace(t=e.t + late) for e in loop_rec.events]
+    app = ReplayApp([Recording(header=loop_rec.header, events=shifted)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        vp = _screen(app).viewport
+        first = shifted[0].t
+        assert vp.t_min == first and vp.start == first and vp.cursor == first
+        await pilot.press("end")
+        assert vp.cursor == vp.t_max
+        await pilot.press("home")
+        assert vp.cursor == first

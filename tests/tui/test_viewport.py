@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tracer.recording import view_start
 from tracer.tui.viewport import MIN_NS_PER_CELL, SPEEDS, Viewport
 
 
@@ -68,3 +69,18 @@ def test_set_cursor_scrolls_it_into_view() -> None:
     vp.zoom(20)
     vp.set_cursor(9_000_000)
     assert vp.start <= vp.cursor < vp.end
+
+
+def test_a_late_start_is_fitted_from_the_first_event() -> None:
+    """A recording whose first event comes late (a real server starting) is fitted from that
+    event, and the cursor stays within it; an early first event keeps t=0 on the left."""
+    assert view_start(70_000, 150_000_000) == 0  # 0.05% of the run: fit from t=0
+    assert view_start(360_000_000, 500_000_000) == 360_000_000
+    vp = Viewport(t_max=500_000_000, t_min=360_000_000, width=141)
+    vp.fit()
+    assert vp.fitted and vp.column(360_000_000) == 0
+    assert vp.column(vp.t_max) == vp.width - 1
+    vp.set_cursor(0)
+    assert vp.cursor == 360_000_000
+    vp.pan(-1_000)
+    assert vp.start >= vp.t_min - vp.ns_per_cell * vp.width / 2  # no further than half a screen

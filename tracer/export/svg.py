@@ -15,7 +15,7 @@ from html import escape
 from tracer import events as K
 from tracer.events import Event
 from tracer.export import ExportOptions, default_output
-from tracer.recording import Recording
+from tracer.recording import Recording, view_start
 from tracer.summary import request_spans
 
 __all__ = ["timeline_svg", "export_svg", "COLORS", "LEGENDS", "FONT", "SVG_NS", "recording_lang"]
@@ -86,12 +86,13 @@ def _rect(x: float, y: float, w: float, h: float, color: str) -> str:
 
 
 def _block(
-    recording: Recording, top: float, width: int, t_max: int, max_lanes: int, lang: str
+    recording: Recording, top: float, width: int, t_span: tuple[int, int], max_lanes: int, lang: str
 ) -> tuple[list[str], float]:
-    scale = (width - GUTTER - 10) / max(t_max, 1)
+    t0, t_max = t_span
+    scale = (width - GUTTER - 10) / max(t_max - t0, 1)
 
     def x(t: int) -> float:
-        return GUTTER + t * scale
+        return GUTTER + (t - t0) * scale
 
     parts = [
         f'<text x="4" y="{top + 16:.0f}" font-size="15" font-weight="bold">'
@@ -152,15 +153,16 @@ def _block(
     return parts, y + 8
 
 
-def _axis(top: float, width: int, t_max: int) -> list[str]:
-    scale = (width - GUTTER - 10) / max(t_max, 1)
-    step = _nice_step(t_max / 8)
+def _axis(top: float, width: int, t_span: tuple[int, int]) -> list[str]:
+    t0, t_max = t_span
+    scale = (width - GUTTER - 10) / max(t_max - t0, 1)
+    step = _nice_step((t_max - t0) / 8)
     parts = [
         f'<line x1="{GUTTER}" y1="{top:.0f}" x2="{width - 10}" y2="{top:.0f}" stroke="#212121"/>'
     ]
-    t = 0
+    t = -(-t0 // step) * step  # the first tick at or after the start
     while t <= t_max:
-        px = GUTTER + t * scale
+        px = GUTTER + (t - t0) * scale
         parts.append(
             f'<line x1="{px:.1f}" y1="{top:.0f}" x2="{px:.1f}" y2="{top + 5:.0f}" '
             f'stroke="#212121"/><text x="{px:.1f}" y="{top + 18:.0f}" font-size="12" '
@@ -202,12 +204,15 @@ def timeline_svg(
     element needs none (so the page holds no URL at all).
     """
     t_max = max((e.end for r in recordings for e in r.events), default=0)
+    first = min((e.t for r in recordings for e in r.events), default=0)
+    # A real server's recording opens on its start-up: begin where its activity does.
+    t_span = (view_start(max(0, first), t_max), t_max)
     parts: list[str] = []
     top = 0.0
     for recording in recordings:
-        block, top = _block(recording, top, width, t_max, max_lanes, lang)
+        block, top = _block(recording, top, width, t_span, max_lanes, lang)
         parts += block
-    parts += _axis(top + 4, width, t_max)
+    parts += _axis(top + 4, width, t_span)
     top += 34
     x = GUTTER
     for key, text in LEGENDS.get(lang, LEGENDS["en"]):

@@ -137,6 +137,8 @@ class TimelineModel:
                 lifespan.add(req)  # type: ignore[arg-type]
         self.t_end = t_end
         """The end of the last event (the recording's length in ns)."""
+        self.t_start = events[0].t if events else 0
+        """The time of the first event (later than 0 when the server took a while to start)."""
         self.events_by_req = per_req
         """Each request's events, in time order."""
         self._event_times: list[int] | None = None

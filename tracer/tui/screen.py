@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from tracer.events import Event
+from tracer.recording import view_start
 from tracer.tui.axis import Axis, format_time, ticks
 from tracer.tui.detail import DetailPane, detail_text
 from tracer.tui.help import HelpScreen, bindings
@@ -80,7 +81,10 @@ class ReplayScreen(Screen[None]):
         self.labels = labels
         self.view = view
         self.caption = caption or ""
-        self.viewport = Viewport(t_max=max((m.t_end for m in self.models), default=0))
+        t_max = max((m.t_end for m in self.models), default=0)
+        first = max(0, min((m.t_start for m in self.models), default=0))
+        self.viewport = Viewport(t_max=t_max, t_min=view_start(first, t_max))
+        self.viewport.cursor = self.viewport.t_min
         self._initial_cursor = cursor
         self._initial_detail = detail
         self._clock = clock
@@ -151,12 +155,12 @@ class ReplayScreen(Screen[None]):
 
     def on_resize(self, event: events.Resize) -> None:
         """Keep the labels and time axis in proportion to the new width."""
-        fitted = self.viewport.start == 0 and self.viewport.width > 1
-        old_end = self.viewport.end
+        fitted = self.viewport.fitted and self.viewport.width > 1
+        old_span = self.viewport.end - self.viewport.start
         self._fit_summaries()
         self._sync_width()
         if fitted:
-            self.viewport.ns_per_cell = max(1.0, old_end / max(1, self.viewport.width))
+            self.viewport.ns_per_cell = max(1.0, old_span / max(1, self.viewport.width))
         self._refresh_all()
 
     def _fit_summaries(self) -> None:
@@ -227,7 +231,7 @@ class ReplayScreen(Screen[None]):
         """Play or pause; playing from the end starts again at the beginning."""
         vp = self.viewport
         if not vp.playing and vp.cursor >= vp.t_max:
-            vp.set_cursor(0)
+            vp.set_cursor(vp.t_min)
         vp.playing = not vp.playing
         self._last_tick = 0.0
         self._refresh_all()
@@ -293,8 +297,8 @@ class ReplayScreen(Screen[None]):
         self._move_cursor(mark.t)
 
     def action_cursor_home(self) -> None:
-        """Cursor to the start of the recording."""
-        self._move_cursor(0)
+        """Cursor to the start of the recording (of its activity, when it starts late)."""
+        self._move_cursor(self.viewport.t_min)
 
     def action_cursor_end(self) -> None:
         """Cursor to the end of the recording."""

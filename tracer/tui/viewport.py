@@ -25,6 +25,9 @@ class Viewport:
 
     t_max: int = 0
     """The end of the longest recording on screen."""
+    t_min: int = 0
+    """Where the recordings' activity begins (``tracer.recording.view_start``): fitting starts
+    there, so a run whose server took a while to start does not open on a stretch of nothing."""
     width: int = 80
     """Cells available to the time axis (the screen minus the lane labels)."""
     start: float = 0.0
@@ -47,8 +50,18 @@ class Viewport:
         """Show the whole recording (with a cell of margin) in ``width`` cells."""
         if width is not None:
             self.width = max(1, width)
-        self.start = 0.0
-        self.ns_per_cell = max(MIN_NS_PER_CELL, (self.t_max or 1) / max(1, self.width - 1))
+        self.start = float(self.t_min)
+        self.ns_per_cell = max(MIN_NS_PER_CELL, self.length / max(1, self.width - 1))
+
+    @property
+    def length(self) -> int:
+        """The stretch of time from ``t_min`` to ``t_max`` (at least 1 ns)."""
+        return max(1, self.t_max - self.t_min)
+
+    @property
+    def fitted(self) -> bool:
+        """Whether the window starts where ``fit`` puts it (``t_min``)."""
+        return self.start == self.t_min
 
     def resize(self, width: int) -> None:
         """Keep the left edge and zoom when the screen changes size (fit if never fitted)."""
@@ -70,7 +83,7 @@ class Viewport:
                 self.cursor if self.start <= self.cursor < self.end else (self.start + self.end) / 2
             )
         column = (around - self.start) / self.ns_per_cell
-        max_npc = max(MIN_NS_PER_CELL, 2 * (self.t_max or 1) / max(1, self.width - 1))
+        max_npc = max(MIN_NS_PER_CELL, 2 * self.length / max(1, self.width - 1))
         self.ns_per_cell = min(max_npc, max(MIN_NS_PER_CELL, self.ns_per_cell / factor))
         self.start = around - column * self.ns_per_cell
         self._clamp()
@@ -83,13 +96,13 @@ class Viewport:
     def _clamp(self) -> None:
         span = self.ns_per_cell * self.width
         # Allow half a screen past either end, so the edges can be brought to the middle.
-        low = -span / 2
+        low = self.t_min - span / 2
         high = max(low, self.t_max - span / 2)
         self.start = min(max(self.start, low), high)
 
     def set_cursor(self, t: float, *, follow: bool = True) -> None:
         """Move the cursor to ``t`` (clamped to the recording); scroll to keep it in view."""
-        self.cursor = int(min(max(0, t), self.t_max))
+        self.cursor = int(min(max(self.t_min, t), self.t_max))
         if follow and not (self.start <= self.cursor < self.end):
             self.start = self.cursor - self.ns_per_cell * self.width / 4
             self._clamp()
