@@ -64,3 +64,40 @@ def test_needs_an_app_spec() -> None:
     """An app object alone cannot reach a spawned child: a UsageError says to pass APP."""
     with pytest.raises(UsageError, match="module:attr"):
         ProcessesServer(ServerConfig(app=lambda environ, start_response: []), Recorder())
+
+
+def test_a_terminal_ctrl_c_stops_the_run_without_worker_tracebacks(tmp_path: Path) -> None:
+    """Ctrl-C at a terminal reaches the whole process group: ``trace run --server processes``
+    stops, the workers do not die of it mid-request (no traceback), and every request the
+    workers started is ended in the recording (what they recorded was flushed)."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    record = tmp_path / "run.jsonl"
+    trace = subprocess.Popen(
+        [sys.executable, "-m", "tracer", "run", "sample_apps.io_bound:wsgi_app",
+         "--path", "/?ms=50", "--server", "processes", "--workers", "2", "-z", "60s", "-c", "4",
+         "--headless", "--record", str(record)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (
+            record.exists() and record.read_text().count('"request.end"') >= 8
+        ):
+            time.sleep(0.05)
+        os.killpg(trace.pid, signal.SIGINT)
+        _, err = trace.communicate(timeout=30)
+    finally:
+        if trace.poll() is None:
+            os.killpg(trace.pid, signal.SIGKILL)
+            trace.wait()
+    assert trace.returncode == 0 and "Traceback" not in err, err
+    events = [json.loads(line) for line in record.read_text().splitlines()[1:]]
+    started = {e["req"] for e in events if e["kind"] == K.REQUEST_START}
+    ended = {e["req"] for e in events if e["kind"] == K.REQUEST_END}
+    assert len(started) >= 8 and started <= ended

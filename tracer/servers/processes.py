@@ -16,6 +16,7 @@ import dataclasses
 import multiprocessing
 import os
 import queue
+import signal
 import threading
 import time
 from typing import Any
@@ -221,6 +222,10 @@ def _child_main(
     results: Any,
     events: Any,
 ) -> None:
+    # A Ctrl-C at a terminal reaches the whole process group. The parent stops its workers
+    # in order (each then flushes its last events); a worker dying of it mid-request would
+    # print a traceback and lose what it recorded since its last flush.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     recorder = Recorder(start_ns=start_ns, keep=False, flush_interval=0.05)
     recorder.subscribe(lambda batch: events.put([event.as_row() for event in batch]))
     try:
