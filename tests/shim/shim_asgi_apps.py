@@ -26,6 +26,15 @@ def line_of(marker: str) -> int:
     raise LookupError(marker)
 
 
+async def cancellable_sleep(seen: list[str]) -> None:
+    """Sleeps for long; notes in ``seen`` that it was cancelled (and lets it go on)."""
+    try:
+        await asyncio.sleep(10)
+    except asyncio.CancelledError:
+        seen.append("cancelled")
+        raise
+
+
 def traced(app: Any, **options: Any) -> tuple[AsgiShim, Recorder]:
     """``app`` wrapped by a shim recording into a fresh in-memory recorder."""
     recorder = Recorder()

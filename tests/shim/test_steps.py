@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from shim_asgi_apps import cancellable_sleep
 
 from tracer import events as K
 from tracer.events import Event
@@ -128,17 +129,10 @@ def test_cancellation_goes_in_and_comes_back_out() -> None:
     """A cancelled task cancels the driven coroutine, which sees CancelledError."""
     seen: list[str] = []
 
-    async def sleeper() -> None:
-        try:
-            await asyncio.sleep(10)
-        except asyncio.CancelledError:
-            seen.append("cancelled")
-            raise
-
     rec = Recorder()
 
     async def run() -> None:
-        task = asyncio.ensure_future(_await(stepper(sleeper(), rec)))
+        task = asyncio.ensure_future(_await(stepper(cancellable_sleep(seen), rec)))
         while not steps(rec):
             await asyncio.sleep(0)
         task.cancel()

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from shim_asgi_apps import cancellable_sleep
 
 import tracer
 from tracer import events as K
@@ -133,19 +134,12 @@ def test_a_child_task_cancelled_and_raising_behaves_as_untraced() -> None:
     boom = ValueError("boom")
     seen: list[str] = []
 
-    async def sleeper() -> None:
-        try:
-            await asyncio.sleep(10)
-        except asyncio.CancelledError:
-            seen.append("cancelled")
-            raise
-
     async def raiser() -> None:
         await asyncio.sleep(0)
         raise boom
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        task = asyncio.create_task(sleeper())
+        task = asyncio.create_task(cancellable_sleep(seen))
         await asyncio.sleep(0)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
