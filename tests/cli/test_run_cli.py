@@ -214,3 +214,22 @@ def test_ctrl_c_sets_the_stop_event_and_a_second_one_interrupts() -> None:
         os.kill(os.getpid(), signal.SIGINT)
         threading.Event().wait(5)  # the handler raises here
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_a_ctrl_c_lost_during_start_up_is_still_noted() -> None:
+    """During start-up (the app's import) Ctrl-C interrupts as usual, and is noted even when
+    something on the way swallowed the KeyboardInterrupt (as a finaliser does)."""
+    import signal
+    import threading
+
+    from tracer.cli.run import _ctrl_c_noted
+
+    before = signal.getsignal(signal.SIGINT)
+    with _ctrl_c_noted() as pressed:
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            threading.Event().wait(5)  # the handler raises here
+        except KeyboardInterrupt:
+            pass  # swallowed, as an "Exception ignored in ..." would
+    assert pressed.is_set()
+    assert signal.getsignal(signal.SIGINT) is before

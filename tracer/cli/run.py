@@ -186,9 +186,12 @@ def main(args: argparse.Namespace) -> int:
             otlp.append(_attach_otlp(recorder, args.otlp_endpoint))
 
     try:
-        server = open_server(config, recorder)
-        if args.otlp:
-            _otlp_available()
+        with _ctrl_c_noted() as pressed:
+            server = open_server(config, recorder)
+            if args.otlp:
+                _otlp_available()
+        if pressed.is_set():  # a Ctrl-C the start-up swallowed (nothing is started yet)
+            raise KeyboardInterrupt
     except BaseException:
         recorder.close()
         Path(path).unlink(missing_ok=True)  # no empty recording left behind by a bad APP
@@ -283,6 +286,27 @@ def _run_headless(config: Any, recorder: Any, server: Any, err: Any, begin: Any)
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("result")
+
+
+@contextlib.contextmanager
+def _ctrl_c_noted() -> Iterator[threading.Event]:
+    """While inside (the start-up: importing the app, opening the server), Ctrl-C interrupts as
+    Python's own handler does, and the event yielded notes it, so that one lost on the way
+    (see ``_ctrl_c_sets``) still ends the command once the start-up is over."""
+    pressed = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield pressed
+        return
+
+    def interrupted(signum: int, frame: Any) -> None:
+        pressed.set()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield pressed
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager
