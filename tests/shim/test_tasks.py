@@ -154,3 +154,41 @@ def test_a_child_task_cancelled_and_raising_behaves_as_untraced() -> None:
     assert asyncio.run(_get(tracer.instrument(app, recorder=rec), "/")) == [204]
     assert seen == ["cancelled"]
     assert [e.data["error"] for e in _of(rec, K.REQUEST_END)] == [None]
+
+
+def test_tasks_and_hops_the_server_starts_inside_send_are_not_the_requests() -> None:
+    """Hypercorn starts connection tasks from inside the app's ``await send()``: that is the
+    server's code, so such a task is not traced as the request's, and neither is work the
+    server hands to a thread there; the app's own task right after still is."""
+    server_tasks: list[asyncio.Task[None]] = []
+
+    async def server_side() -> None:
+        await asyncio.sleep(0)
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await asyncio.create_task(asyncio.sleep(0), name="app's")
+        await send({"type": "http.response.body", "body": b""})
+
+    rec = tracer.Recorder()
+    shim = tracer.instrument(app, recorder=rec)
+
+    async def main() -> None:
+        scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            server_tasks.append(asyncio.create_task(server_side(), name="server's"))
+            await asyncio.get_running_loop().run_in_executor(None, time.sleep, 0)
+
+        await shim(scope, receive, send)
+        await asyncio.gather(*server_tasks)
+
+    asyncio.run(main())
+    assert len(server_tasks) == 2
+    assert all(t.get_coro().__qualname__.endswith("server_side") for t in server_tasks)
+    tasks = {e.task for e in _of(rec, K.SCHED_STEP)}
+    assert "app's" in tasks and "server's" not in tasks
+    assert _of(rec, K.SCHED_THREAD) == []

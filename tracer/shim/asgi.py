@@ -256,7 +256,13 @@ class _Cycle(Stepper):
         sink = self.sink
         clock = sink.clock
         t0 = clock()
-        message = await self._receive()
+        # While the server's own code runs, no request is current: tasks it starts and work
+        # it hands to threads are the server's, not this request's.
+        token = CURRENT.set(None)
+        try:
+            message = await self._receive()
+        finally:
+            CURRENT.reset(token)
         t1 = clock()
         if self.recording:
             try:
@@ -298,10 +304,12 @@ class _Cycle(Stepper):
         sink = self.sink
         clock = sink.clock
         t0 = clock()
+        token = CURRENT.set(None)  # the server's code runs for no request (see receive)
         try:
             await self._send(message)
         finally:
             t1 = clock()
+            CURRENT.reset(token)
             if self.recording:
                 try:
                     mtype, status, size, more, code = summarize_message(message)
