@@ -147,7 +147,8 @@ def test_warnings_fail_only_when_strict(pytester: pytest.Pytester) -> None:
 def test_blocking_call_in_async_handler_fails(pytester: pytest.Pytester) -> None:
     """time.sleep in an async handler holds the loop past max_block_ms: the test fails.
 
-    The same with a real FastAPI app under Starlette's TestClient, lifespan included.
+    The same with a real FastAPI app under Starlette's TestClient, lifespan included, and
+    behind FastAPI's http middleware (the endpoint then runs in a task of its own).
     """
     pytester.makepyfile(apps=APPS)
     pytester.makepyfile(
@@ -179,14 +180,31 @@ def test_blocking_call_in_async_handler_fails(pytester: pytest.Pytester) -> None
         def test_fastapi_blocks(gateway_tracer):
             with TestClient(gateway_tracer.wrap(api)) as client:
                 assert client.get("/slow").status_code == 200
+
+        behind = FastAPI()
+
+        @behind.middleware("http")
+        async def passthrough(request, call_next):
+            return await call_next(request)
+
+        @behind.get("/behind")
+        async def slow_behind_middleware():
+            time.sleep(0.15)
+            return {"ok": True}
+
+        @pytest.mark.gateway_tracer(max_block_ms=50)
+        def test_fastapi_blocks_behind_http_middleware(gateway_tracer):
+            with TestClient(gateway_tracer.wrap(behind)) as client:
+                assert client.get("/behind").status_code == 200
         """
     )
     result = _run(pytester)
-    result.assert_outcomes(passed=1, failed=2)
+    result.assert_outcomes(passed=1, failed=3)
     result.stdout.fnmatch_lines(
         [
             "*event loop blocked * ms (limit 50 ms) by GET / at *apps.py:*",
             "*event loop blocked * ms (limit 50 ms) by GET /slow at *test_blocking*.py:*",
+            "*event loop blocked * ms (limit 50 ms) by GET /behind at *test_blocking*.py:*",
         ]
     )
 
