@@ -27,6 +27,11 @@ Measured (three runs, a shared 2-core machine; overhead in µs/request and the r
 
     instrument(tracer_provider=...):  0.27-0.29, 0.31-0.33, 0.53-0.54
 
+    2026-11-26, three runs (the machine's speed moved the µs, not the ratios):
+    ratios 0.135-0.136 (checks off 0.099-0.104), 0.184-0.198 (0.158-0.167),
+    0.236-0.245 (0.182-0.204); OpenTelemetry 289-406, 417-430, 147-198 µs;
+    instrument(tracer_provider=...) 0.27, 0.33, 0.52
+
 (The previous version of this script ran each variant for 2,000 requests in turn with the
 background threads left to wake on their own timers; it printed 0.11, 0.19, 0.17, and
 OpenTelemetry at 460/541/274 µs because part of our drain ran during its turns.)
