@@ -6,10 +6,9 @@ import asyncio
 import time
 from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
-from shim_asgi_apps import cancellable_sleep
+from shim_asgi_apps import cancellable_sleep, fetch, get
 
 import tracer
 from tracer import events as K
@@ -24,10 +23,7 @@ def _of(rec: tracer.Recorder, kind: str) -> list[Event]:
 
 
 async def _get(app: Any, *paths: str) -> list[int]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        responses = await asyncio.gather(*(client.get(path) for path in paths))
-    return [r.status_code for r in responses]
+    return [response.status_code for response in await fetch(app, *paths)]
 
 
 def test_a_blocking_call_behind_fastapi_http_middleware_is_seen() -> None:
@@ -75,14 +71,7 @@ def test_create_task_steps_carry_the_request_and_the_task_name() -> None:
         await send({"type": "http.response.body", "body": str(value).encode()})
 
     rec = tracer.Recorder()
-    shim = tracer.instrument(app, recorder=rec)
-
-    async def main() -> bytes:
-        transport = httpx.ASGITransport(app=shim)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            return (await client.get("/")).content
-
-    assert asyncio.run(main()) == b"42"
+    assert get(tracer.instrument(app, recorder=rec)).content == b"42"
     (start,) = _of(rec, K.REQUEST_START)
     helper = [e for e in _of(rec, K.SCHED_STEP) if e.task == "helper"]
     assert {e.req for e in helper} == {start.req}

@@ -135,16 +135,11 @@ def main(args: argparse.Namespace) -> int:
         for path in save_demo(demo, args.record):
             print(f"trace: recording written to {path}", file=sys.stderr)
     if args.screenshot:
+        from tracer.cli.replay import write_screenshot
         from tracer.tui.app import render_svg
 
         svg = render_svg(demo.recordings, caption=demo.caption, lang=args.lang)
-        try:
-            with open(args.screenshot, "w", encoding="utf-8") as handle:
-                handle.write(svg)
-        except OSError as exc:
-            raise UsageError(
-                f'Cannot write --screenshot "{args.screenshot}" ({exc.strerror or exc}).'
-            ) from None
+        write_screenshot(args.screenshot, svg)
         print(f"trace: screenshot written to {args.screenshot}", file=sys.stderr)
     if args.headless or args.record or args.screenshot or not _has_screen():
         if args.headless or not (args.record or args.screenshot):

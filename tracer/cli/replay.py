@@ -13,7 +13,16 @@ from typing import Any
 
 from tracer.errors import UsageError
 
-__all__ = ["add_parser", "main", "parse_size"]
+__all__ = ["add_parser", "main", "parse_size", "write_screenshot"]
+
+
+def write_screenshot(path: str, svg: str) -> None:
+    """Write a ``--screenshot`` SVG; an unwritable path is a ``UsageError`` (one line, exit 2)."""
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(svg)
+    except OSError as exc:
+        raise UsageError(f'Cannot write the screenshot "{path}": {exc.strerror or exc}.') from None
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -79,14 +88,7 @@ def main(args: argparse.Namespace) -> int:
         from tracer.tui.app import render_svg
 
         size = parse_size(args.size)
-        svg = render_svg(recordings, size=size, **options)
-        try:
-            with open(args.screenshot, "w", encoding="utf-8") as handle:
-                handle.write(svg)
-        except OSError as exc:
-            raise UsageError(
-                f'Cannot write the screenshot "{args.screenshot}": {exc.strerror}.'
-            ) from None
+        write_screenshot(args.screenshot, render_svg(recordings, size=size, **options))
         print(os.path.abspath(args.screenshot))
         return 0
     if not (_is_tty(sys.stdin) and _is_tty(sys.__stderr__)):

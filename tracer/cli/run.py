@@ -16,7 +16,7 @@ import json
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -289,50 +289,49 @@ def _run_headless(config: Any, recorder: Any, server: Any, err: Any, begin: Any)
 
 
 @contextlib.contextmanager
-def _ctrl_c_noted() -> Iterator[threading.Event]:
-    """While inside (the start-up: importing the app, opening the server), Ctrl-C interrupts as
-    Python's own handler does, and the event yielded notes it, so that one lost on the way
-    (see ``_ctrl_c_sets``) still ends the command once the start-up is over."""
-    pressed = threading.Event()
+def _on_ctrl_c(handler: Callable[[int, Any], None]) -> Iterator[None]:
+    """While inside, ``handler`` answers SIGINT; the previous handler comes back after. Only
+    the main thread can install a handler; elsewhere this changes nothing."""
     if threading.current_thread() is not threading.main_thread():
-        yield pressed
+        yield
         return
-
-    def interrupted(signum: int, frame: Any) -> None:
-        pressed.set()
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGINT, interrupted)
+    previous = signal.signal(signal.SIGINT, handler)
     try:
-        yield pressed
+        yield
     finally:
         signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager
-def _ctrl_c_sets(stop: threading.Event) -> Iterator[None]:
+def _ctrl_c_noted() -> Iterator[threading.Event]:
+    """While inside (the start-up: importing the app, opening the server), Ctrl-C interrupts as
+    Python's own handler does, and the event yielded notes it, so that one lost on the way
+    (see ``_ctrl_c_sets``) still ends the command once the start-up is over."""
+    pressed = threading.Event()
+
+    def interrupted(signum: int, frame: Any) -> None:
+        pressed.set()
+        raise KeyboardInterrupt
+
+    with _on_ctrl_c(interrupted):
+        yield pressed
+
+
+def _ctrl_c_sets(stop: threading.Event) -> contextlib.AbstractContextManager[None]:
     """While inside, Ctrl-C (SIGINT) sets ``stop``; a second one raises ``KeyboardInterrupt``.
 
     Python's own handler raises ``KeyboardInterrupt`` in whatever the main thread is running
     at that instant, and when that is a finaliser or a weakref callback (the garbage
     collector runs them on any thread) the exception is printed as "ignored" and lost: the run
-    would go on to its end. Setting an event cannot be lost that way. Only the main thread
-    can install a handler; elsewhere this changes nothing.
+    would go on to its end. Setting an event cannot be lost that way.
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
 
     def interrupted(signum: int, frame: Any) -> None:
         if stop.is_set():  # pressed again: the user insists
             raise KeyboardInterrupt
         stop.set()
 
-    previous = signal.signal(signal.SIGINT, interrupted)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    return _on_ctrl_c(interrupted)
 
 
 def _live_runner() -> Any:
