@@ -1,8 +1,9 @@
 """``trace check APP [--path P ...] [--format text|json|junit] [--strict]``: protocol conformance.
 
 Drives the app in-process through representative requests (GET, POST with a body, a chunked
-POST, a websocket session and lifespan for ASGI apps) and prints every broken WSGI/ASGI rule
-with the request, the app's file:line and a hint. Exit 0 clean, 1 errors found (``--strict``:
+POST, a websocket session and lifespan for ASGI apps) at the given paths, else at the routes a
+Flask, Starlette or FastAPI app declares (``tracer.conformance.routes``), and prints every
+broken WSGI/ASGI rule with the request, the app's file:line and a hint. Exit 0 clean, 1 errors found (``--strict``:
 warnings too), 2 bad input.
 """
 
@@ -32,7 +33,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         action="append",
         dest="paths",
         metavar="P",
-        help="a path to probe (repeatable; default /)",
+        help="a path to probe (repeatable; default: the app's routes if it is a Flask, "
+        "Starlette or FastAPI app, else /)",
     )
     parser.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format")
     parser.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
@@ -55,6 +57,7 @@ def main(args: argparse.Namespace) -> int:
     """Load the app, check it, print the report; the exit code says whether it passed."""
     from tracer.conformance.driver import check_app
     from tracer.conformance.findings import FORMATS
+    from tracer.conformance.routes import MAX_PATHS, discover_routes
     from tracer.errors import UsageError
     from tracer.loading import load_app
     from tracer.recorder import Recorder
@@ -67,10 +70,18 @@ def main(args: argparse.Namespace) -> int:
     loaded = load_app(
         args.app, factory=args.factory, app_dir=args.app_dir, interface=args.interface
     )
+    if not args.paths:
+        routes = discover_routes(loaded.app)
+        if routes is not None and routes.truncated:
+            print(
+                f"trace check: probing {MAX_PATHS} paths of each kind of the {routes.total} "
+                "routes found; name others with --path.",
+                file=sys.stderr,
+            )
     recorder = Recorder(app=loaded.spec, source="traced")
     report = check_app(
         loaded.app,
-        paths=args.paths or ["/"],
+        paths=args.paths,
         interface="asgi" if loaded.interface != "wsgi" else "wsgi",
         timeout=args.timeout,
         label=loaded.spec,

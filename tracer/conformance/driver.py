@@ -25,12 +25,13 @@ from tracer.conformance.findings import (
     findings_from_events,
 )
 from tracer.conformance.probes import Probe, make_environ, make_scope, plan
+from tracer.conformance.routes import discover_routes
 from tracer.conformance.rules import RULES
 from tracer.events import Event
 from tracer.interface import detect_interface, is_asgi
 from tracer.recorder import Recorder
 
-__all__ = ["Probe", "plan", "check_app"]
+__all__ = ["Probe", "plan", "plan_for", "check_app"]
 
 
 class _Session:
@@ -286,10 +287,22 @@ async def _check_asgi(session: _Session, probes: list[Probe], timeout: float) ->
     session.collect("lifespan", skip=skip, events=session.lifespan_events)
 
 
+def plan_for(app: Any, paths: Sequence[str] | None, *, websocket: bool) -> list[Probe]:
+    """The probes of a check: at ``paths`` when given, else at the routes ``app`` declares."""
+    if paths:
+        return plan(list(paths), websocket=websocket)
+    routes = discover_routes(app)
+    if routes is None or not (routes.http or routes.websocket):
+        return plan(["/"], websocket=websocket)
+    if not routes.websocket:  # an HTTP-only app still gets one websocket, to see it refused
+        return plan(routes.http, websocket=websocket, websocket_paths=routes.http[:1])
+    return plan(routes.http, websocket=websocket, websocket_paths=routes.websocket)
+
+
 def check_app(
     app: Any,
     *,
-    paths: Sequence[str] = ("/",),
+    paths: Sequence[str] | None = None,
     interface: str = "auto",
     timeout: float = 5.0,
     label: str | None = None,
@@ -297,13 +310,17 @@ def check_app(
 ) -> CheckReport:
     """Drive ``app`` through representative requests and return what broke the protocol.
 
+    ``paths`` are probed with GET, POST and chunked POST (ASGI: and a websocket session each);
+    None probes the app's own routes when it is a Flask, Starlette or FastAPI app
+    (``tracer.conformance.routes``: websocket sessions then go to its websocket routes only),
+    else ``/``.
     ``timeout`` bounds each request (CHK-001 past it); ``recorder`` receives every event (a
     new in-memory one by default), so a check can be saved and replayed like any recording.
     """
     kind = detect_interface(app, interface)
     name = label or getattr(app, "__qualname__", None) or type(app).__name__
     session = _Session(app, name, kind, recorder, timeout)
-    probes = plan(list(paths) or ["/"], websocket=is_asgi(kind))
+    probes = plan_for(app, paths, websocket=is_asgi(kind))
     if is_asgi(kind):
         asyncio.run(_check_asgi(session, probes, timeout))
     else:

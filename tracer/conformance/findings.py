@@ -86,6 +86,15 @@ class CheckReport:
         """True when there are errors (or, with ``strict``, any finding)."""
         return bool(self.findings) if strict else self.errors > 0
 
+    def paths(self) -> list[str]:
+        """The paths the probes went to, each once, in order (``GET /a`` -> ``/a``)."""
+        seen: dict[str, None] = {}
+        for name in self.requests:
+            parts = name.split(" ")
+            if len(parts) > 1:
+                seen.setdefault(parts[1], None)
+        return list(seen)
+
 
 def app_location(app: Any) -> str | None:
     """``file:line`` where ``app`` (a function, or an object with ``__call__``) is defined."""
@@ -200,6 +209,9 @@ def render_text(report: CheckReport) -> str:
             lines.append(f"    at {where}")
     for note in report.skipped:
         lines.append(f"skipped: {note}")
+    paths = report.paths()
+    if len(paths) > 1:
+        lines.append(f"paths: {', '.join(paths)}")
     verdict = (
         f"{len(report.findings)} violation(s): {report.errors} error(s), "
         f"{report.warnings} warning(s)"

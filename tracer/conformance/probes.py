@@ -33,8 +33,11 @@ class Probe:
     """The request body; more than one chunk means a streamed (chunked) body."""
 
 
-def plan(paths: Sequence[str], *, websocket: bool = True) -> list[Probe]:
-    """The probes for ``paths``: GET, POST with a body, POST chunked, then a websocket."""
+def plan(
+    paths: Sequence[str], *, websocket: bool = True, websocket_paths: Sequence[str] | None = None
+) -> list[Probe]:
+    """The probes for ``paths``: GET, POST with a body, POST chunked; then websocket sessions
+    (unless ``websocket`` is false) at ``websocket_paths``, by default at every path."""
     probes = []
     for path in paths:
         probes.append(Probe(f"GET {path}", "http", "GET", path))
@@ -45,7 +48,8 @@ def plan(paths: Sequence[str], *, websocket: bool = True) -> list[Probe]:
             )
         )
     if websocket:
-        probes.extend(Probe(f"websocket {path}", "websocket", "GET", path) for path in paths)
+        where = paths if websocket_paths is None else websocket_paths
+        probes.extend(Probe(f"websocket {path}", "websocket", "GET", path) for path in where)
     return probes
 
 

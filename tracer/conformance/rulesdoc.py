@@ -20,8 +20,9 @@ The shims check every protocol call an app makes against the WSGI (PEP 3333) and
 contracts while it runs, in every recording (`trace run`, real servers, `tracer.instrument`).
 A broken rule becomes a `violation` event (`data`: `rule`, `message`, `severity`, `hint`, and
 `location` when the app's `file:line` is known), counted in the summary (`violations`).
-`trace check APP` drives an app through representative requests and lists them; the pytest
-plugin fails a test on them.
+`trace check APP` drives an app through representative requests (at the `--path`s given, else
+at every route a Flask, Starlette or FastAPI app declares, else at `/`) and lists them; the
+pytest plugin fails a test on them.
 
 Severity: **error** — the contract is broken and servers differ in what they do about it (drop
 the connection, send garbage, hang); **warning** — legal but almost always a mistake, or

@@ -1,0 +1,139 @@
+"""The paths ``trace check`` probes when none are given: the app's own routes.
+
+``discover_routes(app)`` looks through the middleware an app is wrapped in (anything that keeps
+the app it wraps as ``.app``, our shims included) for a router it knows, and lists a path to
+probe for each route: Flask's ``url_map`` rules, Starlette's and FastAPI's ``routes`` (``Mount``
+prefixes followed into the mounted app). A path parameter gets a value its converter accepts
+(``1`` for ``int``, ``str`` and ``path``; ``1.0`` for ``float``, which Werkzeug wants with a
+dot; the nil UUID for ``uuid``; the first word of Werkzeug's ``any``), so the probe reaches the handler whenever a plain value can. Routes that
+need a host name (Starlette ``Host``) are left out. Nothing of the app is called: only its route
+tables are read. Imports nothing of ours.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Routes", "discover_routes", "MAX_PATHS"]
+
+MAX_PATHS = 40
+"""At most this many paths of each kind are probed: a check stays a few seconds long."""
+
+# A value each converter accepts, by converter name (any other: "1").
+_SAMPLES = {"uuid": "00000000-0000-0000-0000-000000000000", "float": "1.0"}
+# Starlette: {name} or {name:convertor}. Werkzeug: <name>, <conv:name> or <conv(args):name>.
+_STARLETTE_PARAM = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z_]+))?}")
+_WERKZEUG_PARAM = re.compile(
+    r"<(?:([A-Za-z_][A-Za-z0-9_]*)(?:\(([^)]*)\))?:)?([A-Za-z_][A-Za-z0-9_]*)>"
+)
+
+
+@dataclass
+class Routes:
+    """What was found: the framework's name and the paths to probe, HTTP and websocket."""
+
+    framework: str
+    http: list[str] = field(default_factory=list)
+    websocket: list[str] = field(default_factory=list)
+    total: int = 0
+    """Paths found before the ``MAX_PATHS`` cut."""
+
+    def add(self, path: str, *, websocket: bool = False) -> None:
+        """List ``path`` once (a route reached two ways is probed once)."""
+        paths = self.websocket if websocket else self.http
+        if path in paths:
+            return
+        self.total += 1
+        if len(paths) < MAX_PATHS:
+            paths.append(path)
+
+    @property
+    def truncated(self) -> bool:
+        """True when some routes were left out (``MAX_PATHS``)."""
+        return self.total > len(self.http) + len(self.websocket)
+
+
+def discover_routes(app: Any) -> Routes | None:
+    """The routes of ``app`` (or of an app it wraps), or None when no known router is found."""
+    for candidate in _wrapped(app):
+        url_map = _attribute(candidate, "url_map")
+        if url_map is not None and callable(getattr(url_map, "iter_rules", None)):
+            return _werkzeug_routes(url_map)
+        routing = sys.modules.get("starlette.routing")
+        routes = _attribute(candidate, "routes")
+        if routing is not None and isinstance(routes, list) and _is_starlette(candidate, routing):
+            found = Routes("starlette")
+            _starlette_routes(routes, "", routing, found, depth=0)
+            return found
+    return None
+
+
+def _attribute(obj: Any, name: str) -> Any:
+    # Route tables are plain attributes or properties; one that raises is not a route table.
+    try:
+        return getattr(obj, name, None)
+    except Exception:
+        return None
+
+
+def _wrapped(app: Any) -> Iterator[Any]:
+    """``app`` and what it wraps: ``.app`` (middleware, our shims), a bound method's owner."""
+    seen: set[int] = set()
+    current = app
+    while current is not None and id(current) not in seen and len(seen) < 32:
+        seen.add(id(current))
+        yield current
+        inner = _attribute(current, "app")
+        if inner is None:
+            inner = _attribute(current, "__self__")  # Flask's wsgi_app, a bound method
+        current = inner
+
+
+def _is_starlette(obj: Any, routing: Any) -> bool:
+    router = obj if isinstance(obj, routing.Router) else _attribute(obj, "router")
+    return isinstance(router, routing.Router)
+
+
+def _starlette_routes(
+    routes: list[Any], prefix: str, routing: Any, found: Routes, *, depth: int
+) -> None:
+    for route in routes:
+        if isinstance(route, routing.WebSocketRoute):
+            found.add(prefix + _fill_starlette(route.path), websocket=True)
+        elif isinstance(route, routing.Route):
+            found.add(prefix + _fill_starlette(route.path))
+        elif isinstance(route, routing.Mount):
+            mounted = prefix + _fill_starlette(route.path)
+            inner = _attribute(route, "routes") if depth < 8 else None
+            if inner:
+                _starlette_routes(list(inner), mounted, routing, found, depth=depth + 1)
+            else:  # an app of its own (StaticFiles, a WSGI app): its root
+                found.add(mounted + "/")
+
+
+def _fill_starlette(path: str) -> str:
+    def value(match: re.Match[str]) -> str:
+        return _SAMPLES.get(match.group(2) or "", "1")
+
+    return _STARLETTE_PARAM.sub(value, path)
+
+
+def _werkzeug_routes(url_map: Any) -> Routes:
+    found = Routes("flask" if "flask" in sys.modules else "werkzeug")
+    for rule in url_map.iter_rules():
+        if getattr(rule, "host", None):
+            continue  # needs a host name
+        path = _WERKZEUG_PARAM.sub(_fill_werkzeug, rule.rule)
+        found.add(path, websocket=bool(getattr(rule, "websocket", False)))
+    return found
+
+
+def _fill_werkzeug(match: re.Match[str]) -> str:
+    converter, arguments = match.group(1), match.group(2)
+    if converter == "any" and arguments:
+        return arguments.split(",")[0].strip().strip("'\"") or "1"
+    return _SAMPLES.get(converter or "", "1")
