@@ -181,3 +181,40 @@ def test_tasks_and_hops_the_server_starts_inside_send_are_not_the_requests() -> 
     tasks = {e.task for e in _of(rec, K.SCHED_STEP)}
     assert "app's" in tasks and "server's" not in tasks
     assert _of(rec, K.SCHED_THREAD) == []
+
+
+def test_a_task_left_running_keeps_its_steps_after_the_response() -> None:
+    """A fire-and-forget task stays the request's: its steps come after ``request.end`` (work
+    the response did not wait for); the request's latency still ends at its ``request.end``."""
+    from tracer.tui.model import build_model
+
+    done = asyncio.Event()
+
+    async def later() -> None:
+        await asyncio.sleep(0.03)
+        done.set()
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        asyncio.get_running_loop().create_task(later(), name="left-running")
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def run(traced: Any) -> None:
+        assert (await fetch(traced, "/"))[0].status_code == 204
+        await asyncio.wait_for(done.wait(), 5)
+
+    rec = tracer.Recorder()
+    asyncio.run(run(tracer.instrument(app, recorder=rec)))
+    rec.drain()
+    (end,) = _of(rec, K.REQUEST_END)
+    steps = [e for e in _of(rec, K.SCHED_STEP) if e.task == "left-running"]
+    assert {e.req for e in steps} == {end.req}
+    assert steps[-1].t > end.t  # after the response: the sleep outlived it
+    (start,) = _of(rec, K.REQUEST_START)
+    recording = rec.recording()
+    latency_ms = tracer.summarize(recording)["latency_ms"]["max"]
+    assert latency_ms < (steps[-1].t - start.t) / 1e6  # the task's last step is not in it
+    (lane,) = build_model(recording).by_request
+    assert max(span.end for span in lane.spans) >= steps[-1].t  # drawn where it ran
