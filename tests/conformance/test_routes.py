@@ -25,6 +25,15 @@ from tracer.conformance.routes import MAX_PATHS, discover_routes
 pytestmark = pytest.mark.timeout(60)
 
 NIL = "00000000-0000-0000-0000-000000000000"
+# The paths of _flask_with_converters(), Flask's own static route first.
+FLASK_PATHS = [
+    "/static/1",
+    "/items/1",
+    "/users/1/files/1",
+    f"/orders/{NIL}",
+    "/about",
+    "/price/1.0",
+]
 
 
 def _flask_with_converters() -> Flask:
@@ -87,14 +96,7 @@ def test_flask_rules_get_values_their_converters_accept() -> None:
     its first word."""
     routes = discover_routes(_flask_with_converters())
     assert routes is not None and routes.framework == "flask"
-    assert routes.http == [
-        "/static/1",
-        "/items/1",
-        "/users/1/files/1",
-        f"/orders/{NIL}",
-        "/about",
-        "/price/1.0",
-    ]
+    assert routes.http == FLASK_PATHS
     assert routes.websocket == [] and not routes.truncated
 
 
@@ -105,21 +107,14 @@ def test_flask_probes_reach_the_handlers() -> None:
     assert report.findings == []
     recorder.drain()
     starts = {e.req: e.data["path"] for e in recorder.events if e.kind == K.REQUEST_START}
-    assert report.paths() == [
-        "/static/1",
-        "/items/1",
-        "/users/1/files/1",
-        f"/orders/{NIL}",
-        "/about",
-        "/price/1.0",
-    ]
+    assert report.paths() == FLASK_PATHS
     # The POSTs to these GET-only rules are answered 405; the GET must get through.
     statuses: dict[str, set[int]] = {}
     for event in recorder.events:
         if event.kind == K.REQUEST_END:
             statuses.setdefault(starts[event.req], set()).add(event.data["status"])
     assert statuses["/static/1"] == {404, 405}
-    for path in ["/items/1", "/users/1/files/1", f"/orders/{NIL}", "/about", "/price/1.0"]:
+    for path in FLASK_PATHS[1:]:
         assert 200 in statuses[path], (path, statuses[path])
 
 
