@@ -65,3 +65,65 @@ def test_wall_time_leaves_out_the_lifespan_connection() -> None:
     )
     s = summarize(evs)
     assert s["requests"] == 1 and s["wall_s"] == 0.1 and s["rps"] == 10.0
+
+
+def _client(seq: int, req: int, sent: int, first: int, last: int, **data: object) -> list[Event]:
+    """A network client's side of one request: sent, then the response's first..last byte."""
+    response = {"status": 200, **data}
+    return [
+        Event(seq, sent * MS, K.CLIENT_SEND, req, data={"method": "GET", "path": "/"}),
+        Event(seq + 1, sent * MS, K.REQUEST_QUEUED, req, data={"method": "GET", "path": "/"}),
+        Event(seq + 2, first * MS, K.CLIENT_RESPONSE, req, dur=(last - first) * MS, data=response),
+    ]
+
+
+def _server(seq: int, req: int, start: int, end: int, **data: object) -> list[Event]:
+    return [
+        Event(seq, start * MS, K.REQUEST_START, req, data={"scope_type": "http"}),
+        Event(seq + 1, end * MS, K.REQUEST_END, req, data={"status": 200, "error": None, **data}),
+    ]
+
+
+# A real server run: (1) served, the response reaching the client 40 ms after the app returned;
+# (2) turned away by the server without the app (503); (3) the app raised, the client got a
+# 500; (4) the client gave up (no response); the server's end of (4) was never recorded.
+REAL_SERVER_RUN = sorted(
+    _client(0, 1, 0, 45, 50)
+    + _server(10, 1, 2, 5)
+    + _client(20, 2, 10, 11, 11, status=503)
+    + _client(30, 3, 20, 30, 31, status=500)
+    + _server(40, 3, 22, 29, status=None, error="ZeroDivisionError")
+    + _client(50, 4, 24, 124, 124, status=None, error="TimeoutError")
+    + _server(60, 4, 25, 25)[:1],
+    key=lambda e: (e.t, e.seq),
+)
+
+
+def test_with_a_network_client_its_view_is_the_requests_outcome() -> None:
+    """Latency runs to the client's last byte, statuses are what the client got (a 503 the
+    app never saw included), errors count raised, failed and 5xx requests, and in flight still
+    means in the app."""
+    summary = summarize(REAL_SERVER_RUN)
+    assert summary["requests"] == summary["completed"] == 4
+    assert summary["status"] == {"200": 1, "500": 1, "503": 1}
+    assert summary["errors"] == 3
+    assert summary["latency_ms"]["max"] == 100.0  # request 4: sent at 24, given up at 124
+    assert summary["latency_ms"]["mean"] == round((50 + 1 + 11 + 100) / 4, 3)
+    assert summary["queue_ms"]["max"] == 2.0  # sent at 20, the app started it at 22
+    assert summary["max_in_flight"] == 2  # request 4 (never ended in the app) beside request 3
+
+
+def test_the_streaming_digest_and_the_live_header_agree_with_summarize() -> None:
+    """``trace summary``'s digest and the live dashboard's numbers use the same rules."""
+    from tracer.digest import Digest
+    from tracer.tui.live_stats import LiveStats
+
+    digest = Digest()
+    digest.feed(reversed(REAL_SERVER_RUN))  # any order
+    assert digest.summary() == summarize(REAL_SERVER_RUN)
+    assert digest.details().timeouts == 1
+    live = LiveStats()
+    live.feed(REAL_SERVER_RUN)
+    snapshot = live.snapshot()
+    assert (snapshot.completed, snapshot.errors) == (4, 3)
+    assert snapshot.p50_ms == summarize(REAL_SERVER_RUN)["latency_ms"]["p50"]

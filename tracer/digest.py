@@ -91,7 +91,7 @@ class Digest:
         self._culprits: dict[str, list[int]] = {}
         self._busy: dict[tuple[int, int], list[Any]] = {}
         self._violations: Counter[str] = Counter()
-        self._errors: Counter[str] = Counter()
+        self._errors: Counter[tuple[int | None, str]] = Counter()
         self._pids: set[int] = set()
 
     def feed(self, batch: Iterable[Event]) -> None:
@@ -134,6 +134,9 @@ class Digest:
                     span.end = end
                     span.status = event.data.get("status")
                     span.error = event.data.get("error")
+            elif kind == K.CLIENT_RESPONSE and req is not None:
+                span = spans.get(req) or spans.setdefault(req, RequestSpan(req))
+                span.take_client_response(end, event.data)
             elif kind in (K.SCHED_STEP, K.SCHED_THREAD):
                 worker = self._worker(event)
                 worker[2] += event.dur or 0
@@ -147,7 +150,8 @@ class Digest:
             elif kind == K.VIOLATION:
                 self._violations[str(event.data.get("rule") or "?")] += 1
             elif kind == K.ERROR:
-                self._errors[str(event.data.get("type") or "?")] += 1
+                # By request: a lifespan's errors are left out once its start is known.
+                self._errors[(req, str(event.data.get("type") or "?"))] += 1
 
     def _worker(self, event: Event) -> list[Any]:
         key = (event.pid, event.tid)
@@ -204,12 +208,20 @@ class Digest:
             for place, (n, total, worst) in self._culprits.items()
         ]
         culprits.sort(key=lambda c: (-c.total_ms, c.location))
-        timeouts = sum(1 for span in self.requests().values() if span.error == "timeout")
+        requests = self.requests()
+        # "timeout": a model's client gave up; TimeoutError: the network client did.
+        timeouts = sum(
+            1 for span in requests.values() if span.outcome_error in ("timeout", "TimeoutError")
+        )
+        errors: Counter[str] = Counter()
+        for (req, kind), count in self._errors.items():
+            if req is None or req in requests or req not in self._spans:
+                errors[kind] += count
         return ReportDetails(
             culprits=culprits[:top],
             workers=workers,
             timeouts=timeouts,
-            errors=dict(self._errors.most_common()),
+            errors=dict(errors.most_common()),
             violations=dict(self._violations.most_common()),
             queue_ms=self._queue_ms(),
         )
@@ -242,20 +254,27 @@ def digest_file(path: str | os.PathLike[str]) -> tuple[Recording, Digest]:
         with open_text(name, "r") as handle:
             header = loads(handle.readline(), name).header
             batch: list[Event] = []
+            bad: int | None = None
+            number = 1
             try:
                 for line in handle:
+                    number += 1
+                    if bad is not None:
+                        # As load(): a bad line that is not the last one is corruption.
+                        raise RecordingFormatError(f'"{name}": line {bad} is not a valid event.')
                     if not line.strip():
                         continue
                     try:
                         batch.append(Event.from_dict(json.loads(line)))
                     except (ValueError, KeyError, TypeError):
-                        truncated = True  # a line cut short by a crash: skip it, as load() does
+                        bad = number  # cut short by a crash if it is the last line
                         continue
                     if len(batch) >= 4096:
                         digest.feed(batch)
                         batch = []
             except EOFError:
                 truncated = True  # a gzip stream cut short
+            truncated = truncated or bad is not None
             digest.feed(batch)
     except (UnicodeDecodeError, gzip.BadGzipFile, OSError) as exc:
         raise RecordingFormatError(

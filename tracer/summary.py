@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from tracer.events import (
+    CLIENT_RESPONSE,
     LOOP_BLOCKED,
     REQUEST_END,
     REQUEST_QUEUED,
@@ -56,9 +57,27 @@ def percentile(sorted_values: Sequence[float], q: float) -> float:
 
 
 class RequestSpan:
-    """The lifecycle instants of one request, gathered from its events (ns, or None)."""
+    """The lifecycle instants of one request, gathered from its events (ns, or None).
 
-    __slots__ = ("req", "queued", "start", "end", "status", "error", "scope_type")
+    ``end``/``status``/``error`` come from ``request.end``; ``client_*`` from the network
+    client's ``client.response`` (real servers). Where the client saw the request, its view is
+    the request's outcome (``finished``, ``outcome_status``): a server can answer without the
+    app (uvicorn's 503 past ``--limit-concurrency``, a 500 for an app that raised, a refused
+    WebSocket), and the response reaches the client after the app returned.
+    """
+
+    __slots__ = (
+        "req",
+        "queued",
+        "start",
+        "end",
+        "status",
+        "error",
+        "scope_type",
+        "client_end",
+        "client_status",
+        "client_error",
+    )
 
     def __init__(self, req: int) -> None:
         self.req = req
@@ -68,11 +87,45 @@ class RequestSpan:
         self.status: int | None = None
         self.error: str | None = None
         self.scope_type: str | None = None
+        self.client_end: int | None = None
+        self.client_status: int | None = None
+        self.client_error: str | None = None
 
     @property
     def arrived(self) -> int | None:
         """When the request came into existence: queued, else started."""
         return self.queued if self.queued is not None else self.start
+
+    @property
+    def finished(self) -> int | None:
+        """When it was over for whoever sent it: the client had the whole response (or gave
+        up), else ``request.end``."""
+        return self.client_end if self.client_end is not None else self.end
+
+    @property
+    def outcome_status(self) -> int | None:
+        """The status the client got, else the one ``request.end`` recorded."""
+        return self.client_status if self.client_end is not None else self.status
+
+    @property
+    def outcome_error(self) -> str | None:
+        """The app's exception if it raised, else the client's failure (refused, timed out)."""
+        return self.error or self.client_error
+
+    @property
+    def failed(self) -> bool:
+        """An error: the app raised, the client got no response, or the response was a 5xx."""
+        status = self.outcome_status
+        return bool(self.outcome_error) or (isinstance(status, int) and status >= 500)
+
+    def take_client_response(self, end: int, data: dict[str, Any]) -> None:
+        """A ``client.response`` ending at ``end`` (the first one counts)."""
+        if self.client_end is None or end < self.client_end:
+            self.client_end = end
+            status = data.get("status")
+            self.client_status = status if isinstance(status, int) else None
+            error = data.get("error")
+            self.client_error = str(error) if error else None
 
 
 def request_spans(events: Sequence[Event]) -> dict[int, RequestSpan]:
@@ -98,6 +151,8 @@ def request_spans(events: Sequence[Event]) -> dict[int, RequestSpan]:
                 span.end = event.end
                 span.status = event.data.get("status")
                 span.error = event.data.get("error")
+        elif kind == CLIENT_RESPONSE:
+            spans.setdefault(req, RequestSpan(req)).take_client_response(event.end, event.data)
     return {req: span for req, span in spans.items() if span.scope_type != "lifespan"}
 
 
@@ -163,21 +218,29 @@ def summarize_spans(
     ``first``/``last``: the earliest event time and the latest event end (ns).
     """
     latencies = [
-        span.end - span.arrived
+        span.finished - span.arrived
         for span in spans.values()
-        if span.end is not None and span.arrived is not None
+        if span.finished is not None and span.arrived is not None
     ]
     queues = [
         span.start - span.queued
         for span in spans.values()
         if span.start is not None and span.queued is not None
     ]
-    completed = sum(1 for span in spans.values() if span.end is not None)
-    # A request that never ended counts as in flight until the end of the recording.
+    completed = sum(1 for span in spans.values() if span.finished is not None)
+    # In flight means in the app: request.start to request.end (the client's end when the
+    # server's was lost). One that never ended counts until the end of the recording.
     starts = [span.start for span in spans.values() if span.start is not None]
-    ends = [span.end for span in spans.values() if span.start is not None and span.end is not None]
-    errors = sum(1 for span in spans.values() if span.error)
-    status = Counter(str(span.status) for span in spans.values() if span.status is not None)
+    ends = [
+        end
+        for span in spans.values()
+        if span.start is not None
+        and (end := span.end if span.end is not None else span.client_end) is not None
+    ]
+    errors = sum(1 for span in spans.values() if span.failed)
+    status = Counter(
+        str(code) for span in spans.values() if (code := span.outcome_status) is not None
+    )
     wall_s = (last - first) / 1e9
     return {
         "requests": len(spans),

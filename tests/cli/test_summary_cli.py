@@ -64,6 +64,26 @@ def test_bad_recordings(
     assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
+def test_a_broken_line_before_the_last_is_rejected_as_load_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bad line in the middle is corruption (one line, exit 2, naming the line); the same bad
+    line at the end is a run cut short: summarised, and said so."""
+    record = tmp_path / "run.jsonl"
+    _trace(capsys, "run", "-n", "5", "--json", "--record", str(record))
+    lines = record.read_text().splitlines(keepends=True)
+    middle = tmp_path / "middle.jsonl"
+    middle.write_text("".join([*lines[:3], "not json\n", *lines[3:]]))
+    code, _, err = _trace(capsys, "summary", str(middle))
+    assert code == 2 and err.strip().splitlines() == [
+        f'trace: error: "{middle}": line 4 is not a valid event.'
+    ]
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text("".join(lines) + '{"seq": 9, "t"')
+    code, out, _ = _trace(capsys, "summary", str(cut))
+    assert code == 0 and "cut-short" in out
+
+
 def test_help_says_what_it_prints(capsys: pytest.CaptureFixture[str]) -> None:
     """`trace summary --help` describes the report, not just the arguments."""
     with pytest.raises(SystemExit) as info:

@@ -54,7 +54,7 @@ class LoadStats:
     done: int = 0
     """Requests answered, failed, timed out or cancelled."""
     errors: int = 0
-    """Responses with an app error (not timeouts)."""
+    """Requests that failed (not timeouts): the app raised, no response, or a 5xx status."""
     timeouts: int = 0
     """Requests the client gave up on."""
     cancelled: int = 0
@@ -186,5 +186,5 @@ def _count(stats: LoadStats, response: Response) -> None:
         stats.timeouts += 1
     elif response.error == CANCELLED:
         stats.cancelled += 1
-    elif response.error is not None:
-        stats.errors += 1
+    elif response.error is not None or (response.status or 0) >= 500:
+        stats.errors += 1  # as the summary counts them: raised, failed, or a 5xx

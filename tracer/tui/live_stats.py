@@ -54,6 +54,8 @@ class LiveStats:
         self.arrived: dict[int, int] = {}
         self.started: set[int] = set()
         self.ended: set[int] = set()
+        self.client_side: set[int] = set()
+        """Requests a network client sent (real servers): they end at ``client.response``."""
         self.latencies_ms: list[float] = []
         self.errors = 0
         self.buckets: dict[int, int] = {}
@@ -79,7 +81,13 @@ class LiveStats:
                 if data.get("scope_type") == "lifespan":
                     continue
                 self.started.add(req)
-            elif kind == K.REQUEST_END and req not in self.ended:
+            elif kind == K.CLIENT_SEND:
+                self.client_side.add(req)
+            elif (
+                kind == K.CLIENT_RESPONSE or (kind == K.REQUEST_END and req not in self.client_side)
+            ) and req not in self.ended:
+                # A request a network client sent is over when the client has the response (as
+                # in the summary); one of an in-process model, at its request.end.
                 self.ended.add(req)
                 data = event.data if isinstance(event.data, dict) else {}
                 status = data.get("status")

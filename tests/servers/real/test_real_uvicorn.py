@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from real_helpers import run_real
 
+import tracer
 from tracer import events as K
 from tracer.client import ClientConfig
 
@@ -73,6 +74,11 @@ def test_limit_concurrency_turns_requests_away_before_the_app() -> None:
     started = {e.req for e in run.kinds(K.REQUEST_START)} & run.client_reqs()
     assert len(started) == run.stats.status[200]
     assert run.server.describe()["limit_concurrency"] == 2
+    # The summary counts what the clients got, the 503s the app never saw included.
+    summary = tracer.summarize(run.events)
+    assert summary["completed"] == 30
+    assert summary["status"] == {str(code): n for code, n in sorted(run.stats.status.items())}
+    assert summary["errors"] == run.stats.status[503]
 
 
 def test_two_workers_are_two_processes_with_their_own_lanes() -> None:
