@@ -219,3 +219,20 @@ def test_tracer_provider_alone_keeps_no_events() -> None:
     app = tracer.instrument(application, tracer_provider=provider)
     get_wsgi(app, "/")
     assert app.recorder.keep is False and app.recorder.events == []
+
+
+def test_a_saved_library_recording_names_its_app_and_interface(tmp_path: Path) -> None:
+    """A hand-made Recorder's header gets the app and interface ``instrument`` saw, so a saved
+    recording is titled (``trace summary``); what a caller set is kept. ``summarize`` takes
+    the Recorder itself."""
+    rec = tracer.Recorder()
+    get_wsgi(tracer.instrument(application, recorder=rec), "/")
+    recording = tracer.load(rec.save(tmp_path / "lib.jsonl"))
+    assert (recording.header["app"], recording.header["interface"]) == (
+        "sample_apps.hello:application",
+        "wsgi",
+    )
+    assert tracer.summarize(rec) == tracer.summarize(recording)
+    named = tracer.Recorder(app="mine:app")
+    tracer.instrument(asgi_app, recorder=named)
+    assert (named.header["app"], named.header["interface"]) == ("mine:app", "asgi")

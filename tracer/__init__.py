@@ -63,6 +63,7 @@ def instrument(
 
         attach_tracer_provider(recorder, tracer_provider, **options.pop("otel", {}))
     kind = detect_interface(app, interface)
+    _name_in_header(recorder, app, "asgi" if is_asgi(kind) else "wsgi")
     common: dict[str, Any] = {
         "recorder": recorder,
         "redact": redact,
@@ -77,3 +78,17 @@ def instrument(
     from tracer.shim.wsgi import WsgiShim
 
     return WsgiShim(app, **common)
+
+
+def _name_in_header(recorder: Recorder, app: Any, interface: str) -> None:
+    """Fill in a recording header's ``app`` and ``interface`` that nobody set (a recorder made
+    by hand), so a saved recording says what it traced; what the CLI set is kept."""
+    header = recorder.header
+    if header.get("interface") is None:
+        header["interface"] = interface
+    if header.get("app") is None:
+        target = app if hasattr(app, "__qualname__") else type(app)
+        module = getattr(target, "__module__", None)
+        name = getattr(target, "__qualname__", None)
+        if isinstance(name, str):
+            header["app"] = f"{module}:{name}" if isinstance(module, str) else name

@@ -185,9 +185,15 @@ def peak_in_flight(starts: Iterable[int], ends: Iterable[int]) -> int:
     return best
 
 
-def summarize(recording: Recording | Sequence[Event]) -> dict[str, Any]:
-    """The summary dict of a run (see DESIGN.md): counts, rps, latency, queueing, blocking."""
-    events = recording.events if isinstance(recording, Recording) else list(recording)
+def summarize(recording: Recording | Sequence[Event] | Any) -> dict[str, Any]:
+    """The summary dict of a run (see DESIGN.md): counts, rps, latency, queueing, blocking.
+
+    Takes a ``Recording``, a list of events, or anything with ``.events`` (a ``Recorder``).
+    """
+    if isinstance(recording, Recording):
+        events = recording.events
+    else:
+        events = list(getattr(recording, "events", recording))
     # The run's wall time spans its requests: a lifespan connection (startup before the first
     # request, shutdown after the last) is not part of the load and would dilute rps.
     lifespan = {
