@@ -19,6 +19,7 @@ SPINE = {
     "tracer.recording": {"tracer.events", "tracer.errors", "tracer._version"},
     "tracer.recorder": {"tracer.events", "tracer.errors", "tracer.recording", "tracer._version"},
     "tracer.summary": {"tracer.events", "tracer.recording", "tracer.errors"},
+    "tracer.phases": {"tracer.events"},
 }
 
 # Package prefix -> prefixes it must never import.

@@ -1,20 +1,24 @@
 """A recording (or two, compared on one time axis) as a static SVG figure: ``--to svg``.
 
-One lane per request, in arrival order: queued (grey), running on the loop or a thread
-(green), sending (blue), blocking the loop (red), waiting (a thin line), errors (a cross), and
-demo bookmarks as dashed verticals with their labels; a legend and a time axis. Self-contained:
-no scripts, no external fonts or images, nothing fetched. ``timeline_svg`` is also what the HTML
-page embeds. Imports the spine and ``tracer.export`` only.
+One lane per request, in arrival order, each stretch drawn in the phase the replay UI gives it
+(``tracer.phases``): queued (grey), running a loop step or a thread on the CPU (green),
+sending (blue), a step that blocked the loop (red), waiting (a dark line: suspended on an await;
+a bolder one where a thread sat blocked in I/O or on a lock, its ``cpu_ns`` a small share of its
+``dur``), errors (a cross), and demo bookmarks as dashed verticals with their labels; a legend and
+a time axis. Every phase mark carries ``class="phase-<name>"``. Self-contained: no scripts, no
+external fonts or images, nothing fetched. ``timeline_svg`` is also what the HTML page embeds.
+Imports the spine and ``tracer.export`` only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 
 from tracer import events as K
 from tracer.events import Event
 from tracer.export import ExportOptions, default_output
+from tracer.phases import ERROR, QUEUED, WAITING, PhaseSpan, request_phases
 from tracer.recording import Recording, view_start
 from tracer.summary import request_spans
 
@@ -33,16 +37,16 @@ COLORS: dict[str, str] = {
 LEGENDS: dict[str, tuple[tuple[str, str], ...]] = {
     "en": (
         ("queued", "queued"),
-        ("running", "running (loop step or thread)"),
-        ("waiting", "waiting (awaiting I/O)"),
+        ("running", "running (loop step, thread on CPU)"),
+        ("waiting", "waiting (thread in I/O or a lock; awaiting)"),
         ("sending", "sending"),
         ("blocked", "blocked the loop"),
         ("bookmark", "bookmark"),
     ),
     "zh": (
         ("queued", "排队"),
-        ("running", "运行（循环步骤或线程）"),
-        ("waiting", "等待（await I/O）"),
+        ("running", "运行（循环步骤，线程占用 CPU）"),
+        ("waiting", "等待（线程阻塞于 I/O 或锁，await 挂起）"),
         ("sending", "发送"),
         ("blocked", "阻塞事件循环"),
         ("bookmark", "书签"),
@@ -69,8 +73,9 @@ LANE_H = 12
 GAP = 3
 GUTTER = 70
 HEAD = 40
-_RUNNING = frozenset({K.SCHED_STEP, K.SCHED_THREAD})
-_SENDING = frozenset({K.ASGI_SEND, K.WSGI_BODY, K.WSGI_WRITE})
+WAIT_H = 4
+"""Height of a waiting stretch that held a thread (or a timed read): bolder than the lane's
+thin line, far below a running bar."""
 
 
 def _lanes(recording: Recording, max_lanes: int) -> tuple[list[tuple[int, list[Event]]], int]:
@@ -81,8 +86,12 @@ def _lanes(recording: Recording, max_lanes: int) -> tuple[list[tuple[int, list[E
     return chosen, len(order)
 
 
-def _rect(x: float, y: float, w: float, h: float, color: str) -> str:
-    return f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(w, 1.0):.1f}" height="{h}" fill="{color}"/>'
+def _rect(x: float, y: float, w: float, h: float, color: str, cls: str = "") -> str:
+    attr = f' class="{cls}"' if cls else ""
+    return (
+        f'<rect{attr} x="{x:.1f}" y="{y:.1f}" width="{max(w, 1.0):.1f}" height="{h}" '
+        f'fill="{color}"/>'
+    )
 
 
 def _block(
@@ -99,40 +108,12 @@ def _block(
         f"{escape(recording.title)}</text>"
     ]
     lanes, total = _lanes(recording, max_lanes)
-    spans = request_spans(recording.events)
     y = top + HEAD
     for req, events in lanes:
-        span = spans[req]
-        mid = y + LANE_H / 2
+        parts.append(f'<g class="lane" data-req="{req}">')
         parts.append(f'<text x="4" y="{y + LANE_H - 2:.0f}" font-size="11">#{req}</text>')
-        if span.start is not None:
-            end = span.end if span.end is not None else t_max
-            parts.append(
-                f'<line x1="{x(span.start):.1f}" y1="{mid:.1f}" x2="{x(end):.1f}" '
-                f'y2="{mid:.1f}" stroke="{COLORS["waiting"]}" stroke-width="1.5"/>'
-            )
-        if span.queued is not None and span.start is not None and span.start > span.queued:
-            parts.append(
-                _rect(
-                    x(span.queued),
-                    y + 3,
-                    (span.start - span.queued) * scale,
-                    LANE_H - 6,
-                    COLORS["queued"],
-                )
-            )
-        for layer, kinds in (("running", _RUNNING), ("sending", _SENDING)):
-            for e in events:
-                if e.kind in kinds and e.dur:
-                    parts.append(_rect(x(e.t), y, e.dur * scale, LANE_H, COLORS[layer]))
-        for e in events:
-            if e.kind == K.LOOP_BLOCKED:
-                parts.append(_rect(x(e.t), y, (e.dur or 0) * scale, LANE_H, COLORS["blocked"]))
-            elif e.kind == K.ERROR:
-                parts.append(
-                    f'<text x="{x(e.t) - 4:.1f}" y="{y + LANE_H - 1:.0f}" font-size="13" '
-                    f'fill="{COLORS["blocked"]}">✖</text>'
-                )
+        parts += _lane_marks(request_phases(events, t_max), x, y, scale)
+        parts.append("</g>")
         y += LANE_H + GAP
     if total > len(lanes):
         parts.append(
@@ -151,6 +132,41 @@ def _block(
                 f'fill="{COLORS["bookmark"]}">{escape(label)}</text>'
             )
     return parts, y + 8
+
+
+def _lane_marks(
+    phases: list[PhaseSpan], x: Callable[[int], float], y: float, scale: float
+) -> list[str]:
+    """One request's phase spans (in paint order) as SVG marks on the lane at ``y``."""
+    parts: list[str] = []
+    mid = y + LANE_H / 2
+    for span in phases:
+        phase, width = span.phase, (span.end - span.start) * scale
+        cls = f"phase-{phase}"
+        if phase == ERROR:
+            parts.append(
+                f'<text class="{cls}" x="{x(span.start) - 4:.1f}" y="{y + LANE_H - 1:.0f}" '
+                f'font-size="13" fill="{COLORS["blocked"]}">✖</text>'
+            )
+        elif span.end <= span.start:
+            continue  # nothing to see: a zero-length stretch
+        elif phase == WAITING and span.kind is None:
+            # The request in flight between the spans saying what it did (suspended, parked).
+            parts.append(
+                f'<line class="{cls}" x1="{x(span.start):.1f}" y1="{mid:.1f}" '
+                f'x2="{x(span.end):.1f}" y2="{mid:.1f}" stroke="{COLORS["waiting"]}" '
+                f'stroke-width="1.5"/>'
+            )
+        elif phase == WAITING:
+            # A thread held but off the CPU (I/O, a lock), or a timed read: waiting, not running.
+            parts.append(
+                _rect(x(span.start), mid - WAIT_H / 2, width, WAIT_H, COLORS["waiting"], cls)
+            )
+        elif phase == QUEUED:
+            parts.append(_rect(x(span.start), y + 3, width, LANE_H - 6, COLORS["queued"], cls))
+        else:  # running, sending, blocked
+            parts.append(_rect(x(span.start), y, width, LANE_H, COLORS[phase], cls))
+    return parts
 
 
 def _axis(top: float, width: int, t_span: tuple[int, int]) -> list[str]:
@@ -216,11 +232,16 @@ def timeline_svg(
     top += 34
     x = GUTTER
     for key, text in LEGENDS.get(lang, LEGENDS["en"]):
+        advance = 34 + 8 * sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)  # CJK: two widths
+        if x > GUTTER and x + advance > width:
+            x, top = GUTTER, top + 20  # the next legend row
+        # Each swatch is drawn as the lanes draw its phase (waiting: a held thread's bar).
+        swatch_y, swatch_h = (top + 6 - WAIT_H / 2, WAIT_H) if key == WAITING else (top, 12)
         parts.append(
-            _rect(x, top, 18, 12, COLORS[key])
+            _rect(x, swatch_y, 18, swatch_h, COLORS[key], "legend")
             + f'<text x="{x + 24}" y="{top + 11:.0f}" font-size="13">{escape(text)}</text>'
         )
-        x += 34 + 8 * sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)  # CJK: two widths
+        x += advance
     height = top + 24
     return (
         f'<svg{SVG_NS if standalone else ""} width="{width}" height="{height:.0f}" '

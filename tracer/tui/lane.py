@@ -1,13 +1,15 @@
 """Lanes and their spans: the phase codes, ``Span``, ``Marker`` and ``Lane``.
 
 A lane is one row of the timeline (a request, an event loop or a thread); its spans say which
-phase it was in when. Pure data with a bisect index; imports nothing of ours.
+phase it was in when. Pure data with a bisect index; imports only ``tracer.phases``.
 """
 
 from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+
+from tracer.phases import CPU_BUSY_SHARE
 
 __all__ = [
     "NONE",
@@ -51,9 +53,8 @@ PHASE_NAMES: tuple[str, ...] = (
 LEGEND_ORDER: tuple[int, ...] = (QUEUED, RUNNING, WAITING, BLOCKED, SENDING, ERROR)
 """The order the legend lists phases in: the life of a request, then what goes wrong."""
 
-# A thread span whose on-CPU share is below this is drawn as waiting (blocked in I/O, a lock,
-# the GIL) rather than running.
-CPU_BUSY_SHARE = 0.5
+# A thread span whose on-CPU share is below CPU_BUSY_SHARE is drawn as waiting (blocked in I/O,
+# a lock, the GIL) rather than running: tracer.phases holds the rule.
 
 REQUEST_LANE = "request"
 LOOP_LANE = "loop"

@@ -21,6 +21,7 @@ from typing import Any, overload
 
 from tracer import events as K
 from tracer.events import Event
+from tracer.phases import cpu_share, request_phases
 from tracer.recording import Recording
 from tracer.summary import summarize
 from tracer.tui.lane import (
@@ -41,6 +42,16 @@ from tracer.tui.lane import (
 
 __all__ = ["RequestLanes", "TimelineModel", "build_model", "model_from_events"]
 
+_CODES = {
+    "queued": QUEUED,
+    "running": RUNNING,
+    "waiting": WAITING,
+    "sending": SENDING,
+    "blocked": BLOCKED,
+    "error": ERROR,
+}
+"""``tracer.phases`` names -> the TUI's phase codes (which double as paint priorities)."""
+
 
 class RequestLanes(Sequence[Lane]):
     """The by-request lanes in order of arrival, each derived the first time it is asked for.
@@ -53,13 +64,11 @@ class RequestLanes(Sequence[Lane]):
         self,
         order: list[int],
         events_by_req: dict[int, list[Event]],
-        blocked: dict[int, list[tuple[int, int]]],
         t_end: int,
         threshold_ns: int | None,
     ) -> None:
         self.order = order
         self._events = events_by_req
-        self._blocked = blocked
         self._t_end = t_end
         self._threshold = threshold_ns
         self._built: dict[int, Lane] = {}
@@ -82,9 +91,7 @@ class RequestLanes(Sequence[Lane]):
         lane = self._built.get(index)
         if lane is None:
             req = self.order[index]  # IndexError past the end, as a list would
-            lane = _request_lane(
-                req, self._events[req], self._blocked.get(req, []), self._t_end, self._threshold
-            )
+            lane = _request_lane(req, self._events[req], self._t_end, self._threshold)
             self._built[index] = lane
         return lane
 
@@ -142,13 +149,9 @@ class TimelineModel:
         self.events_by_req = per_req
         """Each request's events, in time order."""
         self._event_times: list[int] | None = None
-        blocked_spans: dict[int, list[tuple[int, int]]] = {}
-        for event in self.blocked:
-            if isinstance(event.req, int):
-                blocked_spans.setdefault(event.req, []).append((event.t, event.t + _dur(event)))
         # Events are in time order, so requests were met in order of arrival.
         order = [req for req in per_req if req not in lifespan]
-        self.by_request = RequestLanes(order, per_req, blocked_spans, self.t_end, threshold_ns)
+        self.by_request = RequestLanes(order, per_req, self.t_end, threshold_ns)
         """One lane per request, in order of arrival."""
         self._by_worker: list[Lane] | None = None
         self._summary: dict[str, Any] | None = None
@@ -194,14 +197,6 @@ def _dur(event: Event) -> int:
     return dur if isinstance(dur, int) and dur > 0 else 0
 
 
-def _cpu_share(event: Event) -> float | None:
-    cpu = _data(event).get("cpu_ns")
-    dur = _dur(event)
-    if not isinstance(cpu, (int, float)) or dur <= 0:
-        return None
-    return max(0.0, min(1.0, cpu / dur))
-
-
 def _request_label(req: int, start: Event | None) -> str:
     if start is None:
         return f"#{req}"
@@ -210,75 +205,36 @@ def _request_label(req: int, start: Event | None) -> str:
     return f"#{req} {path}".rstrip()
 
 
-def _request_lane(
-    req: int,
-    events: list[Event],
-    blocked: list[tuple[int, int]],
-    t_end: int,
-    threshold_ns: int | None,
-) -> Lane:
-    queued = start = end = None
-    error = False
-    spans: list[Span] = []
+def _request_lane(req: int, events: list[Event], t_end: int, threshold_ns: int | None) -> Lane:
+    # The phases come from the rule the figures use too (tracer.phases).
+    spans = [
+        Span(
+            piece.start,
+            piece.end,
+            _CODES[piece.phase],
+            req,
+            # A thread's on-CPU share sets its bar's height; a step holds the loop whether or
+            # not it computes, so it is drawn full.
+            piece.cpu if piece.kind == K.SCHED_THREAD else None,
+        )
+        for piece in request_phases(events, t_end, threshold_ns=threshold_ns)
+    ]
+    start: Event | None = None
+    ended = error = False
     markers: list[Marker] = []
-    scheduled = False
-    detected: list[Span] = []
     for event in events:
         kind = event.kind
-        if kind == K.REQUEST_QUEUED and queued is None:
-            queued = event
-        elif kind == K.REQUEST_START and start is None:
+        if kind == K.REQUEST_START and start is None:
             start = event
-        elif kind == K.REQUEST_END and end is None:
-            # The first end counts, as in the summary: a client that gave up (a timeout) ended
-            # the request even if the app finished it later.
-            end = event
-            if _data(event).get("error"):
-                error = True
-                spans.append(Span(event.end, event.end, ERROR, req))
-        elif kind == K.SCHED_STEP:
-            scheduled = True
-            t0, t1 = event.t, event.t + _dur(event)
-            over = threshold_ns is not None and t1 - t0 > threshold_ns
-            held = over or any(b0 < t1 and t0 < b1 for b0, b1 in blocked)
-            # A step holds the loop whether or not it computes, so it is drawn full either way.
-            spans.append(Span(t0, t1, BLOCKED if held else RUNNING, req))
-        elif kind == K.SCHED_THREAD:
-            scheduled = True
-            share = _cpu_share(event)
-            phase = WAITING if share is not None and share < CPU_BUSY_SHARE else RUNNING
-            spans.append(Span(event.t, event.t + _dur(event), phase, req, share))
-        elif kind in (K.ASGI_SEND, K.WSGI_BODY, K.WSGI_WRITE):
-            if _dur(event):
-                spans.append(Span(event.t, event.t + _dur(event), SENDING, req))
-        elif kind in (K.WSGI_INPUT_READ, K.ASGI_RECEIVE):
-            if _dur(event):
-                spans.append(Span(event.t, event.t + _dur(event), WAITING, req))
-        elif kind == K.LOOP_BLOCKED:
-            detected.append(Span(event.t, event.t + _dur(event), BLOCKED, req))
+        elif kind == K.REQUEST_END and not ended:
+            ended = True  # the first end counts, as in the summary
+            error = error or bool(_data(event).get("error"))
         elif kind == K.ERROR:
             error = True
-            spans.append(Span(event.t, event.t, ERROR, req))
         elif kind == K.VIOLATION:
             data = _data(event)
             markers.append(Marker(event.t, f"{data.get('rule', '?')}: {data.get('message', '')}"))
-    # A loop.blocked already paints its step; only one with no step under it (a recording made
-    # without step tracing) needs a span of its own.
-    for block in detected:
-        if not any(
-            s.phase == BLOCKED and s.start < block.end and block.start < s.end for s in spans
-        ):
-            spans.append(block)
-    begin = start.t if start is not None else None
-    finish = end.end if end is not None else t_end
-    if queued is not None:
-        spans.append(Span(queued.t, begin if begin is not None else finish, QUEUED, req))
-    if begin is not None:
-        # Between the spans that say what it did, a scheduled request was suspended or parked;
-        # one with no scheduling events at all is taken to run the whole time.
-        spans.append(Span(begin, max(begin, finish), WAITING if scheduled else RUNNING, req))
-    lane = Lane(f"req:{req}", _request_label(req, start), REQUEST_LANE, spans, markers, req, error)
-    return lane
+    return Lane(f"req:{req}", _request_label(req, start), REQUEST_LANE, spans, markers, req, error)
 
 
 def _worker_lanes(events: Iterable[Event], threshold_ns: int | None) -> list[Lane]:
@@ -302,7 +258,7 @@ def _worker_lanes(events: Iterable[Event], threshold_ns: int | None) -> list[Lan
             continue
         names.setdefault(key, event.thread or str(event.tid))
         steps.setdefault(key, []).append(
-            Span(event.t, event.t + _dur(event), RUNNING, event.req, _cpu_share(event))
+            Span(event.t, event.t + _dur(event), RUNNING, event.req, cpu_share(event))
         )
     lanes: list[Lane] = []
     for key, spans in steps.items():

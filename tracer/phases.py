@@ -1,0 +1,174 @@
+"""Which phase each stretch of a request's life is in: the one rule the replay UI and the figures share.
+
+The rule (DESIGN.md, "How scheduling is seen"), for one request's events:
+
+- ``queued``: from ``request.queued`` to ``request.start``;
+- ``running``: a coroutine step (``sched.step``) that did not hold the loop, or a thread's stretch
+  (``sched.thread``) spent mostly on the CPU;
+- ``waiting``: a thread's stretch mostly off the CPU (its ``cpu_ns`` under ``CPU_BUSY_SHARE`` of
+  its ``dur``: blocked in I/O, on a lock, on the GIL), a timed body read or ``receive``, and,
+  under everything, a scheduled request between its steps (a suspended coroutine);
+- ``blocked``: a step that held the loop (a ``loop.blocked`` overlaps it, or it ran past the
+  threshold), or a ``loop.blocked`` with no step under it;
+- ``sending``: a timed ``asgi.send`` / ``wsgi.body`` / ``wsgi.write``;
+- ``error``: an instant (an ``error`` event, or a ``request.end`` that carries one).
+
+``tracer.tui.model`` draws its by-request lanes from ``request_phases`` and the SVG/HTML
+exporters their figures, so a slide and the replay never disagree. Part of the spine: imports
+only ``tracer.events``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import tracer.events as K
+from tracer.events import Event
+
+__all__ = [
+    "QUEUED",
+    "RUNNING",
+    "WAITING",
+    "SENDING",
+    "BLOCKED",
+    "ERROR",
+    "PRIORITY",
+    "CPU_BUSY_SHARE",
+    "PhaseSpan",
+    "cpu_share",
+    "thread_phase",
+    "step_phase",
+    "request_phases",
+]
+
+WAITING = "waiting"
+QUEUED = "queued"
+RUNNING = "running"
+SENDING = "sending"
+BLOCKED = "blocked"
+ERROR = "error"
+
+PRIORITY: dict[str, int] = {WAITING: 1, QUEUED: 2, RUNNING: 3, SENDING: 4, BLOCKED: 5, ERROR: 6}
+"""Phase -> paint priority: where spans overlap, the higher one is drawn on top (as in the UI)."""
+
+CPU_BUSY_SHARE = 0.5
+"""A thread span whose on-CPU share is below this is waiting (I/O, a lock, the GIL), not running.
+The same value as ``tracer.tui.lane.CPU_BUSY_SHARE`` (a test keeps them equal)."""
+
+_SENDS = frozenset({K.ASGI_SEND, K.WSGI_BODY, K.WSGI_WRITE})
+_READS = frozenset({K.WSGI_INPUT_READ, K.ASGI_RECEIVE})
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseSpan:
+    """A stretch of one request's life in one phase."""
+
+    start: int
+    """Nanoseconds, as the recording's event times."""
+    end: int
+    """``>= start``; an instant (an error) has ``end == start``."""
+    phase: str
+    """One of ``QUEUED``, ``RUNNING``, ``WAITING``, ``SENDING``, ``BLOCKED``, ``ERROR``."""
+    kind: str | None = None
+    """The kind of the event it was drawn from; None for the request's own queued and
+    in-flight stretches (derived from its start and end)."""
+    cpu: float | None = None
+    """On-CPU share (0..1) of a scheduling span, when the recording says."""
+
+
+def _data(event: Event) -> dict[str, Any]:
+    # A hand-edited or foreign line may carry a non-object "data": treat it as empty.
+    return event.data if isinstance(event.data, dict) else {}
+
+
+def _dur(event: Event) -> int:
+    dur = event.dur
+    return dur if isinstance(dur, int) and dur > 0 else 0
+
+
+def cpu_share(event: Event) -> float | None:
+    """``data.cpu_ns / dur`` clamped to 0..1; None when the event does not say."""
+    cpu = _data(event).get("cpu_ns")
+    dur = _dur(event)
+    if not isinstance(cpu, (int, float)) or dur <= 0:
+        return None
+    return max(0.0, min(1.0, cpu / dur))
+
+
+def thread_phase(event: Event) -> str:
+    """A ``sched.thread`` span: ``WAITING`` when mostly off the CPU, else ``RUNNING``."""
+    share = cpu_share(event)
+    return WAITING if share is not None and share < CPU_BUSY_SHARE else RUNNING
+
+
+def step_phase(
+    event: Event, blocked: Iterable[tuple[int, int]], threshold_ns: int | None = None
+) -> str:
+    """A ``sched.step``: ``BLOCKED`` when it held the loop (one of the ``blocked`` intervals, the
+    request's ``loop.blocked`` events, overlaps it, or it ran longer than ``threshold_ns``), else
+    ``RUNNING``. A step holds the loop whether or not it computes, so its CPU share is moot."""
+    t0, t1 = event.t, event.t + _dur(event)
+    if threshold_ns is not None and t1 - t0 > threshold_ns:
+        return BLOCKED
+    return BLOCKED if any(b0 < t1 and t0 < b1 for b0, b1 in blocked) else RUNNING
+
+
+def request_phases(
+    events: Sequence[Event], t_end: int, *, threshold_ns: int | None = None
+) -> list[PhaseSpan]:
+    """One request's events (in time order) as phase spans, in paint order (lowest priority
+    first, then by start). ``t_end`` ends a request that never did."""
+    blocked = [(e.t, e.t + _dur(e)) for e in events if e.kind == K.LOOP_BLOCKED]
+    queued = start = end = None
+    scheduled = False
+    spans: list[PhaseSpan] = []
+    detected: list[PhaseSpan] = []
+    for event in events:
+        kind = event.kind
+        if kind == K.REQUEST_QUEUED and queued is None:
+            queued = event
+        elif kind == K.REQUEST_START and start is None:
+            start = event
+        elif kind == K.REQUEST_END and end is None:
+            # The first end counts: a client that gave up ended the request.
+            end = event
+            if _data(event).get("error"):
+                spans.append(PhaseSpan(event.end, event.end, ERROR, kind))
+        elif kind == K.SCHED_STEP:
+            scheduled = True
+            phase = step_phase(event, blocked, threshold_ns)
+            spans.append(PhaseSpan(event.t, event.t + _dur(event), phase, kind, cpu_share(event)))
+        elif kind == K.SCHED_THREAD:
+            scheduled = True
+            spans.append(
+                PhaseSpan(
+                    event.t, event.t + _dur(event), thread_phase(event), kind, cpu_share(event)
+                )
+            )
+        elif kind in _SENDS or kind in _READS:
+            if _dur(event):
+                phase = SENDING if kind in _SENDS else WAITING
+                spans.append(PhaseSpan(event.t, event.t + _dur(event), phase, kind))
+        elif kind == K.LOOP_BLOCKED:
+            detected.append(PhaseSpan(event.t, event.t + _dur(event), BLOCKED, kind))
+        elif kind == K.ERROR:
+            spans.append(PhaseSpan(event.t, event.t, ERROR, kind))
+    # A loop.blocked already paints its step; only one with no step under it (a recording made
+    # without step tracing) needs a span of its own.
+    for block in detected:
+        if not any(
+            s.phase == BLOCKED and s.start < block.end and block.start < s.end for s in spans
+        ):
+            spans.append(block)
+    begin = start.t if start is not None else None
+    finish = end.end if end is not None else t_end
+    if queued is not None:
+        spans.append(PhaseSpan(queued.t, begin if begin is not None else finish, QUEUED))
+    if begin is not None:
+        # Between the spans that say what it did, a scheduled request was suspended or parked;
+        # one with no scheduling events at all is taken to run the whole time.
+        spans.append(PhaseSpan(begin, max(begin, finish), WAITING if scheduled else RUNNING))
+    spans.sort(key=lambda s: (PRIORITY[s.phase], s.start, s.end))
+    return spans
