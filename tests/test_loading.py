@@ -196,6 +196,20 @@ def test_file_not_found(tmp_path: Path) -> None:
     )
 
 
+def test_app_dir_that_does_not_exist(tmp_path: Path) -> None:
+    """An app_dir (--app-dir) that does not exist, or is a file, is said so before any import,
+    and is not put on sys.path."""
+    missing = tmp_path / "no_dir_nineteen"
+    assert load_error(UsageError, "sample_apps.hello:application", app_dir=missing) == (
+        f'--app-dir "{missing}" does not exist. Pass the directory that holds the app\'s module.'
+    )
+    assert str(missing) not in sys.path
+    afile = write(tmp_path, "a_file_nineteen.py", WSGI_APP)
+    assert load_error(UsageError, "a_file_nineteen:application", app_dir=afile) == (
+        f'--app-dir "{afile}" is not a directory. Pass the directory that holds the app\'s module.'
+    )
+
+
 def test_import_error_inside_the_module_carries_its_traceback(tmp_path: Path) -> None:
     """A module that exists but fails on its own import is not "not found": the error is one
     line naming the module and the cause, and carries the app's own traceback without the

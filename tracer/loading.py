@@ -64,7 +64,7 @@ def load_app(
 
     ``spec`` may also be an app object already. Raises an ``AppLoadError`` subclass, or
     ``InterfaceError`` when the interface cannot be decided, or ``UsageError`` for a bad
-    ``interface``.
+    ``interface`` or an ``app_dir`` that is not an existing directory.
     """
     if interface not in INTERFACES:
         raise UsageError(f'--interface must be one of {", ".join(INTERFACES)}, not "{interface}".')
@@ -81,6 +81,12 @@ def load_app(
         )
     if app_dir is not None:
         directory = os.path.abspath(app_dir)
+        if not os.path.isdir(directory):
+            what = "is not a directory" if os.path.exists(directory) else "does not exist"
+            raise UsageError(
+                f'--app-dir "{os.fspath(app_dir)}" {what}. '
+                "Pass the directory that holds the app's module."
+            )
         if directory not in sys.path:
             sys.path.insert(0, directory)
     if source.endswith(".py") or "/" in source or os.sep in source:

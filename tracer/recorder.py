@@ -92,6 +92,11 @@ class Recorder:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._sink: Sink | None = None
+        self.write_error: OSError | None = None
+        """The failure that stopped the file (disk full, a path that cannot be written), if
+        any: the events still reach memory and subscribers, and ``close()`` raises it."""
+        self.on_write_error: Callable[[OSError], None] | None = None
+        """Called once, on the draining thread, when writing the file fails (stop the load)."""
         if self.path is not None:
             self._start_thread()
 
@@ -228,10 +233,15 @@ class Recorder:
             batch = from_rows([popleft() for _ in range(len(queue))])
             if not batch:
                 return batch
-            if self.path is not None:
-                if self._writer is None:
-                    self._writer = RecordingWriter(self.path, self.header)
-                self._writer.write(batch)
+            if self.path is not None and self.write_error is None:
+                try:
+                    if self._writer is None:
+                        self._writer = RecordingWriter(self.path, self.header)
+                    self._writer.write(batch)
+                except OSError as exc:
+                    # The file stops here; the batch still goes on to memory and subscribers
+                    # (the run's report), and close() raises the error.
+                    self._write_failed(exc)
             if self.keep:
                 self._kept.extend(batch)
             for subscriber in list(self._subscribers):
@@ -243,6 +253,17 @@ class Recorder:
             return batch
 
     flush = drain
+
+    def _write_failed(self, exc: OSError) -> None:
+        self.write_error = exc
+        callback = self.on_write_error
+        if callback is None:
+            log.error("writing the recording %s failed: %s", self.path, exc)
+            return
+        try:
+            callback(exc)
+        except Exception:  # an observer must never break the recording
+            log.exception("the recording's on_write_error callback failed")
 
     @property
     def backlog(self) -> int:
@@ -280,11 +301,20 @@ class Recorder:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join()
         self.drain()
-        if self.path is not None and self._writer is None:
+        if self.path is not None and self._writer is None and self.write_error is None:
             # An empty run still leaves a valid recording behind.
-            self._writer = RecordingWriter(self.path, self.header)
+            try:
+                self._writer = RecordingWriter(self.path, self.header)
+            except OSError as exc:
+                self._write_failed(exc)
         if self._writer is not None:
-            self._writer.close()
+            try:
+                self._writer.close()
+            except OSError as exc:
+                if self.write_error is None:
+                    self._write_failed(exc)
+        if self.write_error is not None:
+            raise self.write_error
 
     def __enter__(self) -> Recorder:
         return self
@@ -302,6 +332,6 @@ class Recorder:
         while not self._stop.wait(self._flush_interval):
             try:
                 self.drain()
-            except Exception:  # disk full, bad path: say so once, keep events in the queue
-                log.exception("writing the recording failed")
+            except Exception:  # a bug of ours: say so once (file errors are write_error)
+                log.exception("draining the recording failed")
                 return

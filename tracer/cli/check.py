@@ -55,6 +55,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace) -> int:
     """Load the app, check it, print the report; the exit code says whether it passed."""
+    from tracer.cli.paths import cannot_write
     from tracer.conformance.driver import check_app
     from tracer.conformance.findings import FORMATS
     from tracer.conformance.routes import MAX_PATHS, discover_routes
@@ -92,9 +93,7 @@ def main(args: argparse.Namespace) -> int:
         try:
             recorder.save(args.record)
         except OSError as exc:
-            raise UsageError(
-                f"Cannot write the recording {args.record!r}: {exc.strerror}."
-            ) from None
+            raise cannot_write(args.record, exc) from None
     text = FORMATS[args.format](report)
     if args.output:
         try:

@@ -3,8 +3,9 @@
 Parses into a ``RunConfig`` and calls ``tracer.run.run``. On a terminal (without
 ``--headless``) the live dashboard runs it, if installed; otherwise a rich progress bar (on
 stderr with ``--json``) and the report, or the summary JSON alone on stdout with ``--json``.
-The recording streams to ``--record FILE`` (default ``traces/<app>-<time>.jsonl``), and its
-path is printed at the end. Textual and OpenTelemetry are imported only when used.
+The recording streams to ``--record FILE`` (default ``traces/<app>-<time>.jsonl``, ``-2``…
+added when that exists), opened before the app is loaded (``tracer.cli.paths``), and its path is
+printed at the end. Textual and OpenTelemetry are imported only when used.
 """
 
 from __future__ import annotations
@@ -163,6 +164,7 @@ def main(args: argparse.Namespace) -> int:
     """Run, record, report."""
     from rich.console import Console
 
+    from tracer.cli.paths import cannot_write, claim_recording, discard, watch_writer
     from tracer.digest import Digest
     from tracer.recorder import Recorder
     from tracer.report import print_report
@@ -170,9 +172,22 @@ def main(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     config.check()
-    path = args.record or default_record_path(config.app)
+    # The recording's file is opened before anything is loaded: an unwritable path is one line
+    # and exit 2 up front, and two runs in one second never share a default name.
+    if args.record:
+        target = claim_recording(args.record)
+    else:
+        target = claim_recording(default_record_path(config.app), default=True)
+    path = target.path
     err = Console(stderr=True)
+    stops: list[threading.Event] = []  # the load's stop events: a failed writer sets them
+
+    def writer_failed() -> None:
+        for stop in stops:
+            stop.set()
+
     recorder = Recorder(path)
+    failures = watch_writer(recorder, writer_failed)
     digest = Digest()
     recorder.subscribe(digest.feed)
     otlp: list[Any] = []  # the OTLP exporter's shutdown, once attached
@@ -193,8 +208,11 @@ def main(args: argparse.Namespace) -> int:
         if pressed.is_set():  # a Ctrl-C the start-up swallowed (nothing is started yet)
             raise KeyboardInterrupt
     except BaseException:
-        recorder.close()
-        Path(path).unlink(missing_ok=True)  # no empty recording left behind by a bad APP
+        if not target.created:
+            recorder.path = None  # nothing ran: the file given keeps what it held
+        with contextlib.suppress(OSError):
+            recorder.close()
+        discard(target)  # no empty recording left behind by a bad APP
         raise
     try:
         live = (
@@ -203,6 +221,9 @@ def main(args: argparse.Namespace) -> int:
         if live is not None:
 
             def work(stop: threading.Event) -> Any:
+                stops.append(stop)
+                if failures:
+                    stop.set()
                 begin()
                 return run(config, recorder, server=server, stop=stop)
 
@@ -213,11 +234,18 @@ def main(args: argparse.Namespace) -> int:
                 total_requests=config.requests,
             )
         else:
-            _run_headless(config, recorder, server, err, begin)
+            stop = threading.Event()
+            stops.append(stop)
+            _run_headless(config, recorder, server, err, begin, stop=stop)
     finally:
-        recorder.close()
+        try:
+            recorder.close()
+        except OSError as exc:  # the run's own error, if any, is the one to report
+            failures.append(exc)
         for shutdown in otlp:
             shutdown()  # the last spans, then the exporter's final batch
+    if failures:
+        raise cannot_write(path, failures[0])
     summary = digest.summary()
     if args.json:
         print(json.dumps(summary))
@@ -232,13 +260,22 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_headless(config: Any, recorder: Any, server: Any, err: Any, begin: Any) -> Any:
-    """Run on a worker thread with a progress bar; Ctrl-C stops the load but keeps the recording."""
+def _run_headless(
+    config: Any,
+    recorder: Any,
+    server: Any,
+    err: Any,
+    begin: Any,
+    *,
+    stop: threading.Event | None = None,
+) -> Any:
+    """Run on a worker thread with a progress bar; Ctrl-C (or ``stop``, set) stops the load but
+    keeps the recording."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from tracer.run import run
 
-    stop = threading.Event()
+    stop = threading.Event() if stop is None else stop
     outcome: dict[str, Any] = {}
     total = config.requests if config.duration is None else config.duration
     columns = [

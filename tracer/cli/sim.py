@@ -107,7 +107,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     record = parser.add_mutually_exclusive_group()
     record.add_argument(
-        "--record", default=None, metavar="FILE", help="where to write the recording"
+        "--record",
+        default=None,
+        metavar="FILE",
+        help="where to write the recording (default traces/sim-<model>-<time>.jsonl)",
     )
     record.add_argument("--no-record", action="store_true", help="write no recording (fastest)")
     parser.add_argument(
@@ -176,7 +179,8 @@ def build_config(args: argparse.Namespace) -> Any:
 
 
 def default_record_path(model: str, *, now: float | None = None) -> str:
-    """``traces/sim-<model>-<local time>.jsonl`` under the current directory."""
+    """``traces/sim-<model>-<local time>.jsonl`` under the current directory (``main`` adds
+    ``-2``, ``-3``… before the extension when that file exists)."""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
     return os.path.join("traces", f"sim-{model}-{stamp}.jsonl")
 
@@ -188,19 +192,34 @@ def main(args: argparse.Namespace) -> int:
         return _sweep(config, args)
     from sim import simulate
     from sim.simulation import SIM_EPOCH_NS, paused_gc
+    from tracer.cli.paths import cannot_write, claim_recording, watch_writer
     from tracer.recorder import Recorder
 
-    path = None if args.no_record else (args.record or default_record_path(config.model))
+    path = None
+    if not args.no_record:
+        # Opened before the simulation: an unwritable path is one line and exit 2 up front,
+        # and two runs in one second never share a default name.
+        if args.record:
+            path = claim_recording(args.record).path
+        else:
+            path = claim_recording(default_record_path(config.model), default=True).path
     recorder = None
     if path is not None:
         # A fixed clock: the header is the same on every run, so same seed -> same file.
         recorder = Recorder(path, clock=lambda: 0, wall_clock=lambda: SIM_EPOCH_NS, start_ns=0)
-    with paused_gc():  # the writer thread turns millions of events into lines: see paused_gc
+    failures = [] if recorder is None else watch_writer(recorder)
+    # paused_gc: the writer thread turns millions of events into lines (see paused_gc).
+    with paused_gc():
         try:
             result = simulate(config, recorder=recorder)
         finally:
             if recorder is not None:
-                recorder.close()
+                try:
+                    recorder.close()
+                except OSError as exc:  # the simulation's own error, if any, is reported
+                    failures.append(exc)
+    if failures and path is not None:
+        raise cannot_write(path, failures[0])
     summary = result.summary
     if args.json:
         print(json.dumps(summary))

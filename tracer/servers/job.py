@@ -247,7 +247,8 @@ def load_app_for(config: ServerConfig, model: str, serves: tuple[str, ...]) -> t
         label = config.app_spec or getattr(app, "__name__", "the app")
         other = "loop" if family == "asgi" else "threads"
         raise InterfaceError(
-            f"{label} is an {family.upper()} app, but --server {model} runs "
+            f"{label} is {'an' if family == 'asgi' else 'a'} {family.upper()} app, but "
+            f"--server {model} runs "
             f"{' and '.join(s.upper() for s in serves)} apps. Use --server {other}."
         )
     return app, interface

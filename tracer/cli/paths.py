@@ -1,0 +1,155 @@
+"""Where ``trace run`` and ``trace sim`` write their recording, checked before the load starts.
+
+``claim_recording(path, default=...)`` makes a missing parent directory and opens the file once
+for writing, so that an unwritable path is one line and exit code 2 (``UsageError``) before any
+work is done. An explicit ``--record FILE`` is opened for appending, so an existing file is left
+as it is until the run really starts. A default path (``traces/<app>-<time>.jsonl``) is never
+overwritten: when it exists (two runs within one second), ``-2``, ``-3``… is added before the
+extension, the file created with mode ``"x"`` so that two processes cannot claim the same one.
+
+``watch_writer(recorder)`` collects a failure of the recorder's file while the load runs (disk
+full: ``Recorder.write_error``) so the load can stop, and ``cannot_write`` words every such
+``OSError`` the way ``trace replay --screenshot`` does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from tracer.errors import UsageError
+
+if TYPE_CHECKING:
+    from tracer.recorder import Recorder
+
+__all__ = [
+    "RecordingTarget",
+    "claim_recording",
+    "cannot_write",
+    "discard",
+    "numbered",
+    "watch_writer",
+]
+
+_SUFFIXES = (".jsonl.gz", ".jsonl")
+_MAX_NUMBER = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingTarget:
+    """A recording path that was checked writable."""
+
+    path: str
+    created: bool
+    """The file did not exist before the check (remove it if the load never starts)."""
+    made: str | None = None
+    """The outermost directory the check created for it, if any (removed with it, if empty)."""
+
+
+def cannot_write(path: str, exc: OSError) -> UsageError:
+    """``Cannot write the recording "PATH": reason.`` for an ``OSError`` on the recording."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if exc.errno == errno.EEXIST and exc.filename is not None:
+        # mkdir of a parent that is a file: "File exists" would not say what is wrong
+        reason = f'"{os.fsdecode(exc.filename)}" is a file, not a directory'
+    elif exc.filename is not None and os.fsdecode(exc.filename) != path:
+        reason = f'{reason}: "{os.fsdecode(exc.filename)}"'
+    return UsageError(f'Cannot write the recording "{path}": {reason}.')
+
+
+def numbered(path: str, number: int) -> str:
+    """``traces/a-20261126-055549.jsonl`` -> ``traces/a-20261126-055549-2.jsonl`` (number 2)."""
+    if number == 1:
+        return path
+    for suffix in _SUFFIXES:
+        if path.endswith(suffix) and len(path) > len(suffix):
+            return f"{path[: -len(suffix)]}-{number}{suffix}"
+    stem, ext = os.path.splitext(path)
+    return f"{stem}-{number}{ext}"
+
+
+def claim_recording(path: str, *, default: bool = False) -> RecordingTarget:
+    """Check, before the load, that the recording can be written at ``path``.
+
+    Makes the missing parent directories. ``default=True``: ``path`` is the tool's own name,
+    and the first of ``path``, ``path-2``… that does not exist is created (atomically) and
+    returned. Otherwise ``path`` is opened for appending (an existing file is not truncated).
+    Raises ``UsageError`` (``cannot_write``) when the path cannot be written.
+    """
+    try:
+        if os.path.isdir(path):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+        parent = os.path.dirname(path)
+        made = _outermost_missing(parent)
+        if made is not None:
+            os.makedirs(parent, exist_ok=True)
+    except OSError as exc:
+        raise cannot_write(path, exc) from None
+    if not default:
+        existed = os.path.lexists(path)
+        try:
+            with open(path, "a", encoding="utf-8"):
+                pass
+        except OSError as exc:
+            raise cannot_write(path, exc) from None
+        return RecordingTarget(path, created=not existed, made=made)
+    for number in range(1, _MAX_NUMBER + 1):
+        candidate = numbered(path, number)
+        try:
+            with open(candidate, "x", encoding="utf-8"):
+                pass
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise cannot_write(candidate, exc) from None
+        return RecordingTarget(candidate, created=True, made=made)
+    raise UsageError(
+        f'Cannot write the recording "{path}": {_MAX_NUMBER} files of that name exist. '
+        "Pass --record FILE."
+    )
+
+
+def _outermost_missing(directory: str) -> str | None:
+    """The outermost of ``directory`` and its parents that does not exist (None: it exists)."""
+    missing = None
+    while directory and not os.path.lexists(directory):
+        missing = directory
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    return missing
+
+
+def discard(target: RecordingTarget) -> None:
+    """Remove what ``claim_recording`` created (the file, then its new directories if empty),
+    when the load never started."""
+    if not target.created:
+        return
+    with contextlib.suppress(OSError):
+        os.unlink(target.path)
+        directory = os.path.dirname(target.path)
+        while target.made is not None and directory:
+            os.rmdir(directory)  # only if empty: OSError otherwise, and the walk ends
+            if directory == target.made:
+                break
+            directory = os.path.dirname(directory)
+
+
+def watch_writer(recorder: Recorder, on_failure: Callable[[], None] | None = None) -> list[OSError]:
+    """The failures of ``recorder``'s file, kept in the list returned (``on_failure()`` is
+    called at the first, e.g. to stop the load), instead of being logged; ``close()`` raises
+    the same error again at the end."""
+    failures: list[OSError] = []
+
+    def failed(exc: OSError) -> None:
+        failures.append(exc)
+        if on_failure is not None:
+            on_failure()
+
+    recorder.on_write_error = failed
+    return failures
