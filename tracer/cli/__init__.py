@@ -3,20 +3,24 @@
 Thin by design: each sub-command lives in ``tracer.cli.<name>`` with ``add_parser`` and
 ``main(args) -> int``, and imports heavy things (Textual, OpenTelemetry) inside ``main``.
 Errors: a ``TracerError`` becomes one line on stderr and exit code 2; usage errors too.
+A closed stdout (``trace export ... | head``) ends the command quietly with exit code 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import math
+import os
+import select
 import sys
-from collections.abc import Sequence
-from typing import Any, NoReturn
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn, TypeVar
 
 from tracer._version import __version__
 from tracer.errors import TracerError
 
-__all__ = ["main", "build_parser", "COMMANDS", "OneLineParser"]
+__all__ = ["main", "build_parser", "COMMANDS", "OneLineParser", "bounded", "check_stdout"]
 
 # Sub-command name -> module under tracer.cli (the module must exist to be registered).
 COMMANDS: dict[str, str] = {
@@ -32,6 +36,8 @@ COMMANDS: dict[str, str] = {
 EXIT_OK = 0
 EXIT_FOUND = 1
 EXIT_USAGE = 2
+EXIT_CLOSED_PIPE = 1
+"""The reader of our output went away (as in the Python docs' SIGPIPE recipe)."""
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -39,6 +45,42 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+N = TypeVar("N", int, float)
+
+
+def bounded(
+    kind: Callable[[str], N], *, low: N | None = None, high: N | None = None
+) -> Callable[[str], N]:
+    """An argparse ``type=`` for a number option: ``kind`` (int or float), finite, in
+    ``[low, high]``; anything else is a usage error (one line, exit 2) naming the option.
+
+    Plain ``type=float`` lets ``nan``, ``inf`` and out-of-range values through to the code
+    that uses them, where they fail with a traceback or are silently accepted.
+    """
+
+    def parse(text: str) -> N:
+        try:
+            value = kind(text)
+        except ValueError:
+            noun = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"{text!r} is not {noun}") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{text} is out of range: {_range(low, high)}")
+        return value
+
+    return parse
+
+
+def _range(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f"give {low:g} to {high:g}"
+    if low is not None:
+        return f"give {low:g} or more"
+    return f"give at most {high:g}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,8 +105,69 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _reader_gone(stream: Any) -> bool | None:
+    """Whether ``stream`` is a pipe (or socket) whose reader has gone; None if it cannot tell."""
+    if stream is None:
+        return False
+    try:
+        stream.flush()
+    except BrokenPipeError:
+        return True
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (e.g. pytest's capture)
+        return False
+    if not hasattr(select, "poll"):  # Windows
+        return None
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    # A pipe with no reader left polls as an error (Linux) or a hang-up (BSD, macOS).
+    return any(mask & (select.POLLERR | select.POLLHUP) for _, mask in poller.poll(0))
+
+
+def check_stdout() -> None:
+    """Flush stdout; raise ``BrokenPipeError`` if its reader has gone.
+
+    Call it before saying on stderr that something was written to stdout: under ``python -u``
+    or ``PYTHONUNBUFFERED`` a write that the closing pipe cuts short drops the rest silently,
+    so only the pipe can tell. ``main`` turns the error into a quiet exit.
+    """
+    if _reader_gone(sys.stdout):
+        raise BrokenPipeError(32, "Broken pipe: the reader of stdout has gone")
+
+
+def _silence_closed_outputs() -> bool:
+    """Point stdout and stderr at devnull if their reader has gone, so the interpreter's final
+    flush does not raise again (the Python docs' recipe for SIGPIPE); False if neither has."""
+    closed = False
+    for stream in (sys.stdout, sys.stderr):
+        if _reader_gone(stream) is False:
+            continue
+        closed = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+            os.close(devnull)
+        except (AttributeError, OSError, ValueError):
+            pass
+    return closed
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``trace`` console script and ``python -m tracer``."""
+    try:
+        code = _main(argv)
+        # What is still buffered meets a closed pipe here, not in the interpreter's final flush.
+        if sys.stdout is not None:
+            sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        if not _silence_closed_outputs():
+            raise  # a socket's, not our output's: a bug to see
+        return EXIT_CLOSED_PIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     command: Any = getattr(args, "_main", None)

@@ -17,6 +17,7 @@ import sys
 from typing import Any, TextIO
 
 from tracer import events as K
+from tracer.cli import bounded
 from tracer.tui.labels import LANGUAGES
 
 __all__ = [
@@ -51,7 +52,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--screenshot", metavar="OUT.svg", help="render the first screen to SVG")
     parser.add_argument("--serve", action="store_true", help="serve the UI to a browser")
     parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"--serve port (default {DEFAULT_PORT})"
+        "--port",
+        # Not 0: textual-serve builds the page's URLs from the port it is given.
+        type=bounded(int, low=1, high=65535),
+        default=DEFAULT_PORT,
+        help=f"--serve port, 1 to 65535 (default {DEFAULT_PORT})",
     )
     return parser
 

@@ -52,6 +52,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace) -> int:
     """Load the recording, run the chosen exporter, say what it did on stderr."""
+    from tracer.cli import check_stdout
     from tracer.errors import UsageError
     from tracer.export import ExportOptions, get_exporter
     from tracer.recording import load
@@ -66,5 +67,10 @@ def main(args: argparse.Namespace) -> int:
         otel_detail=args.otel_detail,
         compare=(load(args.file2),) if args.file2 else (),
     )
-    print(f"trace: {exporter(recording, options)}", file=sys.stderr)
+    note = exporter(recording, options)
+    to_stdout = args.output == "-" or (args.to == "console" and not args.output)
+    if to_stdout:
+        # Say it was written only once stdout took all of it (``| head`` may have closed it).
+        check_stdout()
+    print(f"trace: {note}", file=sys.stderr)
     return 0

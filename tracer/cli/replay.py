@@ -11,6 +11,7 @@ import re
 import sys
 from typing import Any
 
+from tracer.cli import bounded
 from tracer.errors import UsageError
 
 __all__ = ["add_parser", "main", "parse_size", "write_screenshot"]
@@ -68,9 +69,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--block-threshold-ms",
-        type=float,
+        # 0 is meaningful: every coroutine step that took any time is drawn as blocking.
+        type=bounded(float, low=0.0),
         default=None,
-        help="also draw any coroutine step longer than this as blocking the loop",
+        metavar="MS",
+        help="also draw any coroutine step longer than this (ms, 0 or more) as blocking the loop",
     )
     return parser
 

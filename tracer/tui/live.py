@@ -57,6 +57,7 @@ class LiveScreen(Screen[None]):
         self.labels = labels
         self.viewport = Viewport(t_max=1)
         self.message = ""
+        self._widgets_mounted = False
 
     def compose(self) -> ComposeResult:
         """The dashboard widgets."""
@@ -73,11 +74,24 @@ class LiveScreen(Screen[None]):
         yield Legend(self.labels, id="legend")
 
     def on_mount(self) -> None:
-        """Draw the empty dashboard."""
+        """Draw the empty dashboard (with any message set before the widgets were there)."""
+        self._widgets_mounted = True
         self.redraw()
 
+    @property
+    def drawable(self) -> bool:
+        """Whether the dashboard's widgets are all there to be drawn.
+
+        Not before ``on_mount``: the app handles keys and runs its poll timer while the screen
+        is still mounting its widgets (``q`` pressed at once, a slow start). Not once the screen
+        is closing: its message loop stops before its widgets are removed.
+        """
+        return self._widgets_mounted and self.is_running
+
     def redraw(self) -> None:
-        """Refresh every widget from ``stats``."""
+        """Refresh every widget from ``stats``; nothing to do while the screen is not drawable."""
+        if not self.drawable:
+            return
         lab = self.labels
         snap = self.stats.snapshot()
         header = Text(no_wrap=True, overflow="ellipsis")

@@ -1,0 +1,138 @@
+"""Number options are checked when parsed: not a number, not finite or out of range is one
+line on stderr and exit code 2, before anything runs (no serve banner, no traceback)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tracer.cli import bounded, main
+from tracer.tui.examples import loop_example
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def _write(path: Path) -> str:
+    recording = loop_example()
+    lines = [json.dumps(recording.header)] + [json.dumps(e.to_dict()) for e in recording.events]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def _usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "Traceback" not in err
+    return err
+
+
+@pytest.mark.parametrize(
+    "port,message",
+    [
+        ("99999", "out of range: give 1 to 65535"),
+        ("65536", "out of range"),
+        ("0", "out of range"),
+        ("-1", "out of range"),
+        ("80.5", "not a whole number"),
+        ("http", "not a whole number"),
+    ],
+)
+def test_demo_port_out_of_range(
+    capsys: pytest.CaptureFixture[str], port: str, message: str
+) -> None:
+    """``trace demo blocking-call --sim --serve --port 99999``: no banner, no OverflowError."""
+    err = _usage_error(["demo", "blocking-call", "--sim", "--serve", "--port", port], capsys)
+    assert err.startswith("trace demo: error: argument --port: ") and message in err
+    assert "serving" not in err
+
+
+def test_demo_port_bounds_are_accepted() -> None:
+    """1 and 65535 are ports; the parser keeps them as ints."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=bounded(int, low=1, high=65535))
+    assert parser.parse_args(["--port", "1"]).port == 1
+    assert parser.parse_args(["--port", "65535"]).port == 65535
+
+
+@pytest.mark.parametrize(
+    "value,message",
+    [
+        ("nan", "'nan' is not a finite number"),
+        ("inf", "'inf' is not a finite number"),
+        ("-inf", "not a finite number"),
+        ("1e400", "not a finite number"),
+        ("-1", "-1 is out of range: give 0 or more"),
+        ("-0.5", "out of range"),
+        ("ten", "'ten' is not a number"),
+    ],
+)
+def test_replay_block_threshold_must_be_finite_and_not_negative(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str, message: str
+) -> None:
+    """``trace replay F --block-threshold-ms nan|inf|-1``: one line, exit 2."""
+    path = _write(tmp_path / "run.jsonl")
+    shot = tmp_path / "x.svg"
+    err = _usage_error(
+        ["replay", path, f"--block-threshold-ms={value}", "--screenshot", str(shot)], capsys
+    )
+    assert err.startswith("trace replay: error: argument --block-threshold-ms: ")
+    assert message in err
+    assert not shot.exists()
+
+
+def test_replay_block_threshold_zero_marks_every_step(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """0 is meaningful (every coroutine step that took any time is drawn as blocking)."""
+    path = _write(tmp_path / "run.jsonl")
+    out = tmp_path / "zero.svg"
+    assert main(["replay", path, "--block-threshold-ms", "0", "--screenshot", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").startswith("<svg")
+
+
+def test_the_real_command_line_gives_one_line(tmp_path: Path) -> None:
+    """Through a real process: exit 2, one stderr line, nothing on stdout."""
+    path = _write(tmp_path / "run.jsonl")
+    for argv in (
+        ["replay", path, "--block-threshold-ms", "inf"],
+        ["demo", "blocking-call", "--sim", "--serve", "--port", "99999"],
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-m", "tracer", *argv], capture_output=True, text=True, timeout=60
+        )
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stdout == "" and proc.stderr.count("\n") == 1, proc.stderr
+
+
+@pytest.mark.parametrize(
+    "kind,low,high,text,value",
+    [(int, 1, 10, "10", 10), (float, 0.0, None, "0", 0.0), (float, None, 5.0, "-3.5", -3.5)],
+)
+def test_bounded_accepts_values_in_range(
+    kind: type, low: float | None, high: float | None, text: str, value: float
+) -> None:
+    assert bounded(kind, low=low, high=high)(text) == value
+
+
+@pytest.mark.parametrize(
+    "kind,low,high,text,message",
+    [
+        (int, 1, 10, "11", "11 is out of range: give 1 to 10"),
+        (float, 0.0, None, "-1", "-1 is out of range: give 0 or more"),
+        (float, None, 5.0, "6", "6 is out of range: give at most 5"),
+        (float, None, None, "nan", "'nan' is not a finite number"),
+        (int, None, None, "1.0", "'1.0' is not a whole number"),
+    ],
+)
+def test_bounded_rejects_with_a_message(
+    kind: type, low: float | None, high: float | None, text: str, message: str
+) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match="^" + message.replace(".", r"\.")):
+        bounded(kind, low=low, high=high)(text)
