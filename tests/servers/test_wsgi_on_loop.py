@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import concurrent.futures.thread
+import gc
+import json
+import subprocess
+import sys
+import threading
+import warnings
+from pathlib import Path
+from typing import Any
+
 import pytest
-from model_driver import running, send_all, spans
+from model_driver import by_kind, running, send_all, spans
 
 from sample_apps import echo, hello, io_bound
 from tracer import events as K
 from tracer.errors import InterfaceError
 from tracer.recorder import Recorder
+from tracer.run import RunConfig, open_server, run
 from tracer.servers import Request, ServerConfig
 from tracer.servers.wsgi_on_loop import WsgiOnLoopServer
 from tracer.summary import summarize
@@ -54,3 +65,78 @@ def test_asgi_app_is_refused() -> None:
     """WsgiToAsgi wraps WSGI apps only."""
     with pytest.raises(InterfaceError):
         WsgiOnLoopServer(ServerConfig(app=hello.asgi_app), Recorder())
+
+
+def _hangs_until(release: threading.Event) -> Any:
+    """A WSGI app whose requests wait for ``release`` (30 s at most), then answer."""
+
+    def hang(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        release.wait(30)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"late"]
+
+    return hang
+
+
+@pytest.mark.timeout(20)
+def test_a_hung_app_times_out_and_the_run_ends() -> None:
+    """The app never answers within the client's timeout: the run returns, the request ended
+    once, as timeout (as on the threads model), and its thread is a daemon left in the app.
+    Released afterwards, the app's late response goes nowhere: no coroutine left un-awaited,
+    no loop started for it, and the thread ends."""
+    release = threading.Event()
+    recorder = Recorder()
+    config = RunConfig(app="hang", server="wsgi-on-loop", concurrency=1, requests=1, timeout=0.2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            server = open_server(config, recorder, app=_hangs_until(release))
+            assert isinstance(server, WsgiOnLoopServer)
+            result = run(config, recorder, server=server)
+            [start] = by_kind(recorder.events, K.REQUEST_START)
+            [app_thread] = [t for t in threading.enumerate() if t.ident == start.tid]
+            # Stuck, but no bar to the interpreter's exit: a daemon, and not one of the
+            # ThreadPoolExecutor threads that concurrent.futures joins at exit.
+            assert app_thread.is_alive() and app_thread.daemon
+            assert app_thread not in getattr(concurrent.futures.thread, "_threads_queues", {})
+            ends = by_kind(recorder.events, K.REQUEST_END)
+            before = set(threading.enumerate())
+        finally:
+            release.set()
+        app_thread.join(10)
+        gc.collect()
+    assert (result.stats.timeouts, result.stats.done) == (1, 1)
+    [end] = ends
+    assert end.data["error"] == "timeout" and end.data["status"] is None
+    assert end.tid != app_thread.ident
+    assert not app_thread.is_alive()
+    assert set(threading.enumerate()) <= before
+    assert [w for w in caught if issubclass(w.category, RuntimeWarning)] == []
+
+
+@pytest.mark.timeout(60)
+def test_a_hung_app_does_not_keep_trace_run_alive(tmp_path: Path) -> None:
+    """``trace run --server wsgi-on-loop`` with an app that never returns exits once the run
+    is over, as with the threads model, and warns of nothing."""
+    (tmp_path / "hangapp.py").write_text(
+        "import threading\ndef app(environ, start_response):\n    threading.Event().wait()\n"
+    )
+    record = tmp_path / "run.jsonl"
+    trace = subprocess.Popen(
+        [sys.executable, "-W", "error::RuntimeWarning", "-m", "tracer", "run", "hangapp:app",
+         "--server", "wsgi-on-loop", "-n", "1", "-c", "1", "--timeout", "0.3s", "--json",
+         "--app-dir", str(tmp_path), "--record", str(record)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        out, err = trace.communicate(timeout=30)
+    finally:
+        if trace.poll() is None:
+            trace.kill()
+            trace.wait()
+    assert trace.returncode == 0, err
+    assert "RuntimeWarning" not in err and "never awaited" not in err, err
+    assert json.loads(out)["errors"] == 1
+    events = [json.loads(line) for line in record.read_text().splitlines()[1:]]
+    ends = [e for e in events if e["kind"] == K.REQUEST_END]
+    assert [e["data"]["error"] for e in ends] == ["timeout"]

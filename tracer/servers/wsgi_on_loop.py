@@ -1,18 +1,28 @@
 """The ``wsgi-on-loop`` server model: a WSGI app behind asgiref's ``WsgiToAsgi`` on a loop.
 
 The event loop is the ``loop`` model's; the app is the traced WSGI app wrapped in asgiref's
-``WsgiToAsgi``, which runs it through ``sync_to_async`` (thread_sensitive by default), so every
+``WsgiToAsgi``, which runs it through ``sync_to_async`` on one single-thread executor, so every
 request runs on one and the same thread, one at a time, however many arrive: the point of
 showing it. The request id reaches the WSGI shim in the environ, as with the ``threads`` model.
+
+That thread is the model's own (``_OneThread``), not asgiref's process-wide executor: asgiref's is
+a ``ThreadPoolExecutor``, whose threads the interpreter joins at exit, so an app that never
+returns would keep the process alive after the run (and a late ``start_response`` would reach a
+closed loop: coroutines never awaited). Ours is a daemon, left behind like the ``threads``
+model's workers; once the model stops, what the app still sends is dropped (its client is gone).
 Imports the spine, ``tracer.instrument`` and ``tracer.servers``; never the TUI or exporters.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import queue
+import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import SyncToAsync, sync_to_async
 from asgiref.wsgi import WsgiToAsgi, WsgiToAsgiInstance
 
 import tracer
@@ -37,8 +47,23 @@ class _Instance(WsgiToAsgiInstance):  # type: ignore[misc]
             environ["REMOTE_PORT"] = str(client[1])
         return environ
 
-    @sync_to_async  # type: ignore[misc]  # (as asgiref's own: on the one shared thread)
-    def run_wsgi_app(self, body: Any) -> None:
+    async def run_wsgi_app(self, body: Any) -> None:
+        extension = self.scope.get("extensions", {}).get("gateway_tracer", {})
+        model: WsgiOnLoopServer | None = extension.get("model")
+        if model is None:  # outside the model: asgiref's own way, on its shared thread
+            await sync_to_async(self._run_wsgi_app)(body)
+            return
+        self.sync_send = model.sends.wrap(self.sync_send)  # type: ignore[assignment]
+        # thread_sensitive=False only so that asgiref takes our one thread as the executor
+        # (any concurrent.futures.Executor does: it goes to loop.run_in_executor).
+        run = SyncToAsync(
+            self._run_wsgi_app,
+            thread_sensitive=False,
+            executor=model.executor,  # type: ignore[arg-type]
+        )
+        await run(body)
+
+    def _run_wsgi_app(self, body: Any) -> None:
         try:
             _RUN_WSGI_APP(self, body)
         finally:
@@ -52,6 +77,107 @@ class _Instance(WsgiToAsgiInstance):  # type: ignore[misc]
 
 
 _RUN_WSGI_APP = WsgiToAsgiInstance.__dict__["run_wsgi_app"].func
+
+
+class _OneThread(concurrent.futures.Executor):
+    """One daemon thread running the calls submitted to it in order: a WSGI app that never
+    returns is left behind at exit (a ``ThreadPoolExecutor``'s threads are joined then)."""
+
+    # The name asgiref's executor thread has in a fresh process (and the simulator's).
+    thread_name = "ThreadPoolExecutor-0_0"
+
+    def __init__(self) -> None:
+        self._calls: queue.SimpleQueue[tuple[concurrent.futures.Future[Any], Any] | None]
+        self._calls = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._started = False
+        self.thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
+
+    def submit(  # type: ignore[override]
+        self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> concurrent.futures.Future[Any]:
+        """Queue ``fn(*args, **kwargs)``; the thread starts with the first call."""
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("cannot schedule new futures after shutdown")
+            if not self._started:
+                self._started = True
+                self.thread.start()
+            self._calls.put((future, lambda: fn(*args, **kwargs)))
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """No more calls; the thread ends after the one it runs (if it ever returns)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            if cancel_futures:
+                while True:
+                    try:
+                        item = self._calls.get_nowait()
+                    except queue.Empty:
+                        break
+                    if item is not None:
+                        item[0].cancel()
+            self._calls.put(None)
+        if wait and self._started:
+            self.thread.join()
+
+    def _run(self) -> None:
+        while True:
+            item = self._calls.get()
+            if item is None:
+                return
+            future, call = item
+            del item
+            if future.set_running_or_notify_cancel():  # False: its task was cancelled first
+                try:
+                    result = call()
+                except BaseException as exc:  # as ThreadPoolExecutor: the caller gets it
+                    future.set_exception(exc)
+                else:
+                    future.set_result(result)
+            del future, call
+
+
+class _Sends:
+    """The WSGI thread's ``send``s to the loop, until the model stops: then dropped.
+
+    After the loop is gone, asgiref's ``AsyncToSync`` would make the ``send`` coroutine, fail to
+    schedule it, and start a new loop on another thread for it (or, at interpreter exit, leave
+    it never awaited). ``close`` waits for a send already on its way, so none is cut off.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._open = True
+        self._busy = 0
+
+    def wrap(self, sync_send: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+        """``sync_send`` while the model runs; a no-op once it stopped (the client is gone)."""
+
+        def send(message: dict[str, Any]) -> None:
+            with self._changed:
+                if not self._open:
+                    return
+                self._busy += 1
+            try:
+                sync_send(message)
+            finally:
+                with self._changed:
+                    self._busy -= 1
+                    self._changed.notify_all()
+
+        return send
+
+    def close(self, timeout: float) -> None:
+        """Drop every later send; wait (within ``timeout``) for those under way to arrive."""
+        with self._changed:
+            self._open = False
+            self._changed.wait_for(lambda: self._busy == 0, timeout)
 
 
 class TracedWsgiToAsgi(WsgiToAsgi):  # type: ignore[misc]
@@ -75,6 +201,9 @@ class WsgiOnLoopServer(LoopServer):
             redact=self.config.redact,
             checks=self.config.checks,
         )
+        self.executor = _OneThread()
+        """The one thread every request runs on (asgiref's ``sync_to_async`` thread)."""
+        self.sends = _Sends()
         return TracedWsgiToAsgi(traced)
 
     ends_in_task = False  # the WSGI thread says when the app is done (see _Instance)
@@ -92,13 +221,17 @@ class WsgiOnLoopServer(LoopServer):
         """Stop the loop, then wait (within ``timeout``) for the request the thread runs.
 
         A cancelled task does not wait for the thread running its request, so without this
-        the run would end that request as cancelled while the app still finishes it.
+        the run would end that request as cancelled while the app still finishes it. What the
+        app sends from now on is dropped (the loop is going); a thread stuck in the app is
+        left behind, a daemon, as the ``threads`` model's workers are.
         """
         deadline = time.monotonic() + timeout
+        self.sends.close(min(timeout, 1.0))
         super().stop(timeout)
         job = self.in_thread
         while job is not None and not job.finished and time.monotonic() < deadline:
             time.sleep(0.01)
+        self.executor.shutdown(wait=False, cancel_futures=True)
 
     def describe(self) -> dict[str, Any]:
         """``{"model": "wsgi-on-loop", "threads": 1, "workers": 1}``: one sync_to_async thread."""
