@@ -275,6 +275,26 @@ def test_attribute_missing_several_suggestions_aliases_once() -> None:
     )
 
 
+def test_a_misspelt_imported_app_is_suggested_first(tmp_path: Path) -> None:
+    """An app the module imported (``from .factory import application``) is not a helper to
+    leave out when it is what the user misspelt: it comes first."""
+    write(tmp_path, "factory_fourteen.py", WSGI_APP)
+    write(
+        tmp_path,
+        "main_fourteen.py",
+        """
+        from factory_fourteen import application
+
+        async def other(scope, receive, send):
+            pass
+        """,
+    )
+    assert load_error(AppAttributeNotFound, "main_fourteen:aplication", app_dir=tmp_path) == (
+        'Attribute "aplication" not found in module "main_fourteen". '
+        'Try "main_fourteen:application" or "main_fourteen:other".'
+    )
+
+
 def test_attribute_missing_no_app_in_module(tmp_path: Path) -> None:
     """A module without anything app-like says what to put after the colon."""
     write(tmp_path, "empty_twelve.py", "from json import dumps\nVALUE = 1\n")

@@ -239,10 +239,20 @@ def _app_like_names(module: types.ModuleType, missing: str) -> list[str]:
     found: dict[int, str] = {}  # id(app) -> first name, so aliases are suggested once
     members = {name: value for name, value in vars(module).items() if not name.startswith("_")}
     close = difflib.get_close_matches(missing, list(members), n=len(members), cutoff=0.5)
-    order = [n for n in _LIKELY_NAMES if n in members] + close + sorted(members)
+    # A near-miss of the typed name ("aplication") comes first, even if the module imported
+    # it from elsewhere: that is what the user meant.
+    typo = set(difflib.get_close_matches(missing, list(members), n=3, cutoff=0.8))
+    order = (
+        [n for n in close if n in typo]
+        + [n for n in _LIKELY_NAMES if n in members]
+        + close
+        + sorted(members)
+    )
     for name in order:
         value = members[name]
-        if id(value) in found or not _looks_like_app(value, module.__name__):
+        if id(value) in found or not _looks_like_app(
+            value, module.__name__, imported_ok=name in typo
+        ):
             continue
         found[id(value)] = name
         if len(found) == 3:
@@ -250,10 +260,10 @@ def _app_like_names(module: types.ModuleType, missing: str) -> list[str]:
     return list(found.values())
 
 
-def _looks_like_app(value: Any, module_name: str) -> bool:
+def _looks_like_app(value: Any, module_name: str, *, imported_ok: bool = False) -> bool:
     if isinstance(value, types.ModuleType) or inspect.isclass(value) or not callable(value):
         return False
-    if inspect.isfunction(value) and value.__module__ != module_name:
+    if inspect.isfunction(value) and value.__module__ != module_name and not imported_ok:
         return False  # imported helpers (jsonify, render_template) are not the app
     try:
         kind = detect_interface(value)
