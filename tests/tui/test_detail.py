@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from tracer.recording import Recording
 from tracer.tui.detail import detail_text
 from tracer.tui.labels import labels
@@ -52,3 +56,40 @@ def test_detail_in_chinese(loop_rec: Recording) -> None:
     model = build_model(loop_rec)
     text = detail_text(model, model.by_request[0], labels("zh")).plain
     assert "事件" in text and "作用域" in text
+
+
+def test_requests_queued_behind_a_block_name_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On the loop model, requests still queued while a blocking step held the loop (the shim
+    cannot see them) are named as delayed by it: every block that ran between a request's
+    arrival and its start, on the loop it then started on, never its own."""
+    from tracer import events as K
+    from tracer.cli import main
+    from tracer.recording import load
+
+    path = tmp_path / "blocking.jsonl"
+    argv = ["run", "sample_apps.blocking:app", "--path", "/?ms=30", "-c", "3", "-n", "6"]
+    assert main([*argv, "--json", "--record", str(path)]) == 0
+    capsys.readouterr()
+    model = build_model(load(path))
+    assert model.blocked
+    checked = 0
+    for req, events in model.events_by_req.items():
+        queued = next((e for e in events if e.kind == K.REQUEST_QUEUED), None)
+        start = next((e for e in events if e.kind == K.REQUEST_START), None)
+        if queued is None or start is None:
+            continue
+        behind = [
+            b for b in model.blocked if b.req != req and queued.t < b.t + b.dur and b.t < start.t
+        ]
+        named = model.delayed_by.get(req, [])
+        assert all(block in named for block in behind), req
+        assert all(b.req != req for b in model.delayed_by.get(req, []))
+        checked += bool(behind)
+    assert checked >= 2  # -c 3 with 30 ms blocks: later requests waited behind earlier ones
+    lane = next(lane for lane in model.by_request if model.delayed_by.get(lane.req))
+    text = detail_text(model, lane, labels("en")).plain
+    assert "loop held by #" in text
+    if any(s.phase == 2 and s.end > s.start for s in lane.spans):
+        assert "waited for the loop" in text

@@ -112,7 +112,10 @@ def _request_text(model: TimelineModel, lane: Lane, labels: Mapping[str, str]) -
     text.append(f"\n{labels['delayed_by']}: ", _KEY)
     reasons = []
     if totals.get(QUEUED):
-        reasons.append(f"{labels['queued_for']} {_ms(totals[QUEUED])}")
+        # Coroutine steps: it waited for the event loop, not for a worker thread.
+        on_loop = any(e.kind == K.SCHED_STEP for e in events)
+        queued_for = labels["queued_for_loop" if on_loop else "queued_for"]
+        reasons.append(f"{queued_for} {_ms(totals[QUEUED])}")
     for block in model.delayed_by.get(req, []):
         where = block.data.get("location", "?") if isinstance(block.data, dict) else "?"
         reasons.append(f"{labels['held_by']} #{block.req} {_ms(block.dur or 0)} @ {where}")

@@ -16,6 +16,7 @@ a shim or a server.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Sequence
 from typing import Any, overload
 
@@ -142,6 +143,7 @@ class TimelineModel:
                 self.marks.append(event)
             elif kind == K.REQUEST_START and _data(event).get("scope_type") == "lifespan":
                 lifespan.add(req)  # type: ignore[arg-type]
+        _queued_behind_blocks(self.delayed_by, self.blocked, per_req, lifespan)
         self.t_end = t_end
         """The end of the last event (the recording's length in ns)."""
         self.t_start = events[0].t if events else 0
@@ -185,6 +187,48 @@ class TimelineModel:
     def lanes(self, view: str) -> Sequence[Lane]:
         """The lanes of ``view`` (``request`` or ``worker``)."""
         return self.by_worker if view == "worker" else self.by_request
+
+
+def _queued_behind_blocks(
+    delayed_by: dict[int, list[Event]],
+    blocks: list[Event],
+    per_req: dict[int, list[Event]],
+    lifespan: set[int],
+) -> None:
+    """Add to ``delayed_by`` the requests a ``loop.blocked`` kept from starting.
+
+    The shim names, at the end of a block, the traced requests that were ready on the loop;
+    a request still queued (its task not started yet, or its bytes unread by the server) is
+    invisible to it. The recording shows it all the same: a request that was queued while a
+    block held the loop its ``request.start`` later ran on (same process and thread), and
+    started only after it, was delayed by it.
+    """
+    if not blocks:
+        return
+    by_loop: dict[tuple[int | None, int | None], list[Event]] = {}
+    for block in blocks:
+        by_loop.setdefault((block.pid, block.tid), []).append(block)
+    ends = {key: [b.t + _dur(b) for b in loop_blocks] for key, loop_blocks in by_loop.items()}
+    for req, events in per_req.items():
+        if req in lifespan:
+            continue
+        queued = next((e for e in events if e.kind == K.REQUEST_QUEUED), None)
+        start = next((e for e in events if e.kind == K.REQUEST_START), None)
+        if queued is None or start is None:
+            continue
+        key = (start.pid, start.tid)
+        loop_blocks = by_loop.get(key)
+        if loop_blocks is None:
+            continue
+        known = delayed_by.get(req, [])
+        # Blocks on one loop never overlap, so ordered by start they are ordered by end too.
+        for block in loop_blocks[bisect.bisect_right(ends[key], queued.t) :]:
+            if block.t >= start.t:
+                break
+            if block.req != req and block not in known:
+                known = delayed_by.setdefault(req, known)
+                known.append(block)
+                known.sort(key=lambda event: (event.t, event.seq))
 
 
 def _data(event: Event) -> dict[str, Any]:
