@@ -85,3 +85,43 @@ def test_426_may_name_the_upgrade() -> None:
     checker, found = _checker()
     checker.send({**START, "headers": [(b"upgrade", b"websocket")]})
     assert found == ["HTTP-013"]
+
+
+def test_a_start_after_a_premature_body_is_not_sent_twice() -> None:
+    """Body before start is HTTP-001 alone: the app's first (late) start is not HTTP-002, and
+    its content-length judges the body sent after it."""
+    checker, found = _checker()
+    checker.send({**BODY, "body": b"early", "more_body": True})
+    checker.send({**START, "headers": [(b"content-length", b"2")]})
+    checker.send({**BODY, "body": b"ok"})
+    checker.finish(error=None)
+    assert found == ["HTTP-001"]
+
+
+def test_a_real_second_start_after_a_premature_body_is_still_twice() -> None:
+    """Once the late start has come, another start is HTTP-002 as usual."""
+    checker, found = _checker()
+    checker.send({**BODY, "body": b"", "more_body": True})
+    checker.send(START)
+    checker.send(START)
+    checker.send({**BODY, "body": b"ok"})
+    assert found == ["HTTP-001", "HTTP-002"]
+
+
+def test_a_start_after_a_complete_premature_body_is_after_the_end() -> None:
+    """A premature body that said it was the last ended the response: a start then is HTTP-003."""
+    checker, found = _checker()
+    checker.send({**BODY, "body": b"all"})
+    checker.send(START)
+    assert found == ["HTTP-001", "HTTP-003"]
+
+
+def test_asgi_http_bad_through_check_has_no_invented_second_start() -> None:
+    """``trace check`` of check_apps.asgi_http_bad: HTTP-001 per request, and nothing else."""
+    import check_apps
+
+    from tracer.conformance.driver import check_app
+
+    report = check_app(check_apps.asgi_http_bad, paths=["/"])
+    assert {f.rule for f in report.findings} == {"HTTP-001"}
+    assert [f.request for f in report.findings] == ["GET /", "POST /", "POST / (chunked)"]

@@ -1,7 +1,9 @@
 """The http scope's state machine: start, body chunks, trailers, extensions, disconnect.
 
 States: ``INIT`` -> ``STARTED`` (http.response.start sent) -> ``TRAILERS`` (last body sent,
-trailers announced) -> ``DONE``. Imports only the conformance package.
+trailers announced) -> ``DONE``. A body sent before any start (HTTP-001) moves to ``STARTED``
+as well, but headless: the app's first start after it is its start, not a second one.
+Imports only the conformance package.
 """
 
 from __future__ import annotations
@@ -42,7 +44,16 @@ def check_status(checker: AsgiChecker, status: Any) -> int:
 class HttpChecker(AsgiChecker, scope_type="http"):
     """One http request/response cycle."""
 
-    __slots__ = ("_state", "_status", "_length", "_sent", "_trailers", "_disconnected", "_opaque")
+    __slots__ = (
+        "_state",
+        "_status",
+        "_length",
+        "_sent",
+        "_trailers",
+        "_disconnected",
+        "_opaque",
+        "_headless",
+    )
 
     def __init__(self, scope: MutableMapping[str, Any], report: Report) -> None:
         # The base __init__ chain, inlined: this runs once per request on the hot path.
@@ -56,6 +67,7 @@ class HttpChecker(AsgiChecker, scope_type="http"):
         self._trailers = False
         self._disconnected = False
         self._opaque = False  # zerocopy/pathsend bodies: size unknown here
+        self._headless = False  # body sent before any http.response.start (HTTP-001)
 
     def receive(self, message: Any) -> None:
         """``await receive()`` returned ``message`` to the app."""
@@ -88,11 +100,17 @@ class HttpChecker(AsgiChecker, scope_type="http"):
             elif state == INIT:
                 self._flag("HTTP-001")
                 self._state = STARTED
+                self._headless = True
                 self._body(message)
             else:
                 self._flag("HTTP-003", kind)
         elif kind == "http.response.start":
-            if state != INIT:
+            if state == STARTED and self._headless:
+                # The app's first start, after a premature body (already HTTP-001): not a
+                # second start. The declared length judges the body sent from here on.
+                self._headless = False
+                self._sent = 0
+            elif state != INIT:
                 self._flag("HTTP-002" if state == STARTED else "HTTP-003", kind)
                 return
             self._state = STARTED

@@ -6,14 +6,23 @@ path, POST with a body (followed on ``wsgi.input`` by the next request's bytes, 
 keep-alive socket, so reading past CONTENT_LENGTH shows), POST chunked. ASGI: lifespan startup,
 the same requests (the chunked one as three ``http.request`` messages), a websocket session,
 lifespan shutdown. Probes the app plainly does not handle (a websocket to an HTTP-only app)
-are skipped, not judged. Imports the spine, ``tracer.instrument`` and this package.
+are skipped, not judged.
+
+Every probe is bounded by the timeout (CHK-001 past it). WSGI probes run on worker threads.
+ASGI probes run on an event loop of their own, on a daemon thread, and the caller waits for
+each one with a deadline: a handler that blocks the loop (``time.sleep`` in ``async def``) can
+stop the loop's own timeouts from firing, but not the caller's. A loop still blocked past the
+deadline cannot be taken back: that probe is CHK-001, the probes after it are skipped with a
+note, and the loop's thread is left behind. Imports the spine, ``tracer.instrument`` and this
+package.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from tracer import events as K
@@ -205,14 +214,20 @@ async def _websocket(app: Any, probe: Probe, timeout: float) -> tuple[bool, str 
 
 
 async def _run(coro: Any, timeout: float) -> bool:
-    """Await the app; True if it timed out (it is then cancelled)."""
+    """Await the app; True if it timed out (it is then cancelled) or ended past the timeout.
+
+    A handler that blocks the loop ends its request within the step that blocks, and the
+    timeout (a callback on that loop) cannot fire before: the clock says it was late.
+    """
+    loop = asyncio.get_running_loop()
+    began = loop.time()
     try:
         await asyncio.wait_for(coro, timeout)
     except TimeoutError:
         return True
     except Exception:
         pass  # recorded by the shim as an error event
-    return False
+    return loop.time() - began > timeout
 
 
 class _Lifespan:
@@ -269,22 +284,137 @@ class _Lifespan:
         return None
 
 
-async def _check_asgi(session: _Session, probes: list[Probe], timeout: float) -> None:
+def _grace(timeout: float) -> float:
+    """Slack past the timeout for a probe the loop times out itself (cancelling takes a step)."""
+    return min(0.5, max(0.25, timeout / 4))
+
+
+class _LoopThread:
+    """The check's event loop, run on a daemon thread; the caller waits for each step, bounded.
+
+    A step the loop's own timeouts would end in time finishes before the caller's deadline
+    (the timeout plus ``_grace``). Past the deadline the step is cancelled and the loop pinged:
+    a loop that does not answer is blocked by the app (``stuck``) and is given up on.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.wait = timeout + _grace(timeout)
+        self.grace = _grace(timeout)
+        self.stuck = False
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self._run, name="trace-check-loop", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_forever()
+            # What is left (a loop given up on that came back, a cleanup cut short): cancel
+            # it, as asyncio.run does. Nobody waits for this thread any more.
+            pending = asyncio.all_tasks(self.loop)
+            for task in pending:
+                task.cancel()
+            if pending:
+                gathered = asyncio.gather(*pending, return_exceptions=True)
+                self.loop.run_until_complete(gathered)
+        finally:
+            self.loop.close()
+
+    def run(self, coro: Coroutine[Any, Any, Any]) -> tuple[bool, Any]:
+        """Run ``coro`` on the loop: ``(True, its result)``, or ``(False, None)`` past the deadline."""
+        if self.stuck:
+            coro.close()
+            return False, None
+        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            return True, future.result(self.wait)
+        except concurrent.futures.TimeoutError:
+            pass
+        except concurrent.futures.CancelledError:
+            return False, None
+        if not future.cancel():  # it ended just now
+            return True, future.result()
+        # The task is cancelled when (if) the loop gets to it; is the loop there at all?
+        alive = threading.Event()
+        try:
+            self.loop.call_soon_threadsafe(alive.set)
+        except RuntimeError:  # the loop is closed
+            pass
+        self.stuck = not alive.wait(self.grace)
+        return False, None
+
+    async def _shutdown(self) -> None:
+        """As asyncio.run ends: cancel the tasks left, close async generators and the executor."""
+        current = asyncio.current_task()
+        tasks = [task for task in asyncio.all_tasks() if task is not current]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=self.grace)
+        await self.loop.shutdown_asyncgens()
+        await self.loop.shutdown_default_executor()
+
+    def close(self) -> None:
+        """Stop the loop and its thread; a stuck one is left behind (the thread is a daemon)."""
+        if not self.stuck:
+            self.run(self._shutdown())
+        try:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+        except RuntimeError:  # already closed
+            return
+        if not self.stuck:
+            self.thread.join(self.grace)
+
+
+def _check_asgi(session: _Session, probes: list[Probe], timeout: float) -> None:
+    runner = _LoopThread(timeout)
+    try:
+        _drive_asgi(session, probes, timeout, runner)
+    finally:
+        runner.close()
+
+
+def _drive_asgi(
+    session: _Session, probes: list[Probe], timeout: float, runner: _LoopThread
+) -> None:
     lifespan = _Lifespan(session.traced)
-    await lifespan.phase("lifespan.startup", timeout)
+
+    def not_run(blocker: str) -> str:
+        return (
+            f"not run: the event loop was still blocked by {blocker} past the {timeout:g} s timeout"
+        )
+
+    runner.run(lifespan.phase("lifespan.startup", timeout))
+    if runner.stuck:
+        session.events()
+        session.collect("lifespan", timed_out=True, events=session.lifespan_events)
+        session.report.skipped.extend(f"{p.name}: {not_run('lifespan startup')}" for p in probes)
+        return
     skip = lifespan.skip_reason()
     if skip is not None:
-        await lifespan.end()
+        runner.run(lifespan.end())
     session.events()  # the lifespan connection's own events are filed at the end
-    for probe in probes:
+    blocker = "lifespan" if runner.stuck else None
+    for i, probe in enumerate(probes):
+        if blocker is not None:
+            session.report.skipped.extend(f"{p.name}: {not_run(blocker)}" for p in probes[i:])
+            break
         driver = _http if probe.kind == "http" else _websocket
-        timed_out, why = await driver(session.traced, probe, timeout)
+        finished, result = runner.run(driver(session.traced, probe, timeout))
+        timed_out, why = result if finished else (True, None)
         session.collect(probe.name, timed_out=timed_out, skip=why)
+        if runner.stuck:
+            blocker = probe.name
+    lifespan_stuck = False
     if skip is None:
-        await lifespan.phase("lifespan.shutdown", timeout)
-        await lifespan.end()
+        if blocker is not None:
+            session.report.skipped.append(f"lifespan shutdown: {not_run(blocker)}")
+        else:
+            runner.run(lifespan.phase("lifespan.shutdown", timeout))
+            runner.run(lifespan.end())
+            lifespan_stuck = runner.stuck
     session.events()
-    session.collect("lifespan", skip=skip, events=session.lifespan_events)
+    session.collect("lifespan", skip=skip, events=session.lifespan_events, timed_out=lifespan_stuck)
 
 
 def plan_for(app: Any, paths: Sequence[str] | None, *, websocket: bool) -> list[Probe]:
@@ -314,15 +444,17 @@ def check_app(
     None probes the app's own routes when it is a Flask, Starlette or FastAPI app
     (``tracer.conformance.routes``: websocket sessions then go to its websocket routes only),
     else ``/``.
-    ``timeout`` bounds each request (CHK-001 past it); ``recorder`` receives every event (a
-    new in-memory one by default), so a check can be saved and replayed like any recording.
+    ``timeout`` bounds each request (CHK-001 past it; an ASGI app that keeps the event loop
+    blocked past it ends the check there, the probes left listed as skipped); ``recorder``
+    receives every event (a new in-memory one by default), so a check can be saved and
+    replayed like any recording.
     """
     kind = detect_interface(app, interface)
     name = label or getattr(app, "__qualname__", None) or type(app).__name__
     session = _Session(app, name, kind, recorder, timeout)
     probes = plan_for(app, paths, websocket=is_asgi(kind))
     if is_asgi(kind):
-        asyncio.run(_check_asgi(session, probes, timeout))
+        _check_asgi(session, probes, timeout)
     else:
         _check_wsgi(session, probes, timeout)
     session.recorder.drain()

@@ -112,14 +112,20 @@ class WsgiChecker(Checker):
         if total_bytes > limit:
             self._flag("WSGI-023", f"read {total_bytes} bytes, CONTENT_LENGTH is {limit}")
 
-    def finish(self, *, close_called: bool, error: BaseException | None) -> None:
-        """The request is over (iteration ended, or the app raised)."""
+    def finish(
+        self, *, close_called: bool, error: BaseException | None, closable: bool = True
+    ) -> None:
+        """The request is over (iteration ended, or the app raised).
+
+        ``closable`` says whether the app's own response iterable has a ``close()``: PEP 3333
+        asks the server to call it only then, so a plain list dropped unclosed breaks nothing.
+        """
         if error is not None:
             return  # the exception is recorded as an error event; what follows is moot
         if not self._started:
             self._flag("WSGI-001", locate=False)
             return
-        if not close_called:
+        if not close_called and closable:
             self._flag("WSGI-022", locate=False)
         if self._sent and not self._typed and self._code not in NO_BODY_STATUS:
             self._flag("WSGI-016", locate=False)

@@ -3,8 +3,10 @@
 It yields exactly the app's chunks, times each one (the time inside the app's ``next()``), and
 keeps the protocol's shape: ``close()`` always exists and calls the app's own ``close()`` when
 there is one; ``SizedTracedBody`` adds ``len()`` when the app's iterable had it (wsgiref sets
-Content-Length from a one-item list). Exceptions from the app's iteration and close are recorded
-and re-raised unchanged. Imports only sibling shim modules; never the TUI, exporters or CLI.
+Content-Length from a one-item list). A server that drops the wrapper unclosed ends the request
+from the finaliser; that breaks WSGI-022 only when the app's iterable has a ``close()`` of its
+own. Exceptions from the app's iteration and close are recorded and re-raised unchanged.
+Imports only sibling shim modules; never the TUI, exporters or CLI.
 """
 
 from __future__ import annotations
@@ -76,8 +78,15 @@ class TracedBody:
         except AttributeError:  # __init__ never ran to the end
             return
         if not cycle.done:
+            # PEP 3333 asks for close() only when the app's iterable has one (a list has not):
+            # request.end says close was not called either way; the checker reports WSGI-022
+            # only when a close() of the app's own was missed.
             try:
-                cycle.finish(close_called=False)
+                closable = getattr(self._result, "close", None) is not None
+            except Exception:  # an app attribute that raises: judge as if it had close()
+                closable = True
+            try:
+                cycle.finish(close_called=False, closable=closable)
             except Exception:  # noqa: S110 - a finaliser must never raise
                 pass
 

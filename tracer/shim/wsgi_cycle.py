@@ -342,12 +342,19 @@ class WsgiCycle:
             self.shim.internal_error("recording an app error", internal)
 
     def finish(
-        self, *, close_called: bool | None, file_wrapper: bool = False, end: int | None = None
+        self,
+        *,
+        close_called: bool | None,
+        file_wrapper: bool = False,
+        end: int | None = None,
+        closable: bool = True,
     ) -> None:
         """The request is over: close its thread segment, let the checker finish, end it.
 
         ``end`` is now (when the caller just read the clock). Called from another thread
         (a finaliser run by the garbage collector), the segment ends at the last activity.
+        ``closable`` is False when the app's own iterable has no ``close()``: a server that
+        never calls close then misses nothing (``close_called`` is still recorded as it was).
         """
         if self.done:
             return
@@ -386,7 +393,9 @@ class WsgiCycle:
             self.shim.internal_error("recording the thread segment", exc)
         if self.checker is not None:
             try:
-                self.checker.finish(close_called=close_called is not False, error=self.error)
+                self.checker.finish(
+                    close_called=close_called is not False, error=self.error, closable=closable
+                )
             except Exception as exc:
                 self.checker_failed(exc)
         try:

@@ -1,0 +1,63 @@
+"""ASGI apps that block the event loop in a handler, for ``trace check --timeout``."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+
+async def _lifespan(receive: Any, send: Any) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        else:
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def sleeps_3s(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Every http request holds the loop for 3 s (a blocking call in an async handler)."""
+    if scope["type"] == "lifespan":
+        await _lifespan(receive, send)
+        return
+    if scope["type"] != "http":
+        return
+    time.sleep(3)
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def sleeps_briefly(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Holds the loop a little past the timeout, then answers: the loop comes back."""
+    if scope["type"] == "lifespan":
+        await _lifespan(receive, send)
+        return
+    if scope["type"] != "http":
+        return
+    time.sleep(0.3)
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def blocks_at_startup(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Lifespan startup holds the loop for 3 s; http would be fine."""
+    if scope["type"] == "lifespan":
+        await receive()
+        time.sleep(3)
+        await send({"type": "lifespan.startup.complete"})
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def ignores_cancellation(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Never answers, and swallows every cancellation: the loop stays free, the task never ends."""
+    if scope["type"] != "http":
+        return
+    while True:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            continue
