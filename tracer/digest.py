@@ -21,7 +21,7 @@ from typing import Any
 from tracer import events as K
 from tracer.errors import RecordingFormatError
 from tracer.events import Event
-from tracer.recording import Recording, load, loads, open_text
+from tracer.recording import Recording, load, loads, open_text, parse_event
 from tracer.summary import RequestSpan, percentile, summarize_spans
 
 __all__ = ["Culprit", "Digest", "ReportDetails", "Worker", "digest_file"]
@@ -265,7 +265,7 @@ def digest_file(path: str | os.PathLike[str]) -> tuple[Recording, Digest]:
                     if not line.strip():
                         continue
                     try:
-                        batch.append(Event.from_dict(json.loads(line)))
+                        batch.append(parse_event(json.loads(line)))
                     except (ValueError, KeyError, TypeError):
                         bad = number  # cut short by a crash if it is the last line
                         continue

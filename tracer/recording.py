@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import operator
 import os
 import platform
 import sys
@@ -23,7 +24,7 @@ import orjson
 
 from tracer._version import __version__
 from tracer.errors import RecordingFormatError, RecordingNotFound
-from tracer.events import Event
+from tracer.events import FIELDS, Event
 
 __all__ = [
     "FORMAT",
@@ -32,6 +33,7 @@ __all__ = [
     "RecordingWriter",
     "make_header",
     "load",
+    "parse_event",
     "open_text",
     "view_start",
     "LATE_START",
@@ -95,7 +97,7 @@ class Recording:
 
     def wall_ns(self, t: int) -> int:
         """Convert a recording time (ns since start) to nanoseconds since the Unix epoch."""
-        return int(self.header.get("clock", {}).get("unix_ns", 0)) + t
+        return int((self.header.get("clock") or {}).get("unix_ns", 0)) + t
 
     def requests(self) -> dict[int, list[Event]]:
         """Events grouped by request id (events without a request are left out)."""
@@ -184,6 +186,128 @@ class RecordingWriter:
             self._file.close()
 
 
+_JSON_TYPES = {
+    dict: "an object",
+    list: "an array",
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "a boolean",
+    type(None): "null",
+}
+
+
+def _json_type(value: Any) -> str:
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+# Header fields the readers use, and the JSON type each must have when present and not null
+# (docs/recording-format.md, "What tracer.load checks"). Others are not checked.
+_HEADER_FIELDS: tuple[tuple[str, type], ...] = (
+    ("app", str),
+    ("interface", str),
+    ("source", str),
+    ("label", str),
+    ("server", dict),
+    ("load", dict),
+    ("clock", dict),
+    ("host", dict),
+    ("demo", dict),
+)
+# Fields inside those objects that are read: (object, field, type); present ones must be it.
+_HEADER_SUBFIELDS: tuple[tuple[str, str, type], ...] = (
+    ("clock", "unix_ns", int),
+    ("clock", "monotonic_ns", int),
+    ("demo", "lang", str),
+)
+
+
+def _header_problem(header: dict[str, Any]) -> str | None:
+    """What is wrong with the shape of a version-1 header, or None."""
+    for name, kind in _HEADER_FIELDS:
+        value = header.get(name)
+        if value is not None and type(value) is not kind:
+            return f'"{name}" is {_json_type(value)}, not {_JSON_TYPES[kind]}'
+    for outer, name, kind in _HEADER_SUBFIELDS:
+        holder = header.get(outer)
+        if holder is not None and name in holder and type(holder[name]) is not kind:
+            return f'"{outer}.{name}" is {_json_type(holder[name])}, not {_JSON_TYPES[kind]}'
+    return None
+
+
+class _BadEvent(ValueError):
+    """A line that is JSON but not an event; the message says why."""
+
+
+_ROW = operator.itemgetter(*FIELDS)
+_new = tuple.__new__
+# The JSON type(s) each event field may have, in FIELDS order, for the slow path of
+# parse_event (null of pid, tid, thread and data stands for their default).
+_FIELD_TYPES: tuple[tuple[str, tuple[type, ...]], ...] = (
+    ("seq", (int,)),
+    ("t", (int,)),
+    ("kind", (str,)),
+    ("req", (int, type(None))),
+    ("pid", (int,)),
+    ("tid", (int,)),
+    ("thread", (str,)),
+    ("task", (str, type(None))),
+    ("dur", (int, type(None))),
+    ("data", (dict,)),
+)
+_DEFAULTS: dict[str, Any] = {"pid": 0, "tid": 0, "thread": ""}
+
+
+def parse_event(obj: Any) -> Event:
+    """The ``Event`` of one parsed recording line; ``ValueError`` saying why when it is none.
+
+    An event is a JSON object with ``seq``, ``t`` (integers) and ``kind`` (a string); ``req``
+    and ``dur`` are integers or null, ``task`` a string or null, ``pid``/``tid`` integers,
+    ``thread`` a string and ``data`` an object (null or absent: 0, 0, "" and {}). Exact type
+    checks (``true`` is not an integer, ``1.0`` neither): the readers rely on these types.
+    """
+    if type(obj) is not dict:
+        raise _BadEvent(f"it is {_json_type(obj)}, not an object")
+    try:
+        row = _ROW(obj)
+    except KeyError:
+        row = tuple(obj.get(name) for name in FIELDS)
+    seq, t, kind, req, pid, tid, thread, task, dur, data = row
+    # The fast path: every field present and of its type (what every producer writes).
+    if (
+        type(t) is int
+        and type(seq) is int
+        and type(kind) is str
+        and type(data) is dict
+        and type(pid) is int
+        and type(tid) is int
+        and type(thread) is str
+        and (req is None or type(req) is int)
+        and (dur is None or type(dur) is int)
+        and (task is None or type(task) is str)
+    ):
+        return _new(Event, row)
+    return _new(Event, _checked(row))
+
+
+def _checked(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``row`` with defaults for null optional fields, or ``_BadEvent`` naming a bad field."""
+    fixed = []
+    for (name, kinds), value in zip(_FIELD_TYPES, row, strict=True):
+        if value is None:
+            if name in ("seq", "t", "kind"):
+                raise _BadEvent(f'no "{name}"')
+            if name == "data":
+                value = {}
+            else:
+                value = _DEFAULTS.get(name)
+        elif type(value) not in kinds:
+            allowed = " or ".join(_JSON_TYPES[kind] for kind in kinds)
+            raise _BadEvent(f'"{name}" is {_json_type(value)}, not {allowed}')
+        fixed.append(value)
+    return tuple(fixed)
+
+
 def _parse_lines(lines: Iterator[str], path: str) -> Recording:
     try:
         first = next(lines)
@@ -205,22 +329,31 @@ def _parse_lines(lines: Iterator[str], path: str) -> Recording:
             f'"{path}" is a version {version} recording; this gateway-tracer reads up to '
             f"version {VERSION}. Upgrade gateway-tracer to read it."
         )
+    problem = _header_problem(header)
+    if problem is not None:
+        raise RecordingFormatError(
+            f'"{path}" is not a valid gateway-trace recording: in its header, {problem}.'
+        )
     events: list[Event] = []
+    append = events.append
     truncated = False
-    pending: str | None = None
+    pending: str | None = None  # why the previous line is not an event
     number = 1
     for line in lines:
         number += 1
         if pending is not None:
             # A bad line that is not the last one: the file is corrupt, not merely cut short.
-            raise RecordingFormatError(f'"{path}": line {number - 1} is not a valid event.')
+            raise RecordingFormatError(
+                f'"{path}": line {number - 1} is not a valid event ({pending}).'
+            )
         if not line.strip():
             continue
         try:
-            obj = _loads(line)
-            events.append(Event.from_dict(obj))
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-            pending = line
+            append(parse_event(_loads(line)))
+        except json.JSONDecodeError:
+            pending = "not JSON"
+        except (KeyError, TypeError, ValueError) as exc:
+            pending = str(exc) if isinstance(exc, _BadEvent) else "not an event"
     if pending is not None:
         truncated = True
     recording = Recording(header=header, events=events, truncated=truncated, path=path)

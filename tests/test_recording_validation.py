@@ -1,0 +1,229 @@
+"""The loader's shape checks: a line of the wrong JSON types is a broken line, a header of the
+wrong shape an invalid file (docs/recording-format.md, "What tracer.load checks")."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import tracer
+from tracer import events as K
+from tracer.cli import main
+from tracer.errors import RecordingFormatError, TracerError
+from tracer.events import Event
+from tracer.recording import make_header, parse_event
+
+pytestmark = pytest.mark.timeout(60)
+
+HEADER = make_header(app="x:app", interface="asgi", server={"model": "loop"}, unix_ns=10**18)
+
+
+def _event(n: int, **changes: Any) -> dict[str, Any]:
+    """A valid request.start line (what a producer writes), with ``changes`` applied."""
+    obj: dict[str, Any] = {
+        "seq": n,
+        "t": 1000 * (n + 1),
+        "kind": K.REQUEST_START,
+        "req": 1,
+        "pid": 7,
+        "tid": 8,
+        "thread": "main",
+        "task": None,
+        "dur": None,
+        "data": {"method": "GET", "path": "/"},
+    }
+    obj.update(changes)
+    return obj
+
+
+def _write(path: Path, header: dict[str, Any], lines: list[Any]) -> Path:
+    text = [json.dumps(header)] + [
+        line if isinstance(line, str) else json.dumps(line) for line in lines
+    ]
+    path.write_text("\n".join(text) + "\n", encoding="utf-8")
+    return path
+
+
+# A field of the wrong JSON type -> the words the error uses for it.
+BAD_FIELDS = [
+    ({"data": [1]}, '"data" is an array, not an object'),
+    ({"data": "x"}, '"data" is a string, not an object'),
+    ({"data": 0}, '"data" is an integer, not an object'),
+    ({"data": False}, '"data" is a boolean, not an object'),
+    ({"t": 1.5}, '"t" is a number, not an integer'),
+    ({"t": "5"}, '"t" is a string, not an integer'),
+    ({"t": None}, 'no "t"'),
+    ({"seq": True}, '"seq" is a boolean, not an integer'),
+    ({"kind": 5}, '"kind" is an integer, not a string'),
+    ({"req": "1"}, '"req" is a string, not an integer or null'),
+    ({"pid": "7"}, '"pid" is a string, not an integer'),
+    ({"tid": 8.0}, '"tid" is a number, not an integer'),
+    ({"thread": 3}, '"thread" is an integer, not a string'),
+    ({"task": {}}, '"task" is an object, not a string or null'),
+    ({"dur": "10"}, '"dur" is a string, not an integer or null'),
+]
+
+
+@pytest.mark.parametrize("changes,reason", BAD_FIELDS, ids=[str(c) for c, _ in BAD_FIELDS])
+def test_a_field_of_the_wrong_type_before_the_last_line_is_a_broken_line(
+    tmp_path: Path, changes: dict[str, Any], reason: str
+) -> None:
+    """Line 3 of 4 with a field of the wrong type: RecordingFormatError naming line and field."""
+    path = _write(tmp_path / "bad.jsonl", HEADER, [_event(0), _event(1, **changes), _event(2)])
+    with pytest.raises(RecordingFormatError) as info:
+        tracer.load(path)
+    message = str(info.value)
+    assert f'"{path}": line 3 is not a valid event ({reason}).' == message
+    assert isinstance(info.value, TracerError)
+
+
+@pytest.mark.parametrize(
+    "line,reason",
+    [
+        ("[1, 2]", "it is an array, not an object"),
+        ('"event"', "it is a string, not an object"),
+        ("null", "it is null, not an object"),
+        ('{"t": 5, "kind": "mark"}', 'no "seq"'),
+        ('{"seq": 1, "t": 5}', 'no "kind"'),
+        ("{not json", "not JSON"),
+    ],
+)
+def test_a_line_that_is_not_an_event_object_is_a_broken_line(
+    tmp_path: Path, line: str, reason: str
+) -> None:
+    """Not an object, a required field missing, not JSON: the same error, saying which."""
+    path = _write(tmp_path / "bad.jsonl", HEADER, [_event(0), line, _event(2)])
+    with pytest.raises(RecordingFormatError, match="line 3 is not a valid event") as info:
+        tracer.load(path)
+    assert f"({reason})." in str(info.value)
+
+
+@pytest.mark.parametrize("changes,reason", BAD_FIELDS[:6], ids=[str(c) for c, _ in BAD_FIELDS[:6]])
+def test_a_field_of_the_wrong_type_on_the_last_line_is_truncation(
+    tmp_path: Path, changes: dict[str, Any], reason: str
+) -> None:
+    """The same line as the last one is skipped as a truncated line is."""
+    path = _write(tmp_path / "cut.jsonl", HEADER, [_event(0), _event(1), _event(2, **changes)])
+    loaded = tracer.load(path)
+    assert loaded.truncated
+    assert [e.seq for e in loaded.events] == [0, 1]
+
+
+def test_null_or_absent_optional_fields_take_their_defaults(tmp_path: Path) -> None:
+    """pid/tid/thread/data null or absent read as 0, 0, "", {}; req/task/dur stay null."""
+    minimal = {"seq": 1, "t": 5, "kind": K.MARK}
+    nulls = dict(_event(2), pid=None, tid=None, thread=None, data=None, req=None)
+    path = _write(tmp_path / "ok.jsonl", HEADER, [minimal, nulls])
+    loaded = tracer.load(path)
+    assert not loaded.truncated
+    first, second = loaded.events
+    assert first == Event(seq=1, t=5, kind=K.MARK)
+    assert (second.pid, second.tid, second.thread, second.data, second.req) == (0, 0, "", {}, None)
+    assert type(first) is Event and first.data is not second.data
+
+
+def test_parse_event_round_trips_what_producers_write() -> None:
+    """parse_event(to_dict()) is the event itself; a wrong type is a ValueError saying why."""
+    event = Event(
+        3, 40, K.SCHED_STEP, req=2, pid=1, tid=9, thread="t", task="T", dur=5, data={"a": 1}
+    )
+    assert parse_event(event.to_dict()) == event
+    assert type(parse_event(event.to_dict())) is Event
+    with pytest.raises(ValueError, match='"data" is an array'):
+        parse_event(dict(event.to_dict(), data=[]))
+
+
+BAD_HEADERS = [
+    ({"clock": "x"}, '"clock" is a string, not an object'),
+    ({"clock": {"unix_ns": "1"}}, '"clock.unix_ns" is a string, not an integer'),
+    (
+        {"clock": {"unix_ns": 1, "monotonic_ns": 2.5}},
+        '"clock.monotonic_ns" is a number, not an integer',
+    ),
+    ({"server": ["loop"]}, '"server" is an array, not an object'),
+    ({"interface": 3}, '"interface" is an integer, not a string'),
+    ({"app": {"name": "x"}}, '"app" is an object, not a string'),
+    ({"demo": {"lang": ["en"]}}, '"demo.lang" is an array, not a string'),
+    ({"load": 50}, '"load" is an integer, not an object'),
+]
+
+
+@pytest.mark.parametrize("changes,reason", BAD_HEADERS, ids=[str(c) for c, _ in BAD_HEADERS])
+def test_a_header_of_the_wrong_shape_is_an_invalid_file(
+    tmp_path: Path, changes: dict[str, Any], reason: str
+) -> None:
+    """A header field the readers use, of the wrong type: RecordingFormatError naming it."""
+    path = _write(tmp_path / "bad.jsonl", {**HEADER, **changes}, [_event(0)])
+    with pytest.raises(RecordingFormatError) as info:
+        tracer.load(path)
+    assert str(info.value) == (
+        f'"{path}" is not a valid gateway-trace recording: in its header, {reason}.'
+    )
+
+
+def test_null_and_absent_header_fields_are_accepted(tmp_path: Path) -> None:
+    """A minimal header, or one with nulls, loads; a null clock means wall time from 0."""
+    minimal = _write(tmp_path / "min.jsonl", {"format": "gateway-trace", "version": 1}, [_event(0)])
+    assert len(tracer.load(minimal).events) == 1
+    nulls = {**HEADER, "app": None, "interface": None, "server": None, "clock": None}
+    loaded = tracer.load(_write(tmp_path / "nulls.jsonl", nulls, [_event(0)]))
+    assert loaded.wall_ns(5) == 5
+    assert "?" in loaded.title
+    unknown = {**HEADER, "extra": [1, 2], "clock": {"unix_ns": 7, "zone": "UTC"}}
+    assert tracer.load(_write(tmp_path / "extra.jsonl", unknown, [_event(0)])).wall_ns(1) == 8
+
+
+COMMANDS = [
+    ["export", "{path}", "--to", "perfetto", "-o", "{out}"],
+    ["export", "{path}", "--to", "html", "-o", "{out}"],
+    ["export", "{path}", "--to", "svg", "-o", "{out}"],
+    ["export", "{path}", "--to", "otlp-json", "-o", "{out}"],
+    ["replay", "{path}", "--screenshot", "{out}"],
+]
+
+
+def _run(command: list[str], path: Path, out: Path) -> int:
+    return main([word.format(path=path, out=out) for word in command])
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=[" ".join(c[2:4]) or c[0] for c in COMMANDS])
+@pytest.mark.parametrize(
+    "header,line,message",
+    [
+        ({}, _event(1, data=[1]), 'line 3 is not a valid event ("data" is an array'),
+        ({}, _event(1, data="x"), 'line 3 is not a valid event ("data" is a string'),
+        ({"clock": "x"}, _event(1), 'in its header, "clock" is a string, not an object'),
+    ],
+    ids=["data-array", "data-string", "clock-string"],
+)
+def test_the_cli_says_one_line_and_exits_2(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+    header: dict[str, Any],
+    line: dict[str, Any],
+    message: str,
+) -> None:
+    """export (every file target) and replay --screenshot: exit 2, one stderr line, no file."""
+    path = _write(tmp_path / "bad.jsonl", {**HEADER, **header}, [_event(0), line, _event(2)])
+    out = tmp_path / "out.file"
+    assert _run(command, path, out) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and str(path) in err
+    assert "Traceback" not in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("command", COMMANDS[::2], ids=["perfetto", "svg", "replay"])
+def test_the_cli_reads_a_file_whose_bad_line_is_the_last(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """A wrong-typed last line is a truncated one: the command succeeds without it."""
+    path = _write(tmp_path / "cut.jsonl", HEADER, [_event(0), _event(1, data=[1])])
+    out = tmp_path / "out.file"
+    assert _run(command, path, out) == 0
+    assert out.exists()
+    assert "Traceback" not in capsys.readouterr().err
