@@ -93,3 +93,19 @@ def test_requests_queued_behind_a_block_name_it(
     assert "loop held by #" in text
     if any(s.phase == 2 and s.end > s.start for s in lane.spans):
         assert "waited for the loop" in text
+
+
+def test_wsgi_request_shows_its_environ_and_workers_count_requests_only() -> None:
+    """A WSGI request's summary line is labelled environ; a worker lane counts the requests it
+    served, never a lifespan connection."""
+    from tracer.tui.examples import threads_example
+
+    model = build_model(threads_example(6, 2))
+    text = detail_text(model, model.by_request[0], labels("en")).plain
+    assert "\nenviron: method=GET" in text and "\nscope:" not in text
+    worker = model.by_worker[0]
+    served = {span.req for span in worker.spans if span.req is not None}
+    assert (
+        f"requests served {len(served - model.lifespan)}"
+        in detail_text(model, worker, labels("en")).plain
+    )

@@ -54,3 +54,25 @@ def test_histogram_covers_every_latency() -> None:
     assert sum(count for _, _, count in bins) == len(values)
     assert all(low < high for low, high, _ in bins)
     assert histogram([]) == []
+
+
+def test_a_lifespan_connection_is_no_request_of_the_load() -> None:
+    """The server's lifespan connection gets no lane and is not counted (as in the summary)."""
+    from tracer import events as K
+    from tracer.events import Event
+
+    ms = 1_000_000
+    events = [
+        Event(0, 0, K.REQUEST_START, 1, data={"scope_type": "lifespan"}),
+        Event(1, 1 * ms, K.ASGI_RECEIVE, 1, dur=ms, data={"type": "lifespan.startup"}),
+        Event(2, 2 * ms, K.REQUEST_QUEUED, 2),
+        Event(3, 3 * ms, K.REQUEST_START, 2, data={"scope_type": "http"}),
+        Event(4, 5 * ms, K.REQUEST_END, 2, data={"status": 200}),
+        Event(5, 9 * ms, K.REQUEST_END, 1, data={"status": None, "error": None}),
+    ]
+    live = LiveStats()
+    live.feed(events)
+    snapshot = live.snapshot()
+    assert (snapshot.completed, snapshot.in_flight, snapshot.errors) == (1, 0, 0)
+    assert list(live.recent) == [2]
+    assert snapshot.p50_ms == summarize(events)["latency_ms"]["p50"] == 3.0

@@ -79,7 +79,7 @@ def _request_text(model: TimelineModel, lane: Lane, labels: Mapping[str, str]) -
         text.append(f"  → {end.data.get('status')}  {labels['latency']} {_ms(end.end - origin)}")
         if end.data.get("error"):
             text.append(f"  {labels['error']}: {end.data['error']}", "bold #ff5f5f")
-    text.append(f"\n{labels['scope']}: ", _KEY)
+    text.append(f"\n{labels['environ' if scope.get('interface') == 'wsgi' else 'scope']}: ", _KEY)
     text.append(
         _compact(
             {key: scope.get(key) for key in _SCOPE_KEYS if key in scope}
@@ -146,7 +146,7 @@ def _worker_text(model: TimelineModel, lane: Lane, labels: Mapping[str, str], cu
     text = Text()
     text.append(lane.label, _HEAD)
     busy = sum(span.end - span.start for span in lane.spans)
-    served = len({span.req for span in lane.spans if span.req is not None})
+    served = len({span.req for span in lane.spans if span.req is not None} - model.lifespan)
     share = 100 * busy / model.t_end if model.t_end else 0
     text.append(f"\n{labels['lane_busy']} {share:.0f}%  {labels['lane_requests']} {served}")
     span = lane.span_at(cursor)

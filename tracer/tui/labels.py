@@ -49,6 +49,7 @@ _EN: dict[str, str] = {
     # detail pane
     "detail": "detail",
     "scope": "scope",
+    "environ": "environ",
     "phases": "time spent",
     "events": "events",
     "delayed_by": "what delayed it",
@@ -133,6 +134,7 @@ _ZH: dict[str, str] = {
     "wall": "总时长",
     "detail": "详情",
     "scope": "作用域",
+    "environ": "environ",
     "phases": "时间分布",
     "events": "事件",
     "delayed_by": "延迟原因",

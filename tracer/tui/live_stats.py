@@ -55,6 +55,8 @@ class LiveStats:
         self.started: set[int] = set()
         self.ended: set[int] = set()
         self.client_side: set[int] = set()
+        self.lifespan: set[int] = set()
+        """Lifespan connections (left out of every number and of the recent lanes)."""
         """Requests a network client sent (real servers): they end at ``client.response``."""
         self.latencies_ms: list[float] = []
         self.errors = 0
@@ -74,11 +76,16 @@ class LiveStats:
                 if kind == K.MARK:
                     self.loose.append(event)
                 continue
+            if req in self.lifespan:
+                continue
             if kind in (K.REQUEST_QUEUED, K.REQUEST_START) and req not in self.arrived:
                 self.arrived[req] = event.t
             if kind == K.REQUEST_START:
                 data = event.data if isinstance(event.data, dict) else {}
                 if data.get("scope_type") == "lifespan":
+                    # Not a request of the load: no lane, no count, no latency.
+                    self.lifespan.add(req)
+                    self.arrived.pop(req, None)
                     continue
                 self.started.add(req)
             elif kind == K.CLIENT_SEND:

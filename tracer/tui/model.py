@@ -144,6 +144,8 @@ class TimelineModel:
             elif kind == K.REQUEST_START and _data(event).get("scope_type") == "lifespan":
                 lifespan.add(req)  # type: ignore[arg-type]
         _queued_behind_blocks(self.delayed_by, self.blocked, per_req, lifespan)
+        self.lifespan = lifespan
+        """Request ids of lifespan connections (no lane, not counted as requests)."""
         self.t_end = t_end
         """The end of the last event (the recording's length in ns)."""
         self.t_start = events[0].t if events else 0
