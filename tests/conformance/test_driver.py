@@ -12,6 +12,7 @@ import sample_apps.hello as hello
 import tracer
 from tracer import events as K
 from tracer.conformance.driver import check_app
+from tracer.sourcepath import display_path
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -58,7 +59,9 @@ def test_wsgi_findings_name_rule_request_and_location() -> None:
         ("WSGI-019", "error"),
     ]
     status = next(f for f in report.findings if f.rule == "WSGI-005")
-    assert status.location is not None and status.location.startswith(check_apps.__file__)
+    assert status.location is not None and status.location.startswith(
+        display_path(check_apps.__file__) + ":"
+    )
     assert status.hint and "got '200'" in status.message
     assert report.failed() and report.errors == 9 and report.warnings == 3
 

@@ -10,8 +10,9 @@ import pytest
 import tracer
 from tracer import events as K
 from tracer.cli import main
+from tracer.sourcepath import display_path
 
-APPS = str(Path(__file__).resolve().parent / "check_apps.py")
+APPS = display_path(str(Path(__file__).resolve().parent / "check_apps.py"))
 
 pytestmark = pytest.mark.timeout(120)
 

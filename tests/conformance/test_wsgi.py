@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import sys
 from typing import Any
 
 import pytest
 from conformance_cases import TEXT, WSGI_CASES, options_for, run_wsgi_hooks, wsgi_app
 
 from tracer.conformance import WsgiChecker
+from tracer.sourcepath import display_path
 
 
 @pytest.mark.parametrize("rule_id", sorted(WSGI_CASES))
@@ -33,12 +35,14 @@ def test_report_carries_message_severity_hint_and_location() -> None:
     """A finding names the detail seen, its severity and hint, and the caller's file:line."""
     report = Collect()
     checker = WsgiChecker({"REQUEST_METHOD": "GET"}, report)
+    line = sys._getframe().f_lineno + 1
     checker.start_response("200", TEXT, None)  # this line is the location
     ((rule_id, message, data),) = report.found
     assert rule_id == "WSGI-005"
     assert message == "status is not of the form '<3-digit code> <reason>': got '200'"
     assert data["severity"] == "error" and data["hint"].startswith("Use a status line")
-    assert data["location"].startswith(__file__ + ":")
+    # Named as every location of a recording: relative to the working directory.
+    assert data["location"] == f"{display_path(__file__)}:{line}"
 
 
 def test_each_rule_is_reported_once_per_request() -> None:

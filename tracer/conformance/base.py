@@ -13,6 +13,7 @@ from types import FrameType
 from typing import Any
 
 from tracer.conformance.rules import RULES
+from tracer.sourcepath import display_path
 
 __all__ = ["Report", "Checker", "caller_location", "short"]
 
@@ -35,7 +36,8 @@ def caller_location(depth: int = 2) -> str | None:
             return None
         filename = frame.f_code.co_filename
         if not filename.startswith(_OWN_DIR):
-            return f"{filename}:{frame.f_lineno}"
+            # Named as every other location of a recording (relative where it can be).
+            return f"{display_path(os.path.abspath(filename))}:{frame.f_lineno}"
         frame = frame.f_back
     return None
 

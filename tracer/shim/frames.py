@@ -7,7 +7,7 @@ attributes of live objects; everything derived from a code object (is it app cod
 the standard library, one of our wrappers; its display name) is computed once and cached, so a
 suspension costs a few attribute reads per level. ``where_in_stack`` does the same for a thread's
 current frame stack (the blocking watchdog) and ``where_raised`` for a traceback.
-Imports nothing of ours; never the TUI, exporters, server models or CLI.
+Imports only ``tracer.sourcepath``; never the TUI, exporters, server models or CLI.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import sys
 import sysconfig
 from types import CodeType, CoroutineType, FrameType, GeneratorType, TracebackType
 from typing import Any
+
+from tracer.sourcepath import SITE_DIRS, display_path
 
 __all__ = [
     "describe",
@@ -45,12 +47,6 @@ _RENAMES = {
 }
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-_SITE_DIRS = tuple(
-    {
-        os.path.abspath(p) + os.sep
-        for p in (sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"])
-    }
-)
 _STDLIB_DIR = os.path.abspath(sysconfig.get_paths()["stdlib"]) + os.sep
 
 # id(code) -> (code, kind, primitive, name, display file); the code object is kept so a
@@ -66,27 +62,16 @@ def mark_wrapper(code: CodeType, name: str) -> None:
     _CODES.pop(id(code), None)
 
 
-def _display(filename: str) -> str:
-    for site in _SITE_DIRS:
-        if filename.startswith(site):
-            return filename[len(site) :]
-    try:
-        relative = os.path.relpath(filename)
-    except ValueError:  # another drive on Windows
-        return filename
-    return filename if relative.startswith("..") else relative
-
-
 def _classify(code: CodeType, frame: FrameType | None) -> tuple[CodeType, int, bool, str, str]:
     filename = os.path.abspath(code.co_filename) if not code.co_filename.startswith("<") else ""
     module = frame.f_globals.get("__name__", "") if frame is not None else ""
     wrapper = _WRAPPERS.get(code)
     if wrapper is not None:
-        entry = (code, _OURS, True, wrapper, _display(filename))
+        entry = (code, _OURS, True, wrapper, display_path(filename))
     else:
         if filename.startswith(_PACKAGE_DIR):
             kind = _OURS
-        elif any(filename.startswith(site) for site in _SITE_DIRS):
+        elif any(filename.startswith(site) for site in SITE_DIRS):
             kind = LIBRARY
         elif not filename or filename.startswith(_STDLIB_DIR):
             kind = _STDLIB
@@ -97,7 +82,7 @@ def _classify(code: CodeType, frame: FrameType | None) -> tuple[CodeType, int, b
         if module.startswith("asyncio."):
             module = "asyncio"  # asyncio.tasks.sleep is known as asyncio.sleep
         name = f"{module}.{code.co_qualname}" if module else code.co_qualname
-        entry = (code, kind, primitive, _RENAMES.get(name, name), _display(filename))
+        entry = (code, kind, primitive, _RENAMES.get(name, name), display_path(filename))
     _CODES[id(code)] = entry
     return entry
 
@@ -225,7 +210,7 @@ def app_location(app: Any) -> str | None:
     for _ in range(4):
         code = getattr(target, "__code__", None)
         if isinstance(code, CodeType):
-            return f"{_display(os.path.abspath(code.co_filename))}:{code.co_firstlineno}"
+            return f"{display_path(os.path.abspath(code.co_filename))}:{code.co_firstlineno}"
         inner = getattr(target, "func", None)  # functools.partial
         if inner is None:
             inner = getattr(target, "__func__", None)  # a bound method
