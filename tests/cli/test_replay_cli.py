@@ -118,10 +118,12 @@ def test_unwritable_screenshot_path(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 
 def test_size_parsing() -> None:
-    """--size takes COLUMNSxROWS and refuses what cannot hold the UI."""
+    """--size takes COLUMNSxROWS and refuses what cannot hold the UI, or what would take hours
+    to render."""
     assert parse_size("120x40") == (120, 40)
     assert parse_size(" 80 × 24 ") == (80, 24)
-    for bad in ("big", "10x5", "120"):
+    assert parse_size("1000x500") == (1000, 500)
+    for bad in ("big", "10x5", "120", "100000x100000", "1001x40"):
         with pytest.raises(UsageError):
             parse_size(bad)
 

@@ -26,14 +26,21 @@ def write_screenshot(path: str, svg: str) -> None:
         raise UsageError(f'Cannot write the screenshot "{path}": {exc.strerror or exc}.') from None
 
 
+MAX_COLUMNS, MAX_ROWS = 1000, 500
+"""The largest screenshot: far past any screen or slide, and rendered in seconds."""
+
+
 def parse_size(text: str) -> tuple[int, int]:
-    """``120x40`` -> ``(120, 40)``; at least 40×12."""
+    """``120x40`` -> ``(120, 40)``; at least 40×12, at most ``MAX_COLUMNS``×``MAX_ROWS``."""
     match = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text)
     if not match:
         raise UsageError(f'Bad --size "{text}": write it as COLUMNSxROWS, e.g. 120x40.')
     columns, rows = int(match.group(1)), int(match.group(2))
     if columns < 40 or rows < 12:
         raise UsageError(f'--size "{text}" is too small: the replay needs at least 40x12.')
+    if columns > MAX_COLUMNS or rows > MAX_ROWS:
+        # Rendering is linear in the cells: a typo like 100000x100000 would run for hours.
+        raise UsageError(f'--size "{text}" is too large: at most {MAX_COLUMNS}x{MAX_ROWS} cells.')
     return columns, rows
 
 
