@@ -179,3 +179,23 @@ def test_headless_counts_bookmarks_in_the_chosen_language(
     out = capsys.readouterr().out
     assert out.count(word) == 2 and "1 bookmarks" not in out
     assert bookmark_count(0) == "0 bookmarks" and bookmark_count(2) == "2 bookmarks"
+
+
+def test_an_unwritable_record_folder_fails_before_the_scenario_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--record into a folder that cannot be made or written: one line, exit 2, and the
+    scenario never ran (a minute of load is not spent before the error)."""
+    import tracer.demos
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the scenario ran")
+
+    monkeypatch.setattr(tracer.demos, "run_demo", never)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    for folder in (str(blocker / "rec"), "/proc/gateway-tracer-test"):
+        assert main(["demo", "blocking-call", "--sim", "--record", folder]) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+        assert f'--record folder "{folder}"' in err

@@ -113,6 +113,7 @@ def _headless(demo: Any, out: TextIO) -> int:
 def main(args: argparse.Namespace) -> int:
     """List, run headless, record, screenshot, serve or show a scenario."""
     from tracer.demos import run_demo, save_demo, scenario
+    from tracer.demos.runner import check_record_folder
     from tracer.errors import UsageError
 
     if args.list:
@@ -133,6 +134,8 @@ def main(args: argparse.Namespace) -> int:
                 "choose another --port."
             ) from None
         return 0
+    if args.record:
+        check_record_folder(args.record)  # before the scenario runs, not after
     mode = "simulating" if args.sim or chosen.simulated_only else "running"
     print(f"trace: {mode} {chosen.name}…", file=sys.stderr)
     demo = run_demo(chosen, simulated=args.sim, lang=args.lang)

@@ -10,6 +10,7 @@ spine, ``tracer.run`` and ``sim``; never the UI.
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +23,7 @@ from tracer.recorder import Recorder
 from tracer.recording import Recording, RecordingWriter
 from tracer.run import run
 
-__all__ = ["DemoRun", "run_demo", "run_side", "with_marks", "save_demo"]
+__all__ = ["check_record_folder", "DemoRun", "run_demo", "run_side", "with_marks", "save_demo"]
 
 
 @dataclass(slots=True)
@@ -119,27 +120,34 @@ def run_demo(
     )
 
 
-def save_demo(demo: DemoRun, folder: str) -> list[str]:
-    """Write each recording to ``folder/NAME-<side>.jsonl``; return the paths."""
+def check_record_folder(folder: str) -> None:
+    """Make ``folder`` and check that files can be written in it (before a demo runs)."""
     try:
         os.makedirs(folder, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
     except OSError as exc:
         raise UsageError(
-            f'Cannot create the --record folder "{folder}" ({exc.strerror or exc}); '
+            f'Cannot write into the --record folder "{folder}" ({exc.strerror or exc}); '
             "give a folder you can write to."
         ) from None
+
+
+def save_demo(demo: DemoRun, folder: str) -> list[str]:
+    """Write each recording to ``folder/NAME-<side>.jsonl``; return the paths."""
+    check_record_folder(folder)
     paths = []
     for index, recording in enumerate(demo.recordings):
         path = os.path.join(folder, f"{demo.scenario.name}-{index + 1}.jsonl")
         try:
             writer = RecordingWriter(path, recording.header)
+            try:
+                writer.write(recording.events)
+            finally:
+                writer.close()
         except OSError as exc:
             raise UsageError(
                 f'Cannot write "{path}" ({exc.strerror or exc}); give a folder you can write to.'
             ) from None
-        try:
-            writer.write(recording.events)
-        finally:
-            writer.close()
         paths.append(path)
     return paths
