@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from rich.style import Style
 from rich.text import Text
 from textual.widgets import Static
 
@@ -15,25 +16,31 @@ from tracer.tui.palette import GLYPHS, MARKER_GLYPH, MARKER_STYLE, PHASE_STYLES
 
 __all__ = ["Legend", "legend_text"]
 
+NBSP = "\u00a0"
+
 
 def legend_text(labels: Mapping[str, str]) -> Text:
-    """One line: ``█ running  ─ waiting ...`` in the phase colours, then the violation marker."""
-    text = Text(no_wrap=True, overflow="ellipsis")
+    """``█ running  ─ waiting ...`` in the phase colours, then the on-CPU bars and the
+    violation marker. Inside an entry the spaces do not break, so a narrow terminal wraps the
+    legend between entries and every entry stays on screen."""
+    text = Text()
+
+    def entry(glyphs: str, style: Style, label: str, *, last: bool = False) -> None:
+        text.append(glyphs, style)
+        text.append(NBSP + label.replace(" ", NBSP) + ("" if last else "  "))
+
     for code in LEGEND_ORDER:
-        text.append(GLYPHS[code] * 2, PHASE_STYLES[code])
-        text.append(f" {labels[PHASE_NAMES[code]]}  ")
-    text.append("▂▅█", PHASE_STYLES[RUNNING])
-    text.append(f" {labels['cpu_share']}  ")
-    text.append(MARKER_GLYPH, MARKER_STYLE)
-    text.append(f" {labels['violation']}")
+        entry(GLYPHS[code] * 2, PHASE_STYLES[code], labels[PHASE_NAMES[code]])
+    entry("▂▅█", PHASE_STYLES[RUNNING], labels["cpu_share"])
+    entry(MARKER_GLYPH, MARKER_STYLE, labels["violation"], last=True)
     return text
 
 
 class Legend(Static):
-    """The phase legend (one row)."""
+    """The phase legend (one row; two or three on a narrow terminal)."""
 
     DEFAULT_CSS = """
-    Legend { height: 1; width: 1fr; }
+    Legend { height: auto; width: 1fr; }
     """
 
     def __init__(self, labels: Mapping[str, str], *, id: str | None = None) -> None:
