@@ -108,14 +108,15 @@ def test_flask_probes_reach_the_handlers() -> None:
     recorder.drain()
     starts = {e.req: e.data["path"] for e in recorder.events if e.kind == K.REQUEST_START}
     assert report.paths() == FLASK_PATHS
-    # The POSTs to these GET-only rules are answered 405; the GET must get through.
+    # Each rule declares GET only: that is what is sent, and it gets through.
+    assert {name.split()[0] for name in report.requests} == {"GET"}
     statuses: dict[str, set[int]] = {}
     for event in recorder.events:
         if event.kind == K.REQUEST_END:
             statuses.setdefault(starts[event.req], set()).add(event.data["status"])
-    assert statuses["/static/1"] == {404, 405}
+    assert statuses["/static/1"] == {404}  # no such file
     for path in FLASK_PATHS[1:]:
-        assert 200 in statuses[path], (path, statuses[path])
+        assert statuses[path] == {200}, (path, statuses[path])
 
 
 def test_starlette_routes_mounts_and_websockets() -> None:
@@ -148,11 +149,13 @@ def test_a_raw_app_has_no_route_table() -> None:
 
 
 def test_check_without_paths_probes_every_route_and_websockets_only_where_declared() -> None:
-    """FastAPI: every route gets the HTTP probes; websocket sessions go to /ws alone."""
+    """FastAPI: every route gets its declared methods (the ones with a body twice, in one piece
+    and chunked); websocket sessions go to /ws alone."""
     report = check_app(framework_apps.api)
-    assert {"GET /", "GET /sync", "POST /stream (chunked)", "GET /openapi.json"} <= set(
+    assert {"GET /", "POST /", "POST / (chunked)", "GET /sync", "GET /openapi.json"} <= set(
         report.requests
     )
+    assert "POST /sync" not in report.requests  # GET only
     assert [name for name in report.requests if name.startswith("websocket")] == ["websocket /ws"]
     assert report.findings == [] and report.skipped == []
 
@@ -195,3 +198,30 @@ def test_given_paths_win_over_discovery(capsys: pytest.CaptureFixture[str]) -> N
     assert main(["check", "sample_apps.flask_app:app", "--path", "/io?ms=1"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines() == ["sample_apps.flask_app:app (wsgi): no violations in 3 requests"]
+
+
+def test_declared_methods_and_fastapi_annotations_reach_the_handlers() -> None:
+    """A PUT-only route is sent PUTs (not a GET and POSTs it would answer 405), a DELETE route
+    a DELETE, and a FastAPI parameter annotated uuid.UUID gets a UUID (not a 422)."""
+    app = FastAPI()
+    seen: list[str] = []
+
+    @app.put("/items/{item_id}")
+    async def put_item(item_id: int, body: dict[str, Any]) -> dict[str, int]:
+        seen.append(f"PUT {item_id}")
+        return {"id": item_id}
+
+    @app.delete("/orders/{order}")
+    async def delete_order(order: uuid.UUID) -> dict[str, str]:
+        seen.append(f"DELETE {order}")
+        return {"deleted": str(order)}
+
+    routes = discover_routes(app)
+    assert routes is not None
+    assert routes.methods["/items/1"] == ["PUT"]
+    assert routes.methods[f"/orders/{NIL}"] == ["DELETE"]
+    report = check_app(app)
+    ours = [name for name in report.requests if "/items" in name or "/orders" in name]
+    assert ours == ["PUT /items/1", "PUT /items/1 (chunked)", f"DELETE /orders/{NIL}"]
+    assert seen == ["PUT 1", "PUT 1", f"DELETE {NIL}"]
+    assert report.findings == []

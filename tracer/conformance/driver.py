@@ -424,9 +424,9 @@ def plan_for(app: Any, paths: Sequence[str] | None, *, websocket: bool) -> list[
     routes = discover_routes(app)
     if routes is None or not (routes.http or routes.websocket):
         return plan(["/"], websocket=websocket)
-    if not routes.websocket:  # an HTTP-only app still gets one websocket, to see it refused
-        return plan(routes.http, websocket=websocket, websocket_paths=routes.http[:1])
-    return plan(routes.http, websocket=websocket, websocket_paths=routes.websocket)
+    # An HTTP-only app still gets one websocket, to see it refused.
+    sessions = routes.websocket or routes.http[:1]
+    return plan(routes.http, websocket=websocket, websocket_paths=sessions, methods=routes.methods)
 
 
 def check_app(

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["BODY", "NEXT_REQUEST", "Probe", "plan", "make_environ", "make_scope"]
+__all__ = ["BODY", "DEFAULT_METHODS", "NEXT_REQUEST", "Probe", "plan", "make_environ", "make_scope"]
 
 BODY = b'{"probe": "gateway-tracer check"}'
 # What a keep-alive client sends next: an app reading past CONTENT_LENGTH gets these bytes.
@@ -33,20 +33,31 @@ class Probe:
     """The request body; more than one chunk means a streamed (chunked) body."""
 
 
+DEFAULT_METHODS = ("GET", "POST")
+"""The methods a path is probed with when nothing says which it takes (``--path``)."""
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
 def plan(
-    paths: Sequence[str], *, websocket: bool = True, websocket_paths: Sequence[str] | None = None
+    paths: Sequence[str],
+    *,
+    websocket: bool = True,
+    websocket_paths: Sequence[str] | None = None,
+    methods: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Probe]:
-    """The probes for ``paths``: GET, POST with a body, POST chunked; then websocket sessions
+    """The probes for ``paths``: each method of the path (``methods``, by default GET and
+    POST), a method with a body twice (in one piece and chunked); then websocket sessions
     (unless ``websocket`` is false) at ``websocket_paths``, by default at every path."""
     probes = []
     for path in paths:
-        probes.append(Probe(f"GET {path}", "http", "GET", path))
-        probes.append(Probe(f"POST {path}", "http", "POST", path, (BODY,)))
-        probes.append(
-            Probe(
-                f"POST {path} (chunked)", "http", "POST", path, (BODY[:10], BODY[10:20], BODY[20:])
-            )
-        )
+        declared = (methods or {}).get(path) or DEFAULT_METHODS
+        for method in declared:
+            if method not in _BODY_METHODS:
+                probes.append(Probe(f"{method} {path}", "http", method, path))
+                continue
+            probes.append(Probe(f"{method} {path}", "http", method, path, (BODY,)))
+            chunked = (BODY[:10], BODY[10:20], BODY[20:])
+            probes.append(Probe(f"{method} {path} (chunked)", "http", method, path, chunked))
     if websocket:
         where = paths if websocket_paths is None else websocket_paths
         probes.extend(Probe(f"websocket {path}", "websocket", "GET", path) for path in where)

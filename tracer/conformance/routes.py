@@ -3,25 +3,31 @@
 ``discover_routes(app)`` looks through the middleware an app is wrapped in (anything that keeps
 the app it wraps as ``.app``, our shims included) for a router it knows, and lists a path to
 probe for each route: Flask's ``url_map`` rules, Starlette's and FastAPI's ``routes`` (``Mount``
-prefixes followed into the mounted app). A path parameter gets a value its converter accepts
-(``1`` for ``int``, ``str`` and ``path``; ``1.0`` for ``float``, which Werkzeug wants with a
-dot; the nil UUID for ``uuid``; the first word of Werkzeug's ``any``), so the probe reaches the handler whenever a plain value can. Routes that
-need a host name (Starlette ``Host``) are left out. Nothing of the app is called: only its route
-tables are read. Imports nothing of ours.
+prefixes followed into the mounted app), with the methods each declares (``PROBED_METHODS``).
+A path parameter gets a value its converter accepts (``1`` for ``int``, ``str`` and ``path``;
+``1.0`` for ``float``, which Werkzeug wants with a dot; the nil UUID for ``uuid``; the first
+word of Werkzeug's ``any``; FastAPI's annotations are read for plain ``{name}`` parameters), so
+the probe reaches the handler whenever a plain value can. Routes that need a host name
+(Starlette ``Host``) are left out. Nothing of the app is called: only its route tables are
+read. Imports nothing of ours.
 """
 
 from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Routes", "discover_routes", "MAX_PATHS"]
+__all__ = ["Routes", "discover_routes", "MAX_PATHS", "PROBED_METHODS"]
 
 MAX_PATHS = 40
 """At most this many paths of each kind are probed: a check stays a few seconds long."""
+
+PROBED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+"""The declared methods a route is probed with (HEAD and OPTIONS are the framework's own)."""
 
 # A value each converter accepts, by converter name (any other: "1").
 _SAMPLES = {"uuid": "00000000-0000-0000-0000-000000000000", "float": "1.0"}
@@ -41,10 +47,19 @@ class Routes:
     websocket: list[str] = field(default_factory=list)
     total: int = 0
     """Paths found before the ``MAX_PATHS`` cut."""
+    methods: dict[str, list[str]] = field(default_factory=dict)
+    """HTTP path -> the methods its routes declare (``PROBED_METHODS`` order); a path with no
+    entry declared none (any method): it gets the default probes."""
 
-    def add(self, path: str, *, websocket: bool = False) -> None:
-        """List ``path`` once (a route reached two ways is probed once)."""
+    def add(
+        self, path: str, *, websocket: bool = False, methods: Iterable[str] | None = None
+    ) -> None:
+        """List ``path`` once (a route reached two ways is probed once), with its methods
+        (several routes of one path, ``@get`` and ``@post``, add up)."""
         paths = self.websocket if websocket else self.http
+        if not websocket and methods is not None:
+            declared = set(self.methods.get(path, ())) | {m.upper() for m in methods}
+            self.methods[path] = [m for m in PROBED_METHODS if m in declared]
         if path in paths:
             return
         self.total += 1
@@ -103,9 +118,11 @@ def _starlette_routes(
 ) -> None:
     for route in routes:
         if isinstance(route, routing.WebSocketRoute):
-            found.add(prefix + _fill_starlette(route.path), websocket=True)
+            found.add(prefix + _fill_starlette(route.path, route), websocket=True)
         elif isinstance(route, routing.Route):
-            found.add(prefix + _fill_starlette(route.path))
+            found.add(
+                prefix + _fill_starlette(route.path, route), methods=_attribute(route, "methods")
+            )
         elif isinstance(route, routing.Mount):
             mounted = prefix + _fill_starlette(route.path)
             inner = _attribute(route, "routes") if depth < 8 else None
@@ -115,11 +132,30 @@ def _starlette_routes(
                 found.add(mounted + "/")
 
 
-def _fill_starlette(path: str) -> str:
+def _fill_starlette(path: str, route: Any = None) -> str:
+    # FastAPI knows each path parameter's annotation ({user_id} as uuid.UUID): use it.
+    typed = _fastapi_param_types(route)
+
     def value(match: re.Match[str]) -> str:
-        return _SAMPLES.get(match.group(2) or "", "1")
+        convertor = match.group(2) or typed.get(match.group(1), "")
+        return _SAMPLES.get(convertor, "1")
 
     return _STARLETTE_PARAM.sub(value, path)
+
+
+def _fastapi_param_types(route: Any) -> dict[str, str]:
+    """Path parameter name -> a converter name for FastAPI's annotations (uuid, float, int)."""
+    params = _attribute(_attribute(route, "dependant"), "path_params") or ()
+    types: dict[str, str] = {}
+    for param in params:
+        annotation = _attribute(_attribute(param, "field_info"), "annotation")
+        name = _attribute(param, "name")
+        if isinstance(name, str) and isinstance(annotation, type):
+            if issubclass(annotation, uuid.UUID):
+                types[name] = "uuid"
+            elif issubclass(annotation, float):
+                types[name] = "float"
+    return types
 
 
 def _werkzeug_routes(url_map: Any) -> Routes:
@@ -128,7 +164,8 @@ def _werkzeug_routes(url_map: Any) -> Routes:
         if getattr(rule, "host", None):
             continue  # needs a host name
         path = _WERKZEUG_PARAM.sub(_fill_werkzeug, rule.rule)
-        found.add(path, websocket=bool(getattr(rule, "websocket", False)))
+        websocket = bool(getattr(rule, "websocket", False))
+        found.add(path, websocket=websocket, methods=getattr(rule, "methods", None))
     return found
 
 
