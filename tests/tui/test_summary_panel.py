@@ -20,13 +20,15 @@ def _render(flow: SummaryFlow, width: int) -> list[str]:
 
 
 def test_items_carry_the_headline_numbers(loop_rec: Recording) -> None:
-    """Requests, rps, latency and queue percentiles, blocking, errors, violations."""
+    """Requests, rps, latency p50 and in flight first (what a cut-short compare panel keeps),
+    blocking, errors, then the tail percentiles, queueing and violations."""
     summary = summarize(loop_rec)
     items = [item.plain for item in summary_items(summary, labels("en"))]
     assert items[0] == "8 requests"
-    assert items[2].startswith("latency p50 ") and items[4].startswith("p99 ")
-    assert items[5] == "loop blocked 30.0ms" and items[6] == "errors 0"
-    assert items[7].startswith("queue p50 ") and items[-1] == "violations 0"
+    assert items[2].startswith("latency p50 ") and items[3].startswith("max in flight ")
+    assert items[4] == "loop blocked 30.0ms" and items[5] == "errors 0"
+    assert items[6].startswith("p95 ") and items[7].startswith("p99 ")
+    assert items[8].startswith("queue p50 ") and items[-1] == "violations 0"
 
 
 def test_narrow_panels_wrap_between_items(loop_rec: Recording) -> None:

@@ -50,18 +50,19 @@ def summary_items(summary: Mapping[str, Any], labels: Mapping[str, str]) -> list
     blocked = summary.get("loop_blocked_ms", 0.0)
     errors = summary.get("errors", 0)
     violations = summary.get("violations", 0)
-    # Most telling first: a panel cut short for height keeps these.
+    # Most telling first: a panel cut short for height keeps these (in compare mode, how many
+    # requests were in the app at once is what tells blocking from interleaving).
     return [
         item("requests", str(summary.get("requests", 0)), after=True),
         item("rps", f"{summary.get('rps', 0)}", after=True),
         pct("p50", latency, "latency"),
-        pct("p95", latency),
-        pct("p99", latency),
+        item("max_in_flight", str(summary.get("max_in_flight", 0))),
         item("loop_blocked", _ms(blocked), _BAD if blocked else ""),
         item("errors", str(errors), _BAD if errors else ""),
+        pct("p95", latency),
+        pct("p99", latency),
         pct("p50", queue, "queue"),
         pct("p99", queue),
-        item("max_in_flight", str(summary.get("max_in_flight", 0))),
         item("violations", str(violations), _BAD if violations else ""),
     ]
 
