@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import trace_cli
 
 import tracer.cli.sim as sim_cli
 import tracer.run
 from tracer import events as K
-from tracer.cli import main
 from tracer.cli.paths import claim_recording, discard, numbered, watch_writer
 from tracer.errors import UsageError
 from tracer.recorder import Recorder
@@ -27,15 +27,6 @@ from tracer.recording import RecordingWriter, load
 pytestmark = pytest.mark.timeout(120)
 
 SAME_SECOND = time.mktime((2026, 11, 26, 5, 55, 49, 0, 0, -1))
-
-
-def _trace(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse's own errors
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _one_line_error(code: int, err: str, *fragments: str) -> None:
@@ -92,7 +83,7 @@ def test_run_unwritable_record_fails_before_the_load(
 ) -> None:
     """trace run --record UNWRITABLE: one line naming the path, exit 2, nothing run."""
     path, reason = _unwritable(kind, tmp_path)
-    code, out, err = _trace(capsys, "run", "--headless", "-n", "5", "--record", path)
+    code, out, err = trace_cli(capsys, "run", "--headless", "-n", "5", "--record", path)
     _one_line_error(code, err, f'"{path}"', reason)
     assert out == ""
 
@@ -104,7 +95,7 @@ def test_sim_unwritable_record_fails_before_the_simulation(
 ) -> None:
     """trace sim --record UNWRITABLE: the same line, exit 2, no simulation."""
     path, reason = _unwritable(kind, tmp_path)
-    code, out, err = _trace(capsys, "sim", "--headless", "-n", "5", "--record", path)
+    code, out, err = trace_cli(capsys, "sim", "--headless", "-n", "5", "--record", path)
     _one_line_error(code, err, f'"{path}"', reason)
     assert out == ""
 
@@ -124,14 +115,14 @@ def _read_only_sys() -> bool:
 @pytest.mark.parametrize("command", ["run", "sim"])
 def test_the_reported_sys_path(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     """The user's case, as root too: /sys/x.jsonl cannot be created."""
-    code, _, err = _trace(capsys, command, "--headless", "-n", "5", "--record", "/sys/x.jsonl")
+    code, _, err = trace_cli(capsys, command, "--headless", "-n", "5", "--record", "/sys/x.jsonl")
     _one_line_error(code, err, '"/sys/x.jsonl"')
 
 
 def test_a_missing_directory_is_made(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """--record new/dir/r.jsonl: the directories are made (docs/run.md), the run records."""
     record = tmp_path / "new" / "dir" / "r.jsonl"
-    code, _, err = _trace(capsys, "run", "--json", "-n", "5", "-c", "2", "--record", str(record))
+    code, _, err = trace_cli(capsys, "run", "--json", "-n", "5", "-c", "2", "--record", str(record))
     assert code == 0, err
     assert len(load(record).events) > 0
 
@@ -142,7 +133,7 @@ def test_a_bad_app_keeps_an_existing_recording(
     """--record on an existing file and an APP that does not import: the file is untouched."""
     record = tmp_path / "earlier.jsonl"
     record.write_text("what an earlier run recorded\n")
-    code, _, err = _trace(
+    code, _, err = trace_cli(
         capsys, "run", "not_a_module_here:app", "-n", "5", "--record", str(record)
     )
     assert code == 2 and "not_a_module_here" in err and "Traceback" not in err
@@ -154,7 +145,7 @@ def test_a_bad_app_leaves_nothing_behind(
 ) -> None:
     """A new --record path and an APP that does not import: no file, no new directory."""
     record = tmp_path / "made" / "here" / "r.jsonl"
-    code, _, err = _trace(
+    code, _, err = trace_cli(
         capsys, "run", "not_a_module_here:app", "-n", "5", "--record", str(record)
     )
     assert code == 2 and "Traceback" not in err
@@ -198,7 +189,7 @@ def test_run_write_failure_during_the_load(
     record = tmp_path / "r.jsonl"
     argv = ["run", "-z", "60s", "-c", "2", "--record", str(record)]
     started = time.monotonic()
-    code, _, err = _trace(capsys, *argv, *([] if live else ["--headless"]))
+    code, _, err = trace_cli(capsys, *argv, *([] if live else ["--headless"]))
     assert time.monotonic() - started < 30  # stopped, not run to the end of -z 60s
     assert code == 2 and "Traceback" not in err, err
     last = err.strip().splitlines()[-1]
@@ -209,7 +200,7 @@ def test_run_write_failure_during_the_load(
 def test_sim_write_failure(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """trace sim: a write that fails is one line and exit 2, not a traceback."""
     record = tmp_path / "s.jsonl"
-    code, out, err = _trace(capsys, "sim", "--headless", "-n", "5", "--record", str(record))
+    code, out, err = trace_cli(capsys, "sim", "--headless", "-n", "5", "--record", str(record))
     _one_line_error(code, err, f'"{record}"', "No space left on device")
     assert out == ""
 
@@ -257,7 +248,7 @@ def test_two_runs_in_one_second_keep_both_recordings(
     monkeypatch.setattr(tracer.run, "default_record_path", fixed)
     printed = []
     for _ in range(3):
-        code, _, err = _trace(capsys, "run", "--json", "-n", "5", "-c", "2")
+        code, _, err = trace_cli(capsys, "run", "--json", "-n", "5", "-c", "2")
         assert code == 0, err
         printed.append(err.strip().splitlines()[-1].removeprefix("recording: "))
     base = os.path.join("traces", "hello-asgi_app-20261126-055549")
@@ -274,7 +265,7 @@ def test_two_sims_in_one_second_keep_both_recordings(
     fixed = functools.partial(sim_cli.default_record_path, now=SAME_SECOND)
     monkeypatch.setattr(sim_cli, "default_record_path", fixed)
     for _ in range(2):
-        code, _, err = _trace(capsys, "sim", "--json", "-n", "5")
+        code, _, err = trace_cli(capsys, "sim", "--json", "-n", "5")
         assert code == 0, err
     names = sorted(p.name for p in (tmp_path / "traces").iterdir())
     assert names == ["sim-threads-20261126-055549-2.jsonl", "sim-threads-20261126-055549.jsonl"]
@@ -336,7 +327,7 @@ def test_missing_app_dir_is_one_line(
     missing = str(tmp_path / "nope")
     app = "sample_apps.hello:asgi_app"
     argv = [command, app, "--app-dir", missing, *(["-n", "5"] if command == "run" else [])]
-    code, out, err = _trace(capsys, *argv)
+    code, out, err = trace_cli(capsys, *argv)
     assert code == 2 and "Traceback" not in err and out == ""
     assert err.strip() == (
         f'trace: error: --app-dir "{missing}" does not exist. '

@@ -9,27 +9,20 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import trace_cli
 
 from tracer import events as K
-from tracer.cli import main
 from tracer.recording import load
 
 pytestmark = pytest.mark.timeout(120)
 
 
-def _trace(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse's own errors
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_json_is_alone_on_stdout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """--json: stdout is exactly one JSON summary; the recording path goes to stderr."""
     record = tmp_path / "run.jsonl"
-    code, out, err = _trace(capsys, "run", "-n", "40", "-c", "4", "--json", "--record", str(record))
+    code, out, err = trace_cli(
+        capsys, "run", "-n", "40", "-c", "4", "--json", "--record", str(record)
+    )
     assert code == 0
     summary = json.loads(out)
     assert summary["requests"] == 40 and summary["status"] == {"200": 40}
@@ -42,7 +35,7 @@ def test_headless_report_and_default_recording(
 ) -> None:
     """Without a TTY: progress, the report table, and traces/<app>-<time>.jsonl in the cwd."""
     monkeypatch.chdir(tmp_path)
-    code, out, err = _trace(
+    code, out, err = trace_cli(
         capsys,
         "run",
         "sample_apps.io_bound:wsgi_app",
@@ -76,7 +69,7 @@ def test_app_exceptions_are_data(tmp_path: Path, capsys: pytest.CaptureFixture[s
     (tmp_path / "broken.py").write_text(
         "def app(environ, start_response):\n    raise KeyError('x')\n"
     )
-    code, out, _ = _trace(
+    code, out, _ = trace_cli(
         capsys,
         "run",
         "broken:app",
@@ -118,7 +111,7 @@ def test_bad_input_is_one_line_and_exit_2(
     """Usage and load errors: exit 2, one line on stderr naming the problem, no recording left."""
     monkeypatch.chdir(tmp_path)
     extra = [] if {"-n", "-z"} & set(argv) else ["-n", "5"]
-    code, out, err = _trace(capsys, "run", *argv, *extra)
+    code, out, err = trace_cli(capsys, "run", *argv, *extra)
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not (tmp_path / "traces").exists() or not list((tmp_path / "traces").iterdir())
@@ -185,7 +178,7 @@ def test_the_recording_starts_when_the_load_does(
         monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     record = tmp_path / "run.jsonl"
     argv = ["run", "slow_import_app:app", "-n", "8", "-c", "2", "--record", str(record)]
-    code, _, _ = _trace(capsys, *argv, *([] if live else ["--headless"]))
+    code, _, _ = trace_cli(capsys, *argv, *([] if live else ["--headless"]))
     assert code == 0
     import slow_import_app  # type: ignore[import-not-found]
 

@@ -38,6 +38,7 @@ from tracer.conformance.routes import discover_routes
 from tracer.conformance.rules import RULES
 from tracer.events import Event
 from tracer.interface import detect_interface, is_asgi
+from tracer.loops import run_until_stopped
 from tracer.recorder import Recorder
 
 __all__ = ["Probe", "plan", "plan_for", "check_app"]
@@ -306,19 +307,9 @@ class _LoopThread:
         self.thread.start()
 
     def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        try:
-            self.loop.run_forever()
-            # What is left (a loop given up on that came back, a cleanup cut short): cancel
-            # it, as asyncio.run does. Nobody waits for this thread any more.
-            pending = asyncio.all_tasks(self.loop)
-            for task in pending:
-                task.cancel()
-            if pending:
-                gathered = asyncio.gather(*pending, return_exceptions=True)
-                self.loop.run_until_complete(gathered)
-        finally:
-            self.loop.close()
+        # What is left at the end (a loop given up on that came back, a cleanup cut short) is
+        # cancelled, as asyncio.run does. Nobody waits for this thread any more.
+        run_until_stopped(self.loop)
 
     def run(self, coro: Coroutine[Any, Any, Any]) -> tuple[bool, Any]:
         """Run ``coro`` on the loop: ``(True, its result)``, or ``(False, None)`` past the deadline."""

@@ -18,6 +18,7 @@ from typing import Any
 
 import tracer
 from tracer.errors import ServerError
+from tracer.loops import run_until_stopped
 from tracer.recorder import Recorder
 from tracer.servers import Request, Response, ServerConfig, Target
 from tracer.servers.job import Job, JobTarget, load_app_for
@@ -106,18 +107,8 @@ class LoopServer:
     # -- on the server loop ------------------------------------------------------------------
 
     def _run_loop(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        try:
-            self.loop.run_forever()
-            # Tasks the loop never got back to (it was stuck): cancel them, as asyncio.run does.
-            pending = asyncio.all_tasks(self.loop)
-            for task in pending:
-                task.cancel()
-            if pending:
-                gathered = asyncio.gather(*pending, return_exceptions=True)
-                self.loop.run_until_complete(gathered)
-        finally:
-            self.loop.close()
+        # Tasks the loop never got back to (it was stuck): cancelled, as asyncio.run does.
+        run_until_stopped(self.loop)
 
     def spawn(self, job: Job) -> None:
         """Start the task of one request (called on the server loop)."""
