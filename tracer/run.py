@@ -12,13 +12,11 @@ load generator; never the TUI, the exporters or the CLI.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import os
 import random
 import re
 import threading
 import time
-from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,9 +24,7 @@ from tracer.errors import UsageError
 from tracer.loadgen import LoadSettings, LoadStats, Progress, RequestPlan, build_plan, drive
 from tracer.recorder import Recorder
 from tracer.servers import (
-    CANCELLED,
     DEFAULT_MODELS,
-    TIMEOUT,
     ServerConfig,
     ServerModel,
     server_model,
@@ -212,52 +208,6 @@ def _load_header(config: RunConfig) -> dict[str, Any]:
     }
 
 
-def _drive_on(
-    loop: asyncio.AbstractEventLoop,
-    load: Coroutine[Any, Any, LoadStats],
-    server: ServerModel,
-    stats: LoadStats,
-    *,
-    stop: threading.Event | None,
-    patience: float,
-) -> None:
-    """Run a closed-loop load on the server's own loop, watching that the loop still turns.
-
-    Sharing the loop saves two thread hand-offs per request. Open-loop arrivals never share it:
-    a blocked server loop would delay them and hide latency (coordinated omission). If the loop
-    is stuck in a blocking call past ``patience`` seconds (or a second after ``stop``), the
-    waiting requests are recorded as timed out (or cancelled) and the run ends without it.
-    """
-    future = asyncio.run_coroutine_threadsafe(load, loop)
-    beat = [time.monotonic()]
-
-    def heartbeat() -> None:
-        beat[0] = time.monotonic()
-
-    while True:
-        try:
-            future.result(timeout=0.2)
-            return
-        except concurrent.futures.TimeoutError:
-            pass
-        loop.call_soon_threadsafe(heartbeat)
-        stuck = time.monotonic() - beat[0]
-        stopping = stop is not None and stop.is_set()
-        if stuck > patience or (stopping and stuck > 1.0):
-            abandon = getattr(server.target, "abandon_all", None)
-            error = CANCELLED if stopping else TIMEOUT
-            count = abandon(error) if abandon is not None else 0
-            if stopping:
-                stats.cancelled += count
-                stats.stopped = True
-            else:
-                stats.timeouts += count
-            stats.done += count
-            stats.in_flight = 0
-            future.cancel()
-            return
-
-
 def run(
     config: RunConfig,
     recorder: Recorder,
@@ -293,16 +243,11 @@ def run(
         # Only a recorder streaming to a file drains by itself (an in-memory one keeps all).
         pause=(lambda: recorder.backlog > MAX_BACKLOG) if recorder.path is not None else None,
     )
-    shared_loop = getattr(server, "client_loop", None) if settings.rate is None else None
+    # The load generator runs on a loop of its own, never the server's: a server loop held by a
+    # blocking call must not delay the clients' next requests (that would hide the wait they
+    # would have had: coordinated omission), neither for open- nor for closed-loop load.
     try:
-        if shared_loop is None:
-            asyncio.run(load)
-        else:
-            _drive_on(
-                shared_loop, load, server, stats, stop=stop, patience=(config.timeout or 20.0) + 2.0
-            )
-            if progress is not None:
-                progress(stats)  # the last word, also when the loop was given up on
+        asyncio.run(load)
     finally:
         wall = time.monotonic() - started
         # Workers may be stuck in the app when requests timed out: do not wait long for them.

@@ -214,3 +214,34 @@ def test_every_request_is_on_the_loop_thread() -> None:
         send_all(model, [Request(query="ms=5")] * 10, concurrency=10)
     starts = [s[K.REQUEST_START] for s in spans(recorder.events).values() if K.REQUEST_QUEUED in s]
     assert len(starts) == 10 and {e.tid for e in starts} == {model.thread.ident}  # type: ignore[attr-defined]
+
+
+def test_closed_loop_clients_are_not_held_back_by_a_blocked_server_loop() -> None:
+    """`trace run` with -c 4 against a handler that blocks the loop 20 ms: every client sends
+    its next request as soon as its response is complete, so from the first answer on all 4
+    are outstanding at once; they wait at the server, and that wait is their latency (the
+    clients used to share the server's loop and were held back with it)."""
+    from tracer.run import RunConfig, run
+
+    recorder = Recorder()
+    config = RunConfig(
+        app="sample_apps.blocking:app",
+        server="loop",
+        concurrency=4,
+        requests=24,
+        paths=("/?ms=20",),
+    )
+    result = run(config, recorder)
+    assert result.stats.done == 24 and result.stats.errors == 0
+    events = recorder.events
+    queued = {e.req: e.t for e in events if e.kind == K.REQUEST_QUEUED}
+    ended = {e.req: e.end for e in events if e.kind == K.REQUEST_END and e.req in queued}
+    assert len(ended) == 24
+    # A client's next request leaves when its previous answer ended: at each answer after the
+    # first round, the other 3 clients' requests are all outstanding (queued, not yet ended).
+    for end in sorted(ended.values())[4:-4]:
+        outstanding = sum(1 for r, t in queued.items() if t <= end < ended[r])
+        assert outstanding >= 3, (end, outstanding)
+    # So the wait shows: a request waits for the 3 blocks ahead of it, plus its own.
+    latencies = sorted(ended[r] - queued[r] for r in ended)
+    assert latencies[len(latencies) // 2] >= 3 * 20_000_000

@@ -123,8 +123,7 @@ class Target(Protocol):
 class ServerModel(Protocol):
     """A server model: built with ``(config, recorder)``, then ``start()``, ``target``, ``stop()``.
 
-    Optional: an in-process model running its own event loop may expose it as ``client_loop``;
-    a closed-loop load generator then runs there, with no hand-off between threads.
+    The load generator always runs on a loop of its own (see ``tracer.run.run``).
     """
 
     name: str

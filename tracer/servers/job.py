@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -176,29 +175,6 @@ class JobTarget:
                 _record_end(self.recorder, job, CANCELLED)
                 count += 1
         self.stopped.clear()
-        return count
-
-    def abandon_all(self, error: str = TIMEOUT) -> int:
-        """End every waiting request as ``error`` from any thread (the client loop is stuck).
-
-        With ``CANCELLED`` (the run stopped), requests on a worker are left to ``settle``.
-        """
-        count = 0
-        now = time.monotonic()
-        for job in list(self.jobs.values()):
-            if not job.abandoned and not job.future.done():
-                if error == CANCELLED:
-                    self._cancel(job)
-                    count += 1
-                    continue
-                # A timeout happened at its deadline, not now that the stuck loop is given up
-                # (asyncio's loop.time() is time.monotonic()).
-                late = 0.0
-                if error == TIMEOUT and job.deadline is not None and job.deadline < now:
-                    late = now - job.deadline
-                _give_up(self.recorder, job, error, t=self.recorder.now() - int(late * 1e9))
-                count += 1
-        self.jobs.clear()
         return count
 
 

@@ -67,11 +67,6 @@ class LoopServer:
         """Requests become tasks on the server loop."""
         return self._target
 
-    @property
-    def client_loop(self) -> asyncio.AbstractEventLoop:
-        """The loop a closed-loop load generator may share (no hand-off between threads)."""
-        return self.loop
-
     def describe(self) -> dict[str, Any]:
         """``{"model": "loop", "threads": 1, "workers": 1}``."""
         return {"model": self.name, "threads": 1, "workers": 1}
