@@ -211,6 +211,40 @@ def test_loop_blocked_is_an_event_on_the_culprit_and_a_link_from_each_delayed_re
     assert list(other.links) == [] and list(other.events) == []
 
 
+def test_requests_a_block_kept_from_starting_link_to_it_too() -> None:
+    """Two more ways of being delayed: named in ``delayed`` before arriving (the simulator
+    lists arrivals during the block), and still queued while the block held the loop the
+    request then started on (the shim cannot name it; the recording shows it). Both link."""
+    rec = recorder()
+    rec.emit(K.REQUEST_START, 1, start_data(path="/slow"), t=0, tid=LOOP_TID, thread=LOOP)
+    rec.emit(
+        K.LOOP_BLOCKED,
+        1,
+        {"location": "app.py:40", "delayed": [2]},
+        t=10,
+        dur=50_000_000,
+        tid=LOOP_TID,
+        thread=LOOP,
+    )
+    for req, path in ((2, "/named"), (3, "/queued")):
+        rec.emit(K.REQUEST_QUEUED, req, {"method": "GET", "path": path}, t=20_000_000 + req)
+    rec.emit(K.REQUEST_END, 1, {"status": 200}, t=50_000_011, tid=LOOP_TID)
+    for req, path in ((2, "/named"), (3, "/queued")):
+        rec.emit(K.REQUEST_START, req, start_data(path=path), t=50_000_020 + req, tid=LOOP_TID)
+        rec.emit(K.REQUEST_END, req, {"status": 200}, t=50_000_040 + req, tid=LOOP_TID)
+    # A request queued after the block ended was not delayed by it.
+    rec.emit(K.REQUEST_QUEUED, 4, {"method": "GET", "path": "/late"}, t=60_000_000)
+    rec.emit(K.REQUEST_START, 4, start_data(path="/late"), t=60_000_001, tid=LOOP_TID)
+    rec.emit(K.REQUEST_END, 4, {"status": 200}, t=60_000_002, tid=LOOP_TID)
+    spans = spans_of(rec)
+    slow = by_name(spans, "GET /slow")
+    for path in ("named", "queued"):
+        span = by_name(spans, f"GET /{path}")
+        assert [link.context.span_id for link in span.links] == [slow.context.span_id], path
+        assert [e.name for e in span.events] == ["loop.delayed"]
+    assert list(by_name(spans, "GET /late").links) == []
+
+
 def test_an_exception_is_recorded_on_the_span_and_sets_error_status() -> None:
     """An ``error`` event becomes an ``exception`` event, error.type, and status ERROR."""
     rec = recorder()

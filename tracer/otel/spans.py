@@ -17,7 +17,7 @@ Imports the spine only; never a shim, server model or the UI.
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -135,6 +135,11 @@ class SpanModel:
         self._open: dict[int, _Request] = {}
         # Requests already emitted: late events for them are ignored, not resurrected.
         self._ended: OrderedDict[int, None] = OrderedDict()
+        # Blocks naming requests not started yet (the simulator lists arrivals during the
+        # block), kept until those requests appear; and the recent blocks of each loop, for
+        # requests still queued while a block held the loop they then started on.
+        self._pending: OrderedDict[int, list[tuple[Key | None, Event]]] = OrderedDict()
+        self._recent_blocks: dict[tuple[int | None, int | None], deque[Event]] = {}
         self.failures = 0
         """Requests skipped because their events could not be made into spans."""
 
@@ -175,6 +180,7 @@ class SpanModel:
             if key in self._ended:
                 return
             state = opened[key] = _Request(key)
+            state.delays.extend(self._pending.pop(key, ()))
             if len(opened) > self.max_open:
                 self._finish(opened[next(iter(opened))], None)
         kind = event.kind
@@ -184,6 +190,7 @@ class SpanModel:
             state.start = event
             state.scope = event.data.get("scope_type")
             self._begin(state)
+            self._queued_behind(state, event)
         elif kind == K.REQUEST_QUEUED:
             state.queued = event
         else:
@@ -223,10 +230,37 @@ class SpanModel:
         self.sink.begin(state.key, spec)
 
     def _blocked(self, event: Event, culprit: Key | None) -> None:
+        recent = self._recent_blocks.setdefault((event.pid, event.tid), deque(maxlen=256))
+        recent.append(event)
         for delayed in event.data.get("delayed") or ():
+            if not isinstance(delayed, int) or delayed == culprit or delayed in self._ended:
+                continue
             state = self._open.get(delayed)
-            if state is not None and len(state.delays) < self.max_events:
+            if state is None:  # named before it arrived: linked when it does
+                self._pending.setdefault(delayed, []).append((culprit, event))
+                while len(self._pending) > self.max_open:
+                    self._pending.popitem(last=False)
+            elif len(state.delays) < self.max_events:
                 state.delays.append((culprit, event))
+
+    def _queued_behind(self, state: _Request, start: Event) -> None:
+        """Blocks that held the loop ``start`` ran on while the request was still queued:
+        the shim cannot list it in ``delayed`` (it was not running yet), the recording shows
+        it (queued before the block ended, started after it; as the replay does)."""
+        recent = self._recent_blocks.get((start.pid, start.tid))
+        if not recent or state.scope == "lifespan":
+            return
+        arrived = state.queued.t if state.queued is not None else start.t
+        known = {id(block) for _, block in state.delays}
+        for block in recent:
+            if (
+                block.req != state.key
+                and block.t < start.t
+                and arrived < block.t + (block.dur or 0)
+                and id(block) not in known
+                and len(state.delays) < self.max_events
+            ):
+                state.delays.append((block.req, block))
 
     def _lifespan(self, state: _Request, event: Event) -> None:
         message_type = str(event.data.get("type") or "")
