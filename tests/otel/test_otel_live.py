@@ -79,6 +79,35 @@ def test_instrument_asgi_with_tracer_provider_exports_one_server_span_per_reques
     assert b.attributes["tracer.steps"] >= 2  # the sleep suspended the request at least once
 
 
+def test_a_fastapi_route_names_the_span() -> None:
+    """FastAPI leaves the matched route in the scope: the shim records its template on
+    ``request.end`` and the span is ``METHOD route`` with ``http.route`` (one name for every
+    item, not one per URL); an unmatched path keeps ``METHOD path``."""
+    from fastapi import FastAPI
+
+    api = FastAPI()
+
+    @api.get("/items/{item_id}")
+    def item(item_id: int) -> dict[str, int]:
+        return {"id": item_id}
+
+    provider, exporter = memory_provider()
+    rec = tracer.Recorder()
+    app = tracer.instrument(api, recorder=rec, tracer_provider=provider)
+    _get_asgi(app, ["/items/7", "/items/8", "/nowhere"])
+
+    def server_spans() -> list[Any]:  # the def endpoint's thread hops are child spans
+        return [s for s in exporter.get_finished_spans() if s.kind is SpanKind.SERVER]
+
+    wait_for(lambda: len(server_spans()) == 3)
+    names = sorted(span.name for span in server_spans())
+    assert names == ["GET /items/{item_id}", "GET /items/{item_id}", "GET /nowhere"]
+    routed = [s for s in server_spans() if s.name != "GET /nowhere"]
+    assert {s.attributes["http.route"] for s in routed} == {"/items/{item_id}"}
+    ends = [e.data for e in rec.events if e.kind == "request.end"]
+    assert sorted(str(d.get("route")) for d in ends) == ["/items/{item_id}"] * 2 + ["None"]
+
+
 def test_instrument_wsgi_with_tracer_provider_and_detail_spans() -> None:
     """WSGI with detail=spans: a server span whose children are the protocol calls."""
     provider, exporter = memory_provider()

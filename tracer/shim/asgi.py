@@ -59,6 +59,7 @@ _RECEIVE_CODE_KEYS = ("type", "bytes", "more_body", "code")
 _SEND_KEYS = ("type", "status", "bytes", "more_body")
 _SEND_CODE_KEYS = ("type", "status", "bytes", "more_body", "code")
 _END_KEYS = ("status", "bytes_in", "bytes_out", "error")
+_END_ROUTE_KEYS = (*_END_KEYS, "route")
 # request.start: client and server travel as tuples, headers as one flat tuple (see
 # ``tracer.events._decoders``), so the row holds no container the GC would have to follow.
 _START_KEYS = (
@@ -153,7 +154,7 @@ class AsgiShim:
                 CURRENT.reset(token)
             except ValueError:  # the app switched contexts under us; the value dies with it
                 pass
-            cycle.finish(error)
+            cycle.finish(error, scope.get("route"))
 
     def failed(self, what: str, exc: BaseException) -> None:
         """Report a failure of the shim's own code, once per kind of failure per shim."""
@@ -394,8 +395,12 @@ class _Cycle(Stepper):
         except Exception as failure:
             self.failed(failure)
 
-    def finish(self, error: BaseException | None) -> None:
-        """The app's coroutine is over: tell the checker, record ``request.end``."""
+    def finish(self, error: BaseException | None, route: Any = None) -> None:
+        """The app's coroutine is over: tell the checker, record ``request.end``.
+
+        ``route`` is what the app's router left in the scope (Starlette and FastAPI put the
+        matched route there): its path template becomes ``request.end``'s ``route``.
+        """
         checker = self.checker
         if checker is not None:
             self.checker = None  # the checker holds our report method: break the cycle
@@ -407,24 +412,27 @@ class _Cycle(Stepper):
             return
         try:
             sink = self.sink
-            sink.append(
-                (
-                    next(sink.seq),
-                    sink.clock() - sink.start_ns,
-                    K.REQUEST_END,
-                    self.req,
-                    sink.pid,
-                    self.tid,
-                    self.thread,
-                    self.task,
-                    None,
-                    _END_KEYS,
-                    self.status,
-                    self.bytes_in,
-                    self.bytes_out,
-                    None if error is None else type(error).__name__,
-                )
+            row: tuple[Any, ...] = (
+                next(sink.seq),
+                sink.clock() - sink.start_ns,
+                K.REQUEST_END,
+                self.req,
+                sink.pid,
+                self.tid,
+                self.thread,
+                self.task,
+                None,
+                _END_KEYS,
+                self.status,
+                self.bytes_in,
+                self.bytes_out,
+                None if error is None else type(error).__name__,
             )
+            if route is not None:
+                template = getattr(route, "path", None)
+                if isinstance(template, str):
+                    row = (*row[:9], _END_ROUTE_KEYS, *row[10:], template)
+            sink.append(row)
         except Exception as exc:
             self.failed(exc)
 
