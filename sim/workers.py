@@ -73,7 +73,7 @@ class ThreadPool:
         first_tid: int,
         tokens: int = ANYIO_TOKENS,
         name: str = POOL_THREAD_NAME,
-        via: str = "to_thread.run_sync",
+        via: str = "anyio.to_thread",
         emitter: Emitter | None = None,
     ) -> None:
         self.engine = engine

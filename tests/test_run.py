@@ -300,3 +300,13 @@ def test_clients_wait_for_the_recording_writer(
     from tracer.recording import load
 
     assert summarize(load(f"{tmp_path}/paced.jsonl"))["completed"] == 20
+
+
+def test_the_header_keeps_no_secret_of_the_paths() -> None:
+    """A token in a --path query is redacted in the recording's header, as in its events."""
+    recorder = Recorder()
+    config = RunConfig(requests=2, concurrency=1, paths=("/?access_token=aaa&page=2",))
+    run(config, recorder)
+    assert recorder.header["load"]["paths"] == ["/?access_token=[redacted]&page=2"]
+    starts = [e for e in recorder.events if e.kind == "request.start"]
+    assert starts and all("aaa" not in str(e.data) for e in starts)

@@ -30,7 +30,7 @@ POOL = 5
 LOOP_THREAD_NAME = "event-loop"
 """The loop thread's name, as the in-process ``loop`` server model names it."""
 SLEEP = "asyncio.sleep"
-TO_THREAD = "to_thread.run_sync"
+TO_THREAD = "anyio.to_thread.run_sync"  # what a real run awaits (tracer.shim.hops)
 
 
 class LoopModel:

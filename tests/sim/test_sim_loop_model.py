@@ -97,9 +97,9 @@ def test_offload_goes_to_the_pool_and_waits_for_tokens() -> None:
         ("AnyIO worker thread", 3),
         ("AnyIO worker thread", 4),
     }
-    assert all(e.data["via"] == "to_thread.run_sync" and e.dur == 100 * MS for e in hops)
+    assert all(e.data["via"] == "anyio.to_thread" and e.dur == 100 * MS for e in hops)
     awaiting = [e.data["awaiting"] for e in recording.events if e.kind == K.SCHED_STEP]
-    assert awaiting.count("to_thread.run_sync") == 6
+    assert awaiting.count("anyio.to_thread.run_sync") == 6
     assert result.extra == {"pool_threads": 2, "pool_max_waiting": 4}
 
 
@@ -120,7 +120,7 @@ def test_sync_route_runs_in_the_pool_and_sends_on_the_loop() -> None:
         (15, K.REQUEST_END, "event-loop"),
     ]
     hop = [e for e in recording.events if e.kind == K.SCHED_THREAD][0]
-    assert hop.data == {"cpu_ns": 5 * MS, "via": "to_thread.run_sync"} and hop.dur == 15 * MS
+    assert hop.data == {"cpu_ns": 5 * MS, "via": "anyio.to_thread"} and hop.dur == 15 * MS
 
 
 def test_pool_threads_share_the_gil_with_the_loop() -> None:
