@@ -287,3 +287,11 @@ def test_flask_request_becomes_a_server_span() -> None:
     assert span.attributes["tracer.interface"] == "wsgi"
     names = [e.name for e in span.events]
     assert names[0] == "wsgi.start_response" and "wsgi.body" in names
+
+
+def test_something_else_than_a_tracer_provider_is_a_usage_error() -> None:
+    """instrument(app, tracer_provider=<not a provider>) says what it needs."""
+    from tracer.errors import UsageError
+
+    with pytest.raises(UsageError, match="must be an OpenTelemetry TracerProvider, not object"):
+        tracer.instrument(asgi_app, tracer_provider=object())

@@ -85,3 +85,35 @@ def test_trace_run_with_no_collector_says_so_once_and_completes(
     assert "spans were not exported" in lines[0]
     assert "Transient error" not in err and "Traceback" not in err
     assert record.stat().st_size > 0 and f"recording: {record}" in err
+
+
+def test_an_endpoint_alone_asks_for_the_export(tmp_path: Any, monkeypatch: Any) -> None:
+    """--otlp-endpoint without --otlp exports too (it used to be ignored without a word)."""
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_PROTOCOL", raising=False)
+    with OtlpHttpReceiver() as receiver:
+        code = main(
+            ["run", "sample_apps.hello:asgi_app", "-n", "3", "-c", "1", "--json",
+             "--record", str(tmp_path / "r.jsonl"), "--otlp-endpoint", receiver.endpoint]
+        )  # fmt: skip
+        spans = receiver.spans()
+    assert code == 0
+    assert len([s for s in spans if s.kind == s.SPAN_KIND_SERVER]) == 3
+
+
+@pytest.mark.parametrize(
+    "endpoint", ["notaurl", "ftp://127.0.0.1:4318", "http://127.0.0.1:99999", "http://:4318"]
+)
+def test_a_bad_endpoint_is_one_line_before_the_run(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str], endpoint: str
+) -> None:
+    """Not an http(s) URL with a host and a valid port: one stderr line, exit 2, no progress
+    bar and no recording (nothing was started)."""
+    record = tmp_path / "r.jsonl"
+    code = main(
+        ["run", "sample_apps.hello:asgi_app", "-n", "3", "--headless", "--record", str(record),
+         "--otlp", "--otlp-endpoint", endpoint]
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert f'OTLP endpoint "{endpoint}"' in err
+    assert not record.exists()

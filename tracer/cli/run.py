@@ -97,7 +97,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--otlp-endpoint",
         metavar="URL",
-        help="OTLP endpoint (default $OTEL_EXPORTER_OTLP_ENDPOINT or localhost:4318)",
+        help="OTLP endpoint, implies --otlp (default $OTEL_EXPORTER_OTLP_ENDPOINT or "
+        "localhost:4318)",
     )
     p.add_argument("--headless", action="store_true", help="no dashboard: progress bar and report")
     p.add_argument("--json", action="store_true", help="print only the summary JSON on stdout")
@@ -172,6 +173,10 @@ def main(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     config.check()
+    if args.otlp_endpoint is not None:
+        args.otlp = True  # an endpoint given is an export asked for
+    if args.otlp:
+        _check_otlp(args.otlp_endpoint)  # one line and exit 2 before anything starts
     # The recording's file is opened before anything is loaded: an unwritable path is one line
     # and exit 2 up front, and two runs in one second never share a default name.
     if args.record:
@@ -386,6 +391,16 @@ def _otlp_available() -> None:
         raise UsageError(
             "--otlp needs the OpenTelemetry bridge (tracer.otel), which is not installed."
         )
+
+
+def _check_otlp(endpoint: str | None) -> None:
+    """The bridge is installed, the protocol known and the endpoint a URL (else UsageError)."""
+    _otlp_available()
+    from tracer.otel.config import check_endpoint, protocol_from_env
+
+    protocol_from_env()
+    if endpoint is not None:
+        check_endpoint(endpoint)
 
 
 def _attach_otlp(recorder: Any, endpoint: str | None) -> Any:

@@ -19,6 +19,7 @@ from tracer.errors import UsageError
 __all__ = [
     "PROTOCOLS",
     "TIMEOUT_VARIABLES",
+    "check_endpoint",
     "protocol_from_env",
     "make_exporter",
     "make_resource",
@@ -28,15 +29,27 @@ __all__ = [
 DEFAULT_SERVICE_NAME = "gateway-tracer"
 
 
+def check_endpoint(endpoint: str) -> None:
+    """``UsageError`` unless ``endpoint`` is an http(s) URL with a host and a valid port."""
+    parts = urlsplit(endpoint)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(
+            f'OTLP endpoint "{endpoint}" is not an http(s) URL; try "http://localhost:4318".'
+        )
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when it is read
+    except ValueError:
+        raise UsageError(
+            f'OTLP endpoint "{endpoint}" has no valid port (1-65535); try "http://localhost:4318".'
+        ) from None
+
+
 def _http_exporter(endpoint: str | None, timeout: float | None = None) -> Any:
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
     if endpoint is not None:
+        check_endpoint(endpoint)
         parts = urlsplit(endpoint)
-        if not parts.scheme or not parts.netloc:
-            raise UsageError(
-                f'OTLP endpoint "{endpoint}" is not a URL; try "http://localhost:4318".'
-            )
         if parts.path in ("", "/"):
             # A bare collector address, as OTEL_EXPORTER_OTLP_ENDPOINT is: add the signal path.
             endpoint = endpoint.rstrip("/") + "/v1/traces"
@@ -52,6 +65,8 @@ def _grpc_exporter(endpoint: str | None, timeout: float | None = None) -> Any:
             "pip install 'gateway-tracer[grpc]' (or unset the variable to use http/protobuf)."
         ) from None
     insecure = None
+    if endpoint is not None:
+        check_endpoint(endpoint)
     if endpoint is not None and endpoint.startswith("http://"):
         insecure = True
     return OTLPSpanExporter(endpoint=endpoint, insecure=insecure, timeout=timeout)

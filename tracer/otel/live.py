@@ -16,6 +16,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+from tracer.errors import UsageError
 from tracer.events import Event
 from tracer.otel.sink import make_sink
 from tracer.otel.spans import SpanModel
@@ -90,8 +91,14 @@ def attach_tracer_provider(
     """Export the requests ``recorder`` sees as spans of ``tracer_provider`` while it runs.
 
     ``detail="events"`` puts protocol calls on the request span as events; ``"spans"`` makes
-    them child spans. Spans are built on the recorder's background thread.
+    them child spans. Spans are built on the recorder's background thread. Anything but a
+    ``TracerProvider`` (an object without ``get_tracer``) is a ``UsageError``.
     """
+    if not callable(getattr(tracer_provider, "get_tracer", None)):
+        raise UsageError(
+            f"tracer_provider must be an OpenTelemetry TracerProvider, not "
+            f"{type(tracer_provider).__name__} (it has no get_tracer())."
+        )
     _attach(recorder, tracer_provider, detail)
 
 
