@@ -10,8 +10,11 @@ The rule (DESIGN.md, "How scheduling is seen"), for one request's events:
   under everything, a scheduled request between its steps (a suspended coroutine);
 - ``blocked``: a step that held the loop (a ``loop.blocked`` overlaps it, or it ran past the
   threshold), or a ``loop.blocked`` with no step under it;
-- ``sending``: a timed ``asgi.send`` / ``wsgi.body`` / ``wsgi.write``;
-- ``error``: an instant (an ``error`` event, or a ``request.end`` that carries one).
+- ``sending``: a timed ``asgi.send`` / ``wsgi.body`` / ``wsgi.write``, and, with a network
+  client, the response on its way after the app was done (``request.end`` to the client's last
+  byte); a request a client sent ends at its ``client.response`` when the app never saw it;
+- ``error``: an instant (an ``error`` event, a ``request.end`` that carries one, or a
+  ``client.response`` saying the client got no response).
 
 ``tracer.tui.model`` draws its by-request lanes from ``request_phases`` and the SVG/HTML
 exporters their figures, so a slide and the replay never disagree. Part of the spine: imports
@@ -121,7 +124,7 @@ def request_phases(
     """One request's events (in time order) as phase spans, in paint order (lowest priority
     first, then by start). ``t_end`` ends a request that never did."""
     blocked = [(e.t, e.t + _dur(e)) for e in events if e.kind == K.LOOP_BLOCKED]
-    queued = start = end = None
+    queued = start = end = client = None
     scheduled = False
     spans: list[PhaseSpan] = []
     detected: list[PhaseSpan] = []
@@ -155,6 +158,10 @@ def request_phases(
             detected.append(PhaseSpan(event.t, event.t + _dur(event), BLOCKED, kind))
         elif kind == K.ERROR:
             spans.append(PhaseSpan(event.t, event.t, ERROR, kind))
+        elif kind == K.CLIENT_RESPONSE and client is None:
+            client = event
+            if _data(event).get("error"):  # no response at all: refused, reset, timed out
+                spans.append(PhaseSpan(event.end, event.end, ERROR, kind))
     # A loop.blocked already paints its step; only one with no step under it (a recording made
     # without step tracing) needs a span of its own.
     for block in detected:
@@ -163,12 +170,18 @@ def request_phases(
         ):
             spans.append(block)
     begin = start.t if start is not None else None
-    finish = end.end if end is not None else t_end
+    # A network client's response ends the request for whoever sent it (real servers): one
+    # the app never saw (a 503 from the server) is queued until then, not to the end of time.
+    finish = end.end if end is not None else client.end if client is not None else t_end
     if queued is not None:
         spans.append(PhaseSpan(queued.t, begin if begin is not None else finish, QUEUED))
     if begin is not None:
         # Between the spans that say what it did, a scheduled request was suspended or parked;
         # one with no scheduling events at all is taken to run the whole time.
         spans.append(PhaseSpan(begin, max(begin, finish), WAITING if scheduled else RUNNING))
+    if client is not None and begin is not None and client.end > finish:
+        # The app was done; the response was still on its way (the server's buffers, the
+        # socket): the client's last byte came later.
+        spans.append(PhaseSpan(finish, client.end, SENDING, K.CLIENT_RESPONSE))
     spans.sort(key=lambda s: (PRIORITY[s.phase], s.start, s.end))
     return spans

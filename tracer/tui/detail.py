@@ -69,16 +69,24 @@ def _request_text(model: TimelineModel, lane: Lane, labels: Mapping[str, str]) -
     req = lane.req if lane.req is not None else -1
     events = model.events_by_req.get(req, [])
     start = next((e for e in events if e.kind == K.REQUEST_START), None)
-    # The first end counts, as in the summary (a timeout, then the app's own late end).
+    # The first end counts, as in the summary (a timeout, then the app's own late end); a
+    # network client's response is the outcome when there is one (status it got, last byte).
     end = next((e for e in events if e.kind == K.REQUEST_END), None)
+    client = next((e for e in events if e.kind == K.CLIENT_RESPONSE), None)
     origin = events[0].t if events else 0
     scope = start.data if start is not None and isinstance(start.data, dict) else {}
     text = Text()
-    text.append(f"#{req} {scope.get('method', '')} {scope.get('path', '')}", _HEAD)
-    if end is not None and isinstance(end.data, dict):
-        text.append(f"  → {end.data.get('status')}  {labels['latency']} {_ms(end.end - origin)}")
-        if end.data.get("error"):
-            text.append(f"  {labels['error']}: {end.data['error']}", "bold #ff5f5f")
+    queued = next((e for e in events if e.kind == K.REQUEST_QUEUED), None)
+    method = scope.get("method") or (queued.data.get("method", "") if queued else "")
+    path = scope.get("path") or (queued.data.get("path", "") if queued else "")
+    text.append(f"#{req} {method} {path}", _HEAD)
+    outcome = client if client is not None else end
+    if outcome is not None and isinstance(outcome.data, dict):
+        status = outcome.data.get("status")
+        text.append(f"  → {status}  {labels['latency']} {_ms(outcome.end - origin)}")
+        error = (end.data.get("error") if end is not None else None) or outcome.data.get("error")
+        if error:
+            text.append(f"  {labels['error']}: {error}", "bold #ff5f5f")
     text.append(f"\n{labels['environ' if scope.get('interface') == 'wsgi' else 'scope']}: ", _KEY)
     text.append(
         _compact(
@@ -87,9 +95,8 @@ def _request_text(model: TimelineModel, lane: Lane, labels: Mapping[str, str]) -
         )
     )
     totals = _phase_totals(lane)
-    life = (end.end if end is not None else model.t_end) - (
-        start.t if start is not None else origin
-    )
+    finish = end.end if end is not None else client.end if client is not None else model.t_end
+    life = finish - (start.t if start is not None else origin)
     busy = totals.get(RUNNING, 0) + totals.get(BLOCKED, 0)
     text.append(f"\n{labels['phases']}: ", _KEY)
     for code, amount in (

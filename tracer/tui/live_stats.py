@@ -89,7 +89,11 @@ class LiveStats:
                     continue
                 self.started.add(req)
             elif kind == K.CLIENT_SEND:
+                # In flight from the send: the server's request.start is merged in later (its
+                # process writes every 20 ms, the parent merges every 200), often after the
+                # response, so it cannot say what is in flight now.
                 self.client_side.add(req)
+                self.started.add(req)
             elif (
                 kind == K.CLIENT_RESPONSE or (kind == K.REQUEST_END and req not in self.client_side)
             ) and req not in self.ended:

@@ -275,7 +275,7 @@ def _request_lane(req: int, events: list[Event], t_end: int, threshold_ns: int |
         elif kind == K.REQUEST_END and not ended:
             ended = True  # the first end counts, as in the summary
             error = error or bool(_data(event).get("error"))
-        elif kind == K.ERROR:
+        elif kind == K.ERROR or (kind == K.CLIENT_RESPONSE and _data(event).get("error")):
             error = True
         elif kind == K.VIOLATION:
             data = _data(event)
@@ -307,11 +307,16 @@ def _worker_lanes(events: Iterable[Event], threshold_ns: int | None) -> list[Lan
             Span(event.t, event.t + _dur(event), RUNNING, event.req, cpu_share(event))
         )
     lanes: list[Lane] = []
+    # Several server processes (gunicorn or uvicorn workers, the processes model): each
+    # process's lanes together, named with its pid (their threads often share names).
+    pids = list(dict.fromkeys(key[1] for key in steps))
+    several = len(pids) > 1
     for key, spans in steps.items():
         kind, pid, tid = key
+        name = f"{pid}/{names[key]}" if several else names[key]
         if kind == LOOP_LANE:
             spans = [_loop_span(span, blocked_by_req, threshold_ns) for span in spans]
-            label = f"loop {names[key]}"
+            label = f"loop {name}"
         else:
             spans = [
                 Span(s.start, s.end, WAITING, s.req, s.cpu)
@@ -319,14 +324,15 @@ def _worker_lanes(events: Iterable[Event], threshold_ns: int | None) -> list[Lan
                 else s
                 for s in spans
             ]
-            label = names[key]
+            label = name
         lanes.append(Lane(f"{kind}:{pid}:{tid}", label, kind, spans))
     for event in loose_blocks:
         for lane in lanes:
             if lane.kind == LOOP_LANE and lane.key == f"{LOOP_LANE}:{event.pid}:{event.tid}":
                 lane.spans.append(Span(event.t, event.t + _dur(event), BLOCKED, None))
                 lane.__post_init__()
-    lanes.sort(key=lambda lane: (lane.kind != LOOP_LANE, lane.start, lane.key))
+    order = {f"{kind}:{pid}:{tid}": pids.index(pid) for kind, pid, tid in steps}
+    lanes.sort(key=lambda lane: (order[lane.key], lane.kind != LOOP_LANE, lane.start, lane.key))
     return lanes
 
 
