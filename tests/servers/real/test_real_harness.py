@@ -113,6 +113,11 @@ def test_stop_signal_is_the_servers_own() -> None:
             "--limit-concurrency does not apply to --server gunicorn",
         ),
         ("uvicorn", {"http2": True}, "--server uvicorn does not speak HTTP/2 on a plain socket"),
+        (
+            "hypercorn",
+            {"http2": True, "no_keepalive": True},
+            "--no-keepalive does not apply with --http2",
+        ),
     ],
 )
 def test_flags_a_server_does_not_take_are_refused(

@@ -254,6 +254,11 @@ class RealServer:
                 f"--server {self.name} does not speak HTTP/2 on a plain socket; "
                 "use --server hypercorn or granian for --http2."
             )
+        if self.http2 and self.options.get("no_keepalive"):
+            raise UsageError(
+                "--no-keepalive does not apply with --http2: the client carries its requests "
+                "as streams of shared connections; leave one of them out."
+            )
         if self.config.threads is not None and not self.takes_threads:
             raise UsageError(
                 f"--server {self.name} has no worker-thread setting; --threads does not apply "
