@@ -214,3 +214,24 @@ def test_a_timed_out_request_ends_at_its_first_end() -> None:
     check_chrome_trace(trace)
     (request,) = [s for s in async_slices(trace)[("request", 1)] if s[2] == "GET /"]
     assert (request[0], request[1]) == (0.1, 2.0)  # µs
+
+
+def test_a_request_a_real_server_turned_away_lasts_until_its_answer_with_its_status() -> None:
+    """uvicorn's 503 past --limit-concurrency: no request.start, only the client's events;
+    the request's lane ends at the client's answer and carries the status it got."""
+    from tracer.recording import Recording
+
+    ms = 1_000_000
+    events = [
+        Event(0, 5 * ms, K.CLIENT_SEND, 2, 100, 1, "client"),
+        Event(
+            1, 5 * ms, K.REQUEST_QUEUED, 2, 100, 1, "client", data={"method": "GET", "path": "/"}
+        ),
+        Event(2, 6 * ms, K.CLIENT_RESPONSE, 2, 100, 1, "client", data={"status": 503}),
+    ]
+    trace = to_chrome_trace(Recording(header={"clock": {"unix_ns": 0}}, events=events))
+    check_chrome_trace(trace)
+    (lifetime, *_) = async_slices(trace)[("request", 2)]
+    assert (lifetime[0], lifetime[1]) == (5000.0, 6000.0)
+    begin = next(e for e in trace["traceEvents"] if e["ph"] == "b" and e["id"] == 2)
+    assert begin["args"].get("status") == 503

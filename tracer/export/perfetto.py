@@ -168,6 +168,7 @@ class _ChromeTrace:
         queued: Event | None = None
         start: Event | None = None
         end: Event | None = None
+        client: Event | None = None
         primaries: list[Interval] = []
         messages: list[Interval] = []
         for event in events:
@@ -178,6 +179,8 @@ class _ChromeTrace:
                 start = event
             elif kind == K.REQUEST_END and end is None:
                 end = event  # the earliest: a timed-out request's app may end it again later
+            elif kind == K.CLIENT_RESPONSE and client is None:
+                client = event  # a network client's answer: the request's outcome
             elif event.dur is not None and kind in (K.SCHED_STEP, K.SCHED_THREAD):
                 primaries.append((event.t, event.end, event, kind))
             elif event.dur is not None and kind in MESSAGE_KINDS:
@@ -197,8 +200,15 @@ class _ChromeTrace:
                 self.on_thread[track].append(iv)
         # The request's own async lane: lifetime > queued | steps | hops > protocol calls.
         first = queued or start or events[0]
-        finished = end.end if end is not None else max(e.end for e in events)
-        lane: list[Interval] = [(first.t, max(first.t, finished), start, label)]
+        # With a network client the request lasts until its last byte, with the status it got
+        # (a 503 the app never saw has no request.start to say anything).
+        if client is not None:
+            finished = client.end
+        else:
+            finished = end.end if end is not None else max(e.end for e in events)
+        lane: list[Interval] = [
+            (first.t, max(first.t, finished), start if start is not None else client, label)
+        ]
         if queued is not None and start is not None:
             lane.append((queued.t, start.t, queued, "queued"))
         parts = [
