@@ -76,3 +76,23 @@ def test_a_lifespan_connection_is_no_request_of_the_load() -> None:
     assert (snapshot.completed, snapshot.in_flight, snapshot.errors) == (1, 0, 0)
     assert list(live.recent) == [2]
     assert snapshot.p50_ms == summarize(events)["latency_ms"]["p50"] == 3.0
+
+
+def test_rps_counts_from_the_first_request_not_from_t0() -> None:
+    """A real server starts a second after t=0: the live rps leaves that second out, as the
+    summary's does."""
+    from tracer import events as K
+    from tracer.events import Event
+
+    s = 1_000_000_000
+    events = []
+    for i in range(10):
+        t = s + i * s // 10
+        events += [
+            Event(3 * i, t, K.REQUEST_QUEUED, i + 1),
+            Event(3 * i + 1, t, K.REQUEST_START, i + 1, data={"scope_type": "http"}),
+            Event(3 * i + 2, t + s // 10, K.REQUEST_END, i + 1, data={"status": 200}),
+        ]
+    live = LiveStats()
+    live.feed(events)
+    assert live.snapshot().rps == summarize(events)["rps"] == 10.0

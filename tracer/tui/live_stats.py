@@ -56,6 +56,8 @@ class LiveStats:
         self.ended: set[int] = set()
         self.client_side: set[int] = set()
         self.lifespan: set[int] = set()
+        self.first_arrival: int | None = None
+        """When the first request arrived (rps counts from there, as the summary's)."""
         """Lifespan connections (left out of every number and of the recent lanes)."""
         """Requests a network client sent (real servers): they end at ``client.response``."""
         self.latencies_ms: list[float] = []
@@ -80,6 +82,8 @@ class LiveStats:
                 continue
             if kind in (K.REQUEST_QUEUED, K.REQUEST_START) and req not in self.arrived:
                 self.arrived[req] = event.t
+                if self.first_arrival is None or event.t < self.first_arrival:
+                    self.first_arrival = event.t
             if kind == K.REQUEST_START:
                 data = event.data if isinstance(event.data, dict) else {}
                 if data.get("scope_type") == "lifespan":
@@ -119,7 +123,9 @@ class LiveStats:
     def snapshot(self) -> LiveSnapshot:
         """The header numbers now."""
         ordered = sorted(self.latencies_ms)
-        seconds = self.latest / 1e9
+        # Over the requests' own window, as the summary's rps (a real server's start-up
+        # before the first request is not part of the load).
+        seconds = (self.latest - (self.first_arrival or 0)) / 1e9
         return LiveSnapshot(
             completed=len(self.ended),
             total=self.total,
