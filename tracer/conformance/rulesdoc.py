@@ -6,6 +6,7 @@ Imports only ``tracer.conformance.rules``.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -65,9 +66,14 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Write the rendering to ``argv[0]`` (default ``docs/rules.md``)."""
-    args = sys.argv[1:] if argv is None else argv
-    path = Path(args[0] if args else "docs/rules.md")
+    """Write the rendering to OUTPUT (default ``docs/rules.md``); ``--help`` says so."""
+    parser = argparse.ArgumentParser(
+        prog="python -m tracer.conformance.rulesdoc",
+        description="Write docs/rules.md from the rule registry.",
+    )
+    parser.add_argument("output", nargs="?", default="docs/rules.md", help="where to write")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    path = Path(args.output)
     path.write_text(render(), encoding="utf-8")
     print(f"wrote {path} ({len(RULES)} rules)")
     return 0
