@@ -36,3 +36,34 @@ def test_rejected_handshake_is_a_response_not_an_error() -> None:
         stats = run_client(HOST, port, ClientConfig(concurrency=1, requests=2, ws_messages=1))
     assert stats.errors == 0
     assert stats.status == {403: 2}
+
+
+def test_an_upgrade_answered_as_a_plain_request_is_a_failed_session() -> None:
+    """A server that answers the handshake with a plain 200 (it does not speak WebSocket
+    there): the session is recorded with that status and error UpgradeIgnored, and the
+    summary counts it as an error."""
+    import socketserver
+    import threading
+
+    import tracer
+    from tracer.client.websocket import UPGRADE_IGNORED
+
+    class Plain(socketserver.StreamRequestHandler):
+        def handle(self) -> None:
+            while self.rfile.readline() not in (b"\r\n", b""):
+                pass  # the upgrade request's head
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+
+    with socketserver.ThreadingTCPServer((HOST, 0), Plain) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        recorder = Recorder()
+        try:
+            config = ClientConfig(concurrency=1, requests=2, ws_messages=1, paths=("/ws",))
+            stats = run_client(HOST, server.server_address[1], config, recorder=recorder)
+        finally:
+            server.shutdown()
+    assert stats.status == {200: 2}
+    responses = [e for e in recorder.events if e.kind == K.CLIENT_RESPONSE]
+    assert [e.data["error"] for e in responses] == [UPGRADE_IGNORED] * 2
+    assert tracer.summarize(recorder)["errors"] == 2

@@ -3,7 +3,9 @@
 One session per request: open a connection, upgrade (the id header rides on the handshake),
 send ``ws_messages`` text messages one after another, each waiting for the server's reply, then
 close. The session is one request in the recording: ``client.response`` carries status 101
-(or the rejection status), the handshake time as ``ttfb_ns`` and the message count.
+(or the rejection status), the handshake time as ``ttfb_ns`` and the message count; a 2xx/3xx
+answer to the upgrade (a server that does not speak WebSocket there) is also ``error:
+"UpgradeIgnored"``.
 Imports only ``tracer.client``'s own modules and wsproto.
 """
 
@@ -27,10 +29,13 @@ from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
 from tracer.client.config import OWN_HEADERS, REQUEST_ID_HEADER, ClientConfig
 
+UPGRADE_IGNORED = "UpgradeIgnored"
+"""``client.response`` ``error`` of a session whose upgrade got a plain 2xx/3xx answer."""
+
 if TYPE_CHECKING:
     from tracer.client.sink import Sink
 
-__all__ = ["WsSlot"]
+__all__ = ["WsSlot", "UPGRADE_IGNORED"]
 
 
 class _Session(asyncio.Protocol):
@@ -168,8 +173,13 @@ class WsSlot:
         if session is not None and session.transport is not None:
             session.transport.close()
         if sent:
+            extra: dict[str, Any] = {"messages": self.replies}
+            if self.status != 101 and 0 < self.status < 400:
+                # The server answered the upgrade as a plain request (a WSGI server, a route
+                # without websocket): no session took place, which is a failure, not a reply.
+                extra["error"] = UPGRADE_IGNORED
             self.driver.finished(
-                self, self.req, sent, self.first, self.status, self.nbytes, messages=self.replies
+                self, self.req, sent, self.first, self.status, self.nbytes, **extra
             )
 
     def fail(self, exc: BaseException | None) -> None:
