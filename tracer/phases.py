@@ -41,6 +41,11 @@ __all__ = [
     "CPU_BUSY_SHARE",
     "PhaseSpan",
     "cpu_share",
+    "event_data",
+    "event_dur",
+    "held_loop",
+    "kept_from_starting",
+    "mostly_waiting",
     "thread_phase",
     "step_phase",
     "request_phases",
@@ -57,8 +62,8 @@ PRIORITY: dict[str, int] = {WAITING: 1, QUEUED: 2, RUNNING: 3, SENDING: 4, BLOCK
 """Phase -> paint priority: where spans overlap, the higher one is drawn on top (as in the UI)."""
 
 CPU_BUSY_SHARE = 0.5
-"""A thread span whose on-CPU share is below this is waiting (I/O, a lock, the GIL), not running.
-The same value as ``tracer.tui.lane.CPU_BUSY_SHARE`` (a test keeps them equal)."""
+"""A thread span whose on-CPU share is below this is waiting (I/O, a lock, the GIL), not running
+(``tracer.tui.lane`` takes it from here)."""
 
 _SENDS = frozenset({K.ASGI_SEND, K.WSGI_BODY, K.WSGI_WRITE})
 _READS = frozenset({K.WSGI_INPUT_READ, K.ASGI_RECEIVE})
@@ -81,41 +86,64 @@ class PhaseSpan:
     """On-CPU share (0..1) of a scheduling span, when the recording says."""
 
 
-def _data(event: Event) -> dict[str, Any]:
-    # A hand-edited or foreign line may carry a non-object "data": treat it as empty.
+def event_data(event: Event) -> dict[str, Any]:
+    """``event.data``, or ``{}`` when a hand-edited or foreign line carries something else."""
     return event.data if isinstance(event.data, dict) else {}
 
 
-def _dur(event: Event) -> int:
+def event_dur(event: Event) -> int:
+    """``event.dur`` as a positive int, else 0."""
     dur = event.dur
     return dur if isinstance(dur, int) and dur > 0 else 0
 
 
 def cpu_share(event: Event) -> float | None:
     """``data.cpu_ns / dur`` clamped to 0..1; None when the event does not say."""
-    cpu = _data(event).get("cpu_ns")
-    dur = _dur(event)
+    cpu = event_data(event).get("cpu_ns")
+    dur = event_dur(event)
     if not isinstance(cpu, (int, float)) or dur <= 0:
         return None
     return max(0.0, min(1.0, cpu / dur))
 
 
+def mostly_waiting(share: float | None) -> bool:
+    """A thread's stretch with this on-CPU share was mostly off the CPU (I/O, a lock, the GIL)."""
+    return share is not None and share < CPU_BUSY_SHARE
+
+
 def thread_phase(event: Event) -> str:
     """A ``sched.thread`` span: ``WAITING`` when mostly off the CPU, else ``RUNNING``."""
-    share = cpu_share(event)
-    return WAITING if share is not None and share < CPU_BUSY_SHARE else RUNNING
+    return WAITING if mostly_waiting(cpu_share(event)) else RUNNING
+
+
+def held_loop(
+    t0: int, t1: int, blocked: Iterable[tuple[int, int]], threshold_ns: int | None = None
+) -> bool:
+    """A step from ``t0`` to ``t1`` held the loop: one of the ``blocked`` intervals (its
+    request's ``loop.blocked`` events) overlaps it, or it ran longer than ``threshold_ns``."""
+    if threshold_ns is not None and t1 - t0 > threshold_ns:
+        return True
+    return any(b0 < t1 and t0 < b1 for b0, b1 in blocked)
 
 
 def step_phase(
     event: Event, blocked: Iterable[tuple[int, int]], threshold_ns: int | None = None
 ) -> str:
-    """A ``sched.step``: ``BLOCKED`` when it held the loop (one of the ``blocked`` intervals, the
-    request's ``loop.blocked`` events, overlaps it, or it ran longer than ``threshold_ns``), else
-    ``RUNNING``. A step holds the loop whether or not it computes, so its CPU share is moot."""
-    t0, t1 = event.t, event.t + _dur(event)
-    if threshold_ns is not None and t1 - t0 > threshold_ns:
-        return BLOCKED
-    return BLOCKED if any(b0 < t1 and t0 < b1 for b0, b1 in blocked) else RUNNING
+    """A ``sched.step``: ``BLOCKED`` when it held the loop (``held_loop``), else ``RUNNING``.
+    A step holds the loop whether or not it computes, so its CPU share is moot."""
+    t0 = event.t
+    return BLOCKED if held_loop(t0, t0 + event_dur(event), blocked, threshold_ns) else RUNNING
+
+
+def kept_from_starting(block: Event, arrived: int, start: Event) -> bool:
+    """``block`` (a ``loop.blocked``) delayed a request that arrived at ``arrived`` and started
+    at ``start`` without being able to name it: the request was still queued while the block
+    held the loop it then started on (same process and thread), and started after it."""
+    return (
+        (block.pid, block.tid) == (start.pid, start.tid)
+        and block.t < start.t
+        and arrived < block.t + event_dur(block)
+    )
 
 
 def request_phases(
@@ -123,7 +151,7 @@ def request_phases(
 ) -> list[PhaseSpan]:
     """One request's events (in time order) as phase spans, in paint order (lowest priority
     first, then by start). ``t_end`` ends a request that never did."""
-    blocked = [(e.t, e.t + _dur(e)) for e in events if e.kind == K.LOOP_BLOCKED]
+    blocked = [(e.t, e.t + event_dur(e)) for e in events if e.kind == K.LOOP_BLOCKED]
     queued = start = end = client = None
     scheduled = False
     spans: list[PhaseSpan] = []
@@ -137,30 +165,32 @@ def request_phases(
         elif kind == K.REQUEST_END and end is None:
             # The first end counts: a client that gave up ended the request.
             end = event
-            if _data(event).get("error"):
+            if event_data(event).get("error"):
                 spans.append(PhaseSpan(event.end, event.end, ERROR, kind))
         elif kind == K.SCHED_STEP:
             scheduled = True
             phase = step_phase(event, blocked, threshold_ns)
-            spans.append(PhaseSpan(event.t, event.t + _dur(event), phase, kind, cpu_share(event)))
+            spans.append(
+                PhaseSpan(event.t, event.t + event_dur(event), phase, kind, cpu_share(event))
+            )
         elif kind == K.SCHED_THREAD:
             scheduled = True
             spans.append(
                 PhaseSpan(
-                    event.t, event.t + _dur(event), thread_phase(event), kind, cpu_share(event)
+                    event.t, event.t + event_dur(event), thread_phase(event), kind, cpu_share(event)
                 )
             )
         elif kind in _SENDS or kind in _READS:
-            if _dur(event):
+            if event_dur(event):
                 phase = SENDING if kind in _SENDS else WAITING
-                spans.append(PhaseSpan(event.t, event.t + _dur(event), phase, kind))
+                spans.append(PhaseSpan(event.t, event.t + event_dur(event), phase, kind))
         elif kind == K.LOOP_BLOCKED:
-            detected.append(PhaseSpan(event.t, event.t + _dur(event), BLOCKED, kind))
+            detected.append(PhaseSpan(event.t, event.t + event_dur(event), BLOCKED, kind))
         elif kind == K.ERROR:
             spans.append(PhaseSpan(event.t, event.t, ERROR, kind))
         elif kind == K.CLIENT_RESPONSE and client is None:
             client = event
-            if _data(event).get("error"):  # no response at all: refused, reset, timed out
+            if event_data(event).get("error"):  # no response at all: refused, reset, timed out
                 spans.append(PhaseSpan(event.end, event.end, ERROR, kind))
     # A loop.blocked already paints its step; only one with no step under it (a recording made
     # without step tracing) needs a span of its own.

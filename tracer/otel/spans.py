@@ -27,6 +27,7 @@ from tracer import events as K
 from tracer.errors import UsageError
 from tracer.events import Event
 from tracer.otel import attributes as A
+from tracer.phases import kept_from_starting
 
 __all__ = ["DETAILS", "SpanSpec", "SpanSink", "SpanModel", "Key"]
 
@@ -255,8 +256,7 @@ class SpanModel:
         for block in recent:
             if (
                 block.req != state.key
-                and block.t < start.t
-                and arrived < block.t + (block.dur or 0)
+                and kept_from_starting(block, arrived, start)
                 and id(block) not in known
                 and len(state.delays) < self.max_events
             ):

@@ -184,19 +184,18 @@ def _expire(recorder: Recorder, job: Job) -> None:
         job.future.set_result(Response(job.req, None, 0, TIMEOUT))
 
 
-def _give_up(recorder: Recorder, job: Job, error: str, *, t: int | None = None) -> None:
+def _give_up(recorder: Recorder, job: Job, error: str) -> None:
     job.abandoned = True
     if job.on_abandon is not None:
         job.on_abandon()
-    _record_end(recorder, job, error, t=t)
+    _record_end(recorder, job, error)
 
 
-def _record_end(recorder: Recorder, job: Job, error: str, *, t: int | None = None) -> None:
+def _record_end(recorder: Recorder, job: Job, error: str) -> None:
     recorder.emit(
         K.REQUEST_END,
         job.req,
         {"status": None, "bytes_in": len(job.request.body), "bytes_out": 0, "error": error},
-        t=t,
     )
 
 

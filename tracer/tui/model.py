@@ -22,12 +22,13 @@ from typing import Any, overload
 
 from tracer import events as K
 from tracer.events import Event
-from tracer.phases import cpu_share, request_phases
+from tracer.phases import cpu_share, held_loop, kept_from_starting, mostly_waiting, request_phases
+from tracer.phases import event_data as _data
+from tracer.phases import event_dur as _dur
 from tracer.recording import Recording
 from tracer.summary import summarize
 from tracer.tui.lane import (
     BLOCKED,
-    CPU_BUSY_SHARE,
     ERROR,
     LOOP_LANE,
     QUEUED,
@@ -227,20 +228,14 @@ def _queued_behind_blocks(
         for block in loop_blocks[bisect.bisect_right(ends[key], queued.t) :]:
             if block.t >= start.t:
                 break
-            if block.req != req and block not in known:
+            if (
+                block.req != req
+                and block not in known
+                and kept_from_starting(block, queued.t, start)
+            ):
                 known = delayed_by.setdefault(req, known)
                 known.append(block)
                 known.sort(key=lambda event: (event.t, event.seq))
-
-
-def _data(event: Event) -> dict[str, Any]:
-    # A hand-edited or foreign line may carry a non-object "data": treat it as empty.
-    return event.data if isinstance(event.data, dict) else {}
-
-
-def _dur(event: Event) -> int:
-    dur = event.dur
-    return dur if isinstance(dur, int) and dur > 0 else 0
 
 
 def _request_label(req: int, start: Event | None) -> str:
@@ -319,9 +314,7 @@ def _worker_lanes(events: Iterable[Event], threshold_ns: int | None) -> list[Lan
             label = f"loop {name}"
         else:
             spans = [
-                Span(s.start, s.end, WAITING, s.req, s.cpu)
-                if s.cpu is not None and s.cpu < CPU_BUSY_SHARE
-                else s
+                Span(s.start, s.end, WAITING, s.req, s.cpu) if mostly_waiting(s.cpu) else s
                 for s in spans
             ]
             label = name
@@ -339,11 +332,8 @@ def _worker_lanes(events: Iterable[Event], threshold_ns: int | None) -> list[Lan
 def _loop_span(
     span: Span, blocked: dict[int, list[tuple[int, int]]], threshold_ns: int | None
 ) -> Span:
-    over = threshold_ns is not None and span.end - span.start > threshold_ns
-    culprit = span.req is not None and any(
-        b0 < span.end and span.start < b1 for b0, b1 in blocked.get(span.req, ())
-    )
-    if over or culprit:
+    culprit_of = blocked.get(span.req, ()) if span.req is not None else ()
+    if held_loop(span.start, span.end, culprit_of, threshold_ns):
         return Span(span.start, span.end, BLOCKED, span.req, span.cpu)
     return span
 
