@@ -236,3 +236,18 @@ def test_a_saved_library_recording_names_its_app_and_interface(tmp_path: Path) -
     named = tracer.Recorder(app="mine:app")
     tracer.instrument(asgi_app, recorder=named)
     assert (named.header["app"], named.header["interface"]) == ("mine:app", "asgi")
+
+
+FLASK_APP = flask.Flask("named")
+
+
+def test_an_app_object_is_named_by_the_global_that_holds_it() -> None:
+    """``instrument(app)`` in a module names the app ``module:variable`` (as ``trace run``
+    takes it), not by its framework's class (``flask.app:Flask``)."""
+    rec = tracer.Recorder()
+    tracer.instrument(FLASK_APP, recorder=rec)
+    assert rec.header["app"] == f"{__name__}:FLASK_APP"
+    local = flask.Flask("local")  # not a global: named by its class, as before
+    other = tracer.Recorder()
+    tracer.instrument(local, recorder=other)
+    assert other.header["app"] == "flask.app:Flask"

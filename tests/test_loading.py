@@ -419,3 +419,17 @@ def test_cli_prints_the_apps_traceback_then_one_line(
         'trace: error: Could not import module "nowhere_eighteen". Run from the directory '
         "that holds it, or pass --app-dir DIR.\n"
     )
+
+
+def test_a_misspelt_attribute_beside_a_context_bound_proxy(tmp_path: Path) -> None:
+    """Suggesting names looks at every member; Flask's ``request`` proxy raises on any touch
+    outside a request, and must not turn a typo into a traceback."""
+    write(
+        tmp_path,
+        "proxied.py",
+        "import flask\nfrom flask import request\napp = flask.Flask(__name__)\n",
+    )
+    assert (
+        load_error(AppAttributeNotFound, "proxied:nope", app_dir=tmp_path)
+        == 'Attribute "nope" not found in module "proxied". Try "proxied:app".'
+    )

@@ -64,6 +64,7 @@ BAD_FIELDS = [
     ({"thread": 3}, '"thread" is an integer, not a string'),
     ({"task": {}}, '"task" is an object, not a string or null'),
     ({"dur": "10"}, '"dur" is a string, not an integer or null'),
+    ({"dur": -5}, '"dur" is negative (-5)'),
 ]
 
 
@@ -227,3 +228,49 @@ def test_the_cli_reads_a_file_whose_bad_line_is_the_last(
     assert _run(command, path, out) == 0
     assert out.exists()
     assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "version,words",
+    [
+        ("1", 'its header has a string as its "version" (a positive integer)'),
+        (True, 'its header has a boolean as its "version" (a positive integer)'),
+        (None, 'its header has no "version" (a positive integer)'),
+        (0, 'its header has an integer as its "version" (a positive integer)'),
+    ],
+)
+def test_a_header_version_that_is_not_a_positive_integer_is_invalid(
+    tmp_path: Path, version: Any, words: str
+) -> None:
+    """Not "upgrade to read version 1": the file is invalid, and the message says why."""
+    header = {**HEADER, "version": version}
+    if version is None:
+        del header["version"]
+    path = _write(tmp_path / "v.jsonl", header, [_event(0)])
+    with pytest.raises(RecordingFormatError) as info:
+        tracer.load(path)
+    assert str(info.value) == f'"{path}" is not a valid gateway-trace recording: {words}.'
+
+
+def test_compression_is_read_off_the_first_bytes_not_the_name(tmp_path: Path) -> None:
+    """A gzip recording named .jsonl and a plain one named .jsonl.gz both read; a file that
+    is neither UTF-8 nor gzip says so in words, not an exception's class name."""
+    import gzip
+
+    plain = _write(tmp_path / "plain.jsonl", HEADER, [_event(0), _event(1)])
+    renamed = tmp_path / "packed.jsonl"
+    renamed.write_bytes(gzip.compress(plain.read_bytes()))
+    assert [e.seq for e in tracer.load(renamed).events] == [0, 1]
+    named_gz = tmp_path / "plain.jsonl.gz"
+    named_gz.write_bytes(plain.read_bytes())
+    assert [e.seq for e in tracer.load(named_gz).events] == [0, 1]
+    binary = tmp_path / "binary.jsonl"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(RecordingFormatError, match=r"\(it is not UTF-8 text\)\.$"):
+        tracer.load(binary)
+    broken = tmp_path / "broken.jsonl.gz"
+    packed = bytearray(gzip.compress(plain.read_bytes()))
+    packed[20:28] = b"\xff" * 8  # inside the deflate stream
+    broken.write_bytes(bytes(packed))
+    with pytest.raises(RecordingFormatError, match="gzip stream is broken"):
+        tracer.load(broken)

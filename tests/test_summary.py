@@ -127,3 +127,42 @@ def test_the_streaming_digest_and_the_live_header_agree_with_summarize() -> None
     snapshot = live.snapshot()
     assert (snapshot.completed, snapshot.errors) == (4, 3)
     assert snapshot.p50_ms == summarize(REAL_SERVER_RUN)["latency_ms"]["p50"]
+
+
+def test_queueing_ends_when_the_client_gave_up() -> None:
+    """A request the client gave up on while it was queued waited until then, not until the app
+    got to it later (queue time never exceeds latency); one the app never started counts too."""
+    run = sorted(
+        _client(0, 1, 0, 10, 10, status=None, error="TimeoutError")
+        + _server(10, 1, 30, 31)  # the app started it 20 ms after the client gave up
+        + _client(20, 2, 0, 12, 12, status=None, error="TimeoutError"),  # never started
+        key=lambda e: (e.t, e.seq),
+    )
+    summary = summarize(run)
+    assert summary["latency_ms"]["max"] == 12.0
+    assert summary["queue_ms"]["max"] == 12.0
+    assert summary["queue_ms"]["p50"] == 11.0  # 10 and 12: both waits counted
+    from tracer.digest import Digest
+
+    digest = Digest()
+    digest.feed(run)
+    assert digest.summary() == summary
+    assert digest.details().queue_ms["max"] == 12.0
+
+
+def test_summarize_takes_the_path_of_a_recording(tmp_path: object) -> None:
+    """``summarize("run.jsonl")`` reads the file (a missing one is the loader's TracerError)."""
+    from pathlib import Path
+
+    import pytest
+
+    from tracer.errors import RecordingNotFound
+    from tracer.recorder import Recorder
+
+    folder = Path(str(tmp_path))
+    recorder = Recorder()
+    recorder.extend(REAL_SERVER_RUN)
+    path = recorder.save(folder / "run.jsonl")
+    assert summarize(path) == summarize(Path(path)) == summarize(REAL_SERVER_RUN)
+    with pytest.raises(RecordingNotFound):
+        summarize(folder / "missing.jsonl")

@@ -11,6 +11,8 @@ The library API is small and stable::
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
 from tracer._version import __version__
@@ -87,8 +89,33 @@ def _name_in_header(recorder: Recorder, app: Any, interface: str) -> None:
     if header.get("interface") is None:
         header["interface"] = interface
     if header.get("app") is None:
+        named = _name_where_bound(app, sys._getframe(2).f_globals)
+        if named is not None:
+            header["app"] = named
+            return
         target = app if hasattr(app, "__qualname__") else type(app)
         module = getattr(target, "__module__", None)
         name = getattr(target, "__qualname__", None)
         if isinstance(name, str):
             header["app"] = f"{module}:{name}" if isinstance(module, str) else name
+
+
+def _name_where_bound(app: Any, namespace: dict[str, Any]) -> str | None:
+    """``module:name`` of the global that holds ``app`` in the module calling ``instrument``
+    (``myapp:app``, as one would give it to ``trace run``; ``file.py:app`` for a script), or
+    None. An app object's class (``flask.app:Flask``) would say which framework, not which app.
+    """
+    if hasattr(app, "__qualname__"):
+        return None  # a function or class names itself
+    name = next((key for key, value in namespace.items() if value is app), None)
+    if name is None:
+        return None
+    module = namespace.get("__name__")
+    if module == "__main__":
+        filename = namespace.get("__file__")
+        if not isinstance(filename, str):
+            return None
+        from tracer.sourcepath import display_path
+
+        return f"{display_path(os.path.abspath(filename))}:{name}"
+    return f"{module}:{name}" if isinstance(module, str) else None

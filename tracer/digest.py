@@ -10,7 +10,6 @@ comes from ``tracer.summary.summarize_spans``, as ``summarize`` does, so the num
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 from collections import Counter
@@ -21,7 +20,15 @@ from typing import Any
 from tracer import events as K
 from tracer.errors import RecordingFormatError
 from tracer.events import Event
-from tracer.recording import Recording, load, loads, open_text, parse_event
+from tracer.recording import (
+    UNREADABLE,
+    Recording,
+    load,
+    loads,
+    open_text,
+    parse_event,
+    unreadable,
+)
 from tracer.summary import RequestSpan, percentile, summarize_spans
 
 __all__ = ["Culprit", "Digest", "ReportDetails", "Worker", "digest_file"]
@@ -228,9 +235,9 @@ class Digest:
 
     def _queue_ms(self) -> dict[str, float]:
         waits = sorted(
-            (span.start - span.queued) / NS_PER_MS
+            wait / NS_PER_MS
             for span in self.requests().values()
-            if span.start is not None and span.queued is not None
+            if (wait := span.queue_wait) is not None
         )
         if not waits:
             return {}
@@ -276,8 +283,6 @@ def digest_file(path: str | os.PathLike[str]) -> tuple[Recording, Digest]:
                 truncated = True  # a gzip stream cut short
             truncated = truncated or bad is not None
             digest.feed(batch)
-    except (UnicodeDecodeError, gzip.BadGzipFile, OSError) as exc:
-        raise RecordingFormatError(
-            f'"{name}" is not a readable gateway-trace recording ({type(exc).__name__}).'
-        ) from None
+    except UNREADABLE as exc:
+        raise unreadable(name, exc) from None
     return Recording(header=header, events=[], truncated=truncated, path=name), digest

@@ -261,6 +261,15 @@ def _app_like_names(module: types.ModuleType, missing: str) -> list[str]:
 
 
 def _looks_like_app(value: Any, module_name: str, *, imported_ok: bool = False) -> bool:
+    # Looking at a module's members must never fail the load: a context-bound proxy
+    # (Flask's ``request``) raises on any touch outside a request.
+    try:
+        return _app_shaped(value, module_name, imported_ok)
+    except Exception:
+        return False
+
+
+def _app_shaped(value: Any, module_name: str, imported_ok: bool) -> bool:
     if isinstance(value, types.ModuleType) or inspect.isclass(value) or not callable(value):
         return False
     if inspect.isfunction(value) and value.__module__ != module_name and not imported_ok:

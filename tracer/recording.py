@@ -15,6 +15,7 @@ import os
 import platform
 import sys
 import time
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,9 +136,23 @@ def _time_order(event: Event) -> tuple[int, int]:
     return (event.t, event.seq)
 
 
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _is_gzip(path: str | os.PathLike[str]) -> bool:
+    """Whether the file starts as a gzip stream does (whatever its name says)."""
+    with open(path, "rb") as handle:
+        return handle.read(2) == _GZIP_MAGIC
+
+
 def open_text(path: str | os.PathLike[str], mode: str) -> IO[str]:
-    """Open a recording for text I/O, gzip-compressed when the name ends in ``.gz``."""
-    if str(path).endswith(".gz"):
+    """Open a recording for text I/O, gzip-compressed when the name ends in ``.gz``.
+
+    Read, the file's first bytes decide instead of its name: a compressed recording renamed
+    to ``.jsonl`` (or a plain one to ``.gz``) still reads.
+    """
+    compressed = _is_gzip(path) if mode == "r" else str(path).endswith(".gz")
+    if compressed:
         return io.TextIOWrapper(gzip.open(path, mode + "b"), encoding="utf-8", newline="\n")  # type: ignore[type-var]
     return open(path, mode, encoding="utf-8", newline="\n")
 
@@ -283,7 +298,7 @@ def parse_event(obj: Any) -> Event:
         and type(tid) is int
         and type(thread) is str
         and (req is None or type(req) is int)
-        and (dur is None or type(dur) is int)
+        and (dur is None or (type(dur) is int and dur >= 0))
         and (task is None or type(task) is str)
     ):
         return _new(Event, row)
@@ -304,6 +319,8 @@ def _checked(row: tuple[Any, ...]) -> tuple[Any, ...]:
         elif type(value) not in kinds:
             allowed = " or ".join(_JSON_TYPES[kind] for kind in kinds)
             raise _BadEvent(f'"{name}" is {_json_type(value)}, not {allowed}')
+        elif name == "dur" and value < 0:
+            raise _BadEvent(f'"dur" is negative ({value})')
         fixed.append(value)
     return tuple(fixed)
 
@@ -324,7 +341,13 @@ def _parse_lines(lines: Iterator[str], path: str) -> Recording:
             f'"{path}" is not a gateway-trace recording (no "format": "{FORMAT}" header).'
         )
     version = header.get("version")
-    if not isinstance(version, int) or version > VERSION:
+    if type(version) is not int or version < 1:
+        shape = "no" if version is None else f"{_json_type(version)} as its"
+        raise RecordingFormatError(
+            f'"{path}" is not a valid gateway-trace recording: its header has {shape} '
+            '"version" (a positive integer).'
+        )
+    if version > VERSION:
         raise RecordingFormatError(
             f'"{path}" is a version {version} recording; this gateway-tracer reads up to '
             f"version {VERSION}. Upgrade gateway-tracer to read it."
@@ -370,6 +393,21 @@ def _lines_until_eof(handle: IO[str]) -> Iterator[str]:
         yield "\x00truncated"
 
 
+UNREADABLE = (UnicodeDecodeError, gzip.BadGzipFile, zlib.error, EOFError, OSError)
+"""What reading a recording's bytes can raise besides its own checks (see ``unreadable``)."""
+
+
+def unreadable(name: str, exc: BaseException) -> RecordingFormatError:
+    """The error for a file whose bytes cannot be read as a recording, saying why in words."""
+    if isinstance(exc, UnicodeDecodeError):
+        why = "it is not UTF-8 text"
+    elif isinstance(exc, gzip.BadGzipFile | zlib.error | EOFError):
+        why = "its gzip stream is broken"
+    else:
+        why = getattr(exc, "strerror", None) or type(exc).__name__
+    return RecordingFormatError(f'"{name}" is not a readable gateway-trace recording ({why}).')
+
+
 def load(path: str | os.PathLike[str]) -> Recording:
     """Read a recording (``.jsonl`` or ``.jsonl.gz``), sorted by ``(t, seq)``.
 
@@ -384,12 +422,10 @@ def load(path: str | os.PathLike[str]) -> Recording:
     try:
         with open_text(name, "r") as handle:
             return _parse_lines(_lines_until_eof(handle), name)
-    except (UnicodeDecodeError, gzip.BadGzipFile, EOFError, OSError) as exc:
+    except UNREADABLE as exc:
         if isinstance(exc, FileNotFoundError):
             raise RecordingNotFound(f'Recording "{name}" does not exist.') from None
-        raise RecordingFormatError(
-            f'"{name}" is not a readable gateway-trace recording ({type(exc).__name__}).'
-        ) from None
+        raise unreadable(name, exc) from None
 
 
 def loads(text: str, path: str = "<string>") -> Recording:

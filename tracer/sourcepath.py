@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import sysconfig
 
-__all__ = ["display_path", "SITE_DIRS"]
+__all__ = ["display_path", "SITE_DIRS", "STDLIB_DIRS"]
 
 SITE_DIRS: tuple[str, ...] = tuple(
     {
@@ -18,13 +18,25 @@ SITE_DIRS: tuple[str, ...] = tuple(
 )
 """Where installed packages live (``site-packages``), each ending with a separator."""
 
+STDLIB_DIRS: tuple[str, ...] = tuple(
+    {
+        os.path.abspath(p) + os.sep
+        for p in (sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"])
+    }
+)
+"""Where the standard library lives (site-packages may lie inside it: it is tried first)."""
+
 
 def display_path(filename: str) -> str:
-    """``filename`` (absolute) as recordings name it: inside site-packages, from there on;
-    under the working directory, relative to it; elsewhere, as it is."""
+    """``filename`` (absolute) as recordings name it: inside site-packages or the standard
+    library, from there on (``contextlib.py``); under the working directory, relative to it;
+    elsewhere, as it is."""
     for site in SITE_DIRS:
         if filename.startswith(site):
             return filename[len(site) :]
+    for stdlib in STDLIB_DIRS:
+        if filename.startswith(stdlib):
+            return filename[len(stdlib) :]
     try:
         relative = os.path.relpath(filename)
     except ValueError:  # another drive on Windows

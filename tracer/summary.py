@@ -7,6 +7,7 @@ seconds). Imports only ``tracer.events`` and ``tracer.recording``.
 from __future__ import annotations
 
 import math
+import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -20,7 +21,7 @@ from tracer.events import (
     VIOLATION,
     Event,
 )
-from tracer.recording import Recording
+from tracer.recording import Recording, load
 
 __all__ = [
     "summarize",
@@ -95,6 +96,20 @@ class RequestSpan:
     def arrived(self) -> int | None:
         """When the request came into existence: queued, else started."""
         return self.queued if self.queued is not None else self.start
+
+    @property
+    def queue_wait(self) -> int | None:
+        """Time queued before the app started it (ns), or None if it was never queued.
+
+        Queueing ends at the start, or earlier if the request was over before that (the
+        client gave up while it waited, and then the app may never start it): it never
+        exceeds the latency, and the requests that waited longest are not left out.
+        """
+        queued = self.queued
+        if queued is None:
+            return None
+        ends = [t for t in (self.start, self.finished) if t is not None]
+        return min(ends) - queued if ends else None
 
     @property
     def finished(self) -> int | None:
@@ -188,8 +203,11 @@ def peak_in_flight(starts: Iterable[int], ends: Iterable[int]) -> int:
 def summarize(recording: Recording | Sequence[Event] | Any) -> dict[str, Any]:
     """The summary dict of a run (see DESIGN.md): counts, rps, latency, queueing, blocking.
 
-    Takes a ``Recording``, a list of events, or anything with ``.events`` (a ``Recorder``).
+    Takes a ``Recording``, a list of events, anything with ``.events`` (a ``Recorder``), or
+    the path of a recording file (read with ``tracer.load``).
     """
+    if isinstance(recording, str | os.PathLike):
+        recording = load(recording)
     if isinstance(recording, Recording):
         events = recording.events
     else:
@@ -228,11 +246,7 @@ def summarize_spans(
         for span in spans.values()
         if span.finished is not None and span.arrived is not None
     ]
-    queues = [
-        span.start - span.queued
-        for span in spans.values()
-        if span.start is not None and span.queued is not None
-    ]
+    queues = [wait for span in spans.values() if (wait := span.queue_wait) is not None]
     completed = sum(1 for span in spans.values() if span.finished is not None)
     # In flight means in the app: request.start to request.end (the client's end when the
     # server's was lost). One that never ended counts until the end of the recording.

@@ -457,3 +457,33 @@ def test_a_request_the_server_never_started_is_named_by_what_was_asked() -> None
     assert span.name == "POST /upload"
     assert span.attributes["tracer.incomplete"] is True
     assert "thread.id" not in span.attributes  # no server thread ever had it
+
+
+@pytest.mark.parametrize(
+    "method,name,attributes",
+    [
+        ("GET", "GET /x", {"http.request.method": "GET"}),
+        (
+            "PURGE",
+            "HTTP /x",
+            {"http.request.method": "_OTHER", "http.request.method_original": "PURGE"},
+        ),
+        (
+            "get",
+            "HTTP /x",
+            {"http.request.method": "_OTHER", "http.request.method_original": "get"},
+        ),
+    ],
+)
+def test_a_method_outside_the_conventions_list_is_other(
+    method: str, name: str, attributes: dict[str, str]
+) -> None:
+    """OpenTelemetry's HTTP conventions: known methods as they are (case-sensitive), any
+    other as _OTHER with the original kept, and a low-cardinality span name."""
+    rec = recorder()
+    rec.emit(K.REQUEST_START, 1, start_data(method=method, path="/x"), t=0, tid=LOOP_TID)
+    rec.emit(K.REQUEST_END, 1, {"status": 200}, t=1_000, tid=LOOP_TID)
+    (span,) = spans_of(rec, "spans")
+    assert span.name == name
+    got = {k: v for k, v in span.attributes.items() if k.startswith("http.request.method")}
+    assert got == attributes

@@ -158,3 +158,18 @@ def test_where_in_stack_only_blames_frames_inside_the_root() -> None:
     finally:
         release.set()
         thread.join()
+
+
+def test_paths_are_named_from_site_packages_the_stdlib_or_the_working_directory() -> None:
+    """Every kind of file a location can name reads the same on every machine."""
+    import contextlib
+    import os
+
+    import flask
+
+    from tracer.sourcepath import display_path
+
+    assert display_path(contextlib.__file__) == "contextlib.py"
+    assert display_path(flask.__file__) == os.path.join("flask", "__init__.py")
+    assert display_path(os.path.abspath("tests/x.py")) == os.path.join("tests", "x.py")
+    assert display_path("/elsewhere/app.py") == "/elsewhere/app.py"

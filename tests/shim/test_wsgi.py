@@ -116,7 +116,7 @@ def test_hello_world_exact_events() -> None:
     }
     assert body.data == {"bytes": 13} and body.dur is not None and body.dur >= 0
     assert close.data == {} and close.dur is not None
-    assert thread.data["via"] == "wsgi" and thread.data["cpu_ns"] >= 0
+    assert thread.data["via"] == "wsgi" and 0 <= thread.data["cpu_ns"] <= thread.dur
     assert thread.t == start.t and thread.end == end.t
     assert end.data == {
         "status": 200,
@@ -763,3 +763,16 @@ def test_start_response_with_exc_info_and_malformed_headers() -> None:
     assert seen[1] == ("200 OK", "Content-Type: text/plain", None)
     assert only(rec.events, K.WSGI_START_RESPONSE)[0].data["headers"] is None
     assert only(rec.events, K.VIOLATION)
+
+
+def test_cpu_time_never_exceeds_the_wall_time_around_it() -> None:
+    """A request's thread segment: 0 <= cpu_ns <= dur, however the clock reads interleave
+    (the end of a closed response was read before the CPU clock)."""
+    app, rec = traced(lambda environ, start_response: (start_response("200 OK", []), Closing())[1])
+    for _ in range(300):
+        body = app(environ(), start_response)
+        list(body)
+        body.close()
+    segments = [e for e in rec.events if e.kind == K.SCHED_THREAD]
+    assert len(segments) == 300
+    assert all(0 <= s.data["cpu_ns"] <= s.dur for s in segments)

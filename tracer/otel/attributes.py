@@ -101,6 +101,23 @@ def _put(attrs: dict[str, Any], key: str, value: Any) -> None:
         attrs[key] = value
 
 
+KNOWN_METHODS = frozenset(
+    {"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUERY", "TRACE"}
+)
+"""The methods OpenTelemetry's HTTP conventions name as they are; any other is ``_OTHER``."""
+
+
+def method_attributes(method: Any) -> dict[str, Any]:
+    """``http.request.method`` as the conventions want it: a known method as is, any other
+    as ``_OTHER`` with the method sent in ``http.request.method_original`` (methods are
+    case-sensitive: ``get`` is another)."""
+    if not isinstance(method, str) or not method:
+        return {}
+    if method in KNOWN_METHODS:
+        return {"http.request.method": method}
+    return {"http.request.method": "_OTHER", "http.request.method_original": method}
+
+
 def span_name(data: Mapping[str, Any], route: str | None = None) -> str:
     """``METHOD path`` (the route when the framework exposed it); websockets and lifespan too."""
     scope_type = data.get("scope_type")
@@ -109,7 +126,10 @@ def span_name(data: Mapping[str, Any], route: str | None = None) -> str:
         return f"WEBSOCKET {target}"
     if scope_type == "lifespan":
         return "lifespan"
-    return f"{data.get('method') or 'HTTP'} {target}"
+    method = data.get("method")
+    # A method outside the conventions' list is "HTTP" in the name (a name must stay of low
+    # cardinality); http.request.method_original keeps it.
+    return f"{method if method in KNOWN_METHODS else 'HTTP'} {target}"
 
 
 def _present(attrs: dict[str, Any]) -> dict[str, Any]:
@@ -135,7 +155,7 @@ def request_attributes(start: Event, headers: dict[str, str] | None = None) -> d
     websocket = data.get("scope_type") == "websocket"
     return _present(
         {
-            "http.request.method": None if websocket else data.get("method"),
+            **({} if websocket else method_attributes(data.get("method"))),
             "url.path": data.get("path"),
             "url.query": data.get("query"),
             "url.scheme": data.get("scheme"),

@@ -128,13 +128,18 @@ class Stepper:
                         yielded = send(value)
                     else:
                         yielded, error = throw(error), None
+                # The CPU clock is read before the wall clock at the end as after it at the
+                # start: the CPU interval lies inside the wall one (cpu_ns <= dur).
                 except StopIteration as stop:
-                    self._stepped(t0, clock() - start, _cpu() - c0, None, True)
+                    cpu = _cpu() - c0
+                    self._stepped(t0, clock() - start, cpu, None, True)
                     return stop.value
                 except BaseException:
-                    self._stepped(t0, clock() - start, _cpu() - c0, None, True)
+                    cpu = _cpu() - c0
+                    self._stepped(t0, clock() - start, cpu, None, True)
                     raise
-                self._stepped(t0, clock() - start, _cpu() - c0, yielded, False)
+                cpu = _cpu() - c0
+                self._stepped(t0, clock() - start, cpu, yielded, False)
                 try:
                     value = yield yielded
                 except GeneratorExit:

@@ -369,6 +369,10 @@ class WsgiCycle:
                 if end is None:
                     end = sink.clock() - sink.start_ns
                 seg_end = end
+                # The caller may have read ``end`` before the CPU clock: on one thread, CPU
+                # time cannot exceed the wall time around it.
+                if cpu > seg_end - self.seg_t:
+                    cpu = seg_end - self.seg_t
             else:
                 cpu = self.other_thread_cpu()
                 seg_end = self.last_t
