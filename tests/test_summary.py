@@ -166,3 +166,19 @@ def test_summarize_takes_the_path_of_a_recording(tmp_path: object) -> None:
     assert summarize(path) == summarize(Path(path)) == summarize(REAL_SERVER_RUN)
     with pytest.raises(RecordingNotFound):
         summarize(folder / "missing.jsonl")
+
+
+def test_a_client_timeout_counts_even_when_the_app_raised_first() -> None:
+    """The app raised (SystemExit) and the server never answered: the request is an error,
+    and a timeout in the report's count, since the client waited in vain."""
+    from tracer.digest import Digest
+
+    run = sorted(
+        _client(0, 1, 0, 3000, 3000, status=None, error="TimeoutError")
+        + _server(10, 1, 1, 2, status=None, error="SystemExit"),
+        key=lambda e: (e.t, e.seq),
+    )
+    digest = Digest()
+    digest.feed(run)
+    assert digest.summary()["errors"] == 1
+    assert digest.details().timeouts == 1

@@ -217,8 +217,12 @@ class Digest:
         culprits.sort(key=lambda c: (-c.total_ms, c.location))
         requests = self.requests()
         # "timeout": a model's client gave up; TimeoutError: the network client did.
+        # Either side's word counts: the app may have raised and the client then waited in
+        # vain (waitress never answers an app's SystemExit).
         timeouts = sum(
-            1 for span in requests.values() if span.outcome_error in ("timeout", "TimeoutError")
+            1
+            for span in requests.values()
+            if span.error == "timeout" or span.client_error in ("timeout", "TimeoutError")
         )
         errors: Counter[str] = Counter()
         for (req, kind), count in self._errors.items():

@@ -129,9 +129,17 @@ class RequestSpan:
 
     @property
     def failed(self) -> bool:
-        """An error: the app raised, the client got no response, or the response was a 5xx."""
+        """An error: the app raised, the client got no response, or the response was a 5xx.
+
+        A request that ended without any status (the app returned without starting a
+        response: the server answers 500 for it, or drops the connection) got no response.
+        """
         status = self.outcome_status
-        return bool(self.outcome_error) or (isinstance(status, int) and status >= 500)
+        if self.outcome_error:
+            return True
+        if status is None:
+            return self.finished is not None
+        return isinstance(status, int) and status >= 500
 
     def take_client_response(self, end: int, data: dict[str, Any]) -> None:
         """A ``client.response`` ending at ``end`` (the first one counts)."""

@@ -49,3 +49,38 @@ def test_timeout_returns_an_outcome() -> None:
         slow, fast = asyncio.run(main(port))
     assert slow == (None, 0, "timeout")
     assert fast == (200, len(b"req=2"), None)
+
+
+def test_a_kept_alive_connection_closed_under_a_request_is_retried_once() -> None:
+    """A server that answers one request per connection and then closes it as the next one
+    arrives, without a response (uvicorn after an app error): the next request goes again on
+    a new connection instead of failing as ConnectionResetError. A request on a fresh
+    connection that gets no answer still fails."""
+    answered: list[int] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        if b"/silent" in head:
+            writer.close()
+            return
+        answered.append(1)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+        await reader.readuntil(b"\r\n\r\n")  # the next request on this connection: dropped
+        writer.close()
+
+    async def main() -> tuple[list[object], object, int]:
+        server = await asyncio.start_server(handle, HOST, 0)
+        port = server.sockets[0].getsockname()[1]
+        pool = Pool(HOST, port, recorder=Recorder())
+        results = [await pool.request(i, "/", timeout=10) for i in range(1, 6)]
+        silent = await pool.request(6, "/silent", timeout=10)
+        pool.close()
+        server.close()
+        await server.wait_closed()
+        return results, silent, pool.stats.connections
+
+    results, silent, connections = asyncio.run(main())
+    assert results == [(200, 2, None)] * 5 and len(answered) == 5
+    assert connections >= 5
+    assert silent == (None, 0, "ConnectionResetError")

@@ -59,6 +59,52 @@ def test_blocking_call_serialises_requests() -> None:
     assert all("blocking.py" in e.data["location"] for e in blocked)
 
 
+@pytest.mark.parametrize("raised", [SystemExit(3), KeyboardInterrupt()])
+def test_an_app_raising_a_base_exception_leaves_the_loop_running(raised: BaseException) -> None:
+    """SystemExit or KeyboardInterrupt out of a request's task would stop the server's loop:
+    the model answers 500 and records the error for each, as uvicorn does."""
+
+    async def exits(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            raise raised
+
+    with running("loop", exits) as (model, recorder):
+        responses = send_all(model, [Request()] * 6, concurrency=3, timeout=10)
+    name = type(raised).__name__
+    assert [(r.status, r.error) for r in responses] == [(500, name)] * 6
+    assert [e.data["type"] for e in by_kind(recorder.events, K.ERROR)] == [name] * 6
+
+
+def test_background_work_after_the_response_finishes_before_shutdown() -> None:
+    """Starlette's BackgroundTasks run after the body is sent: when the load ends, the model
+    lets them finish (as uvicorn does) before lifespan shutdown, instead of cancelling them
+    into errors."""
+    from starlette.applications import Starlette
+    from starlette.background import BackgroundTask
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    done: list[int] = []
+
+    async def later() -> None:
+        await asyncio.sleep(0.2)
+        done.append(1)
+
+    async def endpoint(request: Any) -> PlainTextResponse:
+        return PlainTextResponse("ok", background=BackgroundTask(later))
+
+    app = Starlette(routes=[Route("/", endpoint)])
+    with running("loop", app) as (model, recorder):
+        responses = send_all(model, [Request()] * 4, concurrency=4)
+    assert [r.status for r in responses] == [200] * 4 and done == [1] * 4
+    ends = [e for e in recorder.events if e.kind == K.REQUEST_END]
+    requests = [e for e in ends if e.req in {r.req for r in responses}]
+    assert [e.data["error"] for e in requests] == [None] * 4
+    lifespan_end = next(e for e in ends if e.req not in {r.req for r in responses})
+    assert lifespan_end.t >= max(e.t for e in requests)
+    assert summarize(recorder.events)["errors"] == 0
+
+
 def test_request_body_arrives_in_chunks() -> None:
     """A 100 kB POST: two http.request messages (64 KiB, then the rest), echoed whole."""
     body = b"x" * 100_000

@@ -90,6 +90,21 @@ def test_app_exception_is_a_500_and_recorded() -> None:
     assert len(by_kind(recorder.events, K.ERROR)) == 3
 
 
+@pytest.mark.parametrize("raised", [SystemExit(3), KeyboardInterrupt()])
+def test_an_app_raising_a_base_exception_keeps_its_worker(raised: BaseException) -> None:
+    """SystemExit or KeyboardInterrupt from the app is a 500 and an error event, as any other
+    exception: the worker thread lives on (one worker serves all six requests)."""
+
+    def exits(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        raise raised
+
+    with running("threads", exits, threads=1) as (model, recorder):
+        responses = send_all(model, [Request()] * 6, concurrency=3, timeout=10)
+    name = type(raised).__name__
+    assert [(r.status, r.error) for r in responses] == [(500, name)] * 6
+    assert [e.data["type"] for e in by_kind(recorder.events, K.ERROR)] == [name] * 6
+
+
 def test_request_body_is_a_wsgi_input_stream() -> None:
     """A 100 kB POST: the app reads it from wsgi.input and echoes every byte."""
     body = bytes(range(256)) * 400

@@ -194,6 +194,8 @@ class Http1Slot:
         self.key: tuple[Any, ...] = ()
         self.first = 0
         self._pending: bytes | None = None
+        self._request = b""
+        self._reused = False
 
     def submit(self, req: int, path: str) -> None:
         """Send one request; ``driver.finished`` is called when its response is complete."""
@@ -205,10 +207,17 @@ class Http1Slot:
              str(req).encode("ascii"), b"\r\n", self._tail, self._body)
         )  # fmt: skip
         self.busy_since = self.driver.send(req, path)
+        self._request = data
         conn = self.conn
         if conn is not None and conn.transport is not None and not conn.transport.is_closing():
+            self._reused = True
             conn.transport.write(data)
             return
+        self._open(data)
+
+    def _open(self, data: bytes) -> None:
+        """A new connection, ``data`` written as soon as it is open."""
+        self._reused = False
         self._pending = data
         self.conn = _Connection(self)
         self.driver.connect(self.conn, self, self.host, self.port)
@@ -242,6 +251,11 @@ class Http1Slot:
             return
         if self._parser.eof():
             self._finish()
+        elif self._reused and not self.first:
+            # The server closed the kept-alive connection as the request went out on it
+            # (uvicorn does after an app error): not this request's failure. Send it again
+            # on a new connection, once, as HTTP clients do with a stale pooled connection.
+            self._open(self._request)
         else:
             self._fail(exc or ConnectionResetError("connection closed before the response"))
 

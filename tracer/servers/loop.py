@@ -50,6 +50,7 @@ class LoopServer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._lifespan_queue: asyncio.Queue[dict[str, Any]] | None = None
         self._lifespan_waiter: asyncio.Future[bool] | None = None
+        self._lifespan_task: asyncio.Task[None] | None = None
         self._target = _LoopTarget(self)
 
     def _prepare(self, app: Any, interface: str) -> Any:
@@ -136,7 +137,9 @@ class LoopServer:
         except asyncio.CancelledError:
             error = "cancelled"
             raise
-        except Exception as exc:  # the app's failure is data; the client gets a 500
+        except BaseException as exc:  # the app's failure is data; the client gets a 500
+            # SystemExit and KeyboardInterrupt included, as uvicorn does: raised out of a
+            # task they would stop the server's loop.
             error = type(exc).__name__
         finally:
             if cycle.status is None and not cycle.complete:
@@ -161,6 +164,7 @@ class LoopServer:
             "extensions": {"gateway_tracer": {"req": self.recorder.new_request_id()}},
         }
         task = self.loop.create_task(self._lifespan(scope, queue), name="lifespan")
+        self._lifespan_task = task
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         await queue.put({"type": "lifespan.startup"})
@@ -189,11 +193,18 @@ class LoopServer:
 
     async def _shutdown(self, timeout: float) -> None:
         began = self.loop.time()
+        requests = [task for task in self._tasks if task is not self._lifespan_task]
+        if requests:
+            # Requests still running when the load ended are mostly past their response
+            # (Starlette's BackgroundTasks run after the body is sent): let them finish, as
+            # uvicorn does before lifespan shutdown, instead of cancelling them as failures.
+            await asyncio.wait(requests, timeout=timeout * 0.4)
         if self.lifespan and self._lifespan_queue is not None:
             self._lifespan_waiter = self.loop.create_future()
             await self._lifespan_queue.put({"type": "lifespan.shutdown"})
+            left = timeout * 0.7 - (self.loop.time() - began)
             try:
-                await asyncio.wait_for(asyncio.shield(self._lifespan_waiter), timeout / 2)
+                await asyncio.wait_for(asyncio.shield(self._lifespan_waiter), max(0.0, left))
             except TimeoutError:
                 pass
         tasks = list(self._tasks)
@@ -202,7 +213,7 @@ class LoopServer:
         if tasks:
             # A task may outlive its cancellation for a while (one waiting for a thread that
             # runs its request): give those most of the time left, so their requests end.
-            await asyncio.wait(tasks, timeout=timeout * 0.8 - (self.loop.time() - began))
+            await asyncio.wait(tasks, timeout=max(0.0, timeout * 0.9 - (self.loop.time() - began)))
 
 
 class _LoopTarget(JobTarget):

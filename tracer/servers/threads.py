@@ -72,7 +72,10 @@ def call_wsgi(app: Any, environ: dict[str, Any]) -> tuple[int | None, int, str |
             close = getattr(result, "close", None)
             if close is not None:
                 close()
-    except Exception as exc:  # the app's failure is data: the client gets a 500 (if it can)
+    # The app's failure is data: the client gets a 500 (if it can). BaseException too: an app
+    # raising SystemExit or KeyboardInterrupt must not kill the worker thread (the pool would
+    # shrink for the rest of the run), as uvicorn answers 500 to them.
+    except BaseException as exc:
         error = type(exc).__name__
         if not sent[0]:
             status[0] = "500 Internal Server Error"

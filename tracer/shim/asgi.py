@@ -377,8 +377,10 @@ class _Cycle(Stepper):
 
     def raised(self, exc: BaseException) -> None:
         """The app raised ``exc`` (about to propagate unchanged): record it as an ``error``."""
-        if not self.recording or not isinstance(exc, Exception):
-            return  # cancellation and exits are not app errors; request.end still names them
+        if not self.recording or isinstance(exc, asyncio.CancelledError | GeneratorExit):
+            return  # cancellation is not an app error; request.end still names it
+        # SystemExit and KeyboardInterrupt raised by the app are its errors (the WSGI shim
+        # records them too; servers answer them with a 500).
         try:
             self.recorder.emit(
                 K.ERROR,
