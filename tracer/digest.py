@@ -23,6 +23,7 @@ from tracer.events import Event
 from tracer.recording import (
     UNREADABLE,
     Recording,
+    event_problem,
     load,
     loads,
     open_text,
@@ -266,19 +267,25 @@ def digest_file(path: str | os.PathLike[str]) -> tuple[Recording, Digest]:
             header = loads(handle.readline(), name).header
             batch: list[Event] = []
             bad: int | None = None
+            why = ""
             number = 1
             try:
                 for line in handle:
                     number += 1
                     if bad is not None:
                         # As load(): a bad line that is not the last one is corruption.
-                        raise RecordingFormatError(f'"{name}": line {bad} is not a valid event.')
+                        raise RecordingFormatError(
+                            f'"{name}": line {bad} is not a valid event ({why}).'
+                        )
                     if not line.strip():
                         continue
                     try:
                         batch.append(parse_event(json.loads(line)))
-                    except (ValueError, KeyError, TypeError):
-                        bad = number  # cut short by a crash if it is the last line
+                    except json.JSONDecodeError:
+                        bad, why = number, "not JSON"  # cut short by a crash if it is the last
+                        continue
+                    except (ValueError, KeyError, TypeError) as exc:
+                        bad, why = number, event_problem(exc)
                         continue
                     if len(batch) >= 4096:
                         digest.feed(batch)

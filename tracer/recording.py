@@ -305,6 +305,11 @@ def parse_event(obj: Any) -> Event:
     return _new(Event, _checked(row))
 
 
+def event_problem(exc: Exception) -> str:
+    """Why a parsed line is not an event, from what ``parse_event`` raised."""
+    return str(exc) if isinstance(exc, _BadEvent) else "not an event"
+
+
 def _checked(row: tuple[Any, ...]) -> tuple[Any, ...]:
     """``row`` with defaults for null optional fields, or ``_BadEvent`` naming a bad field."""
     fixed = []
@@ -376,7 +381,7 @@ def _parse_lines(lines: Iterator[str], path: str) -> Recording:
         except json.JSONDecodeError:
             pending = "not JSON"
         except (KeyError, TypeError, ValueError) as exc:
-            pending = str(exc) if isinstance(exc, _BadEvent) else "not an event"
+            pending = event_problem(exc)
     if pending is not None:
         truncated = True
     recording = Recording(header=header, events=events, truncated=truncated, path=path)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tracer.cli import main
+from tracer.sourcepath import display_path
 
 HERE = Path(__file__).resolve().parent
 APPS = str(HERE / "check_apps.py")
@@ -33,7 +34,7 @@ def test_errors_exit_1_with_rule_request_and_location(capsys: pytest.CaptureFixt
         "WSGI-019 error   GET /, POST /, POST / (chunked): "
         "more body bytes than Content-Length: sent 5, declared 2\n"
     ) in out
-    assert f"    at {APPS}:" in out
+    assert f"    at {display_path(APPS)}:" in out
     assert "    hint: " in out
 
 

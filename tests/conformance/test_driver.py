@@ -72,7 +72,7 @@ def test_a_body_item_finding_points_at_the_app_not_the_server_thread() -> None:
     assert {f.rule for f in report.findings} == {"WSGI-014"}
     for finding in report.findings:
         assert finding.location is not None
-        assert finding.location.startswith(check_apps.__file__ + ":"), finding.location
+        assert finding.location.startswith(display_path(check_apps.__file__) + ":")
 
 
 def test_an_app_that_raises_is_said_so_not_just_clean() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import xml.etree.ElementTree as ET
 
 from tracer import events as K
@@ -18,6 +19,7 @@ from tracer.conformance.findings import (
     render_text,
 )
 from tracer.events import Event
+from tracer.sourcepath import display_path
 
 
 def _report() -> CheckReport:
@@ -150,7 +152,8 @@ def test_location_falls_back_to_the_step_then_the_app() -> None:
 
 
 def test_app_location_of_functions_and_callables() -> None:
-    """Functions give their def line; callable instances their __call__'s."""
+    """Functions give their def line; callable instances their __call__'s (paths named as
+    every location is: relative to the working directory here)."""
 
     class App:
         def __call__(self, environ: object, start_response: object) -> list[bytes]:
@@ -158,8 +161,9 @@ def test_app_location_of_functions_and_callables() -> None:
 
     code = test_app_location_of_functions_and_callables.__code__
     assert app_location(test_app_location_of_functions_and_callables) == (
-        f"{code.co_filename}:{code.co_firstlineno}"
+        f"{display_path(code.co_filename)}:{code.co_firstlineno}"
     )
+    assert not os.path.isabs(display_path(code.co_filename))
     location = app_location(App())
-    assert location is not None and location.startswith(__file__)
+    assert location is not None and location.startswith(display_path(__file__))
     assert app_location(42) is None

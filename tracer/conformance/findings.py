@@ -19,6 +19,7 @@ from typing import Any
 from tracer import events as K
 from tracer.conformance.rules import ERROR, RULES, WARNING
 from tracer.events import Event
+from tracer.sourcepath import display_path
 
 # The tracer's own files (shim, driver): never the place to point an app's author at.
 _OWN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -103,7 +104,7 @@ def app_location(app: Any) -> str | None:
         target = getattr(target, "func", target)
         code = getattr(target, "__code__", None)
         if code is not None:
-            return f"{code.co_filename}:{code.co_firstlineno}"
+            return f"{display_path(code.co_filename)}:{code.co_firstlineno}"
         if inspect.isclass(target) or not callable(target):
             break
         target = type(target).__call__
