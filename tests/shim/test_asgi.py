@@ -163,9 +163,11 @@ def test_chunked_request_and_response_bodies() -> None:
 
 
 def test_websocket_echo_is_one_long_request() -> None:
-    """A websocket session: every message in and out, one request, status 101 once accepted."""
+    """A websocket session: every message in and out, one request, status 101 once accepted.
+    The scope leaves out the optional scheme and http_version: recorded as the spec's
+    defaults."""
     shim, rec = traced(websocket_echo)
-    scope = {"type": "websocket", "asgi": {"version": "3.0"}, "path": "/ws", "scheme": "ws"}
+    scope = {"type": "websocket", "asgi": {"version": "3.0"}, "path": "/ws"}
 
     async def main() -> list[dict[str, Any]]:
         comm = ApplicationCommunicator(shim, scope)
@@ -203,6 +205,7 @@ def test_websocket_echo_is_one_long_request() -> None:
     assert of(events, kind=K.ASGI_RECEIVE)[-1].data["code"] == 1001
     assert {e.req for e in events} == {1}
     assert events[0].data["scope_type"] == "websocket"
+    assert (events[0].data["scheme"], events[0].data["http_version"]) == ("ws", "1.1")
     assert events[-1].data == {"status": 101, "bytes_in": 8, "bytes_out": 8, "error": None}
 
 
@@ -510,3 +513,26 @@ def test_checker_reports_become_violations_and_a_broken_checker_is_dropped(
     assert calls == ["broken", "broken"]  # once per request, then disabled for it
     assert len([r for r in caplog.records if r.name == "tracer"]) == 1
     assert len(of(rec.events, kind=K.ASGI_SEND)) == 4
+
+
+def test_a_send_the_server_refused_sets_no_status() -> None:
+    """The server's send raised on http.response.start (the client left): the attempt is
+    recorded, but the request has no status and no bytes out, since nothing went out."""
+
+    class Gone(Exception):
+        pass
+
+    async def send(message: dict[str, Any]) -> None:
+        raise Gone()
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    shim, rec = traced(hello)
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "method": "GET", "path": "/"}
+    with pytest.raises(Gone):
+        asyncio.run(shim(scope, receive, send))
+    events = timeline(rec)
+    assert [e.data["type"] for e in of(events, kind=K.ASGI_SEND)] == ["http.response.start"]
+    end = of(events, kind=K.REQUEST_END)[0]
+    assert (end.data["status"], end.data["bytes_out"], end.data["error"]) == (None, 0, "Gone")

@@ -60,6 +60,10 @@ _SEND_KEYS = ("type", "status", "bytes", "more_body")
 _SEND_CODE_KEYS = ("type", "status", "bytes", "more_body", "code")
 _END_KEYS = ("status", "bytes_in", "bytes_out", "error")
 _END_ROUTE_KEYS = (*_END_KEYS, "route")
+# What the ASGI spec says a server leaving these optional scope keys out means.
+_SPEC_DEFAULTS = {"http": "1.1", "websocket": "1.1"}  # http_version
+_DEFAULT_SCHEMES = {"http": "http", "websocket": "ws"}
+
 # request.start: client and server travel as tuples, headers as one flat tuple (see
 # ``tracer.events._decoders``), so the row holds no container the GC would have to follow.
 _START_KEYS = (
@@ -240,8 +244,8 @@ class _Cycle(Stepper):
                 scope.get("method"),
                 scope.get("path"),
                 scope_query(query, shim.redact) if query else "",
-                scope.get("http_version"),
-                scope.get("scheme"),
+                scope.get("http_version") or _SPEC_DEFAULTS.get(scope["type"]),
+                scope.get("scheme") or _DEFAULT_SCHEMES.get(scope["type"]),
                 tuple(client) if client else None,
                 tuple(server) if server else None,
                 "asgi",
@@ -306,22 +310,27 @@ class _Cycle(Stepper):
         clock = sink.clock
         t0 = clock()
         token = CURRENT.set(None)  # the server's code runs for no request (see receive)
+        sent = False
         try:
             await self._send(message)
+            sent = True
         finally:
             t1 = clock()
             CURRENT.reset(token)
             if self.recording:
                 try:
                     mtype, status, size, more, code = summarize_message(message)
-                    if size:
-                        self.bytes_out += size
-                    if status is not None:
-                        self.status = status
-                    elif mtype == "websocket.accept":
-                        self.status = 101
-                    elif mtype == "websocket.close" and self.status is None:
-                        self.status = 403  # closed before accepting: servers answer 403
+                    # The attempt is recorded either way; the request's status and bytes
+                    # count only what the server took (its send raises once the client left).
+                    if sent:
+                        if size:
+                            self.bytes_out += size
+                        if status is not None:
+                            self.status = status
+                        elif mtype == "websocket.accept":
+                            self.status = 101
+                        elif mtype == "websocket.close" and self.status is None:
+                            self.status = 403  # closed before accepting: servers answer 403
                     if code is None:
                         sink.append(
                             (
