@@ -99,6 +99,26 @@ def test_details_culprits_workers_problems() -> None:
     assert details.errors == {"ValueError": 1} and details.violations == {"ASGI-001": 1}
 
 
+def test_an_offload_thread_counts_the_requests_that_handed_it_work() -> None:
+    """A def endpoint's thread hop: the worker thread's row counts it (it said 0 requests
+    while it was busy running them)."""
+    hop = Event(
+        11,
+        2 * MS,
+        K.SCHED_THREAD,
+        1,
+        pid=5,
+        tid=12,
+        thread="AnyIO worker thread",
+        dur=5 * MS,
+        data={"cpu_ns": 1 * MS, "via": "anyio.to_thread"},
+    )
+    digest = Digest()
+    digest.feed([*_events(), hop])
+    workers = {w.name: w.requests for w in digest.details().workers}
+    assert workers == {"event-loop": 2, "AnyIO worker thread": 1}
+
+
 def test_report_table() -> None:
     """The printed report names the app, the latency percentiles, the culprit and the worker."""
     events = _events()

@@ -58,7 +58,8 @@ class Worker:
     name: str
     """Thread name, prefixed with the pid when several processes recorded."""
     requests: int
-    """Requests started on it."""
+    """Requests started on it, or that handed it work (``asyncio.to_thread``, a def
+    endpoint's thread hop): one per hop."""
     busy_ms: float
     """Time it ran request code (``sched.thread`` / ``sched.step`` durations)."""
     cpu_ms: float
@@ -148,7 +149,11 @@ class Digest:
             elif kind in (K.SCHED_STEP, K.SCHED_THREAD):
                 worker = self._worker(event)
                 worker[2] += event.dur or 0
-                worker[3] += event.data.get("cpu_ns") or 0
+                data = event.data
+                worker[3] += data.get("cpu_ns") or 0
+                via = data.get("via")
+                if via is not None and via != "wsgi" and req is not None:
+                    worker[1] += 1  # work a request handed to this thread (a def endpoint)
             elif kind == K.LOOP_BLOCKED:
                 self._blocked_ns += event.dur or 0
                 place = self._culprits.setdefault(str(event.data.get("location") or "?"), [0, 0, 0])
