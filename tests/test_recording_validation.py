@@ -172,7 +172,11 @@ def test_null_and_absent_header_fields_are_accepted(tmp_path: Path) -> None:
     nulls = {**HEADER, "app": None, "interface": None, "server": None, "clock": None}
     loaded = tracer.load(_write(tmp_path / "nulls.jsonl", nulls, [_event(0)]))
     assert loaded.wall_ns(5) == 5
-    assert "?" in loaded.title
+    assert loaded.title == "?"  # no app, interface or server: nothing to say but that
+    library = make_header(app="myapp:app", interface="asgi")
+    assert tracer.load(_write(tmp_path / "lib.jsonl", library, [_event(0)])).title == (
+        "myapp:app · ASGI"
+    )
     unknown = {**HEADER, "extra": [1, 2], "clock": {"unix_ns": 7, "zone": "UTC"}}
     assert tracer.load(_write(tmp_path / "extra.jsonl", unknown, [_event(0)])).wall_ns(1) == 8
 

@@ -112,13 +112,17 @@ class Recording:
     def title(self) -> str:
         """A short human label: app, server model and interface."""
         server = self.header.get("server") or {}
-        model = server.get("model", "?")
-        interface = (self.header.get("interface") or "?").upper()
+        # What is not known is left out (a library recording has no server model).
+        how = " ".join(
+            str(part)
+            for part in ((self.header.get("interface") or "").upper(), server.get("model"))
+            if part
+        )
         source = " (simulated)" if self.header.get("source") == "simulated" else ""
         app = self.header.get("app") or "?"
         label = self.header.get("label")  # a demo names its sides ("WSGI, 4 threads")
         prefix = f"{label}: " if isinstance(label, str) and label else ""
-        return f"{prefix}{app} · {interface} {model}{source}"
+        return f"{prefix}{app}{' · ' + how if how else ''}{source}"
 
 
 LATE_START = 0.05
