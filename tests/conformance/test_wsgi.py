@@ -105,3 +105,23 @@ def test_nonstandard_reason_phrases_are_fine() -> None:
     ):
         found = run_wsgi_hooks(wsgi_app(status=status), {})
         assert (found == []) is ok, status
+
+
+def test_a_rule_judged_at_the_end_is_recorded_no_later_than_request_end() -> None:
+    """WSGI-001 (start_response never called) is found as the request finishes: its event
+    is dated at the request's end, so the recording does not show it after request.end."""
+    from tracer import events as K
+    from tracer.recorder import Recorder
+    from tracer.shim.wsgi import WsgiShim
+
+    rec = Recorder()
+    shim = WsgiShim(lambda environ, start_response: [b"forgot"], recorder=rec)
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "wsgi.input": io.BytesIO()}
+    body = shim(environ, lambda *args: None)
+    list(body)
+    body.close()
+    events = rec.recording().events
+    kinds = [e.kind for e in events]
+    assert kinds[-2:] == [K.VIOLATION, K.REQUEST_END]
+    violation, end = events[-2:]
+    assert violation.data["rule"] == "WSGI-001" and violation.t <= end.t

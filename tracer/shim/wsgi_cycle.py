@@ -78,6 +78,7 @@ class WsgiCycle:
         "seg_t",
         "seg_cpu",
         "last_t",
+        "report_t",
     )
 
     def __init__(
@@ -98,6 +99,7 @@ class WsgiCycle:
         self.error: BaseException | None = None
         self.bytes_in = self.bytes_out = 0
         self.done = False
+        self.report_t: int | None = None
         current = threading.current_thread()
         self.tid = current.ident or 0
         self.thread = thread = current.name
@@ -396,6 +398,8 @@ class WsgiCycle:
         except Exception as exc:
             self.shim.internal_error("recording the thread segment", exc)
         if self.checker is not None:
+            # What the checker finds now is dated at the request's end, not after it.
+            self.report_t = end if end is not None else self.last_t
             try:
                 self.checker.finish(
                     close_called=close_called is not False, error=self.error, closable=closable
@@ -478,7 +482,9 @@ class WsgiCycle:
 
     def report(self, rule: str, message: str, **data: Any) -> None:
         """The checker's ``report``: one ``violation`` event of this request."""
-        self.recorder.emit(K.VIOLATION, self.req, {"rule": rule, "message": message, **data})
+        self.recorder.emit(
+            K.VIOLATION, self.req, {"rule": rule, "message": message, **data}, t=self.report_t
+        )
 
     def checker_failed(self, exc: BaseException) -> None:
         """A checker raised: it is switched off for this request and the failure logged once."""
