@@ -12,6 +12,7 @@ load generator; never the TUI, the exporters or the CLI.
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import random
 import re
@@ -107,8 +108,10 @@ class RunConfig:
         _positive("--timeout", self.timeout)
         if self.ws_messages < 0:
             raise UsageError(f"--ws-messages must be 0 or more, not {self.ws_messages}.")
-        if self.block_threshold_ms < 0:
-            raise UsageError(f"--block-threshold must be 0 or more, not {self.block_threshold_ms}.")
+        if not math.isfinite(self.block_threshold_ms) or self.block_threshold_ms < 0:
+            raise UsageError(
+                f"--block-threshold-ms must be a number, 0 or more, not {self.block_threshold_ms}."
+            )
         self.plan()  # bad headers or paths fail here, before anything starts
 
     def plan(self) -> RequestPlan:

@@ -136,3 +136,14 @@ def test_bounded_rejects_with_a_message(
 ) -> None:
     with pytest.raises(argparse.ArgumentTypeError, match="^" + message.replace(".", r"\.")):
         bounded(kind, low=low, high=high)(text)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1"])
+@pytest.mark.parametrize("spelling", ["--block-threshold-ms", "--block-threshold"])
+def test_run_block_threshold_must_be_finite_and_not_negative(
+    capsys: pytest.CaptureFixture[str], spelling: str, value: str
+) -> None:
+    """``trace run --block-threshold-ms nan`` was a ValueError traceback; both spellings of
+    the option (sim and replay say -ms) are one line and exit 2."""
+    err = _usage_error(["run", "sample_apps.hello:asgi_app", f"{spelling}={value}"], capsys)
+    assert err.startswith("trace run: error: argument --block-threshold-ms/--block-threshold: ")

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from tracer.cli import bounded
 from tracer.errors import UsageError
 
 __all__ = ["add_parser", "main", "config_from_args"]
@@ -82,8 +83,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--timeout", default="20s", metavar="D", help="per-request client timeout (default 20s)"
     )
     p.add_argument(
-        "--block-threshold",
-        type=float,
+        "--block-threshold-ms",
+        "--block-threshold",  # the older spelling; sim and replay say -ms
+        dest="block_threshold",
+        type=bounded(float, low=0.0),
         default=10.0,
         metavar="MS",
         help="loop.blocked threshold in ms (default 10)",
