@@ -419,3 +419,205 @@ async def test_a_recording_that_starts_late_opens_on_its_activity(loop_rec: Reco
         assert vp.cursor == vp.t_max
         await pilot.press("home")
         assert vp.cursor == first
+
+
+def _visible(timeline: Timeline) -> bool:
+    """Whether the selected lane is on one of the timeline's rows."""
+    top = int(timeline.scroll_y)
+    return timeline.size.height > 0 and top <= timeline.selected < top + timeline.size.height
+
+
+@pytest.mark.parametrize("size", [(120, 40), (60, 15)])
+async def test_the_selection_stays_on_screen_when_the_pane_opens_and_closes(
+    size: tuple[int, int],
+) -> None:
+    """Opening the detail pane shrinks the lanes: the selected lane is still shown (it was
+    scrolled off, #2..#18 shown with #34 selected); closing it and resizing keep it too."""
+    from tracer.tui.examples import threads_example
+
+    app = ReplayApp([threads_example(60, 4)])
+    async with app.run_test(size=size) as pilot:
+        timeline = _screen(app).timeline
+        await pilot.press(*["j"] * 33)
+        assert timeline.selected == 33 and _visible(timeline)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert _screen(app).query_one(DetailPane).is_open and _visible(timeline)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert _visible(timeline)
+        await pilot.resize_terminal(size[0], size[1] // 2 + 4)
+        await pilot.pause()
+        assert _visible(timeline)
+
+
+async def test_compare_keeps_both_selections_on_screen_with_the_pane_open() -> None:
+    """Two recordings at 60x15, the pane open: each timeline still shows its selected lane."""
+    from tracer.tui.examples import threads_example
+
+    app = ReplayApp([threads_example(60, 4), threads_example(60, 4)])
+    async with app.run_test(size=(60, 15)) as pilot:
+        screen = _screen(app)
+        await pilot.press(*["j"] * 33, "tab", *["j"] * 20, "enter")
+        await pilot.pause()
+        first, second = screen.timelines
+        assert (first.selected, second.selected) == (33, 20)
+        assert _visible(first) and _visible(second)
+
+
+def _detail(app: ReplayApp) -> str:
+    return str(_screen(app).query_one("#detail-body", Static).render())
+
+
+async def test_b_moves_an_open_detail_pane_to_the_culprit(loop_rec: Recording) -> None:
+    """b selects the request that blocked the loop; the open pane shows it, as up/down do."""
+    app = ReplayApp([loop_rec])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("enter")
+        assert _detail(app).startswith("#1 ")
+        await pilot.press("b")
+        (block,) = _screen(app).models[0].blocked
+        assert _detail(app).startswith(f"#{block.req} ")
+
+
+async def test_a_view_at_fit_fits_again_after_the_terminal_shrinks_and_grows() -> None:
+    """10x3 and back to 120x40: the whole recording fits again (it stayed zoomed far out)."""
+    from tracer.tui.examples import threads_example
+
+    app = ReplayApp([threads_example(60, 4)])
+    async with app.run_test(size=(120, 40)) as pilot:
+        vp = _screen(app).viewport
+        fitted = (vp.start, vp.ns_per_cell)
+        await pilot.resize_terminal(10, 3)
+        await pilot.pause()
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert (vp.start, vp.ns_per_cell) == fitted
+        assert "per cell" in _text(app, "#status")
+
+
+async def test_page_keys_move_the_selection_by_a_page() -> None:
+    """pagedown scrolls a page and takes the selection with it (the next j goes on from
+    there, not back to where it was); pageup goes back; both stop at the ends."""
+    from tracer.tui.examples import threads_example
+
+    app = ReplayApp([threads_example(60, 4)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        timeline = _screen(app).timeline
+        page = timeline.size.height
+        await pilot.press("j", "pagedown")
+        assert timeline.selected == 1 + page and _visible(timeline)
+        await pilot.press("j")
+        assert timeline.selected == 2 + page
+        await pilot.press("pageup")
+        assert timeline.selected == 2 and _visible(timeline)
+        await pilot.press(*["pagedown"] * 10)
+        assert timeline.selected == len(timeline.lanes) - 1 and _visible(timeline)
+        await pilot.press("enter", "pageup")
+        assert _detail(app).startswith(f"#{timeline.selected_lane.req} ")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_help_lists_the_page_tab_and_ctrl_c_keys(loop_rec: Recording, lang: str) -> None:
+    """Keys that work are in the ? screen, in the UI's language."""
+    app = ReplayApp([loop_rec], lang=lang)
+    async with app.run_test(size=(100, 50)) as pilot:
+        await pilot.press("question_mark")
+        console = Console(file=io.StringIO(), width=100, color_system=None)
+        for widget in app.screen.query(Static):
+            console.print(widget.content)
+        text = console.file.getvalue()
+        for shown, label in (
+            ("pgup", "key_page_up"),
+            ("pgdn", "key_page_down"),
+            ("tab", "key_next_timeline"),
+            ("ctrl+c", "key_quit"),
+        ):
+            assert shown in text and app.labels[label] in text
+
+
+async def test_switching_view_and_back_keeps_the_selection(loop_rec: Recording) -> None:
+    """v v comes back to the request that was selected (it went back to #1)."""
+    app = ReplayApp([loop_rec])
+    async with app.run_test(size=(80, 24)) as pilot:
+        timeline = _screen(app).timeline
+        await pilot.press("j", "j", "j")
+        req = timeline.selected_lane.req
+        await pilot.press("v", "v")
+        assert timeline.selected_lane.req == req
+
+
+async def test_deep_zoom_writes_the_cursor_and_ticks_in_seconds() -> None:
+    """Zoomed to the floor two seconds in, the status line and axis say 2.0677…s, not a
+    ten-digit number of nanoseconds."""
+    import re
+
+    from tracer.tui.examples import threads_example
+
+    recording = threads_example(10, 4)
+    late = [e._replace(t=e.t + 2_000_000_000) for e in recording.events]
+    app = ReplayApp([Recording(header=recording.header, events=late)])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("full_stop", *["plus"] * 40)
+        await pilot.pause()
+        status = _text(app, "#status")
+        console = Console(file=io.StringIO(), width=120, color_system=None)
+        console.print(_screen(app).query_one("#axis").render())
+        axis = console.file.getvalue()
+        for text in (status, axis):
+            assert not re.search(r"\d{5,}(ns|µs)", text), text
+        assert re.search(r"cursor 2\.\d{6,}s", status), status
+        assert re.search(r"2\.\d{6,}s", axis), axis
+
+
+def _toasts(app: ReplayApp) -> list[str]:
+    return [str(notification.message) for notification in app._notifications]
+
+
+async def test_no_further_blocked_or_bookmark_says_so_in_the_ui_language(
+    threads_rec: Recording,
+) -> None:
+    """b with no loop.blocked ahead and m past the last bookmark both explain themselves, in
+    Chinese too."""
+    app = ReplayApp([threads_rec], lang="zh", bookmarks=[])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("b", "m")
+        await pilot.pause()
+        assert _toasts(app) == ["后面没有 loop.blocked 了", "后面没有书签了"]
+
+
+async def test_ctrl_c_quits_the_replay(loop_rec: Recording) -> None:
+    """ctrl+c quits, as in the live phase (not Textual's "press q to quit" hint)."""
+    app = ReplayApp([loop_rec])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert not app.is_running
+
+
+async def test_space_at_the_end_plays_from_the_start(loop_rec: Recording) -> None:
+    """At the end (on the last event, or in the last cell), space starts over from the start."""
+    app = ReplayApp([loop_rec])
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = _screen(app)
+        vp = screen.viewport
+        vp.set_cursor(vp.t_max - vp.ns_per_cell / 2)
+        screen.action_toggle_play()
+        assert vp.playing and vp.cursor == vp.t_min
+        await pilot.press("space", "end", "comma", "full_stop")
+        assert vp.cursor == screen.models[0].t_last
+        await pilot.press("space")
+        assert vp.playing and vp.cursor < vp.t_max / 2
+
+
+async def test_compare_detail_names_its_recording(
+    threads_rec: Recording, loop_rec: Recording
+) -> None:
+    """Two recordings have a #1 each: the pane says which recording this one is from."""
+    app = ReplayApp([threads_rec, loop_rec])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("enter")
+        assert _detail(app).splitlines()[0] == f"recording: {threads_rec.title}"
+        await pilot.press("tab", "j")
+        assert _detail(app).splitlines()[0] == f"recording: {loop_rec.title}"
+        assert _detail(app).splitlines()[1].startswith("#2 ")

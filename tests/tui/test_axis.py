@@ -40,3 +40,22 @@ def test_axis_draws_labels_ruler_and_cursor() -> None:
     assert first.startswith(" " * 20 + "0ms")
     assert second[20 + vp.column(vp.cursor)] == "▼"
     assert "┼" in second
+
+
+def test_deep_zoom_far_from_zero_uses_the_unit_of_the_time() -> None:
+    """Two seconds in at 10 ns per cell: seconds with the decimals the step needs, not
+    ten-digit nanoseconds; times shown together (``around``) share one unit."""
+    assert format_time(2_067_760_600, 200, around=2_067_761_600) == "2.0677606s"
+    assert format_time(2_067_761_072, 20) == "2.06776107s"
+    assert format_time(999_999_800, 200, around=1_000_000_400) == "0.9999998s"
+    assert format_time(2_400_000_000, 200_000_000) == "2400ms"  # four digits still read well
+    vp = Viewport(t_max=3_000_000_000, width=100)
+    vp.fit()
+    vp.set_cursor(2_067_761_072)
+    for _ in range(60):
+        vp.zoom(2)
+    console = Console(file=io.StringIO(), width=120, color_system=None, legacy_windows=False)
+    console.print(AxisRenderable(vp, 20, 120))
+    labels_row = console.file.getvalue().splitlines()[0].split()
+    assert labels_row and all(label.startswith("2.06776") for label in labels_row), labels_row
+    assert all(label.endswith("s") and label[-2].isdigit() for label in labels_row)

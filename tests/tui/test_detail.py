@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
 
 from tracer.recording import Recording
 from tracer.tui.detail import detail_text
 from tracer.tui.labels import labels
-from tracer.tui.model import build_model
+from tracer.tui.model import TimelineModel, build_model
 
 
 def test_request_detail_lists_scope_phases_delay_and_events(loop_rec: Recording) -> None:
@@ -109,3 +110,85 @@ def test_wsgi_request_shows_its_environ_and_workers_count_requests_only() -> Non
         f"requests served {len(served - model.lifespan)}"
         in detail_text(model, worker, labels("en")).plain
     )
+
+
+def _one_request(end_data: dict[str, object], interface: str = "wsgi") -> TimelineModel:
+    """A recording of one request that ran 5 ms and ended with ``end_data``."""
+    from tracer import events as K
+    from tracer.events import Event
+    from tracer.recording import make_header
+
+    start = {"method": "GET", "path": "/x", "interface": interface, "scope_type": "http"}
+    events = [
+        Event(0, 0, K.REQUEST_QUEUED, 1, data={"method": "GET", "path": "/x"}),
+        Event(1, 1_000, K.REQUEST_START, 1, data=start),
+        Event(2, 5_000_000, K.REQUEST_END, 1, data=end_data),
+    ]
+    header = make_header(interface=interface, server={"model": "threads"})
+    return build_model(Recording(header, events))
+
+
+def test_a_5xx_is_an_error_in_the_lane_and_the_detail() -> None:
+    """A 503 the app returned without raising counts as an error in the summary: the lane is
+    marked and the pane gives the status as the error."""
+    from tracer.summary import summarize
+
+    model = _one_request({"status": 503, "error": None})
+    lane = model.by_request[0]
+    assert model.summary["errors"] == 1 == summarize(model.recording)["errors"]
+    assert lane.error
+    first = detail_text(model, lane, labels("en")).plain.splitlines()[0]
+    assert first == "#1 GET /x  → 503  latency 5.00ms  error: status 503"
+    assert "错误: 状态码 503" in detail_text(model, lane, labels("zh")).plain
+
+
+def test_a_4xx_or_2xx_is_no_error() -> None:
+    """Only 5xx responses count: a 404 is an answer, not a failure."""
+    model = _one_request({"status": 404, "error": None})
+    lane = model.by_request[0]
+    assert not lane.error and model.summary["errors"] == 0
+    assert "error" not in detail_text(model, lane, labels("en")).plain.splitlines()[0]
+
+
+def test_a_request_that_raised_says_no_response_not_none() -> None:
+    """No status recorded (the app raised): "→ no response", in the UI's language."""
+    model = _one_request({"status": None, "error": "ZeroDivisionError"})
+    lane = model.by_request[0]
+    en = detail_text(model, lane, labels("en")).plain.splitlines()[0]
+    assert en == "#1 GET /x  → no response  latency 5.00ms  error: ZeroDivisionError"
+    zh = detail_text(model, lane, labels("zh")).plain.splitlines()[0]
+    assert "→ 无响应" in zh and "None" not in zh
+
+
+def test_the_environ_label_is_translated() -> None:
+    """Chinese names the WSGI environ as it names the ASGI scope (作用域)."""
+    model = _one_request({"status": 200, "error": None})
+    text = detail_text(model, model.by_request[0], labels("zh")).plain
+    assert text.splitlines()[1].startswith("环境（environ）: ")
+
+
+def test_a_lifespan_on_a_worker_lane_is_named_and_the_columns_line_up() -> None:
+    """uvicorn's lifespan connection holds the loop first: its row says "lifespan", not a
+    server's internal id, and every row's duration starts in the same column."""
+    from tracer import events as K
+    from tracer.events import Event
+    from tracer.recording import make_header
+
+    lifespan = 26671000001
+    events = [
+        Event(0, 0, K.REQUEST_START, lifespan, data={"scope_type": "lifespan"}),
+        Event(1, 0, K.SCHED_STEP, lifespan, dur=11_000, tid=1, thread="MainThread"),
+        Event(2, 1_000_000, K.REQUEST_START, 1, data={"path": "/", "scope_type": "http"}),
+        Event(3, 1_000_000, K.SCHED_STEP, 1, dur=38_000, tid=1, thread="MainThread"),
+        Event(4, 2_000_000, K.REQUEST_END, 1, data={"status": 200}),
+    ]
+    header = make_header(interface="asgi", server={"model": "uvicorn"})
+    model = build_model(Recording(header, events))
+    (loop,) = model.by_worker
+    for lang in ("en", "zh"):
+        text = detail_text(model, loop, labels(lang)).plain
+        rows = [line for line in text.splitlines() if line.startswith("  ") and "ms  " in line]
+        assert str(lifespan) not in text
+        assert labels(lang)["lifespan"] in rows[0] and "#1 " in rows[1]
+        ends = {cell_len(row[: row.index("µs")]) for row in rows}
+        assert len(ends) == 1, rows

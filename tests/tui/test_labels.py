@@ -21,3 +21,20 @@ def test_keys_and_phases_have_labels() -> None:
         for name in PHASE_NAMES:
             assert name in LABELS[lang]
     assert labels("xx") is LABELS["en"]
+
+
+def test_the_chinese_mouse_note_wraps_between_clauses() -> None:
+    """The help's mouse line has no spaces in Chinese but between its clauses, so at any
+    width it wraps there, never inside "ctrl" or "shift"."""
+    import io
+
+    from rich.console import Console
+    from rich.text import Text
+
+    for width in range(30, 90):
+        console = Console(file=io.StringIO(), width=width, color_system=None)
+        console.print(Text(labels("zh")["mouse"]))
+        lines = console.file.getvalue().splitlines()
+        assert all("ctrl+" in line or "ctrl" not in line for line in lines), (width, lines)
+        assert all("shift+" in line or "shift" not in line for line in lines), (width, lines)
+        assert all(not line.rstrip().endswith(("c", "ct", "ctr", "s", "sh")) for line in lines)

@@ -114,3 +114,28 @@ async def test_a_run_that_recorded_nothing_replays_empty(tmp_path: Path) -> None
         assert len(app.screen.models[0].by_request) == 0
         await pilot.press("q")
     recorder.close()
+
+
+async def test_a_narrow_dashboard_keeps_the_errors_in_its_header(
+    threads_rec: Recording, tmp_path: Path
+) -> None:
+    """At 60 columns the header's numbers are cut at the end: the error count comes before
+    the percentiles, so it is still there."""
+    recorder = Recorder(tmp_path / "run.jsonl", flush_interval=0.02)
+    recorder.header.update(threads_rec.header)
+    release = threading.Event()
+
+    def work(stop: threading.Event) -> None:
+        recorder.extend(threads_rec.events)
+        release.wait(10)
+        recorder.close()
+
+    app = LiveApp(recorder, work, title="narrow", total_requests=10)
+    async with app.run_test(size=(60, 24)) as pilot:
+        await _until(pilot, lambda: app.stats.snapshot().completed == 10)
+        await pilot.pause(0.3)
+        header = str(app.screen.query_one("#live-header", Static).render()).splitlines()
+        assert "errors 1" in header[1][: 60 - 2], header
+        release.set()
+        await _until(pilot, lambda: isinstance(app.screen, ReplayScreen))
+        await pilot.press("q")

@@ -167,4 +167,21 @@ def test_the_first_request_end_counts_as_in_the_summary() -> None:
     finish = max(s.end for s in lane.spans if s.phase in (RUNNING, WAITING) and s.cpu is None)
     assert finish == 50 * MS
     text = detail_text(model, lane, labels("en")).plain
-    assert "timeout" in text and "→ None" in text
+    assert "timeout" in text and "→ no response" in text and "None" not in text.splitlines()[0]
+
+
+def test_a_queued_request_is_labelled_with_its_path() -> None:
+    """Not started yet (the live view shows many): the path comes from request.queued."""
+    header = make_header(interface="wsgi", server={"model": "threads"})
+    events = [Event(0, 0, K.REQUEST_QUEUED, 14, data={"method": "GET", "path": "/slow"})]
+    model = build_model(Recording(header, events))
+    assert model.by_request[0].label == "#14 /slow"
+    bare = build_model(Recording(header, [Event(0, 0, K.REQUEST_QUEUED, 3, data={})]))
+    assert bare.by_request[0].label == "#3"
+
+
+def test_lanes_in_error_are_the_ones_the_summary_counts(threads_rec: Recording) -> None:
+    """Raised, no response or a 5xx: the marked lanes are exactly the summary's errors."""
+    model = build_model(threads_rec)
+    marked = [lane.req for lane in model.by_request if lane.error]
+    assert marked == [5] and model.summary["errors"] == len(marked)

@@ -69,10 +69,12 @@ def test_the_response_on_its_way_is_drawn_as_sending() -> None:
 
 
 def test_the_detail_pane_gives_the_clients_status_and_latency() -> None:
-    """Status and latency are what the client got: 503 after 1 ms; 200 after 50 ms."""
+    """Status and latency are what the client got: 503 after 1 ms (an error, as the summary
+    counts it: the lane is marked too); 200 after 50 ms."""
     model = build_model(RECORDING)
     texts = {lane.req: detail_text(model, lane, labels("en")).plain for lane in model.by_request}
-    assert texts[2].splitlines()[0] == "#2 GET /x  → 503  latency 1.00ms"
+    assert texts[2].splitlines()[0] == "#2 GET /x  → 503  latency 1.00ms  error: status 503"
+    assert [lane.req for lane in model.by_request if lane.error] == [2]
     assert texts[1].splitlines()[0] == "#1 GET /x  → 200  latency 50.00ms"
 
 

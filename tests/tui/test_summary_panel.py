@@ -41,3 +41,16 @@ def test_narrow_panels_wrap_between_items(loop_rec: Recording) -> None:
         assert item.plain in body
     wide = _render(SummaryFlow(Text("title"), items), 200)
     assert len(wide) == 2
+
+
+def test_one_request_is_singular_and_errors_come_early(threads_rec: Recording) -> None:
+    """ "1 request", not "1 requests"; a run with errors names them right after the request
+    count (a narrow or cut-short panel keeps them)."""
+    items = [item.plain for item in summary_items(summarize(threads_rec), labels("en"))]
+    assert items[:2] == ["10 requests", "errors 1"]
+    one = summarize(Recording(threads_rec.header, [e for e in threads_rec.events if e.req == 1]))
+    assert summary_items(one, labels("en"))[0].plain == "1 request"
+    narrow = _render(
+        SummaryFlow(Text("title"), summary_items(summarize(threads_rec), labels("en"))), 30
+    )
+    assert "errors 1" in "\n".join(narrow[:3])

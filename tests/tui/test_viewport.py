@@ -84,3 +84,38 @@ def test_a_late_start_is_fitted_from_the_first_event() -> None:
     assert vp.cursor == 360_000_000
     vp.pan(-1_000)
     assert vp.start >= vp.t_min - vp.ns_per_cell * vp.width / 2  # no further than half a screen
+
+
+def test_at_fit_until_zoomed_or_panned() -> None:
+    """fit puts the view at fit; a zoom or a pan takes it away; a resize alone does not make
+    a zoomed view look fitted."""
+    vp = Viewport(t_max=10_000_000, width=100)
+    vp.fit()
+    assert vp.at_fit
+    vp.resize(5)
+    vp.fit()
+    assert vp.at_fit
+    vp.zoom(2)
+    assert not vp.at_fit
+    vp.fit()
+    vp.pan(3)
+    assert not vp.at_fit
+
+
+def test_playing_at_fit_does_not_page_the_window() -> None:
+    """The whole recording on screen: playing to the end leaves the window where it is."""
+    vp = Viewport(t_max=10_000_000, width=100)
+    vp.fit()
+    vp.playing = True
+    while vp.advance(0.25):
+        pass
+    assert vp.cursor == vp.t_max and vp.at_fit
+
+
+def test_at_fit_survives_a_zoom_recomputed_from_the_span() -> None:
+    """800 ms in 99 cells: the span divided back by the width differs from fit's zoom in the
+    last bit; the view is still at fit."""
+    vp = Viewport(t_max=800_000_000, width=99)
+    vp.fit()
+    vp.ns_per_cell = (vp.end - vp.start) / vp.width
+    assert vp.ns_per_cell != 800_000_000 / 98 and vp.at_fit

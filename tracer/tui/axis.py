@@ -15,7 +15,7 @@ from textual.widget import Widget
 
 from tracer.tui.viewport import Viewport
 
-__all__ = ["ticks", "format_time", "unit_for", "AxisRenderable", "Axis"]
+__all__ = ["ticks", "format_time", "unit_for", "window_magnitude", "AxisRenderable", "Axis"]
 
 _UNITS: tuple[tuple[str, int], ...] = (
     ("s", 1_000_000_000),
@@ -37,12 +37,28 @@ def unit_for(step_ns: float) -> tuple[str, int]:
     return _UNITS[-1]
 
 
-def format_time(t_ns: float, step_ns: float | None = None) -> str:
-    """``t_ns`` in the unit that suits ``step_ns`` (default: ``t_ns`` itself), e.g. ``12.5ms``."""
+MAX_WHOLE_DIGITS = 4
+"""The most digits before the point a time may take in the unit its step suggests; past that
+(a deep zoom far from zero) it is written in the unit of its own size."""
+
+
+def format_time(t_ns: float, step_ns: float | None = None, *, around: float | None = None) -> str:
+    """``t_ns`` in the unit that suits ``step_ns`` (default: ``t_ns`` itself), e.g. ``12.5ms``.
+
+    ``around`` (default ``t_ns``) is the size of the times shown together (an axis): when it
+    would need more than ``MAX_WHOLE_DIGITS`` whole digits in the step's unit, the unit is the
+    one of its own size, with the decimals the step needs (``2.0677606s``, not
+    ``2067760600ns``), and every time given the same ``around`` is in that unit.
+    """
     # A step of 500 ns reads better as 0.5 µs steps than as 500 ns ones: round up the unit.
     name, size = unit_for(abs(2 * step_ns if step_ns is not None else t_ns) or 1)
+    magnitude = abs(around if around is not None else t_ns)
+    if magnitude / size >= 10**MAX_WHOLE_DIGITS:
+        name, size = unit_for(magnitude)
     step = step_ns if step_ns is not None else size
-    decimals = max(0, min(3, -math.floor(math.log10(step / size) + 1e-9))) if step > 0 else 0
+    # Enough decimals to tell steps apart, never finer than a nanosecond.
+    finest = round(math.log10(size))
+    decimals = max(0, min(finest, -math.floor(math.log10(step / size) + 1e-9))) if step > 0 else 0
     value = t_ns / size
     text = f"{value:.{decimals}f}"
     if text.startswith("-") and float(text) == 0:
@@ -66,6 +82,12 @@ def ticks(start: float, ns_per_cell: float, width: int) -> tuple[float, list[flo
     return step, out
 
 
+def window_magnitude(viewport: Viewport) -> float:
+    """The size of the times on screen (either edge, whichever is further from zero): the
+    axis labels and the cursor are all written in the unit that suits it."""
+    return max(abs(viewport.start), abs(viewport.end))
+
+
 class AxisRenderable:
     """Two rows: tick labels, then a ruler; ``offset`` cells on the left are left for labels."""
 
@@ -78,6 +100,7 @@ class AxisRenderable:
         vp = self.viewport
         cells = max(0, self.width - self.label_offset)
         step, times = ticks(vp.start, vp.ns_per_cell, cells)
+        around = window_magnitude(vp)
         labels = [" "] * cells
         ruler = ["─"] * cells
         for t in times:
@@ -85,7 +108,7 @@ class AxisRenderable:
             if not 0 <= column < cells:
                 continue
             ruler[column] = "┼"
-            text = format_time(t, step)
+            text = format_time(t, step, around=around)
             if column + len(text) <= cells and all(
                 c == " " for c in labels[column : column + len(text) + 1]
             ):

@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from tracer import events as K
 from tracer.events import Event
+from tracer.summary import RequestSpan, request_spans
 from tracer.tui.axis import format_time
 from tracer.tui.lane import BLOCKED, PHASE_NAMES, QUEUED, RUNNING, SENDING, Lane
 from tracer.tui.model import TimelineModel
@@ -25,6 +27,8 @@ from tracer.tui.palette import COLOURS
 __all__ = ["DetailPane", "detail_text", "MAX_EVENT_ROWS"]
 
 MAX_EVENT_ROWS = 300
+HOLDER_CELLS = 8
+"""Cells for the request column of a worker's span list (``#12345`` or ``lifespan``)."""
 _HEAD = "bold #00afd7"
 _KEY = "#8a8a8a"
 _SCOPE_KEYS = (
@@ -81,12 +85,14 @@ def _request_text(model: TimelineModel, lane: Lane, labels: Mapping[str, str]) -
     path = scope.get("path") or (queued.data.get("path", "") if queued else "")
     text.append(f"#{req} {method} {path}", _HEAD)
     outcome = client if client is not None else end
-    if outcome is not None and isinstance(outcome.data, dict):
-        status = outcome.data.get("status")
-        text.append(f"  → {status}  {labels['latency']} {_ms(outcome.end - origin)}")
-        error = (end.data.get("error") if end is not None else None) or outcome.data.get("error")
-        if error:
-            text.append(f"  {labels['error']}: {error}", "bold #ff5f5f")
+    if outcome is not None:
+        # The summary's own reading of the request, so the pane and the header's counts agree.
+        span = request_spans(events).get(req)
+        _outcome(text, span, labels)
+        text.append(f"  {labels['latency']} {_ms(outcome.end - origin)}")
+        failure = _failure(span, labels)
+        if failure:
+            text.append(f"  {labels['error']}: {failure}", "bold #ff5f5f")
     text.append(f"\n{labels['environ' if scope.get('interface') == 'wsgi' else 'scope']}: ", _KEY)
     text.append(
         _compact(
@@ -139,6 +145,21 @@ def _request_text(model: TimelineModel, lane: Lane, labels: Mapping[str, str]) -
     return text
 
 
+def _outcome(text: Text, span: RequestSpan | None, labels: Mapping[str, str]) -> None:
+    """``→ 200``, or ``→ no response`` when none was recorded (the app raised, the client gave
+    up)."""
+    status = span.outcome_status if span is not None else None
+    text.append(f"  → {status if status is not None else labels['no_response']}")
+
+
+def _failure(span: RequestSpan | None, labels: Mapping[str, str]) -> str:
+    """Why the request counts as an error, by the summary's rule (``RequestSpan.failed``):
+    the exception or the client's failure, else the 5xx status; empty if it did not fail."""
+    if span is None or not span.failed:
+        return ""
+    return span.outcome_error or f"{labels['status_code']} {span.outcome_status}"
+
+
 def _event_row(text: Text, event: Event, origin: int) -> None:
     dur = f"{_ms(event.dur)}" if event.dur else ""
     text.append(f"\n  {'+%.3fms' % ((event.t - origin) / 1e6):>11} ")
@@ -147,6 +168,14 @@ def _event_row(text: Text, event: Event, origin: int) -> None:
     )
     text.append(f"{dur:>9} ", _KEY)
     text.append(_compact(event.data) if isinstance(event.data, dict) else "")
+
+
+def _holder(model: TimelineModel, req: int | None, labels: Mapping[str, str]) -> str:
+    """Who holds a worker: ``#12``, or the lifespan connection by name (its id is a server's
+    internal number, not a request's)."""
+    if req is None:
+        return "–"
+    return labels["lifespan"] if req in model.lifespan else f"#{req}"
 
 
 def _worker_text(model: TimelineModel, lane: Lane, labels: Mapping[str, str], cursor: int) -> Text:
@@ -161,8 +190,9 @@ def _worker_text(model: TimelineModel, lane: Lane, labels: Mapping[str, str], cu
     if span is None:
         text.append(labels["idle"])
     else:
+        holder = _holder(model, span.req, labels)
         text.append(
-            f"#{span.req} {labels[PHASE_NAMES[span.phase]]} {_ms(span.end - span.start)}",
+            f"{holder} {labels[PHASE_NAMES[span.phase]]} {_ms(span.end - span.start)}",
             COLOURS[span.phase],
         )
         if span.cpu is not None:
@@ -170,8 +200,11 @@ def _worker_text(model: TimelineModel, lane: Lane, labels: Mapping[str, str], cu
     lo, _ = lane.visible_range(cursor, cursor)
     text.append(f"\n{labels['events']}:", _KEY)
     for item in lane.spans[lo : lo + 40]:
+        holder = _holder(model, item.req, labels)
+        # Padded in cells, so a long id or a CJK name does not push the columns out of line.
+        padding = " " * max(0, HOLDER_CELLS - cell_len(holder))
         text.append(
-            f"\n  {item.start / 1e6:10.3f}ms  #{item.req!s:<6} {_ms(item.end - item.start):>9} "
+            f"\n  {item.start / 1e6:10.3f}ms  {holder}{padding} {_ms(item.end - item.start):>9} "
         )
         text.append(labels[PHASE_NAMES[item.phase]], COLOURS[item.phase])
     return text

@@ -47,11 +47,14 @@ KEYS: tuple[Key, ...] = (
     Key("end", "end", "cursor_end", "key_end"),
     Key("up,k", "↑ k", "select(-1)", "key_up"),
     Key("down,j", "↓ j", "select(1)", "key_down"),
+    Key("pageup", "pgup", "select_page(-1)", "key_page_up"),
+    Key("pagedown", "pgdn", "select_page(1)", "key_page_down"),
+    Key("tab,shift+tab", "tab", "next_timeline", "key_next_timeline"),
     Key("enter", "enter", "toggle_detail", "key_detail"),
     Key("escape", "esc", "close_detail", "key_close"),
     Key("s", "s", "screenshot", "key_screenshot"),
     Key("question_mark", "?", "help", "key_help"),
-    Key("q", "q", "quit", "key_quit"),
+    Key("q,ctrl+c", "q ctrl+c", "quit", "key_quit"),
 )
 """Every key of the replay screen."""
 
@@ -59,7 +62,8 @@ KEYS: tuple[Key, ...] = (
 def bindings() -> list[BindingType]:
     """Textual bindings for ``KEYS`` (shown in no footer: the help screen lists them)."""
     return [
-        Binding(key.keys, key.action, key.label, show=False, priority=key.keys in ("q",))
+        # Quitting comes before anything a widget does with the same keys (ctrl+c copies text).
+        Binding(key.keys, key.action, key.label, show=False, priority=key.action == "quit")
         for key in KEYS
     ]
 

@@ -46,8 +46,10 @@ _EN: dict[str, str] = {
     "max_in_flight": "max in flight",
     "latency": "latency",
     "wall": "wall",
+    "request_one": "request",
     # detail pane
     "detail": "detail",
+    "recording": "recording",
     "scope": "scope",
     "environ": "environ",
     "phases": "time spent",
@@ -64,6 +66,9 @@ _EN: dict[str, str] = {
     "lane_requests": "requests served",
     "at_cursor": "at the cursor",
     "more_events": "more events not shown",
+    "no_response": "no response",
+    "status_code": "status",
+    "lifespan": "lifespan",
     # live dashboard
     "live": "live",
     "progress": "progress",
@@ -91,6 +96,9 @@ _EN: dict[str, str] = {
     "key_end": "cursor to the end",
     "key_up": "select the lane above",
     "key_down": "select the lane below",
+    "key_page_up": "select a page of lanes up",
+    "key_page_down": "select a page of lanes down",
+    "key_next_timeline": "compare: keys act on the other recording",
     "key_detail": "open / close the detail pane",
     "key_close": "close the detail pane / this screen",
     "key_screenshot": "save an SVG screenshot",
@@ -100,6 +108,8 @@ _EN: dict[str, str] = {
     "wheel scrolls lanes; shift+wheel pans; ctrl+wheel zooms",
     "speed_note": "speed 1× moves the cursor across the visible window in 10 s",
     "saved": "saved",
+    "no_further_blocked": "no further loop.blocked",
+    "no_further_mark": "no further bookmark",
 }
 
 _ZH: dict[str, str] = {
@@ -132,9 +142,11 @@ _ZH: dict[str, str] = {
     "max_in_flight": "最大并发",
     "latency": "延迟",
     "wall": "总时长",
+    "request_one": "请求",
     "detail": "详情",
+    "recording": "记录",
     "scope": "作用域",
-    "environ": "environ",
+    "environ": "环境（environ）",
     "phases": "时间分布",
     "events": "事件",
     "delayed_by": "延迟原因",
@@ -149,6 +161,9 @@ _ZH: dict[str, str] = {
     "lane_requests": "处理的请求",
     "at_cursor": "光标处",
     "more_events": "更多事件未显示",
+    "no_response": "无响应",
+    "status_code": "状态码",
+    "lifespan": "生命周期",
     "live": "实时",
     "progress": "进度",
     "histogram": "延迟直方图",
@@ -174,14 +189,21 @@ _ZH: dict[str, str] = {
     "key_end": "光标移到结尾",
     "key_up": "选择上一条泳道",
     "key_down": "选择下一条泳道",
+    "key_page_up": "向上翻一页并选择",
+    "key_page_down": "向下翻一页并选择",
+    "key_next_timeline": "对比：按键作用于另一个记录",
     "key_detail": "打开 / 关闭详情面板",
     "key_close": "关闭详情面板 / 本页面",
     "key_screenshot": "保存 SVG 截图",
     "key_help": "本页面",
     "key_quit": "退出",
-    "mouse": "鼠标：点击泳道选中并移动光标；拖动平移；滚轮滚动泳道；shift+滚轮平移；ctrl+滚轮缩放",
+    # Spaces after the clauses: the line has nowhere else to wrap (Chinese has no spaces), and
+    # Rich would then cut it anywhere, even inside "ctrl".
+    "mouse": "鼠标：点击泳道选中并移动光标； 拖动平移； 滚轮滚动泳道； shift+滚轮平移； ctrl+滚轮缩放",
     "speed_note": "速度 1× 时光标在 10 秒内走过可见窗口",
     "saved": "已保存",
+    "no_further_blocked": "后面没有 loop.blocked 了",
+    "no_further_mark": "后面没有书签了",
 }
 
 LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType(

@@ -101,12 +101,11 @@ class LiveScreen(Screen[None]):
             header.append(f"  {self.message}", "bold #ffd700")
         header.append("\n")
         total = f"/{snap.total}" if snap.total else ""
-        header.append(f"{lab['progress']} {snap.completed}{total}  {lab['rps']} {snap.rps:.1f}  ")
-        header.append(f"{lab['in_flight']} {snap.in_flight}  ")
-        header.append(
-            f"p50 {snap.p50_ms:.1f}ms  p95 {snap.p95_ms:.1f}ms  p99 {snap.p99_ms:.1f}ms  "
-        )
+        header.append(f"{lab['progress']} {snap.completed}{total}  ")
+        # Errors early: a narrow terminal cuts the line's end, and they matter more than p99.
         header.append(f"{lab['errors']} {snap.errors}", "bold #ff5f5f" if snap.errors else "")
+        header.append(f"  {lab['rps']} {snap.rps:.1f}  {lab['in_flight']} {snap.in_flight}  ")
+        header.append(f"p50 {snap.p50_ms:.1f}ms  p95 {snap.p95_ms:.1f}ms  p99 {snap.p99_ms:.1f}ms")
         header.append(f"  {format_time(snap.elapsed_ns, 1_000_000)}", "#8a8a8a")
         self.query_one("#live-header", Static).update(header)
         self.query_one("#histogram", Static).update(self._histogram())

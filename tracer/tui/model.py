@@ -26,7 +26,7 @@ from tracer.phases import cpu_share, held_loop, kept_from_starting, mostly_waiti
 from tracer.phases import event_data as _data
 from tracer.phases import event_dur as _dur
 from tracer.recording import Recording
-from tracer.summary import summarize
+from tracer.summary import request_spans, summarize
 from tracer.tui.lane import (
     BLOCKED,
     ERROR,
@@ -151,6 +151,8 @@ class TimelineModel:
         """The end of the last event (the recording's length in ns)."""
         self.t_start = events[0].t if events else 0
         """The time of the first event (later than 0 when the server took a while to start)."""
+        self.t_last = events[-1].t if events else 0
+        """The time of the last event (past it, playing on shows nothing new)."""
         self.events_by_req = per_req
         """Each request's events, in time order."""
         self._event_times: list[int] | None = None
@@ -238,11 +240,16 @@ def _queued_behind_blocks(
                 known.sort(key=lambda event: (event.t, event.seq))
 
 
-def _request_label(req: int, start: Event | None) -> str:
-    if start is None:
-        return f"#{req}"
-    data = _data(start)
-    path = data.get("path") or ""
+def _request_label(req: int, events: Sequence[Event]) -> str:
+    """``#12 /path``: the path from ``request.start``, else from ``request.queued`` (a request
+    still waiting for a worker, as the live view shows many), else just the number."""
+    path = ""
+    for kind in (K.REQUEST_START, K.REQUEST_QUEUED):
+        event = next((e for e in events if e.kind == kind), None)
+        if event is not None:
+            path = _data(event).get("path") or ""
+            if path:
+                break
     return f"#{req} {path}".rstrip()
 
 
@@ -260,22 +267,16 @@ def _request_lane(req: int, events: list[Event], t_end: int, threshold_ns: int |
         )
         for piece in request_phases(events, t_end, threshold_ns=threshold_ns)
     ]
-    start: Event | None = None
-    ended = error = False
-    markers: list[Marker] = []
-    for event in events:
-        kind = event.kind
-        if kind == K.REQUEST_START and start is None:
-            start = event
-        elif kind == K.REQUEST_END and not ended:
-            ended = True  # the first end counts, as in the summary
-            error = error or bool(_data(event).get("error"))
-        elif kind == K.ERROR or (kind == K.CLIENT_RESPONSE and _data(event).get("error")):
-            error = True
-        elif kind == K.VIOLATION:
-            data = _data(event)
-            markers.append(Marker(event.t, f"{data.get('rule', '?')}: {data.get('message', '')}"))
-    return Lane(f"req:{req}", _request_label(req, start), REQUEST_LANE, spans, markers, req, error)
+    markers = [
+        Marker(event.t, f"{_data(event).get('rule', '?')}: {_data(event).get('message', '')}")
+        for event in events
+        if event.kind == K.VIOLATION
+    ]
+    # An error by the summary's rule (raised, no response, or a 5xx), so the marked lanes are
+    # the ones the header's error count counts.
+    outcome = request_spans(events).get(req)
+    error = outcome is not None and outcome.failed
+    return Lane(f"req:{req}", _request_label(req, events), REQUEST_LANE, spans, markers, req, error)
 
 
 def _worker_lanes(events: Iterable[Event], threshold_ns: int | None) -> list[Lane]:

@@ -11,6 +11,7 @@ import bisect
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 
 from rich.text import Text
@@ -22,7 +23,7 @@ from textual.widgets import Static
 
 from tracer.events import Event
 from tracer.recording import view_start
-from tracer.tui.axis import Axis, format_time, ticks
+from tracer.tui.axis import Axis, format_time, ticks, window_magnitude
 from tracer.tui.detail import DetailPane, detail_text
 from tracer.tui.help import HelpScreen, bindings
 from tracer.tui.legend import Legend
@@ -154,20 +155,28 @@ class ReplayScreen(Screen[None]):
         self._refresh_all()
 
     def on_resize(self, event: events.Resize) -> None:
-        """Keep the labels and time axis in proportion to the new width."""
-        fitted = self.viewport.fitted and self.viewport.width > 1
-        old_span = self.viewport.end - self.viewport.start
+        """Keep the labels and time axis in proportion to the new width.
+
+        A view at fit is fitted again (a terminal shrunk to a few cells and grown back must not
+        stay zoomed out); one zoomed in at the start keeps the stretch of time it showed.
+        """
+        vp = self.viewport
+        at_fit, old_width = vp.at_fit, vp.width
+        keep_span = vp.fitted and vp.width > 1
+        old_span = vp.end - vp.start
         self._fit_summaries()
         self._sync_width()
-        if fitted:
-            self.viewport.ns_per_cell = max(1.0, old_span / max(1, self.viewport.width))
+        if at_fit and vp.width != old_width:
+            vp.fit()
+        elif keep_span:
+            vp.ns_per_cell = max(1.0, old_span / max(1, vp.width))
         self._refresh_all()
 
     def _fit_summaries(self) -> None:
-        # Two recordings on a short terminal: keep the lanes, cut the summaries to their
-        # most telling rows (the items are ordered for this).
+        # A short terminal (two recordings: one under 32 rows): keep the lanes, cut the
+        # summaries to their most telling rows (the items are ordered for this).
         height = self.size.height or self.app.size.height
-        rows = 3 if len(self.models) > 1 and height < 32 else None
+        rows = 3 if height < (32 if len(self.models) > 1 else 24) else None
         for panel in self.query(SummaryPanel):
             panel.styles.max_height = rows
 
@@ -190,7 +199,8 @@ class ReplayScreen(Screen[None]):
         view = lab["by_worker"] if self.view == "worker" else lab["by_request"]
         status = Text(no_wrap=True, overflow="ellipsis")
         status.append(f"{state} {vp.speed:g}×  ", "bold")
-        status.append(f"{lab['cursor']} {format_time(vp.cursor, step / 10)}  ")
+        around = window_magnitude(vp)
+        status.append(f"{lab['cursor']} {format_time(vp.cursor, step / 10, around=around)}  ")
         status.append(f"{lab['view']}: {view}  ", "bold #00afd7")
         status.append(f"{format_time(vp.ns_per_cell)} {lab['per_cell']}  ")
         status.append(lab["help_hint"], "#8a8a8a")
@@ -207,9 +217,25 @@ class ReplayScreen(Screen[None]):
         lane = timeline.selected_lane
         if lane is None:
             return
-        self.query_one(DetailPane).show(
-            detail_text(timeline.model, lane, self.labels, self.viewport.cursor)
-        )
+        text = detail_text(timeline.model, lane, self.labels, self.viewport.cursor)
+        if len(self.models) > 1:
+            # Two recordings: the same request number may be in both; say whose this is.
+            text = self._source_line(timeline.model) + text
+        self.query_one(DetailPane).show(text)
+
+    def _source_line(self, model: TimelineModel) -> Text:
+        recording = model.recording
+        source = Text(f"{self.labels['recording']}: ", "#8a8a8a")
+        source.append(model.title, "bold")
+        if recording.path is not None:
+            source.append(f"  ({PurePath(recording.path).name})", "#8a8a8a")
+        source.append("\n")
+        return source
+
+    def _follow_selection(self) -> None:
+        # The detail pane, when open, always shows the selected lane.
+        if self.query_one(DetailPane).is_open:
+            self._show_detail()
 
     def set_caption(self, text: str) -> None:
         """Show ``text`` in the caption pane (hide it when empty)."""
@@ -230,11 +256,19 @@ class ReplayScreen(Screen[None]):
     def action_toggle_play(self) -> None:
         """Play or pause; playing from the end starts again at the beginning."""
         vp = self.viewport
-        if not vp.playing and vp.cursor >= vp.t_max:
+        if not vp.playing and self._at_end:
             vp.set_cursor(vp.t_min)
         vp.playing = not vp.playing
         self._last_tick = 0.0
         self._refresh_all()
+
+    @property
+    def _at_end(self) -> bool:
+        # Within the last cell, or past the last event: playing on would show nothing more
+        # (the cursor on the last event via "." or a click at the right edge is "the end").
+        vp = self.viewport
+        last = max((model.t_last for model in self.models), default=vp.t_max)
+        return vp.cursor >= min(last, vp.t_max - vp.ns_per_cell)
 
     def action_slower(self) -> None:
         """Halve (roughly) the playback speed."""
@@ -275,22 +309,26 @@ class ReplayScreen(Screen[None]):
         """Cursor to the next ``loop.blocked``; select the request that blocked the loop."""
         index = bisect.bisect_right(self._blocked, (self.viewport.cursor, len(self.models), 0))
         if index >= len(self._blocked):
-            self.notify("no further loop.blocked", timeout=2)
+            self.notify(self.labels["no_further_blocked"], timeout=2)
             return
         t, which, req = self._blocked[index]
         self.active = which
         timeline = self.timeline
+        timeline.focus()
         lanes = timeline.lanes
         if isinstance(lanes, RequestLanes) and req is not None:
             found = lanes.index_of(req)
             if found is not None:
                 timeline.select(found)
         self._move_cursor(t)
+        self._follow_selection()
 
     def action_next_mark(self) -> None:
         """Cursor to the next bookmark; its caption goes in the caption pane."""
         mark = next((b for b in self.bookmarks if b.t > self.viewport.cursor), None)
         if mark is None:
+            # As b does: say why nothing moved.
+            self.notify(self.labels["no_further_mark"], timeout=2)
             return
         if mark.caption or mark.label:
             self.set_caption(f"{mark.label}: {mark.caption}" if mark.caption else mark.label)
@@ -333,7 +371,8 @@ class ReplayScreen(Screen[None]):
     # -- lanes ------------------------------------------------------------------------------
 
     def action_toggle_view(self) -> None:
-        """Switch every timeline between by-request and by-worker lanes."""
+        """Switch every timeline between by-request and by-worker lanes (each view keeps its
+        own selection, so switching back finds the same lane)."""
         self.view = "worker" if self.view == "request" else "request"
         for timeline in self.timelines:
             timeline.set_view(self.view)
@@ -344,8 +383,22 @@ class ReplayScreen(Screen[None]):
         """Move the selection bar up or down; an open detail pane follows it."""
         timeline = self.timeline
         timeline.select(timeline.selected + delta)
-        if self.query_one(DetailPane).is_open:
-            self._show_detail()
+        self._follow_selection()
+
+    def action_select_page(self, direction: int) -> None:
+        """Page up (-1) or down (1): the lanes scroll by a screenful and the selection moves
+        with them, staying on the same row (at the first or last lane at either end)."""
+        timeline = self.timeline
+        page = max(1, timeline.scrollable_content_region.height)
+        timeline.scroll_to(y=timeline.scroll_y + direction * page, animate=False, immediate=True)
+        timeline.select(timeline.selected + direction * page)
+        self._follow_selection()
+
+    def action_next_timeline(self) -> None:
+        """Compare mode: keys act on the other recording's lanes from now on."""
+        self.active = (self.active + 1) % len(self.models)
+        self.timeline.focus()
+        self._follow_selection()
 
     def action_toggle_detail(self) -> None:
         """Open the detail pane on the selected lane, or close it."""

@@ -50,15 +50,19 @@ def summary_items(summary: Mapping[str, Any], labels: Mapping[str, str]) -> list
     blocked = summary.get("loop_blocked_ms", 0.0)
     errors = summary.get("errors", 0)
     violations = summary.get("violations", 0)
+    requests = summary.get("requests", 0)
+    errors_item = item("errors", str(errors), _BAD if errors else "")
     # Most telling first: a panel cut short for height keeps these (in compare mode, how many
-    # requests were in the app at once is what tells blocking from interleaving).
+    # requests were in the app at once is what tells blocking from interleaving). Errors, when
+    # there are any, matter more than anything but the request count.
     return [
-        item("requests", str(summary.get("requests", 0)), after=True),
+        item("request_one" if requests == 1 else "requests", str(requests), after=True),
+        *([errors_item] if errors else []),
         item("rps", f"{summary.get('rps', 0)}", after=True),
         pct("p50", latency, "latency"),
         item("max_in_flight", str(summary.get("max_in_flight", 0))),
         item("loop_blocked", _ms(blocked), _BAD if blocked else ""),
-        item("errors", str(errors), _BAD if errors else ""),
+        *([] if errors else [errors_item]),
         pct("p95", latency),
         pct("p99", latency),
         pct("p50", queue, "queue"),

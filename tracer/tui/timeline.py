@@ -10,10 +10,11 @@ Imports Textual, Rich and tracer.tui only; never a shim or a server.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from rich.segment import Segment
 from textual import events
-from textual.binding import Binding
+from textual.binding import BindingType
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -40,13 +41,11 @@ def label_width_for(width: int) -> int:
 class Timeline(ScrollView, can_focus=True, inherit_bindings=False):
     """One lane per row; the left ``label_width`` cells name the lane, the rest is time."""
 
-    # Not ScrollView's arrow, home and end bindings: the focused widget's bindings come before
-    # the screen's, so once the lanes overflow, down would scroll them instead of moving the
-    # selection, and left/home would scroll instead of panning and moving the cursor.
-    BINDINGS = [
-        Binding("pageup", "page_up", "Page Up", show=False),
-        Binding("pagedown", "page_down", "Page Down", show=False),
-    ]
+    # None of ScrollView's bindings: the focused widget's bindings come before the screen's, so
+    # once the lanes overflow, down would scroll them instead of moving the selection, left/home
+    # would scroll instead of panning and moving the cursor, and page down would scroll away
+    # from the selection. The screen moves the selection and this widget keeps it in view.
+    BINDINGS: ClassVar[list[BindingType]] = []
 
     DEFAULT_CSS = """
     Timeline { overflow-x: hidden; overflow-y: auto; height: 1fr; scrollbar-size-vertical: 1; }
@@ -80,6 +79,8 @@ class Timeline(ScrollView, can_focus=True, inherit_bindings=False):
         self.view = view
         self.label_width = label_width
         self.selected = 0
+        self._selected_in: dict[str, int] = {}
+        """The selection each view had when it was left (switching back restores it)."""
         self.empty_text = empty_text
         self._cache: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
         self._drag_x: int | None = None
@@ -101,8 +102,13 @@ class Timeline(ScrollView, can_focus=True, inherit_bindings=False):
         self._update_virtual_size()
 
     def on_resize(self, event: events.Resize) -> None:
-        """Keep the canvas as wide as the widget; rows are re-rendered at the new width."""
+        """Keep the canvas as wide as the widget and the selected lane on screen.
+
+        The widget changes height when the detail pane opens or closes, and when the terminal
+        is resized: without scrolling, the selection would be left above or below the rows.
+        """
         self._update_virtual_size()
+        self.scroll_to_selected()
 
     def _update_virtual_size(self) -> None:
         self.virtual_size = Size(self.size.width, len(self.lanes))
@@ -122,11 +128,14 @@ class Timeline(ScrollView, can_focus=True, inherit_bindings=False):
             self._cache.clear()
 
     def set_view(self, view: str) -> None:
-        """Switch between ``request`` and ``worker`` lanes."""
+        """Switch between ``request`` and ``worker`` lanes, back to the lane the view had
+        selected when it was left (the first, the first time)."""
+        self._selected_in[self.view] = self.selected
         self.view = view
-        self.selected = 0
-        self.scroll_to(y=0, animate=False)
+        self.selected = min(self._selected_in.get(view, 0), max(0, len(self.lanes) - 1))
+        self.scroll_to(y=0, animate=False, immediate=True)
         self._update_virtual_size()
+        self.scroll_to_selected()
         self.refresh()
 
     def select(self, index: int) -> None:
@@ -135,8 +144,13 @@ class Timeline(ScrollView, can_focus=True, inherit_bindings=False):
         if not count:
             return
         self.selected = max(0, min(count - 1, index))
-        self.scroll_to_region(Region(0, self.selected, 1, 1), animate=False)
+        self.scroll_to_selected()
         self.refresh()
+
+    def scroll_to_selected(self) -> None:
+        """Scroll (as little as possible) so the selected lane is on screen."""
+        if self.lanes:
+            self.scroll_to_region(Region(0, self.selected, 1, 1), animate=False, immediate=True)
 
     # -- rendering --------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ one time axis with one cursor). Pure arithmetic: no Textual, nothing of ours.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 __all__ = ["Viewport", "MIN_NS_PER_CELL", "SPEEDS"]
@@ -51,7 +52,18 @@ class Viewport:
         if width is not None:
             self.width = max(1, width)
         self.start = float(self.t_min)
-        self.ns_per_cell = max(MIN_NS_PER_CELL, self.length / max(1, self.width - 1))
+        self.ns_per_cell = self._fit_ns_per_cell()
+
+    def _fit_ns_per_cell(self) -> float:
+        return max(MIN_NS_PER_CELL, self.length / max(1, self.width - 1))
+
+    @property
+    def at_fit(self) -> bool:
+        """Whether the window is exactly what ``fit`` shows at this width (nothing zoomed or
+        panned since), so a resize should fit again rather than keep the zoom."""
+        # Close, not equal: a zoom recomputed from the span (a resize that kept the width)
+        # differs from fit's in the last bit.
+        return self.fitted and math.isclose(self.ns_per_cell, self._fit_ns_per_cell(), rel_tol=1e-9)
 
     @property
     def length(self) -> int:
@@ -126,8 +138,9 @@ class Viewport:
             self.playing = False
             return False
         self.set_cursor(self.cursor + max(1.0, step))
-        if self.cursor > self.start + window * 0.9:
-            # Page forward so the cursor never runs off the right edge while playing.
+        if self.cursor > self.start + window * 0.9 and self.end < self.t_max:
+            # Page forward so the cursor never runs off the right edge while playing (not when
+            # the end is already on screen: a fitted view stays fitted).
             self.start = self.cursor - window * 0.1
             self._clamp()
         return True
