@@ -53,14 +53,12 @@ class Request:
         "step_cpu",
         "hold_ns",
         "hold_loc",
-        "chunks_left",
     )
     # Set by the loop model before it reads them (left unset: most requests never need them).
     step_start: int
     step_cpu: int
     hold_ns: int
     hold_loc: str
-    chunks_left: int
 
     def __init__(
         self, req_id: int, route: Route, work: tuple[tuple[int, ...], ...], client: int, t: int
@@ -83,7 +81,7 @@ class Request:
         self.task: str | None = None
         self.responded = False
         self.waiting = False
-        # step_start, step_cpu, hold_ns, hold_loc, chunks_left: set by the loop model before use.
+        # step_start, step_cpu, hold_ns, hold_loc: set by the loop model before use.
 
     def next_chunk(self, chunks: int, gap: int) -> int:
         """Pace a ``SEND`` phase of ``chunks`` chunks, ``gap`` apart, one call per chunk.

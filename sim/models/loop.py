@@ -5,7 +5,8 @@ the request's phases until it awaits something: ``io`` and gaps between sent chu
 (``asyncio.sleep``: other tasks run meanwhile); ``cpu`` and ``blocking-io`` hold the loop, so
 nothing else runs, and a step longer than the threshold is a ``loop.blocked``; ``offload`` and a
 ``sync`` route's handler go to the thread pool (anyio's 40 tokens), whose threads share the
-process's GIL with the loop. Imports only ``sim`` modules.
+process's GIL with the loop. A ``send`` phase sends each chunk with ``more_body=True`` and the
+response ends with an empty body, as a streaming ASGI app does. Imports only ``sim`` modules.
 """
 
 from __future__ import annotations
@@ -154,21 +155,20 @@ class LoopModel:
             self._suspend(req, SLEEP, "send")
             self.engine.after(gap, self._ready, req)
             return False
-        self._send_body(req, size, final=False)
+        self._send_body(req, size, more=True)
         return True
 
-    def _send_body(self, req: Request, size: int, *, final: bool) -> None:
+    def _send_body(self, req: Request, size: int, *, more: bool) -> None:
+        """One ``http.response.body`` (after ``http.response.start`` for the first)."""
         emitter = self.emitter
         now = self.engine.now
         if not req.responded:
             req.responded = True
-            req.chunks_left = sum(p[1] for p in req.work if p[0] == SEND) if not final else 1
             if emitter is not None:
                 emitter.asgi_response_start(req, self.loop, now, req.task)
-        req.chunks_left -= 1
         req.bytes_out += size
         if emitter is not None:
-            emitter.asgi_body(req, self.loop, now, size, req.chunks_left > 0, req.task)
+            emitter.asgi_body(req, self.loop, now, size, more, req.task)
 
     def _end_step(self, req: Request, awaiting: str | None, where: str) -> None:
         now = self.engine.now
@@ -192,8 +192,9 @@ class LoopModel:
         self._dispatch()
 
     def _finish(self, req: Request) -> None:
-        if not req.responded:
-            self._send_body(req, req.route.bytes, final=True)
+        # A streamed response (every chunk sent with more_body=True) ends as a real app ends
+        # it, with an empty final body; one not yet begun is sent whole.
+        self._send_body(req, 0 if req.responded else req.route.bytes, more=False)
         req.ended = self.engine.now
         self._end_step(req, None, "return")
         if self.emitter is not None:

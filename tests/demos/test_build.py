@@ -31,7 +31,7 @@ def test_a_bad_phase_names_the_demo_workload() -> None:
 
 
 def test_moment_takes_a_pair_a_time_or_nothing() -> None:
-    """``(req, t)`` and ``t`` give a bookmark on the side; None gives none."""
-    assert moment(1, (7, 500), "k") == [(1, 500, "k")]
-    assert moment(0, 42, "k") == [(0, 42, "k")]
+    """``(req, t)`` gives a bookmark about that request, ``t`` one at a time; None gives none."""
+    assert moment(1, (7, 500), "k") == [(1, 500, "k", 7)]
+    assert moment(0, 42, "k") == [(0, 42, "k", None)]
     assert moment(0, None, "k") == []

@@ -75,3 +75,48 @@ def test_threadpool_offload_queues_the_41st_request(mode: str) -> None:
     assert demo.figures["pool_peak_50_clients"] == 40
     assert pool_wait(forty) is None and pool_wait(fifty) is not None
     assert (1, "token") in _marks(demo)
+
+
+def _mark(demo, key: str):
+    (found,) = [
+        e
+        for rec in demo.recordings
+        for e in rec.events
+        if e.kind == K.MARK and e.data["key"] == key
+    ]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [("sync-vs-async", "queue"), ("wsgi-on-asgi", "one"), ("streaming", "held")],
+)
+def test_a_wait_bookmark_sits_where_its_request_begins_to_wait(name: str, key: str) -> None:
+    """ "This request waits": the mark names the request and sits when it was queued, before
+    it started (not where the wait is over)."""
+    demo = simulated(name)
+    mark = _mark(demo, key)
+    events = [e for rec in demo.recordings for e in rec.events if e.req == mark.data["req"]]
+    queued = next(e.t for e in events if e.kind == K.REQUEST_QUEUED)
+    started = next(e.t for e in events if e.kind == K.REQUEST_START)
+    assert queued < started and mark.t == max(queued, 1)
+
+
+def test_the_41st_request_bookmark_sits_where_it_asks_for_a_token() -> None:
+    """threadpool-offload: "41st request queues" is before that request's pool thread starts."""
+    demo = simulated("threadpool-offload")
+    mark = _mark(demo, "token")
+    fifty = demo.recordings[1]
+    hop = next(e for e in fifty.events if e.kind == K.SCHED_THREAD and e.req == mark.data["req"])
+    assert mark.t < hop.t
+    assert pool_wait(fifty) == (mark.data["req"], 0)  # asked at once; marks come after 0
+
+
+def test_simulated_and_real_sync_vs_async_send_as_many_requests() -> None:
+    """sync-vs-async: the simulation runs the same -c and -n as the real run on each side."""
+    for side in SCENARIOS["sync-vs-async"].sides:
+        assert side.real is not None
+        assert (side.sim.concurrency, side.sim.requests) == (
+            side.real.concurrency,
+            side.real.requests,
+        )

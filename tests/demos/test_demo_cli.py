@@ -199,3 +199,20 @@ def test_an_unwritable_record_folder_fails_before_the_scenario_runs(
         err = capsys.readouterr().err
         assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
         assert f'--record folder "{folder}"' in err
+
+
+def test_headless_in_chinese_says_simulated_and_the_shape_in_chinese(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--lang zh: the mode, the recordings' titles and the shape line are in Chinese."""
+    assert main(["demo", "cpu-gil", "--sim", "--headless", "--lang", "zh"]) == 0
+    out = capsys.readouterr().out
+    assert "(simulated)" not in out and "as expected" not in out
+    assert "（模拟）" in out.splitlines()[0] and "形状：符合预期" in out
+
+
+def test_a_simulated_only_title_says_simulated_once(capsys: pytest.CaptureFixture[str]) -> None:
+    """c10k's title says "(simulated)" already: the heading does not repeat it."""
+    assert main(["demo", "c10k", "--headless"]) == 0
+    heading = capsys.readouterr().out.splitlines()[0]
+    assert heading.count("simulated") == 1

@@ -80,3 +80,19 @@ def test_c10k_caption_latencies_are_what_the_run_shows_and_the_check_holds_them(
     assert "threads' median latency is not well below the loop's" in demo.scenario.check(
         [loop, loop]
     )
+
+
+def test_simulated_streaming_sends_what_the_real_app_sends() -> None:
+    """Each ASGI stream: 10 chunks with more_body=True, then an empty final body, like
+    sample_apps.streaming: 400 more_body sends for 40 streams, simulated as for real."""
+    demo = simulated("streaming")
+    asgi = demo.recordings[1]
+    assert demo.figures["asgi_more_body_sends"] == 400
+    finals = [
+        e
+        for e in asgi.events
+        if e.kind == K.ASGI_SEND
+        and e.data.get("type") == "http.response.body"
+        and not e.data.get("more_body")
+    ]
+    assert len(finals) == 40 and all(e.data["bytes"] == 0 for e in finals)

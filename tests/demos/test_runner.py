@@ -38,6 +38,7 @@ def test_saved_recordings_load_back_with_their_bookmarks(tmp_path: Path) -> None
         "side": 1,
         "lang": "zh",
         "caption": SCENARIOS["blocking-call"].caption("zh"),
+        "title": "async def 里的阻塞调用",
     }
     assert loaded.header["label"] == "async def 中的 time.sleep"
     marks = [e for e in loaded.events if e.kind == K.MARK]

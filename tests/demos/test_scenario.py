@@ -27,7 +27,7 @@ def test_every_bookmark_found_has_a_label_and_caption(name: str) -> None:
     scenario = SCENARIOS[name]
     found = scenario.marks(simulated(name).recordings)
     assert found
-    for _, _, key in found:
+    for _, _, key, _ in found:
         for lang in LANGS:
             assert scenario.texts[lang].get(key) and scenario.texts[lang].get(f"{key}:caption")
 
@@ -57,3 +57,12 @@ def test_quick_runs_keep_the_shape_of_the_full_ones() -> None:
             assert quick is not None and quick.app == side.real.app
             assert quick.server == side.real.server
             assert (quick.requests or 0) <= (side.real.requests or 0)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_caption_names_the_colour_of_queued_requests(lang: str) -> None:
+    """The figures draw queued requests grey, the terminal UI amber: no text may say either."""
+    for scenario in SCENARIOS.values():
+        for key, text in scenario.texts[lang].items():
+            for colour in ("grey", "gray", "amber", "yellow", "灰", "琥珀", "黄"):
+                assert colour not in text.lower(), (scenario.name, key, colour)

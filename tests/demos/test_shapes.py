@@ -47,13 +47,14 @@ def test_max_overlap_counts_touching_intervals_as_apart() -> None:
 
 
 def test_first_wait_finds_the_request_that_queued_for_a_thread() -> None:
-    """Two threads, three requests at t=0: the third starts when the first ends."""
+    """Two threads, three requests at t=0: the third waits from its arrival (where the
+    bookmark goes: the wait begins), until the first ends."""
     rec = _recording(
         *_served(1, 0, 0, 100 * MS, tid=1),
         *_served(2, 0, 0, 100 * MS, tid=2),
         *_served(3, 0, 100 * MS, 200 * MS, tid=1),
     )
-    assert first_wait(rec) == (3, 100 * MS)
+    assert first_wait(rec) == (3, 0)
     assert threads_used(rec) == {(0, 1), (0, 2)}
     assert nth_start(rec, 3) == (3, 0)
     assert peak_moment(rec) == 50 * MS

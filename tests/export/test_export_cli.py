@@ -90,3 +90,17 @@ def test_no_collector_is_one_line_and_exit_2(tmp_path: Any, capsys: Any, monkeyp
     assert main(["export", run, "--to", "otlp", "--otlp-endpoint", endpoint]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and endpoint in err and "Traceback" not in err
+
+
+def test_a_second_file_after_the_options_is_understood(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``trace export a --to perfetto b``: not "unrecognized arguments" but the line saying
+    FILE2 is for html and svg; ``a --to svg b`` compares the two."""
+    path = two_requests(tmp_path / "a.jsonl")
+    assert main(["export", path, "--to", "perfetto", path]) == 2
+    err = capsys.readouterr().err
+    assert "html or svg" in err and "unrecognized" not in err
+    out = tmp_path / "fig.svg"
+    assert main(["export", path, "--to", "svg", path, "-o", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").count('class="lane"') == 4

@@ -104,3 +104,42 @@ def test_recording_spans_keeps_redacted_values_redacted(recording: tracer.Record
     """Redacted query values stay redacted in the spans; no header values are exported."""
     text = repr([dict(span.attributes) for span in recording_spans(recording)])
     assert "token=[redacted]" in text and "authorization" not in text
+
+
+def test_otlp_json_of_one_recording_is_the_same_every_time(tmp_path: Any) -> None:
+    """A seeded simulation exported twice: byte for byte the same file (trace and span ids
+    and service.instance.id come from the recording), and another recording gets other ids."""
+    from tracer.cli import main
+
+    def export(argv: list[str], name: str) -> str:
+        record = tmp_path / f"{name}.jsonl"
+        assert main(["sim", *argv, "-n", "20", "--headless", "--record", str(record)]) == 0
+        out = tmp_path / f"{name}.otlp.json"
+        assert main(["export", str(record), "--to", "otlp-json", "-o", str(out)]) == 0
+        return out.read_text()
+
+    first = export(["--seed", "1"], "a")
+    again = export(["--seed", "1"], "b")
+    other = export(["--seed", "2"], "c")
+    assert first == again
+    ids = _span_ids(first)
+    assert len(ids) > 20  # distinct span ids
+    assert ids.isdisjoint(_span_ids(other))
+
+
+def _span_ids(text: str) -> set[str]:
+    """Every span id in OTLP/JSON lines."""
+    return {
+        span["spanId"]
+        for line in text.splitlines()
+        for resource in json.loads(line)["resourceSpans"]
+        for scope in resource["scopeSpans"]
+        for span in scope["spans"]
+    }
+
+
+def test_spans_sent_to_a_collector_keep_random_ids(recording: tracer.Recording) -> None:
+    """Only the file export is reproducible: recording_spans without a seed draws new ids."""
+    first = {span.context.span_id for span in recording_spans(recording)}
+    second = {span.context.span_id for span in recording_spans(recording)}
+    assert first.isdisjoint(second)

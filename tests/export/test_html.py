@@ -13,6 +13,7 @@ from tracer.cli import main
 from tracer.demos import SCENARIOS, run_demo, save_demo
 from tracer.export import ExportOptions
 from tracer.export.html import export_html, html_page
+from tracer.export.svg import figure_title
 from tracer.recording import load
 
 
@@ -48,7 +49,9 @@ def test_a_compared_demo_page_is_self_contained(tmp_path: Path) -> None:
     assert page.count("<svg") == 1 and page.count("<rect") > 40
     assert "事件循环被阻塞" in page and "阻塞事件循环" in page  # a bookmark; the legend
     assert page.count("<table>") == 1 and "延迟 p50（毫秒）" in page
-    assert all(r.title in page for r in demo.recordings)
+    # Figure and table titles say "simulated" in the page's language.
+    assert all(figure_title(r, "zh") in page for r in demo.recordings)
+    assert "(simulated)" not in page and "（模拟）" in page
 
 
 def test_a_saved_demo_exports_with_its_caption_and_language(tmp_path: Path) -> None:
@@ -59,7 +62,8 @@ def test_a_saved_demo_exports_with_its_caption_and_language(tmp_path: Path) -> N
     assert main(["export", first, second, "--to", "html", "-o", str(out)]) == 0
     page = out.read_text(encoding="utf-8")
     _assert_self_contained(page)
-    assert "<h1>trace demo wsgi-on-asgi</h1>" in page and '<html lang="zh">' in page
+    title = SCENARIOS["wsgi-on-asgi"].title("zh")
+    assert f"<h1>{title}</h1>" in page and '<html lang="zh">' in page
     assert f'<p class="caption">{demo.caption}</p>' in page
 
 
@@ -98,3 +102,20 @@ def test_an_unwritable_output_is_one_line(
     path = two_requests(tmp_path / "a.jsonl")
     assert main(["export", path, "--to", "html", "-o", str(tmp_path / "a.jsonl" / "x.html")]) == 2
     assert "x.html" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_static_page_tells_no_keys_to_press_and_is_headed_by_the_title(
+    tmp_path: Path, lang: str
+) -> None:
+    """blocking-call: the caption loses "Press m, then space to play." (the page has no
+    script), keeps the rest; the heading is the scenario's title, not the command."""
+    demo = run_demo(SCENARIOS["blocking-call"], simulated=True, lang=lang)
+    first, second = save_demo(demo, str(tmp_path))
+    out = tmp_path / "slide.html"
+    assert main(["export", first, second, "--to", "html", "-o", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "Press m" not in page and "按 m" not in page and "空格" not in page
+    assert "time.sleep(0.1)" in page  # the rest of the caption stays
+    assert f"<h1>{SCENARIOS['blocking-call'].title(lang)}</h1>" in page
+    assert "trace demo" not in page

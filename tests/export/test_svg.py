@@ -5,13 +5,18 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 from export_recordings import two_requests
 
+from sim import SimConfig, simulate
+from sim.workload import load_workload
 from tracer import events as K
 from tracer.cli import main
-from tracer.demos import SCENARIOS, run_demo
-from tracer.export.svg import COLORS, timeline_svg
-from tracer.recording import load
+from tracer.demos import SCENARIOS, run_demo, save_demo
+from tracer.export.svg import COLORS, text_width, timeline_svg
+from tracer.recorder import Recorder
+from tracer.recording import Recording, load
+from tracer.summary import request_spans
 
 NS = "{http://www.w3.org/2000/svg}"
 
@@ -37,10 +42,10 @@ def test_only_the_namespace_names_a_url() -> None:
 
 
 def test_long_runs_show_a_bounded_number_of_lanes() -> None:
-    """200 requests: 60 lanes drawn and a note saying how many there were."""
+    """100 requests: 60 lanes drawn and a note saying how many there were."""
     demo = run_demo(SCENARIOS["sync-vs-async"], simulated=True)
     svg = timeline_svg(demo.recordings[:1], max_lanes=60)
-    assert "60 of 200 requests shown" in svg
+    assert "60 of 100 requests shown" in svg
 
 
 def test_marks_are_drawn_with_their_labels(tmp_path: Path) -> None:
@@ -79,3 +84,152 @@ def test_a_recording_that_starts_late_is_drawn_from_its_first_event(tmp_path: Pa
         if line.get("y1") == line.get("y2") and line.get("stroke") != "#212121"
     ]
     assert min(lane_starts) == 70.0  # GUTTER: the first request starts the figure
+
+
+def _sim(model: str, workload_file: str, **options: object) -> Recording:
+    """A simulated recording of ``model`` serving a workload file, in memory."""
+    recorder = Recorder()
+    config = SimConfig(model=model, workload=load_workload(workload_file), **options)  # type: ignore[arg-type]
+    simulate(config, recorder=recorder)
+    return recorder.recording()
+
+
+def _ticks(root: ET.Element) -> list[ET.Element]:
+    return [t for t in root.iter(f"{NS}text") if t.get("text-anchor") in ("middle", "end")]
+
+
+def _ns(label: str) -> float:
+    for unit, scale in (("µs", 1e3), ("ms", 1e6), ("s", 1e9)):
+        if label.endswith(unit):
+            return float(label.removesuffix(unit)) * scale
+    raise AssertionError(label)
+
+
+def test_a_bookmarked_request_past_the_lane_cap_is_drawn() -> None:
+    """threadpool-offload, 50 clients: "41st request queues" points at the 41st request; its
+    lane is in the figure although only 40 lanes are drawn by default."""
+    demo = run_demo(SCENARIOS["threadpool-offload"], simulated=True)
+    fifty = demo.recordings[1]
+    (token,) = [e for e in fifty.events if e.kind == K.MARK and e.data["key"] == "token"]
+    req = token.data["req"]
+    order = sorted((s.arrived or 0, r) for r, s in request_spans(fifty.events).items())
+    assert [r for _, r in order].index(req) >= 40  # past the default cap
+    root = ET.fromstring(timeline_svg(demo.recordings))
+    lanes = [g.get("data-req") for g in root.iter(f"{NS}g") if g.get("class") == "lane"]
+    assert str(req) in lanes[40:]  # in the second recording's block
+    assert "41 of 100 requests shown" in "".join(root.itertext())
+
+
+def test_the_lanes_option_draws_that_many(tmp_path: Path) -> None:
+    """``--lanes N`` on svg and html: N lanes per recording."""
+    demo = run_demo(SCENARIOS["sync-vs-async"], simulated=True)
+    first, second = save_demo(demo, str(tmp_path))
+    out = tmp_path / "fig.svg"
+    assert main(["export", first, second, "--to", "svg", "--lanes", "10", "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert text.count('class="lane"') == 20 and "10 of 100 requests shown" in text
+    page = tmp_path / "fig.html"
+    assert main(["export", first, "--to", "html", "--lanes", "5", "-o", str(page)]) == 0
+    assert page.read_text(encoding="utf-8").count('class="lane"') == 5
+
+
+def test_capped_lanes_end_the_axis_with_the_drawn_lanes() -> None:
+    """1,000 requests of mixed.toml: the axis spans the 40 drawn lanes, not the whole run."""
+    recording = _sim("loop", "sim/workloads/mixed.toml", rate=150.0, requests=1000, seed=1)
+    spans = request_spans(recording.events)
+    order = sorted((s.arrived or 0, req) for req, s in spans.items())
+    drawn_end = max(spans[req].end or 0 for _, req in order[:40])
+    run_end = max(e.end for e in recording.events)
+    assert drawn_end < run_end / 4
+    root = ET.fromstring(timeline_svg([recording]))
+    last_tick = max(_ns("".join(t.itertext())) for t in _ticks(root))
+    assert drawn_end <= last_tick + drawn_end / 4 and last_tick <= 1.25 * drawn_end
+
+
+def test_compared_recordings_start_at_their_first_request(tmp_path: Path) -> None:
+    """A second recording whose requests began 549 ms later (start-up) is drawn from its
+    first request too: both first lanes start at the gutter, and its bookmark list time is
+    on the shared axis."""
+    recording = load(two_requests(tmp_path / "a.jsonl"))
+    late = load(two_requests(tmp_path / "b.jsonl"))
+    late.events = [e._replace(t=e.t + 549 * 10**6) for e in late.events]
+    root = ET.fromstring(timeline_svg([recording, late], width=1000))
+    firsts = []
+    for g in root.iter(f"{NS}g"):
+        if g.get("class") == "lane" and g.get("data-req") == "1":
+            firsts.append(min(float(r.get("x", "0")) for r in g.iter(f"{NS}rect")))
+    assert firsts == [70.0, 70.0]
+
+
+def test_threads_taking_turns_on_the_gil_show_their_cpu_share() -> None:
+    """cpu-gil: the threads' CPU-bound requests are drawn with their CPU share (a green bar
+    from the lane's floor, in the legend), not as bare waiting; sleeping threads show none."""
+    demo = run_demo(SCENARIOS["cpu-gil"], simulated=True)
+    root = ET.fromstring(timeline_svg(demo.recordings[:1]))
+    shares = [r for r in root.iter(f"{NS}rect") if r.get("class") == "cpu-share"]
+    assert len(shares) >= 40
+    heights = sorted(float(r.get("height", "0")) for r in shares)
+    assert 2 <= heights[len(heights) // 2] <= 6  # about a quarter of a 12-pixel lane
+    assert all(r.get("fill") == COLORS["running"] for r in shares)
+    assert "threads taking turns on the GIL" in "".join(root.itertext())
+    io = run_demo(SCENARIOS["sync-vs-async"], simulated=True)
+    assert 'class="cpu-share"' not in timeline_svg(io.recordings[:1])
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_bookmark_labels_do_not_overlap(lang: str) -> None:
+    """blocking-call: "Loop blocked" and "Next request" are 100 ms apart; their labels sit on
+    different rows (or apart) instead of running into each other."""
+    demo = run_demo(SCENARIOS["blocking-call"], simulated=True, lang=lang)
+    root = ET.fromstring(timeline_svg(demo.recordings))
+    boxes = []
+    for t in root.iter(f"{NS}text"):
+        if t.get("class") == "bookmark-label":
+            text, x = "".join(t.itertext()), float(t.get("x", "0"))
+            w = text_width(text, 13)
+            left = x - w if t.get("text-anchor") == "end" else x
+            boxes.append((float(t.get("y", "0")), left, left + w))
+    assert len(boxes) == 3
+    for i, (y, a, b) in enumerate(boxes):
+        for y2, c, d in boxes[i + 1 :]:
+            assert y != y2 or b <= c or d <= a, (boxes, lang)
+
+
+def test_the_shown_note_is_not_crossed_by_a_bookmark() -> None:
+    """threadpool-offload: the dashed lines end with the lanes, above "N of M requests shown"."""
+    demo = run_demo(SCENARIOS["threadpool-offload"], simulated=True)
+    root = ET.fromstring(timeline_svg(demo.recordings))
+    notes = [float(t.get("y", "0")) for t in root.iter(f"{NS}text") if t.get("class") == "shown"]
+    lines = [ln for ln in root.iter(f"{NS}line") if ln.get("stroke-dasharray")]
+    assert notes and lines
+    for line in lines:
+        y1, y2 = float(line.get("y1", "0")), float(line.get("y2", "0"))
+        # The note's glyphs reach about 9 px above its baseline.
+        assert not any(y1 <= note and note - 9 <= y2 for note in notes)
+
+
+def test_the_last_axis_label_fits_in_the_figure() -> None:
+    """cpu-gil: the tick at the right edge ("800ms") is not cut off."""
+    demo = run_demo(SCENARIOS["cpu-gil"], simulated=True)
+    root = ET.fromstring(timeline_svg(demo.recordings))
+    width = float(root.get("width", "0"))
+    for tick in _ticks(root):
+        x, w = float(tick.get("x", "0")), text_width("".join(tick.itertext()), 12)
+        right = x if tick.get("text-anchor") == "end" else x + w / 2
+        assert right <= width, "".join(tick.itertext())
+
+
+def test_sends_without_a_duration_are_drawn_as_a_real_run_draws_them() -> None:
+    """streaming --sim: the simulator's sends take no time; each is still a blue hairline."""
+    demo = run_demo(SCENARIOS["streaming"], simulated=True)
+    asgi = demo.recordings[1]
+    root = ET.fromstring(timeline_svg([asgi], max_lanes=1))
+    sends = [
+        r
+        for g in root.iter(f"{NS}g")
+        if g.get("class") == "lane"
+        for r in g.iter(f"{NS}rect")
+        if r.get("class") == "phase-sending"
+    ]
+    # One request: http.response.start, ten chunks and the final empty body.
+    assert len(sends) == 12

@@ -124,6 +124,15 @@ def test_sweep_table(capsys: pytest.CaptureFixture[str]) -> None:
         (["--sweep", "threads=1,x"], '"x" is not a whole number'),
         (["-c", "2", "--rate", "5"], "not allowed with argument"),
         (["--rate", "5", "--think", "10ms"], "--think is for closed-loop clients"),
+        (["--model", "threads", "--workers", "2"], "--workers does not apply to --model threads"),
+        (["--model", "loop", "--threads", "8"], "--threads does not apply to --model loop"),
+        (["--model", "wsgi-on-loop", "--threads", "2"], "--threads does not apply"),
+        (["--model", "processes", "--pool-size", "8"], "--pool-size does not apply"),
+        (["--model", "threads", "--block-threshold-ms", "5"], "does not apply to --model threads"),
+        (["--sweep", "pool-size=1,40"], "--sweep pool-size does not apply to --model threads"),
+        (["--model", "loop", "--sweep", "threads=1,2"], "--sweep threads does not apply"),
+        (["--model", "loop", "--block-threshold", "nan"], "'nan' is not a finite number"),
+        (["--model", "loop", "--block-threshold-ms=-1"], "out of range"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
@@ -148,3 +157,24 @@ def test_invalid_workload_file(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     assert main(["sim", "--workload", str(bad), "--no-record"]) == 2
     err = capsys.readouterr().err.strip()
     assert str(bad) in err and "unknown phase 'nap'" in err and '("x")' in err
+
+
+@pytest.mark.parametrize("spelling", ["--block-threshold-ms", "--block-threshold"])
+def test_block_threshold_has_trace_runs_spelling_too(
+    capsys: pytest.CaptureFixture[str], spelling: str
+) -> None:
+    """--block-threshold (trace run's name) and --block-threshold-ms set the same threshold."""
+    argv = ["sim", "--model", "loop", "--blocking-io", "5ms", "-c", "1", "-n", "3", "--json"]
+    assert main([*argv, "--no-record", spelling, "4"]) == 0
+    assert json.loads(capsys.readouterr().out)["loop_blocked_ms"] == 15.0
+    assert main([*argv, "--no-record", spelling, "6"]) == 0
+    assert json.loads(capsys.readouterr().out)["loop_blocked_ms"] == 0.0
+
+
+def test_options_that_apply_are_still_taken(capsys: pytest.CaptureFixture[str]) -> None:
+    """processes takes --workers and --threads; loop takes --pool-size."""
+    base = ["sim", "-n", "20", "--json", "--no-record"]
+    assert main([*base, "--model", "processes", "--workers", "2", "--threads", "2"]) == 0
+    assert json.loads(capsys.readouterr().out)["completed"] == 20
+    assert main([*base, "--model", "loop", "--pool-size", "2", "--sweep", "pool-size=1,2"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 2

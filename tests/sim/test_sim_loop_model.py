@@ -142,7 +142,8 @@ def test_pool_threads_share_the_gil_with_the_loop() -> None:
 
 
 def test_chunks_with_intervals_suspend_between_sends() -> None:
-    """Three chunks 5 ms apart: bodies at 0, 5, 10 ms, more_body true until the last."""
+    """Three chunks 5 ms apart: bodies at 0, 5, 10 ms with more_body true, then an empty final
+    body, as sample_apps.streaming's ASGI app sends them."""
     workload = {
         "route": [
             {"name": "s", "phases": [{"send": {"chunks": 3, "bytes": 10, "interval": "5ms"}}]}
@@ -150,10 +151,10 @@ def test_chunks_with_intervals_suspend_between_sends() -> None:
     }
     _, recording = _run(workload, concurrency=1, requests=1)
     bodies = [
-        (e.t // MS, e.data["more_body"])
+        (e.t // MS, e.data["more_body"], e.data["bytes"])
         for e in recording.events
         if e.kind == K.ASGI_SEND and e.data["type"] == "http.response.body"
     ]
-    assert bodies == [(0, True), (5, True), (10, False)]
+    assert bodies == [(0, True, 10), (5, True, 10), (10, True, 10), (10, False, 0)]
     awaiting = [e.data["awaiting"] for e in recording.events if e.kind == K.SCHED_STEP]
     assert awaiting == ["asyncio.sleep", "asyncio.sleep", None]

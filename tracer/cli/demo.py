@@ -96,17 +96,30 @@ def bookmark_count(count: int, lang: str = "en") -> str:
     return f"{count} bookmark" if count == 1 else f"{count} bookmarks"
 
 
+HEADLESS: dict[str, dict[str, str]] = {
+    "en": {"simulated": " (simulated)", "real": " (real)", "shape": "shape: ", "ok": "as expected"},
+    "zh": {"simulated": "（模拟）", "real": "（真实运行）", "shape": "形状：", "ok": "符合预期"},
+}
+"""Language -> the words of the ``--headless`` report around the scenario's own texts."""
+
+
 def _headless(demo: Any, out: TextIO) -> int:
+    from tracer.export.svg import figure_title
+
     scenario = demo.scenario
-    mode = "simulated" if demo.simulated or scenario.simulated_only else "real"
-    print(f"{scenario.name}: {scenario.title(demo.lang)} ({mode})", file=out)
+    words = HEADLESS.get(demo.lang, HEADLESS["en"])
+    # A simulated-only scenario's title already says so ("C10k (simulated): ...").
+    mode = "" if scenario.simulated_only else words["simulated" if demo.simulated else "real"]
+    print(f"{scenario.name}: {scenario.title(demo.lang)}{mode}", file=out)
     for index, recording in enumerate(demo.recordings):
         marks = sum(1 for e in recording.events if e.kind == K.MARK)
-        print(f"  {index + 1}. {recording.title}; {bookmark_count(marks, demo.lang)}", file=out)
+        title = figure_title(recording, demo.lang)
+        print(f"  {index + 1}. {title}; {bookmark_count(marks, demo.lang)}", file=out)
     for key, value in demo.figures.items():
         print(f"  {key}: {value:g}", file=out)
     problems = demo.problems()
-    print("  shape: " + ("as expected" if not problems else "; ".join(problems)), file=out)
+    # The problems are a developer's diagnostics, read from events: left in English.
+    print(f"  {words['shape']}" + (words["ok"] if not problems else "; ".join(problems)), file=out)
     return 0
 
 

@@ -10,13 +10,35 @@ import argparse
 import sys
 from typing import Any
 
-from tracer.export import EXPORTERS
+from tracer.cli import bounded
+from tracer.export import EXPORTERS, MAX_LANES
 from tracer.otel.spans import DETAILS
 
 __all__ = ["add_parser", "main", "COMPARING"]
 
 COMPARING = ("html", "svg")
 """Targets that draw a second recording (FILE2) beside the first."""
+
+
+class _Intermixed(argparse.ArgumentParser):
+    """Takes FILE2 after the options too: ``trace export a.jsonl --to svg b.jsonl``.
+
+    argparse fills every positional from the first run of them, so a FILE2 after ``--to``
+    was "unrecognized arguments" whatever the target; parsed intermixed, it reaches ``main``,
+    which says which targets take it.
+    """
+
+    _inside = False
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        """``parse_known_intermixed_args``, which itself calls this method twice."""
+        if self._inside:
+            return super().parse_known_args(args, namespace)
+        self._inside = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inside = False
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -42,11 +64,21 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="OTLP collector (default: $OTEL_EXPORTER_OTLP_ENDPOINT or http://localhost:4318)",
     )
     parser.add_argument(
+        "--lanes",
+        type=bounded(int, low=1),
+        default=MAX_LANES,
+        metavar="N",
+        help=f"html, svg: request lanes per recording (default {MAX_LANES}; bookmarked "
+        "requests are drawn too)",
+    )
+    parser.add_argument(
         "--otel-detail",
         choices=DETAILS,
         default="events",
         help="protocol calls as span events (default) or as child spans",
     )
+    # The sub-command parsers share one class (one-line errors): keep it, add intermixing.
+    parser.__class__ = type("ExportParser", (_Intermixed, type(parser)), {})
     return parser
 
 
@@ -66,6 +98,7 @@ def main(args: argparse.Namespace) -> int:
         otlp_endpoint=args.otlp_endpoint,
         otel_detail=args.otel_detail,
         compare=(load(args.file2),) if args.file2 else (),
+        lanes=args.lanes,
     )
     note = exporter(recording, options)
     to_stdout = args.output == "-" or (args.to == "console" and not args.output)

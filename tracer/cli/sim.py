@@ -14,9 +14,17 @@ import sys
 import time
 from typing import Any
 
+from tracer.cli import bounded
 from tracer.errors import UsageError
 
-__all__ = ["add_parser", "main", "build_config", "default_record_path"]
+__all__ = [
+    "add_parser",
+    "main",
+    "build_config",
+    "default_record_path",
+    "refuse_inapplicable",
+    "APPLIES",
+]
 
 MODELS = ("threads", "processes", "loop", "wsgi-on-loop")
 REPORT_EVENTS_MAX = 500_000
@@ -34,18 +42,24 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--model", choices=MODELS, default="threads", help="server model (default threads)"
     )
+    # Defaults of the model-specific options are None so that one given to a model it does
+    # not apply to can be refused (``refuse_inapplicable``); ``build_config`` fills them in.
     parser.add_argument(
-        "--threads", type=int, default=4, metavar="N", help="threads per process (default 4)"
+        "--threads",
+        type=int,
+        default=None,
+        metavar="N",
+        help="threads per process (threads, processes; default 4)",
     )
     parser.add_argument(
-        "--workers", type=int, default=1, metavar="N", help="processes (--model processes)"
+        "--workers", type=int, default=None, metavar="N", help="processes (processes; default 1)"
     )
     parser.add_argument(
         "--pool-size",
         type=int,
-        default=40,
+        default=None,
         metavar="N",
-        help="thread pool tokens behind the loop (default 40, as anyio)",
+        help="thread pool tokens behind the loop (loop; default 40, as anyio)",
     )
     load = parser.add_mutually_exclusive_group()
     load.add_argument(
@@ -100,10 +114,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--block-threshold-ms",
-        type=float,
-        default=10.0,
+        "--block-threshold",  # trace run's spelling
+        dest="block_threshold_ms",
+        type=bounded(float, low=0.0),  # nan, inf and negatives are one line, as in trace run
+        default=None,
         metavar="MS",
-        help="loop.blocked threshold (default 10)",
+        help="loop.blocked threshold in ms (loop; default 10)",
     )
     record = parser.add_mutually_exclusive_group()
     record.add_argument(
@@ -128,8 +144,52 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
+APPLIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "threads": ("--threads", ("threads", "processes")),
+    "workers": ("--workers", ("processes",)),
+    "pool_size": ("--pool-size", ("loop",)),
+    "block_threshold_ms": ("--block-threshold-ms", ("loop",)),
+}
+"""``SimConfig`` field (and ``args`` name) -> its option and the models it changes anything
+for: ``wsgi-on-loop`` always has one thread, ``loop`` one thread and its pool's tokens, and
+only a loop's steps can block it."""
+
+DEFAULTS: dict[str, Any] = {
+    "threads": 4,
+    "workers": 1,
+    "pool_size": 40,
+    "block_threshold_ms": 10.0,
+}
+"""What the model-specific options are when not given."""
+
+
+def refuse_inapplicable(model: str, given: dict[str, Any], sweep: str | None = None) -> None:
+    """``UsageError`` for an option (or a swept setting) the model ignores: a silently
+    ignored ``--workers 2`` gives the same rows as none and looks like a finding."""
+    for name, value in given.items():
+        flag, models = APPLIES[name]
+        if value is not None and model not in models:
+            raise UsageError(
+                f"{flag} does not apply to --model {model} (only to {', '.join(models)}); "
+                "drop it or choose another model."
+            )
+    if sweep is not None and sweep in APPLIES and model not in APPLIES[sweep][1]:
+        flag, models = APPLIES[sweep]
+        raise UsageError(
+            f"--sweep {flag.removeprefix('--')} does not apply to --model {model} "
+            f"(only to {', '.join(models)}); sweep another setting or choose another model."
+        )
+
+
 def build_config(args: argparse.Namespace) -> Any:
-    """The ``SimConfig`` the parsed arguments describe (``UsageError`` on bad values)."""
+    """The ``SimConfig`` the parsed arguments describe (``UsageError`` on bad values or on an
+    option the model does not use)."""
+    from sim.sweep import parse_sweep
+
+    swept = parse_sweep(args.sweep)[0] if args.sweep is not None else None
+    chosen = {name: getattr(args, name) for name in APPLIES}
+    refuse_inapplicable(args.model, chosen, swept)
+    options = {name: DEFAULTS[name] if value is None else value for name, value in chosen.items()}
     from sim import SimConfig
     from sim.dist import parse_dist, parse_duration
     from sim.workload import inline_workload, load_workload
@@ -156,16 +216,14 @@ def build_config(args: argparse.Namespace) -> Any:
         )
     duration = None if args.duration is None else parse_duration(args.duration, what="-z")
     requests = args.requests if args.requests is not None or duration is not None else 1000
-    if args.block_threshold_ms < 0:
-        raise UsageError("--block-threshold-ms must be 0 or more.")
     if args.think is not None and args.rate is not None:
         # Open-loop arrivals do not wait for responses, so a pause after one would be ignored.
         raise UsageError("--think is for closed-loop clients (-c N); drop it with --rate.")
     config = SimConfig(
         model=args.model,
-        threads=args.threads,
-        workers=args.workers,
-        pool_size=args.pool_size,
+        threads=options["threads"],
+        workers=options["workers"],
+        pool_size=options["pool_size"],
         concurrency=10 if args.concurrency is None else args.concurrency,
         rate=args.rate,
         requests=requests,
@@ -173,7 +231,7 @@ def build_config(args: argparse.Namespace) -> Any:
         think=None if args.think is None else parse_dist(args.think, what="--think"),
         workload=workload,
         seed=args.seed,
-        block_threshold_ns=round(args.block_threshold_ms * 1_000_000),
+        block_threshold_ns=round(options["block_threshold_ms"] * 1_000_000),
     )
     return config.check()
 

@@ -39,8 +39,10 @@ def sim_run(model: str, work: Workload, *, c: int, n: int, **options: Any) -> Si
 
 
 def moment(side: int, found: tuple[int, int] | int | None, key: str) -> list[Moment]:
-    """A bookmark on ``side`` at a found time (``(req, t)`` or ``t``); none if not found."""
+    """A bookmark on ``side`` at a found time (``(req, t)``, about that request, or ``t``);
+    none if not found."""
     if found is None:
         return []
-    t = found[1] if isinstance(found, tuple) else found
-    return [(side, int(t), key)]
+    if isinstance(found, tuple):
+        return [(side, int(found[1]), key, int(found[0]))]
+    return [(side, int(found), key, None)]

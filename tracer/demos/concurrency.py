@@ -59,7 +59,7 @@ SYNC_VS_ASYNC = Scenario(
         "en": {
             "title": "Sync vs async: the same 100 ms I/O endpoint",
             "caption": "Top: WSGI on 4 threads. Each request holds a thread while it sleeps, so "
-            "only 4 overlap and the rest queue (grey). Bottom: ASGI on one event loop. Every "
+            "only 4 overlap and the rest queue. Bottom: ASGI on one event loop. Every "
             "request awaits its sleep and all 50 overlap. Press m for the key moments.",
             "side0": "WSGI, 4 threads",
             "side1": "ASGI, one event loop",
@@ -70,7 +70,7 @@ SYNC_VS_ASYNC = Scenario(
         },
         "zh": {
             "title": "同步与异步：同一个 100 毫秒 I/O 接口",
-            "caption": "上：WSGI，4 个线程。请求睡眠时一直占着线程，只有 4 个能同时进行，其余排队（灰色）。"
+            "caption": "上：WSGI，4 个线程。请求睡眠时一直占着线程，只有 4 个能同时进行，其余排队。"
             "下：ASGI，一个事件循环。每个请求都 await 它的睡眠，50 个请求全部重叠。按 m 跳到关键时刻。",
             "side0": "WSGI，4 个线程",
             "side1": "ASGI，一个事件循环",
@@ -82,12 +82,12 @@ SYNC_VS_ASYNC = Scenario(
     },
     sides=(
         Side(
-            sim=sim_run("threads", workload("io", {"io": "100ms"}), c=50, n=200, threads=4),
+            sim=sim_run("threads", workload("io", {"io": "100ms"}), c=50, n=100, threads=4),
             real=real_run(f"{IO}:wsgi_app", "threads", "/?ms=100", c=50, n=100, threads=4),
             quick=real_run(f"{IO}:wsgi_app", "threads", "/?ms=50", c=20, n=40, threads=4),
         ),
         Side(
-            sim=sim_run("loop", workload("io", {"io": "100ms"}), c=50, n=200),
+            sim=sim_run("loop", workload("io", {"io": "100ms"}), c=50, n=100),
             real=real_run(f"{IO}:asgi_app", "loop", "/?ms=100", c=50, n=100),
             quick=real_run(f"{IO}:asgi_app", "loop", "/?ms=50", c=20, n=40),
         ),
@@ -275,7 +275,8 @@ TOKENS = 40
 
 
 def pool_wait(rec: Recording, tokens: int = TOKENS) -> tuple[int, int] | None:
-    """The first request that had to wait for a thread-pool token: ``(req, when it got one)``.
+    """The first request that had to wait for a thread-pool token: ``(req, when it asked)``
+    (its wait begins there; it got a token only when a pool thread finished).
 
     A request asks for a pool thread when a step of it suspends awaiting
     ``to_thread.run_sync`` and holds a token until that hop ends. It had to wait when, as it
@@ -298,10 +299,10 @@ def pool_wait(rec: Recording, tokens: int = TOKENS) -> tuple[int, int] | None:
         if hop is not None and hop.seq not in first_ask:
             first_ask[hop.seq] = (t, hop.t, hop.end, req)
     held = sorted(first_ask.values())
-    for i, (t, start, _, req) in enumerate(held):
+    for i, (t, _, _, req) in enumerate(held):
         ahead = sum(1 for _, _, end, _ in held[:i] if end > t)  # tokens taken when it asked
         if ahead >= tokens:
-            return req, start
+            return req, t
     return None
 
 

@@ -93,23 +93,27 @@ def run_demo(
     ]
     found: dict[int, list[tuple[int, dict[str, Any]]]] = {}
     taken: set[int] = set()
-    for side, t, key in sorted(scenario.marks(recordings), key=lambda m: m[1]):
+    for side, t, key, req in sorted(scenario.marks(recordings), key=lambda m: m[1]):
         # The cursor starts at 0 and ``m`` jumps to the next later mark, and the compare view
         # merges both sides' marks: each needs a time of its own, after 0.
         t = max(t, 1)
         while t in taken:
             t += 1
         taken.add(t)
-        data = {
+        data: dict[str, Any] = {
             "label": scenario.text(lang, key),
             "caption": scenario.text(lang, f"{key}:caption"),
             "key": key,
         }
+        if req is not None:
+            data["req"] = req  # the request "this request" means: a figure keeps its lane
         found.setdefault(side, []).append((t, data))
     for index, recording in enumerate(recordings):
         recording.header["label"] = scenario.text(lang, f"side{index}")
         # So a slide made later from the saved file says what the class is looking at.
-        recording.header["demo"].update(lang=lang, caption=scenario.caption(lang))
+        recording.header["demo"].update(
+            lang=lang, caption=scenario.caption(lang), title=scenario.title(lang)
+        )
     marked = [with_marks(rec, found.get(i, [])) for i, rec in enumerate(recordings)]
     return DemoRun(
         scenario=scenario,

@@ -26,8 +26,9 @@ Texts = Mapping[str, Mapping[str, str]]
 """Language -> key -> text. Keys: ``title``, ``caption``, ``side0``/``side1``, and per
 bookmark ``<key>`` (its label) and ``<key>:caption``."""
 
-Moment = tuple[int, int, str]
-"""A bookmark found in the recordings: (side index, time in ns, text key)."""
+Moment = tuple[int, int, str, int | None]
+"""A bookmark found in the recordings: (side index, time in ns, text key, the request it is
+about or None). The request goes into the mark's data, so a figure draws its lane."""
 
 
 @dataclass(frozen=True, slots=True)

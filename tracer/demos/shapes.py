@@ -109,10 +109,12 @@ def processes_used(recording: Recording) -> set[int]:
 
 
 def first_wait(recording: Recording) -> tuple[int, int] | None:
-    """The first request that waited to be served: ``(req, when it finally started)``, or None.
+    """The first request that waited to be served: ``(req, when its wait began)``, or None.
 
     Waiting means its queue time (``request.queued`` to ``request.start``) exceeds half the
-    median time requests spent being served, so the test needs no absolute threshold.
+    median time requests spent being served, so the test needs no absolute threshold. The
+    time is when it was queued: a bookmark there shows the request waiting, as its caption
+    says, not the moment the wait is over.
     """
     spans = [
         s
@@ -125,7 +127,7 @@ def first_wait(recording: Recording) -> tuple[int, int] | None:
     bar = percentile(served, 50) / 2
     for span in sorted(spans, key=lambda s: (s.queued, s.req)):
         if span.start - span.queued > bar:  # type: ignore[operator]
-            return span.req, int(span.start)  # type: ignore[arg-type]
+            return span.req, int(span.queued)  # type: ignore[arg-type]
     return None
 
 

@@ -18,7 +18,14 @@ from typing import IO, Protocol
 from tracer.errors import UsageError
 from tracer.recording import Recording
 
-__all__ = ["EXPORTERS", "Exporter", "ExportOptions", "get_exporter", "default_output"]
+__all__ = [
+    "EXPORTERS",
+    "MAX_LANES",
+    "Exporter",
+    "ExportOptions",
+    "get_exporter",
+    "default_output",
+]
 
 EXPORTERS: dict[str, str] = {
     "otlp": "tracer.export.otlp:export_otlp",
@@ -29,6 +36,10 @@ EXPORTERS: dict[str, str] = {
     "svg": "tracer.export.svg:export_svg",
 }
 """``--to`` choice -> ``"module:function"`` implementing ``Exporter``."""
+
+MAX_LANES = 40
+"""Request lanes an html/svg figure draws per recording by default (``--lanes``): a slide
+stays readable."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +56,9 @@ class ExportOptions:
     """The stream for ``-`` and for the console exporter."""
     compare: tuple[Recording, ...] = ()
     """Further recordings drawn beside the first on one time axis (``html``, ``svg``)."""
+    lanes: int = MAX_LANES
+    """Request lanes drawn per recording (``html``, ``svg``; ``--lanes``), besides those a
+    bookmark points at."""
 
 
 class Exporter(Protocol):

@@ -9,6 +9,7 @@ namespace. Imports the spine and ``tracer.export`` only.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from html import escape
 from typing import Any
@@ -16,11 +17,22 @@ from typing import Any
 from tracer import events as K
 from tracer.errors import UsageError
 from tracer.export import ExportOptions, default_output
-from tracer.export.svg import FONT, recording_lang, timeline_svg
+from tracer.export.svg import (
+    FONT,
+    MAX_LANES,
+    alignment,
+    figure_title,
+    recording_lang,
+    timeline_svg,
+)
 from tracer.recording import Recording
 from tracer.summary import summarize
 
-__all__ = ["html_page", "export_html", "write_text", "SUMMARY_ROWS"]
+__all__ = ["html_page", "export_html", "write_text", "static_caption", "SUMMARY_ROWS"]
+
+KEY_HINTS = re.compile(r"\s*(?:Press [^.]*\.|按\s*[A-Za-z,.\[\]+\-←→↑↓][^。]*。)")
+"""A caption's sentences telling the viewer which keys to press ("Press m, then space to
+play.", "按 m，再按空格播放。"): true in the replay UI, meaningless on a page without a script."""
 
 SUMMARY_ROWS: tuple[tuple[str, str, str], ...] = (
     ("requests", "requests", "请求"),
@@ -61,9 +73,14 @@ def _figure(summary: dict[str, Any], key: str) -> str:
     return f"{value:,}" if isinstance(value, int) else escape(str(value))
 
 
+def static_caption(caption: str) -> str:
+    """``caption`` without its keyboard instructions (``KEY_HINTS``)."""
+    return KEY_HINTS.sub("", caption).strip()
+
+
 def _summary_table(recordings: Sequence[Recording], lang: str) -> str:
     summaries = [summarize(r) for r in recordings]
-    head = "".join(f"<th>{escape(r.title)}</th>" for r in recordings)
+    head = "".join(f"<th>{escape(figure_title(r, lang))}</th>" for r in recordings)
     rows = [f"<tr><th>{'摘要' if lang == 'zh' else 'summary'}</th>{head}</tr>"]
     for key, english, chinese in SUMMARY_ROWS:
         label = chinese if lang == "zh" else english
@@ -73,16 +90,18 @@ def _summary_table(recordings: Sequence[Recording], lang: str) -> str:
 
 
 def _marks(recordings: Sequence[Recording]) -> str:
+    """The bookmarks as a list, each at its time on the figure's (aligned) axis."""
     items = []
-    for recording in recordings:
+    for recording, shift in zip(recordings, alignment(recordings), strict=True):
         for e in recording.events:
             if e.kind == K.MARK:
                 label = escape(str(e.data.get("label", "")))
                 caption = escape(str(e.data.get("caption", "")))
+                at = (e.t - shift) / 1e6
                 items.append(
-                    f"<li><b>{label}</b> ({e.t / 1e6:,.1f} ms): {caption}</li>"
+                    f"<li><b>{label}</b> ({at:,.1f} ms): {caption}</li>"
                     if caption
-                    else f"<li><b>{label}</b> ({e.t / 1e6:,.1f} ms)</li>"
+                    else f"<li><b>{label}</b> ({at:,.1f} ms)</li>"
                 )
     return f'<ol class="marks">{"".join(items)}</ol>' if items else ""
 
@@ -93,13 +112,19 @@ def html_page(
     title: str | None = None,
     caption: str = "",
     lang: str = "en",
+    max_lanes: int = MAX_LANES,
 ) -> str:
-    """The whole page: heading, caption, timelines (inline SVG), bookmarks and summary."""
-    heading = title or " vs ".join(r.title for r in recordings)
+    """The whole page: heading, caption, timelines (inline SVG), bookmarks and summary.
+
+    The caption loses its keyboard instructions: the page has no script to obey them.
+    """
+    heading = title or " vs ".join(figure_title(r, lang) for r in recordings)
     body = [f"<h1>{escape(heading)}</h1>"]
+    caption = static_caption(caption)
     if caption:
         body.append(f'<p class="caption">{escape(caption)}</p>')
-    body.append(f"<figure>{timeline_svg(recordings, standalone=False, lang=lang)}</figure>")
+    svg = timeline_svg(recordings, standalone=False, lang=lang, max_lanes=max_lanes)
+    body.append(f"<figure>{svg}</figure>")
     body.append(_marks(recordings))
     body.append(_summary_table(recordings, lang))
     return (
@@ -128,9 +153,17 @@ def export_html(recording: Recording, options: ExportOptions) -> str:
     demo = recording.header.get("demo")
     title, caption = None, ""
     if isinstance(demo, dict) and demo.get("name"):
-        title = f"trace demo {demo['name']}"
+        # The scenario's title in the recording's language (recordings saved before demos
+        # stored it fall back to the command that made them).
+        title = str(demo.get("title") or f"trace demo {demo['name']}")
         caption = str(demo.get("caption") or "")
-    page = html_page(recordings, title=title, caption=caption, lang=recording_lang(recording))
+    page = html_page(
+        recordings,
+        title=title,
+        caption=caption,
+        lang=recording_lang(recording),
+        max_lanes=options.lanes,
+    )
     output = options.output or default_output(recording, ".html")
     if output == "-":
         options.stdout.write(page)

@@ -4,13 +4,20 @@ Spans keep their original wall-clock times (the header's clock anchor + t). ``--
 sends them with the OTLP exporter the environment selects (http/protobuf, or gRPC with
 ``OTEL_EXPORTER_OTLP_PROTOCOL=grpc``); ``otlp-json`` writes ``ExportTraceServiceRequest``
 objects in the OTLP/JSON encoding, one per line (the collector's file format); ``console``
-prints them. Imports the recording model and ``tracer.otel``; never a shim or the UI.
+prints them. ``otlp-json`` is reproducible: its trace and span ids and its
+``service.instance.id`` are derived from a hash of the recording (``SeededIds``), so the same
+file exports the same bytes; spans sent to a collector keep the SDK's random ids, so exporting
+a file twice never makes two spans with one id. Imports the recording model and
+``tracer.otel``; never a shim or the UI.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import os
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, Any
@@ -21,7 +28,15 @@ from tracer.otel.sink import SdkSink
 from tracer.otel.spans import SpanModel
 from tracer.recording import Recording
 
-__all__ = ["recording_spans", "export_otlp", "export_otlp_json", "export_console", "to_otlp_json"]
+__all__ = [
+    "recording_spans",
+    "export_otlp",
+    "export_otlp_json",
+    "export_console",
+    "to_otlp_json",
+    "SeededIds",
+    "recording_seed",
+]
 
 BATCH = 512
 
@@ -48,16 +63,66 @@ class _Collect:
         return True
 
 
-def recording_spans(recording: Recording, *, detail: str = "events") -> list[Any]:
-    """Every span of ``recording`` (SDK ``ReadableSpan`` objects), children before parents."""
-    from opentelemetry.sdk.trace import TracerProvider
+class SeededIds:
+    """An OpenTelemetry id generator drawing from SHA-256 of ``seed`` and a counter: the same
+    seed and the same order of requests give the same trace and span ids (never 0, which
+    OpenTelemetry reads as "no id")."""
+
+    def __init__(self, seed: bytes) -> None:
+        self._seed = seed
+        self._count = 0
+
+    def _next(self, size: int) -> int:
+        self._count += 1
+        digest = hashlib.sha256(self._seed + self._count.to_bytes(8, "big")).digest()
+        return int.from_bytes(digest[:size], "big") or 1
+
+    def generate_span_id(self) -> int:
+        """A 64-bit span id."""
+        return self._next(8)
+
+    def generate_trace_id(self) -> int:
+        """A 128-bit trace id."""
+        return self._next(16)
+
+
+def recording_seed(recording: Recording) -> bytes:
+    """A hash of the recording's header (its clock anchor, app, server, load and seed): the
+    same recording always gives it, two different runs almost never do."""
+    header = json.dumps(recording.header, sort_keys=True, default=str)
+    return hashlib.sha256(header.encode("utf-8")).digest()
+
+
+def _resource(recording: Recording, seed: bytes | None) -> Any:
+    """The spans' resource; with ``seed``, a ``service.instance.id`` derived from it instead
+    of the SDK's random one (unless ``OTEL_RESOURCE_ATTRIBUTES`` names one)."""
+    from opentelemetry.sdk.resources import Resource
 
     from tracer.otel.config import make_resource
+
+    resource = make_resource(recording.header.get("app"))
+    key = "service.instance.id"
+    if seed is None or key in os.environ.get("OTEL_RESOURCE_ATTRIBUTES", ""):
+        return resource
+    return resource.merge(Resource({key: str(uuid.UUID(bytes=seed[:16], version=4))}))
+
+
+def recording_spans(
+    recording: Recording, *, detail: str = "events", seed: bytes | None = None
+) -> list[Any]:
+    """Every span of ``recording`` (SDK ``ReadableSpan`` objects), children before parents.
+
+    ``seed``: ids (and ``service.instance.id``) derived from it (``SeededIds``); else random.
+    """
+    from opentelemetry.sdk.trace import TracerProvider
+
     from tracer.otel.sink import SCOPE_NAME
 
     collect = _Collect()
     provider = TracerProvider(
-        resource=make_resource(recording.header.get("app")), shutdown_on_exit=False
+        resource=_resource(recording, seed),
+        shutdown_on_exit=False,
+        id_generator=None if seed is None else SeededIds(seed),  # type: ignore[arg-type]
     )
     provider.add_span_processor(collect)  # type: ignore[arg-type]
     clock = recording.header.get("clock") or {}
@@ -156,8 +221,9 @@ def _opened(options: ExportOptions, path: str) -> Iterator[IO[str]]:
 
 
 def export_otlp_json(recording: Recording, options: ExportOptions) -> str:
-    """Write the spans as OTLP/JSON lines (each line an ``ExportTraceServiceRequest``)."""
-    spans = recording_spans(recording, detail=options.otel_detail)
+    """Write the spans as OTLP/JSON lines (each line an ``ExportTraceServiceRequest``); the
+    same recording gives the same file (ids from ``recording_seed``)."""
+    spans = recording_spans(recording, detail=options.otel_detail, seed=recording_seed(recording))
     path = options.output or default_output(recording, ".otlp.json")
     with _opened(options, path) as out:
         for batch in _batches(spans):

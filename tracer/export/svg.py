@@ -2,31 +2,47 @@
 
 One lane per request, in arrival order, each stretch drawn in the phase the replay UI gives it
 (``tracer.phases``): queued (grey), running a loop step or a thread on the CPU (green),
-sending (blue), a step that blocked the loop (red), waiting (a dark line: suspended on an await;
-a bolder one where a thread sat blocked in I/O or on a lock, its ``cpu_ns`` a small share of its
-``dur``), errors (a cross), and demo bookmarks as dashed verticals with their labels; a legend and
-a time axis. Every phase mark carries ``class="phase-<name>"``. Self-contained: no scripts, no
-external fonts or images, nothing fetched. ``timeline_svg`` is also what the HTML page embeds.
-Imports the spine and ``tracer.export`` only.
+sending (blue, a hairline for a send that took no measurable time), a step that blocked the loop
+(red), waiting (a dark line: suspended on an await; a bolder one where a thread sat blocked in
+I/O, on a lock or on the GIL, its ``cpu_ns`` a small share of its ``dur``, with a short green bar
+as high as that share, as the replay UI draws it), errors (a cross), and demo bookmarks as dashed
+verticals with their labels; a legend and a time axis. Every phase mark carries
+``class="phase-<name>"``. Compared recordings are aligned on their first request, so a server
+that took longer to start does not look slower. Self-contained: no scripts, no external fonts
+or images, nothing fetched. ``timeline_svg`` is also what the HTML page embeds. Imports the
+spine and ``tracer.export`` only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from html import escape
 
 from tracer import events as K
 from tracer.events import Event
-from tracer.export import ExportOptions, default_output
-from tracer.phases import ERROR, QUEUED, WAITING, PhaseSpan, request_phases
+from tracer.export import MAX_LANES, ExportOptions, default_output
+from tracer.phases import ERROR, QUEUED, WAITING, PhaseSpan, event_dur, request_phases
 from tracer.recording import Recording, view_start
 from tracer.summary import request_spans
 
-__all__ = ["timeline_svg", "export_svg", "COLORS", "LEGENDS", "FONT", "SVG_NS", "recording_lang"]
+__all__ = [
+    "timeline_svg",
+    "export_svg",
+    "figure_title",
+    "alignment",
+    "COLORS",
+    "LEGENDS",
+    "FONT",
+    "SVG_NS",
+    "MAX_LANES",
+    "recording_lang",
+]
 
 COLORS: dict[str, str] = {
     "queued": "#9e9e9e",
     "running": "#2e7d32",
+    "cpu": "#2e7d32",
     "sending": "#1565c0",
     "blocked": "#c62828",
     "waiting": "#616161",
@@ -38,7 +54,8 @@ LEGENDS: dict[str, tuple[tuple[str, str], ...]] = {
     "en": (
         ("queued", "queued"),
         ("running", "running (loop step, thread on CPU)"),
-        ("waiting", "waiting (thread in I/O or a lock; awaiting)"),
+        ("waiting", "waiting (thread in I/O, a lock or the GIL; awaiting)"),
+        ("cpu", "share of CPU while waiting (threads taking turns on the GIL)"),
         ("sending", "sending"),
         ("blocked", "blocked the loop"),
         ("bookmark", "bookmark"),
@@ -46,7 +63,8 @@ LEGENDS: dict[str, tuple[tuple[str, str], ...]] = {
     "zh": (
         ("queued", "排队"),
         ("running", "运行（循环步骤，线程占用 CPU）"),
-        ("waiting", "等待（线程阻塞于 I/O 或锁，await 挂起）"),
+        ("waiting", "等待（线程阻塞于 I/O、锁或 GIL，await 挂起）"),
+        ("cpu", "等待期间的 CPU 占用（线程轮流持有 GIL）"),
         ("sending", "发送"),
         ("blocked", "阻塞事件循环"),
         ("bookmark", "书签"),
@@ -59,6 +77,9 @@ SHOWN: dict[str, str] = {
     "zh": "显示 {total} 个请求中的 {shown} 个",
 }
 """Language -> the note under lanes cut short."""
+
+SIMULATED: dict[str, str] = {"en": " (simulated)", "zh": "（模拟）"}
+"""Language -> what a simulated recording's title ends with."""
 
 SVG_NS = ' xmlns="http://www.w3.org/2000/svg"'
 """The namespace declaration a standalone SVG file needs (a name, never fetched)."""
@@ -73,16 +94,96 @@ LANE_H = 12
 GAP = 3
 GUTTER = 70
 HEAD = 40
+LABEL_ROW = 16
+"""Height of each further row of bookmark labels (labels that would overlap stack up)."""
 WAIT_H = 4
 """Height of a waiting stretch that held a thread (or a timed read): bolder than the lane's
 thin line, far below a running bar."""
+RIGHT = 10
+"""Margin right of the time axis."""
+_SENDS = frozenset({K.ASGI_SEND, K.WSGI_BODY, K.WSGI_WRITE})
+
+
+def text_width(text: str, size: int) -> float:
+    """About how wide ``text`` is at font ``size`` (CJK glyphs are twice a Latin one's width)."""
+    return sum(size if ord(ch) > 0x2E80 else 0.58 * size for ch in text)
+
+
+def figure_title(recording: Recording, lang: str = "en") -> str:
+    """The recording's title with "(simulated)" said in ``lang``."""
+    title = recording.title
+    english = SIMULATED["en"]
+    if lang != "en" and recording.header.get("source") == "simulated":
+        title = title.removesuffix(english) + SIMULATED.get(lang, english)
+    return title
+
+
+def marked_requests(recording: Recording) -> set[int]:
+    """The requests the recording's bookmarks point at (``mark`` data ``req``)."""
+    found = set()
+    for e in recording.events:
+        req = e.data.get("req") if e.kind == K.MARK and isinstance(e.data, dict) else None
+        if isinstance(req, int) and not isinstance(req, bool):
+            found.add(req)
+    return found
+
+
+def first_request(recording: Recording) -> int:
+    """When the first request arrived (else the first event; 0 for an empty recording).
+
+    What happened before (importing the app, lifespan startup, spawning worker processes)
+    is the server starting, not serving: compared recordings are aligned here.
+    """
+    arrivals = [
+        s.arrived for s in request_spans(recording.events).values() if s.arrived is not None
+    ]
+    if arrivals:
+        return max(0, min(arrivals))
+    return max(0, min((e.t for e in recording.events), default=0))
+
+
+def alignment(recordings: Sequence[Recording]) -> list[int]:
+    """Per recording, what to subtract from its times to put its first request where the
+    first recording's is (0 for the first)."""
+    firsts = [first_request(r) for r in recordings]
+    return [first - firsts[0] for first in firsts] if firsts else []
+
+
+@dataclass(slots=True)
+class _Side:
+    """One recording as the figure draws it."""
+
+    recording: Recording
+    lanes: list[tuple[int, list[Event]]]
+    """(request, its events) for each lane drawn, in arrival order."""
+    total: int
+    """Requests in the recording."""
+    shift: int
+    """Subtracted from its times to align it (``alignment``)."""
+
+    @property
+    def capped(self) -> bool:
+        """Some requests are not drawn."""
+        return self.total > len(self.lanes)
+
+    def end(self) -> int:
+        """The last time the figure must show (aligned): the whole run, or, when lanes are
+        capped, the drawn lanes and the bookmarks (the rest of the run is not in the figure)."""
+        if self.capped:
+            events = [e for _, lane in self.lanes for e in lane]
+            events += [e for e in self.recording.events if e.kind == K.MARK]
+        else:
+            events = self.recording.events
+        return max((e.end for e in events), default=0) - self.shift
 
 
 def _lanes(recording: Recording, max_lanes: int) -> tuple[list[tuple[int, list[Event]]], int]:
+    """The first ``max_lanes`` requests by arrival, and any a bookmark points at."""
     grouped = recording.requests()
     spans = request_spans(recording.events)
     order = sorted((s.arrived if s.arrived is not None else 0, req) for req, s in spans.items())
-    chosen = [(req, grouped.get(req, [])) for _, req in order[:max_lanes]]
+    keep = {req for _, req in order[:max_lanes]} | (marked_requests(recording) & spans.keys())
+    chosen = [(req, grouped.get(req, [])) for _, req in order if req in keep]
     return chosen, len(order)
 
 
@@ -94,43 +195,87 @@ def _rect(x: float, y: float, w: float, h: float, color: str, cls: str = "") -> 
     )
 
 
+def _label_rows(marks: list[tuple[float, str]], width: int) -> list[tuple[float, str, int, str]]:
+    """Place bookmark labels (x of the line, text) so that none overlaps another: each goes
+    on the lowest row with room, right of its line (left of it near the figure's right edge).
+    Returns (text x, text, row, text-anchor)."""
+    rows: list[list[tuple[float, float]]] = []
+    placed = []
+    for x, label in sorted(marks):
+        w = text_width(label, 13)
+        left, anchor, at = x + 4, "start", x + 4
+        if x + 4 + w > width - 2:
+            left, anchor, at = x - 4 - w, "end", x - 4
+        right = left + w
+        row = next(
+            (
+                i
+                for i, taken in enumerate(rows)
+                if all(right + 6 <= a or b + 6 <= left for a, b in taken)
+            ),
+            len(rows),
+        )
+        if row == len(rows):
+            rows.append([])
+        rows[row].append((left, right))
+        placed.append((at, label, row, anchor))
+    return placed
+
+
 def _block(
-    recording: Recording, top: float, width: int, t_span: tuple[int, int], max_lanes: int, lang: str
+    side: _Side, top: float, width: int, t_span: tuple[int, int], lang: str
 ) -> tuple[list[str], float]:
+    recording, shift = side.recording, side.shift
     t0, t_max = t_span
-    scale = (width - GUTTER - 10) / max(t_max - t0, 1)
+    scale = (width - GUTTER - RIGHT) / max(t_max - t0, 1)
 
     def x(t: int) -> float:
-        return GUTTER + (t - t0) * scale
+        # ``t`` in the recording's own time, drawn aligned (``shift``).
+        return GUTTER + (t - shift - t0) * scale
 
+    # A bookmark outside the drawn span stays on its edge.
+    marks = [
+        (
+            x(min(max(e.t, t0 + shift), t_max + shift)),
+            str(e.data.get("label", "")) if isinstance(e.data, dict) else "",
+        )
+        for e in recording.events
+        if e.kind == K.MARK
+    ]
+    placed = _label_rows(marks, width)
+    head = HEAD + LABEL_ROW * max(0, max((row for _, _, row, _ in placed), default=0))
     parts = [
         f'<text x="4" y="{top + 16:.0f}" font-size="15" font-weight="bold">'
-        f"{escape(recording.title)}</text>"
+        f"{escape(figure_title(recording, lang))}</text>"
     ]
-    lanes, total = _lanes(recording, max_lanes)
-    y = top + HEAD
-    for req, events in lanes:
+    y = top + head
+    for req, events in side.lanes:
         parts.append(f'<g class="lane" data-req="{req}">')
         parts.append(f'<text x="4" y="{y + LANE_H - 2:.0f}" font-size="11">#{req}</text>')
-        parts += _lane_marks(request_phases(events, t_max), x, y, scale)
+        parts += _lane_marks(request_phases(events, t_max + shift), x, y, scale)
+        parts += _instant_sends(events, x, y)
         parts.append("</g>")
         y += LANE_H + GAP
-    if total > len(lanes):
+    lanes_end = y
+    for mx, _ in marks:
+        # The line ends with the lanes: the note below them is never crossed.
         parts.append(
-            f'<text x="{GUTTER}" y="{y + 12:.0f}" font-size="12" fill="#424242">'
-            f"{SHOWN.get(lang, SHOWN['en']).format(shown=len(lanes), total=total)}</text>"
+            f'<line class="bookmark" x1="{mx:.1f}" y1="{top + head - 4:.1f}" x2="{mx:.1f}" '
+            f'y2="{lanes_end:.1f}" stroke="{COLORS["bookmark"]}" stroke-width="2" '
+            f'stroke-dasharray="5,3"/>'
+        )
+    for at, label, row, anchor in placed:
+        parts.append(
+            f'<text class="bookmark-label" x="{at:.1f}" y="{top + head - 6 - row * LABEL_ROW:.1f}" '
+            f'font-size="13" text-anchor="{anchor}" fill="{COLORS["bookmark"]}">'
+            f"{escape(label)}</text>"
+        )
+    if side.capped:
+        parts.append(
+            f'<text class="shown" x="{GUTTER}" y="{y + 12:.0f}" font-size="12" fill="#424242">'
+            f"{SHOWN.get(lang, SHOWN['en']).format(shown=len(side.lanes), total=side.total)}</text>"
         )
         y += 18
-    for e in recording.events:
-        if e.kind == K.MARK:
-            label = str(e.data.get("label", ""))
-            parts.append(
-                f'<line x1="{x(e.t):.1f}" y1="{top + HEAD - 4:.1f}" x2="{x(e.t):.1f}" '
-                f'y2="{y:.1f}" stroke="{COLORS["bookmark"]}" stroke-width="2" '
-                f'stroke-dasharray="5,3"/>'
-                f'<text x="{x(e.t) + 4:.1f}" y="{top + HEAD - 6:.1f}" font-size="13" '
-                f'fill="{COLORS["bookmark"]}">{escape(label)}</text>'
-            )
     return parts, y + 8
 
 
@@ -158,10 +303,12 @@ def _lane_marks(
                 f'stroke-width="1.5"/>'
             )
         elif phase == WAITING:
-            # A thread held but off the CPU (I/O, a lock), or a timed read: waiting, not running.
+            # A thread held but off the CPU (I/O, a lock, the GIL), or a timed read: waiting,
+            # not running.
             parts.append(
                 _rect(x(span.start), mid - WAIT_H / 2, width, WAIT_H, COLORS["waiting"], cls)
             )
+            parts += _cpu_share(span, x, y, width)
         elif phase == QUEUED:
             parts.append(_rect(x(span.start), y + 3, width, LANE_H - 6, COLORS["queued"], cls))
         else:  # running, sending, blocked
@@ -169,20 +316,47 @@ def _lane_marks(
     return parts
 
 
+def _cpu_share(span: PhaseSpan, x: Callable[[int], float], y: float, width: float) -> list[str]:
+    """A waiting thread's share of the CPU as a bar that high from the lane's floor (the
+    replay UI's ``▂▅█``): threads taking turns on the GIL compute part of the time, threads
+    asleep in I/O next to none of it."""
+    height = (span.cpu or 0.0) * LANE_H
+    if span.kind != K.SCHED_THREAD or height < 1:
+        return []
+    return [
+        _rect(
+            x(span.start), y + LANE_H - height, width, round(height, 1), COLORS["cpu"], "cpu-share"
+        )
+    ]
+
+
+def _instant_sends(events: list[Event], x: Callable[[int], float], y: float) -> list[str]:
+    """Sends recorded without a duration (the simulator's) as hairlines, as a real run's
+    sends of a few microseconds are drawn: the same app looks the same simulated or real."""
+    return [
+        _rect(x(e.t), y, 1.0, LANE_H, COLORS["sending"], "phase-sending")
+        for e in events
+        if e.kind in _SENDS and not event_dur(e)
+    ]
+
+
 def _axis(top: float, width: int, t_span: tuple[int, int]) -> list[str]:
     t0, t_max = t_span
-    scale = (width - GUTTER - 10) / max(t_max - t0, 1)
+    scale = (width - GUTTER - RIGHT) / max(t_max - t0, 1)
     step = _nice_step((t_max - t0) / 8)
     parts = [
-        f'<line x1="{GUTTER}" y1="{top:.0f}" x2="{width - 10}" y2="{top:.0f}" stroke="#212121"/>'
+        f'<line x1="{GUTTER}" y1="{top:.0f}" x2="{width - RIGHT}" y2="{top:.0f}" stroke="#212121"/>'
     ]
     t = -(-t0 // step) * step  # the first tick at or after the start
     while t <= t_max:
         px = GUTTER + (t - t0) * scale
+        label = _format(t)
+        # A label centred on a tick near the right edge would be cut: end it at the tick.
+        anchor = "end" if px + text_width(label, 12) / 2 > width - 2 else "middle"
         parts.append(
             f'<line x1="{px:.1f}" y1="{top:.0f}" x2="{px:.1f}" y2="{top + 5:.0f}" '
             f'stroke="#212121"/><text x="{px:.1f}" y="{top + 18:.0f}" font-size="12" '
-            f'text-anchor="middle">{_format(t)}</text>'
+            f'text-anchor="{anchor}">{label}</text>'
         )
         t += step
     return parts
@@ -206,42 +380,60 @@ def _format(ns: int) -> str:
     return f"{ns / 1e3:g}µs"
 
 
-def timeline_svg(
-    recordings: Sequence[Recording],
-    *,
-    width: int = 1200,
-    max_lanes: int = 40,
-    standalone: bool = True,
-    lang: str = "en",
-) -> str:
-    """The recordings' request lanes on one shared time axis, as one ``<svg>`` element.
-
-    ``standalone``: declare the SVG namespace, as a ``.svg`` file must; inline in HTML the
-    element needs none (so the page holds no URL at all).
-    """
-    t_max = max((e.end for r in recordings for e in r.events), default=0)
-    first = min((e.t for r in recordings for e in r.events), default=0)
-    # A real server's recording opens on its start-up: begin where its activity does.
-    t_span = (view_start(max(0, first), t_max), t_max)
-    parts: list[str] = []
-    top = 0.0
-    for recording in recordings:
-        block, top = _block(recording, top, width, t_span, max_lanes, lang)
-        parts += block
-    parts += _axis(top + 4, width, t_span)
-    top += 34
+def _legend(top: float, width: int, lang: str) -> tuple[list[str], float]:
+    parts = []
     x = GUTTER
     for key, text in LEGENDS.get(lang, LEGENDS["en"]):
         advance = 34 + 8 * sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)  # CJK: two widths
         if x > GUTTER and x + advance > width:
             x, top = GUTTER, top + 20  # the next legend row
-        # Each swatch is drawn as the lanes draw its phase (waiting: a held thread's bar).
-        swatch_y, swatch_h = (top + 6 - WAIT_H / 2, WAIT_H) if key == WAITING else (top, 12)
+        # Each swatch is drawn as the lanes draw its phase (waiting: a held thread's bar; the
+        # CPU share: a half-height bar from the floor).
+        swatch_y, swatch_h = (top, 12)
+        if key == WAITING:
+            swatch_y, swatch_h = top + 6 - WAIT_H / 2, WAIT_H
+        elif key == "cpu":
+            swatch_y, swatch_h = top + 6, 6
         parts.append(
             _rect(x, swatch_y, 18, swatch_h, COLORS[key], "legend")
             + f'<text x="{x + 24}" y="{top + 11:.0f}" font-size="13">{escape(text)}</text>'
         )
         x += advance
+    return parts, top
+
+
+def timeline_svg(
+    recordings: Sequence[Recording],
+    *,
+    width: int = 1200,
+    max_lanes: int = MAX_LANES,
+    standalone: bool = True,
+    lang: str = "en",
+) -> str:
+    """The recordings' request lanes on one shared time axis, as one ``<svg>`` element.
+
+    Each recording is shifted so its first request sits where the first recording's does
+    (``alignment``); the axis reads the first recording's times. ``max_lanes`` lanes are drawn
+    per recording, plus any a bookmark points at; when some are left out, the axis ends with
+    the drawn lanes instead of the whole run. ``standalone``: declare the SVG namespace, as a
+    ``.svg`` file must; inline in HTML the element needs none (so the page holds no URL at all).
+    """
+    sides = [
+        _Side(recording, *_lanes(recording, max_lanes), shift)
+        for recording, shift in zip(recordings, alignment(recordings), strict=True)
+    ]
+    t_max = max((side.end() for side in sides), default=0)
+    first = first_request(recordings[0]) if recordings else 0
+    # A real server's recording opens on its start-up: begin where its requests do.
+    t_span = (view_start(first, t_max), t_max)
+    parts: list[str] = []
+    top = 0.0
+    for side in sides:
+        block, top = _block(side, top, width, t_span, lang)
+        parts += block
+    parts += _axis(top + 4, width, t_span)
+    legend, top = _legend(top + 34, width, lang)
+    parts += legend
     height = top + 24
     return (
         f'<svg{SVG_NS if standalone else ""} width="{width}" height="{height:.0f}" '
@@ -259,7 +451,9 @@ def recording_lang(recording: Recording) -> str:
 
 def export_svg(recording: Recording, options: ExportOptions) -> str:
     """Write the recording (and ``options.compare``) as an SVG figure."""
-    svg = timeline_svg([recording, *options.compare], lang=recording_lang(recording))
+    svg = timeline_svg(
+        [recording, *options.compare], max_lanes=options.lanes, lang=recording_lang(recording)
+    )
     output = options.output or default_output(recording, ".svg")
     if output == "-":
         options.stdout.write(svg + "\n")
