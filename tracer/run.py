@@ -18,6 +18,7 @@ import random
 import re
 import threading
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -144,6 +145,8 @@ class RunResult:
     """Seconds from the first request to the end of the load."""
     stopped: bool
     """True when ``stop`` ended the run early."""
+    server_exit: int | None = None
+    """A real server's exit code when it died during the load (the load stopped there)."""
 
 
 def default_record_path(app: str, *, now: float | None = None, folder: str = "traces") -> str:
@@ -241,18 +244,25 @@ def run(
         timeout=config.timeout,
     )
     server.start()
+    watch_exit = getattr(server, "watch_exit", None)
+    if watch_exit is not None:
+        stop = stop if stop is not None else threading.Event()
+        watch_exit(stop)
     started = time.monotonic()
     stats = LoadStats(total=settings.requests, duration=settings.duration)
-    load = drive(
+    load = _closing(
         server.target,
-        plan,
-        settings,
-        stop=stop,
-        progress=progress,
-        rng=random.Random(seed),
-        into=stats,
-        # Only a recorder streaming to a file drains by itself (an in-memory one keeps all).
-        pause=(lambda: recorder.backlog > MAX_BACKLOG) if recorder.path is not None else None,
+        drive(
+            server.target,
+            plan,
+            settings,
+            stop=stop,
+            progress=progress,
+            rng=random.Random(seed),
+            into=stats,
+            # Only a recorder streaming to a file drains by itself (an in-memory one keeps all).
+            pause=(lambda: recorder.backlog > MAX_BACKLOG) if recorder.path is not None else None,
+        ),
     )
     # The load generator runs on a loop of its own, never the server's: a server loop held by a
     # blocking call must not delay the clients' next requests (that would hide the wait they
@@ -275,4 +285,16 @@ def run(
         path=recorder.path,
         wall_s=wall,
         stopped=stats.stopped,
+        server_exit=getattr(server, "exit_code", None),
     )
+
+
+async def _closing(target: Any, load: Awaitable[LoadStats]) -> LoadStats:
+    """Run ``load``, then let the target close its connections on this loop (a real
+    server's client: ``RealTarget.aclose``)."""
+    try:
+        return await load
+    finally:
+        aclose = getattr(target, "aclose", None)
+        if aclose is not None:
+            await aclose()

@@ -84,3 +84,47 @@ def test_a_kept_alive_connection_closed_under_a_request_is_retried_once() -> Non
     assert results == [(200, 2, None)] * 5 and len(answered) == 5
     assert connections >= 5
     assert silent == (None, 0, "ConnectionResetError")
+
+
+@pytest.mark.parametrize(
+    "method,close_after,resent",
+    [("POST", 0.0, False), ("GET", 0.2, False), ("PUT", 0.0, True)],
+    ids=["a POST is never sent twice", "a late close is the app's failure", "PUT is idempotent"],
+)
+def test_a_request_is_sent_again_only_when_that_is_safe(
+    method: str, close_after: float, resent: bool
+) -> None:
+    """Sent again only for an idempotent method (RFC 9110) and a close that came right away:
+    a POST, or a connection that closed 200 ms into the request (the app died on it), is that
+    request's failure, shown as such."""
+    seen: list[bytes] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(head.lower().partition(b"content-length:")[2].split(b"\r\n")[0] or 0)
+            await reader.readexactly(length)
+            seen.append(head.split(b" ")[0])
+            if len(seen) == 2:  # the second request: the connection closes under it
+                await asyncio.sleep(close_after)
+                writer.close()
+                return
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
+
+    async def main() -> list[object]:
+        server = await asyncio.start_server(handle, HOST, 0)
+        port = server.sockets[0].getsockname()[1]
+        pool = Pool(HOST, port, recorder=Recorder())
+        results = [await pool.request(i, "/", method=method, body=b"x", timeout=10) for i in (1, 2)]
+        pool.close()
+        server.close()
+        await server.wait_closed()
+        return results
+
+    first, second = asyncio.run(main())
+    assert first == (200, 2, None)
+    if resent:
+        assert second == (200, 2, None) and len(seen) == 3
+    else:
+        assert second == (None, 0, "ConnectionResetError") and len(seen) == 2

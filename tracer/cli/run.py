@@ -254,6 +254,16 @@ def main(args: argparse.Namespace) -> int:
             shutdown()  # the last spans, then the exporter's final batch
     if failures:
         raise cannot_write(path, failures[0])
+    exit_code = getattr(server, "exit_code", None)
+    if exit_code is not None:
+        # The app killed its server: data, as any failure of the app, but the load stopped.
+        said = _last_line(getattr(server, "output", lambda: "")())
+        print(
+            f"trace: {server.describe().get('model')} exited by itself during the run "
+            f"(exit code {exit_code}); requests after that failed and the load was stopped."
+            + (f" Its last words: {said}" if said else ""),
+            file=sys.stderr,
+        )
     summary = digest.summary()
     if args.json:
         print(json.dumps(summary))
@@ -331,6 +341,12 @@ def _run_headless(
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("result")
+
+
+def _last_line(text: str) -> str:
+    """The last non-empty line of a server's output (its cause, usually), or ""."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1][:300] if lines else ""
 
 
 @contextlib.contextmanager

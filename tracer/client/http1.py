@@ -20,6 +20,11 @@ if TYPE_CHECKING:
 __all__ = ["ResponseParser", "Http1Slot", "ProtocolError", "build_request_head"]
 
 _NO_BODY_STATUS = frozenset({204, 304})
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+"""Methods a client may send again after a connection failure (RFC 9110, 9.2.2)."""
+STALE_WINDOW_NS = 20_000_000
+"""How soon after a request went out on a kept-alive connection its close still means the
+server had closed that connection already (not that the app died on the request)."""
 
 
 class ProtocolError(Exception):
@@ -196,6 +201,7 @@ class Http1Slot:
         self._pending: bytes | None = None
         self._request = b""
         self._reused = False
+        self._may_resend = config.method in IDEMPOTENT
 
     def submit(self, req: int, path: str) -> None:
         """Send one request; ``driver.finished`` is called when its response is complete."""
@@ -251,10 +257,17 @@ class Http1Slot:
             return
         if self._parser.eof():
             self._finish()
-        elif self._reused and not self.first:
+        elif (
+            self._reused
+            and not self.first
+            and self._may_resend
+            and self.driver.clock() - self.busy_since < STALE_WINDOW_NS
+        ):
             # The server closed the kept-alive connection as the request went out on it
             # (uvicorn does after an app error): not this request's failure. Send it again
-            # on a new connection, once, as HTTP clients do with a stale pooled connection.
+            # on a new connection, once, as HTTP clients do with a stale pooled connection,
+            # and only when that is safe: an idempotent method, the close right away (later,
+            # the app may have run the request and died on it: that is its failure to show).
             self._open(self._request)
         else:
             self._fail(exc or ConnectionResetError("connection closed before the response"))

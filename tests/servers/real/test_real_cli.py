@@ -193,3 +193,23 @@ def test_a_killed_trace_takes_its_server_down(tmp_path: Path) -> None:
         if trace.poll() is None:
             trace.kill()
     assert not run_dir.exists()
+
+
+def test_a_server_the_app_kills_stops_the_load_and_says_so(tmp_path: Path) -> None:
+    """The app calls os._exit on its third request: the load stops at once (it would knock on
+    a closed port for the rest of -z), one line names the exit code, the report and the
+    recording keep what happened, and the exit code is 0 (the app's failure is data)."""
+    record = tmp_path / "run.jsonl"
+    done = _trace(
+        "tests.servers.real.real_dying:app", "--server", "uvicorn", "-c", "1", "-z", "20s",
+        "--headless", "--json", "--record", str(record),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    said = [line for line in done.stderr.splitlines() if line.startswith("trace: uvicorn")]
+    assert said == [
+        "trace: uvicorn exited by itself during the run (exit code 3); requests after that "
+        "failed and the load was stopped."
+    ]
+    summary = json.loads(done.stdout)
+    assert summary["status"] == {"200": 2} and summary["requests"] < 10
+    assert summary["wall_s"] < 10

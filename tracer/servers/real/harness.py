@@ -178,6 +178,12 @@ class ServerProcess:
             return self.expected
         return sum(1 for name in os.listdir(self.ready_dir) if name.endswith(".ready"))
 
+    def returncode_now(self) -> int | None:
+        """The exit code if the server's main process has exited, else None (not started
+        or running)."""
+        process = self.process
+        return None if process is None else process.poll()
+
     def output(self) -> str:
         """Everything the server printed so far (stdout and stderr)."""
         self._log.flush()

@@ -76,7 +76,17 @@ class RealTarget:
         if error == "timeout":
             error = TIMEOUT
             self._end(req, request, TIMEOUT)
+        elif error == "ConnectionRefusedError":
+            self.server.check_exit()  # a dead server refuses: stop the load now
         return Response(req, status, nbytes, error)
+
+    async def aclose(self) -> None:
+        """Close the client's connections, on the load's own loop before it ends: left to
+        the loop's closing, they stay open and the server waits for them at shutdown."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
+            await asyncio.sleep(0)  # the transports' close callbacks run
 
     def _end(self, req: int, request: Request, error: str) -> None:
         data = {"status": None, "bytes_in": len(request.body), "bytes_out": 0, "error": error}
@@ -119,6 +129,9 @@ class RealServer:
         self._dir: str | None = None
         self._target = RealTarget(self)
         self._stopping = threading.Lock()
+        self._load_stop: threading.Event | None = None
+        self.exit_code: int | None = None
+        """The server's exit code if it died during the load (``watch_exit``), else None."""
 
     # -- what subclasses say ----------------------------------------------------------------
 
@@ -189,6 +202,34 @@ class RealServer:
             raise
         self.merger.start()
 
+    def watch_exit(self, stop: threading.Event) -> None:
+        """Set ``stop`` if the server exits by itself during the load (an app that killed it):
+        the load stops there instead of knocking on a closed port, and ``exit_code`` says so.
+        """
+        self._load_stop = stop
+
+        def watch() -> None:
+            while not stop.is_set() and not self._stopping.locked():
+                if self.check_exit():
+                    return
+                time.sleep(0.1)
+
+        threading.Thread(target=watch, name=f"{self.name}-exit-watch", daemon=True).start()
+
+    def check_exit(self) -> bool:
+        """Whether the server has exited by itself; if so, note its exit code and stop the
+        load (also called by the client when a connection is refused, at once)."""
+        process = self.process
+        if process is None or self._stopping.locked():
+            return False  # not started, or our own stop
+        code = process.returncode_now()
+        if code is None:
+            return False
+        self.exit_code = code
+        if self._load_stop is not None:
+            self._load_stop.set()
+        return True
+
     def run_load(self, load: ClientConfig) -> ClientStats:
         """Drive a whole load with the callback client in this thread (the fast path)."""
         return asyncio.run(drive(self.host, self.port, load, recorder=self.recorder))
@@ -201,6 +242,9 @@ class RealServer:
         atexit.unregister(self.stop)
 
     def _stop(self, timeout: float) -> None:
+        if self.process is not None and self.exit_code is None:
+            # Gone before we stopped it: the load may have ended faster than the watch saw.
+            self.exit_code = self.process.returncode_now()
         for loop, pool in self.pools:
             try:
                 loop.call_soon_threadsafe(pool.close)
