@@ -30,7 +30,7 @@ def in_flight_max(recorder: Recorder) -> int:
 
 async def raw_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """The client tests' app; answers by path: ``/`` (content-length), ``/chunked``, ``/empty`` (204), ``/big``,
-    ``/slow?ms=N``, ``/ws`` (websocket echo); the body names the request id header it got."""
+    ``/slow?ms=N``, ``/count`` (the request body's length), ``/ws`` (websocket echo); the body names the request id header it got."""
     if scope["type"] == "lifespan":
         return
     headers = dict(scope.get("headers") or ())
@@ -50,6 +50,16 @@ async def raw_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
             else:
                 return
     path = scope["path"]
+    if path == "/count":  # reads the whole request body, answers its length
+        size, more = 0, True
+        while more:
+            message = await receive()
+            size += len(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = str(size).encode()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+        return
     if path == "/slow":
         await asyncio.sleep(int(scope["query_string"].split(b"=")[1]) / 1000)
     if path == "/empty":

@@ -46,3 +46,23 @@ def test_http2_refused() -> None:
 
     stats = run_client(HOST, free_port(), ClientConfig(concurrency=3, requests=3, http2=True))
     assert (stats.completed, stats.errors) == (0, 3)
+
+
+def test_bodies_larger_than_a_frame_and_the_window_are_sent_whole() -> None:
+    """300 KB bodies on 4 streams of one connection: more than the 16 KiB frame and the 64 KiB
+    flow-control window (every request failed with FrameTooLargeError): sent in frames the
+    server allows, as its WINDOW_UPDATEs come, each arriving whole."""
+    recorder = Recorder()
+    body = b"b" * 300_000
+    with serve_hypercorn() as port:
+        stats = run_client(
+            HOST, port,
+            ClientConfig(
+                concurrency=4, requests=8, http2=True, method="POST", body=body,
+                paths=("/count",),
+            ),
+            recorder=recorder,
+        )  # fmt: skip
+    assert (stats.completed, stats.errors, stats.status) == (8, 0, {200: 8})
+    responses = [e.data for e in recorder.events if e.kind == K.CLIENT_RESPONSE]
+    assert [r["bytes"] for r in responses] == [len(b"300000")] * 8  # the server read it all

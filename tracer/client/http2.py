@@ -15,9 +15,11 @@ from h2.connection import H2Connection
 from h2.events import (
     ConnectionTerminated,
     DataReceived,
+    RemoteSettingsChanged,
     ResponseReceived,
     StreamEnded,
     StreamReset,
+    WindowUpdated,
 )
 from h2.exceptions import H2Error
 
@@ -50,6 +52,8 @@ class H2Client(asyncio.Protocol):
             if k.lower() not in OWN_HEADERS  # :authority replaces host; no connection headers
         ]
         self._body = config.body
+        self._unsent: dict[int, int] = {}
+        """Streams whose body is not all sent yet -> how much of it is (flow control)."""
         self.slot_count = 0
 
     def start(self, slot: H2Slot, req: int, path: str) -> None:
@@ -77,18 +81,53 @@ class H2Client(asyncio.Protocol):
             headers.append((b"content-length", str(len(self._body)).encode("ascii")))
         try:
             self.h2.send_headers(stream_id, headers, end_stream=not self._body)
-            if self._body:
-                self.h2.send_data(stream_id, self._body, end_stream=True)
         except H2Error as exc:  # the server said goodbye (GOAWAY) and the socket is closing
             slot.fail(exc)
             return
         slot.stream_id = stream_id
         self.streams[stream_id] = slot
+        if self._body:
+            self._unsent[stream_id] = 0
+            self._send_body(stream_id)
         if not self._in_batch:
             self._flush()
 
+    def _send_body(self, stream_id: int) -> None:
+        """Send what the stream's flow-control window and the peer's frame size allow of the
+        body; the rest waits for the server's WINDOW_UPDATE (a 60 KiB body is four frames
+        and more than the initial 64 KiB window allows for several streams at once)."""
+        sent = self._unsent.get(stream_id)
+        body = self._body
+        h2 = self.h2
+        try:
+            while sent is not None and sent < len(body):
+                room = min(
+                    h2.local_flow_control_window(stream_id),
+                    h2.max_outbound_frame_size,
+                    len(body) - sent,
+                )
+                if room <= 0:
+                    break
+                end = sent + room == len(body)
+                h2.send_data(stream_id, body[sent : sent + room], end_stream=end)
+                sent += room
+            if sent is not None and sent >= len(body):
+                self._unsent.pop(stream_id, None)
+            elif sent is not None:
+                self._unsent[stream_id] = sent
+        except H2Error as exc:
+            self._unsent.pop(stream_id, None)
+            slot = self.streams.pop(stream_id, None)
+            if slot is not None:
+                slot.fail(exc)
+
+    def _send_bodies(self) -> None:
+        for stream_id in list(self._unsent):
+            self._send_body(stream_id)
+
     def reset(self, slot: H2Slot) -> None:
         """Cancel the stream of ``slot`` (it timed out)."""
+        self._unsent.pop(slot.stream_id, None)
         if self.streams.pop(slot.stream_id, None) is not None and self.transport is not None:
             try:
                 self.h2.reset_stream(slot.stream_id)
@@ -150,11 +189,16 @@ class H2Client(asyncio.Protocol):
                     if slot is not None:
                         slot.nbytes += len(event.data or b"")
                     self.h2.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+                elif isinstance(event, WindowUpdated | RemoteSettingsChanged):
+                    if self._unsent:
+                        self._send_bodies()
                 elif isinstance(event, StreamEnded):
+                    self._unsent.pop(event.stream_id, None)
                     slot = self.streams.pop(event.stream_id, None)
                     if slot is not None:
                         slot.finish()
                 elif isinstance(event, StreamReset):
+                    self._unsent.pop(event.stream_id, None)
                     slot = self.streams.pop(event.stream_id, None)
                     if slot is not None:
                         slot.fail(ConnectionResetError(f"stream reset ({event.error_code!r})"))
@@ -173,6 +217,7 @@ class H2Client(asyncio.Protocol):
         self.h2 = H2Connection(H2Configuration(client_side=True, header_encoding=None))
 
     def _fail_all(self, exc: BaseException) -> None:
+        self._unsent.clear()
         streams, self.streams = self.streams, {}
         for slot in streams.values():
             slot.fail(exc)
