@@ -182,3 +182,15 @@ def test_a_client_timeout_counts_even_when_the_app_raised_first() -> None:
     digest.feed(run)
     assert digest.summary()["errors"] == 1
     assert digest.details().timeouts == 1
+
+
+def test_the_reports_errors_by_kind_add_up_to_the_error_count() -> None:
+    """The report's errors table names every error the summary counts, not only the app's
+    exceptions: the 503 the app never saw, the client's timeout."""
+    from tracer.digest import Digest
+
+    digest = Digest()
+    digest.feed(REAL_SERVER_RUN)
+    errors = digest.details().errors
+    assert errors == {"HTTP 503": 1, "ZeroDivisionError": 1, "TimeoutError": 1}
+    assert sum(errors.values()) == digest.summary()["errors"]

@@ -231,9 +231,16 @@ class Digest:
             if span.error == "timeout" or span.client_error in ("timeout", "TimeoutError")
         )
         errors: Counter[str] = Counter()
+        raised: set[int | None] = set()
         for (req, kind), count in self._errors.items():
             if req is None or req in requests or req not in self._spans:
                 errors[kind] += count
+                raised.add(req)
+        # The other errors of the summary's count, by what the client saw: a 503 the app never
+        # saw, a refused connection, a timeout, a response that never came.
+        for req, span in requests.items():
+            if req not in raised and span.failed:
+                errors[_failure_kind(span)] += 1
         return ReportDetails(
             culprits=culprits[:top],
             workers=workers,
@@ -255,6 +262,14 @@ class Digest:
         for key in ("p50", "p90", "p99", "p99.9"):
             out[key] = round(percentile(waits, float(key[1:])), 3)
         return out
+
+
+def _failure_kind(span: RequestSpan) -> str:
+    """How a request the app did not raise on failed, in the report's words."""
+    if span.outcome_error:
+        return str(span.outcome_error)
+    status = span.outcome_status
+    return f"HTTP {status}" if status is not None else "no response"
 
 
 def digest_file(path: str | os.PathLike[str]) -> tuple[Recording, Digest]:

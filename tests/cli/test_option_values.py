@@ -147,3 +147,21 @@ def test_run_block_threshold_must_be_finite_and_not_negative(
     the option (sim and replay say -ms) are one line and exit 2."""
     err = _usage_error(["run", "sample_apps.hello:asgi_app", f"{spelling}={value}"], capsys)
     assert err.startswith("trace run: error: argument --block-threshold-ms/--block-threshold: ")
+
+
+@pytest.mark.parametrize("value", ["0", "-1"])
+def test_limit_concurrency_must_be_at_least_one(
+    capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    """``--limit-concurrency 0`` was ignored and -1 answered 503 to everything: one line."""
+    err = _usage_error(
+        [
+            "run",
+            "sample_apps.hello:asgi_app",
+            "--server",
+            "uvicorn",
+            f"--limit-concurrency={value}",
+        ],
+        capsys,
+    )
+    assert err.startswith("trace run: error: argument --limit-concurrency: ")

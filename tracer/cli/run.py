@@ -111,7 +111,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     real.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), help="uvicorn event loop")
     real.add_argument("--http", choices=("auto", "h11", "httptools"), help="uvicorn HTTP parser")
     real.add_argument(
-        "--limit-concurrency", type=int, metavar="N", help="uvicorn: answer 503 past N"
+        "--limit-concurrency",
+        type=bounded(int, low=1),
+        metavar="N",
+        help="uvicorn: answer 503 past N",
     )
     real.add_argument("--no-keepalive", action="store_true", help="a new connection per request")
     return p
