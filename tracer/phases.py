@@ -146,6 +146,21 @@ def kept_from_starting(block: Event, arrived: int, start: Event) -> bool:
     )
 
 
+def _failed_without_error(
+    start: Event | None, end: Event | None, client: Event | None
+) -> Event | None:
+    """The event that ended a request which failed with no error named: its answer (the
+    client's, else the server's) was a 5xx, or there was none. As ``tracer.summary``'s
+    ``RequestSpan.failed`` counts errors, so a marked lane is a counted error."""
+    outcome = client if client is not None else end
+    if outcome is None or (start is not None and event_data(start).get("scope_type") == "lifespan"):
+        return None
+    status = event_data(outcome).get("status")
+    if status is None or (isinstance(status, int) and status >= 500):
+        return outcome
+    return None
+
+
 def request_phases(
     events: Sequence[Event], t_end: int, *, threshold_ns: int | None = None
 ) -> list[PhaseSpan]:
@@ -199,6 +214,9 @@ def request_phases(
             s.phase == BLOCKED and s.start < block.end and block.start < s.end for s in spans
         ):
             spans.append(block)
+    failed = _failed_without_error(start, end, client)
+    if failed is not None and not any(s.phase == ERROR for s in spans):
+        spans.append(PhaseSpan(failed.end, failed.end, ERROR, failed.kind))
     begin = start.t if start is not None else None
     # A network client's response ends the request for whoever sent it (real servers): one
     # the app never saw (a 503 from the server) is queued until then, not to the end of time.

@@ -320,3 +320,21 @@ def test_the_exporters_do_not_load_textual() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_5xx_or_no_answer_is_marked_as_the_error_the_summary_counts() -> None:
+    """A 503 (no exception anywhere) and a request that ended with no status get the error
+    instant, as the summary counts them; a 404 and the lifespan do not."""
+    from tracer import events as K
+    from tracer.events import Event
+    from tracer.phases import ERROR, request_phases
+
+    def run(status: object, scope_type: str = "http") -> list[str]:
+        events = [
+            Event(0, 0, K.REQUEST_START, 1, data={"scope_type": scope_type}),
+            Event(1, 10, K.REQUEST_END, 1, data={"status": status, "error": None}),
+        ]
+        return [s.phase for s in request_phases(events, t_end=100) if s.phase == ERROR]
+
+    assert run(503) == [ERROR] and run(None) == [ERROR]
+    assert run(404) == [] and run(200) == [] and run(None, "lifespan") == []

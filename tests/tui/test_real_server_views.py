@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from tracer import events as K
 from tracer.events import Event
-from tracer.phases import QUEUED, SENDING, request_phases
+from tracer.phases import ERROR, QUEUED, SENDING, request_phases
 from tracer.recording import Recording
 from tracer.tui.detail import detail_text
 from tracer.tui.labels import labels
@@ -57,9 +57,13 @@ RECORDING = Recording(header={"format": "gateway-trace", "version": 1}, events=E
 
 
 def test_a_request_the_app_never_saw_ends_at_the_clients_response() -> None:
-    """The 503 is queued until its answer, not to the end of the recording."""
+    """The 503 is queued until its answer, not to the end of the recording, and marked as the
+    error the summary counts it as (the ✖ at the answer)."""
     spans = request_phases([e for e in EVENTS if e.req == 2], t_end=60 * MS)
-    assert [(s.phase, s.start, s.end) for s in spans] == [(QUEUED, 5 * MS, 6 * MS)]
+    assert [(s.phase, s.start, s.end) for s in spans] == [
+        (QUEUED, 5 * MS, 6 * MS),
+        (ERROR, 6 * MS, 6 * MS),
+    ]
 
 
 def test_the_response_on_its_way_is_drawn_as_sending() -> None:
