@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import threading
 from typing import Any
@@ -15,6 +16,7 @@ from tracer.errors import InterfaceError
 from tracer.recorder import Recorder
 from tracer.servers import Request, ServerConfig
 from tracer.servers.threads import ThreadsServer
+from tracer.summary import summarize
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -169,6 +171,34 @@ def test_timeout_ends_the_request_and_the_run() -> None:
     assert [r.error for r in responses] == ["timeout", "timeout"]
     ends = by_kind(recorder.events, K.REQUEST_END)
     assert {e.data["error"] for e in ends[:2]} == {"timeout"}
+
+
+def test_a_timeout_noticed_late_is_dated_at_the_deadline() -> None:
+    """The client loop fell behind (an overloaded open-loop run): the app's end was recorded
+    after the deadline but before the client's sweep got to the request. The timeout is dated
+    at the deadline, so the summary counts what the client counted (it said 200, seconds past
+    --timeout)."""
+    import time
+
+    from tracer.servers.job import JobTarget
+
+    recorder = Recorder()
+
+    async def main() -> Any:
+        target = JobTarget(recorder)
+        job = target.arrive(Request())
+        waiting = asyncio.ensure_future(target.wait(job, timeout=0.05))
+        await asyncio.sleep(0)  # the deadline is set
+        time.sleep(0.15)  # the client loop is busy elsewhere; meanwhile the app answers:
+        recorder.emit(K.REQUEST_START, job.req, {"scope_type": "http"}, t=recorder.now() - 1)
+        recorder.emit(K.REQUEST_END, job.req, {"status": 200, "error": None})
+        return await waiting
+
+    response = asyncio.run(main())
+    assert response.error == "timeout"
+    summary = summarize(recorder.events)
+    assert summary["errors"] == 1 and summary["status"] == {}
+    assert summary["latency_ms"]["max"] < 100  # the deadline, 50 ms in (not the 150 ms look)
 
 
 def test_asgi_app_is_refused() -> None:

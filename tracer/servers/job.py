@@ -41,6 +41,7 @@ class Job:
         "finished",
         "on_abandon",
         "deadline",
+        "deadline_t",
     )
 
     def __init__(self, req: int, request: Request, inbox: Mailbox) -> None:
@@ -58,6 +59,8 @@ class Job:
         """Called (on the client loop) when the client gives up, to tell the server side."""
         self.deadline: float | None = None
         """Loop time after which the client gives up (None: it waits for ever)."""
+        self.deadline_t: int | None = None
+        """The same instant in recording time (ns): a timeout's end is dated there."""
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -125,6 +128,7 @@ class JobTarget:
             # One sweeping timer for all requests costs less than a timer per request.
             loop = job.loop
             job.deadline = loop.time() + timeout
+            job.deadline_t = self.recorder.now() + int(timeout * 1e9)
             if self._sweeper is None or self._sweeper_loop is not loop:
                 # (a sweeper left on a finished loop never runs: start one on this loop)
                 self._sweeper_loop = loop
@@ -180,22 +184,28 @@ class JobTarget:
 
 def _expire(recorder: Recorder, job: Job) -> None:
     if not job.future.done():
-        _give_up(recorder, job, TIMEOUT)
+        # Dated at the deadline, not when the sweep got to it: a client loop that fell behind
+        # (an overloaded open-loop run) notices late, and an app that answered in between
+        # must not turn a timed-out request into a success seconds past its --timeout.
+        _give_up(recorder, job, TIMEOUT, t=job.deadline_t)
         job.future.set_result(Response(job.req, None, 0, TIMEOUT))
 
 
-def _give_up(recorder: Recorder, job: Job, error: str) -> None:
+def _give_up(recorder: Recorder, job: Job, error: str, *, t: int | None = None) -> None:
     job.abandoned = True
     if job.on_abandon is not None:
         job.on_abandon()
-    _record_end(recorder, job, error)
+    _record_end(recorder, job, error, t=t)
 
 
-def _record_end(recorder: Recorder, job: Job, error: str) -> None:
+def _record_end(recorder: Recorder, job: Job, error: str, *, t: int | None = None) -> None:
+    if t is not None:
+        t = min(t, recorder.now())
     recorder.emit(
         K.REQUEST_END,
         job.req,
         {"status": None, "bytes_in": len(job.request.body), "bytes_out": 0, "error": error},
+        t=t,
     )
 
 
