@@ -226,3 +226,29 @@ def test_a_ctrl_c_lost_during_start_up_is_still_noted() -> None:
             pass  # swallowed, as an "Exception ignored in ..." would
     assert pressed.is_set()
     assert signal.getsignal(signal.SIGINT) is before
+
+
+NOISY_APP = """
+print("IMPORT-TIME NOISE")
+
+
+def app(environ, start_response):
+    print("NOISE")
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"x"]
+"""
+
+
+@pytest.mark.parametrize("server", ["threads", "processes"])
+def test_json_stays_alone_on_stdout_when_the_app_prints(tmp_path: Path, server: str) -> None:
+    """An app that prints at import and per request (in child processes too): --json is still
+    the summary alone on stdout; the app's words go to stderr."""
+    (tmp_path / "noisy.py").write_text(NOISY_APP)
+    done = subprocess.run(
+        [sys.executable, "-m", "tracer", "run", "noisy:app", "--server", server, "-n", "5",
+         "--json", "--app-dir", str(tmp_path), "--record", str(tmp_path / "r.jsonl")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["completed"] == 5
+    assert "IMPORT-TIME NOISE" in done.stderr and "NOISE" in done.stderr

@@ -54,7 +54,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def main(args: argparse.Namespace) -> int:
-    """Load the app, check it, print the report; the exit code says whether it passed."""
+    """Load the app, check it, print the report; the exit code says whether it passed.
+
+    What the app prints goes to stderr: the report (JSON, JUnit XML) is alone on stdout."""
+    from tracer.cli.stdout import app_prints_to_stderr
+
+    with app_prints_to_stderr() as out:
+        return _main(args, out)
+
+
+def _main(args: argparse.Namespace, out: Any) -> int:
     from tracer.cli.paths import cannot_write
     from tracer.conformance.driver import check_app
     from tracer.conformance.findings import FORMATS
@@ -97,10 +106,10 @@ def main(args: argparse.Namespace) -> int:
     text = FORMATS[args.format](report)
     if args.output:
         try:
-            with open(args.output, "w", encoding="utf-8") as out:
-                out.write(text)
+            with open(args.output, "w", encoding="utf-8") as file:
+                file.write(text)
         except OSError as exc:
             raise UsageError(f"Cannot write {args.output!r}: {exc.strerror}.") from None
     else:
-        sys.stdout.write(text)
+        out.write(text)
     return 1 if report.failed(args.strict) else 0

@@ -168,7 +168,17 @@ def config_from_args(args: argparse.Namespace) -> Any:
 
 
 def main(args: argparse.Namespace) -> int:
-    """Run, record, report."""
+    """Run, record, report. With ``--json`` the summary is alone on stdout: what the app
+    prints goes to stderr."""
+    if not args.json:
+        return _main(args, sys.stdout)
+    from tracer.cli.stdout import app_prints_to_stderr
+
+    with app_prints_to_stderr() as out:
+        return _main(args, out)
+
+
+def _main(args: argparse.Namespace, out: Any) -> int:
     from rich.console import Console
 
     from tracer.cli.paths import cannot_write, claim_recording, discard, watch_writer
@@ -269,7 +279,7 @@ def main(args: argparse.Namespace) -> int:
         )
     summary = digest.summary()
     if args.json:
-        print(json.dumps(summary))
+        print(json.dumps(summary), file=out)
         print(f"recording: {path}", file=sys.stderr)
         return 0
     from tracer.recording import Recording
