@@ -209,6 +209,38 @@ def test_ctrl_c_sets_the_stop_event_and_a_second_one_interrupts() -> None:
     assert signal.getsignal(signal.SIGINT) is before
 
 
+def test_sigterm_ends_a_headless_run_as_ctrl_c_does(tmp_path: Path) -> None:
+    """``timeout``, a container stopping or a supervisor send SIGTERM: the load stops, the
+    report is printed, the recording is complete (it died mid-write, unreported, before)."""
+    import signal
+    import time
+
+    record = tmp_path / "run.jsonl"
+    trace = subprocess.Popen(
+        [sys.executable, "-m", "tracer", "run", "sample_apps.io_bound:asgi_app", "-c", "5",
+         "-n", "1000000", "--headless", "--record", str(record)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (
+            not record.exists() or record.read_text().count("request.end") < 5
+        ):
+            time.sleep(0.1)
+        trace.send_signal(signal.SIGTERM)
+        out, _ = trace.communicate(timeout=60)
+    finally:
+        if trace.poll() is None:
+            trace.kill()
+    assert trace.returncode == 0
+    assert f"recording: {record}" in out and "requests" in out
+    recording = load(record)
+    assert not recording.truncated
+    starts = {e.req for e in recording.events if e.kind == K.REQUEST_START}
+    ends = {e.req for e in recording.events if e.kind == K.REQUEST_END}
+    assert starts and starts <= ends  # every request it started has its end
+
+
 def test_a_ctrl_c_lost_during_start_up_is_still_noted() -> None:
     """During start-up (the app's import) Ctrl-C interrupts as usual, and is noted even when
     something on the way swallowed the KeyboardInterrupt (as a finaliser does)."""

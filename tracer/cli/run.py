@@ -363,17 +363,22 @@ def _last_line(text: str) -> str:
 
 
 @contextlib.contextmanager
-def _on_ctrl_c(handler: Callable[[int, Any], None]) -> Iterator[None]:
-    """While inside, ``handler`` answers SIGINT; the previous handler comes back after. Only
-    the main thread can install a handler; elsewhere this changes nothing."""
+def _on_signal(signum: int, handler: Callable[[int, Any], None]) -> Iterator[None]:
+    """While inside, ``handler`` answers ``signum``; the previous handler comes back after.
+    Only the main thread can install a handler; elsewhere this changes nothing."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = signal.signal(signum, handler)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.signal(signum, previous)
+
+
+def _on_ctrl_c(handler: Callable[[int, Any], None]) -> contextlib.AbstractContextManager[None]:
+    """While inside, ``handler`` answers SIGINT (see ``_on_signal``)."""
+    return _on_signal(signal.SIGINT, handler)
 
 
 @contextlib.contextmanager
@@ -391,8 +396,11 @@ def _ctrl_c_noted() -> Iterator[threading.Event]:
         yield pressed
 
 
-def _ctrl_c_sets(stop: threading.Event) -> contextlib.AbstractContextManager[None]:
+@contextlib.contextmanager
+def _ctrl_c_sets(stop: threading.Event) -> Iterator[None]:
     """While inside, Ctrl-C (SIGINT) sets ``stop``; a second one raises ``KeyboardInterrupt``.
+    SIGTERM (``timeout``, a container stopping, a supervisor) does the same: the recording
+    is finished and the report printed instead of the process dying mid-write.
 
     Python's own handler raises ``KeyboardInterrupt`` in whatever the main thread is running
     at that instant, and when that is a finaliser or a weakref callback (the garbage
@@ -405,7 +413,8 @@ def _ctrl_c_sets(stop: threading.Event) -> contextlib.AbstractContextManager[Non
             raise KeyboardInterrupt
         stop.set()
 
-    return _on_ctrl_c(interrupted)
+    with _on_ctrl_c(interrupted), _on_signal(signal.SIGTERM, interrupted):
+        yield
 
 
 def _live_runner() -> Any:
