@@ -284,3 +284,19 @@ def test_json_stays_alone_on_stdout_when_the_app_prints(tmp_path: Path, server: 
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["completed"] == 5
     assert "IMPORT-TIME NOISE" in done.stderr and "NOISE" in done.stderr
+
+
+def test_an_open_loop_that_could_not_keep_up_is_said_so() -> None:
+    """--rate for -z sent clearly fewer requests than asked (the machine could not generate
+    them): one warning line; within Poisson's spread, none."""
+    from types import SimpleNamespace
+
+    from tracer.cli.run import _open_loop_shortfall
+
+    config = SimpleNamespace(rate=8000.0, duration=10.0)
+    said = _open_loop_shortfall(config, 71_724, stopped=False)
+    assert said.startswith("trace: the load generator sent 71724 requests, 90% of the 80000")
+    assert _open_loop_shortfall(config, 79_700, stopped=False) == ""  # chance
+    assert _open_loop_shortfall(config, 10, stopped=True) == ""  # Ctrl-C: asked to stop
+    closed = SimpleNamespace(rate=None, duration=10.0)
+    assert _open_loop_shortfall(closed, 10, stopped=False) == ""

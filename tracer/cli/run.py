@@ -278,6 +278,11 @@ def _main(args: argparse.Namespace, out: Any) -> int:
             file=sys.stderr,
         )
     summary = digest.summary()
+    shortfall = _open_loop_shortfall(
+        config, summary["requests"], stopped=bool(stops) and stops[0].is_set()
+    )
+    if shortfall:
+        print(shortfall, file=sys.stderr)
     if args.json:
         print(json.dumps(summary), file=out)
         print(f"recording: {path}", file=sys.stderr)
@@ -354,6 +359,23 @@ def _run_headless(
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("result")
+
+
+def _open_loop_shortfall(config: Any, sent: int, *, stopped: bool) -> str:
+    """A warning when an open-loop run (``--rate`` for ``-z``) sent clearly fewer requests than
+    asked for: the load generator could not keep up on this machine, and the report describes
+    a lighter load than the command line says. Empty when it kept up (or was stopped)."""
+    if stopped or config.rate is None or config.duration is None:
+        return ""
+    asked = config.rate * config.duration
+    # Poisson arrivals: more than 4 standard deviations short is not chance.
+    if asked - sent <= max(4 * asked**0.5, 0.02 * asked):
+        return ""
+    return (
+        f"trace: the load generator sent {sent} requests, {sent / asked:.0%} of the "
+        f"{asked:.0f} that --rate {config.rate:g} for {config.duration:g} s asks for: it could "
+        "not keep up on this machine, and the report is of the load it did send."
+    )
 
 
 def _last_line(text: str) -> str:
