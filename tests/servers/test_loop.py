@@ -105,6 +105,37 @@ def test_background_work_after_the_response_finishes_before_shutdown() -> None:
     assert summarize(recorder.events)["errors"] == 0
 
 
+def test_a_loop_blocked_for_good_is_recorded_when_the_model_gives_up() -> None:
+    """A step that never ends would never be recorded: the run would say the loop was never
+    blocked. When stop gives up on the loop, the step holding it is a loop.blocked marked
+    unfinished, at the line it is stuck on, counted in the summary."""
+    import threading
+
+    release = threading.Event()
+
+    async def stuck(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            release.wait(30)  # STUCK
+
+    try:
+        with running("loop", stuck) as (model, recorder):
+            responses = send_all(model, [Request()] * 2, concurrency=2, timeout=0.3)
+    finally:
+        release.set()  # the loop thread goes on after the test
+    assert [r.error for r in responses] == ["timeout", "timeout"]
+    [blocked] = by_kind(recorder.events, K.LOOP_BLOCKED)
+    assert blocked.data["unfinished"] is True and blocked.dur >= 300_000_000
+    assert blocked.data["location"].endswith(f"test_loop.py:{_line_of('STUCK')}")
+    assert summarize(recorder.events)["loop_blocked_ms"] >= 300
+
+
+def _line_of(marker: str) -> int:
+    from pathlib import Path
+
+    lines = Path(__file__).read_text().splitlines()
+    return next(n for n, line in enumerate(lines, 1) if line.rstrip().endswith(f"# {marker}"))
+
+
 def test_request_body_arrives_in_chunks() -> None:
     """A 100 kB POST: two http.request messages (64 KiB, then the rest), echoed whole."""
     body = b"x" * 100_000

@@ -96,7 +96,12 @@ class LoopServer:
             task.add_done_callback(lambda _: done.set())
 
         self.loop.call_soon_threadsafe(begin)
-        done.wait(timeout)  # a loop stuck in a blocking call: leave it, the thread is a daemon
+        if not done.wait(timeout):
+            # A loop stuck in a blocking call: leave it (the thread is a daemon), but record
+            # the step that holds it, which would otherwise never end and never be recorded.
+            from tracer.shim.blocking import record_stuck_steps
+
+            record_stuck_steps()
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout)
 

@@ -28,7 +28,15 @@ from typing import Any, Protocol
 
 from tracer.shim.frames import where_in_stack
 
-__all__ = ["LoopState", "Traced", "loop_state", "delayed_by", "watch_threshold"]
+__all__ = [
+    "LoopState",
+    "Traced",
+    "loop_state",
+    "delayed_by",
+    "watch_threshold",
+    "record_stuck_steps",
+    "most_seen",
+]
 
 
 class Traced(Protocol):
@@ -40,6 +48,9 @@ class Traced(Protocol):
     yielded: Any
     block_ns: int
     now: Callable[[], int]
+
+    def record_stuck(self, t0: int, dur: int, location: str | None, delayed: list[int]) -> None:
+        """Record a step that still holds the loop as an unfinished ``loop.blocked``."""
 
 
 class LoopState:
@@ -138,6 +149,39 @@ def _watch() -> None:
                 if not any(s.loop_ref() is not None for s in _STATES.values()):
                     _WATCHDOG.pop("thread", None)
                     return
+
+
+def most_seen(counts: dict[str, int]) -> str | None:
+    """The location sampled most often (later samples win ties), or None."""
+    return max(reversed(counts), key=counts.__getitem__, default=None)
+
+
+def record_stuck_steps() -> int:
+    """Record every traced step holding its loop now, past its threshold, as a ``loop.blocked``
+    with ``unfinished: true``; returns how many.
+
+    A step blocked for good (``while True: time.sleep(1)`` in ``async def``) never ends, so it
+    would never be recorded and the run would report its loop as never blocked. A server model
+    calls this when it gives up waiting for its loop to stop. The watchdog's samples name the
+    line; the requests it delayed are those ready on that loop now.
+    """
+    count = 0
+    for state in list(_STATES.values()):
+        running = state.running
+        if running is None:
+            continue
+        traced, started = running
+        try:
+            dur = traced.now() - started
+            if dur < traced.block_ns:
+                continue
+            sample = state.sample
+            location = most_seen(sample[1]) if sample is not None and sample[0] is running else None
+            traced.record_stuck(started, dur, location, delayed_by(state, traced))
+            count += 1
+        except Exception:  # the loop thread changed something under us: nothing to report
+            continue
+    return count
 
 
 def _due_timer_futures(loop: Any) -> set[int]:

@@ -24,7 +24,7 @@ from typing import Any
 
 from tracer import events as K
 from tracer.recorder import Recorder
-from tracer.shim.blocking import LoopState, delayed_by, loop_state
+from tracer.shim.blocking import LoopState, delayed_by, loop_state, most_seen
 from tracer.shim.frames import describe
 
 __all__ = ["Stepper"]
@@ -206,10 +206,8 @@ class Stepper:
         if state is not None:
             sample = state.sample
             if sample is not None and running is not None and sample[0] is running:
-                counts = sample[1]
-                # Where it was most often while it held the loop (later samples win ties).
-                seen = max(reversed(counts), key=counts.__getitem__, default=None)
-                location = seen or location
+                # Where it was most often while it held the loop.
+                location = most_seen(sample[1]) or location
             delayed = delayed_by(state, self)
         sink = self.sink
         sink.append(
@@ -224,5 +222,26 @@ class Stepper:
                 self.task,
                 dur,
                 {"location": location, "delayed": delayed},
+            )
+        )
+
+    def record_stuck(self, t0: int, dur: int, location: str | None, delayed: list[int]) -> None:
+        """A step that still holds the loop (``tracer.shim.blocking.record_stuck_steps``): an
+        unfinished ``loop.blocked`` from its start until now, where the samples saw it."""
+        if not self.recording:
+            return
+        sink = self.sink
+        sink.append(
+            (
+                next(sink.seq),
+                t0,
+                K.LOOP_BLOCKED,
+                self.req,
+                sink.pid,
+                self.tid,
+                self.thread,
+                self.task,
+                dur,
+                {"location": location, "delayed": delayed, "unfinished": True},
             )
         )
