@@ -248,11 +248,12 @@ async def test_question_mark_lists_every_key(loop_rec: Recording) -> None:
         assert isinstance(app.screen, ReplayScreen)
 
 
-async def test_q_quits(loop_rec: Recording) -> None:
-    """q ends the app."""
+@pytest.mark.parametrize("key", ["q", "ctrl+c"])
+async def test_q_and_ctrl_c_quit(loop_rec: Recording, key: str) -> None:
+    """q ends the app; ctrl+c too, as in the live phase (not Textual's "press q" hint)."""
     app = ReplayApp([loop_rec])
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("q")
+        await pilot.press(key)
         await pilot.pause()
         assert not app.is_running
 
@@ -584,15 +585,6 @@ async def test_no_further_blocked_or_bookmark_says_so_in_the_ui_language(
         await pilot.press("b", "m")
         await pilot.pause()
         assert _toasts(app) == ["后面没有 loop.blocked 了", "后面没有书签了"]
-
-
-async def test_ctrl_c_quits_the_replay(loop_rec: Recording) -> None:
-    """ctrl+c quits, as in the live phase (not Textual's "press q to quit" hint)."""
-    app = ReplayApp([loop_rec])
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("ctrl+c")
-        await pilot.pause()
-        assert not app.is_running
 
 
 async def test_space_at_the_end_plays_from_the_start(loop_rec: Recording) -> None:

@@ -209,27 +209,16 @@ class Stepper:
                 # Where it was most often while it held the loop.
                 location = most_seen(sample[1]) or location
             delayed = delayed_by(state, self)
-        sink = self.sink
-        sink.append(
-            (
-                next(sink.seq),
-                t0,
-                K.LOOP_BLOCKED,
-                self.req,
-                sink.pid,
-                self.tid,
-                self.thread,
-                self.task,
-                dur,
-                {"location": location, "delayed": delayed},
-            )
-        )
+        self._blocked_row(t0, dur, {"location": location, "delayed": delayed})
 
     def record_stuck(self, t0: int, dur: int, location: str | None, delayed: list[int]) -> None:
         """A step that still holds the loop (``tracer.shim.blocking.record_stuck_steps``): an
         unfinished ``loop.blocked`` from its start until now, where the samples saw it."""
-        if not self.recording:
-            return
+        if self.recording:
+            data = {"location": location, "delayed": delayed, "unfinished": True}
+            self._blocked_row(t0, dur, data)
+
+    def _blocked_row(self, t0: int, dur: int, data: dict[str, Any]) -> None:
         sink = self.sink
         sink.append(
             (
@@ -242,6 +231,6 @@ class Stepper:
                 self.thread,
                 self.task,
                 dur,
-                {"location": location, "delayed": delayed, "unfinished": True},
+                data,
             )
         )
