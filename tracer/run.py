@@ -149,6 +149,32 @@ class RunResult:
     """A real server's exit code when it died during the load (the load stopped there)."""
 
 
+# What each in-process model takes of --threads and --workers (real servers check their own).
+_MODEL_OPTIONS: dict[str, frozenset[str]] = {
+    "threads": frozenset({"threads"}),
+    "processes": frozenset({"threads", "workers"}),
+    "loop": frozenset(),
+    "wsgi-on-loop": frozenset(),
+}
+
+
+def _check_model_options(config: RunConfig, model: str) -> None:
+    """``UsageError`` for --threads or --workers given to an in-process model that has no use
+    for them: the user would believe a setting took effect that nothing read."""
+    takes = _MODEL_OPTIONS.get(model)
+    if takes is None:
+        return
+    for option, value in (("threads", config.threads), ("workers", config.workers)):
+        if value is not None and option not in takes:
+            hint = {
+                "threads": "it runs every request on one thread",
+                "workers": "it is one process",
+            }[option]
+            raise UsageError(
+                f"--{option} does not apply to --server {model} ({hint}); leave it out."
+            )
+
+
 def default_record_path(app: str, *, now: float | None = None, folder: str = "traces") -> str:
     """``traces/<app-name>-<YYYYmmdd-HHMMSS>.jsonl`` for APP ``app``."""
     module, _, attr = app.rpartition(":") if ":" in app else (app, "", "")
@@ -186,6 +212,7 @@ def open_server(config: RunConfig, recorder: Recorder, *, app: Any = None) -> Se
         family = "asgi" if interface.startswith("asgi") else "wsgi"
         factory = server_model(DEFAULT_MODELS[family])
         server_config = ServerConfig(**{**_fields(server_config), "app": loaded})
+    _check_model_options(config, getattr(factory, "name", config.server or ""))
     model = factory(server_config, recorder)
     interface = getattr(model, "interface", "")
     recorder.header.update(

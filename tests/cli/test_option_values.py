@@ -165,3 +165,25 @@ def test_limit_concurrency_must_be_at_least_one(
         capsys,
     )
     assert err.startswith("trace run: error: argument --limit-concurrency: ")
+
+
+@pytest.mark.parametrize(
+    "argv,words",
+    [
+        (["sample_apps.hello:application", "--server", "threads", "--workers", "3"],
+         "--workers does not apply to --server threads (it is one process); leave it out."),
+        (["sample_apps.hello:asgi_app", "--threads", "3"],
+         "--threads does not apply to --server loop (it runs every request on one thread); "
+         "leave it out."),
+    ],
+)  # fmt: skip
+def test_an_in_process_model_refuses_options_it_would_ignore(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str], words: str
+) -> None:
+    """``--workers`` on threads and ``--threads`` on loop were accepted and ignored."""
+    from tracer.cli import main as cli_main
+
+    record = tmp_path / "r.jsonl"
+    assert cli_main(["run", *argv, "-n", "2", "--record", str(record)]) == 2
+    assert capsys.readouterr().err.strip() == f"trace: error: {words}"
+    assert not record.exists()  # nothing ran: no recording left behind
