@@ -113,7 +113,14 @@ class RunConfig:
             raise UsageError(
                 f"--block-threshold-ms must be a number, 0 or more, not {self.block_threshold_ms}."
             )
-        self.plan()  # bad headers or paths fail here, before anything starts
+        plan = self.plan()  # bad headers or paths fail here, before anything starts
+        if self.http2 and any(request.websocket for request in plan.requests):
+            # The client opens WebSockets with an HTTP/1.1 upgrade only (not RFC 8441):
+            # the header would say HTTP/2 of sessions that were not.
+            raise UsageError(
+                "--http2 does not apply to WebSocket sessions (ws: paths, --ws-messages): the "
+                "client opens them with an HTTP/1.1 upgrade; leave one of them out."
+            )
 
     def plan(self) -> RequestPlan:
         """The request plan of these options."""

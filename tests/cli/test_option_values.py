@@ -187,3 +187,12 @@ def test_an_in_process_model_refuses_options_it_would_ignore(
     assert cli_main(["run", *argv, "-n", "2", "--record", str(record)]) == 2
     assert capsys.readouterr().err.strip() == f"trace: error: {words}"
     assert not record.exists()  # nothing ran: no recording left behind
+
+
+def test_http2_with_websocket_sessions_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    """The sessions went out as HTTP/1.1 upgrades while the header said HTTP/2."""
+    from tracer.cli import main as cli_main
+
+    argv = ["run", "sample_apps.websocket:app", "--server", "hypercorn", "--http2"]
+    assert cli_main([*argv, "--path", "ws:/ws", "-n", "1"]) == 2
+    assert capsys.readouterr().err.startswith("trace: error: --http2 does not apply to WebSocket")

@@ -34,3 +34,17 @@ def test_wsgi_blocking_threads_bound_the_requests_in_flight() -> None:
     assert run.stats.status == {200: 12}
     assert in_flight_max(run.events) == 2
     assert run.server.describe()["threads"] == 2
+
+
+def test_threads_are_for_wsgi_apps_and_the_header_claims_no_count_it_did_not_set() -> None:
+    """--threads with an ASGI app was silently ignored; without --threads the header said
+    threads 1 while granian ran its own count (20 requests were seen in flight)."""
+    from tracer.errors import UsageError
+    from tracer.recorder import Recorder
+    from tracer.servers import ServerConfig
+    from tracer.servers.real.granian import GranianServer
+
+    with pytest.raises(UsageError, match="--threads does not apply to --server granian"):
+        GranianServer(ServerConfig(app_spec="sample_apps.hello:asgi_app", threads=4), Recorder())
+    wsgi = GranianServer(ServerConfig(app_spec="sample_apps.hello:application"), Recorder())
+    assert "threads" not in wsgi.describe()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from tracer.errors import UsageError
 from tracer.interface import is_asgi
 from tracer.servers.real.server import BOOTSTRAP_APP, RealServer
 
@@ -25,6 +26,14 @@ class GranianServer(RealServer):
     speaks_http2 = True
     takes_threads = True
     flags = frozenset({"loop"})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.config.threads is not None and is_asgi(self.interface):
+            raise UsageError(
+                "--threads does not apply to --server granian with an ASGI app (its blocking "
+                "threads serve WSGI apps); leave it out."
+            )
 
     def command(self, host: str, port: int) -> list[str]:
         """``python -m granian --interface asgi|wsgi --host ... --port ... bootstrap:app``."""
@@ -46,6 +55,8 @@ class GranianServer(RealServer):
         """``{"model": "granian", "workers": N, "http2": ..., "threads": T (WSGI)}``."""
         described = super().describe()
         described["http2"] = self.http2
-        if not is_asgi(self.interface):
-            described["threads"] = self.config.threads or 1
+        if not is_asgi(self.interface) and self.config.threads:
+            # Without --threads granian picks its own count: the header says nothing rather
+            # than a number nobody set (it is not 1: 20 requests were seen in flight).
+            described["threads"] = self.config.threads
         return described
