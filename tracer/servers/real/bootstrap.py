@@ -14,6 +14,7 @@ Imports the spine, ``tracer.instrument`` and ``tracer.loading``; never the TUI o
 from __future__ import annotations
 
 import atexit
+import contextlib
 import itertools
 import json
 import os
@@ -184,14 +185,21 @@ def build_app(settings: dict[str, Any]) -> Any:
     from tracer.interface import is_asgi
     from tracer.loading import load_app
 
-    loaded = load_app(
-        settings["app"],
-        factory=settings.get("factory", False),
-        app_dir=settings.get("app_dir", "."),
-        interface=settings.get("interface", "auto"),
-    )
     directory = Path(settings["dir"])
     pid = os.getpid()
+    try:
+        loaded = load_app(
+            settings["app"],
+            factory=settings.get("factory", False),
+            app_dir=settings.get("app_dir", "."),
+            interface=settings.get("interface", "auto"),
+        )
+    except Exception as exc:
+        # Say why at once: a server with several workers lives on (restarting them) and
+        # the parent would otherwise wait its whole start-up timeout for a ready mark.
+        with contextlib.suppress(OSError):
+            (directory / f"{pid}.failed").write_text(f"{type(exc).__name__}: {exc}"[:500])
+        raise
     recorder = ProcessRecorder(directory / f"{pid}.events", start_ns=int(settings["start_ns"]))
     # Servers end their workers with a normal interpreter exit on their stop signal: flush then.
     atexit.register(recorder.close)

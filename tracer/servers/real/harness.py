@@ -11,6 +11,7 @@ its output that says why. Imports only the spine (``tracer.errors``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -156,6 +157,9 @@ class ServerProcess:
                     f"{self.name} stopped while starting (exit code {self.process.returncode}): "
                     f"{failure_line(self.output())}"
                 )
+            failed = self.failed_load()
+            if failed is not None:
+                raise ServerError(f"{self.name} could not load the app: {failed}")
             if self._accepts() and self.ready_pids() >= self.expected:
                 return
             if self.clock() > deadline:
@@ -171,6 +175,17 @@ class ServerProcess:
                 return True
         except OSError:
             return False
+
+    def failed_load(self) -> str | None:
+        """Why a server process could not load the app (its ``<pid>.failed`` mark), if one
+        could not."""
+        if self.ready_dir is None:
+            return None
+        for name in os.listdir(self.ready_dir):
+            if name.endswith(".failed"):
+                with contextlib.suppress(OSError):
+                    return (Path(self.ready_dir) / name).read_text().strip() or "unknown"
+        return None
 
     def ready_pids(self) -> int:
         """How many server processes have loaded the app so far."""
