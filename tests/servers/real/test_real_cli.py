@@ -211,5 +211,7 @@ def test_a_server_the_app_kills_stops_the_load_and_says_so(tmp_path: Path) -> No
         "failed and the load was stopped."
     ]
     summary = json.loads(done.stdout)
-    assert summary["status"] == {"200": 2} and summary["requests"] < 10
+    # Left to run, -z 20s of refused connections (~0.5 ms each) would be tens of thousands;
+    # a few may be refused before the exit is visible to the parent.
+    assert summary["status"] == {"200": 2} and summary["requests"] < 1000
     assert summary["wall_s"] < 10
