@@ -142,6 +142,25 @@ def test_report_table() -> None:
         assert expected in text, expected
 
 
+def test_a_recording_with_fewer_requests_than_asked_says_so() -> None:
+    """Killed between two lines, a recording has no cut-short line: the report compares the
+    requests it holds with the count the run asked for (and says nothing when they agree)."""
+
+    def report(asked: int) -> str:
+        events = _events()
+        header = {"app": "app:app", "server": {"model": "loop"}, "load": {"requests": asked}}
+        out = io.StringIO()
+        print_report(
+            Recording(header, events),
+            summarize(events),
+            console=Console(file=out, width=200, color_system=None),
+        )
+        return out.getvalue()
+
+    assert "It holds 2 of the 1000 requests the run asked for" in report(1000)
+    assert "requests the run asked for" not in report(2)
+
+
 def test_digest_file_streams_a_recording(tmp_path: object) -> None:
     """A recording written by a run reads back (streamed) to the summary of its events."""
     path = f"{tmp_path}/run.jsonl"

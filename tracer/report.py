@@ -44,6 +44,17 @@ def render_report(
                 style="yellow",
             )
         )
+    else:
+        # A run killed between two lines leaves no cut-short line: the count asked says it.
+        asked = (recording.header.get("load") or {}).get("requests")
+        if type(asked) is int and summary["requests"] < asked:
+            parts.append(
+                Text(
+                    f"It holds {summary['requests']} of the {asked} requests the run asked "
+                    "for: the run was stopped early or cut short.",
+                    style="yellow",
+                )
+            )
     return Group(*parts)
 
 
