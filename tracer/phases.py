@@ -171,6 +171,11 @@ def request_phases(
     scheduled = False
     spans: list[PhaseSpan] = []
     detected: list[PhaseSpan] = []
+    # Error instants: the app's exceptions where they were raised; only without one, where the
+    # request ended in error (a raise is also an errored end, a broken response and a client's
+    # failure: one mark for one error).
+    raised: list[PhaseSpan] = []
+    ended: list[PhaseSpan] = []
     for event in events:
         kind = event.kind
         if kind == K.REQUEST_QUEUED and queued is None:
@@ -181,7 +186,7 @@ def request_phases(
             # The first end counts: a client that gave up ended the request.
             end = event
             if event_data(event).get("error"):
-                spans.append(PhaseSpan(event.end, event.end, ERROR, kind))
+                ended.append(PhaseSpan(event.end, event.end, ERROR, kind))
         elif kind == K.SCHED_STEP:
             scheduled = True
             phase = step_phase(event, blocked, threshold_ns)
@@ -202,11 +207,11 @@ def request_phases(
         elif kind == K.LOOP_BLOCKED:
             detected.append(PhaseSpan(event.t, event.t + event_dur(event), BLOCKED, kind))
         elif kind == K.ERROR:
-            spans.append(PhaseSpan(event.t, event.t, ERROR, kind))
+            raised.append(PhaseSpan(event.t, event.t, ERROR, kind))
         elif kind == K.CLIENT_RESPONSE and client is None:
             client = event
             if event_data(event).get("error"):  # no response at all: refused, reset, timed out
-                spans.append(PhaseSpan(event.end, event.end, ERROR, kind))
+                ended.append(PhaseSpan(event.end, event.end, ERROR, kind))
     # A loop.blocked already paints its step; only one with no step under it (a recording made
     # without step tracing) needs a span of its own.
     for block in detected:
@@ -214,9 +219,12 @@ def request_phases(
             s.phase == BLOCKED and s.start < block.end and block.start < s.end for s in spans
         ):
             spans.append(block)
-    failed = _failed_without_error(start, end, client)
-    if failed is not None and not any(s.phase == ERROR for s in spans):
-        spans.append(PhaseSpan(failed.end, failed.end, ERROR, failed.kind))
+    errors = raised or sorted(ended, key=lambda s: s.start)[:1]
+    if not errors:
+        failed = _failed_without_error(start, end, client)
+        if failed is not None:
+            errors = [PhaseSpan(failed.end, failed.end, ERROR, failed.kind)]
+    spans.extend(errors)
     begin = start.t if start is not None else None
     # A network client's response ends the request for whoever sent it (real servers): one
     # the app never saw (a 503 from the server) is queued until then, not to the end of time.

@@ -108,6 +108,13 @@ class Recording:
                 grouped.setdefault(event.req, []).append(event)
         return grouped
 
+    def title_in(self, lang: str = "en") -> str:
+        """``title`` with "(simulated)" said in ``lang`` (``en`` or ``zh``)."""
+        title = self.title
+        if lang != "en" and self.header.get("source") == "simulated":
+            title = title.removesuffix(SIMULATED["en"]) + SIMULATED.get(lang, SIMULATED["en"])
+        return title
+
     @property
     def title(self) -> str:
         """A short human label: app, server model and interface."""
@@ -118,12 +125,15 @@ class Recording:
             for part in ((self.header.get("interface") or "").upper(), server.get("model"))
             if part
         )
-        source = " (simulated)" if self.header.get("source") == "simulated" else ""
+        source = SIMULATED["en"] if self.header.get("source") == "simulated" else ""
         app = self.header.get("app") or "?"
         label = self.header.get("label")  # a demo names its sides ("WSGI, 4 threads")
         prefix = f"{label}: " if isinstance(label, str) and label else ""
         return f"{prefix}{app}{' · ' + how if how else ''}{source}"
 
+
+SIMULATED: dict[str, str] = {"en": " (simulated)", "zh": "（模拟）"}
+"""How a title says that a recording was simulated, per language."""
 
 LATE_START = 0.05
 """A timeline whose first event comes later than this share of its length begins there."""

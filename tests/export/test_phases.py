@@ -338,3 +338,37 @@ def test_a_5xx_or_no_answer_is_marked_as_the_error_the_summary_counts() -> None:
 
     assert run(503) == [ERROR] and run(None) == [ERROR]
     assert run(404) == [] and run(200) == [] and run(None, "lifespan") == []
+
+
+def test_one_error_gets_one_mark_where_it_was_raised() -> None:
+    """An exception is also an errored end and (real servers) a broken response: the lane and
+    the figure drew up to three ✖ a few ms apart. One mark, where it was raised; without an
+    exception, one where the request ended in error."""
+    from tracer import events as K
+    from tracer.events import Event
+    from tracer.phases import ERROR, request_phases
+
+    raised = [
+        Event(0, 0, K.REQUEST_START, 1, data={"scope_type": "http"}),
+        Event(1, 5, K.ERROR, 1, data={"type": "ValueError"}),
+        Event(2, 8, K.REQUEST_END, 1, data={"status": 200, "error": "ValueError"}),
+        Event(3, 9, K.CLIENT_RESPONSE, 1, data={"status": None, "error": "ConnectionResetError"}),
+    ]
+    marks = [(s.start, s.kind) for s in request_phases(raised, t_end=100) if s.phase == ERROR]
+    assert marks == [(5, K.ERROR)]
+    timed_out = [
+        Event(0, 0, K.REQUEST_QUEUED, 2, data={}),
+        Event(1, 50, K.REQUEST_END, 2, data={"status": None, "error": "timeout"}),
+    ]
+    marks = [(s.start, s.kind) for s in request_phases(timed_out, t_end=100) if s.phase == ERROR]
+    assert marks == [(50, K.REQUEST_END)]
+
+
+def test_the_figure_legend_explains_the_error_mark() -> None:
+    """The figures draw ✖ for errors: their legend says what it means (in Chinese too)."""
+    from tracer.export.svg import timeline_svg
+    from tracer.tui.examples import threads_example
+
+    for lang, words in (("en", "error (raised, no response, or 5xx)"), ("zh", "错误")):
+        svg = timeline_svg([threads_example(10, 4)], lang=lang)
+        assert words in svg

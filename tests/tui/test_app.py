@@ -350,11 +350,17 @@ async def test_resize_keeps_the_labels_and_axis_aligned(loop_rec: Recording) -> 
 
 
 async def test_chinese_labels(loop_rec: Recording) -> None:
-    """lang="zh" translates the legend and the status line."""
+    """lang="zh" translates the legend, the status line and a simulated recording's title
+    (the figures said （模拟） while the replay said "(simulated)")."""
+    assert loop_rec.header.get("source") == "simulated"
     app = ReplayApp([loop_rec], lang="zh")
     async with app.run_test(size=(100, 30)):
         assert "排队" in _text(app, "#legend")
         assert "按请求" in _text(app, "#status")
+    from tracer.tui.app import render_svg
+
+    svg = render_svg([loop_rec], size=(100, 30), lang="zh")
+    assert "模拟" in svg and "simulated" not in svg
 
 
 async def test_empty_recording_says_so(loop_rec: Recording) -> None:

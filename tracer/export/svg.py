@@ -58,6 +58,7 @@ LEGENDS: dict[str, tuple[tuple[str, str], ...]] = {
         ("cpu", "share of CPU while waiting (threads taking turns on the GIL)"),
         ("sending", "sending"),
         ("blocked", "blocked the loop"),
+        ("error", "error (raised, no response, or 5xx)"),
         ("bookmark", "bookmark"),
     ),
     "zh": (
@@ -67,6 +68,7 @@ LEGENDS: dict[str, tuple[tuple[str, str], ...]] = {
         ("cpu", "等待期间的 CPU 占用（线程轮流持有 GIL）"),
         ("sending", "发送"),
         ("blocked", "阻塞事件循环"),
+        ("error", "错误（抛出异常、无响应或 5xx）"),
         ("bookmark", "书签"),
     ),
 }
@@ -77,9 +79,6 @@ SHOWN: dict[str, str] = {
     "zh": "显示 {total} 个请求中的 {shown} 个",
 }
 """Language -> the note under lanes cut short."""
-
-SIMULATED: dict[str, str] = {"en": " (simulated)", "zh": "（模拟）"}
-"""Language -> what a simulated recording's title ends with."""
 
 SVG_NS = ' xmlns="http://www.w3.org/2000/svg"'
 """The namespace declaration a standalone SVG file needs (a name, never fetched)."""
@@ -111,11 +110,7 @@ def text_width(text: str, size: int) -> float:
 
 def figure_title(recording: Recording, lang: str = "en") -> str:
     """The recording's title with "(simulated)" said in ``lang``."""
-    title = recording.title
-    english = SIMULATED["en"]
-    if lang != "en" and recording.header.get("source") == "simulated":
-        title = title.removesuffix(english) + SIMULATED.get(lang, english)
-    return title
+    return recording.title_in(lang)
 
 
 def marked_requests(recording: Recording) -> set[int]:
@@ -394,9 +389,15 @@ def _legend(top: float, width: int, lang: str) -> tuple[list[str], float]:
             swatch_y, swatch_h = top + 6 - WAIT_H / 2, WAIT_H
         elif key == "cpu":
             swatch_y, swatch_h = top + 6, 6
+        # The error is drawn as the lanes draw it: a ✖, not a swatch.
+        mark = (
+            f'<text x="{x + 3}" y="{top + 11:.0f}" font-size="13" '
+            f'fill="{COLORS["blocked"]}">✖</text>'
+            if key == "error"
+            else _rect(x, swatch_y, 18, swatch_h, COLORS[key], "legend")
+        )
         parts.append(
-            _rect(x, swatch_y, 18, swatch_h, COLORS[key], "legend")
-            + f'<text x="{x + 24}" y="{top + 11:.0f}" font-size="13">{escape(text)}</text>'
+            mark + f'<text x="{x + 24}" y="{top + 11:.0f}" font-size="13">{escape(text)}</text>'
         )
         x += advance
     return parts, top

@@ -110,7 +110,7 @@ async def _render(
         for key in keys:
             await pilot.press(key)
         await pilot.pause()
-        return app.export_screenshot(title=app.models[0].title)
+        return app.export_screenshot(title=app.models[0].recording.title_in(app.labels["lang"]))
 
 
 def render_svg(

@@ -13,6 +13,7 @@ from types import MappingProxyType
 __all__ = ["LABELS", "LANGUAGES", "labels"]
 
 _EN: dict[str, str] = {
+    "lang": "en",  # the table's own language (titles from the spine take it: "(simulated)")
     # phases (legend, detail pane)
     "queued": "queued",
     "running": "running",
@@ -113,6 +114,7 @@ _EN: dict[str, str] = {
 }
 
 _ZH: dict[str, str] = {
+    "lang": "zh",
     "queued": "排队",
     "running": "运行",
     "waiting": "等待",

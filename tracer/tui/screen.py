@@ -109,14 +109,22 @@ class ReplayScreen(Screen[None]):
         with Horizontal(id="summaries"):
             for model in self.models:
                 yield SummaryPanel(
-                    model.title, model.summary, self.labels, truncated=model.recording.truncated
+                    model.recording.title_in(self.labels["lang"]),
+                    model.summary,
+                    self.labels,
+                    truncated=model.recording.truncated,
                 )
         yield Axis(self.viewport, offset, id="axis")
         compare = len(self.models) > 1
         for index, model in enumerate(self.models):
             if compare:
                 yield Static(
-                    Text(model.title, style="bold #00afd7", no_wrap=True), classes="lane-title"
+                    Text(
+                        model.recording.title_in(self.labels["lang"]),
+                        style="bold #00afd7",
+                        no_wrap=True,
+                    ),
+                    classes="lane-title",
                 )
             yield Timeline(
                 model,
@@ -226,7 +234,7 @@ class ReplayScreen(Screen[None]):
     def _source_line(self, model: TimelineModel) -> Text:
         recording = model.recording
         source = Text(f"{self.labels['recording']}: ", "#8a8a8a")
-        source.append(model.title, "bold")
+        source.append(model.recording.title_in(self.labels["lang"]), "bold")
         if recording.path is not None:
             source.append(f"  ({PurePath(recording.path).name})", "#8a8a8a")
         source.append("\n")
