@@ -146,6 +146,23 @@ def test_capped_lanes_end_the_axis_with_the_drawn_lanes() -> None:
     assert drawn_end <= last_tick + drawn_end / 4 and last_tick <= 1.25 * drawn_end
 
 
+def test_the_axis_ends_with_the_last_request_not_the_servers_shutdown(tmp_path: Path) -> None:
+    """A real server's lifespan shutdown (and any event of no drawn lane) 5 s after the load
+    stretched the axis over empty space: it ends with the drawn lanes."""
+    from tracer.events import Event
+
+    recording = load(two_requests(tmp_path / "a.jsonl"))
+    spans = request_spans(recording.events)
+    drawn_end = max(span.end or 0 for span in spans.values())
+    seq = max(e.seq for e in recording.events) + 1
+    lifespan = {"scope_type": "lifespan"}
+    recording.events.insert(0, Event(seq, 0, K.REQUEST_START, 999, data=lifespan))
+    recording.events.append(Event(seq + 1, drawn_end + 5 * 10**9, K.REQUEST_END, 999))
+    root = ET.fromstring(timeline_svg([recording]))
+    last_tick = max(_ns("".join(t.itertext())) for t in _ticks(root))
+    assert last_tick <= 1.25 * drawn_end
+
+
 def test_compared_recordings_start_at_their_first_request(tmp_path: Path) -> None:
     """A second recording whose requests began 549 ms later (start-up) is drawn from its
     first request too: both first lanes start at the gutter, and its bookmark list time is
