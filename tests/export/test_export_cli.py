@@ -92,6 +92,17 @@ def test_no_collector_is_one_line_and_exit_2(tmp_path: Any, capsys: Any, monkeyp
     assert err.count("\n") == 1 and endpoint in err and "Traceback" not in err
 
 
+def test_lanes_is_for_the_figures(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--lanes 5 --to perfetto`` was accepted and did nothing: one line, exit 2."""
+    path = two_requests(tmp_path / "a.jsonl")
+    assert main(["export", path, "--to", "perfetto", "--lanes", "5"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "trace: error: --lanes is for --to html or svg (figures); --to perfetto has no lanes."
+    )
+    out = tmp_path / "fig.svg"
+    assert main(["export", path, "--to", "svg", "--lanes", "1", "-o", str(out)]) == 0
+
+
 def test_a_second_file_after_the_options_is_understood(
     tmp_path: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -66,7 +66,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--lanes",
         type=bounded(int, low=1),
-        default=MAX_LANES,
+        default=None,
         metavar="N",
         help=f"html, svg: request lanes per recording (default {MAX_LANES}; bookmarked "
         "requests are drawn too)",
@@ -91,6 +91,10 @@ def main(args: argparse.Namespace) -> int:
 
     if args.file2 and args.to not in COMPARING:
         raise UsageError(f"FILE2 is for --to {' or '.join(COMPARING)}; --to {args.to} takes one.")
+    if args.lanes is not None and args.to not in COMPARING:
+        raise UsageError(
+            f"--lanes is for --to {' or '.join(COMPARING)} (figures); --to {args.to} has no lanes."
+        )
     recording = load(args.file)
     exporter = get_exporter(args.to)
     options = ExportOptions(
@@ -98,7 +102,7 @@ def main(args: argparse.Namespace) -> int:
         otlp_endpoint=args.otlp_endpoint,
         otel_detail=args.otel_detail,
         compare=(load(args.file2),) if args.file2 else (),
-        lanes=args.lanes,
+        lanes=args.lanes if args.lanes is not None else MAX_LANES,
     )
     note = exporter(recording, options)
     to_stdout = args.output == "-" or (args.to == "console" and not args.output)
