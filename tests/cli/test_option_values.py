@@ -196,3 +196,10 @@ def test_http2_with_websocket_sessions_is_refused(capsys: pytest.CaptureFixture[
     argv = ["run", "sample_apps.websocket:app", "--server", "hypercorn", "--http2"]
     assert cli_main([*argv, "--path", "ws:/ws", "-n", "1"]) == 2
     assert capsys.readouterr().err.startswith("trace: error: --http2 does not apply to WebSocket")
+
+
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_rate_must_be_finite(capsys: pytest.CaptureFixture[str], value: str) -> None:
+    """``--rate nan`` sent a burst of 83,834 requests and recorded ``"rate": null``."""
+    err = _usage_error(["run", "sample_apps.hello:asgi_app", f"--rate={value}", "-z", "1s"], capsys)
+    assert err.startswith("trace run: error: argument --rate: ")

@@ -50,7 +50,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     count.add_argument(
         "-z", "--duration", metavar="D", help="send for this long instead: 10s, 500ms, 2m"
     )
-    p.add_argument("--rate", type=float, help="open loop: Poisson arrivals per second")
+    p.add_argument(
+        "--rate",
+        type=bounded(float, low=0.0),  # 0 is refused by RunConfig.check, in words
+        metavar="R",
+        help="open loop: Poisson arrivals per second",
+    )
     p.add_argument(
         "--server",
         metavar="MODEL",
@@ -435,7 +440,12 @@ def _ctrl_c_sets(stop: threading.Event) -> Iterator[None]:
             raise KeyboardInterrupt
         stop.set()
 
-    with _on_ctrl_c(interrupted), _on_signal(signal.SIGTERM, interrupted):
+    def terminated(signum: int, frame: Any) -> None:
+        # Never "insists": GNU timeout sends SIGTERM to the child and then to its whole
+        # group, so one request to stop arrives twice. A stop that must be forced is SIGKILL.
+        stop.set()
+
+    with _on_ctrl_c(interrupted), _on_signal(signal.SIGTERM, terminated):
         yield
 
 

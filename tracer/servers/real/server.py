@@ -309,9 +309,10 @@ class RealServer:
                 "(gunicorn, waitress and granian take it)."
             )
         if self.single_process and (self.config.workers or 1) > 1:
+            instead = "use --threads, or " if self.takes_threads else "use "
             raise UsageError(
                 f"--server {self.name} runs one process; --workers does not apply "
-                "(use --threads, or --server gunicorn for several processes)."
+                f"({instead}--server gunicorn for several processes)."
             )
 
     def _check_installed(self) -> None:
