@@ -440,13 +440,19 @@ def _ctrl_c_sets(stop: threading.Event) -> Iterator[None]:
             raise KeyboardInterrupt
         stop.set()
 
+    terminations: list[int] = []
+
     def terminated(signum: int, frame: Any) -> None:
         # Never "insists": GNU timeout sends SIGTERM to the child and then to its whole
         # group, so one request to stop arrives twice. A stop that must be forced is SIGKILL.
+        terminations.append(signum)
         stop.set()
 
     with _on_ctrl_c(interrupted), _on_signal(signal.SIGTERM, terminated):
         yield
+    if terminations and threading.current_thread() is threading.main_thread():
+        # The duplicate may come after the run: the report still gets printed.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _live_runner() -> Any:
