@@ -194,3 +194,32 @@ def test_the_reports_errors_by_kind_add_up_to_the_error_count() -> None:
     errors = digest.details().errors
     assert errors == {"HTTP 503": 1, "ZeroDivisionError": 1, "TimeoutError": 1}
     assert sum(errors.values()) == digest.summary()["errors"]
+
+
+def test_an_asgi_response_is_over_with_its_last_body_message() -> None:
+    """In process (no network client), the response ends with the last body message: work
+    the app does after it (BackgroundTasks) is not latency; an exception raised there is
+    still an error. Summary, streaming digest and live header agree."""
+    from tracer.digest import Digest
+    from tracer.tui.live_stats import LiveStats
+
+    body = {"type": "http.response.body", "bytes": 2, "more_body": False}
+    run = [
+        Event(0, 0, K.REQUEST_QUEUED, 1),
+        Event(1, 1 * MS, K.REQUEST_START, 1, data={"scope_type": "http"}),
+        Event(
+            2, 2 * MS, K.ASGI_SEND, 1, dur=0, data={"type": "http.response.start", "status": 200}
+        ),
+        Event(3, 5 * MS, K.ASGI_SEND, 1, dur=1 * MS, data=body),
+        Event(4, 300 * MS, K.REQUEST_END, 1, data={"status": 200, "error": "ValueError"}),
+    ]
+    summary = summarize(run)
+    assert summary["latency_ms"]["max"] == 6.0 and summary["errors"] == 1
+    assert summary["status"] == {"200": 1}
+    digest = Digest()
+    digest.feed(reversed(run))
+    assert digest.summary() == summary
+    live = LiveStats()
+    live.feed(run)
+    snapshot = live.snapshot()
+    assert (snapshot.completed, snapshot.errors, snapshot.p50_ms) == (1, 1, 6.0)

@@ -139,10 +139,10 @@ class Digest:
                     self._worker(event)[1] += 1
             elif kind == K.REQUEST_END and req is not None:
                 span = spans.get(req) or spans.setdefault(req, RequestSpan(req))
-                if span.end is None or end < span.end:
-                    span.end = end
-                    span.status = event.data.get("status")
-                    span.error = event.data.get("error")
+                span.take_end(end, event.data)
+            elif kind == K.ASGI_SEND and req is not None:
+                span = spans.get(req) or spans.setdefault(req, RequestSpan(req))
+                span.take_send(event)
             elif kind == K.CLIENT_RESPONSE and req is not None:
                 span = spans.get(req) or spans.setdefault(req, RequestSpan(req))
                 span.take_client_response(end, event.data)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from tracer.events import (
+    ASGI_SEND,
     CLIENT_RESPONSE,
     LOOP_BLOCKED,
     REQUEST_END,
@@ -64,7 +65,9 @@ class RequestSpan:
     client's ``client.response`` (real servers). Where the client saw the request, its view is
     the request's outcome (``finished``, ``outcome_status``): a server can answer without the
     app (uvicorn's 503 past ``--limit-concurrency``, a 500 for an app that raised, a refused
-    WebSocket), and the response reaches the client after the app returned.
+    WebSocket), and the response reaches the client after the app returned. Without a network
+    client, an ASGI response is over with its last body message (``response_*``), not when
+    the app returns: Starlette's BackgroundTasks run after it, and no client waits for them.
     """
 
     __slots__ = (
@@ -78,6 +81,8 @@ class RequestSpan:
         "client_end",
         "client_status",
         "client_error",
+        "response_end",
+        "response_status",
     )
 
     def __init__(self, req: int) -> None:
@@ -91,6 +96,8 @@ class RequestSpan:
         self.client_end: int | None = None
         self.client_status: int | None = None
         self.client_error: str | None = None
+        self.response_end: int | None = None
+        self.response_status: int | None = None
 
     @property
     def arrived(self) -> int | None:
@@ -114,13 +121,45 @@ class RequestSpan:
     @property
     def finished(self) -> int | None:
         """When it was over for whoever sent it: the client had the whole response (or gave
-        up), else ``request.end``."""
-        return self.client_end if self.client_end is not None else self.end
+        up), else the app sent its last body message or ``request.end`` came, whichever was
+        first (a client that timed out before the body left)."""
+        if self.client_end is not None:
+            return self.client_end
+        if self.response_end is not None and (self.end is None or self.response_end < self.end):
+            return self.response_end
+        return self.end
 
     @property
     def outcome_status(self) -> int | None:
-        """The status the client got, else the one ``request.end`` recorded."""
-        return self.client_status if self.client_end is not None else self.status
+        """The status the client got, else the one ``request.end`` recorded (or the response
+        sent, while the app still runs after it)."""
+        if self.client_end is not None:
+            return self.client_status
+        return (
+            self.status
+            if self.status is not None or self.end is not None
+            else (self.response_status)
+        )
+
+    def take_end(self, end: int, data: dict[str, Any]) -> None:
+        """A ``request.end`` ending at ``end``: the first one counts (a client timeout ends the
+        request even if the app finishes, and the shim records its own end, later)."""
+        if self.end is None or end < self.end:
+            self.end = end
+            self.status = data.get("status")
+            self.error = data.get("error")
+
+    def take_send(self, event: Event) -> None:
+        """An ``asgi.send``: the response's status, and its end with the last body message."""
+        data = event.data
+        mtype = data.get("type")
+        if mtype == "http.response.start":
+            status = data.get("status")
+            if self.response_status is None and isinstance(status, int):
+                self.response_status = status
+        elif mtype == "http.response.body" and not data.get("more_body"):
+            if self.response_end is None or event.end < self.response_end:
+                self.response_end = event.end
 
     @property
     def outcome_error(self) -> str | None:
@@ -167,13 +206,9 @@ def request_spans(events: Sequence[Event]) -> dict[int, RequestSpan]:
             span.start = event.t if span.start is None else span.start
             span.scope_type = event.data.get("scope_type")
         elif kind == REQUEST_END:
-            span = spans.setdefault(req, RequestSpan(req))
-            # The first end counts: a client timeout ends the request even if the app
-            # finishes (and the shim records its own end) later.
-            if span.end is None or event.end < span.end:
-                span.end = event.end
-                span.status = event.data.get("status")
-                span.error = event.data.get("error")
+            spans.setdefault(req, RequestSpan(req)).take_end(event.end, event.data)
+        elif kind == ASGI_SEND:
+            spans.setdefault(req, RequestSpan(req)).take_send(event)
         elif kind == CLIENT_RESPONSE:
             spans.setdefault(req, RequestSpan(req)).take_client_response(event.end, event.data)
     return {req: span for req, span in spans.items() if span.scope_type != "lifespan"}

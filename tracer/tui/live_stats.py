@@ -54,6 +54,8 @@ class LiveStats:
         self.arrived: dict[int, int] = {}
         self.started: set[int] = set()
         self.ended: set[int] = set()
+        self.failed: set[int] = set()
+        """Ended requests counted as errors (each once)."""
         self.client_side: set[int] = set()
         self.lifespan: set[int] = set()
         self.first_arrival: int | None = None
@@ -99,18 +101,29 @@ class LiveStats:
                 self.client_side.add(req)
                 self.started.add(req)
             elif (
-                kind == K.CLIENT_RESPONSE or (kind == K.REQUEST_END and req not in self.client_side)
+                kind == K.CLIENT_RESPONSE
+                or (kind in (K.REQUEST_END, K.ASGI_SEND) and req not in self.client_side)
             ) and req not in self.ended:
                 # A request a network client sent is over when the client has the response (as
-                # in the summary); one of an in-process model, at its request.end.
-                self.ended.add(req)
+                # in the summary); one of an in-process model, at its last body message or its
+                # request.end, whichever comes first (BackgroundTasks run after the body).
                 data = event.data if isinstance(event.data, dict) else {}
-                status = data.get("status")
-                if data.get("error") or (isinstance(status, int) and status >= 500):
+                if kind == K.ASGI_SEND:
+                    if data.get("type") != "http.response.body" or data.get("more_body"):
+                        pass  # not the response's end
+                    else:
+                        self._end(req, event, failed=False)
+                else:
+                    status = data.get("status")
+                    failed = bool(data.get("error")) or (isinstance(status, int) and status >= 500)
+                    self._end(req, event, failed=failed)
+            elif kind == K.REQUEST_END and req in self.ended and req not in self.failed:
+                # The app raised after its response went (a background task): an error all
+                # the same, as the summary counts it.
+                data = event.data if isinstance(event.data, dict) else {}
+                if data.get("error") and req not in self.client_side:
+                    self.failed.add(req)
                     self.errors += 1
-                self.latencies_ms.append((event.end - self.arrived.get(req, event.t)) / 1e6)
-                bucket = event.end // RPS_BUCKET_NS
-                self.buckets[bucket] = self.buckets.get(bucket, 0) + 1
             events = self.recent.get(req)
             if events is None:
                 if req in self.dropped:
@@ -119,6 +132,16 @@ class LiveStats:
                 while len(self.recent) > self.keep:
                     self.dropped.add(self.recent.popitem(last=False)[0])
             events.append(event)
+
+    def _end(self, req: int, event: Event, *, failed: bool) -> None:
+        """``req`` is over at ``event``'s end: its latency, its second, and whether it failed."""
+        self.ended.add(req)
+        if failed:
+            self.failed.add(req)
+            self.errors += 1
+        self.latencies_ms.append((event.end - self.arrived.get(req, event.t)) / 1e6)
+        bucket = event.end // RPS_BUCKET_NS
+        self.buckets[bucket] = self.buckets.get(bucket, 0) + 1
 
     def snapshot(self) -> LiveSnapshot:
         """The header numbers now."""
