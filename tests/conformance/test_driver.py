@@ -90,6 +90,28 @@ def test_an_app_that_raises_is_said_so_not_just_clean() -> None:
     assert int(line) == check_apps.wsgi_not_iterable.__code__.co_firstlineno
 
 
+@pytest.mark.parametrize("raised", [SystemExit(3), KeyboardInterrupt()])
+def test_an_asgi_app_raising_a_base_exception_is_a_crash_not_a_hung_loop(
+    raised: BaseException,
+) -> None:
+    """asyncio re-raises SystemExit and KeyboardInterrupt out of the loop itself: the check's
+    loop died, the probe read as CHK-001 after the whole timeout and every later probe was
+    skipped. Now each is a crash of its request, and the other paths are probed."""
+
+    async def app(scope: dict[str, object], receive: object, send: object) -> None:
+        if scope["type"] != "http":
+            return
+        if scope["path"] == "/bad":
+            raise raised
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    report = check_app(app, paths=["/bad", "/"], timeout=2.0)
+    assert {f.rule for f in report.findings} == set()
+    assert {c["type"] for c in report.crashes} == {type(raised).__name__}
+    assert "GET /" in report.requests and not report.failed()
+
+
 def test_warnings_fail_only_when_strict() -> None:
     """A warning-only app passes unless strict."""
     report = check_app(check_apps.wsgi_untyped)

@@ -223,12 +223,21 @@ async def _run(coro: Any, timeout: float) -> bool:
     loop = asyncio.get_running_loop()
     began = loop.time()
     try:
-        await asyncio.wait_for(coro, timeout)
+        await asyncio.wait_for(_contained(coro), timeout)
     except TimeoutError:
         return True
     except Exception:
         pass  # recorded by the shim as an error event
     return loop.time() - began > timeout
+
+
+async def _contained(coro: Any) -> None:
+    """Await the app, keeping its SystemExit or KeyboardInterrupt inside this task: asyncio
+    re-raises those out of the event loop itself, which would end every probe after it."""
+    try:
+        await coro
+    except (SystemExit, KeyboardInterrupt):
+        pass  # the app's error, recorded by the shim as an error event
 
 
 class _Lifespan:
