@@ -199,6 +199,16 @@ class ServerProcess:
         process = self.process
         return None if process is None else process.poll()
 
+    def exit_within(self, seconds: float) -> int | None:
+        """The exit code if the server's main process exits within ``seconds``, else None."""
+        process = self.process
+        if process is None:
+            return None
+        try:
+            return process.wait(seconds)
+        except subprocess.TimeoutExpired:
+            return None
+
     def output(self) -> str:
         """Everything the server printed so far (stdout and stderr)."""
         self._log.flush()

@@ -77,7 +77,7 @@ class RealTarget:
             error = TIMEOUT
             self._end(req, request, TIMEOUT)
         elif error == "ConnectionRefusedError":
-            self.server.check_exit()  # a dead server refuses: stop the load now
+            self.server.check_exit(grace=0.5)  # a dead server refuses: stop the load now
         return Response(req, status, nbytes, error)
 
     async def aclose(self) -> None:
@@ -130,6 +130,7 @@ class RealServer:
         self._target = RealTarget(self)
         self._stopping = threading.Lock()
         self._load_stop: threading.Event | None = None
+        self._graced = False
         self.exit_code: int | None = None
         """The server's exit code if it died during the load (``watch_exit``), else None."""
 
@@ -216,13 +217,17 @@ class RealServer:
 
         threading.Thread(target=watch, name=f"{self.name}-exit-watch", daemon=True).start()
 
-    def check_exit(self) -> bool:
-        """Whether the server has exited by itself; if so, note its exit code and stop the
-        load (also called by the client when a connection is refused, at once)."""
+    def check_exit(self, *, grace: float = 0.0) -> bool:
+        """Whether the server has exited by itself (allowing it ``grace`` seconds to finish
+        exiting); if so, note its exit code and stop the load. The client calls it when a
+        connection is refused: hypercorn closes its socket a while before its process ends."""
         process = self.process
         if process is None or self._stopping.locked():
             return False  # not started, or our own stop
         code = process.returncode_now()
+        if code is None and grace > 0 and not self._graced:
+            self._graced = True  # once: a live server that refuses must not stall the client
+            code = process.exit_within(grace)
         if code is None:
             return False
         self.exit_code = code
