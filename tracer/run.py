@@ -171,6 +171,13 @@ def _check_model_options(config: RunConfig, model: str) -> None:
     takes = _MODEL_OPTIONS.get(model)
     if takes is None:
         return
+    for name, value in config.server_options.items():
+        if value is not None and value is not False:
+            flag = "--" + name.replace("_", "-")
+            raise UsageError(
+                f"{flag} is a real server's flag; --server {model} runs in process: leave it "
+                "out, or choose a real server (--server uvicorn, gunicorn, ...)."
+            )
     for option, value in (("threads", config.threads), ("workers", config.workers)):
         if value is not None and option not in takes:
             hint = {

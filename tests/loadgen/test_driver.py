@@ -120,3 +120,15 @@ def test_pause_holds_closed_loop_clients() -> None:
     stats = asyncio.run(drive(target, build_plan(), settings, pause=pause))
     assert stats.done == 6
     assert seen[:19] == [0] * 19
+
+
+def test_a_low_rate_ends_with_its_duration() -> None:
+    """``--rate 0.001 -z 1s``: the next arrival is ~1000 s away; the load ends with -z, not
+    with that arrival (it never ended by itself)."""
+    import time
+
+    target = SleepyTarget(0.0)
+    settings = LoadSettings(requests=None, duration=0.3, rate=0.001)
+    began = time.monotonic()
+    stats = asyncio.run(drive(target, build_plan(), settings, rng=random.Random(1)))
+    assert stats.sent == 0 and time.monotonic() - began < 2.0

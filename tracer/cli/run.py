@@ -263,6 +263,15 @@ def _main(args: argparse.Namespace, out: Any) -> int:
             stop = threading.Event()
             stops.append(stop)
             _run_headless(config, recorder, server, err, begin, stop=stop)
+    except BaseException:
+        # The server never served (it could not load the app): no header-only recording left.
+        with contextlib.suppress(Exception):
+            recorder.drain()  # what is queued reaches the digest first
+        if not digest.requests():
+            with contextlib.suppress(OSError):
+                recorder.close()
+            discard(target)
+        raise
     finally:
         try:
             recorder.close()

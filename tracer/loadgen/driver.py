@@ -139,9 +139,12 @@ async def drive(
         due = clock()
         while True:
             due += generator.expovariate(rate)
-            delay = due - clock()
-            if delay > 0:
-                await asyncio.sleep(delay)
+            # Sleep until the arrival in short naps: a long gap (a low --rate) must not outlast
+            # -z or a stop (--rate 0.001 -z 1s never ended).
+            while (delay := due - clock()) > 0:
+                if not may_send():
+                    return
+                await asyncio.sleep(min(delay, 0.1))
             if not may_send():
                 return
             task = asyncio.create_task(one(stats.sent))

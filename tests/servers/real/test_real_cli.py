@@ -215,3 +215,16 @@ def test_a_server_the_app_kills_stops_the_load_and_says_so(tmp_path: Path) -> No
     # a few may be refused before the exit is visible to the parent.
     assert summary["status"] == {"200": 2} and summary["requests"] < 1000
     assert summary["wall_s"] < 10
+
+
+def test_a_server_that_cannot_load_the_app_leaves_no_recording(tmp_path: Path) -> None:
+    """The app fails to import inside the server: one line, exit 2, and no header-only
+    recording left behind (as when the app fails to import in trace itself)."""
+    record = tmp_path / "run.jsonl"
+    done = _trace(
+        "tests.servers.real.real_fails_in_server:app", "--server", "uvicorn", "-n", "2",
+        "--headless", "--record", str(record),
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "uvicorn could not load the app" in done.stderr
+    assert not record.exists()
