@@ -26,6 +26,8 @@ from tracer.recording import Recording, load
 
 __all__ = [
     "summarize",
+    "first_request",
+    "alignment",
     "summarize_spans",
     "percentile",
     "stats_ms",
@@ -212,6 +214,27 @@ def request_spans(events: Sequence[Event]) -> dict[int, RequestSpan]:
         elif kind == CLIENT_RESPONSE:
             spans.setdefault(req, RequestSpan(req)).take_client_response(event.end, event.data)
     return {req: span for req, span in spans.items() if span.scope_type != "lifespan"}
+
+
+def first_request(recording: Recording) -> int:
+    """When the first request arrived (else the first event; 0 for an empty recording).
+
+    What happened before (importing the app, lifespan startup, spawning worker processes)
+    is the server starting, not serving: compared recordings are aligned here.
+    """
+    arrivals = [
+        s.arrived for s in request_spans(recording.events).values() if s.arrived is not None
+    ]
+    if arrivals:
+        return max(0, min(arrivals))
+    return max(0, min((e.t for e in recording.events), default=0))
+
+
+def alignment(recordings: Sequence[Recording]) -> list[int]:
+    """Per recording, what to subtract from its times to put its first request where the
+    first recording's is (0 for the first)."""
+    firsts = [first_request(r) for r in recordings]
+    return [first - firsts[0] for first in firsts] if firsts else []
 
 
 def stats_ms(values_ns: Iterable[int], keys: Sequence[str]) -> dict[str, float]:

@@ -619,3 +619,14 @@ async def test_compare_detail_names_its_recording(
         await pilot.press("tab", "j")
         assert _detail(app).splitlines()[0] == f"recording: {loop_rec.title}"
         assert _detail(app).splitlines()[1].startswith("#2 ")
+
+
+def test_compared_recordings_start_together_at_their_first_request(loop_rec: Recording) -> None:
+    """A real server's start-up put one side half a second late in the compare view (the
+    exported figures aligned them): the replay aligns them too."""
+    from tracer.summary import first_request
+
+    late = Recording(loop_rec.header, [e._replace(t=e.t + 500_000_000) for e in loop_rec.events])
+    app = ReplayApp([loop_rec, late])
+    firsts = [first_request(model.recording) for model in app.models]
+    assert firsts[0] == firsts[1] == first_request(loop_rec)

@@ -24,7 +24,7 @@ from tracer.events import Event
 from tracer.export import MAX_LANES, ExportOptions, default_output
 from tracer.phases import ERROR, QUEUED, WAITING, PhaseSpan, event_dur, request_phases
 from tracer.recording import Recording, view_start
-from tracer.summary import request_spans
+from tracer.summary import alignment, first_request, request_spans
 
 __all__ = [
     "timeline_svg",
@@ -121,27 +121,6 @@ def marked_requests(recording: Recording) -> set[int]:
         if isinstance(req, int) and not isinstance(req, bool):
             found.add(req)
     return found
-
-
-def first_request(recording: Recording) -> int:
-    """When the first request arrived (else the first event; 0 for an empty recording).
-
-    What happened before (importing the app, lifespan startup, spawning worker processes)
-    is the server starting, not serving: compared recordings are aligned here.
-    """
-    arrivals = [
-        s.arrived for s in request_spans(recording.events).values() if s.arrived is not None
-    ]
-    if arrivals:
-        return max(0, min(arrivals))
-    return max(0, min((e.t for e in recording.events), default=0))
-
-
-def alignment(recordings: Sequence[Recording]) -> list[int]:
-    """Per recording, what to subtract from its times to put its first request where the
-    first recording's is (0 for the first)."""
-    firsts = [first_request(r) for r in recordings]
-    return [first - firsts[0] for first in firsts] if firsts else []
 
 
 @dataclass(slots=True)

@@ -80,7 +80,7 @@ class ReplayApp(App[None]):
             raise UsageError(f'Unknown language "{lang}". Choose one of: {", ".join(LANGUAGES)}.')
         if view not in ("request", "worker"):
             raise UsageError(f'Unknown view "{view}". Choose "request" or "worker".')
-        self.recordings = list(recordings)
+        self.recordings = _aligned(list(recordings))
         self.models = [build_model(r, threshold_ns=threshold_ns) for r in self.recordings]
         self.labels = labels(lang)
         self.screenshot_dir = screenshot_dir
@@ -111,6 +111,28 @@ async def _render(
             await pilot.press(key)
         await pilot.pause()
         return app.export_screenshot(title=app.models[0].recording.title_in(app.labels["lang"]))
+
+
+def _aligned(recordings: list[Recording]) -> list[Recording]:
+    """Compared recordings with each one's first request where the first recording's is, as
+    the exported figures draw them (``tracer.summary.alignment``): a real server's start-up
+    (importing the app, lifespan, spawning workers) would put one side half a second late."""
+    if len(recordings) < 2:
+        return recordings
+    from tracer.summary import alignment
+
+    aligned = []
+    for recording, shift in zip(recordings, alignment(recordings), strict=True):
+        if shift:
+            events = [event._replace(t=event.t - shift) for event in recording.events]
+            recording = Recording(
+                header=recording.header,
+                events=events,
+                truncated=recording.truncated,
+                path=recording.path,
+            )
+        aligned.append(recording)
+    return aligned
 
 
 def render_svg(
