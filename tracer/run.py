@@ -178,6 +178,13 @@ def _check_model_options(config: RunConfig, model: str) -> None:
                 f"{flag} is a real server's flag; --server {model} runs in process: leave it "
                 "out, or choose a real server (--server uvicorn, gunicorn, ...)."
             )
+    if model != "loop" and any(request.websocket for request in config.plan().requests):
+        # A WSGI app has no upgrade: in process the session was a plain GET counted a
+        # success (a real WSGI server's answer shows as UpgradeIgnored instead).
+        raise UsageError(
+            f"WebSocket sessions (ws: paths, --ws-messages) need an ASGI app; --server {model} "
+            "runs WSGI. Use --server loop, or a real WSGI server to see the upgrade ignored."
+        )
     for option, value in (("threads", config.threads), ("workers", config.workers)):
         if value is not None and option not in takes:
             hint = {

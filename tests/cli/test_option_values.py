@@ -175,6 +175,9 @@ def test_limit_concurrency_must_be_at_least_one(
         (["sample_apps.hello:asgi_app", "--threads", "3"],
          "--threads does not apply to --server loop (it runs every request on one thread); "
          "leave it out."),
+        (["sample_apps.hello:application", "--path", "ws:/"],
+         "WebSocket sessions (ws: paths, --ws-messages) need an ASGI app; --server threads "
+         "runs WSGI. Use --server loop, or a real WSGI server to see the upgrade ignored."),
         (["sample_apps.hello:application", "--limit-concurrency", "5"],
          "--limit-concurrency is a real server's flag; --server threads runs in process: "
          "leave it out, or choose a real server (--server uvicorn, gunicorn, ...)."),
