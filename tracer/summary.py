@@ -28,6 +28,7 @@ __all__ = [
     "summarize",
     "first_request",
     "alignment",
+    "ends_response",
     "summarize_spans",
     "percentile",
     "stats_ms",
@@ -58,6 +59,11 @@ def percentile(sorted_values: Sequence[float], q: float) -> float:
         return float(sorted_values[low])
     weight = rank - low
     return float(sorted_values[low] * (1 - weight) + sorted_values[high] * weight)
+
+
+def ends_response(data: dict[str, Any]) -> bool:
+    """Whether an ``asgi.send``'s data is its response's last body message."""
+    return data.get("type") == "http.response.body" and not data.get("more_body")
 
 
 class RequestSpan:
@@ -137,11 +143,9 @@ class RequestSpan:
         sent, while the app still runs after it)."""
         if self.client_end is not None:
             return self.client_status
-        return (
-            self.status
-            if self.status is not None or self.end is not None
-            else (self.response_status)
-        )
+        if self.end is None:
+            return self.response_status
+        return self.status
 
     def take_end(self, end: int, data: dict[str, Any]) -> None:
         """A ``request.end`` ending at ``end``: the first one counts (a client timeout ends the
@@ -159,7 +163,7 @@ class RequestSpan:
             status = data.get("status")
             if self.response_status is None and isinstance(status, int):
                 self.response_status = status
-        elif mtype == "http.response.body" and not data.get("more_body"):
+        elif ends_response(data):
             if self.response_end is None or event.end < self.response_end:
                 self.response_end = event.end
 

@@ -61,7 +61,7 @@ _SEND_CODE_KEYS = ("type", "status", "bytes", "more_body", "code")
 _END_KEYS = ("status", "bytes_in", "bytes_out", "error")
 _END_ROUTE_KEYS = (*_END_KEYS, "route")
 # What the ASGI spec says a server leaving these optional scope keys out means.
-_SPEC_DEFAULTS = {"http": "1.1", "websocket": "1.1"}  # http_version
+_DEFAULT_HTTP_VERSIONS = {"http": "1.1", "websocket": "1.1"}
 _DEFAULT_SCHEMES = {"http": "http", "websocket": "ws"}
 
 # request.start: client and server travel as tuples, headers as one flat tuple (see
@@ -244,7 +244,7 @@ class _Cycle(Stepper):
                 scope.get("method"),
                 scope.get("path"),
                 scope_query(query, shim.redact) if query else "",
-                scope.get("http_version") or _SPEC_DEFAULTS.get(scope["type"]),
+                scope.get("http_version") or _DEFAULT_HTTP_VERSIONS.get(scope["type"]),
                 scope.get("scheme") or _DEFAULT_SCHEMES.get(scope["type"]),
                 tuple(client) if client else None,
                 tuple(server) if server else None,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from tracer import events as K
 from tracer.events import Event
-from tracer.summary import percentile
+from tracer.summary import ends_response, percentile
 
 __all__ = ["LiveStats", "LiveSnapshot", "RPS_BUCKET_NS", "histogram"]
 
@@ -109,9 +109,7 @@ class LiveStats:
                 # request.end, whichever comes first (BackgroundTasks run after the body).
                 data = event.data if isinstance(event.data, dict) else {}
                 if kind == K.ASGI_SEND:
-                    if data.get("type") != "http.response.body" or data.get("more_body"):
-                        pass  # not the response's end
-                    else:
+                    if ends_response(data):
                         self._end(req, event, failed=False)
                 else:
                     status = data.get("status")
