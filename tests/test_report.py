@@ -161,6 +161,29 @@ def test_a_recording_with_fewer_requests_than_asked_says_so() -> None:
     assert "requests the run asked for" not in report(2)
 
 
+def test_a_duration_run_cut_short_says_so() -> None:
+    """A ``-z`` run killed between two lines: its requests span less than the duration asked
+    for. An open loop's last arrival may come one interval before the end: no note then."""
+
+    def report(load: dict[str, object]) -> str:
+        events = _events()
+        header = {"app": "app:app", "server": {"model": "loop"}, "load": load}
+        out = io.StringIO()
+        print_report(
+            Recording(header, events),
+            summarize(events),
+            console=Console(file=out, width=200, color_system=None),
+        )
+        return out.getvalue()
+
+    span = summarize(_events())["wall_s"]
+    assert "of the 3 s the run asked for" in report({"requests": None, "duration_s": 3.0})
+    assert "the run asked for" not in report({"requests": None, "duration_s": span})
+    # Poisson arrivals at 3/s: the last may come a second or more before the end of a 3 s run.
+    assert "the run asked for" not in report({"requests": None, "duration_s": 3.0, "rate": 3.0})
+    assert "the run asked for" in report({"requests": None, "duration_s": 3.0, "rate": 1000.0})
+
+
 def test_digest_file_streams_a_recording(tmp_path: object) -> None:
     """A recording written by a run reads back (streamed) to the summary of its events."""
     path = f"{tmp_path}/run.jsonl"
