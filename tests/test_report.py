@@ -205,3 +205,26 @@ def test_queue_percentiles_in_the_details() -> None:
     summary = digest.summary()["queue_ms"]
     assert set(queue) == {"mean", "p50", "p90", "p99", "p99.9", "max"}
     assert (queue["p50"], queue["max"]) == (summary["p50"], summary["max"])
+
+
+def test_requests_sent_twice_are_counted() -> None:
+    """A request the network client sent again on a new connection (``resent``) is counted in
+    the details and the report: the server may have seen it twice."""
+    events = [
+        *_events(),
+        Event(90, 40 * MS, K.CLIENT_RESPONSE, 1, data={"status": 200, "resent": True}),
+        Event(91, 41 * MS, K.CLIENT_RESPONSE, 2, data={"status": 200}),
+    ]
+    digest = Digest()
+    digest.feed(events)
+    assert digest.details().resent == 1
+    out = io.StringIO()
+    print_report(
+        Recording({"app": "app:app"}, events),
+        summarize(events),
+        console=Console(file=out, width=200, color_system=None),
+    )
+    assert "1 (connection closed as they went out)" in out.getvalue()
+    digest = Digest()
+    digest.feed(_events())
+    assert digest.details().resent == 0

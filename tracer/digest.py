@@ -78,6 +78,9 @@ class ReportDetails:
     """Threads that ran app code, busiest first."""
     timeouts: int = 0
     """Requests the client gave up on."""
+    resent: int = 0
+    """Requests the network client sent again on a new connection (``client.response``'s
+    ``resent``): their kept-alive connection closed as they went out."""
     errors: dict[str, int] = field(default_factory=dict)
     """App exceptions by type."""
     violations: dict[str, int] = field(default_factory=dict)
@@ -102,6 +105,7 @@ class Digest:
         self._violations: Counter[str] = Counter()
         self._errors: Counter[tuple[int | None, str]] = Counter()
         self._pids: set[int] = set()
+        self._resent = 0
 
     def feed(self, batch: Iterable[Event]) -> None:
         """Take a batch of events (any order); usable as a ``Recorder`` subscriber."""
@@ -146,6 +150,8 @@ class Digest:
             elif kind == K.CLIENT_RESPONSE and req is not None:
                 span = spans.get(req) or spans.setdefault(req, RequestSpan(req))
                 span.take_client_response(end, event.data)
+                if event.data.get("resent"):
+                    self._resent += 1
             elif kind in (K.SCHED_STEP, K.SCHED_THREAD):
                 worker = self._worker(event)
                 worker[2] += event.dur or 0
@@ -245,6 +251,7 @@ class Digest:
             culprits=culprits[:top],
             workers=workers,
             timeouts=timeouts,
+            resent=self._resent,
             errors=dict(errors.most_common()),
             violations=dict(self._violations.most_common()),
             queue_ms=self._queue_ms(),

@@ -101,6 +101,9 @@ def _overview(summary: dict[str, Any], details: ReportDetails) -> Table:
         ("loop blocked", f"{summary['loop_blocked_ms']:.1f} ms"),
         ("violations", str(summary["violations"])),
     ]
+    if details.resent:
+        # The server may have seen these twice (a worker that died on the first try included).
+        rows.append(("resent", f"{details.resent} (connection closed as they went out)"))
     for name, value in rows:
         table.add_row(name, value)
     return table

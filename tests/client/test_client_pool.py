@@ -112,10 +112,12 @@ def test_a_request_is_sent_again_only_when_that_is_safe(
             writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
             await writer.drain()
 
+    recorder = Recorder()
+
     async def main() -> list[object]:
         server = await asyncio.start_server(handle, HOST, 0)
         port = server.sockets[0].getsockname()[1]
-        pool = Pool(HOST, port, recorder=Recorder())
+        pool = Pool(HOST, port, recorder=recorder)
         results = [await pool.request(i, "/", method=method, body=b"x", timeout=10) for i in (1, 2)]
         pool.close()
         server.close()
@@ -128,3 +130,6 @@ def test_a_request_is_sent_again_only_when_that_is_safe(
         assert second == (200, 2, None) and len(seen) == 3
     else:
         assert second == (None, 0, "ConnectionResetError") and len(seen) == 2
+    # The recording says which request went out twice (the server may have seen it twice).
+    flags = {e.req: e.data.get("resent") for e in recorder.events if e.kind == K.CLIENT_RESPONSE}
+    assert flags == {1: None, 2: True if resent else None}

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 __all__ = ["ResponseParser", "Http1Slot", "ProtocolError", "build_request_head"]
 
 _NO_BODY_STATUS = frozenset({204, 304})
+_RESENT = {"resent": True}
+"""What ``client.response`` adds for a request sent again on a new connection."""
+
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 """Methods a client may send again after a connection failure (RFC 9110, 9.2.2)."""
 STALE_WINDOW_NS = 20_000_000
@@ -201,12 +204,14 @@ class Http1Slot:
         self._pending: bytes | None = None
         self._request = b""
         self._reused = False
+        self._resent = False
         self._may_resend = config.method in IDEMPOTENT
 
     def submit(self, req: int, path: str) -> None:
         """Send one request; ``driver.finished`` is called when its response is complete."""
         self.req = req
         self.first = 0
+        self._resent = False
         self._parser.reset()
         data = b"".join(
             (self._prefix, path.encode("latin-1"), b" HTTP/1.1\r\n", self._header,
@@ -268,6 +273,8 @@ class Http1Slot:
             # on a new connection, once, as HTTP clients do with a stale pooled connection,
             # and only when that is safe: an idempotent method, the close right away (later,
             # the app may have run the request and died on it: that is its failure to show).
+            # The response says it was resent: the server may have seen it twice.
+            self._resent = True
             self._open(self._request)
         else:
             self._fail(exc or ConnectionResetError("connection closed before the response"))
@@ -295,7 +302,10 @@ class Http1Slot:
         sent, self.busy_since = self.busy_since, 0
         if parser.close or not self.keepalive:
             self.close()
-        self.driver.finished(self, self.req, sent, self.first, parser.status, parser.body_bytes)
+        extra = _RESENT if self._resent else {}
+        self.driver.finished(
+            self, self.req, sent, self.first, parser.status, parser.body_bytes, **extra
+        )
 
     def _fail(self, exc: BaseException | None) -> None:
         sent, self.busy_since = self.busy_since, 0
@@ -303,4 +313,4 @@ class Http1Slot:
         if conn is not None and conn.transport is not None:
             conn.transport.abort()
         if sent:
-            self.driver.failed(self, self.req, sent, exc)
+            self.driver.failed(self, self.req, sent, exc, **(_RESENT if self._resent else {}))

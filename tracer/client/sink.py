@@ -133,7 +133,9 @@ class Sink:
         slot.result = (status, nbytes, None)
         self.after(slot, True)
 
-    def failed(self, slot: Any, req: int, sent: int, exc: BaseException | None) -> None:
+    def failed(
+        self, slot: Any, req: int, sent: int, exc: BaseException | None, **extra: Any
+    ) -> None:
         """``req`` got no (complete) response: refused, reset, timed out or malformed."""
         end = self._last = self.clock()
         name = type(exc).__name__ if exc is not None else "ConnectionError"
@@ -145,6 +147,7 @@ class Sink:
                 "error": name,
                 "message": str(exc or ""),
                 "total_ns": end - sent,
+                **extra,
             }
             self.recorder.emit(
                 K.CLIENT_RESPONSE,
