@@ -64,15 +64,20 @@ def _shortfall(load: dict[str, Any], summary: dict[str, Any]) -> str | None:
             f"It holds {summary['requests']} of the {asked} requests the run asked "
             "for: the run was stopped early or cut short."
         )
-    duration, rate = load.get("duration_s"), load.get("rate")
-    if asked is None and type(duration) in (int, float) and summary["requests"]:
-        slack = max(0.1, 10 / rate if type(rate) in (int, float) and rate > 0 else 0.0)
+    duration, rate = _number(load.get("duration_s")), _number(load.get("rate"))
+    if asked is None and duration is not None and summary["requests"]:
+        slack = max(0.1, 10 / rate if rate is not None and rate > 0 else 0.0)
         if summary["wall_s"] + slack < duration:
             return (
                 f"Its requests span {summary['wall_s']:.1f} s of the {duration:g} s the run "
                 "asked for: the run was stopped early or cut short."
             )
     return None
+
+
+def _number(value: Any) -> float | None:
+    """``value`` when it is an int or a float (not a bool), else None."""
+    return value if type(value) in (int, float) else None
 
 
 def print_report(
