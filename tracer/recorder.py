@@ -8,17 +8,19 @@ This module imports only ``tracer.events``, ``tracer.recording`` and ``tracer.er
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import logging
 import os
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from tracer.events import Event, from_rows, unpack_row
-from tracer.recording import Recording, RecordingWriter, make_header
+from tracer.recording import Recording, RecordingBusy, RecordingWriter, make_header
 
 __all__ = ["Recorder", "Sink", "Subscriber"]
 
@@ -86,7 +88,10 @@ class Recorder:
         self._subscribers: list[Subscriber] = []
         self._writer: RecordingWriter | None = None
         self._drain_lock = threading.Lock()
+        self._born_ns = time.time_ns()  # to tell a file another process wrote since
         self._closed = False
+        self._file_done = False  # close() closed the file: later events cannot reach it
+        self._dropped_warned = False
         self._pid = os.getpid()
         self._flush_interval = flush_interval
         self._stop = threading.Event()
@@ -97,6 +102,7 @@ class Recorder:
         any: the events still reach memory and subscribers, and ``close()`` raises it."""
         self.on_write_error: Callable[[OSError], None] | None = None
         """Called once, on the draining thread, when writing the file fails (stop the load)."""
+        _LIVE.add(self)
         if self.path is not None:
             self._start_thread()
 
@@ -183,6 +189,9 @@ class Recorder:
                 append = self._append_unpacked
             else:
                 append = self._queue.append
+            if self._file_done and not self.keep and not self._subscribers:
+                # Closed, and nothing would ever read them: the queue would only grow.
+                append = self._drop_after_close
             sink = self._sink = Sink(append, self._seq, self._pid, self._clock, self.start_ns)
         return sink
 
@@ -192,6 +201,11 @@ class Recorder:
 
     def _append_unpacked(self, row: tuple[Any, ...]) -> None:
         self._queue.append(unpack_row(row))
+
+    def _drop_after_close(self, row: tuple[Any, ...]) -> None:
+        if not self._dropped_warned:
+            self._dropped_warned = True
+            log.warning("events recorded after the recording %s was closed are dropped", self.path)
 
     # -- off the hot path -------------------------------------------------------------------
 
@@ -233,10 +247,10 @@ class Recorder:
             batch = from_rows([popleft() for _ in range(len(queue))])
             if not batch:
                 return batch
-            if self.path is not None and self.write_error is None:
+            if self.path is not None and self.write_error is None and not self._file_done:
                 try:
                     if self._writer is None:
-                        self._writer = RecordingWriter(self.path, self.header)
+                        self._writer = self._open_writer(self.path)
                     self._writer.write(batch)
                 except OSError as exc:
                     # The file stops here; the batch still goes on to memory and subscribers
@@ -253,6 +267,23 @@ class Recorder:
             return batch
 
     flush = drain
+
+    def _open_writer(self, path: str) -> RecordingWriter:
+        """The writer of ``path``, or of ``<name>.<pid>.jsonl`` beside it when another live
+        process writes ``path`` (a server's second worker importing the same app): every
+        process keeps a whole recording of its own, and ``path`` says where it went."""
+        try:
+            return RecordingWriter(path, self.header)
+        except RecordingBusy:
+            own = _beside(path, os.getpid())
+            log.warning(
+                "the recording %s is being written by another process; this one (pid %d) writes %s",
+                path,
+                os.getpid(),
+                own,
+            )
+            self.path = own
+            return RecordingWriter(own, self.header)
 
     def _write_failed(self, exc: OSError) -> None:
         self.write_error = exc
@@ -301,10 +332,15 @@ class Recorder:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join()
         self.drain()
-        if self.path is not None and self._writer is None and self.write_error is None:
+        if (
+            self.path is not None
+            and self._writer is None
+            and self.write_error is None
+            and not self._written_by_another()
+        ):
             # An empty run still leaves a valid recording behind.
             try:
-                self._writer = RecordingWriter(self.path, self.header)
+                self._writer = self._open_writer(self.path)
             except OSError as exc:
                 self._write_failed(exc)
         if self._writer is not None:
@@ -313,6 +349,8 @@ class Recorder:
             except OSError as exc:
                 if self.write_error is None:
                     self._write_failed(exc)
+        self._file_done = self.path is not None
+        self._sink = None  # the next producer gets a sink that knows the file is closed
         if self.write_error is not None:
             raise self.write_error
 
@@ -321,6 +359,32 @@ class Recorder:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _written_by_another(self) -> bool:
+        """Whether the file at ``path`` was written while this recorder lived, by another
+        process (a forked worker that took it): this one, which recorded nothing, leaves it."""
+        try:
+            modified = os.stat(self.path or "").st_mtime_ns
+        except OSError:
+            return False
+        # The file system's clock is coarse (a few ms behind time.time_ns): 20 ms of margin.
+        return modified >= self._born_ns - 20_000_000
+
+    def _forked(self) -> None:
+        """In a child forked from the process that made this recorder (a server's worker
+        started with ``--preload``): the parent's thread is gone and its queued rows and file
+        are the parent's to write; this process starts afresh with its own pid and file."""
+        self._pid = os.getpid()
+        self._sink = None  # it carries the parent's pid
+        self._queue.clear()
+        self._drain_lock = threading.Lock()  # the parent's drain may have held it at the fork
+        self._stop = threading.Event()
+        running, self._thread = self._thread is not None, None
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.abandon()
+        if running and not self._closed:
+            self._start_thread()
 
     def _start_thread(self) -> None:
         if self._thread is not None or self._closed:
@@ -335,3 +399,37 @@ class Recorder:
             except Exception:  # a bug of ours: say so once (file errors are write_error)
                 log.exception("draining the recording failed")
                 return
+
+
+def _beside(path: str, pid: int) -> str:
+    """``run.jsonl`` -> ``run.<pid>.jsonl`` (``.jsonl.gz`` too); another name gets ``.<pid>``."""
+    for ending in (".jsonl.gz", ".jsonl", ".json.gz", ".json", ".gz"):
+        if path.endswith(ending):
+            return f"{path.removesuffix(ending)}.{pid}{ending}"
+    return f"{path}.{pid}"
+
+
+_LIVE: weakref.WeakSet[Recorder] = weakref.WeakSet()
+"""Every recorder not yet collected: closed at exit, restarted in a forked child."""
+
+
+def _close_at_exit() -> None:
+    # A recorder nobody closed (a server stopped by Ctrl-C, a script that ended) still gets
+    # its last events written and, for .gz, a complete compressed stream.
+    for recorder in list(_LIVE):
+        if recorder._thread is None or recorder._closed:
+            continue
+        try:
+            recorder.close()
+        except Exception as exc:  # at exit there is no one left to raise to
+            log.warning("closing the recording %s at exit failed: %s", recorder.path, exc)
+
+
+def _after_fork_in_child() -> None:
+    for recorder in list(_LIVE):
+        recorder._forked()
+
+
+atexit.register(_close_at_exit)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -32,6 +32,7 @@ __all__ = [
     "VERSION",
     "Recording",
     "RecordingWriter",
+    "RecordingBusy",
     "make_header",
     "load",
     "parse_event",
@@ -189,14 +190,48 @@ def _dumps(obj: dict[str, Any]) -> str:
 _loads = orjson.loads
 
 
+class RecordingBusy(OSError):
+    """Another live process is writing the recording at this path (its lock is held)."""
+
+
+def _lock(handle: IO[bytes]) -> bool:
+    """Take the advisory write lock of an open recording; False when another process has it.
+
+    A lock, not a check for the file's existence: a server's worker processes that each
+    import the app (gunicorn ``-w 2``) would otherwise truncate and interleave one file.
+    """
+    try:
+        import fcntl
+    except ImportError:  # no advisory locks here (Windows): the first writer is not protected
+        return True
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
 class RecordingWriter:
-    """Writes a recording line by line, so a crash loses at most the line being written."""
+    """Writes a recording line by line, so a crash loses at most the line being written.
+
+    The file is locked while open (``RecordingBusy`` when another live process holds it) and
+    truncated only once the lock is taken.
+    """
 
     def __init__(self, path: str | os.PathLike[str], header: dict[str, Any]) -> None:
         self.path = str(path)
         parent = Path(self.path).parent
         parent.mkdir(parents=True, exist_ok=True)
-        self._file = open_text(self.path, "w")
+        raw = open(self.path, "ab")  # appending: nothing is cut before the lock is ours
+        if not _lock(raw):
+            raw.close()
+            raise RecordingBusy(f"{self.path} is being written by another process")
+        raw.truncate(0)
+        self._raw = raw
+        binary: IO[bytes] = raw
+        if self.path.endswith(".gz"):
+            binary = gzip.GzipFile(filename=self.path, mode="wb", fileobj=raw)  # type: ignore[assignment]
+        self._file = io.TextIOWrapper(binary, encoding="utf-8", newline="\n")
         self._file.write(_dumps(header) + "\n")
         self._file.flush()
         self.count = 0
@@ -211,8 +246,21 @@ class RecordingWriter:
 
     def close(self) -> None:
         """Flush and close the file (idempotent)."""
-        if not self._file.closed:
-            self._file.close()
+        try:
+            if not self._file.closed:
+                self._file.close()
+        finally:
+            self._raw.close()  # a GzipFile leaves the file it was given open
+
+    def abandon(self) -> None:
+        """Never write again, not even buffered bytes: for a forked child, whose copy of the
+        writer shares the parent's file. Its descriptor now points at the null device, so the
+        copy's buffers, flushed whenever they are collected, go nowhere."""
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, self._raw.fileno())
+        finally:
+            os.close(devnull)
 
 
 _JSON_TYPES = {
