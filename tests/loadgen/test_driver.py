@@ -132,3 +132,29 @@ def test_a_low_rate_ends_with_its_duration() -> None:
     began = time.monotonic()
     stats = asyncio.run(drive(target, build_plan(), settings, rng=random.Random(1)))
     assert stats.sent == 0 and time.monotonic() - began < 2.0
+
+
+@pytest.mark.parametrize("rate", [20_000.0, 10_000_000.0])
+def test_an_open_loop_far_behind_its_rate_sends_exactly_n(rate: float) -> None:
+    """A --rate far above what the target serves: arrivals fall behind their schedule, yet
+    exactly -n requests go (58 went for -n 50 at 20,000/s), and at 10^7/s the run ends
+    (it created tasks without end and never let a request start)."""
+    target = SleepyTarget(0.001)
+    settings = LoadSettings(requests=50, rate=rate)
+    stats = asyncio.run(drive(target, build_plan(), settings, rng=random.Random(1)))
+    assert (stats.sent, stats.done, len(target.arrivals)) == (50, 50, 50)
+
+
+def test_an_open_loop_far_behind_still_sees_a_stop() -> None:
+    """-z with a rate no target could serve: the watcher still runs and a stop ends the run."""
+    stop = threading.Event()
+
+    def progress(stats: LoadStats) -> None:
+        if stats.sent >= 100:
+            stop.set()
+
+    settings = LoadSettings(requests=None, duration=60.0, rate=10_000_000.0, timeout=None)
+    stats = asyncio.run(
+        drive(SleepyTarget(None), build_plan(), settings, stop=stop, progress=progress)
+    )
+    assert stats.stopped and stats.in_flight == 0 and stats.sent >= 100

@@ -57,3 +57,37 @@ def test_bad_header_and_path() -> None:
         parse_header("nocolon")
     with pytest.raises(UsageError, match="must start"):
         build_plan(paths=["relative"])
+
+
+@pytest.mark.parametrize(
+    "header,why",
+    [
+        ("X-A: b\r\nX-B: c", "line break"),
+        ("X-A: b\nX-B: c", "line break"),
+        ("X-A: a\x00b", "control character"),
+        ("X(A): 1", "Name: value"),
+        ("X-A: caf\u00e9 \u2603", "Latin-1"),
+    ],
+)
+def test_a_header_that_would_break_its_line_is_refused(header: str, why: str) -> None:
+    """A CR/LF in a value smuggled a header of its own past the request (uvicorn saw
+    ``x-b: c``); a name that is not a token, or a value HTTP/1.1 cannot carry, is refused too."""
+    with pytest.raises(UsageError, match=why):
+        build_plan(headers=[header])
+
+
+def test_paths_go_on_the_request_line_as_they_can() -> None:
+    """Non-ASCII is percent-encoded in UTF-8 (uvicorn answered 400 to a raw byte); a space or
+    a line break in a path is refused (it split the request line)."""
+    request = build_plan(paths=["/caf\u00e9?q=\u00e9t\u00e9"])[0]
+    assert (request.path, request.query) == ("/caf%C3%A9", "q=%C3%A9t%C3%A9")
+    for bad in ("/a b", "/a\r\nX: y", "ws:/a\tb"):
+        with pytest.raises(UsageError, match="percent-encode"):
+            build_plan(paths=[bad])
+
+
+@pytest.mark.parametrize("method", ["", "GE T", "GET /x HTTP/1.1\r\n"])
+def test_a_method_that_is_not_one_word_is_refused(method: str) -> None:
+    """-m 'GE T' went out as a broken request line (uvicorn answered 400, counted no error)."""
+    with pytest.raises(UsageError, match="one word"):
+        build_plan(method=method)

@@ -137,19 +137,29 @@ async def drive(
     async def arrivals(rate: float) -> None:
         generator = rng if rng is not None else random.Random()
         due = clock()
-        while True:
+        # Counted here, not by the requests (they count themselves once they run): behind
+        # schedule, arrivals come faster than the requests start, and -n must still bound them.
+        issued = 0
+        while settings.requests is None or issued < settings.requests:
             due += generator.expovariate(rate)
             # Sleep until the arrival in short naps: a long gap (a low --rate) must not outlast
             # -z or a stop (--rate 0.001 -z 1s never ended).
-            while (delay := due - clock()) > 0:
+            delay = due - clock()
+            while delay > 0:
                 if not may_send():
                     return
                 await asyncio.sleep(min(delay, 0.1))
+                delay = due - clock()
             if not may_send():
                 return
-            task = asyncio.create_task(one(stats.sent))
+            task = asyncio.create_task(one(issued))
+            issued += 1
             tasks.add(task)
             task.add_done_callback(tasks.discard)
+            if delay < 0:
+                # Behind schedule: let the requests and the watcher run (a --rate far above
+                # what the app serves created tasks without end and never saw a stop).
+                await asyncio.sleep(0)
 
     async def watch() -> None:
         while not stopping.is_set():

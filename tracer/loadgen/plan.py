@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from tracer._version import __version__
 from tracer.errors import UsageError
@@ -47,12 +48,49 @@ def parse_duration(text: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
+_TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+"""The characters of a header name (RFC 9110 5.1, ``tchar``)."""
+
+
 def parse_header(text: str) -> tuple[str, str]:
-    """``"Name: value"`` -> ``("Name", "value")``."""
+    """``"Name: value"`` -> ``("Name", "value")``.
+
+    Refuses what cannot go into one header line: a name that is not a token, a value with
+    a line break, NUL or other control character (it would smuggle in a header of its own).
+    """
     name, sep, value = text.partition(":")
-    if not sep or not name.strip() or any(c.isspace() for c in name.strip()):
+    name, value = name.strip(), value.strip()
+    if not sep or not name or not set(name) <= _TOKEN:
         raise UsageError(f"Cannot read the header \"{text}\". Write it as -H 'Name: value'.")
-    return name.strip(), value.strip()
+    if any(_control(c) and c != "\t" for c in value):
+        raise UsageError(
+            f"The header {name!r} has a line break or control character in its value: "
+            f"{value!r}. Give each header its own -H."
+        )
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        raise UsageError(
+            f"The header {name!r} has characters HTTP/1.1 cannot carry: {value!r} "
+            "(header values are Latin-1; encode it as the app expects)."
+        ) from None
+    return name, value
+
+
+def _control(c: str) -> bool:
+    return c < " " or c == "\x7f"
+
+
+def _request_target(raw: str, path: str) -> str:
+    """``path`` as it goes on the request line: non-ASCII percent-encoded in UTF-8 (as
+    browsers and curl's ``--url-query`` do); spaces and control characters refused."""
+    if any(_control(c) or c == " " for c in path):
+        raise UsageError(
+            f"--path {raw!r} has a space or control character; percent-encode it (%20)."
+        )
+    if path.isascii():
+        return path
+    return "".join(c if c.isascii() else quote(c, safe="") for c in path)
 
 
 def build_plan(
@@ -66,6 +104,8 @@ def build_plan(
     """The plan for the given options; with ``ws_messages`` and no ``ws:`` path, all are sockets."""
     if ws_messages < 0:
         raise UsageError(f"--ws-messages must be 0 or more, not {ws_messages}.")
+    if not method or not set(method) <= _TOKEN:
+        raise UsageError(f"Cannot use {method!r} as a method: it is one word, such as GET or POST.")
     parsed = [parse_header(text) for text in headers]
     names = {name.lower() for name, _ in parsed}
     defaults = [("host", "127.0.0.1:8000"), ("user-agent", f"gateway-tracer/{__version__}")]
@@ -81,7 +121,7 @@ def build_plan(
         path = raw[len(WS_PREFIX) :] if raw.startswith(WS_PREFIX) else raw
         if not path.startswith("/"):
             raise UsageError(f'--path "{raw}" must start with "/" (or "ws:/" for a websocket).')
-        path, _, query = path.partition("?")
+        path, _, query = _request_target(raw, path).partition("?")
         requests.append(
             Request(
                 method="GET" if websocket else method.upper(),
