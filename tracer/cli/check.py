@@ -15,6 +15,9 @@ from typing import Any
 
 __all__ = ["add_parser", "main"]
 
+MAX_TIMEOUT = 3600.0
+"""The longest --timeout per request (an hour; inf or 1e300 overflowed the clock)."""
+
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register the ``check`` sub-command."""
@@ -72,8 +75,11 @@ def _main(args: argparse.Namespace, out: Any) -> int:
     from tracer.loading import load_app
     from tracer.recorder import Recorder
 
-    if args.timeout <= 0:
-        raise UsageError(f"--timeout must be a positive number of seconds, not {args.timeout}.")
+    if not 0 < args.timeout <= MAX_TIMEOUT:  # nan fails this too; inf overflowed the clock
+        raise UsageError(
+            f"--timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}, "
+            f"not {args.timeout:g}."
+        )
     for path in args.paths or ():
         if not path.startswith("/"):
             raise UsageError(f'--path "{path}" must start with "/", like "/{path}".')

@@ -151,3 +151,18 @@ def test_flags_a_server_does_not_take_are_refused(
     config = ServerConfig(app_spec=spec, workers=workers, threads=threads, options=settings)  # type: ignore[arg-type]
     with pytest.raises(UsageError, match=message):
         server_model(name)(config, Recorder())
+
+
+def test_a_server_still_starting_at_the_deadline_is_not_said_to_have_exited() -> None:
+    """A silent server that never accepts (uvicorn waiting on a lifespan startup that never
+    completes) was reported as "it exited without a word"; it was still running."""
+    server = ServerProcess(
+        "silent", [sys.executable, "-c", "import time; time.sleep(60)"], port=free_port()
+    )
+    with pytest.raises(ServerError) as caught:
+        server.start(timeout=0.5)
+    message = str(caught.value)
+    assert "did not start serving" in message and "still running" in message
+    assert "exited" not in message
+    assert server.pgid is not None and not alive(server.pgid)
+    server.close()

@@ -81,14 +81,15 @@ _CAUSES = (
 )
 
 
-def failure_line(output: str) -> str:
-    """The one line of a server's output that best says why it stopped."""
+def failure_line(output: str, silent: str = "it exited without a word") -> str:
+    """The one line of a server's output that best says why it stopped (``silent`` when it
+    printed nothing)."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     for cause in _CAUSES:
         for line in reversed(lines):
             if cause in line.lower():
                 return line
-    return lines[-1] if lines else "it exited without a word"
+    return lines[-1] if lines else silent
 
 
 class ServerProcess:
@@ -163,9 +164,16 @@ class ServerProcess:
             if self._accepts() and self.ready_pids() >= self.expected:
                 return
             if self.clock() > deadline:
+                # Still running, silent: waiting on something, such as an app's lifespan
+                # startup that never completes. It did not exit.
+                said = failure_line(
+                    self.output(),
+                    silent="it was still running and had printed nothing (an app's lifespan "
+                    "startup that never completes looks like this)",
+                )
                 raise ServerError(
                     f"{self.name} did not start serving on {self.host}:{self.port} within "
-                    f"{timeout:g}s: {failure_line(self.output())}"
+                    f"{timeout:g}s: {said}"
                 )
             time.sleep(0.02)
 
