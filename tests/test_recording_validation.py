@@ -278,3 +278,26 @@ def test_compression_is_read_off_the_first_bytes_not_the_name(tmp_path: Path) ->
     broken.write_bytes(bytes(packed))
     with pytest.raises(RecordingFormatError, match="gzip stream is broken"):
         tracer.load(broken)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "[" * 100_000 + "]" * 100_000,  # json.loads: RecursionError, a traceback in summary
+        json.dumps({"seq": 0, "t": 10**30, "kind": "mark"}),  # summary took it: wall_s 1e21
+    ],
+    ids=["nested past any depth", "an integer past 64 bits"],
+)
+def test_summary_reads_lines_as_load_does(tmp_path: Path, line: str) -> None:
+    """``trace summary`` streams the file with its own loop: it parses each line as
+    ``tracer.load`` does, so a line one rejects the other rejects too, in one line, exit 2."""
+    from tracer.digest import digest_file
+
+    path = tmp_path / "odd.jsonl"
+    good = json.dumps({"seq": 1, "t": 5, "kind": "mark"})
+    path.write_text(json.dumps(make_header()) + "\n" + line + "\n" + good + "\n")
+    with pytest.raises(RecordingFormatError, match="line 2 is not a valid event"):
+        tracer.load(path)
+    with pytest.raises(RecordingFormatError, match="line 2 is not a valid event"):
+        digest_file(path)
+    assert main(["summary", str(path)]) == 2

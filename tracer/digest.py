@@ -27,7 +27,7 @@ from tracer.recording import (
     load,
     loads,
     open_text,
-    parse_event,
+    parse_line,
     unreadable,
 )
 from tracer.summary import RequestSpan, percentile, summarize_spans
@@ -307,7 +307,7 @@ def digest_file(path: str | os.PathLike[str]) -> tuple[Recording, Digest]:
                     if not line.strip():
                         continue
                     try:
-                        batch.append(parse_event(json.loads(line)))
+                        batch.append(parse_line(line))
                     except json.JSONDecodeError:
                         bad, why = number, "not JSON"  # cut short by a crash if it is the last
                         continue

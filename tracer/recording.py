@@ -36,6 +36,7 @@ __all__ = [
     "make_header",
     "load",
     "parse_event",
+    "parse_line",
     "open_text",
     "view_start",
     "LATE_START",
@@ -367,6 +368,13 @@ def parse_event(obj: Any) -> Event:
     return _new(Event, _checked(row))
 
 
+def parse_line(line: str) -> Event:
+    """The ``Event`` of one recording line, read as every reader reads it (orjson: no
+    integer past 64 bits, no nesting past its depth limit); ``json.JSONDecodeError`` when the
+    line is not JSON, ``ValueError`` (see ``event_problem``) when it is no event."""
+    return parse_event(_loads(line))
+
+
 def event_problem(exc: Exception) -> str:
     """Why a parsed line is not an event, from what ``parse_event`` raised."""
     return str(exc) if isinstance(exc, _BadEvent) else "not an event"
@@ -439,7 +447,7 @@ def _parse_lines(lines: Iterator[str], path: str) -> Recording:
         if not line.strip():
             continue
         try:
-            append(parse_event(_loads(line)))
+            append(parse_line(line))
         except json.JSONDecodeError:
             pending = "not JSON"
         except (KeyError, TypeError, ValueError) as exc:
