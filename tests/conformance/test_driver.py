@@ -191,3 +191,22 @@ def test_a_streaming_recorder_works_too(tmp_path: object) -> None:
         report = check_app(check_apps.wsgi_untyped, recorder=recorder)
     assert [f.rule for f in report.findings] == ["WSGI-016"] * 3
     assert tracer.summarize(tracer.load(path))["violations"] == 3
+
+
+@pytest.mark.parametrize("raised", [SystemExit(3), KeyboardInterrupt()])
+def test_a_wsgi_app_raising_a_base_exception_is_a_crash_said_once(
+    raised: BaseException, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A WSGI app raising SystemExit or KeyboardInterrupt: a crash of its request, and no
+    exception escapes the worker thread (it printed "Exception in thread trace-check")."""
+    import threading
+
+    escaped: list[object] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: escaped.append(args.exc_type))
+
+    def app(environ: dict[str, object], start_response: object) -> list[bytes]:
+        raise raised
+
+    report = check_app(app, paths=["/"], timeout=2.0)
+    assert {c["type"] for c in report.crashes} == {type(raised).__name__}
+    assert escaped == []

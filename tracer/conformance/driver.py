@@ -126,21 +126,23 @@ def _serve_wsgi(app: Any, environ: dict[str, Any]) -> None:
             raise exc_info[1].with_traceback(exc_info[2])
         return write
 
+    # BaseException: an app raising SystemExit or KeyboardInterrupt is data too (the shim
+    # records it); on this worker thread it printed "Exception in thread trace-check".
     try:
         result = app(environ, start_response)
-    except Exception:
+    except BaseException:
         return  # recorded by the shim as an error event
     try:
         for item in result:
             write(item)
-    except Exception:
+    except BaseException:
         pass
     finally:
         close = getattr(result, "close", None)
         if close is not None:
             try:
                 close()
-            except Exception:
+            except BaseException:
                 pass
 
 
