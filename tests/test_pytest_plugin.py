@@ -46,6 +46,26 @@ async def sleeps_blocking(scope, receive, send):
     await send({"type": "http.response.body", "body": b"late"})
 
 
+async def leaves_startup_unanswered(scope, receive, send):
+    if scope["type"] == "lifespan":
+        await receive()
+        return  # never answers lifespan.startup
+
+
+def lifespan(app):
+    # Start the app's lifespan, as a server does; returns what it sent.
+    sent = []
+
+    async def receive():
+        return {"type": "lifespan.startup"}
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(app({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send))
+    return sent
+
+
 def get(app):
     # One GET / through the app, as a server would drive it; returns the sent messages.
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
@@ -263,3 +283,119 @@ def test_wsgi_apps_too(pytester: pytest.Pytester) -> None:
     result = _run(pytester)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*WSGI-005 GET /: status is not of the form*"])
+
+
+def test_a_lifespan_failure_names_the_lifespan(pytester: pytest.Pytester) -> None:
+    """A lifespan has no method and no path: the failure says ``lifespan``, nothing after it."""
+    pytester.makepyfile(apps=APPS)
+    pytester.makepyfile(
+        """
+        from apps import leaves_startup_unanswered, lifespan
+
+        def test_lifespan(gateway_tracer):
+            assert lifespan(gateway_tracer.wrap(leaves_startup_unanswered)) == []
+        """
+    )
+    result = _run(pytester)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*LS-005 lifespan: the app returned without answering lifespan.startup"]
+    )
+    assert "None" not in result.stdout.str()
+
+
+def test_allow_takes_one_rule_id_as_a_string(pytester: pytest.Pytester) -> None:
+    """``allow="HTTP-011"`` allows that rule (not the set of its characters)."""
+    pytester.makepyfile(apps=APPS)
+    pytester.makepyfile(
+        """
+        import pytest
+        from apps import get, upper_header
+
+        @pytest.mark.gateway_tracer(strict=True, allow="HTTP-011")
+        def test_allowed(gateway_tracer):
+            get(gateway_tracer.wrap(upper_header))
+            assert gateway_tracer.allow == {"HTTP-011"}
+        """
+    )
+    _run(pytester).assert_outcomes(passed=1)
+
+
+MARKER_MISTAKES = [
+    pytest.param(
+        "50",
+        "*UsageError: @pytest.mark.gateway_tracer takes keyword arguments only: max_block_ms,"
+        " strict, allow, check; it was given the positional argument(s) 50.*",
+        id="positional",
+    ),
+    pytest.param(
+        "max_block=50",
+        "*UsageError: @pytest.mark.gateway_tracer takes keyword arguments only: max_block_ms,"
+        " strict, allow, check; it does not know max_block (did you mean max_block_ms?).",
+        id="misspelt",
+    ),
+    pytest.param(
+        'max_block_ms="abc"',
+        "*UsageError: @pytest.mark.gateway_tracer(max_block_ms='abc'): max_block_ms must be a"
+        " positive number of milliseconds, e.g. 50.",
+        id="max_block_ms-not-a-number",
+    ),
+    pytest.param(
+        "max_block_ms=0",
+        "*UsageError: @pytest.mark.gateway_tracer(max_block_ms=0): max_block_ms must be a"
+        " positive number of milliseconds, e.g. 50.",
+        id="max_block_ms-zero",
+    ),
+    pytest.param(
+        'strict="yes"',
+        "*UsageError: @pytest.mark.gateway_tracer(strict='yes'): strict must be True or False.",
+        id="strict-not-a-bool",
+    ),
+    pytest.param(
+        "allow=11",
+        "*UsageError: @pytest.mark.gateway_tracer(allow=11): allow must be a rule id or a list"
+        " of rule ids, e.g. *HTTP-011*",
+        id="allow-not-rule-ids",
+    ),
+]
+
+
+@pytest.mark.parametrize("arguments,message", MARKER_MISTAKES)
+def test_a_marker_mistake_is_a_usage_error_naming_the_marker(
+    pytester: pytest.Pytester, arguments: str, message: str
+) -> None:
+    """A positional argument, an unknown keyword or a wrong value in the marker errors the
+    test, naming the marker and what it takes (never ignored, never blamed on the ini)."""
+    pytester.makeini("[pytest]\ngateway_tracer_max_block_ms = 300\n")
+    pytester.makepyfile(
+        f"""
+        import pytest
+
+        @pytest.mark.gateway_tracer({arguments})
+        def test_marked(gateway_tracer):
+            pass
+        """
+    )
+    result = _run(pytester)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([message])
+    assert "gateway_tracer_max_block_ms" not in result.stdout.str()
+
+
+def test_a_bad_ini_limit_is_blamed_on_the_ini_option(pytester: pytest.Pytester) -> None:
+    """Without the marker's max_block_ms, a bad ini value is named as the ini option."""
+    pytester.makeini("[pytest]\ngateway_tracer_max_block_ms = abc\n")
+    pytester.makepyfile(
+        """
+        def test_plain(gateway_tracer):
+            pass
+        """
+    )
+    result = _run(pytester)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*UsageError: gateway_tracer_max_block_ms must be a positive number of milliseconds,"
+            " not 'abc'; try gateway_tracer_max_block_ms = 100."
+        ]
+    )

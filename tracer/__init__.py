@@ -56,6 +56,10 @@ def instrument(
     names to redact; ``block_threshold_ms`` is how long one coroutine step may hold the event
     loop before it is recorded as ``loop.blocked``; ``checks`` turns protocol checking on.
     The wrapped app behaves exactly as ``app`` does.
+
+    An app already instrumented with the same recorder and settings is returned as it is. A
+    request is recorded once per recorder however often the app is wrapped: a shim passes a
+    request that a shim of its recorder further out records straight to its app.
     """
     if recorder is None:
         # Only spans are wanted: keep no events in memory, or a long-lived app would grow forever.
@@ -76,10 +80,16 @@ def instrument(
     if is_asgi(kind):
         from tracer.shim.asgi import AsgiShim
 
-        return AsgiShim(app, asgi_version=kind, block_threshold_ms=block_threshold_ms, **common)
-    from tracer.shim.wsgi import WsgiShim
+        shim: Any = AsgiShim(
+            app, asgi_version=kind, block_threshold_ms=block_threshold_ms, **common
+        )
+    else:
+        from tracer.shim.wsgi import WsgiShim
 
-    return WsgiShim(app, **common)
+        shim = WsgiShim(app, **common)
+    if type(app) is type(shim) and app.recorder is recorder and app.settings() == shim.settings():
+        return app
+    return shim
 
 
 def _name_in_header(recorder: Recorder, app: Any, interface: str) -> None:

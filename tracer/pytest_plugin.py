@@ -9,8 +9,10 @@ Use the ``gateway_tracer`` fixture to wrap the app under test::
 
 Limits come from ``@pytest.mark.gateway_tracer(max_block_ms=50, strict=True, allow=["HTTP-011"])``
 or the ini options ``gateway_tracer_max_block_ms`` (default 100) and ``gateway_tracer_strict``
-(warnings fail too). ``check=False`` in the marker records without failing. Imports the spine
-and, when an app is wrapped, ``tracer.instrument``.
+(warnings fail too). ``check=False`` in the marker records without failing. ``allow`` takes one
+rule id or several. The marker takes these keyword arguments only: a positional argument, an
+unknown keyword or a value of the wrong kind is a usage error naming the marker. Imports the
+spine and, when an app is wrapped, ``tracer.instrument``.
 
 Rules that judge the server rather than the app (``SERVER_RULES``: WSGI-022, close() not
 called) are recorded but never fail a test: in a test the "server" is the test client, and
@@ -20,6 +22,7 @@ Werkzeug's (Flask's ``app.test_client()``) never closes a response the test read
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -29,13 +32,22 @@ from tracer import events as K
 from tracer.events import Event
 from tracer.recorder import Recorder
 
-__all__ = ["GatewayTracer", "gateway_tracer", "DEFAULT_MAX_BLOCK_MS", "SERVER_RULES"]
+__all__ = [
+    "GatewayTracer",
+    "gateway_tracer",
+    "DEFAULT_MAX_BLOCK_MS",
+    "MARKER_OPTIONS",
+    "SERVER_RULES",
+]
 
 DEFAULT_MAX_BLOCK_MS = 100.0
 """asyncio debug mode's ``slow_callback_duration``: a step longer than this is a bug in CI."""
 
 SERVER_RULES = frozenset({"WSGI-022"})
 """Rules broken by whoever calls the wrapped app (here the test client), never by the app."""
+
+MARKER_OPTIONS = ("max_block_ms", "strict", "allow", "check")
+"""The keyword arguments of ``@pytest.mark.gateway_tracer``."""
 
 
 class GatewayTracer:
@@ -46,14 +58,14 @@ class GatewayTracer:
         *,
         max_block_ms: float = DEFAULT_MAX_BLOCK_MS,
         strict: bool = False,
-        allow: Iterable[str] = (),
+        allow: str | Iterable[str] = (),
         check: bool = True,
     ) -> None:
         self.recorder = Recorder()
         """Every event of every app wrapped in this test."""
         self.max_block_ms = max_block_ms
         self.strict = strict
-        self.allow = frozenset(allow)
+        self.allow = frozenset((allow,) if isinstance(allow, str) else allow)
         self.check_enabled = check
         self._judged = 0  # events already judged by a previous check()
 
@@ -91,11 +103,7 @@ class GatewayTracer:
     def problems(self, events: list[Event] | None = None) -> list[str]:
         """One line (plus a hint line) per violation and per long loop block, in order."""
         events = self.events if events is None else events
-        requests = {
-            e.req: f"{e.data.get('method') or e.data.get('scope_type', '')} {e.data.get('path', '')}"
-            for e in self.events
-            if e.kind == K.REQUEST_START
-        }
+        requests = {e.req: _request_name(e) for e in self.events if e.kind == K.REQUEST_START}
         limit = self.max_block_ms * 1e6
         lines = []
         for e in events:
@@ -129,6 +137,16 @@ class GatewayTracer:
             pytest.fail("gateway-tracer found:\n  " + "\n  ".join(lines), pytrace=False)
 
 
+def _request_name(start: Event) -> str:
+    """``GET /items``, ``websocket /ws``, ``lifespan`` (a lifespan has no path)."""
+    data = start.data
+    return " ".join(
+        str(part)
+        for part in (data.get("method") or data.get("scope_type"), data.get("path"))
+        if part
+    )
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     """The ini options."""
     parser.addini(
@@ -149,24 +167,25 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "gateway_tracer(max_block_ms=None, strict=None, allow=(), check=True): "
-        "limits for the gateway_tracer fixture in this test",
+        "limits for the gateway_tracer fixture in this test (keyword arguments only)",
     )
 
 
 @pytest.fixture
 def gateway_tracer(request: pytest.FixtureRequest) -> Iterator[GatewayTracer]:
     """A ``GatewayTracer``: wrap apps with ``.wrap(app)``; the test fails on what they break."""
-    options: dict[str, Any] = {}
+    __tracebackhide__ = True  # a usage error is about the test's marker, not this code
     marker = request.node.get_closest_marker("gateway_tracer")
-    if marker is not None:
-        options.update(marker.kwargs)
-    try:
-        limit = options.pop("max_block_ms", None)
-        if limit is None:
-            limit = request.config.getini("gateway_tracer_max_block_ms")
-        max_block_ms = float(limit)
-    except (TypeError, ValueError) as exc:
-        raise pytest.UsageError(f"gateway_tracer_max_block_ms must be a number: {exc}") from None
+    options = {} if marker is None else _marker_options(marker)
+    max_block_ms = options.pop("max_block_ms", None)
+    if max_block_ms is None:
+        limit = request.config.getini("gateway_tracer_max_block_ms")
+        max_block_ms = _milliseconds(limit)
+        if max_block_ms is None:
+            raise pytest.UsageError(
+                f"gateway_tracer_max_block_ms must be a positive number of milliseconds, "
+                f"not {limit!r}; try gateway_tracer_max_block_ms = {DEFAULT_MAX_BLOCK_MS:g}."
+            )
     strict = options.pop("strict", None)
     if strict is None:
         strict = bool(request.config.getini("gateway_tracer_strict"))
@@ -177,6 +196,61 @@ def gateway_tracer(request: pytest.FixtureRequest) -> Iterator[GatewayTracer]:
 
 
 _KEY = pytest.StashKey[GatewayTracer]()
+
+
+def _marker_options(marker: pytest.Mark) -> dict[str, Any]:
+    """The marker's keyword arguments, checked: a mistake is a ``pytest.UsageError`` that names
+    the marker (never silently ignored, never blamed on the ini options)."""
+    __tracebackhide__ = True
+    usage = f"@pytest.mark.{marker.name} takes keyword arguments only: {', '.join(MARKER_OPTIONS)}"
+    if marker.args:
+        given = ", ".join(repr(arg) for arg in marker.args)
+        raise pytest.UsageError(
+            f"{usage}; it was given the positional argument(s) {given}. "
+            f"Name them, e.g. @pytest.mark.{marker.name}(max_block_ms=50)."
+        )
+    options = dict(marker.kwargs)
+    unknown = [name for name in options if name not in MARKER_OPTIONS]
+    if unknown:
+        named = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, MARKER_OPTIONS, n=1)
+            named.append(f"{name} (did you mean {close[0]}?)" if close else name)
+        raise pytest.UsageError(f"{usage}; it does not know {', '.join(named)}.")
+
+    def wrong(name: str, expected: str) -> pytest.UsageError:
+        return pytest.UsageError(
+            f"@pytest.mark.{marker.name}({name}={options[name]!r}): {name} must be {expected}."
+        )
+
+    if options.get("max_block_ms") is not None:
+        limit = _milliseconds(options["max_block_ms"])
+        if limit is None:
+            raise wrong("max_block_ms", "a positive number of milliseconds, e.g. 50")
+        options["max_block_ms"] = limit
+    for name in ("strict", "check"):
+        if options.get(name) is not None and not isinstance(options[name], bool):
+            raise wrong(name, "True or False")
+    allow = options.get("allow")
+    if allow is not None and not isinstance(allow, str):
+        try:
+            rules = list(allow)
+        except TypeError:
+            rules = [None]
+        if not all(isinstance(rule, str) for rule in rules):
+            raise wrong("allow", 'a rule id or a list of rule ids, e.g. ["HTTP-011"]')
+    return options
+
+
+def _milliseconds(value: Any) -> float | None:
+    """``value`` as a positive number of milliseconds, or None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
 
 
 @pytest.hookimpl(wrapper=True)

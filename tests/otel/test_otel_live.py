@@ -108,6 +108,28 @@ def test_a_fastapi_route_names_the_span() -> None:
     assert sorted(str(d.get("route")) for d in ends) == ["/items/{item_id}"] * 2 + ["None"]
 
 
+def test_a_route_under_a_mount_names_the_span_with_the_whole_template() -> None:
+    """A Starlette sub-app mounted under ``/api/{version}``: the span is named after the whole
+    template (``http.route`` as OpenTelemetry defines it), never the sub-app's own tail."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import PlainTextResponse, Response
+    from starlette.routing import Mount, Route
+
+    async def item(request: Request) -> Response:
+        return PlainTextResponse("item")
+
+    sub = Starlette(routes=[Route("/items/{n}", item)])
+    outer = Starlette(routes=[Mount("/api/{version}", app=sub)])
+    provider, exporter = memory_provider()
+    app = tracer.instrument(outer, tracer_provider=provider)
+    _get_asgi(app, ["/api/2/items/7"])
+    wait_for(lambda: len(exporter.get_finished_spans()) == 1)
+    (span,) = exporter.get_finished_spans()
+    assert span.name == "GET /api/{version}/items/{n}"
+    assert span.attributes["http.route"] == "/api/{version}/items/{n}"
+
+
 def test_instrument_wsgi_with_tracer_provider_and_detail_spans() -> None:
     """WSGI with detail=spans: a server span whose children are the protocol calls."""
     provider, exporter = memory_provider()

@@ -6,8 +6,10 @@ import asyncio
 import logging
 from typing import Any
 
+import httpx
 import pytest
 from asgiref.testing import ApplicationCommunicator
+from fastapi import APIRouter, FastAPI
 from shim_asgi_apps import (
     BOOM,
     USER,
@@ -33,6 +35,10 @@ from shim_asgi_apps import (
     until,
     websocket_echo,
 )
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Host, Mount, Route, Router
 
 import tracer
 from sample_apps.hello import asgi_app as hello
@@ -536,3 +542,262 @@ def test_a_send_the_server_refused_sets_no_status() -> None:
     assert [e.data["type"] for e in of(events, kind=K.ASGI_SEND)] == ["http.response.start"]
     end = of(events, kind=K.REQUEST_END)[0]
     assert (end.data["status"], end.data["bytes_out"], end.data["error"]) == (None, 0, "Gone")
+
+
+# -- route templates under mounts ---------------------------------------------------------------
+
+
+async def ok(request: Request) -> Response:
+    """A Starlette endpoint."""
+    return PlainTextResponse("ok")
+
+
+def items() -> Starlette:
+    """A Starlette sub-app with one parametrised route."""
+    return Starlette(routes=[Route("/items/{n}", ok)])
+
+
+def fastapi_with_prefixes() -> FastAPI:
+    """A FastAPI app whose route sits under two ``include_router`` prefixes (not mounts)."""
+    app, outer, inner = FastAPI(), APIRouter(prefix="/a"), APIRouter(prefix="/b")
+
+    @inner.get("/items/{item_id}")
+    async def item(item_id: int) -> int:
+        return item_id
+
+    outer.include_router(inner)
+    app.include_router(outer, prefix="/v1")
+    return app
+
+
+def fastapi_mounting(sub: FastAPI) -> FastAPI:
+    """A FastAPI app with ``sub`` mounted under a path parameter."""
+    app = FastAPI()
+    app.mount("/tenants/{tenant}", sub)
+    return app
+
+
+TWICE = items()  # one sub-app mounted at two prefixes
+
+ROUTED = [
+    pytest.param(items(), "/items/1", "/items/{n}", id="no-mount"),
+    pytest.param(
+        Starlette(routes=[Mount("/api", routes=[Route("/items/{n}", ok)])]),
+        "/api/items/1",
+        "/api/items/{n}",
+        id="mount",
+    ),
+    pytest.param(
+        Starlette(routes=[Mount("/api", app=Starlette(routes=[Mount("/v1", app=items())]))]),
+        "/api/v1/items/1",
+        "/api/v1/items/{n}",
+        id="nested-sub-apps",
+    ),
+    pytest.param(
+        Starlette(routes=[Mount("/users/{uid}", routes=[Mount("/v1", app=items())])]),
+        "/users/7/v1/items/1",
+        "/users/{uid}/v1/items/{n}",
+        id="mount-with-a-parameter",
+    ),
+    pytest.param(
+        Starlette(routes=[Host("api.example.com", app=Router([Mount("/v1", app=items())]))]),
+        "http://api.example.com/v1/items/1",
+        "/v1/items/{n}",
+        id="host-then-mount",
+    ),
+    pytest.param(
+        Starlette(routes=[Mount("/v1", app=TWICE), Mount("/v2", app=TWICE)]),
+        "/v2/items/1",
+        "/v2/items/{n}",
+        id="one-sub-app-mounted-twice",
+    ),
+    pytest.param(
+        fastapi_with_prefixes(), "/v1/a/b/items/3", "/v1/a/b/items/{item_id}", id="fastapi"
+    ),
+    pytest.param(
+        fastapi_mounting(fastapi_with_prefixes()),
+        "/tenants/x/v1/a/b/items/3",
+        "/tenants/{tenant}/v1/a/b/items/{item_id}",
+        id="fastapi-mounted",
+    ),
+]
+
+
+@pytest.mark.parametrize("app,url,template", ROUTED)
+def test_route_is_the_whole_template_mounts_and_prefixes_included(
+    app: Any, url: str, template: str
+) -> None:
+    """``request.end``'s route is the template of the whole path (OpenTelemetry's
+    ``http.route``): every Mount's path, parameters as templates, Host adding nothing,
+    FastAPI's include_router prefixes; a sub-app mounted twice gets the prefix it was reached
+    by. The same twice in a row (the second time the mount chain is remembered)."""
+    shim, rec = traced(app)
+    for _ in range(2):
+        assert get(shim, url).status_code == 200
+    assert [e.data.get("route") for e in of(rec.events, kind=K.REQUEST_END)] == [template] * 2
+
+
+def test_a_mounted_sub_app_instrumented_itself_records_the_whole_template() -> None:
+    """The shim around a mounted sub-app, not around the app that mounts it: the template
+    still starts at the outermost router (the mount's prefix included)."""
+    rec = Recorder()
+    outer = Starlette(routes=[Mount("/api/{version}", app=AsgiShim(items(), recorder=rec))])
+    assert get(outer, "/api/2/items/1").text == "ok"
+    (end,) = of(rec.events, kind=K.REQUEST_END)
+    assert end.data["route"] == "/api/{version}/items/{n}"
+
+
+# -- the lifespan's end drains the recorder -----------------------------------------------------
+
+
+def test_the_lifespan_end_puts_the_recording_on_disk(tmp_path: Any) -> None:
+    """When the lifespan call returns (the server shuts down), the file already holds the
+    lifespan's request.end: a server that then dies without atexit loses nothing. The
+    recorder's own thread would drain only after an hour here."""
+    path = tmp_path / "run.jsonl"
+    rec = Recorder(path, flush_interval=3600)
+    shim = AsgiShim(hello, recorder=rec)
+
+    async def main() -> None:
+        comm = ApplicationCommunicator(shim, {"type": "lifespan", "asgi": {"version": "3.0"}})
+        await comm.send_input({"type": "lifespan.startup"})
+        await comm.receive_output()
+        await comm.send_input({"type": "lifespan.shutdown"})
+        await comm.receive_output()
+        await comm.wait()
+
+    asyncio.run(main())
+    on_disk = [e for e in tracer.load(path).events if e.kind != K.SCHED_STEP]
+    assert [(e.kind, e.data.get("type")) for e in on_disk] == [
+        (K.REQUEST_START, None),
+        (K.ASGI_RECEIVE, "lifespan.startup"),
+        (K.ASGI_SEND, "lifespan.startup.complete"),
+        (K.ASGI_RECEIVE, "lifespan.shutdown"),
+        (K.ASGI_SEND, "lifespan.shutdown.complete"),
+        (K.REQUEST_END, None),
+    ]
+    rec.close()
+
+
+# -- one recorder, one request, however often the app is wrapped --------------------------------
+
+
+class PassOn:
+    """Middleware between two shims: passes the scope on, or a copy of it."""
+
+    def __init__(self, app: Any, *, copy: bool = False) -> None:
+        self.app = app
+        self.copy = copy
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await self.app(dict(scope) if self.copy else scope, receive, send)
+
+
+async def lifespan_and_websocket(app: Any) -> None:
+    """A lifespan (startup, shutdown) and a websocket session, as a server drives them."""
+    comm = ApplicationCommunicator(app, {"type": "lifespan", "asgi": {"version": "3.0"}})
+    await comm.send_input({"type": "lifespan.startup"})
+    await comm.receive_output()
+    await comm.send_input({"type": "lifespan.shutdown"})
+    await comm.receive_output()
+    await comm.wait()
+    scope = {"type": "websocket", "asgi": {"version": "3.0"}, "path": "/ws", "headers": []}
+    comm = ApplicationCommunicator(app, scope)
+    await comm.send_input({"type": "websocket.connect"})
+    await comm.receive_output()
+    await comm.send_input({"type": "websocket.disconnect", "code": 1000})
+    await comm.wait()
+
+
+async def lifespan_websocket_http(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Answers lifespan like hello, accepts websockets, says hello over http."""
+    if scope["type"] == "websocket":
+        await receive()
+        await send({"type": "websocket.accept"})
+        await receive()
+        return
+    await hello(scope, receive, send)
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        pytest.param(
+            lambda app, rec: AsgiShim(AsgiShim(app, recorder=rec), recorder=rec), id="twice"
+        ),
+        pytest.param(
+            lambda app, rec: AsgiShim(PassOn(AsgiShim(app, recorder=rec)), recorder=rec),
+            id="middleware-between",
+        ),
+        pytest.param(
+            lambda app, rec: AsgiShim(PassOn(AsgiShim(app, recorder=rec), copy=True), recorder=rec),
+            id="middleware-copying-the-scope",
+        ),
+        pytest.param(
+            lambda app, rec: AsgiShim(
+                AsgiShim(AsgiShim(app, recorder=rec), recorder=Recorder()), recorder=rec
+            ),
+            id="another-recorder-between",
+        ),
+    ],
+)
+def test_a_recorder_records_each_connection_once_however_often_the_app_is_wrapped(
+    wrap: Any,
+) -> None:
+    """Shims of one recorder around one app: the innermost passes each connection (http,
+    websocket, lifespan) straight to the app, so each is one request with one start and end,
+    its events all under that request."""
+    rec = Recorder()
+    app = wrap(lifespan_websocket_http, rec)
+    assert get(app).text == "Hello, World!"
+    asyncio.run(lifespan_and_websocket(app))
+    events = rec.events
+    starts = of(events, kind=K.REQUEST_START)
+    assert [e.data["scope_type"] for e in starts] == ["http", "lifespan", "websocket"]
+    assert len(of(events, kind=K.REQUEST_END)) == 3
+    assert {e.req for e in events} == {e.req for e in starts}
+    assert summarize(events)["requests"] == 2  # the lifespan is no request of the summary
+
+
+def test_two_recorders_both_record_everything() -> None:
+    """Shims of two recorders around one app: each recorder sees every connection."""
+    first, second = Recorder(), Recorder()
+    app = AsgiShim(AsgiShim(lifespan_websocket_http, recorder=first), recorder=second)
+    assert get(app).text == "Hello, World!"
+    asyncio.run(lifespan_and_websocket(app))
+    for rec in (first, second):
+        kinds_seen = [e.data["scope_type"] for e in of(rec.events, kind=K.REQUEST_START)]
+        assert kinds_seen == ["http", "lifespan", "websocket"]
+        assert len(of(rec.events, kind=K.REQUEST_END)) == 3
+
+
+def test_a_request_made_inside_a_request_is_a_request_of_its_own() -> None:
+    """An app that calls another app of the same recorder in-process (a new connection, with
+    a scope of its own): two requests, not one."""
+    rec = Recorder()
+    backend = AsgiShim(hello, recorder=rec)
+
+    async def gateway(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        transport = httpx.ASGITransport(app=backend)
+        async with httpx.AsyncClient(transport=transport, base_url="http://backend") as client:
+            answer = await client.get("/inner")
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": answer.content})
+
+    assert get(AsgiShim(gateway, recorder=rec), "/outer").text == "Hello, World!"
+    starts = of(rec.events, kind=K.REQUEST_START)
+    assert [e.data["path"] for e in starts] == ["/outer", "/inner"]
+    assert len({e.req for e in starts}) == 2
+
+
+def test_instrument_returns_a_shim_of_the_same_recorder_and_settings_as_it_is() -> None:
+    """``instrument(shim)`` with the shim's own recorder and settings returns it; other
+    settings wrap it (the outer shim then records, with its settings)."""
+    rec = Recorder()
+    shim = tracer.instrument(hello, recorder=rec)
+    assert tracer.instrument(shim, recorder=rec) is shim
+    stricter = tracer.instrument(shim, recorder=rec, block_threshold_ms=1)
+    assert stricter is not shim and stricter.app is shim
+    assert tracer.instrument(shim, recorder=Recorder()) is not shim
+    get(stricter)
+    assert len(of(rec.events, kind=K.REQUEST_START)) == 1

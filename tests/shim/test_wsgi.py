@@ -14,6 +14,7 @@ import flask
 import httpx
 import pytest
 
+import tracer
 from sample_apps.hello import application as hello
 from tracer import events as K
 from tracer.events import Event
@@ -776,3 +777,67 @@ def test_cpu_time_never_exceeds_the_wall_time_around_it() -> None:
     segments = [e for e in rec.events if e.kind == K.SCHED_THREAD]
     assert len(segments) == 300
     assert all(0 <= s.data["cpu_ns"] <= s.dur for s in segments)
+
+
+# -- one recorder, one request, however often the app is wrapped --------------------------------
+
+
+def copy_environ(app: Any) -> Any:
+    """Middleware between two shims that hands the app a copy of the environ."""
+
+    def middleware(environ: dict[str, Any], start_response: Any) -> Any:
+        return app(dict(environ), start_response)
+
+    return middleware
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        pytest.param(
+            lambda app, rec: WsgiShim(WsgiShim(app, recorder=rec), recorder=rec), id="twice"
+        ),
+        pytest.param(
+            lambda app, rec: WsgiShim(copy_environ(WsgiShim(app, recorder=rec)), recorder=rec),
+            id="middleware-copying-the-environ",
+        ),
+        pytest.param(
+            lambda app, rec: WsgiShim(
+                WsgiShim(WsgiShim(app, recorder=rec), recorder=Recorder()), recorder=rec
+            ),
+            id="another-recorder-between",
+        ),
+    ],
+)
+def test_a_recorder_records_each_request_once_however_often_the_app_is_wrapped(
+    wrap: Any,
+) -> None:
+    """Shims of one recorder around one app: the innermost passes the request straight to the
+    app, so the request is recorded once, exactly as by one shim."""
+    rec = Recorder()
+    assert serve(wrap(make_flask_app(), rec), "POST", "/echo", json={"a": 1}).status_code == 200
+    once = Recorder()
+    serve(WsgiShim(make_flask_app(), recorder=once), "POST", "/echo", json={"a": 1})
+    assert kinds(rec.events) == kinds(once.events)
+    assert len(only(rec.events, K.REQUEST_START)) == 1
+
+
+def test_two_recorders_both_record_every_request() -> None:
+    """Shims of two recorders around one app: each records the request in full."""
+    first, second = Recorder(), Recorder()
+    app = WsgiShim(WsgiShim(make_flask_app(), recorder=first), recorder=second)
+    serve(app, "POST", "/echo", json={"a": 1})
+    for rec in (first, second):
+        assert len(only(rec.events, K.REQUEST_START)) == 1
+        assert len(only(rec.events, K.WSGI_INPUT_READ)) >= 1
+        assert only(rec.events, K.REQUEST_END)[0].data["status"] == 200
+
+
+def test_instrument_returns_a_wsgi_shim_of_the_same_recorder_and_settings_as_it_is() -> None:
+    """``instrument(shim)`` with the shim's recorder and settings returns it; other settings
+    or another recorder wrap it."""
+    rec = Recorder()
+    shim = tracer.instrument(hello, recorder=rec)
+    assert tracer.instrument(shim, recorder=rec) is shim
+    assert tracer.instrument(shim, recorder=rec, checks=False).app is shim
+    assert tracer.instrument(shim, recorder=Recorder()).app is shim

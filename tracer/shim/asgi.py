@@ -12,7 +12,15 @@ reports, and ``request.end``.
 
 Request ids: a server model that already gave the request an id (so its ``request.queued``
 and the shim's events share it) passes it as ``scope["extensions"]["gateway_tracer"]["req"]``;
-otherwise the shim takes ``recorder.new_request_id()``.
+otherwise the shim takes ``recorder.new_request_id()``. A shim called for a connection that a
+shim of the same recorder further out already records (the app instrumented twice, or an
+instrumented sub-app mounted in an instrumented app) passes it straight to its app: each
+connection is one request per recorder. ``request.end``'s ``route`` is the full template of the
+route the app's router matched, mounts included (``tracer.shim.routes``).
+
+When a ``lifespan`` connection ends (the server is shutting down), the recorder is drained, so
+what was recorded is on disk even if the process then ends without running atexit handlers
+(uvicorn re-raises its stop signal).
 
 The wrapped app behaves exactly as the unwrapped one: same messages (the very objects), same
 order, same exceptions, same context variables. A failure inside the shim's own recording is
@@ -40,6 +48,7 @@ from tracer.shim.blocking import loop_state, watch_threshold
 from tracer.shim.context import CURRENT
 from tracer.shim.frames import mark_wrapper, where_raised
 from tracer.shim.messages import scope_headers, scope_query, summarize_message
+from tracer.shim.routes import RouteTemplates
 from tracer.shim.steps import Stepper
 from tracer.shim.tasks import watch_tasks
 
@@ -63,6 +72,8 @@ _END_ROUTE_KEYS = (*_END_KEYS, "route")
 # What the ASGI spec says a server leaving these optional scope keys out means.
 _DEFAULT_HTTP_VERSIONS = {"http": "1.1", "websocket": "1.1"}
 _DEFAULT_SCHEMES = {"http": "http", "websocket": "ws"}
+# Scope values a copy of a scope shares with it (a new connection's scope has its own).
+_SHARED_BY_COPIES = ("asgi", "headers", "state")
 
 # request.start: client and server travel as tuples, headers as one flat tuple (see
 # ``tracer.events._decoders``), so the row holds no container the GC would have to follow.
@@ -129,6 +140,7 @@ class AsgiShim:
         self.checks = checks
         self._version = "2.0" if asgi_version == ASGI2 else "3.0"
         self._complained: set[str] = set()
+        self._templates = RouteTemplates()
         hops.install()
         watch_threshold(self.block_ns)
 
@@ -139,8 +151,11 @@ class AsgiShim:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the app for one connection, recording it."""
+        outer = CURRENT.get()
+        if outer is not None and self._recorded_outside(outer, scope):
+            return await self._call_app(scope, receive, send)
         try:
-            cycle = _Cycle(self, scope, receive, send)
+            cycle = _Cycle(self, scope, receive, send, outer)
         except Exception as exc:
             self.failed("recording a request start", exc)
             return await self._call_app(scope, receive, send)
@@ -158,7 +173,44 @@ class AsgiShim:
                 CURRENT.reset(token)
             except ValueError:  # the app switched contexts under us; the value dies with it
                 pass
-            cycle.finish(error, scope.get("route"))
+            route = scope.get("route")  # what Starlette's and FastAPI's routers leave there
+            cycle.finish(error, None if route is None else self._templates.template(scope, route))
+            if scope.get("type") == "lifespan":
+                self._drain()
+
+    def _recorded_outside(self, context: Any, scope: Scope) -> bool:
+        """Whether a shim of our recorder, further out, is recording this very connection.
+
+        ``context`` is the traced request current where we are called. A shim of our recorder
+        among it and the shims around it records this connection when it was given the same
+        scope, or a copy of it (middleware in between may copy the scope; a copy shares the
+        objects in it: its ``asgi`` dict, headers, lifespan state). A new connection made
+        inside a request (an in-process client calling another app) has a scope of its own.
+        """
+        while isinstance(context, _Cycle):
+            if context.recorder is self.recorder:
+                theirs = context.scope
+                if scope is theirs:
+                    return True
+                for key in _SHARED_BY_COPIES:
+                    value = scope.get(key)
+                    if value is not None and value is theirs.get(key):
+                        return True
+                return False
+            context = context.outer
+        return False
+
+    def _drain(self) -> None:
+        """The lifespan is over: put what was recorded where it goes (the file) now."""
+        try:
+            self.recorder.drain()
+        except Exception as exc:
+            self.failed("draining the recording at the lifespan's end", exc)
+
+    def settings(self) -> tuple[Any, ...]:
+        """What this shim records and how: two shims of one recorder with equal settings
+        record the same events (``tracer.instrument`` then returns the one it was given)."""
+        return (self.asgi_version, self.block_ns, self.redact, self.secret_headers, self.checks)
 
     def failed(self, what: str, exc: BaseException) -> None:
         """Report a failure of the shim's own code, once per kind of failure per shim."""
@@ -181,9 +233,13 @@ class _Cycle(Stepper):
         "status",
         "bytes_in",
         "bytes_out",
+        "scope",
+        "outer",
     )
 
-    def __init__(self, shim: AsgiShim, scope: Scope, receive: Receive, send: Send) -> None:
+    def __init__(
+        self, shim: AsgiShim, scope: Scope, receive: Receive, send: Send, outer: Any
+    ) -> None:
         recorder = shim.recorder
         req = None
         extensions = scope.get("extensions")
@@ -222,6 +278,8 @@ class _Cycle(Stepper):
         self.recorder = recorder
         self._receive = receive
         self._send = send
+        self.scope = scope
+        self.outer = outer  # the traced request current where the shim was called, or None
         self.status: int | None = None
         self.bytes_in = 0
         self.bytes_out = 0
@@ -406,11 +464,11 @@ class _Cycle(Stepper):
         except Exception as failure:
             self.failed(failure)
 
-    def finish(self, error: BaseException | None, route: Any = None) -> None:
+    def finish(self, error: BaseException | None, route: str | None = None) -> None:
         """The app's coroutine is over: tell the checker, record ``request.end``.
 
-        ``route`` is what the app's router left in the scope (Starlette and FastAPI put the
-        matched route there): its path template becomes ``request.end``'s ``route``.
+        ``route`` is the path template of the route the app's router matched (Starlette and
+        FastAPI leave it in the scope; ``tracer.shim.routes``), or None.
         """
         checker = self.checker
         if checker is not None:
@@ -440,9 +498,7 @@ class _Cycle(Stepper):
                 None if error is None else type(error).__name__,
             )
             if route is not None:
-                template = getattr(route, "path", None)
-                if isinstance(template, str):
-                    row = (*row[:9], _END_ROUTE_KEYS, *row[10:], template)
+                row = (*row[:9], _END_ROUTE_KEYS, *row[10:], route)
             sink.append(row)
         except Exception as exc:
             self.failed(exc)

@@ -17,7 +17,10 @@ One request, as recorded (``req`` is its id)::
 Request ids: an in-process server model that already recorded ``request.queued`` puts the id in
 ``environ["gateway_tracer.req"]`` and the shim reuses it; otherwise the shim takes
 ``recorder.new_request_id()``. The environ is the server's own dict, changed only where PEP 3333
-middleware must change it: ``wsgi.input`` becomes a recording wrapper.
+middleware must change it: ``wsgi.input`` becomes a recording wrapper, and
+``environ["gateway_tracer.recorders"]`` lists the recorders recording the request, so that a shim
+of one of them further in (the app instrumented twice) passes the request straight to its app:
+each request is one request per recorder.
 
 ``request.end`` comes when the server calls ``close()``; a server that never does gets it when it
 drops the response iterable (``close_called: false``). A response that is an instance of the
@@ -40,9 +43,9 @@ from tracer import conformance
 from tracer.errors import UsageError
 from tracer.recorder import Recorder
 from tracer.redact import REDACTED, SECRET_HEADERS, redact_query
-from tracer.shim.wsgi_cycle import REQ_KEY, WsgiCycle
+from tracer.shim.wsgi_cycle import REQ_KEY, TRACED_KEY, WsgiCycle
 
-__all__ = ["WsgiShim", "WsgiCycle", "REQ_KEY"]
+__all__ = ["WsgiShim", "WsgiCycle", "REQ_KEY", "TRACED_KEY"]
 
 log = logging.getLogger("tracer")
 
@@ -103,14 +106,24 @@ class WsgiShim:
         )
         self._logged: set[str] = set()
         self._plans: dict[tuple[str, ...], tuple[tuple[str, str, bool], ...]] = {}
+        self._recorders = (recorder,)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        recorders = environ.get(TRACED_KEY)
+        if recorders is not None and self.recorder in recorders:
+            return self.app(environ, start_response)  # a shim further out records it
         try:
             cycle = WsgiCycle(self, environ, start_response)
         except Exception as exc:
             self.internal_error("starting a request", exc)
             return self.app(environ, start_response)
+        environ[TRACED_KEY] = self._recorders if recorders is None else (*recorders, self.recorder)
         return cycle.run(environ)
+
+    def settings(self) -> tuple[Any, ...]:
+        """What this shim records and how: two shims of one recorder with equal settings
+        record the same events (``tracer.instrument`` then returns the one it was given)."""
+        return (self.redact, self.secret_headers, self.checks)
 
     def start_fields(self, environ: dict[str, Any]) -> tuple[Any, ...]:
         """The ``request.start`` data of an environ (what was asked, by whom, headers redacted)

@@ -25,10 +25,14 @@ from tracer.shim.wsgi_input import TracedInput
 if TYPE_CHECKING:
     from tracer.shim.wsgi import WsgiShim
 
-__all__ = ["WsgiCycle", "REQ_KEY"]
+__all__ = ["WsgiCycle", "REQ_KEY", "TRACED_KEY"]
 
 REQ_KEY = "gateway_tracer.req"
 """The environ key a server model uses to hand its request id to the shim."""
+
+TRACED_KEY = "gateway_tracer.recorders"
+"""The environ key where shims list the recorders already recording the request (a tuple): a
+shim further in with one of them passes the request straight to its app."""
 
 _get_ident = threading.get_ident
 # Field names of packed rows (``tracer.events.unpack_row``), in the order of their values.

@@ -48,15 +48,31 @@ def test_wsgi_adapter_sets_the_environ_key() -> None:
 
 
 def test_lifespan_end_drains_the_process_recorder(tmp_path: Path) -> None:
-    """When the lifespan scope returns, what the process recorded is already on disk."""
-    recorder = ProcessRecorder(tmp_path / "1.events", start_ns=0)
+    """When the lifespan scope returns, what the process recorded is already on disk: the
+    traced app as ``build_app`` serves it (the shim behind the id adapter drains the process's
+    own recorder), with no drain of the recorder's own thread to help."""
+    recorder = ProcessRecorder(tmp_path / "1.events", start_ns=0, flush_interval=3600)
+    messages = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "lifespan.startup.complete"})
+        await receive()
         recorder.emit(K.MARK, None, {"label": "shutdown"})
+        await send({"type": "lifespan.shutdown.complete"})
 
-    asyncio.run(AsgiRequestIds(app, recorder)({"type": "lifespan"}, None, None))
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        pass
+
+    adapter = AsgiRequestIds(tracer.instrument(app, recorder=recorder, interface="asgi"))
+    asyncio.run(adapter({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send))
     rows = FrameReader().feed((tmp_path / "1.events").read_bytes())
-    assert [row[2] for row in rows] == [K.MARK]
+    kinds = [row[2] for row in rows]
+    assert kinds[0] == K.REQUEST_START and kinds[-1] == K.REQUEST_END
+    assert K.MARK in kinds
     recorder.close()
 
 

@@ -136,22 +136,14 @@ class ProcessRecorder(Recorder):
 class AsgiRequestIds:
     """ASGI: copy the client's request id header into the scope extension the shim reads.
 
-    When the lifespan scope ends (the server is shutting down), the recorder is drained: uvicorn
-    ends by re-raising its stop signal, so atexit handlers never run there.
+    It leaves the lifespan alone: the shim behind it drains the recorder when the lifespan
+    ends (``tracer.shim.asgi``), which is what a server ending without atexit needs.
     """
 
-    def __init__(self, app: Any, recorder: Recorder | None = None) -> None:
+    def __init__(self, app: Any) -> None:
         self.app = app
-        self.recorder = recorder
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            try:
-                await self.app(scope, receive, send)
-            finally:
-                if self.recorder is not None:
-                    self.recorder.drain()
-            return
         for name, value in scope.get("headers") or ():
             if name == _HEADER:
                 try:
@@ -208,9 +200,9 @@ def build_app(settings: dict[str, Any]) -> Any:
     )
     if settings.get("parent"):
         watch_parent(int(settings["parent"]), settings["dir"])
-    adapted = (
-        AsgiRequestIds(traced, recorder) if is_asgi(loaded.interface) else WsgiRequestIds(traced)
-    )
+    # Under uvicorn the process may end by its re-raised stop signal, without atexit: the
+    # ASGI shim drains the recorder when the lifespan ends, so that much is on disk by then.
+    adapted = AsgiRequestIds(traced) if is_asgi(loaded.interface) else WsgiRequestIds(traced)
     (directory / f"{pid}.ready").write_text(loaded.interface)
     return adapted
 
