@@ -801,3 +801,28 @@ def test_instrument_returns_a_shim_of_the_same_recorder_and_settings_as_it_is() 
     assert tracer.instrument(shim, recorder=Recorder()) is not shim
     get(stricter)
     assert len(of(rec.events, kind=K.REQUEST_START)) == 1
+
+
+class _Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError("no words")
+
+
+@pytest.mark.parametrize("message", [_Unprintable(), "x" * 10_000], ids=["unprintable", "long"])
+def test_an_exception_that_cannot_be_printed_is_recorded_all_the_same(message: object) -> None:
+    """An app's exception whose ``str()`` raises: the shim's own recording failed (a traceback
+    of ours, no ``error``, no ``request.end``). It is recorded as the traceback module prints
+    it, and comes out unchanged; a long message is cut to 500 characters."""
+    raised = ValueError(message)
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        raise raised
+
+    shim, rec = traced(app)
+    with pytest.raises(ValueError) as caught:
+        get(shim)
+    assert caught.value is raised
+    (error,) = of(rec.events, kind=K.ERROR)
+    expected = "<unprintable ValueError object>" if message != "x" * 10_000 else "x" * 500
+    assert error.data["message"] == expected
+    assert of(rec.events, kind=K.REQUEST_END)[0].data["error"] == "ValueError"

@@ -841,3 +841,26 @@ def test_instrument_returns_a_wsgi_shim_of_the_same_recorder_and_settings_as_it_
     assert tracer.instrument(shim, recorder=rec) is shim
     assert tracer.instrument(shim, recorder=rec, checks=False).app is shim
     assert tracer.instrument(shim, recorder=Recorder()).app is shim
+
+
+class _Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError("no words")
+
+
+def test_an_exception_that_cannot_be_printed_is_recorded_all_the_same() -> None:
+    """An app's exception whose ``str()`` raises: the shim's own recording failed (a traceback
+    of ours and no ``error``). It is recorded as the traceback module prints it, and comes out
+    unchanged."""
+    raised = ValueError(_Unprintable())
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        raise raised
+
+    shim, rec = traced(app)
+    with pytest.raises(ValueError) as caught:
+        serve(shim)
+    assert caught.value is raised
+    (error,) = only(rec.events, K.ERROR)
+    assert error.data["message"] == "<unprintable ValueError object>"
+    assert only(rec.events, K.REQUEST_END)[0].data["error"] == "ValueError"

@@ -46,7 +46,7 @@ from tracer.redact import SECRET_HEADERS
 from tracer.shim import hops
 from tracer.shim.blocking import loop_state, watch_threshold
 from tracer.shim.context import CURRENT
-from tracer.shim.frames import mark_wrapper, where_raised
+from tracer.shim.frames import mark_wrapper, message_of, where_raised
 from tracer.shim.messages import scope_headers, scope_query, summarize_message
 from tracer.shim.routes import RouteTemplates
 from tracer.shim.steps import Stepper
@@ -454,7 +454,7 @@ class _Cycle(Stepper):
                 self.req,
                 {
                     "type": type(exc).__name__,
-                    "message": str(exc)[:500],
+                    "message": message_of(exc),
                     "where": where_raised(exc.__traceback__, self.shim.app),
                 },
                 tid=self.tid,

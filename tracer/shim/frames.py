@@ -6,7 +6,8 @@ thing and returns (what it awaits, file:line of the innermost app frame). The wa
 attributes of live objects; everything derived from a code object (is it app code, a library,
 the standard library, one of our wrappers; its display name) is computed once and cached, so a
 suspension costs a few attribute reads per level. ``where_in_stack`` does the same for a thread's
-current frame stack (the blocking watchdog) and ``where_raised`` for a traceback.
+current frame stack (the blocking watchdog) and ``where_raised`` for a traceback;
+``message_of`` says what an exception says, whatever its ``__str__`` does.
 Imports only ``tracer.sourcepath``; never the TUI, exporters, server models or CLI.
 """
 
@@ -22,6 +23,7 @@ from typing import Any
 from tracer.sourcepath import SITE_DIRS, display_path
 
 __all__ = [
+    "message_of",
     "describe",
     "where_in_stack",
     "where_raised",
@@ -220,3 +222,17 @@ def app_location(app: Any) -> str | None:
             return None
         target = inner
     return None
+
+
+MESSAGE_LIMIT = 500
+"""Characters of an exception's message an ``error`` event keeps (a message can be a page)."""
+
+
+def message_of(exc: BaseException) -> str:
+    """``str(exc)``, cut to ``MESSAGE_LIMIT`` characters. An exception whose ``__str__``
+    raises (or whose argument's does) is ``<unprintable ValueError object>``, as the
+    ``traceback`` module prints it: the app's error is recorded all the same."""
+    try:
+        return str(exc)[:MESSAGE_LIMIT]
+    except Exception:
+        return f"<unprintable {type(exc).__name__} object>"

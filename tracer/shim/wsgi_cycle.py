@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from tracer import events as K
 from tracer.redact import REDACTED
-from tracer.shim.frames import where_raised
+from tracer.shim.frames import message_of, where_raised
 from tracer.shim.wsgi_body import SizedTracedBody, TracedBody
 from tracer.shim.wsgi_input import TracedInput
 
@@ -340,7 +340,7 @@ class WsgiCycle:
                 self.req,
                 {
                     "type": type(exc).__name__,
-                    "message": str(exc),
+                    "message": message_of(exc),
                     "where": where_raised(exc.__traceback__, self.shim.app),
                 },
             )
