@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
 from chrome_trace_checks import check_chrome_trace
-from export_recordings import two_requests
+from export_recordings import UNIX_NS, two_requests
 
 from tracer.cli import main
 from tracer.otel.testing import OtlpHttpReceiver
@@ -115,3 +117,140 @@ def test_a_second_file_after_the_options_is_understood(
     out = tmp_path / "fig.svg"
     assert main(["export", path, "--to", "svg", path, "-o", str(out)]) == 0
     assert out.read_text(encoding="utf-8").count('class="lane"') == 4
+
+
+FILE_TARGETS = ["perfetto", "otlp-json", "html", "svg", "console"]
+"""Every target that writes a file with ``-o``."""
+
+
+def _unwritable_folder(tmp_path: Any) -> str:
+    """A path in a folder nobody may write: a read-only folder, or /sys for root."""
+    if os.geteuid() != 0:
+        folder = tmp_path / "read-only"
+        folder.mkdir()
+        folder.chmod(0o500)
+        return str(folder / "out")
+    if not os.path.isdir("/sys/kernel"):
+        pytest.skip("root may write anywhere, and there is no sysfs")
+    return "/sys/gateway-tracer-out"
+
+
+@pytest.mark.parametrize("target", FILE_TARGETS)
+@pytest.mark.parametrize("where", ["full disk", "a directory", "read-only folder"])
+def test_an_output_that_cannot_be_written_is_one_line_and_exit_2(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str], target: str, where: str
+) -> None:
+    """Every file target says the same one line, exit 2, whether the file cannot be opened
+    (a directory, a read-only folder) or its writes fail (/dev/full: a full disk); otlp-json
+    and console printed a traceback and exited 1 on a full disk."""
+    run = two_requests(tmp_path / "run.jsonl")
+    if where == "full disk":
+        if not os.path.exists("/dev/full"):
+            pytest.skip("no /dev/full here")
+        out, reason = "/dev/full", "No space left on device"
+    elif where == "a directory":
+        out, reason = str(tmp_path), "Is a directory"
+    else:
+        out, reason = _unwritable_folder(tmp_path), "Permission denied"
+    assert main(["export", run, "--to", target, "-o", out]) == 2
+    err = capsys.readouterr().err
+    assert err == f'trace: error: Cannot write "{out}": {reason}.\n'
+
+
+def _cut_short(path: Any) -> str:
+    """``path`` with its last line cut in the middle, as an interrupted run leaves it."""
+    text = path.read_text(encoding="utf-8")
+    last = text.rstrip("\n").rfind("\n")
+    cut = path.with_name("cut.jsonl")
+    cut.write_text(text[: last + 20], encoding="utf-8")
+    return str(cut)
+
+
+def test_a_cut_short_recording_exports_with_one_warning_and_its_unfinished_request_marked(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    """The last line (GET /fail's request.end) cut in half: exit 0, one warning line as
+    ``trace summary`` words it, and over the wire GET /fail is marked tracer.incomplete and
+    ends at its last recorded event (the exception, t=3,500); GET /items is as it was."""
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_PROTOCOL", raising=False)
+    cut = _cut_short(Path(two_requests(tmp_path / "run.jsonl")))
+    with OtlpHttpReceiver() as receiver:
+        code = main(["export", cut, "--to", "otlp", "--otlp-endpoint", receiver.endpoint])
+        spans = {span.name: span for span in receiver.spans()}
+    assert code == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == (
+        f"trace: warning: {cut} ends with a cut-short line (the run was interrupted): it is "
+        "left out; a request with no end is marked tracer.incomplete."
+    )
+    assert len(err) == 2 and err[1].startswith("trace: sent 2 spans")
+    fail, items = spans["GET /fail"], spans["GET /items"]
+    marks = {a.key: a.value for a in fail.attributes}
+    assert marks["tracer.incomplete"].bool_value is True
+    assert fail.end_time_unix_nano - UNIX_NS == 3_500
+    assert "tracer.incomplete" not in {a.key for a in items.attributes}
+    assert items.end_time_unix_nano - UNIX_NS == 2_000
+
+
+def test_a_whole_recording_exports_without_a_warning(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The warning is for cut-short recordings only."""
+    run = two_requests(tmp_path / "run.jsonl")
+    assert main(["export", run, "--to", "otlp-json", "-o", str(tmp_path / "o.json")]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            ["--to", "perfetto", "--otel-detail", "spans"],
+            "--otel-detail is for --to otlp, otlp-json or console (spans); "
+            "--to perfetto makes no spans.",
+        ),
+        (
+            ["--to", "svg", "--otel-detail", "events"],
+            "--otel-detail is for --to otlp, otlp-json or console (spans); "
+            "--to svg makes no spans.",
+        ),
+        (
+            ["--to", "html", "--otel-detail", "spans"],
+            "--otel-detail is for --to otlp, otlp-json or console (spans); "
+            "--to html makes no spans.",
+        ),
+        (
+            ["--to", "perfetto", "--otlp-endpoint", "http://127.0.0.1:1"],
+            "--otlp-endpoint is for --to otlp (a collector); --to perfetto sends nothing.",
+        ),
+        (
+            ["--to", "otlp-json", "--otlp-endpoint", "http://127.0.0.1:1"],
+            "--otlp-endpoint is for --to otlp (a collector); --to otlp-json sends nothing.",
+        ),
+        (
+            ["--to", "otlp", "-o", "spans.json"],
+            "-o is for targets that write a file; --to otlp sends the spans to a collector "
+            "(--otlp-endpoint).",
+        ),
+    ],
+)
+def test_an_option_the_target_would_ignore_is_refused(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str], options: list[str], message: str
+) -> None:
+    """As --lanes with perfetto is: one line, exit 2, nothing written or sent (these were
+    silently ignored, rc 0)."""
+    run = two_requests(tmp_path / "run.jsonl")
+    assert main(["export", run, *options]) == 2
+    assert capsys.readouterr().err == f"trace: error: {message}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.jsonl"]
+
+
+@pytest.mark.parametrize("target", ["otlp-json", "console"])
+def test_otel_detail_still_applies_to_the_span_targets(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str], target: str
+) -> None:
+    """--otel-detail spans with a target that makes spans: child spans, exit 0."""
+    run = two_requests(tmp_path / "run.jsonl")
+    out = tmp_path / "o.txt"
+    assert main(["export", run, "--to", target, "--otel-detail", "spans", "-o", str(out)]) == 0
+    assert "sched.step" in out.read_text()

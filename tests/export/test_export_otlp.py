@@ -10,6 +10,7 @@ import pytest
 from export_recordings import UNIX_NS, two_requests
 
 import tracer
+from tracer import events as K
 from tracer.errors import TracerError
 from tracer.export import ExportOptions
 from tracer.export.otlp import export_console, export_otlp, export_otlp_json, recording_spans
@@ -143,3 +144,68 @@ def test_spans_sent_to_a_collector_keep_random_ids(recording: tracer.Recording) 
     first = {span.context.span_id for span in recording_spans(recording)}
     second = {span.context.span_id for span in recording_spans(recording)}
     assert first.isdisjoint(second)
+
+
+@pytest.mark.parametrize(
+    ("status", "answer"), [(400, "HTTP 400 Bad Request"), (503, "HTTP 503 Service Unavailable")]
+)
+def test_a_collector_that_refuses_the_spans_is_named_with_its_answer(
+    recording: tracer.Recording, monkeypatch: Any, status: int, answer: str
+) -> None:
+    """A collector that is up but answers 400 (rejected) or 503 (retried, here as its
+    Retry-After: 0 asks, until the exporter gives up): the error says what it answered, not
+    "is a collector listening" (the spans did reach it)."""
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_PROTOCOL", raising=False)
+    with OtlpHttpReceiver(status, retry_after=0) as receiver:
+        with pytest.raises(TracerError) as info:
+            export_otlp(recording, ExportOptions(otlp_endpoint=receiver.endpoint))
+        reached = len(receiver.requests)
+    message = str(info.value)
+    assert reached >= 1
+    assert message.startswith(
+        f"The OTLP collector at {receiver.endpoint} did not accept the spans ({answer}"
+    )
+    assert message.endswith("; 0 of 2 spans were sent.")
+    assert "listening" not in message and "retrying" not in message
+
+
+def test_a_refused_connection_still_asks_whether_a_collector_listens(
+    recording: tracer.Recording, monkeypatch: Any
+) -> None:
+    """Nothing listening: the reason (connection refused) and the question about a collector.
+    (A timeout of 2 s leaves room for the exporter's first retry, whose warning names it.)"""
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_PROTOCOL", raising=False)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "2")
+    with OtlpHttpReceiver() as receiver:
+        endpoint = receiver.endpoint
+    with pytest.raises(TracerError) as info:
+        export_otlp(recording, ExportOptions(otlp_endpoint=endpoint))
+    assert str(info.value).startswith(f"Could not send spans to {endpoint} (connection refused")
+    assert "Is a collector listening there?" in str(info.value)
+
+
+def test_a_5xx_span_has_status_error_without_a_description_over_the_wire(
+    tmp_path: Any, monkeypatch: Any
+) -> None:
+    """HTTP semantic conventions: a 5xx is ERROR with no description (the status code says
+    why: the SDK's own HTTP instrumentations leave it out); an exception keeps its message,
+    as the SDK's record of an exception writes it ("RuntimeError: down")."""
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_PROTOCOL", raising=False)
+    rec = tracer.Recorder(start_ns=0, clock=lambda: 0, wall_clock=lambda: UNIX_NS, app="a:app")
+    start = {"method": "GET", "path": "/busy", "scope_type": "http"}
+    rec.emit(K.REQUEST_START, 1, start, t=1_000, tid=7, thread="MainThread")
+    rec.emit(K.ASGI_SEND, 1, {"type": "http.response.start", "status": 503}, t=1_100, tid=7)
+    rec.emit(K.REQUEST_END, 1, {"status": 503}, t=2_000, tid=7)
+    rec.emit(K.REQUEST_START, 2, {**start, "path": "/fail"}, t=3_000, tid=7)
+    rec.emit(K.ERROR, 2, {"type": "RuntimeError", "message": "down"}, t=3_500, tid=7)
+    rec.emit(K.REQUEST_END, 2, {"status": 500, "error": "RuntimeError"}, t=4_000, tid=7)
+    with OtlpHttpReceiver() as receiver:
+        export_otlp(rec.recording(), ExportOptions(otlp_endpoint=receiver.endpoint))
+        spans = {span.name: span for span in receiver.spans()}
+    busy, fail = spans["GET /busy"], spans["GET /fail"]
+    assert (busy.status.code, busy.status.message) == (busy.status.STATUS_CODE_ERROR, "")
+    assert {a.key: a.value.string_value for a in busy.attributes}["error.type"] == "503"
+    assert (fail.status.code, fail.status.message) == (
+        fail.status.STATUS_CODE_ERROR,
+        "RuntimeError: down",
+    )

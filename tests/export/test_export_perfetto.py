@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from typing import Any
 
 import httpx
+import pytest
 from chrome_trace_checks import async_slices, check_chrome_trace, thread_slices
 
 import sim
 import tracer
 from tracer import events as K
+from tracer.cli import main
 from tracer.events import Event
 from tracer.export import ExportOptions
 from tracer.export.perfetto import export_perfetto, nest, to_chrome_trace
@@ -235,3 +238,50 @@ def test_a_request_a_real_server_turned_away_lasts_until_its_answer_with_its_sta
     assert (lifetime[0], lifetime[1]) == (5000.0, 6000.0)
     begin = next(e for e in trace["traceEvents"] if e["ph"] == "b" and e["id"] == 2)
     assert begin["args"].get("status") == 503
+
+
+def _labels(trace: dict[str, Any], kind: str) -> dict[Any, str]:
+    """``process_name`` (by pid) or ``thread_name`` (by (pid, tid)) metadata labels."""
+    return {
+        (e["pid"] if kind == "process_name" else (e["pid"], e["tid"])): e["args"]["name"]
+        for e in trace["traceEvents"]
+        if e["ph"] == "M" and e["name"] == kind
+    }
+
+
+@pytest.mark.timeout(60)
+def test_the_load_generator_is_not_labelled_a_server_process(tmp_path: Any) -> None:
+    """uvicorn in its own process: the trace process, which only sent the load from its
+    trace-run thread, is the load generator; uvicorn's process keeps its server label."""
+    pytest.importorskip("uvicorn")
+    record = tmp_path / "run.jsonl"
+    argv = ["run", "sample_apps.hello:asgi_app", "--server", "uvicorn", "-n", "3", "-c", "1"]
+    assert main([*argv, "--headless", "--record", str(record)]) == 0
+    trace = to_chrome_trace(tracer.load(record))
+    check_chrome_trace(trace)
+    me = os.getpid()
+    processes = _labels(trace, "process_name")
+    assert processes.pop(me) == f"load generator (trace) pid {me}"
+    assert [f"sample_apps.hello:asgi_app (uvicorn) pid {pid}" for pid in processes] == list(
+        processes.values()
+    )
+    assert len(processes) == 1
+    threads = _labels(trace, "thread_name")
+    assert [name for (pid, _), name in threads.items() if pid == me] == [
+        "trace-run (load generator)"
+    ]
+    assert all("load generator" not in name for (pid, _), name in threads.items() if pid != me)
+
+
+def test_an_in_process_servers_client_thread_is_the_load_generator(tmp_path: Any) -> None:
+    """The loop model serves in the trace process: the process is the server's, and its
+    client thread (only arrivals recorded) is labelled the load generator."""
+    record = tmp_path / "run.jsonl"
+    argv = ["run", "sample_apps.hello:asgi_app", "-n", "3", "-c", "1", "--headless"]
+    assert main([*argv, "--record", str(record)]) == 0
+    trace = to_chrome_trace(tracer.load(record))
+    me = os.getpid()
+    assert _labels(trace, "process_name") == {me: f"sample_apps.hello:asgi_app (loop) pid {me}"}
+    threads = sorted(_labels(trace, "thread_name").values())
+    assert "trace-run (load generator)" in threads
+    assert any(name.endswith("(event loop)") for name in threads)

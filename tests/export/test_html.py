@@ -119,3 +119,18 @@ def test_a_static_page_tells_no_keys_to_press_and_is_headed_by_the_title(
     assert "time.sleep(0.1)" in page  # the rest of the caption stays
     assert f"<h1>{SCENARIOS['blocking-call'].title(lang)}</h1>" in page
     assert "trace demo" not in page
+
+
+def test_two_runs_of_one_app_on_one_server_are_told_apart_by_file_name(tmp_path: Path) -> None:
+    """The usual before/after slide: page title, heading, lane headings and table columns
+    all read "shop:app · ASGI loop"; each now says its file."""
+    before = two_requests(tmp_path / "before.jsonl")
+    after = two_requests(tmp_path / "after.jsonl")
+    out = tmp_path / "slides.html"
+    assert main(["export", before, after, "--to", "html", "-o", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    first, second = "shop:app · ASGI loop (before.jsonl)", "shop:app · ASGI loop (after.jsonl)"
+    assert f"<title>{first} vs {second}</title>" in page
+    assert f"<h1>{first} vs {second}</h1>" in page
+    assert f"<th>{first}</th><th>{second}</th>" in page
+    assert f">{first}</text>" in page and f">{second}</text>" in page

@@ -250,3 +250,27 @@ def test_sends_without_a_duration_are_drawn_as_a_real_run_draws_them() -> None:
     ]
     # One request: http.response.start, ten chunks and the final empty body.
     assert len(sends) == 12
+
+
+def test_two_runs_of_one_app_on_one_server_are_told_apart_by_file_name(tmp_path: Path) -> None:
+    """Before and after a change, same app, same server: the two headings read the same, so
+    each says its file (they read "shop:app · ASGI loop" twice)."""
+    before = two_requests(tmp_path / "before.jsonl")
+    after = two_requests(tmp_path / "after.jsonl")
+    out = tmp_path / "fig.svg"
+    assert main(["export", before, after, "--to", "svg", "-o", str(out)]) == 0
+    root = ET.parse(out).getroot()
+    texts = ["".join(t.itertext()) for t in root.iter(f"{NS}text")]
+    headings = [text for text in texts if "shop:app" in text]
+    assert headings == ["shop:app · ASGI loop (before.jsonl)", "shop:app · ASGI loop (after.jsonl)"]
+
+
+def test_titles_that_differ_are_left_as_they_are(tmp_path: Path) -> None:
+    """Two apps: their titles already differ, so no file names are added."""
+    first = load(two_requests(tmp_path / "a.jsonl"))
+    second = load(two_requests(tmp_path / "b.jsonl"))
+    second.header["app"] = "other:app"
+    root = ET.fromstring(timeline_svg([first, second]))
+    texts = ["".join(t.itertext()) for t in root.iter(f"{NS}text")]
+    assert "shop:app · ASGI loop" in texts and "other:app · ASGI loop" in texts
+    assert not any(".jsonl" in text for text in texts)

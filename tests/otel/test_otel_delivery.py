@@ -93,9 +93,28 @@ def test_a_collector_answering_an_error_did_not_accept_the_spans(not_found: str)
     finally:
         delivery.loud()
     assert delivery.lost == 2
-    assert f"collector at {not_found} did not accept the spans (HTTP 404)" in str(
+    assert f"collector at {not_found} did not accept the spans (HTTP 404 Not Found)" in str(
         delivery.problem()
     )
+
+
+def test_a_collector_asking_for_a_retry_that_never_comes_is_named_by_its_status() -> None:
+    """503 at the end of a run: the exporter's warning promises "retrying in 0.8s", but the
+    run is over and no retry follows; problem() names the answer (HTTP 503 Service
+    Unavailable) and promises nothing."""
+    with OtlpHttpReceiver(503) as receiver:
+        delivery = Delivery(make_exporter(receiver.endpoint, timeout=2.0, environ={}), "there")
+        delivery.quiet()
+        delivery.closing()
+        try:
+            _send_two_spans(delivery)
+        finally:
+            delivery.loud()
+        assert receiver.requests  # it was listening: it refused
+    assert delivery.lost == 2
+    problem = str(delivery.problem())
+    assert "collector at there did not accept the spans (HTTP 503 Service Unavailable); " in problem
+    assert "retrying" not in problem and "Transient" not in problem
 
 
 def test_a_working_collector_gets_every_span_and_no_problem() -> None:

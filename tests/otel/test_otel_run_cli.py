@@ -57,6 +57,61 @@ def test_trace_run_against_real_uvicorn_exports_each_request_once(
     assert {"lifespan startup", "lifespan shutdown"} <= {s.name for s in spans}
 
 
+BOOM_APP = """
+async def app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            await send({"type": message["type"] + ".complete"})
+            if message["type"] == "lifespan.shutdown":
+                return
+    if scope["path"] == "/boom":
+        raise ValueError("kaboom")
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+"""
+
+
+def _statuses(spans: list[Any]) -> dict[str, set[Any]]:
+    """SERVER span name -> the http.response.status_code values its spans carry (None: none)."""
+    found: dict[str, set[Any]] = {}
+    for span in spans:
+        if span.kind == span.SPAN_KIND_SERVER:
+            attrs = {a.key: a.value.int_value for a in span.attributes}
+            found.setdefault(span.name, set()).add(attrs.get("http.response.status_code"))
+    return found
+
+
+def test_an_app_that_raised_before_answering_has_the_status_uvicorn_sent(
+    tmp_path: Any, monkeypatch: Any
+) -> None:
+    """uvicorn answers 500 for an app that raised before its response start; the recording's
+    request.end has no status, its client.response has 500. The SERVER span carries 500, in
+    the live export (--otlp) and in the export of the recording afterwards (--to otlp)."""
+    pytest.importorskip("uvicorn")
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_PROTOCOL", raising=False)
+    (tmp_path / "boomapp.py").write_text(BOOM_APP, encoding="utf-8")
+    record = tmp_path / "run.jsonl"
+    with OtlpHttpReceiver() as receiver:
+        code = main(
+            ["run", "boomapp:app", "--app-dir", str(tmp_path), "--server", "uvicorn",
+             "-n", "4", "-c", "1", "--path", "/boom", "--path", "/ok", "--json",
+             "--record", str(record), "--otlp-endpoint", receiver.endpoint]
+        )  # fmt: skip
+        live = receiver.spans()
+    assert code == 0
+    with OtlpHttpReceiver() as receiver:
+        again = ["export", str(record), "--to", "otlp", "--otlp-endpoint", receiver.endpoint]
+        assert main(again) == 0
+        after = receiver.spans()
+    for spans in (live, after):
+        assert _statuses(spans) == {"GET /boom": {500}, "GET /ok": {200}}
+        for span in spans:
+            if span.name == "GET /boom":
+                assert span.status.code == span.status.STATUS_CODE_ERROR
+                assert span.status.message == "ValueError: kaboom"
+
+
 def test_trace_run_with_no_collector_says_so_once_and_completes(
     tmp_path: Any, monkeypatch: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -85,6 +140,27 @@ def test_trace_run_with_no_collector_says_so_once_and_completes(
     assert "spans were not exported" in lines[0]
     assert "Transient error" not in err and "Traceback" not in err
     assert record.stat().st_size > 0 and f"recording: {record}" in err
+
+
+def test_trace_run_against_a_collector_answering_503_says_so_without_a_retry_promise(
+    tmp_path: Any, monkeypatch: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A collector that answers 503: the run completes (exit 0) and its one line names the
+    answer; the exporter's "(... retrying in 0.81s.)" was pasted in, though the process exits
+    at once and nothing is retried."""
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_PROTOCOL", raising=False)
+    with OtlpHttpReceiver(503) as receiver:
+        code = _run_with_otlp(tmp_path, receiver, "-n", "4", "-c", "2")
+        reached = len(receiver.requests)
+    err = capsys.readouterr().err
+    assert code == 0 and reached >= 1
+    (line,) = [line for line in err.splitlines() if "OTLP collector" in line]
+    assert line.startswith(
+        f"trace: the OTLP collector at {receiver.endpoint}/v1/traces did not accept the spans "
+        "(HTTP 503 Service Unavailable); "
+    )
+    assert "spans were not exported (the run and its recording are complete)." in line
+    assert "retrying" not in err
 
 
 def test_an_endpoint_alone_asks_for_the_export(tmp_path: Any, monkeypatch: Any) -> None:

@@ -270,6 +270,7 @@ def test_a_5xx_without_exception_is_an_error_typed_by_status() -> None:
     (span,) = spans_of(rec)
     assert span.attributes["error.type"] == "503"
     assert span.status.status_code is StatusCode.ERROR
+    assert span.status.description is None  # the status code says why (HTTP conventions)
 
 
 def test_a_websocket_session_is_one_span_with_message_events_even_with_detail_spans() -> None:
@@ -447,6 +448,64 @@ def test_a_request_recorded_by_two_processes_is_one_span() -> None:
     assert (server.start_time - UNIX_NS, server.end_time - UNIX_NS) == (0, 900)
     assert server.attributes["tracer.queued_ns"] == 300
     assert server.attributes["thread.id"] == LOOP_TID
+
+
+def _raised_before_answering(rec: Recorder, *, answer_first: bool) -> None:
+    """Request 1 as a real server records it: sent and answered 500 by the load generator
+    (pid 1), started in worker 4242 whose app raised before its response start (no status)."""
+    rec.emit(K.CLIENT_SEND, 1, {"method": "GET", "path": "/boom"}, t=0, tid=1)
+    rec.emit(K.REQUEST_QUEUED, 1, {"method": "GET", "path": "/boom"}, t=0, tid=1)
+    server = [
+        (K.REQUEST_START, 300, start_data(path="/boom")),
+        (K.ERROR, 400, {"type": "ValueError", "message": "kaboom"}),
+        (K.REQUEST_END, 500, {"status": None, "error": "ValueError"}),
+    ]
+    for kind, t, data in server:
+        rec.add(Event(seq=0, t=t, kind=kind, req=1, pid=4242, tid=LOOP_TID, data=data))
+    # The client's answer comes after the server's end in time, but a live run may merge the
+    # server's events later than the client's.
+    answer = 100 if answer_first else 900
+    rec.emit(K.CLIENT_RESPONSE, 1, {"status": 500, "ttfb_ns": answer}, t=answer, tid=1)
+
+
+@pytest.mark.parametrize("answer_first", [False, True])
+def test_an_app_that_raised_before_answering_has_the_status_its_server_sent(
+    answer_first: bool,
+) -> None:
+    """request.end has no status (the app raised first); the server answered 500, as the
+    client recorded: the SERVER span carries 500, ends at request.end, and is emitted once,
+    whichever of the two events the model is fed first."""
+    rec = recorder()
+    _raised_before_answering(rec, answer_first=answer_first)
+    provider, exporter = memory_provider()
+    model = SpanModel(make_sink(provider), base_ns=UNIX_NS)
+    model.feed(rec.recording().events)  # in time order
+    assert model.open_requests == 0  # no finish_all needed: the answer completed it
+    server = by_name(list(exporter.get_finished_spans()), "GET /boom")
+    assert server.attributes["http.response.status_code"] == 500
+    assert server.attributes["error.type"] == "ValueError"
+    assert server.status.description == "ValueError: kaboom"
+    assert server.end_time - UNIX_NS == 500
+    assert "tracer.incomplete" not in server.attributes
+
+
+def test_a_request_the_recording_cut_short_is_marked_and_ends_at_its_last_event() -> None:
+    """No request.end (the run was interrupted): tracer.incomplete, the span ends at its last
+    recorded event, and it carries the status its app's response start sent (a 503: ERROR,
+    typed by the status)."""
+    rec = recorder()
+    rec.emit(K.REQUEST_QUEUED, 1, {"method": "GET", "path": "/five"}, t=0, tid=1)
+    rec.emit(K.REQUEST_START, 1, start_data(path="/five"), t=100, tid=LOOP_TID, thread=LOOP)
+    send = {"type": "http.response.start", "status": 503}
+    rec.emit(K.ASGI_SEND, 1, send, t=200, dur=30, tid=LOOP_TID, thread=LOOP)
+    spans = spans_of(rec, finish=True)
+    server = by_name(spans, "GET /five")
+    assert server.attributes["tracer.incomplete"] is True
+    assert server.end_time - UNIX_NS == 230
+    assert server.attributes["http.response.status_code"] == 503
+    assert server.attributes["error.type"] == "503"
+    assert server.status.status_code is StatusCode.ERROR
+    assert [s.name for s in spans if s.parent is not None] == ["queued"]
 
 
 def test_a_request_the_server_never_started_is_named_by_what_was_asked() -> None:

@@ -1,7 +1,9 @@
 """``trace export FILE [FILE2] --to otlp|otlp-json|console|perfetto|html|svg [-o OUT]``.
 
 The ``--to`` choices are the keys of ``tracer.export.EXPORTERS``; the chosen exporter (and
-OpenTelemetry with it) is imported only when the command runs.
+OpenTelemetry with it) is imported only when the command runs. An option given to a target
+it does not apply to (``--otel-detail`` to perfetto, ``--otlp-endpoint`` to a file, ``-o`` to
+a collector) is refused, one line and exit code 2, rather than ignored.
 """
 
 from __future__ import annotations
@@ -14,10 +16,16 @@ from tracer.cli import bounded
 from tracer.export import EXPORTERS, MAX_LANES
 from tracer.otel.spans import DETAILS
 
-__all__ = ["add_parser", "main", "COMPARING"]
+__all__ = ["add_parser", "main", "COMPARING", "SPANS", "SENDING"]
 
 COMPARING = ("html", "svg")
 """Targets that draw a second recording (FILE2) beside the first."""
+
+SPANS = ("otlp", "otlp-json", "console")
+"""Targets that make OpenTelemetry spans (``--otel-detail``)."""
+
+SENDING = ("otlp",)
+"""Targets that send to a collector (``--otlp-endpoint``) and write no file (``-o``)."""
 
 
 class _Intermixed(argparse.ArgumentParser):
@@ -61,7 +69,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--otlp-endpoint",
         metavar="URL",
-        help="OTLP collector (default: $OTEL_EXPORTER_OTLP_ENDPOINT or http://localhost:4318)",
+        help="otlp: the collector (default: $OTEL_EXPORTER_OTLP_ENDPOINT or http://localhost:4318)",
     )
     parser.add_argument(
         "--lanes",
@@ -74,8 +82,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--otel-detail",
         choices=DETAILS,
-        default="events",
-        help="protocol calls as span events (default) or as child spans",
+        default=None,
+        help="otlp, otlp-json, console: protocol calls as span events (default) or as child spans",
     )
     # The sub-command parsers share one class (one-line errors): keep it, add intermixing.
     parser.__class__ = type("ExportParser", (_Intermixed, type(parser)), {})
@@ -95,12 +103,13 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--lanes is for --to {' or '.join(COMPARING)} (figures); --to {args.to} has no lanes."
         )
+    _refuse_what_does_not_apply(args)
     recording = load(args.file)
     exporter = get_exporter(args.to)
     options = ExportOptions(
         output=args.output,
         otlp_endpoint=args.otlp_endpoint,
-        otel_detail=args.otel_detail,
+        otel_detail=args.otel_detail or "events",
         compare=(load(args.file2),) if args.file2 else (),
         lanes=args.lanes if args.lanes is not None else MAX_LANES,
     )
@@ -109,5 +118,39 @@ def main(args: argparse.Namespace) -> int:
     if to_stdout:
         # Say it was written only once stdout took all of it (``| head`` may have closed it).
         check_stdout()
+    for loaded in (recording, *options.compare):
+        if loaded.truncated:
+            # Valid data, exported as far as it goes (exit 0); but say it is not the whole run.
+            print(_cut_short(loaded.path or args.file, args.to), file=sys.stderr)
     print(f"trace: {note}", file=sys.stderr)
     return 0
+
+
+def _cut_short(path: str, target: str) -> str:
+    """The warning for a recording whose last line was cut short (as ``trace summary`` says)."""
+    marked = "; a request with no end is marked tracer.incomplete" if target in SPANS else ""
+    return (
+        f"trace: warning: {path} ends with a cut-short line (the run was interrupted): "
+        f"it is left out{marked}."
+    )
+
+
+def _refuse_what_does_not_apply(args: argparse.Namespace) -> None:
+    """``UsageError`` for an option the target would ignore (defaults are not options given)."""
+    from tracer.errors import UsageError
+
+    target = args.to
+    if args.otel_detail is not None and target not in SPANS:
+        raise UsageError(
+            f"--otel-detail is for --to {', '.join(SPANS[:-1])} or {SPANS[-1]} (spans); "
+            f"--to {target} makes no spans."
+        )
+    if args.otlp_endpoint is not None and target not in SENDING:
+        raise UsageError(
+            f"--otlp-endpoint is for --to otlp (a collector); --to {target} sends nothing."
+        )
+    if args.output is not None and target in SENDING:
+        raise UsageError(
+            f"-o is for targets that write a file; --to {target} sends the spans to a "
+            "collector (--otlp-endpoint)."
+        )

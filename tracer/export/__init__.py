@@ -4,7 +4,9 @@ Each exporter is a function ``(recording, options) -> str`` (the ``Exporter`` pr
 writes or sends the recording and returns one line saying what it did. ``EXPORTERS`` maps the
 ``trace export --to`` choices to ``"module:function"``, imported only when chosen, so the
 command line stays fast and an exporter's heavy dependencies load only for it. Exporters read
-Recordings only: they never import a shim, a server model, the UI or the CLI.
+Recordings only: they never import a shim, a server model, the UI or the CLI. Exporters that
+write a file open it with ``writing``, so a path that cannot be written (a directory, a missing
+or read-only folder, a full disk) is one ``UsageError`` line whatever the target.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Protocol
 
@@ -25,6 +29,7 @@ __all__ = [
     "ExportOptions",
     "get_exporter",
     "default_output",
+    "writing",
 ]
 
 EXPORTERS: dict[str, str] = {
@@ -86,3 +91,24 @@ def default_output(recording: Recording, suffix: str) -> str:
     for ending in (".gz", ".jsonl", ".json"):
         path = path.removesuffix(ending)
     return os.fspath(path + suffix)
+
+
+@contextmanager
+def writing(path: str, stdout: IO[str]) -> Iterator[IO[str]]:
+    """The stream an export is written to: ``stdout`` for ``-``, else ``path`` opened for
+    writing (UTF-8).
+
+    Any ``OSError`` of the file, while opening, writing or closing it (a directory, a missing
+    or read-only folder, a full disk that only the final flush finds), is a ``UsageError``:
+    ``Cannot write "PATH": reason.`` A failing stdout is left to the command line, which tells
+    a closed pipe from a real error.
+    """
+    if path == "-":
+        yield stdout
+        return
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            yield handle
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise UsageError(f'Cannot write "{path}": {reason}.') from None

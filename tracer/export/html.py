@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Sequence
 from html import escape
 from typing import Any
 
 from tracer import events as K
-from tracer.errors import UsageError
-from tracer.export import ExportOptions, default_output
+from tracer.export import ExportOptions, default_output, writing
 from tracer.export.svg import (
     FONT,
     MAX_LANES,
     alignment,
-    figure_title,
+    figure_titles,
     recording_lang,
     timeline_svg,
 )
@@ -80,7 +80,7 @@ def static_caption(caption: str) -> str:
 
 def _summary_table(recordings: Sequence[Recording], lang: str) -> str:
     summaries = [summarize(r) for r in recordings]
-    head = "".join(f"<th>{escape(figure_title(r, lang))}</th>" for r in recordings)
+    head = "".join(f"<th>{escape(title)}</th>" for title in figure_titles(recordings, lang))
     rows = [f"<tr><th>{'摘要' if lang == 'zh' else 'summary'}</th>{head}</tr>"]
     for key, english, chinese in SUMMARY_ROWS:
         label = chinese if lang == "zh" else english
@@ -118,7 +118,7 @@ def html_page(
 
     The caption loses its keyboard instructions: the page has no script to obey them.
     """
-    heading = title or " vs ".join(figure_title(r, lang) for r in recordings)
+    heading = title or " vs ".join(figure_titles(recordings, lang))
     body = [f"<h1>{escape(heading)}</h1>"]
     caption = static_caption(caption)
     if caption:
@@ -137,14 +137,10 @@ def html_page(
 
 
 def write_text(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` (UTF-8); an unwritable path is a ``UsageError``."""
-    try:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    except OSError as exc:
-        raise UsageError(
-            f'Cannot write "{path}" ({exc.strerror or exc}); choose another -o path.'
-        ) from None
+    """Write ``text`` to ``path`` (UTF-8); an unwritable path, or a disk that fills up, is a
+    ``UsageError`` (``tracer.export.writing``)."""
+    with writing(path, sys.stdout) as handle:
+        handle.write(text)
 
 
 def export_html(recording: Recording, options: ExportOptions) -> str:

@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
+import time
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import IO, Any
+from typing import Any
 
 from tracer.errors import TracerError
-from tracer.export import ExportOptions, default_output
+from tracer.export import ExportOptions, default_output, writing
 from tracer.otel.sink import SdkSink
 from tracer.otel.spans import SpanModel
 from tracer.recording import Recording
@@ -143,41 +142,54 @@ def _batches(spans: Sequence[Any]) -> Iterator[Sequence[Any]]:
 
 
 def export_otlp(recording: Recording, options: ExportOptions) -> str:
-    """Send the spans to an OTLP collector; raise if it cannot take them."""
+    """Send the spans to an OTLP collector; raise if it cannot take them.
+
+    The exporter retries what may pass later (no connection, HTTP 429/502/503/504, gRPC
+    UNAVAILABLE) with backoff until its timeout (``OTEL_EXPORTER_OTLP_TIMEOUT``, 10 s by
+    default); the error then says what the collector answered, or that none was reached.
+    """
     from tracer.otel.config import make_exporter, protocol_from_env
+    from tracer.otel.delivery import Delivery
 
     spans = recording_spans(recording, detail=options.otel_detail)
     exporter = make_exporter(options.otlp_endpoint)
     where = options.otlp_endpoint or getattr(exporter, "_endpoint", None) or "the OTLP endpoint"
-    # The exporter logs each retry; here the one error below says it all, once.
-    with _quiet("opentelemetry.exporter"):
-        _send(exporter, spans, where)
+    # The exporter logs each retry; Delivery keeps those records and the one error below
+    # says what they did, once.
+    delivery = Delivery(exporter, where)
+    delivery.quiet()
+    try:
+        _send(delivery, spans, where)
+    finally:
+        delivery.shutdown()
+        delivery.loud()
     return f"sent {len(spans)} spans to {where} ({protocol_from_env()})"
 
 
-def _send(exporter: Any, spans: Sequence[Any], where: str) -> None:
+def _send(delivery: Any, spans: Sequence[Any], where: str) -> None:
     from opentelemetry.sdk.trace.export import SpanExportResult
 
-    try:
-        for batch in _batches(spans):
-            if exporter.export(batch) is not SpanExportResult.SUCCESS:
-                raise TracerError(
-                    f"Could not send spans to {where}. Is a collector listening there? "
-                    "Set --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT."
-                )
-    finally:
-        exporter.shutdown()
-
-
-@contextmanager
-def _quiet(logger_name: str) -> Iterator[None]:
-    logger = logging.getLogger(logger_name)
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
+    for batch in _batches(spans):
+        began = time.monotonic()
+        if delivery.export(batch) is SpanExportResult.SUCCESS:
+            continue
+        # No reason kept: the exporter gave up before its first retry (a short timeout).
+        reason, unreachable = delivery.reason or (
+            "no answer before OTEL_EXPORTER_OTLP_TIMEOUT",
+            True,
+        )
+        took = time.monotonic() - began
+        if took >= 1.0:  # the exporter's retries with backoff, up to its timeout
+            reason += f", retried for {took:.1f} s"
+        if unreachable:
+            raise TracerError(
+                f"Could not send spans to {where} ({reason}). Is a collector listening "
+                "there? Set --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT."
+            )
+        raise TracerError(
+            f"The OTLP collector at {where} did not accept the spans ({reason}); "
+            f"{delivery.sent} of {len(spans)} spans were sent."
+        )
 
 
 def _hex_ids(value: Any) -> Any:
@@ -207,25 +219,12 @@ def to_otlp_json(spans: Sequence[Any]) -> dict[str, Any]:
     return result
 
 
-@contextmanager
-def _opened(options: ExportOptions, path: str) -> Iterator[IO[str]]:
-    if path == "-":
-        yield options.stdout
-        return
-    try:
-        handle = open(path, "w", encoding="utf-8")
-    except OSError as exc:
-        raise TracerError(f'Cannot write "{path}": {exc.strerror}.') from None
-    with handle:
-        yield handle
-
-
 def export_otlp_json(recording: Recording, options: ExportOptions) -> str:
     """Write the spans as OTLP/JSON lines (each line an ``ExportTraceServiceRequest``); the
     same recording gives the same file (ids from ``recording_seed``)."""
     spans = recording_spans(recording, detail=options.otel_detail, seed=recording_seed(recording))
     path = options.output or default_output(recording, ".otlp.json")
-    with _opened(options, path) as out:
+    with writing(path, options.stdout) as out:
         for batch in _batches(spans):
             out.write(json.dumps(to_otlp_json(batch), separators=(",", ":")) + "\n")
     return f"wrote {len(spans)} spans to {'stdout' if path == '-' else path}"
@@ -236,6 +235,6 @@ def export_console(recording: Recording, options: ExportOptions) -> str:
     from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
     spans = recording_spans(recording, detail=options.otel_detail)
-    with _opened(options, options.output or "-") as out:
+    with writing(options.output or "-", options.stdout) as out:
         ConsoleSpanExporter(out=out).export(spans)
     return f"printed {len(spans)} spans"

@@ -1,8 +1,10 @@
 """A recording as Chrome trace JSON, the format ui.perfetto.dev and chrome://tracing open.
 
-Layout: a process per server process; a track per thread and event loop, named; on them,
-``B``/``E`` slices for coroutine steps (loop threads) and a request's time on a worker or
-offload thread, with protocol calls nested where they fall inside one; per request, nested
+Layout: a process per server process (the load generator's own, which recorded nothing but the
+load it sent, labelled as such, as is its client thread beside an in-process server); a track
+per thread and event loop, named; on them, ``B``/``E`` slices for coroutine steps (loop
+threads) and a request's time on a worker or offload thread, with protocol calls nested where
+they fall inside one; per request, nested
 async slices (``b``/``e``, id = the request) for its lifetime, time queued, steps and thread
 hops, so requests interleaved on one loop thread each draw on their own row (protocol calls
 that straddle a suspension become async instants ``n``); flows (``s``/``f``) for
@@ -18,9 +20,8 @@ from collections import defaultdict
 from typing import Any
 
 from tracer import events as K
-from tracer.errors import TracerError
 from tracer.events import Event
-from tracer.export import ExportOptions, default_output
+from tracer.export import ExportOptions, default_output, writing
 from tracer.otel.attributes import MESSAGE_KINDS
 from tracer.recording import Recording
 
@@ -30,6 +31,10 @@ Interval = tuple[int, int, Event | None, str]
 """(start ns, end ns, the event it shows, slice name)."""
 
 _INSTANTS = frozenset({K.LOOP_BLOCKED, K.VIOLATION, K.ERROR, K.MARK})
+
+_LOAD = frozenset({K.CLIENT_SEND, K.CLIENT_RESPONSE, K.REQUEST_QUEUED, K.MARK})
+"""What the load generator records (requests sent, answers got, arrivals) and bookmarks: a
+process or thread that recorded nothing else is the load generator, not the server."""
 
 
 def _us(ns: int) -> float:
@@ -111,6 +116,9 @@ class _ChromeTrace:
         self.on_thread: dict[tuple[int, int], list[Interval]] = defaultdict(list)
         self.counters: dict[int, list[tuple[int, str, int]]] = defaultdict(list)
         self.flows = 0
+        # Processes and threads that recorded something besides the load (``_LOAD``).
+        self.serving: set[int] = set()
+        self.serving_threads: set[tuple[int, int]] = set()
 
     def build(self) -> dict[str, Any]:
         # A request may span processes (the load generator's client events, a server worker's
@@ -120,6 +128,9 @@ class _ChromeTrace:
             pid = event.pid or 1
             if event.tid or event.thread:
                 self.threads[(pid, event.tid)] = event.thread or str(event.tid)
+            if event.kind not in _LOAD:
+                self.serving.add(pid)
+                self.serving_threads.add((pid, event.tid))
             if event.req is not None:
                 by_req[event.req].append(event)
             if event.kind == K.SCHED_STEP:
@@ -150,8 +161,15 @@ class _ChromeTrace:
         header = self.recording.header
         app = header.get("app") or "app"
         model = (header.get("server") or {}).get("model")
+        # A simulation records arrivals on a modelled server thread: no client of ours there.
+        simulated = header.get("source") == "simulated"
         for pid in sorted(pids):
-            name = f"{app} ({model}) pid {pid}" if model else f"{app} pid {pid}"
+            if pid not in self.serving and not simulated:  # trace itself, beside a real server
+                name = f"load generator (trace) pid {pid}"
+            elif model:
+                name = f"{app} ({model}) pid {pid}"
+            else:
+                name = f"{app} pid {pid}"
             self.out.append(
                 {"ph": "M", "name": "process_name", "pid": pid, "tid": 0, "args": {"name": name}}
             )
@@ -159,6 +177,8 @@ class _ChromeTrace:
             loop = (pid, tid) in self.loops
             common = {"ph": "M", "pid": pid, "tid": tid}
             label = f"{name} (event loop)" if loop else name
+            if (pid, tid) not in self.serving_threads and not simulated:
+                label = f"{name} (load generator)"  # the client, beside an in-process server
             self.out.append({**common, "name": "thread_name", "args": {"name": label}})
             self.out.append(
                 {**common, "name": "thread_sort_index", "args": {"sort_index": 0 if loop else 1}}
@@ -316,13 +336,7 @@ def export_perfetto(recording: Recording, options: ExportOptions) -> str:
     trace = to_chrome_trace(recording)
     path = options.output or default_output(recording, ".perfetto.json")
     text = json.dumps(trace, separators=(",", ":"))
-    if path == "-":
-        options.stdout.write(text + "\n")
-    else:
-        try:
-            with open(path, "w", encoding="utf-8") as handle:
-                handle.write(text)
-        except OSError as exc:
-            raise TracerError(f'Cannot write "{path}": {exc.strerror}.') from None
+    with writing(path, options.stdout) as out:
+        out.write(text + "\n" if path == "-" else text)
     where = "stdout" if path == "-" else path
     return f"wrote {len(trace['traceEvents'])} trace events to {where} (open it in ui.perfetto.dev)"

@@ -15,6 +15,7 @@ spine and ``tracer.export`` only.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
@@ -30,6 +31,7 @@ __all__ = [
     "timeline_svg",
     "export_svg",
     "figure_title",
+    "figure_titles",
     "alignment",
     "COLORS",
     "LEGENDS",
@@ -113,6 +115,24 @@ def figure_title(recording: Recording, lang: str = "en") -> str:
     return recording.title_in(lang)
 
 
+def figure_titles(recordings: Sequence[Recording], lang: str = "en") -> list[str]:
+    """Each recording's ``figure_title``, told apart when two read the same (two runs of one
+    app on one server, before and after a change): then by file name, ``title (a.jsonl)``;
+    by path when the names match too; by number when even those do (one file twice)."""
+    titles = [figure_title(r, lang) for r in recordings]
+    if len(set(titles)) == len(titles):
+        return titles
+    names = [os.path.basename(r.path) if r.path else "" for r in recordings]
+    if len(set(names)) < len(names):
+        names = [r.path or "" for r in recordings]
+    if len(set(names)) < len(names) or not all(names):
+        names = [f"{i}" + (f": {name}" if name else "") for i, name in enumerate(names, 1)]
+    return [
+        f"{title} ({name})" if titles.count(title) > 1 else title
+        for title, name in zip(titles, names, strict=True)
+    ]
+
+
 def marked_requests(recording: Recording) -> set[int]:
     """The requests the recording's bookmarks point at (``mark`` data ``req``)."""
     found = set()
@@ -134,6 +154,8 @@ class _Side:
     """Requests in the recording."""
     shift: int
     """Subtracted from its times to align it (``alignment``)."""
+    title: str
+    """Its heading (``figure_titles``: told apart from the other's when they read the same)."""
 
     @property
     def capped(self) -> bool:
@@ -218,7 +240,7 @@ def _block(
     head = HEAD + LABEL_ROW * max(0, max((row for _, _, row, _ in placed), default=0))
     parts = [
         f'<text x="4" y="{top + 16:.0f}" font-size="15" font-weight="bold">'
-        f"{escape(figure_title(recording, lang))}</text>"
+        f"{escape(side.title)}</text>"
     ]
     y = top + head
     for req, events in side.lanes:
@@ -397,8 +419,10 @@ def timeline_svg(
     ``.svg`` file must; inline in HTML the element needs none (so the page holds no URL at all).
     """
     sides = [
-        _Side(recording, *_lanes(recording, max_lanes), shift)
-        for recording, shift in zip(recordings, alignment(recordings), strict=True)
+        _Side(recording, *_lanes(recording, max_lanes), shift, title)
+        for recording, shift, title in zip(
+            recordings, alignment(recordings), figure_titles(recordings, lang), strict=True
+        )
     ]
     t_max = max((side.end() for side in sides), default=0)
     first = first_request(recordings[0]) if recordings else 0

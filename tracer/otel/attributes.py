@@ -177,15 +177,25 @@ def request_attributes(start: Event, headers: dict[str, str] | None = None) -> d
     )
 
 
-def end_attributes(end: Event | None, error_type: str | None) -> dict[str, Any]:
-    """Attributes known when the request is over, from its ``request.end`` event."""
+def end_attributes(
+    end: Event | None, error_type: str | None, status: int | None = None
+) -> dict[str, Any]:
+    """Attributes known when the request is over, from its ``request.end`` event.
+
+    ``status``: the status the server sent, used when ``end`` records none (the app raised
+    before responding and the server answered for it). A request with no end (the recording
+    was cut short, or the run stopped first) is marked ``tracer.incomplete``.
+    """
     attrs: dict[str, Any] = {}
+    data: Mapping[str, Any] = {}
     if end is None:
         attrs[NS + "incomplete"] = True
-        return attrs
-    data = end.data
-    status = data.get("status")
-    if isinstance(status, int):
+    else:
+        data = end.data
+    recorded = data.get("status")
+    if type(recorded) is int:
+        status = recorded
+    if type(status) is int:
         attrs["http.response.status_code"] = status
     _put(attrs, "http.request.body.size", data.get("bytes_in"))
     _put(attrs, "http.response.body.size", data.get("bytes_out"))

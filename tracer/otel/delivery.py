@@ -12,8 +12,10 @@ Imports OpenTelemetry's SDK (imported only for ``--otlp``); never a shim or the 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Sequence
+from http import HTTPStatus
 from typing import Any
 
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
@@ -35,8 +37,23 @@ class _Keep(logging.Handler):
         self.delivery._failed_attempt(record)
 
 
+_PHRASES = {status.phrase: status for status in HTTPStatus}
+"""HTTP reason phrase -> status: a retry warning names the collector's answer by its phrase."""
+
+_RETRY_PROMISE = re.compile(r",?\s*retrying in [0-9.]+\s*s\b\.?", re.IGNORECASE)
+"""What a retry warning promises: untrue once the process stops waiting for the retry."""
+
+
+def _http(status: HTTPStatus) -> str:
+    return f"HTTP {status.value} {status.phrase}"
+
+
 def _reason(record: logging.LogRecord) -> tuple[str, bool]:
-    """A short reason from an exporter's record, and whether it means "not reachable"."""
+    """A short reason from an exporter's record, and whether it means "not reachable".
+
+    The collector's answer is named by its status (``HTTP 503 Service Unavailable``), never by
+    the record's own text, which promises a retry that ``closing()`` may cut short.
+    """
     for arg in record.args if isinstance(record.args, tuple) else ():
         if isinstance(arg, BaseException):
             found = _os_error(arg)
@@ -46,9 +63,17 @@ def _reason(record: logging.LogRecord) -> tuple[str, bool]:
         name = getattr(arg, "name", None)
         if name in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):  # a gRPC status code
             return name, True
-        if isinstance(arg, int) and 100 <= arg < 600:  # an HTTP status code
-            return f"HTTP {arg}", False
-    return record.getMessage().splitlines()[0][:120], False
+        if isinstance(name, str) and type(arg).__name__ == "StatusCode":  # another gRPC one
+            return f"gRPC {name}", False
+        if isinstance(arg, int) and not isinstance(arg, bool) and 100 <= arg < 600:
+            try:  # an HTTP status code
+                return _http(HTTPStatus(arg)), False
+            except ValueError:
+                return f"HTTP {arg}", False
+        if isinstance(arg, str) and arg in _PHRASES:  # a retry warning's reason phrase
+            return _http(_PHRASES[arg]), False
+    text = _RETRY_PROMISE.sub("", record.getMessage().splitlines()[0]).strip()
+    return text[:120], False
 
 
 def _os_error(error: BaseException, depth: int = 0) -> OSError | None:
@@ -144,6 +169,13 @@ class Delivery(SpanExporter):
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         """The exporter buffers nothing of its own."""
         return True
+
+    @property
+    def reason(self) -> tuple[str, bool] | None:
+        """Why the first failed attempt failed (``HTTP 503 Service Unavailable``, ``connection
+        refused``...) and whether that means the collector was not reached; None until one
+        failed."""
+        return self._reason
 
     def problem(self) -> str | None:
         """One line about the spans that did not arrive, or None when all did."""

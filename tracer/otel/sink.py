@@ -153,7 +153,7 @@ class SdkSink:
             events=[event(name, attrs, at) for name, at, attrs in spec.events],
             links=tuple(links),
             kind=SpanKind.SERVER if spec.server else SpanKind.INTERNAL,
-            status=_UNSET if spec.error is None else Status(StatusCode.ERROR, spec.error),
+            status=_UNSET if spec.error is None else Status(StatusCode.ERROR, spec.error or None),
             start_time=spec.start,
             end_time=max(spec.start, spec.end),
             instrumentation_scope=self._scope,
@@ -204,7 +204,7 @@ class ApiSink:
             )
             self._complete(child_span, child)
         if spec.error is not None:
-            span.set_status(Status(StatusCode.ERROR, spec.error))
+            span.set_status(Status(StatusCode.ERROR, spec.error or None))
         span.end(end_time=max(spec.start, spec.end))
 
 

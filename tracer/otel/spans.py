@@ -11,6 +11,8 @@ websocket session as one span with message events; lifespan startup/shutdown as 
 ``SpanModel`` consumes events in recording order — a whole ``Recording`` or the live batches
 of a ``Recorder`` — and hands finished ``SpanSpec`` trees to a ``SpanSink`` (``tracer.otel.sink``)
 that turns them into real spans. Times are wall-clock ns: the header's ``clock.unix_ns`` + t.
+A request whose app sent no status (it raised first) waits for its ``client.response``, when
+the load generator's client sent it, for the status the server answered with.
 Imports the spine only; never a shim, server model or the UI.
 """
 
@@ -62,7 +64,8 @@ class SpanSpec:
     links: list[tuple[Key, dict[str, Any]]] = field(default_factory=list)
     """Links to the server spans of other requests (by key), with link attributes."""
     error: str | None = None
-    """Status description when the span failed (status ERROR), else None."""
+    """Status description when the span failed (status ERROR), else None; ``""`` is ERROR
+    with no description (a 5xx: its status code says why)."""
     carrier: dict[str, str] | None = None
     """Request headers that carry an incoming trace context (``traceparent``), if any."""
 
@@ -93,6 +96,9 @@ class _Request:
         "delays",
         "dropped",
         "lifespan",
+        "sent",
+        "answer",
+        "ended",
     )
 
     def __init__(self, key: int) -> None:
@@ -105,6 +111,9 @@ class _Request:
         self.delays: list[tuple[Key | None, Event]] = []
         self.dropped = 0
         self.lifespan: tuple[str, int] | None = None  # phase name, wall start
+        self.sent = False  # the load generator's client sent it: its answer will be recorded
+        self.answer: Event | None = None  # the client's client.response
+        self.ended: Event | None = None  # a request.end held until that answer
 
 
 class SpanModel:
@@ -183,10 +192,18 @@ class SpanModel:
             state = opened[key] = _Request(key)
             state.delays.extend(self._pending.pop(key, ()))
             if len(opened) > self.max_open:
-                self._finish(opened[next(iter(opened))], None)
+                oldest = opened[next(iter(opened))]
+                self._finish(oldest, oldest.ended)
         kind = event.kind
         if kind == K.REQUEST_END:
-            self._finish(state, event)
+            if state.ended is not None:
+                return  # held already: the first end counts
+            if state.sent and state.answer is None and type(event.data.get("status")) is not int:
+                # The app sent no status (it raised first), so the server answered for it;
+                # what it sent is what the client records: wait for that.
+                state.ended = event
+            else:
+                self._finish(state, event)
         elif kind == K.REQUEST_START:
             state.start = event
             state.scope = event.data.get("scope_type")
@@ -195,6 +212,8 @@ class SpanModel:
         elif kind == K.REQUEST_QUEUED:
             state.queued = event
         else:
+            if state.ended is not None and kind != K.CLIENT_RESPONSE:
+                return  # it ended; only the client's answer is awaited, not a late event
             if len(state.events) < self.max_events:
                 state.events.append(event)
             else:
@@ -203,11 +222,18 @@ class SpanModel:
                 self._blocked(event, key)
             elif state.scope == "lifespan":
                 self._lifespan(state, event)
+            elif kind == K.CLIENT_SEND:
+                state.sent = True
+            elif kind == K.CLIENT_RESPONSE and state.answer is None:
+                state.answer = event
+                if state.ended is not None:
+                    self._finish(state, state.ended)
 
     def finish_all(self) -> None:
-        """Emit every request still open, marked incomplete (the run stopped before its end)."""
+        """Emit every request still open: those with no end marked incomplete (the run
+        stopped, or the recording was cut, before it ended)."""
         for state in list(self._open.values()):
-            self._finish(state, None)
+            self._finish(state, state.ended)
 
     # -- building -----------------------------------------------------------------------------
 
@@ -418,7 +444,7 @@ class SpanModel:
             if culprit is not None:
                 spec.links.append((culprit, {A.NS + "link": "delayed by loop.blocked"}))
         events.sort(key=_at)
-        end_attrs = A.end_attributes(end, error_type)
+        end_attrs = A.end_attributes(end, error_type, _status_sent(state, end))
         spec.attributes.update(end_attrs)
         route = end_attrs.get("http.route")
         if route and state.start is not None:
@@ -444,4 +470,23 @@ class SpanModel:
         else:  # never ended: as far as its events go
             spec.end = max([spec.end] + [base + e.t + (e.dur or 0) for e in state.events])
         if spec.error is None and "error.type" in end_attrs:
-            spec.error = str(end_attrs["error.type"])
+            # ERROR with no description: the HTTP conventions leave it out when the status
+            # code (error.type) says why; an exception's message, above, says more.
+            spec.error = ""
+
+
+def _status_sent(state: _Request, end: Event | None) -> int | None:
+    """The status the server sent, for when ``request.end`` records none: what the client got
+    (an app that raised before responding: the server answered 500 for it), else, for a
+    request with no end, the status its app's response start gave."""
+    answer = state.answer
+    status = answer.data.get("status") if answer is not None else None
+    if type(status) is int:
+        return status
+    if end is None:
+        for event in state.events:
+            if event.kind in A.MESSAGE_KINDS:
+                sent = A.message_attributes(event).get("http.response.status_code")
+                if type(sent) is int:
+                    return sent
+    return None

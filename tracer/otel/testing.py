@@ -1,7 +1,9 @@
 """Test helpers: in-process OTLP receivers and an in-memory tracer provider.
 
 ``OtlpHttpReceiver`` is a tiny collector on 127.0.0.1 that accepts ``POST /v1/traces``
-(OTLP http/protobuf, optionally gzip) and decodes each ``ExportTraceServiceRequest``;
+(OTLP http/protobuf, optionally gzip) and decodes each ``ExportTraceServiceRequest`` (or,
+given ``status``, decodes it and refuses it with that HTTP status, as a collector that is
+overloaded or rejects the data does);
 ``OtlpGrpcReceiver`` does the same over gRPC. ``memory_provider()`` returns an SDK provider
 exporting synchronously to an ``InMemorySpanExporter``. They need ``opentelemetry-proto`` (and
 ``grpcio`` for gRPC), which the ``test`` extra installs. Imports nothing else of ours.
@@ -74,9 +76,14 @@ class _Receiver:
 
 
 class OtlpHttpReceiver(_Receiver):
-    """An OTLP/HTTP collector stand-in on ``127.0.0.1:<free port>``; use as a context manager."""
+    """An OTLP/HTTP collector stand-in on ``127.0.0.1:<free port>``; use as a context manager.
 
-    def __init__(self) -> None:
+    ``status``: the HTTP status every export gets (200 takes the spans; 400 rejects them;
+    503 asks the exporter to retry, after ``retry_after`` seconds when that is given).
+    Received requests are kept whatever the answer: ``requests`` says what reached it.
+    """
+
+    def __init__(self, status: int = 200, *, retry_after: float | None = None) -> None:
         super().__init__()
         from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
             ExportTraceServiceRequest,
@@ -98,7 +105,9 @@ class OtlpHttpReceiver(_Receiver):
                 request.ParseFromString(body)
                 receiver._store(request, {k.lower(): v for k, v in self.headers.items()})
                 reply = ExportTraceServiceResponse().SerializeToString()
-                self.send_response(200)
+                self.send_response(status)
+                if retry_after is not None:
+                    self.send_header("Retry-After", f"{retry_after:g}")
                 self.send_header("Content-Type", "application/x-protobuf")
                 self.send_header("Content-Length", str(len(reply)))
                 self.end_headers()
