@@ -254,3 +254,32 @@ def test_otel_detail_still_applies_to_the_span_targets(
     out = tmp_path / "o.txt"
     assert main(["export", run, "--to", target, "--otel-detail", "spans", "-o", str(out)]) == 0
     assert "sched.step" in out.read_text()
+
+
+@pytest.mark.parametrize("target", ["html", "perfetto", "otlp-json"])
+def test_an_output_that_is_the_recording_itself_is_refused(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str], target: str
+) -> None:
+    """``-o`` naming the recording being exported (or the second one compared) overwrote it
+    without a word, exit 0: now one line, exit 2, and the recording is untouched."""
+    run = two_requests(tmp_path / "run.jsonl")
+    before = open(run, "rb").read()
+    assert main(["export", run, "--to", target, "-o", run]) == 2
+    assert "is the recording being exported" in capsys.readouterr().err
+    if target == "html":
+        other = two_requests(tmp_path / "other.jsonl")
+        assert (
+            main(
+                [
+                    "export",
+                    other,
+                    run,
+                    "--to",
+                    target,
+                    "-o",
+                    str(tmp_path / ".." / tmp_path.name / "run.jsonl"),
+                ]
+            )
+            == 2
+        )
+    assert open(run, "rb").read() == before

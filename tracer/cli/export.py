@@ -9,6 +9,7 @@ a collector) is refused, one line and exit code 2, rather than ignored.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -154,3 +155,11 @@ def _refuse_what_does_not_apply(args: argparse.Namespace) -> None:
             f"-o is for targets that write a file; --to {target} sends the spans to a "
             "collector (--otlp-endpoint)."
         )
+    output = args.output
+    if output is not None and output != "-" and os.path.exists(output):
+        for given in (args.file, args.file2):
+            if given and os.path.exists(given) and os.path.samefile(given, output):
+                raise UsageError(
+                    f'-o "{output}" is the recording being exported: choose another file '
+                    "(it would be overwritten)."
+                )
