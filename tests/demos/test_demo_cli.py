@@ -216,3 +216,14 @@ def test_a_simulated_only_title_says_simulated_once(capsys: pytest.CaptureFixtur
     assert main(["demo", "c10k", "--headless"]) == 0
     heading = capsys.readouterr().out.splitlines()[0]
     assert heading.count("simulated") == 1
+
+
+def test_a_demo_with_a_side_that_cannot_run_says_it_is_partly_simulated() -> None:
+    """websocket run for real still simulates its WSGI side (WSGI has no WebSocket): its
+    headline said "(real)"; the other real demos are all real, c10k is all simulated."""
+    from tracer.cli.demo import HEADLESS
+
+    partly = {name for name, scenario in SCENARIOS.items() if scenario.partly_simulated}
+    assert partly == {"websocket"}
+    assert all(not s.partly_simulated for s in SCENARIOS.values() if s.simulated_only)
+    assert {lang: "partly" in words for lang, words in HEADLESS.items()} == {"en": True, "zh": True}

@@ -97,8 +97,20 @@ def bookmark_count(count: int, lang: str = "en") -> str:
 
 
 HEADLESS: dict[str, dict[str, str]] = {
-    "en": {"simulated": " (simulated)", "real": " (real)", "shape": "shape: ", "ok": "as expected"},
-    "zh": {"simulated": "（模拟）", "real": "（真实运行）", "shape": "形状：", "ok": "符合预期"},
+    "en": {
+        "simulated": " (simulated)",
+        "real": " (real)",
+        "partly": " (real; a side that cannot run is simulated)",
+        "shape": "shape: ",
+        "ok": "as expected",
+    },
+    "zh": {
+        "simulated": "（模拟）",
+        "real": "（真实运行）",
+        "partly": "（真实运行；无法运行的一侧为模拟）",
+        "shape": "形状：",
+        "ok": "符合预期",
+    },
 }
 """Language -> the words of the ``--headless`` report around the scenario's own texts."""
 
@@ -109,7 +121,12 @@ def _headless(demo: Any, out: TextIO) -> int:
     scenario = demo.scenario
     words = HEADLESS.get(demo.lang, HEADLESS["en"])
     # A simulated-only scenario's title already says so ("C10k (simulated): ...").
-    mode = "" if scenario.simulated_only else words["simulated" if demo.simulated else "real"]
+    if scenario.simulated_only:
+        mode = ""
+    elif demo.simulated:
+        mode = words["simulated"]
+    else:
+        mode = words["partly" if scenario.partly_simulated else "real"]
     print(f"{scenario.name}: {scenario.title(demo.lang)}{mode}", file=out)
     for index, recording in enumerate(demo.recordings):
         marks = sum(1 for e in recording.events if e.kind == K.MARK)

@@ -69,6 +69,11 @@ class Scenario:
         """True when no side can run for real."""
         return all(side.real is None for side in self.sides)
 
+    @property
+    def partly_simulated(self) -> bool:
+        """True when some sides run for real and some cannot (WSGI has no WebSocket)."""
+        return not self.simulated_only and any(side.real is None for side in self.sides)
+
     def text(self, lang: str, key: str) -> str:
         """One text in ``lang`` (English when missing)."""
         return self.texts.get(lang, {}).get(key) or self.texts["en"].get(key, key)
