@@ -142,40 +142,31 @@ def test_report_table() -> None:
         assert expected in text, expected
 
 
+def _report_of(load: dict[str, object], events: list[Event] | None = None) -> str:
+    """The report of ``events`` (the two requests of ``_events``) run with ``load``."""
+    events = _events() if events is None else events
+    header = {"app": "app:app", "server": {"model": "loop"}, "load": load}
+    out = io.StringIO()
+    print_report(
+        Recording(header, events),
+        summarize(events),
+        console=Console(file=out, width=200, color_system=None),
+    )
+    return out.getvalue()
+
+
 def test_a_recording_with_fewer_requests_than_asked_says_so() -> None:
     """Killed between two lines, a recording has no cut-short line: the report compares the
     requests it holds with the count the run asked for (and says nothing when they agree)."""
-
-    def report(asked: int) -> str:
-        events = _events()
-        header = {"app": "app:app", "server": {"model": "loop"}, "load": {"requests": asked}}
-        out = io.StringIO()
-        print_report(
-            Recording(header, events),
-            summarize(events),
-            console=Console(file=out, width=200, color_system=None),
-        )
-        return out.getvalue()
-
-    assert "It holds 2 of the 1000 requests the run asked for" in report(1000)
-    assert "requests the run asked for" not in report(2)
+    assert "It holds 2 of the 1000 requests the run asked for" in _report_of({"requests": 1000})
+    assert "requests the run asked for" not in _report_of({"requests": 2})
 
 
 def test_a_duration_run_cut_short_says_so() -> None:
     """A ``-z`` run killed between two lines: its requests span less than the duration asked
     for. An open loop's last arrival may come one interval before the end: no note then."""
 
-    def report(load: dict[str, object]) -> str:
-        events = _events()
-        header = {"app": "app:app", "server": {"model": "loop"}, "load": load}
-        out = io.StringIO()
-        print_report(
-            Recording(header, events),
-            summarize(events),
-            console=Console(file=out, width=200, color_system=None),
-        )
-        return out.getvalue()
-
+    report = _report_of
     span = summarize(_events())["wall_s"]
     assert "of the 3 s the run asked for" in report({"requests": None, "duration_s": 3.0})
     assert "the run asked for" not in report({"requests": None, "duration_s": span})
@@ -218,13 +209,7 @@ def test_requests_sent_twice_are_counted() -> None:
     digest = Digest()
     digest.feed(events)
     assert digest.details().resent == 1
-    out = io.StringIO()
-    print_report(
-        Recording({"app": "app:app"}, events),
-        summarize(events),
-        console=Console(file=out, width=200, color_system=None),
-    )
-    assert "1 (connection closed as they went out)" in out.getvalue()
+    assert "1 (connection closed as they went out)" in _report_of({}, events)
     digest = Digest()
     digest.feed(_events())
     assert digest.details().resent == 0
