@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -310,3 +311,92 @@ def test_the_header_keeps_no_secret_of_the_paths() -> None:
     assert recorder.header["load"]["paths"] == ["/?access_token=[redacted]&page=2"]
     starts = [e for e in recorder.events if e.kind == "request.start"]
     assert starts and all("aaa" not in str(e.data) for e in starts)
+
+
+_OS_EXIT_RUN = """
+import sys
+from tracer.recorder import Recorder
+from tracer.run import RunConfig, run
+
+recorder = Recorder(sys.argv[1])
+config = RunConfig(app="exits15:app", app_dir=sys.argv[2], requests=20, concurrency=1)
+run(config, recorder, on_app_exit=lambda code: print(f"app exited {code}", file=sys.stderr))
+print("not reached", file=sys.stderr)
+"""
+
+
+def test_an_app_calling_os_exit_leaves_a_whole_recording(tmp_path: Path) -> None:
+    """In process the tool is the server: an app calling os._exit(7) on its 15th request ends
+    it at once, yet its 14 answered requests are in the file (drained first, though the
+    recorder writes every 0.2 s), ``on_app_exit`` is told, and the exit code is the app's."""
+    import json
+    import subprocess
+    import sys
+
+    (tmp_path / "exits15.py").write_text(
+        "import itertools, os\n"
+        "_n = itertools.count(1)\n"
+        "def app(environ, start_response):\n"
+        "    if next(_n) == 15:\n"
+        "        os._exit(7)\n"
+        "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+        "    return [b'ok']\n"
+    )
+    record = tmp_path / "run.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-c", _OS_EXIT_RUN, str(record), str(tmp_path)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 7, done.stderr
+    assert done.stderr.strip() == "app exited 7"
+    events = [json.loads(line) for line in record.read_text().splitlines()[1:]]
+    ends = [e for e in events if e["kind"] == K.REQUEST_END]
+    assert [e["data"]["status"] for e in ends] == [200] * 14
+    assert sum(e["kind"] == K.REQUEST_START for e in events) == 15
+
+
+def test_os_exit_is_itself_again_after_the_run() -> None:
+    """The guard on os._exit lasts as long as the run."""
+    import os
+
+    real = os._exit
+    _run(app="sample_apps.hello:application", requests=5)
+    assert os._exit is real
+
+
+def test_a_stop_while_the_server_starts_ends_the_run_as_a_stop(tmp_path: Path) -> None:
+    """``stop`` set while the processes model's children still import the app: run returns,
+    stopped, no request sent, no child left, and the recording says why (a mark)."""
+    import os
+    import time
+
+    started = tmp_path / "started"
+    started.mkdir()
+    (tmp_path / "slowchild.py").write_text(
+        "import multiprocessing, os, time\n"
+        "if multiprocessing.parent_process() is not None:\n"
+        f"    open(os.path.join({str(started)!r}, str(os.getpid())), 'w').close()\n"
+        "    time.sleep(60)\n"
+        "def app(environ, start_response):\n"
+        "    start_response('200 OK', [])\n"
+        "    return [b'']\n"
+    )
+    stop = threading.Event()
+
+    def stop_once_started() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(list(started.iterdir())) < 2:
+            time.sleep(0.05)
+        stop.set()
+
+    threading.Thread(target=stop_once_started, daemon=True).start()
+    recorder = Recorder()
+    config = RunConfig(
+        app="slowchild:app", app_dir=str(tmp_path), server="processes", workers=2, requests=5
+    )
+    result = run(config, recorder, stop=stop)
+    assert result.stopped and result.stats.sent == 0
+    assert [e.data["label"] for e in recorder.events if e.kind == K.MARK] == ["stopped"]
+    for child in started.iterdir():
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(child.name), 0)

@@ -4,7 +4,9 @@
 the user's: bad APP, wrong interface for the model), and fills in the recording header.
 ``run(config, recorder, stop=..., progress=...)`` starts the model, drives the load on a fresh
 event loop in the calling thread, and shuts the model down; it returns promptly once ``stop``
-is set, with every event of the run in the recorder. The caller owns (and closes) the recorder.
+is set (while the model starts, too), with every event of the run in the recorder. While it
+runs, an app calling ``os._exit`` in this process first drains the recorder to its file
+(``tracer.servers.exit_guard``). The caller owns (and closes) the recorder.
 The CLI and the live dashboard both call it. Imports the spine, the server models and the
 load generator; never the TUI, the exporters or the CLI.
 """
@@ -18,10 +20,11 @@ import random
 import re
 import threading
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tracer import events as K
 from tracer.errors import UsageError
 from tracer.loadgen import LoadSettings, LoadStats, Progress, RequestPlan, build_plan, drive
 from tracer.recorder import Recorder
@@ -32,6 +35,7 @@ from tracer.servers import (
     ServerModel,
     server_model,
 )
+from tracer.servers.exit_guard import guard_os_exit
 
 __all__ = [
     "DEFAULT_APP",
@@ -277,8 +281,13 @@ def run(
     server: ServerModel | None = None,
     stop: threading.Event | None = None,
     progress: Progress | None = None,
+    on_app_exit: Callable[[int], None] | None = None,
 ) -> RunResult:
-    """Run the load of ``config`` through ``server`` (opened from ``config`` if None)."""
+    """Run the load of ``config`` through ``server`` (opened from ``config`` if None).
+
+    While it runs, an app calling ``os._exit(code)`` in this process (an in-process model)
+    first drains ``recorder`` to its file and calls ``on_app_exit(code)``, then exits.
+    """
     if server is None:
         server = open_server(config, recorder)
     seed = config.seed if config.seed is not None else random.SystemRandom().randrange(2**32)
@@ -291,32 +300,67 @@ def run(
         rate=config.rate,
         timeout=config.timeout,
     )
-    server.start()
+    stop = stop if stop is not None else threading.Event()
+
+    def before_exit(code: int) -> None:
+        # The app ends this very process (in-process models: the tool is the server): what
+        # was recorded reaches the file before it goes, and the caller may say so.
+        recorder.drain()
+        if on_app_exit is not None:
+            on_app_exit(code)
+
+    with guard_os_exit(before_exit):
+        return _serve(server, recorder, plan, settings, seed, stop, progress)
+
+
+def _serve(
+    server: ServerModel,
+    recorder: Recorder,
+    plan: RequestPlan,
+    settings: LoadSettings,
+    seed: int,
+    stop: threading.Event,
+    progress: Progress | None,
+) -> RunResult:
+    """Start ``server``, drive the load through it, stop it (``run`` without the set-up)."""
+    start_until = getattr(server, "start_until", None)
+    if start_until is not None:
+        start_until(stop)  # a model slow to start (processes) gives up on it once stop is set
+    else:
+        server.start()
     watch_exit = getattr(server, "watch_exit", None)
     if watch_exit is not None:
-        stop = stop if stop is not None else threading.Event()
         watch_exit(stop)
     started = time.monotonic()
     stats = LoadStats(total=settings.requests, duration=settings.duration)
-    load = _closing(
-        server.target,
-        drive(
-            server.target,
-            plan,
-            settings,
-            stop=stop,
-            progress=progress,
-            rng=random.Random(seed),
-            into=stats,
-            # Only a recorder streaming to a file drains by itself (an in-memory one keeps all).
-            pause=(lambda: recorder.backlog > MAX_BACKLOG) if recorder.path is not None else None,
-        ),
-    )
     # The load generator runs on a loop of its own, never the server's: a server loop held by a
     # blocking call must not delay the clients' next requests (that would hide the wait they
     # would have had: coordinated omission), neither for open- nor for closed-loop load.
     try:
-        asyncio.run(load)
+        if stop.is_set():  # stopped while the server was starting: a stop, and no load
+            stats.stopped = True
+            # The recording says so (and is not left without a single event).
+            recorder.emit(
+                K.MARK,
+                data={
+                    "label": "stopped",
+                    "caption": "The run was stopped while the server started: no requests.",
+                },
+            )
+        else:
+            # Only a recorder streaming to a file drains by itself (an in-memory one keeps all).
+            behind = (lambda: recorder.backlog > MAX_BACKLOG) if recorder.path is not None else None
+            load = drive(
+                server.target,
+                plan,
+                settings,
+                stop=stop,
+                progress=progress,
+                rng=random.Random(seed),
+                into=stats,
+                pause=behind,
+            )
+            asyncio.run(_closing(server.target, load))
     finally:
         wall = time.monotonic() - started
         # Workers may be stuck in the app when requests timed out: do not wait long for them.

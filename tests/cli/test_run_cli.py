@@ -304,3 +304,106 @@ def test_an_open_loop_that_could_not_keep_up_is_said_so() -> None:
     assert _open_loop_shortfall(config, 10, stopped=True) == ""  # Ctrl-C: asked to stop
     closed = SimpleNamespace(rate=None, duration=10.0)
     assert _open_loop_shortfall(closed, 10, stopped=False) == ""
+
+
+_APPS = {
+    "startup_fails.py": (
+        "async def app(scope, receive, send):\n"
+        "    if scope['type'] == 'lifespan':\n"
+        "        await receive()\n"
+        "        await send({'type': 'lifespan.startup.failed', 'message': 'no database'})\n"
+        "        return\n"
+        "    await send({'type': 'http.response.start', 'status': 200})\n"
+        "    await send({'type': 'http.response.body'})\n"
+    ),
+    "exits15.py": (
+        "import itertools, os\n"
+        "_n = itertools.count(1)\n"
+        "def app(environ, start_response):\n"
+        "    if next(_n) == 15:\n"
+        "        os._exit(7)\n"
+        "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+        "    return [b'ok']\n"
+    ),
+    "ints.py": (
+        "def app(environ, start_response):\n"
+        "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+        "    return [1, 2, 3]\n"
+    ),
+}
+
+
+def _write_apps(folder: Path) -> None:
+    for name, text in _APPS.items():
+        (folder / name).write_text(text)
+
+
+def test_an_app_whose_lifespan_startup_failed_is_not_served(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """lifespan.startup.failed on the loop model: as uvicorn, no load; one line names the
+    app's message, exit 2, and the recording is kept with the lifespan's events."""
+    _write_apps(tmp_path)
+    record = tmp_path / "run.jsonl"
+    code, _, err = trace_cli(
+        capsys, "run", "startup_fails:app", "--app-dir", str(tmp_path), "-n", "5",
+        "--headless", "--record", str(record),
+    )  # fmt: skip
+    assert code == 2
+    [line] = [line for line in err.splitlines() if line.startswith("trace:")]
+    assert line.startswith("trace: error:") and '"no database"' in line
+    sends = [e.data["type"] for e in load(record).events if e.kind == K.ASGI_SEND]
+    assert sends == ["lifespan.startup.failed"]
+
+
+def test_an_app_calling_os_exit_in_process_says_so_and_keeps_the_recording(
+    tmp_path: Path,
+) -> None:
+    """The app calls os._exit(7) in process (threads): one line says so and names the
+    recording, which holds the 14 requests answered before; the exit code is the app's."""
+    _write_apps(tmp_path)
+    record = tmp_path / "run.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "tracer", "run", "exits15:app", "--app-dir", str(tmp_path),
+         "-n", "20", "-c", "5", "--headless", "--record", str(record)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 7
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"trace: the app called os._exit(7) during the run; the recording ends here: {record}"
+    )
+    ends = [e for e in load(record).events if e.kind == K.REQUEST_END]
+    assert [e.data["status"] for e in ends] == [200] * 14
+
+
+def test_a_dead_worker_process_is_one_line_and_the_load_stops(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--server processes, the app calling os._exit(7): one line says a worker process exited
+    by itself, the report follows, exit 0, as for a real server that exits."""
+    _write_apps(tmp_path)
+    code, out, err = trace_cli(
+        capsys, "run", "exits15:app", "--app-dir", str(tmp_path), "--server", "processes",
+        "-n", "20", "-c", "5", "--headless", "--record", str(tmp_path / "run.jsonl"),
+    )  # fmt: skip
+    assert code == 0 and "requests" in out
+    assert (
+        "trace: a worker process of --server processes exited by itself during the run "
+        "(exit code 7); the requests it was running failed and the load was stopped."
+    ) in err
+
+
+def test_the_progress_bar_and_the_report_count_the_same_failures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An app whose body items are not bytes: the progress bar's failed responses, the
+    summary's errors and its status codes agree (every request a 500, as from waitress)."""
+    _write_apps(tmp_path)
+    code, out, err = trace_cli(
+        capsys, "run", "ints:app", "--app-dir", str(tmp_path), "-n", "6", "-c", "3", "--json",
+        "--record", str(tmp_path / "run.jsonl"),
+    )  # fmt: skip
+    assert code == 0
+    summary = json.loads(out)
+    assert summary["errors"] == 6 and summary["status"] == {"500": 6}
+    assert "failed responses 6" in err

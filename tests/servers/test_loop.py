@@ -10,7 +10,7 @@ from model_driver import by_kind, running, send_all, spans
 
 from sample_apps import blocking, echo, hello, io_bound, websocket
 from tracer import events as K
-from tracer.errors import InterfaceError
+from tracer.errors import InterfaceError, ServerError
 from tracer.recorder import Recorder
 from tracer.servers import Request, ServerConfig
 from tracer.servers.loop import LoopServer
@@ -196,6 +196,20 @@ def test_send_out_of_order_raises_like_uvicorn() -> None:
     assert by_kind(recorder.events, K.ERROR)
 
 
+def test_a_body_that_is_not_bytes_raises_like_uvicorn() -> None:
+    """A str body: send raises TypeError into the app, as uvicorn's transport does; the
+    response is cut short and both sides say so."""
+
+    async def text(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200})
+        await send({"type": "http.response.body", "body": "text"})
+
+    with running("loop", text) as (model, recorder):
+        [response] = send_all(model, [Request()], concurrency=1)
+    assert (response.status, response.error) == (200, "TypeError")
+    assert summarize(recorder.events)["errors"] == 1
+
+
 def test_lifespan_runs_and_shares_state() -> None:
     """Lifespan startup before requests (its state reaches each scope), shutdown at stop."""
     log: list[str] = []
@@ -233,6 +247,48 @@ def test_app_without_lifespan_is_served() -> None:
         [response] = send_all(model, [Request()], concurrency=1)
         assert model.lifespan is False  # type: ignore[attr-defined]
     assert response.status == 200
+
+
+async def _startup_fails(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        await receive()
+        await send({"type": "lifespan.startup.failed", "message": "no database"})
+        return
+    await send({"type": "http.response.start", "status": 200})
+    await send({"type": "http.response.body"})
+
+
+def test_lifespan_startup_failed_is_not_served() -> None:
+    """An app that sends lifespan.startup.failed: start() raises a ServerError naming its
+    message, as uvicorn refuses to start it, and the loop is stopped; the lifespan's events
+    are recorded."""
+    recorder = Recorder()
+    model = LoopServer(ServerConfig(app=_startup_fails), recorder)
+    with pytest.raises(ServerError, match='failed: "no database"'):
+        model.start()
+    assert not model.thread.is_alive()
+    sends = [e.data["type"] for e in by_kind(recorder.events, K.ASGI_SEND)]
+    assert sends == ["lifespan.startup.failed"]
+
+
+@pytest.mark.parametrize("how", ["raises", "returns"])
+def test_lifespan_that_raises_or_returns_at_startup_is_served_without_it(how: str) -> None:
+    """Startup that raises, or returns without answering: served without lifespan, as
+    uvicorn's lifespan="auto" goes on (it logs the protocol "appears unsupported")."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await receive()
+            if how == "raises":
+                raise RuntimeError("startup boom")
+            return
+        await send({"type": "http.response.start", "status": 200})
+        await send({"type": "http.response.body"})
+
+    with running("loop", app) as (model, _):
+        responses = send_all(model, [Request()] * 3, concurrency=3)
+        assert model.lifespan is False  # type: ignore[attr-defined]
+    assert [r.status for r in responses] == [200] * 3
 
 
 def test_websocket_echo() -> None:

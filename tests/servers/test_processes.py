@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,9 @@ from model_driver import running, send_all, spans
 from tracer import events as K
 from tracer.errors import AppLoadError, ServerError, UsageError
 from tracer.recorder import Recorder
-from tracer.servers import Request, ServerConfig
+from tracer.recording import load
+from tracer.run import RunConfig, run
+from tracer.servers import CANCELLED, WORKER_EXITED, Request, ServerConfig
 from tracer.servers.processes import ProcessesServer
 from tracer.summary import summarize
 
@@ -101,3 +105,107 @@ def test_a_terminal_ctrl_c_stops_the_run_without_worker_tracebacks(tmp_path: Pat
     started = {e["req"] for e in events if e["kind"] == K.REQUEST_START}
     ended = {e["req"] for e in events if e["kind"] == K.REQUEST_END}
     assert len(started) >= 8 and started <= ended
+
+
+_EXITS_ON_15TH = (
+    "import itertools, os\n"
+    "_n = itertools.count(1)\n"
+    "def app(environ, start_response):\n"
+    "    if next(_n) == 15:\n"
+    "        os._exit(7)\n"
+    "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+    "    return [b'ok']\n"
+)
+
+
+def test_a_worker_that_dies_fails_its_requests_and_stops_the_load(tmp_path: Path) -> None:
+    """The app calls os._exit(7) on its 15th request: the 14 answered requests are in the
+    recording with the child's events, the one it was running ends as "worker exited" at once
+    (no client waits for its timeout), the load stops and ``exit_code`` says why; every request
+    sent has ended."""
+    (tmp_path / "exits15.py").write_text(_EXITS_ON_15TH)
+    recorder = Recorder()
+    config = RunConfig(
+        app="exits15:app",
+        app_dir=str(tmp_path),
+        server="processes",
+        requests=20,
+        concurrency=5,
+        timeout=10.0,
+    )
+    result = run(config, recorder)
+    events = recorder.events
+    assert result.server_exit == 7 and result.stopped
+    assert result.stats.timeouts == 0
+    lifecycle = spans(events)
+    answered = [s for s in lifecycle.values() if s[K.REQUEST_END].data["status"] == 200]
+    assert len(answered) == 14
+    assert all(K.REQUEST_START in s and K.WSGI_CLOSE in s for s in answered)
+    ends = [s[K.REQUEST_END].data["error"] for s in lifecycle.values()]
+    assert ends.count(WORKER_EXITED) == 1
+    assert set(ends) <= {None, WORKER_EXITED, CANCELLED}
+    assert {e.req for e in events if e.kind == K.REQUEST_QUEUED} == set(lifecycle)
+
+
+def test_a_body_item_that_is_not_bytes_is_an_error_on_both_sides(tmp_path: Path) -> None:
+    """An app returning [1, 2, 3]: the client gets a 500 and TypeError, as from gunicorn, and
+    the recording says the same (so the report counts the errors the live counter does)."""
+    (tmp_path / "ints.py").write_text(
+        "def app(environ, start_response):\n"
+        "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+        "    return [1, 2, 3]\n"
+    )
+    with running("processes", app_spec="ints:app", app_dir=str(tmp_path)) as (model, recorder):
+        responses = send_all(model, [Request()] * 3, concurrency=3)
+    assert [(r.status, r.error) for r in responses] == [(500, "TypeError")] * 3
+    summary = summarize(recorder.events)
+    assert summary["errors"] == 3 and summary["status"] == {"500": 3}
+
+
+_SLOW_CHILD = (
+    "import multiprocessing, os, sys, time\n"
+    "if multiprocessing.parent_process() is not None:\n"
+    "    open(os.path.join({folder!r}, str(os.getpid())), 'w').close()\n"
+    "    time.sleep(60)\n"
+    "def app(environ, start_response):\n"
+    "    start_response('200 OK', [])\n"
+    "    return [b'']\n"
+)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_stop_while_the_workers_start_is_a_stop(tmp_path: Path, signum: int) -> None:
+    """Ctrl-C (or ``timeout``'s SIGTERM) at the whole process group while the children still
+    import the app: no traceback from the children, no "did not start", and the run ends as a
+    stop (exit code 0, a recording), with no child left behind."""
+    import subprocess
+    import sys
+    import time
+
+    started = tmp_path / "started"
+    started.mkdir()
+    (tmp_path / "slowchild.py").write_text(_SLOW_CHILD.format(folder=str(started)))
+    record = tmp_path / "run.jsonl"
+    trace = subprocess.Popen(
+        [sys.executable, "-m", "tracer", "run", "slowchild:app", "--app-dir", str(tmp_path),
+         "--server", "processes", "--workers", "3", "-n", "5", "--headless",
+         "--record", str(record)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(list(started.iterdir())) < 3:
+            time.sleep(0.05)
+        os.killpg(trace.pid, signum)
+        out, err = trace.communicate(timeout=30)
+    finally:
+        if trace.poll() is None:
+            os.killpg(trace.pid, signal.SIGKILL)
+            trace.wait()
+    assert trace.returncode == 0, err
+    assert "Traceback" not in err and "did not start" not in err, err
+    assert f"recording: {record}" in out
+    assert load(record).header["server"]["model"] == "processes"
+    for child in started.iterdir():
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(child.name), 0)

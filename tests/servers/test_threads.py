@@ -240,3 +240,51 @@ def test_file_wrapper_is_the_servers_own() -> None:
     assert opened[0].closed
     [end] = [e for e in recorder.events if e.kind == K.REQUEST_END]
     assert end.data.get("file_wrapper") is True
+
+
+def _ints(environ: dict[str, Any], start_response: Any) -> Any:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [1, 2, 3]
+
+
+def _bytes_then_int(environ: dict[str, Any], start_response: Any) -> Any:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok", 5]
+
+
+def _no_start_response(environ: dict[str, Any], start_response: Any) -> Any:
+    return [b"hi"]
+
+
+def _status_without_code(environ: dict[str, Any], start_response: Any) -> Any:
+    start_response("abc", [("Content-Type", "text/plain")])
+    return [b"hi"]
+
+
+@pytest.mark.parametrize(
+    "app,status,size,error",
+    [
+        (_ints, 500, 0, "TypeError"),
+        (_bytes_then_int, 200, 2, "TypeError"),
+        (_no_start_response, 500, 0, "RuntimeError"),
+        (_status_without_code, 500, 0, "ValueError"),
+    ],
+)
+def test_a_response_the_server_cannot_send_is_an_error_on_both_sides(
+    app: Any, status: int, size: int, error: str
+) -> None:
+    """Body items that are not bytes, a body before start_response, a status without a code:
+    the client gets a 500 (or a response cut short, once bytes were sent) and the error, as
+    from waitress; the recording ends each request the same way (an ``error`` event, the
+    first ``request.end``), so the report counts what the live counter counts."""
+    with running("threads", app) as (model, recorder):
+        responses = send_all(model, [Request()] * 3, concurrency=3)
+    assert [(r.status, r.bytes_out, r.error) for r in responses] == [(status, size, error)] * 3
+    events = recorder.events
+    assert [e.data["type"] for e in by_kind(events, K.ERROR)] == [error] * 3
+    summary = summarize(events)
+    assert summary["errors"] == 3
+    assert summary["status"] == ({} if app is _status_without_code else {str(status): 3})
+    for response in responses:
+        [first_end, *_] = [e for e in by_kind(events, K.REQUEST_END) if e.req == response.req]
+        assert first_end.data["error"] == error

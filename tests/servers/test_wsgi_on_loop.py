@@ -140,3 +140,54 @@ def test_a_hung_app_does_not_keep_trace_run_alive(tmp_path: Path) -> None:
     events = [json.loads(line) for line in record.read_text().splitlines()[1:]]
     ends = [e for e in events if e["kind"] == K.REQUEST_END]
     assert [e["data"]["error"] for e in ends] == ["timeout"]
+
+
+def _raises_mid_body(environ: dict[str, Any], start_response: Any) -> Any:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    yield b"part1"
+    raise RuntimeError("boom mid body")
+
+
+def _returns_none(environ: dict[str, Any], start_response: Any) -> Any:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return None
+
+
+@pytest.mark.parametrize("app", [_raises_mid_body, _returns_none])
+def test_a_response_whose_iteration_raises_still_ends(app: Any) -> None:
+    """asgiref drops the response iterable unclosed when iterating it raises; every request
+    still ends at once (not when the garbage collector breaks the exception's reference cycle:
+    it is off here), its error recorded, and its client gets the error, as on threads."""
+    gc.disable()
+    try:
+        with running("wsgi-on-loop", app) as (model, recorder):
+            responses = send_all(model, [Request()] * 6, concurrency=3)
+            events = recorder.events
+    finally:
+        gc.enable()
+    error = "RuntimeError" if app is _raises_mid_body else "TypeError"
+    assert [r.error for r in responses] == [error] * 6
+    ends = by_kind(events, K.REQUEST_END)
+    assert sorted(e.req for e in ends) == sorted(r.req for r in responses)
+    assert {e.data["error"] for e in ends} == {error}
+    assert len(by_kind(events, K.ERROR)) == 6
+    for response in responses:
+        kinds = [e.kind for e in events if e.req == response.req]
+        assert kinds.index(K.ERROR) < kinds.index(K.REQUEST_END)
+
+
+def _ints(environ: dict[str, Any], start_response: Any) -> Any:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [1, 2, 3]
+
+
+def test_a_body_item_that_is_not_bytes_is_an_error_on_both_sides() -> None:
+    """An app returning [1, 2, 3]: the loop cannot send an int (uvicorn's transport raises), so
+    the client sees the response fail, and the recording ends the request the same way (the
+    shim saw nothing wrong): the report counts what the live counter counts."""
+    with running("wsgi-on-loop", _ints) as (model, recorder):
+        responses = send_all(model, [Request()] * 3, concurrency=3)
+        events = recorder.events
+    assert [(r.status, r.error) for r in responses] == [(200, "TypeError")] * 3
+    assert [e.data["type"] for e in by_kind(events, K.ERROR)] == ["TypeError"] * 3
+    assert summarize(events)["errors"] == 3

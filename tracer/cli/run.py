@@ -216,7 +216,20 @@ def _main(args: argparse.Namespace, out: Any) -> int:
     failures = watch_writer(recorder, writer_failed)
     digest = Digest()
     recorder.subscribe(digest.feed)
+    recorded = threading.Event()  # set once events came: a start that recorded some keeps them
+    recorder.subscribe(lambda batch: recorded.set())
     otlp: list[Any] = []  # the OTLP exporter's shutdown, once attached
+
+    def app_exited(code: int) -> None:
+        # The app ends this very process (in-process models): no report can follow. Through
+        # the console, so the line lands above a progress bar and is not wrapped.
+        err.print(
+            f"trace: the app called os._exit({code}) during the run; the recording ends here: "
+            f"{path}",
+            soft_wrap=True,
+            markup=False,
+            highlight=False,
+        )
 
     def begin() -> None:
         # t=0 of the recording is now, just before the load: the app's import and the
@@ -251,7 +264,7 @@ def _main(args: argparse.Namespace, out: Any) -> int:
                 if failures:
                     stop.set()
                 begin()
-                return run(config, recorder, server=server, stop=stop)
+                return run(config, recorder, server=server, stop=stop, on_app_exit=app_exited)
 
             live(
                 recorder,
@@ -262,12 +275,13 @@ def _main(args: argparse.Namespace, out: Any) -> int:
         else:
             stop = threading.Event()
             stops.append(stop)
-            _run_headless(config, recorder, server, err, begin, stop=stop)
+            _run_headless(config, recorder, server, err, begin, stop=stop, on_app_exit=app_exited)
     except BaseException:
         # The server never served (it could not load the app): no header-only recording left.
+        # One whose start recorded events (a lifespan startup that failed) keeps them.
         with contextlib.suppress(Exception):
             recorder.drain()  # what is queued reaches the digest first
-        if not digest.requests():
+        if not digest.requests() and not recorded.is_set():
             with contextlib.suppress(OSError):
                 recorder.close()
             discard(target)
@@ -285,9 +299,12 @@ def _main(args: argparse.Namespace, out: Any) -> int:
     if exit_code is not None:
         # The app killed its server: data, as any failure of the app, but the load stopped.
         said = _last_line(getattr(server, "output", lambda: "")())
+        who = getattr(server, "exit_subject", None) or server.describe().get("model")
+        effect = getattr(
+            server, "exit_effect", "requests after that failed and the load was stopped"
+        )
         print(
-            f"trace: {server.describe().get('model')} exited by itself during the run "
-            f"(exit code {exit_code}); requests after that failed and the load was stopped."
+            f"trace: {who} exited by itself during the run (exit code {exit_code}); {effect}."
             + (f" Its last words: {said}" if said else ""),
             file=sys.stderr,
         )
@@ -318,9 +335,10 @@ def _run_headless(
     begin: Any,
     *,
     stop: threading.Event | None = None,
+    on_app_exit: Callable[[int], None] | None = None,
 ) -> Any:
     """Run on a worker thread with a progress bar; Ctrl-C (or ``stop``, set) stops the load but
-    keeps the recording."""
+    keeps the recording. ``on_app_exit`` goes to ``run``."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from tracer.run import run
@@ -334,7 +352,9 @@ def _run_headless(
         MofNCompleteColumn()
         if config.duration is None
         else TextColumn("{task.completed:.0f}/{task.total:.0f} s"),
-        TextColumn("in flight {task.fields[in_flight]}  errors {task.fields[errors]}"),
+        # What the clients saw fail; the report's errors add what the app raised after its
+        # response was complete (its client had the answer): two different counts.
+        TextColumn("in flight {task.fields[in_flight]}  failed responses {task.fields[errors]}"),
         TimeElapsedColumn(),
     ]
     with Progress(*columns, console=err, transient=False) as bar:
@@ -353,7 +373,12 @@ def _run_headless(
             try:
                 begin()
                 outcome["result"] = run(
-                    config, recorder, server=server, stop=stop, progress=progress
+                    config,
+                    recorder,
+                    server=server,
+                    stop=stop,
+                    progress=progress,
+                    on_app_exit=on_app_exit,
                 )
             except BaseException as exc:  # re-raised on the main thread
                 outcome["error"] = exc

@@ -6,6 +6,10 @@ per request, on the load generator's own event loop. An in-process model (``thre
 ``loop``, ``wsgi-on-loop``, ``processes``) implements ``request`` directly; a real server in a
 subprocess implements it with an HTTP client. ``SERVER_MODELS`` maps the ``--server`` choices
 to ``"module:Class"`` strings, imported only when chosen (as uvicorn's ``HTTP_PROTOCOLS``).
+A model may also have ``start_until(stop)`` (``tracer.run`` calls it instead of ``start``: a
+long start that gives up once the run is stopped), and ``watch_exit(stop)`` with ``exit_code``
+(a server, or one of its processes, that dies during the load sets ``stop``; ``exit_subject``
+and ``exit_effect``, when present, word the CLI's line about it).
 
 Server models import the spine, ``tracer.instrument`` and ``tracer.loading``; never the TUI,
 the exporters, the OpenTelemetry bridge or the CLI.
@@ -33,12 +37,15 @@ __all__ = [
     "server_model",
     "TIMEOUT",
     "CANCELLED",
+    "WORKER_EXITED",
 ]
 
 TIMEOUT = "timeout"
 """``Response.error`` (and ``request.end`` data ``error``) when the client gave up waiting."""
 CANCELLED = "cancelled"
 """``Response.error`` when the run was stopped while the request was in flight."""
+WORKER_EXITED = "worker exited"
+"""``Response.error`` when the worker process running the request died (``processes``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +79,7 @@ class Response:
     bytes_out: int = 0
     """Response body bytes (or websocket message bytes) the client received."""
     error: str | None = None
-    """None, ``TIMEOUT``, ``CANCELLED``, or the app's exception type."""
+    """None, ``TIMEOUT``, ``CANCELLED``, ``WORKER_EXITED``, or the app's exception type."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from tracer.recorder import Recorder
 from tracer.servers import CANCELLED, TIMEOUT, Request, Response, ServerConfig
 from tracer.servers.mailbox import Mailbox
 
-__all__ = ["Job", "JobTarget", "load_app_for"]
+__all__ = ["Job", "JobTarget", "load_app_for", "record_refusal"]
 
 # Taking a request (a worker) and withdrawing it (its client) must not both succeed, or the
 # request would run and also be ended as cancelled: one lock for every job decides which won.
@@ -166,6 +166,13 @@ class JobTarget:
         else:
             self.stopped[job.req] = job
 
+    def fail(self, job: Job, error: str) -> None:
+        """End a request its server side lost (the worker process running it died): recorded
+        with ``error`` and answered so, now. Safe from any thread."""
+        job.finished = True
+        _record_end(self.recorder, job, error)
+        job.resolve(Response(job.req, None, 0, error))
+
     def settle(self) -> int:
         """End as cancelled the stopped requests whose worker never finished (it hangs).
 
@@ -206,6 +213,27 @@ def _record_end(recorder: Recorder, job: Job, error: str, *, t: int | None = Non
         job.req,
         {"status": None, "bytes_in": len(job.request.body), "bytes_out": 0, "error": error},
         t=t,
+    )
+
+
+def record_refusal(
+    recorder: Recorder,
+    req: int | None,
+    refused: Exception,
+    *,
+    status: int | None,
+    bytes_in: int,
+    bytes_out: int,
+) -> None:
+    """The server could not send what the app gave it (``refused`` says why): an ``error`` and
+    the request's end as its client saw it, before the shim's own end (readers take the first).
+    """
+    error = type(refused).__name__
+    recorder.emit(K.ERROR, req, {"type": error, "message": str(refused), "where": None})
+    recorder.emit(
+        K.REQUEST_END,
+        req,
+        {"status": status, "bytes_in": bytes_in, "bytes_out": bytes_out, "error": error},
     )
 
 

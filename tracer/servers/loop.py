@@ -3,7 +3,10 @@
 The loop runs on its own thread. A request arrives on the load generator's loop
 (``request.queued``), is handed to the server loop, and becomes a task there; the task waits for
 the loop like a request waits for a busy uvicorn. Lifespan startup/shutdown run when the app
-supports them; an app that fails lifespan is served without it (uvicorn's ``lifespan="auto"``).
+supports them, as uvicorn's ``lifespan="auto"`` runs them: an app that raises in lifespan (or
+returns without answering startup) is served without it, and one that sends
+``lifespan.startup.failed`` is not served at all (``start`` raises ``ServerError`` with its
+message, as uvicorn exits).
 At shutdown, tasks still running are cancelled and a loop stuck in a blocking call is left
 behind (its thread is a daemon), so a hung app never hangs the run.
 Imports the spine, ``tracer.instrument`` and ``tracer.servers``; never the TUI or exporters.
@@ -50,6 +53,8 @@ class LoopServer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._lifespan_queue: asyncio.Queue[dict[str, Any]] | None = None
         self._lifespan_waiter: asyncio.Future[bool] | None = None
+        self.startup_failed: str | None = None
+        """The app's message when it sent ``lifespan.startup.failed`` (then it is not served)."""
         self._lifespan_task: asyncio.Task[None] | None = None
         self._target = _LoopTarget(self)
 
@@ -82,6 +87,14 @@ class LoopServer:
             raise ServerError(
                 "The app's lifespan startup did not finish within 30 s; fix its startup handler."
             ) from None
+        if self.startup_failed is not None:
+            # uvicorn logs the message and exits (code 3) without serving: so does the run.
+            self.stop(timeout=1.0)
+            said = f': "{self.startup_failed}"' if self.startup_failed else " (without a message)"
+            raise ServerError(
+                f"The app's lifespan startup failed{said}. It sent lifespan.startup.failed, "
+                "and uvicorn does not serve such an app either; fix its startup handler."
+            )
 
     def stop(self, timeout: float = 5.0) -> None:
         """Lifespan shutdown, cancel leftover tasks, stop the loop; never past ``timeout``."""
@@ -181,6 +194,9 @@ class LoopServer:
     async def _lifespan(self, scope: dict[str, Any], queue: asyncio.Queue[dict[str, Any]]) -> None:
         async def send(message: dict[str, Any]) -> None:
             kind = message.get("type")
+            if kind == "lifespan.startup.failed" and self.startup_failed is None:
+                text = message.get("message")
+                self.startup_failed = " ".join(text.split())[:300] if isinstance(text, str) else ""
             waiter = self._lifespan_waiter
             if waiter is not None and not waiter.done():
                 waiter.set_result(

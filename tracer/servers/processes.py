@@ -4,29 +4,44 @@ Children are started with multiprocessing's ``spawn`` method (no fork of a proce
 runs threads; the app is imported afresh in each child from its spec, as gunicorn without
 ``--preload`` does). Every worker thread of every child takes requests from one shared queue,
 as gunicorn's workers share one listening socket. Each child records into its own ``Recorder``
-with the parent's ``start_ns`` (the monotonic clock is system-wide, so times line up) and streams
-its events back through a pipe; the parent re-sequences them into the one recording as they
-come. Children are always stopped: asked first, then terminated by pid.
+with the parent's ``start_ns`` (the monotonic clock is system-wide, so times line up) and sends
+its events back through a pipe of its own: with each answer, everything it recorded until then
+(one message, so an answered request always has its events), and every 50 ms what requests
+still running recorded. The parent re-sequences them into the one recording as they come.
+
+A child that dies during the run (the app called ``os._exit``, a crash) is seen at once, by its
+process sentinel: the requests it was running end as ``WORKER_EXITED``, ``exit_code`` says
+why, and the load is stopped (``watch_exit``), as when a real server exits. Children start
+with SIGINT blocked (a terminal's Ctrl-C reaches the whole process group: it must not kill
+them mid-boot, each with a traceback); the parent stops them, and ``start_until`` gives up on
+starting them once the run is stopped. Children are always stopped: asked first, then
+terminated by pid.
 Imports the spine, ``tracer.instrument`` and ``tracer.servers``; never the TUI or exporters.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import errno
+import itertools
 import multiprocessing
 import os
 import queue
+import selectors
 import signal
 import threading
 import time
+from collections.abc import Iterator
+from multiprocessing.connection import wait
 from typing import Any
 
 import tracer
 from tracer.errors import ServerError, TracerError, UsageError
-from tracer.events import Event
 from tracer.recorder import Recorder
-from tracer.servers import Request, Response, ServerConfig, Target
+from tracer.servers import WORKER_EXITED, Request, Response, ServerConfig, Target
 from tracer.servers.environ import build_environ
+from tracer.servers.exit_guard import guard_os_exit
 from tracer.servers.job import Job, JobTarget, load_app_for
 from tracer.servers.threads import WorkerPool, call_wsgi
 
@@ -38,12 +53,18 @@ DEFAULT_THREADS = 1
 """gunicorn's default ``threads`` (1: the sync worker)."""
 START_METHOD = "spawn"
 """How children start: a fresh interpreter, never a fork of a threaded parent."""
+SHIP_INTERVAL = 0.05
+"""Seconds between a child's sendings of what requests still running recorded."""
 
 
 class ProcessesServer:
     """WSGI in P child processes with T threads each, events merged into one recording."""
 
     name = "processes"
+    exit_subject = "a worker process of --server processes"
+    """Who ``exit_code`` is about, in the CLI's words."""
+    exit_effect = "the requests it was running failed and the load was stopped"
+    """What followed, in the CLI's words."""
 
     def __init__(self, config: ServerConfig, recorder: Recorder) -> None:
         if not config.app_spec:
@@ -58,15 +79,21 @@ class ProcessesServer:
         context: Any = multiprocessing.get_context(START_METHOD)
         self._context = context
         self.jobs: Any = context.Queue()
-        self.results: Any = context.Queue()
-        self.events: Any = context.Queue()
+        self.running: Any = context.RawArray("q", self.workers * self.threads)
+        """The request each worker thread of each child runs (0: none), child ``i``'s threads at
+        ``i * threads`` on: what to fail when that child dies."""
         self.processes: list[Any] = []
         """The children (made by ``start``, which hands them the recording's t=0 as it is then)."""
+        self._pipes: dict[Any, int] = {}  # the reading end of each child's pipe -> its index
+        self._said_bye: set[int] = set()  # children that ended as asked
+        self._terminating = False  # children dying now are ours to kill
+        self._load_stop: threading.Event | None = None
+        self.exit_code: int | None = None
+        """The exit code of a child that died by itself during the run (then the load stopped)."""
         self._pending: dict[int, Job] = {}
-        self._collectors = [
-            threading.Thread(target=self._collect_results, name="processes-results", daemon=True),
-            threading.Thread(target=self._collect_events, name="processes-events", daemon=True),
-        ]
+        self._collector = threading.Thread(
+            target=self._collect, name="processes-collector", daemon=True
+        )
         self._target = _ProcessesTarget(self)
 
     @property
@@ -85,47 +112,94 @@ class ProcessesServer:
 
     def start(self, timeout: float = 60.0) -> None:
         """Start the children and wait until each has imported the app."""
+        self.start_until(None, timeout)
+
+    def start_until(self, stop: threading.Event | None, timeout: float = 60.0) -> None:
+        """``start``, unless ``stop`` is set first: then the children are stopped and it
+        returns (the run was stopped while they started: not a failure)."""
         child_config = dataclasses.replace(self.config, app=None)
-        self.processes = [
-            self._context.Process(
-                target=_child_main,
-                args=(
-                    child_config,
-                    self.recorder.start_ns,
-                    self.threads,
-                    self.jobs,
-                    self.results,
-                    self.events,
-                ),
-                name=f"worker-process-{i}",
-                daemon=True,
-            )
-            for i in range(self.workers)
-        ]
-        for process in self.processes:
-            process.start()
-        deadline = time.monotonic() + timeout
-        ready = 0
         try:
-            while ready < self.workers:
-                try:
-                    message = self.results.get(timeout=0.2)
-                except queue.Empty:
-                    dead = [p for p in self.processes if p.exitcode is not None]
-                    if dead or time.monotonic() > deadline:
-                        raise ServerError(
-                            f"A worker process of --server processes did not start "
-                            f"(exit code {dead[0].exitcode if dead else 'none: timed out'})."
-                        ) from None
-                    continue
-                if message[0] == "error":
-                    raise ServerError(f"A worker process could not load the app: {message[1]}")
-                ready += 1
+            # Children inherit this thread's signal mask across fork and exec.
+            with _sigint_blocked():
+                for index in range(self.workers):
+                    if stop is not None and stop.is_set():
+                        break
+                    self._spawn(index, child_config)
+            self._wait_ready(stop, time.monotonic() + timeout)
         except BaseException:
             self._terminate()
             raise
-        for collector in self._collectors:
-            collector.start()
+        if stop is not None and stop.is_set():
+            self._terminate()
+            return
+        self._collector.start()
+
+    def _spawn(self, index: int, config: ServerConfig) -> None:
+        reader, writer = self._context.Pipe(duplex=False)
+        process = self._context.Process(
+            target=_child_main,
+            args=(
+                config,
+                self.recorder.start_ns,
+                self.threads,
+                index,
+                self.jobs,
+                writer,
+                self.running,
+            ),
+            name=f"worker-process-{index}",
+            daemon=True,
+        )
+        try:
+            process.start()
+        except OSError as exc:
+            reader.close()
+            writer.close()
+            if exc.errno in (errno.EMFILE, errno.ENFILE, errno.EAGAIN):
+                raise ServerError(
+                    f"Cannot start worker process {index + 1} of --workers {self.workers}: "
+                    f"{exc.strerror}. Ask for fewer workers (or raise the limit, ulimit -n)."
+                ) from None
+            raise
+        writer.close()  # the child has its own: the pipe ends (EOF) when the child does
+        self.processes.append(process)
+        self._pipes[reader] = index
+
+    def _wait_ready(self, stop: threading.Event | None, deadline: float) -> None:
+        """Until every child said it loaded the app; ``ServerError`` if one cannot."""
+        waiting = dict(self._pipes)
+        while waiting:
+            if stop is not None and stop.is_set():
+                return
+            sentinels = [self.processes[i].sentinel for i in waiting.values()]
+            ready: list[Any] = wait([*waiting, *sentinels], 0.1)
+            for pipe in ready:
+                if pipe not in waiting:
+                    continue  # a sentinel: judged below, once its pipe is read to the end
+                try:
+                    message = pipe.recv()
+                except (EOFError, OSError):
+                    continue
+                if message[0] == "error":
+                    raise ServerError(f"A worker process could not load the app: {message[1]}")
+                if message[0] == "ready":
+                    del waiting[pipe]
+            dead = [self.processes[i] for i in waiting.values()]
+            dead = [p for p in dead if p.exitcode is not None]
+            if dead and not (_killed(dead[0]) and _stopping_soon(stop)):
+                raise ServerError(
+                    "A worker process of --server processes did not start "
+                    f"(exit code {dead[0].exitcode})."
+                )
+            if not dead and time.monotonic() > deadline:
+                raise ServerError(
+                    "A worker process of --server processes did not start (exit code none: "
+                    "timed out)."
+                )
+
+    def watch_exit(self, stop: threading.Event) -> None:
+        """Set ``stop`` when a child dies by itself during the load (``exit_code`` says how)."""
+        self._load_stop = stop
 
     def stop(self, timeout: float = 5.0) -> None:
         """Ask every worker thread to stop, then terminate children that did not."""
@@ -142,45 +216,118 @@ class ProcessesServer:
         for process in self.processes:
             process.join(max(0.0, deadline - time.monotonic()))
         self._terminate()
-        # The events collector ends when every child has said it is done (or died).
-        self._collectors[1].join(max(0.1, deadline - time.monotonic()))
-        self.results.put(None)
-        self._collectors[0].join(1.0)
+        # The collector ends when every child's pipe has ended (each child is gone now).
+        if self._collector.is_alive():
+            self._collector.join(max(0.1, deadline - time.monotonic()))
 
     def _terminate(self) -> None:
-        for process in self.processes:
-            if process.is_alive():
-                process.terminate()
-                process.join(1.0)
+        self._terminating = True
+        alive = [process for process in self.processes if process.is_alive()]
+        for process in alive:
+            process.terminate()
+        deadline = time.monotonic() + 1.0
+        for process in alive:
+            process.join(max(0.0, deadline - time.monotonic()))
+        for process in alive:
             if process.is_alive():
                 process.kill()
                 process.join(1.0)
 
-    def _collect_results(self) -> None:
-        while True:
-            message = self.results.get()
-            if message is None:
-                return
-            _, req, status, size, error = message
+    def _collect(self) -> None:
+        """Take what the children send until every one of them has ended."""
+        # One selector for the whole run: ``multiprocessing.connection.wait`` makes one afresh
+        # per call, which per message costs more than the message.
+        readers = {index: pipe for pipe, index in self._pipes.items()}
+        with selectors.DefaultSelector() as selector:
+            for index, pipe in readers.items():
+                selector.register(pipe, selectors.EVENT_READ, (False, index))
+                selector.register(
+                    self.processes[index].sentinel, selectors.EVENT_READ, (True, index)
+                )
+            while readers:
+                for key, _ in selector.select():
+                    ended, index = key.data
+                    pipe = readers.get(index)
+                    if pipe is None:  # its child's end, earlier in this batch, took it
+                        continue
+                    if not ended:
+                        try:
+                            self._take(pipe.recv())
+                        except (EOFError, OSError):  # its end closed: the sentinel follows
+                            selector.unregister(pipe)
+                        continue
+                    # The child ended: read what it still sent, then judge how it ended.
+                    selector.unregister(key.fileobj)
+                    with contextlib.suppress(KeyError):  # (not if its pipe's end came first)
+                        selector.unregister(pipe)
+                    del readers[index]
+                    self._read_to_end(pipe)
+                    self._ended(index)
+
+    def _read_to_end(self, pipe: Any) -> None:
+        try:
+            while pipe.poll():
+                self._take(pipe.recv())
+        except (EOFError, OSError):
+            pass
+        pipe.close()
+
+    def _take(self, message: tuple[Any, ...]) -> None:
+        kind = message[0]
+        if kind == "done":
+            _, req, status, size, error, rows = message
+            self.recorder.add_rows(rows)  # before the answer: the recording has its events
             job = self._pending.pop(req, None)
             if job is not None:
                 job.finished = True
                 job.resolve(Response(req, status, size, error))
+        elif kind == "events":
+            self.recorder.add_rows(message[1])
+        elif kind == "bye":
+            self._said_bye.add(message[1])
 
-    def _collect_events(self) -> None:
-        finished = 0
-        while finished < self.workers:
-            try:
-                batch = self.events.get(timeout=0.5)
-            except queue.Empty:
-                if all(p.exitcode is not None for p in self.processes) and self.events.empty():
-                    return  # a child died without saying goodbye
-                continue
-            if batch is None:
-                finished += 1
-                continue
-            for row in batch:
-                self.recorder.add(Event(*row))
+    def _ended(self, index: int) -> None:
+        """Child ``index`` has ended: if it died by itself, fail its requests, stop the load."""
+        process = self.processes[index]
+        if index in self._said_bye or self._terminating:
+            return
+        process.join(1.0)  # its sentinel may fire a moment before its exit code is known
+        if _killed(process) and _stopping_soon(self._load_stop):
+            return  # a stop signal sent to the whole process group (``timeout``): our stop
+        first = index * self.threads
+        for slot in range(first, first + self.threads):
+            req, self.running[slot] = self.running[slot], 0
+            job = self._pending.pop(req, None) if req else None
+            if job is not None:
+                self._target.fail(job, WORKER_EXITED)
+        if self.exit_code is None:
+            self.exit_code = process.exitcode
+        if self._load_stop is not None:
+            self._load_stop.set()
+
+
+def _killed(process: Any) -> bool:
+    """Whether ``process`` ended of a signal (``exitcode`` is minus its number)."""
+    return (process.exitcode or 0) < 0
+
+
+def _stopping_soon(stop: threading.Event | None, grace: float = 0.5) -> bool:
+    """Whether the run is being stopped (within ``grace`` s: a signal sent to the whole group
+    reaches a child at once, and this process's handler a moment later)."""
+    return stop is not None and stop.wait(grace)
+
+
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """While inside, SIGINT waits (blocked) in this thread, and in children started from it."""
+    if not hasattr(signal, "pthread_sigmask"):  # not POSIX
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class _ProcessesTarget(JobTarget):
@@ -200,61 +347,134 @@ class _ProcessesTarget(JobTarget):
 
 
 class _ChildItem:
-    __slots__ = ("req", "request", "_results")
+    __slots__ = ("req", "request", "_outbox")
 
-    def __init__(self, req: int, request: Request, results: Any) -> None:
+    def __init__(self, req: int, request: Request, outbox: _Outbox) -> None:
         self.req = req
         self.request = request
-        self._results = results
+        self._outbox = outbox
 
     def claim(self) -> bool:
         return True  # the parent never withdraws what it put in the queue
 
     def resolve(self, response: Response) -> None:
-        self._results.put(("done", self.req, response.status, response.bytes_out, response.error))
+        self._outbox.answer(self.req, response.status, response.bytes_out, response.error)
+
+
+class _Outbox:
+    """A child's pipe to the parent: what it recorded and its answers, in order, from any of
+    its threads. An answer carries everything recorded until then: the parent gets both or,
+    if the child dies first, neither."""
+
+    def __init__(self, pipe: Any, recorder: Recorder) -> None:
+        self._pipe = pipe
+        self.recorder = recorder
+        self._lock = threading.Lock()
+
+    def send(self, message: tuple[Any, ...]) -> None:
+        """Send one message."""
+        with self._lock:
+            self._send(message)
+
+    def ship(self) -> None:
+        """Send what was recorded since the last sending, if anything."""
+        with self._lock:
+            rows = self._rows()
+            if rows:
+                self._send(("events", rows))
+
+    def answer(self, req: int, status: int | None, size: int, error: str | None) -> None:
+        """Send the answer to request ``req``, with everything recorded until now."""
+        with self._lock:
+            self._send(("done", req, status, size, error, self._rows()))
+
+    def _rows(self) -> list[tuple[Any, ...]]:
+        return [tuple(event) for event in self.recorder.drain()]
+
+    def _send(self, message: tuple[Any, ...]) -> None:
+        try:
+            self._pipe.send(message)
+        except OSError:  # the parent is gone: nobody reads any more
+            pass
 
 
 def _child_main(
     config: ServerConfig,
     start_ns: int,
     threads: int,
+    index: int,
     jobs: Any,
-    results: Any,
-    events: Any,
+    pipe: Any,
+    running: Any,
 ) -> None:
     # A Ctrl-C at a terminal reaches the whole process group. The parent stops its workers
-    # in order (each then flushes its last events); a worker dying of it mid-request would
-    # print a traceback and lose what it recorded since its last flush.
+    # in order (each sends its last events); a worker dying of it would print a traceback
+    # and lose what it was running. SIGINT was blocked since the start (the parent's mask):
+    # one pending now is dropped, being ignored.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    recorder = Recorder(start_ns=start_ns, keep=False, flush_interval=0.05)
-    recorder.subscribe(lambda batch: events.put([event.as_row() for event in batch]))
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    recorder = Recorder(start_ns=start_ns, keep=False)
+    outbox = _Outbox(pipe, recorder)
     try:
         app, _ = load_app_for(config, "processes", ("wsgi",))
         traced = tracer.instrument(
             app, recorder=recorder, interface="wsgi", redact=config.redact, checks=config.checks
         )
     except TracerError as exc:
-        results.put(("error", str(exc)))
+        outbox.send(("error", str(exc)))
         return
     except Exception as exc:  # the app's own import failed
-        results.put(("error", f"{type(exc).__name__}: {exc}"))
+        outbox.send(("error", f"{type(exc).__name__}: {exc}"))
         return
-    results.put(("ready", os.getpid()))
+    outbox.send(("ready", os.getpid()))
+    # The app calling os._exit ends this process: what it recorded goes to the parent first.
+    with guard_os_exit(lambda code: outbox.ship()):
+        _serve_jobs(traced, config, threads, index, jobs, outbox, running)
+    outbox.ship()
+    outbox.send(("bye", index))
+    recorder.close()
+
+
+def _serve_jobs(
+    traced: Any,
+    config: ServerConfig,
+    threads: int,
+    index: int,
+    jobs: Any,
+    outbox: _Outbox,
+    running: Any,
+) -> None:
+    """Run ``threads`` worker threads on ``jobs`` until each takes a stop marker."""
+    shipped = threading.Event()
+    slots = itertools.count(index * threads)  # each worker thread's slot in ``running``
+    mine = threading.local()
+
+    def ship() -> None:  # what requests still running recorded, for a live view
+        while not shipped.wait(SHIP_INTERVAL):
+            outbox.ship()
 
     def get() -> _ChildItem | None:
         message = jobs.get()
-        return None if message is None else _ChildItem(message[0], message[1], results)
+        return None if message is None else _ChildItem(message[0], message[1], outbox)
 
     def handle(item: Any) -> None:
+        slot = getattr(mine, "slot", None)
+        if slot is None:
+            slot = mine.slot = next(slots)
+        running[slot] = item.req
         environ = build_environ(
             item.request, item.req, http_version=config.http_version, multiprocess=True
         )
-        status, size, error = call_wsgi(traced, environ)
+        status, size, error = call_wsgi(traced, environ, outbox.recorder)
         item.resolve(Response(item.req, status, size, error))
+        running[slot] = 0
 
+    shipper = threading.Thread(target=ship, name="worker-events", daemon=True)
+    shipper.start()
     pool = WorkerPool(get, handle, threads)
     pool.start()
     for thread in pool.threads:
         thread.join()
-    recorder.close()
-    events.put(None)
+    shipped.set()
+    shipper.join()

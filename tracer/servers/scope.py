@@ -159,7 +159,11 @@ class HttpCycle(_Cycle):
         elif not self.complete:
             if kind != "http.response.body":
                 raise RuntimeError(f"Expected ASGI message 'http.response.body', but got '{kind}'.")
-            self.bytes_out += len(message.get("body", b""))
+            body = message.get("body", b"")
+            if not isinstance(body, (bytes, bytearray, memoryview)):
+                # uvicorn's transport.write raises so: the response is cut short.
+                raise TypeError(f"The ASGI body must be bytes, not {type(body).__name__}.")
+            self.bytes_out += len(body)
             if not message.get("more_body", False):
                 self._finish()
         else:

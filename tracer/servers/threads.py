@@ -20,8 +20,8 @@ from typing import Any, Protocol
 import tracer
 from tracer.recorder import Recorder
 from tracer.servers import Request, Response, ServerConfig, Target
-from tracer.servers.environ import build_environ, parse_status
-from tracer.servers.job import Job, JobTarget, load_app_for
+from tracer.servers.environ import REQ_KEY, build_environ, parse_status
+from tracer.servers.job import Job, JobTarget, load_app_for, record_refusal
 
 __all__ = ["DEFAULT_THREADS", "ThreadsServer", "WorkerPool", "WorkItem", "call_wsgi"]
 
@@ -44,8 +44,19 @@ class WorkItem(Protocol):
         ...
 
 
-def call_wsgi(app: Any, environ: dict[str, Any]) -> tuple[int | None, int, str | None]:
-    """Run one WSGI request as a server does; return ``(status, body bytes, error)``."""
+def call_wsgi(
+    app: Any, environ: dict[str, Any], recorder: Recorder | None = None
+) -> tuple[int | None, int, str | None]:
+    """Run one WSGI request as a server does; return ``(status, body bytes, error)``.
+
+    What a server cannot send is the app's error, as waitress and gunicorn make it: a status
+    that is not a str (``TypeError``) or has no code (``ValueError``) raises in
+    ``start_response``, into the app; a body item that is not bytes (``TypeError``) or body
+    bytes before ``start_response`` (``RuntimeError``) stop the response: a 500 when nothing
+    was sent yet, else the response is cut short. The shim saw nothing fail then, so the model
+    ends the request itself on ``recorder`` (an ``error`` and a ``request.end``, before
+    ``close()``): the first end is the request's, as its client saw it.
+    """
     status: list[Any] = [None]
     sent = [False]
     written = [0]
@@ -53,10 +64,18 @@ def call_wsgi(app: Any, environ: dict[str, Any]) -> tuple[int | None, int, str |
     def start_response(line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
         if exc_info is not None and sent[0]:
             raise exc_info[1].with_traceback(exc_info[2])
+        if not isinstance(line, str):
+            raise TypeError(f"the status is a {type(line).__name__}, not a str ('200 OK')")
+        if parse_status(line) is None:
+            raise ValueError(
+                f"the status {line!r} does not begin with an HTTP status code ('200 OK')"
+            )
         status[0] = line
         return write
 
     def write(data: bytes) -> None:
+        if not isinstance(data, bytes):
+            raise TypeError(f"write() takes bytes, not {type(data).__name__}")
         sent[0] = True
         written[0] += len(data)
 
@@ -64,10 +83,35 @@ def call_wsgi(app: Any, environ: dict[str, Any]) -> tuple[int | None, int, str |
     try:
         result = app(environ, start_response)
         try:
+            refused: Exception | None = None
             for chunk in result:
+                if chunk.__class__ is not bytes and not isinstance(chunk, bytes):
+                    refused = TypeError(
+                        f"the response iterable yielded a {type(chunk).__name__}, not bytes"
+                    )
+                    break
                 if chunk:
+                    if status[0] is None:
+                        refused = RuntimeError("the app sent its body before start_response")
+                        break
                     sent[0] = True
                     written[0] += len(chunk)
+            else:
+                if status[0] is None:
+                    refused = RuntimeError("the app returned without calling start_response")
+            if refused is not None:
+                error = type(refused).__name__
+                if not sent[0]:
+                    status[0] = "500 Internal Server Error"
+                if recorder is not None:
+                    record_refusal(
+                        recorder,
+                        environ.get(REQ_KEY),
+                        refused,
+                        status=parse_status(status[0]),
+                        bytes_in=_content_length(environ),
+                        bytes_out=written[0],
+                    )
         finally:
             close = getattr(result, "close", None)
             if close is not None:
@@ -76,11 +120,18 @@ def call_wsgi(app: Any, environ: dict[str, Any]) -> tuple[int | None, int, str |
     # raising SystemExit or KeyboardInterrupt must not kill the worker thread (the pool would
     # shrink for the rest of the run), as uvicorn answers 500 to them.
     except BaseException as exc:
-        error = type(exc).__name__
+        error = error or type(exc).__name__
         if not sent[0]:
             status[0] = "500 Internal Server Error"
     code = parse_status(status[0]) if status[0] is not None else None
     return code, written[0], error
+
+
+def _content_length(environ: dict[str, Any]) -> int:
+    try:
+        return int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
 
 
 class WorkerPool:
@@ -164,7 +215,7 @@ class ThreadsServer:
 
     def _handle(self, job: Job) -> None:
         environ = build_environ(job.request, job.req, http_version=self.config.http_version)
-        status, size, error = call_wsgi(self.app, environ)
+        status, size, error = call_wsgi(self.app, environ, self.recorder)
         job.finished = True  # the shim has recorded its request.end
         job.resolve(Response(job.req, status, size, error))
 

@@ -19,6 +19,7 @@ import concurrent.futures
 import queue
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -27,7 +28,7 @@ from asgiref.wsgi import WsgiToAsgi, WsgiToAsgiInstance
 
 import tracer
 from tracer.servers.environ import REQ_KEY
-from tracer.servers.job import Job
+from tracer.servers.job import Job, record_refusal
 from tracer.servers.loop import LoopServer
 
 __all__ = ["WsgiOnLoopServer", "TracedWsgiToAsgi"]
@@ -53,7 +54,8 @@ class _Instance(WsgiToAsgiInstance):  # type: ignore[misc]
         if model is None:  # outside the model: asgiref's own way, on its shared thread
             await sync_to_async(self._run_wsgi_app)(body)
             return
-        self.sync_send = model.sends.wrap(self.sync_send)  # type: ignore[assignment]
+        send = self._refusing(model, model.sends.wrap(self.sync_send))
+        self.sync_send = send  # type: ignore[assignment]
         # thread_sensitive=False only so that asgiref takes our one thread as the executor
         # (any concurrent.futures.Executor does: it goes to loop.run_in_executor).
         run = SyncToAsync(
@@ -63,9 +65,45 @@ class _Instance(WsgiToAsgiInstance):  # type: ignore[misc]
         )
         await run(body)
 
+    def _refusing(
+        self, model: WsgiOnLoopServer, send: Callable[[dict[str, Any]], None]
+    ) -> Callable[[dict[str, Any]], None]:
+        """``send``, and when the server cannot send what the app gave (a body item that is not
+        bytes), the request's end as its client saw it: the shim saw nothing fail."""
+        sent = [0]
+
+        def refusing(message: dict[str, Any]) -> None:
+            try:
+                send(message)
+            except Exception as exc:
+                extension = self.scope.get("extensions", {}).get("gateway_tracer", {})
+                job = extension.get("job")
+                status: Any = self.response_start["status"] if self.response_started else None
+                record_refusal(
+                    model.recorder,
+                    extension.get("req"),
+                    exc,
+                    status=status,
+                    bytes_in=len(job.request.body) if job is not None else 0,
+                    bytes_out=sent[0],
+                )
+                raise
+            if message.get("type") == "http.response.body":
+                sent[0] += len(message.get("body", b""))
+
+        return refusing
+
     def _run_wsgi_app(self, body: Any) -> None:
         try:
             _RUN_WSGI_APP(self, body)
+        except BaseException as exc:
+            # asgiref drops the response iterable unclosed when iterating it raises, and the
+            # traced iterable ends its request when dropped. But the exception's traceback
+            # holds it (the frame of its ``__next__``), and the request holds the exception:
+            # a reference cycle, so the request would end only when the garbage collector
+            # got to it, or never. The frames are done with; clearing them drops it now.
+            traceback.clear_frames(exc.__traceback__)
+            raise
         finally:
             # On the WSGI thread, after the traced app (and so its request.end): the request is
             # done even when its task was cancelled meanwhile and no longer waits for it.
