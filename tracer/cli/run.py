@@ -111,9 +111,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--headless", action="store_true", help="no dashboard: progress bar and report")
     p.add_argument("--json", action="store_true", help="print only the summary JSON on stdout")
     p.add_argument("--seed", type=int, help="seed of the open-loop arrival times")
-    real = p.add_argument_group("real servers (--server uvicorn|hypercorn|gunicorn|waitress)")
+    real = p.add_argument_group(
+        "real servers (--server uvicorn|hypercorn|gunicorn|waitress|granian|daphne)"
+    )
     real.add_argument("--worker-class", choices=("sync", "gthread", "asgi"), help="gunicorn")
-    real.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), help="uvicorn event loop")
+    real.add_argument(
+        "--loop", choices=("auto", "asyncio", "uvloop"), help="uvicorn, granian: event loop"
+    )
     real.add_argument("--http", choices=("auto", "h11", "httptools"), help="uvicorn HTTP parser")
     real.add_argument(
         "--limit-concurrency",
