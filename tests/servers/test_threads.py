@@ -288,3 +288,28 @@ def test_a_response_the_server_cannot_send_is_an_error_on_both_sides(
     for response in responses:
         [first_end, *_] = [e for e in by_kind(events, K.REQUEST_END) if e.req == response.req]
         assert first_end.data["error"] == error
+
+
+def test_more_threads_than_the_system_allows_is_one_error_and_no_workers_left(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--threads 100000 was a RuntimeError traceback (and, with 22,000 workers left behind,
+    an aborted interpreter exit). The system's refusal is faked after three threads: a
+    ServerError saying how many started, and those three end."""
+    from tracer.errors import ServerError
+
+    real_start = threading.Thread.start
+    started: list[threading.Thread] = []
+
+    def start(thread: threading.Thread) -> None:
+        if thread.name.startswith("worker-") and len(started) == 3:
+            raise RuntimeError("can't start new thread")
+        if thread.name.startswith("worker-"):
+            started.append(thread)
+        real_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    server = ThreadsServer(ServerConfig(app=hello.wsgi_app, threads=10), Recorder())
+    with pytest.raises(ServerError, match="only 3 of the 10 threads"):
+        server.start()
+    assert len(started) == 3 and not any(t.is_alive() for t in started)

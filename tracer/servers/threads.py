@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 import tracer
+from tracer.errors import ServerError
 from tracer.recorder import Recorder
 from tracer.servers import Request, Response, ServerConfig, Target
 from tracer.servers.environ import REQ_KEY, build_environ, parse_status
@@ -152,9 +153,18 @@ class WorkerPool:
         ]
 
     def start(self) -> None:
-        """Start every worker."""
-        for thread in self.threads:
-            thread.start()
+        """Start every worker; ``ServerError`` when the system allows no more threads (the
+        workers started so far stay, daemon threads waiting for work)."""
+        for started, thread in enumerate(self.threads):
+            try:
+                thread.start()
+            except RuntimeError as exc:  # "can't start new thread": a limit of the system
+                asked = len(self.threads)
+                del self.threads[started:]  # what stop() sends a stop marker to
+                raise ServerError(
+                    f"Could start only {started} of the {asked} threads asked for: the system "
+                    f"allows no more ({exc}). Use fewer --threads."
+                ) from None
 
     def join(self, deadline: float) -> None:
         """Wait for the workers until ``deadline`` (``time.monotonic()``); hung ones are left."""
@@ -204,8 +214,14 @@ class ThreadsServer:
         return {"model": self.name, "threads": self.size, "workers": 1}
 
     def start(self) -> None:
-        """Start the worker threads."""
-        self.pool.start()
+        """Start the worker threads (``ServerError`` when the system allows fewer)."""
+        try:
+            self.pool.start()
+        except ServerError:
+            # The workers that did start end now: thousands left to the interpreter's exit
+            # aborted it (pthread_exit could not load libgcc_s with no memory left for it).
+            self.stop(timeout=10.0)
+            raise
 
     def stop(self, timeout: float = 5.0) -> None:
         """One stop marker per worker after the queued requests; hung workers are left."""
