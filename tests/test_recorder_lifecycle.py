@@ -156,3 +156,12 @@ def test_events_after_close_never_break_reading_and_do_not_pile_up(
     memory.close()
     memory.emit(K.MARK, None, {"label": "late"})
     assert [e.data["label"] for e in memory.events] == ["late"]
+
+
+def test_an_empty_file_claimed_just_before_is_still_given_a_header(tmp_path: Path) -> None:
+    """``trace run`` claims its recording's path (an empty file) just before the recorder is
+    made: a run that records nothing still leaves a valid recording, not a 0-byte file."""
+    path = tmp_path / "run.jsonl"
+    path.write_bytes(b"")
+    Recorder(path).close()
+    assert tracer.load(path).events == []

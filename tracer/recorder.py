@@ -364,11 +364,12 @@ class Recorder:
         """Whether the file at ``path`` was written while this recorder lived, by another
         process (a forked worker that took it): this one, which recorded nothing, leaves it."""
         try:
-            modified = os.stat(self.path or "").st_mtime_ns
+            stat = os.stat(self.path or "")
         except OSError:
             return False
-        # The file system's clock is coarse (a few ms behind time.time_ns): 20 ms of margin.
-        return modified >= self._born_ns - 20_000_000
+        # An empty file is no recording (``trace run`` claims its path before the recorder
+        # exists). The file system's clock is coarse (a few ms behind time.time_ns): 20 ms.
+        return stat.st_size > 0 and stat.st_mtime_ns >= self._born_ns - 20_000_000
 
     def _forked(self) -> None:
         """In a child forked from the process that made this recorder (a server's worker
