@@ -17,7 +17,9 @@ from tracer.tui.help import KEYS, HelpScreen
 from tracer.tui.screen import ReplayScreen
 from tracer.tui.timeline import Timeline
 
-pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
+# The project's default time limit (120 s): a pilot test takes 2-4 s alone, and a shared
+# machine's load once stretched the longest past 60 s.
+pytestmark = [pytest.mark.anyio]
 
 
 def _screen(app: ReplayApp) -> ReplayScreen:
