@@ -290,7 +290,7 @@ def digest_file(path: str | os.PathLike[str]) -> tuple[Recording, Digest]:
     digest = Digest()
     truncated = False
     try:
-        with open_text(name, "r") as handle:
+        with open_text(name) as handle:
             header = loads(handle.readline(), name).header
             batch: list[Event] = []
             bad: int | None = None

@@ -161,16 +161,15 @@ def _is_gzip(path: str | os.PathLike[str]) -> bool:
         return handle.read(2) == _GZIP_MAGIC
 
 
-def open_text(path: str | os.PathLike[str], mode: str) -> IO[str]:
-    """Open a recording for text I/O, gzip-compressed when the name ends in ``.gz``.
+def open_text(path: str | os.PathLike[str]) -> IO[str]:
+    """Open a recording for reading text, gzip-decompressed when it is compressed.
 
-    Read, the file's first bytes decide instead of its name: a compressed recording renamed
-    to ``.jsonl`` (or a plain one to ``.gz``) still reads.
+    The file's first bytes decide, not its name: a compressed recording renamed to ``.jsonl``
+    (or a plain one to ``.gz``) still reads. (``RecordingWriter`` opens files for writing.)
     """
-    compressed = _is_gzip(path) if mode == "r" else str(path).endswith(".gz")
-    if compressed:
-        return io.TextIOWrapper(gzip.open(path, mode + "b"), encoding="utf-8", newline="\n")  # type: ignore[type-var]
-    return open(path, mode, encoding="utf-8", newline="\n")
+    if _is_gzip(path):
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="\n")
+    return open(path, encoding="utf-8", newline="\n")
 
 
 # default=str keeps a stray non-JSON value (bytes, an enum) from losing the whole line.
@@ -495,7 +494,7 @@ def load(path: str | os.PathLike[str]) -> Recording:
     if os.path.isdir(name):
         raise RecordingNotFound(f'"{name}" is a folder, not a recording file.')
     try:
-        with open_text(name, "r") as handle:
+        with open_text(name) as handle:
             return _parse_lines(_lines_until_eof(handle), name)
     except UNREADABLE as exc:
         if isinstance(exc, FileNotFoundError):
