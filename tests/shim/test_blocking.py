@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tracer import events as K
 from tracer.recorder import Recorder
+from tracer.shim import blocking
 from tracer.shim.blocking import loop_state
 from tracer.shim.steps import Stepper
 
@@ -88,3 +90,86 @@ def test_loop_state_is_one_per_loop_and_tracks_requests_in_flight() -> None:
     assert seen[0] == (after_first[0], 1) and after_first[1] == 0
     assert after_first[0] is not after_second[0]
     assert loop_state(None) is None  # no running loop: no loop-wide view
+
+
+def test_the_watchdog_parks_while_no_traced_step_runs_and_a_step_wakes_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An idle traced loop costs no wake-ups; the next blocking step is still sampled (its
+    location is the blocking line, which only the watchdog's samples can name: when the step
+    ends, the coroutine is suspended on the line after it)."""
+    monkeypatch.setattr(blocking, "PARK_AFTER_S", 0.05)
+    rec = Recorder()
+    idle_wakes: list[int] = []
+
+    async def quick() -> None:
+        await asyncio.sleep(0)
+
+    async def blocks() -> None:
+        time.sleep(0.08)  # BLOCKING LINE
+        await asyncio.sleep(0)
+
+    async def main() -> None:
+        await traced(quick(), 1, rec)
+        for _ in range(100):  # idle, the loop alive: wait for the watchdog to park
+            await asyncio.sleep(0.01)
+            if blocking._WATCHDOG["parked"]:
+                break
+        assert blocking._WATCHDOG["parked"]
+        before = blocking._WATCHDOG["wakes"]
+        await asyncio.sleep(0.1)
+        idle_wakes.append(blocking._WATCHDOG["wakes"] - before)
+        await traced(blocks(), 2, rec)
+
+    asyncio.run(main())
+    assert idle_wakes == [0]
+    blocked = [e for e in rec.events if e.kind == K.LOOP_BLOCKED]
+    assert [e.req for e in blocked] == [2]
+    line = next(
+        n
+        for n, text in enumerate(Path(__file__).read_text().splitlines(), 1)
+        if "# BLOCKING LINE" in text and "time.sleep" in text
+    )
+    assert blocked[0].data["location"].endswith(f"test_blocking.py:{line}")
+
+
+def test_a_loop_first_traced_while_the_watchdog_is_parked_wakes_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A new loop's state starts parked when the watchdog is: its first step wakes it."""
+    monkeypatch.setattr(blocking, "PARK_AFTER_S", 0.05)
+    rec = Recorder()
+    parked = threading.Event()
+    done = threading.Event()
+
+    async def idle_loop() -> None:  # keeps one traced loop alive and idle
+        await traced(asyncio.sleep(0), 1, rec)
+        while not done.is_set():
+            await asyncio.sleep(0.01)
+            if blocking._WATCHDOG["parked"]:
+                parked.set()
+
+    async def blocks() -> None:
+        time.sleep(0.08)  # SECOND LOOP BLOCKS
+        await asyncio.sleep(0)
+
+    thread = threading.Thread(target=asyncio.run, args=(idle_loop(),))
+    thread.start()
+    try:
+        assert parked.wait(10)
+
+        async def second() -> None:
+            await traced(blocks(), 2, rec)
+
+        asyncio.run(second())
+    finally:
+        done.set()
+        thread.join(10)
+    blocked = [e for e in rec.events if e.kind == K.LOOP_BLOCKED]
+    assert [e.req for e in blocked] == [2]
+    line = next(
+        n
+        for n, text in enumerate(Path(__file__).read_text().splitlines(), 1)
+        if "# SECOND LOOP BLOCKS" in text and "time.sleep" in text
+    )
+    assert blocked[0].data["location"].endswith(f"test_blocking.py:{line}")

@@ -7,7 +7,10 @@ questions remain, and this module answers them:
   watchdog thread looks at the loop thread's stack every few milliseconds while a traced step
   has been running for more than half the threshold, and counts the app locations it sees;
   the step reports the one seen most (the step, not a heartbeat, decides that blocking
-  happened and whose it is; the samples only name the line).
+  happened and whose it is; the samples only name the line). When no traced step has run at
+  any of its wake-ups for a second, the watchdog parks until the next step starts (one flag
+  read per step), so an idle traced server costs nothing instead of a wake-up every few
+  milliseconds.
 * **Whom it delayed.** When a blocking step ends at T, every other traced request on the same
   loop that was suspended and whose wake-up was already due is a delayed one: the future it
   awaits is done (its callback is queued behind the block), it yielded bare (``sleep(0)``:
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -36,6 +40,7 @@ __all__ = [
     "watch_threshold",
     "record_stuck_steps",
     "most_seen",
+    "wake_watchdog",
 ]
 
 
@@ -56,7 +61,16 @@ class Traced(Protocol):
 class LoopState:
     """One event loop: its thread, its in-flight traced requests, the step holding it."""
 
-    __slots__ = ("loop_ref", "tid", "active", "running", "sample", "tasks_watched", "__weakref__")
+    __slots__ = (
+        "loop_ref",
+        "tid",
+        "active",
+        "running",
+        "sample",
+        "tasks_watched",
+        "parked",
+        "__weakref__",
+    )
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop_ref = weakref.ref(loop)
@@ -69,11 +83,18 @@ class LoopState:
         """(the ``running`` value it belongs to, how often each location was seen in it)."""
         self.tasks_watched = False
         """True once the ASGI shim set its task factory on this loop (``tracer.shim.tasks``)."""
+        self.parked = False
+        """True while the watchdog sleeps until a step starts: the step calls ``wake_watchdog``."""
 
 
-# Registries: loops by id (with a weak reference to detect reuse), and the one watchdog.
+# Registries: loops by id (with a weak reference to detect reuse), and the one watchdog: its
+# thread, whether it is parked, how often it woke (read by tests).
 _STATES: dict[int, LoopState] = {}
-_WATCHDOG: dict[str, threading.Thread] = {}
+_WATCHDOG: dict[str, Any] = {"thread": None, "parked": False, "wakes": 0}
+# Set to wake a parked watchdog (or to cut one wait short).
+_WAKE = threading.Event()
+# Seconds without a traced step running at any wake-up before the watchdog parks.
+PARK_AFTER_S = 1.0
 # The smallest blocking threshold of any shim, in ns: the watchdog wakes every half of it.
 _THRESHOLDS: dict[str, int] = {"min": 10_000_000}
 _LOCK = threading.Lock()
@@ -101,7 +122,8 @@ def loop_state(loop: asyncio.AbstractEventLoop | None) -> LoopState | None:
             if old.loop_ref() is None:
                 del _STATES[key]
         _STATES[id(loop)] = state
-        thread = _WATCHDOG.get("thread")
+        state.parked = _WATCHDOG["parked"]  # under the lock, as ``_park`` sets the flags
+        thread = _WATCHDOG["thread"]
         if thread is None or not thread.is_alive():
             thread = threading.Thread(target=_watch, name="gateway-tracer-watchdog", daemon=True)
             _WATCHDOG["thread"] = thread
@@ -109,17 +131,28 @@ def loop_state(loop: asyncio.AbstractEventLoop | None) -> LoopState | None:
     return state
 
 
+def wake_watchdog(state: LoopState) -> None:
+    """A step starts on ``state``'s loop while the watchdog is parked: wake it up."""
+    state.parked = False
+    _WATCHDOG["parked"] = False
+    _WAKE.set()
+
+
 def _watch() -> None:
     """Sample the stack of every loop whose traced step has run past half its threshold.
 
     It wakes every half of the smallest threshold: a step that lasts the threshold is then
-    sampled at least once, and an idle wake costs one GIL hand-over.
+    sampled at least once, and a wake-up with nothing to sample costs one GIL hand-over. After
+    ``PARK_AFTER_S`` of wake-ups with no traced step running, it parks (``_park``).
     """
-    idle = threading.Event()
+    quiet_since: float | None = None
     while True:
-        idle.wait(_THRESHOLDS["min"] / 2e9)
+        _WAKE.wait(_THRESHOLDS["min"] / 2e9)
+        _WAKE.clear()
+        _WATCHDOG["wakes"] += 1
         states = list(_STATES.values())
         alive = False
+        stepping = False
         for state in states:
             loop = state.loop_ref()
             if loop is None or loop.is_closed():
@@ -128,6 +161,7 @@ def _watch() -> None:
             running = state.running
             if running is None:
                 continue
+            stepping = True
             traced, started = running
             try:
                 if traced.now() - started < traced.block_ns // 2:
@@ -147,8 +181,36 @@ def _watch() -> None:
         if not alive:
             with _LOCK:
                 if not any(s.loop_ref() is not None for s in _STATES.values()):
-                    _WATCHDOG.pop("thread", None)
+                    _WATCHDOG["thread"] = None
                     return
+        if stepping:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= PARK_AFTER_S:
+            _park()
+            quiet_since = None
+
+
+def _park() -> None:
+    """Sleep until a traced step starts (``wake_watchdog``) or a new loop is traced.
+
+    Every state's flag goes up before the last look at whether a step runs: a step that began
+    before its flag rose is seen here, one that begins after it sees the flag and wakes us
+    (the GIL orders the two threads' reads and writes).
+    """
+    with _LOCK:
+        _WAKE.clear()
+        _WATCHDOG["parked"] = True
+        states = list(_STATES.values())
+        for state in states:
+            state.parked = True
+    if not any(state.running is not None for state in states):
+        _WAKE.wait()
+    with _LOCK:
+        _WATCHDOG["parked"] = False
+        for state in _STATES.values():
+            state.parked = False
 
 
 def most_seen(counts: dict[str, int]) -> str | None:

@@ -24,7 +24,7 @@ from typing import Any
 
 from tracer import events as K
 from tracer.recorder import Recorder
-from tracer.shim.blocking import LoopState, delayed_by, loop_state, most_seen
+from tracer.shim.blocking import LoopState, delayed_by, loop_state, most_seen, wake_watchdog
 from tracer.shim.frames import describe
 
 __all__ = ["Stepper"]
@@ -122,6 +122,8 @@ class Stepper:
                 t0 = clock() - start
                 if state is not None:
                     state.running = (self, t0)
+                    if state.parked:
+                        wake_watchdog(state)
                 c0 = _cpu()
                 try:
                     if error is None:
