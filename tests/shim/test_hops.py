@@ -178,9 +178,13 @@ def test_a_recording_failure_in_a_hop_leaves_the_call_alone() -> None:
 
 def test_process_pool_work_is_passed_on_untouched() -> None:
     """run_in_executor with a process pool gets the very callable (it must pickle): no hop."""
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=1) as pool:
+    # Not fork: this process has threads (the recorder's drain), and forking one is unsafe
+    # (Python 3.12 warns about it).
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
 
         async def app(scope: Any, receive: Any, send: Any) -> None:
             total = await asyncio.get_running_loop().run_in_executor(pool, sum, (1, 2, 3))
