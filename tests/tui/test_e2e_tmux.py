@@ -117,3 +117,56 @@ def test_live_dashboard_quits_with_q_and_keeps_the_recording(tmp_path: Path) -> 
     from tracer.recording import load
 
     assert len(load(path).events) == len(loop_example(40).events)
+
+
+EXITING_APP = """
+import os, threading, time
+
+lock = threading.Lock()
+seen = [0]
+
+
+def app(environ, start_response):
+    with lock:
+        seen[0] += 1
+        n = seen[0]
+    time.sleep(0.02)
+    if n == 30:
+        os._exit(3)
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+"""
+
+
+def test_an_app_calling_os_exit_under_the_dashboard_leaves_a_working_terminal(
+    tmp_path: Path,
+) -> None:
+    """The process ends at once, under the live dashboard: the shell gets its screen and its
+    line editing back (not raw mode on the alternate screen), and the line saying what
+    happened is on that screen."""
+    (tmp_path / "exiting.py").write_text(EXITING_APP, encoding="utf-8")
+    name = f"gt-exit-{uuid.uuid4().hex[:8]}"
+    command = (
+        f"cd {tmp_path} && {sys.executable} -m tracer run exiting.py:app --server threads "
+        f"-n 200 -c 4 --record run.jsonl; echo $? > rc.txt; stty -a > stty.txt; sleep 60"
+    )
+    env = {**os.environ, "TERM": "xterm-256color"}
+    try:
+        started = subprocess.run(
+            [TMUX, "new-session", "-d", "-s", name, "-x", "120", "-y", "30", command],  # type: ignore[list-item]
+            capture_output=True,
+            text=True,
+            timeout=10,
+            env=env,
+        )
+        assert started.returncode == 0, started.stderr
+        stty = tmp_path / "stty.txt"
+        assert _wait_for(lambda: stty.exists() and stty.stat().st_size > 0, 60)
+        screen = _tmux("capture-pane", "-p", "-t", name).stdout
+    finally:
+        _tmux("kill-session", "-t", name)
+    assert (tmp_path / "rc.txt").read_text().strip() == "3"
+    modes = stty.read_text().split()
+    assert "icanon" in modes and "echo" in modes, modes
+    assert "called os._exit(3)" in screen, screen
+    assert "queued" not in screen, screen  # the dashboard's legend: still its screen

@@ -263,12 +263,19 @@ def _main(args: argparse.Namespace, out: Any) -> int:
         )
         if live is not None:
 
+            def app_exited_live(code: int) -> None:
+                from tracer.tui.live import leave_terminal
+
+                leave_terminal()  # the line below goes to the shell's screen, which works again
+                sys.stderr = sys.__stderr__  # not Textual's capture of prints: the process ends
+                app_exited(code)
+
             def work(stop: threading.Event) -> Any:
                 stops.append(stop)
                 if failures:
                     stop.set()
                 begin()
-                return run(config, recorder, server=server, stop=stop, on_app_exit=app_exited)
+                return run(config, recorder, server=server, stop=stop, on_app_exit=app_exited_live)
 
             live(
                 recorder,

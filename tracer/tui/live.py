@@ -11,6 +11,9 @@ Imports Textual, the spine and tracer.tui only; never a shim, a server or the lo
 
 from __future__ import annotations
 
+import contextlib
+import os
+import termios
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -36,13 +39,23 @@ from tracer.tui.screen import ReplayScreen
 from tracer.tui.timeline import Timeline, label_width_for
 from tracer.tui.viewport import Viewport
 
-__all__ = ["run_live", "LiveApp", "LiveScreen", "Work", "POLL_S"]
+__all__ = ["run_live", "leave_terminal", "LiveApp", "LiveScreen", "Work", "POLL_S"]
 
 Work = Callable[[threading.Event], None]
 """The run: it must return soon after its ``stop`` event is set, with the recording flushed."""
 
 POLL_S = 0.25
 """How often the dashboard drains the inbox and redraws."""
+
+# Undoes what Textual's Linux driver turns on: mouse reports, bracketed paste, in-band resize,
+# the Kitty keyboard protocol, no line wrap, the alternate screen, the hidden cursor, focus
+# events (the sequences its ``stop_application_mode`` and ``_disable_mouse_support`` write).
+_LEAVE = (
+    "\x1b[?1000l\x1b[?1003l\x1b[?1015l\x1b[?1006l\x1b[?1016l\x1b[?2004l\x1b[?2048l"
+    "\x1b[<u\x1b[?7h\x1b[?1049l\x1b[?25h\x1b[?1004l"
+)
+# The dashboards on screen now (one, in practice), for ``leave_terminal``.
+_ON_SCREEN: list[App[Any]] = []
 
 
 class LiveScreen(Screen[None]):
@@ -260,7 +273,11 @@ def run_live(
     Returns once ``work`` has returned; an exception raised by ``work`` is raised here.
     """
     app = LiveApp(recorder, work, title=title, total_requests=total_requests, lang=lang)
-    app.run()
+    _ON_SCREEN.append(app)
+    try:
+        app.run()
+    finally:
+        _ON_SCREEN.remove(app)
     # The UI may have gone (a second q, a crash of the terminal): the run still has to finish
     # so the recording is complete.
     app.stop.set()
@@ -268,3 +285,22 @@ def run_live(
         app._thread.join(0.1)
     if app.error is not None:
         raise app.error
+
+
+def leave_terminal() -> None:
+    """Give the terminal back now, as the dashboard found it, when this process is about to end
+    under the dashboard without Textual's own shutdown (an in-process app calling ``os._exit``):
+    its saved modes (echo, line editing) and the main screen, the cursor shown, no mouse
+    reports. Written straight to the terminal: Textual's writer thread would not run again.
+    Does nothing when no dashboard is on screen."""
+    for app in list(_ON_SCREEN):
+        driver = getattr(app, "_driver", None)
+        fileno = getattr(driver, "fileno", None)
+        attrs = getattr(driver, "attrs_before", None)
+        if isinstance(fileno, int) and attrs is not None:
+            with contextlib.suppress(termios.error, OSError):
+                termios.tcsetattr(fileno, termios.TCSANOW, attrs)
+        out = getattr(driver, "_file", None)
+        if out is not None:
+            with contextlib.suppress(OSError, ValueError):
+                os.write(out.fileno(), _LEAVE.encode())
