@@ -89,6 +89,18 @@ def test_timeouts_are_counted() -> None:
     assert (stats.timeouts, stats.done, stats.errors) == (3, 3, 0)
 
 
+def test_a_request_that_got_no_response_is_an_error_as_the_summary_counts_it() -> None:
+    """No status and no error named (the connection went without an answer): an error in the
+    live counts, as ``trace summary`` counts it, not a success of no status."""
+
+    class Unanswered:
+        async def request(self, request: Request, *, timeout: float | None = None) -> Response:
+            return Response(None, None, 0, None)
+
+    stats = asyncio.run(drive(Unanswered(), build_plan(), LoadSettings(concurrency=2, requests=4)))
+    assert (stats.done, stats.errors, sum(stats.status.values())) == (4, 4, 0)
+
+
 def test_stop_cancels_in_flight_requests() -> None:
     """Setting stop ends the run promptly: nothing new is sent, in-flight requests are cancelled."""
     stop = threading.Event()

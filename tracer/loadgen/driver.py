@@ -199,5 +199,5 @@ def _count(stats: LoadStats, response: Response) -> None:
         stats.timeouts += 1
     elif response.error == CANCELLED:
         stats.cancelled += 1
-    elif response.error is not None or (response.status or 0) >= 500:
-        stats.errors += 1  # as the summary counts them: raised, failed, or a 5xx
+    elif response.error is not None or response.status is None or response.status >= 500:
+        stats.errors += 1  # as the summary counts them: raised, failed, no response, or a 5xx
