@@ -169,6 +169,23 @@ def test_export_writes_next_to_the_recording_by_default(tmp_path: Any) -> None:
     check_chrome_trace(json.loads(out.read_text()))
 
 
+def test_a_big_export_is_streamed_in_slices_and_reads_as_the_whole_trace(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Written a few events at a time (slices of 7 here, so every joint is exercised: between
+    requests, thread tracks, counters), the file is the very trace built in one piece."""
+    from tracer.export import perfetto
+
+    recording = _traced_run([f"/{n}" for n in range(12)]).recording()
+    whole = to_chrome_trace(recording)
+    monkeypatch.setattr(perfetto, "_SPILL", 7)
+    out = tmp_path / "run.perfetto.json"
+    message = export_perfetto(recording, ExportOptions(output=str(out)))
+    assert json.loads(out.read_text()) == whole
+    assert f"wrote {len(whole['traceEvents'])} trace events" in message
+    assert len(whole["traceEvents"]) > 5 * 7
+
+
 def test_simulated_recordings_of_every_model_are_well_formed_traces() -> None:
     """Recordings from the simulator (threads, loop, wsgi-on-loop...) pass every check too."""
     for model in sim.MODEL_NAMES:
