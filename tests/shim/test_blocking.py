@@ -70,6 +70,32 @@ def test_the_requests_ready_during_a_block_are_the_delayed_ones() -> None:
     assert blocked[0].data["delayed"] == [1, 2, 4]
 
 
+def test_timers_that_fell_due_before_the_blocking_turn_count_as_delayed() -> None:
+    """Timers that fell due before the loop's turn began wait in its ready queue, behind a
+    step already queued that then blocks (their futures not yet done): delayed too."""
+    rec = Recorder()
+
+    async def main() -> None:
+        go = asyncio.get_running_loop().create_future()
+
+        async def blocker() -> None:  # 1: woken first, then holds the loop
+            await go
+            time.sleep(0.04)
+
+        async def sleeper() -> None:  # 2-5: their timers queue up behind it
+            await asyncio.sleep(0.01)
+
+        tasks = [traced(blocker(), 1, rec)] + [traced(sleeper(), n, rec) for n in range(2, 6)]
+        await asyncio.sleep(0)  # every request is waiting now
+        go.set_result(None)  # the blocker's wake-up is queued...
+        time.sleep(0.03)  # ...(untraced) and every timer falls due behind it
+        await asyncio.gather(*tasks)
+
+    asyncio.run(main())
+    blocked = [e for e in rec.events if e.kind == K.LOOP_BLOCKED]
+    assert [(e.req, e.data["delayed"]) for e in blocked] == [(1, [2, 3, 4, 5])]
+
+
 def test_loop_state_is_one_per_loop_and_tracks_requests_in_flight() -> None:
     """Each event loop has its own state; a request is in flight only while it is driven."""
     rec = Recorder()

@@ -247,18 +247,32 @@ def record_stuck_steps() -> int:
 
 
 def _due_timer_futures(loop: Any) -> set[int]:
-    """ids of the futures that timers already due will resolve (asyncio.sleep and friends)."""
-    scheduled = getattr(loop, "_scheduled", None)
-    if not scheduled:
-        return set()
-    deadline = loop.time() + getattr(loop, "_clock_resolution", 0.0)
+    """ids of the futures that callbacks already due will resolve (asyncio.sleep and friends).
+
+    Two places hold them: timers whose deadline passed are still in the loop's ``_scheduled``
+    heap when they fell due during the block, and in its ready queue when they fell due before
+    the block's own turn of the loop began (the loop moves every due timer there at the start
+    of a turn, and runs them after the handle that blocked). uvloop has neither: none are seen.
+    """
     due: set[int] = set()
-    for handle in scheduled:
-        if handle.when() <= deadline and not handle.cancelled():
-            for arg in getattr(handle, "_args", None) or ():
-                if asyncio.isfuture(arg):
-                    due.add(id(arg))
+    # Copies: a step stuck for good is looked at from another thread, while others may still
+    # add callbacks (call_soon_threadsafe).
+    scheduled = list(getattr(loop, "_scheduled", None) or ())
+    if scheduled:
+        deadline = loop.time() + getattr(loop, "_clock_resolution", 0.0)
+        for handle in scheduled:
+            if handle.when() <= deadline and not handle.cancelled():
+                _add_futures(handle, due)
+    for handle in list(getattr(loop, "_ready", None) or ()):
+        if not handle.cancelled():
+            _add_futures(handle, due)
     return due
+
+
+def _add_futures(handle: Any, into: set[int]) -> None:
+    for arg in getattr(handle, "_args", None) or ():
+        if asyncio.isfuture(arg):
+            into.add(id(arg))
 
 
 def delayed_by(state: LoopState, culprit: Traced) -> list[int]:
