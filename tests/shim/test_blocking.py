@@ -199,3 +199,19 @@ def test_a_loop_first_traced_while_the_watchdog_is_parked_wakes_it(
         if "# SECOND LOOP BLOCKS" in text and "time.sleep" in text
     )
     assert blocked[0].data["location"].endswith(f"test_blocking.py:{line}")
+
+
+def test_the_location_named_is_the_busiest_line_of_the_busiest_function() -> None:
+    """A CPU loop's samples spread over its lines; a GIL-releasing call (a socket write under
+    ``await send``) draws them to one line. The function seen most wins, then its line seen
+    most, ties to the first seen."""
+    burn, app = "app.py:20", "app.py:30"
+    counts = {
+        (burn, "app.py:21"): 2,
+        (burn, "app.py:22"): 2,
+        (burn, "app.py:23"): 1,
+        (app, "app.py:35"): 3,  # await send
+    }
+    assert blocking.most_seen(counts) == "app.py:21"
+    assert blocking.most_seen({(app, "app.py:35"): 1, (burn, "app.py:21"): 1}) == "app.py:35"
+    assert blocking.most_seen({}) is None

@@ -30,7 +30,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from tracer.shim.frames import where_in_stack
+from tracer.shim.frames import function_in_stack
 
 __all__ = [
     "LoopState",
@@ -79,8 +79,9 @@ class LoopState:
         """Traced requests in flight on this loop."""
         self.running: tuple[Traced, int] | None = None
         """(request, step start) while a traced step runs; read by the watchdog."""
-        self.sample: tuple[tuple[Traced, int], dict[str, int]] | None = None
-        """(the ``running`` value it belongs to, how often each location was seen in it)."""
+        self.sample: tuple[tuple[Traced, int], dict[tuple[str, str], int]] | None = None
+        """(the ``running`` value it belongs to, how often each (function, location) was seen
+        in it)."""
         self.tasks_watched = False
         """True once the ASGI shim set its task factory on this loop (``tracer.shim.tasks``)."""
         self.parked = False
@@ -166,17 +167,17 @@ def _watch() -> None:
             try:
                 if traced.now() - started < traced.block_ns // 2:
                     continue
-                location = where_in_stack(state.tid, getattr(traced.coro, "cr_frame", None))
+                where = function_in_stack(state.tid, getattr(traced.coro, "cr_frame", None))
             except Exception:  # a sampling failure only costs the line number
                 continue
-            if location is None:
+            if where is None:
                 continue
             sample = state.sample
             if sample is None or sample[0] is not running:
                 sample = (running, {})
             if state.running is running:
                 counts = sample[1]
-                counts[location] = counts.get(location, 0) + 1
+                counts[where] = counts.get(where, 0) + 1
                 state.sample = sample
         if not alive:
             with _LOCK:
@@ -213,9 +214,21 @@ def _park() -> None:
             state.parked = False
 
 
-def most_seen(counts: dict[str, int]) -> str | None:
-    """The location sampled most often (later samples win ties), or None."""
-    return max(reversed(counts), key=counts.__getitem__, default=None)
+def most_seen(counts: dict[tuple[str, str], int]) -> str | None:
+    """The line sampled most often inside the function sampled most often, or None.
+
+    The function first: a CPU loop spreads its samples over its lines, while a call that lets
+    the GIL go (the socket write under ``await send``) draws samples to its one line, as the
+    watchdog, waiting for the GIL, gets it at once there. Ties go to what was seen first.
+    """
+    totals: dict[str, int] = {}
+    for (function, _), count in counts.items():
+        totals[function] = totals.get(function, 0) + count
+    if not totals:
+        return None
+    best = max(totals, key=totals.__getitem__)
+    lines = {where: count for (function, where), count in counts.items() if function == best}
+    return max(lines, key=lines.__getitem__)
 
 
 def record_stuck_steps() -> int:

@@ -26,6 +26,7 @@ __all__ = [
     "message_of",
     "describe",
     "where_in_stack",
+    "function_in_stack",
     "where_raised",
     "app_location",
     "mark_wrapper",
@@ -148,25 +149,33 @@ def describe(coro: Any, yielded: Any) -> tuple[str, str | None]:
     )
 
 
-def _where_frames(frames: list[FrameType]) -> str | None:
-    """file:line of the innermost app frame of ``frames`` (innermost first), else a library one."""
-    fallback: str | None = None
+def _where_frames(frames: list[FrameType]) -> tuple[str, str] | None:
+    """(function, file:line) of the innermost app frame of ``frames`` (innermost first), else
+    of a library one; the function as ``file:line`` of its first line."""
+    fallback: tuple[str, str] | None = None
     for frame in frames:
-        entry = _info(frame.f_code, frame)
+        code = frame.f_code
+        entry = _info(code, frame)
         if entry[1] == USER:
-            return f"{entry[4]}:{frame.f_lineno}"
+            return f"{entry[4]}:{code.co_firstlineno}", f"{entry[4]}:{frame.f_lineno}"
         if fallback is None and entry[1] == LIBRARY:
-            fallback = f"{entry[4]}:{frame.f_lineno}"
+            fallback = f"{entry[4]}:{code.co_firstlineno}", f"{entry[4]}:{frame.f_lineno}"
     return fallback
 
 
 def where_in_stack(thread_id: int, root: FrameType | None = None) -> str | None:
-    """Where thread ``thread_id`` is running right now: its innermost app frame.
+    """Where thread ``thread_id`` is running right now: its innermost app frame, ``file:line``.
 
     With ``root`` (the app coroutine's frame), only frames inside it count, and None is the
     answer when the thread is not inside it at all, so the server and the driver above the
     app are never blamed.
     """
+    found = function_in_stack(thread_id, root)
+    return None if found is None else found[1]
+
+
+def function_in_stack(thread_id: int, root: FrameType | None = None) -> tuple[str, str] | None:
+    """``where_in_stack``, with the function that line is in: ``(function, file:line)``."""
     frame: FrameType | None = sys._current_frames().get(thread_id)
     frames: list[FrameType] = []
     while frame is not None and len(frames) < 500:
