@@ -213,3 +213,29 @@ def test_requests_sent_twice_are_counted() -> None:
     digest = Digest()
     digest.feed(_events())
     assert digest.details().resent == 0
+
+
+def test_a_block_starved_of_the_gil_is_told_apart_from_one_that_ran() -> None:
+    """A ``loop.blocked`` marked starved (its thread waited for the GIL other threads held)
+    is its own culprit row, and the run's "loop blocked" line says how much was starved."""
+    starved = Event(
+        11,
+        35 * MS,
+        K.LOOP_BLOCKED,
+        2,
+        pid=5,
+        tid=9,
+        dur=12 * MS,
+        data={"location": "app.py:9", "delayed": [], "others_busy": 0.9, "starved": True},
+    )
+    events = [*_events(), starved]
+    digest = Digest()
+    digest.feed(events)
+    details = digest.details()
+    assert [(c.location, c.count) for c in details.culprits] == [
+        ("app.py:7", 1),
+        ("app.py:9 (starved: other threads held the GIL)", 1),
+    ]
+    assert details.starved_ms == 12.0
+    assert "42.0 ms (12.0 ms starved of the GIL)" in _report_of({}, events)
+    assert "starved" not in _report_of({})

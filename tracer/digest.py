@@ -36,6 +36,9 @@ __all__ = ["Culprit", "Digest", "ReportDetails", "Worker", "digest_file"]
 
 NS_PER_MS = 1_000_000
 
+STARVED_NOTE = "(starved: other threads held the GIL)"
+"""How a culprit place reads when its steps waited for the GIL rather than ran."""
+
 
 @dataclass(frozen=True, slots=True)
 class Culprit:
@@ -74,6 +77,8 @@ class ReportDetails:
 
     culprits: list[Culprit] = field(default_factory=list)
     """Loop-blocking places, worst first."""
+    starved_ms: float = 0.0
+    """Of the loop's blocked time, what steps spent starved of the GIL by other threads."""
     workers: list[Worker] = field(default_factory=list)
     """Threads that ran app code, busiest first."""
     timeouts: int = 0
@@ -100,6 +105,7 @@ class Digest:
         self._last: int | None = None
         self._extent: dict[int, list[int]] = {}
         self._blocked_ns = 0
+        self._starved_ns = 0
         self._culprits: dict[str, list[int]] = {}
         self._busy: dict[tuple[int, int], list[Any]] = {}
         self._violations: Counter[str] = Counter()
@@ -162,7 +168,12 @@ class Digest:
                     worker[1] += 1  # work a request handed to this thread (a def endpoint)
             elif kind == K.LOOP_BLOCKED:
                 self._blocked_ns += event.dur or 0
-                place = self._culprits.setdefault(str(event.data.get("location") or "?"), [0, 0, 0])
+                where = str(event.data.get("location") or "?")
+                if event.data.get("starved"):
+                    # Its thread waited for the GIL that other threads held: not its code.
+                    where = f"{where} {STARVED_NOTE}"
+                    self._starved_ns += event.dur or 0
+                place = self._culprits.setdefault(where, [0, 0, 0])
                 place[0] += 1
                 place[1] += event.dur or 0
                 place[2] = max(place[2], event.dur or 0)
@@ -249,6 +260,7 @@ class Digest:
                 errors[_failure_kind(span)] += 1
         return ReportDetails(
             culprits=culprits[:top],
+            starved_ms=round(self._starved_ns / NS_PER_MS, 3),
             workers=workers,
             timeouts=timeouts,
             resent=self._resent,

@@ -103,7 +103,7 @@ def _overview(summary: dict[str, Any], details: ReportDetails) -> Table:
         ("status codes", status),
         ("errors", f"{summary['errors']} ({details.timeouts} timeouts)"),
         ("max in flight", str(summary["max_in_flight"])),
-        ("loop blocked", f"{summary['loop_blocked_ms']:.1f} ms"),
+        ("loop blocked", _blocked(summary, details)),
         ("violations", str(summary["violations"])),
     ]
     if details.resent:
@@ -112,6 +112,13 @@ def _overview(summary: dict[str, Any], details: ReportDetails) -> Table:
     for name, value in rows:
         table.add_row(name, value)
     return table
+
+
+def _blocked(summary: dict[str, Any], details: ReportDetails) -> str:
+    text = f"{summary['loop_blocked_ms']:.1f} ms"
+    if details.starved_ms:
+        text += f" ({details.starved_ms:.1f} ms starved of the GIL)"
+    return text
 
 
 def _latency(summary: dict[str, Any], details: ReportDetails) -> Table:

@@ -215,3 +215,70 @@ def test_the_location_named_is_the_busiest_line_of_the_busiest_function() -> Non
     assert blocking.most_seen(counts) == "app.py:21"
     assert blocking.most_seen({(app, "app.py:35"): 1, (burn, "app.py:21"): 1}) == "app.py:35"
     assert blocking.most_seen({}) is None
+
+
+def _burn(seconds: float) -> None:
+    """Pure-Python CPU work: holds the GIL but for the interpreter's forced switches."""
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+
+
+def test_a_loop_step_kept_waiting_for_the_gil_by_offloaded_work_is_starved() -> None:
+    """CPU work moved to threads (``asyncio.to_thread``) still takes the GIL from the loop:
+    the loop's steps that then last past the threshold did not run, they waited. Such a
+    ``loop.blocked`` says how busy the other threads were and that it was starved."""
+    from shim_asgi_apps import fetch, traced
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await asyncio.to_thread(_burn, 0.08)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    shim, rec = traced(app, block_threshold_ms=8)
+    responses = asyncio.run(fetch(shim, *(f"/{n}" for n in range(6))))
+    assert [r.status_code for r in responses] == [200] * 6
+    blocked = [e for e in rec.events if e.kind == K.LOOP_BLOCKED]
+    assert blocked, "no loop step waited 8 ms for the GIL behind six 80 ms CPU threads"
+    # On a loaded machine the OS may also deschedule the loop thread, a block of another kind:
+    # some, not all, are starved.
+    starved = [e for e in blocked if e.data.get("starved")]
+    assert starved, [e.data for e in blocked]
+    assert all(e.data["others_busy"] >= 0.25 for e in starved)
+
+
+def test_a_loop_step_that_computes_itself_is_not_called_starved() -> None:
+    """No thread hops in flight: the step's own code held the loop, and nothing more is
+    claimed about it (the process's CPU clock is not even read)."""
+    from shim_asgi_apps import fetch, traced
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        _burn(0.03)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    shim, rec = traced(app)
+    asyncio.run(fetch(shim, "/1", "/2"))
+    blocked = [e for e in rec.events if e.kind == K.LOOP_BLOCKED]
+    assert len(blocked) == 2
+    assert all(set(e.data) == {"location", "delayed"} for e in blocked)
+
+
+def test_starved_needs_little_cpu_and_a_lock_wait_beside_busy_threads() -> None:
+    """The verdict's rule, case by case."""
+    ms = 1_000_000
+    waited = blocking.Sample((object(), 0))  # type: ignore[arg-type]
+    waited.checked, waited.lock_waits = 4, 3
+    asleep = blocking.Sample((object(), 0))  # type: ignore[arg-type]
+    asleep.checked, asleep.lock_waits = 4, 1  # mostly in a sleep or I/O: its own block
+    # No sample could look: the other threads' CPU decides.
+    assert blocking.contention(None, 40 * ms, 1 * ms, 38 * ms) == {
+        "others_busy": 0.95,
+        "starved": True,
+    }
+    assert blocking.contention(None, 40 * ms, 1 * ms, 16 * ms)["starved"] is False
+    # Samples in a lock wait: the others need only have done something (a busy machine).
+    assert blocking.contention(waited, 40 * ms, 1 * ms, 16 * ms)["starved"] is True
+    assert blocking.contention(waited, 40 * ms, 1 * ms, 4 * ms)["starved"] is False
+    assert blocking.contention(asleep, 40 * ms, 1 * ms, 38 * ms)["starved"] is False
+    assert blocking.contention(waited, 40 * ms, 30 * ms, 38 * ms)["starved"] is False  # it ran

@@ -192,3 +192,27 @@ def test_a_lifespan_on_a_worker_lane_is_named_and_the_columns_line_up() -> None:
         assert labels(lang)["lifespan"] in rows[0] and "#1 " in rows[1]
         ends = {cell_len(row[: row.index("µs")]) for row in rows}
         assert len(ends) == 1, rows
+
+
+def test_a_block_starved_of_the_gil_says_so_for_its_victims_and_its_culprit(
+    loop_rec: Recording,
+) -> None:
+    """Marked starved, the block's victims read that the loop was held while other threads had
+    the GIL, and the culprit reads that it waited rather than ran (English and Chinese)."""
+    events = [
+        e._replace(data={**e.data, "starved": True, "others_busy": 0.9})
+        if e.kind == "loop.blocked"
+        else e
+        for e in loop_rec.events
+    ]
+    model = build_model(Recording(loop_rec.header, events))
+    block = model.blocked[0]
+    victim = model.by_request[model.by_request.index_of(block.data["delayed"][0])]
+    culprit = model.by_request[model.by_request.index_of(block.req)]
+    for lang in ("en", "zh"):
+        words = labels(lang)
+        assert f"({words['starved']})" in detail_text(model, victim, words).plain
+        assert words["starved_by_threads"] in detail_text(model, culprit, words).plain
+    plain = build_model(loop_rec)
+    lane = plain.by_request[plain.by_request.index_of(block.req)]
+    assert labels("en")["starved_by_threads"] not in detail_text(plain, lane, labels("en")).plain

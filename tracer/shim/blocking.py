@@ -11,6 +11,15 @@ questions remain, and this module answers them:
   any of its wake-ups for a second, the watchdog parks until the next step starts (one flag
   read per step), so an idle traced server costs nothing instead of a wake-up every few
   milliseconds.
+* **Whether it was its own doing.** A step can hold the loop without running: its thread
+  waits for the GIL while other threads of the process compute, as when CPU work is moved to
+  threads. While thread hops of traced requests are in flight, the step proxy also reads the
+  process's CPU clock, so a step that ends blocked knows how busy the other threads were; on
+  Linux each watchdog sample also notes whether the loop thread sat in a lock wait
+  (``futex``, where a thread waiting for the GIL sits) rather than in a sleep or I/O. A step
+  that used under half its time on the CPU, and that the samples mostly found in a lock wait
+  while the others computed (or, without samples, while they were busy for half its time),
+  was starved (``contention``).
 * **Whom it delayed.** When a blocking step ends at T, every other traced request on the same
   loop that was suspended and whose wake-up was already due is a delayed one: the future it
   awaits is done (its callback is queued behind the block), it yielded bare (``sleep(0)``:
@@ -24,6 +33,7 @@ Imports ``tracer.shim.frames`` only; never the TUI, exporters, server models or 
 from __future__ import annotations
 
 import asyncio
+import platform
 import threading
 import time
 import weakref
@@ -34,6 +44,8 @@ from tracer.shim.frames import function_in_stack
 
 __all__ = [
     "LoopState",
+    "Sample",
+    "contention",
     "Traced",
     "loop_state",
     "delayed_by",
@@ -58,12 +70,29 @@ class Traced(Protocol):
         """Record a step that still holds the loop as an unfinished ``loop.blocked``."""
 
 
+class Sample:
+    """What the watchdog saw of one long step: where, and how often it sat in a lock wait."""
+
+    __slots__ = ("running", "counts", "lock_waits", "checked")
+
+    def __init__(self, running: tuple[Traced, int]) -> None:
+        self.running = running
+        """The ``LoopState.running`` value (request, step start) it belongs to."""
+        self.counts: dict[tuple[str, str], int] = {}
+        """How often each (function, location) was seen."""
+        self.lock_waits = 0
+        """Samples that found the loop thread waiting on a lock (the GIL among them)."""
+        self.checked = 0
+        """Samples whose kernel wait could be read (Linux)."""
+
+
 class LoopState:
     """One event loop: its thread, its in-flight traced requests, the step holding it."""
 
     __slots__ = (
         "loop_ref",
         "tid",
+        "native_id",
         "active",
         "running",
         "sample",
@@ -75,13 +104,13 @@ class LoopState:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop_ref = weakref.ref(loop)
         self.tid = threading.get_ident()
+        self.native_id = threading.get_native_id()
         self.active: set[Traced] = set()
         """Traced requests in flight on this loop."""
         self.running: tuple[Traced, int] | None = None
         """(request, step start) while a traced step runs; read by the watchdog."""
-        self.sample: tuple[tuple[Traced, int], dict[tuple[str, str], int]] | None = None
-        """(the ``running`` value it belongs to, how often each (function, location) was seen
-        in it)."""
+        self.sample: Sample | None = None
+        """What the watchdog saw of the step running now (or of the last one it sampled)."""
         self.tasks_watched = False
         """True once the ASGI shim set its task factory on this loop (``tracer.shim.tasks``)."""
         self.parked = False
@@ -165,19 +194,22 @@ def _watch() -> None:
             stepping = True
             traced, started = running
             try:
-                if traced.now() - started < traced.block_ns // 2:
+                now = traced.now()
+                if now - started < traced.block_ns // 2:
                     continue
+                sample = state.sample
+                if sample is None or sample.running is not running:
+                    sample = Sample(running)
                 where = function_in_stack(state.tid, getattr(traced.coro, "cr_frame", None))
+                waiting = _in_lock_wait(state.native_id)
             except Exception:  # a sampling failure only costs the line number
                 continue
-            if where is None:
-                continue
-            sample = state.sample
-            if sample is None or sample[0] is not running:
-                sample = (running, {})
             if state.running is running:
-                counts = sample[1]
-                counts[where] = counts.get(where, 0) + 1
+                if where is not None:
+                    sample.counts[where] = sample.counts.get(where, 0) + 1
+                if waiting is not None:
+                    sample.checked += 1
+                    sample.lock_waits += waiting
                 state.sample = sample
         if not alive:
             with _LOCK:
@@ -251,12 +283,56 @@ def record_stuck_steps() -> int:
             if dur < traced.block_ns:
                 continue
             sample = state.sample
-            location = most_seen(sample[1]) if sample is not None and sample[0] is running else None
+            location = (
+                most_seen(sample.counts)
+                if sample is not None and sample.running is running
+                else None
+            )
             traced.record_stuck(started, dur, location, delayed_by(state, traced))
             count += 1
         except Exception:  # the loop thread changed something under us: nothing to report
             continue
     return count
+
+
+# The ``futex`` system call's number, where a thread waiting for a lock (the GIL's among them)
+# sits, by machine (Linux's /proc/<pid>/task/<tid>/syscall shows the call a thread is in).
+_FUTEX = {"x86_64": {"202"}, "aarch64": {"98"}, "arm64": {"98"}}.get(platform.machine())
+
+
+def _in_lock_wait(native_id: int) -> bool | None:
+    """Whether thread ``native_id`` of this process waits on a lock now (True) or sits in
+    another system call, a sleep or I/O (False); None where unknown, or while it is on a CPU
+    (between two waits for the GIL, or in C code that let the GIL go)."""
+    if _FUTEX is None:
+        return None
+    try:
+        with open(f"/proc/self/task/{native_id}/syscall", "rb") as handle:
+            call = handle.read(16).split(None, 1)[0].decode()
+    except (OSError, IndexError, UnicodeDecodeError):
+        return None
+    if call == "running":
+        return None
+    return call in _FUTEX
+
+
+def contention(sample: Sample | None, dur: int, cpu_ns: int, others_cpu_ns: int) -> dict[str, Any]:
+    """``loop.blocked`` data on whether a step of ``dur`` ns that used ``cpu_ns`` on the CPU,
+    while the process's other threads used ``others_cpu_ns``, was its own doing.
+
+    ``others_busy``: the other threads' CPU per ns of the step (0 to the number of cores).
+    ``starved``: it spent under half the step on the CPU, and either the watchdog's samples
+    mostly found its thread in a lock wait while the others did something (a quarter of the
+    step at least: on a busy machine the thread holding the GIL may itself wait for a core),
+    or, with no sample that could look, the others were busy for half the step or more. A
+    ``time.sleep`` beside busy threads is still its own block: its samples show the sleep.
+    """
+    busy = round(max(0, others_cpu_ns) / dur, 2)
+    if sample is not None and sample.checked:
+        waited = sample.lock_waits * 2 > sample.checked and busy >= 0.25
+    else:
+        waited = busy >= 0.5
+    return {"others_busy": busy, "starved": cpu_ns * 2 < dur and waited}
 
 
 def _due_timer_futures(loop: Any) -> set[int]:

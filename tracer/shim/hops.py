@@ -32,7 +32,7 @@ from tracer import events as K
 from tracer.shim.context import CURRENT, RequestContext
 from tracer.shim.frames import mark_wrapper
 
-__all__ = ["install", "installed", "Hop"]
+__all__ = ["install", "installed", "Hop", "IN_FLIGHT"]
 
 log = logging.getLogger("tracer")
 
@@ -58,9 +58,11 @@ class Hop:
         recorder = self.context.recorder
         t0 = recorder.now()
         c0 = time.thread_time_ns()
+        IN_FLIGHT.add(self)
         try:
             return self.func(*args, **kwargs)
         finally:
+            IN_FLIGHT.discard(self)
             try:
                 cpu_ns = time.thread_time_ns() - c0
                 recorder.emit(
@@ -77,6 +79,12 @@ class Hop:
 
     def __repr__(self) -> str:
         return f"Hop({self.func!r}, req={self.context.req}, via={self.via!r})"
+
+
+IN_FLIGHT: set[Hop] = set()
+"""Hops running now, on any thread (``set.add``/``discard`` are atomic): while there are any,
+the step proxy reads the process's CPU clock too, to tell a loop step starved of the GIL by
+them from one that blocked by itself."""
 
 
 def _via(func: Any) -> str:

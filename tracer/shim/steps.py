@@ -24,12 +24,21 @@ from typing import Any
 
 from tracer import events as K
 from tracer.recorder import Recorder
-from tracer.shim.blocking import LoopState, delayed_by, loop_state, most_seen, wake_watchdog
+from tracer.shim.blocking import (
+    LoopState,
+    contention,
+    delayed_by,
+    loop_state,
+    most_seen,
+    wake_watchdog,
+)
 from tracer.shim.frames import describe
+from tracer.shim.hops import IN_FLIGHT
 
 __all__ = ["Stepper"]
 
 _cpu = time.thread_time_ns
+_process_cpu = time.process_time_ns
 # Field names of packed rows (``tracer.events.unpack_row``): a step's data, in order.
 _STEP_KEYS = ("cpu_ns", "awaiting", "location")
 
@@ -51,6 +60,7 @@ class Stepper:
         "yielded",
         "recording",
         "on_failure",
+        "process_cpu0",
         "__weakref__",
     )
 
@@ -85,6 +95,9 @@ class Stepper:
         """False once recording failed for this request: the app is driven on, unrecorded."""
         self.on_failure = on_failure
         """Called once with the exception if recording fails (subclasses override ``failed``)."""
+        self.process_cpu0 = 0
+        """The process's CPU clock at this step's start, read only while thread hops are in
+        flight (0 otherwise): what the other threads used during a step that blocked."""
 
     def failed(self, exc: BaseException) -> None:
         """Recording this request failed: stop recording it and report ``exc``."""
@@ -114,6 +127,7 @@ class Stepper:
             state = self.state = loop_state(None)
         if state is not None:
             state.active.add(self)
+        hops = IN_FLIGHT
         value: Any = None
         error: BaseException | None = None
         try:
@@ -124,6 +138,8 @@ class Stepper:
                     state.running = (self, t0)
                     if state.parked:
                         wake_watchdog(state)
+                if hops:  # threads of this process may compete with the loop for the GIL
+                    self.process_cpu0 = _process_cpu()
                 c0 = _cpu()
                 try:
                     if error is None:
@@ -196,22 +212,35 @@ class Stepper:
                 )
             )
             if dur >= self.block_ns:
-                self._blocked(t0, dur, location, running)
+                self._blocked(t0, dur, cpu_ns, location, running)
         except Exception as exc:  # never let recording break the request
             self.failed(exc)
 
     def _blocked(
-        self, t0: int, dur: int, location: str | None, running: tuple[Any, int] | None
+        self,
+        t0: int,
+        dur: int,
+        cpu_ns: int,
+        location: str | None,
+        running: tuple[Any, int] | None,
     ) -> None:
         state = self.state
         delayed: list[int] = []
+        sample = None
         if state is not None:
             sample = state.sample
-            if sample is not None and running is not None and sample[0] is running:
+            if sample is not None and running is not None and sample.running is running:
                 # Where it was most often while it held the loop.
-                location = most_seen(sample[1]) or location
+                location = most_seen(sample.counts) or location
+            else:
+                sample = None
             delayed = delayed_by(state, self)
-        self._blocked_row(t0, dur, {"location": location, "delayed": delayed})
+        data: dict[str, Any] = {"location": location, "delayed": delayed}
+        if self.process_cpu0:  # hops were in flight: did it run, or wait for their GIL?
+            others = _process_cpu() - self.process_cpu0 - cpu_ns
+            self.process_cpu0 = 0
+            data.update(contention(sample, dur, cpu_ns, others))
+        self._blocked_row(t0, dur, data)
 
     def record_stuck(self, t0: int, dur: int, location: str | None, delayed: list[int]) -> None:
         """A step that still holds the loop (``tracer.shim.blocking.record_stuck_steps``): an

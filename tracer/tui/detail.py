@@ -130,10 +130,14 @@ def _request_text(model: TimelineModel, lane: Lane, labels: Mapping[str, str]) -
         queued_for = labels["queued_for_loop" if on_loop else "queued_for"]
         reasons.append(f"{queued_for} {_ms(totals[QUEUED])}")
     for block in model.delayed_by.get(req, []):
-        where = block.data.get("location", "?") if isinstance(block.data, dict) else "?"
-        reasons.append(f"{labels['held_by']} #{block.req} {_ms(block.dur or 0)} @ {where}")
+        data = block.data if isinstance(block.data, dict) else {}
+        where = data.get("location", "?")
+        starved = f" ({labels['starved']})" if data.get("starved") else ""
+        reasons.append(f"{labels['held_by']} #{block.req} {_ms(block.dur or 0)} @ {where}{starved}")
     if totals.get(BLOCKED):
         reasons.append(f"{labels['blocked_loop_for']} {_ms(totals[BLOCKED])}")
+        if any(e.kind == K.LOOP_BLOCKED and e.data.get("starved") for e in events):
+            reasons.append(labels["starved_by_threads"])
     text.append("; ".join(reasons) if reasons else labels["nothing_delayed"])
     text.append(f"\n{labels['events']}:", _KEY)
     for event in events[:MAX_EVENT_ROWS]:
