@@ -120,3 +120,43 @@ def test_simulated_and_real_sync_vs_async_send_as_many_requests() -> None:
             side.real.concurrency,
             side.real.requests,
         )
+
+
+def test_a_real_cpu_gil_run_without_a_free_core_says_so() -> None:
+    """The processes side of a real run that computed one at a time (a busy second core)
+    gets a note naming what it could not show; the simulation and a parallel run get none."""
+    from tracer.demos.runner import DemoRun
+    from tracer.events import Event
+    from tracer.recording import Recording
+
+    scenario = SCENARIOS["cpu-gil"]
+    ms = 1_000_000
+
+    def side(source: str, starts: list[int]) -> Recording:
+        events = [
+            Event(
+                n,
+                t,
+                K.SCHED_THREAD,
+                n + 1,
+                pid=100 + n,
+                tid=1,
+                dur=20 * ms,
+                data={"cpu_ns": 20 * ms},
+            )
+            for n, t in enumerate(starts)
+        ]
+        return Recording({"source": source, "host": {"cpus": 2}}, events)
+
+    one_at_a_time = side("traced", [0, 20 * ms, 40 * ms, 60 * ms])
+    side_by_side = side("traced", [0, 0, 20 * ms, 20 * ms])
+    threads = simulated("cpu-gil").recordings[0]
+    for processes, expected in (
+        (one_at_a_time, 1),
+        (side_by_side, 0),
+        (side("simulated", [0, 20 * ms, 40 * ms, 60 * ms]), 0),
+    ):
+        notes = DemoRun(scenario, [threads, processes]).notes()
+        assert len(notes) == expected, notes
+    [note] = DemoRun(scenario, [threads, one_at_a_time]).notes()
+    assert note.startswith("the processes computed 1.00x in parallel, not about 2x")

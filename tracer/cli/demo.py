@@ -103,6 +103,7 @@ HEADLESS: dict[str, dict[str, str]] = {
         "partly": " (real; a side that cannot run is simulated)",
         "shape": "shape: ",
         "ok": "as expected",
+        "note": "note: ",
     },
     "zh": {
         "simulated": "（模拟）",
@@ -110,6 +111,7 @@ HEADLESS: dict[str, dict[str, str]] = {
         "partly": "（真实运行；无法运行的一侧为模拟）",
         "shape": "形状：",
         "ok": "符合预期",
+        "note": "注意：",
     },
 }
 """Language -> the words of the ``--headless`` report around the scenario's own texts."""
@@ -137,6 +139,8 @@ def _headless(demo: Any, out: TextIO) -> int:
     problems = demo.problems()
     # The problems are a developer's diagnostics, read from events: left in English.
     print(f"  {words['shape']}" + (words["ok"] if not problems else "; ".join(problems)), file=out)
+    for note in demo.notes():
+        print(f"  {words['note']}{note}", file=out)
     return 0
 
 

@@ -50,6 +50,11 @@ class DemoRun:
         """What is wrong with the shape (empty: the demonstration shows its point)."""
         return self.scenario.check(self.recordings)
 
+    def notes(self) -> list[str]:
+        """What this run could not show, the shape being right (``Scenario.notes``)."""
+        notes = self.scenario.notes
+        return notes(self.recordings) if notes is not None else []
+
 
 def run_side(scenario: Scenario, index: int, *, simulated: bool, quick: bool) -> Recording:
     """Record one side of ``scenario``: real when asked and possible, else simulated."""
