@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from sim.cores import MAX_CPUS
 from sim.dist import Dist, Fixed
 from sim.gil import SWITCH_INTERVAL_NS
 from sim.workers import ANYIO_TOKENS
@@ -39,6 +40,13 @@ class SimConfig:
     """Processes (``processes``)."""
     pool_size: int = ANYIO_TOKENS
     """Thread pool tokens behind the loop (``loop``)."""
+    cpus: int | None = None
+    """Cores of the simulated machine, shared by the threads of every process (``--cpus``).
+
+    None: unlimited, so each process's GIL is the only limit (and the results do not depend on
+    the machine the simulation runs on). Only ``processes`` with more workers than cores is
+    slowed: every other model is one process, whose GIL runs one thread at a time anyway.
+    """
     concurrency: int = 10
     """Closed loop: clients, each with one request at a time (ignored when ``rate`` is set)."""
     rate: float | None = None
@@ -69,6 +77,15 @@ class SimConfig:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 flag = name.replace("_", "-")
                 raise UsageError(f"--{flag} must be a whole number of 1 or more, not {value!r}.")
+        if self.cpus is not None and (
+            isinstance(self.cpus, bool)
+            or not isinstance(self.cpus, int)
+            or not 1 <= self.cpus <= MAX_CPUS
+        ):
+            raise UsageError(
+                f"--cpus must be a whole number from 1 to {MAX_CPUS}, not {self.cpus!r} "
+                "(leave it out for unlimited cores)."
+            )
         if self.rate is not None and not (self.rate > 0 and self.rate != float("inf")):
             raise UsageError(
                 f"--rate must be a number of requests per second above 0, not {self.rate!r}."

@@ -4,7 +4,10 @@ As CPython does it: a thread that wants the GIL while another holds it waits one
 interval (5 ms by default, ``sys.getswitchinterval()``), then asks the holder to drop it; the
 holder goes to the back of the line. Waiters are served in order (round robin), which is what
 CPython's forced switching approximates. I/O and blocking waits release the GIL, so only CPU
-phases come here. Each process has its own ``Gil``. Imports only ``sim.engine``.
+phases come here. Each process has its own ``Gil``. With ``Cores`` (``--cpus``) the holder's
+burst also needs a core, shared with the holders of the other processes' GILs, so it may
+progress slower than wall time; the switch interval stays wall time, as CPython's timed wait is.
+Imports only ``sim.engine`` and ``sim.cores``.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
+from sim.cores import Burst, Cores
 from sim.engine import Callback, Engine
 
 __all__ = ["Gil", "SWITCH_INTERVAL_NS"]
@@ -33,12 +37,27 @@ class _Job:
 class Gil:
     """Serialises CPU bursts of the threads of one process, with forced switches."""
 
-    __slots__ = ("engine", "interval", "holder", "waiters", "_grant_id", "_drop_asked", "switches")
+    __slots__ = (
+        "engine",
+        "interval",
+        "cores",
+        "holder",
+        "waiters",
+        "_grant_id",
+        "_drop_asked",
+        "_burst",
+        "switches",
+    )
 
-    def __init__(self, engine: Engine, *, interval: int = SWITCH_INTERVAL_NS) -> None:
+    def __init__(
+        self, engine: Engine, *, interval: int = SWITCH_INTERVAL_NS, cores: Cores | None = None
+    ) -> None:
         self.engine = engine
         self.interval = interval
         """The switch interval in ns."""
+        self.cores = cores
+        """The machine's cores, shared with other processes; None: a core always free."""
+        self._burst: Burst | None = None
         self.holder: _Job | None = None
         self.waiters: deque[_Job] = deque()
         self._grant_id = 0
@@ -62,7 +81,10 @@ class Gil:
         self._grant_id += 1
         self.holder = job
         job.since = engine.now
-        engine.at(engine.now + job.remaining, self._finish, self._grant_id)
+        if self.cores is None:
+            engine.at(engine.now + job.remaining, self._finish, self._grant_id)
+        else:
+            self._burst = self.cores.run(job.remaining, self._finish, self._grant_id)
         if self.waiters:
             self._drop_asked = True
             engine.after(self.interval, self._drop, self._grant_id)
@@ -85,9 +107,17 @@ class Gil:
             return  # the holder already let go, or nobody is waiting any more
         job = self.holder
         assert job is not None
-        job.remaining -= self.engine.now - job.since
-        if job.remaining <= 0:
-            return  # it finishes at this very instant anyway
+        if self.cores is None:
+            job.remaining -= self.engine.now - job.since
+            if job.remaining <= 0:
+                return  # it finishes at this very instant anyway
+        else:  # it ran at its share of the cores, not necessarily a whole one
+            burst = self._burst
+            assert burst is not None
+            job.remaining = self.cores.left(burst)
+            if job.remaining <= 0:
+                return
+            self.cores.stop(burst)
         self.switches += 1
         self.waiters.append(job)
         self._grant(self.waiters.popleft())

@@ -49,11 +49,16 @@ def paused_gc() -> Iterator[None]:
 
 def sim_header(config: SimConfig, model: Any) -> dict[str, Any]:
     """The header fields that describe a simulation."""
+    server = model.server_header()
+    if config.cpus is not None:
+        # The machine's cores are the simulation's, not the host's (``host.cpus``); absent
+        # means unlimited, as every simulation was before cores were modelled.
+        server["cpus"] = config.cpus
     return {
         "source": "simulated",
         "app": f"sim:{config.workload.name}",
         "interface": model.interface,
-        "server": model.server_header(),
+        "server": server,
         "load": config.load_header(),
         "clock": {"monotonic_ns": 0, "unix_ns": SIM_EPOCH_NS},
     }

@@ -25,6 +25,7 @@ SWEEPABLE: dict[str, tuple[str, type]] = {
     "c": ("concurrency", int),
     "pool-size": ("pool_size", int),
     "pool_size": ("pool_size", int),
+    "cpus": ("cpus", int),
 }
 """Sweep name (as typed) -> (``SimConfig`` field, value type)."""
 

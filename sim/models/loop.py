@@ -17,6 +17,7 @@ from typing import Any
 
 from sim.arrivals import SENT_ALL, WAIT_GAP, Request
 from sim.config import SimConfig
+from sim.cores import Cores
 from sim.emit import Emitter
 from sim.engine import Engine
 from sim.gil import Gil
@@ -50,7 +51,10 @@ class LoopModel:
         self.config = config
         self.emitter = emitter
         self.done = done
-        self.gil = Gil(engine, interval=config.switch_interval_ns)
+        # One process, whose GIL runs one thread at a time: one core is all it can use, so
+        # --cpus changes nothing here, but the GIL goes through the cores as in every model.
+        self.cores = None if config.cpus is None else Cores(engine, config.cpus)
+        self.gil = Gil(engine, interval=config.switch_interval_ns, cores=self.cores)
         # tid 1: the main thread (idle here); tid 2: the loop thread, where requests also
         # arrive (the in-process load generator shares the server's loop); 3...: the pool.
         self.loop = Worker(BASE_PID, 2, LOOP_THREAD_NAME, self.gil)

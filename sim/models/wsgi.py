@@ -4,8 +4,9 @@
 (gunicorn sync/gthread); a request goes to a free thread of the process with the most free
 threads, so load spreads across processes. ``wsgi-on-loop``: asgiref's ``WsgiToAsgi`` runs every
 request on one thread-sensitive executor thread, whatever the loop does.
-On its thread a request's CPU phases take the process's GIL; io and blocking-io hold the thread
-but not the GIL; an offload runs inline (a WSGI app has no loop to hop from).
+On its thread a request's CPU phases take the process's GIL (and, with ``--cpus``, a share of
+the machine's cores, which every process's GIL holder competes for); io and blocking-io hold the
+thread but not the GIL; an offload runs inline (a WSGI app has no loop to hop from).
 Imports only ``sim`` modules.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 
 from sim.arrivals import SENT_ALL, WAIT_GAP, Request
 from sim.config import SimConfig
+from sim.cores import Cores
 from sim.emit import Emitter
 from sim.engine import Engine
 from sim.gil import Gil
@@ -55,7 +57,12 @@ class WorkerPoolModel:
         self.queue: deque[Request] = deque()
         self.max_queue = 0
         """The longest the FIFO got."""
-        self.gils = [Gil(engine, interval=config.switch_interval_ns) for _ in range(processes)]
+        self.cores = None if config.cpus is None else Cores(engine, config.cpus)
+        """The machine's cores, shared by all processes (None: unlimited)."""
+        self.gils = [
+            Gil(engine, interval=config.switch_interval_ns, cores=self.cores)
+            for _ in range(processes)
+        ]
         # tid 1 is each process's main thread (it accepts connections); workers are 2, 3, ...
         self.mains = [
             Worker(BASE_PID + p, 1, self.main_name, self.gils[p]) for p in range(processes)

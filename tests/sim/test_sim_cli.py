@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from tracer import events as K
 from tracer.cli import main
 from tracer.recording import load
+from tracer.summary import summarize
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -133,6 +135,14 @@ def test_sweep_table(capsys: pytest.CaptureFixture[str]) -> None:
         (["--model", "loop", "--sweep", "threads=1,2"], "--sweep threads does not apply"),
         (["--model", "loop", "--block-threshold", "nan"], "'nan' is not a finite number"),
         (["--model", "loop", "--block-threshold-ms=-1"], "out of range"),
+        (["--model", "processes", "--cpus", "0"], "argument --cpus: 0 is out of range"),
+        (["--cpus", "-1"], "argument --cpus: -1 is out of range"),
+        (["--cpus=-1"], "argument --cpus: -1 is out of range"),
+        (["--cpus", "abc"], "argument --cpus: 'abc' is not a whole number"),
+        (["--cpus", "1.5"], "argument --cpus: '1.5' is not a whole number"),
+        (["--cpus", "8193"], "--cpus must be a whole number from 1 to 8192, not 8193"),
+        (["--cpus", "1" + "0" * 30], "--cpus must be a whole number from 1 to 8192"),
+        (["--sweep", "cpus=2,100000"], "--cpus must be a whole number from 1 to 8192"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
@@ -178,3 +188,80 @@ def test_options_that_apply_are_still_taken(capsys: pytest.CaptureFixture[str]) 
     assert json.loads(capsys.readouterr().out)["completed"] == 20
     assert main([*base, "--model", "loop", "--pool-size", "2", "--sweep", "pool-size=1,2"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == 2
+
+
+CPU_BOUND_PROCESSES = [
+    "sim",
+    "--model",
+    "processes",
+    "--workers",
+    "8",
+    "--threads",
+    "1",
+    "--cpu",
+    "fixed:20ms",
+    "-c",
+    "8",
+    "-n",
+    "80",
+]
+"""The user's report: 8 single-thread processes, 20 ms of pure-Python CPU per request."""
+
+
+def test_cpus_shares_the_cores_and_is_recorded(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """--cpus 2: 8 processes share 2 cores: 100 requests/s, each 80 ms long with 20 ms of CPU;
+    the header's server says cpus 2 and the report says how many cores there were."""
+    out = tmp_path / "two.jsonl"
+    assert main([*CPU_BOUND_PROCESSES, "--cpus", "2", "--headless", "--record", str(out)]) == 0
+    assert "simulated cores: 2" in capsys.readouterr().out
+    recording = load(out)
+    assert recording.header["server"] == {
+        "model": "processes",
+        "threads": 1,
+        "workers": 8,
+        "cpus": 2,
+    }
+    assert summarize(recording)["rps"] == 100.0
+    spans = [e for e in recording.events if e.kind == K.SCHED_THREAD]
+    assert {(e.data["cpu_ns"], e.dur) for e in spans} == {(20_000_000, 80_000_000)}
+
+
+def test_without_cpus_cores_are_unlimited_and_said_so(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """No --cpus: as before, every process has a core (400 requests/s); no cpus in the header,
+    and the report says the cores were unlimited."""
+    out = tmp_path / "free.jsonl"
+    assert main([*CPU_BOUND_PROCESSES, "--headless", "--record", str(out)]) == 0
+    assert "simulated cores: unlimited" in capsys.readouterr().out
+    recording = load(out)
+    assert "cpus" not in recording.header["server"]
+    assert summarize(recording)["rps"] == 400.0
+    assert main([*CPU_BOUND_PROCESSES, "--headless", "--no-record"]) == 0
+    assert "unlimited" in capsys.readouterr().out
+
+
+def test_sweep_cpus(capsys: pytest.CaptureFixture[str]) -> None:
+    """--sweep cpus=1,2,4,8,16: throughput grows with the cores up to one per process."""
+    assert main([*CPU_BOUND_PROCESSES, "--sweep", "cpus=1,2,4,8,16", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(row["cpus"], row["rps"]) for row in rows] == [
+        (1, 50.0),
+        (2, 100.0),
+        (4, 200.0),
+        (8, 400.0),
+        (16, 400.0),
+    ]
+
+
+@pytest.mark.parametrize("model", ["threads", "loop", "wsgi-on-loop"])
+def test_cpus_applies_to_every_model(capsys: pytest.CaptureFixture[str], model: str) -> None:
+    """--cpus describes the machine, so every model takes it; one process is not slowed by
+    one core (its GIL runs one thread at a time anyway)."""
+    argv = ["sim", "--model", model, "--cpu", "exp:5ms", "--io", "10ms", "-n", "200", "--json"]
+    assert main([*argv, "--no-record"]) == 0
+    free = json.loads(capsys.readouterr().out)
+    assert main([*argv, "--no-record", "--cpus", "1"]) == 0
+    assert json.loads(capsys.readouterr().out) == free

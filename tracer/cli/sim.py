@@ -61,6 +61,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="N",
         help="thread pool tokens behind the loop (loop; default 40, as anyio)",
     )
+    parser.add_argument(
+        "--cpus",
+        # 0, negatives and non-numbers here; too many cores in SimConfig.check, which knows
+        # the limit (importing sim to read it would slow every trace command's start).
+        type=bounded(int, low=1),
+        default=None,
+        metavar="N",
+        help="cores of the simulated machine, shared by the threads of all processes "
+        "(default: unlimited; only processes with more workers than N slow down)",
+    )
     load = parser.add_mutually_exclusive_group()
     load.add_argument(
         "-c",
@@ -224,6 +234,7 @@ def build_config(args: argparse.Namespace) -> Any:
         threads=options["threads"],
         workers=options["workers"],
         pool_size=options["pool_size"],
+        cpus=args.cpus,
         concurrency=10 if args.concurrency is None else args.concurrency,
         rate=args.rate,
         requests=requests,
@@ -315,6 +326,7 @@ def _print_summary(config: Any, result: Any, path: str | None) -> None:
             from tracer.recording import load
 
             print_report(load(path), result.summary)
+            print(_cores_line(config))
             return
     from rich.console import Console
     from rich.table import Table
@@ -336,7 +348,17 @@ def _print_summary(config: Any, result: Any, path: str | None) -> None:
         table.add_row(f"queue {key}", f"{value} ms")
     table.add_row("max in flight", str(summary["max_in_flight"]))
     table.add_row("loop blocked", f"{summary['loop_blocked_ms']} ms")
+    table.add_row("cores", "unlimited" if config.cpus is None else str(config.cpus))
     Console().print(table)
+
+
+def _cores_line(config: Any) -> str:
+    """What the simulated machine had: the report of a recording does not say it otherwise."""
+    if config.cpus is None:
+        return "simulated cores: unlimited (each process's GIL is the only CPU limit; --cpus N)"
+    return (
+        f"simulated cores: {config.cpus} (--cpus), shared by the running threads of all processes"
+    )
 
 
 def _sweep(config: Any, args: argparse.Namespace) -> int:
@@ -357,7 +379,10 @@ def _sweep(config: Any, args: argparse.Namespace) -> int:
             return "0"
         return format_ns(float(f"{value * 1e6:.3g}"))  # 3 significant digits, with its unit
 
-    table = Table(title=f"sim:{config.workload.name} · {config.model}: sweep of {name} (simulated)")
+    cores = "" if config.cpus is None or name == "cpus" else f" · {config.cpus} cores"
+    table = Table(
+        title=f"sim:{config.workload.name} · {config.model}{cores}: sweep of {name} (simulated)"
+    )
     table.add_column(name, justify="right")
     for label in ("req/s", "p50", "p90", "p99", "max", "queued (mean)", "in flight"):
         table.add_column(label, justify="right")
