@@ -239,3 +239,19 @@ def test_a_block_starved_of_the_gil_is_told_apart_from_one_that_ran() -> None:
     assert details.starved_ms == 12.0
     assert "42.0 ms (12.0 ms starved of the GIL)" in _report_of({}, events)
     assert "starved" not in _report_of({})
+
+
+def test_throughput_says_how_much_of_it_ended_without_an_error() -> None:
+    """Completed counts requests that failed or timed out too: the throughput row then adds
+    the rate of those that ended well (none at all when every client gave up)."""
+    text = _report_of({})  # two requests, one of them an error
+    assert "requests/s (" in text and "/s without an error)" in text
+    failed = [
+        e._replace(data={**e.data, "status": None, "error": "timeout"})
+        if e.kind == K.REQUEST_END
+        else e
+        for e in _events()
+    ]
+    assert "(0.0/s without an error)" in _report_of({}, failed)
+    ok = [e for e in _events() if e.req == 1 or e.kind == K.REQUEST_QUEUED and e.req == 1]
+    assert "without an error" not in _report_of({}, ok)

@@ -99,7 +99,7 @@ def _overview(summary: dict[str, Any], details: ReportDetails) -> Table:
     rows = [
         ("requests", f"{summary['requests']} ({summary['completed']} completed)"),
         ("wall time", f"{summary['wall_s']:.3f} s"),
-        ("throughput", f"{summary['rps']:.1f} requests/s"),
+        ("throughput", _throughput(summary)),
         ("status codes", status),
         ("errors", f"{summary['errors']} ({details.timeouts} timeouts)"),
         ("max in flight", str(summary["max_in_flight"])),
@@ -112,6 +112,17 @@ def _overview(summary: dict[str, Any], details: ReportDetails) -> Table:
     for name, value in rows:
         table.add_row(name, value)
     return table
+
+
+def _throughput(summary: dict[str, Any]) -> str:
+    # Completed counts every request that ended, timed out and failed ones too (the summary's
+    # definition): with errors, say how many of those per second ended well.
+    text = f"{summary['rps']:.1f} requests/s"
+    completed, errors = summary["completed"], summary["errors"]
+    if errors and completed:
+        good = summary["rps"] * max(0, completed - errors) / completed
+        text += f" ({good:.1f}/s without an error)"
+    return text
 
 
 def _blocked(summary: dict[str, Any], details: ReportDetails) -> str:
