@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from rich.console import Console
 
@@ -216,8 +217,8 @@ def test_requests_sent_twice_are_counted() -> None:
 
 
 def test_a_block_starved_of_the_gil_is_told_apart_from_one_that_ran() -> None:
-    """A ``loop.blocked`` marked starved (its thread waited for the GIL other threads held)
-    is its own culprit row, and the run's "loop blocked" line says how much was starved."""
+    """A ``loop.blocked`` marked starved (its thread waited on other threads: their GIL or a
+    lock) is its own culprit row, and the run's "loop blocked" line says how much."""
     starved = Event(
         11,
         35 * MS,
@@ -234,11 +235,11 @@ def test_a_block_starved_of_the_gil_is_told_apart_from_one_that_ran() -> None:
     details = digest.details()
     assert [(c.location, c.count) for c in details.culprits] == [
         ("app.py:7", 1),
-        ("app.py:9 (starved: other threads held the GIL)", 1),
+        ("app.py:9 (waiting on other threads: the GIL or a lock)", 1),
     ]
     assert details.starved_ms == 12.0
-    assert "42.0 ms (12.0 ms starved of the GIL)" in _report_of({}, events)
-    assert "starved" not in _report_of({})
+    assert "42.0 ms (12.0 ms waiting on other threads)" in _report_of({}, events)
+    assert "waiting on other threads" not in _report_of({})
 
 
 def test_throughput_says_how_much_of_it_ended_without_an_error() -> None:
@@ -255,3 +256,21 @@ def test_throughput_says_how_much_of_it_ended_without_an_error() -> None:
     assert "(0.0/s without an error)" in _report_of({}, failed)
     ok = [e for e in _events() if e.req == 1 or e.kind == K.REQUEST_QUEUED and e.req == 1]
     assert "without an error" not in _report_of({}, ok)
+
+
+def test_a_simulation_says_its_cores_and_a_real_run_does_not() -> None:
+    """``trace sim --cpus 2``'s recording: the report's "simulated cores" row says 2; without
+    --cpus, unlimited; a real run's report has no such row (``host`` tells its machine)."""
+
+    def report(header: dict[str, object]) -> str:
+        out = io.StringIO()
+        events = _events()
+        console = Console(file=out, width=120, color_system=None)
+        print_report(Recording(header, events), summarize(events), console=console)
+        return out.getvalue()
+
+    simulated = {"source": "simulated", "server": {"model": "processes", "cpus": 2}}
+    assert re.search(r"simulated cores\s+2 \(--cpus\)", report(simulated))
+    unlimited = {"source": "simulated", "server": {"model": "processes"}}
+    assert re.search(r"simulated cores\s+unlimited", report(unlimited))
+    assert "simulated cores" not in report({"source": "traced", "server": {"model": "loop"}})

@@ -36,8 +36,8 @@ __all__ = ["Culprit", "Digest", "ReportDetails", "Worker", "digest_file"]
 
 NS_PER_MS = 1_000_000
 
-STARVED_NOTE = "(starved: other threads held the GIL)"
-"""How a culprit place reads when its steps waited for the GIL rather than ran."""
+STARVED_NOTE = "(waiting on other threads: the GIL or a lock)"
+"""How a culprit place reads when its steps waited on other threads rather than ran."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +78,7 @@ class ReportDetails:
     culprits: list[Culprit] = field(default_factory=list)
     """Loop-blocking places, worst first."""
     starved_ms: float = 0.0
-    """Of the loop's blocked time, what steps spent starved of the GIL by other threads."""
+    """Of the loop's blocked time, what steps spent waiting on other threads (``starved``)."""
     workers: list[Worker] = field(default_factory=list)
     """Threads that ran app code, busiest first."""
     timeouts: int = 0
@@ -170,7 +170,7 @@ class Digest:
                 self._blocked_ns += event.dur or 0
                 where = str(event.data.get("location") or "?")
                 if event.data.get("starved"):
-                    # Its thread waited for the GIL that other threads held: not its code.
+                    # Its thread mostly waited on other threads (their GIL, or a lock they held).
                     where = f"{where} {STARVED_NOTE}"
                     self._starved_ns += event.dur or 0
                 place = self._culprits.setdefault(where, [0, 0, 0])

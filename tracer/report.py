@@ -29,7 +29,7 @@ def render_report(
         digest.feed(recording.events)
         details = digest.details()
     parts: list[Any] = [Text(recording.title, style="bold")]
-    parts.append(_overview(summary, details))
+    parts.append(_overview(summary, details, _cores(recording.header)))
     parts.append(_latency(summary, details))
     if details.culprits:
         parts.append(_culprits(summary, details))
@@ -91,7 +91,18 @@ def print_report(
     (console or Console()).print(render_report(recording, summary, details))
 
 
-def _overview(summary: dict[str, Any], details: ReportDetails) -> Table:
+def _cores(header: dict[str, Any]) -> str | None:
+    """A simulation's cores (``trace sim --cpus``), as the report's row says them; None for a
+    real run, whose machine the header's ``host`` describes."""
+    if header.get("source") != "simulated":
+        return None
+    cpus = (header.get("server") or {}).get("cpus")
+    if cpus is None:
+        return "unlimited (--cpus N sets them)"
+    return f"{cpus} (--cpus)"
+
+
+def _overview(summary: dict[str, Any], details: ReportDetails, cores: str | None) -> Table:
     table = Table(title="Run", title_justify="left", show_header=False, box=None, padding=(0, 2))
     table.add_column(style="bold")
     table.add_column(justify="right")
@@ -106,6 +117,8 @@ def _overview(summary: dict[str, Any], details: ReportDetails) -> Table:
         ("loop blocked", _blocked(summary, details)),
         ("violations", str(summary["violations"])),
     ]
+    if cores is not None:
+        rows.append(("simulated cores", cores))
     if details.resent:
         # The server may have seen these twice (a worker that died on the first try included).
         rows.append(("resent", f"{details.resent} (connection closed as they went out)"))
@@ -128,7 +141,7 @@ def _throughput(summary: dict[str, Any]) -> str:
 def _blocked(summary: dict[str, Any], details: ReportDetails) -> str:
     text = f"{summary['loop_blocked_ms']:.1f} ms"
     if details.starved_ms:
-        text += f" ({details.starved_ms:.1f} ms starved of the GIL)"
+        text += f" ({details.starved_ms:.1f} ms waiting on other threads)"
     return text
 
 

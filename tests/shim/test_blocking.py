@@ -264,21 +264,69 @@ def test_a_loop_step_that_computes_itself_is_not_called_starved() -> None:
     assert all(set(e.data) == {"location", "delayed"} for e in blocked)
 
 
-def test_starved_needs_little_cpu_and_a_lock_wait_beside_busy_threads() -> None:
-    """The verdict's rule, case by case."""
+def test_starved_needs_little_cpu_and_samples_in_a_lock_wait_beside_busy_threads() -> None:
+    """The verdict's rule, case by case (10 ms threshold)."""
     ms = 1_000_000
     waited = blocking.Sample((object(), 0))  # type: ignore[arg-type]
     waited.checked, waited.lock_waits = 4, 3
     asleep = blocking.Sample((object(), 0))  # type: ignore[arg-type]
     asleep.checked, asleep.lock_waits = 4, 1  # mostly in a sleep or I/O: its own block
-    # No sample could look: the other threads' CPU decides.
-    assert blocking.contention(None, 40 * ms, 1 * ms, 38 * ms) == {
+    block = 10 * ms
+    assert blocking.contention(waited, 40 * ms, 1 * ms, 38 * ms, block) == {
         "others_busy": 0.95,
         "starved": True,
     }
-    assert blocking.contention(None, 40 * ms, 1 * ms, 16 * ms)["starved"] is False
     # Samples in a lock wait: the others need only have done something (a busy machine).
-    assert blocking.contention(waited, 40 * ms, 1 * ms, 16 * ms)["starved"] is True
-    assert blocking.contention(waited, 40 * ms, 1 * ms, 4 * ms)["starved"] is False
-    assert blocking.contention(asleep, 40 * ms, 1 * ms, 38 * ms)["starved"] is False
-    assert blocking.contention(waited, 40 * ms, 30 * ms, 38 * ms)["starved"] is False  # it ran
+    assert blocking.contention(waited, 40 * ms, 1 * ms, 16 * ms, block)["starved"] is True
+    assert blocking.contention(waited, 40 * ms, 1 * ms, 4 * ms, block)["starved"] is False
+    assert blocking.contention(asleep, 40 * ms, 1 * ms, 38 * ms, block)["starved"] is False
+    # Its own CPU alone passed the threshold: its own block, however long it also waited.
+    assert blocking.contention(waited, 90 * ms, 30 * ms, 60 * ms, block)["starved"] is False
+    # No sample could look at its kernel wait: no verdict, only the others' CPU.
+    assert blocking.contention(None, 40 * ms, 1 * ms, 38 * ms, block) == {"others_busy": 0.95}
+
+
+def test_a_step_computing_on_the_loop_beside_busy_threads_is_its_own_block() -> None:
+    """CPU work in the loop (30 ms, three times the threshold) while other requests' CPU runs
+    in threads: its steps last longer, sharing the GIL, but they are never called starved."""
+    from shim_asgi_apps import fetch, traced
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["path"] == "/cpu":
+            _burn(0.03)
+        else:
+            await asyncio.to_thread(_burn, 0.05)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    shim, rec = traced(app)
+    asyncio.run(fetch(shim, *(["/hop", "/cpu"] * 4)))
+    paths = {e.req: e.data["path"] for e in rec.events if e.kind == K.REQUEST_START}
+    own = [e for e in rec.events if e.kind == K.LOOP_BLOCKED and paths[e.req] == "/cpu"]
+    assert len(own) == 4
+    assert not any(e.data.get("starved") for e in own), [e.data for e in own]
+
+
+def test_a_step_after_the_threads_finished_says_nothing_about_them() -> None:
+    """The other threads' CPU is read at each step's start while hops are in flight: a later
+    blocking step, begun with none in flight, carries no ``others_busy`` (it read a stale
+    clock before, and claimed more than the machine's cores)."""
+    from shim_asgi_apps import fetch, traced
+
+    hop_done = asyncio.Event()
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["path"] == "/hop":
+            await asyncio.to_thread(_burn, 0.05)
+            hop_done.set()
+        else:
+            await hop_done.wait()
+            time.sleep(0.03)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    shim, rec = traced(app)
+    asyncio.run(fetch(shim, "/hop", "/late"))
+    paths = {e.req: e.data["path"] for e in rec.events if e.kind == K.REQUEST_START}
+    late = [e for e in rec.events if e.kind == K.LOOP_BLOCKED and paths[e.req] == "/late"]
+    assert len(late) == 1 and set(late[0].data) == {"location", "delayed"}, late

@@ -11,15 +11,14 @@ questions remain, and this module answers them:
   any of its wake-ups for a second, the watchdog parks until the next step starts (one flag
   read per step), so an idle traced server costs nothing instead of a wake-up every few
   milliseconds.
-* **Whether it was its own doing.** A step can hold the loop without running: its thread
+* **Whether it was its own work.** A step can hold the loop without running: its thread
   waits for the GIL while other threads of the process compute, as when CPU work is moved to
   threads. While thread hops of traced requests are in flight, the step proxy also reads the
   process's CPU clock, so a step that ends blocked knows how busy the other threads were; on
   Linux each watchdog sample also notes whether the loop thread sat in a lock wait
-  (``futex``, where a thread waiting for the GIL sits) rather than in a sleep or I/O. A step
-  that used under half its time on the CPU, and that the samples mostly found in a lock wait
-  while the others computed (or, without samples, while they were busy for half its time),
-  was starved (``contention``).
+  (``futex``: the GIL, or a lock another thread holds) rather than in a sleep or I/O. A step
+  whose own CPU stayed under the threshold, and that the samples mostly found in a lock wait
+  while the others computed, was starved: it waited on other threads (``contention``).
 * **Whom it delayed.** When a blocking step ends at T, every other traced request on the same
   loop that was suspended and whose wake-up was already due is a delayed one: the future it
   awaits is done (its callback is queued behind the block), it yielded bare (``sleep(0)``:
@@ -33,6 +32,7 @@ Imports ``tracer.shim.frames`` only; never the TUI, exporters, server models or 
 from __future__ import annotations
 
 import asyncio
+import os
 import platform
 import threading
 import time
@@ -201,16 +201,18 @@ def _watch() -> None:
                 if sample is None or sample.running is not running:
                     sample = Sample(running)
                 where = function_in_stack(state.tid, getattr(traced.coro, "cr_frame", None))
-                waiting = _in_lock_wait(state.native_id)
             except Exception:  # a sampling failure only costs the line number
                 continue
-            if state.running is running:
-                if where is not None:
-                    sample.counts[where] = sample.counts.get(where, 0) + 1
-                if waiting is not None:
-                    sample.checked += 1
-                    sample.lock_waits += waiting
-                state.sample = sample
+            if state.running is not running:
+                continue
+            if where is not None:
+                sample.counts[where] = sample.counts.get(where, 0) + 1
+            state.sample = sample
+            # Read with the GIL kept (``_READ``): the thread is as its stack showed it.
+            waiting = _in_lock_wait(state.native_id)
+            if waiting is not None:
+                sample.checked += 1
+                sample.lock_waits += waiting
         if not alive:
             with _LOCK:
                 if not any(s.loop_ref() is not None for s in _STATES.values()):
@@ -297,42 +299,85 @@ def record_stuck_steps() -> int:
 
 # The ``futex`` system call's number, where a thread waiting for a lock (the GIL's among them)
 # sits, by machine (Linux's /proc/<pid>/task/<tid>/syscall shows the call a thread is in).
-_FUTEX = {"x86_64": {"202"}, "aarch64": {"98"}, "arm64": {"98"}}.get(platform.machine())
+_FUTEX = {"x86_64": b"202", "aarch64": b"98", "arm64": b"98"}.get(platform.machine())
+
+
+def _gil_holding_reader() -> Callable[[bytes], bytes | None] | None:
+    """A reader of a small /proc file that keeps the GIL (None where there is none).
+
+    Python's own file reads let the GIL go, and the loop thread, waiting for it, would take it
+    and be seen running: libc's open/read through ``ctypes.PyDLL`` keep it, so the thread's
+    system call is read as it was when its stack was sampled.
+    """
+    if _FUTEX is None:
+        return None
+    try:
+        import ctypes
+
+        libc = ctypes.PyDLL(None)
+        c_open, c_read, c_close = libc.open, libc.read, libc.close
+    except (ImportError, OSError, AttributeError):
+        return None
+    c_open.argtypes, c_open.restype = [ctypes.c_char_p, ctypes.c_int], ctypes.c_int
+    c_read.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t]
+    c_read.restype = ctypes.c_ssize_t
+    c_close.argtypes, c_close.restype = [ctypes.c_int], ctypes.c_int
+    buffer = ctypes.create_string_buffer(64)  # the watchdog is the only caller
+
+    def read(path: bytes) -> bytes | None:
+        fd = c_open(path, os.O_RDONLY)
+        if fd < 0:
+            return None
+        try:
+            size = c_read(fd, buffer, 32)
+        finally:
+            c_close(fd)
+        return buffer.raw[:size] if size > 0 else None
+
+    return read
+
+
+_READ = _gil_holding_reader()
 
 
 def _in_lock_wait(native_id: int) -> bool | None:
     """Whether thread ``native_id`` of this process waits on a lock now (True) or sits in
     another system call, a sleep or I/O (False); None where unknown, or while it is on a CPU
-    (between two waits for the GIL, or in C code that let the GIL go)."""
-    if _FUTEX is None:
+    (in C code that let the GIL go)."""
+    if _READ is None:
         return None
     try:
-        with open(f"/proc/self/task/{native_id}/syscall", "rb") as handle:
-            call = handle.read(16).split(None, 1)[0].decode()
-    except (OSError, IndexError, UnicodeDecodeError):
+        text = _READ(b"/proc/self/task/%d/syscall" % native_id)
+    except OSError:
         return None
-    if call == "running":
+    if not text:
         return None
-    return call in _FUTEX
+    call = text.split(None, 1)[0]
+    if call == b"running":
+        return None
+    return call == _FUTEX
 
 
-def contention(sample: Sample | None, dur: int, cpu_ns: int, others_cpu_ns: int) -> dict[str, Any]:
+def contention(
+    sample: Sample | None, dur: int, cpu_ns: int, others_cpu_ns: int, block_ns: int
+) -> dict[str, Any]:
     """``loop.blocked`` data on whether a step of ``dur`` ns that used ``cpu_ns`` on the CPU,
-    while the process's other threads used ``others_cpu_ns``, was its own doing.
+    while the process's other threads used ``others_cpu_ns``, held the loop by its own work.
 
     ``others_busy``: the other threads' CPU per ns of the step (0 to the number of cores).
-    ``starved``: it spent under half the step on the CPU, and either the watchdog's samples
-    mostly found its thread in a lock wait while the others did something (a quarter of the
-    step at least: on a busy machine the thread holding the GIL may itself wait for a core),
-    or, with no sample that could look, the others were busy for half the step or more. A
-    ``time.sleep`` beside busy threads is still its own block: its samples show the sleep.
+    ``starved``, only when the watchdog's samples could look at the thread's kernel wait:
+    true when its own CPU stayed under the block threshold (alone, it would not have blocked)
+    and under half the step, the samples mostly found it in a lock wait (the GIL, or a lock
+    another thread held) and the others computed for a quarter of the step at least (on a busy
+    machine the thread holding the GIL may itself wait for a core). A ``time.sleep`` beside
+    busy threads stays its own block: its samples show the sleep.
     """
     busy = round(max(0, others_cpu_ns) / dur, 2)
+    data: dict[str, Any] = {"others_busy": busy}
     if sample is not None and sample.checked:
-        waited = sample.lock_waits * 2 > sample.checked and busy >= 0.25
-    else:
-        waited = busy >= 0.5
-    return {"others_busy": busy, "starved": cpu_ns * 2 < dur and waited}
+        waited = sample.lock_waits * 2 > sample.checked
+        data["starved"] = cpu_ns < block_ns and cpu_ns * 2 < dur and waited and busy >= 0.25
+    return data
 
 
 def _due_timer_futures(loop: Any) -> set[int]:

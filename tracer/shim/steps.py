@@ -138,8 +138,9 @@ class Stepper:
                     state.running = (self, t0)
                     if state.parked:
                         wake_watchdog(state)
-                if hops:  # threads of this process may compete with the loop for the GIL
-                    self.process_cpu0 = _process_cpu()
+                # Threads of this process may compete with the loop for the GIL: read what they
+                # use, but only then (a system call per step).
+                self.process_cpu0 = _process_cpu() if hops else 0
                 c0 = _cpu()
                 try:
                     if error is None:
@@ -236,10 +237,9 @@ class Stepper:
                 sample = None
             delayed = delayed_by(state, self)
         data: dict[str, Any] = {"location": location, "delayed": delayed}
-        if self.process_cpu0:  # hops were in flight: did it run, or wait for their GIL?
+        if self.process_cpu0:  # hops were in flight: did it run, or wait for other threads?
             others = _process_cpu() - self.process_cpu0 - cpu_ns
-            self.process_cpu0 = 0
-            data.update(contention(sample, dur, cpu_ns, others))
+            data.update(contention(sample, dur, cpu_ns, others, self.block_ns))
         self._blocked_row(t0, dur, data)
 
     def record_stuck(self, t0: int, dur: int, location: str | None, delayed: list[int]) -> None:
