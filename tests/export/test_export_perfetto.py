@@ -302,3 +302,22 @@ def test_an_in_process_servers_client_thread_is_the_load_generator(tmp_path: Any
     threads = sorted(_labels(trace, "thread_name").values())
     assert "trace-run (load generator)" in threads
     assert any(name.endswith("(event loop)") for name in threads)
+
+
+def test_to_stdout_the_json_is_utf_8_whatever_the_stream_encoding(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``-o -`` on an ASCII stdout (``PYTHONIOENCODING=ascii``, a C locale): the trace's UTF-8
+    bytes (the title's "·") go out whole, not a UnicodeEncodeError half-way through."""
+    import io
+    import sys
+
+    path = _hand_built().save(tmp_path / "run.jsonl")
+    raw = io.BytesIO()
+    stdout = io.TextIOWrapper(raw, encoding="ascii")
+    monkeypatch.setattr(sys, "stdout", stdout)
+    assert main(["export", str(path), "--to", "perfetto", "-o", "-"]) == 0
+    stdout.flush()
+    trace = json.loads(raw.getvalue().decode("utf-8"))
+    assert "·" in trace["otherData"]["title"]
+    check_chrome_trace(trace)
