@@ -160,3 +160,5 @@ def test_a_real_cpu_gil_run_without_a_free_core_says_so() -> None:
         assert len(notes) == expected, notes
     [note] = DemoRun(scenario, [threads, one_at_a_time]).notes()
     assert note.startswith("the processes computed 1.00x in parallel, not about 2x")
+    [note] = DemoRun(scenario, [threads, one_at_a_time], lang="zh").notes()
+    assert note.startswith("两个进程的并行度只有 1.00 倍")

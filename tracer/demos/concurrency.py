@@ -212,7 +212,7 @@ def _gil_check(recs: Recs) -> list[str]:
     return problems
 
 
-def _gil_notes(recs: Recs) -> list[str]:
+def _gil_notes(recs: Recs, lang: str) -> list[str]:
     # A real run computes side by side only with a second core free: on a busy machine the
     # processes side shows no parallelism, which the caption promises. Said, not hidden.
     if recs[1].header.get("source") == "simulated":
@@ -220,10 +220,13 @@ def _gil_notes(recs: Recs) -> list[str]:
     parallel = cpu_parallelism(recs[1])
     if parallel >= 1.5:
         return []
-    cores = (recs[1].header.get("host") or {}).get("cpus")
+    one_core = (recs[1].header.get("host") or {}).get("cpus") == 1
+    if lang == "zh":
+        why = "这台机器只有一个核心" if one_core else "没有空闲的另一个核心（机器上有其他工作）"
+        return [f"两个进程的并行度只有 {parallel:.2f} 倍，而不是约 2 倍：{why}；--sim 展示模型"]
     why = (
         "this machine has one core"
-        if cores == 1
+        if one_core
         else "another core was not free for them (other work on the machine)"
     )
     return [

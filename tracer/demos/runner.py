@@ -53,7 +53,7 @@ class DemoRun:
     def notes(self) -> list[str]:
         """What this run could not show, the shape being right (``Scenario.notes``)."""
         notes = self.scenario.notes
-        return notes(self.recordings) if notes is not None else []
+        return notes(self.recordings, self.lang) if notes is not None else []
 
 
 def run_side(scenario: Scenario, index: int, *, simulated: bool, quick: bool) -> Recording:

@@ -63,9 +63,9 @@ class Scenario:
     """What is wrong with the shape of these recordings (empty: the point is visible)."""
     figures: Callable[[Sequence[Recording]], dict[str, float]]
     """The numbers that make the point (printed by ``--headless``)."""
-    notes: Callable[[Sequence[Recording]], list[str]] | None = None
-    """What a real run could not show on this machine though its shape is right (a busy core):
-    said beside the shape check, not counted against it."""
+    notes: Callable[[Sequence[Recording], str], list[str]] | None = None
+    """What a real run could not show on this machine though its shape is right (a busy core),
+    in the language given: said beside the shape check, not counted against it."""
 
     @property
     def simulated_only(self) -> bool:
