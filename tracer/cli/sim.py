@@ -63,9 +63,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--cpus",
-        # 0, negatives and non-numbers here; too many cores in SimConfig.check, which knows
-        # the limit (importing sim to read it would slow every trace command's start).
-        type=bounded(int, low=1),
+        # sim.cores.MAX_CPUS, written out: importing sim to read it would slow every trace
+        # command's start (a test keeps the two equal).
+        type=bounded(int, low=1, high=8192),
         default=None,
         metavar="N",
         help="cores of the simulated machine, shared by the threads of all processes "
@@ -326,7 +326,6 @@ def _print_summary(config: Any, result: Any, path: str | None) -> None:
             from tracer.recording import load
 
             print_report(load(path), result.summary)
-            print(_cores_line(config))
             return
     from rich.console import Console
     from rich.table import Table
@@ -350,15 +349,6 @@ def _print_summary(config: Any, result: Any, path: str | None) -> None:
     table.add_row("loop blocked", f"{summary['loop_blocked_ms']} ms")
     table.add_row("cores", "unlimited" if config.cpus is None else str(config.cpus))
     Console().print(table)
-
-
-def _cores_line(config: Any) -> str:
-    """What the simulated machine had: the report of a recording does not say it otherwise."""
-    if config.cpus is None:
-        return "simulated cores: unlimited (each process's GIL is the only CPU limit; --cpus N)"
-    return (
-        f"simulated cores: {config.cpus} (--cpus), shared by the running threads of all processes"
-    )
 
 
 def _sweep(config: Any, args: argparse.Namespace) -> int:
