@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.config import SimConfig
+from sim.result import SimResult
 from sim.simulation import simulate
 from tracer.errors import UsageError
 
@@ -40,10 +41,15 @@ class SweepRow:
     """Its value in this row."""
     summary: dict[str, Any]
     """The simulation's summary."""
+    open_loop: dict[str, float] | None = None
+    """With ``--rate``: ``offered_rps`` (the arrivals' rate) and ``drain_s`` (from the last
+    arrival to the last end). The summary's ``rps`` spreads the completed requests over the
+    whole run, drain included: in a short run against long services it falls far below the
+    offered rate that a stable open system keeps up with, without any saturation."""
 
     def as_dict(self) -> dict[str, Any]:
         """For ``--json``: ``{"threads": 4, "rps": ..., "latency_ms": {...}, ...}``."""
-        return {self.name: self.value, **self.summary}
+        return {self.name: self.value, **self.summary, **(self.open_loop or {})}
 
 
 def parse_sweep(text: str) -> tuple[str, list[Any]]:
@@ -81,5 +87,15 @@ def sweep(config: SimConfig, name: str, values: list[Any]) -> list[SweepRow]:
     rows = []
     for value in values:
         result = simulate(config.with_value(name, value))
-        rows.append(SweepRow(name, value, result.summary))
+        rows.append(SweepRow(name, value, result.summary, _open_loop(result)))
     return rows
+
+
+def _open_loop(result: SimResult) -> dict[str, float] | None:
+    """``SweepRow.open_loop`` of an open-loop run (None for a closed loop, or no stats)."""
+    stats = result.stats
+    if result.config.rate is None or stats is None or len(stats.queued) < 2:
+        return None
+    first, last = min(stats.queued), max(stats.queued)
+    offered = (len(stats.queued) - 1) / ((last - first) / 1e9) if last > first else 0.0
+    return {"offered_rps": round(offered, 1), "drain_s": round((max(stats.ended) - last) / 1e9, 3)}

@@ -276,3 +276,29 @@ def test_the_command_line_and_the_config_agree_on_the_most_cores() -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["sim", "--cpus", str(MAX_CPUS + 1), "-n", "1", "--no-record"])
     assert exit_info.value.code == 2
+
+
+def test_an_open_loop_sweep_shows_the_offered_rate_and_the_drain(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """I/O-only requests on the loop are an infinite-server queue: its throughput is the
+    arrival rate, while req/s (completed over the whole run) also spreads the drain after the
+    last arrival and stays far below it. The offered rate and the drain are shown beside it;
+    a closed loop has neither."""
+    argv = ["sim", "--model", "loop", "--io", "exp:1s", "--no-record", "--json"]
+    assert main([*argv, "--sweep", "rate=100,800"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    offered = [row["offered_rps"] for row in rows]  # 1,000 Poisson arrivals: within ~10%
+    assert 90 < offered[0] < 115 and 720 < offered[1] < 920, offered
+    assert all(row["rps"] < row["offered_rps"] * 0.8 and row["drain_s"] > 2 for row in rows)
+    assert (
+        main(["sim", "--model", "loop", "--io", "exp:1s", "--no-record", "--sweep", "rate=800"])
+        == 0
+    )
+    table = capsys.readouterr().out
+    assert "offered" in table and "drain" in table and "the drain after the last arrival" in table
+    assert (
+        main(["sim", "--io", "10ms", "-n", "50", "--no-record", "--json", "--sweep", "threads=2"])
+        == 0
+    )
+    assert "offered_rps" not in capsys.readouterr().out
