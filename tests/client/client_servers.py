@@ -30,13 +30,21 @@ def in_flight_max(recorder: Recorder) -> int:
 
 async def raw_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """The client tests' app; answers by path: ``/`` (content-length), ``/chunked``, ``/empty`` (204), ``/big``,
-    ``/slow?ms=N``, ``/count`` (the request body's length), ``/ws`` (websocket echo); the body names the request id header it got."""
+    ``/slow?ms=N``, ``/count`` (the request body's length), ``/ws`` (websocket echo); the body names the request id header it got.
+    Responses cut short: ``/cut`` (5 body bytes, then the app raises), ``/stall`` (5 body bytes,
+    then nothing until the client leaves), ``/ws-stall`` (a session accepted, then silence)."""
     if scope["type"] == "lifespan":
         return
     headers = dict(scope.get("headers") or ())
     req = headers.get(b"x-gateway-tracer-req", b"")
     seen.append({"path": scope["path"], "http_version": scope.get("http_version"), "req": req})
     if scope["type"] == "websocket":
+        if scope["path"] == "/ws-stall":
+            await receive()
+            await send({"type": "websocket.accept"})
+            while (await receive())["type"] != "websocket.disconnect":
+                pass  # never answers
+            return
         if scope["path"] != "/ws":  # refuse: the server answers the handshake with 403
             await receive()
             await send({"type": "websocket.close"})
@@ -59,6 +67,14 @@ async def raw_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         body = str(size).encode()
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": body})
+        return
+    if path in ("/cut", "/stall"):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"part1", "more_body": True})
+        if path == "/cut":
+            raise RuntimeError("boom mid-body")
+        while (await receive())["type"] != "http.disconnect":
+            pass  # the rest never comes
         return
     if path == "/slow":
         await asyncio.sleep(int(scope["query_string"].split(b"=")[1]) / 1000)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from client_servers import HOST, seen, serve_uvicorn
 
+import tracer
 from tracer import events as K
 from tracer.client import ClientConfig, run_client
 from tracer.client.http1 import ProtocolError, ResponseParser
+from tracer.client.pool import Pool
 from tracer.recorder import Recorder
 
 pytestmark = pytest.mark.timeout(60)
@@ -119,3 +123,80 @@ def test_the_client_owns_host_and_content_length() -> None:
     assert tail == (
         b"Host: 127.0.0.1:5000\r\nX-Extra: 1\r\nContent-Length: 3\r\nConnection: close\r\n\r\n"
     )
+
+
+async def _short_body(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """A server that declares 50 body bytes, sends 10 and closes the connection."""
+    await reader.readuntil(b"\r\n\r\n")
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n0123456789")
+    await writer.drain()
+    writer.close()
+
+
+def _one(port: int, path: str, recorder: Recorder, timeout: float = 10) -> object:
+    async def main() -> object:
+        pool = Pool(HOST, port, recorder=recorder)
+        try:
+            return await pool.request(1, path, timeout=timeout)
+        finally:
+            pool.close()
+
+    return asyncio.run(main())
+
+
+def _cut_response(recorder: Recorder) -> dict[str, object]:
+    (event,) = [e for e in recorder.events if e.kind == K.CLIENT_RESPONSE]
+    data = dict(event.data)
+    ttfb, total = data["ttfb_ns"], data["total_ns"]
+    assert isinstance(ttfb, int) and isinstance(total, int) and 0 < ttfb <= total
+    sent = next(e for e in recorder.events if e.kind == K.CLIENT_SEND)
+    assert event.t == sent.t + ttfb and event.t + (event.dur or 0) == sent.t + total
+    return data
+
+
+@pytest.mark.parametrize("where", ["fewer bytes than content-length", "app raised mid-body"])
+def test_a_response_cut_mid_body_is_recorded_with_what_arrived(where: str) -> None:
+    """The status line and headers came, then the connection closed before the body's end
+    (a server sending 10 of its declared 50 bytes; an ASGI app raising after its first
+    chunk, on uvicorn): client.response keeps the status, ttfb and the bytes received, with
+    error IncompleteResponse saying where it was cut; the summary counts an error with
+    that status."""
+    recorder = Recorder()
+    if where == "app raised mid-body":
+        with serve_uvicorn() as port:
+            outcome = _one(port, "/cut", recorder)
+        expected, said = 5, "connection closed mid-body after 5 body bytes (chunked)"
+    else:
+
+        async def serve() -> tuple[object, int]:
+            server = await asyncio.start_server(_short_body, HOST, 0)
+            port = server.sockets[0].getsockname()[1]
+            loop = asyncio.get_running_loop()
+            result = await loop.run_in_executor(None, _one, port, "/", recorder)
+            server.close()
+            await server.wait_closed()
+            return result, port
+
+        outcome, _ = asyncio.run(serve())
+        expected, said = 10, "connection closed mid-body after 10 of 50 body bytes"
+    assert outcome == (200, expected, "IncompleteResponse")
+    data = _cut_response(recorder)
+    assert (data["status"], data["bytes"], data["error"]) == (200, expected, "IncompleteResponse")
+    assert data["message"] == said
+    summary = tracer.summarize(recorder)
+    assert (summary["errors"], summary["status"]) == (1, {"200": 1})
+
+
+def test_a_timeout_during_the_body_keeps_the_status_and_the_bytes() -> None:
+    """The client's timeout fires while a response streams (5 bytes, then nothing): the
+    request fails as TimeoutError, recorded with its status, ttfb and the 5 bytes that came;
+    the summary counts one timeout with status 200."""
+    recorder = Recorder()
+    with serve_uvicorn() as port:
+        outcome = _one(port, "/stall", recorder, timeout=0.5)
+    assert outcome == (200, 5, "timeout")
+    data = _cut_response(recorder)
+    assert (data["status"], data["bytes"], data["error"]) == (200, 5, "TimeoutError")
+    assert data["message"] == "no complete response within 0.5s"
+    summary = tracer.summarize(recorder)
+    assert (summary["errors"], summary["status"]) == (1, {"200": 1})

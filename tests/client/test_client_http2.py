@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from client_servers import HOST, in_flight_max, seen, serve_hypercorn
 
 from tracer import events as K
 from tracer.client import ClientConfig, run_client
+from tracer.client.pool import Pool
 from tracer.recorder import Recorder
 
 pytestmark = pytest.mark.timeout(60)
@@ -66,3 +69,74 @@ def test_bodies_larger_than_a_frame_and_the_window_are_sent_whole() -> None:
     assert (stats.completed, stats.errors, stats.status) == (8, 0, {200: 8})
     responses = [e.data for e in recorder.events if e.kind == K.CLIENT_RESPONSE]
     assert [r["bytes"] for r in responses] == [len(b"300000")] * 8  # the server read it all
+
+
+class _ResettingServer(asyncio.Protocol):
+    """An HTTP/2 server that answers every stream with a status, 7 body bytes, and then a
+    RST_STREAM: a response cut short, as a server does when its app fails mid-body."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        from h2.config import H2Configuration
+        from h2.connection import H2Connection
+
+        self.transport = transport
+        self.h2 = H2Connection(H2Configuration(client_side=False, header_encoding=None))
+        self.h2.initiate_connection()
+        transport.write(self.h2.data_to_send())  # type: ignore[attr-defined]
+
+    def data_received(self, data: bytes) -> None:
+        from h2.errors import ErrorCodes
+        from h2.events import RequestReceived
+
+        for event in self.h2.receive_data(data):
+            if isinstance(event, RequestReceived):
+                stream = event.stream_id
+                self.h2.send_headers(stream, [(b":status", b"200")])
+                self.h2.send_data(stream, b"partial")
+                self.h2.reset_stream(stream, ErrorCodes.INTERNAL_ERROR)
+        self.transport.write(self.h2.data_to_send())  # type: ignore[attr-defined]
+
+
+async def _one(port: int, path: str, recorder: Recorder, timeout: float) -> object:
+    pool = Pool(HOST, port, ClientConfig(http2=True), recorder=recorder)
+    try:
+        return await pool.request(1, path, timeout=timeout)
+    finally:
+        pool.close()
+
+
+def _response(recorder: Recorder) -> dict[str, object]:
+    (event,) = [e for e in recorder.events if e.kind == K.CLIENT_RESPONSE]
+    assert 0 < event.data["ttfb_ns"] <= event.data["total_ns"]
+    return dict(event.data)
+
+
+def test_a_stream_reset_mid_body_is_recorded_with_what_arrived() -> None:
+    """Status and 7 body bytes, then the server resets the stream: client.response keeps the
+    status, ttfb and the 7 bytes, with error IncompleteResponse (as over HTTP/1.1)."""
+    recorder = Recorder()
+
+    async def main() -> object:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(_ResettingServer, HOST, 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            return await _one(port, "/", recorder, 10)
+        finally:
+            server.close()
+
+    assert asyncio.run(main()) == (200, 7, "IncompleteResponse")
+    data = _response(recorder)
+    assert (data["status"], data["bytes"], data["error"]) == (200, 7, "IncompleteResponse")
+    assert str(data["message"]).startswith("stream ended mid-body after 7 body bytes (stream reset")
+
+
+def test_a_timeout_during_the_body_keeps_the_status_and_the_bytes() -> None:
+    """HTTP/2: the timeout fires while the body streams (5 bytes, then nothing): TimeoutError
+    with the status and the 5 bytes, as over HTTP/1.1."""
+    recorder = Recorder()
+    with serve_hypercorn() as port:
+        outcome = asyncio.run(_one(port, "/stall", recorder, 0.5))
+    assert outcome == (200, 5, "timeout")
+    data = _response(recorder)
+    assert (data["status"], data["bytes"], data["error"]) == (200, 5, "TimeoutError")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from client_servers import HOST, serve_uvicorn
+from client_servers import HOST, serve_hypercorn, serve_uvicorn
 
 from tracer import events as K
 from tracer.client.pool import Pool
@@ -133,3 +133,33 @@ def test_a_request_is_sent_again_only_when_that_is_safe(
     # The recording says which request went out twice (the server may have seen it twice).
     flags = {e.req: e.data.get("resent") for e in recorder.events if e.kind == K.CLIENT_RESPONSE}
     assert flags == {1: None, 2: True if resent else None}
+
+
+@pytest.mark.parametrize("http2", [False, True], ids=["HTTP/1.1", "HTTP/2"])
+def test_each_request_is_recorded_with_its_own_method(http2: bool) -> None:
+    """The pool carries requests of several shapes on one client (trace run's load against a
+    real server): client.send and request.queued name the method each request went out
+    with, not the pool's default; a WebSocket session's upgrade is a GET."""
+    from tracer.client import ClientConfig
+
+    recorder = Recorder()
+    methods = ["PUT", "POST", "HEAD", "DELETE", "PATCH"]
+
+    async def main(port: int) -> list[object]:
+        pool = Pool(HOST, port, ClientConfig(http2=http2), recorder=recorder)
+        results: list[object] = [
+            await pool.request(i, "/count", method=method, body=b"abc", timeout=10)
+            for i, method in enumerate(methods, 1)
+        ]
+        results.append(await pool.request(9, "/ws", method="GET", ws_messages=1, timeout=10))
+        pool.close()
+        return results
+
+    with serve_hypercorn() as port:
+        results = asyncio.run(main(port))
+    assert [r[0] for r in results] == [200] * len(methods) + [101]  # type: ignore[index]
+    for kind in (K.CLIENT_SEND, K.REQUEST_QUEUED):
+        recorded = {e.req: e.data["method"] for e in recorder.events if e.kind == kind}
+        assert recorded == {**dict(enumerate(methods, 1)), 9: "GET"}
+    sent = {e.req: e.data["bytes"] for e in recorder.events if e.kind == K.CLIENT_SEND}
+    assert sent == {**{i: 3 for i in range(1, len(methods) + 1)}, 9: 0}

@@ -67,3 +67,29 @@ def test_an_upgrade_answered_as_a_plain_request_is_a_failed_session() -> None:
     responses = [e for e in recorder.events if e.kind == K.CLIENT_RESPONSE]
     assert [e.data["error"] for e in responses] == [UPGRADE_IGNORED] * 2
     assert tracer.summarize(recorder)["errors"] == 2
+
+
+def test_a_session_cut_after_the_handshake_keeps_its_status() -> None:
+    """An accepted session whose reply never comes: the timeout fails it as TimeoutError,
+    recorded with status 101, the handshake's ttfb and the replies that came (none), as a cut
+    HTTP response keeps its status."""
+    import asyncio
+
+    from tracer.client.pool import Pool
+
+    recorder = Recorder()
+
+    async def main(port: int) -> object:
+        pool = Pool(HOST, port, recorder=recorder)
+        try:
+            return await pool.request(1, "/ws-stall", ws_messages=1, timeout=0.5)
+        finally:
+            pool.close()
+
+    with serve_uvicorn(raw_app) as port:
+        outcome = asyncio.run(main(port))
+    assert outcome == (101, 0, "timeout")
+    (event,) = [e for e in recorder.events if e.kind == K.CLIENT_RESPONSE]
+    data = event.data
+    assert (data["status"], data["messages"], data["error"]) == (101, 0, "TimeoutError")
+    assert 0 < data["ttfb_ns"] <= data["total_ns"]

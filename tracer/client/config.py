@@ -61,7 +61,8 @@ class ClientStats:
     completed: int = 0
     """Responses received in full."""
     errors: int = 0
-    """Requests that failed: connection refused or reset, timeout, malformed response."""
+    """Requests that failed: connection refused or reset, timeout, malformed response, a
+    response cut short (its status is not counted in ``status``)."""
     status: Counter[int] = field(default_factory=Counter)
     """Count per HTTP status (101 for WebSocket sessions)."""
     latencies_ns: list[int] = field(default_factory=list)

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 
 from tracer.client.config import ClientConfig, ClientStats
-from tracer.client.sink import Sink, Slot
+from tracer.client.sink import Sink, Slot, timeout_error
 from tracer.recorder import Recorder
 
 __all__ = ["Driver"]
@@ -139,7 +139,7 @@ class Driver(Sink):
             now = self.clock()
             for slot in self._slots:
                 if slot.busy_since and now - slot.busy_since > timeout_ns:
-                    slot.abort(TimeoutError(f"no response within {self.config.timeout:g}s"))
+                    slot.abort(timeout_error(self.config.timeout))
 
     # -- after each exchange (hooks of Sink) ---------------------------------------------------
 

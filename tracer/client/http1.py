@@ -13,6 +13,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from tracer.client.config import OWN_HEADERS, REQUEST_ID_HEADER, ClientConfig
+from tracer.client.sink import IncompleteResponse
 
 if TYPE_CHECKING:
     from tracer.client.sink import Sink
@@ -95,6 +96,17 @@ class ResponseParser:
     def eof(self) -> bool:
         """The connection closed: True if that completes a read-until-close response."""
         return self._head_done and self._mode == 2
+
+    @property
+    def started(self) -> bool:
+        """The status line and headers are in (a final response's: not a 1xx)."""
+        return self._head_done and self.status >= 200
+
+    def cut(self) -> str:
+        """How much of the body came, for a response cut short: ``10 of 50 body bytes``."""
+        if self._mode == 0:
+            return f"{self.body_bytes} of {self.body_bytes + max(0, self._left)} body bytes"
+        return f"{self.body_bytes} body bytes (chunked)"
 
     def _parse_head(self, head: bytes) -> None:
         lines = head.split(b"\r\n")
@@ -193,6 +205,7 @@ class Http1Slot:
         )
         self._header = f"{REQUEST_ID_HEADER}: ".encode("latin-1")
         self._body = config.body
+        self.method = config.method
         self._parser = ResponseParser(head=config.method == "HEAD")
         self.conn: _Connection | None = None
         self.req = 0
@@ -217,7 +230,7 @@ class Http1Slot:
             (self._prefix, path.encode("latin-1"), b" HTTP/1.1\r\n", self._header,
              str(req).encode("ascii"), b"\r\n", self._tail, self._body)
         )  # fmt: skip
-        self.busy_since = self.driver.send(req, path)
+        self.busy_since = self.driver.send(req, path, self.method, len(self._body))
         self._request = data
         conn = self.conn
         if conn is not None and conn.transport is not None and not conn.transport.is_closing():
@@ -276,6 +289,12 @@ class Http1Slot:
             # The response says it was resent: the server may have seen it twice.
             self._resent = True
             self._open(self._request)
+        elif self._parser.started:
+            # The status and headers came, then the connection closed before the body's end
+            # (an app that raised mid-body, fewer bytes than its content-length).
+            why = f" ({exc})" if exc is not None else ""
+            cut = self._parser.cut()
+            self._fail(IncompleteResponse(f"connection closed mid-body after {cut}{why}"))
         else:
             self._fail(exc or ConnectionResetError("connection closed before the response"))
 
@@ -313,4 +332,16 @@ class Http1Slot:
         if conn is not None and conn.transport is not None:
             conn.transport.abort()
         if sent:
-            self.driver.failed(self, self.req, sent, exc, **(_RESENT if self._resent else {}))
+            parser = self._parser
+            # A response cut short (closed or timed out mid-body) is recorded with what came.
+            started = parser.started
+            self.driver.failed(
+                self,
+                self.req,
+                sent,
+                exc,
+                status=parser.status if started else None,
+                first=self.first,
+                nbytes=parser.body_bytes if started else 0,
+                **(_RESENT if self._resent else {}),
+            )

@@ -24,6 +24,7 @@ from h2.events import (
 from h2.exceptions import H2Error
 
 from tracer.client.config import OWN_HEADERS, REQUEST_ID_HEADER, ClientConfig
+from tracer.client.sink import IncompleteResponse
 
 if TYPE_CHECKING:
     from tracer.client.sink import Sink
@@ -44,6 +45,7 @@ class H2Client(asyncio.Protocol):
         self._waiting: list[tuple[H2Slot, int, str]] = []
         self._connecting = False
         self._in_batch = False
+        self.method = config.method
         self._method = config.method.encode("latin-1")
         self._authority = f"{host}:{port}".encode("latin-1")
         self._extra = [
@@ -52,6 +54,7 @@ class H2Client(asyncio.Protocol):
             if k.lower() not in OWN_HEADERS  # :authority replaces host; no connection headers
         ]
         self._body = config.body
+        self.body_size = len(config.body)
         self._unsent: dict[int, int] = {}
         """Streams whose body is not all sent yet -> how much of it is (flow control)."""
         self.slot_count = 0
@@ -242,7 +245,7 @@ class H2Slot:
     def submit(self, req: int, path: str) -> None:
         """Send one request on a new stream."""
         self.req, self.first, self.status, self.nbytes = req, 0, 0, 0
-        self.busy_since = self.driver.send(req, path)
+        self.busy_since = self.driver.send(req, path, self.client.method, self.client.body_size)
         self.client.start(self, req, path)
 
     def finish(self) -> None:
@@ -252,10 +255,19 @@ class H2Slot:
             self.driver.finished(self, self.req, sent, self.first, self.status, self.nbytes)
 
     def fail(self, exc: BaseException | None) -> None:
-        """The stream or the connection broke."""
+        """The stream or the connection broke (or timed out); a response that had started is
+        recorded with its status and the bytes that came."""
         sent, self.busy_since = self.busy_since, 0
-        if sent:
-            self.driver.failed(self, self.req, sent, exc)
+        if not sent:
+            return
+        status = self.status if self.status >= 200 else None
+        if status is not None and not isinstance(exc, TimeoutError | asyncio.CancelledError):
+            exc = IncompleteResponse(
+                f"stream ended mid-body after {self.nbytes} body bytes ({exc or 'closed'})"
+            )
+        self.driver.failed(
+            self, self.req, sent, exc, status=status, first=self.first, nbytes=self.nbytes
+        )
 
     def abort(self, exc: BaseException) -> None:
         """Give up on the stream in flight (timeout)."""

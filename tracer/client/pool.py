@@ -15,13 +15,14 @@ from dataclasses import replace
 from typing import Any
 
 from tracer.client.config import ClientConfig
-from tracer.client.sink import Sink
+from tracer.client.sink import Sink, timeout_error
 from tracer.recorder import Recorder
 
 __all__ = ["Pool", "Outcome"]
 
 Outcome = tuple[int | None, int, str | None]
-"""``(status, body bytes, error type)``: status None when there was no response."""
+"""``(status, body bytes, error type)``: status None when there was no response; a status and
+an error for a response cut short (the bytes are those that came)."""
 
 _TIMEOUT = "timeout"
 _CANCELLED = "cancelled"
@@ -58,8 +59,8 @@ class Pool(Sink):
     ) -> Outcome:
         """Send one request with id ``req`` and wait for its outcome.
 
-        A timeout aborts the exchange and returns ``(None, 0, "timeout")``; cancellation aborts
-        it and re-raises.
+        A timeout aborts the exchange and returns ``(None, 0, "timeout")`` (or the status and
+        body bytes of a response it cut short); cancellation aborts it and re-raises.
         """
         if self._loop is None:
             self.bind()
@@ -68,13 +69,16 @@ class Pool(Sink):
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         slot.future = future
         slot.key = key
+        slot.result = (None, 0, None)
         slot.submit(req, path)
         try:
             return await asyncio.wait_for(asyncio.shield(future), timeout)
         except TimeoutError:
             slot.future = None
-            slot.abort(TimeoutError(f"no response within {timeout:g}s"))
-            return (None, 0, _TIMEOUT)
+            slot.abort(timeout_error(timeout or 0.0))
+            # A response cut by the timeout keeps the status and the bytes that came.
+            status, nbytes, _ = slot.result
+            return (status, nbytes, _TIMEOUT)
         except asyncio.CancelledError:
             slot.future = None
             slot.abort(asyncio.CancelledError(_CANCELLED))

@@ -19,7 +19,19 @@ from tracer import events as K
 from tracer.client.config import ClientConfig, ClientStats
 from tracer.recorder import Recorder
 
-__all__ = ["Sink", "Slot"]
+__all__ = ["Sink", "Slot", "IncompleteResponse", "timeout_error"]
+
+
+class IncompleteResponse(ConnectionError):
+    """The response started (its status and headers arrived), then the connection or the
+    stream ended before the response did: ``client.response`` keeps the status, the time to
+    the first byte and the bytes that came, with this as its ``error``."""
+
+
+def timeout_error(seconds: float) -> TimeoutError:
+    """What a request the client gave up on fails with (with or without a response started:
+    ``client.response`` then says how much of it came)."""
+    return TimeoutError(f"no complete response within {seconds:g}s")
 
 
 class Slot(Protocol):
@@ -89,15 +101,17 @@ class Sink:
 
         future.add_done_callback(done)
 
-    def send(self, req: int, path: str, method: str | None = None) -> int:
-        """A request leaves now: record it; returns the client clock reading."""
+    def send(self, req: int, path: str, method: str | None = None, body: int = 0) -> int:
+        """A request leaves now: record it (``method``: the slot's own, ``body``: the bytes of
+        its body); returns the client clock reading."""
         now = self.clock()
         self.stats.sent += 1
         recorder = self.recorder
         if recorder is not None:
             t = now - self._origin
             data = {"method": method or self.config.method, "path": path}
-            recorder.emit(K.CLIENT_SEND, req, data, t=t, tid=self._tid, thread=self._thread)
+            sent = {**data, "bytes": body}
+            recorder.emit(K.CLIENT_SEND, req, sent, t=t, tid=self._tid, thread=self._thread)
             recorder.emit(K.REQUEST_QUEUED, req, data, t=t, tid=self._tid, thread=self._thread)
         return now
 
@@ -134,28 +148,54 @@ class Sink:
         self.after(slot, True)
 
     def failed(
-        self, slot: Any, req: int, sent: int, exc: BaseException | None, **extra: Any
+        self,
+        slot: Any,
+        req: int,
+        sent: int,
+        exc: BaseException | None,
+        *,
+        status: int | None = None,
+        first: int = 0,
+        nbytes: int = 0,
+        **extra: Any,
     ) -> None:
-        """``req`` got no (complete) response: refused, reset, timed out or malformed."""
+        """``req`` got no complete response: refused, reset, timed out or malformed.
+
+        ``status`` (with ``first``, when its first byte came, and ``nbytes``, the body bytes
+        that came): the response had started when it was cut; it is recorded with what
+        arrived, so the run counts an error with the status the server sent.
+        """
         end = self._last = self.clock()
         name = type(exc).__name__ if exc is not None else "ConnectionError"
         self.stats.errors += 1
         self.stats.error_types[name] += 1
+        if not status:
+            status, nbytes = None, 0
         if self.recorder is not None:
-            data = {
-                "status": None,
-                "error": name,
-                "message": str(exc or ""),
-                "total_ns": end - sent,
-                **extra,
-            }
+            message = str(exc or "")
+            if status is not None:
+                first = first or end
+                data = {
+                    "status": status,
+                    "ttfb_ns": first - sent,
+                    "total_ns": end - sent,
+                    "bytes": nbytes,
+                    "error": name,
+                    "message": message,
+                    **extra,
+                }
+                t, dur = first - self._origin, end - first
+            else:
+                data = {
+                    "status": None,
+                    "error": name,
+                    "message": message,
+                    "total_ns": end - sent,
+                    **extra,
+                }
+                t, dur = end - self._origin, None
             self.recorder.emit(
-                K.CLIENT_RESPONSE,
-                req,
-                data,
-                t=end - self._origin,
-                tid=self._tid,
-                thread=self._thread,
+                K.CLIENT_RESPONSE, req, data, t=t, dur=dur, tid=self._tid, thread=self._thread
             )
-        slot.result = (None, 0, name)
+        slot.result = (status, nbytes, name)
         self.after(slot, False)

@@ -120,7 +120,7 @@ class WsSlot:
         """Start one session."""
         self.req, self.first, self.status, self.nbytes, self.replies = req, 0, 0, 0, 0
         self._closing = False
-        self.busy_since = self.driver.send(req, path)
+        self.busy_since = self.driver.send(req, path, "GET")  # the upgrade is a GET
         self.session = _Session(self, req, path)
         self.driver.connect(self.session, self, self.host, self.port)
 
@@ -183,13 +183,20 @@ class WsSlot:
             )
 
     def fail(self, exc: BaseException | None) -> None:
-        """The session broke (refused, reset, protocol error, timeout)."""
+        """The session broke (refused, reset, protocol error, timeout); once the handshake
+        was answered, its status, the bytes and the replies that came are kept."""
         sent, self.busy_since = self.busy_since, 0
         session, self.session = self.session, None
         if session is not None and session.transport is not None:
             session.transport.abort()
         if sent:
-            self.driver.failed(self, self.req, sent, exc)
+            if self.status:
+                self.driver.failed(
+                    self, self.req, sent, exc, status=self.status, first=self.first,
+                    nbytes=self.nbytes, messages=self.replies,
+                )  # fmt: skip
+            else:
+                self.driver.failed(self, self.req, sent, exc)
 
     connect_failed = fail
     abort = fail

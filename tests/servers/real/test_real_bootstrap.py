@@ -18,33 +18,73 @@ from tracer.servers.real.merge import Merger
 
 
 def test_asgi_adapter_moves_the_header_into_the_extension() -> None:
-    """The client's id header lands in scope["extensions"]["gateway_tracer"]["req"]; a scope
-    without it, or with a malformed one, is passed on untouched."""
+    """The client's id header lands in scope["extensions"]["gateway_tracer"]["req"] and leaves
+    the headers the app sees (the server's own scope keeps them); a malformed one is taken out
+    too, and a scope without it is passed on untouched."""
     scopes: list[dict[str, Any]] = []
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         scopes.append(scope)
 
     adapter = AsgiRequestIds(app)
-    for headers in ([(b"x-gateway-tracer-req", b"42")], [(b"x-gateway-tracer-req", b"x")], []):
-        asyncio.run(adapter({"type": "http", "headers": headers}, None, None))
+    host = (b"host", b"127.0.0.1")
+    given = [
+        {"type": "http", "headers": [(b"x-gateway-tracer-req", b"42"), host]},
+        {"type": "websocket", "headers": [host, (b"x-gateway-tracer-req", b"x")]},
+        {"type": "http", "headers": [host]},
+    ]
+    for scope in given:
+        asyncio.run(adapter(scope, None, None))
     assert scopes[0]["extensions"] == {"gateway_tracer": {"req": 42}}
+    assert [scope["headers"] for scope in scopes] == [[host]] * 3
     assert "extensions" not in scopes[1] and "extensions" not in scopes[2]
+    assert scopes[2] is given[2]
+    assert given[0]["headers"] == [(b"x-gateway-tracer-req", b"42"), host]
 
 
 def test_wsgi_adapter_sets_the_environ_key() -> None:
-    """WSGI: HTTP_X_GATEWAY_TRACER_REQ becomes environ["gateway_tracer.req"] as an int."""
+    """WSGI: HTTP_X_GATEWAY_TRACER_REQ becomes environ["gateway_tracer.req"] as an int, and
+    the app's environ no longer has the header."""
     environs: list[dict[str, Any]] = []
 
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        environs.append(environ)
+        environs.append(dict(environ))
         return [b""]
 
     adapter = WsgiRequestIds(app)
-    adapter({"HTTP_X_GATEWAY_TRACER_REQ": "7"}, None)
+    adapter({"HTTP_X_GATEWAY_TRACER_REQ": "7", "HTTP_HOST": "h"}, None)
     adapter({}, None)
-    assert environs[0]["gateway_tracer.req"] == 7
+    assert environs[0] == {"gateway_tracer.req": 7, "HTTP_HOST": "h"}
     assert "gateway_tracer.req" not in environs[1]
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize(
+    "server,spec",
+    [
+        ("uvicorn", "real_wire:asgi_app"),
+        ("granian", "real_wire:asgi_app"),
+        ("gunicorn", "real_wire:wsgi_app"),
+        ("waitress", "real_wire:wsgi_app"),
+    ],
+)
+def test_the_app_never_sees_the_request_id_header(server: str, spec: str) -> None:
+    """Behind a real server the app sees the request as a plain client sent it: no
+    x-gateway-tracer-req among its headers (the app answers 409 if it sees one), nor in the
+    request.start headers the shim records, while client and server events still share
+    each request's id."""
+    from real_helpers import HERE, run_real
+
+    from tracer.client import ClientConfig
+
+    run = run_real(server, spec, ClientConfig(concurrency=2, requests=4, paths=("/headers",)),
+                   app_dir=HERE)  # fmt: skip
+    assert run.stats.status == {200: 4}
+    starts = [e for e in run.kinds(K.REQUEST_START) if e.data.get("scope_type") != "lifespan"]
+    assert {e.req for e in starts} == run.client_reqs()
+    for start in starts:
+        names = {str(name).lower() for name, _ in start.data["headers"]}
+        assert "host" in names and "x-gateway-tracer-req" not in names
 
 
 def test_lifespan_end_drains_the_process_recorder(tmp_path: Path) -> None:

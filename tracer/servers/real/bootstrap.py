@@ -7,7 +7,9 @@ wraps it with ``tracer.instrument`` and a ``Recorder`` of its own that streams t
 merge every process's events into one timeline), and drops ``<dir>/<pid>.ready``.
 In front of the shim, a tiny adapter moves the client's ``x-gateway-tracer-req`` header into
 ``scope["extensions"]["gateway_tracer"]["req"]`` (ASGI) or ``environ["gateway_tracer.req"]``
-(WSGI), so client and server events share their request id.
+(WSGI), so client and server events share their request id; the header itself is taken out of
+the scope's headers / the environ, so the app (and the shim's ``request.start``) sees the
+request as a plain client sent it.
 Imports the spine, ``tracer.instrument`` and ``tracer.loading``; never the TUI or the CLI.
 """
 
@@ -134,38 +136,59 @@ class ProcessRecorder(Recorder):
 
 
 class AsgiRequestIds:
-    """ASGI: copy the client's request id header into the scope extension the shim reads.
+    """ASGI: move the client's request id header into the scope extension the shim reads.
 
-    It leaves the lifespan alone: the shim behind it drains the recorder when the lifespan
-    ends (``tracer.shim.asgi``), which is what a server ending without atexit needs.
+    The app gets a copy of the scope without that header (and with the extension): the
+    server's own scope is left as the server made it. It leaves the lifespan alone: the shim
+    behind it drains the recorder when the lifespan ends (``tracer.shim.asgi``), which is
+    what a server ending without atexit needs.
     """
 
     def __init__(self, app: Any) -> None:
         self.app = app
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        for name, value in scope.get("headers") or ():
-            if name == _HEADER:
-                try:
-                    req = int(value)
-                except ValueError:
-                    break
-                extensions = scope.get("extensions")
-                if extensions is None:
-                    extensions = scope["extensions"] = {}
-                extensions["gateway_tracer"] = {"req": req}
-                break
+        headers = scope.get("headers")
+        if headers and scope.get("type") != "lifespan":
+            scope = _moved(scope, headers)
         await self.app(scope, receive, send)
 
 
+def _moved(scope: dict[str, Any], headers: Iterable[Any]) -> dict[str, Any]:
+    """``scope`` without the id header, its id in the extension (``scope`` when no header)."""
+    kept = []
+    req: int | None = None
+    found = False
+    for pair in headers:
+        if pair[0] == _HEADER:
+            found = True
+            if req is None:
+                try:
+                    req = int(pair[1])
+                except ValueError:
+                    pass
+        else:
+            kept.append(pair)
+    if not found:
+        return scope
+    scope = dict(scope)
+    scope["headers"] = kept
+    if req is not None:
+        extensions = dict(scope.get("extensions") or {})
+        extensions["gateway_tracer"] = {"req": req}
+        scope["extensions"] = extensions
+    return scope
+
+
 class WsgiRequestIds:
-    """WSGI: copy the client's request id header into ``environ["gateway_tracer.req"]``."""
+    """WSGI: move the client's request id header into ``environ["gateway_tracer.req"]``
+    (the app's environ no longer has ``HTTP_X_GATEWAY_TRACER_REQ``)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        value = environ.get(_ENVIRON_HEADER)
+        value = environ.pop(_ENVIRON_HEADER, None)
         if value is not None and value.isdigit():
             environ[_ENVIRON_KEY] = int(value)
         return self.app(environ, start_response)  # type: ignore[no-any-return]
