@@ -17,6 +17,7 @@ __all__ = [
     "FileWrapper",
     "REQ_KEY",
     "SERVER_ADDRESS",
+    "body_headers",
     "build_environ",
     "client_address",
     "parse_status",
@@ -94,15 +95,41 @@ def build_environ(
         "wsgi.file_wrapper": FileWrapper,
         REQ_KEY: req,
     }
-    for name, value in request.headers:
+    for name, value in body_headers(request):
         key = name.upper().replace("-", "_")
         if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
             key = "HTTP_" + key
         # Repeated headers are joined with commas, as RFC 9110 allows and servers do.
         environ[key] = f"{environ[key]},{value}" if key in environ else value
-    if request.body and "CONTENT_LENGTH" not in environ:
-        environ["CONTENT_LENGTH"] = str(len(request.body))
     return environ
+
+
+_FRAMING = ("content-length", "transfer-encoding")
+
+
+def body_headers(request: Request) -> list[tuple[str, str]]:
+    """``request.headers`` with the framing the server model owns: one ``Content-Length``,
+    the body's own length (in the place of the first one given, else last), none without a
+    body, and no ``Transfer-Encoding`` (the body is whole). A ``-H`` that said otherwise would
+    contradict the body the app reads, as no real server lets it (the network client writes
+    these headers itself)."""
+    headers = request.headers
+    if not any(name.lower() in _FRAMING for name, _ in headers):
+        if request.body:
+            return [*headers, ("content-length", str(len(request.body)))]
+        return list(headers)
+    kept: list[tuple[str, str]] = []
+    length = str(len(request.body)) if request.body else None
+    for name, value in headers:
+        lower = name.lower()
+        if lower == "content-length" and length is not None:
+            kept.append((name, length))
+            length = None  # the first one carries it; repeats go
+        elif lower not in _FRAMING:
+            kept.append((name, value))
+    if length is not None:
+        kept.append(("content-length", length))
+    return kept
 
 
 def parse_status(status: Any) -> int | None:

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from tracer.servers import Request
-from tracer.servers.environ import SERVER_ADDRESS, client_address
+from tracer.servers.environ import SERVER_ADDRESS, body_headers, client_address
 
 __all__ = ["BODY_CHUNK", "HttpCycle", "ScopeBuilder", "WebSocketCycle", "build_scope"]
 
@@ -45,7 +45,7 @@ def build_scope(
         "root_path": "",
         "headers": [
             (name.lower().encode("latin-1"), value.encode("latin-1"))
-            for name, value in request.headers
+            for name, value in body_headers(request)
         ],
         "client": client_address(req),
         "server": SERVER_ADDRESS,
