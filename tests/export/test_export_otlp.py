@@ -209,3 +209,113 @@ def test_a_5xx_span_has_status_error_without_a_description_over_the_wire(
         fail.status.STATUS_CODE_ERROR,
         "RuntimeError: down",
     )
+
+
+def _real_spans(**options: Any) -> tuple[list[Any], dict[str, list[Any]]]:
+    """``trace run`` against a real server serving an app of tests/servers/real/real_wire.py
+    (stopped by pid, nothing left behind): its events, and its SERVER spans by name."""
+    from real_helpers import HERE, alive
+
+    from tracer.recorder import Recorder
+    from tracer.run import RunConfig, open_server, run
+    from tracer.servers.real.harness import group_members
+
+    recorder = Recorder()
+    config = RunConfig(**{"app_dir": HERE, "concurrency": 1, "requests": 2, **options})
+    server = open_server(config, recorder)
+    try:
+        run(config, recorder, server=server)
+    finally:
+        server.stop()
+        process = getattr(server, "process", None)
+        pgid = process.pgid if process is not None else None
+        if pgid is not None:
+            assert group_members(pgid) == [] and not alive(pgid)
+    recording = recorder.recording()
+    spans: dict[str, list[Any]] = {}
+    for span in recording_spans(recording):
+        if span.kind.name == "SERVER":
+            spans.setdefault(span.name, []).append(span)
+    return recording.events, spans
+
+
+@pytest.mark.timeout(90)
+def test_real_servers_export_the_bytes_that_crossed_the_wire() -> None:
+    """gunicorn, a 1 KB POST: /file answers through wsgi.file_wrapper (gunicorn sends it, the
+    shim sees 0 bytes), /ignore never reads the body. The spans carry what the client sent
+    and got (307200 bytes; 1024 each way in), the app's own counts beside them."""
+    events, spans = _real_spans(
+        app="real_wire:wsgi_app", server="gunicorn", method="POST", body=b"b" * 1024,
+        paths=("/file", "/ignore"),
+    )  # fmt: skip
+    (file,) = spans["POST /file"]
+    (ignore,) = spans["POST /ignore"]
+    assert file.attributes["http.response.body.size"] == 307_200
+    assert "tracer.bytes_out" not in file.attributes
+    for span in (file, ignore):
+        assert span.attributes["http.request.body.size"] == 1024
+        assert span.attributes["tracer.bytes_in"] == 0
+    assert {e.data["method"] for e in events if e.kind == K.CLIENT_SEND} == {"POST"}
+
+
+@pytest.mark.timeout(90)
+def test_a_real_head_response_has_no_body_and_requests_keep_their_method() -> None:
+    """uvicorn, -m HEAD: the app sends 1000 body bytes, uvicorn sends none of them: the span's
+    response size is 0 (tracer.bytes_out 1000). client.send and request.queued say HEAD."""
+    events, spans = _real_spans(app="real_wire:asgi_app", server="uvicorn", method="HEAD",
+                                paths=("/head",))  # fmt: skip
+    for span in spans["HEAD /head"]:
+        assert span.attributes["http.response.status_code"] == 200
+        assert span.attributes["http.response.body.size"] == 0
+        assert span.attributes["tracer.bytes_out"] == 1000
+    for kind in (K.CLIENT_SEND, K.REQUEST_QUEUED):
+        assert {e.data["method"] for e in events if e.kind == kind} == {"HEAD"}
+
+
+@pytest.mark.timeout(90)
+def test_a_real_websocket_denial_the_server_never_sent_fails_the_span() -> None:
+    """daphne cannot send an app's websocket denial (401): the client's connection is reset
+    with no response. The span agrees with the client: no status code, an error typed by the
+    client's failure, the app's 401 kept beside it."""
+    events, spans = _real_spans(app="real_wire:asgi_app", server="daphne",
+                                paths=("ws:/deny",), ws_messages=1)  # fmt: skip
+    answers = [e.data for e in events if e.kind == K.CLIENT_RESPONSE]
+    assert [a["status"] for a in answers] == [None, None]
+    for span, answer in zip(spans["WEBSOCKET /deny"], answers, strict=True):
+        assert "http.response.status_code" not in span.attributes
+        assert span.attributes["tracer.app_status_code"] == 401
+        assert span.attributes["error.type"] == answer["error"]
+        assert span.status.status_code.name == "ERROR"
+
+
+@pytest.mark.timeout(90)
+def test_a_real_response_the_client_timed_out_on_is_an_error_with_what_arrived() -> None:
+    """uvicorn, a response that sends 5 bytes and stalls, --timeout 0.5s: the client records
+    the 200 and the 5 bytes with TimeoutError; the span says 200, 5 bytes, and fails."""
+    events, spans = _real_spans(app="real_wire:asgi_app", server="uvicorn", paths=("/stall",),
+                                timeout=0.5)  # fmt: skip
+    answers = [e.data for e in events if e.kind == K.CLIENT_RESPONSE]
+    assert [(a["status"], a["bytes"], a["error"]) for a in answers] == [
+        (200, 5, "TimeoutError")
+    ] * 2
+    for span in spans["GET /stall"]:
+        assert span.attributes["http.response.status_code"] == 200
+        assert span.attributes["http.response.body.size"] == 5
+        assert span.attributes["error.type"] == "timeout"
+        assert span.status.status_code.name == "ERROR"
+
+
+@pytest.mark.timeout(90)
+def test_requests_a_real_server_turned_away_are_named_by_their_method() -> None:
+    """uvicorn --limit-concurrency 1, -m PUT at -c 4: the 503s uvicorn answers itself (the app
+    never saw them) are spans named PUT, complete, with the status the client got."""
+    events, spans = _real_spans(
+        app="sample_apps.io_bound:asgi_app", server="uvicorn", method="PUT", concurrency=4,
+        requests=12, paths=("/?ms=200",), server_options={"limit_concurrency": 1},
+    )  # fmt: skip
+    assert set(spans) == {"PUT /"}
+    turned_away = [s for s in spans["PUT /"] if s.attributes["http.response.status_code"] == 503]
+    assert turned_away
+    assert not any("tracer.incomplete" in s.attributes for s in turned_away)
+    for kind in (K.CLIENT_SEND, K.REQUEST_QUEUED):
+        assert {e.data["method"] for e in events if e.kind == kind} == {"PUT"}

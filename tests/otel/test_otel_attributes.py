@@ -57,3 +57,10 @@ def test_location_without_line_is_kept_as_a_path() -> None:
     """A location that is not ``file:line`` is still reported, as the file path."""
     assert A.location_attributes("<frozen runpy>") == {"code.file.path": "<frozen runpy>"}
     assert A.location_attributes(None) == {}
+
+
+def test_response_headers_recorded_as_a_count_have_no_declared_length() -> None:
+    """The simulator records a response's header count, not its headers: no Content-Length
+    is read from it, and nothing fails."""
+    assert A.declared_length(2) is None
+    assert A.declared_length([["Content-Length", "70000"]]) == 70_000

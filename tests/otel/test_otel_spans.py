@@ -546,3 +546,196 @@ def test_a_method_outside_the_conventions_list_is_other(
     assert span.name == name
     got = {k: v for k, v in span.attributes.items() if k.startswith("http.request.method")}
     assert got == attributes
+
+
+def _real_request(
+    rec: Recorder,
+    server: list[tuple[str, int, dict[str, Any]]],
+    answer: dict[str, Any],
+    *,
+    answer_at: int,
+    method: str = "GET",
+    path: str = "/items",
+    body: int = 0,
+) -> None:
+    """One request as a real server run records it: sent by the load generator (pid 1), the
+    ``server`` events from worker 4242, and the client's ``answer`` at ``answer_at``."""
+    rec.emit(K.CLIENT_SEND, 1, {"method": method, "path": path, "bytes": body}, t=0, tid=1)
+    rec.emit(K.REQUEST_QUEUED, 1, {"method": method, "path": path}, t=0, tid=1)
+    for kind, t, data in server:
+        rec.add(Event(seq=0, t=t, kind=kind, req=1, pid=4242, tid=LOOP_TID, data=data))
+    rec.emit(K.CLIENT_RESPONSE, 1, answer, t=answer_at, tid=1)
+
+
+def _fed(rec: Recorder, *, in_order: bool) -> Any:
+    """The request's SERVER span, its events fed in time order or the client's first (as a
+    live run may merge them)."""
+    events = rec.recording().events
+    if not in_order:
+        events = sorted(events, key=lambda e: e.pid == 4242)  # the load generator's first
+    provider, exporter = memory_provider()
+    model = SpanModel(make_sink(provider), base_ns=UNIX_NS)
+    model.feed(events)
+    assert model.open_requests == 0  # the client's answer completed it
+    (server,) = [s for s in exporter.get_finished_spans() if s.kind is SpanKind.SERVER]
+    return server
+
+
+@pytest.mark.parametrize("in_order", [True, False], ids=["in time order", "client first"])
+def test_a_response_the_client_never_got_is_not_the_apps_status(in_order: bool) -> None:
+    """The app denied a websocket with 401 (request.end says 401), but the server sent
+    nothing and the client's connection was reset (daphne): the span has no status code (none
+    was received), keeps the app's 401 as tracer.app_status_code, and fails with the client's
+    error, as the summary counts it."""
+    rec = recorder()
+    denied = start_data(path="/deny", scope_type="websocket", method=None)
+    deny = {"type": "websocket.http.response.start", "status": 401}
+    server = [
+        (K.REQUEST_START, 300, denied),
+        (K.ASGI_SEND, 400, deny),
+        (K.REQUEST_END, 500, {"status": 401, "bytes_in": 0, "bytes_out": 4, "error": None}),
+    ]
+    reset = {"status": None, "error": "ConnectionResetError", "message": "[Errno 104] reset"}
+    _real_request(rec, server, reset, answer_at=900, path="/deny")
+    span = _fed(rec, in_order=in_order)
+    assert span.name == "WEBSOCKET /deny"
+    attrs = dict(span.attributes)
+    assert "http.response.status_code" not in attrs
+    assert attrs["tracer.app_status_code"] == 401 and attrs["tracer.bytes_out"] == 4
+    assert attrs["error.type"] == "ConnectionResetError"
+    assert span.status.status_code is StatusCode.ERROR
+    assert span.status.description == "ConnectionResetError: [Errno 104] reset"
+    assert span.end_time - UNIX_NS == 500  # the server's end: the SERVER span's own
+
+
+@pytest.mark.parametrize("in_order", [True, False], ids=["in time order", "client first"])
+def test_a_request_the_client_timed_out_on_is_not_ok(in_order: bool) -> None:
+    """The app answered 200 and was done, but the client gave up first (its timeout): the
+    span is an error typed by the client's failure, with no status received."""
+    rec = recorder()
+    server = [
+        (K.REQUEST_START, 300, start_data()),
+        (K.REQUEST_END, 500, {"status": 200, "bytes_in": 0, "bytes_out": 13, "error": None}),
+    ]
+    timeout = {"status": None, "error": "TimeoutError", "message": "no complete response"}
+    _real_request(rec, server, timeout, answer_at=900)
+    span = _fed(rec, in_order=in_order)
+    attrs = dict(span.attributes)
+    assert "http.response.status_code" not in attrs and attrs["tracer.app_status_code"] == 200
+    assert attrs["error.type"] == "TimeoutError"
+    assert span.status.status_code is StatusCode.ERROR
+
+
+def test_a_response_cut_short_has_the_status_and_the_bytes_the_client_got() -> None:
+    """A 200 whose body the connection cut after 10 of 50 bytes: status 200 (it was sent),
+    http.response.body.size 10 (what arrived), error IncompleteResponse with its message."""
+    rec = recorder()
+    server = [
+        (K.REQUEST_START, 300, start_data()),
+        (K.REQUEST_END, 500, {"status": 200, "bytes_in": 0, "bytes_out": 10, "error": None}),
+    ]
+    cut = {
+        "status": 200, "ttfb_ns": 400, "total_ns": 900, "bytes": 10,
+        "error": "IncompleteResponse", "message": "connection closed mid-body after 10 of 50",
+    }  # fmt: skip
+    _real_request(rec, server, cut, answer_at=400)
+    span = _fed(rec, in_order=True)
+    attrs = dict(span.attributes)
+    assert attrs["http.response.status_code"] == 200 and "tracer.app_status_code" not in attrs
+    assert attrs["http.response.body.size"] == 10 and "tracer.bytes_out" not in attrs
+    assert attrs["error.type"] == "IncompleteResponse"
+    assert (
+        span.status.description == "IncompleteResponse: connection closed mid-body after 10 of 50"
+    )
+
+
+def test_body_sizes_are_the_bytes_that_crossed_the_wire() -> None:
+    """Under a real server: a 1 KB POST the app never read is http.request.body.size 1024 (the
+    client sent it; tracer.bytes_in 0 says the app read nothing); a file the server sent
+    through its wsgi.file_wrapper (the shim saw 0 bytes of it) is the 307200 bytes the client
+    received."""
+    rec = recorder()
+    upload = start_data(method="POST", headers=[["content-length", "1024"]])
+    end = {"status": 200, "bytes_in": 0, "bytes_out": 0, "error": None, "file_wrapper": True}
+    server = [(K.REQUEST_START, 300, upload), (K.REQUEST_END, 500, end)]
+    got = {"status": 200, "ttfb_ns": 600, "total_ns": 800, "bytes": 307_200}
+    _real_request(rec, server, got, answer_at=600, method="POST", body=1024)
+    attrs = dict(_fed(rec, in_order=True).attributes)
+    assert attrs["http.request.body.size"] == 1024 and attrs["tracer.bytes_in"] == 0
+    assert attrs["http.response.body.size"] == 307_200 and "tracer.bytes_out" not in attrs
+
+
+def _in_process(
+    start: dict[str, Any], end: dict[str, Any], *sends: tuple[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """The SERVER span's attributes of one request an in-process model served (no client)."""
+    rec = recorder()
+    rec.emit(K.REQUEST_START, 1, start, t=100, tid=LOOP_TID)
+    for i, (kind, data) in enumerate(sends):
+        rec.emit(kind, 1, data, t=200 + i, tid=LOOP_TID)
+    rec.emit(K.REQUEST_END, 1, end, t=500, tid=LOOP_TID)
+    (span,) = spans_of(rec)
+    return dict(span.attributes)
+
+
+def test_without_a_client_the_sizes_follow_http() -> None:
+    """In process (no client.response): a HEAD response carries no body whatever the app
+    produced (0; tracer.bytes_out 1000); the request's Content-Length is its size even
+    unread; a wsgi.file_wrapper the model sent is its declared Content-Length, and a
+    pathsend file with none declared has no size rather than a false 0."""
+    head = _in_process(start_data(method="HEAD"), {"status": 200, "bytes_in": 0, "bytes_out": 1000})
+    assert head["http.response.body.size"] == 0 and head["tracer.bytes_out"] == 1000
+    unread = _in_process(
+        start_data(method="POST", headers=[["Content-Length", "1024"]]),
+        {"status": 200, "bytes_in": 0, "bytes_out": 2},
+    )
+    assert unread["http.request.body.size"] == 1024 and unread["tracer.bytes_in"] == 0
+    assert unread["http.response.body.size"] == 2 and "tracer.bytes_out" not in unread
+    wrapped = _in_process(
+        start_data(interface="wsgi"),
+        {"status": 200, "bytes_in": 0, "bytes_out": 0, "file_wrapper": True},
+        (K.WSGI_START_RESPONSE, {"status": "200 OK", "headers": [["Content-Length", "70000"]]}),
+    )
+    assert wrapped["http.response.body.size"] == 70_000 and "tracer.bytes_out" not in wrapped
+    pathsend = _in_process(
+        start_data(),
+        {"status": 200, "bytes_in": 0, "bytes_out": 0},
+        (K.ASGI_SEND, {"type": "http.response.start", "status": 200}),
+        (K.ASGI_SEND, {"type": "http.response.pathsend"}),
+    )
+    assert "http.response.body.size" not in pathsend and "tracer.bytes_out" not in pathsend
+
+
+def test_a_request_the_server_answered_without_the_app_is_complete() -> None:
+    """uvicorn's 503 past --limit-concurrency: no request.start, no request.end, but the
+    client's answer. The span is named by the method and path sent (PUT; the client's request
+    target without its query), has the 503, and is not marked incomplete: nothing is
+    missing."""
+    rec = recorder()
+    asked = {"method": "PUT", "path": "/sleep?ms=5"}
+    rec.emit(K.CLIENT_SEND, 1, {**asked, "bytes": 3}, t=0, tid=1)
+    rec.emit(K.REQUEST_QUEUED, 1, asked, t=0, tid=1)
+    answer = {"status": 503, "ttfb_ns": 100, "total_ns": 120, "bytes": 19}
+    rec.emit(K.CLIENT_RESPONSE, 1, answer, t=100, dur=20, tid=1)
+    (span,) = spans_of(rec, finish=True)
+    assert span.name == "PUT /sleep"
+    attrs = dict(span.attributes)
+    assert (attrs["url.path"], attrs["url.query"]) == ("/sleep", "ms=5")
+    assert "tracer.incomplete" not in attrs
+    assert attrs["http.response.status_code"] == 503 and attrs["error.type"] == "503"
+    assert attrs["http.request.body.size"] == 3 and attrs["http.response.body.size"] == 19
+    assert span.end_time - UNIX_NS == 120
+
+
+def test_a_simulated_wsgi_recording_exports_every_request() -> None:
+    """A simulated threads run (its wsgi.start_response records a header count): every
+    request becomes a span, none is skipped as malformed."""
+    from tracer.tui.examples import threads_example
+
+    recording = threads_example(20, 2)
+    provider, exporter = memory_provider()
+    model = SpanModel(make_sink(provider), base_ns=UNIX_NS)
+    model.feed(recording.events)
+    model.finish_all()
+    servers = [s for s in exporter.get_finished_spans() if s.kind is SpanKind.SERVER]
+    assert model.failures == 0 and len(servers) == 20

@@ -22,6 +22,8 @@ __all__ = [
     "span_name",
     "request_attributes",
     "end_attributes",
+    "declared_length",
+    "FILE_SENDS",
     "message_name",
     "message_attributes",
     "step_attributes",
@@ -177,14 +179,58 @@ def request_attributes(start: Event, headers: dict[str, str] | None = None) -> d
     )
 
 
+FILE_SENDS: frozenset[str] = frozenset({"http.response.pathsend", "http.response.zerocopysend"})
+"""ASGI messages with which the server sends a file itself: its bytes never pass the shim."""
+
+_NO_BODY_STATUS = frozenset({204, 304})
+
+
+def _size(value: Any) -> int | None:
+    return value if type(value) is int and value >= 0 else None
+
+
+def _content_length(headers: Mapping[str, str] | None) -> int | None:
+    text = (headers or {}).get("content-length")
+    return int(text) if text is not None and text.strip().isdigit() else None
+
+
+def declared_length(headers: Any) -> int | None:
+    """The ``Content-Length`` among recorded response headers (``wsgi.start_response``); None
+    when there is none (or only their count was recorded, as the simulator does)."""
+    if not isinstance(headers, list | tuple | dict):
+        return None
+    return _content_length(header_map(headers))
+
+
 def end_attributes(
-    end: Event | None, error_type: str | None, status: int | None = None
+    end: Event | None,
+    error_type: str | None,
+    status: int | None = None,
+    *,
+    answer: Mapping[str, Any] | None = None,
+    request: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+    sent: Mapping[str, Any] | None = None,
+    file_sent: bool = False,
+    declared: int | None = None,
 ) -> dict[str, Any]:
     """Attributes known when the request is over, from its ``request.end`` event.
 
-    ``status``: the status the server sent, used when ``end`` records none (the app raised
-    before responding and the server answered for it). A request with no end (the recording
-    was cut short, or the run stopped first) is marked ``tracer.incomplete``.
+    ``status``: the status the app's response start gave, used when ``end`` records none
+    (a request with no end). ``answer``: the data of the request's ``client.response``, when
+    the load generator's client sent it (real servers): what the client saw is the span's
+    status code (none when it got no response), response body size and error; a different
+    status the app sent stays as ``tracer.app_status_code``. ``sent``: the data of its
+    ``client.send`` (``bytes``: the request body the client sent). ``request``: the data of
+    its ``request.start`` (``headers``: their ``header_map``): without the client's count, the
+    request body size is its ``Content-Length``, what was sent whether or not the app read
+    it. ``file_sent``: the app had the server send a file itself (``http.response.pathsend``,
+    or ``wsgi.file_wrapper`` as ``request.end`` says): its bytes never passed the shim, and
+    ``declared`` (the response's own ``Content-Length``) is all that is known of them.
+    ``http.*.body.size`` are the bytes transferred, as the HTTP semantic conventions define
+    them; what the app read and produced, when that differs, is ``tracer.bytes_in`` /
+    ``tracer.bytes_out``. A request with no end (the recording was cut short, or the run
+    stopped first) is marked ``tracer.incomplete``.
     """
     attrs: dict[str, Any] = {}
     data: Mapping[str, Any] = {}
@@ -193,17 +239,59 @@ def end_attributes(
     else:
         data = end.data
     recorded = data.get("status")
-    if type(recorded) is int:
-        status = recorded
-    if type(status) is int:
-        attrs["http.response.status_code"] = status
-    _put(attrs, "http.request.body.size", data.get("bytes_in"))
-    _put(attrs, "http.response.body.size", data.get("bytes_out"))
+    app_status = recorded if type(recorded) is int else status if type(status) is int else None
+    shown = app_status
+    client_error = None
+    if answer is not None:
+        got = answer.get("status")
+        shown = got if type(got) is int else None
+        client_error = answer.get("error") or None
+        if app_status is not None and app_status != shown:
+            attrs[NS + "app_status_code"] = app_status
+    if shown is not None:
+        attrs["http.response.status_code"] = shown
+    request = request or {}
+    if headers is None:
+        headers = header_map(request.get("headers"))
+    bytes_in, bytes_out = _size(data.get("bytes_in")), _size(data.get("bytes_out"))
+    websocket = request.get("scope_type") == "websocket"
+    request_size = None
+    if not websocket:  # a session's "body" is its messages, which only the app counted
+        request_size = _size(sent.get("bytes")) if sent is not None else None
+        if request_size is None:
+            request_size = _content_length(headers)
+    if request_size is None:
+        request_size = bytes_in  # no Content-Length (chunked): what the app read is all known
+    file_sent = file_sent or bool(data.get("file_wrapper"))
+    if file_sent:
+        bytes_out = None  # the server sent a file itself: the shim saw none of its bytes
+    response_size: int | None
+    if answer is not None:
+        response_size = _size(answer.get("bytes")) if shown is not None else None
+    elif not websocket and (
+        request.get("method") == "HEAD"
+        or shown in _NO_BODY_STATUS
+        or (shown is not None and shown < 200)
+    ):
+        response_size = 0  # HTTP sends no body here, whatever the app gave
+    elif file_sent:
+        response_size = declared
+    else:
+        response_size = bytes_out
+    _put(attrs, "http.request.body.size", request_size)
+    _put(attrs, "http.response.body.size", response_size)
+    # Only a count that says something: 0 beside no size at all is the client's own end.
+    if bytes_in is not None and bytes_in != request_size and (request_size or bytes_in):
+        attrs[NS + "bytes_in"] = bytes_in
+    if bytes_out is not None and bytes_out != response_size and (response_size or bytes_out):
+        attrs[NS + "bytes_out"] = bytes_out
     _put(attrs, "http.route", data.get("route"))
     if error_type is None and data.get("error"):
         error_type = str(data["error"])
-    if error_type is None and isinstance(status, int) and status >= 500:
-        error_type = str(status)
+    if error_type is None and client_error:
+        error_type = str(client_error)
+    if error_type is None and shown is not None and shown >= 500:
+        error_type = str(shown)
     _put(attrs, "error.type", error_type)
     return attrs
 

@@ -11,8 +11,9 @@ websocket session as one span with message events; lifespan startup/shutdown as 
 ``SpanModel`` consumes events in recording order — a whole ``Recording`` or the live batches
 of a ``Recorder`` — and hands finished ``SpanSpec`` trees to a ``SpanSink`` (``tracer.otel.sink``)
 that turns them into real spans. Times are wall-clock ns: the header's ``clock.unix_ns`` + t.
-A request whose app sent no status (it raised first) waits for its ``client.response``, when
-the load generator's client sent it, for the status the server answered with.
+A request the load generator's client sent (real servers) waits for its ``client.response``:
+the span's status code, response body size and error are what the client got (the server may
+have answered for an app that raised, or cut or dropped a response the app sent).
 Imports the spine only; never a shim, server model or the UI.
 """
 
@@ -99,6 +100,7 @@ class _Request:
         "sent",
         "answer",
         "ended",
+        "never_started",
     )
 
     def __init__(self, key: int) -> None:
@@ -114,6 +116,7 @@ class _Request:
         self.sent = False  # the load generator's client sent it: its answer will be recorded
         self.answer: Event | None = None  # the client's client.response
         self.ended: Event | None = None  # a request.end held until that answer
+        self.never_started = False  # no request.start: the span is named from the queue
 
 
 class SpanModel:
@@ -198,9 +201,9 @@ class SpanModel:
         if kind == K.REQUEST_END:
             if state.ended is not None:
                 return  # held already: the first end counts
-            if state.sent and state.answer is None and type(event.data.get("status")) is not int:
-                # The app sent no status (it raised first), so the server answered for it;
-                # what it sent is what the client records: wait for that.
+            if state.sent and state.answer is None:
+                # The client's view is the request's outcome (the server answered 500 for an
+                # app that raised, or a response was cut or dropped on the way): wait for it.
                 state.ended = event
             else:
                 self._finish(state, event)
@@ -334,13 +337,14 @@ class SpanModel:
             # named by what the client asked for.
             known = state.queued.data if state.queued is not None else {}
             state.queued = None  # it never left the queue: the whole span is that wait
+            state.never_started = True
             state.start = Event(
                 seq=0,
                 t=first.t,
                 kind=K.REQUEST_START,
                 req=state.key,
                 pid=first.pid,
-                data={"method": known.get("method"), "path": known.get("path")},
+                data=_asked(known),
             )
             self._begin(state)
         spec = state.root
@@ -357,6 +361,9 @@ class SpanModel:
         error_type: str | None = None
         steps = loop_ns = cpu_ns = on_thread_ns = 0
         longest: Event | None = None
+        file_sent = False
+        response_headers: Any = None
+        sent: dict[str, Any] | None = None
         start_tid = state.start.tid if state.start is not None else None
         messages = A.MESSAGE_KINDS
         message_attributes = A.message_attributes
@@ -367,6 +374,10 @@ class SpanModel:
             at = base + event.t
             if kind in messages:
                 attrs = message_attributes(event)
+                if kind == K.ASGI_SEND and event.data.get("type") in A.FILE_SENDS:
+                    file_sent = True
+                elif kind == K.WSGI_START_RESPONSE:
+                    response_headers = event.data.get("headers")
                 if as_spans:
                     children.append(
                         SpanSpec(A.message_name(event), at, at + (event.dur or 0), attributes=attrs)
@@ -435,6 +446,8 @@ class SpanModel:
                 )
             elif kind == K.MARK:
                 events.append((kind, at, {A.NS + "label": str(event.data.get("label") or "")}))
+            elif kind == K.CLIENT_SEND:
+                sent = event.data
         for culprit, blocked in state.delays:
             attrs = {A.NS + "dur_ns": blocked.dur or 0}
             if blocked.req is not None:
@@ -444,7 +457,27 @@ class SpanModel:
             if culprit is not None:
                 spec.links.append((culprit, {A.NS + "link": "delayed by loop.blocked"}))
         events.sort(key=_at)
-        end_attrs = A.end_attributes(end, error_type, _status_sent(state, end))
+        answer = state.answer.data if state.answer is not None else None
+        start_data = state.start.data if state.start is not None else None
+        declared = None
+        if file_sent or (end is not None and end.data.get("file_wrapper")):
+            # A file the server sent itself: its declared length is all that is known of it.
+            declared = A.declared_length(response_headers)
+        end_attrs = A.end_attributes(
+            end,
+            error_type,
+            _status_sent(state, end),
+            answer=answer,
+            request=start_data,
+            headers=spec.carrier,
+            sent=sent,
+            file_sent=file_sent,
+            declared=declared,
+        )
+        if end is None and answer is not None and state.never_started:
+            # The server answered it without the app (uvicorn's 503 past its limit): it has
+            # no request.end, yet nothing is missing.
+            end_attrs.pop(A.NS + "incomplete", None)
         spec.attributes.update(end_attrs)
         route = end_attrs.get("http.route")
         if route and state.start is not None:
@@ -469,20 +502,31 @@ class SpanModel:
             spec.end = base + end.end
         else:  # never ended: as far as its events go
             spec.end = max([spec.end] + [base + e.t + (e.dur or 0) for e in state.events])
+        failure = answer.get("error") if answer is not None else None
+        if spec.error is None and failure and end_attrs.get("error.type") == str(failure):
+            # What the client saw go wrong (no response, a response cut short, a timeout).
+            message = answer.get("message") if answer is not None else None
+            spec.error = f"{failure}: {message}" if message else str(failure)
         if spec.error is None and "error.type" in end_attrs:
             # ERROR with no description: the HTTP conventions leave it out when the status
             # code (error.type) says why; an exception's message, above, says more.
             spec.error = ""
 
 
+def _asked(queued: dict[str, Any]) -> dict[str, Any]:
+    """``request.start``-like data of a request the app never started, from what was asked:
+    the method, and the path apart from its query (a real server's client records the
+    request target, ``/items?page=2``; the span is named after the path alone)."""
+    path = queued.get("path")
+    data: dict[str, Any] = {"method": queued.get("method"), "path": path}
+    if isinstance(path, str) and "?" in path:
+        data["path"], _, data["query"] = path.partition("?")
+    return data
+
+
 def _status_sent(state: _Request, end: Event | None) -> int | None:
-    """The status the server sent, for when ``request.end`` records none: what the client got
-    (an app that raised before responding: the server answered 500 for it), else, for a
-    request with no end, the status its app's response start gave."""
-    answer = state.answer
-    status = answer.data.get("status") if answer is not None else None
-    if type(status) is int:
-        return status
+    """For a request with no end, the status its app's response start gave (what the client
+    got, when there is a ``client.response``, is the span's status anyway)."""
     if end is None:
         for event in state.events:
             if event.kind in A.MESSAGE_KINDS:
