@@ -19,6 +19,12 @@ from tracer.shim.steps import Stepper
 pytestmark = pytest.mark.timeout(60)
 
 
+def _line_of(marker: str) -> int:
+    """The line of this file where ``time.sleep`` carries the comment ``marker``."""
+    lines = Path(__file__).read_text().splitlines()
+    return next(n for n, text in enumerate(lines, 1) if marker in text and "time.sleep" in text)
+
+
 def traced(coro: Any, req: int, rec: Recorder) -> Any:
     """Drive ``coro`` as request ``req`` (20 ms threshold) inside a task."""
     stepper = Stepper(coro, req, rec, 20_000_000, f"r{req}", threading.get_ident(), "main")
@@ -151,12 +157,7 @@ def test_the_watchdog_parks_while_no_traced_step_runs_and_a_step_wakes_it(
     assert idle_wakes == [0]
     blocked = [e for e in rec.events if e.kind == K.LOOP_BLOCKED]
     assert [e.req for e in blocked] == [2]
-    line = next(
-        n
-        for n, text in enumerate(Path(__file__).read_text().splitlines(), 1)
-        if "# BLOCKING LINE" in text and "time.sleep" in text
-    )
-    assert blocked[0].data["location"].endswith(f"test_blocking.py:{line}")
+    assert blocked[0].data["location"].endswith(f"test_blocking.py:{_line_of('# BLOCKING LINE')}")
 
 
 def test_a_loop_first_traced_while_the_watchdog_is_parked_wakes_it(
@@ -193,12 +194,9 @@ def test_a_loop_first_traced_while_the_watchdog_is_parked_wakes_it(
         thread.join(10)
     blocked = [e for e in rec.events if e.kind == K.LOOP_BLOCKED]
     assert [e.req for e in blocked] == [2]
-    line = next(
-        n
-        for n, text in enumerate(Path(__file__).read_text().splitlines(), 1)
-        if "# SECOND LOOP BLOCKS" in text and "time.sleep" in text
+    assert (
+        blocked[0].data["location"].endswith(f"test_blocking.py:{_line_of('# SECOND LOOP BLOCKS')}")
     )
-    assert blocked[0].data["location"].endswith(f"test_blocking.py:{line}")
 
 
 def test_the_location_named_is_the_busiest_line_of_the_busiest_function() -> None:
