@@ -367,15 +367,16 @@ def contention(
     ``others_busy``: the other threads' CPU per ns of the step (0 to the number of cores).
     ``starved``, only when the watchdog's samples could look at the thread's kernel wait:
     true when its own CPU stayed under the block threshold (alone, it would not have blocked)
-    and under half the step, the samples mostly found it in a lock wait (the GIL, or a lock
-    another thread held) and the others computed for a quarter of the step at least (on a busy
-    machine the thread holding the GIL may itself wait for a core). A ``time.sleep`` beside
-    busy threads stays its own block: its samples show the sleep.
+    and under half the step, every sample found it in a lock wait (the GIL, or a lock another
+    thread held) and the others computed for a quarter of the step at least (on a busy machine
+    the thread holding the GIL may itself wait for a core). A sample in a sleep or I/O is a
+    blocking call of its own: a ``time.sleep`` beside busy threads, then a wait for the GIL,
+    is its own block.
     """
     busy = round(max(0, others_cpu_ns) / dur, 2)
     data: dict[str, Any] = {"others_busy": busy}
     if sample is not None and sample.checked:
-        waited = sample.lock_waits * 2 > sample.checked
+        waited = sample.lock_waits == sample.checked
         data["starved"] = cpu_ns < block_ns and cpu_ns * 2 < dur and waited and busy >= 0.25
     return data
 
