@@ -140,3 +140,58 @@ def test_a_timeout_during_the_body_keeps_the_status_and_the_bytes() -> None:
     assert outcome == (200, 5, "timeout")
     data = _response(recorder)
     assert (data["status"], data["bytes"], data["error"]) == (200, 5, "TimeoutError")
+
+
+class _MislengthServer(asyncio.Protocol):
+    """An HTTP/2 server whose first answer declares 100 body bytes and sends 10 (a protocol
+    error the client's h2 refuses, closing the connection's state machine); every later
+    answer is right: 200 and ``ok``."""
+
+    answered = 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        from h2.config import H2Configuration
+        from h2.connection import H2Connection
+
+        self.transport = transport
+        self.h2 = H2Connection(H2Configuration(client_side=False, header_encoding=None))
+        self.h2.initiate_connection()
+        transport.write(self.h2.data_to_send())  # type: ignore[attr-defined]
+
+    def data_received(self, data: bytes) -> None:
+        from h2.events import RequestReceived
+
+        for event in self.h2.receive_data(data):
+            if isinstance(event, RequestReceived):
+                stream = event.stream_id
+                first = _MislengthServer.answered == 0
+                _MislengthServer.answered += 1
+                body = b"x" * 10 if first else b"ok"
+                length = b"100" if first else b"2"
+                self.h2.send_headers(stream, [(b":status", b"200"), (b"content-length", length)])
+                self.h2.send_data(stream, body, end_stream=True)
+        self.transport.write(self.h2.data_to_send())  # type: ignore[attr-defined]
+
+
+def test_after_a_protocol_error_the_next_request_goes_on_a_new_connection() -> None:
+    """The first response breaks HTTP/2 (a content-length it does not keep): that request
+    fails, and the next one is sent on a new connection and answered (it failed unsent with
+    ProtocolError before, in a closed connection's state machine)."""
+    recorder = Recorder()
+    _MislengthServer.answered = 0
+
+    async def main() -> list[object]:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(_MislengthServer, HOST, 0)
+        port = server.sockets[0].getsockname()[1]
+        pool = Pool(HOST, port, ClientConfig(http2=True), recorder=recorder)
+        try:
+            return [await pool.request(n, "/", timeout=5) for n in (1, 2, 3)]
+        finally:
+            pool.close()
+            server.close()
+
+    first, *rest = asyncio.run(main())
+    assert first[2] is not None  # type: ignore[index]
+    assert rest == [(200, 2, None), (200, 2, None)]
+    assert _MislengthServer.answered == 3

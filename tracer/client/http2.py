@@ -40,6 +40,8 @@ class H2Client(asyncio.Protocol):
         self.host = host
         self.port = port
         self.h2 = H2Connection(H2Configuration(client_side=True, header_encoding=None))
+        self._abandoned = 0
+        """Connections dropped after a protocol error whose ``connection_lost`` is still due."""
         self.transport: asyncio.Transport | None = None
         self.streams: dict[int, H2Slot] = {}
         self._waiting: list[tuple[H2Slot, int, str]] = []
@@ -209,12 +211,27 @@ class H2Client(asyncio.Protocol):
                     self._fail_all(ConnectionResetError("server ended the HTTP/2 connection"))
         except H2Error as exc:
             self._fail_all(exc)
+            self._abandon()
         finally:
             self._in_batch = False
         self._flush()
 
+    def _abandon(self) -> None:
+        """After a protocol error (a response longer or shorter than its content-length, a
+        malformed frame) the connection's state machine is closed for good: drop the socket,
+        and the next stream opens a new connection. They failed unsent before, with
+        ``ProtocolError``, counted as the server's failures."""
+        transport, self.transport = self.transport, None
+        self.h2 = H2Connection(H2Configuration(client_side=True, header_encoding=None))
+        if transport is not None:
+            self._abandoned += 1
+            transport.abort()
+
     def connection_lost(self, exc: Exception | None) -> None:
         """The connection closed (``exc``: why, if it broke)."""
+        if self._abandoned:  # one dropped on purpose: a newer connection may be in use now
+            self._abandoned -= 1
+            return
         self.transport = None
         self._fail_all(exc or ConnectionResetError("connection closed"))
         self.h2 = H2Connection(H2Configuration(client_side=True, header_encoding=None))
