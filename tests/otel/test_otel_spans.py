@@ -739,3 +739,31 @@ def test_a_simulated_wsgi_recording_exports_every_request() -> None:
     model.finish_all()
     servers = [s for s in exporter.get_finished_spans() if s.kind is SpanKind.SERVER]
     assert model.failures == 0 and len(servers) == 20
+
+
+@pytest.mark.parametrize("in_order", [True, False], ids=["in time order", "client first"])
+def test_the_load_generators_own_end_says_nothing_of_what_the_app_sent(in_order: bool) -> None:
+    """The client gave up while the body streamed: the first request.end is the load
+    generator's stand-in (its pid, bytes_out 0). The span keeps what the client got and the
+    status the app sent, and claims no ``tracer.bytes_out`` of 0 for an app that sent 150."""
+    rec = recorder()
+    server = [
+        (K.REQUEST_START, 300, start_data()),
+        (K.ASGI_SEND, 400, {"type": "http.response.start", "status": 200}),
+    ]
+    cut = {
+        "status": 200, "ttfb_ns": 400, "total_ns": 900, "bytes": 50,
+        "error": "TimeoutError", "message": "no complete response within 1s",
+    }  # fmt: skip
+    _real_request(rec, server, cut, answer_at=400)
+    stand_in = {"status": None, "bytes_in": 0, "bytes_out": 0, "error": "timeout"}
+    rec.emit(K.REQUEST_END, 1, stand_in, t=900, tid=1)
+    rec.add(
+        Event(seq=0, t=2000, kind=K.REQUEST_END, req=1, pid=4242, tid=LOOP_TID,
+              data={"status": 200, "bytes_in": 0, "bytes_out": 150, "error": None})
+    )  # fmt: skip
+    span = _fed(rec, in_order=in_order)
+    attrs = dict(span.attributes)
+    assert attrs["http.response.status_code"] == 200 and attrs["http.response.body.size"] == 50
+    assert "tracer.bytes_out" not in attrs and "tracer.app_status_code" not in attrs
+    assert attrs["error.type"] == "timeout"

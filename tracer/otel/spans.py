@@ -98,6 +98,7 @@ class _Request:
         "dropped",
         "lifespan",
         "sent",
+        "sender",
         "answer",
         "ended",
         "never_started",
@@ -114,6 +115,7 @@ class _Request:
         self.dropped = 0
         self.lifespan: tuple[str, int] | None = None  # phase name, wall start
         self.sent = False  # the load generator's client sent it: its answer will be recorded
+        self.sender: int | None = None  # the load generator's pid, then
         self.answer: Event | None = None  # the client's client.response
         self.ended: Event | None = None  # a request.end held until that answer
         self.never_started = False  # no request.start: the span is named from the queue
@@ -227,6 +229,7 @@ class SpanModel:
                 self._lifespan(state, event)
             elif kind == K.CLIENT_SEND:
                 state.sent = True
+                state.sender = event.pid
             elif kind == K.CLIENT_RESPONSE and state.answer is None:
                 state.answer = event
                 if state.ended is not None:
@@ -463,6 +466,10 @@ class SpanModel:
         if file_sent or (end is not None and end.data.get("file_wrapper")):
             # A file the server sent itself: its declared length is all that is known of it.
             declared = A.declared_length(response_headers)
+        if end is not None and state.sender is not None and end.pid == state.sender:
+            # The load generator ended it (its client gave up): its stand-in request.end knows
+            # nothing of what the app read, produced or sent; the app's own end came later.
+            end = end._replace(data={"error": end.data.get("error")})
         end_attrs = A.end_attributes(
             end,
             error_type,
