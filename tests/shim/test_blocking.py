@@ -222,27 +222,42 @@ def _burn(seconds: float) -> None:
         pass
 
 
-def test_a_loop_step_kept_waiting_for_the_gil_by_offloaded_work_is_starved() -> None:
+def test_a_loop_step_kept_waiting_for_the_gil_by_offloaded_work_is_starved(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """CPU work moved to threads (``asyncio.to_thread``) still takes the GIL from the loop:
     the loop's steps that then last past the threshold did not run, they waited. Such a
-    ``loop.blocked`` says how busy the other threads were and that it was starved."""
+    ``loop.blocked`` says how busy the other threads were and that it was starved.
+
+    The verdict needs a watchdog sample inside the wait, and the watchdog waits for the GIL
+    too: a run of ten requests can end with no sampled block (about one in fifteen here), so
+    up to three runs are made; every starved block must be right in each.
+    """
     from shim_asgi_apps import fetch, traced
 
+    # The sampling period this test means, whatever threshold earlier tests set.
+    monkeypatch.setitem(blocking._THRESHOLDS, "min", 8_000_000)
+
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        await asyncio.to_thread(_burn, 0.08)
+        for _ in range(3):  # each resume must win the GIL back from the other threads
+            await asyncio.to_thread(_burn, 0.04)
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
 
-    shim, rec = traced(app, block_threshold_ms=8)
-    responses = asyncio.run(fetch(shim, *(f"/{n}" for n in range(6))))
-    assert [r.status_code for r in responses] == [200] * 6
-    blocked = [e for e in rec.events if e.kind == K.LOOP_BLOCKED]
-    assert blocked, "no loop step waited 8 ms for the GIL behind six 80 ms CPU threads"
-    # On a loaded machine the OS may also deschedule the loop thread, a block of another kind:
-    # some, not all, are starved.
-    starved = [e for e in blocked if e.data.get("starved")]
-    assert starved, [e.data for e in blocked]
-    assert all(e.data["others_busy"] >= 0.25 for e in starved)
+    seen: list[list[dict[str, Any]]] = []
+    for _ in range(3):
+        shim, rec = traced(app, block_threshold_ms=8)
+        responses = asyncio.run(fetch(shim, *(f"/{n}" for n in range(10))))
+        assert [r.status_code for r in responses] == [200] * 10
+        blocked = [e for e in rec.events if e.kind == K.LOOP_BLOCKED]
+        seen.append([dict(e.data) for e in blocked])
+        # On a loaded machine the OS may also deschedule the loop thread, a block of another
+        # kind: some, not all, are starved.
+        starved = [e for e in blocked if e.data.get("starved")]
+        assert all(e.data["others_busy"] >= 0.25 for e in starved)
+        if starved:
+            return
+    raise AssertionError(f"no block starved in three runs: {seen}")
 
 
 def test_a_loop_step_that_computes_itself_is_not_called_starved() -> None:
