@@ -71,9 +71,9 @@ def test_bodies_larger_than_a_frame_and_the_window_are_sent_whole() -> None:
     assert [r["bytes"] for r in responses] == [len(b"300000")] * 8  # the server read it all
 
 
-class _ResettingServer(asyncio.Protocol):
-    """An HTTP/2 server that answers every stream with a status, 7 body bytes, and then a
-    RST_STREAM: a response cut short, as a server does when its app fails mid-body."""
+class _RawH2Server(asyncio.Protocol):
+    """An HTTP/2 server written with h2 directly, for answers no real server gives: each
+    request's stream goes to ``answer``."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         from h2.config import H2Configuration
@@ -85,16 +85,28 @@ class _ResettingServer(asyncio.Protocol):
         transport.write(self.h2.data_to_send())  # type: ignore[attr-defined]
 
     def data_received(self, data: bytes) -> None:
-        from h2.errors import ErrorCodes
         from h2.events import RequestReceived
 
         for event in self.h2.receive_data(data):
             if isinstance(event, RequestReceived):
-                stream = event.stream_id
-                self.h2.send_headers(stream, [(b":status", b"200")])
-                self.h2.send_data(stream, b"partial")
-                self.h2.reset_stream(stream, ErrorCodes.INTERNAL_ERROR)
+                self.answer(event.stream_id)
         self.transport.write(self.h2.data_to_send())  # type: ignore[attr-defined]
+
+    def answer(self, stream: int) -> None:
+        """Queue the answer on ``stream`` (sent after the read is handled)."""
+        raise NotImplementedError
+
+
+class _ResettingServer(_RawH2Server):
+    """An HTTP/2 server that answers every stream with a status, 7 body bytes, and then a
+    RST_STREAM: a response cut short, as a server does when its app fails mid-body."""
+
+    def answer(self, stream: int) -> None:
+        from h2.errors import ErrorCodes
+
+        self.h2.send_headers(stream, [(b":status", b"200")])
+        self.h2.send_data(stream, b"partial")
+        self.h2.reset_stream(stream, ErrorCodes.INTERNAL_ERROR)
 
 
 async def _one(port: int, path: str, recorder: Recorder, timeout: float) -> object:
@@ -142,35 +154,20 @@ def test_a_timeout_during_the_body_keeps_the_status_and_the_bytes() -> None:
     assert (data["status"], data["bytes"], data["error"]) == (200, 5, "TimeoutError")
 
 
-class _MislengthServer(asyncio.Protocol):
+class _MislengthServer(_RawH2Server):
     """An HTTP/2 server whose first answer declares 100 body bytes and sends 10 (a protocol
     error the client's h2 refuses, closing the connection's state machine); every later
     answer is right: 200 and ``ok``."""
 
     answered = 0
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        from h2.config import H2Configuration
-        from h2.connection import H2Connection
-
-        self.transport = transport
-        self.h2 = H2Connection(H2Configuration(client_side=False, header_encoding=None))
-        self.h2.initiate_connection()
-        transport.write(self.h2.data_to_send())  # type: ignore[attr-defined]
-
-    def data_received(self, data: bytes) -> None:
-        from h2.events import RequestReceived
-
-        for event in self.h2.receive_data(data):
-            if isinstance(event, RequestReceived):
-                stream = event.stream_id
-                first = _MislengthServer.answered == 0
-                _MislengthServer.answered += 1
-                body = b"x" * 10 if first else b"ok"
-                length = b"100" if first else b"2"
-                self.h2.send_headers(stream, [(b":status", b"200"), (b"content-length", length)])
-                self.h2.send_data(stream, body, end_stream=True)
-        self.transport.write(self.h2.data_to_send())  # type: ignore[attr-defined]
+    def answer(self, stream: int) -> None:
+        first = _MislengthServer.answered == 0
+        _MislengthServer.answered += 1
+        body = b"x" * 10 if first else b"ok"
+        length = b"100" if first else b"2"
+        self.h2.send_headers(stream, [(b":status", b"200"), (b"content-length", length)])
+        self.h2.send_data(stream, body, end_stream=True)
 
 
 def test_after_a_protocol_error_the_next_request_goes_on_a_new_connection() -> None:
