@@ -301,3 +301,35 @@ def test_summary_reads_lines_as_load_does(tmp_path: Path, line: str) -> None:
     with pytest.raises(RecordingFormatError, match="line 2 is not a valid event"):
         digest_file(path)
     assert main(["summary", str(path)]) == 2
+
+
+@pytest.mark.parametrize("form", [[], ["--json"]], ids=["report", "json"])
+def test_summary_warns_of_a_cut_short_recording_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], form: list[str]
+) -> None:
+    """The report or the JSON goes to stdout as usual; one warning line on stderr says the
+    last line was left out, so a script reading the JSON learns the data is incomplete."""
+    path = tmp_path / "cut.jsonl"
+    whole = json.dumps(_event(2))
+    path.write_text(
+        "\n".join([json.dumps(HEADER), json.dumps(_event(0)), json.dumps(_event(1))])
+        + "\n"
+        + whole[: len(whole) // 2],
+        encoding="utf-8",
+    )
+    assert main(["summary", str(path), *form]) == 0
+    out, err = capsys.readouterr()
+    assert err.count("\n") == 1
+    assert err.startswith(f"trace: warning: {path} ends with a cut-short line")
+    if form:
+        assert json.loads(out)["requests"] == 1
+    else:
+        assert "cut-short" in out
+
+
+def test_summary_of_a_whole_recording_says_nothing_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path / "whole.jsonl", HEADER, [_event(0), _event(1)])
+    assert main(["summary", str(path), "--json"]) == 0
+    assert capsys.readouterr().err == ""

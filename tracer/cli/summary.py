@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 __all__ = ["add_parser", "main"]
@@ -32,6 +33,14 @@ def main(args: argparse.Namespace) -> int:
 
     recording, digest = digest_file(args.file)
     summary = digest.summary()
+    if recording.truncated:
+        # On stderr in both forms: a script reading the JSON learns the data is incomplete,
+        # and the report (which also says it) may be going to a file.
+        print(
+            f"trace: warning: {recording.path or args.file} ends with a cut-short line "
+            "(the run was interrupted): it is left out.",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps(summary))
         return 0
