@@ -192,3 +192,74 @@ def test_after_a_protocol_error_the_next_request_goes_on_a_new_connection() -> N
     assert first[2] is not None  # type: ignore[index]
     assert rest == [(200, 2, None), (200, 2, None)]
     assert _MislengthServer.answered == 3
+
+
+class _GoawayServer(_RawH2Server):
+    """An HTTP/2 server that answers ``limit`` streams on a connection and then says GOAWAY
+    (as hypercorn does after ``keep_alive_max_requests``): streams it had not taken by then
+    get no answer on that connection, and it closes it a moment later."""
+
+    limit = 3
+    connections = 0
+    answered: list[tuple[int, int]] = []  # (connection number, stream id)
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        _GoawayServer.connections += 1
+        self.number = _GoawayServer.connections
+        self.count = 0
+
+    def data_received(self, data: bytes) -> None:
+        from h2.events import RequestReceived
+
+        if self.count >= self.limit:
+            return  # gone away: no stream is taken any more
+        taken = [e.stream_id for e in self.h2.receive_data(data) if isinstance(e, RequestReceived)]
+        last = 0
+        for stream in taken:
+            if self.count < self.limit:
+                self.count += 1
+                self.answer(stream)
+                last = stream
+        if self.count >= self.limit:
+            self.h2.close_connection(last_stream_id=last)
+            asyncio.get_running_loop().call_later(0.2, self.transport.close)
+        self.transport.write(self.h2.data_to_send())  # type: ignore[attr-defined]
+
+    def answer(self, stream: int) -> None:
+        _GoawayServer.answered.append((self.number, stream))
+        self.h2.send_headers(stream, [(b":status", b"200"), (b"content-length", b"2")])
+        self.h2.send_data(stream, b"ok", end_stream=True)
+
+
+def test_after_goaway_the_untaken_and_later_requests_go_on_a_new_connection() -> None:
+    """Ten requests, three per connection, then GOAWAY: every one is answered (the streams
+    the server had not taken are sent again on the next connection, later ones wait for it);
+    before, every request after the third failed, the first of them with the GOAWAY and the
+    rest unsent, with ProtocolError in a closed connection's state machine."""
+    recorder = Recorder()
+    _GoawayServer.connections = 0
+    _GoawayServer.answered = []
+
+    async def main() -> list[object]:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(_GoawayServer, HOST, 0)
+        port = server.sockets[0].getsockname()[1]
+        pool = Pool(HOST, port, ClientConfig(http2=True), recorder=recorder)
+        try:
+            sequential = [await pool.request(n, "/", timeout=5) for n in range(1, 5)]
+            together = await asyncio.gather(
+                *(pool.request(n, "/", timeout=5) for n in range(5, 11))
+            )
+            return sequential + list(together)
+        finally:
+            pool.close()
+            server.close()
+
+    assert asyncio.run(main()) == [(200, 2, None)] * 10
+    assert _GoawayServer.connections == 4
+    per_connection = [n for n, _ in _GoawayServer.answered]
+    assert per_connection == sorted(per_connection)  # no connection answered after its GOAWAY
+    responses = [e for e in recorder.events if e.kind == K.CLIENT_RESPONSE]
+    assert sorted(e.req for e in responses) == list(range(1, 11))
+    assert all(e.data.get("error") is None for e in responses)

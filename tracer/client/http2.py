@@ -46,6 +46,11 @@ class H2Client(asyncio.Protocol):
         self.streams: dict[int, H2Slot] = {}
         self._waiting: list[tuple[H2Slot, int, str]] = []
         self._connecting = False
+        self._closed = False
+        """``close()`` was called: a connection lost after it opens no new one."""
+        self._going_away = False
+        """The server sent GOAWAY: no new stream goes on this connection (they wait for the
+        next one, opened once this one closes)."""
         self._in_batch = False
         self.method = config.method
         self._method = config.method.encode("latin-1")
@@ -63,9 +68,11 @@ class H2Client(asyncio.Protocol):
 
     def start(self, slot: H2Slot, req: int, path: str) -> None:
         """Open a stream for ``req`` (connecting first if needed)."""
-        if self.transport is None:
+        slot.path = path
+        self._closed = False
+        if self.transport is None or self._going_away:
             self._waiting.append((slot, req, path))
-            if not self._connecting:
+            if self.transport is None and not self._connecting:
                 self._connecting = True
                 self.driver.connect(self, self, self.host, self.port)
             return
@@ -133,15 +140,18 @@ class H2Client(asyncio.Protocol):
     def reset(self, slot: H2Slot) -> None:
         """Cancel the stream of ``slot`` (it timed out)."""
         self._unsent.pop(slot.stream_id, None)
+        self._waiting = [waiting for waiting in self._waiting if waiting[0] is not slot]
         if self.streams.pop(slot.stream_id, None) is not None and self.transport is not None:
             try:
                 self.h2.reset_stream(slot.stream_id)
             except H2Error:
                 pass
             self._flush()
+            self._close_if_gone_away()
 
     def close(self) -> None:
         """Say goodbye and close the connection."""
+        self._closed = True
         if self.transport is not None:
             try:
                 self.h2.close_connection()
@@ -208,13 +218,34 @@ class H2Client(asyncio.Protocol):
                     if slot is not None:
                         slot.fail(ConnectionResetError(f"stream reset ({event.error_code!r})"))
                 elif isinstance(event, ConnectionTerminated):
-                    self._fail_all(ConnectionResetError("server ended the HTTP/2 connection"))
+                    self._go_away(event.last_stream_id)
         except H2Error as exc:
             self._fail_all(exc)
             self._abandon()
         finally:
             self._in_batch = False
         self._flush()
+        self._close_if_gone_away()
+
+    def _go_away(self, last_stream_id: int | None) -> None:
+        """The server sent GOAWAY (hypercorn does after ``keep_alive_max_requests``, 1,000 by
+        default): streams above ``last_stream_id`` never reached its app, so they are sent
+        again on the next connection, as browsers do; those at or below it were taken and
+        may still be answered here (or fail with the connection). New streams wait for the
+        next connection, opened once this one has closed."""
+        self._going_away = True
+        last = last_stream_id if last_stream_id is not None else 0
+        for stream_id in sorted(self.streams):
+            if stream_id > last:
+                slot = self.streams.pop(stream_id)
+                self._unsent.pop(stream_id, None)
+                self._waiting.append((slot, slot.req, slot.path))
+
+    def _close_if_gone_away(self) -> None:
+        """After GOAWAY, once no taken stream is left, close the connection ourselves (the
+        server may keep it open); ``connection_lost`` then opens the next one."""
+        if self._going_away and not self.streams and self.transport is not None:
+            self.transport.close()
 
     def _abandon(self) -> None:
         """After a protocol error (a response longer or shorter than its content-length, a
@@ -222,10 +253,12 @@ class H2Client(asyncio.Protocol):
         and the next stream opens a new connection. They failed unsent before, with
         ``ProtocolError``, counted as the server's failures."""
         transport, self.transport = self.transport, None
+        self._going_away = False
         self.h2 = H2Connection(H2Configuration(client_side=True, header_encoding=None))
         if transport is not None:
             self._abandoned += 1
             transport.abort()
+        self._reconnect_for_waiting()
 
     def connection_lost(self, exc: Exception | None) -> None:
         """The connection closed (``exc``: why, if it broke)."""
@@ -233,8 +266,20 @@ class H2Client(asyncio.Protocol):
             self._abandoned -= 1
             return
         self.transport = None
+        if exc is None and self._going_away:
+            # Streams the server took before its GOAWAY and never answered: hypercorn runs
+            # them but its closed state machine cannot send their responses.
+            exc = ConnectionResetError("the server went away (GOAWAY) before answering")
+        self._going_away = False
         self._fail_all(exc or ConnectionResetError("connection closed"))
         self.h2 = H2Connection(H2Configuration(client_side=True, header_encoding=None))
+        self._reconnect_for_waiting()
+
+    def _reconnect_for_waiting(self) -> None:
+        """Open the next connection for the streams waiting for one (a GOAWAY's)."""
+        if self._waiting and not self._connecting and not self._closed:
+            self._connecting = True
+            self.driver.connect(self, self, self.host, self.port)
 
     def _fail_all(self, exc: BaseException) -> None:
         self._unsent.clear()
@@ -254,6 +299,7 @@ class H2Slot:
         self.future: Any = None
         self.key: tuple[Any, ...] = ()
         self.req = 0
+        self.path = ""
         self.stream_id = 0
         self.first = 0
         self.status = 0
