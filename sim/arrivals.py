@@ -22,12 +22,26 @@ from sim.workload import Route, Workload
 if TYPE_CHECKING:
     from sim.workers import Worker
 
-__all__ = ["Request", "RequestSource", "ClosedLoop", "OpenLoop", "Arrivals", "SENT_ALL", "WAIT_GAP"]
+__all__ = [
+    "Request",
+    "RequestSource",
+    "ClosedLoop",
+    "OpenLoop",
+    "Arrivals",
+    "SENT_ALL",
+    "WAIT_GAP",
+    "MAX_CLIENTS",
+]
 
 SENT_ALL = -1
 """``Request.next_chunk``: every chunk is sent; the request has moved on to its next phase."""
 WAIT_GAP = -2
 """``Request.next_chunk``: wait ``gap`` before the next chunk, then ask again."""
+MAX_CLIENTS = 1_048_576
+"""The most closed-loop clients (``-c``): Linux's default ``fs.nr_open``, the most file
+descriptors one process may hold, so the most connections one load-generating process (as
+``trace run``'s clients are) keeps open. Every client sends at t=0, so ``-c N -z D`` has N
+requests in memory at once: at this bound about half a GB and several seconds."""
 
 
 class Request:
@@ -172,8 +186,14 @@ class ClosedLoop(Arrivals):
         self.think = think
 
     def start(self) -> None:
-        """Every client sends at t=0."""
-        for client in range(self.clients):
+        """Every client sends at t=0.
+
+        With ``-n N`` only the first N clients ever send (their first requests reach N before
+        the others' turn at t=0), so only those are scheduled: ``-c 1000000 -n 10`` costs what
+        ten clients do, with the same events.
+        """
+        clients = self.clients if self.requests is None else min(self.clients, self.requests)
+        for client in range(clients):
             self.engine.at(0, self._send, client)
 
     def _send(self, client: int) -> None:

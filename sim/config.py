@@ -8,10 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from sim.arrivals import MAX_CLIENTS
 from sim.cores import MAX_CPUS
-from sim.dist import Dist, Fixed
+from sim.dist import MAX_DURATION_NS, Dist, Fixed
 from sim.gil import SWITCH_INTERVAL_NS
-from sim.workers import ANYIO_TOKENS
+from sim.workers import ANYIO_TOKENS, MAX_THREADS
 from sim.workload import Workload, inline_workload
 from tracer.errors import UsageError
 
@@ -35,11 +36,13 @@ class SimConfig:
     model: str = "threads"
     """One of ``MODEL_NAMES``."""
     threads: int = 4
-    """Threads per process (``threads``, ``processes``)."""
+    """Threads per process (``threads``, ``processes``), at most ``MAX_THREADS``. Made only
+    when a request needs one, so a run has at most as many as it had requests in flight."""
     workers: int = 1
-    """Processes (``processes``)."""
+    """Processes (``processes``); workers × threads is at most ``MAX_THREADS``. Made, like
+    threads, only when a request goes to one."""
     pool_size: int = ANYIO_TOKENS
-    """Thread pool tokens behind the loop (``loop``)."""
+    """Thread pool tokens behind the loop (``loop``), at most ``MAX_THREADS``."""
     cpus: int | None = None
     """Cores of the simulated machine, shared by the threads of every process (``--cpus``).
 
@@ -48,7 +51,8 @@ class SimConfig:
     slowed: every other model is one process, whose GIL runs one thread at a time anyway.
     """
     concurrency: int = 10
-    """Closed loop: clients, each with one request at a time (ignored when ``rate`` is set)."""
+    """Closed loop: clients, each with one request at a time (ignored when ``rate`` is set),
+    at most ``MAX_CLIENTS``."""
     rate: float | None = None
     """Open loop: Poisson arrivals per second."""
     requests: int | None = 1000
@@ -72,11 +76,26 @@ class SimConfig:
             raise UsageError(
                 f'Unknown model "{self.model}"; choose one of {", ".join(MODEL_NAMES)}.'
             )
-        for name in ("threads", "workers", "pool_size", "concurrency"):
+        for name, most, why in (
+            ("threads", MAX_THREADS, "Linux's PID_MAX_LIMIT: no machine runs more threads"),
+            ("workers", MAX_THREADS, "Linux's PID_MAX_LIMIT: no machine runs more processes"),
+            ("pool_size", MAX_THREADS, "each token in use is a thread"),
+            ("concurrency", MAX_CLIENTS, "the most connections one process may hold open"),
+        ):
             value = getattr(self, name)
+            flag = name.replace("_", "-")
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                flag = name.replace("_", "-")
                 raise UsageError(f"--{flag} must be a whole number of 1 or more, not {value!r}.")
+            if value > most:
+                raise UsageError(
+                    f"--{flag} must be a whole number from 1 to {most:,}, not {value:,} ({why})."
+                )
+        if self.model == "processes" and self.workers * self.threads > MAX_THREADS:
+            raise UsageError(
+                f"--workers {self.workers:,} × --threads {self.threads:,} is "
+                f"{self.workers * self.threads:,} threads, more than {MAX_THREADS:,} (no machine "
+                "runs more); give fewer workers or threads."
+            )
         if self.cpus is not None and (
             isinstance(self.cpus, bool)
             or not isinstance(self.cpus, int)
@@ -89,6 +108,11 @@ class SimConfig:
         if self.rate is not None and not (self.rate > 0 and self.rate != float("inf")):
             raise UsageError(
                 f"--rate must be a number of requests per second above 0, not {self.rate!r}."
+            )
+        if self.rate is not None and 1e9 / self.rate > MAX_DURATION_NS:
+            raise UsageError(
+                f"--rate {self.rate!r} is too low: its mean gap between arrivals would be over "
+                "292 years, the longest duration."
             )
         if self.requests is None and self.duration_ns is None:
             raise UsageError("Give -n (requests) or -z (simulated duration), so the run ends.")

@@ -27,6 +27,7 @@ __all__ = [
     "parse_duration",
     "parse_dist",
     "format_ns",
+    "MAX_DURATION_NS",
 ]
 
 UNITS: dict[str, int] = {
@@ -37,6 +38,12 @@ UNITS: dict[str, int] = {
     "ms": 1_000_000,
     "s": 1_000_000_000,
 }
+
+MAX_DURATION_NS = 2**63 - 1
+"""The longest duration (about 292 years): the most a signed 64-bit count of nanoseconds holds,
+as operating systems and trace formats keep time. Longer is a typo (``1e300s``), and it keeps
+every draw of a distribution a finite number (an ``exp:`` draw is at most ~37 times its mean).
+"""
 
 _DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(ns|us|µs|μs|ms|s)\s*$")
 
@@ -151,7 +158,12 @@ def parse_duration(text: str, *, what: str = "duration") -> int:
     value = float(match.group(1))
     if not math.isfinite(value):
         raise UsageError(f'{what} "{text}" is not a finite duration.')
-    return round(value * UNITS[match.group(2)])
+    ns = value * UNITS[match.group(2)]
+    if ns >= MAX_DURATION_NS + 1:  # 2**63: float(MAX_DURATION_NS) rounds up to it
+        raise UsageError(
+            f'{what} "{text}" is too long; durations go up to about 292 years (2**63 - 1 ns).'
+        )
+    return round(ns)
 
 
 def parse_dist(text: str, *, what: str = "distribution") -> Dist:

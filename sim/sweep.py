@@ -84,9 +84,12 @@ def sweep(config: SimConfig, name: str, values: list[Any]) -> list[SweepRow]:
     """Simulate ``config`` once per value of field ``name`` (stats only; a rate means open loop)."""
     if name == "concurrency" and config.rate is not None:
         raise UsageError("--sweep concurrency needs a closed loop (-c), not --rate.")
+    # Every value is checked before the first row runs: a typo in the last value (threads=
+    # 1,2,100000000) is refused at once, not after the other rows have been simulated.
+    configs = [config.with_value(name, value).check() for value in values]
     rows = []
-    for value in values:
-        result = simulate(config.with_value(name, value))
+    for value, one in zip(values, configs, strict=True):
+        result = simulate(one)
         rows.append(SweepRow(name, value, result.summary, _open_loop(result)))
     return rows
 

@@ -22,12 +22,18 @@ if TYPE_CHECKING:
     from sim.arrivals import Request
     from sim.emit import Emitter
 
-__all__ = ["Worker", "ThreadPool", "ANYIO_TOKENS", "POOL_THREAD_NAME"]
+__all__ = ["Worker", "ThreadPool", "ANYIO_TOKENS", "POOL_THREAD_NAME", "MAX_THREADS"]
 
 ANYIO_TOKENS = 40
 """anyio's default ``CapacityLimiter`` for ``to_thread.run_sync`` (``_backends/_asyncio.py``)."""
 POOL_THREAD_NAME = "AnyIO worker thread"
 """The name anyio gives its worker threads."""
+MAX_THREADS = 4_194_304
+"""The most threads a simulation may be given (``--threads``, ``--pool-size``, and processes ×
+threads): Linux's ``PID_MAX_LIMIT`` on 64-bit (4 × 1024 × 1024, ``include/linux/threads.h``).
+Every thread of every process takes an id from that one space, so no machine runs more; a value
+above it is a typo. Threads are made only when a request needs one, so a big pool below it
+costs only what the requests use."""
 
 
 @dataclass(slots=True)

@@ -7,6 +7,10 @@ request on one thread-sensitive executor thread, whatever the loop does.
 On its thread a request's CPU phases take the process's GIL (and, with ``--cpus``, a share of
 the machine's cores, which every process's GIL holder competes for); io and blocking-io hold the
 thread but not the GIL; an offload runs inline (a WSGI app has no loop to hop from).
+Processes and their threads come into being only when a request needs one that is not there yet
+(the lowest free thread serves, so thread k is made when threads 0..k-1 are all busy): a run
+makes at most min(P × T, peak concurrency) threads, and ``--threads 100000`` costs no more
+than the requests that arrive, while the events are exactly those of an eagerly built pool.
 Imports only ``sim`` modules.
 """
 
@@ -59,29 +63,48 @@ class WorkerPoolModel:
         """The longest the FIFO got."""
         self.cores = None if config.cpus is None else Cores(engine, config.cpus)
         """The machine's cores, shared by all processes (None: unlimited)."""
-        self.gils = [
-            Gil(engine, interval=config.switch_interval_ns, cores=self.cores)
-            for _ in range(processes)
-        ]
-        # tid 1 is each process's main thread (it accepts connections); workers are 2, 3, ...
-        self.mains = [
-            Worker(BASE_PID + p, 1, self.main_name, self.gils[p]) for p in range(processes)
-        ]
-        self.workers = [
-            [
-                Worker(BASE_PID + p, 2 + i, self.thread_name.format(index=i), self.gils[p], i)
-                for i in range(threads)
-            ]
-            for p in range(processes)
-        ]
-        # Free threads per process as min-heaps of thread index: the lowest free thread serves.
-        self._idle: list[list[int]] = [list(range(threads)) for _ in range(processes)]
+        # Per process made so far (process p is made when the first request goes to it):
+        self.gils: list[Gil] = []
+        """Its GIL."""
+        self.mains: list[Worker] = []
+        """Its main thread, tid 1 (it accepts connections)."""
+        self.workers: list[list[Worker]] = []
+        """Its worker threads made so far (tids 2, 3, ...), by index."""
+        # Its free threads among those made, as a min-heap of thread index: the lowest free
+        # thread serves, and one not yet made is free too (and has a higher index than all).
+        self._idle: list[list[int]] = []
+        self._free: list[int] = []
+        """How many of its threads are free, those not yet made included."""
+        self._new_process()  # requests arrive on the first process's main thread
         self._dispatching = False
 
     @staticmethod
     def shape(config: SimConfig) -> tuple[int, int]:
         """Processes and threads per process, from the configuration."""
         return config.workers, config.threads
+
+    def _new_process(self) -> int:
+        """Make the next process (its GIL and main thread, no worker yet); its index."""
+        p = len(self.gils)
+        gil = Gil(self.engine, interval=self.config.switch_interval_ns, cores=self.cores)
+        self.gils.append(gil)
+        self.mains.append(Worker(BASE_PID + p, 1, self.main_name, gil))
+        self.workers.append([])
+        self._idle.append([])
+        self._free.append(self.threads)
+        return p
+
+    def _take(self, p: int) -> Worker:
+        """The lowest free thread of process ``p`` (made now if every made one is busy)."""
+        self._free[p] -= 1
+        idle = self._idle[p]
+        if idle:
+            return self.workers[p][heapq.heappop(idle)]
+        workers = self.workers[p]
+        i = len(workers)
+        worker = Worker(BASE_PID + p, 2 + i, self.thread_name.format(index=i), self.gils[p], i)
+        workers.append(worker)
+        return worker
 
     def server_header(self) -> dict[str, Any]:
         """The ``server`` field of the recording header."""
@@ -92,9 +115,9 @@ class WorkerPoolModel:
         if self.emitter is not None:
             self.emitter.queued(req, self.mains[0])
         queue = self.queue
-        if not queue and self.processes == 1 and self._idle[0] and not self._dispatching:
+        if not queue and self.processes == 1 and self._free[0] and not self._dispatching:
             # The common case under light load: a thread is free, start at once.
-            self._begin(req, self.workers[0][heapq.heappop(self._idle[0])])
+            self._begin(req, self._take(0))
             return
         queue.append(req)
         if len(queue) > self.max_queue:
@@ -102,10 +125,17 @@ class WorkerPoolModel:
         self._dispatch()
 
     def _free_process(self) -> int:
+        """The process with the most free threads (the first of those tied); -1: none free.
+
+        A process not yet made has every thread free and comes after all made ones, so it is
+        chosen (made now) only when no made process is wholly free.
+        """
         best, most = -1, 0
-        for p, free in enumerate(self._idle):
-            if len(free) > most:
-                best, most = p, len(free)
+        for p, free in enumerate(self._free):
+            if free > most:
+                best, most = p, free
+        if most < self.threads and len(self._free) < self.processes:
+            return self._new_process()
         return best
 
     def _dispatch(self) -> None:
@@ -115,17 +145,17 @@ class WorkerPoolModel:
         self._dispatching = True
         try:
             queue = self.queue
-            single = self._idle[0] if self.processes == 1 else None
+            single = self.processes == 1
             while queue:
-                if single is not None:
-                    if not single:
+                if single:
+                    if not self._free[0]:
                         break
-                    worker = self.workers[0][heapq.heappop(single)]
+                    worker = self._take(0)
                 else:
                     p = self._free_process()
                     if p < 0:
                         break
-                    worker = self.workers[p][heapq.heappop(self._idle[p])]
+                    worker = self._take(p)
                 self._begin(queue.popleft(), worker)
         finally:
             self._dispatching = False
@@ -204,7 +234,9 @@ class WorkerPoolModel:
             emitter.thread_span(req, worker, req.started, now - req.started, req.cpu, self.via)
             emitter.wsgi_close(req, worker, now)
             emitter.end(req, worker, close_called=True)
-        heapq.heappush(self._idle[worker.pid - BASE_PID], worker.index)
+        p = worker.pid - BASE_PID
+        heapq.heappush(self._idle[p], worker.index)
+        self._free[p] += 1
         self.done(req)
         if self.queue:
             self._dispatch()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -144,6 +146,26 @@ def test_sweep_table(capsys: pytest.CaptureFixture[str]) -> None:
         (["--cpus", "8193"], "argument --cpus: 8193 is out of range: give 1 to 8192"),
         (["--cpus", "1" + "0" * 30], "argument --cpus: 1000000000000000000000000000000 is out"),
         (["--sweep", "cpus=2,100000"], "--cpus must be a whole number from 1 to 8192"),
+        (["--threads", "100000000"], "--threads must be a whole number from 1 to 4,194,304"),
+        (["--threads", "4194305"], "not 4,194,305 (Linux's PID_MAX_LIMIT"),
+        (["--model", "processes", "--workers", "5000000"], "--workers must be a whole number"),
+        (
+            ["--model", "processes", "--workers", "1000000", "--threads", "5"],
+            "--workers 1,000,000 × --threads 5 is 5,000,000 threads, more than 4,194,304",
+        ),
+        (["--model", "loop", "--pool-size", "100000000"], "--pool-size must be a whole number"),
+        (["-c", "100000000"], "--concurrency must be a whole number from 1 to 1,048,576"),
+        (["--sweep", "threads=1,2,100000000"], "--threads must be a whole number from 1 to 4,1"),
+        (["--model", "processes", "--sweep", "workers=1,5000000"], "--workers must be a whole"),
+        (["--sweep", "pool-size=1,100000000", "--model", "loop"], "--pool-size must be a whole"),
+        (["--sweep", "c=1,100000000"], "--concurrency must be a whole number from 1 to 1,0"),
+        (["--rate", "1e-300"], "--rate 1e-300 is too low"),
+        (["--sweep", "rate=10,1e-300"], "--rate 1e-300 is too low"),
+        (["--model", "loop", "--block-threshold-ms", "1e308"], "--block-threshold-ms 1e+308 is"),
+        (["--io", "1e300s"], '--io "1e300s" is too long'),
+        (["--cpu", "exp:1e299s"], '--cpu "1e299s" is too long'),
+        (["-z", "1e300s"], '-z "1e300s" is too long'),
+        (["--think", "1e300s"], '--think "1e300s" is too long'),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
@@ -302,3 +324,71 @@ def test_an_open_loop_sweep_shows_the_offered_rate_and_the_drain(
         == 0
     )
     assert "offered_rps" not in capsys.readouterr().out
+
+
+def test_a_typo_sized_pool_is_refused_by_the_real_command(tmp_path: Path) -> None:
+    """``trace sim --threads 100000000 -n 10 --headless`` ran for minutes: now, through a real
+    process, exit 2 and one stderr line before anything runs (no recording is claimed)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "tracer", "sim", "--threads", "100000000", "-n", "10", "--headless"],
+        capture_output=True,
+        text=True,
+        timeout=60,  # a safety net: the refusal comes before any simulation
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout == "" and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("trace: error: --threads must be a whole number from 1 to")
+    assert not (tmp_path / "traces").exists()
+
+
+def test_a_million_processes_record_only_the_busy_ones(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``--model processes --workers 1000000 -n 10`` took 7 s and 1.9 GB making every process:
+    now only the ten that served a request exist, in the recording and in the report."""
+    out = tmp_path / "million.jsonl"
+    argv = ["sim", "--model", "processes", "--workers", "1000000", "-n", "10"]
+    assert main([*argv, "--headless", "--record", str(out)]) == 0
+    report = capsys.readouterr().out
+    recording = load(out)
+    assert recording.header["server"] == {"model": "processes", "threads": 4, "workers": 1000000}
+    assert len(recording.requests()) == 10
+    assert {e.pid for e in recording.events} == set(range(1000, 1010))
+    assert {(e.pid, e.tid) for e in recording.events if e.kind == K.SCHED_THREAD} == {
+        (pid, 2) for pid in range(1000, 1010)
+    }
+    assert "1009/worker-0" in report and "1010/" not in report
+
+
+def test_a_huge_thread_pool_records_only_the_busy_threads(tmp_path: Path) -> None:
+    """--threads 4194304 (the most) with 50 clients: 50 worker threads, worker-0..worker-49."""
+    out = tmp_path / "huge.jsonl"
+    argv = ["sim", "--threads", "4194304", "-c", "50", "-n", "200", "--io", "10ms"]
+    assert main([*argv, "--headless", "--record", str(out)]) == 0
+    recording = load(out)
+    threads = {(e.tid, e.thread) for e in recording.events}
+    assert threads == {(1, "MainThread")} | {(2 + i, f"worker-{i}") for i in range(50)}
+
+
+def test_a_million_clients_for_ten_requests(capsys: pytest.CaptureFixture[str]) -> None:
+    """-c 1000000 -n 10: the ten requests the first ten clients send, as with -c 10."""
+    base = ["sim", "-n", "10", "--threads", "10", "--json", "--no-record"]
+    assert main([*base, "-c", "1000000"]) == 0
+    many = json.loads(capsys.readouterr().out)
+    assert main([*base, "-c", "10"]) == 0
+    assert many == json.loads(capsys.readouterr().out)
+    assert many["completed"] == 10 and many["max_in_flight"] == 10
+
+
+def test_the_help_states_the_bounds_the_config_checks(capsys: pytest.CaptureFixture[str]) -> None:
+    """The help writes the bounds out (importing sim at start-up is slow): the same numbers."""
+    from sim.arrivals import MAX_CLIENTS
+    from sim.workers import MAX_THREADS
+
+    with pytest.raises(SystemExit):
+        main(["sim", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"at most {MAX_THREADS}, Linux's most" in text
+    assert f"workers x threads at most {MAX_THREADS}" in text
+    assert f"at most {MAX_CLIENTS})" in text

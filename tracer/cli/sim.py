@@ -49,17 +49,22 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         type=int,
         default=None,
         metavar="N",
-        help="threads per process (threads, processes; default 4)",
+        help="threads per process (threads, processes; default 4; at most 4194304, Linux's "
+        "most: a thread is made only when a request needs one)",
     )
     parser.add_argument(
-        "--workers", type=int, default=None, metavar="N", help="processes (processes; default 1)"
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="processes (processes; default 1; workers x threads at most 4194304)",
     )
     parser.add_argument(
         "--pool-size",
         type=int,
         default=None,
         metavar="N",
-        help="thread pool tokens behind the loop (loop; default 40, as anyio)",
+        help="thread pool tokens behind the loop (loop; default 40, as anyio; at most 4194304)",
     )
     parser.add_argument(
         "--cpus",
@@ -78,7 +83,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         type=int,
         default=None,
         metavar="N",
-        help="closed loop: N clients (default 10)",
+        help="closed loop: N clients (default 10; at most 1048576)",
     )
     load.add_argument(
         "--rate",
@@ -201,7 +206,7 @@ def build_config(args: argparse.Namespace) -> Any:
     refuse_inapplicable(args.model, chosen, swept)
     options = {name: DEFAULTS[name] if value is None else value for name, value in chosen.items()}
     from sim import SimConfig
-    from sim.dist import parse_dist, parse_duration
+    from sim.dist import MAX_DURATION_NS, parse_dist, parse_duration
     from sim.workload import inline_workload, load_workload
 
     inline = {
@@ -229,6 +234,12 @@ def build_config(args: argparse.Namespace) -> Any:
     if args.think is not None and args.rate is not None:
         # Open-loop arrivals do not wait for responses, so a pause after one would be ignored.
         raise UsageError("--think is for closed-loop clients (-c N); drop it with --rate.")
+    block_threshold_ms = options["block_threshold_ms"]
+    if block_threshold_ms * 1_000_000 > MAX_DURATION_NS:  # 1e308 would overflow to inf
+        raise UsageError(
+            f"--block-threshold-ms {block_threshold_ms:g} is too long; "
+            "durations go up to about 292 years."
+        )
     config = SimConfig(
         model=args.model,
         threads=options["threads"],
@@ -242,7 +253,7 @@ def build_config(args: argparse.Namespace) -> Any:
         think=None if args.think is None else parse_dist(args.think, what="--think"),
         workload=workload,
         seed=args.seed,
-        block_threshold_ns=round(options["block_threshold_ms"] * 1_000_000),
+        block_threshold_ns=round(block_threshold_ms * 1_000_000),
     )
     return config.check()
 
