@@ -166,3 +166,25 @@ def test_a_server_still_starting_at_the_deadline_is_not_said_to_have_exited() ->
     assert "exited" not in message
     assert server.pgid is not None and not alive(server.pgid)
     server.close()
+
+
+@pytest.mark.parametrize("name", ["uvicorn", "gunicorn"])
+def test_a_stop_while_the_server_still_imports_the_app_ends_the_run(name: str) -> None:
+    """Ctrl-C while the app still imports inside the server: the run ends as stopped, with no
+    request and its "stopped" mark, and no process left (the start went on waiting for the
+    server until its 20 s deadline, and then failed with "did not start serving")."""
+    import threading
+
+    from tracer import events as K
+    from tracer.run import RunConfig, run
+
+    recorder = Recorder()
+    stop = threading.Event()
+    threading.Timer(0.5, stop.set).start()
+    spec = "real_slow_in_server:app"
+    config = RunConfig(app=spec, server=name, app_dir=HERE, requests=5)
+    result = run(config, recorder, stop=stop)
+    assert result.stopped
+    events = recorder.recording().events
+    assert [e.data.get("label") for e in events if e.kind == K.MARK] == ["stopped"]
+    assert not [e for e in events if e.kind == K.CLIENT_SEND]

@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -129,8 +130,9 @@ class ServerProcess:
         """Pid of the server's master process (also its process group id)."""
         return None if self.process is None else self.process.pid
 
-    def start(self, timeout: float = 20.0) -> None:
-        """Start the server and wait until it accepts connections and has loaded the app."""
+    def start(self, timeout: float = 20.0, stop: threading.Event | None = None) -> None:
+        """Start the server and wait until it accepts connections and has loaded the app, or
+        until ``stop`` is set (then it returns with the server still starting: stop it)."""
         try:
             self.process = subprocess.Popen(
                 self.command,
@@ -145,14 +147,14 @@ class ServerProcess:
             raise ServerError(f"Could not start {self.name}: {exc}.") from None
         self.pgid = self.process.pid
         try:
-            self._wait_ready(timeout)
+            self._wait_ready(timeout, stop)
         except BaseException:
             self.stop()
             raise
 
-    def _wait_ready(self, timeout: float) -> None:
+    def _wait_ready(self, timeout: float, stop: threading.Event | None = None) -> None:
         deadline = self.clock() + timeout
-        while True:
+        while stop is None or not stop.is_set():
             if self.process is not None and self.process.poll() is not None:
                 raise ServerError(
                     f"{self.name} stopped while starting (exit code {self.process.returncode}): "

@@ -172,6 +172,11 @@ class RealServer:
 
     def start(self, timeout: float = 20.0) -> None:
         """Start the server and its event merging; return once it serves the app."""
+        self.start_until(None, timeout)
+
+    def start_until(self, stop: threading.Event | None, timeout: float = 20.0) -> None:
+        """``start``, unless ``stop`` is set first (a Ctrl-C while the app still imports in
+        the server): then the server is stopped and it returns, which is not a failure."""
         if self.port:
             check_port(self.port, self.host)
         self.port = self.port or free_port(self.host)
@@ -197,10 +202,13 @@ class RealServer:
         # shutdown was cut short (a Ctrl-C landing in Thread.join) still leaves nothing behind.
         atexit.register(self.stop)
         try:
-            self.process.start(timeout)
+            self.process.start(timeout, stop)
         except BaseException:
             self.stop()  # the temporary folder and the exit hook go too
             raise
+        if stop is not None and stop.is_set():
+            self.stop(timeout=1.0)  # still starting: nothing of the app's to finish
+            return
         self.merger.start()
 
     def watch_exit(self, stop: threading.Event) -> None:
