@@ -61,3 +61,16 @@ def test_worker_class_that_does_not_fit_is_a_usage_error() -> None:
         run_real(
             "gunicorn", "sample_apps.hello:asgi_app", ClientConfig(requests=1), worker_class="sync"
         )
+
+
+def test_sync_with_threads_is_recorded_as_the_gthread_gunicorn_runs() -> None:
+    """--worker-class sync --threads 2: gunicorn quietly runs gthread (two requests at once);
+    the header said "sync" next to lanes of a thread pool."""
+    run = run_real(
+        "gunicorn", "sample_apps.io_bound:wsgi_app",
+        ClientConfig(concurrency=4, requests=8, paths=("/?ms=40",)),
+        workers=1, threads=2, worker_class="sync",
+    )  # fmt: skip
+    assert run.stats.status == {200: 8}
+    assert run.server.describe()["worker_class"] == "gthread"
+    assert in_flight_max(run.events) == 2

@@ -43,6 +43,9 @@ class GunicornServer(RealServer):
                 raise UsageError(
                     f"--worker-class {chosen} cannot run {kind} app; use --worker-class {fit}."
                 )
+            if chosen == "sync" and (self.config.threads or 1) > 1:
+                # gunicorn runs gthread then, saying nothing: the recording says what ran.
+                return "gthread"
             return str(chosen)
         if is_asgi(self.interface):
             return "asgi"
