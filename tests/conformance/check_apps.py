@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from typing import Any
 
 
@@ -74,3 +75,24 @@ def wsgi_not_iterable(environ: dict[str, Any], start_response: Any) -> Any:
     """Returns a number: every request raises TypeError when the body is iterated."""
     start_response("200 OK", [("Content-Type", "text/plain")])
     return 42
+
+
+def wsgi_yields_str(environ: dict[str, Any], start_response: Any) -> Any:
+    """A generator that yields a str after bytes: WSGI-014 is located at that yield."""
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    yield b"ok"
+    yield "str"  # WSGI-014
+
+
+def wsgi_length_lies(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """Declares Content-Length 2, sends 5 bytes: WSGI-019 is located at the start_response."""
+    headers = [("Content-Type", "text/plain"), ("Content-Length", "2")]
+    start_response("200 OK", headers)  # WSGI-019
+    return [b"hello"]
+
+
+def line_of(function: Any, marker: str) -> int:
+    """The line of ``function``'s source that ends with the comment ``# marker``."""
+    lines, first = inspect.getsourcelines(function)
+    (found,) = [first + i for i, line in enumerate(lines) if line.rstrip().endswith(f"# {marker}")]
+    return found

@@ -6,6 +6,7 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import check_apps
 import pytest
 
 from tracer.cli import main
@@ -36,6 +37,21 @@ def test_errors_exit_1_with_rule_request_and_location(capsys: pytest.CaptureFixt
     ) in out
     assert f"    at {display_path(APPS)}:" in out
     assert "    hint: " in out
+
+
+@pytest.mark.parametrize(
+    ("app", "rule"), [("wsgi_yields_str", "WSGI-014"), ("wsgi_length_lies", "WSGI-019")]
+)
+def test_a_rule_judged_after_the_call_names_the_line_that_caused_it(
+    app: str, rule: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A generator's bad chunk is at its yield; a wrong Content-Length at the start_response
+    that declared it (not at the app's def line)."""
+    assert main(["check", f"{APPS}:{app}", "--path", "/"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    line = check_apps.line_of(getattr(check_apps, app), rule)
+    assert lines[0].startswith(f"{rule} error   GET /, POST /, POST / (chunked): ")
+    assert lines[1] == f"    at {display_path(APPS)}:{line}"
 
 
 def test_warnings_exit_1_only_with_strict(capsys: pytest.CaptureFixture[str]) -> None:

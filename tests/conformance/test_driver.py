@@ -75,6 +75,34 @@ def test_a_body_item_finding_points_at_the_app_not_the_server_thread() -> None:
         assert finding.location.startswith(display_path(check_apps.__file__) + ":")
 
 
+def test_a_body_item_of_a_list_is_located_at_the_app_definition() -> None:
+    """A list has no line of its own: the finding names the line the app is defined on."""
+    report = check_app(check_apps.wsgi_str_body)
+    where = (
+        f"{display_path(check_apps.__file__)}:{check_apps.wsgi_str_body.__code__.co_firstlineno}"
+    )
+    assert [f.location for f in report.findings] == [where] * 3
+
+
+def test_a_generator_chunk_finding_points_at_its_yield() -> None:
+    """A str yielded by a generator: the line is that yield (its frame is suspended there),
+    not the function's definition."""
+    report = check_app(check_apps.wsgi_yields_str)
+    line = check_apps.line_of(check_apps.wsgi_yields_str, "WSGI-014")
+    assert [(f.rule, f.location) for f in report.findings] == [
+        ("WSGI-014", f"{display_path(check_apps.__file__)}:{line}")
+    ] * 3
+
+
+def test_a_content_length_finding_points_at_the_start_response_that_declared_it() -> None:
+    """WSGI-019 is judged when the request ends; it names the start_response call."""
+    report = check_app(check_apps.wsgi_length_lies)
+    line = check_apps.line_of(check_apps.wsgi_length_lies, "WSGI-019")
+    assert [(f.rule, f.location) for f in report.findings] == [
+        ("WSGI-019", f"{display_path(check_apps.__file__)}:{line}")
+    ] * 3
+
+
 def test_an_app_that_raises_is_said_so_not_just_clean() -> None:
     """Every probe raising is no rule broken, but the report lists the exception and the app."""
     report = check_app(check_apps.wsgi_not_iterable)

@@ -15,14 +15,36 @@ from typing import Any
 from tracer.conformance.rules import RULES
 from tracer.sourcepath import display_path
 
-__all__ = ["Report", "Checker", "caller_location", "short"]
+__all__ = [
+    "Report",
+    "OWN_DIR",
+    "Site",
+    "Locator",
+    "Checker",
+    "caller_location",
+    "format_site",
+    "short",
+]
 
 Report = Callable[..., None]
 """``report(rule_id: str, message: str, **data)``: one violation of the request being checked."""
 
-# Frames inside this package are the tracer's own (shim, checker, driver), never the culprit.
-_OWN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+OWN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+"""The tracer package's directory: frames in it (shim, checker, driver) are never the culprit."""
 _MAX_DEPTH = 40
+
+
+Site = tuple[str, int]
+"""A place in the app's source, not yet formatted: ``(code.co_filename, line)``."""
+
+Locator = Callable[[], Site | None]
+"""Works out where a violation happened; called only once the violation is reported."""
+
+
+def format_site(site: Site) -> str:
+    """``file:line``, named as every other location of a recording (relative where it can be)."""
+    filename, line = site
+    return f"{display_path(os.path.abspath(filename))}:{line}"
 
 
 def caller_location(depth: int = 2) -> str | None:
@@ -35,9 +57,8 @@ def caller_location(depth: int = 2) -> str | None:
         if frame is None:
             return None
         filename = frame.f_code.co_filename
-        if not filename.startswith(_OWN_DIR):
-            # Named as every other location of a recording (relative where it can be).
-            return f"{display_path(os.path.abspath(filename))}:{frame.f_lineno}"
+        if not filename.startswith(OWN_DIR):
+            return format_site((filename, frame.f_lineno))
         frame = frame.f_back
     return None
 
@@ -51,11 +72,13 @@ class Checker:
         self.report = report
         self._flagged: set[str] | None = None
 
-    def _flag(self, rule_id: str, detail: str = "", *, locate: bool = True) -> None:
+    def _flag(self, rule_id: str, detail: str = "", *, locate: bool | Locator = True) -> None:
         """Report ``rule_id`` for this request (once: a loop of bad chunks is one finding).
 
-        ``locate`` adds the app's ``file:line`` from the stack: right for hooks called from
-        inside the app (``start_response``, ``send``), wrong for ``finish``.
+        ``locate=True`` adds the app's ``file:line`` from the stack: right for hooks called
+        from inside the app (``start_response``, ``send``), wrong for ``finish``. A
+        ``Locator`` is asked instead, and only when the rule is reported (not for repeats);
+        ``False`` or a locator that returns None leaves ``location`` out.
         """
         flagged = self._flagged
         if flagged is None:
@@ -66,10 +89,15 @@ class Checker:
         rule = RULES[rule_id]
         message = f"{rule.message}: {detail}" if detail else rule.message
         data: dict[str, Any] = {"severity": rule.severity, "hint": rule.hint}
-        if locate:
+        location: str | None = None
+        if callable(locate):
+            site = locate()
+            if site is not None:
+                location = format_site(site)
+        elif locate:
             location = caller_location(3)
-            if location is not None:
-                data["location"] = location
+        if location is not None:
+            data["location"] = location
         self.report(rule_id, message, **data)
 
 

@@ -20,7 +20,9 @@ _INTRO = """\
 The shims check every protocol call an app makes against the WSGI (PEP 3333) and ASGI
 contracts while it runs, in every recording (`trace run`, real servers, `tracer.instrument`).
 A broken rule becomes a `violation` event (`data`: `rule`, `message`, `severity`, `hint`, and
-`location` when the app's `file:line` is known), counted in the summary (`violations`).
+`location` when the app's `file:line` is known: docs/recording-format.md says which line each
+kind of rule names; `trace check` shows the app's `def` line when there is none), counted in
+the summary (`violations`).
 `trace check APP` drives an app through representative requests (at the `--path`s given, else
 at every route a Flask, Starlette or FastAPI app declares, else at `/`) and lists them; the
 pytest plugin fails a test on them.

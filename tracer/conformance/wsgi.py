@@ -2,18 +2,33 @@
 
 The shim calls the hooks in protocol order with the real objects; the checker keeps a few
 counters and flags (no allocation on the fast path) and reports broken ``WSGI-*`` rules.
+
+Where (``location``): a rule broken inside a call the app makes (``start_response``,
+``write``, a ``wsgi.input`` read) is the line of that call. A rule about a body chunk is
+judged after the app's ``next()`` returned, with no app frame left on the stack: when the
+iterator the shim hands in (``body_item``'s ``source``) is a generator, its suspended frame is
+at the ``yield`` that produced the chunk, and that is the line; other iterables (a list
+returned) have none. WSGI-019/020 (Content-Length
+differs from the bytes sent) are judged at the end: the line is the ``start_response`` call
+that declared the length, kept as a code object and an offset when a Content-Length is
+declared (the only cost a correct app pays for it). The other rules judged at the end
+(WSGI-001, 016, 022) have no line: ``trace check`` shows the app's ``def`` line then.
 Imports only the conformance package.
 """
 
 from __future__ import annotations
 
+import sys
 from http import HTTPStatus
+from types import CodeType, GeneratorType
 from typing import Any
 
-from tracer.conformance.base import Checker, Report, short
+from tracer.conformance.base import OWN_DIR, Checker, Locator, Report, Site, short
 from tracer.conformance.schema import NO_BODY_STATUS, wsgi_headers
 
 __all__ = ["WsgiChecker"]
+
+_getframe = sys._getframe
 
 
 # Every standard status line ("200 OK", "404 Not Found"): most apps send one of these.
@@ -33,10 +48,62 @@ def _status_code(status: str) -> int:
     return code if 100 <= code <= 599 else -1
 
 
+def _innermost(generator: GeneratorType[Any, Any, Any]) -> Site | None:
+    """(file, line) of the innermost suspended generator outside the tracer in a
+    ``yield from`` chain starting at ``generator``."""
+    site: Site | None = None
+    current: Any = generator
+    for _ in range(40):
+        if type(current) is not GeneratorType:
+            break
+        frame = current.gi_frame
+        if frame is None:
+            break
+        filename = current.gi_code.co_filename
+        if not filename.startswith(OWN_DIR):
+            site = (filename, frame.f_lineno)
+        current = current.gi_yieldfrom
+    return site
+
+
+def _call_site(at: tuple[CodeType, int] | None) -> Site | None:
+    """(file, line) of the instruction at offset ``at[1]`` of code ``at[0]``, unless that code
+    is the tracer's own (a second shim: the app instrumented for two recorders)."""
+    if at is None:
+        return None
+    code, offset = at
+    if code.co_filename.startswith(OWN_DIR):
+        return None
+    for start, end, line in code.co_lines():
+        if start <= offset < end and line is not None:
+            return code.co_filename, line
+    return None
+
+
+def _chunk_locator(source: Any) -> bool | Locator:
+    """The ``locate`` of a rule about a chunk the app's iterator ``source`` just produced: a
+    generator is suspended at the ``yield`` that produced it (looked up only if the rule is
+    reported); any other iterable has no line."""
+    if type(source) is not GeneratorType:
+        return False
+    return lambda: _innermost(source)
+
+
 class WsgiChecker(Checker):
     """Checks one WSGI request against PEP 3333; the shim calls the hooks in protocol order."""
 
-    __slots__ = ("environ", "_started", "_code", "_length", "_sent", "_iterating", "_typed")
+    # ``_declared_at`` is set only by a start_response that declares a Content-Length (and is
+    # read with getattr): a request without one pays nothing for it, not even in __init__.
+    __slots__ = (
+        "environ",
+        "_started",
+        "_code",
+        "_length",
+        "_sent",
+        "_iterating",
+        "_typed",
+        "_declared_at",
+    )
 
     def __init__(self, environ: dict[str, Any], report: Report) -> None:
         self.report = report  # Checker.__init__, inlined: once per request on the hot path
@@ -67,7 +134,19 @@ class WsgiChecker(Checker):
             elif code < 200:
                 self._flag("WSGI-006", status)
             self._code = code
-        self._length, self._typed = wsgi_headers(headers, self._flag)
+        length, self._typed = wsgi_headers(headers, self._flag)
+        self._length = length
+        if length is not None:
+            # WSGI-019/020 are judged at the end, when this call's frame is gone: keep where
+            # the app made it. This hook is called by the shim's start_response, so that is
+            # the frame above it; a code object and an offset are the least a frame gives
+            # (the line is worked out, and the frame's owner checked, only for a violation).
+            try:
+                frame = _getframe(2)
+            except ValueError:  # not called through the shim (from a script's top level)
+                pass
+            else:
+                self._declared_at = (frame.f_code, frame.f_lasti)
 
     def write(self, data: Any) -> None:
         """The legacy ``write(data)`` callable was called."""
@@ -78,25 +157,29 @@ class WsgiChecker(Checker):
             return
         self._count(len(data))
 
-    def body_item(self, item: Any) -> None:
-        """The app's iterable produced ``item``."""
+    def body_item(self, item: Any, source: Any = None) -> None:
+        """The app's iterable produced ``item`` (``source``: the iterator it came from)."""
         # The item comes back from next() on the app's iterable: the app's frame is no longer on
-        # the stack, only the server's (a thread's run(), say), so the place is the app itself.
+        # the stack, only the server's (a thread's run(), say). A generator's suspended frame
+        # still says where it yielded; the locator looks only when a rule is reported.
         self._iterating = True
         if type(item) is not bytes:
             if type(item) is int or (type(item) is str and len(item) == 1):
-                self._flag("WSGI-015", f"an item is {short(item)}", locate=False)
+                self._flag("WSGI-015", f"an item is {short(item)}", locate=_chunk_locator(source))
             else:
-                self._flag("WSGI-014", f"got {type(item).__name__} {short(item, 40)}", locate=False)
+                detail = f"got {type(item).__name__} {short(item, 40)}"
+                self._flag("WSGI-014", detail, locate=_chunk_locator(source))
             return
         if not self._started and item:
-            self._flag("WSGI-003", locate=False)
+            self._flag("WSGI-003", locate=_chunk_locator(source))
         if item:
-            self._count(len(item), locate=False)
+            self._count(len(item), source, from_iterable=True)
 
-    def _count(self, size: int, *, locate: bool = True) -> None:
+    def _count(self, size: int, source: Any = None, *, from_iterable: bool = False) -> None:
+        """``size`` more body bytes: from the app's iterator ``source``, else from write()."""
         self._sent += size
         if self._code in NO_BODY_STATUS or 0 < self._code < 200:
+            locate = _chunk_locator(source) if from_iterable else True
             self._flag("WSGI-025", f"status {self._code} with {self._sent} bytes", locate=locate)
 
     def input_read(self, total_bytes: int) -> None:
@@ -140,4 +223,9 @@ class WsgiChecker(Checker):
             and (self._iterating or "wsgi.file_wrapper" not in self.environ)
         ):
             rule_id = "WSGI-019" if self._sent > length else "WSGI-020"
-            self._flag(rule_id, f"sent {self._sent}, declared {length}", locate=False)
+            declared_at = getattr(self, "_declared_at", None)
+            self._flag(
+                rule_id,
+                f"sent {self._sent}, declared {length}",
+                locate=lambda: _call_site(declared_at),
+            )

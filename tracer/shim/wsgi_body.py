@@ -54,7 +54,7 @@ class TracedBody:
         except BaseException as exc:
             cycle.fail(exc)
             raise
-        cycle.body(chunk, t)
+        cycle.body(chunk, t, iterator)
         return chunk
 
     def close(self) -> None:

@@ -273,7 +273,7 @@ class WsgiCycle:
             except Exception as exc:
                 self.checker_failed(exc)
 
-    def body(self, chunk: Any, t: int) -> None:
+    def body(self, chunk: Any, t: int, source: Any = None) -> None:
         """The app's iterable produced ``chunk``; asking for it started at ``t``."""
         try:
             sink = self.sink
@@ -299,7 +299,7 @@ class WsgiCycle:
             self.shim.internal_error("recording a body chunk", exc)
         if self.checker is not None:
             try:
-                self.checker.body_item(chunk)
+                self.checker.body_item(chunk, source)
             except Exception as exc:
                 self.checker_failed(exc)
 
