@@ -65,6 +65,9 @@ BAD_FIELDS = [
     ({"task": {}}, '"task" is an object, not a string or null'),
     ({"dur": "10"}, '"dur" is a string, not an integer or null'),
     ({"dur": -5}, '"dur" is negative (-5)'),
+    # Past a signed 64-bit count of nanoseconds: the OTLP export crashed converting it.
+    ({"t": 2**63}, '"t" is past 2**63 - 1 ns, the longest a recording holds'),
+    ({"dur": 2**64 - 1}, '"dur" is past 2**63 - 1 ns, the longest a recording holds'),
 ]
 
 

@@ -333,6 +333,10 @@ _FIELD_TYPES: tuple[tuple[str, tuple[type, ...]], ...] = (
     ("data", (dict,)),
 )
 _DEFAULTS: dict[str, Any] = {"pid": 0, "tid": 0, "thread": ""}
+_MAX_NS = 2**63 - 1
+"""The latest ``t`` and the longest ``dur``: a signed 64-bit count of nanoseconds (~292 years),
+as the monotonic clock and every export format keep time (past it, a conversion to wall
+time or to OTLP's unsigned nanoseconds overflows)."""
 
 
 def parse_event(obj: Any) -> Event:
@@ -353,6 +357,7 @@ def parse_event(obj: Any) -> Event:
     # The fast path: every field present and of its type (what every producer writes).
     if (
         type(t) is int
+        and t <= _MAX_NS
         and type(seq) is int
         and type(kind) is str
         and type(data) is dict
@@ -360,7 +365,7 @@ def parse_event(obj: Any) -> Event:
         and type(tid) is int
         and type(thread) is str
         and (req is None or type(req) is int)
-        and (dur is None or (type(dur) is int and dur >= 0))
+        and (dur is None or (type(dur) is int and 0 <= dur <= _MAX_NS))
         and (task is None or type(task) is str)
     ):
         return _new(Event, row)
@@ -395,6 +400,8 @@ def _checked(row: tuple[Any, ...]) -> tuple[Any, ...]:
             raise _BadEvent(f'"{name}" is {_json_type(value)}, not {allowed}')
         elif name == "dur" and value < 0:
             raise _BadEvent(f'"dur" is negative ({value})')
+        elif name in ("t", "dur") and value > _MAX_NS:
+            raise _BadEvent(f'"{name}" is past 2**63 - 1 ns, the longest a recording holds')
         fixed.append(value)
     return tuple(fixed)
 
