@@ -170,3 +170,42 @@ def test_an_app_calling_os_exit_under_the_dashboard_leaves_a_working_terminal(
     assert "icanon" in modes and "echo" in modes, modes
     assert "called os._exit(3)" in screen, screen
     assert "queued" not in screen, screen  # the dashboard's legend: still its screen
+
+
+def test_the_report_follows_the_dashboard_after_q(tmp_path: Path) -> None:
+    """``trace run`` on a terminal: q stops the load in the dashboard, and once its screen is
+    gone the report is in the terminal, then the recording's path (only the path was)."""
+    name = f"gt-report-{uuid.uuid4().hex[:8]}"
+    record = tmp_path / "run.jsonl"
+    command = (
+        f"cd {Path.cwd()} && {sys.executable} -m tracer run sample_apps.io_bound:wsgi_app "
+        f"--threads 4 -c 20 -n 2000 --record {record}; echo $? > {tmp_path}/rc.txt; "
+        "sleep 60"
+    )
+    env = {**os.environ, "TERM": "xterm-256color"}
+    try:
+        started = subprocess.run(
+            [TMUX, "new-session", "-d", "-s", name, "-x", "120", "-y", "50", command],  # type: ignore[list-item]
+            capture_output=True,
+            text=True,
+            timeout=10,
+            env=env,
+        )
+        assert started.returncode == 0, started.stderr
+        screen = ""
+
+        def dashboard_shown() -> bool:
+            nonlocal screen
+            screen = _tmux("capture-pane", "-p", "-t", name).stdout
+            return "progress" in screen
+
+        assert _wait_for(dashboard_shown), screen
+        _tmux("send-keys", "-t", name, "q")
+        rc = tmp_path / "rc.txt"
+        assert _wait_for(lambda: rc.exists() and rc.stat().st_size > 0, 60)
+        screen = _tmux("capture-pane", "-p", "-t", name).stdout
+    finally:
+        _tmux("kill-session", "-t", name)
+    assert rc.read_text().strip() == "0"
+    assert "Latency" in screen and "requests" in screen, screen
+    assert screen.index("requests") < screen.index(f"recording: {record}"), screen

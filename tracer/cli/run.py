@@ -332,8 +332,9 @@ def _main(args: argparse.Namespace, out: Any) -> int:
     from tracer.recording import Recording
 
     recording = Recording(header=dict(recorder.header), events=[], path=path)
-    if live is None:
-        print_report(recording, summary, details=digest.details())
+    # After the dashboard too: its screen is gone once it closes, and the report stays in the
+    # terminal's scrollback, as after a headless run.
+    print_report(recording, summary, details=digest.details())
     print(f"recording: {path}")
     return 0
 
