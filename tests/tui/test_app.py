@@ -636,3 +636,32 @@ def test_compared_recordings_start_together_at_their_first_request(loop_rec: Rec
     app = ReplayApp([loop_rec, late])
     firsts = [first_request(model.recording) for model in app.models]
     assert firsts[0] == firsts[1] == first_request(loop_rec)
+
+
+async def test_the_cursor_never_hides_a_cell_of_a_lane() -> None:
+    """A request shorter than a cell, in the cursor's column (the replay opens with the
+    cursor at the start): its cell shows, and the cursor is drawn only on lanes idle there.
+    The cursor's glyph replaced the cell, so a 50 ms loop-blocking request at 75 ms per
+    cell was a blank lane."""
+    from tracer.tui.examples import loop_example
+    from tracer.tui.lane_strip import paint
+    from tracer.tui.palette import CURSOR_GLYPH, GLYPHS
+
+    app = ReplayApp([loop_example(40)])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        timeline = app.screen.query_one(Timeline)
+        vp = timeline.viewport
+        column = timeline.label_width + vp.column(vp.cursor)
+        lanes = timeline.lanes
+        rows = [timeline.render_line(y).text for y in range(min(len(lanes), 20))]
+        painted = 0
+        for lane, row in zip(lanes, rows, strict=False):
+            code = paint(lane, vp.start, vp.ns_per_cell, vp.column(vp.cursor) + 1)[0][-1]
+            under = row[column]
+            if code:  # the lane has something there: its cell shows, not the cursor
+                assert under == GLYPHS[code] or under in "─▁▂▃▄▅▆▇█!", (lane.label, row)
+                painted += 1
+            else:
+                assert under == CURSOR_GLYPH, (lane.label, row)
+        assert painted > 0  # the example has lanes busy at the cursor

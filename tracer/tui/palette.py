@@ -75,7 +75,7 @@ MARKER_STYLE = Style(color="#000000", bgcolor="#ffd700", bold=True)
 
 CURSOR_GLYPH = "│"
 CURSOR_STYLE = Style(color="#ffffff", bold=True)
-"""The time cursor, drawn over every lane."""
+"""The time cursor, drawn on every lane where the lane is idle (behind its cells)."""
 
 LABEL_STYLE = Style(color="#c0c0c0")
 SELECTED_LABEL_STYLE = Style(color="#000000", bgcolor="#00afd7", bold=True)

@@ -170,7 +170,9 @@ class Timeline(ScrollView, can_focus=True, inherit_bindings=False):
             strip = self._render_lane(lanes[index], width, index == self.selected)
             self._cache[key] = strip
         column = self.label_width + vp.column(vp.cursor)
-        if self.label_width <= column < width:
+        # The cursor goes behind the lane: drawn only where the lane has nothing, so it never
+        # hides a cell (a request shorter than a cell, at the cursor, was not there at all).
+        if self.label_width <= column < width and not strip.crop(column, column + 1).text.strip():
             strip = Strip.join(
                 [
                     strip.crop(0, column),
