@@ -47,6 +47,7 @@ async def test_dashboard_follows_the_run_then_becomes_the_replay(
         await _until(pilot, lambda: app.stats.snapshot().completed > 0)
         header = str(app.screen.query_one("#live-header", Static).render())
         assert "live test" in header and "/8" in header
+        assert "q: stop the run" in header  # the key it takes, said on screen
         # Histogram rows read "  0.0–20.5ms", the unit right after its number.
         rows = str(app.screen.query_one("#histogram", Static).render()).splitlines()[1:]
         assert rows and all(re.search(r"–\d+\.\dms ", row) for row in rows), rows

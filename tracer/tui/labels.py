@@ -74,6 +74,7 @@ _EN: dict[str, str] = {
     "lifespan": "lifespan",
     # live dashboard
     "live": "live",
+    "live_keys": "q: stop the run",
     "progress": "progress",
     "histogram": "latency histogram",
     "sparkline": "requests per second",
@@ -171,6 +172,7 @@ _ZH: dict[str, str] = {
     "status_code": "状态码",
     "lifespan": "生命周期",
     "live": "实时",
+    "live_keys": "q：停止运行",
     "progress": "进度",
     "histogram": "延迟直方图",
     "sparkline": "每秒请求数",

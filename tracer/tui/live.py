@@ -112,6 +112,8 @@ class LiveScreen(Screen[None]):
         header.append(self.run_title, "bold #00afd7")
         if self.message:
             header.append(f"  {self.message}", "bold #ffd700")
+        else:  # the one key it takes (the replay's keys come with the replay)
+            header.append(f"  {lab['live_keys']}", "#8a8a8a")
         header.append("\n")
         total = f"/{snap.total}" if snap.total else ""
         header.append(f"{lab['progress']} {snap.completed}{total}  ")
