@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.config import SimConfig
+from sim.engine import ClockOverflow
 from sim.result import SimResult
 from sim.simulation import simulate
 from tracer.errors import UsageError
 
-__all__ = ["SWEEPABLE", "SweepRow", "parse_sweep", "sweep"]
+__all__ = ["SWEEPABLE", "NAMES", "SweepRow", "parse_sweep", "sweep"]
 
 SWEEPABLE: dict[str, tuple[str, type]] = {
     "threads": ("threads", int),
@@ -29,6 +30,11 @@ SWEEPABLE: dict[str, tuple[str, type]] = {
     "cpus": ("cpus", int),
 }
 """Sweep name (as typed) -> (``SimConfig`` field, value type)."""
+
+_ALIASES = ("c", "pool_size", "processes")
+
+NAMES = tuple(name for name in SWEEPABLE if name not in _ALIASES)
+"""The names of ``SWEEPABLE`` that ``trace sim --help`` and the errors list (no aliases)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +65,7 @@ def parse_sweep(text: str) -> tuple[str, list[Any]]:
     if not equals or not values_text.strip():
         raise UsageError(f'--sweep "{text}" should look like threads=1,2,4,8.')
     if key not in SWEEPABLE:
-        names = ", ".join(name for name in SWEEPABLE if name not in ("c", "pool_size", "processes"))
+        names = ", ".join(NAMES)
         raise UsageError(f'--sweep "{text}": cannot sweep "{key}"; sweep one of {names}.')
     field_name, kind = SWEEPABLE[key]
     values: list[Any] = []
@@ -89,7 +95,11 @@ def sweep(config: SimConfig, name: str, values: list[Any]) -> list[SweepRow]:
     configs = [config.with_value(name, value).check() for value in values]
     rows = []
     for value, one in zip(values, configs, strict=True):
-        result = simulate(one)
+        try:
+            result = simulate(one)
+        except ClockOverflow as exc:  # say which row ran out of time
+            shown = f"{value:g}" if isinstance(value, float) else value
+            raise UsageError(f"--sweep {name.replace('_', '-')}={shown}: {exc}") from None
         rows.append(SweepRow(name, value, result.summary, _open_loop(result)))
     return rows
 

@@ -100,6 +100,26 @@ def test_sim_unwritable_record_fails_before_the_simulation(
     assert out == ""
 
 
+@pytest.mark.usefixtures("no_load")
+@pytest.mark.parametrize("command", ["run", "sim"])
+def test_an_empty_record_path_is_refused_not_taken_for_the_default(
+    command: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--record "" (a script's unset variable) wrote to the default path: now one line, exit 2,
+    nothing run and nothing written."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = trace_cli(capsys, command, "--headless", "-n", "5", "--record", "")
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert err.strip().splitlines() == [
+        "trace: error: --record needs a file name, not an empty string; leave --record out for "
+        f"the default traces/{'sim-<model>' if command == 'sim' else '<app>'}-<time>.jsonl."
+    ]
+    assert list(tmp_path.iterdir()) == []
+
+
 def _read_only_sys() -> bool:
     try:
         with open("/sys/x.jsonl", "a"):

@@ -17,7 +17,7 @@ from demo_cache import simulated
 
 from tracer import events as K
 from tracer.cli import main
-from tracer.cli.demo import bookmark_count, make_server, serve_command
+from tracer.cli.demo import DEFAULT_PORT, bookmark_count, list_text, make_server, serve_command
 from tracer.demos import SCENARIOS
 
 pytestmark = pytest.mark.timeout(120)
@@ -40,6 +40,82 @@ def test_an_unknown_scenario_is_one_line_and_exit_2(capsys: pytest.CaptureFixtur
     assert err.count("\n") == 1 and 'Unknown demo "nope"' in err and "c10k" in err
 
 
+@pytest.mark.parametrize(
+    "argv,says",
+    [
+        (
+            ["sync-vs-async", "--sim", "--port", "8001"],
+            "--port is the port of --serve; add --serve or drop --port.",
+        ),
+        (["sync-vs-async", "--serve", "--headless"], "--headless does not apply to --serve"),
+        (["sync-vs-async", "--serve", "--record", "out"], "--record does not apply to --serve"),
+        (["c10k", "--serve", "--screenshot", "a.svg"], "--screenshot does not apply to --serve"),
+        (["--list", "nosuch"], 'Unknown demo "nosuch"'),
+        (["--list", "--sim"], "--list only lists the scenarios; --sim is for running one"),
+        (["--list", "--port", "8001"], "--list only lists the scenarios; --port is for"),
+        (
+            ["c10k", "--screenshot", "shot.png"],
+            '--screenshot writes SVG only: give a file name ending in .svg, not "shot.png".',
+        ),
+        (["c10k", "--screenshot", ""], "--screenshot writes SVG only: give a file name ending"),
+        (["c10k", "--record", ""], "--record needs a folder, not an empty string"),
+    ],
+)
+def test_an_option_that_would_be_ignored_is_one_line_and_exit_2(
+    argv: list[str],
+    says: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An option the chosen path ignores (or a .png that would hold SVG): exit 2, one line on
+    stderr, before any scenario runs or any server starts."""
+    import tracer.cli.demo
+    import tracer.demos
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the scenario ran")
+
+    monkeypatch.setattr(tracer.demos, "run_demo", never)
+    monkeypatch.setattr(tracer.cli.demo, "make_server", never)
+    assert main(["demo", *argv]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and says in err
+
+
+def test_list_with_a_name_lists_that_one(capsys: pytest.CaptureFixture[str]) -> None:
+    """--list NAME: the line of that scenario only (an unknown NAME is refused above)."""
+    assert main(["demo", "--list", "c10k", "--lang", "zh"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        next(line for line in list_text("zh").splitlines() if line.startswith("c10k "))
+    ]
+
+
+def test_serve_without_port_uses_the_default_one(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--port's default is None (so it can be refused without --serve): --serve alone still
+    serves on 8000, --port N on N."""
+    import tracer.cli.demo
+
+    ports: list[int] = []
+
+    class Server:
+        def __init__(self, port: int) -> None:
+            self.port = port
+
+        def serve(self) -> None:
+            ports.append(self.port)
+
+    monkeypatch.setattr(
+        tracer.cli.demo, "make_server", lambda command, *, port, title: Server(port)
+    )
+    assert main(["demo", "c10k", "--serve"]) == 0
+    assert main(["demo", "c10k", "--serve", "--port", "8123"]) == 0
+    assert ports == [DEFAULT_PORT, 8123] == [8000, 8123]
+    assert "http://127.0.0.1:8000" in capsys.readouterr().err
+
+
 def test_no_name_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     """``trace demo`` alone asks for a name."""
     assert main(["demo"]) == 2
@@ -55,8 +131,9 @@ def test_headless_sim_prints_figures_and_the_shape(capsys: pytest.CaptureFixture
 
 
 def test_record_and_screenshot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """--record DIR writes both recordings; --screenshot writes the first screen with the caption."""
-    shot = tmp_path / "shot.svg"
+    """--record DIR writes both recordings; --screenshot writes the first screen with the caption
+    (into a name ending in .svg, in any case)."""
+    shot = tmp_path / "shot.SVG"
     args = ["demo", "wsgi-on-asgi", "--sim", "--lang", "zh", "--headless"]
     assert main([*args, "--record", str(tmp_path / "rec"), "--screenshot", str(shot)]) == 0
     assert sorted(os.listdir(tmp_path / "rec")) == ["wsgi-on-asgi-1.jsonl", "wsgi-on-asgi-2.jsonl"]

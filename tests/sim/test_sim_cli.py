@@ -166,6 +166,17 @@ def test_sweep_table(capsys: pytest.CaptureFixture[str]) -> None:
         (["--cpu", "exp:1e299s"], '--cpu "1e299s" is too long'),
         (["-z", "1e300s"], '-z "1e300s" is too long'),
         (["--think", "1e300s"], '--think "1e300s" is too long'),
+        # A sweep sets its own setting in every row: one given with it would be ignored.
+        (["--sweep", "rate=1,2", "-c", "10"], "--sweep rate is not allowed with -c/--concur"),
+        (["--sweep", "concurrency=1,2", "--rate", "5"], "--sweep concurrency is not allowed"),
+        (["--sweep", "c=1,2", "-c", "3"], "--sweep concurrency sets -c in every row"),
+        (["--sweep", "threads=1,2", "--threads", "8"], "--sweep threads sets --threads in every"),
+        (["--sweep", "rate=1,2", "--rate", "5"], "--sweep rate sets --rate in every row"),
+        (["--sweep", "cpus=1,2", "--cpus", "4"], "--sweep cpus sets --cpus in every row"),
+        (["--sweep", "rate=1,2", "--think", "5ms"], "--think is for closed-loop clients"),
+        # Each duration fits 64 bits, their sum does not: stopped when the clock would pass.
+        (["--io", "9000000000s", "-n", "2", "-c", "1"], "would pass about 292 years"),
+        (["--sweep", "rate=1e-8", "--io", "1ms"], "--sweep rate=1e-08: The simulated time would"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
@@ -209,7 +220,10 @@ def test_options_that_apply_are_still_taken(capsys: pytest.CaptureFixture[str]) 
     base = ["sim", "-n", "20", "--json", "--no-record"]
     assert main([*base, "--model", "processes", "--workers", "2", "--threads", "2"]) == 0
     assert json.loads(capsys.readouterr().out)["completed"] == 20
-    assert main([*base, "--model", "loop", "--pool-size", "2", "--sweep", "pool-size=1,2"]) == 0
+    assert main([*base, "--model", "loop", "--pool-size", "2"]) == 0
+    assert json.loads(capsys.readouterr().out)["completed"] == 20
+    # Not both: the sweep sets the pool in every row, so --pool-size 2 would be ignored.
+    assert main([*base, "--model", "loop", "--sweep", "pool-size=1,2"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == 2
 
 
@@ -392,3 +406,87 @@ def test_the_help_states_the_bounds_the_config_checks(capsys: pytest.CaptureFixt
     assert f"at most {MAX_THREADS}, Linux's most" in text
     assert f"workers x threads at most {MAX_THREADS}" in text
     assert f"at most {MAX_CLIENTS})" in text
+
+
+def test_a_run_past_292_years_stops_and_says_where_its_recording_ends(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Two 9e9 s waits one after the other end past 2^63 ns: the run stops when the second is
+    scheduled, one line names the recording (which keeps the events before that point, all
+    within 64 bits and readable), exit 2, no summary on stdout."""
+    from sim.dist import MAX_DURATION_NS
+
+    record = tmp_path / "big.jsonl"
+    argv = ["sim", "--io", "9000000000s", "-n", "2", "-c", "1", "--json", "--record", str(record)]
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "would pass about 292 years" in err and "about 570 years" in err
+    assert f'The recording "{record}" ends at that point' in err
+    events = load(record).events
+    assert events and max(e.t + (e.dur or 0) for e in events) <= MAX_DURATION_NS
+    assert sum(1 for e in events if e.kind == K.REQUEST_END) == 1
+
+
+def test_a_run_that_ends_within_292_years_is_kept(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """One 9e9 s wait (285 years) ends within 2^63 ns: recorded as before, exit 0."""
+    record = tmp_path / "long.jsonl"
+    argv = ["sim", "--io", "9000000000s", "-n", "1", "-c", "1", "--json", "--record", str(record)]
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["completed"] == 1
+    assert max(e.t for e in load(record).events) == 9_000_000_000 * 10**9
+
+
+def test_a_sweep_records_nothing_so_record_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """--sweep with --record wrote nothing and said nothing: now one line, exit 2, no file."""
+    record = tmp_path / "sw.jsonl"
+    argv = ["sim", "--io", "100ms", "-c", "50", "-n", "100", "--sweep", "threads=1,2", "--json"]
+    assert main([*argv, "--record", str(record)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1
+    assert "--record does not apply to --sweep: a sweep is many runs" in err
+    assert not record.exists()
+    assert main([*argv, "--no-record"]) == 0  # --no-record says what a sweep does anyway
+
+
+def test_a_sweep_takes_the_defaults_it_does_not_vary(capsys: pytest.CaptureFixture[str]) -> None:
+    """Only options given are refused with a sweep: -c's default does not stop a rate sweep,
+    and -c given does not stop a threads sweep."""
+    assert main(["sim", "--sweep", "rate=10,20", "-n", "50", "--json"]) == 0
+    assert [row["rate"] for row in json.loads(capsys.readouterr().out)] == [10.0, 20.0]
+    assert main(["sim", "--sweep", "threads=1,2", "-c", "4", "-n", "20", "--json"]) == 0
+    assert [row["threads"] for row in json.loads(capsys.readouterr().out)] == [1, 2]
+
+
+def test_the_help_lists_every_sweep_name_and_the_flags_cover_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--sweep's help is written from sim.sweep's table (threads, workers, rate, concurrency,
+    pool-size, cpus), and every field it varies has its option for the refusals."""
+    from sim.sweep import NAMES, SWEEPABLE
+    from tracer.cli.sim import SWEPT_FLAGS
+
+    with pytest.raises(SystemExit):
+        main(["sim", "--help"])
+    text = " ".join(capsys.readouterr().out.split()).replace("- ", "-")
+    assert NAMES == ("threads", "workers", "rate", "concurrency", "pool-size", "cpus")
+    assert f"one of: {', '.join(NAMES)};" in text
+    assert set(SWEPT_FLAGS) == {field for field, _ in SWEEPABLE.values()}
+
+
+def test_the_sweep_help_does_not_import_the_simulator_at_start_up() -> None:
+    """The names are read from sim.sweep only when the help is shown: building the parser
+    (every trace command) imports no sim module."""
+    code = (
+        "import sys; from tracer.cli import build_parser; build_parser(); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sim'))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from sim.engine import Engine
+import pytest
+
+from sim.dist import MAX_DURATION_NS
+from sim.engine import ClockOverflow, Engine
+from tracer.errors import UsageError
 
 
 def test_time_order_and_ties_in_schedule_order() -> None:
@@ -40,3 +44,21 @@ def test_never_in_the_past() -> None:
     engine.at(50, lambda _: engine.at(10, lambda _: seen.append(engine.now)))
     engine.run()
     assert seen == [50]
+
+
+def test_nothing_is_scheduled_past_64_bits_of_nanoseconds() -> None:
+    """Each delay fits, their sum may not: at() and after() past 2^63-1 ns raise
+    ClockOverflow (a UsageError naming the 292 years); up to it is scheduled as before."""
+    engine = Engine()
+    seen: list[int] = []
+    engine.at(MAX_DURATION_NS - 5, lambda _: seen.append(engine.now))
+    engine.run()
+    assert seen == [MAX_DURATION_NS - 5]
+    engine.after(5, lambda _: seen.append(engine.now))  # exactly the longest: still fine
+    with pytest.raises(ClockOverflow, match="would pass about 292 years") as raised:
+        engine.after(6, seen.append)
+    assert isinstance(raised.value, UsageError) and raised.value.t == MAX_DURATION_NS + 1
+    with pytest.raises(ClockOverflow):
+        engine.at(MAX_DURATION_NS + 1, seen.append)
+    engine.run()
+    assert seen == [MAX_DURATION_NS - 5, MAX_DURATION_NS] and engine.pending() == 0

@@ -128,13 +128,19 @@ def test_durations_past_2_63_ns_are_a_usage_error(text: str) -> None:
 
 
 def test_the_longest_durations_are_accepted() -> None:
-    """Up to 2^63 ns is taken (9e9 s is 285 years), and an exponential draw stays finite."""
+    """Up to 2^63 ns is taken (9e9 s is 285 years), and an exponential draw stays finite;
+    a run whose clock would pass 2^63 ns (a draw of 386 years among three) is refused, not
+    recorded with times past 64 bits."""
+    from sim.engine import ClockOverflow
+
     assert parse_duration("9e9s") == 9 * 10**18
     assert parse_duration("9.2e18ns") == 9_200_000_000_000_000_000 < MAX_DURATION_NS
     with pytest.raises(UsageError, match="too long"):
         parse_duration("9.3e18ns")
-    result = simulate(SimConfig(requests=3, workload=_one(parse_dist("exp:9e9s"))))
-    assert result.summary["completed"] == 3
+    result = simulate(SimConfig(requests=1, workload=_one(parse_dist("exp:9e9s"))))
+    assert result.summary["completed"] == 1
+    with pytest.raises(ClockOverflow, match="fell due at about 386 years"):
+        simulate(SimConfig(requests=3, workload=_one(parse_dist("exp:9e9s"))))
 
 
 def _one(dist: Any) -> Any:

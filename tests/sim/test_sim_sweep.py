@@ -46,3 +46,11 @@ def test_concurrency_sweep_needs_a_closed_loop() -> None:
     """Sweeping -c with --rate makes no sense: a UsageError says so."""
     with pytest.raises(UsageError, match="closed loop"):
         sweep(SimConfig(rate=10.0), "concurrency", [1, 2])
+
+
+def test_a_row_whose_clock_would_pass_292_years_is_named() -> None:
+    """A rate so low that its arrivals pass 2^63 ns: a UsageError naming the row, not a
+    table with times past 64 bits."""
+    config = SimConfig(requests=1000, workload=inline_workload(io=Fixed(1_000_000)))
+    with pytest.raises(UsageError, match=r"^--sweep rate=1e-08: The simulated time would pass"):
+        sweep(config, "rate", [1e3, 1e-8])

@@ -1,9 +1,11 @@
 """``trace demo [NAME] [--list] [--lang en|zh] [--sim] [--headless] [--record DIR]
-[--screenshot OUT.svg] [--serve]``.
+[--screenshot OUT.svg] [--serve [--port N]]``.
 
 Runs a lecture scenario (``tracer.demos.SCENARIOS``) and opens the compare view with its
 caption and bookmarks; ``--headless`` prints the figures and the shape check instead;
 ``--serve`` serves the same command to a browser through textual-serve on 127.0.0.1.
+An option the chosen path would ignore (``--port`` without ``--serve``, ``--headless`` with it,
+``--sim`` with ``--list``...) is refused, as is a ``--screenshot`` not named ``.svg``.
 The scenarios (and with them the server models and the simulator), Textual and
 textual-serve are imported only by the paths that need them, so ``trace --help`` stays fast.
 """
@@ -28,6 +30,7 @@ __all__ = [
     "list_text",
     "demo_app",
     "bookmark_count",
+    "refuse_ignored",
 ]
 
 DEFAULT_PORT = 8000
@@ -55,18 +58,19 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--port",
         # Not 0: textual-serve builds the page's URLs from the port it is given.
         type=bounded(int, low=1, high=65535),
-        default=DEFAULT_PORT,
+        default=None,  # None: not given, so a --port without --serve can be refused
         help=f"--serve port, 1 to 65535 (default {DEFAULT_PORT})",
     )
     return parser
 
 
-def list_text(lang: str = "en") -> str:
-    """One line per scenario: its name and title."""
-    from tracer.demos import SCENARIOS
+def list_text(lang: str = "en", name: str | None = None) -> str:
+    """One line per scenario (or only ``name``'s; ``UsageError`` if unknown): name and title."""
+    from tracer.demos import SCENARIOS, scenario
 
-    width = max(len(name) for name in SCENARIOS)
-    return "\n".join(f"{name:<{width}}  {s.title(lang)}" for name, s in SCENARIOS.items())
+    chosen = SCENARIOS if name is None else {name: scenario(name)}
+    width = max(len(key) for key in SCENARIOS)
+    return "\n".join(f"{key:<{width}}  {s.title(lang)}" for key, s in chosen.items())
 
 
 def serve_command(name: str, lang: str, *, simulated: bool) -> str:
@@ -144,28 +148,71 @@ def _headless(demo: Any, out: TextIO) -> int:
     return 0
 
 
+def refuse_ignored(args: argparse.Namespace) -> None:
+    """``UsageError`` for an option the chosen path would silently ignore, or that would write
+    something other than it says (``--screenshot shot.png`` holding SVG)."""
+    from tracer.errors import UsageError
+
+    if args.record == "":
+        raise UsageError(
+            "--record needs a folder, not an empty string; give the folder to write the "
+            "recordings into."
+        )
+    if args.screenshot is not None and not args.screenshot.lower().endswith(".svg"):
+        raise UsageError(
+            "--screenshot writes SVG only: give a file name ending in .svg, "
+            f'not "{args.screenshot}".'
+        )
+    running = {
+        "--sim": args.sim,
+        "--headless": args.headless,
+        "--record": args.record is not None,
+        "--screenshot": args.screenshot is not None,
+        "--serve": args.serve,
+        "--port": args.port is not None,
+    }
+    if args.list:
+        for flag, given in running.items():
+            if given:
+                raise UsageError(
+                    f"--list only lists the scenarios; {flag} is for running one: drop one of them."
+                )
+    if args.serve:
+        # The browser session runs ``trace demo NAME --lang L [--sim]`` (serve_command): the
+        # UI, never the figures, and it writes nothing.
+        for flag in ("--headless", "--record", "--screenshot"):
+            if running[flag]:
+                raise UsageError(
+                    f"{flag} does not apply to --serve (the browser gets the UI, and nothing is "
+                    f"written); drop {flag} or --serve."
+                )
+    elif running["--port"]:
+        raise UsageError("--port is the port of --serve; add --serve or drop --port.")
+
+
 def main(args: argparse.Namespace) -> int:
     """List, run headless, record, screenshot, serve or show a scenario."""
     from tracer.demos import run_demo, save_demo, scenario
     from tracer.demos.runner import check_record_folder
     from tracer.errors import UsageError
 
+    refuse_ignored(args)
     if args.list:
-        print(list_text(args.lang))
+        print(list_text(args.lang, args.name))  # with a NAME, only its line
         return 0
     if not args.name:
         raise UsageError("Give a scenario name, e.g. trace demo sync-vs-async (see --list).")
     chosen = scenario(args.name)
     if args.serve:
+        port = DEFAULT_PORT if args.port is None else args.port
         command = serve_command(chosen.name, args.lang, simulated=args.sim)
-        print(f"trace: serving {chosen.name} on http://127.0.0.1:{args.port}", file=sys.stderr)
-        server = make_server(command, port=args.port, title=chosen.title(args.lang))
+        print(f"trace: serving {chosen.name} on http://127.0.0.1:{port}", file=sys.stderr)
+        server = make_server(command, port=port, title=chosen.title(args.lang))
         try:
             server.serve()
         except OSError as exc:
             raise UsageError(
-                f"Cannot serve on 127.0.0.1:{args.port} ({exc.strerror or exc}); "
-                "choose another --port."
+                f"Cannot serve on 127.0.0.1:{port} ({exc.strerror or exc}); choose another --port."
             ) from None
         return 0
     if args.record:

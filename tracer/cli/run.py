@@ -196,6 +196,12 @@ def _main(args: argparse.Namespace, out: Any) -> int:
     from tracer.report import print_report
     from tracer.run import default_record_path, open_server, run
 
+    if args.record == "":
+        # Not the default path: an empty name is a script's unset variable, not a choice.
+        raise UsageError(
+            "--record needs a file name, not an empty string; leave --record out for the "
+            "default traces/<app>-<time>.jsonl."
+        )
     config = config_from_args(args)
     config.check()
     if args.otlp_endpoint is not None:

@@ -23,7 +23,9 @@ __all__ = [
     "build_config",
     "default_record_path",
     "refuse_inapplicable",
+    "refuse_with_sweep",
     "APPLIES",
+    "SWEPT_FLAGS",
 ]
 
 MODELS = ("threads", "processes", "loop", "wsgi-on-loop")
@@ -149,7 +151,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON only")
     parser.add_argument(
-        "--sweep", default=None, metavar="NAME=V1,V2", help="what-if table, e.g. threads=1,2,4,8,16"
+        "--sweep",
+        action=_SweepOption,
+        default=None,
+        metavar="NAME=V1,V2",
+        help="(written by _SweepOption.help)",
     )
     # argparse takes "--io -5ms" for an option named "-5ms" ("expected one argument"); no
     # option here starts with a digit, so a dash and a digit is a value: the duration parser
@@ -157,6 +163,34 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     if hasattr(parser, "_negative_number_matcher"):
         parser._negative_number_matcher = re.compile(r"^-\.?\d")
     return parser
+
+
+class _SweepOption(argparse.Action):
+    """``--sweep``: stores its text; its help lists the names ``sim.sweep.SWEEPABLE`` takes,
+    read from that table only when the help is shown (importing sim at every start of
+    ``trace`` would slow every command), so the two cannot drift apart."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        setattr(namespace, self.dest, values)
+
+    @property  # type: ignore[override]
+    def help(self) -> str:
+        from sim.sweep import NAMES
+
+        return (
+            f"what-if table, one run per value of one of: {', '.join(NAMES)}; "
+            "e.g. threads=1,2,4,8,16 (records nothing)"
+        )
+
+    @help.setter
+    def help(self, value: str | None) -> None:
+        pass  # argparse's own assignment: the property above is the help
 
 
 APPLIES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -196,14 +230,59 @@ def refuse_inapplicable(model: str, given: dict[str, Any], sweep: str | None = N
         )
 
 
+def refuse_with_sweep(args: argparse.Namespace, swept: str) -> None:
+    """``UsageError`` for an option a ``--sweep`` of the ``SimConfig`` field ``swept`` would
+    ignore: the defaults of these options are None, so only one given is refused."""
+    if args.record is not None:
+        raise UsageError(
+            "--record does not apply to --sweep: a sweep is many runs, one per value, and "
+            "records none; drop --record, or record one value without --sweep."
+        )
+    flag = SWEPT_FLAGS[swept]
+    if getattr(args, swept) is not None:
+        raise UsageError(
+            f"--sweep {swept.replace('_', '-')} sets {flag} in every row, so the {flag} given "
+            "would be ignored; drop it."
+        )
+    if swept == "rate":
+        if args.concurrency is not None:
+            raise UsageError(
+                "--sweep rate is not allowed with -c/--concurrency: each row is an open loop "
+                "at that rate, with no clients; drop -c or sweep concurrency."
+            )
+        if args.think is not None:
+            raise UsageError(
+                "--think is for closed-loop clients (-c N); drop it with --sweep rate."
+            )
+    if swept == "concurrency" and args.rate is not None:
+        raise UsageError(
+            "--sweep concurrency is not allowed with --rate: each row is a closed loop of that "
+            "many clients; drop --rate or sweep rate."
+        )
+
+
+SWEPT_FLAGS: dict[str, str] = {
+    "threads": "--threads",
+    "workers": "--workers",
+    "pool_size": "--pool-size",
+    "cpus": "--cpus",
+    "concurrency": "-c",
+    "rate": "--rate",
+}
+"""The ``SimConfig`` fields ``sim.sweep.SWEEPABLE`` varies (also the names of their ``args``)
+-> their option (a test keeps the two tables equal)."""
+
+
 def build_config(args: argparse.Namespace) -> Any:
-    """The ``SimConfig`` the parsed arguments describe (``UsageError`` on bad values or on an
-    option the model does not use)."""
+    """The ``SimConfig`` the parsed arguments describe (``UsageError`` on bad values, on an
+    option the model does not use, or on one the sweep would ignore)."""
     from sim.sweep import parse_sweep
 
     swept = parse_sweep(args.sweep)[0] if args.sweep is not None else None
     chosen = {name: getattr(args, name) for name in APPLIES}
     refuse_inapplicable(args.model, chosen, swept)
+    if swept is not None:
+        refuse_with_sweep(args, swept)
     options = {name: DEFAULTS[name] if value is None else value for name, value in chosen.items()}
     from sim import SimConfig
     from sim.dist import MAX_DURATION_NS, parse_dist, parse_duration
@@ -267,10 +346,17 @@ def default_record_path(model: str, *, now: float | None = None) -> str:
 
 def main(args: argparse.Namespace) -> int:
     """Run the simulation (or the sweep) and show its result."""
+    if args.record == "":
+        # Not the default path: an empty name is a script's unset variable, not a choice.
+        raise UsageError(
+            "--record needs a file name, not an empty string; leave --record out for the "
+            "default traces/sim-<model>-<time>.jsonl."
+        )
     config = build_config(args)
     if args.sweep is not None:
         return _sweep(config, args)
     from sim import simulate
+    from sim.engine import ClockOverflow
     from sim.simulation import SIM_EPOCH_NS, paused_gc
     from tracer.cli.paths import cannot_write, claim_recording, watch_writer
     from tracer.recorder import Recorder
@@ -292,6 +378,14 @@ def main(args: argparse.Namespace) -> int:
     with paused_gc():
         try:
             result = simulate(config, recorder=recorder)
+        except ClockOverflow as exc:
+            if path is None:
+                raise
+            # The file keeps what was recorded up to then (closed below): say what it is.
+            raise UsageError(
+                f'{exc} The recording "{path}" ends at that point: the requests in flight then '
+                "have no end."
+            ) from None
         finally:
             if recorder is not None:
                 try:
