@@ -117,6 +117,18 @@ def test_unwritable_screenshot_path(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "Cannot write the screenshot" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("name", ["shot.png", "shot", ""])
+def test_a_screenshot_name_not_ending_in_svg_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    """Only SVG is written: a .png name got SVG inside it, and an empty one opened the UI."""
+    path = _write(tmp_path / "run.jsonl", loop_example())
+    assert main(["replay", str(path), "--screenshot", name]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--screenshot writes SVG only" in err
+    assert list(tmp_path.iterdir()) == [path]
+
+
 def test_size_parsing() -> None:
     """--size takes COLUMNSxROWS and refuses what cannot hold the UI, or what would take hours
     to render."""

@@ -158,11 +158,10 @@ def refuse_ignored(args: argparse.Namespace) -> None:
             "--record needs a folder, not an empty string; give the folder to write the "
             "recordings into."
         )
-    if args.screenshot is not None and not args.screenshot.lower().endswith(".svg"):
-        raise UsageError(
-            "--screenshot writes SVG only: give a file name ending in .svg, "
-            f'not "{args.screenshot}".'
-        )
+    if args.screenshot is not None:
+        from tracer.cli.replay import check_screenshot_path
+
+        check_screenshot_path(args.screenshot)
     running = {
         "--sim": args.sim,
         "--headless": args.headless,

@@ -14,7 +14,16 @@ from typing import Any
 from tracer.cli import bounded
 from tracer.errors import UsageError
 
-__all__ = ["add_parser", "main", "parse_size", "write_screenshot"]
+__all__ = ["add_parser", "check_screenshot_path", "main", "parse_size", "write_screenshot"]
+
+
+def check_screenshot_path(path: str) -> None:
+    """``UsageError`` for a ``--screenshot`` name that does not end in ``.svg`` (the only
+    format written: a ``.png`` name would get SVG inside), before anything is rendered."""
+    if not path.lower().endswith(".svg"):
+        raise UsageError(
+            f'--screenshot writes SVG only: give a file name ending in .svg, not "{path}".'
+        )
 
 
 def write_screenshot(path: str, svg: str) -> None:
@@ -89,12 +98,14 @@ def main(args: argparse.Namespace) -> int:
     """Load the recordings (one clear error if one is missing or foreign), then show or render."""
     from tracer.tui.app import open_recordings
 
+    if args.screenshot is not None:
+        check_screenshot_path(args.screenshot)  # before the recordings are read
     recordings = open_recordings([args.file, *([args.file2] if args.file2 else [])])
     threshold = (
         None if args.block_threshold_ms is None else int(args.block_threshold_ms * 1_000_000)
     )
     options: dict[str, Any] = {"view": args.view, "lang": args.lang, "threshold_ns": threshold}
-    if args.screenshot:
+    if args.screenshot is not None:
         from tracer.tui.app import render_svg
 
         size = parse_size(args.size)
