@@ -490,3 +490,15 @@ def test_the_sweep_help_does_not_import_the_simulator_at_start_up() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_a_sweep_table_into_a_pipe_is_as_wide_as_it_needs(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Not a terminal: rich took 80 columns, and an open-loop sweep's ten columns lost their
+    headings and figures to "…" ("queu…", "3.26…")."""
+    args = ["sim", "--io", "100ms", "-n", "100", "--sweep", "rate=10,20,40"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "…" not in out
+    assert "queued (mean)" in out and "offered" in out and "3.26ms" in out

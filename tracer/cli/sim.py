@@ -432,7 +432,6 @@ def _print_summary(config: Any, result: Any, path: str | None) -> None:
 
             print_report(load(path), result.summary)
             return
-    from rich.console import Console
     from rich.table import Table
 
     summary = result.summary
@@ -453,7 +452,7 @@ def _print_summary(config: Any, result: Any, path: str | None) -> None:
     table.add_row("max in flight", str(summary["max_in_flight"]))
     table.add_row("loop blocked", f"{summary['loop_blocked_ms']} ms")
     table.add_row("cores", "unlimited" if config.cpus is None else str(config.cpus))
-    Console().print(table)
+    _print_table(table)
 
 
 def _sweep(config: Any, args: argparse.Namespace) -> int:
@@ -464,7 +463,6 @@ def _sweep(config: Any, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([row.as_dict() for row in rows]))
         return 0
-    from rich.console import Console
     from rich.table import Table
 
     from sim.dist import format_ns
@@ -509,5 +507,19 @@ def _sweep(config: Any, args: argparse.Namespace) -> int:
             str(s["max_in_flight"]),
             *extra,
         )
-    Console().print(table)
+    _print_table(table)
     return 0
+
+
+def _print_table(table: Any) -> None:
+    """Print ``table`` on stdout; into a pipe or a file, as wide as it needs to be (rich takes
+    80 columns there, which cut a sweep's columns to "queu…" and its figures to "3.26…")."""
+    from rich.console import Console
+
+    console = Console()
+    if not console.is_terminal:
+        # Measured on an unbounded console: measuring on this one stops at its 80 columns.
+        needed = Console(width=10_000).measure(table).maximum
+        if needed > console.width:
+            console = Console(width=needed)
+    console.print(table)
