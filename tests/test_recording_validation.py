@@ -217,7 +217,7 @@ def test_the_cli_says_one_line_and_exits_2(
 ) -> None:
     """export (every file target) and replay --screenshot: exit 2, one stderr line, no file."""
     path = _write(tmp_path / "bad.jsonl", {**HEADER, **header}, [_event(0), line, _event(2)])
-    out = tmp_path / "out.file"
+    out = tmp_path / "out.svg"  # a name every command takes (--screenshot: SVG only)
     assert _run(command, path, out) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err and str(path) in err
@@ -231,7 +231,7 @@ def test_the_cli_reads_a_file_whose_bad_line_is_the_last(
 ) -> None:
     """A wrong-typed last line is a truncated one: the command succeeds without it."""
     path = _write(tmp_path / "cut.jsonl", HEADER, [_event(0), _event(1, data=[1])])
-    out = tmp_path / "out.file"
+    out = tmp_path / "out.svg"  # a name every command takes (--screenshot: SVG only)
     assert _run(command, path, out) == 0
     assert out.exists()
     assert "Traceback" not in capsys.readouterr().err
