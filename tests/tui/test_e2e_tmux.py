@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,32 @@ def _wait_for(condition, seconds: float = 30.0) -> bool:  # type: ignore[no-unty
     return False
 
 
+def _new_session(name: str, command: str, width: int, height: int) -> None:
+    """Start ``command`` in a detached tmux session of that size, as a colour terminal."""
+    assert TMUX is not None
+    started = subprocess.run(
+        [TMUX, "new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), command],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        env={**os.environ, "TERM": "xterm-256color"},
+    )
+    assert started.returncode == 0, started.stderr
+
+
+def _screen_when(name: str, shown: Callable[[str], bool]) -> str:
+    """The pane's text once ``shown(text)`` holds (asserted within the wait)."""
+    screen = ""
+
+    def ready() -> bool:
+        nonlocal screen
+        screen = _tmux("capture-pane", "-p", "-t", name).stdout
+        return shown(screen)
+
+    assert _wait_for(ready), screen
+    return screen
+
+
 def test_replay_in_a_real_terminal(tmp_path: Path) -> None:
     """The UI draws its legend and lanes in a 120x40 tmux pane and q ends the process."""
     recording = loop_example()
@@ -44,24 +71,9 @@ def test_replay_in_a_real_terminal(tmp_path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     name = f"gt-e2e-{uuid.uuid4().hex[:8]}"
     command = f"{sys.executable} -m tracer replay {path}"
-    env = {**os.environ, "TERM": "xterm-256color"}
     try:
-        started = subprocess.run(
-            [TMUX, "new-session", "-d", "-s", name, "-x", "120", "-y", "40", command],  # type: ignore[list-item]
-            capture_output=True,
-            text=True,
-            timeout=10,
-            env=env,
-        )
-        assert started.returncode == 0, started.stderr
-        screen = ""
-
-        def legend_shown() -> bool:
-            nonlocal screen
-            screen = _tmux("capture-pane", "-p", "-t", name).stdout
-            return "queued" in screen and "sending" in screen
-
-        assert _wait_for(legend_shown), screen
+        _new_session(name, command, 120, 40)
+        screen = _screen_when(name, lambda text: "queued" in text and "sending" in text)
         assert "#3 /block" in screen and "ASGI loop" in screen
         _tmux("send-keys", "-t", name, "q")
         assert _wait_for(lambda: _tmux("has-session", "-t", name).returncode != 0)
@@ -150,16 +162,8 @@ def test_an_app_calling_os_exit_under_the_dashboard_leaves_a_working_terminal(
         f"cd {tmp_path} && {sys.executable} -m tracer run exiting.py:app --server threads "
         f"-n 200 -c 4 --record run.jsonl; echo $? > rc.txt; stty -a > stty.txt; sleep 60"
     )
-    env = {**os.environ, "TERM": "xterm-256color"}
     try:
-        started = subprocess.run(
-            [TMUX, "new-session", "-d", "-s", name, "-x", "120", "-y", "30", command],  # type: ignore[list-item]
-            capture_output=True,
-            text=True,
-            timeout=10,
-            env=env,
-        )
-        assert started.returncode == 0, started.stderr
+        _new_session(name, command, 120, 30)
         stty = tmp_path / "stty.txt"
         assert _wait_for(lambda: stty.exists() and stty.stat().st_size > 0, 60)
         screen = _tmux("capture-pane", "-p", "-t", name).stdout
@@ -182,24 +186,9 @@ def test_the_report_follows_the_dashboard_after_q(tmp_path: Path) -> None:
         f"--threads 4 -c 20 -n 2000 --record {record}; echo $? > {tmp_path}/rc.txt; "
         "sleep 60"
     )
-    env = {**os.environ, "TERM": "xterm-256color"}
     try:
-        started = subprocess.run(
-            [TMUX, "new-session", "-d", "-s", name, "-x", "120", "-y", "50", command],  # type: ignore[list-item]
-            capture_output=True,
-            text=True,
-            timeout=10,
-            env=env,
-        )
-        assert started.returncode == 0, started.stderr
-        screen = ""
-
-        def dashboard_shown() -> bool:
-            nonlocal screen
-            screen = _tmux("capture-pane", "-p", "-t", name).stdout
-            return "progress" in screen
-
-        assert _wait_for(dashboard_shown), screen
+        _new_session(name, command, 120, 50)
+        _screen_when(name, lambda text: "progress" in text)
         _tmux("send-keys", "-t", name, "q")
         rc = tmp_path / "rc.txt"
         assert _wait_for(lambda: rc.exists() and rc.stat().st_size > 0, 60)
