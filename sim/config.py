@@ -13,7 +13,7 @@ from sim.cores import MAX_CPUS
 from sim.dist import MAX_DURATION_NS, Dist, Fixed
 from sim.gil import SWITCH_INTERVAL_NS
 from sim.workers import ANYIO_TOKENS, MAX_THREADS
-from sim.workload import Workload, inline_workload
+from sim.workload import Workload, inline_workload, refuse_websocket
 from tracer.errors import UsageError
 
 __all__ = ["SimConfig", "DEFAULT_IO_NS", "MODEL_NAMES"]
@@ -76,6 +76,8 @@ class SimConfig:
             raise UsageError(
                 f'Unknown model "{self.model}"; choose one of {", ".join(MODEL_NAMES)}.'
             )
+        if self.model != "loop":  # before a recording is opened: no header-only file left
+            refuse_websocket(self.workload, self.model)
         for name, most, why in (
             ("threads", MAX_THREADS, "Linux's PID_MAX_LIMIT: no machine runs more threads"),
             ("workers", MAX_THREADS, "Linux's PID_MAX_LIMIT: no machine runs more processes"),

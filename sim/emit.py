@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from sim.arrivals import Request
     from sim.workers import Worker
 
-__all__ = ["Emitter", "RESPONSE_HEADERS"]
+__all__ = ["Emitter", "RESPONSE_HEADERS", "WS_STATUS"]
 
 RESPONSE_HEADERS: list[list[str]] = [["content-type", "text/plain"]]
 """What every simulated response says about itself."""
@@ -37,6 +37,22 @@ _START_RESPONSE: dict[str, Any] = {
     "exc_info": None,
 }
 _NO_DATA: dict[str, Any] = {}
+# A WebSocket session's messages, as the ASGI shim records them (``bytes`` is a message's size).
+_WS_CONNECT: dict[str, Any] = {"type": "websocket.connect", "bytes": None, "more_body": None}
+_WS_ACCEPT: dict[str, Any] = {
+    "type": "websocket.accept",
+    "status": None,
+    "bytes": None,
+    "more_body": None,
+}
+_WS_DISCONNECT: dict[str, Any] = {
+    "type": "websocket.disconnect",
+    "bytes": None,
+    "more_body": None,
+    "code": 1000,
+}
+WS_STATUS = 101
+"""``request.end`` status of an accepted WebSocket session (the shim's, and the client's)."""
 
 
 class Emitter:
@@ -56,17 +72,20 @@ class Emitter:
         route = req.route
         queued = self._queued_data.get(route.name)
         if queued is None:
+            # The client's request line says GET for a WebSocket upgrade too; the app's
+            # websocket scope has no method.
             queued = {"method": route.method, "path": route.path}
             self._queued_data[route.name] = queued
+            ws = route.websocket
             self._start_data[route.name] = {
-                "method": route.method,
+                "method": None if ws else route.method,
                 "path": route.path,
                 "query": "",
                 "http_version": "1.1",
-                "scheme": "http",
+                "scheme": "ws" if ws else "http",
                 "client": None,
                 "interface": self.interface,
-                "scope_type": "http",
+                "scope_type": "websocket" if ws else "http",
                 "headers": [],
             }
             if self.interface == "asgi":
@@ -96,8 +115,29 @@ class Emitter:
         self._put(K.REQUEST_START, req, self._route_data(req)[1], w, req.started, task=task)
 
     def receive(self, req: Request, w: Worker, t: int, task: str | None) -> None:
-        """The app read the (empty) request body without waiting (``asgi.receive``)."""
-        self._put(K.ASGI_RECEIVE, req, _RECEIVE, w, t, 0, task)
+        """The app's first ``asgi.receive``, returned at once: the (empty) request body, or a
+        WebSocket session's ``websocket.connect``."""
+        self._put(
+            K.ASGI_RECEIVE, req, _WS_CONNECT if req.route.websocket else _RECEIVE, w, t, 0, task
+        )
+
+    def ws_accept(self, req: Request, w: Worker, t: int, task: str | None) -> None:
+        """``await send({"type": "websocket.accept"})``."""
+        self._put(K.ASGI_SEND, req, _WS_ACCEPT, w, t, 0, task)
+
+    def ws_receive(self, req: Request, w: Worker, t: int, size: int, task: str | None) -> None:
+        """A client message, there when the app asked (``websocket.receive``)."""
+        data = {"type": "websocket.receive", "bytes": size, "more_body": None}
+        self._put(K.ASGI_RECEIVE, req, data, w, t, 0, task)
+
+    def ws_send(self, req: Request, w: Worker, t: int, size: int, task: str | None) -> None:
+        """The app's reply (``websocket.send``)."""
+        data = {"type": "websocket.send", "status": None, "bytes": size, "more_body": None}
+        self._put(K.ASGI_SEND, req, data, w, t, 0, task)
+
+    def ws_disconnect(self, req: Request, w: Worker, t: int, task: str | None) -> None:
+        """The client closed the session normally (``websocket.disconnect``, code 1000)."""
+        self._put(K.ASGI_RECEIVE, req, _WS_DISCONNECT, w, t, 0, task)
 
     def step(
         self,
@@ -155,12 +195,20 @@ class Emitter:
         self._put(K.WSGI_CLOSE, req, _NO_DATA, w, t, 0)
 
     def end(
-        self, req: Request, w: Worker, task: str | None = None, *, close_called: bool | None = None
+        self,
+        req: Request,
+        w: Worker,
+        task: str | None = None,
+        *,
+        close_called: bool | None = None,
+        status: int = 200,
+        bytes_in: int = 0,
     ) -> None:
-        """The app is done with the request (``request.end``; WSGI says if close() was called)."""
+        """The app is done with the request (``request.end``; WSGI says if close() was called;
+        a WebSocket session ends with ``WS_STATUS`` and the bytes of the messages it got)."""
         data: dict[str, Any] = {
-            "status": 200,
-            "bytes_in": 0,
+            "status": status,
+            "bytes_in": bytes_in,
             "bytes_out": req.bytes_out,
             "error": None,
         }

@@ -89,6 +89,19 @@ def simulate(config: SimConfig, *, recorder: Recorder | None = None) -> SimResul
     else:
         done = stats.add  # an open loop does not care when a request ends
 
+    sessions: list[int] = []
+    if any(route.websocket for route in config.workload.routes):
+        # WebSocket sessions end with status 101, not 200: count them for the summary (only
+        # here, so a run without them keeps its fast path).
+        counted = done
+
+        def counting(req: Request) -> None:
+            if req.route.websocket:
+                sessions.append(req.id)
+            counted(req)
+
+        done = counting
+
     model = model_class(engine, config, emitter, done)
     header = sim_header(config, model)
     if recorder is not None:
@@ -114,9 +127,13 @@ def simulate(config: SimConfig, *, recorder: Recorder | None = None) -> SimResul
     pool = getattr(model, "pool", None)
     if pool is not None:
         extra = {"pool_threads": len(pool.threads), "pool_max_waiting": pool.max_waiting}
+    summary = stats.summary()
+    if sessions:
+        status = {"101": len(sessions), "200": summary["completed"] - len(sessions)}
+        summary["status"] = {code: count for code, count in status.items() if count}
     return SimResult(
         config=config,
-        summary=stats.summary(),
+        summary=summary,
         header=dict(recorder.header) if recorder is not None else make_header(**header),
         sim_ns=engine.now,
         engine_steps=engine.steps,

@@ -2,8 +2,10 @@
 
 A phase is ``cpu`` (holds the GIL, and the loop in async models), ``io`` (awaited in async
 models, blocking a thread in sync ones), ``blocking-io`` (a blocking wait: holds the loop in
-async models, releases the GIL), ``offload`` (cpu then blocking io on the loop's thread pool) or
-``send`` (response chunks, with an optional wait between them). Workloads come from the inline
+async models, releases the GIL), ``offload`` (cpu then blocking io on the loop's thread pool),
+``send`` (response chunks, with an optional wait between them) or ``ws`` (a WebSocket session:
+``messages`` messages of ``bytes`` bytes, each answered ``reply_after`` later; the route is then a
+``websocket`` scope, which only the ASGI ``loop`` model serves). Workloads come from the inline
 ``--cpu/--io/--blocking-io`` options or a TOML file (see ``sim/workloads/``).
 Imports only ``tracer.errors`` and ``sim.dist``.
 """
@@ -15,7 +17,7 @@ import os
 import random
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sim.dist import Dist, Exponential, Fixed, parse_dist
@@ -27,23 +29,26 @@ __all__ = [
     "BLOCKING_IO",
     "OFFLOAD",
     "SEND",
+    "WS",
     "PHASE_NAMES",
     "Phase",
     "Route",
     "Workload",
     "inline_workload",
     "load_workload",
+    "refuse_websocket",
     "workload_from_dict",
 ]
 
 # Phase codes: small ints, because the engine dispatches on them for every simulated phase.
-CPU, IO, BLOCKING_IO, OFFLOAD, SEND = range(5)
+CPU, IO, BLOCKING_IO, OFFLOAD, SEND, WS = range(6)
 PHASE_NAMES: dict[str, int] = {
     "cpu": CPU,
     "io": IO,
     "blocking-io": BLOCKING_IO,
     "offload": OFFLOAD,
     "send": SEND,
+    "ws": WS,
 }
 _NAME_OF = {code: name for name, code in PHASE_NAMES.items()}
 
@@ -53,15 +58,16 @@ class Phase:
     """One phase of a route's handler."""
 
     code: int
-    """CPU, IO, BLOCKING_IO, OFFLOAD or SEND."""
+    """CPU, IO, BLOCKING_IO, OFFLOAD, SEND or WS."""
     dist: Dist | None = None
-    """Duration of cpu/io/blocking-io; the CPU part of an offload; the wait between sends."""
+    """Duration of cpu/io/blocking-io; the CPU part of an offload; the wait between sends;
+    WS: the wait before each reply (``reply_after``)."""
     io: Dist | None = None
     """OFFLOAD only: the blocking wait the pool thread does after its CPU part."""
     chunks: int = 1
-    """SEND only: how many body chunks."""
+    """SEND: how many body chunks; WS: how many messages the client sends."""
     bytes: int = 0
-    """SEND only: bytes per chunk."""
+    """SEND: bytes per chunk; WS: bytes per message (and per reply)."""
 
     @property
     def name(self) -> str:
@@ -69,14 +75,15 @@ class Phase:
         return _NAME_OF[self.code]
 
     def sample(self, rng: random.Random) -> tuple[int, ...]:
-        """Draw this phase's durations: ``(code, a, b)`` with ns (SEND: chunks, bytes, gap)."""
+        """Draw this phase's durations: ``(code, a, b)`` with ns (SEND: chunks, bytes, gap;
+        WS: messages, bytes, reply delay, drawn once for the whole session)."""
         if self.code == OFFLOAD:
             cpu = self.dist.sample(rng) if self.dist is not None else 0
             io = self.io.sample(rng) if self.io is not None else 0
             return (OFFLOAD, cpu, io)
-        if self.code == SEND:
+        if self.code in (SEND, WS):
             gap = self.dist.sample(rng) if self.dist is not None else 0
-            return (SEND, self.chunks, self.bytes, gap)
+            return (self.code, self.chunks, self.bytes, gap)
         assert self.dist is not None  # built by workload_from_dict, which always sets it
         return (self.code, self.dist.sample(rng))
 
@@ -86,7 +93,7 @@ class Phase:
         Draws exactly what ``sample`` draws, in the same order, so both give the same numbers.
         """
         code, dist = self.code, self.dist
-        if code in (OFFLOAD, SEND):
+        if code in (OFFLOAD, SEND, WS):
             return self.sample
         if isinstance(dist, Fixed):
             fixed = (code, dist.ns)  # one shared tuple: nothing to allocate per request
@@ -115,6 +122,12 @@ class Route:
     """Body size when the phases contain no ``send`` (one chunk at the end)."""
     sync: bool = False
     """Async models: the whole handler runs in the thread pool (a ``def`` endpoint)."""
+    websocket: bool = field(init=False, default=False, repr=False, compare=False)
+    """True when a phase is ``ws``: the request is a WebSocket session (scope ``websocket``),
+    not an HTTP request. Derived from the phases."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "websocket", any(phase.code == WS for phase in self.phases))
 
     def sample(self, rng: random.Random) -> tuple[tuple[int, ...], ...]:
         """The phases of one request, durations drawn."""
@@ -139,6 +152,18 @@ class Workload:
     """Shown as ``app: "sim:<name>"`` in the recording header."""
     routes: tuple[Route, ...]
     """At least one."""
+
+
+def refuse_websocket(workload: Workload, model: str) -> None:
+    """``UsageError`` (one line) when a route of ``workload`` is a WebSocket session, which the
+    WSGI model ``model`` cannot serve: WSGI has no WebSocket interface."""
+    for route in workload.routes:
+        if route.websocket:
+            raise UsageError(
+                f'Workload "{workload.name}", route "{route.name}" is a WebSocket session '
+                f"(a ws phase) and WSGI has no WebSocket, so --model {model} cannot serve it; "
+                "simulate it with --model loop, or use a send phase for a long WSGI response."
+            )
 
 
 def inline_workload(
@@ -231,6 +256,8 @@ def _route(item: dict[str, Any], where: str) -> Route:
         # A route without phases takes no time at all: a run of them reports 0 s and 0 rps.
         raise UsageError(f'{where}: no phases; add a list like phases = [{{io = "50ms"}}].')
     phases = tuple(_phase(p, f"{where}, phase {i + 1}") for i, p in enumerate(phases_data))
+    if any(phase.code == WS for phase in phases):
+        _check_websocket(item, phases, where)
     return Route(
         name=name,
         phases=phases,
@@ -256,7 +283,7 @@ def _phase(item: Any, where: str) -> Phase:
         return Phase(code, parse_dist(value, what=f"{where}: {key}"))
     if not isinstance(value, dict):
         raise UsageError(f"{where}: {key} takes a table, like {_EXAMPLES[code]}.")
-    allowed = {"cpu", "io"} if code == OFFLOAD else {"chunks", "bytes", "interval"}
+    allowed = _KEYS[code]
     unknown = set(value) - allowed
     if unknown:
         raise UsageError(
@@ -268,20 +295,50 @@ def _phase(item: Any, where: str) -> Phase:
         if cpu is None and io is None:
             raise UsageError(f"{where}: offload needs cpu and/or io, like {_EXAMPLES[code]}.")
         return Phase(OFFLOAD, cpu, io)
-    chunks = value.get("chunks", 1)
+    count_key, wait_key = ("chunks", "interval") if code == SEND else ("messages", "reply_after")
+    count = value.get(count_key, 1)
     size = value.get("bytes", 0)
-    for label, number, low in (("chunks", chunks, 1), ("bytes", size, 0)):
+    for label, number, low in ((count_key, count, 1), ("bytes", size, 0)):
         if isinstance(number, bool) or not isinstance(number, int) or number < low:
-            raise UsageError(f"{where}: send {label} must be a whole number of {low} or more.")
-    interval = (
-        parse_dist(value["interval"], what=f"{where}: send interval")
-        if "interval" in value
+            raise UsageError(f"{where}: {key} {label} must be a whole number of {low} or more.")
+    wait = (
+        parse_dist(value[wait_key], what=f"{where}: {key} {wait_key}")
+        if wait_key in value
         else None
     )
-    return Phase(SEND, interval, None, chunks, size)
+    return Phase(code, wait, None, count, size)
 
 
+def _check_websocket(item: dict[str, Any], phases: tuple[Phase, ...], where: str) -> None:
+    """A route with a ``ws`` phase is one WebSocket session: what would make no sense there."""
+    codes = [phase.code for phase in phases]
+    if codes.count(WS) > 1:
+        raise UsageError(f"{where}: a route is one WebSocket session; give it one ws phase.")
+    if SEND in codes:
+        raise UsageError(
+            f"{where}: a ws route answers with messages, not an HTTP body; drop the send phase."
+        )
+    if item.get("sync", False):
+        raise UsageError(
+            f"{where}: a ws route cannot be sync (a WebSocket endpoint is async def); "
+            "drop sync, or use an offload phase for blocking work."
+        )
+    if "bytes" in item:
+        raise UsageError(
+            f"{where}: bytes is an HTTP body's size and a ws route has none; "
+            "give the message size as ws bytes."
+        )
+    if str(item.get("method", "GET")).upper() != "GET":
+        raise UsageError(f"{where}: a WebSocket session opens with GET; drop method.")
+
+
+_KEYS = {
+    OFFLOAD: {"cpu", "io"},
+    SEND: {"chunks", "bytes", "interval"},
+    WS: {"messages", "bytes", "reply_after"},
+}
 _EXAMPLES = {
     OFFLOAD: '{offload = {cpu = "20ms", io = "10ms"}}',
     SEND: '{send = {chunks = 4, bytes = 1024, interval = "5ms"}}',
+    WS: '{ws = {messages = 10, bytes = 16, reply_after = "50ms"}}',
 }

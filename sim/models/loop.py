@@ -6,7 +6,12 @@ the request's phases until it awaits something: ``io`` and gaps between sent chu
 nothing else runs, and a step longer than the threshold is a ``loop.blocked``; ``offload`` and a
 ``sync`` route's handler go to the thread pool (anyio's 40 tokens), whose threads share the
 process's GIL with the loop. A ``send`` phase sends each chunk with ``more_body=True`` and the
-response ends with an empty body, as a streaming ASGI app does. Imports only ``sim`` modules.
+response ends with an empty body, as a streaming ASGI app does. A ``ws`` route is a WebSocket
+session, as the in-process ``loop`` server model runs one with its in-process client (whose next
+message is there as soon as the last reply is sent): ``websocket.connect`` received, the
+phases before ``ws``, ``websocket.accept``, then per message a ``websocket.receive`` and, after
+the awaited reply delay, a ``websocket.send``; the client's ``websocket.disconnect`` (code 1000),
+the phases after ``ws``, and ``request.end`` with status 101. Imports only ``sim`` modules.
 """
 
 from __future__ import annotations
@@ -18,17 +23,18 @@ from typing import Any
 from sim.arrivals import SENT_ALL, WAIT_GAP, Request
 from sim.config import SimConfig
 from sim.cores import Cores
-from sim.emit import Emitter
+from sim.emit import WS_STATUS, Emitter
 from sim.engine import Engine
 from sim.gil import Gil
 from sim.workers import ThreadPool, Worker
-from sim.workload import BLOCKING_IO, CPU, IO, OFFLOAD, SEND
+from sim.workload import BLOCKING_IO, CPU, IO, OFFLOAD, SEND, WS
 
 __all__ = ["LoopModel", "POOL"]
 
 BASE_PID = 1000
-POOL = 5
-"""Phase code (after ``SEND``) for a ``sync`` route's whole handler run in the pool."""
+POOL = 6
+"""Phase code (after the workload's, ``CPU`` to ``WS``) for a ``sync`` route's whole handler
+run in the pool."""
 LOOP_THREAD_NAME = "event-loop"
 """The loop thread's name, as the in-process ``loop`` server model names it."""
 SLEEP = "asyncio.sleep"
@@ -129,6 +135,10 @@ class LoopModel:
                 if not self._send(req, phase):
                     return
                 continue
+            if code == WS:
+                if not self._ws(req, phase):
+                    return
+                continue
             req.i += 1
             if code == CPU:
                 req.step_cpu += phase[1]
@@ -160,6 +170,37 @@ class LoopModel:
             self.engine.after(gap, self._ready, req)
             return False
         self._send_body(req, size, more=True)
+        return True
+
+    def _ws(self, req: Request, phase: tuple[int, ...]) -> bool:
+        """A WebSocket session: called when it begins and after each reply delay; False when
+        suspended (awaiting the delay), True when the client has disconnected."""
+        _, messages, size, gap = phase
+        emitter = self.emitter
+        loop, task = self.loop, req.task
+        now = self.engine.now
+        if req.k == 0:
+            if emitter is not None:
+                emitter.ws_accept(req, loop, now, task)
+        else:  # back from the delay: answer message k
+            req.bytes_out += size
+            if emitter is not None:
+                emitter.ws_send(req, loop, now, size, task)
+        while req.k < messages:
+            req.k += 1
+            if emitter is not None:
+                emitter.ws_receive(req, loop, now, size, task)
+            if gap:
+                self._suspend(req, SLEEP, "ws")
+                self.engine.after(gap, self._ready, req)
+                return False
+            req.bytes_out += size  # answered at once: the same step goes on
+            if emitter is not None:
+                emitter.ws_send(req, loop, now, size, task)
+        if emitter is not None:
+            emitter.ws_disconnect(req, loop, now, task)
+        req.k = 0
+        req.i += 1
         return True
 
     def _send_body(self, req: Request, size: int, *, more: bool) -> None:
@@ -196,13 +237,19 @@ class LoopModel:
         self._dispatch()
 
     def _finish(self, req: Request) -> None:
-        # A streamed response (every chunk sent with more_body=True) ends as a real app ends
-        # it, with an empty final body; one not yet begun is sent whole.
-        self._send_body(req, 0 if req.responded else req.route.bytes, more=False)
+        websocket = req.route.websocket
+        if not websocket:
+            # A streamed response (every chunk sent with more_body=True) ends as a real app
+            # ends it, with an empty final body; one not yet begun is sent whole.
+            self._send_body(req, 0 if req.responded else req.route.bytes, more=False)
         req.ended = self.engine.now
         self._end_step(req, None, "return")
         if self.emitter is not None:
-            self.emitter.end(req, self.loop, req.task)
+            if websocket:
+                # Each message was answered with one of its size: bytes in = bytes out.
+                self.emitter.end(req, self.loop, req.task, status=WS_STATUS, bytes_in=req.bytes_out)
+            else:
+                self.emitter.end(req, self.loop, req.task)
         self.done(req)
         self._dispatch()
 

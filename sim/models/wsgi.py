@@ -11,6 +11,7 @@ Processes and their threads come into being only when a request needs one that i
 (the lowest free thread serves, so thread k is made when threads 0..k-1 are all busy): a run
 makes at most min(P × T, peak concurrency) threads, and ``--threads 100000`` costs no more
 than the requests that arrive, while the events are exactly those of an eagerly built pool.
+A workload route that is a WebSocket session (a ``ws`` phase) is refused: WSGI has none.
 Imports only ``sim`` modules.
 """
 
@@ -28,7 +29,7 @@ from sim.emit import Emitter
 from sim.engine import Engine
 from sim.gil import Gil
 from sim.workers import Worker
-from sim.workload import CPU, OFFLOAD, SEND
+from sim.workload import CPU, OFFLOAD, SEND, refuse_websocket
 
 __all__ = ["WorkerPoolModel", "ThreadsModel", "ProcessesModel", "WsgiOnLoopModel"]
 
@@ -51,6 +52,7 @@ class WorkerPoolModel:
         emitter: Emitter | None,
         done: Callable[[Request], Any],
     ) -> None:
+        refuse_websocket(config.workload, config.model)  # WSGI has no WebSocket
         self.engine = engine
         self.config = config
         self.emitter = emitter
