@@ -32,6 +32,10 @@ Measured (three runs, a shared 2-core machine; overhead in µs/request and the r
     0.236-0.245 (0.182-0.204); OpenTelemetry 289-406, 417-430, 147-198 µs;
     instrument(tracer_provider=...) 0.27, 0.33, 0.52
 
+    2026-11-27, a machine ~2.5x faster, three quiet runs: ratios 0.139-0.158 (checks off
+    0.116-0.123), 0.236-0.252 (0.193-0.205), 0.289-0.297 (0.232-0.239); OpenTelemetry
+    133-177, 147-151, 65-67 µs; instrument(tracer_provider=...) 0.30-0.32, 0.41-0.42, 0.61-0.64
+
 (The previous version of this script ran each variant for 2,000 requests in turn with the
 background threads left to wake on their own timers; it printed 0.11, 0.19, 0.17, and
 OpenTelemetry at 460/541/274 µs because part of our drain ran during its turns.)
