@@ -151,13 +151,13 @@ def _headless(demo: Any, out: TextIO) -> int:
 def refuse_ignored(args: argparse.Namespace) -> None:
     """``UsageError`` for an option the chosen path would silently ignore, or that would write
     something other than it says (``--screenshot shot.png`` holding SVG)."""
+    from tracer.cli.paths import refuse_empty_record
     from tracer.errors import UsageError
 
-    if args.record == "":
-        raise UsageError(
-            "--record needs a folder, not an empty string; give the folder to write the "
-            "recordings into."
-        )
+    refuse_empty_record(
+        args.record,
+        "a folder, not an empty string; give the folder to write the recordings into.",
+    )
     if args.screenshot is not None:
         from tracer.cli.replay import check_screenshot_path
 

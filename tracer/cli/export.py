@@ -129,11 +129,10 @@ def main(args: argparse.Namespace) -> int:
 
 def _cut_short(path: str, target: str) -> str:
     """The warning for a recording whose last line was cut short (as ``trace summary`` says)."""
+    from tracer.cli.paths import cut_short_warning
+
     marked = "; a request with no end is marked tracer.incomplete" if target in SPANS else ""
-    return (
-        f"trace: warning: {path} ends with a cut-short line (the run was interrupted): "
-        f"it is left out{marked}."
-    )
+    return cut_short_warning(path, marked)
 
 
 def _refuse_what_does_not_apply(args: argparse.Namespace) -> None:

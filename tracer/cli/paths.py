@@ -30,7 +30,9 @@ __all__ = [
     "RecordingTarget",
     "claim_recording",
     "cannot_write",
+    "cut_short_warning",
     "discard",
+    "refuse_empty_record",
     "numbered",
     "watch_writer",
 ]
@@ -48,6 +50,22 @@ class RecordingTarget:
     """The file did not exist before the check (remove it if the load never starts)."""
     made: str | None = None
     """The outermost directory the check created for it, if any (removed with it, if empty)."""
+
+
+def refuse_empty_record(value: str | None, instead: str) -> None:
+    """``UsageError`` for ``--record ""``: an empty name is a script's unset variable, not a
+    choice of the default path; ``instead`` says what to give (or to leave out)."""
+    if value == "":
+        raise UsageError(f"--record needs {instead}")
+
+
+def cut_short_warning(path: str, marked: str = "") -> str:
+    """The warning line for a recording whose last line was cut short (it is left out);
+    ``marked`` adds what the command did about it."""
+    return (
+        f"trace: warning: {path} ends with a cut-short line (the run was interrupted): "
+        f"it is left out{marked}."
+    )
 
 
 def cannot_write(path: str, exc: OSError) -> UsageError:

@@ -190,18 +190,23 @@ def main(args: argparse.Namespace) -> int:
 def _main(args: argparse.Namespace, out: Any) -> int:
     from rich.console import Console
 
-    from tracer.cli.paths import cannot_write, claim_recording, discard, watch_writer
+    from tracer.cli.paths import (
+        cannot_write,
+        claim_recording,
+        discard,
+        refuse_empty_record,
+        watch_writer,
+    )
     from tracer.digest import Digest
     from tracer.recorder import Recorder
     from tracer.report import print_report
     from tracer.run import default_record_path, open_server, run
 
-    if args.record == "":
-        # Not the default path: an empty name is a script's unset variable, not a choice.
-        raise UsageError(
-            "--record needs a file name, not an empty string; leave --record out for the "
-            "default traces/<app>-<time>.jsonl."
-        )
+    refuse_empty_record(
+        args.record,
+        "a file name, not an empty string; leave --record out for the default "
+        "traces/<app>-<time>.jsonl.",
+    )
     config = config_from_args(args)
     config.check()
     if args.otlp_endpoint is not None:

@@ -346,12 +346,13 @@ def default_record_path(model: str, *, now: float | None = None) -> str:
 
 def main(args: argparse.Namespace) -> int:
     """Run the simulation (or the sweep) and show its result."""
-    if args.record == "":
-        # Not the default path: an empty name is a script's unset variable, not a choice.
-        raise UsageError(
-            "--record needs a file name, not an empty string; leave --record out for the "
-            "default traces/sim-<model>-<time>.jsonl."
-        )
+    from tracer.cli.paths import refuse_empty_record
+
+    refuse_empty_record(
+        args.record,
+        "a file name, not an empty string; leave --record out for the default "
+        "traces/sim-<model>-<time>.jsonl.",
+    )
     config = build_config(args)
     if args.sweep is not None:
         return _sweep(config, args)

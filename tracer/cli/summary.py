@@ -36,11 +36,9 @@ def main(args: argparse.Namespace) -> int:
     if recording.truncated:
         # On stderr in both forms: a script reading the JSON learns the data is incomplete,
         # and the report (which also says it) may be going to a file.
-        print(
-            f"trace: warning: {recording.path or args.file} ends with a cut-short line "
-            "(the run was interrupted): it is left out.",
-            file=sys.stderr,
-        )
+        from tracer.cli.paths import cut_short_warning
+
+        print(cut_short_warning(recording.path or args.file), file=sys.stderr)
     if args.json:
         print(json.dumps(summary))
         return 0
