@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 __all__ = [
     "Event",
     "FIELDS",
+    "encodable",
     "from_rows",
     "unpack_row",
     "KINDS",
@@ -192,8 +193,24 @@ _DECODERS_BY_KEYS: dict[tuple[str, ...], _Decoders] = {}
 _MAX_DECODERS = 256
 
 
+def encodable(value: Any) -> Any:
+    """``value``, or, for a string UTF-8 cannot encode (a lone surrogate such as ``"\\udcff"``,
+    which ``os.fsdecode`` and ``errors="surrogateescape"`` make), the same string with each
+    surrogate spelled ``\\udcff`` in plain characters. An app's strings (a message, a status, a
+    header) end up in files, terminals and protobufs, and every one of them refuses a surrogate.
+    """
+    if type(value) is not str or value.isascii():
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
+
+
 def _pairs(flat: Any) -> list[list[Any]] | None:
-    """``[[n1, v1], [n2, v2], ...]`` of a flat ``(n1, v1, n2, v2, ...)`` (None stays None)."""
+    """``[[n1, v1], [n2, v2], ...]`` of a flat ``(n1, v1, n2, v2, ...)`` (None stays None).
+    The names and values are an app's own (WSGI headers): each is made ``encodable``."""
     if flat is None:
         return None
     # A plain loop: for the few headers of a request, cheaper than any comprehension here.
@@ -201,7 +218,12 @@ def _pairs(flat: Any) -> list[list[Any]] | None:
     add = pairs.append
     items = iter(flat)
     for name in items:
-        add([name, next(items, None)])
+        value = next(items, None)
+        if type(name) is not str or not name.isascii():
+            name = encodable(name)
+        if type(value) is not str or not value.isascii():
+            value = encodable(value)
+        add([name, value])
     return pairs
 
 
@@ -211,7 +233,7 @@ def _list(values: Any) -> list[Any] | None:
 
 
 # How a typed key (``name:type``) of a packed row turns its value into the data's value.
-_CONVERTERS: dict[str, Callable[[Any], Any]] = {"pairs": _pairs, "list": _list}
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {"pairs": _pairs, "list": _list, "text": encodable}
 
 
 def _decoders(keys: tuple[str, ...]) -> _Decoders:
@@ -221,7 +243,8 @@ def _decoders(keys: tuple[str, ...]) -> _Decoders:
     display of the row's items is three times faster than ``dict(zip(keys, row[10:]))``, and
     the drain that runs it competes with the traced app for the GIL. A key spelled
     ``name:pairs`` carries a flat tuple of names and values (``(n1, v1, n2, v2)`` ->
-    ``[[n1, v1], [n2, v2]]``), one spelled ``name:list`` a tuple (-> a list): the hot path
+    ``[[n1, v1], [n2, v2]]``), one spelled ``name:list`` a tuple (-> a list), one spelled
+    ``name:text`` an app's string (made ``encodable``, off the hot path): the hot path
     keeps containers out of its rows, since a row holding a list or a dict stays tracked by
     the garbage collector until it is drained.
     """

@@ -256,6 +256,14 @@ class Recorder:
                     # The file stops here; the batch still goes on to memory and subscribers
                     # (the run's report), and close() raises the error.
                     self._write_failed(exc)
+                except Exception as exc:  # a bug of ours: the writer takes any event
+                    # Stopped as a failed write is, so the run still ends with its report and
+                    # says the file is incomplete, instead of the batch vanishing with the error.
+                    failure = OSError(
+                        f"an event could not be written ({type(exc).__name__}: {exc})"
+                    )
+                    failure.__cause__ = exc
+                    self._write_failed(failure)
             if self.keep:
                 self._kept.extend(batch)
             for subscriber in list(self._subscribers):
@@ -394,12 +402,16 @@ class Recorder:
         self._thread.start()
 
     def _run(self) -> None:
+        said = False
         while not self._stop.wait(self._flush_interval):
             try:
                 self.drain()
-            except Exception:  # a bug of ours: say so once (file errors are write_error)
-                log.exception("draining the recording failed")
-                return
+            except Exception:  # a bug of ours (file errors are write_error): say so once
+                # and go on draining: a writer thread that stopped would leave the queue to
+                # grow until the run's backlog limit pauses its clients for good.
+                if not said:
+                    log.exception("draining the recording failed")
+                    said = True
 
 
 def _beside(path: str, pid: int) -> str:

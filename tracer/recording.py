@@ -13,6 +13,7 @@ import json
 import operator
 import os
 import platform
+import re
 import sys
 import time
 import zlib
@@ -172,18 +173,37 @@ def open_text(path: str | os.PathLike[str]) -> IO[str]:
     return open(path, encoding="utf-8", newline="\n")
 
 
-# default=str keeps a stray non-JSON value (bytes, an enum) from losing the whole line.
+def _default(value: Any) -> str:
+    """What a value JSON has no type for is written as: its ``str()``, so a stray bytes or
+    enum does not lose the whole line, and a placeholder when even ``str()`` raises."""
+    try:
+        return str(value)
+    except Exception:
+        return f"<unprintable {type(value).__name__} object>"
+
+
 # One encoder for every line: json.dumps with options builds a new encoder per call.
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_default)
+
+# A lone surrogate inside a JSON string, as the stdlib encoder leaves it with ensure_ascii off.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _spelled_out(match: re.Match[str]) -> str:
+    # An escaped backslash, then the code point's digits: the line reads back as the text
+    # ``\udcff`` that ``tracer.events.encodable`` makes, not as the surrogate itself.
+    return f"\\\\u{ord(match.group()):04x}"
 
 
 def _dumps(obj: dict[str, Any]) -> str:
+    """One event or header as a compact JSON line that UTF-8 can always encode."""
     # orjson writes the same compact line as the stdlib encoder, about six times faster; the
-    # stdlib takes over for what orjson refuses (an int past 64 bits).
+    # stdlib takes over for what orjson refuses: an int past 64 bits, or a lone surrogate
+    # (which would stop the file at this line, since the writer is strict UTF-8), spelled out.
     try:
-        return orjson.dumps(obj, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+        return orjson.dumps(obj, default=_default, option=orjson.OPT_NON_STR_KEYS).decode()
     except (TypeError, orjson.JSONEncodeError):
-        return _ENCODER.encode(obj)
+        return _SURROGATE.sub(_spelled_out, _ENCODER.encode(obj))
 
 
 # orjson.JSONDecodeError is a json.JSONDecodeError, so the reader's error handling is unchanged.

@@ -20,6 +20,7 @@ import sysconfig
 from types import CodeType, CoroutineType, FrameType, GeneratorType, TracebackType
 from typing import Any
 
+from tracer.events import encodable
 from tracer.sourcepath import SITE_DIRS, display_path
 
 __all__ = [
@@ -240,8 +241,9 @@ MESSAGE_LIMIT = 500
 def message_of(exc: BaseException) -> str:
     """``str(exc)``, cut to ``MESSAGE_LIMIT`` characters. An exception whose ``__str__``
     raises (or whose argument's does) is ``<unprintable ValueError object>``, as the
-    ``traceback`` module prints it: the app's error is recorded all the same."""
+    ``traceback`` module prints it: the app's error is recorded all the same. A lone
+    surrogate in the message is spelled out (``encodable``): no file or terminal takes one."""
     try:
-        return str(exc)[:MESSAGE_LIMIT]
+        return encodable(str(exc)[:MESSAGE_LIMIT])
     except Exception:
         return f"<unprintable {type(exc).__name__} object>"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tracer.events import encodable
 from tracer.redact import REDACTED, redact_headers, redact_query
 
 __all__ = ["scope_query", "scope_headers", "summarize_message"]
@@ -69,6 +70,6 @@ def summarize_message(message: Any) -> tuple[Any, int | None, int | None, bool |
         if mtype == "websocket.http.response.body":
             body = get("body")
             return mtype, None, len(body) if body else 0, bool(get("more_body", False)), None
-        return mtype, None, None, None, None
+        return encodable(mtype), None, None, None, None  # an unknown type: the app's string
     except Exception:
         return None, None, None, None, None

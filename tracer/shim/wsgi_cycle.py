@@ -39,7 +39,7 @@ _get_ident = threading.get_ident
 _BODY_KEYS = ("bytes",)
 _THREAD_KEYS = ("cpu_ns", "via")
 _END_KEYS = ("status", "bytes_in", "bytes_out", "error", "close_called")
-_START_RESPONSE_KEYS = ("status", "headers:pairs", "exc_info")
+_START_RESPONSE_KEYS = ("status:text", "headers:pairs", "exc_info")
 _thread_time_ns = time.thread_time_ns
 
 
