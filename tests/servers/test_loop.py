@@ -132,6 +132,45 @@ def test_a_loop_blocked_for_good_is_recorded_when_the_model_gives_up() -> None:
     assert summarize(recorder.events)["loop_blocked_ms"] >= 300
 
 
+def test_a_stuck_step_that_ends_after_all_is_counted_once() -> None:
+    """The model gives up on a loop blocked by time.sleep, records the step as unfinished, and
+    then the sleep ends: its sched.step follows, with no second loop.blocked (the block used
+    to be counted twice, so "loop blocked" could exceed the run's wall time)."""
+    import threading
+    import time
+
+    release = threading.Event()
+
+    async def sleeper(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            release.wait(30)  # SLEEPS
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"late"})
+
+    try:
+        with running("loop", sleeper) as (model, recorder):
+            [response] = send_all(model, [Request()], concurrency=1, timeout=0.3)
+    finally:
+        release.set()
+    assert response.error == "timeout"
+    deadline = time.monotonic() + 10
+
+    def steps() -> list[Any]:
+        return [s for s in by_kind(recorder.events, K.SCHED_STEP) if s.req == response.req]
+
+    while not steps():
+        assert time.monotonic() < deadline, "the released step never ended"
+        time.sleep(0.02)
+    recorder.drain()
+    [blocked] = by_kind(recorder.events, K.LOOP_BLOCKED)
+    assert blocked.data["unfinished"] is True and blocked.req == response.req
+    [step] = [s for s in steps() if s.t == blocked.t]
+    assert step.dur >= blocked.dur
+    assert summarize(recorder.events)["loop_blocked_ms"] == pytest.approx(
+        blocked.dur / 1e6, abs=0.01
+    )
+
+
 def _line_of(marker: str) -> int:
     from pathlib import Path
 

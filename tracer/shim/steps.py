@@ -61,6 +61,7 @@ class Stepper:
         "recording",
         "on_failure",
         "process_cpu0",
+        "stuck_t0",
         "__weakref__",
     )
 
@@ -98,6 +99,9 @@ class Stepper:
         self.process_cpu0 = 0
         """The process's CPU clock at this step's start, read only while thread hops are in
         flight (0 otherwise): what the other threads used during a step that blocked."""
+        self.stuck_t0: int | None = None
+        """The start of the step recorded as an unfinished ``loop.blocked`` (``record_stuck``),
+        if any: should that step end after all, its block is not recorded a second time."""
 
     def failed(self, exc: BaseException) -> None:
         """Recording this request failed: stop recording it and report ``exc``."""
@@ -225,6 +229,8 @@ class Stepper:
         location: str | None,
         running: tuple[Any, int] | None,
     ) -> None:
+        if t0 == self.stuck_t0:  # already recorded as unfinished: count its time once
+            return
         state = self.state
         delayed: list[int] = []
         sample = None
@@ -245,7 +251,8 @@ class Stepper:
     def record_stuck(self, t0: int, dur: int, location: str | None, delayed: list[int]) -> None:
         """A step that still holds the loop (``tracer.shim.blocking.record_stuck_steps``): an
         unfinished ``loop.blocked`` from its start until now, where the samples saw it."""
-        if self.recording:
+        if self.recording and t0 != self.stuck_t0:
+            self.stuck_t0 = t0
             data = {"location": location, "delayed": delayed, "unfinished": True}
             self._blocked_row(t0, dur, data)
 
