@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RecordingTarget",
+    "beside",
     "claim_recording",
     "cannot_write",
     "cut_short_warning",
@@ -88,6 +89,15 @@ def numbered(path: str, number: int) -> str:
             return f"{path[: -len(suffix)]}-{number}{suffix}"
     stem, ext = os.path.splitext(path)
     return f"{stem}-{number}{ext}"
+
+
+def beside(path: str, ending: str) -> str:
+    """A file next to the recording ``path``, named after it: ``traces/run.jsonl`` with
+    ``.server.log`` -> ``traces/run.server.log``."""
+    for suffix in _SUFFIXES:
+        if path.endswith(suffix):
+            return path.removesuffix(suffix) + ending
+    return path + ending
 
 
 def claim_recording(path: str, *, default: bool = False) -> RecordingTarget:

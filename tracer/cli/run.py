@@ -315,6 +315,7 @@ def _main(args: argparse.Namespace, out: Any) -> int:
             failures.append(exc)
         for shutdown in otlp:
             shutdown()  # the last spans, then the exporter's final batch
+        _save_server_output(server, path)
     if failures:
         raise cannot_write(path, failures[0])
     exit_code = getattr(server, "exit_code", None)
@@ -421,6 +422,29 @@ def _run_headless(
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("result")
+
+
+def _save_server_output(server: Any, path: str) -> None:
+    """A real server's output (its log, the app's prints and the tracebacks it logged) goes
+    to a file beside the recording, named on stderr: an in-process model's app prints to this
+    terminal, but a server's lines, one traceback per failed request, would bury the report."""
+    save = getattr(server, "save_output", None)
+    if save is None:
+        return
+    from tracer.cli.paths import beside
+
+    log_path = beside(path, ".server.log")
+    try:
+        lines = save(log_path)
+    except OSError as exc:
+        print(
+            f"trace: could not save what the server printed to {log_path}: {exc}", file=sys.stderr
+        )
+        return
+    if lines:
+        who = server.describe().get("model")
+        said = "1 line" if lines == 1 else f"{lines:,} lines"
+        print(f"{who} printed {said} (its log and the app's output): {log_path}", file=sys.stderr)
 
 
 def _open_loop_shortfall(config: Any, sent: int, *, stopped: bool) -> str:

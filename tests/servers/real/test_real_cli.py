@@ -228,3 +228,48 @@ def test_a_server_that_cannot_load_the_app_leaves_no_recording(tmp_path: Path) -
     assert done.returncode == 2, done.stderr
     assert "uvicorn could not load the app" in done.stderr
     assert not record.exists()
+
+
+_NOISY_APP = """
+print("IMPORTED")
+
+def app(environ, start_response):
+    print("PRINTED BY", environ["PATH_INFO"], flush=True)
+    if environ["PATH_INFO"] == "/fails":
+        raise ValueError("the app's own error")
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"x"]
+"""
+
+
+@pytest.mark.parametrize("server", ["waitress", "uvicorn"])
+def test_what_the_server_printed_is_saved_beside_the_recording(tmp_path: Path, server: str) -> None:
+    """The app's prints and the server's log (a traceback per failed request) were lost with
+    the server's temporary file; now they are a file next to the recording, named on stderr,
+    and --json's stdout is still the summary alone."""
+    (tmp_path / "noisy.py").write_text(_NOISY_APP)
+    record = tmp_path / "run.jsonl"
+    done = _trace(
+        "noisy:app", "--app-dir", str(tmp_path), "--server", server, "-n", "6", "-c", "2",
+        "--path", "/", "--path", "/fails", "--json", "--record", str(record),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["errors"] == 3
+    log = tmp_path / "run.server.log"
+    text = log.read_text()
+    assert text.count("PRINTED BY / ") + text.count("PRINTED BY /\n") == 3
+    assert text.count("PRINTED BY /fails") == 3
+    assert text.count("the app's own error") >= 3  # the server logged each failure
+    lines = len(text.splitlines())
+    assert f"{server} printed {lines:,} lines (its log and the app's output): {log}" in done.stderr
+
+
+def test_a_server_that_printed_nothing_leaves_no_log(tmp_path: Path) -> None:
+    record = tmp_path / "run.jsonl"
+    done = _trace(
+        "sample_apps.hello:asgi_app", "--server", "uvicorn", "-n", "3", "--json",
+        "--record", str(record),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "run.server.log").exists()
+    assert "lines (its log" not in done.stderr

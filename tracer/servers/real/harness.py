@@ -227,6 +227,28 @@ class ServerProcess:
         self._log.seek(0, os.SEEK_END)
         return text
 
+    def save_output(self, path: str) -> int:
+        """Copy everything the server printed to ``path`` (not made when it printed nothing);
+        returns how many lines it printed. Copied in blocks: an app printing per request can
+        leave more than is worth reading into memory."""
+        self._log.flush()
+        self._log.seek(0)
+        lines = 0
+        try:
+            block = self._log.read(1 << 16)
+            if not block:
+                return 0
+            with open(path, "wb") as saved:
+                last = b""
+                while block:
+                    saved.write(block)
+                    lines += block.count(b"\n")
+                    last = block
+                    block = self._log.read(1 << 16)
+            return lines + (not last.endswith(b"\n"))  # a last line without its newline
+        finally:
+            self._log.seek(0, os.SEEK_END)
+
     def stop(self, timeout: float = 5.0) -> None:
         """Graceful stop, then SIGKILL to the whole group after ``timeout`` (idempotent)."""
         process = self.process
