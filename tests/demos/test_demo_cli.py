@@ -139,6 +139,13 @@ def test_record_and_screenshot(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert sorted(os.listdir(tmp_path / "rec")) == ["wsgi-on-asgi-1.jsonl", "wsgi-on-asgi-2.jsonl"]
     svg = shot.read_text(encoding="utf-8")
     assert svg.startswith("<svg") and "WsgiToAsgi" in svg and "排队" in svg
+    # The progress lines are in the demo's language too.
+    assert capsys.readouterr().err.splitlines() == [
+        "trace：正在模拟 wsgi-on-asgi…",
+        f"trace：录制已写入 {tmp_path / 'rec' / 'wsgi-on-asgi-1.jsonl'}",
+        f"trace：录制已写入 {tmp_path / 'rec' / 'wsgi-on-asgi-2.jsonl'}",
+        f"trace：截图已写入 {shot}",
+    ]
 
 
 def test_serve_command_reruns_the_demo_in_the_chosen_language() -> None:

@@ -121,6 +121,29 @@ HEADLESS: dict[str, dict[str, str]] = {
 """Language -> the words of the ``--headless`` report around the scenario's own texts."""
 
 
+PROGRESS: dict[str, dict[str, str]] = {
+    "en": {
+        "simulating": "trace: simulating {name}…",
+        "running": "trace: running {name}…",
+        "recording": "trace: recording written to {path}",
+        "screenshot": "trace: screenshot written to {path}",
+        "serving": "trace: serving {name} on {url}",
+    },
+    "zh": {
+        "simulating": "trace：正在模拟 {name}…",
+        "running": "trace：正在运行 {name}…",
+        "recording": "trace：录制已写入 {path}",
+        "screenshot": "trace：截图已写入 {path}",
+        "serving": "trace：{name} 已在 {url} 提供",
+    },
+}
+"""Language -> the progress lines on stderr (a lecture in Chinese sees no English line)."""
+
+
+def _say(lang: str, key: str, **values: str) -> None:
+    print(PROGRESS.get(lang, PROGRESS["en"])[key].format(**values), file=sys.stderr)
+
+
 def _headless(demo: Any, out: TextIO) -> int:
     from tracer.export.svg import figure_title
 
@@ -205,7 +228,7 @@ def main(args: argparse.Namespace) -> int:
     if args.serve:
         port = DEFAULT_PORT if args.port is None else args.port
         command = serve_command(chosen.name, args.lang, simulated=args.sim)
-        print(f"trace: serving {chosen.name} on http://127.0.0.1:{port}", file=sys.stderr)
+        _say(args.lang, "serving", name=chosen.name, url=f"http://127.0.0.1:{port}")
         server = make_server(command, port=port, title=chosen.title(args.lang))
         try:
             server.serve()
@@ -217,18 +240,18 @@ def main(args: argparse.Namespace) -> int:
     if args.record:
         check_record_folder(args.record)  # before the scenario runs, not after
     mode = "simulating" if args.sim or chosen.simulated_only else "running"
-    print(f"trace: {mode} {chosen.name}…", file=sys.stderr)
+    _say(args.lang, mode, name=chosen.name)
     demo = run_demo(chosen, simulated=args.sim, lang=args.lang)
     if args.record:
         for path in save_demo(demo, args.record):
-            print(f"trace: recording written to {path}", file=sys.stderr)
+            _say(args.lang, "recording", path=str(path))
     if args.screenshot:
         from tracer.cli.replay import write_screenshot
         from tracer.tui.app import render_svg
 
         svg = render_svg(demo.recordings, caption=demo.caption, lang=args.lang)
         write_screenshot(args.screenshot, svg)
-        print(f"trace: screenshot written to {args.screenshot}", file=sys.stderr)
+        _say(args.lang, "screenshot", path=args.screenshot)
     if args.headless or args.record or args.screenshot or not _has_screen():
         if args.headless or not (args.record or args.screenshot):
             return _headless(demo, sys.stdout)
