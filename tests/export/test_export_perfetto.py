@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import time
+from collections import defaultdict
 from typing import Any
 
 import httpx
@@ -195,6 +196,39 @@ def test_simulated_recordings_of_every_model_are_well_formed_traces() -> None:
         check_chrome_trace(trace)
         depth = [e["args"]["depth"] for e in trace["traceEvents"] if e["name"] == "queue"]
         assert min(depth, default=0) >= 0, model
+        assert calls_under_another_request(trace) == [], model
+
+
+def calls_under_another_request(trace: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(name, its request, the enclosing slice's request) of each thread slice nested in a slice
+    of another request. A simulation ends one request's last call and starts the next one's
+    step at the same nanosecond: the call must still close its own request's slice."""
+    stacks: dict[tuple[int, int], list[Any]] = defaultdict(list)
+    wrong = []
+    for event in trace["traceEvents"]:
+        if event["ph"] not in "BE":
+            continue
+        stack = stacks[(event["pid"], event["tid"])]
+        if event["ph"] == "E":
+            stack.pop()
+            continue
+        req = event.get("args", {}).get("req")
+        if stack and stack[-1] != req:
+            wrong.append((event["name"], req, stack[-1]))
+        stack.append(req)
+    return wrong
+
+
+def test_a_simulated_threads_run_keeps_each_call_in_its_own_request() -> None:
+    """sim threads with exponential I/O: each request's zero-length wsgi.body and wsgi.close
+    at its thread's very end (where the next request starts) stay in their own slice."""
+    rec = Recorder()
+    config = sim.SimConfig(model="threads", threads=2, concurrency=6, requests=40, seed=3)
+    sim.simulate(config, recorder=rec)
+    trace = to_chrome_trace(rec.recording())
+    calls = [e for e in trace["traceEvents"] if e["ph"] == "B" and not e["name"].startswith("#")]
+    assert len(calls) == 80  # wsgi.body and wsgi.close of each request, on its thread
+    assert calls_under_another_request(trace) == []
 
 
 def test_a_request_seen_by_client_and_server_processes_is_one_lane() -> None:

@@ -16,7 +16,7 @@ Imports the recording model, and which kinds are protocol calls from ``tracer.ot
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import orjson
@@ -43,12 +43,25 @@ def _us(ns: int) -> float:
     return ns / 1000
 
 
-def nest(intervals: list[Interval]) -> tuple[list[Interval], list[Interval]]:
-    """Split intervals into those that nest (sorted, parents first) and those that straddle."""
+def nest(
+    intervals: list[Interval], closing: Collection[int] = ()
+) -> tuple[list[Interval], list[Interval]]:
+    """Split intervals into those that nest (sorted, parents first) and those that straddle.
+
+    ``closing`` holds the ``seq`` of instants (zero-length intervals) that belong at the very
+    end of a parent: at their time they come before the intervals starting then, which would
+    otherwise take them in (on a thread track, the next request's step, in a simulation where
+    one request's last call and the next one's start share a nanosecond).
+    """
     stack: list[Interval] = []
     kept: list[Interval] = []
     left: list[Interval] = []
-    for iv in sorted(intervals, key=lambda iv: (iv[0], -iv[1])):
+
+    def order(iv: Interval) -> tuple[int, int, int]:
+        last = iv[2] is not None and iv[0] == iv[1] and iv[2].seq in closing
+        return (iv[0], 0 if last else 1, -iv[1])
+
+    for iv in sorted(intervals, key=order):
         while stack and stack[-1][1] <= iv[0]:
             if stack[-1][1] == iv[0] == iv[1] and stack[-1][0] < iv[0]:
                 break  # an instant at a parent's very end still belongs to it
@@ -128,6 +141,8 @@ class _ChromeTrace:
         self.threads: dict[tuple[int, int], str] = {}
         self.loops: set[tuple[int, int]] = set()
         self.on_thread: dict[tuple[int, int], list[Interval]] = defaultdict(list)
+        self.closing: set[int] = set()
+        """``seq`` of the protocol calls made at the very end of their step or hop (``nest``)."""
         self.counters: dict[int, list[tuple[int, str, int]]] = defaultdict(list)
         self.flows = 0
         # Processes and threads that recorded something besides the load (``_LOAD``).
@@ -159,7 +174,7 @@ class _ChromeTrace:
             self._request(req, events)
             self._spill_some()
         for (pid, tid), intervals in self.on_thread.items():
-            kept, _ = nest(intervals)
+            kept, _ = nest(intervals, self.closing)
             self.out += _sweep(kept, {"cat": "thread", "pid": pid, "tid": tid}, "B", "E")
             self._spill_some()
         self._counters()
@@ -241,6 +256,8 @@ class _ChromeTrace:
             same = [p for p in primaries if p[2] is not None and (p[2].pid or 1, p[2].tid) == track]
             if _within(iv, same):
                 self.on_thread[track].append(iv)
+            if iv[0] == iv[1] and any(p[0] < iv[0] == p[1] for p in primaries):
+                self.closing.add(message.seq)
         # The request's own async lane: lifetime > queued | steps | hops > protocol calls.
         first = queued or start or events[0]
         # With a network client the request lasts until its last byte, with the status it got
@@ -259,7 +276,7 @@ class _ChromeTrace:
             for s, e, ev, kind in primaries
         ]
         fitting = [m for m in messages if not parts or _within(m, parts)]
-        kept, left = nest(lane + parts + fitting)
+        kept, left = nest(lane + parts + fitting, self.closing)
         left += [m for m in messages if m not in fitting]
         home = start or first
         pid = home.pid or 1
