@@ -46,6 +46,15 @@ async def asgi_hangs(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await asyncio.Event().wait()
 
 
+async def asgi_http_only(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Ignores every scope but http (the websocket and lifespan probes are skipped); its
+    status is a str."""
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": "200", "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
 def not_an_app() -> None:
     """Takes no arguments: neither WSGI nor ASGI."""
 

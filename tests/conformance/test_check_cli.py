@@ -93,6 +93,22 @@ def test_record_saves_a_recording(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert tracer.summarize(recording)["violations"] == 3
 
 
+def test_a_recording_leaves_out_the_probes_the_report_skipped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The websocket and lifespan probes of an HTTP-only app are skipped, not judged: the saved
+    recording counts what the report counts (it used to add their violation and an error)."""
+    import tracer
+
+    path = tmp_path / "check.jsonl"
+    code = main(["check", f"{APPS}:asgi_http_only", "--record", str(path), "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1 and len(report["skipped"]) == 2
+    summary = tracer.summarize(tracer.load(path))
+    assert summary["violations"] == len(report["violations"]) == len(report["requests"]) == 3
+    assert summary["requests"] == len(report["requests"]) and summary["errors"] == 0
+
+
 @pytest.mark.parametrize(
     "argv",
     [
@@ -105,6 +121,7 @@ def test_record_saves_a_recording(tmp_path: Path, capsys: pytest.CaptureFixture[
         ["check", "sample_apps.hello:asgi_app", "--timeout", "inf"],
         ["check", "sample_apps.hello:asgi_app", "--timeout", "1e300"],
         ["check", "sample_apps.hello:asgi_app", "--path", "noslash"],
+        ["check", "sample_apps.hello:asgi_app", "--path", "ws:/chat"],
         ["check", "sample_apps.hello:asgi_app", "-o", "{blocked}/report.txt"],
         ["check", "sample_apps.hello:asgi_app", "--record", "{blocked}/check.jsonl"],
     ],
@@ -118,3 +135,12 @@ def test_bad_input_is_one_line_and_exit_2(
     assert main([arg.format(blocked=blocked) for arg in argv]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_a_ws_prefix_is_explained_not_corrected_to_nonsense(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``ws:/chat`` is trace run's way to ask for a websocket: check says it needs none."""
+    assert main(["check", "sample_apps.hello:asgi_app", "--path", "ws:/chat"]) == 2
+    err = capsys.readouterr().err
+    assert 'has no "ws:" prefix' in err and "give --path /chat." in err and "/ws:" not in err

@@ -82,6 +82,11 @@ def _main(args: argparse.Namespace, out: Any) -> int:
         )
     for path in args.paths or ():
         if not path.startswith("/"):
+            if path.startswith("ws:"):  # trace run's websocket prefix: check needs none
+                raise UsageError(
+                    f'--path "{path}": trace check has no "ws:" prefix; it sends a websocket '
+                    f"session to every path of an ASGI app by itself: give --path {path[3:] or '/'}."
+                )
             raise UsageError(f'--path "{path}" must start with "/", like "/{path}".')
     loaded = load_app(
         args.app, factory=args.factory, app_dir=args.app_dir, interface=args.interface
@@ -106,7 +111,7 @@ def _main(args: argparse.Namespace, out: Any) -> int:
     if args.record:
         recorder.header["interface"] = report.interface
         try:
-            recorder.save(args.record)
+            _save(recorder, args.record, leave_out=report.skipped_requests)
         except OSError as exc:
             raise cannot_write(args.record, exc) from None
     text = FORMATS[args.format](report)
@@ -119,3 +124,19 @@ def _main(args: argparse.Namespace, out: Any) -> int:
     else:
         out.write(text)
     return 1 if report.failed(args.strict) else 0
+
+
+def _save(recorder: Any, path: str, leave_out: set[int]) -> None:
+    """Write the check's recording without the requests of the probes it skipped (their
+    violations are not findings: the recording's summary must count what the report does)."""
+    from tracer.recording import RecordingWriter
+
+    events = sorted(
+        (e for e in recorder.events if e.req is None or e.req not in leave_out),
+        key=lambda e: (e.t, e.seq),
+    )
+    writer = RecordingWriter(path, recorder.header)
+    try:
+        writer.write(events)
+    finally:
+        writer.close()

@@ -96,6 +96,7 @@ class _Session:
             events = self.events()
         if skip is not None:
             self.report.skipped.append(f"{request}: {skip}")
+            self.report.skipped_requests.update(e.req for e in events if e.req is not None)
             return
         self.report.requests.append(request)
         self.report.findings.extend(findings_from_events(events, request, fallback=self.fallback))

@@ -69,6 +69,9 @@ class CheckReport:
     """Every probe sent, in order."""
     skipped: list[str] = field(default_factory=list)
     """Probes the app does not handle (a websocket probe to an HTTP-only app), with why."""
+    skipped_requests: set[int] = field(default_factory=set)
+    """The request ids the skipped probes recorded: not findings, so a saved check recording
+    leaves them out too (its summary then counts what the report counts)."""
     crashes: list[dict[str, str | None]] = field(default_factory=list)
     """Probes where the app raised: ``{"request", "type", "message", "where"}``. Not a rule
     broken (a server answers 500), but a check that says "no violations" should say it too."""
