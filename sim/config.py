@@ -16,13 +16,49 @@ from sim.workers import ANYIO_TOKENS, MAX_THREADS
 from sim.workload import Workload, inline_workload, refuse_websocket
 from tracer.errors import UsageError
 
-__all__ = ["SimConfig", "DEFAULT_IO_NS", "MODEL_NAMES"]
+__all__ = [
+    "SimConfig",
+    "DEFAULT_IO_NS",
+    "MODEL_NAMES",
+    "MAX_REQUESTS",
+    "MAX_RECORDED_REQUESTS",
+    "TooManyRequests",
+]
 
 DEFAULT_IO_NS = 100_000_000
 """``--io 100ms`` when no work is given at all."""
 
 MODEL_NAMES = ("threads", "processes", "loop", "wsgi-on-loop")
 """The models ``trace sim --model`` accepts (the keys of ``sim.models.MODELS``)."""
+
+MAX_REQUESTS = 10_000_000
+"""The most requests one simulation makes (``-n``, or what ``-z`` comes to). Every finished
+request keeps its arrival, start and end times until the summary, which copies them again:
+about 350 bytes each (measured: tracemalloc peak 290-325 B and ru_maxrss 340 B per request,
+over runs of 100,000 and 1,000,000 requests on every model), so about 3.5 GB at this bound.
+Past it, a typo'd ``-n 100000000000`` would run until the machine ran out of memory."""
+
+MAX_RECORDED_REQUESTS = 1_000_000
+"""The most requests one simulation makes into a recording. Its events wait in the recorder's
+queue until the writer thread has written them, which it does slower than the simulation makes
+them: about 2.5 KB of memory per request (measured: ru_maxrss 2.5 GB for 1,000,000 recorded
+requests on the threads model; 2.8 GB on the loop model with sim/workloads/mixed.toml) and
+1.3 KB of file, so about 2.5 GB of memory at this bound."""
+
+_MEMORY_NOTE = {
+    False: (MAX_REQUESTS, "each simulated request keeps about 350 bytes, 3.5 GB at this bound"),
+    True: (
+        MAX_RECORDED_REQUESTS,
+        "each recorded request holds about 2.5 KB while its events are written, 2.5 GB at this "
+        f"bound; --no-record simulates up to {MAX_REQUESTS:,}",
+    ),
+}
+"""Recorded or not -> (the most requests, why: the memory they take)."""
+
+
+class TooManyRequests(UsageError):
+    """A ``-z`` run made more requests than ``SimConfig.check`` allows (exit code 2): a closed
+    loop's count is known only as it runs."""
 
 
 def _default_workload() -> Workload:
@@ -70,8 +106,12 @@ class SimConfig:
     switch_interval_ns: int = SWITCH_INTERVAL_NS
     """The GIL switch interval (CPython: 5 ms)."""
 
-    def check(self) -> SimConfig:
-        """Raise ``UsageError`` naming the first bad field; return self when all is well."""
+    def check(self, *, recorded: bool = False) -> SimConfig:
+        """Raise ``UsageError`` naming the first bad field; return self when all is well.
+
+        ``recorded``: the run is to be recorded, so it may make at most
+        ``MAX_RECORDED_REQUESTS`` (not ``MAX_REQUESTS``).
+        """
         if self.model not in MODEL_NAMES:
             raise UsageError(
                 f'Unknown model "{self.model}"; choose one of {", ".join(MODEL_NAMES)}.'
@@ -122,11 +162,80 @@ class SimConfig:
             raise UsageError(f"-n must be 1 or more, not {self.requests!r}.")
         if self.duration_ns is not None and self.duration_ns <= 0:
             raise UsageError("-z must be a duration above 0, like 10s.")
+        self._check_request_count(recorded)
         if self.block_threshold_ns < 0 or self.switch_interval_ns <= 0:
             raise UsageError("The block threshold and the switch interval must be positive.")
         if not self.workload.routes:
             raise UsageError(f'Workload "{self.workload.name}" has no routes.')
         return self
+
+    def request_limit(self, *, recorded: bool = False) -> int:
+        """The most requests this run may make: ``MAX_REQUESTS``, or ``MAX_RECORDED_REQUESTS``
+        when ``recorded``."""
+        return _MEMORY_NOTE[recorded][0]
+
+    def too_many_requests(self, *, now_ns: int, recorded: bool = False) -> TooManyRequests:
+        """The error of a ``-z`` run that made more requests than ``request_limit`` allows
+        by ``now_ns`` of simulated time."""
+        most, why = _MEMORY_NOTE[recorded]
+        load = f"--rate {self.rate:g}" if self.rate is not None else f"-c {self.concurrency:,}"
+        duration = "" if self.duration_ns is None else f" -z {self.duration_ns / 1e9:g}s"
+        if now_ns == 0:  # -c is at most `most` (checked): some client sent again at t=0
+            fix = (
+                "its requests take no simulated time, so the clock never reaches -z; "
+                "give the work a duration, or -n"
+            )
+        else:
+            fix = "give a shorter -z, a lower load or -n"
+        return TooManyRequests(
+            f"{load}{duration} made more than {most:,} requests by {now_ns / 1e9:g} s of "
+            f"simulated time, the most one simulation makes ({why}); {fix}."
+        )
+
+    def _check_request_count(self, recorded: bool) -> None:
+        """Refuse a run that would make more requests than fit in memory (see
+        ``MAX_REQUESTS``): ``-n`` above the bound, or a ``-z`` that is sure to pass it."""
+        most, why = _MEMORY_NOTE[recorded]
+        if self.requests is not None:
+            if self.requests > most:
+                raise UsageError(
+                    f"-n must be at most {most:,}, not {self.requests:,} ({why}); "
+                    "give fewer requests."
+                )
+            return
+        if self.duration_ns is None:  # refused above: neither -n nor -z
+            return
+        if self.rate is not None:
+            expected = self.rate * self.duration_ns / 1e9
+            if expected > most:
+                raise UsageError(
+                    f"--rate {self.rate:g} for -z {self.duration_ns / 1e9:g}s comes to about "
+                    f"{expected:,.0f} requests, more than {most:,} ({why}); give a shorter -z "
+                    "or a lower --rate, or -n."
+                )
+        elif self.concurrency > most:  # every client sends at t=0
+            raise UsageError(
+                f"-c {self.concurrency:,} with -z sends {self.concurrency:,} requests at once, "
+                f"more than {most:,} ({why}); give fewer clients."
+            )
+        elif self._takes_no_time():
+            raise UsageError(
+                f"-z {self.duration_ns / 1e9:g}s would never end: every request of workload "
+                f'"{self.workload.name}" takes no simulated time (all its durations are 0, and '
+                "any --think too), so the clock never reaches -z; give the work a duration, "
+                "or -n."
+            )
+
+    def _takes_no_time(self) -> bool:
+        """Every request and pause lasts 0 ns: a closed loop's clock never moves."""
+        if self.think is not None and self.think.mean_ns > 0:
+            return False
+        return all(
+            dist is None or dist.mean_ns == 0  # durations are never negative: all draws are 0
+            for route in self.workload.routes
+            for phase in route.phases
+            for dist in (phase.dist, phase.io)
+        )
 
     def with_value(self, name: str, value: Any) -> SimConfig:
         """A copy with one field changed (for sweeps)."""

@@ -2,7 +2,9 @@
 
 The summary has exactly the shape and rules of ``tracer.summary.summarize`` (DESIGN.md), but is
 computed from three integer lists instead of from events, so the stats-only path never builds
-an event. Imports only ``tracer.summary`` and ``sim`` modules.
+an event. One difference: requests that all ended at the instant the first arrived (zero-time
+work) have ``rps`` None, not 0.0: they took no time, so they have no rate.
+Imports only ``tracer.summary`` and ``sim`` modules.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ class Stats:
             "completed": completed,
             "errors": 0,
             "wall_s": round(wall_s, 3),
-            "rps": round(completed / wall_s, 1) if wall_s > 0 else 0.0,
+            "rps": _rps(completed, wall_s),
             "latency_ms": stats_ms(latencies, LATENCY_KEYS),
             "queue_ms": stats_ms(queues, QUEUE_KEYS),
             "status": {"200": completed} if completed else {},
@@ -57,6 +59,14 @@ class Stats:
             "loop_blocked_ms": round(self.blocked_ns / NS_PER_MS, 3),
             "violations": 0,
         }
+
+
+def _rps(completed: int, wall_s: float) -> float | None:
+    """Completed requests per second of simulated time; None when they took no time at all
+    (zero-time work: every request ended the instant the first arrived), which is no rate."""
+    if wall_s > 0:
+        return round(completed / wall_s, 1)
+    return None if completed else 0.0
 
 
 @dataclass(frozen=True, slots=True)

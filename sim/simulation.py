@@ -64,14 +64,39 @@ def sim_header(config: SimConfig, model: Any) -> dict[str, Any]:
     }
 
 
+def _bounded(
+    submit: Callable[[Request], Any],
+    engine: Engine,
+    source: RequestSource,
+    config: SimConfig,
+    *,
+    recorded: bool,
+) -> Callable[[Request], Any]:
+    """``submit`` that raises ``TooManyRequests`` once the run has made more requests than
+    ``config.request_limit`` allows: a ``-z`` run's count is known only as it runs (a closed
+    loop's depends on how soon its requests end; zero-time ones never let the clock reach -z),
+    and would otherwise grow until the memory ran out."""
+    most = config.request_limit(recorded=recorded)
+
+    def bounded(req: Request) -> Any:
+        if source.made > most:
+            raise config.too_many_requests(now_ns=engine.now, recorded=recorded)
+        return submit(req)
+
+    return bounded
+
+
 def simulate(config: SimConfig, *, recorder: Recorder | None = None) -> SimResult:
     """Run the simulation ``config`` describes; emit its events into ``recorder`` if given.
 
     Without a recorder only per-request times are kept (the fast path). The recorder's header
     is filled in (source "simulated", app, interface, server, load, a fixed clock); the caller
-    closes the recorder.
+    closes the recorder. A bad config is a ``UsageError`` before anything runs; an event due
+    past 2^63 ns stops the run with ``ClockOverflow``, and a ``-z`` run that makes more
+    requests than ``config.request_limit`` allows stops with ``TooManyRequests``.
     """
-    config.check()
+    recorded = recorder is not None
+    config.check(recorded=recorded)
     engine = Engine()
     stats = Stats()
     emitter: Emitter | None = None
@@ -107,16 +132,19 @@ def simulate(config: SimConfig, *, recorder: Recorder | None = None) -> SimResul
     if recorder is not None:
         recorder.header.update(header)
     source = RequestSource(config.workload, random.Random(f"work:{config.seed}"))
+    submit: Callable[[Request], Any] = model.submit
+    if config.requests is None:
+        submit = _bounded(submit, engine, source, config, recorded=recorded)
     common: dict[str, Any] = {
         "requests": config.requests,
         "duration_ns": config.duration_ns,
         "rng": random.Random(f"arrivals:{config.seed}"),
     }
     if config.rate is not None:
-        arrivals = OpenLoop(engine, source, model.submit, rate=config.rate, **common)
+        arrivals = OpenLoop(engine, source, submit, rate=config.rate, **common)
     else:
         arrivals = ClosedLoop(
-            engine, source, model.submit, clients=config.concurrency, think=config.think, **common
+            engine, source, submit, clients=config.concurrency, think=config.think, **common
         )
     arrivals.start()
     with paused_gc():

@@ -47,11 +47,12 @@ class SweepRow:
     """Its value in this row."""
     summary: dict[str, Any]
     """The simulation's summary."""
-    open_loop: dict[str, float] | None = None
-    """With ``--rate``: ``offered_rps`` (the arrivals' rate) and ``drain_s`` (from the last
-    arrival to the last end). The summary's ``rps`` spreads the completed requests over the
-    whole run, drain included: in a short run against long services it falls far below the
-    offered rate that a stable open system keeps up with, without any saturation."""
+    open_loop: dict[str, Any] | None = None
+    """With ``--rate``: ``offered_rps`` (the arrivals' rate; None when they all came at one
+    instant) and ``drain_s`` (from the last arrival to the last end). The summary's ``rps``
+    spreads the completed requests over the whole run, drain included: in a short run against
+    long services it falls far below the offered rate that a stable open system keeps up
+    with, without any saturation."""
 
     def as_dict(self) -> dict[str, Any]:
         """For ``--json``: ``{"threads": 4, "rps": ..., "latency_ms": {...}, ...}``."""
@@ -104,11 +105,12 @@ def sweep(config: SimConfig, name: str, values: list[Any]) -> list[SweepRow]:
     return rows
 
 
-def _open_loop(result: SimResult) -> dict[str, float] | None:
+def _open_loop(result: SimResult) -> dict[str, Any] | None:
     """``SweepRow.open_loop`` of an open-loop run (None for a closed loop, or no stats)."""
     stats = result.stats
     if result.config.rate is None or stats is None or len(stats.queued) < 2:
         return None
     first, last = min(stats.queued), max(stats.queued)
-    offered = (len(stats.queued) - 1) / ((last - first) / 1e9) if last > first else 0.0
-    return {"offered_rps": round(offered, 1), "drain_s": round((max(stats.ended) - last) / 1e9, 3)}
+    # Arrivals all at one instant (gaps rounded to 0 ns) have no rate: None, not 0.0.
+    offered = round((len(stats.queued) - 1) / ((last - first) / 1e9), 1) if last > first else None
+    return {"offered_rps": offered, "drain_s": round((max(stats.ended) - last) / 1e9, 3)}

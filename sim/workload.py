@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 import random
+import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -249,6 +250,9 @@ def _route(item: dict[str, Any], where: str) -> Route:
     for key in ("method", "path"):
         if key in item and not isinstance(item[key], str):
             raise UsageError(f"{where}: {key} must be a string.")
+    method, path = item.get("method", "GET"), item.get("path", "/")
+    _check_method(method, where)
+    _check_path(path, where)
     phases_data = item.get("phases", [])
     if not isinstance(phases_data, list):
         raise UsageError(f'{where}: phases must be a list like [{{cpu = "5ms"}}, {{io = "50ms"}}].')
@@ -261,12 +265,38 @@ def _route(item: dict[str, Any], where: str) -> Route:
     return Route(
         name=name,
         phases=phases,
-        method=item.get("method", "GET").upper(),
-        path=item.get("path", "/"),
+        method=method.upper(),
+        path=path,
         weight=float(weight),
         bytes=body,
         sync=sync,
     )
+
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+"""An HTTP method: a token of RFC 9110's tchar (ASCII letters, digits and these marks)."""
+_NOT_IN_PATH = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+"""Whitespace and control characters: a request line cannot carry them unencoded."""
+
+
+def _check_method(method: str, where: str) -> None:
+    if not _TOKEN.fullmatch(method):
+        raise UsageError(
+            f"{where}: method must be an HTTP token (letters, digits and !#$%&'*+-.^_`|~), "
+            f'like "GET" or "PURGE", not {method!r}.'
+        )
+
+
+def _check_path(path: str, where: str) -> None:
+    """The path of the request's target (origin form, the query may follow a ``?``); a
+    WebSocket session's too. ``*`` (OPTIONS to the server as a whole) is no route's path."""
+    if not path.startswith("/"):
+        raise UsageError(f'{where}: path must start with "/", like "/users", not {path!r}.')
+    if _NOT_IN_PATH.search(path):
+        raise UsageError(
+            f"{where}: path must not contain whitespace or control characters "
+            f"(percent-encode them, like %20), not {path!r}."
+        )
 
 
 def _phase(item: Any, where: str) -> Phase:

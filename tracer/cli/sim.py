@@ -31,6 +31,8 @@ __all__ = [
 MODELS = ("threads", "processes", "loop", "wsgi-on-loop")
 REPORT_EVENTS_MAX = 500_000
 """Past this many events the summary table is printed without reading the recording back."""
+NOT_MEASURABLE = "n/a (zero time)"
+"""A throughput the summary gives as None: every request ended the instant the first arrived."""
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -101,14 +103,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         type=int,
         default=None,
         metavar="N",
-        help="requests to send (default 1000)",
+        # sim.config.MAX_REQUESTS and MAX_RECORDED_REQUESTS, written out (see --cpus).
+        help="requests to send (default 1000; at most 10000000, 1000000 when recording: "
+        "a request takes about 350 bytes of memory, 2.5 KB when recorded)",
     )
     stop.add_argument(
         "-z",
         "--duration",
         default=None,
         metavar="D",
-        help="simulated time to keep sending, like 10s",
+        help="simulated time to keep sending, like 10s (its requests count towards -n's most)",
     )
     parser.add_argument(
         "--think", default=None, metavar="DIST", help="closed loop: client pause between requests"
@@ -334,7 +338,8 @@ def build_config(args: argparse.Namespace) -> Any:
         seed=args.seed,
         block_threshold_ns=round(block_threshold_ms * 1_000_000),
     )
-    return config.check()
+    # A sweep records nothing (refuse_with_sweep refused --record with it).
+    return config.check(recorded=not args.no_record and args.sweep is None)
 
 
 def default_record_path(model: str, *, now: float | None = None) -> str:
@@ -357,6 +362,7 @@ def main(args: argparse.Namespace) -> int:
     if args.sweep is not None:
         return _sweep(config, args)
     from sim import simulate
+    from sim.config import TooManyRequests
     from sim.engine import ClockOverflow
     from sim.simulation import SIM_EPOCH_NS, paused_gc
     from tracer.cli.paths import cannot_write, claim_recording, watch_writer
@@ -379,7 +385,7 @@ def main(args: argparse.Namespace) -> int:
     with paused_gc():
         try:
             result = simulate(config, recorder=recorder)
-        except ClockOverflow as exc:
+        except (ClockOverflow, TooManyRequests) as exc:
             if path is None:
                 raise
             # The file keeps what was recorded up to then (closed below): say what it is.
@@ -423,7 +429,9 @@ def _replay(path: str) -> bool:
 
 def _print_summary(config: Any, result: Any, path: str | None) -> None:
     # The full report reads the recording back: worth it up to a few hundred thousand events.
-    if path is not None and result.events <= REPORT_EVENTS_MAX:
+    # It prints a throughput as a number: one that is not measurable gets the table below.
+    measurable = result.summary["rps"] is not None
+    if path is not None and result.events <= REPORT_EVENTS_MAX and measurable:
         try:
             from tracer.report import print_report
         except ImportError:
@@ -445,7 +453,7 @@ def _print_summary(config: Any, result: Any, path: str | None) -> None:
     table.add_column("value", justify="right")
     table.add_row("requests", f"{summary['completed']} / {summary['requests']}")
     table.add_row("simulated time", f"{summary['wall_s']} s")
-    table.add_row("throughput", f"{summary['rps']} req/s")
+    table.add_row("throughput", _rate(summary["rps"], " req/s"))
     for key, value in summary["latency_ms"].items():
         table.add_row(f"latency {key}", f"{value} ms")
     for key, value in summary["queue_ms"].items():
@@ -496,10 +504,10 @@ def _sweep(config: Any, args: argparse.Namespace) -> int:
         value = f"{row.value:g}" if isinstance(row.value, float) else str(row.value)
         extra = []
         if open_loop and row.open_loop:
-            extra = [f"{row.open_loop['offered_rps']}", ms(row.open_loop["drain_s"] * 1000)]
+            extra = [_rate(row.open_loop["offered_rps"]), ms(row.open_loop["drain_s"] * 1000)]
         table.add_row(
             value,
-            f"{s['rps']}",
+            _rate(s["rps"]),
             ms(lat["p50"]),
             ms(lat["p90"]),
             ms(lat["p99"]),
@@ -510,6 +518,11 @@ def _sweep(config: Any, args: argparse.Namespace) -> int:
         )
     _print_table(table)
     return 0
+
+
+def _rate(value: float | None, unit: str = "") -> str:
+    """A throughput for a table: None (requests that took no simulated time) has no rate."""
+    return NOT_MEASURABLE if value is None else f"{value}{unit}"
 
 
 def _print_table(table: Any) -> None:

@@ -1,0 +1,309 @@
+"""``trace sim`` input checks: a workload's method and path, the most requests a run may make,
+and a throughput that cannot be measured (requests that take no simulated time)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from cli_helpers import trace_cli
+
+import sim.config
+from sim import SimConfig, simulate
+from sim.config import MAX_RECORDED_REQUESTS, MAX_REQUESTS
+from sim.dist import Fixed
+from sim.workload import inline_workload
+from tracer import events as K
+from tracer.errors import UsageError
+from tracer.recording import load
+
+TOKEN_RULE = "letters, digits and !#$%&'*+-.^_`|~"
+STATS_WHY = "each simulated request keeps about 350 bytes, 3.5 GB at this bound"
+RECORDED_WHY = (
+    "each recorded request holds about 2.5 KB while its events are written, 2.5 GB at this "
+    "bound; --no-record simulates up to 10,000,000"
+)
+
+
+def _workload(tmp_path: Path, **route: str) -> Path:
+    """A one-route workload file; the route's strings written as TOML basic strings (JSON's
+    escapes, ``\\t`` and ``\\u0000`` included, are TOML's too)."""
+    lines = ["[[route]]", 'name = "home"']
+    lines += [f"{key} = {json.dumps(value)}" for key, value in route.items()]
+    if "phases" not in route:
+        lines.append('phases = [{io = "1ms"}]')
+    path = tmp_path / "work.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _refused(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    """Run ``trace sim ARGV``, expect exit 2 and one stderr line; return that line's message."""
+    code, out, err = trace_cli(capsys, "sim", *argv)
+    assert code == 2, err
+    assert out == "" and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("trace: error: ")
+    return err.removeprefix("trace: error: ").rstrip("\n")
+
+
+@pytest.mark.parametrize("method", ["get me", "", "GÉT", "GET\n", "G(ET)", "GET/1.1"])
+def test_a_method_that_is_no_http_token_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, method: str
+) -> None:
+    """A method is a non-empty RFC 9110 token: one line names the file, the route, the field
+    and the value (its repr, so a newline in it cannot break the line)."""
+    path = _workload(tmp_path, method=method)
+    assert _refused(capsys, "--workload", str(path), "--no-record") == (
+        f'workload "{path}", route 1 ("home"): method must be an HTTP token ({TOKEN_RULE}), '
+        f'like "GET" or "PURGE", not {method!r}.'
+    )
+
+
+@pytest.mark.parametrize("value", ["noslash", "*", "", "http://example.com/"])
+def test_a_path_not_starting_with_a_slash_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, value: str
+) -> None:
+    """A route's path is an origin-form target: it starts with "/" ("*", the asterisk form of
+    OPTIONS, is no route's path; nor is an absolute URL)."""
+    path = _workload(tmp_path, path=value)
+    assert _refused(capsys, "--workload", str(path), "--no-record") == (
+        f'workload "{path}", route 1 ("home"): path must start with "/", like "/users", '
+        f"not {value!r}."
+    )
+
+
+@pytest.mark.parametrize("value", ["/a b", "/a\tb", "/a\nb", "/a\x00b", "/a\x7f", "/a\u0085"])
+def test_a_path_with_whitespace_or_control_characters_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, value: str
+) -> None:
+    """Whitespace and control characters cannot go in a request line unencoded."""
+    path = _workload(tmp_path, path=value)
+    assert _refused(capsys, "--workload", str(path), "--no-record") == (
+        f'workload "{path}", route 1 ("home"): path must not contain whitespace or control '
+        f"characters (percent-encode them, like %20), not {value!r}."
+    )
+
+
+def test_a_websocket_routes_path_is_checked_too(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A ws route's path is the path of its upgrade request: the same rule."""
+    path = tmp_path / "chat.toml"
+    path.write_text(
+        '[[route]]\nname = "chat"\npath = "chat"\nphases = [{ws = {messages = 2, bytes = 4}}]\n',
+        encoding="utf-8",
+    )
+    assert _refused(capsys, "--model", "loop", "--workload", str(path), "--no-record") == (
+        f'workload "{path}", route 1 ("chat"): path must start with "/", like "/users", '
+        "not 'chat'."
+    )
+
+
+@pytest.mark.parametrize(
+    ("route", "method", "target"),
+    [
+        ({"method": "PURGE", "path": "/a?b=1"}, "PURGE", "/a?b=1"),
+        ({"method": "purge"}, "PURGE", "/"),  # methods are upper-cased, as before
+        ({"method": "M-SEARCH", "path": "/caf%C3%A9/~x"}, "M-SEARCH", "/caf%C3%A9/~x"),
+        ({"method": "!#$%&'*+-.^_`|~09azAZ", "path": "/"}, "!#$%&'*+-.^_`|~09AZAZ", "/"),
+        ({"path": "/café"}, "GET", "/café"),  # an ASGI path is decoded text
+    ],
+)
+def test_valid_methods_and_paths_still_run(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    route: dict[str, str],
+    method: str,
+    target: str,
+) -> None:
+    """Edge cases that are valid: exit 0, and the recording carries the method and path."""
+    path = _workload(tmp_path, **route)
+    record = tmp_path / "run.jsonl"
+    code, _, err = trace_cli(
+        capsys, "sim", "--workload", str(path), "-n", "3", "--json", "--record", str(record)
+    )
+    assert code == 0, err
+    queued = [e.data for e in load(record).events if e.kind == K.REQUEST_QUEUED]
+    assert queued == [{"method": method, "path": target}] * 3
+
+
+def test_a_websocket_route_with_a_slash_path_still_runs(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The README's ws example (path "/chat") is unaffected."""
+    path = tmp_path / "chat.toml"
+    path.write_text(
+        '[[route]]\nname = "chat"\npath = "/chat"\nphases = [{ws = {messages = 2, bytes = 4}}]\n',
+        encoding="utf-8",
+    )
+    argv = ["sim", "--model", "loop", "--workload", str(path), "-n", "2", "--json", "--no-record"]
+    code, out, err = trace_cli(capsys, *argv)
+    assert code == 0, err
+    assert json.loads(out)["status"] == {"101": 2}
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (
+            ["-n", "100000000000", "--no-record"],
+            f"-n must be at most 10,000,000, not 100,000,000,000 ({STATS_WHY}); "
+            "give fewer requests.",
+        ),
+        (
+            ["-n", "10000001", "--no-record"],
+            f"-n must be at most 10,000,000, not 10,000,001 ({STATS_WHY}); give fewer requests.",
+        ),
+        (
+            ["--rate", "1000000", "-z", "3600s", "--no-record"],
+            "--rate 1e+06 for -z 3600s comes to about 3,600,000,000 requests, more than "
+            f"10,000,000 ({STATS_WHY}); give a shorter -z or a lower --rate, or -n.",
+        ),
+        (
+            ["--sweep", "rate=10,1e9", "-z", "1s"],  # every row is checked before the first runs
+            "--rate 1e+09 for -z 1s comes to about 1,000,000,000 requests, more than "
+            f"10,000,000 ({STATS_WHY}); give a shorter -z or a lower --rate, or -n.",
+        ),
+        (
+            ["--io", "0ms", "-z", "1s", "--no-record"],
+            '-z 1s would never end: every request of workload "inline" takes no simulated time '
+            "(all its durations are 0, and any --think too), so the clock never reaches -z; "
+            "give the work a duration, or -n.",
+        ),
+    ],
+)
+def test_too_many_requests_are_refused_before_the_run(
+    capsys: pytest.CaptureFixture[str], argv: list[str], says: str
+) -> None:
+    """-n past MAX_REQUESTS, or a -z sure to pass it (or never to end): one line, exit 2, at
+    once (not after filling the memory)."""
+    assert _refused(capsys, *argv) == says
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (
+            ["-n", "1000001"],
+            f"-n must be at most 1,000,000, not 1,000,001 ({RECORDED_WHY}); give fewer requests.",
+        ),
+        (
+            ["--rate", "1000", "-z", "3600s"],
+            "--rate 1000 for -z 3600s comes to about 3,600,000 requests, more than 1,000,000 "
+            f"({RECORDED_WHY}); give a shorter -z or a lower --rate, or -n.",
+        ),
+        (
+            ["-c", "1048576", "-z", "1s"],
+            "-c 1,048,576 with -z sends 1,048,576 requests at once, more than 1,000,000 "
+            f"({RECORDED_WHY}); give fewer clients.",
+        ),
+    ],
+)
+def test_a_recorded_run_has_a_lower_bound(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str], says: str
+) -> None:
+    """A recording holds its events in memory until written: MAX_RECORDED_REQUESTS. The
+    refusal comes before the recording is claimed, so no file is left behind."""
+    record = tmp_path / "big.jsonl"
+    assert _refused(capsys, *argv, "--record", str(record)) == says
+    assert not record.exists()
+
+
+def test_the_bounds_themselves_are_accepted() -> None:
+    """Exactly MAX_REQUESTS (MAX_RECORDED_REQUESTS when recorded) passes the check."""
+    assert SimConfig(requests=MAX_REQUESTS).check()
+    assert SimConfig(requests=MAX_RECORDED_REQUESTS).check(recorded=True)
+    assert SimConfig(requests=MAX_RECORDED_REQUESTS + 1).check()
+    with pytest.raises(UsageError, match="^-n must be at most 1,000,000, not 1,000,001 "):
+        SimConfig(requests=MAX_RECORDED_REQUESTS + 1).check(recorded=True)
+
+
+def test_the_help_states_the_request_bounds(capsys: pytest.CaptureFixture[str]) -> None:
+    """The help writes the bounds out (importing sim at start-up is slow): the same numbers."""
+    code, out, _ = trace_cli(capsys, "sim", "--help")
+    assert code == 0
+    text = " ".join(out.split())
+    assert f"at most {MAX_REQUESTS}, {MAX_RECORDED_REQUESTS} when recording" in text
+    assert "about 350 bytes of memory, 2.5 KB when recorded" in text
+
+
+@pytest.fixture
+def small_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bounds of 100 requests, so that a run reaches them in a moment."""
+    notes = sim.config._MEMORY_NOTE
+    monkeypatch.setitem(notes, False, (100, notes[False][1]))
+    monkeypatch.setitem(notes, True, (100, notes[True][1]))
+
+
+@pytest.mark.usefixtures("small_bounds")
+def test_a_duration_run_stops_at_the_bound(capsys: pytest.CaptureFixture[str]) -> None:
+    """A closed loop's count under -z is known only as it runs: it stops at the bound, with
+    the simulated time it had reached."""
+    message = _refused(capsys, "--io", "exp:1ms", "-z", "10s", "--no-record")
+    assert re.fullmatch(
+        r"-c 10 -z 10s made more than 100 requests by 0\.0\d+ s of simulated time, the most one "
+        rf"simulation makes \({re.escape(STATS_WHY)}\); give a shorter -z, a lower load or -n\.",
+        message,
+    ), message
+
+
+@pytest.mark.usefixtures("small_bounds")
+def test_a_recorded_duration_run_stops_at_the_bound_and_names_its_recording(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """As ClockOverflow does: the recording keeps what was written and the line says so."""
+    record = tmp_path / "cut.jsonl"
+    message = _refused(capsys, "--io", "exp:1ms", "-z", "10s", "--record", str(record))
+    assert message.startswith("-c 10 -z 10s made more than 100 requests by ")
+    assert message.endswith(
+        f'; give a shorter -z, a lower load or -n. The recording "{record}" ends at that '
+        "point: the requests in flight then have no end."
+    )
+    assert len(load(record).requests()) == 100  # the 101st was refused, never sent
+
+
+def test_zero_time_requests_have_no_throughput_in_json(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Five requests that all end at t=0 have no rate: rps is null, not 0.0."""
+    code, out, err = trace_cli(capsys, "sim", "--io", "0ms", "-n", "5", "--json", "--no-record")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["completed"] == 5 and summary["wall_s"] == 0.0
+    assert summary["rps"] is None
+
+
+@pytest.mark.parametrize("record", [False, True])
+def test_zero_time_requests_have_no_throughput_in_the_table(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, record: bool
+) -> None:
+    """The headless table says the throughput is not measurable (recorded or not)."""
+    where = ["--record", str(tmp_path / "zero.jsonl")] if record else ["--no-record"]
+    code, out, err = trace_cli(capsys, "sim", "--io", "0ms", "-n", "5", "--headless", *where)
+    assert code == 0, err
+    (row,) = [line for line in out.splitlines() if "throughput" in line]
+    assert "n/a (zero time)" in row and "0.0" not in row
+
+
+def test_zero_time_requests_in_a_sweep(capsys: pytest.CaptureFixture[str]) -> None:
+    """A sweep's rows: null in --json, "n/a (zero time)" in the table."""
+    argv = ["sim", "--io", "0ms", "-n", "5", "--sweep", "threads=1,2"]
+    code, out, _ = trace_cli(capsys, *argv, "--json")
+    assert code == 0
+    assert [row["rps"] for row in json.loads(out)] == [None, None]
+    code, out, _ = trace_cli(capsys, *argv)
+    assert code == 0 and out.count("n/a (zero time)") == 2
+
+
+def test_throughput_is_still_a_number_when_time_passes() -> None:
+    """The library's summary: None only for requests that took no time; 0.0 when none ended
+    (a -z run that no request arrived in); a number otherwise."""
+    zero = inline_workload(io=Fixed(0))
+    assert simulate(SimConfig(requests=5, workload=zero)).summary["rps"] is None
+    timed = inline_workload(io=Fixed(100_000_000))
+    # 4 threads, 100 ms each: 20 requests in 0.5 s.
+    assert simulate(SimConfig(requests=20, workload=timed)).summary["rps"] == 40.0
+    empty = simulate(SimConfig(rate=0.001, requests=None, duration_ns=1_000_000, workload=timed))
+    assert empty.summary["completed"] == 0 and empty.summary["rps"] == 0.0
