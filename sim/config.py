@@ -39,21 +39,21 @@ over runs of 100,000 and 1,000,000 requests on every model), so about 3.5 GB at 
 Past it, a typo'd ``-n 100000000000`` would run until the machine ran out of memory."""
 
 MAX_RECORDED_REQUESTS = 1_000_000
-"""The most requests one simulation makes into a recording. Its events wait in the recorder's
-queue until the writer thread has written them, which it does slower than the simulation makes
-them: about 2.5 KB of memory per request (measured: ru_maxrss 2.5 GB for 1,000,000 recorded
-requests on the threads model; 2.8 GB on the loop model with sim/workloads/mixed.toml) and
-1.3 KB of file, so about 2.5 GB of memory at this bound."""
+"""The most requests one simulation makes into a recording: its file takes about 1.3 KB per
+request (1.3 GB at this bound), and the report reads it back. Memory is not what bounds it:
+the simulation drains the recorder's queue itself as it goes (``sim.emit``), so a recorded
+run takes about 400 bytes per request (measured: ru_maxrss 405 MB for 1,000,000 recorded
+requests on the threads model, 2.5 GB before it drained)."""
 
 _MEMORY_NOTE = {
     False: (MAX_REQUESTS, "each simulated request keeps about 350 bytes, 3.5 GB at this bound"),
     True: (
         MAX_RECORDED_REQUESTS,
-        "each recorded request holds about 2.5 KB while its events are written, 2.5 GB at this "
+        "each recorded request writes about 1.3 KB of file, 1.3 GB at this "
         f"bound; --no-record simulates up to {MAX_REQUESTS:,}",
     ),
 }
-"""Recorded or not -> (the most requests, why: the memory they take)."""
+"""Recorded or not -> (the most requests, why: the memory or the file they take)."""
 
 
 class TooManyRequests(UsageError):

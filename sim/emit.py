@@ -55,6 +55,13 @@ WS_STATUS = 101
 """``request.end`` status of an accepted WebSocket session (the shim's, and the client's)."""
 
 
+_DRAIN_EVERY = 1024
+"""Requests ended between two looks at the recorder's queue."""
+_DRAIN_BACKLOG = 50_000
+"""Queued events past which the simulation drains the recorder itself (to its file, when it
+streams; an in-memory recorder keeps them all the same)."""
+
+
 class Emitter:
     """Turns model callbacks into ``Recorder.emit`` calls with explicit time and identity."""
 
@@ -64,6 +71,7 @@ class Emitter:
         self._emit = recorder.emit
         self.count = 0
         """How many events were emitted."""
+        self.ended = 0
         # Per-route data dicts are shared between requests: events are read-only once made.
         self._queued_data: dict[str, dict[str, Any]] = {}
         self._start_data: dict[str, dict[str, Any]] = {}
@@ -215,3 +223,8 @@ class Emitter:
         if close_called is not None:
             data["close_called"] = close_called
         self._put(K.REQUEST_END, req, data, w, req.ended, task=task)
+        self.ended += 1
+        if self.ended % _DRAIN_EVERY == 0 and self.recorder.backlog > _DRAIN_BACKLOG:
+            # The simulation makes events far faster than the writer thread's timed drains
+            # take them: without this the queue held most of a big run (~2.5 KB a request).
+            self.recorder.drain()

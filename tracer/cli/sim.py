@@ -105,7 +105,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="N",
         # sim.config.MAX_REQUESTS and MAX_RECORDED_REQUESTS, written out (see --cpus).
         help="requests to send (default 1000; at most 10000000, 1000000 when recording: "
-        "a request takes about 350 bytes of memory, 2.5 KB when recorded)",
+        "a request takes about 350 bytes of memory, and 1.3 KB of file when recorded)",
     )
     stop.add_argument(
         "-z",
