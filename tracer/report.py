@@ -130,6 +130,8 @@ def _overview(summary: dict[str, Any], details: ReportDetails, cores: str | None
 def _throughput(summary: dict[str, Any]) -> str:
     # Completed counts every request that ended, timed out and failed ones too (the summary's
     # definition): with errors, say how many of those per second ended well.
+    if summary["rps"] is None:  # every request ended the instant the first began
+        return "n/a (zero time)"
     text = f"{summary['rps']:.1f} requests/s"
     completed, errors = summary["completed"], summary["errors"]
     if errors and completed:

@@ -337,7 +337,9 @@ def summarize_spans(
         "completed": completed,
         "errors": errors,
         "wall_s": round(wall_s, 3),
-        "rps": round(completed / wall_s, 1) if wall_s > 0 else 0.0,
+        # Requests that all ended the instant the first began (a zero-time simulation) took
+        # no time: they have no rate (None), which is not a rate of 0.
+        "rps": round(completed / wall_s, 1) if wall_s > 0 else (None if completed else 0.0),
         "latency_ms": stats_ms(latencies, LATENCY_KEYS),
         "queue_ms": stats_ms(queues, QUEUE_KEYS),
         "status": dict(sorted(status.items())),

@@ -327,3 +327,26 @@ def test_a_recorded_simulation_drains_its_own_queue(
     recorder.close()
     assert backlog <= 100 + 8 * 10  # the bound, plus what 8 requests emit
     assert len(load(path).events) == result.events
+
+
+def test_a_zero_time_recording_has_no_throughput_anywhere(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The recording of a zero-time run read back: tracer.summarize, trace summary's report and
+    the replay's summary panel all say there is no rate (they said 0.0)."""
+    import tracer
+    from tracer.tui.labels import labels
+    from tracer.tui.summary_panel import summary_items
+
+    record = tmp_path / "zero.jsonl"
+    code, _, err = trace_cli(
+        capsys, "sim", "--io", "0ms", "-n", "5", "--headless", "--record", str(record)
+    )
+    assert code == 0, err
+    summary = tracer.summarize(tracer.load(record))
+    assert summary["completed"] == 5 and summary["rps"] is None
+    code, out, _ = trace_cli(capsys, "summary", str(record))
+    assert code == 0
+    (row,) = [line for line in out.splitlines() if "throughput" in line]
+    assert "n/a (zero time)" in row
+    assert "– rps" in [str(item) for item in summary_items(summary, labels("en"))]

@@ -429,9 +429,7 @@ def _replay(path: str) -> bool:
 
 def _print_summary(config: Any, result: Any, path: str | None) -> None:
     # The full report reads the recording back: worth it up to a few hundred thousand events.
-    # It prints a throughput as a number: one that is not measurable gets the table below.
-    measurable = result.summary["rps"] is not None
-    if path is not None and result.events <= REPORT_EVENTS_MAX and measurable:
+    if path is not None and result.events <= REPORT_EVENTS_MAX:
         try:
             from tracer.report import print_report
         except ImportError:

@@ -58,7 +58,7 @@ def summary_items(summary: Mapping[str, Any], labels: Mapping[str, str]) -> list
     return [
         item("request_one" if requests == 1 else "requests", str(requests), after=True),
         *([errors_item] if errors else []),
-        item("rps", f"{summary.get('rps', 0)}", after=True),
+        item("rps", "–" if (rps := summary.get("rps", 0)) is None else f"{rps}", after=True),
         pct("p50", latency, "latency"),
         item("max_in_flight", str(summary.get("max_in_flight", 0))),
         item("loop_blocked", _ms(blocked), _BAD if blocked else ""),
