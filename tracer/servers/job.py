@@ -219,21 +219,30 @@ def _record_end(recorder: Recorder, job: Job, error: str, *, t: int | None = Non
 def record_refusal(
     recorder: Recorder,
     req: int | None,
-    refused: Exception,
+    refused: BaseException,
     *,
     status: int | None,
     bytes_in: int,
     bytes_out: int,
+    t: int | None = None,
+    raised: bool = False,
 ) -> None:
     """The server could not send what the app gave it (``refused`` says why): an ``error`` and
     the request's end as its client saw it, before the shim's own end (readers take the first).
+
+    ``raised``: ``refused`` came out of the app's call (the server raised into the app, which
+    let it out), so the shim already recorded it as the app's error and ended the request with
+    the status the app gave: only the end is recorded, dated ``t`` (when the server raised,
+    before the shim's end) so that it is the one readers take.
     """
     error = type(refused).__name__
-    recorder.emit(K.ERROR, req, {"type": error, "message": str(refused), "where": None})
+    if not raised:
+        recorder.emit(K.ERROR, req, {"type": error, "message": str(refused), "where": None})
     recorder.emit(
         K.REQUEST_END,
         req,
         {"status": status, "bytes_in": bytes_in, "bytes_out": bytes_out, "error": error},
+        t=t,
     )
 
 

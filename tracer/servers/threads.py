@@ -2,7 +2,8 @@
 
 It behaves as waitress does (threads=4 by default): a request arrives and waits in the queue
 (``request.queued``) until a worker takes it; the worker builds a real environ, calls the
-traced app with a real ``start_response``, iterates the body and calls ``close()``. An app
+traced app with a real ``start_response``, iterates the body and calls ``close()``.
+``start_response`` refuses, into the app, what waitress's refuses (see ``call_wsgi``), and an app
 exception becomes a 500 when nothing was sent yet. Workers are daemon threads, so a worker hung
 in the app is left behind at shutdown instead of hanging the run.
 The pool and ``call_wsgi`` are reused by the ``processes`` model in each child.
@@ -45,44 +46,176 @@ class WorkItem(Protocol):
         ...
 
 
+_HOP_BY_HOP = frozenset(
+    (
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    )
+)
+"""Headers only the server may send (PEP 3333): waitress refuses them from the app."""
+
+
+def _unencodable(text: str) -> UnicodeEncodeError | None:
+    """What writing ``text`` on the wire (latin-1) raises, if anything."""
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError as exc:
+        return exc
+    return None
+
+
+class _Exchange:
+    """One request's response as waitress's ``WSGITask`` holds it, with its ``start_response``
+    and ``write`` (per request, never on the shared server)."""
+
+    __slots__ = (
+        "complete",
+        "status",
+        "wrote_header",
+        "written",
+        "bad_status",
+        "bad_headers",
+        "refused_t",
+        "_now",
+    )
+
+    def __init__(self, now: Callable[[], int] | None) -> None:
+        self.complete = False
+        """``start_response`` was called (even one that raised, as in waitress)."""
+        self.status = "200 OK"
+        """The status line; waitress's default stands when ``start_response`` refused the app's."""
+        self.wrote_header = False
+        """The status line and headers went out: from then on an error cuts the response short."""
+        self.written = 0
+        self.bad_status: UnicodeEncodeError | None = None
+        """Why the status cannot be written (not latin-1): raised when the headers would be."""
+        self.bad_headers: UnicodeEncodeError | None = None
+        """The same for the headers: those of a call that raised are dropped, as in waitress."""
+        self.refused_t: int | None = None
+        """When ``start_response`` or ``write`` last raised into the app (recording time)."""
+        self._now = now
+
+    def start_response(
+        self, status: Any, headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Callable[[bytes], None]:
+        """waitress's checks, in its order and with its exceptions (the app sees them)."""
+        try:
+            if self.complete and not exc_info:
+                raise AssertionError(
+                    "start_response called a second time without providing exc_info."
+                )
+            if exc_info:
+                try:
+                    if self.wrote_header:
+                        raise exc_info[1].with_traceback(exc_info[2])
+                    self.bad_headers = None  # PEP 3333: the headers given before are dropped
+                finally:
+                    exc_info = None  # no cycle through the traceback
+            self.complete = True
+            if not isinstance(status, str):
+                raise AssertionError(f"status {status} is not a string")
+            if "\n" in status or "\r" in status:
+                raise ValueError("carriage return/line feed character present in status")
+            if parse_status(status) is None:  # waitress would send it; no client could read it
+                raise ValueError(
+                    f"the status {status!r} does not begin with an HTTP status code ('200 OK')"
+                )
+            self.status = status
+            self.bad_status = None if status.isascii() else _unencodable(status)
+            unsendable = None
+            # One pass over the headers, as waitress's; isascii() is O(1) on a str, so the
+            # latin-1 encoding is tried only for a header that has a non-ASCII character.
+            for name, value in headers:
+                if not isinstance(name, str):
+                    raise AssertionError(
+                        f"Header name {name!r} is not a string in {(name, value)!r}"
+                    )
+                if not isinstance(value, str):
+                    raise AssertionError(
+                        f"Header value {value!r} is not a string in {(name, value)!r}"
+                    )
+                if "\n" in value or "\r" in value:
+                    raise ValueError("carriage return/line feed character present in header value")
+                if "\n" in name or "\r" in name:
+                    raise ValueError("carriage return/line feed character present in header name")
+                lower = name.lower()
+                if lower == "content-length":
+                    int(value)  # waitress reads it so: a ValueError into the app
+                elif lower in _HOP_BY_HOP:
+                    raise AssertionError(
+                        f'{name} is a "hop-by-hop" header; it cannot be used by a WSGI '
+                        "application (see PEP 3333)"
+                    )
+                if unsendable is None and not (name.isascii() and value.isascii()):
+                    unsendable = _unencodable(name) or _unencodable(value)
+            self.bad_headers = unsendable
+        except Exception:
+            self.refused()
+            raise
+        return self.write
+
+    def write(self, data: bytes) -> None:
+        """The app's ``write``: headers go out with the first call (even with no bytes)."""
+        try:
+            if not self.complete:
+                raise RuntimeError("start_response was not called before body written")
+            if not isinstance(data, bytes):
+                raise TypeError(f"write() takes bytes, not {type(data).__name__}")
+            if not self.wrote_header:
+                unsendable = self.bad_status or self.bad_headers
+                if unsendable is not None:
+                    raise unsendable
+                self.wrote_header = True
+        except Exception:
+            self.refused()
+            raise
+        self.written += len(data)
+
+    def header_error(self) -> Exception | None:
+        """Why the status line and headers cannot go out now (None: they can)."""
+        if not self.complete:
+            return RuntimeError("the app sent its body before start_response")
+        return self.bad_status or self.bad_headers
+
+    def refused(self) -> None:
+        """Note when the server raised into the app: if the app lets it out, the client's
+        500 is dated there, before the shim's own end of the request."""
+        if self._now is not None:
+            self.refused_t = self._now()
+
+
 def call_wsgi(
     app: Any, environ: dict[str, Any], recorder: Recorder | None = None
 ) -> tuple[int | None, int, str | None]:
-    """Run one WSGI request as a server does; return ``(status, body bytes, error)``.
+    """Run one WSGI request as waitress does; return ``(status, body bytes, error)``.
 
-    What a server cannot send is the app's error, as waitress and gunicorn make it: a status
-    that is not a str (``TypeError``) or has no code (``ValueError``) raises in
-    ``start_response``, into the app; a body item that is not bytes (``TypeError``) or body
-    bytes before ``start_response`` (``RuntimeError``) stop the response: a 500 when nothing
-    was sent yet, else the response is cut short. The shim saw nothing fail then, so the model
-    ends the request itself on ``recorder`` (an ``error`` and a ``request.end``, before
-    ``close()``): the first end is the request's, as its client saw it.
+    ``start_response`` refuses what waitress refuses, raising into the app: a second call
+    without ``exc_info`` or one after the response (``AssertionError``), a status that is not a
+    str (``AssertionError``), CR or LF in the status or in a header (``ValueError``), a header
+    name or value that is not a str or a hop-by-hop header (``AssertionError``), a
+    ``Content-Length`` that is not a number (``ValueError``); with ``exc_info`` once the headers
+    went out, it re-raises the app's exception. A status with no code is a ``ValueError`` too
+    (waitress would send it; no client could read it). A status or header that is not latin-1
+    fails when the headers are written (``UnicodeEncodeError``), as body items that are not
+    bytes (``TypeError``) and body bytes before ``start_response`` (``RuntimeError``) do.
+
+    What the server cannot send is the app's error: a 500 when nothing was sent yet, else the
+    response is cut short. When the app's call raised (a refusal the app let out, or its own),
+    the shim has already ended the request with the status the app gave; when the server
+    refused the response, the model ends it again on ``recorder`` as its client saw it (a 500,
+    dated at the refusal, so it is the first end); when the failure was the server's alone it
+    records an ``error`` and that end before ``close()``, as the shim saw nothing fail.
     """
-    status: list[Any] = [None]
-    sent = [False]
-    written = [0]
-
-    def start_response(line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-        if exc_info is not None and sent[0]:
-            raise exc_info[1].with_traceback(exc_info[2])
-        if not isinstance(line, str):
-            raise TypeError(f"the status is a {type(line).__name__}, not a str ('200 OK')")
-        if parse_status(line) is None:
-            raise ValueError(
-                f"the status {line!r} does not begin with an HTTP status code ('200 OK')"
-            )
-        status[0] = line
-        return write
-
-    def write(data: bytes) -> None:
-        if not isinstance(data, bytes):
-            raise TypeError(f"write() takes bytes, not {type(data).__name__}")
-        sent[0] = True
-        written[0] += len(data)
-
+    exchange = _Exchange(recorder.now if recorder is not None else None)
     error: str | None = None
     try:
-        result = app(environ, start_response)
+        result = app(environ, exchange.start_response)
         try:
             refused: Exception | None = None
             for chunk in result:
@@ -92,40 +225,56 @@ def call_wsgi(
                     )
                     break
                 if chunk:
-                    if status[0] is None:
-                        refused = RuntimeError("the app sent its body before start_response")
-                        break
-                    sent[0] = True
-                    written[0] += len(chunk)
+                    if not exchange.wrote_header:
+                        refused = exchange.header_error()
+                        if refused is not None:
+                            break
+                        exchange.wrote_header = True
+                    exchange.written += len(chunk)
             else:
-                if status[0] is None:
+                if not exchange.complete:
                     refused = RuntimeError("the app returned without calling start_response")
+                elif not exchange.wrote_header:
+                    refused = exchange.bad_status or exchange.bad_headers
             if refused is not None:
                 error = type(refused).__name__
-                if not sent[0]:
-                    status[0] = "500 Internal Server Error"
+                if not exchange.wrote_header:
+                    exchange.status = "500 Internal Server Error"
                 if recorder is not None:
                     record_refusal(
                         recorder,
                         environ.get(REQ_KEY),
                         refused,
-                        status=parse_status(status[0]),
+                        status=parse_status(exchange.status),
                         bytes_in=_content_length(environ),
-                        bytes_out=written[0],
+                        bytes_out=exchange.written,
                     )
         finally:
             close = getattr(result, "close", None)
             if close is not None:
                 close()
+        # waitress writes the headers of an empty body last (``finish``): from now on a late
+        # start_response with exc_info re-raises, as after any response that went out.
+        exchange.wrote_header = True
     # The app's failure is data: the client gets a 500 (if it can). BaseException too: an app
     # raising SystemExit or KeyboardInterrupt must not kill the worker thread (the pool would
     # shrink for the rest of the run), as uvicorn answers 500 to them.
     except BaseException as exc:
+        if not exchange.wrote_header:
+            exchange.status = "500 Internal Server Error"
+            if error is None and exchange.refused_t is not None and recorder is not None:
+                record_refusal(
+                    recorder,
+                    environ.get(REQ_KEY),
+                    exc,
+                    status=500,
+                    bytes_in=_content_length(environ),
+                    bytes_out=exchange.written,
+                    t=exchange.refused_t,
+                    raised=True,
+                )
         error = error or type(exc).__name__
-        if not sent[0]:
-            status[0] = "500 Internal Server Error"
-    code = parse_status(status[0]) if status[0] is not None else None
-    return code, written[0], error
+    return parse_status(exchange.status), exchange.written, error
 
 
 def _content_length(environ: dict[str, Any]) -> int:

@@ -10,6 +10,10 @@ a ``ThreadPoolExecutor``, whose threads the interpreter joins at exit, so an app
 returns would keep the process alive after the run (and a late ``start_response`` would reach a
 closed loop: coroutines never awaited). Ours is a daemon, left behind like the ``threads``
 model's workers; once the model stops, what the app still sends is dropped (its client is gone).
+asgiref's ``start_response`` refuses what it refuses (a second call without ``exc_info``, a
+status that is not a str or has no code, a header that is not ASCII, a ``Content-Length`` that
+is not a number); an app that lets that out before any response gets the loop's 500, and the
+recording says 500 too.
 Imports the spine, ``tracer.instrument`` and ``tracer.servers``; never the TUI or exporters.
 """
 
@@ -35,6 +39,9 @@ __all__ = ["WsgiOnLoopServer", "TracedWsgiToAsgi"]
 
 
 class _Instance(WsgiToAsgiInstance):  # type: ignore[misc]
+    refused_t: int | None = None
+    """When asgiref's ``start_response`` raised into the app (recording time), if it did."""
+
     def build_environ(self, scope: dict[str, Any], body: Any) -> dict[str, Any]:
         environ: dict[str, Any] = super().build_environ(scope, body)
         extension = scope.get("extensions", {}).get("gateway_tracer")
@@ -64,6 +71,16 @@ class _Instance(WsgiToAsgiInstance):  # type: ignore[misc]
             executor=model.executor,  # type: ignore[arg-type]
         )
         await run(body)
+
+    def start_response(self, status: Any, response_headers: Any, exc_info: Any = None) -> Any:
+        """asgiref's, noting when it refuses the call (the app may let the exception out)."""
+        try:
+            return super().start_response(status, response_headers, exc_info)
+        except Exception:
+            model = self.scope.get("extensions", {}).get("gateway_tracer", {}).get("model")
+            if model is not None:
+                self.refused_t = model.recorder.now()
+            raise
 
     def _refusing(
         self, model: WsgiOnLoopServer, send: Callable[[dict[str, Any]], None]
@@ -97,6 +114,8 @@ class _Instance(WsgiToAsgiInstance):  # type: ignore[misc]
         try:
             _RUN_WSGI_APP(self, body)
         except BaseException as exc:
+            if self.refused_t is not None and not self.response_started:
+                self._record_refused(exc)
             # asgiref drops the response iterable unclosed when iterating it raises, and the
             # traced iterable ends its request when dropped. But the exception's traceback
             # holds it (the frame of its ``__next__``), and the request holds the exception:
@@ -112,6 +131,26 @@ class _Instance(WsgiToAsgiInstance):  # type: ignore[misc]
             if job is not None:
                 job.finished = True
                 extension["model"].in_thread = None
+
+    def _record_refused(self, exc: BaseException) -> None:
+        """asgiref refused a ``start_response`` and the app let the exception out before any
+        response: the client gets the loop's 500, which the shim's end (the status the app
+        gave, if any) does not say. The end as the client saw it, dated at the refusal."""
+        extension = self.scope.get("extensions", {}).get("gateway_tracer", {})
+        model: WsgiOnLoopServer | None = extension.get("model")
+        if model is None:
+            return
+        job = extension.get("job")
+        record_refusal(
+            model.recorder,
+            extension.get("req"),
+            exc,
+            status=500,
+            bytes_in=len(job.request.body) if job is not None else 0,
+            bytes_out=0,
+            t=self.refused_t,
+            raised=True,
+        )
 
 
 _RUN_WSGI_APP = WsgiToAsgiInstance.__dict__["run_wsgi_app"].func
