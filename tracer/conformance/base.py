@@ -22,6 +22,7 @@ __all__ = [
     "Locator",
     "Checker",
     "caller_location",
+    "report_late_call",
     "format_site",
     "short",
 ]
@@ -61,6 +62,21 @@ def caller_location(depth: int = 2) -> str | None:
             return format_site((filename, frame.f_lineno))
         frame = frame.f_back
     return None
+
+
+def report_late_call(report: Report, rule_id: str, detail: str) -> None:
+    """Report ``rule_id`` for a protocol callable the app kept and called after its request
+    ended (``detail`` names the call); the request's checker is gone by then, so the shim calls
+    this from inside the late call, and ``location`` is the app's line that made it.
+
+    Reporting it once per request is the caller's part: it alone knows the request.
+    """
+    rule = RULES[rule_id]
+    data: dict[str, Any] = {"severity": rule.severity, "hint": rule.hint}
+    location = caller_location(2)
+    if location is not None:
+        data["location"] = location
+    report(rule_id, f"{rule.message}: {detail}", **data)
 
 
 class Checker:

@@ -95,11 +95,15 @@ _TABLE: tuple[tuple[str, str, str, str], ...] = (
      "Pass exc_info=sys.exc_info() from inside an except block, or nothing."),
     ("WSGI-025", WARNING, "body sent with a status that forbids one (1xx, 204, 304)",
      "Send no body with 204 No Content or 304 Not Modified."),
+    ("WSGI-026", ERROR, "start_response or write called after the request ended",
+     "Use them only while serving the request they were given for; never keep them for a thread or a later request."),
     # -- ASGI, any scope --------------------------------------------------------------------------
     ("ASGI-001", ERROR, "sent message is not a dict",
      "Send a dict such as {'type': 'http.response.start', ...}."),
     ("ASGI-002", ERROR, "sent message has no str 'type'",
      "Every ASGI message has a 'type' key naming it."),
+    ("ASGI-003", ERROR, "send called after the request ended",
+     "Send only while the app's call for that connection runs; a task left behind or a later request must not keep its send."),
     # -- ASGI http --------------------------------------------------------------------------------
     ("HTTP-001", ERROR, "http.response.body sent before http.response.start",
      "Send http.response.start (status, headers) first."),

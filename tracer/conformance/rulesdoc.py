@@ -24,8 +24,10 @@ A broken rule becomes a `violation` event (`data`: `rule`, `message`, `severity`
 kind of rule names; `trace check` shows the app's `def` line when there is none), counted in
 the summary (`violations`).
 `trace check APP` drives an app through representative requests (at the `--path`s given, else
-at every route a Flask, Starlette or FastAPI app declares, else at `/`) and lists them; the
-pytest plugin fails a test on them.
+at every route a Flask, Starlette or FastAPI app declares, else at `/`; an ASGI app also gets
+a websocket session at each path and its lifespan) and lists them. A probe the app does not
+handle (a websocket session to an HTTP-only app) is listed as skipped, not judged, and
+`--record FILE` saves the check's recording without it. The pytest plugin fails a test on them.
 
 Severity: **error** — the contract is broken and servers differ in what they do about it (drop
 the connection, send garbage, hang); **warning** — legal but almost always a mistake, or

@@ -8,7 +8,9 @@ inside the server's send), ``sched.step`` for every step of the app's coroutine 
 ``tracer.shim.steps.Stepper``) and of the tasks it creates (``tracer.shim.tasks``),
 ``loop.blocked`` for a step longer than ``block_threshold_ms``, ``error`` when the app raises
 (the same exception object then propagates), ``violation`` for what the conformance checker
-reports, and ``request.end``.
+reports, and ``request.end``. An app that kept ``send`` and awaits it after ``request.end`` (a
+task left running, a later request) gets the server's ``send`` unchanged and the request gets
+one ``ASGI-003`` violation, and no ``asgi.send``: the request is over.
 
 Request ids: a server model that already gave the request an id (so its ``request.queued``
 and the shim's events share it) passes it as ``scope["extensions"]["gateway_tracer"]["req"]``;
@@ -34,11 +36,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
 from tracer import events as K
 from tracer.conformance import AsgiChecker
+from tracer.conformance.base import report_late_call
 from tracer.errors import UsageError
 from tracer.interface import ASGI2, ASGI3, detect_interface
 from tracer.recorder import Recorder
@@ -235,6 +238,9 @@ class _Cycle(Stepper):
         "bytes_out",
         "scope",
         "outer",
+        "ended",
+        # Set only when a late send is reported (read with getattr): nothing to pay before.
+        "late_reported",
     )
 
     def __init__(
@@ -283,6 +289,7 @@ class _Cycle(Stepper):
         self.status: int | None = None
         self.bytes_in = 0
         self.bytes_out = 0
+        self.ended = False
         query = scope.get("query_string")
         client = scope.get("client")
         server = scope.get("server")
@@ -364,6 +371,8 @@ class _Cycle(Stepper):
                 checker.send(message)
             except Exception as exc:
                 self.checker_failed(exc)
+        elif self.ended:  # the checker is dropped at the end: checked only without one
+            return await self.late_send(message)
         sink = self.sink
         clock = sink.clock
         t0 = clock()
@@ -431,6 +440,36 @@ class _Cycle(Stepper):
                 except Exception as exc:
                     self.failed(exc)
 
+    async def late_send(self, message: Message) -> None:
+        """``send`` awaited after ``request.end``: report it, then the server's ``send`` as is
+        (whatever it does, accept or raise, the app sees); no ``asgi.send``, no counts."""
+        if self.shim.checks and self.recording and not getattr(self, "late_reported", False):
+            self.late_reported = True
+            try:
+                mtype = message.get("type") if isinstance(message, Mapping) else None
+                detail = f"send() of {mtype}" if isinstance(mtype, str) else "send()"
+                report_late_call(self._report_late, "ASGI-003", detail)
+            except Exception as exc:
+                self.failed(exc)
+        token = CURRENT.set(None)  # the server's code runs for no request (see receive)
+        try:
+            await self._send(message)
+        finally:
+            CURRENT.reset(token)
+
+    def _report_late(self, rule_id: str, message: str, **data: Any) -> None:
+        """``report`` for a late send: dated now, on the thread and task that sent it."""
+        try:
+            task = asyncio.current_task()
+        except RuntimeError:  # not on asyncio (trio)
+            task = None
+        self.recorder.emit(
+            K.VIOLATION,
+            self.req,
+            {"rule": rule_id, "message": message, **data},
+            task=None if task is None else task.get_name(),
+        )
+
     def _report(self, rule_id: str, message: str, **data: Any) -> None:
         if self.recording:
             self.recorder.emit(
@@ -470,6 +509,7 @@ class _Cycle(Stepper):
         ``route`` is the path template of the route the app's router matched (Starlette and
         FastAPI leave it in the scope; ``tracer.shim.routes``), or None.
         """
+        self.ended = True  # from now on a send is late (no app code runs until request.end)
         checker = self.checker
         if checker is not None:
             self.checker = None  # the checker holds our report method: break the cycle
@@ -516,3 +556,4 @@ class _Cycle(Stepper):
 
 mark_wrapper(_Cycle.receive.__code__, "receive")
 mark_wrapper(_Cycle.send.__code__, "send")
+mark_wrapper(_Cycle.late_send.__code__, "send")

@@ -22,6 +22,11 @@ middleware must change it: ``wsgi.input`` becomes a recording wrapper, and
 of one of them further in (the app instrumented twice) passes the request straight to its app:
 each request is one request per recorder.
 
+A ``start_response`` or ``write`` the app kept and calls after its request's ``request.end`` (from a
+thread, or in a later request) is passed to the server unchanged and recorded as one ``WSGI-026``
+violation of that request (when checking is on), nothing else. The status in ``request.end`` is
+that of the last ``start_response`` call the server accepted.
+
 ``request.end`` comes when the server calls ``close()``; a server that never does gets it when it
 drops the response iterable (``close_called: false``). A response that is an instance of the
 server's own ``wsgi.file_wrapper`` is passed back untouched so the server can still send the file

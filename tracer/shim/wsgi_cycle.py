@@ -5,8 +5,11 @@ records ``request.start``, hands the app its ``start_response`` and ``write``, r
 hooks of the input and body wrappers, runs the conformance checker's hooks (a checker that
 raises is switched off for the request) and ends the request with ``sched.thread`` and
 ``request.end``. Every recording step is guarded: a failure of ours is logged once by the shim
-and the request goes on. Imports the spine and sibling shim modules; never the TUI, exporters,
-server models or CLI.
+and the request goes on. The request's status is taken from a ``start_response`` call only once
+the server accepted it. An app that kept ``start_response`` or ``write`` and calls it after
+``request.end`` (from a thread, or in a later request) gets the server's answer unchanged, and
+the request gets one ``WSGI-026`` violation. Imports the spine, ``tracer.conformance.base`` and
+sibling shim modules; never the TUI, exporters, server models or CLI.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tracer import events as K
+from tracer.conformance.base import report_late_call, short
 from tracer.redact import REDACTED
 from tracer.shim.frames import message_of, where_raised
 from tracer.shim.wsgi_body import SizedTracedBody, TracedBody
@@ -83,6 +87,9 @@ class WsgiCycle:
         "seg_cpu",
         "last_t",
         "report_t",
+        # Set only when a late call is reported (read with getattr): a request that makes none
+        # pays nothing for it, not even in __init__.
+        "late_reported",
     )
 
     def __init__(
@@ -162,6 +169,8 @@ class WsgiCycle:
 
     def start_response(self, status: Any, headers: Any, exc_info: Any = None) -> Any:
         """The ``start_response`` the app sees: record, check, then call the server's."""
+        if self.done:  # kept past its request's end: the only cost a correct app pays
+            return self.late_start_response(status, headers, exc_info)
         try:
             if _get_ident() != self.tid:
                 self.switch_thread()
@@ -194,10 +203,6 @@ class WsgiCycle:
                     _exc_name(exc_info),
                 )
             )
-            try:
-                self.status = int(status[:3])
-            except (TypeError, ValueError):
-                self.status = None
         except Exception as exc:
             self.shim.internal_error("recording start_response", exc)
         if self.checker is not None:
@@ -209,6 +214,14 @@ class WsgiCycle:
             self.server_write = self.server_start_response(status, headers)
         else:
             self.server_write = self.server_start_response(status, headers, exc_info)
+        # Only now: a call the server rejected (it raised, say for a second call without
+        # exc_info) set no status, so the request's status is the one the server took.
+        try:
+            self.status = int(status[:3])
+        except (TypeError, ValueError):
+            self.status = None  # not a status line: the checker reports it
+        except Exception as exc:
+            self.shim.internal_error("recording start_response", exc)
         return self.write
 
     def write(self, data: Any) -> Any:
@@ -218,6 +231,8 @@ class WsgiCycle:
                 self.checker.write(data)
             except Exception as exc:
                 self.checker_failed(exc)
+        elif self.done:  # the checker is dropped at the end: checked only without one
+            return self.late_write(data)
         t = self.enter()
         server_write: Any = self.server_write  # whatever the server returned, even None
         result = server_write(data)
@@ -237,6 +252,42 @@ class WsgiCycle:
         except Exception as exc:
             self.shim.internal_error("recording write", exc)
         return result
+
+    # -- calls after the request ended ----------------------------------------------------------
+
+    def late_start_response(self, status: Any, headers: Any, exc_info: Any) -> Any:
+        """``start_response`` called after ``request.end``: report it, then pass it on as is
+        (whatever the server does with it, accept or raise, the app sees)."""
+        self.late_call(f"start_response({short(status, 40)}, ...)")
+        if exc_info is None:
+            self.server_write = self.server_start_response(status, headers)
+        else:
+            self.server_write = self.server_start_response(status, headers, exc_info)
+        return self.write
+
+    def late_write(self, data: Any) -> Any:
+        """``write`` called after ``request.end``: report it, then the server's ``write``."""
+        self.late_call(f"write() of {_size(data)} bytes")
+        server_write: Any = self.server_write  # whatever the server returned, even None
+        return server_write(data)
+
+    def late_call(self, detail: str) -> None:
+        """Record ``WSGI-026`` for this request, once, when checking is on.
+
+        The event is dated now and on the calling thread: it is not part of the request's
+        recorded flow (no ``sched.thread``, status or byte count changes after its end).
+        """
+        if not self.shim.checks or getattr(self, "late_reported", False):
+            return
+        self.late_reported = True
+        try:
+            report_late_call(self.report_late, "WSGI-026", detail)
+        except Exception as exc:
+            self.shim.internal_error("recording a call after the request ended", exc)
+
+    def report_late(self, rule: str, message: str, **data: Any) -> None:
+        """``report`` for a late call: one ``violation`` of this request, now, on this thread."""
+        self.recorder.emit(K.VIOLATION, self.req, {"rule": rule, "message": message, **data})
 
     # -- hooks for the input and body wrappers ---------------------------------------------------
 
