@@ -251,3 +251,39 @@ def test_an_app_object_is_named_by_the_global_that_holds_it() -> None:
     other = tracer.Recorder()
     tracer.instrument(local, recorder=other)
     assert other.header["app"] == "flask.app:Flask"
+
+
+@pytest.mark.parametrize(
+    "settings,message",
+    [
+        ({"redact_headers": "x-internal-token"}, "not the single str 'x-internal-token'"),
+        ({"redact_headers": b"cookie"}, "not the single bytes b'cookie'"),
+        ({"redact_headers": ["x-a", 3]}, "redact_headers holds 3"),
+        ({"redact_headers": 5}, "redact_headers takes a collection of header names"),
+        ({"redact": "no"}, "redact must be True or False, not 'no'."),
+        ({"checks": "no"}, "checks must be True or False, not 'no'."),
+        ({"block_threshold_ms": float("nan")}, "block_threshold_ms must be a number"),
+        ({"block_threshold_ms": "10"}, "not '10'; try 10."),
+        ({"block_threshold_ms": 0}, "above 0, not 0;"),
+    ],
+)
+def test_a_setting_of_the_wrong_kind_is_a_usage_error(
+    settings: dict[str, Any], message: str
+) -> None:
+    """A string of header names would be read as letters and turn every redaction off
+    (Authorization recorded in clear); checks="no" would leave checks on; a NaN threshold
+    failed deep inside with a bare ValueError. For WSGI and ASGI apps alike."""
+    for app in (application, asgi_app):
+        with pytest.raises(UsageError) as raised:
+            tracer.instrument(app, **settings)
+        assert message in str(raised.value)
+
+
+def test_redact_headers_replaces_the_default_names() -> None:
+    """A set of names is the whole list: given {"x-internal-token"}, Authorization is kept."""
+    rec = tracer.Recorder()
+    app = tracer.instrument(application, recorder=rec, redact_headers={"X-Internal-Token"})
+    get_wsgi(app, "/", headers={"X-Internal-Token": "t0k", "Authorization": "Bearer b"})
+    [start] = [e for e in rec.events if e.kind == K.REQUEST_START]
+    headers = dict(start.data["headers"])
+    assert headers["x-internal-token"] == REDACTED and headers["authorization"] == "Bearer b"

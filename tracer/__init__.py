@@ -11,12 +11,13 @@ The library API is small and stable::
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from typing import Any
 
 from tracer._version import __version__
-from tracer.errors import TracerError
+from tracer.errors import TracerError, UsageError
 from tracer.events import Event
 from tracer.interface import detect_interface, is_asgi
 from tracer.recorder import Recorder
@@ -61,6 +62,7 @@ def instrument(
     request is recorded once per recorder however often the app is wrapped: a shim passes a
     request that a shim of its recorder further out records straight to its app.
     """
+    _check_settings(redact, redact_headers, block_threshold_ms, checks)
     if recorder is None:
         # Only spans are wanted: keep no events in memory, or a long-lived app would grow forever.
         recorder = Recorder(keep=tracer_provider is None)
@@ -90,6 +92,28 @@ def instrument(
     if type(app) is type(shim) and app.recorder is recorder and app.settings() == shim.settings():
         return app
     return shim
+
+
+def _check_settings(redact: Any, redact_headers: Any, block_threshold_ms: Any, checks: Any) -> None:
+    """``UsageError`` for a setting of the wrong kind, before anything is wrapped: a string of
+    header names would turn redaction off, ``checks="no"`` would leave checks on, and a NaN
+    threshold would fail deep inside with a bare ValueError."""
+    from tracer.redact import secret_header_names
+
+    secret_header_names(redact, redact_headers)
+    if not isinstance(checks, bool):
+        raise UsageError(f"checks must be True or False, not {checks!r}.")
+    threshold = block_threshold_ms
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, (int, float))
+        or not math.isfinite(threshold)
+        or threshold <= 0
+    ):
+        raise UsageError(
+            f"block_threshold_ms must be a number of milliseconds above 0, not {threshold!r}; "
+            "try 10."
+        )
 
 
 def _name_in_header(recorder: Recorder, app: Any, interface: str) -> None:

@@ -1,14 +1,24 @@
 """Redaction of secrets in headers and query strings, on by default everywhere.
 
-Imports nothing of ours. Used by the shims (recordings), summaries and exporters.
+Imports only ``tracer.errors``. Used by the shims (recordings), summaries and exporters.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import unquote_plus
 
-__all__ = ["REDACTED", "SECRET_HEADERS", "SECRET_QUERY_WORDS", "redact_headers", "redact_query"]
+from tracer.errors import UsageError
+
+__all__ = [
+    "REDACTED",
+    "SECRET_HEADERS",
+    "SECRET_QUERY_WORDS",
+    "redact_headers",
+    "redact_query",
+    "secret_header_names",
+]
 
 REDACTED = "[redacted]"
 
@@ -19,6 +29,38 @@ SECRET_HEADERS: frozenset[str] = frozenset(
 
 SECRET_QUERY_WORDS: tuple[str, ...] = ("token", "key", "secret", "password", "signature")
 """A query parameter whose name contains one of these words is redacted."""
+
+
+def secret_header_names(redact: bool, names: Any) -> frozenset[str]:
+    """The lower-case header names whose values a shim redacts: none with ``redact=False``,
+    ``names`` when given (it replaces ``SECRET_HEADERS``), else ``SECRET_HEADERS``.
+
+    ``names`` must be a collection of strings: a single string would be read as its letters,
+    matching no header, and every secret (Authorization first) would be recorded in clear.
+    """
+    if not isinstance(redact, bool):
+        raise UsageError(f"redact must be True or False, not {redact!r}.")
+    if not redact:
+        return frozenset()
+    if names is None:
+        return SECRET_HEADERS
+    example = "{'authorization', 'cookie', 'x-internal-token'}"
+    if isinstance(names, (str, bytes)):
+        raise UsageError(
+            f"redact_headers takes a collection of header names, like {example}, not the "
+            f"single {type(names).__name__} {names!r}; it replaces the default names, so "
+            "list those you still want redacted too."
+        )
+    try:
+        items = list(names)
+    except TypeError:
+        raise UsageError(
+            f"redact_headers takes a collection of header names, like {example}, not {names!r}."
+        ) from None
+    for item in items:
+        if not isinstance(item, str) or not item:
+            raise UsageError(f"redact_headers holds {item!r}: each header name must be a string.")
+    return frozenset(item.lower() for item in items)
 
 
 def _text(value: str | bytes) -> str:

@@ -113,9 +113,9 @@ class RunConfig:
         _positive("--timeout", self.timeout)
         if self.ws_messages < 0:
             raise UsageError(f"--ws-messages must be 0 or more, not {self.ws_messages}.")
-        if not math.isfinite(self.block_threshold_ms) or self.block_threshold_ms < 0:
+        if not math.isfinite(self.block_threshold_ms) or self.block_threshold_ms <= 0:
             raise UsageError(
-                f"--block-threshold-ms must be a number, 0 or more, not {self.block_threshold_ms}."
+                f"--block-threshold-ms must be a number above 0, not {self.block_threshold_ms:g}."
             )
         plan = self.plan()  # bad headers or paths fail here, before anything starts
         if self.http2 and any(request.websocket for request in plan.requests):

@@ -99,6 +99,7 @@ def test_app_exceptions_are_data(tmp_path: Path, capsys: pytest.CaptureFixture[s
         (["sample_apps.nope:app"], "nope"),
         (["--body-file", "/nonexistent/body"], "Cannot read --body-file"),
         (["-H", "bad header"], "Name: value"),
+        (["--block-threshold-ms", "0"], "--block-threshold-ms must be a number above 0, not 0."),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
