@@ -17,7 +17,9 @@ and the shim's events share it) passes it as ``scope["extensions"]["gateway_trac
 otherwise the shim takes ``recorder.new_request_id()``. A shim called for a connection that a
 shim of the same recorder further out already records (the app instrumented twice, or an
 instrumented sub-app mounted in an instrumented app) passes it straight to its app: each
-connection is one request per recorder. ``request.end``'s ``route`` is the full template of the
+connection is one request per recorder; a WSGI shim of the same recorder called for the
+connection (a WSGI sub-app mounted through an adapter such as asgiref's ``WsgiToAsgi``) asks
+``records_environ`` and does the same. ``request.end``'s ``route`` is the full template of the
 route the app's router matched, mounts included (``tracer.shim.routes``).
 
 When a ``lifespan`` connection ends (the server is shutting down), the recorder is drained, so
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import threading
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
@@ -45,7 +48,7 @@ from tracer.conformance.base import report_late_call
 from tracer.errors import UsageError
 from tracer.interface import ASGI2, ASGI3, detect_interface
 from tracer.recorder import Recorder
-from tracer.redact import SECRET_HEADERS
+from tracer.redact import secret_header_names
 from tracer.shim import hops
 from tracer.shim.blocking import loop_state, watch_threshold
 from tracer.shim.context import CURRENT
@@ -55,7 +58,7 @@ from tracer.shim.routes import RouteTemplates
 from tracer.shim.steps import Stepper
 from tracer.shim.tasks import watch_tasks
 
-__all__ = ["AsgiShim", "Scope", "Message", "Receive", "Send", "ASGIApp"]
+__all__ = ["AsgiShim", "records_environ", "Scope", "Message", "Receive", "Send", "ASGIApp"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -120,9 +123,16 @@ class AsgiShim:
         if options:
             names = ", ".join(sorted(options))
             raise UsageError(f"AsgiShim does not know the option(s) {names}; remove them.")
-        if block_threshold_ms <= 0:
+        threshold = block_threshold_ms
+        if (
+            isinstance(threshold, bool)
+            or not isinstance(threshold, (int, float))
+            or not math.isfinite(threshold)
+            or threshold <= 0
+        ):
             raise UsageError(
-                f"block_threshold_ms must be positive, not {block_threshold_ms!r}; try 10."
+                f"block_threshold_ms must be a number of milliseconds above 0, not {threshold!r}; "
+                "try 10."
             )
         if asgi_version == "auto":
             asgi_version = detect_interface(app, "asgi")
@@ -133,12 +143,7 @@ class AsgiShim:
         self.recorder = recorder if recorder is not None else Recorder()
         self.block_ns = int(block_threshold_ms * 1_000_000)
         self.redact = redact
-        if not redact:
-            self.secret_headers: frozenset[str] = frozenset()
-        elif redact_headers is not None:
-            self.secret_headers = frozenset(name.lower() for name in redact_headers)
-        else:
-            self.secret_headers = SECRET_HEADERS
+        self.secret_headers = secret_header_names(redact, redact_headers)
         self._secret_bytes = frozenset(name.encode("latin-1") for name in self.secret_headers)
         self.checks = checks
         self._version = "2.0" if asgi_version == ASGI2 else "3.0"
@@ -222,6 +227,41 @@ class AsgiShim:
             log.error(
                 "gateway-tracer: %s failed; the request goes on unrecorded", what, exc_info=exc
             )
+
+
+def records_environ(context: Any, recorder: Recorder, environ: Mapping[str, Any]) -> bool:
+    """Whether a shim of ``recorder`` records the connection a WSGI ``environ`` was built from.
+
+    ``context`` is the traced request current where a WSGI shim is called. A WSGI app mounted in
+    an ASGI app through an adapter (asgiref's ``WsgiToAsgi``, Starlette's or a2wsgi's
+    ``WSGIMiddleware``) runs on a thread that carries the request's context, with an environ the
+    adapter built from the scope (or a copy of it). It is that connection when the environ asks
+    what the scope asks: the same method, query and path (the adapters split the path into
+    ``SCRIPT_NAME`` and ``PATH_INFO`` at the scope's ``root_path``). A new request made inside the
+    connection (an in-process WSGI client calling another app) asks for something else and is
+    a request of its own.
+    """
+    while isinstance(context, _Cycle):
+        if context.recorder is recorder:
+            return _asks_the_same(context.scope, environ)
+        context = context.outer
+    return False
+
+
+def _asks_the_same(scope: Scope, environ: Mapping[str, Any]) -> bool:
+    """Whether ``environ`` is what an ASGI-to-WSGI adapter builds from ``scope``."""
+    if scope.get("type") != "http" or environ.get("REQUEST_METHOD") != scope.get("method"):
+        return False
+    query = scope.get("query_string") or b""
+    if environ.get("QUERY_STRING", "") != query.decode("latin-1"):
+        return False
+    # WSGI paths are the UTF-8 bytes of the ASGI path, as latin-1 (PEP 3333).
+    path = scope.get("path", "").encode("utf-8").decode("latin-1")
+    asked = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    if asked == path:  # the path includes the root path, as the ASGI spec has it
+        return True
+    # A scope whose path leaves out its root_path (older routers and servers).
+    return asked == scope.get("root_path", "").encode("utf-8").decode("latin-1") + path
 
 
 class _Cycle(Stepper):

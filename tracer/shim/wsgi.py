@@ -20,7 +20,12 @@ Request ids: an in-process server model that already recorded ``request.queued``
 middleware must change it: ``wsgi.input`` becomes a recording wrapper, and
 ``environ["gateway_tracer.recorders"]`` lists the recorders recording the request, so that a shim
 of one of them further in (the app instrumented twice) passes the request straight to its app:
-each request is one request per recorder.
+each request is one request per recorder. So does a shim called for a request that an ASGI shim
+of its recorder already records: a WSGI app mounted in an instrumented ASGI app through an
+adapter (asgiref's ``WsgiToAsgi``, Starlette's or a2wsgi's ``WSGIMiddleware``) is called with an
+environ the adapter built from the scope, on a thread that carries the ASGI request's context
+(``tracer.shim.context.CURRENT``; the match is ``tracer.shim.asgi.records_environ``). The ASGI
+request already records the thread hop, what was received and what was sent.
 
 A ``start_response`` or ``write`` the app kept and calls after its request's ``request.end`` (from a
 thread, or in a later request) is passed to the server unchanged and recorded as one ``WSGI-026``
@@ -47,12 +52,15 @@ from typing import Any
 from tracer import conformance
 from tracer.errors import UsageError
 from tracer.recorder import Recorder
-from tracer.redact import REDACTED, SECRET_HEADERS, redact_query
+from tracer.redact import REDACTED, redact_query, secret_header_names
+from tracer.shim.context import CURRENT
 from tracer.shim.wsgi_cycle import REQ_KEY, TRACED_KEY, WsgiCycle
 
 __all__ = ["WsgiShim", "WsgiCycle", "REQ_KEY", "TRACED_KEY"]
 
 log = logging.getLogger("tracer")
+
+_current = CURRENT.get
 
 START_KEYS = (
     "method",
@@ -98,13 +106,7 @@ class WsgiShim:
         self.app = app
         self.recorder = recorder
         self.redact = redact
-        if not redact:
-            secret: frozenset[str] = frozenset()
-        elif redact_headers is None:
-            secret = SECRET_HEADERS
-        else:
-            secret = frozenset(name.lower() for name in redact_headers)
-        self.secret_headers = secret
+        self.secret_headers = secret_header_names(redact, redact_headers)
         self.checks = checks
         self.checker_factory: Callable[..., Any] | None = (
             conformance.WsgiChecker if checks else None
@@ -117,6 +119,9 @@ class WsgiShim:
         recorders = environ.get(TRACED_KEY)
         if recorders is not None and self.recorder in recorders:
             return self.app(environ, start_response)  # a shim further out records it
+        outer = _current()  # None unless an ASGI shim runs the request (one get on the hot path)
+        if outer is not None and self._recorded_as_asgi(outer, environ, recorders):
+            return self.app(environ, start_response)
         try:
             cycle = WsgiCycle(self, environ, start_response)
         except Exception as exc:
@@ -124,6 +129,26 @@ class WsgiShim:
             return self.app(environ, start_response)
         environ[TRACED_KEY] = self._recorders if recorders is None else (*recorders, self.recorder)
         return cycle.run(environ)
+
+    def _recorded_as_asgi(
+        self, outer: Any, environ: dict[str, Any], recorders: tuple[Recorder, ...] | None
+    ) -> bool:
+        """Whether an ASGI shim of our recorder records this request (the WSGI app runs in it
+        through an adapter); if so, the environ lists our recorder for shims further in."""
+        # Only now: a WSGI-only process never imports the ASGI shim (and an ASGI request is
+        # current only once it has been imported).
+        from tracer.shim.asgi import records_environ
+
+        try:
+            if not records_environ(outer, self.recorder, environ):
+                return False
+            environ[TRACED_KEY] = (
+                self._recorders if recorders is None else (*recorders, self.recorder)
+            )
+        except Exception as exc:
+            self.internal_error("looking for an ASGI request around the call", exc)
+            return False
+        return True
 
     def settings(self) -> tuple[Any, ...]:
         """What this shim records and how: two shims of one recorder with equal settings
