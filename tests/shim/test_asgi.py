@@ -438,7 +438,7 @@ def test_cancellation_reaches_the_app_and_comes_back_out() -> None:
     wrapped, events = scenario(True)
     assert plain == wrapped == ["cancelled", "finally", "caller saw CancelledError"]
     assert not of(events, kind=K.ERROR)
-    assert of(events, kind=K.REQUEST_END)[0].data["error"] == "CancelledError"
+    assert of(events, kind=K.REQUEST_END)[0].data["error"] == "cancelled"
 
 
 def test_asgi2_apps_are_wrapped_too() -> None:

@@ -264,6 +264,13 @@ def _asks_the_same(scope: Scope, environ: Mapping[str, Any]) -> bool:
     return asked == scope.get("root_path", "").encode("utf-8").decode("latin-1") + path
 
 
+def _error_name(error: BaseException) -> str:
+    """``request.end``'s ``error``: the exception's type name, and ``cancelled`` for a
+    cancellation, the name every server model and the client give a request the run's stop
+    (or a server) cut short: a ``CancelledError`` coming out of the app is never its own."""
+    return "cancelled" if isinstance(error, asyncio.CancelledError) else type(error).__name__
+
+
 class _Cycle(Stepper):
     """One connection through the shim: the step proxy plus ids, counters, wrappers, checker."""
 
@@ -575,7 +582,7 @@ class _Cycle(Stepper):
                 self.status,
                 self.bytes_in,
                 self.bytes_out,
-                None if error is None else type(error).__name__,
+                None if error is None else _error_name(error),
             )
             if route is not None:
                 row = (*row[:9], _END_ROUTE_KEYS, *row[10:], route)
