@@ -277,3 +277,40 @@ def test_a_server_that_printed_nothing_leaves_no_log(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert not (tmp_path / "run.server.log").exists()
     assert "lines (its log" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "argv,package",
+    [
+        (["--server", "uvicorn", "--loop", "uvloop"], "uvloop"),
+        (["--server", "uvicorn", "--http", "httptools"], "httptools"),
+    ],
+)
+def test_an_option_whose_package_is_missing_is_one_line_before_the_server_starts(
+    argv: list[str],
+    package: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """uvicorn would start, fail to import uvloop and leave its traceback in the log: the
+    package is looked for first (hidden here, whether it is installed or not)."""
+    import importlib.util
+
+    from tracer.cli import main
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *args: None if name == package else real_find_spec(name, *args),
+    )
+    record = tmp_path / "run.jsonl"
+    code = main(["run", "sample_apps.hello:asgi_app", *argv, "-n", "1", "--record", str(record)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.strip().splitlines() == [
+        f"trace: error: {argv[2]} {argv[3]} needs the {package} package, which is not installed. "
+        f"Install it with: pip install {package} (or leave {argv[2]} out)."
+    ]
+    assert not list(tmp_path.iterdir())  # no recording, no server log

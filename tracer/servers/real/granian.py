@@ -26,6 +26,7 @@ class GranianServer(RealServer):
     speaks_http2 = True
     takes_threads = True
     flags = frozenset({"loop"})
+    option_packages = (("loop", "uvloop", "uvloop"),)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -105,6 +105,9 @@ class RealServer:
     """The signal that makes the server shut down gracefully (flushing each process's events)."""
     flags: frozenset[str] = frozenset()
     """Server-specific options this server takes (``loop``, ``worker_class``, ...)."""
+    option_packages: tuple[tuple[str, str, str], ...] = ()
+    """(option, value, package): a value of a server option that needs a package of its own
+    (uvicorn's ``--loop uvloop``), checked before the server starts."""
     single_process = False
     """True for servers that run one process (``--workers`` does not apply)."""
     takes_threads = False
@@ -339,6 +342,14 @@ class RealServer:
                 f"--server {self.name} needs the {self.module} package, which is not installed. "
                 f'Install it with: pip install {self.module} (or "gateway-tracer[servers]").'
             )
+        for option, value, package in self.option_packages:
+            # The server would start, fail to import it and leave a traceback in its log.
+            if self.options.get(option) == value and importlib.util.find_spec(package) is None:
+                flag = "--" + option.replace("_", "-")
+                raise ServerError(
+                    f"{flag} {value} needs the {package} package, which is not installed. "
+                    f"Install it with: pip install {package} (or leave {flag} out)."
+                )
 
     def _interface(self) -> str:
         app = self.config.app

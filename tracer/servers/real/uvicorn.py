@@ -22,6 +22,7 @@ class UvicornServer(RealServer):
     name = "uvicorn"
     module = "uvicorn"
     flags = frozenset({"loop", "http", "limit_concurrency"})
+    option_packages = (("loop", "uvloop", "uvloop"), ("http", "httptools", "httptools"))
 
     def command(self, host: str, port: int) -> list[str]:
         """``python -m uvicorn tracer.servers.real.bootstrap:app --host ... --port ...``."""
