@@ -9,7 +9,8 @@ extension, the file created with mode ``"x"`` so that two processes cannot claim
 
 ``watch_writer(recorder)`` collects a failure of the recorder's file while the load runs (disk
 full: ``Recorder.write_error``) so the load can stop, and ``cannot_write`` words every such
-``OSError`` the way ``trace replay --screenshot`` does.
+``OSError`` the way ``trace replay --screenshot`` does. ``lines_kept(path)`` counts the lines of
+a file a run's output went to (``<name>.app.log``), removing it when nothing was written.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ __all__ = [
     "cannot_write",
     "cut_short_warning",
     "discard",
+    "lines_kept",
     "refuse_empty_record",
     "numbered",
     "watch_writer",
@@ -98,6 +100,23 @@ def beside(path: str, ending: str) -> str:
         if path.endswith(suffix):
             return path.removesuffix(suffix) + ending
     return path + ending
+
+
+def lines_kept(path: str) -> int:
+    """The lines of the file at ``path`` (a last one without its newline counts), read in
+    blocks; an empty file is removed, and 0 returned (as for a missing one)."""
+    lines = 0
+    last = b""
+    try:
+        with open(path, "rb") as file:
+            while block := file.read(1 << 16):
+                lines += block.count(b"\n")
+                last = block
+        if not last:
+            os.unlink(path)
+    except FileNotFoundError:
+        return 0
+    return lines + (bool(last) and not last.endswith(b"\n"))
 
 
 def claim_recording(path: str, *, default: bool = False) -> RecordingTarget:

@@ -268,16 +268,22 @@ def _main(args: argparse.Namespace, out: Any) -> int:
             recorder.close()
         discard(target)  # no empty recording left behind by a bad APP
         raise
+    app_log: str | None = None  # where what the app prints goes under the dashboard
+    prints: Any = None
     try:
         live = (
             _live_runner() if sys.stdout.isatty() and not args.headless and not args.json else None
         )
         if live is not None:
+            app_log, prints = _open_app_log(path, server)
 
             def app_exited_live(code: int) -> None:
                 from tracer.tui.live import leave_terminal
 
                 leave_terminal()  # the line below goes to the shell's screen, which works again
+                if prints is not None:
+                    with contextlib.suppress(OSError, ValueError):
+                        prints.flush()  # the process ends without closing it
                 sys.stderr = sys.__stderr__  # not Textual's capture of prints: the process ends
                 app_exited(code)
 
@@ -293,6 +299,7 @@ def _main(args: argparse.Namespace, out: Any) -> int:
                 work,
                 title=f"{config.app} · {server.describe().get('model')}",
                 total_requests=config.requests,
+                prints=prints,
             )
         else:
             stop = threading.Event()
@@ -316,6 +323,8 @@ def _main(args: argparse.Namespace, out: Any) -> int:
         for shutdown in otlp:
             shutdown()  # the last spans, then the exporter's final batch
         _save_server_output(server, path)
+        if app_log is not None:
+            _say_app_log(app_log, prints)
     if failures:
         raise cannot_write(path, failures[0])
     exit_code = getattr(server, "exit_code", None)
@@ -445,6 +454,46 @@ def _save_server_output(server: Any, path: str) -> None:
         who = server.describe().get("model")
         said = "1 line" if lines == 1 else f"{lines:,} lines"
         print(f"{who} printed {said} (its log and the app's output): {log_path}", file=sys.stderr)
+
+
+def _open_app_log(path: str, server: Any) -> tuple[str | None, Any]:
+    """The file beside the recording that what the app prints goes to while the dashboard
+    draws on the terminal (emptied now: it is this run's), open for appending, and the
+    ``processes`` model's children told to write there too. ``(None, None)``, said on stderr,
+    when it cannot be opened: the prints are then lost, as Textual's capture drops them."""
+    from tracer.cli.paths import beside
+
+    log_path = beside(path, ".app.log")
+    try:
+        # Appending: the children append to it as well, and no write overwrites another.
+        prints = open(log_path, "a", encoding="utf-8", errors="backslashreplace")  # noqa: SIM115
+        prints.truncate(0)
+    except OSError as exc:
+        print(
+            f"trace: warning: cannot save what the app prints to {log_path}: "
+            f"{exc.strerror or exc}; it is not kept while the dashboard runs.",
+            file=sys.stderr,
+        )
+        return None, None
+    if hasattr(server, "app_output"):
+        server.app_output = log_path
+    return log_path, prints
+
+
+def _say_app_log(log_path: str, prints: Any) -> None:
+    """Close the app's output file and name it on stderr with its number of lines, as
+    ``_save_server_output`` does; an empty one is removed, and nothing said."""
+    from tracer.cli.paths import lines_kept
+
+    try:
+        prints.close()
+        lines = lines_kept(log_path)
+    except OSError as exc:
+        print(f"trace: could not save what the app printed to {log_path}: {exc}", file=sys.stderr)
+        return
+    if lines:
+        said = "1 line" if lines == 1 else f"{lines:,} lines"
+        print(f"the app printed {said}: {log_path}", file=sys.stderr)
 
 
 def _open_loop_shortfall(config: Any, sent: int, *, stopped: bool) -> str:

@@ -15,7 +15,8 @@ why, and the load is stopped (``watch_exit``), as when a real server exits. Chil
 with SIGINT blocked (a terminal's Ctrl-C reaches the whole process group: it must not kill
 them mid-boot, each with a traceback); the parent stops them, and ``start_until`` gives up on
 starting them once the run is stopped. Children are always stopped: asked first, then
-terminated by pid.
+terminated by pid. Given ``app_output`` (a file), each child appends its standard output and
+error there, descriptors 1 and 2, from its start (``trace run``'s dashboard owns the terminal).
 Imports the spine, ``tracer.instrument`` and ``tracer.servers``; never the TUI or exporters.
 """
 
@@ -30,6 +31,7 @@ import os
 import queue
 import selectors
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -88,6 +90,9 @@ class ProcessesServer:
         self._said_bye: set[int] = set()  # children that ended as asked
         self._terminating = False  # children dying now are ours to kill
         self._load_stop: threading.Event | None = None
+        self.app_output: str | None = None
+        """A file each child appends its standard output and error to (descriptors 1 and 2,
+        from its start), set before ``start``; None: they write where this process does."""
         self.exit_code: int | None = None
         """The exit code of a child that died by itself during the run (then the load stopped)."""
         self._pending: dict[int, Job] = {}
@@ -146,6 +151,7 @@ class ProcessesServer:
                 self.jobs,
                 writer,
                 self.running,
+                self.app_output,
             ),
             name=f"worker-process-{index}",
             daemon=True,
@@ -406,7 +412,10 @@ def _child_main(
     jobs: Any,
     pipe: Any,
     running: Any,
+    output: str | None = None,
 ) -> None:
+    if output is not None:
+        _print_to(output)
     # A Ctrl-C at a terminal reaches the whole process group. The parent stops its workers
     # in order (each sends its last events); a worker dying of it would print a traceback
     # and lose what it was running. SIGINT was blocked since the start (the parent's mask):
@@ -434,6 +443,25 @@ def _child_main(
     outbox.ship()
     outbox.send(("bye", index))
     recorder.close()
+
+
+def _print_to(path: str) -> None:
+    """This process's standard output and error, descriptors 1 and 2, appended to ``path`` (to
+    nowhere if it cannot be opened: never to the terminal the parent's dashboard draws on).
+    Appended: the children and the parent share the file, and no write overwrites another."""
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    except OSError:
+        fd = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+    finally:
+        os.close(fd)
 
 
 def _serve_jobs(

@@ -5,19 +5,23 @@ batches through a thread-safe inbox (the subscriber runs on the recorder's write
 drains the inbox on a timer), shows progress, rps, in flight, p50/p95/p99, errors, a latency
 histogram, an rps sparkline and the timeline of the most recent requests; when ``work`` returns
 it loads the whole recording and switches to the replay. ``q`` sets ``stop``, waits for ``work``
-to flush and return, then exits, so the recording is always complete.
+to flush and return, then exits, so the recording is always complete. Given ``prints`` (a file),
+what the app prints in this process while the dashboard runs is appended to it, never drawn over
+the dashboard nor dropped (Textual's own capture of ``print`` would drop it).
 Imports Textual, the spine and tracer.tui only; never a shim, a server or the load generator.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import os
+import sys
 import termios
 import threading
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TextIO
 
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -39,7 +43,15 @@ from tracer.tui.screen import ReplayScreen
 from tracer.tui.timeline import Timeline, label_width_for
 from tracer.tui.viewport import Viewport
 
-__all__ = ["run_live", "leave_terminal", "LiveApp", "LiveScreen", "Work", "POLL_S"]
+__all__ = [
+    "run_live",
+    "leave_terminal",
+    "LiveApp",
+    "LiveScreen",
+    "PrintsToFile",
+    "Work",
+    "POLL_S",
+]
 
 Work = Callable[[threading.Event], None]
 """The run: it must return soon after its ``stop`` event is set, with the recording flushed."""
@@ -56,6 +68,40 @@ _LEAVE = (
 )
 # The dashboards on screen now (one, in practice), for ``leave_terminal``.
 _ON_SCREEN: list[App[Any]] = []
+
+
+class PrintsToFile(io.TextIOBase):
+    """``sys.stdout`` and ``sys.stderr`` while the dashboard runs: what the app prints (from
+    any thread) is appended to ``file``, in the order written. A write costs a lock and the
+    file's own buffering, no UI work, and never fails in the app: a file that cannot take it
+    (disk full, closed after the run) drops it."""
+
+    encoding = "utf-8"
+    errors = "backslashreplace"
+
+    def __init__(self, file: TextIO) -> None:
+        super().__init__()
+        self._file = file
+        self._lock = threading.Lock()
+
+    def writable(self) -> bool:
+        """It is written to."""
+        return True
+
+    def write(self, text: str) -> int:
+        """Append ``text`` to the file."""
+        with self._lock, contextlib.suppress(OSError, ValueError):
+            self._file.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        """Push what is buffered to the file."""
+        with self._lock, contextlib.suppress(OSError, ValueError):
+            self._file.flush()
+
+    def fileno(self) -> int:
+        """The file's descriptor: what is written to it directly lands in the file too."""
+        return self._file.fileno()
 
 
 class LiveScreen(Screen[None]):
@@ -184,6 +230,7 @@ class LiveApp(App[None]):
         total_requests: int | None = None,
         lang: str = "en",
         loader: Callable[[str], Recording] = load,
+        prints: TextIO | None = None,
     ) -> None:
         super().__init__()
         self.recorder = recorder
@@ -198,6 +245,8 @@ class LiveApp(App[None]):
         self.quitting = False
         self.replaying = False
         self._loader = loader
+        self.prints = prints
+        """Where what the app prints goes while the dashboard runs (None: Textual's capture)."""
         self._thread = threading.Thread(
             target=self._run_work, name="gateway-tracer-run", daemon=True
         )
@@ -208,6 +257,10 @@ class LiveApp(App[None]):
 
     def on_mount(self) -> None:
         """Subscribe to the recorder, start the run and the redraw timer."""
+        if self.prints is not None:
+            # Textual has replaced both streams with its capture of print by now, and puts
+            # back what it replaced when it exits.
+            sys.stdout = sys.stderr = PrintsToFile(self.prints)
         self.recorder.subscribe(self.inbox.append)
         self._thread.start()
         self.set_interval(POLL_S, self.poll)
@@ -269,12 +322,16 @@ def run_live(
     title: str,
     total_requests: int | None = None,
     lang: str = "en",
+    prints: TextIO | None = None,
 ) -> None:
     """Run ``work(stop)`` under the live dashboard, then replay the whole run until ``q``.
 
-    Returns once ``work`` has returned; an exception raised by ``work`` is raised here.
+    Returns once ``work`` has returned; an exception raised by ``work`` is raised here. What
+    is printed in this process meanwhile goes to ``prints`` (the caller opens and closes it).
     """
-    app = LiveApp(recorder, work, title=title, total_requests=total_requests, lang=lang)
+    app = LiveApp(
+        recorder, work, title=title, total_requests=total_requests, lang=lang, prints=prints
+    )
     _ON_SCREEN.append(app)
     try:
         app.run()
