@@ -6,7 +6,9 @@ the loop like a request waits for a busy uvicorn. Lifespan startup/shutdown run 
 supports them, as uvicorn's ``lifespan="auto"`` runs them: an app that raises in lifespan (or
 returns without answering startup) is served without it, and one that sends
 ``lifespan.startup.failed`` is not served at all (``start`` raises ``ServerError`` with its
-message, as uvicorn exits).
+message, as uvicorn exits). A response start whose headers uvicorn could not write raises into
+the app's ``send`` (``scope.check_headers``); if no other response starts, the client gets a 500
+and the recording says 500 too.
 At shutdown, tasks still running are cancelled and a loop stuck in a blocking call is left
 behind (its thread is a daemon), so a hung app never hangs the run.
 Imports the spine, ``tracer.instrument`` and ``tracer.servers``; never the TUI or exporters.
@@ -24,7 +26,7 @@ from tracer.errors import ServerError
 from tracer.loops import run_until_stopped
 from tracer.recorder import Recorder
 from tracer.servers import Request, Response, ServerConfig, Target
-from tracer.servers.job import Job, JobTarget, load_app_for
+from tracer.servers.job import Job, JobTarget, load_app_for, record_refusal
 from tracer.servers.mailbox import Mailbox
 from tracer.servers.scope import ASGI_VERSION, HttpCycle, ScopeBuilder, WebSocketCycle
 
@@ -132,7 +134,9 @@ class LoopServer:
         scope = self._scopes(request, job.req, self.state)
         cycle: HttpCycle | WebSocketCycle
         cycle = (
-            WebSocketCycle(request.ws_messages) if request.websocket else HttpCycle(request.body)
+            WebSocketCycle(request.ws_messages)
+            if request.websocket
+            else HttpCycle(request.body, now=self.recorder.now)
         )
         cycle.on_complete = lambda: job.resolve(Response(job.req, cycle.status, cycle.bytes_out))
         job.on_abandon = lambda: self._call_soon(cycle.disconnect)
@@ -163,12 +167,32 @@ class LoopServer:
             if cycle.status is None and not cycle.complete:
                 # Returned or raised without a response: uvicorn answers 500 (403 for websockets).
                 cycle.status = 403 if isinstance(cycle, WebSocketCycle) else 500
+                if isinstance(cycle, HttpCycle) and cycle.refused is not None:
+                    refused, cycle.refused = cycle.refused, None  # its traceback holds the cycle
+                    if error != "cancelled":
+                        self.record_refused(job, refused, cycle.refused_t, raised=error is not None)
             if not cycle.complete or error is not None:
                 job.resolve(Response(job.req, cycle.status, cycle.bytes_out, error))
             cycle.complete = True
             if self.ends_in_task:
                 job.finished = True  # the shim has recorded its request.end
             self._tasks.discard(asyncio.current_task())  # type: ignore[arg-type]
+
+    def record_refused(self, job: Job, refused: Exception, t: int | None, *, raised: bool) -> None:
+        """``send`` refused the app's response start (``refused``, at ``t``) and no other went
+        out: the request ends as its client saw it, a 500 dated at the refusal, before the
+        shim's own end (which has no status: the app's start was not taken). ``raised``: the
+        app let an exception out, which the shim recorded as its error."""
+        record_refusal(
+            self.recorder,
+            job.req,
+            refused,
+            status=500,
+            bytes_in=len(job.request.body),
+            bytes_out=0,
+            t=t,
+            raised=raised,
+        )
 
     async def _startup(self) -> bool:
         self.state = {}

@@ -5,24 +5,77 @@ uvicorn's ``RequestResponseCycle`` does: ``receive()`` yields the request body i
 ``http.request`` messages, then waits, and returns ``http.disconnect`` only once the response
 is complete (or the client left); ``send()`` never suspends, since the in-process client reads
 at once (no backpressure), and rejects messages out of protocol order with the same
-``RuntimeError`` a real server raises. Imports only ``tracer.servers``.
+``RuntimeError`` a real server raises, and response headers it could not write as uvicorn's h11
+does (``check_headers``). Imports only ``tracer.servers``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
 from tracer.servers import Request
 from tracer.servers.environ import SERVER_ADDRESS, body_headers, client_address
 
-__all__ = ["BODY_CHUNK", "HttpCycle", "ScopeBuilder", "WebSocketCycle", "build_scope"]
+__all__ = [
+    "BODY_CHUNK",
+    "HttpCycle",
+    "LocalProtocolError",
+    "ScopeBuilder",
+    "WebSocketCycle",
+    "build_scope",
+    "check_headers",
+]
 
 BODY_CHUNK = 65536
 """Request body bytes per ``http.request`` message (uvicorn reads 64 KiB at a time)."""
 
 ASGI_VERSION = {"version": "3.0", "spec_version": "2.3"}
+
+# h11's field-name: an RFC 9110 token.
+_TOKEN = re.compile(rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+")
+# What no value may hold (a regex search is faster than three ``in`` tests).
+_CONTROL = re.compile(rb"[\r\n\x00]")
+
+
+class LocalProtocolError(Exception):
+    """A response header the server cannot write; h11's name for it, so that a recording of
+    the ``loop`` model names the error as one of uvicorn does."""
+
+
+def _bytesify(value: Any) -> bytes:
+    """A header name or value as h11 takes it: a str as ASCII (else ``UnicodeEncodeError``),
+    another bytes-like object copied, anything else a ``TypeError``."""
+    if isinstance(value, str):
+        return value.encode("ascii")
+    if isinstance(value, int):
+        raise TypeError("expected bytes-like object, not int")
+    return bytes(value)
+
+
+def check_headers(headers: Any) -> None:
+    """Raise what uvicorn's h11 path raises for response ``headers`` it cannot write.
+
+    A name that is not a token, or a value holding CR, LF or NUL, is a ``LocalProtocolError``;
+    a name or value that is neither bytes nor an ASCII str fails as h11's ``bytesify`` does (a
+    str is taken as ASCII: uvicorn's h11 path sends one, which the checker still flags as
+    ``HTTP-010``). h11's stricter whitespace rules for values (no leading or trailing space)
+    are not modelled: uvicorn's httptools path and the other servers send such values.
+    """
+    token = _TOKEN.fullmatch
+    control = _CONTROL.search
+    for name, value in headers:
+        if type(name) is not bytes:
+            name = _bytesify(name)
+        if type(value) is not bytes:
+            value = _bytesify(value)
+        if token(name) is None:
+            raise LocalProtocolError(f"Illegal header name {name!r}")
+        if control(value) is not None:
+            raise LocalProtocolError(f"Illegal header value {value!r}")
 
 
 def build_scope(
@@ -124,14 +177,24 @@ class _Cycle:
 
 
 class HttpCycle(_Cycle):
-    """One HTTP request/response on the loop."""
+    """One HTTP request/response on the loop.
 
-    def __init__(self, body: bytes) -> None:
+    ``now`` (recording time, ns) dates a refused ``http.response.start``: see ``refused``.
+    """
+
+    def __init__(self, body: bytes, *, now: Callable[[], int] | None = None) -> None:
         super().__init__()
         self._body = body
         self._offset = 0
         self._body_done = False
+        self._now = now
         self.started = False
+        self.refused: Exception | None = None
+        """What ``send`` raised into the app for an ``http.response.start`` it could not write
+        (nothing went out: the response is still to start, so the client gets a 500 unless
+        the app starts a valid one, as hypercorn allows)."""
+        self.refused_t: int | None = None
+        """When it did (``now``), if it did."""
 
     async def receive(self) -> dict[str, Any]:
         """Body chunks first; then wait for the response to complete; then a disconnect."""
@@ -154,6 +217,14 @@ class HttpCycle(_Cycle):
                 raise RuntimeError(
                     f"Expected ASGI message 'http.response.start', but got '{kind}'."
                 )
+            try:
+                check_headers(message.get("headers", ()))
+            except Exception as exc:
+                # uvicorn's send raises so too, then resets the connection: the model answers
+                # 500 instead, as hypercorn, granian and daphne do (docs/run.md).
+                self.refused = exc
+                self.refused_t = None if self._now is None else self._now()
+                raise
             self.started = True
             self.status = int(message["status"])
         elif not self.complete:

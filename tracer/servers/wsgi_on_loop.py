@@ -13,7 +13,9 @@ model's workers; once the model stops, what the app still sends is dropped (its 
 asgiref's ``start_response`` refuses what it refuses (a second call without ``exc_info``, a
 status that is not a str or has no code, a header that is not ASCII, a ``Content-Length`` that
 is not a number); an app that lets that out before any response gets the loop's 500, and the
-recording says 500 too.
+recording says 500 too. A header asgiref passes on that the loop's ``send`` refuses (CR or LF in
+it, a name that is not a token) is raised where asgiref sends the headers, outside the app: the
+client gets the loop's 500, and the recording ends the request so.
 Imports the spine, ``tracer.instrument`` and ``tracer.servers``; never the TUI or exporters.
 """
 
@@ -85,8 +87,9 @@ class _Instance(WsgiToAsgiInstance):  # type: ignore[misc]
     def _refusing(
         self, model: WsgiOnLoopServer, send: Callable[[dict[str, Any]], None]
     ) -> Callable[[dict[str, Any]], None]:
-        """``send``, and when the server cannot send what the app gave (a body item that is not
-        bytes), the request's end as its client saw it: the shim saw nothing fail."""
+        """``send``, and when the server cannot send what the app gave (a header the loop
+        refuses, a body item that is not bytes), the request's end as its client saw it: the
+        shim saw nothing fail."""
         sent = [0]
 
         def refusing(message: dict[str, Any]) -> None:
@@ -95,7 +98,11 @@ class _Instance(WsgiToAsgiInstance):  # type: ignore[misc]
             except Exception as exc:
                 extension = self.scope.get("extensions", {}).get("gateway_tracer", {})
                 job = extension.get("job")
-                status: Any = self.response_start["status"] if self.response_started else None
+                status: Any = None
+                if message.get("type") == "http.response.start":
+                    status = 500  # nothing went out: the loop answers 500
+                elif self.response_started:
+                    status = self.response_start["status"]
                 record_refusal(
                     model.recorder,
                     extension.get("req"),
@@ -287,6 +294,9 @@ class WsgiOnLoopServer(LoopServer):
 
     in_thread: Job | None = None
     """The request the shared WSGI thread is running, if any."""
+
+    def record_refused(self, job: Job, refused: Exception, t: int | None, *, raised: bool) -> None:
+        """Recorded already, on the WSGI thread, where the send raised (``_Instance``)."""
 
     def hand_over(self, job: Job, scope: dict[str, Any]) -> None:
         """The job rides in the scope to the WSGI thread, which marks it finished."""
