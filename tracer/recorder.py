@@ -12,6 +12,7 @@ import atexit
 import itertools
 import logging
 import os
+import stat
 import threading
 import time
 import weakref
@@ -104,6 +105,7 @@ class Recorder:
         """Called once, on the draining thread, when writing the file fails (stop the load)."""
         _LIVE.add(self)
         if self.path is not None:
+            self.path = _CLAIMS.claim(self.path, self)
             self._start_thread()
 
     # -- hot path ---------------------------------------------------------------------------
@@ -245,25 +247,10 @@ class Recorder:
             # len() first: emitters append concurrently, and what they add after it waits
             # for the next drain (popping a counted number never races with them).
             batch = from_rows([popleft() for _ in range(len(queue))])
+            if self.path is not None and self.write_error is None and not self._file_done:
+                self._to_file(self.path, batch)
             if not batch:
                 return batch
-            if self.path is not None and self.write_error is None and not self._file_done:
-                try:
-                    if self._writer is None:
-                        self._writer = self._open_writer(self.path)
-                    self._writer.write(batch)
-                except OSError as exc:
-                    # The file stops here; the batch still goes on to memory and subscribers
-                    # (the run's report), and close() raises the error.
-                    self._write_failed(exc)
-                except Exception as exc:  # a bug of ours: the writer takes any event
-                    # Stopped as a failed write is, so the run still ends with its report and
-                    # says the file is incomplete, instead of the batch vanishing with the error.
-                    failure = OSError(
-                        f"an event could not be written ({type(exc).__name__}: {exc})"
-                    )
-                    failure.__cause__ = exc
-                    self._write_failed(failure)
             if self.keep:
                 self._kept.extend(batch)
             for subscriber in list(self._subscribers):
@@ -275,6 +262,33 @@ class Recorder:
             return batch
 
     flush = drain
+
+    def _to_file(self, path: str, batch: list[Event]) -> None:
+        """Write a drained batch (opening the file at the first one).
+
+        A drain someone asked for — the ASGI shim's at a lifespan's end, a run's before its
+        app ends the process, reading ``events`` — is a checkpoint: the file is left complete
+        (``RecordingWriter.checkpoint``), even when the batch is empty because the background
+        thread took it a moment before. Only the background thread's timed drains are not,
+        so a ``.gz`` stream does not become one gzip member every ``flush_interval``.
+        """
+        try:
+            if batch:
+                if self._writer is None:
+                    self._writer = self._open_writer(path)
+                self._writer.write(batch)
+            if self._writer is not None and threading.current_thread() is not self._thread:
+                self._writer.checkpoint()
+        except OSError as exc:
+            # The file stops here; the batch still goes on to memory and subscribers
+            # (the run's report), and close() raises the error.
+            self._write_failed(exc)
+        except Exception as exc:  # a bug of ours: the writer takes any event
+            # Stopped as a failed write is, so the run still ends with its report and
+            # says the file is incomplete, instead of the batch vanishing with the error.
+            failure = OSError(f"an event could not be written ({type(exc).__name__}: {exc})")
+            failure.__cause__ = exc
+            self._write_failed(failure)
 
     def _open_writer(self, path: str) -> RecordingWriter:
         """The writer of ``path``, or of ``<name>.<pid>.jsonl`` beside it when another live
@@ -332,10 +346,21 @@ class Recorder:
         return os.fspath(path)
 
     def close(self) -> None:
-        """Stop the background thread, drain what is left and close the file (idempotent)."""
+        """Stop the background thread, drain what is left and close the file (idempotent).
+
+        The path is free again then: a recorder made for it later writes it afresh.
+        """
         if self._closed:
             return
         self._closed = True
+        try:
+            self._close_file()
+        finally:
+            _CLAIMS.release(self)
+        if self.write_error is not None:
+            raise self.write_error
+
+    def _close_file(self) -> None:
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join()
@@ -359,8 +384,6 @@ class Recorder:
                     self._write_failed(exc)
         self._file_done = self.path is not None
         self._sink = None  # the next producer gets a sink that knows the file is closed
-        if self.write_error is not None:
-            raise self.write_error
 
     def __enter__(self) -> Recorder:
         return self
@@ -414,12 +437,68 @@ class Recorder:
                     said = True
 
 
-def _beside(path: str, pid: int) -> str:
-    """``run.jsonl`` -> ``run.<pid>.jsonl`` (``.jsonl.gz`` too); another name gets ``.<pid>``."""
+def _beside(path: str, tag: int) -> str:
+    """``run.jsonl`` -> ``run.<tag>.jsonl`` (``.jsonl.gz`` too); another name gets ``.<tag>``."""
     for ending in (".jsonl.gz", ".jsonl", ".json.gz", ".json", ".gz"):
         if path.endswith(ending):
-            return f"{path.removesuffix(ending)}.{pid}{ending}"
-    return f"{path}.{pid}"
+            return f"{path.removesuffix(ending)}.{tag}{ending}"
+    return f"{path}.{tag}"
+
+
+class _Claims:
+    """The paths this process's live file recorders write, so that two never write one file.
+
+    The file's lock cannot tell them apart: it is taken at a recorder's first write and held
+    only while its file is open, so a second recorder made for the path would truncate what
+    the first wrote. A path is claimed when its recorder is made and freed by its ``close()``
+    (or when it is collected).
+    """
+
+    def __init__(self) -> None:
+        self._held: weakref.WeakValueDictionary[str, Recorder] = weakref.WeakValueDictionary()
+        self._lock = threading.Lock()
+
+    def claim(self, path: str, recorder: Recorder) -> str:
+        """The path ``recorder`` is to write: ``path``, or ``run.<n>.jsonl`` beside it (n = 2,
+        3, ...) when another live recorder of this process has ``path``."""
+        if not _is_file_or_absent(path):
+            return path  # /dev/null and the like: written as they are, by any number
+        with self._lock:
+            own, n = path, 1
+            while (key := os.path.realpath(own)) in self._held:
+                n += 1
+                own = _beside(path, n)
+            self._held[key] = recorder
+        if own != path:
+            log.warning(
+                "the recording %s is being written by another recorder in this process; "
+                "this one writes %s",
+                path,
+                own,
+            )
+        return own
+
+    def release(self, recorder: Recorder) -> None:
+        """Free the path ``recorder`` claimed, if it claimed one."""
+        with self._lock:
+            for key, holder in list(self._held.items()):
+                if holder is recorder:
+                    del self._held[key]
+
+    def forked(self) -> None:
+        """In a forked child: the lock may have been held by a thread that is not there."""
+        self._lock = threading.Lock()
+
+
+def _is_file_or_absent(path: str) -> bool:
+    """Whether ``path`` is a regular file or none yet (a recording, not a device or a pipe)."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True
+
+
+_CLAIMS = _Claims()
 
 
 _LIVE: weakref.WeakSet[Recorder] = weakref.WeakSet()
@@ -439,6 +518,7 @@ def _close_at_exit() -> None:
 
 
 def _after_fork_in_child() -> None:
+    _CLAIMS.forked()
     for recorder in list(_LIVE):
         recorder._forked()
 

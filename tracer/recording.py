@@ -7,6 +7,7 @@ and every reader can use it.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import json
@@ -14,6 +15,7 @@ import operator
 import os
 import platform
 import re
+import stat
 import sys
 import time
 import zlib
@@ -234,8 +236,9 @@ def _lock(handle: IO[bytes]) -> bool:
 class RecordingWriter:
     """Writes a recording line by line, so a crash loses at most the line being written.
 
-    The file is locked while open (``RecordingBusy`` when another live process holds it) and
-    truncated only once the lock is taken.
+    A regular file is locked while open (``RecordingBusy`` when another live process holds
+    it) and truncated only once the lock is taken; anything else (``/dev/null``, a pipe) is
+    written as it is. A ``.gz`` file is a gzip stream of one member per ``checkpoint()``.
     """
 
     def __init__(self, path: str | os.PathLike[str], header: dict[str, Any]) -> None:
@@ -243,31 +246,64 @@ class RecordingWriter:
         parent = Path(self.path).parent
         parent.mkdir(parents=True, exist_ok=True)
         raw = open(self.path, "ab")  # appending: nothing is cut before the lock is ours
-        if not _lock(raw):
-            raw.close()
-            raise RecordingBusy(f"{self.path} is being written by another process")
-        raw.truncate(0)
         self._raw = raw
-        binary: IO[bytes] = raw
-        if self.path.endswith(".gz"):
-            binary = gzip.GzipFile(filename=self.path, mode="wb", fileobj=raw)  # type: ignore[assignment]
-        self._file = io.TextIOWrapper(binary, encoding="utf-8", newline="\n")
-        self._file.write(_dumps(header) + "\n")
-        self._file.flush()
+        self._gzip = self.path.endswith(".gz")
+        self._file: io.TextIOWrapper | None = None
         self.count = 0
+        try:
+            # A device cannot be truncated (EINVAL), and its lock is no file's: two processes
+            # writing /dev/null would send the second to a /dev/null.<pid> it cannot create.
+            if stat.S_ISREG(os.fstat(raw.fileno()).st_mode):
+                if not _lock(raw):
+                    raise RecordingBusy(f"{self.path} is being written by another process")
+                raw.truncate(0)
+            file = self._text()
+            file.write(_dumps(header) + "\n")
+            file.flush()
+        except BaseException:
+            # No file object left for the garbage collector to close (a ResourceWarning) or
+            # to flush into a closed file.
+            with contextlib.suppress(Exception):
+                self.close()
+            raise
+
+    def _text(self) -> io.TextIOWrapper:
+        """The text stream lines go to; for ``.gz``, a new gzip member after a checkpoint."""
+        file = self._file
+        if file is None:
+            binary: IO[bytes] = self._raw
+            if self._gzip:
+                binary = gzip.GzipFile(filename=self.path, mode="wb", fileobj=self._raw)  # type: ignore[assignment]
+            file = self._file = io.TextIOWrapper(binary, encoding="utf-8", newline="\n")
+        return file
 
     def write(self, events: Iterable[Event]) -> None:
         """Append events and flush them to the OS."""
         lines = [_dumps(event.to_dict()) for event in events]
         if lines:
-            self._file.write("\n".join(lines) + "\n")
-            self._file.flush()
+            file = self._text()
+            file.write("\n".join(lines) + "\n")
+            file.flush()
             self.count += len(lines)
+
+    def checkpoint(self) -> None:
+        """Leave the file complete as it stands, for a process that may end without closing it
+        (uvicorn re-raises its stop signal after the lifespan's end, so no atexit runs).
+
+        A ``.gz`` stream's current member gets its trailer; the next write, if any, begins
+        another (gzip readers read the members of a file as one stream). Rare by design: a
+        member costs ~20 bytes and restarts the compressor's window. A plain file is complete
+        after every write already.
+        """
+        if self._gzip and self._file is not None:
+            file, self._file = self._file, None
+            file.close()  # the member's trailer; a GzipFile leaves the file it was given open
+            self._raw.flush()
 
     def close(self) -> None:
         """Flush and close the file (idempotent)."""
         try:
-            if not self._file.closed:
+            if self._file is not None and not self._file.closed:
                 self._file.close()
         finally:
             self._raw.close()  # a GzipFile leaves the file it was given open
