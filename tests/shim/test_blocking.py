@@ -343,3 +343,55 @@ def test_a_step_after_the_threads_finished_says_nothing_about_them() -> None:
     paths = {e.req: e.data["path"] for e in rec.events if e.kind == K.REQUEST_START}
     late = [e for e in rec.events if e.kind == K.LOOP_BLOCKED and paths[e.req] == "/late"]
     assert len(late) == 1 and set(late[0].data) == {"location", "delayed"}, late
+
+
+def test_a_step_kept_waiting_by_a_competing_thread_is_starved(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A busy thread that is no hop of a request (``trace run``'s live dashboard drawing in the
+    main thread) takes the GIL from the loop too: registered with ``competing``, the steps it
+    delays are measured (``others_busy``) and said ``starved`` instead of blaming the app's
+    line. Up to three runs, as in the hop test above (a block needs a sample inside it)."""
+    from shim_asgi_apps import fetch, traced
+
+    from tracer.shim.hops import competing
+
+    monkeypatch.setitem(blocking._THRESHOLDS, "min", 8_000_000)
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        for _ in range(5):
+            # 3 ms of its own work, under the threshold, but past the 5 ms switch interval the
+            # busy threads take the GIL and the step waits for it while they each run theirs.
+            _burn(0.003)
+            await asyncio.sleep(0)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    def busy(stop: threading.Event) -> None:
+        while not stop.is_set():
+            _burn(0.01)
+
+    seen: list[list[dict[str, Any]]] = []
+    for _ in range(3):
+        stop = threading.Event()
+        # Four of them: one alone gives the GIL back within the 5 ms switch interval.
+        burners = [threading.Thread(target=busy, args=(stop,)) for _ in range(4)]
+        shim, rec = traced(app, block_threshold_ms=8)
+        with competing("a test's busy threads"):
+            for burner in burners:
+                burner.start()
+            try:
+                responses = asyncio.run(fetch(shim, *(f"/{n}" for n in range(5))))
+            finally:
+                stop.set()
+                for burner in burners:
+                    burner.join(10)
+        assert [r.status_code for r in responses] == [200] * 5
+        blocked = [e for e in rec.events if e.kind == K.LOOP_BLOCKED]
+        seen.append([dict(e.data) for e in blocked])
+        assert all("others_busy" in e.data for e in blocked)  # measured, as for hops
+        starved = [e for e in blocked if e.data.get("starved")]
+        assert all(e.data["others_busy"] >= 0.25 for e in starved)
+        if starved:
+            return
+    raise AssertionError(f"no block starved in three runs: {seen}")

@@ -294,13 +294,16 @@ def _main(args: argparse.Namespace, out: Any) -> int:
                 begin()
                 return run(config, recorder, server=server, stop=stop, on_app_exit=app_exited_live)
 
-            live(
-                recorder,
-                work,
-                title=f"{config.app} · {server.describe().get('model')}",
-                total_requests=config.requests,
-                prints=prints,
-            )
+            from tracer.shim.hops import competing
+
+            with competing("the live dashboard"):
+                live(
+                    recorder,
+                    work,
+                    title=f"{config.app} · {server.describe().get('model')}",
+                    total_requests=config.requests,
+                    prints=prints,
+                )
         else:
             stop = threading.Event()
             stops.append(stop)

@@ -19,12 +19,14 @@ and the spine only; never the TUI, exporters, server models or CLI.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import inspect
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, cast
 
@@ -32,7 +34,7 @@ from tracer import events as K
 from tracer.shim.context import CURRENT, RequestContext
 from tracer.shim.frames import mark_wrapper
 
-__all__ = ["install", "installed", "Hop", "IN_FLIGHT"]
+__all__ = ["install", "installed", "Hop", "IN_FLIGHT", "competing"]
 
 log = logging.getLogger("tracer")
 
@@ -81,10 +83,34 @@ class Hop:
         return f"Hop({self.func!r}, req={self.context.req}, via={self.via!r})"
 
 
-IN_FLIGHT: set[Hop] = set()
-"""Hops running now, on any thread (``set.add``/``discard`` are atomic): while there are any,
-the step proxy reads the process's CPU clock too, to tell a loop step starved of the GIL by
-them from one that blocked by itself."""
+IN_FLIGHT: set[object] = set()
+"""Hops running now, on any thread (``set.add``/``discard`` are atomic), and the other busy
+threads ``competing`` registers: while there are any, the step proxy reads the process's CPU
+clock too, to tell a loop step starved of the GIL by them from one that blocked by itself."""
+
+
+class _Competitor:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<competing for the GIL: {self.name}>"
+
+
+@contextlib.contextmanager
+def competing(name: str) -> Iterator[None]:
+    """While inside, a thread of this process that is not the app's (``trace run``'s live
+    dashboard, drawing in the main thread) competes with the event loop for the GIL: loop steps
+    it delays are measured as hops' are, so a ``loop.blocked`` it caused says ``starved`` (the
+    step mostly waited for the GIL) instead of blaming the app's line."""
+    token = _Competitor(name)
+    IN_FLIGHT.add(token)
+    try:
+        yield
+    finally:
+        IN_FLIGHT.discard(token)
 
 
 def _via(func: Any) -> str:
