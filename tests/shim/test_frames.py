@@ -173,3 +173,37 @@ def test_paths_are_named_from_site_packages_the_stdlib_or_the_working_directory(
     assert display_path(flask.__file__) == os.path.join("flask", "__init__.py")
     assert display_path(os.path.abspath("tests/x.py")) == os.path.join("tests", "x.py")
     assert display_path("/elsewhere/app.py") == "/elsewhere/app.py"
+
+
+def test_reading_other_threads_frames_runs_no_garbage_collection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """gh-106883 (CPython before 3.11.9 / 3.12.3): a collection starting inside
+    sys._current_frames() could free a threading.local and deadlock the watchdog holding the
+    GIL, freezing the whole run. The collector is off during the call, and left as it was."""
+    import gc
+    import sys
+    import threading
+
+    from tracer.shim import frames
+
+    seen: list[bool] = []
+
+    def current_frames() -> dict[int, Any]:
+        seen.append(gc.isenabled())
+        return {}
+
+    monkeypatch.setattr(sys, "_current_frames", current_frames)
+    was = gc.isenabled()
+    try:
+        gc.enable()
+        assert frames.function_in_stack(threading.get_ident()) is None
+        assert seen == [False] and gc.isenabled()
+        gc.disable()
+        frames.function_in_stack(threading.get_ident())
+        assert seen == [False, False] and not gc.isenabled()  # not turned on by us
+    finally:
+        if was:
+            gc.enable()
+        else:
+            gc.disable()

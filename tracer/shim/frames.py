@@ -14,6 +14,7 @@ Imports only ``tracer.sourcepath``; never the TUI, exporters, server models or C
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import sys
 import sysconfig
@@ -164,6 +165,25 @@ def _where_frames(frames: list[FrameType]) -> tuple[str, str] | None:
     return fallback
 
 
+def _current_frames() -> dict[int, FrameType]:
+    """``sys._current_frames()`` with no garbage collection starting inside it.
+
+    Before CPython 3.11.9 and 3.12.3 (gh-106883) it holds the interpreter's thread-list lock
+    while it allocates; a collection started there may free a ``threading.local``, whose
+    clean-up takes that same lock: the thread deadlocks holding the GIL, and every thread with
+    it (seen as a whole run frozen in a test of the blocking sample). The fix CPython made is
+    this one: no collection while it runs, unless collection was off already.
+    """
+    enabled = gc.isenabled()
+    if enabled:
+        gc.disable()
+    try:
+        return sys._current_frames()
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def where_in_stack(thread_id: int, root: FrameType | None = None) -> str | None:
     """Where thread ``thread_id`` is running right now: its innermost app frame, ``file:line``.
 
@@ -177,7 +197,7 @@ def where_in_stack(thread_id: int, root: FrameType | None = None) -> str | None:
 
 def function_in_stack(thread_id: int, root: FrameType | None = None) -> tuple[str, str] | None:
     """``where_in_stack``, with the function that line is in: ``(function, file:line)``."""
-    frame: FrameType | None = sys._current_frames().get(thread_id)
+    frame: FrameType | None = _current_frames().get(thread_id)
     frames: list[FrameType] = []
     while frame is not None and len(frames) < 500:
         frames.append(frame)
