@@ -11,7 +11,6 @@ The library API is small and stable::
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 from typing import Any
@@ -99,21 +98,12 @@ def _check_settings(redact: Any, redact_headers: Any, block_threshold_ms: Any, c
     header names would turn redaction off, ``checks="no"`` would leave checks on, and a NaN
     threshold would fail deep inside with a bare ValueError."""
     from tracer.redact import secret_header_names
+    from tracer.shim.settings import block_threshold_ns
 
     secret_header_names(redact, redact_headers)
     if not isinstance(checks, bool):
         raise UsageError(f"checks must be True or False, not {checks!r}.")
-    threshold = block_threshold_ms
-    if (
-        isinstance(threshold, bool)
-        or not isinstance(threshold, (int, float))
-        or not math.isfinite(threshold)
-        or threshold <= 0
-    ):
-        raise UsageError(
-            f"block_threshold_ms must be a number of milliseconds above 0, not {threshold!r}; "
-            "try 10."
-        )
+    block_threshold_ns(block_threshold_ms)
 
 
 def _name_in_header(recorder: Recorder, app: Any, interface: str) -> None:

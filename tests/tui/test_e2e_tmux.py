@@ -4,37 +4,23 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from tmux_helpers import TMUX
+from tmux_helpers import tmux as _tmux
+from tmux_helpers import wait_for as _wait_for
 
 from tracer.tui.examples import loop_example
 
-TMUX = shutil.which("tmux")
 pytestmark = [
     pytest.mark.skipif(TMUX is None, reason="tmux is not installed"),
     pytest.mark.timeout(90),
 ]
-
-
-def _tmux(*args: str) -> subprocess.CompletedProcess[str]:
-    assert TMUX is not None
-    return subprocess.run([TMUX, *args], capture_output=True, text=True, timeout=10)
-
-
-def _wait_for(condition, seconds: float = 30.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def _new_session(name: str, command: str, width: int, height: int) -> None:

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from pathlib import Path
 
 import pytest
+from tmux_helpers import TMUX
+from tmux_helpers import tmux as _tmux
+from tmux_helpers import wait_for as _wait_for
 
 from tracer.recorder import Recorder
 from tracer.recording import Recording
 from tracer.tui.live import LiveApp, PrintsToFile
 from tracer.tui.screen import ReplayScreen
 
-TMUX = shutil.which("tmux")
 pytestmark = [pytest.mark.timeout(90)]
 
 PRINTER_APP = """
@@ -95,20 +95,6 @@ def test_a_closed_or_failing_file_never_fails_the_app() -> None:
 # -- end to end, in a real terminal ---------------------------------------------------------
 
 
-def _tmux(*args: str) -> subprocess.CompletedProcess[str]:
-    assert TMUX is not None
-    return subprocess.run([TMUX, *args], capture_output=True, text=True, timeout=10)
-
-
-def _wait_for(condition, seconds: float = 60.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 @pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
 @pytest.mark.parametrize("server", ["processes", "threads"])
 def test_the_app_prints_to_its_log_not_over_the_dashboard(tmp_path: Path, server: str) -> None:
@@ -138,9 +124,9 @@ def test_the_app_prints_to_its_log_not_over_the_dashboard(tmp_path: Path, server
             env={**os.environ, "TERM": "xterm-256color"},
         )
         assert started.returncode == 0, started.stderr
-        assert _wait_for(replaying), screens[-1:]
+        assert _wait_for(replaying, 60.0), screens[-1:]
         _tmux("send-keys", "-t", name, "q")
-        assert _wait_for(lambda: rc.exists() and rc.stat().st_size > 0)
+        assert _wait_for(lambda: rc.exists() and rc.stat().st_size > 0, 60.0)
         after = _tmux("capture-pane", "-p", "-S", "-", "-t", name).stdout
     finally:
         _tmux("kill-session", "-t", name)

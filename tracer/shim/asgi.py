@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import threading
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
@@ -55,6 +54,7 @@ from tracer.shim.context import CURRENT
 from tracer.shim.frames import mark_wrapper, message_of, where_raised
 from tracer.shim.messages import scope_headers, scope_query, summarize_message
 from tracer.shim.routes import RouteTemplates
+from tracer.shim.settings import block_threshold_ns
 from tracer.shim.steps import Stepper
 from tracer.shim.tasks import watch_tasks
 
@@ -123,17 +123,7 @@ class AsgiShim:
         if options:
             names = ", ".join(sorted(options))
             raise UsageError(f"AsgiShim does not know the option(s) {names}; remove them.")
-        threshold = block_threshold_ms
-        if (
-            isinstance(threshold, bool)
-            or not isinstance(threshold, (int, float))
-            or not math.isfinite(threshold)
-            or threshold <= 0
-        ):
-            raise UsageError(
-                f"block_threshold_ms must be a number of milliseconds above 0, not {threshold!r}; "
-                "try 10."
-            )
+        block_ns = block_threshold_ns(block_threshold_ms)
         if asgi_version == "auto":
             asgi_version = detect_interface(app, "asgi")
         if asgi_version not in (ASGI3, ASGI2):
@@ -141,7 +131,7 @@ class AsgiShim:
         self.app = app
         self.asgi_version = asgi_version
         self.recorder = recorder if recorder is not None else Recorder()
-        self.block_ns = int(block_threshold_ms * 1_000_000)
+        self.block_ns = block_ns
         self.redact = redact
         self.secret_headers = secret_header_names(redact, redact_headers)
         self._secret_bytes = frozenset(name.encode("latin-1") for name in self.secret_headers)

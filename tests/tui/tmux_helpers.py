@@ -1,0 +1,27 @@
+"""What the tests that drive a real terminal share: tmux, and waiting for its screen."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+
+TMUX = shutil.which("tmux")
+"""The tmux executable, or None (those tests are then skipped)."""
+
+
+def tmux(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``tmux ARGS`` (bounded: 10 s)."""
+    assert TMUX is not None
+    return subprocess.run([TMUX, *args], capture_output=True, text=True, timeout=10)
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 30.0) -> bool:
+    """Poll ``condition`` every 0.1 s until it holds (True) or ``seconds`` pass (False)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
