@@ -49,6 +49,26 @@ def test_closed_loop_sends_n_with_at_most_c_in_flight() -> None:
     assert target.peak == 5 and stats.max_in_flight == 5
 
 
+def test_no_more_clients_start_than_there_are_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """-c 1000000 -n 3: three clients, not a million tasks that find nothing to send (the run
+    took 13 s to start them for one request)."""
+    made = 0
+    create_task = asyncio.create_task
+
+    def counting(coro, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal made
+        made += 1
+        return create_task(coro, **kwargs)
+
+    monkeypatch.setattr(asyncio, "create_task", counting)
+    target = SleepyTarget(0.001)
+    stats = asyncio.run(
+        drive(target, build_plan(), LoadSettings(concurrency=1_000_000, requests=3))
+    )
+    assert (stats.sent, stats.done) == (3, 3) and target.peak == 3
+    assert made < 10  # three clients and the driver's own helper tasks
+
+
 def test_duration_ends_the_load() -> None:
     """-z: requests keep coming until the duration, then the in-flight ones finish."""
     target = SleepyTarget(0.01)
