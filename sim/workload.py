@@ -223,8 +223,10 @@ def workload_from_dict(
     if len(set(names)) != len(names):
         raise UsageError(f"{where}: two routes share a name; give each route its own name.")
     name = data.get("name", default_name)
-    if not isinstance(name, str) or not name:
-        raise UsageError(f"{where}: name must be a non-empty string.")
+    if not isinstance(name, str) or not name or not name.isprintable():
+        raise UsageError(
+            f"{where}: name must be a non-empty string without control characters, not {name!r}."
+        )
     return Workload(name, tuple(routes))
 
 
@@ -235,9 +237,14 @@ def _route(item: dict[str, Any], where: str) -> Route:
             f"{where}: unknown key {sorted(unknown)[0]!r}; expected {', '.join(sorted(_ROUTE_KEYS))}."
         )
     name = item.get("name", where.rsplit(" ", 1)[-1])
-    where = f'{where} ("{name}")' if "name" in item else where
-    if not isinstance(name, str) or not name or ":" in name:
-        raise UsageError(f"{where}: name must be a non-empty string without ':'.")
+    if "name" in item:
+        # A name with a line break in it must not break the one-line message naming it.
+        printable = isinstance(name, str) and name.isprintable()
+        where = f'{where} ("{name}")' if printable else f"{where} ({name!r})"
+    if not isinstance(name, str) or not name or ":" in name or not name.isprintable():
+        raise UsageError(
+            f"{where}: name must be a non-empty string without ':' or control characters."
+        )
     weight = item.get("weight", 1.0)
     if isinstance(weight, bool) or not isinstance(weight, int | float) or not weight > 0:
         raise UsageError(f"{where}: weight must be a number above 0, not {weight!r}.")

@@ -350,3 +350,32 @@ def test_a_zero_time_recording_has_no_throughput_anywhere(
     (row,) = [line for line in out.splitlines() if "throughput" in line]
     assert "n/a (zero time)" in row
     assert "– rps" in [str(item) for item in summary_items(summary, labels("en"))]
+
+
+@pytest.mark.parametrize("name", ["two\nlines", "tab\there", "bell\u0007"])
+def test_a_route_name_with_control_characters_is_refused_in_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str
+) -> None:
+    """A route name is printed in every message about its route: one with a line break would
+    break the one-line rule (and the tables naming routes)."""
+    path = tmp_path / "work.toml"
+    path.write_text(
+        f'[[route]]\nname = {json.dumps(name)}\nphases = [{{io = "1ms"}}]\n', encoding="utf-8"
+    )
+    assert _refused(capsys, "--workload", str(path), "--no-record") == (
+        f"workload \"{path}\", route 1 ({name!r}): name must be a non-empty string without ':' "
+        "or control characters."
+    )
+
+
+def test_a_workload_name_with_control_characters_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "work.toml"
+    path.write_text(
+        'name = "a\\nb"\n[[route]]\nname = "home"\nphases = [{io = "1ms"}]\n', encoding="utf-8"
+    )
+    assert _refused(capsys, "--workload", str(path), "--no-record") == (
+        f'workload "{path}": name must be a non-empty string without control characters, '
+        "not 'a\\nb'."
+    )
