@@ -267,3 +267,23 @@ def test_recorders_writing_the_null_device_all_write_it(
     assert [r.path for r in recorders] == [os.devnull, os.devnull]
     assert [r.write_error for r in recorders] == [None, None]
     assert caplog.records == []
+
+
+def test_saving_onto_a_path_a_live_recorder_streams_to_is_refused_and_says_why(
+    tmp_path: Path,
+) -> None:
+    """Recorder.save would truncate what a live recorder of this process streams there (its
+    lock is only taken at its first write): refused, naming who writes it, not "another
+    process"; once that recorder is closed the path is free."""
+    import tracer
+    from tracer.recording import RecordingBusy
+
+    path = tmp_path / "live.jsonl"
+    streaming = tracer.Recorder(path)
+    other = tracer.Recorder(keep=True)
+    with pytest.raises(RecordingBusy, match="another recorder in this process"):
+        other.save(path)
+    with pytest.raises(RecordingBusy, match="by this recorder; save to another path"):
+        streaming.save(path)
+    streaming.close()
+    assert other.save(path) == str(path)

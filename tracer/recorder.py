@@ -336,7 +336,17 @@ class Recorder:
         return recording
 
     def save(self, path: str | os.PathLike[str]) -> str:
-        """Write the header and every kept event to ``path`` (``.gz`` compresses)."""
+        """Write the header and every kept event to ``path`` (``.gz`` compresses).
+
+        ``RecordingBusy`` when a live recorder of this process streams to ``path`` (this one
+        included): saving there would truncate what it writes.
+        """
+        holder = _CLAIMS.holder(os.fspath(path))
+        if holder is not None:
+            who = "this recorder" if holder is self else "another recorder in this process"
+            raise RecordingBusy(
+                f"{os.fspath(path)} is being written by {who}; save to another path"
+            )
         events = self.events
         writer = RecordingWriter(path, self.header)
         try:
@@ -477,6 +487,11 @@ class _Claims:
                 own,
             )
         return own
+
+    def holder(self, path: str) -> Recorder | None:
+        """The live recorder of this process that claimed ``path``, if any."""
+        with self._lock:
+            return self._held.get(os.path.realpath(path))
 
     def release(self, recorder: Recorder) -> None:
         """Free the path ``recorder`` claimed, if it claimed one."""
