@@ -446,17 +446,10 @@ def _save_server_output(server: Any, path: str) -> None:
     from tracer.cli.paths import beside
 
     log_path = beside(path, ".server.log")
-    try:
-        lines = save(log_path)
-    except OSError as exc:
-        print(
-            f"trace: could not save what the server printed to {log_path}: {exc}", file=sys.stderr
-        )
-        return
-    if lines:
-        who = server.describe().get("model")
-        said = "1 line" if lines == 1 else f"{lines:,} lines"
-        print(f"{who} printed {said} (its log and the app's output): {log_path}", file=sys.stderr)
+    who = server.describe().get("model")
+    _name_output(
+        lambda: save(log_path), log_path, f"{who} printed", " (its log and the app's output)"
+    )
 
 
 def _open_app_log(path: str, server: Any) -> tuple[str | None, Any]:
@@ -484,19 +477,24 @@ def _open_app_log(path: str, server: Any) -> tuple[str | None, Any]:
 
 
 def _say_app_log(log_path: str, prints: Any) -> None:
-    """Close the app's output file and name it on stderr with its number of lines, as
-    ``_save_server_output`` does; an empty one is removed, and nothing said."""
+    """Close the app's output file and name it on stderr, as ``_save_server_output`` does."""
+    _name_output(prints.close, log_path, "the app printed")
+
+
+def _name_output(finish: Callable[[], Any], log_path: str, who: str, what: str = "") -> None:
+    """``finish`` writing a run's output to ``log_path``, then one line on stderr naming it
+    with its number of lines; a file left empty is removed, and nothing said."""
     from tracer.cli.paths import lines_kept
 
     try:
-        prints.close()
+        finish()
         lines = lines_kept(log_path)
     except OSError as exc:
-        print(f"trace: could not save what the app printed to {log_path}: {exc}", file=sys.stderr)
+        print(f"trace: could not save what was printed to {log_path}: {exc}", file=sys.stderr)
         return
     if lines:
         said = "1 line" if lines == 1 else f"{lines:,} lines"
-        print(f"the app printed {said}: {log_path}", file=sys.stderr)
+        print(f"{who} {said}{what}: {log_path}", file=sys.stderr)
 
 
 def _open_loop_shortfall(config: Any, sent: int, *, stopped: bool) -> str:

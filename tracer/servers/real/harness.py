@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -227,25 +228,14 @@ class ServerProcess:
         self._log.seek(0, os.SEEK_END)
         return text
 
-    def save_output(self, path: str) -> int:
-        """Copy everything the server printed to ``path`` (not made when it printed nothing);
-        returns how many lines it printed. Copied in blocks: an app printing per request can
-        leave more than is worth reading into memory."""
+    def save_output(self, path: str) -> None:
+        """Copy everything the server printed to ``path``, in blocks: an app printing per
+        request can leave more than is worth reading into memory."""
         self._log.flush()
         self._log.seek(0)
-        lines = 0
         try:
-            block = self._log.read(1 << 16)
-            if not block:
-                return 0
             with open(path, "wb") as saved:
-                last = b""
-                while block:
-                    saved.write(block)
-                    lines += block.count(b"\n")
-                    last = block
-                    block = self._log.read(1 << 16)
-            return lines + (not last.endswith(b"\n"))  # a last line without its newline
+                shutil.copyfileobj(self._log, saved)
         finally:
             self._log.seek(0, os.SEEK_END)
 

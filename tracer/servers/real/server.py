@@ -293,10 +293,11 @@ class RealServer:
         """What the server printed (for error messages and tests)."""
         return "" if self.process is None else self.process.output()
 
-    def save_output(self, path: str) -> int:
-        """Save what the server printed (its log, the app's prints and tracebacks) to ``path``;
-        returns its number of lines (0: nothing printed, no file made)."""
-        return 0 if self.process is None else self.process.save_output(path)
+    def save_output(self, path: str) -> None:
+        """Save what the server printed (its log, the app's prints and tracebacks) to ``path``
+        (an empty file when it printed nothing)."""
+        if self.process is not None:
+            self.process.save_output(path)
 
     @property
     def pids(self) -> set[int]:
