@@ -133,6 +133,37 @@ def test_a_gz_file_cut_in_its_second_member_is_read_as_truncated(tmp_path: Path)
     assert labels[0] == "kept" and len(labels) < 501
 
 
+@pytest.mark.parametrize("cut", range(1, 11))
+def test_a_gz_file_cut_inside_its_second_members_header_is_read_as_truncated(
+    tmp_path: Path, cut: int
+) -> None:
+    """A crash can stop the writer anywhere in the ten-byte header of the member a checkpoint
+    starts, one byte into its magic number included (which gzip reports as a foreign file):
+    both readers keep the first member and mark the recording truncated."""
+    from tracer.digest import digest_file
+
+    path = tmp_path / "cut.jsonl.gz"
+    rec = Recorder(path, flush_interval=60)
+    rec.emit(K.MARK, None, {"label": "kept"})
+    rec.drain()
+    rec.close()
+    path.write_bytes(path.read_bytes() + gzip.compress(b"{}\n")[:cut])
+    recording = tracer.load(path)
+    assert recording.truncated and _marks(path) == ["kept"]
+    assert digest_file(path)[0].truncated
+
+
+def test_a_file_that_is_not_gzip_after_a_whole_member_is_still_refused(tmp_path: Path) -> None:
+    """Only a cut in the magic number is a crash: other bytes after a whole member are not."""
+    path = tmp_path / "junk.jsonl.gz"
+    rec = Recorder(path, flush_interval=60)
+    rec.emit(K.MARK, None, {"label": "kept"})
+    rec.close()
+    path.write_bytes(path.read_bytes() + b"\x1e")
+    with pytest.raises(tracer.TracerError, match="gzip stream is broken"):
+        tracer.load(path)
+
+
 def test_timed_drains_keep_one_gzip_member(tmp_path: Path) -> None:
     """The background thread's drains every ``flush_interval`` are not checkpoints: a
     ``.gz`` file written by them is one member, its compression unbroken."""

@@ -24,6 +24,7 @@ from tracer.recording import (
     UNREADABLE,
     Recording,
     event_problem,
+    lines_until_eof,
     load,
     loads,
     open_text,
@@ -300,38 +301,35 @@ def digest_file(path: str | os.PathLike[str]) -> tuple[Recording, Digest]:
     if not os.path.isfile(name):
         load(name)  # raises RecordingNotFound with the reader's own message
     digest = Digest()
-    truncated = False
     try:
         with open_text(name) as handle:
-            header = loads(handle.readline(), name).header
+            lines = lines_until_eof(handle)
+            header = loads(next(lines, ""), name).header
             batch: list[Event] = []
             bad: int | None = None
             why = ""
             number = 1
-            try:
-                for line in handle:
-                    number += 1
-                    if bad is not None:
-                        # As load(): a bad line that is not the last one is corruption.
-                        raise RecordingFormatError(
-                            f'"{name}": line {bad} is not a valid event ({why}).'
-                        )
-                    if not line.strip():
-                        continue
-                    try:
-                        batch.append(parse_line(line))
-                    except json.JSONDecodeError:
-                        bad, why = number, "not JSON"  # cut short by a crash if it is the last
-                        continue
-                    except (ValueError, KeyError, TypeError) as exc:
-                        bad, why = number, event_problem(exc)
-                        continue
-                    if len(batch) >= 4096:
-                        digest.feed(batch)
-                        batch = []
-            except EOFError:
-                truncated = True  # a gzip stream cut short
-            truncated = truncated or bad is not None
+            for line in lines:
+                number += 1
+                if bad is not None:
+                    # As load(): a bad line that is not the last one is corruption.
+                    raise RecordingFormatError(
+                        f'"{name}": line {bad} is not a valid event ({why}).'
+                    )
+                if not line.strip():
+                    continue
+                try:
+                    batch.append(parse_line(line))
+                except json.JSONDecodeError:
+                    bad, why = number, "not JSON"  # cut short by a crash if it is the last
+                    continue
+                except (ValueError, KeyError, TypeError) as exc:
+                    bad, why = number, event_problem(exc)
+                    continue
+                if len(batch) >= 4096:
+                    digest.feed(batch)
+                    batch = []
+            truncated = bad is not None
             digest.feed(batch)
     except UNREADABLE as exc:
         raise unreadable(name, exc) from None

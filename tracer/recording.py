@@ -521,12 +521,26 @@ def _parse_lines(lines: Iterator[str], path: str) -> Recording:
     return recording
 
 
-def _lines_until_eof(handle: IO[str]) -> Iterator[str]:
+# What gzip says when a file ends one byte into the next member's two-byte magic number.
+_CUT_IN_MAGIC = "Not a gzipped file (b'\\x1f')"
+
+
+def lines_until_eof(handle: IO[str]) -> Iterator[str]:
+    """The lines of a recording file, ending in one broken line where its gzip stream is cut."""
     # A gzip stream cut short by a crash raises EOFError at its end: keep what came before it,
-    # and hand the parser a broken last line so the recording is marked truncated.
+    # and hand the parser a broken last line so the recording is marked truncated. A cut one
+    # byte into the header of a later member (the writer starts one at every checkpoint) is
+    # the same crash, but gzip reports it as a foreign file; anywhere else it is one.
+    lines = 0
     try:
-        yield from handle
+        for line in handle:
+            lines += 1
+            yield line
     except EOFError:
+        yield "\x00truncated"
+    except gzip.BadGzipFile as exc:
+        if lines == 0 or str(exc) != _CUT_IN_MAGIC:
+            raise
         yield "\x00truncated"
 
 
@@ -558,7 +572,7 @@ def load(path: str | os.PathLike[str]) -> Recording:
         raise RecordingNotFound(f'"{name}" is a folder, not a recording file.')
     try:
         with open_text(name) as handle:
-            return _parse_lines(_lines_until_eof(handle), name)
+            return _parse_lines(lines_until_eof(handle), name)
     except UNREADABLE as exc:
         if isinstance(exc, FileNotFoundError):
             raise RecordingNotFound(f'Recording "{name}" does not exist.') from None
