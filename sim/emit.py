@@ -10,6 +10,7 @@ Imports only ``tracer.events`` and ``tracer.recorder`` (and ``sim`` modules for 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 import tracer.events as K
 from tracer.recorder import Recorder
@@ -81,14 +82,19 @@ class Emitter:
         queued = self._queued_data.get(route.name)
         if queued is None:
             # The client's request line says GET for a WebSocket upgrade too; the app's
-            # websocket scope has no method.
-            queued = {"method": route.method, "path": route.path}
+            # websocket scope has no method. As the in-process models, the queued request's
+            # path is the target's without its query; the app sees what a server makes of the
+            # target: the path percent-decoded (ASGI as UTF-8, a WSGI PATH_INFO byte for byte
+            # as latin-1) and the query apart, as sent.
+            target, _, query = route.path.partition("?")
+            queued = {"method": route.method, "path": target}
             self._queued_data[route.name] = queued
             ws = route.websocket
+            encoding = "utf-8" if self.interface == "asgi" else "latin-1"
             self._start_data[route.name] = {
                 "method": None if ws else route.method,
-                "path": route.path,
-                "query": "",
+                "path": unquote(target, encoding=encoding),
+                "query": query,
                 "http_version": "1.1",
                 "scheme": "ws" if ws else "http",
                 "client": None,

@@ -104,7 +104,7 @@ def test_a_websocket_routes_path_is_checked_too(
 @pytest.mark.parametrize(
     ("route", "method", "target"),
     [
-        ({"method": "PURGE", "path": "/a?b=1"}, "PURGE", "/a?b=1"),
+        ({"method": "PURGE", "path": "/a?b=1"}, "PURGE", "/a"),  # the query is not the path
         ({"method": "purge"}, "PURGE", "/"),  # methods are upper-cased, as before
         ({"method": "M-SEARCH", "path": "/caf%C3%A9/~x"}, "M-SEARCH", "/caf%C3%A9/~x"),
         ({"method": "!#$%&'*+-.^_`|~09azAZ", "path": "/"}, "!#$%&'*+-.^_`|~09AZAZ", "/"),
@@ -127,6 +127,52 @@ def test_valid_methods_and_paths_still_run(
     assert code == 0, err
     queued = [e.data for e in load(record).events if e.kind == K.REQUEST_QUEUED]
     assert queued == [{"method": method, "path": target}] * 3
+
+
+@pytest.mark.parametrize(
+    ("model", "app"),
+    [("threads", "sample_apps.hello:wsgi_app"), ("loop", "sample_apps.hello:asgi_app")],
+)
+def test_the_app_sees_the_same_path_and_query_simulated_as_run(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, model: str, app: str
+) -> None:
+    """``request.start`` of a simulated request splits its target as a run of the same model
+    does: the path percent-decoded (a WSGI PATH_INFO as latin-1), the query apart and as sent;
+    ``request.queued`` has the path as sent, without the query, in both."""
+    target = "/caf%C3%A9/a%20b?q=1&x=%20"
+    ran, simulated = tmp_path / "ran.jsonl", tmp_path / "sim.jsonl"
+    argv = ["run", app, "--server", model, "-n", "1", "--path", target, "--headless"]
+    code, _, err = trace_cli(capsys, *argv, "--record", str(ran))
+    assert code == 0, err
+    work = _workload(tmp_path, path=target)
+    code, _, err = trace_cli(
+        capsys,
+        "sim",
+        "--model",
+        model,
+        "--workload",
+        str(work),
+        "-n",
+        "1",
+        "--record",
+        str(simulated),
+    )
+    assert code == 0, err
+
+    def seen(path: Path) -> tuple[object, ...]:
+        events = load(path).events
+        start = next(
+            e.data for e in events if e.kind == K.REQUEST_START and e.data["scope_type"] == "http"
+        )
+        queued = next(e.data for e in events if e.kind == K.REQUEST_QUEUED)
+        return start["path"], start["query"], queued["path"]
+
+    assert seen(simulated) == seen(ran)
+    assert seen(simulated) == (
+        ("/café/a b" if model == "loop" else "/caf\xc3\xa9/a b"),
+        "q=1&x=%20",
+        "/caf%C3%A9/a%20b",
+    )
 
 
 def test_a_websocket_route_with_a_slash_path_still_runs(
