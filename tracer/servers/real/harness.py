@@ -264,6 +264,11 @@ class ServerProcess:
             except ProcessLookupError:
                 pass
             process.wait()
+            # A killed worker dies when the kernel next schedules it, which on a loaded
+            # machine can be after the master is reaped: stop returns once the group is gone.
+            deadline = self.clock() + 2.0
+            while group_members(pgid) and self.clock() < deadline:
+                time.sleep(0.01)
         self.process = None
 
     def close(self) -> None:
