@@ -30,7 +30,8 @@ request already records the thread hop, what was received and what was sent.
 A ``start_response`` or ``write`` the app kept and calls after its request's ``request.end`` (from a
 thread, or in a later request) is passed to the server unchanged and recorded as one ``WSGI-026``
 violation of that request (when checking is on), nothing else. The status in ``request.end`` is
-that of the last ``start_response`` call the server accepted.
+that of the last ``start_response`` call the server accepted, or 500 when the app raised before
+any body chunk or ``write`` reached the server (which then answers with a 500 of its own).
 
 ``request.end`` comes when the server calls ``close()``; a server that never does gets it when it
 drops the response iterable (``close_called: false``). A response that is an instance of the

@@ -66,7 +66,7 @@ class TracedBody:
             if close is not None:
                 close()
         except BaseException as exc:
-            cycle.fail(exc)
+            cycle.fail(exc, in_close=True)
             raise
         finally:
             cycle.closed(t)

@@ -79,6 +79,7 @@ class WsgiCycle:
         "status",
         "bytes_in",
         "bytes_out",
+        "responded",
         "error",
         "done",
         "tid",
@@ -109,6 +110,7 @@ class WsgiCycle:
         self.status: int | None = None
         self.error: BaseException | None = None
         self.bytes_in = self.bytes_out = 0
+        self.responded = False  # a body chunk or write reached the server (headers may be out)
         self.done = False
         self.report_t: int | None = None
         current = threading.current_thread()
@@ -240,6 +242,7 @@ class WsgiCycle:
             end = self.last_t = self.now()
             size = _size(data)
             self.bytes_out += size
+            self.responded = True
             self.recorder.emit(
                 K.WSGI_WRITE,
                 self.req,
@@ -331,6 +334,7 @@ class WsgiCycle:
             end = self.last_t = sink.clock() - sink.start_ns
             size = _size(chunk)
             self.bytes_out += size
+            self.responded = True
             sink.append(
                 (
                     next(sink.seq),
@@ -379,13 +383,18 @@ class WsgiCycle:
             self.shim.internal_error("recording close", exc)
         self.finish(close_called=True, end=end)
 
-    def fail(self, exc: BaseException) -> None:
+    def fail(self, exc: BaseException, *, in_close: bool = False) -> None:
         """The app raised ``exc`` (it is re-raised by the caller): record it once."""
         if exc is self.error:
             return
         try:
             if self.error is None:
                 self.error = exc
+            if not in_close and not self.responded and isinstance(exc, Exception):
+                # No chunk has reached the server, so neither have the headers: every server
+                # answers such a failure with a 500 of its own. (After an empty chunk only,
+                # waitress still does, as PEP 3333 asks; gunicorn has sent the app's headers.)
+                self.status = 500
             self.recorder.emit(
                 K.ERROR,
                 self.req,

@@ -1,0 +1,40 @@
+"""The status a failing WSGI app's request ends with is the one its client got, on real servers:
+a failure before any body chunk is the server's 500 (the headers were still held back), a later
+one keeps the status already sent. After an empty chunk only, the servers differ: waitress
+holds the headers back (PEP 3333) and sends a 500, gunicorn has sent them; the recording keeps
+the app's status there."""
+
+from __future__ import annotations
+
+import pytest
+from real_helpers import HERE, run_real
+
+from tracer import events as K
+from tracer.client import ClientConfig
+
+pytestmark = pytest.mark.timeout(90)
+
+PATHS = ("/call", "/first", "/empty-then", "/after-bytes", "/close")
+RECORDED = {"/call": 500, "/first": 500, "/empty-then": 200, "/after-bytes": 200, "/close": 200}
+CLIENT_GOT = {
+    "waitress": {**RECORDED, "/empty-then": 500},
+    "gunicorn": RECORDED,
+}
+
+
+@pytest.mark.parametrize("server", ["waitress", "gunicorn"])
+def test_the_recorded_status_is_what_the_client_got(server: str) -> None:
+    """One request per failure point: ``request.end`` has the client's status and the error."""
+    run = run_real(
+        server, "real_wsgi_failures:app", ClientConfig(concurrency=1, requests=len(PATHS),
+        paths=PATHS), app_dir=HERE,
+    )  # fmt: skip
+    path_of = {e.req: e.data["path"] for e in run.kinds(K.CLIENT_SEND)}
+    got = {path_of[e.req]: e.data["status"] for e in run.kinds(K.CLIENT_RESPONSE)}
+    ends = {path_of[e.req]: e.data for e in run.kinds(K.REQUEST_END) if e.req in path_of}
+    recorded = {path: end["status"] for path, end in ends.items()}
+    assert got == CLIENT_GOT[server]
+    assert recorded == RECORDED
+    assert {path: end["error"] for path, end in ends.items()} == dict.fromkeys(
+        PATHS, "RuntimeError"
+    )
