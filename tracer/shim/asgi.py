@@ -278,6 +278,8 @@ class _Cycle(Stepper):
         "ended",
         # Set only when a late send is reported (read with getattr): nothing to pay before.
         "late_reported",
+        # Set only when the server's send raised (read with getattr), as late_reported.
+        "send_refused",
     )
 
     def __init__(
@@ -435,6 +437,8 @@ class _Cycle(Stepper):
                             self.status = 101
                         elif mtype == "websocket.close" and self.status is None:
                             self.status = 403  # closed before accepting: servers answer 403
+                    else:
+                        self.send_refused = True
                     if code is None:
                         sink.append(
                             (
@@ -556,6 +560,17 @@ class _Cycle(Stepper):
                 self.checker_failed(exc)
         if not self.recording:
             return
+        status = self.status
+        if (
+            status is None
+            and isinstance(error, Exception)
+            and self.scope.get("type") == "http"
+            and not getattr(self, "send_refused", False)
+        ):
+            # The app raised before it tried to start its response: every server answers 500.
+            # (A response start the server refused is no 500: the client left, or uvicorn
+            # drops the connection for headers it cannot write.)
+            status = 500
         try:
             sink = self.sink
             row: tuple[Any, ...] = (
@@ -569,7 +584,7 @@ class _Cycle(Stepper):
                 self.task,
                 None,
                 _END_KEYS,
-                self.status,
+                status,
                 self.bytes_in,
                 self.bytes_out,
                 None if error is None else _error_name(error),

@@ -1,8 +1,9 @@
-"""The status a failing WSGI app's request ends with is the one its client got, on real servers:
-a failure before any body chunk is the server's 500 (the headers were still held back), a later
-one keeps the status already sent. After an empty chunk only, the servers differ: waitress
+"""The status a failing app's request ends with is the one its client got, on real servers.
+
+WSGI: a failure before any body chunk is the server's 500 (the headers were still held back), a
+later one keeps the status already sent. After an empty chunk only, the servers differ: waitress
 holds the headers back (PEP 3333) and sends a 500, gunicorn has sent them; the recording keeps
-the app's status there."""
+the app's status there. ASGI: a failure before ``http.response.start`` is the server's 500."""
 
 from __future__ import annotations
 
@@ -38,3 +39,22 @@ def test_the_recorded_status_is_what_the_client_got(server: str) -> None:
     assert {path: end["error"] for path, end in ends.items()} == dict.fromkeys(
         PATHS, "RuntimeError"
     )
+
+
+@pytest.mark.parametrize("server", ["uvicorn", "hypercorn"])
+def test_an_asgi_app_that_raises_before_its_response_is_recorded_as_the_servers_500(
+    server: str,
+) -> None:
+    """Raised before ``http.response.start``: the server's 500, recorded as such; raised after
+    it: the client has the app's 200 (its body cut short), and so does the recording."""
+    paths = ("/before", "/after-start")
+    run = run_real(
+        server, "real_asgi_failures:app", ClientConfig(concurrency=1, requests=2, paths=paths),
+        app_dir=HERE,
+    )  # fmt: skip
+    path_of = {e.req: e.data["path"] for e in run.kinds(K.CLIENT_SEND)}
+    got = {path_of[e.req]: e.data["status"] for e in run.kinds(K.CLIENT_RESPONSE)}
+    ends = {path_of[e.req]: e.data for e in run.kinds(K.REQUEST_END) if e.req in path_of}
+    assert got == {"/before": 500, "/after-start": 200}
+    assert {path: end["status"] for path, end in ends.items()} == got
+    assert {end["error"] for end in ends.values()} == {"RuntimeError"}
