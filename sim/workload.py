@@ -53,6 +53,18 @@ PHASE_NAMES: dict[str, int] = {
 }
 _NAME_OF = {code: name for name, code in PHASE_NAMES.items()}
 
+MAX_PARTS = 1_000_000
+"""The most body chunks of one ``send`` phase, or messages of one ``ws`` phase. Each is an
+event of its own (a chunk about 400 bytes of recording, a message and its reply about 600):
+a typo'd ``chunks = 1000000000`` would otherwise write gigabytes for one request."""
+
+MAX_BYTES = 2**40
+"""The largest body, chunk or message size (1 TiB): sizes are recorded and exported as
+integers (OTLP's are 64-bit), and no simulated body comes near it."""
+
+MAX_WEIGHT = 1e12
+"""The largest route weight: weights are relative, and their sum must stay a finite number."""
+
 
 @dataclass(frozen=True, slots=True)
 class Phase:
@@ -154,6 +166,16 @@ class Workload:
     routes: tuple[Route, ...]
     """At least one."""
 
+    def parts_per_request(self) -> float:
+        """How many body chunks and WebSocket messages a request has, on average over the
+        routes' weights (0 when no route has a ``send`` or ``ws`` phase)."""
+        total = sum(route.weight for route in self.routes)
+        parts = sum(
+            route.weight * sum(p.chunks for p in route.phases if p.code in (SEND, WS))
+            for route in self.routes
+        )
+        return parts / total
+
 
 def refuse_websocket(workload: Workload, model: str) -> None:
     """``UsageError`` (one line) when a route of ``workload`` is a WebSocket session, which the
@@ -246,11 +268,20 @@ def _route(item: dict[str, Any], where: str) -> Route:
             f"{where}: name must be a non-empty string without ':' or control characters."
         )
     weight = item.get("weight", 1.0)
-    if isinstance(weight, bool) or not isinstance(weight, int | float) or not weight > 0:
-        raise UsageError(f"{where}: weight must be a number above 0, not {weight!r}.")
+    if (
+        isinstance(weight, bool)
+        or not isinstance(weight, int | float)
+        or not 0 < weight <= MAX_WEIGHT
+    ):
+        raise UsageError(
+            f"{where}: weight must be a number above 0 and at most {MAX_WEIGHT:,.0f} "
+            f"(weights are relative), not {weight!r}."
+        )
     body = item.get("bytes", 13)
-    if isinstance(body, bool) or not isinstance(body, int) or body < 0:
-        raise UsageError(f"{where}: bytes must be a whole number of 0 or more, not {body!r}.")
+    if isinstance(body, bool) or not isinstance(body, int) or not 0 <= body <= MAX_BYTES:
+        raise UsageError(
+            f"{where}: bytes must be a whole number from 0 to {MAX_BYTES:,} (1 TiB), not {body!r}."
+        )
     sync = item.get("sync", False)
     if not isinstance(sync, bool):
         raise UsageError(f"{where}: sync must be true or false.")
@@ -335,9 +366,15 @@ def _phase(item: Any, where: str) -> Phase:
     count_key, wait_key = ("chunks", "interval") if code == SEND else ("messages", "reply_after")
     count = value.get(count_key, 1)
     size = value.get("bytes", 0)
-    for label, number, low in ((count_key, count, 1), ("bytes", size, 0)):
-        if isinstance(number, bool) or not isinstance(number, int) or number < low:
-            raise UsageError(f"{where}: {key} {label} must be a whole number of {low} or more.")
+    for label, number, low, high in (
+        (count_key, count, 1, MAX_PARTS),
+        ("bytes", size, 0, MAX_BYTES),
+    ):
+        if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= high:
+            raise UsageError(
+                f"{where}: {key} {label} must be a whole number from {low} to {high:,}, "
+                f"not {number!r}."
+            )
     wait = (
         parse_dist(value[wait_key], what=f"{where}: {key} {wait_key}")
         if wait_key in value

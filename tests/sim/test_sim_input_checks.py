@@ -425,3 +425,131 @@ def test_a_workload_name_with_control_characters_is_refused(
         f'workload "{path}": name must be a non-empty string without control characters, '
         "not 'a\\nb'."
     )
+
+
+def _phase_workload(tmp_path: Path, phase: str, *extra: str) -> Path:
+    """A one-route workload whose only phase is ``phase`` (TOML inline table syntax)."""
+    path = tmp_path / "parts.toml"
+    lines = ["[[route]]", 'name = "r"', *extra, f"phases = [{phase}]"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("phase", "extra", "says"),
+    [
+        (
+            "{send = {chunks = 1000000001}}",
+            (),
+            ", phase 1: send chunks must be a whole number from 1 to 1,000,000, not 1000000001.",
+        ),
+        (
+            "{ws = {messages = 99999999999999999999}}",
+            ('path = "/ws"',),
+            ", phase 1: ws messages must be a whole number from 1 to 1,000,000, "
+            "not 99999999999999999999.",
+        ),
+        (
+            "{send = {bytes = 1099511627777}}",
+            (),
+            ", phase 1: send bytes must be a whole number from 0 to 1,099,511,627,776, "
+            "not 1099511627777.",
+        ),
+        (
+            '{io = "1ms"}',
+            ("bytes = 1099511627777",),
+            ": bytes must be a whole number from 0 to 1,099,511,627,776 (1 TiB), not 1099511627777.",
+        ),
+        (
+            '{io = "1ms"}',
+            ("weight = inf",),
+            ": weight must be a number above 0 and at most 1,000,000,000,000 (weights are "
+            "relative), not inf.",
+        ),
+        (
+            '{io = "1ms"}',
+            ("weight = 1e308",),
+            ": weight must be a number above 0 and at most 1,000,000,000,000 (weights are "
+            "relative), not 1e+308.",
+        ),
+    ],
+)
+def test_counts_sizes_and_weights_past_their_bounds_are_refused(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    phase: str,
+    extra: tuple[str, ...],
+    says: str,
+) -> None:
+    """A typo'd count could write gigabytes for one request (and never end unrecorded), a size
+    past 64 bits cannot be exported, and an infinite weight sent every request elsewhere."""
+    path = _phase_workload(tmp_path, phase, *extra)
+    message = _refused(capsys, "--model", "loop", "--workload", str(path), "-n", "1", "--no-record")
+    assert message == f'workload "{path}", route 1 ("r"){says}'
+
+
+def test_large_finite_weights_still_share_the_requests(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Two routes at the largest weight each get some of 20 requests (their sum is finite)."""
+    path = tmp_path / "heavy.toml"
+    route = '[[route]]\nname = "{0}"\npath = "/{0}"\nweight = 1e12\nphases = [{{io = "1ms"}}]\n'
+    path.write_text(route.format("a") + route.format("b"), encoding="utf-8")
+    record = tmp_path / "heavy.jsonl"
+    code, _, err = trace_cli(
+        capsys, "sim", "--workload", str(path), "-n", "20", "--record", str(record)
+    )
+    assert code == 0, err
+    paths = [e.data["path"] for e in load(record).events if e.kind == K.REQUEST_QUEUED]
+    assert len(paths) == 20 and set(paths) == {"/a", "/b"}
+
+
+def test_many_chunks_per_request_lower_the_request_bound(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Chunks and messages are bounded per run too: 1,000 chunks a request allow 1,000 recorded
+    requests (1,000,000 events) and 100,000 unrecorded; the line says why."""
+    path = _phase_workload(tmp_path, '{send = {chunks = 1000, interval = "1ms"}}')
+    recorded = _refused(
+        capsys, "--workload", str(path), "-n", "1001", "--record", str(tmp_path / "x.jsonl")
+    )
+    assert recorded == (
+        '-n must be at most 1,000, not 1,001 (a request of workload "parts" has 1,000 body '
+        "chunks or WebSocket messages on average, and one simulation makes at most 1,000,000 "
+        "recorded, each an event of its own); give fewer requests."
+    )
+    assert not (tmp_path / "x.jsonl").exists()
+    unrecorded = _refused(capsys, "--workload", str(path), "-n", "100001", "--no-record")
+    assert unrecorded.startswith("-n must be at most 100,000, not 100,001 (")
+    assert unrecorded.endswith("at most 100,000,000 of them); give fewer requests.")
+
+
+def test_the_chunk_bound_is_a_weighted_mean_over_the_routes(tmp_path: Path) -> None:
+    """A rare long stream counts by its share: 1 request in 10 streams 1,000 chunks, so 100
+    a request on average (a route without a send or ws phase counts none)."""
+    path = tmp_path / "mix.toml"
+    path.write_text(
+        '[[route]]\nname = "page"\nweight = 9\nphases = [{io = "1ms"}]\n'
+        '[[route]]\nname = "feed"\nweight = 1\nphases = [{send = {chunks = 1000}}]\n',
+        encoding="utf-8",
+    )
+    config = SimConfig(requests=1, workload=sim.workload.load_workload(str(path)))
+    assert config.workload.parts_per_request() == 100.0
+    assert config.request_limit(recorded=True) == 10_000
+    assert config.request_limit(recorded=False) == 1_000_000
+
+
+def test_a_duration_run_stops_at_the_chunk_bound(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A closed loop under -z stops where its chunks would pass the run's bound (made small
+    here: 100 recorded), and says why."""
+    monkeypatch.setitem(sim.config.MAX_PARTS_RUN, True, 100)
+    path = _phase_workload(tmp_path, '{send = {chunks = 10, interval = "1ms"}}')
+    record = tmp_path / "cut.jsonl"
+    message = _refused(
+        capsys, "--workload", str(path), "-z", "10s", "-c", "2", "--record", str(record)
+    )
+    assert message.startswith("-c 2 -z 10s made more than 10 requests by ")
+    assert "has 10 body chunks or WebSocket messages on average" in message
+    assert len(load(record).requests()) == 10

@@ -61,7 +61,10 @@ def _write(tmp_path: Path, text: str) -> Path:
         ("[[route]]\ncolour = 1", "unknown key 'colour'"),
         ("[[route]]\nphases = [{ cpu = '1ms', io = '1ms' }]", "one key"),
         ("[[route]]\nphases = [{ offload = {} }]", "offload needs cpu and/or io"),
-        ("[[route]]\nphases = [{ send = { chunks = 0 } }]", "chunks must be a whole number of 1"),
+        (
+            "[[route]]\nphases = [{ send = { chunks = 0 } }]",
+            "chunks must be a whole number from 1 to 1,000,000",
+        ),
         ("[[route]]\nname='x'", "no phases"),
         ("[[route]]\nphases = []", "no phases"),
         ("[[route]]\nname='a'\nphases = [{ io = '1ms' }]\n" * 2, "share a name"),
