@@ -63,7 +63,7 @@ def check_chrome_trace(trace: dict[str, Any]) -> None:
     assert all(e["args"]["name"] for e in events if e["ph"] == "M" and "name" in e["args"])
     for event in events:
         assert event["pid"] in processes, event
-        if event["ph"] in "BEisf":
+        if event["ph"] in "BEisf" and event.get("s") != "g":  # a global instant has no thread
             assert (event["pid"], event["tid"]) in threads, event
     slices = thread_slices(trace)
     async_slices(trace)

@@ -338,6 +338,24 @@ def test_an_in_process_servers_client_thread_is_the_load_generator(tmp_path: Any
     assert any(name.endswith("(event loop)") for name in threads)
 
 
+@pytest.mark.parametrize("simulated", [True, False])
+def test_a_demos_bookmarks_make_no_process_of_their_own(simulated: bool) -> None:
+    """A demo adds its bookmarks after the run, with no pid: they are global instants, and no
+    "pid 1" process or "demo" thread appears beside the ones that served."""
+    from tracer.demos import scenario
+    from tracer.demos.runner import run_side, with_marks
+
+    recording = run_side(scenario("sync-vs-async"), 0, simulated=simulated, quick=True)
+    marked = with_marks(recording, [(recording.events[-1].t, {"label": "here", "caption": "c"})])
+    trace = to_chrome_trace(marked)
+    check_chrome_trace(trace)
+    served = {e.pid or 1 for e in recording.events}
+    assert set(_labels(trace, "process_name")) == served
+    assert "demo" not in _labels(trace, "thread_name").values()
+    (instant,) = [e for e in trace["traceEvents"] if e["ph"] == "i" and e["name"] == "here"]
+    assert instant["s"] == "g" and instant["pid"] in served
+
+
 def test_to_stdout_the_json_is_utf_8_whatever_the_stream_encoding(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

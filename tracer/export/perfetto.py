@@ -153,7 +153,13 @@ class _ChromeTrace:
         # A request may span processes (the load generator's client events, a server worker's
         # own): its id alone identifies it; its lane lives in the process that served it.
         by_req: dict[int, list[Event]] = defaultdict(list)
+        # A bookmark added after the run (a demo's) belongs to no process: it is drawn as a
+        # global instant, and makes no process or thread of its own.
+        unowned_marks: list[Event] = []
         for event in self.recording.events:
+            if event.kind == K.MARK and not event.pid:
+                unowned_marks.append(event)
+                continue
             pid = event.pid or 1
             if event.tid or event.thread:
                 self.threads[(pid, event.tid)] = event.thread or str(event.tid)
@@ -166,6 +172,8 @@ class _ChromeTrace:
                 self.loops.add((pid, event.tid))
             elif event.kind in _INSTANTS:
                 self._instant(pid, event)
+        for event in unowned_marks:
+            self._instant(min(self.serving, default=1), event)
         self._metadata(
             {pid for pid, _ in self.threads}
             | {e.pid or 1 for events in by_req.values() for e in events}
