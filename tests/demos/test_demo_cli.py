@@ -148,6 +148,22 @@ def test_record_and_screenshot(tmp_path: Path, capsys: pytest.CaptureFixture[str
     ]
 
 
+@pytest.mark.parametrize("where", ["a-file/shot.svg", "folder.svg", "missing/shot.svg"])
+def test_a_screenshot_that_cannot_be_written_is_refused_before_the_demo_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    """Under a file, onto a folder, into a missing folder: one line and exit 2 before the
+    scenario runs (no "running" line, as --record is checked); nothing is left behind."""
+    (tmp_path / "a-file").write_text("not a folder\n")
+    (tmp_path / "folder.svg").mkdir()
+    shot = tmp_path / where
+    assert main(["demo", "sync-vs-async", "--sim", "--screenshot", str(shot)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f'trace: error: Cannot write the screenshot "{shot}": ')
+    assert err.count("\n") == 1
+    assert sorted(os.listdir(tmp_path)) == ["a-file", "folder.svg"]
+
+
 def test_serve_command_reruns_the_demo_in_the_chosen_language() -> None:
     """The browser session runs ``trace demo NAME --lang L [--sim]`` with this Python."""
     words = shlex.split(serve_command("cpu-gil", "zh", simulated=True))

@@ -6,6 +6,7 @@ Textual is imported inside ``main``, so other commands start without it.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import re
 import sys
@@ -18,12 +19,24 @@ __all__ = ["add_parser", "check_screenshot_path", "main", "parse_size", "write_s
 
 
 def check_screenshot_path(path: str) -> None:
-    """``UsageError`` for a ``--screenshot`` name that does not end in ``.svg`` (the only
-    format written: a ``.png`` name would get SVG inside), before anything is rendered."""
+    """``UsageError`` for a ``--screenshot`` that could not be written, before anything runs
+    or is rendered: a name that does not end in ``.svg`` (the only format written: a ``.png``
+    name would get SVG inside), a folder, a missing folder, a place that cannot be written."""
     if not path.lower().endswith(".svg"):
         raise UsageError(
             f'--screenshot writes SVG only: give a file name ending in .svg, not "{path}".'
         )
+    try:
+        if os.path.isdir(path):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+        existed = os.path.lexists(path)
+        with open(path, "a", encoding="utf-8"):  # appending: an existing file is kept as is
+            pass
+        if not existed:
+            os.unlink(path)  # written at the end; nothing is left if the run fails before
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise UsageError(f'Cannot write the screenshot "{path}": {reason}.') from None
 
 
 def write_screenshot(path: str, svg: str) -> None:
