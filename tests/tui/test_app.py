@@ -665,3 +665,126 @@ async def test_the_cursor_never_hides_a_cell_of_a_lane() -> None:
             else:
                 assert under == CURSOR_GLYPH, (lane.label, row)
         assert painted > 0  # the example has lanes busy at the cursor
+
+
+_DEEP = "sample_apps/some/deeply/nested/package/with/a/long/path/handlers.py:1234"
+
+
+def _chatty(requests: int = 3, sends: int = 80) -> Recording:
+    """``requests`` ASGI requests; the second streams ``sends`` body chunks (85 events in
+    all), each step noting a long file:line."""
+    from tracer import events as K
+    from tracer.events import Event
+    from tracer.recording import make_header
+
+    ms = 1_000_000
+    events: list[Event] = []
+
+    def add(t: int, kind: str, req: int, data: dict[str, object], dur: int | None = None) -> None:
+        events.append(Event(len(events), t, kind, req, dur=dur, data=data))
+
+    for req in range(1, requests + 1):
+        t0 = req * ms
+        add(t0, K.REQUEST_QUEUED, req, {"method": "GET", "path": "/stream"})
+        add(t0, K.REQUEST_START, req, {"method": "GET", "path": "/stream", "scope_type": "http"})
+        add(t0, K.SCHED_STEP, req, {"cpu_ns": 1000, "location": _DEEP}, dur=1000)
+        add(t0 + 1000, K.ASGI_SEND, req, {"type": "http.response.start", "status": 200})
+        chunks = sends if req == 2 else 1
+        for i in range(chunks):
+            more = i < chunks - 1
+            body = {"type": "http.response.body", "bytes": 10, "more_body": more}
+            add(t0 + 2000 + i * 1000, K.ASGI_SEND, req, body, dur=100)
+        add(t0 + 2000 + chunks * 1000, K.REQUEST_END, req, {"status": 200})
+    events.sort(key=lambda e: (e.t, e.seq))
+    return Recording(make_header(interface="asgi", server={"model": "loop"}), events)
+
+
+async def test_the_detail_pane_scrolls_from_the_keyboard() -> None:
+    """A request with 85 events shows about ten rows: shift+down / J and shift+up / K scroll
+    the pane by a row, shift+pgdn / ctrl+d and shift+pgup / ctrl+u by a page of it, while the
+    lanes keep their selection and the cursor stays."""
+    app = ReplayApp([_chatty()])
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = _screen(app)
+        await pilot.press("j", "enter")
+        pane = screen.query_one(DetailPane)
+        assert len(screen.timeline.model.events_by_req[2]) == 85
+        await pilot.pause()
+        assert pane.max_scroll_y > 20
+        cursor = screen.viewport.cursor
+        for key, row in (("J", 1), ("shift+down", 2), ("K", 1), ("shift+up", 0)):
+            await pilot.press(key)
+            assert pane.scroll_y == row, key
+        page = pane.scrollable_content_region.height
+        await pilot.press("ctrl+d")
+        assert pane.scroll_y == page
+        await pilot.press("shift+pagedown")
+        assert pane.scroll_y == 2 * page
+        await pilot.press("shift+pageup", "ctrl+u")
+        assert pane.scroll_y == 0
+        assert screen.timeline.selected == 1 and screen.viewport.cursor == cursor
+        await pilot.press("escape", "J")  # closed: nothing to scroll, nothing else moves
+        assert screen.timeline.selected == 1
+
+
+async def test_event_rows_use_the_width_of_the_pane() -> None:
+    """At 160 columns a step's row shows its file:line whole (rows were cut at 70
+    characters whatever the width); at 90 every row is cut to the pane, not wrapped."""
+    app = ReplayApp([_chatty()])
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.press("enter")
+        assert f"location={_DEEP}\n" in _detail(app)
+        await pilot.resize_terminal(90, 40)
+        await pilot.pause()
+        pane = _screen(app).query_one(DetailPane)
+        rows = [line for line in _detail(app).splitlines() if line.strip().startswith("+")]
+        room = pane.size.width - pane.styles.scrollbar_size_vertical  # a scrollbar may come
+        assert rows and all(len(row) <= room for row in rows)
+        assert any(row.endswith("…") for row in rows)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_help_lists_the_keys_that_scroll_the_detail_pane(
+    loop_rec: Recording, lang: str
+) -> None:
+    """The pane's scroll keys are in the ? screen, in the UI's language, and named on the
+    pane's top border while it is open."""
+    app = ReplayApp([loop_rec], lang=lang)
+    async with app.run_test(size=(100, 50)) as pilot:
+        await pilot.press("question_mark")
+        console = Console(file=io.StringIO(), width=100, color_system=None)
+        for widget in app.screen.query(Static):
+            console.print(widget.content)
+        text = console.file.getvalue()
+        for shown, label in (
+            ("shift+↑ K", "key_detail_up"),
+            ("shift+↓ J", "key_detail_down"),
+            ("shift+pgup ctrl+u", "key_detail_page_up"),
+            ("shift+pgdn ctrl+d", "key_detail_page_down"),
+        ):
+            assert shown in text and app.labels[label] in text
+        await pilot.press("escape", "enter")
+        assert "J K" in str(_screen(app).query_one(DetailPane).border_title)
+
+
+async def test_compare_highlights_the_recording_the_keys_act_on(
+    threads_rec: Recording, loop_rec: Recording
+) -> None:
+    """Which recording tab made active shows before any pane opens: its title is marked, and
+    tab, a click or b move the mark with the keys."""
+    app = ReplayApp([threads_rec, loop_rec])
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = _screen(app)
+
+        def marked() -> list[bool]:
+            return [title.has_class("active") for title in screen.query(".lane-title")]
+
+        assert marked() == [True, False]
+        await pilot.press("tab")
+        assert screen.active == 1 and marked() == [False, True]
+        await pilot.press("tab")
+        assert marked() == [True, False]
+        await pilot.press("b")  # the loop recording's blocking step
+        assert screen.active == 1 and marked() == [False, True]
+        await pilot.click(screen.timelines[0], offset=(30, 0))
+        assert screen.active == 0 and marked() == [True, False]

@@ -216,3 +216,102 @@ def test_a_block_starved_of_the_gil_says_so_for_its_victims_and_its_culprit(
     plain = build_model(loop_rec)
     lane = plain.by_request[plain.by_request.index_of(block.req)]
     assert labels("en")["starved_by_threads"] not in detail_text(plain, lane, labels("en")).plain
+
+
+_DEEP = "sample_apps/some/deeply/nested/package/with/a/long/path/module.py:1234"
+
+
+def _asgi_request(after_body_ns: int, *, violation: dict[str, object] | None = None) -> Recording:
+    """One ASGI request: queued at 0, started at 0.1 ms, its whole response sent by 0.3 ms,
+    then the app runs on ``after_body_ns`` more before it returns (a task after the body)."""
+    from tracer import events as K
+    from tracer.events import Event
+    from tracer.recording import make_header
+
+    start = {"method": "GET", "path": "/x", "interface": "asgi", "scope_type": "http"}
+    body = {"type": "http.response.body", "bytes": 2, "more_body": False}
+    step = {"cpu_ns": 140_000, "awaiting": "asyncio.sleep", "location": _DEEP}
+    events = [
+        Event(0, 0, K.REQUEST_QUEUED, 1, data={"method": "GET", "path": "/x"}),
+        Event(1, 100_000, K.REQUEST_START, 1, tid=7, thread="loop", data=start),
+        Event(2, 100_000, K.SCHED_STEP, 1, tid=7, thread="loop", dur=150_000, data=step),
+        Event(3, 200_000, K.ASGI_SEND, 1, data={"type": "http.response.start", "status": 200}),
+        Event(4, 250_000, K.ASGI_SEND, 1, dur=50_000, data=body),
+    ]
+    if violation is not None:
+        events.append(Event(5, 260_000, K.VIOLATION, 1, data=violation))
+    end = 300_000 + after_body_ns
+    events += [
+        Event(6, end - 10_000, K.SCHED_STEP, 1, tid=7, thread="loop", dur=10_000, data={}),
+        Event(7, end, K.REQUEST_END, 1, data={"status": 200}),
+    ]
+    return Recording(make_header(interface="asgi", server={"model": "loop"}), events)
+
+
+def test_the_latency_is_the_summarys_and_an_app_that_ran_on_says_so() -> None:
+    """The pane's latency is the summary's for the same request (arrival to the last body
+    message), not to the app's return; an app that kept running after its response says
+    until when, apart; one that returned at once says nothing of it."""
+    from tracer.summary import summarize
+
+    late = build_model(_asgi_request(300_000_000))
+    assert summarize(late.recording)["latency_ms"]["p50"] == 0.3
+    first = detail_text(late, late.by_request[0], labels("en")).plain.splitlines()[0]
+    assert first == "#1 GET /x  → 200  latency 300µs  app ran on until +300.30ms"
+    zh = detail_text(late, late.by_request[0], labels("zh")).plain.splitlines()[0]
+    assert "延迟 300µs" in zh and labels("zh")["ran_on"] + " +300.30ms" in zh
+    prompt = build_model(_asgi_request(20_000))
+    first = detail_text(prompt, prompt.by_request[0], labels("en")).plain.splitlines()[0]
+    assert first == "#1 GET /x  → 200  latency 300µs"
+
+
+def test_a_workers_utilisation_is_the_reports(threads_rec: Recording, tmp_path: Path) -> None:
+    """A thread's utilisation in the pane is the one `trace summary` prints for it (busy over
+    the requests' window, not over the recording from t=0): here the server took a second to
+    start before the first request."""
+    from tracer.digest import digest_file
+
+    from .conftest import write_recording
+
+    second = 1_000_000_000
+    late = [e._replace(t=e.t + second) for e in threads_rec.events]
+    path = write_recording(Recording(threads_rec.header, late), tmp_path / "late.jsonl")
+    _, digest = digest_file(path)
+    report = {worker.name: worker for worker in digest.details().workers}
+    model = build_model(Recording(threads_rec.header, late))
+    for lane in model.by_worker:
+        line = detail_text(model, lane, labels("en")).plain.splitlines()[1]
+        row = report[lane.label]
+        assert line.startswith(f"utilisation {row.utilisation:.0%}  busy {row.busy_ms:.2f}ms")
+        assert row.utilisation > 0.5
+        assert "利用率" in detail_text(model, lane, labels("zh")).plain
+
+
+def test_event_rows_fill_the_pane_and_a_violation_shows_its_hint() -> None:
+    """An event row's data is cut at the pane's width, not at a fixed 70 characters: a wide
+    pane shows a step's file:line whole; a narrow one cuts every row to fit. The violation's
+    message and its hint are given whole, under the events."""
+    from tracer import events as K
+
+    violation = {
+        "rule": "ASGI-001",
+        "message": "body is not bytes: got str, so the client got nothing of what was meant",
+        "severity": "error",
+        "hint": "Yield bytes: encode str with .encode('utf-8').",
+        "location": "sample_apps/some/deeply/nested/package/module.py:1234",
+    }
+    model = build_model(_asgi_request(20_000, violation=violation))
+    lane = model.by_request[0]
+    wide = detail_text(model, lane, labels("en"), width=160).plain
+    assert f"location={_DEEP}\n" in wide
+    narrow = detail_text(model, lane, labels("en"), width=60).plain
+    rows = [line for line in narrow.splitlines() if line.strip().startswith("+")]
+    assert len(rows) == len(model.events_by_req[1])
+    assert all(cell_len(row) <= 60 for row in rows)
+    assert any(row.endswith("…") and K.VIOLATION in row for row in rows)
+    for text in (wide, narrow):
+        assert (
+            f"\n  ! ASGI-001: {violation['message']}  @ {violation['location']}"
+            f"\n    hint: {violation['hint']}"
+        ) in text
+    assert f"修复建议: {violation['hint']}" in detail_text(model, lane, labels("zh")).plain

@@ -114,3 +114,23 @@ def test_a_dense_mostly_waiting_lane_reads_as_waiting_from_its_overview() -> Non
     codes, _, _ = paint(lane, 0, 200_000, 100)
     assert lane.overview is not None
     assert codes.count(BLOCKED) == 1 and set(codes) == {WAITING, BLOCKED}
+
+
+def test_long_labels_are_cut_in_the_middle_and_keep_what_tells_them_apart() -> None:
+    """Two routes that differ at the end keep their ends: the request number and the path's
+    first segment stay, the middle gives way to an ellipsis; in cells, CJK included."""
+    from tracer.tui.timeline import label_width_for
+
+    width = label_width_for(160)
+    orders = label_segment("#2 /api/v1/users/12345/orders", width).text
+    invoices = label_segment("#3 /api/v1/users/12345/invoices", width).text
+    assert orders == "#2 /api/…/12345/orders".ljust(width)
+    assert invoices.startswith("#3 /api/…") and invoices.rstrip().endswith("/invoices")
+    for narrow in (16, 12):
+        cut = label_segment("#2 /api/v1/users/12345/orders", narrow).text
+        assert cut.startswith("#2 …") and cut.rstrip().endswith("ders"), cut
+        assert cell_len(cut) == narrow
+    wide = label_segment("#7 /订单/详情/很长的路径/尾巴/最后一段", 16).text
+    assert cell_len(wide) == 16 and wide.startswith("#7 …") and wide.rstrip().endswith("最后一段")
+    assert label_segment("worker-ThreadPoolExecutor-0_12", 16).text.rstrip().endswith("0_12")
+    assert label_segment("#12 /short", 16).text == "#12 /short      "

@@ -140,3 +140,51 @@ async def test_a_narrow_dashboard_keeps_the_errors_in_its_header(
         release.set()
         await _until(pilot, lambda: isinstance(app.screen, ReplayScreen))
         await pilot.press("q")
+
+
+def _chart(app: LiveApp) -> list[str]:
+    """The rps chart's rows as drawn, top first."""
+    chart = app.screen.query_one("#rps")
+    return [chart.render_line(y).text for y in range(chart.size.height)]
+
+
+async def test_the_rps_chart_is_empty_without_traffic_and_measured_from_zero(
+    tmp_path: Path,
+) -> None:
+    """Before any request is done the chart is empty (Textual's Sparkline drew a one-value
+    series as solid bars: a wall of traffic at rps 0); then each 100 ms bucket is a column
+    as high as its rate over the highest, so two equal buckets are two full bars (from the
+    least value, they were the floor line)."""
+    from tracer import events as K
+    from tracer.events import Event
+
+    ms = 1_000_000
+    recorder = Recorder(tmp_path / "run.jsonl", flush_interval=0.02)
+    recorder.header.update({"interface": "wsgi", "server": {"model": "threads"}})
+    release = threading.Event()
+    arrivals = [Event(req, 10 * ms * req, K.REQUEST_QUEUED, req) for req in range(1, 5)]
+    ends = [
+        Event(10 + req, 10 * ms * req + 80 * ms * (req > 2), K.REQUEST_END, req, data={})
+        for req in range(1, 5)
+    ]
+
+    def work(stop: threading.Event) -> None:
+        recorder.extend(arrivals)
+        release.wait(10)
+        recorder.extend(ends)
+        stop.wait(10)
+        recorder.close()
+
+    app = LiveApp(recorder, work, title="rps")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _until(pilot, lambda: len(app.stats.arrived) == 4)
+        await pilot.pause(0.3)
+        assert app.stats.rps_series() == [0.0]
+        rows = _chart(app)
+        assert rows and all(not row.strip() for row in rows), rows
+        release.set()
+        await _until(pilot, lambda: app.stats.snapshot().completed == 4)
+        await pilot.pause(0.3)
+        assert app.stats.rps_series() == [20.0, 20.0]
+        assert all(row[:2] == "██" and not row[2:].strip() for row in _chart(app)), _chart(app)
+        await pilot.press("q")

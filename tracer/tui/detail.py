@@ -3,7 +3,9 @@
 For a request: its scope (method, path, protocol, client), where its time went, what delayed it
 (waiting for a worker, the loop held by another request's blocking step) and every event with
 times relative to its arrival. For a loop or thread: how busy it was and which request holds it
-at the cursor. ``detail_text`` is pure (Rich only); ``DetailPane`` is the widget.
+at the cursor. Its figures are the report's own: a request's latency is the summary's
+(``RequestSpan.finished`` - ``arrived``), a worker's utilisation the Workers table's
+(``tracer.digest``). ``detail_text`` is pure (Rich only); ``DetailPane`` is the widget.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -24,9 +26,12 @@ from tracer.tui.lane import BLOCKED, PHASE_NAMES, QUEUED, RUNNING, SENDING, Lane
 from tracer.tui.model import TimelineModel
 from tracer.tui.palette import COLOURS
 
-__all__ = ["DetailPane", "detail_text", "MAX_EVENT_ROWS"]
+__all__ = ["DetailPane", "detail_text", "MAX_EVENT_ROWS", "RAN_ON_NS"]
 
 MAX_EVENT_ROWS = 300
+RAN_ON_NS = 1_000_000
+"""An app still running this long after its response (or longer than the request took) is
+said to have run on; a shorter gap is the server's own bookkeeping after the last send."""
 HOLDER_CELLS = 8
 """Cells for the request column of a worker's span list (``#12345`` or ``lifespan``)."""
 _HEAD = "bold #00afd7"
@@ -49,7 +54,14 @@ def _ms(ns: float) -> str:
     return format_time(ns, 1000) if ns < 1_000_000 else f"{ns / 1e6:.2f}ms"
 
 
-def _compact(data: Mapping[str, Any], width: int = 70) -> str:
+def _fit(text: str, cells: int | None) -> str:
+    """``text`` cut to ``cells`` terminal cells (CJK-aware), ending in ``…`` when cut."""
+    if cells is None or cell_len(text) <= cells:
+        return text
+    return set_cell_size(text, max(0, cells - 1)) + "…" if cells > 0 else ""
+
+
+def _compact(data: Mapping[str, Any]) -> str:
     parts = []
     for key, value in data.items():
         if key == "headers" and isinstance(value, (list, dict)):
@@ -58,8 +70,7 @@ def _compact(data: Mapping[str, Any], width: int = 70) -> str:
             parts.append(f"client={value[0]}:{value[1]}")
         elif value not in (None, "", [], {}):
             parts.append(f"{key}={value}")
-    text = " ".join(parts)
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return " ".join(parts)
 
 
 def _phase_totals(lane: Lane) -> dict[int, int]:
@@ -69,7 +80,9 @@ def _phase_totals(lane: Lane) -> dict[int, int]:
     return totals
 
 
-def _request_text(model: TimelineModel, lane: Lane, labels: Mapping[str, str]) -> Text:
+def _request_text(
+    model: TimelineModel, lane: Lane, labels: Mapping[str, str], width: int | None
+) -> Text:
     req = lane.req if lane.req is not None else -1
     events = model.events_by_req.get(req, [])
     start = next((e for e in events if e.kind == K.REQUEST_START), None)
@@ -84,22 +97,26 @@ def _request_text(model: TimelineModel, lane: Lane, labels: Mapping[str, str]) -
     method = scope.get("method") or (queued.data.get("method", "") if queued else "")
     path = scope.get("path") or (queued.data.get("path", "") if queued else "")
     text.append(f"#{req} {method} {path}", _HEAD)
-    outcome = client if client is not None else end
-    if outcome is not None:
-        # The summary's own reading of the request, so the pane and the header's counts agree.
-        span = request_spans(events).get(req)
+    # The summary's own reading of the request, so the pane, the header and the report agree.
+    span = request_spans(events).get(req)
+    if span is not None and span.finished is not None and span.arrived is not None:
         _outcome(text, span, labels)
-        text.append(f"  {labels['latency']} {_ms(outcome.end - origin)}")
+        latency = span.finished - span.arrived
+        text.append(f"  {labels['latency']} {_ms(latency)}")
         failure = _failure(span, labels)
         if failure:
             text.append(f"  {labels['error']}: {failure}", "bold #ff5f5f")
-    text.append(f"\n{labels['environ' if scope.get('interface') == 'wsgi' else 'scope']}: ", _KEY)
-    text.append(
-        _compact(
-            {key: scope.get(key) for key in _SCOPE_KEYS if key in scope}
-            | {"headers": scope.get("headers", [])}
-        )
+        # The app's own end (its last request.end: after a timeout, the app ends later).
+        app_end = max((e.end for e in events if e.kind == K.REQUEST_END), default=None)
+        if app_end is not None and app_end - span.finished >= min(RAN_ON_NS, latency) > 0:
+            text.append(f"  {labels['ran_on']} +{_ms(app_end - origin)}", _KEY)
+    heading = f"{labels['environ' if scope.get('interface') == 'wsgi' else 'scope']}: "
+    text.append(f"\n{heading}", _KEY)
+    scope_text = _compact(
+        {key: scope.get(key) for key in _SCOPE_KEYS if key in scope}
+        | {"headers": scope.get("headers", [])}
     )
+    text.append(_fit(scope_text, None if width is None else width - cell_len(heading)))
     totals = _phase_totals(lane)
     finish = end.end if end is not None else client.end if client is not None else model.t_end
     life = finish - (start.t if start is not None else origin)
@@ -141,11 +158,17 @@ def _request_text(model: TimelineModel, lane: Lane, labels: Mapping[str, str]) -
     text.append("; ".join(reasons) if reasons else labels["nothing_delayed"])
     text.append(f"\n{labels['events']}:", _KEY)
     for event in events[:MAX_EVENT_ROWS]:
-        _event_row(text, event, origin)
+        _event_row(text, event, origin, width)
     if len(events) > MAX_EVENT_ROWS:
         text.append(f"\n  … {len(events) - MAX_EVENT_ROWS} {labels['more_events']}")
     for marker in lane.markers:
+        # Whole, wrapped if need be: the rule's message and how to fix it are the point.
         text.append(f"\n  ! {marker.text}", "bold #ffd700")
+        if marker.location:
+            text.append(f"  @ {marker.location}", _KEY)
+        if marker.hint:
+            text.append(f"\n    {labels['hint']}: ", _KEY)
+            text.append(marker.hint, "#ffd700")
     return text
 
 
@@ -164,14 +187,19 @@ def _failure(span: RequestSpan | None, labels: Mapping[str, str]) -> str:
     return span.outcome_error or f"{labels['status_code']} {span.outcome_status}"
 
 
-def _event_row(text: Text, event: Event, origin: int) -> None:
+def _event_row(text: Text, event: Event, origin: int, width: int | None) -> None:
+    """One event: time from arrival, kind, duration, then its data cut to the pane's width
+    (one row per event, so the times stay in a column)."""
     dur = f"{_ms(event.dur)}" if event.dur else ""
-    text.append(f"\n  {'+%.3fms' % ((event.t - origin) / 1e6):>11} ")
-    text.append(
-        f"{event.kind:<20}", "bold" if event.kind in (K.LOOP_BLOCKED, K.ERROR, K.VIOLATION) else ""
-    )
-    text.append(f"{dur:>9} ", _KEY)
-    text.append(_compact(event.data) if isinstance(event.data, dict) else "")
+    when = f"  {'+%.3fms' % ((event.t - origin) / 1e6):>11} "
+    kind = f"{event.kind:<20}"
+    took = f"{dur:>9} "
+    text.append("\n" + when)
+    text.append(kind, "bold" if event.kind in (K.LOOP_BLOCKED, K.ERROR, K.VIOLATION) else "")
+    text.append(took, _KEY)
+    data = _compact(event.data) if isinstance(event.data, dict) else ""
+    used = cell_len(when) + cell_len(kind) + cell_len(took)
+    text.append(_fit(data, None if width is None else max(1, width - used)))
 
 
 def _holder(model: TimelineModel, req: int | None, labels: Mapping[str, str]) -> str:
@@ -185,10 +213,14 @@ def _holder(model: TimelineModel, req: int | None, labels: Mapping[str, str]) ->
 def _worker_text(model: TimelineModel, lane: Lane, labels: Mapping[str, str], cursor: int) -> Text:
     text = Text()
     text.append(lane.label, _HEAD)
-    busy = sum(span.end - span.start for span in lane.spans)
     served = len({span.req for span in lane.spans if span.req is not None} - model.lifespan)
-    share = 100 * busy / model.t_end if model.t_end else 0
-    text.append(f"\n{labels['lane_busy']} {share:.0f}%  {labels['lane_requests']} {served}")
+    # The report's figures for this thread (its Workers table), not a measure of our own.
+    row = model.worker(lane)
+    utilisation, busy_ms = (row.utilisation, row.busy_ms) if row is not None else (0.0, 0.0)
+    text.append(
+        f"\n{labels['utilisation']} {utilisation:.0%}  {labels['lane_busy']} {_ms(busy_ms * 1e6)}"
+        f"  {labels['lane_requests']} {served}"
+    )
     span = lane.span_at(cursor)
     text.append(f"\n{labels['at_cursor']} ({_ms(cursor)}): ", _KEY)
     if span is None:
@@ -215,19 +247,33 @@ def _worker_text(model: TimelineModel, lane: Lane, labels: Mapping[str, str], cu
 
 
 def detail_text(
-    model: TimelineModel, lane: Lane, labels: Mapping[str, str], cursor: int = 0
+    model: TimelineModel,
+    lane: Lane,
+    labels: Mapping[str, str],
+    cursor: int = 0,
+    *,
+    width: int | None = None,
 ) -> Text:
-    """What the detail pane says about ``lane`` (a request, a loop or a thread)."""
+    """What the detail pane says about ``lane`` (a request, a loop or a thread).
+
+    ``width``: the pane's width in cells; an event row's data is cut to fit it (None: never
+    cut). Violations and their hints are given whole.
+    """
     if lane.kind == "request":
-        return _request_text(model, lane, labels)
+        return _request_text(model, lane, labels, width)
     return _worker_text(model, lane, labels, cursor)
 
 
 class DetailPane(VerticalScroll):
-    """A scrollable pane under the timeline; hidden until a lane is opened."""
+    """A scrollable pane under the timeline; hidden until a lane is opened.
+
+    The replay screen scrolls it with keys of its own (``scroll_lines``, ``scroll_pages``),
+    so the arrows and page keys stay with the lanes.
+    """
 
     DEFAULT_CSS = """
-    DetailPane { height: 40%; border-top: solid #00afd7; display: none; }
+    DetailPane { height: 40%; border-top: solid #00afd7; display: none;
+        border-title-color: #8a8a8a; }
     DetailPane.open { display: block; }
     """
 
@@ -235,11 +281,18 @@ class DetailPane(VerticalScroll):
         """One Static holding the text."""
         yield Static(id="detail-body")
 
-    def show(self, text: Text) -> None:
-        """Replace the pane's content and open it."""
+    def text_width(self, screen_width: int) -> int:
+        """Cells a line of text gets in the pane, ``screen_width`` wide: all but the vertical
+        scrollbar's (the pane spans the screen, and may be closed and so have no size yet)."""
+        return max(1, screen_width - self.styles.scrollbar_size_vertical)
+
+    def show(self, text: Text, *, home: bool = True) -> None:
+        """Replace the pane's content and open it; ``home``: scroll back to its top (a new
+        lane), else keep the place (the same lane redrawn)."""
         self.query_one("#detail-body", Static).update(text)
         self.add_class("open")
-        self.scroll_home(animate=False)
+        if home:
+            self.scroll_home(animate=False)
 
     def close(self) -> None:
         """Hide the pane."""
@@ -249,3 +302,12 @@ class DetailPane(VerticalScroll):
     def is_open(self) -> bool:
         """Whether the pane is showing."""
         return self.has_class("open")
+
+    def scroll_lines(self, lines: int) -> None:
+        """Scroll the text ``lines`` rows down (negative: up)."""
+        self.scroll_to(y=self.scroll_y + lines, animate=False, immediate=True)
+
+    def scroll_pages(self, pages: int) -> None:
+        """Scroll the text a screenful of the pane down (negative: up) per page."""
+        page = max(1, self.scrollable_content_region.height)
+        self.scroll_lines(pages * page)

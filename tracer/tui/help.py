@@ -52,6 +52,17 @@ KEYS: tuple[Key, ...] = (
     Key("tab,shift+tab", "tab", "next_timeline", "key_next_timeline"),
     Key("enter", "enter", "toggle_detail", "key_detail"),
     Key("escape", "esc", "close_detail", "key_close"),
+    # Shifted or capital, so the arrows and j/k keep the lanes (ctrl+u/d: many terminals keep
+    # shift+pgup/pgdn to scroll their own history).
+    Key("shift+up,K", "shift+↑ K", "scroll_detail(-1)", "key_detail_up"),
+    Key("shift+down,J", "shift+↓ J", "scroll_detail(1)", "key_detail_down"),
+    Key("shift+pageup,ctrl+u", "shift+pgup ctrl+u", "scroll_detail_page(-1)", "key_detail_page_up"),
+    Key(
+        "shift+pagedown,ctrl+d",
+        "shift+pgdn ctrl+d",
+        "scroll_detail_page(1)",
+        "key_detail_page_down",
+    ),
     Key("s", "s", "screenshot", "key_screenshot"),
     Key("question_mark", "?", "help", "key_help"),
     Key("q,ctrl+c", "q ctrl+c", "quit", "key_quit"),

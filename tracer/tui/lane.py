@@ -85,6 +85,10 @@ class Marker:
     """When it happened."""
     text: str
     """The rule id and message."""
+    hint: str = ""
+    """How to fix it, as the checker recorded it (empty when it gave none)."""
+    location: str = ""
+    """``file:line`` of the app's code that broke the rule, when recorded."""
 
 
 @dataclass(slots=True)

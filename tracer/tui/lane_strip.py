@@ -35,6 +35,7 @@ __all__ = [
     "flatten",
     "lane_segments",
     "label_segment",
+    "shorten",
     "NOTABLE",
     "OVERVIEW_BUCKETS",
     "SHARE_GLYPHS",
@@ -277,10 +278,52 @@ def _worker_segments(codes: list[int], owners: list[int | None]) -> list[Segment
     return segments
 
 
+def _last_cells(text: str, cells: int) -> str:
+    """The end of ``text`` that fits in ``cells`` terminal cells (a wide character that would
+    straddle the edge is left out)."""
+    taken = 0
+    start = len(text)
+    while start > 0 and taken + cell_len(text[start - 1]) <= cells:
+        start -= 1
+        taken += cell_len(text[start])
+    return text[start:]
+
+
+def shorten(text: str, cells: int) -> str:
+    """``text`` in at most ``cells`` terminal cells, cut in the middle with ``…``.
+
+    The end is what tells lanes apart (``/users/12345/orders`` from ``…/invoices``, worker
+    ``-0_11`` from ``-0_12``), so it is kept: the lead up to the first space (``#12 ``,
+    ``loop ``) and the path's first segment (``/api/``) when they leave room, then as much of
+    the end as fits, from a ``/`` when one is near.
+    """
+    if cell_len(text) <= cells:
+        return text
+    if cells <= 1:
+        return "…"[:cells]
+    head, space, body = text.partition(" ")
+    head = head + space if space and cell_len(head) + 1 <= cells // 2 else ""
+    body = text[len(head) :]
+    room = cells - cell_len(head) - 1  # the rest, less the ellipsis
+    # The path's first segment ("/api/"), if it takes no more than a third of the room.
+    second = body.find("/", 1)
+    front = body[: second + 1] if 0 < second and cell_len(body[: second + 1]) <= room // 3 else ""
+    rest = body[len(front) :]
+    tail = _last_cells(rest, room - cell_len(front))
+    # Begin the end at a segment ("/12345/orders", not "s/12345/orders") when it begins inside
+    # one and that loses only a few characters of it.
+    cut = tail.find("/")
+    inside = not rest[: len(rest) - len(tail)].endswith("/")
+    if inside and 0 < cut <= min(3, len(tail) // 4):
+        tail = tail[cut:]
+    return f"{head}{front}…{tail}"
+
+
 def label_segment(text: str, width: int, *, selected: bool = False, error: bool = False) -> Segment:
-    """A lane label cut or padded to ``width`` cells (CJK-aware), with a one-cell gutter."""
+    """A lane label shortened in the middle or padded to ``width`` cells (CJK-aware), with a
+    one-cell gutter."""
     if width <= 0:
         return Segment("")
-    body = set_cell_size(text, width - 1) if cell_len(text) != width - 1 else text
+    body = set_cell_size(shorten(text, width - 1), width - 1)
     style = SELECTED_LABEL_STYLE if selected else ERROR_LABEL_STYLE if error else LABEL_STYLE
     return Segment(body + " ", style)

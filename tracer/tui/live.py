@@ -3,11 +3,12 @@
 ``run_live(recorder, work, title=...)`` runs ``work(stop)`` on a thread, takes the recorder's
 batches through a thread-safe inbox (the subscriber runs on the recorder's writer thread; the UI
 drains the inbox on a timer), shows progress, rps, in flight, p50/p95/p99, errors, a latency
-histogram, an rps sparkline and the timeline of the most recent requests; when ``work`` returns
-it loads the whole recording and switches to the replay. ``q`` sets ``stop``, waits for ``work``
-to flush and return, then exits, so the recording is always complete. Given ``prints`` (a file),
-what the app prints in this process while the dashboard runs is appended to it, never drawn over
-the dashboard nor dropped (Textual's own capture of ``print`` would drop it).
+histogram, the rps of each 100 ms as bars from zero and the timeline of the most recent
+requests; when ``work`` returns it loads the whole recording and switches to the replay. ``q``
+sets ``stop``, waits for ``work`` to flush and return, then exits, so the recording is always
+complete. Given ``prints`` (a file), what the app prints in this process while the dashboard
+runs is appended to it, never drawn over the dashboard nor dropped (Textual's own capture of
+``print`` would drop it).
 Imports Textual, the spine and tracer.tui only; never a shim, a server or the load generator.
 """
 
@@ -28,13 +29,14 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Sparkline, Static
+from textual.widgets import Static
 
 from tracer.errors import TracerError
 from tracer.events import Event
 from tracer.recorder import Recorder
 from tracer.recording import Recording, load
 from tracer.tui.axis import format_time
+from tracer.tui.bar_chart import BarChart
 from tracer.tui.labels import labels as get_labels
 from tracer.tui.legend import Legend
 from tracer.tui.live_stats import LiveStats, histogram
@@ -105,7 +107,7 @@ class PrintsToFile(io.TextIOBase):
 
 
 class LiveScreen(Screen[None]):
-    """Header, histogram and sparkline, the most recent requests, the legend."""
+    """Header, latency histogram and rps bars, the most recent requests, the legend."""
 
     BINDINGS = [Binding("q,ctrl+c", "stop_run", "quit", priority=True)]
 
@@ -125,7 +127,7 @@ class LiveScreen(Screen[None]):
             yield Static(id="histogram")
             with Vertical(id="rps-box"):
                 yield Static(Text(self.labels["sparkline"], style="#8a8a8a"), id="rps-title")
-                yield Sparkline([], id="rps")
+                yield BarChart(id="rps")
         yield Static(Text(self.labels["recent"], style="bold"), id="live-recent-title")
         empty = Recording(header={"server": {}, "interface": None}, events=[])
         offset = label_width_for(self.app.size.width)
@@ -170,7 +172,9 @@ class LiveScreen(Screen[None]):
         header.append(f"  {format_time(snap.elapsed_ns, 1_000_000)}", "#8a8a8a")
         self.query_one("#live-header", Static).update(header)
         self.query_one("#histogram", Static).update(self._histogram())
-        self.query_one("#rps", Sparkline).data = self.stats.rps_series()
+        chart = self.query_one("#rps", BarChart)
+        # A column per bucket, as many as there is room for.
+        chart.data = self.stats.rps_series(max(60, chart.size.width))
         self._update_recent()
 
     def _histogram(self) -> Text:

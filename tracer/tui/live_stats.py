@@ -1,7 +1,7 @@
 """``LiveStats``: the running numbers of the live dashboard, fed batch by batch.
 
 Progress, rps, requests in flight, latency percentiles, errors, a latency histogram, completions
-per time bucket (the rps sparkline) and the events of the most recent requests (the scrolling
+per time bucket (the rps bar chart) and the events of the most recent requests (the scrolling
 timeline). Fed from the UI thread with the batches the recorder's subscriber queued; times are
 the recording's own, so a test can feed it fixed events. Imports only the spine.
 """
@@ -160,7 +160,8 @@ class LiveStats:
         )
 
     def rps_series(self, points: int = 60) -> list[float]:
-        """Requests per second in each of the last ``points`` buckets (oldest first)."""
+        """Requests per second in each of the last ``points`` buckets (oldest first), from
+        the first bucket of the recording; the last is the bucket going on now."""
         last = self.latest // RPS_BUCKET_NS
         first = max(0, last - points + 1)
         scale = 1e9 / RPS_BUCKET_NS

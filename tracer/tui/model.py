@@ -10,8 +10,8 @@ Two views of the same events (DESIGN.md, "How scheduling is seen"):
 
 Spans of one lane may overlap; the renderer resolves overlaps by phase priority (the phase codes),
 so an instant error or a short blocked step always wins the cell it falls in.
-Imports only the spine (events, recording, summary) and ``tracer.tui.lane``; never Textual,
-a shim or a server.
+Imports only the spine (events, recording, summary, digest) and ``tracer.tui.lane``; never
+Textual, a shim or a server.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, overload
 
 from tracer import events as K
+from tracer.digest import Digest, Worker
 from tracer.events import Event
 from tracer.phases import cpu_share, held_loop, kept_from_starting, mostly_waiting, request_phases
 from tracer.phases import event_data as _data
@@ -161,7 +162,10 @@ class TimelineModel:
         self.by_request = RequestLanes(order, per_req, self.t_end, threshold_ns)
         """One lane per request, in order of arrival."""
         self._by_worker: list[Lane] | None = None
+        self._thread_of: dict[str, tuple[int, str]] = {}
+        """Worker lane key -> the pid and name of its thread (to find its report row)."""
         self._summary: dict[str, Any] | None = None
+        self._workers: list[Worker] | None = None
 
     @property
     def event_times(self) -> list[int]:
@@ -174,8 +178,28 @@ class TimelineModel:
     def by_worker(self) -> list[Lane]:
         """One lane per event loop, then per thread, in order of first activity."""
         if self._by_worker is None:
-            self._by_worker = _worker_lanes(self._events, self._threshold)
+            self._by_worker = _worker_lanes(self._events, self._threshold, self._thread_of)
         return self._by_worker
+
+    @property
+    def workers(self) -> list[Worker]:
+        """The report's Workers rows (``tracer.digest``), computed once: what the detail pane
+        says of a thread is what ``trace summary`` says of it."""
+        if self._workers is None:
+            digest = Digest()
+            digest.feed(self._events)
+            self._workers = digest.details().workers
+        return self._workers
+
+    def worker(self, lane: Lane) -> Worker | None:
+        """The report's row for a lane of ``by_worker``, found by the name both show (with its
+        pid when several processes recorded), or None if the report has none."""
+        found = self._thread_of.get(lane.key)
+        if found is None:
+            return None
+        pid, name = found
+        rows = {row.name: row for row in self.workers}
+        return rows.get(f"{pid}/{name}") or rows.get(name)
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -268,7 +292,12 @@ def _request_lane(req: int, events: list[Event], t_end: int, threshold_ns: int |
         for piece in request_phases(events, t_end, threshold_ns=threshold_ns)
     ]
     markers = [
-        Marker(event.t, f"{_data(event).get('rule', '?')}: {_data(event).get('message', '')}")
+        Marker(
+            event.t,
+            f"{_data(event).get('rule', '?')}: {_data(event).get('message', '')}",
+            str(_data(event).get("hint") or ""),
+            str(_data(event).get("location") or ""),
+        )
         for event in events
         if event.kind == K.VIOLATION
     ]
@@ -279,7 +308,10 @@ def _request_lane(req: int, events: list[Event], t_end: int, threshold_ns: int |
     return Lane(f"req:{req}", _request_label(req, events), REQUEST_LANE, spans, markers, req, error)
 
 
-def _worker_lanes(events: Iterable[Event], threshold_ns: int | None) -> list[Lane]:
+def _worker_lanes(
+    events: Iterable[Event], threshold_ns: int | None, thread_of: dict[str, tuple[int, str]]
+) -> list[Lane]:
+    """The by-worker lanes; ``thread_of`` is filled with each lane's pid and thread name."""
     blocked_by_req: dict[int, list[tuple[int, int]]] = {}
     steps: dict[tuple[str, int, int], list[Span]] = {}
     names: dict[tuple[str, int, int], str] = {}
@@ -320,6 +352,7 @@ def _worker_lanes(events: Iterable[Event], threshold_ns: int | None) -> list[Lan
             ]
             label = name
         lanes.append(Lane(f"{kind}:{pid}:{tid}", label, kind, spans))
+        thread_of[f"{kind}:{pid}:{tid}"] = (pid, names[key])
     for event in loose_blocks:
         for lane in lanes:
             if lane.kind == LOOP_LANE and lane.key == f"{LOOP_LANE}:{event.pid}:{event.tid}":

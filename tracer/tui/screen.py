@@ -97,7 +97,7 @@ class ReplayScreen(Screen[None]):
         self._blocked = sorted(
             (e.t, i, e.req) for i, model in enumerate(self.models) for e in model.blocked
         )
-        self.active = 0
+        self._active = 0
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -118,12 +118,9 @@ class ReplayScreen(Screen[None]):
         compare = len(self.models) > 1
         for index, model in enumerate(self.models):
             if compare:
+                # Its colours come from the stylesheet: the active recording's are reversed.
                 yield Static(
-                    Text(
-                        model.recording.title_in(self.labels["lang"]),
-                        style="bold #00afd7",
-                        no_wrap=True,
-                    ),
+                    Text(model.recording.title_in(self.labels["lang"]), no_wrap=True),
                     classes="lane-title",
                 )
             yield Timeline(
@@ -134,9 +131,22 @@ class ReplayScreen(Screen[None]):
                 empty_text=self.labels["no_requests"],
                 id=f"timeline-{index}",
             )
-        yield DetailPane(id="detail")
+        detail = DetailPane(id="detail")
+        detail.border_title = self.labels["detail_keys"]
+        yield detail
         yield Static(Text(self.caption), id="caption", classes="" if self.caption else "hidden")
         yield Legend(self.labels, id="legend")
+
+    @property
+    def active(self) -> int:
+        """The index of the timeline keys act on; in compare mode its title is highlighted."""
+        return self._active
+
+    @active.setter
+    def active(self, index: int) -> None:
+        self._active = index
+        for which, title in enumerate(self.query(".lane-title")):
+            title.set_class(which == index, "active")
 
     @property
     def timelines(self) -> list[Timeline]:
@@ -153,6 +163,7 @@ class ReplayScreen(Screen[None]):
         self._fit_summaries()
         self._sync_width()
         self.viewport.fit()
+        self.active = self._active  # highlights its title
         if self._initial_cursor is not None:
             self.viewport.set_cursor(self._initial_cursor)
         self.timeline.focus()
@@ -179,6 +190,8 @@ class ReplayScreen(Screen[None]):
         elif keep_span:
             vp.ns_per_cell = max(1.0, old_span / max(1, vp.width))
         self._refresh_all()
+        if self.query_one(DetailPane).is_open:
+            self._show_detail(home=False)  # its rows are cut to the width
 
     def _fit_summaries(self) -> None:
         # A short terminal (two recordings: one under 32 rows): keep the lanes, cut the
@@ -218,18 +231,21 @@ class ReplayScreen(Screen[None]):
             timeline.refresh()
         detail = self.query_one(DetailPane)
         if detail.is_open and self.view == "worker":
-            self._show_detail()
+            # What holds the worker at the cursor; the reader's place in the pane stays.
+            self._show_detail(home=False)
 
-    def _show_detail(self) -> None:
+    def _show_detail(self, *, home: bool = True) -> None:
         timeline = self.timeline
         lane = timeline.selected_lane
         if lane is None:
             return
-        text = detail_text(timeline.model, lane, self.labels, self.viewport.cursor)
+        detail = self.query_one(DetailPane)
+        width = detail.text_width(self.size.width or self.app.size.width)
+        text = detail_text(timeline.model, lane, self.labels, self.viewport.cursor, width=width)
         if len(self.models) > 1:
             # Two recordings: the same request number may be in both; say whose this is.
             text = self._source_line(timeline.model) + text
-        self.query_one(DetailPane).show(text)
+        detail.show(text, home=home)
 
     def _source_line(self, model: TimelineModel) -> Text:
         recording = model.recording
@@ -419,6 +435,18 @@ class ReplayScreen(Screen[None]):
     def action_close_detail(self) -> None:
         """Close the detail pane."""
         self.query_one(DetailPane).close()
+
+    def action_scroll_detail(self, lines: int) -> None:
+        """Scroll the open detail pane by ``lines`` rows (the lanes keep the arrows)."""
+        detail = self.query_one(DetailPane)
+        if detail.is_open:
+            detail.scroll_lines(lines)
+
+    def action_scroll_detail_page(self, pages: int) -> None:
+        """Scroll the open detail pane by ``pages`` of its height."""
+        detail = self.query_one(DetailPane)
+        if detail.is_open:
+            detail.scroll_pages(pages)
 
     def on_timeline_picked(self, message: Timeline.Picked) -> None:
         """A click: select that lane, move the cursor there, show its detail."""
