@@ -57,9 +57,11 @@ _MEMORY_NOTE = {
 
 MAX_PARTS_RUN = {False: 100_000_000, True: 1_000_000}
 """Recorded or not -> the most body chunks and WebSocket messages one simulation makes. Each is
-an engine step of about 2 µs (100,000,000 take about three minutes) and, recorded, an event of
-its own: about 400 bytes of file for a chunk, 600 for a message and its reply, and about 1 KB of
-the process's memory at its peak (measured: 1,000,000 chunks, 0.4 GB of file and 1.0 GB)."""
+an engine step of about 2 µs (100,000,000 take about three minutes) and, recorded, one to three
+events: about 145 bytes of file for a WSGI model's chunk (``wsgi.body``), 400 for the loop's
+(``asgi.send`` and the step before it), 600 for a message and its reply; the process's peak
+memory grows about 1 KB a chunk on the loop (measured: 1,000,000 chunks, 0.4 GB of file and
+1.0 GB)."""
 
 
 class TooManyRequests(UsageError):
@@ -192,7 +194,7 @@ class SimConfig:
             why = (
                 f'a request of workload "{self.workload.name}" has {mean} body chunks or '
                 f"WebSocket messages on average, and one simulation makes at most {budget:,} "
-                + ("recorded, each an event of its own" if recorded else "of them")
+                + ("recorded, each one to three events" if recorded else "of them")
             )
         return most, why
 

@@ -97,7 +97,8 @@ class Emitter:
                 "query": query,
                 "http_version": "1.1",
                 "scheme": "ws" if ws else "http",
-                "client": None,
+                "client": None,  # no sockets: neither end has an address
+                "server": None,
                 "interface": self.interface,
                 "scope_type": "websocket" if ws else "http",
                 "headers": [],

@@ -81,6 +81,7 @@ def test_one_session_exact_events() -> None:
         "http_version": "1.1",
         "scheme": "ws",
         "client": None,
+        "server": None,
         "interface": "asgi",
         "scope_type": "websocket",
         "headers": [],

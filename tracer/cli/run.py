@@ -106,7 +106,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--otlp-endpoint",
         metavar="URL",
         help="OTLP endpoint, implies --otlp (default $OTEL_EXPORTER_OTLP_ENDPOINT or "
-        "localhost:4318)",
+        "http://localhost:4318)",
     )
     p.add_argument("--headless", action="store_true", help="no dashboard: progress bar and report")
     p.add_argument("--json", action="store_true", help="print only the summary JSON on stdout")
