@@ -81,7 +81,25 @@ def test_query_percent_encoded_names_still_redacted() -> None:
     assert redact_query("api%5Fkey=abc") == f"api%5Fkey={REDACTED}"
 
 
+def test_query_opentelemetry_default_names_redacted_sig_only_as_a_whole_name() -> None:
+    """The url.query convention's default keys (AWSAccessKeyId, Signature, sig,
+    X-Goog-Signature) lose their values; ``sig`` only as the whole name, in any case or
+    percent-encoded: ``signal``, ``design`` and ``xsig`` keep theirs."""
+    query = (
+        "AWSAccessKeyId=A&Signature=S&sig=s1&X-Goog-Signature=G"
+        "&signal=3&design=x&xsig=2&SIG=s2&%73ig=s3&sig"
+    )
+    assert redact_query(query) == (
+        f"AWSAccessKeyId={REDACTED}&Signature={REDACTED}&sig={REDACTED}"
+        f"&X-Goog-Signature={REDACTED}&signal=3&design=x&xsig=2&SIG={REDACTED}"
+        f"&%73ig={REDACTED}&sig"
+    )
+    assert redact_query("signal=3&design=x") == "signal=3&design=x"
+
+
 def test_query_custom_words_and_opt_out() -> None:
-    """The words are a parameter; no words means no redaction."""
+    """The words and whole names are parameters; with neither, nothing is redacted."""
     assert redact_query("session=s&token=t", words=("session",)) == f"session={REDACTED}&token=t"
     assert redact_query("token=t", words=()) == "token=t"
+    assert redact_query("sid=1&sig=2", words=(), names=("sid",)) == f"sid={REDACTED}&sig=2"
+    assert redact_query("sig=s&token=t", words=(), names=()) == "sig=s&token=t"

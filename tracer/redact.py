@@ -14,6 +14,7 @@ from tracer.errors import UsageError
 __all__ = [
     "REDACTED",
     "SECRET_HEADERS",
+    "SECRET_QUERY_NAMES",
     "SECRET_QUERY_WORDS",
     "redact_headers",
     "redact_query",
@@ -29,6 +30,12 @@ SECRET_HEADERS: frozenset[str] = frozenset(
 
 SECRET_QUERY_WORDS: tuple[str, ...] = ("token", "key", "secret", "password", "signature")
 """A query parameter whose name contains one of these words is redacted."""
+
+SECRET_QUERY_NAMES: tuple[str, ...] = ("sig",)
+"""A query parameter named exactly so (any case) is redacted: too short to match inside other
+names (``signal``, ``design``). With ``SECRET_QUERY_WORDS`` this covers the names whose values
+OpenTelemetry's ``url.query`` convention redacts by default (``AWSAccessKeyId``, ``Signature``,
+``sig``, ``X-Goog-Signature``)."""
 
 
 def secret_header_names(redact: bool, names: Any) -> frozenset[str]:
@@ -82,20 +89,37 @@ def redact_headers(
     return out
 
 
-def redact_query(query: str | bytes, words: tuple[str, ...] = SECRET_QUERY_WORDS) -> str:
-    """The query string with the values of secret-looking parameters replaced.
+def _may_name_a_secret(lowered: str, words: tuple[str, ...], names: tuple[str, ...]) -> bool:
+    """Whether the query could have a secret parameter: a word anywhere, or ``name=`` (the
+    exact test is per parameter). Plain loops: this runs for every recorded request."""
+    for word in words:
+        if word in lowered:
+            return True
+    for name in names:
+        if name + "=" in lowered:
+            return True
+    return False
+
+
+def redact_query(
+    query: str | bytes,
+    words: tuple[str, ...] = SECRET_QUERY_WORDS,
+    names: tuple[str, ...] = SECRET_QUERY_NAMES,
+) -> str:
+    """The query string with the values of secret-looking parameters replaced: those whose
+    name contains one of ``words`` or is one of ``names`` (lower case, compared in any case).
 
     Everything else stays exactly as sent (order, encoding, parameters without ``=``).
     """
     text = _text(query)
-    if not text or not words:
+    if not text or not (words or names):
         return text
-    lowered = text.lower()
-    if "%" not in text and not any(word in lowered for word in words):
+    if "%" not in text and not _may_name_a_secret(text.lower(), words, names):
         return text  # the common case stays a cheap substring test (no encoded names to hide)
     parts = []
     for part in text.split("&"):
         name, sep, _ = part.partition("=")
         key = unquote_plus(name).lower()
-        parts.append(f"{name}={REDACTED}" if sep and any(w in key for w in words) else part)
+        secret = key in names or any(word in key for word in words)
+        parts.append(f"{name}={REDACTED}" if sep and secret else part)
     return "&".join(parts)

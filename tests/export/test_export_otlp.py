@@ -319,3 +319,54 @@ def test_requests_a_real_server_turned_away_are_named_by_their_method() -> None:
     assert not any("tracer.incomplete" in s.attributes for s in turned_away)
     for kind in (K.CLIENT_SEND, K.REQUEST_QUEUED):
         assert {e.data["method"] for e in events if e.kind == kind} == {"PUT"}
+
+
+@pytest.mark.parametrize("target", ["otlp-json", "console", "otlp"])
+def test_otel_sdk_disabled_does_not_stop_an_export_asked_for_by_name(
+    tmp_path: Any, monkeypatch: Any, capsys: pytest.CaptureFixture[str], target: str
+) -> None:
+    """OTEL_SDK_DISABLED=true is for the SDK in apps: ``trace export --to otlp-json|console|otlp``
+    still exports both spans (it used to end in an AttributeError traceback, exit 1)."""
+    from tracer.cli import main
+
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_PROTOCOL", raising=False)
+    monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
+    record = two_requests(tmp_path / "run.jsonl")
+    out = tmp_path / "spans.out"
+    with OtlpHttpReceiver() as receiver:
+        where = ["--otlp-endpoint", receiver.endpoint] if target == "otlp" else ["-o", str(out)]
+        code = main(["export", record, "--to", target, *where])
+        received = receiver.spans()
+    err = capsys.readouterr().err
+    assert (code, "Traceback" in err) == (0, False)
+    if target == "otlp":
+        _check_wire(received)
+    else:
+        assert out.read_text().count('"GET /items"') == 1
+        assert out.read_text().count('"GET /fail"') == 1
+
+
+@pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])
+def test_a_collector_that_never_answers_timed_out_once(
+    recording: tracer.Recording, monkeypatch: Any, protocol: str
+) -> None:
+    """A collector that accepts the request and stays silent: exactly one export reached it,
+    and the error says it did not answer within the timeout (gRPC: DEADLINE_EXCEEDED), with
+    no "retried" (there was no retry) and no question whether a collector listens (one did)."""
+    if protocol == "grpc":
+        pytest.importorskip("opentelemetry.exporter.otlp.proto.grpc.trace_exporter")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", protocol)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "1")
+    receiving = OtlpGrpcReceiver if protocol == "grpc" else OtlpHttpReceiver
+    with receiving(silent=True) as receiver:
+        with pytest.raises(TracerError) as info:
+            export_otlp(recording, ExportOptions(otlp_endpoint=receiver.endpoint))
+        exports = len(receiver.requests)
+    message = str(info.value)
+    assert exports == 1
+    assert message.startswith(f"The OTLP collector at {receiver.endpoint} did not answer within ")
+    detail = " (gRPC DEADLINE_EXCEEDED)" if protocol == "grpc" else ""
+    assert message.endswith(
+        f" s{detail}, the exporter's timeout (OTEL_EXPORTER_OTLP_TIMEOUT); 0 of 2 spans were sent."
+    )
+    assert "retried" not in message and "listening" not in message

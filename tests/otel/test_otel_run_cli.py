@@ -193,3 +193,82 @@ def test_a_bad_endpoint_is_one_line_before_the_run(
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert f'OTLP endpoint "{endpoint}"' in err
     assert not record.exists()
+
+
+def _dead_endpoint() -> str:
+    """An http URL on 127.0.0.1 where nothing listens (the port was free a moment ago)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def test_a_busy_run_sends_every_span_to_a_working_collector(
+    tmp_path: Any, monkeypatch: Any, capsys: pytest.CaptureFixture[str], caplog: Any
+) -> None:
+    """5000 requests at concurrency 50: the recorder hands over thousands of spans per drain,
+    more than the batch queue holds (2048). Every one of the 10002 spans (a SERVER span and its
+    ``queued`` child per request, lifespan startup and shutdown) reaches the collector, and
+    nothing is said: no "Queue full" from the SDK, no line about the collector."""
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_PROTOCOL", raising=False)
+    with OtlpHttpReceiver() as receiver:
+        code = _run_with_otlp(tmp_path, receiver, "-n", "5000", "-c", "50")
+        spans = receiver.spans()
+    err = capsys.readouterr().err
+    assert code == 0
+    assert sum(span.kind == span.SPAN_KIND_SERVER for span in spans) == 5000
+    assert len(spans) == 10002
+    assert "OTLP collector" not in err
+    assert not [r for r in caplog.records if "Queue full" in r.getMessage()]
+
+
+def test_a_busy_run_without_a_collector_counts_every_span_it_did_not_export(
+    tmp_path: Any, monkeypatch: Any, capsys: pytest.CaptureFixture[str], caplog: Any
+) -> None:
+    """3000 requests and nothing listening: the one line counts all 6002 spans, those the
+    exporter failed to send and those that never reached it (it used to say 2560 or so)."""
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_PROTOCOL", raising=False)
+    endpoint = _dead_endpoint()
+    code = main(
+        ["run", "sample_apps.hello:asgi_app", "-n", "3000", "-c", "50", "--json",
+         "--record", str(tmp_path / "run.jsonl"), "--otlp-endpoint", endpoint]
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 0
+    (line,) = [line for line in err.splitlines() if "OTLP collector" in line]
+    assert "could not be reached (connection refused); 6002 spans were not exported" in line
+    assert not [r for r in caplog.records if "Queue full" in r.getMessage()]
+
+
+def test_a_collector_that_never_answers_is_named_as_silent_not_unreachable(
+    tmp_path: Any, monkeypatch: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A collector that takes each request and never answers: the line says it did not answer
+    within the exporter's timeout (1 s here), not that it could not be reached (it was)."""
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_PROTOCOL", raising=False)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "1")
+    with OtlpHttpReceiver(silent=True) as receiver:
+        code = _run_with_otlp(tmp_path, receiver, "-n", "4", "-c", "2")
+        reached = len(receiver.requests)
+    err = capsys.readouterr().err
+    assert code == 0 and reached >= 1
+    (line,) = [line for line in err.splitlines() if "OTLP collector" in line]
+    assert line.startswith(
+        f"trace: the OTLP collector at {receiver.endpoint}/v1/traces did not answer within "
+    )
+    assert "s; 10 spans were not exported (the run and its recording are complete)." in line
+
+
+def test_otel_sdk_disabled_does_not_stop_the_export_a_run_asked_for(
+    tmp_path: Any, monkeypatch: Any
+) -> None:
+    """OTEL_SDK_DISABLED=true is for apps' SDKs: ``trace run --otlp`` still sends its spans (it
+    used to send none and say nothing)."""
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_PROTOCOL", raising=False)
+    monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
+    with OtlpHttpReceiver() as receiver:
+        code = _run_with_otlp(tmp_path, receiver, "-n", "3", "-c", "1")
+        spans = receiver.spans()
+    assert code == 0
+    assert sum(span.kind == span.SPAN_KIND_SERVER for span in spans) == 3

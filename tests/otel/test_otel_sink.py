@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
+import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -11,9 +13,9 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 from otel_recordings import LOOP_TID, UNIX_NS, asgi_request, recorder, start_data
 
 from tracer import events as K
-from tracer.otel.sink import SCOPE_NAME, ApiSink, SdkSink, make_sink
+from tracer.otel.sink import SCOPE_NAME, ApiSink, SdkSink, _BatchRoom, make_sink
 from tracer.otel.spans import SpanModel
-from tracer.otel.testing import memory_provider
+from tracer.otel.testing import OtlpHttpReceiver, memory_provider
 
 
 def _shape(spans: list[Any]) -> list[tuple[Any, ...]]:
@@ -89,3 +91,71 @@ def test_spans_carry_the_providers_resource() -> None:
     SpanModel(make_sink(provider), base_ns=UNIX_NS).feed(rec.recording().events)
     (span,) = exporter.get_finished_spans()
     assert span.resource.attributes["service.name"] == "shop"
+
+
+def _burst(requests: int) -> list[Any]:
+    """The events of ``requests`` queued requests, as one recorder drain hands them over."""
+    rec = recorder()
+    for req in range(1, requests + 1):
+        asgi_request(rec, req, req * 2_000)
+    return rec.recording().events
+
+
+@pytest.mark.timeout(60)
+def test_a_burst_into_a_users_batch_processor_waits_for_room_instead_of_dropping() -> None:
+    """The user's BatchSpanProcessor (SDK defaults: a queue of 2048) and OTLP exporter: one
+    drain of 3000 requests makes 6000 spans at once. The sink waits, on its own thread, for
+    the worker to take each batch, so all 6000 reach the collector (here without a waiting
+    budget: the budget's bound is the fake-clock test below)."""
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    with OtlpHttpReceiver() as receiver:
+        provider = TracerProvider(shutdown_on_exit=False)
+        processor = BatchSpanProcessor(OTLPSpanExporter(endpoint=receiver.endpoint + "/v1/traces"))
+        provider.add_span_processor(processor)
+        sink = SdkSink(provider.get_tracer(SCOPE_NAME), wait_share=1.0)
+        SpanModel(sink, base_ns=UNIX_NS).feed(_burst(3000))
+        provider.shutdown()  # sends what is still queued
+        spans = receiver.spans()
+    assert len(spans) == 6000
+    assert sum(span.name == "queued" for span in spans) == 3000
+
+
+def test_waiting_for_room_takes_at_most_its_share_of_each_second() -> None:
+    """A full queue nobody empties (a dead exporter): wait() gives up once half a second of
+    the current second went to waiting, returns at once for the rest of that second, and
+    waits again in the next; a queue that gets room ends the wait there. (Virtual time.)"""
+    queue: deque[int] = deque(range(4), maxlen=4)
+    now = [100.0]
+    taken_at: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+        if taken_at and now[0] >= taken_at[0]:
+            taken_at.clear()
+            queue.clear()  # the worker took a batch out
+
+    room = _BatchRoom(share=0.5, clock=lambda: now[0], sleep=sleep)
+    room.wait([queue])
+    assert now[0] == pytest.approx(100.5)
+    room.wait([queue])
+    assert now[0] == pytest.approx(100.5)  # this second's share is spent: no wait
+    now[0] = 101.2
+    taken_at.append(101.3)
+    room.wait([queue])
+    assert now[0] == pytest.approx(101.3, abs=0.002) and not queue
+
+
+def test_only_batch_processors_are_waited_for_even_those_added_later() -> None:
+    """A provider with a SimpleSpanProcessor alone has no queue to wait for; a
+    BatchSpanProcessor added after the sink was made (after ``instrument()``) is found, with
+    its queue bounded by its size."""
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    provider, _ = memory_provider()
+    sink = SdkSink(provider.get_tracer(SCOPE_NAME))
+    assert sink.batch_queues() == []
+    provider.add_span_processor(BatchSpanProcessor(InMemorySpanExporter(), 100, None, 10))
+    assert [queue.maxlen for queue in sink.batch_queues()] == [100]
+    provider.shutdown()

@@ -113,17 +113,16 @@ def recording_spans(
 
     ``seed``: ids (and ``service.instance.id``) derived from it (``SeededIds``); else random.
     """
-    from opentelemetry.sdk.trace import TracerProvider
-
+    from tracer.otel.config import sdk_provider
     from tracer.otel.sink import SCOPE_NAME
 
     collect = _Collect()
-    provider = TracerProvider(
+    provider = sdk_provider(  # exports even under OTEL_SDK_DISABLED=true, which is for apps
         resource=_resource(recording, seed),
         shutdown_on_exit=False,
-        id_generator=None if seed is None else SeededIds(seed),  # type: ignore[arg-type]
+        id_generator=None if seed is None else SeededIds(seed),
     )
-    provider.add_span_processor(collect)  # type: ignore[arg-type]
+    provider.add_span_processor(collect)
     clock = recording.header.get("clock") or {}
     model = SpanModel(
         SdkSink(provider.get_tracer(SCOPE_NAME)),
@@ -148,7 +147,7 @@ def export_otlp(recording: Recording, options: ExportOptions) -> str:
     UNAVAILABLE) with backoff until its timeout (``OTEL_EXPORTER_OTLP_TIMEOUT``, 10 s by
     default); the error then says what the collector answered, or that none was reached.
     """
-    from tracer.otel.config import make_exporter, protocol_from_env
+    from tracer.otel.config import export_timeout, make_exporter, protocol_from_env
     from tracer.otel.delivery import Delivery
 
     spans = recording_spans(recording, detail=options.otel_detail)
@@ -156,7 +155,7 @@ def export_otlp(recording: Recording, options: ExportOptions) -> str:
     where = options.otlp_endpoint or getattr(exporter, "_endpoint", None) or "the OTLP endpoint"
     # The exporter logs each retry; Delivery keeps those records and the one error below
     # says what they did, once.
-    delivery = Delivery(exporter, where)
+    delivery = Delivery(exporter, where, timeout=export_timeout(10.0))  # the exporters' default
     delivery.quiet()
     try:
         _send(delivery, spans, where)
@@ -169,25 +168,34 @@ def export_otlp(recording: Recording, options: ExportOptions) -> str:
 def _send(delivery: Any, spans: Sequence[Any], where: str) -> None:
     from opentelemetry.sdk.trace.export import SpanExportResult
 
+    from tracer.otel.delivery import TIMEOUT, UNREACHABLE
+
     for batch in _batches(spans):
-        began = time.monotonic()
+        began, retries = time.monotonic(), delivery.retries
         if delivery.export(batch) is SpanExportResult.SUCCESS:
             continue
-        # No reason kept: the exporter gave up before its first retry (a short timeout).
-        reason, unreachable = delivery.reason or (
-            "no answer before OTEL_EXPORTER_OTLP_TIMEOUT",
-            True,
-        )
-        took = time.monotonic() - began
-        if took >= 1.0:  # the exporter's retries with backoff, up to its timeout
-            reason += f", retried for {took:.1f} s"
-        if unreachable:
+        reason = delivery.reason
+        if reason is None:
             raise TracerError(
-                f"Could not send spans to {where} ({reason}). Is a collector listening "
+                f"The spans could not be sent to {where} (the exporter gave no reason); "
+                f"{delivery.sent} of {len(spans)} spans were sent."
+            )
+        if reason.kind == TIMEOUT:  # the collector took the request and stayed silent
+            raise TracerError(
+                f"The OTLP collector at {where} did not answer {reason.within()}, the "
+                f"exporter's timeout (OTEL_EXPORTER_OTLP_TIMEOUT); {delivery.sent} of "
+                f"{len(spans)} spans were sent."
+            )
+        text = reason.text
+        if delivery.retries > retries:  # the exporter's retries with backoff, up to its timeout
+            text += f", retried for {time.monotonic() - began:.1f} s"
+        if reason.kind == UNREACHABLE:
+            raise TracerError(
+                f"Could not send spans to {where} ({text}). Is a collector listening "
                 "there? Set --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT."
             )
         raise TracerError(
-            f"The OTLP collector at {where} did not accept the spans ({reason}); "
+            f"The OTLP collector at {where} did not accept the spans ({text}); "
             f"{delivery.sent} of {len(spans)} spans were sent."
         )
 

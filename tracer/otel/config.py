@@ -24,6 +24,8 @@ __all__ = [
     "make_exporter",
     "make_resource",
     "make_provider",
+    "sdk_provider",
+    "export_timeout",
 ]
 
 DEFAULT_SERVICE_NAME = "gateway-tracer"
@@ -31,7 +33,12 @@ DEFAULT_SERVICE_NAME = "gateway-tracer"
 
 def check_endpoint(endpoint: str) -> None:
     """``UsageError`` unless ``endpoint`` is an http(s) URL with a host and a valid port."""
-    parts = urlsplit(endpoint)
+    try:
+        parts = urlsplit(endpoint)
+    except ValueError:  # an unclosed IPv6 bracket ("http://[::1")
+        raise UsageError(
+            f'OTLP endpoint "{endpoint}" is not a valid URL; try "http://localhost:4318".'
+        ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(
             f'OTLP endpoint "{endpoint}" is not an http(s) URL; try "http://localhost:4318".'
@@ -83,6 +90,21 @@ TIMEOUT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TI
 """The variables that set the exporter's timeout; when one is set, it wins."""
 
 
+def export_timeout(default: float, environ: Mapping[str, str] | None = None) -> float:
+    """Seconds one export may take, retries included: ``OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT``
+    when set (seconds, as the Python exporters read it; 10 when it is no number), else
+    ``default`` (what ``make_exporter`` was given)."""
+    env = os.environ if environ is None else environ
+    for name in TIMEOUT_VARIABLES:
+        value = env.get(name)
+        if value:
+            try:
+                return float(value)
+            except ValueError:
+                return 10.0
+    return default
+
+
 def protocol_from_env(environ: Mapping[str, str] | None = None) -> str:
     """The OTLP protocol the environment asks for (``http/protobuf`` by default)."""
     env = os.environ if environ is None else environ
@@ -127,17 +149,23 @@ def make_resource(service_name: str | None = None) -> Any:
     return resource
 
 
-def make_provider(
-    exporter: Any,
-    *,
-    service_name: str | None = None,
-    batch: bool = True,
-) -> Any:
-    """An SDK ``TracerProvider`` exporting to ``exporter`` (batched, off the request path)."""
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+def sdk_provider(**options: Any) -> Any:
+    """An SDK ``TracerProvider`` (``options`` as it takes them) for a command the user typed:
+    ``trace run --otlp``, ``trace export --to otlp|otlp-json|console``.
 
-    provider = TracerProvider(resource=make_resource(service_name))
-    processor = BatchSpanProcessor(exporter) if batch else SimpleSpanProcessor(exporter)
-    provider.add_span_processor(processor)
+    ``OTEL_SDK_DISABLED=true`` turns the SDK of an application into a no-op; it does not turn
+    off an export asked for by name (which would otherwise send or write nothing, or fail).
+    """
+    from opentelemetry.sdk.trace import TracerProvider
+
+    provider = TracerProvider(**options)
+    provider._disabled = False  # where the SDK keeps OTEL_SDK_DISABLED; get_tracer() reads it
+    return provider
+
+
+def make_provider(span_processor: Any, *, service_name: str | None = None) -> Any:
+    """An SDK ``TracerProvider`` handing its spans to ``span_processor`` (a batching one keeps
+    the export off the request path), with the resource of ``make_resource``."""
+    provider = sdk_provider(resource=make_resource(service_name))
+    provider.add_span_processor(span_processor)
     return provider

@@ -117,20 +117,25 @@ def attach_from_cli(
     """``trace run --otlp``: an OTLP exporter from the environment, attached to ``recorder``.
 
     Returns the function to call when the run is over: it flushes the last events, emits
-    unfinished requests and shuts the provider down (which sends what is batched). The
-    exporter's own retry warnings are kept quiet; when spans could not be delivered, that
-    function passes one line to ``report`` (default: stderr) naming the collector and why. A
-    failed attempt after the run is not retried, so an unreachable collector does not hold
-    the exit.
+    unfinished requests and shuts the provider down (which sends what is batched). While the
+    collector takes the spans, none is dropped: the recorder's thread waits for room in the
+    batch queue (``PacedBatchProcessor``). The exporter's own retry warnings are kept quiet;
+    when spans could not be delivered, that function passes one line to ``report`` (default:
+    stderr) naming the collector, why, and how many spans were not exported. A failed attempt
+    after the run is not retried, so an unreachable collector does not hold the exit.
     """
-    from tracer.otel.config import make_exporter, make_provider
-    from tracer.otel.delivery import Delivery
+    from tracer.otel.config import export_timeout, make_exporter, make_provider
+    from tracer.otel.delivery import Delivery, PacedBatchProcessor
 
     exporter = make_exporter(endpoint, timeout=CLI_EXPORT_TIMEOUT_S)
     where = getattr(exporter, "_endpoint", None) or endpoint or "the default OTLP endpoint"
-    delivery = Delivery(exporter, str(where))
+    delivery = Delivery(exporter, str(where), timeout=export_timeout(CLI_EXPORT_TIMEOUT_S))
     delivery.quiet()
-    provider = make_provider(delivery, service_name=recorder.header.get("app"))
+    # Backpressure on the recorder's thread, which hands over a whole drain at once; the load
+    # generator pauses while the recorder is behind, so the run slows to the collector's pace
+    # instead of dropping spans. The app's requests never wait for it.
+    batches = PacedBatchProcessor(delivery)
+    provider = make_provider(batches, service_name=recorder.header.get("app"))
     live = _attach(recorder, provider, detail)
 
     def shutdown() -> None:

@@ -10,7 +10,9 @@ validation of the public span API — the spans are already finished, with expli
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
 from typing import Any
 
 from opentelemetry import propagate, trace
@@ -53,10 +55,70 @@ class _Contexts:
         return self._items.get(key)
 
 
-class SdkSink:
-    """Builds ``ReadableSpan`` objects and passes them to an SDK tracer's span processors."""
+def _batch_queue(processor: Any) -> deque[Any] | None:
+    """The bounded queue of an SDK ``BatchSpanProcessor`` (None for any other processor).
 
-    def __init__(self, tracer: Any) -> None:
+    The SDK keeps it private (``_batch_processor._queue`` in recent versions, ``queue`` in older
+    ones): a layout this does not know gives None, and the sink then hands spans over without
+    waiting, as it did before it waited at all.
+    """
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    if not isinstance(processor, BatchSpanProcessor):
+        return None
+    inner = getattr(processor, "_batch_processor", processor)
+    queue = getattr(inner, "_queue", None)
+    if queue is None:
+        queue = getattr(inner, "queue", None)
+    return queue if isinstance(queue, deque) and queue.maxlen else None
+
+
+class _BatchRoom:
+    """Waits, on the sink's thread, for room in the provider's ``BatchSpanProcessor`` queues.
+
+    A live instrumentation ends its spans one by one while the processor's worker exports them;
+    the recorder's drain hands over those of a whole batch of requests at once, and the SDK
+    drops what does not fit its queue (2048 spans by default). So before each span, when a
+    queue is full, the sink waits for the worker to take a batch out — for at most ``share``
+    of any second: a slow or dead exporter then drops spans as it would a live
+    instrumentation's, and the recorder's own queue, which grows while its thread waits, stays
+    bounded. The processors are the user's: nothing of theirs is changed.
+    """
+
+    def __init__(
+        self,
+        *,
+        share: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._share = share
+        self._clock = clock
+        self._sleep = sleep
+        self._window = clock()
+        self._waited = 0.0
+
+    def wait(self, queues: list[deque[Any]]) -> None:
+        """Return once every queue has room for one more span, or the waiting share is spent."""
+        for queue in queues:
+            while len(queue) >= (queue.maxlen or 0):
+                now = self._clock()
+                if now - self._window >= 1.0:
+                    self._window, self._waited = now, 0.0
+                if self._waited >= self._share:
+                    return
+                self._sleep(0.001)  # the worker pops a whole batch at once: no signal to wait on
+                self._waited += self._clock() - now
+
+
+class SdkSink:
+    """Builds ``ReadableSpan`` objects and passes them to an SDK tracer's span processors.
+
+    ``wait_share``: the share of each second the sink may spend waiting for room in the
+    provider's batch queues (``_BatchRoom``).
+    """
+
+    def __init__(self, tracer: Any, *, wait_share: float = 0.5) -> None:
         from opentelemetry.sdk.trace import Event as SdkEvent
         from opentelemetry.sdk.trace import ReadableSpan
 
@@ -66,6 +128,9 @@ class SdkSink:
         self._sampler = tracer.sampler
         self._ids = tracer.id_generator
         self._processor = tracer.span_processor
+        self._room = _BatchRoom(share=wait_share)
+        self._seen: tuple[Any, ...] | None = None  # the provider's processors, when last looked
+        self._queues: list[deque[Any]] = []
         self._scope = getattr(tracer, "_instrumentation_scope", None)
         self._open: dict[Key, tuple[SpanContext, SpanContext | None, dict[str, Any]] | None] = {}
         self._contexts = _Contexts()
@@ -158,7 +223,20 @@ class SdkSink:
             end_time=max(spec.start, spec.end),
             instrumentation_scope=self._scope,
         )
+        queues = self.batch_queues()
+        if queues:
+            self._room.wait(queues)
         self._processor.on_end(span)
+
+    def batch_queues(self) -> list[deque[Any]]:
+        """The queues of the provider's ``BatchSpanProcessor`` objects, those added since the
+        sink was made included (the provider's processors are private to the SDK, like the
+        queues: none are found in a layout this does not know)."""
+        processors = getattr(self._processor, "_span_processors", ())
+        if processors is not self._seen:
+            self._seen = processors
+            self._queues = [q for q in map(_batch_queue, processors) if q is not None]
+        return self._queues
 
 
 class ApiSink:

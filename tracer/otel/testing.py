@@ -3,8 +3,8 @@
 ``OtlpHttpReceiver`` is a tiny collector on 127.0.0.1 that accepts ``POST /v1/traces``
 (OTLP http/protobuf, optionally gzip) and decodes each ``ExportTraceServiceRequest`` (or,
 given ``status``, decodes it and refuses it with that HTTP status, as a collector that is
-overloaded or rejects the data does);
-``OtlpGrpcReceiver`` does the same over gRPC. ``memory_provider()`` returns an SDK provider
+overloaded or rejects the data does; or, ``silent``, never answers until it stops, as a hung
+one does); ``OtlpGrpcReceiver`` does the same over gRPC. ``memory_provider()`` returns an SDK provider
 exporting synchronously to an ``InMemorySpanExporter``. They need ``opentelemetry-proto`` (and
 ``grpcio`` for gRPC), which the ``test`` extra installs. Imports nothing else of ours.
 """
@@ -51,6 +51,7 @@ class _Receiver:
         self.requests: list[Any] = []
         self.headers: list[dict[str, str]] = []
         self._changed = threading.Condition()
+        self._released = threading.Event()  # a silent receiver answers once it is stopping
 
     def _store(self, request: Any, headers: dict[str, str]) -> None:
         with self._changed:
@@ -80,10 +81,13 @@ class OtlpHttpReceiver(_Receiver):
 
     ``status``: the HTTP status every export gets (200 takes the spans; 400 rejects them;
     503 asks the exporter to retry, after ``retry_after`` seconds when that is given).
-    Received requests are kept whatever the answer: ``requests`` says what reached it.
+    ``silent``: each export is read, kept and left unanswered until ``stop()``. Received
+    requests are kept whatever the answer: ``requests`` says what reached it.
     """
 
-    def __init__(self, status: int = 200, *, retry_after: float | None = None) -> None:
+    def __init__(
+        self, status: int = 200, *, retry_after: float | None = None, silent: bool = False
+    ) -> None:
         super().__init__()
         from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
             ExportTraceServiceRequest,
@@ -104,6 +108,8 @@ class OtlpHttpReceiver(_Receiver):
                 request = ExportTraceServiceRequest()
                 request.ParseFromString(body)
                 receiver._store(request, {k.lower(): v for k, v in self.headers.items()})
+                if silent:
+                    receiver._released.wait()
                 reply = ExportTraceServiceResponse().SerializeToString()
                 self.send_response(status)
                 if retry_after is not None:
@@ -128,6 +134,7 @@ class OtlpHttpReceiver(_Receiver):
 
     def stop(self) -> None:
         """Stop serving and close the socket."""
+        self._released.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -139,9 +146,12 @@ class OtlpHttpReceiver(_Receiver):
 
 
 class OtlpGrpcReceiver(_Receiver):
-    """An OTLP/gRPC collector stand-in on ``127.0.0.1:<free port>`` (needs grpcio)."""
+    """An OTLP/gRPC collector stand-in on ``127.0.0.1:<free port>`` (needs grpcio).
 
-    def __init__(self) -> None:
+    ``silent``: each export is kept and left unanswered until ``stop()``.
+    """
+
+    def __init__(self, *, silent: bool = False) -> None:
         super().__init__()
         from concurrent import futures
 
@@ -157,6 +167,8 @@ class OtlpGrpcReceiver(_Receiver):
             def Export(self, request: Any, context: Any) -> Any:  # noqa: N802 - gRPC's name
                 metadata = {k.lower(): v for k, v in context.invocation_metadata()}
                 receiver._store(request, metadata)
+                if silent:
+                    receiver._released.wait()
                 return ExportTraceServiceResponse()
 
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
@@ -171,6 +183,7 @@ class OtlpGrpcReceiver(_Receiver):
 
     def stop(self) -> None:
         """Stop at once."""
+        self._released.set()
         self._server.stop(None)
 
     def __enter__(self) -> OtlpGrpcReceiver:
