@@ -14,6 +14,7 @@ load generator; never the TUI, the exporters or the CLI.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import math
 import os
 import random
@@ -213,6 +214,25 @@ def default_record_path(app: str, *, now: float | None = None, folder: str = "tr
     return os.path.join(folder, f"{name}-{stamp}.jsonl")
 
 
+def _check_client_packages(config: RunConfig, model: str) -> None:
+    """``UsageError`` when the network client needs a package that is not installed (h2 for
+    ``--http2``, wsproto for WebSocket sessions): otherwise every request would fail on its
+    import, counted as the server's failure. The in-process models use neither."""
+    if model in _MODEL_OPTIONS:
+        return
+    needs = []
+    if config.http2:
+        needs.append(("h2", "--http2"))
+    if any(request.websocket for request in config.plan().requests):
+        needs.append(("wsproto", "WebSocket sessions (ws: paths, --ws-messages)"))
+    for package, what in needs:
+        if importlib.util.find_spec(package) is None:
+            raise UsageError(
+                f"{what} against --server {model} need the {package} package, which is not "
+                f'installed. Install it with: pip install {package} (or "gateway-tracer[servers]").'
+            )
+
+
 def open_server(config: RunConfig, recorder: Recorder, *, app: Any = None) -> ServerModel:
     """Load the app, build (not start) its server model and fill in the recording header."""
     config.check()
@@ -238,6 +258,7 @@ def open_server(config: RunConfig, recorder: Recorder, *, app: Any = None) -> Se
         factory = server_model(DEFAULT_MODELS[family])
         server_config = ServerConfig(**{**_fields(server_config), "app": loaded})
     _check_model_options(config, getattr(factory, "name", config.server or ""))
+    _check_client_packages(config, getattr(factory, "name", config.server or ""))
     model = factory(server_config, recorder)
     interface = getattr(model, "interface", "")
     recorder.header.update(

@@ -314,3 +314,43 @@ def test_an_option_whose_package_is_missing_is_one_line_before_the_server_starts
         f"Install it with: pip install {package} (or leave {argv[2]} out)."
     ]
     assert not list(tmp_path.iterdir())  # no recording, no server log
+
+
+@pytest.mark.parametrize(
+    ("package", "argv", "what"),
+    [
+        ("h2", ["sample_apps.hello:asgi_app", "--server", "hypercorn", "--http2"], "--http2"),
+        (
+            "wsproto",
+            ["sample_apps.websocket:app", "--server", "uvicorn", "--ws-messages", "2"],
+            "WebSocket sessions (ws: paths, --ws-messages)",
+        ),
+    ],
+)
+def test_a_client_package_that_is_missing_is_named_before_the_server_starts(
+    package: str,
+    argv: list[str],
+    what: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without h2 or wsproto every request failed on the client's import: the run "completed"
+    0 of N with exit 0 and nothing named the package. Now: one line, exit 2, no server."""
+    import importlib.util
+
+    from tracer.cli import main
+
+    real_find_spec = importlib.util.find_spec
+
+    def find_spec(name: str, *args: Any, **kwargs: Any) -> Any:
+        return None if name == package else real_find_spec(name, *args, **kwargs)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    server = argv[2]
+    code = main(["run", *argv, "-n", "2", "--headless", "--record", str(tmp_path / "r.jsonl")])
+    assert code == 2
+    assert capsys.readouterr().err == (
+        f"trace: error: {what} against --server {server} need the {package} package, which is "
+        f'not installed. Install it with: pip install {package} (or "gateway-tracer[servers]").\n'
+    )
