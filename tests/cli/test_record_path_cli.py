@@ -205,7 +205,7 @@ def test_run_write_failure_during_the_load(
             work(threading.Event())
 
         monkeypatch.setattr(run_cli, "_live_runner", lambda: fake_live)
-        monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+        monkeypatch.setattr(run_cli, "on_terminal", lambda: True)
     record = tmp_path / "r.jsonl"
     argv = ["run", "-z", "60s", "-c", "2", "--record", str(record)]
     started = time.monotonic()

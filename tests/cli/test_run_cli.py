@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -176,7 +177,7 @@ def test_the_recording_starts_when_the_load_does(
             work(threading.Event())  # type: ignore[operator]
 
         monkeypatch.setattr(run_cli, "_live_runner", lambda: fake_live)
-        monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+        monkeypatch.setattr(run_cli, "on_terminal", lambda: True)
     record = tmp_path / "run.jsonl"
     argv = ["run", "slow_import_app:app", "-n", "8", "-c", "2", "--record", str(record)]
     code, _, _ = trace_cli(capsys, *argv, *([] if live else ["--headless"]))
@@ -408,3 +409,46 @@ def test_the_progress_bar_and_the_report_count_the_same_failures(
     summary = json.loads(out)
     assert summary["errors"] == 6 and summary["status"] == {"500": 6}
     assert "failed responses 6" in err
+
+
+class _Terminal(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("redirected", ["stderr", "stdin", "stdout"])
+def test_the_dashboard_needs_every_standard_stream_on_a_terminal(
+    redirected: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Textual draws on standard error and reads keys from standard input: with either one
+    redirected (``2> log``), the dashboard drew its escape codes into the file and the pane
+    stayed blank. Now the run is headless then, as with standard output redirected."""
+    import tracer.cli.run as run_cli
+    from tracer.cli import terminal
+
+    streams = {"stdin": _Terminal(), "stdout": _Terminal(), "__stderr__": _Terminal()}
+    streams["__stderr__" if redirected == "stderr" else redirected] = io.StringIO()
+    for name, stream in streams.items():
+        monkeypatch.setattr(terminal.sys, name, stream)
+    assert not terminal.on_terminal()
+    started: list[bool] = []
+    monkeypatch.setattr(run_cli, "_live_runner", lambda: started.append(True))
+    monkeypatch.setattr(run_cli, "on_terminal", terminal.on_terminal)
+    argv = ["run", "sample_apps.hello:asgi_app", "-n", "2", "--record", str(tmp_path / "r.jsonl")]
+    code, _, _ = trace_cli(capsys, *argv)
+    assert code == 0 and started == []
+
+
+def test_with_every_standard_stream_on_a_terminal_the_ui_can_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tracer.cli import terminal
+
+    for name in ("stdin", "stdout", "__stderr__"):
+        monkeypatch.setattr(terminal.sys, name, _Terminal())
+    assert terminal.on_terminal() and terminal.can_draw()

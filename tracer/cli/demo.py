@@ -20,6 +20,7 @@ from typing import Any, TextIO
 
 from tracer import events as K
 from tracer.cli import bounded
+from tracer.cli.terminal import on_terminal
 from tracer.tui.labels import LANGUAGES
 
 __all__ = [
@@ -90,7 +91,7 @@ def make_server(command: str, *, port: int = DEFAULT_PORT, title: str | None = N
 
 def _has_screen() -> bool:
     """A terminal, or a browser page (textual-serve runs us with its web driver, no TTY)."""
-    return sys.stdout.isatty() or "WebDriver" in os.environ.get("TEXTUAL_DRIVER", "")
+    return on_terminal() or "WebDriver" in os.environ.get("TEXTUAL_DRIVER", "")
 
 
 def bookmark_count(count: int, lang: str = "en") -> str:

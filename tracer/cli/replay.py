@@ -9,10 +9,10 @@ import argparse
 import errno
 import os
 import re
-import sys
 from typing import Any
 
 from tracer.cli import bounded
+from tracer.cli.terminal import can_draw
 from tracer.errors import UsageError
 
 __all__ = ["add_parser", "check_screenshot_path", "main", "parse_size", "write_screenshot"]
@@ -64,11 +64,6 @@ def parse_size(text: str) -> tuple[int, int]:
         # Rendering is linear in the cells: a typo like 100000x100000 would run for hours.
         raise UsageError(f'--size "{text}" is too large: at most {MAX_COLUMNS}x{MAX_ROWS} cells.')
     return columns, rows
-
-
-def _is_tty(stream: Any) -> bool:
-    # Textual draws on stderr and reads keys from stdin: both must be a terminal.
-    return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -125,7 +120,7 @@ def main(args: argparse.Namespace) -> int:
         write_screenshot(args.screenshot, render_svg(recordings, size=size, **options))
         print(os.path.abspath(args.screenshot))
         return 0
-    if not (_is_tty(sys.stdin) and _is_tty(sys.__stderr__)):
+    if not can_draw():
         raise UsageError(
             "trace replay needs a terminal. To render without one, add --screenshot OUT.svg."
         )

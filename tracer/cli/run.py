@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tracer.cli import bounded
+from tracer.cli.terminal import on_terminal
 from tracer.errors import UsageError
 
 __all__ = ["add_parser", "main", "config_from_args"]
@@ -272,7 +273,7 @@ def _main(args: argparse.Namespace, out: Any) -> int:
     prints: Any = None
     try:
         live = (
-            _live_runner() if sys.stdout.isatty() and not args.headless and not args.json else None
+            _live_runner() if on_terminal() and not args.headless and not args.json else None
         )
         if live is not None:
             app_log, prints = _open_app_log(path, server)

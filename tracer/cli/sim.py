@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from tracer.cli import bounded
+from tracer.cli.terminal import on_terminal
 from tracer.errors import UsageError
 
 __all__ = [
@@ -407,7 +408,7 @@ def main(args: argparse.Namespace) -> int:
         if path is not None:
             print(f"recording: {path}", file=sys.stderr)
         return 0
-    if path is not None and not args.headless and sys.stdout.isatty() and _replay(path):
+    if path is not None and not args.headless and on_terminal() and _replay(path):
         print(f"recording: {path}")
         return 0
     _print_summary(config, result, path)
