@@ -48,3 +48,18 @@ def test_threads_are_for_wsgi_apps_and_the_header_claims_no_count_it_did_not_set
         GranianServer(ServerConfig(app_spec="sample_apps.hello:asgi_app", threads=4), Recorder())
     wsgi = GranianServer(ServerConfig(app_spec="sample_apps.hello:application"), Recorder())
     assert "threads" not in wsgi.describe()
+
+
+def test_the_header_says_the_loop_it_was_given() -> None:
+    """--loop asyncio reached granian's command line but not the recording's header (uvicorn's
+    header has it): a recording must say what ran."""
+    from tracer.recorder import Recorder
+    from tracer.servers import ServerConfig
+    from tracer.servers.real.granian import GranianServer
+
+    config = ServerConfig(app_spec="sample_apps.hello:asgi_app", options={"loop": "asyncio"})
+    server = GranianServer(config, Recorder())
+    assert server.describe()["loop"] == "asyncio"
+    assert "--loop" in server.command("127.0.0.1", 8000)
+    plain = GranianServer(ServerConfig(app_spec="sample_apps.hello:asgi_app"), Recorder())
+    assert "loop" not in plain.describe()

@@ -53,9 +53,12 @@ class GranianServer(RealServer):
         return [*command, BOOTSTRAP_APP]
 
     def describe(self) -> dict[str, Any]:
-        """``{"model": "granian", "workers": N, "http2": ..., "threads": T (WSGI)}``."""
+        """``{"model": "granian", "workers": N, "http2": ..., "loop": ... (when given),
+        "threads": T (WSGI)}``."""
         described = super().describe()
         described["http2"] = self.http2
+        if self.options.get("loop") is not None:
+            described["loop"] = self.options["loop"]
         if not is_asgi(self.interface) and self.config.threads:
             # Without --threads granian picks its own count: the header says nothing rather
             # than a number nobody set (it is not 1: 20 requests were seen in flight).
