@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -526,16 +527,21 @@ async def test_page_keys_move_the_selection_by_a_page() -> None:
         assert _detail(app).startswith(f"#{timeline.selected_lane.req} ")
 
 
+async def _help_text(app: ReplayApp, pilot: Any) -> str:
+    """Open the ``?`` screen and return its text as printed at 100 columns, without colour."""
+    await pilot.press("question_mark")
+    console = Console(file=io.StringIO(), width=100, color_system=None)
+    for widget in app.screen.query(Static):
+        console.print(widget.content)
+    return console.file.getvalue()
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 async def test_help_lists_the_page_tab_and_ctrl_c_keys(loop_rec: Recording, lang: str) -> None:
     """Keys that work are in the ? screen, in the UI's language."""
     app = ReplayApp([loop_rec], lang=lang)
     async with app.run_test(size=(100, 50)) as pilot:
-        await pilot.press("question_mark")
-        console = Console(file=io.StringIO(), width=100, color_system=None)
-        for widget in app.screen.query(Static):
-            console.print(widget.content)
-        text = console.file.getvalue()
+        text = await _help_text(app, pilot)
         for shown, label in (
             ("pgup", "key_page_up"),
             ("pgdn", "key_page_down"),
@@ -751,11 +757,7 @@ async def test_help_lists_the_keys_that_scroll_the_detail_pane(
     pane's top border while it is open."""
     app = ReplayApp([loop_rec], lang=lang)
     async with app.run_test(size=(100, 50)) as pilot:
-        await pilot.press("question_mark")
-        console = Console(file=io.StringIO(), width=100, color_system=None)
-        for widget in app.screen.query(Static):
-            console.print(widget.content)
-        text = console.file.getvalue()
+        text = await _help_text(app, pilot)
         for shown, label in (
             ("shift+↑ K", "key_detail_up"),
             ("shift+↓ J", "key_detail_down"),
