@@ -272,9 +272,7 @@ def _main(args: argparse.Namespace, out: Any) -> int:
     app_log: str | None = None  # where what the app prints goes under the dashboard
     prints: Any = None
     try:
-        live = (
-            _live_runner() if on_terminal() and not args.headless and not args.json else None
-        )
+        live = _live_runner() if on_terminal() and not args.headless and not args.json else None
         if live is not None:
             app_log, prints = _open_app_log(path, server)
 
