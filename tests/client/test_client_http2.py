@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import struct
+from typing import Any
 
 import pytest
 from client_servers import HOST, in_flight_max, seen, serve_hypercorn
@@ -263,3 +266,186 @@ def test_after_goaway_the_untaken_and_later_requests_go_on_a_new_connection() ->
     responses = [e for e in recorder.events if e.kind == K.CLIENT_RESPONSE]
     assert sorted(e.req for e in responses) == list(range(1, 11))
     assert all(e.data.get("error") is None for e in responses)
+
+
+class _ClosingServer(_RawH2Server):
+    """An HTTP/2 server that answers a stream with its whole declared body (content-length 2,
+    ``ok``) but no END_STREAM, then closes the connection."""
+
+    def answer(self, stream: int) -> None:
+        self.h2.send_headers(stream, [(b":status", b"200"), (b"content-length", b"2")])
+        self.h2.send_data(stream, b"ok")
+        asyncio.get_running_loop().call_soon(self.transport.close)  # after the write
+
+
+def test_a_body_whole_by_its_content_length_is_complete_when_the_connection_closes() -> None:
+    """Every byte of the declared body came, the connection closed before the END_STREAM: a
+    complete response (it failed as IncompleteResponse "after 2 body bytes")."""
+    recorder = Recorder()
+
+    async def main() -> object:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(_ClosingServer, HOST, 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            return await _one(port, "/", recorder, 10)
+        finally:
+            server.close()
+
+    assert asyncio.run(main()) == (200, 2, None)
+    data = _response(recorder)
+    assert (data["status"], data["bytes"], data.get("error")) == (200, 2, None)
+
+
+class _GoneAwayResettingServer(_RawH2Server):
+    """An HTTP/2 server that takes a stream, says GOAWAY naming it as the last one taken, and
+    resets the connection without answering it."""
+
+    def answer(self, stream: int) -> None:
+        self.h2.close_connection(last_stream_id=stream)
+        sock = self.transport.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        asyncio.get_running_loop().call_soon(self.transport.abort)  # a reset, after the write
+
+
+def test_a_reset_after_a_goaway_fails_the_taken_stream_as_gone_away() -> None:
+    """The GOAWAY came, then the server reset the connection: the stream it had taken fails
+    as the server having gone away before answering (it said "Connection reset by peer")."""
+    recorder = Recorder()
+
+    async def main() -> object:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(_GoneAwayResettingServer, HOST, 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            return await _one(port, "/", recorder, 10)
+        finally:
+            server.close()
+
+    assert asyncio.run(main()) == (None, 0, "ConnectionResetError")
+    (event,) = [e for e in recorder.events if e.kind == K.CLIENT_RESPONSE]
+    assert event.data["message"] == "the server went away (GOAWAY) before answering"
+    assert "resent" not in event.data
+
+
+class _CapturingPool(Pool):
+    """A ``Pool`` that keeps the protocol of every connection it opens."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.protocols: list[Any] = []
+
+    def connect(self, protocol: asyncio.BaseProtocol, slot: Any, host: str, port: int) -> None:
+        """Open the connection, keeping its protocol."""
+        self.protocols.append(protocol)
+        super().connect(protocol, slot, host, port)
+
+
+def _h2_server() -> Any:
+    from h2.config import H2Configuration
+    from h2.connection import H2Connection
+
+    h2 = H2Connection(H2Configuration(client_side=False, header_encoding=None))
+    h2.initiate_connection()
+    return h2
+
+
+async def _take_requests(conn: socket.socket, h2: Any, count: int) -> list[tuple[int, int]]:
+    """Read ``count`` requests, (stream id, request id) each, and the client's ACK of the
+    server's SETTINGS: then the client has read everything the server sent."""
+    from h2.events import RequestReceived, SettingsAcknowledged
+
+    loop = asyncio.get_running_loop()
+    taken: list[tuple[int, int]] = []
+    acknowledged = False
+    while len(taken) < count or not acknowledged:
+        data = await loop.sock_recv(conn, 65536)
+        assert data, "the client closed the connection"
+        for event in h2.receive_data(data):
+            if isinstance(event, RequestReceived):
+                taken.append((event.stream_id, int(dict(event.headers)[b"x-gateway-tracer-req"])))
+            acknowledged = acknowledged or isinstance(event, SettingsAcknowledged)
+    return taken
+
+
+async def _answer_the_next_connection(listener: socket.socket, answered: list[int]) -> None:
+    """Accept one connection and serve it as a plain HTTP/2 server (200 ``ok``, each request
+    id in ``answered``) until the client closes it."""
+    from h2.events import RequestReceived
+
+    loop = asyncio.get_running_loop()
+    conn, _ = await loop.sock_accept(listener)
+    with conn:
+        h2 = _h2_server()
+        await loop.sock_sendall(conn, h2.data_to_send())
+        while data := await loop.sock_recv(conn, 65536):
+            for event in h2.receive_data(data):
+                if isinstance(event, RequestReceived):
+                    answered.append(int(dict(event.headers)[b"x-gateway-tracer-req"]))
+                    _answer_ok(h2, event.stream_id)
+            await loop.sock_sendall(conn, h2.data_to_send())
+
+
+def _answer_ok(h2: Any, stream: int) -> None:
+    h2.send_headers(stream, [(b":status", b"200"), (b"content-length", b"2")])
+    h2.send_data(stream, b"ok", end_stream=True)
+
+
+def _wait_for_reset(sock: Any) -> None:
+    """Block (the loop with it) until the kernel has taken the server's reset on ``sock``."""
+    import select
+
+    poller = select.poll()
+    poller.register(sock.fileno(), select.POLLIN)
+    for _ in range(500):
+        if any(mask & select.POLLHUP for _, mask in poller.poll(10)):
+            return
+    raise AssertionError("the reset did not reach the client")
+
+
+def test_a_write_that_meets_the_servers_reset_still_reads_its_goaway() -> None:
+    """hypercorn's goodbye, exactly: it answers streams 1 and 3, says GOAWAY with 5 as the last
+    stream taken (5 is never answered: its state machine is closed), closes, and resets the
+    connection on the client's unread bytes, all before the client reads any of it; then the
+    client writes a new stream (9), which fails with EPIPE. What had arrived is read all the
+    same: 1 and 3 are answered, 5 fails as gone away, 7 and 9 (above the GOAWAY's last
+    stream, never seen by the server) are sent again on a new connection and answered there,
+    with ``resent``. Before, all five failed with BrokenPipeError."""
+    recorder = Recorder()
+    answered: list[int] = []
+
+    async def main() -> list[object]:
+        loop = asyncio.get_running_loop()
+        with socket.create_server((HOST, 0)) as listener:
+            listener.setblocking(False)
+            port = listener.getsockname()[1]
+            pool = _CapturingPool(HOST, port, ClientConfig(http2=True), recorder=recorder)
+            first = [asyncio.ensure_future(pool.request(n, "/", timeout=10)) for n in (1, 2, 3, 4)]
+            conn, _ = await loop.sock_accept(listener)
+            h2 = _h2_server()
+            await loop.sock_sendall(conn, h2.data_to_send())
+            assert await _take_requests(conn, h2, 4) == [(1, 1), (3, 2), (5, 3), (7, 4)]
+            # From here to the client's next write the loop does not run: the client reads
+            # none of what follows before its write meets the reset.
+            _answer_ok(h2, 1)
+            _answer_ok(h2, 3)
+            h2.close_connection(last_stream_id=5)
+            conn.sendall(h2.data_to_send())
+            conn.shutdown(socket.SHUT_WR)
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+            _wait_for_reset(pool.protocols[0].transport.get_extra_info("socket"))
+            fifth = asyncio.ensure_future(pool.request(5, "/", timeout=10))
+            serving = asyncio.ensure_future(_answer_the_next_connection(listener, answered))
+            try:
+                return list(await asyncio.gather(*first, fifth))
+            finally:
+                pool.close()
+                serving.cancel()
+
+    ok = (200, 2, None)
+    assert asyncio.run(main()) == [ok, ok, (None, 0, "ConnectionResetError"), ok, ok]
+    assert sorted(answered) == [4, 5]
+    responses = {e.req: e.data for e in recorder.events if e.kind == K.CLIENT_RESPONSE}
+    assert responses[3]["message"] == "the server went away (GOAWAY) before answering"
+    assert [req for req in sorted(responses) if responses[req].get("resent")] == [4, 5]

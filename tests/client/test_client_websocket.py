@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import socketserver
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 from client_servers import HOST, raw_app, seen, serve_uvicorn
 
@@ -38,35 +43,63 @@ def test_rejected_handshake_is_a_response_not_an_error() -> None:
     assert stats.status == {403: 2}
 
 
+class _Plain(socketserver.StreamRequestHandler):
+    """A server that does not speak WebSocket: it answers the upgrade with a plain 200 ``ok``."""
+
+    def handle(self) -> None:
+        while self.rfile.readline() not in (b"\r\n", b""):
+            pass  # the upgrade request's head
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+
+
+@contextmanager
+def _serve_plain() -> Iterator[int]:
+    """``_Plain`` on 127.0.0.1 in a thread; yields its port."""
+    with socketserver.ThreadingTCPServer((HOST, 0), _Plain) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield server.server_address[1]
+        finally:
+            server.shutdown()
+
+
 def test_an_upgrade_answered_as_a_plain_request_is_a_failed_session() -> None:
     """A server that answers the handshake with a plain 200 (it does not speak WebSocket
     there): the session is recorded with that status and error UpgradeIgnored, and the
-    summary counts it as an error."""
-    import socketserver
-    import threading
-
+    summary and the client's stats count it as an error (the stats counted it completed)."""
     import tracer
     from tracer.client.websocket import UPGRADE_IGNORED
 
-    class Plain(socketserver.StreamRequestHandler):
-        def handle(self) -> None:
-            while self.rfile.readline() not in (b"\r\n", b""):
-                pass  # the upgrade request's head
-            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
-
-    with socketserver.ThreadingTCPServer((HOST, 0), Plain) as server:
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        recorder = Recorder()
-        try:
-            config = ClientConfig(concurrency=1, requests=2, ws_messages=1, paths=("/ws",))
-            stats = run_client(HOST, server.server_address[1], config, recorder=recorder)
-        finally:
-            server.shutdown()
+    recorder = Recorder()
+    with _serve_plain() as port:
+        config = ClientConfig(concurrency=1, requests=2, ws_messages=1, paths=("/ws",))
+        stats = run_client(HOST, port, config, recorder=recorder)
     assert stats.status == {200: 2}
+    assert (stats.completed, stats.errors, stats.error_types) == (0, 2, {UPGRADE_IGNORED: 2})
     responses = [e for e in recorder.events if e.kind == K.CLIENT_RESPONSE]
     assert [e.data["error"] for e in responses] == [UPGRADE_IGNORED] * 2
     assert tracer.summarize(recorder)["errors"] == 2
+
+
+def test_an_ignored_upgrade_is_a_failed_outcome_for_the_pool() -> None:
+    """Through the ``Pool`` (what ``trace run`` sends with): the outcome of an ignored upgrade
+    carries its status, its bytes and the error, so the progress bar counts it failed as the
+    report does (it was ``(200, 2, None)``: a success)."""
+    import asyncio
+
+    from tracer.client.pool import Pool
+    from tracer.client.websocket import UPGRADE_IGNORED
+
+    async def main(port: int) -> object:
+        pool = Pool(HOST, port)
+        try:
+            return await pool.request(1, "/ws", ws_messages=1, timeout=10)
+        finally:
+            pool.close()
+
+    with _serve_plain() as port:
+        assert asyncio.run(main(port)) == (200, 2, UPGRADE_IGNORED)
 
 
 def test_a_session_cut_after_the_handshake_keeps_its_status() -> None:

@@ -59,10 +59,12 @@ class ClientStats:
     sent: int = 0
     """Requests (or sessions) started."""
     completed: int = 0
-    """Responses received in full."""
+    """Responses received in full (a WebSocket upgrade answered as a plain request is an error
+    instead)."""
     errors: int = 0
     """Requests that failed: connection refused or reset, timeout, malformed response, a
-    response cut short (its status is not counted in ``status``)."""
+    response cut short (its status is not counted in ``status``), a WebSocket upgrade answered
+    as a plain request (its status is)."""
     status: Counter[int] = field(default_factory=Counter)
     """Count per HTTP status (101 for WebSocket sessions)."""
     latencies_ns: list[int] = field(default_factory=list)

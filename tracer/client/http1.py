@@ -13,7 +13,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from tracer.client.config import OWN_HEADERS, REQUEST_ID_HEADER, ClientConfig
-from tracer.client.sink import IncompleteResponse
+from tracer.client.sink import RESENT, IncompleteResponse
 
 if TYPE_CHECKING:
     from tracer.client.sink import Sink
@@ -21,8 +21,6 @@ if TYPE_CHECKING:
 __all__ = ["ResponseParser", "Http1Slot", "ProtocolError", "build_request_head"]
 
 _NO_BODY_STATUS = frozenset({204, 304})
-_RESENT = {"resent": True}
-"""What ``client.response`` adds for a request sent again on a new connection."""
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 """Methods a client may send again after a connection failure (RFC 9110, 9.2.2)."""
@@ -321,7 +319,7 @@ class Http1Slot:
         sent, self.busy_since = self.busy_since, 0
         if parser.close or not self.keepalive:
             self.close()
-        extra = _RESENT if self._resent else {}
+        extra = RESENT if self._resent else {}
         self.driver.finished(
             self, self.req, sent, self.first, parser.status, parser.body_bytes, **extra
         )
@@ -343,5 +341,5 @@ class Http1Slot:
                 status=parser.status if started else None,
                 first=self.first,
                 nbytes=parser.body_bytes if started else 0,
-                **(_RESENT if self._resent else {}),
+                **(RESENT if self._resent else {}),
             )

@@ -8,6 +8,7 @@ go out once, at the end of that batch. Imports only ``tracer.client``'s own modu
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import TYPE_CHECKING, Any
 
 from h2.config import H2Configuration
@@ -24,12 +25,16 @@ from h2.events import (
 from h2.exceptions import H2Error
 
 from tracer.client.config import OWN_HEADERS, REQUEST_ID_HEADER, ClientConfig
-from tracer.client.sink import IncompleteResponse
+from tracer.client.sink import RESENT, IncompleteResponse
 
 if TYPE_CHECKING:
     from tracer.client.sink import Sink
 
 __all__ = ["H2Client", "H2Slot"]
+
+_GONE_AWAY = "the server went away (GOAWAY) before answering"
+_UNREAD_LIMIT = 1 << 20
+"""The most bytes read from a broken connection's socket (what the server sent before it went)."""
 
 
 class H2Client(asyncio.Protocol):
@@ -70,7 +75,9 @@ class H2Client(asyncio.Protocol):
         """Open a stream for ``req`` (connecting first if needed)."""
         slot.path = path
         self._closed = False
-        if self.transport is None or self._going_away:
+        if self.transport is None or self._going_away or self.transport.is_closing():
+            # A closing transport (a write failed: connection_lost is due) takes no new
+            # stream either: it goes out on the next connection, sent once.
             self._waiting.append((slot, req, path))
             if self.transport is None and not self._connecting:
                 self._connecting = True
@@ -187,6 +194,12 @@ class H2Client(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         """Bytes from the server."""
+        self._receive(data)
+        self._flush()
+        self._close_if_gone_away()
+
+    def _receive(self, data: bytes) -> None:
+        """Hand ``data`` to h2 and each of its events to the stream it concerns."""
         clock = self.driver.clock
         self._in_batch = True
         try:
@@ -199,6 +212,8 @@ class H2Client(asyncio.Protocol):
                         for name, value in event.headers or ():
                             if name == b":status":
                                 slot.status = int(value)
+                            elif name == b"content-length" and self.method != "HEAD":
+                                slot.length = int(value)  # h2 checked it is a number
                 elif isinstance(event, DataReceived):
                     slot = self.streams.get(event.stream_id)
                     if slot is not None:
@@ -220,25 +235,27 @@ class H2Client(asyncio.Protocol):
                 elif isinstance(event, ConnectionTerminated):
                     self._go_away(event.last_stream_id)
         except H2Error as exc:
-            self._fail_all(exc)
+            # Dropped first: a stream completed here may start the next at once, which must
+            # go out on a new connection, not into this closed state machine.
             self._abandon()
+            self._fail_all(exc)
         finally:
             self._in_batch = False
-        self._flush()
-        self._close_if_gone_away()
 
     def _go_away(self, last_stream_id: int | None) -> None:
         """The server sent GOAWAY (hypercorn does after ``keep_alive_max_requests``, 1,000 by
         default): streams above ``last_stream_id`` never reached its app, so they are sent
         again on the next connection, as browsers do; those at or below it were taken and
         may still be answered here (or fail with the connection). New streams wait for the
-        next connection, opened once this one has closed."""
+        next connection, opened once this one has closed. A stream sent again says so in its
+        ``client.response`` (``resent``)."""
         self._going_away = True
         last = last_stream_id if last_stream_id is not None else 0
         for stream_id in sorted(self.streams):
             if stream_id > last:
                 slot = self.streams.pop(stream_id)
                 self._unsent.pop(stream_id, None)
+                slot.resent = True
                 self._waiting.append((slot, slot.req, slot.path))
 
     def _close_if_gone_away(self) -> None:
@@ -265,11 +282,21 @@ class H2Client(asyncio.Protocol):
         if self._abandoned:  # one dropped on purpose: a newer connection may be in use now
             self._abandoned -= 1
             return
-        self.transport = None
-        if exc is None and self._going_away:
+        transport, self.transport = self.transport, None
+        if exc is not None and transport is not None:
+            # A write that failed (the server had closed: EPIPE, ECONNRESET) ends the transport
+            # without reading what had arrived (after a failed read, nothing is left): hypercorn's GOAWAY and the ends of the streams
+            # it answered just before closing are still in the socket. Read them first, so
+            # streams above the GOAWAY's last-stream id are sent again and those answered
+            # succeed. New streams meanwhile wait for the next connection.
+            unread = _unread(transport)
+            if unread:
+                self._receive(unread)
+        if self._going_away:
             # Streams the server took before its GOAWAY and never answered: hypercorn runs
-            # them but its closed state machine cannot send their responses.
-            exc = ConnectionResetError("the server went away (GOAWAY) before answering")
+            # them but its closed state machine cannot send their responses (the socket's
+            # reset, when it comes, says nothing more).
+            exc = ConnectionResetError(_GONE_AWAY)
         self._going_away = False
         self._fail_all(exc or ConnectionResetError("connection closed"))
         self.h2 = H2Connection(H2Configuration(client_side=True, header_encoding=None))
@@ -282,10 +309,39 @@ class H2Client(asyncio.Protocol):
             self.driver.connect(self, self, self.host, self.port)
 
     def _fail_all(self, exc: BaseException) -> None:
+        """The connection broke: every open stream fails, but one whose declared body came
+        whole (all its content-length, its END_STREAM not yet) is a complete response."""
         self._unsent.clear()
         streams, self.streams = self.streams, {}
         for slot in streams.values():
-            slot.fail(exc)
+            if slot.status >= 200 and slot.length is not None and slot.nbytes >= slot.length:
+                slot.finish()
+            else:
+                slot.fail(exc)
+
+
+def _unread(transport: asyncio.BaseTransport) -> bytes:
+    """What the server sent that ``transport`` had not read when it broke on a write (asyncio
+    stops reading then; the socket stays open until ``connection_lost`` returns). The kernel
+    keeps the bytes that came before the server's reset, so they are read here, at most
+    ``_UNREAD_LIMIT`` of them."""
+    sock = transport.get_extra_info("socket")
+    if sock is None or sock.fileno() < 0:
+        return b""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        with socket.fromfd(sock.fileno(), sock.family, sock.type) as dup:
+            dup.setblocking(False)  # as the transport's socket is: it shares its flags
+            while size < _UNREAD_LIMIT:
+                chunk = dup.recv(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+    except OSError:  # nothing more to read yet, or the reset once the bytes are read
+        pass
+    return b"".join(chunks)
 
 
 class H2Slot:
@@ -304,10 +360,15 @@ class H2Slot:
         self.first = 0
         self.status = 0
         self.nbytes = 0
+        self.length: int | None = None
+        """The response's content-length, if it has one."""
+        self.resent = False
+        """The request went out again on a new connection (the server's GOAWAY left it out)."""
 
     def submit(self, req: int, path: str) -> None:
         """Send one request on a new stream."""
         self.req, self.first, self.status, self.nbytes = req, 0, 0, 0
+        self.length, self.resent = None, False
         self.busy_since = self.driver.send(req, path, self.client.method, self.client.body_size)
         self.client.start(self, req, path)
 
@@ -315,7 +376,10 @@ class H2Slot:
         """The stream ended: the response is complete."""
         sent, self.busy_since = self.busy_since, 0
         if sent:
-            self.driver.finished(self, self.req, sent, self.first, self.status, self.nbytes)
+            extra = RESENT if self.resent else {}
+            self.driver.finished(
+                self, self.req, sent, self.first, self.status, self.nbytes, **extra
+            )
 
     def fail(self, exc: BaseException | None) -> None:
         """The stream or the connection broke (or timed out); a response that had started is
@@ -329,8 +393,9 @@ class H2Slot:
                 f"stream ended mid-body after {self.nbytes} body bytes ({exc or 'closed'})"
             )
         self.driver.failed(
-            self, self.req, sent, exc, status=status, first=self.first, nbytes=self.nbytes
-        )
+            self, self.req, sent, exc, status=status, first=self.first, nbytes=self.nbytes,
+            **(RESENT if self.resent else {}),
+        )  # fmt: skip
 
     def abort(self, exc: BaseException) -> None:
         """Give up on the stream in flight (timeout)."""

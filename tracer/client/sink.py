@@ -19,7 +19,10 @@ from tracer import events as K
 from tracer.client.config import ClientConfig, ClientStats
 from tracer.recorder import Recorder
 
-__all__ = ["Sink", "Slot", "IncompleteResponse", "timeout_error"]
+__all__ = ["Sink", "Slot", "IncompleteResponse", "RESENT", "timeout_error"]
+
+RESENT = {"resent": True}
+"""What ``client.response`` adds for a request sent again on a new connection."""
 
 
 class IncompleteResponse(ConnectionError):
@@ -118,14 +121,23 @@ class Sink:
     def finished(
         self, slot: Any, req: int, sent: int, first: int, status: int, nbytes: int, **extra: Any
     ) -> None:
-        """The response to ``req`` arrived in full (``first``: when its first byte came)."""
+        """The response to ``req`` arrived in full (``first``: when its first byte came).
+
+        An ``error`` among ``extra`` (a WebSocket upgrade answered as a plain request) makes
+        the exchange a failure with that status: it is counted and returned as an error.
+        """
         end = self._last = self.clock()
         first = first or end
+        error = extra.get("error")
         stats = self.stats
-        stats.completed += 1
         stats.status[status] += 1
-        stats.latencies_ns.append(end - sent)
-        stats.ttfb_ns.append(first - sent)
+        if error is None:
+            stats.completed += 1
+            stats.latencies_ns.append(end - sent)
+            stats.ttfb_ns.append(first - sent)
+        else:
+            stats.errors += 1
+            stats.error_types[error] += 1
         recorder = self.recorder
         if recorder is not None:
             data = {
@@ -144,7 +156,7 @@ class Sink:
                 tid=self._tid,
                 thread=self._thread,
             )
-        slot.result = (status, nbytes, None)
+        slot.result = (status, nbytes, error)
         self.after(slot, True)
 
     def failed(
