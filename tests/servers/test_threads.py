@@ -173,6 +173,34 @@ def test_timeout_ends_the_request_and_the_run() -> None:
     assert {e.data["error"] for e in ends[:2]} == {"timeout"}
 
 
+def test_an_endless_body_stops_being_pulled_once_its_client_left() -> None:
+    """A generator that never ends: the worker iterated it for ever after the client's
+    timeout, filling memory and the recording, and the run never ended. As waitress (its write
+    raises ClientDisconnected), the worker stops pulling at the next chunk after the client
+    left and closes the iterable; the shim's end says close was called."""
+    closed = threading.Event()
+
+    def endless(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+
+        def chunks() -> Any:
+            try:
+                while True:
+                    yield b"x" * 1024
+            finally:
+                closed.set()
+
+        return chunks()
+
+    with running("threads", endless, threads=1) as (model, recorder):
+        responses = send_all(model, [Request()], concurrency=1, timeout=0.1)
+        assert closed.wait(10), "the body was never closed"
+    assert [r.error for r in responses] == ["timeout"]
+    ends = by_kind(recorder.events, K.REQUEST_END)
+    assert [e.data["error"] for e in ends] == ["timeout", None]
+    assert ends[1].data["close_called"] is True and ends[1].data["status"] == 200
+
+
 def test_a_timeout_noticed_late_is_dated_at_the_deadline() -> None:
     """The client loop fell behind (an overloaded open-loop run): the app's end was recorded
     after the deadline but before the client's sweep got to the request. The timeout is dated

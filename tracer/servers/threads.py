@@ -191,7 +191,11 @@ class _Exchange:
 
 
 def call_wsgi(
-    app: Any, environ: dict[str, Any], recorder: Recorder | None = None
+    app: Any,
+    environ: dict[str, Any],
+    recorder: Recorder | None = None,
+    *,
+    gone: Callable[[], bool] | None = None,
 ) -> tuple[int | None, int, str | None]:
     """Run one WSGI request as waitress does; return ``(status, body bytes, error)``.
 
@@ -204,6 +208,10 @@ def call_wsgi(
     (waitress would send it; no client could read it). A status or header that is not latin-1
     fails when the headers are written (``UnicodeEncodeError``), as body items that are not
     bytes (``TypeError``) and body bytes before ``start_response`` (``RuntimeError``) do.
+
+    ``gone()`` true after a chunk: the client left (it timed out, or the run stopped), and the
+    body is not pulled further, as waitress's write raises ``ClientDisconnected`` then; the
+    iterable is closed and the error is ``ClientDisconnected`` (an endless body ends so).
 
     What the server cannot send is the app's error: a 500 when nothing was sent yet, else the
     response is cut short. When the app's call raised (a refusal the app let out, or its own),
@@ -231,6 +239,9 @@ def call_wsgi(
                             break
                         exchange.wrote_header = True
                     exchange.written += len(chunk)
+                if gone is not None and gone():
+                    error = "ClientDisconnected"
+                    break
             else:
                 if not exchange.complete:
                     refused = RuntimeError("the app returned without calling start_response")
@@ -380,7 +391,9 @@ class ThreadsServer:
 
     def _handle(self, job: Job) -> None:
         environ = build_environ(job.request, job.req, http_version=self.config.http_version)
-        status, size, error = call_wsgi(self.app, environ, self.recorder)
+        status, size, error = call_wsgi(
+            self.app, environ, self.recorder, gone=lambda: job.abandoned
+        )
         job.finished = True  # the shim has recorded its request.end
         job.resolve(Response(job.req, status, size, error))
 
