@@ -55,6 +55,44 @@ async def asgi_http_only(scope: dict[str, Any], receive: Any, send: Any) -> None
     await send({"type": "http.response.body", "body": b"ok"})
 
 
+async def _lifespan_done(receive: Any, send: Any) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        else:
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def asgi_raises_cancelled(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Lifespan done right; every http request raises CancelledError itself, at once."""
+    if scope["type"] == "lifespan":
+        await _lifespan_done(receive, send)
+        return
+    raise asyncio.CancelledError("by the app")  # raised
+
+
+async def asgi_lifespan_hangs(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Takes lifespan.startup and never answers it; http is answered."""
+    if scope["type"] == "lifespan":
+        await receive()
+        await asyncio.Event().wait()
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+async def asgi_shutdown_hangs(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Answers lifespan.startup, takes lifespan.shutdown and never answers it."""
+    if scope["type"] == "lifespan":
+        await receive()
+        await send({"type": "lifespan.startup.complete"})
+        await receive()
+        await asyncio.Event().wait()
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
 def not_an_app() -> None:
     """Takes no arguments: neither WSGI nor ASGI."""
 

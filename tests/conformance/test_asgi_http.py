@@ -108,12 +108,32 @@ def test_a_real_second_start_after_a_premature_body_is_still_twice() -> None:
     assert found == ["HTTP-001", "HTTP-002"]
 
 
-def test_a_start_after_a_complete_premature_body_is_after_the_end() -> None:
-    """A premature body that said it was the last ended the response: a start then is HTTP-003."""
+def test_a_complete_premature_body_ends_no_response() -> None:
+    """A premature body that says it is the last ends nothing, for no response had started: the
+    start after it is the app's first (not HTTP-003, "after the response completed"), and the
+    body after that is judged against its Content-Length."""
     checker, found = _checker()
     checker.send({**BODY, "body": b"all"})
-    checker.send(START)
-    assert found == ["HTTP-001", "HTTP-003"]
+    checker.send({**START, "headers": [(b"content-length", b"2")]})
+    checker.send({**BODY, "body": b"ok"})
+    checker.finish(error=None)
+    assert found == ["HTTP-001"]
+
+
+def test_a_premature_body_alone_is_only_http_001() -> None:
+    """An app that sends only a body (no start ever) broke one rule, said once."""
+    checker, found = _checker()
+    checker.send({**BODY, "body": b"x"})
+    checker.send({**BODY, "body": b"y"})
+    checker.finish(error=None)
+    assert found == ["HTTP-001"]
+
+
+def test_a_premature_body_still_has_its_form_checked() -> None:
+    """Before any start, a str body is HTTP-014 besides HTTP-001."""
+    checker, found = _checker()
+    checker.send({**BODY, "body": "text"})
+    assert found == ["HTTP-001", "HTTP-014"]
 
 
 def test_asgi_http_bad_through_check_has_no_invented_second_start() -> None:

@@ -170,6 +170,38 @@ def test_a_hanging_app_times_out_as_chk_001() -> None:
     assert report.findings[0].location is not None
 
 
+def test_an_app_raising_cancelled_error_is_a_crash_not_a_timeout() -> None:
+    """An app's own ``raise CancelledError()`` ends its request at once: it is reported as the
+    app raising it (as a ValueError is), never as CHK-001, the timeout it did not reach."""
+    report = check_app(check_apps.asgi_raises_cancelled, paths=["/"], timeout=30.0)
+    assert report.findings == [] and not report.failed()
+    probes = ["GET /", "POST /", "POST / (chunked)"]
+    assert [c["request"] for c in report.crashes] == probes
+    line = check_apps.line_of(check_apps.asgi_raises_cancelled, "raised")
+    assert report.crashes[0] == {
+        "request": "GET /",
+        "type": "CancelledError",
+        "message": "by the app",
+        "where": f"{display_path(check_apps.__file__)}:{line}",
+    }
+
+
+@pytest.mark.parametrize(
+    ("app", "phase"),
+    [
+        (check_apps.asgi_lifespan_hangs, "lifespan.startup"),
+        (check_apps.asgi_shutdown_hangs, "lifespan.shutdown"),
+    ],
+)
+def test_a_lifespan_phase_never_answered_is_chk_001(app: object, phase: str) -> None:
+    """A lifespan startup (or shutdown) the app never answers is CHK-001 of the lifespan,
+    naming the phase; the requests are probed all the same."""
+    report = check_app(app, paths=["/"], timeout=0.2)
+    assert [(f.rule, f.request) for f in report.findings] == [("CHK-001", "lifespan")]
+    assert report.findings[0].message.endswith(f": {phase} not answered")
+    assert report.requests[:3] == ["GET /", "POST /", "POST / (chunked)"]
+
+
 def test_the_check_is_a_recording() -> None:
     """The events go to the given recorder: violations are ordinary violation events."""
     recorder = tracer.Recorder()

@@ -51,3 +51,10 @@ def test_rule_lookup() -> None:
         found.severity = WARNING  # type: ignore[misc]
     with pytest.raises(KeyError):
         rule("NOPE-001")
+
+
+def test_wsgi_023_says_where_it_can_fire() -> None:
+    """WSGI-023 counts the bytes reads return, and the servers ``trace run`` drives stop
+    wsgi.input at CONTENT_LENGTH: the rule says it is seen by ``trace check`` only."""
+    hint = RULES["WSGI-023"].hint
+    assert "only trace check shows it" in hint and "trace run cannot" in hint

@@ -1,8 +1,10 @@
 """The http scope's state machine: start, body chunks, trailers, extensions, disconnect.
 
 States: ``INIT`` -> ``STARTED`` (http.response.start sent) -> ``TRAILERS`` (last body sent,
-trailers announced) -> ``DONE``. A body sent before any start (HTTP-001) moves to ``STARTED``
-as well, but headless: the app's first start after it is its start, not a second one.
+trailers announced) -> ``DONE``. A body sent before any start (HTTP-001) moves to ``HEADLESS``:
+no response has started, so that body (even a last one) completes none, the app's first start
+after it is its start (not a second one, nor one after the end), and nothing else is judged
+until then.
 Imports only the conformance package.
 """
 
@@ -17,7 +19,7 @@ from tracer.conformance.schema import NO_BODY_STATUS, asgi_headers
 
 __all__ = ["HttpChecker", "check_status"]
 
-INIT, STARTED, TRAILERS, DONE = range(4)
+INIT, STARTED, TRAILERS, DONE, HEADLESS = range(5)
 
 # Extension message -> whether it ends the response body.
 _EXTENSIONS: dict[str, bool] = {
@@ -52,7 +54,6 @@ class HttpChecker(AsgiChecker, scope_type="http"):
         "_trailers",
         "_disconnected",
         "_opaque",
-        "_headless",
     )
 
     def __init__(self, scope: MutableMapping[str, Any], report: Report) -> None:
@@ -67,7 +68,6 @@ class HttpChecker(AsgiChecker, scope_type="http"):
         self._trailers = False
         self._disconnected = False
         self._opaque = False  # zerocopy/pathsend bodies: size unknown here
-        self._headless = False  # body sent before any http.response.start (HTTP-001)
 
     def receive(self, message: Any) -> None:
         """``await receive()`` returned ``message`` to the app."""
@@ -97,20 +97,17 @@ class HttpChecker(AsgiChecker, scope_type="http"):
                         self._complete()
                     return
                 self._body(message)
-            elif state == INIT:
-                self._flag("HTTP-001")
-                self._state = STARTED
-                self._headless = True
-                self._body(message)
+            elif state == INIT or state == HEADLESS:
+                if state == INIT:
+                    self._flag("HTTP-001")
+                    self._state = HEADLESS
+                self._body(message, ends=False)  # its form is still checked
             else:
                 self._flag("HTTP-003", kind)
         elif kind == "http.response.start":
-            if state == STARTED and self._headless:
-                # The app's first start, after a premature body (already HTTP-001): not a
-                # second start. The declared length judges the body sent from here on.
-                self._headless = False
-                self._sent = 0
-            elif state != INIT:
+            # After a premature body (already HTTP-001) this is the app's first start, not a
+            # second one: the declared length judges the body sent from here on.
+            if state != INIT and state != HEADLESS:
                 self._flag("HTTP-002" if state == STARTED else "HTTP-003", kind)
                 return
             self._state = STARTED
@@ -129,6 +126,9 @@ class HttpChecker(AsgiChecker, scope_type="http"):
                 self._opaque = True
                 if state == INIT:
                     self._flag("HTTP-001", kind)
+                    self._state = HEADLESS
+                elif state == HEADLESS:
+                    pass  # still no start: HTTP-001 said so
                 elif state != STARTED:
                     self._flag("HTTP-003", kind)
                 elif _EXTENSIONS[kind] or not message.get("more_body", False):
@@ -138,18 +138,20 @@ class HttpChecker(AsgiChecker, scope_type="http"):
         elif type(message) is dict:
             self._type_of(message)  # no usable type: ASGI-002
 
-    def _body(self, message: dict[str, Any]) -> None:
+    def _body(self, message: dict[str, Any], *, ends: bool = True) -> None:
+        """Check a body message's form; count it and, when it is the last, complete the
+        response, unless ``ends`` is False (a body before any start: no response to end)."""
         body = message.get("body", b"")
         if type(body) is not bytes:
             self._flag("HTTP-014", f"got {type(body).__name__}")
-        elif body:
+        elif body and ends:
             self._sent += len(body)
             if self._status in NO_BODY_STATUS or 0 < self._status < 200:
                 self._flag("HTTP-025", f"status {self._status} with {len(body)} bytes")
         more = message.get("more_body", False)
         if type(more) is not bool:
             self._flag("HTTP-015", f"got {short(more)}")
-        if not more:
+        if not more and ends:
             self._complete()
 
     def _complete(self) -> None:
@@ -176,7 +178,7 @@ class HttpChecker(AsgiChecker, scope_type="http"):
             self._flag("HTTP-003", "http.response.trailers")
             return
         asgi_headers(message.get("headers", ()), self._flag)
-        if not message.get("more_trailers", False) and state != INIT:
+        if not message.get("more_trailers", False) and state != INIT and state != HEADLESS:
             self._state = DONE
 
     def finish(self, *, error: BaseException | None) -> None:

@@ -30,6 +30,7 @@ from tracer.conformance.findings import (
     CheckReport,
     Finding,
     app_location,
+    crash_of,
     crashes_from_events,
     findings_from_events,
 )
@@ -90,8 +91,13 @@ class _Session:
         timed_out: bool = False,
         skip: str | None = None,
         events: list[Event] | None = None,
+        raised: Sequence[BaseException] = (),
+        what: str = "",
     ) -> None:
-        """File the probe's violations (or drop them, with ``skip``, if it did not apply)."""
+        """File the probe's violations (or drop them, with ``skip``, if it did not apply);
+        ``raised``: the app's own ``CancelledError``s, reported as crashes like the exceptions
+        the shim records (unless it recorded them too); ``what``: the message
+        that went unanswered, when the timeout was not a request's."""
         if events is None:
             events = self.events()
         if skip is not None:
@@ -102,10 +108,19 @@ class _Session:
         self.report.findings.extend(findings_from_events(events, request, fallback=self.fallback))
         # An error's ``where`` is already the app's place (the shim never names its own
         # frames, not even when it is its ``iter()`` of the app's result that raised).
-        self.report.crashes.extend(crashes_from_events(events, request))
+        crashes = crashes_from_events(events, request)
+        # A shim that records the app's own CancelledError has said it already.
+        said = {(row["type"], row["message"]) for row in crashes}
+        for exc in raised:
+            row = crash_of(exc, request, self.fallback)
+            if (row["type"], row["message"]) not in said:
+                crashes.append(row)
+        self.report.crashes.extend(crashes)
         if timed_out:
             rule = RULES["CHK-001"]
             message = f"{rule.message} ({self.timeout:g} s)"
+            if what:
+                message += f": {what} not answered"
             self.report.findings.append(
                 Finding(rule.id, rule.severity, message, rule.hint, request, self.fallback)
             )
@@ -165,7 +180,9 @@ def _check_wsgi(session: _Session, probes: list[Probe], timeout: float) -> None:
 # -- ASGI ---------------------------------------------------------------------------------------
 
 
-async def _http(app: Any, probe: Probe, timeout: float) -> tuple[bool, str | None]:
+async def _http(
+    app: Any, probe: Probe, timeout: float, raised: list[BaseException]
+) -> tuple[bool, str | None]:
     """Drive one http request; return (timed out, why skipped)."""
     chunks = list(probe.chunks) or [b""]
     incoming = [
@@ -187,10 +204,12 @@ async def _http(app: Any, probe: Probe, timeout: float) -> tuple[bool, str | Non
         ):
             done.set()
 
-    return await _run(app(make_scope(probe), receive, send), timeout), None
+    return await _run(app(make_scope(probe), receive, send), timeout, raised), None
 
 
-async def _websocket(app: Any, probe: Probe, timeout: float) -> tuple[bool, str | None]:
+async def _websocket(
+    app: Any, probe: Probe, timeout: float, raised: list[BaseException]
+) -> tuple[bool, str | None]:
     """Drive a websocket session: connect, one text message, disconnect."""
     incoming: list[dict[str, Any]] = [
         {"type": "websocket.connect"},
@@ -210,15 +229,16 @@ async def _websocket(app: Any, probe: Probe, timeout: float) -> tuple[bool, str 
         if not first:
             first.append(str(message.get("type") if isinstance(message, dict) else None))
 
-    timed_out = await _run(app(make_scope(probe), receive, send), timeout)
+    timed_out = await _run(app(make_scope(probe), receive, send), timeout, raised)
     if (not first and not received) or (first and first[0].startswith("http.")):
         # It never looked at the connection, or answered it as HTTP: an HTTP-only app.
         return timed_out, "the app does not handle websocket scopes"
     return timed_out, None
 
 
-async def _run(coro: Any, timeout: float) -> bool:
+async def _run(coro: Any, timeout: float, raised: list[BaseException]) -> bool:
     """Await the app; True if it timed out (it is then cancelled) or ended past the timeout.
+    An app that raised ``CancelledError`` itself ended: that exception goes in ``raised``.
 
     A handler that blocks the loop ends its request within the step that blocks, and the
     timeout (a callback on that loop) cannot fire before: the clock says it was late.
@@ -226,7 +246,7 @@ async def _run(coro: Any, timeout: float) -> bool:
     loop = asyncio.get_running_loop()
     began = loop.time()
     try:
-        await asyncio.wait_for(_contained(coro), timeout)
+        await asyncio.wait_for(_contained(coro, raised), timeout)
     except TimeoutError:
         return True
     except Exception:
@@ -234,13 +254,23 @@ async def _run(coro: Any, timeout: float) -> bool:
     return loop.time() - began > timeout
 
 
-async def _contained(coro: Any) -> None:
+async def _contained(coro: Any, raised: list[BaseException]) -> None:
     """Await the app, keeping its SystemExit or KeyboardInterrupt inside this task: asyncio
-    re-raises those out of the event loop itself, which would end every probe after it."""
+    re-raises those out of the event loop itself, which would end every probe after it.
+
+    A ``CancelledError`` while nobody cancelled this task is the app's own ``raise``: it goes
+    in ``raised`` and is kept here, or ``wait_for`` would pass it on as if the timeout (or
+    the caller) had cancelled the probe.
+    """
     try:
         await coro
     except (SystemExit, KeyboardInterrupt):
         pass  # the app's error, recorded by the shim as an error event
+    except asyncio.CancelledError as exc:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise  # the timeout (or the caller) cancelled the probe
+        raised.append(exc)
 
 
 class _Lifespan:
@@ -267,8 +297,9 @@ class _Lifespan:
         if isinstance(kind, str) and kind.startswith("lifespan.") and kind.count(".") == 2:
             self.answered.set()
 
-    async def phase(self, message: str, timeout: float) -> None:
-        """Send ``lifespan.startup``/``shutdown``; wait for the answer or the app's end."""
+    async def phase(self, message: str, timeout: float) -> bool:
+        """Send ``lifespan.startup``/``shutdown``; wait for the answer or the app's end.
+        True if neither came within ``timeout`` (a server gives up on the app then)."""
         if self.task is None:
             scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.4"}}
             scope["state"] = {}
@@ -276,10 +307,11 @@ class _Lifespan:
         self.answered.clear()
         await self.queue.put({"type": message})
         waiter = asyncio.ensure_future(self.answered.wait())
-        await asyncio.wait(
+        done, _ = await asyncio.wait(
             {waiter, self.task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
         )
         waiter.cancel()
+        return not done
 
     async def end(self) -> None:
         """Stop the lifespan task if it still runs (as a server does at exit)."""
@@ -387,7 +419,9 @@ def _drive_asgi(
             f"not run: the event loop was still blocked by {blocker} past the {timeout:g} s timeout"
         )
 
-    runner.run(lifespan.phase("lifespan.startup", timeout))
+    # A phase the app never answers is CHK-001 of the lifespan; the requests are still probed.
+    finished, late = runner.run(lifespan.phase("lifespan.startup", timeout))
+    hung = ["startup"] if late or not finished else []
     if runner.stuck:
         session.events()
         session.collect("lifespan", timed_out=True, events=session.lifespan_events)
@@ -403,21 +437,33 @@ def _drive_asgi(
             session.report.skipped.extend(f"{p.name}: {not_run(blocker)}" for p in probes[i:])
             break
         driver = _http if probe.kind == "http" else _websocket
-        finished, result = runner.run(driver(session.traced, probe, timeout))
+        raised: list[BaseException] = []
+        finished, result = runner.run(driver(session.traced, probe, timeout, raised))
         timed_out, why = result if finished else (True, None)
-        session.collect(probe.name, timed_out=timed_out, skip=why)
+        session.collect(probe.name, timed_out=timed_out, skip=why, raised=raised)
         if runner.stuck:
             blocker = probe.name
     lifespan_stuck = False
     if skip is None:
         if blocker is not None:
             session.report.skipped.append(f"lifespan shutdown: {not_run(blocker)}")
+        elif hung:  # still waiting for its startup: a shutdown would wait as long again
+            runner.run(lifespan.end())
+            lifespan_stuck = runner.stuck
         else:
-            runner.run(lifespan.phase("lifespan.shutdown", timeout))
+            finished, late = runner.run(lifespan.phase("lifespan.shutdown", timeout))
+            if late or not finished:
+                hung.append("shutdown")
             runner.run(lifespan.end())
             lifespan_stuck = runner.stuck
     session.events()
-    session.collect("lifespan", skip=skip, events=session.lifespan_events, timed_out=lifespan_stuck)
+    session.collect(
+        "lifespan",
+        skip=skip,
+        events=session.lifespan_events,
+        timed_out=lifespan_stuck or bool(hung),
+        what=" and ".join(f"lifespan.{phase}" for phase in hung),
+    )
 
 
 def plan_for(app: Any, paths: Sequence[str] | None, *, websocket: bool) -> list[Probe]:

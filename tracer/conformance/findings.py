@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import json
 import os
+import traceback
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -29,6 +30,7 @@ __all__ = [
     "CheckReport",
     "findings_from_events",
     "crashes_from_events",
+    "crash_of",
     "app_location",
     "render_text",
     "render_json",
@@ -190,6 +192,19 @@ def crashes_from_events(
     return rows
 
 
+def crash_of(
+    exc: BaseException, request: str, fallback: str | None = None
+) -> dict[str, str | None]:
+    """A crash row (as ``crashes_from_events`` makes) for an exception the app raised that
+    no event records; ``where`` is the innermost frame of the app's, else ``fallback``."""
+    where = fallback
+    for frame, line in traceback.walk_tb(exc.__traceback__):
+        filename = frame.f_code.co_filename
+        if not os.path.abspath(filename).startswith(_OWN_DIR):
+            where = f"{display_path(filename)}:{line}"
+    return {"request": request, "type": type(exc).__name__, "message": str(exc), "where": where}
+
+
 def render_text(report: CheckReport) -> str:
     """Human-readable: one block per distinct finding (with every request it hit), a verdict."""
     groups: dict[tuple[str, str, str, str | None], list[str]] = {}
@@ -208,7 +223,8 @@ def render_text(report: CheckReport) -> str:
         key = (str(crash["type"]), str(crash["message"]), crash["where"])
         crashed.setdefault(key, []).append(str(crash["request"]))
     for (kind, message, where), requests in crashed.items():
-        lines.append(f"app raised {', '.join(requests)}: {kind}: {message}")
+        said = f"{kind}: {message}" if message else kind
+        lines.append(f"app raised {', '.join(requests)}: {said}")
         if where:
             lines.append(f"    at {where}")
     for note in report.skipped:

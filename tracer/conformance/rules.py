@@ -90,7 +90,9 @@ _TABLE: tuple[tuple[str, str, str, str], ...] = (
     ("WSGI-022", ERROR, "close() of the response iterable was not called",
      "The server must call close() (also after errors); a middleware wrapping the iterable must forward it."),
     ("WSGI-023", ERROR, "wsgi.input read past CONTENT_LENGTH",
-     "Read at most int(environ['CONTENT_LENGTH']) bytes; read() with no size may block or eat the next request."),
+     "Read at most int(environ['CONTENT_LENGTH']) bytes; read() with no size may block or eat the next request. "
+     "Judged by the bytes reads return, so only trace check shows it (its wsgi.input goes on into the next "
+     "request's bytes); trace run cannot: every server it drives stops wsgi.input at CONTENT_LENGTH."),
     ("WSGI-024", ERROR, "exc_info is neither None nor a (type, value, traceback) tuple",
      "Pass exc_info=sys.exc_info() from inside an except block, or nothing."),
     ("WSGI-025", WARNING, "body sent with a status that forbids one (1xx, 204, 304)",
