@@ -235,6 +235,49 @@ def test_send_out_of_order_raises_like_uvicorn() -> None:
     assert by_kind(recorder.events, K.ERROR)
 
 
+async def _unknown_message(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "http":
+        await send({"type": "http.response.weird"})
+
+
+async def _returns(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "http":
+        await receive()
+
+
+async def _cancels(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "http":
+        raise asyncio.CancelledError()
+
+
+async def _body_before_start(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "http":
+        await send({"type": "http.response.body", "body": b"x"})
+
+
+@pytest.mark.parametrize(
+    ("app", "error"),
+    [
+        (_body_before_start, "RuntimeError"),
+        (_unknown_message, "RuntimeError"),
+        (_returns, None),
+        (_cancels, "CancelledError"),
+    ],
+)
+def test_an_app_ending_without_a_response_start_is_recorded_as_uvicorns_500(
+    app: Any, error: str | None
+) -> None:
+    """uvicorn answers 500 to a body or unknown message before any start, to an app returning
+    without a response, and to a CancelledError the app raised itself: the client gets it and
+    the shim's ``request.end`` says so; only a stop's cancellation is ``cancelled``."""
+    with running("loop", app) as (model, recorder):
+        responses = send_all(model, [Request()] * 2, concurrency=1)
+    assert [(r.status, r.error) for r in responses] == [(500, error)] * 2
+    ends = by_kind(recorder.events, K.REQUEST_END)
+    assert [(e.data["status"], e.data["error"]) for e in ends if e.req in {r.req for r in
+        responses}] == [(500, error)] * 2  # fmt: skip
+
+
 def test_a_body_that_is_not_bytes_raises_like_uvicorn() -> None:
     """A str body: send raises TypeError into the app, as uvicorn's transport does; the
     response is cut short and both sides say so."""

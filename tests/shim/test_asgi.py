@@ -544,6 +544,98 @@ def test_a_send_the_server_refused_sets_no_status() -> None:
     assert (end.data["status"], end.data["bytes_out"], end.data["error"]) == (None, 0, "Gone")
 
 
+class Refused(Exception):
+    """What a server's ``send`` raises for a message it will not take."""
+
+
+async def _refuses_bodies_before_a_start(message: dict[str, Any]) -> None:
+    if message["type"] != "http.response.start":
+        raise Refused(message["type"])
+
+
+async def _body_before_start(scope: Any, receive: Any, send: Any) -> None:
+    await send({"type": "http.response.body", "body": b"x"})
+
+
+async def _unknown_message(scope: Any, receive: Any, send: Any) -> None:
+    await send({"type": "http.response.weird"})
+
+
+async def _returns_without_a_response(scope: Any, receive: Any, send: Any) -> None:
+    await receive()
+
+
+async def _raises_its_own_cancellation(scope: Any, receive: Any, send: Any) -> None:
+    await receive()
+    raise asyncio.CancelledError()
+
+
+@pytest.mark.parametrize(
+    ("app", "error"),
+    [
+        (_body_before_start, "Refused"),
+        (_unknown_message, "Refused"),
+        (_returns_without_a_response, None),
+        (_raises_its_own_cancellation, "CancelledError"),
+    ],
+)
+def test_an_app_that_ends_without_a_response_start_is_the_servers_500(
+    app: Any, error: str | None
+) -> None:
+    """A body or unknown message the server refused before any start, an app returning without
+    a response, a ``CancelledError`` the app raised itself (its task was not cancelled):
+    uvicorn and hypercorn answer 500, and ``request.end`` says so, with the app's error."""
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    shim, rec = traced(app)
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "method": "GET", "path": "/"}
+
+    async def main() -> None:
+        try:
+            await shim(scope, receive, _refuses_bodies_before_a_start)
+        except (Refused, asyncio.CancelledError) as exc:
+            assert type(exc).__name__ == error
+
+    asyncio.run(main())
+    end = of(timeline(rec), kind=K.REQUEST_END)[0]
+    assert (end.data["status"], end.data["error"]) == (500, error)
+    assert [e.data["type"] for e in of(rec.events, kind=K.ERROR)] == ([error] if error else [])
+
+
+@pytest.mark.parametrize("raises", [False, True])
+def test_an_app_whose_client_left_first_gets_no_500(raises: bool) -> None:
+    """The app received ``http.disconnect`` and then returned or raised without a response:
+    the server answers nobody (uvicorn and hypercorn send nothing), so no status."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        if raises:
+            raise RuntimeError("gone")
+
+    messages = iter(
+        [{"type": "http.request", "body": b"", "more_body": False}, {"type": "http.disconnect"}]
+    )
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    shim, rec = traced(app)
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "method": "GET", "path": "/"}
+
+    async def main() -> None:
+        try:
+            await shim(scope, receive, _refuses_bodies_before_a_start)
+        except RuntimeError:
+            assert raises
+
+    asyncio.run(main())
+    end = of(timeline(rec), kind=K.REQUEST_END)[0]
+    assert (end.data["status"], end.data["error"]) == (None, "RuntimeError" if raises else None)
+
+
 # -- route templates under mounts ---------------------------------------------------------------
 
 

@@ -157,8 +157,13 @@ class LoopServer:
         try:
             await self.app(scope, cycle.receive, cycle.send)
         except asyncio.CancelledError:
-            error = "cancelled"
-            raise
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                error = "cancelled"
+                raise
+            # A CancelledError the app raised on its own (nothing cancelled its task):
+            # uvicorn catches it as any other failure and answers 500.
+            error = "CancelledError"
         except BaseException as exc:  # the app's failure is data; the client gets a 500
             # SystemExit and KeyboardInterrupt included, as uvicorn does: raised out of a
             # task they would stop the server's loop.

@@ -256,9 +256,29 @@ def _asks_the_same(scope: Scope, environ: Mapping[str, Any]) -> bool:
 
 def _error_name(error: BaseException) -> str:
     """``request.end``'s ``error``: the exception's type name, and ``cancelled`` for a
-    cancellation, the name every server model and the client give a request the run's stop
-    (or a server) cut short: a ``CancelledError`` coming out of the app is never its own."""
-    return "cancelled" if isinstance(error, asyncio.CancelledError) else type(error).__name__
+    cancellation of the request's task, the name every server model and the client give a
+    request the run's stop (or a server) cut short. A ``CancelledError`` the app raised on its
+    own, its task not being cancelled, is its error like any other (uvicorn answers it 500)."""
+    if isinstance(error, asyncio.CancelledError) and _task_cancelled():
+        return "cancelled"
+    return type(error).__name__
+
+
+def _task_cancelled() -> bool:
+    """Whether the current task is being cancelled (asked for on error paths only)."""
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:  # not on asyncio (trio): a cancellation of the app's framework
+        return True
+    return task is None or task.cancelling() > 0
+
+
+def _answered_500(error: BaseException | None) -> bool:
+    """Whether a server answers 500 to an app that ended so without a response start:
+    returned, raised an ``Exception``, or raised a ``CancelledError`` of its own."""
+    if error is None or isinstance(error, Exception):
+        return True
+    return isinstance(error, asyncio.CancelledError) and not _task_cancelled()
 
 
 class _Cycle(Stepper):
@@ -278,8 +298,11 @@ class _Cycle(Stepper):
         "ended",
         # Set only when a late send is reported (read with getattr): nothing to pay before.
         "late_reported",
-        # Set only when the server's send raised (read with getattr), as late_reported.
-        "send_refused",
+        # Set only when the server's send raised on an http.response.start (read with
+        # getattr), as late_reported.
+        "start_refused",
+        # Set only when the app received http.disconnect (read with getattr), as above.
+        "disconnected",
     )
 
     def __init__(
@@ -376,7 +399,10 @@ class _Cycle(Stepper):
         if self.recording:
             try:
                 mtype, _, size, more, code = summarize_message(message)
-                self.bytes_in += size or 0
+                if size:
+                    self.bytes_in += size
+                elif mtype == "http.disconnect":
+                    self.disconnected = True
                 row = (
                     next(sink.seq),
                     t0 - sink.start_ns,
@@ -437,8 +463,11 @@ class _Cycle(Stepper):
                             self.status = 101
                         elif mtype == "websocket.close" and self.status is None:
                             self.status = 403  # closed before accepting: servers answer 403
-                    else:
-                        self.send_refused = True
+                    elif mtype == "http.response.start":
+                        # The client left, or uvicorn could not write the headers: no 500.
+                        # (A body or unknown message refused before any start is the app's
+                        # misuse: the server still answers 500.)
+                        self.start_refused = True
                     if code is None:
                         sink.append(
                             (
@@ -524,7 +553,9 @@ class _Cycle(Stepper):
 
     def raised(self, exc: BaseException) -> None:
         """The app raised ``exc`` (about to propagate unchanged): record it as an ``error``."""
-        if not self.recording or isinstance(exc, asyncio.CancelledError | GeneratorExit):
+        if not self.recording or isinstance(exc, GeneratorExit):
+            return
+        if isinstance(exc, asyncio.CancelledError) and _task_cancelled():
             return  # cancellation is not an app error; request.end still names it
         # SystemExit and KeyboardInterrupt raised by the app are its errors (the WSGI shim
         # records them too; servers answer them with a 500).
@@ -563,13 +594,16 @@ class _Cycle(Stepper):
         status = self.status
         if (
             status is None
-            and isinstance(error, Exception)
             and self.scope.get("type") == "http"
-            and not getattr(self, "send_refused", False)
+            and not getattr(self, "start_refused", False)
+            and not getattr(self, "disconnected", False)
+            and _answered_500(error)
         ):
-            # The app raised before it tried to start its response: every server answers 500.
-            # (A response start the server refused is no 500: the client left, or uvicorn
-            # drops the connection for headers it cannot write.)
+            # The app returned or raised without a response start the server took: uvicorn
+            # and hypercorn answer 500. Not when the server refused the start (the client
+            # left, or uvicorn drops the connection for headers it cannot write), nor when
+            # the client had already gone (the app received http.disconnect): nobody is
+            # there to answer.
             status = 500
         try:
             sink = self.sink

@@ -5,7 +5,8 @@ keeps the protocol's shape: ``close()`` always exists and calls the app's own ``
 there is one; ``SizedTracedBody`` adds ``len()`` when the app's iterable had it (wsgiref sets
 Content-Length from a one-item list). A server that drops the wrapper unclosed ends the request
 from the finaliser; that breaks WSGI-022 only when the app's iterable has a ``close()`` of its
-own. Exceptions from the app's iteration and close are recorded and re-raised unchanged.
+own. Exceptions from the app's iteration, ``len()`` and close are recorded and re-raised
+unchanged.
 Imports only sibling shim modules; never the TUI, exporters or CLI.
 """
 
@@ -105,4 +106,12 @@ class SizedTracedBody(TracedBody):
     __slots__ = ()
 
     def __len__(self) -> int:
-        return len(self._result)
+        try:
+            return len(self._result)
+        except BaseException as exc:
+            # The app's __len__ raised, or gave what len() refuses (a negative number, not an
+            # int: ValueError, TypeError): the app's error either way. A server asks len()
+            # for a Content-Length, so before it sends the headers: it answers 500 (waitress
+            # does so with the first chunk in hand).
+            self._cycle.fail(exc, headers_held=True)
+            raise

@@ -383,14 +383,21 @@ class WsgiCycle:
             self.shim.internal_error("recording close", exc)
         self.finish(close_called=True, end=end)
 
-    def fail(self, exc: BaseException, *, in_close: bool = False) -> None:
-        """The app raised ``exc`` (it is re-raised by the caller): record it once."""
+    def fail(
+        self, exc: BaseException, *, in_close: bool = False, headers_held: bool = False
+    ) -> None:
+        """The app raised ``exc`` (it is re-raised by the caller): record it once.
+
+        ``headers_held``: the server still holds the headers back whatever reached it (it
+        asked the body's ``len()`` for a Content-Length, as waitress does with the first
+        chunk in hand), so it answers the failure with a 500.
+        """
         if exc is self.error:
             return
         try:
             if self.error is None:
                 self.error = exc
-            if not in_close and not self.responded and isinstance(exc, Exception):
+            if not in_close and (headers_held or not self.responded) and isinstance(exc, Exception):
                 # No chunk has reached the server, so neither have the headers: every server
                 # answers such a failure with a 500 of its own. (After an empty chunk only,
                 # waitress still does, as PEP 3333 asks; gunicorn has sent the app's headers.)

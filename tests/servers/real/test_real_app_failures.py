@@ -58,3 +58,54 @@ def test_an_asgi_app_that_raises_before_its_response_is_recorded_as_the_servers_
     assert got == {"/before": 500, "/after-start": 200}
     assert {path: end["status"] for path, end in ends.items()} == got
     assert {end["error"] for end in ends.values()} == {"RuntimeError"}
+
+
+ENDED_WITHOUT_A_START = ("/body-before-start", "/unknown-message", "/returns", "/cancels")
+
+
+@pytest.mark.parametrize(
+    ("server", "refusal"), [("uvicorn", "RuntimeError"), ("hypercorn", "UnexpectedMessageError")]
+)
+def test_an_asgi_app_that_ends_without_a_response_start_is_recorded_as_the_servers_500(
+    server: str, refusal: str
+) -> None:
+    """A body or unknown message before any start (the server's send raises, the app lets it
+    out), a return without a response, a ``CancelledError`` the app raised itself: the server
+    answers 500, and the recording says so, with the app's error."""
+    run = run_real(
+        server, "real_asgi_failures:app", ClientConfig(concurrency=1,
+        requests=len(ENDED_WITHOUT_A_START), paths=ENDED_WITHOUT_A_START), app_dir=HERE,
+    )  # fmt: skip
+    path_of = {e.req: e.data["path"] for e in run.kinds(K.CLIENT_SEND)}
+    got = {path_of[e.req]: e.data["status"] for e in run.kinds(K.CLIENT_RESPONSE)}
+    ends = {path_of[e.req]: e.data for e in run.kinds(K.REQUEST_END) if e.req in path_of}
+    assert got == dict.fromkeys(ENDED_WITHOUT_A_START, 500)
+    assert {path: end["status"] for path, end in ends.items()} == got
+    assert {path: end["error"] for path, end in ends.items()} == {
+        "/body-before-start": refusal,
+        "/unknown-message": refusal,
+        "/returns": None,
+        "/cancels": "CancelledError",
+    }
+
+
+LEN_PATHS = ("/raises", "/negative", "/not-an-int")
+
+
+def test_a_body_whose_len_fails_is_recorded_as_waitress_500() -> None:
+    """waitress asks the body's ``len()`` for a Content-Length before it sends the headers: a
+    ``__len__`` that raises, or returns what ``len()`` refuses (a negative number, not an int),
+    gets the client a 500, and the recording has that status and the app's error."""
+    run = run_real(
+        "waitress", "real_len_failures:app", ClientConfig(concurrency=1, requests=len(LEN_PATHS),
+        paths=LEN_PATHS), app_dir=HERE,
+    )  # fmt: skip
+    path_of = {e.req: e.data["path"] for e in run.kinds(K.CLIENT_SEND)}
+    got = {path_of[e.req]: e.data["status"] for e in run.kinds(K.CLIENT_RESPONSE)}
+    ends = {path_of[e.req]: e.data for e in run.kinds(K.REQUEST_END) if e.req in path_of}
+    errors = {path_of[e.req]: e.data["type"] for e in run.kinds(K.ERROR) if e.req in path_of}
+    names = {"/raises": "LookupError", "/negative": "ValueError", "/not-an-int": "TypeError"}
+    assert got == dict.fromkeys(LEN_PATHS, 500)
+    assert {path: end["status"] for path, end in ends.items()} == got
+    assert {path: end["error"] for path, end in ends.items()} == names
+    assert errors == names
