@@ -6,21 +6,13 @@ import asyncio
 import time
 from typing import Any
 
-
-async def _lifespan(receive: Any, send: Any) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        else:
-            await send({"type": "lifespan.shutdown.complete"})
-            return
+from check_apps import lifespan_done
 
 
 async def sleeps_3s(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """Every http request holds the loop for 3 s (a blocking call in an async handler)."""
     if scope["type"] == "lifespan":
-        await _lifespan(receive, send)
+        await lifespan_done(receive, send)
         return
     if scope["type"] != "http":
         return
@@ -32,7 +24,7 @@ async def sleeps_3s(scope: dict[str, Any], receive: Any, send: Any) -> None:
 async def sleeps_briefly(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """Holds the loop a little past the timeout, then answers: the loop comes back."""
     if scope["type"] == "lifespan":
-        await _lifespan(receive, send)
+        await lifespan_done(receive, send)
         return
     if scope["type"] != "http":
         return

@@ -55,7 +55,8 @@ async def asgi_http_only(scope: dict[str, Any], receive: Any, send: Any) -> None
     await send({"type": "http.response.body", "body": b"ok"})
 
 
-async def _lifespan_done(receive: Any, send: Any) -> None:
+async def lifespan_done(receive: Any, send: Any) -> None:
+    """A lifespan done right: each phase answered as complete."""
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
@@ -68,7 +69,7 @@ async def _lifespan_done(receive: Any, send: Any) -> None:
 async def asgi_raises_cancelled(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """Lifespan done right; every http request raises CancelledError itself, at once."""
     if scope["type"] == "lifespan":
-        await _lifespan_done(receive, send)
+        await lifespan_done(receive, send)
         return
     raise asyncio.CancelledError("by the app")  # raised
 
@@ -100,13 +101,8 @@ def not_an_app() -> None:
 async def asgi_http_bad(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """Lifespan done right; every http response sends its body before its start."""
     if scope["type"] == "lifespan":
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            else:
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        await lifespan_done(receive, send)
+        return
     await send({"type": "http.response.body", "body": b"", "more_body": True})
     await send({"type": "http.response.start", "status": 200, "headers": []})
     await send({"type": "http.response.body", "body": b"ok"})
