@@ -570,6 +570,16 @@ async def _raises_its_own_cancellation(scope: Any, receive: Any, send: Any) -> N
     raise asyncio.CancelledError()
 
 
+async def _exits(scope: Any, receive: Any, send: Any) -> None:
+    await receive()
+    raise SystemExit(3)
+
+
+async def _interrupted(scope: Any, receive: Any, send: Any) -> None:
+    await receive()
+    raise KeyboardInterrupt
+
+
 @pytest.mark.parametrize(
     ("app", "error"),
     [
@@ -577,14 +587,17 @@ async def _raises_its_own_cancellation(scope: Any, receive: Any, send: Any) -> N
         (_unknown_message, "Refused"),
         (_returns_without_a_response, None),
         (_raises_its_own_cancellation, "CancelledError"),
+        (_exits, "SystemExit"),  # uvicorn catches BaseException and answers 500
+        (_interrupted, "KeyboardInterrupt"),
     ],
 )
 def test_an_app_that_ends_without_a_response_start_is_the_servers_500(
     app: Any, error: str | None
 ) -> None:
     """A body or unknown message the server refused before any start, an app returning without
-    a response, a ``CancelledError`` the app raised itself (its task was not cancelled):
-    uvicorn and hypercorn answer 500, and ``request.end`` says so, with the app's error."""
+    a response, a ``CancelledError`` the app raised itself (its task was not cancelled), a
+    ``SystemExit`` or ``KeyboardInterrupt`` (uvicorn's 500): the server answers 500, and
+    ``request.end`` says so, with the app's error."""
 
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b"", "more_body": False}
@@ -595,7 +608,7 @@ def test_an_app_that_ends_without_a_response_start_is_the_servers_500(
     async def main() -> None:
         try:
             await shim(scope, receive, _refuses_bodies_before_a_start)
-        except (Refused, asyncio.CancelledError) as exc:
+        except (Refused, asyncio.CancelledError, SystemExit, KeyboardInterrupt) as exc:
             assert type(exc).__name__ == error
 
     asyncio.run(main())

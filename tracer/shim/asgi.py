@@ -275,10 +275,13 @@ def _task_cancelled() -> bool:
 
 def _answered_500(error: BaseException | None) -> bool:
     """Whether a server answers 500 to an app that ended so without a response start:
-    returned, raised an ``Exception``, or raised a ``CancelledError`` of its own."""
+    returned, or raised anything but a cancellation of its task, ``SystemExit`` included
+    (uvicorn catches ``BaseException`` and answers 500)."""
     if error is None or isinstance(error, Exception):
         return True
-    return isinstance(error, asyncio.CancelledError) and not _task_cancelled()
+    if isinstance(error, asyncio.CancelledError):
+        return not _task_cancelled()
+    return not isinstance(error, GeneratorExit)
 
 
 class _Cycle(Stepper):
