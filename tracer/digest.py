@@ -10,7 +10,6 @@ comes from ``tracer.summary.summarize_spans``, as ``summarize`` does, so the num
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from collections.abc import Iterable
@@ -18,17 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracer import events as K
-from tracer.errors import RecordingFormatError
 from tracer.events import Event
 from tracer.recording import (
     UNREADABLE,
+    EventLines,
     Recording,
-    event_problem,
     lines_until_eof,
     load,
     loads,
     open_text,
-    parse_line,
     unreadable,
 )
 from tracer.summary import RequestSpan, percentile, summarize_spans
@@ -305,32 +302,14 @@ def digest_file(path: str | os.PathLike[str]) -> tuple[Recording, Digest]:
         with open_text(name) as handle:
             lines = lines_until_eof(handle)
             header = loads(next(lines, ""), name).header
+            events = EventLines(lines, name)
             batch: list[Event] = []
-            bad: int | None = None
-            why = ""
-            number = 1
-            for line in lines:
-                number += 1
-                if bad is not None:
-                    # As load(): a bad line that is not the last one is corruption.
-                    raise RecordingFormatError(
-                        f'"{name}": line {bad} is not a valid event ({why}).'
-                    )
-                if not line.strip():
-                    continue
-                try:
-                    batch.append(parse_line(line))
-                except json.JSONDecodeError:
-                    bad, why = number, "not JSON"  # cut short by a crash if it is the last
-                    continue
-                except (ValueError, KeyError, TypeError) as exc:
-                    bad, why = number, event_problem(exc)
-                    continue
+            for event in events:
+                batch.append(event)
                 if len(batch) >= 4096:
                     digest.feed(batch)
                     batch = []
-            truncated = bad is not None
             digest.feed(batch)
     except UNREADABLE as exc:
         raise unreadable(name, exc) from None
-    return Recording(header=header, events=[], truncated=truncated, path=name), digest
+    return Recording(header=header, events=[], truncated=events.truncated, path=name), digest

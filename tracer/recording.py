@@ -34,6 +34,7 @@ __all__ = [
     "FORMAT",
     "VERSION",
     "Recording",
+    "EventLines",
     "RecordingWriter",
     "RecordingBusy",
     "make_header",
@@ -494,31 +495,44 @@ def _parse_lines(lines: Iterator[str], path: str) -> Recording:
         raise RecordingFormatError(
             f'"{path}" is not a valid gateway-trace recording: in its header, {problem}.'
         )
-    events: list[Event] = []
-    append = events.append
-    truncated = False
-    pending: str | None = None  # why the previous line is not an event
-    number = 1
-    for line in lines:
-        number += 1
-        if pending is not None:
-            # A bad line that is not the last one: the file is corrupt, not merely cut short.
-            raise RecordingFormatError(
-                f'"{path}": line {number - 1} is not a valid event ({pending}).'
-            )
-        if not line.strip():
-            continue
-        try:
-            append(parse_line(line))
-        except json.JSONDecodeError:
-            pending = "not JSON"
-        except (KeyError, TypeError, ValueError) as exc:
-            pending = event_problem(exc)
-    if pending is not None:
-        truncated = True
-    recording = Recording(header=header, events=events, truncated=truncated, path=path)
+    events = EventLines(lines, path)
+    recording = Recording(header=header, events=list(events), truncated=events.truncated, path=path)
     recording.sort()
     return recording
+
+
+class EventLines:
+    """The events of a recording's lines after its header, parsed one by one as they are
+    iterated. A bad line that is not the last one is corruption (``RecordingFormatError``); a
+    bad last line was cut short by a crash: it is skipped and ``truncated`` is set once the
+    iteration ends. Blank lines are skipped."""
+
+    def __init__(self, lines: Iterable[str], path: str) -> None:
+        self.lines = lines
+        self.path = path
+        self.truncated = False
+
+    def __iter__(self) -> Iterator[Event]:
+        pending: str | None = None  # why the previous line is not an event
+        number = 1
+        for line in self.lines:
+            number += 1
+            if pending is not None:
+                raise RecordingFormatError(
+                    f'"{self.path}": line {number - 1} is not a valid event ({pending}).'
+                )
+            if not line.strip():
+                continue
+            try:
+                event = parse_line(line)
+            except json.JSONDecodeError:
+                pending = "not JSON"
+                continue
+            except (KeyError, TypeError, ValueError) as exc:
+                pending = event_problem(exc)
+                continue
+            yield event
+        self.truncated = pending is not None
 
 
 # What gzip says when a file ends one byte into the next member's two-byte magic number.
