@@ -255,9 +255,7 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 pass
         # Workers outlive a master that died or was slow: the group goes, whatever is left.
-        deadline = self.clock() + timeout
-        while group_members(pgid) and self.clock() < deadline:
-            time.sleep(0.02)
+        self._wait_gone(pgid, timeout)
         if group_members(pgid) or process.poll() is None:
             try:
                 os.killpg(pgid, signal.SIGKILL)
@@ -266,10 +264,14 @@ class ServerProcess:
             process.wait()
             # A killed worker dies when the kernel next schedules it, which on a loaded
             # machine can be after the master is reaped: stop returns once the group is gone.
-            deadline = self.clock() + 2.0
-            while group_members(pgid) and self.clock() < deadline:
-                time.sleep(0.01)
+            self._wait_gone(pgid, 2.0)
         self.process = None
+
+    def _wait_gone(self, pgid: int, seconds: float) -> None:
+        """Wait until no live process is left in group ``pgid``, for ``seconds`` at most."""
+        deadline = self.clock() + seconds
+        while group_members(pgid) and self.clock() < deadline:
+            time.sleep(0.02)
 
     def close(self) -> None:
         """Stop the server and forget its output."""
