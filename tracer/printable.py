@@ -1,0 +1,34 @@
+"""Strings from a recording made safe to show: control characters as visible escapes.
+
+A recording holds what apps and clients sent: a path ``/%1b]0;title%07`` decodes to an escape
+sequence, and an exception message may carry one too. Printed as they are, they move the
+cursor, clear the screen or retitle the terminal of whoever reads the report or opens the
+replay, and an SVG or JUnit file holding them is not well-formed XML. Every place that shows a
+recording's strings passes them through :func:`printable` first.
+"""
+
+from __future__ import annotations
+
+__all__ = ["printable"]
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def printable(text: str, *, newlines: bool = False) -> str:
+    """``text`` with every character Python calls unprintable (C0 and C1 controls, DEL, bidi
+    overrides and other format characters, surrogates, noncharacters) written as a Python
+    escape (``\\x1b``, ``\\u202e``); ``newlines`` keeps line feeds and tabs as they are.
+
+    Plain text (the usual case) is returned as the same object, after one C-level scan.
+    """
+    if text.isprintable():
+        return text
+    keep = "\n\t" if newlines else ""
+    return "".join(c if c.isprintable() or c in keep else _escape(c) for c in text)
