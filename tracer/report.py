@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tracer.digest import Digest, ReportDetails
+from tracer.printable import printable
 from tracer.recording import Recording
 
 __all__ = ["print_report", "render_report"]
@@ -28,7 +29,7 @@ def render_report(
         digest = Digest()
         digest.feed(recording.events)
         details = digest.details()
-    parts: list[Any] = [Text(recording.title, style="bold")]
+    parts: list[Any] = [_data(recording.title, style="bold")]
     parts.append(_overview(summary, details, _cores(recording.header)))
     parts.append(_latency(summary, details))
     if details.culprits:
@@ -75,6 +76,17 @@ def _shortfall(load: dict[str, Any], summary: dict[str, Any]) -> str | None:
     return None
 
 
+def _data(value: Any, style: str = "") -> Text:
+    """A string from the recording as a cell: shown as it is, never obeyed.
+
+    A plain ``str`` cell is parsed as rich markup (``pages/[slug]/x.py`` loses ``[slug]``,
+    ``[/]`` raises MarkupError) and emoji codes (``sim:key:x`` shows a key); a ``Text`` is
+    neither. Control characters become visible escapes, so a cell cut for width cuts plain
+    text, never an escape sequence.
+    """
+    return Text(printable(str(value)), style=style)
+
+
 def _number(value: Any) -> float | None:
     """``value`` when it is an int or a float (not a bool), else None."""
     return value if type(value) in (int, float) else None
@@ -107,11 +119,11 @@ def _overview(summary: dict[str, Any], details: ReportDetails, cores: str | None
     table.add_column(style="bold")
     table.add_column(justify="right")
     status = ", ".join(f"{code}: {count}" for code, count in summary["status"].items()) or "none"
-    rows = [
+    rows: list[tuple[str, str | Text]] = [
         ("requests", f"{summary['requests']} ({summary['completed']} completed)"),
         ("wall time", f"{summary['wall_s']:.3f} s"),
         ("throughput", _throughput(summary)),
-        ("status codes", status),
+        ("status codes", _data(status)),  # the codes are whatever request.end said
         ("errors", f"{summary['errors']} ({details.timeouts} timeouts)"),
         ("max in flight", str(summary["max_in_flight"])),
         ("loop blocked", _blocked(summary, details)),
@@ -168,7 +180,10 @@ def _culprits(summary: dict[str, Any], details: ReportDetails) -> Table:
     table.add_column("max ms", justify="right")
     for culprit in details.culprits:
         table.add_row(
-            culprit.location, str(culprit.count), _ms(culprit.total_ms), _ms(culprit.max_ms)
+            _data(culprit.location),
+            str(culprit.count),
+            _ms(culprit.total_ms),
+            _ms(culprit.max_ms),
         )
     return table
 
@@ -182,7 +197,7 @@ def _workers(details: ReportDetails) -> Table:
     table.add_column("utilisation", justify="right")
     for worker in details.workers[:16]:
         table.add_row(
-            worker.name,
+            _data(worker.name),
             str(worker.requests),
             _ms(worker.busy_ms),
             _ms(worker.cpu_ms),
@@ -199,9 +214,9 @@ def _problems(details: ReportDetails) -> Table:
     table.add_column("what")
     table.add_column("count", justify="right")
     for name, count in details.errors.items():
-        table.add_row("error", name, str(count))
+        table.add_row("error", _data(name), str(count))
     for rule, count in details.violations.items():
-        table.add_row("violation", rule, str(count))
+        table.add_row("violation", _data(rule), str(count))
     return table
 
 

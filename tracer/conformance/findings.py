@@ -20,6 +20,7 @@ from typing import Any
 from tracer import events as K
 from tracer.conformance.rules import ERROR, RULES, WARNING
 from tracer.events import Event
+from tracer.printable import printable
 from tracer.sourcepath import display_path
 
 # The tracer's own files (shim, driver): never the place to point an app's author at.
@@ -205,13 +206,24 @@ def crash_of(
     return {"request": request, "type": type(exc).__name__, "message": str(exc), "where": where}
 
 
+def _shown(text: str | None) -> str | None:
+    """``text`` through ``printable``; None stays None."""
+    return None if text is None else printable(text)
+
+
 def render_text(report: CheckReport) -> str:
-    """Human-readable: one block per distinct finding (with every request it hit), a verdict."""
+    """Human-readable: one block per distinct finding (with every request it hit), a verdict.
+
+    Every string the app chose (routes, exception types and messages, header names quoted in
+    a message) goes through ``printable``: an ESC or BEL in it would drive the reader's
+    terminal, and a line feed would forge a line of the report.
+    """
     groups: dict[tuple[str, str, str, str | None], list[str]] = {}
     hints: dict[str, str] = {}
     for f in report.findings:
-        groups.setdefault((f.rule, f.severity, f.message, f.location), []).append(f.request)
-        hints[f.rule] = f.hint
+        key = (printable(f.rule), printable(f.severity), printable(f.message), _shown(f.location))
+        groups.setdefault(key, []).append(printable(f.request))
+        hints[key[0]] = printable(f.hint)
     lines = []
     for (rule_id, severity, message, location), requests in groups.items():
         lines.append(f"{rule_id} {severity:<7} {', '.join(requests)}: {message}")
@@ -220,18 +232,20 @@ def render_text(report: CheckReport) -> str:
         lines.append(f"    hint: {hints[rule_id]}")
     crashed: dict[tuple[str, str, str | None], list[str]] = {}
     for crash in report.crashes:
-        key = (str(crash["type"]), str(crash["message"]), crash["where"])
-        crashed.setdefault(key, []).append(str(crash["request"]))
+        kind, message = printable(str(crash["type"])), printable(str(crash["message"]))
+        crashed.setdefault((kind, message, _shown(crash["where"])), []).append(
+            printable(str(crash["request"]))
+        )
     for (kind, message, where), requests in crashed.items():
         said = f"{kind}: {message}" if message else kind
         lines.append(f"app raised {', '.join(requests)}: {said}")
         if where:
             lines.append(f"    at {where}")
     for note in report.skipped:
-        lines.append(f"skipped: {note}")
+        lines.append(f"skipped: {printable(note)}")
     paths = report.paths()
     if len(paths) > 1:
-        lines.append(f"paths: {', '.join(paths)}")
+        lines.append(f"paths: {', '.join(printable(path) for path in paths)}")
     verdict = (
         f"{len(report.findings)} violation(s): {report.errors} error(s), "
         f"{report.warnings} warning(s)"
@@ -242,7 +256,7 @@ def render_text(report: CheckReport) -> str:
     raised = len({str(crash["request"]) for crash in report.crashes})
     if raised:
         verdict += f"; the app raised in {raised} of them"
-    lines.append(f"{report.app} ({report.interface}): {verdict}")
+    lines.append(f"{printable(report.app)} ({printable(report.interface)}): {verdict}")
     return "\n".join(lines) + "\n"
 
 
@@ -262,7 +276,13 @@ def render_json(report: CheckReport) -> str:
 
 
 def render_junit(report: CheckReport) -> str:
-    """JUnit XML: one test case per request, one failure per finding (CI dashboards read it)."""
+    """JUnit XML: one test case per request, one failure per finding (CI dashboards read it).
+
+    Every name, message and text goes through ``printable``: XML 1.0 has no way to write most
+    C0 controls (not even ``&#1;``), U+FFFE or a lone surrogate, and ElementTree writes them
+    raw, so a route or message holding one would make a file no CI server can parse.
+    """
+    app = printable(report.app)
     suite = ET.Element(
         "testsuite",
         name="gateway-tracer check",
@@ -272,17 +292,24 @@ def render_junit(report: CheckReport) -> str:
         skipped=str(len(report.skipped)),
     )
     for request in report.requests:
-        case = ET.SubElement(suite, "testcase", classname=f"trace check {report.app}", name=request)
+        name = printable(request)
+        case = ET.SubElement(suite, "testcase", classname=f"trace check {app}", name=name)
         for f in report.findings:
             if f.request != request:
                 continue
+            rule = printable(f.rule)
             failure = ET.SubElement(
-                case, "failure", type=f"{f.rule} ({f.severity})", message=f"{f.rule}: {f.message}"
+                case,
+                "failure",
+                type=f"{rule} ({printable(f.severity)})",
+                message=f"{rule}: {printable(f.message)}",
             )
-            failure.text = f"{f.hint}\nat {f.location or 'unknown location'}"
+            where = printable(f.location or "unknown location")
+            failure.text = f"{printable(f.hint)}\nat {where}"
     for note in report.skipped:
-        case = ET.SubElement(suite, "testcase", classname=f"trace check {report.app}", name=note)
-        ET.SubElement(case, "skipped", message=note)
+        shown = printable(note)
+        case = ET.SubElement(suite, "testcase", classname=f"trace check {app}", name=shown)
+        ET.SubElement(case, "skipped", message=shown)
     body = ET.tostring(suite, encoding="unicode")
     return '<?xml version="1.0" encoding="utf-8"?>\n' + body + "\n"
 
