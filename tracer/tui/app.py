@@ -18,6 +18,7 @@ from textual.screen import Screen
 
 from tracer.errors import UsageError
 from tracer.events import Event
+from tracer.printable import printable
 from tracer.recording import Recording, load
 from tracer.tui.labels import LANGUAGES, labels
 from tracer.tui.model import build_model
@@ -110,7 +111,10 @@ async def _render(
         for key in keys:
             await pilot.press(key)
         await pilot.pause()
-        return app.export_screenshot(title=app.models[0].recording.title_in(app.labels["lang"]))
+        # The title is the app's name as recorded: a control character in it would make the
+        # SVG ill-formed XML (Rich escapes only markup characters).
+        title = printable(app.models[0].recording.title_in(app.labels["lang"]))
+        return app.export_screenshot(title=title)
 
 
 def _aligned(recordings: list[Recording]) -> list[Recording]:

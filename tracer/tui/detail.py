@@ -6,6 +6,10 @@ times relative to its arrival. For a loop or thread: how busy it was and which r
 at the cursor. Its figures are the report's own: a request's latency is the summary's
 (``RequestSpan.finished`` - ``arrived``), a worker's utilisation the Workers table's
 (``tracer.digest``). ``detail_text`` is pure (Rich only); ``DetailPane`` is the widget.
+
+Everything it quotes from the recording (path, event data, error messages, violations, thread
+names) passes through ``printable``: a Static writes its text to the terminal as it is, so an
+ESC in an error message would move the cursor, and would count no cells when rows are cut.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from textual.widgets import Static
 
 from tracer import events as K
 from tracer.events import Event
+from tracer.printable import printable
 from tracer.summary import RequestSpan, request_spans
 from tracer.tui.axis import format_time
 from tracer.tui.lane import BLOCKED, PHASE_NAMES, QUEUED, RUNNING, SENDING, Lane
@@ -62,6 +67,8 @@ def _fit(text: str, cells: int | None) -> str:
 
 
 def _compact(data: Mapping[str, Any]) -> str:
+    """``key=value`` pairs of event data on one line, controls escaped (before ``_fit``
+    measures it)."""
     parts = []
     for key, value in data.items():
         if key == "headers" and isinstance(value, (list, dict)):
@@ -70,7 +77,7 @@ def _compact(data: Mapping[str, Any]) -> str:
             parts.append(f"client={value[0]}:{value[1]}")
         elif value not in (None, "", [], {}):
             parts.append(f"{key}={value}")
-    return " ".join(parts)
+    return printable(" ".join(parts))
 
 
 def _phase_totals(lane: Lane) -> dict[int, int]:
@@ -96,7 +103,7 @@ def _request_text(
     queued = next((e for e in events if e.kind == K.REQUEST_QUEUED), None)
     method = scope.get("method") or (queued.data.get("method", "") if queued else "")
     path = scope.get("path") or (queued.data.get("path", "") if queued else "")
-    text.append(f"#{req} {method} {path}", _HEAD)
+    text.append(printable(f"#{req} {method} {path}"), _HEAD)
     # The summary's own reading of the request, so the pane, the header and the report agree.
     span = request_spans(events).get(req)
     if span is not None and span.finished is not None and span.arrived is not None:
@@ -105,7 +112,7 @@ def _request_text(
         text.append(f"  {labels['latency']} {_ms(latency)}")
         failure = _failure(span, labels)
         if failure:
-            text.append(f"  {labels['error']}: {failure}", "bold #ff5f5f")
+            text.append(f"  {labels['error']}: {printable(failure)}", "bold #ff5f5f")
         # The app's own end (its last request.end: after a timeout, the app ends later).
         app_end = max((e.end for e in events if e.kind == K.REQUEST_END), default=None)
         if app_end is not None and app_end - span.finished >= min(RAN_ON_NS, latency) > 0:
@@ -148,7 +155,7 @@ def _request_text(
         reasons.append(f"{queued_for} {_ms(totals[QUEUED])}")
     for block in model.delayed_by.get(req, []):
         data = block.data if isinstance(block.data, dict) else {}
-        where = data.get("location", "?")
+        where = printable(str(data.get("location", "?")))
         starved = f" ({labels['starved']})" if data.get("starved") else ""
         reasons.append(f"{labels['held_by']} #{block.req} {_ms(block.dur or 0)} @ {where}{starved}")
     if totals.get(BLOCKED):
@@ -162,13 +169,14 @@ def _request_text(
     if len(events) > MAX_EVENT_ROWS:
         text.append(f"\n  … {len(events) - MAX_EVENT_ROWS} {labels['more_events']}")
     for marker in lane.markers:
-        # Whole, wrapped if need be: the rule's message and how to fix it are the point.
-        text.append(f"\n  ! {marker.text}", "bold #ffd700")
+        # Whole, wrapped if need be (with their own line breaks): the rule's message and how
+        # to fix it are the point.
+        text.append(f"\n  ! {printable(marker.text, newlines=True)}", "bold #ffd700")
         if marker.location:
-            text.append(f"  @ {marker.location}", _KEY)
+            text.append(f"  @ {printable(marker.location)}", _KEY)
         if marker.hint:
             text.append(f"\n    {labels['hint']}: ", _KEY)
-            text.append(marker.hint, "#ffd700")
+            text.append(printable(marker.hint, newlines=True), "#ffd700")
     return text
 
 
@@ -192,7 +200,7 @@ def _event_row(text: Text, event: Event, origin: int, width: int | None) -> None
     (one row per event, so the times stay in a column)."""
     dur = f"{_ms(event.dur)}" if event.dur else ""
     when = f"  {'+%.3fms' % ((event.t - origin) / 1e6):>11} "
-    kind = f"{event.kind:<20}"
+    kind = f"{printable(event.kind):<20}"
     took = f"{dur:>9} "
     text.append("\n" + when)
     text.append(kind, "bold" if event.kind in (K.LOOP_BLOCKED, K.ERROR, K.VIOLATION) else "")
@@ -212,7 +220,7 @@ def _holder(model: TimelineModel, req: int | None, labels: Mapping[str, str]) ->
 
 def _worker_text(model: TimelineModel, lane: Lane, labels: Mapping[str, str], cursor: int) -> Text:
     text = Text()
-    text.append(lane.label, _HEAD)
+    text.append(printable(lane.label), _HEAD)
     served = len({span.req for span in lane.spans if span.req is not None} - model.lifespan)
     # The report's figures for this thread (its Workers table), not a measure of our own.
     row = model.worker(lane)

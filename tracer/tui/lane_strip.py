@@ -18,6 +18,7 @@ from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 
+from tracer.printable import printable
 from tracer.tui.lane import BLOCKED, ERROR, NONE, PHASE_NAMES, RUNNING, WAITING, Lane, Span
 from tracer.tui.palette import (
     ERROR_LABEL_STYLE,
@@ -321,9 +322,14 @@ def shorten(text: str, cells: int) -> str:
 
 def label_segment(text: str, width: int, *, selected: bool = False, error: bool = False) -> Segment:
     """A lane label shortened in the middle or padded to ``width`` cells (CJK-aware), with a
-    one-cell gutter."""
+    one-cell gutter.
+
+    The segment goes to the terminal as it is: a control character in ``text`` is written as
+    a visible escape first (the model's labels already are; a label is built by callers too),
+    which also keeps the cell count right (ESC counts no cells).
+    """
     if width <= 0:
         return Segment("")
-    body = set_cell_size(shorten(text, width - 1), width - 1)
+    body = set_cell_size(shorten(printable(text), width - 1), width - 1)
     style = SELECTED_LABEL_STYLE if selected else ERROR_LABEL_STYLE if error else LABEL_STYLE
     return Segment(body + " ", style)

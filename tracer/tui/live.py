@@ -33,6 +33,7 @@ from textual.widgets import Static
 
 from tracer.errors import TracerError
 from tracer.events import Event
+from tracer.printable import printable
 from tracer.recorder import Recorder
 from tracer.recording import Recording, load
 from tracer.tui.axis import format_time
@@ -157,7 +158,7 @@ class LiveScreen(Screen[None]):
         snap = self.stats.snapshot()
         header = Text(no_wrap=True, overflow="ellipsis")
         header.append(f"● {lab['live']}  ", "bold #ff5f5f")
-        header.append(self.run_title, "bold #00afd7")
+        header.append(printable(self.run_title), "bold #00afd7")
         if self.message:
             header.append(f"  {self.message}", "bold #ffd700")
         else:  # the one key it takes (the replay's keys come with the replay)
@@ -303,7 +304,8 @@ class LiveApp(App[None]):
         try:
             return self._loader(self.recorder.path)
         except TracerError as exc:  # e.g. a run that recorded nothing left no file yet
-            self.notify(str(exc), severity="warning", timeout=6)
+            # The message quotes the file's name: shown escaped, and as text, not markup.
+            self.notify(printable(str(exc)), severity="warning", timeout=6, markup=False)
             return Recording(header=dict(self.recorder.header), events=[], path=self.recorder.path)
 
     def request_stop(self) -> None:

@@ -26,6 +26,7 @@ from tracer.events import Event
 from tracer.phases import cpu_share, held_loop, kept_from_starting, mostly_waiting, request_phases
 from tracer.phases import event_data as _data
 from tracer.phases import event_dur as _dur
+from tracer.printable import printable
 from tracer.recording import Recording
 from tracer.summary import request_spans, summarize
 from tracer.tui.lane import (
@@ -266,7 +267,11 @@ def _queued_behind_blocks(
 
 def _request_label(req: int, events: Sequence[Event]) -> str:
     """``#12 /path``: the path from ``request.start``, else from ``request.queued`` (a request
-    still waiting for a worker, as the live view shows many), else just the number."""
+    still waiting for a worker, as the live view shows many), else just the number.
+
+    Control characters in the path (``%1b`` decodes to ESC) are written as visible escapes:
+    the label goes to the terminal as it is, and a lane builds it once.
+    """
     path = ""
     for kind in (K.REQUEST_START, K.REQUEST_QUEUED):
         event = next((e for e in events if e.kind == kind), None)
@@ -274,7 +279,7 @@ def _request_label(req: int, events: Sequence[Event]) -> str:
             path = _data(event).get("path") or ""
             if path:
                 break
-    return f"#{req} {path}".rstrip()
+    return printable(f"#{req} {path}".rstrip())
 
 
 def _request_lane(req: int, events: list[Event], t_end: int, threshold_ns: int | None) -> Lane:
@@ -341,7 +346,10 @@ def _worker_lanes(
     several = len(pids) > 1
     for key, spans in steps.items():
         kind, pid, tid = key
-        name = f"{pid}/{names[key]}" if several else names[key]
+        # The label is shown, so its controls are escaped; ``thread_of`` keeps the name as
+        # recorded, which is what the report's Workers rows are keyed by.
+        shown = printable(names[key])
+        name = f"{pid}/{shown}" if several else shown
         if kind == LOOP_LANE:
             spans = [_loop_span(span, blocked_by_req, threshold_ns) for span in spans]
             label = f"loop {name}"

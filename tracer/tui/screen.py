@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from tracer.events import Event
+from tracer.printable import printable
 from tracer.recording import view_start
 from tracer.tui.axis import Axis, format_time, ticks, window_magnitude
 from tracer.tui.detail import DetailPane, detail_text
@@ -58,6 +59,13 @@ def as_bookmark(item: Bookmark | Event | tuple[Any, ...]) -> Bookmark:
         data = item.data if isinstance(item.data, dict) else {}
         return Bookmark(item.t, str(data.get("label", "")), str(data.get("caption", "")))
     return Bookmark(int(item[0]), *(str(part) for part in item[1:3]))
+
+
+def _caption_text(caption: str) -> Text:
+    """A caption as shown: a bookmark's comes from a recording's ``mark`` event, so its
+    controls are escaped (a Static writes them to the terminal as they are); its own line
+    breaks stay, captions being written in lines."""
+    return Text(printable(caption, newlines=True))
 
 
 class ReplayScreen(Screen[None]):
@@ -120,7 +128,7 @@ class ReplayScreen(Screen[None]):
             if compare:
                 # Its colours come from the stylesheet: the active recording's are reversed.
                 yield Static(
-                    Text(model.recording.title_in(self.labels["lang"]), no_wrap=True),
+                    Text(printable(model.recording.title_in(self.labels["lang"])), no_wrap=True),
                     classes="lane-title",
                 )
             yield Timeline(
@@ -134,7 +142,9 @@ class ReplayScreen(Screen[None]):
         detail = DetailPane(id="detail")
         detail.border_title = self.labels["detail_keys"]
         yield detail
-        yield Static(Text(self.caption), id="caption", classes="" if self.caption else "hidden")
+        yield Static(
+            _caption_text(self.caption), id="caption", classes="" if self.caption else "hidden"
+        )
         yield Legend(self.labels, id="legend")
 
     @property
@@ -250,9 +260,9 @@ class ReplayScreen(Screen[None]):
     def _source_line(self, model: TimelineModel) -> Text:
         recording = model.recording
         source = Text(f"{self.labels['recording']}: ", "#8a8a8a")
-        source.append(model.recording.title_in(self.labels["lang"]), "bold")
+        source.append(printable(model.recording.title_in(self.labels["lang"])), "bold")
         if recording.path is not None:
-            source.append(f"  ({PurePath(recording.path).name})", "#8a8a8a")
+            source.append(f"  ({printable(PurePath(recording.path).name)})", "#8a8a8a")
         source.append("\n")
         return source
 
@@ -264,7 +274,7 @@ class ReplayScreen(Screen[None]):
     def set_caption(self, text: str) -> None:
         """Show ``text`` in the caption pane (hide it when empty)."""
         caption = self.query_one("#caption", Static)
-        caption.update(Text(text))
+        caption.update(_caption_text(text))
         caption.set_class(not text, "hidden")
 
     # -- playback ---------------------------------------------------------------------------
@@ -472,7 +482,8 @@ class ReplayScreen(Screen[None]):
         """Save an SVG of the screen as it is now."""
         directory = getattr(self.app, "screenshot_dir", ".")
         path = self.app.save_screenshot(path=directory)
-        self.notify(f"{self.labels['saved']} {path}", timeout=3)
+        # A file name, shown as text: a "[" in it is not markup.
+        self.notify(f"{self.labels['saved']} {printable(path)}", timeout=3, markup=False)
 
     async def action_quit(self) -> None:
         """Leave the app (the live dashboard stops its run first)."""

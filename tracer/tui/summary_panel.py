@@ -14,6 +14,8 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 from textual.widgets import Static
 
+from tracer.printable import printable
+
 __all__ = ["SummaryPanel", "SummaryFlow", "summary_items"]
 
 _TITLE = "bold #00afd7"
@@ -111,7 +113,8 @@ class SummaryPanel(Static):
         truncated: bool = False,
         id: str | None = None,
     ) -> None:
-        heading = Text(title, _TITLE)
+        # A recording's title holds its app's name as recorded: controls are shown escaped.
+        heading = Text(printable(title), _TITLE)
         if truncated:
             heading.append(f"  ({labels['truncated']})", _BAD)
         super().__init__(SummaryFlow(heading, summary_items(summary, labels)), id=id)
