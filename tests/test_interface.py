@@ -134,6 +134,17 @@ def test_undecidable_and_not_callable() -> None:
     assert str(info.value) == "'app' is not callable, so it is neither a WSGI nor an ASGI app."
 
 
+def test_undecidable_names_the_callers_way_to_choose() -> None:
+    """``choice`` replaces the CLI's --interface sentence (``tracer.instrument`` passes its own
+    argument's); the rest of the message stays."""
+    with pytest.raises(InterfaceError) as info:
+        detect_interface(vague, choice='Pass interface="wsgi".')
+    assert str(info.value) == (
+        "Cannot tell whether 'vague' is a WSGI or an ASGI app from its signature. "
+        'Pass interface="wsgi".'
+    )
+
+
 def test_unknown_hint_rejected() -> None:
     """A hint that is not a choice is an error rather than silently auto."""
     with pytest.raises(InterfaceError) as info:

@@ -11,6 +11,8 @@ The library API is small and stable::
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import os
 import sys
 from typing import Any
@@ -55,28 +57,31 @@ def instrument(
     ``redact=False`` keeps secrets in headers; ``redact_headers`` replaces the set of header
     names to redact; ``block_threshold_ms`` is how long one coroutine step may hold the event
     loop before it is recorded as ``loop.blocked``; ``checks`` turns protocol checking on.
-    The wrapped app behaves exactly as ``app`` does.
+    The wrapped app behaves exactly as ``app`` does. ``otel`` (with ``tracer_provider`` only)
+    passes options to the span export, like ``otel={"detail": "spans"}``.
+
+    A mistake in any argument (an unknown keyword, a file name as ``recorder``, a setting of
+    the wrong kind) is a ``UsageError`` (an ``InterfaceError`` for an ``app`` that is neither
+    WSGI nor ASGI), raised before the recorder is changed in any way.
 
     An app already instrumented with the same recorder and settings is returned as it is. A
     request is recorded once per recorder however often the app is wrapped: a shim passes a
     request that a shim of its recorder further out records straight to its app.
     """
+    # Every argument is checked before anything changes: a refused call must not leave a span
+    # exporter subscribed (each request would then be exported once more per failed attempt).
+    otel = _check_options(options, tracer_provider)
+    _check_recorder(recorder)
     _check_settings(redact, redact_headers, block_threshold_ms, checks)
+    kind = detect_interface(app, interface, choice=_INTERFACE_CHOICE)
     if recorder is None:
         # Only spans are wanted: keep no events in memory, or a long-lived app would grow forever.
         recorder = Recorder(keep=tracer_provider is None)
-    if tracer_provider is not None:
-        from tracer.otel.live import attach_tracer_provider
-
-        attach_tracer_provider(recorder, tracer_provider, **options.pop("otel", {}))
-    kind = detect_interface(app, interface)
-    _name_in_header(recorder, app, "asgi" if is_asgi(kind) else "wsgi")
     common: dict[str, Any] = {
         "recorder": recorder,
         "redact": redact,
         "redact_headers": redact_headers,
         "checks": checks,
-        **options,
     }
     if is_asgi(kind):
         from tracer.shim.asgi import AsgiShim
@@ -88,9 +93,91 @@ def instrument(
         from tracer.shim.wsgi import WsgiShim
 
         shim = WsgiShim(app, **common)
+    if tracer_provider is not None:
+        from tracer.otel.live import attach_tracer_provider
+
+        # Last of what may fail: it checks the provider and otel's values before subscribing.
+        attach_tracer_provider(recorder, tracer_provider, **otel)
+    _name_in_header(recorder, app, "asgi" if is_asgi(kind) else "wsgi")
     if type(app) is type(shim) and app.recorder is recorder and app.settings() == shim.settings():
         return app
     return shim
+
+
+_OPTIONS = (
+    "recorder",
+    "tracer_provider",
+    "interface",
+    "redact",
+    "redact_headers",
+    "block_threshold_ms",
+    "checks",
+    "otel",
+)
+"""Every keyword ``instrument`` takes (``otel`` arrives in ``**options``)."""
+
+_INTERFACE_CHOICE = 'Pass interface="wsgi" or interface="asgi" to instrument().'
+"""How a library caller chooses the interface (the CLI's message says ``--interface``)."""
+
+
+def _with_suggestions(names: list[str], known: list[str] | tuple[str, ...]) -> str:
+    """``names``, sorted, each followed by the known name it is close to (a likely typo)."""
+    named = []
+    for name in sorted(names):
+        close = difflib.get_close_matches(name, known, n=1)
+        named.append(f"{name} (did you mean {close[0]}?)" if close else name)
+    return ", ".join(named)
+
+
+def _check_options(options: dict[str, Any], tracer_provider: Any) -> dict[str, Any]:
+    """The ``otel`` options (``{}`` when none), or ``UsageError`` for a keyword ``instrument``
+    does not take, for ``otel`` without the ``tracer_provider`` it configures (alone it would
+    do nothing) and for an ``otel`` option ``attach_tracer_provider`` does not take."""
+    unknown = [name for name in options if name != "otel"]
+    if unknown:
+        raise UsageError(
+            f"instrument() does not know the option(s) {_with_suggestions(unknown, _OPTIONS)}; "
+            "remove them."
+        )
+    otel = options.get("otel")
+    if otel is None:
+        return {}
+    if tracer_provider is None:
+        raise UsageError(
+            "otel= sets up the spans of tracer_provider=; pass tracer_provider too, or drop otel."
+        )
+    if not isinstance(otel, dict):
+        raise UsageError(f'otel must be a dict, like {{"detail": "spans"}}, not {otel!r}.')
+    # Imported to read the options it takes; without OpenTelemetry the call fails here, before
+    # anything changed.
+    from tracer.otel.live import attach_tracer_provider
+
+    parameters = inspect.signature(attach_tracer_provider).parameters.values()
+    known = [p.name for p in parameters if p.kind is p.KEYWORD_ONLY]
+    unknown = [str(name) for name in otel if name not in known]
+    if unknown:
+        raise UsageError(
+            f"otel= does not know the option(s) {_with_suggestions(unknown, known)}; "
+            f"it takes {', '.join(known)}."
+        )
+    return otel
+
+
+def _check_recorder(recorder: Any) -> None:
+    """``UsageError`` unless ``recorder`` is None or a ``Recorder``: a file name given in its
+    place (as ``trace run --record`` takes one) failed later with a bare AttributeError."""
+    if recorder is None or isinstance(recorder, Recorder):
+        return
+    if isinstance(recorder, (str, os.PathLike)):
+        path = os.fspath(recorder)
+        raise UsageError(
+            f"recorder must be a tracer.Recorder, not the file name {path!r}; to record to "
+            f"that file, pass recorder=tracer.Recorder({path!r})."
+        )
+    raise UsageError(
+        f"recorder must be a tracer.Recorder, not {type(recorder).__name__}; make one with "
+        "tracer.Recorder() (in memory) or tracer.Recorder(path) (to a file)."
+    )
 
 
 def _check_settings(redact: Any, redact_headers: Any, block_threshold_ms: Any, checks: Any) -> None:

@@ -12,13 +12,16 @@ from typing import Any
 
 from tracer.errors import InterfaceError
 
-__all__ = ["WSGI", "ASGI", "ASGI2", "ASGI3", "detect_interface", "is_asgi"]
+__all__ = ["WSGI", "ASGI", "ASGI2", "ASGI3", "CLI_CHOICE", "detect_interface", "is_asgi"]
 
 WSGI = "wsgi"
 ASGI = "asgi"
 ASGI3 = "asgi3"
 ASGI2 = "asgi2"
 _HINTS = ("auto", WSGI, ASGI, ASGI2, ASGI3)
+
+CLI_CHOICE = "Pass --interface wsgi or --interface asgi."
+"""How to choose the interface by hand, in the CLI's words (``detect_interface``'s default)."""
 
 
 def _is_coroutine_callable(obj: Any) -> bool:
@@ -53,12 +56,14 @@ def _positional_count(obj: Any) -> int | None:
     return required or count
 
 
-def detect_interface(app: Any, hint: str = "auto") -> str:
+def detect_interface(app: Any, hint: str = "auto", *, choice: str = CLI_CHOICE) -> str:
     """Return ``"wsgi"``, ``"asgi3"`` or ``"asgi2"`` for ``app``.
 
     ``hint`` is ``auto``, ``wsgi`` or ``asgi`` (``--interface``); with ``asgi`` a double
     callable is taken as ASGI 2. ``asgi2``/``asgi3`` force that version. Raises
-    ``InterfaceError`` when it cannot be told, or for an unknown ``hint``.
+    ``InterfaceError`` when it cannot be told, or for an unknown ``hint``. ``choice`` ends the
+    message of an app that cannot be told: how its caller passes the interface by hand
+    (``tracer.instrument`` takes an argument where the CLI takes an option).
     """
     if hint not in _HINTS:
         raise InterfaceError(
@@ -85,7 +90,7 @@ def detect_interface(app: Any, hint: str = "auto") -> str:
         return ASGI2
     raise InterfaceError(
         f"Cannot tell whether {getattr(app, '__name__', type(app).__name__)!r} is a WSGI or an "
-        "ASGI app from its signature. Pass --interface wsgi or --interface asgi."
+        f"ASGI app from its signature. {choice}"
     )
 
 

@@ -14,6 +14,11 @@ rule id or several. The marker takes these keyword arguments only: a positional 
 unknown keyword or a value of the wrong kind is a usage error naming the marker. Imports the
 spine and, when an app is wrapped, ``tracer.instrument``.
 
+A test that fails on its own is reported with its own failure; what its apps broke until then
+is shown under it (a ``Captured gateway-tracer call`` section) instead of failing it again. A
+test's recorder is dropped after its teardown, so a long session keeps one test's events at a
+time, not all of them.
+
 Rules that judge the server rather than the app (``SERVER_RULES``: WSGI-022, close() not
 called) are recorded but never fail a test: in a test the "server" is the test client, and
 Werkzeug's (Flask's ``app.test_client()``) never closes a response the test reads and drops
@@ -122,9 +127,15 @@ class GatewayTracer:
                 )
         return lines
 
-    def forget(self) -> None:
-        """Judge nothing recorded so far (the test failed on its own; one failure is enough)."""
-        self._judged = len(self.events)
+    def forget(self) -> list[str]:
+        """Judge nothing recorded so far (the test failed on its own; one failure is enough).
+
+        Returns the problems that were set aside, so they can still be shown beside the
+        test's own failure (none when ``check=False``: nothing is judged then anyway).
+        """
+        events = self.events
+        fresh, self._judged = events[self._judged :], len(events)
+        return self.problems(fresh) if self.check_enabled else []
 
     def check(self) -> None:
         """Fail the test now if anything not yet judged broke a rule or blocked the loop."""
@@ -191,11 +202,19 @@ def gateway_tracer(request: pytest.FixtureRequest) -> Iterator[GatewayTracer]:
         strict = bool(request.config.getini("gateway_tracer_strict"))
     helper = GatewayTracer(max_block_ms=max_block_ms, strict=strict, **options)
     request.node.stash[_KEY] = helper
-    yield helper
-    helper.check()  # what happened after the test body (a client closed in teardown)
+    try:
+        yield helper
+        helper.check()  # what happened after the test body (a client closed in teardown)
+    finally:
+        # The item lives until the session ends; its stash must not keep every event of
+        # every test (the call's report, the last use, has been made by now).
+        del request.node.stash[_KEY]
 
 
 _KEY = pytest.StashKey[GatewayTracer]()
+
+_FORGOTTEN = "gateway-tracer found (not judged: the test failed on its own):\n  "
+"""Heads the report section of what a test that failed by itself broke as well."""
 
 
 def _marker_options(marker: pytest.Mark) -> dict[str, Any]:
@@ -255,13 +274,18 @@ def _milliseconds(value: Any) -> float | None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    """After a passing test body, judge what its wrapped apps did: a failure of the test itself."""
+    """After a passing test body, judge what its wrapped apps did: a failure of the test itself.
+
+    When the body failed on its own, that failure is the one reported; what the apps broke is
+    added under it as a section of the report (``Captured gateway-tracer call``).
+    """
     helper = item.stash.get(_KEY, None)
     try:
         result = yield
     except BaseException:
-        if helper is not None:
-            helper.forget()
+        lines = [] if helper is None else helper.forget()
+        if lines:
+            item.add_report_section("call", "gateway-tracer", _FORGOTTEN + "\n  ".join(lines))
         raise
     if helper is not None:
         helper.check()
