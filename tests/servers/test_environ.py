@@ -73,3 +73,49 @@ def test_every_in_process_model_hands_the_app_the_whole_body(model: str, app: An
     headers = [(str(k).lower(), v) for k, v in start.data["headers"]]
     assert [v for k, v in headers if k == "content-length"] == ["11"]
     assert "transfer-encoding" not in dict(headers)
+
+
+PATHS = {
+    # (as sent, PATH_INFO: the bytes it stands for as latin-1, the path an ASGI server gives)
+    "utf-8": ("/caf%c3%a9/%C3%A9", "/caf\xc3\xa9/\xc3\xa9", "/café/é"),
+    "not utf-8": ("/x%ff%fe", "/x\xff\xfe", "/x\ufffd\ufffd"),
+    "ascii": ("/a%20b", "/a b", "/a b"),
+}
+
+
+@pytest.mark.parametrize(("sent", "path_info", "text"), PATHS.values(), ids=PATHS.keys())
+def test_path_info_holds_the_bytes_the_path_stands_for(
+    sent: str, path_info: str, text: str
+) -> None:
+    """``--path '/x%ff%fe'``: waitress and gunicorn give the app ``PATH_INFO`` '/x\\xff\\xfe',
+    the bytes as latin-1 (PEP 3333), where ``unquote``'s U+FFFD made it '/xï¿½ï¿½'. The scope
+    keeps uvicorn's path, U+FFFD for bytes that are not UTF-8, and the bytes as sent."""
+    request = Request(path=sent)
+    assert build_environ(request, 1)["PATH_INFO"] == path_info
+    scope = build_scope(request, 1)
+    assert (scope["path"], scope["raw_path"]) == (text, sent.encode("ascii"))
+
+
+@pytest.mark.parametrize("model", ["threads", "wsgi-on-loop"])
+def test_a_wsgi_model_gives_the_app_the_paths_bytes_and_records_its_text(model: str) -> None:
+    """Through ``threads`` the app sees each path's bytes in ``PATH_INFO``; through
+    ``wsgi-on-loop`` what asgiref's ``WsgiToAsgi`` makes of uvicorn's path (its text in UTF-8,
+    U+FFFD for the bytes that were not). Either way the recorded ``request.start`` says the
+    path as the ASGI shim records the same request's."""
+    seen: list[str] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.append(environ["PATH_INFO"])
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    requests = [Request(path=sent) for sent, _, _ in PATHS.values()]
+    with running(model, app=app) as (server, recorder):
+        responses = send_all(server, requests, concurrency=1)
+    assert [r.status for r in responses] == [200] * len(PATHS)
+    if model == "wsgi-on-loop":
+        assert seen == [text.encode("utf-8").decode("latin-1") for _, _, text in PATHS.values()]
+    else:
+        assert seen == [path_info for _, path_info, _ in PATHS.values()]
+    starts = {e.req: e.data["path"] for e in by_kind(recorder.events, K.REQUEST_START)}
+    assert [starts[r.req] for r in responses] == [text for _, _, text in PATHS.values()]

@@ -147,6 +147,47 @@ def test_each_request_gets_a_fresh_id() -> None:
     assert sorted({event.req for event in rec.events}) == [1, 2]
 
 
+def _latin1(text: str) -> str:
+    """``text`` as PEP 3333 carries it: its UTF-8 bytes in a str, one character per byte."""
+    return text.encode("utf-8").decode("latin-1")
+
+
+@pytest.mark.parametrize(
+    ("script_name", "path_info", "recorded"),
+    [
+        ("", "/plain", "/plain"),
+        (_latin1("/ü"), _latin1("/café/é"), "/ü/café/é"),
+        # Bytes that are not UTF-8: U+FFFD each, as uvicorn's ``unquote`` makes the ASGI path.
+        ("", "/x\xff\xfe", "/x\ufffd\ufffd"),
+        ("", _latin1("/é") + "\xff", "/é\ufffd"),
+        # Not bytes in a str (a character past U+00FF): a server that gave text, kept as given.
+        ("", "/snow\u2603", "/snow\u2603"),
+    ],
+)
+def test_the_path_is_recorded_as_text_as_an_asgi_server_gives_it(
+    script_name: str, path_info: str, recorded: str
+) -> None:
+    """``SCRIPT_NAME`` and ``PATH_INFO`` are UTF-8 bytes held one per character (latin-1):
+    recorded as they are, ``/café`` read ``/cafÃ©``. The recording says ``/café``, as the ASGI
+    shim's does for the same request; the app still gets the environ as the server made it."""
+    seen: list[str] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.append(environ["SCRIPT_NAME"] + environ["PATH_INFO"])
+        start_response("200 OK", [])
+        return []
+
+    shim, rec = traced(app)
+    query = _latin1("q=é")
+    shim(environ(SCRIPT_NAME=script_name, PATH_INFO=path_info, QUERY_STRING=query), start_response)
+    (start,) = only(rec.events, K.REQUEST_START)
+    assert start.data["path"] == recorded
+    assert seen == [script_name + path_info]
+    # The query is kept as the server gave it, as the ASGI shim keeps ``query_string`` (its
+    # bytes as latin-1).
+    assert start.data["query"] == query
+
+
 # -- bodies, input, write --------------------------------------------------------------------------
 
 

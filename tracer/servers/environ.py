@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import sys
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote_to_bytes
 
 from tracer.servers import Request
 
@@ -74,8 +74,10 @@ def build_environ(
     environ: dict[str, Any] = {
         "REQUEST_METHOD": request.method.upper(),
         "SCRIPT_NAME": "",
-        # PEP 3333: the path is unquoted, then carried as latin-1 "bytes in a str".
-        "PATH_INFO": unquote(request.path).encode("utf-8").decode("latin-1"),
+        # PEP 3333: the path is unquoted to its bytes, carried as latin-1 "bytes in a str", as
+        # waitress and gunicorn give it: '/x%ff' is '/x\xff'. (``unquote`` would make the byte
+        # a U+FFFD, as the ASGI scope's path rightly has it: uvicorn's does.)
+        "PATH_INFO": unquote_to_bytes(request.path).decode("latin-1"),
         "QUERY_STRING": request.query,
         "SERVER_NAME": SERVER_ADDRESS[0],
         "SERVER_PORT": str(SERVER_ADDRESS[1]),

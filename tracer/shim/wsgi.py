@@ -83,6 +83,23 @@ travel as one flat tuple, so the row holds no container the GC would have to fol
 _PLAN_CACHE_SIZE = 512
 
 
+def _path_text(path: str) -> str:
+    """A WSGI path as the text an ASGI server gives in ``scope["path"]`` (``/café``).
+
+    PEP 3333 carries ``SCRIPT_NAME`` and ``PATH_INFO`` as "bytes in a str", one latin-1
+    character per byte: recorded as they are, ``/café`` would read ``/cafÃ©``, and the same
+    request would be recorded differently by the WSGI and the ASGI shim. Bytes that are not
+    UTF-8 become U+FFFD, as uvicorn's and hypercorn's ``urllib.parse.unquote`` make them for the
+    ASGI path (not ``surrogateescape``: a lone surrogate is no UTF-8 a recording can hold). A
+    server that gave text instead (a character past U+00FF) has its path kept as given.
+    """
+    try:
+        raw = path.encode("latin-1")
+    except UnicodeEncodeError:
+        return path
+    return raw.decode("utf-8", "replace")
+
+
 class WsgiShim:
     """A WSGI app that runs ``app`` and records what happens, changing nothing it sees.
 
@@ -176,10 +193,13 @@ class WsgiShim:
         protocol = environ.get("SERVER_PROTOCOL", "")
         address = environ.get("REMOTE_ADDR")
         port = environ.get("REMOTE_PORT")
+        path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        if not path.isascii():  # the usual path: ASCII reads the same as bytes or text
+            path = _path_text(path)
         return (
             START_KEYS,
             environ.get("REQUEST_METHOD"),
-            environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""),
+            path,
             query,
             protocol[5:] if protocol[:5] == "HTTP/" else protocol,
             environ.get("wsgi.url_scheme"),
