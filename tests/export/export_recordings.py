@@ -38,3 +38,26 @@ def two_requests(path: Path) -> str:
     rec.emit(K.ERROR, 2, {"type": "RuntimeError", "message": "down"}, t=3_500, tid=7)
     rec.emit(K.REQUEST_END, 2, {"status": 500, "error": "RuntimeError"}, t=4_000, tid=7)
     return rec.save(path)
+
+
+HOSTILE = "".join(map(chr, range(0x20))) + "\x1b[31mRED\x7f\x9b\u202e\ufffe"
+"""Every C0 control (NUL, ESC, ...), DEL, a C1 control, a bidi override and a noncharacter:
+none may stand in an XML document as it is, and a terminal obeys the controls."""
+
+
+def hostile_recording(path: Path) -> str:
+    """A recording whose header label, app, server model and bookmark label hold ``HOSTILE``
+    (as an app's or a hand-edited file's strings may)."""
+    rec = Recorder(
+        start_ns=0,
+        clock=lambda: 0,
+        app="app" + HOSTILE,
+        interface="asgi",
+        server={"model": "loop" + HOSTILE},
+        label="label" + HOSTILE,
+    )
+    rec.emit(K.REQUEST_START, 1, {"method": "GET", "path": "/"}, t=1_000)
+    rec.emit(K.SCHED_STEP, 1, {"cpu_ns": 10}, t=1_000, dur=500)
+    rec.emit(K.MARK, None, {"label": "mark" + HOSTILE, "caption": "cap" + HOSTILE}, t=1_200)
+    rec.emit(K.REQUEST_END, 1, {"status": 200}, t=2_000)
+    return rec.save(path)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from export_recordings import two_requests
+from export_recordings import hostile_recording, two_requests
 
 from tracer.cli import main
 from tracer.demos import SCENARIOS, run_demo, save_demo
@@ -134,3 +135,19 @@ def test_two_runs_of_one_app_on_one_server_are_told_apart_by_file_name(tmp_path:
     assert f"<h1>{first} vs {second}</h1>" in page
     assert f"<th>{first}</th><th>{second}</th>" in page
     assert f">{first}</text>" in page and f">{second}</text>" in page
+
+
+def test_control_characters_in_the_page_are_shown_as_escapes(tmp_path: Path) -> None:
+    """Heading, table, bookmark list and the inline figure show a recording's control
+    characters as ``\\x1b`` escapes: none reaches the page (a NUL is an HTML parse error, and
+    the figure copied out as SVG would not parse)."""
+    out = tmp_path / "page.html"
+    assert (
+        main(["export", hostile_recording(tmp_path / "h.jsonl"), "--to", "html", "-o", str(out)])
+        == 0
+    )
+    page = out.read_text(encoding="utf-8")
+    assert all(c.isprintable() or c == "\n" for c in page)
+    assert "label\\x00\\x01" in page and "mark\\x00" in page and "cap\\x00" in page
+    svg = page[page.index("<svg") : page.index("</svg>") + len("</svg>")]
+    ET.fromstring(svg)

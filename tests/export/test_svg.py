@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from export_recordings import two_requests
+from export_recordings import hostile_recording, two_requests
 
 from sim import SimConfig, simulate
 from sim.workload import load_workload
@@ -274,3 +274,21 @@ def test_titles_that_differ_are_left_as_they_are(tmp_path: Path) -> None:
     texts = ["".join(t.itertext()) for t in root.iter(f"{NS}text")]
     assert "shop:app · ASGI loop" in texts and "other:app · ASGI loop" in texts
     assert not any(".jsonl" in text for text in texts)
+
+
+def test_control_characters_in_titles_and_labels_are_shown_as_escapes(tmp_path: Path) -> None:
+    """A control character is not well-formed XML even escaped (``html.escape`` leaves it):
+    the file did not parse. Title and bookmark label show ``\\x1b`` instead, as text."""
+    out = tmp_path / "fig.svg"
+    assert (
+        main(["export", hostile_recording(tmp_path / "h.jsonl"), "--to", "svg", "-o", str(out)])
+        == 0
+    )
+    root = ET.parse(out).getroot()
+    texts = ["".join(t.itertext()) for t in root.iter(f"{NS}text")]
+    (title,) = [t for t in texts if t.startswith("label")]
+    assert "app\\x00\\x01" in title and "loop\\x00" in title and "\\x1b[31mRED\\x7f" in title
+    (mark,) = [t for t in texts if t.startswith("mark")]
+    assert mark == "mark" + "".join(f"\\x{c:02x}" for c in range(0x20)) + (
+        "\\x1b[31mRED\\x7f\\x9b\\u202e\\ufffe"
+    )

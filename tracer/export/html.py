@@ -25,6 +25,7 @@ from tracer.export.svg import (
     recording_lang,
     timeline_svg,
 )
+from tracer.printable import printable
 from tracer.recording import Recording
 from tracer.summary import summarize
 
@@ -95,8 +96,9 @@ def _marks(recordings: Sequence[Recording]) -> str:
     for recording, shift in zip(recordings, alignment(recordings), strict=True):
         for e in recording.events:
             if e.kind == K.MARK:
-                label = escape(str(e.data.get("label", "")))
-                caption = escape(str(e.data.get("caption", "")))
+                # The recording's text: control characters as escapes (``figure_title``).
+                label = escape(printable(str(e.data.get("label", ""))))
+                caption = escape(printable(str(e.data.get("caption", ""))))
                 at = (e.t - shift) / 1e6
                 items.append(
                     f"<li><b>{label}</b> ({at:,.1f} ms): {caption}</li>"
@@ -116,11 +118,12 @@ def html_page(
 ) -> str:
     """The whole page: heading, caption, timelines (inline SVG), bookmarks and summary.
 
-    The caption loses its keyboard instructions: the page has no script to obey them.
+    The caption loses its keyboard instructions: the page has no script to obey them. Title
+    and caption (a saved demo's header holds them) show control characters as escapes.
     """
-    heading = title or " vs ".join(figure_titles(recordings, lang))
+    heading = printable(title or " vs ".join(figure_titles(recordings, lang)))
     body = [f"<h1>{escape(heading)}</h1>"]
-    caption = static_caption(caption)
+    caption = printable(static_caption(caption))
     if caption:
         body.append(f'<p class="caption">{escape(caption)}</p>')
     svg = timeline_svg(recordings, standalone=False, lang=lang, max_lanes=max_lanes)

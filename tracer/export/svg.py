@@ -24,6 +24,7 @@ from tracer import events as K
 from tracer.events import Event
 from tracer.export import MAX_LANES, ExportOptions, default_output
 from tracer.phases import ERROR, QUEUED, WAITING, PhaseSpan, event_dur, request_phases
+from tracer.printable import printable
 from tracer.recording import Recording, view_start
 from tracer.summary import alignment, first_request, request_spans
 
@@ -111,8 +112,10 @@ def text_width(text: str, size: int) -> float:
 
 
 def figure_title(recording: Recording, lang: str = "en") -> str:
-    """The recording's title with "(simulated)" said in ``lang``."""
-    return recording.title_in(lang)
+    """The recording's title with "(simulated)" said in ``lang``, as shown: its label, app and
+    server model come from the file, and a control character in them (``printable``) would
+    make the SVG no well-formed XML (``html.escape`` leaves it) or drive a terminal."""
+    return printable(recording.title_in(lang))
 
 
 def figure_titles(recordings: Sequence[Recording], lang: str = "en") -> list[str]:
@@ -227,11 +230,12 @@ def _block(
         # ``t`` in the recording's own time, drawn aligned (``shift``).
         return GUTTER + (t - shift - t0) * scale
 
-    # A bookmark outside the drawn span stays on its edge.
+    # A bookmark outside the drawn span stays on its edge. Its label is the recording's text,
+    # shown with its control characters escaped (``figure_title``).
     marks = [
         (
             x(min(max(e.t, t0 + shift), t_max + shift)),
-            str(e.data.get("label", "")) if isinstance(e.data, dict) else "",
+            printable(str(e.data.get("label", ""))) if isinstance(e.data, dict) else "",
         )
         for e in recording.events
         if e.kind == K.MARK
