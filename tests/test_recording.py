@@ -13,6 +13,7 @@ import pytest
 
 import tracer
 from tracer import events as K
+from tracer.digest import digest_file
 from tracer.errors import RecordingFormatError, RecordingNotFound
 from tracer.events import Event, from_rows, unpack_row
 from tracer.recorder import Recorder
@@ -290,3 +291,49 @@ def test_typed_keys_turn_flat_tuples_back_into_lists() -> None:
         "server": [1],
         "status": None,
     }
+
+
+def _surrogate_recording(path: Path, where: int, *, cut: bool = False) -> None:
+    """Three events saved to ``path``, line ``where`` (1 is the header) holding the JSON escape
+    of a lone surrogate, as the stdlib's ``json.dumps`` writes one (valid JSON; orjson refuses
+    it). ``cut``: the file then ends without its last newline and one character short."""
+    rec = Recorder()
+    for i in range(3):
+        rec.emit(K.REQUEST_START, i, {"path": "/p"})
+    rec.save(path)
+    lines = path.read_text().splitlines()
+    lines[where - 1] = lines[where - 1].replace('"gateway-trace"', '"gateway-trace","x":"\\udcff"')
+    lines[where - 1] = lines[where - 1].replace('"/p"', '"/s\\udcff"')
+    text = "\n".join(lines) + "\n"
+    path.write_text(text[:-2] if cut else text)
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        (1, r'"[^"]*" is not a valid gateway-trace recording: its header holds \\udcff'),
+        (3, r"line 3 is not a valid event \(it holds \\udcff"),
+        (4, r"line 4 is not a valid event \(it holds \\udcff"),
+    ],
+)
+def test_a_lone_surrogate_escape_is_reported_as_one(
+    tmp_path: Path, where: int, message: str
+) -> None:
+    """A ``\\udcff`` escape is valid JSON that encodes no UTF-8 text: the error names it, in
+    the header ("its first line is not JSON" was wrong), in a middle line ("not JSON") and in
+    a whole last line, which ends with its newline and so was not cut short: no truncation."""
+    path = tmp_path / "surrogate.jsonl"
+    _surrogate_recording(path, where)
+    with pytest.raises(RecordingFormatError, match=message + r".*not UTF-8 text"):
+        load(path)
+    with pytest.raises(RecordingFormatError, match=message):
+        digest_file(path)
+
+
+def test_a_cut_last_line_holding_a_lone_surrogate_is_still_truncation(tmp_path: Path) -> None:
+    """A last line cut short by a crash is skipped whatever it held before the cut."""
+    path = tmp_path / "cut.jsonl"
+    _surrogate_recording(path, 4, cut=True)
+    loaded = load(path)
+    assert loaded.truncated and len(loaded.events) == 2
+    assert digest_file(path)[0].truncated

@@ -470,7 +470,13 @@ def _parse_lines(lines: Iterator[str], path: str) -> Recording:
         raise RecordingFormatError(f'"{path}" is empty: not a gateway-trace recording.') from None
     try:
         header = _loads(first)
-    except json.JSONDecodeError:
+    except json.JSONDecodeError as exc:
+        escape = _lone_surrogate(first, exc)
+        if escape is not None:
+            raise RecordingFormatError(
+                f'"{path}" is not a valid gateway-trace recording: its header holds '
+                f"{_LONE_SURROGATE.format(escape)}."
+            ) from None
         raise RecordingFormatError(
             f'"{path}" is not a gateway-trace recording (its first line is not JSON).'
         ) from None
@@ -501,11 +507,36 @@ def _parse_lines(lines: Iterator[str], path: str) -> Recording:
     return recording
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_LONE_SURROGATE = "{}, the escape of a lone surrogate, not UTF-8 text"
+
+
+def _lone_surrogate(line: str, exc: json.JSONDecodeError) -> str | None:
+    """The ``\\udcff`` escape orjson refused ``line`` for, or None when it failed for another
+    reason. Valid JSON (the stdlib's ``json.dumps`` writes it), but a lone surrogate is no
+    character: UTF-8 cannot encode it, and the readers never see one (the writer spells them
+    out). orjson points ``exc.pos`` at the escape of the unpaired half."""
+    escape = line[exc.pos : exc.pos + 6]
+    return escape if _SURROGATE_ESCAPE.fullmatch(escape) else None
+
+
+def _whole_json(line: str) -> bool:
+    """Whether ``line`` parses with the stdlib reader, which takes lone surrogates: a line
+    orjson refuses for one that is otherwise whole (a last line without its newline)."""
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
+
+
 class EventLines:
     """The events of a recording's lines after its header, parsed one by one as they are
     iterated. A bad line that is not the last one is corruption (``RecordingFormatError``); a
     bad last line was cut short by a crash: it is skipped and ``truncated`` is set once the
-    iteration ends. Blank lines are skipped."""
+    iteration ends. A line refused only for a lone surrogate's escape was written whole (it
+    ends with its newline, or is JSON but for that): corruption even as the last line. Blank
+    lines are skipped."""
 
     def __init__(self, lines: Iterable[str], path: str) -> None:
         self.lines = lines
@@ -525,8 +556,18 @@ class EventLines:
                 continue
             try:
                 event = parse_line(line)
-            except json.JSONDecodeError:
-                pending = "not JSON"
+            except json.JSONDecodeError as exc:
+                escape = _lone_surrogate(line, exc)
+                if escape is None:
+                    pending = "not JSON"
+                    continue
+                pending = f"it holds {_LONE_SURROGATE.format(escape)}"
+                if line.endswith("\n") or _whole_json(line):
+                    # Written whole, so not cut short by a crash: wherever it stands, the line
+                    # is one no reader can take, not a truncation.
+                    raise RecordingFormatError(
+                        f'"{self.path}": line {number} is not a valid event ({pending}).'
+                    ) from None
                 continue
             except (KeyError, TypeError, ValueError) as exc:
                 pending = event_problem(exc)
