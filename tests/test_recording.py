@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import gzip
 import json
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -337,3 +338,38 @@ def test_a_cut_last_line_holding_a_lone_surrogate_is_still_truncation(tmp_path: 
     loaded = load(path)
     assert loaded.truncated and len(loaded.events) == 2
     assert digest_file(path)[0].truncated
+
+
+def test_the_same_gzip_recording_is_the_same_bytes_whenever_and_wherever_written(
+    tmp_path: Path,
+) -> None:
+    """A seeded run written twice, in different folders at different times, gives equal
+    ``.jsonl.gz`` bytes: no time and no file name in the gzip header (``gzip -n``)."""
+    from tracer.recording import RecordingWriter
+
+    header = {"format": FORMAT, "version": 1}
+    written = []
+    for folder, when in (("a", 1_000), ("bb", 2_000_000)):
+        (tmp_path / folder).mkdir()
+        path = tmp_path / folder / "run.jsonl.gz"
+        writer = RecordingWriter(path, header)
+        writer.write([Event(1, 5, K.REQUEST_START, 1, data={"path": "/"})])
+        writer.close()
+        os.utime(path, (when, when))
+        written.append(path.read_bytes())
+    assert written[0] == written[1]
+    assert written[0][4:8] == b"\x00\x00\x00\x00"  # MTIME
+
+
+def test_the_header_counts_the_cores_this_process_may_use(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``host.cpus`` is the process's CPU affinity where there is one (``taskset``, a cpuset),
+    not every core of the machine."""
+    from tracer.recording import make_header
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert make_header()["host"]["cpus"] == 1
+    monkeypatch.delattr(os, "sched_getaffinity")
+    assert make_header()["host"]["cpus"] == 64

@@ -38,6 +38,7 @@ __all__ = [
     "RecordingWriter",
     "RecordingBusy",
     "make_header",
+    "usable_cpus",
     "load",
     "parse_event",
     "parse_line",
@@ -48,6 +49,14 @@ __all__ = [
 
 FORMAT = "gateway-trace"
 VERSION = 1
+
+
+def usable_cpus() -> int:
+    """The cores this process may run on: its CPU affinity where the platform has one (a
+    ``taskset`` or a container's cpuset), else every core of the machine."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def make_header(
@@ -77,7 +86,7 @@ def make_header(
         "host": {
             "python": platform.python_version(),
             "platform": sys.platform,
-            "cpus": os.cpu_count() or 1,
+            "cpus": usable_cpus(),
         },
         "tool_version": __version__,
     }
@@ -274,7 +283,9 @@ class RecordingWriter:
         if file is None:
             binary: IO[bytes] = self._raw
             if self._gzip:
-                binary = gzip.GzipFile(filename=self.path, mode="wb", fileobj=self._raw)  # type: ignore[assignment]
+                # No time or name in the member's header (``gzip -n``): the same run (a seeded
+                # simulation) gives the same bytes, wherever and whenever it is written.
+                binary = gzip.GzipFile(filename="", mode="wb", fileobj=self._raw, mtime=0)  # type: ignore[assignment]
             file = self._file = io.TextIOWrapper(binary, encoding="utf-8", newline="\n")
         return file
 
