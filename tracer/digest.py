@@ -11,6 +11,7 @@ comes from ``tracer.summary.summarize_spans``, as ``summarize`` does, so the num
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -230,7 +231,8 @@ class Digest:
             for name, count, busy, cpu, pid in self._busy.values()
             if busy or count
         ]
-        workers.sort(key=lambda w: (-w.busy_ms, w.name))
+        # Ties in natural order (worker-2 before worker-10), then by the name itself.
+        workers.sort(key=lambda w: (-w.busy_ms, _natural_key(w.name), w.name))
         culprits = [
             Culprit(place, n, round(total / NS_PER_MS, 3), round(worst / NS_PER_MS, 3))
             for place, (n, total, worst) in self._culprits.items()
@@ -279,6 +281,16 @@ class Digest:
         for key in ("p50", "p90", "p99", "p99.9"):
             out[key] = round(percentile(waits, float(key[1:])), 3)
         return out
+
+
+_DIGITS = re.compile(r"([0-9]+)")
+
+
+def _natural_key(name: str) -> tuple[str | int, ...]:
+    """``name`` with its runs of digits as numbers: ``worker-2`` sorts before ``worker-10``,
+    as people count threads and pids. Splitting on a group puts text at even places and
+    numbers at odd ones, so two keys always compare like with like."""
+    return tuple(int(part) if i % 2 else part for i, part in enumerate(_DIGITS.split(name)))
 
 
 def _failure_kind(span: RequestSpan) -> str:
