@@ -5,6 +5,7 @@ Imports only ``tracer.errors`` and ``sim`` modules.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -114,12 +115,19 @@ class SimConfig:
     switch_interval_ns: int = SWITCH_INTERVAL_NS
     """The GIL switch interval (CPython: 5 ms)."""
 
-    def check(self, *, recorded: bool = False) -> SimConfig:
+    def check(self, *, recorded: bool = False, names: Mapping[str, str] | None = None) -> SimConfig:
         """Raise ``UsageError`` naming the first bad field; return self when all is well.
 
         ``recorded``: the run is to be recorded, so it may make at most
-        ``MAX_RECORDED_REQUESTS`` (not ``MAX_REQUESTS``).
+        ``MAX_RECORDED_REQUESTS`` (not ``MAX_REQUESTS``). ``names``: field -> how the messages
+        name it, for a value that came from elsewhere than its option (a ``--sweep`` names
+        ``pool_size`` as typed, ``pool-size``); a field not in it is named by its option.
         """
+        named = names or {}
+
+        def name_of(field_name: str, option: str | None = None) -> str:
+            return named.get(field_name) or option or "--" + field_name.replace("_", "-")
+
         if self.model not in MODEL_NAMES:
             raise UsageError(
                 f'Unknown model "{self.model}"; choose one of {", ".join(MODEL_NAMES)}.'
@@ -133,36 +141,39 @@ class SimConfig:
             ("concurrency", MAX_CLIENTS, "the most connections one process may hold open"),
         ):
             value = getattr(self, name)
-            flag = name.replace("_", "-")
+            flag = name_of(name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise UsageError(f"--{flag} must be a whole number of 1 or more, not {value!r}.")
+                raise UsageError(f"{flag} must be a whole number of 1 or more, not {value!r}.")
             if value > most:
                 raise UsageError(
-                    f"--{flag} must be a whole number from 1 to {most:,}, not {value:,} ({why})."
+                    f"{flag} must be a whole number from 1 to {most:,}, not {value:,} ({why})."
                 )
         if self.model == "processes" and self.workers * self.threads > MAX_THREADS:
             raise UsageError(
-                f"--workers {self.workers:,} × --threads {self.threads:,} is "
-                f"{self.workers * self.threads:,} threads, more than {MAX_THREADS:,} (no machine "
-                "runs more); give fewer workers or threads."
+                f"{name_of('workers')} {self.workers:,} × {name_of('threads')} "
+                f"{self.threads:,} is {self.workers * self.threads:,} threads, more than "
+                f"{MAX_THREADS:,} (no machine runs more); give fewer workers or threads."
             )
         if self.cpus is not None and (
             isinstance(self.cpus, bool)
             or not isinstance(self.cpus, int)
             or not 1 <= self.cpus <= MAX_CPUS
         ):
+            # The option can be left out; a swept value cannot.
+            unlimited = "" if "cpus" in named else " (leave it out for unlimited cores)"
             raise UsageError(
-                f"--cpus must be a whole number from 1 to {MAX_CPUS}, not {self.cpus!r} "
-                "(leave it out for unlimited cores)."
+                f"{name_of('cpus')} must be a whole number from 1 to {MAX_CPUS}, "
+                f"not {self.cpus!r}{unlimited}."
             )
         if self.rate is not None and not (self.rate > 0 and self.rate != float("inf")):
             raise UsageError(
-                f"--rate must be a number of requests per second above 0, not {self.rate!r}."
+                f"{name_of('rate')} must be a number of requests per second above 0, "
+                f"not {self.rate!r}."
             )
         if self.rate is not None and 1e9 / self.rate > MAX_DURATION_NS:
             raise UsageError(
-                f"--rate {self.rate!r} is too low: its mean gap between arrivals would be over "
-                "292 years, the longest duration."
+                f"{name_of('rate')} {self.rate!r} is too low: its mean gap between arrivals "
+                "would be over 292 years, the longest duration."
             )
         if self.requests is None and self.duration_ns is None:
             raise UsageError("Give -n (requests) or -z (simulated duration), so the run ends.")
@@ -170,7 +181,7 @@ class SimConfig:
             raise UsageError(f"-n must be 1 or more, not {self.requests!r}.")
         if self.duration_ns is not None and self.duration_ns <= 0:
             raise UsageError("-z must be a duration above 0, like 10s.")
-        self._check_request_count(recorded)
+        self._check_request_count(recorded, name_of)
         if self.block_threshold_ns < 0 or self.switch_interval_ns <= 0:
             raise UsageError("The block threshold and the switch interval must be positive.")
         if not self.workload.routes:
@@ -216,9 +227,10 @@ class SimConfig:
             f"simulated time, the most one simulation makes ({why}); {fix}."
         )
 
-    def _check_request_count(self, recorded: bool) -> None:
+    def _check_request_count(self, recorded: bool, name_of: Callable[..., str]) -> None:
         """Refuse a run that would make more requests than fit in memory (see
-        ``MAX_REQUESTS``): ``-n`` above the bound, or a ``-z`` that is sure to pass it."""
+        ``MAX_REQUESTS``): ``-n`` above the bound, or a ``-z`` that is sure to pass it.
+        ``name_of``: how a message names a field (``check``'s ``names``)."""
         most, why = self._limit(recorded)
         if most < 1:
             raise UsageError(f"{why}: a single request has more; give fewer chunks or messages.")
@@ -234,15 +246,17 @@ class SimConfig:
         if self.rate is not None:
             expected = self.rate * self.duration_ns / 1e9
             if expected > most:
+                rate = name_of("rate")
                 raise UsageError(
-                    f"--rate {self.rate:g} for -z {self.duration_ns / 1e9:g}s comes to about "
+                    f"{rate} {self.rate:g} for -z {self.duration_ns / 1e9:g}s comes to about "
                     f"{expected:,.0f} requests, more than {most:,} ({why}); give a shorter -z "
-                    "or a lower --rate, or -n."
+                    f"or a lower {rate}, or -n."
                 )
         elif self.concurrency > most:  # every client sends at t=0
+            clients = name_of("concurrency", "-c")
             raise UsageError(
-                f"-c {self.concurrency:,} with -z sends {self.concurrency:,} requests at once, "
-                f"more than {most:,} ({why}); give fewer clients."
+                f"{clients} {self.concurrency:,} with -z sends {self.concurrency:,} requests at "
+                f"once, more than {most:,} ({why}); give fewer clients."
             )
         elif self._takes_no_time():
             raise UsageError(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import random
 import re
+import sys
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -197,10 +198,27 @@ def parse_dist(text: str, *, what: str = "distribution") -> Dist:
             raise UsageError(f'{what} "{text}": sigma "{sigma_text}" is not a number.') from None
         if not (math.isfinite(sigma) and sigma >= 0):
             raise UsageError(f'{what} "{text}": sigma must be a number of 0 or more.')
-        return LogNormal(parse_duration(mean_text, what=what), sigma)
+        mean = parse_duration(mean_text, what=what)
+        most = _most_sigma(mean)
+        if sigma > most:
+            # sigma² (or e^sigma²) overflowed: the mean's log turned -inf and every draw was 0.
+            raise UsageError(
+                f'{what} "{text}": sigma {sigma:g} is too large: the variance of the durations '
+                f"overflows; give a sigma of at most {math.floor(most * 10) / 10:g} for a mean "
+                f"of {format_ns(mean)}."
+            )
+        return LogNormal(mean, sigma)
     raise UsageError(
         f'{what} "{text}": unknown distribution "{name}"; use one of {", ".join(DISTS)}.'
     )
+
+
+def _most_sigma(mean: int) -> float:
+    """The largest sigma of a log-normal of this mean (ns) whose variance, mean² (e^sigma² - 1),
+    is a finite float (infinite for a mean of 0: all its draws are 0 whatever the sigma)."""
+    if mean <= 0:
+        return math.inf
+    return math.sqrt(math.log(sys.float_info.max) - 2 * math.log(mean))
 
 
 def format_ns(ns: float) -> str:

@@ -83,17 +83,16 @@ class Emitter:
         if queued is None:
             # The client's request line says GET for a WebSocket upgrade too; the app's
             # websocket scope has no method. As the in-process models, the queued request's
-            # path is the target's without its query; the app sees what a server makes of the
-            # target: the path percent-decoded (ASGI as UTF-8, a WSGI PATH_INFO byte for byte
-            # as latin-1) and the query apart, as sent.
+            # path is the target's without its query; the request's path is what the shims
+            # record of what a server makes of the target: percent-decoded as UTF-8 text (the
+            # WSGI shim reads PATH_INFO's latin-1 bytes back as UTF-8), the query apart, as sent.
             target, _, query = route.path.partition("?")
             queued = {"method": route.method, "path": target}
             self._queued_data[route.name] = queued
             ws = route.websocket
-            encoding = "utf-8" if self.interface == "asgi" else "latin-1"
             self._start_data[route.name] = {
                 "method": None if ws else route.method,
-                "path": unquote(target, encoding=encoding),
+                "path": unquote(target),
                 "query": query,
                 "http_version": "1.1",
                 "scheme": "ws" if ws else "http",

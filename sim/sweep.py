@@ -16,7 +16,7 @@ from sim.result import SimResult
 from sim.simulation import simulate
 from tracer.errors import UsageError
 
-__all__ = ["SWEEPABLE", "NAMES", "SweepRow", "parse_sweep", "sweep"]
+__all__ = ["SWEEPABLE", "NAMES", "SweepRow", "parse_sweep", "sweep", "typed_name"]
 
 SWEEPABLE: dict[str, tuple[str, type]] = {
     "threads": ("threads", int),
@@ -42,7 +42,8 @@ class SweepRow:
     """One value of the swept setting and what it gave."""
 
     name: str
-    """The ``SimConfig`` field that was varied."""
+    """The ``SimConfig`` field that was varied (the key of its value in ``--json``: one key
+    whichever spelling was typed, snake_case as the summary's keys)."""
     value: float
     """Its value in this row."""
     summary: dict[str, Any]
@@ -59,10 +60,16 @@ class SweepRow:
         return {self.name: self.value, **self.summary, **(self.open_loop or {})}
 
 
+def typed_name(text: str) -> str:
+    """The setting a ``--sweep`` text names, as typed (``pool-size``, ``pool_size``, ``c``):
+    the messages and the table name it so, not by an option the user never typed."""
+    return text.partition("=")[0].strip().lower()
+
+
 def parse_sweep(text: str) -> tuple[str, list[Any]]:
     """``"threads=1,2,4"`` -> ``("threads", [1, 2, 4])``; a ``UsageError`` naming the problem."""
-    key, equals, values_text = text.partition("=")
-    key = key.strip().lower()
+    key = typed_name(text)
+    _, equals, values_text = text.partition("=")
     if not equals or not values_text.strip():
         raise UsageError(f'--sweep "{text}" should look like threads=1,2,4,8.')
     if key not in SWEEPABLE:
@@ -87,22 +94,38 @@ def parse_sweep(text: str) -> tuple[str, list[Any]]:
 _KIND_NAMES = {int: "a whole number", float: "a number"}
 
 
-def sweep(config: SimConfig, name: str, values: list[Any]) -> list[SweepRow]:
-    """Simulate ``config`` once per value of field ``name`` (stats only; a rate means open loop)."""
+def sweep(
+    config: SimConfig, name: str, values: list[Any], *, label: str | None = None
+) -> list[SweepRow]:
+    """Simulate ``config`` once per value of field ``name`` (stats only; a rate means open loop).
+
+    ``label``: the setting as the user typed it (``typed_name``), for the messages; by default
+    the field's name with dashes."""
+    label = label or name.replace("_", "-")
     if name == "concurrency" and config.rate is not None:
-        raise UsageError("--sweep concurrency needs a closed loop (-c), not --rate.")
+        raise UsageError(f"--sweep {label} needs a closed loop (-c), not --rate.")
     # Every value is checked before the first row runs: a typo in the last value (threads=
     # 1,2,100000000) is refused at once, not after the other rows have been simulated.
-    configs = [config.with_value(name, value).check() for value in values]
+    # A message names the row and the setting as swept: "--sweep cpus=9000: cpus must be...".
+    configs = []
+    for value in values:
+        try:
+            configs.append(config.with_value(name, value).check(names={name: label}))
+        except UsageError as exc:
+            raise UsageError(f"--sweep {label}={_shown(value)}: {exc}") from None
     rows = []
     for value, one in zip(values, configs, strict=True):
         try:
             result = simulate(one)
         except ClockOverflow as exc:  # say which row ran out of time
-            shown = f"{value:g}" if isinstance(value, float) else value
-            raise UsageError(f"--sweep {name.replace('_', '-')}={shown}: {exc}") from None
+            raise UsageError(f"--sweep {label}={_shown(value)}: {exc}") from None
         rows.append(SweepRow(name, value, result.summary, _open_loop(result)))
     return rows
+
+
+def _shown(value: float) -> str:
+    """A swept value as a message shows it: ``4``, ``0.5``, ``1e-08``."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _open_loop(result: SimResult) -> dict[str, Any] | None:

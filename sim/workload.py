@@ -16,6 +16,7 @@ import math
 import os
 import random
 import re
+import stat
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -203,12 +204,35 @@ def inline_workload(
     return Workload("inline", (Route("inline", tuple(phases)),))
 
 
+MAX_FILE_BYTES = 1 << 20
+"""The largest workload file (1 MiB): the bundled ones are under 2 KB. Past it, the file given is
+not a workload (a recording, a log), and tomllib would read and parse all of it."""
+
+_EXAMPLE_FILE = "sim/workloads/mixed.toml"
+
+
 def load_workload(path: str | os.PathLike[str]) -> Workload:
     """Read a workload TOML file; any problem is a ``UsageError`` naming the file and the spot."""
     name = os.fspath(path)
     try:
+        # Looked at before it is opened: opening a pipe waits for a writer, and tomllib reads a
+        # device like /dev/zero until the memory runs out.
+        status = os.stat(name)
+        if stat.S_ISDIR(status.st_mode):
+            raise IsADirectoryError(name)
+        if not stat.S_ISREG(status.st_mode):
+            raise UsageError(
+                f'Workload "{name}" is not a regular file; give a TOML file, like {_EXAMPLE_FILE}.'
+            )
         with open(name, "rb") as handle:
-            data = tomllib.load(handle)
+            text = handle.read(MAX_FILE_BYTES + 1)  # bounded: the file may grow after the stat
+        if len(text) > MAX_FILE_BYTES:
+            size = max(status.st_size, len(text))
+            raise UsageError(
+                f'Workload file "{name}" is {size:,} bytes, more than a workload takes (at most '
+                f"1 MiB); give a TOML file of routes, like {_EXAMPLE_FILE}."
+            )
+        data = tomllib.loads(text.decode("utf-8"))
     except FileNotFoundError:
         raise UsageError(f'Workload file "{name}" does not exist.') from None
     except IsADirectoryError:
@@ -233,6 +257,9 @@ def workload_from_dict(
         raise UsageError(
             f"{where}: unknown top-level key {sorted(unknown)[0]!r}; expected name, description, [[route]]."
         )
+    description = data.get("description", "")
+    if not isinstance(description, str):  # for people reading the file: text, never used
+        raise UsageError(f"{where}: description must be a string, not {description!r}.")
     routes_data = data.get("route")
     if not isinstance(routes_data, list) or not routes_data:
         raise UsageError(f"{where}: no routes; add at least one [[route]] table with phases.")

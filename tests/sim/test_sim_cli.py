@@ -110,6 +110,22 @@ def test_sweep_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert "p99" in out and "sweep of rate" in out
 
 
+@pytest.mark.parametrize("typed", ["pool-size", "pool_size"])
+def test_a_sweep_table_names_the_setting_as_typed(
+    capsys: pytest.CaptureFixture[str], typed: str
+) -> None:
+    """The title and the column say what was typed (they said pool_size for pool-size); the
+    JSON rows keep the setting's one key, whichever spelling was typed, as the other keys are
+    snake_case (max_in_flight, offered_rps)."""
+    argv = ["sim", "--model", "loop", "-n", "20", "--no-record", "--sweep", f"{typed}=1,2"]
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert f"sweep of {typed} (simulated)" in lines[0]
+    assert lines[2].split("┃")[1].strip() == typed
+    assert main([*argv, "--json"]) == 0
+    assert [row["pool_size"] for row in json.loads(capsys.readouterr().out)] == [1, 2]
+
+
 @pytest.mark.parametrize(
     "argv,says",
     [
@@ -136,6 +152,7 @@ def test_sweep_table(capsys: pytest.CaptureFixture[str]) -> None:
         (["--model", "threads", "--block-threshold-ms", "5"], "does not apply to --model threads"),
         (["--sweep", "pool-size=1,40"], "--sweep pool-size does not apply to --model threads"),
         (["--model", "loop", "--sweep", "threads=1,2"], "--sweep threads does not apply"),
+        (["--model", "loop", "--sweep", "processes=1,2"], "--sweep processes does not apply"),
         (["--model", "loop", "--block-threshold", "nan"], "'nan' is not a finite number"),
         (["--model", "loop", "--block-threshold-ms=-1"], "out of range"),
         (["--model", "processes", "--cpus", "0"], "argument --cpus: 0 is out of range"),
@@ -145,7 +162,15 @@ def test_sweep_table(capsys: pytest.CaptureFixture[str]) -> None:
         (["--cpus", "1.5"], "argument --cpus: '1.5' is not a whole number"),
         (["--cpus", "8193"], "argument --cpus: 8193 is out of range: give 1 to 8192"),
         (["--cpus", "1" + "0" * 30], "argument --cpus: 1000000000000000000000000000000 is out"),
-        (["--sweep", "cpus=2,100000"], "--cpus must be a whole number from 1 to 8192"),
+        # A sweep's value is named as the sweep gave it, not as an option never typed.
+        (
+            ["--sweep", "cpus=2,9000"],
+            "--sweep cpus=9000: cpus must be a whole number from 1 to 8192, not 9000.",
+        ),
+        (
+            ["--sweep", "rate=inf"],
+            "--sweep rate=inf: rate must be a number of requests per second above 0, not inf.",
+        ),
         (["--threads", "100000000"], "--threads must be a whole number from 1 to 4,194,304"),
         (["--threads", "4194305"], "not 4,194,305 (Linux's PID_MAX_LIMIT"),
         (["--model", "processes", "--workers", "5000000"], "--workers must be a whole number"),
@@ -155,12 +180,22 @@ def test_sweep_table(capsys: pytest.CaptureFixture[str]) -> None:
         ),
         (["--model", "loop", "--pool-size", "100000000"], "--pool-size must be a whole number"),
         (["-c", "100000000"], "--concurrency must be a whole number from 1 to 1,048,576"),
-        (["--sweep", "threads=1,2,100000000"], "--threads must be a whole number from 1 to 4,1"),
-        (["--model", "processes", "--sweep", "workers=1,5000000"], "--workers must be a whole"),
-        (["--sweep", "pool-size=1,100000000", "--model", "loop"], "--pool-size must be a whole"),
-        (["--sweep", "c=1,100000000"], "--concurrency must be a whole number from 1 to 1,0"),
+        (["--sweep", "threads=1,100000000"], "--sweep threads=100000000: threads must be a whole"),
+        (
+            ["--model", "processes", "--sweep", "processes=1,5000000"],
+            "--sweep processes=5000000: processes must be a whole number from 1 to 4,194,304",
+        ),
+        (
+            ["--model", "processes", "--threads", "5", "--sweep", "workers=1000000"],
+            "--sweep workers=1000000: workers 1,000,000 × --threads 5 is 5,000,000 threads",
+        ),
+        (
+            ["--sweep", "pool-size=1,100000000", "--model", "loop"],
+            "--sweep pool-size=100000000: pool-size must be a whole number",
+        ),
+        (["--sweep", "c=1,100000000"], "--sweep c=100000000: c must be a whole number from 1"),
         (["--rate", "1e-300"], "--rate 1e-300 is too low"),
-        (["--sweep", "rate=10,1e-300"], "--rate 1e-300 is too low"),
+        (["--sweep", "rate=10,1e-300"], "--sweep rate=1e-300: rate 1e-300 is too low"),
         (["--model", "loop", "--block-threshold-ms", "1e308"], "--block-threshold-ms 1e+308 is"),
         (["--io", "1e300s"], '--io "1e300s" is too long'),
         (["--cpu", "exp:1e299s"], '--cpu "1e299s" is too long'),
@@ -169,7 +204,7 @@ def test_sweep_table(capsys: pytest.CaptureFixture[str]) -> None:
         # A sweep sets its own setting in every row: one given with it would be ignored.
         (["--sweep", "rate=1,2", "-c", "10"], "--sweep rate is not allowed with -c/--concur"),
         (["--sweep", "concurrency=1,2", "--rate", "5"], "--sweep concurrency is not allowed"),
-        (["--sweep", "c=1,2", "-c", "3"], "--sweep concurrency sets -c in every row"),
+        (["--sweep", "c=1,2", "-c", "3"], "--sweep c sets -c in every row"),
         (["--sweep", "threads=1,2", "--threads", "8"], "--sweep threads sets --threads in every"),
         (["--sweep", "rate=1,2", "--rate", "5"], "--sweep rate sets --rate in every row"),
         (["--sweep", "cpus=1,2", "--cpus", "4"], "--sweep cpus sets --cpus in every row"),

@@ -51,6 +51,9 @@ def test_every_dist_spelling() -> None:
         ("lognormal:10ms", "needs a mean and a sigma"),
         ("lognormal:10ms,x", 'sigma "x"'),
         ("exp:-1s", "negative"),
+        # sigma² overflowed: every draw was 0 with a stated mean of 100 ms.
+        ("lognormal:100ms,1e308", "sigma 1e+308 is too large"),
+        ("lognormal:100ms,30", "sigma 30 is too large"),
     ],
 )
 def test_bad_text_is_named(text: str, says: str) -> None:
@@ -81,3 +84,16 @@ def test_same_seed_same_draws() -> None:
 def test_format_ns() -> None:
     """Short labels for tables."""
     assert format_ns(1_500_000) == "1.5ms" and format_ns(2e9) == "2s" and format_ns(30) == "30ns"
+
+
+def test_a_lognormal_sigma_is_bounded_by_its_finite_variance() -> None:
+    """The variance, mean² (e^(sigma²) - 1), must be a float: the message gives the largest
+    sigma for the mean, and that sigma is taken; a mean of 0 draws 0 whatever its sigma."""
+    with pytest.raises(UsageError) as info:
+        parse_dist("lognormal:100ms,26", what="--io")
+    assert str(info.value) == (
+        '--io "lognormal:100ms,26": sigma 26 is too large: the variance of the durations '
+        "overflows; give a sigma of at most 25.9 for a mean of 100ms."
+    )
+    assert parse_dist("lognormal:100ms,25.9") == LogNormal(100 * MS, 25.9)
+    assert parse_dist("lognormal:0ms,1e308").sample(random.Random(1)) == 0

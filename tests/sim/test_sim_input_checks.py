@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_helpers import trace_cli
@@ -137,7 +138,8 @@ def test_the_app_sees_the_same_path_and_query_simulated_as_run(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, model: str, app: str
 ) -> None:
     """``request.start`` of a simulated request splits its target as a run of the same model
-    does: the path percent-decoded (a WSGI PATH_INFO as latin-1), the query apart and as sent;
+    does: the path percent-decoded as UTF-8 text (the WSGI shim reads PATH_INFO back as UTF-8),
+    the query apart and as sent;
     ``request.queued`` has the path as sent, without the query, in both."""
     target = "/caf%C3%A9/a%20b?q=1&x=%20"
     ran, simulated = tmp_path / "ran.jsonl", tmp_path / "sim.jsonl"
@@ -169,7 +171,7 @@ def test_the_app_sees_the_same_path_and_query_simulated_as_run(
 
     assert seen(simulated) == seen(ran)  # the same fields too (sim: no addresses, as null)
     assert seen(simulated)[:3] == (
-        ("/café/a b" if model == "loop" else "/caf\xc3\xa9/a b"),
+        "/café/a b",
         "q=1&x=%20",
         "/caf%C3%A9/a%20b",
     )
@@ -209,8 +211,8 @@ def test_a_websocket_route_with_a_slash_path_still_runs(
         ),
         (
             ["--sweep", "rate=10,1e9", "-z", "1s"],  # every row is checked before the first runs
-            "--rate 1e+09 for -z 1s comes to about 1,000,000,000 requests, more than "
-            f"10,000,000 ({STATS_WHY}); give a shorter -z or a lower --rate, or -n.",
+            "--sweep rate=1e+09: rate 1e+09 for -z 1s comes to about 1,000,000,000 requests, "
+            f"more than 10,000,000 ({STATS_WHY}); give a shorter -z or a lower rate, or -n.",
         ),
         (
             ["--io", "0ms", "-z", "1s", "--no-record"],
@@ -341,6 +343,22 @@ def test_zero_time_requests_in_a_sweep(capsys: pytest.CaptureFixture[str]) -> No
     assert [row["rps"] for row in json.loads(out)] == [None, None]
     code, out, _ = trace_cli(capsys, *argv)
     assert code == 0 and out.count("n/a (zero time)") == 2
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="tracer.summary.peak_in_flight sorts a zero-time request's end before its own start "
+    "(ends first at equal times), so it never counts; sim.result follows it (same numbers)",
+)
+def test_zero_time_requests_are_in_flight_at_their_instant(recorded: Any) -> None:
+    """5 requests of 0 ms on 4 threads: 4 start, one ends, the fifth starts, all at t=0. In
+    event order 4 were in the app at once; the summary said 0. Strict: when the summary
+    counts them, this passes and the marker goes."""
+    from tracer.summary import summarize
+
+    result, recording = recorded(threads=4, concurrency=10, requests=5, io="0ms")
+    assert summarize(recording)["max_in_flight"] == 4
+    assert result.summary["max_in_flight"] == 4
 
 
 def test_throughput_is_still_a_number_when_time_passes() -> None:

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import random
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from sim.dist import Fixed
-from sim.workload import BLOCKING_IO, CPU, IO, SEND, inline_workload, load_workload
+from sim.workload import (
+    BLOCKING_IO,
+    CPU,
+    IO,
+    SEND,
+    inline_workload,
+    load_workload,
+    workload_from_dict,
+)
 from tracer.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,6 +78,8 @@ def _write(tmp_path: Path, text: str) -> Path:
         ("[[route]]\nphases = []", "no phases"),
         ("[[route]]\nname='a'\nphases = [{ io = '1ms' }]\n" * 2, "share a name"),
         ("routes = 1", "unknown top-level key 'routes'"),
+        # description is for people, so it is text; a number there is a slip.
+        ("description = 5\n[[route]]\nphases = [{ io = '1ms' }]", "description must be a string"),
     ],
 )
 def test_invalid_files_name_the_problem(tmp_path: Path, text: str, says: str) -> None:
@@ -83,3 +94,56 @@ def test_missing_file() -> None:
     """A workload that does not exist is a UsageError, not a traceback."""
     with pytest.raises(UsageError, match="does not exist"):
         load_workload("/nonexistent/w.toml")
+
+
+def test_a_description_is_taken() -> None:
+    """The bundled workloads describe themselves: a string description is accepted."""
+    text = "description = 'a page'\n[[route]]\nphases = [{ io = '1ms' }]\n"
+    assert workload_from_dict(tomllib.loads(text), where="w").routes
+
+
+def test_a_file_that_is_not_a_regular_file_is_refused() -> None:
+    """A device or a pipe is no workload file: /dev/zero never ended (tomllib read it all);
+    /dev/null said "no routes", as if it were an empty file."""
+    with pytest.raises(UsageError) as info:
+        load_workload("/dev/null")
+    assert str(info.value) == (
+        'Workload "/dev/null" is not a regular file; give a TOML file, like '
+        "sim/workloads/mixed.toml."
+    )
+
+
+def test_a_file_over_1_mib_is_refused(tmp_path: Path) -> None:
+    """A workload is a few lines: a file over 1 MiB is a wrong file, refused unread."""
+    path = _write(tmp_path, "# padding\n" * 110_000 + "[[route]]\nphases = [{ io = '1ms' }]\n")
+    with pytest.raises(UsageError) as info:
+        load_workload(path)
+    size = path.stat().st_size
+    assert str(info.value) == (
+        f'Workload file "{path}" is {size:,} bytes, more than a workload takes (at most 1 MiB); '
+        "give a TOML file of routes, like sim/workloads/mixed.toml."
+    )
+
+
+def test_dev_zero_is_one_line_and_exit_2_at_once() -> None:
+    """trace sim --workload /dev/zero read forever (and filled the memory): now one line and
+    exit 2. Run apart, its memory capped, so that a regression fails instead of swapping."""
+    import resource
+    import subprocess
+    import sys
+
+    def cap_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "tracer", "sim", "--workload", "/dev/zero", "--no-record"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=cap_memory,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        'trace: error: Workload "/dev/zero" is not a regular file; give a TOML file, like '
+        "sim/workloads/mixed.toml.\n"
+    )

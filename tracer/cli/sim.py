@@ -217,9 +217,12 @@ DEFAULTS: dict[str, Any] = {
 """What the model-specific options are when not given."""
 
 
-def refuse_inapplicable(model: str, given: dict[str, Any], sweep: str | None = None) -> None:
+def refuse_inapplicable(
+    model: str, given: dict[str, Any], sweep: str | None = None, label: str | None = None
+) -> None:
     """``UsageError`` for an option (or a swept setting) the model ignores: a silently
-    ignored ``--workers 2`` gives the same rows as none and looks like a finding."""
+    ignored ``--workers 2`` gives the same rows as none and looks like a finding. ``label``:
+    the swept setting as typed (``processes`` for the field ``workers``)."""
     for name, value in given.items():
         flag, models = APPLIES[name]
         if value is not None and model not in models:
@@ -230,14 +233,16 @@ def refuse_inapplicable(model: str, given: dict[str, Any], sweep: str | None = N
     if sweep is not None and sweep in APPLIES and model not in APPLIES[sweep][1]:
         flag, models = APPLIES[sweep]
         raise UsageError(
-            f"--sweep {flag.removeprefix('--')} does not apply to --model {model} "
+            f"--sweep {label or flag.removeprefix('--')} does not apply to --model {model} "
             f"(only to {', '.join(models)}); sweep another setting or choose another model."
         )
 
 
-def refuse_with_sweep(args: argparse.Namespace, swept: str) -> None:
+def refuse_with_sweep(args: argparse.Namespace, swept: str, label: str | None = None) -> None:
     """``UsageError`` for an option a ``--sweep`` of the ``SimConfig`` field ``swept`` would
-    ignore: the defaults of these options are None, so only one given is refused."""
+    ignore: the defaults of these options are None, so only one given is refused. ``label``:
+    the swept setting as typed (``c`` for the field ``concurrency``)."""
+    label = label or swept.replace("_", "-")
     if args.record is not None:
         raise UsageError(
             "--record does not apply to --sweep: a sweep is many runs, one per value, and "
@@ -246,13 +251,13 @@ def refuse_with_sweep(args: argparse.Namespace, swept: str) -> None:
     flag = SWEPT_FLAGS[swept]
     if getattr(args, swept) is not None:
         raise UsageError(
-            f"--sweep {swept.replace('_', '-')} sets {flag} in every row, so the {flag} given "
+            f"--sweep {label} sets {flag} in every row, so the {flag} given "
             "would be ignored; drop it."
         )
     if swept == "rate":
         if args.concurrency is not None:
             raise UsageError(
-                "--sweep rate is not allowed with -c/--concurrency: each row is an open loop "
+                f"--sweep {label} is not allowed with -c/--concurrency: each row is an open loop "
                 "at that rate, with no clients; drop -c or sweep concurrency."
             )
         if args.think is not None:
@@ -261,7 +266,7 @@ def refuse_with_sweep(args: argparse.Namespace, swept: str) -> None:
             )
     if swept == "concurrency" and args.rate is not None:
         raise UsageError(
-            "--sweep concurrency is not allowed with --rate: each row is a closed loop of that "
+            f"--sweep {label} is not allowed with --rate: each row is a closed loop of that "
             "many clients; drop --rate or sweep rate."
         )
 
@@ -281,13 +286,14 @@ SWEPT_FLAGS: dict[str, str] = {
 def build_config(args: argparse.Namespace) -> Any:
     """The ``SimConfig`` the parsed arguments describe (``UsageError`` on bad values, on an
     option the model does not use, or on one the sweep would ignore)."""
-    from sim.sweep import parse_sweep
+    from sim.sweep import parse_sweep, typed_name
 
     swept = parse_sweep(args.sweep)[0] if args.sweep is not None else None
+    label = typed_name(args.sweep) if args.sweep is not None else None
     chosen = {name: getattr(args, name) for name in APPLIES}
-    refuse_inapplicable(args.model, chosen, swept)
+    refuse_inapplicable(args.model, chosen, swept, label)
     if swept is not None:
-        refuse_with_sweep(args, swept)
+        refuse_with_sweep(args, swept, label)
     options = {name: DEFAULTS[name] if value is None else value for name, value in chosen.items()}
     from sim import SimConfig
     from sim.dist import MAX_DURATION_NS, parse_dist, parse_duration
@@ -464,10 +470,11 @@ def _print_summary(config: Any, result: Any, path: str | None) -> None:
 
 
 def _sweep(config: Any, args: argparse.Namespace) -> int:
-    from sim.sweep import parse_sweep, sweep
+    from sim.sweep import parse_sweep, sweep, typed_name
 
     name, values = parse_sweep(args.sweep)
-    rows = sweep(config, name, values)
+    label = typed_name(args.sweep)  # the table says what was typed; the JSON key is the field
+    rows = sweep(config, name, values, label=label)
     if args.json:
         print(json.dumps([row.as_dict() for row in rows]))
         return 0
@@ -482,12 +489,12 @@ def _sweep(config: Any, args: argparse.Namespace) -> int:
 
     cores = "" if config.cpus is None or name == "cpus" else f" · {config.cpus} cores"
     table = Table(
-        title=f"sim:{config.workload.name} · {config.model}{cores}: sweep of {name} (simulated)"
+        title=f"sim:{config.workload.name} · {config.model}{cores}: sweep of {label} (simulated)"
     )
     open_loop = all(row.open_loop for row in rows)
-    table.add_column(name, justify="right")
-    for label in ("req/s", "p50", "p90", "p99", "max", "queued (mean)", "in flight"):
-        table.add_column(label, justify="right")
+    table.add_column(label, justify="right")
+    for heading in ("req/s", "p50", "p90", "p99", "max", "queued (mean)", "in flight"):
+        table.add_column(heading, justify="right")
     if open_loop:
         table.add_column("offered", justify="right")
         table.add_column("drain", justify="right")
