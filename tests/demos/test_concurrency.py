@@ -162,3 +162,34 @@ def test_a_real_cpu_gil_run_without_a_free_core_says_so() -> None:
     assert note.startswith("the processes computed 1.00x in parallel, not about 2x")
     [note] = DemoRun(scenario, [threads, one_at_a_time], lang="zh").notes()
     assert note.startswith("两个进程的并行度只有 1.00 倍")
+
+
+def _as_real_run(recording, cpus: int):
+    """``recording`` as a real run's would read on a machine of ``cpus`` cores."""
+    from tracer.recording import Recording
+
+    header = {**recording.header, "source": "real", "host": {"cpus": cpus}}
+    return Recording(header=header, events=recording.events)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_cpu_gil_note_counts_the_cores_this_process_may_use(
+    monkeypatch: pytest.MonkeyPatch, lang: str
+) -> None:
+    """Pinned to one core (taskset -c 0) on an 8-core machine, the processes cannot compute
+    side by side: the note says one core is available, not "other work on the machine"."""
+    import os
+
+    from tracer.demos.concurrency import _gil_notes
+
+    threads = simulated("cpu-gil").recordings[0]  # about 1x: what a pinned run shows
+    recs = [_as_real_run(threads, 8), _as_real_run(threads, 8)]
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    [note] = _gil_notes(recs, lang)
+    if lang == "en":
+        assert "only one core is available to this process" in note and "other work" not in note
+    else:
+        assert "这个进程只能使用一个核心" in note and "其他工作" not in note
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    [note] = _gil_notes(recs, lang)
+    assert ("other work on the machine" if lang == "en" else "机器上有其他工作") in note

@@ -148,12 +148,12 @@ def test_record_and_screenshot(tmp_path: Path, capsys: pytest.CaptureFixture[str
     ]
 
 
-@pytest.mark.parametrize("where", ["a-file/shot.svg", "folder.svg", "missing/shot.svg"])
+@pytest.mark.parametrize("where", ["a-file/shot.svg", "a-file/sub/shot.svg", "folder.svg"])
 def test_a_screenshot_that_cannot_be_written_is_refused_before_the_demo_runs(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str
 ) -> None:
-    """Under a file, onto a folder, into a missing folder: one line and exit 2 before the
-    scenario runs (no "running" line, as --record is checked); nothing is left behind."""
+    """Under a file, onto a folder: one line and exit 2 before the scenario runs (no
+    "running" line, as --record is checked); nothing is left behind."""
     (tmp_path / "a-file").write_text("not a folder\n")
     (tmp_path / "folder.svg").mkdir()
     shot = tmp_path / where
@@ -162,6 +162,43 @@ def test_a_screenshot_that_cannot_be_written_is_refused_before_the_demo_runs(
     assert err.startswith(f'trace: error: Cannot write the screenshot "{shot}": ')
     assert err.count("\n") == 1
     assert sorted(os.listdir(tmp_path)) == ["a-file", "folder.svg"]
+
+
+def test_a_screenshot_into_a_missing_folder_makes_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The folder is made, as trace sim --record makes its file's (it said "No such file or
+    directory" and wrote nothing)."""
+    shot = tmp_path / "new" / "deeper" / "shot.svg"
+    assert main(["demo", "sync-vs-async", "--sim", "--screenshot", str(shot)]) == 0
+    assert shot.read_text(encoding="utf-8").startswith("<svg")
+    assert capsys.readouterr().err.splitlines()[-1] == f"trace: screenshot written to {shot}"
+
+
+def test_record_onto_a_file_says_it_takes_a_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--record names a folder for NAME-1.jsonl and NAME-2.jsonl: a file there said only
+    "(File exists)"."""
+    taken = tmp_path / "out.jsonl"
+    taken.write_text("x")
+    assert main(["demo", "blocking-call", "--sim", "--record", str(taken)]) == 2
+    assert capsys.readouterr().err == (
+        f'trace: error: --record "{taken}" is a file: --record takes a folder to write the '
+        "recordings into (as blocking-call-1.jsonl, blocking-call-2.jsonl); give a folder.\n"
+    )
+    assert taken.read_text() == "x"
+
+
+def test_record_help_says_it_replaces_earlier_recordings(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--record DIR writes NAME-1.jsonl and NAME-2.jsonl over an earlier run's: said in --help."""
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "--record DIR write the recordings into DIR as NAME-1.jsonl, NAME-2.jsonl" in help_text
+    assert "replacing those of an earlier run" in help_text
 
 
 def test_serve_command_reruns_the_demo_in_the_chosen_language() -> None:
@@ -309,6 +346,10 @@ def test_headless_in_chinese_says_simulated_and_the_shape_in_chinese(
     out = capsys.readouterr().out
     assert "(simulated)" not in out and "as expected" not in out
     assert "（模拟）" in out.splitlines()[0] and "形状：符合预期" in out
+    # Chinese lines take full-width punctuation: "（模拟）；1 个书签", not "（模拟）; 1 个书签".
+    sides = [line for line in out.splitlines() if line.startswith(("  1. ", "  2. "))]
+    assert len(sides) == 2
+    assert all(line.endswith("；1 个书签") and "; " not in line for line in sides), sides
 
 
 def test_a_simulated_only_title_says_simulated_once(capsys: pytest.CaptureFixture[str]) -> None:

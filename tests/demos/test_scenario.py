@@ -66,3 +66,20 @@ def test_no_caption_names_the_colour_of_queued_requests(lang: str) -> None:
         for key, text in scenario.texts[lang].items():
             for colour in ("grey", "gray", "amber", "yellow", "灰", "琥珀", "黄"):
                 assert colour not in text.lower(), (scenario.name, key, colour)
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_a_real_run_is_the_simulated_scenario(name: str) -> None:
+    """A side that runs for real sends what its simulation sends: the same clients, requests
+    and server sizes, so --sim and a real run show one scenario (cpu-gil ran 16 requests for
+    real and 40 simulated)."""
+    for side in SCENARIOS[name].sides:
+        real, sim = side.real, side.sim
+        if real is None:
+            continue
+        assert (real.server, real.concurrency, real.requests) == (
+            sim.model,
+            sim.concurrency,
+            sim.requests,
+        )
+        assert real.threads in (None, sim.threads) and real.workers in (None, sim.workers)

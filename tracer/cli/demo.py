@@ -13,6 +13,7 @@ textual-serve are imported only by the paths that need them, so ``trace --help``
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shlex
 import sys
@@ -52,7 +53,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--lang", choices=LANGUAGES, default="en", help="captions and labels")
     parser.add_argument("--sim", action="store_true", help="simulate (deterministic)")
     parser.add_argument("--headless", action="store_true", help="no UI: print the figures")
-    parser.add_argument("--record", metavar="DIR", help="write the recordings into DIR")
+    parser.add_argument(
+        "--record",
+        metavar="DIR",
+        help="write the recordings into DIR as NAME-1.jsonl, NAME-2.jsonl (DIR is made if "
+        "missing), replacing those of an earlier run",
+    )
     parser.add_argument("--screenshot", metavar="OUT.svg", help="render the first screen to SVG")
     parser.add_argument("--serve", action="store_true", help="serve the UI to a browser")
     parser.add_argument(
@@ -109,6 +115,7 @@ HEADLESS: dict[str, dict[str, str]] = {
         "shape": "shape: ",
         "ok": "as expected",
         "note": "note: ",
+        "and": "; ",
     },
     "zh": {
         "simulated": "（模拟）",
@@ -117,6 +124,7 @@ HEADLESS: dict[str, dict[str, str]] = {
         "shape": "形状：",
         "ok": "符合预期",
         "note": "注意：",
+        "and": "；",  # full-width, as Chinese text punctuates
     },
 }
 """Language -> the words of the ``--headless`` report around the scenario's own texts."""
@@ -161,7 +169,8 @@ def _headless(demo: Any, out: TextIO) -> int:
     for index, recording in enumerate(demo.recordings):
         marks = sum(1 for e in recording.events if e.kind == K.MARK)
         title = figure_title(recording, demo.lang)
-        print(f"  {index + 1}. {title}; {bookmark_count(marks, demo.lang)}", file=out)
+        marked = bookmark_count(marks, demo.lang)
+        print(f"  {index + 1}. {title}{words['and']}{marked}", file=out)
     for key, value in demo.figures.items():
         print(f"  {key}: {value:g}", file=out)
     problems = demo.problems()
@@ -182,10 +191,10 @@ def refuse_ignored(args: argparse.Namespace) -> None:
         args.record,
         "a folder, not an empty string; give the folder to write the recordings into.",
     )
-    if args.screenshot is not None:
+    if args.screenshot is not None and not args.screenshot.lower().endswith(".svg"):
         from tracer.cli.replay import check_screenshot_path
 
-        check_screenshot_path(args.screenshot)
+        check_screenshot_path(args.screenshot)  # says it writes SVG only
     running = {
         "--sim": args.sim,
         "--headless": args.headless,
@@ -238,8 +247,11 @@ def main(args: argparse.Namespace) -> int:
                 f"Cannot serve on 127.0.0.1:{port} ({exc.strerror or exc}); choose another --port."
             ) from None
         return 0
+    # Both checked before the scenario runs, not after.
     if args.record:
-        check_record_folder(args.record)  # before the scenario runs, not after
+        check_record_folder(args.record, chosen)
+    if args.screenshot:
+        _screenshot_folder(args.screenshot)
     mode = "simulating" if args.sim or chosen.simulated_only else "running"
     _say(args.lang, mode, name=chosen.name)
     demo = run_demo(chosen, simulated=args.sim, lang=args.lang)
@@ -259,6 +271,18 @@ def main(args: argparse.Namespace) -> int:
         return 0
     demo_app(demo).run()
     return 0
+
+
+def _screenshot_folder(path: str) -> None:
+    """Make the folder of a ``--screenshot`` when missing, as ``trace sim --record`` makes its
+    file's, then check that the file can be written there (``UsageError``: one line)."""
+    from tracer.cli.replay import check_screenshot_path
+
+    folder = os.path.dirname(path)
+    if folder:
+        with contextlib.suppress(OSError):  # check_screenshot_path says why it cannot be made
+            os.makedirs(folder, exist_ok=True)
+    check_screenshot_path(path)
 
 
 def demo_app(demo: Any) -> Any:

@@ -23,7 +23,15 @@ from tracer.recorder import Recorder
 from tracer.recording import Recording, RecordingWriter
 from tracer.run import run
 
-__all__ = ["check_record_folder", "DemoRun", "run_demo", "run_side", "with_marks", "save_demo"]
+__all__ = [
+    "check_record_folder",
+    "DemoRun",
+    "recording_names",
+    "run_demo",
+    "run_side",
+    "with_marks",
+    "save_demo",
+]
 
 
 @dataclass(slots=True)
@@ -129,8 +137,22 @@ def run_demo(
     )
 
 
-def check_record_folder(folder: str) -> None:
-    """Make ``folder`` and check that files can be written in it (before a demo runs)."""
+def recording_names(scenario: Scenario) -> list[str]:
+    """The files ``save_demo`` writes for ``scenario``: ``NAME-1.jsonl``, ``NAME-2.jsonl``."""
+    return [f"{scenario.name}-{index + 1}.jsonl" for index in range(len(scenario.sides))]
+
+
+def check_record_folder(folder: str, scenario: Scenario | None = None) -> None:
+    """Make ``folder`` and check that files can be written in it (before a demo runs).
+
+    A file there is the likeliest slip (``--record out.jsonl``, as ``trace sim`` takes one):
+    the message says a folder is wanted, and what will be written into it."""
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        files = ", ".join(recording_names(scenario)) if scenario else "NAME-1.jsonl, NAME-2.jsonl"
+        raise UsageError(
+            f'--record "{folder}" is a file: --record takes a folder to write the recordings '
+            f"into (as {files}); give a folder."
+        )
     try:
         os.makedirs(folder, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder):
@@ -143,11 +165,12 @@ def check_record_folder(folder: str) -> None:
 
 
 def save_demo(demo: DemoRun, folder: str) -> list[str]:
-    """Write each recording to ``folder/NAME-<side>.jsonl``; return the paths."""
-    check_record_folder(folder)
+    """Write each recording to ``folder/NAME-<side>.jsonl`` (replacing an earlier run's, as
+    ``--help`` says); return the paths."""
+    check_record_folder(folder, demo.scenario)
     paths = []
-    for index, recording in enumerate(demo.recordings):
-        path = os.path.join(folder, f"{demo.scenario.name}-{index + 1}.jsonl")
+    for name, recording in zip(recording_names(demo.scenario), demo.recordings, strict=True):
+        path = os.path.join(folder, name)
         try:
             writer = RecordingWriter(path, recording.header)
             try:
