@@ -96,8 +96,8 @@ def test_children_forked_after_the_recorder_was_made_record_their_own_events(
     tmp_path: Path,
 ) -> None:
     """A recorder made before a fork (gunicorn ``--preload``): each child drains on a thread
-    of its own into a file of its own, with its own pid; the parent, which recorded nothing,
-    leaves the children's files as they are when it closes."""
+    of its own into ``run.<pid>.jsonl``, with its own pid; the parent, which recorded nothing,
+    leaves its empty recording at the path when it closes."""
     path = tmp_path / "run.jsonl"
     done = _python(
         """
@@ -122,7 +122,8 @@ def test_children_forked_after_the_recorder_was_made_record_their_own_events(
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[0, 0]"
-    files = sorted(tmp_path.iterdir())
+    assert tracer.load(path).events == []
+    files = sorted(p for p in tmp_path.iterdir() if p != path)
     assert len(files) == 2
     seen = {}
     for each in files:
@@ -130,6 +131,7 @@ def test_children_forked_after_the_recorder_was_made_record_their_own_events(
         pids = {e.pid for e in recording.events}
         labels = [e.data["label"] for e in recording.events]
         assert len(pids) == 1 and len(labels) == 3
+        assert each.name == f"run.{min(pids)}.jsonl"
         seen[labels[0][0]] = pids
     assert set(seen) == {"0", "1"} and seen["0"] != seen["1"]
 

@@ -20,15 +20,24 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
+from tracer.errors import TracerError
 from tracer.events import Event, from_rows, unpack_row
 from tracer.recording import Recording, RecordingBusy, RecordingWriter, make_header
 
-__all__ = ["Recorder", "Sink", "Subscriber"]
+__all__ = ["EventsNotKept", "Recorder", "Sink", "Subscriber"]
 
 log = logging.getLogger("tracer")
 
 Subscriber = Callable[[list[Event]], None]
-"""Called off the hot path with each batch of new events, in recording order."""
+"""Called off the hot path with each batch of new events, in the order they were queued
+(``seq`` order within one thread; see ``Recorder.events``)."""
+
+_ID_SPACE = 10**6
+"""A forked child's request ids start at pid x this, apart from its parent's (1, 2, ...)."""
+
+
+class EventsNotKept(TracerError):
+    """The recorder keeps no events in memory (``keep=False``): there is nothing to save."""
 
 
 class Sink(NamedTuple):
@@ -54,8 +63,9 @@ class Recorder:
 
     ``Recorder()`` keeps events in memory (``rec.events``). ``Recorder("run.jsonl")`` streams them
     to disk as they come and, by default, keeps none in memory, so a run of a million requests
-    stays small. ``header`` fields (app, interface, server, load, source) may be updated until
-    the first event is written.
+    stays small (its ``events`` are then empty: the file is the recording). A relative path is
+    taken from the working directory at construction. ``header`` fields (app, interface,
+    server, load, source) may be updated until the first event is written.
     """
 
     drains_packed_rows: bool = False
@@ -80,7 +90,9 @@ class Recorder:
         self.header: dict[str, Any] = make_header(
             monotonic_ns=self.start_ns, unix_ns=wall_clock(), **header
         )
-        self.path = None if path is None else os.fspath(path)
+        # Absolute now: the file is opened at the first write, maybe after a chdir (a server's,
+        # a test's), and must be the one claimed below.
+        self.path = None if path is None else os.path.abspath(os.fspath(path))
         self.keep = (self.path is None) if keep is None else keep
         self._queue: deque[tuple[Any, ...]] = deque()
         self._seq = itertools.count()
@@ -92,7 +104,11 @@ class Recorder:
         self._born_ns = time.time_ns()  # to tell a file another process wrote since
         self._closed = False
         self._file_done = False  # close() closed the file: later events cannot reach it
+        # Closed, keeping nothing, and no subscriber: nothing will ever read what is recorded
+        # now, so emit, add and the sink drop it instead of queueing it.
+        self._drop_late = False
         self._dropped_warned = False
+        self._parent_path: str | None = None  # in a forked child: the path the parent writes
         self._pid = os.getpid()
         self._flush_interval = flush_interval
         self._stop = threading.Event()
@@ -122,7 +138,7 @@ class Recorder:
         stretch of nothing. Call it before ``start_ns`` is handed to another process. Returns
         False, changing nothing, once events were recorded (their times keep their origin).
         """
-        if self._queue or self._kept or self._writer is not None:
+        if self._queue or self._kept or self._writer is not None or self._file_done:
             return False
         now = self._clock()
         clock = self.header.get("clock")
@@ -154,6 +170,9 @@ class Recorder:
 
         ``pid`` (default: this process) lets a simulator give its virtual processes their ids.
         """
+        if self._drop_late:
+            self._drop_after_close()
+            return
         if tid is None:
             current = threading.current_thread()
             tid = current.ident or 0
@@ -191,8 +210,7 @@ class Recorder:
                 append = self._append_unpacked
             else:
                 append = self._queue.append
-            if self._file_done and not self.keep and not self._subscribers:
-                # Closed, and nothing would ever read them: the queue would only grow.
+            if self._drop_late:  # the queue would only grow
                 append = self._drop_after_close
             sink = self._sink = Sink(append, self._seq, self._pid, self._clock, self.start_ns)
         return sink
@@ -204,7 +222,7 @@ class Recorder:
     def _append_unpacked(self, row: tuple[Any, ...]) -> None:
         self._queue.append(unpack_row(row))
 
-    def _drop_after_close(self, row: tuple[Any, ...]) -> None:
+    def _drop_after_close(self, row: tuple[Any, ...] = ()) -> None:
         if not self._dropped_warned:
             self._dropped_warned = True
             log.warning("events recorded after the recording %s was closed are dropped", self.path)
@@ -213,6 +231,9 @@ class Recorder:
 
     def add(self, event: Event) -> None:
         """Add a ready-made event (from another process or a simulator), giving it a new seq."""
+        if self._drop_late:
+            self._drop_after_close()
+            return
         self._queue.append((next(self._seq), *event.as_row()[1:]))
 
     def add_rows(self, rows: Iterable[Sequence[Any]]) -> None:
@@ -237,6 +258,7 @@ class Recorder:
         A subscriber that raises is dropped and logged once; it never breaks the recording.
         """
         self._subscribers.append(subscriber)
+        self._drop_late = False  # after close(), its drain() calls read the queue again
         self._start_thread()
 
     def drain(self) -> list[Event]:
@@ -294,6 +316,13 @@ class Recorder:
         """The writer of ``path``, or of ``<name>.<pid>.jsonl`` beside it when another live
         process writes ``path`` (a server's second worker importing the same app): every
         process keeps a whole recording of its own, and ``path`` says where it went."""
+        if self._parent_path is not None:  # said here, not at the fork: only if it records
+            log.warning(
+                "this process (pid %d) was forked from the one recording %s; it writes %s",
+                os.getpid(),
+                self._parent_path,
+                path,
+            )
         try:
             return RecordingWriter(path, self.header)
         except RecordingBusy:
@@ -325,7 +354,13 @@ class Recorder:
 
     @property
     def events(self) -> list[Event]:
-        """Every event kept so far, in recording order (drains the queue first)."""
+        """Every event kept so far (drains the queue first); none unless the recorder keeps
+        events (``keep``: the default without a path).
+
+        In the order they were queued: one thread's in ``seq`` order, but events recorded on
+        several threads at once may come a little out of ``seq`` and ``t`` order (each takes
+        its ``seq`` and time just before it is queued). ``recording()`` sorts them by time.
+        """
         self.drain()
         return list(self._kept)
 
@@ -339,13 +374,23 @@ class Recorder:
         """Write the header and every kept event to ``path`` (``.gz`` compresses).
 
         ``RecordingBusy`` when a live recorder of this process streams to ``path`` (this one
-        included): saving there would truncate what it writes.
+        included): saving there would truncate what it writes. ``EventsNotKept`` when this
+        recorder keeps no events in memory (a streaming one, by default): the copy would hold
+        the header alone while the events are in its file.
         """
         holder = _CLAIMS.holder(os.fspath(path))
         if holder is not None:
             who = "this recorder" if holder is self else "another recorder in this process"
             raise RecordingBusy(
                 f"{os.fspath(path)} is being written by {who}; save to another path"
+            )
+        if not self.keep:
+            where = f"streams them to {self.path}, " if self.path is not None else ""
+            raise EventsNotKept(
+                f"this recorder keeps no events in memory (keep=False): it {where}so a copy "
+                "saved from it would hold none; "
+                + ("copy that file after close(), or " if self.path is not None else "")
+                + "make the recorder with keep=True"
             )
         events = self.events
         writer = RecordingWriter(path, self.header)
@@ -375,24 +420,30 @@ class Recorder:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join()
         self.drain()
-        if (
-            self.path is not None
-            and self._writer is None
-            and self.write_error is None
-            and not self._written_by_another()
-        ):
-            # An empty run still leaves a valid recording behind.
-            try:
-                self._writer = self._open_writer(self.path)
-            except OSError as exc:
-                self._write_failed(exc)
-        if self._writer is not None:
-            try:
-                self._writer.close()
-            except OSError as exc:
-                if self.write_error is None:
+        # Under the drain lock: a drain on another thread (reading ``events``) must neither
+        # write to the file being closed nor open it afresh once the writer is gone.
+        with self._drain_lock:
+            writer, self._writer = self._writer, None  # a child forked later has none to abandon
+            if (
+                self.path is not None
+                and writer is None
+                and self.write_error is None
+                and self._parent_path is None  # a forked child that recorded nothing: no file
+                and not self._written_by_another()
+            ):
+                # An empty run still leaves a valid recording behind.
+                try:
+                    writer = self._open_writer(self.path)
+                except OSError as exc:
                     self._write_failed(exc)
-        self._file_done = self.path is not None
+            if writer is not None:
+                try:
+                    writer.close()
+                except OSError as exc:
+                    if self.write_error is None:
+                        self._write_failed(exc)
+            self._file_done = self.path is not None
+            self._drop_late = self._file_done and not self.keep and not self._subscribers
         self._sink = None  # the next producer gets a sink that knows the file is closed
 
     def __enter__(self) -> Recorder:
@@ -415,18 +466,29 @@ class Recorder:
     def _forked(self) -> None:
         """In a child forked from the process that made this recorder (a server's worker
         started with ``--preload``): the parent's thread is gone and its queued rows and file
-        are the parent's to write; this process starts afresh with its own pid and file."""
+        are the parent's to write; this process starts afresh with its own pid, request ids
+        and file: ``run.<pid>.jsonl`` beside the parent's, whether or not the parent has
+        opened the path yet. Sharing the path loses one side's events either way: the
+        parent's first write truncates what a child wrote there, and a child writing after
+        the parent closed the path truncates the parent's."""
         self._pid = os.getpid()
         self._sink = None  # it carries the parent's pid
         self._queue.clear()
         self._drain_lock = threading.Lock()  # the parent's drain may have held it at the fork
         self._stop = threading.Event()
+        self._req_ids = itertools.count(self._pid * _ID_SPACE + 1)
         running, self._thread = self._thread is not None, None
-        writer, self._writer = self._writer, None
-        if writer is not None:
-            writer.abandon()
+        writer, self._writer = self._writer, None  # None once closed: its file is closed too
+        path = self.path
+        if path is not None and not self._file_done and _is_file_or_absent(path):
+            # The parent's path stays claimed here too: a recorder this child makes for it
+            # must not take the parent's file either.
+            self._parent_path = path
+            self.path = _CLAIMS.claim(_beside(path, self._pid), self)
         if running and not self._closed:
             self._start_thread()
+        if writer is not None:
+            writer.abandon()
 
     def _start_thread(self) -> None:
         if self._thread is not None or self._closed:
@@ -535,7 +597,12 @@ def _close_at_exit() -> None:
 def _after_fork_in_child() -> None:
     _CLAIMS.forked()
     for recorder in list(_LIVE):
-        recorder._forked()
+        # Each on its own: one left as it was would write into the parent's file, with the
+        # parent's pid and the rows it had queued, so one failure must not stop the rest.
+        try:
+            recorder._forked()
+        except Exception:
+            log.exception("resetting the recording %s in a forked child failed", recorder.path)
 
 
 atexit.register(_close_at_exit)
