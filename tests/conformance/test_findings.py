@@ -74,6 +74,21 @@ def test_junit_parses_with_a_case_per_request() -> None:
     assert sum(1 for _ in suite.iter("skipped")) == 1
 
 
+def test_junit_shows_what_the_app_raised_in_its_request() -> None:
+    """An app's exception is in its request's case (as the text and JSON reports have it), as
+    error output: no failure, since the exit code does not count it either."""
+    report = _report()
+    report.crashes.append(
+        {"request": "lifespan", "type": "RuntimeError", "message": "boom", "where": "a.py:9"}
+    )
+    suite = ET.fromstring(render_junit(report))
+    cases = {case.get("name"): case for case in suite.iter("testcase")}
+    err = cases["lifespan"].find("system-err")
+    assert err is not None and err.text == "app raised RuntimeError: boom at a.py:9"
+    assert cases["lifespan"].find("failure") is None and suite.get("failures") == "2"
+    assert cases["GET /"].find("system-err") is None
+
+
 def test_text_lists_findings_then_verdict() -> None:
     """Each finding shows rule, severity, request, message, location and hint."""
     text = render_text(_report())

@@ -276,7 +276,8 @@ def render_json(report: CheckReport) -> str:
 
 
 def render_junit(report: CheckReport) -> str:
-    """JUnit XML: one test case per request, one failure per finding (CI dashboards read it).
+    """JUnit XML: one test case per request, one failure per finding (CI dashboards read it),
+    and what the app raised in a request as that case's ``system-err``.
 
     Every name, message and text goes through ``printable``: XML 1.0 has no way to write most
     C0 controls (not even ``&#1;``), U+FFFE or a lone surrogate, and ElementTree writes them
@@ -306,6 +307,16 @@ def render_junit(report: CheckReport) -> str:
             )
             where = printable(f.location or "unknown location")
             failure.text = f"{printable(f.hint)}\nat {where}"
+        # What the app raised is no rule broken (the exit code does not count it either), but a
+        # CI page should show it where the request is: as the test case's error output.
+        raised = [
+            f"app raised {printable(str(c['type']))}: {printable(str(c['message']))}"
+            f" at {printable(str(c['where'] or 'unknown location'))}"
+            for c in report.crashes
+            if c["request"] == request
+        ]
+        if raised:
+            ET.SubElement(case, "system-err").text = "\n".join(raised)
     for note in report.skipped:
         shown = printable(note)
         case = ET.SubElement(suite, "testcase", classname=f"trace check {app}", name=shown)
