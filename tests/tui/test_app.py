@@ -122,6 +122,10 @@ async def test_m_jumps_to_bookmarks_and_shows_their_caption(loop_rec: Recording)
         await pilot.press("m")
         assert _screen(app).viewport.cursor == 2_000_000
         assert "two: second ms" in _text(app, "#caption")
+    app = ReplayApp([loop_rec], bookmarks=marks, lang="zh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("m")
+        assert "one：first ms" in _text(app, "#caption")  # Chinese: a full-width colon
 
 
 async def test_zoom_keys_and_fit(loop_rec: Recording) -> None:

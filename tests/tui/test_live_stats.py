@@ -40,10 +40,11 @@ def test_recent_keeps_only_the_newest_requests(loop_rec: Recording) -> None:
 
 
 def test_rps_series_counts_completions_per_bucket(loop_rec: Recording) -> None:
-    """The sparkline series sums to the completions, scaled to per-second."""
+    """The sparkline series of a run that has ended sums to the completions, scaled to
+    per-second."""
     stats = LiveStats()
     stats.feed(loop_rec.events)
-    series = stats.rps_series()
+    series = stats.rps_series(ended=True)
     assert sum(series) * RPS_BUCKET_NS / 1e9 == 8
 
 
@@ -96,3 +97,29 @@ def test_rps_counts_from_the_first_request_not_from_t0() -> None:
     live = LiveStats()
     live.feed(events)
     assert live.snapshot().rps == summarize(events)["rps"] == 10.0
+
+
+def test_the_bucket_in_progress_is_left_out_until_the_run_ends() -> None:
+    """While the run goes on, the newest 100 ms has only part of its completions: drawn, it
+    would read as a drop every frame. Only whole buckets are shown until the run has ended;
+    then the last one is whole too."""
+    from tracer import events as K
+    from tracer.events import Event
+
+    ms = 1_000_000
+    stats = LiveStats()
+    stats.feed([Event(i, 10 * ms * i, K.REQUEST_QUEUED, i) for i in range(1, 5)])
+    assert stats.rps_series() == []  # the first 100 ms are not over
+    # Two requests end in the first 100 ms, two 10 and 20 ms into the second.
+    stats.feed(
+        [
+            Event(10 + i, (10 * i + 80 * (i > 2)) * ms, K.REQUEST_END, i, data={})
+            for i in range(1, 5)
+        ]
+    )
+    assert stats.rps_series() == [20.0]
+    assert stats.rps_series(ended=True) == [20.0, 20.0]
+    # Time going on (a later event) closes the second bucket.
+    stats.feed([Event(20, 200 * ms, K.REQUEST_QUEUED, 5)])
+    assert stats.rps_series() == [20.0, 20.0]
+    assert stats.rps_series(points=1) == [20.0]

@@ -185,3 +185,36 @@ def test_lanes_in_error_are_the_ones_the_summary_counts(threads_rec: Recording) 
     model = build_model(threads_rec)
     marked = [lane.req for lane in model.by_request if lane.error]
     assert marked == [5] and model.summary["errors"] == len(marked)
+
+
+def _threads_starting_together(threads: list[tuple[int, str]]) -> Recording:
+    """One request per thread ``(tid, name)``, all starting at t=0, listed in reverse."""
+    events = [
+        Event(seq, 0, K.SCHED_THREAD, seq + 1, pid=1000, tid=tid, thread=name, dur=MS)
+        for seq, (tid, name) in enumerate(reversed(threads))
+    ]
+    return Recording(make_header(interface="wsgi", server={"model": "threads"}), events)
+
+
+def test_worker_lanes_starting_together_are_in_natural_order() -> None:
+    """By worker, threads that start at the same time come in the order people count them:
+    worker-2 before worker-10 (thread ids compared as numbers, not as text)."""
+    sim = [(tid, f"worker-{tid - 2}") for tid in range(2, 14)]  # as the simulator names them
+    model = build_model(_threads_starting_together(sim))
+    assert [lane.label for lane in model.by_worker] == [f"worker-{i}" for i in range(12)]
+    # Real threads: their ids are addresses, their names count; one name shared by two
+    # threads falls back to the ids, as numbers.
+    real = [
+        (140_001, "ThreadPoolExecutor-0_10"),
+        (140_003, "ThreadPoolExecutor-0_2"),
+        (90_000, "worker"),
+        (100_000, "worker"),
+    ]
+    model = build_model(_threads_starting_together(real))
+    assert [lane.label for lane in model.by_worker] == [
+        "ThreadPoolExecutor-0_2",
+        "ThreadPoolExecutor-0_10",
+        "worker",
+        "worker",
+    ]
+    assert [lane.key for lane in model.by_worker][2:] == ["thread:1000:90000", "thread:1000:100000"]

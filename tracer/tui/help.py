@@ -38,6 +38,7 @@ KEYS: tuple[Key, ...] = (
     Key("full_stop", ".", "next_event", "key_next_event"),
     Key("b", "b", "next_blocked", "key_next_blocked"),
     Key("m", "m", "next_mark", "key_next_mark"),
+    Key("c", "c", "toggle_caption", "key_caption"),
     Key("plus,equals_sign", "+ =", "zoom_in", "key_zoom_in"),
     Key("minus", "-", "zoom_out", "key_zoom_out"),
     Key("0", "0", "fit", "key_fit"),

@@ -95,6 +95,7 @@ _EN: dict[str, str] = {
     "key_next_event": "cursor to the next event",
     "key_next_blocked": "cursor to the next loop.blocked",
     "key_next_mark": "cursor to the next bookmark",
+    "key_caption": "show the whole caption / only its first lines",
     "key_zoom_in": "zoom in (around the cursor)",
     "key_zoom_out": "zoom out",
     "key_fit": "fit the whole recording",
@@ -122,6 +123,7 @@ _EN: dict[str, str] = {
     "saved": "saved",
     "no_further_blocked": "no further loop.blocked",
     "no_further_mark": "no further bookmark",
+    "caption_more": "c: more",  # after the "…" of a caption cut to its first lines
 }
 
 _ZH: dict[str, str] = {
@@ -200,6 +202,7 @@ _ZH: dict[str, str] = {
     "key_next_event": "光标移到下一个事件",
     "key_next_blocked": "光标移到下一个 loop.blocked",
     "key_next_mark": "光标移到下一个书签",
+    "key_caption": "显示完整说明 / 只显示前几行",
     "key_zoom_in": "放大（以光标为中心）",
     "key_zoom_out": "缩小",
     "key_fit": "显示整个记录",
@@ -228,6 +231,7 @@ _ZH: dict[str, str] = {
     "saved": "已保存",
     "no_further_blocked": "后面没有 loop.blocked 了",
     "no_further_mark": "后面没有书签了",
+    "caption_more": "c：更多",
 }
 
 LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType(

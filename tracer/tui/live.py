@@ -3,7 +3,7 @@
 ``run_live(recorder, work, title=...)`` runs ``work(stop)`` on a thread, takes the recorder's
 batches through a thread-safe inbox (the subscriber runs on the recorder's writer thread; the UI
 drains the inbox on a timer), shows progress, rps, in flight, p50/p95/p99, errors, a latency
-histogram, the rps of each 100 ms as bars from zero and the timeline of the most recent
+histogram, the rps of each 100 ms gone by as bars from zero and the timeline of the most recent
 requests; when ``work`` returns it loads the whole recording and switches to the replay. ``q``
 sets ``stop``, waits for ``work`` to flush and return, then exits, so the recording is always
 complete. Given ``prints`` (a file), what the app prints in this process while the dashboard
@@ -174,8 +174,10 @@ class LiveScreen(Screen[None]):
         self.query_one("#live-header", Static).update(header)
         self.query_one("#histogram", Static).update(self._histogram())
         chart = self.query_one("#rps", BarChart)
-        # A column per bucket, as many as there is room for.
-        chart.data = self.stats.rps_series(max(60, chart.size.width))
+        # A column per bucket, as many as there is room for; the newest only once it is over.
+        app = self.app
+        ended = isinstance(app, LiveApp) and app.done.is_set()
+        chart.data = self.stats.rps_series(max(60, chart.size.width), ended=ended)
         self._update_recent()
 
     def _histogram(self) -> Text:

@@ -159,10 +159,15 @@ class LiveStats:
             elapsed_ns=self.latest,
         )
 
-    def rps_series(self, points: int = 60) -> list[float]:
-        """Requests per second in each of the last ``points`` buckets (oldest first), from
-        the first bucket of the recording; the last is the bucket going on now."""
-        last = self.latest // RPS_BUCKET_NS
+    def rps_series(self, points: int = 60, *, ended: bool = False) -> list[float]:
+        """Requests per second in each of the last ``points`` whole buckets (oldest first),
+        from the first bucket of the recording.
+
+        The bucket the latest event falls in is still going on: it holds only part of its
+        completions, so drawn it would read as a drop in every frame. It is left out until
+        the run has ``ended``: then no completion is still to come in it.
+        """
+        last = self.latest // RPS_BUCKET_NS - (0 if ended else 1)
         first = max(0, last - points + 1)
         scale = 1e9 / RPS_BUCKET_NS
         return [self.buckets.get(b, 0) * scale for b in range(first, last + 1)]

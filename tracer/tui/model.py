@@ -17,6 +17,7 @@ Textual, a shim or a server.
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any, overload
 
@@ -177,7 +178,8 @@ class TimelineModel:
 
     @property
     def by_worker(self) -> list[Lane]:
-        """One lane per event loop, then per thread, in order of first activity."""
+        """One lane per event loop, then per thread, in order of first activity (ties by name,
+        numbers as numbers: worker-2 before worker-10)."""
         if self._by_worker is None:
             self._by_worker = _worker_lanes(self._events, self._threshold, self._thread_of)
         return self._by_worker
@@ -366,9 +368,26 @@ def _worker_lanes(
             if lane.kind == LOOP_LANE and lane.key == f"{LOOP_LANE}:{event.pid}:{event.tid}":
                 lane.spans.append(Span(event.t, event.t + _dur(event), BLOCKED, None))
                 lane.__post_init__()
-    order = {f"{kind}:{pid}:{tid}": pids.index(pid) for kind, pid, tid in steps}
-    lanes.sort(key=lambda lane: (order[lane.key], lane.kind != LOOP_LANE, lane.start, lane.key))
+    ids = {f"{kind}:{pid}:{tid}": (pids.index(pid), tid) for kind, pid, tid in steps}
+
+    def order(lane: Lane) -> tuple[Any, ...]:
+        # Lanes starting together (a pool's threads all take a request at once) in the order
+        # people count them: by name, its numbers as numbers (worker-2 before worker-10), then
+        # by thread id as a number (the lane's key, as text, put "…:10" before "…:2").
+        process, tid = ids[lane.key]
+        return (process, lane.kind != LOOP_LANE, lane.start, _natural_key(lane.label), tid)
+
+    lanes.sort(key=order)
     return lanes
+
+
+_DIGITS = re.compile(r"([0-9]+)")
+
+
+def _natural_key(name: str) -> tuple[str | int, ...]:
+    """``name`` with its runs of digits as numbers. Splitting on a group puts text at even
+    places and numbers at odd ones, so two keys always compare like with like."""
+    return tuple(int(part) if i % 2 else part for i, part in enumerate(_DIGITS.split(name)))
 
 
 def _loop_span(

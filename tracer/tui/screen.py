@@ -11,7 +11,7 @@ import bisect
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any
 
 from rich.text import Text
@@ -25,11 +25,13 @@ from tracer.events import Event
 from tracer.printable import printable
 from tracer.recording import view_start
 from tracer.tui.axis import Axis, format_time, ticks, window_magnitude
+from tracer.tui.caption import Caption
 from tracer.tui.detail import DetailPane, detail_text
 from tracer.tui.help import HelpScreen, bindings
 from tracer.tui.legend import Legend
 from tracer.tui.model import RequestLanes, TimelineModel
 from tracer.tui.summary_panel import SummaryPanel
+from tracer.tui.svg_cells import cell_text_lengths
 from tracer.tui.timeline import Timeline, label_width_for
 from tracer.tui.viewport import Viewport
 
@@ -59,13 +61,6 @@ def as_bookmark(item: Bookmark | Event | tuple[Any, ...]) -> Bookmark:
         data = item.data if isinstance(item.data, dict) else {}
         return Bookmark(item.t, str(data.get("label", "")), str(data.get("caption", "")))
     return Bookmark(int(item[0]), *(str(part) for part in item[1:3]))
-
-
-def _caption_text(caption: str) -> Text:
-    """A caption as shown: a bookmark's comes from a recording's ``mark`` event, so its
-    controls are escaped (a Static writes them to the terminal as they are); its own line
-    breaks stay, captions being written in lines."""
-    return Text(printable(caption, newlines=True))
 
 
 class ReplayScreen(Screen[None]):
@@ -142,9 +137,7 @@ class ReplayScreen(Screen[None]):
         detail = DetailPane(id="detail")
         detail.border_title = self.labels["detail_keys"]
         yield detail
-        yield Static(
-            _caption_text(self.caption), id="caption", classes="" if self.caption else "hidden"
-        )
+        yield Caption(self.caption, self.labels["caption_more"], id="caption")
         yield Legend(self.labels, id="legend")
 
     @property
@@ -273,9 +266,7 @@ class ReplayScreen(Screen[None]):
 
     def set_caption(self, text: str) -> None:
         """Show ``text`` in the caption pane (hide it when empty)."""
-        caption = self.query_one("#caption", Static)
-        caption.update(_caption_text(text))
-        caption.set_class(not text, "hidden")
+        self.query_one(Caption).show(text)
 
     # -- playback ---------------------------------------------------------------------------
 
@@ -365,8 +356,13 @@ class ReplayScreen(Screen[None]):
             self.notify(self.labels["no_further_mark"], timeout=2)
             return
         if mark.caption or mark.label:
-            self.set_caption(f"{mark.label}: {mark.caption}" if mark.caption else mark.label)
+            colon = "：" if self.labels["lang"] == "zh" else ": "  # Chinese takes a full-width one
+            self.set_caption(f"{mark.label}{colon}{mark.caption}" if mark.caption else mark.label)
         self._move_cursor(mark.t)
+
+    def action_toggle_caption(self) -> None:
+        """Show the whole caption, or only its first lines again (a long one is cut at five)."""
+        self.query_one(Caption).toggle_whole()
 
     def action_cursor_home(self) -> None:
         """Cursor to the start of the recording (of its activity, when it starts late)."""
@@ -482,6 +478,10 @@ class ReplayScreen(Screen[None]):
         """Save an SVG of the screen as it is now."""
         directory = getattr(self.app, "screenshot_dir", ".")
         path = self.app.save_screenshot(path=directory)
+        # Textual wrote Rich's SVG, which sizes text runs by characters: CJK text would be
+        # squeezed to half its cells. Size them by cells, in the file as written.
+        shot = Path(path)
+        shot.write_text(cell_text_lengths(shot.read_text(encoding="utf-8")), encoding="utf-8")
         # A file name, shown as text: a "[" in it is not markup.
         self.notify(f"{self.labels['saved']} {printable(path)}", timeout=3, markup=False)
 

@@ -1,0 +1,39 @@
+"""``cell_text_lengths``: an SVG screenshot whose text runs are as wide as their terminal cells.
+
+Rich's ``Console.export_svg`` (which Textual's screenshots use) places each run of text at its
+cell offset but gives it ``textLength`` = characters x cell width (Textualize/rich#2742). A
+browser honouring ``textLength`` then squeezes a run of CJK text, two cells a character, into
+half its room. Imports Rich only.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from rich.cells import cell_len
+
+__all__ = ["cell_text_lengths"]
+
+_SIZED_TEXT = re.compile(r'(<text [^>]*?textLength=")([^"]*)("[^>]*>)([^<]*)(</text>)')
+"""A ``<text>`` element with a ``textLength``, as Rich writes it: its content is escaped, so
+it holds no ``<``, and its attribute values hold no ``>``."""
+
+
+def cell_text_lengths(svg: str) -> str:
+    """``svg`` with each ``<text>``'s ``textLength`` counting the cells of its text, not its
+    characters. Runs of single-width characters are left byte for byte as they are."""
+
+    def fix(match: re.Match[str]) -> str:
+        start, length, middle, content, end = match.groups()
+        text = html.unescape(content)  # "&#160;" is one character and one cell, as is "&amp;"
+        cells = cell_len(text)
+        # A run of no cells (Rich writes each line's "\n" as one) is left alone: nothing to size.
+        if cells == len(text) or cells == 0:
+            return match.group(0)
+        # The cell width Rich used, from the element itself: it wrote characters x width.
+        width = float(length) / len(text)
+        # Formatted as Rich formats its numbers ("g"), which also hides float noise.
+        return f"{start}{format(width * cells, 'g')}{middle}{content}{end}"
+
+    return _SIZED_TEXT.sub(fix, svg)
