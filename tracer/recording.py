@@ -124,10 +124,16 @@ class Recording:
         return grouped
 
     def title_in(self, lang: str = "en") -> str:
-        """``title`` with "(simulated)" said in ``lang`` (``en`` or ``zh``)."""
+        """``title`` with "(simulated)" and the colon after a demo's label said in ``lang``
+        (``en`` or ``zh``: "（模拟）", "："); the app and the server model stay as typed."""
         title = self.title
-        if lang != "en" and self.header.get("source") == "simulated":
+        if lang == "en":
+            return title
+        if self.header.get("source") == "simulated":
             title = title.removesuffix(SIMULATED["en"]) + SIMULATED.get(lang, SIMULATED["en"])
+        label = self.header.get("label")
+        if lang == "zh" and isinstance(label, str) and label:
+            title = f"{label}：{title.removeprefix(f'{label}: ')}"
         return title
 
     @property

@@ -284,7 +284,8 @@ def test_bookmarks_captions_and_pause_step_for_narration(lang: str) -> None:
     assert cursors == marks
     assert captions[0] == demo.caption
     first = next(e for e in demo.recordings[0].events if e.kind == K.MARK)
-    assert captions[1] == f"{first.data['label']}: {first.data['caption']}"
+    colon = "：" if lang == "zh" else ": "
+    assert captions[1] == f"{first.data['label']}{colon}{first.data['caption']}"
     assert playing == [True, False]
     assert stepped > 0
 
@@ -350,6 +351,8 @@ def test_headless_in_chinese_says_simulated_and_the_shape_in_chinese(
     sides = [line for line in out.splitlines() if line.startswith(("  1. ", "  2. "))]
     assert len(sides) == 2
     assert all(line.endswith("；1 个书签") and "; " not in line for line in sides), sides
+    # and a side's label takes "：": "WSGI，4 个线程：sample_apps…", not "…: sample_apps…".
+    assert all("：" in line and ": " not in line for line in sides), sides
 
 
 def test_a_simulated_only_title_says_simulated_once(capsys: pytest.CaptureFixture[str]) -> None:

@@ -53,6 +53,9 @@ def test_a_compared_demo_page_is_self_contained(tmp_path: Path) -> None:
     # Figure and table titles say "simulated" in the page's language.
     assert all(figure_title(r, "zh") in page for r in demo.recordings)
     assert "(simulated)" not in page and "（模拟）" in page
+    # Chinese text takes full-width colons: after a side's label and before a bookmark's caption.
+    assert all("：" in figure_title(r, "zh") for r in demo.recordings)
+    assert re.search(r"ms\)：\S", page) and not re.search(r"ms\): ", page)
 
 
 def test_a_saved_demo_exports_with_its_caption_and_language(tmp_path: Path) -> None:

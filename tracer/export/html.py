@@ -90,8 +90,10 @@ def _summary_table(recordings: Sequence[Recording], lang: str) -> str:
     return f"<table>{''.join(rows)}</table>"
 
 
-def _marks(recordings: Sequence[Recording]) -> str:
-    """The bookmarks as a list, each at its time on the figure's (aligned) axis."""
+def _marks(recordings: Sequence[Recording], lang: str = "en") -> str:
+    """The bookmarks as a list, each at its time on the figure's (aligned) axis (a Chinese
+    page puts a full-width colon before the caption)."""
+    colon = "：" if lang == "zh" else ": "
     items = []
     for recording, shift in zip(recordings, alignment(recordings), strict=True):
         for e in recording.events:
@@ -101,7 +103,7 @@ def _marks(recordings: Sequence[Recording]) -> str:
                 caption = escape(printable(str(e.data.get("caption", ""))))
                 at = (e.t - shift) / 1e6
                 items.append(
-                    f"<li><b>{label}</b> ({at:,.1f} ms): {caption}</li>"
+                    f"<li><b>{label}</b> ({at:,.1f} ms){colon}{caption}</li>"
                     if caption
                     else f"<li><b>{label}</b> ({at:,.1f} ms)</li>"
                 )
@@ -128,7 +130,7 @@ def html_page(
         body.append(f'<p class="caption">{escape(caption)}</p>')
     svg = timeline_svg(recordings, standalone=False, lang=lang, max_lanes=max_lanes)
     body.append(f"<figure>{svg}</figure>")
-    body.append(_marks(recordings))
+    body.append(_marks(recordings, lang))
     body.append(_summary_table(recordings, lang))
     return (
         f'<!DOCTYPE html>\n<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
