@@ -23,6 +23,7 @@ from tracer.recorder import Recorder  # noqa: E402
 from tracer.recording import Recording  # noqa: E402
 from tracer.tui.app import render_svg  # noqa: E402
 from tracer.tui.live import LiveApp, LiveScreen  # noqa: E402
+from tracer.tui.svg_cells import cell_text_lengths  # noqa: E402
 
 SIZE = (120, 40)
 
@@ -75,7 +76,7 @@ async def _live_svg(recording: Recording) -> str:
             await pilot.pause(0.02)
         app.poll()
         await pilot.pause()
-        svg = app.export_screenshot(title="gateway-tracer live")
+        svg = cell_text_lengths(app.export_screenshot(title="gateway-tracer live"))
         release.set()
         app.stop.set()
     return svg
