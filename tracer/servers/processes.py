@@ -10,13 +10,17 @@ its events back through a pipe of its own: with each answer, everything it recor
 still running recorded. The parent re-sequences them into the one recording as they come.
 
 A child that dies during the run (the app called ``os._exit``, a crash) is seen at once, by its
-process sentinel: the requests it was running end as ``WORKER_EXITED``, ``exit_code`` says
-why, and the load is stopped (``watch_exit``), as when a real server exits. Children start
-with SIGINT blocked (a terminal's Ctrl-C reaches the whole process group: it must not kill
-them mid-boot, each with a traceback); the parent stops them, and ``start_until`` gives up on
-starting them once the run is stopped. Children are always stopped: asked first, then
-terminated by pid. Given ``app_output`` (a file), each child appends its standard output and
-error there, descriptors 1 and 2, from its start (``trace run``'s dashboard owns the terminal).
+process sentinel (or, when processes the app forked hold that open, by its exit code within
+``EXIT_POLL``): the requests it was running end as ``WORKER_EXITED``, ``exit_code`` says why,
+and the load is stopped (``watch_exit``), as when a real server exits. Each child leads a
+session and process group of its own, as a real server does (``proc_groups``): what the app
+forks goes with it. Children start with SIGINT blocked (a terminal's Ctrl-C reaches the
+whole process group until a child has left it: it must not kill them mid-boot, each with a
+traceback); the parent stops them, and ``start_until`` gives up on starting them once the run
+is stopped. Children are always stopped: asked first, then their groups terminated, killed
+after a second; a child whose parent died without stopping it kills its group. Given
+``app_output`` (a file), each child appends its standard output and error there, descriptors 1
+and 2, from its start (``trace run``'s dashboard owns the terminal).
 Imports the spine, ``tracer.instrument`` and ``tracer.servers``; never the TUI or exporters.
 """
 
@@ -45,6 +49,7 @@ from tracer.servers import WORKER_EXITED, Request, Response, ServerConfig, Targe
 from tracer.servers.environ import build_environ
 from tracer.servers.exit_guard import guard_os_exit
 from tracer.servers.job import Job, JobTarget, load_app_for
+from tracer.servers.proc_groups import end_with_parent, lead_own_group, signal_groups, wait_gone
 from tracer.servers.threads import WorkerPool, call_wsgi
 
 __all__ = ["DEFAULT_WORKERS", "DEFAULT_THREADS", "START_METHOD", "ProcessesServer"]
@@ -57,6 +62,9 @@ START_METHOD = "spawn"
 """How children start: a fresh interpreter, never a fork of a threaded parent."""
 SHIP_INTERVAL = 0.05
 """Seconds between a child's sendings of what requests still running recorded."""
+EXIT_POLL = 0.1
+"""Seconds between looks at the children's exit codes: a child's sentinel shows its end at
+once, unless a process the app forked holds it open (it inherited the child's descriptors)."""
 
 
 class ProcessesServer:
@@ -219,25 +227,30 @@ class ProcessesServer:
             pass
         for _ in range(self.workers * self.threads):
             self.jobs.put(None)
-        for process in self.processes:
-            process.join(max(0.0, deadline - time.monotonic()))
+        _join(self.processes, deadline)
         self._terminate()
-        # The collector ends when every child's pipe has ended (each child is gone now).
+        # The collector ends once it has seen every child end (each child is gone now).
         if self._collector.is_alive():
-            self._collector.join(max(0.1, deadline - time.monotonic()))
+            self._collector.join(max(2 * EXIT_POLL, deadline - time.monotonic()))
 
     def _terminate(self) -> None:
+        """End the children still running and whatever the app forked in any child: SIGTERM
+        to each child's process group, SIGKILL to what is left of them after a second."""
         self._terminating = True
-        alive = [process for process in self.processes if process.is_alive()]
-        for process in alive:
-            process.terminate()
+        groups = [process.pid for process in self.processes]  # each child leads its own
+        for process in self.processes:
+            if process.exitcode is None:
+                process.terminate()  # a child that has not made its group yet (it starts)
+        signal_groups(groups, signal.SIGTERM)
         deadline = time.monotonic() + 1.0
-        for process in alive:
-            process.join(max(0.0, deadline - time.monotonic()))
-        for process in alive:
-            if process.is_alive():
+        _join(self.processes, deadline)
+        left = wait_gone(groups, deadline)
+        for process in self.processes:
+            if process.exitcode is None:
                 process.kill()
-                process.join(1.0)
+        if left:  # (never off POSIX: no groups there, nor SIGKILL)
+            signal_groups(left, signal.SIGKILL)
+        _join(self.processes, time.monotonic() + 1.0)
 
     def _collect(self) -> None:
         """Take what the children send until every one of them has ended."""
@@ -250,8 +263,19 @@ class ProcessesServer:
                 selector.register(
                     self.processes[index].sentinel, selectors.EVENT_READ, (True, index)
                 )
+
+            def end(index: int) -> None:
+                """Child ``index`` ended: read what it still sent, then judge how it ended."""
+                pipe = readers.pop(index)
+                for fileobj in (pipe, self.processes[index].sentinel):
+                    with contextlib.suppress(KeyError):  # (its pipe's end may have come first)
+                        selector.unregister(fileobj)
+                self._read_to_end(pipe)
+                self._ended(index)
+
+            look = time.monotonic() + EXIT_POLL
             while readers:
-                for key, _ in selector.select():
+                for key, _ in selector.select(EXIT_POLL):
                     ended, index = key.data
                     pipe = readers.get(index)
                     if pipe is None:  # its child's end, earlier in this batch, took it
@@ -262,15 +286,17 @@ class ProcessesServer:
                         except (EOFError, OSError):  # its end closed: the sentinel follows
                             selector.unregister(pipe)
                         continue
-                    # The child ended: read what it still sent, then judge how it ended.
-                    selector.unregister(key.fileobj)
-                    with contextlib.suppress(KeyError):  # (not if its pipe's end came first)
-                        selector.unregister(pipe)
-                    del readers[index]
-                    self._read_to_end(pipe)
-                    self._ended(index)
+                    end(index)
+                # A process the app forked keeps the child's sentinel (and pipe) open after
+                # the child ended: its exit code says so (a waitpid, every EXIT_POLL).
+                if time.monotonic() >= look:
+                    look = time.monotonic() + EXIT_POLL
+                    for index in [i for i in readers if self.processes[i].exitcode is not None]:
+                        end(index)
 
     def _read_to_end(self, pipe: Any) -> None:
+        # Only what is there already: a process the app forked may hold the pipe open, and
+        # then its end (EOF) never comes.
         try:
             while pipe.poll():
                 self._take(pipe.recv())
@@ -310,6 +336,17 @@ class ProcessesServer:
             self.exit_code = process.exitcode
         if self._load_stop is not None:
             self._load_stop.set()
+
+
+def _join(processes: list[Any], deadline: float) -> None:
+    """Wait until every one of ``processes`` has ended, until ``deadline`` at most. By exit code
+    too: a process the app forked may hold a child's sentinel open after the child ended."""
+    while True:
+        alive = [process for process in processes if process.exitcode is None]
+        left = deadline - time.monotonic()
+        if not alive or left <= 0:
+            return
+        wait([process.sentinel for process in alive], min(left, EXIT_POLL))
 
 
 def _killed(process: Any) -> bool:
@@ -414,12 +451,16 @@ def _child_main(
     running: Any,
     output: str | None = None,
 ) -> None:
+    # A group of its own (before the app is imported: whatever it forks is in it), so that
+    # stopping this child stops that too; and this child's end if the parent dies unstopped.
+    end_with_parent(own_group=lead_own_group())
     if output is not None:
         _print_to(output)
-    # A Ctrl-C at a terminal reaches the whole process group. The parent stops its workers
-    # in order (each sends its last events); a worker dying of it would print a traceback
-    # and lose what it was running. SIGINT was blocked since the start (the parent's mask):
-    # one pending now is dropped, being ignored.
+    # A Ctrl-C at a terminal reaches the whole process group, this child's too until it left
+    # it (just now). The parent stops its workers in order (each sends its last events); a
+    # worker dying of it would print a traceback and lose what it was running. SIGINT was
+    # blocked since the start (the parent's mask): one pending now is dropped, being ignored
+    # (as is one sent to this child's own group: only the parent stops it).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
