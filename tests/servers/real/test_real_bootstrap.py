@@ -219,3 +219,67 @@ def test_app_without_settings_says_what_it_is(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.delenv(bootstrap.ENV, raising=False)
     with pytest.raises(RuntimeError, match="cannot be served on its own"):
         bootstrap.create_app()
+
+
+_EXITS_ON_THIRD = """
+import os
+
+served = [0]
+
+
+def app(environ, start_response):
+    served[0] += 1
+    if served[0] == 3:
+        os._exit(7)
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+"""
+
+_SERVE_THREE = """
+import json, sys
+
+from tracer.servers.real.bootstrap import build_app
+
+app = build_app(json.loads(sys.argv[1]))
+for req in (1, 2, 3):
+    environ = {
+        "REQUEST_METHOD": "GET", "PATH_INFO": "/", "QUERY_STRING": "",
+        "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http",
+        "HTTP_X_GATEWAY_TRACER_REQ": str(req),
+    }
+    body = app(environ, lambda status, headers, exc_info=None: None)
+    b"".join(body)
+    body.close()
+"""
+
+
+def test_an_app_calling_os_exit_leaves_what_its_server_process_recorded(tmp_path: Path) -> None:
+    """A server process whose app calls os._exit skips atexit: the requests it had answered
+    lost their events (those of its last flush interval). The bootstrap's exit guard writes
+    them to the stream first, and marks the code the app asked for."""
+    import json
+    import subprocess
+    import sys
+
+    (tmp_path / "exits_on_third.py").write_text(_EXITS_ON_THIRD)
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    settings = {
+        "app": "exits_on_third:app",
+        "dir": str(run_dir),
+        "start_ns": 0,
+        "app_dir": str(tmp_path),
+        "flush_interval": 60.0,  # no timed flush: only the guard can write them
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _SERVE_THREE, json.dumps(settings)],
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 7, done.stderr.decode()
+    parent = Recorder(start_ns=0)
+    Merger(run_dir, parent, interval=None).stop()
+    ends = [e for e in parent.recording().events if e.kind == K.REQUEST_END]
+    assert [(e.req, e.data["status"]) for e in ends] == [(1, 200), (2, 200)]
+    (mark,) = run_dir.glob("*.exit")
+    assert mark.read_text() == "7"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import socket
 import sys
+from pathlib import Path
 
 import pytest
 from real_helpers import HERE, alive, run_real
@@ -188,3 +189,127 @@ def test_a_stop_while_the_server_still_imports_the_app_ends_the_run(name: str) -
     events = recorder.recording().events
     assert [e.data.get("label") for e in events if e.kind == K.MARK] == ["stopped"]
     assert not [e for e in events if e.kind == K.CLIENT_SEND]
+
+
+def test_a_huge_line_is_quoted_short() -> None:
+    """A server that printed a 10 MB line before dying: the one line quoted is cut at 300
+    characters, with an ellipsis and the line's length (the saved log has all of it)."""
+    huge = "x" * 10_000_000
+    said = failure_line(f"booting\n{huge}\n")
+    assert said.startswith("x" * 300 + "…")
+    assert len(said) < 400
+    assert "10,000,000 characters" in said
+    assert failure_line("ok\n" + "y" * 300 + "\n") == "y" * 300  # no cut needed: none made
+
+
+def test_a_server_that_dies_printing_megabytes_is_one_short_line() -> None:
+    """The harness's "stopped while starting" message quotes at most 300 characters."""
+    script = "import sys; sys.stdout.write('x' * 3_000_000 + '\\n'); sys.exit(3)"
+    server = ServerProcess("talker", [sys.executable, "-c", script], port=free_port())
+    with pytest.raises(ServerError) as caught:
+        server.start(timeout=10)
+    message = str(caught.value)
+    assert message.startswith("talker stopped while starting (exit code 3): xxx")
+    assert len(message) < 500 and "\n" not in message
+    server.close()
+
+
+def test_stop_waits_one_deadline_before_killing() -> None:
+    """A master that ignores its stop signal is killed after ``timeout``, not after twice it
+    (a wait for the master, then another for the group, each of ``timeout``)."""
+    import time
+
+    port = free_port()
+    script = (
+        "import signal, socket, time\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        f"s = socket.socket(); s.bind(('{HOST}', {port})); s.listen()\n"
+        "time.sleep(60)\n"
+    )
+    server = ServerProcess("stubborn", [sys.executable, "-c", script], port=port)
+    server.start(timeout=10)
+    began = time.monotonic()
+    server.stop(timeout=1.0)
+    assert time.monotonic() - began < 1.8  # it was 2 s and more
+    server.close()
+
+
+_SLOW_IMPORT = """
+import time
+
+time.sleep(30)
+
+
+def app(environ, start_response):
+    start_response("200 OK", [])
+    return [b"ok"]
+"""
+
+_LIFESPAN_HANGS = """
+import asyncio
+
+
+async def app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        await receive()
+        await asyncio.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("name", ["waitress", "gunicorn"])
+def test_a_slow_import_of_a_wsgi_app_is_said_to_be_one(tmp_path: Path, name: str) -> None:
+    """The start limit passes while a WSGI app still imports in the server: the message says
+    the app had not loaded (no word of a lifespan, which WSGI has none of), and the server's
+    output does not hold the traceback of the tool's own stop (waitress's KeyboardInterrupt
+    in the middle of the import)."""
+    from tracer.servers import server_model
+
+    def stand_in(environ: object, start_response: object) -> list[bytes]:
+        """What the parent sees (it never imports the slow module itself)."""
+        return []
+
+    (tmp_path / "slow_import.py").write_text(_SLOW_IMPORT)
+    config = ServerConfig(app_spec="slow_import:app", app=stand_in, app_dir=str(tmp_path))
+    server = server_model(name)(config, Recorder())
+    with pytest.raises(ServerError) as caught:
+        server.start(timeout=1.5)
+    message = str(caught.value)
+    assert "did not start serving" in message and "still running" in message
+    assert "had not finished loading the app" in message and "lifespan" not in message
+    assert "KeyboardInterrupt" not in server.output()
+    server.save_output(str(tmp_path / "server.log"))
+    assert "KeyboardInterrupt" not in (tmp_path / "server.log").read_text()
+    assert server.process is not None and server.process.pgid is not None
+    assert group_members(server.process.pgid) == []
+
+
+def test_an_asgi_lifespan_that_never_completes_is_said_to_look_so(tmp_path: Path) -> None:
+    """The app loaded, and the port never accepted: for an ASGI app the message names the
+    lifespan startup."""
+    (tmp_path / "lifespan_hangs.py").write_text(_LIFESPAN_HANGS)
+    config = ServerConfig(app_spec="lifespan_hangs:app", app_dir=str(tmp_path))
+    server = UvicornServer(config, Recorder())
+    with pytest.raises(ServerError) as caught:
+        server.start(timeout=4.0)
+    message = str(caught.value)
+    assert "loaded the app but did not accept connections" in message
+    assert "lifespan startup that never completes" in message
+
+
+def test_the_start_limit_grows_with_the_time_the_app_took_to_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parent imports the app once itself: an app that took a while there is given that
+    much more (twice it) to load in the server before the start is said to have failed."""
+    from tracer.servers.real import server as real_server
+    from tracer.servers.real.waitress import WaitressServer
+
+    monkeypatch.setattr(real_server, "START_TIMEOUT", 1.0)  # less than the import alone
+    (tmp_path / "import_takes_3s.py").write_text(_SLOW_IMPORT.replace("30", "3"))
+    config = ServerConfig(app_spec="import_takes_3s:app", app_dir=str(tmp_path))
+    server = WaitressServer(config, Recorder())
+    assert server.start_timeout >= 1.0 + 2 * 3.0
+    try:
+        server.start()
+    finally:
+        server.stop()

@@ -4,13 +4,16 @@ Importing this module does nothing; reading its ``app`` attribute (which every s
 every worker process) loads the user's app from the ``GATEWAY_TRACER_*`` environment variables,
 wraps it with ``tracer.instrument`` and a ``Recorder`` of its own that streams to
 ``<dir>/<pid>.events`` (marshal frames, ``frames.py``) with the parent's t=0 (CLOCK_MONOTONIC is system-wide, so the parent can
-merge every process's events into one timeline), and drops ``<dir>/<pid>.ready``.
+merge every process's events into one timeline), and drops ``<dir>/<pid>.ready``. An app
+that ends the process with ``os._exit`` (no atexit then) gets its recording written first, and
+the code it asked for in ``<dir>/<pid>.exit`` (``tracer.servers.exit_guard``).
 In front of the shim, a tiny adapter moves the client's ``x-gateway-tracer-req`` header into
 ``scope["extensions"]["gateway_tracer"]["req"]`` (ASGI) or ``environ["gateway_tracer.req"]``
 (WSGI), so client and server events share their request id; the header itself is taken out of
 the scope's headers / the environ, so the app (and the shim's ``request.start``) sees the
 request as a plain client sent it.
-Imports the spine, ``tracer.instrument`` and ``tracer.loading``; never the TUI or the CLI.
+Imports the spine, ``tracer.instrument``, ``tracer.loading`` and ``tracer.servers.exit_guard``;
+never the TUI or the CLI.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import Any
 
 from tracer.events import Event
 from tracer.recorder import Recorder
+from tracer.servers.exit_guard import guard_os_exit
 from tracer.servers.real.frames import encode
 
 __all__ = [
@@ -195,7 +199,11 @@ class WsgiRequestIds:
 
 
 def build_app(settings: dict[str, Any]) -> Any:
-    """Load, instrument and adapt the app; start this process's recording; mark it ready."""
+    """Load, instrument and adapt the app; start this process's recording; mark it ready.
+
+    ``settings`` are ``settings_env``'s, and optionally ``flush_interval`` (seconds between
+    writes of the events; ``FLUSH_INTERVAL`` unless given).
+    """
     import tracer
     from tracer.interface import is_asgi
     from tracer.loading import load_app
@@ -215,9 +223,14 @@ def build_app(settings: dict[str, Any]) -> Any:
         with contextlib.suppress(OSError):
             (directory / f"{pid}.failed").write_text(f"{type(exc).__name__}: {exc}"[:500])
         raise
-    recorder = ProcessRecorder(directory / f"{pid}.events", start_ns=int(settings["start_ns"]))
+    recorder = ProcessRecorder(
+        directory / f"{pid}.events",
+        start_ns=int(settings["start_ns"]),
+        flush_interval=float(settings.get("flush_interval", FLUSH_INTERVAL)),
+    )
     # Servers end their workers with a normal interpreter exit on their stop signal: flush then.
     atexit.register(recorder.close)
+    _guard_exit(recorder, directory / f"{pid}.exit")
     traced = tracer.instrument(
         loaded.app, recorder=recorder, interface=loaded.interface, **settings.get("instrument", {})
     )
@@ -228,6 +241,24 @@ def build_app(settings: dict[str, Any]) -> Any:
     adapted = AsgiRequestIds(traced) if is_asgi(loaded.interface) else WsgiRequestIds(traced)
     (directory / f"{pid}.ready").write_text(loaded.interface)
     return adapted
+
+
+# The exit guard stays on for the life of the process: held here, since a guard whose context
+# manager were collected would take itself off.
+_EXIT_GUARD = contextlib.ExitStack()
+
+
+def _guard_exit(recorder: ProcessRecorder, mark: Path) -> None:
+    """Before the app ends this process with ``os._exit`` (which skips atexit), write what it
+    recorded (the requests it answered in the last flush interval) and the code it asked for
+    to ``mark``: a server's master may not pass the code on (hypercorn's says 0)."""
+
+    def before(code: int) -> None:
+        recorder.drain()
+        with contextlib.suppress(OSError):
+            mark.write_text(str(code))
+
+    _EXIT_GUARD.enter_context(guard_os_exit(before))
 
 
 def _alive(pid: int) -> bool:

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from tracer.errors import ServerError
@@ -83,15 +82,28 @@ _CAUSES = (
 )
 
 
+QUOTE_LIMIT = 300
+"""Characters of a server's line quoted in a message: an app may print megabytes in one."""
+
+
 def failure_line(output: str, silent: str = "it exited without a word") -> str:
     """The one line of a server's output that best says why it stopped (``silent`` when it
-    printed nothing)."""
+    printed nothing), cut to ``QUOTE_LIMIT`` characters."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     for cause in _CAUSES:
         for line in reversed(lines):
             if cause in line.lower():
-                return line
-    return lines[-1] if lines else silent
+                return _quoted(line)
+    return _quoted(lines[-1]) if lines else silent
+
+
+def _quoted(line: str) -> str:
+    if len(line) <= QUOTE_LIMIT:
+        return line
+    return (
+        f"{line[:QUOTE_LIMIT]}… (cut: a line of {len(line):,} characters; "
+        "the server's saved output has all of it)"
+    )
 
 
 class ServerProcess:
@@ -109,8 +121,11 @@ class ServerProcess:
         stop_signal: int = signal.SIGTERM,
         host: str = HOST,
         cwd: str | None = None,
+        lifespan: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``lifespan``: the app is an ASGI one, whose lifespan startup the server runs
+        before it accepts connections (said when a start times out)."""
         self.name = name
         self.command = list(command)
         self.port = port
@@ -120,11 +135,18 @@ class ServerProcess:
         self.ready_dir = ready_dir
         self.expected = expected
         self.stop_signal = stop_signal
+        self.lifespan = lifespan
         self.clock = clock
+        self.serving = False
+        """Whether ``start`` saw it serve."""
         self.process: subprocess.Popen[bytes] | None = None
         self.pgid: int | None = None
         """Process group of the server (its master's pid); kept after ``stop`` for checks."""
         self._log = tempfile.TemporaryFile()
+        # Bytes of the log that are the server's own words: a server stopped while it was
+        # still starting (the app importing) prints what our stop caused, such as waitress's
+        # KeyboardInterrupt traceback from the middle of the import: not its last words.
+        self._said: int | None = None
 
     @property
     def pid(self) -> int | None:
@@ -165,20 +187,32 @@ class ServerProcess:
             if failed is not None:
                 raise ServerError(f"{self.name} could not load the app: {failed}")
             if self._accepts() and self.ready_pids() >= self.expected:
+                self.serving = True
                 return
             if self.clock() > deadline:
-                # Still running, silent: waiting on something, such as an app's lifespan
-                # startup that never completes. It did not exit.
-                said = failure_line(
-                    self.output(),
-                    silent="it was still running and had printed nothing (an app's lifespan "
-                    "startup that never completes looks like this)",
-                )
+                printed = failure_line(self.output(), silent="")
+                said = f"it last printed: {printed}" if printed else "it had printed nothing"
                 raise ServerError(
                     f"{self.name} did not start serving on {self.host}:{self.port} within "
-                    f"{timeout:g}s: {said}"
+                    f"{timeout:g}s: it was still running, and {self._waiting_on()}; {said}"
                 )
             time.sleep(0.02)
+
+    def _waiting_on(self) -> str:
+        """What a server still starting at its deadline was waiting on, as far as it shows."""
+        loaded = self.ready_pids()
+        if loaded < self.expected:
+            # gunicorn accepts before its workers load the app: the ready marks tell.
+            some = f" ({loaded} of its {self.expected} processes had)" if loaded else ""
+            return (
+                f"had not finished loading the app{some} (a slow import of the app looks like this)"
+            )
+        if self.lifespan:
+            return (
+                "loaded the app but did not accept connections (an app's lifespan startup "
+                "that never completes looks like this)"
+            )
+        return "loaded the app but did not accept connections on its port"
 
     def _accepts(self) -> bool:
         try:
@@ -221,23 +255,29 @@ class ServerProcess:
             return None
 
     def output(self) -> str:
-        """Everything the server printed so far (stdout and stderr)."""
-        self._log.flush()
-        self._log.seek(0)
-        text = self._log.read().decode("utf-8", "replace")
-        self._log.seek(0, os.SEEK_END)
-        return text
+        """Everything the server printed so far (stdout and stderr), but what it printed
+        after a stop that came while it was still starting (that is the stop's doing)."""
+        return b"".join(self._blocks()).decode("utf-8", "replace")
 
     def save_output(self, path: str) -> None:
-        """Copy everything the server printed to ``path``, in blocks: an app printing per
-        request can leave more than is worth reading into memory."""
-        self._log.flush()
-        self._log.seek(0)
-        try:
-            with open(path, "wb") as saved:
-                shutil.copyfileobj(self._log, saved)
-        finally:
-            self._log.seek(0, os.SEEK_END)
+        """Copy what ``output`` returns to ``path``, in blocks: an app printing per request
+        can leave more than is worth reading into memory."""
+        with open(path, "wb") as saved:
+            for block in self._blocks():
+                saved.write(block)
+
+    def _blocks(self, size: int = 1 << 20) -> Iterator[bytes]:
+        # pread, not seek and read: the server writes through the same open file, so moving
+        # its offset would make it write over what it printed before.
+        fd = self._log.fileno()
+        end = os.fstat(fd).st_size if self._said is None else self._said
+        offset = 0
+        while offset < end:
+            block = os.pread(fd, min(size, end - offset), offset)
+            if not block:
+                return
+            offset += len(block)
+            yield block
 
     def stop(self, timeout: float = 5.0) -> None:
         """Graceful stop, then SIGKILL to the whole group after ``timeout`` (idempotent)."""
@@ -245,7 +285,10 @@ class ServerProcess:
         if process is None:
             return
         pgid = process.pid
+        deadline = self.clock() + timeout  # one bound for the master and its workers
         if process.poll() is None:
+            if not self.serving and self._said is None:
+                self._said = os.fstat(self._log.fileno()).st_size
             try:
                 os.kill(process.pid, self.stop_signal)
             except ProcessLookupError:
@@ -255,7 +298,7 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 pass
         # Workers outlive a master that died or was slow: the group goes, whatever is left.
-        self._wait_gone(pgid, timeout)
+        self._wait_gone(pgid, deadline - self.clock())
         if group_members(pgid) or process.poll() is None:
             try:
                 os.killpg(pgid, signal.SIGKILL)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 from typing import IO, Any
 
@@ -23,6 +24,9 @@ from tracer.servers.real.frames import FrameReader
 __all__ = ["Merger"]
 
 log = logging.getLogger("tracer")
+
+_LAST_TRIES = 20
+"""Polls ``stop`` tries (0.05 s apart) for what is left when polls are failing."""
 
 
 def _well_formed(row: Any) -> bool:
@@ -46,7 +50,7 @@ class _Tail:
 
 
 class Merger:
-    """Moves events from ``directory/*.jsonl`` into ``recorder``, live or at the end."""
+    """Moves events from ``directory/*.events`` into ``recorder``, live or at the end."""
 
     def __init__(
         self, directory: str | os.PathLike[str], recorder: Recorder, *, interval: float | None = 0.2
@@ -59,6 +63,8 @@ class Merger:
         """Events merged so far."""
         self.pids: set[int] = set()
         """Server processes that wrote a recording."""
+        self.failed_polls = 0
+        """Polls that could not open the folder or a new stream (the first one is logged)."""
         self._tails: dict[str, _Tail] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -68,20 +74,35 @@ class Merger:
         """Merge in the background every ``interval`` seconds (no thread when it is None)."""
         if self.interval is None or self._thread is not None:
             return
-        self._thread = threading.Thread(target=self._run, name="gateway-tracer-merge", daemon=True)
-        self._thread.start()
+        thread = threading.Thread(target=self._run, name="gateway-tracer-merge", daemon=True)
+        thread.start()  # kept only once started: stop must not join one that never ran
+        self._thread = thread
 
     def poll(self) -> int:
-        """Merge every complete line written since the last poll; returns how many events."""
+        """Merge every complete frame written since the last poll; returns how many events.
+
+        A poll that cannot list the folder or open a new stream (too many open files: a run
+        with more connections than the process may have descriptors) merges what it could;
+        the next poll reads the rest, so nothing is lost. Only the first failure is logged,
+        in one line: the others are counted (``failed_polls``).
+        """
         with self._lock:
             count = 0
-            for path in sorted(self.directory.glob("*.events")):
-                tail = self._tails.get(path.name)
-                if tail is None:
-                    tail = self._tails[path.name] = _Tail(open(path, "rb"))
-                    if path.stem.isdigit():
-                        self.pids.add(int(path.stem))
-                count += self._read(tail)
+            try:
+                for path in sorted(self.directory.glob("*.events")):
+                    tail = self._tails.get(path.name)
+                    if tail is None:
+                        tail = self._tails[path.name] = _Tail(open(path, "rb"))
+                        if path.stem.isdigit():
+                            self.pids.add(int(path.stem))
+                    count += self._read(tail)
+            except OSError as exc:
+                self.failed_polls += 1
+                if self.failed_polls == 1:
+                    log.warning(
+                        "reading the server's event streams failed (%s); trying again at each poll",
+                        exc,
+                    )
             self.merged += count
             return count
 
@@ -105,7 +126,16 @@ class Merger:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
-        self.poll()
+        for _ in range(_LAST_TRIES):
+            failed = self.failed_polls
+            self.poll()
+            if self.failed_polls == failed:
+                break
+            # Descriptors short at the end too: the run's connections are closing, so they
+            # come back (without a poll that succeeds, what is left is lost).
+            time.sleep(0.05)
+        else:
+            log.warning("the last of the server's events could not be read: they are missing")
         with self._lock:
             for tail in self._tails.values():
                 tail.handle.close()
@@ -115,7 +145,4 @@ class Merger:
     def _run(self) -> None:
         assert self.interval is not None
         while not self._stop.wait(self.interval):
-            try:
-                self.poll()
-            except OSError:
-                log.exception("reading a server recording failed")
+            self.poll()

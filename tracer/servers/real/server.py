@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -21,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from tracer import events as K
@@ -37,6 +39,10 @@ from tracer.servers.real.merge import Merger
 __all__ = ["RealServer", "RealTarget"]
 
 BOOTSTRAP_APP = "tracer.servers.real.bootstrap:app"
+
+START_TIMEOUT = 20.0
+"""Seconds a server has to start serving, plus twice what the app took to import in ``trace``
+itself (``RealServer.start_timeout``)."""
 
 
 class RealTarget:
@@ -125,6 +131,8 @@ class RealServer:
         self._check_installed()
         # The app is loaded once here, so a bad APP or an interface the server cannot run is
         # reported before anything starts (and the header's interface is right).
+        self.import_s = 0.0
+        """Seconds the app took to import in this process (0 when it was given loaded)."""
         self.interface = self._interface()
         self.process: ServerProcess | None = None
         self.merger: Merger | None = None
@@ -136,6 +144,11 @@ class RealServer:
         self._graced = False
         self.exit_code: int | None = None
         """The server's exit code if it died during the load (``watch_exit``), else None."""
+        self.exit_subject: str | None = None
+        """Who ``exit_code`` is about when it is not the server's own (for the CLI's line)."""
+        self.replaced_workers = 0
+        """Server processes that loaded the app beyond ``processes()``: workers the server
+        started in place of ones that died during the run (counted by ``stop``)."""
 
     # -- what subclasses say ----------------------------------------------------------------
 
@@ -173,13 +186,22 @@ class RealServer:
             keepalive=not self.options.get("no_keepalive", False),
         )
 
-    def start(self, timeout: float = 20.0) -> None:
-        """Start the server and its event merging; return once it serves the app."""
+    @property
+    def start_timeout(self) -> float:
+        """How long ``start`` waits by default: ``START_TIMEOUT``, plus twice the app's import
+        time here (each server process imports it again, several at once with workers)."""
+        return round(START_TIMEOUT + 2 * self.import_s, 1)  # "within 20s", not 20.0007s
+
+    def start(self, timeout: float | None = None) -> None:
+        """Start the server and its event merging; return once it serves the app (within
+        ``timeout`` seconds, ``start_timeout`` by default)."""
         self.start_until(None, timeout)
 
-    def start_until(self, stop: threading.Event | None, timeout: float = 20.0) -> None:
+    def start_until(self, stop: threading.Event | None, timeout: float | None = None) -> None:
         """``start``, unless ``stop`` is set first (a Ctrl-C while the app still imports in
         the server): then the server is stopped and it returns, which is not a failure."""
+        if timeout is None:
+            timeout = self.start_timeout
         if self.port:
             check_port(self.port, self.host)
         self.port = self.port or free_port(self.host)
@@ -199,6 +221,7 @@ class RealServer:
             expected=self.processes(),
             stop_signal=self.stop_signal,
             host=self.host,
+            lifespan=is_asgi(self.interface),
         )
         self.merger = Merger(self._dir, self.recorder)
         # Whoever started it, the server never outlives this interpreter: a caller whose own
@@ -241,10 +264,41 @@ class RealServer:
             code = process.exit_within(grace)
         if code is None:
             return False
-        self.exit_code = code
+        self._note_exit(code)
         if self._load_stop is not None:
             self._load_stop.set()
         return True
+
+    def _note_exit(self, code: int) -> None:
+        # hypercorn's master exits with 0 when its worker exited with 1 (its last join of the
+        # workers overwrites the code): a worker's os._exit code, marked by the bootstrap's
+        # exit guard, says more than a master's 0.
+        self.exit_code = code
+        if code != 0 or self._dir is None or self.process is None:
+            return
+        marks = [
+            mark
+            for mark in Path(self._dir).glob("*.exit")
+            if mark.stem.isdigit() and int(mark.stem) != self.process.pid
+        ]
+        with contextlib.suppress(OSError, ValueError):
+            if marks:
+                latest = max(marks, key=lambda mark: mark.stat().st_mtime_ns)
+                self.exit_code = int(latest.read_text())
+                self.exit_subject = f"a worker process of {self.name}"
+
+    @property
+    def restart_note(self) -> str | None:
+        """One line saying the server replaced workers that died during the run (``None``
+        when it did not): it serves on, and its log may not say so (uvicorn's does at info
+        level only)."""
+        count = self.replaced_workers
+        if not count:
+            return None
+        return (
+            f"{self.name} restarted {count} worker process{'es' if count > 1 else ''} "
+            "that died during the run"
+        )
 
     def run_load(self, load: ClientConfig) -> ClientStats:
         """Drive a whole load with the callback client in this thread (the fast path)."""
@@ -260,7 +314,9 @@ class RealServer:
     def _stop(self, timeout: float) -> None:
         if self.process is not None and self.exit_code is None:
             # Gone before we stopped it: the load may have ended faster than the watch saw.
-            self.exit_code = self.process.returncode_now()
+            code = self.process.returncode_now()
+            if code is not None:
+                self._note_exit(code)
         for loop, pool in self.pools:
             try:
                 loop.call_soon_threadsafe(pool.close)
@@ -270,6 +326,10 @@ class RealServer:
         if self.process is not None:
             self._settle()
             self.process.stop(timeout)
+            if self._dir is not None:  # not yet removed by an earlier stop
+                # Every process that loaded the app left a ready mark: those beyond the
+                # workers asked for were started in place of dead ones.
+                self.replaced_workers = max(0, self.process.ready_pids() - self.processes())
         if self.merger is not None:
             self.merger.stop()
         if self._dir is not None:
@@ -357,12 +417,14 @@ class RealServer:
         if app is None:
             from tracer.loading import load_app
 
+            began = time.monotonic()
             loaded = load_app(
                 self.config.app_spec or "",
                 factory=self.config.factory,
                 app_dir=self.config.app_dir,
                 interface=self.config.interface,
             )
+            self.import_s = time.monotonic() - began
             interface = str(loaded.interface)
         else:
             interface = detect_interface(app, self.config.interface)
