@@ -400,3 +400,30 @@ def test_a_stop_while_the_server_starts_ends_the_run_as_a_stop(tmp_path: Path) -
     for child in started.iterdir():
         with pytest.raises(ProcessLookupError):
             os.kill(int(child.name), 0)
+
+
+@pytest.mark.timeout(60)
+def test_a_stop_during_a_hanging_lifespan_startup_ends_the_run_at_once(tmp_path: Path) -> None:
+    """``stop`` set while the app's lifespan startup hangs (a database that does not answer):
+    run returns within a second or two, stopped, with no request sent, as uvicorn and
+    hypercorn stop. It waited for the startup's 30 s bound (Ctrl-C took 10 s in the CLI)."""
+    import time
+
+    (tmp_path / "hangs.py").write_text(
+        "import asyncio\n"
+        "async def app(scope, receive, send):\n"
+        "    if scope['type'] == 'lifespan':\n"
+        "        await receive()\n"
+        "        await asyncio.sleep(3600)\n"
+        "    await send({'type': 'http.response.start', 'status': 200})\n"
+        "    await send({'type': 'http.response.body'})\n"
+    )
+    stop = threading.Event()
+    threading.Timer(0.5, stop.set).start()
+    recorder = Recorder()
+    config = RunConfig(app="hangs:app", app_dir=str(tmp_path), server="loop", requests=5)
+    began = time.monotonic()
+    result = run(config, recorder, stop=stop)
+    assert time.monotonic() - began < 3
+    assert result.stopped and result.stats.sent == 0
+    assert [e.data["label"] for e in recorder.events if e.kind == K.MARK] == ["stopped"]

@@ -2,6 +2,10 @@
 
 import sys
 
-from tracer.cli import main
+try:
+    from tracer.cli import main
+except KeyboardInterrupt:  # Ctrl-C as trace starts: as quiet as one later on
+    print("trace: interrupted", file=sys.stderr)
+    sys.exit(130)
 
 sys.exit(main())

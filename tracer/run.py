@@ -14,6 +14,7 @@ load generator; never the TUI, the exporters or the CLI.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import math
 import os
@@ -41,6 +42,7 @@ from tracer.servers.exit_guard import guard_os_exit
 __all__ = [
     "DEFAULT_APP",
     "MAX_BACKLOG",
+    "MAX_THREADS",
     "RunConfig",
     "RunResult",
     "default_record_path",
@@ -53,6 +55,18 @@ DEFAULT_APP = "sample_apps.hello:asgi_app"
 
 MAX_BACKLOG = 20_000
 """Events waiting for the recorder's writer past which closed-loop clients pause (flat memory)."""
+
+MAX_THREADS = 4_194_304
+"""The most ``--threads``, ``--workers`` and ``--workers`` × ``--threads`` may be: Linux's
+``PID_MAX_LIMIT`` on 64-bit (every thread and process takes an id from it), as in ``trace sim``."""
+
+MAX_OPEN_FILES = 1_048_576
+"""The most open files a process may have on Linux by default (``fs.nr_open``): the soft limit
+is raised no higher when the hard one is unlimited."""
+
+_SPARE_FILES = 64
+"""Open files a run needs besides its clients' sockets: the recording, the server's pipes and
+logs, the event loops' own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +126,21 @@ class RunConfig:
         _positive("--workers", self.workers)
         _positive("--threads", self.threads)
         _positive("--timeout", self.timeout)
+        for option, value, what in (
+            ("--threads", self.threads, "threads"),
+            ("--workers", self.workers, "processes"),
+        ):
+            if value is not None and value > MAX_THREADS:
+                raise UsageError(
+                    f"{option} must be a whole number from 1 to {MAX_THREADS:,}, not {value:,} "
+                    f"(Linux's PID_MAX_LIMIT: no machine runs more {what})."
+                )
+        if self.workers and self.threads and self.workers * self.threads > MAX_THREADS:
+            raise UsageError(
+                f"--workers {self.workers:,} × --threads {self.threads:,} is "
+                f"{self.workers * self.threads:,} threads, more than {MAX_THREADS:,} (no machine "
+                "runs more); give fewer workers or threads."
+            )
         if self.ws_messages < 0:
             raise UsageError(f"--ws-messages must be 0 or more, not {self.ws_messages}.")
         if not math.isfinite(self.block_threshold_ms) or self.block_threshold_ms <= 0:
@@ -259,6 +288,7 @@ def open_server(config: RunConfig, recorder: Recorder, *, app: Any = None) -> Se
         server_config = ServerConfig(**{**_fields(server_config), "app": loaded})
     _check_model_options(config, getattr(factory, "name", config.server or ""))
     _check_client_packages(config, getattr(factory, "name", config.server or ""))
+    _make_room_for_clients(config, getattr(factory, "name", config.server or ""))
     model = factory(server_config, recorder)
     interface = getattr(model, "interface", "")
     recorder.header.update(
@@ -268,6 +298,56 @@ def open_server(config: RunConfig, recorder: Recorder, *, app: Any = None) -> Se
         load=_load_header(config),
     )
     return model
+
+
+def _make_room_for_clients(config: RunConfig, model: str) -> None:
+    """Raise this process's soft limit of open files to what the clients of a real server
+    need (each is a socket, here and in the server, which inherits the limit), up to the hard
+    limit; past it, ``UsageError`` naming ``ulimit -n``. Without it, the requests past the
+    limit failed with EMFILE, counted as the app's errors, and the run sometimes aborted.
+    The in-process models hand requests over in memory: nothing to do for them."""
+    if model in _MODEL_OPTIONS:  # an in-process model
+        return
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    most = MAX_OPEN_FILES if hard == resource.RLIM_INFINITY else hard
+    if config.rate is None:
+        clients = config.concurrency
+    elif config.timeout is not None:
+        # An open loop has in flight at most what arrives within one client timeout.
+        clients = math.ceil(config.rate * config.timeout)
+    else:
+        clients = most
+    if config.requests is not None:
+        clients = min(clients, config.requests)
+    if config.http2:  # streams share connections
+        from tracer.client.config import ClientConfig
+
+        clients = math.ceil(clients / ClientConfig().streams_per_connection)
+    needed = clients + _open_files() + _SPARE_FILES
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return
+    with contextlib.suppress(OSError, ValueError):  # a system allowing less than it says (macOS)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(needed, most), hard))
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    # An open loop's bound is a worst case (every request timing out): not refused for it.
+    if soft < needed and config.rate is None:
+        raise UsageError(
+            f"-c {config.concurrency} needs about {needed:,} open files (each client is a "
+            f"socket, in trace and in the server), more than the {soft:,} allowed here "
+            f"(ulimit -n); give a smaller -c, or raise the limit: ulimit -n {needed}."
+        )
+
+
+def _open_files() -> int:
+    """How many files this process has open now (a guess where it cannot tell)."""
+    for folder in ("/proc/self/fd", "/dev/fd"):
+        with contextlib.suppress(OSError):
+            return len(os.listdir(folder))
+    return 16
 
 
 def _fields(config: ServerConfig) -> dict[str, Any]:

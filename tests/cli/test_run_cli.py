@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import os
@@ -452,3 +453,63 @@ def test_with_every_standard_stream_on_a_terminal_the_ui_can_run(
     for name in ("stdin", "stdout", "__stderr__"):
         monkeypatch.setattr(terminal.sys, name, _Terminal())
     assert terminal.on_terminal() and terminal.can_draw()
+
+
+def test_a_servers_last_words_leave_its_routine_log_out() -> None:
+    """The line that says why a real server exited: not its last line when that is routine
+    (waitress warns of its queue's depth whenever requests wait for a thread, and logs where
+    it serves at INFO); the line naming the failure when there is one; none when the server
+    said nothing about it."""
+    from tracer.cli.run import _last_words
+
+    waitress = (
+        "INFO:waitress:Serving on http://127.0.0.1:58727\n"
+        "WARNING:waitress.queue:Task queue depth is 2\n"
+        "WARNING:waitress.queue:Task queue depth is 6\n"
+    )
+    assert _last_words(waitress) == ""
+    gunicorn = (
+        "[2026-11-27 07:29:28 +0000] [9994] [INFO] Booting worker with pid: 10163\n"
+        "[2026-11-27 07:29:29 +0000] [9994] [ERROR] Worker (pid:10163) exited with code 1.\n"
+        "[2026-11-27 07:29:29 +0000] [9994] [INFO] Shutting down: Master\n"
+    )
+    assert _last_words(gunicorn).endswith("[ERROR] Worker (pid:10163) exited with code 1.")
+    crash = (
+        "INFO:     Application startup complete.\n"
+        "Fatal Python error: Segmentation fault\n\n"
+        "Current thread 0x00007f (most recent call first):\n"
+        '  File "/app/segv.py", line 6 in app\n'
+    )
+    assert _last_words(crash) == "Fatal Python error: Segmentation fault"
+
+
+WAITRESS = pytest.mark.skipif(
+    importlib.util.find_spec("waitress") is None, reason="waitress is not installed"
+)
+
+
+@WAITRESS
+def test_waitress_exiting_is_not_said_in_its_queue_warning(tmp_path: Path) -> None:
+    """The app ends waitress (os._exit) while requests wait for its threads: the line saying
+    so quoted waitress's routine "Task queue depth is 46" as its last words."""
+    (tmp_path / "exits_busy.py").write_text(
+        "import itertools, os, time\n"
+        "_n = itertools.count(1)\n"
+        "def app(environ, start_response):\n"
+        "    time.sleep(0.01)\n"
+        "    if next(_n) == 100:\n"
+        "        os._exit(3)\n"
+        "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+        "    return [b'ok']\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "tracer", "run", "exits_busy:app", "--app-dir", str(tmp_path),
+         "--server", "waitress", "-c", "50", "-n", "400", "--headless",
+         "--record", str(tmp_path / "run.jsonl")],
+        capture_output=True, text=True, timeout=90,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    [line] = [line for line in done.stderr.splitlines() if "exited by itself" in line]
+    assert line.startswith("trace: waitress exited by itself during the run (exit code 3)")
+    assert "Task queue depth" not in line and "Its last words" not in line, line
+    assert "Task queue depth" in (tmp_path / "run.server.log").read_text()

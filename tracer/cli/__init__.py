@@ -38,6 +38,8 @@ EXIT_FOUND = 1
 EXIT_USAGE = 2
 EXIT_CLOSED_PIPE = 1
 """The reader of our output went away (as in the Python docs' SIGPIPE recipe)."""
+EXIT_INTERRUPTED = 130
+"""Ctrl-C ended the command (128 + SIGINT)."""
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -165,6 +167,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not _silence_closed_outputs():
             raise  # a socket's, not our output's: a bug to see
         return EXIT_CLOSED_PIPE
+    except KeyboardInterrupt:
+        # Around the whole command line, not only the command: a Ctrl-C as trace starts
+        # lands while the commands' modules are imported, before any handler of theirs.
+        print("trace: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -183,6 +190,3 @@ def _main(argv: Sequence[str] | None) -> int:
             print(app_traceback, end="", file=sys.stderr)
         print(f"trace: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("trace: interrupted", file=sys.stderr)
-        return 130

@@ -14,6 +14,8 @@ import argparse
 import contextlib
 import importlib.util
 import json
+import os
+import re
 import signal
 import sys
 import threading
@@ -272,7 +274,8 @@ def _main(args: argparse.Namespace, out: Any) -> int:
     app_log: str | None = None  # where what the app prints goes under the dashboard
     prints: Any = None
     try:
-        live = _live_runner() if on_terminal() and not args.headless and not args.json else None
+        dashboard = on_terminal() and not args.headless and not args.json
+        live = _live_runner() if dashboard else None
         if live is not None:
             app_log, prints = _open_app_log(path, server)
 
@@ -286,16 +289,20 @@ def _main(args: argparse.Namespace, out: Any) -> int:
                 sys.stderr = sys.__stderr__  # not Textual's capture of prints: the process ends
                 app_exited(code)
 
+            terminated: list[int] = []  # the SIGTERMs received while the dashboard runs
+
             def work(stop: threading.Event) -> Any:
                 stops.append(stop)
                 if failures:
                     stop.set()
+                if terminated:  # a SIGTERM came before the dashboard's loop ran: again, now
+                    os.kill(os.getpid(), signal.SIGTERM)
                 begin()
                 return run(config, recorder, server=server, stop=stop, on_app_exit=app_exited_live)
 
             from tracer.shim.hops import competing
 
-            with competing("the live dashboard"):
+            with competing("the live dashboard"), _sigterm_closes_dashboard(terminated):
                 live(
                     recorder,
                     work,
@@ -332,7 +339,7 @@ def _main(args: argparse.Namespace, out: Any) -> int:
     exit_code = getattr(server, "exit_code", None)
     if exit_code is not None:
         # The app killed its server: data, as any failure of the app, but the load stopped.
-        said = _last_line(getattr(server, "output", lambda: "")())
+        said = _last_words(getattr(server, "output", lambda: "")())
         who = getattr(server, "exit_subject", None) or server.describe().get("model")
         effect = getattr(
             server, "exit_effect", "requests after that failed and the load was stopped"
@@ -449,6 +456,11 @@ def _save_server_output(server: Any, path: str) -> None:
     _name_output(
         lambda: save(log_path), log_path, f"{who} printed", " (its log and the app's output)"
     )
+    # A server that replaces dying workers serves on, and its log may not say so (uvicorn's
+    # does at info level only): the fall in throughput would go unexplained.
+    note = getattr(server, "restart_note", None)
+    if note:
+        print(f"trace: {note} (see {log_path})", file=sys.stderr)
 
 
 def _open_app_log(path: str, server: Any) -> tuple[str | None, Any]:
@@ -513,10 +525,21 @@ def _open_loop_shortfall(config: Any, sent: int, *, stopped: bool) -> str:
     )
 
 
-def _last_line(text: str) -> str:
-    """The last non-empty line of a server's output (its cause, usually), or ""."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1][:300] if lines else ""
+# Lines of a server's log that never say why it exited: what it logs at INFO or DEBUG (where
+# it serves, its workers booting) and waitress's warning whenever requests wait for a thread.
+_ROUTINE = re.compile(
+    r"^(?:INFO|DEBUG)\b|\[(?:INFO|DEBUG)\]|\s(?:INFO|DEBUG)\s|Task queue depth is \d"
+)
+
+
+def _last_words(text: str) -> str:
+    """The line of a server's output that best says why it exited, its routine lines left
+    out: the harness's ``failure_line`` (the last line naming an error, else the last line);
+    "" when it said nothing else."""
+    from tracer.servers.real.harness import failure_line
+
+    said = "\n".join(line for line in text.splitlines() if not _ROUTINE.search(line))
+    return failure_line(said, silent="")[:300]
 
 
 @contextlib.contextmanager
@@ -582,6 +605,33 @@ def _ctrl_c_sets(stop: threading.Event) -> Iterator[None]:
         yield
     if terminations and threading.current_thread() is threading.main_thread():
         # The duplicate may come after the run: the report still gets printed.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def _sigterm_closes_dashboard(received: list[int]) -> Iterator[None]:
+    """While inside (the live dashboard runs), SIGTERM does what a first Ctrl-C or ``q`` does
+    there: the load stops, the recording is finished, the dashboard closes (the terminal given
+    back) and the report follows; during the replay it closes the replay. ``timeout N trace
+    run`` on a terminal used to kill the process at once, leaving the terminal in the alternate
+    screen with mouse reports on and the recording cut mid-request. (On the dashboard Ctrl-C is
+    a key, the terminal being raw; a SIGINT sent to the process ends it cleanly already.)
+
+    The SIGTERMs received are added to ``received``: one that came before the dashboard's event
+    loop ran is left for the caller to send again once it runs. After a SIGTERM, more are
+    ignored: GNU timeout sends one to ``trace`` and then one to its group, which may come while
+    the report prints.
+    """
+
+    def terminated(signum: int, frame: Any) -> None:
+        received.append(signum)
+        from tracer.tui.live import stop_from_signal
+
+        stop_from_signal()
+
+    with _on_signal(signal.SIGTERM, terminated):
+        yield
+    if received and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 

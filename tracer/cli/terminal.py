@@ -3,10 +3,11 @@ from standard input, so both must be a terminal. Imports nothing of ours."""
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
-__all__ = ["is_tty", "can_draw", "on_terminal"]
+__all__ = ["is_tty", "can_draw", "on_terminal", "in_foreground"]
 
 
 def is_tty(stream: Any) -> bool:
@@ -20,8 +21,20 @@ def can_draw() -> bool:
     return is_tty(sys.stdin) and is_tty(sys.__stderr__)
 
 
+def in_foreground() -> bool:
+    """Whether this process is in its terminal's foreground process group. Not when started in
+    the background (``trace run ... &``, or by ``timeout`` in a script: without job control it
+    puts its command in a group of its own): there the UI's first change to the terminal
+    stops the process (SIGTTOU) until it is brought to the foreground, which may never come."""
+    try:
+        return os.tcgetpgrp(sys.stdin.fileno()) == os.getpgrp()
+    except (AttributeError, OSError, ValueError):  # not our controlling terminal: no job control
+        return True
+
+
 def on_terminal() -> bool:
-    """Standard output is a terminal as well: a command that prints a report (``trace run``,
-    ``sim``, ``demo``) shows its UI first. With output redirected, or standard error (where the
-    UI would draw), it runs headless instead."""
-    return is_tty(sys.stdout) and can_draw()
+    """Standard output is a terminal as well, and the process is in the terminal's foreground:
+    a command that prints a report (``trace run``, ``sim``, ``demo``) shows its UI first. With
+    output redirected, standard error (where the UI would draw) redirected, or started in the
+    background, it runs headless instead."""
+    return is_tty(sys.stdout) and can_draw() and in_foreground()

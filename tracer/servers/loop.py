@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
+import time
 from typing import Any
 
 import tracer
@@ -30,7 +31,13 @@ from tracer.servers.job import Job, JobTarget, load_app_for, record_refusal
 from tracer.servers.mailbox import Mailbox
 from tracer.servers.scope import ASGI_VERSION, HttpCycle, ScopeBuilder, WebSocketCycle
 
-__all__ = ["LoopServer"]
+__all__ = ["LoopServer", "STARTUP_TIMEOUT"]
+
+STARTUP_TIMEOUT = 30.0
+"""Seconds the app's lifespan startup may take (a startup may connect to a database)."""
+
+STOP_POLL = 0.05
+"""How often a start waiting for the lifespan startup looks at its ``stop`` event."""
 
 
 class LoopServer:
@@ -81,14 +88,28 @@ class LoopServer:
 
     def start(self) -> None:
         """Start the loop thread and run lifespan startup (bounded)."""
+        self.start_until(None)
+
+    def start_until(self, stop: threading.Event | None) -> None:
+        """``start``, unless ``stop`` is set first: then the lifespan startup is given up on and
+        it returns (the run was stopped while the app started: not a failure). Without it, a
+        Ctrl-C during a startup that hangs waited out the 30 s bound; uvicorn stops at once."""
         self.thread.start()
         future = asyncio.run_coroutine_threadsafe(self._startup(), self.loop)
-        try:
-            self.lifespan = future.result(timeout=30.0)
-        except concurrent.futures.TimeoutError:
-            raise ServerError(
-                "The app's lifespan startup did not finish within 30 s; fix its startup handler."
-            ) from None
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while True:
+            try:
+                self.lifespan = future.result(timeout=STOP_POLL)
+                break
+            except concurrent.futures.TimeoutError:
+                if stop is not None and stop.is_set():
+                    future.cancel()  # the lifespan task itself is cancelled at stop()
+                    return
+                if time.monotonic() >= deadline:
+                    raise ServerError(
+                        f"The app's lifespan startup did not finish within {STARTUP_TIMEOUT:g} "
+                        "s; fix its startup handler."
+                    ) from None
         if self.startup_failed is not None:
             # uvicorn logs the message and exits (code 3) without serving: so does the run.
             self.stop(timeout=1.0)

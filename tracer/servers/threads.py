@@ -308,23 +308,26 @@ class WorkerPool:
     ) -> None:
         self._get = get
         self._handle = handle
-        self.threads = [
-            threading.Thread(target=self._run, name=f"{name}-{i}", daemon=True) for i in range(size)
-        ]
+        self._size = size
+        self._name = name
+        self.threads: list[threading.Thread] = []
+        """The workers started (what ``stop`` sends a stop marker to)."""
 
     def start(self) -> None:
         """Start every worker; ``ServerError`` when the system allows no more threads (the
         workers started so far stay, daemon threads waiting for work)."""
-        for started, thread in enumerate(self.threads):
+        # Each thread is made as it starts: made all first, ``--threads 3000000`` took every
+        # byte there was (and 39 s) before the system refused the first it could not start.
+        for started in range(self._size):
+            thread = threading.Thread(target=self._run, name=f"{self._name}-{started}", daemon=True)
             try:
                 thread.start()
             except RuntimeError as exc:  # "can't start new thread": a limit of the system
-                asked = len(self.threads)
-                del self.threads[started:]  # what stop() sends a stop marker to
                 raise ServerError(
-                    f"Could start only {started} of the {asked} threads asked for: the system "
-                    f"allows no more ({exc}). Use fewer --threads."
+                    f"Could start only {started:,} of the {self._size:,} threads asked for: the "
+                    f"system allows no more ({exc}). Use fewer --threads."
                 ) from None
+            self.threads.append(thread)
 
     def join(self, deadline: float) -> None:
         """Wait for the workers until ``deadline`` (``time.monotonic()``); hung ones are left."""

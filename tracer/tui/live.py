@@ -14,6 +14,7 @@ Imports Textual, the spine and tracer.tui only; never a shim, a server or the lo
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import os
@@ -25,7 +26,7 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, ScreenStackError
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -49,6 +50,7 @@ from tracer.tui.viewport import Viewport
 __all__ = [
     "run_live",
     "leave_terminal",
+    "stop_from_signal",
     "LiveApp",
     "LiveScreen",
     "PrintsToFile",
@@ -371,3 +373,30 @@ def leave_terminal() -> None:
         if out is not None:
             with contextlib.suppress(OSError, ValueError):
                 os.write(out.fileno(), _LEAVE.encode())
+
+
+def stop_from_signal() -> None:
+    """From a signal handler (SIGTERM): ask the dashboard on screen to do what its first Ctrl-C
+    or ``q`` does: stop the run (it closes once the recording is finished), or leave the replay
+    the run became. A stop already asked for is left to finish (never forced).
+
+    Signal handlers run on the main thread, which runs the dashboard's event loop: the handler
+    may have cut into any step of it, so the request is queued on that loop instead of made
+    here (``call_soon_threadsafe`` also wakes it). Nothing to do when no loop is running: the
+    dashboard has not started yet, or it has closed and its run is being stopped."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    for app in list(_ON_SCREEN):
+        loop.call_soon_threadsafe(_stop_or_leave, app)
+
+
+def _stop_or_leave(app: Any) -> None:
+    """On the dashboard's loop: stop the run, or leave the replay it became."""
+    if app.replaying:
+        app.exit()
+    elif not app.quitting:
+        # Only the "stopping" line needs the screen, which may not be there yet.
+        with contextlib.suppress(ScreenStackError):
+            app.request_stop()

@@ -109,3 +109,19 @@ def test_workers_a_server_restarted_during_the_run_are_counted(tmp_path: Path) -
         "that died during the run"
     )
     assert len(run.pids) == 2 + replaced
+
+
+def test_trace_run_says_the_server_restarted_workers(tmp_path: Path) -> None:
+    """The count reaches the user: one line on stderr naming it and the saved server log."""
+    import subprocess
+    import sys
+
+    record = tmp_path / "run.jsonl"
+    argv = [sys.executable, "-m", "tracer", "run", "exits_every_8:aapp", "--app-dir"]
+    argv += [str(_app_dir(tmp_path, 8)), "--server", "uvicorn", "--workers", "2", "-c", "1"]
+    argv += ["-n", "20", "--headless", "--record", str(record)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=80)
+    assert done.returncode == 0, done.stderr
+    said = [line for line in done.stderr.splitlines() if "restarted" in line]
+    assert len(said) == 1, done.stderr
+    assert said[0].startswith("trace: uvicorn restarted ") and "run.server.log" in said[0]
