@@ -20,7 +20,14 @@ import threading
 import time
 from collections.abc import Iterable
 
-__all__ = ["end_with_parent", "group_alive", "lead_own_group", "signal_groups", "wait_gone"]
+__all__ = [
+    "end_with_parent",
+    "group_alive",
+    "group_members",
+    "lead_own_group",
+    "signal_groups",
+    "wait_gone",
+]
 
 
 def lead_own_group() -> bool:
@@ -71,21 +78,14 @@ def signal_groups(groups: Iterable[int], signum: int) -> None:
             os.killpg(pgid, signum)
 
 
-def group_alive(pgid: int) -> bool:
-    """Whether process group ``pgid`` has a process still running (a zombie has ended)."""
-    if not hasattr(os, "killpg"):
-        return False
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # Zombies count for kill(): ask /proc, whose stat says each process's state and group.
+def group_members(pgid: int) -> list[int]:
+    """Pids of live processes (not zombies) in process group ``pgid``, from /proc (empty off
+    Linux). A zombie counts for ``kill(0)``, so /proc's stat is asked for each one's state."""
+    members: list[int] = []
     try:
         entries = os.listdir("/proc")
     except OSError:
-        return True
+        return members
     for entry in entries:
         if not entry.isdigit():
             continue
@@ -96,8 +96,23 @@ def group_alive(pgid: int) -> bool:
             continue
         fields = stat[stat.rfind(")") + 2 :].split()  # state ppid pgrp ...
         if len(fields) > 2 and fields[0] != "Z" and int(fields[2]) == pgid:
-            return True
-    return False
+            members.append(int(entry))
+    return members
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether process group ``pgid`` has a process still running (a zombie has ended)."""
+    if not hasattr(os, "killpg"):
+        return False
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    if not os.path.isdir("/proc"):
+        return True  # no /proc to tell zombies apart: kill() found someone
+    return bool(group_members(pgid))
 
 
 def wait_gone(groups: Iterable[int], deadline: float, interval: float = 0.02) -> list[int]:

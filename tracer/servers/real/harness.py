@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from tracer.errors import ServerError
+from tracer.servers.proc_groups import group_members
 
 __all__ = ["ServerProcess", "free_port", "check_port", "group_members", "failure_line", "HOST"]
 
@@ -49,23 +50,6 @@ def check_port(port: int, host: str = HOST) -> None:
                 f"Port {port} on {host} is not free ({exc.strerror or exc}: address already in "
                 "use). Choose another port, or stop what listens there."
             ) from None
-
-
-def group_members(pgid: int) -> list[int]:
-    """Pids of live processes (not zombies) in process group ``pgid``, from /proc."""
-    members: list[int] = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        # Fields after the parenthesised command: state ppid pgrp ...
-        fields = stat[stat.rfind(")") + 2 :].split()
-        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] != "Z":
-            members.append(int(entry))
-    return members
 
 
 # Lines that name the cause when a server dies at startup, most telling first.
