@@ -193,3 +193,27 @@ def test_an_interrupt_as_python_starts_trace_is_one_line() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 130, done.stderr
     assert done.stderr == "trace: interrupted\n" and done.stdout == ""
+
+
+def test_sigterm_closes_the_replay_and_gives_the_terminal_back(tmp_path: Path) -> None:
+    """``trace replay`` (and the replay ``trace sim`` and ``trace demo`` open) on a terminal:
+    SIGTERM closes it as ``q`` does, the alternate screen left and mouse reports off. It used
+    to kill the process inside the UI, the terminal left in the alternate screen."""
+    record = tmp_path / "run.jsonl"
+    made = subprocess.run(
+        [sys.executable, "-m", "tracer", "sim", "-n", "20", "--record", str(record), "--json"],
+        capture_output=True,
+        timeout=60,
+    )
+    assert made.returncode == 0, made.stderr
+    replay = OnTerminal([sys.executable, "-m", "tracer", "replay", str(record)])
+    try:
+        drawn = _wait_until(lambda: b"#20" in replay.output or b"#1 " in replay.output, 60)
+        assert drawn, replay.output[-2000:]
+        replay.process.send_signal(signal.SIGTERM)
+    finally:
+        code = replay.finish(30)
+    output = replay.output
+    assert code == 0, output[-3000:]
+    assert ALT_SCREEN_OFF in output[output.rindex(ALT_SCREEN_ON) :], output[-3000:]
+    assert b"\x1b[?1000l" in output  # mouse reports off

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import gc
 import os
+import signal
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from textual.app import App
@@ -98,6 +101,32 @@ class ReplayApp(App[None]):
     def get_default_screen(self) -> Screen[Any]:
         """The replay screen is the app."""
         return ReplayScreen(self.models, self.labels, **self._options)
+
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the replay until ``q``; SIGTERM (``timeout``, a terminal closing under a
+        supervisor) closes it as ``q`` does, so the terminal is given back (the alternate
+        screen left, mouse reports off) instead of the process dying inside it."""
+        with _sigterm_exits(self):
+            return super().run(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def _sigterm_exits(app: App[Any]) -> Iterator[None]:
+    """While inside, on the main thread: SIGTERM asks ``app`` to exit, queued on its running
+    loop (the handler may have cut into any step of it); the handler before is put back."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminated(signum: int, frame: Any) -> None:
+        with contextlib.suppress(RuntimeError):  # no loop yet, or already gone: nothing to close
+            asyncio.get_running_loop().call_soon_threadsafe(app.exit)
+
+    before = signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 async def _render(
