@@ -19,6 +19,7 @@ __all__ = [
     "RecordingError",
     "RecordingNotFound",
     "RecordingFormatError",
+    "EventsNotKept",
     "ServerError",
 ]
 
@@ -78,6 +79,11 @@ class RecordingNotFound(RecordingError):
 
 class RecordingFormatError(RecordingError):
     """The file is not a gateway-trace recording, is corrupt, or is of a newer version."""
+
+
+class EventsNotKept(TracerError):
+    """A recorder that keeps no events in memory (``keep=False``, a streaming recorder's
+    default) was asked to save them: its file is the recording."""
 
 
 class ServerError(TracerError):

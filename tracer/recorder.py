@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
-from tracer.errors import TracerError
+from tracer.errors import EventsNotKept
 from tracer.events import Event, from_rows, unpack_row
 from tracer.recording import Recording, RecordingBusy, RecordingWriter, make_header
 
@@ -34,10 +34,6 @@ Subscriber = Callable[[list[Event]], None]
 
 _ID_SPACE = 10**6
 """A forked child's request ids start at pid x this, apart from its parent's (1, 2, ...)."""
-
-
-class EventsNotKept(TracerError):
-    """The recorder keeps no events in memory (``keep=False``): there is nothing to save."""
 
 
 class Sink(NamedTuple):
