@@ -64,7 +64,7 @@ def test_junit_parses_with_a_case_per_request() -> None:
     suite = ET.fromstring(render_junit(_report()))
     assert suite.tag == "testsuite"
     assert (
-        suite.get("tests") == "4" and suite.get("failures") == "2" and suite.get("skipped") == "1"
+        suite.get("tests") == "4" and suite.get("failures") == "1" and suite.get("skipped") == "1"
     )
     cases = {case.get("name"): case for case in suite.iter("testcase")}
     failure = cases["GET /"].find("failure")
@@ -72,6 +72,21 @@ def test_junit_parses_with_a_case_per_request() -> None:
     assert "a.py:3" in (failure.text or "")
     assert cases["lifespan"].find("failure") is None
     assert sum(1 for _ in suite.iter("skipped")) == 1
+    # A warning fails neither the exit code nor the JUnit page without --strict: it is output.
+    assert cases["POST /"].find("failure") is None
+    out = cases["POST /"].find("system-out")
+    assert out is not None and out.text == "HTTP-011 (warning): not lowercase at unknown location"
+
+
+def test_junit_with_strict_fails_warnings_too() -> None:
+    """--strict: the exit code and the JUnit failures agree again, warnings included."""
+    report = _report()
+    report.strict = True
+    suite = ET.fromstring(render_junit(report))
+    assert suite.get("failures") == "2" and report.failed()
+    cases = {case.get("name"): case for case in suite.iter("testcase")}
+    failure = cases["POST /"].find("failure")
+    assert failure is not None and failure.get("type") == "HTTP-011 (warning)"
 
 
 def test_junit_shows_what_the_app_raised_in_its_request() -> None:
@@ -85,7 +100,7 @@ def test_junit_shows_what_the_app_raised_in_its_request() -> None:
     cases = {case.get("name"): case for case in suite.iter("testcase")}
     err = cases["lifespan"].find("system-err")
     assert err is not None and err.text == "app raised RuntimeError: boom at a.py:9"
-    assert cases["lifespan"].find("failure") is None and suite.get("failures") == "2"
+    assert cases["lifespan"].find("failure") is None and suite.get("failures") == "1"
     assert cases["GET /"].find("system-err") is None
 
 

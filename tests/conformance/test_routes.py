@@ -138,6 +138,11 @@ def test_routes_are_found_through_middleware_and_the_shim() -> None:
     assert routes.websocket == ["/ws"]
     flask_routes = discover_routes(framework_apps.flask_app.wsgi_app)  # a bound method
     assert flask_routes is not None and flask_routes.http == ["/static/1", "/", "/stream"]
+    from asgiref.wsgi import WsgiToAsgi
+
+    # asgiref keeps the WSGI app as ``.wsgi_application``: a Flask app served as ASGI.
+    bridged = discover_routes(WsgiToAsgi(framework_apps.flask_app))
+    assert bridged is not None and bridged.http == ["/static/1", "/", "/stream"]
 
 
 def test_a_raw_app_has_no_route_table() -> None:

@@ -78,6 +78,8 @@ class CheckReport:
     crashes: list[dict[str, str | None]] = field(default_factory=list)
     """Probes where the app raised: ``{"request", "type", "message", "where"}``. Not a rule
     broken (a server answers 500), but a check that says "no violations" should say it too."""
+    strict: bool = False
+    """Warnings fail the check too (``--strict``): the exit code and JUnit's failures agree."""
 
     @property
     def errors(self) -> int:
@@ -89,9 +91,16 @@ class CheckReport:
         """How many findings are warnings."""
         return sum(1 for finding in self.findings if finding.severity == WARNING)
 
-    def failed(self, strict: bool = False) -> bool:
-        """True when there are errors (or, with ``strict``, any finding)."""
-        return bool(self.findings) if strict else self.errors > 0
+    def failed(self, strict: bool | None = None) -> bool:
+        """True when there are errors (or, with ``strict``, any finding); ``strict`` defaults
+        to the report's own."""
+        return (
+            bool(self.findings) if (self.strict if strict is None else strict) else self.errors > 0
+        )
+
+    def fails(self, finding: Finding) -> bool:
+        """Whether ``finding`` fails the check: an error, or a warning with ``strict``."""
+        return self.strict or finding.severity == ERROR
 
     def paths(self) -> list[str]:
         """The paths the probes went to, each once, in order (``GET /a`` -> ``/a``)."""
@@ -276,8 +285,10 @@ def render_json(report: CheckReport) -> str:
 
 
 def render_junit(report: CheckReport) -> str:
-    """JUnit XML: one test case per request, one failure per finding (CI dashboards read it),
-    and what the app raised in a request as that case's ``system-err``.
+    """JUnit XML: one test case per request, one failure per finding that fails the check (an
+    error; a warning too with ``strict``) and the other warnings as that case's
+    ``system-out`` (CI dashboards read it), and what the app raised in a request as its
+    ``system-err``.
 
     Every name, message and text goes through ``printable``: XML 1.0 has no way to write most
     C0 controls (not even ``&#1;``), U+FFFE or a lone surrogate, and ElementTree writes them
@@ -288,17 +299,24 @@ def render_junit(report: CheckReport) -> str:
         "testsuite",
         name="gateway-tracer check",
         tests=str(len(report.requests) + len(report.skipped)),
-        failures=str(len({f.request for f in report.findings})),
+        failures=str(len({f.request for f in report.findings if report.fails(f)})),
         errors="0",
         skipped=str(len(report.skipped)),
     )
     for request in report.requests:
         name = printable(request)
         case = ET.SubElement(suite, "testcase", classname=f"trace check {app}", name=name)
+        noted: list[str] = []
         for f in report.findings:
             if f.request != request:
                 continue
             rule = printable(f.rule)
+            if not report.fails(f):
+                # A warning without --strict: the exit code is 0, and a <failure> would turn a
+                # CI page red all the same; it is said as the case's output instead.
+                where = printable(f.location or "unknown location")
+                noted.append(f"{rule} ({printable(f.severity)}): {printable(f.message)} at {where}")
+                continue
             failure = ET.SubElement(
                 case,
                 "failure",
@@ -315,6 +333,8 @@ def render_junit(report: CheckReport) -> str:
             for c in report.crashes
             if c["request"] == request
         ]
+        if noted:
+            ET.SubElement(case, "system-out").text = "\n".join(noted)
         if raised:
             ET.SubElement(case, "system-err").text = "\n".join(raised)
     for note in report.skipped:

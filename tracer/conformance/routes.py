@@ -96,13 +96,16 @@ def _attribute(obj: Any, name: str) -> Any:
 
 
 def _wrapped(app: Any) -> Iterator[Any]:
-    """``app`` and what it wraps: ``.app`` (middleware, our shims), a bound method's owner."""
+    """``app`` and what it wraps: ``.app`` (middleware, our shims), ``.wsgi_application``
+    (asgiref's ``WsgiToAsgi``), a bound method's owner."""
     seen: set[int] = set()
     current = app
     while current is not None and id(current) not in seen and len(seen) < 32:
         seen.add(id(current))
         yield current
         inner = _attribute(current, "app")
+        if inner is None:
+            inner = _attribute(current, "wsgi_application")  # asgiref's WsgiToAsgi
         if inner is None:
             inner = _attribute(current, "__self__")  # Flask's wsgi_app, a bound method
         current = inner
