@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import xml.etree.ElementTree as ET
+from typing import Any
 
 from tracer import events as K
 from tracer.conformance.findings import (
@@ -197,3 +198,21 @@ def test_app_location_of_functions_and_callables() -> None:
     location = app_location(App())
     assert location is not None and location.startswith(display_path(__file__))
     assert app_location(42) is None
+
+
+def test_app_location_of_a_decorated_app_is_the_users_function() -> None:
+    """A decorator that keeps ``__wrapped__`` (functools.wraps) points at the app itself."""
+    import functools
+
+    def logged(app: Any) -> Any:
+        @functools.wraps(app)
+        def inner(*args: Any) -> Any:
+            return app(*args)
+
+        return inner
+
+    def app(environ: object, start_response: object) -> list[bytes]:
+        return []
+
+    code = app.__code__
+    assert app_location(logged(app)) == f"{display_path(code.co_filename)}:{code.co_firstlineno}"

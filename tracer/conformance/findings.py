@@ -8,6 +8,7 @@ and the conformance package.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import os
@@ -117,6 +118,10 @@ def app_location(app: Any) -> str | None:
     target = app
     for _ in range(4):  # unwrap partials, bound methods, callable instances
         target = getattr(target, "func", target)
+        # A decorated app (functools.wraps sets ``__wrapped__``) is the user's function, not
+        # the decorator's inner one.
+        with contextlib.suppress(ValueError):  # a __wrapped__ cycle
+            target = inspect.unwrap(target)
         code = getattr(target, "__code__", None)
         if code is not None:
             return f"{display_path(code.co_filename)}:{code.co_firstlineno}"
