@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
+import time
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
@@ -66,6 +67,7 @@ class _Session:
         self.report = CheckReport(app=label, interface="asgi" if is_asgi(interface) else "wsgi")
         self.fallback = app_location(app)
         self._seen = 0
+        self._names: dict[int, str] = {}  # req id -> the probe it belongs to
 
     def _take(self, batch: list[Event]) -> None:
         if not self.done:  # a caller's recorder outlives the check: stop collecting then
@@ -105,6 +107,7 @@ class _Session:
             self.report.skipped_requests.update(e.req for e in events if e.req is not None)
             return
         self.report.requests.append(request)
+        self._names.update({e.req: request for e in events if e.req is not None})
         self.report.findings.extend(findings_from_events(events, request, fallback=self.fallback))
         # An error's ``where`` is already the app's place (the shim never names its own
         # frames, not even when it is its ``iter()`` of the app's result that raised).
@@ -125,12 +128,32 @@ class _Session:
                 Finding(rule.id, rule.severity, message, rule.hint, request, self.fallback)
             )
 
+    def collect_late(self) -> None:
+        """File the events recorded since the last probe (tasks it left behind) under the
+        probe each one's connection belongs to."""
+        late: dict[str, list[Event]] = {}
+        for event in self.events():
+            name = self._names.get(event.req) if event.req is not None else None
+            if name is not None:
+                late.setdefault(name, []).append(event)
+        for name, events in late.items():
+            self.report.findings.extend(findings_from_events(events, name, fallback=self.fallback))
+            self.report.crashes.extend(crashes_from_events(events, name))
+
+
+# An endless stream (server-sent events, long-poll) ends only when its client leaves. The check's
+# client leaves a streaming response after this many body chunks, or at half the timeout: the
+# app then has the other half to notice (ASGI: http.disconnect; WSGI: close()) and end.
+_LEAVE_AFTER_CHUNKS = 100
+
 
 # -- WSGI ---------------------------------------------------------------------------------------
 
 
-def _serve_wsgi(app: Any, environ: dict[str, Any]) -> None:
-    """Be a PEP 3333 server for one request: start_response, write, iterate, close."""
+def _serve_wsgi(app: Any, environ: dict[str, Any], timeout: float) -> None:
+    """Be a PEP 3333 server for one request: start_response, write, iterate, close; leave
+    (stop iterating, then close) an endless body as a client would."""
+    leave_at = time.monotonic() + timeout / 2
     sent = False
 
     def write(data: bytes) -> None:
@@ -149,8 +172,10 @@ def _serve_wsgi(app: Any, environ: dict[str, Any]) -> None:
     except BaseException:
         return  # recorded by the shim as an error event
     try:
-        for item in result:
+        for count, item in enumerate(result, 1):
             write(item)
+            if count >= _LEAVE_AFTER_CHUNKS or time.monotonic() >= leave_at:
+                break  # the client left; close() tells the app
     except BaseException:
         pass
     finally:
@@ -168,7 +193,7 @@ def _check_wsgi(session: _Session, probes: list[Probe], timeout: float) -> None:
             continue
         worker = threading.Thread(
             target=_serve_wsgi,
-            args=(session.traced, make_environ(probe)),
+            args=(session.traced, make_environ(probe), timeout),
             daemon=True,
             name="trace-check",
         )
@@ -181,7 +206,7 @@ def _check_wsgi(session: _Session, probes: list[Probe], timeout: float) -> None:
 
 
 async def _http(
-    app: Any, probe: Probe, timeout: float, raised: list[BaseException]
+    app: Any, probe: Probe, timeout: float, raised: list[BaseException], state: dict[str, Any]
 ) -> tuple[bool, str | None]:
     """Drive one http request; return (timed out, why skipped)."""
     chunks = list(probe.chunks) or [b""]
@@ -189,26 +214,41 @@ async def _http(
         {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
         for i, chunk in enumerate(chunks)
     ]
-    done = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    leave_at = loop.time() + timeout / 2
+    gone = asyncio.Event()  # the response is complete, or the client left a stream
+    leaving: list[asyncio.TimerHandle] = []
+    sent = 0
 
     async def receive() -> dict[str, Any]:
         if incoming:
             return incoming.pop(0)
-        await done.wait()  # the client stays until the response is complete
+        await gone.wait()  # the client stays until the response is complete, or it leaves
         return {"type": "http.disconnect"}
 
     async def send(message: Any) -> None:
+        nonlocal sent
         kind = message.get("type") if isinstance(message, dict) else None
+        if kind == "http.response.start" and not leaving:
+            leaving.append(loop.call_at(max(leave_at, loop.time()), gone.set))
+        elif kind == "http.response.body" and message.get("more_body", False):
+            sent += 1
+            if sent >= _LEAVE_AFTER_CHUNKS:
+                gone.set()
         if (kind == "http.response.body" and not message.get("more_body", False)) or (
             kind == "http.response.pathsend"
         ):
-            done.set()
+            gone.set()
 
-    return await _run(app(make_scope(probe), receive, send), timeout, raised), None
+    try:
+        return await _run(app(make_scope(probe, state), receive, send), timeout, raised), None
+    finally:
+        for handle in leaving:
+            handle.cancel()
 
 
 async def _websocket(
-    app: Any, probe: Probe, timeout: float, raised: list[BaseException]
+    app: Any, probe: Probe, timeout: float, raised: list[BaseException], state: dict[str, Any]
 ) -> tuple[bool, str | None]:
     """Drive a websocket session: connect, one text message, disconnect."""
     incoming: list[dict[str, Any]] = [
@@ -229,7 +269,7 @@ async def _websocket(
         if not first:
             first.append(str(message.get("type") if isinstance(message, dict) else None))
 
-    timed_out = await _run(app(make_scope(probe), receive, send), timeout, raised)
+    timed_out = await _run(app(make_scope(probe, state), receive, send), timeout, raised)
     if (not first and not received) or (first and first[0].startswith("http.")):
         # It never looked at the connection, or answered it as HTTP: an HTTP-only app.
         return timed_out, "the app does not handle websocket scopes"
@@ -283,6 +323,9 @@ class _Lifespan:
         self.received = 0
         self.app = app
         self.task: asyncio.Task[Any] | None = None
+        # The lifespan scope's state: what the app stores there at startup, each request
+        # scope gets a shallow copy of (as uvicorn does).
+        self.state: dict[str, Any] = {}
 
     async def receive(self) -> dict[str, Any]:
         """The server's ``receive``: the next phase message, when there is one."""
@@ -302,7 +345,7 @@ class _Lifespan:
         True if neither came within ``timeout`` (a server gives up on the app then)."""
         if self.task is None:
             scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.4"}}
-            scope["state"] = {}
+            scope["state"] = self.state
             self.task = asyncio.ensure_future(self.app(scope, self.receive, self.send))
         self.answered.clear()
         await self.queue.put({"type": message})
@@ -327,6 +370,18 @@ class _Lifespan:
         if ignored or (self.first is not None and self.first.startswith("http.")):
             return "the app does not handle lifespan scopes"
         return None
+
+
+_SETTLE = 0.2
+"""How long tasks the requests left behind may still run before the lifespan shutdown."""
+
+
+async def _settle(keep: asyncio.Task[Any] | None) -> None:
+    """Wait (at most ``_SETTLE``) for the tasks the app left behind, but not ``keep``."""
+    current = asyncio.current_task()
+    left = {task for task in asyncio.all_tasks() if task is not current and task is not keep}
+    if left:
+        await asyncio.wait(left, timeout=_SETTLE)
 
 
 def _grace(timeout: float) -> float:
@@ -432,17 +487,24 @@ def _drive_asgi(
         runner.run(lifespan.end())
     session.events()  # the lifespan connection's own events are filed at the end
     blocker = "lifespan" if runner.stuck else None
+    # An app that ignores lifespan stores nothing in its state: each request gets a fresh {}.
+    state = lifespan.state if skip is None else {}
     for i, probe in enumerate(probes):
         if blocker is not None:
             session.report.skipped.extend(f"{p.name}: {not_run(blocker)}" for p in probes[i:])
             break
         driver = _http if probe.kind == "http" else _websocket
         raised: list[BaseException] = []
-        finished, result = runner.run(driver(session.traced, probe, timeout, raised))
+        finished, result = runner.run(driver(session.traced, probe, timeout, raised, state))
         timed_out, why = result if finished else (True, None)
         session.collect(probe.name, timed_out=timed_out, skip=why, raised=raised)
         if runner.stuck:
             blocker = probe.name
+    if blocker is None:
+        # Tasks the requests left behind run on while a server does: give them a moment
+        # (a send after the request ended is ASGI-003), filed under the request they came from.
+        runner.run(_settle(lifespan.task))
+        session.collect_late()
     lifespan_stuck = False
     if skip is None:
         if blocker is not None:

@@ -112,8 +112,9 @@ def make_environ(probe: Probe) -> dict[str, Any]:
     return env
 
 
-def make_scope(probe: Probe) -> dict[str, Any]:
-    """The ASGI 3 scope of ``probe`` (http or websocket), as uvicorn would build it."""
+def make_scope(probe: Probe, state: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The ASGI 3 scope of ``probe`` (http or websocket), as uvicorn would build it: ``state``
+    is the lifespan's, of which each request gets a shallow copy."""
     path, query = _split(probe.path)
     built: dict[str, Any] = {
         "type": probe.kind,
@@ -127,11 +128,13 @@ def make_scope(probe: Probe) -> dict[str, Any]:
         "headers": [(k.encode(), v.encode()) for k, v in _headers(probe)],
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8000),
-        "state": {},
+        "state": dict(state or {}),
         "extensions": {},
     }
     if probe.kind == "http":
         built["method"] = probe.method
     else:
         built["subprotocols"] = []
+        # uvicorn advertises denial responses; frameworks answer HTTPException with one then.
+        built["extensions"]["websocket.http.response"] = {}
     return built
