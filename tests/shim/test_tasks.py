@@ -81,13 +81,39 @@ def test_create_task_steps_carry_the_request_and_the_task_name() -> None:
     assert last.data["awaiting"] is None  # its last step returned
 
 
+def test_a_traced_task_is_named_as_the_apps_coroutine() -> None:
+    """A task a traced request creates runs through a step proxy, but reads as the app's: its
+    coroutine's ``__name__`` and ``__qualname__``, and the task's repr, name the app's
+    function, as untraced."""
+    seen: list[tuple[str, str, str]] = []
+
+    async def child() -> None:
+        await asyncio.sleep(0)
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        task = asyncio.create_task(child())
+        coro = task.get_coro()
+        seen.append((coro.__name__, coro.__qualname__, repr(task)))
+        await task
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    assert get(app).status_code == 200
+    assert get(tracer.instrument(app, recorder=tracer.Recorder())).status_code == 200
+    (plain_name, plain_qualname, _), (name, qualname, shown) = seen
+    assert (name, qualname) == (plain_name, plain_qualname) == ("child", child.__qualname__)
+    assert f"coro=<{child.__qualname__}()" in shown
+
+
 def test_tasks_outside_traced_requests_are_untouched_and_factories_chain() -> None:
     """A task factory set before the shim still makes every task; a task created outside any
     traced request keeps its own coroutine; one created inside a request is wrapped."""
     made: list[str] = []
 
     def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
-        made.append(coro.__qualname__)
+        made.append(coro.cr_code.co_qualname)  # the code it runs: the shim's wrapper or not
         return asyncio.Task(coro, loop=loop, **kwargs)
 
     async def inner() -> None:

@@ -89,7 +89,12 @@ def _traced(coro: Coroutine[Any, Any, Any], parent: Stepper, loop: Any) -> Any:
             _COMPLAINED.add("task")
             log.error("gateway-tracer: tracing a task of a request failed", exc_info=exc)
         return coro
-    return _run(stepper)
+    wrapper = _run(stepper)
+    # Named as the app's coroutine: the task's repr, ``get_coro().__name__`` and anything else
+    # that reads the name (logging, debuggers) see the app's function, not this module's.
+    wrapper.__name__ = coro.__name__
+    wrapper.__qualname__ = coro.__qualname__
+    return wrapper
 
 
 async def _run(stepper: Stepper) -> Any:
