@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from types import CoroutineType
 from typing import Any
 
@@ -69,7 +69,7 @@ def _factory(previous: TaskFactory | None) -> TaskFactory:
     return task_factory
 
 
-def _traced(coro: Coroutine[Any, Any, Any], parent: Stepper, loop: Any) -> Any:
+def _traced(coro: CoroutineType[Any, Any, Any], parent: Stepper, loop: Any) -> Any:
     """``coro`` driven by a step proxy of ``parent``'s request (``coro`` itself if that fails)."""
     try:
         current = threading.current_thread()
@@ -89,7 +89,7 @@ def _traced(coro: Coroutine[Any, Any, Any], parent: Stepper, loop: Any) -> Any:
             _COMPLAINED.add("task")
             log.error("gateway-tracer: tracing a task of a request failed", exc_info=exc)
         return coro
-    wrapper = _run(stepper)
+    wrapper: Any = _run(stepper)
     # Named as the app's coroutine: the task's repr, ``get_coro().__name__`` and anything else
     # that reads the name (logging, debuggers) see the app's function, not this module's.
     wrapper.__name__ = coro.__name__
