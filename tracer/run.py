@@ -42,6 +42,7 @@ from tracer.servers.exit_guard import guard_os_exit
 __all__ = [
     "DEFAULT_APP",
     "MAX_BACKLOG",
+    "MAX_CLIENTS",
     "MAX_THREADS",
     "RunConfig",
     "RunResult",
@@ -59,6 +60,10 @@ MAX_BACKLOG = 20_000
 MAX_THREADS = 4_194_304
 """The most ``--threads``, ``--workers`` and ``--workers`` × ``--threads`` may be: Linux's
 ``PID_MAX_LIMIT`` on 64-bit (every thread and process takes an id from it), as in ``trace sim``."""
+
+MAX_CLIENTS = 1_048_576
+"""The most ``-c`` may be: Linux's default ``fs.nr_open``, the connections one process can hold
+open, as ``trace sim``'s bound (``sim.arrivals.MAX_CLIENTS``, which this spine may not import)."""
 
 MAX_OPEN_FILES = 1_048_576
 """The most open files a process may have on Linux by default (``fs.nr_open``): the soft limit
@@ -120,6 +125,11 @@ class RunConfig:
     def check(self) -> None:
         """Raise ``UsageError`` for numbers out of range, naming the option."""
         _positive("-c/--concurrency", self.concurrency)
+        if self.concurrency > MAX_CLIENTS:
+            raise UsageError(
+                f"-c/--concurrency must be a whole number from 1 to {MAX_CLIENTS:,}, not "
+                f"{self.concurrency:,} (the connections one process can hold open)."
+            )
         _positive("-n/--requests", self.requests)
         _positive("-z/--duration", self.duration)
         _positive("--rate", self.rate)

@@ -36,6 +36,10 @@ NEEDS_UVICORN = pytest.mark.skipif(
             ["--server", "processes", "--workers", "2048", "--threads", "4096"],
             "--workers 2,048 × --threads 4,096 is 8,388,608 threads",
         ),
+        (
+            ["-c", "99999999999999999999999"],
+            "-c/--concurrency must be a whole number from 1 to 1,048,576",
+        ),
     ],
 )
 def test_threads_and_workers_past_what_linux_runs_are_one_line(
@@ -161,3 +165,19 @@ def test_in_process_models_open_no_socket_per_client(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout)["status"] == {"200": 2000}
+
+
+def test_a_body_that_is_not_utf8_is_sent_as_the_bytes_typed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``-d $'\\xff\\xfe'``: the argument arrives with lone surrogates (surrogateescape); the
+    body is the two bytes typed, as curl sends them, not a UnicodeEncodeError traceback."""
+    from tracer import events as K
+    from tracer.recording import load
+
+    record = tmp_path / "run.jsonl"
+    argv = ["run", "sample_apps.echo:wsgi_app", "-n", "1", "-m", "POST", "-d", "\udcff\udcfe"]
+    code, _, err = trace_cli(capsys, *argv, "--headless", "--record", str(record))
+    assert code == 0, err
+    reads = [e.data["bytes"] for e in load(record).events if e.kind == K.WSGI_INPUT_READ]
+    assert sum(reads) == 2

@@ -190,3 +190,29 @@ def test_an_open_loop_far_behind_still_sees_a_stop() -> None:
         drive(SleepyTarget(None), build_plan(), settings, stop=stop, progress=progress)
     )
     assert stats.stopped and stats.in_flight == 0 and stats.sent >= 100
+
+
+def test_many_clients_send_while_the_rest_are_made_and_a_stop_is_seen() -> None:
+    """-c 100000 -z 1s made every client before any ran: the second passed making tasks and
+    nothing was sent, and a stop went unseen meanwhile. Clients made so far send while the
+    rest are made, and making stops once the load is over."""
+    made: list[int] = []
+    create_task = asyncio.create_task
+    target = SleepyTarget(0.001)
+
+    def counting(coro, **kwargs):  # type: ignore[no-untyped-def]
+        made.append(target.in_flight + len(target.arrivals))
+        return create_task(coro, **kwargs)
+
+    async def run() -> LoadStats:
+        asyncio.create_task = counting  # type: ignore[assignment]
+        try:
+            settings = LoadSettings(concurrency=50_000, requests=None, duration=0.05)
+            return await drive(target, build_plan(), settings)
+        finally:
+            asyncio.create_task = create_task
+
+    stats = asyncio.run(run())
+    assert stats.sent > 0 and stats.sent == stats.done
+    assert any(seen > 0 for seen in made)  # requests went out before the last client was made
+    assert len(made) < 50_000  # making stopped at the duration's end

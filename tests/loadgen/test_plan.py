@@ -91,3 +91,16 @@ def test_a_method_that_is_not_one_word_is_refused(method: str) -> None:
     """-m 'GE T' went out as a broken request line (uvicorn answered 400, counted no error)."""
     with pytest.raises(UsageError, match="one word"):
         build_plan(method=method)
+
+
+def test_a_non_utf8_path_goes_out_as_the_bytes_typed() -> None:
+    """A byte that is not UTF-8 on the command line (a lone surrogate in argv) is sent as its
+    own %XX, not a UnicodeEncodeError traceback."""
+    plan = build_plan(paths=["/a\udcff/é"])
+    assert plan[0].path == "/a%FF/%C3%A9"
+
+
+def test_a_duration_too_large_to_be_a_time_is_refused() -> None:
+    """400 nines read as infinity: no bound at all, so it is refused (one line)."""
+    with pytest.raises(UsageError, match="too large"):
+        parse_duration("9" * 400 + "s")

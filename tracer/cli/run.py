@@ -153,7 +153,8 @@ def config_from_args(args: argparse.Namespace) -> Any:
                 f'Cannot read --body-file "{args.body_file}": {exc.strerror}.'
             ) from None
     else:
-        body = (args.body or "").encode()
+        # The bytes typed (os.fsencode): a non-UTF-8 byte arrives as a lone surrogate.
+        body = os.fsencode(args.body or "")
     return RunConfig(
         app=args.app or DEFAULT_APP,
         factory=args.factory,

@@ -24,6 +24,9 @@ from tracer.servers import CANCELLED, TIMEOUT, Response, Target
 
 __all__ = ["LoadSettings", "LoadStats", "Progress", "drive"]
 
+_CLIENTS_PER_TURN = 1000
+"""Closed-loop clients made before the loop runs the others (the made ones, the watcher)."""
+
 
 @dataclass(frozen=True, slots=True)
 class LoadSettings:
@@ -183,7 +186,14 @@ async def drive(
         clients = settings.concurrency
         if settings.requests is not None:
             clients = min(clients, settings.requests)
-        for _ in range(clients):
+        for started in range(clients):
+            if started % _CLIENTS_PER_TURN == 0 and started:
+                # Let the clients made so far send, and the watcher see a stop: made in one
+                # go, -c 100000 -z 1s spent its second making tasks and sent nothing, and a
+                # stop went unseen until every task was made.
+                await asyncio.sleep(0)
+                if not may_send():
+                    break
             task = asyncio.create_task(client())
             tasks.add(task)
             task.add_done_callback(tasks.discard)

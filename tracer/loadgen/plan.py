@@ -8,10 +8,10 @@ Imports only ``tracer.errors`` and ``tracer.servers``.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from tracer._version import __version__
 from tracer.errors import UsageError
@@ -45,7 +45,10 @@ def parse_duration(text: str) -> float:
     match = _DURATION.match(text)
     if match is None:
         raise UsageError(f'Cannot read the duration "{text}". Write it like 10s, 500ms or 2m.')
-    return float(match.group(1)) * _UNITS[match.group(2)]
+    seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if not math.isfinite(seconds):  # 400 nines read as inf: no bound at all, not a long one
+        raise UsageError(f'The duration "{text}" is too large to be a time.')
+    return seconds
 
 
 _TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -90,7 +93,10 @@ def _request_target(raw: str, path: str) -> str:
         )
     if path.isascii():
         return path
-    return "".join(c if c.isascii() else quote(c, safe="") for c in path)
+    # The bytes typed: a non-UTF-8 byte on the command line arrives as a lone surrogate
+    # (surrogateescape), which UTF-8 cannot encode; it goes out as its own %XX.
+    sent = path.encode("utf-8", "surrogateescape")
+    return "".join(chr(b) if b < 0x80 else f"%{b:02X}" for b in sent)
 
 
 def build_plan(
