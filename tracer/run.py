@@ -376,7 +376,7 @@ def _load_header(config: RunConfig) -> dict[str, Any]:
         "requests": config.requests,
         "duration_s": config.duration,
         "rate": config.rate,
-        "method": config.method,
+        "method": config.method.upper(),  # as the requests are sent
         # Redacted like the requests' own events: a token in a query must not sit in line 1.
         "paths": [_redacted_path(path) for path in config.paths],
         "body_bytes": len(config.body),

@@ -104,3 +104,15 @@ def test_a_duration_too_large_to_be_a_time_is_refused() -> None:
     """400 nines read as infinity: no bound at all, so it is refused (one line)."""
     with pytest.raises(UsageError, match="too large"):
         parse_duration("9" * 400 + "s")
+
+
+def test_a_method_or_body_no_websocket_session_would_send_is_refused() -> None:
+    """Every path a WebSocket session (an upgrade: a GET without a body): -m POST or -d would
+    be dropped silently while the header said otherwise. Refused in one line; with HTTP paths
+    beside the sessions, they go to those."""
+    with pytest.raises(UsageError, match="-m POST and a body would not be sent"):
+        build_plan(method="POST", paths=["/ws"], body=b"x", ws_messages=2)
+    with pytest.raises(UsageError, match="a body would not be sent"):
+        build_plan(paths=["ws:/ws"], body=b"x")
+    mixed = build_plan(method="post", paths=["/", "ws:/ws"], body=b"x")
+    assert [(r.method, r.body) for r in mixed.requests] == [("POST", b"x"), ("GET", b"")]

@@ -139,4 +139,16 @@ def build_plan(
                 ws_messages=(ws_messages or 1) if websocket else 0,
             )
         )
+    if all(request.websocket for request in requests) and (method.upper() != "GET" or body):
+        # Every path is a WebSocket session: an upgrade is a GET without a body, so the
+        # method and the body asked for would be dropped without a word.
+        asked = " and ".join(
+            part
+            for part, given in ((f"-m {method}", method.upper() != "GET"), ("a body", bool(body)))
+            if given
+        )
+        raise UsageError(
+            f"Every path here is a WebSocket session (a GET without a body): {asked} would not "
+            "be sent. Drop it, or give HTTP paths too (ws:/path for the sessions)."
+        )
     return RequestPlan(tuple(requests))
