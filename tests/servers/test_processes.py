@@ -7,7 +7,7 @@ import signal
 from pathlib import Path
 
 import pytest
-from model_driver import running, send_all, spans
+from model_driver import by_kind, running, send_all, spans
 
 from tracer import events as K
 from tracer.errors import AppLoadError, ServerError, UsageError
@@ -209,3 +209,45 @@ def test_a_stop_while_the_workers_start_is_a_stop(tmp_path: Path, signum: int) -
     for child in started.iterdir():
         with pytest.raises(ProcessLookupError):
             os.kill(int(child.name), 0)
+
+
+_ENDLESS = (
+    "import time\n"
+    "def app(environ, start_response):\n"
+    "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+    "    if 'endless' not in environ.get('QUERY_STRING', ''):\n"
+    "        return [b'quick']\n"
+    "    def chunks():\n"
+    "        while True:\n"
+    "            yield b'x' * 64\n"
+    "            time.sleep(0.005)\n"
+    "    return chunks()\n"
+)
+
+
+def test_an_endless_body_stops_being_pulled_once_its_client_left(tmp_path: Path) -> None:
+    """A generator that never ends, on the one worker thread (``--threads 1``): the child
+    pulled it for ever after the client's timeout, so every later request timed out too, and
+    its request had no ``wsgi.close`` nor the shim's end (the child was killed at the stop). As
+    gunicorn (its write to the closed socket fails) and the ``threads`` model, the child stops
+    pulling once the client left, closes the iterable and takes the next request."""
+    (tmp_path / "endless.py").write_text(_ENDLESS)
+    requests = [Request(query="endless=1"), Request(), Request(query="endless=1"), Request()]
+    with running("processes", app_spec="endless:app", app_dir=str(tmp_path), threads=1) as (
+        model,
+        recorder,
+    ):
+        responses = send_all(model, requests, concurrency=1, timeout=0.3)
+    assert [(r.status, r.error) for r in responses] == [
+        (None, "timeout"),
+        (200, None),
+        (None, "timeout"),
+        (200, None),
+    ]
+    events = recorder.events
+    for endless in (responses[0].req, responses[2].req):
+        mine = [e for e in events if e.req == endless]
+        assert [e.kind for e in mine].count(K.WSGI_CLOSE) == 1
+        ends = by_kind(mine, K.REQUEST_END)
+        assert [e.data["error"] for e in ends] == ["timeout", None]
+        assert ends[1].data["close_called"] is True and ends[1].data["status"] == 200

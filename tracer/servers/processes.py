@@ -9,6 +9,10 @@ its events back through a pipe of its own: with each answer, everything it recor
 (one message, so an answered request always has its events), and every 50 ms what requests
 still running recorded. The parent re-sequences them into the one recording as they come.
 
+A request whose client left (it timed out) is marked in ``gone``, memory the children share, by
+its id: the child running it stops pulling its body at the next chunk and closes it, as
+gunicorn's worker does once its write to the closed socket fails, and takes the next request.
+
 A child that dies during the run (the app called ``os._exit``, a crash) is seen at once, by its
 process sentinel (or, when processes the app forked hold that open, by its exit code within
 ``EXIT_POLL``): the requests it was running end as ``WORKER_EXITED``, ``exit_code`` says why,
@@ -62,6 +66,9 @@ START_METHOD = "spawn"
 """How children start: a fresh interpreter, never a fork of a threaded parent."""
 SHIP_INTERVAL = 0.05
 """Seconds between a child's sendings of what requests still running recorded."""
+GONE_SLOTS = 1 << 16
+"""Size of ``gone``, the requests whose client left: request ``r`` is marked at ``r % GONE_SLOTS``
+(its mark stays until request ``r + GONE_SLOTS``, or a later one of its slot, is abandoned)."""
 EXIT_POLL = 0.1
 """Seconds between looks at the children's exit codes: a child's sentinel shows its end at
 once, unless a process the app forked holds it open (it inherited the child's descriptors)."""
@@ -92,6 +99,10 @@ class ProcessesServer:
         self.running: Any = context.RawArray("q", self.workers * self.threads)
         """The request each worker thread of each child runs (0: none), child ``i``'s threads at
         ``i * threads`` on: what to fail when that child dies."""
+        self.gone: Any = context.RawArray("q", GONE_SLOTS)
+        """Requests whose client left (timed out), request ``r`` at ``r % GONE_SLOTS``: the
+        child running it stops pulling its body (written here only when a client leaves; read
+        by a child after each body chunk)."""
         self.processes: list[Any] = []
         """The children (made by ``start``, which hands them the recording's t=0 as it is then)."""
         self._pipes: dict[Any, int] = {}  # the reading end of each child's pipe -> its index
@@ -159,6 +170,7 @@ class ProcessesServer:
                 self.jobs,
                 writer,
                 self.running,
+                self.gone,
                 self.app_output,
             ),
             name=f"worker-process-{index}",
@@ -385,8 +397,14 @@ class _ProcessesTarget(JobTarget):
         # end is left to the child (or to ``settle`` if the child never finishes it).
         job.started = True
         server._pending[job.req] = job
+        job.on_abandon = lambda: _mark_gone(server.gone, job.req)
         server.jobs.put((job.req, request))
         return await self.wait(job, timeout)
+
+
+def _mark_gone(gone: Any, req: int) -> None:
+    """Tell the children that request ``req``'s client left."""
+    gone[req % GONE_SLOTS] = req
 
 
 class _ChildItem:
@@ -449,6 +467,7 @@ def _child_main(
     jobs: Any,
     pipe: Any,
     running: Any,
+    gone: Any,
     output: str | None = None,
 ) -> None:
     # A group of its own (before the app is imported: whatever it forks is in it), so that
@@ -480,7 +499,7 @@ def _child_main(
     outbox.send(("ready", os.getpid()))
     # The app calling os._exit ends this process: what it recorded goes to the parent first.
     with guard_os_exit(lambda code: outbox.ship()):
-        _serve_jobs(traced, config, threads, index, jobs, outbox, running)
+        _serve_jobs(traced, config, threads, index, jobs, outbox, running, gone)
     outbox.ship()
     outbox.send(("bye", index))
     recorder.close()
@@ -513,8 +532,10 @@ def _serve_jobs(
     jobs: Any,
     outbox: _Outbox,
     running: Any,
+    gone: Any,
 ) -> None:
-    """Run ``threads`` worker threads on ``jobs`` until each takes a stop marker."""
+    """Run ``threads`` worker threads on ``jobs`` until each takes a stop marker; a request
+    whose id the parent marks in ``gone`` (its client left) stops being pulled."""
     shipped = threading.Event()
     slots = itertools.count(index * threads)  # each worker thread's slot in ``running``
     mine = threading.local()
@@ -535,7 +556,10 @@ def _serve_jobs(
         environ = build_environ(
             item.request, item.req, http_version=config.http_version, multiprocess=True
         )
-        status, size, error = call_wsgi(traced, environ, outbox.recorder)
+        req, at = item.req, item.req % GONE_SLOTS
+        status, size, error = call_wsgi(
+            traced, environ, outbox.recorder, gone=lambda: gone[at] == req
+        )
         item.resolve(Response(item.req, status, size, error))
         running[slot] = 0
 
