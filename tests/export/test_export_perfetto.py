@@ -324,6 +324,27 @@ def test_the_load_generator_is_not_labelled_a_server_process(tmp_path: Any) -> N
     assert all("load generator" not in name for (pid, _), name in threads.items() if pid != me)
 
 
+def test_a_client_that_gave_up_is_still_the_load_generator() -> None:
+    """The trace process's stand-in ``request.end`` (its client timed out, or a stop cancelled
+    the request) does not make it a server process: its label stays the load generator's."""
+    from tracer.recording import Recording
+
+    ms = 1_000_000
+    start = {"method": "GET", "path": "/", "scope_type": "http"}
+    events = [
+        Event(0, 0, K.CLIENT_SEND, 1, 100, 1, "trace-run"),
+        Event(1, 1 * ms, K.REQUEST_START, 1, 200, 2, "MainThread", data=start),
+        Event(2, 5 * ms, K.REQUEST_END, 1, 100, 1, "trace-run", data={"error": "timeout"}),
+        Event(3, 9 * ms, K.REQUEST_END, 1, 200, 2, "MainThread", data={"status": 200}),
+    ]
+    header = {"clock": {"unix_ns": 0}, "app": "a:app", "server": {"model": "uvicorn"}}
+    trace = to_chrome_trace(Recording(header=header, events=events))
+    check_chrome_trace(trace)
+    processes = _labels(trace, "process_name")
+    assert processes[100] == "load generator (trace) pid 100"
+    assert processes[200] == "a:app (uvicorn) pid 200"
+
+
 def test_an_in_process_servers_client_thread_is_the_load_generator(tmp_path: Any) -> None:
     """The loop model serves in the trace process: the process is the server's, and its
     client thread (only arrivals recorded) is labelled the load generator."""

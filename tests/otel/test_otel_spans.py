@@ -242,6 +242,8 @@ def test_requests_a_block_kept_from_starting_link_to_it_too() -> None:
         span = by_name(spans, f"GET /{path}")
         assert [link.context.span_id for link in span.links] == [slow.context.span_id], path
         assert [e.name for e in span.events] == ["loop.delayed"]
+        # Arrived during the block: the event is at the span's start, not before it.
+        assert span.events[0].timestamp == span.start_time, path
     assert list(by_name(spans, "GET /late").links) == []
 
 

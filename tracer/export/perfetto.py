@@ -156,6 +156,9 @@ class _ChromeTrace:
         # A bookmark added after the run (a demo's) belongs to no process: it is drawn as a
         # global instant, and makes no process or thread of its own.
         unowned_marks: list[Event] = []
+        # The process whose client sent each request: a request.end it recorded is its
+        # stand-in end (the client gave up, or a stop cancelled it), part of the load.
+        senders: dict[int, int] = {}
         for event in self.recording.events:
             if event.kind == K.MARK and not event.pid:
                 unowned_marks.append(event)
@@ -163,7 +166,10 @@ class _ChromeTrace:
             pid = event.pid or 1
             if event.tid or event.thread:
                 self.threads[(pid, event.tid)] = event.thread or str(event.tid)
-            if event.kind not in _LOAD:
+            if event.kind == K.CLIENT_SEND and event.req is not None:
+                senders[event.req] = pid
+            stand_in = event.kind == K.REQUEST_END and senders.get(event.req or -1) == pid
+            if event.kind not in _LOAD and not stand_in:
                 self.serving.add(pid)
                 self.serving_threads.add((pid, event.tid))
             if event.req is not None:

@@ -456,7 +456,9 @@ class SpanModel:
             if blocked.req is not None:
                 attrs[A.NS + "culprit"] = blocked.req
             attrs.update(A.location_attributes(blocked.data.get("location")))
-            events.append(("loop.delayed", base + blocked.t, attrs))
+            # At the block's start, or the span's when the request arrived during the block:
+            # an event before its span's start is drawn outside it by every backend.
+            events.append(("loop.delayed", max(base + blocked.t, spec.start), attrs))
             if culprit is not None:
                 spec.links.append((culprit, {A.NS + "link": "delayed by loop.blocked"}))
         events.sort(key=_at)
