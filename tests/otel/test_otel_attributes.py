@@ -28,6 +28,14 @@ def test_wsgi_style_addresses_and_protocol_are_mapped() -> None:
     assert attrs["thread.id"] == 9 and attrs["thread.name"] == "w-1"
 
 
+def test_the_serving_process_is_on_the_span() -> None:
+    """``process.pid``: a forking server's workers (gunicorn -w 2) share their thread ids, and
+    one export holds every process's spans: the pid tells them apart (none when unknown)."""
+    worker = _start(path="/")._replace(pid=4242)
+    assert A.request_attributes(worker)["process.pid"] == 4242
+    assert "process.pid" not in A.request_attributes(_start(path="/")._replace(pid=0))
+
+
 def test_host_header_is_the_server_address_when_the_scope_has_none() -> None:
     """No ``server`` in the scope: the Host header (IPv6 literal included) names the server."""
     attrs = A.request_attributes(_start(headers=[["Host", "[::1]:9000"]]))

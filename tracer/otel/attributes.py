@@ -172,6 +172,9 @@ def request_attributes(start: Event, headers: dict[str, str] | None = None) -> d
             "http.route": data.get("route"),
             "thread.id": start.tid or None,
             "thread.name": start.thread,
+            # The serving process: one resource holds every process's spans, and the workers
+            # of a forking server (gunicorn -w 2) share their thread ids.
+            "process.pid": start.pid or None,
             NS + "request_id": start.req,
             NS + "interface": data.get("interface"),
             NS + "task": start.task,
