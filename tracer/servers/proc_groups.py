@@ -18,7 +18,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 __all__ = [
     "end_with_parent",
@@ -115,11 +115,16 @@ def group_alive(pgid: int) -> bool:
     return bool(group_members(pgid))
 
 
-def wait_gone(groups: Iterable[int], deadline: float, interval: float = 0.02) -> list[int]:
-    """Wait until no process of ``groups`` runs, until ``deadline`` (``time.monotonic``) at
-    most; the groups that still have one."""
+def wait_gone(
+    groups: Iterable[int],
+    deadline: float,
+    interval: float = 0.02,
+    clock: Callable[[], float] = time.monotonic,
+) -> list[int]:
+    """Wait until no process of ``groups`` runs, until ``deadline`` (on ``clock``) at most;
+    the groups that still have one."""
     left = [pgid for pgid in groups if group_alive(pgid)]
-    while left and time.monotonic() < deadline:
+    while left and clock() < deadline:
         time.sleep(interval)
         left = [pgid for pgid in left if group_alive(pgid)]
     return left

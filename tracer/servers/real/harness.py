@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from tracer.errors import ServerError
-from tracer.servers.proc_groups import group_members
+from tracer.servers.proc_groups import group_members, wait_gone
 
 __all__ = ["ServerProcess", "free_port", "check_port", "group_members", "failure_line", "HOST"]
 
@@ -282,7 +282,7 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 pass
         # Workers outlive a master that died or was slow: the group goes, whatever is left.
-        self._wait_gone(pgid, deadline - self.clock())
+        wait_gone([pgid], deadline, clock=self.clock)
         if group_members(pgid) or process.poll() is None:
             try:
                 os.killpg(pgid, signal.SIGKILL)
@@ -291,14 +291,8 @@ class ServerProcess:
             process.wait()
             # A killed worker dies when the kernel next schedules it, which on a loaded
             # machine can be after the master is reaped: stop returns once the group is gone.
-            self._wait_gone(pgid, 2.0)
+            wait_gone([pgid], self.clock() + 2.0, clock=self.clock)
         self.process = None
-
-    def _wait_gone(self, pgid: int, seconds: float) -> None:
-        """Wait until no live process is left in group ``pgid``, for ``seconds`` at most."""
-        deadline = self.clock() + seconds
-        while group_members(pgid) and self.clock() < deadline:
-            time.sleep(0.02)
 
     def close(self) -> None:
         """Stop the server and forget its output."""
