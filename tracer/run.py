@@ -62,12 +62,9 @@ MAX_THREADS = 4_194_304
 ``PID_MAX_LIMIT`` on 64-bit (every thread and process takes an id from it), as in ``trace sim``."""
 
 MAX_CLIENTS = 1_048_576
-"""The most ``-c`` may be: Linux's default ``fs.nr_open``, the connections one process can hold
-open, as ``trace sim``'s bound (``sim.arrivals.MAX_CLIENTS``, which this spine may not import)."""
-
-MAX_OPEN_FILES = 1_048_576
-"""The most open files a process may have on Linux by default (``fs.nr_open``): the soft limit
-is raised no higher when the hard one is unlimited."""
+"""Linux's default ``fs.nr_open``, the files (connections) one process can hold open: the most
+``-c`` may be, as ``trace sim``'s bound (``sim.arrivals.MAX_CLIENTS``, which this spine may not
+import), and as far as the soft limit of open files is raised when the hard one is unlimited."""
 
 _SPARE_FILES = 64
 """Open files a run needs besides its clients' sockets: the recording, the server's pipes and
@@ -323,7 +320,7 @@ def _make_room_for_clients(config: RunConfig, model: str) -> None:
     except ImportError:  # Windows: no such limit
         return
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    most = MAX_OPEN_FILES if hard == resource.RLIM_INFINITY else hard
+    most = MAX_CLIENTS if hard == resource.RLIM_INFINITY else hard
     if config.rate is None:
         clients = config.concurrency
     elif config.timeout is not None:
