@@ -540,7 +540,7 @@ def _last_words(text: str) -> str:
     from tracer.servers.real.harness import failure_line
 
     said = "\n".join(line for line in text.splitlines() if not _ROUTINE.search(line))
-    return failure_line(said, silent="")[:300]
+    return failure_line(said, silent="")  # cut there, to QUOTE_LIMIT characters
 
 
 @contextlib.contextmanager
