@@ -1,6 +1,9 @@
 """``trace replay FILE [FILE2] [--screenshot OUT.svg]``: the replay and compare UI.
 
-Textual is imported inside ``main``, so other commands start without it.
+A demo's recording (``trace demo NAME --record DIR``) is replayed as the demo shows it: the
+scenario's caption in the pane, its side names and bookmarks, all in ``--lang`` whatever
+language it was recorded in (``tracer.demos.language``). Textual is imported inside ``main``,
+and the scenarios only for a demo's recording, so other commands start without them.
 """
 
 from __future__ import annotations
@@ -9,13 +12,23 @@ import argparse
 import errno
 import os
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracer.cli import bounded
 from tracer.cli.terminal import can_draw
 from tracer.errors import UsageError
 
-__all__ = ["add_parser", "check_screenshot_path", "main", "parse_size", "write_screenshot"]
+if TYPE_CHECKING:
+    from tracer.recording import Recording
+
+__all__ = [
+    "add_parser",
+    "check_screenshot_path",
+    "in_language",
+    "main",
+    "parse_size",
+    "write_screenshot",
+]
 
 
 def check_screenshot_path(path: str) -> None:
@@ -89,7 +102,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--view", choices=("request", "worker"), default="request", help="lanes to start with"
     )
     parser.add_argument(
-        "--lang", choices=("en", "zh"), default="en", help="language of the UI labels"
+        "--lang",
+        choices=("en", "zh"),
+        default="en",
+        help="language of the UI labels, and of a demo recording's captions and bookmarks",
     )
     parser.add_argument(
         "--block-threshold-ms",
@@ -102,6 +118,17 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
+def in_language(recordings: list[Recording], lang: str) -> tuple[list[Recording], str]:
+    """The recordings with a demo's texts said in ``lang``, and the caption pane's text (empty
+    when none is a demo's recording: the pane stays hidden, as before)."""
+    if not any(isinstance(recording.header.get("demo"), dict) for recording in recordings):
+        return recordings, ""  # the scenarios (and the server models) are not even imported
+    from tracer.demos.language import caption_of
+    from tracer.demos.language import in_language as said_in
+
+    return [said_in(recording, lang) for recording in recordings], caption_of(recordings, lang)
+
+
 def main(args: argparse.Namespace) -> int:
     """Load the recordings (one clear error if one is missing or foreign), then show or render."""
     from tracer.tui.app import open_recordings
@@ -109,10 +136,16 @@ def main(args: argparse.Namespace) -> int:
     if args.screenshot is not None:
         check_screenshot_path(args.screenshot)  # before the recordings are read
     recordings = open_recordings([args.file, *([args.file2] if args.file2 else [])])
+    recordings, caption = in_language(recordings, args.lang)
     threshold = (
         None if args.block_threshold_ms is None else int(args.block_threshold_ms * 1_000_000)
     )
-    options: dict[str, Any] = {"view": args.view, "lang": args.lang, "threshold_ns": threshold}
+    options: dict[str, Any] = {
+        "view": args.view,
+        "lang": args.lang,
+        "threshold_ns": threshold,
+        "caption": caption,
+    }
     if args.screenshot is not None:
         from tracer.tui.app import render_svg
 

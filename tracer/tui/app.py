@@ -86,8 +86,11 @@ class ReplayApp(App[None]):
         if view not in ("request", "worker"):
             raise UsageError(f'Unknown view "{view}". Choose "request" or "worker".')
         self.recordings = _aligned(list(recordings))
-        self.models = [build_model(r, threshold_ns=threshold_ns) for r in self.recordings]
         self.labels = labels(lang)
+        self.models = [
+            build_model(r, threshold_ns=threshold_ns, loop_word=self.labels["loop_lane"])
+            for r in self.recordings
+        ]
         self.screenshot_dir = screenshot_dir
         self._options: dict[str, Any] = {
             "view": view,

@@ -27,6 +27,7 @@ _EN: dict[str, str] = {
     "by_request": "by request",
     "by_worker": "by worker",
     "view": "view",
+    "loop_lane": "loop",  # before an event loop's thread name in the by-worker lanes
     # status bar
     "playing": "playing",
     "paused": "paused",
@@ -139,6 +140,7 @@ _ZH: dict[str, str] = {
     "by_request": "按请求",
     "by_worker": "按工作者",
     "view": "视图",
+    "loop_lane": "循环",
     "playing": "播放中",
     "paused": "已暂停",
     "speed": "速度",

@@ -297,7 +297,8 @@ class LiveApp(App[None]):
             self.exit()
             return
         self.replaying = True
-        self.push_screen(ReplayScreen([build_model(self._final_recording())], self.labels))
+        model = build_model(self._final_recording(), loop_word=self.labels["loop_lane"])
+        self.push_screen(ReplayScreen([model], self.labels))
         self.notify(self.labels["run_done"], timeout=4)
 
     def _final_recording(self) -> Recording:

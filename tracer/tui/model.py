@@ -114,11 +114,13 @@ class TimelineModel:
         events: list[Event],
         *,
         threshold_ns: int | None = None,
+        loop_word: str = "loop",
     ) -> None:
         self.recording = recording
         """The source."""
         self._events = events
         self._threshold = threshold_ns
+        self._loop_word = loop_word
         t_end = 0
         per_req: dict[int, list[Event]] = {}
         self.blocked: list[Event] = []
@@ -181,7 +183,9 @@ class TimelineModel:
         """One lane per event loop, then per thread, in order of first activity (ties by name,
         numbers as numbers: worker-2 before worker-10)."""
         if self._by_worker is None:
-            self._by_worker = _worker_lanes(self._events, self._threshold, self._thread_of)
+            self._by_worker = _worker_lanes(
+                self._events, self._threshold, self._thread_of, self._loop_word
+            )
         return self._by_worker
 
     @property
@@ -316,9 +320,13 @@ def _request_lane(req: int, events: list[Event], t_end: int, threshold_ns: int |
 
 
 def _worker_lanes(
-    events: Iterable[Event], threshold_ns: int | None, thread_of: dict[str, tuple[int, str]]
+    events: Iterable[Event],
+    threshold_ns: int | None,
+    thread_of: dict[str, tuple[int, str]],
+    loop_word: str = "loop",
 ) -> list[Lane]:
-    """The by-worker lanes; ``thread_of`` is filled with each lane's pid and thread name."""
+    """The by-worker lanes; ``thread_of`` is filled with each lane's pid and thread name.
+    ``loop_word`` goes before an event loop's thread name ("loop MainThread")."""
     blocked_by_req: dict[int, list[tuple[int, int]]] = {}
     steps: dict[tuple[str, int, int], list[Span]] = {}
     names: dict[tuple[str, int, int], str] = {}
@@ -354,7 +362,7 @@ def _worker_lanes(
         name = f"{pid}/{shown}" if several else shown
         if kind == LOOP_LANE:
             spans = [_loop_span(span, blocked_by_req, threshold_ns) for span in spans]
-            label = f"loop {name}"
+            label = f"{loop_word} {name}"
         else:
             spans = [
                 Span(s.start, s.end, WAITING, s.req, s.cpu) if mostly_waiting(s.cpu) else s
@@ -400,17 +408,25 @@ def _loop_span(
 
 
 def model_from_events(
-    recording: Recording, events: Sequence[Event] | None = None, *, threshold_ns: int | None = None
+    recording: Recording,
+    events: Sequence[Event] | None = None,
+    *,
+    threshold_ns: int | None = None,
+    loop_word: str = "loop",
 ) -> TimelineModel:
     """The model of ``events`` (default: all of the recording's), which are sorted by time.
 
     ``threshold_ns``: treat any coroutine step longer than this as blocking the loop, even
     without a ``loop.blocked`` event (for recordings made without the detector).
+    ``loop_word``: what an event loop's lane is called before its thread's name, in the UI's
+    language (the labels' ``loop_lane``).
     """
     evs = recording.events if events is None else list(events)
-    return TimelineModel(recording, evs, threshold_ns=threshold_ns)
+    return TimelineModel(recording, evs, threshold_ns=threshold_ns, loop_word=loop_word)
 
 
-def build_model(recording: Recording, *, threshold_ns: int | None = None) -> TimelineModel:
-    """The replay model of a whole recording."""
-    return model_from_events(recording, threshold_ns=threshold_ns)
+def build_model(
+    recording: Recording, *, threshold_ns: int | None = None, loop_word: str = "loop"
+) -> TimelineModel:
+    """The replay model of a whole recording (``loop_word``: see ``model_from_events``)."""
+    return model_from_events(recording, threshold_ns=threshold_ns, loop_word=loop_word)
