@@ -67,6 +67,13 @@ def instrument(
     An app already instrumented with the same recorder and settings is returned as it is. A
     request is recorded once per recorder however often the app is wrapped: a shim passes a
     request that a shim of its recorder further out records straight to its app.
+
+    A tracer provider gets each request once. ``instrument(app, tracer_provider=tp)`` of an
+    app that ``instrument`` already returned with ``tp`` uses that app's recorder: with the
+    same settings the app is returned as it is, and nothing more is exported. It is a
+    ``UsageError``, naming the earlier instrumentation, when that would export every request
+    twice: another ``recorder``, another ``otel`` detail, or ``app`` wrapping (through
+    ``.app`` attributes, as middleware keeps the app it wraps) an app instrumented with ``tp``.
     """
     # Every argument is checked before anything changes: a refused call must not leave a span
     # exporter subscribed (each request would then be exported once more per failed attempt).
@@ -74,6 +81,10 @@ def instrument(
     _check_recorder(recorder)
     _check_settings(redact, redact_headers, block_threshold_ms, checks)
     kind = detect_interface(app, interface, choice=_INTERFACE_CHOICE)
+    if tracer_provider is not None:
+        # Instrumented with this provider already: the same recording, so each request is
+        # recorded and exported once (a second recorder would export every request again).
+        recorder = _recorder_exporting(app, tracer_provider, recorder)
     if recorder is None:
         # Only spans are wanted: keep no events in memory, or a long-lived app would grow forever.
         recorder = Recorder(keep=tracer_provider is None)
@@ -161,6 +172,40 @@ def _check_options(options: dict[str, Any], tracer_provider: Any) -> dict[str, A
             f"it takes {', '.join(known)}."
         )
     return otel
+
+
+def _recorder_exporting(app: Any, tracer_provider: Any, recorder: Recorder | None) -> Any:
+    """The recorder to use for ``app`` and ``tracer_provider``: that of ``app`` when it is an
+    instrumented app whose recorder already exports to the provider, else ``recorder``.
+
+    ``UsageError`` when the provider would get every request twice: ``recorder`` is another
+    one, or the instrumented app is inside ``app`` (middleware around it).
+    """
+    from tracer.otel.live import exporting
+    from tracer.shim.asgi import AsgiShim
+    from tracer.shim.wsgi import WsgiShim
+
+    seen: set[int] = set()
+    node, where = app, "app"
+    while node is not None and id(node) not in seen and len(seen) < 32:
+        seen.add(id(node))
+        if isinstance(node, (AsgiShim, WsgiShim)):
+            earlier = exporting(node.recorder, tracer_provider)
+            if earlier is not None:
+                if node is app and recorder in (None, node.recorder):
+                    return node.recorder
+                raise UsageError(
+                    f"{where} is already instrumented with this tracer_provider (by "
+                    f'tracer.instrument, with otel={{"detail": "{earlier.detail}"}}); '
+                    "instrumenting it again would export every request twice. Use the "
+                    "instrumented app as it is, or instrument the original app once."
+                )
+        try:
+            node = getattr(node, "app", None)
+        except Exception:  # a property of someone's app object: nothing more to follow
+            break
+        where += ".app"
+    return recorder
 
 
 def _check_recorder(recorder: Any) -> None:

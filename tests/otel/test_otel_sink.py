@@ -18,6 +18,13 @@ from tracer.otel.spans import SpanModel
 from tracer.otel.testing import OtlpHttpReceiver, memory_provider
 
 
+def _process(span: Any) -> dict[str, Any]:
+    """The span's attributes with its process: the SDK sink says it in the span's resource,
+    the API sink (whose provider's resource is its own) on the span."""
+    pid = span.resource.attributes.get("process.pid")
+    return {**span.attributes, **({"process.pid": pid} if pid is not None else {})}
+
+
 def _shape(spans: list[Any]) -> list[tuple[Any, ...]]:
     """What a reader sees, ids replaced by names (ids are random)."""
     names = {span.context.span_id: span.name for span in spans}
@@ -27,7 +34,7 @@ def _shape(spans: list[Any]) -> list[tuple[Any, ...]]:
             span.kind,
             span.start_time,
             span.end_time,
-            tuple(sorted(span.attributes.items())),
+            tuple(sorted(_process(span).items())),
             tuple((e.name, e.timestamp, tuple(sorted(e.attributes.items()))) for e in span.events),
             tuple(names.get(link.context.span_id) for link in span.links),
             names.get(span.parent.span_id) if span.parent else None,

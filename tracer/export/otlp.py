@@ -4,7 +4,8 @@ Spans keep their original wall-clock times (the header's clock anchor + t). ``--
 sends them with the OTLP exporter the environment selects (http/protobuf, or gRPC with
 ``OTEL_EXPORTER_OTLP_PROTOCOL=grpc``); ``otlp-json`` writes ``ExportTraceServiceRequest``
 objects in the OTLP/JSON encoding, one per line (the collector's file format); ``console``
-prints them. ``otlp-json`` is reproducible: its trace and span ids and its
+prints them. Each serving process's spans are under a resource of its own, with its
+``process.pid``. ``otlp-json`` is reproducible: its trace and span ids and its
 ``service.instance.id`` are derived from a hash of the recording (``SeededIds``), so the same
 file exports the same bytes; spans sent to a collector keep the SDK's random ids, so exporting
 a file twice never makes two spans with one id. Imports the recording model and
@@ -23,7 +24,7 @@ from typing import Any
 
 from tracer.errors import TracerError
 from tracer.export import ExportOptions, default_output, writing
-from tracer.otel.sink import SdkSink
+from tracer.otel.sink import ProcessResources, SdkSink
 from tracer.otel.spans import SpanModel
 from tracer.recording import Recording
 
@@ -92,6 +93,18 @@ def recording_seed(recording: Recording) -> bytes:
     return hashlib.sha256(header.encode("utf-8")).digest()
 
 
+_INSTANCE = "service.instance.id"
+
+
+def _instance_id(seed: bytes) -> str:
+    return str(uuid.UUID(bytes=seed[:16], version=4))
+
+
+def _seeded(seed: bytes | None) -> bool:
+    """Whether ``service.instance.id`` is derived from ``seed`` (the environment's wins)."""
+    return seed is not None and _INSTANCE not in os.environ.get("OTEL_RESOURCE_ATTRIBUTES", "")
+
+
 def _resource(recording: Recording, seed: bytes | None) -> Any:
     """The spans' resource; with ``seed``, a ``service.instance.id`` derived from it instead
     of the SDK's random one (unless ``OTEL_RESOURCE_ATTRIBUTES`` names one)."""
@@ -100,10 +113,21 @@ def _resource(recording: Recording, seed: bytes | None) -> Any:
     from tracer.otel.config import make_resource
 
     resource = make_resource(recording.header.get("app"))
-    key = "service.instance.id"
-    if seed is None or key in os.environ.get("OTEL_RESOURCE_ATTRIBUTES", ""):
+    if seed is None or not _seeded(seed):
         return resource
-    return resource.merge(Resource({key: str(uuid.UUID(bytes=seed[:16], version=4))}))
+    return resource.merge(Resource({_INSTANCE: _instance_id(seed)}))
+
+
+def _resources(base: Any, seed: bytes | None) -> ProcessResources:
+    """Each serving process's resource (``process.pid``); with ``seed``, each process is an
+    instance of the service of its own, with a ``service.instance.id`` derived from the seed
+    and its pid (one id for two processes would say they are one instance)."""
+    if seed is None or not _seeded(seed):
+        return ProcessResources(base)
+    return ProcessResources(
+        base,
+        lambda pid: {_INSTANCE: _instance_id(hashlib.sha256(seed + b"%d" % pid).digest())},
+    )
 
 
 def recording_spans(
@@ -117,15 +141,16 @@ def recording_spans(
     from tracer.otel.sink import SCOPE_NAME
 
     collect = _Collect()
+    resource = _resource(recording, seed)
     provider = sdk_provider(  # exports even under OTEL_SDK_DISABLED=true, which is for apps
-        resource=_resource(recording, seed),
+        resource=resource,
         shutdown_on_exit=False,
         id_generator=None if seed is None else SeededIds(seed),
     )
     provider.add_span_processor(collect)
     clock = recording.header.get("clock") or {}
     model = SpanModel(
-        SdkSink(provider.get_tracer(SCOPE_NAME)),
+        SdkSink(provider.get_tracer(SCOPE_NAME), resources=_resources(resource, seed)),
         base_ns=int(clock.get("unix_ns", 0)),
         detail=detail,
         max_open=max(10_000, len(recording.events)),

@@ -6,11 +6,13 @@ per thread and event loop, named; on them, ``B``/``E`` slices for coroutine step
 threads) and a request's time on a worker or offload thread, with protocol calls nested where
 they fall inside one; per request, nested
 async slices (``b``/``e``, id = the request) for its lifetime, time queued, steps and thread
-hops, so requests interleaved on one loop thread each draw on their own row (protocol calls
+hops (and, after a request that ended for its client before its app was done, an
+``abandoned work`` slice up to the app's own end, holding the calls made then), so requests interleaved on one loop thread each draw on their own row (protocol calls
 that straddle a suspension become async instants ``n``); flows (``s``/``f``) for
 loop -> thread -> loop hops; counters for requests in flight and queue depth; instants for loop
 blocks, violations, errors and marks. Times are µs since the recording started.
-Imports the recording model, and which kinds are protocol calls from ``tracer.otel.attributes``.
+Imports the recording model, and which kinds are protocol calls from ``tracer.otel.attributes``
+(and the abandoned work's name from ``tracer.otel.spans``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from tracer import events as K
 from tracer.events import Event
 from tracer.export import ExportOptions, default_output, writing
 from tracer.otel.attributes import MESSAGE_KINDS
+from tracer.otel.spans import ABANDONED
 from tracer.recording import Recording
 
 __all__ = ["Interval", "to_chrome_trace", "export_perfetto", "nest"]
@@ -185,7 +188,7 @@ class _ChromeTrace:
             | {e.pid or 1 for events in by_req.values() for e in events}
         )
         for req, events in by_req.items():
-            self._request(req, events)
+            self._request(req, events, senders.get(req))
             self._spill_some()
         for (pid, tid), intervals in self.on_thread.items():
             kept, _ = nest(intervals, self.closing)
@@ -236,10 +239,12 @@ class _ChromeTrace:
                 {**common, "name": "thread_sort_index", "args": {"sort_index": 0 if loop else 1}}
             )
 
-    def _request(self, req: int, events: list[Event]) -> None:
+    def _request(self, req: int, events: list[Event], sender: int | None = None) -> None:
+        """Draw one request; ``sender``: the pid of the load generator that sent it, if any."""
         queued: Event | None = None
         start: Event | None = None
         end: Event | None = None
+        app_end: Event | None = None  # the app's own end, after the request ended for its client
         client: Event | None = None
         primaries: list[Interval] = []
         messages: list[Interval] = []
@@ -251,6 +256,8 @@ class _ChromeTrace:
                 start = event
             elif kind == K.REQUEST_END and end is None:
                 end = event  # the earliest: a timed-out request's app may end it again later
+            elif kind == K.REQUEST_END and (sender is None or event.pid != sender):
+                app_end = event  # not the load generator's stand-in, which abandons nothing
             elif kind == K.CLIENT_RESPONSE and client is None:
                 client = event  # a network client's answer: the request's outcome
             elif event.dur is not None and kind in (K.SCHED_STEP, K.SCHED_THREAD):
@@ -280,9 +287,12 @@ class _ChromeTrace:
             finished = client.end
         else:
             finished = end.end if end is not None else max(e.end for e in events)
-        lane: list[Interval] = [
-            (first.t, max(first.t, finished), start if start is not None else client, label)
-        ]
+        over = max(first.t, finished)
+        lane: list[Interval] = [(first.t, over, start if start is not None else client, label)]
+        if app_end is not None:
+            # What the app still did after the request ended for its client (a timeout, a
+            # stop): a slice of its own after the request's, holding the calls made then.
+            lane.append((over, max(over, app_end.end), app_end, ABANDONED))
         if queued is not None and start is not None:
             lane.append((queued.t, start.t, queued, "queued"))
         parts = [

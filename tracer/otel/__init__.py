@@ -1,6 +1,7 @@
 """OpenTelemetry export: recorded requests as spans, live or after the fact.
 
-``spans`` holds the span model, ``sink`` the two ways to hand spans to a provider, ``live``
+``spans`` holds the span model (``parts`` what a request's events put on a span), ``sink``
+the two ways to hand spans to a provider, ``live``
 the recorder subscription used by ``tracer.instrument(app, tracer_provider=tp)`` and
 ``trace run --otlp``, ``config`` the providers and exporters built from ``OTEL_*`` variables.
 Never imported by the shims or server models; imported lazily by the CLI.

@@ -22,7 +22,13 @@ from tracer.otel.sink import make_sink
 from tracer.otel.spans import SpanModel
 from tracer.recorder import Recorder
 
-__all__ = ["LiveSpans", "attach_tracer_provider", "attach_from_cli", "CLI_EXPORT_TIMEOUT_S"]
+__all__ = [
+    "LiveSpans",
+    "attach_tracer_provider",
+    "attach_from_cli",
+    "exporting",
+    "CLI_EXPORT_TIMEOUT_S",
+]
 
 
 class LiveSpans:
@@ -38,6 +44,8 @@ class LiveSpans:
     ) -> None:
         clock = recorder.header.get("clock") or {}
         self.recorder = recorder
+        self.tracer_provider = tracer_provider
+        self.detail = detail
         self.model = SpanModel(
             make_sink(tracer_provider),
             base_ns=int(clock.get("unix_ns", 0)),
@@ -67,11 +75,24 @@ class LiveSpans:
                 self.model.finish_all()
 
 
+_ATTACHED: weakref.WeakKeyDictionary[Recorder, list[LiveSpans]] = weakref.WeakKeyDictionary()
+"""Registry: the span exports subscribed to each recorder (weakly: it dies with them)."""
+
+
+def exporting(recorder: Recorder, tracer_provider: Any) -> LiveSpans | None:
+    """The span export of ``recorder`` to ``tracer_provider``, if one is attached."""
+    for live in _ATTACHED.get(recorder, ()):
+        if live.tracer_provider is tracer_provider:
+            return live
+    return None
+
+
 def _attach(
     recorder: Recorder, tracer_provider: Any, detail: str, max_open: int = 10_000
 ) -> LiveSpans:
     live = LiveSpans(recorder, tracer_provider, detail=detail, max_open=max_open)
     recorder.subscribe(live)
+    _ATTACHED.setdefault(recorder, []).append(live)
     # Registered after the provider's own exit hook, so it runs first (atexit is LIFO) and the
     # last batch reaches the processors before they shut down. Weakly: an app that is thrown
     # away (tests, reloads) must not be kept alive by its exit hook.
@@ -93,13 +114,26 @@ def attach_tracer_provider(
     ``detail="events"`` puts protocol calls on the request span as events; ``"spans"`` makes
     them child spans. Spans are built on the recorder's background thread. Anything but a
     ``TracerProvider`` (an object without ``get_tracer``) is a ``UsageError``.
+
+    A provider gets each request once: attaching the provider ``recorder`` already exports to
+    does nothing, and with another ``detail`` (which would send every request twice, once in
+    each form) is a ``UsageError`` naming the earlier one, raised before anything changes.
     """
     if not callable(getattr(tracer_provider, "get_tracer", None)):
         raise UsageError(
             f"tracer_provider must be an OpenTelemetry TracerProvider, not "
             f"{type(tracer_provider).__name__} (it has no get_tracer())."
         )
-    _attach(recorder, tracer_provider, detail)
+    earlier = exporting(recorder, tracer_provider)
+    if earlier is None:
+        _attach(recorder, tracer_provider, detail)
+    elif earlier.detail != detail:
+        raise UsageError(
+            f"This recorder already exports its requests to this tracer_provider with "
+            f'otel={{"detail": "{earlier.detail}"}}; exporting them again with '
+            f'otel={{"detail": "{detail}"}} would send every request twice. Instrument the '
+            "app once, with the detail you want."
+        )
 
 
 CLI_EXPORT_TIMEOUT_S = 3.0

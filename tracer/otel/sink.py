@@ -5,7 +5,10 @@ sampler, takes ids from its id generator and hands ``ReadableSpan`` objects stra
 provider's span processors (``BatchSpanProcessor``...), skipping the per-call locking and
 validation of the public span API — the spans are already finished, with explicit times.
 ``ApiSink`` does the same through the public API (``start_span``/``end``) for any other
-``TracerProvider``. ``make_sink`` picks one. Imports only OpenTelemetry and ``tracer.otel``.
+``TracerProvider``. ``make_sink`` picks one. ``SdkSink`` puts each request's spans under the
+resource of the process that served it (``ProcessResources``: the provider's own, with that
+``process.pid``); a provider driven through the API keeps its resource, and each span says
+``process.pid`` itself. Imports only OpenTelemetry and ``tracer.otel``.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode
 from tracer._version import __version__
 from tracer.otel.spans import Key, SpanSpec
 
-__all__ = ["SdkSink", "ApiSink", "make_sink", "SCOPE_NAME"]
+__all__ = ["SdkSink", "ApiSink", "ProcessResources", "make_sink", "SCOPE_NAME"]
 
 SCOPE_NAME = "gateway-tracer"
 """Instrumentation scope of every span this project makes."""
@@ -53,6 +56,36 @@ class _Contexts:
 
     def get(self, key: Key) -> SpanContext | None:
         return self._items.get(key)
+
+
+class ProcessResources:
+    """The resource of each serving process: ``base`` with its ``process.pid`` (OpenTelemetry's
+    resource convention), so an export groups the spans of a multi-process server by process.
+
+    ``extra(pid)`` adds attributes of that process's own (``service.instance.id``); made once
+    per process and reused, so spans of one process share one resource object.
+    """
+
+    def __init__(self, base: Any, extra: Callable[[int], dict[str, Any]] | None = None) -> None:
+        self.base = base
+        self._extra = extra
+        self._made: dict[int, Any] = {}
+
+    def __call__(self, pid: int | None) -> Any:
+        """The resource of process ``pid`` (``base`` when no process is known)."""
+        if pid is None:
+            return self.base
+        resource = self._made.get(pid)
+        if resource is None:
+            from opentelemetry.sdk.resources import Resource
+
+            attributes: dict[str, Any] = {"process.pid": pid}
+            if self._extra is not None:
+                attributes.update(self._extra(pid))
+            resource = self._made[pid] = self.base.merge(Resource(attributes))
+            if len(self._made) > 4096:  # pids are reused; a long-lived server forks many
+                self._made.pop(next(iter(self._made)))
+        return resource
 
 
 def _batch_queue(processor: Any) -> deque[Any] | None:
@@ -115,10 +148,17 @@ class SdkSink:
     """Builds ``ReadableSpan`` objects and passes them to an SDK tracer's span processors.
 
     ``wait_share``: the share of each second the sink may spend waiting for room in the
-    provider's batch queues (``_BatchRoom``).
+    provider's batch queues (``_BatchRoom``). ``resources``: the resource of each serving
+    process (default: ``ProcessResources`` over the tracer's own resource).
     """
 
-    def __init__(self, tracer: Any, *, wait_share: float = 0.5) -> None:
+    def __init__(
+        self,
+        tracer: Any,
+        *,
+        wait_share: float = 0.5,
+        resources: Callable[[int | None], Any] | None = None,
+    ) -> None:
         from opentelemetry.sdk.trace import Event as SdkEvent
         from opentelemetry.sdk.trace import ReadableSpan
 
@@ -132,6 +172,7 @@ class SdkSink:
         self._seen: tuple[Any, ...] | None = None  # the provider's processors, when last looked
         self._queues: list[deque[Any]] = []
         self._scope = getattr(tracer, "_instrumentation_scope", None)
+        self._resources = resources or ProcessResources(tracer.resource)
         self._open: dict[Key, tuple[SpanContext, SpanContext | None, dict[str, Any]] | None] = {}
         self._contexts = _Contexts()
         # The SDK's default sampler samples every root span and adds nothing to it; asking it
@@ -145,6 +186,22 @@ class SdkSink:
         """Sample the request and fix its trace id and server span id."""
         parent: SpanContext | None = None
         parent_context = _EMPTY
+        if spec.parent is not None:
+            # A later child of an emitted span: in its trace, sampled as it was (a span not
+            # sampled, or long gone, takes its late child with it).
+            parent = self._contexts.get(spec.parent)
+            if parent is None:
+                self._open[key] = None
+                return
+            context = SpanContext(
+                parent.trace_id,
+                self._ids.generate_span_id(),
+                is_remote=False,
+                trace_flags=parent.trace_flags,
+                trace_state=parent.trace_state,
+            )
+            self._open[key] = (context, parent, {})
+            return
         if spec.carrier:
             parent_context = _parent(spec)
             parent = trace.get_current_span(parent_context).get_span_context()
@@ -190,7 +247,7 @@ class SdkSink:
             linked = self._contexts.get(target)
             if linked is not None:
                 links.append(Link(linked, attrs))
-        self._emit(spec, context, parent, links)
+        self._emit(spec, context, parent, links, self._resources(spec.pid))
 
     def _emit(
         self,
@@ -198,6 +255,7 @@ class SdkSink:
         context: SpanContext,
         parent: SpanContext | None,
         links: list[Link],
+        resource: Any,
     ) -> None:
         for child in spec.children:
             child_context = SpanContext(
@@ -207,13 +265,13 @@ class SdkSink:
                 trace_flags=context.trace_flags,
                 trace_state=context.trace_state,
             )
-            self._emit(child, child_context, context, [])
+            self._emit(child, child_context, context, [], resource)
         event = self._event
         span = self._readable(
             name=spec.name,
             context=context,
             parent=parent,
-            resource=self._tracer.resource,
+            resource=resource,
             attributes=spec.attributes,
             events=[event(name, attrs, at) for name, at, attrs in spec.events],
             links=tuple(links),
@@ -249,9 +307,16 @@ class ApiSink:
 
     def begin(self, key: Key, spec: SpanSpec) -> None:
         """Start the server span at the request's arrival time."""
+        context = _parent(spec)
+        if spec.parent is not None:  # a later child of an emitted span
+            parent = self._contexts.get(spec.parent)
+            if parent is None:
+                self._open[key] = trace.INVALID_SPAN
+                return
+            context = trace.set_span_in_context(trace.NonRecordingSpan(parent), _EMPTY)
         span = self._tracer.start_span(
             spec.name,
-            context=_parent(spec),
+            context=context,
             kind=SpanKind.SERVER if spec.server else SpanKind.INTERNAL,
             attributes=spec.attributes,
             start_time=spec.start,
@@ -264,6 +329,8 @@ class ApiSink:
         if key not in self._open:
             self.begin(key, spec)
         span = self._open.pop(key)
+        if span is trace.INVALID_SPAN:  # its parent is gone: nothing to hang it on
+            return
         span.update_name(spec.name)
         span.set_attributes(spec.attributes)
         for target, attrs in spec.links:
@@ -277,8 +344,13 @@ class ApiSink:
             span.add_event(name, attrs, timestamp=at)
         parent = trace.set_span_in_context(span, _EMPTY)
         for child in spec.children:
+            # The provider's resource is its own: each span says its process instead.
+            attributes = child.attributes
+            if spec.pid is not None:
+                attributes = {**attributes, "process.pid": spec.pid}
+                child.pid = spec.pid
             child_span = self._tracer.start_span(
-                child.name, context=parent, attributes=child.attributes, start_time=child.start
+                child.name, context=parent, attributes=attributes, start_time=child.start
             )
             self._complete(child_span, child)
         if spec.error is not None:

@@ -30,9 +30,10 @@ from tracer import events as K
 from tracer.errors import UsageError
 from tracer.events import Event
 from tracer.otel import attributes as A
+from tracer.otel.parts import render, totals
 from tracer.phases import kept_from_starting
 
-__all__ = ["DETAILS", "SpanSpec", "SpanSink", "SpanModel", "Key"]
+__all__ = ["ABANDONED", "DETAILS", "SpanSpec", "SpanSink", "SpanModel", "Key"]
 
 log = logging.getLogger("tracer")
 
@@ -69,6 +70,13 @@ class SpanSpec:
     with no description (a 5xx: its status code says why)."""
     carrier: dict[str, str] | None = None
     """Request headers that carry an incoming trace context (``traceparent``), if any."""
+    pid: int | None = None
+    """The process that served it: the sink puts the span and its children under a resource
+    with ``process.pid`` (None: no server process is known, as for a request a real server
+    answered without its app)."""
+    parent: Key | None = None
+    """The key of an emitted span this one is a child of (a request's abandoned work), or
+    None for a root of its own."""
 
 
 class SpanSink(Protocol):
@@ -82,6 +90,16 @@ class SpanSink(Protocol):
 
 
 _at = itemgetter(1)
+
+ABANDONED = "abandoned work"
+"""Name of the span of what a request's app still did after the request ended for its client
+(a timeout, a stop): from that end to the app's own ``request.end``, a child of the request."""
+
+_APP_END = {"app_status_code": "status", "bytes_in": "bytes_in", "bytes_out": "bytes_out"}
+"""``tracer.*`` attribute of the abandoned work -> what the app's own ``request.end`` says."""
+
+_NOT_WORK = frozenset({K.REQUEST_QUEUED, K.REQUEST_START, K.CLIENT_SEND, K.CLIENT_RESPONSE})
+"""Late events that are no work of the app: the request's arrival and its client's side."""
 
 
 class _Request:
@@ -102,6 +120,7 @@ class _Request:
         "answer",
         "ended",
         "never_started",
+        "late",
     )
 
     def __init__(self, key: int) -> None:
@@ -119,6 +138,20 @@ class _Request:
         self.answer: Event | None = None  # the client's client.response
         self.ended: Event | None = None  # a request.end held until that answer
         self.never_started = False  # no request.start: the span is named from the queue
+        self.late: list[Event] | None = None  # what came after a held end (abandoned work)
+
+
+class _Late:
+    """The work a request's app still did after the request ended for its client (the
+    events after its first ``request.end``), until the app's own ``request.end``."""
+
+    __slots__ = ("first", "sender", "events", "dropped")
+
+    def __init__(self, first: Event, sender: int | None) -> None:
+        self.first = first
+        self.sender = sender
+        self.events: list[Event] = []
+        self.dropped = 0
 
 
 class SpanModel:
@@ -148,8 +181,12 @@ class SpanModel:
         self.max_open = max_open
         self.max_events = max_events
         self._open: dict[int, _Request] = {}
-        # Requests already emitted: late events for them are ignored, not resurrected.
-        self._ended: OrderedDict[int, None] = OrderedDict()
+        # Requests already emitted, with the end they were emitted at and the load
+        # generator's pid (None: not one whose later events are kept): what their app does
+        # after that end becomes an "abandoned work" span once the app ends it too; other
+        # late events are ignored, never resurrect the request.
+        self._ended: OrderedDict[int, tuple[Event, int | None] | None] = OrderedDict()
+        self._late: OrderedDict[int, _Late] = OrderedDict()
         # Blocks naming requests not started yet (the simulator lists arrivals during the
         # block), kept until those requests appear; and the recent blocks of each loop, for
         # requests still queued while a block held the loop they then started on.
@@ -193,6 +230,7 @@ class SpanModel:
         state = opened.get(key)
         if state is None:
             if key in self._ended:
+                self._late_event(key, event)
                 return
             state = opened[key] = _Request(key)
             state.delays.extend(self._pending.pop(key, ()))
@@ -201,8 +239,9 @@ class SpanModel:
                 self._finish(oldest, oldest.ended)
         kind = event.kind
         if kind == K.REQUEST_END:
-            if state.ended is not None:
-                return  # held already: the first end counts
+            if state.ended is not None:  # held already: the first end counts
+                state.late = (state.late or []) + [event]
+                return
             if state.sent and state.answer is None:
                 # The client's view is the request's outcome (the server answered 500 for an
                 # app that raised, or a response was cut or dropped on the way): wait for it.
@@ -218,7 +257,13 @@ class SpanModel:
             state.queued = event
         else:
             if state.ended is not None and kind != K.CLIENT_RESPONSE:
-                return  # it ended; only the client's answer is awaited, not a late event
+                # It ended; only the client's answer is awaited. What the app does meanwhile
+                # is abandoned work, shown once the request is emitted.
+                if state.late is None:
+                    state.late = []
+                if len(state.late) < self.max_events:
+                    state.late.append(event)
+                return
             if len(state.events) < self.max_events:
                 state.events.append(event)
             else:
@@ -240,6 +285,9 @@ class SpanModel:
         stopped, or the recording was cut, before it ended)."""
         for state in list(self._open.values()):
             self._finish(state, state.ended)
+        # Work after a request's end whose app never ended it too (the run stopped first) is
+        # not shown: a lone late event (a send after the end, ASGI-003) is no abandoned work.
+        self._late.clear()
 
     # -- building -----------------------------------------------------------------------------
 
@@ -256,7 +304,12 @@ class SpanModel:
             end=self.base_ns + start.t,
             server=True,
             attributes=A.request_attributes(start, headers),
+            pid=start.pid or None,
         )
+        if state.never_started and state.sent:
+            # Named from what the load generator sent: its process is not the server's.
+            spec.pid = None
+            spec.attributes.pop("process.pid", None)
         if "traceparent" in headers:
             spec.carrier = headers
         state.root = spec
@@ -315,13 +368,16 @@ class SpanModel:
         spec = SpanSpec(name=f"lifespan {phase}", start=begun, end=max(begun, ended))
         if state.start is not None:
             spec.attributes = {"thread.id": state.start.tid, A.NS + "request_id": state.key}
+            if state.start.pid:
+                spec.pid = spec.attributes["process.pid"] = state.start.pid
         if failed:
             spec.error = str(message or f"lifespan {phase} failed")
         self.sink.finish(("lifespan", state.key, phase), spec)
 
     def _finish(self, state: _Request, end: Event | None) -> None:
         self._open.pop(state.key, None)
-        self._ended[state.key] = None
+        keep = end is not None and state.scope != "lifespan"
+        self._ended[state.key] = (end, state.sender) if keep and end is not None else None
         if len(self._ended) > 4 * self.max_open:
             self._ended.popitem(last=False)
         if state.scope == "lifespan":
@@ -354,103 +410,81 @@ class SpanModel:
         assert spec is not None
         self._fill(state, spec, end)
         self.sink.finish(state.key, spec)
+        for event in state.late or ():
+            self._late_event(state.key, event)
+
+    # -- abandoned work -----------------------------------------------------------------------
+
+    def _late_event(self, key: int, event: Event) -> None:
+        """An event of a request already emitted: kept until its app's own ``request.end``,
+        which emits them as the request's abandoned work."""
+        ended = self._ended.get(key)
+        if ended is None or event.kind in _NOT_WORK:
+            return
+        late = self._late.get(key)
+        if late is None:
+            first, sender = ended
+            late = self._late[key] = _Late(first, sender)
+            if len(self._late) > self.max_open:  # never ended by its app: not shown
+                self._late.popitem(last=False)
+        if event.kind != K.REQUEST_END:
+            if len(late.events) < self.max_events:
+                late.events.append(event)
+            else:
+                late.dropped += 1
+        elif late.sender is None or event.pid != late.sender:
+            # The app's own end (the load generator's stand-in coming after the app's end
+            # abandons nothing).
+            del self._late[key]
+            self._ended[key] = None  # a third end, or anything later, is ignored
+            self.sink.finish(("abandoned", key), self._abandoned(key, late, event))
+
+    def _abandoned(self, key: int, late: _Late, end: Event) -> SpanSpec:
+        """The span of what the app did between the request's end and its own ``end``."""
+        base = self.base_ns
+        first = late.first
+        spec = SpanSpec(
+            name=ABANDONED,
+            start=base + first.end,
+            end=base + max(first.end, end.end),
+            pid=end.pid or None,
+            parent=key,
+        )
+        attributes = spec.attributes
+        attributes.update(
+            {
+                A.NS + "request_id": key,
+                "thread.id": end.tid or None,
+                "thread.name": end.thread,
+                "process.pid": end.pid or None,
+            }
+        )
+        if first.data.get("error"):
+            attributes[A.NS + "ended_by"] = str(first.data["error"])
+        data = end.data
+        for name, recorded in _APP_END.items():
+            if type(data.get(recorded)) is int:
+                attributes[A.NS + name] = data[recorded]
+        attributes = spec.attributes = {k: v for k, v in attributes.items() if v is not None}
+        parts = render(spec, late.events, base=base, as_spans=self.spans_detail, start_tid=end.tid)
+        totals(spec, parts)
+        if late.dropped:
+            attributes[A.NS + "dropped_events"] = late.dropped
+        if spec.error is None and data.get("error"):
+            spec.error = str(data["error"])
+        # A call that began before the request ended is drawn at the span's start (an event
+        # before its span's start is drawn outside it by every backend).
+        spec.events = sorted(((n, max(at, spec.start), a) for n, at, a in spec.events), key=_at)
+        return spec
 
     def _fill(self, state: _Request, spec: SpanSpec, end: Event | None) -> None:
         base = self.base_ns
-        websocket = state.scope == "websocket"
-        as_spans = self.spans_detail and not websocket
-        children = spec.children
+        as_spans = self.spans_detail and state.scope != "websocket"
         events = spec.events
-        error_type: str | None = None
-        steps = loop_ns = cpu_ns = on_thread_ns = 0
-        longest: Event | None = None
-        file_sent = False
-        response_headers: Any = None
-        sent: dict[str, Any] | None = None
-        start_tid = state.start.tid if state.start is not None else None
-        messages = A.MESSAGE_KINDS
-        message_attributes = A.message_attributes
         if state.queued is not None and state.start is not None:
-            children.append(SpanSpec("queued", base + state.queued.t, base + state.start.t))
-        for event in state.events:
-            kind = event.kind
-            at = base + event.t
-            if kind in messages:
-                attrs = message_attributes(event)
-                if kind == K.ASGI_SEND and event.data.get("type") in A.FILE_SENDS:
-                    file_sent = True
-                elif kind == K.WSGI_START_RESPONSE:
-                    response_headers = event.data.get("headers")
-                if as_spans:
-                    children.append(
-                        SpanSpec(A.message_name(event), at, at + (event.dur or 0), attributes=attrs)
-                    )
-                else:
-                    events.append((A.message_name(event), at, attrs))
-            elif kind == K.SCHED_STEP:
-                # Steps are many and cheap to sum: totals and the longest one on the server
-                # span; one child span each only when spans were asked for.
-                steps += 1
-                dur = event.dur or 0
-                loop_ns += dur
-                cpu_ns += event.data.get("cpu_ns") or 0
-                if longest is None or dur > (longest.dur or 0):
-                    longest = event
-                if as_spans:
-                    children.append(
-                        SpanSpec(kind, at, at + dur, attributes=A.step_attributes(event))
-                    )
-            elif kind == K.SCHED_THREAD:
-                if start_tid == event.tid and not any(
-                    other.kind == K.SCHED_STEP for other in state.events
-                ):
-                    # A WSGI request on its own worker thread: the server span already says
-                    # which thread; a child span would only repeat it, so keep the numbers.
-                    on_thread_ns += event.dur or 0
-                    cpu_ns += event.data.get("cpu_ns") or 0
-                    continue
-                name = f"thread {event.thread or event.tid}"
-                children.append(
-                    SpanSpec(name, at, at + (event.dur or 0), attributes=A.thread_attributes(event))
-                )
-            elif kind == K.LOOP_BLOCKED:
-                attrs = {
-                    A.NS + "dur_ns": event.dur or 0,
-                    A.NS + "delayed": len(event.data.get("delayed") or ()),
-                }
-                attrs.update(A.location_attributes(event.data.get("location")))
-                events.append((kind, at, attrs))
-            elif kind == K.ERROR:
-                data = event.data
-                error_type = str(data.get("type") or "Exception")
-                attrs = {
-                    "exception.type": error_type,
-                    "exception.message": str(data.get("message") or ""),
-                }
-                attrs.update(A.location_attributes(data.get("where")))
-                events.append(("exception", at, attrs))
-                spec.error = f"{error_type}: {data.get('message') or ''}".rstrip(": ")
-            elif kind == K.VIOLATION:
-                events.append(
-                    (
-                        kind,
-                        at,
-                        {
-                            A.NS + "rule": str(event.data.get("rule") or ""),
-                            A.NS + "message": str(event.data.get("message") or ""),
-                            # Self-describing in a trace viewer, as in the recording.
-                            **{
-                                A.NS + key: str(event.data[key])
-                                for key in ("severity", "hint", "location")
-                                if event.data.get(key)
-                            },
-                        },
-                    )
-                )
-            elif kind == K.MARK:
-                events.append((kind, at, {A.NS + "label": str(event.data.get("label") or "")}))
-            elif kind == K.CLIENT_SEND:
-                sent = event.data
+            spec.children.append(SpanSpec("queued", base + state.queued.t, base + state.start.t))
+        start_tid = state.start.tid if state.start is not None else None
+        parts = render(spec, state.events, base=base, as_spans=as_spans, start_tid=start_tid)
         for culprit, blocked in state.delays:
             attrs = {A.NS + "dur_ns": blocked.dur or 0}
             if blocked.req is not None:
@@ -465,22 +499,22 @@ class SpanModel:
         answer = state.answer.data if state.answer is not None else None
         start_data = state.start.data if state.start is not None else None
         declared = None
-        if file_sent or (end is not None and end.data.get("file_wrapper")):
+        if parts.file_sent or (end is not None and end.data.get("file_wrapper")):
             # A file the server sent itself: its declared length is all that is known of it.
-            declared = A.declared_length(response_headers)
+            declared = A.declared_length(parts.response_headers)
         if end is not None and state.sender is not None and end.pid == state.sender:
             # The load generator ended it (its client gave up): its stand-in request.end knows
             # nothing of what the app read, produced or sent; the app's own end came later.
             end = end._replace(data={"error": end.data.get("error")})
         end_attrs = A.end_attributes(
             end,
-            error_type,
+            parts.error_type,
             _status_sent(state, end),
             answer=answer,
             request=start_data,
             headers=spec.carrier,
-            sent=sent,
-            file_sent=file_sent,
+            sent=parts.sent,
+            file_sent=parts.file_sent,
             declared=declared,
         )
         if end is None and answer is not None and state.never_started:
@@ -491,18 +525,7 @@ class SpanModel:
         route = end_attrs.get("http.route")
         if route and state.start is not None:
             spec.name = A.span_name(state.start.data, route)
-        if steps:
-            spec.attributes[A.NS + "steps"] = steps
-            spec.attributes[A.NS + "loop_ns"] = loop_ns
-        if longest is not None:
-            spec.attributes[A.NS + "longest_step_ns"] = longest.dur or 0
-            where = longest.data.get("location")
-            if where:
-                spec.attributes[A.NS + "longest_step_at"] = str(where)
-        if on_thread_ns:
-            spec.attributes[A.NS + "thread_ns"] = on_thread_ns
-        if steps or on_thread_ns:
-            spec.attributes[A.NS + "cpu_ns"] = cpu_ns
+        totals(spec, parts)
         if state.queued is not None and state.start is not None:
             spec.attributes[A.NS + "queued_ns"] = state.start.t - state.queued.t
         if state.dropped:
