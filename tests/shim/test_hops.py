@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -10,7 +12,7 @@ from typing import Any
 
 import anyio.to_thread
 import pytest
-from asgiref.sync import sync_to_async
+from asgiref.sync import SyncToAsync, sync_to_async
 from shim_asgi_apps import call, of, traced
 
 from tracer import events as K
@@ -33,6 +35,16 @@ def _own_pool_submit(func: Callable[[], Any]) -> Awaitable[Any]:
     return asyncio.get_running_loop().run_in_executor(_POOL, func)
 
 
+def _context_run_submit(func: Callable[[], Any]) -> Awaitable[Any]:
+    """Litestar's ``sync_to_thread`` shape: asyncio.to_thread's partial, submitted by others."""
+    run = functools.partial(contextvars.copy_context().run, func)
+    return asyncio.get_running_loop().run_in_executor(None, run)
+
+
+class _DatabaseSyncToAsync(SyncToAsync):  # type: ignore[type-arg]
+    """Channels' ``database_sync_to_async`` shape: a subclass of asgiref's SyncToAsync."""
+
+
 OFFLOADS: dict[str, tuple[Offload, str]] = {
     "asyncio.to_thread": (asyncio.to_thread, "asyncio.to_thread"),
     "default executor": (_pool_submit, "run_in_executor"),
@@ -44,6 +56,8 @@ OFFLOADS: dict[str, tuple[Offload, str]] = {
         lambda f: sync_to_async(f, thread_sensitive=False)(),
         "sync_to_async",
     ),
+    "context.run partial, not by to_thread": (_context_run_submit, "run_in_executor"),
+    "SyncToAsync subclass": (lambda f: _DatabaseSyncToAsync(f)(), "sync_to_async"),
 }
 
 
@@ -132,7 +146,7 @@ def test_install_is_idempotent_and_keeps_the_originals() -> None:
     hops.install()
     assert (asyncio.BaseEventLoop.run_in_executor, anyio.to_thread.run_sync) == before
     originals = hops.installed()
-    assert set(originals) == {
+    assert set(originals) - {"uvloop.Loop.run_in_executor"} == {
         "asyncio.BaseEventLoop.run_in_executor",
         "anyio.to_thread.run_sync",
         "anyio._backends._asyncio.AsyncIOBackend.run_sync_in_worker_thread",
@@ -195,3 +209,16 @@ def test_process_pool_work_is_passed_on_untouched() -> None:
         sent = asyncio.run(call(shim))
     assert sent[-1]["body"] == b"6"
     assert of(rec.events, kind=K.SCHED_THREAD) == []
+
+
+def test_hops_on_uvloops_loop_are_recorded() -> None:
+    """uvloop's loop is not an ``asyncio.BaseEventLoop`` (uvicorn and granian take it by default
+    when it is installed): its hops are recorded all the same, each way of submitting."""
+    uvloop = pytest.importorskip("uvloop")
+    for name, (offload, via) in OFFLOADS.items():
+        seen: list[int] = []
+        shim, rec = traced(offloading_app(offload, seen))
+        sent = uvloop.run(call(shim, extensions={"gateway_tracer": {"req": 3}}))
+        assert sent[-1]["body"] == b"from the worker", name
+        (hop,) = of(rec.recording().events, kind=K.SCHED_THREAD)
+        assert (hop.req, hop.data["via"], hop.tid) == (3, via, seen[0]), name

@@ -3,7 +3,9 @@
 ``install()`` (called when the first shim is created; idempotent) wraps two entry points:
 
 * ``asyncio.BaseEventLoop.run_in_executor`` — so the default executor, any executor,
-  ``asyncio.to_thread`` (which goes through it) and asgiref's ``sync_to_async`` (likewise);
+  ``asyncio.to_thread`` (which goes through it) and asgiref's ``sync_to_async`` (likewise) —
+  and uvloop's ``Loop.run_in_executor`` when uvloop is installed (its loop is not a
+  ``BaseEventLoop``; uvicorn and granian take it by default when it is there);
 * ``anyio.to_thread.run_sync`` — so Starlette's ``run_in_threadpool`` and with it FastAPI's
   and Starlette's ``def`` endpoints — and, for a ``run_sync`` imported by name before the
   first shim, what it calls on asyncio (anyio's ``run_sync_in_worker_thread``).
@@ -11,7 +13,7 @@
 At submission, when a traced request is current (``tracer.shim.context.CURRENT``), the callable
 is wrapped so that, on the worker thread, its run becomes one ``sched.thread`` event of that
 request (``dur``, ``cpu_ns``, ``via``: ``asyncio.to_thread``, ``run_in_executor``,
-``anyio.to_thread`` or ``sync_to_async``). Outside a traced request nothing is wrapped. The
+``anyio.to_thread`` or ``sync_to_async``, told by who submitted it). Outside a traced request nothing is wrapped. The
 wrapped call returns or raises exactly what the callable does. Imports ``tracer.shim.context``
 and the spine only; never the TUI, exporters, server models or CLI.
 """
@@ -20,10 +22,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import functools
+import importlib.util
 import inspect
 import logging
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -113,15 +116,21 @@ def competing(name: str) -> Iterator[None]:
         IN_FLIGHT.discard(token)
 
 
-def _via(func: Any) -> str:
-    """Who submitted ``func`` to an executor, told from the shape of the callable."""
+def _via(func: Any, caller: Any) -> str:
+    """Who submitted ``func`` to an executor: ``asyncio.to_thread`` when its code is the
+    caller's (others submit the same ``partial(context.run, ...)`` shape: Litestar's
+    ``sync_to_thread``), asgiref's ``SyncToAsync`` or a subclass of it (Channels'
+    ``database_sync_to_async``) by the bound method it submits, else ``run_in_executor``."""
+    if caller is _TO_THREAD_CODE:
+        return "asyncio.to_thread"
     if isinstance(func, functools.partial):
         owner = getattr(func.func, "__self__", None)
-        if isinstance(owner, contextvars.Context):
-            return "asyncio.to_thread"  # to_thread submits partial(context.run, func, ...)
-        if type(owner).__name__ == "SyncToAsync":
+        if any(cls.__name__ == "SyncToAsync" for cls in type(owner).__mro__):
             return "sync_to_async"  # asgiref submits partial(self.thread_handler, ...)
     return "run_in_executor"
+
+
+_TO_THREAD_CODE = asyncio.to_thread.__code__
 
 
 def _wrap_run_in_executor(original: Any) -> Any:
@@ -136,7 +145,7 @@ def _wrap_run_in_executor(original: Any) -> Any:
             and not isinstance(executor, ProcessPoolExecutor)
             and not inspect.iscoroutinefunction(func)
         ):
-            func = Hop(func, context, _via(func))
+            func = Hop(func, context, _via(func, sys._getframe(1).f_code))
         return original(self, executor, func, *args)
 
     setattr(run_in_executor, _MARK, True)
@@ -172,10 +181,8 @@ def _wrap_anyio_backend(original: Any) -> Any:
 def install() -> None:
     """Wrap the hop entry points once per process (later calls do nothing)."""
     with _LOCK:
-        current = asyncio.BaseEventLoop.run_in_executor
-        if not getattr(current, _MARK, False):
-            _ORIGINALS["asyncio.BaseEventLoop.run_in_executor"] = current
-            asyncio.BaseEventLoop.run_in_executor = _wrap_run_in_executor(current)  # type: ignore[method-assign]
+        _install_run_in_executor(asyncio.BaseEventLoop, "asyncio.BaseEventLoop.run_in_executor")
+        _install_uvloop()
         try:
             import anyio.to_thread
         except ImportError:  # anyio is a dependency, but a hop is never worth an import error
@@ -185,6 +192,28 @@ def install() -> None:
             _ORIGINALS["anyio.to_thread.run_sync"] = run_sync
             anyio.to_thread.run_sync = _wrap_anyio_run_sync(run_sync)
         _install_anyio_backend()
+
+
+def _install_run_in_executor(loop_class: type, name: str) -> None:
+    current = loop_class.run_in_executor  # type: ignore[attr-defined]
+    if not getattr(current, _MARK, False):
+        _ORIGINALS[name] = current
+        loop_class.run_in_executor = _wrap_run_in_executor(current)  # type: ignore[attr-defined]
+
+
+def _install_uvloop() -> None:
+    """Also wrap uvloop's loop, when uvloop is installed: imported here (once) because the
+    server may make its loop after the app, and so the shim, is loaded. Its ``Loop`` is a
+    Python subclass of the compiled loop, so the method can be set on it."""
+    try:
+        if importlib.util.find_spec("uvloop") is None:
+            return
+        import uvloop
+    except Exception:  # a broken uvloop install: its hops go unseen, the app is unaffected
+        return
+    loop_class = getattr(uvloop, "Loop", None)
+    if isinstance(loop_class, type) and hasattr(loop_class, "run_in_executor"):
+        _install_run_in_executor(loop_class, "uvloop.Loop.run_in_executor")
 
 
 def _install_anyio_backend() -> None:
