@@ -144,4 +144,9 @@ def test_asgi_http_bad_through_check_has_no_invented_second_start() -> None:
 
     report = check_app(check_apps.asgi_http_bad, paths=["/"])
     assert {f.rule for f in report.findings} == {"HTTP-001"}
-    assert [f.request for f in report.findings] == ["GET /", "POST /", "POST / (chunked)"]
+    assert [f.request for f in report.findings] == [
+        "GET /",
+        "HEAD /",
+        "POST /",
+        "POST / (chunked)",
+    ]

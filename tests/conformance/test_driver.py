@@ -35,7 +35,7 @@ def test_real_flask_app_is_clean() -> None:
     """A real Flask app's ordinary routes (text, JSON POST, streamed body, 404) break nothing."""
     report = check_app(framework_apps.flask_app, paths=framework_apps.FLASK_PATHS)
     assert report.interface == "wsgi"
-    assert len(report.requests) == 3 * len(framework_apps.FLASK_PATHS)
+    assert len(report.requests) == 4 * len(framework_apps.FLASK_PATHS)
     assert report.findings == []
 
 
@@ -63,7 +63,7 @@ def test_wsgi_findings_name_rule_request_and_location() -> None:
         display_path(check_apps.__file__) + ":"
     )
     assert status.hint and "got '200'" in status.message
-    assert report.failed() and report.errors == 9 and report.warnings == 3
+    assert report.failed() and report.errors == 11 and report.warnings == 4
 
 
 def test_a_body_item_finding_points_at_the_app_not_the_server_thread() -> None:
@@ -81,7 +81,7 @@ def test_a_body_item_of_a_list_is_located_at_the_app_definition() -> None:
     where = (
         f"{display_path(check_apps.__file__)}:{check_apps.wsgi_str_body.__code__.co_firstlineno}"
     )
-    assert [f.location for f in report.findings] == [where] * 3
+    assert [f.location for f in report.findings] == [where] * 4
 
 
 def test_a_generator_chunk_finding_points_at_its_yield() -> None:
@@ -91,7 +91,7 @@ def test_a_generator_chunk_finding_points_at_its_yield() -> None:
     line = check_apps.line_of(check_apps.wsgi_yields_str, "WSGI-014")
     assert [(f.rule, f.location) for f in report.findings] == [
         ("WSGI-014", f"{display_path(check_apps.__file__)}:{line}")
-    ] * 3
+    ] * 4
 
 
 def test_a_content_length_finding_points_at_the_start_response_that_declared_it() -> None:
@@ -107,7 +107,7 @@ def test_an_app_that_raises_is_said_so_not_just_clean() -> None:
     """Every probe raising is no rule broken, but the report lists the exception and the app."""
     report = check_app(check_apps.wsgi_not_iterable)
     assert report.findings == [] and not report.failed()
-    probes = ["GET /", "POST /", "POST / (chunked)"]
+    probes = ["GET /", "HEAD /", "POST /", "POST / (chunked)"]
     assert report.requests == probes and [c["request"] for c in report.crashes] == probes
     crash = report.crashes[0]
     assert crash["type"] == "TypeError" and "not iterable" in str(crash["message"])
@@ -166,7 +166,7 @@ def test_asgi_findings_per_scope() -> None:
 def test_a_hanging_app_times_out_as_chk_001() -> None:
     """A request that never finishes is cut at the timeout and reported, and the check ends."""
     report = check_app(check_apps.asgi_hangs, paths=["/"], timeout=0.05)
-    assert [f.rule for f in report.findings] == ["CHK-001"] * 3
+    assert [f.rule for f in report.findings] == ["CHK-001"] * 4
     assert report.findings[0].location is not None
 
 
@@ -175,7 +175,7 @@ def test_an_app_raising_cancelled_error_is_a_crash_not_a_timeout() -> None:
     app raising it (as a ValueError is), never as CHK-001, the timeout it did not reach."""
     report = check_app(check_apps.asgi_raises_cancelled, paths=["/"], timeout=30.0)
     assert report.findings == [] and not report.failed()
-    probes = ["GET /", "POST /", "POST / (chunked)"]
+    probes = ["GET /", "HEAD /", "POST /", "POST / (chunked)"]
     assert [c["request"] for c in report.crashes] == probes
     line = check_apps.line_of(check_apps.asgi_raises_cancelled, "raised")
     assert report.crashes[0] == {
@@ -199,7 +199,7 @@ def test_a_lifespan_phase_never_answered_is_chk_001(app: object, phase: str) -> 
     report = check_app(app, paths=["/"], timeout=0.2)
     assert [(f.rule, f.request) for f in report.findings] == [("CHK-001", "lifespan")]
     assert report.findings[0].message.endswith(f": {phase} not answered")
-    assert report.requests[:3] == ["GET /", "POST /", "POST / (chunked)"]
+    assert report.requests[:4] == ["GET /", "HEAD /", "POST /", "POST / (chunked)"]
 
 
 def test_the_check_is_a_recording() -> None:
@@ -207,10 +207,10 @@ def test_the_check_is_a_recording() -> None:
     recorder = tracer.Recorder()
     check_app(check_apps.wsgi_untyped, recorder=recorder)
     violations = [e for e in recorder.events if e.kind == K.VIOLATION]
-    assert len(violations) == 3
+    assert len(violations) == 4
     assert violations[0].data["rule"] == "WSGI-016"
     assert violations[0].data["severity"] == "warning" and violations[0].data["hint"]
-    assert tracer.summarize(recorder.recording())["violations"] == 3
+    assert tracer.summarize(recorder.recording())["violations"] == 4
 
 
 SEED_APPS = [
@@ -249,8 +249,8 @@ def test_a_streaming_recorder_works_too(tmp_path: object) -> None:
     path = Path(str(tmp_path)) / "check.jsonl"
     with tracer.Recorder(path) as recorder:
         report = check_app(check_apps.wsgi_untyped, recorder=recorder)
-    assert [f.rule for f in report.findings] == ["WSGI-016"] * 3
-    assert tracer.summarize(tracer.load(path))["violations"] == 3
+    assert [f.rule for f in report.findings] == ["WSGI-016"] * 4
+    assert tracer.summarize(tracer.load(path))["violations"] == 4
 
 
 @pytest.mark.parametrize("raised", [SystemExit(3), KeyboardInterrupt()])

@@ -32,6 +32,7 @@ def test_a_handler_blocking_the_loop_is_chk_001_within_the_timeout() -> None:
     assert report.requests == ["GET /", "lifespan"]
     blocked = "not run: the event loop was still blocked by GET / past the 0.5 s timeout"
     assert report.skipped == [
+        f"HEAD /: {blocked}",
         f"POST /: {blocked}",
         f"POST / (chunked): {blocked}",
         f"websocket /: {blocked}",
@@ -55,6 +56,7 @@ def test_a_loop_blocked_briefly_past_the_timeout_is_chk_001_and_the_check_goes_o
     report = check_app(blocking_apps.sleeps_briefly, paths=["/"], timeout=0.1)
     assert [(f.rule, f.request) for f in report.findings] == [
         ("CHK-001", "GET /"),
+        ("CHK-001", "HEAD /"),
         ("CHK-001", "POST /"),
         ("CHK-001", "POST / (chunked)"),
     ]
@@ -71,7 +73,7 @@ def test_a_lifespan_startup_blocking_the_loop_ends_the_check() -> None:
     assert report.skipped[0] == (
         "GET /: not run: the event loop was still blocked by lifespan startup past the 0.5 s timeout"
     )
-    assert len(report.skipped) == 4
+    assert len(report.skipped) == 5
 
 
 def test_a_task_that_swallows_cancellation_is_chk_001_and_the_check_goes_on() -> None:
@@ -82,6 +84,7 @@ def test_a_task_that_swallows_cancellation_is_chk_001_and_the_check_goes_on() ->
     assert time.monotonic() - began < 5
     assert [(f.rule, f.request) for f in report.findings] == [
         ("CHK-001", "GET /"),
+        ("CHK-001", "HEAD /"),
         ("CHK-001", "POST /"),
         ("CHK-001", "POST / (chunked)"),
     ]

@@ -108,8 +108,9 @@ def test_flask_probes_reach_the_handlers() -> None:
     recorder.drain()
     starts = {e.req: e.data["path"] for e in recorder.events if e.kind == K.REQUEST_START}
     assert report.paths() == FLASK_PATHS
-    # Each rule declares GET only: that is what is sent, and it gets through.
-    assert {name.split()[0] for name in report.requests} == {"GET"}
+    # Each rule declares GET only: that is what is sent (with the HEAD every GET gets), and it
+    # gets through.
+    assert {name.split()[0] for name in report.requests} == {"GET", "HEAD"}
     statuses: dict[str, set[int]] = {}
     for event in recorder.events:
         if event.kind == K.REQUEST_END:
@@ -150,7 +151,7 @@ def test_a_raw_app_has_no_route_table() -> None:
     assert discover_routes(hello.application) is None
     assert discover_routes(hello.asgi_app) is None
     report = check_app(hello.application)
-    assert report.requests == ["GET /", "POST /", "POST / (chunked)"]
+    assert report.requests == ["GET /", "HEAD /", "POST /", "POST / (chunked)"]
 
 
 def test_check_without_paths_probes_every_route_and_websockets_only_where_declared() -> None:
@@ -202,7 +203,7 @@ def test_given_paths_win_over_discovery(capsys: pytest.CaptureFixture[str]) -> N
     """--path still means exactly those paths."""
     assert main(["check", "sample_apps.flask_app:app", "--path", "/io?ms=1"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines() == ["sample_apps.flask_app:app (wsgi): no violations in 3 requests"]
+    assert out.splitlines() == ["sample_apps.flask_app:app (wsgi): no violations in 4 requests"]
 
 
 def test_declared_methods_and_fastapi_annotations_reach_the_handlers() -> None:

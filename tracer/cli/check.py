@@ -1,7 +1,7 @@
 """``trace check APP [--path P ...] [--format text|json|junit] [--strict]``: protocol conformance.
 
-Drives the app in-process through representative requests (GET, POST with a body, a chunked
-POST, a websocket session and lifespan for ASGI apps) at the given paths, else at the routes a
+Drives the app in-process through representative requests (GET, HEAD, POST with a body, a
+chunked POST, a websocket session and lifespan for ASGI apps) at the given paths, else at the routes a
 Flask, Starlette or FastAPI app declares (``tracer.conformance.routes``), and prints every
 broken WSGI/ASGI rule with the request, the app's file:line and a hint. Exit 0 clean, 1 errors found (``--strict``:
 warnings too), 2 bad input.

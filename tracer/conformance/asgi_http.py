@@ -165,6 +165,8 @@ class HttpChecker(AsgiChecker, scope_type="http"):
             and not self._opaque
             and self._status not in NO_BODY_STATUS
             and self.scope.get("method") != "HEAD"
+            # A body that was not bytes has no size on the wire: HTTP-014 said so.
+            and not self._flagged_any("HTTP-014")
         ):
             rule_id = "HTTP-016" if self._sent > length else "HTTP-017"
             self._flag(rule_id, f"sent {self._sent}, declared {length}")

@@ -88,6 +88,13 @@ class Checker:
         self.report = report
         self._flagged: set[str] | None = None
 
+    def _flagged_any(self, *rule_ids: str) -> bool:
+        """Whether any of ``rule_ids`` was reported for this request: a rule that only follows
+        from one of them (a body whose size is unknown, a header that is there but mistyped)
+        stays quiet, so one mistake is one finding."""
+        flagged = self._flagged
+        return flagged is not None and not flagged.isdisjoint(rule_ids)
+
     def _flag(self, rule_id: str, detail: str = "", *, locate: bool | Locator = True) -> None:
         """Report ``rule_id`` for this request (once: a loop of bad chunks is one finding).
 

@@ -1,12 +1,16 @@
 """The in-process driver of ``trace check``: representative requests through the real shim.
 
 The app is wrapped with ``tracer.instrument(app, recorder=...)``, so violations come from the
-same code path as every other recording; this module only plays the server. WSGI: GET each
-path, POST with a body (followed on ``wsgi.input`` by the next request's bytes, as on a
+same code path as every other recording; this module only plays the server. WSGI: GET and
+HEAD each path, POST with a body (followed on ``wsgi.input`` by the next request's bytes, as on a
 keep-alive socket, so reading past CONTENT_LENGTH shows), POST chunked. ASGI: lifespan startup,
 the same requests (the chunked one as three ``http.request`` messages), a websocket session,
 lifespan shutdown. Probes the app plainly does not handle (a websocket to an HTTP-only app)
 are skipped, not judged.
+
+Two rules are judged here, after the request, and recorded as its ``violation``: CHK-002 (a
+HEAD answered 5xx where GET was not) and WSGI-022 of a middleware inside the app, which a
+``CloseWatch`` (``tracer.conformance.closes``) sees while a WSGI probe runs.
 
 Every probe is bounded by the timeout (CHK-001 past it). WSGI probes run on worker threads.
 ASGI probes run on an event loop of their own, on a daemon thread, and the caller waits for
@@ -27,6 +31,7 @@ from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from tracer import events as K
+from tracer.conformance.closes import CloseWatch
 from tracer.conformance.findings import (
     CheckReport,
     Finding,
@@ -35,7 +40,7 @@ from tracer.conformance.findings import (
     crashes_from_events,
     findings_from_events,
 )
-from tracer.conformance.probes import Probe, make_environ, make_scope, plan
+from tracer.conformance.probes import WS_TEXT, Probe, make_environ, make_scope, plan
 from tracer.conformance.routes import discover_routes
 from tracer.conformance.rules import RULES
 from tracer.events import Event
@@ -68,6 +73,7 @@ class _Session:
         self.fallback = app_location(app)
         self._seen = 0
         self._names: dict[int, str] = {}  # req id -> the probe it belongs to
+        self._statuses: dict[str, int] = {}  # probe -> the status its request.end says
 
     def _take(self, batch: list[Event]) -> None:
         if not self.done:  # a caller's recorder outlives the check: stop collecting then
@@ -95,11 +101,14 @@ class _Session:
         events: list[Event] | None = None,
         raised: Sequence[BaseException] = (),
         what: str = "",
+        client_left: bool = False,
     ) -> None:
         """File the probe's violations (or drop them, with ``skip``, if it did not apply);
         ``raised``: the app's own ``CancelledError``s, reported as crashes like the exceptions
         the shim records (unless it recorded them too); ``what``: the message
-        that went unanswered, when the timeout was not a request's."""
+        that went unanswered, when the timeout was not a request's; ``client_left``: a send
+        raised ``ClientLeft``, so what the app raised after it is how it learned that its
+        client left (Starlette's ClientDisconnect), not a crash."""
         if events is None:
             events = self.events()
         if skip is not None:
@@ -108,7 +117,6 @@ class _Session:
             return
         self.report.requests.append(request)
         self._names.update({e.req: request for e in events if e.req is not None})
-        self.report.findings.extend(findings_from_events(events, request, fallback=self.fallback))
         # An error's ``where`` is already the app's place (the shim never names its own
         # frames, not even when it is its ``iter()`` of the app's result that raised).
         crashes = crashes_from_events(events, request)
@@ -118,6 +126,15 @@ class _Session:
             row = crash_of(exc, request, self.fallback)
             if (row["type"], row["message"]) not in said:
                 crashes.append(row)
+        if client_left:
+            crashes = []
+        for event in events:
+            status = event.data.get("status") if event.kind == K.REQUEST_END else None
+            if type(status) is int:
+                self._statuses[request] = status
+        if not (timed_out or crashes):  # a crash or a hang says more than its 500 would
+            self._judge_head(request, events)
+        self.report.findings.extend(findings_from_events(events, request, fallback=self.fallback))
         self.report.crashes.extend(crashes)
         if timed_out:
             rule = RULES["CHK-001"]
@@ -127,6 +144,30 @@ class _Session:
             self.report.findings.append(
                 Finding(rule.id, rule.severity, message, rule.hint, request, self.fallback)
             )
+
+    def _judge_head(self, request: str, events: list[Event]) -> None:
+        """CHK-002 for a HEAD probe answered 5xx where the GET before it was not."""
+        method, _, path = request.partition(" ")
+        head = self._statuses.get(request)
+        get = self._statuses.get(f"GET {path}")
+        if method == "HEAD" and head is not None and head >= 500 and get is not None and get < 500:
+            self.violate(events, "CHK-002", f"HEAD {head}, GET {get}", self.fallback)
+
+    def violate(self, events: list[Event], rule_id: str, detail: str, location: str | None) -> None:
+        """Record ``rule_id`` as a ``violation`` of the probe whose ``events`` these are, and
+        add it to them: a rule the check judges after the request is in its recording too."""
+        req = next((e.req for e in events if e.kind == K.REQUEST_START), None)
+        rule = RULES[rule_id]
+        data: dict[str, Any] = {
+            "rule": rule_id,
+            "message": f"{rule.message}: {detail}",
+            "severity": rule.severity,
+            "hint": rule.hint,
+        }
+        if location is not None:
+            data["location"] = location
+        self.recorder.emit(K.VIOLATION, req, data)
+        events.extend(self.events())
 
     def collect_late(self) -> None:
         """File the events recorded since the last probe (tasks it left behind) under the
@@ -150,9 +191,18 @@ _LEAVE_AFTER_CHUNKS = 100
 # -- WSGI ---------------------------------------------------------------------------------------
 
 
-def _serve_wsgi(app: Any, environ: dict[str, Any], timeout: float) -> None:
+def _serve_wsgi(app: Any, environ: dict[str, Any], timeout: float, watch: CloseWatch) -> None:
     """Be a PEP 3333 server for one request: start_response, write, iterate, close; leave
-    (stop iterating, then close) an endless body as a client would."""
+    (stop iterating, then close) an endless body as a client would. ``watch`` follows the
+    iterables inside the app meanwhile (a middleware must close its inner app's)."""
+    watch.start()
+    try:
+        _serve(app, environ, timeout)
+    finally:
+        watch.stop()
+
+
+def _serve(app: Any, environ: dict[str, Any], timeout: float) -> None:
     leave_at = time.monotonic() + timeout / 2
     sent = False
 
@@ -191,24 +241,44 @@ def _check_wsgi(session: _Session, probes: list[Probe], timeout: float) -> None:
     for probe in probes:
         if probe.kind != "http":
             continue
+        watch = CloseWatch()
         worker = threading.Thread(
             target=_serve_wsgi,
-            args=(session.traced, make_environ(probe), timeout),
+            args=(session.traced, make_environ(probe), timeout, watch),
             daemon=True,
             name="trace-check",
         )
         worker.start()
         worker.join(timeout)
-        session.collect(probe.name, timed_out=worker.is_alive())
+        timed_out = worker.is_alive()
+        events = session.events()
+        if timed_out:
+            watch.abandon()  # an unfinished request is not judged; its thread runs on unwatched
+        else:
+            for unclosed in watch.unclosed():
+                session.violate(events, "WSGI-022", unclosed.detail(), unclosed.location())
+        session.collect(probe.name, timed_out=timed_out, events=events)
 
 
 # -- ASGI ---------------------------------------------------------------------------------------
 
 
+class ClientLeft(OSError):
+    """What a send raises once the check's client left a streaming response: the scope says
+    ASGI spec 2.4, which promises an OSError there (Starlette's StreamingResponse relies on it
+    alone, never listening for http.disconnect, so without it a stream would run on)."""
+
+
 async def _http(
-    app: Any, probe: Probe, timeout: float, raised: list[BaseException], state: dict[str, Any]
+    app: Any,
+    probe: Probe,
+    timeout: float,
+    raised: list[BaseException],
+    state: dict[str, Any],
+    left: list[ClientLeft],
 ) -> tuple[bool, str | None]:
-    """Drive one http request; return (timed out, why skipped)."""
+    """Drive one http request; return (timed out, why skipped). A body sent after the client
+    left raises ``ClientLeft``, which goes in ``left`` too."""
     chunks = list(probe.chunks) or [b""]
     incoming = [
         {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
@@ -219,6 +289,7 @@ async def _http(
     gone = asyncio.Event()  # the response is complete, or the client left a stream
     leaving: list[asyncio.TimerHandle] = []
     sent = 0
+    complete = False
 
     async def receive() -> dict[str, Any]:
         if incoming:
@@ -227,8 +298,12 @@ async def _http(
         return {"type": "http.disconnect"}
 
     async def send(message: Any) -> None:
-        nonlocal sent
+        nonlocal sent, complete
         kind = message.get("type") if isinstance(message, dict) else None
+        if kind == "http.response.body" and gone.is_set() and not complete:
+            error = ClientLeft("the client left the response")
+            left.append(error)
+            raise error
         if kind == "http.response.start" and not leaving:
             leaving.append(loop.call_at(max(leave_at, loop.time()), gone.set))
         elif kind == "http.response.body" and message.get("more_body", False):
@@ -238,6 +313,7 @@ async def _http(
         if (kind == "http.response.body" and not message.get("more_body", False)) or (
             kind == "http.response.pathsend"
         ):
+            complete = True
             gone.set()
 
     try:
@@ -250,10 +326,10 @@ async def _http(
 async def _websocket(
     app: Any, probe: Probe, timeout: float, raised: list[BaseException], state: dict[str, Any]
 ) -> tuple[bool, str | None]:
-    """Drive a websocket session: connect, one text message, disconnect."""
+    """Drive a websocket session: connect, one text message (JSON), disconnect."""
     incoming: list[dict[str, Any]] = [
         {"type": "websocket.connect"},
-        {"type": "websocket.receive", "text": "probe"},
+        {"type": "websocket.receive", "text": WS_TEXT},
     ]
     first: list[str] = []
     received = 0
@@ -493,11 +569,17 @@ def _drive_asgi(
         if blocker is not None:
             session.report.skipped.extend(f"{p.name}: {not_run(blocker)}" for p in probes[i:])
             break
-        driver = _http if probe.kind == "http" else _websocket
         raised: list[BaseException] = []
-        finished, result = runner.run(driver(session.traced, probe, timeout, raised, state))
+        left: list[ClientLeft] = []
+        if probe.kind == "http":
+            coro = _http(session.traced, probe, timeout, raised, state, left)
+        else:
+            coro = _websocket(session.traced, probe, timeout, raised, state)
+        finished, result = runner.run(coro)
         timed_out, why = result if finished else (True, None)
-        session.collect(probe.name, timed_out=timed_out, skip=why, raised=raised)
+        session.collect(
+            probe.name, timed_out=timed_out, skip=why, raised=raised, client_left=bool(left)
+        )
         if runner.stuck:
             blocker = probe.name
     if blocker is None:
@@ -551,7 +633,7 @@ def check_app(
 ) -> CheckReport:
     """Drive ``app`` through representative requests and return what broke the protocol.
 
-    ``paths`` are probed with GET, POST and chunked POST (ASGI: and a websocket session each);
+    ``paths`` are probed with GET, HEAD, POST and chunked POST (ASGI: and a websocket session each);
     None probes the app's own routes when it is a Flask, Starlette or FastAPI app
     (``tracer.conformance.routes``: websocket sessions then go to its websocket routes only),
     else ``/``.

@@ -12,9 +12,23 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["BODY", "DEFAULT_METHODS", "NEXT_REQUEST", "Probe", "plan", "make_environ", "make_scope"]
+__all__ = [
+    "BODY",
+    "WS_TEXT",
+    "DEFAULT_METHODS",
+    "NEXT_REQUEST",
+    "Probe",
+    "plan",
+    "make_environ",
+    "make_scope",
+]
 
 BODY = b'{"probe": "gateway-tracer check"}'
+WS_TEXT = BODY.decode()
+"""The text message of a websocket probe: JSON, so a handler that reads text
+(``receive_text``) and one that reads JSON (``receive_json``, ``iter_json``) both take it as
+their clients' own messages; a plain word made the second raise on the probe's input, which
+read as the app's fault."""
 # What a keep-alive client sends next: an app reading past CONTENT_LENGTH gets these bytes.
 NEXT_REQUEST = b"GET /next HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 
@@ -46,14 +60,20 @@ def plan(
     methods: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Probe]:
     """The probes for ``paths``: each method of the path (``methods``, by default GET and
-    POST), a method with a body twice (in one piece and chunked); then websocket sessions
-    (unless ``websocket`` is false) at ``websocket_paths``, by default at every path."""
+    POST), a method with a body twice (in one piece and chunked), and HEAD after each GET;
+    then websocket sessions (unless ``websocket`` is false) at ``websocket_paths``, by default
+    at every path.
+
+    HEAD because every server answers it (RFC 9110 9.1) and a handler that branches on the
+    method can leave it with no response, or a framework's 500, that no GET shows."""
     probes = []
     for path in paths:
         declared = (methods or {}).get(path) or DEFAULT_METHODS
         for method in declared:
             if method not in _BODY_METHODS:
                 probes.append(Probe(f"{method} {path}", "http", method, path))
+                if method == "GET":
+                    probes.append(Probe(f"HEAD {path}", "http", "HEAD", path))
                 continue
             probes.append(Probe(f"{method} {path}", "http", method, path, (BODY,)))
             chunked = (BODY[:10], BODY[10:20], BODY[20:])

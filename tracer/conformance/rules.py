@@ -208,6 +208,8 @@ _TABLE: tuple[tuple[str, str, str, str], ...] = (
     # -- trace check driver -----------------------------------------------------------------------
     ("CHK-001", ERROR, "the app did not finish the request within the timeout",
      "A handler that never returns holds a worker or a task forever; check for missing responses or waits."),
+    ("CHK-002", WARNING, "HEAD answered with a server error (5xx) where GET succeeded",
+     "Answer HEAD as GET without the body (Flask and Starlette do it for you); a handler that branches on the method must not leave HEAD without a response."),
 )
 # fmt: on
 

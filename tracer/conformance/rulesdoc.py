@@ -24,15 +24,23 @@ A broken rule becomes a `violation` event (`data`: `rule`, `message`, `severity`
 kind of rule names; `trace check` shows the app's `def` line when there is none), counted in
 the summary (`violations`).
 `trace check APP` drives an app through representative requests (at the `--path`s given, else
-at every route a Flask, Starlette or FastAPI app declares, else at `/`; an ASGI app also gets
-a websocket session at each path and its lifespan) and lists them. A probe the app does not
+at every route a Flask, Starlette or FastAPI app declares, else at `/`: each method the route
+declares, a HEAD after each GET; an ASGI app also gets a websocket session at each path, whose
+one message is JSON text, and its lifespan) and lists them. A probe the app does not
 handle (a websocket session to an HTTP-only app) is listed as skipped, not judged, and
 `--record FILE` saves the check's recording without it. The pytest plugin fails a test on them.
+Only `trace check` sees `WSGI-022` of a middleware inside the app (one whose response's
+`close()` does not close the inner app's iterable; the line is the middleware's call of the
+inner app) and the `CHK-*` rules.
 
 Severity: **error** — the contract is broken and servers differ in what they do about it (drop
 the connection, send garbage, hang); **warning** — legal but almost always a mistake, or
 something a server handles for you. `trace check` exits 1 on errors (`--strict`: on warnings
-too). Each rule is reported at most once per request.
+too). Each rule is reported at most once per request, and one mistake is one finding: a rule
+that only follows from another is left out (a body before a start_response that never comes
+is `WSGI-001`, not `WSGI-003` too; a Content-Type header of the wrong type is `WSGI-008` or
+`WSGI-009`, not `WSGI-016` too; a body chunk that is not bytes is not also a Content-Length
+mismatch).
 
 This file is generated from `tracer/conformance/rules.py`
 (`python -m tracer.conformance.rulesdoc`); a test keeps them equal.

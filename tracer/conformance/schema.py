@@ -93,6 +93,23 @@ def _values(headers: Any, name: str) -> list[Any]:
     return found
 
 
+def _names_content_type(header: Any) -> bool:
+    """Whether a malformed header (not a 2-tuple of str) still names Content-Type: a list
+    pair, bytes, or one ``"Content-Type: text/plain"`` string. The app did set a type, only in
+    the wrong form; WSGI-008/009 say so, and WSGI-016 would say the same mistake again."""
+    if isinstance(header, (tuple, list)) and header:
+        name = header[0]
+    elif isinstance(header, bytes):
+        name = header.partition(b":")[0]
+    elif isinstance(header, str):
+        name = header.partition(":")[0]
+    else:
+        return False
+    if isinstance(name, bytes):
+        name = name.decode("latin-1")
+    return isinstance(name, str) and name.strip().lower() == "content-type"
+
+
 def wsgi_headers(headers: Any, flag: Flag) -> tuple[int | None, bool]:
     """Check a PEP 3333 header list.
 
@@ -108,10 +125,12 @@ def wsgi_headers(headers: Any, flag: Flag) -> tuple[int | None, bool]:
     for header in headers:
         if type(header) is not tuple or len(header) != 2:
             flag("WSGI-008", f"got {header!r:.60}")
+            typed = typed or _names_content_type(header)
             continue
         name, value = header
         if type(name) is not str or type(value) is not str:
             flag("WSGI-009", f"({type(name).__name__}, {type(value).__name__}) in {header!r:.60}")
+            typed = typed or _names_content_type(header)
             continue
         if not value.isprintable() and _CONTROL.search(value) is not None:
             flag("WSGI-012", f"{name}: {value!r:.60}")

@@ -11,9 +11,16 @@ at the ``yield`` that produced the chunk, and that is the line; other iterables 
 returned) have none. WSGI-019/020 (Content-Length
 differs from the bytes sent) are judged at the end: the line is the ``start_response`` call
 that declared the length, kept as a code object and an offset when a Content-Length is
-declared (the only cost a correct app pays for it). The other rules judged at the end
-(WSGI-001, 016, 022) have no line: ``trace check`` shows the app's ``def`` line then.
-Imports only the conformance package.
+declared (the only cost a correct app pays for it). WSGI-001 of an app whose generator
+yielded a body without ever calling start_response is that ``yield``. The other rules judged
+at the end (WSGI-001 otherwise, 016, 022) have no line: ``trace check`` shows the app's
+``def`` line then.
+
+One mistake, one finding: a rule that only follows from another is not reported with it. A
+body before any start_response is WSGI-003 if start_response came later, else WSGI-001 (so
+it is judged when one of the two happens); a header that names Content-Type in the wrong
+form (WSGI-008/009) is not also WSGI-016; a body chunk that was not bytes (WSGI-014/015/018)
+leaves the body's size unknown, so no WSGI-019/020. Imports only the conformance package.
 """
 
 from __future__ import annotations
@@ -92,8 +99,9 @@ def _chunk_locator(source: Any) -> bool | Locator:
 class WsgiChecker(Checker):
     """Checks one WSGI request against PEP 3333; the shim calls the hooks in protocol order."""
 
-    # ``_declared_at`` is set only by a start_response that declares a Content-Length (and is
-    # read with getattr): a request without one pays nothing for it, not even in __init__.
+    # ``_declared_at`` is set only by a start_response that declares a Content-Length, and
+    # ``_early`` only by a body chunk before any start_response (both read with getattr): a
+    # request without them pays nothing for them, not even in __init__.
     __slots__ = (
         "environ",
         "_started",
@@ -103,6 +111,7 @@ class WsgiChecker(Checker):
         "_iterating",
         "_typed",
         "_declared_at",
+        "_early",
     )
 
     def __init__(self, environ: dict[str, Any], report: Report) -> None:
@@ -118,6 +127,8 @@ class WsgiChecker(Checker):
 
     def start_response(self, status: Any, headers: Any, exc_info: Any) -> None:
         """``start_response(status, headers, exc_info)`` was called."""
+        if not self._started and hasattr(self, "_early"):
+            self._flag("WSGI-003", locate=self._early_site)
         if exc_info is not None:
             if type(exc_info) is not tuple or len(exc_info) != 3:
                 self._flag("WSGI-024", f"got {short(exc_info)}")
@@ -170,8 +181,10 @@ class WsgiChecker(Checker):
                 detail = f"got {type(item).__name__} {short(item, 40)}"
                 self._flag("WSGI-014", detail, locate=_chunk_locator(source))
             return
-        if not self._started and item:
-            self._flag("WSGI-003", locate=_chunk_locator(source))
+        if not self._started and item and not hasattr(self, "_early"):
+            # WSGI-003 if start_response comes later, else WSGI-001 (the one mistake, said
+            # once): which is known only then, and the generator will have moved on by then.
+            self._early = _innermost(source) if type(source) is GeneratorType else None
         if item:
             self._count(len(item), source, from_iterable=True)
 
@@ -181,6 +194,10 @@ class WsgiChecker(Checker):
         if self._code in NO_BODY_STATUS or 0 < self._code < 200:
             locate = _chunk_locator(source) if from_iterable else True
             self._flag("WSGI-025", f"status {self._code} with {self._sent} bytes", locate=locate)
+
+    def _early_site(self) -> Site | None:
+        """Where the first body chunk before any start_response was yielded, if known."""
+        return getattr(self, "_early", None)
 
     def input_read(self, total_bytes: int) -> None:
         """``wsgi.input`` has now returned ``total_bytes`` in all."""
@@ -203,10 +220,17 @@ class WsgiChecker(Checker):
         ``closable`` says whether the app's own response iterable has a ``close()``: PEP 3333
         asks the server to call it only then, so a plain list dropped unclosed breaks nothing.
         """
+        early = hasattr(self, "_early")
         if error is not None:
-            return  # the exception is recorded as an error event; what follows is moot
+            # The exception is recorded as an error event; what follows is moot, but a body
+            # that came before any start_response was a mistake already.
+            if early and not self._started:
+                self._flag("WSGI-003", locate=self._early_site)
+            return
         if not self._started:
-            self._flag("WSGI-001", locate=False)
+            # A body produced without it is this mistake too, not a WSGI-003 of its own.
+            detail = "the iterable produced a body without it" if early else ""
+            self._flag("WSGI-001", detail, locate=self._early_site if early else False)
             return
         if not close_called and closable:
             self._flag("WSGI-022", locate=False)
@@ -221,6 +245,8 @@ class WsgiChecker(Checker):
             and self._code not in NO_BODY_STATUS
             # A wsgi.file_wrapper response is sent by the server its own way, unseen here.
             and (self._iterating or "wsgi.file_wrapper" not in self.environ)
+            # A chunk that was not bytes has no size on the wire: WSGI-014/015/018 said so.
+            and not self._flagged_any("WSGI-014", "WSGI-015", "WSGI-018")
         ):
             rule_id = "WSGI-019" if self._sent > length else "WSGI-020"
             declared_at = getattr(self, "_declared_at", None)
