@@ -50,7 +50,8 @@ class Job:
         self.inbox = inbox
         self.future: asyncio.Future[Response] = inbox.loop.create_future()
         self.abandoned = False
-        """Set when the client gave up: a worker that has not started it skips it."""
+        """Set when the client gave up (it timed out, or the run stopped): a worker that has not
+        started it skips it, one running it stops pulling its body."""
         self.started = False
         """Set when a worker took it (``claim``): from then on the worker records its end."""
         self.finished = False
@@ -99,6 +100,11 @@ class JobTarget:
 
     sweep_interval = 0.02
     """Seconds between looks for timed-out requests (a timeout is noticed this late at most)."""
+    stop_leaves = False
+    """True: when the run stops, the client of a request a worker is running leaves it, as a
+    real server sees the connection close (the WSGI models: a body still streaming is pulled
+    no further and closed at its next chunk, where an endless one was left unclosed). The
+    ``loop`` models leave it to their stop, which cancels the apps' tasks."""
 
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
@@ -160,10 +166,15 @@ class JobTarget:
 
     def _cancel(self, job: Job) -> None:
         # The run stopped. A request still queued ends now, as cancelled; one on a worker ends
-        # when the worker finishes it (the shim records that end), so it is not ended twice.
+        # when the worker finishes it (the shim records that end), so it is not ended twice,
+        # and with ``stop_leaves`` its client leaves it first.
         if job.withdraw():
             _give_up(self.recorder, job, CANCELLED)
         else:
+            if self.stop_leaves:
+                job.abandoned = True
+                if job.on_abandon is not None:
+                    job.on_abandon()
             self.stopped[job.req] = job
 
     def fail(self, job: Job, error: str) -> None:

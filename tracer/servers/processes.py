@@ -9,9 +9,10 @@ its events back through a pipe of its own: with each answer, everything it recor
 (one message, so an answered request always has its events), and every 50 ms what requests
 still running recorded. The parent re-sequences them into the one recording as they come.
 
-A request whose client left (it timed out) is marked in ``gone``, memory the children share, by
-its id: the child running it stops pulling its body at the next chunk and closes it, as
-gunicorn's worker does once its write to the closed socket fails, and takes the next request.
+A request whose client left (it timed out, or the run stopped) is marked in ``gone``, memory the
+children share, by its id: the child running it stops pulling its body at the next chunk and
+closes it, as gunicorn's worker does once its write to the closed socket fails, and takes the
+next request.
 
 A child that dies during the run (the app called ``os._exit``, a crash) is seen at once, by its
 process sentinel (or, when processes the app forked hold that open, by its exit code within
@@ -100,9 +101,9 @@ class ProcessesServer:
         """The request each worker thread of each child runs (0: none), child ``i``'s threads at
         ``i * threads`` on: what to fail when that child dies."""
         self.gone: Any = context.RawArray("q", GONE_SLOTS)
-        """Requests whose client left (timed out), request ``r`` at ``r % GONE_SLOTS``: the
-        child running it stops pulling its body (written here only when a client leaves; read
-        by a child after each body chunk)."""
+        """Requests whose client left (timed out, or the run stopped), request ``r`` at
+        ``r % GONE_SLOTS``: the child running it stops pulling its body (written here only
+        when a client leaves; read by a child after each body chunk)."""
         self.processes: list[Any] = []
         """The children (made by ``start``, which hands them the recording's t=0 as it is then)."""
         self._pipes: dict[Any, int] = {}  # the reading end of each child's pipe -> its index
@@ -386,6 +387,8 @@ def _sigint_blocked() -> Iterator[None]:
 
 
 class _ProcessesTarget(JobTarget):
+    stop_leaves = True
+
     def __init__(self, server: ProcessesServer) -> None:
         super().__init__(server.recorder)
         self._server = server

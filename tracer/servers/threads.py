@@ -402,6 +402,8 @@ class ThreadsServer:
 
 
 class _QueueTarget(JobTarget):
+    stop_leaves = True
+
     def __init__(self, server: ThreadsServer) -> None:
         super().__init__(server.recorder)
         self._queue = server.queue

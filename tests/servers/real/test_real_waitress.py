@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import resource
+
 import pytest
-from real_helpers import in_flight_max, run_real
+from real_helpers import HERE, in_flight_max, run_real
+from real_many_files import FD_SETSIZE
 
 from tracer import events as K
 from tracer.client import ClientConfig
@@ -34,3 +37,22 @@ def test_asgi_app_is_refused_with_a_hint() -> None:
     with pytest.raises(InterfaceError, match="--server uvicorn") as info:
         run_real("waitress", "sample_apps.hello:asgi_app", ClientConfig(requests=1))
     assert str(info.value).startswith("sample_apps.hello:asgi_app is an ASGI app, but ")
+
+
+@pytest.mark.skipif(
+    resource.getrlimit(resource.RLIMIT_NOFILE)[1] < FD_SETSIZE + 256,
+    reason="the hard limit of open files is below what the app holds",
+)
+def test_sockets_past_fd_setsize_are_served() -> None:
+    """The app's process holds more than 1,024 files open, so each connection waitress
+    accepts has a descriptor past FD_SETSIZE. With waitress's default select() loop the first
+    one killed the server ("filedescriptor out of range in select()"), as 1,000 connections
+    do; on poll() every request is answered."""
+    run = run_real(
+        "waitress", "real_many_files:app",
+        ClientConfig(concurrency=3, requests=12), app_dir=HERE,
+    )  # fmt: skip
+    assert run.stats.status == {200: 12}
+    ends = [e for e in run.kinds(K.REQUEST_END) if e.req in run.client_reqs()]
+    assert sorted(e.req for e in ends) == sorted(run.client_reqs())
+    assert run.server.exit_code is None

@@ -5,8 +5,9 @@ already counts from the parent's t=0, ``frames.py``). The merger reads whatever 
 have appeared since last time and hands the well-formed rows, packed ones as they are, to
 ``Recorder.add_rows`` (which gives them the parent's ``seq``); the parent's drain makes their
 ``Event`` objects with ``tracer.events.from_rows``, once. A background thread does it every ``interval`` seconds while the
-run lasts, so the live dashboard sees server events; ``stop`` reads what is left.
-Imports only the spine.
+run lasts, so the live dashboard sees server events; ``stop`` reads what is left. It notes the
+starts and ends of the client's requests still in flight (``in_flight.py``) on the way.
+Imports only the spine and ``tracer.servers.real``'s own modules.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import IO, Any
 
 from tracer.recorder import Recorder
 from tracer.servers.real.frames import FrameReader
+from tracer.servers.real.in_flight import InFlight
 
 __all__ = ["Merger"]
 
@@ -53,12 +55,19 @@ class Merger:
     """Moves events from ``directory/*.events`` into ``recorder``, live or at the end."""
 
     def __init__(
-        self, directory: str | os.PathLike[str], recorder: Recorder, *, interval: float | None = 0.2
+        self,
+        directory: str | os.PathLike[str],
+        recorder: Recorder,
+        *,
+        interval: float | None = 0.2,
+        in_flight: InFlight | None = None,
     ) -> None:
-        """Merge ``directory``'s streams into ``recorder`` (``interval=None``: only on ``poll``)."""
+        """Merge ``directory``'s streams into ``recorder`` (``interval=None``: only on ``poll``),
+        noting in ``in_flight`` what the server did with the client's requests."""
         self.directory = Path(directory)
         self.recorder = recorder
         self.interval = interval
+        self.in_flight = in_flight
         self.merged = 0
         """Events merged so far."""
         self.pids: set[int] = set()
@@ -117,6 +126,8 @@ class Merger:
             tail.frames = FrameReader()
             return 0
         good = [row for row in rows if _well_formed(row)]
+        if self.in_flight is not None:
+            self.in_flight.note(good)
         self.recorder.add_rows(good)
         return len(good)
 

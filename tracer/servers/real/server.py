@@ -34,6 +34,7 @@ from tracer.recorder import Recorder
 from tracer.servers import CANCELLED, TIMEOUT, Request, Response, ServerConfig
 from tracer.servers.real.bootstrap import FLUSH_INTERVAL, settings_env
 from tracer.servers.real.harness import HOST, ServerProcess, check_port, free_port
+from tracer.servers.real.in_flight import ENDED, STARTED, InFlight
 from tracer.servers.real.merge import Merger
 
 __all__ = ["RealServer", "RealTarget"]
@@ -52,6 +53,11 @@ class RealTarget:
         self.server = server
         self.recorder = server.recorder
         self._pool: Pool | None = None
+        self.in_flight = InFlight()
+        """The requests not yet answered, with what the server recorded of each."""
+        self.stopped: dict[int, tuple[Request, int]] = {}
+        """Requests the run's stop cancelled, with when (recording time): ``settle`` ends
+        those the server did not end itself."""
 
     async def request(self, request: Request, *, timeout: float | None = None) -> Response:
         """Send ``request`` over a reused connection; record a timeout or cancellation."""
@@ -66,6 +72,7 @@ class RealTarget:
             self.server.pools.append((asyncio.get_running_loop(), pool))
         req = self.recorder.new_request_id()
         path = f"{request.path}?{request.query}" if request.query else request.path
+        self.in_flight.sent(req)
         try:
             status, nbytes, error = await pool.request(
                 req,
@@ -77,8 +84,13 @@ class RealTarget:
                 timeout=timeout,
             )
         except asyncio.CancelledError:
-            self._end(req, request, CANCELLED)
+            # The run stopped. Whether the server ends the request itself is known once it
+            # has stopped: ``settle`` then ends it, once, if it did not.
+            self.stopped[req] = (request, self.recorder.now())
             raise
+        finally:
+            if req not in self.stopped:
+                self.in_flight.answered(req)
         if error == "timeout":
             error = TIMEOUT
             self._end(req, request, TIMEOUT)
@@ -94,9 +106,25 @@ class RealTarget:
             pool.close()
             await asyncio.sleep(0)  # the transports' close callbacks run
 
-    def _end(self, req: int, request: Request, error: str) -> None:
+    def settle(self) -> int:
+        """End, as cancelled, the requests the run's stop cancelled that the server did not
+        end itself: one the app never saw when its client left; one the app was still on
+        now, the server having stopped. One the app finished keeps the shim's end alone, as
+        on the in-process models. Called once the server has stopped and its events are all
+        merged (``RealServer.stop``); returns how many were ended here."""
+        count = 0
+        for req in list(self.stopped):  # (a stop from another thread may add to it)
+            request, left = self.stopped.pop(req)
+            state = self.in_flight.state(req)
+            self.in_flight.answered(req)
+            if state != ENDED:
+                self._end(req, request, CANCELLED, t=None if state == STARTED else left)
+                count += 1
+        return count
+
+    def _end(self, req: int, request: Request, error: str, *, t: int | None = None) -> None:
         data = {"status": None, "bytes_in": len(request.body), "bytes_out": 0, "error": error}
-        self.recorder.emit(K.REQUEST_END, req, data)
+        self.recorder.emit(K.REQUEST_END, req, data, t=t)
 
 
 class RealServer:
@@ -223,7 +251,7 @@ class RealServer:
             host=self.host,
             lifespan=is_asgi(self.interface),
         )
-        self.merger = Merger(self._dir, self.recorder)
+        self.merger = Merger(self._dir, self.recorder, in_flight=self._target.in_flight)
         # Whoever started it, the server never outlives this interpreter: a caller whose own
         # shutdown was cut short (a Ctrl-C landing in Thread.join) still leaves nothing behind.
         atexit.register(self.stop)
@@ -332,6 +360,8 @@ class RealServer:
                 self.replaced_workers = max(0, self.process.ready_pids() - self.processes())
         if self.merger is not None:
             self.merger.stop()
+        # Every event the server recorded is in: the requests the stop cancelled can be ended.
+        self._target.settle()
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None

@@ -1,7 +1,10 @@
 """``--server waitress``: the real waitress, one process with ``threads`` worker threads (4).
 
 WSGI only. Stopped with SIGINT, which waitress handles by shutting its task dispatcher down and
-returning, so the process exits normally and its events are flushed.
+returning, so the process exits normally and its events are flushed. Its socket loop waits with
+poll(), not its default select(): select() fails ("filedescriptor out of range") on the first
+socket whose descriptor is past FD_SETSIZE (1024), which a process holding many files or
+connections reaches.
 Imports only ``tracer.servers.real``'s own modules.
 """
 
@@ -34,11 +37,13 @@ class WaitressServer(RealServer):
         return 1
 
     def command(self, host: str, port: int) -> list[str]:
-        """``python -m waitress --listen host:port --threads T tracer...bootstrap:app``."""
+        """``python -m waitress --listen host:port --threads T --asyncore-use-poll
+        tracer...bootstrap:app``."""
         return [
             sys.executable, "-m", "waitress",
             f"--listen={host}:{port}",
             f"--threads={self.config.threads or DEFAULT_THREADS}",
+            "--asyncore-use-poll",
             BOOTSTRAP_APP,
         ]  # fmt: skip
 

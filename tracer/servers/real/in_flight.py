@@ -1,0 +1,67 @@
+"""``InFlight``: the client's requests to a real server not yet answered, and how far the
+server got with each, as its merged events tell.
+
+When the run stops, the client gives up on every request in flight. How each then ends
+depends on what the server did with it, which is known only once the server has stopped and
+its events are merged: the app never saw it (it ends, cancelled, when its client left), the
+app finished it (the shim's ``request.end`` is its one end), or the server was stopped with the
+app still on it (it ends, cancelled, then). The client's loop adds and drops requests; the
+merging thread notes their starts and ends. Imports only the spine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from tracer import events as K
+
+__all__ = ["InFlight", "SENT", "STARTED", "ENDED"]
+
+SENT = 0
+"""The server has recorded nothing of the request (yet)."""
+STARTED = 1
+"""The app has it: ``request.start`` and no end."""
+ENDED = 2
+"""The server ended it (its ``request.end``)."""
+
+
+class InFlight:
+    """Requests sent and not answered, each with what the server recorded of it."""
+
+    __slots__ = ("_seen",)
+
+    def __init__(self) -> None:
+        # One mutable cell per request: the merging thread only writes into a cell it found,
+        # never adds a key, so a request dropped meanwhile by the client's loop leaves
+        # nothing behind (a key set after the drop would stay for the rest of the run).
+        self._seen: dict[int, list[int]] = {}
+
+    def sent(self, req: int) -> None:
+        """Request ``req`` went out (client loop)."""
+        self._seen[req] = [SENT]
+
+    def answered(self, req: int) -> None:
+        """Forget request ``req``: its client has its outcome (client loop)."""
+        self._seen.pop(req, None)
+
+    def state(self, req: int) -> int:
+        """``SENT``, ``STARTED`` or ``ENDED`` for a request still held (``SENT`` otherwise)."""
+        cell = self._seen.get(req)
+        return SENT if cell is None else cell[0]
+
+    def note(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Take the starts and ends of held requests from merged event rows (merging thread)."""
+        seen = self._seen
+        if not seen:
+            return
+        for row in rows:
+            kind = row[2]
+            if kind == K.REQUEST_END:
+                cell = seen.get(row[3])
+                if cell is not None:
+                    cell[0] = ENDED
+            elif kind == K.REQUEST_START:
+                cell = seen.get(row[3])
+                if cell is not None and cell[0] == SENT:
+                    cell[0] = STARTED
