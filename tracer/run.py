@@ -49,6 +49,7 @@ __all__ = [
     "default_record_path",
     "open_server",
     "run",
+    "stopped_before_load",
 ]
 
 DEFAULT_APP = "sample_apps.hello:asgi_app"
@@ -382,6 +383,22 @@ def _load_header(config: RunConfig) -> dict[str, Any]:
     }
 
 
+def stopped_before_load(config: RunConfig, recorder: Recorder) -> None:
+    """Record a run stopped before its server model was opened (``trace run`` given SIGTERM
+    while the app was imported): the header says what was asked (the app, the load; no
+    server, none was built) and a ``stopped`` mark that no request was sent. The recording is
+    then a valid one of no requests, as that of a stop while the server starts, rather than
+    an empty file. The caller closes the recorder."""
+    recorder.header.update(app=config.app, load=_load_header(config))
+    if config.interface != "auto":
+        recorder.header["interface"] = config.interface
+    _mark_stopped(recorder, "The run was stopped before the load began: no requests.")
+
+
+def _mark_stopped(recorder: Recorder, caption: str) -> None:
+    recorder.emit(K.MARK, data={"label": "stopped", "caption": caption})
+
+
 def run(
     config: RunConfig,
     recorder: Recorder,
@@ -448,13 +465,7 @@ def _serve(
         if stop.is_set():  # stopped while the server was starting: a stop, and no load
             stats.stopped = True
             # The recording says so (and is not left without a single event).
-            recorder.emit(
-                K.MARK,
-                data={
-                    "label": "stopped",
-                    "caption": "The run was stopped while the server started: no requests.",
-                },
-            )
+            _mark_stopped(recorder, "The run was stopped while the server started: no requests.")
         else:
             # Only a recorder streaming to a file drains by itself (an in-memory one keeps all).
             behind = (lambda: recorder.backlog > MAX_BACKLOG) if recorder.path is not None else None

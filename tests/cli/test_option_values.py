@@ -209,3 +209,42 @@ def test_rate_must_be_finite(capsys: pytest.CaptureFixture[str], value: str) -> 
     """``--rate nan`` sent a burst of 83,834 requests and recorded ``"rate": null``."""
     err = _usage_error(["run", "sample_apps.hello:asgi_app", f"--rate={value}", "-z", "1s"], capsys)
     assert err.startswith("trace run: error: argument --rate: ")
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["-z", "-1s"], 'argument -z/--duration: "-1s" is negative: give a duration above 0'),
+        (["--duration", "-500ms"], '"-500ms" is negative'),
+        (["-z=-1s"], '"-1s" is negative'),
+        (["-z", "-5"], '"-5" is negative'),
+        (["-z", "0s"], '"0s" is zero: give a duration above 0'),
+        (["-z", "ten"], 'argument -z/--duration: "ten" is not a duration: give one above 0'),
+        (["-z", "nan"], '"nan" is not a duration'),
+        (["--timeout", "-1s"], 'argument --timeout: "-1s" is negative'),
+        (["--timeout", "-.5"], 'argument --timeout: "-.5" is negative'),
+        (["--timeout", "0"], 'argument --timeout: "0" is zero'),
+        (["--timeout", "soon"], 'argument --timeout: "soon" is not a duration'),
+    ],
+)
+def test_run_durations_name_the_option_and_what_it_takes(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    """``trace run -z -1s`` said "argument -z/--duration: expected one argument" (argparse
+    took -1s for an option) and ``-z=-1s`` "Cannot read the duration", naming no option:
+    one line now, naming the option, what is wrong and what it takes, exit 2."""
+    err = _usage_error(["run", "sample_apps.hello:asgi_app", *argv], capsys)
+    assert err.startswith("trace run: error: ") and message in err
+    assert "such as 10s, 500ms, 2m or 1h" in err
+
+
+def test_run_durations_are_read_as_seconds(tmp_path: Path) -> None:
+    """What is accepted goes on as seconds: ``-z 250ms --timeout 2m`` in the header."""
+    from tracer.cli import build_parser
+    from tracer.cli.run import config_from_args
+
+    args = build_parser().parse_args(["run", "-z", "250ms", "--timeout", "2m"])
+    config = config_from_args(args)
+    assert (config.duration, config.timeout, config.requests) == (0.25, 120.0, None)
+    default = config_from_args(build_parser().parse_args(["run"]))
+    assert (default.duration, default.timeout, default.requests) == (None, 20.0, 200)

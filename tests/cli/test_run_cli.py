@@ -95,7 +95,7 @@ def test_app_exceptions_are_data(tmp_path: Path, capsys: pytest.CaptureFixture[s
         (["-c", "0"], "-c/--concurrency must be greater than 0"),
         (["-n", "-3"], "-n/--requests must be greater than 0"),
         (["--threads", "-1"], "--threads must be greater than 0"),
-        (["-z", "ten"], "Cannot read the duration"),
+        (["-z", "ten"], 'argument -z/--duration: "ten" is not a duration'),
         (["--server", "fibers"], 'Unknown server model "fibers"'),
         (["--server", "threads"], "--server loop"),
         (["sample_apps.nope:app"], "nope"),
@@ -513,3 +513,47 @@ def test_waitress_exiting_is_not_said_in_its_queue_warning(tmp_path: Path) -> No
     assert line.startswith("trace: waitress exited by itself during the run (exit code 3)")
     assert "Task queue depth" not in line and "Its last words" not in line, line
     assert "Task queue depth" in (tmp_path / "run.server.log").read_text()
+
+
+@pytest.mark.parametrize(
+    "argv,method",
+    [
+        (["-d", "hello"], "POST"),
+        (["--data="], "POST"),  # an empty body given is a body, as curl -d '' POSTs
+        (["--body-file", "BODY"], "POST"),
+        (["-d", "hello", "-m", "PUT"], "PUT"),
+        (["-d", "hello", "-m", "get"], "GET"),  # asked for: a GET with a body
+        ([], "GET"),
+    ],
+)
+def test_a_body_implies_post_unless_a_method_is_given(
+    argv: list[str], method: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``-d`` / ``--body-file`` without ``-m`` sent a GET with a body; as curl's ``-d``, they
+    imply POST now: the recording's header and every request say so. ``-m`` still decides
+    when given."""
+    (tmp_path / "BODY").write_bytes(b"from a file")
+    argv = [str(tmp_path / "BODY") if a == "BODY" else a for a in argv]
+    record = tmp_path / "run.jsonl"
+    code, _, err = trace_cli(
+        capsys, "run", "sample_apps.echo:asgi_app", "-n", "3", "-c", "1", *argv,
+        "--json", "--record", str(record),
+    )  # fmt: skip
+    assert code == 0, err
+    recording = load(record)
+    assert recording.header["load"]["method"] == method
+    starts = [e for e in recording.events if e.kind == K.REQUEST_START]
+    assert [e.data["method"] for e in starts if e.data["scope_type"] == "http"] == [method] * 3
+
+
+def test_a_body_to_websocket_sessions_only_is_refused_as_a_body(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Every path a WebSocket session: ``-d`` is refused naming the body alone, not a
+    ``-m POST`` that was never typed."""
+    code, _, err = trace_cli(
+        capsys, "run", "sample_apps.websocket:app", "--path", "ws:/ws", "-d", "x", "-n", "1",
+        "--record", str(tmp_path / "run.jsonl"),
+    )  # fmt: skip
+    assert code == 2
+    assert "a body would not be sent" in err and "-m" not in err

@@ -217,3 +217,64 @@ def test_sigterm_closes_the_replay_and_gives_the_terminal_back(tmp_path: Path) -
     assert code == 0, output[-3000:]
     assert ALT_SCREEN_OFF in output[output.rindex(ALT_SCREEN_ON) :], output[-3000:]
     assert b"\x1b[?1000l" in output  # mouse reports off
+
+
+_IMPORT_WAITS = """
+import pathlib
+import time
+
+pathlib.Path(__file__).with_name("importing").touch()  # the test's cue to send the signal
+time.sleep(60)  # an import that takes its time (a slow dependency, a connection)
+
+
+def app(environ, start_response):
+    start_response("200 OK", [])
+    return [b"ok"]
+"""
+
+
+@pytest.mark.parametrize("on_terminal", [False, True], ids=["headless", "terminal"])
+def test_sigterm_while_the_app_imports_leaves_a_recording_of_no_requests(
+    tmp_path: Path, on_terminal: bool
+) -> None:
+    """``timeout 1 trace run APP`` of an app whose import takes longer: SIGTERM used to end
+    ``trace`` at once (Python's default), leaving an empty recording and nothing said. It is
+    a stop, as during the load: the import is given up, the recording holds its header and a
+    ``stopped`` mark, one line says so, and the exit code is a stop's, 0. On a terminal too
+    (the import comes before the dashboard)."""
+    (tmp_path / "waits.py").write_text(_IMPORT_WAITS)
+    record = tmp_path / "run.jsonl"
+    command = [
+        sys.executable, "-m", "tracer", "run", "waits:app", "--app-dir", str(tmp_path),
+        "-n", "10", "--record", str(record),
+    ]  # fmt: skip
+    if on_terminal:
+        trace = OnTerminal(command)
+        process = trace.process
+    else:
+        process = subprocess.Popen(
+            [*command, "--headless"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+    try:
+        assert _wait_until((tmp_path / "importing").exists, 60)
+        process.send_signal(signal.SIGTERM)
+        if on_terminal:
+            code = trace.finish(60)
+            said = trace.output.decode(errors="replace")
+        else:
+            out, err = process.communicate(timeout=60)
+            code = process.returncode
+            said = err.decode() + out.decode()
+            assert out.decode() == f"recording: {record}\n"
+            assert err.decode().count("\n") == 1
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+    assert code == 0, said
+    assert "trace: the run was stopped (SIGTERM) before the load began" in said
+    assert "Traceback" not in said and ALT_SCREEN_ON.decode() not in said  # no dashboard
+    recording = load(record)
+    assert recording.header["app"] == "waits:app"
+    assert recording.header["load"]["requests"] == 10
+    assert [(e.kind, e.data["label"]) for e in recording.events] == [(K.MARK, "stopped")]

@@ -12,6 +12,7 @@ import argparse
 import importlib
 import math
 import os
+import re
 import select
 import sys
 from collections.abc import Callable, Sequence
@@ -43,7 +44,17 @@ EXIT_INTERRUPTED = 130
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line on stderr and exit code 2."""
+    """An ArgumentParser whose errors are one line on stderr and exit code 2.
+
+    A value that starts with a dash and a digit (``-z -1s``, ``--timeout -500ms``) is the
+    option's value, as ``-z=-1s`` is: argparse takes ``-1s`` for an unknown option and says
+    "expected one argument", hiding what is wrong (it is negative). No option of ``trace``
+    starts with a digit, so nothing is lost; the option's own check then names the problem.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(r"^-\.?\d")
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")

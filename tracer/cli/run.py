@@ -51,7 +51,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "-n", "--requests", type=int, default=None, help="requests in all (default 200)"
     )
     count.add_argument(
-        "-z", "--duration", metavar="D", help="send for this long instead: 10s, 500ms, 2m"
+        "-z",
+        "--duration",
+        type=_duration,
+        metavar="D",
+        help="send for this long instead: 10s, 500ms, 2m",
     )
     p.add_argument(
         "--rate",
@@ -69,7 +73,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--interface", choices=("auto", "wsgi", "asgi"), default="auto")
     p.add_argument("--factory", action="store_true", help="APP is a factory that returns the app")
     p.add_argument("--app-dir", default=".", help="directory to import APP from (default .)")
-    p.add_argument("-m", "--method", default="GET")
+    p.add_argument(
+        "-m",
+        "--method",
+        help="HTTP method (default GET; POST with -d or --body-file, as curl's -d)",
+    )
     p.add_argument(
         "--path",
         action="append",
@@ -79,8 +87,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("-H", "--header", action="append", dest="headers", default=[], metavar="'K: V'")
     body = p.add_mutually_exclusive_group()
-    body.add_argument("-d", "--data", dest="body", help="request body")
-    body.add_argument("--body-file", metavar="F", help="request body from a file")
+    body.add_argument("-d", "--data", dest="body", help="request body (implies -m POST)")
+    body.add_argument("--body-file", metavar="F", help="request body from a file (implies -m POST)")
     p.add_argument(
         "--ws-messages", type=int, default=0, metavar="N", help="messages per websocket session"
     )
@@ -88,7 +96,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--http2", action="store_true", help="HTTP/2 (real servers; in-process scopes say 2)"
     )
     p.add_argument(
-        "--timeout", default="20s", metavar="D", help="per-request client timeout (default 20s)"
+        "--timeout",
+        type=_duration,
+        default=20.0,
+        metavar="D",
+        help="per-request client timeout (default 20s)",
     )
     p.add_argument(
         "--block-threshold-ms",
@@ -132,6 +144,31 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
+_DURATION_FORM = "such as 10s, 500ms, 2m or 1h (a plain number is seconds)"
+
+
+def _duration(text: str) -> float:
+    """An argparse ``type=`` for ``-z`` and ``--timeout``: seconds above 0. Anything else is
+    a usage error naming the option and what it takes (argparse adds the option's name)."""
+    from tracer.loadgen import parse_duration
+
+    try:
+        seconds = parse_duration(text)
+    except UsageError:
+        if text.strip().startswith("-"):
+            raise argparse.ArgumentTypeError(
+                f'"{text}" is negative: give a duration above 0, {_DURATION_FORM}'
+            ) from None
+        raise argparse.ArgumentTypeError(
+            f'"{text}" is not a duration: give one above 0, {_DURATION_FORM}'
+        ) from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(
+            f'"{text}" is zero: give a duration above 0, {_DURATION_FORM}'
+        )
+    return seconds
+
+
 def _server_options(args: argparse.Namespace) -> dict[str, Any]:
     """The real servers' own flags that were given (``ServerConfig.options``)."""
     names = ("worker_class", "loop", "http", "limit_concurrency", "no_keepalive")
@@ -140,10 +177,9 @@ def _server_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def config_from_args(args: argparse.Namespace) -> Any:
     """The ``RunConfig`` of parsed arguments (``UsageError`` for bad values)."""
-    from tracer.loadgen import parse_duration
     from tracer.run import DEFAULT_APP, RunConfig
 
-    duration = parse_duration(args.duration) if args.duration else None
+    duration = args.duration  # seconds, checked as parsed (``_duration``)
     requests = args.requests if args.requests is not None else (None if duration else 200)
     if args.body_file is not None:
         try:
@@ -167,31 +203,50 @@ def config_from_args(args: argparse.Namespace) -> Any:
         requests=requests,
         duration=duration,
         rate=args.rate,
-        method=args.method,
+        method=_method(args),
         paths=tuple(args.paths or ("/",)),
         headers=tuple(args.headers),
         body=body,
         ws_messages=args.ws_messages,
         http2=args.http2,
-        timeout=parse_duration(args.timeout),
+        timeout=args.timeout,
         seed=args.seed,
         block_threshold_ms=args.block_threshold,
         server_options=_server_options(args),
     )
 
 
+def _method(args: argparse.Namespace) -> str:
+    """``-m``, else POST when a body was given (``-d``, even empty, or ``--body-file``), as
+    curl's ``-d`` implies POST: a GET with a body is what nobody typing ``-d`` means, and
+    many apps and servers ignore such a body. Every path a WebSocket session (a GET without
+    a body) keeps GET, so that the refusal names the body alone, as typed."""
+    if args.method is not None:
+        return str(args.method)
+    if args.body is None and args.body_file is None:
+        return "GET"
+    from tracer.loadgen import build_plan
+
+    try:
+        plan = build_plan(paths=tuple(args.paths or ("/",)), ws_messages=args.ws_messages)
+    except UsageError:  # a bad path or count: RunConfig.check says so, in its turn
+        return "POST"
+    return "GET" if all(request.websocket for request in plan.requests) else "POST"
+
+
 def main(args: argparse.Namespace) -> int:
     """Run, record, report. With ``--json`` the summary is alone on stdout: what the app
     prints goes to stderr."""
-    if not args.json:
-        return _main(args, sys.stdout)
-    from tracer.cli.stdout import app_prints_to_stderr
+    with _sigterm_noted() as termination:
+        if not args.json:
+            return _main(args, sys.stdout, termination)
+        from tracer.cli.stdout import app_prints_to_stderr
 
-    with app_prints_to_stderr() as out:
-        return _main(args, out)
+        with app_prints_to_stderr() as out:
+            return _main(args, out, termination)
 
 
-def _main(args: argparse.Namespace, out: Any) -> int:
+def _main(args: argparse.Namespace, out: Any, termination: _Termination) -> int:
     from rich.console import Console
 
     from tracer.cli.paths import (
@@ -204,7 +259,7 @@ def _main(args: argparse.Namespace, out: Any) -> int:
     from tracer.digest import Digest
     from tracer.recorder import Recorder
     from tracer.report import print_report
-    from tracer.run import default_record_path, open_server, run
+    from tracer.run import default_record_path, open_server, run, stopped_before_load
 
     refuse_empty_record(
         args.record,
@@ -225,7 +280,7 @@ def _main(args: argparse.Namespace, out: Any) -> int:
         target = claim_recording(default_record_path(config.app), default=True)
     path = target.path
     err = Console(stderr=True)
-    stops: list[threading.Event] = []  # the load's stop events: a failed writer sets them
+    stops = termination.stops  # the load's stop events: a failed writer or a SIGTERM sets them
 
     def writer_failed() -> None:
         for stop in stops:
@@ -259,12 +314,33 @@ def _main(args: argparse.Namespace, out: Any) -> int:
             otlp.append(_attach_otlp(recorder, args.otlp_endpoint))
 
     try:
-        with _ctrl_c_noted() as pressed:
+        with _ctrl_c_noted() as pressed, termination.interrupts():
             server = open_server(config, recorder)
             if args.otlp:
                 _otlp_available()
         if pressed.is_set():  # a Ctrl-C the start-up swallowed (nothing is started yet)
             raise KeyboardInterrupt
+        if termination.received.is_set():  # one the start-up swallowed, or one just after it
+            raise _StoppedStarting
+    except _StoppedStarting:
+        # A stop, as SIGTERM is during the load: a valid recording of no requests, exit 0.
+        stopped_before_load(config, recorder)
+        try:
+            recorder.close()
+        except OSError as exc:
+            failures.append(exc)
+        if failures:
+            raise cannot_write(path, failures[0]) from None
+        print(
+            "trace: the run was stopped (SIGTERM) before the load began: no requests were sent.",
+            file=sys.stderr,
+        )
+        if args.json:
+            print(json.dumps(digest.summary()), file=out)
+            print(f"recording: {path}", file=sys.stderr)
+        else:
+            print(f"recording: {path}")
+        return 0
     except BaseException:
         if not target.created:
             recorder.path = None  # nothing ran: the file given keeps what it held
@@ -296,7 +372,8 @@ def _main(args: argparse.Namespace, out: Any) -> int:
                 stops.append(stop)
                 if failures:
                     stop.set()
-                if terminated:  # a SIGTERM came before the dashboard's loop ran: again, now
+                if terminated or termination.received.is_set():
+                    # A SIGTERM came before the dashboard's loop ran: again, now.
                     os.kill(os.getpid(), signal.SIGTERM)
                 begin()
                 return run(config, recorder, server=server, stop=stop, on_app_exit=app_exited_live)
@@ -314,6 +391,8 @@ def _main(args: argparse.Namespace, out: Any) -> int:
         else:
             stop = threading.Event()
             stops.append(stop)
+            if termination.received.is_set():  # a SIGTERM since the start-up: no load
+                stop.set()
             _run_headless(config, recorder, server, err, begin, stop=stop, on_app_exit=app_exited)
     except BaseException:
         # The server never served (it could not load the app): no header-only recording left.
@@ -607,6 +686,64 @@ def _ctrl_c_sets(stop: threading.Event) -> Iterator[None]:
     if terminations and threading.current_thread() is threading.main_thread():
         # The duplicate may come after the run: the report still gets printed.
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+class _StoppedStarting(BaseException):
+    """SIGTERM while ``trace run`` started (the app's import): it unwinds the import as
+    KeyboardInterrupt does, and is no ``Exception`` for the same reason: an app's own
+    ``except Exception`` around an import must not swallow it."""
+
+
+class _Termination:
+    """SIGTERM from the start of ``trace run`` to its end, where the load's own handlers
+    (``_ctrl_c_sets``, ``_sigterm_closes_dashboard``) do not answer it: Python's default
+    ended the process at once, leaving an empty recording (``timeout 1 trace run APP`` of an
+    app whose import takes longer). It is noted (``received``) and sets the load's stop
+    events (``stops``); inside ``interrupts()`` (the app's import, which may hang) it also
+    raises ``_StoppedStarting``, once."""
+
+    def __init__(self) -> None:
+        self.received = threading.Event()
+        self.stops: list[threading.Event] = []
+        self._interrupting = False
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        self.received.set()
+        for stop in self.stops:
+            stop.set()
+        if self._interrupting:
+            self._interrupting = False
+            raise _StoppedStarting
+
+    @contextlib.contextmanager
+    def interrupts(self) -> Iterator[None]:
+        """While inside, a SIGTERM raises ``_StoppedStarting`` (one before it, on entry)."""
+        if self.received.is_set():
+            raise _StoppedStarting
+        self._interrupting = True
+        try:
+            yield
+        finally:
+            self._interrupting = False
+
+
+@contextlib.contextmanager
+def _sigterm_noted() -> Iterator[_Termination]:
+    """While inside, a ``_Termination`` answers SIGTERM. After one (this one's or the
+    load's, which then ignore more), more are ignored: GNU timeout sends one to ``trace`` and
+    then one to its group, which may come while the output is flushed."""
+    termination = _Termination()
+    if threading.current_thread() is not threading.main_thread():
+        yield termination
+        return
+    previous = signal.signal(signal.SIGTERM, termination)
+    try:
+        yield termination
+    finally:
+        if termination.received.is_set() or signal.getsignal(signal.SIGTERM) == signal.SIG_IGN:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        else:
+            signal.signal(signal.SIGTERM, previous)
 
 
 @contextlib.contextmanager
