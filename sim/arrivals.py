@@ -55,6 +55,8 @@ class Request:
         "queued",
         "started",
         "ended",
+        "start_order",
+        "end_order",
         "i",
         "k",
         "cpu",
@@ -85,6 +87,9 @@ class Request:
         self.queued = t
         self.started = -1
         self.ended = -1
+        self.start_order = -1
+        self.end_order = -1
+        """When it started and ended among everything that happened (``Engine.order``)."""
         self.i = 0
         """Index of the phase in progress."""
         self.k = 0

@@ -43,7 +43,7 @@ class ClockOverflow(UsageError):
 class Engine:
     """Virtual time and the agenda of things to happen."""
 
-    __slots__ = ("now", "_heap", "_seq", "steps")
+    __slots__ = ("now", "_heap", "_seq", "steps", "order")
 
     def __init__(self) -> None:
         self.now: int = 0
@@ -52,6 +52,9 @@ class Engine:
         self._seq = itertools.count()
         self.steps: int = 0
         """How many callbacks have run (for benchmarks)."""
+        self.order = itertools.count()
+        """Numbers in the order things happen, for models to stamp instants with (several
+        happen within one callback, so the time does not order them)."""
 
     def at(self, t: int, fn: Callback, arg: Any = None) -> None:
         """Call ``fn(arg)`` at virtual time ``t`` (not before now); ``ClockOverflow`` past

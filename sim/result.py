@@ -1,7 +1,7 @@
 """What a simulation reports: per-request times gathered as requests end, and the summary.
 
 The summary has exactly the shape and rules of ``tracer.summary.summarize`` (DESIGN.md), but is
-computed from three integer lists instead of from events, so the stats-only path never builds
+computed from lists of integers instead of from events, so the stats-only path never builds
 an event. One difference: requests that all ended at the instant the first arrived (zero-time
 work) have ``rps`` None, not 0.0: they took no time, so they have no rate.
 Imports only ``tracer.summary`` and ``sim`` modules.
@@ -9,12 +9,13 @@ Imports only ``tracer.summary`` and ``sim`` modules.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sim.arrivals import Request
 from sim.config import SimConfig
-from tracer.summary import LATENCY_KEYS, QUEUE_KEYS, peak_in_flight, stats_ms
+from tracer.summary import LATENCY_KEYS, QUEUE_KEYS, offered_s, peak_in_flight, stats_ms
 
 __all__ = ["Stats", "SimResult"]
 
@@ -22,14 +23,17 @@ NS_PER_MS = 1_000_000
 
 
 class Stats:
-    """Arrival, start and end time of every finished request."""
+    """Arrival, start and end time of every finished request, and the order in which the
+    starts and ends happened (at one instant, the time does not tell)."""
 
-    __slots__ = ("queued", "started", "ended", "blocked_ns")
+    __slots__ = ("queued", "started", "ended", "start_order", "end_order", "blocked_ns")
 
     def __init__(self) -> None:
         self.queued: list[int] = []
         self.started: list[int] = []
         self.ended: list[int] = []
+        self.start_order: list[int] = []
+        self.end_order: list[int] = []
         self.blocked_ns = 0
         """Total duration of ``loop.blocked`` steps."""
 
@@ -38,9 +42,12 @@ class Stats:
         self.queued.append(req.queued)
         self.started.append(req.started)
         self.ended.append(req.ended)
+        self.start_order.append(req.start_order)
+        self.end_order.append(req.end_order)
 
-    def summary(self) -> dict[str, Any]:
-        """The DESIGN.md summary dict, in simulated time."""
+    def summary(self, load: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The DESIGN.md summary dict, in simulated time; ``load`` is the recording header's
+        (an open loop's throughput is taken over the time its arrivals were offered in)."""
         completed = len(self.ended)
         wall_ns = (max(self.ended) - min(self.queued)) if completed else 0
         wall_s = wall_ns / 1e9
@@ -51,19 +58,22 @@ class Stats:
             "completed": completed,
             "errors": 0,
             "wall_s": round(wall_s, 3),
-            "rps": _rps(completed, wall_s),
+            "rps": _rps(completed, max(wall_s, offered_s(load, completed))),
             "latency_ms": stats_ms(latencies, LATENCY_KEYS),
             "queue_ms": stats_ms(queues, QUEUE_KEYS),
             "status": {"200": completed} if completed else {},
-            "max_in_flight": peak_in_flight(self.started, self.ended),
+            # In the order things happened: time never runs backwards along it, and at one
+            # instant it is the order of the events a recording gets.
+            "max_in_flight": peak_in_flight(self.start_order, self.end_order),
             "loop_blocked_ms": round(self.blocked_ns / NS_PER_MS, 3),
             "violations": 0,
         }
 
 
 def _rps(completed: int, wall_s: float) -> float | None:
-    """Completed requests per second of simulated time; None when they took no time at all
-    (zero-time work: every request ended the instant the first arrived), which is no rate."""
+    """Completed requests per second of simulated time (``wall_s``: the run's, or the time an
+    open loop's arrivals were offered in); None when they took no time at all (zero-time work:
+    every request ended the instant the first arrived), which is no rate."""
     if wall_s > 0:
         return round(completed / wall_s, 1)
     return None if completed else 0.0

@@ -155,7 +155,7 @@ def simulate(config: SimConfig, *, recorder: Recorder | None = None) -> SimResul
     pool = getattr(model, "pool", None)
     if pool is not None:
         extra = {"pool_threads": len(pool.threads), "pool_max_waiting": pool.max_waiting}
-    summary = stats.summary()
+    summary = stats.summary(config.load_header())
     if sessions:
         status = {"101": len(sessions), "200": summary["completed"] - len(sessions)}
         summary["status"] = {code: count for code, count in status.items() if count}

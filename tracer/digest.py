@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,7 +96,10 @@ class ReportDetails:
 class Digest:
     """Reduces a stream of events to the summary and the report details."""
 
-    def __init__(self) -> None:
+    def __init__(self, load: Mapping[str, Any] | None = None) -> None:
+        """``load``: the recording header's ``load`` (an open loop's throughput is taken over
+        the time its arrivals were offered in, as ``tracer.summarize`` does)."""
+        self._load = load if isinstance(load, Mapping) else None
         self._spans: dict[int, RequestSpan] = {}
         # Time extent of events without a request, and per request (min t, max end): the
         # run's wall time leaves out lifespan connections, known only once their start is seen.
@@ -142,19 +145,20 @@ class Digest:
                 span = spans.get(req) or spans.setdefault(req, RequestSpan(req))
                 if span.start is None or t < span.start:
                     span.start = t
+                    span.start_seq = event.seq
                     span.scope_type = event.data.get("scope_type")
                 self._pids.add(event.pid)
                 if span.scope_type != "lifespan":
                     self._worker(event)[1] += 1
             elif kind == K.REQUEST_END and req is not None:
                 span = spans.get(req) or spans.setdefault(req, RequestSpan(req))
-                span.take_end(end, event.data)
+                span.take_end(end, event.data, event.seq)
             elif kind == K.ASGI_SEND and req is not None:
                 span = spans.get(req) or spans.setdefault(req, RequestSpan(req))
                 span.take_send(event)
             elif kind == K.CLIENT_RESPONSE and req is not None:
                 span = spans.get(req) or spans.setdefault(req, RequestSpan(req))
-                span.take_client_response(end, event.data)
+                span.take_client_response(end, event.data, event.seq)
                 if event.data.get("resent"):
                     self._resent += 1
             elif kind in (K.SCHED_STEP, K.SCHED_THREAD):
@@ -213,6 +217,7 @@ class Digest:
             last=last,
             blocked_ns=self._blocked_ns,
             violations=sum(self._violations.values()),
+            load=self._load,
         )
 
     def details(self, *, top: int = 5) -> ReportDetails:
@@ -309,11 +314,11 @@ def digest_file(path: str | os.PathLike[str]) -> tuple[Recording, Digest]:
     name = os.fspath(path)
     if not os.path.isfile(name):
         load(name)  # raises RecordingNotFound with the reader's own message
-    digest = Digest()
     try:
         with open_text(name) as handle:
             lines = lines_until_eof(handle)
             header = loads(next(lines, ""), name).header
+            digest = Digest(header.get("load"))
             events = EventLines(lines, name)
             batch: list[Event] = []
             for event in events:

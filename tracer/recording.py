@@ -593,6 +593,9 @@ class EventLines:
         self.truncated = pending is not None
 
 
+# What the UTF-8 decoder says when the data ends inside a character (only at the very end:
+# mid-stream, a broken sequence is an "invalid continuation byte" or "invalid start byte").
+_CUT_IN_CHARACTER = "unexpected end of data"
 # What gzip says when a file ends one byte into the next member's two-byte magic number.
 _CUT_IN_MAGIC = "Not a gzipped file (b'\\x1f')"
 
@@ -609,6 +612,13 @@ def lines_until_eof(handle: IO[str]) -> Iterator[str]:
             lines += 1
             yield line
     except EOFError:
+        yield "\x00truncated"
+    except UnicodeDecodeError as exc:
+        # A crash can cut the last line inside a multi-byte character: the decoder finds the
+        # character unfinished only at the end of the file. That is a truncated last line like
+        # any other; a bad byte anywhere else (or a sequence broken before the end) is not.
+        if exc.reason != _CUT_IN_CHARACTER:
+            raise
         yield "\x00truncated"
     except gzip.BadGzipFile as exc:
         if lines == 0 or str(exc) != _CUT_IN_MAGIC:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from tracer.events import (
@@ -30,11 +30,13 @@ __all__ = [
     "alignment",
     "ends_response",
     "summarize_spans",
+    "offered_s",
     "percentile",
     "stats_ms",
     "peak_in_flight",
     "request_spans",
     "RequestSpan",
+    "Instant",
     "LATENCY_KEYS",
     "QUEUE_KEYS",
 ]
@@ -82,11 +84,14 @@ class RequestSpan:
         "req",
         "queued",
         "start",
+        "start_seq",
         "end",
+        "end_seq",
         "status",
         "error",
         "scope_type",
         "client_end",
+        "client_seq",
         "client_status",
         "client_error",
         "response_end",
@@ -97,11 +102,14 @@ class RequestSpan:
         self.req = req
         self.queued: int | None = None
         self.start: int | None = None
+        self.start_seq: int | None = None
         self.end: int | None = None
+        self.end_seq: int | None = None
         self.status: int | None = None
         self.error: str | None = None
         self.scope_type: str | None = None
         self.client_end: int | None = None
+        self.client_seq: int | None = None
         self.client_status: int | None = None
         self.client_error: str | None = None
         self.response_end: int | None = None
@@ -147,11 +155,13 @@ class RequestSpan:
             return self.response_status
         return self.status
 
-    def take_end(self, end: int, data: dict[str, Any]) -> None:
-        """A ``request.end`` ending at ``end``: the first one counts (a client timeout ends the
-        request even if the app finishes, and the shim records its own end, later)."""
+    def take_end(self, end: int, data: dict[str, Any], seq: int | None = None) -> None:
+        """A ``request.end`` ending at ``end`` (event ``seq``): the first one counts (a client
+        timeout ends the request even if the app finishes, and the shim records its own end,
+        later)."""
         if self.end is None or end < self.end:
             self.end = end
+            self.end_seq = seq
             self.status = data.get("status")
             self.error = data.get("error")
 
@@ -186,10 +196,11 @@ class RequestSpan:
             return self.finished is not None
         return isinstance(status, int) and status >= 500
 
-    def take_client_response(self, end: int, data: dict[str, Any]) -> None:
-        """A ``client.response`` ending at ``end`` (the first one counts)."""
+    def take_client_response(self, end: int, data: dict[str, Any], seq: int | None = None) -> None:
+        """A ``client.response`` ending at ``end`` (event ``seq``; the first one counts)."""
         if self.client_end is None or end < self.client_end:
             self.client_end = end
+            self.client_seq = seq
             status = data.get("status")
             self.client_status = status if isinstance(status, int) else None
             error = data.get("error")
@@ -209,14 +220,17 @@ def request_spans(events: Sequence[Event]) -> dict[int, RequestSpan]:
             span.queued = event.t if span.queued is None else min(span.queued, event.t)
         elif kind == REQUEST_START:
             span = spans.setdefault(req, RequestSpan(req))
-            span.start = event.t if span.start is None else span.start
+            if span.start is None:
+                span.start = event.t
+                span.start_seq = event.seq
             span.scope_type = event.data.get("scope_type")
         elif kind == REQUEST_END:
-            spans.setdefault(req, RequestSpan(req)).take_end(event.end, event.data)
+            spans.setdefault(req, RequestSpan(req)).take_end(event.end, event.data, event.seq)
         elif kind == ASGI_SEND:
             spans.setdefault(req, RequestSpan(req)).take_send(event)
         elif kind == CLIENT_RESPONSE:
-            spans.setdefault(req, RequestSpan(req)).take_client_response(event.end, event.data)
+            span = spans.setdefault(req, RequestSpan(req))
+            span.take_client_response(event.end, event.data, event.seq)
     return {req: span for req, span in spans.items() if span.scope_type != "lifespan"}
 
 
@@ -255,19 +269,60 @@ def stats_ms(values_ns: Iterable[int], keys: Sequence[str]) -> dict[str, float]:
     return out
 
 
-def peak_in_flight(starts: Iterable[int], ends: Iterable[int]) -> int:
-    """The most intervals open at one instant, given their start and end times.
+Instant = int | tuple[int, int]
+"""When an interval opens or closes: a time in ns, or ``(t, seq)`` where the event order at
+that time is known (a recording's ``seq``, a simulation's order of happening)."""
 
-    An end at the same instant as a start comes first: back-to-back requests do not overlap.
+_LAST = 2**63
+"""A ``seq`` after every other: a start whose event order is unknown comes after the ends."""
+
+
+def peak_in_flight(starts: Iterable[Instant], ends: Iterable[Instant]) -> int:
+    """The most intervals open at one instant, given their start and end instants.
+
+    Instants are taken in order; at one time, ``(t, seq)`` instants in their event order, so a
+    request that starts and ends at the same instant (zero-time work) is in flight between its
+    two events. Where only a time is known, an end at the same time as a start comes first:
+    back-to-back requests do not overlap.
     """
-    edges = [(t, 1) for t in starts]
-    edges.extend((t, -1) for t in ends)
+    edges: list[tuple[tuple[int, int], int]] = [(_keyed(t, _LAST), 1) for t in starts]
+    edges.extend((_keyed(t, -1), -1) for t in ends)
     edges.sort()
     current = best = 0
     for _, delta in edges:
         current += delta
         best = max(best, current)
     return best
+
+
+def _keyed(instant: Instant, seq: int) -> tuple[int, int]:
+    """``instant`` as ``(t, seq)``, with ``seq`` where it has none."""
+    return instant if isinstance(instant, tuple) else (instant, seq)
+
+
+def offered_s(load: Mapping[str, Any] | None, arrivals: int) -> float:
+    """How long an open loop (``--rate``) takes to offer ``arrivals`` requests: as many mean
+    gaps, and no longer than its ``-z`` duration; 0 for a closed loop or no ``load``.
+
+    An open loop's throughput is taken over at least this time. The span of its requests
+    starts at the first arrival, one random gap after the load began, so ``-n 20 --rate 50``
+    spread 20 requests over 19 gaps and reported about 55 requests/s (70 on a quick draw).
+    Over this time a run reports more than its rate only when more requests arrived than the
+    rate offers in its ``-z`` duration, and it completed them.
+    """
+    rate = _positive(load.get("rate")) if load else None
+    if load is None or rate is None:
+        return 0.0
+    seconds = arrivals / rate
+    duration = _positive(load.get("duration_s"))
+    return min(seconds, duration) if duration is not None else seconds
+
+
+def _positive(value: Any) -> float | None:
+    """``value`` as a float when it is a finite number above 0 (not a bool), else None."""
+    if type(value) not in (int, float) or not math.isfinite(value) or value <= 0:
+        return None
+    return float(value)
 
 
 def summarize(recording: Recording | Sequence[Event] | Any) -> dict[str, Any]:
@@ -278,10 +333,13 @@ def summarize(recording: Recording | Sequence[Event] | Any) -> dict[str, Any]:
     """
     if isinstance(recording, str | os.PathLike):
         recording = load(recording)
+    header: Mapping[str, Any] = {}
     if isinstance(recording, Recording):
         events = recording.events
+        header = recording.header
     else:
         events = list(getattr(recording, "events", recording))
+        header = getattr(recording, "header", None) or {}
     # The run's wall time spans its requests: a lifespan connection (startup before the first
     # request, shutdown after the last) is not part of the load and would dilute rps.
     lifespan = {
@@ -301,15 +359,29 @@ def summarize(recording: Recording | Sequence[Event] | Any) -> dict[str, Any]:
         last=last,
         blocked_ns=sum(event.dur or 0 for event in events if event.kind == LOOP_BLOCKED),
         violations=sum(1 for event in events if event.kind == VIOLATION),
+        load=_load_of(header),
     )
 
 
+def _load_of(header: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The header's ``load`` when it is an object (a header of another shape has none)."""
+    load = header.get("load") if isinstance(header, Mapping) else None
+    return load if isinstance(load, Mapping) else None
+
+
 def summarize_spans(
-    spans: dict[int, RequestSpan], *, first: int, last: int, blocked_ns: int, violations: int
+    spans: dict[int, RequestSpan],
+    *,
+    first: int,
+    last: int,
+    blocked_ns: int,
+    violations: int,
+    load: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The summary dict from per-request spans and run-wide totals (for streaming readers).
 
-    ``first``/``last``: the earliest event time and the latest event end (ns).
+    ``first``/``last``: the earliest event time and the latest event end (ns). ``load``: the
+    recording header's ``load``, which gives an open loop's throughput its time (``rps``).
     """
     latencies = [
         span.finished - span.arrived
@@ -320,18 +392,20 @@ def summarize_spans(
     completed = sum(1 for span in spans.values() if span.finished is not None)
     # In flight means in the app: request.start to request.end (the client's end when the
     # server's was lost). One that never ended counts until the end of the recording.
-    starts = [span.start for span in spans.values() if span.start is not None]
-    ends = [
-        end
+    # At one instant, events count in recording order (seq): requests of zero time were in
+    # the app between their start and end events, and others ended before a next one began.
+    starts = [
+        _instant(span.start, span.start_seq, _LAST)
         for span in spans.values()
         if span.start is not None
-        and (end := span.end if span.end is not None else span.client_end) is not None
     ]
+    ends = [_in_app_until(span) for span in spans.values() if span.start is not None]
     errors = sum(1 for span in spans.values() if span.failed)
     status = Counter(
         str(code) for span in spans.values() if (code := span.outcome_status) is not None
     )
     wall_s = (last - first) / 1e9
+    rate_s = max(wall_s, offered_s(load, len(spans)))
     return {
         "requests": len(spans),
         "completed": completed,
@@ -339,11 +413,26 @@ def summarize_spans(
         "wall_s": round(wall_s, 3),
         # Requests that all ended the instant the first began (a zero-time simulation) took
         # no time: they have no rate (None), which is not a rate of 0.
-        "rps": round(completed / wall_s, 1) if wall_s > 0 else (None if completed else 0.0),
+        "rps": round(completed / rate_s, 1) if rate_s > 0 else (None if completed else 0.0),
         "latency_ms": stats_ms(latencies, LATENCY_KEYS),
         "queue_ms": stats_ms(queues, QUEUE_KEYS),
         "status": dict(sorted(status.items())),
-        "max_in_flight": peak_in_flight(starts, ends),
+        "max_in_flight": peak_in_flight(starts, [end for end in ends if end is not None]),
         "loop_blocked_ms": round(blocked_ns / NS_PER_MS, 3),
         "violations": violations,
     }
+
+
+def _instant(t: int, seq: int | None, unknown: int) -> tuple[int, int]:
+    """``(t, seq)``, with ``unknown`` for a ``seq`` not known (a span built without one)."""
+    return (t, unknown if seq is None else seq)
+
+
+def _in_app_until(span: RequestSpan) -> tuple[int, int] | None:
+    """When the request left the app: its ``request.end``, else the client's end (the
+    server's end was lost); None while it never ended."""
+    if span.end is not None:
+        return _instant(span.end, span.end_seq, -1)
+    if span.client_end is not None:
+        return _instant(span.client_end, span.client_seq, -1)
+    return None

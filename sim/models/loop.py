@@ -112,6 +112,7 @@ class LoopModel:
                 req.hold_ns = 0
                 if req.started < 0:
                     req.started = now
+                    req.start_order = next(self.engine.order)
                     if self.emitter is not None:
                         self.emitter.start(req, self.loop, req.task)
                         self.emitter.receive(req, self.loop, now, req.task)
@@ -243,6 +244,7 @@ class LoopModel:
             # ends it, with an empty final body; one not yet begun is sent whole.
             self._send_body(req, 0 if req.responded else req.route.bytes, more=False)
         req.ended = self.engine.now
+        req.end_order = next(self.engine.order)
         self._end_step(req, None, "return")
         if self.emitter is not None:
             if websocket:

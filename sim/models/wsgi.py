@@ -165,6 +165,7 @@ class WorkerPoolModel:
     def _begin(self, req: Request, worker: Worker) -> None:
         req.worker = worker
         req.started = self.engine.now
+        req.start_order = next(self.engine.order)
         if self.emitter is not None:
             self.emitter.start(req, worker)
         self._advance(req)
@@ -232,6 +233,7 @@ class WorkerPoolModel:
                 emitter.start_response(req, worker, now)
                 emitter.wsgi_body(req, worker, now, 0, req.route.bytes)
         req.ended = now
+        req.end_order = next(self.engine.order)
         if emitter is not None:
             emitter.thread_span(req, worker, req.started, now - req.started, req.cpu, self.via)
             emitter.wsgi_close(req, worker, now)

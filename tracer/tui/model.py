@@ -210,9 +210,11 @@ class TimelineModel:
 
     @property
     def summary(self) -> dict[str, Any]:
-        """``tracer.summary.summarize`` of the recording (computed once)."""
+        """``tracer.summary.summarize`` of the recording (computed once), its header's load
+        included (an open loop's throughput is over the time its arrivals were offered in)."""
         if self._summary is None:
-            self._summary = summarize(self._events)
+            header = self.recording.header
+            self._summary = summarize(Recording(header=header, events=self._events))
         return self._summary
 
     @property
