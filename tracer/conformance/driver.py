@@ -6,11 +6,10 @@ HEAD each path, POST with a body (followed on ``wsgi.input`` by the next request
 keep-alive socket, so reading past CONTENT_LENGTH shows), POST chunked. ASGI: lifespan startup,
 the same requests (the chunked one as three ``http.request`` messages), a websocket session,
 lifespan shutdown. Probes the app plainly does not handle (a websocket to an HTTP-only app)
-are skipped, not judged.
-
-Two rules are judged here, after the request, and recorded as its ``violation``: CHK-002 (a
-HEAD answered 5xx where GET was not) and WSGI-022 of a middleware inside the app, which a
-``CloseWatch`` (``tracer.conformance.closes``) sees while a WSGI probe runs.
+are skipped, not judged. How each probe is played, as the server and its client, is
+``tracer.conformance.probe_clients``; how its events are filed, and the rules judged after
+the request (CHK-001, CHK-002, WSGI-022 of a middleware inside the app, which a ``CloseWatch``
+sees while a WSGI probe runs), ``tracer.conformance.session``.
 
 Every probe is bounded by the timeout (CHK-001 past it). WSGI probes run on worker threads.
 ASGI probes run on an event loop of their own, on a daemon thread, and the caller waits for
@@ -26,24 +25,15 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
-import time
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
-from tracer import events as K
 from tracer.conformance.closes import CloseWatch
-from tracer.conformance.findings import (
-    CheckReport,
-    Finding,
-    app_location,
-    crash_of,
-    crashes_from_events,
-    findings_from_events,
-)
-from tracer.conformance.probes import WS_TEXT, Probe, make_environ, make_scope, plan
+from tracer.conformance.findings import CheckReport
+from tracer.conformance.probe_clients import ClientLeft, drive_http, drive_websocket, serve_wsgi
+from tracer.conformance.probes import Probe, make_environ, plan
 from tracer.conformance.routes import discover_routes
-from tracer.conformance.rules import RULES
-from tracer.events import Event
+from tracer.conformance.session import Session
 from tracer.interface import detect_interface, is_asgi
 from tracer.loops import run_until_stopped
 from tracer.recorder import Recorder
@@ -51,199 +41,16 @@ from tracer.recorder import Recorder
 __all__ = ["Probe", "plan", "plan_for", "check_app"]
 
 
-class _Session:
-    """One check run: the recorder, the findings so far, and where the next probe's events start."""
-
-    def __init__(
-        self, app: Any, label: str, interface: str, recorder: Recorder | None, timeout: float
-    ) -> None:
-        from tracer import instrument
-
-        self.timeout = timeout
-        self.lifespan_req: int | None = None
-        self.lifespan_events: list[Event] = []
-        self.own_recorder = recorder is None
-        self.recorder = Recorder() if recorder is None else recorder
-        # A subscriber sees every event even when the recorder streams to disk and keeps none.
-        self._log: list[Event] = []
-        self.done = False
-        self.recorder.subscribe(self._take)
-        self.traced = instrument(app, recorder=self.recorder, interface=interface)
-        self.report = CheckReport(app=label, interface="asgi" if is_asgi(interface) else "wsgi")
-        self.fallback = app_location(app)
-        self._seen = 0
-        self._names: dict[int, str] = {}  # req id -> the probe it belongs to
-        self._statuses: dict[str, int] = {}  # probe -> the status its request.end says
-
-    def _take(self, batch: list[Event]) -> None:
-        if not self.done:  # a caller's recorder outlives the check: stop collecting then
-            self._log.extend(batch)
-
-    def events(self) -> list[Event]:
-        """The events recorded since the last call, minus the lifespan connection's."""
-        self.recorder.drain()
-        events = self._log
-        fresh, self._seen = events[self._seen :], len(events)
-        for event in fresh:
-            if event.kind == K.REQUEST_START and event.data.get("scope_type") == "lifespan":
-                self.lifespan_req = event.req
-        if self.lifespan_req is None:
-            return fresh
-        self.lifespan_events.extend(e for e in fresh if e.req == self.lifespan_req)
-        return [e for e in fresh if e.req != self.lifespan_req]
-
-    def collect(
-        self,
-        request: str,
-        *,
-        timed_out: bool = False,
-        skip: str | None = None,
-        events: list[Event] | None = None,
-        raised: Sequence[BaseException] = (),
-        what: str = "",
-        client_left: bool = False,
-    ) -> None:
-        """File the probe's violations (or drop them, with ``skip``, if it did not apply);
-        ``raised``: the app's own ``CancelledError``s, reported as crashes like the exceptions
-        the shim records (unless it recorded them too); ``what``: the message
-        that went unanswered, when the timeout was not a request's; ``client_left``: a send
-        raised ``ClientLeft``, so what the app raised after it is how it learned that its
-        client left (Starlette's ClientDisconnect), not a crash."""
-        if events is None:
-            events = self.events()
-        if skip is not None:
-            self.report.skipped.append(f"{request}: {skip}")
-            self.report.skipped_requests.update(e.req for e in events if e.req is not None)
-            return
-        self.report.requests.append(request)
-        self._names.update({e.req: request for e in events if e.req is not None})
-        # An error's ``where`` is already the app's place (the shim never names its own
-        # frames, not even when it is its ``iter()`` of the app's result that raised).
-        crashes = crashes_from_events(events, request)
-        # A shim that records the app's own CancelledError has said it already.
-        said = {(row["type"], row["message"]) for row in crashes}
-        for exc in raised:
-            row = crash_of(exc, request, self.fallback)
-            if (row["type"], row["message"]) not in said:
-                crashes.append(row)
-        if client_left:
-            crashes = []
-        for event in events:
-            status = event.data.get("status") if event.kind == K.REQUEST_END else None
-            if type(status) is int:
-                self._statuses[request] = status
-        if not (timed_out or crashes):  # a crash or a hang says more than its 500 would
-            self._judge_head(request, events)
-        self.report.findings.extend(findings_from_events(events, request, fallback=self.fallback))
-        self.report.crashes.extend(crashes)
-        if timed_out:
-            rule = RULES["CHK-001"]
-            message = f"{rule.message} ({self.timeout:g} s)"
-            if what:
-                message += f": {what} not answered"
-            self.report.findings.append(
-                Finding(rule.id, rule.severity, message, rule.hint, request, self.fallback)
-            )
-
-    def _judge_head(self, request: str, events: list[Event]) -> None:
-        """CHK-002 for a HEAD probe answered 5xx where the GET before it was not."""
-        method, _, path = request.partition(" ")
-        head = self._statuses.get(request)
-        get = self._statuses.get(f"GET {path}")
-        if method == "HEAD" and head is not None and head >= 500 and get is not None and get < 500:
-            self.violate(events, "CHK-002", f"HEAD {head}, GET {get}", self.fallback)
-
-    def violate(self, events: list[Event], rule_id: str, detail: str, location: str | None) -> None:
-        """Record ``rule_id`` as a ``violation`` of the probe whose ``events`` these are, and
-        add it to them: a rule the check judges after the request is in its recording too."""
-        req = next((e.req for e in events if e.kind == K.REQUEST_START), None)
-        rule = RULES[rule_id]
-        data: dict[str, Any] = {
-            "rule": rule_id,
-            "message": f"{rule.message}: {detail}",
-            "severity": rule.severity,
-            "hint": rule.hint,
-        }
-        if location is not None:
-            data["location"] = location
-        self.recorder.emit(K.VIOLATION, req, data)
-        events.extend(self.events())
-
-    def collect_late(self) -> None:
-        """File the events recorded since the last probe (tasks it left behind) under the
-        probe each one's connection belongs to."""
-        late: dict[str, list[Event]] = {}
-        for event in self.events():
-            name = self._names.get(event.req) if event.req is not None else None
-            if name is not None:
-                late.setdefault(name, []).append(event)
-        for name, events in late.items():
-            self.report.findings.extend(findings_from_events(events, name, fallback=self.fallback))
-            self.report.crashes.extend(crashes_from_events(events, name))
-
-
-# An endless stream (server-sent events, long-poll) ends only when its client leaves. The check's
-# client leaves a streaming response after this many body chunks, or at half the timeout: the
-# app then has the other half to notice (ASGI: http.disconnect; WSGI: close()) and end.
-_LEAVE_AFTER_CHUNKS = 100
-
-
 # -- WSGI ---------------------------------------------------------------------------------------
 
 
-def _serve_wsgi(app: Any, environ: dict[str, Any], timeout: float, watch: CloseWatch) -> None:
-    """Be a PEP 3333 server for one request: start_response, write, iterate, close; leave
-    (stop iterating, then close) an endless body as a client would. ``watch`` follows the
-    iterables inside the app meanwhile (a middleware must close its inner app's)."""
-    watch.start()
-    try:
-        _serve(app, environ, timeout)
-    finally:
-        watch.stop()
-
-
-def _serve(app: Any, environ: dict[str, Any], timeout: float) -> None:
-    leave_at = time.monotonic() + timeout / 2
-    sent = False
-
-    def write(data: bytes) -> None:
-        nonlocal sent
-        sent = sent or bool(data)
-
-    def start_response(status: str, headers: list[Any], exc_info: Any = None) -> Any:
-        if exc_info is not None and sent:
-            raise exc_info[1].with_traceback(exc_info[2])
-        return write
-
-    # BaseException: an app raising SystemExit or KeyboardInterrupt is data too (the shim
-    # records it); on this worker thread it printed "Exception in thread trace-check".
-    try:
-        result = app(environ, start_response)
-    except BaseException:
-        return  # recorded by the shim as an error event
-    try:
-        for count, item in enumerate(result, 1):
-            write(item)
-            if count >= _LEAVE_AFTER_CHUNKS or time.monotonic() >= leave_at:
-                break  # the client left; close() tells the app
-    except BaseException:
-        pass
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            try:
-                close()
-            except BaseException:
-                pass
-
-
-def _check_wsgi(session: _Session, probes: list[Probe], timeout: float) -> None:
+def _check_wsgi(session: Session, probes: list[Probe], timeout: float) -> None:
     for probe in probes:
         if probe.kind != "http":
             continue
         watch = CloseWatch()
         worker = threading.Thread(
-            target=_serve_wsgi,
+            target=serve_wsgi,
             args=(session.traced, make_environ(probe), timeout, watch),
             daemon=True,
             name="trace-check",
@@ -255,138 +62,11 @@ def _check_wsgi(session: _Session, probes: list[Probe], timeout: float) -> None:
         if timed_out:
             watch.abandon()  # an unfinished request is not judged; its thread runs on unwatched
         else:
-            for unclosed in watch.unclosed():
-                session.violate(events, "WSGI-022", unclosed.detail(), unclosed.location())
+            session.judge_closes(events, watch)
         session.collect(probe.name, timed_out=timed_out, events=events)
 
 
 # -- ASGI ---------------------------------------------------------------------------------------
-
-
-class ClientLeft(OSError):
-    """What a send raises once the check's client left a streaming response: the scope says
-    ASGI spec 2.4, which promises an OSError there (Starlette's StreamingResponse relies on it
-    alone, never listening for http.disconnect, so without it a stream would run on)."""
-
-
-async def _http(
-    app: Any,
-    probe: Probe,
-    timeout: float,
-    raised: list[BaseException],
-    state: dict[str, Any],
-    left: list[ClientLeft],
-) -> tuple[bool, str | None]:
-    """Drive one http request; return (timed out, why skipped). A body sent after the client
-    left raises ``ClientLeft``, which goes in ``left`` too."""
-    chunks = list(probe.chunks) or [b""]
-    incoming = [
-        {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
-        for i, chunk in enumerate(chunks)
-    ]
-    loop = asyncio.get_running_loop()
-    leave_at = loop.time() + timeout / 2
-    gone = asyncio.Event()  # the response is complete, or the client left a stream
-    leaving: list[asyncio.TimerHandle] = []
-    sent = 0
-    complete = False
-
-    async def receive() -> dict[str, Any]:
-        if incoming:
-            return incoming.pop(0)
-        await gone.wait()  # the client stays until the response is complete, or it leaves
-        return {"type": "http.disconnect"}
-
-    async def send(message: Any) -> None:
-        nonlocal sent, complete
-        kind = message.get("type") if isinstance(message, dict) else None
-        if kind == "http.response.body" and gone.is_set() and not complete:
-            error = ClientLeft("the client left the response")
-            left.append(error)
-            raise error
-        if kind == "http.response.start" and not leaving:
-            leaving.append(loop.call_at(max(leave_at, loop.time()), gone.set))
-        elif kind == "http.response.body" and message.get("more_body", False):
-            sent += 1
-            if sent >= _LEAVE_AFTER_CHUNKS:
-                gone.set()
-        if (kind == "http.response.body" and not message.get("more_body", False)) or (
-            kind == "http.response.pathsend"
-        ):
-            complete = True
-            gone.set()
-
-    try:
-        return await _run(app(make_scope(probe, state), receive, send), timeout, raised), None
-    finally:
-        for handle in leaving:
-            handle.cancel()
-
-
-async def _websocket(
-    app: Any, probe: Probe, timeout: float, raised: list[BaseException], state: dict[str, Any]
-) -> tuple[bool, str | None]:
-    """Drive a websocket session: connect, one text message (JSON), disconnect."""
-    incoming: list[dict[str, Any]] = [
-        {"type": "websocket.connect"},
-        {"type": "websocket.receive", "text": WS_TEXT},
-    ]
-    first: list[str] = []
-    received = 0
-
-    async def receive() -> dict[str, Any]:
-        nonlocal received
-        received += 1
-        if incoming:
-            return incoming.pop(0)
-        return {"type": "websocket.disconnect", "code": 1000}
-
-    async def send(message: Any) -> None:
-        if not first:
-            first.append(str(message.get("type") if isinstance(message, dict) else None))
-
-    timed_out = await _run(app(make_scope(probe, state), receive, send), timeout, raised)
-    if (not first and not received) or (first and first[0].startswith("http.")):
-        # It never looked at the connection, or answered it as HTTP: an HTTP-only app.
-        return timed_out, "the app does not handle websocket scopes"
-    return timed_out, None
-
-
-async def _run(coro: Any, timeout: float, raised: list[BaseException]) -> bool:
-    """Await the app; True if it timed out (it is then cancelled) or ended past the timeout.
-    An app that raised ``CancelledError`` itself ended: that exception goes in ``raised``.
-
-    A handler that blocks the loop ends its request within the step that blocks, and the
-    timeout (a callback on that loop) cannot fire before: the clock says it was late.
-    """
-    loop = asyncio.get_running_loop()
-    began = loop.time()
-    try:
-        await asyncio.wait_for(_contained(coro, raised), timeout)
-    except TimeoutError:
-        return True
-    except Exception:
-        pass  # recorded by the shim as an error event
-    return loop.time() - began > timeout
-
-
-async def _contained(coro: Any, raised: list[BaseException]) -> None:
-    """Await the app, keeping its SystemExit or KeyboardInterrupt inside this task: asyncio
-    re-raises those out of the event loop itself, which would end every probe after it.
-
-    A ``CancelledError`` while nobody cancelled this task is the app's own ``raise``: it goes
-    in ``raised`` and is kept here, or ``wait_for`` would pass it on as if the timeout (or
-    the caller) had cancelled the probe.
-    """
-    try:
-        await coro
-    except (SystemExit, KeyboardInterrupt):
-        pass  # the app's error, recorded by the shim as an error event
-    except asyncio.CancelledError as exc:
-        task = asyncio.current_task()
-        if task is not None and task.cancelling():
-            raise  # the timeout (or the caller) cancelled the probe
-        raised.append(exc)
 
 
 class _Lifespan:
@@ -532,7 +212,7 @@ class _LoopThread:
             self.thread.join(self.grace)
 
 
-def _check_asgi(session: _Session, probes: list[Probe], timeout: float) -> None:
+def _check_asgi(session: Session, probes: list[Probe], timeout: float) -> None:
     runner = _LoopThread(timeout)
     try:
         _drive_asgi(session, probes, timeout, runner)
@@ -540,9 +220,7 @@ def _check_asgi(session: _Session, probes: list[Probe], timeout: float) -> None:
         runner.close()
 
 
-def _drive_asgi(
-    session: _Session, probes: list[Probe], timeout: float, runner: _LoopThread
-) -> None:
+def _drive_asgi(session: Session, probes: list[Probe], timeout: float, runner: _LoopThread) -> None:
     lifespan = _Lifespan(session.traced)
 
     def not_run(blocker: str) -> str:
@@ -572,9 +250,9 @@ def _drive_asgi(
         raised: list[BaseException] = []
         left: list[ClientLeft] = []
         if probe.kind == "http":
-            coro = _http(session.traced, probe, timeout, raised, state, left)
+            coro = drive_http(session.traced, probe, timeout, raised, state, left)
         else:
-            coro = _websocket(session.traced, probe, timeout, raised, state)
+            coro = drive_websocket(session.traced, probe, timeout, raised, state)
         finished, result = runner.run(coro)
         timed_out, why = result if finished else (True, None)
         session.collect(
@@ -644,7 +322,7 @@ def check_app(
     """
     kind = detect_interface(app, interface)
     name = label or getattr(app, "__qualname__", None) or type(app).__name__
-    session = _Session(app, name, kind, recorder, timeout)
+    session = Session(app, name, kind, recorder, timeout)
     probes = plan_for(app, paths, websocket=is_asgi(kind))
     if is_asgi(kind):
         _check_asgi(session, probes, timeout)

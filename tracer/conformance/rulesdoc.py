@@ -26,9 +26,14 @@ the summary (`violations`).
 `trace check APP` drives an app through representative requests (at the `--path`s given, else
 at every route a Flask, Starlette or FastAPI app declares, else at `/`: each method the route
 declares, a HEAD after each GET; an ASGI app also gets a websocket session at each path, whose
-one message is JSON text, and its lifespan) and lists them. A probe the app does not
-handle (a websocket session to an HTTP-only app) is listed as skipped, not judged, and
-`--record FILE` saves the check's recording without it. The pytest plugin fails a test on them.
+one message is JSON text, and its lifespan) and lists them. The websocket client behaves as
+uvicorn and a real client do: nothing follows `websocket.connect` until the app has answered
+the handshake (accept, close or a whole denial response; unanswered, the client leaves at
+half the timeout), and it closes once the app replied to its message (or 0.2 s went by
+without a reply), so an app whose reader task receives before it accepts is judged on what
+it sends. A probe the app does not handle (a websocket session to an HTTP-only app) is
+listed as skipped, not judged, and `--record FILE` saves the check's recording without it.
+The pytest plugin fails a test on them.
 Only `trace check` sees `WSGI-022` of a middleware inside the app (one whose response's
 `close()` does not close the inner app's iterable; the line is the middleware's call of the
 inner app) and the `CHK-*` rules.

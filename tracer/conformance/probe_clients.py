@@ -1,0 +1,301 @@
+"""How ``trace check`` plays one probe, as the server and the client at once.
+
+WSGI: ``serve_wsgi`` is a PEP 3333 server for one request. ASGI: ``drive_http`` and
+``drive_websocket`` hand the app a scope, ``receive`` and ``send`` that behave as uvicorn's do
+for a client that behaves as a real one does: it waits for the answer it is owed, and leaves a
+response that does not end (an endless stream, a handshake never answered) at half the
+timeout. ``run_app`` awaits the app, bounded. Imports the spine and this package only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from tracer.conformance.closes import CloseWatch
+from tracer.conformance.probes import WS_TEXT, Probe, make_scope
+
+__all__ = [
+    "LEAVE_AFTER_CHUNKS",
+    "REPLY_WAIT",
+    "ClientLeft",
+    "WebSocketClient",
+    "drive_http",
+    "drive_websocket",
+    "run_app",
+    "serve_wsgi",
+]
+
+# An endless stream (server-sent events, long-poll) ends only when its client leaves. The check's
+# client leaves a streaming response after this many body chunks, or at half the timeout: the
+# app then has the other half to notice (ASGI: http.disconnect; WSGI: close()) and end.
+LEAVE_AFTER_CHUNKS = 100
+
+REPLY_WAIT = 0.2
+"""How long (seconds) the websocket probe's client waits for a reply to its message before it
+closes; an app that answers sooner is closed on at once. docs/rules.md (``rulesdoc``) says
+this number too."""
+
+
+# -- WSGI ---------------------------------------------------------------------------------------
+
+
+def serve_wsgi(app: Any, environ: dict[str, Any], timeout: float, watch: CloseWatch) -> None:
+    """Be a PEP 3333 server for one request: start_response, write, iterate, close; leave
+    (stop iterating, then close) an endless body as a client would. ``watch`` follows the
+    iterables inside the app meanwhile (a middleware must close its inner app's)."""
+    watch.start()
+    try:
+        _serve(app, environ, timeout)
+    finally:
+        watch.stop()
+
+
+def _serve(app: Any, environ: dict[str, Any], timeout: float) -> None:
+    leave_at = time.monotonic() + timeout / 2
+    sent = False
+
+    def write(data: bytes) -> None:
+        nonlocal sent
+        sent = sent or bool(data)
+
+    def start_response(status: str, headers: list[Any], exc_info: Any = None) -> Any:
+        if exc_info is not None and sent:
+            raise exc_info[1].with_traceback(exc_info[2])
+        return write
+
+    # BaseException: an app raising SystemExit or KeyboardInterrupt is data too (the shim
+    # records it); on this worker thread it printed "Exception in thread trace-check".
+    try:
+        result = app(environ, start_response)
+    except BaseException:
+        return  # recorded by the shim as an error event
+    try:
+        for count, item in enumerate(result, 1):
+            write(item)
+            if count >= LEAVE_AFTER_CHUNKS or time.monotonic() >= leave_at:
+                break  # the client left; close() tells the app
+    except BaseException:
+        pass
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            try:
+                close()
+            except BaseException:
+                pass
+
+
+# -- ASGI http ----------------------------------------------------------------------------------
+
+
+class ClientLeft(OSError):
+    """What a send raises once the check's client left a streaming response: the scope says
+    ASGI spec 2.4, which promises an OSError there (Starlette's StreamingResponse relies on it
+    alone, never listening for http.disconnect, so without it a stream would run on)."""
+
+
+async def drive_http(
+    app: Any,
+    probe: Probe,
+    timeout: float,
+    raised: list[BaseException],
+    state: dict[str, Any],
+    left: list[ClientLeft],
+) -> tuple[bool, str | None]:
+    """Drive one http request; return (timed out, why skipped). A body sent after the client
+    left raises ``ClientLeft``, which goes in ``left`` too."""
+    chunks = list(probe.chunks) or [b""]
+    incoming = [
+        {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
+        for i, chunk in enumerate(chunks)
+    ]
+    loop = asyncio.get_running_loop()
+    leave_at = loop.time() + timeout / 2
+    gone = asyncio.Event()  # the response is complete, or the client left a stream
+    leaving: list[asyncio.TimerHandle] = []
+    sent = 0
+    complete = False
+
+    async def receive() -> dict[str, Any]:
+        if incoming:
+            return incoming.pop(0)
+        await gone.wait()  # the client stays until the response is complete, or it leaves
+        return {"type": "http.disconnect"}
+
+    async def send(message: Any) -> None:
+        nonlocal sent, complete
+        kind = message.get("type") if isinstance(message, dict) else None
+        if kind == "http.response.body" and gone.is_set() and not complete:
+            error = ClientLeft("the client left the response")
+            left.append(error)
+            raise error
+        if kind == "http.response.start" and not leaving:
+            leaving.append(loop.call_at(max(leave_at, loop.time()), gone.set))
+        elif kind == "http.response.body" and message.get("more_body", False):
+            sent += 1
+            if sent >= LEAVE_AFTER_CHUNKS:
+                gone.set()
+        if (kind == "http.response.body" and not message.get("more_body", False)) or (
+            kind == "http.response.pathsend"
+        ):
+            complete = True
+            gone.set()
+
+    try:
+        return await run_app(app(make_scope(probe, state), receive, send), timeout, raised), None
+    finally:
+        for handle in leaving:
+            handle.cancel()
+
+
+# -- ASGI websocket -----------------------------------------------------------------------------
+
+
+class WebSocketClient:
+    """The websocket probe's connection as the app sees it: ``receive`` and ``send``.
+
+    ``websocket.connect`` first; then, as uvicorn does (the ASGI spec: the connect "must be
+    responded to with either an Accept message or a Close message before the socket will pass
+    websocket.receive messages"), nothing more until the app answered the handshake with
+    ``websocket.accept``, ``websocket.close`` or a complete denial response. An app whose
+    reader task calls ``receive`` before it accepts waits there, as on a server, instead of
+    seeing the client gone before it could accept.
+
+    Accepted, the client sends one text message (``WS_TEXT``), then closes
+    (``websocket.disconnect``, 1000) once the app replied to it or after ``REPLY_WAIT``
+    without a reply, as a client waiting for its echo does. After the app's close or denial,
+    ``receive`` says the client is gone; a handshake not answered by ``leave_at`` (the loop's
+    clock) is given up on (1006).
+    """
+
+    def __init__(self, leave_at: float, reply_wait: float = REPLY_WAIT) -> None:
+        self.leave_at = leave_at
+        self.reply_wait = reply_wait
+        self.first: str | None = None
+        """The type of the app's first message (``"None"`` for one that has none)."""
+        self.received = 0
+        """How many times the app called ``receive``."""
+        self._connected = False
+        self._answered = False  # accept, close or a complete denial
+        self._accepted = False
+        self._close_code: int | None = None  # the app's close (1006: its denial)
+        self._delivered_at: float | None = None  # when the message went to the app
+        self._replied = False
+        self._changed = asyncio.Event()
+
+    async def receive(self) -> dict[str, Any]:
+        """The server's ``receive``: connect, then (once answered) the message, then disconnect."""
+        self.received += 1
+        if not self._connected:
+            self._connected = True
+            return {"type": "websocket.connect"}
+        if not await self._until(lambda: self._answered, self.leave_at):
+            return {"type": "websocket.disconnect", "code": 1006}  # the client gave up
+        if self._close_code is not None:
+            return {"type": "websocket.disconnect", "code": self._close_code}
+        loop = asyncio.get_running_loop()
+        if self._delivered_at is None:
+            self._delivered_at = loop.time()
+            return {"type": "websocket.receive", "text": WS_TEXT}
+        deadline = min(self._delivered_at + self.reply_wait, self.leave_at)
+        await self._until(lambda: self._replied or self._close_code is not None, deadline)
+        code = 1000 if self._close_code is None else self._close_code
+        return {"type": "websocket.disconnect", "code": code}
+
+    async def send(self, message: Any) -> None:
+        """The server's ``send``: notes what the app said; the checker judges it."""
+        kind = message.get("type") if isinstance(message, dict) else None
+        if self.first is None:
+            self.first = str(kind)
+        if kind == "websocket.accept" and not self._answered:
+            self._answered = self._accepted = True
+        elif kind == "websocket.close" and self._close_code is None:
+            code = message.get("code", 1000)
+            self._close_code = code if type(code) is int else 1000
+            self._answered = True
+        elif (
+            kind == "websocket.http.response.body"
+            and not self._accepted
+            and not message.get("more_body", False)
+        ):
+            self._close_code = 1006  # the denial is the whole exchange: no socket ever opened
+            self._answered = True
+        elif kind == "websocket.send" and self._delivered_at is not None:
+            self._replied = True
+        self._changed.set()
+
+    async def _until(self, ready: Callable[[], bool], deadline: float) -> bool:
+        """Wait until ``ready()`` (re-read after each message the app sends) or ``deadline``."""
+        loop = asyncio.get_running_loop()
+        while not ready():
+            left = deadline - loop.time()
+            if left <= 0:
+                return False
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), left)
+            except TimeoutError:
+                return ready()
+        return True
+
+    def skip_reason(self) -> str | None:
+        """Why the probe does not apply: the app never looked at the connection, or answered
+        it as HTTP (an HTTP-only app)."""
+        if (self.first is None and not self.received) or (
+            self.first is not None and self.first.startswith("http.")
+        ):
+            return "the app does not handle websocket scopes"
+        return None
+
+
+async def drive_websocket(
+    app: Any, probe: Probe, timeout: float, raised: list[BaseException], state: dict[str, Any]
+) -> tuple[bool, str | None]:
+    """Drive a websocket session (``WebSocketClient``); return (timed out, why skipped)."""
+    client = WebSocketClient(asyncio.get_running_loop().time() + timeout / 2)
+    scope = make_scope(probe, state)
+    timed_out = await run_app(app(scope, client.receive, client.send), timeout, raised)
+    return timed_out, client.skip_reason()
+
+
+# -- awaiting the app ---------------------------------------------------------------------------
+
+
+async def run_app(coro: Any, timeout: float, raised: list[BaseException]) -> bool:
+    """Await the app; True if it timed out (it is then cancelled) or ended past the timeout.
+    An app that raised ``CancelledError`` itself ended: that exception goes in ``raised``.
+
+    A handler that blocks the loop ends its request within the step that blocks, and the
+    timeout (a callback on that loop) cannot fire before: the clock says it was late.
+    """
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    try:
+        await asyncio.wait_for(_contained(coro, raised), timeout)
+    except TimeoutError:
+        return True
+    except Exception:
+        pass  # recorded by the shim as an error event
+    return loop.time() - began > timeout
+
+
+async def _contained(coro: Any, raised: list[BaseException]) -> None:
+    """Await the app, keeping its SystemExit or KeyboardInterrupt inside this task: asyncio
+    re-raises those out of the event loop itself, which would end every probe after it.
+
+    A ``CancelledError`` while nobody cancelled this task is the app's own ``raise``: it goes
+    in ``raised`` and is kept here, or ``wait_for`` would pass it on as if the timeout (or
+    the caller) had cancelled the probe.
+    """
+    try:
+        await coro
+    except (SystemExit, KeyboardInterrupt):
+        pass  # the app's error, recorded by the shim as an error event
+    except asyncio.CancelledError as exc:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise  # the timeout (or the caller) cancelled the probe
+        raised.append(exc)
