@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import importlib
 import pkgutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -102,3 +104,50 @@ def test_every_public_module_declares_all() -> None:
             assert hasattr(module, "__all__"), f"{info.name} has no __all__"
             for name in module.__all__:
                 assert hasattr(module, name), f"{info.name}.__all__ names missing {name!r}"
+
+
+def _in_a_new_python(code: str) -> str:
+    """What ``code`` prints, run by a Python of its own (nothing imported yet)."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_importing_the_cli_loads_only_the_version_and_errors() -> None:
+    """The console script imports ``tracer.cli`` before ``main`` can catch a Ctrl-C; it used
+    to load the recorder, the recording, asyncio and inspect (through ``tracer``), about 50 ms
+    where a Ctrl-C was a traceback. Those load with the commands now, inside ``main``."""
+    loaded = _in_a_new_python(
+        "import sys\nimport tracer.cli\nprint(' '.join(sorted(sys.modules)))\n"
+    ).split()
+    ours = sorted(name for name in loaded if _within(name, "tracer"))
+    assert ours == ["tracer", "tracer._version", "tracer.cli", "tracer.errors"]
+    for heavy in ("asyncio", "inspect", "difflib", "argparse"):
+        assert heavy not in loaded
+
+
+def test_the_public_api_loads_on_first_use() -> None:
+    """``tracer.Recorder``, ``from tracer import load`` and the rest are the objects of the
+    modules that define them, imported when first asked for; ``dir`` and ``__all__`` list
+    them before that, and a name that is not there is still an AttributeError."""
+    said = _in_a_new_python(
+        "import sys\n"
+        "import tracer\n"
+        "print('tracer.recorder' in sys.modules)\n"
+        "print(sorted(set(tracer.__all__) - set(dir(tracer))))\n"
+        "from tracer import Event, Recorder, Recording, load, summarize\n"
+        "import tracer.events, tracer.recorder, tracer.recording, tracer.summary\n"
+        "print(Event is tracer.events.Event, Recorder is tracer.recorder.Recorder,\n"
+        "      Recording is tracer.recording.Recording, load is tracer.recording.load,\n"
+        "      summarize is tracer.summary.summarize, tracer.Recorder is Recorder)\n"
+        "try:\n"
+        "    tracer.Recorderr\n"
+        "except AttributeError as exc:\n"
+        "    print(exc)\n"
+    )
+    assert said.splitlines() == [
+        "False",
+        "[]",
+        "True True True True True True",
+        "module 'tracer' has no attribute 'Recorderr'",
+    ]

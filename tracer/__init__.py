@@ -11,19 +11,22 @@ The library API is small and stable::
 
 from __future__ import annotations
 
-import difflib
-import inspect
 import os
 import sys
-from typing import Any
 
 from tracer._version import __version__
 from tracer.errors import TracerError, UsageError
-from tracer.events import Event
-from tracer.interface import detect_interface, is_asgi
-from tracer.recorder import Recorder
-from tracer.recording import Recording, load
-from tracer.summary import summarize
+
+# typing is for the type checker only: importing it took a few milliseconds more of the start
+# of every ``trace`` command (see ``_LAZY``). Type checkers read the block below as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from tracer.events import Event
+    from tracer.recorder import Recorder
+    from tracer.recording import Recording, load
+    from tracer.summary import summarize
 
 __all__ = [
     "__version__",
@@ -35,6 +38,36 @@ __all__ = [
     "load",
     "summarize",
 ]
+
+# The rest of the public API, imported on first use (PEP 562): ``import tracer`` is what every
+# ``trace`` command does first, and importing the recorder, the recording, asyncio and inspect
+# there took most of a command's start-up, a stretch where a Ctrl-C could only be a traceback.
+_LAZY = {
+    "Event": "tracer.events",
+    "Recorder": "tracer.recorder",
+    "Recording": "tracer.recording",
+    "load": "tracer.recording",
+    "summarize": "tracer.summary",
+}
+"""Public name -> the module that defines it."""
+
+
+def __getattr__(name: str) -> Any:
+    """``tracer.Recorder`` and the other names of ``_LAZY``, imported when first asked for
+    (then kept here, so later look-ups are plain attribute reads)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's names, the ones not imported yet included."""
+    return sorted(set(globals()) | set(_LAZY))
 
 
 def instrument(
@@ -77,6 +110,9 @@ def instrument(
     """
     # Every argument is checked before anything changes: a refused call must not leave a span
     # exporter subscribed (each request would then be exported once more per failed attempt).
+    from tracer.interface import detect_interface, is_asgi
+    from tracer.recorder import Recorder
+
     otel = _check_options(options, tracer_provider)
     _check_recorder(recorder)
     _check_settings(redact, redact_headers, block_threshold_ms, checks)
@@ -133,6 +169,8 @@ _INTERFACE_CHOICE = 'Pass interface="wsgi" or interface="asgi" to instrument().'
 
 def _with_suggestions(names: list[str], known: list[str] | tuple[str, ...]) -> str:
     """``names``, sorted, each followed by the known name it is close to (a likely typo)."""
+    import difflib
+
     named = []
     for name in sorted(names):
         close = difflib.get_close_matches(name, known, n=1)
@@ -161,6 +199,8 @@ def _check_options(options: dict[str, Any], tracer_provider: Any) -> dict[str, A
         raise UsageError(f'otel must be a dict, like {{"detail": "spans"}}, not {otel!r}.')
     # Imported to read the options it takes; without OpenTelemetry the call fails here, before
     # anything changed.
+    import inspect
+
     from tracer.otel.live import attach_tracer_provider
 
     parameters = inspect.signature(attach_tracer_provider).parameters.values()
@@ -211,6 +251,8 @@ def _recorder_exporting(app: Any, tracer_provider: Any, recorder: Recorder | Non
 def _check_recorder(recorder: Any) -> None:
     """``UsageError`` unless ``recorder`` is None or a ``Recorder``: a file name given in its
     place (as ``trace run --record`` takes one) failed later with a bare AttributeError."""
+    from tracer.recorder import Recorder
+
     if recorder is None or isinstance(recorder, Recorder):
         return
     if isinstance(recorder, (str, os.PathLike)):

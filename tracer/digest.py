@@ -31,7 +31,7 @@ from tracer.recording import (
 )
 from tracer.summary import RequestSpan, percentile, summarize_spans
 
-__all__ = ["Culprit", "Digest", "ReportDetails", "Worker", "digest_file"]
+__all__ = ["Culprit", "Digest", "ReportDetails", "Worker", "digest_file", "thread_names"]
 
 NS_PER_MS = 1_000_000
 
@@ -58,7 +58,8 @@ class Worker:
     """One thread that ran app code (a WSGI worker, the event loop, an offload thread)."""
 
     name: str
-    """Thread name, prefixed with the pid when several processes recorded."""
+    """Thread name, prefixed with the pid when several processes recorded, and followed by
+    ``#n`` when other threads of its process have the same name (``thread_names``)."""
     requests: int
     """Requests started on it, or that handed it work (``asyncio.to_thread``, a def
     endpoint's thread hop): one per hop."""
@@ -68,6 +69,10 @@ class Worker:
     """Of which on CPU."""
     utilisation: float
     """``busy_ms`` over the run's wall time (0–1)."""
+    pid: int = 0
+    """Process id of the thread."""
+    tid: int = 0
+    """Thread id (``threading.get_ident()``): with ``pid``, what tells the thread apart."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,10 +101,11 @@ class ReportDetails:
 class Digest:
     """Reduces a stream of events to the summary and the report details."""
 
-    def __init__(self, load: Mapping[str, Any] | None = None) -> None:
-        """``load``: the recording header's ``load`` (an open loop's throughput is taken over
-        the time its arrivals were offered in, as ``tracer.summarize`` does)."""
-        self._load = load if isinstance(load, Mapping) else None
+    def __init__(self, header: Mapping[str, Any] | None = None) -> None:
+        """``header``: the recording's header, read when the summary is made (a run fills in
+        its ``load`` after the digest subscribed): an open loop's throughput is taken over the
+        time its arrivals were offered in, as ``tracer.summarize`` does."""
+        self._header = header
         self._spans: dict[int, RequestSpan] = {}
         # Time extent of events without a request, and per request (min t, max end): the
         # run's wall time leaves out lifespan connections, known only once their start is seen.
@@ -163,6 +169,8 @@ class Digest:
                     self._resent += 1
             elif kind in (K.SCHED_STEP, K.SCHED_THREAD):
                 worker = self._worker(event)
+                if worker[5] is None or t < worker[5]:
+                    worker[5] = t
                 worker[2] += event.dur or 0
                 data = event.data
                 worker[3] += data.get("cpu_ns") or 0
@@ -190,7 +198,8 @@ class Digest:
         key = (event.pid, event.tid)
         worker = self._busy.get(key)
         if worker is None:
-            worker = self._busy[key] = [event.thread or str(event.tid), 0, 0, 0, event.pid]
+            # name, requests, busy ns, cpu ns, pid, first time it ran request code
+            worker = self._busy[key] = [event.thread or str(event.tid), 0, 0, 0, event.pid, None]
         return worker
 
     def requests(self) -> dict[int, RequestSpan]:
@@ -217,27 +226,36 @@ class Digest:
             last=last,
             blocked_ns=self._blocked_ns,
             violations=sum(self._violations.values()),
-            load=self._load,
+            load=self._load(),
         )
+
+    def _load(self) -> Mapping[str, Any] | None:
+        load = self._header.get("load") if isinstance(self._header, Mapping) else None
+        return load if isinstance(load, Mapping) else None
 
     def details(self, *, top: int = 5) -> ReportDetails:
         """Culprits, workers, timeouts, errors and violations."""
         first, last = self.window()
         wall = last - first
-        several = len(self._pids) > 1
+        names = thread_names(
+            {key: (row[0], row[5]) for key, row in self._busy.items()},
+            several=len(self._pids) > 1,
+        )
         workers = [
             Worker(
-                name=f"{pid}/{name}" if several else name,
+                name=names[key],
                 requests=count,
                 busy_ms=round(busy / NS_PER_MS, 3),
                 cpu_ms=round(cpu / NS_PER_MS, 3),
                 utilisation=round(min(1.0, busy / wall), 4) if wall > 0 else 0.0,
+                pid=key[0],
+                tid=key[1],
             )
-            for name, count, busy, cpu, pid in self._busy.values()
+            for key, (_, count, busy, cpu, _, _) in self._busy.items()
             if busy or count
         ]
         # Ties in natural order (worker-2 before worker-10), then by the name itself.
-        workers.sort(key=lambda w: (-w.busy_ms, _natural_key(w.name), w.name))
+        workers.sort(key=lambda w: (-w.busy_ms, _natural_key(w.name), w.name, w.tid))
         culprits = [
             Culprit(place, n, round(total / NS_PER_MS, 3), round(worst / NS_PER_MS, 3))
             for place, (n, total, worst) in self._culprits.items()
@@ -288,6 +306,37 @@ class Digest:
         return out
 
 
+def thread_names(
+    threads: Mapping[tuple[int, int], tuple[str, int | None]], *, several: bool = False
+) -> dict[tuple[int, int], str]:
+    """The name each thread is shown by, keyed like ``threads`` by ``(pid, tid)``.
+
+    ``threads`` gives each thread's recorded name and when it first ran request code (None:
+    never; it only started requests). Threads of one process often share a name (every anyio
+    worker is "AnyIO worker thread", every thread of a pool may be "worker"): those get ``#1``,
+    ``#2``... in the order they first ran, then by thread id, so the report's Workers rows and
+    the replay's worker lanes, which both name threads with this, tell them apart the same
+    way. ``several``: several processes recorded, each name starts with its pid (``12/…``).
+    """
+    groups: dict[tuple[int, str], list[tuple[int, int]]] = {}
+    for key, (name, _) in threads.items():
+        groups.setdefault((key[0], name), []).append(key)
+
+    def first_run(key: tuple[int, int]) -> tuple[bool, int, int]:
+        ran = threads[key][1]
+        return (ran is None, ran or 0, key[1])
+
+    shown: dict[tuple[int, int], str] = {}
+    for (pid, name), keys in groups.items():
+        base = f"{pid}/{name}" if several else name
+        if len(keys) == 1:
+            shown[keys[0]] = base
+            continue
+        for number, key in enumerate(sorted(keys, key=first_run), 1):
+            shown[key] = f"{base} #{number}"
+    return shown
+
+
 _DIGITS = re.compile(r"([0-9]+)")
 
 
@@ -318,7 +367,7 @@ def digest_file(path: str | os.PathLike[str]) -> tuple[Recording, Digest]:
         with open_text(name) as handle:
             lines = lines_until_eof(handle)
             header = loads(next(lines, ""), name).header
-            digest = Digest(header.get("load"))
+            digest = Digest(header)
             events = EventLines(lines, name)
             batch: list[Event] = []
             for event in events:

@@ -248,3 +248,25 @@ def test_run_durations_are_read_as_seconds(tmp_path: Path) -> None:
     assert (config.duration, config.timeout, config.requests) == (0.25, 120.0, None)
     default = config_from_args(build_parser().parse_args(["run"]))
     assert (default.duration, default.timeout, default.requests) == (None, 20.0, 200)
+
+
+@pytest.mark.parametrize(
+    "argv,line",
+    [
+        (["--rate", "-1"], "--rate must be a number of requests per second above 0, not -1.0."),
+        (["--rate=-1"], "--rate must be a number of requests per second above 0, not -1.0."),
+        (["--rate", "-.5"], "--rate must be a number of requests per second above 0, not -0.5."),
+        (["--io", "-5ms"], '--io "-5ms" is negative; durations must be 0 or more.'),
+        (["--threads", "-2"], "--threads must be a whole number of 1 or more, not -2."),
+        (["-c", "-3"], "--concurrency must be a whole number of 1 or more, not -3."),
+        (["--duration", "-1s"], '-z "-1s" is negative; durations must be 0 or more.'),
+    ],
+)
+def test_sim_negative_values_are_values(
+    capsys: pytest.CaptureFixture[str], argv: list[str], line: str
+) -> None:
+    """``trace sim`` takes a dash and a digit after an option for its value, as every
+    sub-command's parser does (``OneLineParser``): the option's own check names what is wrong,
+    in one line, exit 2, instead of argparse's "expected one argument"."""
+    code = main(["sim", *argv, "--headless", "--no-record"])
+    assert (code, capsys.readouterr().err) == (2, f"trace: error: {line}\n")

@@ -32,6 +32,23 @@ def test_json_is_alone_on_stdout(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert load(record).header["server"]["model"] == "loop"
 
 
+def test_an_open_loops_json_summary_is_the_recordings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--rate: the summary --json prints (made as the run goes, before the header had its load)
+    is tracer.summarize's of the recording: an open loop's rps over the time its arrivals were
+    offered in, so 20 requests at 400 a second (seed 4: drawn into ~40 ms) read 400, not 480."""
+    from tracer.summary import summarize
+
+    record = tmp_path / "open.jsonl"
+    argv = ["run", "-n", "20", "--rate", "400", "--seed", "4", "--json", "--record", str(record)]
+    code, out, err = trace_cli(capsys, *argv)
+    assert code == 0, err
+    printed = json.loads(out)
+    assert printed == summarize(record)
+    assert printed["completed"] == 20 and printed["rps"] <= 400.0
+
+
 def test_headless_report_and_default_recording(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -8,18 +8,23 @@ A closed stdout (``trace export ... | head``) ends the command quietly with exit
 
 from __future__ import annotations
 
-import argparse
+# Only what Python's start-up has (nearly always) loaded already: the console script imports
+# this module before ``main`` can catch a Ctrl-C, and any longer import here would be a moment
+# where one is a traceback. argparse and the commands load inside ``main``; typing is only for
+# the type checker.
 import importlib
-import math
 import os
-import re
-import select
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any, NoReturn, TypeVar
 
-from tracer._version import __version__
 from tracer.errors import TracerError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+    from typing import Any
+
+    from tracer.cli.parsing import OneLineParser, bounded
 
 __all__ = ["main", "build_parser", "COMMANDS", "OneLineParser", "bounded", "check_stdout"]
 
@@ -43,61 +48,29 @@ EXIT_INTERRUPTED = 130
 """Ctrl-C ended the command (128 + SIGINT)."""
 
 
-class OneLineParser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line on stderr and exit code 2.
-
-    A value that starts with a dash and a digit (``-z -1s``, ``--timeout -500ms``) is the
-    option's value, as ``-z=-1s`` is: argparse takes ``-1s`` for an unknown option and says
-    "expected one argument", hiding what is wrong (it is negative). No option of ``trace``
-    starts with a digit, so nothing is lost; the option's own check then names the problem.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._negative_number_matcher = re.compile(r"^-\.?\d")
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+_PARSING = ("OneLineParser", "bounded")
+"""Names of ``tracer.cli.parsing`` also offered here, loaded when first asked for."""
 
 
-N = TypeVar("N", int, float)
+def __getattr__(name: str) -> Any:
+    """``OneLineParser`` and ``bounded`` from ``tracer.cli.parsing`` (argparse comes with them)."""
+    if name not in _PARSING:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from tracer.cli import parsing
+
+    return getattr(parsing, name)
 
 
-def bounded(
-    kind: Callable[[str], N], *, low: N | None = None, high: N | None = None
-) -> Callable[[str], N]:
-    """An argparse ``type=`` for a number option: ``kind`` (int or float), finite, in
-    ``[low, high]``; anything else is a usage error (one line, exit 2) naming the option.
-
-    Plain ``type=float`` lets ``nan``, ``inf`` and out-of-range values through to the code
-    that uses them, where they fail with a traceback or are silently accepted.
-    """
-
-    def parse(text: str) -> N:
-        try:
-            value = kind(text)
-        except ValueError:
-            noun = "a whole number" if kind is int else "a number"
-            raise argparse.ArgumentTypeError(f"{text!r} is not {noun}") from None
-        if isinstance(value, float) and not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise argparse.ArgumentTypeError(f"{text} is out of range: {_range(low, high)}")
-        return value
-
-    return parse
-
-
-def _range(low: float | None, high: float | None) -> str:
-    if low is not None and high is not None:
-        return f"give {low:g} to {high:g}"
-    if low is not None:
-        return f"give {low:g} or more"
-    return f"give at most {high:g}"
+def __dir__() -> list[str]:
+    """The module's names, those of ``tracer.cli.parsing`` it offers included."""
+    return sorted(set(globals()) | set(_PARSING))
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The full parser, with every sub-command whose module is installed."""
+    from tracer._version import __version__
+    from tracer.cli.parsing import OneLineParser
+
     parser = OneLineParser(
         prog="trace",
         description="See what WSGI and ASGI do under concurrency.",
@@ -130,6 +103,8 @@ def _reader_gone(stream: Any) -> bool | None:
         fd = stream.fileno()
     except (AttributeError, OSError, ValueError):  # not a real file (e.g. pytest's capture)
         return False
+    import select
+
     if not hasattr(select, "poll"):  # Windows
         return None
     poller = select.poll()
@@ -186,7 +161,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
+    from tracer.cli.signals import ctrl_c_deferred
+
+    with ctrl_c_deferred():
+        parser = build_parser()
     args = parser.parse_args(argv)
     command: Any = getattr(args, "_main", None)
     if command is None:

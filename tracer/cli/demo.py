@@ -20,7 +20,7 @@ import sys
 from typing import Any, TextIO
 
 from tracer import events as K
-from tracer.cli import bounded
+from tracer.cli.parsing import bounded
 from tracer.cli.terminal import on_terminal
 from tracer.tui.labels import LANGUAGES
 

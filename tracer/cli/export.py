@@ -13,7 +13,7 @@ import os
 import sys
 from typing import Any
 
-from tracer.cli import bounded
+from tracer.cli.parsing import bounded
 from tracer.export import EXPORTERS, MAX_LANES
 from tracer.otel.spans import DETAILS
 

@@ -14,7 +14,7 @@ import os
 import re
 from typing import TYPE_CHECKING, Any
 
-from tracer.cli import bounded
+from tracer.cli.parsing import bounded
 from tracer.cli.terminal import can_draw
 from tracer.errors import UsageError
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import time
 from typing import Any
 
-from tracer.cli import bounded
+from tracer.cli.parsing import bounded
 from tracer.cli.terminal import on_terminal
 from tracer.errors import UsageError
 
@@ -162,11 +161,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="NAME=V1,V2",
         help="(written by _SweepOption.help)",
     )
-    # argparse takes "--io -5ms" for an option named "-5ms" ("expected one argument"); no
-    # option here starts with a digit, so a dash and a digit is a value: the duration parser
-    # then says what is wrong with it (negative), as it does for "--io=-5ms".
-    if hasattr(parser, "_negative_number_matcher"):
-        parser._negative_number_matcher = re.compile(r"^-\.?\d")
     return parser
 
 

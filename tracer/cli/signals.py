@@ -1,0 +1,206 @@
+"""How ``trace`` answers SIGINT (Ctrl-C) and SIGTERM, from its start to its report.
+
+Each stage has its own answer: while the commands load, Ctrl-C waits for them to be loaded
+(``ctrl_c_deferred``); during ``trace run``'s start-up (the app's import) Ctrl-C interrupts and
+SIGTERM gives the import up (``ctrl_c_noted``, ``Termination.interrupts``); during a headless
+load both stop the load and keep the recording (``ctrl_c_sets``); under the live dashboard
+SIGTERM closes it as ``q`` does (``sigterm_closes_dashboard``); and around it all a SIGTERM is
+noted rather than fatal (``sigterm_noted``). Handlers are installed on the main thread only and
+the previous one comes back after each stage.
+
+Imports nothing of ours at module level (the dashboard's stop, only when a SIGTERM arrives).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+__all__ = [
+    "StoppedStarting",
+    "Termination",
+    "ctrl_c_deferred",
+    "ctrl_c_noted",
+    "ctrl_c_sets",
+    "sigterm_closes_dashboard",
+    "sigterm_noted",
+]
+
+
+@contextlib.contextmanager
+def _on_signal(signum: int, handler: Callable[[int, Any], None]) -> Iterator[None]:
+    """While inside, ``handler`` answers ``signum``; the previous handler comes back after.
+    Only the main thread can install a handler; elsewhere this changes nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signum, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signum, previous)
+
+
+def _on_ctrl_c(handler: Callable[[int, Any], None]) -> contextlib.AbstractContextManager[None]:
+    """While inside, ``handler`` answers SIGINT (see ``_on_signal``)."""
+    return _on_signal(signal.SIGINT, handler)
+
+
+@contextlib.contextmanager
+def ctrl_c_deferred() -> Iterator[None]:
+    """While inside (the commands' modules being imported), a Ctrl-C is noted, not raised, and
+    raised as ``KeyboardInterrupt`` once outside. Raised where Python's handler raises it, in
+    the middle of an import, it could crash an extension module's initialisation (orjson's:
+    a segmentation fault), or be printed as "ignored" by an import lock's weakref callback
+    and lost, the command then running on. Nothing changes where SIGINT is not Python's own
+    (ignored, or handled by an embedding program) or off the main thread."""
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+    pressed = threading.Event()
+
+    def noted(signum: int, frame: Any) -> None:
+        pressed.set()
+
+    with _on_ctrl_c(noted):
+        yield
+    if pressed.is_set():
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def ctrl_c_noted() -> Iterator[threading.Event]:
+    """While inside (the start-up: importing the app, opening the server), Ctrl-C interrupts as
+    Python's own handler does, and the event yielded notes it, so that one lost on the way
+    (see ``ctrl_c_sets``) still ends the command once the start-up is over."""
+    pressed = threading.Event()
+
+    def interrupted(signum: int, frame: Any) -> None:
+        pressed.set()
+        raise KeyboardInterrupt
+
+    with _on_ctrl_c(interrupted):
+        yield pressed
+
+
+@contextlib.contextmanager
+def ctrl_c_sets(stop: threading.Event) -> Iterator[None]:
+    """While inside, Ctrl-C (SIGINT) sets ``stop``; a second one raises ``KeyboardInterrupt``.
+    SIGTERM (``timeout``, a container stopping, a supervisor) does the same: the recording
+    is finished and the report printed instead of the process dying mid-write.
+
+    Python's own handler raises ``KeyboardInterrupt`` in whatever the main thread is running
+    at that instant, and when that is a finaliser or a weakref callback (the garbage
+    collector runs them on any thread) the exception is printed as "ignored" and lost: the run
+    would go on to its end. Setting an event cannot be lost that way.
+    """
+
+    def interrupted(signum: int, frame: Any) -> None:
+        if stop.is_set():  # pressed again: the user insists
+            raise KeyboardInterrupt
+        stop.set()
+
+    terminations: list[int] = []
+
+    def terminated(signum: int, frame: Any) -> None:
+        # Never "insists": GNU timeout sends SIGTERM to the child and then to its whole
+        # group, so one request to stop arrives twice. A stop that must be forced is SIGKILL.
+        terminations.append(signum)
+        stop.set()
+
+    with _on_ctrl_c(interrupted), _on_signal(signal.SIGTERM, terminated):
+        yield
+    if terminations and threading.current_thread() is threading.main_thread():
+        # The duplicate may come after the run: the report still gets printed.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+class StoppedStarting(BaseException):
+    """SIGTERM while ``trace run`` started (the app's import): it unwinds the import as
+    KeyboardInterrupt does, and is no ``Exception`` for the same reason: an app's own
+    ``except Exception`` around an import must not swallow it."""
+
+
+class Termination:
+    """SIGTERM from the start of ``trace run`` to its end, where the load's own handlers
+    (``ctrl_c_sets``, ``sigterm_closes_dashboard``) do not answer it: Python's default
+    ended the process at once, leaving an empty recording (``timeout 1 trace run APP`` of an
+    app whose import takes longer). It is noted (``received``) and sets the load's stop
+    events (``stops``); inside ``interrupts()`` (the app's import, which may hang) it also
+    raises ``StoppedStarting``, once."""
+
+    def __init__(self) -> None:
+        self.received = threading.Event()
+        self.stops: list[threading.Event] = []
+        self._interrupting = False
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        self.received.set()
+        for stop in self.stops:
+            stop.set()
+        if self._interrupting:
+            self._interrupting = False
+            raise StoppedStarting
+
+    @contextlib.contextmanager
+    def interrupts(self) -> Iterator[None]:
+        """While inside, a SIGTERM raises ``StoppedStarting`` (one before it, on entry)."""
+        if self.received.is_set():
+            raise StoppedStarting
+        self._interrupting = True
+        try:
+            yield
+        finally:
+            self._interrupting = False
+
+
+@contextlib.contextmanager
+def sigterm_noted() -> Iterator[Termination]:
+    """While inside, a ``Termination`` answers SIGTERM. After one (this one's or the
+    load's, which then ignore more), more are ignored: GNU timeout sends one to ``trace`` and
+    then one to its group, which may come while the output is flushed."""
+    termination = Termination()
+    if threading.current_thread() is not threading.main_thread():
+        yield termination
+        return
+    previous = signal.signal(signal.SIGTERM, termination)
+    try:
+        yield termination
+    finally:
+        if termination.received.is_set() or signal.getsignal(signal.SIGTERM) == signal.SIG_IGN:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        else:
+            signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def sigterm_closes_dashboard(received: list[int]) -> Iterator[None]:
+    """While inside (the live dashboard runs), SIGTERM does what a first Ctrl-C or ``q`` does
+    there: the load stops, the recording is finished, the dashboard closes (the terminal given
+    back) and the report follows; during the replay it closes the replay. ``timeout N trace
+    run`` on a terminal used to kill the process at once, leaving the terminal in the alternate
+    screen with mouse reports on and the recording cut mid-request. (On the dashboard Ctrl-C is
+    a key, the terminal being raw; a SIGINT sent to the process ends it cleanly already.)
+
+    The SIGTERMs received are added to ``received``: one that came before the dashboard's event
+    loop ran is left for the caller to send again once it runs. After a SIGTERM, more are
+    ignored: GNU timeout sends one to ``trace`` and then one to its group, which may come while
+    the report prints.
+    """
+
+    def terminated(signum: int, frame: Any) -> None:
+        received.append(signum)
+        from tracer.tui.live import stop_from_signal
+
+        stop_from_signal()
+
+    with _on_signal(signal.SIGTERM, terminated):
+        yield
+    if received and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
