@@ -111,9 +111,10 @@ class SimConfig:
     seed: int = 0
     """Seed of the random streams: same seed, same events."""
     block_threshold_ns: int = 10_000_000
-    """A loop step longer than this is a ``loop.blocked`` (10 ms, as the shim's default)."""
+    """A loop step longer than this is a ``loop.blocked`` (10 ms, as the shim's default); 0 or
+    more (0: every step that takes any time)."""
     switch_interval_ns: int = SWITCH_INTERVAL_NS
-    """The GIL switch interval (CPython: 5 ms)."""
+    """The GIL switch interval (CPython: 5 ms); above 0."""
 
     def check(self, *, recorded: bool = False, names: Mapping[str, str] | None = None) -> SimConfig:
         """Raise ``UsageError`` naming the first bad field; return self when all is well.
@@ -182,8 +183,16 @@ class SimConfig:
         if self.duration_ns is not None and self.duration_ns <= 0:
             raise UsageError("-z must be a duration above 0, like 10s.")
         self._check_request_count(recorded, name_of)
-        if self.block_threshold_ns < 0 or self.switch_interval_ns <= 0:
-            raise UsageError("The block threshold and the switch interval must be positive.")
+        # 0 is a threshold (every step that takes any time is a loop.blocked), not an interval.
+        if self.block_threshold_ns < 0:
+            raise UsageError(
+                f"The block threshold (--block-threshold-ms) must be 0 or more, "
+                f"not {self.block_threshold_ns / 1e6:g} ms."
+            )
+        if self.switch_interval_ns <= 0:
+            raise UsageError(
+                f"The GIL switch interval must be above 0 ns, not {self.switch_interval_ns!r}."
+            )
         if not self.workload.routes:
             raise UsageError(f'Workload "{self.workload.name}" has no routes.')
         return self

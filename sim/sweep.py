@@ -2,7 +2,9 @@
 
 ``trace sim ... --sweep threads=1,2,4,8,16`` answers "how many threads do I need": one
 stats-only simulation per value, same seed (so the same requests), a row of throughput and
-latency percentiles each. Imports only ``tracer.errors`` and ``sim`` modules.
+latency percentiles each. A value given twice, or a ``cpus`` sweep whose rows could not differ
+(no value below the cores the model can use), is refused in one line rather than shown as rows
+that say nothing. Imports only ``tracer.errors`` and ``sim`` modules.
 """
 
 from __future__ import annotations
@@ -87,6 +89,12 @@ def parse_sweep(text: str) -> tuple[str, list[Any]]:
             ) from None
         if not value > 0:
             raise UsageError(f'--sweep "{text}": values must be above 0, not "{item}".')
+        if value in values:
+            # A second row of the same value is the first one again (same seed, same
+            # requests): refused rather than dropped, so the table has the rows that were typed.
+            raise UsageError(
+                f'--sweep "{text}": {_shown(value)} is given twice; give each value once.'
+            )
         values.append(value)
     return field_name, values
 
@@ -113,6 +121,8 @@ def sweep(
             configs.append(config.with_value(name, value).check(names={name: label}))
         except UsageError as exc:
             raise UsageError(f"--sweep {label}={_shown(value)}: {exc}") from None
+    if name == "cpus":  # the values are whole numbers of cores from here on
+        _refuse_idle_cores(config, values, label)
     rows = []
     for value, one in zip(values, configs, strict=True):
         try:
@@ -121,6 +131,39 @@ def sweep(
             raise UsageError(f"--sweep {label}={_shown(value)}: {exc}") from None
         rows.append(SweepRow(name, value, result.summary, _open_loop(result)))
     return rows
+
+
+def _refuse_idle_cores(config: SimConfig, values: list[Any], label: str) -> None:
+    """``UsageError`` when no swept core count is below what the model can use, so every row
+    would be the same: each process computes on one core at a time (its GIL holder), so a model
+    uses at most as many cores as it has processes (``--workers`` for ``processes``, else 1),
+    and a closed loop keeps no more of them busy than it has clients."""
+    fewest = min(values)
+    if config.model != "processes":
+        busy = 1
+        why = f"--model {config.model} is one process, whose GIL runs one thread at a time"
+        fix = "sweep cpus with --model processes --workers N"
+    elif config.rate is None and config.concurrency < config.workers:
+        busy = config.concurrency
+        requests = "1 request" if busy == 1 else f"{busy} requests"
+        why = (
+            f"-c {busy} keeps at most {requests} in flight, on at most {busy} of the "
+            f"{config.workers} processes"
+        )
+        fix = f"give -c above {_shown(fewest)} to see fewer cores slow it down"
+    else:
+        busy = config.workers
+        many = "process, whose GIL" if busy == 1 else "processes, each with a GIL that"
+        why = f"--workers {busy} is {busy} {many} runs one thread at a time"
+        fix = f"give --workers above {_shown(fewest)} to see fewer cores slow it down"
+    if fewest < busy:
+        return
+    shown = ",".join(_shown(value) for value in values)
+    cores = "1 core" if busy == 1 else f"{busy} cores"
+    raise UsageError(
+        f"--sweep {label}={shown}: {why}, so it never uses more than {cores} and every row "
+        f"would be the same; {fix}."
+    )
 
 
 def _shown(value: float) -> str:

@@ -136,6 +136,11 @@ class Route:
     """Body size when the phases contain no ``send`` (one chunk at the end)."""
     sync: bool = False
     """Async models: the whole handler runs in the thread pool (a ``def`` endpoint)."""
+    reads_body: bool = True
+    """``loop``: the app awaits ``receive()`` for the (empty) request body first, one
+    ``asgi.receive`` of ``http.request``; False: it never calls ``receive()`` (a handler that
+    ignores the body, as ``sample_apps.io_bound``'s), so none is recorded, as the shim records
+    such an app. The WSGI models record no body reads either way."""
     websocket: bool = field(init=False, default=False, repr=False, compare=False)
     """True when a phase is ``ws``: the request is a WebSocket session (scope ``websocket``),
     not an HTTP request. Derived from the phases."""
@@ -245,7 +250,7 @@ def load_workload(path: str | os.PathLike[str]) -> Workload:
     return workload_from_dict(data, where=f'workload "{name}"', default_name=default)
 
 
-_ROUTE_KEYS = {"name", "method", "path", "weight", "bytes", "sync", "phases"}
+_ROUTE_KEYS = {"name", "method", "path", "weight", "bytes", "sync", "reads_body", "phases"}
 
 
 def workload_from_dict(
@@ -268,9 +273,17 @@ def workload_from_dict(
         if not isinstance(item, dict):
             raise UsageError(f"{where}: route {index + 1} is not a table.")
         routes.append(_route(item, f"{where}, route {index + 1}"))
-    names = [route.name for route in routes]
-    if len(set(names)) != len(names):
-        raise UsageError(f"{where}: two routes share a name; give each route its own name.")
+    first: dict[str, int] = {}
+    for number, route in enumerate(routes, 1):
+        if route.name in first:
+            # Names are the routes' locations (sim:<route>:<phase>): two alike could not be told
+            # apart in a recording. A name without "name =" is the route's number, so a route
+            # named "2" can meet the second route's default.
+            raise UsageError(
+                f'{where}: routes {first[route.name]} and {number} share the name "{route.name}"; '
+                "give each route its own name."
+            )
+        first[route.name] = number
     name = data.get("name", default_name)
     if not isinstance(name, str) or not name or not name.isprintable():
         raise UsageError(
@@ -312,6 +325,9 @@ def _route(item: dict[str, Any], where: str) -> Route:
     sync = item.get("sync", False)
     if not isinstance(sync, bool):
         raise UsageError(f"{where}: sync must be true or false.")
+    reads_body = item.get("reads_body", True)
+    if not isinstance(reads_body, bool):
+        raise UsageError(f"{where}: reads_body must be true or false, not {reads_body!r}.")
     for key in ("method", "path"):
         if key in item and not isinstance(item[key], str):
             raise UsageError(f"{where}: {key} must be a string.")
@@ -335,6 +351,7 @@ def _route(item: dict[str, Any], where: str) -> Route:
         weight=float(weight),
         bytes=body,
         sync=sync,
+        reads_body=reads_body,
     )
 
 
@@ -428,6 +445,11 @@ def _check_websocket(item: dict[str, Any], phases: tuple[Phase, ...], where: str
         raise UsageError(
             f"{where}: bytes is an HTTP body's size and a ws route has none; "
             "give the message size as ws bytes."
+        )
+    if "reads_body" in item:
+        raise UsageError(
+            f"{where}: reads_body is about an HTTP request's body and a ws route has none "
+            "(its app receives websocket.connect and the messages); drop reads_body."
         )
     if str(item.get("method", "GET")).upper() != "GET":
         raise UsageError(f"{where}: a WebSocket session opens with GET; drop method.")

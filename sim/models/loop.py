@@ -6,7 +6,9 @@ the request's phases until it awaits something: ``io`` and gaps between sent chu
 nothing else runs, and a step longer than the threshold is a ``loop.blocked``; ``offload`` and a
 ``sync`` route's handler go to the thread pool (anyio's 40 tokens), whose threads share the
 process's GIL with the loop. A ``send`` phase sends each chunk with ``more_body=True`` and the
-response ends with an empty body, as a streaming ASGI app does. A ``ws`` route is a WebSocket
+response ends with an empty body, as a streaming ASGI app does. An HTTP request first receives
+its (empty) body, one ``asgi.receive``, unless its route says ``reads_body = false`` (an app that
+never calls ``receive()``, whose recording has none). A ``ws`` route is a WebSocket
 session, as the in-process ``loop`` server model runs one with its in-process client (whose next
 message is there as soon as the last reply is sent): ``websocket.connect`` received, the
 phases before ``ws``, ``websocket.accept``, then per message a ``websocket.receive`` and, after
@@ -115,7 +117,8 @@ class LoopModel:
                     req.start_order = next(self.engine.order)
                     if self.emitter is not None:
                         self.emitter.start(req, self.loop, req.task)
-                        self.emitter.receive(req, self.loop, now, req.task)
+                        if req.route.reads_body or req.route.websocket:
+                            self.emitter.receive(req, self.loop, now, req.task)
                 self._run(req)
         finally:
             self._dispatching = False

@@ -3,7 +3,9 @@
 ``threads``: N threads in one process (waitress). ``processes``: P processes × T threads
 (gunicorn sync/gthread); a request goes to a free thread of the process with the most free
 threads, so load spreads across processes. ``wsgi-on-loop``: asgiref's ``WsgiToAsgi`` runs every
-request on one thread-sensitive executor thread, whatever the loop does.
+request on one thread-sensitive executor thread, whatever the loop does, and never calls the
+body iterable's ``close()`` (asgiref 3.13's ``run_wsgi_app`` only iterates it), so its requests
+have no ``wsgi.close`` and end with ``close_called: False``, as the shim records them there.
 On its thread a request's CPU phases take the process's GIL (and, with ``--cpus``, a share of
 the machine's cores, which every process's GIL holder competes for); io and blocking-io hold the
 thread but not the GIL; an offload runs inline (a WSGI app has no loop to hop from).
@@ -44,6 +46,9 @@ class WorkerPoolModel:
     main_name = "MainThread"
     """The thread requests arrive on (the in-process load generator's)."""
     via = "wsgi"
+    closes = True
+    """Whether the server calls the body iterable's ``close()`` when the response is done
+    (PEP 3333 requires it; asgiref's ``WsgiToAsgi`` does not)."""
 
     def __init__(
         self,
@@ -236,8 +241,9 @@ class WorkerPoolModel:
         req.end_order = next(self.engine.order)
         if emitter is not None:
             emitter.thread_span(req, worker, req.started, now - req.started, req.cpu, self.via)
-            emitter.wsgi_close(req, worker, now)
-            emitter.end(req, worker, close_called=True)
+            if self.closes:
+                emitter.wsgi_close(req, worker, now)
+            emitter.end(req, worker, close_called=self.closes)
         p = worker.pid - BASE_PID
         heapq.heappush(self._idle[p], worker.index)
         self._free[p] += 1
@@ -264,6 +270,7 @@ class WsgiOnLoopModel(WorkerPoolModel):
 
     thread_name = "ThreadPoolExecutor-0_{index}"
     main_name = "event-loop"
+    closes = False  # run_wsgi_app iterates the body and returns: close() is never called
 
     @staticmethod
     def shape(config: SimConfig) -> tuple[int, int]:

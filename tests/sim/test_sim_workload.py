@@ -76,7 +76,10 @@ def _write(tmp_path: Path, text: str) -> Path:
         ),
         ("[[route]]\nname='x'", "no phases"),
         ("[[route]]\nphases = []", "no phases"),
-        ("[[route]]\nname='a'\nphases = [{ io = '1ms' }]\n" * 2, "share a name"),
+        (
+            "[[route]]\nname='a'\nphases = [{ io = '1ms' }]\n" * 2,
+            'routes 1 and 2 share the name "a"',
+        ),
         ("routes = 1", "unknown top-level key 'routes'"),
         # description is for people, so it is text; a number there is a slip.
         ("description = 5\n[[route]]\nphases = [{ io = '1ms' }]", "description must be a string"),
