@@ -41,7 +41,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "sim",
         help="simulate a server concurrency model (same recordings as real runs)",
         description="Discrete-event simulation of how a server schedules requests. "
-        "DIST: 100ms, fixed:100ms, exp:100ms, uniform:50ms..150ms, lognormal:100ms,0.5.",
+        "DIST: 100ms, fixed:100ms, exp:100ms (mean), uniform:50ms..150ms, "
+        "lognormal:100ms,0.5 (100ms is the mean, not the median; 0.5: sigma of the log).",
     )
     parser.add_argument(
         "--model", choices=MODELS, default="threads", help="server model (default threads)"
@@ -481,7 +482,11 @@ def _sweep(config: Any, args: argparse.Namespace) -> int:
             return "0"
         return format_ns(float(f"{value * 1e6:.3g}"))  # 3 significant digits, with its unit
 
-    cores = "" if config.cpus is None or name == "cpus" else f" · {config.cpus} cores"
+    if name == "cpus":  # what the rows' cores are shared by
+        processes = config.workers if config.model == "processes" else 1
+        cores = f" · {processes} {'process' if processes == 1 else 'processes'}"
+    else:
+        cores = "" if config.cpus is None else f" · {config.cpus} cores"
     table = Table(
         title=f"sim:{config.workload.name} · {config.model}{cores}: sweep of {label} (simulated)"
     )
