@@ -74,26 +74,30 @@ def test_english_bookmarks_are_replayed_in_chinese(tmp_path: Path) -> None:
 
 
 def test_chinese_bookmarks_and_names_are_replayed_in_english(tmp_path: Path) -> None:
-    """Recorded in Chinese, one side replayed with the default --lang en: English caption,
-    bookmark and side name."""
+    """Recorded in Chinese, one side replayed with the default --lang en: English caption
+    (of that side alone: the scenario's speaks of two), bookmark and side name."""
     app = _replayed(_recorded(tmp_path, "zh")[:1], "en")
     bookmarks, shown = asyncio.run(_captions(app, 1))
     en = (SYNC.text("en", "queue"), SYNC.text("en", "queue:caption"))
     assert bookmarks == [en]
-    assert shown == [SYNC.caption("en"), f"{en[0]}: {en[1]}"]
+    alone = f"WSGI, 4 threads (simulated). {SYNC.about('en', 0)}"
+    assert shown == [alone, f"{en[0]}: {en[1]}"]
     assert app.models[0].recording.title_in("en").startswith("WSGI, 4 threads: ")
 
 
 def test_replay_screenshot_shows_the_scenarios_caption_and_names(tmp_path: Path) -> None:
     """``trace replay A B --lang zh --screenshot`` of an English recording shows what
     ``trace demo`` shows in Chinese: the caption pane (once, for two sides of one scenario)
-    and the sides' Chinese names, no English one."""
+    and the sides' Chinese names, no English one; one side alone is captioned in Chinese too."""
     paths = _recorded(tmp_path, "en")
-    for files in (paths, paths[:1]):
+    for files, caption in (
+        (paths, "上：WSGI，4 个线程。"),
+        (paths[:1], "WSGI，4 个线程（模拟）。"),
+    ):
         shot = tmp_path / "shot.svg"
         assert main(["replay", *files, "--lang", "zh", "--screenshot", str(shot)]) == 0
         text = _svg_text(shot.read_text(encoding="utf-8"))
-        assert text.count("上：WSGI，4 个线程。") == 1
+        assert text.count(caption) == 1
         assert "WSGI，4 个线程：" in text
         assert "WSGI, 4 threads" not in text and "Top:" not in text
 
@@ -131,17 +135,22 @@ def test_a_users_own_marks_keep_their_text(tmp_path: Path) -> None:
 
 def test_an_unknown_scenarios_recording_keeps_its_texts(tmp_path: Path) -> None:
     """A demo recording of a scenario this version does not have: its marks and side name as
-    recorded, and its recorded caption in the pane."""
+    recorded; its recorded caption in the pane for its sides in order, and for one side
+    alone (which the caption of two does not describe) its side name and title."""
     from tracer.cli.replay import in_language
 
-    recording = load(_recorded(tmp_path, "en")[0])
-    header: dict[str, Any] = {**recording.header}
-    header["demo"] = {**header["demo"], "name": "from-the-future"}
-    foreign = Recording(header=header, events=recording.events)
-    (said,), caption = in_language([foreign], "zh")
+    def foreign(path: str) -> Recording:
+        recording = load(path)
+        header: dict[str, Any] = {**recording.header}
+        header["demo"] = {**header["demo"], "name": "from-the-future"}
+        return Recording(header=header, events=recording.events)
+
+    first, second = (foreign(path) for path in _recorded(tmp_path, "en"))
+    (said,), caption = in_language([first], "zh")
     assert said.header["label"] == "WSGI, 4 threads"
     assert [e.data["label"] for e in said.events if e.kind == K.MARK] == ["Requests queue"]
-    assert caption == SYNC.caption("en")
+    assert caption == f"WSGI, 4 threads（模拟）。{SYNC.title('en')}"
+    assert in_language([first, second], "zh")[1] == SYNC.caption("en")
 
 
 def test_a_plain_recording_is_replayed_as_before(tmp_path: Path) -> None:

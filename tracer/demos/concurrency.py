@@ -63,6 +63,9 @@ SYNC_VS_ASYNC = Scenario(
             "request awaits its sleep and all 50 overlap. Press m for the key moments.",
             "side0": "WSGI, 4 threads",
             "side1": "ASGI, one event loop",
+            "about0": "Each request holds one of the 4 threads while it sleeps 100 ms, so only 4 "
+            "overlap and the rest queue.",
+            "about1": "Every request awaits its 100 ms sleep on one event loop, so all 50 overlap.",
             "queue": "Requests queue",
             "queue:caption": "all 4 threads are busy sleeping, so this request waits for one.",
             "overlap": "All in flight",
@@ -74,6 +77,8 @@ SYNC_VS_ASYNC = Scenario(
             "下：ASGI，一个事件循环。每个请求都 await 它的睡眠，50 个请求全部重叠。按 m 跳到关键时刻。",
             "side0": "WSGI，4 个线程",
             "side1": "ASGI，一个事件循环",
+            "about0": "请求睡眠 100 毫秒时一直占着 4 个线程中的一个，只有 4 个能同时进行，其余排队。",
+            "about1": "每个请求在一个事件循环上 await 它的 100 毫秒睡眠，50 个请求全部重叠。",
             "queue": "请求开始排队",
             "queue:caption": "4 个线程都在睡眠中被占用，这个请求只能等待空闲线程。",
             "overlap": "全部同时进行",
@@ -145,6 +150,9 @@ BLOCKING_CALL = Scenario(
             "asyncio.sleep(0.1). The loop runs the others meanwhile. Press m, then space to play.",
             "side0": "time.sleep in async def",
             "side1": "await asyncio.sleep",
+            "about0": "The loop can run nothing else during time.sleep(0.1) inside async def, so "
+            "the requests go one after another (red: loop blocked).",
+            "about1": "While a request awaits asyncio.sleep(0.1), the loop runs the others.",
             "blocked": "Loop blocked",
             "blocked:caption": "time.sleep holds the event loop; every other request waits.",
             "next": "Next request",
@@ -158,6 +166,9 @@ BLOCKING_CALL = Scenario(
             "（红色：循环被阻塞）。下：await asyncio.sleep(0.1)，等待期间循环运行其他请求。按 m，再按空格播放。",
             "side0": "async def 中的 time.sleep",
             "side1": "await asyncio.sleep",
+            "about0": "async def 里的 time.sleep(0.1) 期间事件循环无法运行其他任务，请求只能一个接一个"
+            "（红色：循环被阻塞）。",
+            "about1": "请求 await asyncio.sleep(0.1) 期间，事件循环运行其他请求。",
             "blocked": "事件循环被阻塞",
             "blocked:caption": "time.sleep 占住了事件循环，其他请求都在等待。",
             "next": "下一个请求",
@@ -250,6 +261,11 @@ CPU_GIL = Scenario(
             "does not grow. Bottom: 2 processes, each with its own GIL, compute side by side.",
             "side0": "4 threads, one process",
             "side1": "2 processes",
+            "about0": "Each request computes 20 ms of pure Python. 4 threads in one process take "
+            "turns holding the GIL, so each request takes about 4x longer and throughput does "
+            "not grow.",
+            "about1": "Each request computes 20 ms of pure Python. 2 processes, each with its "
+            "own GIL, compute side by side.",
             "gil": "Threads share the GIL",
             "gil:caption": "4 requests are running, but only one thread computes at a time.",
             "cores": "Processes in parallel",
@@ -261,6 +277,9 @@ CPU_GIL = Scenario(
             "大约慢 4 倍，吞吐量没有提高。下：2 个进程各有自己的 GIL，可以并行计算。",
             "side0": "4 个线程，一个进程",
             "side1": "2 个进程",
+            "about0": "每个请求执行 20 毫秒纯 Python 计算。同一进程中的 4 个线程轮流持有 GIL，每个请求"
+            "大约慢 4 倍，吞吐量没有提高。",
+            "about1": "每个请求执行 20 毫秒纯 Python 计算。2 个进程各有自己的 GIL，可以并行计算。",
             "gil": "线程共享 GIL",
             "gil:caption": "4 个请求都在“运行”，但同一时刻只有一个线程在计算。",
             "cores": "进程并行",
@@ -366,6 +385,11 @@ THREADPOOL_OFFLOAD = Scenario(
             "Bottom: 50 clients. The 41st request waits for a token even though the loop is idle.",
             "side0": "40 concurrent requests",
             "side1": "50 concurrent requests",
+            "about0": "A plain def endpoint (time.sleep 500 ms) runs in anyio's thread pool, which "
+            "hands out 40 tokens. With 40 clients every request gets a thread at once.",
+            "about1": "A plain def endpoint (time.sleep 500 ms) runs in anyio's thread pool, which "
+            "hands out 40 tokens. With 50 clients the 41st request waits for a token even though "
+            "the loop is idle.",
             "full": "Pool full",
             "full:caption": "40 worker threads busy: anyio's CapacityLimiter(40) is exhausted.",
             "token": "41st request queues",
@@ -377,6 +401,10 @@ THREADPOOL_OFFLOAD = Scenario(
             "上：40 个客户端，每个请求立即得到线程。下：50 个客户端，即使事件循环空闲，第 41 个请求也要等令牌。",
             "side0": "40 个并发请求",
             "side1": "50 个并发请求",
+            "about0": "普通 def 接口（time.sleep 500 毫秒）在 anyio 线程池中运行，线程池只发 40 个令牌。"
+            "40 个客户端时，每个请求立即得到线程。",
+            "about1": "普通 def 接口（time.sleep 500 毫秒）在 anyio 线程池中运行，线程池只发 40 个令牌。"
+            "50 个客户端时，即使事件循环空闲，第 41 个请求也要等令牌。",
             "full": "线程池已满",
             "full:caption": "40 个工作线程全忙：anyio 的 CapacityLimiter(40) 用完了。",
             "token": "第 41 个请求排队",

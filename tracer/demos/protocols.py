@@ -63,6 +63,11 @@ WSGI_ON_ASGI = Scenario(
             "thread, one after another. Bottom: a WSGI server with 4 threads.",
             "side0": "WsgiToAsgi on a loop",
             "side1": "WSGI server, 4 threads",
+            "about0": "A WSGI app (50 ms time.sleep) wrapped in WsgiToAsgi on an event loop. "
+            "sync_to_async is thread-sensitive, so every request runs on one single thread, one "
+            "after another.",
+            "about1": "A WSGI app (50 ms time.sleep) on a WSGI server with 4 threads: 4 requests "
+            "run side by side.",
             "one": "One thread for all",
             "one:caption": "asgiref's single thread is busy, so this request waits although the "
             "loop is free.",
@@ -75,6 +80,9 @@ WSGI_ON_ASGI = Scenario(
             "sync_to_async 默认 thread_sensitive，所有请求在同一个线程上依次执行。下：4 线程的 WSGI 服务器。",
             "side0": "事件循环上的 WsgiToAsgi",
             "side1": "WSGI 服务器，4 个线程",
+            "about0": "WSGI 应用（time.sleep 50 毫秒）用 WsgiToAsgi 包装后跑在事件循环上，"
+            "sync_to_async 默认 thread_sensitive，所有请求在同一个线程上依次执行。",
+            "about1": "WSGI 应用（time.sleep 50 毫秒）由 4 线程的 WSGI 服务器运行，4 个请求同时进行。",
             "one": "所有请求共用一个线程",
             "one:caption": "asgiref 的唯一线程正忙，虽然事件循环空闲，这个请求也只能等待。",
             "four": "同时 4 个",
@@ -151,6 +159,10 @@ STREAMING = Scenario(
             "chunk with more_body=True and awaits between them, so all 20 streams interleave.",
             "side0": "WSGI generator, 4 threads",
             "side1": "ASGI more_body sends",
+            "about0": "10 chunks, 50 ms apart. A WSGI generator keeps its thread for the whole "
+            "stream, so 4 threads serve 4 streams and the rest wait.",
+            "about1": "10 chunks, 50 ms apart. ASGI sends each chunk with more_body=True and "
+            "awaits between them, so all 20 streams interleave.",
             "held": "Threads held by streams",
             "held:caption": "4 streams hold all 4 threads; the 5th waits for one to finish.",
             "interleave": "Streams interleave",
@@ -162,6 +174,10 @@ STREAMING = Scenario(
             "其余等待。下：ASGI 每块用 more_body=True 发送，中间 await，20 个流交错进行。",
             "side0": "WSGI 生成器，4 个线程",
             "side1": "ASGI more_body 发送",
+            "about0": "10 个数据块，间隔 50 毫秒。WSGI 生成器在整个流期间占着线程，4 个线程只能服务 4 个流，"
+            "其余等待。",
+            "about1": "10 个数据块，间隔 50 毫秒。ASGI 每块用 more_body=True 发送，中间 await，"
+            "20 个流交错进行。",
             "held": "线程被流占住",
             "held:caption": "4 个流占住全部 4 个线程；第 5 个要等其中一个结束。",
             "interleave": "流交错进行",
@@ -237,6 +253,11 @@ WEBSOCKET = Scenario(
             "session's whole life, so 4 threads mean 4 sessions.",
             "side0": "WSGI: a thread per session",
             "side1": "ASGI websocket sessions",
+            "about0": "50 sessions. WSGI has no WebSocket interface: the nearest it gets is a long "
+            "response (10 chunks, 50 ms apart), which holds a thread for the session's whole "
+            "life, so 4 threads mean 4 sessions.",
+            "about1": "50 chat sessions of 10 messages, each answered after 50 ms. ASGI keeps "
+            "every session open on one loop.",
             "thread": "Session waits for a thread",
             "thread:caption": "4 sessions hold the 4 threads; this one cannot even connect.",
             "sessions": "All sessions open",
@@ -248,6 +269,9 @@ WEBSOCKET = Scenario(
             "上（模拟）：WSGI 没有 WebSocket 接口，最接近的是一个长响应，它在整个会话期间占着线程，4 个线程只能有 4 个会话。",
             "side0": "WSGI：每个会话一个线程",
             "side1": "ASGI websocket 会话",
+            "about0": "50 个会话。WSGI 没有 WebSocket 接口，最接近的是一个长响应（10 个数据块，间隔 50 毫秒），"
+            "它在整个会话期间占着线程，4 个线程只能有 4 个会话。",
+            "about1": "50 个聊天会话，每个 10 条消息，每条 50 毫秒后回复。ASGI 在一个事件循环上保持所有会话。",
             "thread": "会话等待线程",
             "thread:caption": "4 个会话占住 4 个线程；这个会话连接都建立不了。",
             "sessions": "全部会话同时打开",
@@ -332,6 +356,11 @@ C10K = Scenario(
             "any, so most end only after the whole second (median 1 s).",
             "side0": "10,000 threads",
             "side1": "one event loop",
+            "about0": "10,000 clients at once, each request 0.1 ms of CPU and 100 ms of I/O. A thread "
+            "per request is 10,000 threads, each reserving an 8 MiB stack: about 78 GiB of "
+            "address space.",
+            "about1": "10,000 clients at once, each request 0.1 ms of CPU and 100 ms of I/O. One "
+            "loop, one thread, a few KiB per coroutine.",
             "peak": "10,000 in flight",
             "peak:caption": "every connection is open now. Count the threads each side needs.",
         },
@@ -344,6 +373,10 @@ C10K = Scenario(
             "再恢复其中任何一个，所以大多数请求要到整整 1 秒后才结束（中位数 1 秒）。",
             "side0": "10000 个线程",
             "side1": "一个事件循环",
+            "about0": "同时 10000 个客户端，每个请求 0.1 毫秒 CPU、100 毫秒 I/O。每请求一个线程就是 10000 个"
+            "线程，每个预留 8 MiB 栈，约 78 GiB 地址空间。",
+            "about1": "同时 10000 个客户端，每个请求 0.1 毫秒 CPU、100 毫秒 I/O。一个事件循环、一个线程，"
+            "每个协程几 KiB。",
             "peak": "10000 个同时进行",
             "peak:caption": "所有连接此刻都已打开。数一数每边需要多少线程。",
         },

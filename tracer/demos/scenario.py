@@ -23,8 +23,10 @@ LANGS: tuple[str, ...] = ("en", "zh")
 """Languages every scenario speaks (the UI's ``--lang`` choices)."""
 
 Texts = Mapping[str, Mapping[str, str]]
-"""Language -> key -> text. Keys: ``title``, ``caption``, ``side0``/``side1``, and per
-bookmark ``<key>`` (its label) and ``<key>:caption``."""
+"""Language -> key -> text. Keys: ``title``, ``caption`` (of the sides shown in order, top
+first), ``side0``/``side1`` (each side's name), ``about0``/``about1`` (what each side shows,
+said without the other: the caption when it is shown alone, or beside a recording of another
+side or run), and per bookmark ``<key>`` (its label) and ``<key>:caption``."""
 
 Moment = tuple[int, int, str, int | None]
 """A bookmark found in the recordings: (side index, time in ns, text key, the request it is
@@ -86,5 +88,11 @@ class Scenario:
         return self.text(lang, "title")
 
     def caption(self, lang: str) -> str:
-        """What to look at: the caption pane's text."""
+        """What to look at: the caption pane's text for the sides shown in order."""
         return self.text(lang, "caption")
+
+    def about(self, lang: str, side: int) -> str | None:
+        """What side ``side`` (from 0) shows on its own, in ``lang``; None when the texts say
+        nothing of it."""
+        key = f"about{side}"
+        return self.text(lang, key) if key in self.texts["en"] else None

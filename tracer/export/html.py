@@ -3,7 +3,9 @@
 The page holds the timelines as inline SVG lanes, a legend, the bookmarks and a summary table
 (one column per recording), styled by inline CSS in large type for a projector. Nothing is
 fetched: no scripts, no external stylesheets, fonts, images or links, not even an ``http``
-namespace. Imports the spine and ``tracer.export`` only.
+namespace. A demo's recordings say what the replay says of them, in the language asked for
+(``tracer.export.svg.said_in``). Imports the spine and ``tracer.export``; ``tracer.demos`` only
+for a demo's recording.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from tracer.export.svg import (
     MAX_LANES,
     alignment,
     figure_titles,
-    recording_lang,
+    said_in,
     timeline_svg,
 )
 from tracer.printable import printable
@@ -120,14 +122,17 @@ def html_page(
 ) -> str:
     """The whole page: heading, caption, timelines (inline SVG), bookmarks and summary.
 
-    The caption loses its keyboard instructions: the page has no script to obey them. Title
-    and caption (a saved demo's header holds them) show control characters as escapes.
+    The caption loses its keyboard instructions: the page has no script to obey them; its
+    line breaks stay. Title and caption (a saved demo's header holds them) show control
+    characters as escapes.
     """
     heading = printable(title or " vs ".join(figure_titles(recordings, lang)))
     body = [f"<h1>{escape(heading)}</h1>"]
-    caption = printable(static_caption(caption))
+    caption = printable(static_caption(caption), newlines=True)
     if caption:
-        body.append(f'<p class="caption">{escape(caption)}</p>')
+        # A caption written in lines (one per recording shown) keeps them on the page.
+        lines = "<br>\n".join(escape(line) for line in caption.splitlines())
+        body.append(f'<p class="caption">{lines}</p>')
     svg = timeline_svg(recordings, standalone=False, lang=lang, max_lanes=max_lanes)
     body.append(f"<figure>{svg}</figure>")
     body.append(_marks(recordings, lang))
@@ -148,23 +153,19 @@ def write_text(path: str, text: str) -> None:
         handle.write(text)
 
 
-def export_html(recording: Recording, options: ExportOptions) -> str:
-    """Write the recording (and ``options.compare``) as a self-contained HTML page."""
-    recordings = [recording, *options.compare]
-    demo = recording.header.get("demo")
-    title, caption = None, ""
+def export_html(recording: Recording, options: ExportOptions, *, lang: str | None = None) -> str:
+    """Write the recording (and ``options.compare``) as a self-contained HTML page, its texts
+    in ``lang`` (None: the language the first recording was made in). A demo's recordings
+    are said as the replay says them (``said_in``): the caption only what is true of the
+    recordings shown, side names and bookmarks in ``lang``."""
+    recordings, caption, lang = said_in([recording, *options.compare], lang)
+    demo = recordings[0].header.get("demo")
+    title = None
     if isinstance(demo, dict) and demo.get("name"):
-        # The scenario's title in the recording's language (recordings saved before demos
+        # The scenario's title in the page's language (recordings saved before demos
         # stored it fall back to the command that made them).
         title = str(demo.get("title") or f"trace demo {demo['name']}")
-        caption = str(demo.get("caption") or "")
-    page = html_page(
-        recordings,
-        title=title,
-        caption=caption,
-        lang=recording_lang(recording),
-        max_lanes=options.lanes,
-    )
+    page = html_page(recordings, title=title, caption=caption, lang=lang, max_lanes=options.lanes)
     output = options.output or default_output(recording, ".html")
     if output == "-":
         options.stdout.write(page)

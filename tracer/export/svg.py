@@ -8,9 +8,11 @@ I/O, on a lock or on the GIL, its ``cpu_ns`` a small share of its ``dur``, with 
 as high as that share, as the replay UI draws it), errors (a cross), and demo bookmarks as dashed
 verticals with their labels; a legend and a time axis. Every phase mark carries
 ``class="phase-<name>"``. Compared recordings are aligned on their first request, so a server
-that took longer to start does not look slower. Self-contained: no scripts, no external fonts
-or images, nothing fetched. ``timeline_svg`` is also what the HTML page embeds. Imports the
-spine and ``tracer.export`` only.
+that took longer to start does not look slower. A demo's recordings are drawn as the replay
+shows them, their side names and bookmarks in the language asked for (``said_in``).
+Self-contained: no scripts, no external fonts or images, nothing fetched. ``timeline_svg`` is
+also what the HTML page embeds. Imports the spine and ``tracer.export``; ``tracer.demos``
+only for a demo's recording.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from html import escape
 
 from tracer import events as K
+from tracer.errors import UsageError
 from tracer.events import Event
 from tracer.export import MAX_LANES, ExportOptions, default_output
 from tracer.phases import ERROR, QUEUED, WAITING, PhaseSpan, event_dur, request_phases
@@ -40,6 +43,7 @@ __all__ = [
     "SVG_NS",
     "MAX_LANES",
     "recording_lang",
+    "said_in",
 ]
 
 COLORS: dict[str, str] = {
@@ -455,11 +459,33 @@ def recording_lang(recording: Recording) -> str:
     return lang if lang in LEGENDS else "en"
 
 
-def export_svg(recording: Recording, options: ExportOptions) -> str:
-    """Write the recording (and ``options.compare``) as an SVG figure."""
-    svg = timeline_svg(
-        [recording, *options.compare], max_lanes=options.lanes, lang=recording_lang(recording)
-    )
+def said_in(
+    recordings: Sequence[Recording], lang: str | None = None
+) -> tuple[list[Recording], str, str]:
+    """The recordings as the replay shows them in ``lang`` (None: the language the first was
+    recorded in): a demo's side names and bookmarks said in it (``tracer.demos.language``),
+    the caption that is true of them (``caption_of``: empty when no demo made them) and the
+    language. ``UsageError`` for a language there are no texts in.
+
+    The scenarios (and the server models they run) are imported only for a demo's recording,
+    as the replay does: other exports never load them.
+    """
+    if lang is None:
+        lang = recording_lang(recordings[0]) if recordings else "en"
+    elif lang not in LEGENDS:
+        raise UsageError(f'Unknown language "{lang}"; choose one of: {", ".join(LEGENDS)}.')
+    if not any(isinstance(recording.header.get("demo"), dict) for recording in recordings):
+        return list(recordings), "", lang
+    from tracer.demos.language import caption_of, in_language
+
+    return [in_language(r, lang) for r in recordings], caption_of(recordings, lang), lang
+
+
+def export_svg(recording: Recording, options: ExportOptions, *, lang: str | None = None) -> str:
+    """Write the recording (and ``options.compare``) as an SVG figure, its texts in ``lang``
+    (None: the language the first recording was made in; ``said_in``)."""
+    recordings, _, lang = said_in([recording, *options.compare], lang)
+    svg = timeline_svg(recordings, max_lanes=options.lanes, lang=lang)
     output = options.output or default_output(recording, ".svg")
     if output == "-":
         options.stdout.write(svg + "\n")
