@@ -9,8 +9,10 @@ a collector) is refused, one line and exit code 2, rather than ignored.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from tracer.cli.parsing import bounded
@@ -86,6 +88,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=None,
         help="otlp, otlp-json, console: protocol calls as span events (default) or as child spans",
     )
+    parser.add_argument(
+        "--lang",
+        choices=("en", "zh"),
+        default=None,
+        help="html, svg: language of the labels, and of a demo recording's caption, side names "
+        "and bookmarks (default: the language the first recording was made in)",
+    )
     # The sub-command parsers share one class (one-line errors): keep it, add intermixing.
     parser.__class__ = type("ExportParser", (_Intermixed, type(parser)), {})
     return parser
@@ -106,7 +115,10 @@ def main(args: argparse.Namespace) -> int:
         )
     _refuse_what_does_not_apply(args)
     recording = load(args.file)
-    exporter = get_exporter(args.to)
+    # html and svg also take ``lang`` (refused for the others above): the replay's choice.
+    exporter: Callable[..., str] = get_exporter(args.to)
+    if args.lang is not None:
+        exporter = functools.partial(exporter, lang=args.lang)
     options = ExportOptions(
         output=args.output,
         otlp_endpoint=args.otlp_endpoint,
@@ -140,6 +152,11 @@ def _refuse_what_does_not_apply(args: argparse.Namespace) -> None:
     from tracer.errors import UsageError
 
     target = args.to
+    if args.lang is not None and target not in COMPARING:
+        raise UsageError(
+            f"--lang is for --to {' or '.join(COMPARING)} (figures); --to {target} has no "
+            "captions or labels."
+        )
     if args.otel_detail is not None and target not in SPANS:
         raise UsageError(
             f"--otel-detail is for --to {', '.join(SPANS[:-1])} or {SPANS[-1]} (spans); "
