@@ -176,3 +176,22 @@ def test_every_side_is_described_in_every_language(name: str) -> None:
             if lang == "zh":
                 assert any("\u4e00" <= ch <= "\u9fff" for ch in about), side
             assert "Top" not in about and "Bottom" not in about and "上：" not in about
+
+
+def test_simulated_http_sides_do_not_read_what_the_real_apps_never_read() -> None:
+    """The real sides' sample apps never call ``receive()`` on an HTTP request: their
+    simulations record no ``asgi.receive`` either (a websocket session still receives)."""
+    from tracer import events as K
+    from tracer.demos import run_demo
+
+    for name in ("sync-vs-async", "blocking-call", "streaming", "websocket"):
+        demo = run_demo(SCENARIOS[name], simulated=True, lang="en")
+        for recording in demo.recordings:
+            kinds = {
+                (event.data.get("type"), event.kind)
+                for event in recording.events
+                if event.kind == K.ASGI_RECEIVE
+            }
+            assert ("http.request", K.ASGI_RECEIVE) not in kinds, name
+    ws = run_demo(SCENARIOS["websocket"], simulated=True, lang="en")
+    assert any(e.kind == K.ASGI_RECEIVE for r in ws.recordings for e in r.events)

@@ -30,6 +30,9 @@ def workload(name: str, *phases: dict[str, Any], sync: bool = False) -> Workload
     route: dict[str, Any] = {"name": name, "path": "/", "phases": list(phases)}
     if sync:
         route["sync"] = True
+    if not any("ws" in phase for phase in phases):
+        # The real side's sample apps never call receive() on an HTTP request: nor does this.
+        route["reads_body"] = False
     return workload_from_dict({"name": name, "route": [route]}, where=f'demo workload "{name}"')
 
 
