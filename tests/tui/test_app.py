@@ -144,6 +144,53 @@ async def test_zoom_keys_and_fit(loop_rec: Recording) -> None:
         assert vp.ns_per_cell == fitted and vp.start == 0
 
 
+async def test_zooming_out_from_the_end_keeps_the_axis_on_the_recording(
+    loop_rec: Recording,
+) -> None:
+    """The cursor at the end, then - twice: the axis shows no time before the recording's
+    start (it zoomed out past the whole recording, the end kept in its column: "-40ms ...
+    0ms ... 40ms"), and the cursor is still drawn; zoomed in first, the same."""
+    app = ReplayApp([loop_rec])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("end", "minus", "minus")
+        vp = _screen(app).viewport
+        console = Console(file=io.StringIO(), width=80, color_system=None)
+        console.print(_screen(app).query_one("#axis").render())
+        labels, ruler = console.file.getvalue().splitlines()[:2]  # type: ignore[attr-defined]
+        assert "-" not in labels and "▼" in ruler
+        assert vp.start >= vp.t_min and vp.cursor == vp.t_max
+        await pilot.press("plus", "plus", "plus", "minus", "minus", "minus", "minus")
+        assert vp.start >= vp.t_min and vp.at_fit
+
+
+async def test_the_cursor_reads_with_the_digits_the_zoom_gives_it() -> None:
+    """Deep in a 3 s recording, the cursor at 2.225 s exactly reads "2.225s" (it read
+    "2.2250000s"), and 30 ns later "2.22500003s": a cell's precision; the status line keeps
+    its layout as the cursor moves."""
+    from tracer import events as K
+    from tracer.events import Event
+    from tracer.recording import make_header
+
+    second = 1_000_000_000
+    events = [
+        Event(0, 0, K.REQUEST_START, 1, data={"scope_type": "http", "path": "/"}),
+        Event(1, 3 * second, K.REQUEST_END, 1, data={"status": 200}),
+    ]
+    recording = Recording(make_header(interface="asgi"), events)
+    app = ReplayApp([recording], cursor=2_225_000_000)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await pilot.press(*["plus"] * 60)
+        vp = _screen(app).viewport
+        assert vp.ns_per_cell == 10
+        status = _text(app, "#status")
+        assert "cursor 2.225s " in status and "2.2250000" not in status
+        view_at = status.index("view:")
+        vp.set_cursor(2_225_000_030)
+        await pilot.press("plus")  # redraws
+        status = _text(app, "#status")
+        assert "cursor 2.22500003s" in status and status.index("view:") == view_at
+
+
 async def test_arrows_pan_and_home_end_move_the_cursor(loop_rec: Recording) -> None:
     """left/right (h/l) pan the window; home/end put the cursor at either end."""
     app = ReplayApp([loop_rec])
@@ -417,6 +464,54 @@ def test_open_recordings_restores_the_collector(tmp_path: Path, loop_rec: Record
         assert gc.isenabled()
     finally:
         gc.unfreeze()
+
+
+def test_opening_a_recording_says_so_first_on_a_terminal(
+    tmp_path: Path, loop_rec: Recording
+) -> None:
+    """`trace replay` says which file it is loading, and how big, before it reads it (a big
+    one left the terminal blank for many seconds): on stderr when that is a terminal, and
+    not at all when it is not (a script's output stays as it was)."""
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import write_recording
+
+    path = write_recording(loop_rec, tmp_path / "run.jsonl")
+    assert 10_000 <= os.path.getsize(path) < 100_000
+    size = f"{os.path.getsize(path) / 1000:.0f} KB"  # two digits, none after the point
+    command = [sys.executable, "-m", "tracer", "replay", str(path), "--screenshot"]
+    primary, secondary = os.openpty()
+    try:
+        done = subprocess.run(
+            [*command, str(tmp_path / "a.svg")],
+            stdout=subprocess.PIPE,
+            stderr=secondary,
+            timeout=60,
+            check=False,
+        )
+        os.close(secondary)
+        try:
+            said = os.read(primary, 65536).decode()
+        except OSError:  # EIO: nothing was written, and no one holds the terminal now
+            said = ""
+    finally:
+        os.close(primary)
+    assert done.returncode == 0
+    assert said.splitlines() == [f"trace: loading {path} ({size})…"]
+    piped = subprocess.run(
+        [*command, str(tmp_path / "b.svg")], capture_output=True, timeout=60, check=False
+    )
+    assert piped.returncode == 0 and piped.stderr == b""
+    from tracer.tui.app import open_recordings
+
+    told: list[str] = []
+    open_recordings([path], notice=told.append)
+    assert told == [f"loading {path} ({size})…"]
+    import gc
+
+    gc.unfreeze()
 
 
 async def test_a_recording_that_starts_late_opens_on_its_activity(loop_rec: Recording) -> None:

@@ -91,7 +91,7 @@ def test_lane_labels_escape_paths_and_thread_names() -> None:
     assert model.by_request[0] is model.by_request[0]  # built once, so escaped once
     workers = [lane.label for lane in model.by_worker]
     assert workers and all("w\\x1b]0;T\\x07-" in name for name in workers)
-    # The report's row is still found by the thread's own (raw) name.
+    # The report's row is still found (by the thread's pid and id).
     assert model.worker(model.by_worker[0]) is not None
     segment = label_segment("#1 /a\x1b[2Jb", 12)
     assert segment.text == "#1 …x1b[2Jb " and segment.cell_length == 12

@@ -203,7 +203,7 @@ def test_worker_lanes_starting_together_are_in_natural_order() -> None:
     model = build_model(_threads_starting_together(sim))
     assert [lane.label for lane in model.by_worker] == [f"worker-{i}" for i in range(12)]
     # Real threads: their ids are addresses, their names count; one name shared by two
-    # threads falls back to the ids, as numbers.
+    # threads is numbered, in the order of their ids (as numbers) when they start together.
     real = [
         (140_001, "ThreadPoolExecutor-0_10"),
         (140_003, "ThreadPoolExecutor-0_2"),
@@ -214,7 +214,7 @@ def test_worker_lanes_starting_together_are_in_natural_order() -> None:
     assert [lane.label for lane in model.by_worker] == [
         "ThreadPoolExecutor-0_2",
         "ThreadPoolExecutor-0_10",
-        "worker",
-        "worker",
+        "worker #1",
+        "worker #2",
     ]
     assert [lane.key for lane in model.by_worker][2:] == ["thread:1000:90000", "thread:1000:100000"]

@@ -11,6 +11,7 @@ import contextlib
 import gc
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -31,23 +32,54 @@ from tracer.tui.svg_cells import cell_text_lengths
 __all__ = ["ReplayApp", "render_svg", "open_recordings", "Bookmark"]
 
 
-def open_recordings(paths: Sequence[str | os.PathLike[str]]) -> list[Recording]:
+def open_recordings(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    notice: Callable[[str], None] | None = None,
+) -> list[Recording]:
     """Read recordings for the replay (``RecordingError`` on a missing or foreign file).
+
+    Before each file is read, ``notice`` is told so (``loading run.jsonl (85 MB)…``): a big
+    recording takes seconds to read and lay out, with nothing on the screen meanwhile. By
+    default the line goes to stderr when it is a terminal (a person is waiting), else nowhere.
 
     The garbage collector is paused while the events are built — a bulk load of objects that
     live as long as the UI, during which collections cost time and free nothing — and what was
     loaded is then frozen out of later collections, so none of them stalls a frame.
     """
+    tell = notice if notice is not None else _terminal_notice
     # Collect first (cheap before the load) so no garbage of the caller's is frozen with it.
     gc.collect()
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return [load(path) for path in paths]
+        recordings = []
+        for path in paths:
+            if os.path.isfile(path):  # else load says what is wrong with it
+                size = _file_size(os.path.getsize(path))
+                tell(f"loading {printable(os.fspath(path))} ({size})…")
+            recordings.append(load(path))
+        return recordings
     finally:
         gc.freeze()
         if enabled:
             gc.enable()
+
+
+def _terminal_notice(text: str) -> None:
+    """``text`` as a line on stderr, when stderr is a terminal."""
+    stream = sys.stderr
+    if stream is not None and stream.isatty():
+        print(f"trace: {text}", file=stream, flush=True)
+
+
+def _file_size(size: int) -> str:
+    """``85 MB``, ``1.3 MB``, ``12 KB``, ``300 bytes``: a file's size as people say it."""
+    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
+        if size >= scale:
+            amount = size / scale
+            return f"{amount:.1f} {unit}" if amount < 10 else f"{amount:.0f} {unit}"
+    return f"{size} bytes"
 
 
 class ReplayApp(App[None]):

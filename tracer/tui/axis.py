@@ -15,7 +15,15 @@ from textual.widget import Widget
 
 from tracer.tui.viewport import Viewport
 
-__all__ = ["ticks", "format_time", "unit_for", "window_magnitude", "AxisRenderable", "Axis"]
+__all__ = [
+    "ticks",
+    "format_time",
+    "format_cursor",
+    "unit_for",
+    "window_magnitude",
+    "AxisRenderable",
+    "Axis",
+]
 
 _UNITS: tuple[tuple[str, int], ...] = (
     ("s", 1_000_000_000),
@@ -64,6 +72,22 @@ def format_time(t_ns: float, step_ns: float | None = None, *, around: float | No
     if text.startswith("-") and float(text) == 0:
         text = text[1:]
     return f"{text}{name}"
+
+
+def format_cursor(t_ns: int, viewport: Viewport) -> str:
+    """The cursor's time for the status line: to a tenth of the axis's tick step (about a
+    cell: the finest the screen tells apart), in the axis's unit, without the zeros that end
+    its decimals (``2.225s`` at 2.225 s exactly, not ``2.2250000s``: the cursor is an exact
+    time, so the digits left are all it has); padded with spaces to the width it takes at
+    this zoom, so what follows on the line stays put while it moves.
+    """
+    step, _ = ticks(viewport.start, viewport.ns_per_cell, viewport.width)
+    text = format_time(t_ns, step / 10, around=window_magnitude(viewport))
+    number = text.rstrip("µnms")
+    unit = text[len(number) :]
+    if "." in number:
+        number = number.rstrip("0").rstrip(".")
+    return f"{number}{unit}".ljust(len(text))
 
 
 def ticks(start: float, ns_per_cell: float, width: int) -> tuple[float, list[float]]:

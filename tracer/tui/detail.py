@@ -27,11 +27,11 @@ from tracer.events import Event
 from tracer.printable import printable
 from tracer.summary import RequestSpan, request_spans
 from tracer.tui.axis import format_time
-from tracer.tui.lane import BLOCKED, PHASE_NAMES, QUEUED, RUNNING, SENDING, Lane
+from tracer.tui.lane import BLOCKED, PHASE_NAMES, QUEUED, RUNNING, SENDING, WAITING, Lane
 from tracer.tui.model import TimelineModel
 from tracer.tui.palette import COLOURS
 
-__all__ = ["DetailPane", "detail_text", "MAX_EVENT_ROWS", "RAN_ON_NS"]
+__all__ = ["DetailPane", "detail_text", "time_spent", "MAX_EVENT_ROWS", "RAN_ON_NS"]
 
 MAX_EVENT_ROWS = 300
 RAN_ON_NS = 1_000_000
@@ -80,10 +80,34 @@ def _compact(data: Mapping[str, Any]) -> str:
     return printable(" ".join(parts))
 
 
-def _phase_totals(lane: Lane) -> dict[int, int]:
+def time_spent(lane: Lane, start: int, end: int) -> dict[int, int]:
+    """Where the time from ``start`` to ``end`` went, by phase code: each instant counts once,
+    for the phase the lane draws there (the highest code of the spans over it; none: waiting).
+
+    The spans of a request overlap (a thread runs while its body is sent, a step is blocked
+    inside the request's waiting stretch), so summing them counts time twice; these parts sum
+    to ``end - start`` exactly.
+    """
     totals: dict[int, int] = {}
+    if end <= start:
+        return totals
+    edges: list[tuple[int, int, int]] = []  # (time, +1 opens / -1 closes, phase)
     for span in lane.spans:
-        totals[span.phase] = totals.get(span.phase, 0) + span.end - span.start
+        s0, s1 = max(span.start, start), min(span.end, end)
+        if s0 < s1:
+            edges.append((s0, 1, span.phase))
+            edges.append((s1, -1, span.phase))
+    edges.sort()
+    open_spans = [0] * (max((e[2] for e in edges), default=0) + 1)
+    at = start
+    for t, step, phase in edges:
+        if t > at:
+            top = next((p for p in range(len(open_spans) - 1, 0, -1) if open_spans[p]), WAITING)
+            totals[top] = totals.get(top, 0) + t - at
+            at = t
+        open_spans[phase] += step
+    if end > at:
+        totals[WAITING] = totals.get(WAITING, 0) + end - at
     return totals
 
 
@@ -124,19 +148,18 @@ def _request_text(
         | {"headers": scope.get("headers", [])}
     )
     text.append(_fit(scope_text, None if width is None else width - cell_len(heading)))
-    totals = _phase_totals(lane)
-    finish = end.end if end is not None else client.end if client is not None else model.t_end
-    life = finish - (start.t if start is not None else origin)
-    busy = totals.get(RUNNING, 0) + totals.get(BLOCKED, 0)
+    # The latency's own stretch (arrival to the end of the response), so its parts add up
+    # to it; a request not over yet, to the end of the recording.
+    if span is not None and span.finished is not None and span.arrived is not None:
+        window = (span.arrived, span.finished)
+    else:
+        finish = end.end if end is not None else client.end if client is not None else model.t_end
+        window = (queued.t if queued is not None else origin, finish)
+    totals = time_spent(lane, *window)
     text.append(f"\n{labels['phases']}: ", _KEY)
-    for code, amount in (
-        (QUEUED, totals.get(QUEUED, 0)),
-        (RUNNING, totals.get(RUNNING, 0)),
-        (BLOCKED, totals.get(BLOCKED, 0)),
-        (SENDING, totals.get(SENDING, 0)),
-    ):
-        text.append(f"{labels[PHASE_NAMES[code]]} {_ms(amount)}  ", COLOURS[code])
-    text.append(f"{labels['waiting_io']} {_ms(max(0, life - busy))}", COLOURS[1])
+    for code in (QUEUED, RUNNING, BLOCKED, SENDING):
+        text.append(f"{labels[PHASE_NAMES[code]]} {_ms(totals.get(code, 0))}  ", COLOURS[code])
+    text.append(f"{labels['waiting_io']} {_ms(totals.get(WAITING, 0))}", COLOURS[WAITING])
     cpu = [
         (e.data.get("cpu_ns"), e.dur)
         for e in events

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, overload
 
 from tracer import events as K
-from tracer.digest import Digest, Worker
+from tracer.digest import Digest, Worker, thread_names
 from tracer.events import Event
 from tracer.phases import cpu_share, held_loop, kept_from_starting, mostly_waiting, request_phases
 from tracer.phases import event_data as _data
@@ -166,10 +166,11 @@ class TimelineModel:
         self.by_request = RequestLanes(order, per_req, self.t_end, threshold_ns)
         """One lane per request, in order of arrival."""
         self._by_worker: list[Lane] | None = None
-        self._thread_of: dict[str, tuple[int, str]] = {}
-        """Worker lane key -> the pid and name of its thread (to find its report row)."""
+        self._thread_of: dict[str, tuple[int, int]] = {}
+        """Worker lane key -> the pid and id of its thread (to find its report row)."""
         self._summary: dict[str, Any] | None = None
         self._workers: list[Worker] | None = None
+        self._rows: dict[tuple[int, int], Worker] | None = None
 
     @property
     def event_times(self) -> list[int]:
@@ -199,14 +200,17 @@ class TimelineModel:
         return self._workers
 
     def worker(self, lane: Lane) -> Worker | None:
-        """The report's row for a lane of ``by_worker``, found by the name both show (with its
-        pid when several processes recorded), or None if the report has none."""
+        """The report's row for a lane of ``by_worker``, found by its thread's pid and id (many
+        threads share a name: every anyio worker is "AnyIO worker thread"), or None if the
+        report has none."""
+        if self._by_worker is None:
+            _ = self.by_worker  # building the lanes fills _thread_of
         found = self._thread_of.get(lane.key)
         if found is None:
             return None
-        pid, name = found
-        rows = {row.name: row for row in self.workers}
-        return rows.get(f"{pid}/{name}") or rows.get(name)
+        if self._rows is None:
+            self._rows = {(row.pid, row.tid): row for row in self.workers}
+        return self._rows.get(found)
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -324,14 +328,16 @@ def _request_lane(req: int, events: list[Event], t_end: int, threshold_ns: int |
 def _worker_lanes(
     events: Iterable[Event],
     threshold_ns: int | None,
-    thread_of: dict[str, tuple[int, str]],
+    thread_of: dict[str, tuple[int, int]],
     loop_word: str = "loop",
 ) -> list[Lane]:
-    """The by-worker lanes; ``thread_of`` is filled with each lane's pid and thread name.
+    """The by-worker lanes; ``thread_of`` is filled with each lane's pid and thread id.
     ``loop_word`` goes before an event loop's thread name ("loop MainThread")."""
     blocked_by_req: dict[int, list[tuple[int, int]]] = {}
     steps: dict[tuple[str, int, int], list[Span]] = {}
-    names: dict[tuple[str, int, int], str] = {}
+    # Every thread the report's Workers table counts (those that started a request too), with
+    # its name and when it first ran request code: same-named threads are numbered from them.
+    threads: dict[tuple[int, int], list[Any]] = {}
     loose_blocks: list[Event] = []
     for event in events:
         kind = event.kind
@@ -346,8 +352,12 @@ def _worker_lanes(
         elif kind == K.SCHED_THREAD:
             key = (THREAD_LANE, event.pid, event.tid)
         else:
+            if kind == K.REQUEST_START and _data(event).get("scope_type") != "lifespan":
+                threads.setdefault((event.pid, event.tid), [event.thread or str(event.tid), None])
             continue
-        names.setdefault(key, event.thread or str(event.tid))
+        thread = threads.setdefault((event.pid, event.tid), [event.thread or str(event.tid), None])
+        if thread[1] is None or event.t < thread[1]:
+            thread[1] = event.t
         steps.setdefault(key, []).append(
             Span(event.t, event.t + _dur(event), RUNNING, event.req, cpu_share(event))
         )
@@ -355,13 +365,13 @@ def _worker_lanes(
     # Several server processes (gunicorn or uvicorn workers, the processes model): each
     # process's lanes together, named with its pid (their threads often share names).
     pids = list(dict.fromkeys(key[1] for key in steps))
-    several = len(pids) > 1
+    names = thread_names(
+        {key: (name, first) for key, (name, first) in threads.items()}, several=len(pids) > 1
+    )
     for key, spans in steps.items():
         kind, pid, tid = key
-        # The label is shown, so its controls are escaped; ``thread_of`` keeps the name as
-        # recorded, which is what the report's Workers rows are keyed by.
-        shown = printable(names[key])
-        name = f"{pid}/{shown}" if several else shown
+        # The label is shown, so its controls are escaped.
+        name = printable(names[(pid, tid)])
         if kind == LOOP_LANE:
             spans = [_loop_span(span, blocked_by_req, threshold_ns) for span in spans]
             label = f"{loop_word} {name}"
@@ -372,7 +382,7 @@ def _worker_lanes(
             ]
             label = name
         lanes.append(Lane(f"{kind}:{pid}:{tid}", label, kind, spans))
-        thread_of[f"{kind}:{pid}:{tid}"] = (pid, names[key])
+        thread_of[f"{kind}:{pid}:{tid}"] = (pid, tid)
     for event in loose_blocks:
         for lane in lanes:
             if lane.kind == LOOP_LANE and lane.key == f"{LOOP_LANE}:{event.pid}:{event.tid}":

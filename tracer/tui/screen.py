@@ -24,7 +24,7 @@ from textual.widgets import Static
 from tracer.events import Event
 from tracer.printable import printable
 from tracer.recording import view_start
-from tracer.tui.axis import Axis, format_time, ticks, window_magnitude
+from tracer.tui.axis import Axis, format_cursor, format_time
 from tracer.tui.caption import Caption
 from tracer.tui.detail import DetailPane, detail_text
 from tracer.tui.help import HelpScreen, bindings
@@ -218,13 +218,11 @@ class ReplayScreen(Screen[None]):
     def _refresh_all(self) -> None:
         vp = self.viewport
         lab = self.labels
-        step, _ = ticks(vp.start, vp.ns_per_cell, vp.width)
         state = f"▶ {lab['playing']}" if vp.playing else f"⏸ {lab['paused']}"
         view = lab["by_worker"] if self.view == "worker" else lab["by_request"]
         status = Text(no_wrap=True, overflow="ellipsis")
         status.append(f"{state} {vp.speed:g}×  ", "bold")
-        around = window_magnitude(vp)
-        status.append(f"{lab['cursor']} {format_time(vp.cursor, step / 10, around=around)}  ")
+        status.append(f"{lab['cursor']} {format_cursor(vp.cursor, vp)}  ")
         status.append(f"{lab['view']}: {view}  ", "bold #00afd7")
         status.append(f"{format_time(vp.ns_per_cell)} {lab['per_cell']}  ")
         status.append(lab["help_hint"], "#8a8a8a")

@@ -88,28 +88,33 @@ class Viewport:
         return int(self.start + column * self.ns_per_cell)
 
     def zoom(self, factor: float, around: float | None = None) -> None:
-        """Multiply the zoom by ``factor`` (>1 zooms in), keeping ``around`` (default: the
-        cursor if visible, else the middle) at the same column."""
+        """Multiply the zoom by ``factor`` (>1 zooms in, down to ``MIN_NS_PER_CELL``; <1 out,
+        up to fit), keeping ``around`` (default: the cursor if visible, else the middle) at
+        the same column as far as the window may go (it stays on the recording)."""
         if around is None:
             around = (
                 self.cursor if self.start <= self.cursor < self.end else (self.start + self.end) / 2
             )
         column = (around - self.start) / self.ns_per_cell
-        max_npc = max(MIN_NS_PER_CELL, 2 * self.length / max(1, self.width - 1))
+        # Zooming out stops at fit: past it, the screen would show time outside the recording.
+        max_npc = self._fit_ns_per_cell()
         self.ns_per_cell = min(max_npc, max(MIN_NS_PER_CELL, self.ns_per_cell / factor))
         self.start = around - column * self.ns_per_cell
         self._clamp()
 
     def pan(self, cells: float) -> None:
-        """Move the window by ``cells`` columns (negative: towards the start)."""
+        """Move the window by ``cells`` columns (negative: towards the start), no further
+        than either end of the recording."""
         self.start += cells * self.ns_per_cell
         self._clamp()
 
     def _clamp(self) -> None:
+        """Keep the window on the recording: its left edge never before ``t_min``, its right
+        edge never more than fit's one cell past ``t_max`` (the cell the cursor takes at the
+        end); a window longer than the recording starts at ``t_min``, as fit puts it."""
         span = self.ns_per_cell * self.width
-        # Allow half a screen past either end, so the edges can be brought to the middle.
-        low = self.t_min - span / 2
-        high = max(low, self.t_max - span / 2)
+        low = float(self.t_min)
+        high = max(low, self.t_max + self.ns_per_cell - span)
         self.start = min(max(self.start, low), high)
 
     def set_cursor(self, t: float, *, follow: bool = True) -> None:
