@@ -86,3 +86,32 @@ def test_escaped_text_is_measured_as_shown() -> None:
     assert [length for length, _ in _runs(fixed)] == [73.2, 109.8, 48.8]
     assert [text.replace("\xa0", " ") for _, text in _runs(fixed)] == runs
     assert fixed.endswith(tail)
+
+
+_FETCHED = re.compile(r'url\("?https?://')
+
+
+async def test_screenshots_fetch_no_fonts(loop_rec: Recording, tmp_path: Path) -> None:
+    """``--screenshot`` (render_svg) and the ``s`` key's file name no web font (Rich's
+    ``@font-face`` rules point at a CDN: offline, a browser waits for them): the local font
+    stays, and the SVG is still well-formed."""
+    import xml.etree.ElementTree as ET
+
+    rendered = render_svg([loop_rec], size=(100, 30))
+    app = ReplayApp([loop_rec], screenshot_dir=str(tmp_path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        exported = app.export_screenshot()
+        await pilot.press("s")
+        await pilot.pause()
+    (shot,) = tmp_path.glob("*.svg")
+    assert _FETCHED.search(exported)  # what Textual writes
+    for svg in (rendered, shot.read_text(encoding="utf-8")):
+        assert not _FETCHED.search(svg)
+        assert 'src: local("FiraCode-Regular");' in svg
+        ET.fromstring(svg)
+
+
+def test_the_status_line_draws_no_glyph_fonts_lack(loop_rec: Recording) -> None:
+    """Paused reads "‖ paused": "⏸" (U+23F8) is an empty box in common monospace fonts."""
+    svg = render_svg([loop_rec], size=(100, 30))
+    assert "⏸" not in svg and "‖&#160;paused" in svg

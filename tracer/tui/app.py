@@ -27,7 +27,7 @@ from tracer.recording import Recording, load
 from tracer.tui.labels import LANGUAGES, labels
 from tracer.tui.model import build_model
 from tracer.tui.screen import Bookmark, ReplayScreen
-from tracer.tui.svg_cells import cell_text_lengths
+from tracer.tui.svg_cells import offline_svg
 
 __all__ = ["ReplayApp", "render_svg", "open_recordings", "Bookmark"]
 
@@ -179,8 +179,9 @@ async def _render(
         # The title is the app's name as recorded: a control character in it would make the
         # SVG ill-formed XML (Rich escapes only markup characters).
         title = printable(app.models[0].recording.title_in(app.labels["lang"]))
-        # Rich sizes text runs by characters: CJK text would be squeezed to half its cells.
-        return cell_text_lengths(app.export_screenshot(title=title))
+        # Rich sizes text runs by characters (CJK text would be squeezed to half its cells) and
+        # names web fonts (a projector offline would wait for them): see svg_cells.
+        return offline_svg(app.export_screenshot(title=title))
 
 
 def _aligned(recordings: list[Recording]) -> list[Recording]:

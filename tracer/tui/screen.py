@@ -31,7 +31,7 @@ from tracer.tui.help import HelpScreen, bindings
 from tracer.tui.legend import Legend
 from tracer.tui.model import RequestLanes, TimelineModel
 from tracer.tui.summary_panel import SummaryPanel
-from tracer.tui.svg_cells import cell_text_lengths
+from tracer.tui.svg_cells import offline_svg
 from tracer.tui.timeline import Timeline, label_width_for
 from tracer.tui.viewport import Viewport
 
@@ -218,7 +218,8 @@ class ReplayScreen(Screen[None]):
     def _refresh_all(self) -> None:
         vp = self.viewport
         lab = self.labels
-        state = f"▶ {lab['playing']}" if vp.playing else f"⏸ {lab['paused']}"
+        # "‖", not "⏸" (U+23F8): common monospace fonts have no glyph for that (an empty box).
+        state = f"▶ {lab['playing']}" if vp.playing else f"‖ {lab['paused']}"
         view = lab["by_worker"] if self.view == "worker" else lab["by_request"]
         status = Text(no_wrap=True, overflow="ellipsis")
         status.append(f"{state} {vp.speed:g}×  ", "bold")
@@ -476,10 +477,10 @@ class ReplayScreen(Screen[None]):
         """Save an SVG of the screen as it is now."""
         directory = getattr(self.app, "screenshot_dir", ".")
         path = self.app.save_screenshot(path=directory)
-        # Textual wrote Rich's SVG, which sizes text runs by characters: CJK text would be
-        # squeezed to half its cells. Size them by cells, in the file as written.
+        # Textual wrote Rich's SVG, which sizes text runs by characters (CJK text would be
+        # squeezed to half its cells) and fetches its font from the web: mend the file.
         shot = Path(path)
-        shot.write_text(cell_text_lengths(shot.read_text(encoding="utf-8")), encoding="utf-8")
+        shot.write_text(offline_svg(shot.read_text(encoding="utf-8")), encoding="utf-8")
         # A file name, shown as text: a "[" in it is not markup.
         self.notify(f"{self.labels['saved']} {printable(path)}", timeout=3, markup=False)
 

@@ -1,9 +1,13 @@
-"""``cell_text_lengths``: an SVG screenshot whose text runs are as wide as their terminal cells.
+"""``offline_svg``: an SVG screenshot whose text runs are as wide as their terminal cells, and
+that fetches nothing.
 
 Rich's ``Console.export_svg`` (which Textual's screenshots use) places each run of text at its
 cell offset but gives it ``textLength`` = characters x cell width (Textualize/rich#2742). A
 browser honouring ``textLength`` then squeezes a run of CJK text, two cells a character, into
-half its room. Imports Rich only.
+half its room (``cell_text_lengths``). Its ``@font-face`` rules also name Fira Code on a CDN,
+which a browser fetches when the font is not installed: a screenshot opened offline (a lecture
+room's projector) waits for them and logs errors, while the exports (HTML, SVG) fetch nothing
+(``without_web_fonts``). Imports Rich only.
 """
 
 from __future__ import annotations
@@ -13,11 +17,27 @@ import re
 
 from rich.cells import cell_len
 
-__all__ = ["cell_text_lengths"]
+__all__ = ["cell_text_lengths", "offline_svg", "without_web_fonts"]
 
 _SIZED_TEXT = re.compile(r'(<text [^>]*?textLength=")([^"]*)("[^>]*>)([^<]*)(</text>)')
 """A ``<text>`` element with a ``textLength``, as Rich writes it: its content is escaped, so
 it holds no ``<``, and its attribute values hold no ``>``."""
+
+
+_WEB_FONT = re.compile(r',\s*url\("https?://[^"]*"\)\s*format\("[^"]*"\)')
+"""One web source of an ``@font-face`` ``src`` list, with its comma: what is left is the
+``local(...)`` font, and browsers fall back to a monospace one when it is not installed."""
+
+
+def offline_svg(svg: str) -> str:
+    """A Textual screenshot as it should be saved: text runs sized by cells, no web fonts."""
+    return without_web_fonts(cell_text_lengths(svg))
+
+
+def without_web_fonts(svg: str) -> str:
+    """``svg`` with the web sources of its ``@font-face`` rules left out (the local font
+    names stay); any other ``url(...)`` (clip paths) is untouched."""
+    return _WEB_FONT.sub("", svg)
 
 
 def cell_text_lengths(svg: str) -> str:
