@@ -1,6 +1,10 @@
 """Real-server overhead: uvicorn hello world, untraced vs traced, with the same client, in one run.
 
     python bench/server_overhead.py [--requests 4000] [--concurrency 50] [--repeats 5]
+                                    [--loop asyncio|uvloop]
+
+Every uvicorn here, traced or not, runs the same event loop: ``--loop asyncio`` by default (the
+loop of the figures below; uvicorn's own default is uvloop wherever uvloop is installed).
 
 Part 1 picks the load client: three HTTP/1.1 keep-alive clients against *untraced* uvicorn
 (50 connections): aiohttp, h11 on asyncio streams, and gateway-tracer's own callback client
@@ -83,11 +87,15 @@ from tracer.servers.real.uvicorn import UvicornServer  # noqa: E402
 APP = "sample_apps.hello:asgi_app"
 
 
+LOOP = "asyncio"
+"""The event loop of every uvicorn of the run (``--loop``)."""
+
+
 def start_untraced() -> ServerProcess:
     """Plain uvicorn serving the hello app, no gateway-tracer inside."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", APP, "--host", HOST, "--port", str(port),
-               "--log-level", "warning", "--no-access-log"]  # fmt: skip
+               "--log-level", "warning", "--no-access-log", "--loop", LOOP]  # fmt: skip
     server = ServerProcess("uvicorn", command, port=port, cwd=ROOT)
     server.start()
     return server
@@ -220,7 +228,9 @@ def compare_tracing(untraced: ServerProcess, c: int, n: int, repeats: int) -> No
     shimmed: list[tuple[float, float, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         recorder = Recorder(os.path.join(tmp, "run.jsonl"))
-        traced = UvicornServer(ServerConfig(app_spec=APP, app_dir=ROOT), recorder)
+        traced = UvicornServer(
+            ServerConfig(app_spec=APP, app_dir=ROOT, options={"loop": LOOP}), recorder
+        )
         traced.start()
         try:
             assert traced.process is not None and traced.process.pgid is not None
@@ -260,14 +270,16 @@ def decompose(c: int, n: int, repeats: int) -> None:
     for name, app in (("untraced", APP), ("shim, recorder drops all", "server_variants:shim_null")):
         port = free_port()
         command = [sys.executable, "-m", "uvicorn", app, "--host", HOST, "--port", str(port),
-                   "--log-level", "warning", "--no-access-log"]  # fmt: skip
+                   "--log-level", "warning", "--no-access-log", "--loop", LOOP]  # fmt: skip
         server = ServerProcess("uvicorn", command, port=port, cwd=ROOT, env=env)
         server.start()
         started.append(server)
         assert server.pgid is not None
         servers[name] = (port, server.pgid)
     recorder = Recorder()
-    traced = UvicornServer(ServerConfig(app_spec=APP, app_dir=ROOT), recorder)
+    traced = UvicornServer(
+        ServerConfig(app_spec=APP, app_dir=ROOT, options={"loop": LOOP}), recorder
+    )
     traced.start()
     try:
         assert traced.process is not None and traced.process.pgid is not None
@@ -296,7 +308,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--skip-clients", action="store_true", help="leave out part 1")
     parser.add_argument("--decompose", action="store_true", help="also part 3")
+    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio",
+                        help="every uvicorn's event loop (default asyncio)")  # fmt: skip
     args = parser.parse_args()
+    global LOOP
+    LOOP = args.loop
     untraced = start_untraced()
     try:
         ours(untraced.port, args.concurrency, 500)  # warm up
