@@ -23,13 +23,15 @@ from tracer.export.svg import (
     FONT,
     MAX_LANES,
     alignment,
+    demo_title,
     figure_titles,
+    number,
     said_in,
     timeline_svg,
 )
 from tracer.printable import printable
 from tracer.recording import Recording
-from tracer.summary import summarize
+from tracer.summary import request_spans, summarize
 
 __all__ = ["html_page", "export_html", "write_text", "static_caption", "SUMMARY_ROWS"]
 
@@ -52,6 +54,9 @@ SUMMARY_ROWS: tuple[tuple[str, str, str], ...] = (
 )
 """(summary key, English label, Chinese label); dotted keys for nested figures."""
 
+NONE = "–"
+"""A figure that does not exist: a latency with no request finished, a rate without requests."""
+
 _CSS = f"""
 body {{ font-family: {FONT}; margin: 2rem; color: #111; background: #fff; font-size: 20px; }}
 h1 {{ font-size: 2rem; margin: 0 0 .5rem; }}
@@ -65,15 +70,34 @@ ol.marks li {{ margin: .3rem 0; }}
 """
 
 
-def _figure(summary: dict[str, Any], key: str) -> str:
+def _figure(summary: dict[str, Any], key: str, undefined: frozenset[str]) -> str:
+    """The summary's figure at ``key`` (``number``), ``NONE`` for one in ``undefined`` or
+    missing."""
     value: Any = summary
     for part in key.split("."):
         value = value.get(part) if isinstance(value, dict) else None
-    if value is None:
-        return "–"
+    if value is None or key.split(".")[0] in undefined:
+        return NONE
+    if isinstance(value, bool):
+        return escape(str(value))
     if isinstance(value, float):
-        return f"{value:,.1f}"
+        return number(value)
     return f"{value:,}" if isinstance(value, int) else escape(str(value))
+
+
+def _undefined(recording: Recording, summary: dict[str, Any]) -> frozenset[str]:
+    """The summary figures that have nothing to be made of, though the summary says 0: the
+    latency without a finished request, the queueing without a request that queued, the rate
+    and the wall time without any request."""
+    spans = request_spans(recording.events).values()
+    missing = set()
+    if not any(s.finished is not None and s.arrived is not None for s in spans):
+        missing.add("latency_ms")
+    if not any(s.queue_wait is not None for s in spans):
+        missing.add("queue_ms")
+    if not summary.get("requests"):
+        missing |= {"rps", "wall_s"}
+    return frozenset(missing)
 
 
 def static_caption(caption: str) -> str:
@@ -83,21 +107,28 @@ def static_caption(caption: str) -> str:
 
 def _summary_table(recordings: Sequence[Recording], lang: str) -> str:
     summaries = [summarize(r) for r in recordings]
+    undefined = [_undefined(r, s) for r, s in zip(recordings, summaries, strict=True)]
     head = "".join(f"<th>{escape(title)}</th>" for title in figure_titles(recordings, lang))
     rows = [f"<tr><th>{'摘要' if lang == 'zh' else 'summary'}</th>{head}</tr>"]
     for key, english, chinese in SUMMARY_ROWS:
         label = chinese if lang == "zh" else english
-        cells = "".join(f"<td>{_figure(s, key)}</td>" for s in summaries)
+        cells = "".join(
+            f"<td>{_figure(s, key, none)}</td>"
+            for s, none in zip(summaries, undefined, strict=True)
+        )
         rows.append(f"<tr><td>{escape(label)}</td>{cells}</tr>")
     return f"<table>{''.join(rows)}</table>"
 
 
 def _marks(recordings: Sequence[Recording], lang: str = "en") -> str:
     """The bookmarks as a list, each at its time on the figure's (aligned) axis (a Chinese
-    page puts a full-width colon before the caption)."""
-    colon = "：" if lang == "zh" else ": "
+    page puts a full-width colon before the caption); in a compare, each says whose it is
+    (the recording's title, as its lanes are headed)."""
+    colon, comma = ("：", "，") if lang == "zh" else (": ", ", ")
+    titles = figure_titles(recordings, lang) if len(recordings) > 1 else [""] * len(recordings)
     items = []
-    for recording, shift in zip(recordings, alignment(recordings), strict=True):
+    for recording, shift, title in zip(recordings, alignment(recordings), titles, strict=True):
+        whose = f"{escape(title)}{comma}" if title else ""
         for e in recording.events:
             if e.kind == K.MARK:
                 # The recording's text: control characters as escapes (``figure_title``).
@@ -105,9 +136,9 @@ def _marks(recordings: Sequence[Recording], lang: str = "en") -> str:
                 caption = escape(printable(str(e.data.get("caption", ""))))
                 at = (e.t - shift) / 1e6
                 items.append(
-                    f"<li><b>{label}</b> ({at:,.1f} ms){colon}{caption}</li>"
+                    f"<li><b>{label}</b> ({whose}{at:,.1f} ms){colon}{caption}</li>"
                     if caption
-                    else f"<li><b>{label}</b> ({at:,.1f} ms)</li>"
+                    else f"<li><b>{label}</b> ({whose}{at:,.1f} ms)</li>"
                 )
     return f'<ol class="marks">{"".join(items)}</ol>' if items else ""
 
@@ -159,12 +190,8 @@ def export_html(recording: Recording, options: ExportOptions, *, lang: str | Non
     are said as the replay says them (``said_in``): the caption only what is true of the
     recordings shown, side names and bookmarks in ``lang``."""
     recordings, caption, lang = said_in([recording, *options.compare], lang)
-    demo = recordings[0].header.get("demo")
-    title = None
-    if isinstance(demo, dict) and demo.get("name"):
-        # The scenario's title in the page's language (recordings saved before demos
-        # stored it fall back to the command that made them).
-        title = str(demo.get("title") or f"trace demo {demo['name']}")
+    # The scenario's title in the page's language.
+    title = demo_title(recordings[0])
     page = html_page(recordings, title=title, caption=caption, lang=lang, max_lanes=options.lanes)
     output = options.output or default_output(recording, ".html")
     if output == "-":

@@ -5,18 +5,21 @@ One lane per request, in arrival order, each stretch drawn in the phase the repl
 sending (blue, a hairline for a send that took no measurable time), a step that blocked the loop
 (red), waiting (a dark line: suspended on an await; a bolder one where a thread sat blocked in
 I/O, on a lock or on the GIL, its ``cpu_ns`` a small share of its ``dur``, with a short green bar
-as high as that share, as the replay UI draws it), errors (a cross), and demo bookmarks as dashed
-verticals with their labels; a legend and a time axis. Every phase mark carries
-``class="phase-<name>"``. Compared recordings are aligned on their first request, so a server
-that took longer to start does not look slower. A demo's recordings are drawn as the replay
-shows them, their side names and bookmarks in the language asked for (``said_in``).
-Self-contained: no scripts, no external fonts or images, nothing fetched. ``timeline_svg`` is
-also what the HTML page embeds. Imports the spine and ``tracer.export``; ``tracer.demos``
-only for a demo's recording.
+as high as that share, as the replay UI draws it), errors (a cross), protocol violations (a
+``!`` on gold, as the replay marks them, at the violation's time, its rules in the mark's
+``<title>``), and demo bookmarks as dashed verticals with their labels; a legend and a time
+axis. Every phase mark carries ``class="phase-<name>"``; each lane's ``<title>`` (a viewer's
+tooltip) says its request's method, path, status and latency. Compared recordings are aligned
+on their first request, so a server that took longer to start does not look slower. A demo's
+recordings are drawn as the replay shows them, their side names and bookmarks in the language
+asked for (``said_in``). Self-contained: no scripts, no external fonts or images, nothing
+fetched. ``timeline_svg`` is also what the HTML page embeds. Imports the spine and
+``tracer.export``; ``tracer.demos`` only for a demo's recording.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,7 +32,7 @@ from tracer.export import MAX_LANES, ExportOptions, default_output
 from tracer.phases import ERROR, QUEUED, WAITING, PhaseSpan, event_dur, request_phases
 from tracer.printable import printable
 from tracer.recording import Recording, view_start
-from tracer.summary import alignment, first_request, request_spans
+from tracer.summary import RequestSpan, alignment, first_request, request_spans
 
 __all__ = [
     "timeline_svg",
@@ -37,6 +40,8 @@ __all__ = [
     "figure_title",
     "figure_titles",
     "alignment",
+    "demo_title",
+    "number",
     "COLORS",
     "LEGENDS",
     "FONT",
@@ -54,6 +59,7 @@ COLORS: dict[str, str] = {
     "blocked": "#c62828",
     "waiting": "#616161",
     "bookmark": "#6a1b9a",
+    "violation": "#ffd700",
 }
 """Phase -> fill colour (dark enough to read on a projector over white)."""
 
@@ -66,6 +72,7 @@ LEGENDS: dict[str, tuple[tuple[str, str], ...]] = {
         ("sending", "sending"),
         ("blocked", "blocked the loop"),
         ("error", "error (raised, no response, or 5xx)"),
+        ("violation", "protocol violation"),
         ("bookmark", "bookmark"),
     ),
     "zh": (
@@ -76,16 +83,38 @@ LEGENDS: dict[str, tuple[tuple[str, str], ...]] = {
         ("sending", "发送"),
         ("blocked", "阻塞事件循环"),
         ("error", "错误（抛出异常、无响应或 5xx）"),
+        ("violation", "协议违规"),
         ("bookmark", "书签"),
     ),
 }
 """Language -> (colour key, text) in legend order."""
 
 SHOWN: dict[str, str] = {
-    "en": "{shown} of {total} requests shown",
-    "zh": "显示 {total} 个请求中的 {shown} 个",
+    "en": "{shown:,} of {total:,} requests shown",
+    "zh": "显示 {total:,} 个请求中的 {shown:,} 个",
 }
-"""Language -> the note under lanes cut short."""
+"""Language -> the note under lanes cut short (numbers as the summary table writes them)."""
+
+EMPTY: dict[str, str] = {"en": "no requests recorded", "zh": "没有记录到请求"}
+"""Language -> the note in place of the lanes of a recording without requests."""
+
+TIPS: dict[str, dict[str, str]] = {
+    "en": {
+        "lane": "{who}: {status}, {latency}",
+        "ms": "{} ms",
+        "µs": "{} µs",
+        "no status": "no response",
+        "unfinished": "not finished",
+    },
+    "zh": {
+        "lane": "{who}：{status}，{latency}",
+        "ms": "{} 毫秒",
+        "µs": "{} 微秒",
+        "no status": "无响应",
+        "unfinished": "未结束",
+    },
+}
+"""Language -> the words of a lane's tooltip (``<title>``): request, status, latency."""
 
 SVG_NS = ' xmlns="http://www.w3.org/2000/svg"'
 """The namespace declaration a standalone SVG file needs (a name, never fetched)."""
@@ -107,12 +136,33 @@ WAIT_H = 4
 thin line, far below a running bar."""
 RIGHT = 10
 """Margin right of the time axis."""
+MARK_W = 8
+"""Width of a violation mark; violations closer than this on a lane share one."""
 _SENDS = frozenset({K.ASGI_SEND, K.WSGI_BODY, K.WSGI_WRITE})
 
 
 def text_width(text: str, size: int) -> float:
     """About how wide ``text`` is at font ``size`` (CJK glyphs are twice a Latin one's width)."""
     return sum(size if ord(ch) > 0x2E80 else 0.58 * size for ch in text)
+
+
+def number(value: float) -> str:
+    """A figure as the exports write it: thousands separated, one decimal from 10 up, three
+    significant digits below (a 0.006 s run is not "0.0"; µs precision at most)."""
+    if value == 0 or abs(value) >= 10:
+        return f"{value:,.1f}"
+    digits = min(6, 2 - math.floor(math.log10(abs(value))))
+    text = f"{value:,.{digits}f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
+
+
+def demo_title(recording: Recording) -> str | None:
+    """The title of the demo scenario that made ``recording`` (None for other recordings);
+    recordings saved before demos stored it fall back to the command that made them."""
+    demo = recording.header.get("demo")
+    if isinstance(demo, dict) and demo.get("name"):
+        return str(demo.get("title") or f"trace demo {demo['name']}")
+    return None
 
 
 def figure_title(recording: Recording, lang: str = "en") -> str:
@@ -196,16 +246,23 @@ def _rect(x: float, y: float, w: float, h: float, color: str, cls: str = "") -> 
     )
 
 
-def _label_rows(marks: list[tuple[float, str]], width: int) -> list[tuple[float, str, int, str]]:
+def _label_rows(
+    marks: list[tuple[float, str]], width: int
+) -> list[tuple[float, str, int, str, str]]:
     """Place bookmark labels (x of the line, text) so that none overlaps another: each goes
-    on the lowest row with room, right of its line (left of it near the figure's right edge).
-    Returns (text x, text, row, text-anchor)."""
+    on the lowest row with room, right of its line (left of it near the figure's right edge;
+    a label too long for either side goes on the roomier one, cut short with "…").
+    Returns (text x, text shown, row, text-anchor, whole text)."""
     rows: list[list[tuple[float, float]]] = []
     placed = []
-    for x, label in sorted(marks):
+    for x, whole in sorted(marks):
+        room_right, room_left = width - 2 - (x + 4), x - 4 - 2
+        label = whole
+        if text_width(label, 13) > room_right:
+            label = _fit(label, max(room_right, room_left), 13)
         w = text_width(label, 13)
         left, anchor, at = x + 4, "start", x + 4
-        if x + 4 + w > width - 2:
+        if w > room_right:
             left, anchor, at = x - 4 - w, "end", x - 4
         right = left + w
         row = next(
@@ -219,8 +276,17 @@ def _label_rows(marks: list[tuple[float, str]], width: int) -> list[tuple[float,
         if row == len(rows):
             rows.append([])
         rows[row].append((left, right))
-        placed.append((at, label, row, anchor))
+        placed.append((at, label, row, anchor, whole))
     return placed
+
+
+def _fit(text: str, room: float, size: int) -> str:
+    """``text`` cut short with "…" to be at most ``room`` wide at font ``size``."""
+    if text_width(text, size) <= room:
+        return text
+    while text and text_width(text + "…", size) > room:
+        text = text[:-1]
+    return text + "…"
 
 
 def _block(
@@ -245,19 +311,29 @@ def _block(
         if e.kind == K.MARK
     ]
     placed = _label_rows(marks, width)
-    head = HEAD + LABEL_ROW * max(0, max((row for _, _, row, _ in placed), default=0))
+    head = HEAD + LABEL_ROW * max(0, max((row for _, _, row, _, _ in placed), default=0))
     parts = [
         f'<text x="4" y="{top + 16:.0f}" font-size="15" font-weight="bold">'
         f"{escape(side.title)}</text>"
     ]
     y = top + head
+    spans = request_spans(recording.events)
     for req, events in side.lanes:
-        parts.append(f'<g class="lane" data-req="{req}">')
+        tip = escape(_lane_tip(req, events, spans.get(req), lang))
+        parts.append(f'<g class="lane" data-req="{req}"><title>{tip}</title>')
         parts.append(f'<text x="4" y="{y + LANE_H - 2:.0f}" font-size="11">#{req}</text>')
         parts += _lane_marks(request_phases(events, t_max + shift), x, y, scale)
         parts += _instant_sends(events, x, y)
+        # On top of the phases, kept inside the drawn span as bookmarks are.
+        parts += _violations(events, lambda t: min(max(x(t), GUTTER), width - RIGHT), y)
         parts.append("</g>")
         y += LANE_H + GAP
+    if not side.total:
+        parts.append(
+            f'<text class="empty" x="{GUTTER}" y="{y + 12:.0f}" font-size="13" fill="#424242">'
+            f"{EMPTY.get(lang, EMPTY['en'])}</text>"
+        )
+        y += 18
     lanes_end = y
     for mx, _ in marks:
         # The line ends with the lanes: the note below them is never crossed.
@@ -266,16 +342,19 @@ def _block(
             f'y2="{lanes_end:.1f}" stroke="{COLORS["bookmark"]}" stroke-width="2" '
             f'stroke-dasharray="5,3"/>'
         )
-    for at, label, row, anchor in placed:
-        parts.append(
+    for at, label, row, anchor, whole in placed:
+        text = (
             f'<text class="bookmark-label" x="{at:.1f}" y="{top + head - 6 - row * LABEL_ROW:.1f}" '
             f'font-size="13" text-anchor="{anchor}" fill="{COLORS["bookmark"]}">'
             f"{escape(label)}</text>"
         )
+        # A label cut short keeps its whole text as the viewer's tooltip.
+        parts.append(text if label == whole else f"<g><title>{escape(whole)}</title>{text}</g>")
     if side.capped:
         parts.append(
             f'<text class="shown" x="{GUTTER}" y="{y + 12:.0f}" font-size="12" fill="#424242">'
-            f"{SHOWN.get(lang, SHOWN['en']).format(shown=len(side.lanes), total=side.total)}</text>"
+            f"{SHOWN.get(lang, SHOWN['en']).format(shown=len(side.lanes), total=side.total)}"
+            "</text>"
         )
         y += 18
     return parts, y + 8
@@ -316,6 +395,65 @@ def _lane_marks(
         else:  # running, sending, blocked
             parts.append(_rect(x(span.start), y, width, LANE_H, COLORS[phase], cls))
     return parts
+
+
+def _lane_tip(req: int, events: list[Event], span: RequestSpan | None, lang: str) -> str:
+    """A lane's tooltip: ``#3 GET /items: 200, 164 µs`` (the status the client got and the
+    latency, as the summary counts them; "no response", "not finished" where there is none)."""
+    words = TIPS.get(lang, TIPS["en"])
+    method = path = ""
+    for kind in (K.REQUEST_START, K.REQUEST_QUEUED, K.CLIENT_SEND):
+        data = next((e.data for e in events if e.kind == kind and isinstance(e.data, dict)), {})
+        method, path = method or str(data.get("method") or ""), path or str(data.get("path") or "")
+    status = span.outcome_status if span is not None else None
+    finished = span.finished if span is not None else None
+    arrived = span.arrived if span is not None else None
+    latency = words["unfinished"]
+    if finished is not None and arrived is not None:
+        ns = finished - arrived
+        unit = "ms" if ns >= 1_000_000 else "µs"
+        latency = words[unit].format(number(ns / (1e6 if unit == "ms" else 1e3)))
+    return words["lane"].format(
+        who=printable(" ".join(part for part in (f"#{req}", method, path) if part)),
+        status=status if status is not None else words["no status"],
+        latency=latency,
+    )
+
+
+def _violations(events: list[Event], x: Callable[[int], float], y: float) -> list[str]:
+    """The lane's protocol violations as the replay marks them: a ``!`` on gold at the time
+    of each (those closer than a mark's width share one), its rules and messages in its
+    ``<title>``, the rule ids in ``data-rules``."""
+    groups: list[tuple[float, list[Event]]] = []
+    for event in sorted((e for e in events if e.kind == K.VIOLATION), key=lambda e: e.t):
+        at = x(event.t)
+        if groups and at - groups[-1][0] < MARK_W:
+            groups[-1][1].append(event)
+        else:
+            groups.append((at, [event]))
+    parts = []
+    for at, found in groups:
+        data = [e.data if isinstance(e.data, dict) else {} for e in found]
+        rules = [printable(str(d.get("rule") or "?")) for d in data]
+        messages = [printable(str(d.get("message") or "")) for d in data]
+        tip = "\n".join(
+            f"{rule}: {message}" if message else rule
+            for rule, message in zip(rules, messages, strict=True)
+        )
+        parts.append(
+            f'<g class="violation" data-rules="{escape(" ".join(rules))}">'
+            f"<title>{escape(tip)}</title>{_violation_mark(at, y)}</g>"
+        )
+    return parts
+
+
+def _violation_mark(at: float, y: float) -> str:
+    """The ``!`` on gold centred on ``at``, a lane high from ``y`` (lanes and legend)."""
+    return (
+        _rect(at - MARK_W / 2, y, MARK_W, LANE_H, COLORS["violation"], "violation-mark")
+        + f'<text x="{at - 1.8:.1f}" y="{y + LANE_H - 2:.0f}" font-size="11" '
+        f'font-weight="bold" fill="#000000">!</text>'
+    )
 
 
 def _cpu_share(span: PhaseSpan, x: Callable[[int], float], y: float, width: float) -> list[str]:
@@ -396,13 +534,16 @@ def _legend(top: float, width: int, lang: str) -> tuple[list[str], float]:
             swatch_y, swatch_h = top + 6 - WAIT_H / 2, WAIT_H
         elif key == "cpu":
             swatch_y, swatch_h = top + 6, 6
-        # The error is drawn as the lanes draw it: a ✖, not a swatch.
-        mark = (
-            f'<text x="{x + 3}" y="{top + 11:.0f}" font-size="13" '
-            f'fill="{COLORS["blocked"]}">✖</text>'
-            if key == "error"
-            else _rect(x, swatch_y, 18, swatch_h, COLORS[key], "legend")
-        )
+        # The error and a violation are drawn as the lanes draw them: a ✖, a "!", not swatches.
+        if key == "error":
+            mark = (
+                f'<text x="{x + 3}" y="{top + 11:.0f}" font-size="13" '
+                f'fill="{COLORS["blocked"]}">✖</text>'
+            )
+        elif key == "violation":
+            mark = _violation_mark(x + 9, top)
+        else:
+            mark = _rect(x, swatch_y, 18, swatch_h, COLORS[key], "legend")
         parts.append(
             mark + f'<text x="{x + 24}" y="{top + 11:.0f}" font-size="13">{escape(text)}</text>'
         )
@@ -417,6 +558,7 @@ def timeline_svg(
     max_lanes: int = MAX_LANES,
     standalone: bool = True,
     lang: str = "en",
+    title: str | None = None,
 ) -> str:
     """The recordings' request lanes on one shared time axis, as one ``<svg>`` element.
 
@@ -425,10 +567,13 @@ def timeline_svg(
     per recording, plus any a bookmark points at; when some are left out, the axis ends with
     the drawn lanes instead of the whole run. ``standalone``: declare the SVG namespace, as a
     ``.svg`` file must; inline in HTML the element needs none (so the page holds no URL at all).
+    A standalone figure is named by its ``<title>``: ``title``, else the recordings' titles
+    ("A vs B"). A recording without requests says so in place of its lanes; a figure with
+    nothing to draw has no axis and no legend.
     """
     sides = [
-        _Side(recording, *_lanes(recording, max_lanes), shift, title)
-        for recording, shift, title in zip(
+        _Side(recording, *_lanes(recording, max_lanes), shift, heading)
+        for recording, shift, heading in zip(
             recordings, alignment(recordings), figure_titles(recordings, lang), strict=True
         )
     ]
@@ -437,18 +582,24 @@ def timeline_svg(
     # A real server's recording opens on its start-up: begin where its requests do.
     t_span = (view_start(first, t_max), t_max)
     parts: list[str] = []
+    if standalone:
+        name = title or " vs ".join(side.title for side in sides)
+        parts.append(f"<title>{escape(printable(name))}</title>")
+    parts.append('<rect width="100%" height="100%" fill="#ffffff"/>')
     top = 0.0
     for side in sides:
         block, top = _block(side, top, width, t_span, lang)
         parts += block
-    parts += _axis(top + 4, width, t_span)
-    legend, top = _legend(top + 34, width, lang)
-    parts += legend
-    height = top + 24
+    if any(side.lanes or any(e.kind == K.MARK for e in side.recording.events) for side in sides):
+        parts += _axis(top + 4, width, t_span)
+        legend, top = _legend(top + 34, width, lang)
+        parts += legend
+        top += 24
+    height = top
     return (
         f'<svg{SVG_NS if standalone else ""} width="{width}" height="{height:.0f}" '
         f'viewBox="0 0 {width} {height:.0f}" font-family="{escape(FONT)}" role="img">'
-        f'<rect width="100%" height="100%" fill="#ffffff"/>{"".join(parts)}</svg>'
+        f"{''.join(parts)}</svg>"
     )
 
 
@@ -485,7 +636,8 @@ def export_svg(recording: Recording, options: ExportOptions, *, lang: str | None
     """Write the recording (and ``options.compare``) as an SVG figure, its texts in ``lang``
     (None: the language the first recording was made in; ``said_in``)."""
     recordings, _, lang = said_in([recording, *options.compare], lang)
-    svg = timeline_svg(recordings, max_lanes=options.lanes, lang=lang)
+    title = demo_title(recordings[0])
+    svg = timeline_svg(recordings, max_lanes=options.lanes, lang=lang, title=title)
     output = options.output or default_output(recording, ".svg")
     if output == "-":
         options.stdout.write(svg + "\n")
