@@ -4,8 +4,8 @@ The page holds the timelines as inline SVG lanes, a legend, the bookmarks and a 
 (one column per recording), styled by inline CSS in large type for a projector. Nothing is
 fetched: no scripts, no external stylesheets, fonts, images or links, not even an ``http``
 namespace. A demo's recordings say what the replay says of them, in the language asked for
-(``tracer.export.svg.said_in``). Imports the spine and ``tracer.export``; ``tracer.demos`` only
-for a demo's recording.
+(``tracer.export.titles.said_in``). Imports the spine and ``tracer.export``; ``tracer.demos``
+only for a demo's recording.
 """
 
 from __future__ import annotations
@@ -18,20 +18,14 @@ from html import escape
 from typing import Any
 
 from tracer import events as K
-from tracer.export import ExportOptions, default_output, writing
-from tracer.export.svg import (
-    FONT,
-    MAX_LANES,
-    alignment,
-    demo_title,
-    figure_titles,
-    number,
-    said_in,
-    timeline_svg,
-)
+from tracer.export import MAX_LANES, ExportOptions, default_output, writing
+from tracer.export.drawing import FONT
+from tracer.export.numbers import number
+from tracer.export.svg import timeline_svg
+from tracer.export.titles import demo_title, figure_titles, said_in
 from tracer.printable import printable
 from tracer.recording import Recording
-from tracer.summary import request_spans, summarize
+from tracer.summary import alignment, request_spans, summarize
 
 __all__ = ["html_page", "export_html", "write_text", "static_caption", "SUMMARY_ROWS"]
 

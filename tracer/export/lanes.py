@@ -1,0 +1,203 @@
+"""One request's lane of the SVG figure, drawn as the replay UI draws it.
+
+Each stretch in the phase ``tracer.phases`` gives it: queued (grey), running a loop step or a
+thread on the CPU (green), sending (blue, a hairline for a send that took no measurable time),
+a step that blocked the loop (red), waiting (a dark line: suspended on an await; a bolder one
+where a thread sat blocked in I/O, on a lock or on the GIL, with a short green bar as high as
+its share of the CPU), errors (a cross) and protocol violations (a ``!`` on gold at the
+violation's time, its rules in the mark's ``<title>``). Every phase mark carries
+``class="phase-<name>"``; the lane's ``<title>`` (a viewer's tooltip) says its request's
+method, path, status and latency. Imports the spine and ``tracer.export`` helpers only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from html import escape
+
+from tracer import events as K
+from tracer.events import Event
+from tracer.export.drawing import COLORS, GUTTER, LANE_H, MARK_W, WAIT_H, rect
+from tracer.export.numbers import number
+from tracer.phases import ERROR, QUEUED, WAITING, PhaseSpan, event_dur, request_phases
+from tracer.printable import printable
+from tracer.summary import RequestSpan
+
+__all__ = [
+    "TIPS",
+    "lane",
+    "lane_tip",
+    "phase_marks",
+    "violations",
+    "violation_mark",
+]
+
+TIPS: dict[str, dict[str, str]] = {
+    "en": {
+        "lane": "{who}: {status}, {latency}",
+        "ms": "{} ms",
+        "µs": "{} µs",
+        "no status": "no response",
+        "unfinished": "not finished",
+    },
+    "zh": {
+        "lane": "{who}：{status}，{latency}",
+        "ms": "{} 毫秒",
+        "µs": "{} 微秒",
+        "no status": "无响应",
+        "unfinished": "未结束",
+    },
+}
+"""Language -> the words of a lane's tooltip (``<title>``): request, status, latency."""
+
+_SENDS = frozenset({K.ASGI_SEND, K.WSGI_BODY, K.WSGI_WRITE})
+
+
+def lane(
+    req: int,
+    events: list[Event],
+    span: RequestSpan | None,
+    *,
+    x: Callable[[int], float],
+    y: float,
+    scale: float,
+    end: int,
+    right: float,
+    lang: str,
+) -> list[str]:
+    """Request ``req``'s lane at ``y``, as one ``<g class="lane">`` (its parts in order).
+
+    ``x`` maps a time of the recording to the figure, ``scale`` pixels a nanosecond; ``end``
+    is the last time drawn, in the recording's own time (a request still open then is drawn
+    up to it); ``right`` is the figure's right edge, which keeps the violation marks inside
+    the drawn span as bookmarks are kept. ``span`` gives the tooltip its status and latency.
+    """
+    tip = escape(lane_tip(req, events, span, lang))
+    parts = [f'<g class="lane" data-req="{req}"><title>{tip}</title>']
+    parts.append(f'<text x="4" y="{y + LANE_H - 2:.0f}" font-size="11">#{req}</text>')
+    parts += phase_marks(request_phases(events, end), x, y, scale)
+    parts += _instant_sends(events, x, y)
+    # On top of the phases.
+    parts += violations(events, lambda t: min(max(x(t), GUTTER), right), y)
+    parts.append("</g>")
+    return parts
+
+
+def phase_marks(
+    phases: list[PhaseSpan], x: Callable[[int], float], y: float, scale: float
+) -> list[str]:
+    """One request's phase spans (in paint order) as SVG marks on the lane at ``y``."""
+    parts: list[str] = []
+    mid = y + LANE_H / 2
+    for span in phases:
+        phase, width = span.phase, (span.end - span.start) * scale
+        cls = f"phase-{phase}"
+        if phase == ERROR:
+            parts.append(
+                f'<text class="{cls}" x="{x(span.start) - 4:.1f}" y="{y + LANE_H - 1:.0f}" '
+                f'font-size="13" fill="{COLORS["blocked"]}">✖</text>'
+            )
+        elif span.end <= span.start:
+            continue  # nothing to see: a zero-length stretch
+        elif phase == WAITING and span.kind is None:
+            # The request in flight between the spans saying what it did (suspended, parked).
+            parts.append(
+                f'<line class="{cls}" x1="{x(span.start):.1f}" y1="{mid:.1f}" '
+                f'x2="{x(span.end):.1f}" y2="{mid:.1f}" stroke="{COLORS["waiting"]}" '
+                f'stroke-width="1.5"/>'
+            )
+        elif phase == WAITING:
+            # A thread held but off the CPU (I/O, a lock, the GIL), or a timed read: waiting,
+            # not running.
+            parts.append(
+                rect(x(span.start), mid - WAIT_H / 2, width, WAIT_H, COLORS["waiting"], cls)
+            )
+            parts += _cpu_share(span, x, y, width)
+        elif phase == QUEUED:
+            parts.append(rect(x(span.start), y + 3, width, LANE_H - 6, COLORS["queued"], cls))
+        else:  # running, sending, blocked
+            parts.append(rect(x(span.start), y, width, LANE_H, COLORS[phase], cls))
+    return parts
+
+
+def lane_tip(req: int, events: list[Event], span: RequestSpan | None, lang: str) -> str:
+    """A lane's tooltip: ``#3 GET /items: 200, 164 µs`` (the status the client got and the
+    latency, as the summary counts them; "no response", "not finished" where there is none)."""
+    words = TIPS.get(lang, TIPS["en"])
+    method = path = ""
+    for kind in (K.REQUEST_START, K.REQUEST_QUEUED, K.CLIENT_SEND):
+        data = next((e.data for e in events if e.kind == kind and isinstance(e.data, dict)), {})
+        method, path = method or str(data.get("method") or ""), path or str(data.get("path") or "")
+    status = span.outcome_status if span is not None else None
+    finished = span.finished if span is not None else None
+    arrived = span.arrived if span is not None else None
+    latency = words["unfinished"]
+    if finished is not None and arrived is not None:
+        ns = finished - arrived
+        unit = "ms" if ns >= 1_000_000 else "µs"
+        latency = words[unit].format(number(ns / (1e6 if unit == "ms" else 1e3)))
+    return words["lane"].format(
+        who=printable(" ".join(part for part in (f"#{req}", method, path) if part)),
+        status=status if status is not None else words["no status"],
+        latency=latency,
+    )
+
+
+def violations(events: list[Event], x: Callable[[int], float], y: float) -> list[str]:
+    """The lane's protocol violations as the replay marks them: a ``!`` on gold at the time
+    of each (those closer than a mark's width share one), its rules and messages in its
+    ``<title>``, the rule ids in ``data-rules``."""
+    groups: list[tuple[float, list[Event]]] = []
+    for event in sorted((e for e in events if e.kind == K.VIOLATION), key=lambda e: e.t):
+        at = x(event.t)
+        if groups and at - groups[-1][0] < MARK_W:
+            groups[-1][1].append(event)
+        else:
+            groups.append((at, [event]))
+    parts = []
+    for at, found in groups:
+        data = [e.data if isinstance(e.data, dict) else {} for e in found]
+        rules = [printable(str(d.get("rule") or "?")) for d in data]
+        messages = [printable(str(d.get("message") or "")) for d in data]
+        tip = "\n".join(
+            f"{rule}: {message}" if message else rule
+            for rule, message in zip(rules, messages, strict=True)
+        )
+        parts.append(
+            f'<g class="violation" data-rules="{escape(" ".join(rules))}">'
+            f"<title>{escape(tip)}</title>{violation_mark(at, y)}</g>"
+        )
+    return parts
+
+
+def violation_mark(at: float, y: float) -> str:
+    """The ``!`` on gold centred on ``at``, a lane high from ``y`` (lanes and legend)."""
+    return (
+        rect(at - MARK_W / 2, y, MARK_W, LANE_H, COLORS["violation"], "violation-mark")
+        + f'<text x="{at - 1.8:.1f}" y="{y + LANE_H - 2:.0f}" font-size="11" '
+        f'font-weight="bold" fill="#000000">!</text>'
+    )
+
+
+def _cpu_share(span: PhaseSpan, x: Callable[[int], float], y: float, width: float) -> list[str]:
+    """A waiting thread's share of the CPU as a bar that high from the lane's floor (the
+    replay UI's ``▂▅█``): threads taking turns on the GIL compute part of the time, threads
+    asleep in I/O next to none of it."""
+    height = (span.cpu or 0.0) * LANE_H
+    if span.kind != K.SCHED_THREAD or height < 1:
+        return []
+    return [
+        rect(
+            x(span.start), y + LANE_H - height, width, round(height, 1), COLORS["cpu"], "cpu-share"
+        )
+    ]
+
+
+def _instant_sends(events: list[Event], x: Callable[[int], float], y: float) -> list[str]:
+    """Sends recorded without a duration (the simulator's) as hairlines, as a real run's
+    sends of a few microseconds are drawn: the same app looks the same simulated or real."""
+    return [
+        rect(x(e.t), y, 1.0, LANE_H, COLORS["sending"], "phase-sending")
+        for e in events
+        if e.kind in _SENDS and not event_dur(e)
+    ]
