@@ -154,7 +154,7 @@ def _say(lang: str, key: str, **values: str) -> None:
 
 
 def _headless(demo: Any, out: TextIO) -> int:
-    from tracer.export.svg import figure_title
+    from tracer.export.titles import figure_title
 
     scenario = demo.scenario
     words = HEADLESS.get(demo.lang, HEADLESS["en"])
