@@ -20,6 +20,7 @@ from tracer.errors import UsageError
 __all__ = [
     "SimConfig",
     "DEFAULT_IO_NS",
+    "DEFAULT_THREADS",
     "MODEL_NAMES",
     "MAX_REQUESTS",
     "MAX_RECORDED_REQUESTS",
@@ -31,6 +32,11 @@ DEFAULT_IO_NS = 100_000_000
 
 MODEL_NAMES = ("threads", "processes", "loop", "wsgi-on-loop")
 """The models ``trace sim --model`` accepts (the keys of ``sim.models.MODELS``)."""
+
+DEFAULT_THREADS = {"threads": 4, "processes": 1}
+"""Threads per process when none are given, by model: ``trace run``'s (``tracer.servers.threads``
+and ``tracer.servers.processes``, not imported here): 4 as waitress, 1 as gunicorn's sync
+worker. The same scenario run and simulated then starts from the same server."""
 
 MAX_REQUESTS = 10_000_000
 """The most requests one simulation makes (``-n``, or what ``-z`` comes to). Every finished
@@ -80,9 +86,10 @@ class SimConfig:
 
     model: str = "threads"
     """One of ``MODEL_NAMES``."""
-    threads: int = 4
-    """Threads per process (``threads``, ``processes``), at most ``MAX_THREADS``. Made only
-    when a request needs one, so a run has at most as many as it had requests in flight."""
+    threads: int | None = None
+    """Threads per process (``threads``, ``processes``), at most ``MAX_THREADS``; None: the
+    model's default (``DEFAULT_THREADS``; read ``threads_per_process``). Made only when a
+    request needs one, so a run has at most as many as it had requests in flight."""
     workers: int = 1
     """Processes (``processes``); workers × threads is at most ``MAX_THREADS``. Made, like
     threads, only when a request goes to one."""
@@ -116,6 +123,13 @@ class SimConfig:
     switch_interval_ns: int = SWITCH_INTERVAL_NS
     """The GIL switch interval (CPython: 5 ms); above 0."""
 
+    @property
+    def threads_per_process(self) -> int:
+        """``threads``, or the model's default when it was not given."""
+        if self.threads is not None:
+            return self.threads
+        return DEFAULT_THREADS.get(self.model, 1)
+
     def check(self, *, recorded: bool = False, names: Mapping[str, str] | None = None) -> SimConfig:
         """Raise ``UsageError`` naming the first bad field; return self when all is well.
 
@@ -141,7 +155,7 @@ class SimConfig:
             ("pool_size", MAX_THREADS, "each token in use is a thread"),
             ("concurrency", MAX_CLIENTS, "the most connections one process may hold open"),
         ):
-            value = getattr(self, name)
+            value = self.threads_per_process if name == "threads" else getattr(self, name)
             flag = name_of(name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise UsageError(f"{flag} must be a whole number of 1 or more, not {value!r}.")
@@ -149,10 +163,11 @@ class SimConfig:
                 raise UsageError(
                     f"{flag} must be a whole number from 1 to {most:,}, not {value:,} ({why})."
                 )
-        if self.model == "processes" and self.workers * self.threads > MAX_THREADS:
+        threads = self.threads_per_process
+        if self.model == "processes" and self.workers * threads > MAX_THREADS:
             raise UsageError(
                 f"{name_of('workers')} {self.workers:,} × {name_of('threads')} "
-                f"{self.threads:,} is {self.workers * self.threads:,} threads, more than "
+                f"{threads:,} is {self.workers * threads:,} threads, more than "
                 f"{MAX_THREADS:,} (no machine runs more); give fewer workers or threads."
             )
         if self.cpus is not None and (

@@ -88,7 +88,7 @@ class WorkerPoolModel:
     @staticmethod
     def shape(config: SimConfig) -> tuple[int, int]:
         """Processes and threads per process, from the configuration."""
-        return config.workers, config.threads
+        return config.workers, config.threads_per_process
 
     def _new_process(self) -> int:
         """Make the next process (its GIL and main thread, no worker yet); its index."""
@@ -258,7 +258,7 @@ class ThreadsModel(WorkerPoolModel):
     @staticmethod
     def shape(config: SimConfig) -> tuple[int, int]:
         """One process of ``config.threads`` threads."""
-        return 1, config.threads
+        return 1, config.threads_per_process
 
 
 class ProcessesModel(WorkerPoolModel):

@@ -10,7 +10,11 @@ message, as uvicorn exits). A response start whose headers uvicorn could not wri
 the app's ``send`` (``scope.check_headers``); if no other response starts, the client gets a 500
 and the recording says 500 too.
 At shutdown, tasks still running are cancelled and a loop stuck in a blocking call is left
-behind (its thread is a daemon), so a hung app never hangs the run.
+behind (its thread is a daemon), so a hung app never hangs the run; an app that keeps calling
+``receive()`` after its disconnect (which never suspends) is let go of its loop by ``receive``
+itself once the stop began (``scope._Cycle``), so its task is cancelled too. A lifespan startup
+has a bound of its own (``STARTUP_TIMEOUT``), a lifespan shutdown what is left of the stop's
+``timeout``; giving up on the shutdown leaves one line in ``notices``.
 Imports the spine, ``tracer.instrument`` and ``tracer.servers``; never the TUI or exporters.
 """
 
@@ -34,7 +38,9 @@ from tracer.servers.scope import ASGI_VERSION, HttpCycle, ScopeBuilder, WebSocke
 __all__ = ["LoopServer", "STARTUP_TIMEOUT"]
 
 STARTUP_TIMEOUT = 30.0
-"""Seconds the app's lifespan startup may take (a startup may connect to a database)."""
+"""Seconds the app's lifespan startup may take, whatever ``--timeout`` says: that bounds a
+request, and a startup may connect to a database or load a model (real servers have a start
+bound of their own too). Ctrl-C stops a start that hangs at once."""
 
 STOP_POLL = 0.05
 """How often a start waiting for the lifespan startup looks at its ``stop`` event."""
@@ -65,6 +71,11 @@ class LoopServer:
         self.startup_failed: str | None = None
         """The app's message when it sent ``lifespan.startup.failed`` (then it is not served)."""
         self._lifespan_task: asyncio.Task[None] | None = None
+        self._stopping = threading.Event()
+        """Set when ``stop`` begins: a ``receive()`` that would not suspend yields first."""
+        self.notices: list[str] = []
+        """One line each about what the server gave up on while it stopped (a lifespan
+        shutdown that did not finish in time), for the CLI to print after the run."""
         self._target = _LoopTarget(self)
 
     def _prepare(self, app: Any, interface: str) -> Any:
@@ -123,6 +134,7 @@ class LoopServer:
         """Lifespan shutdown, cancel leftover tasks, stop the loop; never past ``timeout``."""
         if not self.loop.is_running():
             return
+        self._stopping.set()
         done = threading.Event()
 
         def begin() -> None:
@@ -155,9 +167,9 @@ class LoopServer:
         scope = self._scopes(request, job.req, self.state)
         cycle: HttpCycle | WebSocketCycle
         cycle = (
-            WebSocketCycle(request.ws_messages)
+            WebSocketCycle(request.ws_messages, stopping=self._stopping)
             if request.websocket
-            else HttpCycle(request.body, now=self.recorder.now)
+            else HttpCycle(request.body, now=self.recorder.now, stopping=self._stopping)
         )
         cycle.on_complete = lambda: job.resolve(Response(job.req, cycle.status, cycle.bytes_out))
         job.on_abandon = lambda: self._call_soon(cycle.disconnect)
@@ -273,11 +285,16 @@ class LoopServer:
         if self.lifespan and self._lifespan_queue is not None:
             self._lifespan_waiter = self.loop.create_future()
             await self._lifespan_queue.put({"type": "lifespan.shutdown"})
-            left = timeout * 0.7 - (self.loop.time() - began)
+            left = max(0.0, timeout * 0.7 - (self.loop.time() - began))
             try:
-                await asyncio.wait_for(asyncio.shield(self._lifespan_waiter), max(0.0, left))
+                await asyncio.wait_for(asyncio.shield(self._lifespan_waiter), left)
             except TimeoutError:
-                pass
+                # Its task is cancelled below, and the recording ends it so; without a line
+                # the cut would pass unnoticed (uvicorn would wait on it for ever).
+                self.notices.append(
+                    f"the app's lifespan shutdown did not finish within {left:.1f} s (what "
+                    "was left of the server's stop); it was cancelled: fix its shutdown handler."
+                )
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()

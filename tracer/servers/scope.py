@@ -5,14 +5,18 @@ uvicorn's ``RequestResponseCycle`` does: ``receive()`` yields the request body i
 ``http.request`` messages, then waits, and returns ``http.disconnect`` only once the response
 is complete (or the client left); ``send()`` never suspends, since the in-process client reads
 at once (no backpressure), and rejects messages out of protocol order with the same
-``RuntimeError`` a real server raises, and response headers it could not write as uvicorn's h11
-does (``check_headers``). Imports only ``tracer.servers``.
+``RuntimeError`` a real server raises, and a response start uvicorn could not write as uvicorn
+does (``check_status``, ``check_headers``). While the server stops, ``receive()`` yields to the
+loop before it returns ``http.disconnect``: an app calling it again and again after its
+disconnect would otherwise hold the loop for good (uvicorn's ``receive`` never suspends then
+either), and the stop could never cancel it. Imports only ``tracer.servers``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
@@ -28,6 +32,7 @@ __all__ = [
     "WebSocketCycle",
     "build_scope",
     "check_headers",
+    "check_status",
 ]
 
 BODY_CHUNK = 65536
@@ -39,6 +44,9 @@ ASGI_VERSION = {"version": "3.0", "spec_version": "2.3"}
 _TOKEN = re.compile(rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+")
 # What no value may hold (a regex search is faster than three ``in`` tests).
 _CONTROL = re.compile(rb"[\r\n\x00]")
+
+# The statuses uvicorn can write: its status lines and phrases are tables of 100-599.
+_STATUSES = frozenset(range(100, 600))
 
 
 class LocalProtocolError(Exception):
@@ -54,6 +62,16 @@ def _bytesify(value: Any) -> bytes:
     if isinstance(value, int):
         raise TypeError("expected bytes-like object, not int")
     return bytes(value)
+
+
+def check_status(message: dict[str, Any]) -> int:
+    """The status of an ``http.response.start``, or what uvicorn raises for one it cannot
+    write: a ``KeyError`` for a missing ``status`` (``message["status"]``) and for one that is
+    not a code of 100 to 599 (its table of status lines has no such key; ``"200"`` included)."""
+    status = message["status"]
+    if status not in _STATUSES:
+        raise KeyError(status)
+    return int(status)
 
 
 def check_headers(headers: Any) -> None:
@@ -142,9 +160,13 @@ class ScopeBuilder:
 
 
 class _Cycle:
-    """State changes wake whoever waits inside ``receive()``."""
+    """State changes wake whoever waits inside ``receive()``.
 
-    def __init__(self) -> None:
+    ``stopping`` is the server's: set once it stops (see ``_pause_if_stopping``).
+    """
+
+    def __init__(self, *, stopping: threading.Event | None = None) -> None:
+        self._stopping = stopping
         self._changed: asyncio.Event | None = None
         self.status: int | None = None
         self.bytes_out = 0
@@ -175,6 +197,15 @@ class _Cycle:
         self.disconnected = True
         self._notify()
 
+    async def _pause_if_stopping(self) -> None:
+        """Yield to the loop once if the server is stopping. A disconnect is returned at once,
+        as uvicorn returns it, so an app that ignores it and calls ``receive()`` again never
+        suspends: its loop is held for good, the stop's cancellation never reaches the task,
+        and the app went on recording its calls after the run. Yielding here lets the stop
+        cancel it (the ``CancelledError`` comes out of this ``await``)."""
+        if self._stopping is not None and self._stopping.is_set():
+            await asyncio.sleep(0)
+
 
 class HttpCycle(_Cycle):
     """One HTTP request/response on the loop.
@@ -182,8 +213,14 @@ class HttpCycle(_Cycle):
     ``now`` (recording time, ns) dates a refused ``http.response.start``: see ``refused``.
     """
 
-    def __init__(self, body: bytes, *, now: Callable[[], int] | None = None) -> None:
-        super().__init__()
+    def __init__(
+        self,
+        body: bytes,
+        *,
+        now: Callable[[], int] | None = None,
+        stopping: threading.Event | None = None,
+    ) -> None:
+        super().__init__(stopping=stopping)
         self._body = body
         self._offset = 0
         self._body_done = False
@@ -205,6 +242,7 @@ class HttpCycle(_Cycle):
             return {"type": "http.request", "body": chunk, "more_body": not self._body_done}
         while not (self.complete or self.disconnected):
             await self._wait_change()
+        await self._pause_if_stopping()
         return {"type": "http.disconnect"}
 
     async def send(self, message: dict[str, Any]) -> None:
@@ -218,6 +256,7 @@ class HttpCycle(_Cycle):
                     f"Expected ASGI message 'http.response.start', but got '{kind}'."
                 )
             try:
+                status = check_status(message)
                 check_headers(message.get("headers", ()))
             except Exception as exc:
                 # uvicorn's send raises so too, then resets the connection: the model answers
@@ -226,7 +265,7 @@ class HttpCycle(_Cycle):
                 self.refused_t = None if self._now is None else self._now()
                 raise
             self.started = True
-            self.status = int(message["status"])
+            self.status = status
         elif not self.complete:
             if kind != "http.response.body":
                 raise RuntimeError(f"Expected ASGI message 'http.response.body', but got '{kind}'.")
@@ -246,8 +285,8 @@ class HttpCycle(_Cycle):
 class WebSocketCycle(_Cycle):
     """One websocket session: connect, then ``messages`` ping-pong exchanges, then disconnect."""
 
-    def __init__(self, messages: int) -> None:
-        super().__init__()
+    def __init__(self, messages: int, *, stopping: threading.Event | None = None) -> None:
+        super().__init__(stopping=stopping)
         self._messages = messages
         self._connected = False
         self._delivered = 0
@@ -269,6 +308,7 @@ class WebSocketCycle(_Cycle):
                 self._finish()  # the client got its replies and closes
                 break
             await self._wait_change()
+        await self._pause_if_stopping()
         code = 1006 if self.disconnected and not self.complete else self.close_code
         return {"type": "websocket.disconnect", "code": code}
 
