@@ -108,3 +108,23 @@ def test_every_reader_of_a_recording_gives_the_same_throughput(tmp_path: Any) ->
     _, digest = digest_file(path)
     assert digest.summary() == expected
     assert build_model(recording).summary == summarize(recording) == expected
+
+
+def test_a_request_turned_away_by_the_server_did_not_queue_for_the_app() -> None:
+    """uvicorn's 503 past --limit-concurrency: the request never reached the app, so its wait
+    for the answer is not queueing (queue_ms was all 503 turnaround); one that was served
+    after waiting, and one whose client gave up while it waited, still count."""
+    events = [
+        Event(0, 0, K.REQUEST_QUEUED, 1),
+        Event(1, 9 * MS, K.CLIENT_RESPONSE, 1, data={"status": 503, "ttfb_ns": 9 * MS}),
+        Event(2, 0, K.REQUEST_QUEUED, 2),
+        Event(3, 2 * MS, K.REQUEST_START, 2, data={"scope_type": "http"}),
+        Event(4, 5 * MS, K.REQUEST_END, 2, data={"status": 200}),
+        Event(5, 5 * MS, K.CLIENT_RESPONSE, 2, data={"status": 200}),
+        Event(6, 0, K.REQUEST_QUEUED, 3),
+        Event(7, 4 * MS, K.CLIENT_RESPONSE, 3, data={"error": "timeout", "status": None}),
+    ]
+    summary = summarize(Recording(header=make_header(), events=events))
+    assert summary["status"] == {"503": 1, "200": 1}
+    assert summary["queue_ms"]["max"] == 4.0  # the client that gave up waiting
+    assert summary["queue_ms"]["mean"] == 3.0  # (2 + 4) / 2: the 503 is not counted

@@ -126,10 +126,12 @@ class RequestSpan:
 
         Queueing ends at the start, or earlier if the request was over before that (the
         client gave up while it waited, and then the app may never start it): it never
-        exceeds the latency, and the requests that waited longest are not left out.
+        exceeds the latency, and the requests that waited longest are not left out. A
+        request the server answered without ever starting the app (uvicorn's 503 past
+        ``--limit-concurrency``) was turned away, not queued for the app: None.
         """
         queued = self.queued
-        if queued is None:
+        if queued is None or (self.start is None and self.outcome_status is not None):
             return None
         ends = [t for t in (self.start, self.finished) if t is not None]
         return min(ends) - queued if ends else None

@@ -54,7 +54,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         type=int,
         default=None,
         metavar="N",
-        help="threads per process (threads, processes; default 4; at most 4194304, Linux's "
+        help="threads per process (threads, processes; default 4 on threads, 1 on processes, "
+        "as trace run; at most 4194304, Linux's "
         "most: a thread is made only when a request needs one)",
     )
     parser.add_argument(
@@ -204,7 +205,7 @@ for: ``wsgi-on-loop`` always has one thread, ``loop`` one thread and its pool's 
 only a loop's steps can block it."""
 
 DEFAULTS: dict[str, Any] = {
-    "threads": 4,
+    "threads": None,  # the model's own (sim.config.DEFAULT_THREADS: trace run's)
     "workers": 1,
     "pool_size": 40,
     "block_threshold_ms": 10.0,
