@@ -8,9 +8,11 @@ and every reader can use it.
 from __future__ import annotations
 
 import contextlib
+import gc
 import gzip
 import io
 import json
+import math
 import operator
 import os
 import platform
@@ -19,7 +21,7 @@ import stat
 import sys
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -169,6 +171,23 @@ def view_start(first_event: int, t_max: int) -> int:
 
 def _time_order(event: Event) -> tuple[int, int]:
     return (event.t, event.seq)
+
+
+@contextlib.contextmanager
+def _paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a block, and restore it as it was.
+
+    Reading a recording makes millions of objects that all live on (the events and their
+    data) and no reference cycle: the collections that the allocations set off free nothing,
+    and each full one walks every event read so far, which took half the time of a load.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -518,10 +537,11 @@ def _parse_lines(lines: Iterator[str], path: str) -> Recording:
         raise RecordingFormatError(
             f'"{path}" is not a valid gateway-trace recording: in its header, {problem}.'
         )
-    events = EventLines(lines, path)
-    recording = Recording(header=header, events=list(events), truncated=events.truncated, path=path)
-    recording.sort()
-    return recording
+    with _paused_gc():
+        events, truncated, order = _read_events(lines, path)
+        if order is not None:
+            events.sort(key=order)
+    return Recording(header=header, events=events, truncated=truncated, path=path)
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
@@ -545,6 +565,22 @@ def _whole_json(line: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _not_json(line: str, exc: json.JSONDecodeError, number: int, path: str) -> str:
+    """Why line ``number``, which orjson refused, is not an event; ``RecordingFormatError``
+    when it holds a lone surrogate's escape and was written whole (see ``EventLines``)."""
+    escape = _lone_surrogate(line, exc)
+    if escape is None:
+        return "not JSON"
+    why = f"it holds {_LONE_SURROGATE.format(escape)}"
+    if line.endswith("\n") or _whole_json(line):
+        # Written whole, so not cut short by a crash: wherever it stands, the line is one no
+        # reader can take, not a truncation.
+        raise RecordingFormatError(
+            f'"{path}": line {number} is not a valid event ({why}).'
+        ) from None
+    return why
 
 
 class EventLines:
@@ -574,23 +610,116 @@ class EventLines:
             try:
                 event = parse_line(line)
             except json.JSONDecodeError as exc:
-                escape = _lone_surrogate(line, exc)
-                if escape is None:
-                    pending = "not JSON"
-                    continue
-                pending = f"it holds {_LONE_SURROGATE.format(escape)}"
-                if line.endswith("\n") or _whole_json(line):
-                    # Written whole, so not cut short by a crash: wherever it stands, the line
-                    # is one no reader can take, not a truncation.
-                    raise RecordingFormatError(
-                        f'"{self.path}": line {number} is not a valid event ({pending}).'
-                    ) from None
+                pending = _not_json(line, exc, number, self.path)
                 continue
             except (KeyError, TypeError, ValueError) as exc:
                 pending = event_problem(exc)
                 continue
             yield event
         self.truncated = pending is not None
+
+
+_BY_TIME = operator.itemgetter(1)  # an event's ``t``
+
+
+def _read_events(
+    lines: Iterable[str], path: str
+) -> tuple[list[Event], bool, Callable[[Event], Any] | None]:
+    """The events of a recording's lines after its header, whether its last line was cut
+    short, and the key to sort them by (None: they are in time order already).
+
+    ``list(EventLines(lines, path))`` in one loop, with the same verdict on every line, for
+    ``load``, which keeps every event (bench/load_speed.py has the figures):
+
+    - ``parse_event``'s fast path inlined, no generator or call per line (its slow path, for
+      lines with null or absent fields or wrong types, is called as it is);
+    - equal strings and integers stored once: kinds, thread and task names, pids, thread
+      idents, request ids and the string values of ``data`` repeat over and over, and each
+      parsed line holds new copies of them (a third of the memory of the events);
+    - the order checked as the events come: a recording already in ``(t, seq)`` order (a
+      simulation writes one) is not sorted, and one in ``seq`` order (one process's file) is
+      sorted by ``t`` alone, a stable sort that keeps ``seq`` order among equal times, with
+      no ``(t, seq)`` key made per event.
+    """
+    events: list[Event] = []
+    append = events.append
+    shared: dict[Any, Any] = {}  # one object of each equal string or integer
+    share = shared.setdefault
+    loads = _loads
+    row_of = _ROW
+    new = _new
+    max_ns = _MAX_NS
+    pending: str | None = None  # why the previous line is not an event
+    number = 1
+    in_order = by_seq = True
+    last_t: float = -math.inf  # before any event
+    last_seq: float = -math.inf
+    for line in lines:
+        number += 1
+        if pending is not None:
+            raise RecordingFormatError(
+                f'"{path}": line {number - 1} is not a valid event ({pending}).'
+            )
+        try:
+            obj = loads(line)
+        except json.JSONDecodeError as exc:
+            if line.strip():  # blank lines are skipped (orjson refuses them too)
+                pending = _not_json(line, exc, number, path)
+            continue
+        try:
+            seq, t, kind, req, pid, tid, thread, task, dur, data = row_of(obj)
+        except (KeyError, TypeError):  # a field absent, or no object: parse_event says which
+            seq = t = None
+        if not (
+            type(t) is int
+            and t <= max_ns
+            and type(seq) is int
+            and type(kind) is str
+            and type(data) is dict
+            and type(pid) is int
+            and type(tid) is int
+            and type(thread) is str
+            and (req is None or type(req) is int)
+            and (dur is None or (type(dur) is int and 0 <= dur <= max_ns))
+            and (task is None or type(task) is str)
+        ):
+            try:
+                seq, t, kind, req, pid, tid, thread, task, dur, data = parse_event(obj)
+            except (KeyError, TypeError, ValueError) as exc:
+                pending = event_problem(exc)
+                continue
+        for key, value in data.items():
+            if type(value) is str:
+                data[key] = share(value, value)  # a value replaced: the dict keeps its size
+        append(
+            new(
+                Event,
+                (
+                    seq,
+                    t,
+                    share(kind, kind),
+                    req if req is None else share(req, req),
+                    share(pid, pid),
+                    share(tid, tid),
+                    share(thread, thread),
+                    task if task is None else share(task, task),
+                    dur,
+                    data,
+                ),
+            )
+        )
+        if t < last_t or (t == last_t and seq < last_seq):
+            in_order = False
+            by_seq = by_seq and seq >= last_seq
+        elif seq < last_seq:
+            by_seq = False
+        last_t = t
+        last_seq = seq
+    if in_order:
+        order = None
+    else:
+        order = _BY_TIME if by_seq else _time_order
+    return events, pending is not None, order
 
 
 # What the UTF-8 decoder says when the data ends inside a character (only at the very end:
