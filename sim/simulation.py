@@ -8,10 +8,8 @@ Imports only ``tracer.recorder``, ``tracer.recording`` and ``sim`` modules.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from sim.arrivals import Arrivals, ClosedLoop, OpenLoop, Request, RequestSource
@@ -20,6 +18,7 @@ from sim.emit import Emitter
 from sim.engine import Engine
 from sim.models import MODELS
 from sim.result import SimResult, Stats
+from tracer.gc_pause import paused_gc
 from tracer.recorder import Recorder
 from tracer.recording import make_header
 
@@ -27,24 +26,6 @@ __all__ = ["simulate", "sim_header", "paused_gc", "SIM_EPOCH_NS"]
 
 SIM_EPOCH_NS = 1_764_115_200_000_000_000
 """Wall time given to t=0 of every simulation (2025-11-26 00:00 UTC): fixed for reproducibility."""
-
-
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector for a block (and restore it as it was).
-
-    A simulation allocates millions of short-lived tuples and, when recording, keeps millions
-    of events queued; every full collection walks all of them, which made a recorded run of
-    100,000 requests 3x slower (bench/sim_speed.py). Nothing here creates reference cycles that
-    outlive a request, so reference counting alone frees the garbage.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def sim_header(config: SimConfig, model: Any) -> dict[str, Any]:

@@ -18,7 +18,8 @@ SPINE = {
     "tracer.events": set(),
     "tracer.errors": set(),
     "tracer._version": set(),
-    "tracer.recording": {"tracer.events", "tracer.errors", "tracer._version"},
+    "tracer.gc_pause": set(),
+    "tracer.recording": {"tracer.events", "tracer.errors", "tracer._version", "tracer.gc_pause"},
     "tracer.recorder": {"tracer.events", "tracer.errors", "tracer.recording", "tracer._version"},
     "tracer.summary": {"tracer.events", "tracer.recording", "tracer.errors"},
     "tracer.phases": {"tracer.events"},
@@ -47,6 +48,7 @@ SIM_ALLOWED = (
     "tracer.errors",
     "tracer.summary",
     "tracer._version",
+    "tracer.gc_pause",
 )
 
 

@@ -119,7 +119,7 @@ def test_paused_gc_restores_the_collector() -> None:
     """The collector is off inside ``paused_gc`` and back as it was after, even on error."""
     import gc
 
-    from sim.simulation import paused_gc
+    from tracer.gc_pause import paused_gc
 
     assert gc.isenabled()
     with pytest.raises(RuntimeError), paused_gc():

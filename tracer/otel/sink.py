@@ -193,13 +193,7 @@ class SdkSink:
             if parent is None:
                 self._open[key] = None
                 return
-            context = SpanContext(
-                parent.trace_id,
-                self._ids.generate_span_id(),
-                is_remote=False,
-                trace_flags=parent.trace_flags,
-                trace_state=parent.trace_state,
-            )
+            context = self._child_of(parent)
             self._open[key] = (context, parent, {})
             return
         if spec.carrier:
@@ -258,14 +252,7 @@ class SdkSink:
         resource: Any,
     ) -> None:
         for child in spec.children:
-            child_context = SpanContext(
-                context.trace_id,
-                self._ids.generate_span_id(),
-                is_remote=False,
-                trace_flags=context.trace_flags,
-                trace_state=context.trace_state,
-            )
-            self._emit(child, child_context, context, [], resource)
+            self._emit(child, self._child_of(context), context, [], resource)
         event = self._event
         span = self._readable(
             name=spec.name,
@@ -285,6 +272,16 @@ class SdkSink:
         if queues:
             self._room.wait(queues)
         self._processor.on_end(span)
+
+    def _child_of(self, parent: SpanContext) -> SpanContext:
+        """A new span's context in ``parent``'s trace, sampled as it is."""
+        return SpanContext(
+            parent.trace_id,
+            self._ids.generate_span_id(),
+            is_remote=False,
+            trace_flags=parent.trace_flags,
+            trace_state=parent.trace_state,
+        )
 
     def batch_queues(self) -> list[deque[Any]]:
         """The queues of the provider's ``BatchSpanProcessor`` objects, those added since the
