@@ -137,3 +137,34 @@ def test_the_app_prints_to_its_log_not_over_the_dashboard(tmp_path: Path, server
     assert sorted(lines) == ["STDERR-LINE"] * 20 + ["STDOUT-LINE"] * 20
     assert "the app printed 40 lines: run.app.log" in after, after
     assert "STDOUT-LINE" not in after, after
+
+
+def test_lines_printed_by_threads_at_once_stay_whole() -> None:
+    """``print`` writes its text and its newline apart: two threads printing at once would cut
+    into each other's lines ("AB" then an empty line). Each thread's line waits for its end;
+    ``flush`` pushes one left unfinished."""
+    file = io.StringIO()
+    sink = PrintsToFile(file)
+    a_wrote, b_done = threading.Event(), threading.Event()
+
+    def thread_a() -> None:
+        sink.write("A")
+        a_wrote.set()
+        b_done.wait(10)
+        sink.write("\n")
+
+    def thread_b() -> None:
+        a_wrote.wait(10)
+        sink.write("B")
+        sink.write("\n")
+        b_done.set()
+
+    threads = [threading.Thread(target=thread_a), threading.Thread(target=thread_b)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    sink.write("tail")
+    assert file.getvalue() == "B\nA\n"
+    sink.flush()
+    assert file.getvalue() == "B\nA\ntail"

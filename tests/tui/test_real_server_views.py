@@ -89,12 +89,22 @@ def test_worker_lanes_are_named_and_grouped_by_process() -> None:
     assert loops == [f"loop {WORKER_A}/MainThread", f"loop {WORKER_B}/MainThread"]
 
 
-def test_the_live_header_counts_in_flight_from_the_clients_send() -> None:
-    """Server events arrive late (merged every 200 ms): in flight counts from the send."""
+def test_the_live_header_counts_sent_requests_as_queued_until_the_app_has_them() -> None:
+    """Sent and not yet seen in the app is queued, not in flight (in flight is the summary's:
+    in the app); the server's events, merged after the answers, leave nothing in either."""
     live = LiveStats()
     live.feed([e for e in EVENTS if e.pid == CLIENT_PID and e.kind != K.CLIENT_RESPONSE])
-    assert live.snapshot().in_flight == 3
+    snapshot = live.snapshot()
+    assert (snapshot.in_flight, snapshot.queued) == (0, 3)
+    live.feed([e for e in EVENTS if e.pid != CLIENT_PID and e.kind == K.REQUEST_START])
+    snapshot = live.snapshot()
+    assert (snapshot.in_flight, snapshot.queued) == (2, 1)
     live.feed([e for e in EVENTS if e.kind == K.CLIENT_RESPONSE])
     live.feed([e for e in EVENTS if e.pid != CLIENT_PID])  # the server's, after the answers
     snapshot = live.snapshot()
-    assert (snapshot.in_flight, snapshot.completed, snapshot.errors) == (0, 3, 1)
+    assert (snapshot.in_flight, snapshot.queued, snapshot.completed, snapshot.errors) == (
+        0,
+        0,
+        3,
+        1,
+    )

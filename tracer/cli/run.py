@@ -34,6 +34,7 @@ from tracer.cli.signals import sigterm_closes_dashboard as _sigterm_closes_dashb
 from tracer.cli.signals import sigterm_noted as _sigterm_noted
 from tracer.cli.terminal import on_terminal
 from tracer.errors import UsageError
+from tracer.tui.labels import LANGUAGES
 
 __all__ = ["add_parser", "main", "config_from_args"]
 
@@ -132,6 +133,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "http://localhost:4318)",
     )
     p.add_argument("--headless", action="store_true", help="no dashboard: progress bar and report")
+    p.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default="en",
+        help="language of the live dashboard and of its replay (the report stays English)",
+    )
     p.add_argument("--json", action="store_true", help="print only the summary JSON on stdout")
     p.add_argument("--seed", type=int, help="seed of the open-loop arrival times")
     real = p.add_argument_group(
@@ -394,7 +401,9 @@ def _main(args: argparse.Namespace, out: Any, termination: _Termination) -> int:
                     work,
                     title=f"{config.app} · {server.describe().get('model')}",
                     total_requests=config.requests,
+                    lang=args.lang,
                     prints=prints,
+                    exited=lambda: _exited(server),
                 )
         else:
             stop = threading.Event()
@@ -424,11 +433,11 @@ def _main(args: argparse.Namespace, out: Any, termination: _Termination) -> int:
             _say_app_log(app_log, prints)
     if failures:
         raise cannot_write(path, failures[0])
-    exit_code = getattr(server, "exit_code", None)
-    if exit_code is not None:
+    exited = _exited(server)
+    if exited is not None:
         # The app killed its server: data, as any failure of the app, but the load stopped.
         said = _last_words(getattr(server, "output", lambda: "")())
-        who = getattr(server, "exit_subject", None) or server.describe().get("model")
+        who, exit_code = exited
         effect = getattr(
             server, "exit_effect", "requests after that failed and the load was stopped"
         )
@@ -528,6 +537,16 @@ def _run_headless(
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("result")
+
+
+def _exited(server: Any) -> tuple[str, int] | None:
+    """Who exited by itself during the run (the server, or one of its worker processes) and
+    its exit code; None when nothing did."""
+    code = getattr(server, "exit_code", None)
+    if code is None:
+        return None
+    who = getattr(server, "exit_subject", None) or server.describe().get("model")
+    return str(who), int(code)
 
 
 def _save_server_output(server: Any, path: str) -> None:

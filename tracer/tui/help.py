@@ -91,7 +91,8 @@ def help_table(labels: Mapping[str, str]) -> Table:
 
 
 class HelpScreen(ModalScreen[None]):
-    """The ``?`` screen; any of ``?``, escape or q closes it."""
+    """The ``?`` screen; any of ``?``, escape or q closes it, and Ctrl-C quits, as it does
+    on the screen below (the help lists it)."""
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -99,7 +100,9 @@ class HelpScreen(ModalScreen[None]):
         border: round #00afd7; background: $surface; padding: 0 1; }
     """
     BINDINGS = [
-        Binding("question_mark,escape,q", "dismiss_help", "close", show=False, priority=True)
+        Binding("question_mark,escape,q", "dismiss_help", "close", show=False, priority=True),
+        # The app's quit, as the replay's Ctrl-C (the live dashboard's replay included).
+        Binding("ctrl+c", "app.quit", "quit", show=False, priority=True),
     ]
 
     def __init__(self, labels: Mapping[str, str]) -> None:

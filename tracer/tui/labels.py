@@ -86,6 +86,9 @@ _EN: dict[str, str] = {
     "recent": "most recent requests",
     "stopping": "stopping: waiting for the run to flush…",
     "run_done": "run finished: replay of the whole run",
+    # {who}: the server, or "a worker process of ...", as the CLI's line says it
+    "server_exited": "run ended: {who} exited by itself (exit code {code}): replay of the run "
+    "until then",
     # help screen
     "help_title": "Keys",
     "key_view": "switch view: by request / by worker",
@@ -195,6 +198,7 @@ _ZH: dict[str, str] = {
     "recent": "最近的请求",
     "stopping": "正在停止：等待记录写完…",
     "run_done": "运行结束：整个运行的回放",
+    "server_exited": "运行结束：{who} 自行退出（退出码 {code}）：回放到此为止的运行",
     "help_title": "按键",
     "key_view": "切换视图：按请求 / 按工作者",
     "key_play": "播放 / 暂停",

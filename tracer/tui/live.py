@@ -2,13 +2,15 @@
 
 ``run_live(recorder, work, title=...)`` runs ``work(stop)`` on a thread, takes the recorder's
 batches through a thread-safe inbox (the subscriber runs on the recorder's writer thread; the UI
-drains the inbox on a timer), shows progress, rps, in flight, p50/p95/p99, errors, a latency
-histogram, the rps of each 100 ms gone by as bars from zero and the timeline of the most recent
-requests; when ``work`` returns it loads the whole recording and switches to the replay. ``q``
-sets ``stop``, waits for ``work`` to flush and return, then exits, so the recording is always
-complete. Given ``prints`` (a file), what the app prints in this process while the dashboard
+drains the inbox on a timer), shows progress, rps, in flight and queued, p50/p95/p99, errors, a
+latency histogram, the rps of each 100 ms gone by as bars from zero and the timeline of the most
+recent requests, on a clock that follows the run's wall time; when ``work`` returns it loads the
+whole recording and switches to the replay. ``q`` sets ``stop``, waits for ``work`` to flush and
+return, then exits, so the recording is always complete. Given ``prints`` (a file), what the app writes in this process while the dashboard
 runs is appended to it, never drawn over the dashboard nor dropped (Textual's own capture of
-``print`` would drop it).
+``print`` would drop it): ``sys.stdout`` and ``sys.stderr``, and descriptors 1 and 2 themselves
+(a ``logging`` handler holding the original stderr, ``os.write(2, ...)``, a subprocess, a C
+extension), while Textual draws on a duplicate of the terminal (``OwnTerminalDriver``).
 Imports Textual, the spine and tracer.tui only; never a shim, a server or the load generator.
 """
 
@@ -29,6 +31,8 @@ from rich.text import Text
 from textual.app import App, ComposeResult, ScreenStackError
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.driver import Driver
+from textual.drivers.linux_driver import LinuxDriver
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -54,6 +58,7 @@ __all__ = [
     "LiveApp",
     "LiveScreen",
     "PrintsToFile",
+    "OwnTerminalDriver",
     "Work",
     "POLL_S",
 ]
@@ -77,9 +82,13 @@ _ON_SCREEN: list[App[Any]] = []
 
 class PrintsToFile(io.TextIOBase):
     """``sys.stdout`` and ``sys.stderr`` while the dashboard runs: what the app prints (from
-    any thread) is appended to ``file``, in the order written. A write costs a lock and the
-    file's own buffering, no UI work, and never fails in the app: a file that cannot take it
-    (disk full, closed after the run) drops it."""
+    any thread) is appended to ``file`` a whole line at a time, in the order the lines end.
+    ``print`` writes its text and its newline apart: each thread's unfinished line waits for
+    its end (or a ``flush``), so threads printing at once never cut into each other's lines.
+    Each line is flushed as it ends, as a terminal's stderr is, so that lines written to the
+    descriptors themselves (a ``logging`` handler's) land in order with these. A write costs a
+    lock, no UI work, and never fails in the app: a file that cannot take it (disk full,
+    closed after the run) drops it."""
 
     encoding = "utf-8"
     errors = "backslashreplace"
@@ -88,25 +97,134 @@ class PrintsToFile(io.TextIOBase):
         super().__init__()
         self._file = file
         self._lock = threading.Lock()
+        self._unfinished: dict[int, str] = {}
+        """Each thread's line so far, until its newline."""
 
     def writable(self) -> bool:
         """It is written to."""
         return True
 
     def write(self, text: str) -> int:
-        """Append ``text`` to the file."""
-        with self._lock, contextlib.suppress(OSError, ValueError):
-            self._file.write(text)
+        """Append the lines ``text`` ends to the file; keep the rest for the next write."""
+        with self._lock:
+            thread = threading.get_ident()
+            line = self._unfinished.pop(thread, "") + text
+            cut = line.rfind("\n") + 1
+            if cut < len(line):
+                self._unfinished[thread] = line[cut:]
+            if cut:
+                with contextlib.suppress(OSError, ValueError):
+                    self._file.write(line[:cut])
+                    self._file.flush()
         return len(text)
 
     def flush(self) -> None:
-        """Push what is buffered to the file."""
+        """Push every unfinished line, then what is buffered, to the file."""
         with self._lock, contextlib.suppress(OSError, ValueError):
+            for line in self._unfinished.values():
+                self._file.write(line)
+            self._unfinished.clear()
             self._file.flush()
 
     def fileno(self) -> int:
         """The file's descriptor: what is written to it directly lands in the file too."""
         return self._file.fileno()
+
+
+class OwnTerminalDriver(LinuxDriver):
+    """Textual's Linux driver drawing on a duplicate of the terminal, while the process's
+    descriptors 1 and 2 go to the app's log (the app's ``prints`` file) in application mode.
+
+    Textual writes to ``sys.__stderr__`` (descriptor 2), reads keys from descriptor 0 and
+    measures the terminal on descriptor 1 (``shutil.get_terminal_size``). Swapping only
+    ``sys.stdout``/``sys.stderr`` leaves descriptors 1 and 2 on the terminal, so what reaches
+    them another way (a ``logging`` handler made before the run holds the original stderr,
+    ``os.write``, a subprocess, a C extension) was drawn over the dashboard. Here the
+    dashboard draws on its own descriptor, a duplicate of 2 made before 1 and 2 are pointed
+    at the log, and both are given back as soon as application mode ends (quit, Ctrl-C,
+    SIGTERM, a crash, a suspend): Textual prints a crash's traceback after that, and the
+    report follows on the terminal.
+    """
+
+    def __init__(self, app: App[Any], **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self._terminal: TextIO | None = None
+        self._saved: tuple[int, int] | None = None
+        """Descriptors 1 and 2 as they were, while they go to the log."""
+
+    def start_application_mode(self) -> None:
+        """Point descriptors 1 and 2 at the log, draw on a duplicate of the terminal."""
+        prints = getattr(self._app, "prints", None)
+        if prints is not None and self._saved is None:
+            with contextlib.suppress(OSError, ValueError):
+                self._redirect(prints)
+        super().start_application_mode()
+
+    def _redirect(self, prints: TextIO) -> None:
+        err = sys.__stderr__
+        if self._terminal is None and err is not None:
+            self._terminal = open(  # noqa: SIM115 (closed in ``close``)
+                os.dup(err.fileno()),
+                "w",
+                encoding=err.encoding,
+                errors=err.errors or "strict",
+            )
+            self._file = self._terminal
+        for stream in (sys.__stdout__, sys.__stderr__, sys.stdout, sys.stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    stream.flush()  # what was written before goes where it was meant to
+        prints.flush()
+        saved = (os.dup(1), os.dup(2))
+        os.dup2(prints.fileno(), 1)
+        os.dup2(prints.fileno(), 2)
+        self._saved = saved
+
+    def give_back_output(self) -> None:
+        """Descriptors 1 and 2 as they were before application mode (nothing to do if they
+        were never taken). Safe from any thread, and more than once."""
+        saved, self._saved = self._saved, None
+        if saved is None:
+            return
+        for stream in (sys.__stdout__, sys.__stderr__):
+            if stream is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    stream.flush()  # the app's last words go to its log
+        for fd, old in zip((1, 2), saved, strict=True):
+            with contextlib.suppress(OSError):
+                os.dup2(old, fd)
+            with contextlib.suppress(OSError):
+                os.close(old)
+
+    def stop_application_mode(self) -> None:
+        """Leave application mode, then give descriptors 1 and 2 back."""
+        try:
+            super().stop_application_mode()
+        finally:
+            self.give_back_output()
+
+    def close(self) -> None:
+        """Stop the writer (it drains into the duplicate), then close the duplicate."""
+        try:
+            super().close()
+        finally:
+            self.give_back_output()
+            if self._terminal is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    self._terminal.close()
+                self._terminal = None
+                self._file = sys.__stderr__
+
+    def _get_terminal_size(self) -> tuple[int, int]:
+        # Measured on the descriptor drawn on: descriptor 1 may be the log now.
+        if self._terminal is not None:
+            try:
+                size = os.get_terminal_size(self._terminal.fileno())
+            except (OSError, ValueError):
+                pass
+            else:
+                return size.columns or 80, size.lines or 25
+        return super()._get_terminal_size()
 
 
 class LiveScreen(Screen[None]):
@@ -157,7 +275,10 @@ class LiveScreen(Screen[None]):
         if not self.drawable:
             return
         lab = self.labels
-        snap = self.stats.snapshot()
+        app = self.app
+        live = app if isinstance(app, LiveApp) else None
+        now = live.now() if live is not None else None
+        snap = self.stats.snapshot(now)
         header = Text(no_wrap=True, overflow="ellipsis")
         header.append(f"● {lab['live']}  ", "bold #ff5f5f")
         header.append(printable(self.run_title), "bold #00afd7")
@@ -171,16 +292,16 @@ class LiveScreen(Screen[None]):
         # Errors early: a narrow terminal cuts the line's end, and they matter more than p99.
         header.append(f"{lab['errors']} {snap.errors}", "bold #ff5f5f" if snap.errors else "")
         header.append(f"  {lab['rps']} {snap.rps:.1f}  {lab['in_flight']} {snap.in_flight}  ")
+        header.append(f"{lab['queued']} {snap.queued}  ")
         header.append(f"p50 {snap.p50_ms:.1f}ms  p95 {snap.p95_ms:.1f}ms  p99 {snap.p99_ms:.1f}ms")
         header.append(f"  {format_time(snap.elapsed_ns, 1_000_000)}", "#8a8a8a")
         self.query_one("#live-header", Static).update(header)
         self.query_one("#histogram", Static).update(self._histogram())
         chart = self.query_one("#rps", BarChart)
         # A column per bucket, as many as there is room for; the newest only once it is over.
-        app = self.app
-        ended = isinstance(app, LiveApp) and app.done.is_set()
-        chart.data = self.stats.rps_series(max(60, chart.size.width), ended=ended)
-        self._update_recent()
+        ended = live is not None and live.done.is_set()
+        chart.data = self.stats.rps_series(max(60, chart.size.width), ended=ended, now=now)
+        self._update_recent(snap.elapsed_ns)
 
     def _histogram(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -197,7 +318,7 @@ class LiveScreen(Screen[None]):
             text.append(f" {count}\n")
         return text
 
-    def _update_recent(self) -> None:
+    def _update_recent(self, now: int) -> None:
         events = self.stats.recent_events()
         timeline = self.query_one("#recent", Timeline)
         recording = Recording(header={"server": {}, "interface": None}, events=events)
@@ -208,7 +329,9 @@ class LiveScreen(Screen[None]):
         lanes = model.by_request
         shown = range(max(0, len(lanes) - max(1, timeline.size.height)), len(lanes))
         first = min((lanes[i].start for i in shown), default=0)
-        vp.t_max = max(1, self.stats.latest)
+        # The right edge is now, not the latest event: a pause in the events (slow responses,
+        # a blocked loop) shows as time going by, not as a frozen screen.
+        vp.t_max = max(1, now)
         vp.ns_per_cell = max(1.0, (vp.t_max - first) / max(1, vp.width - 1))
         vp.start = float(first)
         vp.cursor = vp.t_max
@@ -240,6 +363,7 @@ class LiveApp(App[None]):
         lang: str = "en",
         loader: Callable[[str], Recording] = load,
         prints: TextIO | None = None,
+        exited: Callable[[], tuple[str, int] | None] | None = None,
     ) -> None:
         super().__init__()
         self.recorder = recorder
@@ -256,9 +380,26 @@ class LiveApp(App[None]):
         self._loader = loader
         self.prints = prints
         """Where what the app prints goes while the dashboard runs (None: Textual's capture)."""
+        self._sink: PrintsToFile | None = None
+        self.exited = exited
+        """Who exited by itself and its exit code, when that is why the run ended (a server
+        or one of its workers), else None; asked once the run is over."""
         self._thread = threading.Thread(
             target=self._run_work, name="gateway-tracer-run", daemon=True
         )
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's own driver, but on Linux and macOS one drawing on a terminal of its own,
+        so that the app's output can go to ``prints`` (``OwnTerminalDriver``)."""
+        driver = super().get_driver_class()
+        return OwnTerminalDriver if driver is LinuxDriver else driver
+
+    def now(self) -> int:
+        """The recording's clock now (wall time since the run's start), while the run goes
+        on; then the time of its last event."""
+        if self.done.is_set():
+            return self.stats.latest
+        return max(self.stats.latest, self.recorder.now())
 
     def get_default_screen(self) -> Screen[Any]:
         """Start on the live dashboard."""
@@ -269,7 +410,8 @@ class LiveApp(App[None]):
         if self.prints is not None:
             # Textual has replaced both streams with its capture of print by now, and puts
             # back what it replaced when it exits.
-            sys.stdout = sys.stderr = PrintsToFile(self.prints)
+            self._sink = PrintsToFile(self.prints)
+            sys.stdout = sys.stderr = self._sink
         self.recorder.subscribe(self.inbox.append)
         self._thread.start()
         self.set_interval(POLL_S, self.poll)
@@ -286,8 +428,9 @@ class LiveApp(App[None]):
         """Drain the inbox into the stats, redraw, and react to the run ending."""
         if self.replaying:
             return
+        now = self.now()
         while self.inbox:
-            self.stats.feed(self.inbox.popleft())
+            self.stats.feed(self.inbox.popleft(), now=now)
         screen = self.screen
         if isinstance(screen, LiveScreen):
             screen.redraw()
@@ -299,7 +442,14 @@ class LiveApp(App[None]):
         self.replaying = True
         model = build_model(self._final_recording(), loop_word=self.labels["loop_lane"])
         self.push_screen(ReplayScreen([model], self.labels))
-        self.notify(self.labels["run_done"], timeout=4)
+        exited = self.exited() if self.exited is not None else None
+        if exited is None:
+            self.notify(self.labels["run_done"], timeout=4)
+        else:
+            # Why the run ended: said here, not only on stderr once the replay is closed.
+            who, code = exited
+            text = self.labels["server_exited"].format(who=printable(who), code=code)
+            self.notify(text, severity="warning", timeout=10, markup=False)
 
     def _final_recording(self) -> Recording:
         if self.recorder.path is None:
@@ -334,20 +484,31 @@ def run_live(
     total_requests: int | None = None,
     lang: str = "en",
     prints: TextIO | None = None,
+    exited: Callable[[], tuple[str, int] | None] | None = None,
 ) -> None:
     """Run ``work(stop)`` under the live dashboard, then replay the whole run until ``q``.
 
     Returns once ``work`` has returned; an exception raised by ``work`` is raised here. What
-    is printed in this process meanwhile goes to ``prints`` (the caller opens and closes it).
+    is written in this process meanwhile goes to ``prints`` (the caller opens and closes it).
+    ``exited``: who exited by itself during the run and with what code, if anyone did (the
+    replay opens saying so).
     """
     app = LiveApp(
-        recorder, work, title=title, total_requests=total_requests, lang=lang, prints=prints
+        recorder,
+        work,
+        title=title,
+        total_requests=total_requests,
+        lang=lang,
+        prints=prints,
+        exited=exited,
     )
     _ON_SCREEN.append(app)
     try:
         app.run()
     finally:
         _ON_SCREEN.remove(app)
+        if app._sink is not None:
+            app._sink.flush()  # a line the app left unfinished
     # The UI may have gone (a second q, a crash of the terminal): the run still has to finish
     # so the recording is complete.
     app.stop.set()
@@ -365,6 +526,8 @@ def leave_terminal() -> None:
     Does nothing when no dashboard is on screen."""
     for app in list(_ON_SCREEN):
         driver = getattr(app, "_driver", None)
+        if isinstance(driver, OwnTerminalDriver):
+            driver.give_back_output()  # the line said next goes to the terminal, not the log
         fileno = getattr(driver, "fileno", None)
         attrs = getattr(driver, "attrs_before", None)
         if isinstance(fileno, int) and attrs is not None:

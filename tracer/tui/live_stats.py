@@ -1,16 +1,26 @@
 """``LiveStats``: the running numbers of the live dashboard, fed batch by batch.
 
-Progress, rps, requests in flight, latency percentiles, errors, a latency histogram, completions
-per time bucket (the rps bar chart) and the events of the most recent requests (the scrolling
-timeline). Fed from the UI thread with the batches the recorder's subscriber queued; times are
-the recording's own, so a test can feed it fixed events. Imports only the spine.
+Progress, rps, requests in flight and queued, latency percentiles, errors, a latency histogram,
+completions per time bucket (the rps bar chart) and the events of the most recent requests (the
+scrolling timeline). Fed from the UI thread with the batches the recorder's subscriber queued;
+times are the recording's own, and "now" is given by the caller (the recording's clock), so a
+test can feed it fixed events at fixed times. Imports only the spine.
+
+In flight means what the summary's ``max_in_flight`` means: in the app, ``request.start`` to
+its ``request.end`` (the client's end when the server's never came). Queued: arrived (sent, or
+``request.queued``) and not in the app yet. Both are counted at an instant a little before now,
+``settle`` back: the events of a moment reach the dashboard late, and not all at once (the
+recorder writes every 0.2 s, ``--server processes`` children send theirs every 50 ms, a real
+server's are merged every 200 ms, often after the client has the answer), so counted at now a
+request would leave the app before the next one is seen entering it. ``settle`` is the longest
+delay seen in the last seconds, so that instant is one every event of which has come.
 """
 
 from __future__ import annotations
 
 import bisect
 import math
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -23,6 +33,13 @@ __all__ = ["LiveStats", "LiveSnapshot", "RPS_BUCKET_NS", "histogram"]
 RPS_BUCKET_NS = 100_000_000
 """Completions are counted per 100 ms of recording time (shown as requests per second)."""
 
+SETTLE_MAX_NS = 1_000_000_000
+"""The most ``in flight`` and ``queued`` lag behind now (events that come later than that, a
+dead worker's or those a server leaves to its end, are not waited for)."""
+
+_DELAY_WINDOW_NS = 3_000_000_000
+"""How long a delay seen is remembered when choosing the instant to count at."""
+
 
 @dataclass(frozen=True, slots=True)
 class LiveSnapshot:
@@ -33,7 +50,10 @@ class LiveSnapshot:
     total: int | None
     """Requests the run will make, when known."""
     in_flight: int
-    """Started and not ended."""
+    """In the app (``request.start`` and no end yet), as the summary's ``max_in_flight``
+    counts, at ``counted_at``."""
+    queued: int
+    """Arrived (sent, or ``request.queued``) and not in the app yet, at ``counted_at``."""
     rps: float
     """Completions per second over the whole run so far."""
     p50_ms: float
@@ -42,7 +62,10 @@ class LiveSnapshot:
     errors: int
     """Requests that ended with an error or a 5xx status."""
     elapsed_ns: int
-    """Recording time of the latest event."""
+    """Recording time now (wall time since the run's start), or of the latest event when no
+    clock was given."""
+    counted_at: int
+    """The instant ``in_flight`` and ``queued`` are of: ``elapsed_ns`` less the settle time."""
 
 
 class LiveStats:
@@ -52,16 +75,23 @@ class LiveStats:
         self.total = total
         self.keep = keep
         self.arrived: dict[int, int] = {}
-        self.started: set[int] = set()
+        """When each request arrived (sent, or queued at the server model)."""
+        self.started: dict[int, int] = {}
+        """When each request entered the app (its ``request.start``)."""
+        self.left: dict[int, int] = {}
+        """When each request left the app (its ``request.end``)."""
+        self.answered: dict[int, int] = {}
+        """When the client had the answer (``client.response``: real servers)."""
         self.ended: set[int] = set()
+        """Requests that are over (as the summary's latency ends them)."""
         self.failed: set[int] = set()
         """Ended requests counted as errors (each once)."""
         self.client_side: set[int] = set()
+        """Requests a network client sent (real servers): they end at ``client.response``."""
         self.lifespan: set[int] = set()
+        """Lifespan connections (left out of every number and of the recent lanes)."""
         self.first_arrival: int | None = None
         """When the first request arrived (rps counts from there, as the summary's)."""
-        """Lifespan connections (left out of every number and of the recent lanes)."""
-        """Requests a network client sent (real servers): they end at ``client.response``."""
         self.latencies_ms: list[float] = []
         self.errors = 0
         self.buckets: dict[int, int] = {}
@@ -69,11 +99,20 @@ class LiveStats:
         self.recent: OrderedDict[int, list[Event]] = OrderedDict()
         self.loose: list[Event] = []
         self.dropped: set[int] = set()
+        self._open: set[int] = set()
+        """Requests that may still count as in flight or queued (pruned once long over)."""
+        self._delays: deque[tuple[int, int]] = deque()
+        """``(now, delay)`` of recent batches: how far behind ``now`` their oldest end was."""
 
-    def feed(self, batch: Iterable[Event]) -> None:
-        """Account for a batch of new events (any order within the batch)."""
+    def feed(self, batch: Iterable[Event], *, now: int | None = None) -> None:
+        """Account for a batch of new events (any order within the batch), taken at ``now``
+        on the recording's clock (None: no delay is measured)."""
+        delay = 0
         for event in batch:
-            self.latest = max(self.latest, event.end)
+            end = event.end
+            self.latest = max(self.latest, end)
+            if now is not None:
+                delay = max(delay, now - end)
             req = event.req
             kind = event.kind
             if req is None:
@@ -82,24 +121,27 @@ class LiveStats:
                 continue
             if req in self.lifespan:
                 continue
-            if kind in (K.REQUEST_QUEUED, K.REQUEST_START) and req not in self.arrived:
-                self.arrived[req] = event.t
-                if self.first_arrival is None or event.t < self.first_arrival:
-                    self.first_arrival = event.t
             if kind == K.REQUEST_START:
                 data = event.data if isinstance(event.data, dict) else {}
                 if data.get("scope_type") == "lifespan":
                     # Not a request of the load: no lane, no count, no latency.
                     self.lifespan.add(req)
                     self.arrived.pop(req, None)
+                    self._open.discard(req)
                     continue
-                self.started.add(req)
-            elif kind == K.CLIENT_SEND:
-                # In flight from the send: the server's request.start is merged in later (its
-                # process writes every 20 ms, the parent merges every 200), often after the
-                # response, so it cannot say what is in flight now.
+                self.started.setdefault(req, event.t)
+            if (
+                kind in (K.REQUEST_QUEUED, K.REQUEST_START, K.CLIENT_SEND)
+                and req not in self.arrived
+            ):
+                self.arrived[req] = event.t
+                self._open.add(req)
+                if self.first_arrival is None or event.t < self.first_arrival:
+                    self.first_arrival = event.t
+            if kind == K.REQUEST_END:
+                self.left.setdefault(req, end)
+            if kind == K.CLIENT_SEND:
                 self.client_side.add(req)
-                self.started.add(req)
             elif (
                 kind == K.CLIENT_RESPONSE
                 or (kind in (K.REQUEST_END, K.ASGI_SEND) and req not in self.client_side)
@@ -112,6 +154,8 @@ class LiveStats:
                     if ends_response(data):
                         self._end(req, event, failed=False)
                 else:
+                    if kind == K.CLIENT_RESPONSE:
+                        self.answered.setdefault(req, end)
                     status = data.get("status")
                     failed = bool(data.get("error")) or (isinstance(status, int) and status >= 500)
                     self._end(req, event, failed=failed)
@@ -130,6 +174,8 @@ class LiveStats:
                 while len(self.recent) > self.keep:
                     self.dropped.add(self.recent.popitem(last=False)[0])
             events.append(event)
+        if now is not None:
+            self._delays.append((now, min(SETTLE_MAX_NS, delay)))
 
     def _end(self, req: int, event: Event, *, failed: bool) -> None:
         """``req`` is over at ``event``'s end: its latency, its second, and whether it failed."""
@@ -141,33 +187,70 @@ class LiveStats:
         bucket = event.end // RPS_BUCKET_NS
         self.buckets[bucket] = self.buckets.get(bucket, 0) + 1
 
-    def snapshot(self) -> LiveSnapshot:
-        """The header numbers now."""
+    def settle(self, now: int) -> int:
+        """How far before ``now`` every event has come: the longest delay of the last seconds."""
+        delays = self._delays
+        while delays and delays[0][0] < now - _DELAY_WINDOW_NS:
+            delays.popleft()
+        return max((delay for _, delay in delays), default=0)
+
+    def counts_at(self, instant: int) -> tuple[int, int]:
+        """``(in flight, queued)`` at ``instant``: in the app, and arrived but not in it yet."""
+        in_app = waiting = 0
+        gone_before = instant - 2 * SETTLE_MAX_NS  # over long enough: never counted again
+        done: list[int] = []
+        for req in self._open:
+            # Out of the app at its request.end; at the client's end when the server's never
+            # came (the summary's rule), or has not come yet (a server's events come later).
+            out = self.left.get(req, self.answered.get(req))
+            if out is not None and out <= instant:
+                if out < gone_before:
+                    done.append(req)
+                continue
+            start = self.started.get(req)
+            if start is not None and start <= instant:
+                in_app += 1
+            elif self.arrived[req] <= instant:
+                waiting += 1
+        self._open.difference_update(done)
+        return in_app, waiting
+
+    def snapshot(self, now: int | None = None) -> LiveSnapshot:
+        """The header numbers at ``now`` on the recording's clock (None: the latest event's
+        time, as when the run is over)."""
+        now = self.latest if now is None else max(now, self.latest)
+        counted_at = now - self.settle(now)
+        in_flight, queued = self.counts_at(counted_at)
         ordered = sorted(self.latencies_ms)
         # Over the requests' own window, as the summary's rps (a real server's start-up
         # before the first request is not part of the load).
-        seconds = (self.latest - (self.first_arrival or 0)) / 1e9
+        seconds = (now - (self.first_arrival or 0)) / 1e9
         return LiveSnapshot(
             completed=len(self.ended),
             total=self.total,
-            in_flight=len(self.started - self.ended),
+            in_flight=in_flight,
+            queued=queued,
             rps=len(self.ended) / seconds if seconds > 0 else 0.0,
             p50_ms=percentile(ordered, 50),
             p95_ms=percentile(ordered, 95),
             p99_ms=percentile(ordered, 99),
             errors=self.errors,
-            elapsed_ns=self.latest,
+            elapsed_ns=now,
+            counted_at=counted_at,
         )
 
-    def rps_series(self, points: int = 60, *, ended: bool = False) -> list[float]:
+    def rps_series(
+        self, points: int = 60, *, ended: bool = False, now: int | None = None
+    ) -> list[float]:
         """Requests per second in each of the last ``points`` whole buckets (oldest first),
-        from the first bucket of the recording.
+        from the first bucket of the recording to ``now`` (None: the latest event's time).
 
-        The bucket the latest event falls in is still going on: it holds only part of its
-        completions, so drawn it would read as a drop in every frame. It is left out until
-        the run has ``ended``: then no completion is still to come in it.
+        The bucket ``now`` falls in is still going on: it holds only part of its completions,
+        so drawn it would read as a drop in every frame. It is left out until the run has
+        ``ended``: then no completion is still to come in it.
         """
-        last = self.latest // RPS_BUCKET_NS - (0 if ended else 1)
+        now = self.latest if now is None else max(now, self.latest)
+        last = now // RPS_BUCKET_NS - (0 if ended else 1)
         first = max(0, last - points + 1)
         scale = 1e9 / RPS_BUCKET_NS
         return [self.buckets.get(b, 0) * scale for b in range(first, last + 1)]
