@@ -19,6 +19,7 @@ from typing import Any
 
 from tracer import events as K
 from tracer.events import Event
+from tracer.gc_pause import paused_gc
 from tracer.recording import (
     UNREADABLE,
     EventLines,
@@ -364,7 +365,8 @@ def digest_file(path: str | os.PathLike[str]) -> tuple[Recording, Digest]:
     if not os.path.isfile(name):
         load(name)  # raises RecordingNotFound with the reader's own message
     try:
-        with open_text(name) as handle:
+        # The requests' records all live on to the report: collections would free nothing.
+        with paused_gc(), open_text(name) as handle:
             lines = lines_until_eof(handle)
             header = loads(next(lines, ""), name).header
             digest = Digest(header)
