@@ -574,3 +574,29 @@ def test_a_body_to_websocket_sessions_only_is_refused_as_a_body(
     )  # fmt: skip
     assert code == 2
     assert "a body would not be sent" in err and "-m" not in err
+
+
+def test_a_hung_lifespan_shutdown_is_said_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--server loop gives up on a lifespan shutdown that hangs, and trace run says so on
+    stderr (it was cancelled silently): the run itself is fine, exit 0."""
+    (tmp_path / "hangdown.py").write_text(
+        "import asyncio\n"
+        "async def app(scope, receive, send):\n"
+        "    if scope['type'] == 'lifespan':\n"
+        "        while True:\n"
+        "            message = await receive()\n"
+        "            if message['type'] == 'lifespan.startup':\n"
+        "                await send({'type': 'lifespan.startup.complete'})\n"
+        "            else:\n"
+        "                await asyncio.sleep(3600)\n"
+        "    await send({'type': 'http.response.start', 'status': 200, 'headers': []})\n"
+        "    await send({'type': 'http.response.body', 'body': b'ok'})\n"
+    )
+    argv = ["run", "hangdown:app", "--app-dir", str(tmp_path), "-n", "3", "--headless"]
+    code, _, err = trace_cli(capsys, *argv, "--record", str(tmp_path / "r.jsonl"))
+    assert code == 0, err
+    (line,) = [line for line in err.splitlines() if "lifespan shutdown" in line]
+    assert line.startswith("trace: the app's lifespan shutdown did not finish within")
+    assert "Traceback" not in err

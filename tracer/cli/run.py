@@ -446,6 +446,9 @@ def _main(args: argparse.Namespace, out: Any, termination: _Termination) -> int:
             + (f" Its last words: {said}" if said else ""),
             file=sys.stderr,
         )
+    for notice in getattr(server, "notices", ()):
+        # What the server gave up on while it stopped (a lifespan shutdown that hung).
+        print(f"trace: {notice}", file=sys.stderr)
     summary = digest.summary()
     shortfall = _open_loop_shortfall(
         config, summary["requests"], stopped=bool(stops) and stops[0].is_set()
