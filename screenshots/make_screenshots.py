@@ -23,7 +23,7 @@ from tracer.recorder import Recorder  # noqa: E402
 from tracer.recording import Recording  # noqa: E402
 from tracer.tui.app import render_svg  # noqa: E402
 from tracer.tui.live import LiveApp, LiveScreen  # noqa: E402
-from tracer.tui.svg_cells import cell_text_lengths  # noqa: E402
+from tracer.tui.svg_cells import offline_svg  # noqa: E402
 
 SIZE = (120, 40)
 
@@ -58,25 +58,38 @@ def _first_delayed(recording: Recording) -> int:
 
 
 async def _live_svg(recording: Recording) -> str:
-    """The live dashboard halfway through a run: half the events fed, then a snapshot."""
-    recorder = Recorder()
-    recorder.header.update(recording.header)
+    """The live dashboard halfway through a run: the first half of the events fed as a run
+    makes them, in 20 ms steps of its clock, then a snapshot."""
     half = len(recording.events) // 2
+    # The dashboard's clock is the run's wall time: here the recording's, advanced step by
+    # step, so the picture is the same on every machine and every run.
+    clock = [0]
+    recorder = Recorder(clock=lambda: clock[0], start_ns=0)
+    recorder.header.update(recording.header)
     release = threading.Event()
 
     def work(stop: threading.Event) -> None:
-        recorder.extend(recording.events[:half])
-        release.wait(30)
+        release.wait(30)  # the events are fed below, step by step
 
     app = LiveApp(recorder, work, title=recording.title, total_requests=len(recording.requests()))
     async with app.run_test(size=SIZE) as pilot:
         for _ in range(500):
-            if app.stats.snapshot().completed and isinstance(app.screen, LiveScreen):
+            if isinstance(app.screen, LiveScreen):
                 break
             await pilot.pause(0.02)
-        app.poll()
+        fed = recording.events[:half]
+        step, start = 20_000_000, 0
+        while start < len(fed):
+            clock[0] += step
+            end = start
+            while end < len(fed) and fed[end].end <= clock[0]:
+                end += 1
+            recorder.extend(fed[start:end])
+            recorder.drain()
+            app.poll()
+            start = end
         await pilot.pause()
-        svg = cell_text_lengths(app.export_screenshot(title="gateway-tracer live"))
+        svg = offline_svg(app.export_screenshot(title="gateway-tracer live"))
         release.set()
         app.stop.set()
     return svg
