@@ -433,3 +433,28 @@ def test_a_misspelt_attribute_beside_a_context_bound_proxy(tmp_path: Path) -> No
         load_error(AppAttributeNotFound, "proxied:nope", app_dir=tmp_path)
         == 'Attribute "nope" not found in module "proxied". Try "proxied:app".'
     )
+
+
+def test_a_sample_app_without_its_framework_names_the_extra() -> None:
+    """``pip install .`` leaves Flask and FastAPI out: loading a sample app that needs one
+    says which extra brings it (a user's own app gets no such hint)."""
+    import subprocess
+
+    code = (
+        "import sys; sys.modules['fastapi'] = None\n"  # as if it were not installed
+        "from tracer.loading import load_app\n"
+        "from tracer.errors import AppImportFailed\n"
+        "try:\n"
+        "    load_app('sample_apps.fastapi_app:app')\n"
+        "except AppImportFailed as exc:\n"
+        "    print(exc)\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout == (
+        'Importing module "sample_apps.fastapi_app" failed: ModuleNotFoundError: import of '
+        "fastapi halted; None in sys.modules. The Flask and FastAPI sample apps need it: pip "
+        'install "gateway-tracer[frameworks]"\n'
+    ), done.stderr

@@ -109,6 +109,10 @@ def load_app(
     return LoadedApp(app, detect_interface(app, interface), spec)
 
 
+_FRAMEWORKS = frozenset({"flask", "fastapi", "starlette", "werkzeug", "pydantic"})
+"""What the ``frameworks`` extra installs (and what they import), for the sample apps' hint."""
+
+
 def _import_module(name: str) -> types.ModuleType:
     try:
         return importlib.import_module(name)
@@ -118,7 +122,16 @@ def _import_module(name: str) -> types.ModuleType:
                 f'Could not import module "{name}". Run from the directory that holds it, '
                 "or pass --app-dir DIR."
             ) from None
-        raise _import_failed(exc, f'Importing module "{name}" failed') from exc
+        missing = (exc.name or "").partition(".")[0]
+        hint = ""
+        if name.partition(".")[0] == "sample_apps" and missing in _FRAMEWORKS:
+            # The bundled Flask/FastAPI apps need the frameworks extra, which a plain
+            # ``pip install .`` leaves out: say which one brings it.
+            hint = (
+                '. The Flask and FastAPI sample apps need it: pip install "gateway-tracer'
+                '[frameworks]"'
+            )
+        raise _import_failed(exc, f'Importing module "{name}" failed', hint) from exc
     except (Exception, SystemExit) as exc:
         raise _import_failed(exc, f'Importing module "{name}" failed') from exc
 
@@ -147,15 +160,16 @@ def _import_file(path: str, spec: str) -> types.ModuleType:
     return module
 
 
-def _import_failed(exc: BaseException, what: str) -> AppImportFailed:
-    """``AppImportFailed`` with a one-line message and the app's traceback, loader frames cut."""
+def _import_failed(exc: BaseException, what: str, hint: str = "") -> AppImportFailed:
+    """``AppImportFailed`` with a one-line message (``hint`` at its end) and the app's
+    traceback, loader frames cut."""
     summary = traceback.TracebackException.from_exception(exc)
     summary.stack = traceback.StackSummary.from_list(
         [frame for frame in summary.stack if not _is_loader_frame(frame.filename)]
     )
     first_line = (str(exc).strip().splitlines() or [""])[0]
     detail = f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__
-    return AppImportFailed(f"{what}: {detail}", "".join(summary.format()))
+    return AppImportFailed(f"{what}: {detail}{hint}", "".join(summary.format()))
 
 
 _IMPORTLIB_DIR = os.path.dirname(importlib.__file__) + os.sep

@@ -371,3 +371,21 @@ def test_a_demo_with_a_side_that_cannot_run_says_it_is_partly_simulated() -> Non
     assert partly == {"websocket"}
     assert all(not s.partly_simulated for s in SCENARIOS.values() if s.simulated_only)
     assert {lang: "partly" in words for lang, words in HEADLESS.items()} == {"en": True, "zh": True}
+
+
+def test_serve_without_textual_serve_names_the_package_in_one_line() -> None:
+    """--serve where textual-serve is not installed (``pip install .`` without ``[serve]``):
+    one line naming the package and the extra, exit 2; it used to say "serving" and then
+    print a ModuleNotFoundError traceback."""
+    code = (
+        "import sys; sys.modules['textual_serve'] = None\n"  # as if it were not installed
+        "from tracer.cli import main\n"
+        "sys.exit(main(['demo', 'c10k', '--serve', '--port', '1']))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert "textual-serve" in proc.stderr and "gateway-tracer[serve]" in proc.stderr
+    assert "serving" not in proc.stdout + proc.stderr

@@ -89,8 +89,17 @@ def serve_command(name: str, lang: str, *, simulated: bool) -> str:
 
 
 def make_server(command: str, *, port: int = DEFAULT_PORT, title: str | None = None) -> Any:
-    """A textual-serve ``Server`` for ``command`` on 127.0.0.1 (never another interface)."""
-    from textual_serve.server import Server
+    """A textual-serve ``Server`` for ``command`` on 127.0.0.1 (never another interface);
+    ``UsageError`` naming the package when textual-serve is not installed."""
+    from tracer.errors import UsageError
+
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        raise UsageError(
+            "--serve needs the textual-serve package, which is not installed. Install it with: "
+            'pip install textual-serve (or "gateway-tracer[serve]").'
+        ) from None
 
     return Server(command, host="127.0.0.1", port=port, title=title)
 
@@ -238,8 +247,8 @@ def main(args: argparse.Namespace) -> int:
     if args.serve:
         port = DEFAULT_PORT if args.port is None else args.port
         command = serve_command(chosen.name, args.lang, simulated=args.sim)
-        _say(args.lang, "serving", name=chosen.name, url=f"http://127.0.0.1:{port}")
         server = make_server(command, port=port, title=chosen.title(args.lang))
+        _say(args.lang, "serving", name=chosen.name, url=f"http://127.0.0.1:{port}")
         try:
             server.serve()
         except OSError as exc:
