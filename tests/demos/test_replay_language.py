@@ -166,3 +166,17 @@ def test_a_plain_recording_is_replayed_as_before(tmp_path: Path) -> None:
         "assert 'tracer.demos' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_without_lang_a_demo_recording_replays_in_its_own_language(tmp_path: Path) -> None:
+    """``trace replay`` of a Chinese demo recording, no --lang: Chinese, as ``trace export``
+    says it (it was English); a recording no demo made still replays in English."""
+    paths = _recorded(tmp_path, "zh")
+    shot = tmp_path / "shot.svg"
+    assert main(["replay", *paths, "--screenshot", str(shot)]) == 0
+    text = _svg_text(shot.read_text(encoding="utf-8"))
+    assert "上：WSGI，4 个线程。" in text and "已暂停" in text and "paused" not in text
+    plain = tmp_path / "plain.jsonl"
+    assert main(["sim", "-n", "3", "--record", str(plain)]) == 0
+    assert main(["replay", str(plain), "--screenshot", str(shot)]) == 0
+    assert "paused" in _svg_text(shot.read_text(encoding="utf-8"))

@@ -27,6 +27,7 @@ __all__ = [
     "in_language",
     "main",
     "parse_size",
+    "recorded_lang",
     "write_screenshot",
 ]
 
@@ -104,8 +105,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--lang",
         choices=("en", "zh"),
-        default="en",
-        help="language of the UI labels, and of a demo recording's captions and bookmarks",
+        default=None,
+        help="language of the UI labels, and of a demo recording's captions and bookmarks "
+        "(default: the language the first recording was made in, as trace export; else en)",
     )
     parser.add_argument(
         "--block-threshold-ms",
@@ -129,6 +131,13 @@ def in_language(recordings: list[Recording], lang: str) -> tuple[list[Recording]
     return [said_in(recording, lang) for recording in recordings], caption_of(recordings, lang)
 
 
+def recorded_lang(recording: Recording) -> str:
+    """The language a demo's recording was made in (``trace demo --lang``), else ``en``."""
+    demo = recording.header.get("demo")
+    lang = demo.get("lang") if isinstance(demo, dict) else None
+    return lang if lang in ("en", "zh") else "en"
+
+
 def main(args: argparse.Namespace) -> int:
     """Load the recordings (one clear error if one is missing or foreign), then show or render."""
     from tracer.tui.app import open_recordings
@@ -136,13 +145,14 @@ def main(args: argparse.Namespace) -> int:
     if args.screenshot is not None:
         check_screenshot_path(args.screenshot)  # before the recordings are read
     recordings = open_recordings([args.file, *([args.file2] if args.file2 else [])])
-    recordings, caption = in_language(recordings, args.lang)
+    lang = args.lang if args.lang is not None else recorded_lang(recordings[0])
+    recordings, caption = in_language(recordings, lang)
     threshold = (
         None if args.block_threshold_ms is None else int(args.block_threshold_ms * 1_000_000)
     )
     options: dict[str, Any] = {
         "view": args.view,
-        "lang": args.lang,
+        "lang": lang,
         "threshold_ns": threshold,
         "caption": caption,
     }
