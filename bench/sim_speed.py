@@ -23,8 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sim import SimConfig, simulate  # noqa: E402
 from sim.dist import Exponential, Fixed  # noqa: E402
-from sim.simulation import SIM_EPOCH_NS, paused_gc  # noqa: E402
+from sim.simulation import SIM_EPOCH_NS  # noqa: E402
 from sim.workload import inline_workload  # noqa: E402
+from tracer.gc_pause import paused_gc  # noqa: E402
 from tracer.recorder import Recorder  # noqa: E402
 
 N = 100_000
@@ -153,4 +154,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if {"-h", "--help"} & set(sys.argv[1:]):
+        print((__doc__ or "").strip())  # it takes no options: say what it does, run nothing
+    else:
+        main()

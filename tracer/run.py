@@ -265,7 +265,7 @@ def _check_client_packages(config: RunConfig, model: str) -> None:
     for package, what in needs:
         if importlib.util.find_spec(package) is None:
             raise UsageError(
-                f"{what} against --server {model} need the {package} package, which is not "
+                f"{what} against --server {model} needs the {package} package, which is not "
                 f'installed. Install it with: pip install {package} (or "gateway-tracer[servers]").'
             )
 

@@ -367,8 +367,9 @@ def main(args: argparse.Namespace) -> int:
     from sim import simulate
     from sim.config import TooManyRequests
     from sim.engine import ClockOverflow
-    from sim.simulation import SIM_EPOCH_NS, paused_gc
+    from sim.simulation import SIM_EPOCH_NS
     from tracer.cli.paths import cannot_write, claim_recording, watch_writer
+    from tracer.gc_pause import paused_gc
     from tracer.recorder import Recorder
 
     path = None

@@ -111,7 +111,10 @@ def build_plan(
     if ws_messages < 0:
         raise UsageError(f"--ws-messages must be 0 or more, not {ws_messages}.")
     if not method or not set(method) <= _TOKEN:
-        raise UsageError(f"Cannot use {method!r} as a method: it is one word, such as GET or POST.")
+        raise UsageError(
+            f"Cannot use {method!r} as a method: a method is a single word (letters, digits "
+            "and !#$%&'*+-.^_`|~), such as GET or POST."
+        )
     parsed = [parse_header(text) for text in headers]
     names = {name.lower() for name, _ in parsed}
     defaults = [("host", "127.0.0.1:8000"), ("user-agent", f"gateway-tracer/{__version__}")]

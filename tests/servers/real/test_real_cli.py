@@ -351,6 +351,6 @@ def test_a_client_package_that_is_missing_is_named_before_the_server_starts(
     code = main(["run", *argv, "-n", "2", "--headless", "--record", str(tmp_path / "r.jsonl")])
     assert code == 2
     assert capsys.readouterr().err == (
-        f"trace: error: {what} against --server {server} need the {package} package, which is "
+        f"trace: error: {what} against --server {server} needs the {package} package, which is "
         f'not installed. Install it with: pip install {package} (or "gateway-tracer[servers]").\n'
     )
