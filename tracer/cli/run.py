@@ -6,6 +6,11 @@ stderr with ``--json``) and the report, or the summary JSON alone on stdout with
 The recording streams to ``--record FILE`` (default ``traces/<app>-<time>.jsonl``, ``-2``…
 added when that exists), opened before the app is loaded (``tracer.cli.paths``), and its path is
 printed at the end. Textual and OpenTelemetry are imported only when used.
+
+This module is the command's flow; its parts live beside it: the progress bar of a headless
+run (``tracer.cli.headless``), the logs kept beside the recording of what the server and the
+app printed (``tracer.cli.run_logs``), and what is said at the end about how the run ended
+(``tracer.cli.run_end``).
 """
 
 from __future__ import annotations
@@ -15,21 +20,27 @@ import contextlib
 import importlib.util
 import json
 import os
-import re
 import signal
 import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tracer.cli.headless import run_headless
 from tracer.cli.parsing import bounded
+
+# Not used here: the names these had in this module before they moved out, importable still
+# (as is ``_ctrl_c_sets`` below, which went with ``run_headless``).
+from tracer.cli.run_end import last_words as _last_words  # noqa: F401
+from tracer.cli.run_end import open_loop_shortfall as _open_loop_shortfall  # noqa: F401
+from tracer.cli.run_end import say_how_it_ended, who_exited
+from tracer.cli.run_logs import open_app_log, save_server_output, say_app_log
 
 # Private here: the signal handling is tracer.cli.signals', which this module only uses.
 from tracer.cli.signals import StoppedStarting as _StoppedStarting
 from tracer.cli.signals import Termination as _Termination
 from tracer.cli.signals import ctrl_c_noted as _ctrl_c_noted
-from tracer.cli.signals import ctrl_c_sets as _ctrl_c_sets
+from tracer.cli.signals import ctrl_c_sets as _ctrl_c_sets  # noqa: F401 (as above)
 from tracer.cli.signals import sigterm_closes_dashboard as _sigterm_closes_dashboard
 from tracer.cli.signals import sigterm_noted as _sigterm_noted
 from tracer.cli.terminal import on_terminal
@@ -369,7 +380,7 @@ def _main(args: argparse.Namespace, out: Any, termination: _Termination) -> int:
         dashboard = on_terminal() and not args.headless and not args.json
         live = _live_runner() if dashboard else None
         if live is not None:
-            app_log, prints = _open_app_log(path, server)
+            app_log, prints = open_app_log(path, server)
 
             def app_exited_live(code: int) -> None:
                 from tracer.tui.live import leave_terminal
@@ -403,14 +414,14 @@ def _main(args: argparse.Namespace, out: Any, termination: _Termination) -> int:
                     total_requests=config.requests,
                     lang=args.lang,
                     prints=prints,
-                    exited=lambda: _exited(server),
+                    exited=lambda: who_exited(server),
                 )
         else:
             stop = threading.Event()
             stops.append(stop)
             if termination.received.is_set():  # a SIGTERM since the start-up: no load
                 stop.set()
-            _run_headless(config, recorder, server, err, begin, stop=stop, on_app_exit=app_exited)
+            run_headless(config, recorder, server, err, begin, stop=stop, on_app_exit=app_exited)
     except BaseException:
         # The server never served (it could not load the app): no header-only recording left.
         # One whose start recorded events (a lifespan startup that failed) keeps them.
@@ -428,33 +439,13 @@ def _main(args: argparse.Namespace, out: Any, termination: _Termination) -> int:
             failures.append(exc)
         for shutdown in otlp:
             shutdown()  # the last spans, then the exporter's final batch
-        _save_server_output(server, path)
+        save_server_output(server, path)
         if app_log is not None:
-            _say_app_log(app_log, prints)
+            say_app_log(app_log, prints)
     if failures:
         raise cannot_write(path, failures[0])
-    exited = _exited(server)
-    if exited is not None:
-        # The app killed its server: data, as any failure of the app, but the load stopped.
-        said = _last_words(getattr(server, "output", lambda: "")())
-        who, exit_code = exited
-        effect = getattr(
-            server, "exit_effect", "requests after that failed and the load was stopped"
-        )
-        print(
-            f"trace: {who} exited by itself during the run (exit code {exit_code}); {effect}."
-            + (f" Its last words: {said}" if said else ""),
-            file=sys.stderr,
-        )
-    for notice in getattr(server, "notices", ()):
-        # What the server gave up on while it stopped (a lifespan shutdown that hung).
-        print(f"trace: {notice}", file=sys.stderr)
     summary = digest.summary()
-    shortfall = _open_loop_shortfall(
-        config, summary["requests"], stopped=bool(stops) and stops[0].is_set()
-    )
-    if shortfall:
-        print(shortfall, file=sys.stderr)
+    say_how_it_ended(server, config, summary["requests"], stopped=bool(stops) and stops[0].is_set())
     if args.json:
         print(json.dumps(summary), file=out)
         print(f"recording: {path}", file=sys.stderr)
@@ -467,189 +458,6 @@ def _main(args: argparse.Namespace, out: Any, termination: _Termination) -> int:
     print_report(recording, summary, details=digest.details())
     print(f"recording: {path}")
     return 0
-
-
-def _run_headless(
-    config: Any,
-    recorder: Any,
-    server: Any,
-    err: Any,
-    begin: Any,
-    *,
-    stop: threading.Event | None = None,
-    on_app_exit: Callable[[int], None] | None = None,
-) -> Any:
-    """Run on a worker thread with a progress bar; Ctrl-C (or ``stop``, set) stops the load but
-    keeps the recording. ``on_app_exit`` goes to ``run``."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from tracer.run import run
-
-    stop = threading.Event() if stop is None else stop
-    outcome: dict[str, Any] = {}
-    total = config.requests if config.duration is None else config.duration
-    columns = [
-        TextColumn("[bold]trace run"),
-        BarColumn(),
-        MofNCompleteColumn()
-        if config.duration is None
-        else TextColumn("{task.completed:.0f}/{task.total:.0f} s"),
-        # What the clients saw fail; the report's errors add what the app raised after its
-        # response was complete (its client had the answer): two different counts.
-        TextColumn("in flight {task.fields[in_flight]}  failed responses {task.fields[errors]}"),
-        TimeElapsedColumn(),
-    ]
-    with Progress(*columns, console=err, transient=False) as bar:
-        task = bar.add_task("run", total=total, in_flight=0, errors=0)
-
-        def progress(stats: Any) -> None:
-            done = stats.done if config.duration is None else min(stats.elapsed, config.duration)
-            bar.update(
-                task,
-                completed=done,
-                in_flight=stats.in_flight,
-                errors=stats.errors + stats.timeouts,
-            )
-
-        def work() -> None:
-            try:
-                begin()
-                outcome["result"] = run(
-                    config,
-                    recorder,
-                    server=server,
-                    stop=stop,
-                    progress=progress,
-                    on_app_exit=on_app_exit,
-                )
-            except BaseException as exc:  # re-raised on the main thread
-                outcome["error"] = exc
-            finally:
-                finished.set()
-
-        # Wait on an Event, not Thread.join: a join interrupted by Ctrl-C may return early,
-        # while the run is still writing its last events.
-        finished = threading.Event()
-        with _ctrl_c_sets(stop):
-            threading.Thread(target=work, name="trace-run", daemon=True).start()
-            while not finished.wait(0.1):
-                if stop.is_set():
-                    err.print("stopping: finishing the recording…")
-                    finished.wait(10.0)
-                    break
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("result")
-
-
-def _exited(server: Any) -> tuple[str, int] | None:
-    """Who exited by itself during the run (the server, or one of its worker processes) and
-    its exit code; None when nothing did."""
-    code = getattr(server, "exit_code", None)
-    if code is None:
-        return None
-    who = getattr(server, "exit_subject", None) or server.describe().get("model")
-    return str(who), int(code)
-
-
-def _save_server_output(server: Any, path: str) -> None:
-    """A real server's output (its log, the app's prints and the tracebacks it logged) goes
-    to a file beside the recording, named on stderr: an in-process model's app prints to this
-    terminal, but a server's lines, one traceback per failed request, would bury the report."""
-    save = getattr(server, "save_output", None)
-    if save is None:
-        return
-    from tracer.cli.paths import beside
-
-    log_path = beside(path, ".server.log")
-    who = server.describe().get("model")
-    _name_output(
-        lambda: save(log_path), log_path, f"{who} printed", " (its log and the app's output)"
-    )
-    # A server that replaces dying workers serves on, and its log may not say so (uvicorn's
-    # does at info level only): the fall in throughput would go unexplained.
-    note = getattr(server, "restart_note", None)
-    if note:
-        print(f"trace: {note} (see {log_path})", file=sys.stderr)
-
-
-def _open_app_log(path: str, server: Any) -> tuple[str | None, Any]:
-    """The file beside the recording that what the app prints goes to while the dashboard
-    draws on the terminal (emptied now: it is this run's), open for appending, and the
-    ``processes`` model's children told to write there too. ``(None, None)``, said on stderr,
-    when it cannot be opened: the prints are then lost, as Textual's capture drops them."""
-    from tracer.cli.paths import beside
-
-    log_path = beside(path, ".app.log")
-    try:
-        # Appending: the children append to it as well, and no write overwrites another.
-        prints = open(log_path, "a", encoding="utf-8", errors="backslashreplace")  # noqa: SIM115
-        prints.truncate(0)
-    except OSError as exc:
-        print(
-            f"trace: warning: cannot save what the app prints to {log_path}: "
-            f"{exc.strerror or exc}; it is not kept while the dashboard runs.",
-            file=sys.stderr,
-        )
-        return None, None
-    if hasattr(server, "app_output"):
-        server.app_output = log_path
-    return log_path, prints
-
-
-def _say_app_log(log_path: str, prints: Any) -> None:
-    """Close the app's output file and name it on stderr, as ``_save_server_output`` does."""
-    _name_output(prints.close, log_path, "the app printed")
-
-
-def _name_output(finish: Callable[[], Any], log_path: str, who: str, what: str = "") -> None:
-    """``finish`` writing a run's output to ``log_path``, then one line on stderr naming it
-    with its number of lines; a file left empty is removed, and nothing said."""
-    from tracer.cli.paths import lines_kept
-
-    try:
-        finish()
-        lines = lines_kept(log_path)
-    except OSError as exc:
-        print(f"trace: could not save what was printed to {log_path}: {exc}", file=sys.stderr)
-        return
-    if lines:
-        said = "1 line" if lines == 1 else f"{lines:,} lines"
-        print(f"{who} {said}{what}: {log_path}", file=sys.stderr)
-
-
-def _open_loop_shortfall(config: Any, sent: int, *, stopped: bool) -> str:
-    """A warning when an open-loop run (``--rate`` for ``-z``) sent clearly fewer requests than
-    asked for: the load generator could not keep up on this machine, and the report describes
-    a lighter load than the command line says. Empty when it kept up (or was stopped)."""
-    if stopped or config.rate is None or config.duration is None:
-        return ""
-    asked = config.rate * config.duration
-    # Poisson arrivals: more than 4 standard deviations short is not chance.
-    if asked - sent <= max(4 * asked**0.5, 0.02 * asked):
-        return ""
-    return (
-        f"trace: the load generator sent {sent} requests, {sent / asked:.0%} of the "
-        f"{asked:.0f} that --rate {config.rate:g} for {config.duration:g} s asks for: it could "
-        "not keep up on this machine, and the report is of the load it did send."
-    )
-
-
-# Lines of a server's log that never say why it exited: what it logs at INFO or DEBUG (where
-# it serves, its workers booting) and waitress's warning whenever requests wait for a thread.
-_ROUTINE = re.compile(
-    r"^(?:INFO|DEBUG)\b|\[(?:INFO|DEBUG)\]|\s(?:INFO|DEBUG)\s|Task queue depth is \d"
-)
-
-
-def _last_words(text: str) -> str:
-    """The line of a server's output that best says why it exited, its routine lines left
-    out: the harness's ``failure_line`` (the last line naming an error, else the last line);
-    "" when it said nothing else."""
-    from tracer.servers.real.harness import failure_line
-
-    said = "\n".join(line for line in text.splitlines() if not _ROUTINE.search(line))
-    return failure_line(said, silent="")  # cut there, to QUOTE_LIMIT characters
 
 
 def _live_runner() -> Any:
