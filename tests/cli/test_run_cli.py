@@ -217,7 +217,7 @@ def test_ctrl_c_sets_the_stop_event_and_a_second_one_interrupts() -> None:
     import signal
     import threading
 
-    from tracer.cli.run import _ctrl_c_sets
+    from tracer.cli.signals import ctrl_c_sets as _ctrl_c_sets
 
     before = signal.getsignal(signal.SIGINT)
     stop = threading.Event()
@@ -315,7 +315,7 @@ def test_an_open_loop_that_could_not_keep_up_is_said_so() -> None:
     them): one warning line; within Poisson's spread, none."""
     from types import SimpleNamespace
 
-    from tracer.cli.run import _open_loop_shortfall
+    from tracer.cli.run_end import open_loop_shortfall as _open_loop_shortfall
 
     config = SimpleNamespace(rate=8000.0, duration=10.0)
     said = _open_loop_shortfall(config, 71_724, stopped=False)
@@ -477,7 +477,7 @@ def test_a_servers_last_words_leave_its_routine_log_out() -> None:
     (waitress warns of its queue's depth whenever requests wait for a thread, and logs where
     it serves at INFO); the line naming the failure when there is one; none when the server
     said nothing about it."""
-    from tracer.cli.run import _last_words
+    from tracer.cli.run_end import last_words as _last_words
 
     waitress = (
         "INFO:waitress:Serving on http://127.0.0.1:58727\n"

@@ -7,19 +7,7 @@ from typing import Any
 
 import pytest
 
-import tracer.cli.run as run_cli
-from tracer.cli import run_end
-from tracer.cli.headless import run_headless
 from tracer.cli.run_end import say_how_it_ended, who_exited
-from tracer.cli.signals import ctrl_c_sets
-
-
-def test_the_run_module_still_offers_the_names_it_held() -> None:
-    """The helpers moved out of tracer.cli.run are importable from it by their old names."""
-    assert run_cli._last_words is run_end.last_words
-    assert run_cli._open_loop_shortfall is run_end.open_loop_shortfall
-    assert run_cli._ctrl_c_sets is ctrl_c_sets
-    assert run_cli.run_headless is run_headless
 
 
 class _Server:

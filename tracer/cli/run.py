@@ -28,11 +28,6 @@ from typing import Any
 
 from tracer.cli.headless import run_headless
 from tracer.cli.parsing import bounded
-
-# Not used here: the names these had in this module before they moved out, importable still
-# (as is ``_ctrl_c_sets`` below, which went with ``run_headless``).
-from tracer.cli.run_end import last_words as _last_words  # noqa: F401
-from tracer.cli.run_end import open_loop_shortfall as _open_loop_shortfall  # noqa: F401
 from tracer.cli.run_end import say_how_it_ended, who_exited
 from tracer.cli.run_logs import open_app_log, save_server_output, say_app_log
 
@@ -40,7 +35,6 @@ from tracer.cli.run_logs import open_app_log, save_server_output, say_app_log
 from tracer.cli.signals import StoppedStarting as _StoppedStarting
 from tracer.cli.signals import Termination as _Termination
 from tracer.cli.signals import ctrl_c_noted as _ctrl_c_noted
-from tracer.cli.signals import ctrl_c_sets as _ctrl_c_sets  # noqa: F401 (as above)
 from tracer.cli.signals import sigterm_closes_dashboard as _sigterm_closes_dashboard
 from tracer.cli.signals import sigterm_noted as _sigterm_noted
 from tracer.cli.terminal import on_terminal
