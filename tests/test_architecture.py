@@ -19,7 +19,14 @@ SPINE = {
     "tracer.errors": set(),
     "tracer._version": set(),
     "tracer.gc_pause": set(),
-    "tracer.recording": {"tracer.events", "tracer.errors", "tracer._version", "tracer.gc_pause"},
+    "tracer.reading": {"tracer.events", "tracer.errors"},
+    "tracer.recording": {
+        "tracer.events",
+        "tracer.errors",
+        "tracer._version",
+        "tracer.gc_pause",
+        "tracer.reading",
+    },
     "tracer.recorder": {"tracer.events", "tracer.errors", "tracer.recording", "tracer._version"},
     "tracer.summary": {"tracer.events", "tracer.recording", "tracer.errors"},
     "tracer.phases": {"tracer.events"},
@@ -43,6 +50,7 @@ FORBIDDEN = {
 SIM_ALLOWED = (
     "sim",
     "tracer.events",
+    "tracer.reading",
     "tracer.recording",
     "tracer.recorder",
     "tracer.errors",

@@ -20,16 +20,8 @@ from typing import Any
 from tracer import events as K
 from tracer.events import Event
 from tracer.gc_pause import paused_gc
-from tracer.recording import (
-    UNREADABLE,
-    EventLines,
-    Recording,
-    lines_until_eof,
-    load,
-    loads,
-    open_text,
-    unreadable,
-)
+from tracer.reading import UNREADABLE, EventLines, lines_until_eof, open_text, unreadable
+from tracer.recording import Recording, load, loads
 from tracer.summary import RequestSpan, percentile, summarize_spans
 
 __all__ = ["Culprit", "Digest", "ReportDetails", "Worker", "digest_file", "thread_names"]

@@ -1,8 +1,10 @@
-"""Recordings on disk: the header, the JSON Lines writer and the tolerant reader.
+"""Recordings on disk: the ``Recording``, its header, the JSON Lines writer and ``load``.
 
 A recording is one header line followed by one event per line (docs/recording-format.md).
-This module imports only ``tracer.events``, ``tracer.errors`` and the version, so the simulator
-and every reader can use it.
+``load`` checks the header here and leaves the lines after it to ``tracer.reading`` (the
+tolerant event reader), whose public names are importable from this module too.
+This module imports only the spine (``tracer.events``, ``tracer.errors``, ``tracer.reading``,
+``tracer.gc_pause`` and the version), so the simulator and every reader can use it.
 """
 
 from __future__ import annotations
@@ -11,16 +13,13 @@ import contextlib
 import gzip
 import io
 import json
-import math
-import operator
 import os
 import platform
 import re
 import stat
 import sys
 import time
-import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -29,8 +28,26 @@ import orjson
 
 from tracer._version import __version__
 from tracer.errors import RecordingFormatError, RecordingNotFound
-from tracer.events import FIELDS, Event
+from tracer.events import Event
 from tracer.gc_pause import paused_gc
+from tracer.reading import (
+    JSON_TYPES,
+    UNREADABLE,
+    EventLines,
+    json_type,
+    lines_until_eof,
+    lone_surrogate,
+    open_text,
+    parse_event,
+    parse_line,
+    read_events,
+    time_order,
+    unreadable,
+)
+
+# tracer.reading's public names stay importable from here, where the code base and its users
+# import them; the ``as`` form re-exports the one this module does not use itself.
+from tracer.reading import event_problem as event_problem
 
 __all__ = [
     "FORMAT",
@@ -111,7 +128,7 @@ class Recording:
 
     def sort(self) -> None:
         """Put the events in time order (ties broken by recording order)."""
-        self.events.sort(key=_time_order)
+        self.events.sort(key=time_order)
 
     def wall_ns(self, t: int) -> int:
         """Convert a recording time (ns since start) to nanoseconds since the Unix epoch."""
@@ -169,30 +186,6 @@ def view_start(first_event: int, t_max: int) -> int:
     return first_event if first_event > LATE_START * t_max else 0
 
 
-def _time_order(event: Event) -> tuple[int, int]:
-    return (event.t, event.seq)
-
-
-_GZIP_MAGIC = b"\x1f\x8b"
-
-
-def _is_gzip(path: str | os.PathLike[str]) -> bool:
-    """Whether the file starts as a gzip stream does (whatever its name says)."""
-    with open(path, "rb") as handle:
-        return handle.read(2) == _GZIP_MAGIC
-
-
-def open_text(path: str | os.PathLike[str]) -> IO[str]:
-    """Open a recording for reading text, gzip-decompressed when it is compressed.
-
-    The file's first bytes decide, not its name: a compressed recording renamed to ``.jsonl``
-    (or a plain one to ``.gz``) still reads. (``RecordingWriter`` opens files for writing.)
-    """
-    if _is_gzip(path):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="\n")
-    return open(path, encoding="utf-8", newline="\n")
-
-
 def _default(value: Any) -> str:
     """What a value JSON has no type for is written as: its ``str()``, so a stray bytes or
     enum does not lose the whole line, and a placeholder when even ``str()`` raises."""
@@ -224,10 +217,6 @@ def _dumps(obj: dict[str, Any]) -> str:
         return orjson.dumps(obj, default=_default, option=orjson.OPT_NON_STR_KEYS).decode()
     except (TypeError, orjson.JSONEncodeError):
         return _SURROGATE.sub(_spelled_out, _ENCODER.encode(obj))
-
-
-# orjson.JSONDecodeError is a json.JSONDecodeError, so the reader's error handling is unchanged.
-_loads = orjson.loads
 
 
 class RecordingBusy(OSError):
@@ -339,21 +328,6 @@ class RecordingWriter:
             os.close(devnull)
 
 
-_JSON_TYPES = {
-    dict: "an object",
-    list: "an array",
-    str: "a string",
-    int: "an integer",
-    float: "a number",
-    bool: "a boolean",
-    type(None): "null",
-}
-
-
-def _json_type(value: Any) -> str:
-    return _JSON_TYPES.get(type(value), type(value).__name__)
-
-
 # Header fields the readers use, and the JSON type each must have when present and not null
 # (docs/recording-format.md, "What tracer.load checks"). Others are not checked.
 _HEADER_FIELDS: tuple[tuple[str, type], ...] = (
@@ -380,106 +354,12 @@ def _header_problem(header: dict[str, Any]) -> str | None:
     for name, kind in _HEADER_FIELDS:
         value = header.get(name)
         if value is not None and type(value) is not kind:
-            return f'"{name}" is {_json_type(value)}, not {_JSON_TYPES[kind]}'
+            return f'"{name}" is {json_type(value)}, not {JSON_TYPES[kind]}'
     for outer, name, kind in _HEADER_SUBFIELDS:
         holder = header.get(outer)
         if holder is not None and name in holder and type(holder[name]) is not kind:
-            return f'"{outer}.{name}" is {_json_type(holder[name])}, not {_JSON_TYPES[kind]}'
+            return f'"{outer}.{name}" is {json_type(holder[name])}, not {JSON_TYPES[kind]}'
     return None
-
-
-class _BadEvent(ValueError):
-    """A line that is JSON but not an event; the message says why."""
-
-
-_ROW = operator.itemgetter(*FIELDS)
-_new = tuple.__new__
-# The JSON type(s) each event field may have, in FIELDS order, for the slow path of
-# parse_event (null of pid, tid, thread and data stands for their default).
-_FIELD_TYPES: tuple[tuple[str, tuple[type, ...]], ...] = (
-    ("seq", (int,)),
-    ("t", (int,)),
-    ("kind", (str,)),
-    ("req", (int, type(None))),
-    ("pid", (int,)),
-    ("tid", (int,)),
-    ("thread", (str,)),
-    ("task", (str, type(None))),
-    ("dur", (int, type(None))),
-    ("data", (dict,)),
-)
-_DEFAULTS: dict[str, Any] = {"pid": 0, "tid": 0, "thread": ""}
-_MAX_NS = 2**63 - 1
-"""The latest ``t`` and the longest ``dur``: a signed 64-bit count of nanoseconds (~292 years),
-as the monotonic clock and every export format keep time (past it, a conversion to wall
-time or to OTLP's unsigned nanoseconds overflows)."""
-
-
-def parse_event(obj: Any) -> Event:
-    """The ``Event`` of one parsed recording line; ``ValueError`` saying why when it is none.
-
-    An event is a JSON object with ``seq``, ``t`` (integers) and ``kind`` (a string); ``req``
-    and ``dur`` are integers or null, ``task`` a string or null, ``pid``/``tid`` integers,
-    ``thread`` a string and ``data`` an object (null or absent: 0, 0, "" and {}). Exact type
-    checks (``true`` is not an integer, ``1.0`` neither): the readers rely on these types.
-    """
-    if type(obj) is not dict:
-        raise _BadEvent(f"it is {_json_type(obj)}, not an object")
-    try:
-        row = _ROW(obj)
-    except KeyError:
-        row = tuple(obj.get(name) for name in FIELDS)
-    seq, t, kind, req, pid, tid, thread, task, dur, data = row
-    # The fast path: every field present and of its type (what every producer writes).
-    if (
-        type(t) is int
-        and t <= _MAX_NS
-        and type(seq) is int
-        and type(kind) is str
-        and type(data) is dict
-        and type(pid) is int
-        and type(tid) is int
-        and type(thread) is str
-        and (req is None or type(req) is int)
-        and (dur is None or (type(dur) is int and 0 <= dur <= _MAX_NS))
-        and (task is None or type(task) is str)
-    ):
-        return _new(Event, row)
-    return _new(Event, _checked(row))
-
-
-def parse_line(line: str) -> Event:
-    """The ``Event`` of one recording line, read as every reader reads it (orjson: no
-    integer past 64 bits, no nesting past its depth limit); ``json.JSONDecodeError`` when the
-    line is not JSON, ``ValueError`` (see ``event_problem``) when it is no event."""
-    return parse_event(_loads(line))
-
-
-def event_problem(exc: Exception) -> str:
-    """Why a parsed line is not an event, from what ``parse_event`` raised."""
-    return str(exc) if isinstance(exc, _BadEvent) else "not an event"
-
-
-def _checked(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """``row`` with defaults for null optional fields, or ``_BadEvent`` naming a bad field."""
-    fixed = []
-    for (name, kinds), value in zip(_FIELD_TYPES, row, strict=True):
-        if value is None:
-            if name in ("seq", "t", "kind"):
-                raise _BadEvent(f'no "{name}"')
-            if name == "data":
-                value = {}
-            else:
-                value = _DEFAULTS.get(name)
-        elif type(value) not in kinds:
-            allowed = " or ".join(_JSON_TYPES[kind] for kind in kinds)
-            raise _BadEvent(f'"{name}" is {_json_type(value)}, not {allowed}')
-        elif name == "dur" and value < 0:
-            raise _BadEvent(f'"dur" is negative ({value})')
-        elif name in ("t", "dur") and value > _MAX_NS:
-            raise _BadEvent(f'"{name}" is past 2**63 - 1 ns, the longest a recording holds')
-        fixed.append(value)
-    return tuple(fixed)
 
 
 def _parse_lines(lines: Iterator[str], path: str) -> Recording:
@@ -488,13 +368,12 @@ def _parse_lines(lines: Iterator[str], path: str) -> Recording:
     except StopIteration:
         raise RecordingFormatError(f'"{path}" is empty: not a gateway-trace recording.') from None
     try:
-        header = _loads(first)
+        header = orjson.loads(first)
     except json.JSONDecodeError as exc:
-        escape = _lone_surrogate(first, exc)
-        if escape is not None:
+        surrogate = lone_surrogate(first, exc)
+        if surrogate is not None:
             raise RecordingFormatError(
-                f'"{path}" is not a valid gateway-trace recording: its header holds '
-                f"{_LONE_SURROGATE.format(escape)}."
+                f'"{path}" is not a valid gateway-trace recording: its header holds {surrogate}.'
             ) from None
         raise RecordingFormatError(
             f'"{path}" is not a gateway-trace recording (its first line is not JSON).'
@@ -505,7 +384,7 @@ def _parse_lines(lines: Iterator[str], path: str) -> Recording:
         )
     version = header.get("version")
     if type(version) is not int or version < 1:
-        shape = "no" if version is None else f"{_json_type(version)} as its"
+        shape = "no" if version is None else f"{json_type(version)} as its"
         raise RecordingFormatError(
             f'"{path}" is not a valid gateway-trace recording: its header has {shape} '
             '"version" (a positive integer).'
@@ -521,236 +400,10 @@ def _parse_lines(lines: Iterator[str], path: str) -> Recording:
             f'"{path}" is not a valid gateway-trace recording: in its header, {problem}.'
         )
     with paused_gc():  # millions of objects that all live on: nothing to collect
-        events, truncated, order = _read_events(lines, path)
+        events, truncated, order = read_events(lines, path)
         if order is not None:
             events.sort(key=order)
     return Recording(header=header, events=events, truncated=truncated, path=path)
-
-
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-_LONE_SURROGATE = "{}, the escape of a lone surrogate, not UTF-8 text"
-
-
-def _lone_surrogate(line: str, exc: json.JSONDecodeError) -> str | None:
-    """The ``\\udcff`` escape orjson refused ``line`` for, or None when it failed for another
-    reason. Valid JSON (the stdlib's ``json.dumps`` writes it), but a lone surrogate is no
-    character: UTF-8 cannot encode it, and the readers never see one (the writer spells them
-    out). orjson points ``exc.pos`` at the escape of the unpaired half."""
-    escape = line[exc.pos : exc.pos + 6]
-    return escape if _SURROGATE_ESCAPE.fullmatch(escape) else None
-
-
-def _whole_json(line: str) -> bool:
-    """Whether ``line`` parses with the stdlib reader, which takes lone surrogates: a line
-    orjson refuses for one that is otherwise whole (a last line without its newline)."""
-    try:
-        json.loads(line)
-    except ValueError:
-        return False
-    return True
-
-
-def _not_json(line: str, exc: json.JSONDecodeError, number: int, path: str) -> str:
-    """Why line ``number``, which orjson refused, is not an event; ``RecordingFormatError``
-    when it holds a lone surrogate's escape and was written whole (see ``EventLines``)."""
-    escape = _lone_surrogate(line, exc)
-    if escape is None:
-        return "not JSON"
-    why = f"it holds {_LONE_SURROGATE.format(escape)}"
-    if line.endswith("\n") or _whole_json(line):
-        # Written whole, so not cut short by a crash: wherever it stands, the line is one no
-        # reader can take, not a truncation.
-        raise RecordingFormatError(
-            f'"{path}": line {number} is not a valid event ({why}).'
-        ) from None
-    return why
-
-
-class EventLines:
-    """The events of a recording's lines after its header, parsed one by one as they are
-    iterated. A bad line that is not the last one is corruption (``RecordingFormatError``); a
-    bad last line was cut short by a crash: it is skipped and ``truncated`` is set once the
-    iteration ends. A line refused only for a lone surrogate's escape was written whole (it
-    ends with its newline, or is JSON but for that): corruption even as the last line. Blank
-    lines are skipped."""
-
-    def __init__(self, lines: Iterable[str], path: str) -> None:
-        self.lines = lines
-        self.path = path
-        self.truncated = False
-
-    def __iter__(self) -> Iterator[Event]:
-        pending: str | None = None  # why the previous line is not an event
-        number = 1
-        for line in self.lines:
-            number += 1
-            if pending is not None:
-                raise RecordingFormatError(
-                    f'"{self.path}": line {number - 1} is not a valid event ({pending}).'
-                )
-            if not line.strip():
-                continue
-            try:
-                event = parse_line(line)
-            except json.JSONDecodeError as exc:
-                pending = _not_json(line, exc, number, self.path)
-                continue
-            except (KeyError, TypeError, ValueError) as exc:
-                pending = event_problem(exc)
-                continue
-            yield event
-        self.truncated = pending is not None
-
-
-_BY_TIME = operator.itemgetter(1)  # an event's ``t``
-
-
-def _read_events(
-    lines: Iterable[str], path: str
-) -> tuple[list[Event], bool, Callable[[Event], Any] | None]:
-    """The events of a recording's lines after its header, whether its last line was cut
-    short, and the key to sort them by (None: they are in time order already).
-
-    ``list(EventLines(lines, path))`` in one loop, with the same verdict on every line, for
-    ``load``, which keeps every event (bench/load_speed.py has the figures):
-
-    - ``parse_event``'s fast path inlined, no generator or call per line (its slow path, for
-      lines with null or absent fields or wrong types, is called as it is);
-    - equal strings and integers stored once: kinds, thread and task names, pids, thread
-      idents, request ids and the string values of ``data`` repeat over and over, and each
-      parsed line holds new copies of them (a third of the memory of the events);
-    - the order checked as the events come: a recording already in ``(t, seq)`` order (a
-      simulation writes one) is not sorted, and one in ``seq`` order (one process's file) is
-      sorted by ``t`` alone, a stable sort that keeps ``seq`` order among equal times, with
-      no ``(t, seq)`` key made per event.
-    """
-    events: list[Event] = []
-    append = events.append
-    shared: dict[Any, Any] = {}  # one object of each equal string or integer
-    share = shared.setdefault
-    loads = _loads
-    row_of = _ROW
-    new = _new
-    max_ns = _MAX_NS
-    pending: str | None = None  # why the previous line is not an event
-    number = 1
-    in_order = by_seq = True
-    last_t: float = -math.inf  # before any event
-    last_seq: float = -math.inf
-    for line in lines:
-        number += 1
-        if pending is not None:
-            raise RecordingFormatError(
-                f'"{path}": line {number - 1} is not a valid event ({pending}).'
-            )
-        try:
-            obj = loads(line)
-        except json.JSONDecodeError as exc:
-            if line.strip():  # blank lines are skipped (orjson refuses them too)
-                pending = _not_json(line, exc, number, path)
-            continue
-        try:
-            seq, t, kind, req, pid, tid, thread, task, dur, data = row_of(obj)
-        except (KeyError, TypeError):  # a field absent, or no object: parse_event says which
-            seq = t = None
-        if not (
-            type(t) is int
-            and t <= max_ns
-            and type(seq) is int
-            and type(kind) is str
-            and type(data) is dict
-            and type(pid) is int
-            and type(tid) is int
-            and type(thread) is str
-            and (req is None or type(req) is int)
-            and (dur is None or (type(dur) is int and 0 <= dur <= max_ns))
-            and (task is None or type(task) is str)
-        ):
-            try:
-                seq, t, kind, req, pid, tid, thread, task, dur, data = parse_event(obj)
-            except (KeyError, TypeError, ValueError) as exc:
-                pending = event_problem(exc)
-                continue
-        for key, value in data.items():
-            if type(value) is str:
-                data[key] = share(value, value)  # a value replaced: the dict keeps its size
-        append(
-            new(
-                Event,
-                (
-                    seq,
-                    t,
-                    share(kind, kind),
-                    req if req is None else share(req, req),
-                    share(pid, pid),
-                    share(tid, tid),
-                    share(thread, thread),
-                    task if task is None else share(task, task),
-                    dur,
-                    data,
-                ),
-            )
-        )
-        if t < last_t or (t == last_t and seq < last_seq):
-            in_order = False
-            by_seq = by_seq and seq >= last_seq
-        elif seq < last_seq:
-            by_seq = False
-        last_t = t
-        last_seq = seq
-    if in_order:
-        order = None
-    else:
-        order = _BY_TIME if by_seq else _time_order
-    return events, pending is not None, order
-
-
-# What the UTF-8 decoder says when the data ends inside a character (only at the very end:
-# mid-stream, a broken sequence is an "invalid continuation byte" or "invalid start byte").
-_CUT_IN_CHARACTER = "unexpected end of data"
-# What gzip says when a file ends one byte into the next member's two-byte magic number.
-_CUT_IN_MAGIC = "Not a gzipped file (b'\\x1f')"
-
-
-def lines_until_eof(handle: IO[str]) -> Iterator[str]:
-    """The lines of a recording file, ending in one broken line where its gzip stream is cut."""
-    # A gzip stream cut short by a crash raises EOFError at its end: keep what came before it,
-    # and hand the parser a broken last line so the recording is marked truncated. A cut one
-    # byte into the header of a later member (the writer starts one at every checkpoint) is
-    # the same crash, but gzip reports it as a foreign file; anywhere else it is one.
-    lines = 0
-    try:
-        for line in handle:
-            lines += 1
-            yield line
-    except EOFError:
-        yield "\x00truncated"
-    except UnicodeDecodeError as exc:
-        # A crash can cut the last line inside a multi-byte character: the decoder finds the
-        # character unfinished only at the end of the file. That is a truncated last line like
-        # any other; a bad byte anywhere else (or a sequence broken before the end) is not.
-        if exc.reason != _CUT_IN_CHARACTER:
-            raise
-        yield "\x00truncated"
-    except gzip.BadGzipFile as exc:
-        if lines == 0 or str(exc) != _CUT_IN_MAGIC:
-            raise
-        yield "\x00truncated"
-
-
-UNREADABLE = (UnicodeDecodeError, gzip.BadGzipFile, zlib.error, EOFError, OSError)
-"""What reading a recording's bytes can raise besides its own checks (see ``unreadable``)."""
-
-
-def unreadable(name: str, exc: BaseException) -> RecordingFormatError:
-    """The error for a file whose bytes cannot be read as a recording, saying why in words."""
-    if isinstance(exc, UnicodeDecodeError):
-        why = "it is not UTF-8 text"
-    elif isinstance(exc, gzip.BadGzipFile | zlib.error | EOFError):
-        why = "its gzip stream is broken"
-    else:
-        why = getattr(exc, "strerror", None) or type(exc).__name__
-    return RecordingFormatError(f'"{name}" is not a readable gateway-trace recording ({why}).')
 
 
 def load(path: str | os.PathLike[str]) -> Recording:
