@@ -128,3 +128,24 @@ def test_a_request_turned_away_by_the_server_did_not_queue_for_the_app() -> None
     assert summary["status"] == {"503": 1, "200": 1}
     assert summary["queue_ms"]["max"] == 4.0  # the client that gave up waiting
     assert summary["queue_ms"]["mean"] == 3.0  # (2 + 4) / 2: the 503 is not counted
+
+
+def test_work_after_the_responses_does_not_dilute_the_throughput() -> None:
+    """An app that works a second after each response (BackgroundTasks): 1,000 requests done
+    in 0.17 s read 819 a second over the wall time, which the background work stretches. The
+    rate is over the time the responses took; wall_s still spans every event."""
+    events: list[Event] = []
+    for req in range(1, 11):
+        at = (req - 1) * MS
+        seq = len(events)
+        events += [
+            Event(seq, at, K.REQUEST_QUEUED, req),
+            Event(seq + 1, at, K.REQUEST_START, req, data={"scope_type": "http"}),
+            Event(seq + 2, at + MS, K.ASGI_SEND, req, data={"type": "http.response.start"}),
+            Event(seq + 3, at + MS, K.ASGI_SEND, req, data={"type": "http.response.body"}),
+            Event(seq + 4, at + 1000 * MS, K.REQUEST_END, req, data={"status": 200}),
+        ]
+    summary = summarize(Recording(header=make_header(), events=events))
+    assert summary["wall_s"] == 1.009
+    assert summary["latency_ms"]["max"] == 1.0
+    assert summary["rps"] == 1000.0  # 10 requests, the last response over at 10 ms
