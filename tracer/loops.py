@@ -5,17 +5,31 @@ and ``trace check``'s ASGI probes. Imports nothing of ours.
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Callable
 
 __all__ = ["run_until_stopped"]
 
 
-def run_until_stopped(loop: asyncio.AbstractEventLoop) -> None:
+def run_until_stopped(
+    loop: asyncio.AbstractEventLoop,
+    *,
+    stopping: threading.Event | None = None,
+    stopped_early: Callable[[], None] | None = None,
+) -> None:
     """The body of a loop's own thread: run ``loop`` until ``loop.stop()``, then cancel the
     tasks it never got back to (it was stuck in a blocking call, or given up on), as
-    ``asyncio.run`` does, and close it."""
+    ``asyncio.run`` does, and close it.
+
+    ``stopped_early`` is called (on this thread, the loop stopped but still open) when the
+    loop stopped while ``stopping`` was not set: someone else called ``loop.stop()`` (an app
+    that stops its server's loop, which ends uvicorn), not the owner's own stop.
+    """
     asyncio.set_event_loop(loop)
     try:
         loop.run_forever()
+        if stopping is not None and not stopping.is_set() and stopped_early is not None:
+            stopped_early()
         pending = asyncio.all_tasks(loop)
         for task in pending:
             task.cancel()

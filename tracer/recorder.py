@@ -100,9 +100,10 @@ class Recorder:
         self._born_ns = time.time_ns()  # to tell a file another process wrote since
         self._closed = False
         self._file_done = False  # close() closed the file: later events cannot reach it
-        # Closed, keeping nothing, and no subscriber: nothing will ever read what is recorded
-        # now, so emit, add and the sink drop it instead of queueing it.
-        self._drop_late = False
+        # The file is closed: what is recorded now can never reach it. emit, add and the sink
+        # then say so once (a thread or task of the app still at work after the run) and
+        # queue the event only for memory and subscribers, if there are any.
+        self._late = False
         self._dropped_warned = False
         self._parent_path: str | None = None  # in a forked child: the path the parent writes
         self._pid = os.getpid()
@@ -166,8 +167,7 @@ class Recorder:
 
         ``pid`` (default: this process) lets a simulator give its virtual processes their ids.
         """
-        if self._drop_late:
-            self._drop_after_close()
+        if self._late and self._after_close():
             return
         if tid is None:
             current = threading.current_thread()
@@ -206,8 +206,8 @@ class Recorder:
                 append = self._append_unpacked
             else:
                 append = self._queue.append
-            if self._drop_late:  # the queue would only grow
-                append = self._drop_after_close
+            if self._late:
+                append = self._late_append(append)
             sink = self._sink = Sink(append, self._seq, self._pid, self._clock, self.start_ns)
         return sink
 
@@ -218,17 +218,35 @@ class Recorder:
     def _append_unpacked(self, row: tuple[Any, ...]) -> None:
         self._queue.append(unpack_row(row))
 
-    def _drop_after_close(self, row: tuple[Any, ...] = ()) -> None:
+    def _after_close(self) -> bool:
+        """An event comes after ``close()`` closed the file: say so once; True when nothing
+        will read it (no memory kept, no subscriber), so it is dropped, not queued."""
+        self._warn_late()
+        return not self.keep and not self._subscribers
+
+    def _warn_late(self) -> None:
         if not self._dropped_warned:
             self._dropped_warned = True
-            log.warning("events recorded after the recording %s was closed are dropped", self.path)
+            log.warning(
+                "events recorded after the recording %s was closed are dropped (an app's "
+                "thread or task still at work after the run)",
+                self.path,
+            )
+
+    def _late_append(self, append: Callable[[tuple[Any, ...]], None]) -> Callable[..., None]:
+        """The sink's ``append`` once the file is closed: ``append`` behind ``_after_close``."""
+
+        def late(row: tuple[Any, ...]) -> None:
+            if not self._after_close():
+                append(row)
+
+        return late
 
     # -- off the hot path -------------------------------------------------------------------
 
     def add(self, event: Event) -> None:
         """Add a ready-made event (from another process or a simulator), giving it a new seq."""
-        if self._drop_late:
-            self._drop_after_close()
+        if self._late and self._after_close():
             return
         self._queue.append((next(self._seq), *event.as_row()[1:]))
 
@@ -254,7 +272,6 @@ class Recorder:
         A subscriber that raises is dropped and logged once; it never breaks the recording.
         """
         self._subscribers.append(subscriber)
-        self._drop_late = False  # after close(), its drain() calls read the queue again
         self._start_thread()
 
     def drain(self) -> list[Event]:
@@ -267,6 +284,10 @@ class Recorder:
             batch = from_rows([popleft() for _ in range(len(queue))])
             if self.path is not None and self.write_error is None and not self._file_done:
                 self._to_file(self.path, batch)
+            elif batch and self._late:
+                # Rows a producer appended after close() through a sink it fetched before
+                # (a request that ends after the run): the file never gets them either.
+                self._warn_late()
             if not batch:
                 return batch
             if self.keep:
@@ -439,7 +460,7 @@ class Recorder:
                     if self.write_error is None:
                         self._write_failed(exc)
             self._file_done = self.path is not None
-            self._drop_late = self._file_done and not self.keep and not self._subscribers
+            self._late = self._file_done
         self._sink = None  # the next producer gets a sink that knows the file is closed
 
     def __enter__(self) -> Recorder:
@@ -582,6 +603,10 @@ def _close_at_exit() -> None:
     # A recorder nobody closed (a server stopped by Ctrl-C, a script that ended) still gets
     # its last events written and, for .gz, a complete compressed stream.
     for recorder in list(_LIVE):
+        if recorder._late and recorder._queue:
+            # Rows queued after close() through a sink fetched before it (an app's thread
+            # that ended its request after the run) and never drained: not in the file.
+            recorder._warn_late()
         if recorder._thread is None or recorder._closed:
             continue
         try:

@@ -15,6 +15,10 @@ behind (its thread is a daemon), so a hung app never hangs the run; an app that 
 itself once the stop began (``scope._Cycle``), so its task is cancelled too. A lifespan startup
 has a bound of its own (``STARTUP_TIMEOUT``), a lifespan shutdown what is left of the stop's
 ``timeout``; giving up on the shutdown leaves one line in ``notices``.
+An app that stops the loop under the model (``asyncio.get_running_loop().stop()``) ends it as
+it ends uvicorn ("Event loop stopped before Future completed."): an ``error`` on the request
+that stopped it, the tasks in flight cancelled, the load stopped, and ``exit_code`` 1 (uvicorn's)
+for the CLI's line about a server that exited by itself.
 Imports the spine, ``tracer.instrument`` and ``tracer.servers``; never the TUI or exporters.
 """
 
@@ -22,11 +26,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import sys
 import threading
 import time
 from typing import Any
 
 import tracer
+from tracer import events as K
 from tracer.errors import ServerError
 from tracer.loops import run_until_stopped
 from tracer.recorder import Recorder
@@ -44,6 +50,9 @@ bound of their own too). Ctrl-C stops a start that hangs at once."""
 
 STOP_POLL = 0.05
 """How often a start waiting for the lifespan startup looks at its ``stop`` event."""
+
+LOOP_STOPPED = "Event loop stopped before Future completed."
+"""What uvicorn dies of when the app stops its loop (``asyncio.run``'s ``RuntimeError``)."""
 
 
 class LoopServer:
@@ -76,6 +85,13 @@ class LoopServer:
         self.notices: list[str] = []
         """One line each about what the server gave up on while it stopped (a lifespan
         shutdown that did not finish in time), for the CLI to print after the run."""
+        self.exit_code: int | None = None
+        """1 once the app stopped the loop under the model: uvicorn's exit code then."""
+        self.stopped_by: tuple[int | None, str] | None = None
+        """The request whose code called ``loop.stop()`` (None: no traced request's) and the
+        line of that call, when it was not the model's own stop."""
+        self._load_stop: threading.Event | None = None
+        self._watch_stops()
         self._target = _LoopTarget(self)
 
     def _prepare(self, app: Any, interface: str) -> Any:
@@ -96,6 +112,27 @@ class LoopServer:
     def describe(self) -> dict[str, Any]:
         """``{"model": "loop", "threads": 1, "workers": 1}``."""
         return {"model": self.name, "threads": 1, "workers": 1}
+
+    @property
+    def exit_subject(self) -> str:
+        """Who ``exit_code`` is about, in the CLI's line."""
+        return f"--server {self.name} (its event loop)"
+
+    exit_effect = (
+        "the app stopped the loop (loop.stop()), which ends uvicorn so; the requests in "
+        "flight were cancelled and the load was stopped"
+    )
+    """What followed, in the CLI's line."""
+
+    def output(self) -> str:
+        """What uvicorn would have said last (the CLI quotes it): its exception, if any."""
+        return f"RuntimeError: {LOOP_STOPPED}" if self.exit_code is not None else ""
+
+    def watch_exit(self, stop: threading.Event) -> None:
+        """Set ``stop`` if the app stops the loop during the load (``exit_code`` says so)."""
+        self._load_stop = stop
+        if self.exit_code is not None:
+            stop.set()
 
     def start(self) -> None:
         """Start the loop thread and run lifespan startup (bounded)."""
@@ -157,7 +194,44 @@ class LoopServer:
 
     def _run_loop(self) -> None:
         # Tasks the loop never got back to (it was stuck): cancelled, as asyncio.run does.
-        run_until_stopped(self.loop)
+        run_until_stopped(self.loop, stopping=self._stopping, stopped_early=self._stopped_early)
+
+    def _watch_stops(self) -> None:
+        """Note who calls ``loop.stop()`` other than the model (the app): the request and the
+        line, for the error recorded once the loop has stopped."""
+        loop = self.loop
+        own_stop = loop.stop
+
+        def stop() -> None:
+            if self.stopped_by is None and not self._stopping.is_set():
+                from tracer.shim.context import current
+
+                caller = sys._getframe(1)
+                request = current()
+                self.stopped_by = (
+                    request.req if request is not None else None,
+                    f"{caller.f_code.co_filename}:{caller.f_lineno}",
+                )
+            own_stop()
+
+        try:
+            setattr(loop, "stop", stop)  # noqa: B010 - mypy refuses assigning a method
+        except AttributeError:  # a loop of a C type (uvloop's): noticed, without the request
+            pass
+
+    def _stopped_early(self) -> None:
+        """The loop stopped while the model was not stopping: the app stopped it. uvicorn's
+        process ends then; so does the run: the error on the request that did it, the
+        tasks in flight cancelled (by ``run_until_stopped``), the load stopped."""
+        self.exit_code = 1
+        req, where = self.stopped_by if self.stopped_by is not None else (None, None)
+        self.recorder.emit(
+            K.ERROR,
+            req,
+            {"type": "RuntimeError", "message": LOOP_STOPPED, "where": where},
+        )
+        if self._load_stop is not None:
+            self._load_stop.set()
 
     def spawn(self, job: Job) -> None:
         """Start the task of one request (called on the server loop)."""

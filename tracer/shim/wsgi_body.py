@@ -5,8 +5,8 @@ keeps the protocol's shape: ``close()`` always exists and calls the app's own ``
 there is one; ``SizedTracedBody`` adds ``len()`` when the app's iterable had it (wsgiref sets
 Content-Length from a one-item list). A server that drops the wrapper unclosed ends the request
 from the finaliser; that breaks WSGI-022 only when the app's iterable has a ``close()`` of its
-own. Exceptions from the app's iteration, ``len()`` and close are recorded and re-raised
-unchanged.
+own. Exceptions from the app's iteration, ``len()`` and close (looking ``close`` up included:
+a property may raise) are recorded and re-raised unchanged.
 Imports only sibling shim modules; never the TUI, exporters or CLI.
 """
 
@@ -62,8 +62,10 @@ class TracedBody:
         """Close the app's iterable (if it can be closed) and end the request."""
         cycle = self._cycle
         t = cycle.enter()
-        close = getattr(self._result, "close", None)
         try:
+            # Inside the try: looking ``close`` up runs the app's code too (a property), and
+            # what it raises is the app's error in close, as if ``close()`` itself raised.
+            close = getattr(self._result, "close", None)
             if close is not None:
                 close()
         except BaseException as exc:
@@ -82,13 +84,15 @@ class TracedBody:
             # PEP 3333 asks for close() only when the app's iterable has one (a list has not):
             # request.end says close was not called either way; the checker reports WSGI-022
             # only when a close() of the app's own was missed.
+            # BaseException: a finaliser that lets anything out (an app's close property that
+            # raises SystemExit) only prints "Exception ignored", and the request never ends.
             try:
                 closable = getattr(self._result, "close", None) is not None
-            except Exception:  # an app attribute that raises: judge as if it had close()
+            except BaseException:  # an app attribute that raises: judge as if it had close()
                 closable = True
             try:
                 cycle.finish(close_called=False, closable=closable)
-            except Exception:  # noqa: S110 - a finaliser must never raise
+            except BaseException:  # noqa: S110 - a finaliser must never raise
                 pass
 
     def __getattr__(self, name: str) -> Any:

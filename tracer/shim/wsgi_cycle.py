@@ -397,10 +397,13 @@ class WsgiCycle:
         try:
             if self.error is None:
                 self.error = exc
-            if not in_close and (headers_held or not self.responded) and isinstance(exc, Exception):
+            if not in_close and (headers_held or not self.responded):
                 # No chunk has reached the server, so neither have the headers: every server
                 # answers such a failure with a 500 of its own. (After an empty chunk only,
                 # waitress still does, as PEP 3333 asks; gunicorn has sent the app's headers.)
+                # SystemExit and KeyboardInterrupt too: the in-process models, gunicorn and
+                # asgiref answer them with that 500 (waitress loses its thread to them and
+                # answers nothing, which its client's end says).
                 self.status = 500
             self.recorder.emit(
                 K.ERROR,

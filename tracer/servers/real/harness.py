@@ -126,6 +126,9 @@ class ServerProcess:
         self.process: subprocess.Popen[bytes] | None = None
         self.pgid: int | None = None
         """Process group of the server (its master's pid); kept after ``stop`` for checks."""
+        self.killed: str | None = None
+        """Set by ``stop`` when the graceful stop did not end the server within its bound and
+        it was killed: one line saying so (an app that ignores the stop signal does this)."""
         self._log = tempfile.TemporaryFile()
         # Bytes of the log that are the server's own words: a server stopped while it was
         # still starting (the app importing) prints what our stop caused, such as waitress's
@@ -270,7 +273,8 @@ class ServerProcess:
             return
         pgid = process.pid
         deadline = self.clock() + timeout  # one bound for the master and its workers
-        if process.poll() is None:
+        signalled = process.poll() is None
+        if signalled:
             if not self.serving and self._said is None:
                 self._said = os.fstat(self._log.fileno()).st_size
             try:
@@ -283,7 +287,10 @@ class ServerProcess:
                 pass
         # Workers outlive a master that died or was slow: the group goes, whatever is left.
         wait_gone([pgid], deadline, clock=self.clock)
-        if group_members(pgid) or process.poll() is None:
+        left = group_members(pgid)
+        if left or process.poll() is None:
+            if signalled:
+                self.killed = self._killed_line(timeout, master=process.poll() is None, left=left)
             try:
                 os.killpg(pgid, signal.SIGKILL)
             except ProcessLookupError:
@@ -293,6 +300,25 @@ class ServerProcess:
             # machine can be after the master is reaped: stop returns once the group is gone.
             wait_gone([pgid], self.clock() + 2.0, clock=self.clock)
         self.process = None
+
+    def _killed_line(self, timeout: float, *, master: bool, left: Sequence[int]) -> str:
+        """The line saying the stop had to kill: who outlived the stop signal, and the
+        likely cause (an app that ignores the signal or hangs in a request)."""
+        sig = signal.Signals(self.stop_signal).name
+        if master:
+            who = f"{self.name} was still running {timeout:g} s after its stop signal ({sig})"
+        else:
+            count = len(left)
+            who = (
+                f"{count} process{'es' if count > 1 else ''} of {self.name} "
+                f"{'were' if count > 1 else 'was'} still running {timeout:g} s after its stop "
+                f"signal ({sig})"
+            )
+        return (
+            f"{who} and {'was' if master else 'were'} killed (SIGKILL): the app ignores or "
+            f"handles {sig} (signal.signal({sig}, ...) at import or in a request) or hung in "
+            "a request"
+        )
 
     def close(self) -> None:
         """Stop the server and forget its output."""

@@ -177,6 +177,9 @@ class RealServer:
         self.replaced_workers = 0
         """Server processes that loaded the app beyond ``processes()``: workers the server
         started in place of ones that died during the run (counted by ``stop``)."""
+        self.notices: list[str] = []
+        """One line each about what the stop had to do beyond asking (the server outlived
+        its stop signal and was killed), for the CLI to print after the run."""
 
     # -- what subclasses say ----------------------------------------------------------------
 
@@ -354,6 +357,8 @@ class RealServer:
         if self.process is not None:
             self._settle()
             self.process.stop(timeout)
+            if self.process.killed is not None and self.exit_code is None:
+                self.notices.append(self.process.killed)
             if self._dir is not None:  # not yet removed by an earlier stop
                 # Every process that loaded the app left a ready mark: those beyond the
                 # workers asked for were started in place of dead ones.
