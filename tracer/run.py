@@ -13,7 +13,6 @@ load generator; never the TUI, the exporters or the CLI.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import importlib.util
 import math
@@ -22,6 +21,11 @@ import random
 import re
 import threading
 import time
+
+# Bound now, before any app is imported: the load's loop must not depend on what the app does
+# to asyncio at import (an event-loop policy whose ``new_event_loop`` raises, or returns a
+# loop of its own; a replaced ``asyncio.run``).
+from asyncio import DefaultEventLoopPolicy, Runner
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,6 +70,9 @@ MAX_CLIENTS = 1_048_576
 """Linux's default ``fs.nr_open``, the files (connections) one process can hold open: the most
 ``-c`` may be, as ``trace sim``'s bound (``sim.arrivals.MAX_CLIENTS``, which this spine may not
 import), and as far as the soft limit of open files is raised when the hard one is unlimited."""
+
+_new_loop = DefaultEventLoopPolicy().new_event_loop
+"""A new event loop of Python's default class for this platform, whatever policy is set later."""
 
 _SPARE_FILES = 64
 """Open files a run needs besides its clients' sockets: the recording, the server's pipes and
@@ -479,7 +486,10 @@ def _serve(
                 into=stats,
                 pause=behind,
             )
-            asyncio.run(_closing(server.target, load))
+            # Not asyncio.run: that asks the current policy (the app's, if it set one) for
+            # the loop. Runner still cancels what is left and closes the loop at the end.
+            with Runner(loop_factory=_new_loop) as runner:
+                runner.run(_closing(server.target, load))
     finally:
         wall = time.monotonic() - started
         # Workers may be stuck in the app when requests timed out: do not wait long for them.

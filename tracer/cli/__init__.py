@@ -47,6 +47,10 @@ EXIT_CLOSED_PIPE = 1
 EXIT_INTERRUPTED = 130
 """Ctrl-C ended the command (128 + SIGINT)."""
 
+THREADS_GRACE = 1.0
+"""Seconds the app's threads still running when the command is done get to end by themselves
+(one finishing its last work is waited for, as Python would) before ``trace`` leaves them."""
+
 
 _PARSING = ("OneLineParser", "bounded")
 """Names of ``tracer.cli.parsing`` also offered here, loaded when first asked for."""
@@ -142,7 +146,83 @@ def _silence_closed_outputs() -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``trace`` console script and ``python -m tracer``."""
+    """Entry point of the ``trace`` console script and ``python -m tracer``.
+
+    Run as the process's own command line (``argv`` None), it ends the process itself when
+    the app left threads running that Python would wait for at exit (``_leave_app_threads``).
+    """
+    try:
+        code = _command_line(argv)
+    except SystemExit:
+        raise  # argparse's --help and usage errors: before any app was loaded
+    except BaseException:
+        if argv is None and _app_threads():
+            import traceback
+
+            traceback.print_exc()  # as Python would print it, before it waited for them
+            _leave_app_threads(1)
+        raise
+    if argv is None:
+        _leave_app_threads(code)
+    return code
+
+
+def _app_threads() -> list[Any]:
+    """The threads Python's exit would wait for (not daemons) other than the main one: the
+    command's own are over by the time it returns, so these are the app's."""
+    threading = sys.modules.get("threading")
+    if threading is None:  # never imported: no thread was ever started
+        return []
+    main_thread = threading.main_thread()
+    return [
+        thread
+        for thread in threading.enumerate()
+        if thread is not main_thread and not thread.daemon and thread.is_alive()
+    ]
+
+
+def _leave_app_threads(code: int) -> None:
+    """End the process with ``code`` if the app left threads running that do not end within
+    ``THREADS_GRACE`` (a non-daemon thread looping for ever): Python's exit would join them
+    and ``trace`` would never exit. Everything of the command is written and closed by then;
+    the exit handlers registered (``atexit``) run and the standard streams are flushed, as at
+    a normal exit, then ``os._exit``. Returns when there are no such threads."""
+    # Imported here, not at the top: every import there widens the instant where a Ctrl-C as
+    # trace starts is a traceback.
+    from time import monotonic
+
+    left = _app_threads()
+    deadline = monotonic() + THREADS_GRACE
+    try:
+        for thread in left:
+            thread.join(max(0.0, deadline - monotonic()))
+    except KeyboardInterrupt:  # Ctrl-C: wait no more
+        pass
+    left = [thread for thread in left if thread.is_alive()]
+    if not left:
+        return
+    names = ", ".join(thread.name for thread in left[:3]) + (", ..." if len(left) > 3 else "")
+    print(
+        f"trace: left {len(left)} app thread{'s' if len(left) != 1 else ''} running ({names}); "
+        "exiting without waiting for them.",
+        file=sys.stderr,
+    )
+    import atexit
+
+    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
+    if run_exit_handlers is not None:
+        run_exit_handlers()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
+def _command_line(argv: Sequence[str] | None) -> int:
+    """The command line's exit code: the command's, or that of a closed output or a Ctrl-C."""
     try:
         code = _main(argv)
         # What is still buffered meets a closed pipe here, not in the interpreter's final flush.

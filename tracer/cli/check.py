@@ -10,6 +10,7 @@ warnings too), 2 bad input.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -59,10 +60,18 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def main(args: argparse.Namespace) -> int:
     """Load the app, check it, print the report; the exit code says whether it passed.
 
-    What the app prints goes to stderr: the report (JSON, JUnit XML) is alone on stdout."""
+    What the app prints goes to stderr: the report (JSON, JUnit XML) is alone on stdout. What
+    the command says itself reaches the streams it started with, whatever the app did to
+    ``sys.stdout``, ``sys.stderr`` or descriptors 1 and 2 meanwhile."""
     from tracer.cli.stdout import app_prints_to_stderr
+    from tracer.cli.streams import kept_streams
 
-    with app_prints_to_stderr() as out:
+    # Paths the app's os.chdir must not move: they are the user's, relative to where trace
+    # started (the app runs in process, and may change the working directory in a request).
+    for name in ("record", "output"):
+        if getattr(args, name):
+            setattr(args, name, os.path.abspath(getattr(args, name)))
+    with app_prints_to_stderr() as out, kept_streams():
         return _main(args, out)
 
 

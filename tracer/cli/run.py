@@ -9,8 +9,9 @@ printed at the end. Textual and OpenTelemetry are imported only when used.
 
 This module is the command's flow; its parts live beside it: the progress bar of a headless
 run (``tracer.cli.headless``), the logs kept beside the recording of what the server and the
-app printed (``tracer.cli.run_logs``), and what is said at the end about how the run ended
-(``tracer.cli.run_end``).
+app printed (``tracer.cli.run_logs``), what is said at the end about how the run ended
+(``tracer.cli.run_end``), and the streams it writes to, kept from what the app does to the
+process's (``tracer.cli.streams``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from tracer.cli.signals import Termination as _Termination
 from tracer.cli.signals import ctrl_c_noted as _ctrl_c_noted
 from tracer.cli.signals import sigterm_closes_dashboard as _sigterm_closes_dashboard
 from tracer.cli.signals import sigterm_noted as _sigterm_noted
+from tracer.cli.streams import KeptStreams, kept_streams
 from tracer.cli.terminal import on_terminal
 from tracer.errors import UsageError
 from tracer.tui.labels import LANGUAGES
@@ -259,14 +261,17 @@ def main(args: argparse.Namespace) -> int:
     prints goes to stderr."""
     with _sigterm_noted() as termination:
         if not args.json:
-            return _main(args, sys.stdout, termination)
+            with kept_streams() as streams:
+                return _main(args, sys.stdout, termination, streams)
         from tracer.cli.stdout import app_prints_to_stderr
 
-        with app_prints_to_stderr() as out:
-            return _main(args, out, termination)
+        with app_prints_to_stderr() as out, kept_streams() as streams:
+            return _main(args, out, termination, streams)
 
 
-def _main(args: argparse.Namespace, out: Any, termination: _Termination) -> int:
+def _main(
+    args: argparse.Namespace, out: Any, termination: _Termination, streams: KeptStreams
+) -> int:
     from rich.console import Console
 
     from tracer.cli.paths import (
@@ -299,7 +304,9 @@ def _main(args: argparse.Namespace, out: Any, termination: _Termination) -> int:
     else:
         target = claim_recording(default_record_path(config.app), default=True)
     path = target.path
-    err = Console(stderr=True)
+    # Standard error as it was at the start: the app may replace sys.stderr or close
+    # descriptor 2 while it runs, and the progress bar and these lines must still show.
+    err = Console(file=streams.err)
     stops = termination.stops  # the load's stop events: a failed writer or a SIGTERM sets them
 
     def writer_failed() -> None:
@@ -344,6 +351,7 @@ def _main(args: argparse.Namespace, out: Any, termination: _Termination) -> int:
             raise _StoppedStarting
     except _StoppedStarting:
         # A stop, as SIGTERM is during the load: a valid recording of no requests, exit 0.
+        streams.reclaim()  # what the app's import did to sys.stdout is not the report's
         stopped_before_load(config, recorder)
         try:
             recorder.close()
@@ -427,6 +435,9 @@ def _main(args: argparse.Namespace, out: Any, termination: _Termination) -> int:
             discard(target)
         raise
     finally:
+        # The app is done: from here on the command writes where it did when it started,
+        # whatever the app did to sys.stdout, sys.stderr or descriptors 1 and 2.
+        streams.reclaim()
         try:
             recorder.close()
         except OSError as exc:  # the run's own error, if any, is the one to report

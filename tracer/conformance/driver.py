@@ -22,9 +22,25 @@ package.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import threading
+
+# Bound now, before the app is imported: the check's loop and waits must not depend on what
+# the app does to asyncio at import (an event-loop policy whose ``new_event_loop`` raises, an
+# ``asyncio.wait`` replaced by a fake).
+from asyncio import (
+    FIRST_COMPLETED,
+    DefaultEventLoopPolicy,
+    Event,
+    Queue,
+    Task,
+    all_tasks,
+    current_task,
+    ensure_future,
+    gather,
+    run_coroutine_threadsafe,
+    wait,
+)
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
@@ -39,6 +55,9 @@ from tracer.loops import run_until_stopped
 from tracer.recorder import Recorder
 
 __all__ = ["Probe", "plan", "plan_for", "check_app"]
+
+_new_loop = DefaultEventLoopPolicy().new_event_loop
+"""A new event loop of Python's default class for this platform, whatever policy is set later."""
 
 
 # -- WSGI ---------------------------------------------------------------------------------------
@@ -73,12 +92,12 @@ class _Lifespan:
     """The lifespan connection, running beside the requests."""
 
     def __init__(self, app: Any) -> None:
-        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self.answered = asyncio.Event()
+        self.queue: Queue[dict[str, Any]] = Queue()
+        self.answered = Event()
         self.first: str | None = None
         self.received = 0
         self.app = app
-        self.task: asyncio.Task[Any] | None = None
+        self.task: Task[Any] | None = None
         # The lifespan scope's state: what the app stores there at startup, each request
         # scope gets a shallow copy of (as uvicorn does).
         self.state: dict[str, Any] = {}
@@ -102,13 +121,11 @@ class _Lifespan:
         if self.task is None:
             scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.4"}}
             scope["state"] = self.state
-            self.task = asyncio.ensure_future(self.app(scope, self.receive, self.send))
+            self.task = ensure_future(self.app(scope, self.receive, self.send))
         self.answered.clear()
         await self.queue.put({"type": message})
-        waiter = asyncio.ensure_future(self.answered.wait())
-        done, _ = await asyncio.wait(
-            {waiter, self.task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-        )
+        waiter = ensure_future(self.answered.wait())
+        done, _ = await wait({waiter, self.task}, timeout=timeout, return_when=FIRST_COMPLETED)
         waiter.cancel()
         return not done
 
@@ -118,7 +135,7 @@ class _Lifespan:
             return
         if not self.task.done():
             self.task.cancel()
-        await asyncio.gather(self.task, return_exceptions=True)
+        await gather(self.task, return_exceptions=True)
 
     def skip_reason(self) -> str | None:
         """Why the lifespan probe does not apply (the app ignores or misreads the scope)."""
@@ -132,12 +149,12 @@ _SETTLE = 0.2
 """How long tasks the requests left behind may still run before the lifespan shutdown."""
 
 
-async def _settle(keep: asyncio.Task[Any] | None) -> None:
+async def _settle(keep: Task[Any] | None) -> None:
     """Wait (at most ``_SETTLE``) for the tasks the app left behind, but not ``keep``."""
-    current = asyncio.current_task()
-    left = {task for task in asyncio.all_tasks() if task is not current and task is not keep}
+    current = current_task()
+    left = {task for task in all_tasks() if task is not current and task is not keep}
     if left:
-        await asyncio.wait(left, timeout=_SETTLE)
+        await wait(left, timeout=_SETTLE)
 
 
 def _grace(timeout: float) -> float:
@@ -157,7 +174,7 @@ class _LoopThread:
         self.wait = timeout + _grace(timeout)
         self.grace = _grace(timeout)
         self.stuck = False
-        self.loop = asyncio.new_event_loop()
+        self.loop = _new_loop()
         self.thread = threading.Thread(target=self._run, name="trace-check-loop", daemon=True)
         self.thread.start()
 
@@ -171,7 +188,7 @@ class _LoopThread:
         if self.stuck:
             coro.close()
             return False, None
-        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        future = run_coroutine_threadsafe(coro, self.loop)
         try:
             return True, future.result(self.wait)
         except concurrent.futures.TimeoutError:
@@ -191,12 +208,12 @@ class _LoopThread:
 
     async def _shutdown(self) -> None:
         """As asyncio.run ends: cancel the tasks left, close async generators and the executor."""
-        current = asyncio.current_task()
-        tasks = [task for task in asyncio.all_tasks() if task is not current]
+        current = current_task()
+        tasks = [task for task in all_tasks() if task is not current]
         for task in tasks:
             task.cancel()
         if tasks:
-            await asyncio.wait(tasks, timeout=self.grace)
+            await wait(tasks, timeout=self.grace)
         await self.loop.shutdown_asyncgens()
         await self.loop.shutdown_default_executor()
 

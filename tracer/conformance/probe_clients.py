@@ -9,8 +9,11 @@ timeout. ``run_app`` awaits the app, bounded. Imports the spine and this package
 
 from __future__ import annotations
 
-import asyncio
 import time
+
+# Bound now, before the app is imported: an app that replaces ``asyncio.wait_for`` (or
+# ``asyncio.Event``) at import must not change how long the check's client waits.
+from asyncio import CancelledError, Event, TimerHandle, current_task, get_running_loop, wait_for
 from collections.abc import Callable
 from typing import Any
 
@@ -112,10 +115,10 @@ async def drive_http(
         {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
         for i, chunk in enumerate(chunks)
     ]
-    loop = asyncio.get_running_loop()
+    loop = get_running_loop()
     leave_at = loop.time() + timeout / 2
-    gone = asyncio.Event()  # the response is complete, or the client left a stream
-    leaving: list[asyncio.TimerHandle] = []
+    gone = Event()  # the response is complete, or the client left a stream
+    leaving: list[TimerHandle] = []
     sent = 0
     complete = False
 
@@ -184,7 +187,7 @@ class WebSocketClient:
         self._close_code: int | None = None  # the app's close (1006: its denial)
         self._delivered_at: float | None = None  # when the message went to the app
         self._replied = False
-        self._changed = asyncio.Event()
+        self._changed = Event()
 
     async def receive(self) -> dict[str, Any]:
         """The server's ``receive``: connect, then (once answered) the message, then disconnect."""
@@ -196,7 +199,7 @@ class WebSocketClient:
             return {"type": "websocket.disconnect", "code": 1006}  # the client gave up
         if self._close_code is not None:
             return {"type": "websocket.disconnect", "code": self._close_code}
-        loop = asyncio.get_running_loop()
+        loop = get_running_loop()
         if self._delivered_at is None:
             self._delivered_at = loop.time()
             return {"type": "websocket.receive", "text": WS_TEXT}
@@ -229,14 +232,14 @@ class WebSocketClient:
 
     async def _until(self, ready: Callable[[], bool], deadline: float) -> bool:
         """Wait until ``ready()`` (re-read after each message the app sends) or ``deadline``."""
-        loop = asyncio.get_running_loop()
+        loop = get_running_loop()
         while not ready():
             left = deadline - loop.time()
             if left <= 0:
                 return False
             self._changed.clear()
             try:
-                await asyncio.wait_for(self._changed.wait(), left)
+                await wait_for(self._changed.wait(), left)
             except TimeoutError:
                 return ready()
         return True
@@ -255,7 +258,7 @@ async def drive_websocket(
     app: Any, probe: Probe, timeout: float, raised: list[BaseException], state: dict[str, Any]
 ) -> tuple[bool, str | None]:
     """Drive a websocket session (``WebSocketClient``); return (timed out, why skipped)."""
-    client = WebSocketClient(asyncio.get_running_loop().time() + timeout / 2)
+    client = WebSocketClient(get_running_loop().time() + timeout / 2)
     scope = make_scope(probe, state)
     timed_out = await run_app(app(scope, client.receive, client.send), timeout, raised)
     return timed_out, client.skip_reason()
@@ -271,10 +274,10 @@ async def run_app(coro: Any, timeout: float, raised: list[BaseException]) -> boo
     A handler that blocks the loop ends its request within the step that blocks, and the
     timeout (a callback on that loop) cannot fire before: the clock says it was late.
     """
-    loop = asyncio.get_running_loop()
+    loop = get_running_loop()
     began = loop.time()
     try:
-        await asyncio.wait_for(_contained(coro, raised), timeout)
+        await wait_for(_contained(coro, raised), timeout)
     except TimeoutError:
         return True
     except Exception:
@@ -294,8 +297,8 @@ async def _contained(coro: Any, raised: list[BaseException]) -> None:
         await coro
     except (SystemExit, KeyboardInterrupt):
         pass  # the app's error, recorded by the shim as an error event
-    except asyncio.CancelledError as exc:
-        task = asyncio.current_task()
+    except CancelledError as exc:
+        task = current_task()
         if task is not None and task.cancelling():
             raise  # the timeout (or the caller) cancelled the probe
         raised.append(exc)

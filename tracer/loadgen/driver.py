@@ -11,10 +11,14 @@ Runs on the caller's event loop; imports only ``tracer.servers`` and ``tracer.lo
 
 from __future__ import annotations
 
-import asyncio
 import random
 import threading
 import time
+
+# The load's own waits, bound now, before any app is imported: an app that replaces
+# ``asyncio.sleep`` (a fake that returns at once, never suspending) would otherwise turn the
+# watcher's and the clients' naps into spins that never let the loop run anything else.
+from asyncio import CancelledError, Event, Task, create_task, sleep, wait
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -102,8 +106,8 @@ async def drive(
     )
     start = clock()
     deadline = None if settings.duration is None else start + settings.duration
-    stopping = asyncio.Event()
-    tasks: set[asyncio.Task[None]] = set()
+    stopping = Event()
+    tasks: set[Task[None]] = set()
     timeout = settings.timeout
 
     def may_send() -> bool:
@@ -119,7 +123,7 @@ async def drive(
         stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
         try:
             response = await target.request(plan[index], timeout=timeout)
-        except asyncio.CancelledError:
+        except CancelledError:
             stats.cancelled += 1
             raise
         except Exception as exc:  # a target failing must not end the run: count it
@@ -133,7 +137,7 @@ async def drive(
         while may_send():
             if pause is not None and pause():
                 while pause() and not stopping.is_set():
-                    await asyncio.sleep(0.005)
+                    await sleep(0.005)
                 continue  # others may have sent the last requests meanwhile: ask again
             await one(stats.sent)
 
@@ -151,18 +155,18 @@ async def drive(
             while delay > 0:
                 if not may_send():
                     return
-                await asyncio.sleep(min(delay, 0.1))
+                await sleep(min(delay, 0.1))
                 delay = due - clock()
             if not may_send():
                 return
-            task = asyncio.create_task(one(issued))
+            task = create_task(one(issued))
             issued += 1
             tasks.add(task)
             task.add_done_callback(tasks.discard)
             if delay < 0:
                 # Behind schedule: let the requests and the watcher run (a --rate far above
                 # what the app serves created tasks without end and never saw a stop).
-                await asyncio.sleep(0)
+                await sleep(0)
 
     async def watch() -> None:
         while not stopping.is_set():
@@ -175,9 +179,9 @@ async def drive(
                 for task in list(tasks):
                     task.cancel()
                 return
-            await asyncio.sleep(0.1)
+            await sleep(0.1)
 
-    watcher = asyncio.create_task(watch())
+    watcher = create_task(watch())
     if settings.rate is not None:
         await arrivals(settings.rate)
     else:
@@ -191,14 +195,14 @@ async def drive(
                 # Let the clients made so far send, and the watcher see a stop: made in one
                 # go, -c 100000 -z 1s spent its second making tasks and sent nothing, and a
                 # stop went unseen until every task was made.
-                await asyncio.sleep(0)
+                await sleep(0)
                 if not may_send():
                     break
-            task = asyncio.create_task(client())
+            task = create_task(client())
             tasks.add(task)
             task.add_done_callback(tasks.discard)
     while tasks:
-        await asyncio.wait(list(tasks))
+        await wait(list(tasks))
     stopping.set()
     watcher.cancel()
     stats.elapsed = clock() - start
