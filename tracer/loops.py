@@ -8,7 +8,13 @@ import asyncio
 import threading
 from collections.abc import Callable
 
-__all__ = ["run_until_stopped"]
+__all__ = ["new_loop", "run_until_stopped"]
+
+new_loop = asyncio.DefaultEventLoopPolicy().new_event_loop
+"""A new event loop of Python's default class for this platform, bound when this module is
+imported (before any app): whatever event-loop policy an app sets later (one whose
+``new_event_loop`` raises, or makes a loop of its own), the tool's loops are asyncio's own.
+uvicorn too makes its loop before it imports the app."""
 
 
 def run_until_stopped(

@@ -25,7 +25,7 @@ import time
 # Bound now, before any app is imported: the load's loop must not depend on what the app does
 # to asyncio at import (an event-loop policy whose ``new_event_loop`` raises, or returns a
 # loop of its own; a replaced ``asyncio.run``).
-from asyncio import DefaultEventLoopPolicy, Runner
+from asyncio import Runner
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +33,7 @@ from typing import Any
 from tracer import events as K
 from tracer.errors import UsageError
 from tracer.loadgen import LoadSettings, LoadStats, Progress, RequestPlan, build_plan, drive
+from tracer.loops import new_loop
 from tracer.recorder import Recorder
 from tracer.redact import redact_query
 from tracer.servers import (
@@ -71,8 +72,6 @@ MAX_CLIENTS = 1_048_576
 ``-c`` may be, as ``trace sim``'s bound (``sim.arrivals.MAX_CLIENTS``, which this spine may not
 import), and as far as the soft limit of open files is raised when the hard one is unlimited."""
 
-_new_loop = DefaultEventLoopPolicy().new_event_loop
-"""A new event loop of Python's default class for this platform, whatever policy is set later."""
 
 _SPARE_FILES = 64
 """Open files a run needs besides its clients' sockets: the recording, the server's pipes and
@@ -488,7 +487,7 @@ def _serve(
             )
             # Not asyncio.run: that asks the current policy (the app's, if it set one) for
             # the loop. Runner still cancels what is left and closes the loop at the end.
-            with Runner(loop_factory=_new_loop) as runner:
+            with Runner(loop_factory=new_loop) as runner:
                 runner.run(_closing(server.target, load))
     finally:
         wall = time.monotonic() - started

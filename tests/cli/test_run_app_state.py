@@ -143,6 +143,21 @@ def test_an_event_loop_policy_set_at_import_is_not_the_loads(tmp_path: Path) -> 
     assert _requests(tmp_path / "run.jsonl") == 6
 
 
+@pytest.mark.parametrize(("model", "body"), [("loop", "ASGI"), ("wsgi-on-loop", "WSGI")])
+def test_a_policy_set_at_import_is_not_the_server_models_either(
+    tmp_path: Path, model: str, body: str
+) -> None:
+    """The loop of --server loop and wsgi-on-loop is asyncio's own too (it was the app's
+    policy's, whose new_event_loop raised: a traceback of the tool, exit 1)."""
+    app = _app(
+        tmp_path, f"policy_{body}", POLICY_AT_IMPORT + (ASGI_OK if body == "ASGI" else WSGI_OK)
+    )
+    argv = ["run", app, "--server", model, "--headless", "-n", "4", "--record", "run.jsonl"]
+    code, _, err = trace(tmp_path, *argv)
+    assert code == 0 and "Traceback" not in err, err
+    assert _requests(tmp_path / "run.jsonl") == 4
+
+
 STREAMS_REPLACED = """
 import io, sys
 

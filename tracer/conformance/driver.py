@@ -30,7 +30,6 @@ import threading
 # ``asyncio.wait`` replaced by a fake).
 from asyncio import (
     FIRST_COMPLETED,
-    DefaultEventLoopPolicy,
     Event,
     Queue,
     Task,
@@ -51,13 +50,10 @@ from tracer.conformance.probes import Probe, make_environ, plan
 from tracer.conformance.routes import discover_routes
 from tracer.conformance.session import Session
 from tracer.interface import detect_interface, is_asgi
-from tracer.loops import run_until_stopped
+from tracer.loops import new_loop, run_until_stopped
 from tracer.recorder import Recorder
 
 __all__ = ["Probe", "plan", "plan_for", "check_app"]
-
-_new_loop = DefaultEventLoopPolicy().new_event_loop
-"""A new event loop of Python's default class for this platform, whatever policy is set later."""
 
 
 # -- WSGI ---------------------------------------------------------------------------------------
@@ -174,7 +170,7 @@ class _LoopThread:
         self.wait = timeout + _grace(timeout)
         self.grace = _grace(timeout)
         self.stuck = False
-        self.loop = _new_loop()
+        self.loop = new_loop()
         self.thread = threading.Thread(target=self._run, name="trace-check-loop", daemon=True)
         self.thread.start()
 

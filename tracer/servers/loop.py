@@ -34,7 +34,7 @@ from typing import Any
 import tracer
 from tracer import events as K
 from tracer.errors import ServerError
-from tracer.loops import run_until_stopped
+from tracer.loops import new_loop, run_until_stopped
 from tracer.recorder import Recorder
 from tracer.servers import Request, Response, ServerConfig, Target
 from tracer.servers.job import Job, JobTarget, load_app_for, record_refusal
@@ -69,7 +69,7 @@ class LoopServer:
         self.recorder = recorder
         self.interface = interface
         self.app = self._prepare(app, interface)
-        self.loop = asyncio.new_event_loop()
+        self.loop = new_loop()  # asyncio's own, whatever policy the app set at import
         self.thread = threading.Thread(target=self._run_loop, name="event-loop", daemon=True)
         self.state: dict[str, Any] | None = None
         self._scopes = ScopeBuilder(http_version=config.http_version)
