@@ -99,9 +99,10 @@ def _chunk_locator(source: Any) -> bool | Locator:
 class WsgiChecker(Checker):
     """Checks one WSGI request against PEP 3333; the shim calls the hooks in protocol order."""
 
-    # ``_declared_at`` is set only by a start_response that declares a Content-Length, and
-    # ``_early`` only by a body chunk before any start_response (both read with getattr): a
-    # request without them pays nothing for them, not even in __init__.
+    # ``_declared_at`` is set only by a start_response that declares a Content-Length (read
+    # with getattr): a request without one pays nothing for it, not even in __init__.
+    # ``_early`` is False until a body chunk comes before any start_response (then where it
+    # was yielded, or None): one store here costs less than a failed lookup at every request.
     __slots__ = (
         "environ",
         "_started",
@@ -124,10 +125,11 @@ class WsgiChecker(Checker):
         self._sent = 0
         self._iterating = False
         self._typed = True
+        self._early: Site | None | bool = False
 
     def start_response(self, status: Any, headers: Any, exc_info: Any) -> None:
         """``start_response(status, headers, exc_info)`` was called."""
-        if not self._started and hasattr(self, "_early"):
+        if not self._started and self._early is not False:
             self._flag("WSGI-003", locate=self._early_site)
         if exc_info is not None:
             if type(exc_info) is not tuple or len(exc_info) != 3:
@@ -181,7 +183,7 @@ class WsgiChecker(Checker):
                 detail = f"got {type(item).__name__} {short(item, 40)}"
                 self._flag("WSGI-014", detail, locate=_chunk_locator(source))
             return
-        if not self._started and item and not hasattr(self, "_early"):
+        if not self._started and item and self._early is False:
             # WSGI-003 if start_response comes later, else WSGI-001 (the one mistake, said
             # once): which is known only then, and the generator will have moved on by then.
             self._early = _innermost(source) if type(source) is GeneratorType else None
@@ -197,7 +199,8 @@ class WsgiChecker(Checker):
 
     def _early_site(self) -> Site | None:
         """Where the first body chunk before any start_response was yielded, if known."""
-        return getattr(self, "_early", None)
+        early = self._early
+        return None if early is False or early is True else early
 
     def input_read(self, total_bytes: int) -> None:
         """``wsgi.input`` has now returned ``total_bytes`` in all."""
@@ -220,7 +223,7 @@ class WsgiChecker(Checker):
         ``closable`` says whether the app's own response iterable has a ``close()``: PEP 3333
         asks the server to call it only then, so a plain list dropped unclosed breaks nothing.
         """
-        early = hasattr(self, "_early")
+        early = self._early is not False
         if error is not None:
             # The exception is recorded as an error event; what follows is moot, but a body
             # that came before any start_response was a mistake already.
