@@ -287,19 +287,37 @@ def peak_in_flight(starts: Iterable[Instant], ends: Iterable[Instant]) -> int:
     two events. Where only a time is known, an end at the same time as a start comes first:
     back-to-back requests do not overlap.
     """
-    edges: list[tuple[tuple[int, int], int]] = [(_keyed(t, _LAST), 1) for t in starts]
-    edges.extend((_keyed(t, -1), -1) for t in ends)
+    edges = [_edge(instant, _LAST, 1) for instant in starts]
+    edges.extend(_edge(instant, -1, 0) for instant in ends)
+    return _peak(edges)
+
+
+def _edge(instant: Instant, seq: int, start: int) -> int:
+    """An interval's start (``start`` 1) or end (0) at ``instant`` (``seq`` where it has
+    none), as one integer that sorts as ``(t, seq, start)`` does: a 100,000-request summary
+    made 200,000 nested tuples to sort, 20 MB of a run's peak memory, where ints take a third.
+    A ``seq`` outside the format's range (a hand-made recording) is clamped into it."""
+    t, order = instant if isinstance(instant, tuple) else (instant, seq)
+    order = -1 if order < -1 else _LAST if order > _LAST else order
+    return t * _EDGE_T + (order + 1) * 2 + start
+
+
+_EDGE_T = 2**66
+"""The weight of ``t`` in an edge: above every ``(seq + 1) * 2 + start``, seq at most 2**63."""
+
+
+def _peak(edges: list[int]) -> int:
+    """The most intervals open at once, over ``_edge`` integers (sorted here)."""
     edges.sort()
     current = best = 0
-    for _, delta in edges:
-        current += delta
-        best = max(best, current)
+    for edge in edges:
+        if edge & 1:
+            current += 1
+            if current > best:
+                best = current
+        else:
+            current -= 1
     return best
-
-
-def _keyed(instant: Instant, seq: int) -> tuple[int, int]:
-    """``instant`` as ``(t, seq)``, with ``seq`` where it has none."""
-    return instant if isinstance(instant, tuple) else (instant, seq)
 
 
 def offered_s(load: Mapping[str, Any] | None, arrivals: int) -> float:
@@ -396,12 +414,16 @@ def summarize_spans(
     # server's was lost). One that never ended counts until the end of the recording.
     # At one instant, events count in recording order (seq): requests of zero time were in
     # the app between their start and end events, and others ended before a next one began.
-    starts = [
-        _instant(span.start, span.start_seq, _LAST)
+    edges = [
+        _edge(_instant(span.start, span.start_seq, _LAST), _LAST, 1)
         for span in spans.values()
         if span.start is not None
     ]
-    ends = [_in_app_until(span) for span in spans.values() if span.start is not None]
+    edges.extend(
+        _edge(end, -1, 0)
+        for span in spans.values()
+        if span.start is not None and (end := _in_app_until(span)) is not None
+    )
     errors = sum(1 for span in spans.values() if span.failed)
     status = Counter(
         str(code) for span in spans.values() if (code := span.outcome_status) is not None
@@ -428,7 +450,7 @@ def summarize_spans(
         "latency_ms": stats_ms(latencies, LATENCY_KEYS),
         "queue_ms": stats_ms(queues, QUEUE_KEYS),
         "status": dict(sorted(status.items())),
-        "max_in_flight": peak_in_flight(starts, [end for end in ends if end is not None]),
+        "max_in_flight": _peak(edges),
         "loop_blocked_ms": round(blocked_ns / NS_PER_MS, 3),
         "violations": violations,
     }
