@@ -8,47 +8,15 @@ process's), bounded: a run that hangs is killed by its process group's id and th
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import app_file, trace_process
 
 from tracer.recording import load
 from tracer.summary import summarize
 
 pytestmark = pytest.mark.timeout(120)
-
-BOUND = 30.0
-"""Seconds a command may take before it is taken for hung (each ends in about one)."""
-
-
-def trace(tmp_path: Path, *argv: str) -> tuple[int, str, str]:
-    """``python -m tracer ARGV`` run from ``tmp_path``: exit code, stdout, stderr. A command
-    still running after ``BOUND`` seconds is killed (its whole group) and fails the test."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tracer", *argv],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # a group of its own: what it started goes with it
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-    )
-    try:
-        out, err = proc.communicate(timeout=BOUND)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail(f"trace {' '.join(argv)} did not end within {BOUND:g} s:\n{out}\n{err}")
-    return proc.returncode, out, err
-
-
-def _app(tmp_path: Path, name: str, source: str) -> str:
-    (tmp_path / f"{name}.py").write_text(source, encoding="utf-8")
-    return f"{name}:app"
 
 
 def _requests(path: Path) -> int:
@@ -110,8 +78,10 @@ def test_an_app_that_replaces_asyncio_sleep_does_not_hold_the_load(
     """``asyncio.sleep = instant`` at import used to make the load's watcher spin for ever
     (no output, no end); the load's waits are bound before the app is imported. On a WSGI app
     the rest of asyncio may go too (wait, create_task, Event, run...): the run is the same."""
-    app = _app(tmp_path, "fake_sleep", source)
-    code, out, err = trace(tmp_path, "run", app, "--json", "-c", "2", *load, "--timeout", "3s")
+    app = app_file(tmp_path, "fake_sleep", source)
+    code, out, err = trace_process(
+        tmp_path, "run", app, "--json", "-c", "2", *load, "--timeout", "3s"
+    )
     assert code == 0, err
     summary = json.loads(out)
     assert summary["errors"] == 0
@@ -133,8 +103,8 @@ def test_an_event_loop_policy_set_at_import_is_not_the_loads(tmp_path: Path) -> 
     """An app that sets at import a policy whose ``new_event_loop`` raises: the load's loop is
     Python's default class all the same (it was a traceback of the tool, exit 1, and no
     recording); the run is served and recorded as any other."""
-    app = _app(tmp_path, "policy", POLICY_AT_IMPORT + WSGI_OK)
-    code, out, err = trace(
+    app = app_file(tmp_path, "policy", POLICY_AT_IMPORT + WSGI_OK)
+    code, out, err = trace_process(
         tmp_path, "run", app, "--headless", "-c", "2", "-n", "6", "--record", "run.jsonl"
     )
     assert code == 0, err
@@ -149,11 +119,11 @@ def test_a_policy_set_at_import_is_not_the_server_models_either(
 ) -> None:
     """The loop of --server loop and wsgi-on-loop is asyncio's own too (it was the app's
     policy's, whose new_event_loop raised: a traceback of the tool, exit 1)."""
-    app = _app(
+    app = app_file(
         tmp_path, f"policy_{body}", POLICY_AT_IMPORT + (ASGI_OK if body == "ASGI" else WSGI_OK)
     )
     argv = ["run", app, "--server", model, "--headless", "-n", "4", "--record", "run.jsonl"]
-    code, _, err = trace(tmp_path, *argv)
+    code, _, err = trace_process(tmp_path, *argv)
     assert code == 0 and "Traceback" not in err, err
     assert _requests(tmp_path / "run.jsonl") == 4
 
@@ -206,8 +176,8 @@ def test_the_report_reaches_the_streams_trace_started_with(tmp_path: Path, sourc
     """The app replaces ``sys.stdout``/``sys.stderr`` or closes descriptors 1 and 2 in a
     request: the progress bar, the report and the recording's path still come, where they
     went when trace started (they were lost, exit 0 or 1 with nothing said)."""
-    app = _app(tmp_path, "streams", source)
-    code, out, err = trace(
+    app = app_file(tmp_path, "streams", source)
+    code, out, err = trace_process(
         tmp_path, "run", app, "--headless", "-c", "2", "-n", "6", "--record", "run.jsonl"
     )
     assert code == 0, err
@@ -220,8 +190,8 @@ def test_the_report_reaches_the_streams_trace_started_with(tmp_path: Path, sourc
 
 def test_json_and_its_recording_line_survive_closed_descriptors(tmp_path: Path) -> None:
     """``--json``: the summary alone on stdout, the recording's path on stderr, as always."""
-    app = _app(tmp_path, "closed", DESCRIPTORS_CLOSED)
-    code, out, err = trace(
+    app = app_file(tmp_path, "closed", DESCRIPTORS_CLOSED)
+    code, out, err = trace_process(
         tmp_path, "run", app, "--json", "-c", "2", "-n", "6", "--record", "run.jsonl"
     )
     assert code == 0, err
@@ -251,8 +221,8 @@ def test_a_thread_the_app_never_ends_does_not_keep_trace_running(tmp_path: Path)
     """A non-daemon thread the app started and never ends: Python's exit waited for it, so
     ``trace run`` printed its report and never exited. Now, all written and closed, it says
     in one line that it left the thread running and exits with its code."""
-    app = _app(tmp_path, "forever", THREAD_FOR_EVER)
-    code, out, err = trace(
+    app = app_file(tmp_path, "forever", THREAD_FOR_EVER)
+    code, out, err = trace_process(
         tmp_path, "run", app, "--headless", "-c", "2", "-n", "6", "--record", "run.jsonl"
     )
     assert code == 0, err
@@ -281,8 +251,10 @@ def app(environ, start_response):
 def test_a_thread_that_ends_by_itself_is_waited_for(tmp_path: Path) -> None:
     """An app thread finishing its last work as the run ends is waited for, as Python's exit
     waits (within ``tracer.cli.THREADS_GRACE``): its work is done, and nothing is said."""
-    app = _app(tmp_path, "soon", THREAD_ENDING_SOON)
-    code, out, err = trace(tmp_path, "run", app, "--headless", "-n", "1", "--path", "/done.txt")
+    app = app_file(tmp_path, "soon", THREAD_ENDING_SOON)
+    code, out, err = trace_process(
+        tmp_path, "run", app, "--headless", "-n", "1", "--path", "/done.txt"
+    )
     assert code == 0, err
     assert "app thread" not in err
     assert (tmp_path / "done.txt").read_text(encoding="utf-8") == "done"
@@ -290,8 +262,8 @@ def test_a_thread_that_ends_by_itself_is_waited_for(tmp_path: Path) -> None:
 
 def test_no_word_about_threads_when_the_app_left_none(tmp_path: Path) -> None:
     """An app that leaves no thread behind: the run ends as it always did, nothing more said."""
-    app = _app(tmp_path, "plain", WSGI_OK)
-    code, out, err = trace(tmp_path, "run", app, "--headless", "-c", "2", "-n", "6")
+    app = app_file(tmp_path, "plain", WSGI_OK)
+    code, out, err = trace_process(tmp_path, "run", app, "--headless", "-c", "2", "-n", "6")
     assert code == 0, err
     assert "app thread" not in err
     assert out.splitlines()[-1].startswith("recording: ")

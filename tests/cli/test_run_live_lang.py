@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import uuid
 from pathlib import Path
 
 import pytest
-from tmux_helpers import TMUX
+from tmux_helpers import TMUX, new_session
 from tmux_helpers import tmux as _tmux
 from tmux_helpers import wait_for as _wait_for
 
@@ -57,14 +55,7 @@ def test_the_dashboard_and_its_replay_speak_chinese(tmp_path: Path) -> None:
         return text in screens[-1]
 
     try:
-        started = subprocess.run(
-            [TMUX or "tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40", command],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            env={**os.environ, "TERM": "xterm-256color"},
-        )
-        assert started.returncode == 0, started.stderr
+        new_session(name, command, width=120, height=40)
         assert _wait_for(lambda: shown("运行结束：整个运行的回放"), 60.0), screens[-1:]
         _tmux("send-keys", "-t", name, "q")
         assert _wait_for(lambda: (tmp_path / "rc.txt").exists(), 30.0)

@@ -7,46 +7,14 @@ process's), bounded: a check that hangs is killed by its process group's id and 
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import app_file, trace_process
 
 from tracer.recording import load
 
 pytestmark = pytest.mark.timeout(120)
-
-BOUND = 30.0
-"""Seconds a check may take before it is taken for hung (each ends in about one)."""
-
-
-def trace(cwd: Path, *argv: str) -> tuple[int, str, str]:
-    """``python -m tracer ARGV`` run from ``cwd``: exit code, stdout, stderr. A command still
-    running after ``BOUND`` seconds is killed (its whole group) and fails the test."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tracer", *argv],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-    )
-    try:
-        out, err = proc.communicate(timeout=BOUND)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail(f"trace {' '.join(argv)} did not end within {BOUND:g} s:\n{out}\n{err}")
-    return proc.returncode, out, err
-
-
-def _app(folder: Path, name: str, source: str) -> str:
-    (folder / f"{name}.py").write_text(source, encoding="utf-8")
-    return f"{name}:app"
 
 
 ASGI_OK = """
@@ -61,7 +29,7 @@ async def app(scope, receive, send):
 def test_an_event_loop_policy_set_at_import_is_not_the_checks(tmp_path: Path) -> None:
     """An ASGI app that sets at import a policy whose ``new_event_loop`` raises: the check's
     loop is Python's default class all the same (it was a traceback of the tool, exit 1)."""
-    app = _app(
+    app = app_file(
         tmp_path,
         "policy",
         """
@@ -75,7 +43,7 @@ asyncio.set_event_loop_policy(NoLoops())
 """
         + ASGI_OK,
     )
-    code, out, err = trace(tmp_path, "check", app, "--timeout", "2")
+    code, out, err = trace_process(tmp_path, "check", app, "--timeout", "2")
     assert code == 0, err
     assert "Traceback" not in err
     assert out.splitlines()[-1] == "policy:app (asgi): no violations in 4 requests"
@@ -86,7 +54,7 @@ def test_relative_record_and_output_are_where_trace_started(tmp_path: Path) -> N
     files are in the directory trace started in, not wherever the app went."""
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    app = _app(
+    app = app_file(
         tmp_path,
         "wanders",
         f"""
@@ -98,7 +66,9 @@ def app(environ, start_response):
     return [b"ok"]
 """,
     )
-    code, out, err = trace(tmp_path, "check", app, "--record", "chk.jsonl", "-o", "report.txt")
+    code, out, err = trace_process(
+        tmp_path, "check", app, "--record", "chk.jsonl", "-o", "report.txt"
+    )
     assert code == 0, err
     assert sorted(path.name for path in elsewhere.iterdir()) == []
     report = (tmp_path / "report.txt").read_text(encoding="utf-8")
@@ -109,7 +79,7 @@ def app(environ, start_response):
 def test_an_error_line_reaches_stderr_after_the_app_closed_it(tmp_path: Path) -> None:
     """The app closes descriptors 1 and 2 in a request, then ``-o`` cannot be written: the
     error is still one line on stderr and exit 2 (it was exit 1 and nothing said)."""
-    app = _app(
+    app = app_file(
         tmp_path,
         "closes",
         """
@@ -126,7 +96,7 @@ def app(environ, start_response):
 """,
     )
     missing = tmp_path / "no-such-folder" / "report.txt"
-    code, out, err = trace(tmp_path, "check", app, "-o", str(missing))
+    code, out, err = trace_process(tmp_path, "check", app, "-o", str(missing))
     assert (code, out) == (2, "")
     assert err == f"trace: error: Cannot write {str(missing)!r}: No such file or directory.\n"
 
@@ -134,7 +104,7 @@ def app(environ, start_response):
 def test_a_thread_the_app_never_ends_does_not_keep_the_check_running(tmp_path: Path) -> None:
     """An app that starts a non-daemon thread that never ends: the report, then one line that
     the thread was left running, and the check's exit code (Python's exit waited for ever)."""
-    app = _app(
+    app = app_file(
         tmp_path,
         "forever",
         """
@@ -156,7 +126,7 @@ async def app(scope, receive, send):
     await send({"type": "http.response.body", "body": b"ok"})
 """,
     )
-    code, out, err = trace(tmp_path, "check", app, "--timeout", "2")
+    code, out, err = trace_process(tmp_path, "check", app, "--timeout", "2")
     assert code == 0, err
     assert out.splitlines()[-1] == "forever:app (asgi): no violations in 4 requests"
     assert err.splitlines() == [

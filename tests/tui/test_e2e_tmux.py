@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tmux_helpers import TMUX
+from tmux_helpers import TMUX, new_session
 from tmux_helpers import tmux as _tmux
 from tmux_helpers import wait_for as _wait_for
 
@@ -21,19 +19,6 @@ pytestmark = [
     pytest.mark.skipif(TMUX is None, reason="tmux is not installed"),
     pytest.mark.timeout(90),
 ]
-
-
-def _new_session(name: str, command: str, width: int, height: int) -> None:
-    """Start ``command`` in a detached tmux session of that size, as a colour terminal."""
-    assert TMUX is not None
-    started = subprocess.run(
-        [TMUX, "new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), command],
-        capture_output=True,
-        text=True,
-        timeout=10,
-        env={**os.environ, "TERM": "xterm-256color"},
-    )
-    assert started.returncode == 0, started.stderr
 
 
 def _screen_when(name: str, shown: Callable[[str], bool]) -> str:
@@ -58,7 +43,7 @@ def test_replay_in_a_real_terminal(tmp_path: Path) -> None:
     name = f"gt-e2e-{uuid.uuid4().hex[:8]}"
     command = f"{sys.executable} -m tracer replay {path}"
     try:
-        _new_session(name, command, 120, 40)
+        new_session(name, command, width=120, height=40)
         screen = _screen_when(name, lambda text: "queued" in text and "sending" in text)
         assert "#3 /block" in screen and "ASGI loop" in screen
         _tmux("send-keys", "-t", name, "q")
@@ -149,7 +134,7 @@ def test_an_app_calling_os_exit_under_the_dashboard_leaves_a_working_terminal(
         f"-n 200 -c 4 --record run.jsonl; echo $? > rc.txt; stty -a > stty.txt; sleep 60"
     )
     try:
-        _new_session(name, command, 120, 30)
+        new_session(name, command, width=120, height=30)
         stty = tmp_path / "stty.txt"
         assert _wait_for(lambda: stty.exists() and stty.stat().st_size > 0, 60)
         screen = _tmux("capture-pane", "-p", "-t", name).stdout
@@ -173,7 +158,7 @@ def test_the_report_follows_the_dashboard_after_q(tmp_path: Path) -> None:
         "sleep 60"
     )
     try:
-        _new_session(name, command, 120, 50)
+        new_session(name, command, width=120, height=50)
         _screen_when(name, lambda text: "progress" in text)
         _tmux("send-keys", "-t", name, "q")
         rc = tmp_path / "rc.txt"

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from pilot_helpers import until as _until
 
 from tracer.recorder import Recorder
 from tracer.recording import Recording
@@ -16,14 +17,6 @@ from tracer.tui.live import LiveApp
 from tracer.tui.screen import ReplayScreen
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
-
-
-async def _until(pilot, condition, tries: int = 400) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(tries):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("condition not reached")
 
 
 async def test_ctrl_c_on_the_help_screen_quits_the_replay(loop_rec: Recording) -> None:

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from pilot_helpers import until as _until
 from textual.widgets import Static
 
 from tracer.recorder import Recorder
@@ -15,14 +16,6 @@ from tracer.tui.live import LiveApp, LiveScreen
 from tracer.tui.screen import ReplayScreen
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
-
-
-async def _until(pilot, condition, tries: int = 400) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(tries):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("condition not reached")
 
 
 async def test_dashboard_follows_the_run_then_becomes_the_replay(

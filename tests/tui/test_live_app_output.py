@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import io
-import os
-import subprocess
 import sys
 import threading
 import uuid
 from pathlib import Path
 
 import pytest
-from tmux_helpers import TMUX
+from pilot_helpers import until as _until
+from tmux_helpers import TMUX, new_session
 from tmux_helpers import tmux as _tmux
 from tmux_helpers import wait_for as _wait_for
 
@@ -32,14 +31,6 @@ def app(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain")])
     return [b"ok"]
 """
-
-
-async def _until(pilot, condition, tries: int = 400) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(tries):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("condition not reached")
 
 
 @pytest.mark.anyio
@@ -116,14 +107,7 @@ def test_the_app_prints_to_its_log_not_over_the_dashboard(tmp_path: Path, server
 
     rc = tmp_path / "rc.txt"
     try:
-        started = subprocess.run(
-            [TMUX or "tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40", command],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            env={**os.environ, "TERM": "xterm-256color"},
-        )
-        assert started.returncode == 0, started.stderr
+        new_session(name, command, width=120, height=40)
         assert _wait_for(replaying, 60.0), screens[-1:]
         _tmux("send-keys", "-t", name, "q")
         assert _wait_for(lambda: rc.exists() and rc.stat().st_size > 0, 60.0)

@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from pilot_helpers import until as _until
 from textual.widgets import Static
 
 from tracer import events as K
@@ -19,14 +20,6 @@ from tracer.tui.timeline import Timeline
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
 MS = 1_000_000
-
-
-async def _until(pilot, condition, tries: int = 400) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(tries):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("condition not reached")
 
 
 async def test_the_clock_goes_on_while_no_event_comes(tmp_path: Path) -> None:

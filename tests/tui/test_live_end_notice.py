@@ -3,15 +3,14 @@ saying so, with the exit code, instead of "run finished"."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import threading
 import uuid
 from pathlib import Path
 
 import pytest
-from tmux_helpers import TMUX
+from pilot_helpers import until as _until
+from tmux_helpers import TMUX, new_session
 from tmux_helpers import tmux as _tmux
 from tmux_helpers import wait_for as _wait_for
 
@@ -21,14 +20,6 @@ from tracer.tui.live import LiveApp
 from tracer.tui.screen import ReplayScreen
 
 pytestmark = [pytest.mark.timeout(90)]
-
-
-async def _until(pilot, condition, tries: int = 400) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(tries):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("condition not reached")
 
 
 def _notices(app: LiveApp) -> list[tuple[str, str]]:
@@ -88,14 +79,7 @@ def test_trace_run_says_the_worker_exited_when_the_replay_opens(tmp_path: Path) 
         return "▌ run" in screens[-1]
 
     try:
-        started = subprocess.run(
-            [TMUX or "tmux", "new-session", "-d", "-s", name, "-x", "200", "-y", "40", command],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            env={**os.environ, "TERM": "xterm-256color"},
-        )
-        assert started.returncode == 0, started.stderr
+        new_session(name, command, width=200, height=40)
         assert _wait_for(replaying, 60.0), screens[-1:]
         _tmux("send-keys", "-t", name, "q")
         assert _wait_for(lambda: (tmp_path / "rc.txt").exists(), 30.0)

@@ -9,13 +9,12 @@ Driven in a real terminal (tmux).
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import uuid
 from pathlib import Path
 
 import pytest
-from tmux_helpers import TMUX
+from tmux_helpers import TMUX, new_session
 from tmux_helpers import tmux as _tmux
 from tmux_helpers import wait_for as _wait_for
 
@@ -68,14 +67,7 @@ def test_what_the_app_writes_goes_to_its_log_and_the_terminal_comes_back(
     log = tmp_path / "run.app.log"
     rc = tmp_path / "rc.txt"
     try:
-        started = subprocess.run(
-            [TMUX or "tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40", command],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            env={**os.environ, "TERM": "xterm-256color"},
-        )
-        assert started.returncode == 0, started.stderr
+        new_session(name, command, width=120, height=40)
         if leave == "q":
             assert _wait_for(lambda: screen_has("replay of the whole run"), 60.0), screens[-1:]
             _tmux("send-keys", "-t", name, "q")
