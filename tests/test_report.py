@@ -274,3 +274,24 @@ def test_a_simulation_says_its_cores_and_a_real_run_does_not() -> None:
     unlimited = {"source": "simulated", "server": {"model": "processes"}}
     assert re.search(r"simulated cores\s+unlimited", report(unlimited))
     assert "simulated cores" not in report({"source": "traced", "server": {"model": "loop"}})
+
+
+def test_a_closed_loop_says_how_many_requests_its_clients_kept_out() -> None:
+    """-c 50 against a hello world in process kept ~17 requests out at once, not 50, with
+    nothing saying so: the report gives the clients beside Little's law's average (throughput
+    x mean latency); an open loop, which has no clients, gets no such line."""
+    summary = summarize(_events())
+    out_at_once = summary["rps"] * summary["latency_ms"]["mean"] / 1000
+    report = _report_of({"concurrency": 50, "requests": 2})
+    (line,) = [line for line in report.splitlines() if line.strip().startswith("clients")]
+    assert line.split()[1:] == [
+        "50",
+        "(on",
+        "average",
+        f"{out_at_once:.1f}",
+        "requests",
+        "out",
+        "at",
+        "once)",
+    ]
+    assert "clients" not in _report_of({"rate": 10.0, "requests": 2})

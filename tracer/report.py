@@ -30,7 +30,7 @@ def render_report(
         digest.feed(recording.events)
         details = digest.details()
     parts: list[Any] = [_data(recording.title, style="bold")]
-    parts.append(_overview(summary, details, _cores(recording.header)))
+    parts.append(_overview(summary, details, _cores(recording.header), recording.header))
     parts.append(_latency(summary, details))
     if details.culprits:
         parts.append(_culprits(summary, details))
@@ -114,7 +114,12 @@ def _cores(header: dict[str, Any]) -> str | None:
     return f"{cpus} (--cpus)"
 
 
-def _overview(summary: dict[str, Any], details: ReportDetails, cores: str | None) -> Table:
+def _overview(
+    summary: dict[str, Any],
+    details: ReportDetails,
+    cores: str | None,
+    header: dict[str, Any] | None = None,
+) -> Table:
     table = Table(title="Run", title_justify="left", show_header=False, box=None, padding=(0, 2))
     table.add_column(style="bold")
     table.add_column(justify="right")
@@ -126,6 +131,7 @@ def _overview(summary: dict[str, Any], details: ReportDetails, cores: str | None
         ("status codes", _data(status)),  # the codes are whatever request.end said
         ("errors", f"{summary['errors']} ({details.timeouts} timeouts)"),
         ("max in flight", str(summary["max_in_flight"])),
+        *_clients(summary, header),
         ("loop blocked", _blocked(summary, details)),
         ("violations", str(summary["violations"])),
     ]
@@ -137,6 +143,19 @@ def _overview(summary: dict[str, Any], details: ReportDetails, cores: str | None
     for name, value in rows:
         table.add_row(name, value)
     return table
+
+
+def _clients(summary: dict[str, Any], header: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """A closed loop's clients, and how many requests were out at once on average (Little's
+    law: throughput x mean latency). Fewer than the clients means they were slow to send their
+    next request: an in-process load generator shares the GIL with a WSGI app's threads, so
+    ``-c 50`` against a hello world keeps about 17 out, not 50."""
+    load = (header or {}).get("load")
+    clients = load.get("concurrency") if isinstance(load, dict) else None
+    rps, mean = summary["rps"], summary["latency_ms"].get("mean")
+    if type(clients) is not int or clients < 1 or not rps or mean is None:
+        return []
+    return [("clients", f"{clients} (on average {rps * mean / 1000:.1f} requests out at once)")]
 
 
 def _throughput(summary: dict[str, Any]) -> str:
