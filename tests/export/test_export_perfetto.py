@@ -394,3 +394,19 @@ def test_to_stdout_the_json_is_utf_8_whatever_the_stream_encoding(
     trace = json.loads(raw.getvalue().decode("utf-8"))
     assert "·" in trace["otherData"]["title"]
     check_chrome_trace(trace)
+
+
+def test_threads_sharing_a_name_are_numbered_as_the_replay_numbers_them(tmp_path: Any) -> None:
+    """A FastAPI app's def endpoints run on anyio workers, all "AnyIO worker thread": their
+    Perfetto tracks were named alike; now #1, #2... as the report's Workers rows and the
+    replay's lanes (tracer.digest.thread_names) name them."""
+    from tracer.demos import SCENARIOS, run_demo
+    from tracer.tui.model import build_model
+
+    demo = run_demo(SCENARIOS["threadpool-offload"], simulated=True, lang="en")
+    recording = demo.recordings[0]
+    threads = _labels(to_chrome_trace(recording), "thread_name")
+    anyio = sorted(name for name in threads.values() if name.startswith("AnyIO worker thread"))
+    assert len(anyio) > 1 and len(set(anyio)) == len(anyio)
+    lanes = {lane.label for lane in build_model(recording).by_worker}
+    assert set(anyio) <= lanes

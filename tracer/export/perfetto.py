@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 
 from tracer import events as K
+from tracer.digest import thread_names
 from tracer.events import Event
 from tracer.export import ExportOptions, default_output, writing
 from tracer.otel.attributes import MESSAGE_KINDS
@@ -38,6 +39,9 @@ Interval = tuple[int, int, Event | None, str]
 _INSTANTS = frozenset({K.LOOP_BLOCKED, K.VIOLATION, K.ERROR, K.MARK})
 
 _LOAD = frozenset({K.CLIENT_SEND, K.CLIENT_RESPONSE, K.REQUEST_QUEUED, K.MARK})
+_RAN = frozenset({K.SCHED_STEP, K.SCHED_THREAD})
+"""Events of a thread running request code: when a thread first did is its place among
+threads of the same name (tracer.digest.thread_names)."""
 """What the load generator records (requests sent, answers got, arrivals) and bookmarks: a
 process or thread that recorded nothing else is the load generator, not the server."""
 
@@ -162,6 +166,7 @@ class _ChromeTrace:
         # The process whose client sent each request: a request.end it recorded is its
         # stand-in end (the client gave up, or a stop cancelled it), part of the load.
         senders: dict[int, int] = {}
+        ran: dict[tuple[int, int], int] = {}  # when each thread first ran request code
         for event in self.recording.events:
             if event.kind == K.MARK and not event.pid:
                 unowned_marks.append(event)
@@ -169,6 +174,8 @@ class _ChromeTrace:
             pid = event.pid or 1
             if event.tid or event.thread:
                 self.threads[(pid, event.tid)] = event.thread or str(event.tid)
+                if event.kind in _RAN and (pid, event.tid) not in ran:
+                    ran[(pid, event.tid)] = event.t  # events come in time order
             if event.kind == K.CLIENT_SEND and event.req is not None:
                 senders[event.req] = pid
             stand_in = event.kind == K.REQUEST_END and senders.get(event.req or -1) == pid
@@ -183,6 +190,11 @@ class _ChromeTrace:
                 self._instant(pid, event)
         for event in unowned_marks:
             self._instant(min(self.serving, default=1), event)
+        # Threads of one process that share a name (every anyio worker) are numbered as the
+        # report and the replay number them: #1, #2... in the order they first ran.
+        self.threads = thread_names(
+            {key: (name, ran.get(key)) for key, name in self.threads.items()}
+        )
         self._metadata(
             {pid for pid, _ in self.threads}
             | {e.pid or 1 for events in by_req.values() for e in events}
