@@ -54,3 +54,19 @@ def app_file(folder: Path, name: str, source: str) -> str:
     """Write ``source`` as ``folder/name.py``; its app's spec, ``name:app``."""
     (folder / f"{name}.py").write_text(source, encoding="utf-8")
     return f"{name}:app"
+
+
+DESCRIPTORS_CLOSED = """
+import os
+
+def app(environ, start_response):
+    for fd in (1, 2):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+"""
+"""A WSGI app that closes descriptors 1 and 2 in a request (what ``trace`` writes must not
+go with them)."""

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_helpers import app_file, trace_process
+from cli_helpers import DESCRIPTORS_CLOSED, app_file, trace_process
 
 from tracer.recording import load
 from tracer.summary import summarize
@@ -134,19 +134,6 @@ import io, sys
 def app(environ, start_response):
     sys.stdout = io.StringIO()
     sys.stderr = None
-    start_response("200 OK", [("Content-Type", "text/plain")])
-    return [b"ok"]
-"""
-
-DESCRIPTORS_CLOSED = """
-import os
-
-def app(environ, start_response):
-    for fd in (1, 2):
-        try:
-            os.close(fd)
-        except OSError:
-            pass
     start_response("200 OK", [("Content-Type", "text/plain")])
     return [b"ok"]
 """

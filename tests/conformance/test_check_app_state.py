@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_helpers import app_file, trace_process
+from cli_helpers import DESCRIPTORS_CLOSED, app_file, trace_process
 
 from tracer.recording import load
 
@@ -79,22 +79,7 @@ def app(environ, start_response):
 def test_an_error_line_reaches_stderr_after_the_app_closed_it(tmp_path: Path) -> None:
     """The app closes descriptors 1 and 2 in a request, then ``-o`` cannot be written: the
     error is still one line on stderr and exit 2 (it was exit 1 and nothing said)."""
-    app = app_file(
-        tmp_path,
-        "closes",
-        """
-import os
-
-def app(environ, start_response):
-    for fd in (1, 2):
-        try:
-            os.close(fd)
-        except OSError:
-            pass
-    start_response("200 OK", [("Content-Type", "text/plain")])
-    return [b"ok"]
-""",
-    )
+    app = app_file(tmp_path, "closes", DESCRIPTORS_CLOSED)
     missing = tmp_path / "no-such-folder" / "report.txt"
     code, out, err = trace_process(tmp_path, "check", app, "-o", str(missing))
     assert (code, out) == (2, "")
