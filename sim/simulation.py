@@ -22,7 +22,7 @@ from tracer.gc_pause import paused_gc
 from tracer.recorder import Recorder
 from tracer.recording import make_header
 
-__all__ = ["simulate", "sim_header", "paused_gc", "SIM_EPOCH_NS"]
+__all__ = ["simulate", "sim_header", "SIM_EPOCH_NS"]
 
 SIM_EPOCH_NS = 1_764_115_200_000_000_000
 """Wall time given to t=0 of every simulation (2025-11-26 00:00 UTC): fixed for reproducibility."""

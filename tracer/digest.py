@@ -22,7 +22,7 @@ from tracer.events import Event
 from tracer.gc_pause import paused_gc
 from tracer.reading import UNREADABLE, EventLines, lines_until_eof, open_text, unreadable
 from tracer.recording import Recording, load, loads
-from tracer.summary import RequestSpan, percentile, summarize_spans
+from tracer.summary import RequestSpan, load_of, percentile, summarize_spans
 
 __all__ = ["Culprit", "Digest", "ReportDetails", "Worker", "digest_file", "thread_names"]
 
@@ -219,12 +219,8 @@ class Digest:
             last=last,
             blocked_ns=self._blocked_ns,
             violations=sum(self._violations.values()),
-            load=self._load(),
+            load=load_of(self._header),
         )
-
-    def _load(self) -> Mapping[str, Any] | None:
-        load = self._header.get("load") if isinstance(self._header, Mapping) else None
-        return load if isinstance(load, Mapping) else None
 
     def details(self, *, top: int = 5) -> ReportDetails:
         """Culprits, workers, timeouts, errors and violations."""

@@ -300,9 +300,10 @@ def open_server(config: RunConfig, recorder: Recorder, *, app: Any = None) -> Se
         family = "asgi" if interface.startswith("asgi") else "wsgi"
         factory = server_model(DEFAULT_MODELS[family])
         server_config = ServerConfig(**{**_fields(server_config), "app": loaded})
-    _check_model_options(config, getattr(factory, "name", config.server or ""))
-    _check_client_packages(config, getattr(factory, "name", config.server or ""))
-    _make_room_for_clients(config, getattr(factory, "name", config.server or ""))
+    model_name = getattr(factory, "name", config.server or "")
+    _check_model_options(config, model_name)
+    _check_client_packages(config, model_name)
+    _make_room_for_clients(config, model_name)
     model = factory(server_config, recorder)
     interface = getattr(model, "interface", "")
     recorder.header.update(

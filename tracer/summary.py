@@ -31,6 +31,7 @@ __all__ = [
     "ends_response",
     "summarize_spans",
     "offered_s",
+    "load_of",
     "percentile",
     "stats_ms",
     "peak_in_flight",
@@ -379,12 +380,13 @@ def summarize(recording: Recording | Sequence[Event] | Any) -> dict[str, Any]:
         last=last,
         blocked_ns=sum(event.dur or 0 for event in events if event.kind == LOOP_BLOCKED),
         violations=sum(1 for event in events if event.kind == VIOLATION),
-        load=_load_of(header),
+        load=load_of(header),
     )
 
 
-def _load_of(header: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """The header's ``load`` when it is an object (a header of another shape has none)."""
+def load_of(header: Any) -> Mapping[str, Any] | None:
+    """The header's ``load`` when it is an object (a header of another shape, or none, has
+    none)."""
     load = header.get("load") if isinstance(header, Mapping) else None
     return load if isinstance(load, Mapping) else None
 
@@ -433,9 +435,9 @@ def summarize_spans(
     # end for whoever sent it), not to work an app does after its responses (BackgroundTasks:
     # a second of it made 1,000 requests read 819 a second where they took 0.17 s). A request
     # that never ended (a run cut short) keeps the whole wall time.
-    ends_at = [span.finished for span in spans.values()]
-    if ends_at and None not in ends_at:
-        served_s = (max(end for end in ends_at if end is not None) - first) / 1e9
+    if spans and completed == len(spans):
+        last_end = max(span.finished for span in spans.values() if span.finished is not None)
+        served_s = (last_end - first) / 1e9
     else:
         served_s = wall_s
     rate_s = max(served_s, offered_s(load, len(spans)))

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tracer.cli import bounded, main
+from tracer.cli import main
+from tracer.cli.parsing import bounded
 from tracer.tui.examples import loop_example
 
 pytestmark = pytest.mark.timeout(60)

@@ -24,9 +24,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any
 
-    from tracer.cli.parsing import OneLineParser, bounded
 
-__all__ = ["main", "build_parser", "COMMANDS", "OneLineParser", "bounded", "check_stdout"]
+__all__ = ["main", "build_parser", "COMMANDS", "check_stdout"]
 
 # Sub-command name -> module under tracer.cli (the module must exist to be registered).
 COMMANDS: dict[str, str] = {
@@ -50,24 +49,6 @@ EXIT_INTERRUPTED = 130
 THREADS_GRACE = 1.0
 """Seconds the app's threads still running when the command is done get to end by themselves
 (one finishing its last work is waited for, as Python would) before ``trace`` leaves them."""
-
-
-_PARSING = ("OneLineParser", "bounded")
-"""Names of ``tracer.cli.parsing`` also offered here, loaded when first asked for."""
-
-
-def __getattr__(name: str) -> Any:
-    """``OneLineParser`` and ``bounded`` from ``tracer.cli.parsing`` (argparse comes with them)."""
-    if name not in _PARSING:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from tracer.cli import parsing
-
-    return getattr(parsing, name)
-
-
-def __dir__() -> list[str]:
-    """The module's names, those of ``tracer.cli.parsing`` it offers included."""
-    return sorted(set(globals()) | set(_PARSING))
 
 
 def build_parser() -> argparse.ArgumentParser:

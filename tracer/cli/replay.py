@@ -27,7 +27,6 @@ __all__ = [
     "in_language",
     "main",
     "parse_size",
-    "recorded_lang",
     "write_screenshot",
 ]
 
@@ -122,20 +121,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def in_language(recordings: list[Recording], lang: str) -> tuple[list[Recording], str]:
     """The recordings with a demo's texts said in ``lang``, and the caption pane's text (empty
-    when none is a demo's recording: the pane stays hidden, as before)."""
-    if not any(isinstance(recording.header.get("demo"), dict) for recording in recordings):
-        return recordings, ""  # the scenarios (and the server models) are not even imported
-    from tracer.demos.language import caption_of
-    from tracer.demos.language import in_language as said_in
+    when none is a demo's recording: the pane stays hidden, as before): the exports' own
+    ``tracer.export.titles.said_in``."""
+    from tracer.export.titles import said_in
 
-    return [said_in(recording, lang) for recording in recordings], caption_of(recordings, lang)
-
-
-def recorded_lang(recording: Recording) -> str:
-    """The language a demo's recording was made in (``trace demo --lang``), else ``en``."""
-    demo = recording.header.get("demo")
-    lang = demo.get("lang") if isinstance(demo, dict) else None
-    return lang if lang in ("en", "zh") else "en"
+    said, caption, _ = said_in(recordings, lang)
+    return said, caption
 
 
 def main(args: argparse.Namespace) -> int:
@@ -145,8 +136,10 @@ def main(args: argparse.Namespace) -> int:
     if args.screenshot is not None:
         check_screenshot_path(args.screenshot)  # before the recordings are read
     recordings = open_recordings([args.file, *([args.file2] if args.file2 else [])])
-    lang = args.lang if args.lang is not None else recorded_lang(recordings[0])
-    recordings, caption = in_language(recordings, lang)
+    from tracer.export.titles import said_in
+
+    # Without --lang, the language the first recording was made in, as trace export says it.
+    recordings, caption, lang = said_in(recordings, args.lang)
     threshold = (
         None if args.block_threshold_ms is None else int(args.block_threshold_ms * 1_000_000)
     )

@@ -183,15 +183,16 @@ class CloseWatch:
         """
         left = []
         open_ = {key for key in self._tracked if not self._finished(key)}
-        for key in open_:
+        for key in self._tracked:  # in the order they were first tracked
+            if key not in open_:
+                continue
             _, producer, parent, called_at = self._tracked[key]
             outer = None if parent is None else self._results.get(parent)
             if outer is not None and outer != key and outer in open_:
                 continue
-            left.append((key, Unclosed(producer, type(self._tracked[key][0]).__name__, called_at)))
-        order = list(self._tracked)
+            left.append(Unclosed(producer, type(self._tracked[key][0]).__name__, called_at))
         self._tracked.clear()
-        return [unclosed for _, unclosed in sorted(left, key=lambda pair: order.index(pair[0]))]
+        return left
 
     def _finished(self, key: int) -> bool:
         """Closed, or a generator that ran to its end (or whose finaliser closed it)."""

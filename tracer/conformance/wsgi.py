@@ -28,7 +28,7 @@ from __future__ import annotations
 import sys
 from http import HTTPStatus
 from types import CodeType, GeneratorType
-from typing import Any
+from typing import Any, Literal
 
 from tracer.conformance.base import OWN_DIR, Checker, Locator, Report, Site, short
 from tracer.conformance.schema import NO_BODY_STATUS, wsgi_headers
@@ -125,7 +125,7 @@ class WsgiChecker(Checker):
         self._sent = 0
         self._iterating = False
         self._typed = True
-        self._early: Site | None | bool = False
+        self._early: Site | None | Literal[False] = False
 
     def start_response(self, status: Any, headers: Any, exc_info: Any) -> None:
         """``start_response(status, headers, exc_info)`` was called."""
@@ -200,7 +200,7 @@ class WsgiChecker(Checker):
     def _early_site(self) -> Site | None:
         """Where the first body chunk before any start_response was yielded, if known."""
         early = self._early
-        return None if early is False or early is True else early
+        return None if early is False else early
 
     def input_read(self, total_bytes: int) -> None:
         """``wsgi.input`` has now returned ``total_bytes`` in all."""

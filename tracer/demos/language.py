@@ -59,9 +59,9 @@ def demo_of(recording: Recording) -> tuple[Scenario, int | None] | None:
     scenario = SCENARIOS.get(name) if isinstance(name, str) else None
     if scenario is None:
         return None
-    side = demo.get("side") if isinstance(demo, dict) else None
-    # The header counts sides from 1 (NAME-1.jsonl); a bool is an int too, and no side.
-    if isinstance(side, int) and not isinstance(side, bool) and 1 <= side <= len(scenario.sides):
+    # The header counts sides from 1 (NAME-1.jsonl).
+    side = _side_number(demo) if isinstance(demo, dict) else None
+    if side is not None and side <= len(scenario.sides):
         return scenario, side - 1
     return scenario, None
 

@@ -39,11 +39,12 @@ Interval = tuple[int, int, Event | None, str]
 _INSTANTS = frozenset({K.LOOP_BLOCKED, K.VIOLATION, K.ERROR, K.MARK})
 
 _LOAD = frozenset({K.CLIENT_SEND, K.CLIENT_RESPONSE, K.REQUEST_QUEUED, K.MARK})
+"""What the load generator records (requests sent, answers got, arrivals) and bookmarks: a
+process or thread that recorded nothing else is the load generator, not the server."""
+
 _RAN = frozenset({K.SCHED_STEP, K.SCHED_THREAD})
 """Events of a thread running request code: when a thread first did is its place among
 threads of the same name (tracer.digest.thread_names)."""
-"""What the load generator records (requests sent, answers got, arrivals) and bookmarks: a
-process or thread that recorded nothing else is the load generator, not the server."""
 
 
 def _us(ns: int) -> float:

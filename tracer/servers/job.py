@@ -172,9 +172,7 @@ class JobTarget:
             _give_up(self.recorder, job, CANCELLED)
         else:
             if self.stop_leaves:
-                job.abandoned = True
-                if job.on_abandon is not None:
-                    job.on_abandon()
+                _abandon(job)
             self.stopped[job.req] = job
 
     def fail(self, job: Job, error: str) -> None:
@@ -209,10 +207,15 @@ def _expire(recorder: Recorder, job: Job) -> None:
         job.future.set_result(Response(job.req, None, 0, TIMEOUT))
 
 
-def _give_up(recorder: Recorder, job: Job, error: str, *, t: int | None = None) -> None:
+def _abandon(job: Job) -> None:
+    """The client left ``job``: a body still streaming stops at its next chunk."""
     job.abandoned = True
     if job.on_abandon is not None:
         job.on_abandon()
+
+
+def _give_up(recorder: Recorder, job: Job, error: str, *, t: int | None = None) -> None:
+    _abandon(job)
     _record_end(recorder, job, error, t=t)
 
 

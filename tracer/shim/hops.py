@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import importlib.util
 import inspect
 import logging
 import sys
@@ -206,8 +205,6 @@ def _install_uvloop() -> None:
     server may make its loop after the app, and so the shim, is loaded. Its ``Loop`` is a
     Python subclass of the compiled loop, so the method can be set on it."""
     try:
-        if importlib.util.find_spec("uvloop") is None:
-            return
         import uvloop
     except Exception:  # a broken uvloop install: its hops go unseen, the app is unaffected
         return

@@ -22,6 +22,7 @@ from textual.screen import Screen
 
 from tracer.errors import UsageError
 from tracer.events import Event
+from tracer.gc_pause import paused_gc
 from tracer.printable import printable
 from tracer.recording import Recording, load
 from tracer.tui.labels import LANGUAGES, labels
@@ -50,20 +51,17 @@ def open_recordings(
     tell = notice if notice is not None else _terminal_notice
     # Collect first (cheap before the load) so no garbage of the caller's is frozen with it.
     gc.collect()
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        recordings = []
-        for path in paths:
-            if os.path.isfile(path):  # else load says what is wrong with it
-                size = _file_size(os.path.getsize(path))
-                tell(f"loading {printable(os.fspath(path))} ({size})…")
-            recordings.append(load(path))
-        return recordings
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
+    with paused_gc():
+        try:
+            recordings = []
+            for path in paths:
+                if os.path.isfile(path):  # else load says what is wrong with it
+                    size = _file_size(os.path.getsize(path))
+                    tell(f"loading {printable(os.fspath(path))} ({size})…")
+                recordings.append(load(path))
+            return recordings
+        finally:
+            gc.freeze()  # before the collector is back
 
 
 def _terminal_notice(text: str) -> None:

@@ -325,6 +325,11 @@ def _request_lane(req: int, events: list[Event], t_end: int, threshold_ns: int |
     return Lane(f"req:{req}", _request_label(req, events), REQUEST_LANE, spans, markers, req, error)
 
 
+def _thread_of(threads: dict[tuple[int, int], list[Any]], event: Event) -> list[Any]:
+    """``event``'s thread's entry: ``[recorded name, first time it ran request code]``."""
+    return threads.setdefault((event.pid, event.tid), [event.thread or str(event.tid), None])
+
+
 def _worker_lanes(
     events: Iterable[Event],
     threshold_ns: int | None,
@@ -353,9 +358,9 @@ def _worker_lanes(
             key = (THREAD_LANE, event.pid, event.tid)
         else:
             if kind == K.REQUEST_START and _data(event).get("scope_type") != "lifespan":
-                threads.setdefault((event.pid, event.tid), [event.thread or str(event.tid), None])
+                _thread_of(threads, event)
             continue
-        thread = threads.setdefault((event.pid, event.tid), [event.thread or str(event.tid), None])
+        thread = _thread_of(threads, event)
         if thread[1] is None or event.t < thread[1]:
             thread[1] = event.t
         steps.setdefault(key, []).append(
