@@ -16,6 +16,12 @@ The rule (DESIGN.md, "How scheduling is seen"), for one request's events:
 - ``error``: an instant (an ``error`` event, a ``request.end`` that carries one, or a
   ``client.response`` saying the client got no response).
 
+A request that is ``unended`` (no ``request.end``, no ``client.response``: the recording was
+cut short, or the run is still going) is drawn only as far as its events go: after its last
+event it is ``waiting`` (for all anyone knows) up to the end of the recording, even with no
+scheduling events at all (a thread's ``sched.thread`` is recorded when the stretch is over, so
+a killed run leaves none for the requests it was serving).
+
 ``tracer.tui.model`` draws its by-request lanes from ``request_phases`` and the SVG/HTML
 exporters their figures, so a slide and the replay never disagree. Part of the spine: imports
 only ``tracer.events``.
@@ -49,6 +55,7 @@ __all__ = [
     "thread_phase",
     "step_phase",
     "request_phases",
+    "unended",
 ]
 
 WAITING = "waiting"
@@ -67,6 +74,7 @@ CPU_BUSY_SHARE = 0.5
 
 _SENDS = frozenset({K.ASGI_SEND, K.WSGI_BODY, K.WSGI_WRITE})
 _READS = frozenset({K.WSGI_INPUT_READ, K.ASGI_RECEIVE})
+_ENDS = frozenset({K.REQUEST_END, K.CLIENT_RESPONSE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +152,13 @@ def kept_from_starting(block: Event, arrived: int, start: Event) -> bool:
         and block.t < start.t
         and arrived < block.t + event_dur(block)
     )
+
+
+def unended(events: Sequence[Event]) -> bool:
+    """Nothing ended the request: it has events, and no ``request.end`` or ``client.response``
+    among them (the recording stops first: the run was killed, or is still going).
+    ``request_phases`` draws such a request only as far as its events go."""
+    return bool(events) and not any(e.kind in _ENDS for e in events)
 
 
 def _failed_without_error(
@@ -234,7 +249,20 @@ def request_phases(
     if begin is not None:
         # Between the spans that say what it did, a scheduled request was suspended or parked;
         # one with no scheduling events at all is taken to run the whole time.
-        spans.append(PhaseSpan(begin, max(begin, finish), WAITING if scheduled else RUNNING))
+        stop = max(begin, finish)
+        if scheduled:
+            spans.append(PhaseSpan(begin, stop, WAITING))
+        else:
+            # Nothing says what an unended one did after its last event (a thread's stretch is
+            # recorded when it is over, so a killed run leaves none of it): it ran as far as its
+            # events go, and is waiting for all anyone knows from there on.
+            ran = stop
+            if end is None and client is None:  # unended
+                ran = max(begin, min(stop, max(e.end for e in events)))
+            if ran > begin or ran == stop:  # an unended one that did nothing visible: no bar
+                spans.append(PhaseSpan(begin, ran, RUNNING))
+            if ran < stop:
+                spans.append(PhaseSpan(ran, stop, WAITING))
     if client is not None and begin is not None and client.end > finish:
         # The app was done; the response was still on its way (the server's buffers, the
         # socket): the client's last byte came later.

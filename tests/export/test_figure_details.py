@@ -16,8 +16,9 @@ from sim.workload import load_workload
 from tracer import events as K
 from tracer.cli import main
 from tracer.demos import SCENARIOS, run_demo, save_demo
+from tracer.export.drawing import text_width
 from tracer.export.html import html_page
-from tracer.export.svg import text_width, timeline_svg
+from tracer.export.svg import timeline_svg
 from tracer.recorder import Recorder
 from tracer.recording import Recording, load
 

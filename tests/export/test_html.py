@@ -14,7 +14,7 @@ from tracer.cli import main
 from tracer.demos import SCENARIOS, run_demo, save_demo
 from tracer.export import ExportOptions
 from tracer.export.html import export_html, html_page
-from tracer.export.svg import figure_title
+from tracer.export.titles import figure_title
 from tracer.recording import load
 
 

@@ -26,7 +26,8 @@ import tracer
 from tracer import events as K
 from tracer.cli import main
 from tracer.demos import SCENARIOS, run_demo
-from tracer.export.svg import COLORS, LEGENDS
+from tracer.export.drawing import COLORS
+from tracer.export.legend import LEGENDS
 from tracer.phases import CPU_BUSY_SHARE, request_phases
 from tracer.recording import Recording, load
 from tracer.tui import lane as tui_lane

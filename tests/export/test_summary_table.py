@@ -62,7 +62,7 @@ def test_small_figures_keep_their_digits(tmp_path: Path) -> None:
 )  # fmt: skip
 def test_number_gives_three_significant_digits_below_ten(value: float, shown: str) -> None:
     """The rule the table and the lane tooltips write figures by."""
-    from tracer.export.svg import number
+    from tracer.export.numbers import number
 
     assert number(value) == shown
 

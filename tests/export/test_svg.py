@@ -13,7 +13,8 @@ from sim.workload import load_workload
 from tracer import events as K
 from tracer.cli import main
 from tracer.demos import SCENARIOS, run_demo, save_demo
-from tracer.export.svg import COLORS, text_width, timeline_svg
+from tracer.export.drawing import COLORS, text_width
+from tracer.export.svg import timeline_svg
 from tracer.recorder import Recorder
 from tracer.recording import Recording, load
 from tracer.summary import request_spans

@@ -32,6 +32,7 @@ COLORS: dict[str, str] = {
     "waiting": "#616161",
     "bookmark": "#6a1b9a",
     "violation": "#ffd700",
+    "incomplete": "#e65100",
 }
 """Phase -> fill colour (dark enough to read on a projector over white)."""
 

@@ -5,7 +5,8 @@ thread on the CPU (green), sending (blue, a hairline for a send that took no mea
 a step that blocked the loop (red), waiting (a dark line: suspended on an await; a bolder one
 where a thread sat blocked in I/O, on a lock or on the GIL, with a short green bar as high as
 its share of the CPU), errors (a cross) and protocol violations (a ``!`` on gold at the
-violation's time, its rules in the mark's ``<title>``). Every phase mark carries
+violation's time, its rules in the mark's ``<title>``) and, for a request the recording never
+saw end, a ``?`` where its events stop (``incomplete_mark``). Every phase mark carries
 ``class="phase-<name>"``; the lane's ``<title>`` (a viewer's tooltip) says its request's
 method, path, status and latency. Imports the spine and ``tracer.export`` helpers only.
 """
@@ -19,12 +20,13 @@ from tracer import events as K
 from tracer.events import Event
 from tracer.export.drawing import COLORS, GUTTER, LANE_H, MARK_W, WAIT_H, rect
 from tracer.export.numbers import number
-from tracer.phases import ERROR, QUEUED, WAITING, PhaseSpan, event_dur, request_phases
+from tracer.phases import ERROR, QUEUED, WAITING, PhaseSpan, event_dur, request_phases, unended
 from tracer.printable import printable
 from tracer.summary import RequestSpan
 
 __all__ = [
     "TIPS",
+    "incomplete_mark",
     "lane",
     "lane_tip",
     "phase_marks",
@@ -39,6 +41,7 @@ TIPS: dict[str, dict[str, str]] = {
         "µs": "{} µs",
         "no status": "no response",
         "unfinished": "not finished",
+        "incomplete": "not finished: nothing was recorded of it after this",
     },
     "zh": {
         "lane": "{who}：{status}，{latency}",
@@ -46,6 +49,7 @@ TIPS: dict[str, dict[str, str]] = {
         "µs": "{} 微秒",
         "no status": "无响应",
         "unfinished": "未结束",
+        "incomplete": "未结束：此后没有它的记录",
     },
 }
 """Language -> the words of a lane's tooltip (``<title>``): request, status, latency."""
@@ -79,8 +83,22 @@ def lane(
     parts += _instant_sends(events, x, y)
     # On top of the phases.
     parts += violations(events, lambda t: min(max(x(t), GUTTER), right), y)
+    if unended(events):
+        # Where what is known of it stops: the recording ends before the request does.
+        at = min(max(x(max(e.end for e in events)), GUTTER), right - MARK_W)
+        tip = escape(TIPS.get(lang, TIPS["en"])["incomplete"])
+        parts.append(f'<g class="incomplete"><title>{tip}</title>{incomplete_mark(at, y)}</g>')
     parts.append("</g>")
     return parts
+
+
+def incomplete_mark(at: float, y: float) -> str:
+    """The ``?`` of a request with no end, from ``at`` on the lane at ``y`` (lanes and legend):
+    its last event is there, and nothing after it was recorded."""
+    return (
+        f'<text class="incomplete-mark" x="{at + 1:.1f}" y="{y + LANE_H - 1:.0f}" '
+        f'font-size="12" font-weight="bold" fill="{COLORS["incomplete"]}">?</text>'
+    )
 
 
 def phase_marks(

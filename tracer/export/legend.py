@@ -1,7 +1,8 @@
 """The SVG figure's legend: each phase's swatch drawn as the lanes draw it, and what it means.
 
 ``LEGENDS`` holds its texts in each language the slide exports speak; its keys are those
-languages (``tracer.export.titles.said_in`` refuses any other). Imports ``tracer.export``
+languages (``tracer.export.titles.said_in`` refuses any other). The entry for requests that
+never ended (``incomplete``) is shown only in a figure that has one. Imports ``tracer.export``
 helpers and ``tracer.phases`` only.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 from html import escape
 
 from tracer.export.drawing import COLORS, GUTTER, WAIT_H, rect
-from tracer.export.lanes import violation_mark
+from tracer.export.lanes import incomplete_mark, violation_mark
 from tracer.phases import WAITING
 
 __all__ = ["LEGENDS", "legend"]
@@ -25,6 +26,7 @@ LEGENDS: dict[str, tuple[tuple[str, str], ...]] = {
         ("blocked", "blocked the loop"),
         ("error", "error (raised, no response, or 5xx)"),
         ("violation", "protocol violation"),
+        ("incomplete", "not finished (the recording ends first)"),
         ("bookmark", "bookmark"),
     ),
     "zh": (
@@ -36,18 +38,23 @@ LEGENDS: dict[str, tuple[tuple[str, str], ...]] = {
         ("blocked", "阻塞事件循环"),
         ("error", "错误（抛出异常、无响应或 5xx）"),
         ("violation", "协议违规"),
+        ("incomplete", "未结束（记录先于请求结束）"),
         ("bookmark", "书签"),
     ),
 }
 """Language -> (colour key, text) in legend order."""
 
 
-def legend(top: float, width: int, lang: str) -> tuple[list[str], float]:
+def legend(
+    top: float, width: int, lang: str, *, incomplete: bool = False
+) -> tuple[list[str], float]:
     """The legend's entries from ``top``, in rows that fit ``width``; returns them and the
-    top of its last row."""
+    top of its last row. ``incomplete``: a lane drawn has no end, so say what its mark means."""
     parts = []
     x = GUTTER
     for key, text in LEGENDS.get(lang, LEGENDS["en"]):
+        if key == "incomplete" and not incomplete:
+            continue
         advance = 34 + 8 * sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)  # CJK: two widths
         if x > GUTTER and x + advance > width:
             x, top = GUTTER, top + 20  # the next legend row
@@ -66,6 +73,8 @@ def legend(top: float, width: int, lang: str) -> tuple[list[str], float]:
             )
         elif key == "violation":
             mark = violation_mark(x + 9, top)
+        elif key == "incomplete":
+            mark = incomplete_mark(x + 3, top)
         else:
             mark = rect(x, swatch_y, 18, swatch_h, COLORS[key], "legend")
         parts.append(

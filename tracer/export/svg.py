@@ -1,8 +1,8 @@
 """A recording (or two, compared on one time axis) as a static SVG figure: ``--to svg``.
 
 Each recording is a block: its heading, one lane per request in arrival order
-(``tracer.export.lanes``: phases as the replay UI gives them, errors, protocol violations and
-a tooltip per lane), its bookmarks as dashed verticals with their labels
+(``tracer.export.lanes``: phases as the replay UI gives them, errors, protocol violations, a
+mark where a request the recording never saw end stops, and a tooltip per lane), its bookmarks as dashed verticals with their labels
 (``tracer.export.bookmarks``); under the blocks a time axis (``tracer.export.axis``) and a
 legend (``tracer.export.legend``). Compared recordings are aligned on their first request, so a
 server that took longer to start does not look slower. A demo's recordings are drawn as the
@@ -24,7 +24,6 @@ from tracer.export import MAX_LANES, ExportOptions, default_output
 from tracer.export.axis import axis
 from tracer.export.bookmarks import bookmark_labels, bookmark_lines, bookmarks, label_rows
 from tracer.export.drawing import (
-    COLORS,
     FONT,
     GAP,
     GUTTER,
@@ -33,35 +32,16 @@ from tracer.export.drawing import (
     LANE_H,
     RIGHT,
     SVG_NS,
-    text_width,
 )
 from tracer.export.lanes import lane
-from tracer.export.legend import LEGENDS, legend
-from tracer.export.numbers import number
-from tracer.export.titles import demo_title, figure_title, figure_titles, recording_lang, said_in
+from tracer.export.legend import legend
+from tracer.export.titles import demo_title, figure_titles, said_in
+from tracer.phases import unended
 from tracer.printable import printable
 from tracer.recording import Recording, view_start
-from tracer.summary import alignment, first_request, request_spans
+from tracer.summary import RequestSpan, alignment, first_request, request_spans
 
-# Besides its own names, the names callers imported from here before the figure's parts had
-# modules of their own.
-__all__ = [
-    "timeline_svg",
-    "export_svg",
-    "figure_title",
-    "figure_titles",
-    "alignment",
-    "demo_title",
-    "number",
-    "COLORS",
-    "LEGENDS",
-    "FONT",
-    "SVG_NS",
-    "MAX_LANES",
-    "recording_lang",
-    "said_in",
-    "text_width",
-]
+__all__ = ["timeline_svg", "export_svg"]
 
 SHOWN: dict[str, str] = {
     "en": "{shown:,} of {total:,} requests shown",
@@ -96,6 +76,8 @@ class _Side:
     """Subtracted from its times to align it (``alignment``)."""
     title: str
     """Its heading (``figure_titles``: told apart from the other's when they read the same)."""
+    spans: dict[int, RequestSpan]
+    """Each request's instants (``request_spans``), found once for choosing and drawing lanes."""
 
     @property
     def capped(self) -> bool:
@@ -111,14 +93,15 @@ class _Side:
         return max((e.end for e in events), default=0) - self.shift
 
 
-def _lanes(recording: Recording, max_lanes: int) -> tuple[list[tuple[int, list[Event]]], int]:
-    """The first ``max_lanes`` requests by arrival, and any a bookmark points at."""
+def _side(recording: Recording, max_lanes: int, shift: int, title: str) -> _Side:
+    """The recording as drawn: its first ``max_lanes`` requests by arrival, and any a bookmark
+    points at."""
     grouped = recording.requests()
     spans = request_spans(recording.events)
     order = sorted((s.arrived if s.arrived is not None else 0, req) for req, s in spans.items())
     keep = {req for _, req in order[:max_lanes]} | (marked_requests(recording) & spans.keys())
     chosen = [(req, grouped.get(req, [])) for _, req in order if req in keep]
-    return chosen, len(order)
+    return _Side(recording, chosen, len(order), shift, title, spans)
 
 
 def _block(
@@ -142,12 +125,11 @@ def _block(
         f"{escape(side.title)}</text>"
     ]
     y = top + head
-    spans = request_spans(recording.events)
     for req, events in side.lanes:
         parts += lane(
             req,
             events,
-            spans.get(req),
+            side.spans.get(req),
             x=x,
             y=y,
             scale=scale,
@@ -195,7 +177,7 @@ def timeline_svg(
     nothing to draw has no axis and no legend.
     """
     sides = [
-        _Side(recording, *_lanes(recording, max_lanes), shift, heading)
+        _side(recording, max_lanes, shift, heading)
         for recording, shift, heading in zip(
             recordings, alignment(recordings), figure_titles(recordings, lang), strict=True
         )
@@ -215,7 +197,8 @@ def timeline_svg(
         parts += block
     if any(side.lanes or any(e.kind == K.MARK for e in side.recording.events) for side in sides):
         parts += axis(top + 4, width, t_span)
-        entries, top = legend(top + 34, width, lang)
+        incomplete = any(unended(events) for side in sides for _, events in side.lanes)
+        entries, top = legend(top + 34, width, lang, incomplete=incomplete)
         parts += entries
         top += 24
     height = top
