@@ -64,16 +64,19 @@ def caller_location(depth: int = 2) -> str | None:
     return None
 
 
-def report_late_call(report: Report, rule_id: str, detail: str) -> None:
+def report_late_call(
+    report: Report, rule_id: str, detail: str, location: str | None = None
+) -> None:
     """Report ``rule_id`` for a protocol callable the app kept and called after its request
     ended (``detail`` names the call); the request's checker is gone by then, so the shim calls
-    this from inside the late call, and ``location`` is the app's line that made it.
+    this from inside the late call. ``location`` is the app's line that made it, as the shim
+    found it on the stack (``tracer.shim.frames.where_called``: the app's frame, never the
+    standard library's or ours); None leaves it out.
 
     Reporting it once per request is the caller's part: it alone knows the request.
     """
     rule = RULES[rule_id]
     data: dict[str, Any] = {"severity": rule.severity, "hint": rule.hint}
-    location = caller_location(2)
     if location is not None:
         data["location"] = location
     report(rule_id, f"{rule.message}: {detail}", **data)

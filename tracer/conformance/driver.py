@@ -9,7 +9,9 @@ lifespan shutdown. Probes the app plainly does not handle (a websocket to an HTT
 are skipped, not judged. How each probe is played, as the server and its client, is
 ``tracer.conformance.probe_clients``; how its events are filed, and the rules judged after
 the request (CHK-001, CHK-002, WSGI-022 of a middleware inside the app, which a ``CloseWatch``
-sees while a WSGI probe runs), ``tracer.conformance.session``.
+sees while a WSGI probe runs), ``tracer.conformance.session``. What the tasks and threads the
+requests left behind do after their request ended (WSGI-026, ASGI-003) is waited for after the
+last probe, at most ``LATE_GRACE``, and filed under the request it came from.
 
 Every probe is bounded by the timeout (CHK-001 past it). WSGI probes run on worker threads.
 ASGI probes run on an event loop of their own, on a daemon thread, and the caller waits for
@@ -41,6 +43,7 @@ from asyncio import (
     wait,
 )
 from collections.abc import Coroutine, Sequence
+from time import monotonic
 from typing import Any
 
 from tracer.conformance.closes import CloseWatch
@@ -56,10 +59,49 @@ from tracer.recorder import Recorder
 __all__ = ["Probe", "plan", "plan_for", "check_app"]
 
 
+# -- what the requests left behind --------------------------------------------------------------
+
+LATE_GRACE = 0.2
+"""How long (seconds, at most) the check waits after its last request for the tasks and threads
+the app left behind, whose protocol calls after their request ended are ``ASGI-003`` and
+``WSGI-026``: calls they make later are not seen. Waited only while some are still running.
+docs/rules.md (``rulesdoc``) says this number too."""
+
+
+class _LeftBehind:
+    """The threads the app starts during a check: those alive at its start are not the app's
+    requests', and ``ours`` (the check's workers and loop thread) are not the app's at all."""
+
+    def __init__(self) -> None:
+        self.before = frozenset(threading.enumerate())
+        self.ours: set[threading.Thread] = set()
+
+    def running(self) -> list[threading.Thread]:
+        """The app's threads started since, still running."""
+        return [
+            thread
+            for thread in threading.enumerate()
+            if thread not in self.before and thread not in self.ours and thread.is_alive()
+        ]
+
+    def wait(self, deadline: float) -> bool:
+        """Wait until they are all over or ``deadline`` (``time.monotonic``) passed; whether
+        there were any."""
+        threads = self.running()
+        for thread in threads:
+            left = deadline - monotonic()
+            if left <= 0:
+                break
+            thread.join(left)
+        return bool(threads)
+
+
 # -- WSGI ---------------------------------------------------------------------------------------
 
 
-def _check_wsgi(session: Session, probes: list[Probe], timeout: float) -> None:
+def _check_wsgi(
+    session: Session, probes: list[Probe], timeout: float, left_behind: _LeftBehind
+) -> None:
     for probe in probes:
         if probe.kind != "http":
             continue
@@ -70,6 +112,7 @@ def _check_wsgi(session: Session, probes: list[Probe], timeout: float) -> None:
             daemon=True,
             name="trace-check",
         )
+        left_behind.ours.add(worker)
         worker.start()
         worker.join(timeout)
         timed_out = worker.is_alive()
@@ -79,6 +122,10 @@ def _check_wsgi(session: Session, probes: list[Probe], timeout: float) -> None:
         else:
             session.judge_closes(events, watch)
         session.collect(probe.name, timed_out=timed_out, events=events)
+    # Threads the requests left behind run on while a server does: a start_response or write
+    # they call after the request ended is WSGI-026, filed under the request they came from.
+    left_behind.wait(monotonic() + LATE_GRACE)
+    session.collect_late()
 
 
 # -- ASGI ---------------------------------------------------------------------------------------
@@ -141,16 +188,14 @@ class _Lifespan:
         return None
 
 
-_SETTLE = 0.2
-"""How long tasks the requests left behind may still run before the lifespan shutdown."""
-
-
-async def _settle(keep: Task[Any] | None) -> None:
-    """Wait (at most ``_SETTLE``) for the tasks the app left behind, but not ``keep``."""
+async def _settle(keep: Task[Any] | None, timeout: float) -> None:
+    """Wait (at most ``timeout``) for the tasks the app left behind, but not ``keep``. Each
+    gets a step even when ``timeout`` is 0: a ``send(...)`` a thread just handed to the loop
+    (``run_coroutine_threadsafe``) is sent then."""
     current = current_task()
     left = {task for task in all_tasks() if task is not current and task is not keep}
     if left:
-        await wait(left, timeout=_SETTLE)
+        await wait(left, timeout=max(0.0, timeout))
 
 
 def _grace(timeout: float) -> float:
@@ -225,15 +270,24 @@ class _LoopThread:
             self.thread.join(self.grace)
 
 
-def _check_asgi(session: Session, probes: list[Probe], timeout: float) -> None:
+def _check_asgi(
+    session: Session, probes: list[Probe], timeout: float, left_behind: _LeftBehind
+) -> None:
     runner = _LoopThread(timeout)
+    left_behind.ours.add(runner.thread)
     try:
-        _drive_asgi(session, probes, timeout, runner)
+        _drive_asgi(session, probes, timeout, runner, left_behind)
     finally:
         runner.close()
 
 
-def _drive_asgi(session: Session, probes: list[Probe], timeout: float, runner: _LoopThread) -> None:
+def _drive_asgi(
+    session: Session,
+    probes: list[Probe],
+    timeout: float,
+    runner: _LoopThread,
+    left_behind: _LeftBehind,
+) -> None:
     lifespan = _Lifespan(session.traced)
 
     def not_run(blocker: str) -> str:
@@ -262,21 +316,29 @@ def _drive_asgi(session: Session, probes: list[Probe], timeout: float, runner: _
             break
         raised: list[BaseException] = []
         left: list[ClientLeft] = []
+        refused: list[str] = []
         if probe.kind == "http":
             coro = drive_http(session.traced, probe, timeout, raised, state, left)
         else:
-            coro = drive_websocket(session.traced, probe, timeout, raised, state)
+            coro = drive_websocket(session.traced, probe, timeout, raised, state, refused=refused)
         finished, result = runner.run(coro)
         timed_out, why = result if finished else (True, None)
-        session.collect(
-            probe.name, timed_out=timed_out, skip=why, raised=raised, client_left=bool(left)
-        )
+        if refused and finished and why is None:
+            _retry_binary(session, probe, timeout, state, runner, refused[0], raised)
+        else:
+            session.collect(
+                probe.name, timed_out=timed_out, skip=why, raised=raised, client_left=bool(left)
+            )
         if runner.stuck:
             blocker = probe.name
     if blocker is None:
-        # Tasks the requests left behind run on while a server does: give them a moment
-        # (a send after the request ended is ASGI-003), filed under the request they came from.
-        runner.run(_settle(lifespan.task))
+        # Tasks and threads the requests left behind run on while a server does: give them
+        # a moment (a send after the request ended is ASGI-003), then file what they did
+        # under the request they came from. A thread's send runs on the loop: settle again.
+        deadline = monotonic() + LATE_GRACE
+        runner.run(_settle(lifespan.task, LATE_GRACE))
+        if left_behind.wait(deadline):
+            runner.run(_settle(lifespan.task, deadline - monotonic()))
         session.collect_late()
     lifespan_stuck = False
     if skip is None:
@@ -299,6 +361,40 @@ def _drive_asgi(session: Session, probes: list[Probe], timeout: float, runner: _
         timed_out=lifespan_stuck or bool(hung),
         what=" and ".join(f"lifespan.{phase}" for phase in hung),
     )
+
+
+def _retry_binary(
+    session: Session,
+    probe: Probe,
+    timeout: float,
+    state: dict[str, Any],
+    runner: _LoopThread,
+    refusal: str,
+    raised: list[BaseException],
+) -> None:
+    """The websocket probe's endpoint refused the text message (``refusal``: it raised on it,
+    or closed with 1003): probe it again with a binary one, as its clients talk to it. If the
+    app takes that one (no refusal, no error, in time), that session is the probe's, and the
+    text one is set aside with a note: the app's error on a kind of message it does not take
+    is no protocol mistake. Else the binary session is set aside and the text one judged
+    (``raised``: what the app raised in it that no event records)."""
+    text = session.events()
+    again: list[BaseException] = []
+    refused: list[str] = []
+    coro = drive_websocket(
+        session.traced, probe, timeout, again, state, binary=True, refused=refused
+    )
+    finished, result = runner.run(coro)
+    binary = session.events()
+    if not finished or result[0] or refused or again or session.crash_said(binary, probe.name):
+        session.set_aside(probe.name, binary)
+        session.collect(probe.name, events=text, raised=raised)
+        return
+    said = session.crash_said(text, probe.name) if refusal == "raised" else None
+    how = f"raised {said}" if said else refusal
+    note = f"the app refused the text message ({how}); probed with a binary one"
+    session.set_aside(probe.name, text, note)
+    session.collect(probe.name, events=binary)
 
 
 def plan_for(app: Any, paths: Sequence[str] | None, *, websocket: bool) -> list[Probe]:
@@ -337,10 +433,11 @@ def check_app(
     name = label or getattr(app, "__qualname__", None) or type(app).__name__
     session = Session(app, name, kind, recorder, timeout)
     probes = plan_for(app, paths, websocket=is_asgi(kind))
+    left_behind = _LeftBehind()
     if is_asgi(kind):
-        _check_asgi(session, probes, timeout)
+        _check_asgi(session, probes, timeout, left_behind)
     else:
-        _check_wsgi(session, probes, timeout)
+        _check_wsgi(session, probes, timeout, left_behind)
     session.recorder.drain()
     session.done = True
     if session.own_recorder:

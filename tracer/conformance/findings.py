@@ -79,6 +79,9 @@ class CheckReport:
     crashes: list[dict[str, str | None]] = field(default_factory=list)
     """Probes where the app raised: ``{"request", "type", "message", "where"}``. Not a rule
     broken (a server answers 500), but a check that says "no violations" should say it too."""
+    notes: list[str] = field(default_factory=list)
+    """What the check did differently for a probe, and why: a websocket endpoint that refused
+    the text message (the app's own error on it, or its close) probed with a binary one."""
     strict: bool = False
     """Warnings fail the check too (``--strict``): the exit code and JUnit's failures agree."""
 
@@ -255,6 +258,8 @@ def render_text(report: CheckReport) -> str:
         lines.append(f"app raised {', '.join(requests)}: {said}")
         if where:
             lines.append(f"    at {where}")
+    for note in report.notes:
+        lines.append(f"note: {printable(note)}")
     for note in report.skipped:
         lines.append(f"skipped: {printable(note)}")
     paths = report.paths()
@@ -282,6 +287,7 @@ def render_json(report: CheckReport) -> str:
         "violations": [asdict(finding) for finding in report.findings],
         "requests": report.requests,
         "skipped": report.skipped,
+        "notes": report.notes,
         "app_errors": report.crashes,
         "errors": report.errors,
         "warnings": report.warnings,
@@ -338,6 +344,7 @@ def render_junit(report: CheckReport) -> str:
             for c in report.crashes
             if c["request"] == request
         ]
+        noted.extend(printable(note) for note in report.notes if note.startswith(f"{request}: "))
         if noted:
             ET.SubElement(case, "system-out").text = "\n".join(noted)
         if raised:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tracer.conformance.closes import CloseWatch
-from tracer.conformance.probes import WS_TEXT, Probe, make_scope
+from tracer.conformance.probes import WS_BYTES, WS_TEXT, Probe, make_scope
 
 __all__ = [
     "LEAVE_AFTER_CHUNKS",
@@ -167,16 +167,21 @@ class WebSocketClient:
     reader task calls ``receive`` before it accepts waits there, as on a server, instead of
     seeing the client gone before it could accept.
 
-    Accepted, the client sends one text message (``WS_TEXT``), then closes
-    (``websocket.disconnect``, 1000) once the app replied to it or after ``REPLY_WAIT``
-    without a reply, as a client waiting for its echo does. After the app's close or denial,
-    ``receive`` says the client is gone; a handshake not answered by ``leave_at`` (the loop's
-    clock) is given up on (1006).
+    Accepted, the client sends one text message (``WS_TEXT``; ``binary``: a binary one,
+    ``WS_BYTES``), then closes (``websocket.disconnect``, 1000) once the app replied to it or
+    after ``REPLY_WAIT`` without a reply, as a client waiting for its echo does. After the
+    app's close or denial, ``receive`` says the client is gone; a handshake not answered by
+    ``leave_at`` (the loop's clock) is given up on (1006).
     """
 
-    def __init__(self, leave_at: float, reply_wait: float = REPLY_WAIT) -> None:
+    def __init__(
+        self, leave_at: float, reply_wait: float = REPLY_WAIT, *, binary: bool = False
+    ) -> None:
         self.leave_at = leave_at
         self.reply_wait = reply_wait
+        self.binary = binary
+        self._closed_after_message: int | None = None  # the app's close code, if it came then
+        self._received_after_message = False
         self.first: str | None = None
         """The type of the app's first message (``"None"`` for one that has none)."""
         self.received = 0
@@ -202,7 +207,10 @@ class WebSocketClient:
         loop = get_running_loop()
         if self._delivered_at is None:
             self._delivered_at = loop.time()
+            if self.binary:
+                return {"type": "websocket.receive", "bytes": WS_BYTES}
             return {"type": "websocket.receive", "text": WS_TEXT}
+        self._received_after_message = True
         deadline = min(self._delivered_at + self.reply_wait, self.leave_at)
         await self._until(lambda: self._replied or self._close_code is not None, deadline)
         code = 1000 if self._close_code is None else self._close_code
@@ -219,6 +227,8 @@ class WebSocketClient:
             code = message.get("code", 1000)
             self._close_code = code if type(code) is int else 1000
             self._answered = True
+            if self._delivered_at is not None:
+                self._closed_after_message = self._close_code
         elif (
             kind == "websocket.http.response.body"
             and not self._accepted
@@ -244,6 +254,18 @@ class WebSocketClient:
                 return ready()
         return True
 
+    def refusal(self, raised: BaseException | None) -> str | None:
+        """How the app refused the message it was sent, or None: it closed with 1003
+        (unsupported data) or 1007 (invalid payload) before any reply, or it raised
+        (``raised``) on it, before any reply and before receiving again."""
+        if self._delivered_at is None or self._replied:
+            return None
+        if self._closed_after_message in _REFUSING_CODES:
+            return f"closed the connection with {self._closed_after_message}"
+        if raised is not None and not self._received_after_message:
+            return "raised"
+        return None
+
     def skip_reason(self) -> str | None:
         """Why the probe does not apply: the app never looked at the connection, or answered
         it as HTTP (an HTTP-only app)."""
@@ -254,13 +276,39 @@ class WebSocketClient:
         return None
 
 
+_REFUSING_CODES = (1003, 1007)
+"""Close codes that say "not this kind of message" (RFC 6455 7.4.1): unsupported data, invalid
+payload. Starlette's ``WebSocketEndpoint`` closes with 1003 on a frame of the other kind."""
+
+
 async def drive_websocket(
-    app: Any, probe: Probe, timeout: float, raised: list[BaseException], state: dict[str, Any]
+    app: Any,
+    probe: Probe,
+    timeout: float,
+    raised: list[BaseException],
+    state: dict[str, Any],
+    *,
+    binary: bool = False,
+    refused: list[str] | None = None,
 ) -> tuple[bool, str | None]:
-    """Drive a websocket session (``WebSocketClient``); return (timed out, why skipped)."""
-    client = WebSocketClient(get_running_loop().time() + timeout / 2)
+    """Drive a websocket session (``WebSocketClient``); return (timed out, why skipped).
+    ``binary`` sends the binary message instead of the text one; ``refused`` gets how the app
+    refused the message, if it did (``WebSocketClient.refusal``)."""
+    client = WebSocketClient(get_running_loop().time() + timeout / 2, binary=binary)
     scope = make_scope(probe, state)
-    timed_out = await run_app(app(scope, client.receive, client.send), timeout, raised)
+    failed: list[Exception] = []
+
+    async def session() -> None:
+        try:
+            await app(scope, client.receive, client.send)
+        except Exception as exc:
+            failed.append(exc)
+            raise
+
+    timed_out = await run_app(session(), timeout, raised)
+    refusal = client.refusal(failed[0] if failed else None)
+    if refusal is not None and refused is not None and not timed_out:
+        refused.append(refusal)
     return timed_out, client.skip_reason()
 
 

@@ -15,6 +15,7 @@ from typing import Any
 __all__ = [
     "BODY",
     "WS_TEXT",
+    "WS_BYTES",
     "DEFAULT_METHODS",
     "NEXT_REQUEST",
     "Probe",
@@ -29,6 +30,9 @@ WS_TEXT = BODY.decode()
 (``receive_text``) and one that reads JSON (``receive_json``, ``iter_json``) both take it as
 their clients' own messages; a plain word made the second raise on the probe's input, which
 read as the app's fault."""
+WS_BYTES = BODY
+"""The binary message of a websocket probe, sent instead of ``WS_TEXT`` to an endpoint that
+refused the text one (Starlette's ``receive_bytes`` raises on a text frame): the same JSON."""
 # What a keep-alive client sends next: an app reading past CONTENT_LENGTH gets these bytes.
 NEXT_REQUEST = b"GET /next HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 

@@ -31,9 +31,17 @@ uvicorn and a real client do: nothing follows `websocket.connect` until the app 
 the handshake (accept, close or a whole denial response; unanswered, the client leaves at
 half the timeout), and it closes once the app replied to its message (or 0.2 s went by
 without a reply), so an app whose reader task receives before it accepts is judged on what
-it sends. A probe the app does not handle (a websocket session to an HTTP-only app) is
+it sends. An endpoint that refuses the text message (it raises on it before replying, as
+Starlette's `receive_bytes` does, or closes with 1003 or 1007) gets a second session whose
+message is binary (the same JSON), and that session is judged: the refusal is listed as a
+note, not as a crash of the app (if the binary one fails too, the text session stands).
+A probe the app does not handle (a websocket session to an HTTP-only app) is
 listed as skipped, not judged, and `--record FILE` saves the check's recording without it.
 The pytest plugin fails a test on them.
+Calls the app makes after a request ended (`WSGI-026`, `ASGI-003`), from tasks or threads it
+left behind, are filed under that request: after its last request the check waits for those
+tasks and threads to end, at most 0.2 s, so a call made later than that is not seen (`trace
+run` sees it while its server runs).
 Only `trace check` sees `WSGI-022` of a middleware inside the app (one whose response's
 `close()` does not close the inner app's iterable; the line is the middleware's call of the
 inner app) and the `CHK-*` rules.
@@ -49,6 +57,28 @@ mismatch).
 
 This file is generated from `tracer/conformance/rules.py`
 (`python -m tracer.conformance.rulesdoc`); a test keeps them equal.
+"""
+
+
+_LIMITS = """
+## Limits
+
+- **Where a late `send` was made.** A `send(...)` coroutine the app hands to the event loop as a
+  task of its own (`asyncio.run_coroutine_threadsafe(send(message), loop)` from a thread) runs
+  with no frame of the app above it: its `ASGI-003` has no `location` (the loop's and the
+  server's frames did not make the call), and its message ends "run by the event loop as a task
+  of its own"; `trace check` then shows the app's `def` line. A kept `send` awaited by the app's
+  own coroutine (a task left behind) is located at that `await`.
+- **`warnings.warn(..., stacklevel=2)` inside the app.** Under the shims the app's caller is
+  the shim (the WSGI shim's call of the app, `tracer/shim/wsgi_cycle.py`; the ASGI shim's step
+  of the app's coroutine, `tracer/shim/steps.py`), so a warning the app attributes to its
+  caller names that file where, without the shim, it names the server's (a `stacklevel` that
+  stays inside the app, as a library's own warnings do, is not affected). The shim's frame
+  must be around the call to record what the app raises, and Python 3.11's `warnings` skips no
+  frame but `importlib`'s own when it counts `stacklevel` (`skip_file_prefixes`, which the
+  caller of `warn` passes, came in 3.12); catching and re-issuing the app's warnings on every
+  request would cost every request and change process-wide state (`catch_warnings` is not
+  thread-safe). So the shims leave it so.
 """
 
 
@@ -79,7 +109,8 @@ def render() -> str:
             lines.append(
                 f"| `{rule.id}` | {severity} | {_cell(rule.message)} | {_cell(rule.hint)} |"
             )
-    return "\n".join(lines) + "\n"
+    lines.append(_LIMITS)
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

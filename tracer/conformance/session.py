@@ -93,6 +93,7 @@ class Session:
         client left (Starlette's ClientDisconnect), not a crash."""
         if events is None:
             events = self.events()
+        events = self._own(events)
         if skip is not None:
             self.report.skipped.append(f"{request}: {skip}")
             self.report.skipped_requests.update(e.req for e in events if e.req is not None)
@@ -158,11 +159,40 @@ class Session:
         self.recorder.emit(K.VIOLATION, req, data)
         events.extend(self.events())
 
+    def set_aside(self, request: str, events: list[Event], note: str | None = None) -> None:
+        """Leave out of the report (and of a saved recording) a session the probe ``request``
+        made that is not judged, saying ``note`` about it: the text session of a websocket
+        endpoint that refused text, once a binary session took its place. What an earlier
+        probe's task or thread did meanwhile stays that probe's."""
+        events = self._own(events)
+        self.report.skipped_requests.update(e.req for e in events if e.req is not None)
+        if note is not None:
+            self.report.notes.append(f"{request}: {note}")
+
+    def crash_said(self, events: list[Event], request: str) -> str | None:
+        """What the app raised among ``events``, as a report says it (type: message at where)."""
+        for row in crashes_from_events(events, request, fallback=self.fallback):
+            said = f"{row['type']}: {row['message']}" if row["message"] else str(row["type"])
+            return f"{said} at {row['where']}" if row["where"] else said
+        return None
+
+    def _own(self, events: list[Event]) -> list[Event]:
+        """``events`` but those of probes already collected, which are filed under their own
+        probe: what a task or thread an earlier probe left behind did meanwhile is its."""
+        if not self._names:
+            return events
+        self._file_late([e for e in events if e.req in self._names])
+        return [e for e in events if e.req not in self._names]
+
     def collect_late(self) -> None:
-        """File the events recorded since the last probe (tasks it left behind) under the
-        probe each one's connection belongs to."""
+        """File the events recorded since the last probe (tasks and threads the probes left
+        behind) under the probe each one's connection belongs to."""
+        self._file_late(self.events())
+
+    def _file_late(self, events: list[Event]) -> None:
+        """File ``events`` of probes already collected under the probe each belongs to."""
         late: dict[str, list[Event]] = {}
-        for event in self.events():
+        for event in events:
             name = self._names.get(event.req) if event.req is not None else None
             if name is not None:
                 late.setdefault(name, []).append(event)

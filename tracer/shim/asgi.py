@@ -27,7 +27,8 @@ what was recorded is on disk even if the process then ends without running atexi
 (uvicorn re-raises its stop signal).
 
 The wrapped app behaves exactly as the unwrapped one: same messages (the very objects), same
-order, same exceptions, same context variables. A failure inside the shim's own recording is
+order, same exceptions, same context variables; but its caller's frame, for
+``warnings.warn(..., stacklevel=2)`` in the app, is the step proxy's (docs/rules.md, Limits). A failure inside the shim's own recording is
 logged once per shim and the request goes on unrecorded. Per-request state lives in a
 ``_Cycle`` made per call, never on the shim. Imports the spine, ``tracer.conformance`` and
 ``tracer.shim.*``; never the TUI, exporters, server models or CLI.
@@ -37,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import threading
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
@@ -51,7 +53,7 @@ from tracer.redact import secret_header_names
 from tracer.shim import hops
 from tracer.shim.blocking import loop_state, watch_threshold
 from tracer.shim.context import CURRENT
-from tracer.shim.frames import mark_wrapper, message_of, where_raised
+from tracer.shim.frames import mark_wrapper, message_of, where_awaited, where_raised
 from tracer.shim.messages import scope_headers, scope_query, summarize_message
 from tracer.shim.routes import RouteTemplates
 from tracer.shim.settings import block_threshold_ns
@@ -521,7 +523,10 @@ class _Cycle(Stepper):
             try:
                 mtype = message.get("type") if isinstance(message, Mapping) else None
                 detail = f"send() of {mtype}" if isinstance(mtype, str) else "send()"
-                report_late_call(self._report_late, "ASGI-003", detail)
+                location = where_awaited(sys._getframe())
+                if location is None:  # say why there is no line: nothing of the app awaits it
+                    detail += ", run by the event loop as a task of its own"
+                report_late_call(self._report_late, "ASGI-003", detail, location)
             except Exception as exc:
                 self.failed(exc)
         token = CURRENT.set(None)  # the server's code runs for no request (see receive)

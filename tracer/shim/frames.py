@@ -6,8 +6,9 @@ thing and returns (what it awaits, file:line of the innermost app frame). The wa
 attributes of live objects; everything derived from a code object (is it app code, a library,
 the standard library, one of our wrappers; its display name) is computed once and cached, so a
 suspension costs a few attribute reads per level. ``where_in_stack`` does the same for a thread's
-current frame stack (the blocking watchdog) and ``where_raised`` for a traceback;
-``message_of`` says what an exception says, whatever its ``__str__`` does.
+current frame stack (the blocking watchdog), ``where_called`` and ``where_awaited`` for the
+stack of a call the app made (a late ``start_response``, a late ``send``) and ``where_raised``
+for a traceback; ``message_of`` says what an exception says, whatever its ``__str__`` does.
 Imports only ``tracer.sourcepath``; never the TUI, exporters, server models or CLI.
 """
 
@@ -18,6 +19,7 @@ import gc
 import os
 import sys
 import sysconfig
+from inspect import CO_ASYNC_GENERATOR, CO_COROUTINE, CO_GENERATOR, CO_ITERABLE_COROUTINE
 from types import CodeType, CoroutineType, FrameType, GeneratorType, TracebackType
 from typing import Any
 
@@ -28,6 +30,8 @@ __all__ = [
     "message_of",
     "describe",
     "where_in_stack",
+    "where_called",
+    "where_awaited",
     "function_in_stack",
     "where_raised",
     "app_location",
@@ -50,6 +54,10 @@ _RENAMES = {
     "asgiref.sync.SyncToAsync.__call__": "asgiref.sync_to_async",
     "asgiref.sync.AsyncToSync.__call__": "asgiref.async_to_sync",
 }
+
+# Code flags of frames that take part in awaiting: coroutines, async generators and the
+# generators of generator-based coroutines (``yield from``).
+_AWAITING_FLAGS = CO_COROUTINE | CO_ITERABLE_COROUTINE | CO_ASYNC_GENERATOR | CO_GENERATOR
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _STDLIB_DIR = os.path.abspath(sysconfig.get_paths()["stdlib"]) + os.sep
@@ -192,6 +200,41 @@ def where_in_stack(thread_id: int, root: FrameType | None = None) -> str | None:
     app are never blamed.
     """
     found = function_in_stack(thread_id, root)
+    return None if found is None else found[1]
+
+
+def where_called(frame: FrameType | None) -> str | None:
+    """Where the app made the call that is running ``frame`` (the callee's, one of ours):
+    the innermost app frame from ``frame`` outwards, ``file:line``, else a library's; never
+    the standard library's (a thread's bootstrap) nor ours. For a plain call (a WSGI
+    ``start_response`` kept and called from a thread); a coroutine's is ``where_awaited``.
+    """
+    frames: list[FrameType] = []
+    while frame is not None and len(frames) < 500:
+        frames.append(frame)
+        frame = frame.f_back
+    found = _where_frames(frames)
+    return None if found is None else found[1]
+
+
+def where_awaited(frame: FrameType | None) -> str | None:
+    """``where_called`` for a coroutine (a late ``send``): only the coroutines awaiting it
+    count, up to what steps their task. Past them come the event loop's frames
+    (``asyncio/events.py``, where every step starts) and, above the loop, the server's own
+    (uvicorn's ``run``), which did not make the call.
+
+    None when no app or library coroutine awaits it: it runs as a task of its own, as
+    ``run_coroutine_threadsafe(send(...), loop)`` makes it, and the line that made the
+    coroutine is on no stack any more.
+    """
+    frames: list[FrameType] = []
+    while frame is not None and len(frames) < 500:
+        code = frame.f_code
+        if not code.co_flags & _AWAITING_FLAGS and _info(code, frame)[1] != _OURS:
+            break  # a plain function: the loop (or our step proxy's caller) steps the task
+        frames.append(frame)
+        frame = frame.f_back
+    found = _where_frames(frames)
     return None if found is None else found[1]
 
 

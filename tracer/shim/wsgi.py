@@ -39,6 +39,11 @@ server's own ``wsgi.file_wrapper`` is passed back untouched so the server can st
 its own way (sendfile): then there are no ``wsgi.body``/``wsgi.close`` events, ``request.end``
 follows the call at once and says ``file_wrapper: true`` and ``close_called: null``.
 
+The app is called from the cycle's frame, which must be around the call to record what the
+app raises: an app's ``warnings.warn(..., stacklevel=2)`` names that frame where, without the
+shim, it names the server's (Python 3.11's ``warnings`` skips no frame of ours; docs/rules.md,
+Limits, says why the shim leaves it so).
+
 Per-request state lives in a ``WsgiCycle`` (``tracer.shim.wsgi_cycle``), never on the shim. A failure inside the shim is
 logged once per place and the request goes on. Imports the spine, ``tracer.conformance`` and
 sibling shim modules; never the TUI, exporters, server models or CLI.

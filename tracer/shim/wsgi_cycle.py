@@ -14,6 +14,7 @@ sibling shim modules; never the TUI, exporters, server models or CLI.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from tracer import events as K
 from tracer.conformance.base import report_late_call, short
 from tracer.redact import REDACTED
-from tracer.shim.frames import message_of, where_raised
+from tracer.shim.frames import message_of, where_called, where_raised
 from tracer.shim.wsgi_body import SizedTracedBody, TracedBody
 from tracer.shim.wsgi_input import TracedInput
 
@@ -284,7 +285,7 @@ class WsgiCycle:
             return
         self.late_reported = True
         try:
-            report_late_call(self.report_late, "WSGI-026", detail)
+            report_late_call(self.report_late, "WSGI-026", detail, where_called(sys._getframe()))
         except Exception as exc:
             self.shim.internal_error("recording a call after the request ended", exc)
 
