@@ -5,7 +5,6 @@ and ``trace check``'s ASGI probes. Imports nothing of ours.
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Callable
 
 __all__ = ["new_loop", "run_until_stopped"]
@@ -18,24 +17,22 @@ uvicorn too makes its loop before it imports the app."""
 
 
 def run_until_stopped(
-    loop: asyncio.AbstractEventLoop,
-    *,
-    stopping: threading.Event | None = None,
-    stopped_early: Callable[[], None] | None = None,
+    loop: asyncio.AbstractEventLoop, *, after_run: Callable[[], None] | None = None
 ) -> None:
     """The body of a loop's own thread: run ``loop`` until ``loop.stop()``, then cancel the
     tasks it never got back to (it was stuck in a blocking call, or given up on), as
     ``asyncio.run`` does, and close it.
 
-    ``stopped_early`` is called (on this thread, the loop stopped but still open) when the
-    loop stopped while ``stopping`` was not set: someone else called ``loop.stop()`` (an app
-    that stops its server's loop, which ends uvicorn), not the owner's own stop.
+    ``after_run`` is called on this thread once the loop has stopped, while it is still open
+    and before those tasks are cancelled: the owner can tell its own stop from someone
+    else's ``loop.stop()`` (an app that stops its server's loop, which ends uvicorn) and
+    record what that did while the tasks are still there.
     """
     asyncio.set_event_loop(loop)
     try:
         loop.run_forever()
-        if stopping is not None and not stopping.is_set() and stopped_early is not None:
-            stopped_early()
+        if after_run is not None:
+            after_run()
         pending = asyncio.all_tasks(loop)
         for task in pending:
             task.cancel()

@@ -23,6 +23,10 @@ from typing import Any, Protocol, runtime_checkable
 
 from tracer.errors import UsageError
 from tracer.recorder import Recorder
+
+# Imported here to be bound before any app is: the models' waits must not be the sleeps an
+# app replaced at import (anything that imports a model imports this package first).
+from tracer.servers import waits as waits
 from tracer.servers.real import REAL_SERVERS
 
 __all__ = [

@@ -194,7 +194,7 @@ class LoopServer:
 
     def _run_loop(self) -> None:
         # Tasks the loop never got back to (it was stuck): cancelled, as asyncio.run does.
-        run_until_stopped(self.loop, stopping=self._stopping, stopped_early=self._stopped_early)
+        run_until_stopped(self.loop, after_run=self._loop_stopped)
 
     def _watch_stops(self) -> None:
         """Note who calls ``loop.stop()`` other than the model (the app): the request and the
@@ -219,10 +219,12 @@ class LoopServer:
         except AttributeError:  # a loop of a C type (uvloop's): noticed, without the request
             pass
 
-    def _stopped_early(self) -> None:
-        """The loop stopped while the model was not stopping: the app stopped it. uvicorn's
+    def _loop_stopped(self) -> None:
+        """The loop stopped. Unless the model was stopping, the app stopped it: uvicorn's
         process ends then; so does the run: the error on the request that did it, the
         tasks in flight cancelled (by ``run_until_stopped``), the load stopped."""
+        if self._stopping.is_set():
+            return
         self.exit_code = 1
         req, where = self.stopped_by if self.stopped_by is not None else (None, None)
         self.recorder.emit(

@@ -7,7 +7,8 @@ pipe, its sentinel) open after it. A worker whose parent ended without stopping 
 kills its own group: a killed ``trace`` leaves no worker behind, blocked on a queue nobody
 feeds, nor anything the app forked.
 
-Imports nothing of the tracer: a worker calls it before it imports the app.
+Imports nothing of the tracer but ``tracer.servers.waits`` (its sleep is the one from before
+the app): a worker calls it before it imports the app.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import multiprocessing
 import os
 import signal
 import threading
-import time
 from collections.abc import Callable, Iterable
+
+from tracer.servers.waits import monotonic, sleep
 
 __all__ = [
     "end_with_parent",
@@ -119,12 +121,12 @@ def wait_gone(
     groups: Iterable[int],
     deadline: float,
     interval: float = 0.02,
-    clock: Callable[[], float] = time.monotonic,
+    clock: Callable[[], float] = monotonic,
 ) -> list[int]:
     """Wait until no process of ``groups`` runs, until ``deadline`` (on ``clock``) at most;
     the groups that still have one."""
     left = [pgid for pgid in groups if group_alive(pgid)]
     while left and clock() < deadline:
-        time.sleep(interval)
+        sleep(interval)
         left = [pgid for pgid in left if group_alive(pgid)]
     return left

@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
+import importlib
 import itertools
 import multiprocessing
 import os
@@ -53,6 +54,7 @@ from tracer.recorder import Recorder
 from tracer.servers import WORKER_EXITED, Request, Response, ServerConfig, Target
 from tracer.servers.environ import build_environ
 from tracer.servers.exit_guard import guard_os_exit
+from tracer.servers.failures import describe_failure
 from tracer.servers.job import Job, JobTarget, load_app_for
 from tracer.servers.proc_groups import end_with_parent, lead_own_group, signal_groups, wait_gone
 from tracer.servers.threads import WorkerPool, call_wsgi
@@ -209,6 +211,10 @@ class ProcessesServer:
                     continue
                 if message[0] == "error":
                     raise ServerError(f"A worker process could not load the app: {message[1]}")
+                if message[0] == "failed":
+                    raise ServerError(
+                        f"A worker process loaded the app, then failed before serving: {message[1]}"
+                    )
                 if message[0] == "ready":
                     del waiting[pipe]
             dead = [self.processes[i] for i in waiting.values()]
@@ -488,16 +494,25 @@ def _child_main(
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     recorder = Recorder(start_ns=start_ns, keep=False)
     outbox = _Outbox(pipe, recorder)
+    # What the worker needs is imported before the app, which may change what the process
+    # allows (a recursion limit of 60 fails the shim's deep imports, not the app's requests);
+    # the limit as it was says, in a failure, that the app lowered it.
+    importlib.import_module("tracer.shim.wsgi")
+    limit = sys.getrecursionlimit()
     try:
         app, _ = load_app_for(config, "processes", ("wsgi",))
-        traced = tracer.instrument(
-            app, recorder=recorder, interface="wsgi", redact=config.redact, checks=config.checks
-        )
     except TracerError as exc:
         outbox.send(("error", str(exc)))
         return
     except Exception as exc:  # the app's own import failed
-        outbox.send(("error", f"{type(exc).__name__}: {exc}"))
+        outbox.send(("error", describe_failure(exc, recursion_limit=limit)))
+        return
+    try:
+        traced = tracer.instrument(
+            app, recorder=recorder, interface="wsgi", redact=config.redact, checks=config.checks
+        )
+    except Exception as exc:  # the app loaded; the worker's own step after it failed
+        outbox.send(("failed", describe_failure(exc, recursion_limit=limit)))
         return
     outbox.send(("ready", os.getpid()))
     # The app calling os._exit ends this process: what it recorded goes to the parent first.

@@ -23,6 +23,7 @@ from urllib.parse import unquote
 
 from tracer.servers import Request
 from tracer.servers.environ import SERVER_ADDRESS, body_headers, client_address
+from tracer.servers.waits import async_sleep
 
 __all__ = [
     "BODY_CHUNK",
@@ -204,7 +205,7 @@ class _Cycle:
         and the app went on recording its calls after the run. Yielding here lets the stop
         cancel it (the ``CancelledError`` comes out of this ``await``)."""
         if self._stopping is not None and self._stopping.is_set():
-            await asyncio.sleep(0)
+            await async_sleep(0)  # the real one: the app may have replaced asyncio.sleep
 
 
 class HttpCycle(_Cycle):

@@ -24,7 +24,6 @@ from __future__ import annotations
 import concurrent.futures
 import queue
 import threading
-import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +35,7 @@ import tracer
 from tracer.servers.environ import REQ_KEY
 from tracer.servers.job import Job, record_refusal
 from tracer.servers.loop import LoopServer
+from tracer.servers.waits import monotonic, sleep
 
 __all__ = ["WsgiOnLoopServer", "TracedWsgiToAsgi"]
 
@@ -312,12 +312,12 @@ class WsgiOnLoopServer(LoopServer):
         app sends from now on is dropped (the loop is going); a thread stuck in the app is
         left behind, a daemon, as the ``threads`` model's workers are.
         """
-        deadline = time.monotonic() + timeout
+        deadline = monotonic() + timeout
         self.sends.close(min(timeout, 1.0))
         super().stop(timeout)
         job = self.in_thread
-        while job is not None and not job.finished and time.monotonic() < deadline:
-            time.sleep(0.01)
+        while job is not None and not job.finished and monotonic() < deadline:
+            sleep(0.01)
         self.executor.shutdown(wait=False, cancel_futures=True)
 
     def describe(self) -> dict[str, Any]:

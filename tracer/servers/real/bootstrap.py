@@ -12,21 +12,23 @@ In front of the shim, a tiny adapter moves the client's ``x-gateway-tracer-req``
 (WSGI), so client and server events share their request id; the header itself is taken out of
 the scope's headers / the environ, so the app (and the shim's ``request.start``) sees the
 request as a plain client sent it.
-Imports the spine, ``tracer.instrument``, ``tracer.loading`` and ``tracer.servers.exit_guard``;
-never the TUI or the CLI.
+Imports the spine, ``tracer.instrument`` (and the shims, before the app), ``tracer.loading``
+and the small helpers of ``tracer.servers`` (``exit_guard``, ``failures``, ``waits``); never the
+TUI or the CLI.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib
 import itertools
 import json
 import os
 import shutil
 import signal
+import sys
 import threading
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -34,7 +36,9 @@ from typing import Any
 from tracer.events import Event
 from tracer.recorder import Recorder
 from tracer.servers.exit_guard import guard_os_exit
+from tracer.servers.failures import describe_failure
 from tracer.servers.real.frames import encode
+from tracer.servers.waits import sleep
 
 __all__ = [
     "ENV",
@@ -210,6 +214,12 @@ def build_app(settings: dict[str, Any]) -> Any:
 
     directory = Path(settings["dir"])
     pid = os.getpid()
+    # The shims are imported before the app, which may change what the process allows: an app
+    # lowering the recursion limit at import must fail in its requests, as without the tool,
+    # not in the shim's deep imports after it.
+    for shim in ("tracer.shim.asgi", "tracer.shim.wsgi"):
+        importlib.import_module(shim)
+    limit = sys.getrecursionlimit()
     try:
         loaded = load_app(
             settings["app"],
@@ -221,7 +231,8 @@ def build_app(settings: dict[str, Any]) -> Any:
         # Say why at once: a server with several workers lives on (restarting them) and
         # the parent would otherwise wait its whole start-up timeout for a ready mark.
         with contextlib.suppress(OSError):
-            (directory / f"{pid}.failed").write_text(f"{type(exc).__name__}: {exc}"[:500])
+            failure = describe_failure(exc, recursion_limit=limit)
+            (directory / f"{pid}.failed").write_text(failure[:500])
         raise
     recorder = ProcessRecorder(
         directory / f"{pid}.events",
@@ -284,11 +295,11 @@ def watch_parent(
 
     def watch() -> None:
         while _alive(parent):
-            time.sleep(interval)
+            sleep(interval)
         if directory is not None:
             shutil.rmtree(directory, ignore_errors=True)
         os.killpg(os.getpgrp(), signal.SIGTERM)
-        time.sleep(grace)
+        sleep(grace)
         os.killpg(os.getpgrp(), signal.SIGKILL)
 
     thread = threading.Thread(target=watch, name="gateway-tracer-parent-watch", daemon=True)

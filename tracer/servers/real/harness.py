@@ -6,7 +6,9 @@ and a Ctrl-C in the terminal reaches only ``trace``, which then stops it). Readi
 accepts connections and every expected process has loaded the app (it drops a ``<pid>.ready``
 file). Stopping: the server's own graceful signal to the master, then SIGKILL to the whole group
 after a bound. A server that dies while starting raises ``ServerError`` with the one line of
-its output that says why. Imports only the spine (``tracer.errors``).
+its output that says why. Every wait here sleeps with ``tracer.servers.waits``: an app
+imported in this process may have replaced ``time.sleep``. Imports only the spine
+(``tracer.errors``) and the process helpers of ``tracer.servers``.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ import socket
 import subprocess
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from tracer.errors import ServerError
 from tracer.servers.proc_groups import group_members, wait_gone
+from tracer.servers.waits import monotonic, sleep, wait_exit
 
 __all__ = ["ServerProcess", "free_port", "check_port", "group_members", "failure_line", "HOST"]
 
@@ -106,7 +108,7 @@ class ServerProcess:
         host: str = HOST,
         cwd: str | None = None,
         lifespan: bool = False,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = monotonic,
     ) -> None:
         """``lifespan``: the app is an ASGI one, whose lifespan startup the server runs
         before it accepts connections (said when a start times out)."""
@@ -183,7 +185,7 @@ class ServerProcess:
                     f"{self.name} did not start serving on {self.host}:{self.port} within "
                     f"{timeout:g}s: it was still running, and {self._waiting_on()}; {said}"
                 )
-            time.sleep(0.02)
+            sleep(0.02)
 
     def _waiting_on(self) -> str:
         """What a server still starting at its deadline was waiting on, as far as it shows."""
@@ -236,10 +238,7 @@ class ServerProcess:
         process = self.process
         if process is None:
             return None
-        try:
-            return process.wait(seconds)
-        except subprocess.TimeoutExpired:
-            return None
+        return wait_exit(process, seconds)
 
     def output(self) -> str:
         """Everything the server printed so far (stdout and stderr), but what it printed
@@ -281,10 +280,7 @@ class ServerProcess:
                 os.kill(process.pid, self.stop_signal)
             except ProcessLookupError:
                 pass
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                pass
+            wait_exit(process, timeout)
         # Workers outlive a master that died or was slow: the group goes, whatever is left.
         wait_gone([pgid], deadline, clock=self.clock)
         left = group_members(pgid)

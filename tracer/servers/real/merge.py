@@ -15,13 +15,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from pathlib import Path
 from typing import IO, Any
 
 from tracer.recorder import Recorder
 from tracer.servers.real.frames import FrameReader
 from tracer.servers.real.in_flight import InFlight
+from tracer.servers.waits import sleep
 
 __all__ = ["Merger"]
 
@@ -144,7 +144,7 @@ class Merger:
                 break
             # Descriptors short at the end too: the run's connections are closing, so they
             # come back (without a poll that succeeds, what is left is lost).
-            time.sleep(0.05)
+            sleep(0.05)
         else:
             log.warning("the last of the server's events could not be read: they are missing")
         with self._lock:

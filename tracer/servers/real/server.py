@@ -21,7 +21,6 @@ import signal
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ from tracer.servers.real.bootstrap import FLUSH_INTERVAL, settings_env
 from tracer.servers.real.harness import HOST, ServerProcess, check_port, free_port
 from tracer.servers.real.in_flight import ENDED, STARTED, InFlight
 from tracer.servers.real.merge import Merger
+from tracer.servers.waits import async_sleep, monotonic, sleep
 
 __all__ = ["RealServer", "RealTarget"]
 
@@ -104,7 +104,7 @@ class RealTarget:
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.close()
-            await asyncio.sleep(0)  # the transports' close callbacks run
+            await async_sleep(0)  # the transports' close callbacks run
 
     def settle(self) -> int:
         """End, as cancelled, the requests the run's stop cancelled that the server did not
@@ -278,7 +278,7 @@ class RealServer:
             while not stop.is_set() and not self._stopping.locked():
                 if self.check_exit():
                     return
-                time.sleep(0.1)
+                sleep(0.1)
 
         threading.Thread(target=watch, name=f"{self.name}-exit-watch", daemon=True).start()
 
@@ -379,10 +379,10 @@ class RealServer:
         if self.merger is None:
             return
         quiet = 0
-        deadline = time.monotonic() + bound
-        while quiet < 2 and time.monotonic() < deadline:
+        deadline = monotonic() + bound
+        while quiet < 2 and monotonic() < deadline:
             quiet = quiet + 1 if self.merger.poll() == 0 else 0
-            time.sleep(FLUSH_INTERVAL * 1.5)
+            sleep(FLUSH_INTERVAL * 1.5)
 
     def output(self) -> str:
         """What the server printed (for error messages and tests)."""
@@ -452,14 +452,14 @@ class RealServer:
         if app is None:
             from tracer.loading import load_app
 
-            began = time.monotonic()
+            began = monotonic()
             loaded = load_app(
                 self.config.app_spec or "",
                 factory=self.config.factory,
                 app_dir=self.config.app_dir,
                 interface=self.config.interface,
             )
-            self.import_s = time.monotonic() - began
+            self.import_s = monotonic() - began
             interface = str(loaded.interface)
         else:
             interface = detect_interface(app, self.config.interface)
