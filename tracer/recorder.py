@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import itertools
 import logging
+import math
 import os
 import stat
 import threading
@@ -20,9 +21,16 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
-from tracer.errors import EventsNotKept
+from tracer.errors import EventsNotKept, UsageError
 from tracer.events import Event, from_rows, unpack_row
-from tracer.recording import Recording, RecordingBusy, RecordingWriter, make_header
+from tracer.recording import (
+    Recording,
+    RecordingBusy,
+    RecordingWriter,
+    header_problem,
+    make_header,
+    path_argument,
+)
 
 __all__ = ["EventsNotKept", "Recorder", "Sink", "Subscriber"]
 
@@ -62,6 +70,23 @@ class Recorder:
     stays small (its ``events`` are then empty: the file is the recording). A relative path is
     taken from the working directory at construction. ``header`` fields (app, interface,
     server, load, source) may be updated until the first event is written.
+
+    - ``keep``: keep the events in memory too (default: only without a path).
+    - ``clock``: the monotonic clock, integer nanoseconds (``time.monotonic_ns``); every event's
+      ``t`` is its reading minus ``start_ns``.
+    - ``wall_clock``: integer nanoseconds since the Unix epoch (``time.time_ns``), read once for
+      the header's ``clock.unix_ns``, the wall time of t=0.
+    - ``start_ns``: the ``clock`` reading that is t=0 (default: now). Processes of one run pass
+      the same one, so their events share one timeline (CLOCK_MONOTONIC is system-wide).
+    - ``flush_interval``: seconds between the background thread's drains to the file and the
+      subscribers (0.2; a positive number): what a process killed outright loses at most.
+    - ``**header``: header fields (``app``, ``interface``, ``source``, ``label``, ``server``,
+      ``load``, ``demo``, or fields of one's own); those the readers use must have the type
+      ``tracer.load`` requires (docs/recording-format.md). ``format``, ``version`` and the
+      ``clock`` fields are the recorder's own.
+
+    A mistake in any argument is a ``UsageError``, raised before anything is recorded or a
+    file claimed.
     """
 
     drains_packed_rows: bool = False
@@ -79,6 +104,10 @@ class Recorder:
         start_ns: int | None = None,
         **header: Any,
     ) -> None:
+        # Every argument is checked before anything changes: a refused recorder claims no
+        # path and leaves no file (and a bad header would make its own recording unreadable).
+        file = None if path is None else _file_path(path, "Recorder")
+        _check_arguments(keep, clock, wall_clock, flush_interval, start_ns, header)
         self._clock = clock
         # t=0 of the recording; every process of one run can share it (CLOCK_MONOTONIC is
         # system-wide), which is how events from several processes merge into one timeline.
@@ -86,9 +115,10 @@ class Recorder:
         self.header: dict[str, Any] = make_header(
             monotonic_ns=self.start_ns, unix_ns=wall_clock(), **header
         )
+        _check_header(self.header)
         # Absolute now: the file is opened at the first write, maybe after a chdir (a server's,
         # a test's), and must be the one claimed below.
-        self.path = None if path is None else os.path.abspath(os.fspath(path))
+        self.path = None if file is None else os.path.abspath(file)
         self.keep = (self.path is None) if keep is None else keep
         self._queue: deque[tuple[Any, ...]] = deque()
         self._seq = itertools.count()
@@ -388,19 +418,20 @@ class Recorder:
         return recording
 
     def save(self, path: str | os.PathLike[str]) -> str:
-        """Write the header and every kept event to ``path`` (``.gz`` compresses).
+        """Write the header and every kept event to ``path`` (``.gz`` compresses); returns it.
+
+        ``UsageError`` when ``path`` names no file (empty, a folder, not a path at all).
 
         ``RecordingBusy`` when a live recorder of this process streams to ``path`` (this one
         included): saving there would truncate what it writes. ``EventsNotKept`` when this
         recorder keeps no events in memory (a streaming one, by default): the copy would hold
         the header alone while the events are in its file.
         """
-        holder = _CLAIMS.holder(os.fspath(path))
+        name = _file_path(path, "save")
+        holder = _CLAIMS.holder(name)
         if holder is not None:
             who = "this recorder" if holder is self else "another recorder in this process"
-            raise RecordingBusy(
-                f"{os.fspath(path)} is being written by {who}; save to another path"
-            )
+            raise RecordingBusy(f"{name} is being written by {who}; save to another path")
         if not self.keep:
             where = f"streams them to {self.path}, " if self.path is not None else ""
             raise EventsNotKept(
@@ -410,12 +441,12 @@ class Recorder:
                 + "make the recorder with keep=True"
             )
         events = self.events
-        writer = RecordingWriter(path, self.header)
+        writer = RecordingWriter(name, self.header)
         try:
             writer.write(sorted(events, key=lambda e: (e.t, e.seq)))
         finally:
             writer.close()
-        return os.fspath(path)
+        return name
 
     def close(self) -> None:
         """Stop the background thread, drain what is left and close the file (idempotent).
@@ -524,6 +555,88 @@ class Recorder:
                 if not said:
                     log.exception("draining the recording failed")
                     said = True
+
+
+_OWN_HEADER_FIELDS = ("format", "version", "monotonic_ns", "unix_ns")
+"""Header keywords a recorder refuses: the format it writes, and t=0's readings (``start_ns``
+and ``wall_clock`` set those)."""
+
+
+def _file_path(path: Any, what: str) -> str:
+    """``path`` as text, or ``UsageError`` when it cannot name a file to write: not a path
+    (``path_argument``), empty (the working directory) or an existing folder, which failed
+    late, at the first write or at exit, with a bare TypeError or IsADirectoryError."""
+    name = path_argument(path, what)
+    if not name:
+        raise UsageError(f'{what} takes the path of a recording file, like "run.jsonl", not "".')
+    if os.path.isdir(name):
+        raise UsageError(
+            f'{what}: "{name}" is a folder; give the path of a file in it, like '
+            f'"{os.path.join(name, "run.jsonl")}".'
+        )
+    return name
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_arguments(
+    keep: Any,
+    clock: Any,
+    wall_clock: Any,
+    flush_interval: Any,
+    start_ns: Any,
+    header: dict[str, Any],
+) -> None:
+    """``UsageError`` for a ``Recorder`` argument of the wrong kind (the header's values are
+    checked once it is built, by ``_check_header``)."""
+    if keep is not None and not isinstance(keep, bool):
+        raise UsageError(f"Recorder: keep must be True, False or None, not {keep!r}.")
+    for name, value, example in (
+        ("clock", clock, "monotonic_ns"),
+        ("wall_clock", wall_clock, "time_ns"),
+    ):
+        if not callable(value):
+            raise UsageError(
+                f"Recorder: {name} must be a function returning integer nanoseconds, like "
+                f"time.{example}, not {value!r}."
+            )
+    # The writer thread waits this long between drains: 0 or less would spin it, and past
+    # threading.TIMEOUT_MAX (inf) the wait raises OverflowError and the thread dies.
+    if not (
+        _is_number(flush_interval)
+        and math.isfinite(flush_interval)
+        and 0 < flush_interval <= threading.TIMEOUT_MAX
+    ):
+        raise UsageError(
+            f"Recorder: flush_interval must be a positive number of seconds, like 0.2, not "
+            f"{flush_interval!r}."
+        )
+    if start_ns is not None and (not isinstance(start_ns, int) or isinstance(start_ns, bool)):
+        raise UsageError(
+            f"Recorder: start_ns must be an integer clock reading in nanoseconds (or None: "
+            f"now), not {start_ns!r}."
+        )
+    own = [name for name in _OWN_HEADER_FIELDS if name in header]
+    if own:
+        raise UsageError(
+            f"Recorder: {', '.join(own)} cannot be given: the recorder writes format "
+            "gateway-trace, version 1, and its clock fields come from start_ns and wall_clock."
+        )
+
+
+def _check_header(header: dict[str, Any]) -> None:
+    """``UsageError`` when ``tracer.load`` would refuse the header built from the arguments
+    (the same rule: ``tracer.recording.header_problem``)."""
+    problem = header_problem(header)
+    if problem is None:
+        return
+    if problem.startswith('"clock.'):
+        problem += " (clock and wall_clock must return integer nanoseconds)"
+    raise UsageError(
+        f"Recorder: in the header, {problem}; tracer.load could not read such a recording."
+    )
 
 
 def _beside(path: str, tag: int) -> str:

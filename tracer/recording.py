@@ -27,7 +27,7 @@ from typing import IO, Any
 import orjson
 
 from tracer._version import __version__
-from tracer.errors import RecordingFormatError, RecordingNotFound
+from tracer.errors import RecordingFormatError, RecordingNotFound, UsageError
 from tracer.events import Event
 from tracer.gc_pause import paused_gc
 from tracer.reading import (
@@ -57,6 +57,8 @@ __all__ = [
     "RecordingWriter",
     "RecordingBusy",
     "make_header",
+    "header_problem",
+    "path_argument",
     "usable_cpus",
     "load",
     "parse_event",
@@ -349,8 +351,10 @@ _HEADER_SUBFIELDS: tuple[tuple[str, str, type], ...] = (
 )
 
 
-def _header_problem(header: dict[str, Any]) -> str | None:
-    """What is wrong with the shape of a version-1 header, or None."""
+def header_problem(header: dict[str, Any]) -> str | None:
+    """What is wrong with the shape of a version-1 header's fields, or None: the rule ``load``
+    reads headers by, which ``Recorder`` applies to the header it is given (so that it never
+    writes a recording ``load`` refuses). ``format`` and ``version`` are checked apart."""
     for name, kind in _HEADER_FIELDS:
         value = header.get(name)
         if value is not None and type(value) is not kind:
@@ -394,7 +398,7 @@ def _parse_lines(lines: Iterator[str], path: str) -> Recording:
             f'"{path}" is a version {version} recording; this gateway-tracer reads up to '
             f"version {VERSION}. Upgrade gateway-tracer to read it."
         )
-    problem = _header_problem(header)
+    problem = header_problem(header)
     if problem is not None:
         raise RecordingFormatError(
             f'"{path}" is not a valid gateway-trace recording: in its header, {problem}.'
@@ -412,7 +416,7 @@ def load(path: str | os.PathLike[str]) -> Recording:
     A truncated last line is skipped (``Recording.truncated``); a foreign, corrupt or newer
     file raises ``RecordingFormatError``; a missing one ``RecordingNotFound``.
     """
-    name = os.fspath(path)
+    name = path_argument(path, "load")
     if not os.path.exists(name):
         raise RecordingNotFound(f'Recording "{name}" does not exist.')
     if os.path.isdir(name):
@@ -428,4 +432,20 @@ def load(path: str | os.PathLike[str]) -> Recording:
 
 def loads(text: str, path: str = "<string>") -> Recording:
     """Parse a recording held in a string (tests, pipes)."""
+    if not isinstance(text, str):
+        raise UsageError(f"loads takes the recording's text (a str), not {type(text).__name__}.")
     return _parse_lines(iter(text.splitlines()), path)
+
+
+def path_argument(path: Any, what: str) -> str:
+    """``path`` (a str, bytes or os.PathLike) as text, or ``UsageError`` naming ``what`` took
+    it when it is no file name (``load(5)`` failed deep inside with a bare TypeError)."""
+    if isinstance(path, str | bytes | os.PathLike):
+        name = os.fspath(path)
+        if isinstance(name, str):
+            return name
+        return os.fsdecode(name)
+    raise UsageError(
+        f"{what} takes the path of a recording file (a str or os.PathLike), not "
+        f"{type(path).__name__} {path!r}."
+    )

@@ -1,6 +1,7 @@
 """Redaction of secrets in headers and query strings, on by default everywhere.
 
-Imports only ``tracer.errors``. Used by the shims (recordings), summaries and exporters.
+Imports only ``tracer.errors``. Used by the shims and the network client (recordings),
+summaries and exporters.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ __all__ = [
     "SECRET_QUERY_WORDS",
     "redact_headers",
     "redact_query",
+    "redact_target",
     "secret_header_names",
 ]
 
@@ -123,3 +125,10 @@ def redact_query(
         secret = key in names or any(word in key for word in words)
         parts.append(f"{name}={REDACTED}" if sep and secret else part)
     return "&".join(parts)
+
+
+def redact_target(target: str) -> str:
+    """A request target with its query redacted as ``redact_query`` does:
+    ``/p?token=x&a=1`` -> ``/p?token=[redacted]&a=1``; the path before ``?`` stays as sent."""
+    base, mark, query = target.partition("?")
+    return f"{base}{mark}{redact_query(query)}" if query else target

@@ -16,7 +16,7 @@ from tracer.summary import peak_in_flight
 __all__ = ["seen", "raw_app", "serve_uvicorn", "serve_hypercorn", "HOST", "in_flight_max"]
 
 seen: list[dict[str, Any]] = []
-"""Scopes the test app received (http_version, path, request id header), in order."""
+"""Scopes the test app received (http_version, path, query, request id header), in order."""
 
 
 def in_flight_max(recorder: Recorder) -> int:
@@ -37,7 +37,14 @@ async def raw_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         return
     headers = dict(scope.get("headers") or ())
     req = headers.get(b"x-gateway-tracer-req", b"")
-    seen.append({"path": scope["path"], "http_version": scope.get("http_version"), "req": req})
+    seen.append(
+        {
+            "path": scope["path"],
+            "query": scope.get("query_string", b""),
+            "http_version": scope.get("http_version"),
+            "req": req,
+        }
+    )
     if scope["type"] == "websocket":
         if scope["path"] == "/ws-stall":
             await receive()

@@ -126,3 +126,43 @@ def test_a_session_cut_after_the_handshake_keeps_its_status() -> None:
     data = event.data
     assert (data["status"], data["messages"], data["error"]) == (101, 0, "TimeoutError")
     assert 0 < data["ttfb_ns"] <= data["total_ns"]
+
+
+async def _answers_in_japanese(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+    """A websocket app that answers every message with the text 日本語 (3 characters, 9 bytes
+    of UTF-8)."""
+    if scope["type"] != "websocket":
+        return
+    while True:
+        message = await receive()
+        if message["type"] == "websocket.connect":
+            await send({"type": "websocket.accept"})
+        elif message["type"] == "websocket.receive":
+            await send({"type": "websocket.send", "text": "日本語"})
+        else:
+            return
+
+
+def test_text_replies_count_their_utf8_bytes() -> None:
+    """2 sessions x 2 messages answered with 日本語: each session's ``bytes`` is 18 (UTF-8 bytes,
+    not 6 characters), the same as the shim's ``asgi.send`` bytes on the server side."""
+    import tracer
+
+    recorder = Recorder()
+    with serve_uvicorn(tracer.instrument(_answers_in_japanese, recorder=recorder)) as port:
+        stats = run_client(
+            HOST, port,
+            ClientConfig(concurrency=1, requests=2, ws_messages=2, paths=("/ws",)),
+            recorder=recorder,
+        )  # fmt: skip
+    assert (stats.completed, stats.errors) == (2, 0)
+    events = recorder.events
+    responses = [e for e in events if e.kind == K.CLIENT_RESPONSE]
+    assert [(e.data["messages"], e.data["bytes"]) for e in responses] == [(2, 18), (2, 18)]
+    # The shim (its own request ids: no server model passes the client's) counted the same.
+    sent = [
+        e.data["bytes"]
+        for e in events
+        if e.kind == K.ASGI_SEND and e.data["type"] == "websocket.send"
+    ]
+    assert sent == [9, 9, 9, 9]

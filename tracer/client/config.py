@@ -50,6 +50,10 @@ class ClientConfig:
     """HTTP/2: concurrent streams carried by one connection (hypercorn's default limit)."""
     timeout: float = 30.0
     """Seconds one request (or WebSocket session) may take before it counts as an error."""
+    redact: bool = True
+    """Record each request target with its secret-looking query values redacted
+    (``tracer.redact.redact_target``), as the shims record the query; False keeps the target
+    as sent. Only the recording changes: the request goes out as given."""
 
 
 @dataclass(slots=True)

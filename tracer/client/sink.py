@@ -4,7 +4,8 @@ A slot (one HTTP/1.1 connection, one HTTP/2 stream, one WebSocket session) calls
 request leaves, then ``finished`` or ``failed``; the sink records ``client.send`` and
 ``request.queued`` at send and ``client.response`` at the end, then hands the slot to ``after``
 (the ``Driver`` paces the next request, the ``Pool`` wakes the awaiting caller).
-Everything runs on one event loop thread. Imports only the spine and the client's config.
+Everything runs on one event loop thread. Imports only the spine, ``tracer.redact`` and the
+client's config.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, Protocol
 from tracer import events as K
 from tracer.client.config import ClientConfig, ClientStats
 from tracer.recorder import Recorder
+from tracer.redact import redact_target
 
 __all__ = ["Sink", "Slot", "IncompleteResponse", "RESENT", "timeout_error"]
 
@@ -106,12 +108,15 @@ class Sink:
 
     def send(self, req: int, path: str, method: str | None = None, body: int = 0) -> int:
         """A request leaves now: record it (``method``: the slot's own, ``body``: the bytes of
-        its body); returns the client clock reading."""
+        its body; ``path``, the target as sent, is recorded with its secret-looking query
+        values redacted unless ``config.redact`` is off); returns the client clock reading."""
         now = self.clock()
         self.stats.sent += 1
         recorder = self.recorder
         if recorder is not None:
             t = now - self._origin
+            if self.config.redact:
+                path = redact_target(path)
             data = {"method": method or self.config.method, "path": path}
             sent = {**data, "bytes": body}
             recorder.emit(K.CLIENT_SEND, req, sent, t=t, tid=self._tid, thread=self._thread)

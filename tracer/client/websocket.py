@@ -140,7 +140,8 @@ class WsSlot:
             if event.body_finished:
                 self.finish()
         elif isinstance(event, Message):
-            self.nbytes += len(event.data)
+            data = event.data  # str for a text message: counted in its UTF-8 bytes, as sent
+            self.nbytes += len(data.encode()) if isinstance(data, str) else len(data)
             if event.message_finished:
                 self.replies += 1
                 self._next_message(session)
