@@ -35,7 +35,7 @@ from tracer.errors import UsageError
 from tracer.loadgen import LoadSettings, LoadStats, Progress, RequestPlan, build_plan, drive
 from tracer.loops import new_loop
 from tracer.recorder import Recorder
-from tracer.redact import redact_query
+from tracer.redact import redact_target
 from tracer.servers import (
     DEFAULT_MODELS,
     ServerConfig,
@@ -369,12 +369,6 @@ def _fields(config: ServerConfig) -> dict[str, Any]:
     return {name: getattr(config, name) for name in ServerConfig.__dataclass_fields__}
 
 
-def _redacted_path(path: str) -> str:
-    """``/p?token=x&a=1`` -> ``/p?token=[redacted]&a=1`` (secret-looking values only)."""
-    base, mark, query = path.partition("?")
-    return f"{base}{mark}{redact_query(query)}" if query else path
-
-
 def _load_header(config: RunConfig) -> dict[str, Any]:
     return {
         "concurrency": None if config.rate is not None else config.concurrency,
@@ -383,7 +377,7 @@ def _load_header(config: RunConfig) -> dict[str, Any]:
         "rate": config.rate,
         "method": config.method.upper(),  # as the requests are sent
         # Redacted like the requests' own events: a token in a query must not sit in line 1.
-        "paths": [_redacted_path(path) for path in config.paths],
+        "paths": [redact_target(path) for path in config.paths],
         "body_bytes": len(config.body),
         "timeout_s": config.timeout,
         "seed": config.seed,

@@ -97,3 +97,14 @@ def test_trace_run_on_a_real_server_records_and_exports_no_secret(tmp_path: Path
     )  # fmt: skip
     for where in (text, exported.read_text()):
         assert "token=abc" not in where and "=pw" not in where and "SECRETX" not in where
+
+
+@pytest.mark.parametrize("redact", [True, False])
+def test_a_real_servers_client_redacts_as_its_server_config_says(redact: bool) -> None:
+    """``ServerConfig.redact`` reaches the client a real server's run uses, as it reaches the
+    shims in the server's processes: one switch for the whole recording."""
+    from tracer.servers import ServerConfig
+    from tracer.servers.real.uvicorn import UvicornServer
+
+    config = ServerConfig(app_spec="sample_apps.hello:asgi_app", app_dir=str(ROOT), redact=redact)
+    assert UvicornServer(config, Recorder()).client_config().redact is redact

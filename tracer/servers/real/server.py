@@ -215,6 +215,7 @@ class RealServer:
         return ClientConfig(
             http2=self.http2,
             keepalive=not self.options.get("no_keepalive", False),
+            redact=self.config.redact,
         )
 
     @property
