@@ -19,6 +19,15 @@ questions remain, and this module answers them:
   (``futex``: the GIL, or a lock another thread holds) rather than in a sleep or I/O. A step
   whose own CPU stayed under the threshold, and that the samples mostly found in a lock wait
   while the others computed, was starved: it waited on other threads (``contention``).
+* **Whether the machine let it run.** On Linux the watchdog also takes a ``Look`` at every
+  wake-up: the loop thread's run-queue wait so far (``/proc/.../schedstat``: time it was
+  runnable but on no CPU, descheduled) and the process's CPU clock. A step that ends blocked
+  compares the look from before it began (or the first one inside it) with its own at its
+  end (``kernel_view``): how long at least it was descheduled, and how busy the process's
+  other threads were, with no hops in flight too (the tool's own threads: the load
+  generator, the recorder's writer, the dashboard). A step that mostly waited for a CPU or
+  for the GIL, and alone would not have blocked, is starved as well. Nothing of this is read
+  on a step's own path: the step reads the kernel only once it has blocked.
 * **Whom it delayed.** When a blocking step ends at T, every other traced request on the same
   loop that was suspended and whose wake-up was already due is a delayed one: the future it
   awaits is done (its callback is queued behind the block), it yielded bare (``sleep(0)``:
@@ -44,8 +53,11 @@ from tracer.shim.frames import function_in_stack
 
 __all__ = [
     "LoopState",
+    "Look",
     "Sample",
+    "KernelView",
     "contention",
+    "kernel_view",
     "Traced",
     "loop_state",
     "delayed_by",
@@ -73,17 +85,49 @@ class Traced(Protocol):
 class Sample:
     """What the watchdog saw of one long step: where, and how often it sat in a lock wait."""
 
-    __slots__ = ("running", "counts", "lock_waits", "checked")
+    __slots__ = ("running", "counts", "lock_waits", "checked", "before", "first")
 
     def __init__(self, running: tuple[Traced, int]) -> None:
         self.running = running
         """The ``LoopState.running`` value (request, step start) it belongs to."""
+        self.before: Look | None = None
+        """The last settled look at the loop thread when the watchdog first saw the step (taken
+        before the step began, unless its time says otherwise)."""
+        self.first: Look | None = None
+        """The look the watchdog took when it first saw the step running (inside the step)."""
         self.counts: dict[tuple[str, str], int] = {}
         """How often each (function, location) was seen."""
         self.lock_waits = 0
         """Samples that found the loop thread waiting on a lock (the GIL among them)."""
         self.checked = 0
         """Samples whose kernel wait could be read (Linux)."""
+
+
+class Look:
+    """What the kernel said of a loop thread at one watchdog wake-up (Linux)."""
+
+    __slots__ = ("t", "lock_wait", "run_delay", "thread_cpu", "process_cpu")
+
+    def __init__(
+        self, t: int, lock_wait: bool | None, run_delay: int, thread_cpu: int, process_cpu: int
+    ) -> None:
+        self.t = t
+        """``time.monotonic_ns`` before anything was read."""
+        self.lock_wait = lock_wait
+        """In a lock wait (True), in another system call (False), or on a CPU or a run queue
+        (None): see ``_in_lock_wait``."""
+        self.run_delay = run_delay
+        """The thread's run-queue wait so far, ns (schedstat's 2nd field)."""
+        self.thread_cpu = thread_cpu
+        """The thread's CPU so far, ns (schedstat's 1st field)."""
+        self.process_cpu = process_cpu
+        """The process's CPU clock, ns."""
+
+    @property
+    def settled(self) -> bool:
+        """The thread sat in a system call: no run-queue wait of it was under way, so every
+        wait counted after this look began after it (the kernel adds a wait when it ends)."""
+        return self.lock_wait is not None
 
 
 class LoopState:
@@ -98,6 +142,7 @@ class LoopState:
         "sample",
         "tasks_watched",
         "parked",
+        "settled",
         "__weakref__",
     )
 
@@ -115,6 +160,8 @@ class LoopState:
         """True once the ASGI shim set its task factory on this loop (``tracer.shim.tasks``)."""
         self.parked = False
         """True while the watchdog sleeps until a step starts: the step calls ``wake_watchdog``."""
+        self.settled: Look | None = None
+        """The watchdog's latest settled look at this loop's thread (Linux)."""
 
 
 # Registries: loops by id (with a weak reference to detect reuse), and the one watchdog: its
@@ -188,18 +235,32 @@ def _watch() -> None:
             if loop is None or loop.is_closed():
                 continue
             alive = True
+            # Read with the GIL kept (``_READ``): the loop thread runs no Python meanwhile, so
+            # it is as its stack shows it below.
+            look = _look(state.native_id)
             running = state.running
             if running is None:
+                if look is not None and look.settled:
+                    state.settled = look
                 continue
             stepping = True
+            sample = state.sample
+            if sample is None or sample.running is not running:
+                # First sight of this step: keep the look from before it (the block's bound
+                # on its run-queue wait needs one) and this one, inside it.
+                sample = Sample(running)
+                sample.before, sample.first = state.settled, look
+                state.sample = sample
+            if look is not None and look.lock_wait is not None:
+                # Where the loop thread waits, inside the step: on a lock, or in a call.
+                state.settled = look
+                sample.checked += 1
+                sample.lock_waits += look.lock_wait
             traced, started = running
             try:
                 now = traced.now()
                 if now - started < traced.block_ns // 2:
                     continue
-                sample = state.sample
-                if sample is None or sample.running is not running:
-                    sample = Sample(running)
                 where = function_in_stack(state.tid, getattr(traced.coro, "cr_frame", None))
             except Exception:  # a sampling failure only costs the line number
                 continue
@@ -207,12 +268,6 @@ def _watch() -> None:
                 continue
             if where is not None:
                 sample.counts[where] = sample.counts.get(where, 0) + 1
-            state.sample = sample
-            # Read with the GIL kept (``_READ``): the thread is as its stack showed it.
-            waiting = _in_lock_wait(state.native_id)
-            if waiting is not None:
-                sample.checked += 1
-                sample.lock_waits += waiting
         if not alive:
             with _LOCK:
                 if not any(s.loop_ref() is not None for s in _STATES.values()):
@@ -322,14 +377,14 @@ def _gil_holding_reader() -> Callable[[bytes], bytes | None] | None:
     c_read.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t]
     c_read.restype = ctypes.c_ssize_t
     c_close.argtypes, c_close.restype = [ctypes.c_int], ctypes.c_int
-    buffer = ctypes.create_string_buffer(64)  # the watchdog is the only caller
+    buffer = ctypes.create_string_buffer(128)  # the watchdog is the only caller
 
     def read(path: bytes) -> bytes | None:
         fd = c_open(path, os.O_RDONLY)
         if fd < 0:
             return None
         try:
-            size = c_read(fd, buffer, 32)
+            size = c_read(fd, buffer, 127)  # a schedstat line: three integers
         finally:
             c_close(fd)
         return buffer.raw[:size] if size > 0 else None
@@ -358,8 +413,101 @@ def _in_lock_wait(native_id: int) -> bool | None:
     return call == _FUTEX
 
 
+def _schedstat(text: bytes | None) -> tuple[int, int] | None:
+    """(CPU, run-queue wait) in ns from a schedstat line, or None."""
+    fields = text.split() if text else ()
+    if len(fields) < 2:
+        return None
+    try:
+        return int(fields[0]), int(fields[1])
+    except ValueError:
+        return None
+
+
+def _look(native_id: int) -> Look | None:
+    """The watchdog's look at thread ``native_id`` of this process; None off Linux.
+
+    The time first, then the system call, then schedstat: a run-queue wait the count misses
+    (one under way as it is read) began after the system call was read, so after ``t``.
+    """
+    if _READ is None:
+        return None
+    t = time.monotonic_ns()
+    lock_wait = _in_lock_wait(native_id)
+    try:
+        stat = _schedstat(_READ(b"/proc/self/task/%d/schedstat" % native_id))
+    except OSError:
+        return None
+    if stat is None:
+        return None
+    return Look(t, lock_wait, stat[1], stat[0], time.process_time_ns())
+
+
+class KernelView:
+    """What the kernel says of a step that blocked (``kernel_view``)."""
+
+    __slots__ = ("descheduled_ns", "others_cpu_ns")
+
+    def __init__(self, descheduled_ns: int, others_cpu_ns: int) -> None:
+        self.descheduled_ns = descheduled_ns
+        """The loop thread's run-queue wait during the step, ns, at least."""
+        self.others_cpu_ns = others_cpu_ns
+        """The CPU the process's other threads used during the step, ns: their rate from the
+        look to the step's end, times the step's time."""
+
+
+def kernel_view(
+    state: LoopState, sample: Sample | None, t0: int, t1: int, cpu_ns: int
+) -> KernelView | None:
+    """The kernel's view of the step from ``t0`` to ``t1`` (``time.monotonic_ns``) that used
+    ``cpu_ns`` of CPU and just ended, blocked, on ``state``'s loop thread (the caller); None
+    off Linux or without a look of the watchdog's to compare with.
+
+    ``sample`` is the watchdog's record of this step, if it saw it. The run-queue wait is a
+    bound from below: the waits counted since a settled look taken before the step, less the
+    time outside the step (a wait there was no longer than that); or the waits counted since
+    the first look inside the step (every wait under way then began inside it). The kernel
+    counts a wait when it ends, so the loop thread, on a CPU now, has all of its own counted:
+    this reads its count first and the time after it.
+    """
+    if _READ is None:
+        return None
+    try:
+        with open(f"/proc/self/task/{state.native_id}/schedstat", "rb") as file:
+            stat = _schedstat(file.read(127))
+    except OSError:
+        return None
+    if stat is None:
+        return None
+    process_cpu, thread_cpu = time.process_time_ns(), time.thread_time_ns()
+    now = time.monotonic_ns()
+    before = sample.before if sample is not None else state.settled
+    if before is not None and before.t > t0:
+        before = None
+    first = sample.first if sample is not None else None
+    if first is not None and not t0 <= first.t <= now:
+        first = None
+    anchor = before or first
+    if anchor is None or now <= anchor.t:
+        return None
+    run_delay = stat[1]
+    bound = 0
+    if before is not None:
+        bound = run_delay - before.run_delay - (t0 - before.t)
+    if first is not None:
+        bound = max(bound, run_delay - first.run_delay)
+    descheduled = max(0, min(bound - (now - t1), t1 - t0 - cpu_ns))
+    others = (process_cpu - anchor.process_cpu) - (thread_cpu - anchor.thread_cpu)
+    return KernelView(descheduled, max(0, others) * (t1 - t0) // (now - anchor.t))
+
+
 def contention(
-    sample: Sample | None, dur: int, cpu_ns: int, others_cpu_ns: int, block_ns: int
+    sample: Sample | None,
+    dur: int,
+    cpu_ns: int,
+    others_cpu_ns: int,
+    block_ns: int,
+    descheduled_ns: int | None = None,
 ) -> dict[str, Any]:
     """``loop.blocked`` data on whether a step of ``dur`` ns that used ``cpu_ns`` on the CPU,
     while the process's other threads used ``others_cpu_ns``, held the loop by its own work.
@@ -372,12 +520,21 @@ def contention(
     the thread holding the GIL may itself wait for a core). A sample in a sleep or I/O is a
     blocking call of its own: a ``time.sleep`` beside busy threads, then a wait for the GIL,
     is its own block.
+
+    With ``descheduled_ns`` (the kernel's run-queue wait of the step, Linux) it is said as
+    ``descheduled_ns``, and the step is ``starved`` too when the rest of it, its own time,
+    stayed under the threshold and under half the step: it mostly waited for a CPU, and on
+    an idle machine it would not have blocked.
     """
     busy = round(max(0, others_cpu_ns) / dur, 2)
     data: dict[str, Any] = {"others_busy": busy}
     if sample is not None and sample.checked:
         waited = sample.lock_waits == sample.checked
         data["starved"] = cpu_ns < block_ns and cpu_ns * 2 < dur and waited and busy >= 0.25
+    if descheduled_ns is not None:
+        data["descheduled_ns"] = descheduled_ns
+        own = dur - descheduled_ns
+        data["starved"] = data.get("starved") or (own < block_ns and own * 2 < dur)
     return data
 
 

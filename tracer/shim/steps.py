@@ -28,6 +28,7 @@ from tracer.shim.blocking import (
     LoopState,
     contention,
     delayed_by,
+    kernel_view,
     loop_state,
     most_seen,
     wake_watchdog,
@@ -243,9 +244,23 @@ class Stepper:
                 sample = None
             delayed = delayed_by(state, self)
         data: dict[str, Any] = {"location": location, "delayed": delayed}
-        if self.process_cpu0:  # hops were in flight: did it run, or wait for other threads?
+        # Did it run, or wait for a CPU or for other threads? The kernel's view is read only
+        # now that the step blocked (never on a step's way), and only on the monotonic clock
+        # the watchdog's looks are timed with.
+        view = None
+        if state is not None and self.sink.clock is time.monotonic_ns:
+            start = self.sink.start_ns
+            view = kernel_view(state, sample, start + t0, start + t0 + dur, cpu_ns)
+        deschedule = view.descheduled_ns if view is not None else None
+        if self.process_cpu0:  # hops were in flight: the others' CPU, exactly, since t0
             others = _process_cpu() - self.process_cpu0 - cpu_ns
-            data.update(contention(sample, dur, cpu_ns, others, self.block_ns))
+            data.update(contention(sample, dur, cpu_ns, others, self.block_ns, deschedule))
+        elif view is not None:
+            # No hops: the others' CPU as the watchdog's looks measure it. Said only when it
+            # clears the app; a block of the app's own stays {location, delayed}, as ever.
+            verdict = contention(sample, dur, cpu_ns, view.others_cpu_ns, self.block_ns, deschedule)
+            if verdict.get("starved"):
+                data.update(verdict)
         self._blocked_row(t0, dur, data)
 
     def record_stuck(self, t0: int, dur: int, location: str | None, delayed: list[int]) -> None:
