@@ -288,19 +288,32 @@ def peak_in_flight(starts: Iterable[Instant], ends: Iterable[Instant]) -> int:
     two events. Where only a time is known, an end at the same time as a start comes first:
     back-to-back requests do not overlap.
     """
-    edges = [_edge(instant, _LAST, 1) for instant in starts]
-    edges.extend(_edge(instant, -1, 0) for instant in ends)
+    edges = [_instant_edge(instant, 1) for instant in starts]
+    edges.extend(_instant_edge(instant, 0) for instant in ends)
     return _peak(edges)
 
 
-def _edge(instant: Instant, seq: int, start: int) -> int:
-    """An interval's start (``start`` 1) or end (0) at ``instant`` (``seq`` where it has
-    none), as one integer that sorts as ``(t, seq, start)`` does: a 100,000-request summary
-    made 200,000 nested tuples to sort, 20 MB of a run's peak memory, where ints take a third.
-    A ``seq`` outside the format's range (a hand-made recording) is clamped into it."""
-    t, order = instant if isinstance(instant, tuple) else (instant, seq)
-    order = -1 if order < -1 else _LAST if order > _LAST else order
-    return t * _EDGE_T + (order + 1) * 2 + start
+def _instant_edge(instant: Instant, start: int) -> int:
+    """The ``_edge`` of an instant: a bare time has no known ``seq``."""
+    if isinstance(instant, tuple):
+        return _edge(instant[0], instant[1], start)
+    return _edge(instant, None, start)
+
+
+def _edge(t: int, seq: int | None, start: int) -> int:
+    """An interval's start (``start`` 1) or end (0) at time ``t``, event ``seq``, as one
+    integer that sorts as ``(t, seq, start)`` does: a 100,000-request summary made 200,000
+    nested tuples to sort, 20 MB of a run's peak memory, where ints take a third. A ``seq``
+    not known (None: a span built without one) is after every event for a start, before
+    every event for an end; one outside the format's range (a hand-made recording) is
+    clamped into it."""
+    if seq is None:
+        seq = _LAST if start else -1
+    elif seq < -1:
+        seq = -1
+    elif seq > _LAST:
+        seq = _LAST
+    return t * _EDGE_T + (seq + 1) * 2 + start
 
 
 _EDGE_T = 2**66
@@ -417,14 +430,12 @@ def summarize_spans(
     # At one instant, events count in recording order (seq): requests of zero time were in
     # the app between their start and end events, and others ended before a next one began.
     edges = [
-        _edge(_instant(span.start, span.start_seq, _LAST), _LAST, 1)
-        for span in spans.values()
-        if span.start is not None
+        _edge(span.start, span.start_seq, 1) for span in spans.values() if span.start is not None
     ]
     edges.extend(
-        _edge(end, -1, 0)
+        end
         for span in spans.values()
-        if span.start is not None and (end := _in_app_until(span)) is not None
+        if span.start is not None and (end := _left_app(span)) is not None
     )
     errors = sum(1 for span in spans.values() if span.failed)
     status = Counter(
@@ -458,16 +469,11 @@ def summarize_spans(
     }
 
 
-def _instant(t: int, seq: int | None, unknown: int) -> tuple[int, int]:
-    """``(t, seq)``, with ``unknown`` for a ``seq`` not known (a span built without one)."""
-    return (t, unknown if seq is None else seq)
-
-
-def _in_app_until(span: RequestSpan) -> tuple[int, int] | None:
-    """When the request left the app: its ``request.end``, else the client's end (the
-    server's end was lost); None while it never ended."""
+def _left_app(span: RequestSpan) -> int | None:
+    """The edge (``_edge``) of when the request left the app: its ``request.end``, else the
+    client's end (the server's end was lost); None while it never ended."""
     if span.end is not None:
-        return _instant(span.end, span.end_seq, -1)
+        return _edge(span.end, span.end_seq, 0)
     if span.client_end is not None:
-        return _instant(span.client_end, span.client_seq, -1)
+        return _edge(span.client_end, span.client_seq, 0)
     return None

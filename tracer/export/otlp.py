@@ -225,31 +225,13 @@ def _send(delivery: Any, spans: Sequence[Any], where: str) -> None:
         )
 
 
-def _hex_ids(value: Any) -> Any:
-    # OTLP/JSON differs from protobuf's JSON mapping: trace and span ids are hex, not base64.
-    import base64
-
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            if key in ("traceId", "spanId", "parentSpanId") and isinstance(item, str):
-                out[key] = base64.b64decode(item).hex()
-            else:
-                out[key] = _hex_ids(item)
-        return out
-    if isinstance(value, list):
-        return [_hex_ids(item) for item in value]
-    return value
-
-
 def to_otlp_json(spans: Sequence[Any]) -> dict[str, Any]:
-    """One ``ExportTraceServiceRequest`` in the OTLP/JSON encoding."""
-    from google.protobuf.json_format import MessageToDict
+    """One ``ExportTraceServiceRequest`` in the OTLP/JSON encoding (hex trace and span ids)."""
     from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 
-    message = MessageToDict(encode_spans(spans), use_integers_for_enums=True)
-    result: dict[str, Any] = _hex_ids(message)
-    return result
+    from tracer.otel.otlp_json import message_dict
+
+    return message_dict(encode_spans(spans))
 
 
 def export_otlp_json(recording: Recording, options: ExportOptions) -> str:

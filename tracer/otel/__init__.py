@@ -3,7 +3,8 @@
 ``spans`` holds the span model (``parts`` what a request's events put on a span), ``sink``
 the two ways to hand spans to a provider, ``live``
 the recorder subscription used by ``tracer.instrument(app, tracer_provider=tp)`` and
-``trace run --otlp``, ``config`` the providers and exporters built from ``OTEL_*`` variables.
+``trace run --otlp``, ``config`` the providers and exporters built from ``OTEL_*`` variables,
+``otlp_json`` the OTLP/JSON form of an encoded OTLP message.
 Never imported by the shims or server models; imported lazily by the CLI.
 """
 

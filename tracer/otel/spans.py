@@ -138,20 +138,35 @@ class _Request:
         self.answer: Event | None = None  # the client's client.response
         self.ended: Event | None = None  # a request.end held until that answer
         self.never_started = False  # no request.start: the span is named from the queue
-        self.late: list[Event] | None = None  # what came after a held end (abandoned work)
+        self.late: _Late | None = None  # what came after a held end (abandoned work)
 
 
 class _Late:
     """The work a request's app still did after the request ended for its client (the
-    events after its first ``request.end``), until the app's own ``request.end``."""
+    events after its first ``request.end``), until the app's own ``request.end``.
 
-    __slots__ = ("first", "sender", "events", "dropped")
+    Kept from the first late event on, whether the request is still held for its client's
+    answer or already emitted: at most ``limit`` events, the rest counted."""
+
+    __slots__ = ("first", "sender", "events", "dropped", "end")
 
     def __init__(self, first: Event, sender: int | None) -> None:
         self.first = first
         self.sender = sender
         self.events: list[Event] = []
         self.dropped = 0
+        self.end: Event | None = None  # the app's own end, while the request is held
+
+    def add(self, event: Event, limit: int) -> bool:
+        """Keep ``event``; True when it is the app's own ``request.end``, which closes the
+        work (the load generator's stand-in end, after the app's, abandons nothing)."""
+        if event.kind != K.REQUEST_END:
+            if len(self.events) < limit:
+                self.events.append(event)
+            else:
+                self.dropped += 1
+            return False
+        return self.sender is None or event.pid != self.sender
 
 
 class SpanModel:
@@ -240,7 +255,7 @@ class SpanModel:
         kind = event.kind
         if kind == K.REQUEST_END:
             if state.ended is not None:  # held already: the first end counts
-                state.late = (state.late or []) + [event]
+                self._held_late(state, event)
                 return
             if state.sent and state.answer is None:
                 # The client's view is the request's outcome (the server answered 500 for an
@@ -259,10 +274,7 @@ class SpanModel:
             if state.ended is not None and kind != K.CLIENT_RESPONSE:
                 # It ended; only the client's answer is awaited. What the app does meanwhile
                 # is abandoned work, shown once the request is emitted.
-                if state.late is None:
-                    state.late = []
-                if len(state.late) < self.max_events:
-                    state.late.append(event)
+                self._held_late(state, event)
                 return
             if len(state.events) < self.max_events:
                 state.events.append(event)
@@ -410,10 +422,26 @@ class SpanModel:
         assert spec is not None
         self._fill(state, spec, end)
         self.sink.finish(state.key, spec)
-        for event in state.late or ():
-            self._late_event(state.key, event)
+        late = state.late
+        if late is not None and keep:  # what the app did while the request was held
+            if late.end is not None:
+                self._emit_abandoned(state.key, late, late.end)
+            else:
+                self._keep_late(state.key, late)
 
     # -- abandoned work -----------------------------------------------------------------------
+
+    def _held_late(self, state: _Request, event: Event) -> None:
+        """An event of a request held for its client's answer after its end: kept, as
+        ``_late_event`` keeps one of a request already emitted, until the request is."""
+        late = state.late
+        if event.kind in _NOT_WORK or (late is not None and late.end is not None):
+            return  # no work of the app, or after its own end: ignored, as once emitted
+        if late is None:
+            assert state.ended is not None
+            late = state.late = _Late(state.ended, state.sender)
+        if late.add(event, self.max_events):
+            late.end = event
 
     def _late_event(self, key: int, event: Event) -> None:
         """An event of a request already emitted: kept until its app's own ``request.end``,
@@ -424,20 +452,21 @@ class SpanModel:
         late = self._late.get(key)
         if late is None:
             first, sender = ended
-            late = self._late[key] = _Late(first, sender)
-            if len(self._late) > self.max_open:  # never ended by its app: not shown
-                self._late.popitem(last=False)
-        if event.kind != K.REQUEST_END:
-            if len(late.events) < self.max_events:
-                late.events.append(event)
-            else:
-                late.dropped += 1
-        elif late.sender is None or event.pid != late.sender:
-            # The app's own end (the load generator's stand-in coming after the app's end
-            # abandons nothing).
+            late = self._keep_late(key, _Late(first, sender))
+        if late.add(event, self.max_events):
             del self._late[key]
-            self._ended[key] = None  # a third end, or anything later, is ignored
-            self.sink.finish(("abandoned", key), self._abandoned(key, late, event))
+            self._emit_abandoned(key, late, event)
+
+    def _keep_late(self, key: int, late: _Late) -> _Late:
+        """Keep ``late`` until its app's end; bounded: the oldest, never ended, is not shown."""
+        self._late[key] = late
+        if len(self._late) > self.max_open:
+            self._late.popitem(last=False)
+        return late
+
+    def _emit_abandoned(self, key: int, late: _Late, end: Event) -> None:
+        self._ended[key] = None  # a third end, or anything later, is ignored
+        self.sink.finish(("abandoned", key), self._abandoned(key, late, end))
 
     def _abandoned(self, key: int, late: _Late, end: Event) -> SpanSpec:
         """The span of what the app did between the request's end and its own ``end``."""
