@@ -5,7 +5,10 @@ Variants, each the median of several repeats (the machine is shared and noisy):
 - ``simpy``: the same closed-loop threads model written with SimPy (Resource + processes),
   the well-kept library the simulator could have been built on;
 - ``recording``: sim.simulate into a Recorder (in memory, and streaming to a .jsonl file),
-  with the time the recorder spends turning events into lines measured on its own.
+  with the time the recorder spends turning events into lines measured on its own;
+- ``long bursts``: two threads sharing 1000 s of CPU each (400,000 forced GIL switches), with
+  unlimited cores (rounds of turns are settled at once) and on ``--cpus 1`` (switched one
+  interval at a time, the agenda kept small by cancelling pre-empted ends).
 Target: 100,000 simulated requests in <= 5 s, stats only. Run: ``python bench/sim_speed.py``.
 """
 
@@ -151,6 +154,27 @@ def main() -> None:
     print(
         f"recording: {events:,} events, {size / 1e6:.1f} MB, {events / statistics.median(write):,.0f} events/s written"
     )
+    long_bursts()
+
+
+def long_bursts() -> None:
+    """Print the cost of two requests with 1000 s of CPU each on one GIL (``trace sim -n 2
+    -c 2 --cpu 1000s``), with unlimited cores and with one core."""
+    print("long bursts: -n 2 -c 2 --cpu 1000s")
+    for cpus in (None, 1):
+        config = SimConfig(
+            requests=2,
+            concurrency=2,
+            cpus=cpus,
+            workload=inline_workload(cpu=Fixed(1000 * 1000 * MS), io=None),
+        )
+        start = time.perf_counter()
+        result = simulate(config)
+        seconds = time.perf_counter() - start
+        print(
+            f"  cpus {cpus or 'unlimited':>9}: {seconds:6.2f} s, {result.engine_steps:,} engine "
+            f"steps, {result.gil_switches:,} switches, ends at {result.sim_ns / 1e9:,.3f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sim.engine import Callback, Engine
+from sim.engine import Callback, Engine, Handle
 
 __all__ = ["Cores", "Burst", "MAX_CPUS"]
 
@@ -56,7 +56,7 @@ class Cores:
         self.running: list[Burst] = []
         """The bursts on the cores, oldest first (ties end in this order)."""
         self._since = 0
-        self._timer = 0
+        self._timer: Handle | None = None
 
     def run(self, cpu_ns: int, fn: Callback, arg: Any) -> Burst:
         """Execute ``cpu_ns`` of CPU on a share of the cores, then call ``fn(arg)``."""
@@ -93,16 +93,18 @@ class Cores:
 
     def _schedule(self) -> None:
         # One engine event: when the shortest burst ends at the current share. Any change to
-        # the runnable set makes it stale (a newer ``_timer``) and schedules another.
-        self._timer += 1
+        # the runnable set cancels it and schedules another (a GIL switch is two changes, so
+        # leaving stale ones in the agenda would keep two entries per switch).
+        if self._timer is not None:
+            self.engine.cancel(self._timer)
+            self._timer = None
         if self.running:
             shortest = min(burst.left for burst in self.running)
             delay = math.ceil(max(0.0, shortest - _DONE) / self._rate())
-            self.engine.after(delay, self._finish, self._timer)
+            self._timer = self.engine.after(delay, self._finish)
 
-    def _finish(self, timer: int) -> None:
-        if timer != self._timer:
-            return  # the runnable set changed since this was scheduled
+    def _finish(self, _: object) -> None:
+        self._timer = None  # this is it: nothing to cancel
         self._settle()
         finished = [burst for burst in self.running if burst.left <= _DONE]
         self.running = [burst for burst in self.running if burst.left > _DONE]

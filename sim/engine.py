@@ -6,6 +6,10 @@ Ties in time run in the order they were scheduled, which makes a run fully deter
 Nothing is scheduled past ``MAX_DURATION_NS`` (2^63-1 ns, about 292 years): recordings keep
 time in signed 64-bit nanoseconds, and every duration is checked but not their sum, so the
 clock itself is (one comparison per event; ``ClockOverflow`` stops the run).
+A scheduled call can be cancelled (``at`` and ``after`` return its handle): it then never
+runs, and cancelled entries are swept out of the heap once they are half of it, so a model
+that keeps rescheduling one timer (a GIL holder pre-empted every switch interval) holds memory
+for what is pending, not for every timer it ever set.
 Imports only ``sim.dist`` and ``tracer.errors``.
 """
 
@@ -13,18 +17,23 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from heapq import heappop, heappush
+from heapq import heapify, heappop, heappush
 from typing import Any
 
 from sim.dist import MAX_DURATION_NS
 from tracer.errors import UsageError
 
-__all__ = ["Engine", "Callback", "ClockOverflow"]
+__all__ = ["Engine", "Callback", "ClockOverflow", "Handle"]
 
 _NS_PER_YEAR = 365.25 * 24 * 3600 * 1e9
 
 Callback = Callable[[Any], object]
 """What the engine calls when an instant comes: ``fn(arg)``."""
+Handle = int
+"""A scheduled call, for ``Engine.cancel`` (its place in the scheduling order)."""
+
+_SWEEP_MIN = 64
+"""Cancelled entries below this many are left in the heap: sweeping a small heap gains nothing."""
 
 
 class ClockOverflow(UsageError):
@@ -43,41 +52,79 @@ class ClockOverflow(UsageError):
 class Engine:
     """Virtual time and the agenda of things to happen."""
 
-    __slots__ = ("now", "_heap", "_seq", "steps", "order")
+    __slots__ = ("now", "_heap", "_seq", "_cancelled", "_until", "steps", "order")
 
     def __init__(self) -> None:
         self.now: int = 0
         """The current virtual time, ns since the start of the simulation."""
         self._heap: list[tuple[int, int, Callback, Any]] = []
         self._seq = itertools.count()
+        # Handles of cancelled entries still in the heap: skipped when popped, swept in bulk.
+        self._cancelled: set[int] = set()
+        self._until: int | None = None
         self.steps: int = 0
         """How many callbacks have run (for benchmarks)."""
         self.order = itertools.count()
         """Numbers in the order things happen, for models to stamp instants with (several
         happen within one callback, so the time does not order them)."""
 
-    def at(self, t: int, fn: Callback, arg: Any = None) -> None:
+    def at(self, t: int, fn: Callback, arg: Any = None) -> Handle:
         """Call ``fn(arg)`` at virtual time ``t`` (not before now); ``ClockOverflow`` past
-        ``MAX_DURATION_NS``."""
+        ``MAX_DURATION_NS``. Returns a handle for ``cancel``."""
         if t > MAX_DURATION_NS:
             raise ClockOverflow(t)
-        heappush(self._heap, (t if t > self.now else self.now, next(self._seq), fn, arg))
+        seq = next(self._seq)
+        heappush(self._heap, (t if t > self.now else self.now, seq, fn, arg))
+        return seq
 
-    def after(self, delay: int, fn: Callback, arg: Any = None) -> None:
-        """Call ``fn(arg)`` ``delay`` ns from now; ``ClockOverflow`` past ``MAX_DURATION_NS``."""
+    def after(self, delay: int, fn: Callback, arg: Any = None) -> Handle:
+        """Call ``fn(arg)`` ``delay`` ns from now; ``ClockOverflow`` past ``MAX_DURATION_NS``.
+        Returns a handle for ``cancel``."""
         t = self.now + delay
         if t > MAX_DURATION_NS:
             raise ClockOverflow(t)
-        heappush(self._heap, (t, next(self._seq), fn, arg))
+        seq = next(self._seq)
+        heappush(self._heap, (t, seq, fn, arg))
+        return seq
+
+    def cancel(self, handle: Handle) -> None:
+        """Never make the call ``handle`` names; it must still be pending (not yet run nor
+        cancelled). The others keep their order: handles are not reused."""
+        cancelled = self._cancelled
+        cancelled.add(handle)
+        if len(cancelled) >= _SWEEP_MIN and 2 * len(cancelled) > len(self._heap):
+            # Rebuilding costs one pass over the heap, paid for by the cancels since the last
+            # one (at least half of it): O(1) a cancel, and the heap at most twice what is due.
+            heap = self._heap  # in place: ``run`` holds this list
+            heap[:] = [entry for entry in heap if entry[1] not in cancelled]
+            heapify(heap)
+            cancelled.clear()
+
+    def horizon(self) -> int | None:
+        """The earliest time at which a pending call runs (or, under ``run(until)``, the first
+        instant past ``until``); None when nothing is pending. A model may settle on its own
+        what would happen strictly before it, since nothing else can happen in between."""
+        heap, cancelled = self._heap, self._cancelled
+        while heap and heap[0][1] in cancelled:
+            cancelled.discard(heappop(heap)[1])
+        due = heap[0][0] if heap else None
+        if self._until is not None and (due is None or due > self._until):
+            return self._until + 1
+        return due
 
     def run(self, until: int | None = None) -> int:
         """Run callbacks in time order until none is left (or the next is after ``until``)."""
         heap = self._heap
         steps = 0
+        cancelled = self._cancelled
+        self._until = until
         try:
             if until is None:
                 while heap:
-                    t, _, fn, arg = heappop(heap)
+                    t, seq, fn, arg = heappop(heap)
+                    if cancelled and seq in cancelled:
+                        cancelled.discard(seq)
+                        continue
                     self.now = t
                     steps += 1
                     fn(arg)
@@ -86,14 +133,23 @@ class Engine:
                     if heap[0][0] > until:
                         self.now = until
                         break
-                    t, _, fn, arg = heappop(heap)
+                    t, seq, fn, arg = heappop(heap)
+                    if cancelled and seq in cancelled:
+                        cancelled.discard(seq)
+                        continue
                     self.now = t
                     steps += 1
                     fn(arg)
         finally:
             self.steps += steps
+            self._until = None
         return self.now
 
     def pending(self) -> int:
-        """How many callbacks are scheduled."""
+        """How many callbacks are scheduled (cancelled ones not counted)."""
+        return len(self._heap) - len(self._cancelled)
+
+    def held(self) -> int:
+        """How many entries the heap holds, cancelled ones not yet swept out included: what
+        the agenda costs in memory (at most twice ``pending()``, give or take a few dozen)."""
         return len(self._heap)

@@ -7,7 +7,15 @@ CPython's forced switching approximates. I/O and blocking waits release the GIL,
 phases come here. Each process has its own ``Gil``. With ``Cores`` (``--cpus``) the holder's
 burst also needs a core, shared with the holders of the other processes' GILs, so it may
 progress slower than wall time; the switch interval stays wall time, as CPython's timed wait is.
-Imports only ``sim.engine`` and ``sim.cores``.
+
+A pre-empted holder's end is cancelled on the engine, so the agenda holds two entries per
+contended GIL, not one per switch. And when k threads only take turns (unlimited cores, every
+burst longer than the rounds ahead, nothing else due on the engine before they end), the
+rounds are settled at once: each thread loses the same CPU per round, so their state after m
+rounds is arithmetic, and the switch count stays exact. A recording has no event per switch, so
+it is the same either way; an hour of CPU shared by two threads is a few engine steps instead
+of 720,000.
+Imports only ``sim.engine``, ``sim.cores`` and ``sim.dist``.
 """
 
 from __future__ import annotations
@@ -16,7 +24,8 @@ from collections import deque
 from typing import Any
 
 from sim.cores import Burst, Cores
-from sim.engine import Callback, Engine
+from sim.dist import MAX_DURATION_NS
+from sim.engine import Callback, Engine, Handle
 
 __all__ = ["Gil", "SWITCH_INTERVAL_NS"]
 
@@ -43,25 +52,40 @@ class Gil:
         "cores",
         "holder",
         "waiters",
+        "skip",
         "_grant_id",
         "_drop_asked",
         "_burst",
+        "_finish_at",
+        "_drop_at",
+        "_scan_after",
         "switches",
     )
 
     def __init__(
-        self, engine: Engine, *, interval: int = SWITCH_INTERVAL_NS, cores: Cores | None = None
+        self,
+        engine: Engine,
+        *,
+        interval: int = SWITCH_INTERVAL_NS,
+        cores: Cores | None = None,
+        skip: bool = True,
     ) -> None:
         self.engine = engine
         self.interval = interval
         """The switch interval in ns."""
         self.cores = cores
         """The machine's cores, shared with other processes; None: a core always free."""
+        self.skip = skip
+        """Settle rounds of threads only taking turns at once (False: one engine step per
+        switch, the plain way, which the settled rounds must match)."""
         self._burst: Burst | None = None
         self.holder: _Job | None = None
         self.waiters: deque[_Job] = deque()
         self._grant_id = 0
         self._drop_asked = False
+        self._finish_at: Handle | None = None
+        self._drop_at: Handle | None = None
+        self._scan_after = 0
         self.switches = 0
         """How many forced switches happened (a thread was made to drop the GIL)."""
 
@@ -74,7 +98,7 @@ class Gil:
         self.waiters.append(job)
         if not self._drop_asked:
             self._drop_asked = True
-            self.engine.after(self.interval, self._drop, self._grant_id)
+            self._drop_at = self.engine.after(self.interval, self._drop, self._grant_id)
 
     def _grant(self, job: _Job) -> None:
         engine = self.engine
@@ -82,12 +106,12 @@ class Gil:
         self.holder = job
         job.since = engine.now
         if self.cores is None:
-            engine.at(engine.now + job.remaining, self._finish, self._grant_id)
+            self._finish_at = engine.at(engine.now + job.remaining, self._finish, self._grant_id)
         else:
             self._burst = self.cores.run(job.remaining, self._finish, self._grant_id)
         if self.waiters:
             self._drop_asked = True
-            engine.after(self.interval, self._drop, self._grant_id)
+            self._drop_at = engine.after(self.interval, self._drop, self._grant_id)
         else:
             self._drop_asked = False
 
@@ -96,6 +120,10 @@ class Gil:
             return  # this grant was pre-empted; its job finishes under a later grant
         job = self.holder
         assert job is not None
+        self._finish_at = None
+        if self._drop_at is not None:  # due later: the holder lets go first
+            self.engine.cancel(self._drop_at)
+            self._drop_at = None
         self.holder = None
         self._grant_id += 1
         if self.waiters:
@@ -103,6 +131,7 @@ class Gil:
         job.fn(job.arg)
 
     def _drop(self, grant_id: int) -> None:
+        self._drop_at = None
         if grant_id != self._grant_id or not self.waiters:
             return  # the holder already let go, or nobody is waiting any more
         job = self.holder
@@ -111,6 +140,9 @@ class Gil:
             job.remaining -= self.engine.now - job.since
             if job.remaining <= 0:
                 return  # it finishes at this very instant anyway
+            assert self._finish_at is not None
+            self.engine.cancel(self._finish_at)
+            self._finish_at = None
         else:  # it ran at its share of the cores, not necessarily a whole one
             burst = self._burst
             assert burst is not None
@@ -120,4 +152,60 @@ class Gil:
             self.cores.stop(burst)
         self.switches += 1
         self.waiters.append(job)
-        self._grant(self.waiters.popleft())
+        rounds = self._rounds_to_settle() if self.skip and self.cores is None else 0
+        if rounds:
+            self._settle_rounds(rounds)
+        else:
+            self._grant(self.waiters.popleft())
+
+    def _rounds_to_settle(self) -> int:
+        """How many whole rounds of the waiters (the pre-empted holder last) can be settled at
+        once: 0 unless every one of them would run a full interval in each, with every forced
+        switch strictly before anything else is due and every engine entry within the clock."""
+        waiters, interval, now = self.waiters, self.interval, self.engine.now
+        k = len(waiters)
+        round_ns = k * interval
+        horizon = self.engine.horizon()
+        if horizon is None:
+            horizon = MAX_DURATION_NS + 1
+        # The m-th round ends with a switch at now + m * round_ns: before the horizon (another
+        # call due at that very instant was scheduled earlier, so it would run first).
+        rounds = (horizon - now - 1) // round_ns
+        if rounds < 1 or self.switches < self._scan_after:
+            return 0  # cheap refusals first: the scan below is O(k)
+        shortest = reach = 0
+        for i, job in enumerate(waiters):
+            if i == 0 or job.remaining < shortest:
+                shortest = job.remaining
+            reach = max(reach, i * interval + job.remaining)
+        # In each round every thread's remaining CPU must stay above one interval (else it
+        # finishes in its turn instead of being switched out) ...
+        rounds = min(rounds, (shortest - 1) // interval)
+        # ... and each turn's end, scheduled when it is granted, must fit the clock: the i-th
+        # thread is granted at now + (r*k + i) * interval with r intervals of CPU used, so its
+        # end is at now + i * interval + remaining + r * (k - 1) * interval.
+        rounds = min(rounds, (MAX_DURATION_NS - now - reach) // ((k - 1) * interval) + 1)
+        if rounds < 1:
+            # Someone finishes (or the clock runs out) within a round: no settling until then.
+            self._scan_after = self.switches + k
+            return 0
+        return rounds
+
+    def _settle_rounds(self, rounds: int) -> None:
+        """Account for ``rounds`` whole rounds at once, and leave the GIL as it is one interval
+        before the last of their switches: granted to the thread that ends the last round."""
+        waiters, interval = self.waiters, self.interval
+        k = len(waiters)
+        spent = rounds * interval
+        for job in waiters:
+            job.remaining -= spent
+        last = waiters.pop()
+        last.remaining += interval  # it has its last turn of the last round still to run
+        self.switches += rounds * k - 1  # the switch ending that turn counts as it happens
+        end = self.engine.now + rounds * k * interval
+        self._grant_id += 1
+        self.holder = last
+        last.since = end - interval
+        self._finish_at = self.engine.at(last.since + last.remaining, self._finish, self._grant_id)
+        self._drop_asked = True
+        self._drop_at = self.engine.at(end, self._drop, self._grant_id)
