@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from tracer.errors import UsageError
 from tracer.events import (
     ASGI_SEND,
     CLIENT_RESPONSE,
@@ -372,7 +373,19 @@ def summarize(recording: Recording | Sequence[Event] | Any) -> dict[str, Any]:
         events = recording.events
         header = recording.header
     else:
-        events = list(getattr(recording, "events", recording))
+        source = getattr(recording, "events", recording)
+        try:
+            events = list(source)
+        except TypeError:
+            raise UsageError(
+                "summarize takes a Recording, a list of events, a Recorder or the path of a "
+                f"recording, not {type(recording).__name__}."
+            ) from None
+        bad = next((e for e in events if not isinstance(e, Event)), None)
+        if bad is not None:
+            raise UsageError(
+                f"summarize takes events (tracer.Event), not {type(bad).__name__} {bad!r:.60}."
+            )
         header = getattr(recording, "header", None) or {}
     # The run's wall time spans its requests: a lifespan connection (startup before the first
     # request, shutdown after the last) is not part of the load and would dilute rps.
