@@ -295,3 +295,30 @@ def test_a_closed_loop_says_how_many_requests_its_clients_kept_out() -> None:
         "once)",
     ]
     assert "clients" not in _report_of({"rate": 10.0, "requests": 2})
+
+
+def test_a_block_the_busy_machine_caused_is_told_apart_from_waiting_on_threads() -> None:
+    """A starved ``loop.blocked`` whose step waited mostly on a run queue (``descheduled_ns``
+    over half of it) is the machine's, not the app's nor its threads': its own culprit row,
+    and its own part of the "loop blocked" line."""
+
+    def block(seq: int, location: str, descheduled_ms: int) -> Event:
+        data = {"location": location, "delayed": [], "others_busy": 0.1, "starved": True}
+        return Event(
+            seq, 35 * MS, K.LOOP_BLOCKED, 2, pid=5, tid=9, dur=20 * MS,
+            data={**data, "descheduled_ns": descheduled_ms * MS},
+        )  # fmt: skip
+
+    events = [*_events(), block(11, "app.py:9", 15), block(12, "app.py:10", 4)]
+    digest = Digest()
+    digest.feed(events)
+    details = digest.details()
+    assert sorted(c.location for c in details.culprits if c.location != "app.py:7") == [
+        "app.py:10 (waiting on other threads: the GIL or a lock)",
+        "app.py:9 (waiting for a CPU: the machine was busy)",
+    ]
+    assert (details.starved_ms, details.busy_machine_ms) == (40.0, 20.0)
+    assert (
+        "70.0 ms (20.0 ms waiting for a CPU: the machine was busy, 20.0 ms waiting on other "
+        "threads)" in _report_of({}, events)
+    )

@@ -31,6 +31,10 @@ NS_PER_MS = 1_000_000
 STARVED_NOTE = "(waiting on other threads: the GIL or a lock)"
 """How a culprit place reads when its steps waited on other threads rather than ran."""
 
+BUSY_MACHINE_NOTE = "(waiting for a CPU: the machine was busy)"
+"""How a culprit place reads when its steps waited mostly on a run queue (``descheduled_ns``
+over half the step): other processes had the cores, the app did not hold the loop."""
+
 
 @dataclass(frozen=True, slots=True)
 class Culprit:
@@ -75,7 +79,11 @@ class ReportDetails:
     culprits: list[Culprit] = field(default_factory=list)
     """Loop-blocking places, worst first."""
     starved_ms: float = 0.0
-    """Of the loop's blocked time, what steps spent waiting on other threads (``starved``)."""
+    """Of the loop's blocked time, what starved steps took (``starved``: waiting on other
+    threads, or for a CPU)."""
+    busy_machine_ms: float = 0.0
+    """Of ``starved_ms``, what steps that waited mostly for a CPU took (``descheduled_ns`` over
+    half the step)."""
     workers: list[Worker] = field(default_factory=list)
     """Threads that ran app code, busiest first."""
     timeouts: int = 0
@@ -113,6 +121,7 @@ class Digest:
         self._extent: dict[int, list[int]] = {}
         self._blocked_ns = 0
         self._starved_ns = 0
+        self._busy_machine_ns = 0
         self._culprits: dict[str, list[int]] = {}
         self._busy: dict[tuple[int, int], list[Any]] = {}
         self._violations: Counter[str] = Counter()
@@ -183,9 +192,15 @@ class Digest:
                 self._blocked_ns += event.dur or 0
                 where = str(event.data.get("location") or "?")
                 if event.data.get("starved"):
-                    # Its thread mostly waited on other threads (their GIL, or a lock they held).
-                    where = f"{where} {STARVED_NOTE}"
-                    self._starved_ns += event.dur or 0
+                    # Its thread mostly waited for a CPU (other processes had the cores) or on
+                    # other threads (their GIL, or a lock they held) rather than ran.
+                    dur = event.dur or 0
+                    self._starved_ns += dur
+                    if 2 * (event.data.get("descheduled_ns") or 0) > dur:
+                        where = f"{where} {BUSY_MACHINE_NOTE}"
+                        self._busy_machine_ns += dur
+                    else:
+                        where = f"{where} {STARVED_NOTE}"
                 place = self._culprits.setdefault(where, [0, 0, 0])
                 place[0] += 1
                 place[1] += event.dur or 0
@@ -300,6 +315,7 @@ class Digest:
         return ReportDetails(
             culprits=culprits[:top],
             starved_ms=round(self._starved_ns / NS_PER_MS, 3),
+            busy_machine_ms=round(self._busy_machine_ns / NS_PER_MS, 3),
             workers=workers,
             timeouts=timeouts,
             resent=self._resent,

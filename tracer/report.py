@@ -173,8 +173,13 @@ def _throughput(summary: dict[str, Any]) -> str:
 
 def _blocked(summary: dict[str, Any], details: ReportDetails) -> str:
     text = f"{summary['loop_blocked_ms']:.1f} ms"
-    if details.starved_ms:
-        text += f" ({details.starved_ms:.1f} ms waiting on other threads)"
+    said = []
+    if details.busy_machine_ms:
+        said.append(f"{details.busy_machine_ms:.1f} ms waiting for a CPU: the machine was busy")
+    if others := round(details.starved_ms - details.busy_machine_ms, 3):
+        said.append(f"{others:.1f} ms waiting on other threads")
+    if said:
+        text += f" ({', '.join(said)})"
     return text
 
 
