@@ -21,12 +21,12 @@ import pytest
 
 from tracer import events as K
 from tracer.recorder import Recorder
-from tracer.shim import blocking
+from tracer.shim import blocking, kernel
 from tracer.shim.steps import Stepper
 
 pytestmark = [
     pytest.mark.timeout(60),
-    pytest.mark.skipif(blocking._READ is None, reason="the kernel's view is Linux's"),
+    pytest.mark.skipif(kernel.READ is None, reason="the kernel's view is Linux's"),
 ]
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from tracer import events as K
 from tracer.recorder import Recorder
-from tracer.shim import blocking
+from tracer.shim import blocking, kernel
 from tracer.shim.blocking import loop_state
 from tracer.shim.steps import Stepper
 
@@ -285,18 +285,18 @@ def test_starved_needs_little_cpu_and_samples_in_a_lock_wait_beside_busy_threads
     asleep = blocking.Sample((object(), 0))  # type: ignore[arg-type]
     asleep.checked, asleep.lock_waits = 4, 3  # one sample caught a sleep or I/O: its own block
     block = 10 * ms
-    assert blocking.contention(waited, 40 * ms, 1 * ms, 38 * ms, block) == {
+    assert kernel.contention(waited, 40 * ms, 1 * ms, 38 * ms, block) == {
         "others_busy": 0.95,
         "starved": True,
     }
     # Samples in a lock wait: the others need only have done something (a busy machine).
-    assert blocking.contention(waited, 40 * ms, 1 * ms, 16 * ms, block)["starved"] is True
-    assert blocking.contention(waited, 40 * ms, 1 * ms, 4 * ms, block)["starved"] is False
-    assert blocking.contention(asleep, 40 * ms, 1 * ms, 38 * ms, block)["starved"] is False
+    assert kernel.contention(waited, 40 * ms, 1 * ms, 16 * ms, block)["starved"] is True
+    assert kernel.contention(waited, 40 * ms, 1 * ms, 4 * ms, block)["starved"] is False
+    assert kernel.contention(asleep, 40 * ms, 1 * ms, 38 * ms, block)["starved"] is False
     # Its own CPU alone passed the threshold: its own block, however long it also waited.
-    assert blocking.contention(waited, 90 * ms, 30 * ms, 60 * ms, block)["starved"] is False
+    assert kernel.contention(waited, 90 * ms, 30 * ms, 60 * ms, block)["starved"] is False
     # No sample could look at its kernel wait: no verdict, only the others' CPU.
-    assert blocking.contention(None, 40 * ms, 1 * ms, 38 * ms, block) == {"others_busy": 0.95}
+    assert kernel.contention(None, 40 * ms, 1 * ms, 38 * ms, block) == {"others_busy": 0.95}
 
 
 def test_a_step_computing_on_the_loop_beside_busy_threads_is_its_own_block() -> None:

@@ -24,17 +24,10 @@ from typing import Any
 
 from tracer import events as K
 from tracer.recorder import Recorder
-from tracer.shim.blocking import (
-    LoopState,
-    contention,
-    delayed_by,
-    kernel_view,
-    loop_state,
-    most_seen,
-    wake_watchdog,
-)
+from tracer.shim.blocking import LoopState, delayed_by, loop_state, most_seen, wake_watchdog
 from tracer.shim.frames import describe
 from tracer.shim.hops import IN_FLIGHT
+from tracer.shim.kernel import contention, kernel_view
 
 __all__ = ["Stepper"]
 
