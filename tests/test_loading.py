@@ -304,6 +304,20 @@ def test_attribute_missing_no_app_in_module(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("made", ["file", "folder"])
+def test_attribute_missing_from_a_module_with_no_public_names(tmp_path: Path, made: str) -> None:
+    """An empty module, or a folder imported as a namespace package, has no names to suggest
+    from: the same one-line error, not difflib's ``n must be > 0``."""
+    name = f"bare_{made}_fourteen"
+    if made == "file":
+        write(tmp_path, f"{name}.py", "")
+    else:
+        (tmp_path / name).mkdir()
+    assert load_error(AppAttributeNotFound, f"{name}:app", app_dir=tmp_path) == (
+        f'Attribute "app" not found in module "{name}". Name the WSGI or ASGI app after the colon.'
+    )
+
+
 def test_nested_attribute_missing_suggests_close_names(tmp_path: Path) -> None:
     """For attr.sub the suggestion comes from the object that lacks it."""
     write(

@@ -252,6 +252,8 @@ def _app_like_names(module: types.ModuleType, missing: str) -> list[str]:
     """Up to three names in ``module`` bound to something that looks like a WSGI/ASGI app."""
     found: dict[int, str] = {}  # id(app) -> first name, so aliases are suggested once
     members = {name: value for name, value in vars(module).items() if not name.startswith("_")}
+    if not members:  # get_close_matches refuses n=0: an empty module (or a folder) has none
+        return []
     close = difflib.get_close_matches(missing, list(members), n=len(members), cutoff=0.5)
     # A near-miss of the typed name ("aplication") comes first, even if the module imported
     # it from elsewhere: that is what the user meant.

@@ -111,10 +111,14 @@ def test_compare_screenshot_of_gzipped_files(tmp_path: Path) -> None:
 
 
 def test_unwritable_screenshot_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A screenshot into a missing folder is a usage error, not a traceback."""
+    """A screenshot under a file (a folder that cannot be made) is a usage error, not a
+    traceback."""
     path = _write(tmp_path / "run.jsonl", loop_example())
-    assert main(["replay", str(path), "--screenshot", str(tmp_path / "no" / "dir" / "x.svg")]) == 2
-    assert "Cannot write the screenshot" in capsys.readouterr().err
+    (tmp_path / "plain").write_text("", encoding="utf-8")
+    shot = tmp_path / "plain" / "dir" / "x.svg"
+    assert main(["replay", str(path), "--screenshot", str(shot)]) == 2
+    err = capsys.readouterr().err
+    assert err == f'trace: error: Cannot write the screenshot "{shot}": Not a directory.\n'
 
 
 @pytest.mark.parametrize("name", ["shot.png", "shot", ""])

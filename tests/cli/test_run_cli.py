@@ -112,13 +112,13 @@ def test_app_exceptions_are_data(tmp_path: Path, capsys: pytest.CaptureFixture[s
         (["-c", "0"], "-c/--concurrency must be greater than 0"),
         (["-n", "-3"], "-n/--requests must be greater than 0"),
         (["--threads", "-1"], "--threads must be greater than 0"),
-        (["-z", "ten"], 'argument -z/--duration: "ten" is not a duration'),
+        (["-z", "ten"], '-z "ten" is not a duration'),
         (["--server", "fibers"], 'Unknown server model "fibers"'),
         (["--server", "threads"], "--server loop"),
         (["sample_apps.nope:app"], "nope"),
         (["--body-file", "/nonexistent/body"], "Cannot read --body-file"),
         (["-H", "bad header"], "Name: value"),
-        (["--block-threshold-ms", "0"], "--block-threshold-ms must be a number above 0, not 0."),
+        (["--block-threshold-ms", "0"], "0 is out of range: give a number above 0"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(

@@ -14,10 +14,12 @@ import os
 import sys
 from typing import Any
 
+from tracer.cli.parsing import parse_duration
+
 __all__ = ["add_parser", "main"]
 
 MAX_TIMEOUT = 3600.0
-"""The longest --timeout per request (an hour; inf or 1e300 overflowed the clock)."""
+"""The longest --timeout per request, in seconds (an hour; inf or 1e300 overflowed the clock)."""
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -50,7 +52,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--app-dir", default=".", metavar="DIR", help="put DIR first on sys.path (default .)"
     )
     parser.add_argument(
-        "--timeout", type=float, default=5.0, metavar="S", help="seconds per request (default 5)"
+        "--timeout",
+        default="5s",
+        metavar="D",
+        help="per request: 5s, 500ms, 1m (a plain number is seconds; default 5s, at most 1h)",
     )
     parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
     parser.add_argument("--record", metavar="FILE", help="also save the check's recording")
@@ -63,9 +68,18 @@ def main(args: argparse.Namespace) -> int:
     What the app prints goes to stderr: the report (JSON, JUnit XML) is alone on stdout. What
     the command says itself reaches the streams it started with, whatever the app did to
     ``sys.stdout``, ``sys.stderr`` or descriptors 1 and 2 meanwhile."""
+    from tracer.cli.paths import refuse_empty_record
     from tracer.cli.stdout import app_prints_to_stderr
     from tracer.cli.streams import kept_streams
+    from tracer.errors import UsageError
 
+    # An empty name is a script's unset variable: refused, as trace run refuses it, rather
+    # than taken for stdout (-o) or for no recording at all (--record).
+    refuse_empty_record(args.record, "a file name, not an empty string; leave --record out.")
+    if args.output == "":
+        raise UsageError(
+            "-o needs a file name, not an empty string; leave -o out for the report on stdout."
+        )
     # Paths the app's os.chdir must not move: they are the user's, relative to where trace
     # started (the app runs in process, and may change the working directory in a request).
     for name in ("record", "output"):
@@ -84,11 +98,7 @@ def _main(args: argparse.Namespace, out: Any) -> int:
     from tracer.loading import load_app
     from tracer.recorder import Recorder
 
-    if not 0 < args.timeout <= MAX_TIMEOUT:  # nan fails this too; inf overflowed the clock
-        raise UsageError(
-            f"--timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}, "
-            f"not {args.timeout:g}."
-        )
+    timeout = parse_duration(args.timeout, "--timeout", most=MAX_TIMEOUT, most_text="1h")
     for path in args.paths or ():
         if not path.startswith("/"):
             if path.startswith("ws:"):  # trace run's websocket prefix: check needs none
@@ -113,7 +123,7 @@ def _main(args: argparse.Namespace, out: Any) -> int:
         loaded.app,
         paths=args.paths,
         interface="asgi" if loaded.interface != "wsgi" else "wsgi",
-        timeout=args.timeout,
+        timeout=timeout,
         label=loaded.spec,
         recorder=recorder,
     )

@@ -19,7 +19,7 @@ from tracer.cli.parsing import bounded
 from tracer.export import EXPORTERS, MAX_LANES
 from tracer.otel.spans import DETAILS
 
-__all__ = ["add_parser", "main", "COMPARING", "SPANS", "SENDING"]
+__all__ = ["add_parser", "main", "COMPARING", "SPANS", "SENDING", "FIGURE_SUFFIXES"]
 
 COMPARING = ("html", "svg")
 """Targets that draw a second recording (FILE2) beside the first."""
@@ -29,6 +29,11 @@ SPANS = ("otlp", "otlp-json", "console")
 
 SENDING = ("otlp",)
 """Targets that send to a collector (``--otlp-endpoint``) and write no file (``-o``)."""
+
+FIGURE_SUFFIXES: dict[str, tuple[str, ...]] = {"svg": (".svg",)}
+"""The suffixes ``-o`` may end in for a target that has one of its own: a viewer opens a file by
+its suffix, so ``-o x.png`` holding SVG would not open (``trace replay --screenshot`` and
+``trace demo --screenshot`` take ``.svg`` only)."""
 
 
 class _Intermixed(argparse.ArgumentParser):
@@ -115,6 +120,14 @@ def main(args: argparse.Namespace) -> int:
         )
     _refuse_what_does_not_apply(args)
     recording = load(args.file)
+    if args.output is not None and args.output != "-":
+        from tracer.cli.paths import make_parent
+
+        try:
+            make_parent(args.output)  # as --record makes its folders
+        except OSError as exc:
+            reason = exc.strerror or str(exc) or type(exc).__name__
+            raise UsageError(f'Cannot write "{args.output}": {reason}.') from None
     # html and svg also take ``lang`` (refused for the others above): the replay's choice.
     exporter: Callable[..., str] = get_exporter(args.to)
     if args.lang is not None:
@@ -172,6 +185,20 @@ def _refuse_what_does_not_apply(args: argparse.Namespace) -> None:
             "collector (--otlp-endpoint)."
         )
     output = args.output
+    if output == "":
+        raise UsageError(
+            "-o needs a file name (or - for stdout), not an empty string; leave -o out to "
+            "write next to FILE."
+        )
+    suffixes = FIGURE_SUFFIXES.get(target)
+    if output is not None and output != "-" and suffixes is not None:
+        # A name without a suffix (/dev/stdout, a pipe) says no other format.
+        suffix = os.path.splitext(os.path.basename(output))[1].lower()
+        if suffix and suffix not in suffixes:
+            raise UsageError(
+                f"--to {target} writes {target.upper()}: give -o a file name ending in "
+                f'{" or ".join(suffixes)}, not "{output}".'
+            )
     if output is not None and output != "-" and os.path.exists(output):
         for given in (args.file, args.file2):
             if given and os.path.exists(given) and os.path.samefile(given, output):

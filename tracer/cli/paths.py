@@ -7,6 +7,9 @@ as it is until the run really starts. A default path (``traces/<app>-<time>.json
 overwritten: when it exists (two runs within one second), ``-2``, ``-3``… is added before the
 extension, the file created with mode ``"x"`` so that two processes cannot claim the same one.
 
+Every file a command writes gets the same rule: its missing folders are made (``make_parent``),
+as ``--record`` makes them; ``probe_writable`` checks a path up front and leaves nothing behind.
+
 ``watch_writer(recorder)`` collects a failure of the recorder's file while the load runs (disk
 full: ``Recorder.write_error``) so the load can stop, and ``cannot_write`` words every such
 ``OSError`` the way ``trace replay --screenshot`` does. ``lines_kept(path)`` counts the lines of
@@ -35,6 +38,8 @@ __all__ = [
     "cut_short_warning",
     "discard",
     "lines_kept",
+    "make_parent",
+    "probe_writable",
     "refuse_empty_record",
     "numbered",
     "watch_writer",
@@ -160,6 +165,44 @@ def claim_recording(path: str, *, default: bool = False) -> RecordingTarget:
     )
 
 
+def make_parent(path: str) -> None:
+    """Make the missing folders above the file ``path`` (``OSError`` as raised)."""
+    parent = os.path.dirname(path)
+    if parent and _outermost_missing(parent) is not None:
+        os.makedirs(parent, exist_ok=True)
+
+
+def probe_writable(path: str) -> None:
+    """Raise the ``OSError`` that writing the file ``path`` would meet (a folder, a folder
+    that cannot be made, no permission), before any work; what the probe made (the file, its
+    folders) is removed again, and an existing file is left as it was."""
+    if os.path.isdir(path):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+    parent = os.path.dirname(path)
+    made = _outermost_missing(parent) if parent else None
+    created = False
+    try:
+        if made is not None:
+            os.makedirs(parent, exist_ok=True)
+        created = not os.path.lexists(path)
+        with open(path, "a", encoding="utf-8"):  # appending: an existing file is kept as is
+            pass
+    finally:
+        discard(RecordingTarget(path, created=created, made=made))
+        if made is not None and not created:  # the folders alone were made (then it failed)
+            _remove_folders(parent, made)
+
+
+def _remove_folders(directory: str, made: str) -> None:
+    """Remove ``directory`` and its parents up to ``made``, while they are empty."""
+    with contextlib.suppress(OSError):
+        while directory:
+            os.rmdir(directory)  # only if empty: OSError otherwise, and the walk ends
+            if directory == made:
+                break
+            directory = os.path.dirname(directory)
+
+
 def _outermost_missing(directory: str) -> str | None:
     """The outermost of ``directory`` and its parents that does not exist (None: it exists)."""
     missing = None
@@ -179,12 +222,8 @@ def discard(target: RecordingTarget) -> None:
         return
     with contextlib.suppress(OSError):
         os.unlink(target.path)
-        directory = os.path.dirname(target.path)
-        while target.made is not None and directory:
-            os.rmdir(directory)  # only if empty: OSError otherwise, and the walk ends
-            if directory == target.made:
-                break
-            directory = os.path.dirname(directory)
+        if target.made is not None:
+            _remove_folders(os.path.dirname(target.path), target.made)
 
 
 def watch_writer(recorder: Recorder, on_failure: Callable[[], None] | None = None) -> list[OSError]:

@@ -9,9 +9,9 @@ and the scenarios only for a demo's recording, so other commands start without t
 from __future__ import annotations
 
 import argparse
-import errno
 import os
 import re
+import sys
 from typing import TYPE_CHECKING, Any
 
 from tracer.cli.parsing import bounded
@@ -34,27 +34,27 @@ __all__ = [
 def check_screenshot_path(path: str) -> None:
     """``UsageError`` for a ``--screenshot`` that could not be written, before anything runs
     or is rendered: a name that does not end in ``.svg`` (the only format written: a ``.png``
-    name would get SVG inside), a folder, a missing folder, a place that cannot be written."""
+    name would get SVG inside), a folder, a place that cannot be written. Missing folders are
+    made when it is written, as ``--record`` makes them (the check leaves nothing behind)."""
     if not path.lower().endswith(".svg"):
         raise UsageError(
             f'--screenshot writes SVG only: give a file name ending in .svg, not "{path}".'
         )
+    from tracer.cli.paths import probe_writable
+
     try:
-        if os.path.isdir(path):
-            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
-        existed = os.path.lexists(path)
-        with open(path, "a", encoding="utf-8"):  # appending: an existing file is kept as is
-            pass
-        if not existed:
-            os.unlink(path)  # written at the end; nothing is left if the run fails before
+        probe_writable(path)
     except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise UsageError(f'Cannot write the screenshot "{path}": {reason}.') from None
+        raise UsageError(f'Cannot write the screenshot "{path}": {exc.strerror or exc}.') from None
 
 
 def write_screenshot(path: str, svg: str) -> None:
-    """Write a ``--screenshot`` SVG; an unwritable path is a ``UsageError`` (one line, exit 2)."""
+    """Write a ``--screenshot`` SVG, its missing folders made; an unwritable path is a
+    ``UsageError`` (one line, exit 2)."""
+    from tracer.cli.paths import make_parent
+
     try:
+        make_parent(path)
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(svg)
     except OSError as exc:
@@ -110,11 +110,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--block-threshold-ms",
-        # 0 is meaningful: every coroutine step that took any time is drawn as blocking.
-        type=bounded(float, low=0.0),
+        "--block-threshold",  # trace run's older spelling, taken by every command
+        dest="block_threshold_ms",
+        # Above 0, as trace run and trace sim take it: a recording's steps are drawn as a run
+        # with that threshold would have recorded them.
+        type=bounded(float, above=0.0),
         default=None,
         metavar="MS",
-        help="also draw any coroutine step longer than this (ms, 0 or more) as blocking the loop",
+        help="also draw any coroutine step longer than this (ms, above 0) as blocking the loop",
     )
     return parser
 
@@ -135,7 +138,14 @@ def main(args: argparse.Namespace) -> int:
 
     if args.screenshot is not None:
         check_screenshot_path(args.screenshot)  # before the recordings are read
-    recordings = open_recordings([args.file, *([args.file2] if args.file2 else [])])
+    files = [args.file, *([args.file2] if args.file2 else [])]
+    recordings = open_recordings(files)
+    from tracer.cli.paths import cut_short_warning
+
+    for recording, given in zip(recordings, files, strict=True):
+        if recording.truncated:
+            # As trace summary and trace export say it: valid data, shown as far as it goes.
+            print(cut_short_warning(recording.path or given), file=sys.stderr)
     from tracer.export.titles import said_in
 
     # Without --lang, the language the first recording was made in, as trace export says it.

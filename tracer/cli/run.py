@@ -24,11 +24,11 @@ import os
 import signal
 import sys
 import threading
-from pathlib import Path
 from typing import Any
 
+from tracer.cli.body import read_body_file
 from tracer.cli.headless import run_headless
-from tracer.cli.parsing import bounded
+from tracer.cli.parsing import bounded, parse_duration
 from tracer.cli.run_end import say_how_it_ended, who_exited
 from tracer.cli.run_logs import open_app_log, save_server_output, say_app_log
 
@@ -43,7 +43,17 @@ from tracer.cli.terminal import on_terminal
 from tracer.errors import UsageError
 from tracer.tui.labels import LANGUAGES
 
-__all__ = ["add_parser", "main", "config_from_args"]
+__all__ = [
+    "add_parser",
+    "main",
+    "config_from_args",
+    "refuse_what_does_not_apply",
+    "DEFAULT_CLIENTS",
+]
+
+
+DEFAULT_CLIENTS = 50
+"""Closed-loop clients when neither -c nor --rate is given."""
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -59,8 +69,22 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="APP",
         help="module:attr or path/file.py:attr (default: a bundled sample app)",
     )
-    p.add_argument(
-        "-c", "--concurrency", type=int, default=50, help="closed-loop clients (default 50)"
+    # A closed loop of -c clients or an open loop at --rate: a -c beside --rate would be
+    # dropped (the arrivals wait for no client), so the pair is refused, as trace sim does.
+    load = p.add_mutually_exclusive_group()
+    load.add_argument(
+        "-c",
+        "--concurrency",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"closed loop: N clients (default {DEFAULT_CLIENTS})",
+    )
+    load.add_argument(
+        "--rate",
+        type=bounded(float, above=0.0),
+        metavar="R",
+        help="open loop: Poisson arrivals per second",
     )
     count = p.add_mutually_exclusive_group()
     count.add_argument(
@@ -69,15 +93,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     count.add_argument(
         "-z",
         "--duration",
-        type=_duration,
         metavar="D",
-        help="send for this long instead: 10s, 500ms, 2m",
-    )
-    p.add_argument(
-        "--rate",
-        type=bounded(float, low=0.0),  # 0 is refused by RunConfig.check, in words
-        metavar="R",
-        help="open loop: Poisson arrivals per second",
+        help="send for this long instead: 10s, 500ms, 2m (a plain number is seconds)",
     )
     p.add_argument(
         "--server",
@@ -88,7 +105,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, help="worker threads (per process)")
     p.add_argument("--interface", choices=("auto", "wsgi", "asgi"), default="auto")
     p.add_argument("--factory", action="store_true", help="APP is a factory that returns the app")
-    p.add_argument("--app-dir", default=".", help="directory to import APP from (default .)")
+    p.add_argument(
+        "--app-dir", default=".", metavar="DIR", help="directory to import APP from (default .)"
+    )
     p.add_argument(
         "-m",
         "--method",
@@ -113,16 +132,15 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--timeout",
-        type=_duration,
-        default=20.0,
+        default="20s",
         metavar="D",
         help="per-request client timeout (default 20s)",
     )
     p.add_argument(
         "--block-threshold-ms",
-        "--block-threshold",  # the older spelling; sim and replay say -ms
+        "--block-threshold",  # the older spelling, taken by sim and replay too
         dest="block_threshold",
-        type=bounded(float, low=0.0),
+        type=bounded(float, above=0.0),
         default=10.0,
         metavar="MS",
         help="loop.blocked threshold in ms (default 10)",
@@ -143,11 +161,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--lang",
         choices=LANGUAGES,
-        default="en",
-        help="language of the live dashboard and of its replay (the report stays English)",
+        default=None,
+        help="language of the live dashboard and of its replay (default en; the report "
+        "stays English)",
     )
     p.add_argument("--json", action="store_true", help="print only the summary JSON on stdout")
-    p.add_argument("--seed", type=int, help="seed of the open-loop arrival times")
+    p.add_argument("--seed", type=int, help="seed of the open loop's arrival times (--rate)")
     real = p.add_argument_group(
         "real servers (--server uvicorn|hypercorn|gunicorn|waitress|granian|daphne)"
     )
@@ -166,29 +185,20 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
-_DURATION_FORM = "such as 10s, 500ms, 2m or 1h (a plain number is seconds)"
-
-
-def _duration(text: str) -> float:
-    """An argparse ``type=`` for ``-z`` and ``--timeout``: seconds above 0. Anything else is
-    a usage error naming the option and what it takes (argparse adds the option's name)."""
-    from tracer.loadgen import parse_duration
-
-    try:
-        seconds = parse_duration(text)
-    except UsageError:
-        if text.strip().startswith("-"):
-            raise argparse.ArgumentTypeError(
-                f'"{text}" is negative: give a duration above 0, {_DURATION_FORM}'
-            ) from None
-        raise argparse.ArgumentTypeError(
-            f'"{text}" is not a duration: give one above 0, {_DURATION_FORM}'
-        ) from None
-    if seconds <= 0:
-        raise argparse.ArgumentTypeError(
-            f'"{text}" is zero: give a duration above 0, {_DURATION_FORM}'
+def refuse_what_does_not_apply(args: argparse.Namespace) -> None:
+    """``UsageError`` for an option this run would ignore (README: refused, not a silent
+    no-op): ``--lang`` without the dashboard, ``--seed`` without an open loop."""
+    if args.lang is not None and (args.headless or args.json):
+        flag = "--json" if args.json else "--headless"
+        raise UsageError(
+            f"--lang is the live dashboard's language, and {flag} runs without it "
+            "(the report is English): drop --lang."
         )
-    return seconds
+    if args.seed is not None and args.rate is None:
+        raise UsageError(
+            "--seed sets the open loop's arrival times (--rate R); the closed loop of -c "
+            "clients draws nothing at random: drop --seed, or add --rate."
+        )
 
 
 def _server_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -201,15 +211,10 @@ def config_from_args(args: argparse.Namespace) -> Any:
     """The ``RunConfig`` of parsed arguments (``UsageError`` for bad values)."""
     from tracer.run import DEFAULT_APP, RunConfig
 
-    duration = args.duration  # seconds, checked as parsed (``_duration``)
+    duration = None if args.duration is None else parse_duration(args.duration, "-z")
     requests = args.requests if args.requests is not None else (None if duration else 200)
     if args.body_file is not None:
-        try:
-            body = Path(args.body_file).read_bytes()
-        except OSError as exc:
-            raise UsageError(
-                f'Cannot read --body-file "{args.body_file}": {exc.strerror}.'
-            ) from None
+        body = read_body_file(args.body_file)
     else:
         # The bytes typed (os.fsencode): a non-UTF-8 byte arrives as a lone surrogate.
         body = os.fsencode(args.body or "")
@@ -221,7 +226,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
         server=args.server,
         workers=args.workers,
         threads=args.threads,
-        concurrency=args.concurrency,
+        concurrency=DEFAULT_CLIENTS if args.concurrency is None else args.concurrency,
         requests=requests,
         duration=duration,
         rate=args.rate,
@@ -231,7 +236,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
         body=body,
         ws_messages=args.ws_messages,
         http2=args.http2,
-        timeout=args.timeout,
+        timeout=parse_duration(args.timeout, "--timeout"),
         seed=args.seed,
         block_threshold_ms=args.block_threshold,
         server_options=_server_options(args),
@@ -291,6 +296,7 @@ def _main(
         "a file name, not an empty string; leave --record out for the default "
         "traces/<app>-<time>.jsonl.",
     )
+    refuse_what_does_not_apply(args)
     config = config_from_args(args)
     config.check()
     if args.otlp_endpoint is not None:
@@ -414,7 +420,7 @@ def _main(
                     work,
                     title=f"{config.app} · {server.describe().get('model')}",
                     total_requests=config.requests,
-                    lang=args.lang,
+                    lang=args.lang or "en",
                     prints=prints,
                     exited=lambda: who_exited(server),
                 )

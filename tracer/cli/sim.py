@@ -13,7 +13,7 @@ import sys
 import time
 from typing import Any
 
-from tracer.cli.parsing import bounded
+from tracer.cli.parsing import bounded, parse_duration
 from tracer.cli.terminal import on_terminal
 from tracer.errors import UsageError
 
@@ -93,7 +93,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     load.add_argument(
         "--rate",
-        type=float,
+        type=bounded(float, above=0.0),
         default=None,
         metavar="R",
         help="open loop: Poisson arrivals per second",
@@ -114,7 +114,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--duration",
         default=None,
         metavar="D",
-        help="simulated time to keep sending, like 10s (its requests count towards -n's most)",
+        help="simulated time to keep sending: 10s, 500ms, 2m (a plain number is seconds; "
+        "its requests count towards -n's most)",
     )
     parser.add_argument(
         "--think", default=None, metavar="DIST", help="closed loop: client pause between requests"
@@ -139,7 +140,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--block-threshold-ms",
         "--block-threshold",  # trace run's spelling
         dest="block_threshold_ms",
-        type=bounded(float, low=0.0),  # nan, inf and negatives are one line, as in trace run
+        type=bounded(float, above=0.0),  # one rule with trace run and trace replay
         default=None,
         metavar="MS",
         help="loop.blocked threshold in ms (loop; default 10)",
@@ -292,7 +293,7 @@ def build_config(args: argparse.Namespace) -> Any:
         refuse_with_sweep(args, swept, label)
     options = {name: DEFAULTS[name] if value is None else value for name, value in chosen.items()}
     from sim import SimConfig
-    from sim.dist import MAX_DURATION_NS, parse_dist, parse_duration
+    from sim.dist import MAX_DURATION_NS, parse_dist
     from sim.workload import inline_workload, load_workload
 
     inline = {
@@ -315,7 +316,12 @@ def build_config(args: argparse.Namespace) -> Any:
                 for key, value in given.items()
             }
         )
-    duration = None if args.duration is None else parse_duration(args.duration, what="-z")
+    # Read as trace run reads it, then in the clock's nanoseconds.
+    duration = (
+        None
+        if args.duration is None
+        else min(round(parse_duration(args.duration, "-z") * 1e9), MAX_DURATION_NS)
+    )
     requests = args.requests if args.requests is not None or duration is not None else 1000
     if args.think is not None and args.rate is not None:
         # Open-loop arrivals do not wait for responses, so a pause after one would be ignored.
