@@ -373,3 +373,17 @@ def test_the_header_counts_the_cores_this_process_may_use(
     assert make_header()["host"]["cpus"] == 1
     monkeypatch.delattr(os, "sched_getaffinity")
     assert make_header()["host"]["cpus"] == 64
+
+
+def test_a_plain_file_named_gz_that_is_no_recording_says_it_is_not_gzip(tmp_path) -> None:
+    """A ``.gz`` name on a file without gzip's magic is read as plain text; when that text is
+    no recording either, the line says the name promised compression the file does not have.
+    A real gzip file whose first line is not JSON is not told it is uncompressed."""
+    plain = tmp_path / "run.jsonl.gz"
+    plain.write_bytes(b"hello, not a recording\n")
+    with pytest.raises(RecordingFormatError, match=r"named \.gz but is not gzip-compressed"):
+        load(plain)
+    packed = tmp_path / "packed.jsonl.gz"
+    packed.write_bytes(gzip.compress(b"hello, not a recording\n"))
+    with pytest.raises(RecordingFormatError, match=r"\(its first line is not JSON\)"):
+        load(packed)

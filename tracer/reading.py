@@ -37,6 +37,7 @@ __all__ = [
     "read_events",
     "time_order",
     "open_text",
+    "is_gzip",
     "lines_until_eof",
     "UNREADABLE",
     "unreadable",
@@ -348,7 +349,7 @@ def read_events(
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-def _is_gzip(path: str | os.PathLike[str]) -> bool:
+def is_gzip(path: str | os.PathLike[str]) -> bool:
     """Whether the file starts as a gzip stream does (whatever its name says)."""
     with open(path, "rb") as handle:
         return handle.read(2) == _GZIP_MAGIC
@@ -360,7 +361,7 @@ def open_text(path: str | os.PathLike[str]) -> IO[str]:
     The file's first bytes decide, not its name: a compressed recording renamed to ``.jsonl``
     (or a plain one to ``.gz``) still reads. (``RecordingWriter`` opens files for writing.)
     """
-    if _is_gzip(path):
+    if is_gzip(path):
         return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="\n")
     return open(path, encoding="utf-8", newline="\n")
 

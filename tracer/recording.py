@@ -34,6 +34,7 @@ from tracer.reading import (
     JSON_TYPES,
     UNREADABLE,
     EventLines,
+    is_gzip,
     json_type,
     lines_until_eof,
     lone_surrogate,
@@ -379,9 +380,10 @@ def _parse_lines(lines: Iterator[str], path: str) -> Recording:
             raise RecordingFormatError(
                 f'"{path}" is not a valid gateway-trace recording: its header holds {surrogate}.'
             ) from None
-        raise RecordingFormatError(
-            f'"{path}" is not a gateway-trace recording (its first line is not JSON).'
-        ) from None
+        said = "its first line is not JSON"
+        if str(path).endswith(".gz") and not is_gzip(path):  # named compressed, it is not
+            said = "it is named .gz but is not gzip-compressed, and its first line is not JSON"
+        raise RecordingFormatError(f'"{path}" is not a gateway-trace recording ({said}).') from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise RecordingFormatError(
             f'"{path}" is not a gateway-trace recording (no "format": "{FORMAT}" header).'

@@ -80,10 +80,11 @@ def test_an_error_line_reaches_stderr_after_the_app_closed_it(tmp_path: Path) ->
     """The app closes descriptors 1 and 2 in a request, then ``-o`` cannot be written: the
     error is still one line on stderr and exit 2 (it was exit 1 and nothing said)."""
     app = app_file(tmp_path, "closes", DESCRIPTORS_CLOSED)
-    missing = tmp_path / "no-such-folder" / "report.txt"
+    (tmp_path / "a-file").write_text("")
+    missing = tmp_path / "a-file" / "report.txt"  # under a file: no folder can be made there
     code, out, err = trace_process(tmp_path, "check", app, "-o", str(missing))
     assert (code, out) == (2, "")
-    assert err == f"trace: error: Cannot write {str(missing)!r}: No such file or directory.\n"
+    assert err == f"trace: error: Cannot write {str(missing)!r}: Not a directory.\n"
 
 
 def test_a_thread_the_app_never_ends_does_not_keep_the_check_running(tmp_path: Path) -> None:

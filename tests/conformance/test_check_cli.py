@@ -147,3 +147,10 @@ def test_a_ws_prefix_is_explained_not_corrected_to_nonsense(
     assert main(["check", "sample_apps.hello:asgi_app", "--path", "ws:/chat"]) == 2
     err = capsys.readouterr().err
     assert 'has no "ws:" prefix' in err and "give --path /chat." in err and "/ws:" not in err
+
+
+def test_the_report_files_missing_folders_are_made(tmp_path: Path) -> None:
+    """``-o`` makes its missing folders, as ``--record`` and every other output do."""
+    out = tmp_path / "new" / "deeper" / "report.json"
+    assert main(["check", "sample_apps.hello:asgi_app", "--format", "json", "-o", str(out)]) == 0
+    assert json.loads(out.read_text())["violations"] == []

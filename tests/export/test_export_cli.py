@@ -283,3 +283,18 @@ def test_an_output_that_is_the_recording_itself_is_refused(
             == 2
         )
     assert open(run, "rb").read() == before
+
+
+def test_no_collector_at_a_bare_address_names_the_url_posted_to(
+    tmp_path: Any, capsys: Any, monkeypatch: Any
+) -> None:
+    """A bare collector address gets the signal path (``/v1/traces``) added, and the line says
+    the address the spans were posted to, as ``trace run --otlp-endpoint`` says it."""
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_PROTOCOL", raising=False)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "1")
+    run = two_requests(tmp_path / "run.jsonl")
+    with OtlpHttpReceiver() as receiver:
+        bare = receiver.endpoint.removesuffix("/v1/traces")  # a port now closed again
+    assert main(["export", run, "--to", "otlp", "--otlp-endpoint", bare]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{bare}/v1/traces" in err

@@ -136,7 +136,10 @@ def _main(args: argparse.Namespace, out: Any) -> int:
     report.strict = args.strict
     text = FORMATS[args.format](report)
     if args.output:
+        from tracer.cli.paths import make_parent
+
         try:
+            make_parent(args.output)  # as --record makes its folders
             with open(args.output, "w", encoding="utf-8") as file:
                 file.write(text)
         except OSError as exc:

@@ -177,7 +177,9 @@ def export_otlp(recording: Recording, options: ExportOptions) -> str:
 
     spans = recording_spans(recording, detail=options.otel_detail)
     exporter = make_exporter(options.otlp_endpoint)
-    where = options.otlp_endpoint or getattr(exporter, "_endpoint", None) or "the OTLP endpoint"
+    # The address the exporter posts to (a bare collector address gets /v1/traces), as the
+    # live export of `trace run` names it.
+    where = getattr(exporter, "_endpoint", None) or options.otlp_endpoint or "the OTLP endpoint"
     # The exporter logs each retry; Delivery keeps those records and the one error below
     # says what they did, once.
     delivery = Delivery(exporter, where, timeout=export_timeout(10.0))  # the exporters' default
