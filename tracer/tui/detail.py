@@ -29,7 +29,7 @@ from tracer.summary import RequestSpan, request_spans
 from tracer.tui.axis import format_time
 from tracer.tui.lane import BLOCKED, PHASE_NAMES, QUEUED, RUNNING, SENDING, WAITING, Lane
 from tracer.tui.model import TimelineModel
-from tracer.tui.palette import COLOURS
+from tracer.tui.palette import COLOURS, INCOMPLETE_GLYPH
 
 __all__ = ["DetailPane", "detail_text", "time_spent", "MAX_EVENT_ROWS", "RAN_ON_NS"]
 
@@ -40,6 +40,8 @@ said to have run on; a shorter gap is the server's own bookkeeping after the las
 HOLDER_CELLS = 8
 """Cells for the request column of a worker's span list (``#12345`` or ``lifespan``)."""
 _HEAD = "bold #00afd7"
+INCOMPLETE_TEXT = "bold #e65100"
+"""A request that never ended says so in the colour of its lane's mark."""
 _KEY = "#8a8a8a"
 _SCOPE_KEYS = (
     "method",
@@ -141,6 +143,11 @@ def _request_text(
         app_end = max((e.end for e in events if e.kind == K.REQUEST_END), default=None)
         if app_end is not None and app_end - span.finished >= min(RAN_ON_NS, latency) > 0:
             text.append(f"  {labels['ran_on']} +{_ms(app_end - origin)}", _KEY)
+    if lane.incomplete_at is not None:
+        # Cut short: whatever it did after that, the recording does not know.
+        at = f"+{_ms(lane.incomplete_at - origin)}"
+        text.append("  ")
+        text.append(f"{INCOMPLETE_GLYPH} {labels['unended'].format(at=at)}", INCOMPLETE_TEXT)
     heading = f"{labels['environ' if scope.get('interface') == 'wsgi' else 'scope']}: "
     text.append(f"\n{heading}", _KEY)
     scope_text = _compact(

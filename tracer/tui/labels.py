@@ -75,6 +75,10 @@ _EN: dict[str, str] = {
     "status_code": "status",
     "lifespan": "lifespan",
     "ran_on": "app ran on until",
+    # A request with no end (the recording was cut short): the legend, and the detail pane
+    # with where its events stop.
+    "unended_legend": "not finished",
+    "unended": "not finished: nothing of it was recorded after {at}",
     "hint": "hint",
     "detail_keys": "J K scroll · ctrl+u ctrl+d page · esc close",
     # live dashboard
@@ -188,6 +192,8 @@ _ZH: dict[str, str] = {
     "status_code": "状态码",
     "lifespan": "生命周期",
     "ran_on": "响应后应用仍运行至",
+    "unended_legend": "未结束",
+    "unended": "未结束：{at} 之后没有它的记录",
     "hint": "修复建议",
     "detail_keys": "J K 滚动 · ctrl+u ctrl+d 翻页 · esc 关闭",
     "live": "实时",

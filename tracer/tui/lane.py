@@ -7,6 +7,7 @@ phase it was in when. Pure data with a bisect index; imports only ``tracer.phase
 from __future__ import annotations
 
 import bisect
+import operator
 from dataclasses import dataclass, field
 
 from tracer.phases import CPU_BUSY_SHARE
@@ -55,6 +56,9 @@ LEGEND_ORDER: tuple[int, ...] = (QUEUED, RUNNING, WAITING, BLOCKED, SENDING, ERR
 
 # A thread span whose on-CPU share is below CPU_BUSY_SHARE is drawn as waiting (blocked in I/O,
 # a lock, the GIL) rather than running: tracer.phases holds the rule.
+
+_START_END = operator.attrgetter("start", "end")
+"""A span's sort key (in C: a lane of a big recording has a hundred thousand spans)."""
 
 REQUEST_LANE = "request"
 LOOP_LANE = "loop"
@@ -109,6 +113,9 @@ class Lane:
     """The request of a by-request lane."""
     error: bool = False
     """The request ended with an error."""
+    incomplete_at: int | None = None
+    """A request the recording never saw end (``tracer.phases.unended``: the run was cut
+    short): where what is known of it stops, its last event's end. None for one that ended."""
     starts: list[int] = field(default_factory=list)
     """``span.start`` of each span, for bisecting the visible ones."""
     longest: int = 0
@@ -120,7 +127,7 @@ class Lane:
     instants kept as zero-length spans), for weighing how much of a cell each phase covers."""
 
     def __post_init__(self) -> None:
-        self.spans.sort(key=lambda span: (span.start, span.end))
+        self.spans.sort(key=_START_END)
         self.starts = [span.start for span in self.spans]
         self.longest = max((span.end - span.start for span in self.spans), default=0)
         self.overview = self.flat = None  # built from the spans: rebuilt when they change

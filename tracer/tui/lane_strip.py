@@ -23,6 +23,8 @@ from tracer.tui.lane import BLOCKED, ERROR, NONE, PHASE_NAMES, RUNNING, WAITING,
 from tracer.tui.palette import (
     ERROR_LABEL_STYLE,
     GLYPHS,
+    INCOMPLETE_GLYPH,
+    INCOMPLETE_STYLE,
     LABEL_STYLE,
     MARKER_GLYPH,
     MARKER_STYLE,
@@ -34,11 +36,13 @@ from tracer.tui.palette import (
 __all__ = [
     "paint",
     "flatten",
+    "prepare",
     "lane_segments",
     "label_segment",
     "shorten",
     "NOTABLE",
     "OVERVIEW_BUCKETS",
+    "PREPARED_OVERVIEW_SPANS",
     "SHARE_GLYPHS",
 ]
 
@@ -80,9 +84,53 @@ def flatten(lane: Lane) -> list[Span]:
     phase; neighbouring pieces alike are merged; instants stay as zero-length spans."""
     if lane.flat is not None:
         return lane.flat
+    flat = _flat_if_disjoint(lane.spans)
+    if flat is None:
+        flat = _flat_of_overlapping(lane.spans)
+    lane.flat = flat
+    return flat
+
+
+def _flat_if_disjoint(spans: list[Span]) -> list[Span] | None:
+    """``flatten`` of spans sorted by start of which none overlaps another (a worker lane: a
+    thread or a loop runs one thing at a time), in one pass; None if two overlap.
+
+    The general sweep costs tens of microseconds an edge, seconds for a loop lane of a big
+    recording, where every piece is a span as it is: only touching alike ones are merged.
+    """
+    flat: list[Span] = []
+    instants: list[Span] = []
+    reach = None  # the end of the last span of time so far
+    for span in spans:
+        start, end = span.start, span.end
+        if end <= start:
+            instants.append(span)
+            continue
+        if reach is not None and start < reach:
+            return None
+        reach = end
+        if span.phase == NONE:
+            continue  # idle shows nothing (the sweep never lets it on top either)
+        last = flat[-1] if flat else None
+        if (
+            last is not None
+            and last.end == start
+            and (last.phase, last.req, last.cpu) == (span.phase, span.req, span.cpu)
+        ):
+            flat[-1] = Span(last.start, end, span.phase, span.req, span.cpu)
+        else:
+            flat.append(span)
+    if instants:
+        flat.extend(instants)
+        flat.sort(key=lambda span: (span.start, span.end))
+    return flat
+
+
+def _flat_of_overlapping(spans: list[Span]) -> list[Span]:
+    """``flatten`` of spans that may overlap: a sweep over their edges."""
     edges: dict[int, list[tuple[int, Span]]] = {}
     instants: list[Span] = []
-    for span in lane.spans:
+    for span in spans:
         if span.end <= span.start:
             instants.append(span)
             continue
@@ -116,8 +164,20 @@ def flatten(lane: Lane) -> list[Span]:
             flat.append(Span(t, following, top, owner.req, owner.cpu))
     flat.extend(instants)
     flat.sort(key=lambda span: (span.start, span.end))
-    lane.flat = flat
     return flat
+
+
+PREPARED_OVERVIEW_SPANS = 1024
+"""A lane with more spans than this gets its overview built ahead (``prepare``): painting
+uses it once a screen's width holds over four spans a cell, and no screen is 256 cells wide."""
+
+
+def prepare(lane: Lane) -> None:
+    """Build ahead what drawing ``lane`` zoomed out needs, kept on the lane: its flat spans
+    and, when it is long, its overview. Safe on another thread: each is set whole, once made."""
+    flatten(lane)
+    if len(lane.spans) > PREPARED_OVERVIEW_SPANS:
+        _overview(lane)
 
 
 def _overview(lane: Lane) -> tuple[int, list[int]]:
@@ -129,10 +189,16 @@ def _overview(lane: Lane) -> tuple[int, list[int]]:
         cover = [[0.0] * len(PHASE_NAMES) for _ in range(count)]
         present = [0] * count
         for span in flat:
-            for b in range(span.start // bucket, span.end // bucket + 1):
-                lo, hi = max(span.start, b * bucket), min(span.end, (b + 1) * bucket)
-                cover[b][span.phase] += max(0, hi - lo)
-                present[b] |= 1 << span.phase
+            start, end, phase = span.start, span.end, span.phase
+            first, last = start // bucket, end // bucket
+            if first == last:  # most spans of a long lane: within one bucket
+                cover[first][phase] += end - start
+                present[first] |= 1 << phase
+                continue
+            for b in range(first, last + 1):
+                lo, hi = max(start, b * bucket), min(end, (b + 1) * bucket)
+                cover[b][phase] += max(0, hi - lo)
+                present[b] |= 1 << phase
         lane.overview = (bucket, [_pick(c, p) for c, p in zip(cover, present, strict=True)])
     return lane.overview
 
@@ -241,17 +307,22 @@ def lane_segments(
     codes, owners, shares = paint(lane, start, ns_per_cell, width)
     if worker:
         return _worker_segments(codes, owners)
-    markers = {int((m.t - start) // ns_per_cell) for m in lane.markers}
+    marks = {int((m.t - start) // ns_per_cell): MARKER_GLYPH for m in lane.markers}
+    if lane.incomplete_at is not None:
+        # Where what is known of an unended request stops (a violation there says more).
+        marks.setdefault(int((lane.incomplete_at - start) // ns_per_cell), INCOMPLETE_GLYPH)
     segments: list[Segment] = []
     column = 0
     while column < width:
-        if column in markers:
-            _append(segments, MARKER_GLYPH, MARKER_STYLE)
+        glyph = marks.get(column)
+        if glyph is not None:
+            style = MARKER_STYLE if glyph == MARKER_GLYPH else INCOMPLETE_STYLE
+            _append(segments, glyph, style)
             column += 1
             continue
         code, share = codes[column], shares[column]
         end = column + 1
-        while end < width and codes[end] == code and shares[end] == share and end not in markers:
+        while end < width and codes[end] == code and shares[end] == share and end not in marks:
             end += 1
         _append(segments, _share_glyph(code, share) * (end - column), PHASE_STYLES[code])
         column = end

@@ -45,7 +45,7 @@ from tracer.tui.axis import format_time
 from tracer.tui.bar_chart import BarChart
 from tracer.tui.labels import labels as get_labels
 from tracer.tui.legend import Legend
-from tracer.tui.live_stats import LiveStats, histogram
+from tracer.tui.live_stats import LiveStats
 from tracer.tui.model import build_model, model_from_events
 from tracer.tui.own_terminal import OwnTerminalDriver, PrintsToFile, restore_terminal
 from tracer.tui.screen import ReplayScreen
@@ -153,7 +153,7 @@ class LiveScreen(Screen[None]):
     def _histogram(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(self.labels["histogram"] + "\n", "#8a8a8a")
-        bins = histogram(self.stats.latencies_ms)
+        bins = self.stats.latency_histogram()
         top = max((count for _, _, count in bins), default=0) or 1
         # Label (19 cells) + bar + count must fit the widget, or rows would wrap.
         room = self.query_one("#histogram").content_size.width - 19 - len(str(top)) - 1
@@ -169,7 +169,8 @@ class LiveScreen(Screen[None]):
         events = self.stats.recent_events()
         timeline = self.query_one("#recent", Timeline)
         recording = Recording(header={"server": {}, "interface": None}, events=events)
-        model = model_from_events(recording)
+        # Its newest requests are still going, not cut short: no unfinished marks.
+        model = model_from_events(recording, mark_unended=False)
         vp = self.viewport
         vp.width = max(1, timeline.size.width - timeline.label_width - 1)
         # The window spans the requests that fit on screen (the newest), so they fill the width.

@@ -18,13 +18,21 @@ from __future__ import annotations
 
 import bisect
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from typing import Any, overload
 
 from tracer import events as K
 from tracer.digest import Digest, Worker, thread_names
 from tracer.events import Event
-from tracer.phases import cpu_share, held_loop, kept_from_starting, mostly_waiting, request_phases
+from tracer.phases import (
+    cpu_share,
+    held_loop,
+    kept_from_starting,
+    mostly_waiting,
+    request_phases,
+    unended,
+)
 from tracer.phases import event_data as _data
 from tracer.phases import event_dur as _dur
 from tracer.printable import printable
@@ -46,6 +54,12 @@ from tracer.tui.lane import (
 )
 
 __all__ = ["RequestLanes", "TimelineModel", "build_model", "model_from_events"]
+
+_WORKER_KINDS = frozenset({K.SCHED_STEP, K.SCHED_THREAD, K.LOOP_BLOCKED, K.REQUEST_START})
+"""The kinds of event the by-worker lanes are drawn from."""
+
+_END_KINDS = frozenset({K.REQUEST_END, K.CLIENT_RESPONSE})
+"""What ends a request for ``tracer.phases.unended``: a request with neither never ended."""
 
 _CODES = {
     "queued": QUEUED,
@@ -71,11 +85,14 @@ class RequestLanes(Sequence[Lane]):
         events_by_req: dict[int, list[Event]],
         t_end: int,
         threshold_ns: int | None,
+        *,
+        mark_unended: bool = True,
     ) -> None:
         self.order = order
         self._events = events_by_req
         self._t_end = t_end
         self._threshold = threshold_ns
+        self._mark_unended = mark_unended
         self._built: dict[int, Lane] = {}
         self._index = {req: i for i, req in enumerate(order)}
 
@@ -96,7 +113,9 @@ class RequestLanes(Sequence[Lane]):
         lane = self._built.get(index)
         if lane is None:
             req = self.order[index]  # IndexError past the end, as a list would
-            lane = _request_lane(req, self._events[req], self._t_end, self._threshold)
+            lane = _request_lane(
+                req, self._events[req], self._t_end, self._threshold, self._mark_unended
+            )
             self._built[index] = lane
         return lane
 
@@ -115,6 +134,7 @@ class TimelineModel:
         *,
         threshold_ns: int | None = None,
         loop_word: str = "loop",
+        mark_unended: bool = True,
     ) -> None:
         self.recording = recording
         """The source."""
@@ -130,6 +150,10 @@ class TimelineModel:
         self.delayed_by: dict[int, list[Event]] = {}
         """Request -> the ``loop.blocked`` events that held it up (it was in their ``delayed``)."""
         lifespan: set[int] = set()
+        # What the by-worker lanes are drawn from, picked out now (a third of a big recording)
+        # so that building them on the first v does not go through every event again.
+        worker_events: list[Event] = []
+        ended: set[int | None] = set()
         for event in events:
             end = event.t + event.dur if event.dur else event.t
             if end > t_end:
@@ -138,6 +162,10 @@ class TimelineModel:
             if isinstance(req, int):
                 per_req.setdefault(req, []).append(event)
             kind = event.kind
+            if kind in _WORKER_KINDS:
+                worker_events.append(event)
+            if kind in _END_KINDS:
+                ended.add(req)
             if kind == K.LOOP_BLOCKED:
                 self.blocked.append(event)
                 delayed = _data(event).get("delayed") or []
@@ -163,9 +191,17 @@ class TimelineModel:
         self._event_times: list[int] | None = None
         # Events are in time order, so requests were met in order of arrival.
         order = [req for req in per_req if req not in lifespan]
-        self.by_request = RequestLanes(order, per_req, self.t_end, threshold_ns)
+        self.by_request = RequestLanes(
+            order, per_req, self.t_end, threshold_ns, mark_unended=mark_unended
+        )
         """One lane per request, in order of arrival."""
+        self.unended = [req for req in order if req not in ended] if mark_unended else []
+        """Requests the recording never saw end (``tracer.phases.unended``: it was cut short),
+        in order of arrival; their lanes mark where their events stop. Empty when the model
+        was made not to mark them (the live view, where they are simply still running)."""
+        self._worker_events = worker_events
         self._by_worker: list[Lane] | None = None
+        self._by_worker_lock = threading.Lock()
         self._thread_of: dict[str, tuple[int, int]] = {}
         """Worker lane key -> the pid and id of its thread (to find its report row)."""
         self._summary: dict[str, Any] | None = None
@@ -183,11 +219,23 @@ class TimelineModel:
     def by_worker(self) -> list[Lane]:
         """One lane per event loop, then per thread, in order of first activity (ties by name,
         numbers as numbers: worker-2 before worker-10)."""
-        if self._by_worker is None:
-            self._by_worker = _worker_lanes(
-                self._events, self._threshold, self._thread_of, self._loop_word
-            )
-        return self._by_worker
+        lanes = self._by_worker
+        if lanes is None:
+            # The replay builds them ahead on a thread of its own: whoever comes second waits
+            # for the first rather than building them again.
+            with self._by_worker_lock:
+                lanes = self._by_worker
+                if lanes is None:
+                    lanes = _worker_lanes(
+                        self._worker_events, self._threshold, self._thread_of, self._loop_word
+                    )
+                    self._by_worker = lanes
+        return lanes
+
+    @property
+    def by_worker_built(self) -> bool:
+        """Whether ``by_worker`` has been built (a first ``v`` then costs nothing)."""
+        return self._by_worker is not None
 
     @property
     def workers(self) -> list[Worker]:
@@ -294,7 +342,13 @@ def _request_label(req: int, events: Sequence[Event]) -> str:
     return printable(f"#{req} {path}".rstrip())
 
 
-def _request_lane(req: int, events: list[Event], t_end: int, threshold_ns: int | None) -> Lane:
+def _request_lane(
+    req: int,
+    events: list[Event],
+    t_end: int,
+    threshold_ns: int | None,
+    mark_unended: bool = True,
+) -> Lane:
     # The phases come from the rule the figures use too (tracer.phases).
     spans = [
         Span(
@@ -322,12 +376,10 @@ def _request_lane(req: int, events: list[Event], t_end: int, threshold_ns: int |
     # the ones the header's error count counts.
     outcome = request_spans(events).get(req)
     error = outcome is not None and outcome.failed
-    return Lane(f"req:{req}", _request_label(req, events), REQUEST_LANE, spans, markers, req, error)
-
-
-def _thread_of(threads: dict[tuple[int, int], list[Any]], event: Event) -> list[Any]:
-    """``event``'s thread's entry: ``[recorded name, first time it ran request code]``."""
-    return threads.setdefault((event.pid, event.tid), [event.thread or str(event.tid), None])
+    lane = Lane(f"req:{req}", _request_label(req, events), REQUEST_LANE, spans, markers, req, error)
+    if mark_unended and unended(events):
+        lane.incomplete_at = max(event.end for event in events)
+    return lane
 
 
 def _worker_lanes(
@@ -339,33 +391,45 @@ def _worker_lanes(
     """The by-worker lanes; ``thread_of`` is filled with each lane's pid and thread id.
     ``loop_word`` goes before an event loop's thread name ("loop MainThread")."""
     blocked_by_req: dict[int, list[tuple[int, int]]] = {}
-    steps: dict[tuple[str, int, int], list[Span]] = {}
+    # Each worker's steps as (start, end, request, CPU share): their phase needs the blocks
+    # of the whole recording, so the spans are made once the scan is over. A big recording
+    # has hundreds of thousands of events: the scan makes nothing it does not keep.
+    steps: dict[tuple[str, int, int], list[tuple[int, int, int | None, float | None]]] = {}
     # Every thread the report's Workers table counts (those that started a request too), with
     # its name and when it first ran request code: same-named threads are numbered from them.
     threads: dict[tuple[int, int], list[Any]] = {}
     loose_blocks: list[Event] = []
+    step_kinds = {K.SCHED_STEP: LOOP_LANE, K.SCHED_THREAD: THREAD_LANE}
     for event in events:
         kind = event.kind
-        if kind == K.LOOP_BLOCKED:
-            if event.req is None:
-                loose_blocks.append(event)
-            else:
-                blocked_by_req.setdefault(event.req, []).append((event.t, event.t + _dur(event)))
+        lane_kind = step_kinds.get(kind)
+        if lane_kind is None:
+            if kind == K.LOOP_BLOCKED:
+                if event.req is None:
+                    loose_blocks.append(event)
+                else:
+                    blocked_by_req.setdefault(event.req, []).append(
+                        (event.t, event.t + _dur(event))
+                    )
+            elif (
+                kind == K.REQUEST_START
+                and (event.pid, event.tid) not in threads
+                and _data(event).get("scope_type") != "lifespan"
+            ):
+                threads[(event.pid, event.tid)] = [event.thread or str(event.tid), None]
             continue
-        if kind == K.SCHED_STEP:
-            key = (LOOP_LANE, event.pid, event.tid)
-        elif kind == K.SCHED_THREAD:
-            key = (THREAD_LANE, event.pid, event.tid)
+        pid, tid, t = event.pid, event.tid, event.t
+        thread = threads.get((pid, tid))
+        if thread is None:
+            threads[(pid, tid)] = [event.thread or str(tid), t]
+        elif thread[1] is None or t < thread[1]:
+            thread[1] = t
+        piece = (t, t + _dur(event), event.req, cpu_share(event))
+        found = steps.get((lane_kind, pid, tid))
+        if found is None:
+            steps[(lane_kind, pid, tid)] = [piece]
         else:
-            if kind == K.REQUEST_START and _data(event).get("scope_type") != "lifespan":
-                _thread_of(threads, event)
-            continue
-        thread = _thread_of(threads, event)
-        if thread[1] is None or event.t < thread[1]:
-            thread[1] = event.t
-        steps.setdefault(key, []).append(
-            Span(event.t, event.t + _dur(event), RUNNING, event.req, cpu_share(event))
-        )
+            found.append(piece)
     lanes: list[Lane] = []
     # Several server processes (gunicorn or uvicorn workers, the processes model): each
     # process's lanes together, named with its pid (their threads often share names).
@@ -373,26 +437,32 @@ def _worker_lanes(
     names = thread_names(
         {key: (name, first) for key, (name, first) in threads.items()}, several=len(pids) > 1
     )
-    for key, spans in steps.items():
+    for key, pieces in steps.items():
         kind, pid, tid = key
         # The label is shown, so its controls are escaped.
         name = printable(names[(pid, tid)])
         if kind == LOOP_LANE:
-            spans = [_loop_span(span, blocked_by_req, threshold_ns) for span in spans]
+            spans = [
+                Span(t0, t1, _loop_phase(t0, t1, req, blocked_by_req, threshold_ns), req, cpu)
+                if threshold_ns is not None or req in blocked_by_req
+                else Span(t0, t1, RUNNING, req, cpu)  # no block of its request, no threshold
+                for t0, t1, req, cpu in pieces
+            ]
+            # A block no request was named for is drawn on its loop's lane all the same.
+            spans += [
+                Span(block.t, block.t + _dur(block), BLOCKED, None)
+                for block in loose_blocks
+                if (block.pid, block.tid) == (pid, tid)
+            ]
             label = f"{loop_word} {name}"
         else:
             spans = [
-                Span(s.start, s.end, WAITING, s.req, s.cpu) if mostly_waiting(s.cpu) else s
-                for s in spans
+                Span(t0, t1, WAITING if mostly_waiting(cpu) else RUNNING, req, cpu)
+                for t0, t1, req, cpu in pieces
             ]
             label = name
         lanes.append(Lane(f"{kind}:{pid}:{tid}", label, kind, spans))
         thread_of[f"{kind}:{pid}:{tid}"] = (pid, tid)
-    for event in loose_blocks:
-        for lane in lanes:
-            if lane.kind == LOOP_LANE and lane.key == f"{LOOP_LANE}:{event.pid}:{event.tid}":
-                lane.spans.append(Span(event.t, event.t + _dur(event), BLOCKED, None))
-                lane.__post_init__()
     ids = {f"{kind}:{pid}:{tid}": (pids.index(pid), tid) for kind, pid, tid in steps}
 
     def order(lane: Lane) -> tuple[Any, ...]:
@@ -415,13 +485,16 @@ def _natural_key(name: str) -> tuple[str | int, ...]:
     return tuple(int(part) if i % 2 else part for i, part in enumerate(_DIGITS.split(name)))
 
 
-def _loop_span(
-    span: Span, blocked: dict[int, list[tuple[int, int]]], threshold_ns: int | None
-) -> Span:
-    culprit_of = blocked.get(span.req, ()) if span.req is not None else ()
-    if held_loop(span.start, span.end, culprit_of, threshold_ns):
-        return Span(span.start, span.end, BLOCKED, span.req, span.cpu)
-    return span
+def _loop_phase(
+    t0: int,
+    t1: int,
+    req: int | None,
+    blocked: dict[int, list[tuple[int, int]]],
+    threshold_ns: int | None,
+) -> int:
+    """A loop step's phase: ``BLOCKED`` when it held the loop (``tracer.phases.held_loop``)."""
+    culprit_of = blocked.get(req, ()) if req is not None else ()
+    return BLOCKED if held_loop(t0, t1, culprit_of, threshold_ns) else RUNNING
 
 
 def model_from_events(
@@ -430,6 +503,7 @@ def model_from_events(
     *,
     threshold_ns: int | None = None,
     loop_word: str = "loop",
+    mark_unended: bool = True,
 ) -> TimelineModel:
     """The model of ``events`` (default: all of the recording's), which are sorted by time.
 
@@ -437,9 +511,13 @@ def model_from_events(
     without a ``loop.blocked`` event (for recordings made without the detector).
     ``loop_word``: what an event loop's lane is called before its thread's name, in the UI's
     language (the labels' ``loop_lane``).
+    ``mark_unended``: mark the requests that never ended (``TimelineModel.unended``); the live
+    view does not, since its newest requests are still going.
     """
     evs = recording.events if events is None else list(events)
-    return TimelineModel(recording, evs, threshold_ns=threshold_ns, loop_word=loop_word)
+    return TimelineModel(
+        recording, evs, threshold_ns=threshold_ns, loop_word=loop_word, mark_unended=mark_unended
+    )
 
 
 def build_model(

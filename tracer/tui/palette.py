@@ -18,6 +18,8 @@ __all__ = [
     "WORKER_STYLES",
     "MARKER_STYLE",
     "MARKER_GLYPH",
+    "INCOMPLETE_STYLE",
+    "INCOMPLETE_GLYPH",
     "CURSOR_STYLE",
     "CURSOR_GLYPH",
     "LABEL_STYLE",
@@ -72,6 +74,11 @@ WORKER_STYLES: dict[tuple[int, int], Style] = {
 MARKER_GLYPH = "!"
 MARKER_STYLE = Style(color="#000000", bgcolor="#ffd700", bold=True)
 """A protocol violation on a request lane."""
+
+INCOMPLETE_GLYPH = "?"
+INCOMPLETE_STYLE = Style(color="#000000", bgcolor="#e65100", bold=True)
+"""A request the recording never saw end, where its events stop (the figures' ``?`` and
+colour)."""
 
 CURSOR_GLYPH = "│"
 CURSOR_STYLE = Style(color="#ffffff", bold=True)

@@ -8,6 +8,7 @@ Imports Textual and tracer.tui only; never a shim or a server.
 from __future__ import annotations
 
 import bisect
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from tracer.tui.axis import Axis, format_cursor, format_time
 from tracer.tui.caption import Caption
 from tracer.tui.detail import DetailPane, detail_text
 from tracer.tui.help import HelpScreen, bindings
+from tracer.tui.lane_strip import prepare as prepare_lane
 from tracer.tui.legend import Legend
 from tracer.tui.model import RequestLanes, TimelineModel
 from tracer.tui.summary_panel import SummaryPanel
@@ -138,7 +140,9 @@ class ReplayScreen(Screen[None]):
         detail.border_title = self.labels["detail_keys"]
         yield detail
         yield Caption(self.caption, self.labels["caption_more"], id="caption")
-        yield Legend(self.labels, id="legend")
+        # Its entry for a request that never ended only when a lane has that mark.
+        incomplete = any(model.unended for model in self.models)
+        yield Legend(self.labels, incomplete=incomplete, id="legend")
 
     @property
     def active(self) -> int:
@@ -175,6 +179,25 @@ class ReplayScreen(Screen[None]):
             self.timeline.select(self._initial_detail)
             self._show_detail()
         self._refresh_all()
+        if self.view == "request":
+            self.call_after_refresh(self._prepare_worker_view)
+
+    def _prepare_worker_view(self) -> None:
+        # The by-worker lanes of a big recording take seconds to build (every scheduling event,
+        # then each long lane's overview): built on a thread once the first frame is up, the
+        # first v finds them ready (or waits for them, never builds them twice). The request
+        # lanes need no such help: they are built a row at a time, as they come on screen.
+        models = list(self.models)
+
+        def build() -> None:
+            try:
+                for model in models:
+                    for lane in model.by_worker:
+                        prepare_lane(lane)
+            except Exception:  # the v key meets the same error, and says it
+                return
+
+        threading.Thread(target=build, name="replay-prepare", daemon=True).start()
 
     def on_resize(self, event: events.Resize) -> None:
         """Keep the labels and time axis in proportion to the new width.
