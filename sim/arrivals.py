@@ -185,10 +185,19 @@ class Arrivals:
 class ClosedLoop(Arrivals):
     """``-c N``: N clients, each sending its next request when the last one is answered."""
 
-    def __init__(self, *args: Any, clients: int, think: Dist | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        clients: int,
+        think: Dist | None = None,
+        hang_up: Callable[[int], Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.clients = clients
         self.think = think
+        self.hang_up = hang_up
+        """Called with a client that sends no more: it closes its kept-alive connection."""
 
     def start(self) -> None:
         """Every client sends at t=0.
@@ -204,6 +213,8 @@ class ClosedLoop(Arrivals):
     def _send(self, client: int) -> None:
         if not self._stopped():
             self.submit(self.source.new(self.engine.now, client))
+        elif self.hang_up is not None:
+            self.hang_up(client)
 
     def done(self, req: Request) -> None:
         """The client thinks, then sends again (scheduled, so no call chain grows)."""

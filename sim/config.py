@@ -21,11 +21,18 @@ __all__ = [
     "SimConfig",
     "DEFAULT_IO_NS",
     "DEFAULT_THREADS",
+    "WAITRESS_CONNECTION_LIMIT",
     "MODEL_NAMES",
     "MAX_REQUESTS",
     "MAX_RECORDED_REQUESTS",
     "TooManyRequests",
 ]
+
+WAITRESS_CONNECTION_LIMIT = 100
+"""waitress's default ``connection_limit`` (``adjustments.py``)."""
+MIN_CONNECTION_LIMIT = 3
+"""The least ``connection_limit`` that serves a client: waitress counts its listening socket and
+its wake-up pipe among its connections."""
 
 DEFAULT_IO_NS = 100_000_000
 """``--io 100ms`` when no work is given at all."""
@@ -95,6 +102,11 @@ class SimConfig:
     threads, only when a request goes to one."""
     pool_size: int = ANYIO_TOKENS
     """Thread pool tokens behind the loop (``loop``), at most ``MAX_THREADS``."""
+    connection_limit: int | None = None
+    """waitress's ``connection_limit`` (``threads``): past it, a new client waits unaccepted
+    until a connected one hangs up. None (the default): no limit, as the thread-per-request
+    server the c10k demo stands for; waitress's own is ``WAITRESS_CONNECTION_LIMIT`` (100). At
+    least 3 (waitress counts its own two sockets among its connections)."""
     cpus: int | None = None
     """Cores of the simulated machine, shared by the threads of every process (``--cpus``).
 
@@ -163,6 +175,15 @@ class SimConfig:
                 raise UsageError(
                     f"{flag} must be a whole number from 1 to {most:,}, not {value:,} ({why})."
                 )
+        limit = self.connection_limit
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < MIN_CONNECTION_LIMIT
+        ):
+            raise UsageError(
+                f"{name_of('connection_limit')} must be a whole number of "
+                f"{MIN_CONNECTION_LIMIT} or more (waitress counts its own two sockets among its "
+                f"connections), not {limit!r}."
+            )
         threads = self.threads_per_process
         if self.model == "processes" and self.workers * threads > MAX_THREADS:
             raise UsageError(

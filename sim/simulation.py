@@ -125,7 +125,13 @@ def simulate(config: SimConfig, *, recorder: Recorder | None = None) -> SimResul
         arrivals = OpenLoop(engine, source, submit, rate=config.rate, **common)
     else:
         arrivals = ClosedLoop(
-            engine, source, submit, clients=config.concurrency, think=config.think, **common
+            engine,
+            source,
+            submit,
+            clients=config.concurrency,
+            think=config.think,
+            hang_up=getattr(model, "hang_up", None),
+            **common,
         )
     arrivals.start()
     with paused_gc():

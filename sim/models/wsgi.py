@@ -1,6 +1,7 @@
 """WSGI models: requests wait in one FIFO queue for a worker thread that runs them start to end.
 
-``threads``: N threads in one process (waitress). ``processes``: P processes × T threads
+``threads``: N threads in one process (waitress), behind waitress's connection limit (see
+``ThreadsModel``). ``processes``: P processes × T threads
 (gunicorn sync/gthread); a request goes to a free thread of the process with the most free
 threads, so load spreads across processes. ``wsgi-on-loop``: asgiref's ``WsgiToAsgi`` runs every
 request on one thread-sensitive executor thread, whatever the loop does, and never calls the
@@ -14,6 +15,9 @@ Processes and their threads come into being only when a request needs one that i
 makes at most min(P × T, peak concurrency) threads, and ``--threads 100000`` costs no more
 than the requests that arrive, while the events are exactly those of an eagerly built pool.
 A workload route that is a WebSocket session (a ``ws`` phase) is refused: WSGI has none.
+Threads are named as the server each model stands for names its own (``waitress-0``, gunicorn's
+``MainThread`` or ``ThreadPoolExecutor-0_0``, asgiref's ``ThreadPoolExecutor-0_0``), so a
+simulated recording lines up with a real one side by side.
 Imports only ``sim`` modules.
 """
 
@@ -36,6 +40,9 @@ from sim.workload import CPU, OFFLOAD, SEND, refuse_websocket
 __all__ = ["WorkerPoolModel", "ThreadsModel", "ProcessesModel", "WsgiOnLoopModel"]
 
 BASE_PID = 1000
+WAITRESS_OWN_SOCKETS = 2
+"""Entries of waitress's socket map that are not clients: its listening socket and the pipe
+that wakes its loop (``server.py``: ``len(self._map) >= connection_limit`` stops accepting)."""
 
 
 class WorkerPoolModel:
@@ -43,6 +50,7 @@ class WorkerPoolModel:
 
     interface = "wsgi"
     thread_name = "worker-{index}"
+    """Its worker threads' names (``index``: 0, 1, ...)."""
     main_name = "MainThread"
     """The thread requests arrive on (the in-process load generator's)."""
     via = "wsgi"
@@ -84,6 +92,20 @@ class WorkerPoolModel:
         """How many of its threads are free, those not yet made included."""
         self._new_process()  # requests arrive on the first process's main thread
         self._dispatching = False
+        self.slots = self.connection_slots(config)
+        """How many clients may hold a connection at once (None: any number)."""
+        self._connected: set[int] = set()
+        """The clients holding a connection: closed-loop clients keep theirs (keep-alive) until
+        they hang up; an open loop's requests are each a client of their own."""
+        self.keep_alive = config.rate is None
+        self.backlog: deque[Request] = deque()
+        """Requests of clients waiting to be accepted, in the order they came."""
+        self.max_backlog = 0
+        """The most clients that waited to be accepted at once."""
+
+    def connection_slots(self, config: SimConfig) -> int | None:
+        """How many client connections the server holds at once; None: no limit."""
+        return None
 
     @staticmethod
     def shape(config: SimConfig) -> tuple[int, int]:
@@ -109,18 +131,53 @@ class WorkerPoolModel:
             return self.workers[p][heapq.heappop(idle)]
         workers = self.workers[p]
         i = len(workers)
-        worker = Worker(BASE_PID + p, 2 + i, self.thread_name.format(index=i), self.gils[p], i)
+        worker = Worker(BASE_PID + p, self.tid_of(i), self.name_of(i), self.gils[p], i)
         workers.append(worker)
         return worker
+
+    def name_of(self, index: int) -> str:
+        """The name of worker thread ``index`` of a process."""
+        return self.thread_name.format(index=index)
+
+    def tid_of(self, index: int) -> int:
+        """The thread id of worker thread ``index`` of a process (after the main thread's 1)."""
+        return 2 + index
 
     def server_header(self) -> dict[str, Any]:
         """The ``server`` field of the recording header."""
         return {"model": self.config.model, "threads": self.threads, "workers": self.processes}
 
     def submit(self, req: Request) -> None:
-        """A request arrives: it queues, then runs on the first free thread."""
+        """A request arrives: it queues, then runs on the first free thread.
+
+        Past the connection limit, a client that holds no connection yet waits (in the
+        ``backlog``) until another client hangs up; its request is then read and queued.
+        """
         if self.emitter is not None:
             self.emitter.queued(req, self.mains[0])
+        slots = self.slots
+        if slots is not None and req.client not in self._connected:
+            if len(self._connected) >= slots:
+                self.backlog.append(req)
+                if len(self.backlog) > self.max_backlog:
+                    self.max_backlog = len(self.backlog)
+                return
+            self._connected.add(req.client)
+        self._serve(req)
+
+    def hang_up(self, client: int) -> None:
+        """Closed loop: ``client`` sends no more and closes its connection, freeing its slot
+        for the first client waiting in the backlog."""
+        if self.slots is None or client not in self._connected:
+            return
+        self._connected.discard(client)
+        if self.backlog:
+            req = self.backlog.popleft()
+            self._connected.add(req.client)
+            self._serve(req)
+
+    def _serve(self, req: Request) -> None:
+        """An accepted request: it queues, then runs on the first free thread."""
         queue = self.queue
         if not queue and self.processes == 1 and self._free[0] and not self._dispatching:
             # The common case under light load: a thread is free, start at once.
@@ -247,22 +304,46 @@ class WorkerPoolModel:
         p = worker.pid - BASE_PID
         heapq.heappush(self._idle[p], worker.index)
         self._free[p] += 1
+        if self.slots is not None and not self.keep_alive:
+            self.hang_up(req.client)  # an open loop's client sends one request
         self.done(req)
         if self.queue:
             self._dispatch()
 
 
 class ThreadsModel(WorkerPoolModel):
-    """``threads``: N worker threads in one process, one FIFO queue (waitress, threads=4)."""
+    """``threads``: N worker threads in one process, one FIFO queue (waitress, threads=4).
+
+    waitress accepts no new connection while its socket map holds ``connection_limit`` (100)
+    entries, and that map holds its listening socket and its wake-up pipe too: so 98 clients
+    at most hold a connection, and the others wait unaccepted until one of them closes its own.
+    A closed-loop client keeps its connection from its first request until it sends no more.
+    """
+
+    thread_name = "waitress-{index}"
 
     @staticmethod
     def shape(config: SimConfig) -> tuple[int, int]:
         """One process of ``config.threads`` threads."""
         return 1, config.threads_per_process
 
+    def connection_slots(self, config: SimConfig) -> int | None:
+        """``connection_limit`` less waitress's own two sockets; None: no limit."""
+        limit = config.connection_limit
+        return None if limit is None else limit - WAITRESS_OWN_SOCKETS
+
 
 class ProcessesModel(WorkerPoolModel):
     """``processes``: P processes × T threads (gunicorn sync when T=1, gthread otherwise)."""
+
+    def name_of(self, index: int) -> str:
+        """gunicorn's sync worker runs each request on its process's main thread; gthread on
+        its ``ThreadPoolExecutor``'s threads."""
+        return "MainThread" if self.threads == 1 else f"ThreadPoolExecutor-0_{index}"
+
+    def tid_of(self, index: int) -> int:
+        """A sync worker's one thread is its main thread (tid 1)."""
+        return 1 if self.threads == 1 else 2 + index
 
 
 class WsgiOnLoopModel(WorkerPoolModel):

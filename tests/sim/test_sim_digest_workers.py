@@ -8,14 +8,14 @@ from tracer.digest import Digest
 
 
 def test_equally_busy_threads_are_listed_in_natural_order(recorded: Any) -> None:
-    """12 threads each busy 100 ms: worker-2 comes before worker-10 (they sorted as strings:
-    worker-0, worker-1, worker-10, worker-11, worker-2...)."""
+    """12 threads each busy 100 ms: waitress-2 comes before waitress-10 (they sorted as
+    strings: waitress-0, waitress-1, waitress-10, waitress-11, waitress-2...)."""
     _, recording = recorded(threads=12, concurrency=12, requests=12, io="100ms")
     digest = Digest()
     digest.feed(recording.events)
     workers = digest.details().workers
     assert len({w.busy_ms for w in workers}) == 1  # a tie: only the names order them
-    assert [w.name for w in workers] == [f"worker-{i}" for i in range(12)]
+    assert [w.name for w in workers] == [f"waitress-{i}" for i in range(12)]
 
 
 def test_process_ids_in_the_names_count_as_numbers_too() -> None:

@@ -25,28 +25,28 @@ def _lanes(recording: Any) -> set[tuple[int, int, str]]:
 
 
 def test_usual_sizes_keep_their_lanes(recorded: Any) -> None:
-    """--threads 4 with 50 clients: the main thread and worker-0..3, tids 1..5, as ever."""
+    """--threads 4 with 50 clients: the main thread and waitress-0..3, tids 1..5, as ever."""
     _, recording = recorded(model="threads", threads=4, concurrency=50, requests=200, io="10ms")
     assert _lanes(recording) == {(1000, 1, "MainThread")} | {
-        (1000, 2 + i, f"worker-{i}") for i in range(4)
+        (1000, 2 + i, f"waitress-{i}") for i in range(4)
     }
 
 
 def test_processes_spread_before_a_second_thread(recorded: Any) -> None:
     """3 processes × 2 threads, 6 clients: each request goes to the process with the most free
-    threads (the first of those tied), so every process gets its worker-0 before any gets a
-    worker-1, as when all six threads existed from the start."""
+    threads (the first of those tied), so every process gets its first executor thread before
+    any gets a second, as when all six threads existed from the start."""
     _, recording = recorded(
         model="processes", workers=3, threads=2, concurrency=6, requests=6, io="10ms"
     )
     starts = [(e.pid, e.thread) for e in recording.events if e.kind == K.REQUEST_START]
     assert starts == [
-        (1000, "worker-0"),
-        (1001, "worker-0"),
-        (1002, "worker-0"),
-        (1000, "worker-1"),
-        (1001, "worker-1"),
-        (1002, "worker-1"),
+        (1000, "ThreadPoolExecutor-0_0"),
+        (1001, "ThreadPoolExecutor-0_0"),
+        (1002, "ThreadPoolExecutor-0_0"),
+        (1000, "ThreadPoolExecutor-0_1"),
+        (1001, "ThreadPoolExecutor-0_1"),
+        (1002, "ThreadPoolExecutor-0_1"),
     ]
 
 
@@ -63,12 +63,10 @@ def test_a_huge_pool_has_only_the_threads_that_ran(recorded: Any) -> None:
 
 
 def test_a_million_processes_are_the_ten_that_ran(recorded: Any) -> None:
-    """--workers 1,000,000, -n 10: ten processes (pids 1000..1009) with one thread each, and the
-    main thread the requests arrive on."""
+    """--workers 1,000,000, -n 10: ten processes (pids 1000..1009), each serving on its main
+    thread as gunicorn's sync worker does."""
     result, recording = recorded(model="processes", workers=1_000_000, concurrency=10, requests=10)
-    assert {(e.pid, e.tid) for e in recording.events} == {(1000, 1)} | {
-        (1000 + p, 2) for p in range(10)
-    }
+    assert {(e.pid, e.tid) for e in recording.events} == {(1000 + p, 1) for p in range(10)}
     assert result.header["server"]["workers"] == 1_000_000
 
 

@@ -15,16 +15,16 @@ def _shape(events: list[Event]) -> list[tuple[Any, ...]]:
 
 
 def test_one_request_exact_events(recorded: Any) -> None:
-    """queued on the main thread; start, thread span, start_response, body, close, end on worker-0."""
+    """queued on the main thread; start, thread span, start_response, body, close, end on waitress-0."""
     result, recording = recorded(model="threads", concurrency=1, requests=1, cpu="2ms", io="10ms")
     assert _shape(recording.events) == [
         (0, K.REQUEST_QUEUED, 1, 1000, 1, "MainThread", None),
-        (0, K.REQUEST_START, 1, 1000, 2, "worker-0", None),
-        (0, K.SCHED_THREAD, 1, 1000, 2, "worker-0", 12 * MS),
-        (12, K.WSGI_START_RESPONSE, 1, 1000, 2, "worker-0", None),
-        (12, K.WSGI_BODY, 1, 1000, 2, "worker-0", 0),
-        (12, K.WSGI_CLOSE, 1, 1000, 2, "worker-0", 0),
-        (12, K.REQUEST_END, 1, 1000, 2, "worker-0", None),
+        (0, K.REQUEST_START, 1, 1000, 2, "waitress-0", None),
+        (0, K.SCHED_THREAD, 1, 1000, 2, "waitress-0", 12 * MS),
+        (12, K.WSGI_START_RESPONSE, 1, 1000, 2, "waitress-0", None),
+        (12, K.WSGI_BODY, 1, 1000, 2, "waitress-0", 0),
+        (12, K.WSGI_CLOSE, 1, 1000, 2, "waitress-0", 0),
+        (12, K.REQUEST_END, 1, 1000, 2, "waitress-0", None),
     ]
     data = {e.kind: e.data for e in recording.events}
     assert data[K.SCHED_THREAD] == {"cpu_ns": 2 * MS, "via": "wsgi"}
@@ -46,12 +46,12 @@ def test_fifo_queue_when_threads_are_busy(recorded: Any) -> None:
     result, recording = recorded(model="threads", threads=2, concurrency=6, requests=6, io="10ms")
     starts = [(e.req, e.t // MS, e.thread) for e in recording.events if e.kind == K.REQUEST_START]
     assert starts == [
-        (1, 0, "worker-0"),
-        (2, 0, "worker-1"),
-        (3, 10, "worker-0"),
-        (4, 10, "worker-1"),
-        (5, 20, "worker-0"),
-        (6, 20, "worker-1"),
+        (1, 0, "waitress-0"),
+        (2, 0, "waitress-1"),
+        (3, 10, "waitress-0"),
+        (4, 10, "waitress-1"),
+        (5, 20, "waitress-0"),
+        (6, 20, "waitress-1"),
     ]
     assert result.summary["max_in_flight"] == 2
     assert result.summary["queue_ms"]["max"] == 20.0
@@ -92,7 +92,7 @@ def test_processes_spread_load(recorded: Any) -> None:
         model="processes", workers=2, threads=2, concurrency=2, requests=2, io="10ms"
     )
     starts = {(e.pid, e.thread) for e in recording.events if e.kind == K.REQUEST_START}
-    assert starts == {(1000, "worker-0"), (1001, "worker-0")}
+    assert starts == {(1000, "ThreadPoolExecutor-0_0"), (1001, "ThreadPoolExecutor-0_0")}
 
 
 def test_io_bound_threads_overlap(recorded: Any) -> None:

@@ -66,6 +66,15 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="processes (processes; default 1; workers x threads at most 4194304)",
     )
     parser.add_argument(
+        "--connection-limit",
+        type=_connection_limit,
+        default=None,
+        metavar="N|none",
+        help="connections the server takes at once (threads, which stands for waitress: "
+        "default 100, waitress's own, of which its listening socket and wake-up pipe take two; "
+        "a client past it waits unaccepted; none: no limit)",
+    )
+    parser.add_argument(
         "--pool-size",
         type=int,
         default=None,
@@ -195,10 +204,29 @@ class _SweepOption(argparse.Action):
         pass  # argparse's own assignment: the property above is the help
 
 
+def _connection_limit(text: str) -> int:
+    """``--connection-limit``: a whole number of connections, or ``none`` (0: no limit)."""
+    if text.strip().lower() == "none":
+        return 0
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a whole number: give one such as 100, or none for no limit"
+        ) from None
+    if not 3 <= value <= 4_194_304:
+        raise argparse.ArgumentTypeError(
+            f"{value} is out of range: give 3 to 4194304 (waitress's listening socket and "
+            "wake-up pipe take two), or none for no limit"
+        )
+    return value
+
+
 APPLIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "threads": ("--threads", ("threads", "processes")),
     "workers": ("--workers", ("processes",)),
     "pool_size": ("--pool-size", ("loop",)),
+    "connection_limit": ("--connection-limit", ("threads",)),
     "block_threshold_ms": ("--block-threshold-ms", ("loop",)),
 }
 """``SimConfig`` field (and ``args`` name) -> its option and the models it changes anything
@@ -209,6 +237,7 @@ DEFAULTS: dict[str, Any] = {
     "threads": None,  # the model's own (sim.config.DEFAULT_THREADS: trace run's)
     "workers": 1,
     "pool_size": 40,
+    "connection_limit": 100,  # sim.config.WAITRESS_CONNECTION_LIMIT, as waitress
     "block_threshold_ms": 10.0,
 }
 """What the model-specific options are when not given."""
@@ -337,6 +366,8 @@ def build_config(args: argparse.Namespace) -> Any:
         threads=options["threads"],
         workers=options["workers"],
         pool_size=options["pool_size"],
+        # Only the threads model has a limit (refuse_inapplicable refused it for the others).
+        connection_limit=(options["connection_limit"] or None if args.model == "threads" else None),
         cpus=args.cpus,
         concurrency=10 if args.concurrency is None else args.concurrency,
         rate=args.rate,
