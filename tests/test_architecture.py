@@ -27,7 +27,14 @@ SPINE = {
         "tracer.gc_pause",
         "tracer.reading",
     },
-    "tracer.recorder": {"tracer.events", "tracer.errors", "tracer.recording", "tracer._version"},
+    "tracer.recorder_args": {"tracer.errors", "tracer.recording"},
+    "tracer.recorder": {
+        "tracer.events",
+        "tracer.errors",
+        "tracer.recording",
+        "tracer.recorder_args",
+        "tracer._version",
+    },
     "tracer.summary": {"tracer.events", "tracer.recording", "tracer.errors"},
     "tracer.phases": {"tracer.events"},
 }
@@ -53,6 +60,7 @@ SIM_ALLOWED = (
     "tracer.reading",
     "tracer.recording",
     "tracer.recorder",
+    "tracer.recorder_args",
     "tracer.errors",
     "tracer.summary",
     "tracer._version",

@@ -3,7 +3,8 @@
 The hot path (``emit``) appends one tuple to a deque: no I/O, no lock, no formatting. Events
 become ``Event`` objects and lines of JSON later, when drained — by a background thread when
 streaming to a file or feeding subscribers, or on demand when ``events`` is read.
-This module imports only ``tracer.events``, ``tracer.recording`` and ``tracer.errors``.
+This module imports only ``tracer.events``, ``tracer.recording``, ``tracer.recorder_args`` and
+``tracer.errors``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import atexit
 import itertools
 import logging
-import math
 import os
 import stat
 import threading
@@ -21,15 +21,14 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
-from tracer.errors import EventsNotKept, UsageError
+from tracer.errors import EventsNotKept
 from tracer.events import Event, from_rows, unpack_row
+from tracer.recorder_args import check_arguments, check_header, file_path
 from tracer.recording import (
     Recording,
     RecordingBusy,
     RecordingWriter,
-    header_problem,
     make_header,
-    path_argument,
 )
 
 __all__ = ["EventsNotKept", "Recorder", "Sink", "Subscriber"]
@@ -106,8 +105,8 @@ class Recorder:
     ) -> None:
         # Every argument is checked before anything changes: a refused recorder claims no
         # path and leaves no file (and a bad header would make its own recording unreadable).
-        file = None if path is None else _file_path(path, "Recorder")
-        _check_arguments(keep, clock, wall_clock, flush_interval, start_ns, header)
+        file = None if path is None else file_path(path, "Recorder")
+        check_arguments(keep, clock, wall_clock, flush_interval, start_ns, header)
         self._clock = clock
         # t=0 of the recording; every process of one run can share it (CLOCK_MONOTONIC is
         # system-wide), which is how events from several processes merge into one timeline.
@@ -115,7 +114,7 @@ class Recorder:
         self.header: dict[str, Any] = make_header(
             monotonic_ns=self.start_ns, unix_ns=wall_clock(), **header
         )
-        _check_header(self.header)
+        check_header(self.header)
         # Absolute now: the file is opened at the first write, maybe after a chdir (a server's,
         # a test's), and must be the one claimed below.
         self.path = None if file is None else os.path.abspath(file)
@@ -427,7 +426,7 @@ class Recorder:
         recorder keeps no events in memory (a streaming one, by default): the copy would hold
         the header alone while the events are in its file.
         """
-        name = _file_path(path, "save")
+        name = file_path(path, "save")
         holder = _CLAIMS.holder(name)
         if holder is not None:
             who = "this recorder" if holder is self else "another recorder in this process"
@@ -555,88 +554,6 @@ class Recorder:
                 if not said:
                     log.exception("draining the recording failed")
                     said = True
-
-
-_OWN_HEADER_FIELDS = ("format", "version", "monotonic_ns", "unix_ns")
-"""Header keywords a recorder refuses: the format it writes, and t=0's readings (``start_ns``
-and ``wall_clock`` set those)."""
-
-
-def _file_path(path: Any, what: str) -> str:
-    """``path`` as text, or ``UsageError`` when it cannot name a file to write: not a path
-    (``path_argument``), empty (the working directory) or an existing folder, which failed
-    late, at the first write or at exit, with a bare TypeError or IsADirectoryError."""
-    name = path_argument(path, what)
-    if not name:
-        raise UsageError(f'{what} takes the path of a recording file, like "run.jsonl", not "".')
-    if os.path.isdir(name):
-        raise UsageError(
-            f'{what}: "{name}" is a folder; give the path of a file in it, like '
-            f'"{os.path.join(name, "run.jsonl")}".'
-        )
-    return name
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _check_arguments(
-    keep: Any,
-    clock: Any,
-    wall_clock: Any,
-    flush_interval: Any,
-    start_ns: Any,
-    header: dict[str, Any],
-) -> None:
-    """``UsageError`` for a ``Recorder`` argument of the wrong kind (the header's values are
-    checked once it is built, by ``_check_header``)."""
-    if keep is not None and not isinstance(keep, bool):
-        raise UsageError(f"Recorder: keep must be True, False or None, not {keep!r}.")
-    for name, value, example in (
-        ("clock", clock, "monotonic_ns"),
-        ("wall_clock", wall_clock, "time_ns"),
-    ):
-        if not callable(value):
-            raise UsageError(
-                f"Recorder: {name} must be a function returning integer nanoseconds, like "
-                f"time.{example}, not {value!r}."
-            )
-    # The writer thread waits this long between drains: 0 or less would spin it, and past
-    # threading.TIMEOUT_MAX (inf) the wait raises OverflowError and the thread dies.
-    if not (
-        _is_number(flush_interval)
-        and math.isfinite(flush_interval)
-        and 0 < flush_interval <= threading.TIMEOUT_MAX
-    ):
-        raise UsageError(
-            f"Recorder: flush_interval must be a positive number of seconds, like 0.2, not "
-            f"{flush_interval!r}."
-        )
-    if start_ns is not None and (not isinstance(start_ns, int) or isinstance(start_ns, bool)):
-        raise UsageError(
-            f"Recorder: start_ns must be an integer clock reading in nanoseconds (or None: "
-            f"now), not {start_ns!r}."
-        )
-    own = [name for name in _OWN_HEADER_FIELDS if name in header]
-    if own:
-        raise UsageError(
-            f"Recorder: {', '.join(own)} cannot be given: the recorder writes format "
-            "gateway-trace, version 1, and its clock fields come from start_ns and wall_clock."
-        )
-
-
-def _check_header(header: dict[str, Any]) -> None:
-    """``UsageError`` when ``tracer.load`` would refuse the header built from the arguments
-    (the same rule: ``tracer.recording.header_problem``)."""
-    problem = header_problem(header)
-    if problem is None:
-        return
-    if problem.startswith('"clock.'):
-        problem += " (clock and wall_clock must return integer nanoseconds)"
-    raise UsageError(
-        f"Recorder: in the header, {problem}; tracer.load could not read such a recording."
-    )
 
 
 def _beside(path: str, tag: int) -> str:
