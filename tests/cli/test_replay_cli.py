@@ -156,3 +156,14 @@ def test_without_a_terminal_it_says_how_to_render(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "--screenshot" in result.stderr
+
+
+def test_more_than_two_recordings_are_refused_saying_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Three files were "unrecognized arguments"; the line now says what replay takes."""
+    paths = [str(_write(tmp_path / f"{n}.jsonl", loop_example())) for n in "abc"]
+    assert main(["replay", *paths]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "shows one recording, or two to compare on one time axis, not 3" in err

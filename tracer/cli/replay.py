@@ -90,6 +90,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "file2", metavar="FILE2", nargs="?", help="a second recording to compare with"
     )
+    # Any more are refused in main with why (argparse would say only "unrecognized arguments").
+    parser.add_argument("more", nargs="*", help=argparse.SUPPRESS)
     parser.add_argument(
         "--screenshot",
         metavar="OUT.svg",
@@ -136,6 +138,11 @@ def main(args: argparse.Namespace) -> int:
     """Load the recordings (one clear error if one is missing or foreign), then show or render."""
     from tracer.tui.app import open_recordings
 
+    if args.more:
+        raise UsageError(
+            f"trace replay shows one recording, or two to compare on one time axis, not "
+            f"{2 + len(args.more)}; replay them two at a time."
+        )
     if args.screenshot is not None:
         check_screenshot_path(args.screenshot)  # before the recordings are read
     files = [args.file, *([args.file2] if args.file2 else [])]
@@ -172,5 +179,7 @@ def main(args: argparse.Namespace) -> int:
         )
     from tracer.tui.app import ReplayApp
 
-    ReplayApp(recordings, **options).run()
-    return 0
+    app = ReplayApp(recordings, **options)
+    app.run()
+    # Textual sets 1 when the UI failed (it has shown the traceback): a script must see it.
+    return app.return_code or 0
