@@ -52,3 +52,19 @@ def test_a_run_that_ended_as_asked_says_nothing(capsys: pytest.CaptureFixture[st
         "uvicorn",
         9,
     )
+
+
+def test_a_server_that_knows_how_it_ended_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    """A real server killed by a signal gives its own words (``exit_words``), not "exited by
+    itself (exit code -9)"."""
+
+    class Killed(_Server):
+        exit_code = -9
+        exit_words = "uvicorn was killed by signal 9 (SIGKILL) during the run"
+        notices = ()
+
+    say_how_it_ended(Killed(), SimpleNamespace(rate=None, duration=None), 5, stopped=False)
+    assert capsys.readouterr().err.splitlines() == [
+        "trace: uvicorn was killed by signal 9 (SIGKILL) during the run; requests after that "
+        "failed. Its last words: RuntimeError: boom"
+    ]

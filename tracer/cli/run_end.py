@@ -26,9 +26,12 @@ def say_how_it_ended(server: Any, config: Any, sent: int, *, stopped: bool) -> N
         effect = getattr(
             server, "exit_effect", "requests after that failed and the load was stopped"
         )
+        # A real server says how it ended when it knows better than "by itself" (a signal).
+        how = getattr(server, "exit_words", None) or (
+            f"{who} exited by itself during the run (exit code {exit_code})"
+        )
         print(
-            f"trace: {who} exited by itself during the run (exit code {exit_code}); {effect}."
-            + (f" Its last words: {said}" if said else ""),
+            f"trace: {how}; {effect}." + (f" Its last words: {said}" if said else ""),
             file=sys.stderr,
         )
     for notice in getattr(server, "notices", ()):

@@ -50,7 +50,9 @@ def build_request_head(config: ClientConfig, host: str, *, close: bool) -> tuple
 class ResponseParser:
     """Incremental parser of one HTTP/1.1 response; ``feed`` returns True once it is complete."""
 
-    __slots__ = ("_buf", "status", "body_bytes", "close", "_mode", "_left", "_head_done", "_head")
+    __slots__ = (
+        "_buf", "status", "body_bytes", "close", "_mode", "_left", "_head_done", "_head", "excess",
+    )  # fmt: skip
 
     def __init__(self, *, head: bool = False) -> None:
         self._head = head
@@ -65,6 +67,10 @@ class ResponseParser:
         self._mode = 0  # 0: length, 1: chunked, 2: until close
         self._left = 0
         self._head_done = False
+        self.excess = 0
+        """Bytes that came after the response's declared end (past its Content-Length or its
+        last chunk): not part of it, and not the start of a next response either (none was
+        asked for yet)."""
 
     def feed(self, data: bytes) -> bool:
         """Take bytes from the socket; True when the response is complete."""
@@ -81,8 +87,10 @@ class ResponseParser:
                 self._buf = b""
                 return self.status >= 200 or self._head
         if self._mode == 0:
-            self.body_bytes += len(buf)
-            self._left -= len(buf)
+            take = min(self._left, len(buf))
+            self.body_bytes += take
+            self._left -= take
+            self.excess += len(buf) - take
             self._buf = b""
             return self._left <= 0
         if self._mode == 2:
@@ -111,13 +119,21 @@ class ResponseParser:
         parts = lines[0].split(b" ", 2)
         if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
             raise ProtocolError(f"not an HTTP/1.1 status line: {lines[0][:60]!r}")
-        self.status = int(parts[1])
+        code = parts[1]
+        if len(code) != 3 or not code.isdigit():
+            # Three digits (RFC 9112, 4), as h11 requires: gunicorn writes ``HTTP/1.1 None``
+            # for a WSGI app that yields its body before calling start_response.
+            raise ProtocolError(f"malformed status line {lines[0][:60]!r}")
+        self.status = int(code)
         self.close = parts[0] == b"HTTP/1.0"
         self._mode = 2
         for line in lines[1:]:
             name, _, value = line.partition(b":")
             name = name.strip().lower()
             if name == b"content-length":
+                value = value.strip()
+                if not value.isdigit():
+                    raise ProtocolError(f"malformed Content-Length {value[:30]!r}")
                 self._mode = 0
                 self._left = int(value)
             elif name == b"transfer-encoding" and b"chunked" in value.lower():
@@ -136,15 +152,20 @@ class ResponseParser:
                 if end < 0:
                     self._buf = buf
                     return False
-                size = int(buf[:end].split(b";", 1)[0], 16)
+                size_field = buf[:end].split(b";", 1)[0].strip()
+                try:
+                    size = int(size_field, 16)
+                except ValueError:
+                    raise ProtocolError(f"malformed chunk size {size_field[:30]!r}") from None
                 buf = buf[end + 2 :]
                 if size == 0:
                     # Trailers (rare) end with an empty line; wait for it.
-                    end = buf.find(b"\r\n")
-                    if end < 0:
+                    end = 0 if buf.startswith(b"\r\n") else buf.find(b"\r\n\r\n") + 2
+                    if end == 1:  # not found
                         self._buf = b"0\r\n" + buf
                         self._left = -1
                         return False
+                    self.excess += len(buf) - (end + 2)
                     self._buf = b""
                     return True
                 self._left = size + 2  # the chunk and its CRLF
@@ -255,15 +276,30 @@ class Http1Slot:
     def data_received(self, data: bytes) -> None:
         """Bytes of the response in flight."""
         if not self.busy_since:
-            return  # bytes after a finished response on a closing connection
+            # Bytes with no request out: the rest of a response longer than it declared, come
+            # late. On a kept-alive connection they would be read as the next response's
+            # start, so the connection goes (the next request opens a new one).
+            self.close()
+            return
         if not self.first:
             self.first = self.driver.clock()
         try:
             done = self._parser.feed(data)
-        except (ProtocolError, ValueError) as exc:
+        except ProtocolError as exc:
             self._fail(exc)
             return
-        if done:
+        if done and self._parser.excess:
+            # More than the response declared (a Content-Length below the body's length):
+            # the response keeps its status and declared bytes, and the connection goes, as
+            # curl drops it, so the stray bytes cannot be read as the next response's start.
+            parser = self._parser
+            self._fail(
+                ProtocolError(
+                    f"{parser.excess} bytes past the end of the response "
+                    f"(after its {parser.body_bytes} declared body bytes)"
+                )
+            )
+        elif done:
             self._finish()
 
     def connection_lost(self, exc: Exception | None) -> None:

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 __all__ = ["H2Client", "H2Slot"]
 
 _GONE_AWAY = "the server went away (GOAWAY) before answering"
+_FRAME_HEAD = 9
+"""Bytes of an HTTP/2 frame header: a 24-bit payload length, type, flags, stream id."""
 _UNREAD_LIMIT = 1 << 20
 """The most bytes read from a broken connection's socket (what the server sent before it went)."""
 
@@ -57,6 +59,8 @@ class H2Client(asyncio.Protocol):
         """The server sent GOAWAY: no new stream goes on this connection (they wait for the
         next one, opened once this one closes)."""
         self._in_batch = False
+        self._inbox = b""
+        """The start of a frame not whole yet (handed to h2 once it is)."""
         self.method = config.method
         self._method = config.method.encode("latin-1")
         self._authority = f"{host}:{port}".encode("latin-1")
@@ -199,41 +203,26 @@ class H2Client(asyncio.Protocol):
         self._close_if_gone_away()
 
     def _receive(self, data: bytes) -> None:
-        """Hand ``data`` to h2 and each of its events to the stream it concerns."""
-        clock = self.driver.clock
+        """Hand ``data`` to h2 a whole frame at a time, and each of its events to the stream
+        it concerns. A frame at a time because h2 raises for a frame that breaks the protocol
+        (DATA past the stream's content-length) and drops the events of the frames before it
+        in the same call: a response's HEADERS, read together with its bad DATA, must still
+        give the stream its status and first byte. Bytes of a frame not whole yet wait in
+        ``_inbox``."""
         self._in_batch = True
+        inbox = self._inbox + data if self._inbox else data
+        start = 0
         try:
-            events = self.h2.receive_data(data)
-            for event in events:
-                if isinstance(event, ResponseReceived):
-                    slot = self.streams.get(event.stream_id)
-                    if slot is not None:
-                        slot.first = clock()
-                        for name, value in event.headers or ():
-                            if name == b":status":
-                                slot.status = int(value)
-                            elif name == b"content-length" and self.method != "HEAD":
-                                slot.length = int(value)  # h2 checked it is a number
-                elif isinstance(event, DataReceived):
-                    slot = self.streams.get(event.stream_id)
-                    if slot is not None:
-                        slot.nbytes += len(event.data or b"")
-                    self.h2.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
-                elif isinstance(event, WindowUpdated | RemoteSettingsChanged):
-                    if self._unsent:
-                        self._send_bodies()
-                elif isinstance(event, StreamEnded):
-                    self._unsent.pop(event.stream_id, None)
-                    slot = self.streams.pop(event.stream_id, None)
-                    if slot is not None:
-                        slot.finish()
-                elif isinstance(event, StreamReset):
-                    self._unsent.pop(event.stream_id, None)
-                    slot = self.streams.pop(event.stream_id, None)
-                    if slot is not None:
-                        slot.fail(ConnectionResetError(f"stream reset ({event.error_code!r})"))
-                elif isinstance(event, ConnectionTerminated):
-                    self._go_away(event.last_stream_id)
+            while len(inbox) - start >= _FRAME_HEAD:
+                size = int.from_bytes(inbox[start : start + 3], "big")
+                end = start + _FRAME_HEAD + size
+                if end > len(inbox):
+                    if size <= self.h2.max_inbound_frame_size:
+                        break
+                    end = len(inbox)  # h2 refuses a frame too large at its header
+                self._handle(self.h2.receive_data(inbox[start:end]))
+                start = end
+            self._inbox = inbox[start:]
         except H2Error as exc:
             # Dropped first: a stream completed here may start the next at once, which must
             # go out on a new connection, not into this closed state machine.
@@ -241,6 +230,40 @@ class H2Client(asyncio.Protocol):
             self._fail_all(exc)
         finally:
             self._in_batch = False
+
+    def _handle(self, events: list[Any]) -> None:
+        """Each of h2's events to the stream it concerns."""
+        clock = self.driver.clock
+        for event in events:
+            if isinstance(event, ResponseReceived):
+                slot = self.streams.get(event.stream_id)
+                if slot is not None:
+                    slot.first = clock()
+                    for name, value in event.headers or ():
+                        if name == b":status":
+                            slot.status = int(value)
+                        elif name == b"content-length" and self.method != "HEAD":
+                            slot.length = int(value)  # h2 checked it is a number
+            elif isinstance(event, DataReceived):
+                slot = self.streams.get(event.stream_id)
+                if slot is not None:
+                    slot.nbytes += len(event.data or b"")
+                self.h2.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+            elif isinstance(event, WindowUpdated | RemoteSettingsChanged):
+                if self._unsent:
+                    self._send_bodies()
+            elif isinstance(event, StreamEnded):
+                self._unsent.pop(event.stream_id, None)
+                slot = self.streams.pop(event.stream_id, None)
+                if slot is not None:
+                    slot.finish()
+            elif isinstance(event, StreamReset):
+                self._unsent.pop(event.stream_id, None)
+                slot = self.streams.pop(event.stream_id, None)
+                if slot is not None:
+                    slot.fail(ConnectionResetError(f"stream reset ({event.error_code!r})"))
+            elif isinstance(event, ConnectionTerminated):
+                self._go_away(event.last_stream_id)
 
     def _go_away(self, last_stream_id: int | None) -> None:
         """The server sent GOAWAY (hypercorn does after ``keep_alive_max_requests``, 1,000 by
@@ -271,6 +294,7 @@ class H2Client(asyncio.Protocol):
         ``ProtocolError``, counted as the server's failures."""
         transport, self.transport = self.transport, None
         self._going_away = False
+        self._inbox = b""
         self.h2 = H2Connection(H2Configuration(client_side=True, header_encoding=None))
         if transport is not None:
             self._abandoned += 1
@@ -299,6 +323,7 @@ class H2Client(asyncio.Protocol):
             exc = ConnectionResetError(_GONE_AWAY)
         self._going_away = False
         self._fail_all(exc or ConnectionResetError("connection closed"))
+        self._inbox = b""
         self.h2 = H2Connection(H2Configuration(client_side=True, header_encoding=None))
         self._reconnect_for_waiting()
 

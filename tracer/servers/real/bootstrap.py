@@ -241,6 +241,9 @@ def build_app(settings: dict[str, Any]) -> Any:
     )
     # Servers end their workers with a normal interpreter exit on their stop signal: flush then.
     atexit.register(recorder.close)
+    # And say so: a worker that loaded the app and left neither this mark nor an os._exit one
+    # was killed by a signal (its master reaps it, so its code is not ours to see).
+    atexit.register(_mark_done, directory / f"{pid}.done")
     _guard_exit(recorder, directory / f"{pid}.exit")
     traced = tracer.instrument(
         loaded.app, recorder=recorder, interface=loaded.interface, **settings.get("instrument", {})
@@ -252,6 +255,12 @@ def build_app(settings: dict[str, Any]) -> Any:
     adapted = AsgiRequestIds(traced) if is_asgi(loaded.interface) else WsgiRequestIds(traced)
     (directory / f"{pid}.ready").write_text(loaded.interface)
     return adapted
+
+
+def _mark_done(mark: Path) -> None:
+    """Leave ``mark``: this process ended by a normal interpreter exit."""
+    with contextlib.suppress(OSError):
+        mark.write_text("")
 
 
 # The exit guard stays on for the life of the process: held here, since a guard whose context

@@ -13,6 +13,9 @@ from typing import Any
 
 from tracer.errors import UsageError
 from tracer.interface import is_asgi
+from tracer.recorder import Recorder
+from tracer.servers import ServerConfig
+from tracer.servers.real.harness import HOST
 from tracer.servers.real.server import BOOTSTRAP_APP, RealServer
 
 __all__ = ["GunicornServer", "WORKER_CLASSES"]
@@ -28,6 +31,17 @@ class GunicornServer(RealServer):
     module = "gunicorn"
     takes_threads = True
     flags = frozenset({"worker_class"})
+
+    def __init__(self, config: ServerConfig, recorder: Recorder, *, host: str = HOST) -> None:
+        super().__init__(config, recorder, host=host)
+        if self.config.threads is not None and self.worker_class() == "asgi":
+            # gunicorn's asgi worker ignores --threads (a warning in its log only): refused,
+            # as every flag a server would not act on is.
+            raise UsageError(
+                "--threads does not apply to --server gunicorn with an ASGI app: its asgi "
+                "worker runs each process's requests on one event loop; leave --threads out "
+                "(--workers sets the processes)."
+            )
 
     def worker_class(self) -> str:
         """The worker class to run: the chosen one, else ``asgi`` for ASGI apps, else sync/gthread."""

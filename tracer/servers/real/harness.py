@@ -14,6 +14,7 @@ imported in this process may have replaced ``time.sleep``. Imports only the spin
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
 import socket
@@ -42,15 +43,22 @@ def free_port(host: str = HOST) -> int:
 def check_port(port: int, host: str = HOST) -> None:
     """Raise ``ServerError`` if something already listens on ``host:port``.
 
-    Readiness is "the port accepts", so a port taken by someone else would look ready.
+    Readiness is "the port accepts", so a port taken by someone else would look ready. The
+    test bind sets SO_REUSEADDR, as the servers do for theirs: a port left in TIME_WAIT by the
+    previous run (nothing listens) is free for them, and a listener still refuses it.
     """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                why = "something already listens there"
+            else:
+                why = f"it cannot be bound: {exc.strerror or exc}"
             raise ServerError(
-                f"Port {port} on {host} is not free ({exc.strerror or exc}: address already in "
-                "use). Choose another port, or stop what listens there."
+                f"Port {port} on {host} is not free ({why}). Choose another port, or stop what "
+                "listens there."
             ) from None
 
 
@@ -301,15 +309,25 @@ class ServerProcess:
         """The line saying the stop had to kill: who outlived the stop signal, and the
         likely cause (an app that ignores the signal or hangs in a request)."""
         sig = signal.Signals(self.stop_signal).name
+        if self.serving:
+            doing = "still running"
+        elif self.ready_pids() < self.expected:
+            doing = "still starting (importing the app)"
+        else:
+            doing = "still starting (not yet serving)"
         if master:
-            who = f"{self.name} was still running {timeout:g} s after its stop signal ({sig})"
+            who = f"{self.name} was {doing} {timeout:g} s after its stop signal ({sig})"
         else:
             count = len(left)
             who = (
                 f"{count} process{'es' if count > 1 else ''} of {self.name} "
-                f"{'were' if count > 1 else 'was'} still running {timeout:g} s after its stop "
+                f"{'were' if count > 1 else 'was'} {doing} {timeout:g} s after its stop "
                 f"signal ({sig})"
             )
+        if not self.serving:
+            # Stopped before it served (a Ctrl-C during a slow import): no request was sent,
+            # so nothing of the app's can be blamed; a process busy importing takes no signal.
+            return f"{who} and {'was' if master else 'were'} killed (SIGKILL); no request was sent"
         return (
             f"{who} and {'was' if master else 'were'} killed (SIGKILL): the app ignores or "
             f"handles {sig} (signal.signal({sig}, ...) at import or in a request) or hung in "

@@ -32,7 +32,13 @@ from tracer.interface import detect_interface, is_asgi
 from tracer.recorder import Recorder
 from tracer.servers import CANCELLED, TIMEOUT, Request, Response, ServerConfig
 from tracer.servers.real.bootstrap import FLUSH_INTERVAL, settings_env
-from tracer.servers.real.harness import HOST, ServerProcess, check_port, free_port
+from tracer.servers.real.harness import (
+    HOST,
+    ServerProcess,
+    check_port,
+    free_port,
+    group_members,
+)
 from tracer.servers.real.in_flight import ENDED, STARTED, InFlight
 from tracer.servers.real.merge import Merger
 from tracer.servers.waits import async_sleep, monotonic, sleep
@@ -44,6 +50,15 @@ BOOTSTRAP_APP = "tracer.servers.real.bootstrap:app"
 START_TIMEOUT = 20.0
 """Seconds a server has to start serving, plus twice what the app took to import in ``trace``
 itself (``RealServer.start_timeout``)."""
+
+
+def _killed_by(signum: int) -> str:
+    """``was killed by signal 9 (SIGKILL)``."""
+    try:
+        name = f" ({signal.Signals(signum).name})"
+    except ValueError:
+        name = ""
+    return f"was killed by signal {signum}{name}"
 
 
 class RealTarget:
@@ -174,6 +189,10 @@ class RealServer:
         """The server's exit code if it died during the load (``watch_exit``), else None."""
         self.exit_subject: str | None = None
         """Who ``exit_code`` is about when it is not the server's own (for the CLI's line)."""
+        self.exit_words: str | None = None
+        """How the server ended during the run when that was no exit of its own: killed by
+        a signal (its code negative), or one of its workers killed by one (a master that
+        then exits by itself, as hypercorn's does with 0). None when it exited itself."""
         self.replaced_workers = 0
         """Server processes that loaded the app beyond ``processes()``: workers the server
         started in place of ones that died during the run (counted by ``stop``)."""
@@ -306,7 +325,28 @@ class RealServer:
         # workers overwrites the code): a worker's os._exit code, marked by the bootstrap's
         # exit guard, says more than a master's 0.
         self.exit_code = code
-        if code != 0 or self._dir is None or self.process is None:
+        if code < 0:
+            self.exit_words = f"{self.name} {_killed_by(-code)} during the run"
+            return
+        if self._dir is None or self.process is None:
+            return
+        killed = self._killed_workers()
+        if killed:
+            # A master may stop its other workers with a signal once one died (hypercorn's
+            # SIGTERM kills a worker at once): which of them died first, no mark tells.
+            pids = ", ".join(str(pid) for pid in killed)
+            which = (
+                f"(pid {pids})"
+                if len(killed) == 1
+                else f"({len(killed)} of its processes ended by one: pid {pids})"
+            )
+            self.exit_subject = f"a worker process of {self.name}"
+            self.exit_words = (
+                f"a worker process of {self.name} was killed by a signal during the run "
+                f"{which}, and {self.name} exited (exit code {code})"
+            )
+            return
+        if code != 0:
             return
         marks = [
             mark
@@ -318,6 +358,24 @@ class RealServer:
                 latest = max(marks, key=lambda mark: mark.stat().st_mtime_ns)
                 self.exit_code = int(latest.read_text())
                 self.exit_subject = f"a worker process of {self.name}"
+
+    def _killed_workers(self) -> list[int]:
+        """Worker processes that loaded the app and are gone without exiting: no mark of a
+        normal exit (``<pid>.done``) nor of ``os._exit`` (``<pid>.exit``). Only a signal
+        ends a process so (SIGKILL, or one it does not handle); which one, only the master
+        that reaped it knew."""
+        assert self._dir is not None and self.process is not None
+        folder = Path(self._dir)
+        master = self.process.pid
+        live = set(group_members(self.process.pgid)) if self.process.pgid else set()
+        killed = []
+        for ready in folder.glob("*.ready"):
+            if not ready.stem.isdigit() or int(ready.stem) in (master, *live):
+                continue
+            pid = int(ready.stem)
+            if not (folder / f"{pid}.done").exists() and not (folder / f"{pid}.exit").exists():
+                killed.append(pid)
+        return sorted(killed)
 
     @property
     def restart_note(self) -> str | None:
@@ -357,8 +415,10 @@ class RealServer:
         self.pools.clear()
         if self.process is not None:
             self._settle()
+            running = self.process.process is not None  # not stopped by an earlier call
             self.process.stop(timeout)
-            if self.process.killed is not None and self.exit_code is None:
+            if running and self.process.killed is not None and self.exit_code is None:
+                # Once: a stop while it was still starting is followed by the run's own.
                 self.notices.append(self.process.killed)
             if self._dir is not None:  # not yet removed by an earlier stop
                 # Every process that loaded the app left a ready mark: those beyond the
