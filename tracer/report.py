@@ -3,14 +3,25 @@
 Requests, throughput, latency percentiles, time queued, status codes, errors, the most
 requests in flight, loop blocking with its worst places (file:line), how busy each worker
 thread was, and protocol violations. Rendered with rich on an injected ``Console``.
+
+A number is never cut, at any width: its column neither wraps nor shrinks below the widest
+value, and a table that would not fit the width it is printed in takes its narrow form
+(``_Fitted``): the latency table turned on its side (one row per percentile, a column each for
+total and queued); the other tables without their inner borders, a header over two lines
+(``busy`` over ``ms``), the workers' short (``reqs``, ``util``). Below about 40 columns even
+those are printed wider than the terminal, which wraps their lines, rather than drop a digit.
 Imports the spine and ``tracer.digest``; never a shim, a server model or the TUI.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from rich.console import Console, Group
+from rich import box
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -99,8 +110,11 @@ def print_report(
     console: Console | None = None,
     details: ReportDetails | None = None,
 ) -> None:
-    """Print the report of ``recording`` (whose ``summary`` was already computed)."""
-    (console or Console()).print(render_report(recording, summary, details))
+    """Print the report of ``recording`` (whose ``summary`` was already computed).
+
+    Not cropped to the console's width: a table too wide for a very narrow terminal (its
+    narrow form included) has its lines wrapped by the terminal, its numbers whole."""
+    (console or Console()).print(render_report(recording, summary, details), crop=False)
 
 
 def _cores(header: dict[str, Any]) -> str | None:
@@ -183,65 +197,167 @@ def _blocked(summary: dict[str, Any], details: ReportDetails) -> str:
     return text
 
 
-def _latency(summary: dict[str, Any], details: ReportDetails) -> Table:
+def _latency(summary: dict[str, Any], details: ReportDetails) -> _Fitted:
     latency, queue = summary["latency_ms"], details.queue_ms or summary["queue_ms"]
-    table = Table(title="Latency (ms)", title_justify="left", padding=(0, 1))
     keys = ("mean", "p50", "p90", "p99", "p99.9", "max")
-    table.add_column("")
-    for key in keys:
-        table.add_column(key, justify="right")
-    table.add_row("total", *(_ms(latency.get(key)) for key in keys))
-    table.add_row("queued", *(_ms(queue.get(key)) for key in keys))
-    return table
+    rows = {"total": [_ms(latency.get(key)) for key in keys]}
+    rows["queued"] = [_ms(queue.get(key)) for key in keys]
+    wide = _table("Latency (ms)")
+    _labels(wide, "", list(rows))
+    _numbers(wide, keys, list(rows.values()))
+    for label, values in rows.items():
+        wide.add_row(label, *values)
+    # On its side: three columns whatever the percentiles, so it fits 40 columns.
+    tall = _table("Latency (ms)")
+    _labels(tall, "", keys)
+    by_key = [[values[i] for values in rows.values()] for i in range(len(keys))]
+    _numbers(tall, list(rows), by_key)
+    for key, values in zip(keys, by_key, strict=True):
+        tall.add_row(key, *values)
+    return _Fitted(wide, tall)
 
 
-def _culprits(summary: dict[str, Any], details: ReportDetails) -> Table:
+def _culprits(summary: dict[str, Any], details: ReportDetails) -> _Fitted:
     title = f"Loop blocked {summary['loop_blocked_ms']:.1f} ms, by place"
-    table = Table(title=title, title_justify="left", padding=(0, 1))
-    table.add_column("where (file:line)", overflow="fold")
-    table.add_column("times", justify="right")
-    table.add_column("total ms", justify="right")
-    table.add_column("max ms", justify="right")
-    for culprit in details.culprits:
-        table.add_row(
-            _data(culprit.location),
-            str(culprit.count),
-            _ms(culprit.total_ms),
-            _ms(culprit.max_ms),
-        )
-    return table
+    rows = [
+        [str(culprit.count), _ms(culprit.total_ms), _ms(culprit.max_ms)]
+        for culprit in details.culprits
+    ]
+    layouts = []
+    for narrow, where, headers in (
+        (False, "where (file:line)", ("times", "total ms", "max ms")),
+        (True, "where", ("times", "total\nms", "max\nms")),
+    ):
+        table = _table(title, narrow=narrow)
+        # A place is folded, every character kept; the wide form only when most of it fits.
+        longest = max((_data(culprit.location).cell_len for culprit in details.culprits), default=1)
+        table.add_column(where, overflow="fold", min_width=min(8 if narrow else 24, longest))
+        _numbers(table, headers, rows)
+        for culprit, values in zip(details.culprits, rows, strict=True):
+            table.add_row(_data(culprit.location), *values)
+        layouts.append(table)
+    return _Fitted(*layouts)
 
 
-def _workers(details: ReportDetails) -> Table:
-    table = Table(title="Workers", title_justify="left", padding=(0, 1))
-    table.add_column("thread")
-    table.add_column("requests", justify="right")
-    table.add_column("busy ms", justify="right")
-    table.add_column("on CPU ms", justify="right")
-    table.add_column("utilisation", justify="right")
-    for worker in details.workers[:16]:
-        table.add_row(
-            _data(worker.name),
+def _workers(details: ReportDetails) -> _Fitted:
+    shown = details.workers[:16]
+    names = [_data(worker.name) for worker in shown]
+    rows = [
+        [
             str(worker.requests),
             _ms(worker.busy_ms),
             _ms(worker.cpu_ms),
             f"{worker.utilisation:.0%}",
+        ]
+        for worker in shown
+    ]
+    more = len(details.workers) - len(shown)
+    layouts = []
+    for narrow, headers in (
+        (False, ("requests", "busy ms", "on CPU ms", "utilisation")),
+        (True, ("reqs", "busy\nms", "CPU\nms", "util")),
+    ):
+        table = _table("Workers", narrow=narrow)
+        longest = max((name.cell_len for name in names), default=1)
+        if narrow:  # folded: names often differ only at the end (worker-0, worker-1)
+            table.add_column("thread", overflow="fold", min_width=min(8, longest))
+        else:  # whole up to 24 cells (else the narrow form), a longer one cut with an ellipsis
+            table.add_column("thread", min_width=min(24, longest))
+        _numbers(table, headers, rows)
+        for name, values in zip(names, rows, strict=True):
+            table.add_row(name, *values)
+        if more > 0:
+            table.add_row(f"… {more} more", "", "", "", "")
+        layouts.append(table)
+    return _Fitted(*layouts)
+
+
+def _table(title: str, *, narrow: bool = False) -> Table:
+    """A titled table; ``narrow``: without its edges and inner borders, for a narrow console."""
+    if not narrow:
+        return Table(title=title, title_justify="left", padding=(0, 1))
+    return Table(
+        title=title,
+        title_justify="left",
+        padding=(0, 1),
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+    )
+
+
+def _problems(details: ReportDetails) -> _Fitted:
+    rows = [("error", name, count) for name, count in details.errors.items()]
+    rows += [("violation", rule, count) for rule, count in details.violations.items()]
+    counts = [[str(count)] for _, _, count in rows]
+    longest = max((cell_len(printable(str(what))) for _, what, _ in rows), default=1)
+    layouts = []
+    for narrow in (False, True):
+        table = _table("Errors and violations", narrow=narrow)
+        kinds = max((len(kind) for kind, _, _ in rows), default=4)
+        table.add_column("kind", no_wrap=True, min_width=max(4, kinds))
+        # An error type or a rule id is folded, every character kept.
+        table.add_column("what", overflow="fold", min_width=min(8 if narrow else 24, longest))
+        _numbers(table, ("count",), counts)
+        for kind, what, count in rows:
+            table.add_row(kind, _data(what), str(count))
+        layouts.append(table)
+    return _Fitted(*layouts)
+
+
+def _labels(table: Table, header: str, labels: Sequence[str]) -> None:
+    """A column of row labels (``total``, ``p99.9``), never wrapped nor cut."""
+    table.add_column(header, no_wrap=True, min_width=max(map(cell_len, labels), default=1))
+
+
+def _numbers(table: Table, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Right-aligned columns ``headers`` whose ``rows`` values are never cut: the column does
+    not wrap and is as wide as the widest of them or of the header's lines (a narrow table's
+    header is put on two lines, ``busy`` over ``ms``, to leave its column narrow)."""
+    for i, header in enumerate(headers):
+        widest = max(
+            [cell_len(row[i]) for row in rows] + [cell_len(line) for line in header.split("\n")],
+            default=1,
         )
-    if len(details.workers) > 16:
-        table.add_row(f"… {len(details.workers) - 16} more", "", "", "", "")
-    return table
+        table.add_column(header, justify="right", no_wrap=True, min_width=widest)
 
 
-def _problems(details: ReportDetails) -> Table:
-    table = Table(title="Errors and violations", title_justify="left", padding=(0, 1))
-    table.add_column("kind")
-    table.add_column("what")
-    table.add_column("count", justify="right")
-    for name, count in details.errors.items():
-        table.add_row("error", _data(name), str(count))
-    for rule, count in details.violations.items():
-        table.add_row("violation", _data(rule), str(count))
-    return table
+class _Fitted:
+    """The first of ``layouts`` (tables, widest first) whose columns all fit the width it is
+    printed in at their ``min_width``, else the last: printed wider than the terminal rather
+    than with a number cut (rich would shrink every column evenly, ``212.…``)."""
+
+    def __init__(self, *layouts: Table) -> None:
+        self.layouts = layouts
+
+    def _pick(self, width: int) -> Table:
+        for table in self.layouts[:-1]:
+            if _needs(table) <= width:
+                return table
+        return self.layouts[-1]
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        table = self._pick(options.max_width)
+        # Too narrow even for the last: laid out at the width it needs (rich would squeeze a
+        # name column to nothing and cut the numbers), for the terminal to wrap.
+        yield from console.render(
+            table, options.update_width(max(options.max_width, _needs(table)))
+        )
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, self._pick(options.max_width))
+
+
+def _needs(table: Table) -> int:
+    """The cells ``table`` takes with each column at its ``min_width``, padding and borders
+    (rich's own sum: ``Table._extra_width`` is the borders)."""
+    _, right, _, left = table.padding
+    columns = len(table.columns)
+    borders = (2 if table.box and table.show_edge else 0) + (columns - 1 if table.box else 0)
+    padding = (left + right) * columns
+    if not table.pad_edge:  # no padding outside the first and the last column
+        padding -= left + right
+    return borders + padding + sum(column.min_width or 1 for column in table.columns)
 
 
 def _ms(value: Any) -> str:

@@ -13,6 +13,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.widget import Widget
 
+from tracer.tui.palette import BLANK_STYLE
 from tracer.tui.viewport import Viewport
 
 __all__ = [
@@ -138,7 +139,7 @@ class AxisRenderable:
             ):
                 labels[column : column + len(text)] = list(text)
         cursor = vp.column(vp.cursor)
-        pad = Segment(" " * self.label_offset)
+        pad = Segment(" " * self.label_offset, BLANK_STYLE)
         yield pad
         yield Segment("".join(labels), _LABEL_STYLE)
         yield Segment.line()

@@ -116,6 +116,10 @@ class Lane:
     incomplete_at: int | None = None
     """A request the recording never saw end (``tracer.phases.unended``: the run was cut
     short): where what is known of it stops, its last event's end. None for one that ended."""
+    in_flight: tuple[int, int] | None = None
+    """A request still going while the run goes on (the live view): from where what is known
+    of it stops (its last event's end) until now. Its spans stop there too: nothing says yet
+    whether it runs or waits (a thread's ``sched.thread`` comes when its stretch is over)."""
     starts: list[int] = field(default_factory=list)
     """``span.start`` of each span, for bisecting the visible ones."""
     longest: int = 0
@@ -134,8 +138,12 @@ class Lane:
 
     @property
     def start(self) -> int:
-        """When the lane's first span begins (0 for an empty lane)."""
-        return self.starts[0] if self.starts else 0
+        """When the lane's first span begins, or its time in flight if sooner (0 for an empty
+        lane)."""
+        first = self.starts[0] if self.starts else None
+        if self.in_flight is not None and (first is None or self.in_flight[0] < first):
+            return self.in_flight[0]
+        return first if first is not None else 0
 
     def visible_range(self, t0: int, t1: int) -> tuple[int, int]:
         """Indices ``lo, hi`` of ``spans`` that may overlap ``[t0, t1]``."""

@@ -21,8 +21,11 @@ from rich.style import Style
 from tracer.printable import printable
 from tracer.tui.lane import BLOCKED, ERROR, NONE, PHASE_NAMES, RUNNING, WAITING, Lane, Span
 from tracer.tui.palette import (
+    BLANK_STYLE,
     ERROR_LABEL_STYLE,
     GLYPHS,
+    IN_FLIGHT_GLYPH,
+    IN_FLIGHT_STYLE,
     INCOMPLETE_GLYPH,
     INCOMPLETE_STYLE,
     LABEL_STYLE,
@@ -52,8 +55,9 @@ SHARE_GLYPHS = "─▁▂▃▄▅▆▇█"
 OVERVIEW_BUCKETS = 8192
 """Time buckets of a lane overview; finer than any screen is wide."""
 
-_BLANK = Style()
 
+_IN_FLIGHT = -1
+"""A cell of a request in flight (``Lane.in_flight``), among ``lane_segments``' phase codes."""
 
 NOTABLE: tuple[int, ...] = (ERROR, BLOCKED)
 """Phases a cell shows however little of it they cover: an error, and a step that held the
@@ -311,6 +315,13 @@ def lane_segments(
     if lane.incomplete_at is not None:
         # Where what is known of an unended request stops (a violation there says more).
         marks.setdefault(int((lane.incomplete_at - start) // ns_per_cell), INCOMPLETE_GLYPH)
+    if lane.in_flight is not None:
+        # Still going: the cells nothing known covers, from where its events stop until now.
+        since, until = lane.in_flight
+        first = max(0, int((since - start) // ns_per_cell))
+        for column in range(first, min(width, int((until - start) // ns_per_cell) + 1)):
+            if codes[column] == NONE:
+                codes[column] = _IN_FLIGHT
     segments: list[Segment] = []
     column = 0
     while column < width:
@@ -324,7 +335,10 @@ def lane_segments(
         end = column + 1
         while end < width and codes[end] == code and shares[end] == share and end not in marks:
             end += 1
-        _append(segments, _share_glyph(code, share) * (end - column), PHASE_STYLES[code])
+        if code == _IN_FLIGHT:
+            _append(segments, IN_FLIGHT_GLYPH * (end - column), IN_FLIGHT_STYLE)
+        else:
+            _append(segments, _share_glyph(code, share) * (end - column), PHASE_STYLES[code])
         column = end
     return segments
 
@@ -340,7 +354,7 @@ def _worker_segments(codes: list[int], owners: list[int | None]) -> list[Segment
             end += 1
         length = end - column
         if code == NONE:
-            _append(segments, " " * length, _BLANK)
+            _append(segments, " " * length, BLANK_STYLE)
         else:
             # A leading space keeps the id clear of the span's edge (and of the cursor there).
             text = "" if owner is None else f" {owner}"
@@ -400,7 +414,7 @@ def label_segment(text: str, width: int, *, selected: bool = False, error: bool 
     which also keeps the cell count right (ESC counts no cells).
     """
     if width <= 0:
-        return Segment("")
+        return Segment("", BLANK_STYLE)
     body = set_cell_size(shorten(printable(text), width - 1), width - 1)
     style = SELECTED_LABEL_STYLE if selected else ERROR_LABEL_STYLE if error else LABEL_STYLE
     return Segment(body + " ", style)

@@ -48,6 +48,7 @@ from tracer.tui.legend import Legend
 from tracer.tui.live_stats import LiveStats
 from tracer.tui.model import build_model, model_from_events
 from tracer.tui.own_terminal import OwnTerminalDriver, PrintsToFile, restore_terminal
+from tracer.tui.palette import IN_FLIGHT_GLYPH, IN_FLIGHT_STYLE
 from tracer.tui.screen import ReplayScreen
 from tracer.tui.timeline import Timeline, label_width_for
 from tracer.tui.viewport import Viewport
@@ -96,7 +97,14 @@ class LiveScreen(Screen[None]):
             with Vertical(id="rps-box"):
                 yield Static(Text(self.labels["sparkline"], style="#8a8a8a"), id="rps-title")
                 yield BarChart(id="rps")
-        yield Static(Text(self.labels["recent"], style="bold"), id="live-recent-title")
+        # The in-flight look is the live view's alone, so its key is here, not in the legend.
+        title = Text.assemble(
+            (self.labels["recent"], "bold"),
+            "  ",
+            (IN_FLIGHT_GLYPH * 2, IN_FLIGHT_STYLE),
+            f" {self.labels['in_flight']}",
+        )
+        yield Static(title, id="live-recent-title")
         empty = Recording(header={"server": {}, "interface": None}, events=[])
         offset = label_width_for(self.app.size.width)
         yield Timeline(model_from_events(empty), self.viewport, label_width=offset, id="recent")
@@ -169,8 +177,9 @@ class LiveScreen(Screen[None]):
         events = self.stats.recent_events()
         timeline = self.query_one("#recent", Timeline)
         recording = Recording(header={"server": {}, "interface": None}, events=events)
-        # Its newest requests are still going, not cut short: no unfinished marks.
-        model = model_from_events(recording, mark_unended=False)
+        # Its newest requests are still going, not cut short: in flight until now, no
+        # unfinished marks.
+        model = model_from_events(recording, in_flight_until=now)
         vp = self.viewport
         vp.width = max(1, timeline.size.width - timeline.label_width - 1)
         # The window spans the requests that fit on screen (the newest), so they fill the width.

@@ -87,12 +87,14 @@ class RequestLanes(Sequence[Lane]):
         threshold_ns: int | None,
         *,
         mark_unended: bool = True,
+        in_flight_until: int | None = None,
     ) -> None:
         self.order = order
         self._events = events_by_req
         self._t_end = t_end
         self._threshold = threshold_ns
         self._mark_unended = mark_unended
+        self._in_flight_until = in_flight_until
         self._built: dict[int, Lane] = {}
         self._index = {req: i for i, req in enumerate(order)}
 
@@ -114,7 +116,12 @@ class RequestLanes(Sequence[Lane]):
         if lane is None:
             req = self.order[index]  # IndexError past the end, as a list would
             lane = _request_lane(
-                req, self._events[req], self._t_end, self._threshold, self._mark_unended
+                req,
+                self._events[req],
+                self._t_end,
+                self._threshold,
+                self._mark_unended,
+                self._in_flight_until,
             )
             self._built[index] = lane
         return lane
@@ -135,6 +142,7 @@ class TimelineModel:
         threshold_ns: int | None = None,
         loop_word: str = "loop",
         mark_unended: bool = True,
+        in_flight_until: int | None = None,
     ) -> None:
         self.recording = recording
         """The source."""
@@ -191,8 +199,15 @@ class TimelineModel:
         self._event_times: list[int] | None = None
         # Events are in time order, so requests were met in order of arrival.
         order = [req for req in per_req if req not in lifespan]
+        if in_flight_until is not None:
+            mark_unended = False  # still going, not cut short
         self.by_request = RequestLanes(
-            order, per_req, self.t_end, threshold_ns, mark_unended=mark_unended
+            order,
+            per_req,
+            self.t_end,
+            threshold_ns,
+            mark_unended=mark_unended,
+            in_flight_until=in_flight_until,
         )
         """One lane per request, in order of arrival."""
         self.unended = [req for req in order if req not in ended] if mark_unended else []
@@ -348,6 +363,7 @@ def _request_lane(
     t_end: int,
     threshold_ns: int | None,
     mark_unended: bool = True,
+    in_flight_until: int | None = None,
 ) -> Lane:
     # The phases come from the rule the figures use too (tracer.phases).
     spans = [
@@ -376,10 +392,37 @@ def _request_lane(
     # the ones the header's error count counts.
     outcome = request_spans(events).get(req)
     error = outcome is not None and outcome.failed
+    known = max(event.end for event in events) if unended(events) else None
+    flying = None
+    if known is not None and in_flight_until is not None:
+        now = max(known, in_flight_until)
+        if any(event.kind == K.REQUEST_START for event in events):
+            # Still going: drawn as far as its events go, then in flight until now (not the
+            # ``waiting`` the phases give the unknown stretch of a request cut short).
+            spans = _known_part(spans, known)
+            flying = (known, now)
+        else:  # not started yet: queued until now
+            spans = [
+                Span(span.start, now, QUEUED, span.req) if span.phase == QUEUED else span
+                for span in spans
+            ]
     lane = Lane(f"req:{req}", _request_label(req, events), REQUEST_LANE, spans, markers, req, error)
-    if mark_unended and unended(events):
-        lane.incomplete_at = max(event.end for event in events)
+    lane.in_flight = flying
+    if known is not None and in_flight_until is None and mark_unended:
+        lane.incomplete_at = known
     return lane
+
+
+def _known_part(spans: list[Span], known: int) -> list[Span]:
+    """``spans`` up to ``known`` (where a request's events stop): later ones dropped, one
+    across it cut there; an instant stays, a span cut to nothing does not."""
+    kept = []
+    for span in spans:
+        if span.end <= known:
+            kept.append(span)
+        elif span.start < known:
+            kept.append(Span(span.start, known, span.phase, span.req, span.cpu))
+    return kept
 
 
 def _worker_lanes(
@@ -504,6 +547,7 @@ def model_from_events(
     threshold_ns: int | None = None,
     loop_word: str = "loop",
     mark_unended: bool = True,
+    in_flight_until: int | None = None,
 ) -> TimelineModel:
     """The model of ``events`` (default: all of the recording's), which are sorted by time.
 
@@ -511,12 +555,19 @@ def model_from_events(
     without a ``loop.blocked`` event (for recordings made without the detector).
     ``loop_word``: what an event loop's lane is called before its thread's name, in the UI's
     language (the labels' ``loop_lane``).
-    ``mark_unended``: mark the requests that never ended (``TimelineModel.unended``); the live
-    view does not, since its newest requests are still going.
+    ``mark_unended``: mark the requests that never ended (``TimelineModel.unended``).
+    ``in_flight_until``: the run is still going and this is now (the live view): a request
+    with no end yet is in flight (``Lane.in_flight``) from where its events stop until then,
+    rather than marked unfinished.
     """
     evs = recording.events if events is None else list(events)
     return TimelineModel(
-        recording, evs, threshold_ns=threshold_ns, loop_word=loop_word, mark_unended=mark_unended
+        recording,
+        evs,
+        threshold_ns=threshold_ns,
+        loop_word=loop_word,
+        mark_unended=mark_unended,
+        in_flight_until=in_flight_until,
     )
 
 

@@ -20,12 +20,20 @@ __all__ = [
     "MARKER_GLYPH",
     "INCOMPLETE_STYLE",
     "INCOMPLETE_GLYPH",
+    "IN_FLIGHT_STYLE",
+    "IN_FLIGHT_GLYPH",
     "CURSOR_STYLE",
     "CURSOR_GLYPH",
     "LABEL_STYLE",
     "SELECTED_LABEL_STYLE",
     "ERROR_LABEL_STYLE",
+    "BLANK_STYLE",
 ]
+
+BLANK_STYLE = Style()
+"""Empty cells: a style of their own, never none at all. With ``NO_COLOR`` set, Textual's
+Monochrome filter reads the colour of every segment's style and fails on a segment without
+one (``Strip.blank(width)``, ``Segment(text)``), so the UI gives every segment this one."""
 
 GLYPHS: dict[int, str] = {
     NONE: " ",
@@ -79,6 +87,11 @@ INCOMPLETE_GLYPH = "?"
 INCOMPLETE_STYLE = Style(color="#000000", bgcolor="#e65100", bold=True)
 """A request the recording never saw end, where its events stop (the figures' ``?`` and
 colour)."""
+
+IN_FLIGHT_GLYPH = "╱"
+IN_FLIGHT_STYLE = Style(color="#87afaf")
+"""A request still going in the live view, from where its events stop until now: hatched, in
+a muted colour, as no phase is (nothing says yet whether it runs or waits)."""
 
 CURSOR_GLYPH = "│"
 CURSOR_STYLE = Style(color="#ffffff", bold=True)

@@ -24,7 +24,7 @@ from textual.strip import Strip
 from tracer.tui.lane import Lane
 from tracer.tui.lane_strip import label_segment, lane_segments
 from tracer.tui.model import TimelineModel
-from tracer.tui.palette import CURSOR_GLYPH, CURSOR_STYLE
+from tracer.tui.palette import BLANK_STYLE, CURSOR_GLYPH, CURSOR_STYLE
 from tracer.tui.viewport import Viewport
 
 __all__ = ["Timeline", "label_width_for"]
@@ -161,8 +161,10 @@ class Timeline(ScrollView, can_focus=True, inherit_bindings=False):
         lanes = self.lanes
         if index >= len(lanes):
             if not lanes and y == 0 and self.empty_text:
-                return Strip([Segment(self.empty_text)]).crop_extend(0, width, None)
-            return Strip.blank(width)
+                text = Segment(self.empty_text, BLANK_STYLE)
+                return Strip([text]).crop_extend(0, width, BLANK_STYLE)
+            # Styled, even blank: NO_COLOR's filter fails on a segment with no style (palette).
+            return Strip.blank(width, BLANK_STYLE)
         vp = self.viewport
         key = (self.view, index, vp.start, vp.ns_per_cell, width, index == self.selected)
         strip = self._cache.get(key)
@@ -191,7 +193,7 @@ class Timeline(ScrollView, can_focus=True, inherit_bindings=False):
         segments += lane_segments(
             lane, vp.start, vp.ns_per_cell, cells, worker=lane.kind != "request"
         )
-        return Strip(segments).crop_extend(0, width, None)
+        return Strip(segments).crop_extend(0, width, BLANK_STYLE)
 
     # -- mouse ------------------------------------------------------------------------------
 
