@@ -163,7 +163,7 @@ def test_a_collector_that_refuses_the_spans_is_named_with_its_answer(
     message = str(info.value)
     assert reached >= 1
     assert message.startswith(
-        f"The OTLP collector at {receiver.endpoint} did not accept the spans ({answer}"
+        f"The OTLP collector at {receiver.endpoint}/v1/traces did not accept the spans ({answer}"
     )
     assert message.endswith("; 0 of 2 spans were sent.")
     assert "listening" not in message and "retrying" not in message
@@ -180,7 +180,9 @@ def test_a_refused_connection_still_asks_whether_a_collector_listens(
         endpoint = receiver.endpoint
     with pytest.raises(TracerError) as info:
         export_otlp(recording, ExportOptions(otlp_endpoint=endpoint))
-    assert str(info.value).startswith(f"Could not send spans to {endpoint} (connection refused")
+    assert str(info.value).startswith(
+        f"Could not send spans to {endpoint}/v1/traces (connection refused"
+    )
     assert "Is a collector listening there?" in str(info.value)
 
 
@@ -364,7 +366,9 @@ def test_a_collector_that_never_answers_timed_out_once(
         exports = len(receiver.requests)
     message = str(info.value)
     assert exports == 1
-    assert message.startswith(f"The OTLP collector at {receiver.endpoint} did not answer within ")
+    # The URL posted to (HTTP adds the signal path to a bare address); gRPC's as given.
+    posted = receiver.endpoint + ("" if protocol == "grpc" else "/v1/traces")
+    assert message.startswith(f"The OTLP collector at {posted} did not answer within ")
     detail = " (gRPC DEADLINE_EXCEEDED)" if protocol == "grpc" else ""
     assert message.endswith(
         f" s{detail}, the exporter's timeout (OTEL_EXPORTER_OTLP_TIMEOUT); 0 of 2 spans were sent."

@@ -177,9 +177,13 @@ def export_otlp(recording: Recording, options: ExportOptions) -> str:
 
     spans = recording_spans(recording, detail=options.otel_detail)
     exporter = make_exporter(options.otlp_endpoint)
-    # The address the exporter posts to (a bare collector address gets /v1/traces), as the
-    # live export of `trace run` names it.
-    where = getattr(exporter, "_endpoint", None) or options.otlp_endpoint or "the OTLP endpoint"
+    # The URL the HTTP exporter posts to (a bare collector address gets /v1/traces), as the
+    # live export of `trace run` names it; gRPC's exporter keeps only host:port, so the
+    # address as given says more there.
+    posted = getattr(exporter, "_endpoint", None)
+    if not (isinstance(posted, str) and posted.startswith(("http://", "https://"))):
+        posted = None
+    where = posted or options.otlp_endpoint or "the OTLP endpoint"
     # The exporter logs each retry; Delivery keeps those records and the one error below
     # says what they did, once.
     delivery = Delivery(exporter, where, timeout=export_timeout(10.0))  # the exporters' default
