@@ -142,8 +142,8 @@ def test_record_and_screenshot(tmp_path: Path, capsys: pytest.CaptureFixture[str
     # The progress lines are in the demo's language too.
     assert capsys.readouterr().err.splitlines() == [
         "trace：正在模拟 wsgi-on-asgi…",
-        f"trace：录制已写入 {tmp_path / 'rec' / 'wsgi-on-asgi-1.jsonl'}",
-        f"trace：录制已写入 {tmp_path / 'rec' / 'wsgi-on-asgi-2.jsonl'}",
+        f"trace：记录文件已写入 {tmp_path / 'rec' / 'wsgi-on-asgi-1.jsonl'}",
+        f"trace：记录文件已写入 {tmp_path / 'rec' / 'wsgi-on-asgi-2.jsonl'}",
         f"trace：截图已写入 {shot}",
     ]
 
@@ -252,19 +252,19 @@ def test_serve_answers_on_localhost_then_stops() -> None:
 
 
 async def _narrate(lang: str) -> tuple[list[int], list[str], list[bool], int]:
-    from textual.widgets import Static
-
     from tracer.cli.demo import demo_app
+    from tracer.tui.caption import Caption
 
     app = demo_app(simulated("blocking-call", lang))
     cursors, captions, playing = [], [], []
     async with app.run_test(size=(120, 40)) as pilot:
         screen = app.screen
-        captions.append(str(screen.query_one("#caption", Static).render()))
+        # The caption as written (the pane wraps it to its width).
+        captions.append(screen.query_one(Caption).text)
         for _ in range(3):
             await pilot.press("m")
             cursors.append(int(screen.viewport.cursor))
-            captions.append(str(screen.query_one("#caption", Static).render()))
+            captions.append(screen.query_one(Caption).text)
         await pilot.press("home", "space")
         playing.append(screen.viewport.playing)
         await pilot.press("space")
@@ -346,7 +346,7 @@ def test_headless_in_chinese_says_simulated_and_the_shape_in_chinese(
     assert main(["demo", "cpu-gil", "--sim", "--headless", "--lang", "zh"]) == 0
     out = capsys.readouterr().out
     assert "(simulated)" not in out and "as expected" not in out
-    assert "（模拟）" in out.splitlines()[0] and "形状：符合预期" in out
+    assert "（模拟）" in out.splitlines()[0] and "演示效果：符合预期" in out
     # Chinese lines take full-width punctuation: "（模拟）；1 个书签", not "（模拟）; 1 个书签".
     sides = [line for line in out.splitlines() if line.startswith(("  1. ", "  2. "))]
     assert len(sides) == 2

@@ -80,7 +80,7 @@ def test_a_compares_bookmark_list_says_whose_each_is(tmp_path: Path) -> None:
         "<b>cold</b> (second:app · ASGI, 0.0 ms): about cold",
     ]
     zh = re.findall(r"<li>(.*?)</li>", html_page([first, second], lang="zh"))
-    assert zh[0] == "<b>warm</b> (first:app · ASGI，0.0 ms)：about warm"
+    assert zh[0] == "<b>warm</b>（first:app · ASGI，0.0 毫秒）：about warm"
     alone = re.findall(r"<li>(.*?)</li>", html_page([first]))
     assert alone == ["<b>warm</b> (0.0 ms): about warm"]
 

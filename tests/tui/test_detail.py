@@ -139,7 +139,7 @@ def test_a_5xx_is_an_error_in_the_lane_and_the_detail() -> None:
     assert lane.error
     first = detail_text(model, lane, labels("en")).plain.splitlines()[0]
     assert first == "#1 GET /x  → 503  latency 5.00ms  error: status 503"
-    assert "错误: 状态码 503" in detail_text(model, lane, labels("zh")).plain
+    assert "错误：状态码 503" in detail_text(model, lane, labels("zh")).plain
 
 
 def test_a_4xx_or_2xx_is_no_error() -> None:
@@ -164,7 +164,7 @@ def test_the_environ_label_is_translated() -> None:
     """Chinese names the WSGI environ as it names the ASGI scope (作用域)."""
     model = _one_request({"status": 200, "error": None})
     text = detail_text(model, model.by_request[0], labels("zh")).plain
-    assert text.splitlines()[1].startswith("环境（environ）: ")
+    assert text.splitlines()[1].startswith("环境（environ）：")
 
 
 def test_a_lifespan_on_a_worker_lane_is_named_and_the_columns_line_up() -> None:
@@ -211,7 +211,7 @@ def test_a_block_starved_of_the_gil_says_so_for_its_victims_and_its_culprit(
     culprit = model.by_request[model.by_request.index_of(block.req)]
     for lang in ("en", "zh"):
         words = labels(lang)
-        assert f"({words['starved']})" in detail_text(model, victim, words).plain
+        assert words["aside"].format(words["starved"]) in detail_text(model, victim, words).plain
         assert words["starved_by_threads"] in detail_text(model, culprit, words).plain
     plain = build_model(loop_rec)
     lane = plain.by_request[plain.by_request.index_of(block.req)]
@@ -314,4 +314,4 @@ def test_event_rows_fill_the_pane_and_a_violation_shows_its_hint() -> None:
             f"\n  ! ASGI-001: {violation['message']}  @ {violation['location']}"
             f"\n    hint: {violation['hint']}"
         ) in text
-    assert f"修复建议: {violation['hint']}" in detail_text(model, lane, labels("zh")).plain
+    assert f"修复建议：{violation['hint']}" in detail_text(model, lane, labels("zh")).plain

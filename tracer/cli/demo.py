@@ -130,7 +130,7 @@ HEADLESS: dict[str, dict[str, str]] = {
         "simulated": "（模拟）",
         "real": "（真实运行）",
         "partly": "（真实运行；无法运行的一侧为模拟）",
-        "shape": "形状：",
+        "shape": "演示效果：",
         "ok": "符合预期",
         "note": "注意：",
         "and": "；",  # full-width, as Chinese text punctuates
@@ -150,9 +150,9 @@ PROGRESS: dict[str, dict[str, str]] = {
     "zh": {
         "simulating": "trace：正在模拟 {name}…",
         "running": "trace：正在运行 {name}…",
-        "recording": "trace：录制已写入 {path}",
+        "recording": "trace：记录文件已写入 {path}",
         "screenshot": "trace：截图已写入 {path}",
-        "serving": "trace：{name} 已在 {url} 提供",
+        "serving": "trace：正在 {url} 上提供 {name}",
     },
 }
 """Language -> the progress lines on stderr (a lecture in Chinese sees no English line)."""

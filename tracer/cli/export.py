@@ -110,6 +110,7 @@ def main(args: argparse.Namespace) -> int:
     from tracer.cli import check_stdout
     from tracer.errors import UsageError
     from tracer.export import ExportOptions, get_exporter
+    from tracer.export.titles import recording_lang
     from tracer.recording import load
 
     if args.file2 and args.to not in COMPARING:
@@ -148,7 +149,9 @@ def main(args: argparse.Namespace) -> int:
         if loaded.truncated:
             # Valid data, exported as far as it goes (exit 0); but say it is not the whole run.
             print(_cut_short(loaded.path or args.file, args.to), file=sys.stderr)
-    print(f"trace: {note}", file=sys.stderr)
+    # A figure's note is said in the figure's language (``said_in``), and so is its prefix.
+    lang = args.lang or (recording_lang(recording) if args.to in COMPARING else "en")
+    print(f"{'trace：' if lang == 'zh' else 'trace: '}{note}", file=sys.stderr)
     return 0
 
 

@@ -163,11 +163,11 @@ BLOCKING_CALL = Scenario(
         "zh": {
             "title": "async def 里的阻塞调用",
             "caption": "上：在 async def 里调用 time.sleep(0.1)。事件循环无法运行其他任务，请求只能一个接一个"
-            "（红色：循环被阻塞）。下：await asyncio.sleep(0.1)，等待期间循环运行其他请求。按 m，再按空格播放。",
+            "（红色：事件循环被阻塞）。下：await asyncio.sleep(0.1)，等待期间事件循环运行其他请求。按 m，再按空格播放。",
             "side0": "async def 中的 time.sleep",
             "side1": "await asyncio.sleep",
             "about0": "async def 里的 time.sleep(0.1) 期间事件循环无法运行其他任务，请求只能一个接一个"
-            "（红色：循环被阻塞）。",
+            "（红色：事件循环被阻塞）。",
             "about1": "请求 await asyncio.sleep(0.1) 期间，事件循环运行其他请求。",
             "blocked": "事件循环被阻塞",
             "blocked:caption": "time.sleep 占住了事件循环，其他请求都在等待。",

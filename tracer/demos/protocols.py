@@ -86,7 +86,7 @@ WSGI_ON_ASGI = Scenario(
             "one": "所有请求共用一个线程",
             "one:caption": "asgiref 的唯一线程正忙，虽然事件循环空闲，这个请求也只能等待。",
             "four": "同时 4 个",
-            "four:caption": "WSGI 服务器可以并排运行 4 个请求。",
+            "four:caption": "WSGI 服务器可以同时运行 4 个请求。",
         },
     },
     sides=(
@@ -251,7 +251,7 @@ WEBSOCKET = Scenario(
             "keeps every session open on one loop. Top (simulated): WSGI has no WebSocket "
             "interface. The nearest it gets is a long response, which holds a thread for the "
             "session's whole life, so 4 threads mean 4 sessions.",
-            "side0": "WSGI: a thread per session",
+            "side0": "WSGI, a thread per session",
             "side1": "ASGI websocket sessions",
             "about0": "50 sessions. WSGI has no WebSocket interface: the nearest it gets is a long "
             "response (10 chunks, 50 ms apart), which holds a thread for the session's whole "
@@ -267,7 +267,7 @@ WEBSOCKET = Scenario(
             "title": "长连接 WebSocket 会话",
             "caption": "50 个聊天会话，每个 10 条消息，每条 50 毫秒后回复。下：ASGI 在一个事件循环上保持所有会话。"
             "上（模拟）：WSGI 没有 WebSocket 接口，最接近的是一个长响应，它在整个会话期间占着线程，4 个线程只能有 4 个会话。",
-            "side0": "WSGI：每个会话一个线程",
+            "side0": "WSGI，每个会话一个线程",
             "side1": "ASGI websocket 会话",
             "about0": "50 个会话。WSGI 没有 WebSocket 接口，最接近的是一个长响应（10 个数据块，间隔 50 毫秒），"
             "它在整个会话期间占着线程，4 个线程只能有 4 个会话。",
@@ -365,19 +365,19 @@ C10K = Scenario(
             "peak:caption": "every connection is open now. Count the threads each side needs.",
         },
         "zh": {
-            "title": "C10k（模拟）：10000 个连接，线程与一个事件循环",
-            "caption": "同时 10000 个客户端，每个请求 0.1 毫秒 CPU、100 毫秒 I/O。上：每请求一个线程就是 10000 个"
+            "title": "C10k（模拟）：10,000 个连接，线程与一个事件循环",
+            "caption": "同时 10,000 个客户端，每个请求 0.1 毫秒 CPU、100 毫秒 I/O。上：每请求一个线程就是 10,000 个"
             "线程，每个预留 8 MiB 栈，约 78 GiB 地址空间。下：一个事件循环、一个线程，每个协程几 KiB。"
-            "两边都要在一个 CPU 上排队完成 10000 × 0.1 毫秒 = 1 秒的 CPU 工作，所以最后一个请求在两边都是 1.1 秒后结束。"
-            "线程在每个请求轮到 CPU 后 100 毫秒就结束它（中位数 600 毫秒）；事件循环先启动所有等待的请求，"
-            "再恢复其中任何一个，所以大多数请求要到整整 1 秒后才结束（中位数 1 秒）。",
-            "side0": "10000 个线程",
+            "两边都要在一个 CPU 上排队完成 10,000 × 0.1 毫秒 = 1 秒的 CPU 工作，所以最后一个请求在两边都是 1.1 秒后结束。"
+            "线程在每个请求轮到 CPU 后 100 毫秒就结束它（中位数 600 毫秒）；事件循环先让所有等待的请求都开始，"
+            "然后才逐个恢复它们，所以大多数请求要到整整 1 秒后才结束（中位数 1 秒）。",
+            "side0": "10,000 个线程",
             "side1": "一个事件循环",
-            "about0": "同时 10000 个客户端，每个请求 0.1 毫秒 CPU、100 毫秒 I/O。每请求一个线程就是 10000 个"
+            "about0": "同时 10,000 个客户端，每个请求 0.1 毫秒 CPU、100 毫秒 I/O。每请求一个线程就是 10,000 个"
             "线程，每个预留 8 MiB 栈，约 78 GiB 地址空间。",
-            "about1": "同时 10000 个客户端，每个请求 0.1 毫秒 CPU、100 毫秒 I/O。一个事件循环、一个线程，"
+            "about1": "同时 10,000 个客户端，每个请求 0.1 毫秒 CPU、100 毫秒 I/O。一个事件循环、一个线程，"
             "每个协程几 KiB。",
-            "peak": "10000 个同时进行",
+            "peak": "10,000 个同时进行",
             "peak:caption": "所有连接此刻都已打开。数一数每边需要多少线程。",
         },
     },

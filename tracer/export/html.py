@@ -21,7 +21,7 @@ from tracer import events as K
 from tracer.export import MAX_LANES, ExportOptions, default_output, writing
 from tracer.export.drawing import FONT
 from tracer.export.numbers import number
-from tracer.export.svg import timeline_svg
+from tracer.export.svg import STDOUT, timeline_svg
 from tracer.export.titles import demo_title, figure_titles, said_in
 from tracer.printable import printable
 from tracer.recording import Recording
@@ -37,18 +37,21 @@ SUMMARY_ROWS: tuple[tuple[str, str, str], ...] = (
     ("requests", "requests", "请求"),
     ("completed", "completed", "完成"),
     ("errors", "errors", "错误"),
-    ("rps", "requests per second", "每秒请求"),
+    ("rps", "requests per second", "每秒请求数"),
     ("latency_ms.p50", "latency p50 (ms)", "延迟 p50（毫秒）"),
     ("latency_ms.p99", "latency p99 (ms)", "延迟 p99（毫秒）"),
     ("queue_ms.p50", "queued p50 (ms)", "排队 p50（毫秒）"),
     ("max_in_flight", "max in flight", "最大并发"),
-    ("loop_blocked_ms", "loop blocked (ms)", "循环阻塞（毫秒）"),
+    ("loop_blocked_ms", "loop blocked (ms)", "事件循环被阻塞（毫秒）"),
     ("violations", "protocol violations", "协议违规"),
     ("wall_s", "wall time (s)", "总时长（秒）"),
 )
 """(summary key, English label, Chinese label); dotted keys for nested figures."""
 
 NONE = "–"
+
+WRITTEN: dict[str, str] = {"en": "HTML page written to {where}", "zh": "HTML 页面已写入 {where}"}
+"""Language -> what ``trace export`` says it did."""
 """A figure that does not exist: a latency with no request finished, a rate without requests."""
 
 _CSS = f"""
@@ -116,9 +119,11 @@ def _summary_table(recordings: Sequence[Recording], lang: str) -> str:
 
 def _marks(recordings: Sequence[Recording], lang: str = "en") -> str:
     """The bookmarks as a list, each at its time on the figure's (aligned) axis (a Chinese
-    page puts a full-width colon before the caption); in a compare, each says whose it is
+    page puts it in full-width brackets and a full-width colon before the caption); in a compare, each says whose it is
     (the recording's title, as its lanes are headed)."""
     colon, comma = ("：", "，") if lang == "zh" else (": ", ", ")
+    # The time in brackets, in the page's words ("毫秒" as the lanes' tooltips say it).
+    when = "（{}{} 毫秒）" if lang == "zh" else " ({}{} ms)"
     titles = figure_titles(recordings, lang) if len(recordings) > 1 else [""] * len(recordings)
     items = []
     for recording, shift, title in zip(recordings, alignment(recordings), titles, strict=True):
@@ -129,10 +134,11 @@ def _marks(recordings: Sequence[Recording], lang: str = "en") -> str:
                 label = escape(printable(str(e.data.get("label", ""))))
                 caption = escape(printable(str(e.data.get("caption", ""))))
                 at = (e.t - shift) / 1e6
+                said = when.format(whose, f"{at:,.1f}")
                 items.append(
-                    f"<li><b>{label}</b> ({whose}{at:,.1f} ms){colon}{caption}</li>"
+                    f"<li><b>{label}</b>{said}{colon}{caption}</li>"
                     if caption
-                    else f"<li><b>{label}</b> ({whose}{at:,.1f} ms)</li>"
+                    else f"<li><b>{label}</b>{said}</li>"
                 )
     return f'<ol class="marks">{"".join(items)}</ol>' if items else ""
 
@@ -188,8 +194,9 @@ def export_html(recording: Recording, options: ExportOptions, *, lang: str | Non
     title = demo_title(recordings[0])
     page = html_page(recordings, title=title, caption=caption, lang=lang, max_lanes=options.lanes)
     output = options.output or default_output(recording, ".html")
+    said = WRITTEN.get(lang, WRITTEN["en"])
     if output == "-":
         options.stdout.write(page)
-        return "HTML page written to stdout"
+        return said.format(where=STDOUT.get(lang, STDOUT["en"]))
     write_text(os.fspath(output), page)
-    return f"HTML page written to {output}"
+    return said.format(where=output)

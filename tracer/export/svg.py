@@ -49,6 +49,11 @@ SHOWN: dict[str, str] = {
 }
 """Language -> the note under lanes cut short (numbers as the summary table writes them)."""
 
+WRITTEN: dict[str, str] = {"en": "SVG figure written to {where}", "zh": "SVG 图已写入 {where}"}
+"""Language -> what ``trace export`` says it did (``STDOUT``: where for ``-o -``)."""
+
+STDOUT: dict[str, str] = {"en": "stdout", "zh": "标准输出"}
+
 EMPTY: dict[str, str] = {"en": "no requests recorded", "zh": "没有记录到请求"}
 """Language -> the note in place of the lanes of a recording without requests."""
 
@@ -216,10 +221,11 @@ def export_svg(recording: Recording, options: ExportOptions, *, lang: str | None
     title = demo_title(recordings[0])
     svg = timeline_svg(recordings, max_lanes=options.lanes, lang=lang, title=title)
     output = options.output or default_output(recording, ".svg")
+    said = WRITTEN.get(lang, WRITTEN["en"])
     if output == "-":
         options.stdout.write(svg + "\n")
-        return "SVG figure written to stdout"
+        return said.format(where=STDOUT.get(lang, STDOUT["en"]))
     from tracer.export.html import write_text
 
     write_text(output, svg)
-    return f"SVG figure written to {output}"
+    return said.format(where=output)

@@ -27,6 +27,7 @@ from tracer.events import Event
 from tracer.printable import printable
 from tracer.summary import RequestSpan, request_spans
 from tracer.tui.axis import format_time
+from tracer.tui.labels import headed
 from tracer.tui.lane import BLOCKED, PHASE_NAMES, QUEUED, RUNNING, SENDING, WAITING, Lane
 from tracer.tui.model import TimelineModel
 from tracer.tui.palette import COLOURS, INCOMPLETE_GLYPH
@@ -138,7 +139,7 @@ def _request_text(
         text.append(f"  {labels['latency']} {_ms(latency)}")
         failure = _failure(span, labels)
         if failure:
-            text.append(f"  {labels['error']}: {printable(failure)}", "bold #ff5f5f")
+            text.append(f"  {headed(labels, 'error')}{printable(failure)}", "bold #ff5f5f")
         # The app's own end (its last request.end: after a timeout, the app ends later).
         app_end = max((e.end for e in events if e.kind == K.REQUEST_END), default=None)
         if app_end is not None and app_end - span.finished >= min(RAN_ON_NS, latency) > 0:
@@ -148,7 +149,7 @@ def _request_text(
         at = f"+{_ms(lane.incomplete_at - origin)}"
         text.append("  ")
         text.append(f"{INCOMPLETE_GLYPH} {labels['unended'].format(at=at)}", INCOMPLETE_TEXT)
-    heading = f"{labels['environ' if scope.get('interface') == 'wsgi' else 'scope']}: "
+    heading = headed(labels, "environ" if scope.get("interface") == "wsgi" else "scope")
     text.append(f"\n{heading}", _KEY)
     scope_text = _compact(
         {key: scope.get(key) for key in _SCOPE_KEYS if key in scope}
@@ -163,7 +164,7 @@ def _request_text(
         finish = end.end if end is not None else client.end if client is not None else model.t_end
         window = (queued.t if queued is not None else origin, finish)
     totals = time_spent(lane, *window)
-    text.append(f"\n{labels['phases']}: ", _KEY)
+    text.append(f"\n{headed(labels, 'phases')}", _KEY)
     for code in (QUEUED, RUNNING, BLOCKED, SENDING):
         text.append(f"{labels[PHASE_NAMES[code]]} {_ms(totals.get(code, 0))}  ", COLOURS[code])
     text.append(f"{labels['waiting_io']} {_ms(totals.get(WAITING, 0))}", COLOURS[WAITING])
@@ -176,7 +177,7 @@ def _request_text(
     cpu_dur = sum(d for _, d in cpu if isinstance(d, int))
     if cpu_dur:
         text.append(f"  {labels['cpu_share']} {100 * cpu_ns / cpu_dur:.0f}%")
-    text.append(f"\n{labels['delayed_by']}: ", _KEY)
+    text.append(f"\n{headed(labels, 'delayed_by')}", _KEY)
     reasons = []
     if totals.get(QUEUED):
         # Coroutine steps: it waited for the event loop, not for a worker thread.
@@ -186,14 +187,21 @@ def _request_text(
     for block in model.delayed_by.get(req, []):
         data = block.data if isinstance(block.data, dict) else {}
         where = printable(str(data.get("location", "?")))
-        starved = f" ({labels['starved']})" if data.get("starved") else ""
-        reasons.append(f"{labels['held_by']} #{block.req} {_ms(block.dur or 0)} @ {where}{starved}")
+        starved = _starved(block)
+        aside = labels["aside"].format(labels[starved]) if starved else ""
+        held = labels["held_by"].format(req=block.req)
+        reasons.append(f"{held} {_ms(block.dur or 0)} @ {where}{aside}")
     if totals.get(BLOCKED):
         reasons.append(f"{labels['blocked_loop_for']} {_ms(totals[BLOCKED])}")
-        if any(e.kind == K.LOOP_BLOCKED and e.data.get("starved") for e in events):
-            reasons.append(labels["starved_by_threads"])
-    text.append("; ".join(reasons) if reasons else labels["nothing_delayed"])
-    text.append(f"\n{labels['events']}:", _KEY)
+        own = {_starved(e) for e in events if e.kind == K.LOOP_BLOCKED}
+        for starved, said in (
+            ("starved", "starved_by_threads"),
+            ("starved_busy", "starved_by_machine"),
+        ):
+            if starved in own:
+                reasons.append(labels[said])
+    text.append(labels["semicolon"].join(reasons) if reasons else labels["nothing_delayed"])
+    text.append(f"\n{labels['events']}{labels['colon'].rstrip()}", _KEY)
     for event in events[:MAX_EVENT_ROWS]:
         _event_row(text, event, origin, width)
     if len(events) > MAX_EVENT_ROWS:
@@ -205,9 +213,23 @@ def _request_text(
         if marker.location:
             text.append(f"  @ {printable(marker.location)}", _KEY)
         if marker.hint:
-            text.append(f"\n    {labels['hint']}: ", _KEY)
+            text.append(f"\n    {headed(labels, 'hint')}", _KEY)
             text.append(printable(marker.hint, newlines=True), "#ffd700")
     return text
+
+
+def _starved(block: Event) -> str | None:
+    """Why a ``loop.blocked`` that is ``starved`` did not run, as a label key: ``starved_busy``
+    when its thread waited mostly on a run queue (``descheduled_ns`` over half the block: the
+    machine was busy, as the report says), else ``starved`` (other threads: the GIL, a lock);
+    None for a block that ran."""
+    data = block.data if isinstance(block.data, dict) else {}
+    if not data.get("starved"):
+        return None
+    descheduled = data.get("descheduled_ns")
+    if isinstance(descheduled, (int, float)) and 2 * descheduled > (block.dur or 0):
+        return "starved_busy"
+    return "starved"
 
 
 def _outcome(text: Text, span: RequestSpan | None, labels: Mapping[str, str]) -> None:
@@ -260,7 +282,7 @@ def _worker_text(model: TimelineModel, lane: Lane, labels: Mapping[str, str], cu
         f"  {labels['lane_requests']} {served}"
     )
     span = lane.span_at(cursor)
-    text.append(f"\n{labels['at_cursor']} ({_ms(cursor)}): ", _KEY)
+    text.append(f"\n{labels['at_cursor'].format(at=_ms(cursor))}{labels['colon']}", _KEY)
     if span is None:
         text.append(labels["idle"])
     else:
@@ -272,7 +294,7 @@ def _worker_text(model: TimelineModel, lane: Lane, labels: Mapping[str, str], cu
         if span.cpu is not None:
             text.append(f"  {labels['cpu_share']} {100 * span.cpu:.0f}%")
     lo, _ = lane.visible_range(cursor, cursor)
-    text.append(f"\n{labels['events']}:", _KEY)
+    text.append(f"\n{labels['events']}{labels['colon'].rstrip()}", _KEY)
     for item in lane.spans[lo : lo + 40]:
         holder = _holder(model, item.req, labels)
         # Padded in cells, so a long id or a CJK name does not push the columns out of line.

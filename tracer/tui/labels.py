@@ -10,10 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-__all__ = ["LABELS", "LANGUAGES", "labels"]
+__all__ = ["LABELS", "LANGUAGES", "labels", "headed"]
 
 _EN: dict[str, str] = {
     "lang": "en",  # the table's own language (titles from the spine take it: "(simulated)")
+    # punctuation: Chinese text takes full-width marks (code names, numbers and "ms" stay ASCII)
+    "colon": ": ",
+    "semicolon": "; ",
+    "aside": " ({})",  # a remark after a phrase
     # phases (legend, detail pane)
     "queued": "queued",
     "running": "running",
@@ -59,17 +63,19 @@ _EN: dict[str, str] = {
     "delayed_by": "what delayed it",
     "queued_for": "waited for a worker",
     "queued_for_loop": "waited for the loop",
-    "held_by": "loop held by",
+    "held_by": "loop held by #{req}",
     "blocked_loop_for": "blocked the loop for",
     "starved": "waiting on other threads: the GIL or a lock",
+    "starved_busy": "waiting for a CPU: the machine was busy",
     "starved_by_threads": "its thread mostly waited on other threads (the GIL, or a lock they held) rather than running",
-    "waiting_io": "waiting (awaits / I/O)",
+    "starved_by_machine": "its thread mostly waited for a CPU (the machine was busy) rather than running",
+    "waiting_io": "waiting (I/O, a lock or the GIL; awaits)",
     "cpu_share": "on CPU",
     "nothing_delayed": "nothing: it ran as soon as it arrived",
     "utilisation": "utilisation",
     "lane_busy": "busy",
     "lane_requests": "requests served",
-    "at_cursor": "at the cursor",
+    "at_cursor": "at the cursor ({at})",
     "more_events": "more events not shown",
     "no_response": "no response",
     "status_code": "status",
@@ -136,18 +142,21 @@ _EN: dict[str, str] = {
 
 _ZH: dict[str, str] = {
     "lang": "zh",
+    "colon": "：",
+    "semicolon": "；",
+    "aside": "（{}）",
     "queued": "排队",
     "running": "运行",
     "waiting": "等待",
-    "blocked": "阻塞循环",
+    "blocked": "事件循环被阻塞",
     "sending": "发送",
     "error": "错误",
     "violation": "违规",
     "idle": "空闲",
     "by_request": "按请求",
-    "by_worker": "按工作者",
+    "by_worker": "按工作线程",  # every lane is one thread (a loop's too)
     "view": "视图",
-    "loop_lane": "循环",
+    "loop_lane": "事件循环",
     "playing": "播放中",
     "paused": "已暂停",
     "speed": "速度",
@@ -157,11 +166,11 @@ _ZH: dict[str, str] = {
     "no_requests": "此记录中没有请求。",
     "truncated": "已截断：运行被中断",
     "requests": "请求",
-    "rps": "每秒请求",
+    "rps": "每秒请求数",
     "errors": "错误",
     "violations": "违规",
     "queue": "排队",
-    "loop_blocked": "循环阻塞",
+    "loop_blocked": "事件循环被阻塞",
     "in_flight": "进行中",
     "max_in_flight": "最大并发",
     "latency": "延迟",
@@ -176,17 +185,19 @@ _ZH: dict[str, str] = {
     "delayed_by": "延迟原因",
     "queued_for": "等待工作线程",
     "queued_for_loop": "等待事件循环",
-    "held_by": "事件循环被占用",
+    "held_by": "事件循环被 #{req} 占用",
     "blocked_loop_for": "阻塞事件循环",
     "starved": "在等待其他线程：GIL 或锁",
+    "starved_busy": "在等待 CPU：机器正忙",
     "starved_by_threads": "它的线程大部分时间在等待其他线程（GIL，或它们持有的锁），而不是在运行",
-    "waiting_io": "等待（await / I/O）",
-    "cpu_share": "CPU 占用",
+    "starved_by_machine": "它的线程大部分时间在等待 CPU（机器正忙），而不是在运行",
+    "waiting_io": "等待（I/O、锁或 GIL，await 挂起）",
+    "cpu_share": "CPU 占比",
     "nothing_delayed": "无：到达后立即运行",
     "utilisation": "利用率",
     "lane_busy": "忙碌时间",
     "lane_requests": "处理的请求",
-    "at_cursor": "光标处",
+    "at_cursor": "光标处（{at}）",
     "more_events": "更多事件未显示",
     "no_response": "无响应",
     "status_code": "状态码",
@@ -206,7 +217,7 @@ _ZH: dict[str, str] = {
     "run_done": "运行结束：整个运行的回放",
     "server_exited": "运行结束：{who} 自行退出（退出码 {code}）：回放到此为止的运行",
     "help_title": "按键",
-    "key_view": "切换视图：按请求 / 按工作者",
+    "key_view": "切换视图：按请求 / 按工作线程",
     "key_play": "播放 / 暂停",
     "key_slower": "减速（最低 0.1×）",
     "key_faster": "加速（最高 10×）",
@@ -258,3 +269,9 @@ LANGUAGES: tuple[str, ...] = tuple(LABELS)
 def labels(lang: str = "en") -> Mapping[str, str]:
     """The labels of one language; an unknown language falls back to English."""
     return LABELS.get(lang, LABELS["en"])
+
+
+def headed(words: Mapping[str, str], key: str) -> str:
+    """The label at ``key`` as a heading before what follows it: ``scope: `` in English,
+    ``作用域：`` in Chinese (a full-width colon, no space after it)."""
+    return f"{words[key]}{words['colon']}"

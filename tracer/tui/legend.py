@@ -1,14 +1,20 @@
 """The legend: every phase's glyph, colour and name, always on screen.
 
-Imports Rich, Textual and tracer.tui only.
+An entry (glyph and name) is never split across rows: the legend places whole entries in rows
+itself (``legend_text`` at a width) rather than leaving it to Rich's or Textual's word wrap,
+which split at any Unicode space, U+00A0 included, so "!" ended one row and "违规" began the
+next. Imports Rich, Textual and tracer.tui only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
+from textual.content import Content
 from textual.widgets import Static
 
 from tracer.tui.lane import LEGEND_ORDER, PHASE_NAMES, RUNNING
@@ -21,28 +27,47 @@ from tracer.tui.palette import (
     PHASE_STYLES,
 )
 
-__all__ = ["Legend", "legend_text"]
+__all__ = ["Legend", "legend_entries", "legend_text", "GAP"]
 
-NBSP = "\u00a0"
+GAP = "  "
+"""Between two entries on one row."""
 
 
-def legend_text(labels: Mapping[str, str], *, incomplete: bool = False) -> Text:
-    """``█ running  ─ waiting ...`` in the phase colours, then the on-CPU bars and the
+def legend_entries(labels: Mapping[str, str], *, incomplete: bool = False) -> list[Text]:
+    """Each entry, ``█ running``, in its phase colour: the phases, the on-CPU bars, the
     violation marker, and the mark of a request that never ended when ``incomplete`` (a lane
-    on screen has one). Inside an entry the spaces do not break, so a narrow terminal wraps
-    the legend between entries and every entry stays on screen."""
-    text = Text()
+    on screen has one)."""
+    entries = []
 
-    def entry(glyphs: str, style: Style, label: str, *, last: bool = False) -> None:
-        text.append(glyphs, style)
-        text.append(NBSP + label.replace(" ", NBSP) + ("" if last else "  "))
+    def entry(glyphs: str, style: Style, label: str) -> None:
+        entries.append(Text.assemble((glyphs, style), " " + label))
 
     for code in LEGEND_ORDER:
         entry(GLYPHS[code] * 2, PHASE_STYLES[code], labels[PHASE_NAMES[code]])
     entry("▂▅█", PHASE_STYLES[RUNNING], labels["cpu_share"])
-    entry(MARKER_GLYPH, MARKER_STYLE, labels["violation"], last=not incomplete)
+    entry(MARKER_GLYPH, MARKER_STYLE, labels["violation"])
     if incomplete:
-        entry(INCOMPLETE_GLYPH, INCOMPLETE_STYLE, labels["unended_legend"], last=True)
+        entry(INCOMPLETE_GLYPH, INCOMPLETE_STYLE, labels["unended_legend"])
+    return entries
+
+
+def legend_text(
+    labels: Mapping[str, str], *, incomplete: bool = False, width: int | None = None
+) -> Text:
+    """The legend in rows of whole entries no wider than ``width`` cells (None: one row); an
+    entry wider than a whole row gets a row of its own (and only it is cut)."""
+    text = Text()
+    used = 0
+    for entry in legend_entries(labels, incomplete=incomplete):
+        size = cell_len(entry.plain)
+        if used and width is not None and used + len(GAP) + size > width:
+            text.append("\n")
+            used = 0
+        elif used:
+            text.append(GAP)
+            used += len(GAP)
+        text.append_text(entry)
+        used += size
     return text
 
 
@@ -56,4 +81,20 @@ class Legend(Static):
     def __init__(
         self, labels: Mapping[str, str], *, incomplete: bool = False, id: str | None = None
     ) -> None:
-        super().__init__(legend_text(labels, incomplete=incomplete), id=id)
+        super().__init__(id=id)
+        self._labels = labels
+        self._incomplete = incomplete
+
+    def _at(self, width: int) -> Content:
+        return Content.from_rich_text(
+            legend_text(self._labels, incomplete=self._incomplete, width=width or None)
+        )
+
+    def render(self) -> Content:
+        """The legend's rows at the widget's width."""
+        return self._at(self.content_size.width)
+
+    def get_content_height(self, container: Any, viewport: Any, width: int) -> int:
+        """Rows the legend takes at ``width``: measured at the width being laid out, not the
+        widget's current one (the old one while the terminal is resized)."""
+        return len(self._at(width).wrap(width)) if width > 0 else 0

@@ -29,6 +29,7 @@ from tracer.tui.axis import Axis, format_cursor, format_time
 from tracer.tui.caption import Caption
 from tracer.tui.detail import DetailPane, detail_text
 from tracer.tui.help import HelpScreen, bindings
+from tracer.tui.labels import headed
 from tracer.tui.lane_strip import prepare as prepare_lane
 from tracer.tui.legend import Legend
 from tracer.tui.model import RequestLanes, TimelineModel
@@ -247,7 +248,7 @@ class ReplayScreen(Screen[None]):
         status = Text(no_wrap=True, overflow="ellipsis")
         status.append(f"{state} {vp.speed:g}×  ", "bold")
         status.append(f"{lab['cursor']} {format_cursor(vp.cursor, vp)}  ")
-        status.append(f"{lab['view']}: {view}  ", "bold #00afd7")
+        status.append(f"{headed(lab, 'view')}{view}  ", "bold #00afd7")
         status.append(f"{format_time(vp.ns_per_cell)} {lab['per_cell']}  ")
         status.append(lab["help_hint"], "#8a8a8a")
         self.query_one("#status", Static).update(status)
@@ -274,7 +275,7 @@ class ReplayScreen(Screen[None]):
 
     def _source_line(self, model: TimelineModel) -> Text:
         recording = model.recording
-        source = Text(f"{self.labels['recording']}: ", "#8a8a8a")
+        source = Text(headed(self.labels, "recording"), "#8a8a8a")
         source.append(printable(model.recording.title_in(self.labels["lang"])), "bold")
         if recording.path is not None:
             source.append(f"  ({printable(PurePath(recording.path).name)})", "#8a8a8a")
@@ -378,7 +379,7 @@ class ReplayScreen(Screen[None]):
             self.notify(self.labels["no_further_mark"], timeout=2)
             return
         if mark.caption or mark.label:
-            colon = "：" if self.labels["lang"] == "zh" else ": "  # Chinese takes a full-width one
+            colon = self.labels["colon"]  # Chinese takes a full-width one
             self.set_caption(f"{mark.label}{colon}{mark.caption}" if mark.caption else mark.label)
         self._move_cursor(mark.t)
 
