@@ -35,6 +35,9 @@ def sim_header(config: SimConfig, model: Any) -> dict[str, Any]:
         # The machine's cores are the simulation's, not the host's (``host.cpus``); absent
         # means unlimited, as every simulation was before cores were modelled.
         server["cpus"] = config.cpus
+    if config.connection_limit is not None:
+        # The limit changes who is served when (a waitress model): a file says it had one.
+        server["connection_limit"] = config.connection_limit
     return {
         "source": "simulated",
         "app": f"sim:{config.workload.name}",

@@ -138,7 +138,7 @@ def test_a_refused_flush_interval_starts_no_writer_thread(tmp_path: Path) -> Non
     ("path", "words"),
     [
         ("", 'takes the path of a recording file, like "run.jsonl", not ""'),
-        (123, "takes the path of a recording file (a str or os.PathLike), not int 123"),
+        (123, "takes the path of a recording file (a str, bytes or os.PathLike), not int 123"),
         (None, None),
     ],
 )
@@ -189,7 +189,7 @@ def test_load_refuses_what_is_no_path(what: Any) -> None:
     with pytest.raises(UsageError) as raised:
         tracer.load(what)
     assert str(raised.value) == (
-        "load takes the path of a recording file (a str or os.PathLike), not "
+        "load takes the path of a recording file (a str, bytes or os.PathLike), not "
         f"{type(what).__name__} {what!r}."
     )
 

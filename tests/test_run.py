@@ -427,3 +427,10 @@ def test_a_stop_during_a_hanging_lifespan_startup_ends_the_run_at_once(tmp_path:
     assert time.monotonic() - began < 3
     assert result.stopped and result.stats.sent == 0
     assert [e.data["label"] for e in recorder.events if e.kind == K.MARK] == ["stopped"]
+
+
+def test_a_closed_loop_names_no_seed_it_did_not_draw() -> None:
+    """Clients that send again as soon as answered draw nothing at random: without a seed
+    given, the header's seed is null, not a number that played no part."""
+    recorder, _ = _run(requests=4, concurrency=2)
+    assert recorder.header["load"]["seed"] is None and recorder.header["load"]["rate"] is None

@@ -448,6 +448,6 @@ def path_argument(path: Any, what: str) -> str:
             return name
         return os.fsdecode(name)
     raise UsageError(
-        f"{what} takes the path of a recording file (a str or os.PathLike), not "
+        f"{what} takes the path of a recording file (a str, bytes or os.PathLike), not "
         f"{type(path).__name__} {path!r}."
     )

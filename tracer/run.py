@@ -417,7 +417,10 @@ def run(
     if server is None:
         server = open_server(config, recorder)
     seed = config.seed if config.seed is not None else random.SystemRandom().randrange(2**32)
-    recorder.header.setdefault("load", {})["seed"] = seed
+    # A closed loop draws nothing at random: its header names no seed it did not use (one
+    # given through the library is kept, as given).
+    drawn = config.rate is not None or config.seed is not None
+    recorder.header.setdefault("load", {})["seed"] = seed if drawn else None
     plan = config.plan()
     settings = LoadSettings(
         concurrency=config.concurrency,

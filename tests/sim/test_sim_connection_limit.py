@@ -135,3 +135,15 @@ def test_a_connection_limit_it_cannot_use_is_one_line(
         code = exit_info.code
     err = capsys.readouterr().err
     assert code == 2 and said in err and err.count("\n") == 1
+
+
+def test_the_header_says_whether_a_limit_applied(tmp_path) -> None:
+    """A recording made with waitress's limit is told from one made without it."""
+    from tracer.cli import main
+    from tracer.recording import load
+
+    argv = ["sim", "--model", "threads", "-n", "4", "-c", "2", "--io", "10ms", "--headless"]
+    assert main([*argv, "--record", str(tmp_path / "a.jsonl")]) == 0
+    assert main([*argv, "--connection-limit", "none", "--record", str(tmp_path / "b.jsonl")]) == 0
+    assert load(tmp_path / "a.jsonl").header["server"]["connection_limit"] == 100
+    assert "connection_limit" not in load(tmp_path / "b.jsonl").header["server"]
