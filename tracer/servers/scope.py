@@ -284,34 +284,57 @@ class HttpCycle(_Cycle):
 
 
 class WebSocketCycle(_Cycle):
-    """One websocket session: connect, then ``messages`` ping-pong exchanges, then disconnect."""
+    """One websocket session: connect, then ``messages`` ping-pong exchanges, then disconnect.
+
+    The client is on the other side of the loop, as uvicorn's is on the other side of a
+    socket: it sends its first message once the app accepted and one more for each reply it
+    reads (as ``tracer.client.websocket`` does), and closes once it has them all. What it sends arrives one loop turn
+    later (``call_soon``, as a socket's data does), so a ``receive()`` for the next message
+    suspends until then, as uvicorn's ``queue.get()`` does: a session is a step per message
+    and sessions overlap. Only ``websocket.connect`` is there at once (uvicorn queues it
+    before it starts the app).
+    """
 
     def __init__(self, messages: int, *, stopping: threading.Event | None = None) -> None:
         super().__init__(stopping=stopping)
         self._messages = messages
         self._connected = False
+        self._sent = 0
+        """Messages the client sent that have arrived."""
         self._delivered = 0
+        """Of those, the ones ``receive()`` returned."""
         self.accepted = False
         self.replies = 0
         self.close_code = 1000
 
     async def receive(self) -> dict[str, Any]:
-        """``websocket.connect``; each message once the previous one was answered; disconnect."""
+        """``websocket.connect``; each message once it arrived; disconnect once the client
+        closed (after its last reply) or left."""
         if not self._connected:
             self._connected = True
             return {"type": "websocket.connect"}
         while not (self.complete or self.disconnected):
-            if self.accepted and self._delivered < self._messages:
-                if self.replies >= self._delivered:
-                    self._delivered += 1
-                    return {"type": "websocket.receive", "text": f"message {self._delivered}"}
-            elif self.accepted and self.replies >= self._messages:
-                self._finish()  # the client got its replies and closes
-                break
+            if self._delivered < self._sent:
+                self._delivered += 1
+                return {"type": "websocket.receive", "text": f"message {self._delivered}"}
             await self._wait_change()
         await self._pause_if_stopping()
         code = 1006 if self.disconnected and not self.complete else self.close_code
         return {"type": "websocket.disconnect", "code": code}
+
+    def _client_turn(self) -> None:
+        """The client read the accept or a reply: its next message (or its close) goes out
+        and arrives on the loop's next turn."""
+        asyncio.get_running_loop().call_soon(self._client_sends)
+
+    def _client_sends(self) -> None:
+        if self.complete or self.disconnected:
+            return
+        if self._sent < self._messages:
+            self._sent += 1
+            self._notify()
+        else:
+            self._finish()  # the client got its replies and closes
 
     async def send(self, message: dict[str, Any]) -> None:
         """Accept, messages, close; out-of-order messages raise as in uvicorn."""
@@ -326,6 +349,7 @@ class WebSocketCycle(_Cycle):
             if kind == "websocket.accept":
                 self.accepted = True
                 self.status = 101
+                self._client_turn()
             elif kind == "websocket.close":
                 self.status = 403  # closed before accepting: the handshake is refused
                 self._finish()
@@ -337,6 +361,7 @@ class WebSocketCycle(_Cycle):
             data = message.get("bytes") or (message.get("text") or "").encode()
             self.bytes_out += len(data)
             self.replies += 1
+            self._client_turn()  # each reply the client reads has it send its next message
         elif kind == "websocket.close":
             self.close_code = int(message.get("code", 1000))
             self._finish()

@@ -4,6 +4,9 @@ The event loop is the ``loop`` model's; the app is the traced WSGI app wrapped i
 ``WsgiToAsgi``, which runs it through ``sync_to_async`` on one single-thread executor, so every
 request runs on one and the same thread, one at a time, however many arrive: the point of
 showing it. The request id reaches the WSGI shim in the environ, as with the ``threads`` model.
+The shim is WSGI's, so a request starts when that thread calls the app and the wait for it is
+queueing; uvicorn running ``WsgiToAsgi`` traced as ASGI starts it on the loop and counts the
+wait inside it (docs/run.md, the paragraph on ``wsgi-on-loop``).
 
 That thread is the model's own (``_OneThread``), not asgiref's process-wide executor: asgiref's is
 a ``ThreadPoolExecutor``, whose threads the interpreter joins at exit, so an app that never
