@@ -28,3 +28,12 @@ def test_newlines_are_kept_only_when_asked() -> None:
 def test_the_result_is_well_formed_xml_text() -> None:
     hostile = "".join(chr(c) for c in range(0x20)) + "\ufffe\ud800\U000e0001"
     ET.fromstring(f"<t>{escape(printable(hostile))}</t>")
+
+
+def test_a_value_that_is_no_string_is_shown_as_its_str() -> None:
+    """A recording read from elsewhere may hold a number where a message belongs."""
+    from tracer.printable import printable as shown
+
+    assert shown(1) == "1"
+    assert shown(None) == "None"
+    assert shown(["\x1b"]) == "['\\x1b']"

@@ -184,7 +184,9 @@ class Digest:
                     worker[5] = t
                 worker[2] += event.dur or 0
                 data = event.data
-                worker[3] += data.get("cpu_ns") or 0
+                cpu_ns = data.get("cpu_ns")
+                if type(cpu_ns) is int:  # any JSON value in a recording read from elsewhere
+                    worker[3] += cpu_ns
                 via = data.get("via")
                 if via is not None and via != "wsgi" and req is not None:
                     worker[1] += 1  # work a request handed to this thread (a def endpoint)

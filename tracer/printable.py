@@ -21,13 +21,17 @@ def _escape(char: str) -> str:
     return f"\\U{code:08x}"
 
 
-def printable(text: str, *, newlines: bool = False) -> str:
+def printable(text: object, *, newlines: bool = False) -> str:
     """``text`` with every character Python calls unprintable (C0 and C1 controls, DEL, bidi
     overrides and other format characters, surrogates, noncharacters) written as a Python
     escape (``\\x1b``, ``\\u202e``); ``newlines`` keeps line feeds and tabs as they are.
+    A value that is not a string (a recording read from elsewhere may hold a number where a
+    message belongs) is shown as its ``str()``.
 
     Plain text (the usual case) is returned as the same object, after one C-level scan.
     """
+    if not isinstance(text, str):
+        text = str(text)
     if text.isprintable():
         return text
     keep = "\n\t" if newlines else ""

@@ -23,7 +23,7 @@ INIT, STARTED, TRAILERS, DONE, HEADLESS = range(5)
 
 # Extension message -> whether it ends the response body.
 _EXTENSIONS: dict[str, bool] = {
-    "http.response.zerocopy": False,
+    "http.response.zerocopysend": False,
     "http.response.pathsend": True,
     "http.response.push": False,
     "http.response.early_hint": False,
@@ -67,7 +67,7 @@ class HttpChecker(AsgiChecker, scope_type="http"):
         self._sent = 0
         self._trailers = False
         self._disconnected = False
-        self._opaque = False  # zerocopy/pathsend bodies: size unknown here
+        self._opaque = False  # zerocopysend/pathsend bodies: size unknown here
 
     def receive(self, message: Any) -> None:
         """``await receive()`` returned ``message`` to the app."""
@@ -122,7 +122,7 @@ class HttpChecker(AsgiChecker, scope_type="http"):
         elif kind in _EXTENSIONS:
             if not self._extension(kind):
                 self._flag("HTTP-026", kind)
-            if kind in ("http.response.zerocopy", "http.response.pathsend"):
+            if kind in ("http.response.zerocopysend", "http.response.pathsend"):
                 self._opaque = True
                 if state == INIT:
                     self._flag("HTTP-001", kind)

@@ -25,6 +25,7 @@ package.
 from __future__ import annotations
 
 import concurrent.futures
+import sys
 import threading
 
 # Bound now, before the app is imported: the check's loop and waits must not depend on what
@@ -32,6 +33,7 @@ import threading
 # ``asyncio.wait`` replaced by a fake).
 from asyncio import (
     FIRST_COMPLETED,
+    AbstractEventLoop,
     Event,
     Queue,
     Task,
@@ -40,21 +42,24 @@ from asyncio import (
     ensure_future,
     gather,
     run_coroutine_threadsafe,
+    set_event_loop,
     wait,
 )
 from collections.abc import Coroutine, Sequence
+from contextlib import suppress
 from time import monotonic
 from typing import Any
 
 from tracer.conformance.closes import CloseWatch
-from tracer.conformance.findings import CheckReport
+from tracer.conformance.findings import CheckReport, crash_of
 from tracer.conformance.probe_clients import ClientLeft, drive_http, drive_websocket, serve_wsgi
 from tracer.conformance.probes import Probe, make_environ, plan
 from tracer.conformance.routes import discover_routes
 from tracer.conformance.session import Session
 from tracer.interface import detect_interface, is_asgi
-from tracer.loops import new_loop, run_until_stopped
+from tracer.loops import new_loop
 from tracer.recorder import Recorder
+from tracer.sourcepath import display_path
 
 __all__ = ["Probe", "plan", "plan_for", "check_app"]
 
@@ -158,13 +163,23 @@ class _Lifespan:
         if isinstance(kind, str) and kind.startswith("lifespan.") and kind.count(".") == 2:
             self.answered.set()
 
+    async def _contained(self, scope: dict[str, Any]) -> None:
+        """Run the app on the lifespan scope, keeping its SystemExit or KeyboardInterrupt in
+        this task: asyncio re-raises those out of the event loop itself, which would end the
+        check there. A server logs the failed lifespan and serves on (uvicorn does); the shim
+        has recorded the error, which the report shows."""
+        try:
+            await self.app(scope, self.receive, self.send)
+        except (SystemExit, KeyboardInterrupt):
+            pass
+
     async def phase(self, message: str, timeout: float) -> bool:
         """Send ``lifespan.startup``/``shutdown``; wait for the answer or the app's end.
         True if neither came within ``timeout`` (a server gives up on the app then)."""
         if self.task is None:
             scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.4"}}
             scope["state"] = self.state
-            self.task = ensure_future(self.app(scope, self.receive, self.send))
+            self.task = ensure_future(self._contained(scope))
         self.answered.clear()
         await self.queue.put({"type": message})
         waiter = ensure_future(self.answered.wait())
@@ -216,20 +231,94 @@ class _LoopThread:
         self.grace = _grace(timeout)
         self.stuck = False
         self.loop = new_loop()
+        self.upsets: list[dict[str, str | None]] = []
+        """What the app did to the loop itself since the caller last looked (``take_upsets``):
+        crash rows without their request."""
+        self._closing = False
+        self._stopped_at: str | None = None
+        self._watch_stops()
+        self.loop.set_exception_handler(self._unhandled)
         self.thread = threading.Thread(target=self._run, name="trace-check-loop", daemon=True)
         self.thread.start()
 
+    def _watch_stops(self) -> None:
+        """Note where the app calls ``loop.stop()``, for the line that says it did."""
+        own_stop = self.loop.stop
+
+        def stop() -> None:
+            if not self._closing and self._stopped_at is None:
+                caller = sys._getframe(1)
+                self._stopped_at = f"{display_path(caller.f_code.co_filename)}:{caller.f_lineno}"
+            own_stop()
+
+        try:
+            setattr(self.loop, "stop", stop)  # noqa: B010 - mypy refuses assigning a method
+        except AttributeError:  # a loop of a C type: noticed, without the line
+            pass
+
+    def _unhandled(self, loop: AbstractEventLoop, context: dict[str, Any]) -> None:
+        # A task's SystemExit or KeyboardInterrupt was already reported as an upset; asyncio
+        # would log it again as "never retrieved" when the task is collected.
+        if not isinstance(context.get("exception"), (SystemExit, KeyboardInterrupt)):
+            loop.default_exception_handler(context)
+
     def _run(self) -> None:
-        # What is left at the end (a loop given up on that came back, a cleanup cut short) is
-        # cancelled, as asyncio.run does. Nobody waits for this thread any more.
-        run_until_stopped(self.loop)
+        # The app can end ``run_forever`` early: a SystemExit or KeyboardInterrupt raised in a
+        # task it created comes out of the loop itself, and its own ``loop.stop()`` returns
+        # from it. uvicorn's process ends then; the check says so (``upsets``) and runs the
+        # loop on, so that the probes left are still judged. What is left at the end (a loop
+        # given up on that came back, a cleanup cut short) is cancelled, as asyncio.run does.
+        # Nobody waits for this thread any more.
+        set_event_loop(self.loop)
+        try:
+            while True:
+                try:
+                    self.loop.run_forever()
+                except (SystemExit, KeyboardInterrupt) as exc:
+                    row = crash_of(exc, "")
+                    said = f"{row['message']} " if row["message"] else ""
+                    row["message"] = (
+                        f"{said}(raised in a task the app created: it ends the server's event "
+                        "loop, and the server)"
+                    )
+                    self.upsets.append(row)
+                    continue
+                if self._closing:
+                    break
+                self.upsets.append(
+                    {
+                        "request": "",
+                        "type": "loop.stop()",
+                        "message": "the app stopped the server's event loop (a server ends there)",
+                        "where": self._stopped_at,
+                    }
+                )
+                self._stopped_at = None
+            pending = all_tasks(self.loop)
+            for task in pending:
+                task.cancel()
+            if pending:
+                with suppress(SystemExit, KeyboardInterrupt):
+                    self.loop.run_until_complete(gather(*pending, return_exceptions=True))
+        finally:
+            self.loop.close()
+
+    def take_upsets(self) -> list[dict[str, str | None]]:
+        """What the app did to the loop since the last call (see ``upsets``)."""
+        upsets, self.upsets = self.upsets, []
+        return upsets
 
     def run(self, coro: Coroutine[Any, Any, Any]) -> tuple[bool, Any]:
         """Run ``coro`` on the loop: ``(True, its result)``, or ``(False, None)`` past the deadline."""
         if self.stuck:
             coro.close()
             return False, None
-        future = run_coroutine_threadsafe(coro, self.loop)
+        try:
+            future = run_coroutine_threadsafe(coro, self.loop)
+        except RuntimeError:  # the loop is closed (its thread ended): nothing runs any more
+            coro.close()
+            self.stuck = True
+            return False, None
         try:
             return True, future.result(self.wait)
         except concurrent.futures.TimeoutError:
@@ -262,6 +351,7 @@ class _LoopThread:
         """Stop the loop and its thread; a stuck one is left behind (the thread is a daemon)."""
         if not self.stuck:
             self.run(self._shutdown())
+        self._closing = True
         try:
             self.loop.call_soon_threadsafe(self.loop.stop)
         except RuntimeError:  # already closed
@@ -297,6 +387,7 @@ def _drive_asgi(
 
     # A phase the app never answers is CHK-001 of the lifespan; the requests are still probed.
     finished, late = runner.run(lifespan.phase("lifespan.startup", timeout))
+    _file_upsets(session, runner, "lifespan")
     hung = ["startup"] if late or not finished else []
     if runner.stuck:
         session.events()
@@ -329,6 +420,7 @@ def _drive_asgi(
             session.collect(
                 probe.name, timed_out=timed_out, skip=why, raised=raised, client_left=bool(left)
             )
+        _file_upsets(session, runner, probe.name)
         if runner.stuck:
             blocker = probe.name
     if blocker is None:
@@ -340,6 +432,7 @@ def _drive_asgi(
         if left_behind.wait(deadline):
             runner.run(_settle(lifespan.task, deadline - monotonic()))
         session.collect_late()
+        _file_upsets(session, runner, "after the requests")
     lifespan_stuck = False
     if skip is None:
         if blocker is not None:
@@ -353,6 +446,7 @@ def _drive_asgi(
                 hung.append("shutdown")
             runner.run(lifespan.end())
             lifespan_stuck = runner.stuck
+    _file_upsets(session, runner, "lifespan")
     session.events()
     session.collect(
         "lifespan",
@@ -361,6 +455,14 @@ def _drive_asgi(
         timed_out=lifespan_stuck or bool(hung),
         what=" and ".join(f"lifespan.{phase}" for phase in hung),
     )
+
+
+def _file_upsets(session: Session, runner: _LoopThread, request: str) -> None:
+    """Report what the app did to the event loop itself during ``request`` (a task's
+    SystemExit, its ``loop.stop()``) with the exceptions it raised: no rule is broken, but a
+    server would have ended there."""
+    for row in runner.take_upsets():
+        session.report.crashes.append({**row, "request": request})
 
 
 def _retry_binary(

@@ -42,6 +42,12 @@ Calls the app makes after a request ended (`WSGI-026`, `ASGI-003`), from tasks o
 left behind, are filed under that request: after its last request the check waits for those
 tasks and threads to end, at most 0.2 s, so a call made later than that is not seen (`trace
 run` sees it while its server runs).
+An ASGI app that raises `SystemExit` or `KeyboardInterrupt` in its lifespan is reported as
+having raised there (`app raised lifespan: SystemExit`) and the requests are probed, as
+uvicorn logs the failed lifespan and serves on. One that ends the server's event loop itself
+(a task it created raises `SystemExit` or `KeyboardInterrupt`, or it calls `loop.stop()`)
+would end uvicorn: the check reports it as an app error of the request that did it and runs
+the loop on, so the probes after it are still judged.
 Only `trace check` sees `WSGI-022` of a middleware inside the app (one whose response's
 `close()` does not close the inner app's iterable; the line is the middleware's call of the
 inner app) and the `CHK-*` rules.

@@ -199,7 +199,7 @@ def export_otlp(recording: Recording, options: ExportOptions) -> str:
 def _send(delivery: Any, spans: Sequence[Any], where: str) -> None:
     from opentelemetry.sdk.trace.export import SpanExportResult
 
-    from tracer.otel.delivery import TIMEOUT, UNREACHABLE
+    from tracer.otel.delivery import ENCODING, TIMEOUT, UNREACHABLE
 
     for batch in _batches(spans):
         began, retries = time.monotonic(), delivery.retries
@@ -218,6 +218,11 @@ def _send(delivery: Any, spans: Sequence[Any], where: str) -> None:
                 f"{len(spans)} spans were sent."
             )
         text = reason.text
+        if reason.kind == ENCODING:  # nothing left this process: no collector to blame
+            raise TracerError(
+                f"The spans could not be encoded as OTLP ({text}); {delivery.sent} of "
+                f"{len(spans)} spans were sent. The recording holds a value OTLP cannot carry."
+            )
         if delivery.retries > retries:  # the exporter's retries with backoff, up to its timeout
             text += f", retried for {time.monotonic() - began:.1f} s"
         if reason.kind == UNREACHABLE:

@@ -404,6 +404,36 @@ class _ChromeTrace:
         )
 
 
+_DEPTH = 64
+"""How deep a recorded value is written; deeper ones become ``_CUT``. orjson refuses data
+nested past 254 levels, which the loader reads (up to 1024)."""
+_CUT = "…"
+
+
+def _dumps(value: Any) -> bytes:
+    """``value`` as JSON. What orjson refuses (data nested too deep, integers beyond 64 bits,
+    as a recording read from elsewhere may hold) is written cut (``_clipped``), never half a
+    file: the usual case pays for one attempt only."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return orjson.dumps(_clipped(value, 0))
+
+
+def _clipped(value: Any, depth: int) -> Any:
+    """``value`` with its containers past ``_DEPTH`` levels as ``_CUT`` and integers outside
+    64 bits as strings."""
+    if isinstance(value, dict | list | tuple):
+        if depth >= _DEPTH:
+            return _CUT
+        if isinstance(value, dict):
+            return {key: _clipped(item, depth + 1) for key, item in value.items()}
+        return [_clipped(item, depth + 1) for item in value]
+    if type(value) is int and not -(2**63) <= value < 2**64:
+        return str(value)
+    return value
+
+
 def to_chrome_trace(recording: Recording) -> dict[str, Any]:
     """The Chrome trace JSON object of a recording."""
     return _ChromeTrace(recording).build()
@@ -435,7 +465,7 @@ def export_perfetto(recording: Recording, options: ExportOptions) -> str:
             # A slice of events at a time, as one JSON array whose brackets are dropped: one
             # buffer per slice (a buffer per event cost ~4 KB each, ~800 MB for 200,000).
             for at in range(0, len(batch), _SPILL):
-                data = orjson.dumps(batch[at : at + _SPILL])[1:-1]
+                data = _dumps(batch[at : at + _SPILL])[1:-1]
                 write(data if first[0] else b"," + data)
                 first[0] = False
 
@@ -443,7 +473,7 @@ def export_perfetto(recording: Recording, options: ExportOptions) -> str:
         trace = builder.build()
         spill(trace["traceEvents"])
         rest = {key: value for key, value in trace.items() if key != "traceEvents"}
-        write(b"]," + orjson.dumps(rest)[1:])
+        write(b"]," + _dumps(rest)[1:])
         if path == "-":
             write(b"\n")
         if raw is not None:

@@ -131,7 +131,19 @@ def span_name(data: Mapping[str, Any], route: str | None = None) -> str:
     method = data.get("method")
     # A method outside the conventions' list is "HTTP" in the name (a name must stay of low
     # cardinality); http.request.method_original keeps it.
-    return f"{method if method in KNOWN_METHODS else 'HTTP'} {target}"
+    known = isinstance(method, str) and method in KNOWN_METHODS  # a list or dict is no method
+    return f"{method if known else 'HTTP'} {target}"
+
+
+def count(value: Any) -> int:
+    """A recorded count or duration (``cpu_ns``...) to add up: 0 unless it is an int (a
+    recording read from elsewhere may hold any JSON value there)."""
+    return value if type(value) is int else 0
+
+
+def listed(value: Any) -> list[Any] | tuple[Any, ...]:
+    """A recorded list (``delayed``...) to go through: empty unless it is a list."""
+    return value if isinstance(value, list | tuple) else ()
 
 
 def _present(attrs: dict[str, Any]) -> dict[str, Any]:

@@ -32,6 +32,7 @@ __all__ = [
     "Reason",
     "EXPORTER_LOGGER",
     "UNREACHABLE",
+    "ENCODING",
     "REJECTED",
     "TIMEOUT",
     "TIMED_OUT",
@@ -48,6 +49,9 @@ REJECTED = "rejected"
 """A ``Reason`` kind: the collector answered, refusing the spans (HTTP 503, gRPC ...)."""
 TIMEOUT = "timeout"
 """A ``Reason`` kind: no answer before the exporter's timeout."""
+ENCODING = "encoding"
+"""A ``Reason`` kind: the spans could not be encoded (a value OTLP cannot carry); nothing
+was sent, and the collector is not to blame."""
 TIMED_OUT = "timed out"
 """The text of a timeout the exporter names no further (HTTP: its log says "timeout")."""
 
@@ -109,6 +113,8 @@ def _reason(record: logging.LogRecord) -> Reason | None:
             found = _os_error(arg)
             if found is not None:
                 return Reason((found.strerror or type(found).__name__).lower(), UNREACHABLE)
+            if type(arg) in (ValueError, TypeError, OverflowError):  # protobuf's, encoding
+                return Reason(f"{type(arg).__name__}: {arg}"[:120], ENCODING)
             return Reason(type(arg).__name__, UNREACHABLE)
         name = getattr(arg, "name", None)
         if name == "UNAVAILABLE":  # a gRPC status code: no connection
@@ -290,6 +296,8 @@ def _what(reason: Reason | None) -> str:
         return f"did not answer {reason.within()}"
     if reason.kind == UNREACHABLE:
         return f"could not be reached ({reason.text})"
+    if reason.kind == ENCODING:
+        return f"was not sent spans that could not be encoded as OTLP ({reason.text})"
     return f"did not accept the spans ({reason.text})"
 
 

@@ -82,7 +82,7 @@ def render(
             parts.steps += 1
             dur = event.dur or 0
             parts.loop_ns += dur
-            parts.cpu_ns += event.data.get("cpu_ns") or 0
+            parts.cpu_ns += A.count(event.data.get("cpu_ns"))
             if parts.longest is None or dur > (parts.longest.dur or 0):
                 parts.longest = event
             if as_spans:
@@ -92,7 +92,7 @@ def render(
                 # A WSGI request on its own worker thread: the server span already says which
                 # thread; a child span would only repeat it, so keep the numbers.
                 parts.on_thread_ns += event.dur or 0
-                parts.cpu_ns += event.data.get("cpu_ns") or 0
+                parts.cpu_ns += A.count(event.data.get("cpu_ns"))
                 continue
             name = f"thread {event.thread or event.tid}"
             children.append(
@@ -101,7 +101,7 @@ def render(
         elif kind == K.LOOP_BLOCKED:
             attrs = {
                 A.NS + "dur_ns": event.dur or 0,
-                A.NS + "delayed": len(event.data.get("delayed") or ()),
+                A.NS + "delayed": len(A.listed(event.data.get("delayed"))),
             }
             attrs.update(A.location_attributes(event.data.get("location")))
             out.append((kind, at, attrs))

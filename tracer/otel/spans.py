@@ -30,6 +30,7 @@ from tracer import events as K
 from tracer.errors import UsageError
 from tracer.events import Event
 from tracer.otel import attributes as A
+from tracer.otel.clean import CleanSink
 from tracer.otel.parts import render, totals
 from tracer.phases import kept_from_starting
 
@@ -190,7 +191,9 @@ class SpanModel:
             raise UsageError(
                 f'Unknown OpenTelemetry detail "{detail}"; choose one of: {", ".join(DETAILS)}.'
             )
-        self.sink = sink
+        # Every span is made to fit OTLP on its way out (times, 64-bit integers): a recording
+        # read from elsewhere may hold any number, and the encoder would raise on it.
+        self.sink: SpanSink = CleanSink(sink)
         self.base_ns = base_ns
         self.spans_detail = detail == "spans"
         self.max_open = max_open
@@ -224,13 +227,22 @@ class SpanModel:
         for event in events:
             try:
                 self._feed_one(event)
-            except Exception:
-                self.failures += 1
-                if self.failures == 1:
-                    log.exception("a request could not be made into spans; it is skipped")
+            except Exception as exc:
+                self._failed(exc)
                 if event.req is not None:  # and ignore what else comes for it
                     self._open.pop(event.req, None)
                     self._ended[event.req] = None
+
+    def _failed(self, exc: Exception) -> None:
+        """Count a request skipped for ``exc``; say so once (a line, not a traceback: it is
+        the recording's data that is malformed, and the other requests are exported)."""
+        self.failures += 1
+        if self.failures == 1:
+            log.warning(
+                "a request could not be made into spans (%s: %s); it is skipped",
+                type(exc).__name__,
+                exc,
+            )
 
     def _feed_one(self, event: Event) -> None:
         req = event.req
@@ -296,7 +308,11 @@ class SpanModel:
         """Emit every request still open: those with no end marked incomplete (the run
         stopped, or the recording was cut, before it ended)."""
         for state in list(self._open.values()):
-            self._finish(state, state.ended)
+            try:
+                self._finish(state, state.ended)
+            except Exception as exc:  # malformed data, as in ``feed``: only this request
+                self._failed(exc)
+                self._open.pop(state.key, None)
         # Work after a request's end whose app never ended it too (the run stopped first) is
         # not shown: a lone late event (a send after the end, ASGI-003) is no abandoned work.
         self._late.clear()
@@ -330,7 +346,7 @@ class SpanModel:
     def _blocked(self, event: Event, culprit: Key | None) -> None:
         recent = self._recent_blocks.setdefault((event.pid, event.tid), deque(maxlen=256))
         recent.append(event)
-        for delayed in event.data.get("delayed") or ():
+        for delayed in A.listed(event.data.get("delayed")):
             if not isinstance(delayed, int) or delayed == culprit or delayed in self._ended:
                 continue
             state = self._open.get(delayed)

@@ -1,0 +1,109 @@
+"""Spans made to fit OTLP before a sink gets them: what a recording may hold, OTLP cannot.
+
+A recording read from elsewhere may carry any JSON number where a time, a request id or a
+status belongs (the loader accepts integers of any size). OTLP's times are unsigned 64-bit
+nanoseconds, its integer attributes signed 64-bit: the OpenTelemetry encoder raises on
+anything else, losing the request (or the whole export) with a traceback, and a live export
+would then blame the collector. ``CleanSink`` clamps span and event times into
+``0..2**64-1``, writes integers beyond 64 bits (and values of no attribute type) as strings,
+and drops a ``pid`` that is no process id; each kind of repair is said once, as a warning.
+Imports only the spine's logging name.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tracer.otel.spans import Key, SpanSink, SpanSpec
+
+__all__ = ["CleanSink", "TIME_MAX", "INT_MIN", "INT_MAX"]
+
+log = logging.getLogger("tracer")
+
+TIME_MAX = 2**64 - 1
+"""The latest time OTLP carries (``fixed64`` nanoseconds since the Unix epoch)."""
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+"""The range of OTLP's integer attribute values (``int64``)."""
+
+_SAID = {
+    "time": "some times fall outside what OTLP carries (0 to 2**64-1 ns since the epoch): "
+    "they are clamped to it",
+    "int": "some integers do not fit OTLP's 64 bits: they are written as strings",
+    "type": "some recorded values are of no OpenTelemetry attribute type: they are written "
+    "as strings",
+}
+
+
+class CleanSink:
+    """A ``SpanSink`` that passes each ``SpanSpec`` on to ``inner`` once it fits OTLP."""
+
+    def __init__(self, inner: SpanSink) -> None:
+        self.inner = inner
+        self.repaired: set[str] = set()
+        """The kinds of repair made so far (``time``, ``int``, ``type``)."""
+
+    def begin(self, key: Key, spec: SpanSpec) -> None:
+        """Clean ``spec``, then ``inner.begin``."""
+        self._clean(spec)
+        self.inner.begin(key, spec)
+
+    def finish(self, key: Key, spec: SpanSpec) -> None:
+        """Clean ``spec`` (filled in since ``begin``), then ``inner.finish``."""
+        self._clean(spec)
+        self.inner.finish(key, spec)
+
+    def _said(self, kind: str) -> None:
+        if kind not in self.repaired:
+            self.repaired.add(kind)
+            log.warning(_SAID[kind])
+
+    def _time(self, value: int) -> int:
+        if 0 <= value <= TIME_MAX:
+            return value
+        self._said("time")
+        return 0 if value < 0 else TIME_MAX
+
+    def _clean(self, spec: SpanSpec) -> None:
+        spec.start = self._time(spec.start)
+        spec.end = self._time(spec.end)
+        spec.attributes = self._attributes(spec.attributes)
+        spec.events = [
+            (name, self._time(at), self._attributes(attrs)) for name, at, attrs in spec.events
+        ]
+        spec.links = [(key, self._attributes(attrs)) for key, attrs in spec.links]
+        pid = spec.pid
+        if pid is not None and not (type(pid) is int and 0 < pid <= INT_MAX):
+            spec.pid = None
+        for child in spec.children:
+            self._clean(child)
+
+    def _attributes(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if all(_fits(value) for value in attrs.values()):
+            return attrs  # the usual case: nothing copied
+        return {key: self._value(value) for key, value in attrs.items()}
+
+    def _value(self, value: Any) -> Any:
+        if _fits(value):
+            return value
+        if type(value) is int:
+            self._said("int")
+        else:
+            self._said("type")
+        return str(value)
+
+
+def _scalar(value: Any) -> bool:
+    kind = type(value)
+    if kind is int:
+        return bool(INT_MIN <= value <= INT_MAX)
+    return kind in (str, bool, float, bytes)
+
+
+def _fits(value: Any) -> bool:
+    """Whether OpenTelemetry takes ``value`` as an attribute: a scalar of its types, or a
+    list of scalars of one type."""
+    if type(value) in (list, tuple):
+        return all(_scalar(item) for item in value) and len({type(item) for item in value}) <= 1
+    return _scalar(value)
