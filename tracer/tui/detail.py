@@ -191,9 +191,13 @@ def _request_text(
         aside = labels["aside"].format(labels[starved]) if starved else ""
         held = labels["held_by"].format(req=block.req)
         reasons.append(f"{held} {_ms(block.dur or 0)} @ {where}{aside}")
-    if totals.get(BLOCKED):
-        reasons.append(f"{labels['blocked_loop_for']} {_ms(totals[BLOCKED])}")
-        own = {_starved(e) for e in events if e.kind == K.LOOP_BLOCKED}
+    own_blocks = [e for e in events if e.kind == K.LOOP_BLOCKED]
+    if totals.get(BLOCKED) or own_blocks:
+        # Its blocks whole, as its event rows and the requests it held say them; the time-spent
+        # row stops at the end of its response (so its parts sum to the latency).
+        blocked_ns = sum(e.dur or 0 for e in own_blocks) or totals.get(BLOCKED, 0)
+        reasons.append(f"{labels['blocked_loop_for']} {_ms(blocked_ns)}")
+        own = {_starved(e) for e in own_blocks}
         for starved, said in (
             ("starved", "starved_by_threads"),
             ("starved_busy", "starved_by_machine"),

@@ -66,7 +66,10 @@ KEYS: tuple[Key, ...] = (
     ),
     Key("s", "s", "screenshot", "key_screenshot"),
     Key("question_mark", "?", "help", "key_help"),
-    Key("q,ctrl+c", "q ctrl+c", "quit", "key_quit"),
+    # Textual's own copy key (its ctrl+c is quit here), listed so the screen names every key.
+    Key("super+c", "super+c", "copy_text", "key_copy"),
+    # ctrl+q: Textual's own quit key, taken over so the list names it.
+    Key("q,ctrl+q,ctrl+c", "q ctrl+q ctrl+c", "quit", "key_quit"),
 )
 """Every key of the replay screen."""
 
@@ -91,8 +94,8 @@ def help_table(labels: Mapping[str, str]) -> Table:
 
 
 class HelpScreen(ModalScreen[None]):
-    """The ``?`` screen; any of ``?``, escape or q closes it, and Ctrl-C quits, as it does
-    on the screen below (the help lists it)."""
+    """The ``?`` screen; ``?`` or escape closes it, and q, Ctrl-Q and Ctrl-C quit, as they do
+    on the screen below (the help lists them: a key means one thing everywhere)."""
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -100,9 +103,9 @@ class HelpScreen(ModalScreen[None]):
         border: round #00afd7; background: $surface; padding: 0 1; }
     """
     BINDINGS = [
-        Binding("question_mark,escape,q", "dismiss_help", "close", show=False, priority=True),
-        # The app's quit, as the replay's Ctrl-C (the live dashboard's replay included).
-        Binding("ctrl+c", "app.quit", "quit", show=False, priority=True),
+        Binding("question_mark,escape", "dismiss_help", "close", show=False, priority=True),
+        # The app's quit, as the replay's (the live dashboard's replay included).
+        Binding("q,ctrl+q,ctrl+c", "app.quit", "quit", show=False, priority=True),
     ]
 
     def __init__(self, labels: Mapping[str, str]) -> None:

@@ -131,8 +131,11 @@ _EN: dict[str, str] = {
     "key_screenshot": "save an SVG screenshot",
     "key_help": "this screen",
     "key_quit": "quit",
-    "mouse": "mouse: click a lane to select it and move the cursor; drag to pan; "
-    "wheel scrolls lanes; shift+wheel pans; ctrl+wheel zooms",
+    "key_copy": "copy the text selected with the mouse",
+    "mouse": "mouse: click a lane to select it and open its detail (a click on its time moves "
+    "the cursor there too); drag to pan; wheel scrolls lanes; shift+wheel pans; "
+    "ctrl+wheel zooms",
+    "not_saved": "could not save {where}: {why}",
     "speed_note": "speed 1× moves the cursor across the visible window in 10 s",
     "saved": "saved",
     "no_further_blocked": "no further loop.blocked",
@@ -247,9 +250,12 @@ _ZH: dict[str, str] = {
     "key_screenshot": "保存 SVG 截图",
     "key_help": "本页面",
     "key_quit": "退出",
+    "key_copy": "复制用鼠标选中的文字",
     # Spaces after the clauses: the line has nowhere else to wrap (Chinese has no spaces), and
     # Rich would then cut it anywhere, even inside "ctrl".
-    "mouse": "鼠标：点击泳道选中并移动光标； 拖动平移； 滚轮滚动泳道； shift+滚轮平移； ctrl+滚轮缩放",
+    "mouse": "鼠标：点击泳道选中并打开其详情（点在时间区还会把光标移到该处）； 拖动平移； "
+    "滚轮滚动泳道； shift+滚轮平移； ctrl+滚轮缩放",
+    "not_saved": "无法保存 {where}：{why}",
     "speed_note": "速度 1× 时光标在 10 秒内走过可见窗口",
     "saved": "已保存",
     "no_further_blocked": "后面没有 loop.blocked 了",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -375,22 +376,42 @@ def _last_cells(text: str, cells: int) -> str:
     return text[start:]
 
 
+_WORKER_LABEL = re.compile(r"(?:([^\s/]+) )?(\d+/)(.+)")
+"""A by-worker lane of a recording of several processes: ``loop 12/MainThread``,
+``12/ThreadPoolExecutor-0_1`` (an optional lead word, the pid, the thread's name)."""
+_NAME_NUMBER = re.compile(r"[#\d][\W\d_]*$")
+"""The end of a thread's name that numbers it: ``0_1`` of ``ThreadPoolExecutor-0_1``, ``#2``."""
+
+
 def shorten(text: str, cells: int) -> str:
     """``text`` in at most ``cells`` terminal cells, cut in the middle with ``…``.
 
     The end is what tells lanes apart (``/users/12345/orders`` from ``…/invoices``, worker
     ``-0_11`` from ``-0_12``), so it is kept: the lead up to the first space (``#12 ``,
-    ``loop ``) and the path's first segment (``/api/``) when they leave room, then as much of
-    the end as fits, from a ``/`` when one is near.
+    ``loop ``), whole or not at all, and the path's first segment (``/api/``) when they leave
+    room, then as much of the end as fits, from a ``/`` when one is near. A worker lane of
+    several processes keeps its pid whole and cuts its thread's name in the middle
+    (``loop 12/Main…ead``, ``12/ThreadPool…0_1``), dropping the lead word before the pid.
     """
     if cell_len(text) <= cells:
         return text
     if cells <= 1:
         return "…"[:cells]
+    worker = _WORKER_LABEL.fullmatch(text)
+    if worker is not None:
+        word, pid, name = worker.groups()
+        for lead in (f"{word} {pid}" if word else pid, pid):
+            room = cells - cell_len(lead)
+            if room >= min(3, cell_len(name)):
+                return lead + _cut_name(name, room)
     head, space, body = text.partition(" ")
-    head = head + space if space and cell_len(head) + 1 <= cells // 2 else ""
-    body = text[len(head) :]
+    # A lead word is never cut: kept when it leaves a third of the room ("事件循环 " included).
+    lead = head + space if space else ""
+    head = lead if lead and cell_len(lead) <= cells * 2 // 3 else ""
+    body = text[len(lead) :] if lead else text
     room = cells - cell_len(head) - 1  # the rest, less the ellipsis
+    if not head and cell_len(body) <= room:
+        return f"…{body}"  # the lead word dropped whole
     # The path's first segment ("/api/"), if it takes no more than a third of the room.
     second = body.find("/", 1)
     front = body[: second + 1] if 0 < second and cell_len(body[: second + 1]) <= room // 3 else ""
@@ -403,6 +424,25 @@ def shorten(text: str, cells: int) -> str:
     if inside and 0 < cut <= min(3, len(tail) // 4):
         tail = tail[cut:]
     return f"{head}{front}…{tail}"
+
+
+def _cut_name(name: str, cells: int) -> str:
+    """A thread's name in ``cells`` cells: its start, ``…``, and the number that ends it
+    (``ThreadPool…0_1``); a name without one keeps its start and end (``Main…ead``)."""
+    if cell_len(name) <= cells:
+        return name
+    if cells <= 1:
+        return "…"[:cells]
+    number = _NAME_NUMBER.search(name)
+    suffix = number.group() if number is not None else ""
+    if suffix and cell_len(suffix) + 2 <= cells:
+        back = suffix
+    elif suffix:
+        return "…" + _last_cells(name, cells - 1)
+    else:
+        back = _last_cells(name, (cells - 1) // 2)
+    front = set_cell_size(name, cells - 1 - cell_len(back))
+    return f"{front}…{back}"
 
 
 def label_segment(text: str, width: int, *, selected: bool = False, error: bool = False) -> Segment:

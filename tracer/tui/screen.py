@@ -70,6 +70,11 @@ class ReplayScreen(Screen[None]):
     """Status line, summaries, axis, timelines, detail pane, caption and legend."""
 
     BINDINGS = bindings()
+    # The screen itself never scrolls: its scrollbar would take two columns from every row
+    # (the detail pane cuts its rows to the full width), and the lanes scroll on their own.
+    DEFAULT_CSS = """
+    ReplayScreen { overflow-y: hidden; }
+    """
 
     def __init__(
         self,
@@ -223,8 +228,12 @@ class ReplayScreen(Screen[None]):
     def _fit_summaries(self) -> None:
         # A short terminal (two recordings: one under 32 rows): keep the lanes, cut the
         # summaries to their most telling rows (the items are ordered for this).
+        # Under 16 rows (one recording) two rows of figures, so the legend still fits.
         height = self.size.height or self.app.size.height
-        rows = 3 if height < (32 if len(self.models) > 1 else 24) else None
+        compare = len(self.models) > 1
+        rows = 3 if height < (32 if compare else 24) else None
+        if height < 16 and not compare:
+            rows = 2
         for panel in self.query(SummaryPanel):
             panel.styles.max_height = rows
 
@@ -398,8 +407,12 @@ class ReplayScreen(Screen[None]):
     # -- zoom and pan -----------------------------------------------------------------------
 
     def action_zoom_in(self) -> None:
-        """Zoom in around the cursor."""
-        self.viewport.zoom(ZOOM_STEP)
+        """Zoom in around the cursor; a cursor off the screen is first brought to its middle
+        (the help says "around the cursor": the stretch zoomed into is the one in view)."""
+        vp = self.viewport
+        if not vp.start <= vp.cursor < vp.end:
+            vp.set_cursor((vp.start + vp.end) / 2, follow=False)
+        vp.zoom(ZOOM_STEP)
         self._refresh_all()
 
     def action_zoom_out(self) -> None:
@@ -500,11 +513,19 @@ class ReplayScreen(Screen[None]):
     def action_screenshot(self) -> None:
         """Save an SVG of the screen as it is now."""
         directory = getattr(self.app, "screenshot_dir", ".")
-        path = self.app.save_screenshot(path=directory)
-        # Textual wrote Rich's SVG, which sizes text runs by characters (CJK text would be
-        # squeezed to half its cells) and fetches its font from the web: mend the file.
-        shot = Path(path)
-        shot.write_text(offline_svg(shot.read_text(encoding="utf-8")), encoding="utf-8")
+        try:
+            path = self.app.save_screenshot(path=directory)
+            # Textual wrote Rich's SVG, which sizes text runs by characters (CJK text would be
+            # squeezed to half its cells) and fetches its font from the web: mend the file.
+            shot = Path(path)
+            shot.write_text(offline_svg(shot.read_text(encoding="utf-8")), encoding="utf-8")
+        except OSError as error:
+            # The folder went away or is read-only: say so, and the replay goes on.
+            where = printable(str(error.filename or directory))  # the file it meant to write
+            why = printable(error.strerror or str(error))
+            text = self.labels["not_saved"].format(where=where, why=why)
+            self.notify(text, severity="error", timeout=6, markup=False)
+            return
         # A file name, shown as text: a "[" in it is not markup.
         self.notify(f"{self.labels['saved']} {printable(path)}", timeout=3, markup=False)
 

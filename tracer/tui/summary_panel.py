@@ -25,7 +25,13 @@ GAP = "  "
 
 
 def _ms(value: float) -> str:
-    return f"{value:.1f}ms" if value < 100 else f"{value:.0f}ms"
+    # Thousands grouped, as the exported table and the captions write them (1,106ms).
+    return f"{value:.1f}ms" if value < 100 else f"{value:,.0f}ms"
+
+
+def _count(value: Any) -> str:
+    """A count or a rate with its thousands grouped (``10,000``); anything else as it is."""
+    return f"{value:,}" if isinstance(value, (int, float)) else str(value)
 
 
 def summary_items(summary: Mapping[str, Any], labels: Mapping[str, str]) -> list[Text]:
@@ -53,23 +59,24 @@ def summary_items(summary: Mapping[str, Any], labels: Mapping[str, str]) -> list
     errors = summary.get("errors", 0)
     violations = summary.get("violations", 0)
     requests = summary.get("requests", 0)
-    errors_item = item("errors", str(errors), _BAD if errors else "")
+    errors_item = item("errors", _count(errors), _BAD if errors else "")
     # Most telling first: a panel cut short for height keeps these (in compare mode, how many
     # requests were in the app at once is what tells blocking from interleaving). Errors, when
     # there are any, matter more than anything but the request count.
     return [
-        item("request_one" if requests == 1 else "requests", str(requests), after=True),
+        item("request_one" if requests == 1 else "requests", _count(requests), after=True),
         *([errors_item] if errors else []),
-        item("rps", "–" if (rps := summary.get("rps", 0)) is None else f"{rps}", after=True),
+        item("rps", "–" if (rps := summary.get("rps", 0)) is None else _count(rps), after=True),
         pct("p50", latency, "latency"),
-        item("max_in_flight", str(summary.get("max_in_flight", 0))),
+        item("max_in_flight", _count(summary.get("max_in_flight", 0))),
         item("loop_blocked", _ms(blocked), _BAD if blocked else ""),
         *([] if errors else [errors_item]),
         pct("p95", latency),
         pct("p99", latency),
         pct("p50", queue, "queue"),
-        pct("p99", queue),
-        item("violations", str(violations), _BAD if violations else ""),
+        # Named again: wrapped onto a row of its own, a bare "p99" would read as the latency's.
+        pct("p99", queue, "queue"),
+        item("violations", _count(violations), _BAD if violations else ""),
     ]
 
 
