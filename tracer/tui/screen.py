@@ -105,8 +105,11 @@ class ReplayScreen(Screen[None]):
             bookmarks = [e for model in self.models for e in model.marks]
         self.bookmarks = sorted((as_bookmark(b) for b in bookmarks), key=lambda b: b.t)
         self._times: list[int] | None = None
+        # By time, then recording; a block with no request (req null) sorts with its time's
+        # others without comparing None to an int.
         self._blocked = sorted(
-            (e.t, i, e.req) for i, model in enumerate(self.models) for e in model.blocked
+            ((e.t, i, e.req) for i, model in enumerate(self.models) for e in model.blocked),
+            key=lambda block: (block[0], block[1], block[2] is not None, block[2] or 0),
         )
         self._active = 0
 
