@@ -6,6 +6,7 @@ Each builder emits onto a ``Recorder`` with explicit times, so tests know every 
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 from tracer import events as K
 from tracer.recorder import Recorder
@@ -88,3 +89,21 @@ def asgi_request(
         {"status": status, "bytes_in": 0, "bytes_out": 13, "error": None},
         t=t0 + 1000,
     )
+
+
+def label(span: Any) -> str:
+    """A span's name, with the path for a request span named by its method alone (no route):
+    ``GET /items`` for the span ``GET`` with ``url.path`` ``/items``. Takes SDK spans, OTLP
+    protobuf spans and OTLP/JSON span objects."""
+    if isinstance(span, dict):  # OTLP/JSON
+        name = span["name"]
+        attrs = {a["key"]: a["value"].get("stringValue") for a in span.get("attributes", ())}
+    elif hasattr(span.attributes, "get"):  # an SDK span
+        name, attrs = span.name, dict(span.attributes)
+    else:  # a decoded protobuf span
+        name = span.name
+        attrs = {kv.key: kv.value.string_value for kv in span.attributes}
+    path = attrs.get("url.path")
+    if path and not attrs.get("http.route") and " " not in name:
+        return f"{name} {path}"
+    return name

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from otel_recordings import label
 
 import tracer
 from sample_apps.hello import asgi_app, wsgi_app
@@ -35,7 +36,7 @@ def _get_asgi(app: Any, *paths: str) -> None:
 def _names(app: Any, exporter: Any) -> list[str]:
     """The names of the spans exported once the app's recorder has handed everything over."""
     app.recorder.drain()
-    return sorted(span.name for span in exporter.get_finished_spans())
+    return sorted(label(span) for span in exporter.get_finished_spans())
 
 
 class _Middleware:
@@ -128,4 +129,4 @@ def test_two_providers_each_get_each_request_once() -> None:
     _get_asgi(outer, "/a")
     inner.recorder.drain()
     assert _names(outer, second_spans) == ["GET /a"]
-    assert [span.name for span in first_spans.get_finished_spans()] == ["GET /a"]
+    assert [label(span) for span in first_spans.get_finished_spans()] == ["GET /a"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from otel_recordings import LOOP, LOOP_TID, UNIX_NS, recorder, start_data
+from otel_recordings import LOOP, LOOP_TID, UNIX_NS, label, recorder, start_data
 
 from tracer import events as K
 from tracer.cli import main
@@ -164,6 +164,6 @@ def test_held_late_events_export_as_abandoned_work_over_the_wire(
             [("asgi.send http.response.start", 11_000), ("asgi.send http.response.body", 11_100)],
         ),
     ]
-    assert sorted(s.name for s in spans) == sorted(
+    assert sorted(label(s) for s in spans) == sorted(
         ["GET /slow"] * 3 + ["queued"] * 3 + [ABANDONED] * 2
     )

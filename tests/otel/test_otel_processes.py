@@ -83,7 +83,7 @@ def test_export_of_a_two_worker_recording_has_a_resource_per_process(
         groups = _by_process(receiver)
     _check(groups, serving, 6)
     names = {span.name for spans in groups.values() for span in spans}
-    assert {"GET /", "queued", "wsgi.start_response", "wsgi.body"} <= names
+    assert {"GET", "queued", "wsgi.start_response", "wsgi.body"} <= names
 
 
 def test_a_live_run_against_two_workers_has_a_resource_per_process(

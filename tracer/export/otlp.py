@@ -137,6 +137,7 @@ def recording_spans(
 
     ``seed``: ids (and ``service.instance.id``) derived from it (``SeededIds``); else random.
     """
+    from tracer._version import __version__
     from tracer.otel.config import sdk_provider
     from tracer.otel.sink import SCOPE_NAME
 
@@ -150,7 +151,8 @@ def recording_spans(
     provider.add_span_processor(collect)
     clock = recording.header.get("clock") or {}
     model = SpanModel(
-        SdkSink(provider.get_tracer(SCOPE_NAME), resources=_resources(resource, seed)),
+        # The scope the live export names too: name and version (``tracer.otel.sink``).
+        SdkSink(provider.get_tracer(SCOPE_NAME, __version__), resources=_resources(resource, seed)),
         base_ns=int(clock.get("unix_ns", 0)),
         detail=detail,
         max_open=max(10_000, len(recording.events)),

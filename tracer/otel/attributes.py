@@ -20,6 +20,7 @@ __all__ = [
     "header_pairs",
     "header_map",
     "span_name",
+    "forwarded_host",
     "request_attributes",
     "end_attributes",
     "declared_length",
@@ -121,18 +122,39 @@ def method_attributes(method: Any) -> dict[str, Any]:
 
 
 def span_name(data: Mapping[str, Any], route: str | None = None) -> str:
-    """``METHOD path`` (the route when the framework exposed it); websockets and lifespan too."""
+    """``METHOD route`` when the framework exposed the route, else ``METHOD`` alone.
+
+    The HTTP conventions want a name of low cardinality and forbid defaulting to the URI
+    path (``/items/123`` would make one name per item): the path is on ``url.path``. A
+    websocket session is the HTTP ``GET`` that asked for the upgrade; lifespan is ``lifespan``.
+    """
     scope_type = data.get("scope_type")
-    target = route or data.get("path") or "/"
-    if scope_type == "websocket":
-        return f"WEBSOCKET {target}"
     if scope_type == "lifespan":
         return "lifespan"
-    method = data.get("method")
+    method = "GET" if scope_type == "websocket" else data.get("method")
     # A method outside the conventions' list is "HTTP" in the name (a name must stay of low
     # cardinality); http.request.method_original keeps it.
     known = isinstance(method, str) and method in KNOWN_METHODS  # a list or dict is no method
-    return f"{method if known else 'HTTP'} {target}"
+    name = method if known else "HTTP"
+    return f"{name} {route}" if route else str(name)
+
+
+def forwarded_host(headers: Mapping[str, str]) -> str | None:
+    """The original host a reverse proxy passed on (``Forwarded: host=``, else
+    ``X-Forwarded-Host``), the first proxy's when there are several; None without one."""
+    forwarded = headers.get("forwarded")
+    if forwarded:
+        first = forwarded.split(",", 1)[0]
+        for pair in first.split(";"):
+            name, sep, value = pair.strip().partition("=")
+            if sep and name.strip().lower() == "host":
+                value = value.strip().strip('"')
+                if value:
+                    return value
+    forwarded = headers.get("x-forwarded-host")
+    if forwarded:
+        return forwarded.split(",", 1)[0].strip() or None
+    return None
 
 
 def count(value: Any) -> int:
@@ -159,17 +181,20 @@ def request_attributes(start: Event, headers: dict[str, str] | None = None) -> d
     data = start.data
     if headers is None:
         headers = header_map(data.get("headers"))
-    host = headers.get("host")
     agent = headers.get("user-agent")
-    server_host, server_port = _host_port(data.get("server"))
+    # The conventions' order for a server span: the host a proxy passed on, then Host (an
+    # ASGI server gives HTTP/2's :authority as host too), then the socket the request came
+    # in on. A host without a port leaves server.port unset rather than the socket's.
+    server_host, server_port = _host_port(forwarded_host(headers) or headers.get("host"))
     if server_host is None:
-        server_host, server_port = _host_port(host)
+        server_host, server_port = _host_port(data.get("server"))
     client_host, client_port = _host_port(data.get("client"))
     version = data.get("http_version")
+    # A websocket session is the GET that asked for the upgrade (the ASGI scope has no method).
     websocket = data.get("scope_type") == "websocket"
     return _present(
         {
-            **({} if websocket else method_attributes(data.get("method"))),
+            **method_attributes("GET" if websocket else data.get("method")),
             "url.path": data.get("path"),
             "url.query": data.get("query"),
             "url.scheme": data.get("scheme"),
@@ -289,6 +314,8 @@ def end_attributes(
         or (shown is not None and shown < 200)
     ):
         response_size = 0  # HTTP sends no body here, whatever the app gave
+    elif shown is None:
+        response_size = None  # no response came (a timeout): no body was transferred either
     elif file_sent:
         response_size = declared
     else:

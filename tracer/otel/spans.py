@@ -1,7 +1,7 @@
 """The span model: a request's recorded events become OpenTelemetry spans.
 
-One SERVER span per request (``METHOD path``) with the stable HTTP semantic conventions;
-protocol calls as span events (``detail="events"``) or child INTERNAL spans
+One SERVER span per request (``METHOD route``, or ``METHOD`` with no route) with the stable
+HTTP semantic conventions; protocol calls as span events (``detail="events"``) or child INTERNAL spans
 (``detail="spans"``, where a send span covers the time inside ``await send()``); scheduling
 as child spans (time queued, thread hops); coroutine steps as totals and the longest one on the
 request span (each a child span too with ``detail="spans"``);
@@ -210,6 +210,12 @@ class SpanModel:
         # requests still queued while a block held the loop they then started on.
         self._pending: OrderedDict[int, list[tuple[Key | None, Event]]] = OrderedDict()
         self._recent_blocks: dict[tuple[int | None, int | None], deque[Event]] = {}
+        # The latest instant of the recording seen (relative ns), where ``finish_all`` ends
+        # the requests that never ended; and the last scheme a request started with, that of
+        # the requests that never started.
+        self._last_t = 0
+        self._closing_at: int | None = None
+        self._scheme: str | None = None
         self.failures = 0
         """Requests skipped because their events could not be made into spans."""
 
@@ -226,12 +232,21 @@ class SpanModel:
         """
         for event in events:
             try:
+                self._seen(event)
                 self._feed_one(event)
             except Exception as exc:
                 self._failed(exc)
                 if event.req is not None:  # and ignore what else comes for it
                     self._open.pop(event.req, None)
                     self._ended[event.req] = None
+
+    def _seen(self, event: Event) -> None:
+        # The max, not the last: a call is recorded when it returns, with its start time.
+        at, dur = event.t, event.dur
+        if type(at) is int:
+            at += dur if type(dur) is int and dur > 0 else 0
+            if at > self._last_t:
+                self._last_t = at
 
     def _failed(self, exc: Exception) -> None:
         """Count a request skipped for ``exc``; say so once (a line, not a traceback: it is
@@ -278,6 +293,9 @@ class SpanModel:
         elif kind == K.REQUEST_START:
             state.start = event
             state.scope = event.data.get("scope_type")
+            scheme = event.data.get("scheme")
+            if scheme in _SCHEMES:
+                self._scheme = scheme
             self._begin(state)
             self._queued_behind(state, event)
         elif kind == K.REQUEST_QUEUED:
@@ -306,7 +324,9 @@ class SpanModel:
 
     def finish_all(self) -> None:
         """Emit every request still open: those with no end marked incomplete (the run
-        stopped, or the recording was cut, before it ended)."""
+        stopped, or the recording was cut, before it ended), each then ending where the
+        recording ends, as the figures draw a request still waiting or running there."""
+        self._closing_at = self._last_t
         for state in list(self._open.values()):
             try:
                 self._finish(state, state.ended)
@@ -431,7 +451,7 @@ class SpanModel:
                 kind=K.REQUEST_START,
                 req=state.key,
                 pid=first.pid,
-                data=_asked(known),
+                data=_asked(known, self._scheme),
             )
             self._begin(state)
         spec = state.root
@@ -577,8 +597,12 @@ class SpanModel:
             spec.attributes[A.NS + "dropped_events"] = state.dropped
         if end is not None:
             spec.end = base + end.end
-        else:  # never ended: as far as its events go
+        else:  # never ended: as far as its events go, or the recording when it is over
             spec.end = max([spec.end] + [base + e.t + (e.dur or 0) for e in state.events])
+            if self._closing_at is not None and A.NS + "incomplete" in end_attrs:
+                # Still waiting or running when the recording ends (not one a server
+                # answered without its app: its client's answer ended it).
+                spec.end = max(spec.end, base + self._closing_at)
         failure = answer.get("error") if answer is not None else None
         if spec.error is None and failure and end_attrs.get("error.type") == str(failure):
             # What the client saw go wrong (no response, a response cut short, a timeout).
@@ -590,12 +614,24 @@ class SpanModel:
             spec.error = ""
 
 
-def _asked(queued: dict[str, Any]) -> dict[str, Any]:
+_SCHEMES = frozenset({"http", "https"})
+"""The ``url.scheme`` values a request that never started can take from one that did."""
+
+
+def _asked(queued: dict[str, Any], scheme: str | None) -> dict[str, Any]:
     """``request.start``-like data of a request the app never started, from what was asked:
     the method, and the path apart from its query (a real server's client records the
-    request target, ``/items?page=2``; the span is named after the path alone)."""
+    request target, ``/items?page=2``; ``url.path`` holds the path alone).
+
+    ``url.scheme`` is required on a server span: the scheme the recording's requests came
+    with (``scheme``, the last one started), else ``http``, the only one the load generator
+    and the server models speak."""
     path = queued.get("path")
-    data: dict[str, Any] = {"method": queued.get("method"), "path": path}
+    data: dict[str, Any] = {
+        "method": queued.get("method"),
+        "path": path,
+        "scheme": scheme or "http",
+    }
     if isinstance(path, str) and "?" in path:
         data["path"], _, data["query"] = path.partition("?")
     return data
