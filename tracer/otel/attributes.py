@@ -157,6 +157,11 @@ def forwarded_host(headers: Mapping[str, str]) -> str | None:
     return None
 
 
+def _int64(value: Any) -> bool:
+    """An int OTLP can carry as an attribute (an app may send any int as its status)."""
+    return type(value) is int and -(2**63) <= value < 2**63
+
+
 def count(value: Any) -> int:
     """A recorded count or duration (``cpu_ns``...) to add up: 0 unless it is an int (a
     recording read from elsewhere may hold any JSON value there)."""
@@ -279,12 +284,12 @@ def end_attributes(
     else:
         data = end.data
     recorded = data.get("status")
-    app_status = recorded if type(recorded) is int else status if type(status) is int else None
+    app_status = recorded if _int64(recorded) else status if _int64(status) else None
     shown = app_status
     client_error = None
     if answer is not None:
         got = answer.get("status")
-        shown = got if type(got) is int else None
+        shown = got if _int64(got) else None
         client_error = answer.get("error") or None
         if app_status is not None and app_status != shown:
             attrs[NS + "app_status_code"] = app_status

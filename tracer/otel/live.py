@@ -51,6 +51,7 @@ class LiveSpans:
             base_ns=int(clock.get("unix_ns", 0)),
             detail=detail,
             max_open=max_open,
+            clean=False,  # events of this process's shims: see SpanModel
         )
         # The recorder serialises its drains; this lock guards finish() against a late batch.
         self._lock = threading.Lock()
