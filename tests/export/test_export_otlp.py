@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from export_recordings import UNIX_NS, two_requests
+from otel_recordings import label
 
 import tracer
 from tracer import events as K
@@ -24,24 +25,9 @@ def recording(tmp_path: Any) -> tracer.Recording:
     return tracer.load(two_requests(tmp_path / "run.jsonl"))
 
 
-def _label(span: Any) -> str:
-    """A request span's name with the path it leaves out when there is no route (``GET`` and
-    ``url.path`` /items: ``GET /items``); SDK, protobuf and OTLP/JSON spans."""
-    if isinstance(span, dict):  # OTLP/JSON
-        name = span["name"]
-        attrs = {a["key"]: a["value"].get("stringValue") for a in span.get("attributes", ())}
-    elif hasattr(span.attributes, "get"):  # an SDK span
-        name, attrs = span.name, dict(span.attributes)
-    else:  # a decoded protobuf span
-        name = span.name
-        attrs = {kv.key: kv.value.string_value for kv in span.attributes}
-    path = attrs.get("url.path")
-    return f"{name} {path}" if path and not attrs.get("http.route") and " " not in name else name
-
-
 def _check_wire(spans: list[Any]) -> None:
     assert {span.name for span in spans} == {"GET"}  # no route: the method alone
-    by_name = {_label(span): span for span in spans}
+    by_name = {label(span): span for span in spans}
     assert set(by_name) == {"GET /items", "GET /fail"}
     items = by_name["GET /items"]
     assert (items.start_time_unix_nano, items.end_time_unix_nano) == (
@@ -101,7 +87,7 @@ def test_otlp_json_lines_use_hex_ids_and_nanosecond_times(
     resource = {a["key"]: a["value"] for a in resource_spans["resource"]["attributes"]}
     assert resource["service.name"] == {"stringValue": "shop:app"}
     spans = resource_spans["scopeSpans"][0]["spans"]
-    by_name = {_label(span): span for span in spans}
+    by_name = {label(span): span for span in spans}
     items = by_name["GET /items"]
     assert len(items["traceId"]) == 32 and len(items["spanId"]) == 16
     assert items["startTimeUnixNano"] == str(UNIX_NS + 1_000)
@@ -220,7 +206,7 @@ def test_a_5xx_span_has_status_error_without_a_description_over_the_wire(
     rec.emit(K.REQUEST_END, 2, {"status": 500, "error": "RuntimeError"}, t=4_000, tid=7)
     with OtlpHttpReceiver() as receiver:
         export_otlp(rec.recording(), ExportOptions(otlp_endpoint=receiver.endpoint))
-        spans = {_label(span): span for span in receiver.spans()}
+        spans = {label(span): span for span in receiver.spans()}
     busy, fail = spans["GET /busy"], spans["GET /fail"]
     assert (busy.status.code, busy.status.message) == (busy.status.STATUS_CODE_ERROR, "")
     assert {a.key: a.value.string_value for a in busy.attributes}["error.type"] == "503"
@@ -254,7 +240,7 @@ def _real_spans(**options: Any) -> tuple[list[Any], dict[str, list[Any]]]:
     spans: dict[str, list[Any]] = {}
     for span in recording_spans(recording):
         if span.kind.name == "SERVER":
-            spans.setdefault(_label(span), []).append(span)
+            spans.setdefault(label(span), []).append(span)
     return recording.events, spans
 
 
