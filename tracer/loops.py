@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-__all__ = ["new_loop", "run_until_stopped"]
+__all__ = ["cancel_left", "new_loop", "run_until_stopped"]
 
 new_loop = asyncio.DefaultEventLoopPolicy().new_event_loop
 """A new event loop of Python's default class for this platform, bound when this module is
@@ -33,10 +33,16 @@ def run_until_stopped(
         loop.run_forever()
         if after_run is not None:
             after_run()
-        pending = asyncio.all_tasks(loop)
-        for task in pending:
-            task.cancel()
-        if pending:
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        cancel_left(loop)
     finally:
         loop.close()
+
+
+def cancel_left(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel the tasks a stopped ``loop`` never got back to and let them finish, as
+    ``asyncio.run`` does before it closes its loop."""
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))

@@ -56,6 +56,7 @@ __all__ = [
     "step_phase",
     "request_phases",
     "unended",
+    "END_KINDS",
 ]
 
 WAITING = "waiting"
@@ -74,7 +75,8 @@ CPU_BUSY_SHARE = 0.5
 
 _SENDS = frozenset({K.ASGI_SEND, K.WSGI_BODY, K.WSGI_WRITE})
 _READS = frozenset({K.WSGI_INPUT_READ, K.ASGI_RECEIVE})
-_ENDS = frozenset({K.REQUEST_END, K.CLIENT_RESPONSE})
+END_KINDS = frozenset({K.REQUEST_END, K.CLIENT_RESPONSE})
+"""The kinds that end a request for whoever reads the recording (``unended``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +160,7 @@ def unended(events: Sequence[Event]) -> bool:
     """Nothing ended the request: it has events, and no ``request.end`` or ``client.response``
     among them (the recording stops first: the run was killed, or is still going).
     ``request_phases`` draws such a request only as far as its events go."""
-    return bool(events) and not any(e.kind in _ENDS for e in events)
+    return bool(events) and not any(e.kind in END_KINDS for e in events)
 
 
 def _failed_without_error(

@@ -57,7 +57,7 @@ from tracer.conformance.probes import Probe, make_environ, plan
 from tracer.conformance.routes import discover_routes
 from tracer.conformance.session import Session
 from tracer.interface import detect_interface, is_asgi
-from tracer.loops import new_loop
+from tracer.loops import cancel_left, new_loop
 from tracer.recorder import Recorder
 from tracer.sourcepath import display_path
 
@@ -294,12 +294,8 @@ class _LoopThread:
                     }
                 )
                 self._stopped_at = None
-            pending = all_tasks(self.loop)
-            for task in pending:
-                task.cancel()
-            if pending:
-                with suppress(SystemExit, KeyboardInterrupt):
-                    self.loop.run_until_complete(gather(*pending, return_exceptions=True))
+            with suppress(SystemExit, KeyboardInterrupt):
+                cancel_left(self.loop)
         finally:
             self.loop.close()
 

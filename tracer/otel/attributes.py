@@ -1,8 +1,9 @@
 """Span attributes from recorded events: the stable HTTP semantic conventions, and ours.
 
 Pure functions over ``Event`` data, shared by the span model and anything else that labels a
-request. Imports only ``tracer.events``. Values are taken as recorded: the shims already
-redacted query strings and secret headers, and nothing here re-expands them.
+request. Imports only ``tracer.events`` and OTLP's integer range (``tracer.otel.clean``).
+Values are taken as recorded: the shims already redacted query strings and secret headers,
+and nothing here re-expands them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from tracer import events as K
 from tracer.events import Event
+from tracer.otel.clean import INT_MAX, INT_MIN
 
 __all__ = [
     "NS",
@@ -159,7 +161,7 @@ def forwarded_host(headers: Mapping[str, str]) -> str | None:
 
 def _int64(value: Any) -> bool:
     """An int OTLP can carry as an attribute (an app may send any int as its status)."""
-    return type(value) is int and -(2**63) <= value < 2**63
+    return type(value) is int and INT_MIN <= value <= INT_MAX
 
 
 def count(value: Any) -> int:

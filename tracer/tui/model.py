@@ -26,6 +26,7 @@ from tracer import events as K
 from tracer.digest import Digest, Worker, thread_names
 from tracer.events import Event
 from tracer.phases import (
+    END_KINDS,
     cpu_share,
     held_loop,
     kept_from_starting,
@@ -57,9 +58,6 @@ __all__ = ["RequestLanes", "TimelineModel", "build_model", "model_from_events"]
 
 _WORKER_KINDS = frozenset({K.SCHED_STEP, K.SCHED_THREAD, K.LOOP_BLOCKED, K.REQUEST_START})
 """The kinds of event the by-worker lanes are drawn from."""
-
-_END_KINDS = frozenset({K.REQUEST_END, K.CLIENT_RESPONSE})
-"""What ends a request for ``tracer.phases.unended``: a request with neither never ended."""
 
 _CODES = {
     "queued": QUEUED,
@@ -172,7 +170,7 @@ class TimelineModel:
             kind = event.kind
             if kind in _WORKER_KINDS:
                 worker_events.append(event)
-            if kind in _END_KINDS:
+            if kind in END_KINDS:
                 ended.add(req)
             if kind == K.LOOP_BLOCKED:
                 self.blocked.append(event)
