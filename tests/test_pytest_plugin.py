@@ -230,6 +230,45 @@ def test_blocking_call_in_async_handler_fails(pytester: pytest.Pytester) -> None
     )
 
 
+def test_an_app_instrumented_already_is_judged_in_full(pytester: pytest.Pytester) -> None:
+    """An app the module instrumented already (its own recorder, for production) and wrapped
+    again by the fixture: the test's recorder sees the block in the endpoint's task behind
+    FastAPI's http middleware, at the endpoint's line, and the test fails."""
+    pytester.makepyfile(
+        """
+        import time
+
+        import pytest
+        import tracer
+        from fastapi import FastAPI
+        from starlette.testclient import TestClient
+
+        app = FastAPI()
+
+        @app.middleware("http")
+        async def passthrough(request, call_next):
+            return await call_next(request)
+
+        @app.get("/")
+        async def home():
+            time.sleep(0.15)
+            return {"ok": True}
+
+        instrumented = tracer.instrument(app)
+
+        @pytest.mark.gateway_tracer(max_block_ms=50)
+        def test_already_instrumented(gateway_tracer):
+            client = TestClient(gateway_tracer.wrap(instrumented))
+            assert client.get("/").status_code == 200
+        """
+    )
+    result = _run(pytester)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*event loop blocked * ms (limit 50 ms) by GET / at *test_an_app_instrumented*.py:16;*"]
+    )
+
+
 def test_check_false_records_without_failing(pytester: pytest.Pytester) -> None:
     """check=False keeps the events for the test to inspect and never fails on its own."""
     pytester.makepyfile(apps=APPS)

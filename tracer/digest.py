@@ -35,6 +35,10 @@ BUSY_MACHINE_NOTE = "(waiting for a CPU: the machine was busy)"
 """How a culprit place reads when its steps waited mostly on a run queue (``descheduled_ns``
 over half the step): other processes had the cores, the app did not hold the loop."""
 
+GC_NOTE = "(mostly collecting garbage)"
+"""How a culprit place reads when garbage collections on the loop's thread took most of its
+steps (``gc_ns`` over half the step): the line only happened to be running when they began."""
+
 
 @dataclass(frozen=True, slots=True)
 class Culprit:
@@ -84,6 +88,9 @@ class ReportDetails:
     busy_machine_ms: float = 0.0
     """Of ``starved_ms``, what steps that waited mostly for a CPU took (``descheduled_ns`` over
     half the step)."""
+    gc_ms: float = 0.0
+    """Of the loop's blocked time, what garbage collections on the loop's thread took
+    (``gc_ns``)."""
     workers: list[Worker] = field(default_factory=list)
     """Threads that ran app code, busiest first."""
     timeouts: int = 0
@@ -122,6 +129,7 @@ class Digest:
         self._blocked_ns = 0
         self._starved_ns = 0
         self._busy_machine_ns = 0
+        self._gc_ns = 0
         self._culprits: dict[str, list[int]] = {}
         self._busy: dict[tuple[int, int], list[Any]] = {}
         self._violations: Counter[str] = Counter()
@@ -191,18 +199,24 @@ class Digest:
                 if via is not None and via != "wsgi" and req is not None:
                     worker[1] += 1  # work a request handed to this thread (a def endpoint)
             elif kind == K.LOOP_BLOCKED:
-                self._blocked_ns += event.dur or 0
+                dur = event.dur or 0
+                self._blocked_ns += dur
                 where = str(event.data.get("location") or "?")
+                collected = event.data.get("gc_ns")
+                if type(collected) is not int or collected < 0:  # absent, or from elsewhere
+                    collected = 0
+                self._gc_ns += min(collected, dur)
                 if event.data.get("starved"):
                     # Its thread mostly waited for a CPU (other processes had the cores) or on
                     # other threads (their GIL, or a lock they held) rather than ran.
-                    dur = event.dur or 0
                     self._starved_ns += dur
                     if 2 * (event.data.get("descheduled_ns") or 0) > dur:
                         where = f"{where} {BUSY_MACHINE_NOTE}"
                         self._busy_machine_ns += dur
                     else:
                         where = f"{where} {STARVED_NOTE}"
+                elif 2 * collected > dur:
+                    where = f"{where} {GC_NOTE}"
                 place = self._culprits.setdefault(where, [0, 0, 0])
                 place[0] += 1
                 place[1] += event.dur or 0
@@ -318,6 +332,7 @@ class Digest:
             culprits=culprits[:top],
             starved_ms=round(self._starved_ns / NS_PER_MS, 3),
             busy_machine_ms=round(self._busy_machine_ns / NS_PER_MS, 3),
+            gc_ms=round(self._gc_ns / NS_PER_MS, 3),
             workers=workers,
             timeouts=timeouts,
             resent=self._resent,

@@ -14,6 +14,9 @@ rule id or several. The marker takes these keyword arguments only: a positional 
 unknown keyword or a value of the wrong kind is a usage error naming the marker. Imports the
 spine and, when an app is wrapped, ``tracer.instrument``.
 
+An app instrumented already (``tracer.instrument(app)`` at import, for production) can be
+wrapped as it is: the test's recorder records it in full, its tasks and thread hops included.
+
 A test that fails on its own is reported with its own failure; what its apps broke until then
 is shown under it (a ``Captured gateway-tracer call`` section) instead of failing it again. A
 test's recorder is dropped after its teardown, so a long session keeps one test's events at a

@@ -192,6 +192,8 @@ def _blocked(summary: dict[str, Any], details: ReportDetails) -> str:
         said.append(f"{details.busy_machine_ms:.1f} ms waiting for a CPU: the machine was busy")
     if others := round(details.starved_ms - details.busy_machine_ms, 3):
         said.append(f"{others:.1f} ms waiting on other threads")
+    if details.gc_ms:
+        said.append(f"{details.gc_ms:.1f} ms collecting garbage")
     if said:
         text += f" ({', '.join(said)})"
     return text

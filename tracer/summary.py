@@ -65,9 +65,17 @@ def percentile(sorted_values: Sequence[float], q: float) -> float:
     return float(sorted_values[low] * (1 - weight) + sorted_values[high] * weight)
 
 
+_BODY_TYPES = frozenset({"http.response.body", "http.response.zerocopysend"})
+
+
 def ends_response(data: dict[str, Any]) -> bool:
-    """Whether an ``asgi.send``'s data is its response's last body message."""
-    return data.get("type") == "http.response.body" and not data.get("more_body")
+    """Whether an ``asgi.send``'s data is its response's last body message: a body or
+    zero-copy send without ``more_body``, or a ``pathsend`` (the whole body at once). A send
+    the server refused (``raised``) sent nothing."""
+    mtype = data.get("type")
+    if mtype == "http.response.pathsend":
+        return "raised" not in data
+    return mtype in _BODY_TYPES and not data.get("more_body") and "raised" not in data
 
 
 class RequestSpan:

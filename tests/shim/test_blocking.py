@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from busy_threads import blocks_beside_busy_threads, burn, within_three_runs
 
 from tracer import events as K
+from tracer.events import Event
 from tracer.recorder import Recorder
 from tracer.shim import blocking, kernel
 from tracer.shim.blocking import loop_state
@@ -215,13 +217,6 @@ def test_the_location_named_is_the_busiest_line_of_the_busiest_function() -> Non
     assert blocking.most_seen({}) is None
 
 
-def _burn(seconds: float) -> None:
-    """Pure-Python CPU work: holds the GIL but for the interpreter's forced switches."""
-    end = time.thread_time() + seconds
-    while time.thread_time() < end:
-        pass
-
-
 def test_a_loop_step_kept_waiting_for_the_gil_by_offloaded_work_is_starved(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -240,7 +235,7 @@ def test_a_loop_step_kept_waiting_for_the_gil_by_offloaded_work_is_starved(
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         for _ in range(3):  # each resume must win the GIL back from the other threads
-            await asyncio.to_thread(_burn, 0.04)
+            await asyncio.to_thread(burn, 0.04)
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
 
@@ -266,7 +261,7 @@ def test_a_loop_step_that_computes_itself_is_not_called_starved() -> None:
     from shim_asgi_apps import fetch, traced
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        _burn(0.03)
+        burn(0.03)
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
 
@@ -306,9 +301,9 @@ def test_a_step_computing_on_the_loop_beside_busy_threads_is_its_own_block() -> 
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["path"] == "/cpu":
-            _burn(0.03)
+            burn(0.03)
         else:
-            await asyncio.to_thread(_burn, 0.05)
+            await asyncio.to_thread(burn, 0.05)
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
 
@@ -330,7 +325,7 @@ def test_a_step_after_the_threads_finished_says_nothing_about_them() -> None:
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["path"] == "/hop":
-            await asyncio.to_thread(_burn, 0.05)
+            await asyncio.to_thread(burn, 0.05)
             hop_done.set()
         else:
             await hop_done.wait()
@@ -352,46 +347,14 @@ def test_a_step_kept_waiting_by_a_competing_thread_is_starved(
     main thread) takes the GIL from the loop too: registered with ``competing``, the steps it
     delays are measured (``others_busy``) and said ``starved`` instead of blaming the app's
     line. Up to three runs, as in the hop test above (a block needs a sample inside it)."""
-    from shim_asgi_apps import fetch, traced
-
     from tracer.shim.hops import competing
 
     monkeypatch.setitem(blocking._THRESHOLDS, "min", 8_000_000)
 
-    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        for _ in range(5):
-            # 3 ms of its own work, under the threshold, but past the 5 ms switch interval the
-            # busy threads take the GIL and the step waits for it while they each run theirs.
-            _burn(0.003)
-            await asyncio.sleep(0)
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"ok"})
-
-    def busy(stop: threading.Event) -> None:
-        while not stop.is_set():
-            _burn(0.01)
-
-    seen: list[list[dict[str, Any]]] = []
-    for _ in range(3):
-        stop = threading.Event()
-        # Four of them: one alone gives the GIL back within the 5 ms switch interval.
-        burners = [threading.Thread(target=busy, args=(stop,)) for _ in range(4)]
-        shim, rec = traced(app, block_threshold_ms=8)
-        with competing("a test's busy threads"):
-            for burner in burners:
-                burner.start()
-            try:
-                responses = asyncio.run(fetch(shim, *(f"/{n}" for n in range(5))))
-            finally:
-                stop.set()
-                for burner in burners:
-                    burner.join(10)
-        assert [r.status_code for r in responses] == [200] * 5
-        blocked = [e for e in rec.events if e.kind == K.LOOP_BLOCKED]
-        seen.append([dict(e.data) for e in blocked])
+    def run() -> list[Event]:
+        blocked = blocks_beside_busy_threads(around=lambda: competing("a test's busy threads"))
         assert all("others_busy" in e.data for e in blocked)  # measured, as for hops
-        starved = [e for e in blocked if e.data.get("starved")]
-        assert all(e.data["others_busy"] >= 0.25 for e in starved)
-        if starved:
-            return
-    raise AssertionError(f"no block starved in three runs: {seen}")
+        assert all(e.data["others_busy"] >= 0.25 for e in blocked if e.data.get("starved"))
+        return blocked
+
+    within_three_runs(run, lambda blocked: any(e.data.get("starved") for e in blocked))

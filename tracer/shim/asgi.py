@@ -70,11 +70,18 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 log = logging.getLogger("tracer")
 
+_current_task = asyncio.current_task
+
 # Field names of packed rows (``tracer.events.unpack_row``), in the order of their values.
 _RECEIVE_KEYS = ("type", "bytes", "more_body")
 _RECEIVE_CODE_KEYS = ("type", "bytes", "more_body", "code")
 _SEND_KEYS = ("type", "status", "bytes", "more_body")
 _SEND_CODE_KEYS = ("type", "status", "bytes", "more_body", "code")
+# A receive or send that raised (the server's, or a cancellation while waiting in it): what
+# was sent, and the exception's type name.
+_RECEIVE_RAISED_KEYS = ("type", "bytes", "more_body", "raised")
+_SEND_RAISED_KEYS = (*_SEND_KEYS, "raised")
+_SEND_CODE_RAISED_KEYS = (*_SEND_CODE_KEYS, "raised")
 _END_KEYS = ("status", "bytes_in", "bytes_out", "error")
 _END_ROUTE_KEYS = (*_END_KEYS, "route")
 # What the ASGI spec says a server leaving these optional scope keys out means.
@@ -301,6 +308,7 @@ class _Cycle(Stepper):
         "scope",
         "outer",
         "ended",
+        "root_id",
         # Set only when a late send is reported (read with getattr): nothing to pay before.
         "late_reported",
         # Set only when the server's send raised on an http.response.start (read with
@@ -353,6 +361,9 @@ class _Cycle(Stepper):
         self._send = send
         self.scope = scope
         self.outer = outer  # the traced request current where the shim was called, or None
+        # The request's own task, told from others by identity (alive while the request runs,
+        # so its id is its own; no reference kept: the task holds this object already).
+        self.root_id = None if task is None else id(task)
         self.status: int | None = None
         self.bytes_in = 0
         self.bytes_out = 0
@@ -389,17 +400,23 @@ class _Cycle(Stepper):
         self.checker: AsgiChecker | None = AsgiChecker(scope, self._report) if shim.checks else None
 
     async def receive(self) -> Message:
-        """The app's ``receive``: the server's, timed and recorded."""
+        """The app's ``receive``: the server's, timed and recorded (also when it raised)."""
         sink = self.sink
         clock = sink.clock
+        task = self._calling_task()
         t0 = clock()
         # While the server's own code runs, no request is current: tasks it starts and work
         # it hands to threads are the server's, not this request's.
         token = CURRENT.set(None)
         try:
             message = await self._receive()
-        finally:
+        except BaseException as exc:  # cancelled while waiting, or the server's receive failed
+            t1 = clock()
             CURRENT.reset(token)
+            if self.recording:
+                self._receive_raised(t0, t1, task, exc)
+            raise
+        CURRENT.reset(token)
         t1 = clock()
         if self.recording:
             try:
@@ -416,7 +433,7 @@ class _Cycle(Stepper):
                     sink.pid,
                     self.tid,
                     self.thread,
-                    self.task,
+                    task,
                     t1 - t0,
                 )
                 if code is None:
@@ -433,6 +450,44 @@ class _Cycle(Stepper):
                 self.checker_failed(exc)
         return message
 
+    def _receive_raised(self, t0: int, t1: int, task: str | None, exc: BaseException) -> None:
+        """An ``asgi.receive`` for a ``receive()`` that raised: no message, ``raised`` says what."""
+        try:
+            sink = self.sink
+            sink.append(
+                (
+                    next(sink.seq),
+                    t0 - sink.start_ns,
+                    K.ASGI_RECEIVE,
+                    self.req,
+                    sink.pid,
+                    self.tid,
+                    self.thread,
+                    task,
+                    t1 - t0,
+                    _RECEIVE_RAISED_KEYS,
+                    None,
+                    None,
+                    None,
+                    type(exc).__name__,
+                )
+            )
+        except Exception as failure:
+            self.failed(failure)
+
+    def _calling_task(self) -> str | None:
+        """The name of the task calling ``receive``/``send``: the request's own, or another of
+        its tasks (a ``StreamingResponse``'s, ``BaseHTTPMiddleware``'s ``call_next``)."""
+        if self.root_id is None:  # not on asyncio (trio)
+            return self.task
+        try:
+            task = _current_task()
+        except RuntimeError:  # called with no loop running: nothing to name
+            return None
+        if task is None:
+            return None
+        return self.task if id(task) == self.root_id else task.get_name()
+
     async def send(self, message: Message) -> None:
         """The app's ``send``: checked, passed to the server, timed and recorded."""
         checker = self.checker
@@ -445,12 +500,15 @@ class _Cycle(Stepper):
             return await self.late_send(message)
         sink = self.sink
         clock = sink.clock
+        task = self._calling_task()
         t0 = clock()
         token = CURRENT.set(None)  # the server's code runs for no request (see receive)
-        sent = False
+        raised: str | None = None
         try:
             await self._send(message)
-            sent = True
+        except BaseException as exc:
+            raised = type(exc).__name__
+            raise
         finally:
             t1 = clock()
             CURRENT.reset(token)
@@ -459,7 +517,7 @@ class _Cycle(Stepper):
                     mtype, status, size, more, code = summarize_message(message)
                     # The attempt is recorded either way; the request's status and bytes
                     # count only what the server took (its send raises once the client left).
-                    if sent:
+                    if raised is None:
                         if size:
                             self.bytes_out += size
                         if status is not None:
@@ -473,7 +531,7 @@ class _Cycle(Stepper):
                         # (A body or unknown message refused before any start is the app's
                         # misuse: the server still answers 500.)
                         self.start_refused = True
-                    if code is None:
+                    if raised is None and code is None:  # the common case: one tuple
                         sink.append(
                             (
                                 next(sink.seq),
@@ -483,7 +541,7 @@ class _Cycle(Stepper):
                                 sink.pid,
                                 self.tid,
                                 self.thread,
-                                self.task,
+                                task,
                                 t1 - t0,
                                 _SEND_KEYS,
                                 mtype,
@@ -493,27 +551,41 @@ class _Cycle(Stepper):
                             )
                         )
                     else:
-                        sink.append(
-                            (
-                                next(sink.seq),
-                                t0 - sink.start_ns,
-                                K.ASGI_SEND,
-                                self.req,
-                                sink.pid,
-                                self.tid,
-                                self.thread,
-                                self.task,
-                                t1 - t0,
-                                _SEND_CODE_KEYS,
-                                mtype,
-                                status,
-                                size,
-                                more,
-                                code,
-                            )
-                        )
+                        self._send_row(t0, t1, task, mtype, status, size, more, code, raised)
                 except Exception as exc:
                     self.failed(exc)
+
+    def _send_row(
+        self,
+        t0: int,
+        t1: int,
+        task: str | None,
+        mtype: Any,
+        status: int | None,
+        size: int | None,
+        more: bool | None,
+        code: int | None,
+        raised: str | None,
+    ) -> None:
+        """An ``asgi.send`` with a close ``code`` or of a send that ``raised``."""
+        sink = self.sink
+        head = (
+            next(sink.seq),
+            t0 - sink.start_ns,
+            K.ASGI_SEND,
+            self.req,
+            sink.pid,
+            self.tid,
+            self.thread,
+            task,
+            t1 - t0,
+        )
+        if raised is None:
+            sink.append((*head, _SEND_CODE_KEYS, mtype, status, size, more, code))
+        elif code is None:
+            sink.append((*head, _SEND_RAISED_KEYS, mtype, status, size, more, raised))
+        else:
+            sink.append((*head, _SEND_CODE_RAISED_KEYS, mtype, status, size, more, code, raised))
 
     async def late_send(self, message: Message) -> None:
         """``send`` awaited after ``request.end``: report it, then the server's ``send`` as is

@@ -28,6 +28,14 @@ questions remain, and this module answers them:
   generator, the recorder's writer, the dashboard). A step that mostly waited for a CPU or
   for the GIL, and alone would not have blocked, is starved as well. Nothing of this is read
   on a step's own path: the step reads the kernel only once it has blocked.
+* **Whether it was garbage collection.** A cyclic collection runs on whichever thread
+  allocates past the collector's threshold, the loop thread among them, and the step it runs
+  in lasts that much longer, whoever made the garbage (the app, or the tool's own recording).
+  While the watchdog runs, a ``gc.callbacks`` hook times every collection on a loop thread,
+  keeping those of 0.1 ms or more (``tracer.shim.gc_time``: a small ring per thread, one clock
+  read at each end of a collection, nothing on a step's way); a step that ends blocked asks
+  ``collecting_ns`` how much of it went to collecting. The hook is installed when the
+  watchdog starts and removed when it stops (every loop it traced closed).
 * **Whom it delayed.** When a blocking step ends at T, every other traced request on the same
   loop that was suspended and whose wake-up was already due is a delayed one: the future it
   awaits is done (its callback is queued behind the block), it yielded bare (``sleep(0)``:
@@ -37,7 +45,7 @@ questions remain, and this module answers them:
 
 What the kernel says (``Look``, ``kernel_view``, ``contention``) is ``tracer.shim.kernel``.
 
-Imports ``tracer.shim.frames`` and ``tracer.shim.kernel`` only; never the TUI, exporters, server models or CLI.
+Imports ``tracer.shim.frames``, ``tracer.shim.kernel`` and ``tracer.shim.gc_time`` only; never the TUI, exporters, server models or CLI.
 """
 
 from __future__ import annotations
@@ -49,7 +57,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from tracer.shim import kernel
+from tracer.shim import gc_time, kernel
 from tracer.shim.frames import function_in_stack
 from tracer.shim.kernel import Look
 
@@ -63,6 +71,7 @@ __all__ = [
     "record_stuck_steps",
     "most_seen",
     "wake_watchdog",
+    "collecting_ns",
 ]
 
 
@@ -70,6 +79,8 @@ class Traced(Protocol):
     """What the bookkeeping needs of one traced request (the step proxy)."""
 
     req: int
+    sink: Any
+    """Where its recorder's rows go: requests of one recorder share it."""
     coro: Any
     running: bool
     yielded: Any
@@ -114,6 +125,7 @@ class LoopState:
         "tasks_watched",
         "parked",
         "settled",
+        "collections",
         "__weakref__",
     )
 
@@ -133,6 +145,9 @@ class LoopState:
         """True while the watchdog sleeps until a step starts: the step calls ``wake_watchdog``."""
         self.settled: Look | None = None
         """The watchdog's latest settled look at this loop's thread (Linux)."""
+        self.collections = gc_time.of_thread(self.tid)
+        """The garbage collections run on this loop's thread (one ring per thread, whichever
+        of its loops ran them)."""
 
 
 # Registries: loops by id (with a weak reference to detect reuse), and the one watchdog: its
@@ -170,13 +185,22 @@ def loop_state(loop: asyncio.AbstractEventLoop | None) -> LoopState | None:
             if old.loop_ref() is None:
                 del _STATES[key]
         _STATES[id(loop)] = state
+        gc_time.track({state.tid: state.collections for state in _STATES.values()})
         state.parked = _WATCHDOG["parked"]  # under the lock, as ``_park`` sets the flags
         thread = _WATCHDOG["thread"]
         if thread is None or not thread.is_alive():
             thread = threading.Thread(target=_watch, name="gateway-tracer-watchdog", daemon=True)
             _WATCHDOG["thread"] = thread
+            gc_time.install()
             thread.start()
     return state
+
+
+def collecting_ns(state: LoopState, t0: int, t1: int) -> int:
+    """How long ``state``'s loop thread spent collecting garbage between ``t0`` and ``t1``
+    (``time.monotonic_ns``; a step that just ended on it), at least; 0 when the hook was not
+    installed (no watchdog ran)."""
+    return state.collections.within(t0, t1)
 
 
 def wake_watchdog(state: LoopState) -> None:
@@ -187,6 +211,25 @@ def wake_watchdog(state: LoopState) -> None:
 
 
 def _watch() -> None:
+    """The watchdog thread: samples loops (``_sample``) until every loop it traced is closed,
+    then stops watching; so it does too should it fail, and the next traced loop starts
+    another."""
+    try:
+        _sample()
+    finally:
+        with _LOCK:
+            if _WATCHDOG["thread"] is threading.current_thread():
+                _stop_watching()
+
+
+def _stop_watching() -> None:
+    """The watchdog stops (under ``_LOCK``): the collections are no longer timed, and the
+    ``gc.callbacks`` hook goes, so that no collection of the process calls it."""
+    _WATCHDOG["thread"] = None
+    gc_time.uninstall()
+
+
+def _sample() -> None:
     """Sample the stack of every loop whose traced step has run past half its threshold.
 
     It wakes every half of the smallest threshold: a step that lasts the threshold is then
@@ -241,8 +284,10 @@ def _watch() -> None:
                 sample.counts[where] = sample.counts.get(where, 0) + 1
         if not alive:
             with _LOCK:
-                if not any(s.loop_ref() is not None for s in _STATES.values()):
-                    _WATCHDOG["thread"] = None
+                # A closed loop runs no step again, though only a collection may free it (its
+                # objects refer to each other): it keeps no watchdog awake.
+                if not any(_is_open(s) for s in _STATES.values()):
+                    _stop_watching()
                     return
         if stepping:
             quiet_since = None
@@ -251,6 +296,11 @@ def _watch() -> None:
         elif time.monotonic() - quiet_since >= PARK_AFTER_S:
             _park()
             quiet_since = None
+
+
+def _is_open(state: LoopState) -> bool:
+    loop = state.loop_ref()
+    return loop is not None and not loop.is_closed()
 
 
 def _park() -> None:
@@ -357,10 +407,12 @@ def delayed_by(state: LoopState, culprit: Traced) -> list[int]:
     loop = state.loop_ref()
     due = _due_timer_futures(loop) if loop is not None else set()
     delayed: set[int] = set()
+    sink = culprit.sink
     for traced in list(state.active):
         # The culprit's request is not delayed by itself, though another of its tasks (or
-        # the request's own coroutine, waiting on that task) may be ready.
-        if traced.req == culprit.req or traced.running:
+        # the request's own coroutine, waiting on that task) may be ready. Requests another
+        # recorder traces (shims nested) are numbered by that recorder: its own block says them.
+        if traced.req == culprit.req or traced.running or traced.sink is not sink:
             continue
         awaited = traced.yielded
         if awaited is None or id(awaited) in due:

@@ -3,8 +3,11 @@
 The ASGI shim sets ``CURRENT`` for the duration of one app call; because it is a context
 variable it follows the request into tasks the app creates and into the worker threads of
 ``asyncio.to_thread``, ``anyio.to_thread.run_sync`` and asgiref's ``sync_to_async`` (they copy
-the context), which is how ``tracer.shim.hops`` attributes offloaded work. Imports only the
-recorder type; never the TUI, exporters, server models or CLI.
+the context), which is how ``tracer.shim.hops`` attributes offloaded work. Shims of different
+recorders nested around one app each set it in turn: the innermost's value links to the ones
+further out (``outer``), so ``each_recorder`` finds, for every recorder, the request it would
+see were its shim the only one. Imports only the recorder type; never the TUI, exporters,
+server models or CLI.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from tracer.recorder import Recorder
 
-__all__ = ["RequestContext", "CURRENT", "current"]
+__all__ = ["RequestContext", "CURRENT", "current", "each_recorder"]
 
 
 class RequestContext(Protocol):
@@ -37,3 +40,20 @@ CURRENT: ContextVar[RequestContext | None] = ContextVar("gateway_tracer_request"
 def current() -> RequestContext | None:
     """The traced request of the calling code, or None outside any traced request."""
     return CURRENT.get()
+
+
+def each_recorder(context: RequestContext) -> list[RequestContext]:
+    """``context`` and, further out, the innermost traced request of each other recorder.
+
+    The requests linked through ``outer`` (the shim's per-request object has it) are the ones
+    whose code called the app of ``context``: each recorder records the work of the innermost
+    of its own, as it would were its shim the only one (a recorder appears once).
+    """
+    found = [context]
+    outer = getattr(context, "outer", None)
+    while outer is not None:
+        recorder = outer.recorder
+        if all(recorder is not seen.recorder for seen in found):
+            found.append(outer)
+        outer = getattr(outer, "outer", None)
+    return found

@@ -20,7 +20,14 @@ import os
 import sys
 import sysconfig
 from inspect import CO_ASYNC_GENERATOR, CO_COROUTINE, CO_GENERATOR, CO_ITERABLE_COROUTINE
-from types import CodeType, CoroutineType, FrameType, GeneratorType, TracebackType
+from types import (
+    AsyncGeneratorType,
+    CodeType,
+    CoroutineType,
+    FrameType,
+    GeneratorType,
+    TracebackType,
+)
 from typing import Any
 
 from tracer.events import encodable
@@ -36,6 +43,7 @@ __all__ = [
     "where_raised",
     "app_location",
     "mark_wrapper",
+    "mark_driver",
     "USER",
     "LIBRARY",
 ]
@@ -67,12 +75,43 @@ _STDLIB_DIR = os.path.abspath(sysconfig.get_paths()["stdlib"]) + os.sep
 _CODES: dict[int, tuple[CodeType, int, bool, str, str]] = {}
 # Codes of our own receive/send/hop wrappers -> the name a step reports while inside them.
 _WRAPPERS: dict[CodeType, str] = {}
+# Codes of our generators that drive a coroutine with a plain ``yield`` (the step proxy's),
+# so ``gi_yieldfrom`` is None -> the local variable holding what they drive.
+_DRIVERS: dict[CodeType, str] = {}
+
+
+def _async_generator_awaitables() -> frozenset[type]:
+    """The types of what ``async for``, ``anext()`` and ``aclose()`` await on an async generator.
+
+    They expose no attribute leading to their generator (CPython 3.11-3.13), but the garbage
+    collector's view of them does (``gc.get_referents``): ``describe`` goes on through it.
+    """
+
+    async def probe() -> Any:
+        yield None
+
+    gen = probe()
+    made = [gen.asend(None), gen.athrow(GeneratorExit), anext(gen, None)]
+    kinds = frozenset(type(awaitable) for awaitable in made)
+    for awaitable in made:
+        awaitable.close()
+    return kinds
+
+
+_AG_AWAITABLES = _async_generator_awaitables()
 
 
 def mark_wrapper(code: CodeType, name: str) -> None:
     """Declare one of our wrapper coroutines: while the app is inside it, it awaits ``name``."""
     _WRAPPERS[code] = name
     _CODES.pop(id(code), None)
+
+
+def mark_driver(code: CodeType, local: str) -> None:
+    """Declare a generator of ours that drives another coroutine with a plain ``yield`` (the
+    step proxy): ``describe`` goes on to what its local variable ``local`` holds, so a chain
+    through a second shim (two recorders nested) still reaches the app."""
+    _DRIVERS[code] = local
 
 
 def _classify(code: CodeType, frame: FrameType | None) -> tuple[CodeType, int, bool, str, str]:
@@ -121,11 +160,15 @@ def describe(coro: Any, yielded: Any) -> tuple[str, str | None]:
     ``awaiting`` names the outermost coroutine of the trailing run of awaitable primitives
     (``asyncio.sleep``, ``anyio.to_thread.run_sync``, our ``receive``/``send``) or, when the
     chain ends in app code, the object handed to the event loop (``Future``, ``Task name``).
-    ``location`` is the file:line of the innermost app frame (else the innermost library frame).
+    ``location`` is the file:line of the innermost app frame, else of the innermost library
+    frame, else of the outermost primitive (asgiref's, asyncio's): None only when nothing but
+    our own wrappers is on the chain. The walk goes through async generators (``async for``,
+    ``anext``, ``asynccontextmanager``) and through the step proxy of another shim.
     """
     awaiting: str | None = None
     user_at: tuple[str, int] | None = None
     other_at: tuple[str, int] | None = None
+    primitive_at: tuple[str, int] | None = None
     obj = coro
     while obj is not None:
         kind = type(obj)
@@ -137,11 +180,24 @@ def describe(coro: Any, yielded: Any) -> tuple[str, str | None]:
             frame = obj.gi_frame
             entry = _info(obj.gi_code, frame)
             following = obj.gi_yieldfrom
+            if following is None and frame is not None and _DRIVERS:
+                local = _DRIVERS.get(obj.gi_code)
+                if local is not None:  # another shim's step proxy: on to what it drives
+                    following = frame.f_locals.get(local)
+        elif kind is AsyncGeneratorType:
+            frame = obj.ag_frame
+            entry = _info(obj.ag_code, frame)
+            following = obj.ag_await
+        elif kind in _AG_AWAITABLES:  # asend/athrow/anext: on to their async generator
+            obj = _async_generator_of(obj)
+            continue
         else:
             break
         if entry[2]:  # a primitive: the first of a run names what is awaited
             if awaiting is None:
                 awaiting = entry[3]
+                if primitive_at is None and frame is not None and entry[1] != _OURS:
+                    primitive_at = (entry[4], frame.f_lineno)
             if entry[1] == _OURS:
                 break  # our wrappers are leaves: below them is the server, not the app
         else:
@@ -152,11 +208,19 @@ def describe(coro: Any, yielded: Any) -> tuple[str, str | None]:
                 elif entry[1] != _OURS:
                     other_at = (entry[4], frame.f_lineno)
         obj = following
-    at = user_at or other_at
+    at = user_at or other_at or primitive_at
     return (
         awaiting if awaiting is not None else _name_yielded(yielded),
         None if at is None else f"{at[0]}:{at[1]}",
     )
+
+
+def _async_generator_of(awaitable: Any) -> Any:
+    """The async generator an ``asend``/``athrow``/``anext`` awaitable works on, or None."""
+    for referent in gc.get_referents(awaitable):
+        if type(referent) is AsyncGeneratorType:
+            return referent
+    return None
 
 
 def _where_frames(frames: list[FrameType]) -> tuple[str, str] | None:

@@ -13,7 +13,8 @@
 At submission, when a traced request is current (``tracer.shim.context.CURRENT``), the callable
 is wrapped so that, on the worker thread, its run becomes one ``sched.thread`` event of that
 request (``dur``, ``cpu_ns``, ``via``: ``asyncio.to_thread``, ``run_in_executor``,
-``anyio.to_thread`` or ``sync_to_async``, told by who submitted it). Outside a traced request nothing is wrapped. The
+``anyio.to_thread`` or ``sync_to_async``, told by who submitted it), and of the request each
+recorder of a shim further out sees (shims of several recorders nested). Outside a traced request nothing is wrapped. The
 wrapped call returns or raises exactly what the callable does. Imports ``tracer.shim.context``
 and the spine only; never the TUI, exporters, server models or CLI.
 """
@@ -33,7 +34,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any, cast
 
 from tracer import events as K
-from tracer.shim.context import CURRENT, RequestContext
+from tracer.shim.context import CURRENT, RequestContext, each_recorder
 from tracer.shim.frames import mark_wrapper
 
 __all__ = ["install", "installed", "Hop", "IN_FLIGHT", "competing"]
@@ -115,6 +116,16 @@ def competing(name: str) -> Iterator[None]:
         IN_FLIGHT.discard(token)
 
 
+def _hop(func: Any, context: RequestContext, via: str) -> Hop:
+    """``func`` as a hop of ``context``'s request, and of the request of each other recorder
+    whose shim is further out (shims nested): one ``sched.thread`` per recorder."""
+    if getattr(context, "outer", None) is None:
+        return Hop(func, context, via)
+    for each in each_recorder(context):
+        func = Hop(func, each, via)
+    return cast(Hop, func)
+
+
 def _via(func: Any, caller: Any) -> str:
     """Who submitted ``func`` to an executor: ``asyncio.to_thread`` when its code is the
     caller's (others submit the same ``partial(context.run, ...)`` shape: Litestar's
@@ -144,7 +155,7 @@ def _wrap_run_in_executor(original: Any) -> Any:
             and not isinstance(executor, ProcessPoolExecutor)
             and not inspect.iscoroutinefunction(func)
         ):
-            func = Hop(func, context, _via(func, sys._getframe(1).f_code))
+            func = _hop(func, context, _via(func, sys._getframe(1).f_code))
         return original(self, executor, func, *args)
 
     setattr(run_in_executor, _MARK, True)
@@ -156,7 +167,7 @@ def _wrap_anyio_run_sync(original: Any) -> Any:
     async def run_sync(func: Any, *args: Any, **kwargs: Any) -> Any:
         context = CURRENT.get()
         if context is not None:
-            func = Hop(func, context, "anyio.to_thread")
+            func = _hop(func, context, "anyio.to_thread")
         return await original(func, *args, **kwargs)
 
     setattr(run_sync, _MARK, True)
@@ -169,7 +180,7 @@ def _wrap_anyio_backend(original: Any) -> Any:
     async def run_sync_in_worker_thread(cls: Any, func: Any, *args: Any, **kwargs: Any) -> Any:
         context = CURRENT.get()
         if context is not None and not isinstance(func, Hop):  # not already by run_sync
-            func = Hop(func, context, "anyio.to_thread")
+            func = _hop(func, context, "anyio.to_thread")
         return await original(cls, func, *args, **kwargs)
 
     setattr(run_sync_in_worker_thread, _MARK, True)

@@ -2,12 +2,14 @@
 
 The ASGI shim calls these on every request and message: ``scope_query`` and ``scope_headers``
 for ``request.start`` (secrets redacted), ``summarize_message`` for ``asgi.receive`` /
-``asgi.send``. Bodies are never kept, only their sizes. Imports ``tracer.redact`` only; never
+``asgi.send``. Bodies are never kept, only their sizes (a file the app has the server send,
+``http.response.pathsend`` / ``zerocopysend``, counts its size). Imports ``tracer.redact`` only; never
 the TUI, exporters, server models or CLI.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from tracer.events import encodable
@@ -70,6 +72,34 @@ def summarize_message(message: Any) -> tuple[Any, int | None, int | None, bool |
         if mtype == "websocket.http.response.body":
             body = get("body")
             return mtype, None, len(body) if body else 0, bool(get("more_body", False)), None
+        if mtype == "http.response.pathsend":  # the whole body, from a file the server sends
+            return mtype, None, _file_size(get("path")), False, None
+        if mtype == "http.response.zerocopysend":
+            count = get("count")
+            if not isinstance(count, int) or isinstance(count, bool):
+                count = _bytes_to_end(get("file"), get("offset"))
+            return mtype, None, count, bool(get("more_body", False)), None
         return encodable(mtype), None, None, None, None  # an unknown type: the app's string
     except Exception:
         return None, None, None, None, None
+
+
+def _file_size(path: Any) -> int | None:
+    """The size of the file at ``path`` (what a ``pathsend`` sends), None when it cannot be
+    read (the server then fails the send; the app's message is recorded all the same)."""
+    try:
+        return os.stat(path).st_size
+    except (OSError, TypeError, ValueError):
+        return None
+
+
+def _bytes_to_end(file: Any, offset: Any) -> int | None:
+    """What a ``zerocopysend`` without ``count`` sends: the file from ``offset`` (else from its
+    current position) to its end; None when that cannot be read."""
+    try:
+        fd = file if isinstance(file, int) else file.fileno()
+        if not isinstance(offset, int):
+            offset = os.lseek(fd, 0, os.SEEK_CUR)
+        return max(0, os.fstat(fd).st_size - offset)
+    except (AttributeError, OSError, TypeError, ValueError):
+        return None

@@ -24,8 +24,15 @@ from typing import Any
 
 from tracer import events as K
 from tracer.recorder import Recorder
-from tracer.shim.blocking import LoopState, delayed_by, loop_state, most_seen, wake_watchdog
-from tracer.shim.frames import describe
+from tracer.shim.blocking import (
+    LoopState,
+    collecting_ns,
+    delayed_by,
+    loop_state,
+    most_seen,
+    wake_watchdog,
+)
+from tracer.shim.frames import describe, mark_driver
 from tracer.shim.hops import IN_FLIGHT
 from tracer.shim.kernel import contention, kernel_view
 
@@ -132,7 +139,11 @@ class Stepper:
             while True:
                 self.running = True
                 t0 = clock() - start
+                outer = None
                 if state is not None:
+                    # A step proxy of another shim (two recorders nested) may be stepping us:
+                    # its step goes on after ours, so ours hands the loop's "running" back.
+                    outer = state.running
                     state.running = (self, t0)
                     if state.parked:
                         wake_watchdog(state)
@@ -149,14 +160,14 @@ class Stepper:
                 # start: the CPU interval lies inside the wall one (cpu_ns <= dur).
                 except StopIteration as stop:
                     cpu = _cpu() - c0
-                    self._stepped(t0, clock() - start, cpu, None, True)
+                    self._stepped(t0, clock() - start, cpu, None, True, outer)
                     return stop.value
                 except BaseException:
                     cpu = _cpu() - c0
-                    self._stepped(t0, clock() - start, cpu, None, True)
+                    self._stepped(t0, clock() - start, cpu, None, True, outer)
                     raise
                 cpu = _cpu() - c0
-                self._stepped(t0, clock() - start, cpu, yielded, False)
+                self._stepped(t0, clock() - start, cpu, yielded, False, outer)
                 try:
                     value = yield yielded
                 except GeneratorExit:
@@ -175,16 +186,24 @@ class Stepper:
                 if state.running is not None and state.running[0] is self:
                     state.running = None
 
-    def _stepped(self, t0: int, t1: int, cpu_ns: int, yielded: Any, done: bool) -> None:
-        """One step ended at ``t1``: record it (and the blocking, if it held the loop)."""
+    def _stepped(
+        self, t0: int, t1: int, cpu_ns: int, yielded: Any, done: bool, outer: Any = None
+    ) -> None:
+        """One step ended at ``t1``: record it (and the blocking, if it held the loop).
+
+        ``outer`` is what the loop's state said was running when the step began: None, or the
+        step of another shim's proxy driving this one, which runs on and gets it back.
+        """
         self.running = False
         self.yielded = yielded
         state = self.state
         running = None
         if state is not None:
             running = state.running
-            state.running = None
+            state.running = outer
         if not self.recording:
+            if outer is not None:
+                _hand_back(state, running, outer)
             return
         try:
             if done:
@@ -214,6 +233,8 @@ class Stepper:
                 self._blocked(t0, dur, cpu_ns, location, running)
         except Exception as exc:  # never let recording break the request
             self.failed(exc)
+        if outer is not None:
+            _hand_back(state, running, outer)
 
     def _blocked(
         self,
@@ -244,6 +265,9 @@ class Stepper:
         if state is not None and self.sink.clock is time.monotonic_ns:
             start = self.sink.start_ns
             view = kernel_view(state, sample, start + t0, start + t0 + dur, cpu_ns)
+            # Collections on this thread lengthen the step, whoever made the garbage.
+            if collected := collecting_ns(state, start + t0, start + t0 + dur):
+                data["gc_ns"] = collected
         deschedule = view.descheduled_ns if view is not None else None
         if self.process_cpu0:  # hops were in flight: the others' CPU, exactly, since t0
             others = _process_cpu() - self.process_cpu0 - cpu_ns
@@ -280,3 +304,15 @@ class Stepper:
                 data,
             )
         )
+
+
+def _hand_back(state: Any, running: Any, outer: Any) -> None:
+    """The watchdog's samples of a nested step are the outer step's too (it held the loop as
+    long, and more): they go on counting for it, so its ``loop.blocked`` names the line."""
+    sample = state.sample
+    if sample is not None and sample.running is running:
+        sample.running = outer
+
+
+# A chain through another shim's step proxy goes on to the coroutine it drives.
+mark_driver(Stepper._drive.__code__, "target")

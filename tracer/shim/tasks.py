@@ -12,7 +12,9 @@ wrapping whatever factory was there. A task created while a traced request is cu
 context variable ``tracer.shim.context.CURRENT`` of the creating code, or of the ``context``
 given to ``create_task``) gets its coroutine driven by a ``Stepper`` of that request: its steps
 are ``sched.step`` events with the request's id and the task's name, and a step that holds the
-loop too long is that request's ``loop.blocked``. Tasks created outside traced requests (the
+loop too long is that request's ``loop.blocked``. With shims of several recorders nested, the
+task is traced once for each recorder (``tracer.shim.context.each_recorder``), each step proxy
+driving the next. Tasks created outside traced requests (the
 server's own) are made exactly as before. Imports the spine and sibling shim modules; never
 the TUI, exporters, server models or CLI.
 """
@@ -27,7 +29,7 @@ from types import CoroutineType
 from typing import Any
 
 from tracer.shim.blocking import loop_state
-from tracer.shim.context import CURRENT
+from tracer.shim.context import CURRENT, each_recorder
 from tracer.shim.steps import Stepper
 
 __all__ = ["watch_tasks", "watching"]
@@ -60,7 +62,12 @@ def _factory(previous: TaskFactory | None) -> TaskFactory:
         # Only real coroutines: anything else goes to the factory untouched, so that it
         # fails (or not) exactly as it would have.
         if isinstance(parent, Stepper) and type(coro) is CoroutineType:
-            coro = _traced(coro, parent, loop)
+            if getattr(parent, "outer", None) is None:
+                coro = _traced(coro, parent, loop)
+            else:  # shims of other recorders around: the task is theirs too
+                for context in each_recorder(parent):  # type: ignore[arg-type]
+                    if isinstance(context, Stepper):
+                        coro = _traced(coro, context, loop)
         if previous is None:
             return asyncio.Task(coro, loop=loop, **kwargs)
         return previous(loop, coro, **kwargs)
