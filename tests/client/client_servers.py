@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -13,7 +13,9 @@ from tracer.recorder import Recorder
 from tracer.servers.real.harness import HOST, free_port
 from tracer.summary import peak_in_flight
 
-__all__ = ["seen", "raw_app", "serve_uvicorn", "serve_hypercorn", "HOST", "in_flight_max"]
+__all__ = [
+    "seen", "raw_app", "serve_uvicorn", "serve_hypercorn", "serve_raw", "HOST", "in_flight_max",
+]  # fmt: skip
 
 seen: list[dict[str, Any]] = []
 """Scopes the test app received (http_version, path, query, request id header), in order."""
@@ -170,3 +172,46 @@ def serve_hypercorn(app: Any = raw_app) -> Iterator[int]:
     finally:
         stop["loop"].call_soon_threadsafe(stop["event"].set)
         thread.join(10)
+
+
+@contextmanager
+def serve_raw(answer: Callable[[int, asyncio.StreamWriter], Awaitable[None]]) -> Iterator[int]:
+    """An asyncio server on 127.0.0.1 answering each request head with ``await answer(req,
+    writer)`` (``req``: the request id header's value), keeping connections alive."""
+    loop = asyncio.new_event_loop()
+    handlers: set[asyncio.Task[Any]] = set()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        handlers.add(task)
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                req = int(head.split(b"x-gateway-tracer-req: ")[1].split(b"\r\n")[0])
+                await answer(req, writer)
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+            handlers.discard(task)
+
+    server = loop.run_until_complete(asyncio.start_server(handle, HOST, 0))
+    port = server.sockets[0].getsockname()[1]
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        yield port
+    finally:
+
+        async def stop() -> None:
+            server.close()
+            for task in list(handlers):  # an answer still pending (one that never comes)
+                task.cancel()
+            await asyncio.gather(*handlers, return_exceptions=True)
+            await server.wait_closed()
+
+        asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()

@@ -14,6 +14,11 @@ import asyncio
 import itertools
 import math
 import time
+
+# The pacer's and the sweeper's naps, bound now, before any app is imported: an app that
+# replaces ``asyncio.sleep`` in this process (a fake that returns at once, never suspending)
+# would otherwise turn them into spins that never let the loop run a request.
+from asyncio import sleep
 from collections.abc import Callable
 
 from tracer.client.config import ClientConfig, ClientStats
@@ -81,7 +86,7 @@ class Driver(Sink):
                 pacer.cancel()
             for slot in self._slots:
                 slot.close()
-            await asyncio.sleep(0)  # let transports run their close callbacks
+            await sleep(0)  # let transports run their close callbacks
         self.stats.wall_ns = max(0, self._last - start)
         return self.stats
 
@@ -127,7 +132,7 @@ class Driver(Sink):
                     self._issue(self._idle.pop())
                 else:
                     self._backlog += 1  # waits in the client for a free slot
-            await asyncio.sleep(max(0.0, (start + due * interval - self.clock()) / 1e9))
+            await sleep(max(0.0, (start + due * interval - self.clock()) / 1e9))
         self._pacing = False
         self._check_done()
 
@@ -135,7 +140,7 @@ class Driver(Sink):
         timeout_ns = int(self.config.timeout * 1e9)
         period = min(1.0, self.config.timeout / 4)
         while True:
-            await asyncio.sleep(period)
+            await sleep(period)
             now = self.clock()
             for slot in self._slots:
                 if slot.busy_since and now - slot.busy_since > timeout_ns:

@@ -3,7 +3,8 @@
 Callbacks, not coroutines: a response completes inside ``data_received`` and the next request
 is written from the same callback, so one client thread keeps up with a real server on the
 same two cores (bench/server_overhead.py measured the alternatives). The response parser
-handles exactly what servers send back: content-length, chunked, or read-until-close.
+handles exactly what servers send back: content-length, chunked, or read-until-close, after
+any interim (1xx) heads, which it reads past.
 Imports only ``tracer.client``'s own modules.
 """
 
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 __all__ = ["ResponseParser", "Http1Slot", "ProtocolError", "build_request_head"]
 
 _NO_BODY_STATUS = frozenset({204, 304})
+_INTERIM_STATUS = frozenset(range(100, 200)) - {101}
+"""1xx heads a final response follows; 101 Switching Protocols ends HTTP on the connection."""
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 """Methods a client may send again after a connection failure (RFC 9110, 9.2.2)."""
@@ -52,6 +55,7 @@ class ResponseParser:
 
     __slots__ = (
         "_buf", "status", "body_bytes", "close", "_mode", "_left", "_head_done", "_head", "excess",
+        "interim",
     )  # fmt: skip
 
     def __init__(self, *, head: bool = False) -> None:
@@ -67,6 +71,8 @@ class ResponseParser:
         self._mode = 0  # 0: length, 1: chunked, 2: until close
         self._left = 0
         self._head_done = False
+        self.interim = 0
+        """Interim (1xx) heads read before the final response's."""
         self.excess = 0
         """Bytes that came after the response's declared end (past its Content-Length or its
         last chunk): not part of it, and not the start of a next response either (none was
@@ -75,17 +81,23 @@ class ResponseParser:
     def feed(self, data: bytes) -> bool:
         """Take bytes from the socket; True when the response is complete."""
         buf = self._buf + data if self._buf else data
-        if not self._head_done:
+        while not self._head_done:
             end = buf.find(b"\r\n\r\n")
             if end < 0:
                 self._buf = buf
                 return False
             self._parse_head(buf[:end])
             buf = buf[end + 4 :]
+            if self.status in _INTERIM_STATUS:
+                # An interim response (100 Continue, 103 Early Hints) is a head alone; the
+                # final response follows it, often in the same read (RFC 9110, 15.2).
+                self.status, self.close, self._mode, self._left = 0, False, 0, 0
+                self.interim += 1
+                continue
             self._head_done = True
-            if self._head or self.status in _NO_BODY_STATUS or 100 <= self.status < 200:
+            if self._head or self.status in _NO_BODY_STATUS:
                 self._buf = b""
-                return self.status >= 200 or self._head
+                return True
         if self._mode == 0:
             take = min(self._left, len(buf))
             self.body_bytes += take
@@ -107,6 +119,11 @@ class ResponseParser:
     def started(self) -> bool:
         """The status line and headers are in (a final response's: not a 1xx)."""
         return self._head_done and self.status >= 200
+
+    @property
+    def mid_head(self) -> bool:
+        """Part of a head (an interim or the final response's) is in, not all of it yet."""
+        return not self._head_done and bool(self._buf)
 
     def cut(self) -> str:
         """How much of the body came, for a response cut short: ``10 of 50 body bytes``."""
@@ -233,6 +250,10 @@ class Http1Slot:
         self.future: Any = None
         self.key: tuple[Any, ...] = ()
         self.first = 0
+        """Client clock at the final response's first byte (0: not yet)."""
+        self._heard = 0
+        """Client clock at the first byte of any answer, an interim one too (0: none yet)."""
+        self._head_at = 0
         self._pending: bytes | None = None
         self._request = b""
         self._reused = False
@@ -242,7 +263,7 @@ class Http1Slot:
     def submit(self, req: int, path: str) -> None:
         """Send one request; ``driver.finished`` is called when its response is complete."""
         self.req = req
-        self.first = 0
+        self.first = self._heard = self._head_at = 0
         self._resent = False
         self._parser.reset()
         data = b"".join(
@@ -281,18 +302,30 @@ class Http1Slot:
             # start, so the connection goes (the next request opens a new one).
             self.close()
             return
+        parser = self._parser
+        now = interim = 0
         if not self.first:
-            self.first = self.driver.clock()
+            now = self.driver.clock()
+            self._heard = self._heard or now
+            interim = parser.interim
+            if not parser.mid_head:
+                self._head_at = now  # a head (interim or final) begins in this read
         try:
-            done = self._parser.feed(data)
+            done = parser.feed(data)
         except ProtocolError as exc:
             self._fail(exc)
             return
-        if done and self._parser.excess:
+        if not self.first:
+            if parser.interim != interim:
+                self._head_at = now  # the head after an interim one begins in this read
+            if parser.started:
+                # The final response's first byte: interim heads before it (100 Continue,
+                # 103 Early Hints) are not the response the client waited for.
+                self.first = self._head_at
+        if done and parser.excess:
             # More than the response declared (a Content-Length below the body's length):
             # the response keeps its status and declared bytes, and the connection goes, as
             # curl drops it, so the stray bytes cannot be read as the next response's start.
-            parser = self._parser
             self._fail(
                 ProtocolError(
                     f"{parser.excess} bytes past the end of the response "
@@ -311,7 +344,7 @@ class Http1Slot:
             self._finish()
         elif (
             self._reused
-            and not self.first
+            and not self._heard
             and self._may_resend
             and self.driver.clock() - self.busy_since < STALE_WINDOW_NS
         ):

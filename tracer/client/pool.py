@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+
+# Bound now, before any app is imported (``trace run`` imports it beside this client to learn
+# its interface): a request's timeout must not be what an app's replacement makes of it.
+from asyncio import get_running_loop, shield, wait_for
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -66,13 +70,13 @@ class Pool(Sink):
             self.bind()
         key = (method, headers, body, ws_messages)
         slot = self._take(key)
-        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Outcome] = get_running_loop().create_future()
         slot.future = future
         slot.key = key
         slot.result = (None, 0, None)
         slot.submit(req, path)
         try:
-            return await asyncio.wait_for(asyncio.shield(future), timeout)
+            return await wait_for(shield(future), timeout)
         except TimeoutError:
             slot.future = None
             slot.abort(timeout_error(timeout or 0.0))

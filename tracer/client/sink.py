@@ -13,6 +13,10 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+
+# Bound now, before any app is imported: the connections are opened however an app that
+# shares the process has replaced these.
+from asyncio import ensure_future, get_running_loop
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -81,7 +85,7 @@ class Sink:
 
     def bind(self) -> asyncio.AbstractEventLoop:
         """Attach to the running loop and its thread (the thread of every client event)."""
-        self._loop = asyncio.get_running_loop()
+        self._loop = get_running_loop()
         current = threading.current_thread()
         self._tid, self._thread = current.ident or 0, current.name
         return self._loop
@@ -91,11 +95,9 @@ class Sink:
 
     def connect(self, protocol: asyncio.BaseProtocol, slot: Any, host: str, port: int) -> None:
         """Open a TCP connection for ``slot``; ``slot.connect_failed(exc)`` if it cannot."""
-        loop = self._loop or asyncio.get_running_loop()
+        loop = self._loop or get_running_loop()
         self.stats.connections += 1
-        future = asyncio.ensure_future(
-            loop.create_connection(lambda: protocol, host, port), loop=loop
-        )
+        future = ensure_future(loop.create_connection(lambda: protocol, host, port), loop=loop)
 
         def done(task: asyncio.Future[Any]) -> None:
             if task.cancelled():

@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import tracer
@@ -48,11 +50,24 @@ STARTUP_TIMEOUT = 30.0
 request, and a startup may connect to a database or load a model (real servers have a start
 bound of their own too). Ctrl-C stops a start that hangs at once."""
 
+_OWN_ID_SPACE = 1_000_000
+"""The lifespan's request id is this process's own, ``pid x 10^6 + 1``, as a real
+server process numbers what it makes up itself (``tracer.servers.real.bootstrap``): the
+client's requests keep 1, 2, ... under this model as under uvicorn."""
+
 STOP_POLL = 0.05
 """How often a start waiting for the lifespan startup looks at its ``stop`` event."""
 
 LOOP_STOPPED = "Event loop stopped before Future completed."
 """What uvicorn dies of when the app stops its loop (``asyncio.run``'s ``RuntimeError``)."""
+
+
+def _monotonic(clock: Callable[[], float] = time.monotonic) -> float:
+    """``time.monotonic`` as it was when this module was imported, before any app: an app that
+    freezes the clock (a fake one left running, freezegun's ``freeze_time().start()``) must not
+    stop the startup's bound. A default argument, not a module attribute: freezegun replaces
+    every module attribute that is the real function."""
+    return clock()
 
 
 class LoopServer:
@@ -144,7 +159,7 @@ class LoopServer:
         Ctrl-C during a startup that hangs waited out the 30 s bound; uvicorn stops at once."""
         self.thread.start()
         future = asyncio.run_coroutine_threadsafe(self._startup(), self.loop)
-        deadline = time.monotonic() + STARTUP_TIMEOUT
+        deadline = _monotonic() + STARTUP_TIMEOUT
         while True:
             try:
                 self.lifespan = future.result(timeout=STOP_POLL)
@@ -153,7 +168,7 @@ class LoopServer:
                 if stop is not None and stop.is_set():
                     future.cancel()  # the lifespan task itself is cancelled at stop()
                     return
-                if time.monotonic() >= deadline:
+                if _monotonic() >= deadline:
                     raise ServerError(
                         f"The app's lifespan startup did not finish within {STARTUP_TIMEOUT:g} "
                         "s; fix its startup handler."
@@ -317,7 +332,9 @@ class LoopServer:
             "type": "lifespan",
             "asgi": dict(ASGI_VERSION),
             "state": self.state,
-            "extensions": {"gateway_tracer": {"req": self.recorder.new_request_id()}},
+            # The server's own connection, not a client's request: an id of this process's
+            # range, as uvicorn's lifespan has in its process, so that the first request is 1.
+            "extensions": {"gateway_tracer": {"req": os.getpid() * _OWN_ID_SPACE + 1}},
         }
         task = self.loop.create_task(self._lifespan(scope, queue), name="lifespan")
         self._lifespan_task = task
