@@ -1,7 +1,8 @@
 """Span attributes from recorded events: the stable HTTP semantic conventions, and ours.
 
 Pure functions over ``Event`` data, shared by the span model and anything else that labels a
-request. Imports only ``tracer.events`` and OTLP's integer range (``tracer.otel.clean``).
+request. Imports only ``tracer.events``, ``tracer.redact``'s mark and OTLP's integer range
+(``tracer.otel.clean``).
 Values are taken as recorded: the shims already redacted query strings and secret headers,
 and nothing here re-expands them.
 """
@@ -14,6 +15,7 @@ from typing import Any
 from tracer import events as K
 from tracer.events import Event
 from tracer.otel.clean import INT_MAX, INT_MIN
+from tracer.redact import REDACTED
 
 __all__ = [
     "NS",
@@ -23,6 +25,8 @@ __all__ = [
     "header_map",
     "span_name",
     "forwarded_host",
+    "forwarded_for",
+    "forwarded_proto",
     "request_attributes",
     "end_attributes",
     "declared_length",
@@ -141,22 +145,45 @@ def span_name(data: Mapping[str, Any], route: str | None = None) -> str:
     return f"{name} {route}" if route else str(name)
 
 
-def forwarded_host(headers: Mapping[str, str]) -> str | None:
-    """The original host a reverse proxy passed on (``Forwarded: host=``, else
-    ``X-Forwarded-Host``), the first proxy's when there are several; None without one."""
+def _forwarded(headers: Mapping[str, str], param: str, x_header: str) -> str | None:
+    """What a reverse proxy passed on: the ``param`` of ``Forwarded`` (RFC 7239), else the
+    ``x_header`` (``X-Forwarded-Host``...), the first proxy's when there are several (the one
+    nearest the client); None without one, or when it is ``unknown`` or was redacted."""
     forwarded = headers.get("forwarded")
     if forwarded:
         first = forwarded.split(",", 1)[0]
         for pair in first.split(";"):
             name, sep, value = pair.strip().partition("=")
-            if sep and name.strip().lower() == "host":
+            if sep and name.strip().lower() == param:
                 value = value.strip().strip('"')
-                if value:
+                if value and value != "unknown" and value != REDACTED:
                     return value
-    forwarded = headers.get("x-forwarded-host")
+    forwarded = headers.get(x_header)
     if forwarded:
-        return forwarded.split(",", 1)[0].strip() or None
+        value = forwarded.split(",", 1)[0].strip()
+        if value and value != "unknown" and value != REDACTED:
+            return value
     return None
+
+
+def forwarded_host(headers: Mapping[str, str]) -> str | None:
+    """The original host a reverse proxy passed on (``Forwarded: host=``, else
+    ``X-Forwarded-Host``), the first proxy's when there are several; None without one."""
+    return _forwarded(headers, "host", "x-forwarded-host")
+
+
+def forwarded_for(headers: Mapping[str, str]) -> str | None:
+    """The original client a reverse proxy passed on (``Forwarded: for=``, else the first
+    entry of ``X-Forwarded-For``): ``"203.0.113.7"``, ``"[2001:db8::1]:4711"``; None without
+    one."""
+    return _forwarded(headers, "for", "x-forwarded-for")
+
+
+def forwarded_proto(headers: Mapping[str, str]) -> str | None:
+    """The scheme the original client used, as a reverse proxy passed it on (``Forwarded:
+    proto=``, else ``X-Forwarded-Proto``), in lower case; None without one."""
+    proto = _forwarded(headers, "proto", "x-forwarded-proto")
+    return proto.lower() if proto is not None else None
 
 
 def _int64(value: Any) -> bool:
@@ -195,7 +222,13 @@ def request_attributes(start: Event, headers: dict[str, str] | None = None) -> d
     server_host, server_port = _host_port(forwarded_host(headers) or headers.get("host"))
     if server_host is None:
         server_host, server_port = _host_port(data.get("server"))
-    client_host, client_port = _host_port(data.get("client"))
+    # client.* is the original client a proxy passed on (with its port only when the proxy
+    # gave one: the socket's port is the proxy's), else the peer; network.peer.* is always
+    # the peer, the proxy when there is one.
+    peer_host, peer_port = _host_port(data.get("client"))
+    client_host, client_port = _host_port(forwarded_for(headers))
+    if client_host is None:
+        client_host, client_port = peer_host, peer_port
     version = data.get("http_version")
     # A websocket session is the GET that asked for the upgrade (the ASGI scope has no method).
     websocket = data.get("scope_type") == "websocket"
@@ -204,7 +237,7 @@ def request_attributes(start: Event, headers: dict[str, str] | None = None) -> d
             **method_attributes("GET" if websocket else data.get("method")),
             "url.path": data.get("path"),
             "url.query": data.get("query"),
-            "url.scheme": data.get("scheme"),
+            "url.scheme": forwarded_proto(headers) or data.get("scheme"),
             "network.protocol.version": version.removeprefix("HTTP/")
             if isinstance(version, str)
             else None,
@@ -212,6 +245,8 @@ def request_attributes(start: Event, headers: dict[str, str] | None = None) -> d
             "server.port": server_port,
             "client.address": client_host,
             "client.port": client_port,
+            "network.peer.address": peer_host,
+            "network.peer.port": peer_port,
             "user_agent.original": agent,
             "http.route": data.get("route"),
             "thread.id": start.tid or None,

@@ -45,12 +45,17 @@ class CleanSink:
         """The kinds of repair made so far (``time``, ``int``, ``type``)."""
 
     def begin(self, key: Key, spec: SpanSpec) -> None:
-        """Clean ``spec``, then ``inner.begin``."""
-        self._clean(spec)
+        """Clamp ``spec``'s start, then ``inner.begin``.
+
+        The rest is cleaned once, at ``finish``: every attribute a sink reads at ``begin``
+        (the sampler's) is given again then (``ApiSink`` sets them all on the span; nothing
+        is encoded before the span ends), while the start time stays what ``begin`` gave
+        (``ApiSink`` starts its span there)."""
+        spec.start = self._time(spec.start)
         self.inner.begin(key, spec)
 
     def finish(self, key: Key, spec: SpanSpec) -> None:
-        """Clean ``spec`` (filled in since ``begin``), then ``inner.finish``."""
+        """Clean ``spec``, then ``inner.finish``."""
         self._clean(spec)
         self.inner.finish(key, spec)
 
@@ -80,9 +85,17 @@ class CleanSink:
             self._clean(child)
 
     def _attributes(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if all(_fits(value) for value in attrs.values()):
-            return attrs  # the usual case: nothing copied
-        return {key: self._value(value) for key, value in attrs.items()}
+        # The usual case, every value a str, bool, float or int of 64 bits, checked inline
+        # (this runs for every span and event of an export): nothing copied.
+        for value in attrs.values():
+            kind = type(value)
+            if kind is str or kind is bool or kind is float:
+                continue
+            if kind is int and INT_MIN <= value <= INT_MAX:
+                continue
+            if not _fits(value):
+                return {key: self._value(value) for key, value in attrs.items()}
+        return attrs
 
     def _value(self, value: Any) -> Any:
         if _fits(value):

@@ -20,7 +20,8 @@ Imports the spine only; never a shim, server model or the UI.
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict, deque
+from bisect import bisect_left, bisect_right
+from collections import OrderedDict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -32,7 +33,7 @@ from tracer.events import Event
 from tracer.otel import attributes as A
 from tracer.otel.clean import CleanSink
 from tracer.otel.parts import render, totals
-from tracer.phases import kept_from_starting
+from tracer.phases import event_dur, kept_from_starting
 
 __all__ = ["ABANDONED", "DETAILS", "SpanSpec", "SpanSink", "SpanModel", "Key"]
 
@@ -122,6 +123,7 @@ class _Request:
         "ended",
         "never_started",
         "late",
+        "headers",
     )
 
     def __init__(self, key: int) -> None:
@@ -140,6 +142,7 @@ class _Request:
         self.ended: Event | None = None  # a request.end held until that answer
         self.never_started = False  # no request.start: the span is named from the queue
         self.late: _Late | None = None  # what came after a held end (abandoned work)
+        self.headers: dict[str, str] | None = None  # its request.start's, by lower-case name
 
 
 class _Late:
@@ -168,6 +171,59 @@ class _Late:
                 self.dropped += 1
             return False
         return self.sender is None or event.pid != self.sender
+
+
+class _Blocks:
+    """The recent ``loop.blocked`` events of one loop (process and thread), at most ``size``,
+    in recording order; ``around`` finds those a request may have been queued behind.
+
+    Blocks of one loop follow each other (the loop runs one step at a time), so each starts
+    and ends after the one before: the blocks that began before a request started and ended
+    after it arrived are then a run found by bisection, nearly always empty, rather than a
+    scan of every block for every request. Blocks that do not follow each other (a recording
+    from elsewhere) are scanned whole, as they always were.
+    """
+
+    __slots__ = ("events", "starts", "ends", "ordered")
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.ordered = True  # times of ints, each block starting and ending after the last
+
+    def add(self, block: Event, size: int = 256) -> None:
+        """Keep ``block``, dropping the oldest beyond ``size``."""
+        events = self.events
+        events.append(block)
+        if self.ordered:
+            at = block.t
+            if type(at) is int:
+                end = at + event_dur(block)
+                starts, ends = self.starts, self.ends
+                if not starts or (at >= starts[-1] and end >= ends[-1]):
+                    starts.append(at)
+                    ends.append(end)
+                else:
+                    self.ordered = False
+            else:
+                self.ordered = False
+        if len(events) > size:
+            del events[0]
+            if self.ordered:
+                del self.starts[0]
+                del self.ends[0]
+
+    def around(self, arrived: Any, started: Any) -> list[Event]:
+        """The blocks that may have kept a request arriving at ``arrived`` and starting at
+        ``started`` from starting (``kept_from_starting`` decides): all of them unless they
+        follow each other, else those that began before it started and ended after it
+        arrived."""
+        if not self.ordered or type(arrived) is not int or type(started) is not int:
+            return self.events
+        last = bisect_left(self.starts, started)  # blocks [0, last) began before the start
+        first = bisect_right(self.ends, arrived, 0, last)  # and [first, last) ended after
+        return self.events[first:last]
 
 
 class SpanModel:
@@ -213,13 +269,14 @@ class SpanModel:
         # block), kept until those requests appear; and the recent blocks of each loop, for
         # requests still queued while a block held the loop they then started on.
         self._pending: OrderedDict[int, list[tuple[Key | None, Event]]] = OrderedDict()
-        self._recent_blocks: dict[tuple[int | None, int | None], deque[Event]] = {}
+        self._recent_blocks: dict[tuple[int | None, int | None], _Blocks] = {}
         # The latest instant of the recording seen (relative ns), where ``finish_all`` ends
-        # the requests that never ended; and the last scheme a request started with, that of
-        # the requests that never started.
+        # the requests that never ended; and the scheme and server the last request that
+        # started was sent to, those of the requests that never started.
         self._last_t = 0
         self._closing_at: int | None = None
         self._scheme: str | None = None
+        self._server: list[Any] | None = None
         self.failures = 0
         """Requests skipped because their events could not be made into spans."""
 
@@ -297,9 +354,6 @@ class SpanModel:
         elif kind == K.REQUEST_START:
             state.start = event
             state.scope = event.data.get("scope_type")
-            scheme = event.data.get("scheme")
-            if scheme in _SCHEMES:
-                self._scheme = scheme
             self._begin(state)
             self._queued_behind(state, event)
         elif kind == K.REQUEST_QUEUED:
@@ -349,7 +403,7 @@ class SpanModel:
         if state.scope == "lifespan":
             return
         arrived = state.queued.t if state.queued is not None else start.t
-        headers = A.header_map(start.data.get("headers"))
+        headers = state.headers = A.header_map(start.data.get("headers"))
         spec = SpanSpec(
             name=A.span_name(start.data),
             start=self.base_ns + arrived,
@@ -358,18 +412,28 @@ class SpanModel:
             attributes=A.request_attributes(start, headers),
             pid=start.pid or None,
         )
-        if state.never_started and state.sent:
-            # Named from what the load generator sent: its process is not the server's.
-            spec.pid = None
-            spec.attributes.pop("process.pid", None)
+        if state.never_started:
+            if state.sent:
+                # Named from what the load generator sent: its process is not the server's.
+                spec.pid = None
+                spec.attributes.pop("process.pid", None)
+        else:
+            attributes = spec.attributes
+            scheme = attributes.get("url.scheme")
+            if scheme in _SCHEMES:
+                self._scheme = scheme
+            if "server.address" in attributes:
+                self._server = [attributes["server.address"], attributes.get("server.port")]
         if "traceparent" in headers:
             spec.carrier = headers
         state.root = spec
         self.sink.begin(state.key, spec)
 
     def _blocked(self, event: Event, culprit: Key | None) -> None:
-        recent = self._recent_blocks.setdefault((event.pid, event.tid), deque(maxlen=256))
-        recent.append(event)
+        recent = self._recent_blocks.get((event.pid, event.tid))
+        if recent is None:
+            recent = self._recent_blocks[(event.pid, event.tid)] = _Blocks()
+        recent.add(event)
         for delayed in A.listed(event.data.get("delayed")):
             if not isinstance(delayed, int) or delayed == culprit or delayed in self._ended:
                 continue
@@ -386,11 +450,14 @@ class SpanModel:
         the shim cannot list it in ``delayed`` (it was not running yet), the recording shows
         it (queued before the block ended, started after it; as the replay does)."""
         recent = self._recent_blocks.get((start.pid, start.tid))
-        if not recent or state.scope == "lifespan":
+        if recent is None or state.scope == "lifespan":
             return
         arrived = state.queued.t if state.queued is not None else start.t
+        candidates = recent.around(arrived, start.t)
+        if not candidates:
+            return
         known = {id(block) for _, block in state.delays}
-        for block in recent:
+        for block in candidates:
             if (
                 block.req != state.key
                 and kept_from_starting(block, arrived, start)
@@ -455,7 +522,7 @@ class SpanModel:
                 kind=K.REQUEST_START,
                 req=state.key,
                 pid=first.pid,
-                data=_asked(known, self._scheme),
+                data=_asked(known, self._scheme, self._server),
             )
             self._begin(state)
         spec = state.root
@@ -581,7 +648,7 @@ class SpanModel:
             _status_sent(state, end),
             answer=answer,
             request=start_data,
-            headers=spec.carrier,
+            headers=state.headers,  # read once, at its start
             sent=parts.sent,
             file_sent=parts.file_sent,
             declared=declared,
@@ -622,20 +689,24 @@ _SCHEMES = frozenset({"http", "https"})
 """The ``url.scheme`` values a request that never started can take from one that did."""
 
 
-def _asked(queued: dict[str, Any], scheme: str | None) -> dict[str, Any]:
+def _asked(queued: dict[str, Any], scheme: str | None, server: list[Any] | None) -> dict[str, Any]:
     """``request.start``-like data of a request the app never started, from what was asked:
     the method, and the path apart from its query (a real server's client records the
     request target, ``/items?page=2``; ``url.path`` holds the path alone).
 
     ``url.scheme`` is required on a server span: the scheme the recording's requests came
     with (``scheme``, the last one started), else ``http``, the only one the load generator
-    and the server models speak."""
+    and the server models speak. ``server``: the ``[server.address, server.port]`` of the
+    last one started (the load generator sends every request to one server, with the same
+    headers), None when none has."""
     path = queued.get("path")
     data: dict[str, Any] = {
         "method": queued.get("method"),
         "path": path,
         "scheme": scheme or "http",
     }
+    if server is not None:
+        data["server"] = server
     if isinstance(path, str) and "?" in path:
         data["path"], _, data["query"] = path.partition("?")
     return data
