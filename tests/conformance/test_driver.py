@@ -104,10 +104,12 @@ def test_a_content_length_finding_points_at_the_start_response_that_declared_it(
 
 
 def test_an_app_that_raises_is_said_so_not_just_clean() -> None:
-    """Every probe raising is no rule broken, but the report lists the exception and the app."""
+    """The report lists the exception and the app; raising in every probe, the app never
+    answered one: CHK-003 on each, and the check fails."""
     report = check_app(check_apps.wsgi_not_iterable)
-    assert report.findings == [] and not report.failed()
     probes = ["GET /", "HEAD /", "POST /", "POST / (chunked)"]
+    assert [(f.rule, f.request) for f in report.findings] == [("CHK-003", p) for p in probes]
+    assert report.failed()
     assert report.requests == probes and [c["request"] for c in report.crashes] == probes
     crash = report.crashes[0]
     assert crash["type"] == "TypeError" and "not iterable" in str(crash["message"])
@@ -172,10 +174,11 @@ def test_a_hanging_app_times_out_as_chk_001() -> None:
 
 def test_an_app_raising_cancelled_error_is_a_crash_not_a_timeout() -> None:
     """An app's own ``raise CancelledError()`` ends its request at once: it is reported as the
-    app raising it (as a ValueError is), never as CHK-001, the timeout it did not reach."""
+    app raising it (as a ValueError is), never as CHK-001, the timeout it did not reach. In
+    every request: CHK-003 on each, as for any app that raised in all of them."""
     report = check_app(check_apps.asgi_raises_cancelled, paths=["/"], timeout=30.0)
-    assert report.findings == [] and not report.failed()
     probes = ["GET /", "HEAD /", "POST /", "POST / (chunked)"]
+    assert [(f.rule, f.request) for f in report.findings] == [("CHK-003", p) for p in probes]
     assert [c["request"] for c in report.crashes] == probes
     line = check_apps.line_of(check_apps.asgi_raises_cancelled, "raised")
     assert report.crashes[0] == {

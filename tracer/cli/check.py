@@ -10,8 +10,11 @@ warnings too), 2 bad input.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from tracer.cli.parsing import parse_duration
@@ -20,6 +23,9 @@ __all__ = ["add_parser", "main"]
 
 MAX_TIMEOUT = 3600.0
 """The longest --timeout per request, in seconds (an hour; inf or 1e300 overflowed the clock)."""
+
+IMPORT_NOTE_AFTER = 1.0
+"""Seconds an import may take before ``trace check`` says, on a terminal, what it waits for."""
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -95,7 +101,6 @@ def _main(args: argparse.Namespace, out: Any) -> int:
     from tracer.conformance.findings import FORMATS
     from tracer.conformance.routes import MAX_PATHS, discover_routes
     from tracer.errors import UsageError
-    from tracer.loading import load_app
     from tracer.recorder import Recorder
 
     timeout = parse_duration(args.timeout, "--timeout", most=MAX_TIMEOUT, most_text="1h")
@@ -107,9 +112,7 @@ def _main(args: argparse.Namespace, out: Any) -> int:
                     f"session to every path of an ASGI app by itself: give --path {path[3:] or '/'}."
                 )
             raise UsageError(f'--path "{path}" must start with "/", like "/{path}".')
-    loaded = load_app(
-        args.app, factory=args.factory, app_dir=args.app_dir, interface=args.interface
-    )
+    loaded = _load(args)
     if not args.paths:
         routes = discover_routes(loaded.app)
         if routes is not None and routes.truncated:
@@ -147,6 +150,87 @@ def _main(args: argparse.Namespace, out: Any) -> int:
     else:
         out.write(text)
     return 1 if report.failed() else 0
+
+
+def _load(args: argparse.Namespace) -> Any:
+    """The app (``tracer.loading.load_app``), shown importing on a terminal if that is slow.
+
+    A ``KeyboardInterrupt`` that no Ctrl-C caused is the app's own (``raise
+    KeyboardInterrupt`` at import, or in its factory): reported as a failed import, exit 2,
+    as its ``SystemExit`` is, not as "trace: interrupted", exit 130, which says the user
+    pressed Ctrl-C. ``ctrl_c_noted`` tells the two apart: it notes each real SIGINT.
+    """
+    from tracer.cli.signals import ctrl_c_noted
+    from tracer.loading import load_app
+
+    with _importing_shown(args.app):
+        try:
+            with ctrl_c_noted() as pressed:
+                return load_app(
+                    args.app, factory=args.factory, app_dir=args.app_dir, interface=args.interface
+                )
+        except KeyboardInterrupt as exc:
+            if pressed.is_set():
+                raise
+            raise _raised_by_app(args.app, exc) from None
+
+
+@contextlib.contextmanager
+def _importing_shown(
+    spec: str, stream: Any = None, after: float = IMPORT_NOTE_AFTER
+) -> Iterator[None]:
+    """While inside (the app's import), a slow import is shown: after ``after`` seconds one
+    line, ``trace check: importing APP...``, on ``stream`` (standard error as the import
+    starts, before the app can replace it), when it is a terminal. A pipe or a file gets
+    nothing: a script's captured output stays the report alone."""
+    from tracer.cli.terminal import is_tty
+    from tracer.printable import printable
+
+    stream = sys.stderr if stream is None else stream
+    if not is_tty(stream):
+        yield
+        return
+
+    def say() -> None:
+        with contextlib.suppress(OSError, ValueError):  # closed meanwhile: nobody to tell
+            stream.write(f"trace check: importing {printable(spec)}...\n")
+            stream.flush()
+
+    timer = threading.Timer(after, say)
+    timer.daemon = True
+    timer.name = "trace-check-import-note"
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        timer.join()  # gone before the check counts the threads the app starts
+
+
+def _raised_by_app(spec: str, exc: KeyboardInterrupt) -> Exception:
+    """The failed import of APP ``spec`` whose code raised ``exc``, with the app's traceback
+    (the loader's and the tracer's frames left out)."""
+    import importlib
+    import traceback
+
+    from tracer.errors import AppImportFailed
+    from tracer.sourcepath import OURS, source_kind
+
+    loader = (os.path.dirname(importlib.__file__) + os.sep, "<frozen importlib")
+    summary = traceback.TracebackException.from_exception(exc)
+    summary.stack = traceback.StackSummary.from_list(
+        [
+            frame
+            for frame in summary.stack
+            if source_kind(frame.filename) != OURS and not frame.filename.startswith(loader)
+        ]
+    )
+    said = (str(exc).strip().splitlines() or [""])[0]
+    detail = f"KeyboardInterrupt: {said}" if said else "KeyboardInterrupt"
+    return AppImportFailed(
+        f'Importing APP "{spec}" failed: {detail} (raised by the app, not a Ctrl-C)',
+        "".join(summary.format()),
+    )
 
 
 def _save(recorder: Any, path: str, leave_out: set[int]) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from tracer.conformance.asgi import AsgiChecker
 from tracer.conformance.base import Report, short
-from tracer.conformance.schema import NO_BODY_STATUS, asgi_headers
+from tracer.conformance.schema import NO_BODY_STATUS, asgi_headers, is_int
 
 __all__ = ["HttpChecker", "check_status"]
 
@@ -34,8 +34,10 @@ _EXTENSIONS: dict[str, bool] = {
 def check_status(checker: AsgiChecker, status: Any) -> int:
     """Flag a bad ``status``; return it as an int (0 when it is not one)."""
     if type(status) is not int:
-        checker._flag("HTTP-006", f"got {type(status).__name__} {short(status)}")
-        return 0
+        if not is_int(status):
+            checker._flag("HTTP-006", f"got {type(status).__name__} {short(status)}")
+            return 0
+        status = int(status)
     if not 100 <= status <= 599:
         checker._flag("HTTP-007", f"got {status}")
     elif status < 200:
@@ -142,11 +144,13 @@ class HttpChecker(AsgiChecker, scope_type="http"):
         """Check a body message's form; count it and, when it is the last, complete the
         response, unless ``ends`` is False (a body before any start: no response to end)."""
         body = message.get("body", b"")
-        if type(body) is not bytes:
+        # A bytes subclass is bytes; a bytearray or memoryview is not (the spec's "byte
+        # string" is bytes, and daphne raises on them: docs/rules.md, HTTP-014).
+        if not isinstance(body, bytes):
             self._flag("HTTP-014", f"got {type(body).__name__}")
         elif body and ends:
             self._sent += len(body)
-            if self._status in NO_BODY_STATUS or 0 < self._status < 200:
+            if self._status in NO_BODY_STATUS or 100 <= self._status < 200:
                 self._flag("HTTP-025", f"status {self._status} with {len(body)} bytes")
         more = message.get("more_body", False)
         if type(more) is not bool:

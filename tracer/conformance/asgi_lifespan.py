@@ -62,7 +62,7 @@ class LifespanChecker(AsgiChecker, scope_type="lifespan"):
             self._seen |= STARTED_OK
         if needs_message is not None:
             text = message.get("message")
-            if type(text) is not str or not text:
+            if not isinstance(text, str) or not text:
                 self._flag(needs_message, f"message is {text!r:.40}")
 
     def finish(self, *, error: BaseException | None) -> None:

@@ -1,7 +1,11 @@
 """The websocket scope's state machine: handshake, accept, frames, close, denial response.
 
 States: ``HANDSHAKE`` -> ``OPEN`` (accepted) or ``DENYING`` (websocket.http.response.start)
--> ``CLOSED`` (close sent, denial sent, or websocket.disconnect received).
+-> ``CLOSED`` (close sent, denial sent, or websocket.disconnect received). A denial body sent
+before its start (WS-014) moves to ``HEADLESS``, as the http checker's body before a start
+does: no denial has started, so that body (even a last one) ends none, the handshake is still
+to be answered (the app's first start after it is its start, not one "after accept"), and an
+app that returns then is not told it never answered (WS-014 said what went wrong).
 Imports only the conformance package.
 """
 
@@ -13,16 +17,17 @@ from typing import Any
 from tracer.conformance.asgi import AsgiChecker
 from tracer.conformance.asgi_http import check_status
 from tracer.conformance.base import Report, short
-from tracer.conformance.schema import asgi_headers
+from tracer.conformance.schema import asgi_headers, is_int
 
 __all__ = ["WebSocketChecker", "valid_close_code"]
 
-HANDSHAKE, OPEN, DENYING, CLOSED = range(4)
+HANDSHAKE, OPEN, DENYING, CLOSED, HEADLESS = range(5)
 
 
 def valid_close_code(code: Any) -> bool:
-    """True for close codes an endpoint may send (RFC 6455 section 7.4, IANA registry)."""
-    if type(code) is not int:
+    """True for close codes an endpoint may send (RFC 6455 section 7.4, IANA registry): an
+    ``IntEnum`` member (``websockets``' ``CloseCode``) is its number, a bool is no code."""
+    if not is_int(code):
         return False
     return 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
 
@@ -51,8 +56,9 @@ class WebSocketChecker(AsgiChecker, scope_type="websocket"):
         if kind is None:
             return
         state = self._state
+        unanswered = state == HANDSHAKE or state == HEADLESS
         if kind == "websocket.send":
-            if state == HANDSHAKE:
+            if unanswered:
                 self._flag("WS-001", kind)
             elif state != OPEN:
                 self._flag("WS-003", kind)
@@ -60,7 +66,7 @@ class WebSocketChecker(AsgiChecker, scope_type="websocket"):
         elif kind == "websocket.accept":
             if state == OPEN:
                 self._flag("WS-002")
-            elif state != HANDSHAKE:
+            elif not unanswered:
                 self._flag("WS-003", kind)
             else:
                 self._state = OPEN
@@ -73,18 +79,20 @@ class WebSocketChecker(AsgiChecker, scope_type="websocket"):
             if not valid_close_code(code):
                 self._flag("WS-004", f"got {short(code)}")
             reason = message.get("reason")
-            if reason is not None and (type(reason) is not str or len(reason.encode()) > 123):
+            if reason is not None and (not isinstance(reason, str) or len(reason.encode()) > 123):
                 self._flag("WS-009", f"got {short(reason)}")
         elif kind == "websocket.http.response.start":
-            if state != HANDSHAKE or not self._extension("websocket.http.response"):
+            if not unanswered or not self._extension("websocket.http.response"):
                 self._flag("WS-012")
             self._state = DENYING
             check_status(self, message.get("status"))
             asgi_headers(message.get("headers", ()), self._flag)
         elif kind == "websocket.http.response.body":
-            if state == HANDSHAKE:
+            if unanswered:
                 self._flag("WS-014")
-            elif state != DENYING:
+                self._state = HEADLESS
+                return
+            if state != DENYING:
                 self._flag("WS-003", kind)
             if not message.get("more_body", False):
                 self._state = CLOSED
@@ -96,9 +104,10 @@ class WebSocketChecker(AsgiChecker, scope_type="websocket"):
         text = message.get("text")
         if (data is None) == (text is None):
             self._flag("WS-005", "both set" if data is not None else "neither set")
-        elif text is not None and type(text) is not str:
+        # A str or bytes subclass (markupsafe's Markup) is the text or bytes it holds.
+        elif text is not None and not isinstance(text, str):
             self._flag("WS-006", f"text is {type(text).__name__}")
-        elif data is not None and type(data) is not bytes:
+        elif data is not None and not isinstance(data, bytes):
             self._flag("WS-006", f"bytes is {type(data).__name__}")
 
     def _accept(self, message: dict[str, Any]) -> None:

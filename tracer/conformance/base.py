@@ -1,7 +1,9 @@
 """What every checker shares: reporting a rule once per request, with severity, hint and place.
 
 Violations are rare, so everything here is off the fast path: a checker that finds nothing
-never calls into this module. Imports only ``tracer.conformance.rules``.
+never calls into this module. Imports only ``tracer.conformance.rules`` and
+``tracer.sourcepath`` (whose ``OWN_DIR``, the tracer package's directory, it passes on: frames
+in it, shim, checker or driver, are never the culprit).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from types import FrameType
 from typing import Any
 
 from tracer.conformance.rules import RULES
-from tracer.sourcepath import display_path
+from tracer.sourcepath import OURS, OWN_DIR, USER, display_path, source_kind
 
 __all__ = [
     "Report",
@@ -30,9 +32,8 @@ __all__ = [
 Report = Callable[..., None]
 """``report(rule_id: str, message: str, **data)``: one violation of the request being checked."""
 
-OWN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-"""The tracer package's directory: frames in it (shim, checker, driver) are never the culprit."""
-_MAX_DEPTH = 40
+_MAX_DEPTH = 200
+"""Frames looked through for the app's line: a framework's middleware stack is deep."""
 
 
 Site = tuple[str, int]
@@ -49,19 +50,40 @@ def format_site(site: Site) -> str:
 
 
 def caller_location(depth: int = 2) -> str | None:
-    """``file:line`` of the nearest frame outside the tracer package, or None."""
+    """``file:line`` of the app's call that reached the tracer ``depth`` frames up, or None.
+
+    The frames between that tracer frame (a ``send`` or ``start_response`` hook) and the next
+    one out (the shim's call of the app) are the app's: the innermost of them that is the
+    user's own code (``tracer.sourcepath.source_kind``: not site-packages, not the standard
+    library) is the place, so a Starlette endpoint's ``websocket.close`` names the endpoint
+    and not the framework's wrapper that forwards it; with none of the user's there, the
+    innermost of them at all (a framework's own response, a standard-library app). Frames
+    past the shim's call (the server, a test calling the client) did not make the call.
+    """
     try:
         frame: FrameType | None = sys._getframe(depth)
     except ValueError:
         return None
+    nearest: FrameType | None = None
+    inside = False  # past the tracer's own frames at the top of the stack
     for _ in range(_MAX_DEPTH):
         if frame is None:
-            return None
-        filename = frame.f_code.co_filename
-        if not filename.startswith(OWN_DIR):
-            return format_site((filename, frame.f_lineno))
+            break
+        kind = source_kind(frame.f_code.co_filename)
+        if kind == OURS:
+            if inside:
+                break  # the shim's call of the app: outside it is not the app
+        else:
+            inside = True
+            if kind == USER:
+                nearest = frame
+                break
+            if nearest is None:
+                nearest = frame
         frame = frame.f_back
-    return None
+    if nearest is None:
+        return None
+    return format_site((nearest.f_code.co_filename, nearest.f_lineno))
 
 
 def report_late_call(

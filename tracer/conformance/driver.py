@@ -536,6 +536,7 @@ def check_app(
         _check_asgi(session, probes, timeout, left_behind)
     else:
         _check_wsgi(session, probes, timeout, left_behind)
+    session.judge_every_request_raised()
     session.recorder.drain()
     session.done = True
     if session.own_recorder:

@@ -22,10 +22,7 @@ from tracer import events as K
 from tracer.conformance.rules import ERROR, RULES, WARNING
 from tracer.events import Event
 from tracer.printable import printable
-from tracer.sourcepath import display_path
-
-# The tracer's own files (shim, driver): never the place to point an app's author at.
-_OWN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+from tracer.sourcepath import OURS, OWN_DIR, USER, display_path, source_kind
 
 __all__ = [
     "Finding",
@@ -181,7 +178,8 @@ def findings_from_events(
 
 def _is_own(location: str) -> bool:
     # Locations are "file:line", the file absolute or relative to the current directory.
-    return os.path.abspath(location.rpartition(":")[0] or location).startswith(_OWN_DIR)
+    # The tracer's own files (shim, driver): never the place to point an app's author at.
+    return os.path.abspath(location.rpartition(":")[0] or location).startswith(OWN_DIR)
 
 
 def crashes_from_events(
@@ -214,12 +212,17 @@ def crash_of(
     exc: BaseException, request: str, fallback: str | None = None
 ) -> dict[str, str | None]:
     """A crash row (as ``crashes_from_events`` makes) for an exception the app raised that
-    no event records; ``where`` is the innermost frame of the app's, else ``fallback``."""
+    no event records; ``where`` is the innermost frame of the app's own code, else of a
+    library's or the standard library's (never the tracer's), else ``fallback``."""
     where = fallback
+    user = False
     for frame, line in traceback.walk_tb(exc.__traceback__):
         filename = frame.f_code.co_filename
-        if not os.path.abspath(filename).startswith(_OWN_DIR):
-            where = f"{display_path(filename)}:{line}"
+        kind = source_kind(filename)
+        # Innermost first among the app's own frames (as every location), then any not ours.
+        if kind == USER or (kind != OURS and not user):
+            where = f"{display_path(os.path.abspath(filename))}:{line}"
+            user = kind == USER
     return {"request": request, "type": type(exc).__name__, "message": str(exc), "where": where}
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from tracer.conformance.closes import CloseWatch
 from tracer.conformance.probes import WS_BYTES, WS_TEXT, Probe, make_scope
+from tracer.conformance.schema import is_int
 
 __all__ = [
     "LEAVE_AFTER_CHUNKS",
@@ -121,6 +122,7 @@ async def drive_http(
     leaving: list[TimerHandle] = []
     sent = 0
     complete = False
+    trailing = False  # trailers announced to a client that reads them: they end the response
 
     async def receive() -> dict[str, Any]:
         if incoming:
@@ -129,7 +131,7 @@ async def drive_http(
         return {"type": "http.disconnect"}
 
     async def send(message: Any) -> None:
-        nonlocal sent, complete
+        nonlocal sent, complete, trailing
         kind = message.get("type") if isinstance(message, dict) else None
         if kind == "http.response.body" and gone.is_set() and not complete:
             error = ClientLeft("the client left the response")
@@ -137,12 +139,16 @@ async def drive_http(
             raise error
         if kind == "http.response.start" and not leaving:
             leaving.append(loop.call_at(max(leave_at, loop.time()), gone.set))
+            # Announced trailers the client reads end the response, not the last body.
+            trailing = probe.trailers and message.get("trailers", False) is True
         elif kind == "http.response.body" and message.get("more_body", False):
             sent += 1
             if sent >= LEAVE_AFTER_CHUNKS:
                 gone.set()
-        if (kind == "http.response.body" and not message.get("more_body", False)) or (
-            kind == "http.response.pathsend"
+        if (
+            (kind == "http.response.body" and not message.get("more_body", False) and not trailing)
+            or (kind == "http.response.trailers" and not message.get("more_trailers", False))
+            or kind == "http.response.pathsend"
         ):
             complete = True
             gone.set()
@@ -225,7 +231,8 @@ class WebSocketClient:
             self._answered = self._accepted = True
         elif kind == "websocket.close" and self._close_code is None:
             code = message.get("code", 1000)
-            self._close_code = code if type(code) is int else 1000
+            # An IntEnum code goes on the wire as its number (uvicorn, hypercorn).
+            self._close_code = int(code) if is_int(code) else 1000
             self._answered = True
             if self._delivered_at is not None:
                 self._closed_after_message = self._close_code

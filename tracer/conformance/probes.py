@@ -49,6 +49,11 @@ class Probe:
     path: str = "/"
     chunks: tuple[bytes, ...] = ()
     """The request body; more than one chunk means a streamed (chunked) body."""
+    trailers: bool = False
+    """The client reads response trailers (``TE: trailers``), and the ASGI server says it can
+    send them (``http.response.trailers`` in the scope's extensions): the GET probes. The
+    others leave both out, so an app that announces trailers without looking at the scope
+    is told (HTTP-024), and one that looks gets its trailers judged (HTTP-021 to 023)."""
 
 
 DEFAULT_METHODS = ("GET", "POST")
@@ -66,7 +71,7 @@ def plan(
     """The probes for ``paths``: each method of the path (``methods``, by default GET and
     POST), a method with a body twice (in one piece and chunked), and HEAD after each GET;
     then websocket sessions (unless ``websocket`` is false) at ``websocket_paths``, by default
-    at every path.
+    at every path. The GET probes read trailers (``Probe.trailers``).
 
     HEAD because every server answers it (RFC 9110 9.1) and a handler that branches on the
     method can leave it with no response, or a framework's 500, that no GET shows."""
@@ -75,7 +80,8 @@ def plan(
         declared = (methods or {}).get(path) or DEFAULT_METHODS
         for method in declared:
             if method not in _BODY_METHODS:
-                probes.append(Probe(f"{method} {path}", "http", method, path))
+                trailers = method == "GET"
+                probes.append(Probe(f"{method} {path}", "http", method, path, trailers=trailers))
                 if method == "GET":
                     probes.append(Probe(f"HEAD {path}", "http", "HEAD", path))
                 continue
@@ -157,6 +163,11 @@ def make_scope(probe: Probe, state: Mapping[str, Any] | None = None) -> dict[str
     }
     if probe.kind == "http":
         built["method"] = probe.method
+        if probe.trailers:
+            # As hypercorn does for a client that reads trailers: HTTP-022 and HTTP-023 can be
+            # judged here without HTTP-024, and an app that checks the scope uses them.
+            built["headers"].append((b"te", b"trailers"))
+            built["extensions"]["http.response.trailers"] = {}
     else:
         built["subprotocols"] = []
         # uvicorn advertises denial responses; frameworks answer HTTPException with one then.

@@ -9,7 +9,8 @@ A path parameter gets a value its converter accepts (``1`` for ``int``, ``str`` 
 word of Werkzeug's ``any``; FastAPI's annotations are read for plain ``{name}`` parameters), so
 the probe reaches the handler whenever a plain value can. Routes that need a host name
 (Starlette ``Host``) are left out. Nothing of the app is called: only its route tables are
-read. Imports nothing of ours.
+read (a Starlette ``HTTPEndpoint`` class is probed with the methods it has a handler for).
+Imports nothing of ours.
 """
 
 from __future__ import annotations
@@ -123,9 +124,10 @@ def _starlette_routes(
         if isinstance(route, routing.WebSocketRoute):
             found.add(prefix + _fill_starlette(route.path, route), websocket=True)
         elif isinstance(route, routing.Route):
-            found.add(
-                prefix + _fill_starlette(route.path, route), methods=_attribute(route, "methods")
-            )
+            methods = _attribute(route, "methods")
+            if methods is None:  # an endpoint class (HTTPEndpoint): the methods it defines
+                methods = _endpoint_methods(_attribute(route, "endpoint"))
+            found.add(prefix + _fill_starlette(route.path, route), methods=methods)
         elif isinstance(route, routing.Mount):
             mounted = prefix + _fill_starlette(route.path)
             inner = _attribute(route, "routes") if depth < 8 else None
@@ -133,6 +135,17 @@ def _starlette_routes(
                 _starlette_routes(list(inner), mounted, routing, found, depth=depth + 1)
             else:  # an app of its own (StaticFiles, a WSGI app): its root
                 found.add(mounted + "/")
+
+
+def _endpoint_methods(endpoint: Any) -> list[str] | None:
+    """The methods a Starlette endpoint class answers: those it has a handler for (``get``,
+    ``put``: ``HTTPEndpoint`` dispatches on the method's lowercase name), or None (any)."""
+    if not isinstance(endpoint, type):
+        return None
+    methods = [
+        method for method in PROBED_METHODS if callable(getattr(endpoint, method.lower(), None))
+    ]
+    return methods or None
 
 
 def _fill_starlette(path: str, route: Any = None) -> str:

@@ -210,6 +210,9 @@ _TABLE: tuple[tuple[str, str, str, str], ...] = (
      "A handler that never returns holds a worker or a task forever; check for missing responses or waits."),
     ("CHK-002", WARNING, "HEAD answered with a server error (5xx) where GET succeeded",
      "Answer HEAD as GET without the body (Flask and Starlette do it for you); a handler that branches on the method must not leave HEAD without a response."),
+    ("CHK-003", ERROR, "the app raised in every request it was sent: none got an answer from it",
+     "Send one request by hand and read the traceback: an app that fails on every request is broken as a whole "
+     "(a WSGI app run as ASGI with --interface asgi, a setting or service it needs and lacks)."),
 )
 # fmt: on
 

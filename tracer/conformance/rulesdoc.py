@@ -22,7 +22,11 @@ contracts while it runs, in every recording (`trace run`, real servers, `tracer.
 A broken rule becomes a `violation` event (`data`: `rule`, `message`, `severity`, `hint`, and
 `location` when the app's `file:line` is known: docs/recording-format.md says which line each
 kind of rule names; `trace check` shows the app's `def` line when there is none), counted in
-the summary (`violations`).
+the summary (`violations`). A rule broken in a call the app makes names the innermost line of
+the app's own code among the frames that made the call (a Starlette endpoint's
+`websocket.close(...)`, not the framework's wrapper that forwards it), as `sched.step`
+locations do; a library's or the standard library's line only when none of the app's own
+code is there (a framework's own response, sent after the endpoint returned).
 `trace check APP` drives an app through representative requests (at the `--path`s given, else
 at every route a Flask, Starlette or FastAPI app declares, else at `/`: each method the route
 declares, a HEAD after each GET; an ASGI app also gets a websocket session at each path, whose
@@ -37,6 +41,14 @@ message is binary (the same JSON), and that session is judged: the refusal is li
 note, not as a crash of the app (if the binary one fails too, the text session stands).
 A probe the app does not handle (a websocket session to an HTTP-only app) is
 listed as skipped, not judged, and `--record FILE` saves the check's recording without it.
+The GET probes come from a client that reads trailers (`TE: trailers`, and
+`http.response.trailers` in the scope's extensions, as hypercorn advertises it); the others
+do not. An app that checks `scope["extensions"]` before announcing trailers has them judged
+on the GET (`HTTP-021`, `HTTP-022`, `HTTP-023`, each alone), and one that announces them
+regardless gets `HTTP-024` on the other probes.
+An app that raised in every request the check sent (the lifespan aside) never answered one:
+`CHK-003` on each, and the check fails. One that raises in some (a POST handler that wants
+other JSON than the probe's) passes, what it raised listed.
 The pytest plugin fails a test on them.
 Calls the app makes after a request ended (`WSGI-026`, `ASGI-003`), from tasks or threads it
 left behind, are filed under that request: after its last request the check waits for those
@@ -69,6 +81,18 @@ This file is generated from `tracer/conformance/rules.py`
 _LIMITS = """
 ## Limits
 
+- **What counts as an int, a str, bytes.** The ASGI spec's types: an `int` subclass (an
+  `HTTPStatus`, an `IntEnum` close code) is an int, and a `str` or `bytes` subclass
+  (markupsafe's `Markup` as websocket text) is str or bytes. uvicorn, hypercorn and daphne
+  send an `HTTPStatus` as its number and a `Markup` as text; uvicorn and hypercorn send an
+  `IntEnum` close code as its number. A bool is no status or close code (`HTTP-006`,
+  `WS-004`): `True` goes out as status 1 (uvicorn drops the connection, hypercorn answers
+  500, daphne writes `HTTP/1.1 1 Unknown Status`). A `bytearray` or `memoryview` body stays
+  `HTTP-014`: the spec's byte string is `bytes` ("all strings are one of the two exact
+  types"), and though uvicorn and hypercorn send it, daphne raises `TypeError: Data must be
+  bytes` and its client never gets the response. Daphne (autobahn) is stricter than the spec
+  about close codes, which the check does not report: it raises on one that is not exactly an
+  `int`, and on any but 1000 and 3000-4999 (RFC 6455 allows 1001-1003 and 1007-1014 too).
 - **Where a late `send` was made.** A `send(...)` coroutine the app hands to the event loop as a
   task of its own (`asyncio.run_coroutine_threadsafe(send(message), loop)` from a thread) runs
   with no frame of the app above it: its `ASGI-003` has no `location` (the loop's and the

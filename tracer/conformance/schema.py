@@ -1,4 +1,4 @@
-"""Shape checks shared by the checkers: header lists, Content-Length, status codes.
+"""Shape checks shared by the checkers: header lists, Content-Length, status codes, ints.
 
 Each check takes the checker's ``flag(rule_id, detail)`` and calls it for what is wrong, so
 the common case (well-formed headers) costs a few type checks and set lookups per header and
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeGuard
 
 __all__ = [
     "Flag",
@@ -17,6 +17,7 @@ __all__ = [
     "NO_BODY_STATUS",
     "wsgi_headers",
     "asgi_headers",
+    "is_int",
 ]
 
 Flag = Callable[..., None]
@@ -210,3 +211,11 @@ def asgi_headers(
         )
         return -1
     return length
+
+
+def is_int(value: Any) -> TypeGuard[int]:
+    """An int as the ASGI spec means it (a status, a close code): ``HTTPStatus.OK`` and other
+    ``IntEnum`` members are (uvicorn, hypercorn and daphne send an ``IntEnum`` status as its
+    number), a bool is not (the spec lists booleans apart, and ``True`` goes out as status 1:
+    a server error or a broken status line)."""
+    return isinstance(value, int) and not isinstance(value, bool)

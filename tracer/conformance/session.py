@@ -7,7 +7,7 @@ included, ``collect_late``). The rules only the check can judge, once the reques
 are added here: CHK-002 (a HEAD answered 5xx where GET was not) and WSGI-022 of a middleware
 inside the app (what a ``CloseWatch``, ``tracer.conformance.closes``, saw left unclosed) are
 recorded as the probe's ``violation``, like the shim's own; CHK-001 (no end within the
-timeout) is a finding of the report. Imports the spine, ``tracer.instrument`` and this package.
+timeout) and CHK-003 (the app raised in every request) are findings of the report. Imports the spine, ``tracer.instrument`` and this package.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from tracer.conformance.findings import (
     findings_from_events,
 )
 from tracer.conformance.rules import RULES
+from tracer.conformance.schema import is_int
 from tracer.events import Event
 from tracer.interface import is_asgi
 from tracer.recorder import Recorder
@@ -56,6 +57,9 @@ class Session:
         self._seen = 0
         self._names: dict[int, str] = {}  # req id -> the probe it belongs to
         self._statuses: dict[str, int] = {}  # probe -> the status its request.end says
+        # Probes in which the app raised: not what it did to the event loop meanwhile (its
+        # loop.stop(), a task's SystemExit), which the driver files as crashes of its own.
+        self._raised_in: set[str] = set()
 
     def _take(self, batch: list[Event]) -> None:
         if not self.done:  # a caller's recorder outlives the check: stop collecting then
@@ -111,10 +115,12 @@ class Session:
                 crashes.append(row)
         if client_left:
             crashes = []
+        if crashes:
+            self._raised_in.add(request)
         for event in events:
             status = event.data.get("status") if event.kind == K.REQUEST_END else None
-            if type(status) is int:
-                self._statuses[request] = status
+            if is_int(status):  # an IntEnum status (HTTPStatus) too
+                self._statuses[request] = int(status)
         if not (timed_out or crashes):  # a crash or a hang says more than its 500 would
             self._judge_head(request, events)
         self.report.findings.extend(findings_from_events(events, request, fallback=self.fallback))
@@ -126,6 +132,20 @@ class Session:
                 message += f": {what} not answered"
             self.report.findings.append(
                 Finding(rule.id, rule.severity, message, rule.hint, request, self.fallback)
+            )
+
+    def judge_every_request_raised(self) -> None:
+        """CHK-003 on each request when the app raised in every one (the lifespan aside: an
+        app can start up and still fail every request). What it raised is listed as usual;
+        this makes the check fail, where a report of crashes alone would pass it."""
+        report = self.report
+        requests = [name for name in report.requests if name != "lifespan"]
+        if not requests or not self._raised_in.issuperset(requests):
+            return
+        rule = RULES["CHK-003"]
+        for request in requests:
+            report.findings.append(
+                Finding(rule.id, rule.severity, rule.message, rule.hint, request, self.fallback)
             )
 
     def _judge_head(self, request: str, events: list[Event]) -> None:
