@@ -139,7 +139,8 @@ async def test_the_dashboard_shows_them_and_says_what_the_look_means(
         for req, row in rows.items():
             assert (IN_FLIGHT_GLYPH in row) == (req in started), (req, row)
         release.set()
-        await until(pilot, lambda: isinstance(app.screen, ReplayScreen))
+        # Its lanes, once the replay (built on a thread) is on screen and mounted.
+        await until(pilot, lambda: isinstance(app.screen, ReplayScreen) and app.screen.timelines)
         replay = app.screen
         timeline = replay.timeline  # type: ignore[attr-defined]
         lines = [timeline.render_line(y).text for y in range(len(timeline.lanes))]

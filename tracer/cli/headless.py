@@ -41,20 +41,22 @@ def run_headless(
         MofNCompleteColumn()
         if config.duration is None
         else TextColumn("{task.completed:.0f}/{task.total:.0f} s"),
+        # What the clients have sent and not had answered: not "in flight", which in the report
+        # and on the dashboard is in the app (4 threads, 50 clients: 4 in flight, 50 unanswered).
         # What the clients saw fail; the report's errors add what the app raised after its
         # response was complete (its client had the answer): two different counts.
-        TextColumn("in flight {task.fields[in_flight]}  failed responses {task.fields[errors]}"),
+        TextColumn("unanswered {task.fields[unanswered]}  failed responses {task.fields[errors]}"),
         TimeElapsedColumn(),
     ]
     with Progress(*columns, console=err, transient=False) as bar:
-        task = bar.add_task("run", total=total, in_flight=0, errors=0)
+        task = bar.add_task("run", total=total, unanswered=0, errors=0)
 
         def progress(stats: Any) -> None:
             done = stats.done if config.duration is None else min(stats.elapsed, config.duration)
             bar.update(
                 task,
                 completed=done,
-                in_flight=stats.in_flight,
+                unanswered=stats.in_flight,
                 errors=stats.errors + stats.timeouts,
             )
 

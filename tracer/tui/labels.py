@@ -96,6 +96,8 @@ _EN: dict[str, str] = {
     "recent": "most recent requests",
     "stopping": "stopping: waiting for the run to flush…",
     "run_done": "run finished: replay of the whole run",
+    "preparing_replay": "run finished: preparing the replay… (q: quit without it)",
+    "longest": "longest",
     # {who}: the server, or "a worker process of ...", as the CLI's line says it
     "server_exited": "run ended: {who} exited by itself (exit code {code}): replay of the run "
     "until then",
@@ -218,6 +220,8 @@ _ZH: dict[str, str] = {
     "recent": "最近的请求",
     "stopping": "正在停止：等待记录写完…",
     "run_done": "运行结束：整个运行的回放",
+    "preparing_replay": "运行结束：正在准备回放…（q：不看回放直接退出）",
+    "longest": "最长",
     "server_exited": "运行结束：{who} 自行退出（退出码 {code}）：回放到此为止的运行",
     "help_title": "按键",
     "key_view": "切换视图：按请求 / 按工作线程",

@@ -4,9 +4,12 @@
 batches through a thread-safe inbox (the subscriber runs on the recorder's writer thread; the UI
 drains the inbox on a timer), shows progress, rps, in flight and queued, p50/p95/p99, errors, a
 latency histogram, the rps of each 100 ms gone by as bars from zero and the timeline of the most
-recent requests, on a clock that follows the run's wall time; when ``work`` returns it loads the
-whole recording and switches to the replay. ``q`` sets ``stop``, waits for ``work`` to flush and
-return, then exits, so the recording is always complete.
+recent requests (those in the app now kept on screen above the newest arrivals), the loop's
+blocked time so far, on a clock that follows the run's wall time; when ``work`` returns it
+loads the whole recording and builds its replay on a thread of its own (a big run's takes
+seconds: meanwhile the dashboard shows its final figures, says the replay is coming, and ``q``
+closes it without the replay), then switches to it. ``q`` sets ``stop``, waits for ``work`` to
+flush and return, then exits, so the recording is always complete.
 
 Given ``prints`` (a file), what the app writes in this process while the dashboard runs is
 appended to it, never drawn over the dashboard nor dropped (Textual's own capture of ``print``
@@ -21,7 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
+import termios
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -31,6 +36,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult, ScreenStackError
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.driver import Driver
 from textual.drivers.linux_driver import LinuxDriver
 from textual.screen import Screen
@@ -45,7 +51,7 @@ from tracer.tui.axis import format_time
 from tracer.tui.bar_chart import BarChart
 from tracer.tui.labels import labels as get_labels
 from tracer.tui.legend import Legend
-from tracer.tui.live_stats import LiveStats
+from tracer.tui.live_stats import LiveSnapshot, LiveStats
 from tracer.tui.model import build_model, model_from_events
 from tracer.tui.own_terminal import OwnTerminalDriver, PrintsToFile, restore_terminal
 from tracer.tui.palette import IN_FLIGHT_GLYPH, IN_FLIGHT_STYLE
@@ -56,6 +62,7 @@ from tracer.tui.viewport import Viewport
 __all__ = [
     "run_live",
     "leave_terminal",
+    "drop_typed_ahead",
     "stop_from_signal",
     "LiveApp",
     "LiveScreen",
@@ -79,6 +86,12 @@ class LiveScreen(Screen[None]):
     """Header, latency histogram and rps bars, the most recent requests, the legend."""
 
     BINDINGS = [Binding("q,ctrl+c", "stop_run", "quit", priority=True)]
+
+    # On a terminal too small for it all, the bottom is cut rather than scrolled: a scrollbar
+    # would draw its partial blocks beside the legend, where they read as on-CPU bars.
+    DEFAULT_CSS = """
+    LiveScreen { overflow: hidden hidden; }
+    """
 
     def __init__(self, title: str, stats: LiveStats, labels: Any) -> None:
         super().__init__()
@@ -129,63 +142,104 @@ class LiveScreen(Screen[None]):
         """Refresh every widget from ``stats``; nothing to do while the screen is not drawable."""
         if not self.drawable:
             return
-        lab = self.labels
+        try:
+            self._redraw()
+        except NoMatches:
+            # The app is exiting (a second q while the screen still mounted): its widgets
+            # are being removed under it, and there is nothing left to draw.
+            return
+
+    def _redraw(self) -> None:
         app = self.app
         live = app if isinstance(app, LiveApp) else None
         now = live.now() if live is not None else None
-        snap = self.stats.snapshot(now)
+        ended = live is not None and live.done.is_set()
+        # Once the run is over, its final figures: in flight and queued at its end.
+        snap = self.stats.snapshot(None if ended else now)
+        self.query_one("#live-header", Static).update(self._header(snap))
+        self.query_one("#histogram", Static).update(self._histogram())
+        chart = self.query_one("#rps", BarChart)
+        # A column per bucket, as many as there is room for; the newest only once it is over.
+        chart.data = self.stats.rps_series(max(60, chart.size.width), ended=ended, now=now)
+        self._update_recent(snap.elapsed_ns)
+
+    def _header(self, snap: LiveSnapshot) -> Text:
+        """Two rows, cut at the terminal's edge, so what matters most comes first: the clock,
+        the key (or what is going on) and the loop's blocked time before the title; the
+        counts and percentiles before the rate."""
+        lab = self.labels
         header = Text(no_wrap=True, overflow="ellipsis")
         header.append(f"● {lab['live']}  ", "bold #ff5f5f")
-        header.append(printable(self.run_title), "bold #00afd7")
+        header.append(f"{format_time(snap.elapsed_ns, 1_000_000)}  ", "#8a8a8a")
         if self.message:
-            header.append(f"  {self.message}", "bold #ffd700")
+            header.append(f"{self.message}  ", "bold #ffd700")
         else:  # the one key it takes (the replay's keys come with the replay)
-            header.append(f"  {lab['live_keys']}", "#8a8a8a")
+            header.append(f"{lab['live_keys']}  ", "#8a8a8a")
+        if snap.blocked_ns:
+            longest = lab["longest"]
+            header.append(
+                f"{lab['loop_blocked']} {_ms(snap.blocked_ns)} ({longest} "
+                f"{_ms(snap.longest_block_ns)})  ",
+                "bold #d70000",
+            )
+        header.append(printable(self.run_title), "bold #00afd7")
         header.append("\n")
         total = f"/{snap.total}" if snap.total else ""
         header.append(f"{lab['progress']} {snap.completed}{total}  ")
         # Errors early: a narrow terminal cuts the line's end, and they matter more than p99.
         header.append(f"{lab['errors']} {snap.errors}", "bold #ff5f5f" if snap.errors else "")
-        header.append(f"  {lab['rps']} {snap.rps:.1f}  {lab['in_flight']} {snap.in_flight}  ")
-        header.append(f"{lab['queued']} {snap.queued}  ")
-        header.append(f"p50 {snap.p50_ms:.1f}ms  p95 {snap.p95_ms:.1f}ms  p99 {snap.p99_ms:.1f}ms")
-        header.append(f"  {format_time(snap.elapsed_ns, 1_000_000)}", "#8a8a8a")
-        self.query_one("#live-header", Static).update(header)
-        self.query_one("#histogram", Static).update(self._histogram())
-        chart = self.query_one("#rps", BarChart)
-        # A column per bucket, as many as there is room for; the newest only once it is over.
-        ended = live is not None and live.done.is_set()
-        chart.data = self.stats.rps_series(max(60, chart.size.width), ended=ended, now=now)
-        self._update_recent(snap.elapsed_ns)
+        header.append(f"  {lab['in_flight']} {snap.in_flight}  {lab['queued']} {snap.queued}  ")
+        header.append(
+            f"p50 {_ms(snap.p50_ms * 1e6)}  p95 {_ms(snap.p95_ms * 1e6)}  "
+            f"p99 {_ms(snap.p99_ms * 1e6)}  {lab['rps']} {snap.rps:.1f}"
+        )
+        return header
 
     def _histogram(self) -> Text:
+        width = self.query_one("#histogram").content_size.width
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(self.labels["histogram"] + "\n", "#8a8a8a")
+        title = Text(self.labels["histogram"], "#8a8a8a")
+        title.truncate(max(1, width), overflow="ellipsis")
+        text.append_text(title)
         bins = self.stats.latency_histogram()
         top = max((count for _, _, count in bins), default=0) or 1
+        digits = len(str(top))
         # Label (19 cells) + bar + count must fit the widget, or rows would wrap.
-        room = self.query_one("#histogram").content_size.width - 19 - len(str(top)) - 1
-        longest = max(1, min(40, room))
+        room = width - 19 - digits - 1
         for low, high, count in bins:
-            # The unit follows the number; the padding goes after it, so the bars line up.
-            text.append(f"{low:7.1f}–{f'{high:.1f}ms':<9} ", "#8a8a8a")
-            text.append("█" * round(longest * count / top), "#00af5f")
-            text.append(f" {count}\n")
+            row = Text()
+            if room >= 4:
+                # The unit follows the number; the padding goes after it, so the bars line up.
+                row.append(f"{low:7.1f}–{f'{high:.1f}ms':<9} ", "#8a8a8a")
+                row.append("█" * round(min(40, room) * count / top), "#00af5f")
+                row.append(f" {count}")
+            else:
+                # Narrow: the upper edge and the count, then what room is left for the bar.
+                row.append(f"<{f'{high:.1f}ms':<8} ", "#8a8a8a")
+                row.append(f"{count:>{digits}} ")
+                bar = max(0, width - 10 - digits - 1)
+                row.append("█" * round(bar * count / top), "#00af5f")
+            # Cut, never wrapped: a wrapped row's count would read as the next row's label.
+            row.truncate(max(1, width))
+            text.append("\n")
+            text.append_text(row)
         return text
 
     def _update_recent(self, now: int) -> None:
-        events = self.stats.recent_events()
         timeline = self.query_one("#recent", Timeline)
+        # As many requests as there are rows, those in the app kept among them: no more lanes
+        # than fit, so no scrollbar either.
+        reqs = self.stats.shown_requests(timeline.size.height)
+        events = self.stats.recent_events(reqs)
         recording = Recording(header={"server": {}, "interface": None}, events=events)
         # Its newest requests are still going, not cut short: in flight until now, no
         # unfinished marks.
         model = model_from_events(recording, in_flight_until=now)
         vp = self.viewport
         vp.width = max(1, timeline.size.width - timeline.label_width - 1)
-        # The window spans the requests that fit on screen (the newest), so they fill the width.
+        # The window spans the requests on screen, so they fill the width.
         lanes = model.by_request
-        shown = range(max(0, len(lanes) - max(1, timeline.size.height)), len(lanes))
-        first = min((lanes[i].start for i in shown), default=0)
+        first = min((lane.start for lane in lanes), default=0)
         # The right edge is now, not the latest event: a pause in the events (slow responses,
         # a blocked loop) shows as time going by, not as a frozen screen.
         vp.t_max = max(1, now)
@@ -234,6 +288,8 @@ class LiveApp(App[None]):
         self.inbox: deque[list[Event]] = deque()
         self.quitting = False
         self.replaying = False
+        self.preparing = False
+        """The run is over and its replay is being built (on a thread of its own)."""
         self._loader = loader
         self.prints = prints
         """Where what the app prints goes while the dashboard runs (None: Textual's capture)."""
@@ -296,8 +352,33 @@ class LiveApp(App[None]):
         if self.quitting or self.error is not None:
             self.exit()
             return
+        if self.preparing:
+            return
+        # Loading a big recording and building its model takes seconds: not on this thread,
+        # which must go on drawing (the final figures) and taking keys (q: no replay).
+        self.preparing = True
+        if isinstance(screen, LiveScreen):
+            screen.message = self.labels["preparing_replay"]
+            screen.redraw()
+        threading.Thread(
+            target=self._prepare_replay, name="gateway-tracer-replay", daemon=True
+        ).start()
+
+    def _prepare_replay(self) -> None:
+        """On a thread of its own: the whole recording's model, then the replay on the UI's."""
+        warnings: list[str] = []
+        model = build_model(self._final_recording(warnings), loop_word=self.labels["loop_lane"])
+        # The app may have closed meanwhile (q): then nobody wants the replay.
+        with contextlib.suppress(RuntimeError):
+            self.call_from_thread(self._show_replay, model, warnings)
+
+    def _show_replay(self, model: Any, warnings: list[str]) -> None:
+        if self.quitting or not self.is_running:
+            return
+        for warning in warnings:
+            # The message quotes the file's name: shown escaped, and as text, not markup.
+            self.notify(warning, severity="warning", timeout=6, markup=False)
         self.replaying = True
-        model = build_model(self._final_recording(), loop_word=self.labels["loop_lane"])
         self.push_screen(ReplayScreen([model], self.labels))
         exited = self.exited() if self.exited is not None else None
         if exited is None:
@@ -308,7 +389,8 @@ class LiveApp(App[None]):
             text = self.labels["server_exited"].format(who=printable(who), code=code)
             self.notify(text, severity="warning", timeout=10, markup=False)
 
-    def _final_recording(self) -> Recording:
+    def _final_recording(self, warnings: list[str]) -> Recording:
+        """The whole run's recording; why it could not be loaded is added to ``warnings``."""
         if self.recorder.path is None:
             return self.recorder.recording()
         # The caller closes the recorder after run_live returns: push what is queued to the file.
@@ -316,13 +398,14 @@ class LiveApp(App[None]):
         try:
             return self._loader(self.recorder.path)
         except TracerError as exc:  # e.g. a run that recorded nothing left no file yet
-            # The message quotes the file's name: shown escaped, and as text, not markup.
-            self.notify(printable(str(exc)), severity="warning", timeout=6, markup=False)
+            warnings.append(printable(str(exc)))
             return Recording(header=dict(self.recorder.header), events=[], path=self.recorder.path)
 
     def request_stop(self) -> None:
-        """``q`` on the dashboard: stop the run, exit once it returned (a second ``q`` exits now)."""
-        if self.quitting:
+        """``q`` on the dashboard: stop the run, exit once it returned (a second ``q`` exits now);
+        once the run is over and its replay is being built, exit without it."""
+        if self.quitting or self.preparing:
+            self.quitting = True
             self.exit()
             return
         self.quitting = True
@@ -366,13 +449,39 @@ def run_live(
         _ON_SCREEN.remove(app)
         if app._sink is not None:
             app._sink.flush()  # a line the app left unfinished
+        # A key typed as the dashboard closed (a second q) would be echoed before the report.
+        drop_typed_ahead(sys.__stdin__)
     # The UI may have gone (a second q, a crash of the terminal): the run still has to finish
-    # so the recording is complete.
+    # so the recording is complete. Said, or the screen would stay blank meanwhile (a
+    # request in a thread that cannot be cut short ends when the app returns).
     app.stop.set()
+    if app._thread.is_alive() and not app.done.wait(0.2):
+        with contextlib.suppress(OSError, ValueError):
+            print("stopping: finishing the recording…", file=sys.__stderr__, flush=True)
     while app._thread.is_alive():
         app._thread.join(0.1)
     if app.error is not None:
         raise app.error
+
+
+def drop_typed_ahead(stream: TextIO | None) -> None:
+    """Discard what was typed on the terminal ``stream`` and not read yet; nothing to do when
+    it is no terminal (or closed)."""
+    with contextlib.suppress(AttributeError, OSError, ValueError, termios.error):
+        fd = stream.fileno()  # type: ignore[union-attr]
+        if os.isatty(fd):
+            termios.tcflush(fd, termios.TCIFLUSH)
+
+
+def _ms(ns: float) -> str:
+    """A duration with three significant figures (in s from a second on), as the header has
+    room for."""
+    ms = ns / 1e6
+    if ms >= 1000:
+        return f"{ms / 1000:,.2f}s"
+    if ms >= 100:
+        return f"{ms:.0f}ms"
+    return f"{ms:.1f}ms" if ms >= 10 else f"{ms:.2f}ms"
 
 
 def leave_terminal() -> None:

@@ -13,7 +13,13 @@ its ``request.end`` (the client's end when the server's never came). Queued: arr
 recorder writes every 0.2 s, ``--server processes`` children send theirs every 50 ms, a real
 server's are merged every 200 ms, often after the client has the answer), so counted at now a
 request would leave the app before the next one is seen entering it. ``settle`` is the longest
-delay seen in the last seconds, so that instant is one every event of which has come.
+delay seen in the last seconds, so that instant is one every event of which has come. That
+instant is the end of some event, often at the edge of a wave of requests (closed-loop clients
+enter and leave together): counted there, a steady 50 in the app read 0 or 50 from one frame to
+the next. So both are averaged over the ``AVERAGE_NS`` before it (the time each request spent
+in the app, or queued, in that window, over the window), which a wave's edge barely moves.
+
+Loop blocked: the total and the longest of the ``loop.blocked`` events so far.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from tracer import events as K
 from tracer.events import Event
 from tracer.summary import ends_response, percentile
 
-__all__ = ["LiveStats", "LiveSnapshot", "RPS_BUCKET_NS", "histogram"]
+__all__ = ["LiveStats", "LiveSnapshot", "RPS_BUCKET_NS", "AVERAGE_NS", "histogram"]
 
 RPS_BUCKET_NS = 100_000_000
 """Completions are counted per 100 ms of recording time (shown as requests per second)."""
@@ -36,6 +42,10 @@ RPS_BUCKET_NS = 100_000_000
 SETTLE_MAX_NS = 1_000_000_000
 """The most ``in flight`` and ``queued`` lag behind now (events that come later than that, a
 dead worker's or those a server leaves to its end, are not waited for)."""
+
+AVERAGE_NS = 200_000_000
+"""``in flight`` and ``queued`` are their time-averages over this long, up to the instant they
+are counted at (never before the first arrival)."""
 
 _DELAY_WINDOW_NS = 3_000_000_000
 """How long a delay seen is remembered when choosing the instant to count at."""
@@ -51,9 +61,10 @@ class LiveSnapshot:
     """Requests the run will make, when known."""
     in_flight: int
     """In the app (``request.start`` and no end yet), as the summary's ``max_in_flight``
-    counts, at ``counted_at``."""
+    counts: on average over the ``AVERAGE_NS`` up to ``counted_at``, rounded."""
     queued: int
-    """Arrived (sent, or ``request.queued``) and not in the app yet, at ``counted_at``."""
+    """Arrived (sent, or ``request.queued``) and not in the app yet, averaged as
+    ``in_flight``."""
     rps: float
     """Completions per second over the whole run so far."""
     p50_ms: float
@@ -65,15 +76,28 @@ class LiveSnapshot:
     """Recording time now (wall time since the run's start), or of the latest event when no
     clock was given."""
     counted_at: int
-    """The instant ``in_flight`` and ``queued`` are of: ``elapsed_ns`` less the settle time."""
+    """Where the window ``in_flight`` and ``queued`` are of ends: ``elapsed_ns`` less the
+    settle time."""
+    blocked_ns: int = 0
+    """The event loop held, in total, by the ``loop.blocked`` events so far."""
+    longest_block_ns: int = 0
+    """The longest of them."""
 
 
 class LiveStats:
     """Running totals over every event fed so far, and the last ``keep`` requests' events."""
 
-    def __init__(self, *, total: int | None = None, keep: int = 200) -> None:
+    def __init__(
+        self, *, total: int | None = None, keep: int = 200, average_ns: int = AVERAGE_NS
+    ) -> None:
         self.total = total
         self.keep = keep
+        self.average_ns = average_ns
+        """How long ``in flight`` and ``queued`` are averaged over (0: counted at an instant)."""
+        self.blocked_ns = 0
+        """The loop held by the ``loop.blocked`` events so far, in total."""
+        self.longest_block_ns = 0
+        """The longest ``loop.blocked`` so far."""
         self.arrived: dict[int, int] = {}
         """When each request arrived (sent, or queued at the server model)."""
         self.started: dict[int, int] = {}
@@ -119,6 +143,9 @@ class LiveStats:
                 delay = max(delay, now - end)
             req = event.req
             kind = event.kind
+            if kind == K.LOOP_BLOCKED and event.dur:
+                self.blocked_ns += event.dur
+                self.longest_block_ns = max(self.longest_block_ns, event.dur)
             if req is None:
                 if kind == K.MARK:
                     self.loose.append(event)
@@ -219,12 +246,42 @@ class LiveStats:
         self._open.difference_update(done)
         return in_app, waiting
 
+    def counts_over(self, first: int, last: int) -> tuple[float, float]:
+        """``(in flight, queued)`` on average from ``first`` to ``last`` (the time each request
+        was in the app, or arrived and not in it, within that window, over its length); at
+        ``last`` (``counts_at``) when the window is empty."""
+        if last <= first:
+            return self.counts_at(last)
+        in_app = waiting = 0
+        gone_before = last - 2 * SETTLE_MAX_NS
+        done: list[int] = []
+        for req in self._open:
+            out = self.left.get(req, self.answered.get(req))
+            if out is not None and out <= first:
+                if out < gone_before:
+                    done.append(req)
+                continue
+            until = last if out is None else min(out, last)
+            start = self.started.get(req)
+            entered = until if start is None else min(max(start, first), until)
+            if start is not None:
+                in_app += until - entered
+            waiting += max(0, entered - max(self.arrived[req], first))
+        self._open.difference_update(done)
+        span = last - first
+        return in_app / span, waiting / span
+
     def snapshot(self, now: int | None = None) -> LiveSnapshot:
         """The header numbers at ``now`` on the recording's clock (None: the latest event's
-        time, as when the run is over)."""
+        time, as when the run is over: in flight and queued are then those at that instant,
+        not an average of the run's last moments)."""
+        average = self.average_ns if now is not None else 0
         now = self.latest if now is None else max(now, self.latest)
         counted_at = now - self.settle(now)
-        in_flight, queued = self.counts_at(counted_at)
+        first = max(counted_at - average, self.first_arrival or 0)
+        in_app, waiting = self.counts_over(first, counted_at)
+        # Rounded half up (not to even): a steady 0.5 reads as the one request it is.
+        in_flight, queued = math.floor(in_app + 0.5), math.floor(waiting + 0.5)
         ordered = self.ordered_latencies()
         # Over the requests' own window, as the summary's rps (a real server's start-up
         # before the first request is not part of the load).
@@ -241,6 +298,8 @@ class LiveStats:
             errors=self.errors,
             elapsed_ns=now,
             counted_at=counted_at,
+            blocked_ns=self.blocked_ns,
+            longest_block_ns=self.longest_block_ns,
         )
 
     def ordered_latencies(self) -> list[float]:
@@ -279,9 +338,39 @@ class LiveStats:
         scale = 1e9 / RPS_BUCKET_NS
         return [self.buckets.get(b, 0) * scale for b in range(first, last + 1)]
 
-    def recent_events(self) -> list[Event]:
-        """Events of the most recent requests (and marks), sorted by time."""
-        events = [event for req_events in self.recent.values() for event in req_events]
+    def shown_requests(self, rows: int) -> list[int]:
+        """The requests the recent-requests panel shows in ``rows`` rows, in order of arrival:
+        those in the app now (the longest there first, up to half the rows: the one holding
+        the loop is among them), the last to end (up to a quarter: a blocked loop's red is
+        drawn once its request's step is over), then the newest. The newest alone would be
+        the queued ones under many clients (49 of 50), the request being served scrolled
+        away."""
+        reqs = list(self.recent)
+        rows = max(1, rows)
+        if len(reqs) <= rows:
+            return reqs
+
+        def out(req: int) -> int | None:
+            return self.left.get(req, self.answered.get(req))
+
+        in_app = [r for r in reqs if r in self.started and out(r) is None]
+        in_app.sort(key=lambda r: self.started[r])
+        chosen = set(in_app[: max(1, rows // 2)])
+        over = [r for r in reqs if r in self.ended and r not in chosen]
+        over.sort(key=lambda r: out(r) or 0)
+        chosen.update(over[len(over) - max(1, rows // 4) :])
+        for req in reversed(reqs):
+            if len(chosen) >= rows:
+                break
+            chosen.add(req)
+        return [req for req in reqs if req in chosen]
+
+    def recent_events(self, reqs: Iterable[int] | None = None) -> list[Event]:
+        """Events of the most recent requests (only ``reqs`` of them, if given) and the marks,
+        sorted by time."""
+        recent = self.recent
+        chosen = recent.keys() if reqs is None else [req for req in reqs if req in recent]
+        events = [event for req in chosen for event in recent[req]]
         events.extend(self.loose)
         events.sort(key=lambda e: (e.t, e.seq))
         return events

@@ -1,8 +1,9 @@
 """How each phase looks: a glyph and a colour, chosen to read on a laptop and on a projector.
 
-Glyphs differ as well as colours, so the phases stay apart in monochrome and for colour-blind
-readers: a full block runs, a thin line waits, a light shade queues. Imports only Rich and
-``tracer.tui.lane`` (for the phase codes).
+Glyphs differ as well as colours, so the phases stay apart in monochrome (``NO_COLOR``) and for
+colour-blind readers: a full block runs, a thin line waits, a light shade queues, a dark shade
+sends, a checker blocks the loop, a cross fails; no two phases share a glyph. Imports only Rich
+and ``tracer.tui.lane`` (for the phase codes).
 """
 
 from __future__ import annotations
@@ -41,10 +42,10 @@ GLYPHS: dict[int, str] = {
     QUEUED: "░",
     RUNNING: "█",
     SENDING: "▓",
-    BLOCKED: "█",
+    BLOCKED: "▚",  # not running's block: in monochrome both are grey
     ERROR: "✖",
 }
-"""Phase code -> the character a by-request lane draws it with."""
+"""Phase code -> the character a by-request lane draws it with (one per phase)."""
 
 COLOURS: dict[int, str] = {
     NONE: "#808080",
