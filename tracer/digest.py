@@ -226,6 +226,9 @@ class Digest:
             elif kind == K.ERROR:
                 # By request: a lifespan's errors are left out once its start is known.
                 self._errors[(req, str(event.data.get("type") or "?"))] += 1
+                if req is not None:  # the request failed, even if it ended well before
+                    span = spans.get(req) or lifespan.get(req) or _new(spans, req)
+                    span.take_error(event.data)
 
     def _settle(self, req: int, span: RequestSpan) -> None:
         """``req``'s start is known: a lifespan connection goes apart, with its extent; a

@@ -10,9 +10,11 @@ Use the ``gateway_tracer`` fixture to wrap the app under test::
 Limits come from ``@pytest.mark.gateway_tracer(max_block_ms=50, strict=True, allow=["HTTP-011"])``
 or the ini options ``gateway_tracer_max_block_ms`` (default 100) and ``gateway_tracer_strict``
 (warnings fail too). ``check=False`` in the marker records without failing. ``allow`` takes one
-rule id or several. The marker takes these keyword arguments only: a positional argument, an
-unknown keyword or a value of the wrong kind is a usage error naming the marker. Imports the
-spine and, when an app is wrapped, ``tracer.instrument``.
+rule id or several, each one of ``tracer.conformance.RULES`` (docs/rules.md). The marker takes
+these keyword arguments only: a positional argument, an unknown keyword, a value of the wrong
+kind or a rule id that does not exist (a typo would allow nothing) is a usage error naming the
+marker. Imports the spine and, when an app is wrapped or ``allow`` given, ``tracer.instrument``
+and ``tracer.conformance``.
 
 An app instrumented already (``tracer.instrument(app)`` at import, for production) can be
 wrapped as it is: the test's recorder records it in full, its tasks and thread hops included.
@@ -31,12 +33,14 @@ Werkzeug's (Flask's ``app.test_client()``) never closes a response the test read
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
 
 from tracer import events as K
+from tracer.errors import UsageError
 from tracer.events import Event
 from tracer.recorder import Recorder
 
@@ -74,6 +78,9 @@ class GatewayTracer:
         self.max_block_ms = max_block_ms
         self.strict = strict
         self.allow = frozenset((allow,) if isinstance(allow, str) else allow)
+        unknown = _unknown_rules(self.allow) if self.allow else []
+        if unknown:  # a typo would allow nothing, and pass unnoticed
+            raise UsageError(f"GatewayTracer(allow=...): {'; '.join(sorted(unknown))}.")
         self.check_enabled = check
         self._judged = 0  # events already judged by a previous check()
 
@@ -261,7 +268,39 @@ def _marker_options(marker: pytest.Mark) -> dict[str, Any]:
             rules = [None]
         if not all(isinstance(rule, str) for rule in rules):
             raise wrong("allow", 'a rule id or a list of rule ids, e.g. ["HTTP-011"]')
+    if allow is not None:
+        unknown_ids = _unknown_rules((allow,) if isinstance(allow, str) else allow)
+        if unknown_ids:
+            raise pytest.UsageError(
+                f"@pytest.mark.{marker.name}(allow={allow!r}): {'; '.join(unknown_ids)}. "
+                "The rule ids are listed in docs/rules.md."
+            )
     return options
+
+
+_RULE_ID = re.compile(r"\s*([A-Za-z]+)[-_ ]?0*([0-9]+)\s*")
+"""A rule id as people mistype it: ``http-11``, ``HTTP011``, ``WS_4``."""
+
+
+def _unknown_rules(rule_ids: Iterable[str]) -> list[str]:
+    """One phrase per id of ``rule_ids`` that names no rule, with the nearest id if any."""
+    from tracer.conformance.rules import RULES
+
+    out = []
+    for rule_id in rule_ids:
+        if rule_id in RULES:
+            continue
+        near = None
+        match = _RULE_ID.fullmatch(rule_id)
+        if match is not None:  # the same id spelt otherwise (case, dash, zero padding)
+            spelt = f"{match[1].upper()}-{int(match[2]):03d}"
+            near = spelt if spelt in RULES else None
+        if near is None:
+            close = difflib.get_close_matches(rule_id.strip().upper(), RULES, n=1)
+            near = close[0] if close else None
+        guess = f" (did you mean {near}?)" if near else ""
+        out.append(f"{rule_id!r} is not a rule id{guess}")
+    return out
 
 
 def _milliseconds(value: Any) -> float | None:

@@ -16,6 +16,7 @@ from tracer.errors import UsageError
 from tracer.events import (
     ASGI_SEND,
     CLIENT_RESPONSE,
+    ERROR,
     LOOP_BLOCKED,
     REQUEST_END,
     REQUEST_QUEUED,
@@ -81,8 +82,9 @@ def ends_response(data: dict[str, Any]) -> bool:
 class RequestSpan:
     """The lifecycle instants of one request, gathered from its events (ns, or None).
 
-    ``end``/``status``/``error`` come from ``request.end``; ``client_*`` from the network
-    client's ``client.response`` (real servers). Where the client saw the request, its view is
+    ``end``/``status``/``error`` come from ``request.end``; ``raised`` from the request's
+    ``error`` events; ``client_*`` from the network client's ``client.response`` (real
+    servers). Where the client saw the request, its view is
     the request's outcome (``finished``, ``outcome_status``): a server can answer without the
     app (uvicorn's 503 past ``--limit-concurrency``, a 500 for an app that raised, a refused
     WebSocket), and the response reaches the client after the app returned. Without a network
@@ -99,6 +101,7 @@ class RequestSpan:
         "end_seq",
         "status",
         "error",
+        "raised",
         "scope_type",
         "client_end",
         "client_seq",
@@ -117,6 +120,7 @@ class RequestSpan:
         self.end_seq: int | None = None
         self.status: int | None = None
         self.error: str | None = None
+        self.raised: str | None = None
         self.scope_type: str | None = None
         self.client_end: int | None = None
         self.client_seq: int | None = None
@@ -189,14 +193,27 @@ class RequestSpan:
             if self.response_end is None or event.end < self.response_end:
                 self.response_end = event.end
 
+    def take_error(self, data: dict[str, Any]) -> None:
+        """An ``error`` event of this request: the first one's type is ``raised``.
+
+        Wherever it comes among the request's events, it is the request's error: one recorded
+        after the request's end still is (the ``loop`` model's "Event loop stopped" on the
+        request that stopped the loop, which had its response already).
+        """
+        if self.raised is None:
+            kind = data.get("type")
+            self.raised = str(kind) if kind else "error"
+
     @property
     def outcome_error(self) -> str | None:
-        """The app's exception if it raised, else the client's failure (refused, timed out)."""
-        return self.error or self.client_error
+        """The app's exception if it raised (as its end names it, else as its ``error``
+        event does), else the client's failure (refused, timed out)."""
+        return self.error or self.raised or self.client_error
 
     @property
     def failed(self) -> bool:
-        """An error: the app raised, the client got no response, or the response was a 5xx.
+        """An error: the app raised (an ``error`` event of the request counts, even one
+        recorded after its end), the client got no response, or the response was a 5xx.
 
         A request that ended without any status (the app returned without starting a
         response: the server answers 500 for it, or drops the connection) got no response.
@@ -240,6 +257,8 @@ def request_spans(events: Sequence[Event]) -> dict[int, RequestSpan]:
             spans.setdefault(req, RequestSpan(req)).take_end(event.end, event.data, event.seq)
         elif kind == ASGI_SEND:
             spans.setdefault(req, RequestSpan(req)).take_send(event)
+        elif kind == ERROR:
+            spans.setdefault(req, RequestSpan(req)).take_error(event.data)
         elif kind == CLIENT_RESPONSE:
             span = spans.setdefault(req, RequestSpan(req))
             span.take_client_response(event.end, event.data, event.seq)

@@ -92,3 +92,31 @@ def test_the_clock_is_now_not_the_latest_event() -> None:
     assert stats.snapshot(3_000 * MS).elapsed_ns == 3_000 * MS
     assert len(stats.rps_series(100, now=3_000 * MS)) == 30  # 0-3 s; the 31st is going on
     assert stats.snapshot().elapsed_ns == 10 * MS  # no clock given: the latest event's
+
+
+def test_an_error_recorded_after_its_requests_end_is_counted_as_the_summary_counts_it() -> None:
+    """A request whose code stopped the loop got its 200, and its ``error`` came after its
+    ``request.end``; another raised before its end named no error: the live header counts
+    both, once each, as ``summarize`` does, fed in one batch or event by event."""
+
+    def ev(seq: int, t: int, kind: str, req: int, data: dict[str, object]) -> Event:
+        return Event(seq, t * MS, kind, req, 1, 1, "event-loop", data=data)
+
+    events = [
+        ev(0, 0, K.REQUEST_START, 1, {"scope_type": "http"}),
+        ev(1, 1, K.REQUEST_END, 1, {"status": 200}),
+        ev(2, 2, K.ERROR, 1, {"type": "RuntimeError"}),
+        ev(3, 3, K.REQUEST_START, 2, {"scope_type": "http"}),
+        ev(4, 4, K.ERROR, 2, {"type": "ValueError"}),
+        ev(5, 5, K.REQUEST_END, 2, {"status": 200}),
+        ev(6, 6, K.REQUEST_START, 3, {"scope_type": "http"}),
+        ev(7, 7, K.REQUEST_END, 3, {"status": 200}),
+    ]
+    assert summarize(events)["errors"] == 2
+    together = LiveStats()
+    together.feed(events, now=10 * MS)
+    one_by_one = LiveStats()
+    for event in events:
+        one_by_one.feed([event], now=event.t)
+    assert together.errors == one_by_one.errors == 2
+    assert together.failed == one_by_one.failed == {1, 2}

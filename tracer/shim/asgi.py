@@ -282,15 +282,36 @@ def _task_cancelled() -> bool:
     return task is None or task.cancelling() > 0
 
 
+def _closed(error: BaseException) -> bool:
+    """Whether ``error`` is the shim's coroutine being closed, not an exception of the app.
+
+    Whatever drives the shim (an event loop closing a task it dropped, a server's shutdown)
+    calls ``close()``, or throws ``GeneratorExit``, into the shim's coroutine: Python closes
+    the step proxy (which closes the app's coroutine) and raises a ``GeneratorExit`` at the
+    shim's own ``await``, whose traceback ends there or in the step proxy. One the app raised
+    itself comes out of a step, so its traceback goes on past the step proxy into the app's
+    code; servers answer it as any other exception (uvicorn, hypercorn, granian: 500).
+    """
+    if not isinstance(error, GeneratorExit):
+        return False
+    tb = error.__traceback__  # the shim's __call__, then the step proxy, then the app
+    step = None if tb is None else tb.tb_next
+    return step is None or step.tb_frame.f_code is not _DRIVE_CODE or step.tb_next is None
+
+
+_DRIVE_CODE = Stepper._drive.__code__
+
+
 def _answered_500(error: BaseException | None) -> bool:
     """Whether a server answers 500 to an app that ended so without a response start:
-    returned, or raised anything but a cancellation of its task, ``SystemExit`` included
-    (uvicorn catches ``BaseException`` and answers 500)."""
+    returned, or raised anything but a cancellation of its task or a close of its coroutine,
+    ``SystemExit`` and a ``GeneratorExit`` of its own included (uvicorn catches
+    ``BaseException`` and answers 500)."""
     if error is None or isinstance(error, Exception):
         return True
     if isinstance(error, asyncio.CancelledError):
         return not _task_cancelled()
-    return not isinstance(error, GeneratorExit)
+    return not _closed(error)
 
 
 class _Cycle(Stepper):
@@ -633,8 +654,8 @@ class _Cycle(Stepper):
 
     def raised(self, exc: BaseException) -> None:
         """The app raised ``exc`` (about to propagate unchanged): record it as an ``error``."""
-        if not self.recording or isinstance(exc, GeneratorExit):
-            return
+        if not self.recording or _closed(exc):
+            return  # the coroutine was closed: not the app's error (request.end names it)
         if isinstance(exc, asyncio.CancelledError) and _task_cancelled():
             return  # cancellation is not an app error; request.end still names it
         # SystemExit and KeyboardInterrupt raised by the app are its errors (the WSGI shim

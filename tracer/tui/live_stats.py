@@ -110,6 +110,8 @@ class LiveStats:
         """Requests that are over (as the summary's latency ends them)."""
         self.failed: set[int] = set()
         """Ended requests counted as errors (each once)."""
+        self.raised: set[int] = set()
+        """Requests with an ``error`` event before they ended: they end failed."""
         self.client_side: set[int] = set()
         """Requests a network client sent (real servers): they end at ``client.response``."""
         self.lifespan: set[int] = set()
@@ -190,6 +192,14 @@ class LiveStats:
                     status = data.get("status")
                     failed = bool(data.get("error")) or (isinstance(status, int) and status >= 500)
                     self._end(req, event, failed=failed)
+            elif kind == K.ERROR:
+                # A request's error is its error wherever it comes among its events (the app
+                # raised after its response, or its code stopped the loop): as the summary.
+                if req not in self.ended:
+                    self.raised.add(req)
+                elif req not in self.failed:
+                    self.failed.add(req)
+                    self.errors += 1
             elif kind == K.REQUEST_END and req in self.ended and req not in self.failed:
                 # The app raised after its response went (a background task): an error all
                 # the same, as the summary counts it.
@@ -211,7 +221,7 @@ class LiveStats:
     def _end(self, req: int, event: Event, *, failed: bool) -> None:
         """``req`` is over at ``event``'s end: its latency, its second, and whether it failed."""
         self.ended.add(req)
-        if failed:
+        if failed or req in self.raised:
             self.failed.add(req)
             self.errors += 1
         self.latencies_ms.append((event.end - self.arrived.get(req, event.t)) / 1e6)
