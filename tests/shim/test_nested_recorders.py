@@ -28,7 +28,8 @@ def _app() -> FastAPI:
 
     @app.get("/")
     async def home() -> dict[str, int]:
-        time.sleep(0.06)  # nested: blocks
+        # Long enough for the watchdog's samples to name the line on a busy machine.
+        time.sleep(0.15)  # nested: blocks
         await asyncio.to_thread(time.sleep, 0.001)  # nested: hops
         return {"ok": 1}
 

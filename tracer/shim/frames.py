@@ -18,7 +18,6 @@ import asyncio
 import gc
 import os
 import sys
-import sysconfig
 from inspect import CO_ASYNC_GENERATOR, CO_COROUTINE, CO_GENERATOR, CO_ITERABLE_COROUTINE
 from types import (
     AsyncGeneratorType,
@@ -31,7 +30,7 @@ from types import (
 from typing import Any
 
 from tracer.events import encodable
-from tracer.sourcepath import SITE_DIRS, display_path
+from tracer.sourcepath import LIBRARY, OURS, STDLIB, USER, display_path, source_kind
 
 __all__ = [
     "message_of",
@@ -48,12 +47,10 @@ __all__ = [
     "LIBRARY",
 ]
 
-USER = 0
-"""App code: anything outside the standard library, site-packages and this package."""
-LIBRARY = 1
-"""Third-party code (site-packages): frameworks, drivers."""
-_STDLIB = 2
-_OURS = 3
+# Whose code a frame is (``tracer.sourcepath.source_kind``): the app's (anything outside the
+# standard library, site-packages and this package), a library's, the standard library's, ours.
+_STDLIB = STDLIB
+_OURS = OURS
 
 # Modules whose coroutines are "the thing awaited" rather than code doing work: the name of
 # the outermost of a trailing run of these is what a step reports as ``awaiting``.
@@ -67,8 +64,6 @@ _RENAMES = {
 # generators of generator-based coroutines (``yield from``).
 _AWAITING_FLAGS = CO_COROUTINE | CO_ITERABLE_COROUTINE | CO_ASYNC_GENERATOR | CO_GENERATOR
 
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-_STDLIB_DIR = os.path.abspath(sysconfig.get_paths()["stdlib"]) + os.sep
 
 # id(code) -> (code, kind, primitive, name, display file); the code object is kept so a
 # recycled id is detected. Code objects of app functions live as long as their module.
@@ -121,14 +116,7 @@ def _classify(code: CodeType, frame: FrameType | None) -> tuple[CodeType, int, b
     if wrapper is not None:
         entry = (code, _OURS, True, wrapper, display_path(filename))
     else:
-        if filename.startswith(_PACKAGE_DIR):
-            kind = _OURS
-        elif any(filename.startswith(site) for site in SITE_DIRS):
-            kind = LIBRARY
-        elif not filename or filename.startswith(_STDLIB_DIR):
-            kind = _STDLIB
-        else:
-            kind = USER
+        kind = source_kind(code.co_filename)
         module = str(module or "")
         primitive = module == "asyncio" or module.startswith(_PRIMITIVE_PREFIXES)
         if module.startswith("asyncio."):
