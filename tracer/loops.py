@@ -5,15 +5,34 @@ and ``trace check``'s ASGI probes. Imports nothing of ours.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
-__all__ = ["cancel_left", "new_loop", "run_until_stopped"]
+__all__ = ["cancel_left", "new_loop", "new_own_loop", "real_time", "run_until_stopped"]
 
 new_loop = asyncio.DefaultEventLoopPolicy().new_event_loop
 """A new event loop of Python's default class for this platform, bound when this module is
 imported (before any app): whatever event-loop policy an app sets later (one whose
 ``new_event_loop`` raises, or makes a loop of its own), the tool's loops are asyncio's own.
 uvicorn too makes its loop before it imports the app."""
+
+
+def real_time(clock: Callable[[], float] = time.monotonic) -> float:
+    """``time.monotonic`` as it was when this module was imported. A default argument, not a
+    module attribute: freezegun's ``start()`` replaces every module attribute that is the real
+    function."""
+    return clock()
+
+
+def new_own_loop() -> asyncio.AbstractEventLoop:
+    """A ``new_loop`` for the tool's own work (the load generator), whose timers run on the
+    real clock: an app that freezes or fakes ``time.monotonic`` in this process (a test's
+    frozen clock left running) freezes asyncio's timers, which read it at every call, and the
+    load would stop. The app's own loops (the ``loop`` model's) keep the process's clock, as
+    uvicorn's loop would under that app."""
+    loop = new_loop()
+    loop.time = real_time  # type: ignore[method-assign]
+    return loop
 
 
 def run_until_stopped(

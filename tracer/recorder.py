@@ -10,6 +10,7 @@ This module imports only ``tracer.events``, ``tracer.recording``, ``tracer.recor
 from __future__ import annotations
 
 import atexit
+import copy
 import itertools
 import logging
 import os
@@ -125,6 +126,7 @@ class Recorder:
         self._kept: list[Event] = []
         self._subscribers: list[Subscriber] = []
         self._writer: RecordingWriter | None = None
+        self._written_header: dict[str, Any] | None = None  # the header the file holds
         self._drain_lock = threading.Lock()
         self._born_ns = time.time_ns()  # to tell a file another process wrote since
         self._closed = False
@@ -164,7 +166,8 @@ class Recorder:
         stretch of nothing. Call it before ``start_ns`` is handed to another process. Returns
         False, changing nothing, once events were recorded (their times keep their origin).
         """
-        if self._queue or self._kept or self._writer is not None or self._file_done:
+        writer = self._writer
+        if self._queue or self._kept or self._file_done or (writer is not None and writer.count):
             return False
         now = self._clock()
         clock = self.header.get("clock")
@@ -173,7 +176,41 @@ class Recorder:
             clock["monotonic_ns"] = now
         self.start_ns = now
         self._sink = None  # a sink carries start_ns: the next one is made afresh
+        with self._drain_lock:  # a file opened early (open_file) gets the header as it is now
+            try:
+                self._rewrite_header()
+            except OSError as exc:
+                self._write_failed(exc)
         return True
+
+    def open_file(self) -> None:
+        """Open the file and write the header now, not with the first events.
+
+        For a process that may die without running any Python code (a segmentation fault in
+        an app run in process): its file is then a loadable recording, of the header and
+        whatever was drained, not an empty file. Until the first event is written, the
+        header may still change (``header`` fields, ``start_now``): it is written again then.
+        Nothing happens without a path, after ``close()``, once the file is open, or for a
+        path that is not a regular file (a pipe would get the header twice).
+        """
+        if self.path is None or self._closed or not _is_file_or_absent(self.path):
+            return
+        with self._drain_lock:
+            if self._writer is None and self.write_error is None and not self._file_done:
+                try:
+                    self._writer = self._open_writer(self.path)
+                except OSError as exc:
+                    self._write_failed(exc)
+
+    def _rewrite_header(self) -> None:
+        """Under the drain lock: write the file afresh when the header changed since it was
+        opened and no event is in it yet (``open_file`` wrote an earlier header)."""
+        writer = self._writer
+        if writer is None or writer.count or self.header == self._written_header:
+            return
+        self._writer = None
+        writer.close()
+        self._writer = self._open_writer(writer.path)
 
     def new_request_id(self) -> int:
         """A fresh request id (thread-safe: ``itertools.count`` is atomic under the GIL)."""
@@ -344,6 +381,8 @@ class Recorder:
             if batch:
                 if self._writer is None:
                     self._writer = self._open_writer(path)
+                else:
+                    self._rewrite_header()
                 self._writer.write(batch)
             if self._writer is not None and threading.current_thread() is not self._thread:
                 self._writer.checkpoint()
@@ -369,8 +408,9 @@ class Recorder:
                 self._parent_path,
                 path,
             )
+        header = copy.deepcopy(self.header)
         try:
-            return RecordingWriter(path, self.header)
+            writer = RecordingWriter(path, header)
         except RecordingBusy:
             own = _beside(path, os.getpid())
             log.warning(
@@ -380,7 +420,9 @@ class Recorder:
                 own,
             )
             self.path = own
-            return RecordingWriter(own, self.header)
+            writer = RecordingWriter(own, header)
+        self._written_header = header
+        return writer
 
     def _write_failed(self, exc: OSError) -> None:
         self.write_error = exc
@@ -464,8 +506,15 @@ class Recorder:
 
     def _close_file(self) -> None:
         self._stop.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            try:
+                thread.join()
+            except RuntimeError:
+                # Never started: its start was interrupted (a Ctrl-C inside Thread.start).
+                # If it runs after all, it sees the stop at once, and the drain lock keeps
+                # it off the file being closed.
+                pass
         self.drain()
         # Under the drain lock: a drain on another thread (reading ``events``) must neither
         # write to the file being closed nor open it afresh once the writer is gone.
@@ -483,6 +532,13 @@ class Recorder:
                     writer = self._open_writer(self.path)
                 except OSError as exc:
                     self._write_failed(exc)
+            if writer is not None:
+                self._writer = writer
+                try:
+                    self._rewrite_header()  # opened early, no event since: the header as it is
+                except OSError as exc:
+                    self._write_failed(exc)
+                writer, self._writer = self._writer, None
             if writer is not None:
                 try:
                     writer.close()

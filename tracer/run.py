@@ -33,7 +33,7 @@ from typing import Any
 from tracer import events as K
 from tracer.errors import UsageError
 from tracer.loadgen import LoadSettings, LoadStats, Progress, RequestPlan, build_plan, drive
-from tracer.loops import new_loop
+from tracer.loops import new_own_loop, real_time
 from tracer.recorder import Recorder
 from tracer.redact import redact_target
 from tracer.servers import (
@@ -460,7 +460,7 @@ def _serve(
     watch_exit = getattr(server, "watch_exit", None)
     if watch_exit is not None:
         watch_exit(stop)
-    started = time.monotonic()
+    started = real_time()  # the real clock, whatever an app did to time.monotonic
     stats = LoadStats(total=settings.requests, duration=settings.duration)
     # The load generator runs on a loop of its own, never the server's: a server loop held by a
     # blocking call must not delay the clients' next requests (that would hide the wait they
@@ -484,11 +484,13 @@ def _serve(
                 pause=behind,
             )
             # Not asyncio.run: that asks the current policy (the app's, if it set one) for
-            # the loop. Runner still cancels what is left and closes the loop at the end.
-            with Runner(loop_factory=new_loop) as runner:
+            # the loop. Runner still cancels what is left and closes the loop at the end. The
+            # loop's timers run on the real clock: an app that freezes time.monotonic (a fake
+            # clock left running) must not stop the load.
+            with Runner(loop_factory=new_own_loop) as runner:
                 runner.run(_closing(server.target, load))
     finally:
-        wall = time.monotonic() - started
+        wall = real_time() - started
         # Workers may be stuck in the app when requests timed out: do not wait long for them.
         hung = stats.timeouts > 0 or stats.cancelled > 0 or stats.in_flight > 0
         server.stop(timeout=1.0 if hung else 5.0)

@@ -15,7 +15,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from tracer.cli.parsing import bounded
-from tracer.cli.terminal import can_draw
+from tracer.cli.terminal import can_draw, dumb_terminal
 from tracer.errors import UsageError
 
 if TYPE_CHECKING:
@@ -174,8 +174,9 @@ def main(args: argparse.Namespace) -> int:
         print(os.path.abspath(args.screenshot))
         return 0
     if not can_draw():
+        needs = "a terminal that can draw (TERM=dumb cannot)" if dumb_terminal() else "a terminal"
         raise UsageError(
-            "trace replay needs a terminal. To render without one, add --screenshot OUT.svg."
+            f"trace replay needs {needs}. To render without one, add --screenshot OUT.svg."
         )
     from tracer.tui.app import ReplayApp
 

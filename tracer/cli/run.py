@@ -39,7 +39,7 @@ from tracer.cli.signals import ctrl_c_noted as _ctrl_c_noted
 from tracer.cli.signals import sigterm_closes_dashboard as _sigterm_closes_dashboard
 from tracer.cli.signals import sigterm_noted as _sigterm_noted
 from tracer.cli.streams import KeptStreams, kept_streams
-from tracer.cli.terminal import on_terminal
+from tracer.cli.terminal import dumb_terminal, is_tty, on_terminal
 from tracer.errors import UsageError
 from tracer.tui.labels import LANGUAGES
 
@@ -264,18 +264,78 @@ def _method(args: argparse.Namespace) -> str:
 def main(args: argparse.Namespace) -> int:
     """Run, record, report. With ``--json`` the summary is alone on stdout: what the app
     prints goes to stderr."""
-    with _sigterm_noted() as termination:
+    # A child the app forks gets Python's signal handlers back, not this command's.
+    import tracer.servers.forks  # noqa: F401
+    from tracer.servers.crashes import CrashReport
+
+    with _sigterm_noted() as termination, _CtrlCHeld(termination.stops) as held:
         if not args.json:
-            with kept_streams() as streams:
-                return _main(args, sys.stdout, termination, streams)
+            with kept_streams() as streams, CrashReport(streams.err) as crash:
+                return _main(args, sys.stdout, termination, streams, held, crash)
         from tracer.cli.stdout import app_prints_to_stderr
 
         with app_prints_to_stderr() as out, kept_streams() as streams:
-            return _main(args, out, termination, streams)
+            with CrashReport(streams.err) as crash:
+                return _main(args, out, termination, streams, held, crash)
+
+
+class _CtrlCHeld:
+    """SIGINT (Ctrl-C) in the stretches of ``trace run``'s start-up that no stage answers:
+    before the app's import (the recorder and its thread being set up), between the import
+    and the load's own handler (``ctrl_c_sets``: the progress bar's import and start), and
+    up to the dashboard. Each stage's handler puts this one back when it ends.
+
+    Without it those stretches had the handler ``trace`` started with. Python's own raised
+    ``KeyboardInterrupt`` wherever the main thread was (inside ``Thread.start``: a recorder
+    that could not be closed; inside an import's lock callback: printed as ignored and lost);
+    one inherited ignored (a shell starts a background job with SIGINT ignored) dropped the
+    signal, and the run went on to its end. Here a Ctrl-C is noted (``pressed``), which
+    interrupts at the next stage (the app's import, or before the load: exit 130), and sets
+    the load's stop events once there are some (it stops the load, as during it).
+    """
+
+    def __init__(self, stops: list[threading.Event]) -> None:
+        self.pressed = threading.Event()
+        self._stops = stops
+        self._previous: Any = None
+        self._installed = False
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        self.pressed.set()
+        for stop in self._stops:
+            stop.set()
+
+    def __enter__(self) -> _CtrlCHeld:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self)
+            self._installed = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def release(self) -> None:
+        """Put back the handler there was before (idempotent). One pending is answered here
+        first (``signal.signal`` runs it), so the caller's check of ``pressed`` sees it."""
+        if self._installed:
+            self._installed = False
+            # None: a handler not installed from Python (an embedding program's), left to it.
+            if self._previous is not None:
+                signal.signal(signal.SIGINT, self._previous)
+
+    def check(self) -> None:
+        """``KeyboardInterrupt`` when a Ctrl-C was noted: nothing of the load has started."""
+        if self.pressed.is_set():
+            raise KeyboardInterrupt
 
 
 def _main(
-    args: argparse.Namespace, out: Any, termination: _Termination, streams: KeptStreams
+    args: argparse.Namespace,
+    out: Any,
+    termination: _Termination,
+    streams: KeptStreams,
+    held: _CtrlCHeld,
+    crash: Any,
 ) -> int:
     from rich.console import Console
 
@@ -321,6 +381,11 @@ def _main(
 
     recorder = Recorder(path)
     failures = watch_writer(recorder, writer_failed)
+    if target.created:
+        # The header is on disk before the app is imported: a process that dies at once (a
+        # segmentation fault in the app) leaves a recording to load, not an empty file. A file
+        # given that existed keeps what it held until the app is loaded.
+        recorder.open_file()
     digest = Digest(recorder.header)  # the run fills in its load later: read at the summary
     recorder.subscribe(digest.feed)
     recorded = threading.Event()  # set once events came: a start that recorded some keeps them
@@ -347,12 +412,15 @@ def _main(
             otlp.append(_attach_otlp(recorder, args.otlp_endpoint))
 
     try:
+        held.check()  # a Ctrl-C while the recorder was set up
         with _ctrl_c_noted() as pressed, termination.interrupts():
             server = open_server(config, recorder)
             if args.otlp:
                 _otlp_available()
         if pressed.is_set():  # a Ctrl-C the start-up swallowed (nothing is started yet)
             raise KeyboardInterrupt
+        held.check()  # one just after the import
+        recorder.open_file()  # (a file that existed: emptied only now that the app is loaded)
         if termination.received.is_set():  # one the start-up swallowed, or one just after it
             raise _StoppedStarting
     except _StoppedStarting:
@@ -386,9 +454,17 @@ def _main(
     prints: Any = None
     try:
         dashboard = on_terminal() and not args.headless and not args.json
+        if dumb_terminal() and is_tty(sys.stdout) and not (args.headless or args.json):
+            print("trace: TERM=dumb: no dashboard, running headless", file=sys.stderr)
         live = _live_runner() if dashboard else None
         if live is not None:
+            # The dashboard answers SIGINT its own way (Python's handler, which its event
+            # loop takes over): not noted from here on.
+            held.release()
+            held.check()
             app_log, prints = open_app_log(path, server)
+            if prints is not None:
+                crash.move_to(prints)  # with the app's prints, not over the dashboard's screen
 
             def app_exited_live(code: int) -> None:
                 from tracer.tui.live import leave_terminal
@@ -426,10 +502,15 @@ def _main(
                 )
         else:
             stop = threading.Event()
-            stops.append(stop)
-            if termination.received.is_set():  # a SIGTERM since the start-up: no load
+            stops.append(stop)  # from here on a Ctrl-C or a SIGTERM sets it
+            if termination.received.is_set() or held.pressed.is_set():  # one since the start-up
                 stop.set()
-            run_headless(config, recorder, server, err, begin, stop=stop, on_app_exit=app_exited)
+            try:
+                run_headless(
+                    config, recorder, server, err, begin, stop=stop, on_app_exit=app_exited
+                )
+            finally:
+                held.release()  # after the load, Ctrl-C is what it was when trace started
     except BaseException:
         # The server never served (it could not load the app): no header-only recording left.
         # One whose start recorded events (a lifespan startup that failed) keeps them.

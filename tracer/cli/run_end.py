@@ -21,7 +21,8 @@ def say_how_it_ended(server: Any, config: Any, sent: int, *, stopped: bool) -> N
     ended = who_exited(server)
     if ended is not None:
         # The app killed its server: data, as any failure of the app, but the load stopped.
-        said = last_words(getattr(server, "output", lambda: "")())
+        quote = getattr(server, "exit_quote", True)  # False: the words name the cause
+        said = last_words(getattr(server, "output", lambda: "")()) if quote else ""
         who, exit_code = ended
         effect = getattr(
             server, "exit_effect", "requests after that failed and the load was stopped"

@@ -7,7 +7,7 @@ import os
 import sys
 from typing import Any
 
-__all__ = ["is_tty", "can_draw", "on_terminal", "in_foreground"]
+__all__ = ["is_tty", "can_draw", "on_terminal", "in_foreground", "dumb_terminal"]
 
 
 def is_tty(stream: Any) -> bool:
@@ -15,10 +15,17 @@ def is_tty(stream: Any) -> bool:
     return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
 
 
+def dumb_terminal() -> bool:
+    """``TERM=dumb``: a terminal that cannot move its cursor (an editor's shell buffer, some
+    CI consoles), where a full-screen UI would be a stream of escape codes."""
+    return os.environ.get("TERM", "") == "dumb"
+
+
 def can_draw() -> bool:
-    """Standard input and the process's standard error are terminals: the UI can run. (A
-    command that also prints a report chooses its UI only when standard output is one too.)"""
-    return is_tty(sys.stdin) and is_tty(sys.__stderr__)
+    """Standard input and the process's standard error are terminals, and not dumb ones: the
+    UI can run. (A command that also prints a report chooses its UI only when standard output
+    is one too.)"""
+    return is_tty(sys.stdin) and is_tty(sys.__stderr__) and not dumb_terminal()
 
 
 def in_foreground() -> bool:

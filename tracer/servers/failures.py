@@ -10,10 +10,21 @@ it, from what to what. Imports nothing of ours.
 
 from __future__ import annotations
 
+import signal
 import sys
 import traceback
 
-__all__ = ["describe_failure", "raised_at"]
+__all__ = ["describe_failure", "killed_by", "raised_at"]
+
+
+def killed_by(signum: int) -> str:
+    """``was killed by signal 11 (SIGSEGV)``: how a process that died of a signal ended, in
+    the same words for a real server, its workers and ``--server processes``' workers."""
+    try:
+        name = f" ({signal.Signals(signum).name})"
+    except ValueError:
+        name = ""
+    return f"was killed by signal {signum}{name}"
 
 
 def raised_at(exc: BaseException) -> str | None:

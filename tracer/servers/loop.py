@@ -39,6 +39,7 @@ from tracer.errors import ServerError
 from tracer.loops import new_loop, run_until_stopped
 from tracer.recorder import Recorder
 from tracer.servers import Request, Response, ServerConfig, Target
+from tracer.servers.forks import end_child, forked_child, serve_here
 from tracer.servers.job import Job, JobTarget, load_app_for, record_refusal
 from tracer.servers.mailbox import Mailbox
 from tracer.servers.scope import ASGI_VERSION, HttpCycle, ScopeBuilder, WebSocketCycle
@@ -157,6 +158,7 @@ class LoopServer:
         """``start``, unless ``stop`` is set first: then the lifespan startup is given up on and
         it returns (the run was stopped while the app started: not a failure). Without it, a
         Ctrl-C during a startup that hangs waited out the 30 s bound; uvicorn stops at once."""
+        serve_here()  # a child the app forks on the loop is the app's (tracer.servers.forks)
         self.thread.start()
         future = asyncio.run_coroutine_threadsafe(self._startup(), self.loop)
         deadline = _monotonic() + STARTUP_TIMEOUT
@@ -280,6 +282,8 @@ class LoopServer:
         error: str | None = None
         try:
             await self.app(scope, cycle.receive, cycle.send)
+            if forked_child():  # the app's code returned in a child it forked: it is done
+                end_child()
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if task is not None and task.cancelling():
@@ -290,7 +294,10 @@ class LoopServer:
             error = "CancelledError"
         except BaseException as exc:  # the app's failure is data; the client gets a 500
             # SystemExit and KeyboardInterrupt included, as uvicorn does: raised out of a
-            # task they would stop the server's loop.
+            # task they would stop the server's loop. Not in a child the app forked: there
+            # they end the child (tracer.servers.forks).
+            if forked_child():
+                end_child(exc)
             error = type(exc).__name__
         finally:
             if cycle.status is None and not cycle.complete:

@@ -54,7 +54,7 @@ from tracer.recorder import Recorder
 from tracer.servers import WORKER_EXITED, Request, Response, ServerConfig, Target
 from tracer.servers.environ import build_environ
 from tracer.servers.exit_guard import guard_os_exit
-from tracer.servers.failures import describe_failure
+from tracer.servers.failures import describe_failure, killed_by
 from tracer.servers.job import Job, JobTarget, load_app_for
 from tracer.servers.proc_groups import end_with_parent, lead_own_group, signal_groups, wait_gone
 from tracer.servers.threads import WorkerPool, call_wsgi
@@ -117,6 +117,9 @@ class ProcessesServer:
         from its start), set before ``start``; None: they write where this process does."""
         self.exit_code: int | None = None
         """The exit code of a child that died by itself during the run (then the load stopped)."""
+        self.exit_words: str | None = None
+        """How that child ended, when "exited by itself (exit code N)" would not say it (a
+        signal: ``killed_by``'s words)."""
         self._pending: dict[int, Job] = {}
         self._collector = threading.Thread(
             target=self._collect, name="processes-collector", daemon=True
@@ -353,6 +356,9 @@ class ProcessesServer:
                 self._target.fail(job, WORKER_EXITED)
         if self.exit_code is None:
             self.exit_code = process.exitcode
+            if self.exit_code is not None and self.exit_code < 0:
+                # Died of a signal (a segmentation fault): said as a real server's death is.
+                self.exit_words = f"{self.exit_subject} {killed_by(-self.exit_code)} during the run"
         if self._load_stop is not None:
             self._load_stop.set()
 

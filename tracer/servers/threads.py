@@ -23,6 +23,7 @@ from tracer.errors import ServerError
 from tracer.recorder import Recorder
 from tracer.servers import Request, Response, ServerConfig, Target
 from tracer.servers.environ import REQ_KEY, build_environ, parse_status
+from tracer.servers.forks import end_child, forked_child, serve_here
 from tracer.servers.job import Job, JobTarget, load_app_for, record_refusal
 
 __all__ = ["DEFAULT_THREADS", "ThreadsServer", "WorkerPool", "WorkItem", "call_wsgi"]
@@ -271,6 +272,8 @@ def call_wsgi(
     # raising SystemExit or KeyboardInterrupt must not kill the worker thread (the pool would
     # shrink for the rest of the run), as uvicorn answers 500 to them.
     except BaseException as exc:
+        if forked_child():  # a child the app forked: its sys.exit() ends it (tracer.servers.forks)
+            end_child(exc)
         if not exchange.wrote_header:
             exchange.status = "500 Internal Server Error"
             if error is None and exchange.refused_t is not None and recorder is not None:
@@ -285,6 +288,8 @@ def call_wsgi(
                     raised=True,
                 )
         error = error or type(exc).__name__
+    if forked_child():  # the app's code returned in a child it forked: the child is done
+        end_child()
     return parse_status(exchange.status), exchange.written, error
 
 
@@ -316,6 +321,7 @@ class WorkerPool:
     def start(self) -> None:
         """Start every worker; ``ServerError`` when the system allows no more threads (the
         workers started so far stay, daemon threads waiting for work)."""
+        serve_here()  # a child the app forks from a worker is the app's (tracer.servers.forks)
         # Each thread is made as it starts: made all first, ``--threads 3000000`` took every
         # byte there was (and 39 s) before the system refused the first it could not start.
         for started in range(self._size):

@@ -36,6 +36,7 @@ from asgiref.wsgi import WsgiToAsgi, WsgiToAsgiInstance
 
 import tracer
 from tracer.servers.environ import REQ_KEY
+from tracer.servers.forks import end_child, forked_child, serve_here
 from tracer.servers.job import Job, record_refusal
 from tracer.servers.loop import LoopServer
 from tracer.servers.waits import monotonic, sleep
@@ -214,6 +215,7 @@ class _OneThread(concurrent.futures.Executor):
             self.thread.join()
 
     def _run(self) -> None:
+        serve_here()  # a child the app forks on this thread is the app's (tracer.servers.forks)
         while True:
             item = self._calls.get()
             if item is None:
@@ -224,8 +226,12 @@ class _OneThread(concurrent.futures.Executor):
                 try:
                     result = call()
                 except BaseException as exc:  # as ThreadPoolExecutor: the caller gets it
+                    if forked_child():  # the app forked here: its child ends with its exit
+                        end_child(exc)
                     future.set_exception(exc)
                 else:
+                    if forked_child():  # the app's code returned in the child it forked
+                        end_child()
                     future.set_result(result)
             del future, call
 

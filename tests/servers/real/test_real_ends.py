@@ -125,7 +125,8 @@ def test_a_hypercorn_worker_killed_by_a_signal_is_named() -> None:
 def test_a_hypercorn_that_exits_when_its_worker_calls_os_exit_blames_no_signal(
     tmp_path: Path,
 ) -> None:
-    """The worker ended itself (os._exit(1)): its exit mark says so, no signal is named."""
+    """The worker ended itself (os._exit(1)): its exit mark says so, and what is said is
+    the app's os._exit in that worker (no signal, nor hypercorn's own exit code 0)."""
     (tmp_path / "exits_at_once.py").write_text(
         "import os\n\n\nasync def app(scope, receive, send):\n"
         "    if scope['type'] == 'http':\n        os._exit(1)\n"
@@ -137,4 +138,8 @@ def test_a_hypercorn_that_exits_when_its_worker_calls_os_exit_blames_no_signal(
         assert server.check_exit(grace=15.0)
     finally:
         _gone(server)
-    assert server.exit_code == 1 and server.exit_words is None
+    assert server.exit_code == 1 and server.exit_subject == "a worker process of hypercorn"
+    words = server.exit_words or ""
+    assert words.startswith("the app called os._exit(1) in a worker process of hypercorn (pid ")
+    assert words.endswith(") during the run, and hypercorn exited (exit code 0)")
+    assert "signal" not in words and not server.exit_quote

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -80,11 +81,28 @@ QUOTE_LIMIT = 300
 """Characters of a server's line quoted in a message: an app may print megabytes in one."""
 
 
+# The last line of a Python traceback: the exception's name, and its message if any
+# (``KeyboardInterrupt``, ``ValueError: bad``), not a source line quoted above it that happens to
+# hold "error" (hypercorn's ``raise self._base_error``).
+_EXCEPTION_LINE = re.compile(
+    r"^(?:[A-Za-z_][\w]*\.)*[A-Z]\w*(?:Error|Exception|Interrupt|Exit|Group)(?::\s.*)?$"
+)
+
+
 def failure_line(output: str, silent: str = "it exited without a word") -> str:
     """The one line of a server's output that best says why it stopped (``silent`` when it
-    printed nothing), cut to ``QUOTE_LIMIT`` characters."""
+    printed nothing), cut to ``QUOTE_LIMIT`` characters: one naming the cause of a failed
+    start, else the last exception a traceback names, else a line naming an error, else the
+    last line."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
-    for cause in _CAUSES:
+    for cause in _CAUSES[:-2]:
+        for line in reversed(lines):
+            if cause in line.lower():
+                return _quoted(line)
+    for line in reversed(lines):
+        if _EXCEPTION_LINE.match(line):
+            return _quoted(line)
+    for cause in _CAUSES[-2:]:
         for line in reversed(lines):
             if cause in line.lower():
                 return _quoted(line)
@@ -315,24 +333,33 @@ class ServerProcess:
             doing = "still starting (importing the app)"
         else:
             doing = "still starting (not yet serving)"
+        many = not master and len(left) > 1
+        was = "were" if many else "was"
         if master:
             who = f"{self.name} was {doing} {timeout:g} s after its stop signal ({sig})"
         else:
-            count = len(left)
             who = (
-                f"{count} process{'es' if count > 1 else ''} of {self.name} "
-                f"{'were' if count > 1 else 'was'} {doing} {timeout:g} s after its stop "
-                f"signal ({sig})"
+                f"{len(left)} process{'es' if many else ''} of {self.name} "
+                f"{was} {doing} {timeout:g} s after its stop signal ({sig})"
             )
         if not self.serving:
             # Stopped before it served (a Ctrl-C during a slow import): no request was sent,
             # so nothing of the app's can be blamed; a process busy importing takes no signal.
-            return f"{who} and {'was' if master else 'were'} killed (SIGKILL); no request was sent"
-        return (
-            f"{who} and {'was' if master else 'were'} killed (SIGKILL): the app ignores or "
-            f"handles {sig} (signal.signal({sig}, ...) at import or in a request) or hung in "
-            "a request"
+            return f"{who} and {was} killed (SIGKILL); no request was sent"
+        # Every cause seen to keep a server from ending at its stop signal: the app's own
+        # handler, a request that never returns, a thread the interpreter waits for at exit,
+        # and (left once the server itself ended) a process the app forked.
+        causes = (
+            f"the app ignores or handles {sig} (signal.signal({sig}, ...) at import or in a "
+            "request), hung in a request, or left a thread running that is not a daemon "
+            "(Python waits for it at exit)"
         )
+        if not master:
+            causes = (
+                "the app forked processes (os.fork, multiprocessing) that do not end with the "
+                f"server, or {causes}"
+            )
+        return f"{who} and {was} killed (SIGKILL): {causes}"
 
     def close(self) -> None:
         """Stop the server and forget its output."""

@@ -31,6 +31,7 @@ from tracer.errors import InterfaceError, ServerError, UsageError
 from tracer.interface import detect_interface, is_asgi
 from tracer.recorder import Recorder
 from tracer.servers import CANCELLED, TIMEOUT, Request, Response, ServerConfig
+from tracer.servers.failures import killed_by
 from tracer.servers.real.bootstrap import FLUSH_INTERVAL, settings_env
 from tracer.servers.real.harness import (
     HOST,
@@ -50,15 +51,6 @@ BOOTSTRAP_APP = "tracer.servers.real.bootstrap:app"
 START_TIMEOUT = 20.0
 """Seconds a server has to start serving, plus twice what the app took to import in ``trace``
 itself (``RealServer.start_timeout``)."""
-
-
-def _killed_by(signum: int) -> str:
-    """``was killed by signal 9 (SIGKILL)``."""
-    try:
-        name = f" ({signal.Signals(signum).name})"
-    except ValueError:
-        name = ""
-    return f"was killed by signal {signum}{name}"
 
 
 class RealTarget:
@@ -193,6 +185,9 @@ class RealServer:
         """How the server ended during the run when that was no exit of its own: killed by
         a signal (its code negative), or one of its workers killed by one (a master that
         then exits by itself, as hypercorn's does with 0). None when it exited itself."""
+        self.exit_quote = True
+        """Whether the end-of-run line quotes the server's last words (not when ``exit_words``
+        names the cause and the server's own reading of it would mislead)."""
         self.replaced_workers = 0
         """Server processes that loaded the app beyond ``processes()``: workers the server
         started in place of ones that died during the run (counted by ``stop``)."""
@@ -326,7 +321,7 @@ class RealServer:
         # exit guard, says more than a master's 0.
         self.exit_code = code
         if code < 0:
-            self.exit_words = f"{self.name} {_killed_by(-code)} during the run"
+            self.exit_words = f"{self.name} {killed_by(-code)} during the run"
             return
         if self._dir is None or self.process is None:
             return
@@ -346,8 +341,6 @@ class RealServer:
                 f"{which}, and {self.name} exited (exit code {code})"
             )
             return
-        if code != 0:
-            return
         marks = [
             mark
             for mark in Path(self._dir).glob("*.exit")
@@ -356,8 +349,17 @@ class RealServer:
         with contextlib.suppress(OSError, ValueError):
             if marks:
                 latest = max(marks, key=lambda mark: mark.stat().st_mtime_ns)
-                self.exit_code = int(latest.read_text())
+                asked = int(latest.read_text())
+                self.exit_code = asked if code == 0 else code
                 self.exit_subject = f"a worker process of {self.name}"
+                # The cause is known: the master's reading of its worker's exit code (gunicorn
+                # takes 3 for "Worker failed to boot") would only mislead.
+                self.exit_words = (
+                    f"the app called os._exit({asked}) in a worker process of {self.name} "
+                    f"(pid {latest.stem}) during the run"
+                    + (f", and {self.name} exited (exit code {code})" if code != asked else "")
+                )
+                self.exit_quote = False
 
     def _killed_workers(self) -> list[int]:
         """Worker processes that loaded the app and are gone without exiting: no mark of a
