@@ -52,10 +52,18 @@ def async_slices(
     return slices
 
 
+ID_LIMIT = 2**31
+"""Perfetto reads ``pid`` and ``tid`` as unsigned 32-bit numbers (and a ``tid`` it cannot read
+as the pid, every thread on one track); others read them as signed: ids stay below this."""
+
+
 def check_chrome_trace(trace: dict[str, Any]) -> None:
-    """Metadata names every process/thread used; slices nest; flows start and end in slices."""
+    """Ids fit in 31 bits; metadata names every process/thread used; slices nest; flows start
+    and end in slices."""
     events = trace["traceEvents"]
     assert trace["displayTimeUnit"] == "ms"
+    for event in events:
+        assert all(0 <= event[key] < ID_LIMIT for key in ("pid", "tid") if key in event), event
     processes = {e["pid"] for e in events if e["ph"] == "M" and e["name"] == "process_name"}
     threads = {
         (e["pid"], e["tid"]) for e in events if e["ph"] == "M" and e["name"] == "thread_name"

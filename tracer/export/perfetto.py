@@ -8,9 +8,11 @@ they fall inside one; per request, nested
 async slices (``b``/``e``, id = the request) for its lifetime, time queued, steps and thread
 hops (and, after a request that ended for its client before its app was done, an
 ``abandoned work`` slice up to the app's own end, holding the calls made then), so requests interleaved on one loop thread each draw on their own row (protocol calls
-that straddle a suspension become async instants ``n``); flows (``s``/``f``) for
+that straddle a suspension, and those recorded without a duration, such as
+``wsgi.start_response``, become async instants ``n``); flows (``s``/``f``) for
 loop -> thread -> loop hops; counters for requests in flight and queue depth; instants for loop
-blocks, violations, errors and marks. Times are µs since the recording started.
+blocks, violations, errors and marks. Times are µs since the recording started. Threads are
+numbered 1, 2... across the trace (``_Ids``), their recorded idents kept in their names' args.
 Imports the recording model, and which kinds are protocol calls from ``tracer.otel.attributes``
 (and the abandoned work's name from ``tracer.otel.spans``).
 """
@@ -45,6 +47,62 @@ process or thread that recorded nothing else is the load generator, not the serv
 _RAN = frozenset({K.SCHED_STEP, K.SCHED_THREAD})
 """Events of a thread running request code: when a thread first did is its place among
 threads of the same name (tracer.digest.thread_names)."""
+
+
+_ID_LIMIT = 2**31
+"""Perfetto's JSON importer reads ``pid`` and ``tid`` as unsigned 32-bit numbers and takes a
+``tid`` beyond that for the process's own (tid = pid): a Python thread ident, on Linux an
+address such as 139621015967424, put every thread of a process on one track (its slices
+overlapping, its thread instants dropped). Ids stay below this (signed 32 bits, as other
+viewers read them)."""
+
+
+class _Ids:
+    """The trace's small pids and tids, from the recorded ones.
+
+    A pid in 1 .. ``_ID_LIMIT`` - 1 is kept (it is the process's own, which its label names);
+    another gets the smallest number no kept pid is. Threads are numbered 1, 2... across the
+    whole trace, in the order they first recorded something, skipping the pids: Perfetto
+    applies a ``thread_name`` to the last thread it saw with that tid, whatever its process, so
+    no two threads share a number (the simulator's processes each have a thread 1), and a tid
+    equal to a pid would make that thread its process's main thread.
+    """
+
+    def __init__(self, events: list[Event]) -> None:
+        self.kept = {pid for event in events if 0 < (pid := event.pid or 1) < _ID_LIMIT}
+        self.pids: dict[int, int] = {}
+        self.tids: dict[tuple[int, int], int] = {}
+        self.next_tid = 1
+        owned = [event for event in events if event.pid or event.kind != K.MARK]
+        for event in owned:  # every pid first: the tids skip them all
+            self.pid(event.pid or 1)
+        for event in owned:
+            self.tid(event.pid or 1, event.tid)
+
+    def pid(self, pid: int) -> int:
+        """The trace's number for recorded process ``pid``."""
+        if 0 < pid < _ID_LIMIT:
+            return pid
+        number = self.pids.get(pid)
+        if number is None:
+            taken = self.kept | set(self.pids.values())
+            number = self.pids[pid] = min(set(range(1, len(taken) + 2)) - taken)
+        return number
+
+    def ids(self, pid: int, tid: int) -> tuple[int, int]:
+        """The trace's ``(pid, tid)`` for a recorded thread."""
+        return self.pid(pid), self.tid(pid, tid)
+
+    def tid(self, pid: int, tid: int) -> int:
+        """The trace's number for recorded thread ``tid`` of process ``pid``."""
+        number = self.tids.get((pid, tid))
+        if number is None:
+            number = self.next_tid
+            while number in self.kept or number in self.pids.values():
+                number += 1
+            self.tids[(pid, tid)] = number
+            self.next_tid = number + 1
+        return number
 
 
 def _us(ns: int) -> float:
@@ -89,8 +147,12 @@ def _within(iv: Interval, parents: list[Interval]) -> bool:
 def _args(event: Event | None) -> dict[str, Any]:
     if event is None:
         return {}
-    # Headers stay out: a trace file travels further than the recording it came from.
+    # Headers stay out: a trace file travels further than the recording it came from. How
+    # many there were is kept.
     args: dict[str, Any] = {k: v for k, v in event.data.items() if k != "headers"}
+    headers = event.data.get("headers")
+    if isinstance(headers, list | tuple):
+        args["header_count"] = len(headers)
     if event.req is not None:
         args["req"] = event.req
     if event.dur is not None:
@@ -156,6 +218,7 @@ class _ChromeTrace:
         # Processes and threads that recorded something besides the load (``_LOAD``).
         self.serving: set[int] = set()
         self.serving_threads: set[tuple[int, int]] = set()
+        self.ids = _Ids(recording.events)
 
     def build(self) -> dict[str, Any]:
         # A request may span processes (the load generator's client events, a server worker's
@@ -168,6 +231,11 @@ class _ChromeTrace:
         # stand-in end (the client gave up, or a stop cancelled it), part of the load.
         senders: dict[int, int] = {}
         ran: dict[tuple[int, int], int] = {}  # when each thread first ran request code
+        # The thread that sent or queued each request, and the one that started it: a thread
+        # that ends a request it queued and did not start (an in-process model's client
+        # thread, when its client timed out) is still only the load generator.
+        arrived: dict[int, tuple[int, int]] = {}
+        started: dict[int, tuple[int, int]] = {}
         for event in self.recording.events:
             if event.kind == K.MARK and not event.pid:
                 unowned_marks.append(event)
@@ -177,12 +245,22 @@ class _ChromeTrace:
                 self.threads[(pid, event.tid)] = event.thread or str(event.tid)
                 if event.kind in _RAN and (pid, event.tid) not in ran:
                     ran[(pid, event.tid)] = event.t  # events come in time order
+            key = (pid, event.tid)
+            if event.req is not None:
+                if event.kind in (K.CLIENT_SEND, K.REQUEST_QUEUED):
+                    arrived.setdefault(event.req, key)
+                elif event.kind == K.REQUEST_START:
+                    started.setdefault(event.req, key)
             if event.kind == K.CLIENT_SEND and event.req is not None:
                 senders[event.req] = pid
-            stand_in = event.kind == K.REQUEST_END and senders.get(event.req or -1) == pid
+            req = event.req if event.req is not None else -1
+            ends = event.kind == K.REQUEST_END
+            stand_in = ends and senders.get(req) == pid
+            client_end = ends and arrived.get(req) == key != started.get(req)
             if event.kind not in _LOAD and not stand_in:
                 self.serving.add(pid)
-                self.serving_threads.add((pid, event.tid))
+                if not client_end:
+                    self.serving_threads.add(key)
             if event.req is not None:
                 by_req[event.req].append(event)
             if event.kind == K.SCHED_STEP:
@@ -205,7 +283,8 @@ class _ChromeTrace:
             self._spill_some()
         for (pid, tid), intervals in self.on_thread.items():
             kept, _ = nest(intervals, self.closing)
-            self.out += _sweep(kept, {"cat": "thread", "pid": pid, "tid": tid}, "B", "E")
+            track = {"pid": self.ids.pid(pid), "tid": self.ids.tid(pid, tid)}
+            self.out += _sweep(kept, {"cat": "thread", **track}, "B", "E")
             self._spill_some()
         self._counters()
         return {
@@ -238,16 +317,28 @@ class _ChromeTrace:
                 name = f"{app} ({model}) pid {pid}"
             else:
                 name = f"{app} pid {pid}"
+            args: dict[str, Any] = {"name": name}
+            if self.ids.pid(pid) != pid:
+                args["pid"] = pid  # the recorded one, which Perfetto could not take
             self.out.append(
-                {"ph": "M", "name": "process_name", "pid": pid, "tid": 0, "args": {"name": name}}
+                {
+                    "ph": "M",
+                    "name": "process_name",
+                    "pid": self.ids.pid(pid),
+                    "tid": 0,
+                    "args": args,
+                }
             )
-        for (pid, tid), name in sorted(self.threads.items()):
+        ids = self.ids
+        for (pid, tid), name in sorted(self.threads.items(), key=lambda item: ids.ids(*item[0])):
             loop = (pid, tid) in self.loops
-            common = {"ph": "M", "pid": pid, "tid": tid}
+            number = ids.ids(pid, tid)
+            common = {"ph": "M", "pid": number[0], "tid": number[1]}
             label = f"{name} (event loop)" if loop else name
             if (pid, tid) not in self.serving_threads and not simulated:
                 label = f"{name} (load generator)"  # the client, beside an in-process server
-            self.out.append({**common, "name": "thread_name", "args": {"name": label}})
+            args = {"name": label, "thread_ident": tid}  # the recorded ident, for reference
+            self.out.append({**common, "name": "thread_name", "args": args})
             self.out.append(
                 {**common, "name": "thread_sort_index", "args": {"sort_index": 0 if loop else 1}}
             )
@@ -261,6 +352,7 @@ class _ChromeTrace:
         client: Event | None = None
         primaries: list[Interval] = []
         messages: list[Interval] = []
+        untimed: list[Event] = []  # calls recorded without a duration (wsgi.start_response)
         for event in events:
             kind = event.kind
             if kind == K.REQUEST_QUEUED:
@@ -278,6 +370,8 @@ class _ChromeTrace:
             elif event.dur is not None and kind in MESSAGE_KINDS:
                 name = str(event.data.get("type") or kind)
                 messages.append((event.t, event.end, event, name))
+            elif kind in MESSAGE_KINDS:
+                untimed.append(event)
         label = _label(start)
         # Thread tracks: steps and hops, and the protocol calls that fall inside one of them.
         for s, e, part, _ in primaries:
@@ -317,9 +411,12 @@ class _ChromeTrace:
         left += [m for m in messages if m not in fitting]
         home = start or first
         pid = home.pid or 1
-        common = {"cat": "request", "pid": pid, "tid": home.tid, "id": req}
+        number = self.ids.ids(pid, home.tid)
+        common = {"cat": "request", "pid": number[0], "tid": number[1], "id": req}
         self.out += _sweep(kept, common, "b", "e")
-        for iv in left:
+        # What straddles, and what took no time (a WSGI app's status and headers, as an ASGI
+        # app's http.response.start shows them): instants on the request's row.
+        for iv in left + [(e.t, e.t, e, str(e.data.get("type") or e.kind)) for e in untimed]:
             self.out.append(
                 {**common, "ph": "n", "name": iv[3], "ts": _us(iv[0]), "args": _args(iv[2])}
             )
@@ -338,9 +435,12 @@ class _ChromeTrace:
     def _flow(self, pid: int, source: tuple[int, int], target: tuple[int, int]) -> None:
         """An arrow from (tid, ts) inside one slice to (tid, ts) inside another."""
         self.flows += 1
-        common = {"cat": "hop", "name": "thread hop", "id": self.flows, "pid": pid}
-        self.out.append({**common, "ph": "s", "tid": source[0], "ts": _us(source[1])})
-        self.out.append({**common, "ph": "f", "bp": "e", "tid": target[0], "ts": _us(target[1])})
+        common = {"cat": "hop", "name": "thread hop", "id": self.flows, "pid": self.ids.pid(pid)}
+        for ph, (tid, at) in (("s", source), ("f", target)):
+            end = {"bp": "e"} if ph == "f" else {}
+            self.out.append(
+                {**common, "ph": ph, **end, "tid": self.ids.tid(pid, tid), "ts": _us(at)}
+            )
 
     def _flows(self, primaries: list[Interval]) -> None:
         steps = sorted(
@@ -374,7 +474,7 @@ class _ChromeTrace:
                     {
                         "ph": "C",
                         "name": name,
-                        "pid": pid,
+                        "pid": self.ids.pid(pid),
                         "tid": 0,
                         "ts": _us(t),
                         "args": {arg: level[which]},
@@ -396,8 +496,8 @@ class _ChromeTrace:
                 "s": scope,
                 "cat": kind,
                 "name": name,
-                "pid": pid,
-                "tid": event.tid,
+                "pid": self.ids.pid(pid),
+                "tid": self.ids.tid(pid, event.tid),
                 "ts": _us(event.t),
                 "args": _args(event),
             }
