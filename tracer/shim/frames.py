@@ -30,7 +30,7 @@ from types import (
 from typing import Any
 
 from tracer.events import encodable
-from tracer.sourcepath import LIBRARY, OURS, STDLIB, USER, display_path, source_kind
+from tracer.sourcepath import LIBRARY, OURS, USER, display_path, source_kind
 
 __all__ = [
     "message_of",
@@ -47,9 +47,7 @@ __all__ = [
     "LIBRARY",
 ]
 
-# Whose code a frame is (``tracer.sourcepath.source_kind``): the app's (anything outside the
-# standard library, site-packages and this package), a library's, the standard library's, ours.
-_STDLIB = STDLIB
+# Whose code a frame is: ``tracer.sourcepath.source_kind`` (USER, LIBRARY, STDLIB, OURS).
 _OURS = OURS
 
 # Modules whose coroutines are "the thing awaited" rather than code doing work: the name of
