@@ -7,7 +7,8 @@ Variants, each the median of several repeats (the machine is shared and noisy):
 - ``recording``: sim.simulate into a Recorder (in memory, and streaming to a .jsonl file),
   with the time the recorder spends turning events into lines measured on its own;
 - ``long bursts``: two threads sharing 1000 s of CPU each (400,000 forced GIL switches), with
-  unlimited cores (rounds of turns are settled at once) and on ``--cpus 1`` (switched one
+  unlimited cores and on ``--cpus 1``: rounds of turns are settled at once both ways, since one
+  process's GIL holder has a core to itself (holders that share cores are switched one
   interval at a time, the agenda kept small by cancelling pre-empted ends).
 Target: 100,000 simulated requests in <= 5 s, stats only. Run: ``python bench/sim_speed.py``.
 """

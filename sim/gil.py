@@ -9,12 +9,14 @@ burst also needs a core, shared with the holders of the other processes' GILs, s
 progress slower than wall time; the switch interval stays wall time, as CPython's timed wait is.
 
 A pre-empted holder's end is cancelled on the engine, so the agenda holds two entries per
-contended GIL, not one per switch. And when k threads only take turns (unlimited cores, every
-burst longer than the rounds ahead, nothing else due on the engine before they end), the
-rounds are settled at once: each thread loses the same CPU per round, so their state after m
-rounds is arithmetic, and the switch count stays exact. A recording has no event per switch, so
-it is the same either way; an hour of CPU shared by two threads is a few engine steps instead
-of 720,000.
+contended GIL, not one per switch. And when k threads only take turns (every burst longer than
+the rounds ahead, nothing else due on the engine before they end, and the holder on a core of
+its own: unlimited cores, or no more GIL holders than ``--cpus``), the rounds are settled at
+once: each thread loses the same CPU per round, so their state after m rounds is arithmetic,
+and the switch count stays exact. A recording has no event per switch, so it is the same
+either way; an hour of CPU shared by two threads is a few engine steps instead of 720,000.
+When holders share cores (more processes computing than cores) a turn's CPU depends on the
+other processes' switches, so those rounds are still switched one at a time.
 Imports only ``sim.engine``, ``sim.cores`` and ``sim.dist``.
 """
 
@@ -31,6 +33,11 @@ __all__ = ["Gil", "SWITCH_INTERVAL_NS"]
 
 SWITCH_INTERVAL_NS = 5_000_000
 """CPython's default ``sys.getswitchinterval()`` (0.005 s)."""
+
+_EXACT_SPAN_NS = 2**52
+"""The most wall time settled at once on ``Cores``: they keep CPU in floats, which hold whole
+ns exactly only below 2^53, and the settled turns are one burst on them (a settling per 52
+simulated days costs nothing)."""
 
 
 class _Job:
@@ -152,11 +159,18 @@ class Gil:
             self.cores.stop(burst)
         self.switches += 1
         self.waiters.append(job)
-        rounds = self._rounds_to_settle() if self.skip and self.cores is None else 0
+        rounds = self._rounds_to_settle() if self.skip and self._on_own_core() else 0
         if rounds:
             self._settle_rounds(rounds)
         else:
             self._grant(self.waiters.popleft())
+
+    def _on_own_core(self) -> bool:
+        """Whether the next holder executes at full speed (one CPU ns per ns) whoever holds
+        the GIL: cores unlimited, or one free for it (nothing else can come onto the cores
+        before the horizon, which bounds what is settled, so this holds for every turn)."""
+        cores = self.cores
+        return cores is None or len(cores.running) < cores.count
 
     def _rounds_to_settle(self) -> int:
         """How many whole rounds of the waiters (the pre-empted holder last) can be settled at
@@ -171,6 +185,8 @@ class Gil:
         # The m-th round ends with a switch at now + m * round_ns: before the horizon (another
         # call due at that very instant was scheduled earlier, so it would run first).
         rounds = (horizon - now - 1) // round_ns
+        if self.cores is not None:
+            rounds = min(rounds, max(1, _EXACT_SPAN_NS // round_ns))
         if rounds < 1 or self.switches < self._scan_after:
             return 0  # cheap refusals first: the scan below is O(k)
         shortest = reach = 0
@@ -202,10 +218,21 @@ class Gil:
         last = waiters.pop()
         last.remaining += interval  # it has its last turn of the last round still to run
         self.switches += rounds * k - 1  # the switch ending that turn counts as it happens
-        end = self.engine.now + rounds * k * interval
+        now = self.engine.now
+        end = now + rounds * k * interval
         self._grant_id += 1
         self.holder = last
         last.since = end - interval
-        self._finish_at = self.engine.at(last.since + last.remaining, self._finish, self._grant_id)
+        if self.cores is None:
+            self._finish_at = self.engine.at(
+                last.since + last.remaining, self._finish, self._grant_id
+            )
+        else:
+            # One burst on a core from now on stands for every turn up to ``last``'s: the core
+            # runs one of these threads at full speed all along, so at ``end`` it has exactly
+            # what ``last`` still needs after its turn, as switching turn by turn leaves it.
+            self._burst = self.cores.run(
+                last.since - now + last.remaining, self._finish, self._grant_id
+            )
         self._drop_asked = True
         self._drop_at = self.engine.at(end, self._drop, self._grant_id)

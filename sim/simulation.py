@@ -48,6 +48,12 @@ def sim_header(config: SimConfig, model: Any) -> dict[str, Any]:
     }
 
 
+PROJECTION_SLACK = 1.1
+"""How far past the bound a closed loop's projected count must be for the run to stop early:
+its rate, measured over thousands of requests past the start, holds to a few percent (less
+closely for heavy-tailed durations, whose rare long ones a sample may lack)."""
+
+
 def _bounded(
     submit: Callable[[Request], Any],
     engine: Engine,
@@ -59,12 +65,39 @@ def _bounded(
     """``submit`` that raises ``TooManyRequests`` once the run has made more requests than
     ``config.request_limit`` allows: a ``-z`` run's count is known only as it runs (a closed
     loop's depends on how soon its requests end; zero-time ones never let the clock reach -z),
-    and would otherwise grow until the memory ran out."""
+    and would otherwise grow until the memory ran out.
+
+    A closed loop stops well before that when it is on course to pass the bound: each time
+    its count doubles (from 1/64 of the bound, and two requests per client, past the burst
+    at t=0), the rate since that start is carried on to -z. So a run that would pass
+    the bound ten times over stops after a few percent of it (seconds, and a recording of
+    tens of MB), not after simulating, keeping and writing all of it."""
     most = config.request_limit(recorded=recorded)
+    duration = config.duration_ns
+    first = max(most // 64, 2 * config.concurrency, 1)
+    projecting = config.rate is None and duration is not None and 2 * first <= most
+    start: list[int] = []  # the count and time where the rate is measured from
+    check_at = [first if projecting else most + 1]
+
+    def project() -> None:
+        made, now = source.made, engine.now
+        if made > most:
+            raise config.too_many_requests(now_ns=now, recorded=recorded)
+        if not start or now == start[1]:  # no time passed yet: measure from here
+            start[:] = [made, now]
+        else:
+            assert duration is not None
+            rate = (made - start[0]) / (now - start[1])
+            projected = made + rate * max(0, duration - now)
+            if projected > most * PROJECTION_SLACK:
+                raise config.projection_error(  # the request at hand is not sent
+                    made=made - 1, now_ns=now, projected=projected, recorded=recorded
+                )
+        check_at[0] = 2 * made if 2 * made <= most else most + 1
 
     def bounded(req: Request) -> Any:
-        if source.made > most:
-            raise config.too_many_requests(now_ns=engine.now, recorded=recorded)
+        if source.made >= check_at[0]:
+            project()
         return submit(req)
 
     return bounded

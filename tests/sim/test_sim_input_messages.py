@@ -55,19 +55,18 @@ def test_reads_body_is_checked(route: dict[str, object], says: str) -> None:
     assert str(info.value) == says
 
 
-def test_a_block_threshold_of_zero_is_taken_and_a_negative_one_is_named() -> None:
-    """0 is a threshold (every step that takes time is a loop.blocked), so it is accepted, and
-    the refusal of a negative one says "0 or more", not "positive"."""
+def test_a_block_threshold_of_zero_or_less_is_refused_as_the_cli_refuses_it() -> None:
+    """One rule with --block-threshold-ms and the shim's block_threshold_ms: above 0. The
+    library refuses 0 (it used to take it) and a negative one, naming the option."""
+    for ns, shown in ((0, "0"), (-1_000_000, "-1")):
+        with pytest.raises(UsageError) as info:
+            SimConfig(model="loop", block_threshold_ns=ns).check()
+        assert str(info.value) == (
+            f"The block threshold (--block-threshold-ms) must be above 0, not {shown} ms; try 10."
+        )
     cpu = inline_workload(cpu=Fixed(1_000_000))
-    config = SimConfig(model="loop", requests=3, workload=cpu, block_threshold_ns=0)
+    config = SimConfig(model="loop", requests=3, workload=cpu, block_threshold_ns=1)
     assert simulate(config).summary["loop_blocked_ms"] == 3.0  # each 1 ms step held the loop
-    assert SimConfig(block_threshold_ns=0).check() is not None
-    with pytest.raises(UsageError) as info:
-        SimConfig(block_threshold_ns=-1_000_000).check()
-    assert (
-        str(info.value)
-        == "The block threshold (--block-threshold-ms) must be 0 or more, not -1 ms."
-    )
 
 
 def test_a_switch_interval_must_be_above_zero() -> None:

@@ -124,7 +124,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=None,
         metavar="D",
         help="simulated time to keep sending: 10s, 500ms, 2m (a plain number is seconds; "
-        "its requests count towards -n's most)",
+        "its requests count towards -n's most: a run sure to pass it is refused at once, "
+        "one on course to pass it stops early)",
     )
     parser.add_argument(
         "--think", default=None, metavar="DIST", help="closed loop: client pause between requests"
