@@ -92,7 +92,7 @@ def test_one_recorder_failing_its_reset_at_fork_does_not_stop_the_others(tmp_pat
     after it still gets the child's pid and a file of its own."""
     done = _python(
         """
-        import os, sys, tracer, tracer.recorder as R
+        import os, sys, tracer, tracer.recorder as R, tracer.recorder_fork as F
 
         class Broken(R.Recorder):
             def _forked(self):
@@ -102,7 +102,7 @@ def test_one_recorder_failing_its_reset_at_fork_does_not_stop_the_others(tmp_pat
         rec = R.Recorder(sys.argv[1], flush_interval=60)
         rec.emit("mark", None, {"label": "parent"})
         rec.drain()
-        R._LIVE = [broken, rec]  # the failing one first, always
+        F.LIVE = [broken, rec]  # the failing one first, always
         pid = os.fork()
         if pid == 0:
             ok = rec.sink().pid == os.getpid() and rec.path != sys.argv[1]

@@ -3,21 +3,21 @@
 The hot path (``emit``) appends one tuple to a deque: no I/O, no lock, no formatting. Events
 become ``Event`` objects and lines of JSON later, when drained — by a background thread when
 streaming to a file or feeding subscribers, or on demand when ``events`` is read.
-This module imports only ``tracer.events``, ``tracer.recording``, ``tracer.recorder_args`` and
-``tracer.errors``.
+The file is ``tracer.recorder_file``'s (opening, header, checkpoints, write failures); the
+process-wide part (path claims, closing at exit, the reset in a forked child) is
+``tracer.recorder_fork``'s. Request ids are numbered here for every producer: 1, 2, ... by a
+recorder, ``first_request_id(pid)`` onwards by a process that numbers its own apart from them.
+This module imports only ``tracer.events``, ``tracer.recording``, ``tracer.recorder_args``,
+``tracer.recorder_file``, ``tracer.recorder_fork`` and ``tracer.errors``.
 """
 
 from __future__ import annotations
 
-import atexit
-import copy
 import itertools
 import logging
 import os
-import stat
 import threading
 import time
-import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
@@ -25,14 +25,11 @@ from typing import Any, NamedTuple
 from tracer.errors import EventsNotKept
 from tracer.events import Event, from_rows, unpack_row
 from tracer.recorder_args import check_arguments, check_header, file_path
-from tracer.recording import (
-    Recording,
-    RecordingBusy,
-    RecordingWriter,
-    make_header,
-)
+from tracer.recorder_file import RecordingFile, is_file_or_absent
+from tracer.recorder_fork import CLAIMS, LIVE
+from tracer.recording import Recording, RecordingBusy, RecordingWriter, make_header
 
-__all__ = ["EventsNotKept", "Recorder", "Sink", "Subscriber"]
+__all__ = ["EventsNotKept", "ID_SPACE", "Recorder", "Sink", "Subscriber", "first_request_id"]
 
 log = logging.getLogger("tracer")
 
@@ -40,8 +37,18 @@ Subscriber = Callable[[list[Event]], None]
 """Called off the hot path with each batch of new events, in the order they were queued
 (``seq`` order within one thread; see ``Recorder.events``)."""
 
-_ID_SPACE = 10**6
-"""A forked child's request ids start at pid x this, apart from its parent's (1, 2, ...)."""
+ID_SPACE = 10**6
+"""The size of a process's own range of request ids: ``pid x ID_SPACE + n``.
+
+A recorder numbers requests 1, 2, ... (a run's client does too); a process that numbers
+requests apart from them (a child forked from the recorder's process, a real server's
+process, a server model's lifespan) starts at ``first_request_id(pid)``, so that ids from
+the processes of one run never meet."""
+
+
+def first_request_id(pid: int) -> int:
+    """The first request id of process ``pid``'s own range (``pid x ID_SPACE + 1``)."""
+    return pid * ID_SPACE + 1
 
 
 class Sink(NamedTuple):
@@ -118,39 +125,54 @@ class Recorder:
         check_header(self.header)
         # Absolute now: the file is opened at the first write, maybe after a chdir (a server's,
         # a test's), and must be the one claimed below.
-        self.path = None if file is None else os.path.abspath(file)
-        self.keep = (self.path is None) if keep is None else keep
+        self._output = RecordingFile(None if file is None else os.path.abspath(file))
+        self.keep = (file is None) if keep is None else keep
         self._queue: deque[tuple[Any, ...]] = deque()
         self._seq = itertools.count()
         self._req_ids = itertools.count(1)
         self._kept: list[Event] = []
         self._subscribers: list[Subscriber] = []
-        self._writer: RecordingWriter | None = None
-        self._written_header: dict[str, Any] | None = None  # the header the file holds
         self._drain_lock = threading.Lock()
-        self._born_ns = time.time_ns()  # to tell a file another process wrote since
         self._closed = False
-        self._file_done = False  # close() closed the file: later events cannot reach it
         # The file is closed: what is recorded now can never reach it. emit, add and the sink
         # then say so once (a thread or task of the app still at work after the run) and
         # queue the event only for memory and subscribers, if there are any.
         self._late = False
-        self._dropped_warned = False
-        self._parent_path: str | None = None  # in a forked child: the path the parent writes
         self._pid = os.getpid()
         self._flush_interval = flush_interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._sink: Sink | None = None
-        self.write_error: OSError | None = None
+        LIVE.add(self)
+        if self.path is not None:
+            self.path = CLAIMS.claim(self.path, self)
+            self._start_thread()
+
+    @property
+    def path(self) -> str | None:
+        """The file the events go to (absolute), or None: ``run.<n>.jsonl`` beside the path
+        given when another recorder or process writes that one. Set it to None before
+        ``close()`` to leave no file behind."""
+        return self._output.path
+
+    @path.setter
+    def path(self, path: str | None) -> None:
+        self._output.path = path
+
+    @property
+    def write_error(self) -> OSError | None:
         """The failure that stopped the file (disk full, a path that cannot be written), if
         any: the events still reach memory and subscribers, and ``close()`` raises it."""
-        self.on_write_error: Callable[[OSError], None] | None = None
+        return self._output.error
+
+    @property
+    def on_write_error(self) -> Callable[[OSError], None] | None:
         """Called once, on the draining thread, when writing the file fails (stop the load)."""
-        _LIVE.add(self)
-        if self.path is not None:
-            self.path = _CLAIMS.claim(self.path, self)
-            self._start_thread()
+        return self._output.on_error
+
+    @on_write_error.setter
+    def on_write_error(self, callback: Callable[[OSError], None] | None) -> None:
+        self._output.on_error = callback
 
     # -- hot path ---------------------------------------------------------------------------
 
@@ -166,8 +188,7 @@ class Recorder:
         stretch of nothing. Call it before ``start_ns`` is handed to another process. Returns
         False, changing nothing, once events were recorded (their times keep their origin).
         """
-        writer = self._writer
-        if self._queue or self._kept or self._file_done or (writer is not None and writer.count):
+        if self._queue or self._kept or self._output.started():
             return False
         now = self._clock()
         clock = self.header.get("clock")
@@ -177,10 +198,7 @@ class Recorder:
         self.start_ns = now
         self._sink = None  # a sink carries start_ns: the next one is made afresh
         with self._drain_lock:  # a file opened early (open_file) gets the header as it is now
-            try:
-                self._rewrite_header()
-            except OSError as exc:
-                self._write_failed(exc)
+            self._output.refresh_header(self.header)
         return True
 
     def open_file(self) -> None:
@@ -193,24 +211,10 @@ class Recorder:
         Nothing happens without a path, after ``close()``, once the file is open, or for a
         path that is not a regular file (a pipe would get the header twice).
         """
-        if self.path is None or self._closed or not _is_file_or_absent(self.path):
+        if self.path is None or self._closed or not is_file_or_absent(self.path):
             return
         with self._drain_lock:
-            if self._writer is None and self.write_error is None and not self._file_done:
-                try:
-                    self._writer = self._open_writer(self.path)
-                except OSError as exc:
-                    self._write_failed(exc)
-
-    def _rewrite_header(self) -> None:
-        """Under the drain lock: write the file afresh when the header changed since it was
-        opened and no event is in it yet (``open_file`` wrote an earlier header)."""
-        writer = self._writer
-        if writer is None or writer.count or self.header == self._written_header:
-            return
-        self._writer = None
-        writer.close()
-        self._writer = self._open_writer(writer.path)
+            self._output.open(self.header)
 
     def new_request_id(self) -> int:
         """A fresh request id (thread-safe: ``itertools.count`` is atomic under the GIL)."""
@@ -287,17 +291,8 @@ class Recorder:
     def _after_close(self) -> bool:
         """An event comes after ``close()`` closed the file: say so once; True when nothing
         will read it (no memory kept, no subscriber), so it is dropped, not queued."""
-        self._warn_late()
+        self._output.warn_late()
         return not self.keep and not self._subscribers
-
-    def _warn_late(self) -> None:
-        if not self._dropped_warned:
-            self._dropped_warned = True
-            log.warning(
-                "events recorded after the recording %s was closed are dropped (an app's "
-                "thread or task still at work after the run)",
-                self.path,
-            )
 
     def _late_append(self, append: Callable[[tuple[Any, ...]], None]) -> Callable[..., None]:
         """The sink's ``append`` once the file is closed: ``append`` behind ``_after_close``."""
@@ -348,12 +343,14 @@ class Recorder:
             # len() first: emitters append concurrently, and what they add after it waits
             # for the next drain (popping a counted number never races with them).
             batch = from_rows([popleft() for _ in range(len(queue))])
-            if self.path is not None and self.write_error is None and not self._file_done:
-                self._to_file(self.path, batch)
+            output = self._output
+            if output.takes_events():
+                # Only the background thread's timed drains leave out the checkpoint.
+                output.write(batch, self.header, threading.current_thread() is not self._thread)
             elif batch and self._late:
                 # Rows a producer appended after close() through a sink it fetched before
                 # (a request that ends after the run): the file never gets them either.
-                self._warn_late()
+                output.warn_late()
             if not batch:
                 return batch
             if self.keep:
@@ -367,73 +364,6 @@ class Recorder:
             return batch
 
     flush = drain
-
-    def _to_file(self, path: str, batch: list[Event]) -> None:
-        """Write a drained batch (opening the file at the first one).
-
-        A drain someone asked for — the ASGI shim's at a lifespan's end, a run's before its
-        app ends the process, reading ``events`` — is a checkpoint: the file is left complete
-        (``RecordingWriter.checkpoint``), even when the batch is empty because the background
-        thread took it a moment before. Only the background thread's timed drains are not,
-        so a ``.gz`` stream does not become one gzip member every ``flush_interval``.
-        """
-        try:
-            if batch:
-                if self._writer is None:
-                    self._writer = self._open_writer(path)
-                else:
-                    self._rewrite_header()
-                self._writer.write(batch)
-            if self._writer is not None and threading.current_thread() is not self._thread:
-                self._writer.checkpoint()
-        except OSError as exc:
-            # The file stops here; the batch still goes on to memory and subscribers
-            # (the run's report), and close() raises the error.
-            self._write_failed(exc)
-        except Exception as exc:  # a bug of ours: the writer takes any event
-            # Stopped as a failed write is, so the run still ends with its report and
-            # says the file is incomplete, instead of the batch vanishing with the error.
-            failure = OSError(f"an event could not be written ({type(exc).__name__}: {exc})")
-            failure.__cause__ = exc
-            self._write_failed(failure)
-
-    def _open_writer(self, path: str) -> RecordingWriter:
-        """The writer of ``path``, or of ``<name>.<pid>.jsonl`` beside it when another live
-        process writes ``path`` (a server's second worker importing the same app): every
-        process keeps a whole recording of its own, and ``path`` says where it went."""
-        if self._parent_path is not None:  # said here, not at the fork: only if it records
-            log.warning(
-                "this process (pid %d) was forked from the one recording %s; it writes %s",
-                os.getpid(),
-                self._parent_path,
-                path,
-            )
-        header = copy.deepcopy(self.header)
-        try:
-            writer = RecordingWriter(path, header)
-        except RecordingBusy:
-            own = _beside(path, os.getpid())
-            log.warning(
-                "the recording %s is being written by another process; this one (pid %d) writes %s",
-                path,
-                os.getpid(),
-                own,
-            )
-            self.path = own
-            writer = RecordingWriter(own, header)
-        self._written_header = header
-        return writer
-
-    def _write_failed(self, exc: OSError) -> None:
-        self.write_error = exc
-        callback = self.on_write_error
-        if callback is None:
-            log.error("writing the recording %s failed: %s", self.path, exc)
-            return
-        try:
-            callback(exc)
-        except Exception:  # an observer must never break the recording
-            log.exception("the recording's on_write_error callback failed")
 
     @property
     def backlog(self) -> int:
@@ -469,7 +399,7 @@ class Recorder:
         the header alone while the events are in its file.
         """
         name = file_path(path, "save")
-        holder = _CLAIMS.holder(name)
+        holder = CLAIMS.holder(name)
         if holder is not None:
             who = "this recorder" if holder is self else "another recorder in this process"
             raise RecordingBusy(f"{name} is being written by {who}; save to another path")
@@ -500,7 +430,7 @@ class Recorder:
         try:
             self._close_file()
         finally:
-            _CLAIMS.release(self)
+            CLAIMS.release(self)
         if self.write_error is not None:
             raise self.write_error
 
@@ -519,34 +449,8 @@ class Recorder:
         # Under the drain lock: a drain on another thread (reading ``events``) must neither
         # write to the file being closed nor open it afresh once the writer is gone.
         with self._drain_lock:
-            writer, self._writer = self._writer, None  # a child forked later has none to abandon
-            if (
-                self.path is not None
-                and writer is None
-                and self.write_error is None
-                and self._parent_path is None  # a forked child that recorded nothing: no file
-                and not self._written_by_another()
-            ):
-                # An empty run still leaves a valid recording behind.
-                try:
-                    writer = self._open_writer(self.path)
-                except OSError as exc:
-                    self._write_failed(exc)
-            if writer is not None:
-                self._writer = writer
-                try:
-                    self._rewrite_header()  # opened early, no event since: the header as it is
-                except OSError as exc:
-                    self._write_failed(exc)
-                writer, self._writer = self._writer, None
-            if writer is not None:
-                try:
-                    writer.close()
-                except OSError as exc:
-                    if self.write_error is None:
-                        self._write_failed(exc)
-            self._file_done = self.path is not None
-            self._late = self._file_done
+            self._output.close(self.header)
+            self._late = self._output.done
         self._sink = None  # the next producer gets a sink that knows the file is closed
 
     def __enter__(self) -> Recorder:
@@ -554,17 +458,6 @@ class Recorder:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def _written_by_another(self) -> bool:
-        """Whether the file at ``path`` was written while this recorder lived, by another
-        process (a forked worker that took it): this one, which recorded nothing, leaves it."""
-        try:
-            stat = os.stat(self.path or "")
-        except OSError:
-            return False
-        # An empty file is no recording (``trace run`` claims its path before the recorder
-        # exists). The file system's clock is coarse (a few ms behind time.time_ns): 20 ms.
-        return stat.st_size > 0 and stat.st_mtime_ns >= self._born_ns - 20_000_000
 
     def _forked(self) -> None:
         """In a child forked from the process that made this recorder (a server's worker
@@ -579,19 +472,28 @@ class Recorder:
         self._queue.clear()
         self._drain_lock = threading.Lock()  # the parent's drain may have held it at the fork
         self._stop = threading.Event()
-        self._req_ids = itertools.count(self._pid * _ID_SPACE + 1)
+        self._req_ids = itertools.count(first_request_id(self._pid))
         running, self._thread = self._thread is not None, None
-        writer, self._writer = self._writer, None  # None once closed: its file is closed too
-        path = self.path
-        if path is not None and not self._file_done and _is_file_or_absent(path):
-            # The parent's path stays claimed here too: a recorder this child makes for it
-            # must not take the parent's file either.
-            self._parent_path = path
-            self.path = _CLAIMS.claim(_beside(path, self._pid), self)
+        writer = self._output.forked(self._pid, lambda path: CLAIMS.claim(path, self))
         if running and not self._closed:
             self._start_thread()
         if writer is not None:
             writer.abandon()
+
+    def _at_exit(self) -> None:
+        """The process is exiting (``tracer.recorder_fork``): close the recorder nobody closed
+        (a server stopped by Ctrl-C, a script that ended), so its last events are written and
+        a ``.gz`` stream is complete."""
+        if self._late and self._queue:
+            # Rows queued after close() through a sink fetched before it (an app's thread
+            # that ended its request after the run) and never drained: not in the file.
+            self._output.warn_late()
+        if self._thread is None or self._closed:
+            return
+        try:
+            self.close()
+        except Exception as exc:  # at exit there is no one left to raise to
+            log.warning("closing the recording %s at exit failed: %s", self.path, exc)
 
     def _start_thread(self) -> None:
         if self._thread is not None or self._closed:
@@ -610,108 +512,3 @@ class Recorder:
                 if not said:
                     log.exception("draining the recording failed")
                     said = True
-
-
-def _beside(path: str, tag: int) -> str:
-    """``run.jsonl`` -> ``run.<tag>.jsonl`` (``.jsonl.gz`` too); another name gets ``.<tag>``."""
-    for ending in (".jsonl.gz", ".jsonl", ".json.gz", ".json", ".gz"):
-        if path.endswith(ending):
-            return f"{path.removesuffix(ending)}.{tag}{ending}"
-    return f"{path}.{tag}"
-
-
-class _Claims:
-    """The paths this process's live file recorders write, so that two never write one file.
-
-    The file's lock cannot tell them apart: it is taken at a recorder's first write and held
-    only while its file is open, so a second recorder made for the path would truncate what
-    the first wrote. A path is claimed when its recorder is made and freed by its ``close()``
-    (or when it is collected).
-    """
-
-    def __init__(self) -> None:
-        self._held: weakref.WeakValueDictionary[str, Recorder] = weakref.WeakValueDictionary()
-        self._lock = threading.Lock()
-
-    def claim(self, path: str, recorder: Recorder) -> str:
-        """The path ``recorder`` is to write: ``path``, or ``run.<n>.jsonl`` beside it (n = 2,
-        3, ...) when another live recorder of this process has ``path``."""
-        if not _is_file_or_absent(path):
-            return path  # /dev/null and the like: written as they are, by any number
-        with self._lock:
-            own, n = path, 1
-            while (key := os.path.realpath(own)) in self._held:
-                n += 1
-                own = _beside(path, n)
-            self._held[key] = recorder
-        if own != path:
-            log.warning(
-                "the recording %s is being written by another recorder in this process; "
-                "this one writes %s",
-                path,
-                own,
-            )
-        return own
-
-    def holder(self, path: str) -> Recorder | None:
-        """The live recorder of this process that claimed ``path``, if any."""
-        with self._lock:
-            return self._held.get(os.path.realpath(path))
-
-    def release(self, recorder: Recorder) -> None:
-        """Free the path ``recorder`` claimed, if it claimed one."""
-        with self._lock:
-            for key, holder in list(self._held.items()):
-                if holder is recorder:
-                    del self._held[key]
-
-    def forked(self) -> None:
-        """In a forked child: the lock may have been held by a thread that is not there."""
-        self._lock = threading.Lock()
-
-
-def _is_file_or_absent(path: str) -> bool:
-    """Whether ``path`` is a regular file or none yet (a recording, not a device or a pipe)."""
-    try:
-        return stat.S_ISREG(os.stat(path).st_mode)
-    except OSError:
-        return True
-
-
-_CLAIMS = _Claims()
-
-
-_LIVE: weakref.WeakSet[Recorder] = weakref.WeakSet()
-"""Every recorder not yet collected: closed at exit, restarted in a forked child."""
-
-
-def _close_at_exit() -> None:
-    # A recorder nobody closed (a server stopped by Ctrl-C, a script that ended) still gets
-    # its last events written and, for .gz, a complete compressed stream.
-    for recorder in list(_LIVE):
-        if recorder._late and recorder._queue:
-            # Rows queued after close() through a sink fetched before it (an app's thread
-            # that ended its request after the run) and never drained: not in the file.
-            recorder._warn_late()
-        if recorder._thread is None or recorder._closed:
-            continue
-        try:
-            recorder.close()
-        except Exception as exc:  # at exit there is no one left to raise to
-            log.warning("closing the recording %s at exit failed: %s", recorder.path, exc)
-
-
-def _after_fork_in_child() -> None:
-    _CLAIMS.forked()
-    for recorder in list(_LIVE):
-        # Each on its own: one left as it was would write into the parent's file, with the
-        # parent's pid and the rows it had queued, so one failure must not stop the rest.
-        try:
-            recorder._forked()
-        except Exception:
-            log.exception("resetting the recording %s in a forked child failed", recorder.path)
-
-
-atexit.register(_close_at_exit)
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)

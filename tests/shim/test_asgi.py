@@ -47,7 +47,7 @@ from tracer.conformance import AsgiChecker
 from tracer.errors import UsageError
 from tracer.recorder import Recorder
 from tracer.redact import REDACTED
-from tracer.shim import asgi as shim_module
+from tracer.shim import asgi_cycle as shim_module
 from tracer.shim.asgi import AsgiShim
 from tracer.shim.context import CURRENT
 from tracer.summary import summarize

@@ -38,8 +38,6 @@ COMMANDS: dict[str, str] = {
     "check": "tracer.cli.check",
 }
 
-EXIT_OK = 0
-EXIT_FOUND = 1
 EXIT_USAGE = 2
 EXIT_CLOSED_PIPE = 1
 """The reader of our output went away (as in the Python docs' SIGPIPE recipe)."""

@@ -18,9 +18,8 @@ from tracer.otel.clean import INT_MAX, INT_MIN
 from tracer.redact import REDACTED
 
 __all__ = [
-    "NS",
+    "ATTR_PREFIX",
     "MESSAGE_KINDS",
-    "header_value",
     "header_pairs",
     "header_map",
     "span_name",
@@ -38,8 +37,9 @@ __all__ = [
     "location_attributes",
 ]
 
-NS = "tracer."
+ATTR_PREFIX = "tracer."
 """Prefix of the attributes that have no OpenTelemetry semantic convention."""
+
 
 MESSAGE_KINDS: frozenset[str] = frozenset(
     {
@@ -79,11 +79,6 @@ def header_map(headers: Any) -> dict[str, str]:
         if name not in found:
             found[name] = value
     return found
-
-
-def header_value(headers: Any, name: str) -> str | None:
-    """The first value of header ``name`` (lower case) in recorded headers, or None."""
-    return header_map(headers).get(name)
 
 
 def _host_port(value: Any) -> tuple[str | None, int | None]:
@@ -254,9 +249,9 @@ def request_attributes(start: Event, headers: dict[str, str] | None = None) -> d
             # The serving process: one resource holds every process's spans, and the workers
             # of a forking server (gunicorn -w 2) share their thread ids.
             "process.pid": start.pid or None,
-            NS + "request_id": start.req,
-            NS + "interface": data.get("interface"),
-            NS + "task": start.task,
+            ATTR_PREFIX + "request_id": start.req,
+            ATTR_PREFIX + "interface": data.get("interface"),
+            ATTR_PREFIX + "task": start.task,
         }
     )
 
@@ -317,7 +312,7 @@ def end_attributes(
     attrs: dict[str, Any] = {}
     data: Mapping[str, Any] = {}
     if end is None:
-        attrs[NS + "incomplete"] = True
+        attrs[ATTR_PREFIX + "incomplete"] = True
     else:
         data = end.data
     recorded = data.get("status")
@@ -329,7 +324,7 @@ def end_attributes(
         shown = got if _int64(got) else None
         client_error = answer.get("error") or None
         if app_status is not None and app_status != shown:
-            attrs[NS + "app_status_code"] = app_status
+            attrs[ATTR_PREFIX + "app_status_code"] = app_status
     if shown is not None:
         attrs["http.response.status_code"] = shown
     request = request or {}
@@ -366,9 +361,9 @@ def end_attributes(
     _put(attrs, "http.response.body.size", response_size)
     # Only a count that says something: 0 beside no size at all is the client's own end.
     if bytes_in is not None and bytes_in != request_size and (request_size or bytes_in):
-        attrs[NS + "bytes_in"] = bytes_in
+        attrs[ATTR_PREFIX + "bytes_in"] = bytes_in
     if bytes_out is not None and bytes_out != response_size and (response_size or bytes_out):
-        attrs[NS + "bytes_out"] = bytes_out
+        attrs[ATTR_PREFIX + "bytes_out"] = bytes_out
     _put(attrs, "http.route", data.get("route"))
     if error_type is None and data.get("error"):
         error_type = str(data["error"])
@@ -389,10 +384,10 @@ def message_name(event: Event) -> str:
 _MESSAGE_KEYS = {
     "type": "asgi.event.type",
     "status": "http.response.status_code",
-    "bytes": NS + "bytes",
-    "more_body": NS + "more_body",
-    "method": NS + "read_method",
-    "exc_info": NS + "exc_info",
+    "bytes": ATTR_PREFIX + "bytes",
+    "more_body": ATTR_PREFIX + "more_body",
+    "method": ATTR_PREFIX + "read_method",
+    "exc_info": ATTR_PREFIX + "exc_info",
 }
 
 
@@ -416,7 +411,7 @@ def message_attributes(event: Event) -> dict[str, Any]:
             continue
         attrs[name] = value
     if event.dur is not None:
-        attrs[NS + "dur_ns"] = event.dur
+        attrs[ATTR_PREFIX + "dur_ns"] = event.dur
     return attrs
 
 
@@ -439,9 +434,9 @@ def step_attributes(event: Event) -> dict[str, Any]:
     data = event.data
     attrs = _present(
         {
-            NS + "dur_ns": event.dur,
-            NS + "cpu_ns": data.get("cpu_ns"),
-            NS + "awaiting": data.get("awaiting"),
+            ATTR_PREFIX + "dur_ns": event.dur,
+            ATTR_PREFIX + "cpu_ns": data.get("cpu_ns"),
+            ATTR_PREFIX + "awaiting": data.get("awaiting"),
         }
     )
     location = data.get("location")
@@ -457,8 +452,8 @@ def thread_attributes(event: Event) -> dict[str, Any]:
         {
             "thread.id": event.tid,
             "thread.name": event.thread,
-            NS + "via": data.get("via"),
-            NS + "cpu_ns": data.get("cpu_ns"),
-            NS + "dur_ns": event.dur,
+            ATTR_PREFIX + "via": data.get("via"),
+            ATTR_PREFIX + "cpu_ns": data.get("cpu_ns"),
+            ATTR_PREFIX + "dur_ns": event.dur,
         }
     )

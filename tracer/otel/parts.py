@@ -100,8 +100,8 @@ def render(
             )
         elif kind == K.LOOP_BLOCKED:
             attrs = {
-                A.NS + "dur_ns": event.dur or 0,
-                A.NS + "delayed": len(A.listed(event.data.get("delayed"))),
+                A.ATTR_PREFIX + "dur_ns": event.dur or 0,
+                A.ATTR_PREFIX + "delayed": len(A.listed(event.data.get("delayed"))),
             }
             attrs.update(A.location_attributes(event.data.get("location")))
             out.append((kind, at, attrs))
@@ -118,18 +118,18 @@ def render(
         elif kind == K.VIOLATION:
             data = event.data
             attrs = {
-                A.NS + "rule": str(data.get("rule") or ""),
-                A.NS + "message": str(data.get("message") or ""),
+                A.ATTR_PREFIX + "rule": str(data.get("rule") or ""),
+                A.ATTR_PREFIX + "message": str(data.get("message") or ""),
                 # Self-describing in a trace viewer, as in the recording.
                 **{
-                    A.NS + key: str(data[key])
+                    A.ATTR_PREFIX + key: str(data[key])
                     for key in ("severity", "hint", "location")
                     if data.get(key)
                 },
             }
             out.append((kind, at, attrs))
         elif kind == K.MARK:
-            out.append((kind, at, {A.NS + "label": str(event.data.get("label") or "")}))
+            out.append((kind, at, {A.ATTR_PREFIX + "label": str(event.data.get("label") or "")}))
         elif kind == K.CLIENT_SEND:
             parts.sent = event.data
     return parts
@@ -139,15 +139,15 @@ def totals(spec: SpanSpec, parts: Parts) -> None:
     """Write the step and thread totals of ``parts`` as ``tracer.*`` attributes of ``spec``."""
     attributes = spec.attributes
     if parts.steps:
-        attributes[A.NS + "steps"] = parts.steps
-        attributes[A.NS + "loop_ns"] = parts.loop_ns
+        attributes[A.ATTR_PREFIX + "steps"] = parts.steps
+        attributes[A.ATTR_PREFIX + "loop_ns"] = parts.loop_ns
     longest = parts.longest
     if longest is not None:
-        attributes[A.NS + "longest_step_ns"] = longest.dur or 0
+        attributes[A.ATTR_PREFIX + "longest_step_ns"] = longest.dur or 0
         where = longest.data.get("location")
         if where:
-            attributes[A.NS + "longest_step_at"] = str(where)
+            attributes[A.ATTR_PREFIX + "longest_step_at"] = str(where)
     if parts.on_thread_ns:
-        attributes[A.NS + "thread_ns"] = parts.on_thread_ns
+        attributes[A.ATTR_PREFIX + "thread_ns"] = parts.on_thread_ns
     if parts.steps or parts.on_thread_ns:
-        attributes[A.NS + "cpu_ns"] = parts.cpu_ns
+        attributes[A.ATTR_PREFIX + "cpu_ns"] = parts.cpu_ns

@@ -486,7 +486,10 @@ class SpanModel:
         state.lifespan = None
         spec = SpanSpec(name=f"lifespan {phase}", start=begun, end=max(begun, ended))
         if state.start is not None:
-            spec.attributes = {"thread.id": state.start.tid, A.NS + "request_id": state.key}
+            spec.attributes = {
+                "thread.id": state.start.tid,
+                A.ATTR_PREFIX + "request_id": state.key,
+            }
             if state.start.pid:
                 spec.pid = spec.attributes["process.pid"] = state.start.pid
         if failed:
@@ -589,23 +592,23 @@ class SpanModel:
         attributes = spec.attributes
         attributes.update(
             {
-                A.NS + "request_id": key,
+                A.ATTR_PREFIX + "request_id": key,
                 "thread.id": end.tid or None,
                 "thread.name": end.thread,
                 "process.pid": end.pid or None,
             }
         )
         if first.data.get("error"):
-            attributes[A.NS + "ended_by"] = str(first.data["error"])
+            attributes[A.ATTR_PREFIX + "ended_by"] = str(first.data["error"])
         data = end.data
         for name, recorded in _APP_END.items():
             if type(data.get(recorded)) is int:
-                attributes[A.NS + name] = data[recorded]
+                attributes[A.ATTR_PREFIX + name] = data[recorded]
         attributes = spec.attributes = {k: v for k, v in attributes.items() if v is not None}
         parts = render(spec, late.events, base=base, as_spans=self.spans_detail, start_tid=end.tid)
         totals(spec, parts)
         if late.dropped:
-            attributes[A.NS + "dropped_events"] = late.dropped
+            attributes[A.ATTR_PREFIX + "dropped_events"] = late.dropped
         if spec.error is None and data.get("error"):
             spec.error = str(data["error"])
         # A call that began before the request ended is drawn at the span's start (an event
@@ -622,15 +625,15 @@ class SpanModel:
         start_tid = state.start.tid if state.start is not None else None
         parts = render(spec, state.events, base=base, as_spans=as_spans, start_tid=start_tid)
         for culprit, blocked in state.delays:
-            attrs = {A.NS + "dur_ns": blocked.dur or 0}
+            attrs = {A.ATTR_PREFIX + "dur_ns": blocked.dur or 0}
             if blocked.req is not None:
-                attrs[A.NS + "culprit"] = blocked.req
+                attrs[A.ATTR_PREFIX + "culprit"] = blocked.req
             attrs.update(A.location_attributes(blocked.data.get("location")))
             # At the block's start, or the span's when the request arrived during the block:
             # an event before its span's start is drawn outside it by every backend.
             events.append(("loop.delayed", max(base + blocked.t, spec.start), attrs))
             if culprit is not None:
-                spec.links.append((culprit, {A.NS + "link": "delayed by loop.blocked"}))
+                spec.links.append((culprit, {A.ATTR_PREFIX + "link": "delayed by loop.blocked"}))
         events.sort(key=_at)
         answer = state.answer.data if state.answer is not None else None
         start_data = state.start.data if state.start is not None else None
@@ -656,21 +659,21 @@ class SpanModel:
         if end is None and answer is not None and state.never_started:
             # The server answered it without the app (uvicorn's 503 past its limit): it has
             # no request.end, yet nothing is missing.
-            end_attrs.pop(A.NS + "incomplete", None)
+            end_attrs.pop(A.ATTR_PREFIX + "incomplete", None)
         spec.attributes.update(end_attrs)
         route = end_attrs.get("http.route")
         if route and state.start is not None:
             spec.name = A.span_name(state.start.data, route)
         totals(spec, parts)
         if state.queued is not None and state.start is not None:
-            spec.attributes[A.NS + "queued_ns"] = state.start.t - state.queued.t
+            spec.attributes[A.ATTR_PREFIX + "queued_ns"] = state.start.t - state.queued.t
         if state.dropped:
-            spec.attributes[A.NS + "dropped_events"] = state.dropped
+            spec.attributes[A.ATTR_PREFIX + "dropped_events"] = state.dropped
         if end is not None:
             spec.end = base + end.end
         else:  # never ended: as far as its events go, or the recording when it is over
             spec.end = max([spec.end] + [base + e.t + (e.dur or 0) for e in state.events])
-            if self._closing_at is not None and A.NS + "incomplete" in end_attrs:
+            if self._closing_at is not None and A.ATTR_PREFIX + "incomplete" in end_attrs:
                 # Still waiting or running when the recording ends (not one a server
                 # answered without its app: its client's answer ended it).
                 spec.end = max(spec.end, base + self._closing_at)

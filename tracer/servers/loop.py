@@ -37,7 +37,7 @@ import tracer
 from tracer import events as K
 from tracer.errors import ServerError
 from tracer.loops import new_loop, run_until_stopped
-from tracer.recorder import Recorder
+from tracer.recorder import Recorder, first_request_id
 from tracer.servers import Request, Response, ServerConfig, Target
 from tracer.servers.forks import end_child, forked_child, serve_here
 from tracer.servers.job import Job, JobTarget, load_app_for, record_refusal
@@ -50,11 +50,6 @@ STARTUP_TIMEOUT = 30.0
 """Seconds the app's lifespan startup may take, whatever ``--timeout`` says: that bounds a
 request, and a startup may connect to a database or load a model (real servers have a start
 bound of their own too). Ctrl-C stops a start that hangs at once."""
-
-_OWN_ID_SPACE = 1_000_000
-"""The lifespan's request id is this process's own, ``pid x 10^6 + 1``, as a real
-server process numbers what it makes up itself (``tracer.servers.real.bootstrap``): the
-client's requests keep 1, 2, ... under this model as under uvicorn."""
 
 STOP_POLL = 0.05
 """How often a start waiting for the lifespan startup looks at its ``stop`` event."""
@@ -339,9 +334,11 @@ class LoopServer:
             "type": "lifespan",
             "asgi": dict(ASGI_VERSION),
             "state": self.state,
-            # The server's own connection, not a client's request: an id of this process's
-            # range, as uvicorn's lifespan has in its process, so that the first request is 1.
-            "extensions": {"gateway_tracer": {"req": os.getpid() * _OWN_ID_SPACE + 1}},
+            # The server's own connection, not a client's request: the first id of this
+            # process's own range, as uvicorn's lifespan has in its process (a real server
+            # process numbers what it makes up itself so, ``tracer.servers.real.bootstrap``),
+            # so that the client's requests keep 1, 2, ... under this model as under uvicorn.
+            "extensions": {"gateway_tracer": {"req": first_request_id(os.getpid())}},
         }
         task = self.loop.create_task(self._lifespan(scope, queue), name="lifespan")
         self._lifespan_task = task

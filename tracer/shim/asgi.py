@@ -30,35 +30,28 @@ The wrapped app behaves exactly as the unwrapped one: same messages (the very ob
 order, same exceptions, same context variables; but its caller's frame, for
 ``warnings.warn(..., stacklevel=2)`` in the app, is the step proxy's (docs/rules.md, Limits). A failure inside the shim's own recording is
 logged once per shim and the request goes on unrecorded. Per-request state lives in a
-``_Cycle`` made per call, never on the shim. Imports the spine, ``tracer.conformance`` and
-``tracer.shim.*``; never the TUI, exporters, server models or CLI.
+cycle made per call (``tracer.shim.asgi_cycle``), never on the shim; this module holds the
+shim: ASGI 2/3 detection, the entry of each connection, and whether a shim further out
+records it already. Imports the spine and ``tracer.shim.*`` (the cycle imports
+``tracer.conformance``); never the TUI, exporters, server models or CLI.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import sys
-import threading
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
-from tracer import events as K
-from tracer.conformance import AsgiChecker
-from tracer.conformance.base import report_late_call
 from tracer.errors import UsageError
 from tracer.interface import ASGI2, ASGI3, detect_interface
 from tracer.recorder import Recorder
 from tracer.redact import secret_header_names
 from tracer.shim import hops
-from tracer.shim.blocking import loop_state, watch_threshold
+from tracer.shim.asgi_cycle import AsgiCycle
+from tracer.shim.blocking import watch_threshold
 from tracer.shim.context import CURRENT
-from tracer.shim.frames import mark_wrapper, message_of, where_awaited, where_raised
-from tracer.shim.messages import scope_headers, scope_query, summarize_message
 from tracer.shim.routes import RouteTemplates
 from tracer.shim.settings import block_threshold_ns
-from tracer.shim.steps import Stepper
-from tracer.shim.tasks import watch_tasks
 
 __all__ = ["AsgiShim", "records_environ", "Scope", "Message", "Receive", "Send", "ASGIApp"]
 
@@ -70,41 +63,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 log = logging.getLogger("tracer")
 
-_current_task = asyncio.current_task
-
-# Field names of packed rows (``tracer.events.unpack_row``), in the order of their values.
-_RECEIVE_KEYS = ("type", "bytes", "more_body")
-_RECEIVE_CODE_KEYS = ("type", "bytes", "more_body", "code")
-_SEND_KEYS = ("type", "status", "bytes", "more_body")
-_SEND_CODE_KEYS = ("type", "status", "bytes", "more_body", "code")
-# A receive or send that raised (the server's, or a cancellation while waiting in it): what
-# was sent, and the exception's type name.
-_RECEIVE_RAISED_KEYS = ("type", "bytes", "more_body", "raised")
-_SEND_RAISED_KEYS = (*_SEND_KEYS, "raised")
-_SEND_CODE_RAISED_KEYS = (*_SEND_CODE_KEYS, "raised")
-_END_KEYS = ("status", "bytes_in", "bytes_out", "error")
-_END_ROUTE_KEYS = (*_END_KEYS, "route")
-# What the ASGI spec says a server leaving these optional scope keys out means.
-_DEFAULT_HTTP_VERSIONS = {"http": "1.1", "websocket": "1.1"}
-_DEFAULT_SCHEMES = {"http": "http", "websocket": "ws"}
 # Scope values a copy of a scope shares with it (a new connection's scope has its own).
 _SHARED_BY_COPIES = ("asgi", "headers", "state")
-
-# request.start: client and server travel as tuples, headers as one flat tuple (see
-# ``tracer.events._decoders``), so the row holds no container the GC would have to follow.
-_START_KEYS = (
-    "method",
-    "path",
-    "query",
-    "http_version",
-    "scheme",
-    "client:list",
-    "server:list",
-    "interface",
-    "scope_type",
-    "headers:pairs",
-    "asgi_version",
-)
 
 
 class AsgiShim:
@@ -162,7 +122,7 @@ class AsgiShim:
         if outer is not None and self._recorded_outside(outer, scope):
             return await self._call_app(scope, receive, send)
         try:
-            cycle = _Cycle(self, scope, receive, send, outer)
+            cycle = AsgiCycle(self, scope, receive, send, outer)
         except Exception as exc:
             self.failed("recording a request start", exc)
             return await self._call_app(scope, receive, send)
@@ -194,7 +154,7 @@ class AsgiShim:
         objects in it: its ``asgi`` dict, headers, lifespan state). A new connection made
         inside a request (an in-process client calling another app) has a scope of its own.
         """
-        while isinstance(context, _Cycle):
+        while isinstance(context, AsgiCycle):
             if context.recorder is self.recorder:
                 theirs = context.scope
                 if scope is theirs:
@@ -240,7 +200,7 @@ def records_environ(context: Any, recorder: Recorder, environ: Mapping[str, Any]
     connection (an in-process WSGI client calling another app) asks for something else and is
     a request of its own.
     """
-    while isinstance(context, _Cycle):
+    while isinstance(context, AsgiCycle):
         if context.recorder is recorder:
             return _asks_the_same(context.scope, environ)
         context = context.outer
@@ -261,486 +221,3 @@ def _asks_the_same(scope: Scope, environ: Mapping[str, Any]) -> bool:
         return True
     # A scope whose path leaves out its root_path (older routers and servers).
     return asked == scope.get("root_path", "").encode("utf-8").decode("latin-1") + path
-
-
-def _error_name(error: BaseException) -> str:
-    """``request.end``'s ``error``: the exception's type name, and ``cancelled`` for a
-    cancellation of the request's task, the name every server model and the client give a
-    request the run's stop (or a server) cut short. A ``CancelledError`` the app raised on its
-    own, its task not being cancelled, is its error like any other (uvicorn answers it 500)."""
-    if isinstance(error, asyncio.CancelledError) and _task_cancelled():
-        return "cancelled"
-    return type(error).__name__
-
-
-def _task_cancelled() -> bool:
-    """Whether the current task is being cancelled (asked for on error paths only)."""
-    try:
-        task = asyncio.current_task()
-    except RuntimeError:  # not on asyncio (trio): a cancellation of the app's framework
-        return True
-    return task is None or task.cancelling() > 0
-
-
-def _closed(error: BaseException) -> bool:
-    """Whether ``error`` is the shim's coroutine being closed, not an exception of the app.
-
-    Whatever drives the shim (an event loop closing a task it dropped, a server's shutdown)
-    calls ``close()``, or throws ``GeneratorExit``, into the shim's coroutine: Python closes
-    the step proxy (which closes the app's coroutine) and raises a ``GeneratorExit`` at the
-    shim's own ``await``, whose traceback ends there or in the step proxy. One the app raised
-    itself comes out of a step, so its traceback goes on past the step proxy into the app's
-    code; servers answer it as any other exception (uvicorn, hypercorn, granian: 500).
-    """
-    if not isinstance(error, GeneratorExit):
-        return False
-    tb = error.__traceback__  # the shim's __call__, then the step proxy, then the app
-    step = None if tb is None else tb.tb_next
-    return step is None or step.tb_frame.f_code is not _DRIVE_CODE or step.tb_next is None
-
-
-_DRIVE_CODE = Stepper._drive.__code__
-
-
-def _answered_500(error: BaseException | None) -> bool:
-    """Whether a server answers 500 to an app that ended so without a response start:
-    returned, or raised anything but a cancellation of its task or a close of its coroutine,
-    ``SystemExit`` and a ``GeneratorExit`` of its own included (uvicorn catches
-    ``BaseException`` and answers 500)."""
-    if error is None or isinstance(error, Exception):
-        return True
-    if isinstance(error, asyncio.CancelledError):
-        return not _task_cancelled()
-    return not _closed(error)
-
-
-class _Cycle(Stepper):
-    """One connection through the shim: the step proxy plus ids, counters, wrappers, checker."""
-
-    __slots__ = (
-        "shim",
-        "recorder",
-        "_receive",
-        "_send",
-        "checker",
-        "status",
-        "bytes_in",
-        "bytes_out",
-        "scope",
-        "outer",
-        "ended",
-        "root_id",
-        # Set only when a late send is reported (read with getattr): nothing to pay before.
-        "late_reported",
-        # Set only when the server's send raised on an http.response.start (read with
-        # getattr), as late_reported.
-        "start_refused",
-        # Set only when the app received http.disconnect (read with getattr), as above.
-        "disconnected",
-    )
-
-    def __init__(
-        self, shim: AsgiShim, scope: Scope, receive: Receive, send: Send, outer: Any
-    ) -> None:
-        recorder = shim.recorder
-        req = None
-        extensions = scope.get("extensions")
-        if extensions:
-            ours = extensions.get("gateway_tracer")
-            if ours:
-                req = ours.get("req")
-        if req is None:
-            req = recorder.new_request_id()
-        current = threading.current_thread()
-        tid = current.ident or 0
-        try:
-            task = asyncio.current_task()
-        except RuntimeError:  # not on asyncio (trio)
-            task = None
-        state = None
-        if task is not None:
-            loop = task.get_loop()
-            state = loop_state(loop)
-            if state is not None and not state.tasks_watched:
-                state.tasks_watched = True
-                watch_tasks(loop)  # tasks this request creates are traced as its own
-        Stepper.__init__(
-            self,
-            None,
-            req,
-            recorder,
-            shim.block_ns,
-            None if task is None else task.get_name(),
-            tid,
-            current.name,
-            None,
-            state,
-        )
-        self.shim = shim
-        self.recorder = recorder
-        self._receive = receive
-        self._send = send
-        self.scope = scope
-        self.outer = outer  # the traced request current where the shim was called, or None
-        # The request's own task, told from others by identity (alive while the request runs,
-        # so its id is its own; no reference kept: the task holds this object already).
-        self.root_id = None if task is None else id(task)
-        self.status: int | None = None
-        self.bytes_in = 0
-        self.bytes_out = 0
-        self.ended = False
-        query = scope.get("query_string")
-        client = scope.get("client")
-        server = scope.get("server")
-        sink = self.sink
-        sink.append(
-            (
-                next(sink.seq),
-                sink.clock() - sink.start_ns,
-                K.REQUEST_START,
-                req,
-                sink.pid,
-                tid,
-                self.thread,
-                self.task,
-                None,
-                _START_KEYS,
-                scope.get("method"),
-                scope.get("path"),
-                scope_query(query, shim.redact) if query else "",
-                scope.get("http_version") or _DEFAULT_HTTP_VERSIONS.get(scope["type"]),
-                scope.get("scheme") or _DEFAULT_SCHEMES.get(scope["type"]),
-                tuple(client) if client else None,
-                tuple(server) if server else None,
-                "asgi",
-                scope["type"],
-                scope_headers(scope.get("headers"), shim._secret_bytes, shim.secret_headers),
-                shim._version,
-            )
-        )
-        self.checker: AsgiChecker | None = AsgiChecker(scope, self._report) if shim.checks else None
-
-    async def receive(self) -> Message:
-        """The app's ``receive``: the server's, timed and recorded (also when it raised)."""
-        sink = self.sink
-        clock = sink.clock
-        task = self._calling_task()
-        t0 = clock()
-        # While the server's own code runs, no request is current: tasks it starts and work
-        # it hands to threads are the server's, not this request's.
-        token = CURRENT.set(None)
-        try:
-            message = await self._receive()
-        except BaseException as exc:  # cancelled while waiting, or the server's receive failed
-            t1 = clock()
-            CURRENT.reset(token)
-            if self.recording:
-                self._receive_raised(t0, t1, task, exc)
-            raise
-        CURRENT.reset(token)
-        t1 = clock()
-        if self.recording:
-            try:
-                mtype, _, size, more, code = summarize_message(message)
-                if size:
-                    self.bytes_in += size
-                elif mtype == "http.disconnect":
-                    self.disconnected = True
-                row = (
-                    next(sink.seq),
-                    t0 - sink.start_ns,
-                    K.ASGI_RECEIVE,
-                    self.req,
-                    sink.pid,
-                    self.tid,
-                    self.thread,
-                    task,
-                    t1 - t0,
-                )
-                if code is None:
-                    sink.append((*row, _RECEIVE_KEYS, mtype, size, more))
-                else:
-                    sink.append((*row, _RECEIVE_CODE_KEYS, mtype, size, more, code))
-            except Exception as exc:
-                self.failed(exc)
-        checker = self.checker
-        if checker is not None:
-            try:
-                checker.receive(message)
-            except Exception as exc:
-                self.checker_failed(exc)
-        return message
-
-    def _receive_raised(self, t0: int, t1: int, task: str | None, exc: BaseException) -> None:
-        """An ``asgi.receive`` for a ``receive()`` that raised: no message, ``raised`` says what."""
-        try:
-            sink = self.sink
-            sink.append(
-                (
-                    next(sink.seq),
-                    t0 - sink.start_ns,
-                    K.ASGI_RECEIVE,
-                    self.req,
-                    sink.pid,
-                    self.tid,
-                    self.thread,
-                    task,
-                    t1 - t0,
-                    _RECEIVE_RAISED_KEYS,
-                    None,
-                    None,
-                    None,
-                    type(exc).__name__,
-                )
-            )
-        except Exception as failure:
-            self.failed(failure)
-
-    def _calling_task(self) -> str | None:
-        """The name of the task calling ``receive``/``send``: the request's own, or another of
-        its tasks (a ``StreamingResponse``'s, ``BaseHTTPMiddleware``'s ``call_next``)."""
-        if self.root_id is None:  # not on asyncio (trio)
-            return self.task
-        try:
-            task = _current_task()
-        except RuntimeError:  # called with no loop running: nothing to name
-            return None
-        if task is None:
-            return None
-        return self.task if id(task) == self.root_id else task.get_name()
-
-    async def send(self, message: Message) -> None:
-        """The app's ``send``: checked, passed to the server, timed and recorded."""
-        checker = self.checker
-        if checker is not None:
-            try:
-                checker.send(message)
-            except Exception as exc:
-                self.checker_failed(exc)
-        elif self.ended:  # the checker is dropped at the end: checked only without one
-            return await self.late_send(message)
-        sink = self.sink
-        clock = sink.clock
-        task = self._calling_task()
-        t0 = clock()
-        token = CURRENT.set(None)  # the server's code runs for no request (see receive)
-        raised: str | None = None
-        try:
-            await self._send(message)
-        except BaseException as exc:
-            raised = type(exc).__name__
-            raise
-        finally:
-            t1 = clock()
-            CURRENT.reset(token)
-            if self.recording:
-                try:
-                    mtype, status, size, more, code = summarize_message(message)
-                    # The attempt is recorded either way; the request's status and bytes
-                    # count only what the server took (its send raises once the client left).
-                    if raised is None:
-                        if size:
-                            self.bytes_out += size
-                        if status is not None:
-                            self.status = status
-                        elif mtype == "websocket.accept":
-                            self.status = 101
-                        elif mtype == "websocket.close" and self.status is None:
-                            self.status = 403  # closed before accepting: servers answer 403
-                    elif mtype == "http.response.start":
-                        # The client left, or uvicorn could not write the headers: no 500.
-                        # (A body or unknown message refused before any start is the app's
-                        # misuse: the server still answers 500.)
-                        self.start_refused = True
-                    if raised is None and code is None:  # the common case: one tuple
-                        sink.append(
-                            (
-                                next(sink.seq),
-                                t0 - sink.start_ns,
-                                K.ASGI_SEND,
-                                self.req,
-                                sink.pid,
-                                self.tid,
-                                self.thread,
-                                task,
-                                t1 - t0,
-                                _SEND_KEYS,
-                                mtype,
-                                status,
-                                size,
-                                more,
-                            )
-                        )
-                    else:
-                        self._send_row(t0, t1, task, mtype, status, size, more, code, raised)
-                except Exception as exc:
-                    self.failed(exc)
-
-    def _send_row(
-        self,
-        t0: int,
-        t1: int,
-        task: str | None,
-        mtype: Any,
-        status: int | None,
-        size: int | None,
-        more: bool | None,
-        code: int | None,
-        raised: str | None,
-    ) -> None:
-        """An ``asgi.send`` with a close ``code`` or of a send that ``raised``."""
-        sink = self.sink
-        head = (
-            next(sink.seq),
-            t0 - sink.start_ns,
-            K.ASGI_SEND,
-            self.req,
-            sink.pid,
-            self.tid,
-            self.thread,
-            task,
-            t1 - t0,
-        )
-        if raised is None:
-            sink.append((*head, _SEND_CODE_KEYS, mtype, status, size, more, code))
-        elif code is None:
-            sink.append((*head, _SEND_RAISED_KEYS, mtype, status, size, more, raised))
-        else:
-            sink.append((*head, _SEND_CODE_RAISED_KEYS, mtype, status, size, more, code, raised))
-
-    async def late_send(self, message: Message) -> None:
-        """``send`` awaited after ``request.end``: report it, then the server's ``send`` as is
-        (whatever it does, accept or raise, the app sees); no ``asgi.send``, no counts."""
-        if self.shim.checks and self.recording and not getattr(self, "late_reported", False):
-            self.late_reported = True
-            try:
-                mtype = message.get("type") if isinstance(message, Mapping) else None
-                detail = f"send() of {mtype}" if isinstance(mtype, str) else "send()"
-                location = where_awaited(sys._getframe())
-                if location is None:  # say why there is no line: nothing of the app awaits it
-                    detail += ", run by the event loop as a task of its own"
-                report_late_call(self._report_late, "ASGI-003", detail, location)
-            except Exception as exc:
-                self.failed(exc)
-        token = CURRENT.set(None)  # the server's code runs for no request (see receive)
-        try:
-            await self._send(message)
-        finally:
-            CURRENT.reset(token)
-
-    def _report_late(self, rule_id: str, message: str, **data: Any) -> None:
-        """``report`` for a late send: dated now, on the thread and task that sent it."""
-        try:
-            task = asyncio.current_task()
-        except RuntimeError:  # not on asyncio (trio)
-            task = None
-        self.recorder.emit(
-            K.VIOLATION,
-            self.req,
-            {"rule": rule_id, "message": message, **data},
-            task=None if task is None else task.get_name(),
-        )
-
-    def _report(self, rule_id: str, message: str, **data: Any) -> None:
-        if self.recording:
-            self.recorder.emit(
-                K.VIOLATION,
-                self.req,
-                {"rule": rule_id, "message": message, **data},
-                tid=self.tid,
-                thread=self.thread,
-                task=self.task,
-            )
-
-    def raised(self, exc: BaseException) -> None:
-        """The app raised ``exc`` (about to propagate unchanged): record it as an ``error``."""
-        if not self.recording or _closed(exc):
-            return  # the coroutine was closed: not the app's error (request.end names it)
-        if isinstance(exc, asyncio.CancelledError) and _task_cancelled():
-            return  # cancellation is not an app error; request.end still names it
-        # SystemExit and KeyboardInterrupt raised by the app are its errors (the WSGI shim
-        # records them too; servers answer them with a 500).
-        try:
-            self.recorder.emit(
-                K.ERROR,
-                self.req,
-                {
-                    "type": type(exc).__name__,
-                    "message": message_of(exc),
-                    "where": where_raised(exc.__traceback__, self.shim.app),
-                },
-                tid=self.tid,
-                thread=self.thread,
-                task=self.task,
-            )
-        except Exception as failure:
-            self.failed(failure)
-
-    def finish(self, error: BaseException | None, route: str | None = None) -> None:
-        """The app's coroutine is over: tell the checker, record ``request.end``.
-
-        ``route`` is the path template of the route the app's router matched (Starlette and
-        FastAPI leave it in the scope; ``tracer.shim.routes``), or None.
-        """
-        self.ended = True  # from now on a send is late (no app code runs until request.end)
-        checker = self.checker
-        if checker is not None:
-            self.checker = None  # the checker holds our report method: break the cycle
-            try:
-                checker.finish(error=error)
-            except Exception as exc:
-                self.checker_failed(exc)
-        if not self.recording:
-            return
-        status = self.status
-        if (
-            status is None
-            and self.scope.get("type") == "http"
-            and not getattr(self, "start_refused", False)
-            and not getattr(self, "disconnected", False)
-            and _answered_500(error)
-        ):
-            # The app returned or raised without a response start the server took: uvicorn
-            # and hypercorn answer 500. Not when the server refused the start (the client
-            # left, or uvicorn drops the connection for headers it cannot write), nor when
-            # the client had already gone (the app received http.disconnect): nobody is
-            # there to answer.
-            status = 500
-        try:
-            sink = self.sink
-            row: tuple[Any, ...] = (
-                next(sink.seq),
-                sink.clock() - sink.start_ns,
-                K.REQUEST_END,
-                self.req,
-                sink.pid,
-                self.tid,
-                self.thread,
-                self.task,
-                None,
-                _END_KEYS,
-                status,
-                self.bytes_in,
-                self.bytes_out,
-                None if error is None else _error_name(error),
-            )
-            if route is not None:
-                row = (*row[:9], _END_ROUTE_KEYS, *row[10:], route)
-            sink.append(row)
-        except Exception as exc:
-            self.failed(exc)
-
-    def failed(self, exc: BaseException) -> None:
-        """Our recording code failed: stop recording this request, say so once."""
-        self.recording = False
-        self.shim.failed("recording", exc)
-
-    def checker_failed(self, exc: BaseException) -> None:
-        """The conformance checker failed: disable it for this request, say so once."""
-        self.checker = None
-        self.shim.failed("the ASGI conformance checker", exc)
-
-
-mark_wrapper(_Cycle.receive.__code__, "receive")
-mark_wrapper(_Cycle.send.__code__, "send")
-mark_wrapper(_Cycle.late_send.__code__, "send")

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from tracer.events import Event
-from tracer.recorder import Recorder
+from tracer.recorder import Recorder, first_request_id
 from tracer.servers.exit_guard import guard_os_exit
 from tracer.servers.failures import describe_failure
 from tracer.servers.real.frames import encode
@@ -62,10 +62,6 @@ _ENVIRON_KEY = "gateway_tracer.req"
 FLUSH_INTERVAL = 0.02
 """Seconds between writes of a server process's events: short, so the parent's view is live
 and the run's end is known quickly (an empty write costs about a microsecond)."""
-
-# Request ids made inside a server process (lifespan, requests without the header) start here,
-# times the pid, so they never meet the client's ids (1, 2, ...) or another process's.
-_ID_SPACE = 1_000_000
 
 
 def settings_env(
@@ -103,22 +99,22 @@ class ProcessRecorder(Recorder):
     Rows go out as the producers made them, packed ones included (``tracer.recorder.Sink``):
     no dict and no ``Event`` is made in the server process.
 
-    Its own request ids live in this process's range (pid x 10^6 + n). JSON is left to the
-    parent, which merges every process's stream into the recording: a server process spends
-    as little as possible on recording, since its CPU is what the run measures.
+    The request ids it makes (lifespan, requests without the client's id header) live in this
+    process's own range (``tracer.recorder.first_request_id``), so they never meet the
+    client's ids (1, 2, ...) or another process's. JSON is left to the parent, which merges
+    every process's stream into the recording: a server process spends as little as
+    possible on recording, since its CPU is what the run measures.
     """
 
     def __init__(
         self, path: str | os.PathLike[str], *, start_ns: int, flush_interval: float = FLUSH_INTERVAL
     ) -> None:
         super().__init__(None, keep=False, start_ns=start_ns, flush_interval=flush_interval)
-        self._own_ids = itertools.count(os.getpid() * _ID_SPACE + 1)
+        # The base's own counter, not one of ours: a child forked from this process (an app
+        # forking a worker) then numbers its requests in its own range, as the base does.
+        self._req_ids = itertools.count(first_request_id(os.getpid()))
         self._file = open(path, "ab")  # closed by close()
         self._start_thread()  # the base class starts its drain thread only for a path
-
-    def new_request_id(self) -> int:
-        """A request id no other process of the run and no client request uses."""
-        return next(self._own_ids)
 
     drains_packed_rows = True
     """The shims' packed rows go to the stream as they are: the parent unpacks them."""
