@@ -10,9 +10,16 @@ The rule (DESIGN.md, "How scheduling is seen"), for one request's events:
   under everything, a scheduled request between its steps (a suspended coroutine);
 - ``blocked``: a step that held the loop (a ``loop.blocked`` overlaps it, or it ran past the
   threshold), or a ``loop.blocked`` with no step under it;
-- ``sending``: a timed ``asgi.send`` / ``wsgi.body`` / ``wsgi.write``, and, with a network
-  client, the response on its way after the app was done (``request.end`` to the client's last
-  byte); a request a client sent ends at its ``client.response`` when the app never saw it;
+- ``sending``: a timed ``asgi.send`` / ``wsgi.write`` (time inside the server's send); for a
+  WSGI response iterable, the server's time after each chunk (``wsgi.body``'s end to the next
+  chunk's start, after the last to ``wsgi.close``: writing it out), while a ``wsgi.body``'s own
+  ``dur`` is the app's time producing the chunk, drawn as the thread's stretch under it says
+  (running, or waiting with its CPU share); and, with a network client, the response on its
+  way after the app was done (``request.end`` to the client's last byte); a request a client
+  sent ends at its ``client.response`` when the app never saw it;
+- ``waiting`` too, after a client gave up (the first of two ``request.end``: a model's timeout):
+  the app's abandoned work, from there to the app's own ``request.end`` (``kind``
+  ``request.end``), as the Perfetto and OTLP exports draw it;
 - ``error``: an instant (an ``error`` event, a ``request.end`` that carries one, or a
   ``client.response`` saying the client got no response).
 
@@ -73,7 +80,7 @@ CPU_BUSY_SHARE = 0.5
 """A thread span whose on-CPU share is below this is waiting (I/O, a lock, the GIL), not running
 (``tracer.tui.lane`` takes it from here)."""
 
-_SENDS = frozenset({K.ASGI_SEND, K.WSGI_BODY, K.WSGI_WRITE})
+_SENDS = frozenset({K.ASGI_SEND, K.WSGI_WRITE})
 _READS = frozenset({K.WSGI_INPUT_READ, K.ASGI_RECEIVE})
 END_KINDS = frozenset({K.REQUEST_END, K.CLIENT_RESPONSE})
 """The kinds that end a request for whoever reads the recording (``unended``)."""
@@ -185,6 +192,9 @@ def request_phases(
     first, then by start). ``t_end`` ends a request that never did."""
     blocked = [(e.t, e.t + event_dur(e)) for e in events if e.kind == K.LOOP_BLOCKED]
     queued = start = end = client = None
+    app_end: Event | None = None  # the app's own end after a client gave up (abandoned work)
+    chunks: list[Event] = []  # timed wsgi.body: the app's time producing each chunk
+    closes: list[Event] = []
     scheduled = False
     spans: list[PhaseSpan] = []
     detected: list[PhaseSpan] = []
@@ -204,6 +214,13 @@ def request_phases(
             end = event
             if event_data(event).get("error"):
                 ended.append(PhaseSpan(event.end, event.end, ERROR, kind))
+        elif kind == K.REQUEST_END:
+            app_end = event  # the last one: how long the app still had it
+        elif kind == K.WSGI_BODY:
+            if event_dur(event):
+                chunks.append(event)
+        elif kind == K.WSGI_CLOSE:
+            closes.append(event)
         elif kind == K.SCHED_STEP:
             scheduled = True
             phase = step_phase(event, blocked, threshold_ns)
@@ -236,6 +253,7 @@ def request_phases(
             s.phase == BLOCKED and s.start < block.end and block.start < s.end for s in spans
         ):
             spans.append(block)
+    spans += _chunks_sent(chunks, closes)
     errors = raised or sorted(ended, key=lambda s: s.start)[:1]
     if not errors:
         failed = _failed_without_error(start, end, client)
@@ -265,9 +283,33 @@ def request_phases(
                 spans.append(PhaseSpan(begin, ran, RUNNING))
             if ran < stop:
                 spans.append(PhaseSpan(ran, stop, WAITING))
+    if app_end is not None and start is not None and app_end.pid == start.pid:
+        # The client gave up; the app went on (suspended, or its thread held) until its own
+        # end: abandoned work, not nothing (a lone step at its cancellation). A stand-in end
+        # from a load generator in another process abandons nothing.
+        if app_end.end > finish:
+            spans.append(PhaseSpan(finish, app_end.end, WAITING, K.REQUEST_END))
     if client is not None and begin is not None and client.end > finish:
         # The app was done; the response was still on its way (the server's buffers, the
         # socket): the client's last byte came later.
         spans.append(PhaseSpan(finish, client.end, SENDING, K.CLIENT_RESPONSE))
     spans.sort(key=lambda s: (PRIORITY[s.phase], s.start, s.end))
     return spans
+
+
+def _chunks_sent(chunks: Sequence[Event], closes: Sequence[Event]) -> list[PhaseSpan]:
+    """The server's time with each chunk of a WSGI response iterable, as ``sending``: from a
+    ``wsgi.body``'s end (the app handed the chunk over) to the next chunk's start (the server
+    asked for more), after the last one to ``wsgi.close``'s start. The chunks' own ``dur`` is
+    the app's time and is left to the thread's stretch under it; with no ``wsgi.close`` after
+    the last chunk, it gets none."""
+    ordered = sorted(chunks, key=lambda e: e.t)
+    nexts = [e.t for e in ordered[1:]]
+    last = ordered[-1].end if ordered else None
+    close = min((e.t for e in closes if last is not None and e.t >= last), default=None)
+    if close is not None:
+        nexts.append(close)
+    return [
+        PhaseSpan(chunk.end, max(chunk.end, after), SENDING, K.WSGI_BODY)
+        for chunk, after in zip(ordered, nexts, strict=False)
+    ]

@@ -21,10 +21,10 @@ def test_ticks_are_one_two_or_five_times_a_power_of_ten() -> None:
 
 def test_a_tick_is_labelled_in_its_largest_unit() -> None:
     assert [tick_label(ns) for ns in (0, 40_000, 250_000_000, 1_500_000_000)] == [
-        "0µs",
-        "40µs",
-        "250ms",
-        "1.5s",
+        "0",
+        "40 µs",
+        "250 ms",
+        "1.5 s",
     ]
 
 
@@ -34,10 +34,10 @@ def test_the_last_label_ends_at_its_tick_rather_than_be_cut() -> None:
     parts = axis(0, 300, (0, 100_000_000))
     labels = [ET.fromstring(f"<g>{part}</g>").find("text") for part in parts[1:]]
     assert [(t.text, t.get("text-anchor")) for t in labels if t is not None] == [
-        ("0µs", "middle"),
-        ("20ms", "middle"),
-        ("40ms", "middle"),
-        ("60ms", "middle"),
-        ("80ms", "middle"),
-        ("100ms", "end"),
+        ("0", "middle"),
+        ("20 ms", "middle"),
+        ("40 ms", "middle"),
+        ("60 ms", "middle"),
+        ("80 ms", "middle"),
+        ("100 ms", "end"),
     ]

@@ -259,12 +259,13 @@ def test_bundled_thread_spans_are_split_by_their_cpu_share(to: str, tmp_path: Pa
 
 
 def test_the_legend_says_what_waiting_is(wsgi_path: str, tmp_path: Path) -> None:
-    """The legend explains waiting as a thread in I/O or a lock, or an await (en and zh)."""
+    """The legend explains waiting as a thread in I/O or a lock (its bar), or an await (its
+    line) (en and zh)."""
     assert main(["export", wsgi_path, "--to", "html", "-o", str(tmp_path / "p.html")]) == 0
     page = (tmp_path / "p.html").read_text(encoding="utf-8")
     english = dict(LEGENDS["en"])
     assert english["waiting"] in page and "I/O" in english["waiting"]
-    assert "lock" in english["waiting"] and "await" in english["waiting"]
+    assert "lock" in english["waiting"] and "await" in english["awaiting"]
     chinese = dict(LEGENDS["zh"])
     assert "I/O" in chinese["waiting"] and "锁" in chinese["waiting"]
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tracer.cli.parsing import bounded
-from tracer.export import EXPORTERS, MAX_LANES
+from tracer.export import COMPARE_LANES, EXPORTERS, MAX_LANES
 from tracer.otel.spans import DETAILS
 
 __all__ = ["add_parser", "main", "COMPARING", "SPANS", "SENDING", "FIGURE_SUFFIXES"]
@@ -84,8 +84,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         type=bounded(int, low=1),
         default=None,
         metavar="N",
-        help=f"html, svg: request lanes per recording (default {MAX_LANES}; bookmarked "
-        "requests are drawn too)",
+        help=f"html, svg: request lanes per recording (default {MAX_LANES}, {COMPARE_LANES} "
+        "each when comparing two, to fit a slide; bookmarked requests are drawn too)",
     )
     parser.add_argument(
         "--otel-detail",
@@ -138,7 +138,7 @@ def main(args: argparse.Namespace) -> int:
         otlp_endpoint=args.otlp_endpoint,
         otel_detail=args.otel_detail or "events",
         compare=(load(args.file2),) if args.file2 else (),
-        lanes=args.lanes if args.lanes is not None else MAX_LANES,
+        lanes=args.lanes,  # None: the figure's own default, fewer each for a compare
     )
     note = exporter(recording, options)
     to_stdout = args.output == "-" or (args.to == "console" and not args.output)

@@ -25,6 +25,8 @@ from tracer.recording import Recording
 __all__ = [
     "EXPORTERS",
     "MAX_LANES",
+    "COMPARE_LANES",
+    "lanes_for",
     "Exporter",
     "ExportOptions",
     "get_exporter",
@@ -43,8 +45,20 @@ EXPORTERS: dict[str, str] = {
 """``--to`` choice -> ``"module:function"`` implementing ``Exporter``."""
 
 MAX_LANES = 40
-"""Request lanes an html/svg figure draws per recording by default (``--lanes``): a slide
+"""Request lanes an html/svg figure of one recording draws by default (``--lanes``): a slide
 stays readable."""
+
+COMPARE_LANES = 15
+"""Request lanes per recording a compare of two draws by default: the figure stays about as
+tall as one recording's (under 700 px at 1200 wide), so it fits a 16:9 slide."""
+
+
+def lanes_for(lanes: int | None, recordings: int) -> int:
+    """The lanes drawn per recording: ``lanes`` when asked for (``--lanes``), else
+    ``MAX_LANES`` for one recording and ``COMPARE_LANES`` for each of a compare."""
+    if lanes is not None:
+        return lanes
+    return MAX_LANES if recordings <= 1 else COMPARE_LANES
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +75,9 @@ class ExportOptions:
     """The stream for ``-`` and for the console exporter."""
     compare: tuple[Recording, ...] = ()
     """Further recordings drawn beside the first on one time axis (``html``, ``svg``)."""
-    lanes: int = MAX_LANES
+    lanes: int | None = None
     """Request lanes drawn per recording (``html``, ``svg``; ``--lanes``), besides those a
-    bookmark points at."""
+    bookmark points at; None: as many as fit a slide (``lanes_for``)."""
 
 
 class Exporter(Protocol):

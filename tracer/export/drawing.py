@@ -10,6 +10,8 @@ from __future__ import annotations
 __all__ = [
     "COLORS",
     "FONT",
+    "CJK_FONT",
+    "font_for",
     "SVG_NS",
     "LANE_H",
     "GAP",
@@ -21,29 +23,46 @@ __all__ = [
     "MARK_W",
     "rect",
     "text_width",
+    "luminance",
+    "fit_middle",
 ]
 
 COLORS: dict[str, str] = {
-    "queued": "#9e9e9e",
-    "running": "#2e7d32",
-    "cpu": "#2e7d32",
-    "sending": "#1565c0",
-    "blocked": "#c62828",
-    "waiting": "#616161",
+    "queued": "#cccccc",
+    "running": "#66bb6a",
+    "cpu": "#66bb6a",
+    "sending": "#1e88e5",
+    "blocked": "#b71c1c",
+    "waiting": "#1c1c1c",
     "bookmark": "#6a1b9a",
     "violation": "#ffd700",
     "incomplete": "#e65100",
 }
-"""Phase -> fill colour (dark enough to read on a projector over white)."""
+"""Phase -> fill colour, each visible over white on a projector. The phases also differ in
+lightness, so a handout printed in grayscale keeps them apart: waiting (28), blocked (74),
+sending (115), running and its CPU share (152), queued (204), in luminance
+``0.299 R + 0.587 G + 0.114 B`` (``luminance``); the CPU share is drawn over the waiting bar.
+"""
 
 SVG_NS = ' xmlns="http://www.w3.org/2000/svg"'
 """The namespace declaration a standalone SVG file needs (a name, never fetched)."""
 
-FONT = (
-    "system-ui, -apple-system, 'Segoe UI', 'Noto Sans', 'Noto Sans CJK SC', "
-    "'PingFang SC', 'Microsoft YaHei', sans-serif"
+FONT = "system-ui, -apple-system, 'Segoe UI', 'Noto Sans', sans-serif"
+"""Local fonts only (a figure in English)."""
+
+CJK_FONT = (
+    "'Noto Sans CJK SC', 'Source Han Sans SC', 'WenQuanYi Zen Hei', 'WenQuanYi Micro Hei', "
+    "'PingFang SC', 'Microsoft YaHei', system-ui, -apple-system, 'Segoe UI', 'Noto Sans', "
+    "sans-serif"
 )
-"""Local fonts only, with CJK fallbacks so Chinese labels render."""
+"""Local fonts of a Chinese figure: CJK families first. A generic family first would win in
+a renderer that reads only the first (cairosvg: then DejaVu Sans, Chinese as boxes)."""
+
+
+def font_for(lang: str) -> str:
+    """The ``font-family`` list of a figure (and page) in ``lang``."""
+    return CJK_FONT if lang == "zh" else FONT
+
 
 LANE_H = 12
 """Height of a request lane (and of a running bar on it)."""
@@ -67,6 +86,26 @@ MARK_W = 8
 def text_width(text: str, size: int) -> float:
     """About how wide ``text`` is at font ``size`` (CJK glyphs are twice a Latin one's width)."""
     return sum(size if ord(ch) > 0x2E80 else 0.58 * size for ch in text)
+
+
+def fit_middle(text: str, room: float, size: int) -> str:
+    """``text`` shortened in the middle with "…" to about ``room`` px at font ``size``: its end
+    stays (in a compare, the file name that tells two runs of one app apart)."""
+    if text_width(text, size) <= room:
+        return text
+    head, tail = len(text) // 2, len(text) - len(text) // 2
+    while head + tail > 0 and text_width(text[:head] + "…" + text[-tail:], size) > room:
+        if head >= tail:
+            head -= 1
+        else:
+            tail -= 1
+    return text[:head] + "…" + (text[-tail:] if tail else "")
+
+
+def luminance(color: str) -> float:
+    """The gray a ``#rrggbb`` colour prints as (ITU-R BT.601 luma, 0..255)."""
+    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.299 * r + 0.587 * g + 0.114 * b
 
 
 def rect(x: float, y: float, w: float, h: float, color: str, cls: str = "") -> str:

@@ -18,8 +18,8 @@ from html import escape
 from typing import Any
 
 from tracer import events as K
-from tracer.export import MAX_LANES, ExportOptions, default_output, writing
-from tracer.export.drawing import FONT
+from tracer.export import MAX_LANES, ExportOptions, default_output, lanes_for, writing
+from tracer.export.drawing import font_for
 from tracer.export.numbers import number
 from tracer.export.svg import STDOUT, timeline_svg
 from tracer.export.titles import demo_title, figure_titles, said_in
@@ -54,9 +54,9 @@ WRITTEN: dict[str, str] = {"en": "HTML page written to {where}", "zh": "HTML 页
 """Language -> what ``trace export`` says it did."""
 """A figure that does not exist: a latency with no request finished, a rate without requests."""
 
-_CSS = f"""
-body {{ font-family: {FONT}; margin: 2rem; color: #111; background: #fff; font-size: 20px; }}
-h1 {{ font-size: 2rem; margin: 0 0 .5rem; }}
+_CSS = """
+body {{ font-family: {font}; margin: 2rem; color: #111; background: #fff; font-size: 20px; }}
+h1 {{ font-size: 2rem; margin: 0 0 .5rem; overflow-wrap: anywhere; }}
 p.caption {{ font-size: 1.3rem; max-width: 70rem; line-height: 1.5; }}
 figure {{ margin: 1rem 0; }}
 figure svg {{ width: 100%; height: auto; }}
@@ -85,9 +85,12 @@ def _figure(summary: dict[str, Any], key: str, undefined: frozenset[str]) -> str
 def _undefined(recording: Recording, summary: dict[str, Any]) -> frozenset[str]:
     """The summary figures that have nothing to be made of, though the summary says 0: the
     latency without a finished request, the queueing without a request that queued, the rate
-    and the wall time without any request."""
+    and the wall time without any request, the loop's blocking where there is no loop (WSGI
+    on threads or processes)."""
     spans = request_spans(recording.events).values()
     missing = set()
+    if not _has_loop(recording):
+        missing.add("loop_blocked_ms")
     if not any(s.finished is not None and s.arrived is not None for s in spans):
         missing.add("latency_ms")
     if not any(s.queue_wait is not None for s in spans):
@@ -95,6 +98,16 @@ def _undefined(recording: Recording, summary: dict[str, Any]) -> frozenset[str]:
     if not summary.get("requests"):
         missing |= {"rps", "wall_s"}
     return frozenset(missing)
+
+
+def _has_loop(recording: Recording) -> bool:
+    """The app ran on an event loop: an ASGI app, a WSGI app on ``wsgi-on-loop``, or any
+    recording with loop steps or blocks in it."""
+    server = recording.header.get("server")
+    model = server.get("model") if isinstance(server, dict) else None
+    if recording.header.get("interface") != "wsgi" or model == "wsgi-on-loop":
+        return True
+    return any(e.kind in (K.SCHED_STEP, K.LOOP_BLOCKED) for e in recording.events)
 
 
 def static_caption(caption: str) -> str:
@@ -157,21 +170,24 @@ def html_page(
     line breaks stay. Title and caption (a saved demo's header holds them) show control
     characters as escapes.
     """
-    heading = printable(title or " vs ".join(figure_titles(recordings, lang)))
+    titles = figure_titles(recordings, lang)
+    heading = printable(title or " vs ".join(titles))
     body = [f"<h1>{escape(heading)}</h1>"]
     caption = printable(static_caption(caption), newlines=True)
     if caption:
         # A caption written in lines (one per recording shown) keeps them on the page.
         lines = "<br>\n".join(escape(line) for line in caption.splitlines())
         body.append(f'<p class="caption">{lines}</p>')
-    svg = timeline_svg(recordings, standalone=False, lang=lang, max_lanes=max_lanes)
+    # One recording headed by its own title: the page's heading says it once.
+    headed = titles != [heading]
+    svg = timeline_svg(recordings, standalone=False, lang=lang, max_lanes=max_lanes, headed=headed)
     body.append(f"<figure>{svg}</figure>")
     body.append(_marks(recordings, lang))
     body.append(_summary_table(recordings, lang))
     return (
         f'<!DOCTYPE html>\n<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(heading)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        f"<title>{escape(heading)}</title>\n<style>{_CSS.format(font=font_for(lang))}</style>\n</head>\n<body>\n"
         + "\n".join(part for part in body if part)
         + "\n</body>\n</html>\n"
     )
@@ -192,7 +208,8 @@ def export_html(recording: Recording, options: ExportOptions, *, lang: str | Non
     recordings, caption, lang = said_in([recording, *options.compare], lang)
     # The scenario's title in the page's language.
     title = demo_title(recordings[0])
-    page = html_page(recordings, title=title, caption=caption, lang=lang, max_lanes=options.lanes)
+    lanes = lanes_for(options.lanes, len(recordings))
+    page = html_page(recordings, title=title, caption=caption, lang=lang, max_lanes=lanes)
     output = options.output or default_output(recording, ".html")
     said = WRITTEN.get(lang, WRITTEN["en"])
     if output == "-":

@@ -6,7 +6,8 @@ a step that blocked the loop (red), waiting (a dark line: suspended on an await;
 where a thread sat blocked in I/O, on a lock or on the GIL, with a short green bar as high as
 its share of the CPU), errors (a cross) and protocol violations (a ``!`` on gold at the
 violation's time, its rules in the mark's ``<title>``) and, for a request the recording never
-saw end, a ``?`` where its events stop (``incomplete_mark``). Every phase mark carries
+saw end, a ``?`` where its events stop (``incomplete_mark``); after a client gave up, the work
+its app still did is a dashed waiting line up to the app's own end. Every phase mark carries
 ``class="phase-<name>"``; the lane's ``<title>`` (a viewer's tooltip) says its request's
 method, path, status and latency. Imports the spine and ``tracer.export`` helpers only.
 """
@@ -20,11 +21,21 @@ from tracer import events as K
 from tracer.events import Event
 from tracer.export.drawing import COLORS, GUTTER, LANE_H, MARK_W, WAIT_H, rect
 from tracer.export.numbers import number
-from tracer.phases import ERROR, QUEUED, WAITING, PhaseSpan, event_dur, request_phases, unended
+from tracer.phases import (
+    ERROR,
+    QUEUED,
+    SENDING,
+    WAITING,
+    PhaseSpan,
+    event_dur,
+    request_phases,
+    unended,
+)
 from tracer.printable import printable
 from tracer.summary import RequestSpan
 
 __all__ = [
+    "ABANDONED_DASH",
     "TIPS",
     "incomplete_mark",
     "lane",
@@ -56,6 +67,9 @@ TIPS: dict[str, dict[str, str]] = {
 
 _SENDS = frozenset({K.ASGI_SEND, K.WSGI_BODY, K.WSGI_WRITE})
 
+ABANDONED_DASH = ' stroke-dasharray="4 3"'
+"""How a waiting line is dashed where its client had given up (lanes and legend)."""
+
 
 def lane(
     req: int,
@@ -68,6 +82,7 @@ def lane(
     end: int,
     right: float,
     lang: str,
+    seen: set[str] | None = None,
 ) -> list[str]:
     """Request ``req``'s lane at ``y``, as one ``<g class="lane">`` (its parts in order).
 
@@ -75,15 +90,21 @@ def lane(
     is the last time drawn, in the recording's own time (a request still open then is drawn
     up to it); ``right`` is the figure's right edge, which keeps the violation marks inside
     the drawn span as bookmarks are kept. ``span`` gives the tooltip its status and latency.
+    ``seen`` collects the legend keys (``tracer.export.legend.LEGENDS``) of the marks drawn.
     """
+    seen = set() if seen is None else seen
     tip = escape(lane_tip(req, events, span, lang))
     parts = [f'<g class="lane" data-req="{req}"><title>{tip}</title>']
     parts.append(f'<text x="4" y="{y + LANE_H - 2:.0f}" font-size="11">#{req}</text>')
-    parts += phase_marks(request_phases(events, end), x, y, scale)
-    parts += _instant_sends(events, x, y)
+    parts += phase_marks(request_phases(events, end), x, y, scale, seen)
+    sends = _instant_sends(events, x, y)
+    parts += sends
     # On top of the phases.
-    parts += violations(events, lambda t: min(max(x(t), GUTTER), right), y)
+    marks = violations(events, lambda t: min(max(x(t), GUTTER), right), y)
+    parts += marks
+    seen.update(key for key, drawn in (("sending", sends), ("violation", marks)) if drawn)
     if unended(events):
+        seen.add("incomplete")
         # Where what is known of it stops: the recording ends before the request does.
         at = min(max(x(max(e.end for e in events)), GUTTER), right - MARK_W)
         tip = escape(TIPS.get(lang, TIPS["en"])["incomplete"])
@@ -102,27 +123,42 @@ def incomplete_mark(at: float, y: float) -> str:
 
 
 def phase_marks(
-    phases: list[PhaseSpan], x: Callable[[int], float], y: float, scale: float
+    phases: list[PhaseSpan],
+    x: Callable[[int], float],
+    y: float,
+    scale: float,
+    seen: set[str] | None = None,
 ) -> list[str]:
-    """One request's phase spans (in paint order) as SVG marks on the lane at ``y``."""
+    """One request's phase spans (in paint order) as SVG marks on the lane at ``y``; the
+    legend keys of those that show are added to ``seen``."""
     parts: list[str] = []
+    seen = set() if seen is None else seen
     mid = y + LANE_H / 2
     for span in phases:
         phase, width = span.phase, (span.end - span.start) * scale
         cls = f"phase-{phase}"
+        key = _legend_key(span, phases, scale)
+        if key is not None and (span.end > span.start or phase in (ERROR, SENDING)):
+            seen.add(key)
         if phase == ERROR:
             parts.append(
                 f'<text class="{cls}" x="{x(span.start) - 4:.1f}" y="{y + LANE_H - 1:.0f}" '
                 f'font-size="13" fill="{COLORS["blocked"]}">✖</text>'
             )
+        elif span.end <= span.start and phase == SENDING:
+            # A chunk handed straight on (a simulated stream): a hairline, as an instant send.
+            parts.append(rect(x(span.start), y, 1.0, LANE_H, COLORS["sending"], cls))
         elif span.end <= span.start:
             continue  # nothing to see: a zero-length stretch
-        elif phase == WAITING and span.kind is None:
-            # The request in flight between the spans saying what it did (suspended, parked).
+        elif phase == WAITING and span.kind in (None, K.REQUEST_END):
+            # The request in flight between the spans saying what it did (suspended, parked);
+            # dashed where its client had given up and the app went on (abandoned work).
+            dashed = span.kind == K.REQUEST_END
             parts.append(
-                f'<line class="{cls}" x1="{x(span.start):.1f}" y1="{mid:.1f}" '
-                f'x2="{x(span.end):.1f}" y2="{mid:.1f}" stroke="{COLORS["waiting"]}" '
-                f'stroke-width="1.5"/>'
+                f'<line class="{cls}{" abandoned" if dashed else ""}" x1="{x(span.start):.1f}" '
+                f'y1="{mid:.1f}" x2="{x(span.end):.1f}" y2="{mid:.1f}" '
+                f'stroke="{COLORS["waiting"]}" stroke-width="1.5"'
+                f"{ABANDONED_DASH if dashed else ''}/>"
             )
         elif phase == WAITING:
             # A thread held but off the CPU (I/O, a lock, the GIL), or a timed read: waiting,
@@ -130,12 +166,41 @@ def phase_marks(
             parts.append(
                 rect(x(span.start), mid - WAIT_H / 2, width, WAIT_H, COLORS["waiting"], cls)
             )
-            parts += _cpu_share(span, x, y, width)
+            share = _cpu_share(span, x, y, width)
+            parts += share
+            if share:
+                seen.add("cpu")
         elif phase == QUEUED:
             parts.append(rect(x(span.start), y + 3, width, LANE_H - 6, COLORS["queued"], cls))
         else:  # running, sending, blocked
             parts.append(rect(x(span.start), y, width, LANE_H, COLORS[phase], cls))
     return parts
+
+
+def _legend_key(span: PhaseSpan, phases: list[PhaseSpan], scale: float) -> str | None:
+    """The legend entry that explains ``span``'s mark: its phase's, but for a waiting line
+    (``awaiting``, ``abandoned``) and a held thread's bar (``waiting``). None for the in-flight
+    line under a WSGI thread's bar: it shows nowhere, the bars over it explain themselves."""
+    if span.phase != WAITING:
+        return span.phase
+    if span.kind == K.REQUEST_END:
+        return "abandoned"
+    if span.kind is not None:
+        return WAITING
+    # Uncovered for a pixel or more: the line shows between the bars.
+    slack = 1 / scale if scale > 0 else 0
+    reached = span.start
+    for other in sorted((p for p in phases if p.kind not in (None, K.REQUEST_END)), key=_start):
+        if other.phase in (ERROR, QUEUED) or other.end <= reached:
+            continue
+        if other.start - reached > slack:
+            break
+        reached = other.end
+    return "awaiting" if span.end - reached > slack or reached == span.start else None
+
+
+def _start(span: PhaseSpan) -> int:
+    return span.start
 
 
 def lane_tip(req: int, events: list[Event], span: RequestSpan | None, lang: str) -> str:

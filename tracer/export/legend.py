@@ -1,18 +1,19 @@
 """The SVG figure's legend: each phase's swatch drawn as the lanes draw it, and what it means.
 
 ``LEGENDS`` holds its texts in each language the slide exports speak; its keys are those
-languages (``tracer.export.titles.said_in`` refuses any other). The entry for requests that
-never ended (``incomplete``) is shown only in a figure that has one. Imports ``tracer.export``
+languages (``tracer.export.titles.said_in`` refuses any other). A figure's legend explains
+only the marks it draws (the keys ``tracer.export.lanes.lane`` collects): no "blocked the loop"
+under a WSGI run. Imports ``tracer.export``
 helpers and ``tracer.phases`` only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from html import escape
 
-from tracer.export.drawing import COLORS, GUTTER, WAIT_H, rect
-from tracer.export.lanes import incomplete_mark, violation_mark
-from tracer.phases import WAITING
+from tracer.export.drawing import COLORS, GUTTER, WAIT_H, rect, text_width
+from tracer.export.lanes import ABANDONED_DASH, incomplete_mark, violation_mark
 
 __all__ = ["LEGENDS", "legend"]
 
@@ -20,8 +21,10 @@ LEGENDS: dict[str, tuple[tuple[str, str], ...]] = {
     "en": (
         ("queued", "queued"),
         ("running", "running (loop step, thread on CPU)"),
-        ("waiting", "waiting (thread in I/O, a lock or the GIL; awaiting)"),
+        ("waiting", "waiting (thread held in I/O, a lock or the GIL)"),
         ("cpu", "share of CPU while waiting (threads taking turns on the GIL)"),
+        ("awaiting", "waiting (awaiting, between its steps)"),
+        ("abandoned", "abandoned (the client gave up, the app went on)"),
         ("sending", "sending"),
         ("blocked", "blocked the loop"),
         ("error", "error (raised, no response, or 5xx)"),
@@ -32,8 +35,10 @@ LEGENDS: dict[str, tuple[tuple[str, str], ...]] = {
     "zh": (
         ("queued", "排队"),
         ("running", "运行（事件循环步骤，线程占用 CPU）"),
-        ("waiting", "等待（线程阻塞于 I/O、锁或 GIL，await 挂起）"),
+        ("waiting", "等待（线程阻塞于 I/O、锁或 GIL）"),
         ("cpu", "等待期间的 CPU 占比（线程轮流持有 GIL）"),
+        ("awaiting", "等待（await 挂起，两步之间）"),
+        ("abandoned", "已放弃（客户端放弃，应用仍在运行）"),
         ("sending", "发送"),
         ("blocked", "事件循环被阻塞"),
         ("error", "错误（抛出异常、无响应或 5xx）"),
@@ -42,43 +47,55 @@ LEGENDS: dict[str, tuple[tuple[str, str], ...]] = {
         ("bookmark", "书签"),
     ),
 }
-"""Language -> (colour key, text) in legend order."""
+"""Language -> (key, text) in legend order."""
 
 
-def legend(
-    top: float, width: int, lang: str, *, incomplete: bool = False
-) -> tuple[list[str], float]:
-    """The legend's entries from ``top``, in rows that fit ``width``; returns them and the
-    top of its last row. ``incomplete``: a lane drawn has no end, so say what its mark means."""
+def legend(top: float, width: int, lang: str, shown: Collection[str]) -> tuple[list[str], float]:
+    """The legend's entries for the keys ``shown`` (the marks drawn), from ``top``, in rows that fit
+    ``width``; returns them and the top of its last row."""
     parts = []
-    x = GUTTER
+    x: float = GUTTER
     for key, text in LEGENDS.get(lang, LEGENDS["en"]):
-        if key == "incomplete" and not incomplete:
+        if key not in shown:
             continue
-        advance = 34 + 8 * sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)  # CJK: two widths
+        advance = 30 + text_width(text, 13)
         if x > GUTTER and x + advance > width:
             x, top = GUTTER, top + 20  # the next legend row
-        # Each swatch is drawn as the lanes draw its phase (waiting: a held thread's bar; the
-        # CPU share: a half-height bar from the floor).
-        swatch_y, swatch_h = (top, 12)
-        if key == WAITING:
-            swatch_y, swatch_h = top + 6 - WAIT_H / 2, WAIT_H
-        elif key == "cpu":
-            swatch_y, swatch_h = top + 6, 6
-        # The error and a violation are drawn as the lanes draw them: a ✖, a "!", not swatches.
-        if key == "error":
-            mark = (
-                f'<text x="{x + 3}" y="{top + 11:.0f}" font-size="13" '
-                f'fill="{COLORS["blocked"]}">✖</text>'
-            )
-        elif key == "violation":
-            mark = violation_mark(x + 9, top)
-        elif key == "incomplete":
-            mark = incomplete_mark(x + 3, top)
-        else:
-            mark = rect(x, swatch_y, 18, swatch_h, COLORS[key], "legend")
         parts.append(
-            mark + f'<text x="{x + 24}" y="{top + 11:.0f}" font-size="13">{escape(text)}</text>'
+            _swatch(key, x, top)
+            + f'<text x="{x + 24}" y="{top + 11:.0f}" font-size="13">{escape(text)}</text>'
         )
         x += advance
     return parts, top
+
+
+def _swatch(key: str, x: float, top: float) -> str:
+    """``key``'s swatch at ``x`` on the legend row at ``top``, drawn as the lanes draw it."""
+    mid = top + 6
+    if key == "waiting":  # a held thread's bar
+        return rect(x, mid - WAIT_H / 2, 18, WAIT_H, COLORS["waiting"], "legend")
+    if key == "cpu":  # a half-height bar from the floor
+        return rect(x, mid, 18, 6, COLORS["cpu"], "legend")
+    if key in ("awaiting", "abandoned"):  # the in-flight hairline, dashed when abandoned
+        dash = ABANDONED_DASH if key == "abandoned" else ""
+        return (
+            f'<line class="legend" x1="{x}" y1="{mid}" x2="{x + 18}" y2="{mid}" '
+            f'stroke="{COLORS["waiting"]}" stroke-width="1.5"{dash}/>'
+        )
+    if key == "queued":  # a lower bar
+        return rect(x, top + 3, 18, 6, COLORS["queued"], "legend")
+    if key == "error":
+        return (
+            f'<text x="{x + 3}" y="{top + 11:.0f}" font-size="13" '
+            f'fill="{COLORS["blocked"]}">✖</text>'
+        )
+    if key == "violation":
+        return violation_mark(x + 9, top)
+    if key == "incomplete":
+        return incomplete_mark(x + 3, top)
+    if key == "bookmark":  # a dashed vertical
+        return (
+            f'<line class="legend" x1="{x + 9}" y1="{top}" x2="{x + 9}" y2="{top + 12}" '
+            f'stroke="{COLORS["bookmark"]}" stroke-width="2" stroke-dasharray="5,3"/>'
+        )
+    return rect(x, top, 18, 12, COLORS[key], "legend")

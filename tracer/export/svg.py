@@ -20,11 +20,10 @@ from html import escape
 
 from tracer import events as K
 from tracer.events import Event
-from tracer.export import MAX_LANES, ExportOptions, default_output
+from tracer.export import MAX_LANES, ExportOptions, default_output, lanes_for
 from tracer.export.axis import axis
 from tracer.export.bookmarks import bookmark_labels, bookmark_lines, bookmarks, label_rows
 from tracer.export.drawing import (
-    FONT,
     GAP,
     GUTTER,
     HEAD,
@@ -32,11 +31,12 @@ from tracer.export.drawing import (
     LANE_H,
     RIGHT,
     SVG_NS,
+    fit_middle,
+    font_for,
 )
 from tracer.export.lanes import lane
 from tracer.export.legend import legend
 from tracer.export.titles import demo_title, figure_titles, said_in
-from tracer.phases import unended
 from tracer.printable import printable
 from tracer.recording import Recording, view_start
 from tracer.summary import RequestSpan, alignment, first_request, request_spans
@@ -110,10 +110,11 @@ def _side(recording: Recording, max_lanes: int, shift: int, title: str) -> _Side
 
 
 def _block(
-    side: _Side, top: float, width: int, t_span: tuple[int, int], lang: str
+    side: _Side, top: float, width: int, t_span: tuple[int, int], lang: str, seen: set[str]
 ) -> tuple[list[str], float]:
     """One recording from ``top``: heading, lanes (or the note that there are none),
-    bookmarks, and the note on lanes left out; returns them and where the next block starts."""
+    bookmarks, and the note on lanes left out; returns them and where the next block starts.
+    ``seen`` collects the legend keys of what it draws."""
     recording, shift = side.recording, side.shift
     t0, t_max = t_span
     scale = (width - GUTTER - RIGHT) / max(t_max - t0, 1)
@@ -125,10 +126,15 @@ def _block(
     marks = bookmarks(recording, x, t_span, shift)
     placed = label_rows(marks, width)
     head = HEAD + LABEL_ROW * max(0, max((row for _, _, row, _, _ in placed), default=0))
-    parts = [
-        f'<text x="4" y="{top + 16:.0f}" font-size="15" font-weight="bold">'
-        f"{escape(side.title)}</text>"
-    ]
+    parts = []
+    if side.title:
+        # Bold glyphs run wider than ``text_width`` guesses: fit it at a larger size.
+        shown = fit_middle(side.title, width - 8, 17)
+        whole = f"<title>{escape(side.title)}</title>" if shown != side.title else ""
+        parts.append(
+            f'<text class="heading" x="4" y="{top + 16:.0f}" font-size="15" '
+            f'font-weight="bold">{whole}{escape(shown)}</text>'
+        )
     y = top + head
     for req, events in side.lanes:
         parts += lane(
@@ -141,6 +147,7 @@ def _block(
             end=t_max + shift,
             right=width - RIGHT,
             lang=lang,
+            seen=seen,
         )
         y += LANE_H + GAP
     if not side.total:
@@ -149,6 +156,8 @@ def _block(
             f"{EMPTY.get(lang, EMPTY['en'])}</text>"
         )
         y += 18
+    if marks:
+        seen.add("bookmark")
     parts += bookmark_lines(marks, top + head - 4, y)
     parts += bookmark_labels(placed, top + head - 6)
     if side.capped:
@@ -169,6 +178,7 @@ def timeline_svg(
     standalone: bool = True,
     lang: str = "en",
     title: str | None = None,
+    headed: bool = True,
 ) -> str:
     """The recordings' request lanes on one shared time axis, as one ``<svg>`` element.
 
@@ -178,8 +188,9 @@ def timeline_svg(
     the drawn lanes instead of the whole run. ``standalone``: declare the SVG namespace, as a
     ``.svg`` file must; inline in HTML the element needs none (so the page holds no URL at all).
     A standalone figure is named by its ``<title>``: ``title``, else the recordings' titles
-    ("A vs B"). A recording without requests says so in place of its lanes; a figure with
-    nothing to draw has no axis and no legend.
+    ("A vs B"). ``headed``: each recording's lanes under its title (a page that says the one
+    recording's title above the figure needs it only once). A recording without requests says
+    so in place of its lanes; a figure with nothing to draw has no axis and no legend.
     """
     sides = [
         _side(recording, max_lanes, shift, heading)
@@ -197,19 +208,22 @@ def timeline_svg(
         parts.append(f"<title>{escape(printable(name))}</title>")
     parts.append('<rect width="100%" height="100%" fill="#ffffff"/>')
     top = 0.0
+    seen: set[str] = set()
     for side in sides:
-        block, top = _block(side, top, width, t_span, lang)
+        if not headed:
+            side.title = ""
+        block, top = _block(side, top, width, t_span, lang, seen)
         parts += block
     if any(side.lanes or any(e.kind == K.MARK for e in side.recording.events) for side in sides):
-        parts += axis(top + 4, width, t_span)
-        incomplete = any(unended(events) for side in sides for _, events in side.lanes)
-        entries, top = legend(top + 34, width, lang, incomplete=incomplete)
+        parts += axis(top + 4, width, t_span, lang)
+        entries, top = legend(top + 34, width, lang, seen)
         parts += entries
         top += 24
     height = top
     return (
         f'<svg{SVG_NS if standalone else ""} width="{width}" height="{height:.0f}" '
-        f'viewBox="0 0 {width} {height:.0f}" font-family="{escape(FONT)}" role="img">'
+        f'viewBox="0 0 {width} {height:.0f}" font-family="{escape(font_for(lang))}" '
+        f'xml:lang="{escape(lang)}" role="img">'
         f"{''.join(parts)}</svg>"
     )
 
@@ -219,7 +233,8 @@ def export_svg(recording: Recording, options: ExportOptions, *, lang: str | None
     (None: the language the first recording was made in; ``said_in``)."""
     recordings, _, lang = said_in([recording, *options.compare], lang)
     title = demo_title(recordings[0])
-    svg = timeline_svg(recordings, max_lanes=options.lanes, lang=lang, title=title)
+    lanes = lanes_for(options.lanes, len(recordings))
+    svg = timeline_svg(recordings, max_lanes=lanes, lang=lang, title=title)
     output = options.output or default_output(recording, ".svg")
     said = WRITTEN.get(lang, WRITTEN["en"])
     if output == "-":
