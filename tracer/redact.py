@@ -6,6 +6,7 @@ summaries and exporters.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote_plus
@@ -91,6 +92,9 @@ def redact_headers(
     return out
 
 
+_SEPARATORS = re.compile(r"([&;])")
+
+
 def _may_name_a_secret(lowered: str, words: tuple[str, ...], names: tuple[str, ...]) -> bool:
     """Whether the query could have a secret parameter: a word anywhere, or ``name=`` (the
     exact test is per parameter). Plain loops: this runs for every recorded request."""
@@ -111,20 +115,25 @@ def redact_query(
     """The query string with the values of secret-looking parameters replaced: those whose
     name contains one of ``words`` or is one of ``names`` (lower case, compared in any case).
 
-    Everything else stays exactly as sent (order, encoding, parameters without ``=``).
+    Both ``&`` and ``;`` separate parameters (the HTML 4 form of ``a=1;token=x``, which many
+    servers still split on): redacting a value that one server would read as part of the
+    previous one costs nothing, leaking it would. Everything else stays exactly as sent
+    (order, separators, encoding, parameters without ``=``).
     """
     text = _text(query)
     if not text or not (words or names):
         return text
     if "%" not in text and not _may_name_a_secret(text.lower(), words, names):
         return text  # the common case stays a cheap substring test (no encoded names to hide)
-    parts = []
-    for part in text.split("&"):
+    # The split keeps each separator (odd items), so the query is rebuilt as it was sent.
+    parts = _SEPARATORS.split(text)
+    for index in range(0, len(parts), 2):
+        part = parts[index]
         name, sep, _ = part.partition("=")
         key = unquote_plus(name).lower()
-        secret = key in names or any(word in key for word in words)
-        parts.append(f"{name}={REDACTED}" if sep and secret else part)
-    return "&".join(parts)
+        if sep and (key in names or any(word in key for word in words)):
+            parts[index] = f"{name}={REDACTED}"
+    return "".join(parts)
 
 
 def redact_target(target: str) -> str:

@@ -375,18 +375,23 @@ def test_dropping_an_iterable_without_close_is_no_violation(result: Any) -> None
 
 def test_file_wrapper_is_handed_back_untouched() -> None:
     """A response of the server's own wsgi.file_wrapper type goes back as is (so the server
-    can send the file its own way); the request ends at once, marked as such."""
+    can send the file its own way): the request ends when the server closes it, marked as
+    such, counting the declared length as sent."""
 
     def app(environ: dict[str, Any], start_response: Any) -> Any:
-        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "9")])
         return environ["wsgi.file_wrapper"](io.BytesIO(b"file body"))
 
     shim, rec = traced(app)
     body = shim(environ(**{"wsgi.file_wrapper": wsgiref.util.FileWrapper}), start_response)
     assert type(body) is wsgiref.util.FileWrapper
     assert b"".join(body) == b"file body"
+    assert only(rec.events, K.REQUEST_END) == []
+    body.close()
+    assert kinds(rec.events)[-3:] == [K.WSGI_CLOSE, K.SCHED_THREAD, K.REQUEST_END]
     end = only(rec.events, K.REQUEST_END)[0]
-    assert end.data["file_wrapper"] is True and end.data["close_called"] is None
+    assert end.data["file_wrapper"] is True and end.data["close_called"] is True
+    assert end.data["bytes_out"] == 9
 
 
 def test_iteration_on_another_thread_gives_one_segment_per_thread() -> None:

@@ -3,10 +3,13 @@
 One request, as recorded (``req`` is its id)::
 
     request.start        environ summary, headers redacted
-    wsgi.input.read      each read/readline/readlines/readinto/line pulled (bytes; dur = time in it)
+    wsgi.input.read      each read/readline/readlines/readinto/line pulled (bytes; dur = time in it;
+                         raised = the exception's type when the server's read raised)
     wsgi.start_response  status, headers (redacted), exc_info (type name or null)
-    wsgi.write           the legacy write() callable (bytes; dur = time inside the server's write)
-    wsgi.body            each chunk of the response iterable (bytes; dur = time the app took)
+    wsgi.write           the legacy write() callable (bytes; dur = time inside the server's write;
+                         raised as for a read)
+    wsgi.body            each chunk of the response iterable (bytes; dur = time the app took,
+                         from after its last call to the server in that step, if it made one)
     wsgi.close           the server closed the response (dur = time inside the app's close)
     error                an exception in the call, mid-iteration or in close (re-raised unchanged)
     violation            a PEP 3333 rule broken (when checking is on)
@@ -35,9 +38,10 @@ any body chunk or ``write`` reached the server (which then answers with a 500 of
 
 ``request.end`` comes when the server calls ``close()``; a server that never does gets it when it
 drops the response iterable (``close_called: false``). A response that is an instance of the
-server's own ``wsgi.file_wrapper`` is passed back untouched so the server can still send the file
-its own way (sendfile): then there are no ``wsgi.body``/``wsgi.close`` events, ``request.end``
-follows the call at once and says ``file_wrapper: true`` and ``close_called: null``.
+server's own ``wsgi.file_wrapper`` is passed back as that instance so the server can still send
+the file its own way (sendfile), with only its ``close`` replaced on the instance: no
+``wsgi.body`` events, the request lasts until the server's close (``file_wrapper: true``) and
+``bytes_out`` is what the server sends (``tracer.shim.wsgi_body.file_length``).
 
 The app is called from the cycle's frame, which must be around the call to record what the
 app raises: an app's ``warnings.warn(..., stacklevel=2)`` names that frame where, without the
@@ -105,6 +109,16 @@ def _path_text(path: str) -> str:
     return raw.decode("utf-8", "replace")
 
 
+def _address_rewritten(environ: dict[str, Any], address: Any) -> bool:
+    """Whether a proxy middleware further out replaced ``REMOTE_ADDR`` (Werkzeug's
+    ``ProxyFix`` keeps the original in ``werkzeug.proxy_fix.orig``) but left ``REMOTE_PORT``,
+    which is then the port of the proxy's connection, not of the client."""
+    original = environ.get("werkzeug.proxy_fix.orig")
+    if not isinstance(original, dict) or "REMOTE_ADDR" not in original:
+        return False
+    return bool(original["REMOTE_ADDR"] != address)
+
+
 class WsgiShim:
     """A WSGI app that runs ``app`` and records what happens, changing nothing it sees.
 
@@ -135,7 +149,7 @@ class WsgiShim:
             conformance.WsgiChecker if checks else None
         )
         self._logged: set[str] = set()
-        self._plans: dict[tuple[str, ...], tuple[tuple[str, str, bool], ...]] = {}
+        self._plans: dict[tuple[str, ...], tuple[tuple[str, str, bool, bool], ...]] = {}
         self._recorders = (recorder,)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -189,15 +203,21 @@ class WsgiShim:
             plan = self._plan(layout)
         headers: list[str] = []
         add = headers.append
-        for key, name, secret in plan:
+        for key, name, secret, optional in plan:
+            value = environ[key]
+            if optional and not value:
+                continue  # an empty CONTENT_LENGTH/CONTENT_TYPE is one the client did not send
             add(name)
-            add(REDACTED if secret else environ[key])
+            add(REDACTED if secret else value)
         query = environ.get("QUERY_STRING", "")
         if query and self.redact:
             query = redact_query(query)
         protocol = environ.get("SERVER_PROTOCOL", "")
         address = environ.get("REMOTE_ADDR")
         port = environ.get("REMOTE_PORT")
+        if port and _address_rewritten(environ, address):
+            # The port is the proxy hop's: with the forwarded address it names no endpoint.
+            port = None
         path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
         if not path.isascii():  # the usual path: ASCII reads the same as bytes or text
             path = _path_text(path)
@@ -215,17 +235,25 @@ class WsgiShim:
             tuple(headers),
         )
 
-    def _plan(self, layout: tuple[str, ...]) -> tuple[tuple[str, str, bool], ...]:
-        """(environ key, header name, secret?) for each header among the keys of ``layout``."""
+    def _plan(self, layout: tuple[str, ...]) -> tuple[tuple[str, str, bool, bool], ...]:
+        """(environ key, header name, secret?, absent when empty?) for each header among the
+        keys of ``layout``.
+
+        PEP 3333 lets ``CONTENT_TYPE`` and ``CONTENT_LENGTH`` be empty for a header the client
+        did not send (wsgiref sets ``CONTENT_LENGTH=""`` on every request); an ``HTTP_*`` key
+        exists only for a header that was sent, empty or not.
+        """
         plan = []
         for key in layout:
             if key[:5] == "HTTP_":
                 name = key[5:].replace("_", "-").lower()
+                optional = False
             elif key == "CONTENT_TYPE" or key == "CONTENT_LENGTH":
                 name = key.replace("_", "-").lower()
+                optional = True
             else:
                 continue
-            plan.append((key, name, name in self.secret_headers))
+            plan.append((key, name, name in self.secret_headers, optional))
         result = tuple(plan)
         if len(self._plans) < _PLAN_CACHE_SIZE:
             self._plans[layout] = result

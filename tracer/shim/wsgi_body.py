@@ -7,18 +7,25 @@ Content-Length from a one-item list). A server that drops the wrapper unclosed e
 from the finaliser; that breaks WSGI-022 only when the app's iterable has a ``close()`` of its
 own. Exceptions from the app's iteration, ``len()`` and close (looking ``close`` up included:
 a property may raise) are recorded and re-raised unchanged.
+
+A response that is the server's own ``wsgi.file_wrapper`` is not wrapped (servers recognise it
+by its class, waitress by ``__class__ is``, to send the file their own way, sendfile): the
+instance gets a ``FileWrapperClose`` as its ``close`` instead, which ends the request when the
+server is done with the file, and ``file_length`` says how many bytes it will send.
 Imports only sibling shim modules; never the TUI, exporters or CLI.
 """
 
 from __future__ import annotations
 
+import os
+import weakref
 from threading import get_ident as _get_ident
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tracer.shim.wsgi_cycle import WsgiCycle
 
-__all__ = ["TracedBody", "SizedTracedBody"]
+__all__ = ["TracedBody", "SizedTracedBody", "FileWrapperClose", "file_length"]
 
 
 class TracedBody:
@@ -119,3 +126,102 @@ class SizedTracedBody(TracedBody):
             # does so with the first chunk in hand).
             self._cycle.fail(exc, headers_held=True)
             raise
+
+
+def _declared_length(headers: Any) -> int | None:
+    """The ``Content-Length`` among response headers, or None (absent or not a number)."""
+    try:
+        for name, value in headers:
+            if name.lower() == "content-length":
+                length = int(value)
+                return length if length >= 0 else None
+    except (TypeError, ValueError, AttributeError):
+        pass
+    return None
+
+
+def _remaining(wrapper: Any) -> int | None:
+    """The bytes of the wrapped file from its current position to its end, or None.
+
+    The wrappers keep the file as ``filelike`` (gunicorn, wsgiref, the in-process models) or
+    ``file`` (waitress, Werkzeug); a file with no descriptor (``io.BytesIO``) has no size here.
+    """
+    for attribute in ("filelike", "file"):
+        filelike = getattr(wrapper, attribute, None)
+        if filelike is None:
+            continue
+        try:
+            size = os.fstat(filelike.fileno()).st_size
+            position = filelike.tell()
+        except (AttributeError, OSError, TypeError, ValueError):
+            return None
+        return max(0, size - position) if isinstance(position, int) else None
+    return None
+
+
+def file_length(wrapper: Any, headers: Any) -> int:
+    """The bytes a server sends for a ``wsgi.file_wrapper`` response: the declared
+    Content-Length, no more than the file holds from its current position (gunicorn's
+    sendfile and waitress send the smaller), either when only one is known, else 0."""
+    declared = _declared_length(headers)
+    remaining = _remaining(wrapper)
+    if declared is None:
+        return remaining or 0
+    return declared if remaining is None else min(declared, remaining)
+
+
+class FileWrapperClose:
+    """The ``close`` put on a ``wsgi.file_wrapper`` instance the app returned: the server
+    calls it once it has sent the file, which ends the request (``wsgi.close`` with the time
+    inside the wrapper's own close, then ``request.end``).
+
+    It holds the instance weakly, so that the instance holding it is freed by reference
+    counting as before; a server that drops the instance unclosed ends the request from
+    ``install``'s finaliser, with ``close_called: false``.
+    """
+
+    __slots__ = ("_wrapper", "_own", "_cycle", "_finalizer")
+
+    def __init__(self, wrapper: Any, cycle: WsgiCycle) -> None:
+        # gunicorn's and wsgiref's wrappers set ``close`` per instance (the file's own close):
+        # kept as it is; else the class's close is called on the instance.
+        self._own = vars(wrapper).get("close")
+        self._wrapper = weakref.ref(wrapper)
+        self._cycle = cycle
+        self._finalizer: Any = None
+
+    @classmethod
+    def install(cls, wrapper: Any, cycle: WsgiCycle) -> bool:
+        """Put one on ``wrapper``; False when the instance takes no attribute (``__slots__``)
+        or no weak reference, and the request cannot be followed to the server's close."""
+        try:
+            close = cls(wrapper, cycle)
+            wrapper.close = close
+        except (AttributeError, TypeError):
+            return False
+        finalizer = weakref.finalize(wrapper, cycle.finish, close_called=False, file_wrapper=True)
+        finalizer.atexit = False  # a response still held at exit is no request that ended
+        close._finalizer = finalizer
+        return True
+
+    def __call__(self) -> None:
+        cycle = self._cycle
+        t = cycle.enter()
+        try:
+            if self._own is not None:
+                self._own()
+            else:
+                wrapper = self._wrapper()
+                close = getattr(type(wrapper), "close", None)
+                if wrapper is not None and close is not None:
+                    close(wrapper)
+        except BaseException as exc:
+            cycle.fail(exc, in_close=True)
+            raise
+        finally:
+            if self._finalizer is not None:
+                self._finalizer.detach()
+            cycle.closed(t, file_wrapper=True)
+
+    def __repr__(self) -> str:
+        return f"<FileWrapperClose of {self._wrapper()!r}>"

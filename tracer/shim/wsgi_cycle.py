@@ -24,7 +24,7 @@ from tracer import events as K
 from tracer.conformance.base import report_late_call, short
 from tracer.redact import REDACTED
 from tracer.shim.frames import message_of, where_called, where_raised
-from tracer.shim.wsgi_body import SizedTracedBody, TracedBody
+from tracer.shim.wsgi_body import FileWrapperClose, SizedTracedBody, TracedBody, file_length
 from tracer.shim.wsgi_input import TracedInput
 
 if TYPE_CHECKING:
@@ -59,10 +59,22 @@ def _exc_name(exc_info: Any) -> str | None:
 
 
 def _size(data: Any) -> int:
-    try:
+    """The bytes ``data`` puts on the wire: 0 for what is not bytes-like (a ``str`` chunk is
+    refused by every server, and the checker reports it)."""
+    if isinstance(data, (bytes, bytearray)):
         return len(data)
-    except TypeError:  # not bytes: a checker reports it; the size is unknown
-        return 0
+    if isinstance(data, memoryview):
+        return data.nbytes
+    return 0
+
+
+def _status_code(status: Any) -> int | None:
+    """The code of a status line that starts as PEP 3333 asks (three digits, then a space),
+    else None: ``int()`` alone would read ``" 20 OK"`` as 20."""
+    if not isinstance(status, str) or status[3:4] != " ":
+        return None
+    code = status[:3]
+    return int(code) if code.isascii() and code.isdigit() else None
 
 
 class WsgiCycle:
@@ -78,6 +90,7 @@ class WsgiCycle:
         "server_write",
         "checker",
         "status",
+        "headers",
         "bytes_in",
         "bytes_out",
         "responded",
@@ -88,6 +101,7 @@ class WsgiCycle:
         "seg_t",
         "seg_cpu",
         "last_t",
+        "call_t",
         "report_t",
         # Set only when a late call is reported (read with getattr): a request that makes none
         # pays nothing for it, not even in __init__.
@@ -109,11 +123,13 @@ class WsgiCycle:
         self.server_start_response = start_response
         self.server_write: Callable[..., Any] | None = None
         self.status: int | None = None
+        self.headers: Any = None  # of the start_response call the server accepted
         self.error: BaseException | None = None
         self.bytes_in = self.bytes_out = 0
         self.responded = False  # a body chunk or write reached the server (headers may be out)
         self.done = False
         self.report_t: int | None = None
+        self.call_t = 0  # when the app's last call to the server was recorded (see body())
         current = threading.current_thread()
         self.tid = current.ident or 0
         self.thread = thread = current.name
@@ -161,7 +177,7 @@ class WsgiCycle:
             self.last_t = sink.clock() - sink.start_ns
             file_wrapper = environ.get("wsgi.file_wrapper")
             if isinstance(file_wrapper, type) and isinstance(result, file_wrapper):
-                self.finish(close_called=None, file_wrapper=True)
+                self.file_response(result)
                 return result
             if hasattr(type(result), "__len__"):
                 return SizedTracedBody(result, self)
@@ -169,6 +185,18 @@ class WsgiCycle:
         except Exception as exc:
             self.shim.internal_error("wrapping the response iterable", exc)
             return result
+
+    def file_response(self, wrapper: Any) -> None:
+        """The app returned the server's own ``wsgi.file_wrapper``: handed back untouched
+        but for its ``close``, so the server still sends the file its own way (sendfile) and
+        the request lasts until the server closes it, counting the file's bytes as sent."""
+        try:
+            self.bytes_out += file_length(wrapper, self.headers)
+        except Exception as exc:  # a wrapper attribute of the app's that raised: size unknown
+            self.shim.internal_error("measuring a wsgi.file_wrapper response", exc)
+        self.responded = True
+        if not FileWrapperClose.install(wrapper, self):
+            self.finish(close_called=None, file_wrapper=True)  # no end to wait for: now
 
     def start_response(self, status: Any, headers: Any, exc_info: Any = None) -> Any:
         """The ``start_response`` the app sees: record, check, then call the server's."""
@@ -189,10 +217,11 @@ class WsgiCycle:
             except (TypeError, ValueError, AttributeError):  # not (str, str) pairs: checked
                 flat = None
             sink = self.sink
+            self.call_t = t = sink.clock() - sink.start_ns
             sink.append(
                 (
                     next(sink.seq),
-                    sink.clock() - sink.start_ns,
+                    t,
                     K.WSGI_START_RESPONSE,
                     self.req,
                     sink.pid,
@@ -220,9 +249,8 @@ class WsgiCycle:
         # Only now: a call the server rejected (it raised, say for a second call without
         # exc_info) set no status, so the request's status is the one the server took.
         try:
-            self.status = int(status[:3])
-        except (TypeError, ValueError):
-            self.status = None  # not a status line: the checker reports it
+            self.status = _status_code(status)  # None when malformed: the checker reports it
+            self.headers = headers
         except Exception as exc:
             self.shim.internal_error("recording start_response", exc)
         return self.write
@@ -238,24 +266,40 @@ class WsgiCycle:
             return self.late_write(data)
         t = self.enter()
         server_write: Any = self.server_write  # whatever the server returned, even None
-        result = server_write(data)
         try:
-            end = self.last_t = self.now()
+            result = server_write(data)
+        except BaseException as exc:  # the client left, or the server refused the data
+            self.write_done(data, t, exc)
+            raise
+        self.write_done(data, t, None)
+        return result
+
+    def write_done(self, data: Any, t: int, exc: BaseException | None) -> None:
+        """A ``write`` that started at ``t`` returned, or raised ``exc``: record it.
+
+        One that raised is recorded with ``raised`` (its time was spent in the server, not
+        in the app) and counts in no ``bytes_out``: the server did not take the data.
+        """
+        try:
+            end = self.last_t = self.call_t = self.now()
             size = _size(data)
-            self.bytes_out += size
-            self.responded = True
+            fields: dict[str, Any] = {"bytes": size}
+            if exc is None:
+                self.bytes_out += size
+                self.responded = True
+            else:
+                fields["raised"] = type(exc).__name__
             self.recorder.emit(
                 K.WSGI_WRITE,
                 self.req,
-                {"bytes": size},
+                fields,
                 t=t,
                 dur=end - t,
                 tid=self.tid,
                 thread=self.thread,
             )
-        except Exception as exc:
-            self.shim.internal_error("recording write", exc)
-        return result
+        except Exception as internal:
+            self.shim.internal_error("recording write", internal)
 
     # -- calls after the request ended ----------------------------------------------------------
 
@@ -305,7 +349,7 @@ class WsgiCycle:
     def input_read(self, method: str, data: Any, t: int) -> None:
         """One read from ``wsgi.input`` returned ``data``; it started at ``t``."""
         try:
-            end = self.now()
+            end = self.call_t = self.now()
             if method == "readlines":
                 size = sum(map(_size, data))
             elif method == "readinto":
@@ -328,11 +372,34 @@ class WsgiCycle:
             except Exception as exc:
                 self.checker_failed(exc)
 
+    def input_raised(self, method: str, t: int, exc: BaseException) -> None:
+        """A read from ``wsgi.input`` that started at ``t`` raised ``exc`` (the client left
+        mid-body, a bad chunk): recorded with no bytes, so its blocked time shows as such."""
+        try:
+            end = self.call_t = self.now()
+            self.recorder.emit(
+                K.WSGI_INPUT_READ,
+                self.req,
+                {"method": method, "bytes": 0, "raised": type(exc).__name__},
+                t=t,
+                dur=end - t,
+            )
+        except Exception as internal:
+            self.shim.internal_error("recording a wsgi.input read", internal)
+
     def body(self, chunk: Any, t: int, source: Any = None) -> None:
-        """The app's iterable produced ``chunk``; asking for it started at ``t``."""
+        """The app's iterable produced ``chunk``; asking for it started at ``t``.
+
+        A step of the app that called the server (``start_response``, ``write``, a read) or
+        broke a rule before it yielded has those events recorded already: the chunk's event
+        starts after the last of them, so that a reader sorting by ``(t, seq)`` sees them
+        first, as they happened (its ``dur`` is then the rest of the step).
+        """
         try:
             sink = self.sink
             end = self.last_t = sink.clock() - sink.start_ns
+            if self.call_t > t:
+                t = self.call_t
             size = _size(chunk)
             self.bytes_out += size
             self.responded = True
@@ -359,7 +426,7 @@ class WsgiCycle:
             except Exception as exc:
                 self.checker_failed(exc)
 
-    def closed(self, t: int) -> None:
+    def closed(self, t: int, *, file_wrapper: bool = False) -> None:
         """The server called ``close()``, which started at ``t`` (and may have raised)."""
         if self.done:
             return
@@ -382,7 +449,7 @@ class WsgiCycle:
             )
         except Exception as exc:
             self.shim.internal_error("recording close", exc)
-        self.finish(close_called=True, end=end)
+        self.finish(close_called=True, end=end, file_wrapper=file_wrapper)
 
     def fail(
         self, exc: BaseException, *, in_close: bool = False, headers_held: bool = False
@@ -557,9 +624,10 @@ class WsgiCycle:
 
     def report(self, rule: str, message: str, **data: Any) -> None:
         """The checker's ``report``: one ``violation`` event of this request."""
-        self.recorder.emit(
-            K.VIOLATION, self.req, {"rule": rule, "message": message, **data}, t=self.report_t
-        )
+        t = self.report_t
+        if t is None:  # during the app's calls: a step's chunk is recorded after it
+            t = self.call_t = self.now()
+        self.recorder.emit(K.VIOLATION, self.req, {"rule": rule, "message": message, **data}, t=t)
 
     def checker_failed(self, exc: BaseException) -> None:
         """A checker raised: it is switched off for this request and the failure logged once."""

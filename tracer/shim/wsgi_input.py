@@ -2,9 +2,10 @@
 
 Each ``read``/``readline``/``readlines`` call, each line pulled by iterating and each
 ``readinto`` (Werkzeug's way) becomes one ``wsgi.input.read`` event (method, bytes; ``dur`` =
-time inside the call). Arguments and results
-pass through untouched, and any other attribute (``fileno``, ``seek``, ``closed``...) is the
-real stream's. Imports only ``tracer.events``; never the TUI, exporters, servers or CLI.
+time inside the call); a call that raised (the client left, a bad chunk) is recorded too, with
+``raised`` and no bytes, and its exception goes on unchanged. Arguments and results pass
+through untouched, and any other attribute (``fileno``, ``seek``, ``closed``...) is the real
+stream's. Imports only ``tracer.events``; never the TUI, exporters, servers or CLI.
 """
 
 from __future__ import annotations
@@ -36,7 +37,11 @@ class TracedInput:
         """``read([size])`` of the real stream, recorded."""
         cycle = self._cycle
         t = cycle.now()
-        data = self._stream.read(*args)
+        try:
+            data = self._stream.read(*args)
+        except BaseException as exc:
+            cycle.input_raised("read", t, exc)
+            raise
         cycle.input_read("read", data, t)
         return data
 
@@ -44,7 +49,11 @@ class TracedInput:
         """``readline([size])`` of the real stream, recorded."""
         cycle = self._cycle
         t = cycle.now()
-        data = self._stream.readline(*args)
+        try:
+            data = self._stream.readline(*args)
+        except BaseException as exc:
+            cycle.input_raised("readline", t, exc)
+            raise
         cycle.input_read("readline", data, t)
         return data
 
@@ -52,7 +61,11 @@ class TracedInput:
         """``readlines([hint])`` of the real stream, recorded as one read of all the lines."""
         cycle = self._cycle
         t = cycle.now()
-        lines = self._stream.readlines(*args)
+        try:
+            lines = self._stream.readlines(*args)
+        except BaseException as exc:
+            cycle.input_raised("readlines", t, exc)
+            raise
         cycle.input_read("readlines", lines, t)
         return lines
 
@@ -65,7 +78,13 @@ class TracedInput:
             self._iter = iter(self._stream)
         cycle = self._cycle
         t = cycle.now()
-        line = next(self._iter)  # StopIteration ends the loop unrecorded: no bytes moved
+        try:
+            line = next(self._iter)
+        except StopIteration:  # ends the loop unrecorded: no bytes moved
+            raise
+        except BaseException as exc:
+            cycle.input_raised("iter", t, exc)
+            raise
         cycle.input_read("iter", line, t)
         return line
 
@@ -82,7 +101,11 @@ class TracedInput:
 
         def traced_readinto(buffer: Any) -> Any:
             t = cycle.now()
-            count = readinto(buffer)
+            try:
+                count = readinto(buffer)
+            except BaseException as exc:
+                cycle.input_raised("readinto", t, exc)
+                raise
             cycle.input_read("readinto", count, t)
             return count
 
