@@ -271,7 +271,7 @@ def test_a_ctrl_c_lost_during_start_up_is_still_noted() -> None:
     import signal
     import threading
 
-    from tracer.cli.run import _ctrl_c_noted
+    from tracer.cli.signals import ctrl_c_noted as _ctrl_c_noted
 
     before = signal.getsignal(signal.SIGINT)
     with _ctrl_c_noted() as pressed:

@@ -1,11 +1,11 @@
-"""The request plan: paths round robin, headers, bodies, websockets, durations."""
+"""The request plan: paths round robin, headers, bodies, websockets."""
 
 from __future__ import annotations
 
 import pytest
 
 from tracer.errors import UsageError
-from tracer.loadgen import build_plan, parse_duration, parse_header
+from tracer.loadgen import build_plan, parse_header
 
 
 def test_paths_round_robin_with_queries() -> None:
@@ -34,21 +34,6 @@ def test_websocket_paths() -> None:
     mixed = build_plan(paths=["/", "ws:/ws"], ws_messages=4)
     assert [(r.websocket, r.ws_messages) for r in mixed.requests] == [(False, 0), (True, 4)]
     assert all(r.websocket for r in build_plan(paths=["/ws"], ws_messages=2).requests)
-
-
-@pytest.mark.parametrize(
-    "text,seconds", [("10s", 10.0), ("500ms", 0.5), ("2m", 120.0), ("1.5", 1.5), ("1h", 3600.0)]
-)
-def test_durations(text: str, seconds: float) -> None:
-    """-z and --timeout accept s, ms, m, h and bare seconds."""
-    assert parse_duration(text) == seconds
-
-
-@pytest.mark.parametrize("bad", ["", "ten", "5 days", "-1s"])
-def test_bad_durations(bad: str) -> None:
-    """Anything else is a UsageError that shows the expected form."""
-    with pytest.raises(UsageError, match="10s"):
-        parse_duration(bad)
 
 
 def test_bad_header_and_path() -> None:
@@ -98,12 +83,6 @@ def test_a_non_utf8_path_goes_out_as_the_bytes_typed() -> None:
     own %XX, not a UnicodeEncodeError traceback."""
     plan = build_plan(paths=["/a\udcff/é"])
     assert plan[0].path == "/a%FF/%C3%A9"
-
-
-def test_a_duration_too_large_to_be_a_time_is_refused() -> None:
-    """400 nines read as infinity: no bound at all, so it is refused (one line)."""
-    with pytest.raises(UsageError, match="too large"):
-        parse_duration("9" * 400 + "s")
 
 
 def test_a_method_or_body_no_websocket_session_would_send_is_refused() -> None:

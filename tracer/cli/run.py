@@ -7,36 +7,30 @@ The recording streams to ``--record FILE`` (default ``traces/<app>-<time>.jsonl`
 added when that exists), opened before the app is loaded (``tracer.cli.paths``), and its path is
 printed at the end. Textual and OpenTelemetry are imported only when used.
 
-This module is the command's flow; its parts live beside it: the progress bar of a headless
-run (``tracer.cli.headless``), the logs kept beside the recording of what the server and the
-app printed (``tracer.cli.run_logs``), what is said at the end about how the run ended
+This module is the command's options and the order of its steps; the steps are a
+``RunSession`` (``tracer.cli.run_session``: claim the recording, load the app, run the load
+live or headless, report), whose parts live beside it: the progress bar of a headless run
+(``tracer.cli.headless``), the logs kept beside the recording of what the server and the app
+printed (``tracer.cli.run_logs``), what is said at the end about how the run ended
 (``tracer.cli.run_end``), and the streams it writes to, kept from what the app does to the
-process's (``tracer.cli.streams``).
+process's (``tracer.cli.streams``). Ctrl-C and SIGTERM are answered by ``tracer.cli.signals``.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib.util
-import json
 import os
-import signal
 import sys
-import threading
 from typing import Any
 
 from tracer.cli.body import read_body_file
-from tracer.cli.headless import run_headless
 from tracer.cli.parsing import bounded, parse_duration
-from tracer.cli.run_end import say_how_it_ended, who_exited
-from tracer.cli.run_logs import open_app_log, save_server_output, say_app_log
 
 # Private here: the signal handling is tracer.cli.signals', which this module only uses.
+from tracer.cli.signals import CtrlCHeld as _CtrlCHeld
 from tracer.cli.signals import StoppedStarting as _StoppedStarting
 from tracer.cli.signals import Termination as _Termination
-from tracer.cli.signals import ctrl_c_noted as _ctrl_c_noted
-from tracer.cli.signals import sigterm_closes_dashboard as _sigterm_closes_dashboard
 from tracer.cli.signals import sigterm_noted as _sigterm_noted
 from tracer.cli.streams import KeptStreams, kept_streams
 from tracer.cli.terminal import dumb_terminal, is_tty, on_terminal
@@ -279,56 +273,6 @@ def main(args: argparse.Namespace) -> int:
                 return _main(args, out, termination, streams, held, crash)
 
 
-class _CtrlCHeld:
-    """SIGINT (Ctrl-C) in the stretches of ``trace run``'s start-up that no stage answers:
-    before the app's import (the recorder and its thread being set up), between the import
-    and the load's own handler (``ctrl_c_sets``: the progress bar's import and start), and
-    up to the dashboard. Each stage's handler puts this one back when it ends.
-
-    Without it those stretches had the handler ``trace`` started with. Python's own raised
-    ``KeyboardInterrupt`` wherever the main thread was (inside ``Thread.start``: a recorder
-    that could not be closed; inside an import's lock callback: printed as ignored and lost);
-    one inherited ignored (a shell starts a background job with SIGINT ignored) dropped the
-    signal, and the run went on to its end. Here a Ctrl-C is noted (``pressed``), which
-    interrupts at the next stage (the app's import, or before the load: exit 130), and sets
-    the load's stop events once there are some (it stops the load, as during it).
-    """
-
-    def __init__(self, stops: list[threading.Event]) -> None:
-        self.pressed = threading.Event()
-        self._stops = stops
-        self._previous: Any = None
-        self._installed = False
-
-    def __call__(self, signum: int, frame: Any) -> None:
-        self.pressed.set()
-        for stop in self._stops:
-            stop.set()
-
-    def __enter__(self) -> _CtrlCHeld:
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self)
-            self._installed = True
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
-    def release(self) -> None:
-        """Put back the handler there was before (idempotent). One pending is answered here
-        first (``signal.signal`` runs it), so the caller's check of ``pressed`` sees it."""
-        if self._installed:
-            self._installed = False
-            # None: a handler not installed from Python (an embedding program's), left to it.
-            if self._previous is not None:
-                signal.signal(signal.SIGINT, self._previous)
-
-    def check(self) -> None:
-        """``KeyboardInterrupt`` when a Ctrl-C was noted: nothing of the load has started."""
-        if self.pressed.is_set():
-            raise KeyboardInterrupt
-
-
 def _main(
     args: argparse.Namespace,
     out: Any,
@@ -337,19 +281,10 @@ def _main(
     held: _CtrlCHeld,
     crash: Any,
 ) -> int:
-    from rich.console import Console
-
-    from tracer.cli.paths import (
-        cannot_write,
-        claim_recording,
-        discard,
-        refuse_empty_record,
-        watch_writer,
-    )
-    from tracer.digest import Digest
-    from tracer.recorder import Recorder
-    from tracer.report import print_report
-    from tracer.run import default_record_path, open_server, run, stopped_before_load
+    """The run's steps: check the options, claim the recording, load the app, run the load
+    (live or headless), report (``tracer.cli.run_session``)."""
+    from tracer.cli.paths import refuse_empty_record
+    from tracer.cli.run_session import RunSession, check_otlp
 
     refuse_empty_record(
         args.record,
@@ -362,194 +297,27 @@ def _main(
     if args.otlp_endpoint is not None:
         args.otlp = True  # an endpoint given is an export asked for
     if args.otlp:
-        _check_otlp(args.otlp_endpoint)  # one line and exit 2 before anything starts
-    # The recording's file is opened before anything is loaded: an unwritable path is one line
-    # and exit 2 up front, and two runs in one second never share a default name.
-    if args.record:
-        target = claim_recording(args.record)
-    else:
-        target = claim_recording(default_record_path(config.app), default=True)
-    path = target.path
-    # Standard error as it was at the start: the app may replace sys.stderr or close
-    # descriptor 2 while it runs, and the progress bar and these lines must still show.
-    err = Console(file=streams.err)
-    stops = termination.stops  # the load's stop events: a failed writer or a SIGTERM sets them
-
-    def writer_failed() -> None:
-        for stop in stops:
-            stop.set()
-
-    recorder = Recorder(path)
-    failures = watch_writer(recorder, writer_failed)
-    if target.created:
-        # The header is on disk before the app is imported: a process that dies at once (a
-        # segmentation fault in the app) leaves a recording to load, not an empty file. A file
-        # given that existed keeps what it held until the app is loaded.
-        recorder.open_file()
-    digest = Digest(recorder.header)  # the run fills in its load later: read at the summary
-    recorder.subscribe(digest.feed)
-    recorded = threading.Event()  # set once events came: a start that recorded some keeps them
-    recorder.subscribe(lambda batch: recorded.set())
-    otlp: list[Any] = []  # the OTLP exporter's shutdown, once attached
-
-    def app_exited(code: int) -> None:
-        # The app ends this very process (in-process models): no report can follow. Through
-        # the console, so the line lands above a progress bar and is not wrapped.
-        err.print(
-            f"trace: the app called os._exit({code}) during the run; the recording ends here: "
-            f"{path}",
-            soft_wrap=True,
-            markup=False,
-            highlight=False,
-        )
-
-    def begin() -> None:
-        # t=0 of the recording is now, just before the load: the app's import and the
-        # dashboard's start-up would otherwise open every timeline on a stretch of nothing.
-        # The OTLP bridge is attached after it, as it reads the recording's clock once.
-        recorder.start_now()
-        if args.otlp:
-            otlp.append(_attach_otlp(recorder, args.otlp_endpoint))
-
+        check_otlp(args.otlp_endpoint)  # one line and exit 2 before anything starts
+    session = RunSession(
+        args, config, out=out, termination=termination, streams=streams, held=held, crash=crash
+    )
+    session.claim()
     try:
-        held.check()  # a Ctrl-C while the recorder was set up
-        with _ctrl_c_noted() as pressed, termination.interrupts():
-            server = open_server(config, recorder)
-            if args.otlp:
-                _otlp_available()
-        if pressed.is_set():  # a Ctrl-C the start-up swallowed (nothing is started yet)
-            raise KeyboardInterrupt
-        held.check()  # one just after the import
-        recorder.open_file()  # (a file that existed: emptied only now that the app is loaded)
-        if termination.received.is_set():  # one the start-up swallowed, or one just after it
-            raise _StoppedStarting
+        session.start()
     except _StoppedStarting:
-        # A stop, as SIGTERM is during the load: a valid recording of no requests, exit 0.
-        streams.reclaim()  # what the app's import did to sys.stdout is not the report's
-        stopped_before_load(config, recorder)
-        try:
-            recorder.close()
-        except OSError as exc:
-            failures.append(exc)
-        if failures:
-            raise cannot_write(path, failures[0]) from None
-        print(
-            "trace: the run was stopped (SIGTERM) before the load began: no requests were sent.",
-            file=sys.stderr,
-        )
-        if args.json:
-            print(json.dumps(digest.summary()), file=out)
-            print(f"recording: {path}", file=sys.stderr)
-        else:
-            print(f"recording: {path}")
-        return 0
-    except BaseException:
-        if not target.created:
-            recorder.path = None  # nothing ran: the file given keeps what it held
-        with contextlib.suppress(OSError):
-            recorder.close()
-        discard(target)  # no empty recording left behind by a bad APP
-        raise
-    app_log: str | None = None  # where what the app prints goes under the dashboard
-    prints: Any = None
-    try:
-        dashboard = on_terminal() and not args.headless and not args.json
-        if dumb_terminal() and is_tty(sys.stdout) and not (args.headless or args.json):
-            print("trace: TERM=dumb: no dashboard, running headless", file=sys.stderr)
-        live = _live_runner() if dashboard else None
-        if live is not None:
-            # The dashboard answers SIGINT its own way (Python's handler, which its event
-            # loop takes over): not noted from here on.
-            held.release()
-            held.check()
-            app_log, prints = open_app_log(path, server)
-            if prints is not None:
-                crash.move_to(prints)  # with the app's prints, not over the dashboard's screen
+        return session.stopped_starting()
+    session.run(lambda: _dashboard(args))
+    return session.report()
 
-            def app_exited_live(code: int) -> None:
-                from tracer.tui.live import leave_terminal
 
-                leave_terminal()  # the line below goes to the shell's screen, which works again
-                if prints is not None:
-                    with contextlib.suppress(OSError, ValueError):
-                        prints.flush()  # the process ends without closing it
-                sys.stderr = sys.__stderr__  # not Textual's capture of prints: the process ends
-                app_exited(code)
-
-            terminated: list[int] = []  # the SIGTERMs received while the dashboard runs
-
-            def work(stop: threading.Event) -> Any:
-                stops.append(stop)
-                if failures:
-                    stop.set()
-                if terminated or termination.received.is_set():
-                    # A SIGTERM came before the dashboard's loop ran: again, now.
-                    os.kill(os.getpid(), signal.SIGTERM)
-                begin()
-                return run(config, recorder, server=server, stop=stop, on_app_exit=app_exited_live)
-
-            from tracer.shim.hops import competing
-
-            with competing("the live dashboard"), _sigterm_closes_dashboard(terminated):
-                live(
-                    recorder,
-                    work,
-                    title=f"{config.app} · {server.describe().get('model')}",
-                    total_requests=config.requests,
-                    lang=args.lang or "en",
-                    prints=prints,
-                    exited=lambda: who_exited(server),
-                )
-        else:
-            stop = threading.Event()
-            stops.append(stop)  # from here on a Ctrl-C or a SIGTERM sets it
-            if termination.received.is_set() or held.pressed.is_set():  # one since the start-up
-                stop.set()
-            try:
-                run_headless(
-                    config, recorder, server, err, begin, stop=stop, on_app_exit=app_exited
-                )
-            finally:
-                held.release()  # after the load, Ctrl-C is what it was when trace started
-    except BaseException:
-        # The server never served (it could not load the app): no header-only recording left.
-        # One whose start recorded events (a lifespan startup that failed) keeps them.
-        with contextlib.suppress(Exception):
-            recorder.drain()  # what is queued reaches the digest first
-        if not digest.requests() and not recorded.is_set():
-            with contextlib.suppress(OSError):
-                recorder.close()
-            discard(target)
-        raise
-    finally:
-        # The app is done: from here on the command writes where it did when it started,
-        # whatever the app did to sys.stdout, sys.stderr or descriptors 1 and 2.
-        streams.reclaim()
-        try:
-            recorder.close()
-        except OSError as exc:  # the run's own error, if any, is the one to report
-            failures.append(exc)
-        for shutdown in otlp:
-            shutdown()  # the last spans, then the exporter's final batch
-        save_server_output(server, path)
-        if app_log is not None:
-            say_app_log(app_log, prints)
-    if failures:
-        raise cannot_write(path, failures[0])
-    summary = digest.summary()
-    say_how_it_ended(server, config, summary["requests"], stopped=bool(stops) and stops[0].is_set())
-    if args.json:
-        print(json.dumps(summary), file=out)
-        print(f"recording: {path}", file=sys.stderr)
-        return 0
-    from tracer.recording import Recording
-
-    recording = Recording(header=dict(recorder.header), events=[], path=path)
-    # After the dashboard too: its screen is gone once it closes, and the report stays in the
-    # terminal's scrollback, as after a headless run.
-    print_report(recording, summary, details=digest.details())
-    print(f"recording: {path}")
-    return 0
+def _dashboard(args: argparse.Namespace) -> Any:
+    """The live dashboard's runner when this run shows it (every standard stream on a
+    terminal, neither ``--headless`` nor ``--json``), else None: headless. Asked once the app
+    is loaded, as what its import did to the streams counts."""
+    dashboard = on_terminal() and not args.headless and not args.json
+    if dumb_terminal() and is_tty(sys.stdout) and not (args.headless or args.json):
+        print("trace: TERM=dumb: no dashboard, running headless", file=sys.stderr)
+    return _live_runner() if dashboard else None
 
 
 def _live_runner() -> Any:
@@ -559,29 +327,3 @@ def _live_runner() -> Any:
     from tracer.tui.live import run_live
 
     return run_live
-
-
-def _otlp_available() -> None:
-    """``UsageError`` when ``--otlp`` cannot work here (the bridge is not installed)."""
-    if importlib.util.find_spec("tracer.otel.live") is None:
-        raise UsageError(
-            "--otlp needs the OpenTelemetry bridge (tracer.otel), which is not installed."
-        )
-
-
-def _check_otlp(endpoint: str | None) -> None:
-    """The bridge is installed, the protocol known and the endpoint a URL (else UsageError)."""
-    _otlp_available()
-    from tracer.otel.config import check_endpoint, protocol_from_env
-
-    protocol_from_env()
-    if endpoint is not None:
-        check_endpoint(endpoint)
-
-
-def _attach_otlp(recorder: Any, endpoint: str | None) -> Any:
-    """Export finished requests as OTLP spans (off the request path); returns the shutdown."""
-    _otlp_available()
-    from tracer.otel.live import attach_from_cli
-
-    return attach_from_cli(recorder, endpoint)

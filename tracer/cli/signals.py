@@ -2,7 +2,8 @@
 
 Each stage has its own answer: while the commands load, Ctrl-C waits for them to be loaded
 (``ctrl_c_deferred``); during ``trace run``'s start-up (the app's import) Ctrl-C interrupts and
-SIGTERM gives the import up (``ctrl_c_noted``, ``Termination.interrupts``); during a headless
+SIGTERM gives the import up (``ctrl_c_noted``, ``Termination.interrupts``); in the stretches of
+that start-up no stage answers, Ctrl-C is noted for the next one (``CtrlCHeld``); during a headless
 load both stop the load and keep the recording (``ctrl_c_sets``); under the live dashboard
 SIGTERM closes it as ``q`` does (``sigterm_closes_dashboard``); and around it all a SIGTERM is
 noted rather than fatal (``sigterm_noted``). Handlers are installed on the main thread only and
@@ -20,6 +21,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 __all__ = [
+    "CtrlCHeld",
     "StoppedStarting",
     "Termination",
     "ctrl_c_deferred",
@@ -204,3 +206,54 @@ def sigterm_closes_dashboard(received: list[int]) -> Iterator[None]:
         yield
     if received and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+class CtrlCHeld:
+    """SIGINT (Ctrl-C) in the stretches of ``trace run``'s start-up that no stage answers:
+    before the app's import (the recorder and its thread being set up), between the import
+    and the load's own handler (``ctrl_c_sets``: the progress bar's import and start), and
+    up to the dashboard. Each stage's handler puts this one back when it ends.
+
+    Without it those stretches had the handler ``trace`` started with. Python's own raised
+    ``KeyboardInterrupt`` wherever the main thread was (inside ``Thread.start``: a recorder
+    that could not be closed; inside an import's lock callback: printed as ignored and lost);
+    one inherited ignored (a shell starts a background job with SIGINT ignored) dropped the
+    signal, and the run went on to its end. Here a Ctrl-C is noted (``pressed``), which
+    interrupts at the next stage (the app's import, or before the load: exit 130), and sets
+    the load's stop events once there are some (it stops the load, as during it).
+    """
+
+    def __init__(self, stops: list[threading.Event]) -> None:
+        self.pressed = threading.Event()
+        """Set by a Ctrl-C while this handler was installed."""
+        self._stops = stops
+        self._previous: Any = None
+        self._installed = False
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        self.pressed.set()
+        for stop in self._stops:
+            stop.set()
+
+    def __enter__(self) -> CtrlCHeld:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self)
+            self._installed = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def release(self) -> None:
+        """Put back the handler there was before (idempotent). One pending is answered here
+        first (``signal.signal`` runs it), so the caller's check of ``pressed`` sees it."""
+        if self._installed:
+            self._installed = False
+            # None: a handler not installed from Python (an embedding program's), left to it.
+            if self._previous is not None:
+                signal.signal(signal.SIGINT, self._previous)
+
+    def check(self) -> None:
+        """``KeyboardInterrupt`` when a Ctrl-C was noted: nothing of the load has started."""
+        if self.pressed.is_set():
+            raise KeyboardInterrupt

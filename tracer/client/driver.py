@@ -1,5 +1,11 @@
-"""The ``Driver``: paces requests over slots (closed loop ``-c`` or open loop ``--rate``) and
-records what the client saw as ``client.send`` / ``request.queued`` / ``client.response`` events.
+"""The ``Driver``: paces requests over slots (a closed loop of ``concurrency`` slots, or an open
+loop at ``rate``) and records what the client saw as ``client.send`` / ``request.queued`` /
+``client.response`` events.
+
+Its open loop is a fixed schedule, request i due at ``i / rate`` seconds after the start: the
+library's and the benchmarks' client, for measuring a server at an exact, repeatable rate. No
+command uses it: ``trace run --rate`` sends at Poisson times (``tracer.loadgen.drive``, through
+each server model's ``target``, a real server's too), as its documentation promises.
 
 A slot carries one request at a time: an HTTP/1.1 connection, one stream of a shared HTTP/2
 connection, or a WebSocket session. The driver asks a slot to ``submit`` and the slot calls back
@@ -120,7 +126,8 @@ class Driver(Sink):
         self._done.set_result(None)
 
     async def _pace(self, start: int, rate: float) -> None:
-        """Open loop: request number i is due at start + i / rate, whether a slot is free or not."""
+        """Open loop: request number i is due at start + i / rate, whether a slot is free or not.
+        Fixed intervals, not ``trace run``'s Poisson arrivals (see the module's docstring)."""
         interval = 1e9 / rate
         due = 0
         while self._can_issue():

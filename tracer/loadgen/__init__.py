@@ -7,7 +7,7 @@ the TUI, the exporters or the CLI.
 from __future__ import annotations
 
 from tracer.loadgen.driver import LoadSettings, LoadStats, Progress, drive
-from tracer.loadgen.plan import RequestPlan, build_plan, parse_duration, parse_header
+from tracer.loadgen.plan import RequestPlan, build_plan, parse_header
 
 __all__ = [
     "LoadSettings",
@@ -16,6 +16,5 @@ __all__ = [
     "RequestPlan",
     "build_plan",
     "drive",
-    "parse_duration",
     "parse_header",
 ]

@@ -104,25 +104,84 @@ async def drive(
     stats = (
         into if into is not None else LoadStats(total=settings.requests, duration=settings.duration)
     )
-    start = clock()
-    deadline = None if settings.duration is None else start + settings.duration
-    stopping = Event()
-    tasks: set[Task[None]] = set()
-    timeout = settings.timeout
+    load = _Load(target, plan, settings, stats, stop=stop, clock=clock, pause=pause)
+    watcher = create_task(load.watch(progress))
+    if settings.rate is not None:
+        await load.arrivals(settings.rate, rng if rng is not None else random.Random())
+    else:
+        await load.clients()
+    while load.tasks:
+        await wait(list(load.tasks))
+    load.stopping.set()
+    watcher.cancel()
+    stats.elapsed = clock() - load.start
+    if progress is not None:
+        progress(stats)
+    return stats
 
-    def may_send() -> bool:
-        if stopping.is_set() or (stop is not None and stop.is_set()):
-            return False
-        if settings.requests is not None and stats.sent >= settings.requests:
-            return False
-        return deadline is None or clock() < deadline
 
-    async def one(index: int) -> None:
+class _Load:
+    """One ``drive``: its counters, its tasks and when it stops sending. The closed loop's
+    clients and the open loop's arrivals both send through ``one``; ``watch`` reports the
+    progress and turns a ``stop`` into cancelled requests."""
+
+    __slots__ = (
+        "target",
+        "plan",
+        "settings",
+        "stats",
+        "stop",
+        "clock",
+        "pause",
+        "start",
+        "deadline",
+        "stopping",
+        "tasks",
+    )
+
+    def __init__(
+        self,
+        target: Target,
+        plan: RequestPlan,
+        settings: LoadSettings,
+        stats: LoadStats,
+        *,
+        stop: threading.Event | None,
+        clock: Callable[[], float],
+        pause: Callable[[], bool] | None,
+    ) -> None:
+        self.target = target
+        self.plan = plan
+        self.settings = settings
+        self.stats = stats
+        self.stop = stop
+        self.clock = clock
+        self.pause = pause
+        self.start = clock()
+        """When the load began (``clock()``): ``elapsed`` counts from here."""
+        self.deadline = None if settings.duration is None else self.start + settings.duration
+        self.stopping = Event()
+        """Set when no request may start any more (a stop, or the load is over)."""
+        self.tasks: set[Task[None]] = set()
+        """The clients (closed loop) or the requests (open loop) still running."""
+
+    def may_send(self) -> bool:
+        """Whether another request may start: not stopped, under ``-n``, before ``-z``'s end."""
+        if self.stopping.is_set() or (self.stop is not None and self.stop.is_set()):
+            return False
+        requests = self.settings.requests
+        if requests is not None and self.stats.sent >= requests:
+            return False
+        return self.deadline is None or self.clock() < self.deadline
+
+    async def one(self, index: int) -> None:
+        """Send request ``index`` of the plan and count how it ended."""
+        stats = self.stats
         stats.sent += 1
         stats.in_flight += 1
         stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
         try:
-            response = await target.request(plan[index], timeout=timeout)
+            response = await self.target.request(self.plan[index], timeout=self.settings.timeout)
         except CancelledError:
             stats.cancelled += 1
             raise
@@ -133,85 +192,83 @@ async def drive(
             stats.done += 1
         _count(stats, response)
 
-    async def client() -> None:
-        while may_send():
-            if pause is not None and pause():
-                while pause() and not stopping.is_set():
-                    await sleep(0.005)
-                continue  # others may have sent the last requests meanwhile: ask again
-            await one(stats.sent)
+    def _track(self, task: Task[None]) -> None:
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
-    async def arrivals(rate: float) -> None:
-        generator = rng if rng is not None else random.Random()
-        due = clock()
-        # Counted here, not by the requests (they count themselves once they run): behind
-        # schedule, arrivals come faster than the requests start, and -n must still bound them.
-        issued = 0
-        while settings.requests is None or issued < settings.requests:
-            due += generator.expovariate(rate)
-            # Sleep until the arrival in short naps: a long gap (a low --rate) must not outlast
-            # -z or a stop (--rate 0.001 -z 1s never ended).
-            delay = due - clock()
-            while delay > 0:
-                if not may_send():
-                    return
-                await sleep(min(delay, 0.1))
-                delay = due - clock()
-            if not may_send():
-                return
-            task = create_task(one(issued))
-            issued += 1
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-            if delay < 0:
-                # Behind schedule: let the requests and the watcher run (a --rate far above
-                # what the app serves created tasks without end and never saw a stop).
-                await sleep(0)
-
-    async def watch() -> None:
-        while not stopping.is_set():
-            stats.elapsed = clock() - start
-            if progress is not None:
-                progress(stats)
-            if stop is not None and stop.is_set():
-                stats.stopped = True
-                stopping.set()
-                for task in list(tasks):
-                    task.cancel()
-                return
-            await sleep(0.1)
-
-    watcher = create_task(watch())
-    if settings.rate is not None:
-        await arrivals(settings.rate)
-    else:
+    async def clients(self) -> None:
+        """The closed loop: ``concurrency`` clients, each sending its next request when the
+        last one answered."""
         # No more clients than requests: the others would only start to find nothing to send
         # (-c 1000000 -n 1 spent 13 s making a million tasks for one request).
-        clients = settings.concurrency
-        if settings.requests is not None:
-            clients = min(clients, settings.requests)
+        clients = self.settings.concurrency
+        if self.settings.requests is not None:
+            clients = min(clients, self.settings.requests)
         for started in range(clients):
             if started % _CLIENTS_PER_TURN == 0 and started:
                 # Let the clients made so far send, and the watcher see a stop: made in one
                 # go, -c 100000 -z 1s spent its second making tasks and sent nothing, and a
                 # stop went unseen until every task was made.
                 await sleep(0)
-                if not may_send():
+                if not self.may_send():
                     break
-            task = create_task(client())
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-    while tasks:
-        await wait(list(tasks))
-    stopping.set()
-    watcher.cancel()
-    stats.elapsed = clock() - start
-    if progress is not None:
-        progress(stats)
-    return stats
+            self._track(create_task(self._client()))
+
+    async def _client(self) -> None:
+        pause = self.pause
+        while self.may_send():
+            if pause is not None and pause():
+                while pause() and not self.stopping.is_set():
+                    await sleep(0.005)
+                continue  # others may have sent the last requests meanwhile: ask again
+            await self.one(self.stats.sent)
+
+    async def arrivals(self, rate: float, rng: random.Random) -> None:
+        """The open loop: a request at each of ``rate``'s Poisson times (exponential gaps
+        drawn from ``rng``), whether or not the earlier ones have answered."""
+        clock, requests = self.clock, self.settings.requests
+        due = clock()
+        # Counted here, not by the requests (they count themselves once they run): behind
+        # schedule, arrivals come faster than the requests start, and -n must still bound them.
+        issued = 0
+        while requests is None or issued < requests:
+            due += rng.expovariate(rate)
+            # Sleep until the arrival in short naps: a long gap (a low --rate) must not outlast
+            # -z or a stop (--rate 0.001 -z 1s never ended).
+            delay = due - clock()
+            while delay > 0:
+                if not self.may_send():
+                    return
+                await sleep(min(delay, 0.1))
+                delay = due - clock()
+            if not self.may_send():
+                return
+            self._track(create_task(self.one(issued)))
+            issued += 1
+            if delay < 0:
+                # Behind schedule: let the requests and the watcher run (a --rate far above
+                # what the app serves created tasks without end and never saw a stop).
+                await sleep(0)
+
+    async def watch(self, progress: Progress | None) -> None:
+        """Every 0.1 s: the elapsed time and ``progress``; on ``stop``, no request starts any
+        more and those in flight are cancelled."""
+        stats, stop = self.stats, self.stop
+        while not self.stopping.is_set():
+            stats.elapsed = self.clock() - self.start
+            if progress is not None:
+                progress(stats)
+            if stop is not None and stop.is_set():
+                stats.stopped = True
+                self.stopping.set()
+                for task in list(self.tasks):
+                    task.cancel()
+                return
+            await sleep(0.1)
 
 
 def _count(stats: LoadStats, response: Response) -> None:
+    """Count one request's end by what it met: its status, a timeout, a cancel, an error."""
     if response.status is not None:
         stats.status[response.status] += 1
     if response.error == TIMEOUT:

@@ -2,14 +2,13 @@
 
 ``-m``, ``--path`` (repeatable, round robin, ``ws:/path`` for a websocket), ``-H 'K: V'``,
 ``-d``/``--body-file`` and ``--ws-messages`` become a tuple of ready ``Request`` objects, built
-once and reused, so the hot loop only picks the next one. Also the duration parser for ``-z``.
+once and reused, so the hot loop only picks the next one. (``-z`` and ``--timeout`` are read
+by the CLI's one duration rule, ``tracer.cli.parsing.parse_duration``.)
 Imports only ``tracer.errors`` and ``tracer.servers``.
 """
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,13 +16,10 @@ from tracer._version import __version__
 from tracer.errors import UsageError
 from tracer.servers import Request
 
-__all__ = ["RequestPlan", "WS_PREFIX", "build_plan", "parse_duration", "parse_header"]
+__all__ = ["RequestPlan", "WS_PREFIX", "build_plan", "parse_header"]
 
 WS_PREFIX = "ws:"
 """A ``--path`` starting with this opens a websocket (``ws:/echo``)."""
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|h)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,17 +34,6 @@ class RequestPlan:
 
     def __len__(self) -> int:
         return len(self.requests)
-
-
-def parse_duration(text: str) -> float:
-    """Seconds from ``10s``, ``500ms``, ``2m``, ``1h`` or a plain number of seconds."""
-    match = _DURATION.match(text)
-    if match is None:
-        raise UsageError(f'Cannot read the duration "{text}". Write it like 10s, 500ms or 2m.')
-    seconds = float(match.group(1)) * _UNITS[match.group(2)]
-    if not math.isfinite(seconds):  # 400 nines read as inf: no bound at all, not a long one
-        raise UsageError(f'The duration "{text}" is too large to be a time.')
-    return seconds
 
 
 _TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")

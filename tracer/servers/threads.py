@@ -226,28 +226,7 @@ def call_wsgi(
     try:
         result = app(environ, exchange.start_response)
         try:
-            refused: Exception | None = None
-            for chunk in result:
-                if chunk.__class__ is not bytes and not isinstance(chunk, bytes):
-                    refused = TypeError(
-                        f"the response iterable yielded a {type(chunk).__name__}, not bytes"
-                    )
-                    break
-                if chunk:
-                    if not exchange.wrote_header:
-                        refused = exchange.header_error()
-                        if refused is not None:
-                            break
-                        exchange.wrote_header = True
-                    exchange.written += len(chunk)
-                if gone is not None and gone():
-                    error = "ClientDisconnected"
-                    break
-            else:
-                if not exchange.complete:
-                    refused = RuntimeError("the app returned without calling start_response")
-                elif not exchange.wrote_header:
-                    refused = exchange.bad_status or exchange.bad_headers
+            refused, error = _pull_body(result, exchange, gone)
             if refused is not None:
                 error = type(refused).__name__
                 if not exchange.wrote_header:
@@ -291,6 +270,34 @@ def call_wsgi(
     if forked_child():  # the app's code returned in a child it forked: the child is done
         end_child()
     return parse_status(exchange.status), exchange.written, error
+
+
+def _pull_body(
+    result: Any, exchange: _Exchange, gone: Callable[[], bool] | None
+) -> tuple[Exception | None, str | None]:
+    """Pull the app's response iterable to its end, as waitress writes it: ``(refused,
+    error)``. ``refused`` is what the server could not send (a chunk that is not bytes, the
+    headers that cannot go out with the first bytes, a body ended without ``start_response``
+    or with unsendable headers); ``error`` is ``"ClientDisconnected"`` when ``gone()`` turned
+    true after a chunk (the rest is not pulled). What the iterable raises goes through."""
+    for chunk in result:
+        if chunk.__class__ is not bytes and not isinstance(chunk, bytes):
+            kind = type(chunk).__name__
+            return TypeError(f"the response iterable yielded a {kind}, not bytes"), None
+        if chunk:
+            if not exchange.wrote_header:
+                refused = exchange.header_error()
+                if refused is not None:
+                    return refused, None
+                exchange.wrote_header = True
+            exchange.written += len(chunk)
+        if gone is not None and gone():
+            return None, "ClientDisconnected"
+    if not exchange.complete:
+        return RuntimeError("the app returned without calling start_response"), None
+    if not exchange.wrote_header:
+        return exchange.bad_status or exchange.bad_headers, None
+    return None, None
 
 
 def _content_length(environ: dict[str, Any]) -> int:
