@@ -22,9 +22,17 @@ from tracer.events import Event
 from tracer.gc_pause import paused_gc
 from tracer.reading import UNREADABLE, EventLines, lines_until_eof, open_text, unreadable
 from tracer.recording import Recording, load, loads
-from tracer.summary import RequestSpan, load_of, percentile, summarize_spans
+from tracer.summary import SPAN_KINDS, RequestSpan, load_of, percentile, summarize_spans
 
-__all__ = ["Culprit", "Digest", "ReportDetails", "Worker", "digest_file", "thread_names"]
+__all__ = [
+    "Culprit",
+    "Digest",
+    "ReportDetails",
+    "Worker",
+    "digest_file",
+    "natural_key",
+    "thread_names",
+]
 
 NS_PER_MS = 1_000_000
 
@@ -74,6 +82,34 @@ class Worker:
     """Process id of the thread."""
     tid: int = 0
     """Thread id (``threading.get_ident()``): with ``pid``, what tells the thread apart."""
+
+
+@dataclass(slots=True)
+class _WorkerTally:
+    """What the digest adds up for one thread, on the way to its ``Worker`` row."""
+
+    name: str
+    """The thread's recorded name (its id when it had none)."""
+    requests: int = 0
+    """Requests started on it, and hops of work handed to it."""
+    busy_ns: int = 0
+    """Time it ran request code."""
+    cpu_ns: int = 0
+    """Of which on CPU."""
+    first_t: int | None = None
+    """When it first ran request code (None: never; it only started requests)."""
+
+
+@dataclass(slots=True)
+class _PlaceTally:
+    """What the digest adds up for one loop-blocking place, on the way to its ``Culprit``."""
+
+    count: int = 0
+    """Steps that blocked there."""
+    total_ns: int = 0
+    """Blocked time in all."""
+    worst_ns: int = 0
+    """The longest single block."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +166,8 @@ class Digest:
         self._starved_ns = 0
         self._busy_machine_ns = 0
         self._gc_ns = 0
-        self._culprits: dict[str, list[int]] = {}
-        self._busy: dict[tuple[int, int], list[Any]] = {}
+        self._culprits: dict[str, _PlaceTally] = {}
+        self._busy: dict[tuple[int, int], _WorkerTally] = {}
         self._violations: Counter[str] = Counter()
         self._errors: Counter[tuple[int | None, str]] = Counter()
         self._pids: set[int] = set()
@@ -160,44 +196,41 @@ class Digest:
                     self._last = end
             else:
                 extents[req] = [t, end]
-            # The same rules as tracer.summary.request_spans, applied in any order.
-            if kind == K.REQUEST_QUEUED and req is not None:
+            if kind in SPAN_KINDS:
+                if req is None:
+                    if kind == K.ERROR:
+                        self._errors[(None, str(event.data.get("type") or "?"))] += 1
+                    continue
+                # The request's record is built as tracer.summary.request_spans builds it.
                 span = spans.get(req) or lifespan.get(req) or _new(spans, req)
-                if span.queued is None or t < span.queued:
-                    span.queued = t
-            elif kind == K.REQUEST_START and req is not None:
-                span = spans.get(req) or lifespan.get(req) or _new(spans, req)
-                if span.start is None or t < span.start:
-                    span.start = t
-                    span.start_seq = event.seq
-                    span.scope_type = event.data.get("scope_type")
-                    self._settle(req, span)
-                self._pids.add(event.pid)
-                if span.scope_type != "lifespan":
-                    self._worker(event)[1] += 1
-            elif kind == K.REQUEST_END and req is not None:
-                span = spans.get(req) or lifespan.get(req) or _new(spans, req)
-                span.take_end(end, event.data, event.seq)
-            elif kind == K.ASGI_SEND and req is not None:
-                span = spans.get(req) or lifespan.get(req) or _new(spans, req)
-                span.take_send(event)
-            elif kind == K.CLIENT_RESPONSE and req is not None:
-                span = spans.get(req) or lifespan.get(req) or _new(spans, req)
-                span.take_client_response(end, event.data, event.seq)
-                if event.data.get("resent"):
-                    self._resent += 1
+                if kind == K.REQUEST_START:
+                    started = span.start
+                    span.take(event)
+                    if span.start != started:  # the earliest start so far: it says the scope
+                        self._settle(req, span)
+                    self._pids.add(event.pid)
+                    if span.scope_type != "lifespan":
+                        self._worker(event).requests += 1
+                    continue
+                span.take(event)
+                if kind == K.CLIENT_RESPONSE:
+                    if event.data.get("resent"):
+                        self._resent += 1
+                elif kind == K.ERROR:
+                    # By request: a lifespan's errors are left out once its start is known.
+                    self._errors[(req, str(event.data.get("type") or "?"))] += 1
             elif kind in (K.SCHED_STEP, K.SCHED_THREAD):
                 worker = self._worker(event)
-                if worker[5] is None or t < worker[5]:
-                    worker[5] = t
-                worker[2] += event.dur or 0
+                if worker.first_t is None or t < worker.first_t:
+                    worker.first_t = t
+                worker.busy_ns += event.dur or 0
                 data = event.data
                 cpu_ns = data.get("cpu_ns")
                 if type(cpu_ns) is int:  # any JSON value in a recording read from elsewhere
-                    worker[3] += cpu_ns
+                    worker.cpu_ns += cpu_ns
                 via = data.get("via")
                 if via is not None and via != "wsgi" and req is not None:
-                    worker[1] += 1  # work a request handed to this thread (a def endpoint)
+                    worker.requests += 1  # work a request handed to this thread (a def endpoint)
             elif kind == K.LOOP_BLOCKED:
                 dur = event.dur or 0
                 self._blocked_ns += dur
@@ -217,18 +250,15 @@ class Digest:
                         where = f"{where} {STARVED_NOTE}"
                 elif 2 * collected > dur:
                     where = f"{where} {GC_NOTE}"
-                place = self._culprits.setdefault(where, [0, 0, 0])
-                place[0] += 1
-                place[1] += event.dur or 0
-                place[2] = max(place[2], event.dur or 0)
+                place = self._culprits.get(where)
+                if place is None:
+                    place = self._culprits[where] = _PlaceTally()
+                place.count += 1
+                place.total_ns += dur
+                if dur > place.worst_ns:
+                    place.worst_ns = dur
             elif kind == K.VIOLATION:
                 self._violations[str(event.data.get("rule") or "?")] += 1
-            elif kind == K.ERROR:
-                # By request: a lifespan's errors are left out once its start is known.
-                self._errors[(req, str(event.data.get("type") or "?"))] += 1
-                if req is not None:  # the request failed, even if it ended well before
-                    span = spans.get(req) or lifespan.get(req) or _new(spans, req)
-                    span.take_error(event.data)
 
     def _settle(self, req: int, span: RequestSpan) -> None:
         """``req``'s start is known: a lifespan connection goes apart, with its extent; a
@@ -247,12 +277,12 @@ class Digest:
             if self._last is None or end > self._last:
                 self._last = end
 
-    def _worker(self, event: Event) -> list[Any]:
+    def _worker(self, event: Event) -> _WorkerTally:
+        """The tally of the thread that recorded ``event`` (made at its first event)."""
         key = (event.pid, event.tid)
         worker = self._busy.get(key)
         if worker is None:
-            # name, requests, busy ns, cpu ns, pid, first time it ran request code
-            worker = self._busy[key] = [event.thread or str(event.tid), 0, 0, 0, event.pid, None]
+            worker = self._busy[key] = _WorkerTally(event.thread or str(event.tid))
         return worker
 
     def requests(self) -> dict[int, RequestSpan]:
@@ -288,27 +318,32 @@ class Digest:
         first, last = self.window()
         wall = last - first
         names = thread_names(
-            {key: (row[0], row[5]) for key, row in self._busy.items()},
+            {key: (tally.name, tally.first_t) for key, tally in self._busy.items()},
             several=len(self._pids) > 1,
         )
         workers = [
             Worker(
                 name=names[key],
-                requests=count,
-                busy_ms=round(busy / NS_PER_MS, 3),
-                cpu_ms=round(cpu / NS_PER_MS, 3),
-                utilisation=round(min(1.0, busy / wall), 4) if wall > 0 else 0.0,
+                requests=tally.requests,
+                busy_ms=round(tally.busy_ns / NS_PER_MS, 3),
+                cpu_ms=round(tally.cpu_ns / NS_PER_MS, 3),
+                utilisation=round(min(1.0, tally.busy_ns / wall), 4) if wall > 0 else 0.0,
                 pid=key[0],
                 tid=key[1],
             )
-            for key, (_, count, busy, cpu, _, _) in self._busy.items()
-            if busy or count
+            for key, tally in self._busy.items()
+            if tally.busy_ns or tally.requests
         ]
         # Ties in natural order (worker-2 before worker-10), then by the name itself.
-        workers.sort(key=lambda w: (-w.busy_ms, _natural_key(w.name), w.name, w.tid))
+        workers.sort(key=lambda w: (-w.busy_ms, natural_key(w.name), w.name, w.tid))
         culprits = [
-            Culprit(place, n, round(total / NS_PER_MS, 3), round(worst / NS_PER_MS, 3))
-            for place, (n, total, worst) in self._culprits.items()
+            Culprit(
+                place,
+                tally.count,
+                round(tally.total_ns / NS_PER_MS, 3),
+                round(tally.worst_ns / NS_PER_MS, 3),
+            )
+            for place, tally in self._culprits.items()
         ]
         culprits.sort(key=lambda c: (-c.total_ms, c.location))
         requests = self.requests()
@@ -392,7 +427,7 @@ def thread_names(
 _DIGITS = re.compile(r"([0-9]+)")
 
 
-def _natural_key(name: str) -> tuple[str | int, ...]:
+def natural_key(name: str) -> tuple[str | int, ...]:
     """``name`` with its runs of digits as numbers: ``worker-2`` sorts before ``worker-10``,
     as people count threads and pids. Splitting on a group puts text at even places and
     numbers at odd ones, so two keys always compare like with like."""

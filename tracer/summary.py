@@ -39,6 +39,8 @@ __all__ = [
     "peak_in_flight",
     "request_spans",
     "RequestSpan",
+    "SPAN_KINDS",
+    "is_server_error",
     "Instant",
     "LATENCY_KEYS",
     "QUEUE_KEYS",
@@ -67,6 +69,17 @@ def percentile(sorted_values: Sequence[float], q: float) -> float:
 
 
 _BODY_TYPES = frozenset({"http.response.body", "http.response.zerocopysend"})
+
+SPAN_KINDS = frozenset(
+    {REQUEST_QUEUED, REQUEST_START, REQUEST_END, ASGI_SEND, ERROR, CLIENT_RESPONSE}
+)
+"""The event kinds ``RequestSpan.take`` reads: a request's other events change none of its
+instants, nor whether it finished or failed."""
+
+
+def is_server_error(status: object) -> bool:
+    """Whether a response status says the request failed: a 5xx (an int; None is no status)."""
+    return isinstance(status, int) and status >= 500
 
 
 def ends_response(data: dict[str, Any]) -> bool:
@@ -171,6 +184,31 @@ class RequestSpan:
             return self.response_status
         return self.status
 
+    def take(self, event: Event) -> None:
+        """One of the request's events, whatever order they come in: the rules the summary,
+        the streaming digest (``tracer.digest``) and the live header (``tracer.tui.live_stats``)
+        all build their requests with, so they judge each one alike (``finished``, ``failed``).
+
+        The earliest ``request.queued`` and ``request.start`` count (the start's ``scope_type``
+        with it); kinds outside ``SPAN_KINDS`` are ignored."""
+        kind = event.kind
+        if kind == ASGI_SEND:
+            self.take_send(event)
+        elif kind == REQUEST_END:
+            self.take_end(event.end, event.data, event.seq)
+        elif kind == REQUEST_START:
+            if self.start is None or event.t < self.start:
+                self.start = event.t
+                self.start_seq = event.seq
+                self.scope_type = event.data.get("scope_type")
+        elif kind == REQUEST_QUEUED:
+            if self.queued is None or event.t < self.queued:
+                self.queued = event.t
+        elif kind == ERROR:
+            self.take_error(event.data)
+        elif kind == CLIENT_RESPONSE:
+            self.take_client_response(event.end, event.data, event.seq)
+
     def take_end(self, end: int, data: dict[str, Any], seq: int | None = None) -> None:
         """A ``request.end`` ending at ``end`` (event ``seq``): the first one counts (a client
         timeout ends the request even if the app finishes, and the shim records its own end,
@@ -223,7 +261,7 @@ class RequestSpan:
             return True
         if status is None:
             return self.finished is not None
-        return isinstance(status, int) and status >= 500
+        return is_server_error(status)
 
     def take_client_response(self, end: int, data: dict[str, Any], seq: int | None = None) -> None:
         """A ``client.response`` ending at ``end`` (event ``seq``; the first one counts)."""
@@ -236,32 +274,17 @@ class RequestSpan:
             self.client_error = str(error) if error else None
 
 
-def request_spans(events: Sequence[Event]) -> dict[int, RequestSpan]:
-    """Per-request lifecycle instants, lifespan scopes left out."""
+def request_spans(events: Iterable[Event]) -> dict[int, RequestSpan]:
+    """Per-request lifecycle instants (``RequestSpan.take``), lifespan scopes left out."""
     spans: dict[int, RequestSpan] = {}
     for event in events:
         req = event.req
-        if req is None:
+        if req is None or event.kind not in SPAN_KINDS:
             continue
-        kind = event.kind
-        if kind == REQUEST_QUEUED:
-            span = spans.setdefault(req, RequestSpan(req))
-            span.queued = event.t if span.queued is None else min(span.queued, event.t)
-        elif kind == REQUEST_START:
-            span = spans.setdefault(req, RequestSpan(req))
-            if span.start is None:
-                span.start = event.t
-                span.start_seq = event.seq
-            span.scope_type = event.data.get("scope_type")
-        elif kind == REQUEST_END:
-            spans.setdefault(req, RequestSpan(req)).take_end(event.end, event.data, event.seq)
-        elif kind == ASGI_SEND:
-            spans.setdefault(req, RequestSpan(req)).take_send(event)
-        elif kind == ERROR:
-            spans.setdefault(req, RequestSpan(req)).take_error(event.data)
-        elif kind == CLIENT_RESPONSE:
-            span = spans.setdefault(req, RequestSpan(req))
-            span.take_client_response(event.end, event.data, event.seq)
+        span = spans.get(req)
+        if span is None:
+            span = spans[req] = RequestSpan(req)
+        span.take(event)
     return {req: span for req, span in spans.items() if span.scope_type != "lifespan"}
 
 

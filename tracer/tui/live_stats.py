@@ -6,6 +6,11 @@ scrolling timeline). Fed from the UI thread with the batches the recorder's subs
 times are the recording's own, and "now" is given by the caller (the recording's clock), so a
 test can feed it fixed events at fixed times. Imports only the spine.
 
+Whether a request is over and whether it failed are the summary's verdicts: each request's
+events build a ``tracer.summary.RequestSpan`` as they come, and its ``finished`` and ``failed``
+are read after each. A request a network client sent is counted over once the client has the
+answer (its server's events often come first), as the summary's latency ends it there.
+
 In flight means what the summary's ``max_in_flight`` means: in the app, ``request.start`` to
 its ``request.end`` (the client's end when the server's never came). Queued: arrived (sent, or
 ``request.queued``) and not in the app yet. Both are counted at an instant a little before now,
@@ -32,7 +37,7 @@ from dataclasses import dataclass
 
 from tracer import events as K
 from tracer.events import Event
-from tracer.summary import ends_response, percentile
+from tracer.summary import SPAN_KINDS, RequestSpan, percentile
 
 __all__ = ["LiveStats", "LiveSnapshot", "RPS_BUCKET_NS", "AVERAGE_NS", "histogram"]
 
@@ -71,7 +76,8 @@ class LiveSnapshot:
     p95_ms: float
     p99_ms: float
     errors: int
-    """Requests that ended with an error or a 5xx status."""
+    """Requests that failed so far, as the summary counts them (``RequestSpan.failed``): the
+    app raised, no response came, or it was a 5xx."""
     elapsed_ns: int
     """Recording time now (wall time since the run's start), or of the latest event when no
     clock was given."""
@@ -100,18 +106,14 @@ class LiveStats:
         """The longest ``loop.blocked`` so far."""
         self.arrived: dict[int, int] = {}
         """When each request arrived (sent, or queued at the server model)."""
-        self.started: dict[int, int] = {}
-        """When each request entered the app (its ``request.start``)."""
-        self.left: dict[int, int] = {}
-        """When each request left the app (its ``request.end``)."""
-        self.answered: dict[int, int] = {}
-        """When the client had the answer (``client.response``: real servers)."""
+        self.spans: dict[int, RequestSpan] = {}
+        """Each request's instants so far, built by the summary's rules: when it entered the
+        app (``start``), left it (``end``), the client had the answer (``client_end``), and
+        whether it is over and failed."""
         self.ended: set[int] = set()
         """Requests that are over (as the summary's latency ends them)."""
         self.failed: set[int] = set()
-        """Ended requests counted as errors (each once)."""
-        self.raised: set[int] = set()
-        """Requests with an ``error`` event before they ended: they end failed."""
+        """Requests whose events so far say they failed (``RequestSpan.failed``)."""
         self.client_side: set[int] = set()
         """Requests a network client sent (real servers): they end at ``client.response``."""
         self.lifespan: set[int] = set()
@@ -138,6 +140,8 @@ class LiveStats:
         """Account for a batch of new events (any order within the batch), taken at ``now``
         on the recording's clock (None: no delay is measured)."""
         delay = 0
+        spans = self.spans
+        touched: set[int] = set()
         for event in batch:
             end = event.end
             self.latest = max(self.latest, end)
@@ -154,15 +158,10 @@ class LiveStats:
                 continue
             if req in self.lifespan:
                 continue
-            if kind == K.REQUEST_START:
-                data = event.data if isinstance(event.data, dict) else {}
-                if data.get("scope_type") == "lifespan":
-                    # Not a request of the load: no lane, no count, no latency.
-                    self.lifespan.add(req)
-                    self.arrived.pop(req, None)
-                    self._open.discard(req)
-                    continue
-                self.started.setdefault(req, event.t)
+            if kind == K.REQUEST_START and event.data.get("scope_type") == "lifespan":
+                # Not a request of the load: no lane, no count, no latency.
+                self._leave_out(req)
+                continue
             if (
                 kind in (K.REQUEST_QUEUED, K.REQUEST_START, K.CLIENT_SEND)
                 and req not in self.arrived
@@ -171,42 +170,14 @@ class LiveStats:
                 self._open.add(req)
                 if self.first_arrival is None or event.t < self.first_arrival:
                     self.first_arrival = event.t
-            if kind == K.REQUEST_END:
-                self.left.setdefault(req, end)
             if kind == K.CLIENT_SEND:
                 self.client_side.add(req)
-            elif (
-                kind == K.CLIENT_RESPONSE
-                or (kind in (K.REQUEST_END, K.ASGI_SEND) and req not in self.client_side)
-            ) and req not in self.ended:
-                # A request a network client sent is over when the client has the response (as
-                # in the summary); one of an in-process model, at its last body message or its
-                # request.end, whichever comes first (BackgroundTasks run after the body).
-                data = event.data if isinstance(event.data, dict) else {}
-                if kind == K.ASGI_SEND:
-                    if ends_response(data):
-                        self._end(req, event, failed=False)
-                else:
-                    if kind == K.CLIENT_RESPONSE:
-                        self.answered.setdefault(req, end)
-                    status = data.get("status")
-                    failed = bool(data.get("error")) or (isinstance(status, int) and status >= 500)
-                    self._end(req, event, failed=failed)
-            elif kind == K.ERROR:
-                # A request's error is its error wherever it comes among its events (the app
-                # raised after its response, or its code stopped the loop): as the summary.
-                if req not in self.ended:
-                    self.raised.add(req)
-                elif req not in self.failed:
-                    self.failed.add(req)
-                    self.errors += 1
-            elif kind == K.REQUEST_END and req in self.ended and req not in self.failed:
-                # The app raised after its response went (a background task): an error all
-                # the same, as the summary counts it.
-                data = event.data if isinstance(event.data, dict) else {}
-                if data.get("error") and req not in self.client_side:
-                    self.failed.add(req)
-                    self.errors += 1
+            elif kind in SPAN_KINDS:
+                span = spans.get(req)
+                if span is None:
+                    span = spans[req] = RequestSpan(req)
+                span.take(event)
+                touched.add(req)
             events = self.recent.get(req)
             if events is None:
                 if req in self.dropped:
@@ -215,18 +186,51 @@ class LiveStats:
                 while len(self.recent) > self.keep:
                     self.dropped.add(self.recent.popitem(last=False)[0])
             events.append(event)
+        # Judged once a batch, whatever order its events came in (a request has several in one
+        # batch: judging after each cost the live feed a third more).
+        for req in touched:
+            span = spans.get(req)
+            if span is not None:  # None: a lifespan connection, its start in this batch
+                self._judge(req, span)
         if now is not None:
             self._delays.append((now, min(SETTLE_MAX_NS, delay)))
 
-    def _end(self, req: int, event: Event, *, failed: bool) -> None:
-        """``req`` is over at ``event``'s end: its latency, its second, and whether it failed."""
-        self.ended.add(req)
-        if failed or req in self.raised:
-            self.failed.add(req)
-            self.errors += 1
-        self.latencies_ms.append((event.end - self.arrived.get(req, event.t)) / 1e6)
-        bucket = event.end // RPS_BUCKET_NS
-        self.buckets[bucket] = self.buckets.get(bucket, 0) + 1
+    def _judge(self, req: int, span: RequestSpan) -> None:
+        """The summary's verdicts on ``req`` after its latest events: over (once, with its
+        latency and its second) and failed. A later event can say it failed (an error after
+        the response), or say otherwise (the server's end had no status, then the client's 200
+        came)."""
+        if req not in self.ended:
+            finished = span.finished
+            # A request a network client sent is over when the client has the response (as in
+            # the summary): its server's events of it often come first.
+            if finished is not None and (
+                span.client_end is not None or req not in self.client_side
+            ):
+                self.ended.add(req)
+                arrived = self.arrived.get(req)
+                if arrived is not None:  # as the summary, no latency without an arrival
+                    self.latencies_ms.append((finished - arrived) / 1e6)
+                bucket = finished // RPS_BUCKET_NS
+                self.buckets[bucket] = self.buckets.get(bucket, 0) + 1
+        if span.failed:
+            if req not in self.failed:
+                self.failed.add(req)
+                self.errors += 1
+        elif req in self.failed:
+            self.failed.discard(req)
+            self.errors -= 1
+
+    def _leave_out(self, req: int) -> None:
+        """``req`` is a lifespan connection: out of every number (events of it may have come
+        before its start, in a batch out of order)."""
+        self.lifespan.add(req)
+        self.arrived.pop(req, None)
+        self._open.discard(req)
+        self.spans.pop(req, None)
+        if req in self.failed:
+            self.failed.discard(req)
+            self.errors -= 1
 
     def settle(self, now: int) -> int:
         """How far before ``now`` every event has come: the longest delay of the last seconds."""
@@ -238,17 +242,19 @@ class LiveStats:
     def counts_at(self, instant: int) -> tuple[int, int]:
         """``(in flight, queued)`` at ``instant``: in the app, and arrived but not in it yet."""
         in_app = waiting = 0
+        spans = self.spans
         gone_before = instant - 2 * SETTLE_MAX_NS  # over long enough: never counted again
         done: list[int] = []
         for req in self._open:
-            # Out of the app at its request.end; at the client's end when the server's never
-            # came (the summary's rule), or has not come yet (a server's events come later).
-            out = self.left.get(req, self.answered.get(req))
+            span = spans.get(req)
+            out = start = None
+            if span is not None:  # (_left_app, inline: this runs for each request, each frame)
+                out = span.end if span.end is not None else span.client_end
+                start = span.start
             if out is not None and out <= instant:
                 if out < gone_before:
                     done.append(req)
                 continue
-            start = self.started.get(req)
             if start is not None and start <= instant:
                 in_app += 1
             elif self.arrived[req] <= instant:
@@ -263,23 +269,27 @@ class LiveStats:
         if last <= first:
             return self.counts_at(last)
         in_app = waiting = 0
+        spans = self.spans
         gone_before = last - 2 * SETTLE_MAX_NS
         done: list[int] = []
         for req in self._open:
-            out = self.left.get(req, self.answered.get(req))
+            span = spans.get(req)
+            out = start = None
+            if span is not None:  # (_left_app, inline: this runs for each request, each frame)
+                out = span.end if span.end is not None else span.client_end
+                start = span.start
             if out is not None and out <= first:
                 if out < gone_before:
                     done.append(req)
                 continue
             until = last if out is None else min(out, last)
-            start = self.started.get(req)
             entered = until if start is None else min(max(start, first), until)
             if start is not None:
                 in_app += until - entered
             waiting += max(0, entered - max(self.arrived[req], first))
         self._open.difference_update(done)
-        span = last - first
-        return in_app / span, waiting / span
+        length = last - first
+        return in_app / length, waiting / length
 
     def snapshot(self, now: int | None = None) -> LiveSnapshot:
         """The header numbers at ``now`` on the recording's clock (None: the latest event's
@@ -360,11 +370,17 @@ class LiveStats:
         if len(reqs) <= rows:
             return reqs
 
-        def out(req: int) -> int | None:
-            return self.left.get(req, self.answered.get(req))
+        spans = self.spans
 
-        in_app = [r for r in reqs if r in self.started and out(r) is None]
-        in_app.sort(key=lambda r: self.started[r])
+        def out(req: int) -> int | None:
+            return _left_app(spans.get(req))
+
+        def start(req: int) -> int | None:
+            span = spans.get(req)
+            return None if span is None else span.start
+
+        in_app = [r for r in reqs if start(r) is not None and out(r) is None]
+        in_app.sort(key=lambda r: start(r) or 0)
         chosen = set(in_app[: max(1, rows // 2)])
         over = [r for r in reqs if r in self.ended and r not in chosen]
         over.sort(key=lambda r: out(r) or 0)
@@ -384,6 +400,14 @@ class LiveStats:
         events.extend(self.loose)
         events.sort(key=lambda e: (e.t, e.seq))
         return events
+
+
+def _left_app(span: RequestSpan | None) -> int | None:
+    """When the request left the app: its ``request.end``; the client's end when the server's
+    never came (the summary's rule), or has not come yet (a server's events come later)."""
+    if span is None:
+        return None
+    return span.end if span.end is not None else span.client_end
 
 
 def histogram(

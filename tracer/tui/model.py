@@ -17,13 +17,12 @@ Textual, a shim or a server.
 from __future__ import annotations
 
 import bisect
-import re
 import threading
 from collections.abc import Iterable, Sequence
 from typing import Any, overload
 
 from tracer import events as K
-from tracer.digest import Digest, Worker, thread_names
+from tracer.digest import Digest, Worker, natural_key, thread_names
 from tracer.events import Event
 from tracer.phases import (
     END_KINDS,
@@ -511,19 +510,10 @@ def _worker_lanes(
         # people count them: by name, its numbers as numbers (worker-2 before worker-10), then
         # by thread id as a number (the lane's key, as text, put "…:10" before "…:2").
         process, tid = ids[lane.key]
-        return (process, lane.kind != LOOP_LANE, lane.start, _natural_key(lane.label), tid)
+        return (process, lane.kind != LOOP_LANE, lane.start, natural_key(lane.label), tid)
 
     lanes.sort(key=order)
     return lanes
-
-
-_DIGITS = re.compile(r"([0-9]+)")
-
-
-def _natural_key(name: str) -> tuple[str | int, ...]:
-    """``name`` with its runs of digits as numbers. Splitting on a group puts text at even
-    places and numbers at odd ones, so two keys always compare like with like."""
-    return tuple(int(part) if i % 2 else part for i, part in enumerate(_DIGITS.split(name)))
 
 
 def _loop_phase(
