@@ -371,6 +371,16 @@ class Recorder:
         return len(self._queue)
 
     @property
+    def lag_ns(self) -> int:
+        """How long the oldest event not drained yet has waited (0: none): what a process
+        killed now would lose, on top of the batch being written."""
+        try:
+            oldest = self._queue[0][1]
+        except IndexError:
+            return 0
+        return max(0, self.now() - oldest)
+
+    @property
     def events(self) -> list[Event]:
         """Every event kept so far (drains the queue first); none unless the recorder keeps
         events (``keep``: the default without a path).
@@ -503,7 +513,12 @@ class Recorder:
 
     def _run(self) -> None:
         said = False
-        while not self._stop.wait(self._flush_interval):
+        interval = self._flush_interval
+        # At a fixed rate, not a fixed pause after each drain: a drain that took long (a
+        # fast run's batch) is followed at once, so no event waits much over the interval.
+        due = time.monotonic() + interval
+        while not self._stop.wait(max(0.0, due - time.monotonic())):
+            due = max(due + interval, time.monotonic())
             try:
                 self.drain()
             except Exception:  # a bug of ours (file errors are write_error): say so once

@@ -49,13 +49,13 @@ def render_report(
         parts.append(_workers(details))
     if details.errors or details.violations:
         parts.append(_problems(details))
-    if recording.truncated:
-        parts.append(
-            Text(
-                "The recording ends with a cut-short line (the run was interrupted).",
-                style="yellow",
-            )
+    if recording.unfinished:
+        said = (
+            "ends with a cut-short line (the run was interrupted)"
+            if recording.truncated
+            else "ends before its run did (its process was killed)"
         )
+        parts.append(Text(f"The recording {said}.", style="yellow"))
     else:
         shortfall = _shortfall(recording.header.get("load") or {}, summary)
         if shortfall:

@@ -63,6 +63,10 @@ DEFAULT_APP = "sample_apps.hello:asgi_app"
 MAX_BACKLOG = 20_000
 """Events waiting for the recorder's writer past which closed-loop clients pause (flat memory)."""
 
+MAX_LAG_NS = 400_000_000
+"""How long the oldest event may wait for the recorder's writer before closed-loop clients
+pause: what a run killed outright loses stays near the flush interval (0.2 s) plus this."""
+
 MAX_THREADS = 4_194_304
 """The most ``--threads``, ``--workers`` and ``--workers`` × ``--threads`` may be: Linux's
 ``PID_MAX_LIMIT`` on 64-bit (every thread and process takes an id from it), as in ``trace sim``."""
@@ -472,7 +476,11 @@ def _serve(
             _mark_stopped(recorder, "The run was stopped while the server started: no requests.")
         else:
             # Only a recorder streaming to a file drains by itself (an in-memory one keeps all).
-            behind = (lambda: recorder.backlog > MAX_BACKLOG) if recorder.path is not None else None
+            behind = (
+                (lambda: recorder.backlog > MAX_BACKLOG or recorder.lag_ns > MAX_LAG_NS)
+                if recorder.path is not None
+                else None
+            )
             load = drive(
                 server.target,
                 plan,

@@ -13,11 +13,14 @@ import functools
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracer.cli.parsing import bounded
 from tracer.export import COMPARE_LANES, EXPORTERS, MAX_LANES
 from tracer.otel.spans import DETAILS
+
+if TYPE_CHECKING:
+    from tracer.recording import Recording
 
 __all__ = ["add_parser", "main", "COMPARING", "SPANS", "SENDING", "FIGURE_SUFFIXES"]
 
@@ -146,21 +149,21 @@ def main(args: argparse.Namespace) -> int:
         # Say it was written only once stdout took all of it (``| head`` may have closed it).
         check_stdout()
     for loaded in (recording, *options.compare):
-        if loaded.truncated:
+        if loaded.unfinished:
             # Valid data, exported as far as it goes (exit 0); but say it is not the whole run.
-            print(_cut_short(loaded.path or args.file, args.to), file=sys.stderr)
+            print(_cut_short(loaded, args.file, args.to), file=sys.stderr)
     # A figure's note is said in the figure's language (``said_in``), and so is its prefix.
     lang = args.lang or (recording_lang(recording) if args.to in COMPARING else "en")
     print(f"{'trace：' if lang == 'zh' else 'trace: '}{note}", file=sys.stderr)
     return 0
 
 
-def _cut_short(path: str, target: str) -> str:
-    """The warning for a recording whose last line was cut short (as ``trace summary`` says)."""
-    from tracer.cli.paths import cut_short_warning
+def _cut_short(recording: Recording, given: str, target: str) -> str:
+    """The warning for a recording that ends before its run did (as ``trace summary`` says)."""
+    from tracer.cli.paths import unfinished_warning
 
     marked = "; a request with no end is marked tracer.incomplete" if target in SPANS else ""
-    return cut_short_warning(path, marked)
+    return unfinished_warning(recording, given, marked)
 
 
 def _refuse_what_does_not_apply(args: argparse.Namespace) -> None:

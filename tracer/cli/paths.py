@@ -29,6 +29,7 @@ from tracer.errors import UsageError
 
 if TYPE_CHECKING:
     from tracer.recorder import Recorder
+    from tracer.recording import Recording
 
 __all__ = [
     "RecordingTarget",
@@ -36,6 +37,7 @@ __all__ = [
     "claim_recording",
     "cannot_write",
     "cut_short_warning",
+    "unfinished_warning",
     "discard",
     "lines_kept",
     "make_parent",
@@ -73,6 +75,20 @@ def cut_short_warning(path: str, marked: str = "") -> str:
     return (
         f"trace: warning: {path} ends with a cut-short line (the run was interrupted): "
         f"it is left out{marked}."
+    )
+
+
+def unfinished_warning(recording: Recording, given: str, marked: str = "") -> str:
+    """The warning line for a recording that ends before its run did
+    (``Recording.unfinished``): ``cut_short_warning`` when its last line was cut short,
+    else a file whose header says its writer never finished it (the process was killed
+    between two whole lines, or is still writing). ``marked`` adds what the command did."""
+    path = recording.path or given
+    if recording.truncated:
+        return cut_short_warning(path, marked)
+    return (
+        f"trace: warning: {path} ends before its run did (its process was killed, or is "
+        f"still writing it): it holds the events written until then{marked}."
     )
 
 

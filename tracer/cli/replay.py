@@ -147,12 +147,12 @@ def main(args: argparse.Namespace) -> int:
         check_screenshot_path(args.screenshot)  # before the recordings are read
     files = [args.file, *([args.file2] if args.file2 else [])]
     recordings = open_recordings(files)
-    from tracer.cli.paths import cut_short_warning
+    from tracer.cli.paths import unfinished_warning
 
     for recording, given in zip(recordings, files, strict=True):
-        if recording.truncated:
+        if recording.unfinished:
             # As trace summary and trace export say it: valid data, shown as far as it goes.
-            print(cut_short_warning(recording.path or given), file=sys.stderr)
+            print(unfinished_warning(recording, given), file=sys.stderr)
     from tracer.export.titles import said_in
 
     # Without --lang, the language the first recording was made in, as trace export says it.

@@ -33,12 +33,12 @@ def main(args: argparse.Namespace) -> int:
 
     recording, digest = digest_file(args.file)
     summary = digest.summary()
-    if recording.truncated:
+    if recording.unfinished:
         # On stderr in both forms: a script reading the JSON learns the data is incomplete,
-        # and the report (which also says it) may be going to a file.
-        from tracer.cli.paths import cut_short_warning
+        # and the report (which also says a cut-short line) may be going to a file.
+        from tracer.cli.paths import unfinished_warning
 
-        print(cut_short_warning(recording.path or args.file), file=sys.stderr)
+        print(unfinished_warning(recording, args.file), file=sys.stderr)
     if args.json:
         print(json.dumps(summary))
         return 0
