@@ -87,6 +87,16 @@ def _call_site(at: tuple[CodeType, int] | None) -> Site | None:
     return None
 
 
+def _declared(declared: Any, limit: int) -> str:
+    """The request's CONTENT_LENGTH as the environ gave it, for a WSGI-023 message: an app
+    that read a body the server did not announce learns that there was no length at all."""
+    if declared is None:
+        return "no CONTENT_LENGTH"
+    if declared == "":
+        return "CONTENT_LENGTH is empty"
+    return f"CONTENT_LENGTH is {limit}"
+
+
 def _chunk_locator(source: Any) -> bool | Locator:
     """The ``locate`` of a rule about a chunk the app's iterator ``source`` just produced: a
     generator is suspended at the ``yield`` that produced it (looked up only if the rule is
@@ -207,13 +217,13 @@ class WsgiChecker(Checker):
         environ = self.environ
         if environ.get("wsgi.input_terminated"):
             return  # a chunked body: the server ends the stream, any read size is fine
-        declared = environ.get("CONTENT_LENGTH") or "0"
+        declared = environ.get("CONTENT_LENGTH")
         try:
-            limit = int(declared)
+            limit = int(declared) if declared else 0  # empty or absent: no body (PEP 3333)
         except (TypeError, ValueError):
             return  # the server's malformed environ is not the app's fault
         if total_bytes > limit:
-            self._flag("WSGI-023", f"read {total_bytes} bytes, CONTENT_LENGTH is {limit}")
+            self._flag("WSGI-023", f"read {total_bytes} bytes, {_declared(declared, limit)}")
 
     def finish(
         self, *, close_called: bool, error: BaseException | None, closable: bool = True

@@ -303,7 +303,9 @@ def end_attributes(
     request body size is its ``Content-Length``, what was sent whether or not the app read
     it. ``file_sent``: the app had the server send a file itself (``http.response.pathsend``,
     or ``wsgi.file_wrapper`` as ``request.end`` says): its bytes never passed the shim, and
-    ``declared`` (the response's own ``Content-Length``) is all that is known of them.
+    ``declared`` (the response's own ``Content-Length``) is all that is known of them, but for
+    a ``wsgi.file_wrapper`` whose ``request.end`` counts them (``bytes_out``, what the server
+    sends: the Content-Length or the file's size, the smaller when both are known).
     ``http.*.body.size`` are the bytes transferred, as the HTTP semantic conventions define
     them; what the app read and produced, when that differs, is ``tracer.bytes_in`` /
     ``tracer.bytes_out``. A request with no end (the recording was cut short, or the run
@@ -339,9 +341,15 @@ def end_attributes(
             request_size = _content_length(headers)
     if request_size is None:
         request_size = bytes_in  # no Content-Length (chunked): what the app read is all known
-    file_sent = file_sent or bool(data.get("file_wrapper"))
+    wrapped = bool(data.get("file_wrapper"))
+    file_sent = file_sent or wrapped
     if file_sent:
-        bytes_out = None  # the server sent a file itself: the shim saw none of its bytes
+        if wrapped and bytes_out:
+            # The shim counted what the server sends of a wsgi.file_wrapper (its
+            # Content-Length, no more than the file holds): known better than ``declared``.
+            # 0 is no count (a recording from before it counted them, or nothing to go by).
+            declared = bytes_out
+        bytes_out = None  # what the app produced is the file: no tracer.bytes_out beside it
     response_size: int | None
     if answer is not None:
         response_size = _size(answer.get("bytes")) if shown is not None else None

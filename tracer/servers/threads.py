@@ -222,6 +222,7 @@ def call_wsgi(
     records an ``error`` and that end before ``close()``, as the shim saw nothing fail.
     """
     exchange = _Exchange(recorder.now if recorder is not None else None)
+    body_stream = environ.get("wsgi.input")  # ours: the shim wraps the one in environ
     error: str | None = None
     try:
         result = app(environ, exchange.start_response)
@@ -237,7 +238,7 @@ def call_wsgi(
                         environ.get(REQ_KEY),
                         refused,
                         status=parse_status(exchange.status),
-                        bytes_in=_content_length(environ),
+                        bytes_in=_read_by_app(body_stream),
                         bytes_out=exchange.written,
                     )
         finally:
@@ -261,7 +262,7 @@ def call_wsgi(
                     environ.get(REQ_KEY),
                     exc,
                     status=500,
-                    bytes_in=_content_length(environ),
+                    bytes_in=_read_by_app(body_stream),
                     bytes_out=exchange.written,
                     t=exchange.refused_t,
                     raised=True,
@@ -300,10 +301,15 @@ def _pull_body(
     return None, None
 
 
-def _content_length(environ: dict[str, Any]) -> int:
+def _read_by_app(body: Any) -> int:
+    """How much of the request body the app read, for an end the model records before the
+    shim's: the position of the model's own body stream, which every read moves by what it
+    returned, so it is the shim's ``bytes_in`` (the Content-Length would claim bytes the app
+    never read; readers take the first end). 0 when there is no stream to ask (the app
+    closed it)."""
     try:
-        return int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
+        return int(body.tell())
+    except (AttributeError, ValueError, OSError):
         return 0
 
 

@@ -7,25 +7,24 @@ raises is switched off for the request) and ends the request with ``sched.thread
 ``request.end``. Every recording step is guarded: a failure of ours is logged once by the shim
 and the request goes on. The request's status is taken from a ``start_response`` call only once
 the server accepted it. An app that kept ``start_response`` or ``write`` and calls it after
-``request.end`` (from a thread, or in a later request) gets the server's answer unchanged, and
-the request gets one ``WSGI-026`` violation. Imports the spine, ``tracer.conformance.base`` and
+``request.end`` (from a thread, or in a later request) is handed to ``tracer.shim.wsgi_late``:
+it gets the server's answer unchanged, and the request one ``WSGI-026`` violation. Imports the spine, ``tracer.conformance.base`` and
 sibling shim modules; never the TUI, exporters, server models or CLI.
 """
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tracer import events as K
-from tracer.conformance.base import report_late_call, short
 from tracer.redact import REDACTED
-from tracer.shim.frames import message_of, where_called, where_raised
+from tracer.shim.frames import message_of, where_raised
 from tracer.shim.wsgi_body import FileWrapperClose, SizedTracedBody, TracedBody, file_length
 from tracer.shim.wsgi_input import TracedInput
+from tracer.shim.wsgi_late import late_start_response, late_write
 
 if TYPE_CHECKING:
     from tracer.shim.wsgi import WsgiShim
@@ -107,6 +106,7 @@ class WsgiCycle:
         # pays nothing for it, not even in __init__.
         "late_reported",
     )
+    late_reported: bool  # set by tracer.shim.wsgi_late, on the first late call only
 
     def __init__(
         self, shim: WsgiShim, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -201,7 +201,7 @@ class WsgiCycle:
     def start_response(self, status: Any, headers: Any, exc_info: Any = None) -> Any:
         """The ``start_response`` the app sees: record, check, then call the server's."""
         if self.done:  # kept past its request's end: the only cost a correct app pays
-            return self.late_start_response(status, headers, exc_info)
+            return late_start_response(self, status, headers, exc_info)
         try:
             if _get_ident() != self.tid:
                 self.switch_thread()
@@ -263,7 +263,7 @@ class WsgiCycle:
             except Exception as exc:
                 self.checker_failed(exc)
         elif self.done:  # the checker is dropped at the end: checked only without one
-            return self.late_write(data)
+            return late_write(self, data, _size(data))
         t = self.enter()
         server_write: Any = self.server_write  # whatever the server returned, even None
         try:
@@ -300,42 +300,6 @@ class WsgiCycle:
             )
         except Exception as internal:
             self.shim.internal_error("recording write", internal)
-
-    # -- calls after the request ended ----------------------------------------------------------
-
-    def late_start_response(self, status: Any, headers: Any, exc_info: Any) -> Any:
-        """``start_response`` called after ``request.end``: report it, then pass it on as is
-        (whatever the server does with it, accept or raise, the app sees)."""
-        self.late_call(f"start_response({short(status, 40)}, ...)")
-        if exc_info is None:
-            self.server_write = self.server_start_response(status, headers)
-        else:
-            self.server_write = self.server_start_response(status, headers, exc_info)
-        return self.write
-
-    def late_write(self, data: Any) -> Any:
-        """``write`` called after ``request.end``: report it, then the server's ``write``."""
-        self.late_call(f"write() of {_size(data)} bytes")
-        server_write: Any = self.server_write  # whatever the server returned, even None
-        return server_write(data)
-
-    def late_call(self, detail: str) -> None:
-        """Record ``WSGI-026`` for this request, once, when checking is on.
-
-        The event is dated now and on the calling thread: it is not part of the request's
-        recorded flow (no ``sched.thread``, status or byte count changes after its end).
-        """
-        if not self.shim.checks or getattr(self, "late_reported", False):
-            return
-        self.late_reported = True
-        try:
-            report_late_call(self.report_late, "WSGI-026", detail, where_called(sys._getframe()))
-        except Exception as exc:
-            self.shim.internal_error("recording a call after the request ended", exc)
-
-    def report_late(self, rule: str, message: str, **data: Any) -> None:
-        """``report`` for a late call: one ``violation`` of this request, now, on this thread."""
-        self.recorder.emit(K.VIOLATION, self.req, {"rule": rule, "message": message, **data})
 
     # -- hooks for the input and body wrappers ---------------------------------------------------
 

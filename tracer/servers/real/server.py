@@ -3,8 +3,9 @@
 Built like every server model from ``(ServerConfig, Recorder)``; ``start`` checks the server is
 installed and the app fits it, starts it on 127.0.0.1 and a free port with the app wrapped by
 the shim (``bootstrap``), and merges every server process's events into the recorder while the
-run lasts. ``target`` sends each request over real sockets (``tracer.client.Pool``);
-``run_load`` drives a whole load with the faster callback client (``tracer.client.Driver``).
+run lasts. ``target`` sends each request over real sockets (``tracer.client.Pool``): it is
+how ``trace run``'s load generator drives the server. ``run_load`` drives a whole load with the
+client's own driver (``tracer.client.Driver``) instead: for the tests and benchmarks.
 A subclass per server (uvicorn.py, hypercorn.py, ...) says how to launch it.
 Imports the spine, ``tracer.client``, ``tracer.loading`` and ``tracer.servers``.
 """
@@ -393,7 +394,10 @@ class RealServer:
         )
 
     def run_load(self, load: ClientConfig) -> ClientStats:
-        """Drive a whole load with the callback client in this thread (the fast path)."""
+        """Drive a whole load with the client's own driver (``tracer.client.Driver``) in this
+        thread: closed loop, or open loop on its fixed schedule (``ClientConfig.rate``). The
+        tests and benchmarks use it; ``trace run`` sends through ``target`` instead, paced by
+        its load generator (Poisson arrivals for ``--rate``)."""
         return asyncio.run(drive(self.host, self.port, load, recorder=self.recorder))
 
     def stop(self, timeout: float = 5.0) -> None:
