@@ -49,14 +49,21 @@ GLYPHS: dict[int, str] = {
 
 COLOURS: dict[int, str] = {
     NONE: "#808080",
-    WAITING: "#5f87d7",
-    QUEUED: "#d7af00",
-    RUNNING: "#00af5f",
-    SENDING: "#af5fd7",
+    WAITING: "#b2b2b2",
+    QUEUED: "#ffd75f",
+    RUNNING: "#66bb6a",
+    SENDING: "#1e88e5",
     BLOCKED: "#d70000",
-    ERROR: "#ff5f5f",
+    ERROR: "#ff0087",
 }
-"""Phase code -> its colour (hex, so SVG snapshots do not depend on the terminal theme)."""
+"""Phase code -> its colour (hex, so SVG snapshots do not depend on the terminal theme).
+
+As the figures (``tracer.export.drawing.COLORS``) where a dark terminal allows: running their
+green, sending their blue, blocked red; waiting is the figures' ink line, light gray here as
+the ink of a dark screen is light. No two phases share a colour, and they differ in lightness
+too (in luminance ``0.299 R + 0.587 G + 0.114 B``: blocked 64, error 92, sending 115, running 152, waiting 178, queued 213),
+so a screenshot printed in grayscale keeps them apart (the glyphs differ as well)."""
+
 
 PHASE_STYLES: dict[int, Style] = {
     code: Style(color=colour, bold=code == ERROR) for code, colour in COLOURS.items()
@@ -66,12 +73,12 @@ PHASE_STYLES: dict[int, Style] = {
 # Worker lanes draw requests as coloured blocks holding the request id; two shades per phase
 # tell neighbouring requests apart.
 _SHADES: dict[int, tuple[str, str]] = {
-    WAITING: ("#5f87d7", "#87afff"),
-    QUEUED: ("#d7af00", "#ffd75f"),
-    RUNNING: ("#00af5f", "#5fd787"),
-    SENDING: ("#af5fd7", "#d787ff"),
+    WAITING: ("#b2b2b2", "#d0d0d0"),
+    QUEUED: ("#ffd75f", "#ffeb9c"),
+    RUNNING: ("#66bb6a", "#a5d6a7"),
+    SENDING: ("#1e88e5", "#64b5f6"),
     BLOCKED: ("#d70000", "#ff5f5f"),
-    ERROR: ("#ff5f5f", "#ff8787"),
+    ERROR: ("#ff0087", "#ff5faf"),
 }
 WORKER_STYLES: dict[tuple[int, int], Style] = {
     (code, shade): Style(color="#000000", bgcolor=colours[shade])

@@ -7,7 +7,10 @@ browser honouring ``textLength`` then squeezes a run of CJK text, two cells a ch
 half its room (``cell_text_lengths``). Its ``@font-face`` rules also name Fira Code on a CDN,
 which a browser fetches when the font is not installed: a screenshot opened offline (a lecture
 room's projector) waits for them and logs errors, while the exports (HTML, SVG) fetch nothing
-(``without_web_fonts``). Imports Rich only.
+(``without_web_fonts``). And its text is set in ``Fira Code, monospace``: a renderer that reads
+only the first family (cairosvg) falls back to a proportional font when Fira Code is not
+installed, and the axis labels drift from their ticks; an installed monospace goes first
+(``monospace_fonts``). Imports Rich only.
 """
 
 from __future__ import annotations
@@ -17,7 +20,29 @@ import re
 
 from rich.cells import cell_len
 
-__all__ = ["cell_text_lengths", "offline_svg", "without_web_fonts"]
+__all__ = [
+    "cell_text_lengths",
+    "offline_svg",
+    "without_web_fonts",
+    "monospace_fonts",
+    "MONO_FONTS",
+    "CJK_MONO_FONTS",
+]
+
+MONO_FONTS = (
+    '"DejaVu Sans Mono", "Liberation Mono", "Fira Code", Menlo, Consolas, "Courier New", monospace'
+)
+"""The screenshot's font families: monospace ones common on Linux, macOS and Windows, the
+generic one last (a renderer reading only the first still gets a monospace font)."""
+
+CJK_MONO_FONTS = (
+    '"WenQuanYi Zen Hei Mono", "Noto Sans Mono CJK SC", "Sarasa Mono SC", ' + MONO_FONTS
+)
+"""A screenshot with wide (CJK) text: a monospace family with CJK glyphs first (in the first
+family only, cairosvg would draw the Chinese as boxes)."""
+
+_MATRIX_FONT = re.compile(r"(\.[\w-]+-matrix \{\s*font-family: )([^;]*)(;)")
+"""The ``font-family`` of Rich's terminal text (its ``-matrix`` class)."""
 
 _SIZED_TEXT = re.compile(r'(<text [^>]*?textLength=")([^"]*)("[^>]*>)([^<]*)(</text>)')
 """A ``<text>`` element with a ``textLength``, as Rich writes it: its content is escaped, so
@@ -30,8 +55,17 @@ _WEB_FONT = re.compile(r',\s*url\("https?://[^"]*"\)\s*format\("[^"]*"\)')
 
 
 def offline_svg(svg: str) -> str:
-    """A Textual screenshot as it should be saved: text runs sized by cells, no web fonts."""
-    return without_web_fonts(cell_text_lengths(svg))
+    """A Textual screenshot as it should be saved: text runs sized by cells, no web fonts, an
+    installed monospace font first."""
+    return monospace_fonts(without_web_fonts(cell_text_lengths(svg)))
+
+
+def monospace_fonts(svg: str) -> str:
+    """``svg`` with its terminal text set in ``MONO_FONTS`` (``CJK_MONO_FONTS`` when it holds
+    wide characters) rather than Rich's ``Fira Code, monospace``."""
+    wide = any(cell_len(char) > 1 for char in set(svg))
+    families = CJK_MONO_FONTS if wide else MONO_FONTS
+    return _MATRIX_FONT.sub(lambda match: match.group(1) + families + match.group(3), svg)
 
 
 def without_web_fonts(svg: str) -> str:

@@ -19,6 +19,7 @@ from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBarRender
 from textual.strip import Strip
 
 from tracer.tui.lane import Lane
@@ -27,7 +28,15 @@ from tracer.tui.model import TimelineModel
 from tracer.tui.palette import BLANK_STYLE, CURSOR_GLYPH, CURSOR_STYLE
 from tracer.tui.viewport import Viewport
 
-__all__ = ["Timeline", "label_width_for"]
+__all__ = ["Timeline", "label_width_for", "WholeCellScrollBar"]
+
+
+class WholeCellScrollBar(ScrollBarRender):
+    """A scrollbar whose thumb fills whole cells: Textual's ends the thumb with the block
+    glyphs ``▁ ▂ ▅`` a cell high, which beside the lanes read as on-CPU bars."""
+
+    VERTICAL_BARS: ClassVar[list[str]] = [" "] * len(ScrollBarRender.VERTICAL_BARS)
+
 
 ZOOM_STEP = 1.5
 PAN_CELLS = 8
@@ -48,7 +57,13 @@ class Timeline(ScrollView, can_focus=True, inherit_bindings=False):
     BINDINGS: ClassVar[list[BindingType]] = []
 
     DEFAULT_CSS = """
-    Timeline { overflow-x: hidden; overflow-y: auto; height: 1fr; scrollbar-size-vertical: 1; }
+    Timeline {
+        overflow-x: hidden; overflow-y: auto; height: 1fr; scrollbar-size-vertical: 1;
+        /* Grays no phase wears, so the thumb cannot be read as a lane's colour. */
+        scrollbar-background: #262626; scrollbar-background-hover: #262626;
+        scrollbar-background-active: #262626; scrollbar-color: #585858;
+        scrollbar-color-hover: #6c6c6c; scrollbar-color-active: #8a8a8a;
+    }
     """
 
     class Picked(Message):
@@ -98,7 +113,9 @@ class Timeline(ScrollView, can_focus=True, inherit_bindings=False):
         return lanes[self.selected] if 0 <= self.selected < len(lanes) else None
 
     def on_mount(self) -> None:
-        """Size the virtual canvas to the lanes."""
+        """Size the virtual canvas to the lanes; a scrollbar that draws no phase glyph."""
+        # Set on this scrollbar only, as Textual documents (its class keeps the default).
+        self.vertical_scrollbar.renderer = WholeCellScrollBar  # type: ignore[misc]
         self._update_virtual_size()
 
     def on_resize(self, event: events.Resize) -> None:
