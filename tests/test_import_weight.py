@@ -51,12 +51,6 @@ def test_exporting_a_recording_loads_no_runner_servers_or_simulator(kind: str) -
     assert _heavy(_loaded(_EXPORT.format(kind=kind, demo=""))) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tracer.demos.language needs only the scenarios' texts, but SCENARIOS holds their "
-    "RunConfig/SimConfig, built when tracer.demos.concurrency and .protocols are imported "
-    "(tracer.demos.build, tracer.demos.scenario): split the texts from the configs",
-)
 @pytest.mark.parametrize("kind", ["html", "svg"])
 def test_exporting_a_demos_recording_loads_no_runner_servers_or_simulator(kind: str) -> None:
     """``trace export --to html|svg`` of a demo's recording: its texts come from the scenario

@@ -6,7 +6,7 @@ import pytest
 from demo_cache import simulated
 
 from tracer.demos import LANGS, SCENARIOS
-from tracer.demos.scenario import Scenario, Side
+from tracer.demos.scenario import Runs, Scenario, Side
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
@@ -37,7 +37,7 @@ def test_text_falls_back_to_english_then_to_the_key() -> None:
     scenario = Scenario(
         name="x",
         texts={"en": {"title": "T"}, "zh": {}},
-        sides=(Side(sim=SCENARIOS["c10k"].sides[1].sim),),
+        sides=(Side(lambda: Runs(sim=SCENARIOS["c10k"].sides[1].sim)),),
         marks=lambda recs: [],
         check=lambda recs: [],
         figures=lambda recs: {},

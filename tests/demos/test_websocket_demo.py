@@ -10,7 +10,7 @@ from sim import SimConfig, simulate
 from tracer import events as K
 from tracer.demos import SCENARIOS
 from tracer.demos.build import sim_run, workload
-from tracer.demos.protocols import LONG_RESPONSE_WORK, SESSION_WORK, WEBSOCKET
+from tracer.demos.protocols import WEBSOCKET, long_response_work, session_work
 from tracer.recorder import Recorder
 from tracer.recording import Recording
 from tracer.summary import request_spans, summarize
@@ -68,11 +68,11 @@ def test_the_check_refuses_a_simulated_asgi_side_without_sessions() -> None:
     """A simulated ASGI side answering with a streamed HTTP response (the old stand-in) is
     no longer excused: the demo must show websocket sessions, simulated or real."""
     streamed = workload("session", {"send": {"chunks": 10, "bytes": 16, "interval": "50ms"}})
-    wsgi = _record(sim_run("threads", LONG_RESPONSE_WORK, c=8, n=8, threads=4))
+    wsgi = _record(sim_run("threads", long_response_work(), c=8, n=8, threads=4))
     asgi = _record(sim_run("loop", streamed, c=8, n=8))
     assert asgi.header["source"] == "simulated"
     assert "the ASGI run opened no websocket session" in WEBSOCKET.check([wsgi, asgi])
-    sessions = _record(sim_run("loop", SESSION_WORK, c=8, n=8))
+    sessions = _record(sim_run("loop", session_work(), c=8, n=8))
     assert WEBSOCKET.check([wsgi, sessions]) == []
 
 

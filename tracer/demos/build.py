@@ -1,16 +1,20 @@
 """Small builders the scenario tables share: real runs, simulated runs, bookmark moments.
 
-Imports ``tracer.run`` (``RunConfig``), ``sim`` (configs and workloads) and the demos' shapes.
+The scenario tables call the run builders inside each ``Side``'s ``make``, so ``tracer.run``
+(``RunConfig``) and ``sim`` (configs and workloads) are imported by the builders when a side's
+runs are first made, not with the tables. Imports ``tracer.demos.scenario`` at the top.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sim import SimConfig
-from sim.workload import Workload, workload_from_dict
 from tracer.demos.scenario import Moment
-from tracer.run import RunConfig
+
+if TYPE_CHECKING:
+    from sim import SimConfig
+    from sim.workload import Workload
+    from tracer.run import RunConfig
 
 __all__ = ["real_run", "sim_run", "workload", "moment", "SEED"]
 
@@ -20,6 +24,8 @@ SEED = 1
 
 def real_run(app: str, server: str, path: str, *, c: int, n: int, **options: Any) -> RunConfig:
     """An in-process run of a bundled sample app on a server model, ``-c c -n n``."""
+    from tracer.run import RunConfig
+
     return RunConfig(
         app=app, server=server, paths=(path,), concurrency=c, requests=n, seed=SEED, **options
     )
@@ -27,6 +33,8 @@ def real_run(app: str, server: str, path: str, *, c: int, n: int, **options: Any
 
 def workload(name: str, *phases: dict[str, Any], sync: bool = False) -> Workload:
     """A one-route workload from phase tables as in a workload TOML file."""
+    from sim.workload import workload_from_dict
+
     route: dict[str, Any] = {"name": name, "path": "/", "phases": list(phases)}
     if sync:
         route["sync"] = True
@@ -38,6 +46,8 @@ def workload(name: str, *phases: dict[str, Any], sync: bool = False) -> Workload
 
 def sim_run(model: str, work: Workload, *, c: int, n: int, **options: Any) -> SimConfig:
     """A simulated run: ``model`` serving ``work`` to ``c`` clients, ``n`` requests."""
+    from sim import SimConfig
+
     return SimConfig(model=model, workload=work, concurrency=c, requests=n, seed=SEED, **options)
 
 

@@ -2,16 +2,19 @@
 
 ``sync-vs-async``, ``blocking-call``, ``cpu-gil`` and ``threadpool-offload``. Each is data: the
 runs, the texts in English and Chinese, and the functions that find bookmarks and check the
-shape from the recordings' events. Imports the demos' builders and shapes only.
+shape from the recordings' events. The runs and workloads are built when a side's runs are
+first made (``Side.make``), so importing the tables imports no ``sim`` or ``tracer.run``.
+Imports the demos' builders and shapes only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from tracer import events as K
 from tracer.demos.build import moment, real_run, sim_run, workload
-from tracer.demos.scenario import Moment, Scenario, Side
+from tracer.demos.scenario import Moment, Runs, Scenario, Side
 from tracer.demos.shapes import (
     blocked,
     cpu_parallelism,
@@ -30,6 +33,9 @@ from tracer.demos.shapes import (
 from tracer.events import Event
 from tracer.recording import Recording, usable_cpus
 from tracer.summary import summarize
+
+if TYPE_CHECKING:
+    from sim.workload import Workload
 
 __all__ = ["SYNC_VS_ASYNC", "BLOCKING_CALL", "CPU_GIL", "THREADPOOL_OFFLOAD", "pool_wait", "TOKENS"]
 
@@ -87,14 +93,18 @@ SYNC_VS_ASYNC = Scenario(
     },
     sides=(
         Side(
-            sim=sim_run("threads", workload("io", {"io": "100ms"}), c=50, n=100, threads=4),
-            real=real_run(f"{IO}:wsgi_app", "threads", "/?ms=100", c=50, n=100, threads=4),
-            quick=real_run(f"{IO}:wsgi_app", "threads", "/?ms=50", c=20, n=40, threads=4),
+            lambda: Runs(
+                sim=sim_run("threads", workload("io", {"io": "100ms"}), c=50, n=100, threads=4),
+                real=real_run(f"{IO}:wsgi_app", "threads", "/?ms=100", c=50, n=100, threads=4),
+                quick=real_run(f"{IO}:wsgi_app", "threads", "/?ms=50", c=20, n=40, threads=4),
+            )
         ),
         Side(
-            sim=sim_run("loop", workload("io", {"io": "100ms"}), c=50, n=100),
-            real=real_run(f"{IO}:asgi_app", "loop", "/?ms=100", c=50, n=100),
-            quick=real_run(f"{IO}:asgi_app", "loop", "/?ms=50", c=20, n=40),
+            lambda: Runs(
+                sim=sim_run("loop", workload("io", {"io": "100ms"}), c=50, n=100),
+                real=real_run(f"{IO}:asgi_app", "loop", "/?ms=100", c=50, n=100),
+                quick=real_run(f"{IO}:asgi_app", "loop", "/?ms=50", c=20, n=40),
+            )
         ),
     ),
     marks=lambda recs: (
@@ -138,7 +148,10 @@ def _blocking_check(recs: Recs) -> list[str]:
     return problems
 
 
-SLEEP_WORK = workload("blocking", {"blocking-io": "100ms"})
+def sleep_work() -> Workload:
+    """The simulated blocking side: each request sleeps 100 ms without yielding the loop."""
+    return workload("blocking", {"blocking-io": "100ms"})
+
 
 BLOCKING_CALL = Scenario(
     name="blocking-call",
@@ -179,14 +192,18 @@ BLOCKING_CALL = Scenario(
     },
     sides=(
         Side(
-            sim=sim_run("loop", SLEEP_WORK, c=10, n=20),
-            real=real_run("sample_apps.blocking:app", "loop", "/?ms=100", c=10, n=20),
-            quick=real_run("sample_apps.blocking:app", "loop", "/?ms=30", c=5, n=10),
+            lambda: Runs(
+                sim=sim_run("loop", sleep_work(), c=10, n=20),
+                real=real_run("sample_apps.blocking:app", "loop", "/?ms=100", c=10, n=20),
+                quick=real_run("sample_apps.blocking:app", "loop", "/?ms=30", c=5, n=10),
+            )
         ),
         Side(
-            sim=sim_run("loop", workload("await", {"io": "100ms"}), c=10, n=20),
-            real=real_run(f"{IO}:asgi_app", "loop", "/?ms=100", c=10, n=20),
-            quick=real_run(f"{IO}:asgi_app", "loop", "/?ms=30", c=5, n=10),
+            lambda: Runs(
+                sim=sim_run("loop", workload("await", {"io": "100ms"}), c=10, n=20),
+                real=real_run(f"{IO}:asgi_app", "loop", "/?ms=100", c=10, n=20),
+                quick=real_run(f"{IO}:asgi_app", "loop", "/?ms=30", c=5, n=10),
+            )
         ),
     ),
     marks=_blocking_marks,
@@ -248,7 +265,11 @@ def _gil_notes(recs: Recs, lang: str) -> list[str]:
     ]
 
 
-CPU_WORK = workload("cpu", {"cpu": "20ms"})
+def cpu_work() -> Workload:
+    """Both simulated sides: 20 ms of pure Python per request."""
+    return workload("cpu", {"cpu": "20ms"})
+
+
 CPU = "sample_apps.cpu_bound:wsgi_app"
 
 CPU_GIL = Scenario(
@@ -288,16 +309,20 @@ CPU_GIL = Scenario(
     },
     sides=(
         Side(
-            sim=sim_run("threads", CPU_WORK, c=4, n=40, threads=4),
-            # 40 requests for real too, as simulated: the same scenario both ways (about 0.8 s
-            # of CPU on the threads and 0.4 s on the processes, a budget a lecture affords).
-            real=real_run(CPU, "threads", "/?ms=20", c=4, n=40, threads=4),
-            quick=real_run(CPU, "threads", "/?ms=10", c=4, n=8, threads=4),
+            lambda: Runs(
+                sim=sim_run("threads", cpu_work(), c=4, n=40, threads=4),
+                # 40 requests for real too, as simulated: the same scenario both ways (about 0.8 s
+                # of CPU on the threads and 0.4 s on the processes, a budget a lecture affords).
+                real=real_run(CPU, "threads", "/?ms=20", c=4, n=40, threads=4),
+                quick=real_run(CPU, "threads", "/?ms=10", c=4, n=8, threads=4),
+            )
         ),
         Side(
-            sim=sim_run("processes", CPU_WORK, c=4, n=40, workers=2, threads=1),
-            real=real_run(CPU, "processes", "/?ms=20", c=4, n=40, workers=2, threads=1),
-            quick=real_run(CPU, "processes", "/?ms=10", c=4, n=8, workers=2, threads=1),
+            lambda: Runs(
+                sim=sim_run("processes", cpu_work(), c=4, n=40, workers=2, threads=1),
+                real=real_run(CPU, "processes", "/?ms=20", c=4, n=40, workers=2, threads=1),
+                quick=real_run(CPU, "processes", "/?ms=10", c=4, n=8, workers=2, threads=1),
+            )
         ),
     ),
     marks=lambda recs: (
@@ -373,15 +398,19 @@ def _pool_check(recs: Recs) -> list[str]:
 
 
 FASTAPI = "sample_apps.fastapi_app:app"
-SYNC_WORK = workload(
-    "def-endpoint",
-    {"offload": {"io": "500ms"}},  # the def endpoint, in run_in_threadpool
-    {"offload": {"cpu": "5us"}},  # validating its `-> str` return value: a second hop
-)
-"""FastAPI runs a ``def`` endpoint in the thread pool, then, because it declares a return type,
-validates the value through ``run_in_threadpool`` again (``serialize_response``): two hops per
-request, the second waiting for a token like the first (a real run records two
-``sched.thread``, the second of about 5 µs)."""
+
+
+def sync_work() -> Workload:
+    """FastAPI runs a ``def`` endpoint in the thread pool, then, because it declares a return
+    type, validates the value through ``run_in_threadpool`` again (``serialize_response``): two
+    hops per request, the second waiting for a token like the first (a real run records two
+    ``sched.thread``, the second of about 5 µs)."""
+    return workload(
+        "def-endpoint",
+        {"offload": {"io": "500ms"}},  # the def endpoint, in run_in_threadpool
+        {"offload": {"cpu": "5us"}},  # validating its `-> str` return value: a second hop
+    )
+
 
 THREADPOOL_OFFLOAD = Scenario(
     name="threadpool-offload",
@@ -421,14 +450,18 @@ THREADPOOL_OFFLOAD = Scenario(
     },
     sides=(
         Side(
-            sim=sim_run("loop", SYNC_WORK, c=40, n=80),
-            real=real_run(FASTAPI, "loop", "/sync?ms=500", c=40, n=80),
-            quick=real_run(FASTAPI, "loop", "/sync?ms=400", c=40, n=40),
+            lambda: Runs(
+                sim=sim_run("loop", sync_work(), c=40, n=80),
+                real=real_run(FASTAPI, "loop", "/sync?ms=500", c=40, n=80),
+                quick=real_run(FASTAPI, "loop", "/sync?ms=400", c=40, n=40),
+            )
         ),
         Side(
-            sim=sim_run("loop", SYNC_WORK, c=50, n=100),
-            real=real_run(FASTAPI, "loop", "/sync?ms=500", c=50, n=100),
-            quick=real_run(FASTAPI, "loop", "/sync?ms=400", c=50, n=50),
+            lambda: Runs(
+                sim=sim_run("loop", sync_work(), c=50, n=100),
+                real=real_run(FASTAPI, "loop", "/sync?ms=500", c=50, n=100),
+                quick=real_run(FASTAPI, "loop", "/sync?ms=400", c=50, n=50),
+            )
         ),
     ),
     marks=lambda recs: (
@@ -444,3 +477,18 @@ THREADPOOL_OFFLOAD = Scenario(
         "p99_ms_50_clients": latency_ms(recs[1], "p99"),
     },
 )
+
+
+_WORKLOADS: dict[str, Callable[[], Workload]] = {
+    "SLEEP_WORK": sleep_work,
+    "CPU_WORK": cpu_work,
+    "SYNC_WORK": sync_work,
+}
+
+
+def __getattr__(name: str) -> Workload:
+    """The workloads as constants too (``SLEEP_WORK``...), built when first named: a module
+    attribute cannot be built lazily otherwise, and building one imports ``sim``."""
+    if name in _WORKLOADS:
+        return _WORKLOADS[name]()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,16 +2,19 @@
 
 ``wsgi-on-asgi``, ``streaming``, ``websocket`` and ``c10k`` (simulated only). Each is data:
 the runs, the texts in English and Chinese, and the functions that find bookmarks and check
-the shape from the recordings' events. Imports the demos' builders and shapes only.
+the shape from the recordings' events. The runs and workloads are built when a side's runs
+are first made (``Side.make``), so importing the tables imports no ``sim`` or ``tracer.run``.
+Imports the demos' builders and shapes only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from tracer import events as K
 from tracer.demos.build import moment, real_run, sim_run, workload
-from tracer.demos.scenario import Scenario, Side
+from tracer.demos.scenario import Runs, Scenario, Side
 from tracer.demos.shapes import (
     first_wait,
     in_flight_peak,
@@ -22,6 +25,9 @@ from tracer.demos.shapes import (
     threads_used,
 )
 from tracer.recording import Recording
+
+if TYPE_CHECKING:
+    from sim.workload import Workload
 
 __all__ = ["WSGI_ON_ASGI", "STREAMING", "WEBSOCKET", "C10K", "STACK_BYTES", "held_for_life"]
 
@@ -51,7 +57,12 @@ def _adapter_check(recs: Recs) -> list[str]:
 
 
 IO_WSGI = "sample_apps.io_bound:wsgi_app"
-IO_WORK = workload("io", {"io": "50ms"})
+
+
+def io_work() -> Workload:
+    """Both simulated sides: 50 ms of I/O per request."""
+    return workload("io", {"io": "50ms"})
+
 
 WSGI_ON_ASGI = Scenario(
     name="wsgi-on-asgi",
@@ -91,14 +102,18 @@ WSGI_ON_ASGI = Scenario(
     },
     sides=(
         Side(
-            sim=sim_run("wsgi-on-loop", IO_WORK, c=10, n=20),
-            real=real_run(IO_WSGI, "wsgi-on-loop", "/?ms=50", c=10, n=20),
-            quick=real_run(IO_WSGI, "wsgi-on-loop", "/?ms=20", c=5, n=10),
+            lambda: Runs(
+                sim=sim_run("wsgi-on-loop", io_work(), c=10, n=20),
+                real=real_run(IO_WSGI, "wsgi-on-loop", "/?ms=50", c=10, n=20),
+                quick=real_run(IO_WSGI, "wsgi-on-loop", "/?ms=20", c=5, n=10),
+            )
         ),
         Side(
-            sim=sim_run("threads", IO_WORK, c=10, n=20, threads=4),
-            real=real_run(IO_WSGI, "threads", "/?ms=50", c=10, n=20, threads=4),
-            quick=real_run(IO_WSGI, "threads", "/?ms=20", c=5, n=10, threads=4),
+            lambda: Runs(
+                sim=sim_run("threads", io_work(), c=10, n=20, threads=4),
+                real=real_run(IO_WSGI, "threads", "/?ms=50", c=10, n=20, threads=4),
+                quick=real_run(IO_WSGI, "threads", "/?ms=20", c=5, n=10, threads=4),
+            )
         ),
     ),
     marks=lambda recs: (
@@ -147,7 +162,12 @@ def _stream_check(recs: Recs) -> list[str]:
 
 
 STREAM = "sample_apps.streaming"
-STREAM_WORK = workload("stream", {"send": {"chunks": 10, "bytes": 8, "interval": "50ms"}})
+
+
+def stream_work() -> Workload:
+    """Both simulated sides: a response of 10 chunks of 8 bytes, each after 50 ms."""
+    return workload("stream", {"send": {"chunks": 10, "bytes": 8, "interval": "50ms"}})
+
 
 STREAMING = Scenario(
     name="streaming",
@@ -186,18 +206,22 @@ STREAMING = Scenario(
     },
     sides=(
         Side(
-            sim=sim_run("threads", STREAM_WORK, c=20, n=40, threads=4),
-            real=real_run(
-                f"{STREAM}:wsgi_app", "threads", "/?chunks=10&ms=50", c=20, n=40, threads=4
-            ),
-            quick=real_run(
-                f"{STREAM}:wsgi_app", "threads", "/?chunks=5&ms=20", c=12, n=12, threads=4
-            ),
+            lambda: Runs(
+                sim=sim_run("threads", stream_work(), c=20, n=40, threads=4),
+                real=real_run(
+                    f"{STREAM}:wsgi_app", "threads", "/?chunks=10&ms=50", c=20, n=40, threads=4
+                ),
+                quick=real_run(
+                    f"{STREAM}:wsgi_app", "threads", "/?chunks=5&ms=20", c=12, n=12, threads=4
+                ),
+            )
         ),
         Side(
-            sim=sim_run("loop", STREAM_WORK, c=20, n=40),
-            real=real_run(f"{STREAM}:asgi_app", "loop", "/?chunks=10&ms=50", c=20, n=40),
-            quick=real_run(f"{STREAM}:asgi_app", "loop", "/?chunks=5&ms=20", c=12, n=12),
+            lambda: Runs(
+                sim=sim_run("loop", stream_work(), c=20, n=40),
+                real=real_run(f"{STREAM}:asgi_app", "loop", "/?chunks=10&ms=50", c=20, n=40),
+                quick=real_run(f"{STREAM}:asgi_app", "loop", "/?chunks=5&ms=20", c=12, n=12),
+            )
         ),
     ),
     marks=lambda recs: (
@@ -234,13 +258,18 @@ def _ws_check(recs: Recs) -> list[str]:
     return problems
 
 
-SESSION_WORK = workload("session", {"ws": {"messages": 10, "bytes": 16, "reply_after": "50ms"}})
-"""The simulated ASGI side: websocket sessions of 10 messages, each answered after 50 ms."""
-LONG_RESPONSE_WORK = workload(
-    "session", {"io": "50ms"}, {"send": {"chunks": 10, "bytes": 16, "interval": "50ms"}}
-)
-"""The WSGI side (WSGI has no WebSocket): a long response of 10 chunks, each after 50 ms, so
-it holds its thread as long as a session lasts (500 ms)."""
+def session_work() -> Workload:
+    """The simulated ASGI side: websocket sessions of 10 messages, each answered after 50 ms."""
+    return workload("session", {"ws": {"messages": 10, "bytes": 16, "reply_after": "50ms"}})
+
+
+def long_response_work() -> Workload:
+    """The WSGI side (WSGI has no WebSocket): a long response of 10 chunks, each after 50 ms,
+    so it holds its thread as long as a session lasts (500 ms)."""
+    return workload(
+        "session", {"io": "50ms"}, {"send": {"chunks": 10, "bytes": 16, "interval": "50ms"}}
+    )
+
 
 WEBSOCKET = Scenario(
     name="websocket",
@@ -279,15 +308,17 @@ WEBSOCKET = Scenario(
         },
     },
     sides=(
-        Side(sim=sim_run("threads", LONG_RESPONSE_WORK, c=50, n=50, threads=4)),
+        Side(lambda: Runs(sim=sim_run("threads", long_response_work(), c=50, n=50, threads=4))),
         Side(
-            sim=sim_run("loop", SESSION_WORK, c=50, n=50),
-            real=real_run(
-                "sample_apps.ws_chat:app", "loop", "ws:/?ms=50", c=50, n=50, ws_messages=10
-            ),
-            quick=real_run(
-                "sample_apps.ws_chat:app", "loop", "ws:/?ms=20", c=20, n=20, ws_messages=5
-            ),
+            lambda: Runs(
+                sim=sim_run("loop", session_work(), c=50, n=50),
+                real=real_run(
+                    "sample_apps.ws_chat:app", "loop", "ws:/?ms=50", c=50, n=50, ws_messages=10
+                ),
+                quick=real_run(
+                    "sample_apps.ws_chat:app", "loop", "ws:/?ms=20", c=20, n=20, ws_messages=5
+                ),
+            )
         ),
     ),
     marks=lambda recs: (
@@ -340,7 +371,10 @@ def _cpu_queue_ms(rec: Recording) -> float:
     return sum(int(e.data.get("cpu_ns") or 0) for e in spans) / 1e6
 
 
-C10K_WORK = workload("c10k", {"cpu": "0.1ms"}, {"io": "100ms"})
+def c10k_work() -> Workload:
+    """Both simulated sides: 0.1 ms of CPU, then 100 ms of I/O per request."""
+    return workload("c10k", {"cpu": "0.1ms"}, {"io": "100ms"})
+
 
 C10K = Scenario(
     name="c10k",
@@ -382,8 +416,8 @@ C10K = Scenario(
         },
     },
     sides=(
-        Side(sim=sim_run("threads", C10K_WORK, c=10_000, n=10_000, threads=10_000)),
-        Side(sim=sim_run("loop", C10K_WORK, c=10_000, n=10_000)),
+        Side(lambda: Runs(sim=sim_run("threads", c10k_work(), c=10_000, n=10_000, threads=10_000))),
+        Side(lambda: Runs(sim=sim_run("loop", c10k_work(), c=10_000, n=10_000))),
     ),
     marks=lambda recs: (
         moment(0, peak_moment(recs[0]), "peak") + moment(1, peak_moment(recs[1]), "peak")
@@ -400,3 +434,20 @@ C10K = Scenario(
         "loop_max_ms": latency_ms(recs[1], "max"),
     },
 )
+
+
+_WORKLOADS: dict[str, Callable[[], Workload]] = {
+    "IO_WORK": io_work,
+    "STREAM_WORK": stream_work,
+    "SESSION_WORK": session_work,
+    "LONG_RESPONSE_WORK": long_response_work,
+    "C10K_WORK": c10k_work,
+}
+
+
+def __getattr__(name: str) -> Workload:
+    """The workloads as constants too (``IO_WORK``...), built when first named: a module
+    attribute cannot be built lazily otherwise, and building one imports ``sim``."""
+    if name in _WORKLOADS:
+        return _WORKLOADS[name]()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

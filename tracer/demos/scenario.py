@@ -2,22 +2,28 @@
 
 A scenario holds one or two ``Side``s (compared side by side), each runnable for real
 (a ``RunConfig`` through an in-process server model, with a reduced ``quick`` variant for
-tests) or simulated (a ``SimConfig``, deterministic). Texts (title, caption, side names,
-bookmark labels) are given in every UI language. ``marks`` finds the key moments in the
-recordings; ``check`` states the shape the demonstration must show, read from events.
-Imports the spine, ``tracer.run`` (configs only) and ``sim``'s config; never the UI.
+tests) or simulated (a ``SimConfig``, deterministic). A side makes its ``Runs`` on first use,
+so a scenario's texts (title, caption, side names, bookmark labels, given in every UI
+language) are read without importing ``tracer.run`` or ``sim``: a replay or an export of a
+demo's recording needs only them. ``marks`` finds the key moments in the recordings; ``check``
+states the shape the demonstration must show, read from events. Imports the spine only
+(``tracer.run`` and ``sim`` for type hints); never the UI.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-from sim import SimConfig
 from tracer.recording import Recording
-from tracer.run import RunConfig
 
-__all__ = ["Side", "Scenario", "Moment", "Texts", "LANGS"]
+if TYPE_CHECKING:
+    from sim import SimConfig
+    from tracer.run import RunConfig
+
+__all__ = ["Side", "Runs", "Scenario", "Moment", "Texts", "LANGS"]
 
 LANGS: tuple[str, ...] = ("en", "zh")
 """Languages every scenario speaks (the UI's ``--lang`` choices)."""
@@ -34,8 +40,8 @@ about or None). The request goes into the mark's data, so a figure draws its lan
 
 
 @dataclass(frozen=True, slots=True)
-class Side:
-    """One of the recordings a scenario shows."""
+class Runs:
+    """The runs that can make one side's recording."""
 
     sim: SimConfig
     """The simulated run (``--sim``): full size, deterministic."""
@@ -43,6 +49,40 @@ class Side:
     """The real in-process run; None when the scenario is simulated only (c10k)."""
     quick: RunConfig | None = None
     """A smaller real run with the same shape, for tests (defaults to ``real``)."""
+
+
+# Not slots: cached_property keeps the runs in the instance's __dict__.
+@dataclass(frozen=True)
+class Side:
+    """One of the recordings a scenario shows: ``Side(lambda: Runs(sim=..., real=...))``.
+
+    ``make`` runs on the first use of ``sim``, ``real``, ``quick`` or ``config``, not when the
+    scenario tables are imported: building a config imports ``sim`` or ``tracer.run`` (the
+    server models, the load generator), which reading the scenario's texts must not.
+    """
+
+    make: Callable[[], Runs]
+    """Builds the side's runs (once)."""
+
+    @cached_property
+    def runs(self) -> Runs:
+        """The side's runs, made on first use."""
+        return self.make()
+
+    @property
+    def sim(self) -> SimConfig:
+        """The simulated run (``--sim``): full size, deterministic."""
+        return self.runs.sim
+
+    @property
+    def real(self) -> RunConfig | None:
+        """The real in-process run; None when the scenario is simulated only (c10k)."""
+        return self.runs.real
+
+    @property
+    def quick(self) -> RunConfig | None:
+        """A smaller real run with the same shape, for tests (None: ``real`` is used)."""
+        return self.runs.quick
 
     def config(self, *, quick: bool) -> RunConfig | None:
         """The real run to make (``quick`` picks the reduced one)."""
