@@ -197,13 +197,19 @@ class Stepper:
         self.running = False
         self.yielded = yielded
         state = self.state
-        running = None
+        running = held = None
         if state is not None:
             running = state.running
-            state.running = outer
+            if outer is None:
+                state.running = None
+            else:
+                # Nested: the loop stays ours until the outer step takes our samples over
+                # (``_hand_back``); switched now, the watchdog would start the outer step a
+                # fresh sample and both blocks could lose the line the samples saw.
+                held = state.sample
         if not self.recording:
             if outer is not None:
-                _hand_back(state, running, outer)
+                _hand_back(state, running, outer, held)
             return
         try:
             if done:
@@ -234,7 +240,7 @@ class Stepper:
         except Exception as exc:  # never let recording break the request
             self.failed(exc)
         if outer is not None:
-            _hand_back(state, running, outer)
+            _hand_back(state, running, outer, held)
 
     def _blocked(
         self,
@@ -306,12 +312,23 @@ class Stepper:
         )
 
 
-def _hand_back(state: Any, running: Any, outer: Any) -> None:
-    """The watchdog's samples of a nested step are the outer step's too (it held the loop as
-    long, and more): they go on counting for it, so its ``loop.blocked`` names the line."""
-    sample = state.sample
-    if sample is not None and sample.running is running:
-        sample.running = outer
+def _hand_back(state: Any, running: Any, outer: Any, held: Any) -> None:
+    """The loop goes back to ``outer``, the step of another shim's proxy that drove this one:
+    the watchdog's samples of the nested step are the outer step's too (it held the loop as
+    long, and more), so its ``loop.blocked`` names the line. ``held`` is the sample that was
+    the loop's when the nested step ended; one the watchdog made meanwhile for ``outer``
+    (it runs on its own thread) adds its counts to it."""
+    if held is None or held.running is not running:
+        state.running = outer
+        return
+    held.running = outer
+    state.running = outer
+    later = state.sample
+    if later is not held:
+        if later is not None and later.running is outer:
+            for where, count in later.counts.items():
+                held.counts[where] = held.counts.get(where, 0) + count
+        state.sample = held
 
 
 # A chain through another shim's step proxy goes on to the coroutine it drives.
