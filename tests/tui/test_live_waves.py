@@ -9,44 +9,51 @@ counts at falls on a wave's edge.
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from tracer import events as K
-from tracer.cli import main
-from tracer.recording import Recording, load
+from tracer.events import Event
+from tracer.recording import Recording, make_header
 from tracer.tui.live_stats import LiveStats
 
 MS = 1_000_000
 WINDOW = 200 * MS
 """How far back from the instant a frame counts at the recording is looked at."""
 
-APP = """
-import asyncio
 
-async def app(scope, receive, send):
-    if scope["type"] != "http":
-        return
-    await asyncio.sleep(0.1)
-    await send({"type": "http.response.start", "status": 200, "headers": []})
-    await send({"type": "http.response.body", "body": b"ok"})
-"""
+def _waves(clients: int = 50, rounds: int = 12, seed: int = 7) -> list[Event]:
+    """A closed loop of ``clients`` on an app that awaits 100 ms (the in-process loop model,
+    as a real run of ``asyncio.sleep(0.1)`` at -c 50 records it): each client's next request
+    arrives the moment its last one ended and starts 0.5-1 ms later (the loop gets to it); the app's time is 100 ms
+    plus up to 0.2 ms of scheduling. Deterministic (seeded), so the waves are the same every run."""
+    rng = random.Random(seed)
+    events: list[Event] = []
+    seq = 0
+    req = 0
+    ready = [rng.randrange(2 * MS) for _ in range(clients)]
+    for _ in range(rounds):
+        for client in range(clients):
+            req += 1
+            arrived = ready[client]
+            start = arrived + MS // 2 + rng.randrange(MS // 2)
+            end = start + 100 * MS + rng.randrange(MS // 5)
+            ready[client] = end
+            for t, kind, data in (
+                (arrived, K.REQUEST_QUEUED, {"method": "GET", "path": "/"}),
+                (start, K.REQUEST_START, {"scope_type": "http"}),
+                (end, K.REQUEST_END, {"status": 200}),
+            ):
+                events.append(Event(seq, t, kind, req, 1, 1, "event-loop", data=data))
+                seq += 1
+    return sorted(events, key=lambda e: (e.t, e.seq))
 
 
 @pytest.fixture(scope="module")
-def waves(tmp_path_factory: pytest.TempPathFactory) -> Recording:
-    """A real run: the app above on the in-process loop, 50 clients, 600 requests."""
-    folder = tmp_path_factory.mktemp("waves")
-    (folder / "waveapp.py").write_text(APP, encoding="utf-8")
-    path = folder / "run.jsonl"
-    mp = pytest.MonkeyPatch()
-    mp.syspath_prepend(str(folder))
-    mp.chdir(folder)
-    try:
-        argv = ["run", "waveapp:app", "--headless", "-c", "50", "-n", "600"]
-        assert main([*argv, "--record", str(path)]) == 0
-    finally:
-        mp.undo()
-    return load(path)
+def waves() -> Recording:
+    """50 clients, 600 requests, in waves (``_waves``)."""
+    return Recording(make_header(interface="asgi", server={"model": "loop"}), _waves())
 
 
 def _in_app(recording: Recording) -> list[tuple[int, int]]:
