@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from stopping_apps import STOPS_LOOP_ON_3RD
 
 from tracer import events as K
 from tracer.events import Event
@@ -20,28 +21,12 @@ pytestmark = pytest.mark.timeout(60)
 
 MS = 1_000_000
 
-_STOPS_ON_3RD = """
-import asyncio
-
-served = [0]
-
-
-async def app(scope, receive, send):
-    if scope["type"] != "http":
-        return
-    served[0] += 1
-    if served[0] == 3:
-        asyncio.get_running_loop().stop()
-    await send({"type": "http.response.start", "status": 200, "headers": []})
-    await send({"type": "http.response.body", "body": b"ok"})
-"""
-
 
 def test_the_loop_stopped_by_a_request_is_its_error_in_the_summary(tmp_path: Path) -> None:
     """A recording of ``--server loop`` whose 3rd request stops the loop: that request got its
     200 and ended, then the error naming the stop was recorded on it. The summary of the
     recording file counts it: ``errors`` 1, the statuses still 200."""
-    (tmp_path / "stops_loop.py").write_text(_STOPS_ON_3RD)
+    (tmp_path / "stops_loop.py").write_text(STOPS_LOOP_ON_3RD)
     recorder = Recorder()
     config = RunConfig(
         app="stops_loop:app",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from stopping_apps import STOPS_LOOP_ON_3RD
 
 from tracer import events as K
 from tracer.recorder import Recorder
@@ -14,29 +15,13 @@ from tracer.servers import CANCELLED
 
 pytestmark = pytest.mark.timeout(60)
 
-_STOPS_ON_3RD = """
-import asyncio
-
-served = [0]
-
-
-async def app(scope, receive, send):
-    if scope["type"] != "http":
-        return
-    served[0] += 1
-    if served[0] == 3:
-        asyncio.get_running_loop().stop()
-    await send({"type": "http.response.start", "status": 200, "headers": []})
-    await send({"type": "http.response.body", "body": b"ok"})
-"""
-
 
 def test_an_app_that_stops_the_loop_ends_the_run_as_uvicorn_exits(tmp_path: Path) -> None:
     """The 3rd request calls loop.stop(): it is answered (the stop comes at the end of the
     loop's turn), an error on it names uvicorn's "Event loop stopped before Future
     completed." and the line of the call, the load stops with exit code 1 (uvicorn's), and
     no request waits for its client's timeout: the rest end as cancelled."""
-    (tmp_path / "stops_loop_3rd.py").write_text(_STOPS_ON_3RD)
+    (tmp_path / "stops_loop_3rd.py").write_text(STOPS_LOOP_ON_3RD)
     recorder = Recorder()
     config = RunConfig(
         app="stops_loop_3rd:app",
@@ -60,7 +45,7 @@ def test_an_app_that_stops_the_loop_ends_the_run_as_uvicorn_exits(tmp_path: Path
     queued = [e.req for e in events if e.kind == K.REQUEST_QUEUED]
     assert set(queued) <= set(first_end)
     assert {first_end[req]["error"] for req in queued if req not in http} <= {CANCELLED}
-    line = _STOPS_ON_3RD.splitlines().index("        asyncio.get_running_loop().stop()") + 1
+    line = STOPS_LOOP_ON_3RD.splitlines().index("        asyncio.get_running_loop().stop()") + 1
     errors = [(e.req, e.data) for e in events if e.kind == K.ERROR]
     assert errors == [
         (

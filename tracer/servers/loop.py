@@ -29,14 +29,12 @@ import concurrent.futures
 import os
 import sys
 import threading
-import time
-from collections.abc import Callable
 from typing import Any
 
 import tracer
 from tracer import events as K
 from tracer.errors import ServerError
-from tracer.loops import new_loop, run_until_stopped
+from tracer.loops import new_loop, real_time, run_until_stopped
 from tracer.recorder import Recorder, first_request_id
 from tracer.servers import Request, Response, ServerConfig, Target
 from tracer.servers.forks import end_child, forked_child, serve_here
@@ -56,14 +54,6 @@ STOP_POLL = 0.05
 
 LOOP_STOPPED = "Event loop stopped before Future completed."
 """What uvicorn dies of when the app stops its loop (``asyncio.run``'s ``RuntimeError``)."""
-
-
-def _monotonic(clock: Callable[[], float] = time.monotonic) -> float:
-    """``time.monotonic`` as it was when this module was imported, before any app: an app that
-    freezes the clock (a fake one left running, freezegun's ``freeze_time().start()``) must not
-    stop the startup's bound. A default argument, not a module attribute: freezegun replaces
-    every module attribute that is the real function."""
-    return clock()
 
 
 class LoopServer:
@@ -156,7 +146,7 @@ class LoopServer:
         serve_here()  # a child the app forks on the loop is the app's (tracer.servers.forks)
         self.thread.start()
         future = asyncio.run_coroutine_threadsafe(self._startup(), self.loop)
-        deadline = _monotonic() + STARTUP_TIMEOUT
+        deadline = real_time() + STARTUP_TIMEOUT  # the real clock: an app may freeze time.monotonic
         while True:
             try:
                 self.lifespan = future.result(timeout=STOP_POLL)
@@ -165,7 +155,7 @@ class LoopServer:
                 if stop is not None and stop.is_set():
                     future.cancel()  # the lifespan task itself is cancelled at stop()
                     return
-                if _monotonic() >= deadline:
+                if real_time() >= deadline:
                     raise ServerError(
                         f"The app's lifespan startup did not finish within {STARTUP_TIMEOUT:g} "
                         "s; fix its startup handler."
