@@ -1,5 +1,6 @@
 """What importing a part of the tool loads: an exporter, or the demos package, does not bring in
-the runner, the server models and the simulator with it (``sys.modules`` of a new Python).
+the runner, the server models and the simulator with it; nor does a command that has no use for
+them (``sys.modules`` of a new Python).
 
 tests/test_architecture.py checks each module's own imports; these check what they pull in.
 """
@@ -57,3 +58,47 @@ def test_exporting_a_demos_recording_loads_no_runner_servers_or_simulator(kind: 
     (``tracer.demos.language``), its runs are not needed."""
     demo = ', "demo": {"name": "sync-vs-async", "side": 1}'
     assert _heavy(_loaded(_EXPORT.format(kind=kind, demo=demo))) == []
+
+
+_COMMAND = """
+import sys
+from tracer.cli import main
+try:
+    main([{argv}])
+except SystemExit:
+    pass
+print(" ".join(sorted(sys.modules)))
+"""
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        "'replay', '--help'",
+        "'export', '--help'",
+        "'summary', '--help'",
+        "'summary', '/nonexistent/recording.jsonl'",
+    ],
+)
+def test_a_command_that_reads_a_recording_loads_no_server_model(argv: str) -> None:
+    """Every command's parser is built at ``trace``'s start, ``run``'s too: its ``--server``
+    help must not import the server models (nor the load generator) for ``replay``,
+    ``export`` or ``summary``."""
+    loaded = _loaded(_COMMAND.format(argv=argv))
+    assert [
+        m for m in loaded if m.split(".")[:2] in (["tracer", "servers"], ["tracer", "loadgen"])
+    ] == []
+
+
+def test_the_run_help_lists_every_server_model(capsys: pytest.CaptureFixture[str]) -> None:
+    """``trace run --help`` names the choices without importing the registry: they are its
+    keys, in its order."""
+    from tracer.cli import main
+    from tracer.cli.run import SERVER_CHOICES
+    from tracer.servers import SERVER_MODELS
+
+    assert SERVER_CHOICES == tuple(SERVER_MODELS)
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    said = " ".join(capsys.readouterr().out.split())
+    assert f"server model: {', '.join(SERVER_MODELS)} (default:" in said

@@ -175,7 +175,9 @@ def _failed_without_error(
 ) -> Event | None:
     """The event that ended a request which failed with no error named: its answer (the
     client's, else the server's) was a 5xx, or there was none. As ``tracer.summary``'s
-    ``RequestSpan.failed`` counts errors, so a marked lane is a counted error."""
+    ``RequestSpan.failed`` counts errors, so a marked lane is a counted error. The 5xx test
+    is ``tracer.summary.is_server_error``'s, written out: a spine module, this one may import
+    only ``tracer.events``."""
     outcome = client if client is not None else end
     if outcome is None or (start is not None and event_data(start).get("scope_type") == "lifespan"):
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from typing import Any
 
@@ -44,12 +45,19 @@ async def blocks_at_startup(scope: dict[str, Any], receive: Any, send: Any) -> N
     await send({"type": "http.response.body", "body": b""})
 
 
+RELEASED = threading.Event()
+"""Set by a test once its check is over: ``ignores_cancellation`` returns then."""
+
+
 async def ignores_cancellation(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """Never answers, and swallows every cancellation: the loop stays free, the task never ends."""
+    """Never answers, and swallows every cancellation: the loop stays free, the task does not
+    end until the test sets ``RELEASED``. The check closes its loop only once every task has
+    ended; one that never did would keep that loop, its thread and the shim's loop watchdog
+    going for the rest of the test session."""
     if scope["type"] != "http":
         return
-    while True:
+    while not RELEASED.is_set():
         try:
-            await asyncio.sleep(3600)
+            await asyncio.sleep(0.02)
         except asyncio.CancelledError:
             continue

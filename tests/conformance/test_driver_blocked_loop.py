@@ -7,6 +7,7 @@ the check ends (the probes after it listed as skipped) instead of hanging.
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -76,12 +77,28 @@ def test_a_lifespan_startup_blocking_the_loop_ends_the_check() -> None:
     assert len(report.skipped) == 5
 
 
+def _check_loop_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "trace-check-loop"]
+
+
 def test_a_task_that_swallows_cancellation_is_chk_001_and_the_check_goes_on() -> None:
     """The loop's timeout fires but the task never ends: the caller's deadline cuts the probe,
-    the loop still answers, so every probe is run (and CHK-001), nothing skipped for it."""
+    the loop still answers, so every probe is run (and CHK-001), nothing skipped for it.
+    Once the test lets the task end, the check's loop closes and its thread ends: none is left
+    running (traced, with the shim's watchdog) for the rest of the session."""
+    before = set(_check_loop_threads())
+    blocking_apps.RELEASED.clear()
     began = time.monotonic()
-    report = check_app(blocking_apps.ignores_cancellation, paths=["/"], timeout=0.2)
-    assert time.monotonic() - began < 5
+    try:
+        report = check_app(blocking_apps.ignores_cancellation, paths=["/"], timeout=0.2)
+        took = time.monotonic() - began
+    finally:
+        blocking_apps.RELEASED.set()
+    ours = [t for t in _check_loop_threads() if t not in before]
+    for thread in ours:
+        thread.join(10)
+    assert [t.name for t in ours if t.is_alive()] == []
+    assert took < 5
     assert [(f.rule, f.request) for f in report.findings] == [
         ("CHK-001", "GET /"),
         ("CHK-001", "HEAD /"),

@@ -43,17 +43,33 @@ __all__ = [
     "config_from_args",
     "refuse_what_does_not_apply",
     "DEFAULT_CLIENTS",
+    "SERVER_CHOICES",
 ]
 
 
 DEFAULT_CLIENTS = 50
 """Closed-loop clients when neither -c nor --rate is given."""
 
+SERVER_CHOICES = (
+    "threads",
+    "loop",
+    "wsgi-on-loop",
+    "processes",
+    "uvicorn",
+    "hypercorn",
+    "gunicorn",
+    "waitress",
+    "granian",
+    "daphne",
+)
+"""The ``--server`` choices its help lists: ``tracer.servers.SERVER_MODELS``'s keys, in its
+order (a test holds them equal), written out because every command's parser is built at the
+start and ``replay``, ``export`` and ``summary`` must not import the server models for it. A
+name is checked against the registry itself (``server_model``), which lists them too."""
+
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register the ``run`` sub-command (flags as DESIGN.md's command line)."""
-    from tracer.servers import SERVER_MODELS
-
     p: argparse.ArgumentParser = subparsers.add_parser(
         "run", help="drive load through a traced app and report what happened"
     )
@@ -93,7 +109,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--server",
         metavar="MODEL",
-        help=f"server model: {', '.join(SERVER_MODELS)} (default: threads for WSGI, loop for ASGI)",
+        help=f"server model: {', '.join(SERVER_CHOICES)} (default: threads for WSGI, loop for ASGI)",
     )
     p.add_argument("--workers", type=int, help="worker processes")
     p.add_argument("--threads", type=int, help="worker threads (per process)")

@@ -6,7 +6,8 @@ until ``requests`` were sent or ``duration`` passed. Open loop: arrivals at Pois
 have answered, so a slow server shows up as latency instead of as fewer requests (no
 coordinated omission). Every request has a client ``timeout``. When ``stop`` is set, no new
 request starts and those in flight are cancelled (their server model records the end).
-Runs on the caller's event loop; imports only ``tracer.servers`` and ``tracer.loadgen.plan``.
+Runs on the caller's event loop; imports only ``tracer.servers``, ``tracer.loadgen.plan`` and
+``tracer.summary`` (its rule for a failed status, so the live count and the report agree).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 
 from tracer.loadgen.plan import RequestPlan
 from tracer.servers import CANCELLED, TIMEOUT, Response, Target
+from tracer.summary import is_server_error
 
 __all__ = ["LoadSettings", "LoadStats", "Progress", "drive"]
 
@@ -275,5 +277,5 @@ def _count(stats: LoadStats, response: Response) -> None:
         stats.timeouts += 1
     elif response.error == CANCELLED:
         stats.cancelled += 1
-    elif response.error is not None or response.status is None or response.status >= 500:
+    elif response.error is not None or response.status is None or is_server_error(response.status):
         stats.errors += 1  # as the summary counts them: raised, failed, no response, or a 5xx

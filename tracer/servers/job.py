@@ -21,7 +21,7 @@ from tracer.recorder import Recorder
 from tracer.servers import CANCELLED, TIMEOUT, Request, Response, ServerConfig
 from tracer.servers.mailbox import Mailbox
 
-__all__ = ["Job", "JobTarget", "load_app_for", "record_refusal"]
+__all__ = ["Job", "JobTarget", "load_app_for", "read_by_app", "record_refusal"]
 
 # Taking a request (a worker) and withdrawing it (its client) must not both succeed, or the
 # request would run and also be ended as cancelled: one lock for every job decides which won.
@@ -42,6 +42,7 @@ class Job:
         "on_abandon",
         "deadline",
         "deadline_t",
+        "read_so_far",
     )
 
     def __init__(self, req: int, request: Request, inbox: Mailbox) -> None:
@@ -62,6 +63,9 @@ class Job:
         """Loop time after which the client gives up (None: it waits for ever)."""
         self.deadline_t: int | None = None
         """The same instant in recording time (ns): a timeout's end is dated there."""
+        self.read_so_far: Callable[[], int] | None = None
+        """How many request body bytes the app has read until now, asked from any thread;
+        set by the worker running the request. None: no app has it yet, so none were read."""
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -83,6 +87,13 @@ class Job:
                 return False
             self.abandoned = True
             return True
+
+    def bytes_read(self) -> int:
+        """The request body bytes the app has read so far, as the shim counts them: what an
+        end the model records itself says (readers take the first end, so the whole body
+        would claim bytes the app never read)."""
+        read_so_far = self.read_so_far
+        return 0 if read_so_far is None else read_so_far()
 
     def resolve(self, response: Response) -> None:
         """Hand the response back to the client; safe from any thread, once or more."""
@@ -225,9 +236,19 @@ def _record_end(recorder: Recorder, job: Job, error: str, *, t: int | None = Non
     recorder.emit(
         K.REQUEST_END,
         job.req,
-        {"status": None, "bytes_in": len(job.request.body), "bytes_out": 0, "error": error},
+        {"status": None, "bytes_in": job.bytes_read(), "bytes_out": 0, "error": error},
         t=t,
     )
+
+
+def read_by_app(body: Any) -> int:
+    """How much of the request body the app read from ``body``, the server's own stream under
+    ``wsgi.input``: its position, which every read moves by what it returned, so it is the
+    shim's ``bytes_in``. 0 when there is no stream to ask (the app closed it)."""
+    try:
+        return int(body.tell())
+    except (AttributeError, ValueError, OSError):
+        return 0
 
 
 def record_refusal(

@@ -244,11 +244,13 @@ class LoopServer:
         request = job.request
         scope = self._scopes(request, job.req, self.state)
         cycle: HttpCycle | WebSocketCycle
-        cycle = (
-            WebSocketCycle(request.ws_messages, stopping=self._stopping)
-            if request.websocket
-            else HttpCycle(request.body, now=self.recorder.now, stopping=self._stopping)
-        )
+        if request.websocket:
+            cycle = WebSocketCycle(request.ws_messages, stopping=self._stopping)
+        else:
+            cycle = http = HttpCycle(request.body, now=self.recorder.now, stopping=self._stopping)
+            # What receive() has handed the app (the ASGI shim's bytes_in), for an end the
+            # model records itself: a timeout, a refused response.
+            job.read_so_far = lambda: http._offset
         cycle.on_complete = lambda: job.resolve(Response(job.req, cycle.status, cycle.bytes_out))
         job.on_abandon = lambda: self._call_soon(cycle.disconnect)
         self.hand_over(job, scope)
@@ -309,7 +311,7 @@ class LoopServer:
             job.req,
             refused,
             status=500,
-            bytes_in=len(job.request.body),
+            bytes_in=job.bytes_read(),
             bytes_out=0,
             t=t,
             raised=raised,

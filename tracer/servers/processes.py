@@ -35,6 +35,7 @@ import contextlib
 import dataclasses
 import errno
 import importlib
+import io
 import itertools
 import multiprocessing
 import os
@@ -102,6 +103,9 @@ class ProcessesServer:
         self.running: Any = context.RawArray("q", self.workers * self.threads)
         """The request each worker thread of each child runs (0: none), child ``i``'s threads at
         ``i * threads`` on: what to fail when that child dies."""
+        self.body_read: Any = context.RawArray("q", self.workers * self.threads)
+        """How many body bytes the app has read of the request in the same slot of ``running``
+        (the shim's ``bytes_in``): what an end recorded here, not by the child, says."""
         self.gone: Any = context.RawArray("q", GONE_SLOTS)
         """Requests whose client left (timed out, or the run stopped), request ``r`` at
         ``r % GONE_SLOTS``: the child running it stops pulling its body (written here only
@@ -176,6 +180,7 @@ class ProcessesServer:
                 self.jobs,
                 writer,
                 self.running,
+                self.body_read,
                 self.gone,
                 self.app_output,
             ),
@@ -340,6 +345,13 @@ class ProcessesServer:
         elif kind == "bye":
             self._said_bye.add(message[1])
 
+    def read_of(self, req: int) -> int:
+        """How many body bytes the app has read of request ``req`` (0: no child runs it)."""
+        for slot, running in enumerate(self.running):
+            if running == req:
+                return int(self.body_read[slot])
+        return 0
+
     def _ended(self, index: int) -> None:
         """Child ``index`` has ended: if it died by itself, fail its requests, stop the load."""
         process = self.processes[index]
@@ -350,10 +362,11 @@ class ProcessesServer:
             return  # a stop signal sent to the whole process group (``timeout``): our stop
         first = index * self.threads
         for slot in range(first, first + self.threads):
-            req, self.running[slot] = self.running[slot], 0
+            req = self.running[slot]
             job = self._pending.pop(req, None) if req else None
             if job is not None:
-                self._target.fail(job, WORKER_EXITED)
+                self._target.fail(job, WORKER_EXITED)  # (its slot still says what it read)
+            self.running[slot] = 0
         if self.exit_code is None:
             self.exit_code = process.exitcode
             if self.exit_code is not None and self.exit_code < 0:
@@ -413,6 +426,7 @@ class _ProcessesTarget(JobTarget):
         job.started = True
         server._pending[job.req] = job
         job.on_abandon = lambda: _mark_gone(server.gone, job.req)
+        job.read_so_far = lambda: server.read_of(job.req)
         server.jobs.put((job.req, request))
         return await self.wait(job, timeout)
 
@@ -474,6 +488,50 @@ class _Outbox:
             pass
 
 
+class _SharedCountBody(io.BytesIO):
+    """A request body that writes, after each read, how far the app has read into ``counts``
+    (memory the parent shares): the parent ends a request itself (its client timed out, its
+    child died) without asking the child, and must not claim bytes the app never read."""
+
+    def __init__(self, body: bytes, counts: Any, slot: int) -> None:
+        super().__init__(body)
+        self._counts = counts
+        self._slot = slot
+
+    def _moved(self) -> None:
+        self._counts[self._slot] = self.tell()
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        data = super().read(size)
+        self._moved()
+        return data
+
+    def read1(self, size: int | None = -1, /) -> bytes:
+        data = super().read1(size)
+        self._moved()
+        return data
+
+    def readline(self, size: int | None = -1, /) -> bytes:
+        data = super().readline(size)
+        self._moved()
+        return data
+
+    def readlines(self, hint: int | None = -1, /) -> list[bytes]:
+        lines = super().readlines(hint)
+        self._moved()
+        return lines
+
+    def readinto(self, buffer: Any, /) -> int:
+        count = super().readinto(buffer)
+        self._moved()
+        return count
+
+    def __next__(self) -> bytes:
+        line = super().__next__()
+        self._moved()
+        return line
+
+
 def _child_main(
     config: ServerConfig,
     start_ns: int,
@@ -482,6 +540,7 @@ def _child_main(
     jobs: Any,
     pipe: Any,
     running: Any,
+    body_read: Any,
     gone: Any,
     output: str | None = None,
 ) -> None:
@@ -523,7 +582,7 @@ def _child_main(
     outbox.send(("ready", os.getpid()))
     # The app calling os._exit ends this process: what it recorded goes to the parent first.
     with guard_os_exit(lambda code: outbox.ship()):
-        _serve_jobs(traced, config, threads, index, jobs, outbox, running, gone)
+        _serve_jobs(traced, config, threads, index, jobs, outbox, running, body_read, gone)
     outbox.ship()
     outbox.send(("bye", index))
     recorder.close()
@@ -556,10 +615,12 @@ def _serve_jobs(
     jobs: Any,
     outbox: _Outbox,
     running: Any,
+    body_read: Any,
     gone: Any,
 ) -> None:
     """Run ``threads`` worker threads on ``jobs`` until each takes a stop marker; a request
-    whose id the parent marks in ``gone`` (its client left) stops being pulled."""
+    whose id the parent marks in ``gone`` (its client left) stops being pulled. How much of
+    its body the app has read goes to ``body_read`` after each read, in its slot."""
     shipped = threading.Event()
     slots = itertools.count(index * threads)  # each worker thread's slot in ``running``
     mine = threading.local()
@@ -576,10 +637,12 @@ def _serve_jobs(
         slot = getattr(mine, "slot", None)
         if slot is None:
             slot = mine.slot = next(slots)
+        body_read[slot] = 0
         running[slot] = item.req
         environ = build_environ(
             item.request, item.req, http_version=config.http_version, multiprocess=True
         )
+        environ["wsgi.input"] = _SharedCountBody(item.request.body, body_read, slot)
         req, at = item.req, item.req % GONE_SLOTS
         status, size, error = call_wsgi(
             traced, environ, outbox.recorder, gone=lambda: gone[at] == req

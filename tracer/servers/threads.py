@@ -24,7 +24,7 @@ from tracer.recorder import Recorder
 from tracer.servers import Request, Response, ServerConfig, Target
 from tracer.servers.environ import REQ_KEY, build_environ, parse_status
 from tracer.servers.forks import end_child, forked_child, serve_here
-from tracer.servers.job import Job, JobTarget, load_app_for, record_refusal
+from tracer.servers.job import Job, JobTarget, load_app_for, read_by_app, record_refusal
 
 __all__ = ["DEFAULT_THREADS", "ThreadsServer", "WorkerPool", "WorkItem", "call_wsgi"]
 
@@ -238,7 +238,7 @@ def call_wsgi(
                         environ.get(REQ_KEY),
                         refused,
                         status=parse_status(exchange.status),
-                        bytes_in=_read_by_app(body_stream),
+                        bytes_in=read_by_app(body_stream),
                         bytes_out=exchange.written,
                     )
         finally:
@@ -262,7 +262,7 @@ def call_wsgi(
                     environ.get(REQ_KEY),
                     exc,
                     status=500,
-                    bytes_in=_read_by_app(body_stream),
+                    bytes_in=read_by_app(body_stream),
                     bytes_out=exchange.written,
                     t=exchange.refused_t,
                     raised=True,
@@ -299,18 +299,6 @@ def _pull_body(
     if not exchange.wrote_header:
         return exchange.bad_status or exchange.bad_headers, None
     return None, None
-
-
-def _read_by_app(body: Any) -> int:
-    """How much of the request body the app read, for an end the model records before the
-    shim's: the position of the model's own body stream, which every read moves by what it
-    returned, so it is the shim's ``bytes_in`` (the Content-Length would claim bytes the app
-    never read; readers take the first end). 0 when there is no stream to ask (the app
-    closed it)."""
-    try:
-        return int(body.tell())
-    except (AttributeError, ValueError, OSError):
-        return 0
 
 
 class WorkerPool:
@@ -413,6 +401,8 @@ class ThreadsServer:
 
     def _handle(self, job: Job) -> None:
         environ = build_environ(job.request, job.req, http_version=self.config.http_version)
+        body = environ["wsgi.input"]
+        job.read_so_far = lambda: read_by_app(body)  # for an end its client records (a timeout)
         status, size, error = call_wsgi(
             self.app, environ, self.recorder, gone=lambda: job.abandoned
         )

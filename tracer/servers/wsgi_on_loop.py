@@ -37,7 +37,7 @@ from asgiref.wsgi import WsgiToAsgi, WsgiToAsgiInstance
 import tracer
 from tracer.servers.environ import REQ_KEY
 from tracer.servers.forks import end_child, forked_child, serve_here
-from tracer.servers.job import Job, record_refusal
+from tracer.servers.job import Job, read_by_app, record_refusal
 from tracer.servers.loop import LoopServer
 from tracer.servers.waits import monotonic, sleep
 
@@ -55,7 +55,9 @@ class _Instance(WsgiToAsgiInstance):  # type: ignore[misc]
             environ[REQ_KEY] = extension["req"]
             model = extension.get("model")
             if model is not None:  # on the WSGI thread: the app is about to run this request
-                model.in_thread = extension.get("job")
+                job = model.in_thread = extension.get("job")
+                if job is not None:  # what it reads comes from asgiref's copy of the body
+                    job.read_so_far = lambda: read_by_app(body)
         client = scope.get("client")
         if client is not None:
             environ["REMOTE_PORT"] = str(client[1])
@@ -112,7 +114,7 @@ class _Instance(WsgiToAsgiInstance):  # type: ignore[misc]
                     extension.get("req"),
                     exc,
                     status=status,
-                    bytes_in=len(job.request.body) if job is not None else 0,
+                    bytes_in=job.bytes_read() if job is not None else 0,
                     bytes_out=sent[0],
                 )
                 raise
@@ -157,7 +159,7 @@ class _Instance(WsgiToAsgiInstance):  # type: ignore[misc]
             extension.get("req"),
             exc,
             status=500,
-            bytes_in=len(job.request.body) if job is not None else 0,
+            bytes_in=job.bytes_read() if job is not None else 0,
             bytes_out=0,
             t=self.refused_t,
             raised=True,
@@ -312,6 +314,9 @@ class WsgiOnLoopServer(LoopServer):
         extension = scope["extensions"]["gateway_tracer"]
         extension["job"] = job
         extension["model"] = self
+        # asgiref receives the whole body before it calls the app: what the app read is
+        # counted from its copy, once it has one (``_Instance.build_environ``), not here.
+        job.read_so_far = None
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the loop, then wait (within ``timeout``) for the request the thread runs.
