@@ -8,8 +8,12 @@ Variants, each the median of several repeats (the machine is shared and noisy):
   with the time the recorder spends turning events into lines measured on its own;
 - ``long bursts``: two threads sharing 1000 s of CPU each (400,000 forced GIL switches), with
   unlimited cores and on ``--cpus 1``: rounds of turns are settled at once both ways, since one
-  process's GIL holder has a core to itself (holders that share cores are switched one
-  interval at a time, the agenda kept small by cancelling pre-empted ends).
+  process's GIL holder has a core to itself;
+- ``shared cores``: processes computing on fewer cores than there are of them, two threads
+  each with 100 s of CPU (``--workers 4 --cpus 2``, a share of 1/2, and ``--workers 3 --cpus
+  2``, 2/3): their turns are settled many intervals at a step too (``sim.shared_turns``);
+  and the ``processes 4x4`` run on ``--cpus 2``, where little can be settled, for what trying
+  costs.
 Target: 100,000 simulated requests in <= 5 s, stats only. Run: ``python bench/sim_speed.py``.
 """
 
@@ -108,6 +112,10 @@ def main() -> None:
         ("engine  open M/M/4 (Poisson)", median_time(lambda: simulate(mm4))),
         ("engine  loop, cpu+io, c=50", median_time(lambda: simulate(loop))),
         ("engine  processes 4x4 (GIL), c=64", median_time(lambda: simulate(processes))),
+        (
+            "engine  processes 4x4 (GIL), c=64, --cpus 2",
+            median_time(lambda: simulate(processes.with_value("cpus", 2))),
+        ),
     ]
 
     def recorded_in_memory() -> None:
@@ -156,6 +164,7 @@ def main() -> None:
         f"recording: {events:,} events, {size / 1e6:.1f} MB, {events / statistics.median(write):,.0f} events/s written"
     )
     long_bursts()
+    shared_cores()
 
 
 def long_bursts() -> None:
@@ -175,6 +184,29 @@ def long_bursts() -> None:
         print(
             f"  cpus {cpus or 'unlimited':>9}: {seconds:6.2f} s, {result.engine_steps:,} engine "
             f"steps, {result.gil_switches:,} switches, ends at {result.sim_ns / 1e9:,.3f} s"
+        )
+
+
+def shared_cores() -> None:
+    """Print the cost of processes with two threads of 100 s of CPU each sharing fewer cores
+    (``trace sim --model processes --threads 2 --workers W --cpus 2 -c 2W -n 2W --cpu 100s``)."""
+    print("shared cores: --model processes --threads 2 --cpus 2 --cpu 100s, a request a thread")
+    for workers in (4, 3):
+        config = SimConfig(
+            model="processes",
+            workers=workers,
+            threads=2,
+            cpus=2,
+            requests=2 * workers,
+            concurrency=2 * workers,
+            workload=inline_workload(cpu=Fixed(100 * 1000 * MS), io=None),
+        )
+        start = time.perf_counter()
+        result = simulate(config)
+        seconds = time.perf_counter() - start
+        print(
+            f"  workers {workers}: {seconds:6.2f} s, {result.engine_steps:,} engine steps, "
+            f"{result.gil_switches:,} switches, ends at {result.sim_ns / 1e9:,.3f} s"
         )
 
 

@@ -64,6 +64,13 @@ POISSON_MARGIN = 6
 """Standard deviations of a ``--rate`` run's Poisson count added to its mean before it is
 compared with the bound: a run refused at once rather than one in 10^9 runs failing late."""
 
+MIN_TURN_CPU_NS = 2
+"""The least CPU a thread sharing cores must get per switch interval (``switch_interval_ns``
+× ``cpus`` / ``workers``). Under 1 ns a turn takes nothing off its CPU and the run never ends;
+1 ns is whole only in exact arithmetic (``Cores`` keeps CPU in floats, and pieces of a third of
+a ns may add up to just under 1), 2 leaves room for that rounding. CPython's default interval
+(5 ms) meets it for every number of processes ``--workers`` takes."""
+
 _MEMORY_NOTE = {
     False: (MAX_REQUESTS, "each simulated request keeps about 350 bytes, 3.5 GB at this bound"),
     True: (
@@ -138,7 +145,9 @@ class SimConfig:
     """A loop step longer than this is a ``loop.blocked`` (10 ms, as the shim's default); above
     0, as ``--block-threshold-ms`` and the shim's ``block_threshold_ms`` must be."""
     switch_interval_ns: int = SWITCH_INTERVAL_NS
-    """The GIL switch interval (CPython: 5 ms); above 0."""
+    """The GIL switch interval (CPython: 5 ms); above 0, and with processes sharing cores
+    (``processes`` with more ``workers`` than ``cpus``, two threads or more each) long enough
+    to give each of them ``MIN_TURN_CPU_NS`` of CPU a turn."""
 
     @property
     def threads_per_process(self) -> int:
@@ -234,9 +243,34 @@ class SimConfig:
             raise UsageError(
                 f"The GIL switch interval must be above 0 ns, not {self.switch_interval_ns!r}."
             )
+        self._check_shared_turn()
         if not self.workload.routes:
             raise UsageError(f'Workload "{self.workload.name}" has no routes.')
         return self
+
+    def _check_shared_turn(self) -> None:
+        """Refuse a switch interval too short for threads sharing cores to progress: when
+        more processes compute than there are cores, a GIL holder gets cpus / workers of one
+        at worst, and a turn of under 1 ns of CPU takes nothing off (``Cores`` rounds a
+        pre-empted holder's CPU up to whole ns), so its threads would take turns for ever."""
+        cpus, workers = self.cpus, self.workers
+        if (
+            self.model != "processes"
+            or cpus is None
+            or workers <= cpus
+            or self.threads_per_process < 2  # one thread a process: its GIL never switches
+        ):
+            return
+        interval = self.switch_interval_ns
+        if interval * cpus < MIN_TURN_CPU_NS * workers:
+            least = -(-MIN_TURN_CPU_NS * workers // cpus)
+            raise UsageError(
+                f"The GIL switch interval of {interval:,} ns is too short for "
+                f"{workers:,} processes on {cpus:,} core{'s' if cpus > 1 else ''}: a thread "
+                f"sharing {'them' if cpus > 1 else 'it'} would get "
+                f"{interval * cpus / workers:.3g} ns of CPU a turn, and needs at least "
+                f"{MIN_TURN_CPU_NS} to be sure to progress; give {least:,} ns or more."
+            )
 
     def request_limit(self, *, recorded: bool = False) -> int:
         """The most requests this run may make: ``MAX_REQUESTS``, or ``MAX_RECORDED_REQUESTS``

@@ -47,7 +47,16 @@ class Burst:
 class Cores:
     """N cores shared equally by the bursts on them (processor sharing)."""
 
-    __slots__ = ("engine", "count", "running", "_since", "_timer")
+    __slots__ = (
+        "engine",
+        "count",
+        "running",
+        "gils",
+        "settle_after",
+        "settle_misses",
+        "_since",
+        "_timer",
+    )
 
     def __init__(self, engine: Engine, count: int) -> None:
         self.engine = engine
@@ -55,6 +64,13 @@ class Cores:
         """How many cores."""
         self.running: list[Burst] = []
         """The bursts on the cores, oldest first (ties end in this order)."""
+        self.gils: list[Any] = []
+        """The GILs (``sim.gil.Gil``) whose holders run here: every burst is one's holder's."""
+        self.settle_after = 0
+        """When ``sim.shared_turns`` may next try to settle turns on these cores (it waits a
+        while after a try that could not)."""
+        self.settle_misses = 0
+        """Tries in a row that could not settle anything (``sim.shared_turns``)."""
         self._since = 0
         self._timer: Handle | None = None
 
@@ -91,17 +107,19 @@ class Cores:
                 burst.left -= done
         self._since = now
 
-    def _schedule(self) -> None:
+    def _schedule(self, since: int | None = None) -> None:
         # One engine event: when the shortest burst ends at the current share. Any change to
         # the runnable set cancels it and schedules another (a GIL switch is two changes, so
-        # leaving stale ones in the agenda would keep two entries per switch).
+        # leaving stale ones in the agenda would keep two entries per switch). ``since``: the
+        # instant the bursts' ``left`` is as of, when turns were settled up to a later one.
         if self._timer is not None:
             self.engine.cancel(self._timer)
             self._timer = None
         if self.running:
             shortest = min(burst.left for burst in self.running)
             delay = math.ceil(max(0.0, shortest - _DONE) / self._rate())
-            self._timer = self.engine.after(delay, self._finish)
+            start = self.engine.now if since is None else since
+            self._timer = self.engine.at(start + delay, self._finish)
 
     def _finish(self, _: object) -> None:
         self._timer = None  # this is it: nothing to cancel

@@ -16,7 +16,7 @@ Imports only ``sim.dist`` and ``tracer.errors``.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from heapq import heapify, heappop, heappush
 from typing import Any
 
@@ -100,14 +100,22 @@ class Engine:
             heapify(heap)
             cancelled.clear()
 
-    def horizon(self) -> int | None:
+    def horizon(self, ignore: Collection[Handle] = ()) -> int | None:
         """The earliest time at which a pending call runs (or, under ``run(until)``, the first
         instant past ``until``); None when nothing is pending. A model may settle on its own
-        what would happen strictly before it, since nothing else can happen in between."""
+        what would happen strictly before it, since nothing else can happen in between.
+        ``ignore``: the model's own pending calls, which it settles too, left out."""
         heap, cancelled = self._heap, self._cancelled
-        while heap and heap[0][1] in cancelled:
-            cancelled.discard(heappop(heap)[1])
+        set_aside = []
+        while heap and (heap[0][1] in cancelled or heap[0][1] in ignore):
+            entry = heappop(heap)
+            if entry[1] in cancelled:
+                cancelled.discard(entry[1])
+            else:
+                set_aside.append(entry)
         due = heap[0][0] if heap else None
+        for entry in set_aside:  # the same (t, seq) entries: the order is unchanged
+            heappush(heap, entry)
         if self._until is not None and (due is None or due > self._until):
             return self._until + 1
         return due

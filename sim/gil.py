@@ -16,8 +16,10 @@ once: each thread loses the same CPU per round, so their state after m rounds is
 and the switch count stays exact. A recording has no event per switch, so it is the same
 either way; an hour of CPU shared by two threads is a few engine steps instead of 720,000.
 When holders share cores (more processes computing than cores) a turn's CPU depends on the
-other processes' switches, so those rounds are still switched one at a time.
-Imports only ``sim.engine``, ``sim.cores`` and ``sim.dist``.
+other processes' switches, and other processes' switches are due before the rounds end: then
+``sim.shared_turns`` moves every process on the cores on by whole intervals at once, where it
+can prove the result is the one switching one interval at a time gives.
+Imports only ``sim.engine``, ``sim.cores``, ``sim.dist`` and ``sim.shared_turns``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 from sim.cores import Burst, Cores
 from sim.dist import MAX_DURATION_NS
 from sim.engine import Callback, Engine, Handle
+from sim.shared_turns import settle_shared_turns
 
 __all__ = ["Gil", "SWITCH_INTERVAL_NS"]
 
@@ -65,6 +68,7 @@ class Gil:
         "_burst",
         "_finish_at",
         "_drop_at",
+        "_drop_due",
         "_scan_after",
         "switches",
     )
@@ -92,9 +96,13 @@ class Gil:
         self._drop_asked = False
         self._finish_at: Handle | None = None
         self._drop_at: Handle | None = None
+        self._drop_due = 0
+        """When ``_drop_at`` is due."""
         self._scan_after = 0
         self.switches = 0
         """How many forced switches happened (a thread was made to drop the GIL)."""
+        if cores is not None:
+            cores.gils.append(self)
 
     def run(self, cpu_ns: int, fn: Callback, arg: Any) -> None:
         """Spend ``cpu_ns`` of CPU holding the GIL, then call ``fn(arg)``."""
@@ -105,7 +113,12 @@ class Gil:
         self.waiters.append(job)
         if not self._drop_asked:
             self._drop_asked = True
-            self._drop_at = self.engine.after(self.interval, self._drop, self._grant_id)
+            self._set_drop(self.engine.now + self.interval)
+
+    def _set_drop(self, at: int) -> None:
+        """Ask the holder of this grant to drop the GIL at ``at``."""
+        self._drop_due = at
+        self._drop_at = self.engine.at(at, self._drop, self._grant_id)
 
     def _grant(self, job: _Job) -> None:
         engine = self.engine
@@ -118,7 +131,7 @@ class Gil:
             self._burst = self.cores.run(job.remaining, self._finish, self._grant_id)
         if self.waiters:
             self._drop_asked = True
-            self._drop_at = engine.after(self.interval, self._drop, self._grant_id)
+            self._set_drop(engine.now + self.interval)
         else:
             self._drop_asked = False
 
@@ -164,6 +177,8 @@ class Gil:
             self._settle_rounds(rounds)
         else:
             self._grant(self.waiters.popleft())
+            if self.skip and self.cores is not None:
+                settle_shared_turns(self.cores, self)
 
     def _on_own_core(self) -> bool:
         """Whether the next holder executes at full speed (one CPU ns per ns) whoever holds
@@ -235,4 +250,4 @@ class Gil:
                 last.since - now + last.remaining, self._finish, self._grant_id
             )
         self._drop_asked = True
-        self._drop_at = self.engine.at(end, self._drop, self._grant_id)
+        self._set_drop(end)
