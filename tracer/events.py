@@ -190,6 +190,9 @@ _new = tuple.__new__
 _Decoders = tuple[Callable[[tuple[Any, ...]], dict[str, Any]], Callable[[tuple[Any, ...]], Event]]
 _DECODERS: dict[int, tuple[tuple[str, ...], _Decoders]] = {}
 _DECODERS_BY_KEYS: dict[tuple[str, ...], _Decoders] = {}
+# id(keys) -> the function making a packed row's Event, for ``from_rows``. No identity check
+# is needed on a hit: ``_DECODERS`` keeps each keys tuple alive, so no other object has its id.
+_MAKERS: dict[int, Callable[[Any], Event]] = {}
 _MAX_DECODERS = 256
 
 
@@ -276,6 +279,7 @@ def _decoders(keys: tuple[str, ...]) -> _Decoders:
     if len(_DECODERS) < _MAX_DECODERS:
         _DECODERS[id(keys)] = (keys, made)
         _DECODERS_BY_KEYS[keys] = made
+        _MAKERS[id(keys)] = made[1]
     return made
 
 
@@ -298,17 +302,18 @@ def unpack_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
 
 def from_rows(rows: Iterable[Sequence[Any]]) -> list[Event]:
     """``Event`` objects of hot-path rows (fields in ``FIELDS`` order, or packed), in order."""
-    events: list[Event] = []
-    append = events.append
-    decoders = _DECODERS
-    for row in rows:
-        keys = row[9]
-        if type(keys) is tuple:  # packed: the data is made here, off the hot path
-            entry = decoders.get(id(keys))
-            make = entry[1][1] if entry is not None and entry[0] is keys else _decoders(keys)[1]
-            append(make(row))  # type: ignore[arg-type]
-        elif len(row) == 10:
-            append(_new(Event, row))
-        else:
-            raise ValueError(f"an event row has {len(FIELDS)} fields, not {len(row)}")
-    return events
+    # One comprehension, one dict lookup per row: the drain runs this for every event, and
+    # competes with the traced app for the GIL (bench/overhead.py counts it).
+    maker = _MAKERS.get
+    return [maker(id(row[9]), _from_row)(row) for row in rows]
+
+
+def _from_row(row: Sequence[Any]) -> Event:
+    """The ``Event`` of one row whose keys ``from_rows`` has not compiled: a plain row, a packed
+    one with keys met for the first time (or equal keys in another tuple), or a malformed one."""
+    keys = row[9]
+    if type(keys) is tuple:  # packed: the data is made here, off the hot path
+        return _decoders(keys)[1](row)  # type: ignore[arg-type]
+    if len(row) == 10:
+        return _new(Event, row)  # type: ignore[no-any-return]
+    raise ValueError(f"an event row has {len(FIELDS)} fields, not {len(row)}")

@@ -33,6 +33,8 @@ __all__ = ["EventsNotKept", "ID_SPACE", "Recorder", "Sink", "Subscriber", "first
 
 log = logging.getLogger("tracer")
 
+_popleft = deque.popleft
+
 Subscriber = Callable[[list[Event]], None]
 """Called off the hot path with each batch of new events, in the order they were queued
 (``seq`` order within one thread; see ``Recorder.events``)."""
@@ -339,10 +341,10 @@ class Recorder:
         """Move queued events to the file, memory and subscribers; return the batch moved."""
         with self._drain_lock:
             queue = self._queue
-            popleft = queue.popleft
             # len() first: emitters append concurrently, and what they add after it waits
-            # for the next drain (popping a counted number never races with them).
-            batch = from_rows([popleft() for _ in range(len(queue))])
+            # for the next drain (popping a counted number never races with them). The rows
+            # are popped by C, one by one as from_rows takes them: no list of them is made.
+            batch = from_rows(map(_popleft, itertools.repeat(queue, len(queue))))
             output = self._output
             if output.takes_events():
                 # Only the background thread's timed drains leave out the checkpoint.

@@ -48,7 +48,7 @@ from tracer.recorder import Recorder
 from tracer.redact import secret_header_names
 from tracer.shim import hops
 from tracer.shim.asgi_cycle import AsgiCycle
-from tracer.shim.blocking import watch_threshold
+from tracer.shim.blocking import LoopState, watch_threshold
 from tracer.shim.context import CURRENT
 from tracer.shim.routes import RouteTemplates
 from tracer.shim.settings import block_threshold_ns
@@ -108,6 +108,9 @@ class AsgiShim:
         self._version = "2.0" if asgi_version == ASGI2 else "3.0"
         self._complained: set[str] = set()
         self._templates = RouteTemplates()
+        # The loop the last request ran on (its ``LoopState``): the next request on it finds
+        # its task without asking asyncio (``tracer.shim.running``). Not per request: a loop's.
+        self._loop_cache: LoopState | None = None
         hops.install()
         watch_threshold(self.block_ns)
 
@@ -129,7 +132,10 @@ class AsgiShim:
         token = CURRENT.set(cycle)
         error: BaseException | None = None
         try:
-            cycle.coro = self._call_app(scope, cycle.receive, cycle.send)
+            if self.asgi_version == ASGI3:  # _call_app, inlined: once per request
+                cycle.coro = self.app(scope, cycle.receive, cycle.send)
+            else:
+                cycle.coro = self.app(scope)(cycle.receive, cycle.send)
             return await cycle
         except BaseException as exc:
             error = exc

@@ -30,6 +30,7 @@ from tracer.shim.blocking import loop_state
 from tracer.shim.context import CURRENT
 from tracer.shim.frames import mark_wrapper, message_of, where_awaited, where_raised
 from tracer.shim.messages import scope_headers, scope_query, summarize_message
+from tracer.shim.running import CURRENT_TASKS, UNKNOWN, fast_loop, task_on
 from tracer.shim.steps import Stepper
 from tracer.shim.tasks import watch_tasks
 
@@ -39,6 +40,9 @@ if TYPE_CHECKING:
 __all__ = ["AsgiCycle"]
 
 _current_task = asyncio.current_task
+_get_ident = threading.get_ident
+# Which task runs on a loop of ``tracer.shim.running.fast_loop`` (empty where none is fast).
+_TASKS: dict[Any, Any] = CURRENT_TASKS if CURRENT_TASKS is not None else {}
 
 # Field names of packed rows (``tracer.events.unpack_row``), in the order of their values.
 _RECEIVE_KEYS = ("type", "bytes", "more_body")
@@ -140,6 +144,9 @@ class AsgiCycle(Stepper):
         "outer",
         "ended",
         "root_id",
+        # The request's loop when ``tracer.shim.running`` can name its task without asking
+        # asyncio (one system call less per receive and send), else None.
+        "loop",
         # Set only when a late send is reported (read with getattr): nothing to pay before.
         "late_reported",
         # Set only when the server's send raised on an http.response.start (read with
@@ -161,19 +168,29 @@ class AsgiCycle(Stepper):
                 req = ours.get("req")
         if req is None:
             req = recorder.new_request_id()
-        current = threading.current_thread()
-        tid = current.ident or 0
-        try:
-            task = asyncio.current_task()
-        except RuntimeError:  # not on asyncio (trio)
-            task = None
-        state = None
-        if task is not None:
-            loop = task.get_loop()
-            state = loop_state(loop)
-            if state is not None and not state.tasks_watched:
-                state.tasks_watched = True
-                watch_tasks(loop)  # tasks this request creates are traced as its own
+        tid = _get_ident()
+        # The loop the shim's last request ran on names this one's task if it runs on this
+        # thread (``tracer.shim.running``): no asyncio.current_task() and its system call.
+        state = shim._loop_cache
+        loop: Any = None if state is None else state.loop_ref()
+        task = task_on(loop)
+        fast: Any = loop  # the loop, when tracer.shim.running can name its tasks (else None)
+        if task is UNKNOWN:
+            try:
+                task = asyncio.current_task()
+            except RuntimeError:  # not on asyncio (trio)
+                task = None
+            if task is not None:
+                loop = task.get_loop()
+                state = loop_state(loop)
+                fast = fast_loop(loop)
+                if fast is not None and state is not None:
+                    shim._loop_cache = state
+        if task is None:
+            state = loop = fast = None
+        elif state is not None and not state.tasks_watched:
+            state.tasks_watched = True
+            watch_tasks(loop)  # tasks this request creates are traced as its own
         Stepper.__init__(
             self,
             None,
@@ -182,7 +199,7 @@ class AsgiCycle(Stepper):
             shim.block_ns,
             None if task is None else task.get_name(),
             tid,
-            current.name,
+            threading.current_thread().name,
             None,
             state,
         )
@@ -195,6 +212,7 @@ class AsgiCycle(Stepper):
         # The request's own task, told from others by identity (alive while the request runs,
         # so its id is its own; no reference kept: the task holds this object already).
         self.root_id = None if task is None else id(task)
+        self.loop: Any = fast
         self.status: int | None = None
         self.bytes_in = 0
         self.bytes_out = 0
@@ -234,7 +252,13 @@ class AsgiCycle(Stepper):
         """The app's ``receive``: the server's, timed and recorded (also when it raised)."""
         sink = self.sink
         clock = sink.clock
-        task = self._calling_task()
+        loop = self.loop
+        # ``_calling_task`` inlined for the request's own task, the common caller: seen on
+        # its loop (``tracer.shim.running.task_on``), without asking asyncio.
+        if loop is not None and len(_TASKS) < 2 and loop._thread_id == _get_ident():
+            task = self.task if id(_TASKS.get(loop)) == self.root_id else self._calling_task()
+        else:
+            task = self._calling_task()
         t0 = clock()
         # While the server's own code runs, no request is current: tasks it starts and work
         # it hands to threads are the server's, not this request's.
@@ -311,10 +335,12 @@ class AsgiCycle(Stepper):
         its tasks (a ``StreamingResponse``'s, ``BaseHTTPMiddleware``'s ``call_next``)."""
         if self.root_id is None:  # not on asyncio (trio)
             return self.task
-        try:
-            task = _current_task()
-        except RuntimeError:  # called with no loop running: nothing to name
-            return None
+        task = task_on(self.loop)  # without asyncio.current_task()'s system call, if it can
+        if task is UNKNOWN:
+            try:
+                task = _current_task()
+            except RuntimeError:  # called with no loop running: nothing to name
+                return None
         if task is None:
             return None
         return self.task if id(task) == self.root_id else task.get_name()
@@ -331,7 +357,11 @@ class AsgiCycle(Stepper):
             return await self.late_send(message)
         sink = self.sink
         clock = sink.clock
-        task = self._calling_task()
+        loop = self.loop
+        if loop is not None and len(_TASKS) < 2 and loop._thread_id == _get_ident():
+            task = self.task if id(_TASKS.get(loop)) == self.root_id else self._calling_task()
+        else:
+            task = self._calling_task()
         t0 = clock()
         token = CURRENT.set(None)  # the server's code runs for no request (see receive)
         raised: str | None = None

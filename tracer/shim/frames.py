@@ -152,52 +152,60 @@ def describe(coro: Any, yielded: Any) -> tuple[str, str | None]:
     ``anext``, ``asynccontextmanager``) and through the step proxy of another shim.
     """
     awaiting: str | None = None
-    user_at: tuple[str, int] | None = None
-    other_at: tuple[str, int] | None = None
-    primitive_at: tuple[str, int] | None = None
+    # The innermost app frame, the innermost library one and the first primitive, each with
+    # its code's entry: their lines are read once, at the end (the walk is per suspension).
+    user: tuple[Any, FrameType] | None = None
+    other: tuple[Any, FrameType] | None = None
+    primitive: tuple[Any, FrameType] | None = None
+    codes = _CODES
     obj = coro
     while obj is not None:
         kind = type(obj)
         if kind is CoroutineType:
             frame = obj.cr_frame
-            entry = _info(obj.cr_code, frame)
+            code = obj.cr_code
             following = obj.cr_await
         elif kind is GeneratorType:
             frame = obj.gi_frame
-            entry = _info(obj.gi_code, frame)
+            code = obj.gi_code
             following = obj.gi_yieldfrom
             if following is None and frame is not None and _DRIVERS:
-                local = _DRIVERS.get(obj.gi_code)
+                local = _DRIVERS.get(code)
                 if local is not None:  # another shim's step proxy: on to what it drives
                     following = frame.f_locals.get(local)
         elif kind is AsyncGeneratorType:
             frame = obj.ag_frame
-            entry = _info(obj.ag_code, frame)
+            code = obj.ag_code
             following = obj.ag_await
         elif kind in _AG_AWAITABLES:  # asend/athrow/anext: on to their async generator
             obj = _async_generator_of(obj)
             continue
         else:
             break
+        # ``_info``, inlined. A hit needs no identity check: ``_CODES`` keeps its codes alive,
+        # so no other code object has the id of one of them.
+        entry = codes.get(id(code))
+        if entry is None:
+            entry = _classify(code, frame)
         if entry[2]:  # a primitive: the first of a run names what is awaited
             if awaiting is None:
                 awaiting = entry[3]
-                if primitive_at is None and frame is not None and entry[1] != _OURS:
-                    primitive_at = (entry[4], frame.f_lineno)
+                if primitive is None and frame is not None and entry[1] != _OURS:
+                    primitive = (entry, frame)
             if entry[1] == _OURS:
                 break  # our wrappers are leaves: below them is the server, not the app
         else:
             awaiting = None
             if frame is not None:
                 if entry[1] == USER:
-                    user_at = (entry[4], frame.f_lineno)
+                    user = (entry, frame)
                 elif entry[1] != _OURS:
-                    other_at = (entry[4], frame.f_lineno)
+                    other = (entry, frame)
         obj = following
-    at = user_at or other_at or primitive_at
+    at = user or other or primitive
     return (
         awaiting if awaiting is not None else _name_yielded(yielded),
-        None if at is None else f"{at[0]}:{at[1]}",
+        None if at is None else f"{at[0][4]}:{at[1].f_lineno}",
     )
 
 
