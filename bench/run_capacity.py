@@ -5,7 +5,8 @@
 Each variant runs ``tracer.run.run`` (load generator + server model + shim + recorder streaming
 to a file, as ``trace run`` does) several times; the median requests/s is printed with its ratio
 to the target. Then one ``trace run -n BIG`` in a child process, whose peak resident memory is
-read from ``wait4`` (the recording streams to disk; the summary is a streaming digest).
+read from ``wait4`` (the recording streams to disk; the summary is a streaming digest), and
+``trace summary`` of its recording, whose memory is the digest's: a packed row per request.
 Targets on the 2-core reference machine: >= 5,000 req/s ASGI ``loop``, >= 3,000 WSGI ``threads``,
 a 100,000-request run under 200 MB resident.
 """
@@ -55,26 +56,31 @@ def once(
 
 
 def peak_rss_mb(requests: int, concurrency: int, folder: str) -> tuple[float, float]:
-    """Peak RSS (MB) and wall seconds of `trace run -n requests --json` in a child process."""
+    """Peak RSS (MB) and wall seconds of `trace run -n requests --json` in a child process;
+    its recording is ``big.jsonl`` in ``folder``."""
     record = os.path.join(folder, "big.jsonl")
-    argv = [
-        sys.executable,
-        "-m",
-        "tracer",
-        "run",
-        "-n",
-        str(requests),
-        "-c",
-        str(concurrency),
-        "--json",
-        "--record",
-        record,
-    ]
+    return _child_peak(
+        ["run", "-n", str(requests), "-c", str(concurrency), "--json", "--record", record]
+    )
+
+
+def summary_peak_rss_mb(folder: str) -> tuple[float, float]:
+    """Peak RSS (MB) and wall seconds of `trace summary big.jsonl --json` in a child process."""
+    return _child_peak(["summary", os.path.join(folder, "big.jsonl"), "--json"])
+
+
+def _child_peak(args: list[str]) -> tuple[float, float]:
+    """Peak RSS (MB) and wall seconds of `trace ARGS` in a child process (read from
+    ``wait4``: the child's own, not this process's)."""
     started = time.monotonic()
-    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tracer", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     _, status, usage = os.wait4(child.pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"trace run failed with {status}")
+        raise SystemExit(f"trace {args[0]} failed with {status}")
     return usage.ru_maxrss / 1024, time.monotonic() - started
 
 
@@ -114,6 +120,8 @@ def main() -> None:
             print(
                 f"trace run -n {args.big}: peak RSS {rss:.0f} MB (target < 200), {wall:.1f} s, {args.big / wall:.0f} req/s end to end"
             )
+            rss, wall = summary_peak_rss_mb(folder)
+            print(f"trace summary of its recording: peak RSS {rss:.0f} MB, {wall:.1f} s")
 
 
 if __name__ == "__main__":

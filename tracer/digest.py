@@ -3,18 +3,25 @@
 ``Digest`` takes events in batches (a ``Recorder`` subscriber during a run, or lines read back
 from a file) and keeps only what the report needs: one small record per request, the
 loop-blocking culprits by file:line, busy time per worker thread, errors and violations by kind.
-Memory stays small for long runs (one ``RequestSpan`` per request, no events); the summary
-comes from ``tracer.summary.summarize_spans``, as ``summarize`` does, so the numbers agree.
+Memory stays small for long runs: no events, a ``RequestSpan`` per request in flight, and
+once a request has ended its record packed into 83 bytes (``_Rows``), from which a later
+event of the request (an error after its end, the client's response) unpacks it again. The
+summary adds the records up with ``tracer.summary.SpanTally``, as ``summarize`` does, so the
+numbers agree.
 ``tracer.report`` renders it. Imports the spine only.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
+import struct
+from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from tracer import events as K
@@ -22,7 +29,7 @@ from tracer.events import Event
 from tracer.gc_pause import paused_gc
 from tracer.reading import UNREADABLE, EventLines, lines_until_eof, open_text, unreadable
 from tracer.recording import Recording, load, loads
-from tracer.summary import SPAN_KINDS, RequestSpan, load_of, percentile, summarize_spans
+from tracer.summary import SPAN_KINDS, RequestSpan, SpanTally, load_of, stats_ms
 
 __all__ = [
     "Culprit",
@@ -142,6 +149,257 @@ class ReportDetails:
     """Time queued: mean, p50, p90, p99, p99.9, max (the summary has fewer percentiles)."""
 
 
+_TIMES = (
+    "queued",
+    "start",
+    "start_seq",
+    "end",
+    "end_seq",
+    "client_end",
+    "client_seq",
+    "response_end",
+)
+"""The integer fields of a ``RequestSpan`` (ns, seq), each packed as 8 bytes."""
+_VALUES = (
+    "status",
+    "error",
+    "raised",
+    "scope_type",
+    "client_status",
+    "client_error",
+    "response_status",
+)
+"""Its other fields (statuses, error names), each packed as the code of its value."""
+_times_of = attrgetter(*_TIMES)
+_values_of = attrgetter(*_VALUES)
+_ROW = struct.Struct(f"<BI{len(_TIMES)}q{len(_VALUES)}H")
+"""A packed request: 1 (the row is taken), its order among the requests (``_Pass``), its
+times (``_NO_TIME`` for None), its value codes (0 for None)."""
+_NO_TIME = -(2**63)
+_FREE = bytes(_ROW.size)
+_PLAIN = frozenset({int, str, type(None)})
+_MOST_CODES = 0xFFFF
+_GAP = 1024
+"""How many rows a run grows by at most for one request before the request starts a run of
+its own: requests end out of order by about the concurrency."""
+_MOST_RUNS = 4096
+"""Past this many runs (request ids scattered, not counted up), records stay unpacked."""
+
+
+class _Rows:
+    """Ended requests' records, packed by request id into runs of consecutive ids.
+
+    A process counts its request ids up from 1 (a forked worker from pid x 10^6 + 1), so a
+    run's row is found from the id alone: no per-request key, 83 bytes a request where a
+    ``RequestSpan`` with its dict slot and number objects took about 450. A record that does
+    not pack (a time past 64 bits, a status that is not an int or a str) stays unpacked.
+    """
+
+    def __init__(self) -> None:
+        self._bases: list[int] = []
+        """The first request id of each run, ascending."""
+        self._runs: list[bytearray] = []
+        """Each run's rows, one per id from its base (rows of ids not packed are zeros)."""
+        self._codes: dict[int | str, int] = {}
+        """The code of each value packed."""
+        self._values: list[int | str | None] = [None]
+        """The value of each code."""
+        self._coded: dict[tuple[Any, ...], tuple[int, ...]] = {}
+        """The codes of each tuple of a span's values packed so far (a few kinds a run)."""
+        self._last = 0
+        """The run the last row went to: the next row mostly goes there too."""
+        self.held = 0
+        """Rows taken."""
+
+    def _find(self, req: int) -> tuple[bytearray, int] | None:
+        """The run and offset of ``req``'s row, if it holds one."""
+        i = bisect_right(self._bases, req) - 1
+        if i < 0:
+            return None
+        run = self._runs[i]
+        offset = (req - self._bases[i]) * _ROW.size
+        if offset >= len(run) or not run[offset]:
+            return None
+        return run, offset
+
+    def pop(self, req: int) -> tuple[int, RequestSpan] | None:
+        """``req``'s order and record, its row freed; None if it has none."""
+        found = self._find(req)
+        if found is None:
+            return None
+        run, offset = found
+        row = _ROW.unpack_from(run, offset)
+        run[offset] = 0
+        self.held -= 1
+        return row[1], self._span(req, row)
+
+    def get(self, req: int) -> RequestSpan | None:
+        """A copy of ``req``'s record, if it has a row."""
+        found = self._find(req)
+        return None if found is None else self._span(req, _ROW.unpack_from(*found))
+
+    def ids(self) -> Iterator[int]:
+        """The request id of every row, ascending."""
+        for base, run in zip(self._bases, self._runs, strict=True):
+            for index, row in enumerate(_ROW.iter_unpack(run)):
+                if row[0]:
+                    yield base + index
+
+    def spans(self) -> Iterator[tuple[int, RequestSpan]]:
+        """Every row as its order and a ``RequestSpan`` of its own, by request id."""
+        for base, run in zip(self._bases, self._runs, strict=True):
+            for index, row in enumerate(_ROW.iter_unpack(run)):
+                if row[0]:
+                    yield row[1], self._span(base + index, row)
+
+    def _span(self, req: int, row: tuple[Any, ...]) -> RequestSpan:
+        """The record a row holds, as a ``RequestSpan`` of its own (fields in the order of
+        ``_TIMES`` and ``_VALUES``, assigned at once: a ``setattr`` each took 3.5 times as
+        long, and the summary reads every row)."""
+        span = RequestSpan(req)
+        (
+            span.queued,
+            span.start,
+            span.start_seq,
+            span.end,
+            span.end_seq,
+            span.client_end,
+            span.client_seq,
+            span.response_end,
+        ) = [None if value == _NO_TIME else value for value in row[2:10]]
+        values = self._values
+        (
+            span.status,
+            span.error,
+            span.raised,
+            span.scope_type,
+            span.client_status,
+            span.client_error,
+            span.response_status,
+        ) = [values[code] for code in row[10:]]
+        return span
+
+    def put(self, req: int, span: RequestSpan, order: int) -> bool:
+        """Pack ``span`` as ``req``'s row (``order``: see ``_Pass``); False if it does not
+        pack (the caller keeps it as it is)."""
+        times = _times_of(span)
+        if _NO_TIME in times:
+            return False
+        values = _values_of(span)
+        # An int or a str is itself once unpacked; True, 200.0 or an IntEnum would come back
+        # as 1 or 200 and read differently ("True", "200.0"). Of these exact types, a tuple
+        # of values equal to one coded before has its codes.
+        if not _PLAIN.issuperset(map(type, values)):
+            return False
+        codes = self._coded.get(values) or self._code(values)
+        if codes is None:
+            return False
+        slot = self._slot(req)
+        if slot is None:
+            return False
+        run, offset = slot
+        try:
+            _ROW.pack_into(
+                run, offset, 1, order, *[_NO_TIME if t is None else t for t in times], *codes
+            )
+        except struct.error:  # past 64 bits: packed up to there, then freed
+            run[offset] = 0
+            return False
+        self.held += 1
+        return True
+
+    def _code(self, values: tuple[Any, ...]) -> tuple[int, ...] | None:
+        """The codes of a span's values (ints, strs or None; 0 for None), new values given
+        one; None when the codes ran out."""
+        codes = []
+        for value in values:
+            if value is None:
+                codes.append(0)
+                continue
+            code = self._codes.get(value)
+            if code is None:
+                code = len(self._values)
+                if code > _MOST_CODES:
+                    return None
+                self._codes[value] = code
+                self._values.append(value)
+            codes.append(code)
+        if len(self._coded) < _MOST_CODES:
+            self._coded[values] = tuple(codes)
+        return tuple(codes)
+
+    def _slot(self, req: int) -> tuple[bytearray, int] | None:
+        """Where ``req``'s row goes: in a run, grown to it, or a new run."""
+        bases, runs, size = self._bases, self._runs, _ROW.size
+        i = self._last  # what bisect finds, mostly: rows go to the same run one after another
+        if not (bases and bases[i] <= req and (i + 1 == len(bases) or req < bases[i + 1])):
+            i = bisect_right(bases, req) - 1
+        if i >= 0:
+            self._last = i
+            run = runs[i]
+            index = req - bases[i]
+            rows = len(run) // size
+            if index < rows:
+                return run, index * size
+            if index - rows <= _GAP:
+                run.extend(_FREE if index == rows else bytes((index + 1 - rows) * size))
+                self._join(i)
+                return run, index * size
+        if len(runs) >= _MOST_RUNS:
+            return None
+        i += 1
+        bases.insert(i, req)
+        runs.insert(i, bytearray(size))
+        self._join(i)
+        self._last = i
+        return runs[i], 0
+
+    def _join(self, i: int) -> None:
+        """Run ``i`` and the next as one when they meet."""
+        bases, runs = self._bases, self._runs
+        if i + 1 < len(bases) and bases[i] + len(runs[i]) // _ROW.size == bases[i + 1]:
+            runs[i] += runs[i + 1]
+            del bases[i + 1], runs[i + 1]
+
+
+class _Requests(Mapping[int, RequestSpan]):
+    """The digest's requests, lifespan connections left out: those in flight as they are,
+    the ended ones unpacked on reading (each a copy)."""
+
+    def __init__(self, spans: dict[int, RequestSpan], rows: _Rows) -> None:
+        self._spans = spans
+        self._rows = rows
+
+    def __len__(self) -> int:
+        return len(self._spans) + self._rows.held
+
+    def __iter__(self) -> Iterator[int]:
+        yield from self._spans
+        yield from self._rows.ids()
+
+    def __getitem__(self, req: int) -> RequestSpan:
+        span = self._spans.get(req)
+        if span is None:
+            span = self._rows.get(req)
+            if span is None:
+                raise KeyError(req)
+        return span
+
+
+@dataclass(frozen=True, slots=True)
+class _Pass:
+    """What one read of every request gives the summary and the report details."""
+
+    tally: SpanTally
+    """The summary's figures."""
+    timeouts: int
+    """Requests the client gave up on."""
+    failures: dict[str, tuple[int, int]]
+    """Failed requests the app did not raise on, by how they failed: how many, and the
+    order of the first (the order the digest first saw the requests in, which is the
+    order the report lists kinds of equal counts in)."""
+
+
 class Digest:
     """Reduces a stream of events to the summary and the report details."""
 
@@ -151,9 +409,15 @@ class Digest:
         time its arrivals were offered in, as ``tracer.summarize`` does."""
         self._header = header
         # Requests, and apart from them lifespan connections (known once their start is
-        # seen): ``requests()`` is then the first dict itself, never a copy (5 MB at 100,000).
+        # seen). A request that has ended leaves ``_spans`` for a packed row; each request
+        # keeps the order the digest first saw it in (``_order``, then in its row), which is
+        # the order the report lists failures of equal counts in.
         self._spans: dict[int, RequestSpan] = {}
         self._lifespan: dict[int, RequestSpan] = {}
+        self._rows = _Rows()
+        self._order: dict[int, int] = {}
+        self._orders = itertools.count()
+        self._pass: _Pass | None = None
         # The run's time extent (first t, last end): the wall time leaves out lifespan
         # connections, known only once their start is seen. Events without a request and
         # those of requests started (not lifespan) count at once; a request not started yet
@@ -178,10 +442,17 @@ class Digest:
         spans = self._spans
         lifespan = self._lifespan
         extents = self._extent
+        rows = self._rows
+        self._pass = None
+        # Requests whose record may pack at the end of the batch (more of their events
+        # often follow in the same batch: a send after the end, the client's response).
+        ended: list[int] = []
         for event in batch:
             t, end = event.t, event.end
             kind = event.kind
             req = event.req
+            if req is not None and req not in spans and rows.held and req not in lifespan:
+                self._unpack(req, ended)
             extent = None if req is None else extents.get(req)
             if extent is not None:
                 if t < extent[0]:
@@ -202,7 +473,7 @@ class Digest:
                         self._errors[(None, str(event.data.get("type") or "?"))] += 1
                     continue
                 # The request's record is built as tracer.summary.request_spans builds it.
-                span = spans.get(req) or lifespan.get(req) or _new(spans, req)
+                span = spans.get(req) or lifespan.get(req) or self._new(req)
                 if kind == K.REQUEST_START:
                     started = span.start
                     span.take(event)
@@ -213,7 +484,10 @@ class Digest:
                         self._worker(event).requests += 1
                     continue
                 span.take(event)
-                if kind == K.CLIENT_RESPONSE:
+                if kind == K.REQUEST_END:
+                    ended.append(req)
+                elif kind == K.CLIENT_RESPONSE:
+                    ended.append(req)
                     if event.data.get("resent"):
                         self._resent += 1
                 elif kind == K.ERROR:
@@ -259,6 +533,29 @@ class Digest:
                     place.worst_ns = dur
             elif kind == K.VIOLATION:
                 self._violations[str(event.data.get("rule") or "?")] += 1
+        for req in ended:
+            self._pack(req)
+
+    def _new(self, req: int) -> RequestSpan:
+        """A record for ``req``, at its first event."""
+        span = self._spans[req] = RequestSpan(req)
+        self._order[req] = next(self._orders)
+        return span
+
+    def _pack(self, req: int) -> None:
+        """Pack ``req``'s record if it has ended (not a lifespan connection's)."""
+        span = self._spans.get(req)
+        if span is None or (span.end is None and span.client_end is None):
+            return
+        if self._rows.put(req, span, self._order[req]):
+            del self._spans[req], self._order[req]
+
+    def _unpack(self, req: int, ended: list[int]) -> None:
+        """An event of ``req``: its record back as a ``RequestSpan`` if it was packed."""
+        found = self._rows.pop(req)
+        if found is not None:
+            self._order[req], self._spans[req] = found
+            ended.append(req)
 
     def _settle(self, req: int, span: RequestSpan) -> None:
         """``req``'s start is known: a lifespan connection goes apart, with its extent; a
@@ -266,9 +563,11 @@ class Digest:
         if span.scope_type == "lifespan":
             if self._spans.pop(req, None) is not None:
                 self._lifespan[req] = span
+                del self._order[req]
             return
         if self._lifespan.pop(req, None) is not None:  # an earlier start said otherwise
             self._spans[req] = span
+            self._order[req] = next(self._orders)
         extent = self._extent.pop(req, None)
         if extent is not None:
             t, end = extent
@@ -285,12 +584,42 @@ class Digest:
             worker = self._busy[key] = _WorkerTally(event.thread or str(event.tid))
         return worker
 
-    def requests(self) -> dict[int, RequestSpan]:
+    def requests(self) -> Mapping[int, RequestSpan]:
         """Per-request lifecycle instants, lifespan scopes left out (as ``request_spans``).
 
-        The digest's own dict (a copy of 100,000 requests was 5 MB of a run's peak memory):
-        read it, do not change it."""
-        return self._spans
+        A view of the digest's records: an ended request is unpacked at each read, as a copy
+        (changing it changes nothing)."""
+        return _Requests(self._spans, self._rows)
+
+    def _read(self) -> _Pass:
+        """Every request read once (again only after more events): the summary's tally, the
+        timeouts and the failures the report shows."""
+        if self._pass is not None:
+            return self._pass
+        tally = SpanTally()
+        timeouts = 0
+        failures: dict[str, tuple[int, int]] = {}
+        order = self._order
+        spans = itertools.chain(
+            ((order[req], span) for req, span in self._spans.items()), self._rows.spans()
+        )
+        for first, span in spans:
+            tally.add(span)
+            # "timeout": a model's client gave up; TimeoutError: the network client did.
+            # Either side's word counts: the app may have raised and the client then waited
+            # in vain (waitress never answers an app's SystemExit).
+            if span.error == "timeout" or span.client_error in ("timeout", "TimeoutError"):
+                timeouts += 1
+            # The other errors of the summary's count, by what the client saw: a 503 the app
+            # never saw, a refused connection, a timeout, a response that never came. A
+            # request with an ``error`` event is counted by its events' types instead.
+            if span.raised is None and span.failed:
+                kind = _failure_kind(span)
+                count, seen = failures.get(kind, (0, first))
+                failures[kind] = (count + 1, min(seen, first))
+        _ = tally.max_in_flight  # its instants freed before the pass is kept
+        self._pass = _Pass(tally, timeouts, failures)
+        return self._pass
 
     def window(self) -> tuple[int, int]:
         """First event and last event end of the run, lifespan connections left out (ns)."""
@@ -304,8 +633,7 @@ class Digest:
     def summary(self) -> dict[str, Any]:
         """The summary dict of DESIGN.md, as ``summarize`` computes it from the full events."""
         first, last = self.window()
-        return summarize_spans(
-            self.requests(),
+        return self._read().tally.summary(
             first=first,
             last=last,
             blocked_ns=self._blocked_ns,
@@ -346,33 +674,21 @@ class Digest:
             for place, tally in self._culprits.items()
         ]
         culprits.sort(key=lambda c: (-c.total_ms, c.location))
-        requests = self.requests()
-        # "timeout": a model's client gave up; TimeoutError: the network client did.
-        # Either side's word counts: the app may have raised and the client then waited in
-        # vain (waitress never answers an app's SystemExit).
-        timeouts = sum(
-            1
-            for span in requests.values()
-            if span.error == "timeout" or span.client_error in ("timeout", "TimeoutError")
-        )
+        read = self._read()
         errors: Counter[str] = Counter()
-        raised: set[int | None] = set()
         for (req, kind), count in self._errors.items():
             if req not in self._lifespan:
                 errors[kind] += count
-                raised.add(req)
-        # The other errors of the summary's count, by what the client saw: a 503 the app never
-        # saw, a refused connection, a timeout, a response that never came.
-        for req, span in requests.items():
-            if req not in raised and span.failed:
-                errors[_failure_kind(span)] += 1
+        # Kinds of equal counts are listed in the order the requests were first seen.
+        for kind, (count, _) in sorted(read.failures.items(), key=lambda item: item[1][1]):
+            errors[kind] += count
         return ReportDetails(
             culprits=culprits[:top],
             starved_ms=round(self._starved_ns / NS_PER_MS, 3),
             busy_machine_ms=round(self._busy_machine_ns / NS_PER_MS, 3),
             gc_ms=round(self._gc_ns / NS_PER_MS, 3),
             workers=workers,
-            timeouts=timeouts,
+            timeouts=read.timeouts,
             resent=self._resent,
             errors=dict(errors.most_common()),
             violations=dict(self._violations.most_common()),
@@ -380,17 +696,11 @@ class Digest:
         )
 
     def _queue_ms(self) -> dict[str, float]:
-        waits = sorted(
-            wait / NS_PER_MS
-            for span in self.requests().values()
-            if (wait := span.queue_wait) is not None
-        )
-        if not waits:
+        """The report's figures of time queued (more percentiles than the summary's)."""
+        queues = self._read().tally.queues
+        if not queues:
             return {}
-        out = {"mean": round(sum(waits) / len(waits), 3), "max": round(waits[-1], 3)}
-        for key in ("p50", "p90", "p99", "p99.9"):
-            out[key] = round(percentile(waits, float(key[1:])), 3)
-        return out
+        return stats_ms(queues, ("mean", "max", "p50", "p90", "p99", "p99.9"))
 
 
 def thread_names(
@@ -440,12 +750,6 @@ def _failure_kind(span: RequestSpan) -> str:
         return str(span.outcome_error)
     status = span.outcome_status
     return f"HTTP {status}" if status is not None else "no response"
-
-
-def _new(spans: dict[int, RequestSpan], req: int) -> RequestSpan:
-    """A record for ``req``, at its first event."""
-    span = spans[req] = RequestSpan(req)
-    return span
 
 
 def digest_file(path: str | os.PathLike[str]) -> tuple[Recording, Digest]:
