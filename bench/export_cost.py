@@ -3,8 +3,9 @@
 A simulated run of ``--requests`` requests (the ``loop`` model with thread hops, so every kind
 of lane is drawn) is recorded once, then each command runs in a fresh process of its own, so
 its peak RSS is its own: ``trace summary`` (streams the file: the floor), ``trace replay``'s
-loader (``tracer.load``, what every exporter starts from) and ``trace export --to`` each
-target. Medians of ``--repeats`` runs. Run: ``python bench/export_cost.py``.
+loader (``tracer.load``, which keeps every event) and ``trace export --to`` each target (which
+read the file in two passes, ``tracer.export.stream``, and never load it). Medians of
+``--repeats`` runs. Run: ``python bench/export_cost.py``.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from tracer.export import COMPARE_LANES, EXPORTERS, MAX_LANES
 from tracer.otel.spans import DETAILS
 
 if TYPE_CHECKING:
-    from tracer.recording import Recording
+    from tracer.export.stream import RecordingFile
 
 __all__ = ["add_parser", "main", "COMPARING", "SPANS", "SENDING", "FIGURE_SUFFIXES"]
 
@@ -109,12 +109,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def main(args: argparse.Namespace) -> int:
-    """Load the recording, run the chosen exporter, say what it did on stderr."""
+    """Open the recording, run the chosen exporter, say what it did on stderr.
+
+    The recording is not loaded: each exporter reads the file in passes
+    (``tracer.export.stream``), keeping what it draws or has not yet written.
+    """
     from tracer.cli import check_stdout
     from tracer.errors import UsageError
     from tracer.export import ExportOptions, get_exporter
+    from tracer.export.stream import RecordingFile
     from tracer.export.titles import recording_lang
-    from tracer.recording import load
 
     if args.file2 and args.to not in COMPARING:
         raise UsageError(f"FILE2 is for --to {' or '.join(COMPARING)}; --to {args.to} takes one.")
@@ -123,7 +127,8 @@ def main(args: argparse.Namespace) -> int:
             f"--lanes is for --to {' or '.join(COMPARING)} (figures); --to {args.to} has no lanes."
         )
     _refuse_what_does_not_apply(args)
-    recording = load(args.file)
+    recording = RecordingFile(args.file)
+    compared = (RecordingFile(args.file2),) if args.file2 else ()
     if args.output is not None and args.output != "-":
         from tracer.cli.paths import make_parent
 
@@ -140,7 +145,7 @@ def main(args: argparse.Namespace) -> int:
         output=args.output,
         otlp_endpoint=args.otlp_endpoint,
         otel_detail=args.otel_detail or "events",
-        compare=(load(args.file2),) if args.file2 else (),
+        compare=compared,
         lanes=args.lanes,  # None: the figure's own default, fewer each for a compare
     )
     note = exporter(recording, options)
@@ -148,22 +153,22 @@ def main(args: argparse.Namespace) -> int:
     if to_stdout:
         # Say it was written only once stdout took all of it (``| head`` may have closed it).
         check_stdout()
-    for loaded in (recording, *options.compare):
+    for loaded in (recording, *compared):
         if loaded.unfinished:
             # Valid data, exported as far as it goes (exit 0); but say it is not the whole run.
             print(_cut_short(loaded, args.file, args.to), file=sys.stderr)
     # A figure's note is said in the figure's language (``said_in``), and so is its prefix.
-    lang = args.lang or (recording_lang(recording) if args.to in COMPARING else "en")
+    lang = args.lang or (recording_lang(recording.shell) if args.to in COMPARING else "en")
     print(f"{'trace：' if lang == 'zh' else 'trace: '}{note}", file=sys.stderr)
     return 0
 
 
-def _cut_short(recording: Recording, given: str, target: str) -> str:
+def _cut_short(recording: RecordingFile, given: str, target: str) -> str:
     """The warning for a recording that ends before its run did (as ``trace summary`` says)."""
     from tracer.cli.paths import unfinished_warning
 
     marked = "; a request with no end is marked tracer.incomplete" if target in SPANS else ""
-    return unfinished_warning(recording, given, marked)
+    return unfinished_warning(recording.shell, given, marked)
 
 
 def _refuse_what_does_not_apply(args: argparse.Namespace) -> None:

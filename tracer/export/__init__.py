@@ -1,7 +1,9 @@
 """Exporters: a recording out to other tools (OTLP collectors, Perfetto, files).
 
 Each exporter is a function ``(recording, options) -> str`` (the ``Exporter`` protocol) that
-writes or sends the recording and returns one line saying what it did. ``EXPORTERS`` maps the
+writes or sends the recording and returns one line saying what it did. The recording is a
+loaded ``Recording`` or a ``RecordingFile`` (``tracer.export.stream``), which the exporter
+reads in passes, so that a run of millions of requests exports in the memory of a few. ``EXPORTERS`` maps the
 ``trace export --to`` choices to ``"module:function"``, imported only when chosen, so the
 command line stays fast and an exporter's heavy dependencies load only for it. Exporters read
 Recordings only: they never import a shim, a server model, the UI or the CLI. Exporters that
@@ -17,10 +19,13 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
 from tracer.errors import UsageError
 from tracer.recording import Recording
+
+if TYPE_CHECKING:
+    from tracer.export.stream import RecordingFile
 
 __all__ = [
     "EXPORTERS",
@@ -73,7 +78,7 @@ class ExportOptions:
     """Protocol calls as span ``events`` or child ``spans``."""
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     """The stream for ``-`` and for the console exporter."""
-    compare: tuple[Recording, ...] = ()
+    compare: tuple[Recording | RecordingFile, ...] = ()
     """Further recordings drawn beside the first on one time axis (``html``, ``svg``)."""
     lanes: int | None = None
     """Request lanes drawn per recording (``html``, ``svg``; ``--lanes``), besides those a
@@ -83,7 +88,7 @@ class ExportOptions:
 class Exporter(Protocol):
     """Exports one recording; returns one line describing what it wrote or sent."""
 
-    def __call__(self, recording: Recording, options: ExportOptions) -> str: ...
+    def __call__(self, recording: Recording | RecordingFile, options: ExportOptions) -> str: ...
 
 
 def get_exporter(name: str) -> Exporter:

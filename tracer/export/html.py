@@ -20,12 +20,14 @@ from typing import Any
 from tracer import events as K
 from tracer.export import MAX_LANES, ExportOptions, default_output, lanes_for, writing
 from tracer.export.drawing import font_for
+from tracer.export.drawn import RunFacts, drawn_parts, shifts, undefined_figures
 from tracer.export.numbers import number
+from tracer.export.stream import RecordingFile, shell_of
 from tracer.export.svg import STDOUT, timeline_svg
 from tracer.export.titles import demo_title, figure_titles, said_in
 from tracer.printable import printable
 from tracer.recording import Recording
-from tracer.summary import alignment, request_spans, summarize
+from tracer.summary import request_spans, summarize
 
 __all__ = ["html_page", "export_html", "write_text", "static_caption", "SUMMARY_ROWS"]
 
@@ -83,21 +85,8 @@ def _figure(summary: dict[str, Any], key: str, undefined: frozenset[str]) -> str
 
 
 def _undefined(recording: Recording, summary: dict[str, Any]) -> frozenset[str]:
-    """The summary figures that have nothing to be made of, though the summary says 0: the
-    latency without a finished request, the queueing without a request that queued, the rate
-    and the wall time without any request, the loop's blocking where there is no loop (WSGI
-    on threads or processes)."""
-    spans = request_spans(recording.events).values()
-    missing = set()
-    if not _has_loop(recording):
-        missing.add("loop_blocked_ms")
-    if not any(s.finished is not None and s.arrived is not None for s in spans):
-        missing.add("latency_ms")
-    if not any(s.queue_wait is not None for s in spans):
-        missing.add("queue_ms")
-    if not summary.get("requests"):
-        missing |= {"rps", "wall_s"}
-    return frozenset(missing)
+    """The summary figures that have nothing to be made of (``undefined_figures``)."""
+    return undefined_figures(request_spans(recording.events), summary, _has_loop(recording))
 
 
 def _has_loop(recording: Recording) -> bool:
@@ -115,9 +104,16 @@ def static_caption(caption: str) -> str:
     return KEY_HINTS.sub("", caption).strip()
 
 
-def _summary_table(recordings: Sequence[Recording], lang: str) -> str:
-    summaries = [summarize(r) for r in recordings]
-    undefined = [_undefined(r, s) for r, s in zip(recordings, summaries, strict=True)]
+def _summary_table(
+    recordings: Sequence[Recording], lang: str, facts: Sequence[RunFacts | None]
+) -> str:
+    summaries = [
+        summarize(r) if f is None else f.summary for r, f in zip(recordings, facts, strict=True)
+    ]
+    undefined = [
+        _undefined(r, s) if f is None else f.undefined
+        for r, s, f in zip(recordings, summaries, facts, strict=True)
+    ]
     head = "".join(f"<th>{escape(title)}</th>" for title in figure_titles(recordings, lang))
     rows = [f"<tr><th>{'摘要' if lang == 'zh' else 'summary'}</th>{head}</tr>"]
     for key, english, chinese in SUMMARY_ROWS:
@@ -130,7 +126,9 @@ def _summary_table(recordings: Sequence[Recording], lang: str) -> str:
     return f"<table>{''.join(rows)}</table>"
 
 
-def _marks(recordings: Sequence[Recording], lang: str = "en") -> str:
+def _marks(
+    recordings: Sequence[Recording], lang: str = "en", facts: Sequence[RunFacts | None] = ()
+) -> str:
     """The bookmarks as a list, each at its time on the figure's (aligned) axis (a Chinese
     page puts it in full-width brackets and a full-width colon before the caption); in a compare, each says whose it is
     (the recording's title, as its lanes are headed)."""
@@ -139,7 +137,8 @@ def _marks(recordings: Sequence[Recording], lang: str = "en") -> str:
     when = "（{}{} 毫秒）" if lang == "zh" else " ({}{} ms)"
     titles = figure_titles(recordings, lang) if len(recordings) > 1 else [""] * len(recordings)
     items = []
-    for recording, shift, title in zip(recordings, alignment(recordings), titles, strict=True):
+    moved = shifts(recordings, list(facts) or [None] * len(recordings))
+    for recording, shift, title in zip(recordings, moved, titles, strict=True):
         whose = f"{escape(title)}{comma}" if title else ""
         for e in recording.events:
             if e.kind == K.MARK:
@@ -163,13 +162,16 @@ def html_page(
     caption: str = "",
     lang: str = "en",
     max_lanes: int = MAX_LANES,
+    facts: Sequence[RunFacts | None] | None = None,
 ) -> str:
     """The whole page: heading, caption, timelines (inline SVG), bookmarks and summary.
 
     The caption loses its keyboard instructions: the page has no script to obey them; its
     line breaks stay. Title and caption (a saved demo's header holds them) show control
-    characters as escapes.
+    characters as escapes. ``facts``: as ``timeline_svg`` takes them, for recordings that hold
+    only the part of their run that is drawn.
     """
+    found = list(facts) if facts is not None else [None] * len(recordings)
     titles = figure_titles(recordings, lang)
     heading = printable(title or " vs ".join(titles))
     body = [f"<h1>{escape(heading)}</h1>"]
@@ -180,10 +182,12 @@ def html_page(
         body.append(f'<p class="caption">{lines}</p>')
     # One recording headed by its own title: the page's heading says it once.
     headed = titles != [heading]
-    svg = timeline_svg(recordings, standalone=False, lang=lang, max_lanes=max_lanes, headed=headed)
+    svg = timeline_svg(
+        recordings, standalone=False, lang=lang, max_lanes=max_lanes, headed=headed, facts=found
+    )
     body.append(f"<figure>{svg}</figure>")
-    body.append(_marks(recordings, lang))
-    body.append(_summary_table(recordings, lang))
+    body.append(_marks(recordings, lang, found))
+    body.append(_summary_table(recordings, lang, found))
     return (
         f'<!DOCTYPE html>\n<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -200,17 +204,23 @@ def write_text(path: str, text: str) -> None:
         handle.write(text)
 
 
-def export_html(recording: Recording, options: ExportOptions, *, lang: str | None = None) -> str:
+def export_html(
+    recording: Recording | RecordingFile, options: ExportOptions, *, lang: str | None = None
+) -> str:
     """Write the recording (and ``options.compare``) as a self-contained HTML page, its texts
     in ``lang`` (None: the language the first recording was made in). A demo's recordings
     are said as the replay says them (``said_in``): the caption only what is true of the
-    recordings shown, side names and bookmarks in ``lang``."""
-    recordings, caption, lang = said_in([recording, *options.compare], lang)
+    recordings shown, side names and bookmarks in ``lang``. A recording file is read in two
+    passes, keeping only the lanes drawn (``tracer.export.drawn``)."""
+    lanes = lanes_for(options.lanes, 1 + len(options.compare))
+    drawn, facts = drawn_parts([recording, *options.compare], lanes)
+    recordings, caption, lang = said_in(drawn, lang)
     # The scenario's title in the page's language.
     title = demo_title(recordings[0])
-    lanes = lanes_for(options.lanes, len(recordings))
-    page = html_page(recordings, title=title, caption=caption, lang=lang, max_lanes=lanes)
-    output = options.output or default_output(recording, ".html")
+    page = html_page(
+        recordings, title=title, caption=caption, lang=lang, max_lanes=lanes, facts=facts
+    )
+    output = options.output or default_output(shell_of(recording), ".html")
     said = WRITTEN.get(lang, WRITTEN["en"])
     if output == "-":
         options.stdout.write(page)

@@ -19,17 +19,21 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence, Sized
 from typing import Any
 
 from tracer.errors import TracerError
+from tracer.events import Event
 from tracer.export import ExportOptions, default_output, writing
+from tracer.export.stream import RecordingFile, last_of, shell_of
 from tracer.otel.sink import ProcessResources, SdkSink
 from tracer.otel.spans import SpanModel
 from tracer.recording import Recording
 
 __all__ = [
     "recording_spans",
+    "span_batches",
+    "source_batches",
     "export_otlp",
     "export_otlp_json",
     "export_console",
@@ -42,7 +46,7 @@ BATCH = 512
 
 
 class _Collect:
-    """A span processor that keeps every ended span (export then happens in our batches)."""
+    """A span processor that keeps ended spans until ``full`` hands them out in batches."""
 
     def __init__(self) -> None:
         self.spans: list[Any] = []
@@ -55,6 +59,12 @@ class _Collect:
 
     def on_end(self, span: Any) -> None:
         self.spans.append(span)
+
+    def full(self) -> Iterator[list[Any]]:
+        """Hand out the spans kept so far in batches of ``BATCH``; the rest stay."""
+        while len(self.spans) >= BATCH:
+            batch, self.spans = self.spans[:BATCH], self.spans[BATCH:]
+            yield batch
 
     def shutdown(self) -> None:
         pass
@@ -86,7 +96,7 @@ class SeededIds:
         return self._next(16)
 
 
-def recording_seed(recording: Recording) -> bytes:
+def recording_seed(recording: Recording | RecordingFile) -> bytes:
     """A hash of the recording's header (its clock anchor, app, server, load and seed): the
     same recording always gives it, two different runs almost never do."""
     header = json.dumps(recording.header, sort_keys=True, default=str)
@@ -105,14 +115,14 @@ def _seeded(seed: bytes | None) -> bool:
     return seed is not None and _INSTANCE not in os.environ.get("OTEL_RESOURCE_ATTRIBUTES", "")
 
 
-def _resource(recording: Recording, seed: bytes | None) -> Any:
+def _resource(header: dict[str, Any], seed: bytes | None) -> Any:
     """The spans' resource; with ``seed``, a ``service.instance.id`` derived from it instead
     of the SDK's random one (unless ``OTEL_RESOURCE_ATTRIBUTES`` names one)."""
     from opentelemetry.sdk.resources import Resource
 
     from tracer.otel.config import make_resource
 
-    resource = make_resource(recording.header.get("app"))
+    resource = make_resource(header.get("app"))
     if seed is None or not _seeded(seed):
         return resource
     return resource.merge(Resource({_INSTANCE: _instance_id(seed)}))
@@ -137,37 +147,117 @@ def recording_spans(
 
     ``seed``: ids (and ``service.instance.id``) derived from it (``SeededIds``); else random.
     """
+    batches = span_batches(recording.header, recording.events, detail=detail, seed=seed)
+    return [span for batch in batches for span in batch]
+
+
+def span_batches(
+    header: dict[str, Any],
+    events: Iterable[Event],
+    *,
+    detail: str = "events",
+    seed: bytes | None = None,
+    count: int | None = None,
+    counts: dict[int, int] | None = None,
+) -> Iterator[list[Any]]:
+    """The spans of a recording's ``events`` (in time order, as ``load`` sorts them) in
+    batches of ``BATCH``, each handed out as soon as it is full: a request's spans are made at
+    its end (``SpanModel``), so a file streamed through here is never held whole.
+
+    ``count``: how many events there are (``len(events)`` for a list), which bounds the
+    requests held open at once; the batches are those of the whole list of spans cut every
+    ``BATCH``. ``counts``: the events of each request (``Scan.counts``, used up here; found
+    from a list): at its last, what the model keeps of an ended request is let go.
+    """
     from tracer._version import __version__
     from tracer.otel.config import sdk_provider
     from tracer.otel.sink import SCOPE_NAME
 
+    if count is None:
+        count = len(events) if isinstance(events, Sized) else 0
+    if counts is None and isinstance(events, list):
+        counts = {}
+        for event in events:
+            if event.req is not None:
+                counts[event.req] = counts.get(event.req, 0) + 1
     collect = _Collect()
-    resource = _resource(recording, seed)
+    resource = _resource(header, seed)
     provider = sdk_provider(  # exports even under OTEL_SDK_DISABLED=true, which is for apps
         resource=resource,
         shutdown_on_exit=False,
         id_generator=None if seed is None else SeededIds(seed),
     )
     provider.add_span_processor(collect)
-    clock = recording.header.get("clock") or {}
+    clock = header.get("clock") or {}
     model = SpanModel(
         # The scope the live export names too: name and version (``tracer.otel.sink``).
         SdkSink(provider.get_tracer(SCOPE_NAME, __version__), resources=_resources(resource, seed)),
         base_ns=int(clock.get("unix_ns", 0)),
         detail=detail,
-        max_open=max(10_000, len(recording.events)),
+        max_open=max(10_000, count),
     )
-    model.feed(recording.events)
+    chunk: list[Event] = []
+    done: list[int] = []  # requests whose last event is in the chunk
+    for event in events:
+        chunk.append(event)
+        if counts is not None and event.req is not None and last_of(counts, event.req):
+            done.append(event.req)
+        if len(chunk) >= _FEED:
+            model.feed(chunk)
+            _forget(model, done)
+            chunk, done = [], []
+            yield from collect.full()
+    model.feed(chunk)
+    _forget(model, done)
     model.finish_all()
-    return collect.spans
+    yield from collect.full()
+    if collect.spans:
+        yield collect.spans
 
 
-def _batches(spans: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(spans), BATCH):
-        yield spans[start : start + BATCH]
+_FEED = 512
+"""Events fed to the span model at a time between looks for full batches."""
 
 
-def export_otlp(recording: Recording, options: ExportOptions) -> str:
+def _forget(model: SpanModel, done: list[int]) -> None:
+    """Let go of what ``model`` keeps of requests that will have no more events: the end it
+    holds for each request emitted (in case abandoned work follows, held up to four times
+    ``max_open``, which an export sets past the number of events so that none is dropped: the
+    end of every request of the run) becomes None, which the model reads as it reads an
+    end it keeps no more; late work whose app never ended it, which ``finish_all`` drops, is
+    dropped now. The spans are those made without it.
+
+    ``SpanModel`` has no public call for this (``tracer.otel.spans`` is the live export's
+    too): its two tables are reached here by name.
+    """
+    ended: dict[int, Any] = getattr(model, "_ended")  # noqa: B009 (private to SpanModel)
+    late: dict[int, Any] = getattr(model, "_late")  # noqa: B009
+    for req in done:
+        if ended.get(req) is not None:
+            ended[req] = None
+        late.pop(req, None)
+
+
+def source_batches(
+    recording: Recording | RecordingFile, *, detail: str, seed: bytes | None = None
+) -> Iterator[list[Any]]:
+    """``span_batches`` of a loaded recording, or of a file read in two passes (the first
+    now, so a broken file is refused before anything is written or sent)."""
+    if isinstance(recording, RecordingFile):
+        scan = recording.scan()
+        events: Iterable[Event] = recording.events()
+        return span_batches(
+            recording.header,
+            events,
+            detail=detail,
+            seed=seed,
+            count=scan.events,
+            counts=dict(scan.counts),
+        )
+    return span_batches(recording.header, recording.events, detail=detail, seed=seed)
+
+
+def export_otlp(recording: Recording | RecordingFile, options: ExportOptions) -> str:
     """Send the spans to an OTLP collector; raise if it cannot take them.
 
     The exporter retries what may pass later (no connection, HTTP 429/502/503/504, gRPC
@@ -177,7 +267,7 @@ def export_otlp(recording: Recording, options: ExportOptions) -> str:
     from tracer.otel.config import export_timeout, make_exporter, protocol_from_env
     from tracer.otel.delivery import Delivery
 
-    spans = recording_spans(recording, detail=options.otel_detail)
+    batches = source_batches(recording, detail=options.otel_detail)
     exporter = make_exporter(options.otlp_endpoint)
     # The URL the HTTP exporter posts to (a bare collector address gets /v1/traces), as the
     # live export of `trace run` names it; gRPC's exporter keeps only host:port, so the
@@ -191,22 +281,28 @@ def export_otlp(recording: Recording, options: ExportOptions) -> str:
     delivery = Delivery(exporter, where, timeout=export_timeout(10.0))  # the exporters' default
     delivery.quiet()
     try:
-        _send(delivery, spans, where)
+        sent = _send(delivery, batches, where)
     finally:
         delivery.shutdown()
         delivery.loud()
-    return f"sent {len(spans)} spans to {where} ({protocol_from_env()})"
+    return f"sent {sent} spans to {where} ({protocol_from_env()})"
 
 
-def _send(delivery: Any, spans: Sequence[Any], where: str) -> None:
+def _send(delivery: Any, batches: Iterator[list[Any]], where: str) -> int:
+    """Export the batches as they come; how many spans there were. A batch the collector
+    does not take is a ``TracerError`` saying how many of all the spans were sent (the rest
+    are made, not sent, to count them)."""
     from opentelemetry.sdk.trace.export import SpanExportResult
 
     from tracer.otel.delivery import ENCODING, TIMEOUT, UNREACHABLE
 
-    for batch in _batches(spans):
+    made = 0
+    for batch in batches:
+        made += len(batch)
         began, retries = time.monotonic(), delivery.retries
         if delivery.export(batch) is SpanExportResult.SUCCESS:
             continue
+        spans = range(made + sum(len(rest) for rest in batches))  # only its length is said
         reason = delivery.reason
         if reason is None:
             raise TracerError(
@@ -236,6 +332,7 @@ def _send(delivery: Any, spans: Sequence[Any], where: str) -> None:
             f"The OTLP collector at {where} did not accept the spans ({text}); "
             f"{delivery.sent} of {len(spans)} spans were sent."
         )
+    return made
 
 
 def to_otlp_json(spans: Sequence[Any]) -> dict[str, Any]:
@@ -247,22 +344,31 @@ def to_otlp_json(spans: Sequence[Any]) -> dict[str, Any]:
     return message_dict(encode_spans(spans))
 
 
-def export_otlp_json(recording: Recording, options: ExportOptions) -> str:
-    """Write the spans as OTLP/JSON lines (each line an ``ExportTraceServiceRequest``); the
-    same recording gives the same file (ids from ``recording_seed``)."""
-    spans = recording_spans(recording, detail=options.otel_detail, seed=recording_seed(recording))
-    path = options.output or default_output(recording, ".otlp.json")
+def export_otlp_json(recording: Recording | RecordingFile, options: ExportOptions) -> str:
+    """Write the spans as OTLP/JSON lines (each line an ``ExportTraceServiceRequest``), each
+    batch as soon as its requests have ended; the same recording gives the same file (ids
+    from ``recording_seed``)."""
+    seed = recording_seed(recording)
+    batches = source_batches(recording, detail=options.otel_detail, seed=seed)
+    path = options.output or default_output(shell_of(recording), ".otlp.json")
+    written = 0
     with writing(path, options.stdout) as out:
-        for batch in _batches(spans):
+        for batch in batches:
             out.write(json.dumps(to_otlp_json(batch), separators=(",", ":")) + "\n")
-    return f"wrote {len(spans)} spans to {'stdout' if path == '-' else path}"
+            written += len(batch)
+    return f"wrote {written} spans to {'stdout' if path == '-' else path}"
 
 
-def export_console(recording: Recording, options: ExportOptions) -> str:
-    """Print the spans as the SDK's console exporter does (JSON per span)."""
+def export_console(recording: Recording | RecordingFile, options: ExportOptions) -> str:
+    """Print the spans as the SDK's console exporter does (JSON per span), a batch at a
+    time as their requests end."""
     from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
-    spans = recording_spans(recording, detail=options.otel_detail)
+    batches = source_batches(recording, detail=options.otel_detail)
+    printed = 0
     with writing(options.output or "-", options.stdout) as out:
-        ConsoleSpanExporter(out=out).export(spans)
-    return f"printed {len(spans)} spans"
+        console = ConsoleSpanExporter(out=out)
+        for batch in batches:
+            console.export(batch)
+            printed += len(batch)
+    return f"printed {printed} spans"

@@ -12,15 +12,19 @@ that straddle a suspension, and those recorded without a duration, such as
 ``wsgi.start_response``, become async instants ``n``); flows (``s``/``f``) for
 loop -> thread -> loop hops; counters for requests in flight and queue depth; instants for loop
 blocks, violations, errors and marks. Times are µs since the recording started. Threads are
-numbered 1, 2... across the trace (``_Ids``), their recorded idents kept in their names' args.
+numbered 1, 2... across the trace (``tracer.export.trace_ids``), their recorded idents kept
+in their names' args. Built as the events stream past in time order (a recording file is never
+loaded: ``tracer.export.stream``): a request is drawn at its last event, thread tracks and
+counters as they settle (``tracer.export.tracks``), the names of processes and threads last.
 Imports the recording model, and which kinds are protocol calls from ``tracer.otel.attributes``
 (and the abandoned work's name from ``tracer.otel.spans``).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Collection
+import heapq
+import math
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 import orjson
@@ -29,9 +33,12 @@ from tracer import events as K
 from tracer.digest import thread_names
 from tracer.events import Event
 from tracer.export import ExportOptions, default_output, writing
+from tracer.export.stream import RecordingFile, last_of, shell_of
+from tracer.export.trace_ids import PidScan, TraceIds
+from tracer.export.tracks import Counters, Track
 from tracer.otel.attributes import MESSAGE_KINDS
 from tracer.otel.spans import ABANDONED
-from tracer.recording import Recording
+from tracer.recording import Recording, time_order
 
 __all__ = ["Interval", "to_chrome_trace", "export_perfetto", "nest"]
 
@@ -47,62 +54,6 @@ process or thread that recorded nothing else is the load generator, not the serv
 _RAN = frozenset({K.SCHED_STEP, K.SCHED_THREAD})
 """Events of a thread running request code: when a thread first did is its place among
 threads of the same name (tracer.digest.thread_names)."""
-
-
-_ID_LIMIT = 2**31
-"""Perfetto's JSON importer reads ``pid`` and ``tid`` as unsigned 32-bit numbers and takes a
-``tid`` beyond that for the process's own (tid = pid): a Python thread ident, on Linux an
-address such as 139621015967424, put every thread of a process on one track (its slices
-overlapping, its thread instants dropped). Ids stay below this (signed 32 bits, as other
-viewers read them)."""
-
-
-class _Ids:
-    """The trace's small pids and tids, from the recorded ones.
-
-    A pid in 1 .. ``_ID_LIMIT`` - 1 is kept (it is the process's own, which its label names);
-    another gets the smallest number no kept pid is. Threads are numbered 1, 2... across the
-    whole trace, in the order they first recorded something, skipping the pids: Perfetto
-    applies a ``thread_name`` to the last thread it saw with that tid, whatever its process, so
-    no two threads share a number (the simulator's processes each have a thread 1), and a tid
-    equal to a pid would make that thread its process's main thread.
-    """
-
-    def __init__(self, events: list[Event]) -> None:
-        self.kept = {pid for event in events if 0 < (pid := event.pid or 1) < _ID_LIMIT}
-        self.pids: dict[int, int] = {}
-        self.tids: dict[tuple[int, int], int] = {}
-        self.next_tid = 1
-        owned = [event for event in events if event.pid or event.kind != K.MARK]
-        for event in owned:  # every pid first: the tids skip them all
-            self.pid(event.pid or 1)
-        for event in owned:
-            self.tid(event.pid or 1, event.tid)
-
-    def pid(self, pid: int) -> int:
-        """The trace's number for recorded process ``pid``."""
-        if 0 < pid < _ID_LIMIT:
-            return pid
-        number = self.pids.get(pid)
-        if number is None:
-            taken = self.kept | set(self.pids.values())
-            number = self.pids[pid] = min(set(range(1, len(taken) + 2)) - taken)
-        return number
-
-    def ids(self, pid: int, tid: int) -> tuple[int, int]:
-        """The trace's ``(pid, tid)`` for a recorded thread."""
-        return self.pid(pid), self.tid(pid, tid)
-
-    def tid(self, pid: int, tid: int) -> int:
-        """The trace's number for recorded thread ``tid`` of process ``pid``."""
-        number = self.tids.get((pid, tid))
-        if number is None:
-            number = self.next_tid
-            while number in self.kept or number in self.pids.values():
-                number += 1
-            self.tids[(pid, tid)] = number
-            self.next_tid = number + 1
-        return number
 
 
 def _us(ns: int) -> float:
@@ -194,106 +145,258 @@ _SPILL = 20_000
 """Trace events built before they are handed to ``spill`` (when the builder has one)."""
 
 
-class _ChromeTrace:
-    """Builds the trace events of one recording.
+class _Open:
+    """What the builder holds of a request between its first event and its last."""
 
-    With ``spill``, events are handed over in batches as requests are done, so a writer can
-    stream them out instead of holding every event of a big recording until the end.
+    __slots__ = ("rank", "events", "label", "primaries", "pending", "sender", "arrived")
+
+    def __init__(self, rank: int) -> None:
+        self.rank = rank
+        """Its place among the requests, by first event: the order the slices of a whole
+        recording were added in, which breaks ties."""
+        self.events: list[Event] = []
+        self.label: str | None = None
+        """Its slices' name on thread tracks, from its first ``request.start``."""
+        self.primaries: list[Interval] = []
+        """Its steps and thread hops so far: what its protocol calls nest in."""
+        self.pending: list[tuple[Interval, int]] = []
+        """Steps and hops (and their place in the recording) that wait for the label."""
+        self.sender: int | None = None
+        """The pid of the load generator that sent it (its last ``client.send``)."""
+        self.arrived: tuple[int, int] | None = None
+        """The thread that sent or queued it first."""
+
+
+class _ChromeTrace:
+    """Builds the trace events of one recording from its events, fed in time order (``feed``),
+    then ``finish``.
+
+    A request is drawn at its last event (``counts`` says which that is: one that comes long
+    after the request's end, a late error or abandoned work, is still its own); its slices on
+    thread tracks and the counters are written as soon as nothing still to come can precede
+    them (``tracer.export.tracks``). The names of processes and threads, known only once every
+    event is read, come last. With ``spill``, events are handed over in batches as they are
+    built, so a writer streams them out instead of holding every event of a big recording.
     """
 
     def __init__(
-        self, recording: Recording, spill: Callable[[list[dict[str, Any]]], None] | None = None
+        self,
+        header: dict[str, Any],
+        title: str,
+        ids: TraceIds,
+        counts: dict[int, int],
+        spill: Callable[[list[dict[str, Any]]], None] | None = None,
     ) -> None:
-        self.recording = recording
+        self.header = header
+        self.title = title
+        self.ids = ids
+        self.counts = counts
         self.spill = spill
         self.spilled = 0
         self.out: list[dict[str, Any]] = []
         self.threads: dict[tuple[int, int], str] = {}
+        self.ran: dict[tuple[int, int], int] = {}  # when each thread first ran request code
         self.loops: set[tuple[int, int]] = set()
-        self.on_thread: dict[tuple[int, int], list[Interval]] = defaultdict(list)
-        self.closing: set[int] = set()
-        """``seq`` of the protocol calls made at the very end of their step or hop (``nest``)."""
-        self.counters: dict[int, list[tuple[int, str, int]]] = defaultdict(list)
-        self.flows = 0
         # Processes and threads that recorded something besides the load (``_LOAD``).
         self.serving: set[int] = set()
         self.serving_threads: set[tuple[int, int]] = set()
-        self.ids = _Ids(recording.events)
-
-    def build(self) -> dict[str, Any]:
-        # A request may span processes (the load generator's client events, a server worker's
-        # own): its id alone identifies it; its lane lives in the process that served it.
-        by_req: dict[int, list[Event]] = defaultdict(list)
+        self.request_pids: set[int] = set()
         # A bookmark added after the run (a demo's) belongs to no process: it is drawn as a
         # global instant, and makes no process or thread of its own.
-        unowned_marks: list[Event] = []
-        # The process whose client sent each request: a request.end it recorded is its
-        # stand-in end (the client gave up, or a stop cancelled it), part of the load.
-        senders: dict[int, int] = {}
-        ran: dict[tuple[int, int], int] = {}  # when each thread first ran request code
-        # The thread that sent or queued each request, and the one that started it: a thread
-        # that ends a request it queued and did not start (an in-process model's client
-        # thread, when its client timed out) is still only the load generator.
-        arrived: dict[int, tuple[int, int]] = {}
-        started: dict[int, tuple[int, int]] = {}
-        for event in self.recording.events:
-            if event.kind == K.MARK and not event.pid:
-                unowned_marks.append(event)
-                continue
-            pid = event.pid or 1
-            if event.tid or event.thread:
-                self.threads[(pid, event.tid)] = event.thread or str(event.tid)
-                if event.kind in _RAN and (pid, event.tid) not in ran:
-                    ran[(pid, event.tid)] = event.t  # events come in time order
-            key = (pid, event.tid)
-            if event.req is not None:
-                if event.kind in (K.CLIENT_SEND, K.REQUEST_QUEUED):
-                    arrived.setdefault(event.req, key)
-                elif event.kind == K.REQUEST_START:
-                    started.setdefault(event.req, key)
-            if event.kind == K.CLIENT_SEND and event.req is not None:
-                senders[event.req] = pid
-            req = event.req if event.req is not None else -1
-            ends = event.kind == K.REQUEST_END
-            stand_in = ends and senders.get(req) == pid
-            client_end = ends and arrived.get(req) == key != started.get(req)
-            if event.kind not in _LOAD and not stand_in:
-                self.serving.add(pid)
-                if not client_end:
-                    self.serving_threads.add(key)
-            if event.req is not None:
-                by_req[event.req].append(event)
-            if event.kind == K.SCHED_STEP:
-                self.loops.add((pid, event.tid))
-            elif event.kind in _INSTANTS:
-                self._instant(pid, event)
-        for event in unowned_marks:
+        self.unowned_marks: list[Event] = []
+        self.open: dict[int, _Open] = {}
+        self.ranks = 0
+        self.index = 0  # the place of the event being fed
+        self.now: float = -math.inf  # its time
+        self.tracks: dict[tuple[int, int], Track] = {}
+        self.dirty: set[tuple[int, int]] = set()  # tracks holding slices
+        # Protocol calls whose place on their thread is known once time moves past them (a
+        # step starting at the same instant may come after them).
+        self.undecided: list[tuple[_Open, Event, int]] = []
+        self.counters = Counters(self._emit, ids.pid)
+        # (earliest arrival or start, request) of the requests open: no counter change of
+        # theirs can come before it (lifespan connections, which count nothing, left out).
+        self.waiting: list[tuple[int, int]] = []
+        self.lifespans: set[int] = set()
+        self.flows = 0
+
+    def _emit(self, event: dict[str, Any]) -> None:
+        self.out.append(event)
+
+    def feed(self, event: Event) -> None:
+        """Take the next event of the recording, in time order (``load``'s)."""
+        if event.t > self.now:
+            self._advance(event.t)
+            self.now = event.t
+        kind = event.kind
+        if kind == K.MARK and not event.pid:
+            self.unowned_marks.append(event)
+            self.index += 1
+            return
+        pid = event.pid or 1
+        key = (pid, event.tid)
+        self.ids.tid(pid, event.tid)  # threads numbered in the order they first recorded
+        if event.tid or event.thread:
+            self.threads[key] = event.thread or str(event.tid)
+            if kind in _RAN and key not in self.ran:
+                self.ran[key] = event.t
+        req = event.req
+        state = None
+        stand_in = client_end = False
+        if req is not None:
+            state = self.open.get(req)
+            if state is None:
+                state = self.open[req] = _Open(self.ranks)
+                self.ranks += 1
+            # The thread that sent or queued the request, and the one that started it: a
+            # thread that ends a request it queued and did not start (an in-process model's
+            # client thread, when its client timed out) is still only the load generator.
+            if kind in (K.CLIENT_SEND, K.REQUEST_QUEUED) and state.arrived is None:
+                state.arrived = key
+            if kind == K.CLIENT_SEND:
+                state.sender = pid
+            if kind == K.REQUEST_END:
+                # The client's own end (it gave up, or a stop cancelled it) is part of the load.
+                stand_in = state.sender == pid
+                client_end = state.arrived == key != self._started(state)
+        if kind not in _LOAD and not stand_in:
+            self.serving.add(pid)
+            if not client_end:
+                self.serving_threads.add(key)
+        if kind == K.SCHED_STEP:
+            self.loops.add(key)
+        elif kind in _INSTANTS:
+            self._instant(pid, event)
+        if state is not None and req is not None:
+            self.request_pids.add(pid)
+            self._take(req, state, event)
+        self.index += 1
+        self._spill_some()
+
+    def _started(self, state: _Open) -> tuple[int, int] | None:
+        """The thread of the request's first ``request.start``."""
+        start = next((e for e in state.events if e.kind == K.REQUEST_START), None)
+        return None if start is None else (start.pid or 1, start.tid)
+
+    def _take(self, req: int, state: _Open, event: Event) -> None:
+        """Keep a request's event; place its steps and calls on their threads; draw the
+        request at its last event."""
+        state.events.append(event)
+        kind = event.kind
+        if kind in (K.REQUEST_QUEUED, K.REQUEST_START):
+            if kind == K.REQUEST_START and state.label is None:
+                state.label = _label(event)
+                if event.data.get("scope_type") == "lifespan":
+                    self.lifespans.add(req)
+                self._place_pending(req, state)
+            heapq.heappush(self.waiting, (event.t, req))
+        if event.dur is not None and kind in _RAN:
+            piece: Interval = (event.t, event.end, event, kind)
+            state.primaries.append(piece)
+            if state.label is None:
+                state.pending.append((piece, self.index))
+                track = self._track(event.pid or 1, event.tid)
+                track.pending.setdefault(req, event.t)
+            else:
+                self._place(req, state, piece, self.index)
+        elif event.dur is not None and kind in MESSAGE_KINDS:
+            self.undecided.append((state, event, self.index))
+        if last_of(self.counts, req):
+            self._close(req, state)
+
+    def _close(self, req: int, state: _Open) -> None:
+        """The request's last event is in: draw it."""
+        del self.open[req]
+        self.lifespans.discard(req)
+        if state.pending:  # it never started: its stretches are named "request"
+            state.label = _label(None)
+            self._place_pending(req, state)
+        self._request(req, state.events, state.sender, state.rank)
+
+    def _track(self, pid: int, tid: int) -> Track:
+        track = self.tracks.get((pid, tid))
+        if track is None:
+            common = {"cat": "thread", "pid": self.ids.pid(pid), "tid": self.ids.tid(pid, tid)}
+            track = self.tracks[(pid, tid)] = Track(common, self._emit, _args)
+        return track
+
+    def _place(self, req: int, state: _Open, piece: Interval, index: int) -> None:
+        """A step or hop of the request on its thread's track, named after the request."""
+        s, e, part, _ = piece
+        assert part is not None
+        where = (part.pid or 1, part.tid)
+        self._track(*where).add(
+            (s, 1, -e, state.rank, 0, index), (s, e, part, f"#{req} {state.label}")
+        )
+        self.dirty.add(where)
+
+    def _place_pending(self, req: int, state: _Open) -> None:
+        for piece, index in state.pending:
+            part = piece[2]
+            assert part is not None
+            self._track(part.pid or 1, part.tid).pending.pop(req, None)
+            self._place(req, state, piece, index)
+        state.pending = []
+
+    def _decide(self, state: _Open, message: Event, index: int) -> None:
+        """A protocol call goes on its thread's track when it falls inside a step or hop of
+        its request there; one of no length at such a stretch's very end closes it."""
+        iv: Interval = (
+            message.t,
+            message.end,
+            message,
+            str(message.data.get("type") or message.kind),
+        )
+        where = (message.pid or 1, message.tid)
+        same = [
+            p for p in state.primaries if p[2] is not None and (p[2].pid or 1, p[2].tid) == where
+        ]
+        if not _within(iv, same):
+            return
+        closing = iv[0] == iv[1] and any(p[0] < iv[0] == p[1] for p in state.primaries)
+        self._track(*where).add((iv[0], 0 if closing else 1, -iv[1], state.rank, 1, index), iv)
+        self.dirty.add(where)
+
+    def _advance(self, now: float) -> None:
+        """Time moves on to ``now``: every event before it is in; write what can be."""
+        for state, message, index in self.undecided:
+            self._decide(state, message, index)
+        self.undecided = []
+        for where in list(self.dirty):
+            track = self.tracks[where]
+            track.release(now)
+            if not track.held:
+                self.dirty.discard(where)
+        waiting = self.waiting
+        while waiting and (waiting[0][1] not in self.open or waiting[0][1] in self.lifespans):
+            heapq.heappop(waiting)
+        self.counters.release(min(now, waiting[0][0]) if waiting else now)
+
+    def finish(self) -> dict[str, Any]:
+        """The rest of the trace (and, without ``spill``, all of it) as a Chrome trace
+        object."""
+        self._advance(math.inf)
+        for req, state in list(self.open.items()):  # only a caller's miscount leaves any
+            self._close(req, state)
+        for event in self.unowned_marks:
             self._instant(min(self.serving, default=1), event)
         # Threads of one process that share a name (every anyio worker) are numbered as the
         # report and the replay number them: #1, #2... in the order they first ran.
         self.threads = thread_names(
-            {key: (name, ran.get(key)) for key, name in self.threads.items()}
+            {key: (name, self.ran.get(key)) for key, name in self.threads.items()}
         )
-        self._metadata(
-            {pid for pid, _ in self.threads}
-            | {e.pid or 1 for events in by_req.values() for e in events}
-        )
-        for req, events in by_req.items():
-            self._request(req, events, senders.get(req))
+        self._metadata({pid for pid, _ in self.threads} | self.request_pids)
+        for track in self.tracks.values():
+            track.close()
             self._spill_some()
-        for (pid, tid), intervals in self.on_thread.items():
-            kept, _ = nest(intervals, self.closing)
-            track = {"pid": self.ids.pid(pid), "tid": self.ids.tid(pid, tid)}
-            self.out += _sweep(kept, {"cat": "thread", **track}, "B", "E")
-            self._spill_some()
-        self._counters()
+        self.counters.release(math.inf)
         return {
             "traceEvents": self.out,
             "displayTimeUnit": "ms",
             "otherData": {
-                "title": self.recording.title,
-                "source": self.recording.header.get("source"),
-                "clock": self.recording.header.get("clock"),
+                "title": self.title,
+                "source": self.header.get("source"),
+                "clock": self.header.get("clock"),
             },
         }
 
@@ -305,7 +408,7 @@ class _ChromeTrace:
             self.out = []
 
     def _metadata(self, pids: set[int]) -> None:
-        header = self.recording.header
+        header = self.header
         app = header.get("app") or "app"
         model = (header.get("server") or {}).get("model")
         # A simulation records arrivals on a modelled server thread: no client of ours there.
@@ -343,8 +446,11 @@ class _ChromeTrace:
                 {**common, "name": "thread_sort_index", "args": {"sort_index": 0 if loop else 1}}
             )
 
-    def _request(self, req: int, events: list[Event], sender: int | None = None) -> None:
-        """Draw one request; ``sender``: the pid of the load generator that sent it, if any."""
+    def _request(
+        self, req: int, events: list[Event], sender: int | None = None, rank: int = 0
+    ) -> None:
+        """Draw one request on its own row; ``sender``: the pid of the load generator that
+        sent it, if any; ``rank``: its place among the requests (for the counters)."""
         queued: Event | None = None
         start: Event | None = None
         end: Event | None = None
@@ -373,19 +479,13 @@ class _ChromeTrace:
             elif kind in MESSAGE_KINDS:
                 untimed.append(event)
         label = _label(start)
-        # Thread tracks: steps and hops, and the protocol calls that fall inside one of them.
-        for s, e, part, _ in primaries:
-            assert part is not None
-            self.on_thread[(part.pid or 1, part.tid)].append((s, e, part, f"#{req} {label}"))
-        for iv in messages:
-            message = iv[2]
-            assert message is not None
-            track = (message.pid or 1, message.tid)
-            same = [p for p in primaries if p[2] is not None and (p[2].pid or 1, p[2].tid) == track]
-            if _within(iv, same):
-                self.on_thread[track].append(iv)
-            if iv[0] == iv[1] and any(p[0] < iv[0] == p[1] for p in primaries):
-                self.closing.add(message.seq)
+        # Its calls of no length at the very end of a step or hop (thread tracks have them
+        # already: ``_decide``).
+        closing = {
+            iv[2].seq
+            for iv in messages
+            if iv[2] is not None and iv[0] == iv[1] and any(p[0] < iv[0] == p[1] for p in primaries)
+        }
         # The request's own async lane: lifetime > queued | steps | hops > protocol calls.
         first = queued or start or events[0]
         # With a network client the request lasts until its last byte, with the status it got
@@ -407,7 +507,7 @@ class _ChromeTrace:
             for s, e, ev, kind in primaries
         ]
         fitting = [m for m in messages if not parts or _within(m, parts)]
-        kept, left = nest(lane + parts + fitting, self.closing)
+        kept, left = nest(lane + parts + fitting, closing)
         left += [m for m in messages if m not in fitting]
         home = start or first
         pid = home.pid or 1
@@ -424,13 +524,14 @@ class _ChromeTrace:
         if start is not None and start.data.get("scope_type") != "lifespan":
             # A zero-length wait or request changes no level: leaving it out keeps the
             # "ends before starts at one instant" ordering from dipping below zero.
-            changes = self.counters[pid]
+            changes: list[tuple[int, str, int]] = []
             if queued is not None and queued.t < start.t:
                 changes += [(queued.t, "queue", 1), (start.t, "queue", -1)]
             if end is None:
                 changes.append((start.t, "inflight", 1))
             elif start.t < end.end:
                 changes += [(start.t, "inflight", 1), (end.end, "inflight", -1)]
+            self.counters.add(pid, rank, changes)
 
     def _flow(self, pid: int, source: tuple[int, int], target: tuple[int, int]) -> None:
         """An arrow from (tid, ts) inside one slice to (tid, ts) inside another."""
@@ -462,24 +563,6 @@ class _ChromeTrace:
                 s0, s1, step, _ = after[0]
                 assert step is not None
                 self._flow(pid, (hop.tid, max(hop_start, hop_end - 1)), (step.tid, min(s0 + 1, s1)))
-
-    def _counters(self) -> None:
-        for pid, changes in self.counters.items():
-            level = {"inflight": 0, "queue": 0}
-            for t, which, delta in sorted(changes, key=lambda c: (c[0], c[2])):
-                level[which] += delta
-                name, arg = ("requests", "in flight") if which == "inflight" else ("queue", "depth")
-                self._spill_some()
-                self.out.append(
-                    {
-                        "ph": "C",
-                        "name": name,
-                        "pid": self.ids.pid(pid),
-                        "tid": 0,
-                        "ts": _us(t),
-                        "args": {arg: level[which]},
-                    }
-                )
 
     def _instant(self, pid: int, event: Event) -> None:
         kind = event.kind
@@ -534,18 +617,63 @@ def _clipped(value: Any, depth: int) -> Any:
     return value
 
 
-def to_chrome_trace(recording: Recording) -> dict[str, Any]:
+def _builder(
+    recording: Recording | RecordingFile,
+    spill: Callable[[list[dict[str, Any]]], None] | None = None,
+) -> tuple[_ChromeTrace, Iterable[Event]]:
+    """The trace builder of a recording and the events to feed it: a loaded recording's
+    list, or a file's events read again after a first pass (``RecordingFile.scan``) has
+    counted each request's events and found its processes."""
+    pids = PidScan()
+    if isinstance(recording, RecordingFile):
+        counts = dict(recording.scan(pids).counts)
+        events: Iterable[Event] = recording.events()
+    else:
+        counts = {}
+        ordered = True
+        last = (-math.inf, -math.inf)
+        for event in recording.events:
+            pids(event)
+            if event.req is not None:
+                counts[event.req] = counts.get(event.req, 0) + 1
+            key = (event.t, event.seq)
+            ordered = ordered and key >= last
+            last = key
+        # A recording is sorted (``load``, ``Recorder.recording``); one made by hand may not be.
+        events = recording.events if ordered else sorted(recording.events, key=time_order)
+    shell = shell_of(recording)
+    return _ChromeTrace(shell.header, shell.title, pids.ids(), counts, spill), events
+
+
+def to_chrome_trace(recording: Recording | RecordingFile) -> dict[str, Any]:
     """The Chrome trace JSON object of a recording."""
-    return _ChromeTrace(recording).build()
+    builder, events = _builder(recording)
+    for event in events:
+        builder.feed(event)
+    return builder.finish()
 
 
-def export_perfetto(recording: Recording, options: ExportOptions) -> str:
+def export_perfetto(recording: Recording | RecordingFile, options: ExportOptions) -> str:
     """Write the Chrome trace JSON (``-o``, default ``<recording>.perfetto.json``).
 
     Streamed: trace events go out in batches as they are built (a 20,000-request recording
-    made ~16 times its size in memory when the whole JSON text was built first).
+    made ~16 times its size in memory when the whole JSON text was built first), and a
+    recording file is read as they are (``_ChromeTrace``), never loaded whole.
     """
-    path = options.output or default_output(recording, ".perfetto.json")
+    first = [True]
+    write: Callable[[bytes], None] = lambda data: None  # noqa: E731 (set once the file is open)
+
+    def spill(batch: list[dict[str, Any]]) -> None:
+        # A slice of events at a time, as one JSON array whose brackets are dropped: one
+        # buffer per slice (a buffer per event cost ~4 KB each, ~800 MB for 200,000).
+        for at in range(0, len(batch), _SPILL):
+            data = _dumps(batch[at : at + _SPILL])[1:-1]
+            write(data if first[0] else b"," + data)
+            first[0] = False
+
+    # The first pass before the file is opened: a broken recording writes nothing.
+    builder, events = _builder(recording, spill)
+    path = options.output or default_output(shell_of(recording), ".perfetto.json")
     with writing(path, options.stdout) as out:
         # JSON is UTF-8 (orjson writes it so): to stdout, bytes, whatever its encoding says.
         raw = out.buffer if path == "-" and hasattr(out, "buffer") else None
@@ -559,18 +687,9 @@ def export_perfetto(recording: Recording, options: ExportOptions) -> str:
                 out.write(data.decode())
 
         write(b'{"traceEvents":[')
-        first = [True]
-
-        def spill(batch: list[dict[str, Any]]) -> None:
-            # A slice of events at a time, as one JSON array whose brackets are dropped: one
-            # buffer per slice (a buffer per event cost ~4 KB each, ~800 MB for 200,000).
-            for at in range(0, len(batch), _SPILL):
-                data = _dumps(batch[at : at + _SPILL])[1:-1]
-                write(data if first[0] else b"," + data)
-                first[0] = False
-
-        builder = _ChromeTrace(recording, spill)
-        trace = builder.build()
+        for event in events:
+            builder.feed(event)
+        trace = builder.finish()
         spill(trace["traceEvents"])
         rest = {key: value for key, value in trace.items() if key != "traceEvents"}
         write(b"]," + _dumps(rest)[1:])

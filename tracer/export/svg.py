@@ -34,12 +34,14 @@ from tracer.export.drawing import (
     fit_middle,
     font_for,
 )
+from tracer.export.drawn import RunFacts, drawn_parts, shifts
 from tracer.export.lanes import lane
 from tracer.export.legend import legend
+from tracer.export.stream import RecordingFile, shell_of
 from tracer.export.titles import demo_title, figure_titles, said_in
 from tracer.printable import printable
 from tracer.recording import Recording, view_start
-from tracer.summary import RequestSpan, alignment, first_request, request_spans
+from tracer.summary import RequestSpan, first_request, request_spans
 
 __all__ = ["timeline_svg", "export_svg"]
 
@@ -98,15 +100,18 @@ class _Side:
         return max((e.end for e in events), default=0) - self.shift
 
 
-def _side(recording: Recording, max_lanes: int, shift: int, title: str) -> _Side:
+def _side(
+    recording: Recording, max_lanes: int, shift: int, title: str, total: int | None = None
+) -> _Side:
     """The recording as drawn: its first ``max_lanes`` requests by arrival, and any a bookmark
-    points at."""
+    points at. ``total``: the requests of the whole run, when ``recording`` holds only the
+    part of it that is drawn (``tracer.export.drawn``)."""
     grouped = recording.requests()
     spans = request_spans(recording.events)
     order = sorted((s.arrived if s.arrived is not None else 0, req) for req, s in spans.items())
     keep = {req for _, req in order[:max_lanes]} | (marked_requests(recording) & spans.keys())
     chosen = [(req, grouped.get(req, [])) for _, req in order if req in keep]
-    return _Side(recording, chosen, len(order), shift, title, spans)
+    return _Side(recording, chosen, len(order) if total is None else total, shift, title, spans)
 
 
 def _block(
@@ -179,6 +184,7 @@ def timeline_svg(
     lang: str = "en",
     title: str | None = None,
     headed: bool = True,
+    facts: Sequence[RunFacts | None] | None = None,
 ) -> str:
     """The recordings' request lanes on one shared time axis, as one ``<svg>`` element.
 
@@ -191,15 +197,21 @@ def timeline_svg(
     ("A vs B"). ``headed``: each recording's lanes under its title (a page that says the one
     recording's title above the figure needs it only once). A recording without requests says
     so in place of its lanes; a figure with nothing to draw has no axis and no legend.
+    ``facts``: per recording, what is known of its whole run when it holds only the part that
+    is drawn (``tracer.export.drawn``); None (or a None in it): found from its events.
     """
+    found = list(facts) if facts is not None else [None] * len(recordings)
+    moved = shifts(recordings, found)
     sides = [
-        _side(recording, max_lanes, shift, heading)
-        for recording, shift, heading in zip(
-            recordings, alignment(recordings), figure_titles(recordings, lang), strict=True
+        _side(recording, max_lanes, shift, heading, None if fact is None else fact.total)
+        for recording, shift, heading, fact in zip(
+            recordings, moved, figure_titles(recordings, lang), found, strict=True
         )
     ]
     t_max = max((side.end() for side in sides), default=0)
-    first = first_request(recordings[0]) if recordings else 0
+    first = 0
+    if recordings:
+        first = first_request(recordings[0]) if found[0] is None else found[0].first
     # A real server's recording opens on its start-up: begin where its requests do.
     t_span = (view_start(first, t_max), t_max)
     parts: list[str] = []
@@ -228,14 +240,18 @@ def timeline_svg(
     )
 
 
-def export_svg(recording: Recording, options: ExportOptions, *, lang: str | None = None) -> str:
+def export_svg(
+    recording: Recording | RecordingFile, options: ExportOptions, *, lang: str | None = None
+) -> str:
     """Write the recording (and ``options.compare``) as an SVG figure, its texts in ``lang``
-    (None: the language the first recording was made in; ``said_in``)."""
-    recordings, _, lang = said_in([recording, *options.compare], lang)
+    (None: the language the first recording was made in; ``said_in``). A recording file is
+    read in two passes, keeping only the lanes drawn (``tracer.export.drawn``)."""
+    lanes = lanes_for(options.lanes, 1 + len(options.compare))
+    drawn, facts = drawn_parts([recording, *options.compare], lanes)
+    recordings, _, lang = said_in(drawn, lang)
     title = demo_title(recordings[0])
-    lanes = lanes_for(options.lanes, len(recordings))
-    svg = timeline_svg(recordings, max_lanes=lanes, lang=lang, title=title)
-    output = options.output or default_output(recording, ".svg")
+    svg = timeline_svg(recordings, max_lanes=lanes, lang=lang, title=title, facts=facts)
+    output = options.output or default_output(shell_of(recording), ".svg")
     said = WRITTEN.get(lang, WRITTEN["en"])
     if output == "-":
         options.stdout.write(svg + "\n")
