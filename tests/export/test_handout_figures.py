@@ -29,6 +29,7 @@ from tracer.export.legend import LEGENDS
 from tracer.export.svg import export_svg, timeline_svg
 from tracer.phases import RUNNING, SENDING, WAITING, request_phases
 from tracer.recording import Recording, load
+from tracer.tui import lane as tui_lane
 from tracer.tui.model import build_model
 
 pytestmark = pytest.mark.timeout(60)
@@ -113,7 +114,7 @@ def test_the_replay_draws_the_streamed_response_as_the_figure_does(streamed: Rec
     model = build_model(streamed)
     (lane,) = [lane for lane in model.by_request if lane.req == req]
     figure = [(p.start, p.end) for p in request_phases(events, model.t_end) if p.phase == SENDING]
-    replay = [(s.start, s.end) for s in lane.spans if s.phase == 4]  # tracer.tui.lane.SENDING
+    replay = [(s.start, s.end) for s in lane.spans if s.phase == tui_lane.SENDING]
     bodies = [e for e in events if e.kind == K.WSGI_BODY]
     assert replay == figure and len(figure) == len(bodies) >= CHUNKS
 

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from tracer import events as K
+from tracer.events import Event
 from tracer.recorder import Recorder
-from tracer.recording import Recording
+from tracer.recording import Recording, make_header
 from tracer.tui.examples import loop_example, threads_example
 
 
@@ -65,6 +67,45 @@ def sim_threads() -> Recording:
 def sim_loop() -> Recording:
     """Simulated ASGI loop run with blocking calls."""
     return simulated("loop")
+
+
+@pytest.fixture
+def timed_out_rec() -> Recording:
+    """Hand-built WSGI run on two threads whose client gives up after 50 ms: #1 and #2 sleep
+    120 ms (each ends twice, the model's ``timeout`` and then the app's own 200), #3 computes
+    20 ms and is answered in time."""
+    ms = 1_000_000
+    header = make_header(
+        app="sample_apps.io_bound:wsgi_app",
+        interface="wsgi",
+        server={"model": "threads", "threads": 2},
+        monotonic_ns=0,
+        unix_ns=0,
+    )
+    timeout = {"status": None, "bytes_in": 0, "bytes_out": 0, "error": "timeout"}
+    late = {"status": 200, "bytes_in": 0, "bytes_out": 5, "error": None}
+    events: list[Event] = []
+
+    def request(req: int, tid: int, at: int, took: int, cpu: int, ended: int | None) -> None:
+        """One request on thread ``tid`` from ``at`` for ``took`` ms (``cpu`` of it on the
+        CPU), its client giving up at ``ended`` ms when not None."""
+        scope = {"method": "GET", "path": "/", "interface": "wsgi", "scope_type": "http"}
+        base = {"pid": 1, "thread": f"worker-{tid}"}
+        events.append(Event(0, at * ms, K.REQUEST_QUEUED, req, data=dict(scope)))
+        events.append(Event(0, at * ms, K.REQUEST_START, req, tid=tid, **base, data=scope))
+        run = {"cpu_ns": cpu * ms, "via": "wsgi"}
+        events.append(
+            Event(0, at * ms, K.SCHED_THREAD, req, tid=tid, dur=took * ms, **base, data=run)
+        )
+        if ended is not None:
+            events.append(Event(0, ended * ms, K.REQUEST_END, req, pid=1, data=timeout))
+        events.append(Event(0, (at + took) * ms, K.REQUEST_END, req, tid=tid, **base, data=late))
+
+    request(1, 11, 0, 120, 1, 50)
+    request(2, 12, 5, 120, 1, 55)
+    request(3, 11, 120, 20, 19, None)
+    events.sort(key=lambda event: event.t)
+    return Recording(header, [event._replace(seq=seq) for seq, event in enumerate(events)])
 
 
 @pytest.fixture

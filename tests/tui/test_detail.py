@@ -10,6 +10,7 @@ from rich.cells import cell_len
 from tracer.recording import Recording
 from tracer.tui.detail import detail_text
 from tracer.tui.labels import labels
+from tracer.tui.lane import QUEUED
 from tracer.tui.model import TimelineModel, build_model
 
 
@@ -35,7 +36,7 @@ def test_thread_request_shows_queueing_and_cpu_share(threads_rec: Recording) -> 
     lane = next(
         lane
         for lane in model.by_request
-        if any(s.phase == 2 and s.end > s.start for s in lane.spans)
+        if any(s.phase == QUEUED and s.end > s.start for s in lane.spans)
     )
     text = detail_text(model, lane, labels("en")).plain
     assert "waited for a worker" in text and "on CPU" in text
@@ -92,7 +93,7 @@ def test_requests_queued_behind_a_block_name_it(
     lane = next(lane for lane in model.by_request if model.delayed_by.get(lane.req))
     text = detail_text(model, lane, labels("en")).plain
     assert "loop held by #" in text
-    if any(s.phase == 2 and s.end > s.start for s in lane.spans):
+    if any(s.phase == QUEUED and s.end > s.start for s in lane.spans):
         assert "waited for the loop" in text
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tracer import events as K
 from tracer.events import Event
 from tracer.recording import Recording, make_header
-from tracer.tui.lane import BLOCKED, ERROR, QUEUED, RUNNING, SENDING, WAITING
+from tracer.tui.lane import ABANDONED, BLOCKED, ERROR, QUEUED, RUNNING, SENDING, WAITING
 from tracer.tui.model import build_model
 
 MS = 1_000_000
@@ -147,7 +147,7 @@ def test_odd_input_does_not_break_the_model() -> None:
 def test_the_first_request_end_counts_as_in_the_summary() -> None:
     """A client timeout, then the app's own late end (an older recording holds both): the
     request is in error and the detail pane reports the timeout, as the summary; the lane goes
-    on, waiting, to the app's own end (the work it did after its client gave up)."""
+    on to the app's own end, abandoned (the work it did after its client gave up)."""
     from tracer.summary import summarize
     from tracer.tui.detail import detail_text
     from tracer.tui.labels import labels
@@ -165,9 +165,10 @@ def test_the_first_request_end_counts_as_in_the_summary() -> None:
     model = build_model(Recording(header, events))
     lane = model.by_request[0]
     assert lane.error and summarize(events)["errors"] == 1
-    finish = max(s.end for s in lane.spans if s.phase in (RUNNING, WAITING) and s.cpu is None)
+    finish = max(s.end for s in lane.spans if s.phase in (RUNNING, WAITING, ABANDONED))
     assert finish == 400 * MS
-    assert any(s.phase == WAITING and (s.start, s.end) == (50 * MS, 400 * MS) for s in lane.spans)
+    tail = [(s.start, s.end) for s in lane.spans if s.phase == ABANDONED]
+    assert tail == [(50 * MS, 400 * MS)] and model.abandoned == [1]
     text = detail_text(model, lane, labels("en")).plain
     assert "timeout" in text and "→ no response" in text and "None" not in text.splitlines()[0]
 

@@ -7,10 +7,19 @@ import itertools
 
 from rich.color import Color, ColorSystem
 
-from tracer.tui.lane import BLOCKED, ERROR, PHASE_NAMES, QUEUED, RUNNING, SENDING, WAITING
+from tracer.tui.lane import (
+    ABANDONED,
+    BLOCKED,
+    ERROR,
+    PHASE_NAMES,
+    QUEUED,
+    RUNNING,
+    SENDING,
+    WAITING,
+)
 from tracer.tui.palette import COLOURS, GLYPHS, WORKER_STYLES
 
-PHASES = (WAITING, QUEUED, RUNNING, SENDING, BLOCKED, ERROR)
+PHASES = (WAITING, ABANDONED, QUEUED, RUNNING, SENDING, BLOCKED, ERROR)
 
 
 def luminance(colour: str) -> float:

@@ -49,3 +49,9 @@ def test_detail_pane_120x40(snap_compare: Any, loop_rec: Recording) -> None:
 def test_chinese_80x24(snap_compare: Any, threads_rec: Recording) -> None:
     """Chinese labels: legend and lane gutter stay aligned with CJK text."""
     assert snap_compare(ReplayApp([threads_rec], lang="zh"), terminal_size=(80, 24))
+
+
+def test_abandoned_work_120x24(snap_compare: Any, timed_out_rec: Recording) -> None:
+    """Two requests whose client gave up while their app went on: ``╌`` from the ✖ to the
+    app's end, the legend's entry for it, the detail pane's line (hand-built recording)."""
+    assert snap_compare(ReplayApp([timed_out_rec], detail=0), terminal_size=(120, 24))

@@ -28,9 +28,18 @@ from tracer.printable import printable
 from tracer.summary import RequestSpan, request_spans
 from tracer.tui.axis import format_time
 from tracer.tui.labels import headed
-from tracer.tui.lane import BLOCKED, PHASE_NAMES, QUEUED, RUNNING, SENDING, WAITING, Lane
+from tracer.tui.lane import (
+    ABANDONED,
+    BLOCKED,
+    PHASE_NAMES,
+    QUEUED,
+    RUNNING,
+    SENDING,
+    WAITING,
+    Lane,
+)
 from tracer.tui.model import TimelineModel
-from tracer.tui.palette import COLOURS, INCOMPLETE_GLYPH
+from tracer.tui.palette import COLOURS, GLYPHS, INCOMPLETE_GLYPH
 
 __all__ = ["DetailPane", "detail_text", "time_spent", "MAX_EVENT_ROWS", "RAN_ON_NS"]
 
@@ -142,7 +151,16 @@ def _request_text(
             text.append(f"  {headed(labels, 'error')}{printable(failure)}", "bold #ff5f5f")
         # The app's own end (its last request.end: after a timeout, the app ends later).
         app_end = max((e.end for e in events if e.kind == K.REQUEST_END), default=None)
-        if app_end is not None and app_end - span.finished >= min(RAN_ON_NS, latency) > 0:
+        abandoned = [piece for piece in lane.spans if piece.phase == ABANDONED]
+        if abandoned:
+            # Its client gave up and the app went on: said as the lane draws it.
+            gave_up = f"+{_ms(min(piece.start for piece in abandoned) - origin)}"
+            until = f"+{_ms(max(piece.end for piece in abandoned) - origin)}"
+            text.append(
+                f"  {GLYPHS[ABANDONED]} {labels['abandoned_detail'].format(at=gave_up, until=until)}",
+                COLOURS[ABANDONED],
+            )
+        elif app_end is not None and app_end - span.finished >= min(RAN_ON_NS, latency) > 0:
             text.append(f"  {labels['ran_on']} +{_ms(app_end - origin)}", _KEY)
     if lane.incomplete_at is not None:
         # Cut short: whatever it did after that, the recording does not know.

@@ -22,6 +22,7 @@ _EN: dict[str, str] = {
     "queued": "queued",
     "running": "running",
     "waiting": "waiting",
+    "abandoned": "abandoned",  # the app's work after its client gave up (the figures' word)
     "blocked": "blocked loop",
     "sending": "sending",
     "error": "error",
@@ -81,6 +82,7 @@ _EN: dict[str, str] = {
     "status_code": "status",
     "lifespan": "lifespan",
     "ran_on": "app ran on until",
+    "abandoned_detail": "abandoned: its client gave up at {at}, the app went on until {until}",
     # A request with no end (the recording was cut short): the legend, and the detail pane
     # with where its events stop.
     "unended_legend": "not finished",
@@ -153,6 +155,7 @@ _ZH: dict[str, str] = {
     "queued": "排队",
     "running": "运行",
     "waiting": "等待",
+    "abandoned": "已放弃",
     "blocked": "事件循环被阻塞",
     "sending": "发送",
     "error": "错误",
@@ -208,6 +211,7 @@ _ZH: dict[str, str] = {
     "status_code": "状态码",
     "lifespan": "生命周期",
     "ran_on": "响应后应用仍运行至",
+    "abandoned_detail": "已放弃：客户端在 {at} 放弃，应用仍运行至 {until}",
     "unended_legend": "未结束",
     "unended": "未结束：{at} 之后没有它的记录",
     "hint": "修复建议",

@@ -15,6 +15,7 @@ from tracer.phases import CPU_BUSY_SHARE
 __all__ = [
     "NONE",
     "WAITING",
+    "ABANDONED",
     "QUEUED",
     "RUNNING",
     "SENDING",
@@ -34,15 +35,20 @@ __all__ = [
 # Phase codes double as paint priorities: a higher code wins a cell it shares with a lower one.
 NONE = 0
 WAITING = 1
-QUEUED = 2
-RUNNING = 3
-SENDING = 4
-BLOCKED = 5
-ERROR = 6
+# After its client gave up (a timeout), the app's work went on for nobody: over the waiting it
+# did then (a thread held in I/O, a suspended coroutine), under what it ran or sent, as the
+# figures draw their dashed line under the app's steps.
+ABANDONED = 2
+QUEUED = 3
+RUNNING = 4
+SENDING = 5
+BLOCKED = 6
+ERROR = 7
 
 PHASE_NAMES: tuple[str, ...] = (
     "idle",
     "waiting",
+    "abandoned",
     "queued",
     "running",
     "sending",
@@ -52,7 +58,8 @@ PHASE_NAMES: tuple[str, ...] = (
 """Phase code -> label key (see ``tracer.tui.labels``)."""
 
 LEGEND_ORDER: tuple[int, ...] = (QUEUED, RUNNING, WAITING, BLOCKED, SENDING, ERROR)
-"""The order the legend lists phases in: the life of a request, then what goes wrong."""
+"""The order the legend lists phases in: the life of a request, then what goes wrong.
+``ABANDONED`` is listed only where a lane has it (``tracer.tui.legend``)."""
 
 # A thread span whose on-CPU share is below CPU_BUSY_SHARE is drawn as waiting (blocked in I/O,
 # a lock, the GIL) rather than running: tracer.phases holds the rule.

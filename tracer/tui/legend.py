@@ -17,7 +17,7 @@ from rich.text import Text
 from textual.content import Content
 from textual.widgets import Static
 
-from tracer.tui.lane import LEGEND_ORDER, PHASE_NAMES, RUNNING
+from tracer.tui.lane import ABANDONED, LEGEND_ORDER, PHASE_NAMES, RUNNING, WAITING
 from tracer.tui.palette import (
     GLYPHS,
     INCOMPLETE_GLYPH,
@@ -33,16 +33,22 @@ GAP = "  "
 """Between two entries on one row."""
 
 
-def legend_entries(labels: Mapping[str, str], *, incomplete: bool = False) -> list[Text]:
+def legend_entries(
+    labels: Mapping[str, str], *, incomplete: bool = False, abandoned: bool = False
+) -> list[Text]:
     """Each entry, ``█ running``, in its phase colour: the phases, the on-CPU bars, the
     violation marker, and the mark of a request that never ended when ``incomplete`` (a lane
-    on screen has one)."""
+    on screen has one). ``abandoned``: a lane shows work its client had given up on, listed
+    after waiting (most recordings have none, and their legend stays as it was)."""
     entries = []
 
     def entry(glyphs: str, style: Style, label: str) -> None:
         entries.append(Text.assemble((glyphs, style), " " + label))
 
-    for code in LEGEND_ORDER:
+    order = list(LEGEND_ORDER)
+    if abandoned:
+        order.insert(order.index(WAITING) + 1, ABANDONED)
+    for code in order:
         entry(GLYPHS[code] * 2, PHASE_STYLES[code], labels[PHASE_NAMES[code]])
     entry("▂▅█", PHASE_STYLES[RUNNING], labels["cpu_share"])
     entry(MARKER_GLYPH, MARKER_STYLE, labels["violation"])
@@ -52,13 +58,17 @@ def legend_entries(labels: Mapping[str, str], *, incomplete: bool = False) -> li
 
 
 def legend_text(
-    labels: Mapping[str, str], *, incomplete: bool = False, width: int | None = None
+    labels: Mapping[str, str],
+    *,
+    incomplete: bool = False,
+    abandoned: bool = False,
+    width: int | None = None,
 ) -> Text:
     """The legend in rows of whole entries no wider than ``width`` cells (None: one row); an
     entry wider than a whole row gets a row of its own (and only it is cut)."""
     text = Text()
     used = 0
-    for entry in legend_entries(labels, incomplete=incomplete):
+    for entry in legend_entries(labels, incomplete=incomplete, abandoned=abandoned):
         size = cell_len(entry.plain)
         if used and width is not None and used + len(GAP) + size > width:
             text.append("\n")
@@ -79,15 +89,26 @@ class Legend(Static):
     """
 
     def __init__(
-        self, labels: Mapping[str, str], *, incomplete: bool = False, id: str | None = None
+        self,
+        labels: Mapping[str, str],
+        *,
+        incomplete: bool = False,
+        abandoned: bool = False,
+        id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self._labels = labels
         self._incomplete = incomplete
+        self._abandoned = abandoned
 
     def _at(self, width: int) -> Content:
         return Content.from_rich_text(
-            legend_text(self._labels, incomplete=self._incomplete, width=width or None)
+            legend_text(
+                self._labels,
+                incomplete=self._incomplete,
+                abandoned=self._abandoned,
+                width=width or None,
+            )
         )
 
     def render(self) -> Content:

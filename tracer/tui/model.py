@@ -4,7 +4,8 @@ Two views of the same events (DESIGN.md, "How scheduling is seen"):
 
 - *by request*: one lane per request, its life cut into phases — queued, running, waiting
   (suspended on an await, or a thread blocked in I/O: ``cpu_ns`` tells them apart), blocked
-  (a step that held the loop), sending, error — plus markers for protocol violations;
+  (a step that held the loop), sending, error, abandoned (the app still at it after its
+  client gave up) — plus markers for protocol violations;
 - *by worker*: one lane per event loop and per thread, holding spans that say which request
   occupied it when.
 
@@ -26,6 +27,7 @@ from tracer.digest import Digest, Worker, natural_key, thread_names
 from tracer.events import Event
 from tracer.phases import (
     END_KINDS,
+    PhaseSpan,
     cpu_share,
     held_loop,
     kept_from_starting,
@@ -39,6 +41,7 @@ from tracer.printable import printable
 from tracer.recording import Recording
 from tracer.summary import request_spans, summarize
 from tracer.tui.lane import (
+    ABANDONED,
     BLOCKED,
     ERROR,
     LOOP_LANE,
@@ -67,6 +70,13 @@ _CODES = {
     "error": ERROR,
 }
 """``tracer.phases`` names -> the TUI's phase codes (which double as paint priorities)."""
+
+
+def _code(piece: PhaseSpan) -> int:
+    """A phase span's code: ``ABANDONED`` for the waiting after a client gave up (the one
+    ``tracer.phases`` draws from the app's own, later ``request.end``), as the figures dash it."""
+    code = _CODES[piece.phase]
+    return ABANDONED if code == WAITING and piece.kind == K.REQUEST_END else code
 
 
 class RequestLanes(Sequence[Lane]):
@@ -158,7 +168,11 @@ class TimelineModel:
         # What the by-worker lanes are drawn from, picked out now (a third of a big recording)
         # so that building them on the first v does not go through every event again.
         worker_events: list[Event] = []
-        ended: set[int | None] = set()
+        # Request -> the kinds that ended it, as bits: 1 a request.end, 2 a client.response.
+        ended: dict[int | None, int] = {}
+        # Requests ended twice by the server (a client that gave up, then the app): the few
+        # that may have abandoned work, looked at closely only when asked (``abandoned``).
+        twice: list[int] = []
         for event in events:
             end = event.t + event.dur if event.dur else event.t
             if end > t_end:
@@ -170,7 +184,11 @@ class TimelineModel:
             if kind in _WORKER_KINDS:
                 worker_events.append(event)
             if kind in END_KINDS:
-                ended.add(req)
+                bit = 1 if kind == K.REQUEST_END else 2
+                seen = ended.get(req, 0)
+                if bit == 1 and seen & 1 and isinstance(req, int):  # a second request.end
+                    twice.append(req)
+                ended[req] = seen | bit
             if kind == K.LOOP_BLOCKED:
                 self.blocked.append(event)
                 delayed = _data(event).get("delayed") or []
@@ -211,6 +229,8 @@ class TimelineModel:
         """Requests the recording never saw end (``tracer.phases.unended``: it was cut short),
         in order of arrival; their lanes mark where their events stop. Empty when the model
         was made not to mark them (the live view, where they are simply still running)."""
+        self._twice = twice
+        self._abandoned: list[int] | None = None
         self._worker_events = worker_events
         self._by_worker: list[Lane] | None = None
         self._by_worker_lock = threading.Lock()
@@ -219,6 +239,15 @@ class TimelineModel:
         self._summary: dict[str, Any] | None = None
         self._workers: list[Worker] | None = None
         self._rows: dict[tuple[int, int], Worker] | None = None
+
+    @property
+    def abandoned(self) -> list[int]:
+        """Requests whose app went on after their client gave up (a timeout), in order of
+        arrival: their lanes show that work as ``ABANDONED``."""
+        if self._abandoned is None:
+            found = {req for req in self._twice if _abandons(self.events_by_req[req])}
+            self._abandoned = [req for req in self.by_request.order if req in found]
+        return self._abandoned
 
     @property
     def event_times(self) -> list[int]:
@@ -337,6 +366,20 @@ def _queued_behind_blocks(
                 known.sort(key=lambda event: (event.t, event.seq))
 
 
+def _abandons(events: Sequence[Event]) -> bool:
+    """The app went on after the request's first ``request.end`` (its client gave up) until a
+    later one of its own: the rule by which ``tracer.phases.request_phases`` draws abandoned
+    work (a stand-in end from another process abandons nothing)."""
+    ends = [event for event in events if event.kind == K.REQUEST_END]
+    start = next((event for event in events if event.kind == K.REQUEST_START), None)
+    return (
+        len(ends) > 1
+        and start is not None
+        and ends[-1].pid == start.pid
+        and ends[-1].end > ends[0].end
+    )
+
+
 def _request_label(req: int, events: Sequence[Event]) -> str:
     """``#12 /path``: the path from ``request.start``, else from ``request.queued`` (a request
     still waiting for a worker, as the live view shows many), else just the number.
@@ -367,7 +410,7 @@ def _request_lane(
         Span(
             piece.start,
             piece.end,
-            _CODES[piece.phase],
+            _code(piece),
             req,
             # A thread's on-CPU share sets its bar's height; a step holds the loop whether or
             # not it computes, so it is drawn full.

@@ -1,8 +1,9 @@
 """How each phase looks: a glyph and a colour, chosen to read on a laptop and on a projector.
 
 Glyphs differ as well as colours, so the phases stay apart in monochrome (``NO_COLOR``) and for
-colour-blind readers: a full block runs, a thin line waits, a light shade queues, a dark shade
-sends, a checker blocks the loop, a cross fails; no two phases share a glyph. Imports only Rich
+colour-blind readers: a full block runs, a thin line waits, a dashed line is work its client
+had given up on, a light shade queues, a dark shade sends, a checker blocks the loop, a cross
+fails; no two phases share a glyph. Imports only Rich
 and ``tracer.tui.lane`` (for the phase codes).
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from rich.style import Style
 
-from tracer.tui.lane import BLOCKED, ERROR, NONE, QUEUED, RUNNING, SENDING, WAITING
+from tracer.tui.lane import ABANDONED, BLOCKED, ERROR, NONE, QUEUED, RUNNING, SENDING, WAITING
 
 __all__ = [
     "GLYPHS",
@@ -39,6 +40,7 @@ one (``Strip.blank(width)``, ``Segment(text)``), so the UI gives every segment t
 GLYPHS: dict[int, str] = {
     NONE: " ",
     WAITING: "─",
+    ABANDONED: "╌",  # the figures' dashed line
     QUEUED: "░",
     RUNNING: "█",
     SENDING: "▓",
@@ -50,6 +52,7 @@ GLYPHS: dict[int, str] = {
 COLOURS: dict[int, str] = {
     NONE: "#808080",
     WAITING: "#b2b2b2",
+    ABANDONED: "#eeeeee",
     QUEUED: "#ffd75f",
     RUNNING: "#66bb6a",
     SENDING: "#1e88e5",
@@ -60,9 +63,11 @@ COLOURS: dict[int, str] = {
 
 As the figures (``tracer.export.drawing.COLORS``) where a dark terminal allows: running their
 green, sending their blue, blocked red; waiting is the figures' ink line, light gray here as
-the ink of a dark screen is light. No two phases share a colour, and they differ in lightness
-too (in luminance ``0.299 R + 0.587 G + 0.114 B``: blocked 64, error 92, sending 115, running 152, waiting 178, queued 213),
-so a screenshot printed in grayscale keeps them apart (the glyphs differ as well)."""
+the ink of a dark screen is light, and abandoned work their dashed ink line, a lighter gray
+(the only lightness left free). No two phases share a colour, and they differ in lightness
+too (in luminance ``0.299 R + 0.587 G + 0.114 B``: blocked 64, error 92, sending 115, running
+152, waiting 178, queued 213, abandoned 238), so a screenshot printed in grayscale keeps them
+apart (the glyphs differ as well)."""
 
 
 PHASE_STYLES: dict[int, Style] = {

@@ -149,9 +149,11 @@ class ReplayScreen(Screen[None]):
         detail.border_title = self.labels["detail_keys"]
         yield detail
         yield Caption(self.caption, self.labels["caption_more"], id="caption")
-        # Its entry for a request that never ended only when a lane has that mark.
+        # Its entries for a request that never ended, and for abandoned work, only when a lane
+        # has them.
         incomplete = any(model.unended for model in self.models)
-        yield Legend(self.labels, incomplete=incomplete, id="legend")
+        abandoned = any(model.abandoned for model in self.models)
+        yield Legend(self.labels, incomplete=incomplete, abandoned=abandoned, id="legend")
 
     @property
     def active(self) -> int:
