@@ -13,7 +13,10 @@ Variants, each the median of several repeats (the machine is shared and noisy):
   each with 100 s of CPU (``--workers 4 --cpus 2``, a share of 1/2, and ``--workers 3 --cpus
   2``, 2/3): their turns are settled many intervals at a step too (``sim.shared_turns``);
   and the ``processes 4x4`` run on ``--cpus 2``, where little can be settled, for what trying
-  costs.
+  costs;
+- ``own cores``: the same four processes on unlimited cores (no ``--cpus``), each computing on
+  a core of its own, at CPython's 5 ms switch interval and at 1 ns (library only): their turns
+  are settled many intervals at a step too (``sim.own_cores``).
 Target: 100,000 simulated requests in <= 5 s, stats only. Run: ``python bench/sim_speed.py``.
 """
 
@@ -165,6 +168,7 @@ def main() -> None:
     )
     long_bursts()
     shared_cores()
+    own_cores()
 
 
 def long_bursts() -> None:
@@ -207,6 +211,33 @@ def shared_cores() -> None:
         print(
             f"  workers {workers}: {seconds:6.2f} s, {result.engine_steps:,} engine steps, "
             f"{result.gil_switches:,} switches, ends at {result.sim_ns / 1e9:,.3f} s"
+        )
+
+
+def own_cores() -> None:
+    """Print the cost of four processes with two threads each computing on unlimited cores
+    (``trace sim --model processes --threads 2 --workers 4 -c 8 -n 8 --cpu 100s``), and of
+    the same with a 1 ns switch interval and 1 ms of CPU a request."""
+    print(
+        "own cores: --model processes --threads 2 --workers 4, unlimited cores, a request a thread"
+    )
+    for interval, cpu_ns in ((5 * MS, 100 * 1000 * MS), (1, MS)):
+        config = SimConfig(
+            model="processes",
+            workers=4,
+            threads=2,
+            requests=8,
+            concurrency=8,
+            switch_interval_ns=interval,
+            workload=inline_workload(cpu=Fixed(cpu_ns), io=None),
+        )
+        start = time.perf_counter()
+        result = simulate(config)
+        seconds = time.perf_counter() - start
+        print(
+            f"  interval {interval:>9,} ns, cpu {cpu_ns / 1e9:g} s: {seconds:6.2f} s, "
+            f"{result.engine_steps:,} engine steps, {result.gil_switches:,} switches, "
+            f"ends at {result.sim_ns / 1e9:,.3f} s"
         )
 
 

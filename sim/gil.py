@@ -18,8 +18,11 @@ either way; an hour of CPU shared by two threads is a few engine steps instead o
 When holders share cores (more processes computing than cores) a turn's CPU depends on the
 other processes' switches, and other processes' switches are due before the rounds end: then
 ``sim.shared_turns`` moves every process on the cores on by whole intervals at once, where it
-can prove the result is the one switching one interval at a time gives.
-Imports only ``sim.engine``, ``sim.cores``, ``sim.dist`` and ``sim.shared_turns``.
+can prove the result is the one switching one interval at a time gives. On unlimited cores the
+processes' GILs are kept together in ``OwnCores``, and ``sim.own_cores`` likewise moves every
+process computing on by whole intervals at once (there the arithmetic is exact).
+Imports only ``sim.engine``, ``sim.cores``, ``sim.dist``, ``sim.shared_turns`` and
+``sim.own_cores``.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import Any
 from sim.cores import Burst, Cores
 from sim.dist import MAX_DURATION_NS
 from sim.engine import Callback, Engine, Handle
+from sim.own_cores import OwnCores, settle_own_turns
 from sim.shared_turns import settle_shared_turns
 
 __all__ = ["Gil", "SWITCH_INTERVAL_NS"]
@@ -60,6 +64,7 @@ class Gil:
         "engine",
         "interval",
         "cores",
+        "own_cores",
         "holder",
         "waiters",
         "skip",
@@ -79,6 +84,7 @@ class Gil:
         *,
         interval: int = SWITCH_INTERVAL_NS,
         cores: Cores | None = None,
+        own_cores: OwnCores | None = None,
         skip: bool = True,
     ) -> None:
         self.engine = engine
@@ -86,6 +92,9 @@ class Gil:
         """The switch interval in ns."""
         self.cores = cores
         """The machine's cores, shared with other processes; None: a core always free."""
+        self.own_cores = own_cores
+        """Without ``cores``: the other processes' GILs, each holder on a core of its own, for
+        settling their turns together (None: this process's turns are settled alone)."""
         self.skip = skip
         """Settle rounds of threads only taking turns at once (False: one engine step per
         switch, the plain way, which the settled rounds must match)."""
@@ -103,6 +112,8 @@ class Gil:
         """How many forced switches happened (a thread was made to drop the GIL)."""
         if cores is not None:
             cores.gils.append(self)
+        elif own_cores is not None:
+            own_cores.gils.append(self)
 
     def run(self, cpu_ns: int, fn: Callback, arg: Any) -> None:
         """Spend ``cpu_ns`` of CPU holding the GIL, then call ``fn(arg)``."""
@@ -179,6 +190,8 @@ class Gil:
             self._grant(self.waiters.popleft())
             if self.skip and self.cores is not None:
                 settle_shared_turns(self.cores, self)
+            elif self.skip and self.own_cores is not None:
+                settle_own_turns(self.own_cores, self)
 
     def _on_own_core(self) -> bool:
         """Whether the next holder executes at full speed (one CPU ns per ns) whoever holds

@@ -34,6 +34,7 @@ from sim.cores import Cores
 from sim.emit import Emitter
 from sim.engine import Engine
 from sim.gil import Gil
+from sim.own_cores import OwnCores
 from sim.workers import Worker
 from sim.workload import CPU, OFFLOAD, SEND, refuse_websocket
 
@@ -78,6 +79,8 @@ class WorkerPoolModel:
         """The longest the FIFO got."""
         self.cores = None if config.cpus is None else Cores(engine, config.cpus)
         """The machine's cores, shared by all processes (None: unlimited)."""
+        self.own_cores = OwnCores() if self.cores is None else None
+        """Unlimited cores: a core for each process's GIL holder."""
         # Per process made so far (process p is made when the first request goes to it):
         self.gils: list[Gil] = []
         """Its GIL."""
@@ -115,7 +118,12 @@ class WorkerPoolModel:
     def _new_process(self) -> int:
         """Make the next process (its GIL and main thread, no worker yet); its index."""
         p = len(self.gils)
-        gil = Gil(self.engine, interval=self.config.switch_interval_ns, cores=self.cores)
+        gil = Gil(
+            self.engine,
+            interval=self.config.switch_interval_ns,
+            cores=self.cores,
+            own_cores=self.own_cores,
+        )
         self.gils.append(gil)
         self.mains.append(Worker(BASE_PID + p, 1, self.main_name, gil))
         self.workers.append([])
