@@ -41,6 +41,15 @@ SPINE = {
     },
     "tracer.summary": {"tracer.events", "tracer.recording", "tracer.errors"},
     "tracer.phases": {"tracer.events"},
+    "tracer.span_rows": {"tracer.summary"},
+    "tracer.digest": {
+        "tracer.events",
+        "tracer.gc_pause",
+        "tracer.reading",
+        "tracer.recording",
+        "tracer.summary",
+        "tracer.span_rows",
+    },
 }
 
 # Package prefix -> prefixes it must never import.

@@ -201,3 +201,65 @@ def test_a_run_digested_as_it_goes_agrees_with_its_recording() -> None:
     whole = Digest(recording.header)
     whole.feed(recording.events)
     assert digest.details() == whole.details()
+
+
+def _error(seq: int, req: int | None, t: int, kind: object) -> Event:
+    return Event(seq, t * MS, K.ERROR, req, data={"type": kind, "message": "", "where": None})
+
+
+def _listed(events: list[Event]) -> list[tuple[str, int]]:
+    """The report's errors in the order it lists them, the same however the digest was fed
+    (one batch, or one event a batch: each request's one error packed with its row)."""
+    listed = list(_at_once(events).details().errors.items())
+    assert list(_one_by_one(events).details().errors.items()) == listed
+    return listed
+
+
+@pytest.mark.parametrize("order", ["recorded", "reversed", "shuffled"])
+def test_error_types_of_equal_counts_keep_the_order_of_their_first_errors(order: str) -> None:
+    """One error each, packed with its request: types of equal counts are listed in the order
+    their first errors came. A lifespan connection's error is left out even when its start
+    comes after its end and its error: in the recorded order "KeyError" came first, on the
+    lifespan connection, so it is listed where request 4's came, last."""
+    events = [
+        Event(0, 50 * MS, K.REQUEST_END, 1, data={"status": None, "error": None}),
+        _error(1, 1, 51, "KeyError"),
+        *(_req(10, 2, 1, 10) + [_error(13, 2, 11, "ValueError")]),
+        *(_req(20, 3, 2, 12) + [_error(23, 3, 13, "OSError")]),
+        *(_req(30, 4, 3, 14) + [_error(33, 4, 15, "KeyError")]),
+        Event(40, 0, K.REQUEST_START, 1, data={"scope_type": "lifespan"}),
+    ]
+    fed = list(events)
+    if order == "reversed":
+        fed.reverse()
+    elif order == "shuffled":
+        random.Random(3).shuffle(fed)
+    listed = _listed(fed)
+    assert sorted(listed) == [("KeyError", 1), ("OSError", 1), ("ValueError", 1)]
+    if order == "recorded":
+        assert listed == [("ValueError", 1), ("OSError", 1), ("KeyError", 1)]
+    assert _one_by_one(fed).summary() == summarize(events)
+
+
+def test_errors_a_row_cannot_tell_stay_counted() -> None:
+    """Two errors of one type, two of two types, one of no type ("?", where the request's
+    ``raised`` says "error"), one whose type is "error", errors of no request: each counted
+    by its own type, in any order the events come in."""
+    events = (
+        _req(0, 1, 0, 10)
+        + [_error(3, 1, 1, "A"), _error(4, 1, 2, "A")]
+        + _req(10, 2, 1, 11)
+        + [_error(13, 2, 3, "A"), _error(14, 2, 12, "B")]
+        + _req(20, 3, 2, 12)
+        + [_error(23, 3, 13, None)]
+        + _req(30, 4, 3, 13)
+        + [_error(33, 4, 14, "error")]
+        + [_error(40, None, 15, "B"), _error(41, None, 16, "")]
+        + _req(50, 5, 4, 14)
+    )
+    summary, details = _same(events)
+    assert details.errors == {"A": 3, "B": 2, "?": 2, "error": 1}
+    assert summary["errors"] == 4
+    # "B" and "?" tie: listed by their first errors, which the order of the events decides.
+    assert _listed(events) == [("A", 3), ("B", 2), ("?", 2), ("error", 1)]
+    assert _listed(events[::-1]) == [("A", 3), ("?", 2), ("B", 2), ("error", 1)]

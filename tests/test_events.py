@@ -61,3 +61,12 @@ def test_packed_rows_with_copied_keys_decode_like_the_original() -> None:
         {"cpu_ns": 6, "awaiting": None},
     ]
     assert Event.from_tuple(rows[2]) == got[2]
+
+
+def test_a_server_error_is_a_5xx_given_as_an_int() -> None:
+    """``is_server_error``: 500 up is a failure; anything short of that, a status that is no
+    int (``"500"``, ``500.0``, ``True``) or no status at all is not, by itself."""
+    failed = [500, 503, 599, 600]
+    not_failed = [None, 0, 200, 404, 499, "500", 500.0, True, [500]]
+    assert [events.is_server_error(s) for s in failed] == [True] * len(failed)
+    assert [events.is_server_error(s) for s in not_failed] == [False] * len(not_failed)

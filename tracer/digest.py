@@ -4,11 +4,11 @@
 from a file) and keeps only what the report needs: one small record per request, the
 loop-blocking culprits by file:line, busy time per worker thread, errors and violations by kind.
 Memory stays small for long runs: no events, a ``RequestSpan`` per request in flight, and
-once a request has ended its record packed into 83 bytes (``_Rows``), from which a later
-event of the request (an error after its end, the client's response) unpacks it again. The
-summary adds the records up with ``tracer.summary.SpanTally``, as ``summarize`` does, so the
-numbers agree.
-``tracer.report`` renders it. Imports the spine only.
+once a request has ended its record packed into 83 bytes (``tracer.span_rows``), from which a
+later event of the request (an error after its end, the client's response) unpacks it again.
+The summary adds the records up with ``tracer.summary.SpanTally``, as ``summarize`` does, so
+the numbers agree.
+``tracer.report`` renders it. Imports the spine and ``tracer.span_rows`` only.
 """
 
 from __future__ import annotations
@@ -16,19 +16,17 @@ from __future__ import annotations
 import itertools
 import os
 import re
-import struct
-from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from operator import attrgetter
 from typing import Any
 
-from tracer import events as K
+import tracer.events as K
 from tracer.events import Event
 from tracer.gc_pause import paused_gc
 from tracer.reading import UNREADABLE, EventLines, lines_until_eof, open_text, unreadable
 from tracer.recording import Recording, load, loads
+from tracer.span_rows import SpanRows, SpanView
 from tracer.summary import SPAN_KINDS, RequestSpan, SpanTally, load_of, stats_ms
 
 __all__ = [
@@ -119,6 +117,17 @@ class _PlaceTally:
     """The longest single block."""
 
 
+@dataclass(slots=True)
+class _ErrorTally:
+    """The ``error`` events of one type of one request (or of no request)."""
+
+    count: int
+    """How many."""
+    first: int
+    """The order of the first among the digest's errors (its own count of them): the order
+    the report lists error types of equal counts in."""
+
+
 @dataclass(frozen=True, slots=True)
 class ReportDetails:
     """What the report shows beyond the summary dict."""
@@ -149,243 +158,6 @@ class ReportDetails:
     """Time queued: mean, p50, p90, p99, p99.9, max (the summary has fewer percentiles)."""
 
 
-_TIMES = (
-    "queued",
-    "start",
-    "start_seq",
-    "end",
-    "end_seq",
-    "client_end",
-    "client_seq",
-    "response_end",
-)
-"""The integer fields of a ``RequestSpan`` (ns, seq), each packed as 8 bytes."""
-_VALUES = (
-    "status",
-    "error",
-    "raised",
-    "scope_type",
-    "client_status",
-    "client_error",
-    "response_status",
-)
-"""Its other fields (statuses, error names), each packed as the code of its value."""
-_times_of = attrgetter(*_TIMES)
-_values_of = attrgetter(*_VALUES)
-_ROW = struct.Struct(f"<BI{len(_TIMES)}q{len(_VALUES)}H")
-"""A packed request: 1 (the row is taken), its order among the requests (``_Pass``), its
-times (``_NO_TIME`` for None), its value codes (0 for None)."""
-_NO_TIME = -(2**63)
-_FREE = bytes(_ROW.size)
-_PLAIN = frozenset({int, str, type(None)})
-_MOST_CODES = 0xFFFF
-_GAP = 1024
-"""How many rows a run grows by at most for one request before the request starts a run of
-its own: requests end out of order by about the concurrency."""
-_MOST_RUNS = 4096
-"""Past this many runs (request ids scattered, not counted up), records stay unpacked."""
-
-
-class _Rows:
-    """Ended requests' records, packed by request id into runs of consecutive ids.
-
-    A process counts its request ids up from 1 (a forked worker from pid x 10^6 + 1), so a
-    run's row is found from the id alone: no per-request key, 83 bytes a request where a
-    ``RequestSpan`` with its dict slot and number objects took about 450. A record that does
-    not pack (a time past 64 bits, a status that is not an int or a str) stays unpacked.
-    """
-
-    def __init__(self) -> None:
-        self._bases: list[int] = []
-        """The first request id of each run, ascending."""
-        self._runs: list[bytearray] = []
-        """Each run's rows, one per id from its base (rows of ids not packed are zeros)."""
-        self._codes: dict[int | str, int] = {}
-        """The code of each value packed."""
-        self._values: list[int | str | None] = [None]
-        """The value of each code."""
-        self._coded: dict[tuple[Any, ...], tuple[int, ...]] = {}
-        """The codes of each tuple of a span's values packed so far (a few kinds a run)."""
-        self._last = 0
-        """The run the last row went to: the next row mostly goes there too."""
-        self.held = 0
-        """Rows taken."""
-
-    def _find(self, req: int) -> tuple[bytearray, int] | None:
-        """The run and offset of ``req``'s row, if it holds one."""
-        i = bisect_right(self._bases, req) - 1
-        if i < 0:
-            return None
-        run = self._runs[i]
-        offset = (req - self._bases[i]) * _ROW.size
-        if offset >= len(run) or not run[offset]:
-            return None
-        return run, offset
-
-    def pop(self, req: int) -> tuple[int, RequestSpan] | None:
-        """``req``'s order and record, its row freed; None if it has none."""
-        found = self._find(req)
-        if found is None:
-            return None
-        run, offset = found
-        row = _ROW.unpack_from(run, offset)
-        run[offset] = 0
-        self.held -= 1
-        return row[1], self._span(req, row)
-
-    def get(self, req: int) -> RequestSpan | None:
-        """A copy of ``req``'s record, if it has a row."""
-        found = self._find(req)
-        return None if found is None else self._span(req, _ROW.unpack_from(*found))
-
-    def ids(self) -> Iterator[int]:
-        """The request id of every row, ascending."""
-        for base, run in zip(self._bases, self._runs, strict=True):
-            for index, row in enumerate(_ROW.iter_unpack(run)):
-                if row[0]:
-                    yield base + index
-
-    def spans(self) -> Iterator[tuple[int, RequestSpan]]:
-        """Every row as its order and a ``RequestSpan`` of its own, by request id."""
-        for base, run in zip(self._bases, self._runs, strict=True):
-            for index, row in enumerate(_ROW.iter_unpack(run)):
-                if row[0]:
-                    yield row[1], self._span(base + index, row)
-
-    def _span(self, req: int, row: tuple[Any, ...]) -> RequestSpan:
-        """The record a row holds, as a ``RequestSpan`` of its own (fields in the order of
-        ``_TIMES`` and ``_VALUES``, assigned at once: a ``setattr`` each took 3.5 times as
-        long, and the summary reads every row)."""
-        span = RequestSpan(req)
-        (
-            span.queued,
-            span.start,
-            span.start_seq,
-            span.end,
-            span.end_seq,
-            span.client_end,
-            span.client_seq,
-            span.response_end,
-        ) = [None if value == _NO_TIME else value for value in row[2:10]]
-        values = self._values
-        (
-            span.status,
-            span.error,
-            span.raised,
-            span.scope_type,
-            span.client_status,
-            span.client_error,
-            span.response_status,
-        ) = [values[code] for code in row[10:]]
-        return span
-
-    def put(self, req: int, span: RequestSpan, order: int) -> bool:
-        """Pack ``span`` as ``req``'s row (``order``: see ``_Pass``); False if it does not
-        pack (the caller keeps it as it is)."""
-        times = _times_of(span)
-        if _NO_TIME in times:
-            return False
-        values = _values_of(span)
-        # An int or a str is itself once unpacked; True, 200.0 or an IntEnum would come back
-        # as 1 or 200 and read differently ("True", "200.0"). Of these exact types, a tuple
-        # of values equal to one coded before has its codes.
-        if not _PLAIN.issuperset(map(type, values)):
-            return False
-        codes = self._coded.get(values) or self._code(values)
-        if codes is None:
-            return False
-        slot = self._slot(req)
-        if slot is None:
-            return False
-        run, offset = slot
-        try:
-            _ROW.pack_into(
-                run, offset, 1, order, *[_NO_TIME if t is None else t for t in times], *codes
-            )
-        except struct.error:  # past 64 bits: packed up to there, then freed
-            run[offset] = 0
-            return False
-        self.held += 1
-        return True
-
-    def _code(self, values: tuple[Any, ...]) -> tuple[int, ...] | None:
-        """The codes of a span's values (ints, strs or None; 0 for None), new values given
-        one; None when the codes ran out."""
-        codes = []
-        for value in values:
-            if value is None:
-                codes.append(0)
-                continue
-            code = self._codes.get(value)
-            if code is None:
-                code = len(self._values)
-                if code > _MOST_CODES:
-                    return None
-                self._codes[value] = code
-                self._values.append(value)
-            codes.append(code)
-        if len(self._coded) < _MOST_CODES:
-            self._coded[values] = tuple(codes)
-        return tuple(codes)
-
-    def _slot(self, req: int) -> tuple[bytearray, int] | None:
-        """Where ``req``'s row goes: in a run, grown to it, or a new run."""
-        bases, runs, size = self._bases, self._runs, _ROW.size
-        i = self._last  # what bisect finds, mostly: rows go to the same run one after another
-        if not (bases and bases[i] <= req and (i + 1 == len(bases) or req < bases[i + 1])):
-            i = bisect_right(bases, req) - 1
-        if i >= 0:
-            self._last = i
-            run = runs[i]
-            index = req - bases[i]
-            rows = len(run) // size
-            if index < rows:
-                return run, index * size
-            if index - rows <= _GAP:
-                run.extend(_FREE if index == rows else bytes((index + 1 - rows) * size))
-                self._join(i)
-                return run, index * size
-        if len(runs) >= _MOST_RUNS:
-            return None
-        i += 1
-        bases.insert(i, req)
-        runs.insert(i, bytearray(size))
-        self._join(i)
-        self._last = i
-        return runs[i], 0
-
-    def _join(self, i: int) -> None:
-        """Run ``i`` and the next as one when they meet."""
-        bases, runs = self._bases, self._runs
-        if i + 1 < len(bases) and bases[i] + len(runs[i]) // _ROW.size == bases[i + 1]:
-            runs[i] += runs[i + 1]
-            del bases[i + 1], runs[i + 1]
-
-
-class _Requests(Mapping[int, RequestSpan]):
-    """The digest's requests, lifespan connections left out: those in flight as they are,
-    the ended ones unpacked on reading (each a copy)."""
-
-    def __init__(self, spans: dict[int, RequestSpan], rows: _Rows) -> None:
-        self._spans = spans
-        self._rows = rows
-
-    def __len__(self) -> int:
-        return len(self._spans) + self._rows.held
-
-    def __iter__(self) -> Iterator[int]:
-        yield from self._spans
-        yield from self._rows.ids()
-
-    def __getitem__(self, req: int) -> RequestSpan:
-        span = self._spans.get(req)
-        if span is None:
-            span = self._rows.get(req)
-            if span is None:
-                raise KeyError(req)
-        return span
-
-
 @dataclass(frozen=True, slots=True)
 class _Pass:
     """What one read of every request gives the summary and the report details."""
@@ -398,6 +170,9 @@ class _Pass:
     """Failed requests the app did not raise on, by how they failed: how many, and the
     order of the first (the order the digest first saw the requests in, which is the
     order the report lists kinds of equal counts in)."""
+    errors: dict[str, tuple[int, int]]
+    """The errors kept in packed rows (a request's one ``error`` event), by type: how many,
+    and the order of the first among the digest's errors."""
 
 
 class Digest:
@@ -411,10 +186,12 @@ class Digest:
         # Requests, and apart from them lifespan connections (known once their start is
         # seen). A request that has ended leaves ``_spans`` for a packed row; each request
         # keeps the order the digest first saw it in (``_order``, then in its row), which is
-        # the order the report lists failures of equal counts in.
+        # the order the report lists failures of equal counts in. A request that raised is
+        # listed by its errors instead, so when its one error packs with it (``_pack``) its
+        # row keeps that error's order in the place of its own.
         self._spans: dict[int, RequestSpan] = {}
         self._lifespan: dict[int, RequestSpan] = {}
-        self._rows = _Rows()
+        self._rows = SpanRows()
         self._order: dict[int, int] = {}
         self._orders = itertools.count()
         self._pass: _Pass | None = None
@@ -433,7 +210,10 @@ class Digest:
         self._culprits: dict[str, _PlaceTally] = {}
         self._busy: dict[tuple[int, int], _WorkerTally] = {}
         self._violations: Counter[str] = Counter()
-        self._errors: Counter[tuple[int | None, str]] = Counter()
+        # ``error`` events by request (None: of none) and type: a lifespan connection's are
+        # left out once its start is known, which may be after the request ended.
+        self._errors: dict[int | None, dict[str, _ErrorTally]] = {}
+        self._error_orders = itertools.count()
         self._pids: set[int] = set()
         self._resent = 0
 
@@ -470,7 +250,7 @@ class Digest:
             if kind in SPAN_KINDS:
                 if req is None:
                     if kind == K.ERROR:
-                        self._errors[(None, str(event.data.get("type") or "?"))] += 1
+                        self._error(None, event)
                     continue
                 # The request's record is built as tracer.summary.request_spans builds it.
                 span = spans.get(req) or lifespan.get(req) or self._new(req)
@@ -491,8 +271,7 @@ class Digest:
                     if event.data.get("resent"):
                         self._resent += 1
                 elif kind == K.ERROR:
-                    # By request: a lifespan's errors are left out once its start is known.
-                    self._errors[(req, str(event.data.get("type") or "?"))] += 1
+                    self._error(req, event)
             elif kind in (K.SCHED_STEP, K.SCHED_THREAD):
                 worker = self._worker(event)
                 if worker.first_t is None or t < worker.first_t:
@@ -542,19 +321,48 @@ class Digest:
         self._order[req] = next(self._orders)
         return span
 
+    def _error(self, req: int | None, event: Event) -> None:
+        """An ``error`` event of ``req`` (None: of no request), counted by its type."""
+        kind = str(event.data.get("type") or "?")
+        kinds = self._errors.get(req)
+        if kinds is None:
+            kinds = self._errors[req] = {}
+        tally = kinds.get(kind)
+        if tally is None:
+            kinds[kind] = _ErrorTally(1, next(self._error_orders))
+        else:
+            tally.count += 1
+
     def _pack(self, req: int) -> None:
-        """Pack ``req``'s record if it has ended (not a lifespan connection's)."""
+        """Pack ``req``'s record if it has ended (not a lifespan connection's).
+
+        A request with one ``error`` event packs it too: its type is the record's ``raised``
+        and the row keeps the error's order (see ``__init__``), so the digest holds nothing
+        else for it. Errors that ``raised`` does not tell (several, or one of no type) stay
+        in ``_errors``."""
         span = self._spans.get(req)
         if span is None or (span.end is None and span.client_end is None):
             return
-        if self._rows.put(req, span, self._order[req]):
+        order, kinds = self._order[req], self._errors.get(req)
+        lone = kinds.get(span.raised) if kinds and len(kinds) == 1 and span.raised else None
+        if lone is not None and lone.count == 1:
+            order = lone.first
+        else:
+            lone = None
+        if self._rows.put(req, span, order):
             del self._spans[req], self._order[req]
+            if lone is not None:
+                del self._errors[req]
 
     def _unpack(self, req: int, ended: list[int]) -> None:
-        """An event of ``req``: its record back as a ``RequestSpan`` if it was packed."""
+        """An event of ``req``: its record back as a ``RequestSpan`` if it was packed, with
+        the error its row kept."""
         found = self._rows.pop(req)
         if found is not None:
-            self._order[req], self._spans[req] = found
+            order, span = found
+            self._spans[req], self._order[req] = span, order
+            if span.raised is not None and req not in self._errors:
+                self._errors[req] = {span.raised: _ErrorTally(1, order)}
             ended.append(req)
 
     def _settle(self, req: int, span: RequestSpan) -> None:
@@ -589,17 +397,19 @@ class Digest:
 
         A view of the digest's records: an ended request is unpacked at each read, as a copy
         (changing it changes nothing)."""
-        return _Requests(self._spans, self._rows)
+        return SpanView(self._spans, self._rows)
 
     def _read(self) -> _Pass:
         """Every request read once (again only after more events): the summary's tally, the
-        timeouts and the failures the report shows."""
+        timeouts, and the failures and the errors kept in rows that the report shows."""
         if self._pass is not None:
             return self._pass
         tally = SpanTally()
         timeouts = 0
         failures: dict[str, tuple[int, int]] = {}
+        packed: dict[str, tuple[int, int]] = {}
         order = self._order
+        errors = self._errors
         spans = itertools.chain(
             ((order[req], span) for req, span in self._spans.items()), self._rows.spans()
         )
@@ -613,12 +423,13 @@ class Digest:
             # The other errors of the summary's count, by what the client saw: a 503 the app
             # never saw, a refused connection, a timeout, a response that never came. A
             # request with an ``error`` event is counted by its events' types instead.
-            if span.raised is None and span.failed:
-                kind = _failure_kind(span)
-                count, seen = failures.get(kind, (0, first))
-                failures[kind] = (count + 1, min(seen, first))
+            if span.raised is None:
+                if span.failed:
+                    _add(failures, _failure_kind(span), 1, first)
+            elif span.req not in errors:  # its one error packed with it: ``first`` is its order
+                _add(packed, span.raised, 1, first)
         _ = tally.max_in_flight  # its instants freed before the pass is kept
-        self._pass = _Pass(tally, timeouts, failures)
+        self._pass = _Pass(tally, timeouts, failures, packed)
         return self._pass
 
     def window(self) -> tuple[int, int]:
@@ -675,13 +486,17 @@ class Digest:
         ]
         culprits.sort(key=lambda c: (-c.total_ms, c.location))
         read = self._read()
-        errors: Counter[str] = Counter()
-        for (req, kind), count in self._errors.items():
+        raised = dict(read.errors)
+        for req, kinds in self._errors.items():
             if req not in self._lifespan:
+                for kind, error in kinds.items():
+                    _add(raised, kind, error.count, error.first)
+        # Types of equal counts are listed in the order of their first errors, then the
+        # failures' kinds in the order their requests were first seen.
+        errors: Counter[str] = Counter()
+        for tallies in (raised, read.failures):
+            for kind, (count, _) in sorted(tallies.items(), key=lambda item: item[1][1]):
                 errors[kind] += count
-        # Kinds of equal counts are listed in the order the requests were first seen.
-        for kind, (count, _) in sorted(read.failures.items(), key=lambda item: item[1][1]):
-            errors[kind] += count
         return ReportDetails(
             culprits=culprits[:top],
             starved_ms=round(self._starved_ns / NS_PER_MS, 3),
@@ -742,6 +557,12 @@ def natural_key(name: str) -> tuple[str | int, ...]:
     as people count threads and pids. Splitting on a group puts text at even places and
     numbers at odd ones, so two keys always compare like with like."""
     return tuple(int(part) if i % 2 else part for i, part in enumerate(_DIGITS.split(name)))
+
+
+def _add(tallies: dict[str, tuple[int, int]], kind: str, count: int, first: int) -> None:
+    """``count`` more of ``kind``, the first of them at ``first``."""
+    had, seen = tallies.get(kind, (0, first))
+    tallies[kind] = (had + count, min(seen, first))
 
 
 def _failure_kind(span: RequestSpan) -> str:

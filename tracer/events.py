@@ -1,7 +1,8 @@
 """Event kinds and the ``Event`` record: the vocabulary every part of gateway-tracer shares.
 
-This is the only module that spells an event kind as a string. It imports nothing of ours,
-so the shims, the simulator, the UI and the exporters can all depend on it.
+This is the only module that spells an event kind as a string, and it says what a status in
+an event's data means (``is_server_error``). It imports nothing of ours, so the shims, the
+simulator, the UI and the exporters can all depend on it.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ __all__ = [
     "CLIENT_SEND",
     "CLIENT_RESPONSE",
     "MARK",
+    "is_server_error",
 ]
 
 REQUEST_QUEUED = "request.queued"
@@ -78,6 +80,15 @@ KINDS: frozenset[str] = frozenset(
         MARK,
     }
 )
+
+
+def is_server_error(status: object) -> bool:
+    """Whether a response status (a ``request.end``'s, a ``client.response``'s, an
+    ``asgi.send``'s) says the request failed: a 5xx, as an int. None is no status at all,
+    which the caller judges (the summary and the replay count a request that ended with none
+    as failed)."""
+    return isinstance(status, int) and status >= 500
+
 
 # Field order of an event, shared by the hot-path tuple form and the JSON form.
 FIELDS: tuple[str, ...] = ("seq", "t", "kind", "req", "pid", "tid", "thread", "task", "dur", "data")

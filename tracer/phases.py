@@ -174,15 +174,16 @@ def _failed_without_error(
     start: Event | None, end: Event | None, client: Event | None
 ) -> Event | None:
     """The event that ended a request which failed with no error named: its answer (the
-    client's, else the server's) was a 5xx, or there was none. As ``tracer.summary``'s
-    ``RequestSpan.failed`` counts errors, so a marked lane is a counted error. The 5xx test
-    is ``tracer.summary.is_server_error``'s, written out: a spine module, this one may import
-    only ``tracer.events``."""
+    client's, else the server's) was a 5xx (``tracer.events.is_server_error``), or there was
+    none. As ``tracer.summary``'s ``RequestSpan.failed`` counts errors, so a marked lane is a
+    counted error."""
     outcome = client if client is not None else end
     if outcome is None or (start is not None and event_data(start).get("scope_type") == "lifespan"):
         return None
     status = event_data(outcome).get("status")
-    if status is None or (isinstance(status, int) and status >= 500):
+    if outcome is client and not isinstance(status, int):
+        status = None  # a client's status that is no int is none, as the summary reads it
+    if status is None or K.is_server_error(status):
         return outcome
     return None
 

@@ -1,7 +1,7 @@
 """``summarize``: the numbers of a run, computed from its recording alone.
 
 The same function serves traced and simulated recordings (a simulation reports simulated
-seconds). Imports only ``tracer.events`` and ``tracer.recording``.
+seconds). Imports only ``tracer.events``, ``tracer.errors`` and ``tracer.recording``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from tracer.events import (
     REQUEST_START,
     VIOLATION,
     Event,
+    is_server_error,
 )
 from tracer.recording import Recording, load
 
@@ -77,11 +78,6 @@ SPAN_KINDS = frozenset(
 )
 """The event kinds ``RequestSpan.take`` reads: a request's other events change none of its
 instants, nor whether it finished or failed."""
-
-
-def is_server_error(status: object) -> bool:
-    """Whether a response status says the request failed: a 5xx (an int; None is no status)."""
-    return isinstance(status, int) and status >= 500
 
 
 def ends_response(data: dict[str, Any]) -> bool:
