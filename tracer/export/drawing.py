@@ -34,14 +34,18 @@ COLORS: dict[str, str] = {
     "sending": "#1e88e5",
     "blocked": "#b71c1c",
     "waiting": "#1c1c1c",
+    "abandoned": "#bdbdbd",
     "bookmark": "#6a1b9a",
     "violation": "#ffd700",
     "incomplete": "#e65100",
 }
 """Phase -> fill colour, each visible over white on a projector. The phases also differ in
 lightness, so a handout printed in grayscale keeps them apart: waiting (28), blocked (74),
-sending (115), running and its CPU share (152), queued (204), in luminance
-``0.299 R + 0.587 G + 0.114 B`` (``luminance``); the CPU share is drawn over the waiting bar.
+sending (115), running and its CPU share (152), abandoned work (189), queued (204), in
+luminance ``0.299 R + 0.587 G + 0.114 B`` (``luminance``); the CPU share is drawn over the
+waiting bar, and so are abandoned work's dashes where its thread was still held: light, they
+show on that dark bar as on the white lane (the replay's dashes are a lighter gray than its
+waiting line too, ``tracer.tui.palette``).
 """
 
 SVG_NS = ' xmlns="http://www.w3.org/2000/svg"'

@@ -7,7 +7,8 @@ where a thread sat blocked in I/O, on a lock or on the GIL, with a short green b
 its share of the CPU), errors (a cross) and protocol violations (a ``!`` on gold at the
 violation's time, its rules in the mark's ``<title>``) and, for a request the recording never
 saw end, a ``?`` where its events stop (``incomplete_mark``); after a client gave up, the work
-its app still did is a dashed waiting line up to the app's own end. Every phase mark carries
+its app still did is light dashes up to the app's own end, over the waiting marks
+(``abandoned_mark``). Every phase mark carries
 ``class="phase-<name>"``; the lane's ``<title>`` (a viewer's tooltip) says its request's
 method, path, status and latency. Imports the spine and ``tracer.export`` helpers only.
 """
@@ -37,6 +38,7 @@ from tracer.summary import RequestSpan
 __all__ = [
     "ABANDONED_DASH",
     "TIPS",
+    "abandoned_mark",
     "incomplete_mark",
     "lane",
     "lane_tip",
@@ -134,7 +136,7 @@ def phase_marks(
     parts: list[str] = []
     seen = set() if seen is None else seen
     mid = y + LANE_H / 2
-    for span in phases:
+    for span in _abandoned_over_waiting(phases):
         phase, width = span.phase, (span.end - span.start) * scale
         cls = f"phase-{phase}"
         key = _legend_key(span, phases, scale)
@@ -150,15 +152,14 @@ def phase_marks(
             parts.append(rect(x(span.start), y, 1.0, LANE_H, COLORS["sending"], cls))
         elif span.end <= span.start:
             continue  # nothing to see: a zero-length stretch
-        elif phase == WAITING and span.kind in (None, K.REQUEST_END):
-            # The request in flight between the spans saying what it did (suspended, parked);
-            # dashed where its client had given up and the app went on (abandoned work).
-            dashed = span.kind == K.REQUEST_END
+        elif phase == WAITING and span.kind == K.REQUEST_END:
+            parts.append(abandoned_mark(x(span.start), x(span.end), mid))
+        elif phase == WAITING and span.kind is None:
+            # The request in flight between the spans saying what it did (suspended, parked).
             parts.append(
-                f'<line class="{cls}{" abandoned" if dashed else ""}" x1="{x(span.start):.1f}" '
-                f'y1="{mid:.1f}" x2="{x(span.end):.1f}" y2="{mid:.1f}" '
-                f'stroke="{COLORS["waiting"]}" stroke-width="1.5"'
-                f"{ABANDONED_DASH if dashed else ''}/>"
+                f'<line class="{cls}" x1="{x(span.start):.1f}" y1="{mid:.1f}" '
+                f'x2="{x(span.end):.1f}" y2="{mid:.1f}" '
+                f'stroke="{COLORS["waiting"]}" stroke-width="1.5"/>'
             )
         elif phase == WAITING:
             # A thread held but off the CPU (I/O, a lock, the GIL), or a timed read: waiting,
@@ -175,6 +176,31 @@ def phase_marks(
         else:  # running, sending, blocked
             parts.append(rect(x(span.start), y, width, LANE_H, COLORS[phase], cls))
     return parts
+
+
+def abandoned_mark(
+    left: float, right: float, mid: float, cls: str = "phase-waiting abandoned"
+) -> str:
+    """The work an app still did after its client gave up, from ``left`` to ``right`` on the
+    lane whose middle is ``mid`` (lanes and legend): light dashes as tall as a held thread's
+    bar, so they show over that bar (the thread was still held) as over the white lane, as
+    the replay draws it apart from waiting (a dashed line, a lighter gray)."""
+    return (
+        f'<line class="{cls}" x1="{left:.1f}" y1="{mid:.1f}" '
+        f'x2="{right:.1f}" y2="{mid:.1f}" stroke="{COLORS["abandoned"]}" '
+        f'stroke-width="{WAIT_H}"{ABANDONED_DASH}/>'
+    )
+
+
+def _abandoned_over_waiting(phases: list[PhaseSpan]) -> list[PhaseSpan]:
+    """``phases`` in paint order with the abandoned work after every other waiting mark: a
+    thread's bar that starts later (a second stretch) is under it, not over it."""
+    tail = [p for p in phases if p.phase == WAITING and p.kind == K.REQUEST_END]
+    if not tail:
+        return phases
+    rest = [p for p in phases if not (p.phase == WAITING and p.kind == K.REQUEST_END)]
+    at = max((i + 1 for i, p in enumerate(rest) if p.phase == WAITING), default=0)
+    return rest[:at] + tail + rest[at:]
 
 
 def _legend_key(span: PhaseSpan, phases: list[PhaseSpan], scale: float) -> str | None:

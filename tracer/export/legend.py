@@ -13,9 +13,9 @@ from collections.abc import Collection
 from html import escape
 
 from tracer.export.drawing import COLORS, GUTTER, WAIT_H, rect, text_width
-from tracer.export.lanes import ABANDONED_DASH, incomplete_mark, violation_mark
+from tracer.export.lanes import abandoned_mark, incomplete_mark, violation_mark
 
-__all__ = ["LEGENDS", "legend"]
+__all__ = ["ENTRY_GAP", "LEGENDS", "TEXT_AT", "legend"]
 
 LEGENDS: dict[str, tuple[tuple[str, str], ...]] = {
     "en": (
@@ -58,15 +58,24 @@ def legend(top: float, width: int, lang: str, shown: Collection[str]) -> tuple[l
     for key, text in LEGENDS.get(lang, LEGENDS["en"]):
         if key not in shown:
             continue
-        advance = 30 + text_width(text, 13)
-        if x > GUTTER and x + advance > width:
+        advance = TEXT_AT + text_width(text, 13) + ENTRY_GAP
+        if x > GUTTER and x + advance - ENTRY_GAP > width:
             x, top = GUTTER, top + 20  # the next legend row
         parts.append(
             _swatch(key, x, top)
-            + f'<text x="{x + 24}" y="{top + 11:.0f}" font-size="13">{escape(text)}</text>'
+            + f'<text x="{x + TEXT_AT}" y="{top + 11:.0f}" font-size="13">{escape(text)}</text>'
         )
         x += advance
     return parts, top
+
+
+TEXT_AT = 24
+"""Where an entry's text starts, from its swatch's left (swatches are 18 px wide)."""
+
+ENTRY_GAP = 16
+"""Room after an entry's text before the next swatch. The text's width is an estimate
+(``text_width``), which a short word in a wide font outruns: "queued" is 49 px in DejaVu
+Sans at 13 px, 45 estimated; with the 6 px this once was, it ran into the next swatch."""
 
 
 def _swatch(key: str, x: float, top: float) -> str:
@@ -76,12 +85,13 @@ def _swatch(key: str, x: float, top: float) -> str:
         return rect(x, mid - WAIT_H / 2, 18, WAIT_H, COLORS["waiting"], "legend")
     if key == "cpu":  # a half-height bar from the floor
         return rect(x, mid, 18, 6, COLORS["cpu"], "legend")
-    if key in ("awaiting", "abandoned"):  # the in-flight hairline, dashed when abandoned
-        dash = ABANDONED_DASH if key == "abandoned" else ""
+    if key == "awaiting":  # the in-flight hairline
         return (
             f'<line class="legend" x1="{x}" y1="{mid}" x2="{x + 18}" y2="{mid}" '
-            f'stroke="{COLORS["waiting"]}" stroke-width="1.5"{dash}/>'
+            f'stroke="{COLORS["waiting"]}" stroke-width="1.5"/>'
         )
+    if key == "abandoned":
+        return abandoned_mark(x, x + 18, mid, "legend")
     if key == "queued":  # a lower bar
         return rect(x, top + 3, 18, 6, COLORS["queued"], "legend")
     if key == "error":

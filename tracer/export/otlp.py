@@ -220,22 +220,11 @@ _FEED = 512
 
 
 def _forget(model: SpanModel, done: list[int]) -> None:
-    """Let go of what ``model`` keeps of requests that will have no more events: the end it
-    holds for each request emitted (in case abandoned work follows, held up to four times
-    ``max_open``, which an export sets past the number of events so that none is dropped: the
-    end of every request of the run) becomes None, which the model reads as it reads an
-    end it keeps no more; late work whose app never ended it, which ``finish_all`` drops, is
-    dropped now. The spans are those made without it.
-
-    ``SpanModel`` has no public call for this (``tracer.otel.spans`` is the live export's
-    too): its two tables are reached here by name.
-    """
-    ended: dict[int, Any] = getattr(model, "_ended")  # noqa: B009 (private to SpanModel)
-    late: dict[int, Any] = getattr(model, "_late")  # noqa: B009
+    """Let go of what ``model`` keeps of requests that will have no more events
+    (``SpanModel.forget``): the export keeps every ended request's end otherwise (its
+    ``max_open`` is past the number of events, so that none is dropped early)."""
     for req in done:
-        if ended.get(req) is not None:
-            ended[req] = None
-        late.pop(req, None)
+        model.forget(req)
 
 
 def source_batches(
@@ -361,14 +350,15 @@ def export_otlp_json(recording: Recording | RecordingFile, options: ExportOption
 
 def export_console(recording: Recording | RecordingFile, options: ExportOptions) -> str:
     """Print the spans as the SDK's console exporter does (JSON per span), a batch at a
-    time as their requests end."""
+    time as their requests end: to stdout, or to the file ``-o`` names."""
     from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
     batches = source_batches(recording, detail=options.otel_detail)
     printed = 0
-    with writing(options.output or "-", options.stdout) as out:
+    path = options.output or "-"
+    with writing(path, options.stdout) as out:
         console = ConsoleSpanExporter(out=out)
         for batch in batches:
             console.export(batch)
             printed += len(batch)
-    return f"printed {printed} spans"
+    return f"printed {printed} spans" if path == "-" else f"wrote {printed} spans to {path}"

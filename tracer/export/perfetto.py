@@ -15,35 +15,36 @@ blocks, violations, errors and marks. Times are µs since the recording started.
 numbered 1, 2... across the trace (``tracer.export.trace_ids``), their recorded idents kept
 in their names' args. Built as the events stream past in time order (a recording file is never
 loaded: ``tracer.export.stream``): a request is drawn at its last event, thread tracks and
-counters as they settle (``tracer.export.tracks``), the names of processes and threads last.
-Imports the recording model, and which kinds are protocol calls from ``tracer.otel.attributes``
-(and the abandoned work's name from ``tracer.otel.spans``).
+counters as they settle (``tracer.export.tracks``), the names of processes and threads last
+(``tracer.export.trace_names``); a request's own row is nested as ``tracer.export.slices``
+nests intervals, and the file is written as the events are built
+(``tracer.export.trace_json``). Imports the recording model, and which kinds are protocol
+calls from ``tracer.otel.attributes`` (and the abandoned work's name from
+``tracer.otel.spans``).
 """
 
 from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
-
-import orjson
 
 from tracer import events as K
 from tracer.digest import thread_names
 from tracer.events import Event
 from tracer.export import ExportOptions, default_output, writing
+from tracer.export.slices import Interval, event_args, nest, sweep, us, within
 from tracer.export.stream import RecordingFile, last_of, shell_of
 from tracer.export.trace_ids import PidScan, TraceIds
+from tracer.export.trace_json import TraceWriter
+from tracer.export.trace_names import names
 from tracer.export.tracks import Counters, Track
 from tracer.otel.attributes import MESSAGE_KINDS
 from tracer.otel.spans import ABANDONED
 from tracer.recording import Recording, time_order
 
 __all__ = ["Interval", "to_chrome_trace", "export_perfetto", "nest"]
-
-Interval = tuple[int, int, Event | None, str]
-"""(start ns, end ns, the event it shows, slice name)."""
 
 _INSTANTS = frozenset({K.LOOP_BLOCKED, K.VIOLATION, K.ERROR, K.MARK})
 
@@ -54,81 +55,6 @@ process or thread that recorded nothing else is the load generator, not the serv
 _RAN = frozenset({K.SCHED_STEP, K.SCHED_THREAD})
 """Events of a thread running request code: when a thread first did is its place among
 threads of the same name (tracer.digest.thread_names)."""
-
-
-def _us(ns: int) -> float:
-    return ns / 1000
-
-
-def nest(
-    intervals: list[Interval], closing: Collection[int] = ()
-) -> tuple[list[Interval], list[Interval]]:
-    """Split intervals into those that nest (sorted, parents first) and those that straddle.
-
-    ``closing`` holds the ``seq`` of instants (zero-length intervals) that belong at the very
-    end of a parent: at their time they come before the intervals starting then, which would
-    otherwise take them in (on a thread track, the next request's step, in a simulation where
-    one request's last call and the next one's start share a nanosecond).
-    """
-    stack: list[Interval] = []
-    kept: list[Interval] = []
-    left: list[Interval] = []
-
-    def order(iv: Interval) -> tuple[int, int, int]:
-        last = iv[2] is not None and iv[0] == iv[1] and iv[2].seq in closing
-        return (iv[0], 0 if last else 1, -iv[1])
-
-    for iv in sorted(intervals, key=order):
-        while stack and stack[-1][1] <= iv[0]:
-            if stack[-1][1] == iv[0] == iv[1] and stack[-1][0] < iv[0]:
-                break  # an instant at a parent's very end still belongs to it
-            stack.pop()
-        if stack and iv[1] > stack[-1][1]:
-            left.append(iv)
-            continue
-        kept.append(iv)
-        stack.append(iv)
-    return kept, left
-
-
-def _within(iv: Interval, parents: list[Interval]) -> bool:
-    return any(p[0] <= iv[0] and iv[1] <= p[1] for p in parents)
-
-
-def _args(event: Event | None) -> dict[str, Any]:
-    if event is None:
-        return {}
-    # Headers stay out: a trace file travels further than the recording it came from. How
-    # many there were is kept.
-    args: dict[str, Any] = {k: v for k, v in event.data.items() if k != "headers"}
-    headers = event.data.get("headers")
-    if isinstance(headers, list | tuple):
-        args["header_count"] = len(headers)
-    if event.req is not None:
-        args["req"] = event.req
-    if event.dur is not None:
-        args["dur_ms"] = round(event.dur / 1e6, 6)
-    return args
-
-
-def _sweep(
-    kept: list[Interval], common: dict[str, Any], begin: str, end: str
-) -> list[dict[str, Any]]:
-    """Begin/end events of nested intervals (from ``nest``), in an order that keeps them nested."""
-    out: list[dict[str, Any]] = []
-    stack: list[Interval] = []
-    for iv in kept:
-        while stack and stack[-1][1] <= iv[0]:
-            if stack[-1][1] == iv[0] == iv[1] and stack[-1][0] < iv[0]:
-                break
-            top = stack.pop()
-            out.append({**common, "ph": end, "name": top[3], "ts": _us(top[1])})
-        out.append({**common, "ph": begin, "name": iv[3], "ts": _us(iv[0]), "args": _args(iv[2])})
-        stack.append(iv)
-    while stack:
-        top = stack.pop()
-        out.append({**common, "ph": end, "name": top[3], "ts": _us(top[1])})
-    return out
 
 
 def _label(start: Event | None) -> str:
@@ -317,7 +243,7 @@ class _ChromeTrace:
         track = self.tracks.get((pid, tid))
         if track is None:
             common = {"cat": "thread", "pid": self.ids.pid(pid), "tid": self.ids.tid(pid, tid)}
-            track = self.tracks[(pid, tid)] = Track(common, self._emit, _args)
+            track = self.tracks[(pid, tid)] = Track(common, self._emit, event_args)
         return track
 
     def _place(self, req: int, state: _Open, piece: Interval, index: int) -> None:
@@ -351,7 +277,7 @@ class _ChromeTrace:
         same = [
             p for p in state.primaries if p[2] is not None and (p[2].pid or 1, p[2].tid) == where
         ]
-        if not _within(iv, same):
+        if not within(iv, same):
             return
         closing = iv[0] == iv[1] and any(p[0] < iv[0] == p[1] for p in state.primaries)
         self._track(*where).add((iv[0], 0 if closing else 1, -iv[1], state.rank, 1, index), iv)
@@ -385,7 +311,15 @@ class _ChromeTrace:
         self.threads = thread_names(
             {key: (name, self.ran.get(key)) for key, name in self.threads.items()}
         )
-        self._metadata({pid for pid, _ in self.threads} | self.request_pids)
+        self.out += names(
+            self.header,
+            self.ids,
+            pids={pid for pid, _ in self.threads} | self.request_pids,
+            threads=self.threads,
+            loops=self.loops,
+            serving=self.serving,
+            serving_threads=self.serving_threads,
+        )
         for track in self.tracks.values():
             track.close()
             self._spill_some()
@@ -406,45 +340,6 @@ class _ChromeTrace:
             self.spill(self.out)
             self.spilled += len(self.out)
             self.out = []
-
-    def _metadata(self, pids: set[int]) -> None:
-        header = self.header
-        app = header.get("app") or "app"
-        model = (header.get("server") or {}).get("model")
-        # A simulation records arrivals on a modelled server thread: no client of ours there.
-        simulated = header.get("source") == "simulated"
-        for pid in sorted(pids):
-            if pid not in self.serving and not simulated:  # trace itself, beside a real server
-                name = f"load generator (trace) pid {pid}"
-            elif model:
-                name = f"{app} ({model}) pid {pid}"
-            else:
-                name = f"{app} pid {pid}"
-            args: dict[str, Any] = {"name": name}
-            if self.ids.pid(pid) != pid:
-                args["pid"] = pid  # the recorded one, which Perfetto could not take
-            self.out.append(
-                {
-                    "ph": "M",
-                    "name": "process_name",
-                    "pid": self.ids.pid(pid),
-                    "tid": 0,
-                    "args": args,
-                }
-            )
-        ids = self.ids
-        for (pid, tid), name in sorted(self.threads.items(), key=lambda item: ids.ids(*item[0])):
-            loop = (pid, tid) in self.loops
-            number = ids.ids(pid, tid)
-            common = {"ph": "M", "pid": number[0], "tid": number[1]}
-            label = f"{name} (event loop)" if loop else name
-            if (pid, tid) not in self.serving_threads and not simulated:
-                label = f"{name} (load generator)"  # the client, beside an in-process server
-            args = {"name": label, "thread_ident": tid}  # the recorded ident, for reference
-            self.out.append({**common, "name": "thread_name", "args": args})
-            self.out.append(
-                {**common, "name": "thread_sort_index", "args": {"sort_index": 0 if loop else 1}}
-            )
 
     def _request(
         self, req: int, events: list[Event], sender: int | None = None, rank: int = 0
@@ -506,19 +401,19 @@ class _ChromeTrace:
             (s, e, ev, "step" if kind == K.SCHED_STEP else f"thread {ev.thread if ev else ''}")
             for s, e, ev, kind in primaries
         ]
-        fitting = [m for m in messages if not parts or _within(m, parts)]
+        fitting = [m for m in messages if not parts or within(m, parts)]
         kept, left = nest(lane + parts + fitting, closing)
         left += [m for m in messages if m not in fitting]
         home = start or first
         pid = home.pid or 1
         number = self.ids.ids(pid, home.tid)
         common = {"cat": "request", "pid": number[0], "tid": number[1], "id": req}
-        self.out += _sweep(kept, common, "b", "e")
+        self.out += sweep(kept, common, "b", "e")
         # What straddles, and what took no time (a WSGI app's status and headers, as an ASGI
         # app's http.response.start shows them): instants on the request's row.
         for iv in left + [(e.t, e.t, e, str(e.data.get("type") or e.kind)) for e in untimed]:
             self.out.append(
-                {**common, "ph": "n", "name": iv[3], "ts": _us(iv[0]), "args": _args(iv[2])}
+                {**common, "ph": "n", "name": iv[3], "ts": us(iv[0]), "args": event_args(iv[2])}
             )
         self._flows(primaries)
         if start is not None and start.data.get("scope_type") != "lifespan":
@@ -540,7 +435,7 @@ class _ChromeTrace:
         for ph, (tid, at) in (("s", source), ("f", target)):
             end = {"bp": "e"} if ph == "f" else {}
             self.out.append(
-                {**common, "ph": ph, **end, "tid": self.ids.tid(pid, tid), "ts": _us(at)}
+                {**common, "ph": ph, **end, "tid": self.ids.tid(pid, tid), "ts": us(at)}
             )
 
     def _flows(self, primaries: list[Interval]) -> None:
@@ -581,46 +476,13 @@ class _ChromeTrace:
                 "name": name,
                 "pid": self.ids.pid(pid),
                 "tid": self.ids.tid(pid, event.tid),
-                "ts": _us(event.t),
-                "args": _args(event),
+                "ts": us(event.t),
+                "args": event_args(event),
             }
         )
 
 
-_DEPTH = 64
-"""How deep a recorded value is written; deeper ones become ``_CUT``. orjson refuses data
-nested past 254 levels, which the loader reads (up to 1024)."""
-_CUT = "…"
-
-
-def _dumps(value: Any) -> bytes:
-    """``value`` as JSON. What orjson refuses (data nested too deep, integers beyond 64 bits,
-    as a recording read from elsewhere may hold) is written cut (``_clipped``), never half a
-    file: the usual case pays for one attempt only."""
-    try:
-        return orjson.dumps(value)
-    except TypeError:
-        return orjson.dumps(_clipped(value, 0))
-
-
-def _clipped(value: Any, depth: int) -> Any:
-    """``value`` with its containers past ``_DEPTH`` levels as ``_CUT`` and integers outside
-    64 bits as strings."""
-    if isinstance(value, dict | list | tuple):
-        if depth >= _DEPTH:
-            return _CUT
-        if isinstance(value, dict):
-            return {key: _clipped(item, depth + 1) for key, item in value.items()}
-        return [_clipped(item, depth + 1) for item in value]
-    if type(value) is int and not -(2**63) <= value < 2**64:
-        return str(value)
-    return value
-
-
-def _builder(
-    recording: Recording | RecordingFile,
-    spill: Callable[[list[dict[str, Any]]], None] | None = None,
-) -> tuple[_ChromeTrace, Iterable[Event]]:
+def _builder(recording: Recording | RecordingFile) -> tuple[_ChromeTrace, Iterable[Event]]:
     """The trace builder of a recording and the events to feed it: a loaded recording's
     list, or a file's events read again after a first pass (``RecordingFile.scan``) has
     counted each request's events and found its processes."""
@@ -642,7 +504,7 @@ def _builder(
         # A recording is sorted (``load``, ``Recorder.recording``); one made by hand may not be.
         events = recording.events if ordered else sorted(recording.events, key=time_order)
     shell = shell_of(recording)
-    return _ChromeTrace(shell.header, shell.title, pids.ids(), counts, spill), events
+    return _ChromeTrace(shell.header, shell.title, pids.ids(), counts), events
 
 
 def to_chrome_trace(recording: Recording | RecordingFile) -> dict[str, Any]:
@@ -656,47 +518,17 @@ def to_chrome_trace(recording: Recording | RecordingFile) -> dict[str, Any]:
 def export_perfetto(recording: Recording | RecordingFile, options: ExportOptions) -> str:
     """Write the Chrome trace JSON (``-o``, default ``<recording>.perfetto.json``).
 
-    Streamed: trace events go out in batches as they are built (a 20,000-request recording
-    made ~16 times its size in memory when the whole JSON text was built first), and a
+    Streamed: trace events go out in batches as they are built (``TraceWriter``), and a
     recording file is read as they are (``_ChromeTrace``), never loaded whole.
     """
-    first = [True]
-    write: Callable[[bytes], None] = lambda data: None  # noqa: E731 (set once the file is open)
-
-    def spill(batch: list[dict[str, Any]]) -> None:
-        # A slice of events at a time, as one JSON array whose brackets are dropped: one
-        # buffer per slice (a buffer per event cost ~4 KB each, ~800 MB for 200,000).
-        for at in range(0, len(batch), _SPILL):
-            data = _dumps(batch[at : at + _SPILL])[1:-1]
-            write(data if first[0] else b"," + data)
-            first[0] = False
-
     # The first pass before the file is opened: a broken recording writes nothing.
-    builder, events = _builder(recording, spill)
+    builder, events = _builder(recording)
     path = options.output or default_output(shell_of(recording), ".perfetto.json")
     with writing(path, options.stdout) as out:
-        # JSON is UTF-8 (orjson writes it so): to stdout, bytes, whatever its encoding says.
-        raw = out.buffer if path == "-" and hasattr(out, "buffer") else None
-        if raw is not None:
-            out.flush()
-
-        def write(data: bytes) -> None:
-            if raw is not None:
-                raw.write(data)
-            else:
-                out.write(data.decode())
-
-        write(b'{"traceEvents":[')
+        writer = TraceWriter(out, stdout=path == "-")
+        builder.spill = writer.events
         for event in events:
             builder.feed(event)
-        trace = builder.finish()
-        spill(trace["traceEvents"])
-        rest = {key: value for key, value in trace.items() if key != "traceEvents"}
-        write(b"]," + _dumps(rest)[1:])
-        if path == "-":
-            write(b"\n")
-        if raw is not None:
-            raw.flush()
-    count = builder.spilled + len(trace["traceEvents"])
+        writer.close(builder.finish())
     where = "stdout" if path == "-" else path
-    return f"wrote {count} trace events to {where} (open it in ui.perfetto.dev)"
+    return f"wrote {writer.written} trace events to {where} (open it in ui.perfetto.dev)"

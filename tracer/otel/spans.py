@@ -395,6 +395,22 @@ class SpanModel:
         # not shown: a lone late event (a send after the end, ASGI-003) is no abandoned work.
         self._late.clear()
 
+    def forget(self, req: int) -> None:
+        """Let go of what is kept of request ``req``, which will have no more events (its
+        last was fed): the end it was emitted at, kept in case abandoned work follows, and
+        the work after that end still waiting for the app's own end (which ``finish_all``
+        would drop, as it is here). Its id stays known as ended, so a block naming it is no
+        pending link. Spans already handed to the sink are as they were; a request still open
+        is left to ``finish_all``.
+
+        What a streamed export calls at each request's last event: ``max_open`` bounds what
+        is kept of ended requests, and an export sets it past the events of the run so that
+        no end is dropped early.
+        """
+        if self._ended.get(req) is not None:
+            self._ended[req] = None
+        self._late.pop(req, None)
+
     # -- building -----------------------------------------------------------------------------
 
     def _begin(self, state: _Request) -> None:

@@ -1,0 +1,67 @@
+"""The names a Perfetto trace gives its processes and threads (its ``M`` metadata events).
+
+A server process is ``APP (MODEL) pid N``; the ``trace`` process beside a real server, which
+only sent the load, is ``load generator (trace) pid N``, and beside an in-process server its
+client thread is ``... (load generator)``; event loops are marked ``(event loop)`` and sorted
+first. Known once every event is read, so ``tracer.export.perfetto`` writes them last.
+Imports ``tracer.export.trace_ids`` only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from tracer.export.trace_ids import TraceIds
+
+__all__ = ["names"]
+
+
+def names(
+    header: dict[str, Any],
+    ids: TraceIds,
+    *,
+    pids: Collection[int],
+    threads: dict[tuple[int, int], str],
+    loops: Collection[tuple[int, int]],
+    serving: Collection[int],
+    serving_threads: Collection[tuple[int, int]],
+) -> list[dict[str, Any]]:
+    """The ``process_name`` of each of ``pids``, then the ``thread_name`` and
+    ``thread_sort_index`` of each of ``threads`` (recorded (pid, tid) -> its name, numbered
+    where threads share one), in the order of their trace ids.
+
+    ``loops``: the threads that ran coroutine steps; ``serving`` and ``serving_threads``: the
+    processes and threads that recorded something besides the load they sent (the others
+    are the load generator's, unless the recording is a simulation's, whose arrivals are
+    recorded on a modelled server thread).
+    """
+    out: list[dict[str, Any]] = []
+    app = header.get("app") or "app"
+    model = (header.get("server") or {}).get("model")
+    # A simulation records arrivals on a modelled server thread: no client of ours there.
+    simulated = header.get("source") == "simulated"
+    for pid in sorted(pids):
+        if pid not in serving and not simulated:  # trace itself, beside a real server
+            name = f"load generator (trace) pid {pid}"
+        elif model:
+            name = f"{app} ({model}) pid {pid}"
+        else:
+            name = f"{app} pid {pid}"
+        args: dict[str, Any] = {"name": name}
+        if ids.pid(pid) != pid:
+            args["pid"] = pid  # the recorded one, which Perfetto could not take
+        out.append({"ph": "M", "name": "process_name", "pid": ids.pid(pid), "tid": 0, "args": args})
+    for (pid, tid), name in sorted(threads.items(), key=lambda item: ids.ids(*item[0])):
+        loop = (pid, tid) in loops
+        number = ids.ids(pid, tid)
+        common = {"ph": "M", "pid": number[0], "tid": number[1]}
+        label = f"{name} (event loop)" if loop else name
+        if (pid, tid) not in serving_threads and not simulated:
+            label = f"{name} (load generator)"  # the client, beside an in-process server
+        args = {"name": label, "thread_ident": tid}  # the recorded ident, for reference
+        out.append({**common, "name": "thread_name", "args": args})
+        out.append(
+            {**common, "name": "thread_sort_index", "args": {"sort_index": 0 if loop else 1}}
+        )
+    return out
