@@ -52,7 +52,8 @@ def test_the_readers_names_are_its_own_objects_in_tracer_recording() -> None:
 def test_tracer_recording_keeps_its_names_and_its_all() -> None:
     """Nothing that could be imported from ``tracer.recording`` before is gone, and
     ``from tracer.recording import *`` gives the same names as before (and ``header_problem``
-    and ``path_argument``, the rules ``Recorder`` shares with ``load``)."""
+    ``path_argument``, the rules ``Recorder`` shares with ``load``, and ``recording_file``, the
+    checks ``load`` shares with the streaming exports)."""
     for name in _RECORDING_NAMES:
         assert hasattr(tracer.recording, name), name
     assert tracer.recording.__all__ == [
@@ -65,6 +66,7 @@ def test_tracer_recording_keeps_its_names_and_its_all() -> None:
         "make_header",
         "header_problem",
         "path_argument",
+        "recording_file",
         "usable_cpus",
         "load",
         "parse_event",

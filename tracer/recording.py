@@ -60,6 +60,7 @@ __all__ = [
     "make_header",
     "header_problem",
     "path_argument",
+    "recording_file",
     "usable_cpus",
     "load",
     "parse_event",
@@ -485,11 +486,7 @@ def load(path: str | os.PathLike[str]) -> Recording:
     A truncated last line is skipped (``Recording.truncated``); a foreign, corrupt or newer
     file raises ``RecordingFormatError``; a missing one ``RecordingNotFound``.
     """
-    name = path_argument(path, "load")
-    if not os.path.exists(name):
-        raise RecordingNotFound(f'Recording "{name}" does not exist.')
-    if os.path.isdir(name):
-        raise RecordingNotFound(f'"{name}" is a folder, not a recording file.')
+    name = recording_file(path, "load")
     try:
         with open_text(name) as handle:
             return _parse_lines(lines_until_eof(handle), name)
@@ -504,6 +501,17 @@ def loads(text: str, path: str = "<string>") -> Recording:
     if not isinstance(text, str):
         raise UsageError(f"loads takes the recording's text (a str), not {type(text).__name__}.")
     return _parse_lines(iter(text.splitlines()), path)
+
+
+def recording_file(path: Any, what: str) -> str:
+    """``path`` as text (``path_argument``), or ``RecordingNotFound`` when no file is there
+    (nothing, or a folder): the checks of every reader before it opens a recording."""
+    name = path_argument(path, what)
+    if not os.path.exists(name):
+        raise RecordingNotFound(f'Recording "{name}" does not exist.')
+    if os.path.isdir(name):
+        raise RecordingNotFound(f'"{name}" is a folder, not a recording file.')
+    return name
 
 
 def path_argument(path: Any, what: str) -> str:

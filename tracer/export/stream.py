@@ -20,10 +20,9 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from tracer.errors import RecordingNotFound
 from tracer.events import Event
 from tracer.reading import UNREADABLE, EventLines, lines_until_eof, open_text, unreadable
-from tracer.recording import Recording, loads, path_argument
+from tracer.recording import Recording, loads, recording_file
 
 __all__ = ["RecordingFile", "Scan", "last_of", "shell_of"]
 
@@ -65,11 +64,7 @@ class RecordingFile:
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        name = path_argument(path, "export")
-        if not os.path.exists(name):
-            raise RecordingNotFound(f'Recording "{name}" does not exist.')
-        if os.path.isdir(name):
-            raise RecordingNotFound(f'"{name}" is a folder, not a recording file.')
+        name = recording_file(path, "export")
         try:
             with open_text(name) as handle:
                 first = next(lines_until_eof(handle), "")

@@ -377,7 +377,7 @@ def end_attributes(
         error_type = str(data["error"])
     if error_type is None and client_error:
         error_type = str(client_error)
-    if error_type is None and shown is not None and shown >= 500:
+    if error_type is None and K.is_server_error(shown):
         error_type = str(shown)
     _put(attrs, "error.type", error_type)
     return attrs

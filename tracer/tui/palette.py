@@ -63,7 +63,7 @@ COLOURS: dict[int, str] = {
 
 As the figures (``tracer.export.drawing.COLORS``) where a dark terminal allows: running their
 green, sending their blue, blocked red; waiting is the figures' ink line, light gray here as
-the ink of a dark screen is light, and abandoned work their dashed ink line, a lighter gray
+the ink of a dark screen is light, and abandoned work their dashes, in a lighter gray still
 (the only lightness left free). No two phases share a colour, and they differ in lightness
 too (in luminance ``0.299 R + 0.587 G + 0.114 B``: blocked 64, error 92, sending 115, running
 152, waiting 178, queued 213, abandoned 238), so a screenshot printed in grayscale keeps them
