@@ -122,3 +122,39 @@ def test_ctrl_c_while_the_recorder_is_set_up_interrupts(tmp_path: Path) -> None:
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert lines == ["trace: interrupted"]  # no "closing the recording ... failed" either
     assert not (tmp_path / "run.jsonl").exists()  # nothing ran: no recording left
+
+
+COMMANDS_LOADING = '''
+import importlib.abc, os, signal, sys
+
+
+class _Finder(importlib.abc.MetaPathFinder):
+    """Sends SIGINT to this process as the commands load (tracer.cli.run is imported)."""
+
+    def find_spec(self, name, path, target=None):
+        if name == "tracer.cli.run":
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+
+sys.meta_path.insert(0, _Finder())
+'''
+
+
+def test_ctrl_c_while_the_commands_load_interrupts_with_sigint_ignored(tmp_path: Path) -> None:
+    """SIGINT inherited ignored (``trace run … &`` in a script) and one sent while the
+    commands' modules load: it waits for them to be loaded, then ends ``trace`` (130, one
+    line), instead of being dropped and the run going on to its end with exit 0."""
+    (tmp_path / "plain_app.py").write_text(
+        APP.split("threading.Thread")[0] + APP.split(".start()")[1]
+    )
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(COMMANDS_LOADING)
+    pythonpath = os.pathsep.join([str(hooks), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    done = _run(tmp_path, "plain_app:app", {"PYTHONPATH": pythonpath})
+    assert done.returncode == 130, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert lines == ["trace: interrupted"]
+    assert not (tmp_path / "run.jsonl").exists()

@@ -57,12 +57,15 @@ def ctrl_c_deferred() -> Iterator[None]:
     raised as ``KeyboardInterrupt`` once outside. Raised where Python's handler raises it, in
     the middle of an import, it could crash an extension module's initialisation (orjson's:
     a segmentation fault), or be printed as "ignored" by an import lock's weakref callback
-    and lost, the command then running on. Nothing changes where SIGINT is not Python's own
-    (ignored, or handled by an embedding program) or off the main thread."""
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-    ):
+    and lost, the command then running on.
+
+    SIGINT inherited ignored (a shell starts a background job, ``trace run … &``, with it
+    ignored) is noted the same way: ``trace`` answers a SIGINT at every moment from its start,
+    and one dropped here let the run go on to its end. Nothing changes where SIGINT is handled
+    by an embedding program or by a handler of the caller's, or off the main thread."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(
+        signal.SIGINT
+    ) not in (signal.default_int_handler, signal.SIG_IGN):
         yield
         return
     pressed = threading.Event()

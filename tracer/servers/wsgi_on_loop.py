@@ -18,12 +18,16 @@ status that is not a str or has no code, a header that is not ASCII, a ``Content
 is not a number); an app that lets that out before any response gets the loop's 500, and the
 recording says 500 too. A header asgiref passes on that the loop's ``send`` refuses (CR or LF in
 it, a name that is not a token) is raised where asgiref sends the headers, outside the app: the
-client gets the loop's 500, and the recording ends the request so.
+client gets the loop's 500, and the recording ends the request so. Any other failure of
+asgiref's own, outside the app and the shim (its ``len()`` of a body item that is not bytes
+under a ``Content-Length``; an asgiref that fails before the app runs), ends the request as
+its client saw it too, with an ``error`` event: the report counts it.
 Imports the spine, ``tracer.instrument`` and ``tracer.servers``; never the TUI or exporters.
 """
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import queue
 import threading
@@ -35,6 +39,7 @@ from asgiref.sync import SyncToAsync, sync_to_async
 from asgiref.wsgi import WsgiToAsgi, WsgiToAsgiInstance
 
 import tracer
+from tracer import events as K
 from tracer.servers.environ import REQ_KEY
 from tracer.servers.forks import end_child, forked_child, serve_here
 from tracer.servers.job import Job, read_by_app, record_refusal
@@ -47,6 +52,13 @@ __all__ = ["WsgiOnLoopServer", "TracedWsgiToAsgi"]
 class _Instance(WsgiToAsgiInstance):  # type: ignore[misc]
     refused_t: int | None = None
     """When asgiref's ``start_response`` raised into the app (recording time), if it did."""
+    accounted: BaseException | None = None
+    """The exception out of the run that is recorded already: the app's (the shim recorded
+    it), a ``send`` the loop refused or a failure of asgiref's own (recorded here)."""
+    bytes_sent = 0
+    """Response body bytes that went to the loop's ``send``."""
+    handed_t: int | None = None
+    """When the app's response iterable last handed asgiref a chunk (recording time)."""
 
     def build_environ(self, scope: dict[str, Any], body: Any) -> dict[str, Any]:
         environ: dict[str, Any] = super().build_environ(scope, body)
@@ -71,6 +83,7 @@ class _Instance(WsgiToAsgiInstance):  # type: ignore[misc]
             return
         send = self._refusing(model, model.sends.wrap(self.sync_send))
         self.sync_send = send  # type: ignore[assignment]
+        self.wsgi_application = _AppSide(self.wsgi_application, self, model.recorder.now)
         # thread_sensitive=False only so that asgiref takes our one thread as the executor
         # (any concurrent.futures.Executor does: it goes to loop.run_in_executor).
         run = SyncToAsync(
@@ -96,12 +109,12 @@ class _Instance(WsgiToAsgiInstance):  # type: ignore[misc]
         """``send``, and when the server cannot send what the app gave (a header the loop
         refuses, a body item that is not bytes), the request's end as its client saw it: the
         shim saw nothing fail."""
-        sent = [0]
 
         def refusing(message: dict[str, Any]) -> None:
             try:
                 send(message)
             except Exception as exc:
+                self.accounted = exc
                 extension = self.scope.get("extensions", {}).get("gateway_tracer", {})
                 job = extension.get("job")
                 status: Any = None
@@ -115,11 +128,11 @@ class _Instance(WsgiToAsgiInstance):  # type: ignore[misc]
                     exc,
                     status=status,
                     bytes_in=job.bytes_read() if job is not None else 0,
-                    bytes_out=sent[0],
+                    bytes_out=self.bytes_sent,
                 )
                 raise
             if message.get("type") == "http.response.body":
-                sent[0] += len(message.get("body", b""))
+                self.bytes_sent += len(message.get("body", b""))
 
         return refusing
 
@@ -129,6 +142,12 @@ class _Instance(WsgiToAsgiInstance):  # type: ignore[misc]
         except BaseException as exc:
             if self.refused_t is not None and not self.response_started:
                 self._record_refused(exc)
+                self.accounted = exc
+            elif exc is not self.accounted:
+                # Neither the app's nor a refused send: asgiref's own code failed on what it
+                # was given (``len()`` of a body item that is not bytes, under a
+                # Content-Length).
+                self.record_failure(exc)
             # asgiref drops the response iterable unclosed when iterating it raises, and the
             # traced iterable ends its request when dropped. But the exception's traceback
             # holds it (the frame of its ``__next__``), and the request holds the exception:
@@ -144,6 +163,15 @@ class _Instance(WsgiToAsgiInstance):  # type: ignore[misc]
             if job is not None:
                 job.finished = True
                 extension["model"].in_thread = None
+
+    def record_failure(self, exc: BaseException) -> None:
+        """The adapter failed outside the app and the shim (``exc``): recorded as its client
+        saw it (``_record_failure``), once. Dated when the app last handed it a chunk, which
+        it failed on: the response iterable is dropped as the exception leaves asgiref's
+        loop, and the shim's end with it, before this runs; readers take the first end."""
+        self.accounted = exc
+        status: Any = self.response_start["status"] if self.response_started else 500
+        _record_failure(self.scope, exc, status=status, bytes_out=self.bytes_sent, t=self.handed_t)
 
     def _record_refused(self, exc: BaseException) -> None:
         """asgiref refused a ``start_response`` and the app let the exception out before any
@@ -167,6 +195,83 @@ class _Instance(WsgiToAsgiInstance):  # type: ignore[misc]
 
 
 _RUN_WSGI_APP = WsgiToAsgiInstance.__dict__["run_wsgi_app"].func
+
+
+def _record_failure(
+    scope: dict[str, Any],
+    exc: BaseException,
+    *,
+    status: int,
+    bytes_out: int,
+    t: int | None = None,
+) -> None:
+    """asgiref failed outside the app and the shim (``exc``): an ``error`` and the request's
+    end as its client saw it (the loop's 500, or the status already sent, with the body bytes
+    sent), both at ``t`` (now when None), so that the report counts it. Nothing outside the
+    model (no request of ours)."""
+    extension = scope.get("extensions", {}).get("gateway_tracer", {})
+    model: WsgiOnLoopServer | None = extension.get("model")
+    if model is None:
+        return
+    job = extension.get("job")
+    req = extension.get("req")
+    recorder = model.recorder
+    if t is None:
+        t = recorder.now()
+    error = type(exc).__name__
+    recorder.emit(K.ERROR, req, {"type": error, "message": str(exc), "where": None}, t=t)
+    bytes_in = job.bytes_read() if job is not None else 0
+    end = {"status": status, "bytes_in": bytes_in, "bytes_out": bytes_out, "error": error}
+    recorder.emit(K.REQUEST_END, req, end, t=t)
+
+
+class _AppSide:
+    """The traced app as asgiref calls it: what its call or its response iterable raises is
+    the app's (the shim has recorded it), noted as such on the instance (``accounted``), so
+    that anything else out of asgiref's run is known to be the adapter's own failure."""
+
+    __slots__ = ("_app", "_instance", "_now")
+
+    def __init__(self, app: Any, instance: _Instance, now: Callable[[], int]) -> None:
+        self._app = app
+        self._instance = instance
+        self._now = now
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> _AppBody:
+        try:
+            return _AppBody(self._app(environ, start_response), self._instance, self._now)
+        except BaseException as exc:
+            self._instance.accounted = exc
+            raise
+
+
+class _AppBody:
+    """The response iterable the shim returned, stepped for asgiref (which only iterates it
+    and drops it: the shim's end comes with the drop, as without this)."""
+
+    __slots__ = ("_body", "_steps", "_instance", "_now")
+
+    def __init__(self, body: Any, instance: _Instance, now: Callable[[], int]) -> None:
+        self._body = body
+        self._steps: Any = None
+        self._instance = instance
+        self._now = now
+
+    def __iter__(self) -> _AppBody:
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            if self._steps is None:
+                self._steps = iter(self._body)
+            chunk = next(self._steps)
+        except StopIteration:
+            raise
+        except BaseException as exc:
+            self._instance.accounted = exc
+            raise
+        self._instance.handed_t = self._now()
+        return chunk
 
 
 class _OneThread(concurrent.futures.Executor):
@@ -279,7 +384,22 @@ class TracedWsgiToAsgi(WsgiToAsgi):  # type: ignore[misc]
     """asgiref's ``WsgiToAsgi``, passing the request id from the scope into the environ."""
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        await _Instance(self.wsgi_application, self.duplicate_header_limit)(scope, receive, send)
+        instance: _Instance | None = None
+        try:
+            instance = _Instance(self.wsgi_application, self.duplicate_header_limit)
+            await instance(scope, receive, send)
+        except asyncio.CancelledError:
+            raise  # the run's stop (the model ends the request), or the app's own: recorded
+        except BaseException as exc:
+            # asgiref failing before the WSGI thread ran the app (receiving the body, or
+            # an asgiref whose WsgiToAsgi lacks what this subclass passes on): every request
+            # would fail with no end recorded, and the report say no errors.
+            if instance is None or exc is not instance.accounted:
+                _record_failure(scope, exc, status=500, bytes_out=0)  # nothing was sent
+                job = scope.get("extensions", {}).get("gateway_tracer", {}).get("job")
+                if job is not None:
+                    job.finished = True  # no thread will run it
+            raise
 
 
 class WsgiOnLoopServer(LoopServer):

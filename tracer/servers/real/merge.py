@@ -75,6 +75,7 @@ class Merger:
         self.failed_polls = 0
         """Polls that could not open the folder or a new stream (the first one is logged)."""
         self._tails: dict[str, _Tail] = {}
+        self._closed = False  # stopped: a poll then would open the streams again
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -93,10 +94,14 @@ class Merger:
         A poll that cannot list the folder or open a new stream (too many open files: a run
         with more connections than the process may have descriptors) merges what it could;
         the next poll reads the rest, so nothing is lost. Only the first failure is logged,
-        in one line: the others are counted (``failed_polls``).
+        in one line: the others are counted (``failed_polls``). Any thread may poll (the
+        client's, to count what the app read of a request it gives up); once ``stop`` has
+        closed the streams a poll merges nothing.
         """
         with self._lock:
             count = 0
+            if self._closed:
+                return count
             try:
                 for path in sorted(self.directory.glob("*.events")):
                     tail = self._tails.get(path.name)
@@ -151,6 +156,7 @@ class Merger:
             for tail in self._tails.values():
                 tail.handle.close()
             self._tails.clear()
+            self._closed = True
         return self.merged
 
     def _run(self) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import contextlib
 import importlib.util
 import os
 import shutil
@@ -43,6 +42,7 @@ from tracer.servers.real.harness import (
 )
 from tracer.servers.real.in_flight import ENDED, STARTED, InFlight
 from tracer.servers.real.merge import Merger
+from tracer.servers.real.worker_ends import exit_verdict, worker_ends
 from tracer.servers.waits import async_sleep, monotonic, sleep
 
 __all__ = ["RealServer", "RealTarget"]
@@ -96,13 +96,14 @@ class RealTarget:
             # has stopped: ``settle`` then ends it, once, if it did not.
             self.stopped[req] = (request, self.recorder.now())
             raise
-        finally:
-            if req not in self.stopped:
-                self.in_flight.answered(req)
+        except BaseException:
+            self.in_flight.answered(req)
+            raise
         if error == "timeout":
             error = TIMEOUT
-            self._end(req, request, TIMEOUT)
-        elif error == "ConnectionRefusedError":
+            self._end(req, TIMEOUT, self._read_so_far(req))
+        self.in_flight.answered(req)
+        if error == "ConnectionRefusedError":
             self.server.check_exit(grace=0.5)  # a dead server refuses: stop the load now
         return Response(req, status, nbytes, error)
 
@@ -122,16 +123,27 @@ class RealTarget:
         merged (``RealServer.stop``); returns how many were ended here."""
         count = 0
         for req in list(self.stopped):  # (a stop from another thread may add to it)
-            request, left = self.stopped.pop(req)
-            state = self.in_flight.state(req)
+            _, left = self.stopped.pop(req)
+            state, read = self.in_flight.state(req), self.in_flight.read(req)
             self.in_flight.answered(req)
             if state != ENDED:
-                self._end(req, request, CANCELLED, t=None if state == STARTED else left)
+                self._end(req, CANCELLED, read, t=None if state == STARTED else left)
                 count += 1
         return count
 
-    def _end(self, req: int, request: Request, error: str, *, t: int | None = None) -> None:
-        data = {"status": None, "bytes_in": len(request.body), "bytes_out": 0, "error": error}
+    def _read_so_far(self, req: int) -> int:
+        """The request body bytes the app has read of ``req`` until now, as the server's
+        events tell once what its processes have written is merged (they write every
+        ``FLUSH_INTERVAL``: a read in the last one is not counted yet)."""
+        merger = self.server.merger
+        if merger is not None:
+            merger.poll()
+        return self.in_flight.read(req)
+
+    def _end(self, req: int, error: str, bytes_in: int, *, t: int | None = None) -> None:
+        # bytes_in is what the app read, as in the shim's end: readers take the first end,
+        # and what the client sent is its client.send's ``bytes``.
+        data = {"status": None, "bytes_in": bytes_in, "bytes_out": 0, "error": error}
         self.recorder.emit(K.REQUEST_END, req, data, t=t)
 
 
@@ -317,68 +329,22 @@ class RealServer:
         return True
 
     def _note_exit(self, code: int) -> None:
-        # hypercorn's master exits with 0 when its worker exited with 1 (its last join of the
-        # workers overwrites the code): a worker's os._exit code, marked by the bootstrap's
-        # exit guard, says more than a master's 0.
         self.exit_code = code
         if code < 0:
             self.exit_words = f"{self.name} {killed_by(-code)} during the run"
             return
         if self._dir is None or self.process is None:
             return
-        killed = self._killed_workers()
-        if killed:
-            # A master may stop its other workers with a signal once one died (hypercorn's
-            # SIGTERM kills a worker at once): which of them died first, no mark tells.
-            pids = ", ".join(str(pid) for pid in killed)
-            which = (
-                f"(pid {pids})"
-                if len(killed) == 1
-                else f"({len(killed)} of its processes ended by one: pid {pids})"
-            )
-            self.exit_subject = f"a worker process of {self.name}"
-            self.exit_words = (
-                f"a worker process of {self.name} was killed by a signal during the run "
-                f"{which}, and {self.name} exited (exit code {code})"
-            )
-            return
-        marks = [
-            mark
-            for mark in Path(self._dir).glob("*.exit")
-            if mark.stem.isdigit() and int(mark.stem) != self.process.pid
-        ]
-        with contextlib.suppress(OSError, ValueError):
-            if marks:
-                latest = max(marks, key=lambda mark: mark.stat().st_mtime_ns)
-                asked = int(latest.read_text())
-                self.exit_code = asked if code == 0 else code
-                self.exit_subject = f"a worker process of {self.name}"
-                # The cause is known: the master's reading of its worker's exit code (gunicorn
-                # takes 3 for "Worker failed to boot") would only mislead.
-                self.exit_words = (
-                    f"the app called os._exit({asked}) in a worker process of {self.name} "
-                    f"(pid {latest.stem}) during the run"
-                    + (f", and {self.name} exited (exit code {code})" if code != asked else "")
-                )
-                self.exit_quote = False
-
-    def _killed_workers(self) -> list[int]:
-        """Worker processes that loaded the app and are gone without exiting: no mark of a
-        normal exit (``<pid>.done``) nor of ``os._exit`` (``<pid>.exit``). Only a signal
-        ends a process so (SIGKILL, or one it does not handle); which one, only the master
-        that reaped it knew."""
-        assert self._dir is not None and self.process is not None
-        folder = Path(self._dir)
-        master = self.process.pid
+        # A master exiting by itself may be passing on a worker's end: its workers' marks say
+        # which (the app's os._exit, or a signal), more than its own code does.
         live = set(group_members(self.process.pgid)) if self.process.pgid else set()
-        killed = []
-        for ready in folder.glob("*.ready"):
-            if not ready.stem.isdigit() or int(ready.stem) in (master, *live):
-                continue
-            pid = int(ready.stem)
-            if not (folder / f"{pid}.done").exists() and not (folder / f"{pid}.exit").exists():
-                killed.append(pid)
-        return sorted(killed)
+        ends = worker_ends(Path(self._dir), self.process.pid, live)
+        verdict = exit_verdict(self.name, code, ends)
+        if verdict is not None:
+            self.exit_code = verdict.code
+            self.exit_subject = verdict.subject
+            self.exit_words = verdict.words
+            self.exit_quote = verdict.quote
 
     @property
     def restart_note(self) -> str | None:

@@ -1,0 +1,113 @@
+"""How a real server's worker processes ended, read from the marks the bootstrap leaves, and
+what that says about a server that exited during the run.
+
+Every process that loaded the app leaves ``<pid>.ready`` in the run's folder; one that ends
+by a normal interpreter exit leaves ``<pid>.done``, and one whose app calls ``os._exit`` leaves
+``<pid>.exit`` holding the code it asked for (``bootstrap``). A worker that left neither
+ended by a signal: SIGKILL, or one it does not handle (hypercorn's master stops its other
+workers with SIGTERM, which ends them at once, once one has died). Which one, only the master
+that reaped it knew. Imports nothing of ours.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["ExitVerdict", "WorkerEnds", "exit_verdict", "worker_ends"]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerEnds:
+    """How the worker processes of one run ended, as far as their marks tell."""
+
+    os_exits: tuple[tuple[int, int], ...]
+    """(pid, code) of each worker whose app called ``os._exit``, the last one to mark last."""
+    killed: tuple[int, ...]
+    """Workers that loaded the app and are gone without a mark of either end, by pid."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExitVerdict:
+    """What is said of a server that exited during the run, from its workers' ends."""
+
+    code: int
+    """The exit code to report (the app's ``os._exit`` code where the master said 0)."""
+    subject: str
+    """Who the code is about (``a worker process of hypercorn``)."""
+    words: str
+    """The line's cause (``the app called os._exit(1) in a worker process of ...``)."""
+    quote: bool
+    """Whether the server's last words are worth quoting after ``words``."""
+
+
+def worker_ends(folder: Path, master: int | None, live: Collection[int] = ()) -> WorkerEnds:
+    """The ends of the worker processes whose marks are in ``folder``: ``master`` (the
+    server's main process) is no worker, and the processes still ``live`` are not gone."""
+    exits: list[tuple[int, int, int]] = []
+    for mark in folder.glob("*.exit"):
+        if not mark.stem.isdigit() or int(mark.stem) == master:
+            continue
+        # A mark cut short (its process killed as it wrote) says os._exit was called, not
+        # with what: it is no worker killed, and no code to report.
+        with contextlib.suppress(OSError, ValueError):
+            exits.append((mark.stat().st_mtime_ns, int(mark.stem), int(mark.read_text())))
+    killed = []
+    for ready in folder.glob("*.ready"):
+        if not ready.stem.isdigit():
+            continue
+        pid = int(ready.stem)
+        if pid == master or pid in live:
+            continue
+        if not (folder / f"{pid}.done").exists() and not (folder / f"{pid}.exit").exists():
+            killed.append(pid)
+    return WorkerEnds(
+        os_exits=tuple((pid, code) for _, pid, code in sorted(exits)),
+        killed=tuple(sorted(killed)),
+    )
+
+
+def exit_verdict(name: str, code: int, ends: WorkerEnds) -> ExitVerdict | None:
+    """What is said of server ``name`` that exited with ``code`` (0 or more) during the run,
+    given how its workers ended; None when no worker's end explains it (it exited itself).
+
+    The app's own ``os._exit`` wins over workers killed by a signal: once one worker is gone
+    a master may stop the others with a signal (hypercorn's SIGTERM ends them at once), and
+    those leave no mark, whereas an ``os._exit`` mark is only ever the app's doing. Of several
+    ``os._exit`` marks, the last one's is said: a server that replaces dead workers (gunicorn)
+    exits at the one it cannot get past."""
+    subject = f"a worker process of {name}"
+    if ends.os_exits:
+        pid, asked = ends.os_exits[-1]
+        # The cause is known: the master's reading of its worker's exit code (gunicorn takes
+        # 3 for "Worker failed to boot") would only mislead. hypercorn's master exits with 0
+        # when its worker exited with 1 (its last join of the workers overwrites the code).
+        return ExitVerdict(
+            code=asked if code == 0 else code,
+            subject=subject,
+            words=(
+                f"the app called os._exit({asked}) in {subject} (pid {pid}) during the run"
+                + (f", and {name} exited (exit code {code})" if code != asked else "")
+            ),
+            quote=False,
+        )
+    if ends.killed:
+        # Which of them died first, no mark tells.
+        pids = ", ".join(str(pid) for pid in ends.killed)
+        which = (
+            f"(pid {pids})"
+            if len(ends.killed) == 1
+            else f"({len(ends.killed)} of its processes ended by one: pid {pids})"
+        )
+        return ExitVerdict(
+            code=code,
+            subject=subject,
+            words=(
+                f"{subject} was killed by a signal during the run {which}, "
+                f"and {name} exited (exit code {code})"
+            ),
+            quote=True,
+        )
+    return None
