@@ -6,7 +6,8 @@ async models, releases the GIL), ``offload`` (cpu then blocking io on the loop's
 ``send`` (response chunks, with an optional wait between them) or ``ws`` (a WebSocket session:
 ``messages`` messages of ``bytes`` bytes, each answered ``reply_after`` later; the route is then a
 ``websocket`` scope, which only the ASGI ``loop`` model serves). Workloads come from the inline
-``--cpu/--io/--blocking-io`` options or a TOML file (see ``sim/workloads/``).
+``--cpu/--io/--blocking-io`` options, a TOML file, or a bundled file by name (``mixed`` is
+``sim/workloads/mixed.toml``, read from the installed package wherever the command runs).
 Imports only ``tracer.errors`` and ``sim.dist``.
 """
 
@@ -20,6 +21,7 @@ import stat
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any
 
 from sim.dist import Dist, Exponential, Fixed, parse_dist
@@ -36,6 +38,7 @@ __all__ = [
     "Phase",
     "Route",
     "Workload",
+    "bundled_workloads",
     "inline_workload",
     "load_workload",
     "refuse_websocket",
@@ -213,12 +216,39 @@ MAX_FILE_BYTES = 1 << 20
 """The largest workload file (1 MiB): the bundled ones are under 2 KB. Past it, the file given is
 not a workload (a recording, a log), and tomllib would read and parse all of it."""
 
-_EXAMPLE_FILE = "sim/workloads/mixed.toml"
+
+def bundled_workloads() -> list[str]:
+    """The names ``load_workload`` takes for the workload files that ship in the package
+    (``sim/workloads/NAME.toml``), sorted."""
+    folder = resources.files("sim").joinpath("workloads")
+    return sorted(
+        entry.name.removesuffix(".toml")
+        for entry in folder.iterdir()
+        if entry.name.endswith(".toml") and entry.is_file()
+    )
+
+
+def _what_to_give() -> str:
+    # Names, not the repository's path: outside a checkout only the names reach the files.
+    return f"give a TOML file or a bundled workload ({', '.join(bundled_workloads())})"
 
 
 def load_workload(path: str | os.PathLike[str]) -> Workload:
-    """Read a workload TOML file; any problem is a ``UsageError`` naming the file and the spot."""
+    """Read a workload TOML file, or the bundled one named ``path`` (``"mixed"``) when no file
+    has that name; any problem is a ``UsageError`` naming the file and the spot."""
     name = os.fspath(path)
+    if not os.path.lexists(name) and name in bundled_workloads():
+        # A file of that name in the working folder wins; the package's copy is read through
+        # importlib.resources, so it is found from any folder and any install.
+        with resources.as_file(
+            resources.files("sim").joinpath("workloads", name + ".toml")
+        ) as real:
+            return _read_workload(os.fspath(real), shown=name)
+    return _read_workload(name, shown=name)
+
+
+def _read_workload(name: str, *, shown: str) -> Workload:
+    """``load_workload`` of the file ``name``, called ``shown`` in messages."""
     try:
         # Looked at before it is opened: opening a pipe waits for a writer, and tomllib reads a
         # device like /dev/zero until the memory runs out.
@@ -226,28 +256,28 @@ def load_workload(path: str | os.PathLike[str]) -> Workload:
         if stat.S_ISDIR(status.st_mode):
             raise IsADirectoryError(name)
         if not stat.S_ISREG(status.st_mode):
-            raise UsageError(
-                f'Workload "{name}" is not a regular file; give a TOML file, like {_EXAMPLE_FILE}.'
-            )
+            raise UsageError(f'Workload "{shown}" is not a regular file; {_what_to_give()}.')
         with open(name, "rb") as handle:
             text = handle.read(MAX_FILE_BYTES + 1)  # bounded: the file may grow after the stat
         if len(text) > MAX_FILE_BYTES:
             size = max(status.st_size, len(text))
             raise UsageError(
-                f'Workload file "{name}" is {size:,} bytes, more than a workload takes (at most '
-                f"1 MiB); give a TOML file of routes, like {_EXAMPLE_FILE}."
+                f'Workload file "{shown}" is {size:,} bytes, more than a workload takes (at most '
+                f"1 MiB); {_what_to_give()}."
             )
         data = tomllib.loads(text.decode("utf-8"))
     except FileNotFoundError:
-        raise UsageError(f'Workload file "{name}" does not exist.') from None
+        raise UsageError(f'Workload file "{shown}" does not exist; {_what_to_give()}.') from None
     except IsADirectoryError:
-        raise UsageError(f'Workload "{name}" is a folder, not a TOML file.') from None
+        raise UsageError(f'Workload "{shown}" is a folder, not a TOML file.') from None
     except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f'Workload file "{name}" is not valid TOML: {exc}.') from None
+        raise UsageError(f'Workload file "{shown}" is not valid TOML: {exc}.') from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f'Workload file "{name}" cannot be read ({type(exc).__name__}).') from None
-    default = os.path.splitext(os.path.basename(name))[0]
-    return workload_from_dict(data, where=f'workload "{name}"', default_name=default)
+        raise UsageError(
+            f'Workload file "{shown}" cannot be read ({type(exc).__name__}).'
+        ) from None
+    default = os.path.splitext(os.path.basename(shown))[0]
+    return workload_from_dict(data, where=f'workload "{shown}"', default_name=default)
 
 
 _ROUTE_KEYS = {"name", "method", "path", "weight", "bytes", "sync", "reads_body", "phases"}

@@ -111,8 +111,8 @@ def test_a_file_that_is_not_a_regular_file_is_refused() -> None:
     with pytest.raises(UsageError) as info:
         load_workload("/dev/null")
     assert str(info.value) == (
-        'Workload "/dev/null" is not a regular file; give a TOML file, like '
-        "sim/workloads/mixed.toml."
+        'Workload "/dev/null" is not a regular file; give a TOML file or a bundled workload '
+        "(blocking, cpu_bound, mixed)."
     )
 
 
@@ -124,7 +124,7 @@ def test_a_file_over_1_mib_is_refused(tmp_path: Path) -> None:
     size = path.stat().st_size
     assert str(info.value) == (
         f'Workload file "{path}" is {size:,} bytes, more than a workload takes (at most 1 MiB); '
-        "give a TOML file of routes, like sim/workloads/mixed.toml."
+        "give a TOML file or a bundled workload (blocking, cpu_bound, mixed)."
     )
 
 
@@ -147,6 +147,6 @@ def test_dev_zero_is_one_line_and_exit_2_at_once() -> None:
     )
     assert proc.returncode == 2
     assert proc.stderr == (
-        'trace: error: Workload "/dev/zero" is not a regular file; give a TOML file, like '
-        "sim/workloads/mixed.toml.\n"
+        'trace: error: Workload "/dev/zero" is not a regular file; give a TOML file or a '
+        "bundled workload (blocking, cpu_bound, mixed).\n"
     )

@@ -1,6 +1,8 @@
 """Renders ``docs/rules.md`` from the rule registry: ``python -m tracer.conformance.rulesdoc``.
 
-A test compares the file with ``render()``, so the document never drifts from the code.
+A test compares the file with ``render()``, so the document never drifts from the code. The
+file written is the checkout's own ``docs/rules.md`` (found from this module, not from the
+working folder); an installed package has no docs folder, so there an OUTPUT must be given.
 Imports only ``tracer.conformance.rules``.
 """
 
@@ -12,7 +14,7 @@ from pathlib import Path
 
 from tracer.conformance.rules import ERROR, INTERFACES, RULES
 
-__all__ = ["render", "main"]
+__all__ = ["checkout_rules_file", "render", "main"]
 
 _INTRO = """\
 # Protocol rules
@@ -143,16 +145,44 @@ def render() -> str:
     return "\n".join(lines)
 
 
+def checkout_rules_file() -> Path | None:
+    """``docs/rules.md`` of the source tree this package was imported from, or None when it
+    is not a checkout (an installed wheel: site-packages has no ``pyproject.toml`` and docs)."""
+    root = Path(__file__).resolve().parents[2]
+    if (root / "pyproject.toml").is_file() and (root / "docs").is_dir():
+        return root / "docs" / "rules.md"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Write the rendering to OUTPUT (default ``docs/rules.md``); ``--help`` says so."""
+    """Write the rendering to OUTPUT (default: the checkout's ``docs/rules.md``); a problem is
+    one line on stderr and exit 2."""
+    prog = "python -m tracer.conformance.rulesdoc"
     parser = argparse.ArgumentParser(
-        prog="python -m tracer.conformance.rulesdoc",
+        prog=prog,
         description="Write docs/rules.md from the rule registry.",
     )
-    parser.add_argument("output", nargs="?", default="docs/rules.md", help="where to write")
+    parser.add_argument(
+        "output",
+        nargs="?",
+        default=None,
+        help="where to write (default: docs/rules.md of the checkout the package runs from)",
+    )
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    path = Path(args.output)
-    path.write_text(render(), encoding="utf-8")
+    path = Path(args.output) if args.output is not None else checkout_rules_file()
+    if path is None:
+        package = Path(__file__).resolve().parents[1]
+        print(
+            f"{prog}: error: tracer is installed ({package}), not a checkout with a docs "
+            f"folder; give the file to write, e.g. {prog} rules.md",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        path.write_text(render(), encoding="utf-8")
+    except OSError as exc:
+        print(f'{prog}: error: cannot write "{path}" ({exc.strerror or exc}).', file=sys.stderr)
+        return 2
     print(f"wrote {path} ({len(RULES)} rules)")
     return 0
 

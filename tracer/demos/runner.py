@@ -9,6 +9,7 @@ spine, ``tracer.run`` and ``sim``; never the UI.
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any
 from sim import simulate
 from tracer import events as K
 from tracer.demos.scenario import Scenario
-from tracer.errors import UsageError
+from tracer.errors import AppImportFailed, UsageError
 from tracer.events import Event
 from tracer.recorder import Recorder
 from tracer.recording import Recording, RecordingWriter
@@ -72,7 +73,14 @@ def run_side(scenario: Scenario, index: int, *, simulated: bool, quick: bool) ->
     if simulated or config is None:
         simulate(side.sim, recorder=recorder)
     else:
-        run(config, recorder)
+        try:
+            run(config, recorder)
+        except AppImportFailed as exc:
+            if not isinstance(exc.__cause__, ModuleNotFoundError):
+                raise
+            # A bundled app whose extra is not installed (the message names it): the traceback
+            # would show the package's own code, not the user's, so only the line is kept.
+            raise UsageError(str(exc)) from None
     recorder.header["demo"] = {"name": scenario.name, "side": index + 1}
     recording = recorder.recording()
     recorder.close()
@@ -143,7 +151,8 @@ def recording_names(scenario: Scenario) -> list[str]:
 
 
 def check_record_folder(folder: str, scenario: Scenario | None = None) -> None:
-    """Make ``folder`` and check that files can be written in it (before a demo runs).
+    """Check that ``folder`` can be made and written in (before a demo runs), leaving it as it
+    was: ``save_demo`` makes it, so a run that fails leaves no empty folder behind.
 
     A file there is the likeliest slip (``--record out.jsonl``, as ``trace sim`` takes one):
     the message says a folder is wanted, and what will be written into it."""
@@ -154,9 +163,16 @@ def check_record_folder(folder: str, scenario: Scenario | None = None) -> None:
             f"into (as {files}); give a folder."
         )
     try:
-        os.makedirs(folder, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
+        if os.path.isdir(folder):
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        else:
+            # Tried, not judged by permissions (root passes os.access): a folder is made in
+            # the nearest one that exists and removed again.
+            base = _nearest_existing(folder)
+            if not os.path.isdir(base):
+                raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), base)
+            os.rmdir(tempfile.mkdtemp(dir=base))
     except OSError as exc:
         raise UsageError(
             f'Cannot write into the --record folder "{folder}" ({exc.strerror or exc}); '
@@ -164,10 +180,25 @@ def check_record_folder(folder: str, scenario: Scenario | None = None) -> None:
         ) from None
 
 
+def _nearest_existing(folder: str) -> str:
+    """``folder`` or the closest of its parents that exists (as a file or a folder)."""
+    path = os.path.abspath(folder)
+    while not os.path.lexists(path) and os.path.dirname(path) != path:
+        path = os.path.dirname(path)
+    return path
+
+
 def save_demo(demo: DemoRun, folder: str) -> list[str]:
     """Write each recording to ``folder/NAME-<side>.jsonl`` (replacing an earlier run's, as
-    ``--help`` says); return the paths."""
+    ``--help`` says), making the folder; return the paths."""
     check_record_folder(folder, demo.scenario)
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f'Cannot write into the --record folder "{folder}" ({exc.strerror or exc}); '
+            "give a folder you can write to."
+        ) from None
     paths = []
     for name, recording in zip(recording_names(demo.scenario), demo.recordings, strict=True):
         path = os.path.join(folder, name)
