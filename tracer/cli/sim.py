@@ -137,7 +137,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     ):
         parser.add_argument(flag, default=None, metavar="DIST", help=help_text)
     parser.add_argument(
-        "--workload", default=None, metavar="FILE", help="a workload TOML file (routes of phases)"
+        "--workload",
+        default=None,
+        metavar="FILE|NAME",
+        help="a workload TOML file (routes of phases), or a bundled one: blocking, cpu_bound, mixed",
     )
     parser.add_argument(
         "--seed",
@@ -390,9 +393,29 @@ def default_record_path(model: str, *, now: float | None = None) -> str:
     return os.path.join("traces", f"sim-{model}-{stamp}.jsonl")
 
 
+def refuse_shadowed_sim() -> None:
+    """One line (``UsageError``) when the ``sim`` package Python finds is not the simulator
+    installed beside ``tracer``: a user's own ``sim`` earlier on sys.path (the working folder
+    under ``python -m``, PYTHONPATH) would otherwise fail in an import, with a traceback."""
+    import importlib.util
+    from pathlib import Path
+
+    ours = Path(__file__).resolve().parents[2] / "sim"
+    spec = importlib.util.find_spec("sim")
+    found = Path(spec.origin).resolve().parent if spec is not None and spec.origin else None
+    if found != ours:
+        raise UsageError(
+            f'The "sim" package Python finds ({found}) is not gateway-tracer\'s simulator '
+            f"({ours}): a package of that name comes first on sys.path; run from another "
+            "folder or rename it."
+        )
+
+
 def main(args: argparse.Namespace) -> int:
     """Run the simulation (or the sweep) and show its result."""
     from tracer.cli.paths import refuse_empty_record
+
+    refuse_shadowed_sim()
 
     refuse_empty_record(
         args.record,
