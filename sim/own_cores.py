@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.dist import MAX_DURATION_NS
+from sim.shared_turns import try_later
 
 if TYPE_CHECKING:
     from sim.gil import Gil, _Job
@@ -32,10 +33,6 @@ __all__ = ["OwnCores", "settle_own_turns"]
 
 MIN_INTERVALS = 2
 """The fewest switch intervals worth settling at once."""
-
-_MOST_MISSES = 6
-"""After a try that settles nothing, the next waits 2, 4, ... up to 2^6 intervals: a try is
-O(threads), a switch O(1), and a busy run would rarely settle anything."""
 
 
 class OwnCores:
@@ -51,11 +48,6 @@ class OwnCores:
         """When turns may next be settled (a while after a try that could not)."""
         self.settle_misses = 0
         """Tries in a row that could not settle anything."""
-
-
-def _later(own: OwnCores, now: int, interval: int) -> None:
-    own.settle_misses = misses = min(own.settle_misses + 1, _MOST_MISSES)
-    own.settle_after = now + (interval << misses)
 
 
 def settle_own_turns(own: OwnCores, trigger: Gil) -> None:
@@ -78,7 +70,7 @@ def settle_own_turns(own: OwnCores, trigger: Gil) -> None:
             or gil._finish_at is None
             or gil._drop_due > now + interval  # not switching once an interval (yet)
         ):
-            return _later(own, now, interval)
+            return try_later(own, now, interval)
         contended.append(gil)
         mine.add(gil._drop_at)
         mine.add(gil._finish_at)
@@ -91,7 +83,7 @@ def settle_own_turns(own: OwnCores, trigger: Gil) -> None:
     for gil in contended:
         most = min(most, _most_intervals(gil, now))
     if most < MIN_INTERVALS:
-        return _later(own, now, interval)
+        return try_later(own, now, interval)
     # Drops sorted as they run: by time, then as scheduled; the trigger's, just set, is last.
     contended.sort(key=lambda gil: (gil._drop_due, gil._drop_at))
     moved = [_move_on(gil, most) for gil in contended]

@@ -34,7 +34,7 @@ import functools
 import math
 from collections import deque
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sim.cores import _DONE, Burst, Cores
 from sim.dist import MAX_DURATION_NS
@@ -42,7 +42,7 @@ from sim.dist import MAX_DURATION_NS
 if TYPE_CHECKING:
     from sim.gil import Gil
 
-__all__ = ["settle_shared_turns", "turn_cpu"]
+__all__ = ["Settling", "settle_shared_turns", "try_later", "turn_cpu"]
 
 MIN_INTERVALS = 2
 """The fewest switch intervals worth settling at once."""
@@ -125,11 +125,21 @@ class _Period:
         return left
 
 
-def _later(cores: Cores, now: int, interval: int) -> None:
-    # Try again only some intervals on, twice as many after each try that could not, up to
-    # 64: a try is O(threads), a switch O(1), and a busy run would rarely settle anything.
-    cores.settle_misses = misses = min(cores.settle_misses + 1, 6)
-    cores.settle_after = now + (interval << misses)
+class Settling(Protocol):
+    """What settles turns in bulk (``Cores``, ``sim.own_cores.OwnCores``): when to try next."""
+
+    settle_misses: int
+    """Tries in a row that settled nothing."""
+    settle_after: int
+    """No try before this instant."""
+
+
+def try_later(holder: Settling, now: int, interval: int) -> None:
+    """A try that settled nothing: the next one only some intervals on."""
+    # Twice as many intervals after each try that could not, up to 64: a try is O(threads),
+    # a switch O(1), and a busy run would rarely settle anything.
+    holder.settle_misses = misses = min(holder.settle_misses + 1, 6)
+    holder.settle_after = now + (interval << misses)
 
 
 def settle_shared_turns(cores: Cores, trigger: Gil) -> None:
@@ -146,16 +156,16 @@ def settle_shared_turns(cores: Cores, trigger: Gil) -> None:
         if gil.holder is None:
             continue
         if gil.interval != interval or not gil.skip or gil._burst is None:
-            return _later(cores, now, interval)
+            return try_later(cores, now, interval)
         if gil.waiters and gil._drop_at is not None:
             contended.append(gil)
         elif not gil.waiters and not gil._drop_asked:
             alone.append(gil)
         else:  # a holder that ends at this instant: not a steady state
-            return _later(cores, now, interval)
+            return try_later(cores, now, interval)
     timer = cores._timer
     if timer is None or len(contended) + len(alone) != len(cores.running):
-        return _later(cores, now, interval)
+        return try_later(cores, now, interval)
     mine: set[int] = {gil._drop_at for gil in contended if gil._drop_at is not None}
     horizon = engine.horizon(mine | {timer})
     if horizon is None:
@@ -164,10 +174,10 @@ def settle_shared_turns(cores: Cores, trigger: Gil) -> None:
     # (a call due then was scheduled earlier, so it would run first).
     most = (horizon - now - 1) // interval
     if most < MIN_INTERVALS:
-        return _later(cores, now, interval)
+        return try_later(cores, now, interval)
     assert cores._since == now and trigger in contended
     if not _settle(cores, contended, alone, most):
-        _later(cores, now, interval)
+        try_later(cores, now, interval)
 
 
 def _settle(cores: Cores, contended: list[Gil], alone: list[Gil], most: int) -> bool:
