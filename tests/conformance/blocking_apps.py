@@ -61,3 +61,19 @@ async def ignores_cancellation(scope: dict[str, Any], receive: Any, send: Any) -
             await asyncio.sleep(0.02)
         except asyncio.CancelledError:
             continue
+
+
+RAN_ON: list[threading.Thread] = []
+"""The threads ``never_ends`` ran on (the check's loop thread)."""
+
+
+async def never_ends(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Never answers, and swallows every cancellation for ever: the check gives its task up."""
+    if scope["type"] != "http":
+        return
+    RAN_ON.append(threading.current_thread())
+    while True:
+        try:
+            await asyncio.sleep(0.02)
+        except asyncio.CancelledError:
+            continue

@@ -106,3 +106,22 @@ def test_a_task_that_swallows_cancellation_is_chk_001_and_the_check_goes_on() ->
         ("CHK-001", "POST / (chunked)"),
     ]
     assert all("blocked" not in note for note in report.skipped)
+
+
+def test_a_task_that_never_ends_is_given_up_and_the_check_closes_its_loop() -> None:
+    """A task that swallows every cancellation for ever: each probe is CHK-001, the check
+    returns, and its loop is closed anyway (the task given up after the grace), so the loop's
+    thread ends instead of running for the rest of the process."""
+    blocking_apps.RAN_ON.clear()
+    report = check_app(blocking_apps.never_ends, paths=["/"], timeout=0.2)
+    [loop_thread] = set(blocking_apps.RAN_ON)
+    assert loop_thread.name == "trace-check-loop"
+    loop_thread.join(10)
+    assert not loop_thread.is_alive()
+    assert [(f.rule, f.request) for f in report.findings] == [
+        ("CHK-001", "GET /"),
+        ("CHK-001", "HEAD /"),
+        ("CHK-001", "POST /"),
+        ("CHK-001", "POST / (chunked)"),
+    ]
+    assert all("blocked" not in note for note in report.skipped)

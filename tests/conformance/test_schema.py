@@ -63,3 +63,31 @@ def test_websocket_accept_headers_are_checked_for_shape_only() -> None:
     asgi_headers([(b"Sec-Custom", b"x")], flag, websocket=True)
     asgi_headers([("x", "y")], flag, websocket=True)
     assert found == ["WS-008"]
+
+
+def test_asgi_headers_judge_a_list_the_same_every_time() -> None:
+    """Headers that broke no rule are remembered (one lookup on the next response): the same
+    list, sent again, is judged as the first time; the status still decides an Upgrade, and a
+    clean header of one response does not hide a broken one of the same name."""
+    headers = [
+        (b"content-type", b"text/plain"),
+        (b"x-request-id", b"abc"),
+        (b"content-length", b"3"),
+        (b"x-custom", b"a\r\nb"),
+        (b"X-Upper", b"1"),
+        (b"upgrade", b"h2c"),
+        [b"x-list", b"1"],
+    ]
+    seen = []
+    for status in (200, 200, 426, 200):
+        found, flag = _flags()
+        seen.append((asgi_headers(headers, flag, status=status), found))
+    flagged = ["HTTP-012", "HTTP-011", "HTTP-013"]
+    assert seen == [(3, flagged), (3, flagged), (3, flagged[:2]), (3, flagged)]
+    found, flag = _flags()
+    asgi_headers([(b"x-request-id", b"a\nb"), (b"content-length", b"4")], flag)
+    assert found == ["HTTP-012"]
+    found, flag = _flags()
+    asgi_headers([(b"x-request-id", b"abc")], flag, websocket=True)
+    asgi_headers([(b"content-length", b"3"), (b"content-length", b"4")], flag, websocket=True)
+    assert found == []

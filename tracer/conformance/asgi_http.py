@@ -96,7 +96,10 @@ class HttpChecker(AsgiChecker, scope_type="http"):
                 ):
                     self._sent += len(body)
                     if not more:
-                        self._complete()
+                        if self._length is None:  # no declared length to compare: done
+                            self._state = TRAILERS if self._trailers else DONE
+                        else:
+                            self._complete()
                     return
                 self._body(message)
             elif state == INIT or state == HEADLESS:
@@ -113,8 +116,11 @@ class HttpChecker(AsgiChecker, scope_type="http"):
                 self._flag("HTTP-002" if state == STARTED else "HTTP-003", kind)
                 return
             self._state = STARTED
-            self._status = check_status(self, message.get("status"))
-            self._length = asgi_headers(message.get("headers", ()), self._flag, status=self._status)
+            status = message.get("status")
+            if type(status) is not int or not 200 <= status <= 599:  # else nothing to flag
+                status = check_status(self, status)
+            self._status = status
+            self._length = asgi_headers(message.get("headers", ()), self._flag, status=status)
             if message.get("trailers", False):
                 self._trailers = True
                 if not self._extension("http.response.trailers"):
@@ -189,9 +195,9 @@ class HttpChecker(AsgiChecker, scope_type="http"):
 
     def finish(self, *, error: BaseException | None) -> None:
         """The app's coroutine returned or raised."""
-        if error is not None or self._disconnected:
-            return  # an exception is an error event; after a disconnect nobody is listening
         state = self._state
+        if state == DONE or error is not None or self._disconnected:
+            return  # done; an exception is an error event; after a disconnect nobody listens
         if state == INIT:
             self._flag("HTTP-004", locate=False)
         elif state == STARTED:

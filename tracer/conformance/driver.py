@@ -18,8 +18,12 @@ ASGI probes run on an event loop of their own, on a daemon thread, and the calle
 each one with a deadline: a handler that blocks the loop (``time.sleep`` in ``async def``) can
 stop the loop's own timeouts from firing, but not the caller's. A loop still blocked past the
 deadline cannot be taken back: that probe is CHK-001, the probes after it are skipped with a
-note, and the loop's thread is left behind. Imports the spine, ``tracer.instrument`` and this
-package.
+note, and the loop's thread is left behind. Otherwise the check closes its loop at its end as
+``asyncio.run`` does, cancelling the tasks left, but waits for them at most the grace
+(``_grace``: a quarter of the timeout, from 0.25 s to 0.5 s): a task that swallows its
+cancellation and never ends (its request is CHK-001) is given up, and the loop closed without
+it, so that neither the loop's thread nor the shim's loop watchdog outlives the check.
+Imports the spine, ``tracer.instrument`` and this package.
 """
 
 from __future__ import annotations
@@ -57,7 +61,7 @@ from tracer.conformance.probes import Probe, make_environ, plan
 from tracer.conformance.routes import discover_routes
 from tracer.conformance.session import Session
 from tracer.interface import detect_interface, is_asgi
-from tracer.loops import cancel_left, new_loop
+from tracer.loops import new_loop
 from tracer.recorder import Recorder
 from tracer.sourcepath import display_path
 
@@ -236,6 +240,8 @@ class _LoopThread:
         crash rows without their request."""
         self._closing = False
         self._stopped_at: str | None = None
+        self._given_up: set[int] = set()
+        """ids of the tasks still pending when the loop was closed (``_cancel_left``)."""
         self._watch_stops()
         self.loop.set_exception_handler(self._unhandled)
         self.thread = threading.Thread(target=self._run, name="trace-check-loop", daemon=True)
@@ -258,7 +264,12 @@ class _LoopThread:
 
     def _unhandled(self, loop: AbstractEventLoop, context: dict[str, Any]) -> None:
         # A task's SystemExit or KeyboardInterrupt was already reported as an upset; asyncio
-        # would log it again as "never retrieved" when the task is collected.
+        # would log it again as "never retrieved" when the task is collected. A task given up
+        # on is reported (its request is CHK-001): asyncio would log it as "destroyed but
+        # pending" when it is collected, whenever that is.
+        if id(context.get("task")) in self._given_up:
+            self._given_up.discard(id(context.get("task")))
+            return
         if not isinstance(context.get("exception"), (SystemExit, KeyboardInterrupt)):
             loop.default_exception_handler(context)
 
@@ -295,9 +306,21 @@ class _LoopThread:
                 )
                 self._stopped_at = None
             with suppress(SystemExit, KeyboardInterrupt):
-                cancel_left(self.loop)
+                self._cancel_left()
         finally:
             self.loop.close()
+
+    def _cancel_left(self) -> None:
+        """Cancel the tasks left and let them finish, as ``asyncio.run`` does, but for
+        ``grace`` at most: a task that swallows its cancellation and never ends (its request
+        is CHK-001 already) would keep the loop, this thread and the shim's loop watchdog
+        going for the rest of the process. The loop is closed without it."""
+        pending = all_tasks(self.loop)
+        for task in pending:
+            task.cancel()
+        if pending:
+            self.loop.run_until_complete(wait(pending, timeout=self.grace))
+        self._given_up = {id(task) for task in pending if not task.done()}
 
     def take_upsets(self) -> list[dict[str, str | None]]:
         """What the app did to the loop since the last call (see ``upsets``)."""
@@ -352,8 +375,8 @@ class _LoopThread:
             self.loop.call_soon_threadsafe(self.loop.stop)
         except RuntimeError:  # already closed
             return
-        if not self.stuck:
-            self.thread.join(self.grace)
+        if not self.stuck:  # its tasks get ``grace`` to end once cancelled (``_cancel_left``)
+            self.thread.join(2 * self.grace)
 
 
 def _check_asgi(
@@ -523,7 +546,8 @@ def check_app(
     (``tracer.conformance.routes``: websocket sessions then go to its websocket routes only),
     else ``/``.
     ``timeout`` bounds each request (CHK-001 past it; an ASGI app that keeps the event loop
-    blocked past it ends the check there, the probes left listed as skipped); ``recorder``
+    blocked past it ends the check there, the probes left listed as skipped; a task that never
+    ends, even cancelled, is given up when the check closes its loop); ``recorder``
     receives every event (a new in-memory one by default), so a check can be saved and
     replayed like any recording.
     """

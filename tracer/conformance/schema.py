@@ -160,6 +160,16 @@ def wsgi_headers(headers: Any, flag: Flag) -> tuple[int | None, bool]:
     return length, typed
 
 
+_CLEAN_MAX = 512
+"""Clean headers remembered at most: the set is emptied when full (per-request values such as
+dates and ids would otherwise grow it for ever); the ones every response sends come back at
+once."""
+_CLEAN: set[tuple[bytes, bytes]] = set()
+"""ASGI header tuples seen to break no rule in any response (a lowercase token name that is not
+hop-by-hop or Content-Length, a value without control bytes): one set lookup instead of the
+checks, since an app sends the same few headers on every response."""
+
+
 def asgi_headers(
     headers: Any, flag: Flag, *, websocket: bool = False, status: int = 0
 ) -> int | None:
@@ -168,42 +178,54 @@ def asgi_headers(
     With ``websocket`` (``websocket.accept`` headers) only the shape is checked, as WS-008.
     ``status`` lets a 426 Upgrade Required name the protocol to upgrade to (RFC 9110 15.5.22).
     """
-    type_rule = "WS-008" if websocket else "HTTP-009"
-    bytes_rule = "WS-008" if websocket else "HTTP-010"
     if type(headers) is not list and type(headers) is not tuple:
         if isinstance(headers, (str, bytes, dict)) or not hasattr(headers, "__iter__"):
-            flag(type_rule, f"got {type(headers).__name__}")
+            flag("WS-008" if websocket else "HTTP-009", f"got {type(headers).__name__}")
         return None  # another iterable: reading it here could empty it for the server
     length: int | None = None
     for header in headers:
         kind = type(header)
         if (kind is not tuple and kind is not list) or len(header) != 2:
-            flag(type_rule, f"got {header!r:.60}")
+            flag("WS-008" if websocket else "HTTP-009", f"got {header!r:.60}")
             continue
         name, value = header
         if type(name) is not bytes or type(value) is not bytes:
-            flag(bytes_rule, f"({type(name).__name__}, {type(value).__name__}) in {header!r:.60}")
+            which = "WS-008" if websocket else "HTTP-010"
+            flag(which, f"({type(name).__name__}, {type(value).__name__}) in {header!r:.60}")
             continue
         if websocket:
             continue
+        if name == b"content-length":
+            if value.isdigit():  # bytes.isdigit() is ASCII-only: no control bytes either
+                length = int(value) if length is None else _length(value, length)
+                continue
+        elif kind is tuple and header in _CLEAN:  # a tuple of two bytes: hashing runs no app code
+            continue
+        clean = True
         if _CONTROL_BYTES.search(value) is not None:
             flag("HTTP-012", f"{name!r:.40}: {value!r:.40}")
-        if name in _COMMON_BYTES:  # lowercase, well-formed, not hop-by-hop
-            if name == b"content-length":
-                if length is None and value.isdigit():  # bytes.isdigit() is ASCII-only
-                    length = int(value)
-                else:
-                    length = _length(value, length)
-            continue
-        lower = name.lower()
-        if lower != name:
-            flag("HTTP-011", f"{name!r:.60}")
-        if _TOKEN_BYTES.fullmatch(name) is None:
-            flag("HTTP-012", f"{name!r:.60}")
-        if lower in _HOP_BY_HOP_BYTES and not (lower == b"upgrade" and status == 426):
-            flag("HTTP-013", name.decode("latin-1"))
-        elif lower == b"content-length":
+            clean = False
+        if name not in _COMMON_BYTES:  # well-known names are lowercase tokens, not hop-by-hop
+            lower = name.lower()
+            if lower != name:
+                flag("HTTP-011", f"{name!r:.60}")
+                clean = False
+            if _TOKEN_BYTES.fullmatch(name) is None:
+                flag("HTTP-012", f"{name!r:.60}")
+                clean = False
+            if lower in _HOP_BY_HOP_BYTES:
+                if not (lower == b"upgrade" and status == 426):
+                    flag("HTTP-013", name.decode("latin-1"))
+                continue  # whether it is flagged depends on the status: never remembered
+            if lower == b"content-length":
+                length = _length(value, length)
+                continue
+        if name == b"content-length":
             length = _length(value, length)
+        elif clean and kind is tuple:
+            if len(_CLEAN) >= _CLEAN_MAX:
+                _CLEAN.clear()
+            _CLEAN.add(header)
     if length == _BAD:
         flag(
             "HTTP-018",

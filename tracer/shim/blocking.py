@@ -10,7 +10,8 @@ questions remain, and this module answers them:
   happened and whose it is; the samples only name the line). When no traced step has run at
   any of its wake-ups for a second, the watchdog parks until the next step starts (one flag
   read per step), so an idle traced server costs nothing instead of a wake-up every few
-  milliseconds.
+  milliseconds. Closing a loop wakes nobody, so a parked watchdog looks once a second
+  (``PARKED_LOOK_S``) whether a loop it traced is still open, and stops when none is.
 * **Whether it was its own work.** A step can hold the loop without running: its thread
   waits for the GIL while other threads of the process compute, as when CPU work is moved to
   threads. While thread hops of traced requests are in flight, the step proxy also reads the
@@ -151,13 +152,16 @@ class LoopState:
 
 
 # Registries: loops by id (with a weak reference to detect reuse), and the one watchdog: its
-# thread, whether it is parked, how often it woke (read by tests).
+# thread, whether it is parked, how often it woke and looked for open loops while parked (read
+# by tests).
 _STATES: dict[int, LoopState] = {}
-_WATCHDOG: dict[str, Any] = {"thread": None, "parked": False, "wakes": 0}
+_WATCHDOG: dict[str, Any] = {"thread": None, "parked": False, "wakes": 0, "looks": 0}
 # Set to wake a parked watchdog (or to cut one wait short).
 _WAKE = threading.Event()
 # Seconds without a traced step running at any wake-up before the watchdog parks.
 PARK_AFTER_S = 1.0
+# Seconds between a parked watchdog's looks at whether any loop it traced is still open.
+PARKED_LOOK_S = 1.0
 # The smallest blocking threshold of any shim, in ns: the watchdog wakes every half of it.
 _THRESHOLDS: dict[str, int] = {"min": 10_000_000}
 _LOCK = threading.Lock()
@@ -304,11 +308,14 @@ def _is_open(state: LoopState) -> bool:
 
 
 def _park() -> None:
-    """Sleep until a traced step starts (``wake_watchdog``) or a new loop is traced.
+    """Sleep until a traced step starts (``wake_watchdog``), a new loop is traced, or every
+    loop traced is closed (``_sample`` then stops watching).
 
     Every state's flag goes up before the last look at whether a step runs: a step that began
     before its flag rose is seen here, one that begins after it sees the flag and wakes us
-    (the GIL orders the two threads' reads and writes).
+    (the GIL orders the two threads' reads and writes). Closing a loop cannot wake us (the
+    loop is not ours to hook): we look every ``PARKED_LOOK_S`` instead, which costs the loop
+    threads nothing.
     """
     with _LOCK:
         _WAKE.clear()
@@ -317,7 +324,11 @@ def _park() -> None:
         for state in states:
             state.parked = True
     if not any(state.running is not None for state in states):
-        _WAKE.wait()
+        while not _WAKE.wait(PARKED_LOOK_S):
+            _WATCHDOG["looks"] += 1
+            with _LOCK:
+                if not any(_is_open(state) for state in _STATES.values()):
+                    break
     with _LOCK:
         _WATCHDOG["parked"] = False
         for state in _STATES.values():
