@@ -62,6 +62,9 @@ uvicorn logs the failed lifespan and serves on. One that ends the server's event
 (a task it created raises `SystemExit` or `KeyboardInterrupt`, or it calls `loop.stop()`)
 would end uvicorn: the check reports it as an app error of the request that did it and runs
 the loop on, so the probes after it are still judged.
+A task that never ends, even once cancelled (it catches `CancelledError` and goes on), is
+CHK-001 of its request; when the check ends it waits for such tasks at most a quarter of the
+timeout (0.25 s to 0.5 s), then closes its event loop without them.
 Only `trace check` sees `WSGI-022` of a middleware inside the app (one whose response's
 `close()` does not close the inner app's iterable; the line is the middleware's call of the
 inner app) and the `CHK-*` rules.
