@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 import shlex
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -52,6 +54,15 @@ EXAMPLES = [
     *(("README.md", line) for line in run_lines("README.md", "## Run")),
     *(("docs/run.md", line) for line in run_lines("docs/run.md", None)),
 ]
+
+
+@pytest.fixture(autouse=True)
+def _forget_myapp() -> Iterator[None]:
+    """The stand-in ``myapp`` leaves no module behind: other tests load a ``myapp`` of their
+    own (tests/test_loading.py), and a cached one would be found instead."""
+    sys.modules.pop("myapp", None)
+    yield
+    sys.modules.pop("myapp", None)
 
 
 @pytest.mark.parametrize(("document", "line"), EXAMPLES)
