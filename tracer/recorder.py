@@ -6,7 +6,8 @@ streaming to a file or feeding subscribers, or on demand when ``events`` is read
 The file is ``tracer.recorder_file``'s (opening, header, checkpoints, write failures); the
 process-wide part (path claims, closing at exit, the reset in a forked child) is
 ``tracer.recorder_fork``'s. Request ids are numbered here for every producer: 1, 2, ... by a
-recorder, ``first_request_id(pid)`` onwards by a process that numbers its own apart from them.
+recorder, ``first_request_id(pid)`` onwards by a process that numbers its own apart from them
+(a recorder whose file went beside the path given, that path being another process's, too).
 This module imports only ``tracer.events``, ``tracer.recording``, ``tracer.recorder_args``,
 ``tracer.recorder_file``, ``tracer.recorder_fork`` and ``tracer.errors``.
 """
@@ -44,8 +45,9 @@ ID_SPACE = 10**6
 
 A recorder numbers requests 1, 2, ... (a run's client does too); a process that numbers
 requests apart from them (a child forked from the recorder's process, a real server's
-process, a server model's lifespan) starts at ``first_request_id(pid)``, so that ids from
-the processes of one run never meet."""
+process, a server model's lifespan, a server's worker whose recorder writes
+``run.<pid>.jsonl`` because another worker has the path) starts at ``first_request_id(pid)``,
+so that ids from the processes of one run never meet."""
 
 
 def first_request_id(pid: int) -> int:
@@ -131,7 +133,10 @@ class Recorder:
         self.keep = (file is None) if keep is None else keep
         self._queue: deque[tuple[Any, ...]] = deque()
         self._seq = itertools.count()
-        self._req_ids = itertools.count(1)
+        # Made at the first request id (``_number_requests``): where they start depends on
+        # whose the file is.
+        self._req_ids: Iterator[int] | None = None
+        self._ids_lock = threading.Lock()
         self._kept: list[Event] = []
         self._subscribers: list[Subscriber] = []
         self._drain_lock = threading.Lock()
@@ -219,8 +224,29 @@ class Recorder:
             self._output.open(self.header)
 
     def new_request_id(self) -> int:
-        """A fresh request id (thread-safe: ``itertools.count`` is atomic under the GIL)."""
-        return next(self._req_ids)
+        """A fresh request id (thread-safe: ``itertools.count`` is atomic under the GIL).
+
+        1, 2, ... unless the file is another process's (``_number_requests``)."""
+        ids = self._req_ids
+        if ids is None:
+            ids = self._number_requests()
+        return next(ids)
+
+    def _number_requests(self) -> Iterator[int]:
+        """The request ids, made at the first one: 1, 2, ... or, when the path given is
+        another process's recording (a server's worker importing the app while another
+        writes it, or after another wrote it) and this one writes ``run.<pid>.jsonl`` beside
+        it, this process's own range (``first_request_id``), so ids never meet across the
+        files of one run. The file is opened (its lock taken) before the first id, so of two
+        workers starting at once one has the path and the other knows it does not."""
+        with self._ids_lock:
+            ids = self._req_ids
+            if ids is None:
+                self.open_file()
+                elsewhere = self._output.elsewhere
+                ids = itertools.count(first_request_id(self._pid) if elsewhere else 1)
+                self._req_ids = ids
+            return ids
 
     def emit(
         self,
@@ -485,6 +511,7 @@ class Recorder:
         self._drain_lock = threading.Lock()  # the parent's drain may have held it at the fork
         self._stop = threading.Event()
         self._req_ids = itertools.count(first_request_id(self._pid))
+        self._ids_lock = threading.Lock()
         running, self._thread = self._thread is not None, None
         writer = self._output.forked(self._pid, lambda path: CLAIMS.claim(path, self))
         if running and not self._closed:

@@ -6,7 +6,8 @@ event is in the file and the header changed, checkpoints the file when a drain w
 for, keeps the first failure to write (and tells the recorder's ``on_write_error`` once),
 warns once about rows that came after the file was closed, and writes an empty run's
 recording at the end. It also holds the file names: ``run.<n>.jsonl`` beside a path
-someone else writes (``beside``), and whether a path is a regular file (``is_file_or_absent``).
+someone else writes (``beside``), and whether a path is a regular file (``is_file_or_absent``),
+and tells a recording a sibling worker process left behind (``sibling_wrote``).
 
 It is not thread-safe: the recorder calls it under its drain lock. Imports only
 ``tracer.events`` and ``tracer.recording``; never a shim, a server model or the UI.
@@ -15,19 +16,31 @@ It is not thread-safe: the recorder calls it under its drain lock. Imports only
 from __future__ import annotations
 
 import copy
+import gzip
+import json
 import logging
 import os
 import stat
+import sys
 import time
+import zlib
 from collections.abc import Callable
 from typing import Any
 
 from tracer.events import Event
 from tracer.recording import RecordingBusy, RecordingWriter
 
-__all__ = ["RecordingFile", "beside", "is_file_or_absent"]
+__all__ = ["PROCESS", "RecordingFile", "beside", "is_file_or_absent", "sibling_wrote"]
 
 log = logging.getLogger("tracer")
+
+PROCESS = "process"
+"""The header field naming the process that wrote a recorder's file: ``{"pid", "ppid"}``.
+
+Not in a simulation's file (a seed gives the same bytes in any process), nor when the
+recorder's header has a ``process`` field of its own."""
+
+_HEADER_LIMIT = 1 << 20  # the most bytes read of another recording's header line
 
 
 class RecordingFile:
@@ -48,6 +61,9 @@ class RecordingFile:
         """Called once, on the draining thread, when writing the file fails."""
         self.done = False  # closed by close(): later events cannot reach it
         self.parent_path: str | None = None  # in a forked child: the path the parent writes
+        self.elsewhere = False
+        """Whether ``path`` moved beside the path given because another process wrote that
+        one (the recorder then numbers requests in this process's own range)."""
         self.born_ns = time.time_ns()  # to tell a file another process wrote since
         self._warned_late = False
 
@@ -125,6 +141,7 @@ class RecordingFile:
             and self.error is None
             and self.parent_path is None  # a forked child that recorded nothing: no file
             and not self.written_by_another()
+            and sibling_wrote(self.path) is None  # a sibling worker's recording is its own
         ):
             try:
                 writer = self._open_writer(self.path, header)
@@ -191,8 +208,8 @@ class RecordingFile:
 
     def _open_writer(self, path: str, header: dict[str, Any]) -> RecordingWriter:
         """The writer of ``path``, or of ``<name>.<pid>.jsonl`` beside it when another live
-        process writes ``path``: every process keeps a whole recording of its own, and
-        ``path`` says where it went."""
+        process writes ``path`` or a sibling worker process wrote it (``sibling_wrote``):
+        every process keeps a whole recording of its own, and ``path`` says where it went."""
         if self.parent_path is not None:  # said here, not at the fork: only if it records
             log.warning(
                 "this process (pid %d) was forked from the one recording %s; it writes %s",
@@ -201,20 +218,32 @@ class RecordingFile:
                 path,
             )
         header = copy.deepcopy(header)
-        try:
-            writer = RecordingWriter(path, header)
-        except RecordingBusy:
-            own = beside(path, os.getpid())
-            log.warning(
-                "the recording %s is being written by another process; this one (pid %d) writes %s",
-                path,
-                os.getpid(),
-                own,
-            )
-            self.path = own
-            writer = RecordingWriter(own, header)
+        written = header
+        if PROCESS not in header and header.get("source") != "simulated":
+            written = {**header, PROCESS: {"pid": os.getpid(), "ppid": os.getppid()}}
+        sibling = sibling_wrote(path)
+        if sibling is None:
+            try:
+                writer = RecordingWriter(path, written)
+            except RecordingBusy:
+                self._move_beside(path, "is being written by another process")
+            else:
+                self.written_header = header
+                return writer
+        else:
+            why = f"was written by pid {sibling}, another worker of this process's parent"
+            self._move_beside(path, f"{why} (pid {os.getppid()})")
+        assert self.path is not None  # _move_beside set it
+        writer = RecordingWriter(self.path, written)
         self.written_header = header
         return writer
+
+    def _move_beside(self, path: str, why: str) -> None:
+        """Take ``<name>.<pid>.jsonl`` beside ``path``, which another process's recording is."""
+        own = beside(path, os.getpid())
+        log.warning("the recording %s %s; this one (pid %d) writes %s", path, why, os.getpid(), own)
+        self.path = own
+        self.elsewhere = True
 
 
 def beside(path: str, tag: int) -> str:
@@ -231,3 +260,51 @@ def is_file_or_absent(path: str) -> bool:
         return stat.S_ISREG(os.stat(path).st_mode)
     except OSError:
         return True
+
+
+def sibling_wrote(path: str | None) -> int | None:
+    """The pid of the sibling worker process that wrote the recording at ``path``, or None.
+
+    A sibling is another worker of this process's parent: a server's master that starts a
+    worker after another ended (gunicorn ``--max-requests``, a worker that died) must not have
+    the new one truncate the old one's recording, as its lock (free once the old one exited)
+    would let it. Only a worker tells: a program a shell or a script started again with the
+    same path writes it afresh, as a later run of it should.
+    """
+    if path is None or not _worker_of_parent():
+        return None
+    try:
+        with open(path, "rb") as raw:
+            stream: Any = gzip.GzipFile(fileobj=raw) if path.endswith(".gz") else raw
+            header = json.loads(stream.readline(_HEADER_LIMIT))
+    except (OSError, EOFError, ValueError, zlib.error):
+        return None  # none there, or no recording: nobody's to keep
+    process = header.get(PROCESS) if isinstance(header, dict) else None
+    if not isinstance(process, dict):
+        return None
+    pid, ppid = process.get("pid"), process.get("ppid")
+    if type(pid) is int and pid != os.getpid() and ppid == os.getppid():
+        return pid
+    return None
+
+
+def _worker_of_parent() -> bool:
+    """Whether this process is a worker its parent started: by ``multiprocessing`` (uvicorn's
+    and hypercorn's workers), or a copy of the parent forked without starting another program
+    (gunicorn's: the same command line; Linux). A program a shell or a script ran is not."""
+    ppid = os.getppid()
+    if ppid <= 1:
+        return False  # an orphan: its parent is gone, and so is the kinship
+    process = sys.modules.get("multiprocessing.process")  # imported in every such worker
+    if process is not None:
+        parent = process.parent_process()
+        if parent is not None and parent.pid == ppid:
+            return True
+    try:
+        with (
+            open("/proc/self/cmdline", "rb") as ours,
+            open(f"/proc/{ppid}/cmdline", "rb") as theirs,
+        ):
+            return ours.read() == theirs.read()
+    except OSError:
+        return False  # no /proc here: never taken for a sibling's, written as before
