@@ -21,7 +21,10 @@ it, a name that is not a token) is raised where asgiref sends the headers, outsi
 client gets the loop's 500, and the recording ends the request so. Any other failure of
 asgiref's own, outside the app and the shim (its ``len()`` of a body item that is not bytes
 under a ``Content-Length``; an asgiref that fails before the app runs), ends the request as
-its client saw it too, with an ``error`` event: the report counts it.
+its client saw it too, with an ``error`` event: the report counts it. A request asgiref
+answers 400 itself, without the app (it cannot build the environ: more than 100 values of one
+header, a query string that is not ASCII), ends as a request a server refused: its
+``request.queued``, then a ``request.end`` with that status and no ``request.start``.
 Imports the spine, ``tracer.instrument`` and ``tracer.servers``; never the TUI or exporters.
 """
 
@@ -59,9 +62,20 @@ class _Instance(WsgiToAsgiInstance):  # type: ignore[misc]
     """Response body bytes that went to the loop's ``send``."""
     handed_t: int | None = None
     """When the app's response iterable last handed asgiref a chunk (recording time)."""
+    turned_away: BaseException | None = None
+    """What asgiref's ``build_environ`` raised, if it did: asgiref then answers 400 itself and
+    never calls the app."""
+    sent_status: int | None = None
+    """The status of the ``http.response.start`` that went to the loop's ``send``, if one did."""
 
     def build_environ(self, scope: dict[str, Any], body: Any) -> dict[str, Any]:
-        environ: dict[str, Any] = super().build_environ(scope, body)
+        try:
+            environ: dict[str, Any] = super().build_environ(scope, body)
+        except ValueError as exc:
+            # asgiref's run catches it and answers 400 without the app (more duplicates of a
+            # header than its limit, a query string that is not ASCII): no shim records it.
+            self.turned_away = exc
+            raise
         extension = scope.get("extensions", {}).get("gateway_tracer")
         if extension is not None:
             environ[REQ_KEY] = extension["req"]
@@ -133,6 +147,8 @@ class _Instance(WsgiToAsgiInstance):  # type: ignore[misc]
                 raise
             if message.get("type") == "http.response.body":
                 self.bytes_sent += len(message.get("body", b""))
+            elif message.get("type") == "http.response.start":
+                self.sent_status = message.get("status")
 
         return refusing
 
@@ -155,6 +171,9 @@ class _Instance(WsgiToAsgiInstance):  # type: ignore[misc]
             # got to it, or never. The frames are done with; clearing them drops it now.
             traceback.clear_frames(exc.__traceback__)
             raise
+        else:
+            if self.turned_away is not None:
+                self._record_turned_away()
         finally:
             # On the WSGI thread, after the traced app (and so its request.end): the request is
             # done even when its task was cancelled meanwhile and no longer waits for it.
@@ -163,6 +182,24 @@ class _Instance(WsgiToAsgiInstance):  # type: ignore[misc]
             if job is not None:
                 job.finished = True
                 extension["model"].in_thread = None
+
+    def _record_turned_away(self) -> None:
+        """asgiref answered the request itself (its 400) without calling the app: the request
+        ends as a server's refusal is recorded, ``request.queued`` and this end with no
+        ``request.start`` between, the status and body bytes its client got and no error (the
+        app raised nothing). Nothing went out when the model had stopped first: cancelled."""
+        extension = self.scope.get("extensions", {}).get("gateway_tracer", {})
+        model: WsgiOnLoopServer | None = extension.get("model")
+        if model is None:
+            return
+        status = self.sent_status
+        end = {
+            "status": status,
+            "bytes_in": 0,  # the app never ran, so it read nothing of the body
+            "bytes_out": self.bytes_sent,
+            "error": None if status is not None else "cancelled",
+        }
+        model.recorder.emit(K.REQUEST_END, extension.get("req"), end)
 
     def record_failure(self, exc: BaseException) -> None:
         """The adapter failed outside the app and the shim (``exc``): recorded as its client

@@ -6,7 +6,9 @@ wraps it with ``tracer.instrument`` and a ``Recorder`` of its own that streams t
 ``<dir>/<pid>.events`` (marshal frames, ``frames.py``) with the parent's t=0 (CLOCK_MONOTONIC is system-wide, so the parent can
 merge every process's events into one timeline), and drops ``<dir>/<pid>.ready``. An app
 that ends the process with ``os._exit`` (no atexit then) gets its recording written first, and
-the code it asked for in ``<dir>/<pid>.exit`` (``tracer.servers.exit_guard``).
+the code it asked for in ``<dir>/<pid>.exit`` (``tracer.servers.exit_guard``); one that ends
+it by raising a signal on itself (uvicorn's re-raised stop signal, which skips atexit too) gets
+it written first as well (``raised_signals``).
 In front of the shim, a tiny adapter moves the client's ``x-gateway-tracer-req`` header into
 ``scope["extensions"]["gateway_tracer"]["req"]`` (ASGI) or ``environ["gateway_tracer.req"]``
 (WSGI), so client and server events share their request id; the header itself is taken out of
@@ -38,6 +40,7 @@ from tracer.recorder import Recorder, first_request_id
 from tracer.servers.exit_guard import guard_os_exit
 from tracer.servers.failures import describe_failure
 from tracer.servers.real.frames import encode
+from tracer.servers.real.raised_signals import guard_raise_signal
 from tracer.servers.waits import sleep
 
 __all__ = [
@@ -122,14 +125,28 @@ class ProcessRecorder(Recorder):
     def drain(self) -> list[Event]:
         """Write the queued event tuples as one frame (returns no ``Event`` objects)."""
         with self._drain_lock:
-            queue = self._queue
-            popleft = queue.popleft
-            # A counted number: what emitters append meanwhile waits for the next drain.
-            rows = [popleft() for _ in range(len(queue))]
-            if rows and not self._file.closed:
-                self._file.write(encode(rows))
-                self._file.flush()
+            self._write_queued()
         return []
+
+    def drain_before_end(self, timeout: float = 1.0) -> None:
+        """``drain`` as this process is about to end by a signal it raises on itself: within
+        ``timeout`` seconds, since a signal handler may be interrupting a drain of this very
+        thread (whose lock it would wait for for ever); then what is queued is lost."""
+        if not self._drain_lock.acquire(timeout=timeout):
+            return
+        try:
+            self._write_queued()
+        finally:
+            self._drain_lock.release()
+
+    def _write_queued(self) -> None:
+        queue = self._queue
+        popleft = queue.popleft
+        # A counted number: what emitters append meanwhile waits for the next drain.
+        rows = [popleft() for _ in range(len(queue))]
+        if rows and not self._file.closed:
+            self._file.write(encode(rows))
+            self._file.flush()
 
     flush = drain
 
@@ -241,6 +258,10 @@ def build_app(settings: dict[str, Any]) -> Any:
     # was killed by a signal (its master reaps it, so its code is not ours to see).
     atexit.register(_mark_done, directory / f"{pid}.done")
     _guard_exit(recorder, directory / f"{pid}.exit")
+    # uvicorn ends its process by raising its stop signal again after its graceful shutdown,
+    # which skips atexit: what the app recorded in the last flush interval (a read of the
+    # body, a request it finished during the stop) is written first.
+    guard_raise_signal(lambda signum: recorder.drain_before_end())
     traced = tracer.instrument(
         loaded.app, recorder=recorder, interface=loaded.interface, **settings.get("instrument", {})
     )
