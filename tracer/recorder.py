@@ -14,6 +14,7 @@ This module imports only ``tracer.events``, ``tracer.recording``, ``tracer.recor
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import os
@@ -27,7 +28,7 @@ from tracer.errors import EventsNotKept
 from tracer.events import Event, from_rows, unpack_row
 from tracer.recorder_args import check_arguments, check_header, file_path
 from tracer.recorder_file import RecordingFile, is_file_or_absent
-from tracer.recorder_fork import CLAIMS, LIVE
+from tracer.recorder_fork import CLAIMS, LIVE, finish_files_on_sigterm
 from tracer.recording import Recording, RecordingBusy, RecordingWriter, make_header
 
 __all__ = ["EventsNotKept", "ID_SPACE", "Recorder", "Sink", "Subscriber", "first_request_id"]
@@ -48,6 +49,10 @@ requests apart from them (a child forked from the recorder's process, a real ser
 process, a server model's lifespan, a server's worker whose recorder writes
 ``run.<pid>.jsonl`` because another worker has the path) starts at ``first_request_id(pid)``,
 so that ids from the processes of one run never meet."""
+
+
+def _ignore_failure(exc: OSError) -> None:
+    """A write failure nobody is left to hear of (the process is ending by a signal)."""
 
 
 def first_request_id(pid: int) -> int:
@@ -98,6 +103,10 @@ class Recorder:
 
     A mistake in any argument is a ``UsageError``, raised before anything is recorded or a
     file claimed.
+
+    The file is finished when the process exits, and also when SIGTERM ends it without an
+    exit (waitress; uvicorn, which re-raises it) if the recorder was made on the main thread
+    while SIGTERM had its default action (``tracer.recorder_fork.finish_files_on_sigterm``).
     """
 
     drains_packed_rows: bool = False
@@ -140,6 +149,10 @@ class Recorder:
         self._kept: list[Event] = []
         self._subscribers: list[Subscriber] = []
         self._drain_lock = threading.Lock()
+        # The thread inside a drain (holding the drain lock), if any: a subscriber it calls
+        # that asks for another drain or the first request id must not wait for that lock,
+        # nor must a SIGTERM that interrupted it (``_finish_before_signal``).
+        self._drain_owner: int | None = None
         self._closed = False
         # The file is closed: what is recorded now can never reach it. emit, add and the sink
         # then say so once (a thread or task of the app still at work after the run) and
@@ -154,6 +167,7 @@ class Recorder:
         if self.path is not None:
             self.path = CLAIMS.claim(self.path, self)
             self._start_thread()
+            finish_files_on_sigterm()
 
     @property
     def path(self) -> str | None:
@@ -204,7 +218,7 @@ class Recorder:
             clock["monotonic_ns"] = now
         self.start_ns = now
         self._sink = None  # a sink carries start_ns: the next one is made afresh
-        with self._drain_lock:  # a file opened early (open_file) gets the header as it is now
+        with self._draining():  # a file opened early (open_file) gets the header as it is now
             self._output.refresh_header(self.header)
         return True
 
@@ -220,7 +234,12 @@ class Recorder:
         """
         if self.path is None or self._closed or not is_file_or_absent(self.path):
             return
-        with self._drain_lock:
+        if self._drain_owner == threading.get_ident():
+            # Called back from inside a drain (a subscriber asking for its first request id):
+            # the lock is this thread's already, and the file is between two writes.
+            self._output.open(self.header)
+            return
+        with self._draining():
             self._output.open(self.header)
 
     def new_request_id(self) -> int:
@@ -238,11 +257,18 @@ class Recorder:
         writes it, or after another wrote it) and this one writes ``run.<pid>.jsonl`` beside
         it, this process's own range (``first_request_id``), so ids never meet across the
         files of one run. The file is opened (its lock taken) before the first id, so of two
-        workers starting at once one has the path and the other knows it does not."""
+        workers starting at once one has the path and the other knows it does not.
+
+        The file is opened before the ids lock is taken, never under it: a subscriber asking
+        for its first id holds the drain lock while it waits for the ids lock, so a thread
+        holding the ids lock must not then wait for the drain lock."""
+        if self._req_ids is None:
+            # Only before the first id (open_file stats the path: not once per request).
+            # Idempotent: of two threads here at once, the second finds it open.
+            self.open_file()
         with self._ids_lock:
             ids = self._req_ids
             if ids is None:
-                self.open_file()
                 elsewhere = self._output.elsewhere
                 ids = itertools.count(first_request_id(self._pid) if elsewhere else 1)
                 self._req_ids = ids
@@ -359,39 +385,66 @@ class Recorder:
         """Call ``subscriber(batch)`` with every later batch of events, off the hot path.
 
         A subscriber that raises is dropped and logged once; it never breaks the recording.
+        It may use the recorder it is called from (a request id, ``events``: a drain asked
+        for inside the one calling it moves nothing), though not ``close()`` it.
         """
         self._subscribers.append(subscriber)
         self._start_thread()
 
     def drain(self) -> list[Event]:
-        """Move queued events to the file, memory and subscribers; return the batch moved."""
+        """Move queued events to the file, memory and subscribers; return the batch moved.
+
+        Called from inside a drain (a subscriber reading ``events``), it moves nothing and
+        returns an empty batch: the drain that called the subscriber is moving them.
+        """
+        me = threading.get_ident()
+        if self._drain_owner == me:
+            return []  # waiting for the lock this thread holds would never end
         with self._drain_lock:
-            queue = self._queue
-            # len() first: emitters append concurrently, and what they add after it waits
-            # for the next drain (popping a counted number never races with them). The rows
-            # are popped by C, one by one as from_rows takes them: no list of them is made.
-            batch = from_rows(map(_popleft, itertools.repeat(queue, len(queue))))
-            output = self._output
-            if output.takes_events():
-                # Only the background thread's timed drains leave out the checkpoint.
-                output.write(batch, self.header, threading.current_thread() is not self._thread)
-            elif batch and self._late:
-                # Rows a producer appended after close() through a sink it fetched before
-                # (a request that ends after the run): the file never gets them either.
-                output.warn_late()
-            if not batch:
-                return batch
-            if self.keep:
-                self._kept.extend(batch)
-            for subscriber in list(self._subscribers):
-                try:
-                    subscriber(batch)
-                except Exception:  # an observer must never break the recording
-                    log.exception("event subscriber %r failed and was removed", subscriber)
-                    self._subscribers.remove(subscriber)
+            self._drain_owner = me
+            try:
+                return self._drain_queue()
+            finally:
+                self._drain_owner = None
+
+    def _drain_queue(self) -> list[Event]:
+        """``drain``'s work, under the drain lock."""
+        queue = self._queue
+        # len() first: emitters append concurrently, and what they add after it waits
+        # for the next drain (popping a counted number never races with them). The rows
+        # are popped by C, one by one as from_rows takes them: no list of them is made.
+        batch = from_rows(map(_popleft, itertools.repeat(queue, len(queue))))
+        output = self._output
+        if output.takes_events():
+            # Only the background thread's timed drains leave out the checkpoint.
+            output.write(batch, self.header, threading.current_thread() is not self._thread)
+        elif batch and self._late:
+            # Rows a producer appended after close() through a sink it fetched before
+            # (a request that ends after the run): the file never gets them either.
+            output.warn_late()
+        if not batch:
             return batch
+        if self.keep:
+            self._kept.extend(batch)
+        for subscriber in list(self._subscribers):
+            try:
+                subscriber(batch)
+            except Exception:  # an observer must never break the recording
+                log.exception("event subscriber %r failed and was removed", subscriber)
+                self._subscribers.remove(subscriber)
+        return batch
 
     flush = drain
+
+    @contextlib.contextmanager
+    def _draining(self) -> Iterator[None]:
+        """Hold the drain lock, as this thread's (``_drain_owner``)."""
+        with self._drain_lock:
+            self._drain_owner = threading.get_ident()
+            try:
+                yield
+            finally:
+                self._drain_owner = None
 
     @property
     def backlog(self) -> int:
@@ -486,7 +539,7 @@ class Recorder:
         self.drain()
         # Under the drain lock: a drain on another thread (reading ``events``) must neither
         # write to the file being closed nor open it afresh once the writer is gone.
-        with self._drain_lock:
+        with self._draining():
             self._output.close(self.header)
             self._late = self._output.done
         self._sink = None  # the next producer gets a sink that knows the file is closed
@@ -509,6 +562,7 @@ class Recorder:
         self._sink = None  # it carries the parent's pid
         self._queue.clear()
         self._drain_lock = threading.Lock()  # the parent's drain may have held it at the fork
+        self._drain_owner = None
         self._stop = threading.Event()
         self._req_ids = itertools.count(first_request_id(self._pid))
         self._ids_lock = threading.Lock()
@@ -533,6 +587,37 @@ class Recorder:
             self.close()
         except Exception as exc:  # at exit there is no one left to raise to
             log.warning("closing the recording %s at exit failed: %s", self.path, exc)
+
+    def _finish_before_signal(self, deadline: float) -> None:
+        """SIGTERM is about to end the process (``tracer.recorder_fork``): write what is
+        queued and close the file, so that it is complete and reads as finished.
+
+        This runs in a signal handler, on the main thread, wherever the signal interrupted
+        it, so it calls nothing that could wait for the interrupted code: no subscriber and
+        no ``on_write_error`` (code of anyone's, which may want a lock that code holds), no
+        join of the writer thread (it may be in such a subscriber) and no path claims (their
+        lock). A drain this thread was in the middle of is left as it is (its batch maybe
+        half written: the file keeps what was flushed, and reads as unfinished); one on
+        another thread is waited for until ``deadline`` (``time.monotonic``). A ``close()``
+        the signal came in is finished here, unless it was in its drain.
+        """
+        if self.path is None or self._output.done or self._drain_owner == threading.get_ident():
+            return
+        self._stop.set()  # the writer thread drains no more
+        if not self._drain_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            return
+        try:
+            self._closed = True
+            output = self._output
+            output.on_error = _ignore_failure  # the process ends next: nobody to tell
+            queue = self._queue
+            batch = from_rows(map(_popleft, itertools.repeat(queue, len(queue))))
+            if output.takes_events():
+                output.write(batch, self.header, False)  # close() finishes it
+            output.close(self.header)
+            self._late = output.done
+        finally:
+            self._drain_lock.release()
 
     def _start_thread(self) -> None:
         if self._thread is not None or self._closed:

@@ -8,7 +8,10 @@ Process-wide state that a ``Recorder`` registers with when it is made:
 - ``LIVE``: every recorder not yet collected. At exit, each one nobody closed is closed (its
   last events written, a ``.gz`` stream completed); in a child forked from this process (a
   server's worker started with ``--preload``), each is reset to record afresh with the
-  child's pid, request ids and file (``Recorder._forked``).
+  child's pid, request ids and file (``Recorder._forked``);
+- the SIGTERM handler (``finish_files_on_sigterm``): a process SIGTERM would end at once,
+  without atexit (waitress; uvicorn, which re-raises the signal after its graceful
+  shutdown), first finishes its recorders' files, then ends by the same signal.
 
 Imports only ``tracer.recorder_file`` (and ``tracer.recorder`` for types); never a shim, a
 server model or the UI.
@@ -19,7 +22,9 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import signal
 import threading
+import time
 import weakref
 from typing import TYPE_CHECKING
 
@@ -28,7 +33,7 @@ from tracer.recorder_file import beside, is_file_or_absent
 if TYPE_CHECKING:
     from tracer.recorder import Recorder
 
-__all__ = ["CLAIMS", "LIVE", "Claims"]
+__all__ = ["CLAIMS", "LIVE", "SIGTERM_GRACE", "Claims", "finish_files_on_sigterm"]
 
 log = logging.getLogger("tracer")
 
@@ -106,6 +111,50 @@ def _after_fork_in_child() -> None:
             recorder._forked()
         except Exception:
             log.exception("resetting the recording %s in a forked child failed", recorder.path)
+
+
+SIGTERM_GRACE = 2.0
+"""The most seconds a SIGTERM waits for drains other threads are in before the process ends
+(a subscriber of theirs may wait for the main thread, which the signal holds)."""
+
+
+def finish_files_on_sigterm() -> None:
+    """Have a SIGTERM finish this process's recordings before it ends the process.
+
+    Done when a file recorder is made, on the main thread only, and only while SIGTERM has
+    its default action: a process that answers SIGTERM itself (gunicorn's workers, ``trace
+    run``) ends as its handler decides, and its recorders close at exit as usual. The handler
+    restores the default action, finishes each live recorder's file
+    (``Recorder._finish_before_signal``) and sends the signal again, so the process still ends
+    by SIGTERM: its parent sees the same status. A server that takes SIGTERM over after this
+    and gives it back before it re-raises it (uvicorn) gets it too.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return  # only the main thread may set a handler
+    try:
+        if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _finish_then_end)
+    except (OSError, ValueError):  # no SIGTERM here, or not the main interpreter
+        pass
+
+
+def _finish_then_end(signum: int, frame: object) -> None:
+    # Default first: a second SIGTERM while the files are finished ends the process at once,
+    # as the first one would have.
+    signal.signal(signum, signal.SIG_DFL)
+    deadline = time.monotonic() + SIGTERM_GRACE
+    # Nothing of ours logs meanwhile: a record would run anyone's logging handlers here.
+    disabled, log.disabled = log.disabled, True
+    try:
+        for recorder in list(LIVE):
+            try:
+                recorder._finish_before_signal(deadline)
+            except Exception:  # the process ends next, finished or not
+                pass
+    finally:
+        log.disabled = disabled
+        # Whatever happened (a Ctrl-C in the middle, too), the process ends by the signal.
+        os.kill(os.getpid(), signum)
 
 
 atexit.register(_close_at_exit)

@@ -269,6 +269,10 @@ SLICE = 2048
 the slices before it, readable (a ``.gz`` stream's compressor is flushed with each)."""
 
 
+_GZIP_MAGIC = b"\x1f\x8b"
+_SYNC_FLUSH_END = b"\x00\x00\xff\xff"  # what a Z_SYNC_FLUSH of a deflate stream ends with
+
+
 class RecordingWriter:
     """Writes a recording line by line, so a crash loses at most the line being written.
 
@@ -278,8 +282,29 @@ class RecordingWriter:
     A plain regular file's header ends with ``"writer":"open"``, made ``"done"`` in place by
     ``checkpoint()`` and ``close()`` (and ``"open"`` again by a write after a checkpoint), so
     a reader can tell a file whose process was killed from a finished one
-    (``Recording.unfinished``); a ``.gz`` stream says it by its end-of-stream trailer.
+    (``Recording.unfinished``); a ``.gz`` stream says it by its end-of-stream trailer, and
+    one it left open ends where it flushed it (``left_open``).
     """
+
+    @staticmethod
+    def left_open(path: str | os.PathLike[str]) -> bool:
+        """Whether ``path`` is a gzip stream this writer left open: its process was killed
+        or is still writing it.
+
+        Each write ends with a flush of the compressor (``Z_SYNC_FLUSH``), whose last bytes
+        are an empty stored block (``00 00 ff ff``); a finished stream ends with its trailer
+        instead. So a stream read as cut short (``Recording.truncated``) is told from a
+        whole one whose last line was cut before it was compressed (the stream's last 8
+        bytes, its trailer, end so only for a size of ``0xffff0000`` modulo 4 GiB).
+        """
+        try:
+            with open(path, "rb") as file:
+                if file.read(2) != _GZIP_MAGIC:
+                    return False
+                file.seek(-len(_SYNC_FLUSH_END), os.SEEK_END)
+                return file.read() == _SYNC_FLUSH_END
+        except OSError:  # gone, unreadable, or shorter than that
+            return False
 
     def __init__(self, path: str | os.PathLike[str], header: dict[str, Any]) -> None:
         self.path = str(path)

@@ -81,10 +81,14 @@ def cut_short_warning(path: str, marked: str = "") -> str:
 def unfinished_warning(recording: Recording, given: str, marked: str = "") -> str:
     """The warning line for a recording that ends before its run did
     (``Recording.unfinished``): ``cut_short_warning`` when its last line was cut short,
-    else a file whose header says its writer never finished it (the process was killed
-    between two whole lines, or is still writing). ``marked`` adds what the command did."""
+    else a file whose writer never finished it (the process was killed, or is still
+    writing): a plain file whose header says so, or a ``.gz`` stream that ends where its
+    writer flushed it (``RecordingWriter.left_open``; read, it too is cut short, but no line
+    of it was). ``marked`` adds what the command did."""
+    from tracer.recording import RecordingWriter
+
     path = recording.path or given
-    if recording.truncated:
+    if recording.truncated and not RecordingWriter.left_open(path):
         return cut_short_warning(path, marked)
     return (
         f"trace: warning: {path} ends before its run did (its process was killed, or is "
