@@ -2,6 +2,8 @@
 
 Thin by design: each sub-command lives in ``tracer.cli.<name>`` with ``add_parser`` and
 ``main(args) -> int``, and imports heavy things (Textual, OpenTelemetry) inside ``main``.
+A command whose module says ``HOLDS_CTRL_C = True`` answers Ctrl-C from its first line: its
+``CtrlCHeld`` takes over the handler that noted one while the command line was read.
 Errors: a ``TracerError`` becomes one line on stderr and exit code 2; usage errors too.
 A closed stdout (``trace export ... | head``) ends the command quietly with exit code 1.
 """
@@ -70,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         sub = module.add_parser(subparsers)
-        sub.set_defaults(_main=module.main)
+        sub.set_defaults(_main=module.main, _holds_ctrl_c=getattr(module, "HOLDS_CTRL_C", False))
     return parser
 
 
@@ -220,21 +222,29 @@ def _command_line(argv: Sequence[str] | None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    from tracer.cli.signals import ctrl_c_deferred
+    from tracer.cli.signals import CtrlCDeferred
 
-    with ctrl_c_deferred():
+    # A Ctrl-C is noted, not raised where it lands, from here until the command answers it
+    # (CtrlCDeferred says why); it is raised at the checks.
+    with CtrlCDeferred() as deferred:
         parser = build_parser()
-    args = parser.parse_args(argv)
-    command: Any = getattr(args, "_main", None)
-    if command is None:
-        parser.print_help()
-        return EXIT_USAGE
-    try:
-        return int(command(args) or 0)
-    except TracerError as exc:
-        # The app's own code failed on import: its traceback is the useful part (AppImportFailed).
-        app_traceback = getattr(exc, "traceback", "")
-        if app_traceback:
-            print(app_traceback, end="", file=sys.stderr)
-        print(f"trace: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        deferred.check()  # one while the commands loaded: nothing said yet
+        try:
+            args = parser.parse_args(argv)
+        finally:
+            deferred.check()  # one while the line was read: before --help or a usage error
+        command: Any = getattr(args, "_main", None)
+        if command is None:
+            parser.print_help()
+            return EXIT_USAGE
+        if not getattr(args, "_holds_ctrl_c", False):
+            deferred.end()  # Ctrl-C is the command's to answer, from the handler trace had
+        try:
+            return int(command(args) or 0)
+        except TracerError as exc:
+            # The app's own code failed on import: its traceback is the useful part (AppImportFailed).
+            app_traceback = getattr(exc, "traceback", "")
+            if app_traceback:
+                print(app_traceback, end="", file=sys.stderr)
+            print(f"trace: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE

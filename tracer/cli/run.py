@@ -43,8 +43,14 @@ __all__ = [
     "config_from_args",
     "refuse_what_does_not_apply",
     "DEFAULT_CLIENTS",
+    "HOLDS_CTRL_C",
     "SERVER_CHOICES",
 ]
+
+HOLDS_CTRL_C = True
+"""``main`` answers Ctrl-C from its first line (``CtrlCHeld``): the command line hands it the
+handler that noted one while the line was read, and never puts back the one ``trace`` started
+with in between (inherited ignored, a SIGINT there was dropped and the run went on)."""
 
 
 DEFAULT_CLIENTS = 50
@@ -274,11 +280,13 @@ def _method(args: argparse.Namespace) -> str:
 def main(args: argparse.Namespace) -> int:
     """Run, record, report. With ``--json`` the summary is alone on stdout: what the app
     prints goes to stderr."""
-    # A child the app forks gets Python's signal handlers back, not this command's.
-    import tracer.servers.forks  # noqa: F401
-    from tracer.servers.crashes import CrashReport
-
     with _sigterm_noted() as termination, _CtrlCHeld(termination.stops) as held:
+        # Imported under the held Ctrl-C: the server models' package loads asyncio and the
+        # recorder, where one raised would land in the middle of an import.
+        # A child the app forks gets Python's signal handlers back, not this command's.
+        import tracer.servers.forks  # noqa: F401
+        from tracer.servers.crashes import CrashReport
+
         if not args.json:
             with kept_streams() as streams, CrashReport(streams.err) as crash:
                 return _main(args, sys.stdout, termination, streams, held, crash)

@@ -1,13 +1,15 @@
 """How ``trace`` answers SIGINT (Ctrl-C) and SIGTERM, from its start to its report.
 
-Each stage has its own answer: while the commands load, Ctrl-C waits for them to be loaded
-(``ctrl_c_deferred``); during ``trace run``'s start-up (the app's import) Ctrl-C interrupts and
-SIGTERM gives the import up (``ctrl_c_noted``, ``Termination.interrupts``); in the stretches of
-that start-up no stage answers, Ctrl-C is noted for the next one (``CtrlCHeld``); during a headless
-load both stop the load and keep the recording (``ctrl_c_sets``); under the live dashboard
-SIGTERM closes it as ``q`` does (``sigterm_closes_dashboard``); and around it all a SIGTERM is
-noted rather than fatal (``sigterm_noted``). Handlers are installed on the main thread only and
-the previous one comes back after each stage.
+Each stage has its own answer: while the commands load and the command line is read, Ctrl-C
+waits for them to be loaded (``CtrlCDeferred``), and ``trace run`` takes that handler over with
+its own (``CtrlCHeld``), so no instant in between has the one ``trace`` started with; during
+``trace run``'s start-up (the app's import) Ctrl-C interrupts and SIGTERM gives the import up
+(``ctrl_c_noted``, ``Termination.interrupts``); in the stretches of that start-up no stage
+answers, Ctrl-C is noted for the next one (``CtrlCHeld``); during a headless load both stop the
+load and keep the recording (``ctrl_c_sets``); under the live dashboard SIGTERM closes it as
+``q`` does (``sigterm_closes_dashboard``); and around it all a SIGTERM is noted rather than
+fatal (``sigterm_noted``). Handlers are installed on the main thread only and the previous one
+comes back after each stage.
 
 Imports nothing of ours at module level (the dashboard's stop, only when a SIGTERM arrives).
 """
@@ -21,6 +23,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 __all__ = [
+    "CtrlCDeferred",
     "CtrlCHeld",
     "StoppedStarting",
     "Termination",
@@ -51,10 +54,10 @@ def _on_ctrl_c(handler: Callable[[int, Any], None]) -> contextlib.AbstractContex
     return _on_signal(signal.SIGINT, handler)
 
 
-@contextlib.contextmanager
-def ctrl_c_deferred() -> Iterator[None]:
-    """While inside (the commands' modules being imported), a Ctrl-C is noted, not raised, and
-    raised as ``KeyboardInterrupt`` once outside. Raised where Python's handler raises it, in
+class CtrlCDeferred:
+    """While installed (``with``; the commands' modules being imported, the command line read),
+    a Ctrl-C is noted (``pressed``), not raised, and ``check()`` raises it as
+    ``KeyboardInterrupt`` where the caller chooses. Raised where Python's handler raises it, in
     the middle of an import, it could crash an extension module's initialisation (orjson's:
     a segmentation fault), or be printed as "ignored" by an import lock's weakref callback
     and lost, the command then running on.
@@ -62,21 +65,63 @@ def ctrl_c_deferred() -> Iterator[None]:
     SIGINT inherited ignored (a shell starts a background job, ``trace run … &``, with it
     ignored) is noted the same way: ``trace`` answers a SIGINT at every moment from its start,
     and one dropped here let the run go on to its end. Nothing changes where SIGINT is handled
-    by an embedding program or by a handler of the caller's, or off the main thread."""
-    if threading.current_thread() is not threading.main_thread() or signal.getsignal(
-        signal.SIGINT
-    ) not in (signal.default_int_handler, signal.SIG_IGN):
-        yield
-        return
-    pressed = threading.Event()
+    by an embedding program or by a handler of the caller's, or off the main thread.
 
-    def noted(signum: int, frame: Any) -> None:
-        pressed.set()
+    A ``CtrlCHeld`` entered while this is installed takes it over (``trace run``'s first
+    handler): no instant between the two has the handler ``trace`` started with, in which a
+    SIGINT inherited ignored was dropped."""
 
-    with _on_ctrl_c(noted):
+    def __init__(self) -> None:
+        self.pressed = threading.Event()
+        """Set by a Ctrl-C while this handler was installed."""
+        self._previous: Any = None
+        self._installed = False
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        self.pressed.set()
+
+    def __enter__(self) -> CtrlCDeferred:
+        if threading.current_thread() is threading.main_thread() and signal.getsignal(
+            signal.SIGINT
+        ) in (signal.default_int_handler, signal.SIG_IGN):
+            self._previous = signal.signal(signal.SIGINT, self)
+            self._installed = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def release(self) -> None:
+        """Put back the handler there was before, unless a ``CtrlCHeld`` took this one over
+        (idempotent). One pending is noted first (``signal.signal`` runs it)."""
+        if self._installed:
+            self._installed = False
+            signal.signal(signal.SIGINT, self._previous)
+
+    def check(self) -> None:
+        """``KeyboardInterrupt`` when a Ctrl-C was noted."""
+        if self.pressed.is_set():
+            raise KeyboardInterrupt
+
+    def end(self) -> None:
+        """``release``, then ``check``: from here on Ctrl-C is what it was when trace started."""
+        self.release()
+        self.check()
+
+    def _taken_over(self) -> Any:
+        """The handler there was before this one, which a ``CtrlCHeld`` that replaced this one
+        puts back in its turn; this one is then no longer installed."""
+        self._installed = False
+        return self._previous
+
+
+@contextlib.contextmanager
+def ctrl_c_deferred() -> Iterator[None]:
+    """While inside, a ``CtrlCDeferred`` notes Ctrl-C; one noted is raised as
+    ``KeyboardInterrupt`` once outside (not when the block raised)."""
+    with CtrlCDeferred() as deferred:
         yield
-    if pressed.is_set():
-        raise KeyboardInterrupt
+    deferred.check()
 
 
 @contextlib.contextmanager
@@ -224,6 +269,12 @@ class CtrlCHeld:
     signal, and the run went on to its end. Here a Ctrl-C is noted (``pressed``), which
     interrupts at the next stage (the app's import, or before the load: exit 130), and sets
     the load's stop events once there are some (it stops the load, as during it).
+
+    Entered while the command line's ``CtrlCDeferred`` is installed, it takes that one over:
+    a Ctrl-C noted there counts as one here, and the handler ``trace`` started with comes back
+    at ``release``. The command line used to put that handler back before the command ran: a
+    SIGINT inherited ignored that came while the line was read or the server models imported
+    was dropped, and the run went on to its end.
     """
 
     def __init__(self, stops: list[threading.Event]) -> None:
@@ -240,7 +291,14 @@ class CtrlCHeld:
 
     def __enter__(self) -> CtrlCHeld:
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self)
+            previous = signal.signal(signal.SIGINT, self)
+            if isinstance(previous, CtrlCDeferred):
+                # The command line's (taken over: it ends with no instant between the two):
+                # what it noted is for this stage, and its predecessor comes back after it.
+                if previous.pressed.is_set():
+                    self.pressed.set()
+                previous = previous._taken_over()
+            self._previous = previous
             self._installed = True
         return self
 
