@@ -227,6 +227,9 @@ def _main(argv: Sequence[str] | None) -> int:
     # A Ctrl-C is noted, not raised where it lands, from here until the command answers it
     # (CtrlCDeferred says why); it is raised at the checks.
     with CtrlCDeferred() as deferred:
+        from tracer.cli.encoding import fit_standard_streams
+
+        fit_standard_streams()  # before anything is printed: --help and usage errors too
         parser = build_parser()
         deferred.check()  # one while the commands loaded: nothing said yet
         try:

@@ -20,6 +20,7 @@ import sys
 from typing import Any, TextIO
 
 from tracer import events as K
+from tracer.cli.encoding import no_ui_line
 from tracer.cli.parsing import bounded
 from tracer.cli.terminal import on_terminal
 from tracer.tui.labels import LANGUAGES
@@ -105,8 +106,18 @@ def make_server(command: str, *, port: int = DEFAULT_PORT, title: str | None = N
 
 
 def _has_screen() -> bool:
-    """A terminal, or a browser page (textual-serve runs us with its web driver, no TTY)."""
-    return on_terminal() or "WebDriver" in os.environ.get("TEXTUAL_DRIVER", "")
+    """A terminal that can show the UI, or a browser page (textual-serve runs us with its web
+    driver, no TTY). A terminal whose encoding cannot show it (``LC_ALL=C``) gets the figures
+    instead, and a line saying why."""
+    if "WebDriver" in os.environ.get("TEXTUAL_DRIVER", ""):
+        return True
+    if not on_terminal():
+        return False
+    line = no_ui_line("printing the figures instead")
+    if line is not None:
+        print(line, file=sys.stderr)
+        return False
+    return True
 
 
 def bookmark_count(count: int, lang: str = "en") -> str:

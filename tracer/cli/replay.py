@@ -14,6 +14,7 @@ import re
 import sys
 from typing import TYPE_CHECKING, Any
 
+from tracer.cli.encoding import encoding_fix, ui_cannot_show
 from tracer.cli.parsing import bounded
 from tracer.cli.terminal import can_draw, dumb_terminal
 from tracer.errors import UsageError
@@ -177,6 +178,12 @@ def main(args: argparse.Namespace) -> int:
         needs = "a terminal that can draw (TERM=dumb cannot)" if dumb_terminal() else "a terminal"
         raise UsageError(
             f"trace replay needs {needs}. To render without one, add --screenshot OUT.svg."
+        )
+    encoding = ui_cannot_show()
+    if encoding is not None:
+        raise UsageError(
+            f"trace replay needs a terminal that can show its characters; this one's encoding "
+            f"is {encoding}: {encoding_fix()}. To render without one, add --screenshot OUT.svg."
         )
     from tracer.tui.app import ReplayApp
 

@@ -25,6 +25,7 @@ import sys
 from typing import Any
 
 from tracer.cli.body import read_body_file
+from tracer.cli.encoding import no_ui_line
 from tracer.cli.parsing import bounded, parse_duration
 
 # Private here: the signal handling is tracer.cli.signals', which this module only uses.
@@ -341,6 +342,9 @@ def _dashboard(args: argparse.Namespace) -> Any:
     dashboard = on_terminal() and not args.headless and not args.json
     if dumb_terminal() and is_tty(sys.stdout) and not (args.headless or args.json):
         print("trace: TERM=dumb: no dashboard, running headless", file=sys.stderr)
+    elif dashboard and (line := no_ui_line("running headless")) is not None:
+        print(line, file=sys.stderr)  # a terminal whose encoding cannot show it (LC_ALL=C)
+        dashboard = False
     return _live_runner() if dashboard else None
 
 

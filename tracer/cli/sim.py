@@ -13,6 +13,7 @@ import sys
 import time
 from typing import Any
 
+from tracer.cli.encoding import no_ui_line
 from tracer.cli.parsing import bounded, parse_duration
 from tracer.cli.terminal import on_terminal
 from tracer.errors import UsageError
@@ -472,13 +473,25 @@ def main(args: argparse.Namespace) -> int:
         if path is not None:
             print(f"recording: {path}", file=sys.stderr)
         return 0
-    if path is not None and not args.headless and on_terminal() and _replay(path):
+    if path is not None and not args.headless and _can_replay() and _replay(path):
         print(f"recording: {path}")
         return 0
     _print_summary(config, result, path)
     if path is not None:
         print(f"recording: {path}")
     return 0
+
+
+def _can_replay() -> bool:
+    """Whether the replay opens: on a terminal (every standard stream) that can show it. One
+    whose encoding cannot (``LC_ALL=C``) gets the report instead, and a line saying why."""
+    if not on_terminal():
+        return False
+    line = no_ui_line("printing the report instead")
+    if line is not None:
+        print(line, file=sys.stderr)
+        return False
+    return True
 
 
 def _replay(path: str) -> bool:
