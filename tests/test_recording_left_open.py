@@ -73,3 +73,20 @@ def test_only_a_gzip_stream_left_at_a_flush_is_left_open(tmp_path: Path) -> None
     tiny.write_bytes(b"\x1f\x8b")
     for path in (plain, tiny, tmp_path / "none.jsonl.gz"):
         assert not RecordingWriter.left_open(path)
+
+
+@pytest.mark.parametrize("name", ["run.jsonl", "run.jsonl.gz"])
+def test_the_report_words_a_recording_being_written_alike_whatever_its_compression(
+    tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The report's own line (not only the warning) says killed or still writing."""
+    path = tmp_path / name
+    writer = RecordingWriter(path, make_header())
+    try:
+        writer.write([Event(0, 1, "mark", data={"label": "a"})])
+        assert main(["summary", str(path)]) == 0
+        said = " ".join(capsys.readouterr().out.split())
+        assert "ends before its run did (its process was killed, or is still writing it)" in said
+        assert "cut-short" not in said
+    finally:
+        writer.close()

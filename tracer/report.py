@@ -27,7 +27,7 @@ from rich.text import Text
 
 from tracer.digest import Digest, ReportDetails
 from tracer.printable import printable
-from tracer.recording import Recording
+from tracer.recording import Recording, RecordingWriter
 
 __all__ = ["print_report", "render_report"]
 
@@ -50,10 +50,15 @@ def render_report(
     if details.errors or details.violations:
         parts.append(_problems(details))
     if recording.unfinished:
+        # A .gz stream still being written (or killed between writes) reads as cut short too,
+        # though no line of it was: the same words as for a plain file then.
+        cut = recording.truncated and not (
+            recording.path is not None and RecordingWriter.left_open(recording.path)
+        )
         said = (
             "ends with a cut-short line (the run was interrupted)"
-            if recording.truncated
-            else "ends before its run did (its process was killed)"
+            if cut
+            else "ends before its run did (its process was killed, or is still writing it)"
         )
         parts.append(Text(f"The recording {said}.", style="yellow"))
     else:
