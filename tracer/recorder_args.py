@@ -93,5 +93,5 @@ def check_header(header: dict[str, Any]) -> None:
     if problem.startswith('"clock.'):
         problem += " (clock and wall_clock must return integer nanoseconds)"
     raise UsageError(
-        f"Recorder: in the header, {problem}; tracer.load could not read such a recording."
+        f"Recorder: in the header, {problem}; tracer.load would read the recording without it."
     )

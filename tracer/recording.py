@@ -13,6 +13,7 @@ import contextlib
 import gzip
 import io
 import json
+import logging
 import os
 import platform
 import re
@@ -444,20 +445,52 @@ _HEADER_SUBFIELDS: tuple[tuple[str, str, type], ...] = (
     ("demo", "lang", str),
 )
 
+log = logging.getLogger(__name__)
 
-def header_problem(header: dict[str, Any]) -> str | None:
-    """What is wrong with the shape of a version-1 header's fields, or None: the rule ``load``
-    reads headers by, which ``Recorder`` applies to the header it is given (so that it never
-    writes a recording ``load`` refuses). ``format`` and ``version`` are checked apart."""
+
+def _misfits(header: dict[str, Any]) -> list[tuple[str, str | None, str]]:
+    """The header's fields of a type the readers cannot use: ``(field, field inside it or
+    None, what is wrong)``, the fields themselves first, in ``_HEADER_FIELDS`` order."""
+    found: list[tuple[str, str | None, str]] = []
     for name, kind in _HEADER_FIELDS:
         value = header.get(name)
         if value is not None and type(value) is not kind:
-            return f'"{name}" is {json_type(value)}, not {JSON_TYPES[kind]}'
+            found.append((name, None, f'"{name}" is {json_type(value)}, not {JSON_TYPES[kind]}'))
     for outer, name, kind in _HEADER_SUBFIELDS:
         holder = header.get(outer)
-        if holder is not None and name in holder and type(holder[name]) is not kind:
-            return f'"{outer}.{name}" is {json_type(holder[name])}, not {JSON_TYPES[kind]}'
-    return None
+        if type(holder) is dict and name in holder and type(holder[name]) is not kind:
+            said = f'"{outer}.{name}" is {json_type(holder[name])}, not {JSON_TYPES[kind]}'
+            found.append((outer, name, said))
+    return found
+
+
+def header_problem(header: dict[str, Any]) -> str | None:
+    """What is wrong with the shape of a version-1 header's fields, or None: the rule
+    ``Recorder`` applies to the header it is given, so that it never writes a field ``load``
+    leaves out (``load`` reads such a file without it, see ``_fitting``). ``format`` and
+    ``version`` are checked apart."""
+    misfits = _misfits(header)
+    return misfits[0][2] if misfits else None
+
+
+def _fitting(header: dict[str, Any], path: str) -> dict[str, Any]:
+    """``header`` without the fields the readers cannot use, with one warning naming them.
+
+    Releases before the reader checked the header let ``Recorder(path, **header)`` write any
+    value (``host="web-3"``, ``label=7``) and read such files back; the events are valid, so
+    the file is read as one written before those fields existed, rather than refused."""
+    misfits = _misfits(header)
+    if not misfits:
+        return header
+    for name, inner, _ in misfits:
+        if inner is None:
+            del header[name]
+        else:  # a field of an object that is one (_misfits looks inside no other)
+            del header[name][inner]
+    said = "; ".join(problem for _, _, problem in misfits)
+    them = "it" if len(misfits) == 1 else "them"
+    log.warning('"%s": in its header, %s: read without %s.', path, said, them)
+    return header
 
 
 def _parse_lines(lines: Iterator[str], path: str) -> Recording:
@@ -493,11 +526,7 @@ def _parse_lines(lines: Iterator[str], path: str) -> Recording:
             f'"{path}" is a version {version} recording; this gateway-tracer reads up to '
             f"version {VERSION}. Upgrade gateway-tracer to read it."
         )
-    problem = header_problem(header)
-    if problem is not None:
-        raise RecordingFormatError(
-            f'"{path}" is not a valid gateway-trace recording: in its header, {problem}.'
-        )
+    header = _fitting(header, path)
     with paused_gc():  # millions of objects that all live on: nothing to collect
         events, truncated, order = read_events(lines, path)
         if order is not None:

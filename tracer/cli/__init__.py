@@ -23,7 +23,7 @@ from tracer.errors import TracerError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from typing import Any
 
 
@@ -221,6 +221,32 @@ def _command_line(argv: Sequence[str] | None) -> int:
         return EXIT_INTERRUPTED
 
 
+def _hear_reader_warnings() -> Callable[[], None]:
+    """Until the returned function is called (as the command ends), what the recording
+    reader warns of (a header field it read without, ``tracer.recording``) is one ``trace:
+    warning:`` line on stderr, as the command's own warnings are, rather than Python's bare
+    last-resort line."""
+    import logging
+
+    class _Line(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            from tracer.printable import printable
+
+            # sys.stderr as it is now: a test's capture, or the stream fitted to its encoding.
+            print(f"trace: warning: {printable(record.getMessage())}", file=sys.stderr)
+
+    reader = logging.getLogger("tracer.recording")
+    handler, propagate = _Line(logging.WARNING), reader.propagate
+    reader.addHandler(handler)
+    reader.propagate = False
+
+    def stop() -> None:
+        reader.removeHandler(handler)
+        reader.propagate = propagate
+
+    return stop
+
+
 def _main(argv: Sequence[str] | None) -> int:
     from tracer.cli.signals import CtrlCDeferred
 
@@ -243,11 +269,19 @@ def _main(argv: Sequence[str] | None) -> int:
         if not getattr(args, "_holds_ctrl_c", False):
             deferred.end()  # Ctrl-C is the command's to answer, from the handler trace had
         try:
-            return int(command(args) or 0)
+            stop_hearing = _hear_reader_warnings()
+            try:
+                return int(command(args) or 0)
+            finally:
+                stop_hearing()
         except TracerError as exc:
+            from tracer.printable import printable
+
             # The app's own code failed on import: its traceback is the useful part (AppImportFailed).
             app_traceback = getattr(exc, "traceback", "")
             if app_traceback:
                 print(app_traceback, end="", file=sys.stderr)
-            print(f"trace: error: {exc}", file=sys.stderr)
+            # The message may quote the app (its start-up output, a lifespan failure's text) or
+            # a file name: an escape sequence in it is shown, not obeyed by the terminal.
+            print(f"trace: error: {printable(str(exc), newlines=True)}", file=sys.stderr)
             return EXIT_USAGE
