@@ -1,7 +1,7 @@
 """The live dashboard on small terminals: rows are cut, never wrapped, and what matters most
 comes first on the header's rows.
 
-At 80x24 the header keeps p99 and the clock; at 40x15 every latency histogram row stays one
+At 80x24 the header keeps p99 (on a third row) and the clock; at 40x15 every latency histogram row stays one
 row (a wrapped row put its count on a line of its own, read as the next row's label); the
 recent lanes never need a scrollbar (there are no more of them than rows), whose partial
 blocks looked like the on-CPU bars.
@@ -77,7 +77,7 @@ async def test_80x24_keeps_p99_and_the_clock(sim_loop: Recording, tmp_path: Path
         await until(pilot, lambda: app.stats.snapshot().completed > 0)
         await pilot.pause(0.3)
         header = _rows(screen.query_one("#live-header", Static))
-        assert "p99" in header[1], header
+        assert "p99" in " ".join(header[1:]), header  # the third row's, at 80 columns
         assert "ms" in header[0].split("live")[1].split()[0], header
         await pilot.press("q")
         await until(pilot, lambda: not app.is_running)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 
 from rich.color import Color, ColorSystem
+from textual.color import Color as TextualColor
 
 from tracer.tui.lane import (
     ABANDONED,
@@ -23,23 +24,23 @@ PHASES = (WAITING, ABANDONED, QUEUED, RUNNING, SENDING, BLOCKED, ERROR)
 
 
 def luminance(colour: str) -> float:
-    """The gray a colour prints as (the figures' rule, ``tracer.export.drawing``)."""
-    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
-    return 0.299 * red + 0.587 * green + 0.114 * blue
+    """The gray a colour shows as with ``NO_COLOR`` set (Textual's ``Color.monochrome``)."""
+    return float(TextualColor.parse(colour).monochrome.r)
 
 
 def test_no_two_phases_share_a_colour_or_a_gray() -> None:
-    """Waiting and sending were #5f87d7 and #af5fd7: distinct hues, one gray (132 and 133)."""
+    """Waiting and sending were #5f87d7 and #af5fd7: distinct hues, one gray (132 and 121 in
+    Textual's monochrome). Grays a step of a 256-colour terminal's gray ramp (10) apart and
+    more, so ``NO_COLOR`` there keeps them apart too."""
     pairs = itertools.combinations(PHASES, 2)
     for one, other in pairs:
         names = (PHASE_NAMES[one], PHASE_NAMES[other])
         assert COLOURS[one].lower() != COLOURS[other].lower(), names
-        assert abs(luminance(COLOURS[one]) - luminance(COLOURS[other])) >= 20, names
-        # A 256-colour terminal shows the nearest xterm colour: still one each.
-        near = [
-            Color.parse(COLOURS[c]).downgrade(ColorSystem.EIGHT_BIT).number for c in (one, other)
-        ]
-        assert near[0] != near[1], names
+        assert abs(luminance(COLOURS[one]) - luminance(COLOURS[other])) >= 12, names
+        for system in (ColorSystem.EIGHT_BIT, ColorSystem.STANDARD):
+            # A 256- or 16-colour terminal shows the nearest of its colours: still one each.
+            near = [Color.parse(COLOURS[c]).downgrade(system).number for c in (one, other)]
+            assert near[0] != near[1], (names, system)
 
 
 def test_the_phases_wear_the_figures_colours_where_they_can() -> None:

@@ -87,7 +87,9 @@ def help_table(labels: Mapping[str, str]) -> Table:
     """Two columns: keys, and what they do in the UI's language."""
     table = Table(box=None, show_header=False, padding=(0, 2, 0, 0))
     table.add_column(style="bold #00afd7", no_wrap=True)
-    table.add_column()
+    # Wrapped, never cut: Chinese has no spaces to wrap at, and a phrase longer than the
+    # column was cut to "切换视图：按…" (its end wrapped on the next row); fold breaks it.
+    table.add_column(overflow="fold")
     for key in KEYS:
         table.add_row(key.shown, labels[key.label])
     return table

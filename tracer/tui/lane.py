@@ -136,12 +136,16 @@ class Lane:
     flat: list[Span] | None = None
     """Lazily built: the spans as seen from above (the top phase at each instant, no overlaps,
     instants kept as zero-length spans), for weighing how much of a cell each phase covers."""
+    shades: list[int] | None = None
+    """Lazily built: the shade (0 or 1) of each of ``flat``'s pieces on a worker lane, which
+    changes where the request holding the worker does: neighbouring requests never share one."""
 
     def __post_init__(self) -> None:
         self.spans.sort(key=_START_END)
         self.starts = [span.start for span in self.spans]
         self.longest = max((span.end - span.start for span in self.spans), default=0)
-        self.overview = self.flat = None  # built from the spans: rebuilt when they change
+        # Built from the spans: rebuilt when they change.
+        self.overview = self.flat = self.shades = None
 
     @property
     def start(self) -> int:

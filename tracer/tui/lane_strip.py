@@ -34,6 +34,7 @@ from tracer.tui.palette import (
     MARKER_STYLE,
     PHASE_STYLES,
     SELECTED_LABEL_STYLE,
+    WORKER_GLYPHS,
     WORKER_STYLES,
 )
 
@@ -236,28 +237,43 @@ def paint(
     however short (``NOTABLE``). The owner and share are those of the piece of that phase
     covering most of the cell.
     """
-    codes = [NONE] * width
+    codes, pieces = _paint(lane, start, ns_per_cell, width)
     owners: list[int | None] = [None] * width
     shares: list[float | None] = [None] * width
+    if any(piece >= 0 for piece in pieces):
+        flat = flatten(lane)
+        for column, piece in enumerate(pieces):
+            if piece >= 0:
+                owners[column] = flat[piece].req
+                shares[column] = flat[piece].cpu
+    return codes, owners, shares
+
+
+def _paint(lane: Lane, start: float, ns_per_cell: float, width: int) -> tuple[list[int], list[int]]:
+    """``paint``'s phase codes, and for each column the index in ``flatten(lane)`` of the piece
+    it shows (-1: none, or drawn from the overview, which keeps no pieces)."""
+    codes = [NONE] * width
+    pieces = [-1] * width
     if width <= 0 or not lane.spans:
-        return codes, owners, shares
+        return codes, pieces
     end = start + ns_per_cell * width
     lo, hi = lane.visible_range(int(start), int(end))
     if hi - lo > 4 * width:
         bucket, overview = _overview(lane)
         if bucket * 2 <= ns_per_cell:
-            return _from_overview(overview, bucket, start, ns_per_cell, width), owners, shares
+            return _from_overview(overview, bucket, start, ns_per_cell, width), pieces
     flat = flatten(lane)
     # Flattened pieces never overlap, so none is longer than the lane's longest span.
     first = bisect.bisect_left(flat, int(start) - lane.longest, key=lambda span: span.start)
     phases = len(PHASE_NAMES)
     # One flat row per column (column * phases + phase): time covered, and the biggest piece.
     cover = [0.0] * (width * phases)
-    biggest: list[Span | None] = [None] * (width * phases)
+    biggest = [-1] * (width * phases)
     most = [-1.0] * (width * phases)
     present = [0] * width
     last = width - 1
-    for span in flat[first:]:
+    for index in range(first, len(flat)):
+        span = flat[index]
         if span.start > end:
             break
         if span.end < start:
@@ -274,18 +290,30 @@ def paint(
             present[column] |= bit
             if share > most[slot]:
                 most[slot] = share
-                biggest[slot] = span
+                biggest[slot] = index
     for column in range(width):
         if not present[column]:
             continue
         row = column * phases
         code = _pick(cover[row : row + phases], present[column])
         codes[column] = code
-        piece = biggest[row + code]
-        if piece is not None:
-            owners[column] = piece.req
-            shares[column] = piece.cpu
-    return codes, owners, shares
+        pieces[column] = biggest[row + code]
+    return codes, pieces
+
+
+def _shades(lane: Lane) -> list[int]:
+    """The shade of each of the lane's flat pieces: it alternates each time the request
+    holding the worker changes, so a lane's requests take turns by their order on it (its ids
+    do not: with an even number of threads, one thread gets only odd ids)."""
+    if lane.shades is None:
+        shades = []
+        shade, holder = 1, None
+        for span in flatten(lane):
+            if span.req is not None and span.req != holder:
+                shade, holder = 1 - shade, span.req
+            shades.append(shade)
+        lane.shades = shades
+    return lane.shades
 
 
 def _share_glyph(code: int, share: float | None) -> str:
@@ -309,9 +337,9 @@ def lane_segments(
     lane: Lane, start: float, ns_per_cell: float, width: int, *, worker: bool = False
 ) -> list[Segment]:
     """The timeline part of a lane's row (``width`` cells), one segment per run of like cells."""
-    codes, owners, shares = paint(lane, start, ns_per_cell, width)
     if worker:
-        return _worker_segments(codes, owners)
+        return _worker_segments(lane, *_paint(lane, start, ns_per_cell, width))
+    codes, owners, shares = paint(lane, start, ns_per_cell, width)
     marks = {int((m.t - start) // ns_per_cell): MARKER_GLYPH for m in lane.markers}
     if lane.incomplete_at is not None:
         # Where what is known of an unended request stops (a violation there says more).
@@ -344,23 +372,34 @@ def lane_segments(
     return segments
 
 
-def _worker_segments(codes: list[int], owners: list[int | None]) -> list[Segment]:
+def _worker_segments(lane: Lane, codes: list[int], pieces: list[int]) -> list[Segment]:
+    """A worker lane's cells: a block per request and phase, in the request's shade, holding
+    its id (where it fits) and filled with the phase's glyph."""
+    flat = flatten(lane) if any(piece >= 0 for piece in pieces) else []
+    shades = _shades(lane) if flat else []
+    # What tells one block from the next: its phase, its request and that request's shade.
+    keys = [
+        (code, flat[piece].req, shades[piece]) if piece >= 0 else (code, None, 0)
+        for code, piece in zip(codes, pieces, strict=True)
+    ]
     segments: list[Segment] = []
     width = len(codes)
     column = 0
     while column < width:
-        code, owner = codes[column], owners[column]
+        code, owner, shade = keys[column]
         end = column + 1
-        while end < width and codes[end] == code and owners[end] == owner:
+        while end < width and keys[end] == keys[column]:
             end += 1
         length = end - column
         if code == NONE:
             _append(segments, " " * length, BLANK_STYLE)
         else:
-            # A leading space keeps the id clear of the span's edge (and of the cursor there).
-            text = "" if owner is None else f" {owner}"
-            text = text if len(text) < length else ""
-            _append(segments, text.ljust(length), WORKER_STYLES[(code, (owner or 0) % 2)])
+            # A leading space keeps the id clear of the span's edge (and of the cursor there),
+            # one after it clear of the fill.
+            ident = "" if owner is None else f" {owner}"
+            text = (ident + " ")[:length] if len(ident) < length else ""
+            fill = WORKER_GLYPHS[code] * (length - len(text))
+            _append(segments, text + fill, WORKER_STYLES[(code, shade)])
         column = end
     return segments
 

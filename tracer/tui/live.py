@@ -50,11 +50,12 @@ from tracer.recording import Recording, load
 from tracer.tui.axis import format_time
 from tracer.tui.bar_chart import BarChart
 from tracer.tui.labels import labels as get_labels
+from tracer.tui.lane import BLOCKED
 from tracer.tui.legend import Legend
 from tracer.tui.live_stats import LiveSnapshot, LiveStats
 from tracer.tui.model import build_model, model_from_events
 from tracer.tui.own_terminal import OwnTerminalDriver, PrintsToFile, restore_terminal
-from tracer.tui.palette import IN_FLIGHT_GLYPH, IN_FLIGHT_STYLE
+from tracer.tui.palette import COLOURS, IN_FLIGHT_GLYPH, IN_FLIGHT_STYLE
 from tracer.tui.screen import ReplayScreen
 from tracer.tui.timeline import Timeline, label_width_for
 from tracer.tui.viewport import Viewport
@@ -156,17 +157,25 @@ class LiveScreen(Screen[None]):
         ended = live is not None and live.done.is_set()
         # Once the run is over, its final figures: in flight and queued at its end.
         snap = self.stats.snapshot(None if ended else now)
-        self.query_one("#live-header", Static).update(self._header(snap))
+        header = self.query_one("#live-header", Static)
+        text = self._header(snap, header.content_size.width)
+        # Two rows, or three when the figures' row would not fit the terminal (80 columns).
+        rows = len(text.plain.splitlines())
+        if header.styles.height is None or header.styles.height.value != rows:
+            header.styles.height = rows
+        header.update(text)
         self.query_one("#histogram", Static).update(self._histogram())
         chart = self.query_one("#rps", BarChart)
         # A column per bucket, as many as there is room for; the newest only once it is over.
         chart.data = self.stats.rps_series(max(60, chart.size.width), ended=ended, now=now)
         self._update_recent(snap.elapsed_ns)
 
-    def _header(self, snap: LiveSnapshot) -> Text:
-        """Two rows, cut at the terminal's edge, so what matters most comes first: the clock,
-        the key (or what is going on) and the loop's blocked time before the title; the
-        counts and percentiles before the rate."""
+    def _header(self, snap: LiveSnapshot, width: int = 0) -> Text:
+        """Two rows (three on a narrow terminal), cut at the terminal's edge, so what matters
+        most comes first: the clock, the key (or what is going on) and the loop's blocked time
+        before the title; the counts, errors first, before the percentiles and the rate. Where
+        the counts and the rates do not fit one row of ``width`` cells (0: any width), the
+        rates get a row of their own (they need about 90 cells, in English as in Chinese)."""
         lab = self.labels
         header = Text(no_wrap=True, overflow="ellipsis")
         header.append(f"● {lab['live']}  ", "bold #ff5f5f")
@@ -180,19 +189,26 @@ class LiveScreen(Screen[None]):
             header.append(
                 f"{lab['loop_blocked']} {_ms(snap.blocked_ns)} ({longest} "
                 f"{_ms(snap.longest_block_ns)})  ",
-                "bold #d70000",
+                f"bold {COLOURS[BLOCKED]}",
             )
         header.append(printable(self.run_title), "bold #00afd7")
         header.append("\n")
+        counts = Text()
         total = f"/{snap.total}" if snap.total else ""
-        header.append(f"{lab['progress']} {snap.completed}{total}  ")
+        counts.append(f"{lab['progress']} {snap.completed}{total}  ")
         # Errors early: a narrow terminal cuts the line's end, and they matter more than p99.
-        header.append(f"{lab['errors']} {snap.errors}", "bold #ff5f5f" if snap.errors else "")
-        header.append(f"  {lab['in_flight']} {snap.in_flight}  {lab['queued']} {snap.queued}  ")
-        header.append(
+        counts.append(f"{lab['errors']} {snap.errors}", "bold #ff5f5f" if snap.errors else "")
+        counts.append(f"  {lab['in_flight']} {snap.in_flight}  {lab['queued']} {snap.queued}")
+        rates = Text(
             f"p50 {_ms(snap.p50_ms * 1e6)}  p95 {_ms(snap.p95_ms * 1e6)}  "
             f"p99 {_ms(snap.p99_ms * 1e6)}  {lab['rps']} {snap.rps:.1f}"
         )
+        header.append_text(counts)
+        if width and counts.cell_len + 2 + rates.cell_len > width:
+            header.append("\n")
+        else:
+            header.append("  ")
+        header.append_text(rates)
         return header
 
     def _histogram(self) -> Text:
