@@ -1,6 +1,9 @@
 """OpenTelemetry export: recorded requests as spans, live or after the fact.
 
-``spans`` holds the span model (``parts`` what a request's events put on a span), ``sink``
+``spans`` holds the span model, which routes events to requests: ``spec`` the span trees it
+makes and the sink protocol, ``request`` a request's state and server span, ``parts`` what a
+request's events put on a span, ``late`` the work an app did after its request ended,
+``ended`` what is kept of emitted requests, ``blocks`` the recent loop blocks. ``sink`` holds
 the two ways to hand spans to a provider, ``live``
 the recorder subscription used by ``tracer.instrument(app, tracer_provider=tp)`` and
 ``trace run --otlp``, ``config`` the providers and exporters built from ``OTEL_*`` variables,

@@ -16,7 +16,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tracer.otel.spans import Key, SpanSink, SpanSpec
+    from tracer.otel.spec import Key, SpanSink, SpanSpec
 
 __all__ = ["CleanSink", "TIME_MAX", "INT_MIN", "INT_MAX"]
 

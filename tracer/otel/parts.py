@@ -3,22 +3,20 @@
 ``render`` turns a list of one request's events (protocol calls, coroutine steps, thread hops,
 loop blocks, errors, violations, marks) into the events and children of a ``SpanSpec`` and
 returns the totals (``Parts``) that ``totals`` then writes as attributes. The request span
-(``tracer.otel.spans``) and the span of a request's abandoned work (what its app still did
-after the request ended for its client) are both made this way. Imports the spine and
-``tracer.otel.attributes``; never a shim, server model or the UI.
+(``tracer.otel.request``) and the span of a request's abandoned work (``tracer.otel.late``)
+are both made this way. Imports the spine, ``tracer.otel.attributes`` and ``tracer.otel.spec``;
+never a shim, server model or the UI.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tracer import events as K
 from tracer.events import Event
 from tracer.otel import attributes as A
-
-if TYPE_CHECKING:
-    from tracer.otel.spans import SpanSpec
+from tracer.otel.spec import SpanSpec
 
 __all__ = ["Parts", "render", "totals"]
 
@@ -55,7 +53,6 @@ def render(
     ``as_spans``: protocol calls and steps as child spans rather than span events;
     ``start_tid``: the thread the request started on, whose own time is a total, not a child.
     """
-    make = type(spec)  # SpanSpec, which imports this module
     parts = Parts()
     children = spec.children
     out = spec.events
@@ -72,7 +69,7 @@ def render(
                 parts.response_headers = event.data.get("headers")
             if as_spans:
                 children.append(
-                    make(A.message_name(event), at, at + (event.dur or 0), attributes=attrs)
+                    SpanSpec(A.message_name(event), at, at + (event.dur or 0), attributes=attrs)
                 )
             else:
                 out.append((A.message_name(event), at, attrs))
@@ -86,7 +83,7 @@ def render(
             if parts.longest is None or dur > (parts.longest.dur or 0):
                 parts.longest = event
             if as_spans:
-                children.append(make(kind, at, at + dur, attributes=A.step_attributes(event)))
+                children.append(SpanSpec(kind, at, at + dur, attributes=A.step_attributes(event)))
         elif kind == K.SCHED_THREAD:
             if start_tid == event.tid and not any(other.kind == K.SCHED_STEP for other in events):
                 # A WSGI request on its own worker thread: the server span already says which
@@ -96,7 +93,7 @@ def render(
                 continue
             name = f"thread {event.thread or event.tid}"
             children.append(
-                make(name, at, at + (event.dur or 0), attributes=A.thread_attributes(event))
+                SpanSpec(name, at, at + (event.dur or 0), attributes=A.thread_attributes(event))
             )
         elif kind == K.LOOP_BLOCKED:
             attrs = {

@@ -23,7 +23,7 @@ from opentelemetry.context import Context
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode
 
 from tracer._version import __version__
-from tracer.otel.spans import Key, SpanSpec
+from tracer.otel.spec import Key, SpanSpec
 
 __all__ = ["SdkSink", "ApiSink", "ProcessResources", "make_sink", "SCOPE_NAME"]
 
