@@ -2,7 +2,8 @@
 
 Wires the pieces: an engine, the server model of ``config.model``, an arrival process, the
 stats every run keeps and, when a ``Recorder`` is given, the emitter that fills it. The header
-of a simulated recording has a fixed clock, so the same seed gives byte-identical files.
+of a simulated recording has a fixed clock and no ``host`` (the machine that ran it), so the
+same seed gives byte-identical files on any machine.
 Imports only ``tracer.recorder``, ``tracer.recording`` and ``sim`` modules.
 """
 
@@ -46,6 +47,21 @@ def sim_header(config: SimConfig, model: Any) -> dict[str, Any]:
         "load": config.load_header(),
         "clock": {"monotonic_ns": 0, "unix_ns": SIM_EPOCH_NS},
     }
+
+
+MACHINE_FIELDS = ("host",)
+"""Header fields a real run's file has that describe the machine it ran on. A simulation has
+none: its machine is ``server`` (``server.cpus``), so they are left out, and the same seed
+gives the same file whatever machine or Python runs it. No reader of a simulated file uses
+them: a report names its cores from ``server.cpus``, and a demo's note about the machine's
+cores is made for real runs only."""
+
+
+def _drop_machine(header: dict[str, Any]) -> dict[str, Any]:
+    """``header`` without ``MACHINE_FIELDS`` (changed in place, and returned)."""
+    for name in MACHINE_FIELDS:
+        header.pop(name, None)
+    return header
 
 
 PROJECTION_SLACK = 1.1
@@ -107,10 +123,11 @@ def simulate(config: SimConfig, *, recorder: Recorder | None = None) -> SimResul
     """Run the simulation ``config`` describes; emit its events into ``recorder`` if given.
 
     Without a recorder only per-request times are kept (the fast path). The recorder's header
-    is filled in (source "simulated", app, interface, server, load, a fixed clock); the caller
-    closes the recorder. A bad config is a ``UsageError`` before anything runs; an event due
-    past 2^63 ns stops the run with ``ClockOverflow``, and a ``-z`` run that makes more
-    requests than ``config.request_limit`` allows stops with ``TooManyRequests``.
+    is filled in (source "simulated", app, interface, server, load, a fixed clock) and has no
+    ``host``, which would name the machine that ran it; the caller closes the recorder. A bad
+    config is a ``UsageError`` before anything runs; an event due past 2^63 ns stops the run
+    with ``ClockOverflow``, and a ``-z`` run that makes more requests than
+    ``config.request_limit`` allows stops with ``TooManyRequests``.
     """
     recorded = recorder is not None
     config.check(recorded=recorded)
@@ -148,6 +165,7 @@ def simulate(config: SimConfig, *, recorder: Recorder | None = None) -> SimResul
     header = sim_header(config, model)
     if recorder is not None:
         recorder.header.update(header)
+        _drop_machine(recorder.header)
     source = RequestSource(config.workload, random.Random(f"work:{config.seed}"))
     submit: Callable[[Request], Any] = model.submit
     if config.requests is None:
@@ -185,7 +203,9 @@ def simulate(config: SimConfig, *, recorder: Recorder | None = None) -> SimResul
     return SimResult(
         config=config,
         summary=summary,
-        header=dict(recorder.header) if recorder is not None else make_header(**header),
+        header=dict(recorder.header)
+        if recorder is not None
+        else _drop_machine(make_header(**header)),
         sim_ns=engine.now,
         engine_steps=engine.steps,
         events=emitter.count if emitter is not None else 0,

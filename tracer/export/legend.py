@@ -52,21 +52,34 @@ LEGENDS: dict[str, tuple[tuple[str, str], ...]] = {
 
 def legend(top: float, width: int, lang: str, shown: Collection[str]) -> tuple[list[str], float]:
     """The legend's entries for the keys ``shown`` (the marks drawn), from ``top``, in rows that fit
-    ``width``; returns them and the top of its last row."""
+    ``width``; returns them and the top of its last row.
+
+    Positions are counted in whole hundredths of a pixel and written to one decimal, as the
+    lanes are: a float sum of text widths differs in its last bits between Python versions
+    (3.12 changed ``sum()``), and the figure must be the same bytes on every one."""
     parts = []
-    x: float = GUTTER
+    x = GUTTER * 100  # hundredths of a pixel
     for key, text in LEGENDS.get(lang, LEGENDS["en"]):
         if key not in shown:
             continue
-        advance = TEXT_AT + text_width(text, 13) + ENTRY_GAP
-        if x > GUTTER and x + advance - ENTRY_GAP > width:
-            x, top = GUTTER, top + 20  # the next legend row
+        advance = (TEXT_AT + ENTRY_GAP) * 100 + _hundredths(text_width(text, 13))
+        if x > GUTTER * 100 and x + advance - ENTRY_GAP * 100 > width * 100:
+            x, top = GUTTER * 100, top + 20  # the next legend row
+        left = x / 100
         parts.append(
-            _swatch(key, x, top)
-            + f'<text x="{x + TEXT_AT}" y="{top + 11:.0f}" font-size="13">{escape(text)}</text>'
+            _swatch(key, left, top)
+            + f'<text x="{left + TEXT_AT:.1f}" y="{top + 11:.0f}" font-size="13">'
+            f"{escape(text)}</text>"
         )
         x += advance
     return parts, top
+
+
+def _hundredths(width: float) -> int:
+    """``width`` in whole hundredths of a pixel. ``text_width`` is a sum of multiples of
+    0.01 px, so its exact value is a whole number of them and the last bits of the float sum,
+    which differ between Python versions, round away."""
+    return round(width * 100)
 
 
 TEXT_AT = 24
@@ -87,7 +100,7 @@ def _swatch(key: str, x: float, top: float) -> str:
         return rect(x, mid, 18, 6, COLORS["cpu"], "legend")
     if key == "awaiting":  # the in-flight hairline
         return (
-            f'<line class="legend" x1="{x}" y1="{mid}" x2="{x + 18}" y2="{mid}" '
+            f'<line class="legend" x1="{x:.1f}" y1="{mid:.1f}" x2="{x + 18:.1f}" y2="{mid:.1f}" '
             f'stroke="{COLORS["waiting"]}" stroke-width="1.5"/>'
         )
     if key == "abandoned":
@@ -96,7 +109,7 @@ def _swatch(key: str, x: float, top: float) -> str:
         return rect(x, top + 3, 18, 6, COLORS["queued"], "legend")
     if key == "error":
         return (
-            f'<text x="{x + 3}" y="{top + 11:.0f}" font-size="13" '
+            f'<text x="{x + 3:.1f}" y="{top + 11:.0f}" font-size="13" '
             f'fill="{COLORS["blocked"]}">✖</text>'
         )
     if key == "violation":
@@ -105,7 +118,7 @@ def _swatch(key: str, x: float, top: float) -> str:
         return incomplete_mark(x + 3, top)
     if key == "bookmark":  # a dashed vertical
         return (
-            f'<line class="legend" x1="{x + 9}" y1="{top}" x2="{x + 9}" y2="{top + 12}" '
+            f'<line class="legend" x1="{x + 9:.1f}" y1="{top:.1f}" x2="{x + 9:.1f}" y2="{top + 12:.1f}" '
             f'stroke="{COLORS["bookmark"]}" stroke-width="2" stroke-dasharray="5,3"/>'
         )
     return rect(x, top, 18, 12, COLORS[key], "legend")

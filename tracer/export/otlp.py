@@ -6,10 +6,10 @@ sends them with the OTLP exporter the environment selects (http/protobuf, or gRP
 objects in the OTLP/JSON encoding, one per line (the collector's file format); ``console``
 prints them. Each serving process's spans are under a resource of its own, with its
 ``process.pid``. ``otlp-json`` is reproducible: its trace and span ids and its
-``service.instance.id`` are derived from a hash of the recording (``SeededIds``), so the same
-file exports the same bytes; spans sent to a collector keep the SDK's random ids, so exporting
-a file twice never makes two spans with one id. Imports the recording model and
-``tracer.otel``; never a shim or the UI.
+``service.instance.id`` are derived from a hash of the header fields that identify the run
+(``recording_seed``, ``SeededIds``), so the same run exports the same bytes; spans sent to a
+collector keep the SDK's random ids, so exporting a file twice never makes two spans with one
+id. Imports the recording model and ``tracer.otel``; never a shim or the UI.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ __all__ = [
     "to_otlp_json",
     "SeededIds",
     "recording_seed",
+    "RUN_FIELDS",
+    "DEMO_FIELDS",
 ]
 
 BATCH = 512
@@ -96,11 +98,29 @@ class SeededIds:
         return self._next(16)
 
 
+RUN_FIELDS = ("source", "app", "interface", "server", "load", "clock")
+"""The header fields that say which run a recording is of, and so seed its ids: what ran
+(source, app, interface), on what server model, under which load (its seed included), and
+when (the clock anchor: two real runs of one command start at different instants)."""
+
+DEMO_FIELDS = ("name", "side")
+"""The fields of a demo side's ``demo`` that say which run it is (the scenario, which side);
+its language, caption and title only say it in some language, and do not count."""
+
+
 def recording_seed(recording: Recording | RecordingFile) -> bytes:
-    """A hash of the recording's header (its clock anchor, app, server, load and seed): the
-    same recording always gives it, two different runs almost never do."""
-    header = json.dumps(recording.header, sort_keys=True, default=str)
-    return hashlib.sha256(header.encode("utf-8")).digest()
+    """A hash of the fields of the recording's header that identify its run (``RUN_FIELDS``,
+    and a demo side's ``DEMO_FIELDS``): the same run always gives it, two different runs
+    almost never do. Fields about who wrote the file (``host``, ``tool_version``, ``process``,
+    ``writer``) and the language its texts are in (``label``, ``demo.lang``) are left out, so
+    a simulation exports the same ids on every machine and in every language."""
+    header = recording.header
+    run = {name: header.get(name) for name in RUN_FIELDS}
+    demo = header.get("demo")
+    if isinstance(demo, dict):
+        run["demo"] = {name: demo.get(name) for name in DEMO_FIELDS}
+    text = json.dumps(run, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).digest()
 
 
 _INSTANCE = "service.instance.id"
