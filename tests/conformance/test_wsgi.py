@@ -39,7 +39,7 @@ def test_report_carries_message_severity_hint_and_location() -> None:
     checker.start_response("200", TEXT, None)  # this line is the location
     ((rule_id, message, data),) = report.found
     assert rule_id == "WSGI-005"
-    assert message == "status is not of the form '<3-digit code> <reason>': got '200'"
+    assert message == "status is not of the form '<3-digit code> <reason>' in latin-1: got '200'"
     assert data["severity"] == "error" and data["hint"].startswith("Use a status line")
     # Named as every location of a recording: relative to the working directory.
     assert data["location"] == f"{display_path(__file__)}:{line}"

@@ -53,8 +53,9 @@ _TABLE: tuple[tuple[str, str, str, str], ...] = (
      "Call start_response before the iterable yields its first bytestring."),
     ("WSGI-004", ERROR, "status is not a str",
      "Pass the status as a native str such as '200 OK'."),
-    ("WSGI-005", ERROR, "status is not of the form '<3-digit code> <reason>'",
-     "Use a status line like '404 Not Found': code 100-599, one space, a reason phrase."),
+    ("WSGI-005", ERROR, "status is not of the form '<3-digit code> <reason>' in latin-1",
+     "Use a status line like '404 Not Found': code 100-599, one space, a reason phrase of "
+     "latin-1 text without control characters."),
     ("WSGI-006", WARNING, "informational (1xx) status used as the response status",
      "Servers send 100 Continue themselves; a WSGI app cannot send interim responses."),
     ("WSGI-007", ERROR, "response headers are not a list",

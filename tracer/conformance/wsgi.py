@@ -25,6 +25,7 @@ leaves the body's size unknown, so no WSGI-019/020. Imports only the conformance
 
 from __future__ import annotations
 
+import re
 import sys
 from http import HTTPStatus
 from types import CodeType, GeneratorType
@@ -42,17 +43,44 @@ _getframe = sys._getframe
 _KNOWN_STATUS: dict[str, int] = {f"{s.value} {s.phrase}": s.value for s in HTTPStatus}
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+"""A control character: PEP 3333 allows none in the status (CR and LF would split the
+response, NUL and ESC go out as they are through servers that do not look)."""
+
+
 def _status_code(status: str) -> int:
-    """The code of a well-formed status line, or -1."""
+    """The code of a well-formed status line, or -1: three digits (100-599), one space and a
+    reason phrase of latin-1 text (PEP 3333: the status is a native string that servers
+    encode as ISO-8859-1; gunicorn and waitress answer 500 for one that is not) without
+    control characters."""
     code = _KNOWN_STATUS.get(status)
     if code is not None:
         return code
     if len(status) < 5 or status[3] != " " or not status[:3].isdigit() or not status[:3].isascii():
         return -1
-    if not status[4:].strip() or "\n" in status or "\r" in status:
+    reason = status[4:]
+    if not reason.strip() or _CONTROL.search(reason) or not _latin1(reason):
         return -1
     code = int(status[:3])
     return code if 100 <= code <= 599 else -1
+
+
+def _latin1(text: str) -> bool:
+    return text.isascii() or max(text) <= "\xff"
+
+
+def _status_fault(status: str) -> str:
+    """What is wrong with a status ``_status_code`` refused, for the finding's message:
+    the line as sent (cut), and the character a server would choke on when that is why."""
+    got = f"got {status!r:.60}"
+    reason = status[4:] if len(status) > 4 else ""
+    control = _CONTROL.search(reason)
+    if control is not None:
+        return f"{got}: the reason holds the control character {control.group()!r}"
+    if not _latin1(reason):
+        char = next(c for c in reason if c > "\xff")
+        return f"{got}: the reason holds {char!r}, which is not latin-1"
+    return got
 
 
 def _innermost(generator: GeneratorType[Any, Any, Any]) -> Site | None:
@@ -153,7 +181,7 @@ class WsgiChecker(Checker):
         else:
             code = _status_code(status)
             if code < 0:
-                self._flag("WSGI-005", f"got {status!r:.60}")
+                self._flag("WSGI-005", _status_fault(status))
             elif code < 200:
                 self._flag("WSGI-006", status)
             self._code = code

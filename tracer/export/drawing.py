@@ -1,11 +1,14 @@
 """What the SVG figure is drawn with: its colours, font, sizes and the rectangle of every bar.
 
 Shared by the parts of the figure (``tracer.export.lanes``, ``bookmarks``, ``axis``,
-``legend``, ``svg``) so that a lane and its legend swatch cannot drift apart. Pure
-constants and string helpers: imports nothing of the project.
+``legend``, ``svg``) so that a lane and its legend swatch cannot drift apart, and by the HTML
+page for ``shown``: the one way a recording's string gets into the figure or the page. Pure
+constants and string helpers: imports only ``tracer.printable``.
 """
 
 from __future__ import annotations
+
+from tracer.printable import printable
 
 __all__ = [
     "COLORS",
@@ -25,6 +28,9 @@ __all__ = [
     "text_width",
     "luminance",
     "fit_middle",
+    "SHOWN_MAX",
+    "clip",
+    "shown",
 ]
 
 COLORS: dict[str, str] = {
@@ -104,6 +110,31 @@ def fit_middle(text: str, room: float, size: int) -> str:
         else:
             tail -= 1
     return text[:head] + "…" + (text[-tail:] if tail else "")
+
+
+SHOWN_MAX = 300
+"""The most characters of one of a recording's strings (a path, a title, a label, a message)
+a figure or page shows. A recording may hold a path of hundreds of megabytes (a hand-made
+file): copied whole into each lane's tooltip it made a figure of as many, and slow to write."""
+
+
+def clip(text: str, limit: int = SHOWN_MAX) -> str:
+    """``text`` cut to ``limit`` characters in the middle with "…": both ends stay (a path's
+    start, a file name's end). Slices only: cheap however long ``text`` is."""
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) // 2
+    tail = limit - 1 - head
+    return text[:head] + "…" + (text[-tail:] if tail else "")
+
+
+def shown(text: object, limit: int = SHOWN_MAX, *, newlines: bool = False) -> str:
+    """A recording's string as a figure or page may hold it, before ``html.escape``: cut to
+    ``limit`` characters (``clip``), then every character XML 1.0 forbids (controls but tab
+    and line feed, lone surrogates, U+FFFE/U+FFFF) or a terminal obeys (C1 controls, bidi
+    overrides) written as a visible escape (``printable``; ``newlines`` keeps line feeds and
+    tabs). What it returns is always well-formed XML text once escaped."""
+    return printable(clip(text if isinstance(text, str) else str(text), limit), newlines=newlines)
 
 
 def luminance(color: str) -> float:

@@ -19,13 +19,12 @@ from typing import Any
 
 from tracer import events as K
 from tracer.export import MAX_LANES, ExportOptions, default_output, lanes_for, writing
-from tracer.export.drawing import font_for
+from tracer.export.drawing import SHOWN_MAX, font_for, shown
 from tracer.export.drawn import RunFacts, drawn_parts, shifts, undefined_figures
 from tracer.export.numbers import number
 from tracer.export.stream import RecordingFile, shell_of
 from tracer.export.svg import STDOUT, timeline_svg
 from tracer.export.titles import demo_title, figure_titles, said_in
-from tracer.printable import printable
 from tracer.recording import Recording
 from tracer.summary import request_spans, summarize
 
@@ -51,10 +50,14 @@ SUMMARY_ROWS: tuple[tuple[str, str, str], ...] = (
 """(summary key, English label, Chinese label); dotted keys for nested figures."""
 
 NONE = "–"
+"""A figure that does not exist: a latency with no request finished, a rate without requests."""
+
+CAPTION_MAX = 4 * SHOWN_MAX
+"""The most characters of a caption (a demo's, or a bookmark's) the page shows: a few
+sentences, more than a title."""
 
 WRITTEN: dict[str, str] = {"en": "HTML page written to {where}", "zh": "HTML 页面已写入 {where}"}
 """Language -> what ``trace export`` says it did."""
-"""A figure that does not exist: a latency with no request finished, a rate without requests."""
 
 _CSS = """
 body {{ font-family: {font}; margin: 2rem; color: #111; background: #fff; font-size: 20px; }}
@@ -81,7 +84,7 @@ def _figure(summary: dict[str, Any], key: str, undefined: frozenset[str]) -> str
         return escape(str(value))
     if isinstance(value, float):
         return number(value)
-    return f"{value:,}" if isinstance(value, int) else escape(str(value))
+    return f"{value:,}" if isinstance(value, int) else escape(shown(value))
 
 
 def _undefined(recording: Recording, summary: dict[str, Any]) -> frozenset[str]:
@@ -142,9 +145,9 @@ def _marks(
         whose = f"{escape(title)}{comma}" if title else ""
         for e in recording.events:
             if e.kind == K.MARK:
-                # The recording's text: control characters as escapes (``figure_title``).
-                label = escape(printable(str(e.data.get("label", ""))))
-                caption = escape(printable(str(e.data.get("caption", ""))))
+                # The recording's text, as ``shown`` (``figure_title``).
+                label = escape(shown(e.data.get("label", "")))
+                caption = escape(shown(e.data.get("caption", ""), CAPTION_MAX))
                 at = (e.t - shift) / 1e6
                 said = when.format(whose, f"{at:,.1f}")
                 items.append(
@@ -167,15 +170,15 @@ def html_page(
     """The whole page: heading, caption, timelines (inline SVG), bookmarks and summary.
 
     The caption loses its keyboard instructions: the page has no script to obey them; its
-    line breaks stay. Title and caption (a saved demo's header holds them) show control
-    characters as escapes. ``facts``: as ``timeline_svg`` takes them, for recordings that hold
-    only the part of their run that is drawn.
+    line breaks stay. Title and caption (a saved demo's header holds them) are ``shown``:
+    control characters as escapes, cut when too long. ``facts``: as ``timeline_svg`` takes
+    them, for recordings that hold only the part of their run that is drawn.
     """
     found = list(facts) if facts is not None else [None] * len(recordings)
     titles = figure_titles(recordings, lang)
-    heading = printable(title or " vs ".join(titles))
+    heading = shown(title or " vs ".join(titles), SHOWN_MAX * (1 + len(titles)))
     body = [f"<h1>{escape(heading)}</h1>"]
-    caption = printable(static_caption(caption), newlines=True)
+    caption = shown(static_caption(caption), CAPTION_MAX, newlines=True)
     if caption:
         # A caption written in lines (one per recording shown) keeps them on the page.
         lines = "<br>\n".join(escape(line) for line in caption.splitlines())

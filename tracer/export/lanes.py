@@ -20,7 +20,7 @@ from html import escape
 
 from tracer import events as K
 from tracer.events import Event
-from tracer.export.drawing import COLORS, GUTTER, LANE_H, MARK_W, WAIT_H, rect
+from tracer.export.drawing import COLORS, GUTTER, LANE_H, MARK_W, WAIT_H, rect, shown
 from tracer.export.numbers import number
 from tracer.phases import (
     ERROR,
@@ -32,7 +32,6 @@ from tracer.phases import (
     request_phases,
     unended,
 )
-from tracer.printable import printable
 from tracer.summary import RequestSpan
 
 __all__ = [
@@ -231,7 +230,8 @@ def _start(span: PhaseSpan) -> int:
 
 def lane_tip(req: int, events: list[Event], span: RequestSpan | None, lang: str) -> str:
     """A lane's tooltip: ``#3 GET /items: 200, 164 µs`` (the status the client got and the
-    latency, as the summary counts them; "no response", "not finished" where there is none)."""
+    latency, as the summary counts them; "no response", "not finished" where there is none).
+    Method and path are the recording's: as ``shown`` (a path of megabytes is cut)."""
     words = TIPS.get(lang, TIPS["en"])
     method = path = ""
     for kind in (K.REQUEST_START, K.REQUEST_QUEUED, K.CLIENT_SEND):
@@ -246,8 +246,8 @@ def lane_tip(req: int, events: list[Event], span: RequestSpan | None, lang: str)
         unit = "ms" if ns >= 1_000_000 else "µs"
         latency = words[unit].format(number(ns / (1e6 if unit == "ms" else 1e3)))
     return words["lane"].format(
-        who=printable(" ".join(part for part in (f"#{req}", method, path) if part)),
-        status=status if status is not None else words["no status"],
+        who=" ".join(part for part in (f"#{req}", shown(method), shown(path)) if part),
+        status=shown(status) if status is not None else words["no status"],
         latency=latency,
     )
 
@@ -266,8 +266,8 @@ def violations(events: list[Event], x: Callable[[int], float], y: float) -> list
     parts = []
     for at, found in groups:
         data = [e.data if isinstance(e.data, dict) else {} for e in found]
-        rules = [printable(str(d.get("rule") or "?")) for d in data]
-        messages = [printable(str(d.get("message") or "")) for d in data]
+        rules = [shown(d.get("rule") or "?") for d in data]
+        messages = [shown(d.get("message") or "") for d in data]
         tip = "\n".join(
             f"{rule}: {message}" if message else rule
             for rule, message in zip(rules, messages, strict=True)

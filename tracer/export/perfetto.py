@@ -34,6 +34,7 @@ from tracer import events as K
 from tracer.digest import thread_names
 from tracer.events import Event
 from tracer.export import ExportOptions, default_output, writing
+from tracer.export.drawing import clip
 from tracer.export.slices import Interval, event_args, nest, sweep, us, within
 from tracer.export.stream import RecordingFile, last_of, shell_of
 from tracer.export.trace_ids import PidScan, TraceIds
@@ -58,13 +59,16 @@ threads of the same name (tracer.digest.thread_names)."""
 
 
 def _label(start: Event | None) -> str:
+    """The name of a request's slices: ``GET /items``. Repeated on each of its slices, so a
+    path of megabytes is cut (``clip``); the args of the slice showing its ``request.start``
+    keep it whole."""
     if start is None:
         return "request"
     data = start.data
     if data.get("scope_type") == "lifespan":
         return "lifespan"
     method = data.get("method") or data.get("scope_type") or "request"
-    return f"{method} {data.get('path') or ''}".strip()
+    return clip(f"{clip(str(method))} {clip(str(data.get('path') or ''))}".strip())
 
 
 _SPILL = 20_000
@@ -462,12 +466,12 @@ class _ChromeTrace:
     def _instant(self, pid: int, event: Event) -> None:
         kind = event.kind
         if kind == K.MARK:
-            name, scope = str(event.data.get("label") or kind), "g"
+            name, scope = clip(str(event.data.get("label") or kind)), "g"
         elif kind == K.LOOP_BLOCKED:
             name, scope = kind, "t"
         else:
             what = event.data.get("rule") or event.data.get("type") or ""
-            name, scope = f"{kind} {what}".strip(), "t"
+            name, scope = clip(f"{kind} {clip(str(what))}".strip()), "t"
         self.out.append(
             {
                 "ph": "i",

@@ -30,16 +30,17 @@ from tracer.export.drawing import (
     LABEL_ROW,
     LANE_H,
     RIGHT,
+    SHOWN_MAX,
     SVG_NS,
     fit_middle,
     font_for,
+    shown,
 )
 from tracer.export.drawn import RunFacts, drawn_parts, shifts
 from tracer.export.lanes import lane
 from tracer.export.legend import legend
 from tracer.export.stream import RecordingFile, shell_of
 from tracer.export.titles import demo_title, figure_titles, said_in
-from tracer.printable import printable
 from tracer.recording import Recording, view_start
 from tracer.summary import RequestSpan, first_request, request_spans
 
@@ -128,17 +129,19 @@ def _block(
         # ``t`` in the recording's own time, drawn aligned (``shift``).
         return GUTTER + (t - shift - t0) * scale
 
-    marks = bookmarks(recording, x, t_span, shift)
+    # A label is the recording's text: placed and drawn as ``shown`` (a label of a megabyte
+    # made placing it take minutes).
+    marks = [(at, shown(label)) for at, label in bookmarks(recording, x, t_span, shift)]
     placed = label_rows(marks, width)
     head = HEAD + LABEL_ROW * max(0, max((row for _, _, row, _, _ in placed), default=0))
     parts = []
     if side.title:
         # Bold glyphs run wider than ``text_width`` guesses: fit it at a larger size.
-        shown = fit_middle(side.title, width - 8, 17)
-        whole = f"<title>{escape(side.title)}</title>" if shown != side.title else ""
+        fitted = fit_middle(side.title, width - 8, 17)
+        whole = f"<title>{escape(side.title)}</title>" if fitted != side.title else ""
         parts.append(
             f'<text class="heading" x="4" y="{top + 16:.0f}" font-size="15" '
-            f'font-weight="bold">{whole}{escape(shown)}</text>'
+            f'font-weight="bold">{whole}{escape(fitted)}</text>'
         )
     y = top + head
     for req, events in side.lanes:
@@ -217,7 +220,7 @@ def timeline_svg(
     parts: list[str] = []
     if standalone:
         name = title or " vs ".join(side.title for side in sides)
-        parts.append(f"<title>{escape(printable(name))}</title>")
+        parts.append(f"<title>{escape(shown(name, SHOWN_MAX * (1 + len(sides))))}</title>")
     parts.append('<rect width="100%" height="100%" fill="#ffffff"/>')
     top = 0.0
     seen: set[str] = set()

@@ -12,8 +12,8 @@ import os
 from collections.abc import Sequence
 
 from tracer.errors import UsageError
+from tracer.export.drawing import shown
 from tracer.export.legend import LEGENDS
-from tracer.printable import printable
 from tracer.recording import Recording
 
 __all__ = ["demo_title", "figure_title", "figure_titles", "recording_lang", "said_in"]
@@ -21,24 +21,27 @@ __all__ = ["demo_title", "figure_title", "figure_titles", "recording_lang", "sai
 
 def demo_title(recording: Recording) -> str | None:
     """The title of the demo scenario that made ``recording`` (None for other recordings);
-    recordings saved before demos stored it fall back to the command that made them."""
+    recordings saved before demos stored it fall back to the command that made them. Read
+    from the file: as shown (``shown``)."""
     demo = recording.header.get("demo")
     if isinstance(demo, dict) and demo.get("name"):
-        return str(demo.get("title") or f"trace demo {demo['name']}")
+        return shown(demo.get("title") or f"trace demo {demo['name']}")
     return None
 
 
 def figure_title(recording: Recording, lang: str = "en") -> str:
     """The recording's title with "(simulated)" said in ``lang``, as shown: its label, app and
-    server model come from the file, and a control character in them (``printable``) would
-    make the SVG no well-formed XML (``html.escape`` leaves it) or drive a terminal."""
-    return printable(recording.title_in(lang))
+    server model come from the file, and a control character in them would make the SVG no
+    well-formed XML (``html.escape`` leaves it) or drive a terminal, a long one a huge
+    figure (``shown``)."""
+    return shown(recording.title_in(lang))
 
 
 def figure_titles(recordings: Sequence[Recording], lang: str = "en") -> list[str]:
     """Each recording's ``figure_title``, told apart when two read the same (two runs of one
     app on one server, before and after a change): then by file name, ``title (a.jsonl)``;
-    by path when the names match too; by number when even those do (one file twice)."""
+    by path when the names match too; by number when even those do (one file twice). A file
+    name is shown as titles are (``shown``): ``a\x1b[31m.jsonl``."""
     titles = [figure_title(r, lang) for r in recordings]
     if len(set(titles)) == len(titles):
         return titles
@@ -48,7 +51,7 @@ def figure_titles(recordings: Sequence[Recording], lang: str = "en") -> list[str
     if len(set(names)) < len(names) or not all(names):
         names = [f"{i}" + (f": {name}" if name else "") for i, name in enumerate(names, 1)]
     return [
-        f"{title} ({name})" if titles.count(title) > 1 else title
+        f"{title} ({shown(name)})" if titles.count(title) > 1 else title
         for title, name in zip(titles, names, strict=True)
     ]
 

@@ -5,16 +5,19 @@ A big recording's trace holds millions of events; building the whole JSON text f
 the trace events in slices as the builder hands them over (``events``), then the rest of the
 object (``close``). Values orjson refuses (data nested past its 254 levels, integers beyond
 64 bits, as a recording read from elsewhere may hold) are written cut (``dumps``), never as
-half a file. Imports orjson only.
+half a file. C1 controls, bidi controls and line separators in strings are written as ``\\u``
+escapes (``quiet``): JSON allows them raw, but a terminal shown the trace (``-o -``) obeys
+them. Imports orjson only.
 """
 
 from __future__ import annotations
 
+import re
 from typing import IO, Any
 
 import orjson
 
-__all__ = ["TraceWriter", "dumps", "SLICE", "DEPTH", "CUT"]
+__all__ = ["TraceWriter", "dumps", "quiet", "SLICE", "DEPTH", "CUT"]
 
 SLICE = 20_000
 """Trace events serialised at a time: one buffer per slice (a buffer per event cost ~4 KB
@@ -26,13 +29,34 @@ nested past 254 levels, which the loader reads (up to 1024)."""
 CUT = "…"
 
 
+_LOUD = re.compile(rb"\xc2[\x80-\x9f]|\xd8\x9c|\xe2\x80[\x8e\x8f\xa8-\xae]|\xe2\x81[\xa6-\xa9]")
+"""UTF-8 of the characters orjson writes raw that a terminal obeys or a viewer reorders text
+by: C1 controls (U+0080-U+009F), the Arabic letter mark (U+061C), LRM/RLM (U+200E/F), line
+and paragraph separators and bidi embeddings and overrides (U+2028-U+202E), bidi isolates
+(U+2066-U+2069). orjson escapes the C0 controls itself. JSON's own syntax is ASCII, so these
+bytes occur only inside strings, where a ``\\u`` escape means the same character."""
+
+
+def _escaped(found: re.Match[bytes]) -> bytes:
+    return b"\\u%04x" % ord(found.group().decode())
+
+
+def quiet(data: bytes) -> bytes:
+    """JSON text ``data`` with the characters ``_LOUD`` finds written as ``\\u`` escapes:
+    the same JSON value. Text without their lead bytes (the usual case: ASCII paths and
+    names) costs three byte searches, not a regex scan."""
+    if b"\xc2" in data or b"\xe2" in data or b"\xd8" in data:
+        return _LOUD.sub(_escaped, data)
+    return data
+
+
 def dumps(value: Any) -> bytes:
-    """``value`` as JSON. What orjson refuses is written cut (``_clipped``), never half a
-    file: the usual case pays for one attempt only."""
+    """``value`` as JSON (``quiet``). What orjson refuses is written cut (``_clipped``),
+    never half a file: the usual case pays for one attempt only."""
     try:
-        return orjson.dumps(value)
+        return quiet(orjson.dumps(value))
     except TypeError:
-        return orjson.dumps(_clipped(value, 0))
+        return quiet(orjson.dumps(_clipped(value, 0)))
 
 
 def _clipped(value: Any, depth: int) -> Any:
