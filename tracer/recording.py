@@ -29,7 +29,7 @@ import orjson
 
 from tracer._version import __version__
 from tracer.errors import RecordingFormatError, RecordingNotFound, UsageError
-from tracer.events import Event
+from tracer.events import KINDS, Event
 from tracer.gc_pause import paused_gc
 from tracer.reading import (
     JSON_TYPES,
@@ -148,10 +148,11 @@ class Recording:
         return int((self.header.get("clock") or {}).get("unix_ns", 0)) + t
 
     def requests(self) -> dict[int, list[Event]]:
-        """Events grouped by request id (events without a request are left out)."""
+        """Events grouped by request id (events without a request are left out, and so are
+        kinds this release does not know: the format has readers ignore them)."""
         grouped: dict[int, list[Event]] = {}
         for event in self.events:
-            if event.req is not None:
+            if event.req is not None and event.kind in KINDS:
                 grouped.setdefault(event.req, []).append(event)
         return grouped
 

@@ -8,8 +8,10 @@ A number is never cut, at any width: its column neither wraps nor shrinks below 
 value, and a table that would not fit the width it is printed in takes its narrow form
 (``_Fitted``): the latency table turned on its side (one row per percentile, a column each for
 total and queued); the other tables without their inner borders, a header over two lines
-(``busy`` over ``ms``), the workers' short (``reqs``, ``util``). Below about 40 columns even
-those are printed wider than the terminal, which wraps their lines, rather than drop a digit.
+(``busy`` over ``ms``), the workers' short (``reqs``, ``util``). A thread's name keeps its row
+to one line, cut in the middle when its column is too narrow (``AnyI…d #2``: the end tells a
+pool's threads apart). Below about 40 columns even those are printed wider than the
+terminal, which wraps their lines, rather than drop a digit.
 Imports the spine and ``tracer.digest``; never a shim, a server model or the TUI.
 """
 
@@ -266,13 +268,13 @@ def _workers(details: ReportDetails) -> _Fitted:
     ):
         table = _table("Workers", narrow=narrow)
         longest = max((name.cell_len for name in names), default=1)
-        if narrow:  # folded: names often differ only at the end (worker-0, worker-1)
-            table.add_column("thread", overflow="fold", min_width=min(8, longest))
-        else:  # whole up to 24 cells (else the narrow form), a longer one cut with an ellipsis
-            table.add_column("thread", min_width=min(24, longest))
+        # One line per thread, a name too long for its column cut in the middle (_Cropped):
+        # whole up to 24 cells in the wide form (else the narrow one), 8 in the narrow one.
+        # The column itself may wrap, as far as rich knows: that lets it give up width.
+        table.add_column("thread", min_width=min(8 if narrow else 24, longest))
         _numbers(table, headers, rows)
         for name, values in zip(names, rows, strict=True):
-            table.add_row(name, *values)
+            table.add_row(_Cropped(name), *values)
         if more > 0:
             table.add_row(f"… {more} more", "", "", "", "")
         layouts.append(table)
@@ -280,7 +282,9 @@ def _workers(details: ReportDetails) -> _Fitted:
 
 
 def _table(title: str, *, narrow: bool = False) -> Table:
-    """A titled table; ``narrow``: without its edges and inner borders, for a narrow console."""
+    """A titled table; ``narrow``: without its edges and inner borders, for a narrow console,
+    two cells between its columns (the blank border and one of padding) where the wide form
+    has three."""
     if not narrow:
         return Table(title=title, title_justify="left", padding=(0, 1))
     return Table(
@@ -290,6 +294,7 @@ def _table(title: str, *, narrow: bool = False) -> Table:
         box=box.SIMPLE_HEAD,
         show_edge=False,
         pad_edge=False,
+        collapse_padding=True,
     )
 
 
@@ -329,6 +334,49 @@ def _numbers(table: Table, headers: Sequence[str], rows: Sequence[Sequence[str]]
         table.add_column(header, justify="right", no_wrap=True, min_width=widest)
 
 
+class _Cropped:
+    """A name on one line, whole when its column is wide enough, else its start and its end
+    around an ellipsis: the threads of one pool differ only at the end (``worker-0``,
+    ``AnyIO worker thread #2``), which a name folded over lines or cut at its end would hide
+    (``AnyIO worker thread #2`` in 9 cells: ``AnyI…d #2``)."""
+
+    def __init__(self, text: Text) -> None:
+        self.text = text
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(1, self.text.cell_len)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield _crop_middle(self.text, options.max_width)
+
+
+def _crop_middle(text: Text, width: int) -> Text:
+    """``text`` in at most ``width`` cells: as it is when it fits, else as much of its start
+    and of its end as fit around ``…`` (the end gets the odd cell out, and the cells of the
+    blanks the start would end with)."""
+    if text.cell_len <= width:
+        return text
+    if width <= 1:
+        return Text("…"[:width], style=text.style)
+    room = width - 1
+    plain = text.plain
+    start = used = 0  # characters of the start that fit half the room (a wide one may not)
+    while start < len(plain) and used + cell_len(plain[start]) <= room // 2:
+        used += cell_len(plain[start])
+        start += 1
+    while start and plain[start - 1] == " ":
+        start -= 1
+        used -= 1
+    end = len(plain)
+    while end > start and used + cell_len(plain[end - 1]) <= room:
+        used += cell_len(plain[end - 1])
+        end -= 1
+    cropped = text[:start]
+    cropped.append("…")
+    cropped.append_text(text[end:])
+    return cropped
+
+
 class _Fitted:
     """The first of ``layouts`` (tables, widest first) whose columns all fit the width it is
     printed in at their ``min_width``, else the last: printed wider than the terminal rather
@@ -361,6 +409,8 @@ def _needs(table: Table) -> int:
     _, right, _, left = table.padding
     columns = len(table.columns)
     borders = (2 if table.box and table.show_edge else 0) + (columns - 1 if table.box else 0)
+    if table.collapse_padding:  # one column's right padding stands for the next one's left
+        left = 0
     padding = (left + right) * columns
     if not table.pad_edge:  # no padding outside the first and the last column
         padding -= left + right

@@ -15,7 +15,8 @@ import pytest
 from tests.tui.conftest import simulated, write_recording
 from tracer import events as K
 from tracer import load
-from tracer.recording import Recording
+from tracer.events import Event
+from tracer.recording import Recording, make_header
 from tracer.tui.app import ReplayApp
 from tracer.tui.legend import Legend
 from tracer.tui.model import build_model
@@ -116,3 +117,17 @@ async def test_replay_shows_no_unfinished_request(tmp_path: Path) -> None:
         assert isinstance(screen, ReplayScreen)
         assert [lane.req for lane in screen.timeline.lanes] == list(range(1, 13))
         assert "not finished" not in str(screen.query_one("#legend", Legend).render())
+
+
+def test_recording_requests_leave_out_unknown_kinds() -> None:
+    """``Recording.requests()`` (which the SVG export lays out from) ignores a kind it does not
+    know, on a known request and on a new id alike."""
+    known = [
+        Event(0, 1, "request.start", req=1, data={"method": "GET", "path": "/"}),
+        Event(1, 2, "future.kind", req=1, dur=5_000_000_000),
+        Event(2, 3, "request.end", req=1, data={"status": 200}),
+        Event(3, 4, "future.kind", req=999_999),
+    ]
+    grouped = Recording(header=make_header(), events=known).requests()
+    assert list(grouped) == [1]
+    assert [event.kind for event in grouped[1]] == ["request.start", "request.end"]

@@ -91,11 +91,12 @@ def main(args: argparse.Namespace) -> int:
     for name in ("record", "output"):
         if getattr(args, name):
             setattr(args, name, os.path.abspath(getattr(args, name)))
+    terminal = sys.stdout  # fitted to its encoding as the command started (tracer.cli.encoding)
     with app_prints_to_stderr() as out, kept_streams():
-        return _main(args, out)
+        return _main(args, out, terminal)
 
 
-def _main(args: argparse.Namespace, out: Any) -> int:
+def _main(args: argparse.Namespace, out: Any, terminal: Any = None) -> int:
     from tracer.cli.paths import cannot_write
     from tracer.conformance.driver import check_app
     from tracer.conformance.findings import FORMATS
@@ -148,8 +149,26 @@ def _main(args: argparse.Namespace, out: Any) -> int:
         except OSError as exc:
             raise UsageError(f"Cannot write {args.output!r}: {exc.strerror}.") from None
     else:
+        if args.format == "text":
+            _encode_like(out, terminal)
         out.write(text)
     return 1 if report.failed() else 0
+
+
+def _encode_like(out: Any, terminal: Any) -> None:
+    """Have ``out`` encode as ``terminal``, the standard output the command started with.
+
+    The report's own stream is always UTF-8 (``tracer.cli.stdout``): right for JSON and JUnit
+    XML, files for machines that say they are UTF-8. The text report is for a person, on a
+    terminal or a pipe that may take only ASCII (``LC_ALL=C``): written in its encoding, with
+    the ASCII stand-ins every other command's report gets there, not in bytes it cannot show.
+    """
+    reconfigure = getattr(out, "reconfigure", None)
+    encoding = getattr(terminal, "encoding", None)
+    if out is terminal or reconfigure is None or not isinstance(encoding, str):
+        return
+    with contextlib.suppress(LookupError, OSError, ValueError):  # as it was: still readable
+        reconfigure(encoding=encoding, errors=getattr(terminal, "errors", None) or "strict")
 
 
 def _load(args: argparse.Namespace) -> Any:

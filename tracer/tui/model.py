@@ -174,13 +174,18 @@ class TimelineModel:
         # that may have abandoned work, looked at closely only when asked (``abandoned``).
         twice: list[int] = []
         for event in events:
+            kind = event.kind
+            # Readers ignore kinds they do not know (docs/recording-format.md): an event of a
+            # newer release's kind makes no request of its own, joins no known one's events
+            # and stretches no timeline.
+            if kind not in K.KINDS:
+                continue
             end = event.t + event.dur if event.dur else event.t
             if end > t_end:
                 t_end = end
             req = event.req
             if isinstance(req, int):
                 per_req.setdefault(req, []).append(event)
-            kind = event.kind
             if kind in _WORKER_KINDS:
                 worker_events.append(event)
             if kind in END_KINDS:
@@ -205,12 +210,15 @@ class TimelineModel:
         """Request ids of lifespan connections (no lane, not counted as requests)."""
         self.t_end = t_end
         """The end of the last event (the recording's length in ns)."""
-        self.t_start = events[0].t if events else 0
+        known = (event.t for event in events if event.kind in K.KINDS)
+        self.t_start = next(known, 0)
         """The time of the first event (later than 0 when the server took a while to start)."""
-        self.t_last = events[-1].t if events else 0
+        known = (event.t for event in reversed(events) if event.kind in K.KINDS)
+        self.t_last = next(known, 0)
         """The time of the last event (past it, playing on shows nothing new)."""
         self.events_by_req = per_req
-        """Each request's events, in time order."""
+        """Each request's events of the kinds this release knows (``tracer.events.KINDS``), in
+        time order: a request exists only if such an event names it."""
         self._event_times: list[int] | None = None
         # Events are in time order, so requests were met in order of arrival.
         order = [req for req in per_req if req not in lifespan]
@@ -251,9 +259,10 @@ class TimelineModel:
 
     @property
     def event_times(self) -> list[int]:
-        """Sorted distinct event times (for stepping the cursor event by event)."""
+        """Sorted distinct times of the events of known kinds (for stepping the cursor event by
+        event)."""
         if self._event_times is None:
-            self._event_times = sorted({event.t for event in self._events})
+            self._event_times = sorted({e.t for e in self._events if e.kind in K.KINDS})
         return self._event_times
 
     @property
