@@ -221,6 +221,11 @@ def _command_line(argv: Sequence[str] | None) -> int:
         return EXIT_INTERRUPTED
 
 
+_HEARD_LOGGERS = ("tracer.recording", "tracer.otel.spans")
+"""Loggers whose warnings are about the recording a command reads: the reader's (a header
+field read without) and the span maker's (a value repaired, a request skipped)."""
+
+
 def _hear_reader_warnings() -> Callable[[], None]:
     """Until the returned function is called (as the command ends), what the recording
     reader warns of (a header field it read without, ``tracer.recording``) is one ``trace:
@@ -235,14 +240,17 @@ def _hear_reader_warnings() -> Callable[[], None]:
             # sys.stderr as it is now: a test's capture, or the stream fitted to its encoding.
             print(f"trace: warning: {printable(record.getMessage())}", file=sys.stderr)
 
-    reader = logging.getLogger("tracer.recording")
-    handler, propagate = _Line(logging.WARNING), reader.propagate
-    reader.addHandler(handler)
-    reader.propagate = False
+    handler = _Line(logging.WARNING)
+    heard = [logging.getLogger(name) for name in _HEARD_LOGGERS]
+    propagates = [logger.propagate for logger in heard]
+    for logger in heard:
+        logger.addHandler(handler)
+        logger.propagate = False
 
     def stop() -> None:
-        reader.removeHandler(handler)
-        reader.propagate = propagate
+        for logger, propagate in zip(heard, propagates, strict=True):
+            logger.removeHandler(handler)
+            logger.propagate = propagate
 
     return stop
 

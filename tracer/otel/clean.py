@@ -6,8 +6,8 @@ nanoseconds, its integer attributes signed 64-bit: the OpenTelemetry encoder rai
 anything else, losing the request (or the whole export) with a traceback, and a live export
 would then blame the collector. ``CleanSink`` clamps span and event times into
 ``0..2**64-1``, writes integers beyond 64 bits (and values of no attribute type) as strings,
-and drops a ``pid`` that is no process id; each kind of repair is said once, as a warning.
-Imports only the spine's logging name.
+and drops a ``pid`` that is no process id; each kind of repair is said once, as a warning
+(``WARNINGS``). Imports nothing of ours at run time.
 """
 
 from __future__ import annotations
@@ -18,9 +18,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from tracer.otel.spec import Key, SpanSink, SpanSpec
 
-__all__ = ["CleanSink", "TIME_MAX", "INT_MIN", "INT_MAX"]
+__all__ = ["CleanSink", "TIME_MAX", "INT_MIN", "INT_MAX", "WARNINGS"]
 
-log = logging.getLogger("tracer")
+WARNINGS = "tracer.otel.spans"
+"""The logger of what making spans of a recording warns of (values repaired, a request
+skipped): one of those whose warnings the command line prints as ``trace: warning:`` lines,
+as it prints the reader's (``tracer.cli``); an application's logging gets them under
+``tracer``, as the rest of ours."""
+
+log = logging.getLogger(WARNINGS)
 
 TIME_MAX = 2**64 - 1
 """The latest time OTLP carries (``fixed64`` nanoseconds since the Unix epoch)."""

@@ -4,7 +4,12 @@
 default) or ``grpc``; the exporters themselves read ``OTEL_EXPORTER_OTLP_ENDPOINT``,
 ``..._HEADERS``, ``..._TIMEOUT`` and the rest; ``Resource.create`` reads ``OTEL_SERVICE_NAME``
 and ``OTEL_RESOURCE_ATTRIBUTES``. An explicit endpoint (``--otlp-endpoint``) wins over the
-environment. Imports OpenTelemetry lazily and ``tracer.errors``; never a shim or the UI.
+environment. The traces URL is built as the OTLP specification says: a per-signal endpoint
+(``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``, or an ``--otlp-endpoint`` with a path) is used as it is;
+a base one (``OTEL_EXPORTER_OTLP_ENDPOINT``, or a bare ``--otlp-endpoint http://host:4318``) gets
+``v1/traces`` after its path, never after its query. A message naming an endpoint shows it
+without its credentials (``shown_endpoint``).
+Imports OpenTelemetry lazily, ``tracer.errors`` and ``tracer.redact``; never a shim or the UI.
 """
 
 from __future__ import annotations
@@ -12,14 +17,17 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from tracer.errors import UsageError
+from tracer.redact import REDACTED, redact_target
 
 __all__ = [
     "PROTOCOLS",
     "TIMEOUT_VARIABLES",
     "check_endpoint",
+    "shown_endpoint",
+    "traces_url",
     "protocol_from_env",
     "make_exporter",
     "make_resource",
@@ -31,35 +39,91 @@ __all__ = [
 DEFAULT_SERVICE_NAME = "gateway-tracer"
 
 
+TRACES_PATH = "v1/traces"
+"""The OTLP/HTTP traces path, relative to a base endpoint."""
+
+BASE_VARIABLE = "OTEL_EXPORTER_OTLP_ENDPOINT"
+"""The base endpoint of every signal: the traces URL is built from it."""
+TRACES_VARIABLE = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+"""The traces endpoint: used as it is, and it wins over the base one."""
+
+
+def shown_endpoint(endpoint: str) -> str:
+    """``endpoint`` as a message may show it: a ``user:password@`` replaced by
+    ``[redacted]@``, and secret-looking query values redacted as a recorded request's are
+    (``tracer.redact``): ``http://u:pw@host:4318/v1/traces?api_key=K`` ->
+    ``http://[redacted]@host:4318/v1/traces?api_key=[redacted]``."""
+    # The gRPC exporter names its target by the authority alone (``user:pw@host:4317``).
+    bare = "//" not in endpoint
+    try:
+        parts = urlsplit("//" + endpoint if bare else endpoint)
+    except ValueError:  # an unclosed IPv6 bracket: no URL parts to take apart
+        return redact_target(endpoint)
+    netloc = parts.netloc
+    if "@" in netloc:  # the userinfo ends at the last "@" of the authority
+        netloc = f"{REDACTED}@{netloc.rpartition('@')[2]}"
+    target = urlunsplit(("", "", parts.path, parts.query, parts.fragment))
+    shown = urlunsplit((parts.scheme, netloc, "", "", "")) + redact_target(target)
+    return shown.removeprefix("//") if bare else shown
+
+
+def traces_url(base: str) -> str:
+    """The traces URL of a base endpoint, as the OTLP specification builds it from
+    ``OTEL_EXPORTER_OTLP_ENDPOINT``: ``v1/traces`` resolved against the base URL's path made
+    to end in ``/`` (``http://host:4318`` -> ``http://host:4318/v1/traces``,
+    ``http://host/otlp`` -> ``http://host/otlp/v1/traces``); a query stays the query
+    (``http://host/?api_key=K`` -> ``http://host/v1/traces?api_key=K``)."""
+    parts = urlsplit(base)
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    return urlunsplit(parts._replace(path=path + TRACES_PATH))
+
+
 def check_endpoint(endpoint: str) -> None:
     """``UsageError`` unless ``endpoint`` is an http(s) URL with a host and a valid port."""
+    shown = shown_endpoint(endpoint)
     try:
         parts = urlsplit(endpoint)
     except ValueError:  # an unclosed IPv6 bracket ("http://[::1")
         raise UsageError(
-            f'OTLP endpoint "{endpoint}" is not a valid URL; try "http://localhost:4318".'
+            f'OTLP endpoint "{shown}" is not a valid URL; try "http://localhost:4318".'
         ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(
-            f'OTLP endpoint "{endpoint}" is not an http(s) URL; try "http://localhost:4318".'
+            f'OTLP endpoint "{shown}" is not an http(s) URL; try "http://localhost:4318".'
         )
     try:
         parts.port  # noqa: B018 - urlsplit checks the port only when it is read
     except ValueError:
         raise UsageError(
-            f'OTLP endpoint "{endpoint}" has no valid port (1-65535); try "http://localhost:4318".'
+            f'OTLP endpoint "{shown}" has no valid port (1-65535); try "http://localhost:4318".'
         ) from None
+
+
+def _env_endpoint() -> str | None:
+    """The traces URL the environment names, or None to leave it to the exporter (no
+    variable, or a per-signal one, which the exporter uses as it is). The exporter would
+    append the path to a base URL's text, after its query; here it goes after its path."""
+    if os.environ.get(TRACES_VARIABLE):
+        return None
+    base = os.environ.get(BASE_VARIABLE)
+    if not base:
+        return None
+    try:
+        return traces_url(base)
+    except ValueError:  # no URL: the exporter says so when it sends, as it would have
+        return None
 
 
 def _http_exporter(endpoint: str | None, timeout: float | None = None) -> Any:
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-    if endpoint is not None:
+    if endpoint is None:
+        endpoint = _env_endpoint()
+    else:
         check_endpoint(endpoint)
-        parts = urlsplit(endpoint)
-        if parts.path in ("", "/"):
+        if urlsplit(endpoint).path in ("", "/"):
             # A bare collector address, as OTEL_EXPORTER_OTLP_ENDPOINT is: add the signal path.
-            endpoint = endpoint.rstrip("/") + "/v1/traces"
+            endpoint = traces_url(endpoint)
     return OTLPSpanExporter(endpoint=endpoint, timeout=timeout)
 
 

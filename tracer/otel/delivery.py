@@ -8,7 +8,8 @@ one line naming the collector and the reason. ``closing()`` makes the end prompt
 a failed attempt is not retried (the exporter's retry wait is cut short by shutting it down).
 ``PacedBatchProcessor`` feeds it: a ``BatchSpanProcessor`` whose feeding thread waits for room
 in its queue rather than dropping spans, while the collector takes them.
-Imports OpenTelemetry's SDK (imported only for ``--otlp``); never a shim or the UI.
+Imports OpenTelemetry's SDK (imported only for ``--otlp``) and ``tracer.otel.config``; never a
+shim or the UI.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from typing import Any
 
 from opentelemetry.sdk.trace import SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+from tracer.otel.config import shown_endpoint
 
 __all__ = [
     "Delivery",
@@ -168,7 +171,7 @@ class Delivery(SpanExporter):
         self.exporter = exporter
         """The OTLP exporter doing the sending."""
         self.endpoint = endpoint
-        """Where the spans go (named in ``problem()``)."""
+        """Where the spans go (named in ``problem()``, without its credentials)."""
         self.timeout = timeout
         """How long one export may take, retries included (``config.export_timeout``)."""
         self.sent = 0
@@ -283,7 +286,7 @@ class Delivery(SpanExporter):
         if not missing:
             return None
         return (
-            f"trace: the OTLP collector at {self.endpoint} {_what(self._reason)}; "
+            f"trace: the OTLP collector at {shown_endpoint(self.endpoint)} {_what(self._reason)}; "
             f"{missing} spans were not exported (the run and its recording are complete)."
         )
 

@@ -32,7 +32,7 @@ from tracer.errors import UsageError
 from tracer.events import Event
 from tracer.otel import attributes as A
 from tracer.otel.blocks import RecentBlocks
-from tracer.otel.clean import CleanSink
+from tracer.otel.clean import WARNINGS, CleanSink
 from tracer.otel.ended import EndedRequests
 from tracer.otel.late import ABANDONED, NOT_WORK, EndRecord, LateWork, abandoned_span
 from tracer.otel.request import SCHEMES, RequestState, asked, fill_request_span
@@ -41,7 +41,7 @@ from tracer.phases import kept_from_starting
 
 __all__ = ["ABANDONED", "DETAILS", "SpanSpec", "SpanSink", "SpanModel", "Key"]
 
-log = logging.getLogger("tracer")
+log = logging.getLogger(WARNINGS)
 
 DETAILS = ("events", "spans")
 """Choices of ``--otel-detail``: protocol calls as span events, or as child spans."""
@@ -111,9 +111,14 @@ class SpanModel:
         """Consume events in recording order; emit each request when it ends.
 
         An event that cannot be turned into a span (malformed data) costs only its own
-        request, which is dropped and logged once; the rest of the batch goes on.
+        request, which is dropped and logged once; the rest of the batch goes on. An event of
+        a kind this release does not know is ignored, as every reader ignores it: it neither
+        makes a request nor joins one (nor marks where the recording ends).
         """
+        known = K.KINDS
         for event in events:
+            if event.kind not in known:
+                continue
             try:
                 self._seen(event)
                 self._feed_one(event)

@@ -1,12 +1,13 @@
 """Test helpers: in-process OTLP receivers and an in-memory tracer provider.
 
-``OtlpHttpReceiver`` is a tiny collector on 127.0.0.1 that accepts ``POST /v1/traces``
-(OTLP http/protobuf, optionally gzip) and decodes each ``ExportTraceServiceRequest`` (or,
-given ``status``, decodes it and refuses it with that HTTP status, as a collector that is
+``OtlpHttpReceiver`` is a tiny collector on 127.0.0.1 that accepts ``POST /v1/traces`` (with
+any query; OTLP http/protobuf, optionally gzip) and decodes each ``ExportTraceServiceRequest``
+(or, given ``status``, decodes it and refuses it with that HTTP status, as a collector that is
 overloaded or rejects the data does; or, ``silent``, never answers until it stops, as a hung
-one does); ``OtlpGrpcReceiver`` does the same over gRPC. ``memory_provider()`` returns an SDK provider
-exporting synchronously to an ``InMemorySpanExporter``. They need ``opentelemetry-proto`` (and
-``grpcio`` for gRPC), which the ``test`` extra installs. Imports nothing else of ours.
+one does); ``OtlpGrpcReceiver`` does the same over gRPC. ``memory_provider()`` returns an SDK
+provider exporting synchronously to an ``InMemorySpanExporter``. They need
+``opentelemetry-proto`` (and ``grpcio`` for gRPC), which the ``test`` extra installs. Imports
+nothing else of ours.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
 __all__ = ["OtlpHttpReceiver", "OtlpGrpcReceiver", "memory_provider", "received_spans"]
 
@@ -82,7 +84,8 @@ class OtlpHttpReceiver(_Receiver):
     ``status``: the HTTP status every export gets (200 takes the spans; 400 rejects them;
     503 asks the exporter to retry, after ``retry_after`` seconds when that is given).
     ``silent``: each export is read, kept and left unanswered until ``stop()``. Received
-    requests are kept whatever the answer: ``requests`` says what reached it.
+    requests are kept whatever the answer: ``requests`` says what reached it, ``targets`` the
+    request target of every POST (path and query), a 404's too.
     """
 
     def __init__(
@@ -94,6 +97,7 @@ class OtlpHttpReceiver(_Receiver):
             ExportTraceServiceResponse,
         )
 
+        self.targets: list[str] = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -101,7 +105,9 @@ class OtlpHttpReceiver(_Receiver):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if self.headers.get("Content-Encoding") == "gzip":
                     body = gzip.decompress(body)
-                if self.path != "/v1/traces":
+                with receiver._changed:
+                    receiver.targets.append(self.path)
+                if urlsplit(self.path).path != "/v1/traces":  # a query is the sender's own
                     self.send_response(404)
                     self.end_headers()
                     return
