@@ -131,6 +131,25 @@ def test_trace_export_sends_to_the_path_before_the_query(tmp_path: Path) -> None
     assert set(targets) == {"/v1/traces?api_key=K"}
 
 
+def test_trace_export_names_the_collector_without_its_credentials(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``trace export --to otlp``'s line (sent, or refused) shows neither secret."""
+    rec = recorder()
+    asgi_request(rec, 1, 0)
+    path = tmp_path / "r.jsonl"
+    lines = [json.dumps(rec.header), *(json.dumps(e.to_dict()) for e in rec.recording().events)]
+    path.write_text("\n".join(lines) + "\n")
+    for answer in (200, 400):
+        with OtlpHttpReceiver(answer) as receiver:
+            endpoint = f"http://user:SECRETPW@127.0.0.1:{receiver.port}/?token=SECRETTOK"
+            main(["export", str(path), "--to", "otlp", "--otlp-endpoint", endpoint])
+        said = capsys.readouterr()
+        shown = f"http://[redacted]@127.0.0.1:{receiver.port}/v1/traces?token=[redacted]"
+        assert shown in said.out + said.err
+        assert "SECRET" not in said.out + said.err
+
+
 def test_a_bad_endpoint_is_refused_without_its_credentials(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

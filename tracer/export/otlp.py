@@ -273,7 +273,12 @@ def export_otlp(recording: Recording | RecordingFile, options: ExportOptions) ->
     UNAVAILABLE) with backoff until its timeout (``OTEL_EXPORTER_OTLP_TIMEOUT``, 10 s by
     default); the error then says what the collector answered, or that none was reached.
     """
-    from tracer.otel.config import export_timeout, make_exporter, protocol_from_env
+    from tracer.otel.config import (
+        export_timeout,
+        make_exporter,
+        protocol_from_env,
+        shown_endpoint,
+    )
     from tracer.otel.delivery import Delivery
 
     batches = source_batches(recording, detail=options.otel_detail)
@@ -284,7 +289,9 @@ def export_otlp(recording: Recording | RecordingFile, options: ExportOptions) ->
     posted = getattr(exporter, "_endpoint", None)
     if not (isinstance(posted, str) and posted.startswith(("http://", "https://"))):
         posted = None
-    where = posted or options.otlp_endpoint or "the OTLP endpoint"
+    given = posted or options.otlp_endpoint
+    # Named in every line about the export: never with the credentials it may carry.
+    where = shown_endpoint(given) if given else "the OTLP endpoint"
     # The exporter logs each retry; Delivery keeps those records and the one error below
     # says what they did, once.
     delivery = Delivery(exporter, where, timeout=export_timeout(10.0))  # the exporters' default
