@@ -39,7 +39,17 @@ SPINE = {
         "tracer.recorder_fork",
         "tracer._version",
     },
-    "tracer.summary": {"tracer.events", "tracer.recording", "tracer.errors"},
+    "tracer.stats": set(),
+    "tracer.request_span": {"tracer.events"},
+    "tracer.span_tally": {"tracer.request_span", "tracer.stats"},
+    "tracer.summary": {
+        "tracer.events",
+        "tracer.recording",
+        "tracer.errors",
+        "tracer.request_span",
+        "tracer.span_tally",
+        "tracer.stats",
+    },
     "tracer.phases": {"tracer.events"},
     "tracer.span_rows": {"tracer.summary"},
     "tracer.digest": {

@@ -51,7 +51,9 @@ def test_a_lane_is_marked_failed_exactly_when_the_summary_counts_an_error(
     assert failed == expected
 
 
-@pytest.mark.parametrize("module", ["phases", "summary", "digest", "span_rows"])
+@pytest.mark.parametrize(
+    "module", ["phases", "summary", "request_span", "span_tally", "digest", "span_rows"]
+)
 def test_the_5xx_rule_is_spelled_only_in_tracer_events(module: str) -> None:
     """No module that judges a request's failure compares a status with 500 itself."""
     tree = ast.parse((ROOT / "tracer" / f"{module}.py").read_text(encoding="utf-8"))

@@ -1,0 +1,187 @@
+"""``SpanTally``: the summary's figures added up from requests, one ``RequestSpan`` at a time.
+
+Its one job is the adding up: counts, statuses, the latency and queueing columns, the most
+requests in the app at once, and the summary dict made of them (``SpanTally.summary``,
+``summarize_spans``). ``tracer.summary`` feeds it a recording's spans, ``tracer.digest`` a
+stream's, so the numbers agree. Imports only ``tracer.request_span`` and ``tracer.stats``.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from tracer.request_span import RequestSpan
+from tracer.stats import (
+    LATENCY_KEYS,
+    NS_PER_MS,
+    QUEUE_KEYS,
+    edge_of,
+    offered_s,
+    peak_of,
+    stats_ms,
+)
+
+__all__ = ["SpanTally", "summarize_spans"]
+
+
+def summarize_spans(
+    spans: Mapping[int, RequestSpan],
+    *,
+    first: int,
+    last: int,
+    blocked_ns: int,
+    violations: int,
+    load: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The summary dict from per-request spans and run-wide totals (for streaming readers).
+
+    ``first``/``last``: the earliest event time and the latest event end (ns). ``load``: the
+    recording header's ``load``, which gives an open loop's throughput its time (``rps``).
+    """
+    tally = SpanTally()
+    for span in spans.values():
+        tally.add(span)
+    return tally.summary(
+        first=first, last=last, blocked_ns=blocked_ns, violations=violations, load=load
+    )
+
+
+class SpanTally:
+    """What the summary reads of each request, added up one span at a time.
+
+    A span is read once and can go: its latency and time queued are kept as 8-byte numbers
+    (``array('q')``), the rest as counts, so a streaming reader that keeps its requests
+    packed (``tracer.digest``) builds one short-lived ``RequestSpan`` at a time. A duration
+    that is not a 64-bit integer (events made by hand) turns its column into a list.
+    """
+
+    __slots__ = (
+        "requests",
+        "completed",
+        "errors",
+        "latencies",
+        "queues",
+        "status",
+        "_last_end",
+        "_edges",
+        "_peak",
+    )
+
+    def __init__(self) -> None:
+        self.requests = 0
+        """Spans added."""
+        self.completed = 0
+        """Of which finished (``RequestSpan.finished``)."""
+        self.errors = 0
+        """Of which failed (``RequestSpan.failed``)."""
+        self.latencies: array[int] | list[Any] = array("q")
+        """``finished - arrived`` of each finished request (ns), in the order added."""
+        self.queues: array[int] | list[Any] = array("q")
+        """``queue_wait`` of each request that has one (ns), in the order added."""
+        self.status: Counter[str] = Counter()
+        """Outcome statuses as the summary's keys (``"200"``)."""
+        self._last_end: Any = None
+        # In flight means in the app: request.start to request.end (the client's end when the
+        # server's was lost). One that never ended counts until the end of the recording.
+        # At one instant, events count in recording order (seq): requests of zero time were
+        # in the app between their start and end events, and others ended before a next began.
+        self._edges: list[int] | None = []
+        self._peak = 0
+
+    def add(self, span: RequestSpan) -> None:
+        """Count one request (each once; not after ``max_in_flight`` was read)."""
+        edges = self._edges
+        if edges is None:
+            raise RuntimeError("SpanTally.add after its max_in_flight was read")
+        self.requests += 1
+        finished = span.finished
+        if finished is not None:
+            self.completed += 1
+            if self._last_end is None or finished > self._last_end:
+                self._last_end = finished
+            arrived = span.arrived
+            if arrived is not None:
+                self.latencies = _append(self.latencies, finished - arrived)
+        wait = span.queue_wait
+        if wait is not None:
+            self.queues = _append(self.queues, wait)
+        if span.start is not None:
+            edges.append(edge_of(span.start, span.start_seq, 1))
+            end = _left_app(span)
+            if end is not None:
+                edges.append(end)
+        if span.failed:
+            self.errors += 1
+        code = span.outcome_status
+        if code is not None:
+            self.status[str(code)] += 1
+
+    @property
+    def max_in_flight(self) -> int:
+        """The most requests in the app at once; worked out at the first read, after which
+        the instants it took are freed and no more spans can be added."""
+        if self._edges is not None:
+            self._peak = peak_of(self._edges)
+            self._edges = None
+        return self._peak
+
+    def summary(
+        self,
+        *,
+        first: int,
+        last: int,
+        blocked_ns: int,
+        violations: int,
+        load: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The summary dict of the spans added, with the run-wide figures of
+        ``summarize_spans``."""
+        wall_s = (last - first) / 1e9
+        # Throughput is over the time the load took: to the last request's end (its response's
+        # end for whoever sent it), not to work an app does after its responses
+        # (BackgroundTasks: a second of it made 1,000 requests read 819 a second where they
+        # took 0.17 s). A request that never ended (a run cut short) keeps the whole wall time.
+        if self.requests and self.completed == self.requests:
+            served_s = (self._last_end - first) / 1e9
+        else:
+            served_s = wall_s
+        rate_s = max(served_s, offered_s(load, self.requests))
+        completed = self.completed
+        return {
+            "requests": self.requests,
+            "completed": completed,
+            "errors": self.errors,
+            "wall_s": round(wall_s, 3),
+            # Requests that all ended the instant the first began (a zero-time simulation)
+            # took no time: they have no rate (None), which is not a rate of 0.
+            "rps": round(completed / rate_s, 1) if rate_s > 0 else (None if completed else 0.0),
+            "latency_ms": stats_ms(self.latencies, LATENCY_KEYS),
+            "queue_ms": stats_ms(self.queues, QUEUE_KEYS),
+            "status": dict(sorted(self.status.items())),
+            "max_in_flight": self.max_in_flight,
+            "loop_blocked_ms": round(blocked_ns / NS_PER_MS, 3),
+            "violations": violations,
+        }
+
+
+def _append(column: array[int] | list[Any], value: Any) -> array[int] | list[Any]:
+    """``column`` with ``value`` appended: an ``array('q')`` turns into a list at the first
+    value it cannot hold (a float time, a number past 64 bits)."""
+    try:
+        column.append(value)
+    except (TypeError, OverflowError):
+        column = [*column, value]
+    return column
+
+
+def _left_app(span: RequestSpan) -> int | None:
+    """The edge (``edge_of``) of when the request left the app: its ``request.end``, else the
+    client's end (the server's end was lost); None while it never ended."""
+    if span.end is not None:
+        return edge_of(span.end, span.end_seq, 0)
+    if span.client_end is not None:
+        return edge_of(span.client_end, span.client_seq, 0)
+    return None
