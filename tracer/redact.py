@@ -23,6 +23,8 @@ from tracer.errors import UsageError
 __all__ = [
     "REDACTED",
     "DEFAULT_SECRET_HEADERS",
+    "HeaderVerdicts",
+    "header_verdicts",
     "SECRET_HEADERS",
     "SECRET_HEADER_WORDS",
     "SECRET_PATH_WORDS",
@@ -81,18 +83,21 @@ _MEMO_SIZE = 1024
 send, few enough that a client making up names cannot grow it without bound."""
 
 _MEMO_VALUE = 2048
-"""The longest header value whose redaction a ``_Verdicts`` keeps."""
+"""The longest header value whose redaction a ``HeaderVerdicts`` keeps."""
 
 _KEEP, _SECRET, _URL = 0, 1, 2
 """What becomes of a header's value: kept, redacted, kept with its URL redacted."""
 
 
-class _Verdicts(dict[Any, int]):
+class HeaderVerdicts(dict[Any, int]):
     """Header name (text or bytes, any case) -> ``_KEEP``, ``_SECRET`` or ``_URL``, worked
     out on first sight of a name and kept (up to ``_MEMO_SIZE`` names): an app sees the same
     few names on every request, so after the first a header costs one dict lookup. ``urls``
     keeps the redacted values of URL-valued headers the same way: a browser sends the same
-    ``Origin`` and ``Referer`` request after request."""
+    ``Origin`` and ``Referer`` request after request.
+
+    ``_KEEP`` is 0, so a shim's loop reads ``if verdicts[name]:`` and only a header to hide
+    takes ``hidden``; made by ``header_verdicts``."""
 
     __slots__ = ("exact", "words", "urls")
 
@@ -111,6 +116,19 @@ class _Verdicts(dict[Any, int]):
             if len(self.urls) < _MEMO_SIZE and len(value) <= _MEMO_VALUE:
                 self.urls[key] = done
         return done
+
+    def hidden(self, verdict: int, name: Any, value: Any) -> str:
+        """What is recorded for a header whose ``verdict`` (``self[name]``) is not to keep
+        it: ``REDACTED`` for a secret; a URL-valued header's value, text or bytes, redacted
+        (``url_value``), or ``REDACTED`` when it is neither (no URL can be read to redact)."""
+        if verdict == _SECRET:
+            return REDACTED
+        if isinstance(value, bytes):
+            value = value.decode("latin-1")
+        elif not isinstance(value, str):
+            return REDACTED
+        key = name.decode("latin-1") if isinstance(name, bytes) else str(name)
+        return self.url_value(key.lower(), value)
 
     def __missing__(self, name: Any) -> int:
         if isinstance(name, bytes):
@@ -132,15 +150,15 @@ class _Verdicts(dict[Any, int]):
 class SecretHeaders(frozenset[str]):
     """The default secret header names: the exact ``SECRET_HEADERS`` (its members) and any
     name containing one of ``SECRET_HEADER_WORDS``, for ``name in secret`` in any case, as
-    text or as bytes (an ASGI server's names). Verdicts are kept per name (``_Verdicts``)."""
+    text or as bytes (an ASGI server's names). Verdicts are kept per name (``HeaderVerdicts``)."""
 
     __slots__ = ("verdicts",)
 
-    verdicts: _Verdicts
+    verdicts: HeaderVerdicts
 
     def __new__(cls, names: Iterable[str] = SECRET_HEADERS) -> SecretHeaders:
         made = super().__new__(cls, names)
-        made.verdicts = _Verdicts(frozenset(made), SECRET_HEADER_WORDS)
+        made.verdicts = HeaderVerdicts(frozenset(made), SECRET_HEADER_WORDS)
         return made
 
     def __contains__(self, name: object) -> bool:
@@ -212,6 +230,19 @@ def secret_header_bytes(secret: frozenset[str] | set[str]) -> frozenset[Any]:
     return frozenset(name.encode("latin-1") for name in secret)
 
 
+def header_verdicts(secret: frozenset[str] | set[str]) -> HeaderVerdicts | None:
+    """What a shim looks header names up in for ``secret`` (from ``secret_header_names``):
+    the default's memo, shared by every shim (names like a secret's too); for given names a
+    memo of their own, matching them exactly in any case; None when nothing is redacted
+    (``redact=False``). Either way URL-valued headers keep their value redacted
+    (``redact_header_value``), as ``redact_headers`` does."""
+    if not secret:
+        return None
+    if isinstance(secret, SecretHeaders):
+        return secret.verdicts
+    return HeaderVerdicts(frozenset(name.lower() for name in secret), ())
+
+
 def redact_header_value(name: str, value: str) -> str:
     """``value`` of a header not secret as a whole: a URL-valued one's (``URL_HEADERS``,
     ``name`` in lower case) with its credentials and secret query values redacted
@@ -239,7 +270,7 @@ def redact_headers(
     verdicts = (
         secret.verdicts
         if isinstance(secret, SecretHeaders)
-        else _Verdicts(frozenset(name.lower() for name in secret), ())
+        else HeaderVerdicts(frozenset(name.lower() for name in secret), ())
     )
     out: list[list[str]] = []
     add = out.append

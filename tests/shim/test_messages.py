@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tracer.redact import REDACTED
+from tracer.redact import DEFAULT_SECRET_HEADERS, REDACTED, header_verdicts
 from tracer.shim.messages import scope_headers, scope_query, summarize_message
 
 
@@ -53,13 +53,38 @@ def test_a_malformed_message_is_recorded_without_failing(message: object) -> Non
 def test_headers_are_text_pairs_with_secrets_redacted() -> None:
     """Bytes pairs (the ASGI way) and text pairs alike become one flat tuple of text (as a
     packed row carries them); secret names' values are redacted."""
-    secret = frozenset({b"authorization"})
     names = frozenset({"authorization"})
+    secret = header_verdicts(names)
     raw = [(b"host", b"a"), (b"Authorization", b"Bearer x")]
     assert scope_headers(raw, secret, names) == ("host", "a", "Authorization", REDACTED)
     text = [("host", "a"), ("authorization", "Bearer x")]
     assert scope_headers(text, secret, names) == ("host", "a", "authorization", REDACTED)
     assert scope_headers(None, secret, names) == ()
+    assert scope_headers(raw, None, frozenset()) == ("host", "a", "Authorization", "Bearer x")
+
+
+def test_default_names_match_words_and_urls_in_any_case() -> None:
+    """With the default names, bytes names as a server gave them (any case) are matched by
+    their words, and URL values keep their URL without its secrets, request after request."""
+    names = DEFAULT_SECRET_HEADERS
+    raw = [
+        (b"X-Auth-Token", b"t"),
+        (b"referer", b"http://h/p?token=t&a=1"),
+        (b"Refresh", b"0; url=/x?sig=t"),
+        (b"accept", b"*/*"),
+    ]
+    expected = (
+        "X-Auth-Token",
+        REDACTED,
+        "referer",
+        f"http://h/p?token={REDACTED}&a=1",
+        "Refresh",
+        f"0; url=/x?sig={REDACTED}",
+        "accept",
+        "*/*",
+    )
+    for _ in range(2):  # the second from the memo
+        assert scope_headers(raw, header_verdicts(names), names) == expected
 
 
 def test_query_strings_are_redacted_unless_asked_not_to() -> None:

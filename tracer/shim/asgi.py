@@ -45,7 +45,7 @@ from typing import Any
 from tracer.errors import UsageError
 from tracer.interface import ASGI2, ASGI3, detect_interface
 from tracer.recorder import Recorder
-from tracer.redact import secret_header_names
+from tracer.redact import header_verdicts, secret_header_names
 from tracer.shim import hops
 from tracer.shim.asgi_cycle import AsgiCycle
 from tracer.shim.blocking import LoopState, watch_threshold
@@ -103,7 +103,9 @@ class AsgiShim:
         self.block_ns = block_ns
         self.redact = redact
         self.secret_headers = secret_header_names(redact, redact_headers)
-        self._secret_bytes = frozenset(name.encode("latin-1") for name in self.secret_headers)
+        # Looked up by each header's bytes name as sent: the default names' memo is shared by
+        # every shim; a plain set of names would lose the names like a secret's (X-Auth-Token).
+        self._verdicts = header_verdicts(self.secret_headers)
         self.checks = checks
         self._version = "2.0" if asgi_version == ASGI2 else "3.0"
         self._complained: set[str] = set()

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from tracer import events as K
 from tracer.conformance import AsgiChecker
 from tracer.conformance.base import report_late_call
+from tracer.redact import redact_path
 from tracer.shim.blocking import loop_state
 from tracer.shim.context import CURRENT
 from tracer.shim.frames import mark_wrapper, message_of, where_awaited, where_raised
@@ -218,6 +219,9 @@ class AsgiCycle(Stepper):
         self.bytes_out = 0
         self.ended = False
         query = scope.get("query_string")
+        path = scope.get("path")
+        if type(path) is str and ";" in path and shim.redact:  # one substring test, usually
+            path = redact_path(path)
         client = scope.get("client")
         server = scope.get("server")
         sink = self.sink
@@ -234,7 +238,7 @@ class AsgiCycle(Stepper):
                 None,
                 _START_KEYS,
                 scope.get("method"),
-                scope.get("path"),
+                path,
                 scope_query(query, shim.redact) if query else "",
                 scope.get("http_version") or _DEFAULT_HTTP_VERSIONS.get(scope["type"]),
                 scope.get("scheme") or _DEFAULT_SCHEMES.get(scope["type"]),
@@ -242,7 +246,7 @@ class AsgiCycle(Stepper):
                 tuple(server) if server else None,
                 "asgi",
                 scope["type"],
-                scope_headers(scope.get("headers"), shim._secret_bytes, shim.secret_headers),
+                scope_headers(scope.get("headers"), shim._verdicts, shim.secret_headers),
                 shim._version,
             )
         )

@@ -1,10 +1,10 @@
 """What an ASGI scope and message say, in the words of a recording, read without copying.
 
 The ASGI shim calls these on every request and message: ``scope_query`` and ``scope_headers``
-for ``request.start`` (secrets redacted), ``summarize_message`` for ``asgi.receive`` /
-``asgi.send``. Bodies are never kept, only their sizes (a file the app has the server send,
-``http.response.pathsend`` / ``zerocopysend``, counts its size). Imports ``tracer.redact`` only; never
-the TUI, exporters, server models or CLI.
+for ``request.start`` (secrets redacted, as the WSGI shim redacts them), ``summarize_message``
+for ``asgi.receive`` / ``asgi.send``. Bodies are never kept, only their sizes (a file the app
+has the server send, ``http.response.pathsend`` / ``zerocopysend``, counts its size). Imports
+``tracer.redact`` only; never the TUI, exporters, server models or CLI.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import os
 from typing import Any
 
 from tracer.events import encodable
-from tracer.redact import REDACTED, redact_headers, redact_query
+from tracer.redact import HeaderVerdicts, redact_headers, redact_query
 
 __all__ = ["scope_query", "scope_headers", "summarize_message"]
 
@@ -26,24 +26,32 @@ def scope_query(query: bytes | str, redact: bool) -> str:
 
 
 def scope_headers(
-    headers: Any, secret: frozenset[bytes], secret_names: frozenset[str]
+    headers: Any, verdicts: HeaderVerdicts | None, secret: frozenset[str]
 ) -> tuple[str, ...]:
-    """The scope's headers as one flat tuple of text ``(name, value, name, value, ...)``, the
-    values of ``secret`` names redacted (a ``name:pairs`` value of a packed row).
+    """The scope's headers as one flat tuple of text ``(name, value, name, value, ...)``, secret
+    values redacted and URL values with their secrets redacted (a ``name:pairs`` value of a
+    packed row).
 
-    ``secret`` holds the lower-case names as bytes (the fast path for the bytes pairs ASGI
-    servers pass); ``secret_names`` the same names as text for anything else.
+    ``verdicts`` (``header_verdicts(secret)``, None to keep every value) is looked up by the
+    bytes name as the server gave it: after a connection's first request, one dict lookup per
+    header. ``secret`` (the shim's names) serves anything but bytes pairs.
     """
     if not headers:
         return ()
     flat: list[str] = []
     add = flat.append
     try:
-        for name, value in headers:
-            add(name.decode("latin-1"))
-            add(REDACTED if name.lower() in secret else value.decode("latin-1"))
+        if verdicts is None:
+            for name, value in headers:
+                add(name.decode("latin-1"))
+                add(value.decode("latin-1"))
+        else:
+            for name, value in headers:
+                add(name.decode("latin-1"))
+                verdict = verdicts[name]
+                add(verdicts.hidden(verdict, name, value) if verdict else value.decode("latin-1"))
     except (AttributeError, TypeError, ValueError):  # not bytes pairs: the general helper
-        return tuple(item for pair in redact_headers(headers, secret_names) for item in pair)
+        return tuple(item for pair in redact_headers(headers, secret) for item in pair)
     return tuple(flat)
 
 

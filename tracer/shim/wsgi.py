@@ -62,7 +62,7 @@ from typing import Any
 from tracer import conformance
 from tracer.errors import UsageError
 from tracer.recorder import Recorder
-from tracer.redact import REDACTED, redact_query, secret_header_names
+from tracer.redact import header_verdicts, redact_path, redact_query, secret_header_names
 from tracer.shim.context import CURRENT
 from tracer.shim.wsgi_cycle import REQ_KEY, TRACED_KEY, WsgiCycle
 
@@ -144,12 +144,15 @@ class WsgiShim:
         self.recorder = recorder
         self.redact = redact
         self.secret_headers = secret_header_names(redact, redact_headers)
+        # Each header name's verdict (keep, secret, URL to redact), looked up as given: the
+        # default names' memo is shared by every shim, and serves ``start_response`` too.
+        self.verdicts = header_verdicts(self.secret_headers)
         self.checks = checks
         self.checker_factory: Callable[..., Any] | None = (
             conformance.WsgiChecker if checks else None
         )
         self._logged: set[str] = set()
-        self._plans: dict[tuple[str, ...], tuple[tuple[str, str, bool, bool], ...]] = {}
+        self._plans: dict[tuple[str, ...], tuple[tuple[str, str, int, bool], ...]] = {}
         self._recorders = (recorder,)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -203,12 +206,15 @@ class WsgiShim:
             plan = self._plan(layout)
         headers: list[str] = []
         add = headers.append
-        for key, name, secret, optional in plan:
+        verdicts = self.verdicts
+        for key, name, verdict, optional in plan:
             value = environ[key]
             if optional and not value:
                 continue  # an empty CONTENT_LENGTH/CONTENT_TYPE is one the client did not send
             add(name)
-            add(REDACTED if secret else value)
+            if verdict and verdicts is not None:  # a secret, or a URL to redact
+                value = verdicts.hidden(verdict, name, value)
+            add(value)
         query = environ.get("QUERY_STRING", "")
         if query and self.redact:
             query = redact_query(query)
@@ -221,6 +227,8 @@ class WsgiShim:
         path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
         if not path.isascii():  # the usual path: ASCII reads the same as bytes or text
             path = _path_text(path)
+        if ";" in path and self.redact:  # one substring test, usually
+            path = redact_path(path)
         return (
             START_KEYS,
             environ.get("REQUEST_METHOD"),
@@ -235,9 +243,9 @@ class WsgiShim:
             tuple(headers),
         )
 
-    def _plan(self, layout: tuple[str, ...]) -> tuple[tuple[str, str, bool, bool], ...]:
-        """(environ key, header name, secret?, absent when empty?) for each header among the
-        keys of ``layout``.
+    def _plan(self, layout: tuple[str, ...]) -> tuple[tuple[str, str, int, bool], ...]:
+        """(environ key, header name, verdict, absent when empty?) for each header among the
+        keys of ``layout``: the verdict is the name's in ``verdicts``, 0 to keep the value.
 
         PEP 3333 lets ``CONTENT_TYPE`` and ``CONTENT_LENGTH`` be empty for a header the client
         did not send (wsgiref sets ``CONTENT_LENGTH=""`` on every request); an ``HTTP_*`` key
@@ -253,7 +261,8 @@ class WsgiShim:
                 optional = True
             else:
                 continue
-            plan.append((key, name, name in self.secret_headers, optional))
+            verdicts = self.verdicts
+            plan.append((key, name, verdicts[name] if verdicts is not None else 0, optional))
         result = tuple(plan)
         if len(self._plans) < _PLAN_CACHE_SIZE:
             self._plans[layout] = result

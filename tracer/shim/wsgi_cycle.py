@@ -20,7 +20,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tracer import events as K
-from tracer.redact import REDACTED
 from tracer.shim.frames import message_of, where_raised
 from tracer.shim.wsgi_body import FileWrapperClose, SizedTracedBody, TracedBody, file_length
 from tracer.shim.wsgi_input import TracedInput
@@ -205,14 +204,20 @@ class WsgiCycle:
         try:
             if _get_ident() != self.tid:
                 self.switch_thread()
-            secret = self.shim.secret_headers
+            verdicts = self.shim.verdicts
             flat: tuple[Any, ...] | None
             try:
                 items: list[Any] = []
                 add = items.append
-                for name, value in headers:
-                    add(name)
-                    add(REDACTED if name.lower() in secret else value)
+                if verdicts is None:  # redaction off
+                    for name, value in headers:
+                        add(name)
+                        add(value)
+                else:  # as the request's headers: Set-Cookie hidden, Location's URL redacted
+                    for name, value in headers:
+                        add(name)
+                        verdict = verdicts[name]
+                        add(verdicts.hidden(verdict, name, value) if verdict else value)
                 flat = tuple(items)
             except (TypeError, ValueError, AttributeError):  # not (str, str) pairs: checked
                 flat = None
