@@ -18,6 +18,7 @@ from tracer import events as K
 from tracer.errors import InterfaceError
 from tracer.interface import detect_interface, is_asgi
 from tracer.recorder import Recorder
+from tracer.redact import redact_path
 from tracer.servers import CANCELLED, TIMEOUT, Request, Response, ServerConfig
 from tracer.servers.mailbox import Mailbox
 
@@ -117,8 +118,11 @@ class JobTarget:
     no further and closed at its next chunk, where an endless one was left unclosed). The
     ``loop`` models leave it to their stop, which cancels the apps' tasks."""
 
-    def __init__(self, recorder: Recorder) -> None:
+    def __init__(self, recorder: Recorder, redact: bool = True) -> None:
         self.recorder = recorder
+        self.redact = redact
+        """Whether ``request.queued``'s path loses secret ``;name=value`` values, as the shim's
+        ``request.start`` does (the server's ``config.redact``)."""
         self._inbox: Mailbox | None = None
         self._sweeper: asyncio.TimerHandle | None = None
         self._sweeper_loop: asyncio.AbstractEventLoop | None = None
@@ -135,7 +139,8 @@ class JobTarget:
             inbox = self._inbox = Mailbox(asyncio.get_running_loop(), _set_result)
         recorder = self.recorder
         req = recorder.new_request_id()
-        recorder.emit(K.REQUEST_QUEUED, req, {"method": request.method, "path": request.path})
+        path = redact_path(request.path) if self.redact else request.path
+        recorder.emit(K.REQUEST_QUEUED, req, {"method": request.method, "path": path})
         job = self.jobs[req] = Job(req, request, inbox)
         return job
 

@@ -395,7 +395,7 @@ class LoopServer:
 
 class _LoopTarget(JobTarget):
     def __init__(self, server: LoopServer) -> None:
-        super().__init__(server.recorder)
+        super().__init__(server.recorder, server.config.redact)
         self._mailbox = Mailbox(server.loop, server.spawn)
 
     async def request(self, request: Request, *, timeout: float | None = None) -> Response:

@@ -406,7 +406,7 @@ class _ProcessesTarget(JobTarget):
     stop_leaves = True
 
     def __init__(self, server: ProcessesServer) -> None:
-        super().__init__(server.recorder)
+        super().__init__(server.recorder, server.config.redact)
         self._server = server
 
     async def request(self, request: Request, *, timeout: float | None = None) -> Response:

@@ -414,7 +414,7 @@ class _QueueTarget(JobTarget):
     stop_leaves = True
 
     def __init__(self, server: ThreadsServer) -> None:
-        super().__init__(server.recorder)
+        super().__init__(server.recorder, server.config.redact)
         self._queue = server.queue
 
     async def request(self, request: Request, *, timeout: float | None = None) -> Response:
