@@ -17,19 +17,19 @@ _BLOCKED = ("cacheprovider", "textual-snapshot", "hypothesispytest", "syrupy", "
 UNKNOWN_IDS = [
     pytest.param(
         'allow="HTTP-11"',
-        "UsageError: @pytest.mark.gateway_tracer(allow='HTTP-11'): 'HTTP-11' is not a rule id"
+        "@pytest.mark.gateway_tracer(allow='HTTP-11'): 'HTTP-11' is not a rule id"
         " (did you mean HTTP-011?). The rule ids are listed in docs/rules.md.",
         id="digit-left-out",
     ),
     pytest.param(
         'allow=["HTTP-011", "ws-4"]',
-        "UsageError: @pytest.mark.gateway_tracer(allow=['HTTP-011', 'ws-4']): 'ws-4' is not a"
+        "@pytest.mark.gateway_tracer(allow=['HTTP-011', 'ws-4']): 'ws-4' is not a"
         " rule id (did you mean WS-004?). The rule ids are listed in docs/rules.md.",
         id="one-of-a-list",
     ),
     pytest.param(
         'allow=("NOPE",)',
-        "UsageError: @pytest.mark.gateway_tracer(allow=('NOPE',)): 'NOPE' is not a rule id."
+        "@pytest.mark.gateway_tracer(allow=('NOPE',)): 'NOPE' is not a rule id."
         " The rule ids are listed in docs/rules.md.",
         id="nothing-near",
     ),

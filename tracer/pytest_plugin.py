@@ -10,17 +10,23 @@ Use the ``gateway_tracer`` fixture to wrap the app under test::
 Limits come from ``@pytest.mark.gateway_tracer(max_block_ms=50, strict=True, allow=["HTTP-011"])``
 or the ini options ``gateway_tracer_max_block_ms`` (default 100) and ``gateway_tracer_strict``
 (warnings fail too). ``check=False`` in the marker records without failing. ``allow`` takes one
-rule id or several, each one of ``tracer.conformance.RULES`` (docs/rules.md). The marker takes
-these keyword arguments only: a positional argument, an unknown keyword, a value of the wrong
-kind or a rule id that does not exist (a typo would allow nothing) is a usage error naming the
-marker. Imports the spine and, when an app is wrapped or ``allow`` given, ``tracer.instrument``
-and ``tracer.conformance``.
+rule id or several, each one of ``tracer.conformance.RULES`` (docs/rules.md). Markers of the
+module, the class and the test add up, outermost first: a key the test's own marker gives wins,
+the others are kept (a key given as None counts as not given). The marker takes these keyword
+arguments only: a positional argument, an unknown keyword, a value of the wrong kind (a number
+given as a string included) or a rule id that does not exist (a typo would allow nothing) errors
+the test with one line naming the marker. Imports the spine and, when an app is wrapped or
+``allow`` given, ``tracer.instrument`` and ``tracer.conformance``.
 
 An app instrumented already (``tracer.instrument(app)`` at import, for production) can be
 wrapped as it is: the test's recorder records it in full, its tasks and thread hops included.
+A Flask app is wrapped at its ``wsgi_app``, which ``app.test_client()`` calls:
+``monkeypatch.setattr(app, "wsgi_app", gateway_tracer.wrap(app.wsgi_app))``. With plugin
+autoloading off, ``pytest -p gateway_tracer`` loads the plugin.
 
 A test that fails on its own is reported with its own failure; what its apps broke until then
 is shown under it (a ``Captured gateway-tracer call`` section) instead of failing it again. A
+test that skips itself (``pytest.skip()``) or calls ``pytest.xfail()`` is not judged either. A
 test's recorder is dropped after its teardown, so a long session keeps one test's events at a
 time, not all of them.
 
@@ -33,9 +39,10 @@ Werkzeug's (Flask's ``app.test_client()``) never closes a response the test read
 from __future__ import annotations
 
 import difflib
+import numbers
 import re
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -138,7 +145,8 @@ class GatewayTracer:
         return lines
 
     def forget(self) -> list[str]:
-        """Judge nothing recorded so far (the test failed on its own; one failure is enough).
+        """Judge nothing recorded so far (the test failed, skipped or xfailed on its own: its
+        own outcome is the one reported).
 
         Returns the problems that were set aside, so they can still be shown beside the
         test's own failure (none when ``check=False``: nothing is judged then anyway).
@@ -188,22 +196,21 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "gateway_tracer(max_block_ms=None, strict=None, allow=(), check=True): "
-        "limits for the gateway_tracer fixture in this test (keyword arguments only)",
+        "limits for the gateway_tracer fixture (keyword arguments only; a test's own marker "
+        "wins key by key over its class's and its module's)",
     )
 
 
 @pytest.fixture
 def gateway_tracer(request: pytest.FixtureRequest) -> Iterator[GatewayTracer]:
     """A ``GatewayTracer``: wrap apps with ``.wrap(app)``; the test fails on what they break."""
-    __tracebackhide__ = True  # a usage error is about the test's marker, not this code
-    marker = request.node.get_closest_marker("gateway_tracer")
-    options = {} if marker is None else _marker_options(marker)
+    options = _merged_options(request.node)
     max_block_ms = options.pop("max_block_ms", None)
     if max_block_ms is None:
         limit = request.config.getini("gateway_tracer_max_block_ms")
         max_block_ms = _milliseconds(limit)
         if max_block_ms is None:
-            raise pytest.UsageError(
+            _usage_error(
                 f"gateway_tracer_max_block_ms must be a positive number of milliseconds, "
                 f"not {limit!r}; try gateway_tracer_max_block_ms = {DEFAULT_MAX_BLOCK_MS:g}."
             )
@@ -223,18 +230,51 @@ def gateway_tracer(request: pytest.FixtureRequest) -> Iterator[GatewayTracer]:
 
 _KEY = pytest.StashKey[GatewayTracer]()
 
-_FORGOTTEN = "gateway-tracer found (not judged: the test failed on its own):\n  "
-"""Heads the report section of what a test that failed by itself broke as well."""
+_FORGOTTEN = "gateway-tracer found (not judged: {why}):\n  "
+"""Heads the report section of what a test that ended by itself broke as well."""
+
+
+def _why_not_judged(exc: BaseException) -> str:
+    """Why a test's recording was not judged, for the heading of its report section."""
+    if isinstance(exc, pytest.skip.Exception):
+        return "the test skipped itself"
+    if isinstance(exc, pytest.xfail.Exception):
+        return "the test called pytest.xfail"
+    return "the test failed on its own"
+
+
+def _usage_error(message: str) -> NoReturn:
+    """Error the test with ``message`` alone: one line, no traceback.
+
+    ``pytest.fail(pytrace=False)`` and not ``pytest.UsageError``: an exception raised in a
+    fixture is shown with the source of the innermost frame pytest does not hide, and another
+    plugin's ``pytest_fixture_setup`` wrapper (pytest-asyncio's) is such a frame.
+    """
+    __tracebackhide__ = True
+    pytest.fail(message, pytrace=False)
+
+
+def _merged_options(node: pytest.Item) -> dict[str, Any]:
+    """The options of every ``gateway_tracer`` marker on ``node`` (module, class, test),
+    each checked, merged outermost first: the test's own marker wins key by key, and a key
+    one of them leaves out (or gives as None) is taken from the markers further out."""
+    options: dict[str, Any] = {}
+    # iter_markers yields the closest first; stacked decorators of one test come bottom-up,
+    # so the one nearest the ``def`` wins, as it does for get_closest_marker.
+    for marker in reversed(list(node.iter_markers("gateway_tracer"))):
+        for name, value in _marker_options(marker).items():
+            if value is not None:
+                options[name] = value
+    return options
 
 
 def _marker_options(marker: pytest.Mark) -> dict[str, Any]:
-    """The marker's keyword arguments, checked: a mistake is a ``pytest.UsageError`` that names
-    the marker (never silently ignored, never blamed on the ini options)."""
-    __tracebackhide__ = True
+    """The marker's keyword arguments, checked: a mistake errors the test with one line that
+    names the marker (never silently ignored, never blamed on the ini options)."""
     usage = f"@pytest.mark.{marker.name} takes keyword arguments only: {', '.join(MARKER_OPTIONS)}"
     if marker.args:
         given = ", ".join(repr(arg) for arg in marker.args)
-        raise pytest.UsageError(
+        _usage_error(
             f"{usage}; it was given the positional argument(s) {given}. "
             f"Name them, e.g. @pytest.mark.{marker.name}(max_block_ms=50)."
         )
@@ -245,33 +285,39 @@ def _marker_options(marker: pytest.Mark) -> dict[str, Any]:
         for name in unknown:
             close = difflib.get_close_matches(name, MARKER_OPTIONS, n=1)
             named.append(f"{name} (did you mean {close[0]}?)" if close else name)
-        raise pytest.UsageError(f"{usage}; it does not know {', '.join(named)}.")
+        _usage_error(f"{usage}; it does not know {', '.join(named)}.")
 
-    def wrong(name: str, expected: str) -> pytest.UsageError:
-        return pytest.UsageError(
+    def wrong(name: str, expected: str) -> NoReturn:
+        _usage_error(
             f"@pytest.mark.{marker.name}({name}={options[name]!r}): {name} must be {expected}."
         )
 
     if options.get("max_block_ms") is not None:
-        limit = _milliseconds(options["max_block_ms"])
+        given = options["max_block_ms"]
+        # A number, not a string that reads as one: as strict=1 is refused for True.
+        limit = _milliseconds(given) if isinstance(given, numbers.Real) else None
         if limit is None:
-            raise wrong("max_block_ms", "a positive number of milliseconds, e.g. 50")
+            wrong("max_block_ms", "a positive number of milliseconds, e.g. 50")
         options["max_block_ms"] = limit
     for name in ("strict", "check"):
         if options.get(name) is not None and not isinstance(options[name], bool):
-            raise wrong(name, "True or False")
+            wrong(name, "True or False")
     allow = options.get("allow")
-    if allow is not None and not isinstance(allow, str):
-        try:
-            rules = list(allow)
-        except TypeError:
-            rules = [None]
-        if not all(isinstance(rule, str) for rule in rules):
-            raise wrong("allow", 'a rule id or a list of rule ids, e.g. ["HTTP-011"]')
     if allow is not None:
-        unknown_ids = _unknown_rules((allow,) if isinstance(allow, str) else allow)
+        rules: list[Any]
+        if isinstance(allow, str):
+            rules = [allow]
+        else:
+            try:
+                rules = list(allow)  # once: a generator is used up by it
+            except TypeError:
+                rules = [None]
+            if not all(isinstance(rule, str) for rule in rules):
+                wrong("allow", 'a rule id or a list of rule ids, e.g. ["HTTP-011"]')
+            options["allow"] = rules
+        unknown_ids = _unknown_rules(rules)
         if unknown_ids:
-            raise pytest.UsageError(
+            _usage_error(
                 f"@pytest.mark.{marker.name}(allow={allow!r}): {'; '.join(unknown_ids)}. "
                 "The rule ids are listed in docs/rules.md."
             )
@@ -318,16 +364,18 @@ def _milliseconds(value: Any) -> float | None:
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     """After a passing test body, judge what its wrapped apps did: a failure of the test itself.
 
-    When the body failed on its own, that failure is the one reported; what the apps broke is
-    added under it as a section of the report (``Captured gateway-tracer call``).
+    When the body failed (or skipped, or xfailed) on its own, that outcome is the one
+    reported; what the apps broke is added under it as a section of the report (``Captured
+    gateway-tracer call``).
     """
     helper = item.stash.get(_KEY, None)
     try:
         result = yield
-    except BaseException:
+    except BaseException as exc:
         lines = [] if helper is None else helper.forget()
         if lines:
-            item.add_report_section("call", "gateway-tracer", _FORGOTTEN + "\n  ".join(lines))
+            heading = _FORGOTTEN.format(why=_why_not_judged(exc))
+            item.add_report_section("call", "gateway-tracer", heading + "\n  ".join(lines))
         raise
     if helper is not None:
         helper.check()

@@ -8,13 +8,14 @@ Where (``location``): a rule broken inside a call the app makes (``start_respons
 judged after the app's ``next()`` returned, with no app frame left on the stack: when the
 iterator the shim hands in (``body_item``'s ``source``) is a generator, its suspended frame is
 at the ``yield`` that produced the chunk, and that is the line; other iterables (a list
-returned) have none. WSGI-019/020 (Content-Length
-differs from the bytes sent) are judged at the end: the line is the ``start_response`` call
-that declared the length, kept as a code object and an offset when a Content-Length is
-declared (the only cost a correct app pays for it). WSGI-001 of an app whose generator
-yielded a body without ever calling start_response is that ``yield``. The other rules judged
-at the end (WSGI-001 otherwise, 016, 022) have no line: ``trace check`` shows the app's
-``def`` line then.
+returned) have none. WSGI-019/020 (Content-Length differs from the bytes sent) are judged at
+the end: the line is the ``start_response`` call that declared the length, kept as a code
+object and an offset when a Content-Length is declared (the only cost a correct app pays for
+it). WSGI-001 of an app whose generator yielded a body without ever calling start_response is
+that ``yield``. The other rules judged at the end (WSGI-001 otherwise, 016, 022) have no line:
+``trace check`` shows the app's ``def`` line then. An app instrumented for two recorders (a
+test wrapping an app instrumented already) is located the same by both: the outer checker
+looks through the inner shim, its ``start_response`` and its response wrapper, to the app.
 
 One mistake, one finding: a rule that only follows from another is not reported with it. A
 body before any start_response is WSGI-003 if start_response came later, else WSGI-001 (so
@@ -83,6 +84,28 @@ def _status_fault(status: str) -> str:
     return got
 
 
+_SHIM_BODY_MODULE = "tracer.shim.wsgi_body"
+"""Where the shim's response wrapper (``TracedBody``) lives: named, not imported, as this
+package imports nothing of the shim's."""
+
+_MAX_NESTING = 40
+"""Shims looked through: the app instrumented for more recorders than this is not expected."""
+
+
+def _app_iterator(source: Any) -> Any:
+    """The app's own iterator behind ``source``, the iterator a shim took the chunk from.
+
+    Nested shims (the app instrumented for two recorders) hand the outer one the inner shim's
+    response wrapper, which keeps the app's iterator in its ``_iter`` slot: look through it
+    (and through more of them), so a generator's ``yield`` is found by every recorder.
+    """
+    for _ in range(_MAX_NESTING):
+        if type(source).__module__ != _SHIM_BODY_MODULE:
+            break
+        source = getattr(source, "_iter", None)
+    return source
+
+
 def _innermost(generator: GeneratorType[Any, Any, Any]) -> Site | None:
     """(file, line) of the innermost suspended generator outside the tracer in a
     ``yield from`` chain starting at ``generator``."""
@@ -129,6 +152,7 @@ def _chunk_locator(source: Any) -> bool | Locator:
     """The ``locate`` of a rule about a chunk the app's iterator ``source`` just produced: a
     generator is suspended at the ``yield`` that produced it (looked up only if the rule is
     reported); any other iterable has no line."""
+    source = _app_iterator(source)
     if type(source) is not GeneratorType:
         return False
     return lambda: _innermost(source)
@@ -197,7 +221,15 @@ class WsgiChecker(Checker):
             except ValueError:  # not called through the shim (from a script's top level)
                 pass
             else:
-                self._declared_at = (frame.f_code, frame.f_lasti)
+                caller = frame.f_code
+                # Nested shims: the caller is the inner shim's start_response, not the app;
+                # its name is compared first so that the app's own frame costs next to nothing.
+                while caller.co_name == "start_response" and caller.co_filename.startswith(OWN_DIR):
+                    back = frame.f_back
+                    if back is None:
+                        break
+                    frame, caller = back, back.f_code
+                self._declared_at = (caller, frame.f_lasti)
 
     def write(self, data: Any) -> None:
         """The legacy ``write(data)`` callable was called."""
@@ -224,6 +256,7 @@ class WsgiChecker(Checker):
         if not self._started and item and self._early is False:
             # WSGI-003 if start_response comes later, else WSGI-001 (the one mistake, said
             # once): which is known only then, and the generator will have moved on by then.
+            source = _app_iterator(source)
             self._early = _innermost(source) if type(source) is GeneratorType else None
         if item:
             self._count(len(item), source, from_iterable=True)
