@@ -1,11 +1,16 @@
 """What protocol checking costs per request: the checkers alone, and the shim with and without.
 
-Run: ``python bench/conformance_checks.py [--requests N] [--repeats R]``
+Run: ``python bench/conformance_checks.py [--requests 20000] [--repeats 5]`` (both positive)
 
 Hello-world WSGI and ASGI requests, driven in-process. "hooks" feeds the checker directly with
 the calls a shim makes for one request (construct, start_response/send..., finish): the pure
-cost of checking. "shim checks=False/True" is ``tracer.instrument`` with checking off and on
-(recording drained off the hot path), so the difference is what checking adds in practice.
+cost of checking. "shim checks=False/True" is ``tracer.instrument`` with checking off and on,
+so the difference is what checking adds in practice. Each shim variant's recorder is drained
+on the main thread at the end of its own run, inside its own time (its writer thread's timer
+is set never to fire meanwhile), as ``bench/overhead.py`` does: a background drain would
+otherwise bill part of one variant's recording to whichever variant ran when it woke. The
+script prints, per shim variant, the events its drains moved and what was left undrained when
+its time stopped (0).
 Variants run round-robin within each repeat; the table shows medians of the repeats in
 µs/request, and the checker's cost as a multiple of a reference loop (``sum`` of 10 ints, about
 0.06 µs on an idle core), which survives a noisy shared machine better than absolute times.
@@ -13,7 +18,6 @@ Variants run round-robin within each repeat; the table shows medians of the repe
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import gc
 import statistics
@@ -24,6 +28,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_cli import Parser, positive_int  # noqa: E402
 
 import tracer  # noqa: E402
 from sample_apps.hello import asgi_app, wsgi_app  # noqa: E402
@@ -68,48 +75,60 @@ def asgi_hooks(n: int) -> float:
     return time.perf_counter() - t0
 
 
-def _recorder() -> tracer.Recorder:
-    recorder = tracer.Recorder(keep=False, flush_interval=0.05)
-    recorder.subscribe(lambda batch: None)
-    return recorder
+class ShimRun:
+    """Hello requests through ``tracer.instrument`` (checks on or off), timed with the drain
+    of what they recorded: ``run(n)`` returns seconds for ``n`` requests."""
 
+    def __init__(self, interface: str, checks: bool) -> None:
+        # The writer thread's timer never fires during a run: the drain is ours, in run().
+        self.recorder = tracer.Recorder(keep=False, flush_interval=3600)
+        self.recorder.subscribe(self._count)
+        self.events = 0
+        """Events this variant's drains moved (to a subscriber that drops them)."""
+        self.left_over = 0
+        """Events still queued when a run's time stopped: drained by someone else's time."""
+        self.interface = interface
+        app = asgi_app if interface == "asgi" else wsgi_app
+        self.app = tracer.instrument(
+            app, recorder=self.recorder, checks=checks, interface=interface
+        )
 
-def wsgi_shim(checks: bool) -> Callable[[int], float]:
-    """Seconds for ``n`` WSGI hello requests through the shim."""
-    app = tracer.instrument(wsgi_app, recorder=_recorder(), checks=checks, interface="wsgi")
+    def _count(self, batch: list[Any]) -> None:
+        self.events += len(batch)
 
-    def start_response(status: str, headers: list[Any], exc_info: Any = None) -> Any:
-        return None
-
-    def run(n: int) -> float:
+    def run(self, n: int) -> float:
+        """Seconds for ``n`` requests and the drain of their events."""
+        many = self._wsgi if self.interface == "wsgi" else self._asgi
         t0 = time.perf_counter()
+        many(n)
+        self.recorder.drain()
+        elapsed = time.perf_counter() - t0
+        self.left_over += self.recorder.backlog
+        return elapsed
+
+    def _wsgi(self, n: int) -> None:
+        def start_response(status: str, headers: list[Any], exc_info: Any = None) -> Any:
+            return None
+
+        app = self.app
         for _ in range(n):
             body = app(dict(ENVIRON), start_response)
             for _chunk in body:
                 pass
             body.close()
-        return time.perf_counter() - t0
 
-    return run
+    def _asgi(self, n: int) -> None:
+        async def receive() -> dict[str, Any]:
+            return REQUEST
 
+        async def send(message: Any) -> None:
+            return None
 
-def asgi_shim(checks: bool) -> Callable[[int], float]:
-    """Seconds for ``n`` ASGI hello requests through the shim (sequential)."""
-    app = tracer.instrument(asgi_app, recorder=_recorder(), checks=checks, interface="asgi")
+        async def many() -> None:
+            for _ in range(n):
+                await self.app(dict(SCOPE), receive, send)
 
-    async def receive() -> dict[str, Any]:
-        return REQUEST
-
-    async def send(message: Any) -> None:
-        return None
-
-    async def many(n: int) -> float:
-        t0 = time.perf_counter()
-        for _ in range(n):
-            await app(dict(SCOPE), receive, send)
-        return time.perf_counter() - t0
-
-    return lambda n: asyncio.run(many(n))
+        asyncio.run(many())
 
 
 def reference(n: int) -> float:
@@ -123,18 +142,20 @@ def reference(n: int) -> float:
 
 def main() -> None:
     """Run every variant round-robin, print medians and the checking overhead."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=20000)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser = Parser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--requests", type=positive_int, default=20000)
+    parser.add_argument("--repeats", type=positive_int, default=5)
     args = parser.parse_args()
+    shims = {
+        f"{family} shim checks={checks}": ShimRun(family, checks)
+        for family in ("wsgi", "asgi")
+        for checks in (False, True)
+    }
     variants: dict[str, Callable[[int], float]] = {
         "reference sum(10 ints)": reference,
         "wsgi hooks": wsgi_hooks,
         "asgi hooks": asgi_hooks,
-        "wsgi shim checks=False": wsgi_shim(False),
-        "wsgi shim checks=True": wsgi_shim(True),
-        "asgi shim checks=False": asgi_shim(False),
-        "asgi shim checks=True": asgi_shim(True),
+        **{name: shim.run for name, shim in shims.items()},
     }
     results: dict[str, list[float]] = {name: [] for name in variants}
     for _ in range(args.repeats):
@@ -151,6 +172,11 @@ def main() -> None:
             f"{family}: checking adds {on - off:.2f} µs/request through the shim "
             f"({on / off:.2f}x); the checker alone costs {median[f'{family} hooks']:.2f} µs"
             f" = {median[f'{family} hooks'] / median['reference sum(10 ints)']:.0f}x the reference"
+        )
+    for name, shim in shims.items():
+        print(
+            f"{name}: {shim.events:,} events drained in its own time, "
+            f"{shim.left_over:,} left to another variant's"
         )
 
 

@@ -4,61 +4,39 @@ A simulated run of ``--requests`` requests (the ``loop`` model with thread hops,
 of lane is drawn) is recorded once, then each command runs in a fresh process of its own, so
 its peak RSS is its own: ``trace summary`` (streams the file: the floor), ``trace replay``'s
 loader (``tracer.load``, which keeps every event) and ``trace export --to`` each target (which
-read the file in two passes, ``tracer.export.stream``, and never load it). Medians of
-``--repeats`` runs. Run: ``python bench/export_cost.py``.
+read the file in two passes, ``tracer.export.stream``, and never load it). A child's peak is
+its own VmHWM (``measured_child.py``; its ``ru_maxrss`` would start from this process's peak).
+Medians of ``--repeats`` runs. Run: ``python bench/export_cost.py [--requests 20000]
+[--repeats 3]``; counts must be positive, and a command that fails is shown with its stderr.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_cli import Parser, positive_int, run_child  # noqa: E402
+from measured_child import measure  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 
-# One child: run the command line given as JSON, print (seconds, peak RSS in KB) as JSON.
-CHILD = """
-import json, resource, sys, time
-sys.argv = ["trace"] + json.loads(sys.argv[1])
-start = time.perf_counter()
-if sys.argv[1] == "load":
-    import tracer
-    tracer.load(sys.argv[2])
-else:
-    from tracer.cli import main
-    main(sys.argv[1:])
-seconds = time.perf_counter() - start
-print(json.dumps([seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss]))
-"""
-
-
-def measure(args: list[str]) -> tuple[float, float]:
-    """(seconds, peak MB) of one command in a fresh interpreter."""
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD, json.dumps(args)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        check=True,
-    )
-    seconds, peak_kb = json.loads(done.stdout.strip().splitlines()[-1])
-    return seconds, peak_kb / 1024
+__all__ = ["main", "measure"]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=20_000)
-    parser.add_argument("--repeats", type=int, default=3)
+    """Record one simulated run, then print each command's time and peak memory."""
+    parser = Parser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--requests", type=positive_int, default=20_000)
+    parser.add_argument("--repeats", type=positive_int, default=3)
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         recording = os.path.join(folder, "run.jsonl")
-        subprocess.run(
+        run_child(
             [
                 sys.executable,
                 "-m",
@@ -79,8 +57,6 @@ def main() -> None:
                 "--headless",
             ],  # fmt: skip
             cwd=ROOT,
-            check=True,
-            capture_output=True,
         )
         size = os.path.getsize(recording) / 2**20
         print(f"{options.requests} simulated requests: {size:.1f} MB recording")

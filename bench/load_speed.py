@@ -14,7 +14,9 @@ Prints, per recording, the medians of ``--repeats`` runs: seconds inside ``trace
 time, and the CPU time of the process, less disturbed by other work on a shared machine),
 events per second (wall), the process's peak resident size, and what the loaded events keep
 (resident size after the load less before it) in MB per 100,000 events. ``--file`` reads existing
-recordings instead. The machine is shared: read medians, not single runs.
+recordings instead. Counts must be positive and ``--file``s must exist (a usage mistake is one
+line and exit code 2); a child that fails is shown with its stderr. The machine is shared: read
+medians, not single runs.
 
 Figures (Python 3.11, orjson 3.13, 2 cores shared with other work; medians of 3; "before" is
 the reader that built each event through ``EventLines`` with the garbage collector on):
@@ -42,16 +44,17 @@ the per-line calls saves; the memory is what it gains there.
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_cli import Parser, positive_int, run_child  # noqa: E402
 
 from tracer.recording import load  # noqa: E402
 
@@ -109,9 +112,7 @@ def live_order(source: str, path: str) -> None:
 def measure(path: str) -> tuple[int, float, float, float, float]:
     """Events, load seconds (wall and CPU), peak RSS (MB) and MB kept by the events, from one
     fresh process."""
-    done = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(ROOT), path], capture_output=True, text=True, check=True
-    )
+    done = run_child([sys.executable, "-c", _CHILD, str(ROOT), path])
     events, seconds, cpu, peak, kept = done.stdout.split()
     return int(events), float(seconds), float(cpu), float(peak), float(kept)
 
@@ -131,11 +132,14 @@ def report(name: str, path: str, repeats: int) -> None:
 
 def main() -> None:
     """Make the recordings (or take ``--file``s) and print a row of figures for each."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser = Parser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--requests", type=positive_int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--repeats", type=positive_int, default=3)
     parser.add_argument("--file", nargs="+", default=[], help="recordings to read instead")
     args = parser.parse_args()
+    for path in args.file:
+        if not os.path.isfile(path):
+            parser.error(f"argument --file: no such file: {path}")
     print(
         f"medians of {args.repeats} loads, each in a fresh process; load {os.getloadavg()[0]:.1f}"
     )

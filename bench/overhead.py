@@ -2,6 +2,10 @@
 
 Run: ``python bench/overhead.py [--chunk 200] [--rounds 40] [--clock cpu|wall]``
 
+``--chunk`` and ``--rounds`` must be positive; the concurrent scenario serves whole batches of
+50 (``--chunk`` rounded to the nearest multiple, at least 50), and each scenario's heading says
+how many requests a round served: the number its time is divided by.
+
 In one process, a hello-world app is driven in-process (no sockets) raw, wrapped by our shim
 (recording everything: steps, messages, hops, checks; the drain builds an ``Event`` for every
 row and hands it to a subscriber that drops it) and wrapped by OpenTelemetry's middleware
@@ -47,7 +51,6 @@ built).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import gc
 import statistics
@@ -59,17 +62,20 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_cli import Parser, positive_int  # noqa: E402
 
 from sample_apps.hello import asgi_app, wsgi_app  # noqa: E402
 from tracer.recorder import Recorder  # noqa: E402
 
 Wrap = Callable[[Any, str], "Wrapped | None"]
 
-# What a run is timed with: wall time (default) or the CPU time of the whole process, every
+# What a run is timed with (--clock): the CPU time of the whole process (the default), every
 # thread included (the recorder's drain, OTel's export thread), which other load on a shared
-# machine disturbs less.
+# machine disturbs less, or wall time.
 CLOCKS: dict[str, Callable[[], float]] = {"wall": time.perf_counter, "cpu": time.process_time}
-_CLOCK: list[Callable[[], float]] = [time.perf_counter]
+_CLOCK: list[Callable[[], float]] = [time.process_time]
 
 
 @dataclass(frozen=True)
@@ -199,18 +205,21 @@ async def _one(app: Any, interleave: bool) -> None:
     await app(dict(SCOPE), receive, send)
 
 
-async def _asgi_sequential(app: Any, n: int) -> float:
+async def _asgi_sequential(app: Any, n: int) -> tuple[float, int]:
     start = _CLOCK[0]()
     for _ in range(n):
         await _one(app, False)
-    return _CLOCK[0]() - start
+    return _CLOCK[0]() - start, n
 
 
-async def _asgi_concurrent(app: Any, n: int, width: int = 50) -> float:
+async def _asgi_concurrent(app: Any, n: int, width: int = 50) -> tuple[float, int]:
+    # Always whole batches of ``width``, so every request has width-1 others in flight: n
+    # rounded to a multiple of width (at least one batch), and the time divided by those.
+    batches = max(1, round(n / width))
     start = _CLOCK[0]()
-    for _ in range(max(1, n // width)):
+    for _ in range(batches):
         await asyncio.gather(*(_one(app, True) for _ in range(width)))
-    return _CLOCK[0]() - start
+    return _CLOCK[0]() - start, batches * width
 
 
 WSGI_ENVIRON: dict[str, Any] = {
@@ -232,7 +241,7 @@ WSGI_ENVIRON: dict[str, Any] = {
 }
 
 
-async def _wsgi(app: Any, n: int) -> float:
+async def _wsgi(app: Any, n: int) -> tuple[float, int]:
     def start_response(status: str, headers: Any, exc_info: Any = None) -> Callable[..., None]:
         return lambda data: None
 
@@ -246,12 +255,13 @@ async def _wsgi(app: Any, n: int) -> float:
             close = getattr(body, "close", None)
             if close is not None:
                 close()
-    return _CLOCK[0]() - start
+    return _CLOCK[0]() - start, n
 
 
 @dataclass(frozen=True)
 class Scenario:
-    """A way of driving the app; ``await run(app, n)`` returns seconds for n requests.
+    """A way of driving the app; ``await run(app, n)`` returns the seconds it took and the
+    requests it served (about n: the concurrent scenario serves whole batches of 50).
 
     Every scenario runs inside one event loop (the WSGI one never awaits), so that the
     variants' rounds alternate without starting a loop per round.
@@ -260,7 +270,7 @@ class Scenario:
     name: str
     interface: str
     app: Any
-    run: Callable[[Any, int], Awaitable[float]]
+    run: Callable[[Any, int], Awaitable[tuple[float, int]]]
 
 
 SCENARIOS = [
@@ -277,6 +287,8 @@ class Result:
 
     us: dict[str, float | None]
     ratio: dict[str, float | None]
+    served: int = 0
+    """Requests each variant served in a round: what its time is divided by."""
 
 
 async def _measure(scenario: Scenario, chunk: int, rounds: int) -> Result:
@@ -287,6 +299,7 @@ async def _measure(scenario: Scenario, chunk: int, rounds: int) -> Result:
         await scenario.run(apps[name].app, min(200, chunk))
         apps[name].flush()
     samples: dict[str, list[float]] = {name: [] for name in runnable}
+    served = 0
     gc.collect()
     for index in range(rounds):
         # Short rounds, every variant in each, the order turning: a shared machine's slow
@@ -295,11 +308,11 @@ async def _measure(scenario: Scenario, chunk: int, rounds: int) -> Result:
         turn = index % len(runnable)
         for name in runnable[turn:] + runnable[:turn]:
             driven = apps[name]
-            seconds = await scenario.run(driven.app, chunk)
+            seconds, served = await scenario.run(driven.app, chunk)
             start = _CLOCK[0]()
             driven.flush()
             seconds += _CLOCK[0]() - start
-            samples[name].append(seconds / chunk * 1e6)
+            samples[name].append(seconds / served * 1e6)
     reference = next(v.name for v in VARIANTS if v.otel)
     ratio: dict[str, float | None] = {}
     for variant in VARIANTS:
@@ -313,7 +326,7 @@ async def _measure(scenario: Scenario, chunk: int, rounds: int) -> Result:
             ]
             ratio[variant.name] = statistics.median(per_round) if per_round else None
     us = {name: statistics.median(samples[name]) if name in samples else None for name in wrapped}
-    return Result(us, ratio)
+    return Result(us, ratio, served)
 
 
 def measure(scenario: Scenario, chunk: int, rounds: int) -> Result:
@@ -323,9 +336,14 @@ def measure(scenario: Scenario, chunk: int, rounds: int) -> Result:
 
 def main(argv: list[str] | None = None) -> int:
     """Print the table of µs/request, overheads and our-to-OTel ratios."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--chunk", type=int, default=200, help="requests per variant per round")
-    parser.add_argument("--rounds", type=int, default=40, help="rounds (medians taken)")
+    parser = Parser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument(
+        "--chunk",
+        type=positive_int,
+        default=200,
+        help="requests per variant per round (the concurrent scenario: the nearest multiple of 50)",
+    )
+    parser.add_argument("--rounds", type=positive_int, default=40, help="rounds (medians taken)")
     parser.add_argument(
         "--clock", choices=sorted(CLOCKS), default="cpu", help="time per request as wall or CPU"
     )
@@ -339,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     for scenario in SCENARIOS:
         result = measure(scenario, args.chunk, args.rounds)
         raw = result.us["raw"]
-        print(f"\n{scenario.name}")
+        print(f"\n{scenario.name}: {result.served} requests served per variant per round")
         for variant in VARIANTS:
             value = result.us[variant.name]
             if value is None or raw is None:

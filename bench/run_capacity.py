@@ -4,26 +4,33 @@
 
 Each variant runs ``tracer.run.run`` (load generator + server model + shim + recorder streaming
 to a file, as ``trace run`` does) several times; the median requests/s is printed with its ratio
-to the target. Then one ``trace run -n BIG`` in a child process, whose peak resident memory is
-read from ``wait4`` (the recording streams to disk; the summary is a streaming digest), and
-``trace summary`` of its recording, whose memory is the digest's: a packed row per request.
+to the target. Then one ``trace run -n BIG`` in a child process (the recording streams to disk;
+the summary is a streaming digest), and ``trace summary`` of its recording, whose memory is the
+digest's: a packed row per request. Each child's peak resident memory is its own VmHWM
+(``measured_child.py``): ``wait4``'s ``ru_maxrss`` would start from this process's own peak.
+Counts must be positive (``--big 0`` skips the memory runs); a usage mistake is one line and
+exit code 2, a child that fails is shown with its stderr.
 Targets on the 2-core reference machine: >= 5,000 req/s ASGI ``loop``, >= 3,000 WSGI ``threads``,
 a 100,000-request run under 200 MB resident.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
-from tracer.digest import Digest
-from tracer.recorder import Recorder
-from tracer.run import RunConfig, run
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_cli import Parser, non_negative_int, positive_int  # noqa: E402
+from measured_child import measure  # noqa: E402
+
+from tracer.digest import Digest  # noqa: E402
+from tracer.recorder import Recorder  # noqa: E402
+from tracer.run import RunConfig, run  # noqa: E402
 
 VARIANTS = [
     # (label, APP, --server, target req/s or None)
@@ -70,28 +77,21 @@ def summary_peak_rss_mb(folder: str) -> tuple[float, float]:
 
 
 def _child_peak(args: list[str]) -> tuple[float, float]:
-    """Peak RSS (MB) and wall seconds of `trace ARGS` in a child process (read from
-    ``wait4``: the child's own, not this process's)."""
-    started = time.monotonic()
-    child = subprocess.Popen(
-        [sys.executable, "-m", "tracer", *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _, status, usage = os.wait4(child.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"trace {args[0]} failed with {status}")
-    return usage.ru_maxrss / 1024, time.monotonic() - started
+    """Peak RSS (MB) and seconds of `trace ARGS` in a child process: the child's own VmHWM
+    (``measured_child.py``), not ``wait4``'s ``ru_maxrss``, which on Linux starts from this
+    process's peak."""
+    seconds, peak_mb = measure(args)
+    return peak_mb, seconds
 
 
 def main() -> None:
     """Run every variant, print medians and ratios, then the big run's memory."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=5000)
-    parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser = Parser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--requests", type=positive_int, default=5000)
+    parser.add_argument("--concurrency", type=positive_int, default=50)
+    parser.add_argument("--repeats", type=positive_int, default=5)
     parser.add_argument(
-        "--big", type=int, default=100_000, help="requests of the memory run (0: skip)"
+        "--big", type=non_negative_int, default=100_000, help="requests of the memory run (0: skip)"
     )
     args = parser.parse_args()
     print(

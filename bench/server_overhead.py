@@ -1,15 +1,17 @@
 """Real-server overhead: uvicorn hello world, untraced vs traced, with the same client, in one run.
 
     python bench/server_overhead.py [--requests 4000] [--concurrency 50] [--repeats 5]
-                                    [--loop asyncio|uvloop]
+                                    [--loop asyncio|uvloop] [--skip-clients] [--decompose]
+
+Counts must be positive; a usage mistake is one line and exit code 2.
 
 Every uvicorn here, traced or not, runs the same event loop: ``--loop asyncio`` by default (the
 loop of the figures below; uvicorn's own default is uvloop wherever uvloop is installed).
 
 Part 1 picks the load client: three HTTP/1.1 keep-alive clients against *untraced* uvicorn
 (50 connections): aiohttp, h11 on asyncio streams, and gateway-tracer's own callback client
-(``tracer.client``, plain asyncio Protocols). The client must not be the bottleneck: target
->= 3,000 requests/s here.
+(``tracer.client``, plain asyncio Protocols), and the ratio of our client's CPU per request
+to each other's. The client must not be the bottleneck: target >= 3,000 requests/s here.
 Part 2: gateway-tracer's client against untraced uvicorn and against ``--server uvicorn``
 (the shim in the server, every process streaming its events, merged live into the parent's
 recording on disk), alternating, median of the repeats. Target: traced >= 0.9x untraced
@@ -65,7 +67,6 @@ data cold in the caches), and the recording pipeline ~25 µs.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import statistics
@@ -77,6 +78,9 @@ from pathlib import Path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+
+from bench_cli import Parser, positive_int  # noqa: E402
 
 from tracer.client import ClientConfig, run_client  # noqa: E402
 from tracer.recorder import Recorder  # noqa: E402
@@ -210,13 +214,19 @@ def compare_clients(port: int, c: int, n: int, repeats: int) -> None:
             before = time.process_time()
             rps = run()
             results[name].append((rps, (time.process_time() - before) / n * 1e6))
+    cpus: dict[str, float] = {}
     for name, values in results.items():
         rps = statistics.median(v[0] for v in values)
-        cpu = statistics.median(v[1] for v in values)
+        cpu = cpus[name] = statistics.median(v[1] for v in values)
         runs = ", ".join(f"{v[0]:.0f}" for v in values)
         print(
             f"  {name:14s} median {rps:6.0f} req/s  client CPU {cpu:4.0f} µs/req "
             f"(one core: {1e6 / cpu:6.0f} req/s)  (runs: {runs})"
+        )
+    for other in ("aiohttp", "h11 streams"):
+        print(
+            f"  tracer.client / {other} client CPU per request = "
+            f"{cpus['tracer.client'] / cpus[other]:.2f}"
         )
 
 
@@ -302,10 +312,10 @@ def decompose(c: int, n: int, repeats: int) -> None:
 
 def main() -> None:
     """Run both parts and print medians and ratios."""
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--requests", type=int, default=4000)
-    parser.add_argument("--concurrency", "-c", type=int, default=50)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser = Parser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--requests", type=positive_int, default=4000)
+    parser.add_argument("--concurrency", "-c", type=positive_int, default=50)
+    parser.add_argument("--repeats", type=positive_int, default=5)
     parser.add_argument("--skip-clients", action="store_true", help="leave out part 1")
     parser.add_argument("--decompose", action="store_true", help="also part 3")
     parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio",

@@ -1,13 +1,25 @@
 """Apps for ``bench/server_overhead.py --decompose``: the shim with a recorder that drops
-every event, served by plain uvicorn, to tell the shim's own cost from the recording's."""
+every event, served by plain uvicorn, to tell the shim's own cost from the recording's.
+A helper module, imported by uvicorn as ``server_variants:shim_null``; run as a script, it says
+so and exits 2."""
 
 from __future__ import annotations
 
+import sys
+
+if __name__ == "__main__":
+    print(
+        "server_variants.py is a helper module of bench/server_overhead.py (its --decompose "
+        "part serves server_variants:shim_null); run that script instead",
+        file=sys.stderr,
+    )
+    raise SystemExit(2)
+
 from typing import Any
 
-import tracer
-from sample_apps.hello import asgi_app
-from tracer.recorder import Recorder, Sink
+import tracer  # noqa: E402
+from sample_apps.hello import asgi_app  # noqa: E402
+from tracer.recorder import Recorder, Sink  # noqa: E402
 
 __all__ = ["NullRecorder", "shim_null"]
 

@@ -5,7 +5,11 @@ Variants, each the median of several repeats (the machine is shared and noisy):
 - ``simpy``: the same closed-loop threads model written with SimPy (Resource + processes),
   the well-kept library the simulator could have been built on;
 - ``recording``: sim.simulate into a Recorder (in memory, and streaming to a .jsonl file),
-  with the time the recorder spends turning events into lines measured on its own;
+  with the time the recorder spends turning events into lines measured on its own: the time
+  inside every drain of the file recorder, wherever it is called from (``sim/emit.py`` drains
+  it during ``simulate()`` once the backlog is large; ``close()`` drains the rest), so the
+  "emitting" row is the simulation without its drains and "events/s written" is the events
+  over the time spent writing them;
 - ``long bursts``: two threads sharing 1000 s of CPU each (400,000 forced GIL switches), with
   unlimited cores and on ``--cpus 1``: rounds of turns are settled at once both ways, since one
   process's GIL holder has a core to itself;
@@ -17,12 +21,16 @@ Variants, each the median of several repeats (the machine is shared and noisy):
 - ``own cores``: the same four processes on unlimited cores (no ``--cpus``), each computing on
   a core of its own, at CPython's 5 ms switch interval and at 1 ns (library only): their turns
   are settled many intervals at a step too (``sim.own_cores``).
-Target: 100,000 simulated requests in <= 5 s, stats only. Run: ``python bench/sim_speed.py``.
+Target: 100,000 simulated requests in <= 5 s, stats only.
+
+    python bench/sim_speed.py [--requests 100000] [--repeats 3]
+
+(``--repeats`` replaces the ``REPEATS`` environment variable of earlier versions, which is no
+longer read.) Counts must be positive; a usage mistake is one line and exit code 2.
 """
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 import tempfile
@@ -31,20 +39,42 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_cli import Parser, positive_int  # noqa: E402
 
 from sim import SimConfig, simulate  # noqa: E402
 from sim.dist import Exponential, Fixed  # noqa: E402
 from sim.simulation import SIM_EPOCH_NS  # noqa: E402
 from sim.workload import inline_workload  # noqa: E402
+from tracer.events import Event  # noqa: E402
 from tracer.gc_pause import paused_gc  # noqa: E402
 from tracer.recorder import Recorder  # noqa: E402
 
-N = 100_000
-REPEATS = int(os.environ.get("REPEATS", "3"))
 MS = 1_000_000
 
 
-def median_time(run: Callable[[], object], repeats: int = REPEATS) -> float:
+class TimedRecorder(Recorder):
+    """A file ``Recorder`` that adds up the time spent in its drains and the events they
+    moved, whichever code calls them (the simulator's own drains, ``close()``)."""
+
+    drains_packed_rows = True  # its drain is Recorder's own: the sink stays the fast one
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.drain_s = 0.0
+        self.drained = 0
+
+    def drain(self) -> list[Event]:
+        """``Recorder.drain``, timed."""
+        start = time.perf_counter()
+        batch = super().drain()
+        self.drain_s += time.perf_counter() - start
+        self.drained += len(batch)
+        return batch
+
+
+def median_time(run: Callable[[], object], repeats: int) -> float:
     """Median wall time of ``run()`` over ``repeats`` runs."""
     times = []
     for _ in range(repeats):
@@ -78,12 +108,19 @@ def simpy_threads(n: int, threads: int = 4, clients: int = 10, io_ns: int = 100 
     return sum(latencies) / len(latencies) / MS
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Print one table: variant, median seconds for N requests, simulated requests per second."""
-    io_only = SimConfig(model="threads", requests=N)
+    parser = Parser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument(
+        "--requests", type=positive_int, default=100_000, help="simulated requests per run"
+    )
+    parser.add_argument("--repeats", type=positive_int, default=3, help="runs (medians taken)")
+    args = parser.parse_args(argv)
+    n, repeats = args.requests, args.repeats
+    io_only = SimConfig(model="threads", requests=n)
     loop = SimConfig(
         model="loop",
-        requests=N,
+        requests=n,
         concurrency=50,
         workload=inline_workload(cpu=Exponential(MS), io=Exponential(50 * MS)),
     )
@@ -91,7 +128,7 @@ def main() -> None:
         model="threads",
         threads=4,
         rate=320.0,
-        requests=N,
+        requests=n,
         workload=inline_workload(io=Exponential(10 * MS)),
     )
     processes = SimConfig(
@@ -99,7 +136,7 @@ def main() -> None:
         workers=4,
         threads=4,
         concurrency=64,
-        requests=N,
+        requests=n,
         workload=inline_workload(cpu=Fixed(2 * MS), io=Exponential(20 * MS)),
     )
 
@@ -109,15 +146,18 @@ def main() -> None:
         == simulate(io_only.with_value("requests", 2000)).summary["latency_ms"]["mean"]
     )
 
+    def timed(run: Callable[[], object]) -> float:
+        return median_time(run, repeats)
+
     rows: list[tuple[str, float]] = [
-        ("engine  threads, closed loop, io", median_time(lambda: simulate(io_only))),
-        ("simpy   threads, closed loop, io", median_time(lambda: simpy_threads(N))),
-        ("engine  open M/M/4 (Poisson)", median_time(lambda: simulate(mm4))),
-        ("engine  loop, cpu+io, c=50", median_time(lambda: simulate(loop))),
-        ("engine  processes 4x4 (GIL), c=64", median_time(lambda: simulate(processes))),
+        ("engine  threads, closed loop, io", timed(lambda: simulate(io_only))),
+        ("simpy   threads, closed loop, io", timed(lambda: simpy_threads(n))),
+        ("engine  open M/M/4 (Poisson)", timed(lambda: simulate(mm4))),
+        ("engine  loop, cpu+io, c=50", timed(lambda: simulate(loop))),
+        ("engine  processes 4x4 (GIL), c=64", timed(lambda: simulate(processes))),
         (
             "engine  processes 4x4 (GIL), c=64, --cpus 2",
-            median_time(lambda: simulate(processes.with_value("cpus", 2))),
+            timed(lambda: simulate(processes.with_value("cpus", 2))),
         ),
     ]
 
@@ -127,16 +167,18 @@ def main() -> None:
         with paused_gc():
             recorder.drain()
 
-    rows.append(("engine  loop + Recorder() in memory", median_time(recorded_in_memory)))
+    rows.append(("engine  loop + Recorder() in memory", timed(recorded_in_memory)))
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "sim.jsonl"
-        sim_only: list[float] = []
+        emitting: list[float] = []
         total: list[float] = []
         write: list[float] = []
-        events = 0
-        for _ in range(REPEATS):
-            recorder = Recorder(
+        events = during = 0
+        for _ in range(repeats):
+            # The writer thread waits (long interval): every drain runs on this thread, timed
+            # by the recorder, whether the simulator or close() asks for it.
+            recorder = TimedRecorder(
                 path,
                 clock=lambda: 0,
                 wall_clock=lambda: SIM_EPOCH_NS,
@@ -146,25 +188,29 @@ def main() -> None:
             start = time.perf_counter()
             result = simulate(loop, recorder=recorder)
             simulated = time.perf_counter()
+            in_simulate_s, during = recorder.drain_s, recorder.drained
             with paused_gc():  # as trace sim does
-                recorder.close()  # the writer thread waits (long interval): all writing is here
+                recorder.close()
             done = time.perf_counter()
-            sim_only.append(simulated - start)
-            write.append(done - simulated)
+            emitting.append(simulated - start - in_simulate_s)
+            write.append(in_simulate_s + done - simulated)
             total.append(done - start)
             events = result.events
+            assert recorder.drained == events, (recorder.drained, events)
         size = path.stat().st_size
-    rows.append(("engine  loop, emitting into a file Recorder", statistics.median(sim_only)))
+    rows.append(("engine  loop, emitting into a file Recorder", statistics.median(emitting)))
     rows.append(("        ...the recorder writing those lines", statistics.median(write)))
     rows.append(("engine  loop + file recording, total", statistics.median(total)))
 
-    print(f"{N:,} simulated requests each; median of {REPEATS}; target <= 5 s stats only")
+    print(f"{n:,} simulated requests each; median of {repeats}; target <= 5 s stats only")
     print(f"{'variant':48} {'seconds':>8} {'req/s':>10} {'vs engine':>10}")
     base = rows[0][1]
     for name, seconds in rows:
-        print(f"{name:48} {seconds:8.2f} {N / seconds:10,.0f} {seconds / base:9.2f}x")
+        print(f"{name:48} {seconds:8.2f} {n / seconds:10,.0f} {seconds / base:9.2f}x")
     print(
-        f"recording: {events:,} events, {size / 1e6:.1f} MB, {events / statistics.median(write):,.0f} events/s written"
+        f"recording: {events:,} events, {size / 1e6:.1f} MB, "
+        f"{events / statistics.median(write):,.0f} events/s written "
+        f"(drains: {during:,} events during simulate(), {events - during:,} in close())"
     )
     long_bursts()
     shared_cores()
@@ -242,7 +288,4 @@ def own_cores() -> None:
 
 
 if __name__ == "__main__":
-    if {"-h", "--help"} & set(sys.argv[1:]):
-        print((__doc__ or "").strip())  # it takes no options: say what it does, run nothing
-    else:
-        main()
+    main()

@@ -1,6 +1,8 @@
 """How fast the replay UI opens and draws on a big recording.
 
-    python bench/tui_frames.py [--requests 10000] [--repeats 3] [--frames 40]
+    python bench/tui_frames.py [--requests 10000] [--repeats 3] [--frames 40] [--clock cpu|wall]
+
+(counts positive; a usage mistake is one line and exit code 2)
 
 For a 10,000-request recording (~100,000 events) of each shape (ASGI loop, WSGI threads):
 
@@ -18,20 +20,21 @@ Prints medians of several repeats and the ratio to the targets (open < 2 s, medi
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import gc
 import json
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from bench_cli import Parser, positive_int, run_child  # noqa: E402
 
 from tracer.recording import Recording  # noqa: E402
 from tracer.tui.app import ReplayApp, open_recordings  # noqa: E402
@@ -154,18 +157,16 @@ def peak_memory_mb(path: str) -> float:
         "print(tui_frames.high_water_mb())"
     )
     bench = os.path.dirname(os.path.abspath(__file__))
-    result = subprocess.run(
-        [sys.executable, "-c", code, bench, path], capture_output=True, text=True, check=True
-    )
+    result = run_child([sys.executable, "-c", code, bench, path])
     return float(result.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     """Run every variant ``--repeats`` times and print medians and ratios to the targets."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=10_000)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--frames", type=int, default=40)
+    parser = Parser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--requests", type=positive_int, default=10_000)
+    parser.add_argument("--repeats", type=positive_int, default=3)
+    parser.add_argument("--frames", type=positive_int, default=40)
     parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu")
     args = parser.parse_args()
     global CLOCK

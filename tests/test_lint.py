@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
+import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +19,11 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is installed by the test extra")
+# Whether this interpreter can run ``python -m ruff`` (what _run does), not whether a ``ruff``
+# is on PATH: an interpreter of a venv that was not activated has it without the PATH entry.
+@pytest.mark.skipif(
+    importlib.util.find_spec("ruff") is None, reason="ruff is installed by the test extra"
+)
 def test_ruff_clean() -> None:
     """ruff check reports nothing."""
     result = _run("ruff", "check", ".")
@@ -29,3 +34,23 @@ def test_mypy_clean() -> None:
     """mypy over tracer, sim and sample_apps reports nothing."""
     result = _run("mypy")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ruff") is None, reason="ruff is not installed")
+def test_the_ruff_test_runs_without_ruff_on_path() -> None:
+    """With ruff importable but no ``ruff`` command on PATH (a venv's python run without
+    activating the venv), the ruff test is set up to run, not skipped (``--setup-only``
+    evaluates the skip without running ruff)."""
+    env = {**os.environ, "PATH": os.pathsep.join(("/usr/bin", "/bin"))}
+    env.pop("VIRTUAL_ENV", None)
+    pytest_args = "-p no:cacheprovider --setup-only -rs -q test_lint.py::test_ruff_clean"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", *pytest_args.split()],
+        cwd=Path(__file__).parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "skipped" not in done.stdout, done.stdout
