@@ -186,14 +186,33 @@ def _whole_json(line: str) -> bool:
     return True
 
 
+_MAX_DEPTH = 1024
+"""How deep orjson, which every reader parses lines with, reads nested arrays and objects."""
+
+_TOO_DEEP = f"nested deeper than {_MAX_DEPTH:,} levels, the most the readers take"
+
+
+def _too_deep(exc: json.JSONDecodeError) -> bool:
+    """Whether orjson refused a line for its nesting, not its syntax."""
+    return exc.msg.startswith("depth limit") or exc.msg.startswith("recursion limit")
+
+
 def _not_json(line: str, exc: json.JSONDecodeError, number: int, path: str) -> str:
     """Why line ``number``, which orjson refused, is not an event; ``RecordingFormatError``
-    when it holds a lone surrogate's escape and was written whole (see ``EventLines``)."""
+    when it was written whole (see ``EventLines``) and holds a lone surrogate's escape or is
+    nested too deep: JSON, but none a reader takes."""
     surrogate = lone_surrogate(line, exc)
-    if surrogate is None:
+    if surrogate is not None:
+        why = f"it holds {surrogate}"
+        whole = line.endswith("\n") or _whole_json(line)
+    elif _too_deep(exc):
+        # orjson stops at the level past its limit, whether or not the line goes on to
+        # close it: only its newline says it was written whole (the stdlib reader, which
+        # could say so, recurses and fails at that depth too).
+        why, whole = _TOO_DEEP, line.endswith("\n")
+    else:
         return "not JSON"
-    why = f"it holds {surrogate}"
-    if line.endswith("\n") or _whole_json(line):
+    if whole:
         # Written whole, so not cut short by a crash: wherever it stands, the line is one no
         # reader can take, not a truncation.
         raise RecordingFormatError(
@@ -207,8 +226,9 @@ class EventLines:
     iterated. A bad line that is not the last one is corruption (``RecordingFormatError``); a
     bad last line was cut short by a crash: it is skipped and ``truncated`` is set once the
     iteration ends. A line refused only for a lone surrogate's escape was written whole (it
-    ends with its newline, or is JSON but for that): corruption even as the last line. Blank
-    lines are skipped."""
+    ends with its newline, or is JSON but for that): corruption even as the last line, as is
+    one nested deeper than orjson reads that ends with its newline. Blank lines are
+    skipped."""
 
     def __init__(self, lines: Iterable[str], path: str) -> None:
         self.lines = lines

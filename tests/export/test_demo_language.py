@@ -141,7 +141,7 @@ def test_the_export_command_says_them_in_lang(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """``trace export A B --to html --lang zh`` of English recordings: a Chinese page; --lang
-    with a target that has no texts (perfetto) is one line and exit 2."""
+    with a target that writes the texts as recorded (otlp-json) is one line and exit 2."""
     first, second = _saved(tmp_path, "en")
     out = tmp_path / "x.html"
     assert main(["export", first, second, "--to", "html", "--lang", "zh", "-o", str(out)]) == 0
@@ -149,6 +149,6 @@ def test_the_export_command_says_them_in_lang(
     assert f'<p class="caption">{GIL.caption("zh")}</p>' in page
     assert GIL.caption("en") not in page
     capsys.readouterr()
-    code = main(["export", first, "--to", "perfetto", "--lang", "zh", "-o", str(tmp_path / "p")])
+    code = main(["export", first, "--to", "otlp-json", "--lang", "zh", "-o", str(tmp_path / "p")])
     err = capsys.readouterr().err
-    assert code == 2 and err.count("\n") == 1 and "--lang is for --to html or svg" in err
+    assert code == 2 and err.count("\n") == 1 and "--lang is for --to html, svg or perfetto" in err

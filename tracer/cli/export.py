@@ -22,10 +22,14 @@ from tracer.otel.spans import DETAILS
 if TYPE_CHECKING:
     from tracer.export.stream import RecordingFile
 
-__all__ = ["add_parser", "main", "COMPARING", "SPANS", "SENDING", "FIGURE_SUFFIXES"]
+__all__ = ["add_parser", "main", "COMPARING", "SAID", "SPANS", "SENDING", "FIGURE_SUFFIXES"]
 
 COMPARING = ("html", "svg")
 """Targets that draw a second recording (FILE2) beside the first."""
+
+SAID = ("html", "svg", "perfetto")
+"""Targets that say a demo's texts in a language (``--lang``): a figure's labels and caption,
+a Perfetto trace's title and bookmarks."""
 
 SPANS = ("otlp", "otlp-json", "console")
 """Targets that make OpenTelemetry spans (``--otel-detail``)."""
@@ -100,8 +104,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--lang",
         choices=("en", "zh"),
         default=None,
-        help="html, svg: language of the labels, and of a demo recording's caption, side names "
-        "and bookmarks (default: the language the first recording was made in)",
+        help="html, svg, perfetto: language of the labels, and of a demo recording's caption, "
+        "side names and bookmarks (default: the language the first recording was made in)",
     )
     # The sub-command parsers share one class (one-line errors): keep it, add intermixing.
     parser.__class__ = type("ExportParser", (_Intermixed, type(parser)), {})
@@ -137,7 +141,7 @@ def main(args: argparse.Namespace) -> int:
         except OSError as exc:
             reason = exc.strerror or str(exc) or type(exc).__name__
             raise UsageError(f'Cannot write "{args.output}": {reason}.') from None
-    # html and svg also take ``lang`` (refused for the others above): the replay's choice.
+    # html, svg and perfetto also take ``lang`` (refused for the others above).
     exporter: Callable[..., str] = get_exporter(args.to)
     if args.lang is not None:
         exporter = functools.partial(exporter, lang=args.lang)
@@ -157,8 +161,9 @@ def main(args: argparse.Namespace) -> int:
         if loaded.unfinished:
             # Valid data, exported as far as it goes (exit 0); but say it is not the whole run.
             print(_cut_short(loaded, args.file, args.to), file=sys.stderr)
-    # A figure's note is said in the figure's language (``said_in``), and so is its prefix.
-    lang = args.lang or (recording_lang(recording.shell) if args.to in COMPARING else "en")
+    # A figure's note is said in the figure's language (``said_in``), and so is its prefix;
+    # the other targets' notes are English, whatever language their texts are in.
+    lang = (args.lang or recording_lang(recording.shell)) if args.to in COMPARING else "en"
     print(f"{'trace：' if lang == 'zh' else 'trace: '}{note}", file=sys.stderr)
     return 0
 
@@ -176,10 +181,10 @@ def _refuse_what_does_not_apply(args: argparse.Namespace) -> None:
     from tracer.errors import UsageError
 
     target = args.to
-    if args.lang is not None and target not in COMPARING:
+    if args.lang is not None and target not in SAID:
         raise UsageError(
-            f"--lang is for --to {' or '.join(COMPARING)} (figures); --to {target} has no "
-            "captions or labels."
+            f"--lang is for --to {', '.join(SAID[:-1])} or {SAID[-1]}; --to {target} writes "
+            "the texts as recorded."
         )
     if args.otel_detail is not None and target not in SPANS:
         raise UsageError(

@@ -1,8 +1,9 @@
 """A recording's bookmarks on the SVG figure: dashed verticals across its lanes, labelled above.
 
 Labels that would overlap stack up in rows; one too long for the figure is cut short with
-"…" and keeps its whole text as the viewer's tooltip. A label is the recording's text, shown
-with its control characters escaped (``tracer.printable``). Imports the spine and
+"…" and keeps its whole text as the viewer's tooltip. A label is the recording's text as a
+figure shows it (``shown``: control characters escaped, at most ``SHOWN_MAX`` characters), so
+a label of megabytes costs no more than one of a line. Imports the spine and
 ``tracer.export`` helpers only.
 """
 
@@ -12,8 +13,15 @@ from collections.abc import Callable
 from html import escape
 
 from tracer import events as K
-from tracer.export.drawing import COLORS, LABEL_ROW, text_width
-from tracer.printable import printable
+from tracer.export.drawing import (
+    COLORS,
+    LABEL_ROW,
+    clip,
+    longest,
+    max_glyphs,
+    shown,
+    text_width,
+)
 from tracer.recording import Recording
 
 __all__ = ["Label", "bookmarks", "label_rows", "bookmark_lines", "bookmark_labels", "fit"]
@@ -25,14 +33,14 @@ Label = tuple[float, str, int, str, str]
 def bookmarks(
     recording: Recording, x: Callable[[int], float], t_span: tuple[int, int], shift: int
 ) -> list[tuple[float, str]]:
-    """(x of its line, label) of each of the recording's bookmarks. ``t_span`` is the drawn
-    span on the aligned axis, ``shift`` the recording's alignment: a bookmark outside the
-    span stays on its edge."""
+    """(x of its line, label as shown) of each of the recording's bookmarks. ``t_span`` is the
+    drawn span on the aligned axis, ``shift`` the recording's alignment: a bookmark outside
+    the span stays on its edge."""
     t0, t_max = t_span
     return [
         (
             x(min(max(e.t, t0 + shift), t_max + shift)),
-            printable(str(e.data.get("label", ""))) if isinstance(e.data, dict) else "",
+            shown(e.data.get("label", "")) if isinstance(e.data, dict) else "",
         )
         for e in recording.events
         if e.kind == K.MARK
@@ -42,10 +50,13 @@ def bookmarks(
 def label_rows(marks: list[tuple[float, str]], width: int) -> list[Label]:
     """Place bookmark labels (x of the line, text) so that none overlaps another: each goes
     on the lowest row with room, right of its line (left of it near the figure's right edge;
-    a label too long for either side goes on the roomier one, cut short with "…")."""
+    a label too long for either side goes on the roomier one, cut short with "…"). A label
+    longer than ``SHOWN_MAX`` is placed, and kept whole, as its first and last characters
+    (``clip``): the figure never holds more of it, however long it is."""
     rows: list[list[tuple[float, float]]] = []
     placed = []
-    for x, whole in sorted(marks):
+    for x, given in sorted(marks):
+        whole = clip(given)
         room_right, room_left = width - 2 - (x + 4), x - 4 - 2
         label = whole
         if text_width(label, 13) > room_right:
@@ -71,12 +82,15 @@ def label_rows(marks: list[tuple[float, str]], width: int) -> list[Label]:
 
 
 def fit(text: str, room: float, size: int) -> str:
-    """``text`` cut short with "…" to be at most ``room`` wide at font ``size``."""
-    if text_width(text, size) <= room:
+    """``text`` cut short with "…" to be at most ``room`` wide at font ``size``: its longest
+    start that fits with the "…" (just "…" when none does). Found by a binary search among
+    the starts short enough to fit (``max_glyphs``), so the length of ``text`` costs nothing."""
+    most = max_glyphs(room, size)
+    if len(text) <= most and text_width(text, size) <= room:
         return text
-    while text and text_width(text + "…", size) > room:
-        text = text[:-1]
-    return text + "…"
+    # ``text`` itself does not fit, so neither does it with the "…": at most all but one kept.
+    keep = longest(lambda n: text_width(text[:n] + "…", size) <= room, min(len(text) - 1, most))
+    return text[:keep] + "…"
 
 
 def bookmark_lines(marks: list[tuple[float, str]], top: float, bottom: float) -> list[str]:

@@ -8,6 +8,9 @@ constants and string helpers: imports only ``tracer.printable``.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 from tracer.printable import printable
 
 __all__ = [
@@ -28,6 +31,10 @@ __all__ = [
     "text_width",
     "luminance",
     "fit_middle",
+    "max_glyphs",
+    "longest",
+    "NARROW",
+    "WIDE",
     "SHOWN_MAX",
     "clip",
     "shown",
@@ -93,23 +100,60 @@ MARK_W = 8
 """Width of a violation mark; violations closer than this on a lane share one."""
 
 
+NARROW = 58
+"""A Latin glyph's width, in hundredths of the font size."""
+WIDE = 100
+"""A CJK glyph's width (past U+2E80, the start of the CJK radicals), in hundredths of the
+font size."""
+
+
 def text_width(text: str, size: int) -> float:
-    """About how wide ``text`` is at font ``size`` (CJK glyphs are twice a Latin one's width)."""
-    return sum(size if ord(ch) > 0x2E80 else 0.58 * size for ch in text)
+    """About how wide ``text`` is at font ``size`` (CJK glyphs about twice a Latin one's width).
+
+    Counted in whole hundredths and divided once: the same float on every Python, whatever
+    the order of the glyphs (a float ``sum()`` of per-glyph widths differs in its last bits
+    between 3.11 and 3.12, which changed how it adds)."""
+    wide = 0 if text.isascii() else sum(1 for ch in text if ord(ch) > 0x2E80)
+    return (wide * WIDE + (len(text) - wide) * NARROW) * size / 100
+
+
+def max_glyphs(room: float, size: int) -> int:
+    """The most glyphs that could be ``room`` px wide at font ``size`` (all of them Latin, the
+    narrowest): no longer text fits, however long it is, so a cut is looked for below this."""
+    if room < 0:
+        return 0
+    return math.floor(room * 100 / (NARROW * size)) + 1  # one more: float rounding's slack
+
+
+def longest(fits: Callable[[int], bool], most: int) -> int:
+    """The largest ``n`` in ``0 .. most`` for which ``fits(n)``, 0 when none does; ``fits``
+    holds up to some ``n`` and not after (a text's width grows with each glyph kept). A
+    binary search: a cut of a long text measures a few short candidates, never each length
+    in turn (that made a megabyte label take minutes)."""
+    low, high = 0, max(most, 0)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if fits(mid):
+            low = mid
+        else:
+            high = mid - 1
+    return low
 
 
 def fit_middle(text: str, room: float, size: int) -> str:
     """``text`` shortened in the middle with "…" to about ``room`` px at font ``size``: its end
-    stays (in a compare, the file name that tells two runs of one app apart)."""
-    if text_width(text, size) <= room:
+    stays (in a compare, the file name that tells two runs of one app apart). Of ``n``
+    characters kept, ``n // 2`` are the head, the rest the tail."""
+    most = max_glyphs(room, size)
+    if len(text) <= most and text_width(text, size) <= room:
         return text
-    head, tail = len(text) // 2, len(text) - len(text) // 2
-    while head + tail > 0 and text_width(text[:head] + "…" + text[-tail:], size) > room:
-        if head >= tail:
-            head -= 1
-        else:
-            tail -= 1
-    return text[:head] + "…" + (text[-tail:] if tail else "")
+
+    def kept(n: int) -> str:
+        head, tail = n // 2, n - n // 2
+        return text[:head] + "…" + (text[-tail:] if tail else "")
+
+    n = longest(lambda n: text_width(kept(n), size) <= room, min(len(text), most))
+    return kept(n)
 
 
 SHOWN_MAX = 300

@@ -11,16 +11,18 @@ hops (and, after a request that ended for its client before its app was done, an
 that straddle a suspension, and those recorded without a duration, such as
 ``wsgi.start_response``, become async instants ``n``); flows (``s``/``f``) for
 loop -> thread -> loop hops; counters for requests in flight and queue depth; instants for loop
-blocks, violations, errors and marks. Times are µs since the recording started. Threads are
-numbered 1, 2... across the trace (``tracer.export.trace_ids``), their recorded idents kept
-in their names' args. Built as the events stream past in time order (a recording file is never
-loaded: ``tracer.export.stream``): a request is drawn at its last event, thread tracks and
-counters as they settle (``tracer.export.tracks``), the names of processes and threads last
-(``tracer.export.trace_names``); a request's own row is nested as ``tracer.export.slices``
-nests intervals, and the file is written as the events are built
-(``tracer.export.trace_json``). Imports the recording model, and which kinds are protocol
-calls from ``tracer.otel.attributes`` (and the abandoned work's name from
-``tracer.otel.spans``).
+blocks, violations, errors and marks (a demo's said in the language asked for, as is the
+trace's title: ``tracer.export.trace_names.said_in``). Times are µs since the recording
+started. Threads are numbered 1, 2... across the trace (``tracer.export.trace_ids``), their
+recorded idents kept in their names' args. Built as the events stream past in time order
+(a recording file is never loaded: ``tracer.export.stream``): a request is drawn at its
+last event, thread tracks and counters as they settle (``tracer.export.tracks``), the names
+of processes and threads last (``tracer.export.trace_names``); a request's own row is
+nested as ``tracer.export.slices`` nests intervals, and the file is written as the events
+are built (``tracer.export.trace_json``). Imports the recording model, and which kinds are
+protocol calls from ``tracer.otel.attributes`` (and the abandoned work's name from
+``tracer.otel.spans``); the demos' texts only for a demo's recording
+(``tracer.export.trace_names``).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from tracer.export.slices import Interval, event_args, nest, sweep, us, within
 from tracer.export.stream import RecordingFile, last_of, shell_of
 from tracer.export.trace_ids import PidScan, TraceIds
 from tracer.export.trace_json import TraceWriter
-from tracer.export.trace_names import names
+from tracer.export.trace_names import names, said_in
 from tracer.export.tracks import Counters, Track
 from tracer.otel.attributes import MESSAGE_KINDS
 from tracer.otel.spans import ABANDONED
@@ -116,9 +118,12 @@ class _ChromeTrace:
         ids: TraceIds,
         counts: dict[int, int],
         spill: Callable[[list[dict[str, Any]]], None] | None = None,
+        said: Callable[[Event], Event] | None = None,
     ) -> None:
         self.header = header
         self.title = title
+        # Each event as the trace shows it: a demo's bookmark in the trace's language.
+        self.said = said
         self.ids = ids
         self.counts = counts
         self.spill = spill
@@ -159,6 +164,8 @@ class _ChromeTrace:
             self._advance(event.t)
             self.now = event.t
         kind = event.kind
+        if kind == K.MARK and self.said is not None:
+            event = self.said(event)
         if kind == K.MARK and not event.pid:
             self.unowned_marks.append(event)
             self.index += 1
@@ -486,10 +493,13 @@ class _ChromeTrace:
         )
 
 
-def _builder(recording: Recording | RecordingFile) -> tuple[_ChromeTrace, Iterable[Event]]:
-    """The trace builder of a recording and the events to feed it: a loaded recording's
-    list, or a file's events read again after a first pass (``RecordingFile.scan``) has
-    counted each request's events and found its processes."""
+def _builder(
+    recording: Recording | RecordingFile, lang: str | None = None
+) -> tuple[_ChromeTrace, Iterable[Event]]:
+    """The trace builder of a recording, its title and bookmarks in ``lang`` (None: the
+    language it was made in), and the events to feed it: a loaded recording's list, or a
+    file's events read again after a first pass (``RecordingFile.scan``) has counted each
+    request's events and found its processes."""
     pids = PidScan()
     if isinstance(recording, RecordingFile):
         counts = dict(recording.scan(pids).counts)
@@ -508,25 +518,32 @@ def _builder(recording: Recording | RecordingFile) -> tuple[_ChromeTrace, Iterab
         # A recording is sorted (``load``, ``Recorder.recording``); one made by hand may not be.
         events = recording.events if ordered else sorted(recording.events, key=time_order)
     shell = shell_of(recording)
-    return _ChromeTrace(shell.header, shell.title, pids.ids(), counts), events
+    title, said = said_in(shell, lang)
+    return _ChromeTrace(shell.header, title, pids.ids(), counts, said=said), events
 
 
-def to_chrome_trace(recording: Recording | RecordingFile) -> dict[str, Any]:
-    """The Chrome trace JSON object of a recording."""
-    builder, events = _builder(recording)
+def to_chrome_trace(
+    recording: Recording | RecordingFile, *, lang: str | None = None
+) -> dict[str, Any]:
+    """The Chrome trace JSON object of a recording, its title and a demo's bookmarks in
+    ``lang`` (None: the language the recording was made in)."""
+    builder, events = _builder(recording, lang)
     for event in events:
         builder.feed(event)
     return builder.finish()
 
 
-def export_perfetto(recording: Recording | RecordingFile, options: ExportOptions) -> str:
-    """Write the Chrome trace JSON (``-o``, default ``<recording>.perfetto.json``).
+def export_perfetto(
+    recording: Recording | RecordingFile, options: ExportOptions, *, lang: str | None = None
+) -> str:
+    """Write the Chrome trace JSON (``-o``, default ``<recording>.perfetto.json``), its title
+    and a demo's bookmarks in ``lang`` (None: the language the recording was made in).
 
     Streamed: trace events go out in batches as they are built (``TraceWriter``), and a
     recording file is read as they are (``_ChromeTrace``), never loaded whole.
     """
     # The first pass before the file is opened: a broken recording writes nothing.
-    builder, events = _builder(recording)
+    builder, events = _builder(recording, lang)
     path = options.output or default_output(shell_of(recording), ".perfetto.json")
     with writing(path, options.stdout) as out:
         writer = TraceWriter(out, stdout=path == "-")

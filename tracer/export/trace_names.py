@@ -1,20 +1,56 @@
-"""The names a Perfetto trace gives its processes and threads (its ``M`` metadata events).
+"""The names a Perfetto trace gives its processes and threads (its ``M`` metadata events),
+and the language its title and bookmarks are said in.
 
 A server process is ``APP (MODEL) pid N``; the ``trace`` process beside a real server, which
 only sent the load, is ``load generator (trace) pid N``, and beside an in-process server its
 client thread is ``... (load generator)``; event loops are marked ``(event loop)`` and sorted
 first. Known once every event is read, so ``tracer.export.perfetto`` writes them last.
-Imports ``tracer.export.trace_ids`` only.
+``said_in`` gives the trace's title and a demo's bookmarks in one language, as the figures say
+them. Imports the recording model and ``tracer.export`` helpers; the demos' texts only for a
+demo's recording (``tracer.export.titles.said_in``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
+from tracer import events as K
+from tracer.events import Event
+from tracer.export import titles
 from tracer.export.trace_ids import TraceIds
+from tracer.recording import Recording
 
-__all__ = ["names"]
+__all__ = ["names", "said_in"]
+
+
+def said_in(shell: Recording, lang: str | None) -> tuple[str, Callable[[Event], Event]]:
+    """The trace's title in ``lang`` (None: the language the recording was made in), and what
+    turns each of the recording's events into the one the trace shows: a demo's bookmark with
+    its label and caption in ``lang`` (``tracer.demos.language``), any other event as it is.
+
+    ``shell``: the recording's header (its events are not needed: a file is read as it is
+    exported). The title is wholly in ``lang``: a Chinese demo's side name with "：" and
+    "（模拟）", an English one with ": " and " (simulated)"; the app and server model stay as
+    typed. ``UsageError`` for a language there are no texts in.
+    """
+    [said], _, lang = titles.said_in([shell], lang)
+    title = said.title_in(lang)
+    if not isinstance(shell.header.get("demo"), dict):
+        return title, _as_recorded
+    from tracer.demos.language import in_language
+
+    def in_lang(event: Event) -> Event:
+        if event.kind != K.MARK:
+            return event
+        # A recording of this one mark: ``in_language`` remakes a bookmark as the replay does.
+        return in_language(Recording(header=shell.header, events=[event]), lang).events[0]
+
+    return title, in_lang
+
+
+def _as_recorded(event: Event) -> Event:
+    return event
 
 
 def names(
