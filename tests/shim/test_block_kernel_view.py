@@ -102,10 +102,11 @@ def test_a_step_another_process_keeps_off_the_cpu_is_descheduled() -> None:
     wait the kernel counted, and the app's line still named.
 
     The bound on a step's wait needs a look of the watchdog's from before the step that found
-    the loop thread in a system call, not waiting for a CPU: up to three runs."""
+    the loop thread in a system call, not waiting for a CPU: up to six runs (on a machine
+    busy with other work, the watchdog's looks find it waiting for a CPU more often)."""
     core = max(os.sched_getaffinity(0))
     seen: list[list[dict[str, Any]]] = []
-    for _ in range(3):
+    for _ in range(6):
         blocked = _run_beside_a_hog(core)
         seen.append(blocked)
         descheduled = [data for data in blocked if data.get("descheduled_ns", 0) > 0]
@@ -114,7 +115,7 @@ def test_a_step_another_process_keeps_off_the_cpu_is_descheduled() -> None:
             assert "test_block_kernel_view.py" in str(data["location"]), data
         if descheduled:
             return
-    raise AssertionError(f"no block descheduled in three runs: {seen}")
+    raise AssertionError(f"no block descheduled in six runs: {seen}")
 
 
 def _run_beside_a_hog(core: int) -> list[dict[str, Any]]:

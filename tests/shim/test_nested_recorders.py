@@ -97,8 +97,12 @@ def test_one_recorder_twice_still_records_each_task_once() -> None:
     """The same recorder at both levels records one request, each task step once."""
     rec = tracer.Recorder()
     once = tracer.Recorder()
-    assert get(tracer.instrument(_app(), recorder=once)).status_code == 200
-    twice = tracer.instrument(tracer.instrument(_app(), recorder=rec, checks=False), recorder=rec)
+    # The app blocks 150 ms; a 100 ms threshold keeps a step slowed by a busy machine out.
+    slow = {"block_threshold_ms": 100}
+    assert get(tracer.instrument(_app(), recorder=once, **slow)).status_code == 200
+    twice = tracer.instrument(
+        tracer.instrument(_app(), recorder=rec, checks=False, **slow), recorder=rec, **slow
+    )
     assert get(twice).status_code == 200
     kinds = [e.kind for e in rec.events if e.kind in (K.SCHED_THREAD, K.LOOP_BLOCKED)]
     assert kinds == [e.kind for e in once.events if e.kind in (K.SCHED_THREAD, K.LOOP_BLOCKED)]
