@@ -20,7 +20,7 @@ import sys
 from typing import Any, TextIO
 
 from tracer import events as K
-from tracer.cli.encoding import no_ui_line
+from tracer.cli.encoding import ui_shown
 from tracer.cli.parsing import bounded
 from tracer.cli.terminal import on_terminal
 from tracer.tui.labels import LANGUAGES
@@ -111,13 +111,7 @@ def _has_screen() -> bool:
     instead, and a line saying why."""
     if "WebDriver" in os.environ.get("TEXTUAL_DRIVER", ""):
         return True
-    if not on_terminal():
-        return False
-    line = no_ui_line("printing the figures instead")
-    if line is not None:
-        print(line, file=sys.stderr)
-        return False
-    return True
+    return on_terminal() and ui_shown("printing the figures instead")
 
 
 def bookmark_count(count: int, lang: str = "en") -> str:

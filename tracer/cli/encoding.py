@@ -32,6 +32,7 @@ __all__ = [
     "register",
     "encoding_fix",
     "no_ui_line",
+    "ui_shown",
     "stand_in",
     "ui_cannot_show",
 ]
@@ -216,6 +217,16 @@ def encoding_fix() -> str:
     if os.environ.get("PYTHONIOENCODING"):
         return "unset PYTHONIOENCODING or set it to utf-8"
     return "use a UTF-8 locale (e.g. LC_ALL=C.UTF-8) or set PYTHONUTF8=1"
+
+
+def ui_shown(instead: str) -> bool:
+    """Whether the UI can be shown on this terminal's encoding; if not, ``no_ui_line`` is
+    printed on stderr first (``instead``: what the command does without it)."""
+    line = no_ui_line(instead)
+    if line is None:
+        return True
+    print(line, file=sys.stderr)
+    return False
 
 
 def no_ui_line(instead: str) -> str | None:

@@ -13,7 +13,7 @@ import sys
 import time
 from typing import Any
 
-from tracer.cli.encoding import no_ui_line
+from tracer.cli.encoding import ui_shown
 from tracer.cli.parsing import bounded, parse_duration
 from tracer.cli.terminal import on_terminal
 from tracer.errors import UsageError
@@ -485,13 +485,7 @@ def main(args: argparse.Namespace) -> int:
 def _can_replay() -> bool:
     """Whether the replay opens: on a terminal (every standard stream) that can show it. One
     whose encoding cannot (``LC_ALL=C``) gets the report instead, and a line saying why."""
-    if not on_terminal():
-        return False
-    line = no_ui_line("printing the report instead")
-    if line is not None:
-        print(line, file=sys.stderr)
-        return False
-    return True
+    return on_terminal() and ui_shown("printing the report instead")
 
 
 def _replay(path: str) -> bool:
