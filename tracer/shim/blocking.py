@@ -40,9 +40,14 @@ questions remain, and this module answers them:
 * **Whom it delayed.** When a blocking step ends at T, every other traced request on the same
   loop that was suspended and whose wake-up was already due is a delayed one: the future it
   awaits is done (its callback is queued behind the block), it yielded bare (``sleep(0)``:
-  it sits in the ready queue), or it awaits a timer whose deadline has passed (the timer could
-  not fire while the loop was held). Readiness that only the selector knows (a socket that
-  became readable during the block) cannot be seen from Python and is not counted.
+  it sits in the ready queue), it awaits a timer whose deadline has passed (the timer could
+  not fire while the loop was held: a sleep's, or one that wakes it another way, such as an
+  ``asyncio.timeout`` or anyio deadline cancelling it), or the thread hop it awaits finished.
+  Readiness that only the selector knows (a socket that became readable during the block)
+  cannot be seen from Python and is not counted; uvloop shows no due callback at all, so its
+  blocks say their list may be incomplete (``delayed_complete: false``). All of this is read
+  only once a step has blocked. Only steps of traced coroutines are timed: a plain callback
+  that blocks the loop is no step, and no block is recorded for it.
 
 What the kernel says (``Look``, ``kernel_view``, ``contention``) is ``tracer.shim.kernel``.
 
@@ -52,9 +57,11 @@ Imports ``tracer.shim.frames``, ``tracer.shim.kernel`` and ``tracer.shim.gc_time
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 import time
 import weakref
+from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -68,6 +75,8 @@ __all__ = [
     "Traced",
     "loop_state",
     "delayed_by",
+    "delayed_fields",
+    "seen_whole",
     "watch_threshold",
     "record_stuck_steps",
     "most_seen",
@@ -88,8 +97,9 @@ class Traced(Protocol):
     block_ns: int
     now: Callable[[], int]
 
-    def record_stuck(self, t0: int, dur: int, location: str | None, delayed: list[int]) -> None:
-        """Record a step that still holds the loop as an unfinished ``loop.blocked``."""
+    def record_stuck(self, t0: int, dur: int, data: dict[str, Any]) -> None:
+        """Record a step that still holds the loop as an unfinished ``loop.blocked`` with
+        ``data`` (``location`` and ``delayed_fields``)."""
 
 
 class Sample:
@@ -377,11 +387,20 @@ def record_stuck_steps() -> int:
                 if sample is not None and sample.running is running
                 else None
             )
-            traced.record_stuck(started, dur, location, delayed_by(state, traced))
+            data = {"location": location, **delayed_fields(state, traced)}
+            traced.record_stuck(started, dur, data)
             count += 1
         except Exception:  # the loop thread changed something under us: nothing to report
             continue
     return count
+
+
+def seen_whole(loop: Any) -> bool:
+    """Whether ``loop`` shows its due callbacks to Python: asyncio's loops keep them in
+    ``_ready`` and ``_scheduled``; uvloop keeps them inside libuv, where nothing is seen."""
+    return isinstance(getattr(loop, "_ready", None), deque) and isinstance(
+        getattr(loop, "_scheduled", None), list
+    )
 
 
 def _due_timer_futures(loop: Any) -> set[int]:
@@ -390,7 +409,8 @@ def _due_timer_futures(loop: Any) -> set[int]:
     Two places hold them: timers whose deadline passed are still in the loop's ``_scheduled``
     heap when they fell due during the block, and in its ready queue when they fell due before
     the block's own turn of the loop began (the loop moves every due timer there at the start
-    of a turn, and runs them after the handle that blocked). uvloop has neither: none are seen.
+    of a turn, and runs them after the handle that blocked). uvloop has neither: none are seen
+    (``seen_whole``).
     """
     due: set[int] = set()
     # Copies: a step stuck for good is looked at from another thread, while others may still
@@ -408,9 +428,50 @@ def _due_timer_futures(loop: Any) -> set[int]:
 
 
 def _add_futures(handle: Any, into: set[int]) -> None:
+    """Add the ids of the futures ``handle``'s callback will resolve, or that the tasks it
+    wakes wait on.
+
+    A future passed as an argument (``asyncio.sleep``'s ``_set_result_unless_cancelled``, a
+    thread hop's result); a future whose own method the callback is (``call_later(d,
+    fut.set_result, x)``); a task whose method it is (``call_later(d, task.cancel)``, a
+    task's wake-up), waiting on its ``_fut_waiter``; and the tasks a deadline cancels, each
+    waiting on its ``_fut_waiter`` too: ``asyncio.timeout``'s (``Timeout._on_timeout``,
+    its ``_task``) and anyio's ``move_on_after``/``fail_after`` (``CancelScope._timeout``,
+    the tasks of the scope and of its unshielded inner scopes). The step proxy hands the
+    loop exactly what the app's coroutine yielded, so that is the task's ``_fut_waiter``.
+    """
     for arg in getattr(handle, "_args", None) or ():
         if asyncio.isfuture(arg):
             into.add(id(arg))
+    owner = getattr(getattr(handle, "_callback", None), "__self__", None)
+    if owner is None:
+        return
+    if isinstance(owner, asyncio.Task):
+        _add_waiter(owner, into)
+    elif asyncio.isfuture(owner):
+        into.add(id(owner))
+    elif isinstance(owner, asyncio.Timeout):
+        _add_waiter(getattr(owner, "_task", None), into)
+    elif type(owner).__module__.startswith("anyio.") and hasattr(owner, "_child_scopes"):
+        _add_scope(owner, into, 0)  # a CancelScope's deadline
+
+
+def _add_waiter(task: Any, into: set[int]) -> None:
+    waiter = getattr(task, "_fut_waiter", None)
+    if waiter is not None:
+        into.add(id(waiter))
+
+
+def _add_scope(scope: Any, into: set[int], depth: int) -> None:
+    """The tasks an anyio cancel scope's deadline cancels: its own, and those of the inner
+    scopes that are not shielded (as ``CancelScope._deliver_cancellation`` goes)."""
+    for task in list(getattr(scope, "_tasks", None) or ()):
+        if isinstance(task, asyncio.Task) and not task.done():
+            _add_waiter(task, into)
+    if depth < 50:
+        for inner in list(getattr(scope, "_child_scopes", None) or ()):
+            if not getattr(inner, "_shield", False):
+                _add_scope(inner, into, depth + 1)
 
 
 def delayed_by(state: LoopState, culprit: Traced) -> list[int]:
@@ -428,6 +489,38 @@ def delayed_by(state: LoopState, culprit: Traced) -> list[int]:
         awaited = traced.yielded
         if awaited is None or id(awaited) in due:
             delayed.add(traced.req)
-        elif asyncio.isfuture(awaited) and awaited.done():
+        elif asyncio.isfuture(awaited) and (awaited.done() or _thread_finished(awaited)):
             delayed.add(traced.req)
     return sorted(delayed)
+
+
+def _thread_finished(future: Any) -> bool:
+    """Whether ``future`` is a thread hop's (``run_in_executor``, ``asyncio.to_thread``) whose
+    work has finished, its result on the way to the loop.
+
+    ``asyncio.wrap_future`` chains the loop's future to the executor's: the worker thread
+    hands the result over with ``call_soon_threadsafe``, queued where uvloop shows nothing;
+    but the executor's future, which the chain's callback holds, is done already.
+    """
+    for callback, *_ in list(getattr(future, "_callbacks", None) or ()):
+        code = getattr(callback, "__code__", None)
+        if code is None or code.co_name != "_call_check_cancel":
+            continue
+        try:
+            source = callback.__closure__[code.co_freevars.index("source")].cell_contents
+        except (ValueError, IndexError, TypeError):
+            continue
+        if isinstance(source, concurrent.futures.Future) and source.done():
+            return True
+    return False
+
+
+def delayed_fields(state: LoopState, culprit: Traced) -> dict[str, Any]:
+    """The ``loop.blocked`` fields on whom ``culprit``'s step delayed: ``delayed`` and, when
+    the loop hides its due callbacks (uvloop: ``seen_whole``), ``delayed_complete: false``,
+    as the requests a timer or a finished thread hop woke are then missing from the list."""
+    fields: dict[str, Any] = {"delayed": delayed_by(state, culprit)}
+    loop = state.loop_ref()
+    if loop is not None and not seen_whole(loop):
+        fields["delayed_complete"] = False
+    return fields

@@ -119,10 +119,24 @@ def _classify(code: CodeType, frame: FrameType | None) -> tuple[CodeType, int, b
         primitive = module == "asyncio" or module.startswith(_PRIMITIVE_PREFIXES)
         if module.startswith("asyncio."):
             module = "asyncio"  # asyncio.tasks.sleep is known as asyncio.sleep
+        elif primitive:
+            module = _public_module(module)
         name = f"{module}.{code.co_qualname}" if module else code.co_qualname
         entry = (code, kind, primitive, _RENAMES.get(name, name), display_path(filename))
     _CODES[id(code)] = entry
     return entry
+
+
+def _public_module(module: str) -> str:
+    """``module`` up to its first private part, the name a library's users know it by:
+    ``anyio._core._eventloop`` -> ``anyio`` (``anyio.sleep``), ``anyio._backends._asyncio``
+    -> ``anyio`` (``anyio.TaskGroup.__aexit__``), ``anyio.abc._streams`` -> ``anyio.abc``,
+    ``trio._core._run`` -> ``trio``; public modules (``anyio.to_thread``) stay whole."""
+    parts = module.split(".")
+    for index, part in enumerate(parts):
+        if part.startswith("_") and index:
+            return ".".join(parts[:index])
+    return module
 
 
 def _info(code: CodeType, frame: FrameType | None) -> tuple[CodeType, int, bool, str, str]:

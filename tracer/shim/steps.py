@@ -27,7 +27,7 @@ from tracer.recorder import Recorder
 from tracer.shim.blocking import (
     LoopState,
     collecting_ns,
-    delayed_by,
+    delayed_fields,
     loop_state,
     most_seen,
     wake_watchdog,
@@ -253,7 +253,7 @@ class Stepper:
         if t0 == self.stuck_t0:  # already recorded as unfinished: count its time once
             return
         state = self.state
-        delayed: list[int] = []
+        delayed: dict[str, Any] = {"delayed": []}
         sample = None
         if state is not None:
             sample = state.sample
@@ -262,8 +262,8 @@ class Stepper:
                 location = most_seen(sample.counts) or location
             else:
                 sample = None
-            delayed = delayed_by(state, self)
-        data: dict[str, Any] = {"location": location, "delayed": delayed}
+            delayed = delayed_fields(state, self)
+        data: dict[str, Any] = {"location": location, **delayed}
         # Did it run, or wait for a CPU or for other threads? The kernel's view is read only
         # now that the step blocked (never on a step's way), and only on the monotonic clock
         # the watchdog's looks are timed with.
@@ -286,13 +286,13 @@ class Stepper:
                 data.update(verdict)
         self._blocked_row(t0, dur, data)
 
-    def record_stuck(self, t0: int, dur: int, location: str | None, delayed: list[int]) -> None:
+    def record_stuck(self, t0: int, dur: int, data: dict[str, Any]) -> None:
         """A step that still holds the loop (``tracer.shim.blocking.record_stuck_steps``): an
-        unfinished ``loop.blocked`` from its start until now, where the samples saw it."""
+        unfinished ``loop.blocked`` from its start until now, with ``data`` (where the samples
+        saw it, whom it delayed)."""
         if self.recording and t0 != self.stuck_t0:
             self.stuck_t0 = t0
-            data = {"location": location, "delayed": delayed, "unfinished": True}
-            self._blocked_row(t0, dur, data)
+            self._blocked_row(t0, dur, {**data, "unfinished": True})
 
     def _blocked_row(self, t0: int, dur: int, data: dict[str, Any]) -> None:
         sink = self.sink
