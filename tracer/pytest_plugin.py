@@ -137,7 +137,9 @@ class GatewayTracer:
                     lines.append(f"    hint: {e.data['hint']}")
             elif e.kind == K.LOOP_BLOCKED and (e.dur or 0) > limit:
                 at = f" at {e.data['location']}" if e.data.get("location") else ""
-                delayed = len(e.data.get("delayed") or ())
+                delayed: int | str = len(e.data.get("delayed") or ())
+                if e.data.get("delayed_complete") is False:
+                    delayed = f"at least {delayed}"  # a loop (uvloop) that hides its timers
                 lines.append(
                     f"event loop blocked {(e.dur or 0) / 1e6:.1f} ms (limit {self.max_block_ms:g} ms)"
                     f" by {where}{at}; {delayed} other request(s) delayed"

@@ -212,6 +212,19 @@ def test_loop_blocked_is_an_event_on_the_culprit_and_a_link_from_each_delayed_re
     assert list(other.links) == [] and list(other.events) == []
 
 
+def test_a_block_whose_delayed_list_is_a_lower_bound_says_so() -> None:
+    """On uvloop a block's ``delayed`` misses timer wake-ups (``delayed_complete: false``):
+    the span event carries that, so its count reads as at least that many."""
+    rec = recorder()
+    rec.emit(K.REQUEST_START, 1, start_data(path="/slow"), t=0, tid=LOOP_TID, thread=LOOP)
+    data = {"location": "app.py:40", "delayed": [], "delayed_complete": False}
+    rec.emit(K.LOOP_BLOCKED, 1, data, t=30, dur=50_000_000, tid=LOOP_TID, thread=LOOP)
+    rec.emit(K.REQUEST_END, 1, {"status": 200}, t=60_000_000, tid=LOOP_TID)
+    (blocked,) = by_name(spans_of(rec), "GET /slow").events
+    assert blocked.attributes["tracer.delayed"] == 0
+    assert blocked.attributes["tracer.delayed_complete"] is False
+
+
 def test_requests_a_block_kept_from_starting_link_to_it_too() -> None:
     """Two more ways of being delayed: named in ``delayed`` before arriving (the simulator
     lists arrivals during the block), and still queued while the block held the loop the

@@ -100,6 +100,9 @@ def render(
                 A.ATTR_PREFIX + "dur_ns": event.dur or 0,
                 A.ATTR_PREFIX + "delayed": len(A.listed(event.data.get("delayed"))),
             }
+            if event.data.get("delayed_complete") is False:
+                # uvloop hides its timers: the count is a lower bound
+                attrs[A.ATTR_PREFIX + "delayed_complete"] = False
             attrs.update(A.location_attributes(event.data.get("location")))
             out.append((kind, at, attrs))
         elif kind == K.ERROR:
