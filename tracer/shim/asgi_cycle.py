@@ -6,8 +6,12 @@ it records ``request.start`` with the scope summary, hands the app its ``receive
 ``send`` (timed and recorded as ``asgi.receive`` / ``asgi.send``, also when they raise),
 runs the conformance checker's hooks (a checker that raises is switched off for the
 request), records the app's ``error`` and ends the request with ``request.end``, whose
-status is the server's 500 when the app ended without a response start. A ``send`` awaited
-after ``request.end`` goes to the server unchanged and gets one ``ASGI-003`` violation.
+status is uvicorn's 500 when the app ended without a response start (``_end_status``).
+Once the app knows its peer is gone (it received a disconnect, its own ``websocket.close``
+went out, the server's send raised an ``OSError``), what it sends still goes to the server
+and is recorded, but counts in neither the status nor ``bytes_out`` (``_Unheard``). A
+``send`` awaited after ``request.end`` goes to the server unchanged and gets one
+``ASGI-003`` violation.
 Every recording step is guarded: a failure of ours is logged once by the shim and the
 request goes on unrecorded. The rows are built by hand in ``tracer.events.FIELDS`` order
 (``tracer.recorder.Sink``): this is the hot path. Imports the spine,
@@ -60,6 +64,10 @@ _END_ROUTE_KEYS = (*_END_KEYS, "route")
 # What the ASGI spec says a server leaving these optional scope keys out means.
 _DEFAULT_HTTP_VERSIONS = {"http": "1.1", "websocket": "1.1"}
 _DEFAULT_SCHEMES = {"http": "http", "websocket": "ws"}
+# Connections a server answers with a 500 when the app ends without answering them, and the
+# messages that answer them (a refused one leaves uvicorn closing the connection, no 500).
+_ANSWERED = frozenset({"http", "websocket"})
+_ANSWERS = frozenset({"http.response.start", "websocket.accept", "websocket.http.response.start"})
 
 # request.start: client and server travel as tuples, headers as one flat tuple (see
 # ``tracer.events._decoders``), so the row holds no container the GC would have to follow.
@@ -117,6 +125,41 @@ def _closed(error: BaseException) -> bool:
 _DRIVE_CODE = Stepper._drive.__code__
 
 
+class _Unheard:
+    """The server's ``send`` once the app's peer is gone: what goes through it from then on
+    reaches nobody (every server drops it, or its connection is closed), so ``request.end``
+    takes it back out of the counts. Installed as the cycle's ``_send`` on the rare path that
+    finds the peer gone, so a request whose peer stays pays nothing for it."""
+
+    __slots__ = ("server_send", "status", "bytes_out")
+
+    def __init__(self, server_send: Send, status: int | None) -> None:
+        self.server_send = server_send
+        self.status = status
+        """The request's status when the peer went: the one ``request.end`` keeps."""
+        self.bytes_out = 0
+        """Bytes of the sends the server took since: taken back from ``bytes_out``."""
+
+    async def send(self, message: Message) -> None:
+        """The server's ``send``, then the size of what it took noted (no reference kept)."""
+        await self.server_send(message)
+        size = summarize_message(message)[2]  # never raises: a malformed message reads as None
+        if size:
+            self.bytes_out += size
+
+
+def _sent_status(status: Any) -> int | None:
+    """The status line's number for a response status the app gave as no plain int and the
+    server took: ``int()`` of it, as hypercorn makes it (``"200"``, ``HTTPStatus.OK``); None
+    when that fails or for a bool (no server sends ``True`` as a status)."""
+    if isinstance(status, bool):
+        return None
+    try:
+        return int(status)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
 def _answered_500(error: BaseException | None) -> bool:
     """Whether a server answers 500 to an app that ended so without a response start:
     returned, or raised anything but a cancellation of its task or a close of its coroutine,
@@ -150,11 +193,12 @@ class AsgiCycle(Stepper):
         "loop",
         # Set only when a late send is reported (read with getattr): nothing to pay before.
         "late_reported",
-        # Set only when the server's send raised on an http.response.start (read with
-        # getattr), as late_reported.
+        # Set only when the server's send raised on a response start or handshake answer
+        # (read with getattr), as late_reported.
         "start_refused",
-        # Set only when the app received http.disconnect (read with getattr), as above.
-        "disconnected",
+        # None while the app's peer may still get what it sends; the ``_Unheard`` installed
+        # as ``_send`` once it is gone (``peer_gone``).
+        "gone",
     )
 
     def __init__(
@@ -218,6 +262,7 @@ class AsgiCycle(Stepper):
         self.bytes_in = 0
         self.bytes_out = 0
         self.ended = False
+        self.gone: _Unheard | None = None
         query = scope.get("query_string")
         path = scope.get("path")
         if type(path) is str and ";" in path and shim.redact:  # one substring test, usually
@@ -283,7 +328,7 @@ class AsgiCycle(Stepper):
                 if size:
                     self.bytes_in += size
                 elif mtype == "http.disconnect":
-                    self.disconnected = True
+                    self.peer_gone()
                 row = (
                     next(sink.seq),
                     t0 - sink.start_ns,
@@ -299,6 +344,8 @@ class AsgiCycle(Stepper):
                     sink.append((*row, _RECEIVE_KEYS, mtype, size, more))
                 else:
                     sink.append((*row, _RECEIVE_CODE_KEYS, mtype, size, more, code))
+                    if mtype == "websocket.disconnect":
+                        self.peer_gone()
             except Exception as exc:
                 self.failed(exc)
         checker = self.checker
@@ -373,6 +420,7 @@ class AsgiCycle(Stepper):
             await self._send(message)
         except BaseException as exc:
             raised = type(exc).__name__
+            lost = isinstance(exc, OSError)  # the connection is gone (ClientDisconnected)
             raise
         finally:
             t1 = clock()
@@ -389,13 +437,12 @@ class AsgiCycle(Stepper):
                             self.status = status
                         elif mtype == "websocket.accept":
                             self.status = 101
-                        elif mtype == "websocket.close" and self.status is None:
-                            self.status = 403  # closed before accepting: servers answer 403
-                    elif mtype == "http.response.start":
-                        # The client left, or uvicorn could not write the headers: no 500.
-                        # (A body or unknown message refused before any start is the app's
-                        # misuse: the server still answers 500.)
-                        self.start_refused = True
+                        elif mtype == "websocket.close":
+                            if self.status is None:
+                                self.status = 403  # closed before accepting: servers answer 403
+                            self.peer_gone()  # the session is over: later sends reach nobody
+                    else:
+                        self._refused(mtype, lost)
                     if raised is None and code is None:  # the common case: one tuple
                         sink.append(
                             (
@@ -451,6 +498,25 @@ class AsgiCycle(Stepper):
             sink.append((*head, _SEND_RAISED_KEYS, mtype, status, size, more, raised))
         else:
             sink.append((*head, _SEND_CODE_RAISED_KEYS, mtype, status, size, more, code, raised))
+
+    def _refused(self, mtype: Any, lost: bool) -> None:
+        """The server's send raised on a message of type ``mtype``; ``lost``: with an
+        ``OSError``, the connection being gone (uvicorn's ``ClientDisconnected``)."""
+        if mtype in _ANSWERS:
+            # uvicorn closes the connection after a start it could not write (or the client
+            # left): no 500. (A body or unknown message refused before any start is the
+            # app's misuse: the server still answers 500.)
+            self.start_refused = True
+        if lost:  # nobody gets a 500, nor anything sent later
+            self.peer_gone()
+
+    def peer_gone(self) -> None:
+        """The app's peer is gone (a disconnect the app received, its own ``websocket.close``
+        taken, a send refused for a lost connection): from now on what it sends counts in
+        neither ``status`` nor ``bytes_out``. Sends already under way still count."""
+        if self.gone is None:
+            gone = self.gone = _Unheard(self._send, self.status)
+            self._send = gone.send
 
     async def late_send(self, message: Message) -> None:
         """``send`` awaited after ``request.end``: report it, then the server's ``send`` as is
@@ -537,19 +603,12 @@ class AsgiCycle(Stepper):
         if not self.recording:
             return
         status = self.status
-        if (
-            status is None
-            and self.scope.get("type") == "http"
-            and not getattr(self, "start_refused", False)
-            and not getattr(self, "disconnected", False)
-            and _answered_500(error)
-        ):
-            # The app returned or raised without a response start the server took: uvicorn
-            # and hypercorn answer 500. Not when the server refused the start (the client
-            # left, or uvicorn drops the connection for headers it cannot write), nor when
-            # the client had already gone (the app received http.disconnect): nobody is
-            # there to answer.
-            status = 500
+        bytes_out = self.bytes_out
+        gone = self.gone
+        if gone is not None or type(status) is not int:  # the rare ends: no start, no peer
+            status = self._end_status(error)
+            if gone is not None:
+                bytes_out -= gone.bytes_out
         try:
             sink = self.sink
             row: tuple[Any, ...] = (
@@ -565,7 +624,7 @@ class AsgiCycle(Stepper):
                 _END_KEYS,
                 status,
                 self.bytes_in,
-                self.bytes_out,
+                bytes_out,
                 None if error is None else _error_name(error),
             )
             if route is not None:
@@ -573,6 +632,31 @@ class AsgiCycle(Stepper):
             sink.append(row)
         except Exception as exc:
             self.failed(exc)
+
+    def _end_status(self, error: BaseException | None) -> int | None:
+        """``request.end``'s status where it is not simply the int the server took: what
+        uvicorn answers (a shim cannot tell which server runs it: docs/recording-format.md
+        says which servers differ).
+
+        The status of when the peer went, if it went (what was sent later reached nobody); a
+        status the app gave as no int, as the number the server sent of it; and 500 when the
+        app ended (returned, or raised as ``_answered_500`` says) without a response start,
+        websocket accept, close or denial the server took, as uvicorn and hypercorn answer an
+        ``http`` request or a websocket handshake. None when the server refused the start or
+        accept itself: uvicorn closes the connection then (hypercorn and granian send 500).
+        """
+        gone = self.gone
+        taken = self.status if gone is None else gone.status
+        if taken is not None:
+            return taken if type(taken) is int else _sent_status(taken)
+        if (
+            gone is None
+            and self.scope.get("type") in _ANSWERED
+            and not getattr(self, "start_refused", False)
+            and _answered_500(error)
+        ):
+            return 500
+        return None
 
     def failed(self, exc: BaseException) -> None:
         """Our recording code failed: stop recording this request, say so once."""
@@ -588,3 +672,4 @@ class AsgiCycle(Stepper):
 mark_wrapper(AsgiCycle.receive.__code__, "receive")
 mark_wrapper(AsgiCycle.send.__code__, "send")
 mark_wrapper(AsgiCycle.late_send.__code__, "send")
+mark_wrapper(_Unheard.send.__code__, "send")

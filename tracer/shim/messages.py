@@ -75,8 +75,10 @@ def summarize_message(message: Any) -> tuple[Any, int | None, int | None, bool |
                 text = get("text")
                 return mtype, None, len(text.encode("utf-8")) if text else 0, None, None
             return mtype, None, len(data), None, None
-        if mtype == "websocket.close" or mtype == "websocket.disconnect":
+        if mtype == "websocket.close":
             return mtype, None, None, None, get("code", 1000)
+        if mtype == "websocket.disconnect":  # a server sets 1005 when the client sent no code
+            return mtype, None, None, None, get("code", 1005)
         if mtype == "websocket.http.response.body":
             body = get("body")
             return mtype, None, len(body) if body else 0, bool(get("more_body", False)), None
