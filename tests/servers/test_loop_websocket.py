@@ -131,3 +131,24 @@ def test_a_long_echo_never_holds_the_loop() -> None:
     blocked = [e for e in by_kind(events, K.LOOP_BLOCKED) if not e.data.get("starved")]
     computing = [e for e in blocked if steps[(e.req, e.t)].data["cpu_ns"] * 2 > e.dur]
     assert computing == []
+
+
+async def _never_answers(scope, receive, send):  # type: ignore[no-untyped-def]
+    """Takes the handshake's connect, then returns without accepting or closing."""
+    if scope["type"] == "websocket":
+        await receive()
+
+
+def test_a_handshake_the_app_never_answers_gets_500_as_from_uvicorn() -> None:
+    """uvicorn answers 500 to a handshake the app returned without answering (403 only to a
+    close before accept); the model's client gets the same, as the shim's end records."""
+    with running("loop", _never_answers) as (model, recorder):
+        [response] = _send_gated(model, [_session(1)])
+        recorder.drain()
+        ends = [
+            e.data["status"]
+            for e in recorder.events
+            if e.kind == K.REQUEST_END and e.req == response.req
+        ]
+    assert response.status == 500
+    assert ends and set(ends) == {500}

@@ -288,8 +288,9 @@ class LoopServer:
             error = type(exc).__name__
         finally:
             if cycle.status is None and not cycle.complete:
-                # Returned or raised without a response: uvicorn answers 500 (403 for websockets).
-                cycle.status = 403 if isinstance(cycle, WebSocketCycle) else 500
+                # Returned or raised without a response: uvicorn answers 500, to a websocket
+                # handshake the app never answered too (403 is for a close before accept).
+                cycle.status = 500
                 if isinstance(cycle, HttpCycle) and cycle.refused is not None:
                     refused, cycle.refused = cycle.refused, None  # its traceback holds the cycle
                     if error != "cancelled":
