@@ -160,7 +160,13 @@ def _overview(
         rows.append(("simulated cores", cores))
     if details.resent:
         # The server may have seen these twice (a worker that died on the first try included).
-        rows.append(("resent", f"{details.resent} (connection closed as they went out)"))
+        rows.append(
+            (
+                "resent",
+                f"{details.resent} (connection closed as they went out, "
+                "or refused by the server's HTTP/2 GOAWAY)",
+            )
+        )
     for name, value in rows:
         table.add_row(name, value)
     return table

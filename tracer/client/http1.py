@@ -4,7 +4,7 @@ Callbacks, not coroutines: a response completes inside ``data_received`` and the
 is written from the same callback, so one client thread keeps up with a real server on the
 same two cores (bench/server_overhead.py measured the alternatives). The response parser
 handles exactly what servers send back: content-length, chunked, or read-until-close, after
-any interim (1xx) heads, which it reads past.
+any interim (1xx) heads, which it reads past; no body at all for HEAD, 1xx, 204 and 304.
 Imports only ``tracer.client``'s own modules.
 """
 
@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 __all__ = ["ResponseParser", "Http1Slot", "ProtocolError", "build_request_head"]
 
 _NO_BODY_STATUS = frozenset({204, 304})
+_LENGTH, _CHUNKED, _UNTIL_CLOSE = 0, 1, 2
+"""How a response's body is delimited (with no body: ``_LENGTH`` with 0 bytes left)."""
+_STATUS_START = b"HTTP/"
+_LINE_LIMIT = 65536
+"""The longest chunk-size line (extensions included) waited for before it is malformed."""
 _INTERIM_STATUS = frozenset(range(100, 200)) - {101}
 """1xx heads a final response follows; 101 Switching Protocols ends HTTP on the connection."""
 
@@ -51,7 +56,13 @@ def build_request_head(config: ClientConfig, host: str, *, close: bool) -> tuple
 
 
 class ResponseParser:
-    """Incremental parser of one HTTP/1.1 response; ``feed`` returns True once it is complete."""
+    """Incremental parser of one HTTP/1.1 response; ``feed`` returns True once it is complete.
+
+    The body's length follows RFC 9112, 6.3: none for a response to HEAD and for a 1xx, 204 or
+    304 (the head ends it, whatever its headers say), chunked when ``Transfer-Encoding`` ends
+    with ``chunked`` (over any ``Content-Length``), else ``Content-Length``, else the rest of
+    the connection. Heads whose lines end in a bare LF are read too (RFC 9112, 2.2).
+    """
 
     __slots__ = (
         "_buf", "status", "body_bytes", "close", "_mode", "_left", "_head_done", "_head", "excess",
@@ -68,52 +79,54 @@ class ResponseParser:
         self.status = 0
         self.body_bytes = 0
         self.close = False
-        self._mode = 0  # 0: length, 1: chunked, 2: until close
+        self._mode = _LENGTH
         self._left = 0
         self._head_done = False
         self.interim = 0
         """Interim (1xx) heads read before the final response's."""
         self.excess = 0
-        """Bytes that came after the response's declared end (past its Content-Length or its
-        last chunk): not part of it, and not the start of a next response either (none was
-        asked for yet)."""
+        """Bytes that came after the response's declared end (past its Content-Length, its
+        last chunk, or the head of a response that has no body): not part of it, and not the
+        start of a next response either (none was asked for yet)."""
 
     def feed(self, data: bytes) -> bool:
         """Take bytes from the socket; True when the response is complete."""
         buf = self._buf + data if self._buf else data
+        pos = 0  # where the unread part of ``buf`` begins: read on without copying it
         while not self._head_done:
-            end = buf.find(b"\r\n\r\n")
+            start = buf[pos : pos + 5]
+            if start and not _STATUS_START.startswith(start):
+                # Not a status line's start: fail now, not after the whole --timeout.
+                raise ProtocolError(f"not an HTTP/1.1 status line: {buf[pos : pos + 60]!r}")
+            end, size = _head_end(buf, pos)
             if end < 0:
-                self._buf = buf
+                self._buf = buf[pos:] if pos else buf
                 return False
-            self._parse_head(buf[:end])
-            buf = buf[end + 4 :]
+            self._parse_head(buf[pos:end])
+            pos = end + size
             if self.status in _INTERIM_STATUS:
                 # An interim response (100 Continue, 103 Early Hints) is a head alone; the
                 # final response follows it, often in the same read (RFC 9110, 15.2).
-                self.status, self.close, self._mode, self._left = 0, False, 0, 0
+                self.status, self.close, self._mode, self._left = 0, False, _LENGTH, 0
                 self.interim += 1
                 continue
             self._head_done = True
-            if self._head or self.status in _NO_BODY_STATUS:
-                self._buf = b""
-                return True
-        if self._mode == 0:
-            take = min(self._left, len(buf))
+        self._buf = b""
+        mode = self._mode
+        if mode == _LENGTH:
+            take = min(self._left, len(buf) - pos)
             self.body_bytes += take
             self._left -= take
-            self.excess += len(buf) - take
-            self._buf = b""
+            self.excess += len(buf) - pos - take
             return self._left <= 0
-        if self._mode == 2:
-            self.body_bytes += len(buf)
-            self._buf = b""
+        if mode == _UNTIL_CLOSE:
+            self.body_bytes += len(buf) - pos
             return False
-        return self._feed_chunked(buf)
+        return self._feed_chunked(buf, pos)
 
     def eof(self) -> bool:
         """The connection closed: True if that completes a read-until-close response."""
-        return self._head_done and self._mode == 2
+        return self._head_done and self._mode == _UNTIL_CLOSE
 
     @property
     def started(self) -> bool:
@@ -127,77 +140,121 @@ class ResponseParser:
 
     def cut(self) -> str:
         """How much of the body came, for a response cut short: ``10 of 50 body bytes``."""
-        if self._mode == 0:
+        if self._mode == _LENGTH:
             return f"{self.body_bytes} of {self.body_bytes + max(0, self._left)} body bytes"
         return f"{self.body_bytes} body bytes (chunked)"
 
     def _parse_head(self, head: bytes) -> None:
-        lines = head.split(b"\r\n")
-        parts = lines[0].split(b" ", 2)
+        lines = head.split(b"\n")
+        status_line = lines[0].rstrip(b"\r")
+        parts = status_line.split(b" ", 2)
         if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
-            raise ProtocolError(f"not an HTTP/1.1 status line: {lines[0][:60]!r}")
+            raise ProtocolError(f"not an HTTP/1.1 status line: {status_line[:60]!r}")
         code = parts[1]
         if len(code) != 3 or not code.isdigit():
             # Three digits (RFC 9112, 4), as h11 requires: gunicorn writes ``HTTP/1.1 None``
             # for a WSGI app that yields its body before calling start_response.
-            raise ProtocolError(f"malformed status line {lines[0][:60]!r}")
-        self.status = int(code)
-        self.close = parts[0] == b"HTTP/1.0"
-        self._mode = 2
+            raise ProtocolError(f"malformed status line {status_line[:60]!r}")
+        status = self.status = int(code)
+        length: bytes | None = None
+        codings: list[bytes] = []
+        connection: list[bytes] = []
         for line in lines[1:]:
             name, _, value = line.partition(b":")
             name = name.strip().lower()
             if name == b"content-length":
                 value = value.strip()
-                if not value.isdigit():
+                if not value.isdigit() or (length is not None and value != length):
                     raise ProtocolError(f"malformed Content-Length {value[:30]!r}")
-                self._mode = 0
-                self._left = int(value)
-            elif name == b"transfer-encoding" and b"chunked" in value.lower():
-                self._mode = 1
-                self._left = -1
+                length = value
+            elif name == b"transfer-encoding":
+                codings += _tokens(value)
             elif name == b"connection":
-                value = value.strip().lower()
-                self.close = value == b"close" or (self.close and value != b"keep-alive")
-        if self._mode == 2:
+                connection += _tokens(value)
+        # Connection is a list of tokens (``close, x-foo`` closes); HTTP/1.0 closes unless
+        # it says keep-alive.
+        self.close = b"close" in connection or (
+            parts[0] == b"HTTP/1.0" and b"keep-alive" not in connection
+        )
+        self._left = 0
+        if self._head or status in _NO_BODY_STATUS or status < 200:
+            # No body, whatever the headers say (RFC 9112, 6.3); a 101 hands the connection
+            # to another protocol, so HTTP ends on it.
+            self._mode = _LENGTH
+            self.close = self.close or status == 101
+        elif codings:
+            # Transfer-Encoding overrides Content-Length (RFC 9112, 6.3); a body not chunked
+            # last runs to the close. With both, the connection is not reused: a message
+            # carrying both may be a smuggling attempt, and RFC 9112, 6.1 closes after it.
+            if codings[-1] == b"chunked":
+                self._mode, self._left = _CHUNKED, -1
+            else:
+                self._mode = _UNTIL_CLOSE
+            self.close = self.close or self._mode == _UNTIL_CLOSE or length is not None
+        elif length is not None:
+            self._mode, self._left = _LENGTH, int(length)
+        else:
+            self._mode = _UNTIL_CLOSE
             self.close = True
 
-    def _feed_chunked(self, buf: bytes) -> bool:
+    def _feed_chunked(self, buf: bytes, pos: int) -> bool:
+        """Read chunks from ``buf[pos:]``, walking an offset (no copy per chunk: a read of
+        many small chunks costs its length, not its length times the number of chunks)."""
+        size_of_buf = len(buf)
         while True:
             if self._left < 0:  # expecting a chunk-size line
-                end = buf.find(b"\r\n")
+                end = buf.find(b"\r\n", pos)
                 if end < 0:
-                    self._buf = buf
+                    if size_of_buf - pos > _LINE_LIMIT:
+                        raise ProtocolError(f"malformed chunk size {buf[pos : pos + 30]!r}")
+                    self._buf = buf[pos:]
                     return False
-                size_field = buf[:end].split(b";", 1)[0].strip()
+                size_field = buf[pos:end].split(b";", 1)[0].strip()
                 try:
                     size = int(size_field, 16)
                 except ValueError:
                     raise ProtocolError(f"malformed chunk size {size_field[:30]!r}") from None
-                buf = buf[end + 2 :]
+                pos = end + 2
                 if size == 0:
                     # Trailers (rare) end with an empty line; wait for it.
-                    end = 0 if buf.startswith(b"\r\n") else buf.find(b"\r\n\r\n") + 2
-                    if end == 1:  # not found
-                        self._buf = b"0\r\n" + buf
-                        self._left = -1
-                        return False
-                    self.excess += len(buf) - (end + 2)
-                    self._buf = b""
+                    if buf.startswith(b"\r\n", pos):
+                        stop = pos + 2
+                    else:
+                        stop = buf.find(b"\r\n\r\n", pos)
+                        if stop < 0:
+                            self._buf = b"0\r\n" + buf[pos:]
+                            return False
+                        stop += 4
+                    self.excess += size_of_buf - stop
                     return True
                 self._left = size + 2  # the chunk and its CRLF
-            take = min(self._left, len(buf))
+            take = min(self._left, size_of_buf - pos)
             self.body_bytes += take
             self._left -= take
-            buf = buf[take:]
+            pos += take
             if self._left > 0:
-                self._buf = b""
                 return False
             self.body_bytes -= 2
             self._left = -1
-            if not buf:
-                self._buf = b""
+            if pos == size_of_buf:
                 return False
+
+
+def _head_end(buf: bytes, pos: int) -> tuple[int, int]:
+    """Where the head starting at ``pos`` ends (its empty line), and that line's size: CRLF
+    or a bare LF (-1 while the empty line has not come)."""
+    crlf = buf.find(b"\n\r\n", pos)
+    lf = buf.find(b"\n\n", pos, crlf + 2 if crlf >= 0 else len(buf))
+    if lf >= 0:
+        return lf, 2
+    if crlf >= 0:
+        return crlf, 3
+    return -1, 0
+
+
+def _tokens(value: bytes) -> list[bytes]:
+    """A header's comma-separated tokens, lowercased."""
+    return [token.strip().lower() for token in value.split(b",") if token.strip()]
 
 
 class _Connection(asyncio.Protocol):

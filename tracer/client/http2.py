@@ -8,6 +8,7 @@ go out once, at the end of that batch. Imports only ``tracer.client``'s own modu
 from __future__ import annotations
 
 import asyncio
+import copy
 import socket
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ from h2.events import (
     WindowUpdated,
 )
 from h2.exceptions import H2Error
+from h2.settings import SettingCodes
 
 from tracer.client.config import OWN_HEADERS, REQUEST_ID_HEADER, ClientConfig
 from tracer.client.sink import RESENT, IncompleteResponse
@@ -35,8 +37,19 @@ __all__ = ["H2Client", "H2Slot"]
 _GONE_AWAY = "the server went away (GOAWAY) before answering"
 _FRAME_HEAD = 9
 """Bytes of an HTTP/2 frame header: a 24-bit payload length, type, flags, stream id."""
+_GOAWAY = 0x7
+"""The frame type of GOAWAY."""
 _UNREAD_LIMIT = 1 << 20
 """The most bytes read from a broken connection's socket (what the server sent before it went)."""
+_STREAM_WINDOW = 16 << 20
+"""The receive window each stream advertises (SETTINGS_INITIAL_WINDOW_SIZE), as curl's is
+megabytes: with the default 64 KiB the server stops every 64 KiB of a response until the
+client's WINDOW_UPDATE reaches it, and a 100 MB response took 50 times as long as over
+HTTP/1.1. Nothing is buffered for it: the body is counted and dropped as it comes."""
+_CONNECTION_WINDOW = 64 << 20
+"""The whole connection's receive window: several streams' worth, so streams sharing the
+connection do not wait on each other's acknowledgements."""
+_DEFAULT_WINDOW = 65_535
 
 
 class H2Client(asyncio.Protocol):
@@ -56,8 +69,13 @@ class H2Client(asyncio.Protocol):
         self._closed = False
         """``close()`` was called: a connection lost after it opens no new one."""
         self._going_away = False
-        """The server sent GOAWAY: no new stream goes on this connection (they wait for the
-        next one, opened once this one closes)."""
+        """The server sent GOAWAY: no new stream goes on this connection (they go on the
+        next one, opened at once)."""
+        self._heir: H2Client | None = None
+        """For a connection the server went away from: the client whose new connection takes
+        its refused streams (None: this is the client's current connection)."""
+        self._retiring: set[H2Client] = set()
+        """Connections the server went away from, still finishing the streams it had taken."""
         self._in_batch = False
         self._inbox = b""
         """The start of a frame not whole yet (handed to h2 once it is)."""
@@ -149,9 +167,14 @@ class H2Client(asyncio.Protocol):
             self._send_body(stream_id)
 
     def reset(self, slot: H2Slot) -> None:
-        """Cancel the stream of ``slot`` (it timed out)."""
-        self._unsent.pop(slot.stream_id, None)
+        """Cancel the stream of ``slot`` (it timed out), on whichever connection carries it."""
         self._waiting = [waiting for waiting in self._waiting if waiting[0] is not slot]
+        for client in (self, *self._retiring):
+            if client.streams.get(slot.stream_id) is slot:
+                client._reset(slot)
+
+    def _reset(self, slot: H2Slot) -> None:
+        self._unsent.pop(slot.stream_id, None)
         if self.streams.pop(slot.stream_id, None) is not None and self.transport is not None:
             try:
                 self.h2.reset_stream(slot.stream_id)
@@ -161,7 +184,9 @@ class H2Client(asyncio.Protocol):
             self._close_if_gone_away()
 
     def close(self) -> None:
-        """Say goodbye and close the connection."""
+        """Say goodbye and close the connection (and those the server went away from)."""
+        for retiring in list(self._retiring):
+            retiring.close()
         self._closed = True
         if self.transport is not None:
             try:
@@ -183,7 +208,11 @@ class H2Client(asyncio.Protocol):
         """The connection is open."""
         self.transport = transport  # type: ignore[assignment]
         self._connecting = False
-        self.h2.initiate_connection()
+        h2 = self.h2
+        h2.initiate_connection()
+        # Large receive windows, sent with the preface (before any stream), as curl does.
+        h2.update_settings({SettingCodes.INITIAL_WINDOW_SIZE: _STREAM_WINDOW})
+        h2.increment_flow_control_window(_CONNECTION_WINDOW - _DEFAULT_WINDOW)
         self._flush()
         waiting, self._waiting = self._waiting, []
         for slot, req, path in waiting:
@@ -200,7 +229,37 @@ class H2Client(asyncio.Protocol):
         """Bytes from the server."""
         self._receive(data)
         self._flush()
-        self._close_if_gone_away()
+        if self._going_away and self._heir is None:
+            self._hand_over()
+        else:
+            self._close_if_gone_away()
+
+    def _hand_over(self) -> None:
+        """After GOAWAY: the streams the server took stay on this connection, handed with it
+        to a retiring copy of this client (the socket's protocol from now on), and a new
+        connection opens at once for the refused streams and the next ones. Waiting for the
+        old connection to close first held them as long as the server kept it open, and
+        forever for a server that finishes its taken streams before it closes."""
+        transport = self.transport
+        if transport is None:
+            return
+        retiring = copy.copy(self)
+        retiring._heir = self
+        retiring._retiring = set()
+        retiring._waiting = []
+        retiring._closed = True  # it opens no connection of its own
+        retiring._connecting = False
+        retiring._abandoned = 0
+        transport.set_protocol(retiring)
+        self._retiring.add(retiring)
+        self.transport = None
+        self.streams = {}
+        self._unsent = {}
+        self._inbox = b""
+        self._going_away = False
+        self.h2 = H2Connection(H2Configuration(client_side=True, header_encoding=None))
+        retiring._close_if_gone_away()
+        self._reconnect_for_waiting()
 
     def _receive(self, data: bytes) -> None:
         """Hand ``data`` to h2 a whole frame at a time, and each of its events to the stream
@@ -220,7 +279,14 @@ class H2Client(asyncio.Protocol):
                     if size <= self.h2.max_inbound_frame_size:
                         break
                     end = len(inbox)  # h2 refuses a frame too large at its header
-                self._handle(self.h2.receive_data(inbox[start:end]))
+                if inbox[start + 3] == _GOAWAY and 8 <= size == end - start - _FRAME_HEAD:
+                    # Read here, not by h2: its state machine, once told of a GOAWAY, takes
+                    # no more frames, so the streams the server took before it (and may
+                    # still answer, RFC 9113, 6.8) could only fail with ProtocolError.
+                    at = start + _FRAME_HEAD
+                    self._go_away(int.from_bytes(inbox[at : at + 4], "big") & 0x7FFFFFFF)
+                else:
+                    self._handle(self.h2.receive_data(inbox[start:end]))
                 start = end
             self._inbox = inbox[start:]
         except H2Error as exc:
@@ -274,12 +340,16 @@ class H2Client(asyncio.Protocol):
         ``client.response`` (``resent``)."""
         self._going_away = True
         last = last_stream_id if last_stream_id is not None else 0
+        heir = self._heir
         for stream_id in sorted(self.streams):
             if stream_id > last:
                 slot = self.streams.pop(stream_id)
                 self._unsent.pop(stream_id, None)
                 slot.resent = True
-                self._waiting.append((slot, slot.req, slot.path))
+                if heir is not None:  # a retiring connection's second GOAWAY
+                    heir.start(slot, slot.req, slot.path)
+                else:
+                    self._waiting.append((slot, slot.req, slot.path))
 
     def _close_if_gone_away(self) -> None:
         """After GOAWAY, once no taken stream is left, close the connection ourselves (the
@@ -325,6 +395,8 @@ class H2Client(asyncio.Protocol):
         self._fail_all(exc or ConnectionResetError("connection closed"))
         self._inbox = b""
         self.h2 = H2Connection(H2Configuration(client_side=True, header_encoding=None))
+        if self._heir is not None:
+            self._heir._retiring.discard(self)
         self._reconnect_for_waiting()
 
     def _reconnect_for_waiting(self) -> None:

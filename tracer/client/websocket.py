@@ -2,10 +2,15 @@
 
 One session per request: open a connection, upgrade (the id header rides on the handshake),
 send ``ws_messages`` text messages one after another, each waiting for the server's reply, then
-close. The session is one request in the recording: ``client.response`` carries status 101
-(or the rejection status), the handshake time as ``ttfb_ns`` and the message count; a 2xx/3xx
-answer to the upgrade (a server that does not speak WebSocket there) is also ``error:
-"UpgradeIgnored"``.
+close. A server message is the reply to the message in flight only if it began after that
+message went out (in a later read of the socket); one that could not be a reply (a welcome
+sent with the handshake's answer, one past the last reply) is counted apart, as
+``unprompted``. The session is one request in the recording: ``client.response`` carries
+status 101 (or the rejection status), the handshake time as ``ttfb_ns``, the replies as
+``messages`` and the server's close code as ``close_code``; a 2xx/3xx answer to the upgrade (a
+server that does not speak WebSocket there) is also ``error: "UpgradeIgnored"``, and a close
+with a code other than 1000 (normal), 1001 (going away) or 1005 (none given) is ``error:
+"WebSocketClosedWithError"``.
 Imports only ``tracer.client``'s own modules and wsproto.
 """
 
@@ -31,11 +36,17 @@ from tracer.client.config import OWN_HEADERS, REQUEST_ID_HEADER, ClientConfig
 
 UPGRADE_IGNORED = "UpgradeIgnored"
 """``client.response`` ``error`` of a session whose upgrade got a plain 2xx/3xx answer."""
+CLOSED_WITH_ERROR = "WebSocketClosedWithError"
+"""``client.response`` ``error`` of a session the server closed with an error code (1011
+internal error, 1008 policy violation, an application's 4xxx...)."""
+CLEAN_CLOSE_CODES = frozenset({1000, 1001, 1005})
+"""Close codes that end a session well: normal, going away, and none given (a close frame
+without a code, which wsproto reports as 1005)."""
 
 if TYPE_CHECKING:
     from tracer.client.sink import Sink
 
-__all__ = ["WsSlot", "UPGRADE_IGNORED"]
+__all__ = ["WsSlot", "UPGRADE_IGNORED", "CLOSED_WITH_ERROR", "CLEAN_CLOSE_CODES"]
 
 
 class _Session(asyncio.Protocol):
@@ -75,6 +86,7 @@ class _Session(asyncio.Protocol):
         """Bytes from the server."""
         if self.slot.session is not self:
             return
+        self.slot.reads += 1
         try:
             self.ws.receive_data(data)
             for event in self.ws.events():
@@ -113,12 +125,30 @@ class WsSlot:
         self.first = 0
         self.status = 0
         self.nbytes = 0
+        self.sent = 0
+        """Messages sent in this session."""
         self.replies = 0
+        """Server messages taken as the replies to those (one each at most)."""
+        self.unprompted = 0
+        """Server messages that could not be a reply: none was awaited when they began."""
+        self.close_code: int | None = None
+        """The code of the server's close frame, once it came."""
+        self._reason = ""
+        self.reads = 0
+        """Reads of the session's socket so far (which read a server message began in)."""
+        self._sent_read = 0
+        """The read whose handling sent the last message: bytes of that read or earlier were
+        on their way before the message was, so they cannot be its reply."""
+        self._message_read: int | None = None
+        """The read the server message being received began in."""
         self._closing = False
 
     def submit(self, req: int, path: str) -> None:
         """Start one session."""
-        self.req, self.first, self.status, self.nbytes, self.replies = req, 0, 0, 0, 0
+        self.req, self.first, self.status, self.nbytes = req, 0, 0, 0
+        self.sent = self.replies = self.unprompted = self.reads = self._sent_read = 0
+        self.close_code = self._message_read = None
+        self._reason = ""
         self._closing = False
         self.busy_since = self.driver.send(req, path, "GET")  # the upgrade is a GET
         self.session = _Session(self, req, path)
@@ -142,20 +172,33 @@ class WsSlot:
         elif isinstance(event, Message):
             data = event.data  # str for a text message: counted in its UTF-8 bytes, as sent
             self.nbytes += len(data.encode()) if isinstance(data, str) else len(data)
+            if self._message_read is None:
+                self._message_read = self.reads
             if event.message_finished:
-                self.replies += 1
-                self._next_message(session)
+                began, self._message_read = self._message_read, None
+                if self.replies < self.sent and began > self._sent_read:
+                    self.replies += 1
+                    self._next_message(session)
+                else:
+                    # It began before the message in flight went out (a welcome right after
+                    # the accept), or none is in flight (a push, one after the last reply):
+                    # taking it for a reply would send the next message, and the close, a
+                    # reply too early, and the app's last send would meet a closed session.
+                    self.unprompted += 1
         elif isinstance(event, Ping):
             session.send(event.response())
         elif isinstance(event, CloseConnection):
+            self.close_code, self._reason = int(event.code), event.reason or ""
             if not self._closing:
                 self._closing = True
                 session.send(event.response())
             self.finish()
 
     def _next_message(self, session: _Session) -> None:
-        if self.replies < self.messages:
-            session.send(TextMessage(data=f"message {self.replies + 1}"))
+        if self.sent < self.messages:
+            self.sent += 1
+            self._sent_read = self.reads
+            session.send(TextMessage(data=f"message {self.sent}"))
         elif not self._closing:
             self._closing = True
             session.send(CloseConnection(code=1000))
@@ -174,11 +217,19 @@ class WsSlot:
         if session is not None and session.transport is not None:
             session.transport.close()
         if sent:
-            extra: dict[str, Any] = {"messages": self.replies}
+            extra = self._session_data()
+            code = self.close_code
             if self.status != 101 and 0 < self.status < 400:
                 # The server answered the upgrade as a plain request (a WSGI server, a route
                 # without websocket): no session took place, which is a failure, not a reply.
                 extra["error"] = UPGRADE_IGNORED
+            elif self.status == 101 and code is not None and code not in CLEAN_CLOSE_CODES:
+                # The server ended the session on an error (1011: the app failed; 1008: it
+                # refused a message): a failure, as a 5xx is, whatever came before it.
+                extra["error"] = CLOSED_WITH_ERROR
+                extra["message"] = f"the server closed the session with code {code}" + (
+                    f" ({self._reason})" if self._reason else ""
+                )
             self.driver.finished(
                 self, self.req, sent, self.first, self.status, self.nbytes, **extra
             )
@@ -194,10 +245,20 @@ class WsSlot:
             if self.status:
                 self.driver.failed(
                     self, self.req, sent, exc, status=self.status, first=self.first,
-                    nbytes=self.nbytes, messages=self.replies,
+                    nbytes=self.nbytes, **self._session_data(),
                 )  # fmt: skip
             else:
                 self.driver.failed(self, self.req, sent, exc)
+
+    def _session_data(self) -> dict[str, Any]:
+        """What ``client.response`` says of the session: replies, unprompted messages, the
+        server's close code."""
+        data: dict[str, Any] = {"messages": self.replies}
+        if self.unprompted:
+            data["unprompted"] = self.unprompted
+        if self.close_code is not None:
+            data["close_code"] = self.close_code
+        return data
 
     connect_failed = fail
     abort = fail
