@@ -25,18 +25,28 @@ the next. So both are averaged over the ``AVERAGE_NS`` before it (the time each 
 in the app, or queued, in that window, over the window), which a wave's edge barely moves.
 
 Loop blocked: the total and the longest of the ``loop.blocked`` events so far.
+
+Memory stays flat over a long run, as the streaming digest's (``tracer.digest``): a request is
+held whole (its ``RequestSpan``, its entries in the dicts and sets below) only while it may
+still be counted in flight or queued; a request that is over and out of those counts for good
+is settled, its record packed into a row (``tracer.span_rows``) and its latency kept in an
+array of doubles, and a later event of it (an error after its end, a server's events merged
+after the client's answer, a process's merged out of time order) unpacks the record again,
+as the digest does, so every number is that of the whole record.
 """
 
 from __future__ import annotations
 
 import bisect
 import math
+from array import array
 from collections import OrderedDict, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from tracer import events as K
 from tracer.events import Event
+from tracer.span_rows import SpanRows
 from tracer.summary import SPAN_KINDS, RequestSpan, percentile
 
 __all__ = ["LiveStats", "LiveSnapshot", "RPS_BUCKET_NS", "AVERAGE_NS", "histogram"]
@@ -54,6 +64,10 @@ are counted at (never before the first arrival)."""
 
 _DELAY_WINDOW_NS = 3_000_000_000
 """How long a delay seen is remembered when choosing the instant to count at."""
+
+_ARRIVED = 1
+"""Kept with a settled request's row (``SpanRows.put``'s int): an arrival of it was seen, so a
+late one (a process's events merged out of order) is not taken for its arrival."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +105,10 @@ class LiveSnapshot:
 
 
 class LiveStats:
-    """Running totals over every event fed so far, and the last ``keep`` requests' events."""
+    """Running totals over every event fed so far, and the last ``keep`` requests' events.
+
+    Its per-request dicts and sets hold the requests not settled yet (see the module's
+    docstring): those in flight or queued, and those over in the last seconds."""
 
     def __init__(
         self, *, total: int | None = None, keep: int = 200, average_ns: int = AVERAGE_NS
@@ -105,32 +122,40 @@ class LiveStats:
         self.longest_block_ns = 0
         """The longest ``loop.blocked`` so far."""
         self.arrived: dict[int, int] = {}
-        """When each request arrived (sent, or queued at the server model)."""
+        """When each request arrived (sent, or queued at the server model). Read only while
+        it is not over or may still count (``_open``): an unpacked request has a stand-in."""
         self.spans: dict[int, RequestSpan] = {}
         """Each request's instants so far, built by the summary's rules: when it entered the
         app (``start``), left it (``end``), the client had the answer (``client_end``), and
-        whether it is over and failed."""
+        whether it is over and failed. A settled request's is packed in ``_rows``."""
+        self._rows = SpanRows()
+        """Settled requests' records, each with ``_ARRIVED`` or 0."""
         self.ended: set[int] = set()
-        """Requests that are over (as the summary's latency ends them)."""
+        """Requests that are over (as the summary's latency ends them), not settled yet."""
+        self.completed = 0
+        """Requests that are over, settled or not."""
         self.failed: set[int] = set()
-        """Requests whose events so far say they failed (``RequestSpan.failed``)."""
+        """Requests whose events so far say they failed (``RequestSpan.failed``), not
+        settled yet (a settled one's row says it)."""
         self.client_side: set[int] = set()
         """Requests a network client sent (real servers): they end at ``client.response``."""
         self.lifespan: set[int] = set()
         """Lifespan connections (left out of every number and of the recent lanes)."""
         self.first_arrival: int | None = None
         """When the first request arrived (rps counts from there, as the summary's)."""
-        self.latencies_ms: list[float] = []
-        """Each ended request's latency, in the order they ended."""
-        self._ordered: list[float] = []
-        """``latencies_ms`` sorted, up to ``self._merged`` of them (``ordered_latencies``)."""
-        self._merged = 0
+        self._ordered = array("d")
+        """The latencies (ms) of the requests over, sorted, but for those in ``_new``: 8
+        bytes each, where a list of floats took 32 and a full collection walked it."""
+        self._new: list[float] = []
+        """Latencies of requests over since ``ordered_latencies`` last merged them."""
         self.errors = 0
         self.buckets: dict[int, int] = {}
         self.latest = 0
         self.recent: OrderedDict[int, list[Event]] = OrderedDict()
         self.loose: list[Event] = []
         self.dropped: set[int] = set()
+        """Requests out of ``recent`` (scrolled away), not settled yet: a late event of one
+        does not bring it back."""
         self._open: set[int] = set()
         """Requests that may still count as in flight or queued (pruned once long over)."""
         self._delays: deque[tuple[int, int]] = deque()
@@ -141,6 +166,7 @@ class LiveStats:
         on the recording's clock (None: no delay is measured)."""
         delay = 0
         spans = self.spans
+        rows = self._rows
         touched: set[int] = set()
         for event in batch:
             end = event.end
@@ -158,6 +184,8 @@ class LiveStats:
                 continue
             if req in self.lifespan:
                 continue
+            if rows.held and req not in spans and self._unpack(req):
+                touched.add(req)  # settled again once judged, if nothing else changed
             if kind == K.REQUEST_START and event.data.get("scope_type") == "lifespan":
                 # Not a request of the load: no lane, no count, no latency.
                 self._leave_out(req)
@@ -184,7 +212,9 @@ class LiveStats:
                     continue  # a late event of a request that scrolled away: do not bring it back
                 events = self.recent[req] = []
                 while len(self.recent) > self.keep:
-                    self.dropped.add(self.recent.popitem(last=False)[0])
+                    gone = self.recent.popitem(last=False)[0]
+                    if gone in spans or rows.get(gone) is None:  # a settled one says it
+                        self.dropped.add(gone)
             events.append(event)
         # Judged once a batch, whatever order its events came in (a request has several in one
         # batch: judging after each cost the live feed a third more).
@@ -192,6 +222,8 @@ class LiveStats:
             span = spans.get(req)
             if span is not None:  # None: a lifespan connection, its start in this batch
                 self._judge(req, span)
+                if req not in self._open:  # (over and never arrived, or unpacked)
+                    self._settle(req)
         if now is not None:
             self._delays.append((now, min(SETTLE_MAX_NS, delay)))
 
@@ -208,9 +240,10 @@ class LiveStats:
                 span.client_end is not None or req not in self.client_side
             ):
                 self.ended.add(req)
+                self.completed += 1
                 arrived = self.arrived.get(req)
                 if arrived is not None:  # as the summary, no latency without an arrival
-                    self.latencies_ms.append((finished - arrived) / 1e6)
+                    self._new.append((finished - arrived) / 1e6)
                 bucket = finished // RPS_BUCKET_NS
                 self.buckets[bucket] = self.buckets.get(bucket, 0) + 1
         if span.failed:
@@ -228,9 +261,45 @@ class LiveStats:
         self.arrived.pop(req, None)
         self._open.discard(req)
         self.spans.pop(req, None)
+        self.ended.discard(req)  # (counted already, as before its start was seen)
         if req in self.failed:
             self.failed.discard(req)
             self.errors -= 1
+
+    def _settle(self, req: int) -> None:
+        """Pack ``req``'s record into a row and let go of its entries, if it is over and out
+        of the in-flight and queued counts for good (else, or if its record does not pack,
+        nothing). What the entries said, the row says: over, failed (``RequestSpan.failed``),
+        arrived (``_ARRIVED``), scrolled out of ``recent`` (not in it)."""
+        span = self.spans.get(req)
+        if span is None or req not in self.ended or req in self._open:
+            return
+        if not self._rows.put(req, span, _ARRIVED if req in self.arrived else 0):
+            return  # kept whole
+        del self.spans[req]
+        self.ended.discard(req)
+        self.arrived.pop(req, None)
+        self.failed.discard(req)
+        self.client_side.discard(req)
+        self.dropped.discard(req)
+
+    def _unpack(self, req: int) -> bool:
+        """An event of ``req``: if it was settled, its record and its entries back as they
+        were (False: it was not)."""
+        found = self._rows.pop(req)
+        if found is None:
+            return False
+        flags, span = found
+        self.spans[req] = span
+        self.ended.add(req)
+        if span.failed:
+            self.failed.add(req)
+        if flags & _ARRIVED:
+            # Only says it arrived (its latency is counted, it is out of ``_open``).
+            self.arrived[req] = span.arrived or 0
+        if req not in self.recent:
+            self.dropped.add(req)
+        return True
 
     def settle(self, now: int) -> int:
         """How far before ``now`` every event has come: the longest delay of the last seconds."""
@@ -259,8 +328,14 @@ class LiveStats:
                 in_app += 1
             elif self.arrived[req] <= instant:
                 waiting += 1
-        self._open.difference_update(done)
+        self._forget(done)
         return in_app, waiting
+
+    def _forget(self, done: list[int]) -> None:
+        """``done`` are long out of the app: never counted in flight or queued again."""
+        self._open.difference_update(done)
+        for req in done:
+            self._settle(req)
 
     def counts_over(self, first: int, last: int) -> tuple[float, float]:
         """``(in flight, queued)`` on average from ``first`` to ``last`` (the time each request
@@ -287,7 +362,7 @@ class LiveStats:
             if start is not None:
                 in_app += until - entered
             waiting += max(0, entered - max(self.arrived[req], first))
-        self._open.difference_update(done)
+        self._forget(done)
         length = last - first
         return in_app / length, waiting / length
 
@@ -307,11 +382,11 @@ class LiveStats:
         # before the first request is not part of the load).
         seconds = (now - (self.first_arrival or 0)) / 1e9
         return LiveSnapshot(
-            completed=len(self.ended),
+            completed=self.completed,
             total=self.total,
             in_flight=in_flight,
             queued=queued,
-            rps=len(self.ended) / seconds if seconds > 0 else 0.0,
+            rps=self.completed / seconds if seconds > 0 else 0.0,
             p50_ms=percentile(ordered, 50),
             p95_ms=percentile(ordered, 95),
             p99_ms=percentile(ordered, 99),
@@ -322,20 +397,17 @@ class LiveStats:
             longest_block_ns=self.longest_block_ns,
         )
 
-    def ordered_latencies(self) -> list[float]:
-        """``latencies_ms`` sorted (the list is kept: do not change it).
+    def ordered_latencies(self) -> array[float]:
+        """The latencies (ms) of the requests over so far, sorted (the array is kept: do not
+        change it).
 
         Kept sorted as requests end rather than sorted again for each frame: the dashboard
         draws several frames a second of runs that end thousands of requests a second, and a
         frame must cost what the new requests cost, not what the whole run has done so far.
         """
-        new = self.latencies_ms[self._merged :]
-        if new:
-            new.sort()
-            # Two sorted runs: the sort merges them in one pass.
-            self._ordered += new
-            self._ordered.sort()
-            self._merged = len(self.latencies_ms)
+        if self._new:
+            self._ordered = _merge(self._ordered, self._new)
+            self._new = []
         return self._ordered
 
     def latency_histogram(self, bins: int = 7) -> list[tuple[float, float, int]]:
@@ -370,19 +442,24 @@ class LiveStats:
         if len(reqs) <= rows:
             return reqs
 
-        spans = self.spans
+        live, packed = self.spans, self._rows
+        # A settled request's record unpacked (a copy) from its row: it is over.
+        spans = {r: live.get(r) or (packed.get(r) if packed.held else None) for r in reqs}
 
         def out(req: int) -> int | None:
-            return _left_app(spans.get(req))
+            return _left_app(spans[req])
 
         def start(req: int) -> int | None:
-            span = spans.get(req)
+            span = spans[req]
             return None if span is None else span.start
+
+        def ended(req: int) -> bool:
+            return req in self.ended or (req not in live and spans[req] is not None)
 
         in_app = [r for r in reqs if start(r) is not None and out(r) is None]
         in_app.sort(key=lambda r: start(r) or 0)
         chosen = set(in_app[: max(1, rows // 2)])
-        over = [r for r in reqs if r in self.ended and r not in chosen]
+        over = [r for r in reqs if ended(r) and r not in chosen]
         over.sort(key=lambda r: out(r) or 0)
         chosen.update(over[len(over) - max(1, rows // 4) :])
         for req in reversed(reqs):
@@ -402,6 +479,24 @@ class LiveStats:
         return events
 
 
+def _merge(ordered: array[float], new: list[float]) -> array[float]:
+    """``ordered`` (sorted) with ``new`` (any order) merged in, as a new sorted array: a
+    bisection and a slice copy per new value, so a frame's few hundred cost little beside a
+    long run's million (the copies are of bytes, not of float objects)."""
+    new.sort()
+    if len(new) * 64 > len(ordered):  # many against few: sorting them all is as quick
+        return array("d", sorted([*ordered, *new]))
+    merged = array("d")
+    done = 0
+    for value in new:
+        at = bisect.bisect_right(ordered, value, done)
+        merged += ordered[done:at]
+        merged.append(value)
+        done = at
+    merged += ordered[done:]
+    return merged
+
+
 def _left_app(span: RequestSpan | None) -> int | None:
     """When the request left the app: its ``request.end``; the client's end when the server's
     never came (the summary's rule), or has not come yet (a server's events come later)."""
@@ -411,7 +506,7 @@ def _left_app(span: RequestSpan | None) -> int | None:
 
 
 def histogram(
-    latencies_ms: list[float], bins: int = 7, *, ordered: bool = False
+    latencies_ms: Sequence[float], bins: int = 7, *, ordered: bool = False
 ) -> list[tuple[float, float, int]]:
     """Log-spaced latency bins ``(low_ms, high_ms, count)`` covering every value; a value on
     an edge counts in the bin above it. ``ordered``: the values are sorted already."""

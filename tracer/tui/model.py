@@ -262,7 +262,7 @@ class TimelineModel:
         """Sorted distinct times of the events of known kinds (for stepping the cursor event by
         event)."""
         if self._event_times is None:
-            self._event_times = sorted({e.t for e in self._events if e.kind in K.KINDS})
+            self._event_times = _distinct_times(self._events)
         return self._event_times
 
     @property
@@ -616,3 +616,22 @@ def build_model(
 ) -> TimelineModel:
     """The replay model of a whole recording (``loop_word``: see ``model_from_events``)."""
     return model_from_events(recording, threshold_ns=threshold_ns, loop_word=loop_word)
+
+
+def _distinct_times(events: list[Event]) -> list[int]:
+    """The sorted distinct times of ``events`` of known kinds. Events come in time order (a
+    recording is read sorted by ``(t, seq)``): one pass then, without a set of millions of
+    times to sort; out of order (a list made by hand), sorted all the same."""
+    kinds = K.KINDS
+    times: list[int] = []
+    last = None
+    for event in events:
+        if event.kind not in kinds:
+            continue
+        t = event.t
+        if last is None or t > last:
+            times.append(t)
+            last = t
+        elif t < last:
+            return sorted({e.t for e in events if e.kind in kinds})
+    return times

@@ -105,6 +105,8 @@ class ReplayScreen(Screen[None]):
             bookmarks = [e for model in self.models for e in model.marks]
         self.bookmarks = sorted((as_bookmark(b) for b in bookmarks), key=lambda b: b.t)
         self._times: list[int] | None = None
+        """Every event time of the recordings on screen, sorted (``_event_times``)."""
+        self._times_lock = threading.Lock()
         # By time, then recording; a block with no request (req null) sorts with its time's
         # others without comparing None to an int.
         self._blocked = sorted(
@@ -190,22 +192,26 @@ class ReplayScreen(Screen[None]):
             self.timeline.select(self._initial_detail)
             self._show_detail()
         self._refresh_all()
-        if self.view == "request":
-            self.call_after_refresh(self._prepare_worker_view)
+        self.call_after_refresh(self._prepare_ahead)
 
-    def _prepare_worker_view(self) -> None:
-        # The by-worker lanes of a big recording take seconds to build (every scheduling event,
-        # then each long lane's overview): built on a thread once the first frame is up, the
-        # first v finds them ready (or waits for them, never builds them twice). The request
-        # lanes need no such help: they are built a row at a time, as they come on screen.
+    def _prepare_ahead(self) -> None:
+        # What a first key would otherwise build on the UI thread, built on a thread once the
+        # first frame is up: the event times , and . step through, and the by-worker lanes
+        # (every scheduling event, then each long lane's overview). Each takes seconds of a big
+        # recording; the first , . or v finds it ready (or waits for it, never builds it
+        # twice). The request lanes need no such help: they are built a row at a time, as they
+        # come on screen.
         models = list(self.models)
+        workers = self.view == "request"
 
         def build() -> None:
             try:
-                for model in models:
-                    for lane in model.by_worker:
-                        prepare_lane(lane)
-            except Exception:  # the v key meets the same error, and says it
+                self._build_event_times()
+                if workers:
+                    for model in models:
+                        for lane in model.by_worker:
+                            prepare_lane(lane)
+            except Exception:  # the key meets the same error, and says it
                 return
 
         threading.Thread(target=build, name="replay-prepare", daemon=True).start()
@@ -349,11 +355,26 @@ class ReplayScreen(Screen[None]):
         self._refresh_all()
 
     @property
+    def event_times_ready(self) -> bool:
+        """Whether the times ``,`` and ``.`` step through are built (ahead, on a thread of
+        their own, once the first frame is up): then a step is a bisection."""
+        return self._times is not None
+
+    @property
     def _event_times(self) -> list[int]:
-        # Built on the first step, not at open: a big recording opens faster.
-        if self._times is None:
-            self._times = sorted({t for model in self.models for t in model.event_times})
-        return self._times
+        times = self._times
+        return times if times is not None else self._build_event_times()
+
+    def _build_event_times(self) -> list[int]:
+        """Every event time of the recordings on screen, sorted, built once: whoever comes
+        second (the thread ahead, or a key pressed before it is done) waits for the first."""
+        with self._times_lock:
+            if self._times is None:
+                # Each model's are sorted: their runs merge in one pass. A time in both is
+                # there twice, which bisecting past or before the cursor does not mind.
+                runs = [model.event_times for model in self.models]
+                self._times = runs[0] if len(runs) == 1 else sorted(t for run in runs for t in run)
+            return self._times
 
     def action_prev_event(self) -> None:
         """Cursor to the previous event of any recording on screen."""
