@@ -39,7 +39,8 @@ def _blocks(rec: Recorder) -> list[dict[str, Any]]:
 def test_a_step_that_sleeps_is_its_own_block() -> None:
     """``time.sleep(0.05)`` in ``async def`` blocks the loop by itself: whatever the kernel
     says of the step (its own time is the 50 ms sleep at least), it is the app's block, with
-    nothing said beyond where and whom it delayed."""
+    nothing said beyond where and whom it delayed (and, should a garbage collection run in
+    it, how long that took)."""
     from shim_asgi_apps import fetch, traced
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -52,7 +53,8 @@ def test_a_step_that_sleeps_is_its_own_block() -> None:
     assert [r.status_code for r in responses] == [200, 200]
     blocked = _blocks(rec)
     assert len(blocked) == 2
-    assert all(set(data) == {"location", "delayed"} for data in blocked), blocked
+    # gc_ns only when a collection happened to run in the step (the suite's own garbage)
+    assert all(set(data) - {"gc_ns"} == {"location", "delayed"} for data in blocked), blocked
 
 
 def test_a_step_kept_from_the_gil_by_a_busy_thread_of_the_process_is_starved(
