@@ -316,3 +316,45 @@ def test_event_rows_fill_the_pane_and_a_violation_shows_its_hint() -> None:
             f"\n    hint: {violation['hint']}"
         ) in text
     assert f"修复建议：{violation['hint']}" in detail_text(model, lane, labels("zh")).plain
+
+
+def _uvloop_block(complete: bool) -> TimelineModel:
+    """Request 2 waits on a timer while request 1 blocks the loop 50 ms; the block's
+    ``delayed`` is empty, whole (asyncio) or not (uvloop: ``delayed_complete`` false)."""
+    from tracer import events as K
+    from tracer.events import Event
+    from tracer.recording import make_header
+
+    start = {"method": "GET", "path": "/x", "interface": "asgi", "scope_type": "http"}
+    sleep = {"cpu_ns": 1_000, "awaiting": "asyncio.sleep", "location": "app.py:3"}
+    block = {"location": "app.py:9", "delayed": []}
+    if not complete:
+        block["delayed_complete"] = False
+    loop = {"tid": 7, "thread": "loop", "pid": 1}
+    events = [
+        Event(0, 0, K.REQUEST_START, 2, **loop, data=start),
+        Event(1, 0, K.SCHED_STEP, 2, **loop, dur=1_000, data=sleep),
+        Event(2, 10_000, K.REQUEST_START, 1, **loop, data=start),
+        Event(3, 10_000, K.SCHED_STEP, 1, **loop, dur=50_000_000, data={"cpu_ns": 1_000}),
+        Event(4, 10_000, K.LOOP_BLOCKED, 1, **loop, dur=50_000_000, data=block),
+        Event(5, 50_010_000, K.REQUEST_END, 1, **loop, data={"status": 200}),
+        Event(6, 50_020_000, K.SCHED_STEP, 2, **loop, dur=1_000, data={"cpu_ns": 1_000}),
+        Event(7, 50_030_000, K.REQUEST_END, 2, **loop, data={"status": 200}),
+    ]
+    return build_model(Recording(make_header(interface="asgi", server={"model": "loop"}), events))
+
+
+def test_a_request_a_block_may_have_held_unseen_does_not_read_as_undelayed() -> None:
+    """On uvloop a block cannot list the requests a timer would have woken: a request whose
+    time it overlaps reads "nothing seen, though ...", never "it ran as soon as it arrived";
+    on asyncio's loop, whose list is whole, "nothing" stands (English and Chinese)."""
+    for lang in ("en", "zh"):
+        words = labels(lang)
+        unseen = _uvloop_block(complete=False)
+        lane = unseen.by_request[unseen.by_request.index_of(2)]
+        said = detail_text(unseen, lane, words).plain
+        assert words["maybe_held"] in said and words["nothing_delayed"] not in said
+        whole = _uvloop_block(complete=True)
+        lane = whole.by_request[whole.by_request.index_of(2)]
+        said = detail_text(whole, lane, words).plain
+        assert words["nothing_delayed"] in said and words["maybe_held"] not in said

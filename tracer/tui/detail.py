@@ -123,6 +123,22 @@ def time_spent(lane: Lane, start: int, end: int) -> dict[int, int]:
     return totals
 
 
+def _maybe_held(model: TimelineModel, req: int, events: list[Event]) -> bool:
+    """Whether another request's block whose ``delayed`` is not whole (``delayed_complete``
+    false) overlaps ``req``'s time in the same process: it may have held ``req`` unseen."""
+    if not events:
+        return False
+    first, last = events[0].t, max(e.t + (e.dur or 0) for e in events)
+    pids = {e.pid for e in events}
+    for block in model.blocked:
+        data = block.data if isinstance(block.data, dict) else {}
+        if data.get("delayed_complete") is not False or block.req == req or block.pid not in pids:
+            continue
+        if block.t < last and block.t + (block.dur or 0) > first:
+            return True
+    return False
+
+
 def _request_text(
     model: TimelineModel, lane: Lane, labels: Mapping[str, str], width: int | None
 ) -> Text:
@@ -222,6 +238,10 @@ def _request_text(
         ):
             if starved in own:
                 reasons.append(labels[said])
+    if not reasons and _maybe_held(model, req, events):
+        # A block on a loop that hides what it delayed (uvloop: delayed_complete false) spans
+        # this request's time: "nothing" could be untrue.
+        reasons.append(labels["maybe_held"])
     text.append(labels["semicolon"].join(reasons) if reasons else labels["nothing_delayed"])
     text.append(f"\n{labels['events']}{labels['colon'].rstrip()}", _KEY)
     for event in events[:MAX_EVENT_ROWS]:
