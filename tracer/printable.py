@@ -9,10 +9,11 @@ recording's strings passes them through :func:`printable` first.
 
 from __future__ import annotations
 
-__all__ = ["printable"]
+__all__ = ["escape", "printable"]
 
 
-def _escape(char: str) -> str:
+def escape(char: str) -> str:
+    """``char`` as a Python escape: ``\\x1b``, ``\\u202e``, ``\\U0001f600``."""
     code = ord(char)
     if code <= 0xFF:
         return f"\\x{code:02x}"
@@ -35,4 +36,4 @@ def printable(text: object, *, newlines: bool = False) -> str:
     if text.isprintable():
         return text
     keep = "\n\t" if newlines else ""
-    return "".join(c if c.isprintable() or c in keep else _escape(c) for c in text)
+    return "".join(c if c.isprintable() or c in keep else escape(c) for c in text)

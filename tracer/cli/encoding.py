@@ -14,7 +14,7 @@ to ASCII boxes on such a stream by itself (its ``ascii_only`` option).
 A full-screen UI cannot be drawn in stand-ins (its bars and lanes would not line up):
 ``no_ui_line`` says when the terminal cannot show it, and how to fix that, so a
 command declines its UI as it does on ``TERM=dumb``.
-Imports nothing of ours.
+Imports only ``tracer.printable`` of ours (its escapes).
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ import codecs
 import os
 import sys
 from typing import Any
+
+from tracer.printable import escape
 
 __all__ = [
     "STAND_INS",
@@ -133,11 +135,7 @@ def stand_in(char: str) -> str:
             # it stays where it was, and reads as Latin punctuation does.
             wide = unicodedata.east_asian_width(char) in ("F", "W")
             return plain + " " if wide and plain in ",:;.!?" else plain
-    if code <= 0xFF:
-        return f"\\x{code:02x}"
-    if code <= 0xFFFF:
-        return f"\\u{code:04x}"
-    return f"\\U{code:08x}"
+    return escape(char)
 
 
 def _handle(error: UnicodeError) -> tuple[str | bytes, int]:

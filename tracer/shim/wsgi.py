@@ -252,6 +252,7 @@ class WsgiShim:
         exists only for a header that was sent, empty or not.
         """
         plan = []
+        verdicts = self.verdicts
         for key in layout:
             if key[:5] == "HTTP_":
                 name = key[5:].replace("_", "-").lower()
@@ -261,7 +262,6 @@ class WsgiShim:
                 optional = True
             else:
                 continue
-            verdicts = self.verdicts
             plan.append((key, name, verdicts[name] if verdicts is not None else 0, optional))
         result = tuple(plan)
         if len(self._plans) < _PLAN_CACHE_SIZE:
