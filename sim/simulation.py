@@ -39,7 +39,7 @@ def sim_header(config: SimConfig, model: Any) -> dict[str, Any]:
     if config.connection_limit is not None:
         # The limit changes who is served when (a waitress model): a file says it had one.
         server["connection_limit"] = config.connection_limit
-    return {
+    header = {
         "source": "simulated",
         "app": f"sim:{config.workload.name}",
         "interface": model.interface,
@@ -47,6 +47,10 @@ def sim_header(config: SimConfig, model: Any) -> dict[str, Any]:
         "load": config.load_header(),
         "clock": {"monotonic_ns": 0, "unix_ns": SIM_EPOCH_NS},
     }
+    if config.model == "loop":
+        # Only the loop model records blocks; its file says which steps were long enough.
+        header["block_threshold_ns"] = config.block_threshold_ns
+    return header
 
 
 MACHINE_FIELDS = ("host",)

@@ -13,12 +13,12 @@ from tracer.redact import (
     DEFAULT_SECRET_HEADERS,
     REDACTED,
     SECRET_HEADERS,
+    header_verdicts,
     redact_headers,
     redact_path,
     redact_query,
     redact_target,
     redact_url,
-    secret_header_bytes,
     secret_header_names,
 )
 
@@ -65,7 +65,6 @@ def test_headers_named_like_secrets_are_redacted_ordinary_ones_kept() -> None:
     default = secret_header_names(True, None)
     assert "X-Auth-Token".lower() in default and b"x-csrf-token" in default
     assert "content-type" not in default and b"user-agent" not in default
-    assert b"api-key" in secret_header_bytes(default)
     # Still the documented exact names, and still one value across processes.
     assert default == SECRET_HEADERS
     assert "x-auth-token" in pickle.loads(pickle.dumps(DEFAULT_SECRET_HEADERS))
@@ -75,7 +74,9 @@ def test_given_names_still_replace_the_default() -> None:
     """``redact_headers={...}`` names exactly the headers redacted: no words added."""
     given = secret_header_names(True, {"X-Internal"})
     assert given == {"x-internal"} and "x-auth-token" not in given
-    assert secret_header_bytes(given) == {b"x-internal"}
+    # An ASGI server's bytes names are looked up as they come, in any case.
+    verdicts = header_verdicts(given)
+    assert verdicts is not None and verdicts[b"X-Internal"] and not verdicts[b"x-auth-token"]
     assert redact_headers([("X-Auth-Token", "t"), ("X-Internal", "i")], secret=given) == [
         ["X-Auth-Token", "t"],
         ["X-Internal", REDACTED],

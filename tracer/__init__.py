@@ -146,6 +146,8 @@ def instrument(
         # Last of what may fail: it checks the provider and otel's values before subscribing.
         attach_tracer_provider(recorder, tracer_provider, **otel)
     _name_in_header(recorder, app, "asgi" if is_asgi(kind) else "wsgi")
+    if is_asgi(kind):
+        _threshold_in_header(recorder, shim.block_ns)
     if type(app) is type(shim) and app.recorder is recorder and app.settings() == shim.settings():
         return app
     return shim
@@ -296,6 +298,18 @@ def _name_in_header(recorder: Recorder, app: Any, interface: str) -> None:
         name = getattr(target, "__qualname__", None)
         if isinstance(name, str):
             header["app"] = f"{module}:{name}" if isinstance(module, str) else name
+
+
+def _threshold_in_header(recorder: Recorder, block_ns: int) -> None:
+    """Write the ASGI shim's block threshold (ns) in the recording's header, so a reader asked
+    for a lower one knows the shorter blocks are missing. Apps sharing a recorder with
+    different thresholds leave the highest: blocks shorter than it may be missing."""
+    from tracer.recording import BLOCK_THRESHOLD
+
+    header = recorder.header
+    known = header.get(BLOCK_THRESHOLD)
+    if type(known) is not int or known < block_ns:
+        header[BLOCK_THRESHOLD] = block_ns
 
 
 def _name_where_bound(app: Any, namespace: dict[str, Any]) -> str | None:

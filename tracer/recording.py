@@ -261,6 +261,12 @@ OPEN, DONE = "open", "done"
 (same length) when the writer closes the file or checkpoints it: ``"open"`` in a file read
 later means its process died before finishing it (killed) or is still writing it."""
 
+BLOCK_THRESHOLD = "block_threshold_ns"
+"""The header field saying how long a coroutine step must have held the loop, more than, to be
+recorded as ``loop.blocked`` (ns), written for an ASGI app (``tracer.instrument``, ``trace run``)
+and the simulated loop; absent where no threshold is known (older files, WSGI apps alone). A reader asked for a lower one (``trace
+replay --block-threshold-ms``) knows that the blocks between the two were not recorded."""
+
 GZIP_LEVEL = 6
 """The compression level of ``.gz`` recordings: zlib's default (as ``gzip`` uses), three times
 as fast as level 9 on recordings for 5% more bytes. At level 9 the writer could not keep up
@@ -438,6 +444,7 @@ _HEADER_FIELDS: tuple[tuple[str, type], ...] = (
     ("clock", dict),
     ("host", dict),
     ("demo", dict),
+    (BLOCK_THRESHOLD, int),
 )
 # Fields inside those objects that are read: (object, field, type); present ones must be it.
 _HEADER_SUBFIELDS: tuple[tuple[str, str, type], ...] = (

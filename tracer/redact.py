@@ -33,7 +33,6 @@ __all__ = [
     "redact_header_value",
     "redact_path",
     "redact_url",
-    "secret_header_bytes",
     "SECRET_QUERY_NAMES",
     "SECRET_QUERY_WORDS",
     "redact_headers",
@@ -220,14 +219,6 @@ def secret_header_names(redact: bool, names: Any) -> frozenset[str]:
 
 def _text(value: str | bytes) -> str:
     return value.decode("latin-1") if isinstance(value, bytes) else str(value)
-
-
-def secret_header_bytes(secret: frozenset[str] | set[str]) -> frozenset[Any]:
-    """``secret`` (from ``secret_header_names``) for testing an ASGI server's lower-case
-    bytes names: the default set takes them as they are, given names are encoded."""
-    if isinstance(secret, SecretHeaders):
-        return secret
-    return frozenset(name.encode("latin-1") for name in secret)
 
 
 def header_verdicts(secret: frozenset[str] | set[str]) -> HeaderVerdicts | None:

@@ -316,6 +316,13 @@ def open_server(config: RunConfig, recorder: Recorder, *, app: Any = None) -> Se
         server=model.describe(),
         load=_load_header(config),
     )
+    if recorder.header["interface"] == "asgi":
+        # As ``tracer.instrument`` writes it: a real server's workers instrument the app with
+        # this threshold, but their files are merged into this header, not theirs.
+        from tracer.recording import BLOCK_THRESHOLD
+        from tracer.shim.settings import block_threshold_ns
+
+        recorder.header[BLOCK_THRESHOLD] = block_threshold_ns(config.block_threshold_ms)
     return model
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "add_parser",
     "check_screenshot_path",
     "in_language",
+    "lower_threshold_warning",
     "main",
     "parse_size",
     "write_screenshot",
@@ -125,6 +126,25 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
+def lower_threshold_warning(recording: Recording, given: str, threshold_ns: int) -> str | None:
+    """The warning line for ``--block-threshold-ms`` below the threshold ``recording`` was made
+    with (its header's ``block_threshold_ns``), or None: the steps between the two are drawn
+    as blocking, but the file has no ``loop.blocked`` of theirs (where the loop was held, whom
+    it delayed). A file that does not say its threshold (older, WSGI) gets none."""
+    from tracer.recording import BLOCK_THRESHOLD
+
+    recorded = recording.header.get(BLOCK_THRESHOLD)
+    if type(recorded) is not int or threshold_ns >= recorded:
+        return None
+    path = recording.path or given
+    made, asked = f"{recorded / 1_000_000:g} ms", f"{threshold_ns / 1_000_000:g} ms"
+    return (
+        f"trace: warning: {path} was recorded with a block threshold of {made}: blocks shorter "
+        f"than {made} were not recorded; the steps longer than {asked} are drawn as blocking, "
+        "without where they held the loop or whom they delayed."
+    )
+
+
 def in_language(recordings: list[Recording], lang: str) -> tuple[list[Recording], str]:
     """The recordings with a demo's texts said in ``lang``, and the caption pane's text (empty
     when none is a demo's recording: the pane stays hidden, as before): the exports' own
@@ -150,17 +170,20 @@ def main(args: argparse.Namespace) -> int:
     recordings = open_recordings(files)
     from tracer.cli.paths import unfinished_warning
 
+    threshold = (
+        None if args.block_threshold_ms is None else int(args.block_threshold_ms * 1_000_000)
+    )
     for recording, given in zip(recordings, files, strict=True):
         if recording.unfinished:
             # As trace summary and trace export say it: valid data, shown as far as it goes.
             print(unfinished_warning(recording, given), file=sys.stderr)
+        lower = None if threshold is None else lower_threshold_warning(recording, given, threshold)
+        if lower is not None:
+            print(lower, file=sys.stderr)
     from tracer.export.titles import said_in
 
     # Without --lang, the language the first recording was made in, as trace export says it.
     recordings, caption, lang = said_in(recordings, args.lang)
-    threshold = (
-        None if args.block_threshold_ms is None else int(args.block_threshold_ms * 1_000_000)
-    )
     options: dict[str, Any] = {
         "view": args.view,
         "lang": lang,

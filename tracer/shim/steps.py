@@ -235,7 +235,7 @@ class Stepper:
                     location,
                 )
             )
-            if dur >= self.block_ns:
+            if dur > self.block_ns:  # "longer than", as the simulator and the replay count
                 self._blocked(t0, dur, cpu_ns, location, running)
         except Exception as exc:  # never let recording break the request
             self.failed(exc)
