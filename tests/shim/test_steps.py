@@ -166,7 +166,7 @@ def test_each_step_names_what_it_awaits_and_where() -> None:
     recorded = steps(rec)
     assert [(s.data["awaiting"], s.data["location"]) for s in recorded] == [
         ("asyncio.sleep", f"{_display()}:{line_of('YIELDS')}"),
-        ("Future", f"{_display()}:{line_of('FUTURE')}"),
+        ("Future (loop.create_future)", f"{_display()}:{line_of('FUTURE')}"),
         ("Task helper", f"{_display()}:{line_of('TASK')}"),
         ("asyncio.sleep", f"{_display()}:{line_of('SLEEP')}"),
         ("asyncio.to_thread", f"{_display()}:{line_of('THREAD')}"),

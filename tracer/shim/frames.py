@@ -146,12 +146,41 @@ def _info(code: CodeType, frame: FrameType | None) -> tuple[CodeType, int, bool,
     return entry
 
 
+# ``asyncio.gather``'s future: a private class of asyncio's, named by the call that makes it.
+_GATHERING = getattr(asyncio.tasks, "_GatheringFuture", None)
+# The callbacks asyncio puts on a plain ``Future`` as it makes one for the app (by their
+# ``__qualname__``) -> the call that made it: ``run_in_executor`` (and ``wrap_future``, which
+# it calls) chains the future to the executor's, ``shield`` to the future it shields.
+_MADE_BY = {
+    "_chain_future.<locals>._call_check_cancel": "loop.run_in_executor",
+    "shield.<locals>._outer_done_callback": "asyncio.shield",
+}
+
+
 def _name_yielded(yielded: Any) -> str:
+    """What the app's chain handed to the event loop, named as its users know it: asked only
+    when a step ends suspended with the chain ending in app code (the step's ``awaiting``)."""
     if yielded is None:
         return "yield"  # a bare yield: asyncio.sleep(0) and friends
     if isinstance(yielded, asyncio.Task):
         return f"Task {yielded.get_name()}"
-    return type(yielded).__name__
+    kind = type(yielded)
+    if kind is _GATHERING:
+        count = len(getattr(yielded, "_children", ()))
+        return f"asyncio.gather ({count} awaitable{'' if count == 1 else 's'})"
+    if kind is asyncio.Future:
+        return _name_future(yielded)
+    return kind.__name__
+
+
+def _name_future(future: asyncio.Future[Any]) -> str:
+    """A plain ``Future``: the asyncio call that made it when its callbacks say so, else the
+    loop's ``create_future`` (a protocol's or the app's own, resolved by a callback)."""
+    for callback, _ in getattr(future, "_callbacks", None) or ():
+        made_by = _MADE_BY.get(getattr(callback, "__qualname__", ""))
+        if made_by is not None:
+            return made_by
+    return "Future (loop.create_future)"
 
 
 def describe(coro: Any, yielded: Any) -> tuple[str, str | None]:
@@ -159,7 +188,8 @@ def describe(coro: Any, yielded: Any) -> tuple[str, str | None]:
 
     ``awaiting`` names the outermost coroutine of the trailing run of awaitable primitives
     (``asyncio.sleep``, ``anyio.to_thread.run_sync``, our ``receive``/``send``) or, when the
-    chain ends in app code, the object handed to the event loop (``Future``, ``Task name``).
+    chain ends in app code, the object handed to the event loop (``Task name``, ``asyncio.gather
+    (2 awaitables)``, ``Future (loop.create_future)``: ``_name_yielded``).
     ``location`` is the file:line of the innermost app frame, else of the innermost library
     frame, else of the outermost primitive (asgiref's, asyncio's): None only when nothing but
     our own wrappers is on the chain. The walk goes through async generators (``async for``,
