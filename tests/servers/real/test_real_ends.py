@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -61,19 +62,34 @@ def _gone(server: RealServer) -> None:
     assert group_members(server.process.pgid) == []
 
 
-def test_a_stop_while_the_app_still_imports_gives_one_notice_that_blames_nothing() -> None:
+def test_a_stop_while_the_app_still_imports_gives_one_notice_that_blames_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """gunicorn --workers 2 whose workers take a minute to import the app, stopped while they
     do: the stop kills them (a worker busy importing takes no signal), and says it once, as a
     server still starting, not as an app that ignores SIGTERM or hung in a request."""
+    monkeypatch.setenv("REAL_SLOW_IMPORT_MARKS", str(tmp_path))
     server = _started("gunicorn", "real_slow_in_server:app", app_dir=HERE, workers=2)
     stop = threading.Event()
-    timer = threading.Timer(1.0, stop.set)
-    timer.start()
+    given_up = threading.Event()
+
+    def stop_once_both_import() -> None:
+        # Both workers inside the import, however late the loaded machine forked them.
+        for _ in range(600):
+            if len(list(tmp_path.iterdir())) >= 2 or given_up.is_set():
+                break
+            time.sleep(0.05)
+        stop.set()
+
+    stopper = threading.Thread(target=stop_once_both_import, daemon=True)
+    stopper.start()
     try:
         server.start_until(stop)
     finally:
-        timer.cancel()
+        given_up.set()
+        stopper.join()
         _gone(server)
+    assert len(list(tmp_path.iterdir())) == 2
     assert server.notices == [
         "gunicorn was still starting (importing the app) 1 s after its stop signal (SIGTERM) "
         "and was killed (SIGKILL); no request was sent"
