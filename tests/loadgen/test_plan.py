@@ -51,12 +51,11 @@ def test_bad_header_and_path() -> None:
         ("X-A: b\nX-B: c", "line break"),
         ("X-A: a\x00b", "control character"),
         ("X(A): 1", "Name: value"),
-        ("X-A: caf\u00e9 \u2603", "Latin-1"),
     ],
 )
 def test_a_header_that_would_break_its_line_is_refused(header: str, why: str) -> None:
     """A CR/LF in a value smuggled a header of its own past the request (uvicorn saw
-    ``x-b: c``); a name that is not a token, or a value HTTP/1.1 cannot carry, is refused too."""
+    ``x-b: c``); a name that is not a token is refused too."""
     with pytest.raises(UsageError, match=why):
         build_plan(headers=[header])
 

@@ -198,6 +198,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="N",
         help="uvicorn: answer 503 past N",
     )
+    real.add_argument(
+        "--max-requests",
+        type=bounded(int, low=1),
+        metavar="N",
+        help="gunicorn, uvicorn: a worker process ends after N requests (gunicorn and uvicorn "
+        "--workers start another; a lone uvicorn stops)",
+    )
     real.add_argument("--no-keepalive", action="store_true", help="a new connection per request")
     return p
 
@@ -220,7 +227,7 @@ def refuse_what_does_not_apply(args: argparse.Namespace) -> None:
 
 def _server_options(args: argparse.Namespace) -> dict[str, Any]:
     """The real servers' own flags that were given (``ServerConfig.options``)."""
-    names = ("worker_class", "loop", "http", "limit_concurrency", "no_keepalive")
+    names = ("worker_class", "loop", "http", "limit_concurrency", "max_requests", "no_keepalive")
     return {name: getattr(args, name) for name in names if getattr(args, name, None)}
 
 

@@ -2,7 +2,8 @@
 
 ``-m``, ``--path`` (repeatable, round robin, ``ws:/path`` for a websocket), ``-H 'K: V'``,
 ``-d``/``--body-file`` and ``--ws-messages`` become a tuple of ready ``Request`` objects, built
-once and reused, so the hot loop only picks the next one. (``-z`` and ``--timeout`` are read
+once and reused, so the hot loop only picks the next one. A header value is sent as the UTF-8
+bytes typed (``wire_value``). (``-z`` and ``--timeout`` are read
 by the CLI's one duration rule, ``tracer.cli.parsing.parse_duration``.)
 Imports only ``tracer.errors`` and ``tracer.servers``.
 """
@@ -16,7 +17,7 @@ from tracer._version import __version__
 from tracer.errors import UsageError
 from tracer.servers import Request
 
-__all__ = ["RequestPlan", "WS_PREFIX", "build_plan", "parse_header"]
+__all__ = ["RequestPlan", "WS_PREFIX", "build_plan", "parse_header", "wire_value"]
 
 WS_PREFIX = "ws:"
 """A ``--path`` starting with this opens a websocket (``ws:/echo``)."""
@@ -45,6 +46,7 @@ def parse_header(text: str) -> tuple[str, str]:
 
     Refuses what cannot go into one header line: a name that is not a token, a value with
     a line break, NUL or other control character (it would smuggle in a header of its own).
+    The value is the text typed; ``wire_value`` gives the bytes sent.
     """
     name, sep, value = text.partition(":")
     name, value = name.strip(), value.strip()
@@ -55,14 +57,20 @@ def parse_header(text: str) -> tuple[str, str]:
             f"The header {name!r} has a line break or control character in its value: "
             f"{value!r}. Give each header its own -H."
         )
-    try:
-        value.encode("latin-1")
-    except UnicodeEncodeError:
-        raise UsageError(
-            f"The header {name!r} has characters HTTP/1.1 cannot carry: {value!r} "
-            "(header values are Latin-1; encode it as the app expects)."
-        ) from None
     return name, value
+
+
+def wire_value(value: str) -> str:
+    """A header value as it goes on the wire: the UTF-8 bytes typed (as curl sends them),
+    carried as a latin-1 "bytes in a str", as PEP 3333 carries them in the environ.
+
+    Every part that writes a ``Request``'s headers encodes them latin-1 (the client on the
+    socket, the in-process ASGI scope) or hands them on as they are (the in-process environ),
+    so each sends or shows the same bytes a real server receives. A non-UTF-8 byte on the
+    command line (a lone surrogate in argv) goes out as that byte."""
+    if value.isascii():
+        return value
+    return value.encode("utf-8", "surrogateescape").decode("latin-1")
 
 
 def _control(c: str) -> bool:
@@ -100,7 +108,7 @@ def build_plan(
             f"Cannot use {method!r} as a method: a method is a single word (letters, digits "
             "and !#$%&'*+-.^_`|~), such as GET or POST."
         )
-    parsed = [parse_header(text) for text in headers]
+    parsed = [(name, wire_value(value)) for name, value in map(parse_header, headers)]
     names = {name.lower() for name, _ in parsed}
     defaults = [("host", "127.0.0.1:8000"), ("user-agent", f"gateway-tracer/{__version__}")]
     base = [(name, value) for name, value in defaults if name not in names] + parsed

@@ -3,7 +3,8 @@
 Worker classes: ``sync`` (one request at a time per process; gunicorn's default), ``gthread``
 (``threads`` per process; gunicorn picks it itself when threads > 1) and ``asgi`` (gunicorn's own
 asyncio worker, for ASGI apps). Each worker loads the app after fork, so each streams its own
-events: one set of lanes per process. Imports only ``tracer.servers.real``'s own modules.
+events: one set of lanes per process. ``max_requests`` (``--max-requests``) is gunicorn's own:
+the arbiter replaces a worker once it has served that many requests. Imports only ``tracer.servers.real``'s own modules.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class GunicornServer(RealServer):
     name = "gunicorn"
     module = "gunicorn"
     takes_threads = True
-    flags = frozenset({"worker_class"})
+    flags = frozenset({"worker_class", "max_requests"})
 
     def __init__(self, config: ServerConfig, recorder: Recorder, *, host: str = HOST) -> None:
         super().__init__(config, recorder, host=host)
@@ -77,6 +78,9 @@ class GunicornServer(RealServer):
         ]  # fmt: skip
         if self.config.threads:
             command += ["--threads", str(self.config.threads)]
+        if self.max_requests:
+            # No jitter: a worker recycled after exactly N is told from one that died.
+            command += ["--max-requests", str(self.max_requests)]
         return command
 
     def describe(self) -> dict[str, Any]:
@@ -84,4 +88,6 @@ class GunicornServer(RealServer):
         described = super().describe()
         described["threads"] = self.config.threads or 1
         described["worker_class"] = self.worker_class()
+        if self.max_requests:
+            described["max_requests"] = self.max_requests
         return described

@@ -6,7 +6,8 @@ have appeared since last time and hands the well-formed rows, packed ones as the
 ``Recorder.add_rows`` (which gives them the parent's ``seq``); the parent's drain makes their
 ``Event`` objects with ``tracer.events.from_rows``, once. A background thread does it every ``interval`` seconds while the
 run lasts, so the live dashboard sees server events; ``stop`` reads what is left. It notes the
-starts and ends of the client's requests still in flight (``in_flight.py``) on the way.
+starts and ends of the client's requests still in flight (``in_flight.py``) on the way, and
+counts the client's requests each process started.
 Imports only the spine and ``tracer.servers.real``'s own modules.
 """
 
@@ -18,7 +19,8 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
-from tracer.recorder import Recorder
+from tracer import events as K
+from tracer.recorder import ID_SPACE, Recorder
 from tracer.servers.real.frames import FrameReader
 from tracer.servers.real.in_flight import InFlight
 from tracer.servers.waits import sleep
@@ -41,14 +43,23 @@ def _well_formed(row: Any) -> bool:
     return len(row) == 10 and type(keys) is dict
 
 
+def _client_starts(rows: list[Any]) -> int:
+    """How many of ``rows`` start a request the client sent: a process's own requests (its
+    lifespan) have ids of its own range, from ``ID_SPACE`` on."""
+    return sum(
+        1 for row in rows if row[2] == K.REQUEST_START and type(row[3]) is int and row[3] < ID_SPACE
+    )
+
+
 class _Tail:
     """The unread part of one process's stream."""
 
-    __slots__ = ("handle", "frames")
+    __slots__ = ("handle", "frames", "pid")
 
-    def __init__(self, handle: IO[bytes]) -> None:
+    def __init__(self, handle: IO[bytes], pid: int | None) -> None:
         self.handle = handle
         self.frames = FrameReader()
+        self.pid = pid
 
 
 class Merger:
@@ -72,6 +83,9 @@ class Merger:
         """Events merged so far."""
         self.pids: set[int] = set()
         """Server processes that wrote a recording."""
+        self.served: dict[int, int] = {}
+        """Requests of the client's each server process started the app on, by pid: what
+        tells a worker recycled after ``--max-requests`` from one that died."""
         self.failed_polls = 0
         """Polls that could not open the folder or a new stream (the first one is logged)."""
         self._tails: dict[str, _Tail] = {}
@@ -106,9 +120,10 @@ class Merger:
                 for path in sorted(self.directory.glob("*.events")):
                     tail = self._tails.get(path.name)
                     if tail is None:
-                        tail = self._tails[path.name] = _Tail(open(path, "rb"))
-                        if path.stem.isdigit():
-                            self.pids.add(int(path.stem))
+                        pid = int(path.stem) if path.stem.isdigit() else None
+                        tail = self._tails[path.name] = _Tail(open(path, "rb"), pid)
+                        if pid is not None:
+                            self.pids.add(pid)
                     count += self._read(tail)
             except OSError as exc:
                 self.failed_polls += 1
@@ -133,6 +148,10 @@ class Merger:
         good = [row for row in rows if _well_formed(row)]
         if self.in_flight is not None:
             self.in_flight.note(good)
+        if tail.pid is not None:
+            started = _client_starts(good)
+            if started:
+                self.served[tail.pid] = self.served.get(tail.pid, 0) + started
         self.recorder.add_rows(good)
         return len(good)
 

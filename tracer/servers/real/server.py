@@ -54,6 +54,16 @@ START_TIMEOUT = 20.0
 itself (``RealServer.start_timeout``)."""
 
 
+def _processes(count: int) -> str:
+    """``1 worker process``, ``3 worker processes``."""
+    return f"{count} worker process{'es' if count > 1 else ''}"
+
+
+LIMIT_EXIT_WAIT = 5.0
+"""Seconds a server that reached its ``--max-requests`` has to exit by itself once it refuses
+connections (it is shutting down gracefully), before it is taken to be running on."""
+
+
 class RealTarget:
     """Sends the load generator's requests to the real server, one ``await`` each."""
 
@@ -66,6 +76,9 @@ class RealTarget:
         self.stopped: dict[int, tuple[Request, int]] = {}
         """Requests the run's stop cancelled, with when (recording time): ``settle`` ends
         those the server did not end itself."""
+        self.failed = 0
+        """Requests that came back without a response, but for a timeout: refused, or their
+        connection closed (a server that stopped, or died)."""
 
     async def request(self, request: Request, *, timeout: float | None = None) -> Response:
         """Send ``request`` over a reused connection; record a timeout or cancellation."""
@@ -102,6 +115,8 @@ class RealTarget:
         if error == "timeout":
             error = TIMEOUT
             self._end(req, TIMEOUT, self._read_so_far(req))
+        if status is None and error != TIMEOUT:
+            self.failed += 1
         self.in_flight.answered(req)
         if error == "ConnectionRefusedError":
             self.server.check_exit(grace=0.5)  # a dead server refuses: stop the load now
@@ -190,6 +205,8 @@ class RealServer:
         self._stopping = threading.Lock()
         self._load_stop: threading.Event | None = None
         self._graced = False
+        self._limit_waited = False
+        self._stopped_the_load = False
         self.exit_code: int | None = None
         """The server's exit code if it died during the load (``watch_exit``), else None."""
         self.exit_subject: str | None = None
@@ -203,7 +220,13 @@ class RealServer:
         names the cause and the server's own reading of it would mislead)."""
         self.replaced_workers = 0
         """Server processes that loaded the app beyond ``processes()``: workers the server
-        started in place of ones that died during the run (counted by ``stop``)."""
+        started in place of ones that ended during the run (counted by ``stop``)."""
+        self.recycled_workers = 0
+        """Of ``replaced_workers``, those in place of a worker that had served its
+        ``--max-requests`` and ended by a normal exit: recycled, as asked, not dead."""
+        self.served_at_exit: int | None = None
+        """Requests the server had served when it stopped by itself at its ``--max-requests``
+        (a lone uvicorn exits there), else None."""
         self.notices: list[str] = []
         """One line each about what the stop had to do beyond asking (the server outlived
         its stop signal and was killed), for the CLI to print after the run."""
@@ -217,6 +240,12 @@ class RealServer:
     def processes(self) -> int:
         """How many processes will load the app (workers)."""
         return self.config.workers or 1
+
+    @property
+    def max_requests(self) -> int:
+        """``--max-requests``: requests a worker process serves before it ends (0: no limit).
+        Only servers that take it (``max_requests`` among their ``flags``) get one."""
+        return int(self.options.get("max_requests") or 0)
 
     def describe(self) -> dict[str, Any]:
         """The recording header's ``server`` field."""
@@ -321,11 +350,18 @@ class RealServer:
         if code is None and grace > 0 and not self._graced:
             self._graced = True  # once: a live server that refuses must not stall the client
             code = process.exit_within(grace)
+        if code is None and grace > 0 and not self._limit_waited and self._limit_reached():
+            # It refuses because it is stopping, as --max-requests asks (uvicorn closes its
+            # socket, then shuts down): wait for its exit, or every later request is
+            # refused too, said of no cause.
+            self._limit_waited = True
+            code = process.exit_within(LIMIT_EXIT_WAIT)
         if code is None:
             return False
         self._note_exit(code)
         if self._load_stop is not None:
             self._load_stop.set()
+            self._stopped_the_load = True
         return True
 
     def _note_exit(self, code: int) -> None:
@@ -334,6 +370,16 @@ class RealServer:
             self.exit_words = f"{self.name} {killed_by(-code)} during the run"
             return
         if self._dir is None or self.process is None:
+            return
+        served = self._served_to_the_limit(code)
+        if served is not None:
+            # No failure: the server did what --max-requests asks of a lone process.
+            self.served_at_exit = served
+            self.exit_words = (
+                f"{self.name} stopped by itself after serving {served} requests, as "
+                f"--max-requests {self.max_requests} asks of its one process"
+            )
+            self.exit_quote = False
             return
         # A master exiting by itself may be passing on a worker's end: its workers' marks say
         # which (the app's os._exit, or a signal), more than its own code does.
@@ -346,18 +392,62 @@ class RealServer:
             self.exit_words = verdict.words
             self.exit_quote = verdict.quote
 
+    def _served_to_the_limit(self, code: int) -> int | None:
+        """The requests the server's own process served, when its exit (``code`` 0) is its
+        ``--max-requests`` reached (``limit_reached``); None otherwise."""
+        return self._limit_reached() if code == 0 else None
+
+    def _limit_reached(self) -> int | None:
+        """The requests the server's own process has served, when that is its
+        ``--max-requests`` or more and it loaded the app itself (one process, no master to
+        start another): it stops serving there (a lone uvicorn). None otherwise."""
+        if not self.max_requests or self._dir is None or self.process is None:
+            return None
+        pid = self.process.pid
+        if pid is None or not (Path(self._dir) / f"{pid}.ready").exists():
+            return None  # a master: its workers' ends are what tell
+        if self.merger is None:
+            return None
+        self.merger.poll()  # what it wrote until now: once gone, all of it
+        served = self.merger.served.get(pid, 0)
+        return served if served >= self.max_requests else None
+
+    @property
+    def exit_effect(self) -> str:
+        """What the server's exit during the run did to the load, for the CLI's line."""
+        if self.served_at_exit is None:
+            return "requests after that failed and the load was stopped"
+        # The client's failures are the requests that found it stopping or gone: the run
+        # ends at the first one (``check_exit``).
+        failed = self._target.failed
+        said = []
+        if failed:
+            said.append(
+                f"{failed} request{'s' if failed > 1 else ''} sent then got no answer "
+                "(refused, or the connection closed: counted as errors)"
+            )
+        if self._stopped_the_load:
+            said.append("the load was stopped there")
+        return ", and ".join(said) or "every request sent to it was answered"
+
     @property
     def restart_note(self) -> str | None:
-        """One line saying the server replaced workers that died during the run (``None``
-        when it did not): it serves on, and its log may not say so (uvicorn's does at info
-        level only)."""
-        count = self.replaced_workers
-        if not count:
+        """One line saying the server replaced workers during the run (``None`` when it did
+        not): those that had served their ``--max-requests`` (recycled), and those that died.
+        It serves on, and its log may not say so (uvicorn's does at info level only)."""
+        recycled = self.recycled_workers
+        died = self.replaced_workers - recycled
+        said = []
+        if recycled:
+            said.append(
+                f"replaced {_processes(recycled)} that had served their --max-requests "
+                f"{self.max_requests}"
+            )
+        if died:
+            said.append(f"restarted {_processes(died)} that died during the run")
+        if not said:
             return None
-        return (
-            f"{self.name} restarted {count} worker process{'es' if count > 1 else ''} "
-            "that died during the run"
-        )
+        return f"{self.name} {', and '.join(said)}"
 
     def run_load(self, load: ClientConfig) -> ClientStats:
         """Drive a whole load with the client's own driver (``tracer.client.Driver``) in this
@@ -394,15 +484,31 @@ class RealServer:
                 self.notices.append(self.process.killed)
             if self._dir is not None:  # not yet removed by an earlier stop
                 # Every process that loaded the app left a ready mark: those beyond the
-                # workers asked for were started in place of dead ones.
+                # workers asked for were started in place of ones that ended.
                 self.replaced_workers = max(0, self.process.ready_pids() - self.processes())
         if self.merger is not None:
             self.merger.stop()
+        if self._dir is not None and self.process is not None:
+            # Every worker's requests are merged: which of those that ended were recycled.
+            self.recycled_workers = min(self.replaced_workers, self._recycled())
         # Every event the server recorded is in: the requests the stop cancelled can be ended.
         self._target.settle()
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
+
+    def _recycled(self) -> int:
+        """Workers that ended by a normal exit (their ``.done`` mark) having started the app
+        on ``--max-requests`` of the client's requests or more: the server ended them for
+        it. A worker that died leaves no such mark (a signal), or an ``os._exit`` one; one
+        that exited normally short of its count (gunicorn aborts a worker past its
+        ``--timeout`` with SIGABRT, which it turns into an exit) is not counted."""
+        limit = self.max_requests
+        if not limit or self._dir is None or self.process is None or self.merger is None:
+            return 0
+        ends = worker_ends(Path(self._dir), self.process.pgid)
+        served = self.merger.served
+        return sum(1 for pid in ends.finished if served.get(pid, 0) >= limit)
 
     def _settle(self, bound: float = 1.0) -> None:
         # Each server process writes its events every FLUSH_INTERVAL; some servers end by

@@ -2,7 +2,9 @@
 
 Options passed through from ``ServerConfig``: ``workers`` (uvicorn's multiprocess supervisor),
 and from ``options``: ``loop`` (``auto|asyncio|uvloop``), ``http`` (``auto|h11|httptools``),
-``limit_concurrency`` (503 past it). Imports only ``tracer.servers.real``'s own modules.
+``limit_concurrency`` (503 past it), ``max_requests`` (uvicorn's ``--limit-max-requests``: a
+process stops serving after that many requests; the supervisor of ``--workers`` starts another,
+a lone uvicorn exits with 0). Imports only ``tracer.servers.real``'s own modules.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ class UvicornServer(RealServer):
 
     name = "uvicorn"
     module = "uvicorn"
-    flags = frozenset({"loop", "http", "limit_concurrency"})
+    flags = frozenset({"loop", "http", "limit_concurrency", "max_requests"})
     option_packages = (("loop", "uvloop", "uvloop"), ("http", "httptools", "httptools"))
 
     def command(self, host: str, port: int) -> list[str]:
@@ -38,12 +40,14 @@ class UvicornServer(RealServer):
         for flag in ("loop", "http", "limit_concurrency"):
             if options.get(flag) is not None:
                 command += [f"--{flag.replace('_', '-')}", str(options[flag])]
+        if self.max_requests:
+            command += ["--limit-max-requests", str(self.max_requests)]
         return command
 
     def describe(self) -> dict[str, Any]:
         """``{"model": "uvicorn", "workers": N, "loop": ..., "http": ..., ...}``."""
         described = super().describe()
-        for flag in ("loop", "http", "limit_concurrency"):
+        for flag in ("loop", "http", "limit_concurrency", "max_requests"):
             if self.options.get(flag) is not None:
                 described[flag] = self.options[flag]
         return described

@@ -27,6 +27,9 @@ class WorkerEnds:
     """(pid, code) of each worker whose app called ``os._exit``, the last one to mark last."""
     killed: tuple[int, ...]
     """Workers that loaded the app and are gone without a mark of either end, by pid."""
+    finished: tuple[int, ...] = ()
+    """Workers gone by a normal interpreter exit (their ``.done`` mark), by pid: stopped by
+    their master, or ended of their own accord (a worker recycled after ``--max-requests``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,18 +57,21 @@ def worker_ends(folder: Path, master: int | None, live: Collection[int] = ()) ->
         # with what: it is no worker killed, and no code to report.
         with contextlib.suppress(OSError, ValueError):
             exits.append((mark.stat().st_mtime_ns, int(mark.stem), int(mark.read_text())))
-    killed = []
+    killed: list[int] = []
+    finished: list[int] = []
     for ready in folder.glob("*.ready"):
         if not ready.stem.isdigit():
             continue
         pid = int(ready.stem)
         if pid == master or pid in live:
             continue
-        if not (folder / f"{pid}.done").exists() and not (folder / f"{pid}.exit").exists():
-            killed.append(pid)
+        if (folder / f"{pid}.exit").exists():
+            continue
+        (finished if (folder / f"{pid}.done").exists() else killed).append(pid)
     return WorkerEnds(
         os_exits=tuple((pid, code) for _, pid, code in sorted(exits)),
         killed=tuple(sorted(killed)),
+        finished=tuple(sorted(finished)),
     )
 
 
