@@ -283,7 +283,9 @@ def main(args: argparse.Namespace) -> int:
         if args.headless or not (args.record or args.screenshot):
             return _headless(demo, sys.stdout)
         return 0
-    demo_app(demo).run()
+    app = demo_app(demo)
+    app.run()
+    app.hold_until_exit()  # the process ends now: its recordings are not freed one by one
     return 0
 
 

@@ -212,5 +212,6 @@ def main(args: argparse.Namespace) -> int:
 
     app = ReplayApp(recordings, **options)
     app.run()
+    app.hold_until_exit()  # the process ends now: its recordings are not freed one by one
     # Textual sets 1 when the UI failed (it has shown the traceback): a script must see it.
     return app.return_code or 0

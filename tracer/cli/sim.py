@@ -495,7 +495,9 @@ def _replay(path: str) -> bool:
         return False
     from tracer.recording import load
 
-    ReplayApp([load(path)]).run()
+    app = ReplayApp([load(path)])
+    app.run()
+    app.hold_until_exit()  # the process ends now: its recording is not freed one by one
     return True
 
 

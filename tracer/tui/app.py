@@ -135,6 +135,23 @@ class ReplayApp(App[None]):
         """The replay screen is the app."""
         return ReplayScreen(self.models, self.labels, **self._options)
 
+    def hold_until_exit(self) -> None:
+        """Keep this app's recordings and models for the rest of the process, never freed: for
+        a process that ends with the replay (``trace replay``), to be called once it is closed.
+
+        Freeing a big recording's millions of objects one by one takes seconds (about as long
+        per request as reading it), spent after ``q`` for memory the process gives back as it
+        ends anyway. What is kept is data only (events, lanes, figures): no file, socket or
+        thread, nothing that must be flushed or closed. They are held by a cycle of their own,
+        frozen out of the collector, so that neither the names going out of scope nor the
+        interpreter clearing its modules at exit frees them; garbage already made is collected
+        first, so that nothing waiting to be finalized (a file to close) is frozen with them.
+        """
+        held: list[Any] = [self.recordings, self.models]
+        held.append(held)
+        gc.collect()
+        gc.freeze()
+
     def run(self, *args: Any, **kwargs: Any) -> Any:
         """Run the replay until ``q``; SIGTERM (``timeout``, a terminal closing under a
         supervisor) closes it as ``q`` does, so the terminal is given back (the alternate

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import sys
 import termios
@@ -39,11 +40,13 @@ from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.driver import Driver
 from textual.drivers.linux_driver import LinuxDriver
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
 
 from tracer.errors import TracerError
 from tracer.events import Event
+from tracer.gc_pause import paused_gc
 from tracer.printable import printable
 from tracer.recorder import Recorder
 from tracer.recording import Recording, load
@@ -67,6 +70,7 @@ __all__ = [
     "stop_from_signal",
     "LiveApp",
     "LiveScreen",
+    "ReplayBuilt",
     "PrintsToFile",
     "OwnTerminalDriver",
     "Work",
@@ -273,6 +277,16 @@ class LiveScreen(Screen[None]):
             app.request_stop()
 
 
+class ReplayBuilt(Message):
+    """The whole run's replay model, built on a thread of its own, for the dashboard's UI
+    thread to switch to; ``warnings``: why the recording could not be loaded, if it could not."""
+
+    def __init__(self, model: Any, warnings: list[str]) -> None:
+        super().__init__()
+        self.model = model
+        self.warnings = warnings
+
+
 class LiveApp(App[None]):
     """The dashboard app: live screen while ``work`` runs, then the replay of the whole run."""
 
@@ -383,10 +397,28 @@ class LiveApp(App[None]):
     def _prepare_replay(self) -> None:
         """On a thread of its own: the whole recording's model, then the replay on the UI's."""
         warnings: list[str] = []
-        model = build_model(self._final_recording(warnings), loop_word=self.labels["loop_lane"])
-        # The app may have closed meanwhile (q): then nobody wants the replay.
+        # As ``trace replay`` opens a recording (``tracer.tui.app.open_recordings``): the
+        # collector paused while the millions of objects of a big run's events and lanes are
+        # made (its collections would walk them all, over and over, and free none), and they
+        # are then frozen out of later collections, so none of them stalls a frame of the
+        # replay. Collected first, so that no garbage of the run's is frozen with them.
+        gc.collect()
+        with paused_gc():
+            try:
+                recording = self._final_recording(warnings)
+                model = build_model(recording, loop_word=self.labels["loop_lane"])
+            finally:
+                gc.freeze()  # before the collector is back
+        # The app may have closed meanwhile (q): then nobody wants the replay. Posted, never
+        # waited for: ``call_from_thread`` would wait on a loop that may never run again, and
+        # leave its coroutine unawaited on a closed one. A closing app drops the message; a
+        # closed loop refuses it (RuntimeError), before anything was made to run on it.
         with contextlib.suppress(RuntimeError):
-            self.call_from_thread(self._show_replay, model, warnings)
+            self.post_message(ReplayBuilt(model, warnings))
+
+    def on_replay_built(self, message: ReplayBuilt) -> None:
+        """The replay is built: switch to it (unless the app is closing meanwhile)."""
+        self._show_replay(message.model, message.warnings)
 
     def _show_replay(self, model: Any, warnings: list[str]) -> None:
         if self.quitting or not self.is_running:
