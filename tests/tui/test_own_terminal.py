@@ -43,6 +43,20 @@ def test_restore_terminal_writes_the_modes_off_to_what_the_driver_draws_on() -> 
     )
 
 
+def test_a_frame_written_after_the_restore_never_reaches_the_terminal() -> None:
+    """Textual's writer thread may finish a frame after the process's last words gave the
+    main screen back: what it writes from then on to the duplicate it drew on goes nowhere,
+    so the screen the shell gets ends with the modes undone, not with half a dashboard."""
+    read_end, write_end = os.pipe()
+    with os.fdopen(write_end, "w") as out:
+        restore_terminal(_Drawn(out))
+        out.write("the rest of a frame")  # the writer thread, a moment late
+        out.flush()
+    with os.fdopen(read_end, "rb") as got:
+        written = got.read()
+    assert written.endswith(b"\x1b[?1004l") and b"frame" not in written
+
+
 def test_prints_to_file_keeps_each_threads_line_whole() -> None:
     """Two threads writing a word, then (once both have) its newline: each line lands whole."""
     file = io.StringIO()

@@ -195,4 +195,27 @@ def restore_terminal(driver: Any) -> None:
     out = getattr(driver, "_file", None)
     if out is not None:
         with contextlib.suppress(OSError, ValueError):
-            os.write(out.fileno(), _LEAVE.encode())
+            drawn = out.fileno()
+            fd = _silenced(drawn)
+            try:
+                os.write(fd, _LEAVE.encode())
+            finally:
+                if fd != drawn:
+                    os.close(fd)
+
+
+def _silenced(fd: int) -> int:
+    """A descriptor on what ``fd`` writes to, for the last words; ``fd`` itself from now on
+    writes nowhere when it is a duplicate of the terminal the driver drew on (an
+    ``OwnTerminalDriver``'s). Textual's writer thread may be in the middle of a frame when the
+    process ends this way, and would write the rest of it after the main screen is back, on
+    top of the shell's. Descriptors 0-2 are the process's own: they are left as they are."""
+    if fd <= 2:
+        return fd
+    own = os.dup(fd)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+    return own
