@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import tracer.events as K
 from tracer.events import Event
@@ -35,11 +35,33 @@ __all__ = [
     "ReportDetails",
     "Worker",
     "digest_file",
+    "ThreadKey",
     "natural_key",
+    "thread_key",
     "thread_names",
 ]
 
 NS_PER_MS = 1_000_000
+
+ThreadKey = tuple[int, int, str]
+"""What tells one recorded thread apart: ``(pid, tid, name)`` (``thread_key``)."""
+
+
+def thread_key(event: Event) -> ThreadKey:
+    """The thread that recorded ``event``: its pid, its thread id and its name (its id as
+    text when it has none).
+
+    The id alone does not tell threads apart: Python gives an ended thread's id to a later
+    thread (``threading.get_ident``), and a server that makes a thread per request (Django's
+    ASGI handler runs each request's sync code on a one-thread executor of its own) reuses a
+    few ids for hundreds of threads. Their names differ: ``threading`` numbers the threads it
+    names (``Thread-7``, ``ThreadPoolExecutor-47_0``), and no two live threads share a default
+    name. Threads of one custom name that one after the other got the same id still make one
+    key: the recording has no instant a thread began, so they cannot be told apart. The report's
+    Workers rows and the replay's worker lanes both key threads with this.
+    """
+    return (event.pid, event.tid, event.thread or str(event.tid))
+
 
 STARVED_NOTE = "(waiting on other threads: the GIL or a lock)"
 """How a culprit place reads when its steps waited on other threads rather than ran."""
@@ -76,7 +98,9 @@ class Worker:
     ``#n`` when other threads of its process have the same name (``thread_names``)."""
     requests: int
     """Requests started on it, or that handed it work (``asyncio.to_thread``, a def
-    endpoint's thread hop): one per hop."""
+    endpoint's thread hop, Django's ``sync_to_async``): each request once, however many hops
+    it made in a row (a request whose hops on the thread alternate with another request's is
+    counted again at each return: ``_WorkerTally.count``)."""
     busy_ms: float
     """Time it ran request code (``sched.thread`` / ``sched.step`` durations)."""
     cpu_ms: float
@@ -86,7 +110,16 @@ class Worker:
     pid: int = 0
     """Process id of the thread."""
     tid: int = 0
-    """Thread id (``threading.get_ident()``): with ``pid``, what tells the thread apart."""
+    """Thread id (``threading.get_ident()``), which a later thread may be given once this one
+    has ended."""
+    thread: str = ""
+    """The thread's recorded name (its id as text when it had none): with ``pid`` and ``tid``,
+    what tells the thread apart (``key``, ``thread_key``)."""
+
+    @property
+    def key(self) -> ThreadKey:
+        """``thread_key`` of the events of this thread."""
+        return (self.pid, self.tid, self.thread)
 
 
 @dataclass(slots=True)
@@ -96,13 +129,27 @@ class _WorkerTally:
     name: str
     """The thread's recorded name (its id when it had none)."""
     requests: int = 0
-    """Requests started on it, and hops of work handed to it."""
+    """Requests started on it or that handed it work, each once per run of its events."""
+    last_req: int | None = None
+    """The request its last counted event belonged to (``count``)."""
     busy_ns: int = 0
     """Time it ran request code."""
     cpu_ns: int = 0
     """Of which on CPU."""
     first_t: int | None = None
     """When it first ran request code (None: never; it only started requests)."""
+
+    def count(self, req: int) -> None:
+        """``req`` started on this thread, or handed it work: counted unless the thread's
+        last counted event was of ``req`` already. One request's hops on a thread come one
+        after the other (Django's three ``sync_to_async`` hops of a view), so this counts
+        requests, not hops, keeping one id per thread rather than every id it served (a
+        million-request run's loop thread). A request whose hops alternate with another's on
+        the same thread is counted once per return: the count is never below the requests
+        served, and above it only then."""
+        if req != self.last_req:
+            self.last_req = req
+            self.requests += 1
 
 
 @dataclass(slots=True)
@@ -156,6 +203,11 @@ class ReportDetails:
     """Protocol violations by rule."""
     queue_ms: dict[str, float] = field(default_factory=dict)
     """Time queued: mean, p50, p90, p99, p99.9, max (the summary has fewer percentiles)."""
+    loop: bool = True
+    """An event loop ran request code (a ``sched.step`` or ``loop.blocked`` was recorded):
+    False for a WSGI app's run, whose report then has no loop-blocked line."""
+    asgi2_requests: int = 0
+    """Requests served as ASGI 2 (their ``request.start`` says ``asgi_version`` 2.0)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +260,7 @@ class Digest:
         self._busy_machine_ns = 0
         self._gc_ns = 0
         self._culprits: dict[str, _PlaceTally] = {}
-        self._busy: dict[tuple[int, int], _WorkerTally] = {}
+        self._busy: dict[ThreadKey, _WorkerTally] = {}
         self._violations: Counter[str] = Counter()
         # ``error`` events by request (None: of none) and type: a lifespan connection's are
         # left out once its start is known, which may be after the request ended.
@@ -216,6 +268,8 @@ class Digest:
         self._error_orders = itertools.count()
         self._pids: set[int] = set()
         self._resent = 0
+        self._loop = False
+        self._asgi2 = 0
 
     def feed(self, batch: Iterable[Event]) -> None:
         """Take a batch of events (any order); usable as a ``Recorder`` subscriber."""
@@ -261,7 +315,9 @@ class Digest:
                         self._settle(req, span)
                     self._pids.add(event.pid)
                     if span.scope_type != "lifespan":
-                        self._worker(event).requests += 1
+                        self._worker(event).count(req)
+                        if event.data.get("asgi_version") == "2.0":
+                            self._asgi2 += 1
                     continue
                 span.take(event)
                 if kind == K.REQUEST_END:
@@ -273,6 +329,8 @@ class Digest:
                 elif kind == K.ERROR:
                     self._error(req, event)
             elif kind in (K.SCHED_STEP, K.SCHED_THREAD):
+                if kind == K.SCHED_STEP:
+                    self._loop = True
                 worker = self._worker(event)
                 if worker.first_t is None or t < worker.first_t:
                     worker.first_t = t
@@ -283,8 +341,9 @@ class Digest:
                     worker.cpu_ns += cpu_ns
                 via = data.get("via")
                 if via is not None and via != "wsgi" and req is not None:
-                    worker.requests += 1  # work a request handed to this thread (a def endpoint)
+                    worker.count(req)  # work a request handed to this thread (a def endpoint)
             elif kind == K.LOOP_BLOCKED:
+                self._loop = True
                 dur = event.dur or 0
                 self._blocked_ns += dur
                 where = str(event.data.get("location") or "?")
@@ -386,10 +445,10 @@ class Digest:
 
     def _worker(self, event: Event) -> _WorkerTally:
         """The tally of the thread that recorded ``event`` (made at its first event)."""
-        key = (event.pid, event.tid)
+        key = thread_key(event)
         worker = self._busy.get(key)
         if worker is None:
-            worker = self._busy[key] = _WorkerTally(event.thread or str(event.tid))
+            worker = self._busy[key] = _WorkerTally(key[2])
         return worker
 
     def requests(self) -> Mapping[int, RequestSpan]:
@@ -469,6 +528,7 @@ class Digest:
                 utilisation=round(min(1.0, tally.busy_ns / wall), 4) if wall > 0 else 0.0,
                 pid=key[0],
                 tid=key[1],
+                thread=key[2],
             )
             for key, tally in self._busy.items()
             if tally.busy_ns or tally.requests
@@ -508,6 +568,8 @@ class Digest:
             errors=dict(errors.most_common()),
             violations=dict(self._violations.most_common()),
             queue_ms=self._queue_ms(),
+            loop=self._loop,
+            asgi2_requests=self._asgi2,
         )
 
     def _queue_ms(self) -> dict[str, float]:
@@ -518,10 +580,14 @@ class Digest:
         return stats_ms(queues, ("mean", "max", "p50", "p90", "p99", "p99.9"))
 
 
+_Key = TypeVar("_Key", tuple[int, int], ThreadKey)
+
+
 def thread_names(
-    threads: Mapping[tuple[int, int], tuple[str, int | None]], *, several: bool = False
-) -> dict[tuple[int, int], str]:
-    """The name each thread is shown by, keyed like ``threads`` by ``(pid, tid)``.
+    threads: Mapping[_Key, tuple[str, int | None]], *, several: bool = False
+) -> dict[_Key, str]:
+    """The name each thread is shown by, keyed like ``threads``: by ``thread_key`` (or by
+    ``(pid, tid)``, the pid and thread id first either way).
 
     ``threads`` gives each thread's recorded name and when it first ran request code (None:
     never; it only started requests). Threads of one process often share a name (every anyio
@@ -530,15 +596,15 @@ def thread_names(
     the replay's worker lanes, which both name threads with this, tell them apart the same
     way. ``several``: several processes recorded, each name starts with its pid (``12/…``).
     """
-    groups: dict[tuple[int, str], list[tuple[int, int]]] = {}
+    groups: dict[tuple[int, str], list[_Key]] = {}
     for key, (name, _) in threads.items():
         groups.setdefault((key[0], name), []).append(key)
 
-    def first_run(key: tuple[int, int]) -> tuple[bool, int, int]:
+    def first_run(key: _Key) -> tuple[bool, int, int]:
         ran = threads[key][1]
         return (ran is None, ran or 0, key[1])
 
-    shown: dict[tuple[int, int], str] = {}
+    shown: dict[_Key, str] = {}
     for (pid, name), keys in groups.items():
         base = f"{pid}/{name}" if several else name
         if len(keys) == 1:

@@ -12,7 +12,16 @@ from typing import Any
 
 from tracer.errors import InterfaceError
 
-__all__ = ["WSGI", "ASGI", "ASGI2", "ASGI3", "CLI_CHOICE", "detect_interface", "is_asgi"]
+__all__ = [
+    "WSGI",
+    "ASGI",
+    "ASGI2",
+    "ASGI3",
+    "CLI_CHOICE",
+    "asgi2_doubt",
+    "detect_interface",
+    "is_asgi",
+]
 
 WSGI = "wsgi"
 ASGI = "asgi"
@@ -97,3 +106,56 @@ def detect_interface(app: Any, hint: str = "auto", *, choice: str = CLI_CHOICE) 
 def is_asgi(interface: str) -> bool:
     """True for ``asgi``, ``asgi2`` and ``asgi3``."""
     return interface.startswith(ASGI)
+
+
+def asgi2_doubt(app: Any, spec: str) -> str | None:
+    """A one-line hint when ``app``, taken for ASGI 2, is likely not an app at all, else None.
+
+    ASGI 2 is an object called with the scope that returns an awaitable of ``(receive,
+    send)``, so a class or a one-argument function is taken for one (uvicorn does the same),
+    and a framework's app class (``Litestar`` rather than ``app``), a view (``def view(request)``)
+    or a factory given as APP then fails every request with an error of its own. It is only a
+    hint, never a refusal: a class whose first argument is named like the scope (``__init__(self,
+    scope)``) or a function of ``scope`` is a real ASGI 2 app and gets none.
+    """
+    target = app
+    while isinstance(target, functools.partial):
+        target = target.func
+    if inspect.isclass(target):
+        call = getattr(target, "__call__", None)  # noqa: B004 - its instances' __call__
+        if _positional_count(call) == 4 and _is_coroutine_callable(
+            call
+        ):  # self, scope, receive, send
+            return (
+                f'APP "{spec}" is a class whose instances are ASGI apps; it is served as an '
+                "ASGI 2 app, called with each request's scope. Point APP at an instance (the "
+                "app object), or at a function of no arguments that makes it and pass --factory."
+            )
+        first = _first_parameter(getattr(target, "__init__", None), skip_self=True)
+    elif inspect.isfunction(target) or inspect.ismethod(target):
+        first = _first_parameter(target, skip_self=False)
+    else:
+        return None
+    if first is None or "scope" in first.lower():
+        return None
+    return (
+        f'APP "{spec}" is served as an ASGI 2 app, called with each request\'s scope as its '
+        f'"{first}". If it is not the app itself (a view, a class or a function that makes the '
+        "app), point APP at the app, or at a function of no arguments that returns it and pass "
+        "--factory."
+    )
+
+
+def _first_parameter(func: Any, *, skip_self: bool) -> str | None:
+    """The name of ``func``'s first positional parameter (after ``self`` with ``skip_self``),
+    or None when it has none or its signature cannot be read."""
+    try:
+        parameters = list(inspect.signature(func).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    positional = [
+        p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    if skip_self and positional[:1] == ["self"]:
+        positional = positional[1:]
+    return positional[0] if positional else None

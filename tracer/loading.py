@@ -30,7 +30,7 @@ from tracer.errors import (
     InterfaceError,
     UsageError,
 )
-from tracer.interface import WSGI, detect_interface
+from tracer.interface import ASGI2, WSGI, asgi2_doubt, detect_interface
 
 __all__ = ["LoadedApp", "load_app", "INTERFACES"]
 
@@ -51,6 +51,9 @@ class LoadedApp:
     """``"wsgi"``, ``"asgi3"`` or ``"asgi2"``."""
     spec: str
     """The APP argument it came from."""
+    hint: str | None = None
+    """One line for the user when the app was taken for ASGI 2 but is likely not an app (a
+    framework's app class, a view): ``tracer.interface.asgi2_doubt``. Never a refusal."""
 
 
 def load_app(
@@ -72,7 +75,7 @@ def load_app(
         name = getattr(spec, "__qualname__", type(spec).__qualname__)
         text = f"{getattr(spec, '__module__', '?')}:{name}"
         app = _checked(spec, text, factory, interface)
-        return LoadedApp(app, detect_interface(app, interface), text)
+        return _loaded(app, interface, text)
     source, _, attrs = spec.rpartition(":")
     if not source or not attrs or any(not part for part in attrs.split(".")):
         raise AppFormatError(
@@ -106,7 +109,15 @@ def load_app(
                 + _suggestion(obj, source, parent, part)
             ) from None
     app = _checked(obj, spec, factory, interface, where=where, attrs=attrs)
-    return LoadedApp(app, detect_interface(app, interface), spec)
+    return _loaded(app, interface, spec)
+
+
+def _loaded(app: Any, interface: str, spec: str) -> LoadedApp:
+    """``app`` with its interface, and a hint when auto-detection took it for ASGI 2 though
+    it looks like something else (``--interface asgi`` was the user's own choice)."""
+    kind = detect_interface(app, interface)
+    hint = asgi2_doubt(app, spec) if kind == ASGI2 and interface == "auto" else None
+    return LoadedApp(app, kind, spec, hint)
 
 
 _FRAMEWORKS = frozenset({"flask", "fastapi", "starlette", "werkzeug", "pydantic"})

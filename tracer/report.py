@@ -67,7 +67,26 @@ def render_report(
         shortfall = _shortfall(recording.header.get("load") or {}, summary)
         if shortfall:
             parts.append(Text(shortfall, style="yellow"))
+    if _failed_as_asgi2(summary, details):
+        parts.append(Text(ASGI2_FAILED, style="yellow"))
     return Group(*parts)
+
+
+ASGI2_FAILED = (
+    "Every request failed, and APP was served as an ASGI 2 app (a class or a one-argument "
+    "function, called with the scope alone). If APP names the app's class, a view or a "
+    "function that makes the app, point APP at the app itself, or pass --factory for a "
+    "function of no arguments that returns it."
+)
+"""What the report adds when every request of an ASGI 2 app failed: APP is most likely not
+the app (uvicorn takes such an object for ASGI 2 too, and the framework's own error on each
+request says nothing of it)."""
+
+
+def _failed_as_asgi2(summary: dict[str, Any], details: ReportDetails) -> bool:
+    """Every request was served as ASGI 2 and failed."""
+    requests = summary["requests"]
+    return bool(requests) and details.asgi2_requests == requests == summary["errors"]
 
 
 def _shortfall(load: dict[str, Any], summary: dict[str, Any]) -> str | None:
@@ -156,6 +175,9 @@ def _overview(
         ("loop blocked", _blocked(summary, details)),
         ("violations", str(summary["violations"])),
     ]
+    if not _has_loop(details, header):
+        # A WSGI app's run: no event loop to block, so no line saying it was not.
+        rows = [row for row in rows if row[0] != "loop blocked"]
     if cores is not None:
         rows.append(("simulated cores", cores))
     if details.resent:
@@ -196,6 +218,12 @@ def _throughput(summary: dict[str, Any]) -> str:
         good = summary["rps"] * max(0, completed - errors) / completed
         text += f" ({good:.1f}/s without an error)"
     return text
+
+
+def _has_loop(details: ReportDetails, header: dict[str, Any] | None) -> bool:
+    """Whether the run had an event loop: one ran request code, or the app is ASGI (an ASGI
+    run that recorded no request still had its loop)."""
+    return details.loop or (header or {}).get("interface") == "asgi"
 
 
 def _blocked(summary: dict[str, Any], details: ReportDetails) -> str:

@@ -114,6 +114,8 @@ def _main(args: argparse.Namespace, out: Any, terminal: Any = None) -> int:
                 )
             raise UsageError(f'--path "{path}" must start with "/", like "/{path}".')
     loaded = _load(args)
+    if loaded.hint is not None:
+        print(f"trace check: {loaded.hint}", file=sys.stderr)
     if not args.paths:
         routes = discover_routes(loaded.app)
         if routes is not None and routes.truncated:

@@ -91,6 +91,12 @@ def plan_for(app: Any, paths: Sequence[str] | None, *, websocket: bool) -> list[
     return plan(routes.http, websocket=websocket, websocket_paths=sessions, methods=routes.methods)
 
 
+def _routes_found(app: Any) -> bool:
+    """Whether ``app`` declares routes the check knows how to read."""
+    routes = discover_routes(app)
+    return routes is not None and bool(routes.http or routes.websocket)
+
+
 def check_app(
     app: Any,
     *,
@@ -105,7 +111,8 @@ def check_app(
     ``paths`` are probed with GET, HEAD, POST and chunked POST (ASGI: and a websocket session each);
     None probes the app's own routes when it is a Flask, Starlette or FastAPI app
     (``tracer.conformance.routes``: websocket sessions then go to its websocket routes only),
-    else ``/``.
+    else ``/``; when every probe of ``/`` is then refused (403, 404, 405) the report says, in
+    a note, that the app's views were not exercised (``Session.note_unreached``).
     ``timeout`` bounds each request (CHK-001 past it; an ASGI app that keeps the event loop
     blocked past it ends the check there, the probes left listed as skipped; a task that never
     ends, even cancelled, is given up when the check closes its loop); ``recorder``
@@ -122,6 +129,8 @@ def check_app(
     else:
         _check_wsgi(session, probes, timeout, left_behind)
     session.judge_every_request_raised()
+    if not paths and not _routes_found(app):
+        session.note_unreached()
     session.recorder.drain()
     session.done = True
     if session.own_recorder:

@@ -31,7 +31,17 @@ from tracer.events import Event
 from tracer.interface import is_asgi
 from tracer.recorder import Recorder
 
-__all__ = ["Session"]
+__all__ = ["Session", "REFUSED", "UNREACHED_NOTE"]
+
+REFUSED = frozenset({403, 404, 405})
+"""Statuses that say a probe never reached a view: forbidden, not found, method not allowed."""
+
+UNREACHED_NOTE = (
+    "no routes of the app could be read and every probe of {paths} was refused "
+    "(403, 404 or 405): the app's views were not exercised, and the result says nothing "
+    "about them. Name paths they serve with --path (repeatable), e.g. --path /items."
+)
+"""The note of a check whose probes all went to paths the app does not serve."""
 
 
 class Session:
@@ -147,6 +157,15 @@ class Session:
             report.findings.append(
                 Finding(rule.id, rule.severity, rule.message, rule.hint, request, self.fallback)
             )
+
+    def note_unreached(self) -> None:
+        """Note that the app's views were not exercised when every probe (the lifespan aside)
+        was answered 403, 404 or 405: probes of ``/`` an app with no route there refuses, so
+        "no violations" would say nothing of its views."""
+        report = self.report
+        requests = [name for name in report.requests if name != "lifespan"]
+        if requests and all(self._statuses.get(name) in REFUSED for name in requests):
+            report.notes.append(UNREACHED_NOTE.format(paths=", ".join(report.paths())))
 
     def _judge_head(self, request: str, events: list[Event]) -> None:
         """CHK-002 for a HEAD probe answered 5xx where the GET before it was not."""
