@@ -44,6 +44,7 @@ class Job:
         "deadline",
         "deadline_t",
         "read_so_far",
+        "sent_so_far",
     )
 
     def __init__(self, req: int, request: Request, inbox: Mailbox) -> None:
@@ -67,6 +68,10 @@ class Job:
         self.read_so_far: Callable[[], int] | None = None
         """How many request body bytes the app has read until now, asked from any thread;
         set by the worker running the request. None: no app has it yet, so none were read."""
+        self.sent_so_far: Callable[[], tuple[int | None, int]] | None = None
+        """What the client has had of the response until now, asked from any thread: its
+        status once the status line went out (None before), and the body bytes; set by the
+        worker running the request. None: nothing went out."""
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -95,6 +100,13 @@ class Job:
         would claim bytes the app never read)."""
         read_so_far = self.read_so_far
         return 0 if read_so_far is None else read_so_far()
+
+    def sent(self) -> tuple[int | None, int]:
+        """The status the client got (None: no response started) and the body bytes it got
+        so far: an end the model records itself (a timeout) keeps them, as a response whose
+        headers went out keeps its status when its body is cut short."""
+        sent_so_far = self.sent_so_far
+        return (None, 0) if sent_so_far is None else sent_so_far()
 
     def resolve(self, response: Response) -> None:
         """Hand the response back to the client; safe from any thread, once or more."""
@@ -195,8 +207,8 @@ class JobTarget:
         """End a request its server side lost (the worker process running it died): recorded
         with ``error`` and answered so, now. Safe from any thread."""
         job.finished = True
-        _record_end(self.recorder, job, error)
-        job.resolve(Response(job.req, None, 0, error))
+        status, bytes_out = _record_end(self.recorder, job, error)
+        job.resolve(Response(job.req, status, bytes_out, error))
 
     def settle(self) -> int:
         """End as cancelled the stopped requests whose worker never finished (it hangs).
@@ -219,8 +231,10 @@ def _expire(recorder: Recorder, job: Job) -> None:
         # Dated at the deadline, not when the sweep got to it: a client loop that fell behind
         # (an overloaded open-loop run) notices late, and an app that answered in between
         # must not turn a timed-out request into a success seconds past its --timeout.
-        _give_up(recorder, job, TIMEOUT, t=job.deadline_t)
-        job.future.set_result(Response(job.req, None, 0, TIMEOUT))
+        # A response that started keeps its status for the client too, as a real server's
+        # client counts a stream its timeout cut short.
+        status, bytes_out = _give_up(recorder, job, TIMEOUT, t=job.deadline_t)
+        job.future.set_result(Response(job.req, status, bytes_out, TIMEOUT))
 
 
 def _abandon(job: Job) -> None:
@@ -230,20 +244,28 @@ def _abandon(job: Job) -> None:
         job.on_abandon()
 
 
-def _give_up(recorder: Recorder, job: Job, error: str, *, t: int | None = None) -> None:
+def _give_up(
+    recorder: Recorder, job: Job, error: str, *, t: int | None = None
+) -> tuple[int | None, int]:
     _abandon(job)
-    _record_end(recorder, job, error, t=t)
+    return _record_end(recorder, job, error, t=t)
 
 
-def _record_end(recorder: Recorder, job: Job, error: str, *, t: int | None = None) -> None:
+def _record_end(
+    recorder: Recorder, job: Job, error: str, *, t: int | None = None
+) -> tuple[int | None, int]:
+    """Record ``job``'s end for its client, with the status and body bytes it had (``sent``):
+    returned, for its ``Response``."""
     if t is not None:
         t = min(t, recorder.now())
+    status, bytes_out = job.sent()
     recorder.emit(
         K.REQUEST_END,
         job.req,
-        {"status": None, "bytes_in": job.bytes_read(), "bytes_out": 0, "error": error},
+        {"status": status, "bytes_in": job.bytes_read(), "bytes_out": bytes_out, "error": error},
         t=t,
     )
+    return status, bytes_out
 
 
 def read_by_app(body: Any) -> int:

@@ -4,7 +4,8 @@ The loop runs on its own thread. A request arrives on the load generator's loop
 (``request.queued``), is handed to the server loop, and becomes a task there; the task waits for
 the loop like a request waits for a busy uvicorn. Lifespan startup/shutdown run when the app
 supports them, as uvicorn's ``lifespan="auto"`` runs them: an app that raises in lifespan (or
-returns without answering startup) is served without it, and one that sends
+returns without answering startup) is served without it (its requests' scopes still have
+``state``, what the lifespan put there, as uvicorn's have), and one that sends
 ``lifespan.startup.failed`` is not served at all (``start`` raises ``ServerError`` with its
 message, as uvicorn exits). A response start whose headers uvicorn could not write raises into
 the app's ``send`` (``scope.check_headers``); if no other response starts, the client gets a 500
@@ -42,7 +43,7 @@ from tracer.servers.job import Job, JobTarget, load_app_for, record_refusal
 from tracer.servers.mailbox import Mailbox
 from tracer.servers.scope import ASGI_VERSION, HttpCycle, ScopeBuilder, WebSocketCycle
 
-__all__ = ["LoopServer", "STARTUP_TIMEOUT"]
+__all__ = ["LoopServer", "STARTUP_TIMEOUT", "shutdown_failed_notice"]
 
 STARTUP_TIMEOUT = 30.0
 """Seconds the app's lifespan startup may take, whatever ``--timeout`` says: that bounds a
@@ -72,7 +73,10 @@ class LoopServer:
         self.app = self._prepare(app, interface)
         self.loop = new_loop()  # asyncio's own, whatever policy the app set at import
         self.thread = threading.Thread(target=self._run_loop, name="event-loop", daemon=True)
-        self.state: dict[str, Any] | None = None
+        self.state: dict[str, Any] = {}
+        """The lifespan's ``scope["state"]``: each request's scope gets a shallow copy, always,
+        as uvicorn's do (``app_state.copy()``): also when the lifespan raised, is unsupported or
+        returned without answering startup; what the app put in it before that stays in it."""
         self._scopes = ScopeBuilder(http_version=config.http_version)
         self.lifespan = False
         self._tasks: set[asyncio.Task[None]] = set()
@@ -81,6 +85,8 @@ class LoopServer:
         self.startup_failed: str | None = None
         """The app's message when it sent ``lifespan.startup.failed`` (then it is not served)."""
         self._lifespan_task: asyncio.Task[None] | None = None
+        self._shutdown_failed = False
+        """The app sent ``lifespan.shutdown.failed`` (its line is in ``notices``)."""
         self._stopping = threading.Event()
         """Set when ``stop`` begins: a ``receive()`` that would not suspend yields first."""
         self.notices: list[str] = []
@@ -251,6 +257,8 @@ class LoopServer:
             # What receive() has handed the app (the ASGI shim's bytes_in), for an end the
             # model records itself: a timeout, a refused response.
             job.read_so_far = lambda: http._offset
+        # What the client has had (the status once the response started), for the same ends.
+        job.sent_so_far = lambda: (cycle.status, cycle.bytes_out)
         cycle.on_complete = lambda: job.resolve(Response(job.req, cycle.status, cycle.bytes_out))
         job.on_abandon = lambda: self._call_soon(cycle.disconnect)
         self.hand_over(job, scope)
@@ -338,17 +346,18 @@ class LoopServer:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         await queue.put({"type": "lifespan.startup"})
-        supported = await self._lifespan_waiter
-        if not supported:
-            self.state = None
-        return supported
+        return await self._lifespan_waiter
 
     async def _lifespan(self, scope: dict[str, Any], queue: asyncio.Queue[dict[str, Any]]) -> None:
         async def send(message: dict[str, Any]) -> None:
             kind = message.get("type")
             if kind == "lifespan.startup.failed" and self.startup_failed is None:
-                text = message.get("message")
-                self.startup_failed = " ".join(text.split())[:300] if isinstance(text, str) else ""
+                self.startup_failed = _said(message)
+            elif kind == "lifespan.shutdown.failed" and not self._shutdown_failed:
+                # uvicorn logs it as an error ("Application shutdown failed. Exiting."); the
+                # run says it after the run, not on the live dashboard's screen.
+                self._shutdown_failed = True
+                self.notices.append(shutdown_failed_notice(_said(message)))
             waiter = self._lifespan_waiter
             if waiter is not None and not waiter.done():
                 waiter.set_result(
@@ -392,6 +401,23 @@ class LoopServer:
             # A task may outlive its cancellation for a while (one waiting for a thread that
             # runs its request): give those most of the time left, so their requests end.
             await asyncio.wait(tasks, timeout=max(0.0, timeout * 0.9 - (self.loop.time() - began)))
+
+
+def _said(message: dict[str, Any]) -> str:
+    """A lifespan ``*.failed`` message's ``message`` on one line, at most 300 characters ("":
+    none, or not a str)."""
+    text = message.get("message")
+    return " ".join(text.split())[:300] if isinstance(text, str) else ""
+
+
+_FAILED = "lifespan.shutdown.failed"
+
+
+def shutdown_failed_notice(said: str) -> str:
+    """The line for an app that sent ``lifespan.shutdown.failed`` with message ``said``."""
+    if said:
+        return f'warning: the app\'s lifespan shutdown failed: "{said}" (it sent {_FAILED}).'
+    return f"warning: the app's lifespan shutdown failed (it sent {_FAILED} without a message)."
 
 
 class _LoopTarget(JobTarget):

@@ -26,7 +26,7 @@ from tracer.servers.environ import REQ_KEY, build_environ, parse_status
 from tracer.servers.forks import end_child, forked_child, serve_here
 from tracer.servers.job import Job, JobTarget, load_app_for, read_by_app, record_refusal
 
-__all__ = ["DEFAULT_THREADS", "ThreadsServer", "WorkerPool", "WorkItem", "call_wsgi"]
+__all__ = ["DEFAULT_THREADS", "Exchange", "ThreadsServer", "WorkerPool", "WorkItem", "call_wsgi"]
 
 DEFAULT_THREADS = 4
 """waitress's default ``threads``."""
@@ -71,7 +71,7 @@ def _unencodable(text: str) -> UnicodeEncodeError | None:
     return None
 
 
-class _Exchange:
+class Exchange:
     """One request's response as waitress's ``WSGITask`` holds it, with its ``start_response``
     and ``write`` (per request, never on the shared server)."""
 
@@ -178,6 +178,11 @@ class _Exchange:
             raise
         self.written += len(data)
 
+    def sent(self) -> tuple[int | None, int]:
+        """What the client has had so far: the status once the status line went out (None
+        before), and the body bytes. Asked from another thread (a client timing out)."""
+        return (parse_status(self.status) if self.wrote_header else None), self.written
+
     def header_error(self) -> Exception | None:
         """Why the status line and headers cannot go out now (None: they can)."""
         if not self.complete:
@@ -197,6 +202,7 @@ def call_wsgi(
     recorder: Recorder | None = None,
     *,
     gone: Callable[[], bool] | None = None,
+    exchange: Exchange | None = None,
 ) -> tuple[int | None, int, str | None]:
     """Run one WSGI request as waitress does; return ``(status, body bytes, error)``.
 
@@ -213,6 +219,8 @@ def call_wsgi(
     ``gone()`` true after a chunk: the client left (it timed out, or the run stopped), and the
     body is not pulled further, as waitress's write raises ``ClientDisconnected`` then; the
     iterable is closed and the error is ``ClientDisconnected`` (an endless body ends so).
+    ``exchange``: the request's response state, given when the caller asks it what went out
+    while the app runs (``Exchange.sent``); a fresh one otherwise.
 
     What the server cannot send is the app's error: a 500 when nothing was sent yet, else the
     response is cut short. When the app's call raised (a refusal the app let out, or its own),
@@ -221,7 +229,8 @@ def call_wsgi(
     dated at the refusal, so it is the first end); when the failure was the server's alone it
     records an ``error`` and that end before ``close()``, as the shim saw nothing fail.
     """
-    exchange = _Exchange(recorder.now if recorder is not None else None)
+    if exchange is None:
+        exchange = Exchange(recorder.now if recorder is not None else None)
     body_stream = environ.get("wsgi.input")  # ours: the shim wraps the one in environ
     error: str | None = None
     try:
@@ -274,7 +283,7 @@ def call_wsgi(
 
 
 def _pull_body(
-    result: Any, exchange: _Exchange, gone: Callable[[], bool] | None
+    result: Any, exchange: Exchange, gone: Callable[[], bool] | None
 ) -> tuple[Exception | None, str | None]:
     """Pull the app's response iterable to its end, as waitress writes it: ``(refused,
     error)``. ``refused`` is what the server could not send (a chunk that is not bytes, the
@@ -403,8 +412,10 @@ class ThreadsServer:
         environ = build_environ(job.request, job.req, http_version=self.config.http_version)
         body = environ["wsgi.input"]
         job.read_so_far = lambda: read_by_app(body)  # for an end its client records (a timeout)
+        exchange = Exchange(self.recorder.now)
+        job.sent_so_far = exchange.sent  # the same: a response that started keeps its status
         status, size, error = call_wsgi(
-            self.app, environ, self.recorder, gone=lambda: job.abandoned
+            self.app, environ, self.recorder, gone=lambda: job.abandoned, exchange=exchange
         )
         job.finished = True  # the shim has recorded its request.end
         job.resolve(Response(job.req, status, size, error))
