@@ -2,7 +2,7 @@
 
 A 60-column terminal once got ``│ total │ 243.10 │ 212.… │``: rich shrinks every column of a
 table too wide for the console, numbers included. The recordings are a simulated WSGI run on
-four threads (four-digit milliseconds), the loop example (a blocking place) and the threads
+four threads (every percentile shown: 1,000 requests), the loop example (a blocking place) and the threads
 example (an error and a violation).
 """
 
@@ -18,7 +18,7 @@ from rich.console import Console
 from tracer.digest import Digest
 from tracer.recorder import Recorder
 from tracer.recording import Recording
-from tracer.report import print_report
+from tracer.report import measures, print_report
 from tracer.summary import summarize
 from tracer.tui.examples import loop_example, threads_example
 
@@ -28,12 +28,13 @@ KEYS = ("mean", "p50", "p90", "p99", "p99.9", "max")
 
 
 def _simulated_threads() -> Recording:
-    """40 requests through 4 threads of a simulated WSGI server, 10 clients: they queue."""
+    """1,000 requests through 4 threads of a simulated WSGI server, 10 clients: they queue,
+    and the latency table has every percentile (p99.9 needs 1,000 values)."""
     from sim import SimConfig, inline_workload, parse_dist, simulate
 
     workload = inline_workload(cpu=parse_dist("2ms"), io=parse_dist("fixed:200ms"))
     recorder = Recorder()
-    config = SimConfig(model="threads", requests=40, concurrency=10, workload=workload, seed=3)
+    config = SimConfig(model="threads", requests=1000, concurrency=10, workload=workload, seed=3)
     simulate(config, recorder=recorder)
     return recorder.recording()
 
@@ -48,11 +49,18 @@ def _report(recording: Recording, width: int) -> tuple[str, Digest]:
 
 
 def _numbers(recording: Recording, digest: Digest) -> list[str]:
-    """Every number the report's tables print, as they print it."""
+    """Every number the report's tables print, as they print it (the percentiles of the
+    latency table that its samples measure)."""
     summary, details = summarize(recording.events), digest.details()
-    queue = details.queue_ms or summary["queue_ms"]
-    shown = [f"{summary['latency_ms'][key]:.2f}" for key in KEYS]
-    shown += [f"{queue[key]:.2f}" for key in KEYS]
+    shown = [
+        f"{figures[key]:.2f}"
+        for figures, count in (
+            (summary["latency_ms"], details.latencies),
+            (details.queue_ms, details.queued),
+        )
+        for key in KEYS
+        if measures(key, count)
+    ]
     for worker in details.workers:
         shown += [f"{worker.busy_ms:.2f}", f"{worker.cpu_ms:.2f}", f"{worker.utilisation:.0%}"]
     for culprit in details.culprits:

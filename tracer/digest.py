@@ -5,7 +5,8 @@ from a file) and keeps only what the report needs: one small record per request,
 loop-blocking culprits by file:line, busy time per worker thread, errors and violations by kind.
 Memory stays small for long runs: no events, a ``RequestSpan`` per request in flight, and
 once a request has ended its record packed into 83 bytes (``tracer.span_rows``), from which a
-later event of the request (an error after its end, the client's response) unpacks it again.
+later event of the request (an error after its end, the client's response) unpacks it again;
+the client's times to first byte as 8 bytes each, as the summary keeps latencies.
 The summary adds the records up with ``tracer.summary.SpanTally``, as ``summarize`` does, so
 the numbers agree.
 ``tracer.report`` renders it. Imports the spine and ``tracer.span_rows`` only.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -27,7 +29,7 @@ from tracer.gc_pause import paused_gc
 from tracer.reading import UNREADABLE, EventLines, lines_until_eof, open_text, unreadable
 from tracer.recording import Recording, load, loads
 from tracer.span_rows import SpanRows, SpanView
-from tracer.summary import SPAN_KINDS, RequestSpan, SpanTally, load_of, stats_ms
+from tracer.summary import SPAN_KINDS, RequestSpan, SpanTally, load_of, offered_s, stats_ms
 
 __all__ = [
     "Culprit",
@@ -42,6 +44,9 @@ __all__ = [
 ]
 
 NS_PER_MS = 1_000_000
+REPORT_KEYS = ("mean", "p50", "p90", "p99", "p99.9", "max")
+"""The figures of the report's latency table (its time queued and time to first byte too):
+more percentiles than the summary's ``queue_ms``."""
 
 ThreadKey = tuple[int, int, str]
 """What tells one recorded thread apart: ``(pid, tid, name)`` (``thread_key``)."""
@@ -203,6 +208,21 @@ class ReportDetails:
     """Protocol violations by rule."""
     queue_ms: dict[str, float] = field(default_factory=dict)
     """Time queued: mean, p50, p90, p99, p99.9, max (the summary has fewer percentiles)."""
+    ttfb_ms: dict[str, float] = field(default_factory=dict)
+    """Time to first byte the client measured (``client.response``'s ``ttfb_ns``, a response
+    cut short after its first byte included): mean, p50, p90, p99, p99.9, max; empty when no
+    response has one (a traced app without the network client, a simulation). For a stream
+    (SSE, a long download) the latency is how long it stayed open; this is how soon the
+    server answered."""
+    latencies: int = 0
+    """How many requests the summary's latency figures are of (those that finished)."""
+    queued: int = 0
+    """How many ``queue_ms`` is of (requests with a time queued)."""
+    ttfbs: int = 0
+    """How many ``ttfb_ms`` is of."""
+    rps: float | None = None
+    """Throughput, not rounded: the summary's ``rps`` before its rounding (requests that
+    ended, a second, over the time the load took); None when they took no time."""
     loop: bool = True
     """An event loop ran request code (a ``sched.step`` or ``loop.blocked`` was recorded):
     False for a WSGI app's run, whose report then has no loop-blocked line."""
@@ -225,6 +245,8 @@ class _Pass:
     errors: dict[str, tuple[int, int]]
     """The errors kept in packed rows (a request's one ``error`` event), by type: how many,
     and the order of the first among the digest's errors."""
+    last_finished: Any
+    """When the last request to finish did (``RequestSpan.finished``); None: none did."""
 
 
 class Digest:
@@ -268,6 +290,9 @@ class Digest:
         self._error_orders = itertools.count()
         self._pids: set[int] = set()
         self._resent = 0
+        # The client's time to first byte of each response that has one: 8 bytes a request,
+        # as the tally keeps latencies.
+        self._ttfbs: array[int] = array("q")
         self._loop = False
         self._asgi2 = 0
 
@@ -324,8 +349,13 @@ class Digest:
                     ended.append(req)
                 elif kind == K.CLIENT_RESPONSE:
                     ended.append(req)
-                    if event.data.get("resent"):
+                    data = event.data
+                    if data.get("resent"):
                         self._resent += 1
+                    ttfb = data.get("ttfb_ns")
+                    # An int in range only: any JSON value in a recording read from elsewhere.
+                    if type(ttfb) is int and 0 <= ttfb < 2**63:
+                        self._ttfbs.append(ttfb)
                 elif kind == K.ERROR:
                     self._error(req, event)
             elif kind in (K.SCHED_STEP, K.SCHED_THREAD):
@@ -467,6 +497,7 @@ class Digest:
         timeouts = 0
         failures: dict[str, tuple[int, int]] = {}
         packed: dict[str, tuple[int, int]] = {}
+        last_finished: Any = None
         order = self._order
         errors = self._errors
         spans = itertools.chain(
@@ -474,6 +505,9 @@ class Digest:
         )
         for first, span in spans:
             tally.add(span)
+            finished = span.finished
+            if finished is not None and (last_finished is None or finished > last_finished):
+                last_finished = finished
             # "timeout": a model's client gave up; TimeoutError: the network client did.
             # Either side's word counts: the app may have raised and the client then waited
             # in vain (waitress never answers an app's SystemExit).
@@ -488,7 +522,7 @@ class Digest:
             elif span.req not in errors:  # its one error packed with it: ``first`` is its order
                 _add(packed, span.raised, 1, first)
         _ = tally.max_in_flight  # its instants freed before the pass is kept
-        self._pass = _Pass(tally, timeouts, failures, packed)
+        self._pass = _Pass(tally, timeouts, failures, packed, last_finished)
         return self._pass
 
     def window(self) -> tuple[int, int]:
@@ -546,6 +580,7 @@ class Digest:
         ]
         culprits.sort(key=lambda c: (-c.total_ms, c.location))
         read = self._read()
+        tally = read.tally
         raised = dict(read.errors)
         for req, kinds in self._errors.items():
             if req not in self._lifespan:
@@ -567,17 +602,31 @@ class Digest:
             resent=self._resent,
             errors=dict(errors.most_common()),
             violations=dict(self._violations.most_common()),
-            queue_ms=self._queue_ms(),
+            queue_ms=stats_ms(tally.queues, REPORT_KEYS) if tally.queues else {},
+            ttfb_ms=stats_ms(self._ttfbs, REPORT_KEYS) if self._ttfbs else {},
+            latencies=len(tally.latencies),
+            queued=len(tally.queues),
+            ttfbs=len(self._ttfbs),
+            rps=self._rate(read, first, last),
             loop=self._loop,
             asgi2_requests=self._asgi2,
         )
 
-    def _queue_ms(self) -> dict[str, float]:
-        """The report's figures of time queued (more percentiles than the summary's)."""
-        queues = self._read().tally.queues
-        if not queues:
-            return {}
-        return stats_ms(queues, ("mean", "max", "p50", "p90", "p99", "p99.9"))
+    def _rate(self, read: _Pass, first: int, last: int) -> float | None:
+        """Requests that ended, a second, unrounded, over the time ``SpanTally.summary`` takes
+        for the summary's ``rps``: to the last request's end when every request ended (else
+        the wall time), and no less than an open loop took to offer them. The report's
+        figures made from it (the requests out at once: throughput x mean latency) would be
+        a fifth short for five streams over 20 s from the summary's 0.2 (true 0.25)."""
+        tally = read.tally
+        if tally.requests and tally.completed == tally.requests:
+            served_ns = read.last_finished - first
+        else:
+            served_ns = last - first
+        rate_s = max(served_ns / 1e9, offered_s(load_of(self._header), tally.requests))
+        if rate_s > 0:
+            return tally.completed / rate_s
+        return None if tally.completed else 0.0
 
 
 _Key = TypeVar("_Key", tuple[int, int], ThreadKey)

@@ -1,8 +1,10 @@
 """The headless report of a run: the summary table ``trace run`` and ``trace summary`` print.
 
-Requests, throughput, latency percentiles, time queued, status codes, errors, the most
-requests in flight, loop blocking with its worst places (file:line), how busy each worker
-thread was, and protocol violations. Rendered with rich on an injected ``Console``.
+Requests, throughput, latency percentiles, time queued, the client's time to first byte,
+status codes, errors, the most requests in flight, loop blocking with its worst places
+(file:line), how busy each worker thread was, and protocol violations. Rendered with rich on
+an injected ``Console``. A percentile is shown only of a sample large enough to measure it
+(``measures``): p99 of four requests would read as if measured.
 
 A number is never cut, at any width: its column neither wraps nor shrinks below the widest
 value, and a table that would not fit the width it is printed in takes its narrow form
@@ -17,7 +19,9 @@ Imports the spine and ``tracer.digest``; never a shim, a server model or the TUI
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any
 
 from rich import box
@@ -27,11 +31,11 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from tracer.digest import Digest, ReportDetails
+from tracer.digest import REPORT_KEYS, Digest, ReportDetails
 from tracer.printable import printable
 from tracer.recording import Recording, RecordingWriter
 
-__all__ = ["print_report", "render_report"]
+__all__ = ["measures", "print_report", "render_report"]
 
 
 def render_report(
@@ -44,7 +48,7 @@ def render_report(
         details = digest.details()
     parts: list[Any] = [_data(recording.title, style="bold")]
     parts.append(_overview(summary, details, _cores(recording.header), recording.header))
-    parts.append(_latency(summary, details))
+    parts.extend(_latency(summary, details))
     if details.culprits:
         parts.append(_culprits(summary, details))
     if details.workers:
@@ -167,11 +171,11 @@ def _overview(
     rows: list[tuple[str, str | Text]] = [
         ("requests", f"{summary['requests']} ({summary['completed']} completed)"),
         ("wall time", f"{summary['wall_s']:.3f} s"),
-        ("throughput", _throughput(summary)),
+        ("throughput", _throughput(summary, details)),
         ("status codes", _data(status)),  # the codes are whatever request.end said
         ("errors", f"{summary['errors']} ({details.timeouts} timeouts)"),
         ("max in flight", str(summary["max_in_flight"])),
-        *_clients(summary, header),
+        *_clients(summary, details, header),
         ("loop blocked", _blocked(summary, details)),
         ("violations", str(summary["violations"])),
     ]
@@ -194,30 +198,49 @@ def _overview(
     return table
 
 
-def _clients(summary: dict[str, Any], header: dict[str, Any] | None) -> list[tuple[str, str]]:
+def _clients(
+    summary: dict[str, Any], details: ReportDetails, header: dict[str, Any] | None
+) -> list[tuple[str, str]]:
     """A closed loop's clients, and how many requests were out at once on average (Little's
     law: throughput x mean latency). Fewer than the clients means they were slow to send their
     next request: an in-process load generator shares the GIL with a WSGI app's threads, so
     ``-c 50`` against a hello world keeps about 17 out, not 50."""
     load = (header or {}).get("load")
     clients = load.get("concurrency") if isinstance(load, dict) else None
-    rps, mean = summary["rps"], summary["latency_ms"].get("mean")
+    rps, mean = _rps(summary, details), summary["latency_ms"].get("mean")
     if type(clients) is not int or clients < 1 or not rps or mean is None:
         return []
     return [("clients", f"{clients} (on average {rps * mean / 1000:.1f} requests out at once)")]
 
 
-def _throughput(summary: dict[str, Any]) -> str:
+def _rps(summary: dict[str, Any], details: ReportDetails) -> float | None:
+    """The run's throughput unrounded (the digest's), else the summary's rounded one."""
+    return details.rps if details.rps is not None else summary["rps"]
+
+
+def _throughput(summary: dict[str, Any], details: ReportDetails) -> str:
     # Completed counts every request that ended, timed out and failed ones too (the summary's
     # definition): with errors, say how many of those per second ended well.
-    if summary["rps"] is None:  # every request ended the instant the first began
+    rps = _rps(summary, details)
+    if rps is None:  # every request ended the instant the first began
         return "n/a (zero time)"
-    text = f"{summary['rps']:.1f} requests/s"
+    text = f"{_rate(rps)} requests/s"
     completed, errors = summary["completed"], summary["errors"]
     if errors and completed:
-        good = summary["rps"] * max(0, completed - errors) / completed
-        text += f" ({good:.1f}/s without an error)"
+        good = rps * max(0, completed - errors) / completed
+        text += f" ({_rate(good)}/s without an error)"
     return text
+
+
+def _rate(value: float) -> str:
+    """A rate to three significant digits, one decimal at most above 100, its trailing zeros
+    left off down to one decimal (``0.25``, ``2.47``, ``5.0``, ``39.8``, ``1234.6``): one
+    decimal alone showed a stream every four seconds as 0.2."""
+    if value <= 0 or not math.isfinite(value):
+        return f"{value:.1f}"
+    text = f"{value:.{max(1, 2 - math.floor(math.log10(value)))}f}"
+    whole, _, decimals = text.partition(".")
+    return f"{whole}.{decimals.rstrip('0') or '0'}"
 
 
 def _has_loop(details: ReportDetails, header: dict[str, Any] | None) -> bool:
@@ -240,24 +263,73 @@ def _blocked(summary: dict[str, Any], details: ReportDetails) -> str:
     return text
 
 
-def _latency(summary: dict[str, Any], details: ReportDetails) -> _Fitted:
-    latency, queue = summary["latency_ms"], details.queue_ms or summary["queue_ms"]
-    keys = ("mean", "p50", "p90", "p99", "p99.9", "max")
-    rows = {"total": [_ms(latency.get(key)) for key in keys]}
-    rows["queued"] = [_ms(queue.get(key)) for key in keys]
+def measures(key: str, values: int) -> bool:
+    """Whether ``values`` values measure the figure ``key``: ``mean`` and ``max`` any sample
+    of one or more; a percentile pX one of 100 / (100 - X) values or more (p50: 2, p90: 10,
+    p99: 100, p99.9: 1,000), so at least one value lies above it. Of fewer, pX is drawn
+    between the top values (p99.9 of four streams is their max, within rounding): it would
+    read as a measure of a tail the sample does not have."""
+    if not key.startswith("p"):
+        return values > 0
+    return values * (100 - Fraction(key[1:])) >= 100
+
+
+def _latency(summary: dict[str, Any], details: ReportDetails) -> list[Any]:
+    """The latency table, and a line naming the percentiles it leaves out, if any (a line
+    alone when no request finished).
+
+    Rows: the total (arrival to end), the time queued, and the client's time to first byte
+    when the recording has it. A column (a row, on its side) only for the figures some row's
+    sample measures (``measures``); a row's figure its own sample does not measure is
+    ``-``."""
+    samples = [
+        ("total", summary["latency_ms"], details.latencies),
+        ("queued", details.queue_ms, details.queued),
+    ]
+    if details.ttfb_ms:
+        samples.append(("first byte", details.ttfb_ms, details.ttfbs))
+    keys = tuple(key for key in REPORT_KEYS if any(measures(key, count) for _, _, count in samples))
+    if not keys:  # not one value: a table of labels alone would say nothing
+        return [Text("Latency: no request finished.")]
+    rows = {
+        label: [_ms(figures.get(key)) if measures(key, count) else "-" for key in keys]
+        for label, figures, count in samples
+    }
     wide = _table("Latency (ms)")
     _labels(wide, "", list(rows))
     _numbers(wide, keys, list(rows.values()))
     for label, values in rows.items():
         wide.add_row(label, *values)
-    # On its side: three columns whatever the percentiles, so it fits 40 columns.
+    # On its side: a column per row whatever the percentiles, so it fits 40 columns.
     tall = _table("Latency (ms)")
     _labels(tall, "", keys)
     by_key = [[values[i] for values in rows.values()] for i in range(len(keys))]
     _numbers(tall, list(rows), by_key)
     for key, values in zip(keys, by_key, strict=True):
         tall.add_row(key, *values)
-    return _Fitted(wide, tall)
+    parts: list[Any] = [_Fitted(wide, tall)]
+    unmeasured = [
+        key
+        for key in REPORT_KEYS
+        if key.startswith("p") and not all(measures(key, count) for _, _, count in samples)
+    ]
+    if unmeasured:
+        needs = ", ".join(f"{key} {_needed(key):,}" for key in unmeasured)
+        counts = {count for _, _, count in samples}
+        here = (
+            f"{counts.pop():,}"
+            if len(counts) == 1
+            else ", ".join(f"{label} {count:,}" for label, _, count in samples)
+        )
+        parts.append(
+            Text(f"A percentile needs enough values to be measured: {needs} (here {here}).")
+        )
+    return parts
+
+
+def _needed(key: str) -> int:
+    """The fewest values that measure the percentile ``key`` (``measures``)."""
+    return math.ceil(100 / (100 - Fraction(key[1:])))
 
 
 def _culprits(summary: dict[str, Any], details: ReportDetails) -> _Fitted:
