@@ -3,13 +3,15 @@
 A ``Job`` is created on the load generator's loop when a request arrives (``request.queued``),
 handed to the model's workers, and resolved from whichever thread finished it. ``wait`` turns a
 client timeout into ``request.end`` with ``error="timeout"``. Also ``load_app_for``: the app a
-model runs, loaded and checked against the interfaces the model serves.
+model runs, loaded and checked against the interfaces the model serves (the loader's hint, when
+it has one, said on stderr: ``say_load_hint``).
 Imports the spine, ``tracer.loading`` and ``tracer.servers``; nothing above them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -22,7 +24,7 @@ from tracer.redact import redact_path
 from tracer.servers import CANCELLED, TIMEOUT, Request, Response, ServerConfig
 from tracer.servers.mailbox import Mailbox
 
-__all__ = ["Job", "JobTarget", "load_app_for", "read_by_app", "record_refusal"]
+__all__ = ["Job", "JobTarget", "load_app_for", "read_by_app", "record_refusal", "say_load_hint"]
 
 # Taking a request (a worker) and withdrawing it (its client) must not both succeed, or the
 # request would run and also be ended as cancelled: one lock for every job decides which won.
@@ -308,10 +310,15 @@ def record_refusal(
     )
 
 
-def load_app_for(config: ServerConfig, model: str, serves: tuple[str, ...]) -> tuple[Any, str]:
+def load_app_for(
+    config: ServerConfig, model: str, serves: tuple[str, ...], *, say_hint: bool = True
+) -> tuple[Any, str]:
     """The untraced app of ``config`` and its interface (``wsgi``/``asgi2``/``asgi3``).
 
-    Raises ``InterfaceError`` naming the model to use when the app does not fit ``serves``.
+    Loaded from ``config.app_spec`` (no ``config.app``), with ``say_hint`` the loader's hint is
+    said on stderr first (``say_load_hint``): once per run, where the app is loaded in the
+    ``trace`` process (a worker process passes False: the parent said it). Raises
+    ``InterfaceError`` naming the model to use when the app does not fit ``serves``.
     """
     app = config.app
     if app is None:
@@ -324,6 +331,8 @@ def load_app_for(config: ServerConfig, model: str, serves: tuple[str, ...]) -> t
             interface=config.interface,
         )
         app, interface = loaded.app, loaded.interface
+        if say_hint:
+            say_load_hint(loaded.hint)
     else:
         interface = detect_interface(app, config.interface)
     family = "asgi" if is_asgi(interface) else "wsgi"
@@ -336,3 +345,16 @@ def load_app_for(config: ServerConfig, model: str, serves: tuple[str, ...]) -> t
             f"{' and '.join(s.upper() for s in serves)} apps. Use --server {other}."
         )
     return app, interface
+
+
+def say_load_hint(hint: str | None) -> None:
+    """Say the loader's hint (``LoadedApp.hint``: APP, taken for ASGI 2, may not be an app) as
+    one ``trace: note: …`` line on stderr, before the run: its requests would all fail with
+    an error of their own, and the line says what APP likely meant. Nothing for None."""
+    stream = sys.stderr
+    if hint is None or stream is None:  # (None: an app that took stderr away at import)
+        return
+    try:
+        print(f"trace: note: {hint}", file=stream, flush=True)
+    except (OSError, ValueError):  # a closed stream: the run goes on without the note
+        pass

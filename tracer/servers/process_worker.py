@@ -8,9 +8,10 @@ with the parent's ``start_ns`` and sends its events back through its pipe (``_Ou
 each answer, everything it recorded until then (one message, so an answered request always
 has its events), and every ``SHIP_INTERVAL`` what requests still running recorded. A request
 whose id the parent marks in ``gone`` (its client left) stops being pulled at the next body
-chunk; how much of its body the app has read is written to memory the parent shares
-(``_SharedCountBody``), so that an end the parent records says no more. The parent side,
-which starts, watches and stops the children, is ``tracer.servers.processes``.
+chunk; how much of its body the app has read, and what of its response went out (its status
+and body bytes), are written to memory the parent shares (``_SharedCountBody``,
+``_SharedExchange``), so that an end the parent records (a timeout) says what the client had.
+The parent side, which starts, watches and stops the children, is ``tracer.servers.processes``.
 Imports the spine, ``tracer.instrument`` and ``tracer.servers``; never the parent side, the TUI
 or exporters.
 """
@@ -31,20 +32,25 @@ import tracer
 from tracer.errors import TracerError
 from tracer.recorder import Recorder
 from tracer.servers import Request, Response, ServerConfig
-from tracer.servers.environ import build_environ
+from tracer.servers.environ import build_environ, parse_status
 from tracer.servers.exit_guard import guard_os_exit
 from tracer.servers.failures import describe_failure
 from tracer.servers.job import load_app_for
 from tracer.servers.proc_groups import end_with_parent, lead_own_group
-from tracer.servers.threads import WorkerPool, call_wsgi
+from tracer.servers.threads import Exchange, WorkerPool, call_wsgi
 
-__all__ = ["GONE_SLOTS", "SHIP_INTERVAL", "child_main"]
+__all__ = ["GONE_SLOTS", "SENT_FIELDS", "SHIP_INTERVAL", "child_main", "read_sent"]
 
 SHIP_INTERVAL = 0.05
 """Seconds between a child's sendings of what requests still running recorded."""
 GONE_SLOTS = 1 << 16
 """Size of ``gone``, the requests whose client left: request ``r`` is marked at ``r % GONE_SLOTS``
 (its mark stays until request ``r + GONE_SLOTS``, or a later one of its slot, is abandoned)."""
+SENT_FIELDS = 3
+"""Numbers per worker thread in ``sent``, what of its response went out: 1 once a status line
+did (0 before), that status, and the body bytes (``_SharedExchange``, ``read_sent``)."""
+_INT64 = range(-(1 << 63), 1 << 63)
+"""What one number of ``sent`` holds (a larger one would wrap, silently)."""
 
 
 class _ChildItem:
@@ -143,6 +149,52 @@ class _SharedCountBody(io.BytesIO):
         return line
 
 
+class _SharedExchange(Exchange):
+    """A request's response state (``threads.Exchange``) that keeps in ``sent`` (memory the
+    parent shares, at ``slot * SENT_FIELDS``) whether its status line went out, that status,
+    and the body bytes: the parent ends a request itself when its client times out, and says
+    what the client had, as the other models do (``Job.sent_so_far``). Made before its request
+    is put in its slot: it starts the slot at "nothing went out".
+
+    Only ``written`` is watched (each body write and chunk sets it, once the status line went
+    out with it): per chunk a property and one shared write, per request the status once. The
+    status line of an empty body goes out after ``close()``, when the response is over."""
+
+    __slots__ = ("_sent", "_at", "_bytes", "_told")
+
+    def __init__(self, now: Any, sent: Any, slot: int) -> None:
+        self._sent = sent
+        self._at = at = slot * SENT_FIELDS
+        self._told = False  # the status is in ``sent``
+        sent[at] = 0
+        super().__init__(now)  # sets ``written`` to 0: in ``sent`` too
+
+    @property
+    def written(self) -> int:
+        """The body bytes that went out (Exchange's), also kept in ``sent``."""
+        return self._bytes
+
+    @written.setter
+    def written(self, value: int) -> None:
+        self._bytes = value
+        at = self._at
+        if not self._told and self.wrote_header:
+            self._told = True
+            status = parse_status(self.status)
+            if status is not None and status in _INT64:
+                self._sent[at + 1] = status  # before the flag: the parent reads the flag first
+                self._sent[at] = 1
+        self._sent[at + 2] = value
+
+
+def read_sent(sent: Any, slot: int) -> tuple[int | None, int]:
+    """What went out of the response in ``slot`` of ``sent``: its status (None: no status line
+    went out) and body bytes."""
+    at = slot * SENT_FIELDS
+    started, status, written = sent[at : at + SENT_FIELDS]
+    return (status if started else None), written
+
+
 def child_main(
     config: ServerConfig,
     start_ns: int,
@@ -152,6 +204,7 @@ def child_main(
     pipe: Any,
     running: Any,
     body_read: Any,
+    sent: Any,
     gone: Any,
     output: str | None = None,
 ) -> None:
@@ -176,7 +229,7 @@ def child_main(
     importlib.import_module("tracer.shim.wsgi")
     limit = sys.getrecursionlimit()
     try:
-        app, _ = load_app_for(config, "processes", ("wsgi",))
+        app, _ = load_app_for(config, "processes", ("wsgi",), say_hint=False)  # (the parent's)
     except TracerError as exc:
         outbox.send(("error", str(exc)))
         return
@@ -193,7 +246,7 @@ def child_main(
     outbox.send(("ready", os.getpid()))
     # The app calling os._exit ends this process: what it recorded goes to the parent first.
     with guard_os_exit(lambda code: outbox.ship()):
-        _serve_jobs(traced, config, threads, index, jobs, outbox, running, body_read, gone)
+        _serve_jobs(traced, config, threads, index, jobs, outbox, running, body_read, sent, gone)
     outbox.ship()
     outbox.send(("bye", index))
     recorder.close()
@@ -227,14 +280,17 @@ def _serve_jobs(
     outbox: _Outbox,
     running: Any,
     body_read: Any,
+    sent: Any,
     gone: Any,
 ) -> None:
     """Run ``threads`` worker threads on ``jobs`` until each takes a stop marker; a request
     whose id the parent marks in ``gone`` (its client left) stops being pulled. How much of
-    its body the app has read goes to ``body_read`` after each read, in its slot."""
+    its body the app has read goes to ``body_read`` after each read, in its slot; what of its
+    response went out, to ``sent`` as it goes out (``_SharedExchange``)."""
     shipped = threading.Event()
     slots = itertools.count(index * threads)  # each worker thread's slot in ``running``
     mine = threading.local()
+    now = outbox.recorder.now
 
     def ship() -> None:  # what requests still running recorded, for a live view
         while not shipped.wait(SHIP_INTERVAL):
@@ -249,6 +305,7 @@ def _serve_jobs(
         if slot is None:
             slot = mine.slot = next(slots)
         body_read[slot] = 0
+        exchange = _SharedExchange(now, sent, slot)  # (nothing went out: before ``running``)
         running[slot] = item.req
         environ = build_environ(
             item.request, item.req, http_version=config.http_version, multiprocess=True
@@ -256,7 +313,7 @@ def _serve_jobs(
         environ["wsgi.input"] = _SharedCountBody(item.request.body, body_read, slot)
         req, at = item.req, item.req % GONE_SLOTS
         status, size, error = call_wsgi(
-            traced, environ, outbox.recorder, gone=lambda: gone[at] == req
+            traced, environ, outbox.recorder, gone=lambda: gone[at] == req, exchange=exchange
         )
         item.resolve(Response(item.req, status, size, error))
         running[slot] = 0

@@ -12,7 +12,9 @@ still running recorded. The parent re-sequences them into the one recording as t
 A request whose client left (it timed out, or the run stopped) is marked in ``gone``, memory the
 children share, by its id: the child running it stops pulling its body at the next chunk and
 closes it, as gunicorn's worker does once its write to the closed socket fails, and takes the
-next request.
+next request. What of each running request's response went out, its status and body bytes, is
+in ``sent``, memory the children write as it goes out: the end the parent records when a
+client times out (or a child dies) says what that client had, as the other models' ends do.
 
 A child that dies during the run (the app called ``os._exit``, a crash) is seen at once, by its
 process sentinel (or, when processes the app forked hold that open, by its exit code within
@@ -54,7 +56,7 @@ from tracer.servers import WORKER_EXITED, Request, Response, ServerConfig, Targe
 from tracer.servers.failures import killed_by
 from tracer.servers.job import Job, JobTarget, load_app_for
 from tracer.servers.proc_groups import signal_groups, wait_gone
-from tracer.servers.process_worker import GONE_SLOTS, child_main
+from tracer.servers.process_worker import GONE_SLOTS, SENT_FIELDS, child_main, read_sent
 
 __all__ = ["DEFAULT_WORKERS", "DEFAULT_THREADS", "START_METHOD", "ProcessesServer"]
 
@@ -97,6 +99,10 @@ class ProcessesServer:
         self.body_read: Any = context.RawArray("q", self.workers * self.threads)
         """How many body bytes the app has read of the request in the same slot of ``running``
         (the shim's ``bytes_in``): what an end recorded here, not by the child, says."""
+        self.sent: Any = context.RawArray("q", SENT_FIELDS * self.workers * self.threads)
+        """What of the response of the request in the same slot of ``running`` went out, its
+        status and body bytes (``process_worker.read_sent``): what an end recorded here (its
+        client timed out, its child died) says the client had."""
         self.gone: Any = context.RawArray("q", GONE_SLOTS)
         """Requests whose client left (timed out, or the run stopped), request ``r`` at
         ``r % GONE_SLOTS``: the child running it stops pulling its body (written here only
@@ -172,6 +178,7 @@ class ProcessesServer:
                 writer,
                 self.running,
                 self.body_read,
+                self.sent,
                 self.gone,
                 self.app_output,
             ),
@@ -343,6 +350,17 @@ class ProcessesServer:
                 return int(self.body_read[slot])
         return 0
 
+    def sent_of(self, req: int) -> tuple[int | None, int]:
+        """What request ``req``'s client has had: the status once its status line went out
+        (None before) and the body bytes; ``(None, 0)`` when no child runs it."""
+        for slot, running in enumerate(self.running):
+            if running == req:
+                sent = read_sent(self.sent, slot)
+                # Its child may have finished it and taken the next request in between: then
+                # what was read may be that one's, and this one's answer says its own.
+                return sent if self.running[slot] == req else (None, 0)
+        return (None, 0)
+
     def _ended(self, index: int) -> None:
         """Child ``index`` has ended: if it died by itself, fail its requests, stop the load."""
         process = self.processes[index]
@@ -418,6 +436,7 @@ class _ProcessesTarget(JobTarget):
         server._pending[job.req] = job
         job.on_abandon = lambda: _mark_gone(server.gone, job.req)
         job.read_so_far = lambda: server.read_of(job.req)
+        job.sent_so_far = lambda: server.sent_of(job.req)  # a started response keeps its status
         server.jobs.put((job.req, request))
         return await self.wait(job, timeout)
 
