@@ -110,10 +110,12 @@ class SimConfig:
     model's default (``DEFAULT_THREADS``; read ``threads_per_process``). Made only when a
     request needs one, so a run has at most as many as it had requests in flight."""
     workers: int = 1
-    """Processes (``processes``); workers × threads is at most ``MAX_THREADS``. Made, like
-    threads, only when a request goes to one."""
+    """Processes (``processes``: gunicorn's workers, workers × threads at most
+    ``MAX_THREADS``; ``loop``: uvicorn's ``--workers``, each its own loop and thread pool,
+    workers × pool_size at most ``MAX_THREADS``). Made, like threads, only when a request goes
+    to one."""
     pool_size: int = ANYIO_TOKENS
-    """Thread pool tokens behind the loop (``loop``), at most ``MAX_THREADS``."""
+    """Thread pool tokens behind each loop (``loop``), at most ``MAX_THREADS``."""
     connection_limit: int | None = None
     """waitress's ``connection_limit`` (``threads``): past it, a new client waits unaccepted
     until a connected one hangs up. None (the default): no limit, as the thread-per-request
@@ -123,8 +125,9 @@ class SimConfig:
     """Cores of the simulated machine, shared by the threads of every process (``--cpus``).
 
     None: unlimited, so each process's GIL is the only limit (and the results do not depend on
-    the machine the simulation runs on). Only ``processes`` with more workers than cores is
-    slowed: every other model is one process, whose GIL runs one thread at a time anyway.
+    the machine the simulation runs on). Only ``processes`` and ``loop`` with more workers than
+    cores are slowed: every other model is one process, whose GIL runs one thread at a time
+    anyway.
     """
     concurrency: int = 10
     """Closed loop: clients, each with one request at a time (ignored when ``rate`` is set),
@@ -146,8 +149,9 @@ class SimConfig:
     0, as ``--block-threshold-ms`` and the shim's ``block_threshold_ms`` must be."""
     switch_interval_ns: int = SWITCH_INTERVAL_NS
     """The GIL switch interval (CPython: 5 ms); above 0, and with processes sharing cores
-    (``processes`` with more ``workers`` than ``cpus``, two threads or more each) long enough
-    to give each of them ``MIN_TURN_CPU_NS`` of CPU a turn."""
+    (``processes`` with more ``workers`` than ``cpus``, two threads or more each, or ``loop``
+    with more ``workers`` than ``cpus``) long enough to give each of them ``MIN_TURN_CPU_NS``
+    of CPU a turn."""
 
     @property
     def threads_per_process(self) -> int:
@@ -205,6 +209,13 @@ class SimConfig:
                 f"{threads:,} is {self.workers * threads:,} threads, more than "
                 f"{MAX_THREADS:,} (no machine runs more); give fewer workers or threads."
             )
+        if self.model == "loop" and self.workers * self.pool_size > MAX_THREADS:
+            raise UsageError(
+                f"{name_of('workers')} {self.workers:,} × {name_of('pool_size')} "
+                f"{self.pool_size:,} is {self.workers * self.pool_size:,} pool threads, more "
+                f"than {MAX_THREADS:,} (no machine runs more); give fewer workers or a smaller "
+                "pool."
+            )
         if self.cpus is not None and (
             isinstance(self.cpus, bool)
             or not isinstance(self.cpus, int)
@@ -255,10 +266,12 @@ class SimConfig:
         pre-empted holder's CPU up to whole ns), so its threads would take turns for ever."""
         cpus, workers = self.cpus, self.workers
         if (
-            self.model != "processes"
+            self.model not in ("processes", "loop")
             or cpus is None
             or workers <= cpus
-            or self.threads_per_process < 2  # one thread a process: its GIL never switches
+            # One thread a process (gunicorn's sync worker): its GIL never switches. A loop
+            # always has its pool's threads beside it.
+            or (self.model == "processes" and self.threads_per_process < 2)
         ):
             return
         interval = self.switch_interval_ns

@@ -197,9 +197,12 @@ def simulate(config: SimConfig, *, recorder: Recorder | None = None) -> SimResul
     stats.blocked_ns = getattr(model, "blocked_ns", 0)
     gils = getattr(model, "gils", None) or [getattr(model, "gil", None)]
     extra: dict[str, Any] = {}
-    pool = getattr(model, "pool", None)
-    if pool is not None:
-        extra = {"pool_threads": len(pool.threads), "pool_max_waiting": pool.max_waiting}
+    pools = getattr(model, "pools", None)
+    if pools:  # the loop's: threads made over all its processes, the longest token queue
+        extra = {
+            "pool_threads": sum(len(pool.threads) for pool in pools),
+            "pool_max_waiting": max(pool.max_waiting for pool in pools),
+        }
     summary = stats.summary(config.load_header())
     if sessions:
         status = {"101": len(sessions), "200": summary["completed"] - len(sessions)}

@@ -136,10 +136,11 @@ def sweep(
 def _refuse_idle_cores(config: SimConfig, values: list[Any], label: str) -> None:
     """``UsageError`` when no swept core count is below what the model can use, so every row
     would be the same: each process computes on one core at a time (its GIL holder), so a model
-    uses at most as many cores as it has processes (``--workers`` for ``processes``, else 1),
+    uses at most as many cores as it has processes (``--workers`` for ``processes`` and
+    ``loop``, else 1),
     and a closed loop keeps no more of them busy than it has clients."""
     fewest = min(values)
-    if config.model != "processes":
+    if config.model not in ("processes", "loop"):
         busy = 1
         why = f"--model {config.model} is one process, whose GIL runs one thread at a time"
         fix = "sweep cpus with --model processes --workers N"

@@ -13,7 +13,12 @@ session, as the in-process ``loop`` server model runs one with its in-process cl
 message is there as soon as the last reply is sent): ``websocket.connect`` received, the
 phases before ``ws``, ``websocket.accept``, then per message a ``websocket.receive`` and, after
 the awaited reply delay, a ``websocket.send``; the client's ``websocket.disconnect`` (code 1000),
-the phases after ``ws``, and ``request.end`` with status 101. Imports only ``sim`` modules.
+the phases after ``ws``, and ``request.end`` with status 101.
+
+``--workers N`` (``SimConfig.workers``) stands for ``uvicorn --workers N``: N processes, each
+with its own loop thread, thread pool (``pool_size`` tokens) and GIL, all sharing the machine's
+cores as the ``processes`` model's do; ``LoopModel`` says how a request picks its process.
+Imports only ``sim`` modules.
 """
 
 from __future__ import annotations
@@ -28,10 +33,11 @@ from sim.cores import Cores
 from sim.emit import WS_STATUS, Emitter
 from sim.engine import Engine
 from sim.gil import Gil
+from sim.own_cores import OwnCores
 from sim.workers import ThreadPool, Worker
 from sim.workload import BLOCKING_IO, CPU, IO, OFFLOAD, SEND, WS
 
-__all__ = ["LoopModel", "POOL"]
+__all__ = ["LoopModel", "LoopProcess", "POOL"]
 
 BASE_PID = 1000
 POOL = 6
@@ -44,7 +50,34 @@ TO_THREAD = "anyio.to_thread.run_sync"  # what a real run awaits (tracer.shim.ho
 
 
 class LoopModel:
-    """One event loop thread ("event-loop"), requests as tasks ``request-<req>``."""
+    """``loop``: one process (``workers`` 1, the in-process ``loop`` server model) or several
+    (uvicorn's ``--workers N``), each an event loop thread ("event-loop") running requests as
+    tasks ``request-<req>``.
+
+    One process is the in-process model, where the load generator runs on the server's loop:
+    a request's task is on the loop's ready queue the instant it arrives, so a step holding the
+    loop then delays it (its ``loop.blocked`` lists it).
+
+    Several processes are uvicorn's: they share one listening socket, and the kernel hands a
+    new connection to a process waiting for one. A loop is waiting whenever it is not running a
+    step (asyncio polls its selector between batches of ready callbacks, so a loop with tasks
+    ready still accepts); a loop held by a step (CPU, a blocking call) cannot take it. So, as
+    the ``processes`` model gives a request to the process with the most free threads, a
+    request here goes to a process not running a step, the one with the fewest requests in
+    flight (the first of those tied): which of several waiting processes the kernel wakes is
+    the scheduler's choice, and this one is deterministic and spreads the load, as the
+    ``processes`` model's does. A process not made yet has none in flight and comes after the
+    made ones, so it is made only when every made one has work. When every loop is running a
+    step, requests wait in the socket's backlog, and a loop that finishes its step takes the
+    oldest (and the next, while its step ends at once). ``request.queued`` is recorded on the
+    first process's loop thread, as the ``processes`` model records it on its first process's
+    main thread (a real run records it in the client's process, which a simulation has not).
+    Two simplifications: a keep-alive client's next request may go to another process (a real
+    one stays on its connection's process; the ``processes`` model does not pin them either),
+    and a loop takes one waiting connection at a time (asyncio's accept takes all that wait).
+    A block's ``delayed`` names only its own process's tasks: a request still in the backlog is
+    no loop's yet, as the shim does not list requests whose task has not started.
+    """
 
     interface = "asgi"
 
@@ -59,36 +92,172 @@ class LoopModel:
         self.config = config
         self.emitter = emitter
         self.done = done
-        # One process, whose GIL runs one thread at a time: one core is all it can use, so
-        # --cpus changes nothing here, but the GIL goes through the cores as in every model.
+        self.workers = config.workers
         self.cores = None if config.cpus is None else Cores(engine, config.cpus)
-        self.gil = Gil(engine, interval=config.switch_interval_ns, cores=self.cores)
+        """The machine's cores, shared by all processes (None: unlimited)."""
+        # Unlimited cores and several processes: their GILs' turns are settled together, as
+        # the processes model's are; one process keeps the GIL it always had.
+        self.own_cores = OwnCores() if self.cores is None and self.workers > 1 else None
+        self.processes: list[LoopProcess] = []
+        """The processes made so far (process p when the first request goes to it)."""
+        self.backlog: deque[Request] = deque()
+        """Requests waiting to be accepted: every loop was running a step when they came."""
+        self.max_backlog = 0
+        """The most requests that waited to be accepted at once."""
+        self._handing = False
+        self._new_process()
+
+    def _new_process(self) -> LoopProcess:
+        """Make the next process: its GIL, loop thread and thread pool."""
+        p = len(self.processes)
+        gil = Gil(
+            self.engine,
+            interval=self.config.switch_interval_ns,
+            cores=self.cores,
+            own_cores=self.own_cores,
+        )
+        on_idle = None if self.workers == 1 else self._hand_over
+        process = LoopProcess(
+            self.engine,
+            self.config,
+            self.emitter,
+            self.done,
+            pid=BASE_PID + p,
+            gil=gil,
+            on_idle=on_idle,
+        )
+        self.processes.append(process)
+        return process
+
+    @property
+    def gils(self) -> list[Gil]:
+        """Each process's GIL."""
+        return [process.gil for process in self.processes]
+
+    @property
+    def pools(self) -> list[ThreadPool]:
+        """Each process's thread pool."""
+        return [process.pool for process in self.processes]
+
+    @property
+    def blocked_ns(self) -> int:
+        """Total time of steps longer than the threshold, over all processes."""
+        return sum(process.blocked_ns for process in self.processes)
+
+    @property
+    def max_ready(self) -> int:
+        """The longest any loop's ready queue got."""
+        return max(process.max_ready for process in self.processes)
+
+    def server_header(self) -> dict[str, Any]:
+        """The ``server`` field of the recording header."""
+        return {
+            "model": "loop",
+            "threads": 1,
+            "workers": self.workers,
+            "pool_size": self.config.pool_size,
+        }
+
+    def submit(self, req: Request) -> None:
+        """A request arrives: on one process, straight onto its loop; on several, a waiting
+        loop accepts it, else it waits in the backlog (behind any older ones)."""
+        if self.workers == 1:
+            self.processes[0].submit(req)
+            return
+        if self.emitter is not None:
+            req.task = f"request-{req.id}"
+            self.emitter.queued(req, self.processes[0].loop)
+        process = None if self.backlog else self._waiting_process()
+        if process is None:
+            self.backlog.append(req)
+            if len(self.backlog) > self.max_backlog:
+                self.max_backlog = len(self.backlog)
+            return
+        process.accept(req)
+
+    def _waiting_process(self) -> LoopProcess | None:
+        """The process that accepts a connection now (see the class); None: all are busy."""
+        best: LoopProcess | None = None
+        for process in self.processes:
+            if process.current is None and (best is None or process.in_flight < best.in_flight):
+                best = process
+        if (best is None or best.in_flight) and len(self.processes) < self.workers:
+            return self._new_process()
+        return best
+
+    def _hand_over(self, process: LoopProcess) -> None:
+        """``process``'s loop is back in its selector: waiting requests go, oldest first, to
+        the loops waiting (it, and others its accepted steps let go of meanwhile)."""
+        if self._handing:
+            return  # an outer call is handing over already: it looks again after this one
+        self._handing = True
+        try:
+            backlog = self.backlog
+            while backlog:
+                waiting = self._waiting_process()
+                if waiting is None:
+                    break
+                waiting.accept(backlog.popleft())
+        finally:
+            self._handing = False
+
+
+class LoopProcess:
+    """One process: its event loop thread ("event-loop"), its thread pool and its GIL."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        config: SimConfig,
+        emitter: Emitter | None,
+        done: Callable[[Request], Any],
+        *,
+        pid: int,
+        gil: Gil,
+        on_idle: Callable[[LoopProcess], Any] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.config = config
+        self.emitter = emitter
+        self.done = done
+        self.gil = gil
+        """Its GIL: it runs one thread at a time, so a process uses at most one core."""
         # tid 1: the main thread (idle here); tid 2: the loop thread, where requests also
         # arrive (the in-process load generator shares the server's loop); 3...: the pool.
-        self.loop = Worker(BASE_PID, 2, LOOP_THREAD_NAME, self.gil)
+        self.loop = Worker(pid, 2, LOOP_THREAD_NAME, gil)
         self.pool = ThreadPool(
-            engine, self.gil, pid=BASE_PID, first_tid=3, tokens=config.pool_size, emitter=emitter
+            engine, gil, pid=pid, first_tid=3, tokens=config.pool_size, emitter=emitter
         )
         self.threshold = config.block_threshold_ns
+        self.on_idle = on_idle
+        """Called when the loop has no step to run (it waits in its selector): several
+        processes' model hands it a waiting request then."""
         self.ready: deque[Request] = deque()
         self.current: Request | None = None
         self._dispatching = False
+        self.in_flight = 0
+        """Requests accepted and not yet ended."""
         self.blocked_ns = 0
         """Total time of steps longer than the threshold."""
         self.max_ready = 0
         """The longest the ready queue got."""
 
-    def server_header(self) -> dict[str, Any]:
-        """The ``server`` field of the recording header."""
-        return {"model": "loop", "threads": 1, "workers": 1, "pool_size": self.config.pool_size}
-
     def submit(self, req: Request) -> None:
-        """A request arrives: its task is created and waits for the loop."""
+        """A request arrives on this loop: its task is created and waits for the loop."""
         if req.route.sync:
             req.work = _as_sync_handler(req.work)
         if self.emitter is not None:
             req.task = f"request-{req.id}"
             self.emitter.queued(req, self.loop)
+        self.in_flight += 1
+        self._ready(req)
+
+    def accept(self, req: Request) -> None:
+        """A request this process accepted (its arrival is recorded already): its task is
+        created and waits for the loop."""
+        if req.route.sync:
+            req.work = _as_sync_handler(req.work)
+        self.in_flight += 1
         self._ready(req)
 
     def _ready(self, req: Request) -> None:
@@ -122,6 +291,8 @@ class LoopModel:
                 self._run(req)
         finally:
             self._dispatching = False
+        if self.current is None and self.on_idle is not None:
+            self.on_idle(self)
 
     def _held(self, req: Request, ns: int, location: str) -> None:
         # Remember the longest loop-holding phase of the step: it is what a block is blamed on.
@@ -255,6 +426,7 @@ class LoopModel:
                 self.emitter.end(req, self.loop, req.task, status=WS_STATUS, bytes_in=req.bytes_out)
             else:
                 self.emitter.end(req, self.loop, req.task)
+        self.in_flight -= 1
         self.done(req)
         self._dispatch()
 

@@ -152,7 +152,10 @@ def test_a_sweep_table_names_the_setting_as_typed(
         (["--model", "threads", "--block-threshold-ms", "5"], "does not apply to --model threads"),
         (["--sweep", "pool-size=1,40"], "--sweep pool-size does not apply to --model threads"),
         (["--model", "loop", "--sweep", "threads=1,2"], "--sweep threads does not apply"),
-        (["--model", "loop", "--sweep", "processes=1,2"], "--sweep processes does not apply"),
+        (
+            ["--model", "wsgi-on-loop", "--sweep", "processes=1,2"],
+            "--sweep processes does not apply",
+        ),
         (["--model", "loop", "--block-threshold", "nan"], "'nan' is not a finite number"),
         (["--model", "loop", "--block-threshold-ms=-1"], "out of range"),
         (["--model", "processes", "--cpus", "0"], "argument --cpus: 0 is out of range"),

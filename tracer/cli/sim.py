@@ -64,7 +64,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         type=int,
         default=None,
         metavar="N",
-        help="processes (processes; default 1; workers x threads at most 4194304)",
+        help="processes (processes: gunicorn's workers, workers x threads at most 4194304; "
+        "loop: uvicorn's --workers, each its own loop, thread pool and GIL, a request going "
+        "to a loop not running a step, workers x pool-size at most 4194304; default 1)",
     )
     parser.add_argument(
         "--connection-limit",
@@ -80,7 +82,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         type=int,
         default=None,
         metavar="N",
-        help="thread pool tokens behind the loop (loop; default 40, as anyio; at most 4194304)",
+        help="thread pool tokens behind each loop (loop; default 40, as anyio; at most 4194304)",
     )
     parser.add_argument(
         "--cpus",
@@ -90,7 +92,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=None,
         metavar="N",
         help="cores of the simulated machine, shared by the threads of all processes "
-        "(default: unlimited; only processes with more workers than N slow down)",
+        "(default: unlimited; only processes and loop with more workers than N slow down)",
     )
     load = parser.add_mutually_exclusive_group()
     load.add_argument(
@@ -229,14 +231,14 @@ def _connection_limit(text: str) -> int:
 
 APPLIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "threads": ("--threads", ("threads", "processes")),
-    "workers": ("--workers", ("processes",)),
+    "workers": ("--workers", ("processes", "loop")),
     "pool_size": ("--pool-size", ("loop",)),
     "connection_limit": ("--connection-limit", ("threads",)),
     "block_threshold_ms": ("--block-threshold-ms", ("loop",)),
 }
 """``SimConfig`` field (and ``args`` name) -> its option and the models it changes anything
-for: ``wsgi-on-loop`` always has one thread, ``loop`` one thread and its pool's tokens, and
-only a loop's steps can block it."""
+for: ``wsgi-on-loop`` always has one thread, ``loop`` one loop thread and its pool's tokens per
+process, and only a loop's steps can block it."""
 
 DEFAULTS: dict[str, Any] = {
     "threads": None,  # the model's own (sim.config.DEFAULT_THREADS: trace run's)
@@ -555,7 +557,7 @@ def _sweep(config: Any, args: argparse.Namespace) -> int:
         return format_ns(float(f"{value * 1e6:.3g}"))  # 3 significant digits, with its unit
 
     if name == "cpus":  # what the rows' cores are shared by
-        processes = config.workers if config.model == "processes" else 1
+        processes = config.workers if config.model in ("processes", "loop") else 1
         cores = f" · {processes} {'process' if processes == 1 else 'processes'}"
     else:
         cores = "" if config.cpus is None else f" · {config.cpus} cores"
