@@ -76,6 +76,7 @@ class RequestSpan:
         "client_error",
         "response_end",
         "response_status",
+        "cut_short",
     )
 
     def __init__(self, req: int) -> None:
@@ -95,6 +96,9 @@ class RequestSpan:
         self.client_error: str | None = None
         self.response_end: int | None = None
         self.response_status: int | None = None
+        self.cut_short = False
+        """A ``request.end`` said the response was cut short (``cut_short``: it started and
+        never had its end handed to the server while the client was there)."""
 
     @property
     def arrived(self) -> int | None:
@@ -166,7 +170,10 @@ class RequestSpan:
     def take_end(self, end: int, data: dict[str, Any], seq: int | None = None) -> None:
         """A ``request.end`` ending at ``end`` (event ``seq``): the first one counts (a client
         timeout ends the request even if the app finishes, and the shim records its own end,
-        later)."""
+        later). ``cut_short`` counts from any of them: only the shim's, which may come after
+        the client's own end, knows it."""
+        if data.get("cut_short") is True:
+            self.cut_short = True
         if self.end is None or end < self.end:
             self.end = end
             self.end_seq = seq

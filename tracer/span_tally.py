@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tracer.request_span import RequestSpan
@@ -21,6 +21,7 @@ from tracer.stats import (
     edge_of,
     offered_s,
     peak_of,
+    rate_figure,
     stats_ms,
 )
 
@@ -35,17 +36,25 @@ def summarize_spans(
     blocked_ns: int,
     violations: int,
     load: Mapping[str, Any] | None = None,
+    lifespan_failed: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """The summary dict from per-request spans and run-wide totals (for streaming readers).
 
     ``first``/``last``: the earliest event time and the latest event end (ns). ``load``: the
     recording header's ``load``, which gives an open loop's throughput its time (``rps``).
+    ``lifespan_failed``: the app's lifespan failures, in recording order
+    (``tracer.summary.lifespan_failure`` of each ``asgi.send``).
     """
     tally = SpanTally()
     for span in spans.values():
         tally.add(span)
     return tally.summary(
-        first=first, last=last, blocked_ns=blocked_ns, violations=violations, load=load
+        first=first,
+        last=last,
+        blocked_ns=blocked_ns,
+        violations=violations,
+        load=load,
+        lifespan_failed=lifespan_failed,
     )
 
 
@@ -62,6 +71,7 @@ class SpanTally:
         "requests",
         "completed",
         "errors",
+        "cut_short",
         "latencies",
         "queues",
         "status",
@@ -77,6 +87,9 @@ class SpanTally:
         """Of which finished (``RequestSpan.finished``)."""
         self.errors = 0
         """Of which failed (``RequestSpan.failed``)."""
+        self.cut_short = 0
+        """Of which had their response cut short (``RequestSpan.cut_short``) and did not
+        fail: one the app's error or the client's failure cut counts as that error only."""
         self.latencies: array[int] | list[Any] = array("q")
         """``finished - arrived`` of each finished request (ns), in the order added."""
         self.queues: array[int] | list[Any] = array("q")
@@ -115,6 +128,8 @@ class SpanTally:
                 edges.append(end)
         if span.failed:
             self.errors += 1
+        elif span.cut_short:
+            self.cut_short += 1
         code = span.outcome_status
         if code is not None:
             self.status[str(code)] += 1
@@ -136,6 +151,7 @@ class SpanTally:
         blocked_ns: int,
         violations: int,
         load: Mapping[str, Any] | None = None,
+        lifespan_failed: Sequence[Mapping[str, Any]] = (),
     ) -> dict[str, Any]:
         """The summary dict of the spans added, with the run-wide figures of
         ``summarize_spans``."""
@@ -150,14 +166,16 @@ class SpanTally:
             served_s = wall_s
         rate_s = max(served_s, offered_s(load, self.requests))
         completed = self.completed
-        return {
+        summary: dict[str, Any] = {
             "requests": self.requests,
             "completed": completed,
             "errors": self.errors,
             "wall_s": round(wall_s, 3),
             # Requests that all ended the instant the first began (a zero-time simulation)
             # took no time: they have no rate (None), which is not a rate of 0.
-            "rps": round(completed / rate_s, 1) if rate_s > 0 else (None if completed else 0.0),
+            # Three significant digits at least (one decimal at most above 100): figures
+            # made from it (throughput x latency) stay true for slow runs (0.149, not 0.1).
+            "rps": rate_figure(completed / rate_s) if rate_s > 0 else (None if completed else 0.0),
             "latency_ms": stats_ms(self.latencies, LATENCY_KEYS),
             "queue_ms": stats_ms(self.queues, QUEUE_KEYS),
             "status": dict(sorted(self.status.items())),
@@ -165,6 +183,14 @@ class SpanTally:
             "loop_blocked_ms": round(blocked_ns / NS_PER_MS, 3),
             "violations": violations,
         }
+        # Only when there are any, as the simulator's summary (which has neither) agrees.
+        if self.cut_short:
+            # Responses started that did not all go out, counted apart from errors: a client
+            # leaving a stream is not the app's failure.
+            summary["cut_short"] = self.cut_short
+        if lifespan_failed:
+            summary["lifespan_failed"] = [dict(failure) for failure in lifespan_failed]
+        return summary
 
 
 def _append(column: array[int] | list[Any], value: Any) -> array[int] | list[Any]:

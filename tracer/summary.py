@@ -16,7 +16,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tracer.errors import UsageError
-from tracer.events import LOOP_BLOCKED, REQUEST_START, VIOLATION, Event, is_server_error
+from tracer.events import (
+    ASGI_SEND,
+    LOOP_BLOCKED,
+    REQUEST_START,
+    VIOLATION,
+    Event,
+    is_server_error,
+)
 from tracer.recording import Recording, load
 from tracer.request_span import SPAN_KINDS, RequestSpan, ends_response, request_spans
 from tracer.span_tally import SpanTally, summarize_spans
@@ -32,6 +39,7 @@ from tracer.stats import (
 
 __all__ = [
     "summarize",
+    "lifespan_failure",
     "first_request",
     "alignment",
     "ends_response",
@@ -113,6 +121,14 @@ def summarize(recording: Recording | Sequence[Event] | Any) -> dict[str, Any]:
         last = max(event.end for event in timed)
     else:
         first = last = 0
+    failures = [
+        failure
+        for event in sorted(
+            (event for event in events if event.kind == ASGI_SEND and event.req in lifespan),
+            key=lambda event: (event.t, event.seq),
+        )
+        if (failure := lifespan_failure(event)) is not None
+    ]
     return summarize_spans(
         request_spans(events),
         first=first,
@@ -120,7 +136,30 @@ def summarize(recording: Recording | Sequence[Event] | Any) -> dict[str, Any]:
         blocked_ns=sum(event.dur or 0 for event in events if event.kind == LOOP_BLOCKED),
         violations=sum(1 for event in events if event.kind == VIOLATION),
         load=load_of(header),
+        lifespan_failed=failures,
     )
+
+
+_LIFESPAN_PHASES = {"lifespan.startup.failed": "startup", "lifespan.shutdown.failed": "shutdown"}
+
+
+def lifespan_failure(event: Event) -> dict[str, Any] | None:
+    """What an ``asgi.send`` of a lifespan connection says of a failure: ``{"phase":
+    "startup" | "shutdown", "message": the app's words or None, "pid": the process}`` for a
+    ``lifespan.startup.failed`` / ``lifespan.shutdown.failed``, else None. The summary's
+    ``lifespan_failed`` lists them in recording order (each server process runs its own
+    lifespan)."""
+    data = event.data
+    mtype = data.get("type")
+    phase = _LIFESPAN_PHASES.get(mtype) if isinstance(mtype, str) else None
+    if phase is None:
+        return None
+    message = data.get("message")
+    return {
+        "phase": phase,
+        "message": message if isinstance(message, str) else None,
+        "pid": event.pid,
+    }
 
 
 def load_of(header: Any) -> Mapping[str, Any] | None:

@@ -309,7 +309,11 @@ def end_attributes(
     ``http.*.body.size`` are the bytes transferred, as the HTTP semantic conventions define
     them; what the app read and produced, when that differs, is ``tracer.bytes_in`` /
     ``tracer.bytes_out``. A request with no end (the recording was cut short, or the run
-    stopped first) is marked ``tracer.incomplete``.
+    stopped first) is marked ``tracer.incomplete``; one whose ``request.end`` says its
+    response was cut short (it started and did not all go out: the client left a stream) is
+    marked ``tracer.cut_short``, without ``error.type``: a client that leaves is no server
+    error, as a 4xx is none on a server span (the span's status stays unset unless an error
+    says otherwise).
     """
     attrs: dict[str, Any] = {}
     data: Mapping[str, Any] = {}
@@ -373,6 +377,8 @@ def end_attributes(
     if bytes_out is not None and bytes_out != response_size and (response_size or bytes_out):
         attrs[ATTR_PREFIX + "bytes_out"] = bytes_out
     _put(attrs, "http.route", data.get("route"))
+    if data.get("cut_short") is True:
+        attrs[ATTR_PREFIX + "cut_short"] = True
     if error_type is None and data.get("error"):
         error_type = str(data["error"])
     if error_type is None and client_error:

@@ -31,12 +31,14 @@ from tracer.shim.asgi_rows import (
     SEND_CODE_KEYS,
     SEND_CODE_RAISED_KEYS,
     SEND_KEYS,
+    SEND_MESSAGE_KEYS,
+    SEND_MESSAGE_RAISED_KEYS,
     SEND_RAISED_KEYS,
 )
 from tracer.shim.asgi_unheard import Unheard
 from tracer.shim.context import CURRENT
 from tracer.shim.frames import mark_wrapper
-from tracer.shim.messages import summarize_message
+from tracer.shim.messages import LIFESPAN_FAILURES, failure_message, summarize_message
 from tracer.shim.running import CURRENT_TASKS, UNKNOWN, task_on
 from tracer.shim.steps import Stepper
 
@@ -49,6 +51,11 @@ __all__ = ["AsgiCalls"]
 
 _current_task = asyncio.current_task
 _get_ident = threading.get_ident
+# The messages that end a response when sent without ``more_body`` (a ``pathsend`` always
+# does: ``summarize_message`` gives it ``more_body`` False).
+_LAST_BODIES = frozenset(
+    {"http.response.body", "http.response.zerocopysend", "http.response.pathsend"}
+)
 # Which task runs on a loop of ``tracer.shim.running.fast_loop`` (empty where none is fast).
 _TASKS: dict[Any, Any] = CURRENT_TASKS if CURRENT_TASKS is not None else {}
 
@@ -82,6 +89,8 @@ class AsgiCalls(Stepper):
         # None while the app's peer may still get what it sends; the ``Unheard`` installed
         # as ``_send`` once it is gone (``peer_gone``).
         "gone",
+        # The server took the response's last body message while the peer was there.
+        "completed",
     )
 
     shim: AsgiShim
@@ -98,6 +107,7 @@ class AsgiCalls(Stepper):
     late_reported: bool
     start_refused: bool
     gone: Unheard | None
+    completed: bool
 
     async def receive(self) -> Message:
         """The app's ``receive``: the server's, timed and recorded (also when it raised)."""
@@ -218,6 +228,7 @@ class AsgiCalls(Stepper):
         t0 = clock()
         token = CURRENT.set(None)  # the server's code runs for no request (see receive)
         raised: str | None = None
+        heard = self.gone is None  # the peer was there as the send began: it counts
         try:
             await self._send(message)
         except BaseException as exc:
@@ -233,6 +244,8 @@ class AsgiCalls(Stepper):
                     # The attempt is recorded either way; the request's status and bytes
                     # count only what the server took (its send raises once the client left).
                     if raised is None:
+                        if more is False and heard and mtype in _LAST_BODIES:
+                            self.completed = True
                         if size:
                             self.bytes_out += size
                         if status is not None:
@@ -245,7 +258,10 @@ class AsgiCalls(Stepper):
                             self.peer_gone()  # the session is over: later sends reach nobody
                     else:
                         self._refused(mtype, lost)
-                    if raised is None and code is None:  # the common case: one tuple
+                    said = None
+                    if type(mtype) is str and mtype in LIFESPAN_FAILURES:  # a list is no key
+                        said = failure_message(message)
+                    if raised is None and code is None and said is None:  # the common case
                         sink.append(
                             (
                                 next(sink.seq),
@@ -265,7 +281,7 @@ class AsgiCalls(Stepper):
                             )
                         )
                     else:
-                        self._send_row(t0, t1, task, mtype, status, size, more, code, raised)
+                        self._send_row(t0, t1, task, mtype, status, size, more, code, raised, said)
                 except Exception as exc:
                     self.failed(exc)
 
@@ -280,8 +296,10 @@ class AsgiCalls(Stepper):
         more: bool | None,
         code: int | None,
         raised: str | None,
+        said: str | None = None,
     ) -> None:
-        """An ``asgi.send`` with a close ``code`` or of a send that ``raised``."""
+        """An ``asgi.send`` with a close ``code``, of a send that ``raised``, or of a lifespan
+        failure with the app's ``message`` (``said``)."""
         sink = self.sink
         head = (
             next(sink.seq),
@@ -294,7 +312,13 @@ class AsgiCalls(Stepper):
             task,
             t1 - t0,
         )
-        if raised is None:
+        if said is not None:  # a lifespan failure's: no close code
+            if raised is None:
+                sink.append((*head, SEND_MESSAGE_KEYS, mtype, status, size, more, said))
+            else:
+                row = (*head, SEND_MESSAGE_RAISED_KEYS, mtype, status, size, more, said, raised)
+                sink.append(row)
+        elif raised is None:
             sink.append((*head, SEND_CODE_KEYS, mtype, status, size, more, code))
         elif code is None:
             sink.append((*head, SEND_RAISED_KEYS, mtype, status, size, more, raised))

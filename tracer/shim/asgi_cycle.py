@@ -26,7 +26,13 @@ from tracer.conformance import AsgiChecker
 from tracer.redact import redact_path
 from tracer.shim.asgi_calls import AsgiCalls
 from tracer.shim.asgi_end import coroutine_closed, end_status, error_name, task_cancelled
-from tracer.shim.asgi_rows import END_KEYS, END_ROUTE_KEYS, START_KEYS
+from tracer.shim.asgi_rows import (
+    END_CUT_KEYS,
+    END_KEYS,
+    END_ROUTE_CUT_KEYS,
+    END_ROUTE_KEYS,
+    START_KEYS,
+)
 from tracer.shim.blocking import loop_state
 from tracer.shim.frames import message_of, where_raised
 from tracer.shim.messages import scope_headers, scope_query
@@ -112,6 +118,7 @@ class AsgiCycle(AsgiCalls):
         self.bytes_out = 0
         self.ended = False
         self.gone = None
+        self.completed = False
         query = scope.get("query_string")
         path = scope.get("path")
         if type(path) is str and ";" in path and shim.redact:  # one substring test, usually
@@ -200,6 +207,14 @@ class AsgiCycle(AsgiCalls):
         status = self.status
         bytes_out = self.bytes_out
         gone = self.gone
+        # Cut short: an http response whose start the server took (while the peer was there)
+        # never had its last body message taken while the peer was there, whatever stopped it
+        # (the client left, the app returned or raised mid-body, its task was cancelled).
+        cut = (
+            not self.completed
+            and (status if gone is None else gone.status) is not None
+            and self.scope.get("type") == "http"
+        )
         if gone is not None or type(status) is not int:  # the rare ends: no start, no peer
             status = end_status(self, error)
             if gone is not None:
@@ -224,6 +239,9 @@ class AsgiCycle(AsgiCalls):
             )
             if route is not None:
                 row = (*row[:9], END_ROUTE_KEYS, *row[10:], route)
+            if cut:  # rare: the layout with ``cut_short`` last
+                keys = END_CUT_KEYS if route is None else END_ROUTE_CUT_KEYS
+                row = (*row[:9], keys, *row[10:], True)
             sink.append(row)
         except Exception as exc:
             self.failed(exc)

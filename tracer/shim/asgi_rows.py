@@ -19,6 +19,10 @@ __all__ = [
     "SEND_CODE_RAISED_KEYS",
     "END_KEYS",
     "END_ROUTE_KEYS",
+    "END_CUT_KEYS",
+    "END_ROUTE_CUT_KEYS",
+    "SEND_MESSAGE_KEYS",
+    "SEND_MESSAGE_RAISED_KEYS",
 ]
 
 # request.start: client and server travel as tuples, headers as one flat tuple (see
@@ -45,5 +49,11 @@ SEND_CODE_KEYS = ("type", "status", "bytes", "more_body", "code")
 RECEIVE_RAISED_KEYS = ("type", "bytes", "more_body", "raised")
 SEND_RAISED_KEYS = (*SEND_KEYS, "raised")
 SEND_CODE_RAISED_KEYS = (*SEND_CODE_KEYS, "raised")
+# A lifespan failure's send: its ``message``, the app's words.
+SEND_MESSAGE_KEYS = (*SEND_KEYS, "message")
+SEND_MESSAGE_RAISED_KEYS = (*SEND_KEYS, "message", "raised")
 END_KEYS = ("status", "bytes_in", "bytes_out", "error")
 END_ROUTE_KEYS = (*END_KEYS, "route")
+# An end whose response was cut short: ``cut_short`` true, last.
+END_CUT_KEYS = (*END_KEYS, "cut_short")
+END_ROUTE_CUT_KEYS = (*END_ROUTE_KEYS, "cut_short")

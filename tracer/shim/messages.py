@@ -3,8 +3,9 @@
 The ASGI shim calls these on every request and message: ``scope_query`` and ``scope_headers``
 for ``request.start`` (secrets redacted, as the WSGI shim redacts them), ``summarize_message``
 for ``asgi.receive`` / ``asgi.send``. Bodies are never kept, only their sizes (a file the app
-has the server send, ``http.response.pathsend`` / ``zerocopysend``, counts its size). Imports
-``tracer.redact`` only; never the TUI, exporters, server models or CLI.
+has the server send, ``http.response.pathsend`` / ``zerocopysend``, counts its size), and
+``failure_message`` for the app's words in a lifespan failure. Imports ``tracer.redact`` and
+``tracer.shim.frames``' message limit only; never the TUI, exporters, server models or CLI.
 """
 
 from __future__ import annotations
@@ -14,8 +15,19 @@ from typing import Any
 
 from tracer.events import encodable
 from tracer.redact import HeaderVerdicts, redact_headers, redact_query
+from tracer.shim.frames import MESSAGE_LIMIT
 
-__all__ = ["scope_query", "scope_headers", "summarize_message"]
+__all__ = [
+    "scope_query",
+    "scope_headers",
+    "summarize_message",
+    "LIFESPAN_FAILURES",
+    "failure_message",
+]
+
+LIFESPAN_FAILURES = frozenset({"lifespan.startup.failed", "lifespan.shutdown.failed"})
+"""The messages by which an app says its lifespan startup or shutdown failed; their optional
+``message`` is recorded (``failure_message``)."""
 
 
 def scope_query(query: bytes | str, redact: bool) -> str:
@@ -92,6 +104,20 @@ def summarize_message(message: Any) -> tuple[Any, int | None, int | None, bool |
         return encodable(mtype), None, None, None, None  # an unknown type: the app's string
     except Exception:
         return None, None, None, None, None
+
+
+def failure_message(message: Any) -> str | None:
+    """The app's words in a lifespan failure message (its optional ``message``), cut to
+    ``MESSAGE_LIMIT`` characters as an error's message is, a lone surrogate spelled out; one
+    of another type as its ``str()`` (the checker judges the type); None when there is none.
+    Not redacted: it is the app's own text, as an exception's message is."""
+    try:
+        text = message.get("message")
+        if text is None:
+            return None
+        return encodable((text if isinstance(text, str) else str(text))[:MESSAGE_LIMIT])
+    except Exception:
+        return "<unprintable message>"
 
 
 def _file_size(path: Any) -> int | None:

@@ -58,6 +58,7 @@ class TracedBody:
                 iterator = self._iter = iter(self._result)
             chunk = next(iterator)
         except StopIteration:
+            cycle.exhausted = True  # the whole response went to the server
             raise
         except BaseException as exc:
             cycle.fail(exc)

@@ -42,6 +42,7 @@ _get_ident = threading.get_ident
 _BODY_KEYS = ("bytes",)
 _THREAD_KEYS = ("cpu_ns", "via")
 _END_KEYS = ("status", "bytes_in", "bytes_out", "error", "close_called")
+_END_CUT_KEYS = (*_END_KEYS, "cut_short")
 _START_RESPONSE_KEYS = ("status:text", "headers:pairs", "exc_info")
 _thread_time_ns = time.thread_time_ns
 
@@ -92,6 +93,13 @@ class WsgiCycle:
         "bytes_in",
         "bytes_out",
         "responded",
+        # The app's iterable ran to its end (``StopIteration``): the response was all handed
+        # to the server. Never set for a ``wsgi.file_wrapper`` the server sends itself.
+        "exhausted",
+        # The server refused a ``write()`` (it raised): part of the response never went out.
+        "refused",
+        # The status is the server's own 500 for an app that raised before its headers went.
+        "answered_500",
         "error",
         "done",
         "tid",
@@ -126,6 +134,7 @@ class WsgiCycle:
         self.error: BaseException | None = None
         self.bytes_in = self.bytes_out = 0
         self.responded = False  # a body chunk or write reached the server (headers may be out)
+        self.exhausted = self.refused = self.answered_500 = False
         self.done = False
         self.report_t: int | None = None
         self.call_t = 0  # when the app's last call to the server was recorded (see body())
@@ -294,6 +303,7 @@ class WsgiCycle:
                 self.responded = True
             else:
                 fields["raised"] = type(exc).__name__
+                self.refused = True
             self.recorder.emit(
                 K.WSGI_WRITE,
                 self.req,
@@ -442,6 +452,7 @@ class WsgiCycle:
                 # asgiref answer them with that 500 (waitress loses its thread to them and
                 # answers nothing, which its client's end says).
                 self.status = 500
+                self.answered_500 = True
             self.recorder.emit(
                 K.ERROR,
                 self.req,
@@ -519,6 +530,7 @@ class WsgiCycle:
                 self.checker_failed(exc)
         try:
             error = None if self.error is None else type(self.error).__name__
+            cut = self.cut_short(file_wrapper)
             if tid is None or file_wrapper:  # the rare ends: a dict, and emit names the thread
                 data: dict[str, Any] = {
                     "status": self.status,
@@ -529,32 +541,47 @@ class WsgiCycle:
                 }
                 if file_wrapper:
                     data["file_wrapper"] = True
+                if cut:
+                    data["cut_short"] = True
                 self.recorder.emit(K.REQUEST_END, self.req, data, t=end, tid=tid, thread=thread)
             else:
                 if end is None:
                     end = sink.clock() - sink.start_ns
-                sink.append(
-                    (
-                        next(sink.seq),
-                        end,
-                        K.REQUEST_END,
-                        self.req,
-                        sink.pid,
-                        tid,
-                        thread,
-                        None,
-                        None,
-                        _END_KEYS,
-                        self.status,
-                        self.bytes_in,
-                        self.bytes_out,
-                        error,
-                        close_called,
-                    )
+                row: tuple[Any, ...] = (
+                    next(sink.seq),
+                    end,
+                    K.REQUEST_END,
+                    self.req,
+                    sink.pid,
+                    tid,
+                    thread,
+                    None,
+                    None,
+                    _END_CUT_KEYS if cut else _END_KEYS,
+                    self.status,
+                    self.bytes_in,
+                    self.bytes_out,
+                    error,
+                    close_called,
                 )
+                sink.append((*row, True) if cut else row)
         except Exception as exc:
             self.shim.internal_error("recording request.end", exc)
         self.checker = None  # it holds our report(): let the pair be freed without the GC
+
+    def cut_short(self, file_wrapper: bool) -> bool:
+        """Whether the app's response started but did not all go to the server: it has a
+        status the server took (not the server's own 500 for an app that raised before its
+        headers went), and the server closed or dropped its iterable before the end (PEP 3333:
+        a server calls ``close()`` when it is done *or* gives up, the client having left), the
+        app raised mid-body, or the server refused a ``write()``. A ``wsgi.file_wrapper`` the
+        server sends itself is never judged: its sending is out of sight."""
+        return (
+            not file_wrapper
+            and self.status is not None
+            and not self.answered_500
+            and (self.refused or not self.exhausted)
+        )
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
