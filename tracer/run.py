@@ -506,9 +506,7 @@ def _serve(
                 runner.run(_closing(server.target, load))
     finally:
         wall = real_time() - started
-        # Workers may be stuck in the app when requests timed out: do not wait long for them.
-        hung = stats.timeouts > 0 or stats.cancelled > 0 or stats.in_flight > 0
-        server.stop(timeout=1.0 if hung else 5.0)
+        server.stop(timeout=_stop_bound(server, stats))
         # Requests a worker was running when the run stopped ended as the worker finished
         # them; those it is still stuck in end here, once, as cancelled.
         settle = getattr(server.target, "settle", None)
@@ -522,6 +520,22 @@ def _serve(
         stopped=stats.stopped,
         server_exit=getattr(server, "exit_code", None),
     )
+
+
+def _stop_bound(server: ServerModel, stats: LoadStats) -> float:
+    """Seconds ``server`` has to stop before what is left of it is cut (killed, cancelled)."""
+    if stats.timeouts > 0:
+        # Requests the app never answered: it is stuck in them, and a graceful stop would
+        # wait for them too. Do not wait long.
+        return 1.0
+    own = getattr(server, "stop_timeout", None)
+    if own is not None:
+        # A real server stops itself: requests it still runs (a Ctrl-C with some in flight)
+        # finish, then the app's lifespan shutdown runs. Cut short, the shutdown was lost and
+        # the kill blamed on the app.
+        return float(own)
+    # In process, requests still in flight at a stop may be stuck in the app.
+    return 1.0 if stats.cancelled > 0 or stats.in_flight > 0 else 5.0
 
 
 async def _closing(target: Any, load: Awaitable[LoadStats]) -> LoadStats:

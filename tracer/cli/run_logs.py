@@ -9,6 +9,7 @@ when a function needs it.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -34,7 +35,9 @@ def save_server_output(server: Any, path: str) -> None:
     # does at info level only): the fall in throughput would go unexplained.
     note = getattr(server, "restart_note", None)
     if note:
-        print(f"trace: {note} (see {log_path})", file=sys.stderr)
+        # Named only when kept: an empty log is removed (``_name_output``).
+        see = f" (see {log_path})" if os.path.exists(log_path) else ""
+        print(f"trace: {note}{see}", file=sys.stderr)
 
 
 def open_app_log(path: str, server: Any) -> tuple[str | None, Any]:

@@ -166,24 +166,35 @@ class RunSession:
         """Send the load, under the live dashboard when ``choose_live()`` gives its runner,
         else headless; then close the recording, whatever happened. A run that failed before
         any request (the server could not load the app) leaves no header-only recording; one
-        whose start recorded events (a lifespan startup that failed) keeps them."""
+        whose start recorded events (a lifespan startup that failed) keeps them, and names it
+        (``recording: PATH``) before the error is said. A second Ctrl-C (``KeyboardInterrupt``
+        out of the load) kills the server at once, however far its graceful stop got."""
         recorder = self.recorder
+        kept = False
         try:
             live = choose_live()
             if live is not None:
                 self._run_live(live)
             else:
                 self._run_headless()
-        except BaseException:
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                kill = getattr(self.server, "kill", None)
+                if kill is not None:
+                    kill()  # the user insists: the stop under way finds it gone
             with contextlib.suppress(Exception):
                 recorder.drain()  # what is queued reaches the digest first
             if not self.digest.requests() and not self._recorded.is_set():
                 with contextlib.suppress(OSError):
                     recorder.close()
                 discard(self._target)
+            else:
+                kept = isinstance(exc, Exception)
             raise
         finally:
             self._close()
+            if kept and not self._failures:
+                print(f"recording: {self.path}", file=sys.stderr if self.args.json else sys.stdout)
 
     def report(self) -> int:
         """Say how the run ended, then the summary JSON or the report, and the recording's

@@ -31,6 +31,7 @@ import shutil
 import signal
 import sys
 import threading
+import traceback
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -38,8 +39,9 @@ from typing import Any
 from tracer.events import Event
 from tracer.recorder import Recorder, first_request_id
 from tracer.servers.exit_guard import guard_os_exit
-from tracer.servers.failures import describe_failure
+from tracer.servers.failures import describe_failure, raised_at
 from tracer.servers.real.frames import encode
+from tracer.servers.real.lifespan_marks import watch_lifespan
 from tracer.servers.real.raised_signals import guard_raise_signal
 from tracer.servers.waits import sleep
 
@@ -50,6 +52,7 @@ __all__ = [
     "AsgiRequestIds",
     "WsgiRequestIds",
     "build_app",
+    "load_failure",
     "create_app",
     "settings_env",
     "watch_parent",
@@ -160,18 +163,25 @@ class AsgiRequestIds:
     """ASGI: move the client's request id header into the scope extension the shim reads.
 
     The app gets a copy of the scope without that header (and with the extension): the
-    server's own scope is left as the server made it. It leaves the lifespan alone: the shim
-    behind it drains the recorder when the lifespan ends (``tracer.shim.asgi``), which is
-    what a server ending without atexit needs.
+    server's own scope is left as the server made it. The lifespan passes as it is (the shim
+    behind drains the recorder when it ends, ``tracer.shim.asgi``, which is what a server
+    ending without atexit needs), watched when ``marks`` names the run's folder: where the
+    app's startup and shutdown stand is marked there (``lifespan_marks``).
     """
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, marks: Path | None = None) -> None:
         self.app = app
+        self.marks = marks
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        headers = scope.get("headers")
-        if headers and scope.get("type") != "lifespan":
-            scope = _moved(scope, headers)
+        if scope.get("type") == "lifespan":
+            if self.marks is not None:
+                await watch_lifespan(self.app, self.marks, scope, receive, send)
+                return
+        else:
+            headers = scope.get("headers")
+            if headers:
+                scope = _moved(scope, headers)
         await self.app(scope, receive, send)
 
 
@@ -241,10 +251,13 @@ def build_app(settings: dict[str, Any]) -> Any:
             interface=settings.get("interface", "auto"),
         )
     except Exception as exc:
+        # The traceback goes into the server's log first: the parent stops the server as soon
+        # as it sees the mark below, which may be before the server logged its own.
+        _print_traceback(exc)
         # Say why at once: a server with several workers lives on (restarting them) and
         # the parent would otherwise wait its whole start-up timeout for a ready mark.
         with contextlib.suppress(OSError):
-            failure = describe_failure(exc, recursion_limit=limit)
+            failure = load_failure(exc, recursion_limit=limit)
             (directory / f"{pid}.failed").write_text(failure[:500])
         raise
     recorder = ProcessRecorder(
@@ -269,9 +282,41 @@ def build_app(settings: dict[str, Any]) -> Any:
         watch_parent(int(settings["parent"]), settings["dir"])
     # Under uvicorn the process may end by its re-raised stop signal, without atexit: the
     # ASGI shim drains the recorder when the lifespan ends, so that much is on disk by then.
-    adapted = AsgiRequestIds(traced) if is_asgi(loaded.interface) else WsgiRequestIds(traced)
+    adapted = (
+        AsgiRequestIds(traced, directory) if is_asgi(loaded.interface) else WsgiRequestIds(traced)
+    )
     (directory / f"{pid}.ready").write_text(loaded.interface)
     return adapted
+
+
+def load_failure(exc: BaseException, *, recursion_limit: int) -> str:
+    """One line saying why the app could not be loaded, with where the app's own code raised:
+    the loader wraps what the app's import raised (``AppImportFailed``), and the wrapper was
+    raised in the loader, not where the app failed."""
+    from tracer.errors import AppImportFailed
+
+    cause = exc.__cause__ if isinstance(exc, AppImportFailed) else None
+    if cause is None:
+        return describe_failure(exc, recursion_limit=recursion_limit)
+    if isinstance(cause, RecursionError):
+        return describe_failure(cause, recursion_limit=recursion_limit)
+    where = raised_at(cause)
+    return f"{exc}" + (f" (at {where})" if where else "")
+
+
+def _print_traceback(exc: BaseException) -> None:
+    """Write why the app could not be loaded to this process's standard error (the server's
+    log), whatever the app did to ``sys.stderr``: the app's own traceback (the loader's
+    frames cut, as the CLI prints it), then the one line."""
+    from tracer.errors import AppImportFailed
+
+    if isinstance(exc, AppImportFailed) and exc.traceback:
+        text = exc.traceback
+    else:
+        text = "".join(traceback.format_exception(exc))
+    text = text if text.endswith("\n") else text + "\n"
+    with contextlib.suppress(OSError):
+        os.write(2, f"{text}{exc}\n".encode("utf-8", "backslashreplace"))
 
 
 def _mark_done(mark: Path) -> None:

@@ -1,6 +1,8 @@
 """``--server daphne``: the real daphne (Django's ASGI server, on Twisted), one process.
 
-ASGI only; HTTP/1.1 and WebSocket. Imports only ``tracer.servers.real``'s own modules.
+ASGI only; HTTP/1.1 and WebSocket. daphne has no ASGI lifespan: it never calls the app with a
+``lifespan`` scope, so an app's startup and shutdown handlers do not run there (the run notes
+it). Imports only ``tracer.servers.real``'s own modules.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ class DaphneServer(RealServer):
     module = "daphne"
     single_process = True
     serves = ("asgi",)
+    runs_lifespan = False
 
     def processes(self) -> int:
         """daphne runs one process."""

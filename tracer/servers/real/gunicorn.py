@@ -24,6 +24,10 @@ __all__ = ["GunicornServer", "WORKER_CLASSES"]
 WORKER_CLASSES = ("sync", "gthread", "asgi")
 """The ``--worker-class`` choices that run here without extra packages."""
 
+GRACEFUL_TIMEOUT = 5
+"""gunicorn's ``--graceful-timeout`` here: seconds its workers have to finish their requests
+(and the app's lifespan shutdown) at a stop before the master kills them."""
+
 
 class GunicornServer(RealServer):
     """gunicorn in a subprocess group (master + workers)."""
@@ -32,6 +36,8 @@ class GunicornServer(RealServer):
     module = "gunicorn"
     takes_threads = True
     flags = frozenset({"worker_class", "max_requests"})
+    stop_timeout = GRACEFUL_TIMEOUT + 2.0
+    """Past its own bound: gunicorn kills a worker still busy at it, and says so in its log."""
 
     def __init__(self, config: ServerConfig, recorder: Recorder, *, host: str = HOST) -> None:
         super().__init__(config, recorder, host=host)
@@ -73,7 +79,7 @@ class GunicornServer(RealServer):
             "--bind", f"{host}:{port}",
             "--workers", str(self.processes()),
             "--worker-class", self.worker_class(),
-            "--graceful-timeout", "5",
+            "--graceful-timeout", str(GRACEFUL_TIMEOUT),
             "--log-level", "warning",
         ]  # fmt: skip
         if self.config.threads:

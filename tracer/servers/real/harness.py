@@ -3,12 +3,15 @@ and stopped without leaving anything behind.
 
 The server runs in its own session (so its process group holds the master and every worker,
 and a Ctrl-C in the terminal reaches only ``trace``, which then stops it). Readiness: the port
-accepts connections and every expected process has loaded the app (it drops a ``<pid>.ready``
-file). Stopping: the server's own graceful signal to the master, then SIGKILL to the whole group
+accepts connections, every expected process has loaded the app (it drops a ``<pid>.ready``
+file) and, for an ASGI app on a server that runs the lifespan, has finished the app's lifespan
+startup (``lifespan_marks``): a master or supervisor listens before its workers have run it.
+An app that refuses to start (``lifespan.startup.failed``) stops the start with its own message.
+Stopping: the server's own graceful signal to the master, then SIGKILL to the whole group
 after a bound. A server that dies while starting raises ``ServerError`` with the one line of
 its output that says why. Every wait here sleeps with ``tracer.servers.waits``: an app
 imported in this process may have replaced ``time.sleep``. Imports only the spine
-(``tracer.errors``) and the process helpers of ``tracer.servers``.
+(``tracer.errors``), the process helpers of ``tracer.servers`` and ``lifespan_marks``.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from pathlib import Path
 
 from tracer.errors import ServerError
 from tracer.servers.proc_groups import group_members, wait_gone
+from tracer.servers.real.lifespan_marks import shutdown_unanswered, started, startup_failure
 from tracer.servers.waits import monotonic, sleep, wait_exit
 
 __all__ = ["ServerProcess", "free_port", "check_port", "group_members", "failure_line", "HOST"]
@@ -136,8 +140,8 @@ class ServerProcess:
         lifespan: bool = False,
         clock: Callable[[], float] = monotonic,
     ) -> None:
-        """``lifespan``: the app is an ASGI one, whose lifespan startup the server runs
-        before it accepts connections (said when a start times out)."""
+        """``lifespan``: the app is an ASGI one and the server runs its lifespan: ready means
+        every process finished the app's lifespan startup too (its mark in ``ready_dir``)."""
         self.name = name
         self.command = list(command)
         self.port = port
@@ -196,14 +200,18 @@ class ServerProcess:
             if self.process is not None and self.process.poll() is not None:
                 raise ServerError(
                     f"{self.name} stopped while starting (exit code {self.process.returncode}): "
-                    f"{failure_line(self.output())}"
+                    f"{self._refused() or failure_line(self.output())}"
                 )
             failed = self.failed_load()
             if failed is not None:
                 raise ServerError(f"{self.name} could not load the app: {failed}")
-            if self._accepts() and self.ready_pids() >= self.expected:
-                self.serving = True
-                return
+            refused = self._refused()
+            if refused is not None:
+                raise self._refusal(refused)
+            if self.ready_pids() >= self.expected and self.started_pids() >= self.expected:
+                if self._accepts():
+                    self.serving = True
+                    return
             if self.clock() > deadline:
                 printed = failure_line(self.output(), silent="")
                 said = f"it last printed: {printed}" if printed else "it had printed nothing"
@@ -212,6 +220,25 @@ class ServerProcess:
                     f"{timeout:g}s: it was still running, and {self._waiting_on()}; {said}"
                 )
             sleep(0.02)
+
+    def _refused(self) -> str | None:
+        """The app's own words when its lifespan startup failed in a server process (it sent
+        ``lifespan.startup.failed``): servers stop then, their log saying only that."""
+        if not self.lifespan or self.ready_dir is None:
+            return None
+        message = startup_failure(self.ready_dir)
+        if message is None:
+            return None
+        said = f': "{message}"' if message else " (without a message)"
+        return f"the app's lifespan startup failed{said}; it sent lifespan.startup.failed"
+
+    def _refusal(self, refused: str, grace: float = 5.0) -> ServerError:
+        """The error of a start the app refused: once the server has exited over it (each
+        does, its master too), with its exit code, as any server that stopped while starting."""
+        code = None if self.process is None else wait_exit(self.process, grace)
+        if code is None:
+            return ServerError(f"{self.name} did not start serving: {refused}")
+        return ServerError(f"{self.name} stopped while starting (exit code {code}): {refused}")
 
     def _waiting_on(self) -> str:
         """What a server still starting at its deadline was waiting on, as far as it shows."""
@@ -222,10 +249,12 @@ class ServerProcess:
             return (
                 f"had not finished loading the app{some} (a slow import of the app looks like this)"
             )
-        if self.lifespan:
+        done = self.started_pids()
+        if done < self.expected:
+            some = f" ({done} of its {self.expected} processes had)" if done else ""
             return (
-                "loaded the app but did not accept connections (an app's lifespan startup "
-                "that never completes looks like this)"
+                f"loaded the app, but the app's lifespan startup had not completed{some} (a "
+                "startup that never completes looks like this)"
             )
         return "loaded the app but did not accept connections on its port"
 
@@ -252,6 +281,13 @@ class ServerProcess:
         if self.ready_dir is None:
             return self.expected
         return sum(1 for name in os.listdir(self.ready_dir) if name.endswith(".ready"))
+
+    def started_pids(self) -> int:
+        """How many server processes have finished the app's lifespan startup (all that loaded
+        the app, when the server runs no lifespan)."""
+        if not self.lifespan or self.ready_dir is None:
+            return self.ready_pids()
+        return len(started(self.ready_dir))
 
     def returncode_now(self) -> int | None:
         """The exit code if the server's main process has exited, else None (not started
@@ -323,6 +359,21 @@ class ServerProcess:
             wait_gone([pgid], self.clock() + 2.0, clock=self.clock)
         self.process = None
 
+    def shutdown_unanswered(self) -> int:
+        """How many server processes received the app's lifespan shutdown and ended (or were
+        ended) before the app answered it."""
+        if not self.lifespan or self.ready_dir is None:
+            return 0
+        return len(shutdown_unanswered(self.ready_dir))
+
+    def kill(self) -> None:
+        """SIGKILL the whole group now (``stop`` still reaps it and says nothing more)."""
+        pgid = self.pgid
+        if self.process is None or pgid is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGKILL)
+
     def _killed_line(self, timeout: float, *, master: bool, left: Sequence[int]) -> str:
         """The line saying the stop had to kill: who outlived the stop signal, and the
         likely cause (an app that ignores the signal or hangs in a request)."""
@@ -346,6 +397,13 @@ class ServerProcess:
             # Stopped before it served (a Ctrl-C during a slow import): no request was sent,
             # so nothing of the app's can be blamed; a process busy importing takes no signal.
             return f"{who} and {was} killed (SIGKILL); no request was sent"
+        if self.lifespan and self.ready_dir is not None and shutdown_unanswered(self.ready_dir):
+            # The app's own handler was still running: that, not a request, held the server.
+            return (
+                f"{who} and {was} killed (SIGKILL): the app's lifespan shutdown had not "
+                "finished (it received lifespan.shutdown and had not answered it); fix its "
+                "shutdown handler"
+            )
         # Every cause seen to keep a server from ending at its stop signal: the app's own
         # handler, a request that never returns, a thread the interpreter waits for at exit,
         # and (left once the server itself ended) a process the app forked.

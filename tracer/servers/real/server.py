@@ -183,6 +183,14 @@ class RealServer:
     """True for servers with a worker-thread count of their own (``--threads``)."""
     speaks_http2 = False
     """True for servers that accept HTTP/2 with prior knowledge on a plain socket (``--http2``)."""
+    runs_lifespan = True
+    """False for a server that never runs an ASGI app's lifespan (daphne): its start then
+    waits for no lifespan startup, and the run notes that none ran."""
+    stop_timeout = 5.0
+    """Seconds the server's own graceful stop may take before it is killed: finishing the
+    requests it runs, then the app's lifespan shutdown. More than the server's own bound on
+    the requests, where it has one (gunicorn's ``--graceful-timeout``), so that it ends
+    them itself."""
 
     def __init__(self, config: ServerConfig, recorder: Recorder, *, host: str = HOST) -> None:
         self.config = config
@@ -309,7 +317,7 @@ class RealServer:
             expected=self.processes(),
             stop_signal=self.stop_signal,
             host=self.host,
-            lifespan=is_asgi(self.interface),
+            lifespan=is_asgi(self.interface) and self.runs_lifespan,
         )
         self.merger = Merger(self._dir, self.recorder, in_flight=self._target.in_flight)
         # Whoever started it, the server never outlives this interpreter: a caller whose own
@@ -324,6 +332,11 @@ class RealServer:
             self.stop(timeout=1.0)  # still starting: nothing of the app's to finish
             return
         self.merger.start()
+        if is_asgi(self.interface) and not self.runs_lifespan:
+            self.notices.append(
+                f"note: {self.name} does not run the ASGI lifespan: the app's startup and "
+                "shutdown handlers, if it has any, did not run (state they set is missing)"
+            )
 
     def watch_exit(self, stop: threading.Event) -> None:
         """Set ``stop`` if the server exits by itself during the load (an app that killed it):
@@ -456,6 +469,12 @@ class RealServer:
         its load generator (Poisson arrivals for ``--rate``)."""
         return asyncio.run(drive(self.host, self.port, load, recorder=self.recorder))
 
+    def kill(self) -> None:
+        """Kill the server's processes now (SIGKILL), whoever is stopping it: a second
+        Ctrl-C, the user insisting. A stop under way then finds them gone."""
+        if self.process is not None:
+            self.process.kill()
+
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the server (no process left), then merge the rest of its events (idempotent,
         thread-safe: a second caller waits for the first one to finish)."""
@@ -482,6 +501,15 @@ class RealServer:
             if running and self.process.killed is not None and self.exit_code is None:
                 # Once: a stop while it was still starting is followed by the run's own.
                 self.notices.append(self.process.killed)
+            elif running and self.exit_code is None and self.process.shutdown_unanswered():
+                # The server ended its workers itself at its own bound (gunicorn's graceful
+                # timeout): the app's shutdown was cut all the same, and its log may not say.
+                cut = self.process.shutdown_unanswered()
+                self.notices.append(
+                    f"{self.name} ended {_processes(cut)} at its own graceful timeout before "
+                    "the app's lifespan shutdown had finished (it received lifespan.shutdown "
+                    "and had not answered it); fix its shutdown handler"
+                )
             if self._dir is not None:  # not yet removed by an earlier stop
                 # Every process that loaded the app left a ready mark: those beyond the
                 # workers asked for were started in place of ones that ended.
