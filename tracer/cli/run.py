@@ -206,6 +206,25 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--workers start another; a lone uvicorn stops)",
     )
     real.add_argument("--no-keepalive", action="store_true", help="a new connection per request")
+    real.add_argument(
+        "--read-for",
+        metavar="D",
+        help="read each response for D after its first byte, then close it (an SSE stream, "
+        "a long download): recorded as closed by the client, not an error",
+    )
+    real.add_argument(
+        "--read-bytes",
+        type=bounded(int, low=0),
+        metavar="N",
+        help="close each response once N body bytes came (as --read-for)",
+    )
+    real.add_argument(
+        "--read-rate",
+        type=bounded(float, above=0.0),
+        metavar="BYTES/S",
+        help="read responses at about this many bytes a second (a slow client: the server "
+        "waits to write); HTTP/1.1",
+    )
     return p
 
 
@@ -223,12 +242,52 @@ def refuse_what_does_not_apply(args: argparse.Namespace) -> None:
             "--seed sets the open loop's arrival times (--rate R); the closed loop of -c "
             "clients draws nothing at random: drop --seed, or add --rate."
         )
+    _refuse_read_options(args)
+
+
+_READ_OPTIONS = (
+    ("read_for", "--read-for"),
+    ("read_bytes", "--read-bytes"),
+    ("read_rate", "--read-rate"),
+)
+"""The options that say how the client reads a response (HTTP only)."""
+
+
+def _refuse_read_options(args: argparse.Namespace) -> None:
+    """``UsageError`` for a read option this run would ignore or that cannot take effect."""
+    given = [flag for name, flag in _READ_OPTIONS if getattr(args, name, None) is not None]
+    if not given:
+        return
+    if args.read_rate is not None and args.http2:
+        raise UsageError(
+            "--read-rate paces the HTTP/1.1 client's reads; the HTTP/2 client reads every "
+            "stream as it comes: drop --read-rate or --http2."
+        )
+    if args.ws_messages or any(path.startswith("ws:") for path in args.paths or ()):
+        raise UsageError(
+            f"{given[0]} says how HTTP responses are read; WebSocket sessions (ws: paths, "
+            f"--ws-messages) read every reply: drop {given[0]}, or give HTTP paths only."
+        )
+    if args.read_for is not None:
+        read_for = parse_duration(args.read_for, "--read-for")
+        timeout = parse_duration(args.timeout, "--timeout")
+        if read_for >= timeout:
+            raise UsageError(
+                f"--read-for {args.read_for} is not shorter than --timeout {args.timeout}: a "
+                "response still read at its timeout is an error. Give a longer --timeout."
+            )
 
 
 def _server_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The real servers' own flags that were given (``ServerConfig.options``)."""
+    """The real servers' own flags that were given (``ServerConfig.options``), and how their
+    client reads (``read_for`` in seconds, ``read_bytes``, ``read_rate``)."""
     names = ("worker_class", "loop", "http", "limit_concurrency", "max_requests", "no_keepalive")
-    return {name: getattr(args, name) for name in names if getattr(args, name, None)}
+    options = {name: getattr(args, name) for name in names if getattr(args, name, None)}
+    for name, _ in _READ_OPTIONS:
+        value = getattr(args, name, None)
+        if value is not None:
+            options[name] = parse_duration(value, "--read-for") if name == "read_for" else value
+    return options
 
 
 def config_from_args(args: argparse.Namespace) -> Any:

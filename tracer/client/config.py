@@ -50,6 +50,17 @@ class ClientConfig:
     """HTTP/2: concurrent streams carried by one connection (hypercorn's default limit)."""
     timeout: float = 30.0
     """Seconds one request (or WebSocket session) may take before it counts as an error."""
+    read_for: float | None = None
+    """HTTP: read each response for this many seconds after its first byte, then close the
+    connection (HTTP/2: cancel the stream) and record what came, ``client_closed:
+    "read-for"`` (None: read every response to its end)."""
+    read_bytes: int | None = None
+    """HTTP: once this many body bytes of a response came (at least: a read can bring more),
+    close as ``read_for`` does, ``client_closed: "read-bytes"`` (None: no such limit)."""
+    read_rate: float | None = None
+    """HTTP/1.1: read responses at about this many bytes a second (the socket is not read
+    again until the bytes read so far are due), so the server meets a slow reader: its writes
+    wait for the client (None: read as fast as they come)."""
     redact: bool = True
     """Record each request target with its secret-looking query values redacted
     (``tracer.redact.redact_target``), as the shims record the query; False keeps the target
@@ -65,6 +76,9 @@ class ClientStats:
     completed: int = 0
     """Responses received in full (a WebSocket upgrade answered as a plain request is an error
     instead)."""
+    closed: int = 0
+    """Responses the client stopped reading on purpose (``read_for``, ``read_bytes``): counted
+    in ``completed`` too, not in ``errors``."""
     errors: int = 0
     """Requests that failed: connection refused or reset, timeout, malformed response, a
     response cut short (its status is not counted in ``status``), a WebSocket upgrade answered

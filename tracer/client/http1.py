@@ -14,7 +14,8 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from tracer.client.config import OWN_HEADERS, REQUEST_ID_HEADER, ClientConfig
-from tracer.client.sink import RESENT, IncompleteResponse
+from tracer.client.sink import READ_BYTES, READ_FOR, RESENT, IncompleteResponse
+from tracer.client.unread import read_what_is_left
 
 if TYPE_CHECKING:
     from tracer.client.sink import Sink
@@ -32,6 +33,15 @@ _INTERIM_STATUS = frozenset(range(100, 200)) - {101}
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 """Methods a client may send again after a connection failure (RFC 9110, 9.2.2)."""
+_UPLOAD_CHUNK = 256 * 1024
+"""Body bytes handed to the transport at a time, while it is not paused: a body is written a
+piece at a time, never copied whole, so the loop reads the response while it uploads (one
+``write`` of a 20 MB body copied it three times on the loop: the response waited 50-100 ms)."""
+_UNREAD_LIMIT = 1 << 20
+"""The most bytes read from a connection broken on a write (the server's answer before it
+closed)."""
+_MAX_READ = 256 * 1024
+"""The most bytes one read of a slow (``read_rate``) connection takes, as asyncio reads."""
 STALE_WINDOW_NS = 20_000_000
 """How soon after a request went out on a kept-alive connection its close still means the
 server had closed that connection already (not that the app died on the request)."""
@@ -260,11 +270,13 @@ def _tokens(value: bytes) -> list[bytes]:
 class _Connection(asyncio.Protocol):
     """One TCP connection of a slot; events of a connection the slot has left are dropped."""
 
-    __slots__ = ("slot", "transport")
+    __slots__ = ("slot", "transport", "paused")
 
     def __init__(self, slot: Http1Slot) -> None:
         self.slot = slot
         self.transport: asyncio.Transport | None = None
+        self.paused = False
+        """The transport's buffer is above its high-water mark: the upload waits."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """The connection is open."""
@@ -279,10 +291,61 @@ class _Connection(asyncio.Protocol):
         if self.slot.conn is self:
             self.slot.data_received(data)
 
+    def pause_writing(self) -> None:
+        """The transport buffers too much: stop handing it the body."""
+        self.paused = True
+
+    def resume_writing(self) -> None:
+        """The transport's buffer drained: the upload goes on (or is over)."""
+        self.paused = False
+        if self.slot.conn is self and not self.slot.upload_due:
+            self.slot.upload(self)
+
     def connection_lost(self, exc: Exception | None) -> None:
         """The connection closed (``exc``: why, if it broke)."""
-        if self.slot.conn is self:
-            self.slot.connection_lost(exc)
+        slot = self.slot
+        if slot.conn is not self:
+            return
+        if exc is not None and self.transport is not None and slot.busy_since:
+            # A write broke (the server answered and closed while the body still went out):
+            # asyncio stopped reading, but the answer may be in the socket already.
+            data = read_what_is_left(self.transport, _UNREAD_LIMIT)
+            if data:
+                slot.data_received(data)
+                if slot.conn is not self:  # the response is in (or failed): it is over
+                    return
+        slot.connection_lost(exc)
+
+
+class _SlowConnection(_Connection, asyncio.BufferedProtocol):
+    """A connection read at ``read_rate``: a small buffer per read, then no reading until the
+    bytes read so far are due, so the server's writes wait on the client (its flow control)."""
+
+    __slots__ = ("_buffer", "_rate")
+
+    def __init__(self, slot: Http1Slot, rate: float) -> None:
+        super().__init__(slot)
+        # About ten reads a second: the rate holds within a tenth of a second, without a
+        # read (and a timer) per byte at low rates.
+        self._buffer = bytearray(max(1, min(_MAX_READ, int(rate / 10))))
+        self._rate = rate
+
+    def get_buffer(self, sizehint: int) -> bytearray:
+        """Where the next read goes: at most one read's worth."""
+        return self._buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
+        """``nbytes`` came into the buffer: read on once they are due at the rate."""
+        self.data_received(bytes(self._buffer[:nbytes]))
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            transport.pause_reading()
+            self.slot.driver.call_later(nbytes / self._rate, self._read_on)
+
+    def _read_on(self) -> None:
+        transport = self.transport
+        if transport is not None and not transport.is_closing() and not transport.is_reading():
+            transport.resume_reading()
 
 
 class Http1Slot:
@@ -297,9 +360,12 @@ class Http1Slot:
             config, f"{host}:{port}", close=not config.keepalive
         )
         self._header = f"{REQUEST_ID_HEADER}: ".encode("latin-1")
-        self._body = config.body
+        self._body = memoryview(config.body)
         self.method = config.method
         self._parser = ResponseParser(head=config.method == "HEAD")
+        self._read_for = config.read_for
+        self._read_bytes = config.read_bytes
+        self._read_rate = config.read_rate
         self.conn: _Connection | None = None
         self.req = 0
         self.busy_since = 0
@@ -311,8 +377,17 @@ class Http1Slot:
         self._heard = 0
         """Client clock at the first byte of any answer, an interim one too (0: none yet)."""
         self._head_at = 0
-        self._pending: bytes | None = None
+        self._pending = False
+        """A request waits for its connection to open."""
         self._request = b""
+        """The request's head (its body goes after it, from ``_body``)."""
+        self._uploaded = 0
+        """Body bytes handed to the transport."""
+        self._upload_end = 0
+        """Client clock when the whole body had left for the socket (0: not yet)."""
+        self.upload_due = False
+        """The next piece of the body is to be handed over on the loop's next turn."""
+        self._timer: asyncio.TimerHandle | None = None
         self._reused = False
         self._resent = False
         self._may_resend = config.method in IDEMPOTENT
@@ -323,33 +398,80 @@ class Http1Slot:
         self.first = self._heard = self._head_at = 0
         self._resent = False
         self._parser.reset()
-        data = b"".join(
+        self._request = b"".join(
             (self._prefix, path.encode("latin-1"), b" HTTP/1.1\r\n", self._header,
-             str(req).encode("ascii"), b"\r\n", self._tail, self._body)
+             str(req).encode("ascii"), b"\r\n", self._tail)
         )  # fmt: skip
         self.busy_since = self.driver.send(req, path, self.method, len(self._body))
-        self._request = data
         conn = self.conn
         if conn is not None and conn.transport is not None and not conn.transport.is_closing():
             self._reused = True
-            conn.transport.write(data)
+            self._write(conn)
             return
-        self._open(data)
+        self._open()
 
-    def _open(self, data: bytes) -> None:
-        """A new connection, ``data`` written as soon as it is open."""
+    def _open(self) -> None:
+        """A new connection, the request written as soon as it is open."""
         self._reused = False
-        self._pending = data
-        self.conn = _Connection(self)
+        self._pending = True
+        if self._read_rate:
+            self.conn = _SlowConnection(self, self._read_rate)
+        else:
+            self.conn = _Connection(self)
         self.driver.connect(self.conn, self, self.host, self.port)
+
+    def _write(self, conn: _Connection) -> None:
+        """Write the request's head, then its body as the transport takes it (``upload``)."""
+        transport = conn.transport
+        assert transport is not None
+        self._uploaded = self._upload_end = 0
+        transport.set_write_buffer_limits()  # the defaults (the last upload's end lowered them)
+        transport.write(self._request)
+        self.upload(conn)
+
+    def upload(self, conn: _Connection) -> None:
+        """Hand the transport the body one piece per turn of the loop, so the response is
+        read as soon as it comes, however fast the server takes the body; stop while the
+        transport is paused (its buffer above the high-water mark), go on when it resumes.
+        The last piece goes with a high-water mark of 0: the resume after it says the whole
+        body has left for the socket."""
+        self.upload_due = False
+        transport = conn.transport
+        body = self._body
+        size = len(body)
+        if transport is None or conn is not self.conn or not self.busy_since or not size:
+            return
+        if self._uploaded < size and not conn.paused:
+            end = min(size, self._uploaded + _UPLOAD_CHUNK)
+            if end == size:
+                transport.set_write_buffer_limits(high=0)
+            transport.write(body[self._uploaded : end])
+            self._uploaded = end
+            if end < size and not conn.paused:
+                self.upload_due = True
+                self.driver.call_soon(self.upload, conn)
+        if self._uploaded == size and not conn.paused and not self._upload_end:
+            self._upload_end = self.driver.clock()
+
+    def _upload_fields(self) -> dict[str, int]:
+        """What ``client.response`` says of the body: ``upload_ns`` (send to the body's last
+        byte handed to the socket), or ``uploaded`` (the body bytes handed to it) when the
+        response ended first and the rest was not sent."""
+        if not self._body:
+            return {}
+        if self._upload_end:
+            return {"upload_ns": self._upload_end - self.busy_since}
+        conn = self.conn
+        buffered = conn.transport.get_write_buffer_size() if conn and conn.transport else 0
+        return {"uploaded": max(0, self._uploaded - buffered)}
 
     # -- from the connection ----------------------------------------------------------------
 
     def connected(self, conn: _Connection) -> None:
         """The connection is open: write what waited for it."""
-        if self._pending is not None and conn.transport is not None:
-            conn.transport.write(self._pending)
-            self._pending = None
+        if self._pending and conn.transport is not None and self.busy_since:
+            self._pending = False
+            self._write(conn)
 
     def data_received(self, data: bytes) -> None:
         """Bytes of the response in flight."""
@@ -379,6 +501,11 @@ class Http1Slot:
                 # The final response's first byte: interim heads before it (100 Continue,
                 # 103 Early Hints) are not the response the client waited for.
                 self.first = self._head_at
+                if self._read_for is not None and not done:
+                    delay = self._read_for - (self.driver.clock() - self.first) / 1e9
+                    self._timer = self.driver.call_later(
+                        max(0.0, delay), self._read_for_over, self.req
+                    )
         if done and parser.excess:
             # More than the response declared (a Content-Length below the body's length):
             # the response keeps its status and declared bytes, and the connection goes, as
@@ -391,6 +518,38 @@ class Http1Slot:
             )
         elif done:
             self._finish()
+        elif (
+            self._read_bytes is not None
+            and parser.started
+            and parser.body_bytes >= self._read_bytes
+        ):
+            self._stop_reading(READ_BYTES)
+
+    def _read_for_over(self, req: int) -> None:
+        if req == self.req and self.busy_since:
+            self._stop_reading(READ_FOR)
+
+    def _stop_reading(self, reason: str) -> None:
+        """The client has read what it wanted of the response: it closes the connection (the
+        server sees its client leave) and records the response with what came, closed on
+        purpose (``client_closed``), not as an error."""
+        parser = self._parser
+        extra = {"client_closed": reason, **self._upload_fields()}
+        if self._resent:
+            extra.update(RESENT)
+        self._cancel_timer()
+        sent, self.busy_since = self.busy_since, 0
+        conn, self.conn = self.conn, None
+        if conn is not None and conn.transport is not None:
+            conn.transport.abort()
+        self.driver.finished(
+            self, self.req, sent, self.first, parser.status, parser.body_bytes, **extra
+        )
+
+    def _cancel_timer(self) -> None:
+        timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
 
     def connection_lost(self, exc: Exception | None) -> None:
         """The server closed the connection (the end of a read-until-close body, or an error)."""
@@ -412,7 +571,7 @@ class Http1Slot:
             # the app may have run the request and died on it: that is its failure to show).
             # The response says it was resent: the server may have seen it twice.
             self._resent = True
-            self._open(self._request)
+            self._open()
         elif self._parser.started:
             # The status and headers came, then the connection closed before the body's end
             # (an app that raised mid-body, fewer bytes than its content-length).
@@ -426,7 +585,7 @@ class Http1Slot:
 
     def connect_failed(self, exc: BaseException) -> None:
         """The connection could not be opened (refused, no server)."""
-        self._pending = None
+        self._pending = False
         self.conn = None
         self._fail(exc)
 
@@ -442,15 +601,26 @@ class Http1Slot:
 
     def _finish(self) -> None:
         parser = self._parser
+        extra = self._upload_fields()
+        if self._resent:
+            extra.update(RESENT)
+        self._cancel_timer()
         sent, self.busy_since = self.busy_since, 0
-        if parser.close or not self.keepalive:
+        if self._uploaded < len(self._body):
+            # The response ended before the body was all handed over (the server answered
+            # without reading it): the rest is not sent, and the connection, mid-request, is
+            # reset, so the server need not read what is on its way, as it would after a close.
+            conn, self.conn = self.conn, None
+            if conn is not None and conn.transport is not None:
+                conn.transport.abort()
+        elif parser.close or not self.keepalive:
             self.close()
-        extra = RESENT if self._resent else {}
         self.driver.finished(
             self, self.req, sent, self.first, parser.status, parser.body_bytes, **extra
         )
 
     def _fail(self, exc: BaseException | None) -> None:
+        self._cancel_timer()
         sent, self.busy_since = self.busy_since, 0
         conn, self.conn = self.conn, None
         if conn is not None and conn.transport is not None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import socket
 from typing import TYPE_CHECKING, Any
 
 from h2.config import H2Configuration
 from h2.connection import H2Connection
+from h2.errors import ErrorCodes
 from h2.events import (
     ConnectionTerminated,
     DataReceived,
@@ -27,7 +27,8 @@ from h2.exceptions import H2Error
 from h2.settings import SettingCodes
 
 from tracer.client.config import OWN_HEADERS, REQUEST_ID_HEADER, ClientConfig
-from tracer.client.sink import RESENT, IncompleteResponse
+from tracer.client.sink import READ_BYTES, READ_FOR, RESENT, IncompleteResponse
+from tracer.client.unread import read_what_is_left
 
 if TYPE_CHECKING:
     from tracer.client.sink import Sink
@@ -89,6 +90,8 @@ class H2Client(asyncio.Protocol):
         ]
         self._body = config.body
         self.body_size = len(config.body)
+        self.read_for = config.read_for
+        self.read_bytes = config.read_bytes
         self._unsent: dict[int, int] = {}
         """Streams whose body is not all sent yet -> how much of it is (flow control)."""
         self.slot_count = 0
@@ -166,18 +169,19 @@ class H2Client(asyncio.Protocol):
         for stream_id in list(self._unsent):
             self._send_body(stream_id)
 
-    def reset(self, slot: H2Slot) -> None:
-        """Cancel the stream of ``slot`` (it timed out), on whichever connection carries it."""
+    def reset(self, slot: H2Slot, code: int = ErrorCodes.NO_ERROR) -> None:
+        """Reset the stream of ``slot`` with ``code`` (it timed out; CANCEL: the client read
+        what it wanted), on whichever connection carries it."""
         self._waiting = [waiting for waiting in self._waiting if waiting[0] is not slot]
         for client in (self, *self._retiring):
             if client.streams.get(slot.stream_id) is slot:
-                client._reset(slot)
+                client._reset(slot, code)
 
-    def _reset(self, slot: H2Slot) -> None:
+    def _reset(self, slot: H2Slot, code: int) -> None:
         self._unsent.pop(slot.stream_id, None)
         if self.streams.pop(slot.stream_id, None) is not None and self.transport is not None:
             try:
-                self.h2.reset_stream(slot.stream_id)
+                self.h2.reset_stream(slot.stream_id, code)
             except H2Error:
                 pass
             self._flush()
@@ -310,11 +314,20 @@ class H2Client(asyncio.Protocol):
                             slot.status = int(value)
                         elif name == b"content-length" and self.method != "HEAD":
                             slot.length = int(value)  # h2 checked it is a number
+                    if self.read_for is not None and event.stream_ended is None:
+                        slot.read_for(self.read_for)
             elif isinstance(event, DataReceived):
                 slot = self.streams.get(event.stream_id)
                 if slot is not None:
                     slot.nbytes += len(event.data or b"")
                 self.h2.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+                if (
+                    slot is not None
+                    and self.read_bytes is not None
+                    and slot.nbytes >= self.read_bytes
+                    and event.stream_ended is None  # not the response's end already
+                ):
+                    slot.stop_reading(READ_BYTES)
             elif isinstance(event, WindowUpdated | RemoteSettingsChanged):
                 if self._unsent:
                     self._send_bodies()
@@ -383,7 +396,7 @@ class H2Client(asyncio.Protocol):
             # it answered just before closing are still in the socket. Read them first, so
             # streams above the GOAWAY's last-stream id are sent again and those answered
             # succeed. New streams meanwhile wait for the next connection.
-            unread = _unread(transport)
+            unread = read_what_is_left(transport, _UNREAD_LIMIT)
             if unread:
                 self._receive(unread)
         if self._going_away:
@@ -417,30 +430,6 @@ class H2Client(asyncio.Protocol):
                 slot.fail(exc)
 
 
-def _unread(transport: asyncio.BaseTransport) -> bytes:
-    """What the server sent that ``transport`` had not read when it broke on a write (asyncio
-    stops reading then; the socket stays open until ``connection_lost`` returns). The kernel
-    keeps the bytes that came before the server's reset, so they are read here, at most
-    ``_UNREAD_LIMIT`` of them."""
-    sock = transport.get_extra_info("socket")
-    if sock is None or sock.fileno() < 0:
-        return b""
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        with socket.fromfd(sock.fileno(), sock.family, sock.type) as dup:
-            dup.setblocking(False)  # as the transport's socket is: it shares its flags
-            while size < _UNREAD_LIMIT:
-                chunk = dup.recv(65536)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                size += len(chunk)
-    except OSError:  # nothing more to read yet, or the reset once the bytes are read
-        pass
-    return b"".join(chunks)
-
-
 class H2Slot:
     """One stream at a time on a shared ``H2Client`` connection."""
 
@@ -461,6 +450,7 @@ class H2Slot:
         """The response's content-length, if it has one."""
         self.resent = False
         """The request went out again on a new connection (the server's GOAWAY left it out)."""
+        self._timer: asyncio.TimerHandle | None = None
 
     def submit(self, req: int, path: str) -> None:
         """Send one request on a new stream."""
@@ -469,8 +459,33 @@ class H2Slot:
         self.busy_since = self.driver.send(req, path, self.client.method, self.client.body_size)
         self.client.start(self, req, path)
 
+    def read_for(self, seconds: float) -> None:
+        """The response started: stop reading it ``seconds`` from now if it has not ended."""
+        self._timer = self.driver.call_later(seconds, self._read_for_over, self.req)
+
+    def _read_for_over(self, req: int) -> None:
+        if req == self.req and self.busy_since:
+            self.stop_reading(READ_FOR)
+
+    def stop_reading(self, reason: str) -> None:
+        """The client has read what it wanted: it cancels the stream (RST_STREAM CANCEL; the
+        connection stays) and records the response with what came, closed on purpose."""
+        self._cancel_timer()
+        sent, self.busy_since = self.busy_since, 0
+        if not sent:
+            return
+        self.client.reset(self, ErrorCodes.CANCEL)
+        extra = {"client_closed": reason, **(RESENT if self.resent else {})}
+        self.driver.finished(self, self.req, sent, self.first, self.status, self.nbytes, **extra)
+
+    def _cancel_timer(self) -> None:
+        timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+
     def finish(self) -> None:
         """The stream ended: the response is complete."""
+        self._cancel_timer()
         sent, self.busy_since = self.busy_since, 0
         if sent:
             extra = RESENT if self.resent else {}
@@ -481,6 +496,7 @@ class H2Slot:
     def fail(self, exc: BaseException | None) -> None:
         """The stream or the connection broke (or timed out); a response that had started is
         recorded with its status and the bytes that came."""
+        self._cancel_timer()
         sent, self.busy_since = self.busy_since, 0
         if not sent:
             return

@@ -25,10 +25,16 @@ from tracer.client.config import ClientConfig, ClientStats
 from tracer.recorder import Recorder
 from tracer.redact import redact_target
 
-__all__ = ["Sink", "Slot", "IncompleteResponse", "RESENT", "timeout_error"]
+__all__ = [
+    "Sink", "Slot", "IncompleteResponse", "RESENT", "READ_FOR", "READ_BYTES", "timeout_error",
+]  # fmt: skip
 
 RESENT = {"resent": True}
 """What ``client.response`` adds for a request sent again on a new connection."""
+READ_FOR = "read-for"
+READ_BYTES = "read-bytes"
+"""``client.response``'s ``client_closed``: the client stopped reading the response on
+purpose, its ``read_for`` over or its ``read_bytes`` in (not an error)."""
 
 
 class IncompleteResponse(ConnectionError):
@@ -90,6 +96,16 @@ class Sink:
         self._tid, self._thread = current.ident or 0, current.name
         return self._loop
 
+    def call_later(self, delay: float, callback: Callable[..., Any], *args: Any) -> Any:
+        """``callback(*args)`` in ``delay`` seconds on the client's loop (a cancellable
+        handle)."""
+        loop = self._loop or get_running_loop()
+        return loop.call_later(delay, callback, *args)
+
+    def call_soon(self, callback: Callable[..., Any], *args: Any) -> None:
+        """``callback(*args)`` on the client's loop's next turn."""
+        (self._loop or get_running_loop()).call_soon(callback, *args)
+
     def after(self, slot: Any, ok: bool) -> None:
         """Called once an exchange is over (``ok``: a complete response came back)."""
 
@@ -128,7 +144,8 @@ class Sink:
     def finished(
         self, slot: Any, req: int, sent: int, first: int, status: int, nbytes: int, **extra: Any
     ) -> None:
-        """The response to ``req`` arrived in full (``first``: when its first byte came).
+        """The response to ``req`` arrived in full (``first``: when its first byte came), or
+        as much of it as the client chose to read (a ``client_closed`` among ``extra``).
 
         An ``error`` among ``extra`` (a WebSocket upgrade answered as a plain request) makes
         the exchange a failure with that status: it is counted and returned as an error.
@@ -142,6 +159,8 @@ class Sink:
             stats.completed += 1
             stats.latencies_ns.append(end - sent)
             stats.ttfb_ns.append(first - sent)
+            if "client_closed" in extra:
+                stats.closed += 1
         else:
             stats.errors += 1
             stats.error_types[error] += 1

@@ -280,6 +280,9 @@ class RealServer:
             http2=self.http2,
             keepalive=not self.options.get("no_keepalive", False),
             redact=self.config.redact,
+            read_for=self.options.get("read_for"),
+            read_bytes=self.options.get("read_bytes"),
+            read_rate=self.options.get("read_rate"),
         )
 
     @property
@@ -571,7 +574,7 @@ class RealServer:
     def _check_options(self) -> None:
         # Every server takes these; the rest must be the server's own, or the user would think
         # a flag took effect that this server never saw.
-        common = {"port", "http2", "no_keepalive"}
+        common = {"port", "http2", "no_keepalive", "read_for", "read_bytes", "read_rate"}
         for name, value in self.options.items():
             if value is None or value is False or name in common or name in self.flags:
                 continue
