@@ -13,8 +13,9 @@ that straddle a suspension, and those recorded without a duration, such as
 loop -> thread -> loop hops; counters for requests in flight and queue depth; instants for loop
 blocks, violations, errors and marks (a demo's said in the language asked for, as is the
 trace's title: ``tracer.export.trace_names.said_in``). Times are µs since the recording
-started. Threads are numbered 1, 2... across the trace (``tracer.export.trace_ids``), their
-recorded idents kept in their names' args. Built as the events stream past in time order
+started. A thread is its pid, id and name (a later thread given an ended one's id is a track
+of its own: ``tracer.export.trace_threads``); threads are numbered 1, 2... across the trace
+(``tracer.export.trace_ids``), their recorded idents kept in their names' args. Built as the events stream past in time order
 (a recording file is never loaded: ``tracer.export.stream``): a request is drawn at its
 last event, thread tracks and counters as they settle (``tracer.export.tracks``), the names
 of processes and threads last (``tracer.export.trace_names``); a request's own row is
@@ -33,7 +34,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from tracer import events as K
-from tracer.digest import thread_names
+from tracer.digest import ThreadKey, thread_names
 from tracer.events import Event
 from tracer.export import ExportOptions, default_output, writing
 from tracer.export.drawing import clip
@@ -42,6 +43,7 @@ from tracer.export.stream import RecordingFile, last_of, shell_of
 from tracer.export.trace_ids import PidScan, TraceIds
 from tracer.export.trace_json import TraceWriter
 from tracer.export.trace_names import names, said_in
+from tracer.export.trace_threads import TraceThreads
 from tracer.export.tracks import Counters, Track
 from tracer.otel.attributes import MESSAGE_KINDS
 from tracer.otel.spans import ABANDONED
@@ -80,23 +82,38 @@ _SPILL = 20_000
 class _Open:
     """What the builder holds of a request between its first event and its last."""
 
-    __slots__ = ("rank", "events", "label", "primaries", "pending", "sender", "arrived")
+    __slots__ = (
+        "rank",
+        "events",
+        "threads",
+        "label",
+        "primaries",
+        "pending",
+        "sender",
+        "arrived",
+        "started",
+    )
 
     def __init__(self, rank: int) -> None:
         self.rank = rank
         """Its place among the requests, by first event: the order the slices of a whole
         recording were added in, which breaks ties."""
         self.events: list[Event] = []
+        self.threads: list[ThreadKey] = []
+        """The thread of each of ``events`` (``TraceThreads.of``)."""
         self.label: str | None = None
         """Its slices' name on thread tracks, from its first ``request.start``."""
-        self.primaries: list[Interval] = []
-        """Its steps and thread hops so far: what its protocol calls nest in."""
-        self.pending: list[tuple[Interval, int]] = []
+        self.primaries: list[tuple[Interval, ThreadKey]] = []
+        """Its steps and thread hops so far, with their threads: what its protocol calls nest
+        in."""
+        self.pending: list[tuple[Interval, ThreadKey, int]] = []
         """Steps and hops (and their place in the recording) that wait for the label."""
         self.sender: int | None = None
         """The pid of the load generator that sent it (its last ``client.send``)."""
-        self.arrived: tuple[int, int] | None = None
+        self.arrived: ThreadKey | None = None
         """The thread that sent or queued it first."""
+        self.started: ThreadKey | None = None
+        """The thread of its first ``request.start``."""
 
 
 class _ChromeTrace:
@@ -129,12 +146,15 @@ class _ChromeTrace:
         self.spill = spill
         self.spilled = 0
         self.out: list[dict[str, Any]] = []
-        self.threads: dict[tuple[int, int], str] = {}
-        self.ran: dict[tuple[int, int], int] = {}  # when each thread first ran request code
-        self.loops: set[tuple[int, int]] = set()
+        # Threads are told apart by name too (``tracer.digest.thread_key``): a later thread
+        # given an ended one's id is a track of its own.
+        self.thread_ids = TraceThreads(ids)
+        self.threads: dict[ThreadKey, str] = {}
+        self.ran: dict[ThreadKey, int] = {}  # when each thread first ran request code
+        self.loops: set[ThreadKey] = set()
         # Processes and threads that recorded something besides the load (``_LOAD``).
         self.serving: set[int] = set()
-        self.serving_threads: set[tuple[int, int]] = set()
+        self.serving_threads: set[ThreadKey] = set()
         self.request_pids: set[int] = set()
         # A bookmark added after the run (a demo's) belongs to no process: it is drawn as a
         # global instant, and makes no process or thread of its own.
@@ -143,11 +163,11 @@ class _ChromeTrace:
         self.ranks = 0
         self.index = 0  # the place of the event being fed
         self.now: float = -math.inf  # its time
-        self.tracks: dict[tuple[int, int], Track] = {}
-        self.dirty: set[tuple[int, int]] = set()  # tracks holding slices
+        self.tracks: dict[ThreadKey, Track] = {}
+        self.dirty: set[ThreadKey] = set()  # tracks holding slices
         # Protocol calls whose place on their thread is known once time moves past them (a
         # step starting at the same instant may come after them).
-        self.undecided: list[tuple[_Open, Event, int]] = []
+        self.undecided: list[tuple[_Open, Event, ThreadKey, int]] = []
         self.counters = Counters(self._emit, ids.pid)
         # (earliest arrival or start, request) of the requests open: no counter change of
         # theirs can come before it (lifespan connections, which count nothing, left out).
@@ -171,10 +191,11 @@ class _ChromeTrace:
             self.index += 1
             return
         pid = event.pid or 1
-        key = (pid, event.tid)
-        self.ids.tid(pid, event.tid)  # threads numbered in the order they first recorded
-        if event.tid or event.thread:
-            self.threads[key] = event.thread or str(event.tid)
+        key = self.thread_ids.of(pid, event)  # numbered in the order they first recorded
+        if event.thread:
+            self.threads[key] = event.thread
+        elif event.tid:
+            self.threads.setdefault(key, key[2])
             if kind in _RAN and key not in self.ran:
                 self.ran[key] = event.t
         req = event.req
@@ -195,7 +216,7 @@ class _ChromeTrace:
             if kind == K.REQUEST_END:
                 # The client's own end (it gave up, or a stop cancelled it) is part of the load.
                 stand_in = state.sender == pid
-                client_end = state.arrived == key != self._started(state)
+                client_end = state.arrived == key != state.started
         if kind not in _LOAD and not stand_in:
             self.serving.add(pid)
             if not client_end:
@@ -203,23 +224,21 @@ class _ChromeTrace:
         if kind == K.SCHED_STEP:
             self.loops.add(key)
         elif kind in _INSTANTS:
-            self._instant(pid, event)
+            self._instant(pid, event, key)
         if state is not None and req is not None:
             self.request_pids.add(pid)
-            self._take(req, state, event)
+            self._take(req, state, event, key)
         self.index += 1
         self._spill_some()
 
-    def _started(self, state: _Open) -> tuple[int, int] | None:
-        """The thread of the request's first ``request.start``."""
-        start = next((e for e in state.events if e.kind == K.REQUEST_START), None)
-        return None if start is None else (start.pid or 1, start.tid)
-
-    def _take(self, req: int, state: _Open, event: Event) -> None:
-        """Keep a request's event; place its steps and calls on their threads; draw the
-        request at its last event."""
+    def _take(self, req: int, state: _Open, event: Event, thread: ThreadKey) -> None:
+        """Keep a request's event (recorded on ``thread``); place its steps and calls on their
+        threads; draw the request at its last event."""
         state.events.append(event)
+        state.threads.append(thread)
         kind = event.kind
+        if kind == K.REQUEST_START and state.started is None:
+            state.started = thread
         if kind in (K.REQUEST_QUEUED, K.REQUEST_START):
             if kind == K.REQUEST_START and state.label is None:
                 state.label = _label(event)
@@ -229,15 +248,14 @@ class _ChromeTrace:
             heapq.heappush(self.waiting, (event.t, req))
         if event.dur is not None and kind in _RAN:
             piece: Interval = (event.t, event.end, event, kind)
-            state.primaries.append(piece)
+            state.primaries.append((piece, thread))
             if state.label is None:
-                state.pending.append((piece, self.index))
-                track = self._track(event.pid or 1, event.tid)
-                track.pending.setdefault(req, event.t)
+                state.pending.append((piece, thread, self.index))
+                self._track(thread).pending.setdefault(req, event.t)
             else:
-                self._place(req, state, piece, self.index)
+                self._place(req, state, piece, thread, self.index)
         elif event.dur is not None and kind in MESSAGE_KINDS:
-            self.undecided.append((state, event, self.index))
+            self.undecided.append((state, event, thread, self.index))
         if last_of(self.counts, req):
             self._close(req, state)
 
@@ -248,34 +266,32 @@ class _ChromeTrace:
         if state.pending:  # it never started: its stretches are named "request"
             state.label = _label(None)
             self._place_pending(req, state)
-        self._request(req, state.events, state.sender, state.rank)
+        self._request(req, state.events, state.threads, state.sender, state.rank)
 
-    def _track(self, pid: int, tid: int) -> Track:
-        track = self.tracks.get((pid, tid))
+    def _track(self, thread: ThreadKey) -> Track:
+        track = self.tracks.get(thread)
         if track is None:
-            common = {"cat": "thread", "pid": self.ids.pid(pid), "tid": self.ids.tid(pid, tid)}
-            track = self.tracks[(pid, tid)] = Track(common, self._emit, event_args)
+            pid, tid = self.thread_ids.ids_of(thread)
+            common = {"cat": "thread", "pid": pid, "tid": tid}
+            track = self.tracks[thread] = Track(common, self._emit, event_args)
         return track
 
-    def _place(self, req: int, state: _Open, piece: Interval, index: int) -> None:
+    def _place(self, req: int, state: _Open, piece: Interval, where: ThreadKey, index: int) -> None:
         """A step or hop of the request on its thread's track, named after the request."""
         s, e, part, _ = piece
         assert part is not None
-        where = (part.pid or 1, part.tid)
-        self._track(*where).add(
+        self._track(where).add(
             (s, 1, -e, state.rank, 0, index), (s, e, part, f"#{req} {state.label}")
         )
         self.dirty.add(where)
 
     def _place_pending(self, req: int, state: _Open) -> None:
-        for piece, index in state.pending:
-            part = piece[2]
-            assert part is not None
-            self._track(part.pid or 1, part.tid).pending.pop(req, None)
-            self._place(req, state, piece, index)
+        for piece, where, index in state.pending:
+            self._track(where).pending.pop(req, None)
+            self._place(req, state, piece, where, index)
         state.pending = []
 
-    def _decide(self, state: _Open, message: Event, index: int) -> None:
+    def _decide(self, state: _Open, message: Event, where: ThreadKey, index: int) -> None:
         """A protocol call goes on its thread's track when it falls inside a step or hop of
         its request there; one of no length at such a stretch's very end closes it."""
         iv: Interval = (
@@ -284,20 +300,17 @@ class _ChromeTrace:
             message,
             str(message.data.get("type") or message.kind),
         )
-        where = (message.pid or 1, message.tid)
-        same = [
-            p for p in state.primaries if p[2] is not None and (p[2].pid or 1, p[2].tid) == where
-        ]
+        same = [p for p, thread in state.primaries if thread == where]
         if not within(iv, same):
             return
-        closing = iv[0] == iv[1] and any(p[0] < iv[0] == p[1] for p in state.primaries)
-        self._track(*where).add((iv[0], 0 if closing else 1, -iv[1], state.rank, 1, index), iv)
+        closing = iv[0] == iv[1] and any(p[0] < iv[0] == p[1] for p, _ in state.primaries)
+        self._track(where).add((iv[0], 0 if closing else 1, -iv[1], state.rank, 1, index), iv)
         self.dirty.add(where)
 
     def _advance(self, now: float) -> None:
         """Time moves on to ``now``: every event before it is in; write what can be."""
-        for state, message, index in self.undecided:
-            self._decide(state, message, index)
+        for state, message, where, index in self.undecided:
+            self._decide(state, message, where, index)
         self.undecided = []
         for where in list(self.dirty):
             track = self.tracks[where]
@@ -316,7 +329,8 @@ class _ChromeTrace:
         for req, state in list(self.open.items()):  # only a caller's miscount leaves any
             self._close(req, state)
         for event in self.unowned_marks:
-            self._instant(min(self.serving, default=1), event)
+            pid = min(self.serving, default=1)
+            self._instant(pid, event, self.thread_ids.of(pid, event))
         # Threads of one process that share a name (every anyio worker) are numbered as the
         # report and the replay number them: #1, #2... in the order they first ran.
         self.threads = thread_names(
@@ -324,8 +338,8 @@ class _ChromeTrace:
         )
         self.out += names(
             self.header,
-            self.ids,
-            pids={pid for pid, _ in self.threads} | self.request_pids,
+            self.thread_ids,
+            pids={pid for pid, _, _ in self.threads} | self.request_pids,
             threads=self.threads,
             loops=self.loops,
             serving=self.serving,
@@ -353,24 +367,33 @@ class _ChromeTrace:
             self.out = []
 
     def _request(
-        self, req: int, events: list[Event], sender: int | None = None, rank: int = 0
+        self,
+        req: int,
+        events: list[Event],
+        threads: list[ThreadKey],
+        sender: int | None = None,
+        rank: int = 0,
     ) -> None:
-        """Draw one request on its own row; ``sender``: the pid of the load generator that
-        sent it, if any; ``rank``: its place among the requests (for the counters)."""
+        """Draw one request on its own row; ``threads``: the thread of each of its events;
+        ``sender``: the pid of the load generator that sent it, if any; ``rank``: its place
+        among the requests (for the counters)."""
         queued: Event | None = None
         start: Event | None = None
         end: Event | None = None
         app_end: Event | None = None  # the app's own end, after the request ended for its client
         client: Event | None = None
+        home = threads[0]  # the thread of its row: its start's, else its arrival's
+        queued_on: ThreadKey | None = None
         primaries: list[Interval] = []
+        ran_on: list[ThreadKey] = []  # the thread of each of ``primaries``
         messages: list[Interval] = []
         untimed: list[Event] = []  # calls recorded without a duration (wsgi.start_response)
-        for event in events:
+        for event, thread in zip(events, threads, strict=True):
             kind = event.kind
             if kind == K.REQUEST_QUEUED:
-                queued = event
+                queued, queued_on = event, thread
             elif kind == K.REQUEST_START:
-                start = event
+                start, home = event, thread
             elif kind == K.REQUEST_END and end is None:
                 end = event  # the earliest: a timed-out request's app may end it again later
             elif kind == K.REQUEST_END and (sender is None or event.pid != sender):
@@ -379,6 +402,7 @@ class _ChromeTrace:
                 client = event  # a network client's answer: the request's outcome
             elif event.dur is not None and kind in (K.SCHED_STEP, K.SCHED_THREAD):
                 primaries.append((event.t, event.end, event, kind))
+                ran_on.append(thread)
             elif event.dur is not None and kind in MESSAGE_KINDS:
                 name = str(event.data.get("type") or kind)
                 messages.append((event.t, event.end, event, name))
@@ -415,9 +439,10 @@ class _ChromeTrace:
         fitting = [m for m in messages if not parts or within(m, parts)]
         kept, left = nest(lane + parts + fitting, closing)
         left += [m for m in messages if m not in fitting]
-        home = start or first
-        pid = home.pid or 1
-        number = self.ids.ids(pid, home.tid)
+        if start is None and queued_on is not None:
+            home = queued_on
+        pid = home[0]
+        number = self.thread_ids.ids_of(home)
         common = {"cat": "request", "pid": number[0], "tid": number[1], "id": req}
         self.out += sweep(kept, common, "b", "e")
         # What straddles, and what took no time (a WSGI app's status and headers, as an ASGI
@@ -426,7 +451,7 @@ class _ChromeTrace:
             self.out.append(
                 {**common, "ph": "n", "name": iv[3], "ts": us(iv[0]), "args": event_args(iv[2])}
             )
-        self._flows(primaries)
+        self._flows(primaries, ran_on)
         if start is not None and start.data.get("scope_type") != "lifespan":
             # A zero-length wait or request changes no level: leaving it out keeps the
             # "ends before starts at one instant" ordering from dipping below zero.
@@ -439,38 +464,41 @@ class _ChromeTrace:
                 changes += [(start.t, "inflight", 1), (end.end, "inflight", -1)]
             self.counters.add(pid, rank, changes)
 
-    def _flow(self, pid: int, source: tuple[int, int], target: tuple[int, int]) -> None:
-        """An arrow from (tid, ts) inside one slice to (tid, ts) inside another."""
+    def _flow(self, pid: int, source: tuple[ThreadKey, int], target: tuple[ThreadKey, int]) -> None:
+        """An arrow from (thread, ts) inside one slice to (thread, ts) inside another."""
         self.flows += 1
         common = {"cat": "hop", "name": "thread hop", "id": self.flows, "pid": self.ids.pid(pid)}
-        for ph, (tid, at) in (("s", source), ("f", target)):
+        for ph, (thread, at) in (("s", source), ("f", target)):
             end = {"bp": "e"} if ph == "f" else {}
             self.out.append(
-                {**common, "ph": ph, **end, "tid": self.ids.tid(pid, tid), "ts": us(at)}
+                {**common, "ph": ph, **end, "tid": self.thread_ids.tid(thread), "ts": us(at)}
             )
 
-    def _flows(self, primaries: list[Interval]) -> None:
+    def _flows(self, primaries: list[Interval], threads: list[ThreadKey]) -> None:
+        """Arrows from the loop to each thread hop and back; ``threads``: each primary's."""
         steps = sorted(
-            (iv for iv in primaries if iv[2] is not None and iv[3] == K.SCHED_STEP),
-            key=lambda iv: iv[0],
+            (
+                (iv, thread)
+                for iv, thread in zip(primaries, threads, strict=True)
+                if iv[2] is not None and iv[3] == K.SCHED_STEP
+            ),
+            key=lambda step: step[0][0],
         )
-        for hop_start, hop_end, hop, kind in primaries:
+        for (hop_start, hop_end, hop, kind), ran_on in zip(primaries, threads, strict=True):
             if kind != K.SCHED_THREAD or hop is None:
                 continue
             pid = hop.pid or 1
-            before = [s for s in steps if s[0] <= hop_start]
-            after = [s for s in steps if s[0] >= hop_end]
+            before = [s for s in steps if s[0][0] <= hop_start]
+            after = [s for s in steps if s[0][0] >= hop_end]
             if before:  # the step that handed the work over, to the thread that ran it
-                s0, s1, step, _ = before[-1]
-                assert step is not None
+                (s0, s1, _, _), loop = before[-1]
                 at = max(s0, min(s1 - 1, hop_start))
-                self._flow(pid, (step.tid, at), (hop.tid, min(hop_start + 1, hop_end)))
+                self._flow(pid, (loop, at), (ran_on, min(hop_start + 1, hop_end)))
             if after:  # and back to the step that resumed with the result
-                s0, s1, step, _ = after[0]
-                assert step is not None
-                self._flow(pid, (hop.tid, max(hop_start, hop_end - 1)), (step.tid, min(s0 + 1, s1)))
+                (s0, s1, _, _), loop = after[0]
+                self._flow(pid, (ran_on, max(hop_start, hop_end - 1)), (loop, min(s0 + 1, s1)))
 
-    def _instant(self, pid: int, event: Event) -> None:
+    def _instant(self, pid: int, event: Event, thread: ThreadKey) -> None:
         kind = event.kind
         if kind == K.MARK:
             name, scope = clip(str(event.data.get("label") or kind)), "g"
@@ -486,7 +514,7 @@ class _ChromeTrace:
                 "cat": kind,
                 "name": name,
                 "pid": self.ids.pid(pid),
-                "tid": self.ids.tid(pid, event.tid),
+                "tid": self.thread_ids.tid(thread),
                 "ts": us(event.t),
                 "args": event_args(event),
             }

@@ -16,9 +16,10 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from tracer import events as K
+from tracer.digest import ThreadKey
 from tracer.events import Event
 from tracer.export import titles
-from tracer.export.trace_ids import TraceIds
+from tracer.export.trace_threads import TraceThreads
 from tracer.recording import Recording
 
 __all__ = ["names", "said_in"]
@@ -55,17 +56,17 @@ def _as_recorded(event: Event) -> Event:
 
 def names(
     header: dict[str, Any],
-    ids: TraceIds,
+    thread_ids: TraceThreads,
     *,
     pids: Collection[int],
-    threads: dict[tuple[int, int], str],
-    loops: Collection[tuple[int, int]],
+    threads: dict[ThreadKey, str],
+    loops: Collection[ThreadKey],
     serving: Collection[int],
-    serving_threads: Collection[tuple[int, int]],
+    serving_threads: Collection[ThreadKey],
 ) -> list[dict[str, Any]]:
     """The ``process_name`` of each of ``pids``, then the ``thread_name`` and
-    ``thread_sort_index`` of each of ``threads`` (recorded (pid, tid) -> its name, numbered
-    where threads share one), in the order of their trace ids.
+    ``thread_sort_index`` of each of ``threads`` (its ``thread_key`` -> its name, numbered
+    where threads share one), in the order of their trace ids (``thread_ids``).
 
     ``loops``: the threads that ran coroutine steps; ``serving`` and ``serving_threads``: the
     processes and threads that recorded something besides the load they sent (the others
@@ -77,6 +78,7 @@ def names(
     model = (header.get("server") or {}).get("model")
     # A simulation records arrivals on a modelled server thread: no client of ours there.
     simulated = header.get("source") == "simulated"
+    ids = thread_ids.ids
     for pid in sorted(pids):
         if pid not in serving and not simulated:  # trace itself, beside a real server
             name = f"load generator (trace) pid {pid}"
@@ -88,14 +90,14 @@ def names(
         if ids.pid(pid) != pid:
             args["pid"] = pid  # the recorded one, which Perfetto could not take
         out.append({"ph": "M", "name": "process_name", "pid": ids.pid(pid), "tid": 0, "args": args})
-    for (pid, tid), name in sorted(threads.items(), key=lambda item: ids.ids(*item[0])):
-        loop = (pid, tid) in loops
-        number = ids.ids(pid, tid)
+    for thread, name in sorted(threads.items(), key=lambda item: thread_ids.ids_of(item[0])):
+        loop = thread in loops
+        number = thread_ids.ids_of(thread)
         common = {"ph": "M", "pid": number[0], "tid": number[1]}
         label = f"{name} (event loop)" if loop else name
-        if (pid, tid) not in serving_threads and not simulated:
+        if thread not in serving_threads and not simulated:
             label = f"{name} (load generator)"  # the client, beside an in-process server
-        args = {"name": label, "thread_ident": tid}  # the recorded ident, for reference
+        args = {"name": label, "thread_ident": thread[1]}  # the recorded ident, for reference
         out.append({**common, "name": "thread_name", "args": args})
         out.append(
             {**common, "name": "thread_sort_index", "args": {"sort_index": 0 if loop else 1}}

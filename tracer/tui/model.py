@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import bisect
 import threading
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any, overload
 
 from tracer import events as K
-from tracer.digest import Digest, Worker, natural_key, thread_names
+from tracer.digest import Digest, ThreadKey, Worker, natural_key, thread_key, thread_names
 from tracer.events import Event
 from tracer.phases import (
     END_KINDS,
@@ -242,11 +243,11 @@ class TimelineModel:
         self._worker_events = worker_events
         self._by_worker: list[Lane] | None = None
         self._by_worker_lock = threading.Lock()
-        self._thread_of: dict[str, tuple[int, int]] = {}
-        """Worker lane key -> the pid and id of its thread (to find its report row)."""
+        self._thread_of: dict[str, ThreadKey] = {}
+        """Worker lane key -> its thread's ``thread_key`` (to find its report row)."""
         self._summary: dict[str, Any] | None = None
         self._workers: list[Worker] | None = None
-        self._rows: dict[tuple[int, int], Worker] | None = None
+        self._rows: dict[ThreadKey, Worker] | None = None
 
     @property
     def abandoned(self) -> list[int]:
@@ -298,16 +299,17 @@ class TimelineModel:
         return self._workers
 
     def worker(self, lane: Lane) -> Worker | None:
-        """The report's row for a lane of ``by_worker``, found by its thread's pid and id (many
-        threads share a name: every anyio worker is "AnyIO worker thread"), or None if the
-        report has none."""
+        """The report's row for a lane of ``by_worker``, found by its thread's ``thread_key``
+        (its pid, id and name: many threads share a name, every anyio worker is "AnyIO worker
+        thread", and a later thread may be given an ended one's id), or None if the report has
+        none."""
         if self._by_worker is None:
             _ = self.by_worker  # building the lanes fills _thread_of
         found = self._thread_of.get(lane.key)
         if found is None:
             return None
         if self._rows is None:
-            self._rows = {(row.pid, row.tid): row for row in self.workers}
+            self._rows = {row.key: row for row in self.workers}
         return self._rows.get(found)
 
     @property
@@ -477,19 +479,20 @@ def _known_part(spans: list[Span], known: int) -> list[Span]:
 def _worker_lanes(
     events: Iterable[Event],
     threshold_ns: int | None,
-    thread_of: dict[str, tuple[int, int]],
+    thread_of: dict[str, ThreadKey],
     loop_word: str = "loop",
 ) -> list[Lane]:
-    """The by-worker lanes; ``thread_of`` is filled with each lane's pid and thread id.
-    ``loop_word`` goes before an event loop's thread name ("loop MainThread")."""
+    """The by-worker lanes, one per thread (``thread_key``: Python gives an ended thread's id
+    to a later thread, and each is a lane of its own); ``thread_of`` is filled with each lane's
+    thread. ``loop_word`` goes before an event loop's thread name ("loop MainThread")."""
     blocked_by_req: dict[int, list[tuple[int, int]]] = {}
     # Each worker's steps as (start, end, request, CPU share): their phase needs the blocks
     # of the whole recording, so the spans are made once the scan is over. A big recording
     # has hundreds of thousands of events: the scan makes nothing it does not keep.
-    steps: dict[tuple[str, int, int], list[tuple[int, int, int | None, float | None]]] = {}
+    steps: dict[tuple[str, ThreadKey], list[tuple[int, int, int | None, float | None]]] = {}
     # Every thread the report's Workers table counts (those that started a request too), with
     # its name and when it first ran request code: same-named threads are numbered from them.
-    threads: dict[tuple[int, int], list[Any]] = {}
+    threads: dict[ThreadKey, list[Any]] = {}
     loose_blocks: list[Event] = []
     step_kinds = {K.SCHED_STEP: LOOP_LANE, K.SCHED_THREAD: THREAD_LANE}
     for event in events:
@@ -503,36 +506,37 @@ def _worker_lanes(
                     blocked_by_req.setdefault(event.req, []).append(
                         (event.t, event.t + _dur(event))
                     )
-            elif (
-                kind == K.REQUEST_START
-                and (event.pid, event.tid) not in threads
-                and _data(event).get("scope_type") != "lifespan"
-            ):
-                threads[(event.pid, event.tid)] = [event.thread or str(event.tid), None]
+            elif kind == K.REQUEST_START and _data(event).get("scope_type") != "lifespan":
+                key = thread_key(event)
+                threads.setdefault(key, [key[2], None])
             continue
-        pid, tid, t = event.pid, event.tid, event.t
-        thread = threads.get((pid, tid))
+        key, t = thread_key(event), event.t
+        thread = threads.get(key)
         if thread is None:
-            threads[(pid, tid)] = [event.thread or str(tid), t]
+            threads[key] = [key[2], t]
         elif thread[1] is None or t < thread[1]:
             thread[1] = t
         piece = (t, t + _dur(event), event.req, cpu_share(event))
-        found = steps.get((lane_kind, pid, tid))
+        found = steps.get((lane_kind, key))
         if found is None:
-            steps[(lane_kind, pid, tid)] = [piece]
+            steps[(lane_kind, key)] = [piece]
         else:
             found.append(piece)
     lanes: list[Lane] = []
     # Several server processes (gunicorn or uvicorn workers, the processes model): each
     # process's lanes together, named with its pid (their threads often share names).
-    pids = list(dict.fromkeys(key[1] for key in steps))
+    pids = list(dict.fromkeys(key[0] for _, key in steps))
     names = thread_names(
         {key: (name, first) for key, (name, first) in threads.items()}, several=len(pids) > 1
     )
-    for key, pieces in steps.items():
-        kind, pid, tid = key
+    # A lane is known by its pid and thread id, and by its thread's name too when a later
+    # thread was given that id: each thread is a lane of its own.
+    ids_used = Counter((kind, pid, tid) for kind, (pid, tid, _) in steps)
+    ids: dict[str, tuple[int, int]] = {}
+    for (kind, owner), pieces in steps.items():
+        pid, tid, recorded = owner
         # The label is shown, so its controls are escaped.
-        name = printable(names[(pid, tid)])
+        name = printable(names[owner])
         if kind == LOOP_LANE:
             spans = [
                 Span(t0, t1, _loop_phase(t0, t1, req, blocked_by_req, threshold_ns), req, cpu)
@@ -553,9 +557,12 @@ def _worker_lanes(
                 for t0, t1, req, cpu in pieces
             ]
             label = name
-        lanes.append(Lane(f"{kind}:{pid}:{tid}", label, kind, spans))
-        thread_of[f"{kind}:{pid}:{tid}"] = (pid, tid)
-    ids = {f"{kind}:{pid}:{tid}": (pids.index(pid), tid) for kind, pid, tid in steps}
+        lane_key = f"{kind}:{pid}:{tid}"
+        if ids_used[(kind, pid, tid)] > 1:
+            lane_key += f":{recorded}"
+        lanes.append(Lane(lane_key, label, kind, spans))
+        thread_of[lane_key] = owner
+        ids[lane_key] = (pids.index(pid), tid)
 
     def order(lane: Lane) -> tuple[Any, ...]:
         # Lanes starting together (a pool's threads all take a request at once) in the order
