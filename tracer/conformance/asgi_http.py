@@ -127,7 +127,7 @@ class HttpChecker(AsgiChecker, scope_type="http"):
                     self._flag("HTTP-024")
         elif kind == "http.response.trailers":
             self._trailers_sent(message, state)
-        elif kind in _EXTENSIONS:
+        elif type(kind) is str and kind in _EXTENSIONS:  # a list is no key: ASGI-002 below
             if not self._extension(kind):
                 self._flag("HTTP-026", kind)
             if kind in ("http.response.zerocopysend", "http.response.pathsend"):
