@@ -26,12 +26,16 @@ def _run(tmp_path: Path, app: str, *options: str) -> tuple[int, list[str]]:
     return done.returncode, done.stderr.splitlines()
 
 
-@pytest.mark.parametrize("options", [(), ("--server", "loop")], ids=["auto", "loop"])
+@pytest.mark.parametrize(
+    "options",
+    [(), ("--server", "loop"), ("--server", "uvicorn")],
+    ids=["auto", "loop", "uvicorn"],
+)
 def test_a_class_whose_instances_are_apps_gets_one_note_before_the_run(
     tmp_path: Path, options: tuple[str, ...]
 ) -> None:
-    """The class itself as APP, its model chosen or given: one note, the first line on stderr,
-    saying to point APP at an instance or pass --factory; the run goes on."""
+    """The class itself as APP, its model chosen or given (a real server: loaded here once, then
+    silently in its processes): one note, the first line on stderr, saying to point APP at an instance or pass --factory; the run goes on."""
     code, err = _run(tmp_path, "FrameworkApp", *options)
     assert code == 0, err
     notes = [line for line in err if line.startswith(NOTE)]

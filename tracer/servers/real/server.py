@@ -630,6 +630,9 @@ class RealServer:
                 interface=self.config.interface,
             )
             self.import_s = monotonic() - began
+            from tracer.servers.job import say_load_hint
+
+            say_load_hint(loaded.hint)  # said once, here: the server's processes load it silently
             interface = str(loaded.interface)
         else:
             interface = detect_interface(app, self.config.interface)
