@@ -577,9 +577,13 @@ def _sweep(config: Any, args: argparse.Namespace) -> int:
             "req/s: completed over the whole run, the drain after the last arrival included; "
             "offered: the arrivals' rate (req/s), what a stable open system keeps up with"
         )
+    from tracer.report import measures
+
     for row in rows:
         s = row.summary
         lat = s["latency_ms"]
+        # As the report: a percentile only from the sample that measures it (p99 from 100).
+        tail = [ms(lat[key]) if measures(key, s["completed"]) else "-" for key in ("p90", "p99")]
         value = f"{row.value:g}" if isinstance(row.value, float) else str(row.value)
         extra = []
         if open_loop and row.open_loop:
@@ -587,9 +591,8 @@ def _sweep(config: Any, args: argparse.Namespace) -> int:
         table.add_row(
             value,
             _rate(s["rps"]),
-            ms(lat["p50"]),
-            ms(lat["p90"]),
-            ms(lat["p99"]),
+            ms(lat["p50"]) if measures("p50", s["completed"]) else "-",
+            *tail,
             ms(lat["max"]),
             ms(s["queue_ms"]["mean"]),
             str(s["max_in_flight"]),
