@@ -15,7 +15,14 @@ from typing import Any
 
 from sim.arrivals import Request
 from sim.config import SimConfig
-from tracer.summary import LATENCY_KEYS, QUEUE_KEYS, offered_s, peak_in_flight, stats_ms
+from tracer.summary import (
+    LATENCY_KEYS,
+    QUEUE_KEYS,
+    offered_s,
+    peak_in_flight,
+    rate_figure,
+    stats_ms,
+)
 
 __all__ = ["Stats", "SimResult"]
 
@@ -73,9 +80,10 @@ class Stats:
 def _rps(completed: int, wall_s: float) -> float | None:
     """Completed requests per second of simulated time (``wall_s``: the run's, or the time an
     open loop's arrivals were offered in); None when they took no time at all (zero-time work:
-    every request ended the instant the first arrived), which is no rate."""
+    every request ended the instant the first arrived), which is no rate. Rounded as the
+    summary of its recording rounds it (``rate_figure``: 0.149 a second, not 0.1)."""
     if wall_s > 0:
-        return round(completed / wall_s, 1)
+        return rate_figure(completed / wall_s)
     return None if completed else 0.0
 
 

@@ -156,16 +156,24 @@ def test_the_requests_view_reads_packed_records_as_request_spans_does() -> None:
     events = _req(0, 1, 0, 10) + _req(10, 2, 1, 20, status=500, error="KeyError")
     events += [Event(20, 0, K.REQUEST_START, 7, data={"scope_type": "lifespan"})]
     events += [Event(21, 3 * MS, K.REQUEST_QUEUED, 8, data={"method": "GET", "path": "/"})]
-    # Every field set, each to a value of its own: a response sent, the app's error, the
-    # client's view.
-    events += _req(30, 9, 4, 50, status=200, error="ValueError")
+    # Every field set, each to a value of its own: a response sent (cut short), the app's
+    # error, the client's view (closed on purpose: the flags of the row's first byte).
+    events += _req(30, 9, 4, 50, status=200, error="ValueError", cut_short=True)
     events += [
         Event(
             33, 45 * MS, K.ASGI_SEND, 9, dur=1, data={"type": "http.response.start", "status": 201}
         ),
         Event(34, 46 * MS, K.ASGI_SEND, 9, dur=2, data={"type": "http.response.body"}),
         _late(35, 9, 48, K.ERROR, type="ValueError", message="", where=None),
-        _late(36, 9, 60, K.CLIENT_RESPONSE, status=502, error="ConnectionResetError"),
+        _late(
+            36,
+            9,
+            60,
+            K.CLIENT_RESPONSE,
+            status=502,
+            error="ConnectionResetError",
+            client_closed="read-bytes",
+        ),
     ]
     digest = _one_by_one(events)
     expected = request_spans(events)

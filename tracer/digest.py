@@ -29,7 +29,15 @@ from tracer.gc_pause import paused_gc
 from tracer.reading import UNREADABLE, EventLines, lines_until_eof, open_text, unreadable
 from tracer.recording import Recording, load, loads
 from tracer.span_rows import SpanRows, SpanView
-from tracer.summary import SPAN_KINDS, RequestSpan, SpanTally, load_of, offered_s, stats_ms
+from tracer.summary import (
+    SPAN_KINDS,
+    RequestSpan,
+    SpanTally,
+    lifespan_failure,
+    load_of,
+    offered_s,
+    stats_ms,
+)
 
 __all__ = [
     "Culprit",
@@ -295,6 +303,10 @@ class Digest:
         self._ttfbs: array[int] = array("q")
         self._loop = False
         self._asgi2 = 0
+        # What each failed lifespan startup or shutdown said (``lifespan_failure``), with its
+        # send's (t, seq) and connection: the summary lists those of lifespan connections (a
+        # connection's start, which says so, may come later) in recording order.
+        self._lifespan_failures: list[tuple[int, int, int, dict[str, Any]]] = []
 
     def feed(self, batch: Iterable[Event]) -> None:
         """Take a batch of events (any order); usable as a ``Recorder`` subscriber."""
@@ -358,6 +370,10 @@ class Digest:
                         self._ttfbs.append(ttfb)
                 elif kind == K.ERROR:
                     self._error(req, event)
+                elif kind == K.ASGI_SEND:
+                    failure = lifespan_failure(event)
+                    if failure is not None:
+                        self._lifespan_failures.append((event.t, event.seq, req, failure))
             elif kind in (K.SCHED_STEP, K.SCHED_THREAD):
                 if kind == K.SCHED_STEP:
                     self._loop = True
@@ -543,6 +559,11 @@ class Digest:
             blocked_ns=self._blocked_ns,
             violations=sum(self._violations.values()),
             load=load_of(self._header),
+            lifespan_failed=[
+                failure
+                for _, _, req, failure in sorted(self._lifespan_failures, key=_time_and_seq)
+                if req in self._lifespan
+            ],
         )
 
     def details(self, *, top: int = 5) -> ReportDetails:
@@ -678,6 +699,11 @@ def _add(tallies: dict[str, tuple[int, int]], kind: str, count: int, first: int)
     """``count`` more of ``kind``, the first of them at ``first``."""
     had, seen = tallies.get(kind, (0, first))
     tallies[kind] = (had + count, min(seen, first))
+
+
+def _time_and_seq(failure: tuple[int, int, int, dict[str, Any]]) -> tuple[int, int]:
+    """A lifespan failure's place in the recording: its send's ``(t, seq)``."""
+    return failure[0], failure[1]
 
 
 def _failure_kind(span: RequestSpan) -> str:

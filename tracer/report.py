@@ -174,6 +174,7 @@ def _overview(
         ("throughput", _throughput(summary, details)),
         ("status codes", _data(status)),  # the codes are whatever request.end said
         ("errors", f"{summary['errors']} ({details.timeouts} timeouts)"),
+        *_not_errors(summary),
         ("max in flight", str(summary["max_in_flight"])),
         *_clients(summary, details, header),
         ("loop blocked", _blocked(summary, details)),
@@ -196,6 +197,41 @@ def _overview(
     for name, value in rows:
         table.add_row(name, value)
     return table
+
+
+def _not_errors(summary: dict[str, Any]) -> list[tuple[str, str | Text]]:
+    """What ended otherwise than planned without being an error, when the summary has it:
+    responses cut short, responses the client left on purpose, and each failed lifespan
+    startup or shutdown with what the app said (a string from the recording: ``_data``)."""
+    rows: list[tuple[str, str | Text]] = []
+    cut = summary.get("cut_short")
+    if cut:
+        rows.append(
+            (
+                "cut short",
+                f"{cut} {_responses(cut)} cut short: started, not all sent "
+                "(the client left a stream; not counted as errors)",
+            )
+        )
+    closed = summary.get("client_closed")
+    if closed:
+        rows.append(
+            (
+                "closed by client",
+                f"{closed} {_responses(closed)} left on purpose by the client "
+                "(not counted as errors)",
+            )
+        )
+    for failure in summary.get("lifespan_failed") or ():
+        said = failure.get("message") or "no message given"
+        rows.append(
+            ("lifespan", _data(f"{failure.get('phase')} failed (pid {failure.get('pid')}): {said}"))
+        )
+    return rows
+
+
+def _responses(count: int) -> str:
+    return "response" if count == 1 else "responses"
 
 
 def _clients(

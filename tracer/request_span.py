@@ -77,6 +77,7 @@ class RequestSpan:
         "response_end",
         "response_status",
         "cut_short",
+        "client_closed",
     )
 
     def __init__(self, req: int) -> None:
@@ -99,6 +100,9 @@ class RequestSpan:
         self.cut_short = False
         """A ``request.end`` said the response was cut short (``cut_short``: it started and
         never had its end handed to the server while the client was there)."""
+        self.client_closed: str | None = None
+        """Why the network client stopped reading the response on purpose (its
+        ``client.response``'s ``client_closed``: ``read-for``, ``read-bytes``), or None."""
 
     @property
     def arrived(self) -> int | None:
@@ -206,13 +210,22 @@ class RequestSpan:
     @property
     def outcome_error(self) -> str | None:
         """The app's exception if it raised (as its end names it, else as its ``error``
-        event does), else the client's failure (refused, timed out)."""
+        event does), else the client's failure (refused, timed out).
+
+        A response the client left on purpose (``client_closed``) is judged by the app's
+        ``error`` events and the client alone: the end's own ``error`` is then the server's
+        word that its client went (hypercorn cancels an HTTP/2 stream the client reset, and
+        its end says ``cancelled``), not a failure. An app that raised still has its
+        ``error`` event."""
+        if self.client_closed:
+            return self.raised or self.client_error
         return self.error or self.raised or self.client_error
 
     @property
     def failed(self) -> bool:
         """An error: the app raised (an ``error`` event of the request counts, even one
         recorded after its end), the client got no response, or the response was a 5xx.
+        The server's word that a client who left on purpose went is none (``outcome_error``).
 
         A request that ended without any status (the app returned without starting a
         response: the server answers 500 for it, or drops the connection) got no response.
@@ -233,6 +246,8 @@ class RequestSpan:
             self.client_status = status if isinstance(status, int) else None
             error = data.get("error")
             self.client_error = str(error) if error else None
+            closed = data.get("client_closed")
+            self.client_closed = str(closed) if closed else None
 
 
 def request_spans(events: Iterable[Event]) -> dict[int, RequestSpan]:

@@ -3,7 +3,8 @@
 Its one job is the packing: a row's layout, packing a ``RequestSpan`` into it and unpacking
 it, the store of rows by request id (``SpanRows``), and reading records by id whether packed
 or not (``SpanView``). A ``RequestSpan`` with its dict slot and the number objects of its
-times takes about 450 bytes, its row 83. A record that would not read back as itself stays a
+times takes about 450 bytes, its row 83 (its first byte's flags say whether the response was
+cut short and why the client left it). A record that would not read back as itself stays a
 ``RequestSpan`` (``put`` says so). When a request has ended, and what the int kept with its
 row means, is ``tracer.digest``'s to say. Imports only ``tracer.summary`` (for
 ``RequestSpan``).
@@ -45,8 +46,17 @@ _VALUES = (
 _times_of = attrgetter(*_TIMES)
 _values_of = attrgetter(*_VALUES)
 _ROW = struct.Struct(f"<BI{len(_TIMES)}q{len(_VALUES)}H")
-"""A packed request: 1 (the row is taken), its order (an int the caller keeps with it), its
-times (``_NO_TIME`` for None), its value codes (0 for None)."""
+"""A packed request: its flags (``_TAKEN`` and the others: never 0), its order (an int the
+caller keeps with it), its times (``_NO_TIME`` for None), its value codes (0 for None)."""
+_TAKEN = 1
+"""The row holds a request (a free row's flags are 0)."""
+_CUT_SHORT = 2
+"""``RequestSpan.cut_short``."""
+_CLOSED_FLAGS: dict[str | None, int] = {None: 0, "read-for": 4, "read-bytes": 8}
+"""``RequestSpan.client_closed`` as flags: the reasons the recording format names (a record
+of another keeps its ``RequestSpan``)."""
+_CLOSED_MASK = 4 | 8
+_CLOSED_OF = {flag: reason for reason, flag in _CLOSED_FLAGS.items()}
 _NO_TIME = -(2**63)
 _FREE = bytes(_ROW.size)
 _PLAIN = frozenset({int, str, type(None)})
@@ -149,6 +159,9 @@ class SpanRows:
             span.client_error,
             span.response_status,
         ) = [values[code] for code in row[10:]]
+        flags = row[0]
+        span.cut_short = bool(flags & _CUT_SHORT)
+        span.client_closed = _CLOSED_OF[flags & _CLOSED_MASK]
         return span
 
     def put(self, req: int, span: RequestSpan, order: int) -> bool:
@@ -163,6 +176,10 @@ class SpanRows:
         # of values equal to one coded before has its codes.
         if not _PLAIN.issuperset(map(type, values)):
             return False
+        closed = span.client_closed
+        if closed not in _CLOSED_FLAGS:
+            return False
+        flags = _TAKEN | (_CUT_SHORT if span.cut_short else 0) | _CLOSED_FLAGS[closed]
         codes = self._coded.get(values) or self._code(values)
         if codes is None:
             return False
@@ -172,7 +189,7 @@ class SpanRows:
         run, offset = slot
         try:
             _ROW.pack_into(
-                run, offset, 1, order, *[_NO_TIME if t is None else t for t in times], *codes
+                run, offset, flags, order, *[_NO_TIME if t is None else t for t in times], *codes
             )
         except struct.error:  # past 64 bits: packed up to there, then freed
             run[offset] = 0

@@ -72,6 +72,7 @@ class SpanTally:
         "completed",
         "errors",
         "cut_short",
+        "client_closed",
         "latencies",
         "queues",
         "status",
@@ -90,6 +91,10 @@ class SpanTally:
         self.cut_short = 0
         """Of which had their response cut short (``RequestSpan.cut_short``) and did not
         fail: one the app's error or the client's failure cut counts as that error only."""
+        self.client_closed = 0
+        """Of which the client left on purpose (``RequestSpan.client_closed``: ``trace run
+        --read-for``/``--read-bytes``) and did not fail: counted here, not as cut short too,
+        since the run asked for the cut."""
         self.latencies: array[int] | list[Any] = array("q")
         """``finished - arrived`` of each finished request (ns), in the order added."""
         self.queues: array[int] | list[Any] = array("q")
@@ -128,6 +133,8 @@ class SpanTally:
                 edges.append(end)
         if span.failed:
             self.errors += 1
+        elif span.client_closed:
+            self.client_closed += 1
         elif span.cut_short:
             self.cut_short += 1
         code = span.outcome_status
@@ -183,11 +190,14 @@ class SpanTally:
             "loop_blocked_ms": round(blocked_ns / NS_PER_MS, 3),
             "violations": violations,
         }
-        # Only when there are any, as the simulator's summary (which has neither) agrees.
+        # Only when there are any, as the simulator's summary (which has none) agrees.
         if self.cut_short:
             # Responses started that did not all go out, counted apart from errors: a client
             # leaving a stream is not the app's failure.
             summary["cut_short"] = self.cut_short
+        if self.client_closed:
+            # Responses the client stopped reading on purpose (--read-for, --read-bytes).
+            summary["client_closed"] = self.client_closed
         if lifespan_failed:
             summary["lifespan_failed"] = [dict(failure) for failure in lifespan_failed]
         return summary

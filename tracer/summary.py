@@ -34,6 +34,7 @@ from tracer.stats import (
     offered_s,
     peak_in_flight,
     percentile,
+    rate_figure,
     stats_ms,
 )
 
@@ -48,6 +49,7 @@ __all__ = [
     "offered_s",
     "load_of",
     "percentile",
+    "rate_figure",
     "stats_ms",
     "peak_in_flight",
     "request_spans",
