@@ -209,8 +209,7 @@ def _not_errors(summary: dict[str, Any]) -> list[tuple[str, str | Text]]:
         rows.append(
             (
                 "cut short",
-                f"{cut} {_responses(cut)} cut short: started, not all sent "
-                "(the client left a stream; not counted as errors)",
+                f"{cut} (started, not all sent: the client left; no error)",
             )
         )
     closed = summary.get("client_closed")
@@ -218,8 +217,7 @@ def _not_errors(summary: dict[str, Any]) -> list[tuple[str, str | Text]]:
         rows.append(
             (
                 "closed by client",
-                f"{closed} {_responses(closed)} left on purpose by the client "
-                "(not counted as errors)",
+                f"{closed} (the client stopped reading on purpose; no error)",
             )
         )
     for failure in summary.get("lifespan_failed") or ():
@@ -228,10 +226,6 @@ def _not_errors(summary: dict[str, Any]) -> list[tuple[str, str | Text]]:
             ("lifespan", _data(f"{failure.get('phase')} failed (pid {failure.get('pid')}): {said}"))
         )
     return rows
-
-
-def _responses(count: int) -> str:
-    return "response" if count == 1 else "responses"
 
 
 def _clients(
