@@ -21,14 +21,20 @@ def _render(flow: SummaryFlow, width: int) -> list[str]:
 
 def test_items_carry_the_headline_numbers(loop_rec: Recording) -> None:
     """Requests, rps, latency p50 and in flight first (what a cut-short compare panel keeps),
-    blocking, errors, then the tail percentiles, queueing and violations."""
+    blocking, errors, then the tail percentiles (of samples that measure them), queueing and
+    violations."""
     summary = summarize(loop_rec)
     items = [item.plain for item in summary_items(summary, labels("en"))]
     assert items[0] == "8 requests"
     assert items[2].startswith("latency p50 ") and items[3].startswith("max in flight ")
     assert items[4] == "loop blocked 30.0ms" and items[5] == "errors 0"
+    # Eight values measure no p95 nor p99 (tracer.report.measures).
+    assert items[6].startswith("queue p50 ") and items[-1] == "violations 0"
+    assert len(items) == 8
+    tails = summary_items(summary, labels("en"), {"latency_ms": 100, "queue_ms": 100})
+    items = [item.plain for item in tails]
     assert items[6].startswith("p95 ") and items[7].startswith("p99 ")
-    assert items[8].startswith("queue p50 ") and items[-1] == "violations 0"
+    assert items[8].startswith("queue p50 ") and items[9].startswith("queue p99 ")
 
 
 def test_narrow_panels_wrap_between_items(loop_rec: Recording) -> None:

@@ -26,9 +26,17 @@ from tracer.export.stream import RecordingFile, shell_of
 from tracer.export.svg import STDOUT, timeline_svg
 from tracer.export.titles import demo_title, figure_titles, said_in
 from tracer.recording import Recording
+from tracer.report import measures
 from tracer.summary import request_spans, summarize
 
-__all__ = ["html_page", "export_html", "write_text", "static_caption", "SUMMARY_ROWS"]
+__all__ = [
+    "html_page",
+    "export_html",
+    "write_text",
+    "static_caption",
+    "SUMMARY_ROWS",
+    "WHEN_ANY_ROWS",
+]
 
 KEY_HINTS = re.compile(r"\s*(?:Press [^.]*\.|按\s*[A-Za-z,.\[\]+\-←→↑↓][^。]*。)")
 """A caption's sentences telling the viewer which keys to press ("Press m, then space to
@@ -47,7 +55,23 @@ SUMMARY_ROWS: tuple[tuple[str, str, str], ...] = (
     ("violations", "protocol violations", "协议违规"),
     ("wall_s", "wall time (s)", "总时长（秒）"),
 )
-"""(summary key, English label, Chinese label); dotted keys for nested figures."""
+"""(summary key, English label, Chinese label); dotted keys for nested figures. A percentile
+is given only of a sample that measures it (``tracer.report.measures``), as the report gives
+it: else ``NONE``."""
+
+WHEN_ANY_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("cut_short", "cut short", "截断"),
+    ("lifespan_failed", "lifespan", "lifespan"),
+)
+"""Rows after ``errors`` only when some recording's summary has their key (it has them only
+when there are any): responses cut short (a count, 0 where there are none), a failed lifespan
+(``startup failed: <the app's message>``)."""
+
+LIFESPAN_FAILED: dict[str, dict[str, str]] = {
+    "en": {"startup": "startup failed", "shutdown": "shutdown failed", "colon": ": ", "and": "; "},
+    "zh": {"startup": "启动失败", "shutdown": "关闭失败", "colon": "：", "and": "；"},
+}
+"""Language -> the words of a failed lifespan's cell."""
 
 NONE = "–"
 """A figure that does not exist: a latency with no request finished, a rate without requests."""
@@ -72,13 +96,19 @@ ol.marks li {{ margin: .3rem 0; }}
 """
 
 
-def _figure(summary: dict[str, Any], key: str, undefined: frozenset[str]) -> str:
+def _figure(
+    summary: dict[str, Any], key: str, undefined: frozenset[str], samples: dict[str, int]
+) -> str:
     """The summary's figure at ``key`` (``number``), ``NONE`` for one in ``undefined`` or
-    missing."""
+    missing, or a percentile its sample (``samples``, by the figure's group) does not
+    measure."""
     value: Any = summary
     for part in key.split("."):
         value = value.get(part) if isinstance(value, dict) else None
-    if value is None or key.split(".")[0] in undefined:
+    group, _, name = key.partition(".")
+    if value is None or group in undefined:
+        return NONE
+    if name.startswith("p") and not measures(name, samples.get(group, 0)):
         return NONE
     if isinstance(value, bool):
         return escape(str(value))
@@ -87,9 +117,61 @@ def _figure(summary: dict[str, Any], key: str, undefined: frozenset[str]) -> str
     return f"{value:,}" if isinstance(value, int) else escape(shown(value))
 
 
-def _undefined(recording: Recording, summary: dict[str, Any]) -> frozenset[str]:
-    """The summary figures that have nothing to be made of (``undefined_figures``)."""
-    return undefined_figures(request_spans(recording.events), summary, _has_loop(recording))
+def _cell(
+    summary: dict[str, Any],
+    key: str,
+    lang: str,
+    undefined: frozenset[str],
+    samples: dict[str, int],
+) -> str:
+    """One recording's cell of the row for ``key``: a failed lifespan in words, responses cut
+    short as a count (none where the summary leaves the key out), else ``_figure``."""
+    if key == "lifespan_failed":
+        return _lifespan_cell(summary, lang)
+    if key == "cut_short":
+        return f"{summary.get(key, 0):,}"
+    return _figure(summary, key, undefined, samples)
+
+
+def _lifespan_cell(summary: dict[str, Any], lang: str) -> str:
+    """A recording's failed lifespans (``startup failed: <message>``), each phase and message
+    once (every worker process runs its own lifespan, and fails alike), escaped; ``NONE``
+    without any."""
+    words = LIFESPAN_FAILED.get(lang, LIFESPAN_FAILED["en"])
+    failures = summary.get("lifespan_failed")
+    said: list[str] = []
+    for failure in failures if isinstance(failures, list) else []:
+        phase = failure.get("phase") if isinstance(failure, dict) else None
+        if phase not in ("startup", "shutdown"):
+            continue
+        message = failure.get("message")
+        text = words[phase] + (words["colon"] + shown(message) if message else "")
+        if text not in said:
+            said.append(text)
+    return escape(words["and"].join(said)) if said else NONE
+
+
+def _facts_of(
+    recording: Recording, summary: dict[str, Any]
+) -> tuple[frozenset[str], dict[str, int]]:
+    """The summary figures that have nothing to be made of (``undefined_figures``), and how
+    many values ``latency_ms`` and ``queue_ms`` are each of (the requests that finished, those
+    that queued, as the report counts them)."""
+    spans = request_spans(recording.events)
+    samples = {
+        "latency_ms": sum(
+            1 for s in spans.values() if s.finished is not None and s.arrived is not None
+        ),
+        "queue_ms": sum(1 for s in spans.values() if s.queue_wait is not None),
+    }
+    return undefined_figures(spans, summary, _has_loop(recording)), samples
+
+
+def _samples_of(summary: dict[str, Any]) -> dict[str, int]:
+    """For a recording read in part (``RunFacts``), the most values ``latency_ms`` and
+    ``queue_ms`` can be of: the requests that finished, every request."""
+    requests = summary.get("requests", 0)
+    return {"latency_ms": summary.get("completed", requests), "queue_ms": requests}
 
 
 def _has_loop(recording: Recording) -> bool:
@@ -113,17 +195,22 @@ def _summary_table(
     summaries = [
         summarize(r) if f is None else f.summary for r, f in zip(recordings, facts, strict=True)
     ]
-    undefined = [
-        _undefined(r, s) if f is None else f.undefined
+    found = [
+        _facts_of(r, s) if f is None else (f.undefined, _samples_of(s))
         for r, s, f in zip(recordings, summaries, facts, strict=True)
     ]
     head = "".join(f"<th>{escape(title)}</th>" for title in figure_titles(recordings, lang))
     rows = [f"<tr><th>{'摘要' if lang == 'zh' else 'summary'}</th>{head}</tr>"]
-    for key, english, chinese in SUMMARY_ROWS:
+    table_rows: list[tuple[str, str, str]] = []
+    for row in SUMMARY_ROWS:
+        table_rows.append(row)
+        if row[0] == "errors":
+            table_rows += [r for r in WHEN_ANY_ROWS if any(r[0] in s for s in summaries)]
+    for key, english, chinese in table_rows:
         label = chinese if lang == "zh" else english
         cells = "".join(
-            f"<td>{_figure(s, key, none)}</td>"
-            for s, none in zip(summaries, undefined, strict=True)
+            f"<td>{_cell(s, key, lang, none, samples)}</td>"
+            for s, (none, samples) in zip(summaries, found, strict=True)
         )
         rows.append(f"<tr><td>{escape(label)}</td>{cells}</tr>")
     return f"<table>{''.join(rows)}</table>"

@@ -52,6 +52,9 @@ HOLDER_CELLS = 8
 _HEAD = "bold #00afd7"
 INCOMPLETE_TEXT = "bold #e65100"
 """A request that never ended says so in the colour of its lane's mark."""
+CUT_SHORT_TEXT = "#ffaf00"
+"""A response cut short is said in amber: something went wrong for the client, not an error of
+the app's (the summary counts it apart from errors)."""
 _KEY = "#8a8a8a"
 _SCOPE_KEYS = (
     "method",
@@ -183,6 +186,10 @@ def _request_text(
         at = f"+{_ms(lane.incomplete_at - origin)}"
         text.append("  ")
         text.append(f"{INCOMPLETE_GLYPH} {labels['unended'].format(at=at)}", INCOMPLETE_TEXT)
+    if span is not None and span.cut_short:
+        # Its response started and did not all go out: the bytes_out of its events is what the
+        # server took, not what reached the client.
+        text.append(f"\n{labels['cut_short_detail']}", CUT_SHORT_TEXT)
     heading = headed(labels, "environ" if scope.get("interface") == "wsgi" else "scope")
     text.append(f"\n{heading}", _KEY)
     scope_text = _compact(

@@ -54,6 +54,11 @@ _EN: dict[str, str] = {
     "latency": "latency",
     "wall": "wall",
     "request_one": "request",
+    # responses started and not all sent (the summary's ``cut_short``; not errors)
+    "cut_short": "cut short",
+    # the summary's ``lifespan_failed``, before the app's message
+    "lifespan_startup_failed": "lifespan startup failed",
+    "lifespan_shutdown_failed": "lifespan shutdown failed",
     # detail pane
     "detail": "detail",
     "recording": "recording",
@@ -88,6 +93,10 @@ _EN: dict[str, str] = {
     # with where its events stop.
     "unended_legend": "not finished",
     "unended": "not finished: nothing of it was recorded after {at}",
+    # its request.end says ``cut_short``
+    "cut_short_detail": "response cut short: started, not all handed to the server while the "
+    "client was there (the client left, or the server gave up); bytes out = bytes handed to "
+    "the server",
     "hint": "hint",
     "detail_keys": "J K scroll · ctrl+u ctrl+d page · esc close",
     # live dashboard
@@ -185,6 +194,9 @@ _ZH: dict[str, str] = {
     "latency": "延迟",
     "wall": "总时长",
     "request_one": "请求",
+    "cut_short": "截断",
+    "lifespan_startup_failed": "lifespan 启动失败",
+    "lifespan_shutdown_failed": "lifespan 关闭失败",
     "detail": "详情",
     "recording": "记录",
     "scope": "作用域",
@@ -216,6 +228,8 @@ _ZH: dict[str, str] = {
     "abandoned_detail": "已放弃：客户端在 {at} 放弃，应用仍运行至 {until}",
     "unended_legend": "未结束",
     "unended": "未结束：{at} 之后没有它的记录",
+    "cut_short_detail": "响应被截断：已开始，但客户端还在时未全部交给服务器（客户端离开或服务器放弃）；"
+    "bytes out 为交给服务器的字节数",
     "hint": "修复建议",
     "detail_keys": "J K 滚动 · ctrl+u ctrl+d 翻页 · esc 关闭",
     "live": "实时",

@@ -246,6 +246,7 @@ class TimelineModel:
         self._thread_of: dict[str, ThreadKey] = {}
         """Worker lane key -> its thread's ``thread_key`` (to find its report row)."""
         self._summary: dict[str, Any] | None = None
+        self._samples: dict[str, int] | None = None
         self._workers: list[Worker] | None = None
         self._rows: dict[ThreadKey, Worker] | None = None
 
@@ -320,6 +321,22 @@ class TimelineModel:
             header = self.recording.header
             self._summary = summarize(Recording(header=header, events=self._events))
         return self._summary
+
+    @property
+    def samples(self) -> dict[str, int]:
+        """How many values the summary's ``latency_ms`` and ``queue_ms`` are each of (computed
+        once): the requests that finished, those that queued, as the report counts them
+        (``ReportDetails.latencies``, ``queued``). The summary panel shows a percentile only of
+        a sample that measures it (``tracer.report.measures``), as the report does."""
+        if self._samples is None:
+            spans = request_spans(self._events).values()
+            self._samples = {
+                "latency_ms": sum(
+                    1 for s in spans if s.finished is not None and s.arrived is not None
+                ),
+                "queue_ms": sum(1 for s in spans if s.queue_wait is not None),
+            }
+        return self._samples
 
     @property
     def title(self) -> str:

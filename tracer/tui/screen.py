@@ -129,6 +129,7 @@ class ReplayScreen(Screen[None]):
                     model.summary,
                     self.labels,
                     truncated=model.recording.truncated,
+                    samples=model.samples,
                 )
         yield Axis(self.viewport, offset, id="axis")
         compare = len(self.models) > 1

@@ -2,7 +2,8 @@
 
 The numbers flow into as many rows as the width needs, never splitting one figure across rows,
 so the same panel reads at 80 columns, at 200, and as one half of compare mode.
-Imports Rich, Textual and tracer.tui only.
+A percentile is shown only of a sample that measures it (``tracer.report.measures``), as the
+report shows it. Imports Rich, Textual, ``tracer.printable`` and ``tracer.report``.
 """
 
 from __future__ import annotations
@@ -10,18 +11,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from rich.cells import cell_len, set_cell_size
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 from textual.widgets import Static
 
 from tracer.printable import printable
+from tracer.report import measures
 
 __all__ = ["SummaryPanel", "SummaryFlow", "summary_items"]
 
 _TITLE = "bold #00afd7"
 _KEY = "#8a8a8a"
 _BAD = "bold #ff5f5f"
+_AMBER = "#ffaf00"  # the detail pane's colour for a response cut short
 GAP = "  "
+NONE = "–"
+"""A figure there is none of: a rate without time, a latency p50 of fewer than two requests."""
+MESSAGE_CELLS = 120
+"""The most cells of a failed lifespan's message the panel shows (the recording keeps 500)."""
 
 
 def _ms(value: float) -> str:
@@ -34,10 +42,28 @@ def _count(value: Any) -> str:
     return f"{value:,}" if isinstance(value, (int, float)) else str(value)
 
 
-def summary_items(summary: Mapping[str, Any], labels: Mapping[str, str]) -> list[Text]:
-    """The figures, each one unbreakable: requests, rps, latency, queueing, what went wrong."""
+def summary_items(
+    summary: Mapping[str, Any],
+    labels: Mapping[str, str],
+    samples: Mapping[str, int] | None = None,
+) -> list[Text]:
+    """The figures, each one unbreakable: requests, what went wrong (errors, responses cut
+    short, a failed lifespan), rps, latency, queueing.
+
+    ``samples``: how many values ``latency_ms`` and ``queue_ms`` are each of
+    (``TimelineModel.samples``); one not given: the most it can be of (the requests that
+    finished, every request). A percentile appears only when its sample measures it
+    (``tracer.report.measures``, as the report shows it): latency p50, the headline, reads
+    ``–`` then; the others are left out.
+    """
     latency = summary.get("latency_ms", {})
     queue = summary.get("queue_ms", {})
+    requests = summary.get("requests", 0)
+    sizes = {
+        "latency_ms": summary.get("completed", requests),
+        "queue_ms": requests,
+        **(samples or {}),
+    }
 
     def item(key: str, value: str, style: str = "", *, after: bool = False) -> Text:
         text = Text()
@@ -49,35 +75,73 @@ def summary_items(summary: Mapping[str, Any], labels: Mapping[str, str]) -> list
             text.append(value, style)
         return text
 
-    def pct(name: str, values: Mapping[str, float], key: str | None = None) -> Text:
+    def pct(
+        name: str, values: Mapping[str, float], sample: str, key: str | None = None
+    ) -> list[Text]:
+        measured = measures(name, sizes[sample])
+        if not measured and not (name == "p50" and sample == "latency_ms"):
+            return []
         text = Text(f"{labels[key]} " if key else "", _KEY)
         text.append(f"{name} ", _KEY)
-        text.append(_ms(values.get(name, 0)))
-        return text
+        text.append(_ms(values.get(name, 0)) if measured else NONE)
+        return [text]
 
     blocked = summary.get("loop_blocked_ms", 0.0)
     errors = summary.get("errors", 0)
     violations = summary.get("violations", 0)
-    requests = summary.get("requests", 0)
     errors_item = item("errors", _count(errors), _BAD if errors else "")
+    # Present only when there are any (the summary leaves the keys out otherwise).
+    cut_short = summary.get("cut_short", 0)
+    troubles = [item("cut_short", _count(cut_short), _AMBER)] if cut_short else []
+    troubles += _lifespan_failures(summary.get("lifespan_failed"), labels)
     # Most telling first: a panel cut short for height keeps these (in compare mode, how many
     # requests were in the app at once is what tells blocking from interleaving). Errors, when
     # there are any, matter more than anything but the request count.
     return [
         item("request_one" if requests == 1 else "requests", _count(requests), after=True),
         *([errors_item] if errors else []),
-        item("rps", "–" if (rps := summary.get("rps", 0)) is None else _count(rps), after=True),
-        pct("p50", latency, "latency"),
+        *troubles,
+        item("rps", NONE if (rps := summary.get("rps", 0)) is None else _count(rps), after=True),
+        *pct("p50", latency, "latency_ms", "latency"),
         item("max_in_flight", _count(summary.get("max_in_flight", 0))),
         item("loop_blocked", _ms(blocked), _BAD if blocked else ""),
         *([] if errors else [errors_item]),
-        pct("p95", latency),
-        pct("p99", latency),
-        pct("p50", queue, "queue"),
+        *pct("p95", latency, "latency_ms"),
+        *pct("p99", latency, "latency_ms"),
+        *pct("p50", queue, "queue_ms", "queue"),
         # Named again: wrapped onto a row of its own, a bare "p99" would read as the latency's.
-        pct("p99", queue, "queue"),
+        *pct("p99", queue, "queue_ms", "queue"),
         item("violations", _count(violations), _BAD if violations else ""),
     ]
+
+
+def _lifespan_failures(failures: Any, labels: Mapping[str, str]) -> list[Text]:
+    """``lifespan startup failed: <the app's message>``, once per phase and message (every
+    worker process of a server runs its own lifespan, and fails alike); the message shown
+    with its controls escaped and cut to ``MESSAGE_CELLS``."""
+    items: list[Text] = []
+    seen: set[tuple[Any, Any]] = set()
+    for failure in failures if isinstance(failures, list) else []:
+        if not isinstance(failure, Mapping):
+            continue
+        phase, message = failure.get("phase"), failure.get("message")
+        key = f"lifespan_{phase}_failed"
+        if key not in labels or (phase, message) in seen:
+            continue
+        seen.add((phase, message))
+        text = Text(labels[key], _BAD)
+        if message is not None and message != "":
+            text.append(labels["colon"], _BAD)
+            text.append(_cut(printable(message), MESSAGE_CELLS))
+        items.append(text)
+    return items
+
+
+def _cut(text: str, cells: int) -> str:
+    """``text`` cut to ``cells`` terminal cells (CJK-aware), ending in ``…`` when cut."""
+    if cell_len(text) <= cells:
+        return text
+    return set_cell_size(text, cells - 1) + "…"
 
 
 class SummaryFlow:
@@ -105,7 +169,8 @@ class SummaryFlow:
 
 
 class SummaryPanel(Static):
-    """A recording's title and figures (as many rows as the width needs)."""
+    """A recording's title and figures (as many rows as the width needs); ``samples`` as
+    ``summary_items`` takes them."""
 
     DEFAULT_CSS = """
     SummaryPanel { height: auto; width: 1fr; }
@@ -118,10 +183,11 @@ class SummaryPanel(Static):
         labels: Mapping[str, str],
         *,
         truncated: bool = False,
+        samples: Mapping[str, int] | None = None,
         id: str | None = None,
     ) -> None:
         # A recording's title holds its app's name as recorded: controls are shown escaped.
         heading = Text(printable(title), _TITLE)
         if truncated:
             heading.append(f"  ({labels['truncated']})", _BAD)
-        super().__init__(SummaryFlow(heading, summary_items(summary, labels)), id=id)
+        super().__init__(SummaryFlow(heading, summary_items(summary, labels, samples)), id=id)
