@@ -17,7 +17,8 @@ the phases after ``ws``, and ``request.end`` with status 101.
 
 ``--workers N`` (``SimConfig.workers``) stands for ``uvicorn --workers N``: N processes, each
 with its own loop thread, thread pool (``pool_size`` tokens) and GIL, all sharing the machine's
-cores as the ``processes`` model's do; ``LoopModel`` says how a request picks its process.
+cores as the ``processes`` model's do; ``LoopModel`` says which process accepts a connection,
+and that a kept-alive client's requests all go to that one.
 Imports only ``sim`` modules.
 """
 
@@ -61,22 +62,36 @@ class LoopModel:
     Several processes are uvicorn's: they share one listening socket, and the kernel hands a
     new connection to a process waiting for one. A loop is waiting whenever it is not running a
     step (asyncio polls its selector between batches of ready callbacks, so a loop with tasks
-    ready still accepts); a loop held by a step (CPU, a blocking call) cannot take it. So, as
-    the ``processes`` model gives a request to the process with the most free threads, a
-    request here goes to a process not running a step, the one with the fewest requests in
-    flight (the first of those tied): which of several waiting processes the kernel wakes is
-    the scheduler's choice, and this one is deterministic and spreads the load, as the
-    ``processes`` model's does. A process not made yet has none in flight and comes after the
-    made ones, so it is made only when every made one has work. When every loop is running a
-    step, requests wait in the socket's backlog, and a loop that finishes its step takes the
-    oldest (and the next, while its step ends at once). ``request.queued`` is recorded on the
-    first process's loop thread, as the ``processes`` model records it on its first process's
-    main thread (a real run records it in the client's process, which a simulation has not).
-    Two simplifications: a keep-alive client's next request may go to another process (a real
-    one stays on its connection's process; the ``processes`` model does not pin them either),
-    and a loop takes one waiting connection at a time (asyncio's accept takes all that wait).
-    A block's ``delayed`` names only its own process's tasks: a request still in the backlog is
-    no loop's yet, as the shim does not list requests whose task has not started.
+    ready still accepts); a loop held by a step (CPU, a blocking call) cannot take it. A new
+    connection goes to a process not running a step, the one with the fewest connections open
+    (the first of those tied); a process not made yet has none and comes after the made ones,
+    so it is made only when every free made one has a connection. When every loop is running a
+    step, new connections wait in the socket's backlog, and a loop that finishes its step takes
+    the oldest (and the next, while its step ends at once). A closed-loop client (``-c``) keeps
+    its connection alive: it connects with its first request, and every later one goes to the
+    process that accepted it, whose loop reads it once it is free (however busy that loop is
+    and however idle the others). An open loop's arrival (``--rate``) is a client of its own,
+    as in the ``threads`` model: a new connection, closed when answered, so a process's
+    connections open are its requests in flight (``trace run --rate``'s client reuses an idle
+    kept-alive connection when it has one, so a real run's arrivals stay more on the processes
+    that accepted its first connections).
+
+    The simulation spreads connections evenly; the kernel may not. Which of several waiting
+    processes it wakes is the scheduler's choice, and one loop's accept can take several
+    connections waiting at once (here a loop takes one at a time, the next only if it is still
+    the free loop with the fewest), so a real run can put most clients on a few processes and
+    leave the others idle, and be slower. Measured with ``uvicorn --workers 4``, an app
+    blocking 50 ms, ``-c 8 -n 200``: the simulation's 80 requests a second (p50 100 ms, two
+    clients on each process) was 72 in one real run (its connections two to a process) and 37
+    in another (104 and 96 requests on two processes, none on the other two). Read a
+    simulated ``--workers N`` as the best spread of its connections.
+
+    ``request.queued`` is recorded on the first process's loop thread, as the ``processes``
+    model records it on its first process's main thread (a real run records it in the client's
+    process, which a simulation has not). A block's ``delayed`` names only its own process's
+    requests, those that came on its kept-alive connections during the block among them (as
+    the one-process model names those that arrived); a new connection's request still in the
+    backlog is no loop's yet, as the shim does not list requests whose task has not started.
     """
 
     interface = "asgi"
@@ -99,9 +114,15 @@ class LoopModel:
         # the processes model's are; one process keeps the GIL it always had.
         self.own_cores = OwnCores() if self.cores is None and self.workers > 1 else None
         self.processes: list[LoopProcess] = []
-        """The processes made so far (process p when the first request goes to it)."""
+        """The processes made so far (process p when the first connection goes to it)."""
+        self.keep_alive = config.rate is None
+        """A closed loop's clients keep their connections; an open loop's arrivals are each a
+        new connection, closed when answered."""
+        self._process_of: dict[int, LoopProcess] = {}
+        """Closed loop: each connected client's process (the one that accepted it)."""
         self.backlog: deque[Request] = deque()
-        """Requests waiting to be accepted: every loop was running a step when they came."""
+        """New connections' requests waiting to be accepted: every loop was running a step
+        when they came."""
         self.max_backlog = 0
         """The most requests that waited to be accepted at once."""
         self._handing = False
@@ -159,34 +180,59 @@ class LoopModel:
         }
 
     def submit(self, req: Request) -> None:
-        """A request arrives: on one process, straight onto its loop; on several, a waiting
-        loop accepts it, else it waits in the backlog (behind any older ones)."""
+        """A request arrives: on one process, straight onto its loop; on several, on its
+        client's kept-alive connection to its process, or on a new connection that a waiting
+        loop accepts, else that waits in the backlog (behind any older ones)."""
         if self.workers == 1:
             self.processes[0].submit(req)
             return
         if self.emitter is not None:
             req.task = f"request-{req.id}"
             self.emitter.queued(req, self.processes[0].loop)
+        if self.keep_alive:
+            connected = self._process_of.get(req.client)
+            if connected is not None:
+                connected.accept(req)
+                return
         process = None if self.backlog else self._waiting_process()
         if process is None:
             self.backlog.append(req)
             if len(self.backlog) > self.max_backlog:
                 self.max_backlog = len(self.backlog)
             return
+        self._connect(process, req)
+
+    def _connect(self, process: LoopProcess, req: Request) -> None:
+        """``process`` accepts the connection ``req`` came on (a closed loop's client keeps
+        it for its later requests)."""
+        if self.keep_alive:
+            self._process_of[req.client] = process
+            process.connections += 1
         process.accept(req)
+
+    def hang_up(self, client: int) -> None:
+        """Closed loop: ``client`` sends no more and closes its connection."""
+        process = self._process_of.pop(client, None)
+        if process is not None:
+            process.connections -= 1
 
     def _waiting_process(self) -> LoopProcess | None:
         """The process that accepts a connection now (see the class); None: all are busy."""
+        # An open loop's connection is closed when its one request is answered.
+        keep_alive = self.keep_alive
         best: LoopProcess | None = None
+        fewest = 0
         for process in self.processes:
-            if process.current is None and (best is None or process.in_flight < best.in_flight):
-                best = process
-        if (best is None or best.in_flight) and len(self.processes) < self.workers:
+            if process.current is None:
+                count = process.connections if keep_alive else process.in_flight
+                if best is None or count < fewest:
+                    best, fewest = process, count
+        if (best is None or fewest) and len(self.processes) < self.workers:
             return self._new_process()
         return best
 
     def _hand_over(self, process: LoopProcess) -> None:
-        """``process``'s loop is back in its selector: waiting requests go, oldest first, to
+        """``process``'s loop is back in its selector: waiting connections go, oldest first, to
         the loops waiting (it, and others its accepted steps let go of meanwhile)."""
         if self._handing:
             return  # an outer call is handing over already: it looks again after this one
@@ -197,7 +243,7 @@ class LoopModel:
                 waiting = self._waiting_process()
                 if waiting is None:
                     break
-                waiting.accept(backlog.popleft())
+                self._connect(waiting, backlog.popleft())
         finally:
             self._handing = False
 
@@ -237,6 +283,8 @@ class LoopProcess:
         self._dispatching = False
         self.in_flight = 0
         """Requests accepted and not yet ended."""
+        self.connections = 0
+        """Closed-loop clients connected to it (kept alive until they send no more)."""
         self.blocked_ns = 0
         """Total time of steps longer than the threshold."""
         self.max_ready = 0
@@ -253,8 +301,8 @@ class LoopProcess:
         self._ready(req)
 
     def accept(self, req: Request) -> None:
-        """A request this process accepted (its arrival is recorded already): its task is
-        created and waits for the loop."""
+        """A request on a connection this process accepted (its arrival is recorded already):
+        its task is created and waits for the loop."""
         if req.route.sync:
             req.work = _as_sync_handler(req.work)
         self.in_flight += 1

@@ -65,8 +65,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=None,
         metavar="N",
         help="processes (processes: gunicorn's workers, workers x threads at most 4194304; "
-        "loop: uvicorn's --workers, each its own loop, thread pool and GIL, a request going "
-        "to a loop not running a step, workers x pool-size at most 4194304; default 1)",
+        "loop: uvicorn's --workers, each its own loop, thread pool and GIL, a new connection "
+        "going to the loop not running a step with the fewest, and a -c client's requests all "
+        "to the loop that accepted its connection; the simulation spreads connections evenly "
+        "while the kernel may not, so a real run can be slower; workers x pool-size at most "
+        "4194304; default 1)",
     )
     parser.add_argument(
         "--connection-limit",
