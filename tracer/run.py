@@ -380,8 +380,18 @@ def _fields(config: ServerConfig) -> dict[str, Any]:
     return {name: getattr(config, name) for name in ServerConfig.__dataclass_fields__}
 
 
+_READ_HEADER = (
+    ("read_for", "read_for_s"),
+    ("read_bytes", "read_bytes"),
+    ("read_rate", "read_rate"),
+)
+"""How the client read responses (``server_options`` name, ``load`` key): in the header only
+when given, as the run's other real-server flags."""
+
+
 def _load_header(config: RunConfig) -> dict[str, Any]:
-    return {
+    """The header's ``load``: what was asked of the run (docs/recording-format.md)."""
+    load = {
         "concurrency": None if config.rate is not None else config.concurrency,
         "requests": config.requests,
         "duration_s": config.duration,
@@ -393,6 +403,11 @@ def _load_header(config: RunConfig) -> dict[str, Any]:
         "timeout_s": config.timeout,
         "seed": config.seed,
     }
+    for option, key in _READ_HEADER:
+        value = config.server_options.get(option)
+        if value is not None:
+            load[key] = value
+    return load
 
 
 def stopped_before_load(config: RunConfig, recorder: Recorder) -> None:

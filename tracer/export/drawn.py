@@ -25,7 +25,15 @@ from tracer.export.stream import RecordingFile
 from tracer.recording import Recording
 from tracer.summary import RequestSpan, first_request
 
-__all__ = ["RunFacts", "drawn_part", "drawn_parts", "shifts", "undefined_figures", "marked_req"]
+__all__ = [
+    "RunFacts",
+    "drawn_part",
+    "drawn_parts",
+    "shifts",
+    "undefined_figures",
+    "sample_sizes",
+    "marked_req",
+]
 
 _BATCH = 256
 """Events handed to the digest at a time: a few, since the batch in hand is most of what the
@@ -44,6 +52,9 @@ class RunFacts:
     """The summary of the run (``tracer.summarize``'s, as ``trace summary`` streams it)."""
     undefined: frozenset[str]
     """The summary figures there is nothing to make of (``undefined_figures``)."""
+    samples: dict[str, int]
+    """How many values the summary's ``latency_ms`` and ``queue_ms`` are each of
+    (``sample_sizes``): a percentile is given only of a sample that measures it."""
 
 
 def marked_req(event: Event) -> int | None:
@@ -69,6 +80,17 @@ def undefined_figures(
     if not summary.get("requests"):
         missing |= {"rps", "wall_s"}
     return frozenset(missing)
+
+
+def sample_sizes(spans: Mapping[int, RequestSpan]) -> dict[str, int]:
+    """How many values ``latency_ms`` and ``queue_ms`` are each of: the requests that
+    finished (with an arrival), those that queued, as the report counts them."""
+    return {
+        "latency_ms": sum(
+            1 for s in spans.values() if s.finished is not None and s.arrived is not None
+        ),
+        "queue_ms": sum(1 for s in spans.values() if s.queue_wait is not None),
+    }
 
 
 def _loop_model(header: dict[str, Any]) -> bool:
@@ -121,6 +143,7 @@ def drawn_part(source: RecordingFile, max_lanes: int) -> tuple[Recording, RunFac
         first=first,
         summary=summary,
         undefined=undefined_figures(spans, summary, loop[0]),
+        samples=sample_sizes(spans),
     )
     shell = source.shell
     drawn = Recording(

@@ -20,7 +20,7 @@ from typing import Any
 from tracer import events as K
 from tracer.export import MAX_LANES, ExportOptions, default_output, lanes_for, writing
 from tracer.export.drawing import SHOWN_MAX, font_for, shown
-from tracer.export.drawn import RunFacts, drawn_parts, shifts, undefined_figures
+from tracer.export.drawn import RunFacts, drawn_parts, sample_sizes, shifts, undefined_figures
 from tracer.export.numbers import number
 from tracer.export.stream import RecordingFile, shell_of
 from tracer.export.svg import STDOUT, timeline_svg
@@ -61,11 +61,16 @@ it: else ``NONE``."""
 
 WHEN_ANY_ROWS: tuple[tuple[str, str, str], ...] = (
     ("cut_short", "cut short", "截断"),
+    ("client_closed", "closed by client", "客户端主动关闭"),
     ("lifespan_failed", "lifespan", "lifespan"),
 )
 """Rows after ``errors`` only when some recording's summary has their key (it has them only
-when there are any): responses cut short (a count, 0 where there are none), a failed lifespan
-(``startup failed: <the app's message>``)."""
+when there are any): responses cut short, responses the client stopped reading on purpose
+(``trace run --read-for`` / ``--read-bytes``; neither errors nor cut short) (each a count, 0
+where there are none), a failed lifespan (``startup failed: <the app's message>``)."""
+
+COUNTED_ROWS = frozenset({"cut_short", "client_closed"})
+"""The ``WHEN_ANY_ROWS`` that are counts: 0 where the summary leaves the key out."""
 
 LIFESPAN_FAILED: dict[str, dict[str, str]] = {
     "en": {"startup": "startup failed", "shutdown": "shutdown failed", "colon": ": ", "and": "; "},
@@ -125,10 +130,11 @@ def _cell(
     samples: dict[str, int],
 ) -> str:
     """One recording's cell of the row for ``key``: a failed lifespan in words, responses cut
-    short as a count (none where the summary leaves the key out), else ``_figure``."""
+    short or closed by the client as a count (none where the summary leaves the key out),
+    else ``_figure``."""
     if key == "lifespan_failed":
         return _lifespan_cell(summary, lang)
-    if key == "cut_short":
+    if key in COUNTED_ROWS:
         return f"{summary.get(key, 0):,}"
     return _figure(summary, key, undefined, samples)
 
@@ -155,23 +161,9 @@ def _facts_of(
     recording: Recording, summary: dict[str, Any]
 ) -> tuple[frozenset[str], dict[str, int]]:
     """The summary figures that have nothing to be made of (``undefined_figures``), and how
-    many values ``latency_ms`` and ``queue_ms`` are each of (the requests that finished, those
-    that queued, as the report counts them)."""
+    many values ``latency_ms`` and ``queue_ms`` are each of (``sample_sizes``)."""
     spans = request_spans(recording.events)
-    samples = {
-        "latency_ms": sum(
-            1 for s in spans.values() if s.finished is not None and s.arrived is not None
-        ),
-        "queue_ms": sum(1 for s in spans.values() if s.queue_wait is not None),
-    }
-    return undefined_figures(spans, summary, _has_loop(recording)), samples
-
-
-def _samples_of(summary: dict[str, Any]) -> dict[str, int]:
-    """For a recording read in part (``RunFacts``), the most values ``latency_ms`` and
-    ``queue_ms`` can be of: the requests that finished, every request."""
-    requests = summary.get("requests", 0)
-    return {"latency_ms": summary.get("completed", requests), "queue_ms": requests}
+    return undefined_figures(spans, summary, _has_loop(recording)), sample_sizes(spans)
 
 
 def _has_loop(recording: Recording) -> bool:
@@ -196,7 +188,7 @@ def _summary_table(
         summarize(r) if f is None else f.summary for r, f in zip(recordings, facts, strict=True)
     ]
     found = [
-        _facts_of(r, s) if f is None else (f.undefined, _samples_of(s))
+        _facts_of(r, s) if f is None else (f.undefined, f.samples)
         for r, s, f in zip(recordings, summaries, facts, strict=True)
     ]
     head = "".join(f"<th>{escape(title)}</th>" for title in figure_titles(recordings, lang))

@@ -313,7 +313,12 @@ def end_attributes(
     response was cut short (it started and did not all go out: the client left a stream) is
     marked ``tracer.cut_short``, without ``error.type``: a client that leaves is no server
     error, as a 4xx is none on a server span (the span's status stays unset unless an error
-    says otherwise).
+    says otherwise). One the client stopped reading on purpose (``answer``'s
+    ``client_closed``: ``trace run --read-for`` / ``--read-bytes``) is marked
+    ``tracer.client_closed`` with the reason (``read-for``, ``read-bytes``), and the end's
+    own ``error`` is then the server's word that its client went (hypercorn's ``cancelled``),
+    not an ``error.type``, as the summary judges it (``RequestSpan.outcome_error``); an
+    exception the app raised still is one.
     """
     attrs: dict[str, Any] = {}
     data: Mapping[str, Any] = {}
@@ -379,7 +384,10 @@ def end_attributes(
     _put(attrs, "http.route", data.get("route"))
     if data.get("cut_short") is True:
         attrs[ATTR_PREFIX + "cut_short"] = True
-    if error_type is None and data.get("error"):
+    closed = answer.get("client_closed") if answer is not None else None
+    if closed:
+        attrs[ATTR_PREFIX + "client_closed"] = str(closed)
+    if error_type is None and not closed and data.get("error"):
         error_type = str(data["error"])
     if error_type is None and client_error:
         error_type = str(client_error)

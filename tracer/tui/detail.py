@@ -186,7 +186,12 @@ def _request_text(
         at = f"+{_ms(lane.incomplete_at - origin)}"
         text.append("  ")
         text.append(f"{INCOMPLETE_GLYPH} {labels['unended'].format(at=at)}", INCOMPLETE_TEXT)
-    if span is not None and span.cut_short:
+    if span is not None and span.client_closed:
+        # Left on purpose (--read-for, --read-bytes): the summary counts it so, whatever the
+        # server's end says of its response.
+        said = labels["client_closed_detail"].format(reason=printable(span.client_closed))
+        text.append(f"\n{said}", _KEY)
+    elif span is not None and span.cut_short:
         # Its response started and did not all go out: the bytes_out of its events is what the
         # server took, not what reached the client.
         text.append(f"\n{labels['cut_short_detail']}", CUT_SHORT_TEXT)

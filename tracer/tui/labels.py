@@ -56,6 +56,9 @@ _EN: dict[str, str] = {
     "request_one": "request",
     # responses started and not all sent (the summary's ``cut_short``; not errors)
     "cut_short": "cut short",
+    # responses the client stopped reading on purpose (the summary's ``client_closed``:
+    # trace run --read-for / --read-bytes; neither errors nor cut short)
+    "client_closed": "closed by client",
     # the summary's ``lifespan_failed``, before the app's message
     "lifespan_startup_failed": "lifespan startup failed",
     "lifespan_shutdown_failed": "lifespan shutdown failed",
@@ -97,6 +100,9 @@ _EN: dict[str, str] = {
     "cut_short_detail": "response cut short: started, not all handed to the server while the "
     "client was there (the client left, or the server gave up); bytes out = bytes handed to "
     "the server",
+    # its client.response says ``client_closed`` ({reason}: read-for, read-bytes)
+    "client_closed_detail": "closed by client ({reason}): the client stopped reading the "
+    "response on purpose, not an error; bytes out = bytes handed to the server",
     "hint": "hint",
     "detail_keys": "J K scroll · ctrl+u ctrl+d page · esc close",
     # live dashboard
@@ -195,6 +201,7 @@ _ZH: dict[str, str] = {
     "wall": "总时长",
     "request_one": "请求",
     "cut_short": "截断",
+    "client_closed": "客户端主动关闭",
     "lifespan_startup_failed": "lifespan 启动失败",
     "lifespan_shutdown_failed": "lifespan 关闭失败",
     "detail": "详情",
@@ -229,6 +236,8 @@ _ZH: dict[str, str] = {
     "unended_legend": "未结束",
     "unended": "未结束：{at} 之后没有它的记录",
     "cut_short_detail": "响应被截断：已开始，但客户端还在时未全部交给服务器（客户端离开或服务器放弃）；"
+    "bytes out 为交给服务器的字节数",
+    "client_closed_detail": "客户端主动关闭（{reason}）：客户端有意停止读取响应，不算错误；"
     "bytes out 为交给服务器的字节数",
     "hint": "修复建议",
     "detail_keys": "J K 滚动 · ctrl+u ctrl+d 翻页 · esc 关闭",

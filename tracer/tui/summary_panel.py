@@ -48,7 +48,8 @@ def summary_items(
     samples: Mapping[str, int] | None = None,
 ) -> list[Text]:
     """The figures, each one unbreakable: requests, what went wrong (errors, responses cut
-    short, a failed lifespan), rps, latency, queueing.
+    short), responses the client closed on purpose, a failed lifespan, rps, latency,
+    queueing.
 
     ``samples``: how many values ``latency_ms`` and ``queue_ms`` are each of
     (``TimelineModel.samples``); one not given: the most it can be of (the requests that
@@ -91,8 +92,13 @@ def summary_items(
     violations = summary.get("violations", 0)
     errors_item = item("errors", _count(errors), _BAD if errors else "")
     # Present only when there are any (the summary leaves the keys out otherwise).
+    # The summary's own keys: a response the client left on purpose is counted under
+    # ``client_closed`` only, though the server's end may say it was cut short too.
     cut_short = summary.get("cut_short", 0)
     troubles = [item("cut_short", _count(cut_short), _AMBER)] if cut_short else []
+    closed = summary.get("client_closed", 0)
+    # What the run asked for (--read-for, --read-bytes): said, not coloured as trouble.
+    troubles += [item("client_closed", _count(closed))] if closed else []
     troubles += _lifespan_failures(summary.get("lifespan_failed"), labels)
     # Most telling first: a panel cut short for height keeps these (in compare mode, how many
     # requests were in the app at once is what tells blocking from interleaving). Errors, when
