@@ -489,6 +489,7 @@ class Http1Slot:
             interim = parser.interim
             if not parser.mid_head:
                 self._head_at = now  # a head (interim or final) begins in this read
+                self._arm_read_for()
         try:
             done = parser.feed(data)
         except ProtocolError as exc:
@@ -496,16 +497,16 @@ class Http1Slot:
             return
         if not self.first:
             if parser.interim != interim:
-                self._head_at = now  # the head after an interim one begins in this read
+                # An interim head ended: the read counts from the final response's first
+                # byte, which this read holds if it brought more.
+                self._head_at = now
+                self._cancel_timer()
+                if parser.mid_head or parser.started:
+                    self._arm_read_for()
             if parser.started:
                 # The final response's first byte: interim heads before it (100 Continue,
                 # 103 Early Hints) are not the response the client waited for.
                 self.first = self._head_at
-                if self._read_for is not None and not done:
-                    delay = self._read_for - (self.driver.clock() - self.first) / 1e9
-                    self._timer = self.driver.call_later(
-                        max(0.0, delay), self._read_for_over, self.req
-                    )
         if done and parser.excess:
             # More than the response declared (a Content-Length below the body's length):
             # the response keeps its status and declared bytes, and the connection goes, as
@@ -525,6 +526,14 @@ class Http1Slot:
         ):
             self._stop_reading(READ_BYTES)
 
+    def _arm_read_for(self) -> None:
+        """``read_for`` runs from the first byte of the response (``_head_at``), not from the
+        end of its head: read slowly (``read_rate``), the head alone can take longer."""
+        if self._read_for is not None:
+            self._cancel_timer()
+            delay = self._read_for - (self.driver.clock() - self._head_at) / 1e9
+            self._timer = self.driver.call_later(max(0.0, delay), self._read_for_over, self.req)
+
     def _read_for_over(self, req: int) -> None:
         if req == self.req and self.busy_since:
             self._stop_reading(READ_FOR)
@@ -542,8 +551,11 @@ class Http1Slot:
         conn, self.conn = self.conn, None
         if conn is not None and conn.transport is not None:
             conn.transport.abort()
+        # Closed before the final head was whole (read slowly, the head alone can outlast
+        # ``read_for``): the status is unknown and no body byte came; the first byte did.
+        status = parser.status if parser.started else None
         self.driver.finished(
-            self, self.req, sent, self.first, parser.status, parser.body_bytes, **extra
+            self, self.req, sent, self.first or self._head_at, status, parser.body_bytes, **extra
         )
 
     def _cancel_timer(self) -> None:

@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Any
 
 from tracer.client.config import ClientConfig
-from tracer.client.sink import Sink, timeout_error
+from tracer.client.sink import STOPPED, Sink, timeout_error
 from tracer.recorder import Recorder
 
 __all__ = ["Pool", "Outcome"]
@@ -29,7 +29,6 @@ Outcome = tuple[int | None, int, str | None]
 an error for a response cut short (the bytes are those that came)."""
 
 _TIMEOUT = "timeout"
-_CANCELLED = "cancelled"
 
 
 class Pool(Sink):
@@ -49,6 +48,24 @@ class Pool(Sink):
         self._shapes: dict[tuple[Any, ...], ClientConfig] = {}
         self._all: list[Any] = []
         self._h2: dict[tuple[Any, ...], list[Any]] = {}
+        self.on_closed: Callable[[int], None] | None = None
+        """Called with a request's id when its client closed it on purpose (``read_for``,
+        ``read_bytes``), before its caller has the outcome: the server may run on with it."""
+
+    def finished(
+        self,
+        slot: Any,
+        req: int,
+        sent: int,
+        first: int,
+        status: int | None,
+        nbytes: int,
+        **extra: Any,
+    ) -> None:
+        """As ``Sink.finished``; a response closed on purpose is told to ``on_closed``."""
+        if "client_closed" in extra and self.on_closed is not None:
+            self.on_closed(req)
+        super().finished(slot, req, sent, first, status, nbytes, **extra)
 
     async def request(
         self,
@@ -85,7 +102,7 @@ class Pool(Sink):
             return (status, nbytes, _TIMEOUT)
         except asyncio.CancelledError:
             slot.future = None
-            slot.abort(asyncio.CancelledError(_CANCELLED))
+            slot.abort(asyncio.CancelledError(STOPPED))
             raise
 
     def after(self, slot: Any, ok: bool) -> None:

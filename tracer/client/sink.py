@@ -26,7 +26,8 @@ from tracer.recorder import Recorder
 from tracer.redact import redact_target
 
 __all__ = [
-    "Sink", "Slot", "IncompleteResponse", "RESENT", "READ_FOR", "READ_BYTES", "timeout_error",
+    "Sink", "Slot", "IncompleteResponse", "RESENT", "READ_FOR", "READ_BYTES", "STOPPED",
+    "timeout_error",
 ]  # fmt: skip
 
 RESENT = {"resent": True}
@@ -35,6 +36,10 @@ READ_FOR = "read-for"
 READ_BYTES = "read-bytes"
 """``client.response``'s ``client_closed``: the client stopped reading the response on
 purpose, its ``read_for`` over or its ``read_bytes`` in (not an error)."""
+STOPPED = "cancelled"
+"""``client.response``'s ``error`` for a request the run's stop cancelled (the caller's task
+was cancelled): the stop's doing, named as the servers name its end, not an exception the
+app or the connection met."""
 
 
 class IncompleteResponse(ConnectionError):
@@ -142,10 +147,18 @@ class Sink:
         return now
 
     def finished(
-        self, slot: Any, req: int, sent: int, first: int, status: int, nbytes: int, **extra: Any
+        self,
+        slot: Any,
+        req: int,
+        sent: int,
+        first: int,
+        status: int | None,
+        nbytes: int,
+        **extra: Any,
     ) -> None:
         """The response to ``req`` arrived in full (``first``: when its first byte came), or
-        as much of it as the client chose to read (a ``client_closed`` among ``extra``).
+        as much of it as the client chose to read (a ``client_closed`` among ``extra``;
+        ``status`` None: it closed before the head was whole).
 
         An ``error`` among ``extra`` (a WebSocket upgrade answered as a plain request) makes
         the exchange a failure with that status: it is counted and returned as an error.
@@ -154,7 +167,8 @@ class Sink:
         first = first or end
         error = extra.get("error")
         stats = self.stats
-        stats.status[status] += 1
+        if status is not None:
+            stats.status[status] += 1
         if error is None:
             stats.completed += 1
             stats.latencies_ns.append(end - sent)
@@ -204,7 +218,10 @@ class Sink:
         arrived, so the run counts an error with the status the server sent.
         """
         end = self._last = self.clock()
-        name = type(exc).__name__ if exc is not None else "ConnectionError"
+        if isinstance(exc, asyncio.CancelledError):
+            name = STOPPED
+        else:
+            name = type(exc).__name__ if exc is not None else "ConnectionError"
         self.stats.errors += 1
         self.stats.error_types[name] += 1
         if not status:

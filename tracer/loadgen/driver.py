@@ -5,7 +5,8 @@ until ``requests`` were sent or ``duration`` passed. Open loop: arrivals at Pois
 (exponential gaps from an injected, seeded ``random.Random``) whether or not earlier requests
 have answered, so a slow server shows up as latency instead of as fewer requests (no
 coordinated omission). Every request has a client ``timeout``. When ``stop`` is set, no new
-request starts and those in flight are cancelled (their server model records the end).
+request starts and those in flight are cancelled (their server model records the end), after
+the target's ``stop_grace`` seconds for them to finish when it has one (a real server).
 Runs on the caller's event loop; imports only ``tracer.servers``, ``tracer.loadgen.plan`` and
 ``tracer.summary`` (its rule for a failed status, so the live count and the report agree).
 """
@@ -254,7 +255,8 @@ class _Load:
 
     async def watch(self, progress: Progress | None) -> None:
         """Every 0.1 s: the elapsed time and ``progress``; on ``stop``, no request starts any
-        more and those in flight are cancelled."""
+        more, and those in flight are cancelled once the target's ``stop_grace`` is over
+        (at once when it has none)."""
         stats, stop = self.stats, self.stop
         while not self.stopping.is_set():
             stats.elapsed = self.clock() - self.start
@@ -263,10 +265,28 @@ class _Load:
             if stop is not None and stop.is_set():
                 stats.stopped = True
                 self.stopping.set()
+                await self._drain(progress)
                 for task in list(self.tasks):
                     task.cancel()
                 return
             await sleep(0.1)
+
+    async def _drain(self, progress: Progress | None) -> None:
+        """Let the requests in flight finish within the target's ``stop_grace`` seconds.
+
+        A real server's client sees the outcome itself: cancelled while its answer was on the
+        way, a request the app answered would be the stop's, as a race with this watch's tick
+        decides. An in-process model ends its requests on its own workers, so it has none."""
+        grace = float(getattr(self.target, "stop_grace", 0.0) or 0.0)
+        deadline = self.clock() + grace
+        while self.tasks:
+            left = deadline - self.clock()
+            if left <= 0:
+                return
+            await wait(list(self.tasks), timeout=min(left, 0.1))
+            self.stats.elapsed = self.clock() - self.start
+            if progress is not None:
+                progress(self.stats)
 
 
 def _count(stats: LoadStats, response: Response) -> None:

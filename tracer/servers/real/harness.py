@@ -161,6 +161,9 @@ class ServerProcess:
         self.killed: str | None = None
         """Set by ``stop`` when the graceful stop did not end the server within its bound and
         it was killed: one line saying so (an app that ignores the stop signal does this)."""
+        self.left_running: Callable[[], int] | None = None
+        """How many requests the app still runs whose client closed on purpose (``--read-for``,
+        ``--read-bytes``), as the server's events tell: the kill line names them."""
         self._log = tempfile.TemporaryFile()
         # Bytes of the log that are the server's own words: a server stopped while it was
         # still starting (the app importing) prints what our stop caused, such as waitress's
@@ -403,6 +406,20 @@ class ServerProcess:
                 f"{who} and {was} killed (SIGKILL): the app's lifespan shutdown had not "
                 "finished (it received lifespan.shutdown and had not answered it); fix its "
                 "shutdown handler"
+            )
+        left_running = self.left_running() if self.left_running is not None else 0
+        if left_running:
+            # Requests whose clients closed on purpose, still in the app: the server waits for
+            # them, and one that drops the app's sends to a gone client (uvicorn) does not
+            # tell the app, which runs on unless it watches for http.disconnect itself.
+            many_left = left_running > 1
+            return (
+                f"{who} and {was} killed (SIGKILL): {left_running} "
+                f"request{'s' if many_left else ''} {'were' if many_left else 'was'} still "
+                f"running in the app after {'their clients' if many_left else 'its client'} "
+                "had closed on purpose (--read-for, --read-bytes); the server waits for them, "
+                "and an app that does not watch for its client leaving (http.disconnect) "
+                "runs on when the server drops what it sends"
             )
         # Every cause seen to keep a server from ending at its stop signal: the app's own
         # handler, a request that never returns, a thread the interpreter waits for at exit,

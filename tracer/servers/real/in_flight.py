@@ -31,7 +31,7 @@ ENDED = 2
 class InFlight:
     """Requests sent and not answered, each with what the server recorded of it."""
 
-    __slots__ = ("_seen",)
+    __slots__ = ("_seen", "_left")
 
     def __init__(self) -> None:
         # One mutable cell per request: the merging thread only writes into a cell it found,
@@ -39,10 +39,26 @@ class InFlight:
         # nothing behind (a key set after the drop would stay for the rest of the run).
         # The cell: [state, body bytes the app has read].
         self._seen: dict[int, list[int]] = {}
+        self._left: dict[int, list[int]] = {}
+        """Requests whose client closed on purpose (``--read-for``, ``--read-bytes``) while
+        the server had not ended them: watched until their end, which a server that drops
+        the app's sends to a gone client (uvicorn) may hold back until the app ends."""
 
     def sent(self, req: int) -> None:
         """Request ``req`` went out (client loop)."""
         self._seen[req] = [SENT, 0]
+
+    def left(self, req: int) -> None:
+        """The client of ``req`` closed on purpose (client loop, before ``answered``): keep
+        watching for the server's end of it."""
+        cell = self._seen.get(req)
+        if cell is not None and cell[0] != ENDED:
+            self._left[req] = cell
+
+    def left_running(self) -> int:
+        """Requests whose client closed on purpose and that the server has not ended, as
+        far as the events merged so far tell: the app still has them."""
+        return sum(1 for cell in list(self._left.values()) if cell[0] != ENDED)
 
     def answered(self, req: int) -> None:
         """Forget request ``req``: its client has its outcome (client loop)."""
@@ -62,8 +78,8 @@ class InFlight:
     def note(self, rows: Iterable[Sequence[Any]]) -> None:
         """Take the starts, reads and ends of held requests from merged event rows (merging
         thread)."""
-        seen = self._seen
-        if not seen:
+        seen, left = self._seen, self._left
+        if not seen and not left:
             return
         for row in rows:
             kind = row[2]
@@ -75,6 +91,9 @@ class InFlight:
                 cell = seen.get(row[3])
                 if cell is not None:
                     cell[0] = ENDED
+                ended = left.pop(row[3], None)
+                if ended is not None:
+                    ended[0] = ENDED
             elif kind == K.REQUEST_START:
                 cell = seen.get(row[3])
                 if cell is not None and cell[0] == SENT:

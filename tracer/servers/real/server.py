@@ -80,6 +80,14 @@ class RealTarget:
         """Requests that came back without a response, but for a timeout: refused, or their
         connection closed (a server that stopped, or died)."""
 
+    @property
+    def stop_grace(self) -> float:
+        """Seconds the load generator waits, at a stop, for the requests in flight before it
+        cancels them: the server's own stop bound. The client's view is the outcome here, so
+        a request the app answers meanwhile must reach its client, as a short request ends
+        normally at a stop on the in-process models."""
+        return self.server.stop_timeout
+
     async def request(self, request: Request, *, timeout: float | None = None) -> Response:
         """Send ``request`` over a reused connection; record a timeout or cancellation."""
         pool = self._pool
@@ -90,6 +98,7 @@ class RealTarget:
                 self.server.client_config(),
                 recorder=self.recorder,
             )
+            pool.on_closed = self.in_flight.left
             self.server.pools.append((asyncio.get_running_loop(), pool))
         req = self.recorder.new_request_id()
         path = f"{request.path}?{request.query}" if request.query else request.path
@@ -322,6 +331,7 @@ class RealServer:
             host=self.host,
             lifespan=is_asgi(self.interface) and self.runs_lifespan,
         )
+        self.process.left_running = self._target.in_flight.left_running
         self.merger = Merger(self._dir, self.recorder, in_flight=self._target.in_flight)
         # Whoever started it, the server never outlives this interpreter: a caller whose own
         # shutdown was cut short (a Ctrl-C landing in Thread.join) still leaves nothing behind.
@@ -500,6 +510,11 @@ class RealServer:
         if self.process is not None:
             self._settle()
             running = self.process.process is not None  # not stopped by an earlier call
+            if self._target.stopped:
+                # The load waited the whole bound for these at the stop (``stop_grace``) and
+                # they did not end: the app is stuck in them, and a graceful stop waits for
+                # them too. Do not wait that long again.
+                timeout = min(timeout, 1.0)
             self.process.stop(timeout)
             if running and self.process.killed is not None and self.exit_code is None:
                 # Once: a stop while it was still starting is followed by the run's own.
