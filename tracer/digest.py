@@ -35,7 +35,6 @@ from tracer.summary import (
     SpanTally,
     lifespan_failure,
     load_of,
-    offered_s,
     stats_ms,
 )
 
@@ -253,7 +252,6 @@ class _Pass:
     errors: dict[str, tuple[int, int]]
     """The errors kept in packed rows (a request's one ``error`` event), by type: how many,
     and the order of the first among the digest's errors."""
-    last_finished: Any
     """When the last request to finish did (``RequestSpan.finished``); None: none did."""
 
 
@@ -513,7 +511,6 @@ class Digest:
         timeouts = 0
         failures: dict[str, tuple[int, int]] = {}
         packed: dict[str, tuple[int, int]] = {}
-        last_finished: Any = None
         order = self._order
         errors = self._errors
         spans = itertools.chain(
@@ -521,9 +518,6 @@ class Digest:
         )
         for first, span in spans:
             tally.add(span)
-            finished = span.finished
-            if finished is not None and (last_finished is None or finished > last_finished):
-                last_finished = finished
             # "timeout": a model's client gave up; TimeoutError: the network client did.
             # Either side's word counts: the app may have raised and the client then waited
             # in vain (waitress never answers an app's SystemExit).
@@ -538,7 +532,7 @@ class Digest:
             elif span.req not in errors:  # its one error packed with it: ``first`` is its order
                 _add(packed, span.raised, 1, first)
         _ = tally.max_in_flight  # its instants freed before the pass is kept
-        self._pass = _Pass(tally, timeouts, failures, packed, last_finished)
+        self._pass = _Pass(tally, timeouts, failures, packed)
         return self._pass
 
     def window(self) -> tuple[int, int]:
@@ -628,26 +622,12 @@ class Digest:
             latencies=len(tally.latencies),
             queued=len(tally.queues),
             ttfbs=len(self._ttfbs),
-            rps=self._rate(read, first, last),
+            # Unrounded: the report's figures made from it (the requests out at once) would be a
+            # fifth short for five streams over 20 s from the summary's 0.2 (true 0.25).
+            rps=read.tally.rate(first=first, last=last, load=load_of(self._header)),
             loop=self._loop,
             asgi2_requests=self._asgi2,
         )
-
-    def _rate(self, read: _Pass, first: int, last: int) -> float | None:
-        """Requests that ended, a second, unrounded, over the time ``SpanTally.summary`` takes
-        for the summary's ``rps``: to the last request's end when every request ended (else
-        the wall time), and no less than an open loop took to offer them. The report's
-        figures made from it (the requests out at once: throughput x mean latency) would be
-        a fifth short for five streams over 20 s from the summary's 0.2 (true 0.25)."""
-        tally = read.tally
-        if tally.requests and tally.completed == tally.requests:
-            served_ns = read.last_finished - first
-        else:
-            served_ns = last - first
-        rate_s = max(served_ns / 1e9, offered_s(load_of(self._header), tally.requests))
-        if rate_s > 0:
-            return tally.completed / rate_s
-        return None if tally.completed else 0.0
 
 
 _Key = TypeVar("_Key", tuple[int, int], ThreadKey)

@@ -150,6 +150,25 @@ class SpanTally:
             self._edges = None
         return self._peak
 
+    def rate(self, *, first: int, last: int, load: Mapping[str, Any] | None = None) -> float | None:
+        """Completed requests a second, unrounded (the summary's ``rps`` is it rounded).
+
+        Throughput is over the time the load took: to the last request's end (its response's
+        end for whoever sent it), not to work an app does after its responses
+        (BackgroundTasks: a second of it made 1,000 requests read 819 a second where they
+        took 0.17 s). A request that never ended (a run cut short) keeps the whole wall time,
+        and an open loop takes no less than it took to offer them. Requests that all ended the
+        instant the first began (a zero-time simulation) took no time: they have no rate
+        (None), which is not a rate of 0."""
+        if self.requests and self.completed == self.requests:
+            served_s = (self._last_end - first) / 1e9
+        else:
+            served_s = (last - first) / 1e9
+        rate_s = max(served_s, offered_s(load, self.requests))
+        if rate_s > 0:
+            return self.completed / rate_s
+        return None if self.completed else 0.0
+
     def summary(
         self,
         *,
@@ -163,26 +182,16 @@ class SpanTally:
         """The summary dict of the spans added, with the run-wide figures of
         ``summarize_spans``."""
         wall_s = (last - first) / 1e9
-        # Throughput is over the time the load took: to the last request's end (its response's
-        # end for whoever sent it), not to work an app does after its responses
-        # (BackgroundTasks: a second of it made 1,000 requests read 819 a second where they
-        # took 0.17 s). A request that never ended (a run cut short) keeps the whole wall time.
-        if self.requests and self.completed == self.requests:
-            served_s = (self._last_end - first) / 1e9
-        else:
-            served_s = wall_s
-        rate_s = max(served_s, offered_s(load, self.requests))
+        rate = self.rate(first=first, last=last, load=load)
         completed = self.completed
         summary: dict[str, Any] = {
             "requests": self.requests,
             "completed": completed,
             "errors": self.errors,
             "wall_s": round(wall_s, 3),
-            # Requests that all ended the instant the first began (a zero-time simulation)
-            # took no time: they have no rate (None), which is not a rate of 0.
             # Three significant digits at least (one decimal at most above 100): figures
             # made from it (throughput x latency) stay true for slow runs (0.149, not 0.1).
-            "rps": rate_figure(completed / rate_s) if rate_s > 0 else (None if completed else 0.0),
+            "rps": rate_figure(rate) if rate else rate,
             "latency_ms": stats_ms(self.latencies, LATENCY_KEYS),
             "queue_ms": stats_ms(self.queues, QUEUE_KEYS),
             "status": dict(sorted(self.status.items())),

@@ -40,6 +40,7 @@ from tracer.stats import (
 
 __all__ = [
     "summarize",
+    "sample_sizes",
     "lifespan_failure",
     "first_request",
     "alignment",
@@ -143,6 +144,18 @@ def summarize(recording: Recording | Sequence[Event] | Any) -> dict[str, Any]:
 
 
 _LIFESPAN_PHASES = {"lifespan.startup.failed": "startup", "lifespan.shutdown.failed": "shutdown"}
+
+
+def sample_sizes(spans: Mapping[int, RequestSpan]) -> dict[str, int]:
+    """How many values ``latency_ms`` and ``queue_ms`` are each of: the requests that
+    finished (with an arrival), those that queued, as the report counts them. A percentile is
+    given only of a sample that measures it (``tracer.report.measures``)."""
+    return {
+        "latency_ms": sum(
+            1 for s in spans.values() if s.finished is not None and s.arrived is not None
+        ),
+        "queue_ms": sum(1 for s in spans.values() if s.queue_wait is not None),
+    }
 
 
 def lifespan_failure(event: Event) -> dict[str, Any] | None:

@@ -23,7 +23,7 @@ from tracer.digest import Digest
 from tracer.events import Event
 from tracer.export.stream import RecordingFile
 from tracer.recording import Recording
-from tracer.summary import RequestSpan, first_request
+from tracer.summary import RequestSpan, first_request, sample_sizes
 
 __all__ = [
     "RunFacts",
@@ -31,7 +31,6 @@ __all__ = [
     "drawn_parts",
     "shifts",
     "undefined_figures",
-    "sample_sizes",
     "marked_req",
 ]
 
@@ -80,17 +79,6 @@ def undefined_figures(
     if not summary.get("requests"):
         missing |= {"rps", "wall_s"}
     return frozenset(missing)
-
-
-def sample_sizes(spans: Mapping[int, RequestSpan]) -> dict[str, int]:
-    """How many values ``latency_ms`` and ``queue_ms`` are each of: the requests that
-    finished (with an arrival), those that queued, as the report counts them."""
-    return {
-        "latency_ms": sum(
-            1 for s in spans.values() if s.finished is not None and s.arrived is not None
-        ),
-        "queue_ms": sum(1 for s in spans.values() if s.queue_wait is not None),
-    }
 
 
 def _loop_model(header: dict[str, Any]) -> bool:

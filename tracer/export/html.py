@@ -20,14 +20,14 @@ from typing import Any
 from tracer import events as K
 from tracer.export import MAX_LANES, ExportOptions, default_output, lanes_for, writing
 from tracer.export.drawing import SHOWN_MAX, font_for, shown
-from tracer.export.drawn import RunFacts, drawn_parts, sample_sizes, shifts, undefined_figures
+from tracer.export.drawn import RunFacts, drawn_parts, shifts, undefined_figures
 from tracer.export.numbers import number
 from tracer.export.stream import RecordingFile, shell_of
 from tracer.export.svg import STDOUT, timeline_svg
 from tracer.export.titles import demo_title, figure_titles, said_in
 from tracer.recording import Recording
 from tracer.report import measures
-from tracer.summary import request_spans, summarize
+from tracer.summary import request_spans, sample_sizes, summarize
 
 __all__ = [
     "html_page",

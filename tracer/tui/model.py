@@ -40,7 +40,7 @@ from tracer.phases import event_data as _data
 from tracer.phases import event_dur as _dur
 from tracer.printable import printable
 from tracer.recording import Recording
-from tracer.summary import request_spans, summarize
+from tracer.summary import request_spans, sample_sizes, summarize
 from tracer.tui.lane import (
     ABANDONED,
     BLOCKED,
@@ -329,13 +329,7 @@ class TimelineModel:
         (``ReportDetails.latencies``, ``queued``). The summary panel shows a percentile only of
         a sample that measures it (``tracer.report.measures``), as the report does."""
         if self._samples is None:
-            spans = request_spans(self._events).values()
-            self._samples = {
-                "latency_ms": sum(
-                    1 for s in spans if s.finished is not None and s.arrived is not None
-                ),
-                "queue_ms": sum(1 for s in spans if s.queue_wait is not None),
-            }
+            self._samples = sample_sizes(request_spans(self._events))
         return self._samples
 
     @property
