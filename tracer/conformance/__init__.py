@@ -4,6 +4,8 @@ The shims create one checker per request (when checking is on) and call its hook
 real protocol objects; a checker calls ``report(rule_id, message, severity=..., hint=...,
 location=...)`` for each broken rule and the shim records it as a ``violation`` event. A
 checker that raises is disabled for that request by the shim; it never breaks the request.
+A shim passes its redaction settings (``verdicts=``, ``tracer.redact.header_verdicts``), so
+that a finding quotes a header's value as the shim records it.
 
 This package is a thin facade: the rules live in ``rules``, the WSGI checker in ``wsgi``, the
 ASGI state machines in ``asgi_http``, ``asgi_websocket`` and ``asgi_lifespan`` (all reached

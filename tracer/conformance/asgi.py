@@ -3,15 +3,21 @@
 ``AsgiChecker(scope, report)`` returns the checker registered for ``scope["type"]`` (http,
 websocket, lifespan), so the shim creates one object and calls three hooks without knowing
 the scope types; an unknown scope type gets the message-shape checks only. Each checker is a
-small state machine over integer states. Imports only the conformance package.
+small state machine over integer states. ``verdicts`` are the shim's redaction verdicts
+(``tracer.redact.header_verdicts``): a finding quotes a header's value as the shim records it.
+Imports only the conformance package (and ``tracer.redact``'s type for annotations).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from tracer.conformance.base import Checker, Report
+from tracer.conformance.schema import DEFAULT_VERDICTS
+
+if TYPE_CHECKING:
+    from tracer.redact import HeaderVerdicts
 
 __all__ = ["AsgiChecker"]
 
@@ -22,7 +28,7 @@ _REGISTRY: dict[Any, type[AsgiChecker]] = {}
 class AsgiChecker(Checker):
     """Checks one ASGI connection (http, websocket, lifespan) against the ASGI spec."""
 
-    __slots__ = ("scope",)
+    __slots__ = ("scope", "verdicts")
 
     scope_type: ClassVar[str] = ""
     """The ``scope["type"]`` a subclass checks."""
@@ -33,7 +39,13 @@ class AsgiChecker(Checker):
             cls.scope_type = scope_type
             _REGISTRY[scope_type] = cls
 
-    def __new__(cls, scope: MutableMapping[str, Any], report: Report) -> AsgiChecker:
+    def __new__(
+        cls,
+        scope: MutableMapping[str, Any],
+        report: Report,
+        *,
+        verdicts: HeaderVerdicts | None = DEFAULT_VERDICTS,
+    ) -> AsgiChecker:
         if cls is AsgiChecker:
             try:
                 cls = _REGISTRY.get(scope["type"], cls)
@@ -41,9 +53,18 @@ class AsgiChecker(Checker):
                 pass  # not a scope at all: the base checker looks at messages only
         return object.__new__(cls)
 
-    def __init__(self, scope: MutableMapping[str, Any], report: Report) -> None:
+    def __init__(
+        self,
+        scope: MutableMapping[str, Any],
+        report: Report,
+        *,
+        verdicts: HeaderVerdicts | None = DEFAULT_VERDICTS,
+    ) -> None:
         Checker.__init__(self, report)
         self.scope = scope
+        self.verdicts = verdicts
+        """The shim's header verdicts, by which quoted header values are redacted (None: the
+        shim redacts nothing, and the findings quote values as they are)."""
 
     def receive(self, message: Any) -> None:
         """``await receive()`` returned ``message`` to the app."""

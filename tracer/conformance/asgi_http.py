@@ -11,11 +11,14 @@ Imports only the conformance package.
 from __future__ import annotations
 
 from collections.abc import MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracer.conformance.asgi import AsgiChecker
 from tracer.conformance.base import Report, short
-from tracer.conformance.schema import NO_BODY_STATUS, asgi_headers, is_int
+from tracer.conformance.schema import DEFAULT_VERDICTS, NO_BODY_STATUS, asgi_headers, is_int
+
+if TYPE_CHECKING:
+    from tracer.redact import HeaderVerdicts
 
 __all__ = ["HttpChecker", "check_status"]
 
@@ -58,11 +61,18 @@ class HttpChecker(AsgiChecker, scope_type="http"):
         "_opaque",
     )
 
-    def __init__(self, scope: MutableMapping[str, Any], report: Report) -> None:
+    def __init__(
+        self,
+        scope: MutableMapping[str, Any],
+        report: Report,
+        *,
+        verdicts: HeaderVerdicts | None = DEFAULT_VERDICTS,
+    ) -> None:
         # The base __init__ chain, inlined: this runs once per request on the hot path.
         self.report = report
         self._flagged = None
         self.scope = scope
+        self.verdicts = verdicts
         self._state = INIT
         self._status = 0
         self._length: int | None = None
@@ -120,7 +130,9 @@ class HttpChecker(AsgiChecker, scope_type="http"):
             if type(status) is not int or not 200 <= status <= 599:  # else nothing to flag
                 status = check_status(self, status)
             self._status = status
-            self._length = asgi_headers(message.get("headers", ()), self._flag, status=status)
+            self._length = asgi_headers(
+                message.get("headers", ()), self._flag, status=status, verdicts=self.verdicts
+            )
             if message.get("trailers", False):
                 self._trailers = True
                 if not self._extension("http.response.trailers"):
@@ -189,7 +201,7 @@ class HttpChecker(AsgiChecker, scope_type="http"):
         elif state == DONE:
             self._flag("HTTP-003", "http.response.trailers")
             return
-        asgi_headers(message.get("headers", ()), self._flag)
+        asgi_headers(message.get("headers", ()), self._flag, verdicts=self.verdicts)
         if not message.get("more_trailers", False) and state != INIT and state != HEADLESS:
             self._state = DONE
 

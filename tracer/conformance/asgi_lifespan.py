@@ -7,10 +7,14 @@ not flagged; returning without an answer is. Imports only the conformance packag
 from __future__ import annotations
 
 from collections.abc import MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracer.conformance.asgi import AsgiChecker
 from tracer.conformance.base import Report
+from tracer.conformance.schema import DEFAULT_VERDICTS
+
+if TYPE_CHECKING:
+    from tracer.redact import HeaderVerdicts
 
 __all__ = ["LifespanChecker"]
 
@@ -31,8 +35,14 @@ class LifespanChecker(AsgiChecker, scope_type="lifespan"):
 
     __slots__ = ("_seen",)
 
-    def __init__(self, scope: MutableMapping[str, Any], report: Report) -> None:
-        AsgiChecker.__init__(self, scope, report)
+    def __init__(
+        self,
+        scope: MutableMapping[str, Any],
+        report: Report,
+        *,
+        verdicts: HeaderVerdicts | None = DEFAULT_VERDICTS,
+    ) -> None:
+        AsgiChecker.__init__(self, scope, report, verdicts=verdicts)
         self._seen = 0
 
     def receive(self, message: Any) -> None:

@@ -12,12 +12,15 @@ Imports only the conformance package.
 from __future__ import annotations
 
 from collections.abc import MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracer.conformance.asgi import AsgiChecker
 from tracer.conformance.asgi_http import check_status
 from tracer.conformance.base import Report, short
-from tracer.conformance.schema import asgi_headers, is_int
+from tracer.conformance.schema import DEFAULT_VERDICTS, asgi_headers, is_int
+
+if TYPE_CHECKING:
+    from tracer.redact import HeaderVerdicts
 
 __all__ = ["WebSocketChecker", "valid_close_code"]
 
@@ -37,8 +40,14 @@ class WebSocketChecker(AsgiChecker, scope_type="websocket"):
 
     __slots__ = ("_state", "_disconnected")
 
-    def __init__(self, scope: MutableMapping[str, Any], report: Report) -> None:
-        AsgiChecker.__init__(self, scope, report)
+    def __init__(
+        self,
+        scope: MutableMapping[str, Any],
+        report: Report,
+        *,
+        verdicts: HeaderVerdicts | None = DEFAULT_VERDICTS,
+    ) -> None:
+        AsgiChecker.__init__(self, scope, report, verdicts=verdicts)
         self._state = HANDSHAKE
         self._disconnected = False
 
@@ -86,7 +95,7 @@ class WebSocketChecker(AsgiChecker, scope_type="websocket"):
                 self._flag("WS-012")
             self._state = DENYING
             check_status(self, message.get("status"))
-            asgi_headers(message.get("headers", ()), self._flag)
+            asgi_headers(message.get("headers", ()), self._flag, verdicts=self.verdicts)
         elif kind == "websocket.http.response.body":
             if unanswered:
                 self._flag("WS-014")
@@ -116,7 +125,7 @@ class WebSocketChecker(AsgiChecker, scope_type="websocket"):
             self._flag("WS-007", f"got {short(subprotocol)}")
         headers = message.get("headers")
         if headers is not None:
-            asgi_headers(headers, self._flag, websocket=True)
+            asgi_headers(headers, self._flag, websocket=True, verdicts=self.verdicts)
 
     def finish(self, *, error: BaseException | None) -> None:
         """The app's coroutine returned or raised."""

@@ -3,24 +3,29 @@
 ``discover_routes(app)`` looks through the middleware an app is wrapped in (anything that keeps
 the app it wraps as ``.app``, our shims included) for a router it knows, and lists a path to
 probe for each route: Flask's ``url_map`` rules, Starlette's and FastAPI's ``routes`` (``Mount``
-prefixes followed into the mounted app), with the methods each declares (``PROBED_METHODS``).
+prefixes followed into the mounted app; a FastAPI ``include_router`` entry opened into its
+routes, each with its full path, by FastAPI's ``iter_route_contexts`` where FastAPI has it),
+with the methods each declares (``PROBED_METHODS``).
 A path parameter gets a value its converter accepts (``1`` for ``int``, ``str`` and ``path``;
 ``1.0`` for ``float``, which Werkzeug wants with a dot; the nil UUID for ``uuid``; the first
-word of Werkzeug's ``any``; FastAPI's annotations are read for plain ``{name}`` parameters), so
-the probe reaches the handler whenever a plain value can. Routes that need a host name
-(Starlette ``Host``) are left out. Nothing of the app is called: only its route tables are
-read (a Starlette ``HTTPEndpoint`` class is probed with the methods it has a handler for).
-Imports nothing of ours.
+word of Werkzeug's ``any``); a FastAPI route's plain ``{name}`` gets one its annotation accepts,
+read from the signatures of the endpoint and its dependencies (``route_params``). So the probe
+reaches the handler whenever a plain value can; where nothing can be read, ``1``. Routes that
+need a host name (Starlette ``Host``) are left out. Nothing of the app is called: only its
+route tables and signatures are read (a Starlette ``HTTPEndpoint`` class is probed with the
+methods it has a handler for). Only the frameworks' public objects are read. Imports nothing
+of ours but ``route_params``.
 """
 
 from __future__ import annotations
 
 import re
 import sys
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+from tracer.conformance.route_params import NIL_UUID, path_param_samples
 
 __all__ = ["Routes", "discover_routes", "MAX_PATHS", "PROBED_METHODS"]
 
@@ -31,7 +36,7 @@ PROBED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 """The declared methods a route is probed with (HEAD and OPTIONS are the framework's own)."""
 
 # A value each converter accepts, by converter name (any other: "1").
-_SAMPLES = {"uuid": "00000000-0000-0000-0000-000000000000", "float": "1.0"}
+_SAMPLES = {"uuid": NIL_UUID, "float": "1.0"}
 # Starlette: {name} or {name:convertor}. Werkzeug: <name>, <conv:name> or <conv(args):name>.
 _STARLETTE_PARAM = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z_]+))?}")
 _WERKZEUG_PARAM = re.compile(
@@ -120,21 +125,41 @@ def _is_starlette(obj: Any, routing: Any) -> bool:
 def _starlette_routes(
     routes: list[Any], prefix: str, routing: Any, found: Routes, *, depth: int
 ) -> None:
-    for route in routes:
-        if isinstance(route, routing.WebSocketRoute):
-            found.add(prefix + _fill_starlette(route.path, route), websocket=True)
-        elif isinstance(route, routing.Route):
+    for kind, route in _served(routes):
+        if isinstance(kind, routing.WebSocketRoute):
+            found.add(prefix + _fill_starlette(_attribute(route, "path"), route), websocket=True)
+        elif isinstance(kind, routing.Route):
             methods = _attribute(route, "methods")
             if methods is None:  # an endpoint class (HTTPEndpoint): the methods it defines
                 methods = _endpoint_methods(_attribute(route, "endpoint"))
-            found.add(prefix + _fill_starlette(route.path, route), methods=methods)
-        elif isinstance(route, routing.Mount):
-            mounted = prefix + _fill_starlette(route.path)
+            found.add(prefix + _fill_starlette(_attribute(route, "path"), route), methods=methods)
+        elif isinstance(kind, routing.Mount):
+            path = _attribute(route, "path")
+            mounted = prefix + (_fill_starlette(path) if isinstance(path, str) else "")
             inner = _attribute(route, "routes") if depth < 8 else None
             if inner:
                 _starlette_routes(list(inner), mounted, routing, found, depth=depth + 1)
             else:  # an app of its own (StaticFiles, a WSGI app): its root
                 found.add(mounted + "/")
+
+
+def _served(routes: list[Any]) -> Iterator[tuple[Any, Any]]:
+    """(what a route is, what to read it through) for each route of ``routes`` as the app
+    serves it. FastAPI keeps a router given to ``include_router`` as one entry of ``routes``,
+    with no path of its own; its public ``fastapi.routing.iter_route_contexts`` opens it into
+    one context per route, which reads as that route with the prefixes applied (``path``,
+    ``methods``, ``endpoint``, the routers' ``dependencies`` added to the route's), while
+    ``original_route`` says what kind of route it is. A FastAPI without it copied the routes
+    into ``routes`` at the include, so they are read as they are."""
+    contexts = getattr(sys.modules.get("fastapi.routing"), "iter_route_contexts", None)
+    if contexts is not None:
+        try:
+            served = [(_attribute(c, "original_route"), c) for c in contexts(routes)]
+        except Exception:  # a route table it cannot open: every plain route is still there
+            served = []
+        if served:
+            return iter(served)
+    return ((route, route) for route in routes)
 
 
 def _endpoint_methods(endpoint: Any) -> list[str] | None:
@@ -148,30 +173,20 @@ def _endpoint_methods(endpoint: Any) -> list[str] | None:
     return methods or None
 
 
-def _fill_starlette(path: str, route: Any = None) -> str:
+def _fill_starlette(path: Any, route: Any = None) -> str:
+    if not isinstance(path, str):
+        return "/"
     # FastAPI knows each path parameter's annotation ({user_id} as uuid.UUID): use it.
-    typed = _fastapi_param_types(route)
+    names = [match.group(1) for match in _STARLETTE_PARAM.finditer(path) if not match.group(2)]
+    typed = path_param_samples(route, names) if route is not None and names else {}
 
     def value(match: re.Match[str]) -> str:
-        convertor = match.group(2) or typed.get(match.group(1), "")
-        return _SAMPLES.get(convertor, "1")
+        convertor = match.group(2)
+        if convertor:
+            return _SAMPLES.get(convertor, "1")
+        return typed.get(match.group(1), "1")
 
     return _STARLETTE_PARAM.sub(value, path)
-
-
-def _fastapi_param_types(route: Any) -> dict[str, str]:
-    """Path parameter name -> a converter name for FastAPI's annotations (uuid, float, int)."""
-    params = _attribute(_attribute(route, "dependant"), "path_params") or ()
-    types: dict[str, str] = {}
-    for param in params:
-        annotation = _attribute(_attribute(param, "field_info"), "annotation")
-        name = _attribute(param, "name")
-        if isinstance(name, str) and isinstance(annotation, type):
-            if issubclass(annotation, uuid.UUID):
-                types[name] = "uuid"
-            elif issubclass(annotation, float):
-                types[name] = "float"
-    return types
 
 
 def _werkzeug_routes(url_map: Any) -> Routes:

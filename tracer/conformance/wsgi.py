@@ -30,10 +30,13 @@ import re
 import sys
 from http import HTTPStatus
 from types import CodeType, GeneratorType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from tracer.conformance.base import OWN_DIR, Checker, Locator, Report, Site, short
-from tracer.conformance.schema import NO_BODY_STATUS, wsgi_headers
+from tracer.conformance.schema import DEFAULT_VERDICTS, NO_BODY_STATUS, wsgi_headers
+
+if TYPE_CHECKING:
+    from tracer.redact import HeaderVerdicts
 
 __all__ = ["WsgiChecker"]
 
@@ -167,6 +170,7 @@ class WsgiChecker(Checker):
     # was yielded, or None): one store here costs less than a failed lookup at every request.
     __slots__ = (
         "environ",
+        "verdicts",
         "_started",
         "_code",
         "_length",
@@ -177,10 +181,19 @@ class WsgiChecker(Checker):
         "_early",
     )
 
-    def __init__(self, environ: dict[str, Any], report: Report) -> None:
+    def __init__(
+        self,
+        environ: dict[str, Any],
+        report: Report,
+        *,
+        verdicts: HeaderVerdicts | None = DEFAULT_VERDICTS,
+    ) -> None:
         self.report = report  # Checker.__init__, inlined: once per request on the hot path
         self._flagged = None
         self.environ = environ
+        self.verdicts = verdicts
+        """The shim's header verdicts (``tracer.redact.header_verdicts``; None: it redacts
+        nothing): a finding quotes a header's value as the shim records it."""
         self._started = False
         self._code = 0
         self._length: int | None = None
@@ -209,7 +222,7 @@ class WsgiChecker(Checker):
             elif code < 200:
                 self._flag("WSGI-006", status)
             self._code = code
-        length, self._typed = wsgi_headers(headers, self._flag)
+        length, self._typed = wsgi_headers(headers, self._flag, verdicts=self.verdicts)
         self._length = length
         if length is not None:
             # WSGI-019/020 are judged at the end, when this call's frame is gone: keep where

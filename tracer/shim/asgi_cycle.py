@@ -151,7 +151,9 @@ class AsgiCycle(AsgiCalls):
                 shim._version,
             )
         )
-        self.checker = AsgiChecker(scope, self._report) if shim.checks else None
+        self.checker = (
+            AsgiChecker(scope, self._report, verdicts=shim._verdicts) if shim.checks else None
+        )
 
     def _report(self, rule_id: str, message: str, **data: Any) -> None:
         if self.recording:

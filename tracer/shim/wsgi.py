@@ -55,6 +55,7 @@ sibling shim modules; never the TUI, exporters, server models or CLI.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -148,8 +149,9 @@ class WsgiShim:
         # default names' memo is shared by every shim, and serves ``start_response`` too.
         self.verdicts = header_verdicts(self.secret_headers)
         self.checks = checks
+        # The checker quotes header values in its findings: redacted as this shim redacts them.
         self.checker_factory: Callable[..., Any] | None = (
-            conformance.WsgiChecker if checks else None
+            functools.partial(conformance.WsgiChecker, verdicts=self.verdicts) if checks else None
         )
         self._logged: set[str] = set()
         self._plans: dict[tuple[str, ...], tuple[tuple[str, str, int, bool], ...]] = {}
