@@ -347,7 +347,11 @@ class ProcessesServer:
         """How many body bytes the app has read of request ``req`` (0: no child runs it)."""
         for slot, running in enumerate(self.running):
             if running == req:
-                return int(self.body_read[slot])
+                read = int(self.body_read[slot])
+                # As in ``sent_of``: its child may have finished it and taken the next request
+                # in between, and then what was read is that one's (this one's answer says its
+                # own).
+                return read if self.running[slot] == req else 0
         return 0
 
     def sent_of(self, req: int) -> tuple[int | None, int]:

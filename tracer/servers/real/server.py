@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tracer import events as K
-from tracer.client import ClientConfig, ClientStats, drive
+from tracer.client import ClientConfig, ClientStats, Driver
 from tracer.client.pool import Pool
 from tracer.errors import InterfaceError, ServerError, UsageError
 from tracer.interface import detect_interface, is_asgi
@@ -42,7 +42,7 @@ from tracer.servers.real.harness import (
 )
 from tracer.servers.real.in_flight import ENDED, STARTED, InFlight
 from tracer.servers.real.merge import Merger
-from tracer.servers.real.worker_ends import exit_verdict, worker_ends
+from tracer.servers.real.worker_ends import exit_verdict, recycling, worker_ends
 from tracer.servers.waits import async_sleep, monotonic, sleep
 
 __all__ = ["RealServer", "RealTarget"]
@@ -171,6 +171,51 @@ class RealTarget:
         self.recorder.emit(K.REQUEST_END, req, data, t=t)
 
 
+class _WatchedDriver(Driver):
+    """The client's own driver, telling ``in_flight`` of each request what ``RealTarget``
+    tells it: sent, closed on purpose (``read_for``, ``read_bytes``), answered. The stop's
+    line then counts the requests still in the app whose clients left (``left_running``)."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        config: ClientConfig,
+        *,
+        recorder: Recorder,
+        in_flight: InFlight,
+    ) -> None:
+        super().__init__(host, port, config, recorder=recorder)
+        self._watched = in_flight
+
+    def send(self, req: int, path: str, method: str | None = None, body: int = 0) -> int:
+        """As ``Driver.send``; the request is watched from now on."""
+        self._watched.sent(req)
+        return super().send(req, path, method, body)
+
+    def finished(
+        self,
+        slot: Any,
+        req: int,
+        sent: int,
+        first: int,
+        status: int | None,
+        nbytes: int,
+        **extra: Any,
+    ) -> None:
+        """As ``Driver.finished``; a response closed on purpose stays watched until the
+        server ends its request (as ``Pool.on_closed`` tells ``RealTarget``)."""
+        if "client_closed" in extra:
+            self._watched.left(req)
+        self._watched.answered(req)
+        super().finished(slot, req, sent, first, status, nbytes, **extra)
+
+    def failed(self, slot: Any, req: int, sent: int, exc: BaseException | None, **kw: Any) -> None:
+        """As ``Driver.failed``; the request is no longer watched."""
+        self._watched.answered(req)
+        super().failed(slot, req, sent, exc, **kw)
+
+
 class RealServer:
     """A real server in a subprocess group; subclasses set ``name``, ``module`` and ``command``."""
 
@@ -241,6 +286,9 @@ class RealServer:
         self.recycled_workers = 0
         """Of ``replaced_workers``, those in place of a worker that had served its
         ``--max-requests`` and ended by a normal exit: recycled, as asked, not dead."""
+        self.reached_workers = 0
+        """Workers that reached their ``--max-requests`` and ended with no new one after them
+        before the run's stop: not replaced during the run (counted by ``stop``)."""
         self.served_at_exit: int | None = None
         """Requests the server had served when it stopped by itself at its ``--max-requests``
         (a lone uvicorn exits there), else None."""
@@ -471,6 +519,13 @@ class RealServer:
             )
         if died:
             said.append(f"restarted {_processes(died)} that died during the run")
+        reached = self.reached_workers
+        if reached:
+            its = "their" if reached > 1 else "its"
+            said.append(
+                f"ended {_processes(reached)} at {its} --max-requests {self.max_requests} as "
+                "the run ended (none started in its place before the stop)"
+            )
         if not said:
             return None
         return f"{self.name} {', and '.join(said)}"
@@ -480,7 +535,10 @@ class RealServer:
         thread: closed loop, or open loop on its fixed schedule (``ClientConfig.rate``). The
         tests and benchmarks use it; ``trace run`` sends through ``target`` instead, paced by
         its load generator (Poisson arrivals for ``--rate``)."""
-        return asyncio.run(drive(self.host, self.port, load, recorder=self.recorder))
+        driver = _WatchedDriver(
+            self.host, self.port, load, recorder=self.recorder, in_flight=self._target.in_flight
+        )
+        return asyncio.run(driver.run())
 
     def kill(self) -> None:
         """Kill the server's processes now (SIGKILL), whoever is stopping it: a second
@@ -528,33 +586,36 @@ class RealServer:
                     "the app's lifespan shutdown had finished (it received lifespan.shutdown "
                     "and had not answered it); fix its shutdown handler"
                 )
-            if self._dir is not None:  # not yet removed by an earlier stop
-                # Every process that loaded the app left a ready mark: those beyond the
-                # workers asked for were started in place of ones that ended.
-                self.replaced_workers = max(0, self.process.ready_pids() - self.processes())
         if self.merger is not None:
             self.merger.stop()
         if self._dir is not None and self.process is not None:
             # Every worker's requests are merged: which of those that ended were recycled.
-            self.recycled_workers = min(self.replaced_workers, self._recycled())
+            self._count_recycling()
         # Every event the server recorded is in: the requests the stop cancelled can be ended.
         self._target.settle()
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
 
-    def _recycled(self) -> int:
-        """Workers that ended by a normal exit (their ``.done`` mark) having started the app
-        on ``--max-requests`` of the client's requests or more: the server ended them for
-        it. A worker that died leaves no such mark (a signal), or an ``os._exit`` one; one
-        that exited normally short of its count (gunicorn aborts a worker past its
-        ``--timeout`` with SIGABRT, which it turns into an exit) is not counted."""
-        limit = self.max_requests
-        if not limit or self._dir is None or self.process is None or self.merger is None:
-            return 0
-        ends = worker_ends(Path(self._dir), self.process.pgid)
-        served = self.merger.served
-        return sum(1 for pid in ends.finished if served.get(pid, 0) >= limit)
+    def _count_recycling(self) -> None:
+        """``replaced_workers``, ``recycled_workers`` and ``reached_workers`` from the marks:
+        every process that loaded the app left a ready mark, those beyond the workers asked
+        for were started in place of ones that ended; a worker at its ``--max-requests`` of
+        the client's requests that ended normally (its ``.done``: a worker that died leaves
+        no such mark, or an ``os._exit`` one) is recycled when a new one loaded the app
+        after it ended, and only reached its limit otherwise (the run ended first)."""
+        assert self._dir is not None and self.process is not None
+        served = self.merger.served if self.merger is not None else {}
+        ends = recycling(
+            Path(self._dir),
+            self.process.pgid,
+            expected=self.processes(),
+            limit=self.max_requests,
+            served=served,
+        )
+        self.recycled_workers = ends.recycled
+        self.replaced_workers = ends.recycled + ends.died
+        self.reached_workers = ends.reached
 
     def _settle(self, bound: float = 1.0) -> None:
         # Each server process writes its events every FLUSH_INTERVAL; some servers end by

@@ -12,11 +12,11 @@ that reaped it knew. Imports nothing of ours.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ExitVerdict", "WorkerEnds", "exit_verdict", "worker_ends"]
+__all__ = ["ExitVerdict", "Recycling", "WorkerEnds", "exit_verdict", "recycling", "worker_ends"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,3 +117,53 @@ def exit_verdict(name: str, code: int, ends: WorkerEnds) -> ExitVerdict | None:
             quote=True,
         )
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class Recycling:
+    """What became of the worker processes during a run with ``--max-requests``."""
+
+    recycled: int = 0
+    """Workers that reached their limit and ended, each followed by a new one."""
+    died: int = 0
+    """New workers that followed no worker at its limit: in place of ones that died."""
+    reached: int = 0
+    """Workers that reached their limit and ended with no new one loading the app after them
+    (the run ended first): none was replaced, none needed to be."""
+
+
+def recycling(
+    folder: Path,
+    master: int | None,
+    *,
+    expected: int,
+    limit: int,
+    served: Mapping[int, int],
+) -> Recycling:
+    """Which workers were recycled during the run, from the marks in ``folder``: a worker that
+    reached ``limit`` of the client's requests (``served``, by pid) and exited normally (its
+    ``.done``) is recycled when a new worker loaded the app after it ended (the marks'
+    times); the first ``expected`` to load it are the workers the server started with. Each
+    new worker follows at most one that ended; one that follows none replaced one that
+    died."""
+    ready: list[tuple[int, int]] = []
+    for mark in folder.glob("*.ready"):
+        if mark.stem.isdigit() and int(mark.stem) != master:
+            with contextlib.suppress(OSError):
+                ready.append((mark.stat().st_mtime_ns, int(mark.stem)))
+    ready.sort()
+    new = [t for t, _ in ready[expected:]]
+    at_limit: list[int] = []
+    if limit:
+        for _, pid in ready:
+            done = folder / f"{pid}.done"
+            if served.get(pid, 0) >= limit and done.exists():
+                with contextlib.suppress(OSError):
+                    at_limit.append(done.stat().st_mtime_ns)
+    at_limit.sort()
+    recycled = 0
+    for started in new:
+        # The earliest worker at its limit that had ended when this one loaded the app.
+        if recycled < len(at_limit) and at_limit[recycled] <= started:
+            recycled += 1
+    return Recycling(recycled=recycled, died=len(new) - recycled, reached=len(at_limit) - recycled)
