@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from h2.config import H2Configuration
@@ -28,6 +29,7 @@ from h2.settings import SettingCodes
 
 from tracer.client.config import OWN_HEADERS, REQUEST_ID_HEADER, ClientConfig
 from tracer.client.sink import READ_BYTES, READ_FOR, RESENT, IncompleteResponse
+from tracer.client.sink import StreamReset as StreamResetError
 from tracer.client.unread import read_what_is_left
 
 if TYPE_CHECKING:
@@ -94,6 +96,14 @@ class H2Client(asyncio.Protocol):
         self.read_bytes = config.read_bytes
         self._unsent: dict[int, int] = {}
         """Streams whose body is not all sent yet -> how much of it is (flow control)."""
+        self._outbox: list[bytes] = []
+        """Frames taken from h2 in this batch, written to the transport at its end."""
+        self._outbox_size = 0
+        self._queued = 0
+        """Bytes of this connection taken from h2 so far (written or in the outbox): the
+        offset in the connection's byte stream where the next frame ends up."""
+        self._in_transit: set[H2Slot] = set()
+        """Slots with DATA frames not yet known to be in the socket (see ``_settle``)."""
         self.slot_count = 0
 
     def start(self, slot: H2Slot, req: int, path: str) -> None:
@@ -129,6 +139,9 @@ class H2Client(asyncio.Protocol):
             slot.fail(exc)
             return
         slot.stream_id = stream_id
+        slot.carrier = self
+        slot.new_upload()
+        self._in_transit.discard(slot)
         self.streams[stream_id] = slot
         if self._body:
             self._unsent[stream_id] = 0
@@ -143,6 +156,7 @@ class H2Client(asyncio.Protocol):
         sent = self._unsent.get(stream_id)
         body = self._body
         h2 = self.h2
+        slot = self.streams.get(stream_id)
         try:
             while sent is not None and sent < len(body):
                 room = min(
@@ -155,6 +169,11 @@ class H2Client(asyncio.Protocol):
                 end = sent + room == len(body)
                 h2.send_data(stream_id, body[sent : sent + room], end_stream=end)
                 sent += room
+                if slot is not None:
+                    # Where this frame ends in the connection's bytes, and the body bytes
+                    # sent once it is in the socket.
+                    slot.marks.append((self._take(), sent))
+                    self._in_transit.add(slot)
             if sent is not None and sent >= len(body):
                 self._unsent.pop(stream_id, None)
             elif sent is not None:
@@ -180,12 +199,16 @@ class H2Client(asyncio.Protocol):
     def _reset(self, slot: H2Slot, code: int) -> None:
         self._unsent.pop(slot.stream_id, None)
         if self.streams.pop(slot.stream_id, None) is not None and self.transport is not None:
-            try:
-                self.h2.reset_stream(slot.stream_id, code)
-            except H2Error:
-                pass
+            self._reset_stream(slot.stream_id, code)
             self._flush()
             self._close_if_gone_away()
+
+    def _reset_stream(self, stream_id: int, code: int) -> None:
+        """RST_STREAM ``code`` on ``stream_id`` (sent with the batch's other frames)."""
+        try:
+            self.h2.reset_stream(stream_id, code)
+        except H2Error:  # closed already (the server's reset crossed ours)
+            pass
 
     def close(self) -> None:
         """Say goodbye and close the connection (and those the server went away from)."""
@@ -201,17 +224,81 @@ class H2Client(asyncio.Protocol):
             self.transport.close()
             self.transport = None
 
-    def _flush(self) -> None:
+    def _take(self) -> int:
+        """Move the frames h2 has ready into the outbox; returns the offset of their end in
+        the connection's bytes."""
         data = self.h2.data_to_send()
-        if data and self.transport is not None:
-            self.transport.write(data)
+        if data:
+            self._outbox.append(data)
+            self._outbox_size += len(data)
+            self._queued += len(data)
+        return self._queued
+
+    def _flush(self) -> None:
+        self._take()
+        outbox, self._outbox, self._outbox_size = self._outbox, [], 0
+        if outbox and self.transport is not None:
+            self.transport.writelines(outbox)
+            self._settle()
+
+    def _settle(self) -> None:
+        """Count the body bytes the socket has taken: every DATA frame ending at or before
+        the connection's bytes written minus those still in the transport's buffer. A body
+        whose last frame (END_STREAM) is in says when (``upload_end``), as over HTTP/1.1 its
+        last byte handed to the socket does."""
+        transport = self.transport
+        if not self._in_transit or transport is None:
+            return
+        taken = self._queued - self._outbox_size - transport.get_write_buffer_size()
+        now = 0
+        for slot in list(self._in_transit):
+            if slot.carrier is not self:  # its stream went, and it carries one elsewhere now
+                self._in_transit.discard(slot)
+                continue
+            marks = slot.marks
+            while marks and marks[0][0] <= taken:
+                slot.uploaded = marks.popleft()[1]
+            if not marks:
+                self._in_transit.discard(slot)
+                if slot.uploaded >= self.body_size and not slot.upload_end:
+                    slot.upload_end = now = now or self.driver.clock()
+
+    def upload_fields(self, slot: H2Slot) -> dict[str, int]:
+        """What ``client.response`` says of the body of ``slot``'s stream on this connection:
+        ``upload_ns`` (send to its END_STREAM in the socket), or ``uploaded`` (the body
+        bytes in the socket) when the response ended first and the rest was not sent."""
+        if not self.body_size:
+            return {}
+        self._settle()
+        if slot.upload_end:
+            return {"upload_ns": slot.upload_end - slot.busy_since}
+        return {"uploaded": slot.uploaded}
+
+    def _restart_bytes(self) -> None:
+        """A new connection (or none): its bytes count from 0, no frame of the last one is
+        pending."""
+        self._outbox, self._outbox_size, self._queued = [], 0, 0
+        self._in_transit = set()
+
+    def pause_writing(self) -> None:
+        """The transport's buffer holds bytes the socket did not take (the high-water mark is
+        0): the frames in it are not sent yet."""
+
+    def resume_writing(self) -> None:
+        """The transport's buffer drained into the socket: every frame written is in."""
+        self._settle()
 
     # -- asyncio.Protocol -------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """The connection is open."""
-        self.transport = transport  # type: ignore[assignment]
+        writer: asyncio.Transport = transport  # type: ignore[assignment]
+        self.transport = writer
         self._connecting = False
+        self._restart_bytes()
+        # A high-water mark of 0: ``resume_writing`` comes each time the buffer has drained
+        # into the socket, which says when a body's last frame went (``_settle``).
+        writer.set_write_buffer_limits(high=0)
         h2 = self.h2
         h2.initiate_connection()
         # Large receive windows, sent with the preface (before any stream), as curl does.
@@ -255,10 +342,13 @@ class H2Client(asyncio.Protocol):
         retiring._connecting = False
         retiring._abandoned = 0
         transport.set_protocol(retiring)
+        for slot in retiring.streams.values():
+            slot.carrier = retiring
         self._retiring.add(retiring)
         self.transport = None
         self.streams = {}
         self._unsent = {}
+        self._restart_bytes()
         self._inbox = b""
         self._going_away = False
         self.h2 = H2Connection(H2Configuration(client_side=True, header_encoding=None))
@@ -332,15 +422,23 @@ class H2Client(asyncio.Protocol):
                 if self._unsent:
                     self._send_bodies()
             elif isinstance(event, StreamEnded):
-                self._unsent.pop(event.stream_id, None)
-                slot = self.streams.pop(event.stream_id, None)
+                slot = self.streams.get(event.stream_id)
+                extra = self.upload_fields(slot) if slot is not None else {}
+                if self._unsent.pop(event.stream_id, None) is not None:
+                    # The server answered before the body was all sent: the rest is not
+                    # sent, and the client's half of the stream is ended by a reset, as RFC
+                    # 9113, 8.1 asks of a client that stops sending a request, so the
+                    # stream closes on both sides, freeing its slot among the server's
+                    # concurrent streams.
+                    self._reset_stream(event.stream_id, ErrorCodes.CANCEL)
+                self.streams.pop(event.stream_id, None)
                 if slot is not None:
-                    slot.finish()
+                    slot.finish(**extra)
             elif isinstance(event, StreamReset):
                 self._unsent.pop(event.stream_id, None)
                 slot = self.streams.pop(event.stream_id, None)
                 if slot is not None:
-                    slot.fail(ConnectionResetError(f"stream reset ({event.error_code!r})"))
+                    slot.fail(StreamResetError(_reset_message(event.error_code)))
             elif isinstance(event, ConnectionTerminated):
                 self._go_away(event.last_stream_id)
 
@@ -379,6 +477,7 @@ class H2Client(asyncio.Protocol):
         self._going_away = False
         self._inbox = b""
         self.h2 = H2Connection(H2Configuration(client_side=True, header_encoding=None))
+        self._restart_bytes()
         if transport is not None:
             self._abandoned += 1
             transport.abort()
@@ -408,6 +507,7 @@ class H2Client(asyncio.Protocol):
         self._fail_all(exc or ConnectionResetError("connection closed"))
         self._inbox = b""
         self.h2 = H2Connection(H2Configuration(client_side=True, header_encoding=None))
+        self._restart_bytes()
         if self._heir is not None:
             self._heir._retiring.discard(self)
         self._reconnect_for_waiting()
@@ -425,9 +525,18 @@ class H2Client(asyncio.Protocol):
         streams, self.streams = self.streams, {}
         for slot in streams.values():
             if slot.status >= 200 and slot.length is not None and slot.nbytes >= slot.length:
-                slot.finish()
+                slot.finish(**self.upload_fields(slot))
             else:
                 slot.fail(exc)
+
+
+def _reset_message(code: int) -> str:
+    """``stream reset by the server (INTERNAL_ERROR, 0x2)``: the RST_STREAM's error code by
+    its RFC 9113 name and number (a code h2 does not know, by its number alone)."""
+    number = f"{int(code):#x}"
+    if isinstance(code, ErrorCodes):
+        return f"stream reset by the server ({code.name}, {number})"
+    return f"stream reset by the server ({number})"
 
 
 class H2Slot:
@@ -450,6 +559,15 @@ class H2Slot:
         """The response's content-length, if it has one."""
         self.resent = False
         """The request went out again on a new connection (the server's GOAWAY left it out)."""
+        self.carrier: H2Client | None = None
+        """The connection carrying the stream (``client``, or one retiring after GOAWAY)."""
+        self.marks: deque[tuple[int, int]] = deque()
+        """DATA frames not known to be in the socket yet: (where each ends in the
+        connection's bytes, the body bytes sent once it is in)."""
+        self.uploaded = 0
+        """Body bytes in the socket."""
+        self.upload_end = 0
+        """Client clock when the body's last frame was in the socket (0: not yet)."""
         self._timer: asyncio.TimerHandle | None = None
 
     def submit(self, req: int, path: str) -> None:
@@ -458,6 +576,11 @@ class H2Slot:
         self.length, self.resent = None, False
         self.busy_since = self.driver.send(req, path, self.client.method, self.client.body_size)
         self.client.start(self, req, path)
+
+    def new_upload(self) -> None:
+        """The stream opens: none of its body has gone yet."""
+        self.marks.clear()
+        self.uploaded = self.upload_end = 0
 
     def read_for(self, seconds: float) -> None:
         """The response started: stop reading it ``seconds`` from now if it has not ended."""
@@ -471,11 +594,13 @@ class H2Slot:
         """The client has read what it wanted: it cancels the stream (RST_STREAM CANCEL; the
         connection stays) and records the response with what came, closed on purpose."""
         self._cancel_timer()
-        sent, self.busy_since = self.busy_since, 0
-        if not sent:
+        if not self.busy_since:
             return
+        carrier = self.carrier
+        uploaded = carrier.upload_fields(self) if carrier is not None else {}
+        sent, self.busy_since = self.busy_since, 0
         self.client.reset(self, ErrorCodes.CANCEL)
-        extra = {"client_closed": reason, **(RESENT if self.resent else {})}
+        extra = {"client_closed": reason, **uploaded, **(RESENT if self.resent else {})}
         self.driver.finished(self, self.req, sent, self.first, self.status, self.nbytes, **extra)
 
     def _cancel_timer(self) -> None:
@@ -483,12 +608,13 @@ class H2Slot:
         if timer is not None:
             timer.cancel()
 
-    def finish(self) -> None:
-        """The stream ended: the response is complete."""
+    def finish(self, **uploaded: int) -> None:
+        """The stream ended: the response is complete (``uploaded``: what ``client.response``
+        says of the body, ``H2Client.upload_fields``)."""
         self._cancel_timer()
         sent, self.busy_since = self.busy_since, 0
         if sent:
-            extra = RESENT if self.resent else {}
+            extra = {**uploaded, **(RESENT if self.resent else {})}
             self.driver.finished(
                 self, self.req, sent, self.first, self.status, self.nbytes, **extra
             )

@@ -26,8 +26,8 @@ from tracer.recorder import Recorder
 from tracer.redact import redact_target
 
 __all__ = [
-    "Sink", "Slot", "IncompleteResponse", "RESENT", "READ_FOR", "READ_BYTES", "STOPPED",
-    "timeout_error",
+    "Sink", "Slot", "IncompleteResponse", "StreamReset", "RESENT", "READ_FOR", "READ_BYTES",
+    "STOPPED", "timeout_error",
 ]  # fmt: skip
 
 RESENT = {"resent": True}
@@ -46,6 +46,12 @@ class IncompleteResponse(ConnectionError):
     """The response started (its status and headers arrived), then the connection or the
     stream ended before the response did: ``client.response`` keeps the status, the time to
     the first byte and the bytes that came, with this as its ``error``."""
+
+
+class StreamReset(ConnectionResetError):
+    """The server reset the HTTP/2 stream (RST_STREAM) before its response started: the
+    ``client.response`` has no status, this as its ``error`` and the reset's error code in its
+    ``message``; the connection and its other streams go on."""
 
 
 def timeout_error(seconds: float) -> TimeoutError:
