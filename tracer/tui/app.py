@@ -25,6 +25,7 @@ from tracer.events import Event
 from tracer.gc_pause import paused_gc
 from tracer.printable import printable
 from tracer.recording import Recording, load
+from tracer.tui.held import hold_until_exit
 from tracer.tui.labels import LANGUAGES, labels
 from tracer.tui.model import build_model
 from tracer.tui.screen import Bookmark, ReplayScreen
@@ -141,16 +142,9 @@ class ReplayApp(App[None]):
 
         Freeing a big recording's millions of objects one by one takes seconds (about as long
         per request as reading it), spent after ``q`` for memory the process gives back as it
-        ends anyway. What is kept is data only (events, lanes, figures): no file, socket or
-        thread, nothing that must be flushed or closed. They are held by a cycle of their own,
-        frozen out of the collector, so that neither the names going out of scope nor the
-        interpreter clearing its modules at exit frees them; garbage already made is collected
-        first, so that nothing waiting to be finalized (a file to close) is frozen with them.
+        ends anyway (``tracer.tui.held.hold_until_exit``).
         """
-        held: list[Any] = [self.recordings, self.models]
-        held.append(held)
-        gc.collect()
-        gc.freeze()
+        hold_until_exit(self.recordings, self.models)
 
     def run(self, *args: Any, **kwargs: Any) -> Any:
         """Run the replay until ``q``; SIGTERM (``timeout``, a terminal closing under a
@@ -185,9 +179,16 @@ async def _render(
     keys: Sequence[str],
     options: dict[str, Any],
 ) -> str:
-    app = ReplayApp(recordings, **options)
+    return await _screenshot(ReplayApp(recordings, **options), size, keys)
+
+
+async def _screenshot(app: ReplayApp, size: tuple[int, int], keys: Sequence[str]) -> str:
+    """The SVG of ``app`` at ``size`` once its figures are in, ``keys`` pressed."""
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
+        screen = app.screen
+        while isinstance(screen, ReplayScreen) and not screen.summed_up:
+            await pilot.pause(0.05)  # a big recording's figures, computed on a thread
         for key in keys:
             await pilot.press(key)
         await pilot.pause()

@@ -42,6 +42,7 @@ _EN: dict[str, str] = {
     "help_hint": "? keys",
     "no_requests": "This recording holds no requests.",
     "truncated": "truncated: the run was interrupted",
+    "summing_up": "summing up…",
     # summary
     "requests": "requests",
     "rps": "rps",
@@ -189,6 +190,7 @@ _ZH: dict[str, str] = {
     "help_hint": "? 按键",
     "no_requests": "此记录中没有请求。",
     "truncated": "已截断：运行被中断",
+    "summing_up": "统计中…",
     "requests": "请求",
     "rps": "每秒请求数",
     "errors": "错误",

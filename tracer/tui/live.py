@@ -2,8 +2,9 @@
 
 ``run_live(recorder, work, title=...)`` runs ``work(stop)`` on a thread, takes the recorder's
 batches through a thread-safe inbox (the subscriber runs on the recorder's writer thread; the UI
-drains the inbox on a timer), shows progress, rps, in flight and queued, p50/p95/p99, errors, a
-latency histogram, the rps of each 100 ms gone by as bars from zero and the timeline of the most
+drains the inbox on a timer), shows progress, rps, in flight and queued, p50/p95/p99 (each once
+enough requests are over to measure it: ``tracer.report.measures``), errors, a latency
+histogram, the rps of each 100 ms gone by as bars from zero and the timeline of the most
 recent requests (those in the app now kept on screen above the newest arrivals), the loop's
 blocked time so far, on a clock that follows the run's wall time; when ``work`` returns it
 loads the whole recording and builds its replay on a thread of its own (a big run's takes
@@ -50,8 +51,10 @@ from tracer.gc_pause import paused_gc
 from tracer.printable import printable
 from tracer.recorder import Recorder
 from tracer.recording import Recording, load
+from tracer.report import measures
 from tracer.tui.axis import format_time
 from tracer.tui.bar_chart import BarChart
+from tracer.tui.held import hold_until_exit
 from tracer.tui.labels import labels as get_labels
 from tracer.tui.lane import BLOCKED
 from tracer.tui.legend import Legend
@@ -60,6 +63,7 @@ from tracer.tui.model import build_model, model_from_events
 from tracer.tui.own_terminal import OwnTerminalDriver, PrintsToFile, restore_terminal
 from tracer.tui.palette import COLOURS, IN_FLIGHT_GLYPH, IN_FLIGHT_STYLE
 from tracer.tui.screen import ReplayScreen
+from tracer.tui.summary_panel import NONE
 from tracer.tui.timeline import Timeline, label_width_for
 from tracer.tui.viewport import Viewport
 
@@ -203,9 +207,15 @@ class LiveScreen(Screen[None]):
         # Errors early: a narrow terminal cuts the line's end, and they matter more than p99.
         counts.append(f"{lab['errors']} {snap.errors}", "bold #ff5f5f" if snap.errors else "")
         counts.append(f"  {lab['in_flight']} {snap.in_flight}  {lab['queued']} {snap.queued}")
+        # A percentile of too few requests (p99 of the first ten) would read as a tail they
+        # do not have: "–" until the sample measures it, as the replay's panel and the report.
+        percentiles = (("p50", snap.p50_ms), ("p95", snap.p95_ms), ("p99", snap.p99_ms))
         rates = Text(
-            f"p50 {_ms(snap.p50_ms * 1e6)}  p95 {_ms(snap.p95_ms * 1e6)}  "
-            f"p99 {_ms(snap.p99_ms * 1e6)}  {lab['rps']} {snap.rps:.1f}"
+            "  ".join(
+                f"{name} {_ms(ms * 1e6) if measures(name, snap.latencies) else NONE}"
+                for name, ms in percentiles
+            )
+            + f"  {lab['rps']} {snap.rps:.1f}"
         )
         header.append_text(counts)
         if width and counts.cell_len + 2 + rates.cell_len > width:
@@ -330,6 +340,8 @@ class LiveApp(App[None]):
         self._thread = threading.Thread(
             target=self._run_work, name="gateway-tracer-run", daemon=True
         )
+        self.replay_model: Any = None
+        """The whole run's replay model once it is on screen (see ``hold_until_exit``)."""
 
     def get_driver_class(self) -> type[Driver]:
         """Textual's own driver, but on Linux and macOS one drawing on a terminal of its own,
@@ -427,6 +439,9 @@ class LiveApp(App[None]):
             # The message quotes the file's name: shown escaped, and as text, not markup.
             self.notify(warning, severity="warning", timeout=6, markup=False)
         self.replaying = True
+        # Named by the app, not only by its screen: Textual drops its screens as it exits,
+        # and the model would be freed there, object by object, before the app returns.
+        self.replay_model = model
         self.push_screen(ReplayScreen([model], self.labels))
         exited = self.exited() if self.exited is not None else None
         if exited is None:
@@ -448,6 +463,14 @@ class LiveApp(App[None]):
         except TracerError as exc:  # e.g. a run that recorded nothing left no file yet
             warnings.append(printable(str(exc)))
             return Recording(header=dict(self.recorder.header), events=[], path=self.recorder.path)
+
+    def hold_until_exit(self) -> None:
+        """Keep the replay's model (and the recording it holds) for the rest of the process,
+        never freed, as ``trace replay`` keeps its own (``tracer.tui.held``): for a process
+        that ends with the dashboard (``trace run``), to be called once it is closed. Nothing
+        to keep when the replay never showed."""
+        if self.replay_model is not None:
+            hold_until_exit(self.replay_model)
 
     def request_stop(self) -> None:
         """``q`` on the dashboard: stop the run, exit once it returned (a second ``q`` exits now);
@@ -479,7 +502,9 @@ def run_live(
     Returns once ``work`` has returned; an exception raised by ``work`` is raised here. What
     is written in this process meanwhile goes to ``prints`` (the caller opens and closes it).
     ``exited``: who exited by itself during the run and with what code, if anyone did (the
-    replay opens saying so).
+    replay opens saying so). The process ends soon after (``trace run``): the replay's model
+    is kept until it does rather than freed object by object after ``q``
+    (``LiveApp.hold_until_exit``).
     """
     app = LiveApp(
         recorder,
@@ -499,6 +524,7 @@ def run_live(
             app._sink.flush()  # a line the app left unfinished
         # A key typed as the dashboard closed (a second q) would be echoed before the report.
         drop_typed_ahead(sys.__stdin__)
+        app.hold_until_exit()
     # The UI may have gone (a second q, a crash of the terminal): the run still has to finish
     # so the recording is complete. Said, or the screen would stay blank meanwhile (a
     # request in a thread that cannot be cut short ends when the app returns).

@@ -102,6 +102,9 @@ class LiveSnapshot:
     """The event loop held, in total, by the ``loop.blocked`` events so far."""
     longest_block_ns: int = 0
     """The longest of them."""
+    latencies: int = 0
+    """How many latencies ``p50_ms``, ``p95_ms`` and ``p99_ms`` are of (the requests over so
+    far): a percentile is shown only of a sample that measures it (``tracer.report.measures``)."""
 
 
 class LiveStats:
@@ -395,6 +398,7 @@ class LiveStats:
             counted_at=counted_at,
             blocked_ns=self.blocked_ns,
             longest_block_ns=self.longest_block_ns,
+            latencies=len(ordered),
         )
 
     def ordered_latencies(self) -> array[float]:

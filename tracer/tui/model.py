@@ -247,6 +247,9 @@ class TimelineModel:
         """Worker lane key -> its thread's ``thread_key`` (to find its report row)."""
         self._summary: dict[str, Any] | None = None
         self._samples: dict[str, int] | None = None
+        # The replay's screen sums a big recording up on a thread of its own: a second
+        # caller (a key on the UI thread) waits for the first rather than doing it again.
+        self._figures_lock = threading.RLock()
         self._workers: list[Worker] | None = None
         self._rows: dict[ThreadKey, Worker] | None = None
 
@@ -317,10 +320,11 @@ class TimelineModel:
     def summary(self) -> dict[str, Any]:
         """``tracer.summary.summarize`` of the recording (computed once), its header's load
         included (an open loop's throughput is over the time its arrivals were offered in)."""
-        if self._summary is None:
-            header = self.recording.header
-            self._summary = summarize(Recording(header=header, events=self._events))
-        return self._summary
+        with self._figures_lock:
+            if self._summary is None:
+                header = self.recording.header
+                self._summary = summarize(Recording(header=header, events=self._events))
+            return self._summary
 
     @property
     def samples(self) -> dict[str, int]:
@@ -328,9 +332,16 @@ class TimelineModel:
         once): the requests that finished, those that queued, as the report counts them
         (``ReportDetails.latencies``, ``queued``). The summary panel shows a percentile only of
         a sample that measures it (``tracer.report.measures``), as the report does."""
-        if self._samples is None:
-            self._samples = sample_sizes(request_spans(self._events))
-        return self._samples
+        with self._figures_lock:
+            if self._samples is None:
+                self._samples = sample_sizes(request_spans(self._events))
+            return self._samples
+
+    def figures(self) -> tuple[dict[str, Any], dict[str, int]]:
+        """``summary`` and ``samples``, what the summary panel shows (computed once, by
+        whichever thread asks first; another waits for it)."""
+        with self._figures_lock:
+            return self.summary, self.samples
 
     @property
     def title(self) -> str:

@@ -8,6 +8,7 @@ Imports Textual and tracer.tui only; never a shim or a server.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -38,10 +39,15 @@ from tracer.tui.svg_cells import offline_svg
 from tracer.tui.timeline import Timeline, label_width_for
 from tracer.tui.viewport import Viewport
 
-__all__ = ["ReplayScreen", "Bookmark", "as_bookmark", "FRAME_S"]
+__all__ = ["ReplayScreen", "Bookmark", "as_bookmark", "FRAME_S", "FIGURES_ON_A_THREAD"]
 
 FRAME_S = 1 / 30
 """Playback tick (30 frames a second)."""
+
+FIGURES_ON_A_THREAD = 100_000
+"""From how many events a recording's summary panel is filled after the first frame, its
+figures computed on a thread (10,000 requests take about half a second); a smaller one's are
+in the first frame."""
 
 ZOOM_STEP = 1.5
 
@@ -114,6 +120,8 @@ class ReplayScreen(Screen[None]):
             key=lambda block: (block[0], block[1], block[2] is not None, block[2] or 0),
         )
         self._active = 0
+        self._unsummed: list[tuple[SummaryPanel, TimelineModel]] = []
+        """The summary panels composed without their figures, and their models."""
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -124,13 +132,20 @@ class ReplayScreen(Screen[None]):
         yield Static(id="status")
         with Horizontal(id="summaries"):
             for model in self.models:
-                yield SummaryPanel(
+                # A big recording's figures take seconds: the first frame does not wait for
+                # them (``_sum_up``); a small one's are there at once, in the first frame.
+                later = len(model.recording.events) >= FIGURES_ON_A_THREAD
+                summary, samples = (None, None) if later else model.figures()
+                panel = SummaryPanel(
                     model.recording.title_in(self.labels["lang"]),
-                    model.summary,
+                    summary,
                     self.labels,
                     truncated=model.recording.truncated,
-                    samples=model.samples,
+                    samples=samples,
                 )
+                if later:
+                    self._unsummed.append((panel, model))
+                yield panel
         yield Axis(self.viewport, offset, id="axis")
         compare = len(self.models) > 1
         for index, model in enumerate(self.models):
@@ -194,6 +209,31 @@ class ReplayScreen(Screen[None]):
             self._show_detail()
         self._refresh_all()
         self.call_after_refresh(self._prepare_ahead)
+        if self._unsummed:
+            self.call_after_refresh(self._sum_up)
+
+    def _sum_up(self) -> None:
+        # The figures of the summary panels the first frame went without, computed on a
+        # thread once it is up and posted to their panels (``post_message`` is thread-safe;
+        # a closing app drops the message, a closed loop refuses it).
+        pending, self._unsummed = self._unsummed, []
+
+        def sum_up() -> None:
+            for panel, model in pending:
+                try:
+                    figures = SummaryPanel.Figures(*model.figures())
+                except Exception as exc:  # raised again on the UI's thread, as before
+                    figures = SummaryPanel.Figures(None, None, exc)
+                with contextlib.suppress(RuntimeError):
+                    panel.post_message(figures)
+
+        threading.Thread(target=sum_up, name="replay-summary", daemon=True).start()
+
+    @property
+    def summed_up(self) -> bool:
+        """Whether every summary panel shows its figures (a big recording's come after the
+        first frame, computed on a thread of their own)."""
+        return all(panel.filled for panel in self.query(SummaryPanel))
 
     def _prepare_ahead(self) -> None:
         # What a first key would otherwise build on the UI thread, built on a thread once the

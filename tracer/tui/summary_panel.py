@@ -14,6 +14,7 @@ from typing import Any
 from rich.cells import cell_len, set_cell_size
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
+from textual.message import Message
 from textual.widgets import Static
 
 from tracer.printable import printable
@@ -176,7 +177,25 @@ class SummaryFlow:
 
 class SummaryPanel(Static):
     """A recording's title and figures (as many rows as the width needs); ``samples`` as
-    ``summary_items`` takes them."""
+    ``summary_items`` takes them. ``summary`` None: the figures are being computed (a big
+    recording's take seconds, on a thread of their own); the panel says so until a
+    ``SummaryPanel.Figures`` message brings them (``filled``)."""
+
+    class Figures(Message):
+        """A recording's summary and samples, computed on another thread for the panel it is
+        posted to; ``error``: what computing them raised instead (raised again by the panel,
+        on the UI's thread, as it would have been had the panel computed them itself)."""
+
+        def __init__(
+            self,
+            summary: Mapping[str, Any] | None,
+            samples: Mapping[str, int] | None,
+            error: BaseException | None = None,
+        ) -> None:
+            super().__init__()
+            self.summary = summary
+            self.samples = samples
+            self.error = error
 
     DEFAULT_CSS = """
     SummaryPanel { height: auto; width: 1fr; }
@@ -185,7 +204,7 @@ class SummaryPanel(Static):
     def __init__(
         self,
         title: str,
-        summary: Mapping[str, Any],
+        summary: Mapping[str, Any] | None,
         labels: Mapping[str, str],
         *,
         truncated: bool = False,
@@ -196,4 +215,21 @@ class SummaryPanel(Static):
         heading = Text(printable(title), _TITLE)
         if truncated:
             heading.append(f"  ({labels['truncated']})", _BAD)
-        super().__init__(SummaryFlow(heading, summary_items(summary, labels, samples)), id=id)
+        self._heading = heading
+        self._labels = labels
+        self.filled = summary is not None
+        """Whether the panel shows the figures (not that they are being computed)."""
+        if summary is None:
+            items = [Text(labels["summing_up"], _KEY)]
+        else:
+            items = summary_items(summary, labels, samples)
+        super().__init__(SummaryFlow(heading, items), id=id)
+
+    def on_summary_panel_figures(self, message: SummaryPanel.Figures) -> None:
+        """The figures, computed on another thread: shown in place of the wait."""
+        if message.error is not None:
+            raise message.error
+        assert message.summary is not None
+        items = summary_items(message.summary, self._labels, message.samples)
+        self.update(SummaryFlow(self._heading, items))
+        self.filled = True
