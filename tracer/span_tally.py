@@ -37,13 +37,15 @@ def summarize_spans(
     violations: int,
     load: Mapping[str, Any] | None = None,
     lifespan_failed: Sequence[Mapping[str, Any]] = (),
+    ws_close_codes: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     """The summary dict from per-request spans and run-wide totals (for streaming readers).
 
     ``first``/``last``: the earliest event time and the latest event end (ns). ``load``: the
     recording header's ``load``, which gives an open loop's throughput its time (``rps``).
     ``lifespan_failed``: the app's lifespan failures, in recording order
-    (``tracer.summary.lifespan_failure`` of each ``asgi.send``).
+    (``tracer.summary.lifespan_failure`` of each ``asgi.send``). ``ws_close_codes``: the
+    WebSocket sessions per close code (``tracer.summary.SessionCloses.counts``).
     """
     tally = SpanTally()
     for span in spans.values():
@@ -55,6 +57,7 @@ def summarize_spans(
         violations=violations,
         load=load,
         lifespan_failed=lifespan_failed,
+        ws_close_codes=ws_close_codes,
     )
 
 
@@ -178,6 +181,7 @@ class SpanTally:
         violations: int,
         load: Mapping[str, Any] | None = None,
         lifespan_failed: Sequence[Mapping[str, Any]] = (),
+        ws_close_codes: Mapping[str, int] | None = None,
     ) -> dict[str, Any]:
         """The summary dict of the spans added, with the run-wide figures of
         ``summarize_spans``."""
@@ -209,6 +213,10 @@ class SpanTally:
             summary["client_closed"] = self.client_closed
         if lifespan_failed:
             summary["lifespan_failed"] = [dict(failure) for failure in lifespan_failed]
+        if ws_close_codes:
+            # How the WebSocket sessions ended, by the close code of each: an app's 1008 or
+            # 4000 is an answer, counted here and not among the errors.
+            summary["ws_close_codes"] = dict(ws_close_codes)
         return summary
 
 

@@ -5,8 +5,9 @@ seconds). Its own job is reading a recording into the summary's inputs (its requ
 wall time, blocking and violations) and aligning compared recordings on their first request;
 the parts it is made of have modules of their own, and their names are importable from here
 too: a request's instants and whether it failed (``tracer.request_span``), the adding up
-(``tracer.span_tally``) and the arithmetic of the figures (``tracer.stats``). Imports only
-``tracer.events``, ``tracer.errors``, ``tracer.recording`` and those three.
+(``tracer.span_tally``) and the arithmetic of the figures (``tracer.stats``). How WebSocket
+sessions closed is read here too (``SessionCloses``, the summary's ``ws_close_codes``).
+Imports only ``tracer.events``, ``tracer.errors``, ``tracer.recording`` and those three.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from typing import Any
 
 from tracer.errors import UsageError
 from tracer.events import (
+    ASGI_RECEIVE,
     ASGI_SEND,
+    CLIENT_RESPONSE,
     LOOP_BLOCKED,
     REQUEST_START,
     VIOLATION,
@@ -40,6 +43,8 @@ from tracer.stats import (
 
 __all__ = [
     "summarize",
+    "SessionCloses",
+    "CLOSE_KINDS",
     "sample_sizes",
     "lifespan_failure",
     "first_request",
@@ -132,6 +137,10 @@ def summarize(recording: Recording | Sequence[Event] | Any) -> dict[str, Any]:
         )
         if (failure := lifespan_failure(event)) is not None
     ]
+    closes = SessionCloses()
+    for event in events:
+        if event.kind in CLOSE_KINDS:
+            closes.take(event)
     return summarize_spans(
         request_spans(events),
         first=first,
@@ -140,6 +149,7 @@ def summarize(recording: Recording | Sequence[Event] | Any) -> dict[str, Any]:
         violations=sum(1 for event in events if event.kind == VIOLATION),
         load=load_of(header),
         lifespan_failed=failures,
+        ws_close_codes=closes.counts(),
     )
 
 
@@ -182,3 +192,83 @@ def load_of(header: Any) -> Mapping[str, Any] | None:
     none)."""
     load = header.get("load") if isinstance(header, Mapping) else None
     return load if isinstance(load, Mapping) else None
+
+
+CLOSE_KINDS = frozenset({ASGI_SEND, ASGI_RECEIVE, CLIENT_RESPONSE})
+"""The event kinds ``SessionCloses.take`` reads (others it ignores)."""
+
+
+class SessionCloses:
+    """The close code each accepted WebSocket session ended with, from its events in any
+    order; ``counts()`` adds them up by code.
+
+    A session is accepted when the app's ``websocket.accept`` went out or the network client
+    got status 101 (a rejection, closed before the accept, has a status, not a close code).
+    Its code is the one the network client got in the server's close frame (what went over
+    the wire: a server may change the app's code); without a client's, the earlier of the
+    app's own ``websocket.close`` that went out and the ``websocket.disconnect`` the app
+    received (the in-process models' sessions, a session the client gave up on). A session
+    with none of them is not counted.
+    """
+
+    __slots__ = ("_sessions",)
+
+    def __init__(self) -> None:
+        # req -> [accepted, client's code, server side's (t, seq) or None, its code]
+        self._sessions: dict[int, list[Any]] = {}
+
+    def take(self, event: Event) -> None:
+        """Read one event (any kind; only a WebSocket session's close, accept or client
+        response counts)."""
+        kind = event.kind
+        if kind not in CLOSE_KINDS or event.req is None:
+            return
+        data = event.data
+        if kind == CLIENT_RESPONSE:
+            code = data.get("close_code")
+            accepted = data.get("status") == 101
+            if not accepted and not _is_code(code):
+                return
+            state = self._state(event.req)
+            state[0] = state[0] or accepted
+            if _is_code(code) and state[1] is None:
+                state[1] = code
+            return
+        mtype = data.get("type")
+        if not isinstance(mtype, str) or not mtype.startswith("websocket."):
+            return
+        if data.get("raised"):  # it did not go out (a send), or no message came (a receive)
+            return
+        if mtype == "websocket.accept":
+            self._state(event.req)[0] = True
+        elif mtype == "websocket.close" or mtype == "websocket.disconnect":
+            code = data.get("code")
+            if not _is_code(code):
+                return
+            state = self._state(event.req)
+            when = (event.t, event.seq)
+            if state[2] is None or when < state[2]:
+                state[2], state[3] = when, code
+
+    def _state(self, req: int) -> list[Any]:
+        state = self._sessions.get(req)
+        if state is None:
+            state = self._sessions[req] = [False, None, None, None]
+        return state
+
+    def counts(self) -> dict[str, int]:
+        """Sessions per close code, keys the codes as text in numeric order (``{"1000": 95,
+        "4000": 5}``); empty when no session was accepted and closed."""
+        tally: dict[int, int] = {}
+        for accepted, client_code, _, server_code in self._sessions.values():
+            if not accepted:
+                continue
+            code = client_code if client_code is not None else server_code
+            if code is not None:
+                tally[code] = tally.get(code, 0) + 1
+        return {str(code): tally[code] for code in sorted(tally)}
+
+
+def _is_code(value: Any) -> bool:
+    """A close code is an int (a bool is none)."""
+    return isinstance(value, int) and not isinstance(value, bool)

@@ -5,13 +5,18 @@ send ``ws_messages`` text messages one after another, each waiting for the serve
 close. A server message is the reply to the message in flight only if it began after that
 message went out (in a later read of the socket); one that could not be a reply (a welcome
 sent with the handshake's answer, one past the last reply) is counted apart, as
-``unprompted``. The session is one request in the recording: ``client.response`` carries
-status 101 (or the rejection status), the handshake time as ``ttfb_ns``, the replies as
-``messages`` and the server's close code as ``close_code``; a 2xx/3xx answer to the upgrade (a
-server that does not speak WebSocket there) is also ``error: "UpgradeIgnored"``, and a close
-with a code other than 1000 (normal), 1001 (going away) or 1005 (none given) is ``error:
-"WebSocketClosedWithError"``.
-Imports only ``tracer.client``'s own modules and wsproto.
+``unprompted``. Subprotocols given in a ``Sec-WebSocket-Protocol`` header are offered
+through the handshake, and the one the server chose is recorded as ``subprotocol``.
+The session is one request in the recording: ``client.response`` carries status 101 (or the
+rejection status), the TCP connect time as ``connect_ns``, the handshake time as ``ttfb_ns``,
+the replies as ``messages`` with the median and the longest round trip (``rtt_median_ns``,
+``rtt_max_ns``: a message's send to its reply's last frame), and the server's close code and
+reason as ``close_code`` and ``close_reason``. The server's close is its answer, whatever
+its code, unless the code says something broke (``tracer.ws_close.BROKEN_CLOSE_CODES``: 1011
+internal error, 1002 protocol error...), which makes the session ``error:
+"WebSocketClosedWithError"``; a 2xx/3xx answer to the upgrade (a server that does not speak
+WebSocket there) is ``error: "UpgradeIgnored"``.
+Imports only ``tracer.client``'s own modules, ``tracer.ws_close`` and wsproto.
 """
 
 from __future__ import annotations
@@ -33,20 +38,40 @@ from wsproto.events import (
 from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
 from tracer.client.config import OWN_HEADERS, REQUEST_ID_HEADER, ClientConfig
+from tracer.ws_close import BROKEN_CLOSE_CODES
 
 UPGRADE_IGNORED = "UpgradeIgnored"
 """``client.response`` ``error`` of a session whose upgrade got a plain 2xx/3xx answer."""
 CLOSED_WITH_ERROR = "WebSocketClosedWithError"
-"""``client.response`` ``error`` of a session the server closed with an error code (1011
-internal error, 1008 policy violation, an application's 4xxx...)."""
-CLEAN_CLOSE_CODES = frozenset({1000, 1001, 1005})
-"""Close codes that end a session well: normal, going away, and none given (a close frame
-without a code, which wsproto reports as 1005)."""
+"""``client.response`` ``error`` of a session the server closed with a code that says
+something broke (``BROKEN_CLOSE_CODES``: 1011 internal error, 1002 protocol error...)."""
+SUBPROTOCOL_HEADER = "sec-websocket-protocol"
+"""The header whose subprotocols the client offers through wsproto (which writes it)."""
 
 if TYPE_CHECKING:
     from tracer.client.sink import Sink
 
-__all__ = ["WsSlot", "UPGRADE_IGNORED", "CLOSED_WITH_ERROR", "CLEAN_CLOSE_CODES"]
+__all__ = [
+    "WsSlot",
+    "UPGRADE_IGNORED",
+    "CLOSED_WITH_ERROR",
+    "BROKEN_CLOSE_CODES",
+    "SUBPROTOCOL_HEADER",
+    "offered_subprotocols",
+]
+
+
+def offered_subprotocols(headers: tuple[tuple[str, str], ...]) -> list[str]:
+    """The subprotocols the ``Sec-WebSocket-Protocol`` headers among ``headers`` offer, in
+    order (``"chat, superchat"``: both), without empty items or repeats."""
+    offered: list[str] = []
+    for name, value in headers:
+        if name.lower() == SUBPROTOCOL_HEADER:
+            for item in value.split(","):
+                item = item.strip()
+                if item and item not in offered:
+                    offered.append(item)
+    return offered
 
 
 class _Session(asyncio.Protocol):
@@ -71,6 +96,7 @@ class _Session(asyncio.Protocol):
             transport.close()
             return
         slot = self.slot
+        slot.connected = slot.driver.clock()
         self.send(
             Request(
                 host=slot.authority,
@@ -79,6 +105,9 @@ class _Session(asyncio.Protocol):
                     (REQUEST_ID_HEADER.encode(), str(self.req).encode()),
                     *slot.extra_headers,
                 ],
+                # Offered through wsproto, which writes the header: it then takes the
+                # server's choice (as a raw header, any choice was an unexpected one).
+                subprotocols=slot.subprotocols,
             )
         )
 
@@ -110,12 +139,15 @@ class WsSlot:
         self.port = port
         self.authority = f"{host}:{port}"
         self.messages = config.ws_messages or 0
-        # wsproto writes the upgrade headers itself (host among them).
+        # wsproto writes the upgrade headers itself (host among them, and the subprotocols
+        # offered).
         self.extra_headers = [
             (k.encode("latin-1"), v.encode("latin-1"))
             for k, v in config.headers
-            if k.lower() not in OWN_HEADERS
+            if k.lower() not in OWN_HEADERS and k.lower() != SUBPROTOCOL_HEADER
         ]
+        self.subprotocols = offered_subprotocols(config.headers)
+        """What the session offers in its handshake (the ``Sec-WebSocket-Protocol`` header's)."""
         self.session: _Session | None = None
         self.busy_since = 0
         self.result: tuple[int | None, int, str | None] = (None, 0, None)
@@ -134,6 +166,16 @@ class WsSlot:
         self.close_code: int | None = None
         """The code of the server's close frame, once it came."""
         self._reason = ""
+        self.subprotocol: str | None = None
+        """The subprotocol the server accepted the session with, if any."""
+        self.connected = 0
+        """Client clock reading when the TCP connection opened (0: not yet)."""
+        self._sent_at = 0
+        """Client clock reading when the session began (its ``client.send``)."""
+        self._message_sent = 0
+        """Client clock reading when the message in flight went out."""
+        self._rtts: list[int] = []
+        """Each reply's round trip (ns): its message's send to the reply's last frame."""
         self.reads = 0
         """Reads of the session's socket so far (which read a server message began in)."""
         self._sent_read = 0
@@ -147,10 +189,12 @@ class WsSlot:
         """Start one session."""
         self.req, self.first, self.status, self.nbytes = req, 0, 0, 0
         self.sent = self.replies = self.unprompted = self.reads = self._sent_read = 0
-        self.close_code = self._message_read = None
+        self.close_code = self._message_read = self.subprotocol = None
         self._reason = ""
         self._closing = False
-        self.busy_since = self.driver.send(req, path, "GET")  # the upgrade is a GET
+        self.connected = self._message_sent = 0
+        self._rtts = []
+        self.busy_since = self._sent_at = self.driver.send(req, path, "GET")  # a GET upgrade
         self.session = _Session(self, req, path)
         self.driver.connect(self.session, self, self.host, self.port)
 
@@ -159,6 +203,7 @@ class WsSlot:
         if isinstance(event, AcceptConnection):
             self.first = self.driver.clock()
             self.status = 101
+            self.subprotocol = event.subprotocol
             self._next_message(session)
         elif isinstance(event, RejectConnection):
             self.first = self.first or self.driver.clock()
@@ -178,6 +223,7 @@ class WsSlot:
                 began, self._message_read = self._message_read, None
                 if self.replies < self.sent and began > self._sent_read:
                     self.replies += 1
+                    self._rtts.append(self.driver.clock() - self._message_sent)
                     self._next_message(session)
                 else:
                     # It began before the message in flight went out (a welcome right after
@@ -198,6 +244,7 @@ class WsSlot:
         if self.sent < self.messages:
             self.sent += 1
             self._sent_read = self.reads
+            self._message_sent = self.driver.clock()
             session.send(TextMessage(data=f"message {self.sent}"))
         elif not self._closing:
             self._closing = True
@@ -223,9 +270,10 @@ class WsSlot:
                 # The server answered the upgrade as a plain request (a WSGI server, a route
                 # without websocket): no session took place, which is a failure, not a reply.
                 extra["error"] = UPGRADE_IGNORED
-            elif self.status == 101 and code is not None and code not in CLEAN_CLOSE_CODES:
-                # The server ended the session on an error (1011: the app failed; 1008: it
-                # refused a message): a failure, as a 5xx is, whatever came before it.
+            elif self.status == 101 and code in BROKEN_CLOSE_CODES:
+                # The server's close says the session broke (1011: the app failed; 1002: a
+                # protocol error): a failure, as a 5xx is, whatever came before it. Any other
+                # code (1008 policy, an app's 4000) is the app's answer, as a 4xx is.
                 extra["error"] = CLOSED_WITH_ERROR
                 extra["message"] = f"the server closed the session with code {code}" + (
                     f" ({self._reason})" if self._reason else ""
@@ -251,13 +299,26 @@ class WsSlot:
                 self.driver.failed(self, self.req, sent, exc)
 
     def _session_data(self) -> dict[str, Any]:
-        """What ``client.response`` says of the session: replies, unprompted messages, the
-        server's close code."""
+        """What ``client.response`` says of the session: its TCP connect time, the accepted
+        subprotocol, replies and their round trips, unprompted messages, the server's close
+        code and reason."""
         data: dict[str, Any] = {"messages": self.replies}
+        if self.connected:
+            data["connect_ns"] = self.connected - self._sent_at
+        if self.subprotocol is not None:
+            data["subprotocol"] = self.subprotocol
+        rtts = self._rtts
+        if rtts:
+            ordered = sorted(rtts)
+            # The middle one (the lower middle of an even count): a round trip that happened.
+            data["rtt_median_ns"] = ordered[(len(ordered) - 1) // 2]
+            data["rtt_max_ns"] = ordered[-1]
         if self.unprompted:
             data["unprompted"] = self.unprompted
         if self.close_code is not None:
             data["close_code"] = self.close_code
+            if self._reason:
+                data["close_reason"] = self._reason
         return data
 
     connect_failed = fail

@@ -2,9 +2,11 @@
 
 The ASGI shim calls these on every request and message: ``scope_query`` and ``scope_headers``
 for ``request.start`` (secrets redacted, as the WSGI shim redacts them), ``summarize_message``
-for ``asgi.receive`` / ``asgi.send``. Bodies are never kept, only their sizes (a file the app
-has the server send, ``http.response.pathsend`` / ``zerocopysend``, counts its size), and
-``failure_message`` for the app's words in a lifespan failure. Imports ``tracer.redact`` and
+for ``asgi.receive`` / ``asgi.send``, ``websocket_detail`` for the one more thing a WebSocket
+message says (a text frame, a close's reason, the accepted subprotocol). Bodies are never
+kept, only their sizes (a file the app has the server send, ``http.response.pathsend`` /
+``zerocopysend``, counts its size), and ``failure_message`` for the app's words in a lifespan
+failure. Imports ``tracer.redact`` and
 ``tracer.shim.frames``' message limit only; never the TUI, exporters, server models or CLI.
 """
 
@@ -21,6 +23,7 @@ __all__ = [
     "scope_query",
     "scope_headers",
     "summarize_message",
+    "websocket_detail",
     "LIFESPAN_FAILURES",
     "failure_message",
 ]
@@ -104,6 +107,48 @@ def summarize_message(message: Any) -> tuple[Any, int | None, int | None, bool |
         return encodable(mtype), None, None, None, None  # an unknown type: the app's string
     except Exception:
         return None, None, None, None, None
+
+
+def websocket_detail(message: Any) -> tuple[str, Any] | None:
+    """The one field a WebSocket message adds to its ``asgi.send`` / ``asgi.receive`` past
+    ``summarize_message``'s, as ``(key, value)``; None when it adds none.
+
+    ``("text", True)`` for a ``websocket.send`` / ``websocket.receive`` that carried ``text``
+    (a binary one carries ``bytes`` and adds nothing: frames of the same size tell apart);
+    ``("reason", ...)`` for a ``websocket.close`` / ``websocket.disconnect`` with a non-empty
+    ``reason``; ``("subprotocol", ...)`` for a ``websocket.accept`` that chose one. A reason
+    or subprotocol is the app's (or the client's) own words, kept as they are, not redacted,
+    cut to ``MESSAGE_LIMIT`` characters as an error's message is. Meant for a WebSocket
+    scope's messages only (an HTTP request's never pay for it); never raises.
+    """
+    try:
+        get = message.get
+        mtype = get("type")
+        if mtype == "websocket.send" or mtype == "websocket.receive":
+            # What the server sends or got is the ``bytes`` when there are any (the spec: one
+            # of the two is None), else the ``text``.
+            if get("bytes") is None and get("text") is not None:
+                return ("text", True)
+            return None
+        if mtype == "websocket.close" or mtype == "websocket.disconnect":
+            said = _words(get("reason"))
+            return None if said is None else ("reason", said)
+        if mtype == "websocket.accept":
+            said = _words(get("subprotocol"))
+            return None if said is None else ("subprotocol", said)
+        return None
+    except Exception:
+        return None
+
+
+def _words(value: Any) -> str | None:
+    """An app's string field as recorded: None when absent or empty, another type as its
+    ``str()`` (the checker judges the type), cut to ``MESSAGE_LIMIT`` characters, a lone
+    surrogate spelled out."""
+    if value is None or value == "":
+        return None
+    text = value if isinstance(value, str) else str(value)
+    return encodable(text[:MESSAGE_LIMIT])
 
 
 def failure_message(message: Any) -> str | None:
