@@ -46,12 +46,20 @@ questions remain, and this module answers them:
   Readiness that only the selector knows (a socket that became readable during the block)
   cannot be seen from Python and is not counted; uvloop shows no due callback at all, so its
   blocks say their list may be incomplete (``delayed_complete: false``). All of this is read
-  only once a step has blocked. Only steps of traced coroutines are timed: a plain callback
-  that blocks the loop is no step, and no block is recorded for it.
+  only once a step has blocked.
+* **Blocks outside any step.** A plain callback that holds the loop (``call_soon`` of a
+  blocking function, a protocol's ``data_received``, a timer's, a step of a task no request
+  made) is no step. While traced requests are in flight on an asyncio loop, each wake-up that
+  finds no traced step running also looks whether the loop thread runs a callback (asyncio's
+  ``Handle._run`` on its stack; a loop waiting in its selector has none: idle) and, when the
+  same one runs at several wake-ups, follows it (``Outside``): where in it (app or library
+  code), whom it kept waiting, and the kernel's looks. Once it ended, past the threshold, it
+  is a ``loop.blocked`` with no request and ``outside_step: true``. All of this is the
+  watchdog's work; a step's path is unchanged. uvloop runs callbacks from C: not seen there.
 
 What the kernel says (``Look``, ``kernel_view``, ``contention``) is ``tracer.shim.kernel``.
 
-Imports ``tracer.shim.frames``, ``tracer.shim.kernel`` and ``tracer.shim.gc_time`` only; never the TUI, exporters, server models or CLI.
+Imports ``tracer.events``, ``tracer.shim.frames``, ``tracer.shim.kernel`` and ``tracer.shim.gc_time`` only; never the TUI, exporters, server models or CLI.
 """
 
 from __future__ import annotations
@@ -65,12 +73,14 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from tracer import events as K
 from tracer.shim import gc_time, kernel
-from tracer.shim.frames import function_in_stack
+from tracer.shim.frames import function_in_handle, function_in_stack
 from tracer.shim.kernel import Look
 
 __all__ = [
     "LoopState",
+    "Outside",
     "Sample",
     "Traced",
     "loop_state",
@@ -80,6 +90,7 @@ __all__ = [
     "watch_threshold",
     "record_stuck_steps",
     "most_seen",
+    "block_location",
     "wake_watchdog",
     "collecting_ns",
 ]
@@ -91,6 +102,9 @@ class Traced(Protocol):
     req: int
     sink: Any
     """Where its recorder's rows go: requests of one recorder share it."""
+    tid: int
+    thread: str
+    """The loop thread's id and name as its rows say them."""
     coro: Any
     running: bool
     yielded: Any
@@ -123,6 +137,36 @@ class Sample:
         """Samples whose kernel wait could be read (Linux)."""
 
 
+class Outside:
+    """What the watchdog saw of the loop running one callback outside any traced step (a plain
+    callback, a protocol's ``data_received``, a timer's, a step of a task no request made).
+
+    The callback is known by the frame of asyncio's ``Handle._run`` running it: the same
+    object for as long as that callback runs (this keeps it alive, so no later frame takes
+    its id). ``first`` and ``last`` are the first and latest wake-ups that found it running
+    (``time.monotonic_ns``), so ``last - first`` is how long it held the loop, at least.
+    """
+
+    __slots__ = ("frame", "first", "last", "counts", "ready", "lock_waits", "checked", "looks")
+
+    def __init__(self, frame: Any, t: int) -> None:
+        self.frame = frame
+        self.first = t
+        self.last = t
+        self.counts: dict[tuple[str, str], int] = {}
+        """How often each (function, location) inside the callback was seen."""
+        self.ready: dict[int, tuple[Traced, list[int]]] = {}
+        """By ``id`` of a recorder's sink: one traced request of that recorder (whose sink,
+        thread and threshold the block takes) and the requests of it that were ready to run,
+        at the latest wake-up past half the threshold."""
+        self.lock_waits = 0
+        """Wake-ups that found the loop thread waiting on a lock (the GIL among them)."""
+        self.checked = 0
+        """Wake-ups whose kernel wait could be read (Linux)."""
+        self.looks: list[Look] = []
+        """The first and the latest kernel looks at the loop thread while it ran (Linux)."""
+
+
 class LoopState:
     """One event loop: its thread, its in-flight traced requests, the step holding it."""
 
@@ -137,6 +181,7 @@ class LoopState:
         "parked",
         "settled",
         "collections",
+        "outside",
         "__weakref__",
     )
 
@@ -159,6 +204,8 @@ class LoopState:
         self.collections = gc_time.of_thread(self.tid)
         """The garbage collections run on this loop's thread (one ring per thread, whichever
         of its loops ran them)."""
+        self.outside: Outside | None = None
+        """The callback running outside any traced step that the watchdog follows now."""
 
 
 # Registries: loops by id (with a weak reference to detect reuse), and the one watchdog: its
@@ -261,6 +308,7 @@ def _sample() -> None:
         for state in states:
             loop = state.loop_ref()
             if loop is None or loop.is_closed():
+                state.outside = None  # its last callback, if any, is not said (nobody reads it)
                 continue
             alive = True
             # Read with the GIL kept (``tracer.shim.kernel.READ``): the loop thread runs no Python meanwhile, so
@@ -270,8 +318,12 @@ def _sample() -> None:
             if running is None:
                 if look is not None and look.settled:
                     state.settled = look
+                if _watch_outside(state, look):
+                    stepping = True  # a callback holds the loop: no parking meanwhile
                 continue
             stepping = True
+            if state.outside is not None:
+                _end_outside(state)  # a traced step runs: the callback before it has ended
             sample = state.sample
             if sample is None or sample.running is not running:
                 # First sight of this step: keep the look from before it (the block's bound
@@ -310,6 +362,127 @@ def _sample() -> None:
         elif time.monotonic() - quiet_since >= PARK_AFTER_S:
             _park()
             quiet_since = None
+
+
+def _watch_outside(state: LoopState, look: Look | None) -> bool:
+    """Follow the callback the loop of ``state`` runs now outside any traced step, if any;
+    True while one runs. The one followed so far, should it have ended, is recorded as a
+    ``loop.blocked`` (``_end_outside``) when it held the loop past the threshold.
+
+    Only on asyncio's own loops (``seen_whole``: uvloop runs its callbacks from C, where no
+    frame shows them), and only while traced requests are in flight there (they are whom it
+    delays, and whose recorders its block goes to). A loop waiting in its selector has no
+    ``Handle._run`` on its stack: idle, never blocked.
+    """
+    loop = state.loop_ref()
+    if loop is None or not state.active or not seen_whole(loop):
+        _end_outside(state)
+        return False
+    found = function_in_handle(state.tid)
+    now = time.monotonic_ns()
+    if state.running is not None:
+        # A traced step began while we looked (the loop thread took the GIL meanwhile): the
+        # frames seen may be its own.
+        _end_outside(state)
+        return False
+    outside = state.outside
+    if found is None or (outside is not None and outside.frame is not found[0]):
+        _end_outside(state)
+        outside = None
+    if found is None:
+        return False
+    frame, where = found
+    if outside is None:
+        outside = state.outside = Outside(frame, now)
+    outside.last = now
+    if where is not None:
+        outside.counts[where] = outside.counts.get(where, 0) + 1
+    if look is not None:
+        if look.lock_wait is not None:
+            outside.checked += 1
+            outside.lock_waits += look.lock_wait
+        if outside.looks:
+            outside.looks[1] = look
+        else:
+            outside.looks = [look, look]
+    if now - outside.first >= _THRESHOLDS["min"] // 2:
+        outside.ready = _ready_by_sink(state)
+    return True
+
+
+def _ready_by_sink(state: LoopState) -> dict[int, tuple[Traced, list[int]]]:
+    """The traced requests of ``state``'s loop ready to run now, by recorder (``Outside.ready``)."""
+    loop = state.loop_ref()
+    due = _due_timer_futures(loop) if loop is not None else set()
+    ready: dict[int, tuple[Traced, list[int]]] = {}
+    for traced in list(state.active):
+        entry = ready.get(id(traced.sink))
+        if entry is None:
+            entry = ready[id(traced.sink)] = (traced, [])
+        if not traced.running and _is_ready(traced, due):
+            entry[1].append(traced.req)
+    return ready
+
+
+def _end_outside(state: LoopState) -> None:
+    """The callback the watchdog followed on ``state``'s loop has ended (or is no longer
+    seen): when it held the loop past the threshold, record a ``loop.blocked`` with no
+    request and ``outside_step: true`` in the recorder of every traced request it delayed
+    or found in flight (on the recorder's default monotonic clock only: its times are the
+    watchdog's). From the first to the last wake-up that saw it: short by up to a wake-up
+    (half the smallest threshold) at either end."""
+    outside, state.outside = state.outside, None
+    location = most_seen(outside.counts) if outside is not None else None
+    if outside is None or not outside.ready or location is None:
+        # No app or library code seen in it: the standard library's or an in-process server
+        # model's own (the tool's work, not the app's).
+        return
+    dur = outside.last - outside.first
+    data: dict[str, Any] = {"location": location, "outside_step": True}
+    if collected := collecting_ns(state, outside.first, outside.last):
+        data["gc_ns"] = collected
+    data.update(_outside_kernel_view(outside, dur))
+    for traced, delayed in outside.ready.values():
+        sink = traced.sink
+        if dur <= traced.block_ns or sink.clock is not time.monotonic_ns:
+            continue
+        row = (
+            next(sink.seq),
+            outside.first - sink.start_ns,
+            K.LOOP_BLOCKED,
+            None,
+            sink.pid,
+            traced.tid,
+            traced.thread,
+            None,
+            dur,
+            {**data, "delayed": sorted(delayed)},
+        )
+        try:
+            sink.append(row)
+        except Exception:  # a recorder closed meanwhile: the block goes unsaid
+            continue
+
+
+def _outside_kernel_view(outside: Outside, dur: int) -> dict[str, Any]:
+    """What the kernel says of a callback's block (Linux): ``descheduled_ns``, the loop
+    thread's run-queue wait between the first and the last look at it, and, when it mostly
+    waited for a CPU or on other threads rather than ran (``kernel.contention``),
+    ``others_busy`` and ``starved: true``."""
+    if len(outside.looks) < 2:
+        return {}
+    first, last = outside.looks[0], outside.looks[-1]
+    span = last.t - first.t
+    if span <= 0:
+        return {}
+    cpu = max(0, last.thread_cpu - first.thread_cpu)
+    descheduled = max(0, min(last.run_delay - first.run_delay, span - cpu))
+    others = max(0, (last.process_cpu - first.process_cpu) - cpu) * dur // span
+    block_ns = _THRESHOLDS["min"]
+    verdict = kernel.contention(outside, dur, cpu, others, block_ns, descheduled)
+    if verdict.get("starved"):
+        return verdict
+    return {"descheduled_ns": descheduled}
 
 
 def _is_open(state: LoopState) -> bool:
@@ -360,6 +533,24 @@ def most_seen(counts: dict[tuple[str, str], int]) -> str | None:
     best = max(totals, key=totals.__getitem__)
     lines = {where: count for (function, where), count in counts.items() if function == best}
     return max(lines, key=lines.__getitem__)
+
+
+def block_location(sample: Sample | None, step_location: str | None) -> dict[str, Any]:
+    """The ``location`` fields of the ``loop.blocked`` of a step that ended blocked, given the
+    watchdog's ``sample`` of that very step (None when it has none) and the step's own
+    suspension point (None when the step returned or raised).
+
+    The line sampled most (``most_seen``) when a sample landed inside the step. Otherwise the
+    step's own location with ``location_from: "step"``: nothing was seen while it held the
+    loop, which is what a C call holding the GIL all along (``json.dumps`` of a large value)
+    does to the watchdog, a Python thread that needs the GIL to look. A sample taken once such
+    a call returned, at its line or the next, still wins: it is in the code that blocked, where
+    the step's own location is where it went on to wait (or nothing, for a step that returned).
+    """
+    location = most_seen(sample.counts) if sample is not None else None
+    if location is not None:
+        return {"location": location}
+    return {"location": step_location, "location_from": "step"}
 
 
 def record_stuck_steps() -> int:
@@ -486,12 +677,18 @@ def delayed_by(state: LoopState, culprit: Traced) -> list[int]:
         # recorder traces (shims nested) are numbered by that recorder: its own block says them.
         if traced.req == culprit.req or traced.running or traced.sink is not sink:
             continue
-        awaited = traced.yielded
-        if awaited is None or id(awaited) in due:
-            delayed.add(traced.req)
-        elif asyncio.isfuture(awaited) and (awaited.done() or _thread_finished(awaited)):
+        if _is_ready(traced, due):
             delayed.add(traced.req)
     return sorted(delayed)
+
+
+def _is_ready(traced: Traced, due: set[int]) -> bool:
+    """Whether suspended ``traced`` could run now: it yielded bare, a due callback resolves
+    what it awaits (``due``: ``_due_timer_futures``), or that is done or a finished hop's."""
+    awaited = traced.yielded
+    if awaited is None or id(awaited) in due:
+        return True
+    return asyncio.isfuture(awaited) and (awaited.done() or _thread_finished(awaited))
 
 
 def _thread_finished(future: Any) -> bool:

@@ -6,7 +6,8 @@ thing and returns (what it awaits, file:line of the innermost app frame). The wa
 attributes of live objects; everything derived from a code object (is it app code, a library,
 the standard library, one of our wrappers; its display name) is computed once and cached, so a
 suspension costs a few attribute reads per level. ``where_in_stack`` does the same for a thread's
-current frame stack (the blocking watchdog), ``where_called`` and ``where_awaited`` for the
+current frame stack (the blocking watchdog; ``function_in_handle`` for the callback an asyncio
+loop runs outside any step), ``where_called`` and ``where_awaited`` for the
 stack of a call the app made (a late ``start_response``, a late ``send``) and ``where_raised``
 for a traceback; ``message_of`` says what an exception says, whatever its ``__str__`` does.
 Imports only ``tracer.sourcepath``; never the TUI, exporters, server models or CLI.
@@ -39,6 +40,7 @@ __all__ = [
     "where_called",
     "where_awaited",
     "function_in_stack",
+    "function_in_handle",
     "where_raised",
     "app_location",
     "mark_wrapper",
@@ -350,6 +352,28 @@ def function_in_stack(thread_id: int, root: FrameType | None = None) -> tuple[st
             return _where_frames(frames)
         frame = frame.f_back
     return None if root is not None else _where_frames(frames)
+
+
+# The code that runs every callback of asyncio's own loops (``Handle._run``; a timer's too):
+# on the loop thread's stack exactly while the loop runs a callback, never while it waits
+# in its selector (idle).
+_HANDLE_RUN = asyncio.events.Handle._run.__code__
+
+
+def function_in_handle(thread_id: int) -> tuple[FrameType, tuple[str, str] | None] | None:
+    """The callback asyncio's loop on thread ``thread_id`` is running right now: the frame of
+    its ``Handle._run`` (the same object as long as that callback runs), with the
+    ``function_in_stack`` answer for the frames inside it; None when the thread runs no
+    callback (its loop waits in its selector: idle) or its loop is not asyncio's (uvloop
+    calls callbacks from C, with no frame to see)."""
+    frame: FrameType | None = _current_frames().get(thread_id)
+    frames: list[FrameType] = []
+    while frame is not None and len(frames) < 500:
+        if frame.f_code is _HANDLE_RUN:
+            return frame, _where_frames(frames)
+        frames.append(frame)
+        frame = frame.f_back
+    return None
 
 
 def where_raised(tb: TracebackType | None, app: Any = None) -> str | None:

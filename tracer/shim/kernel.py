@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tracer.shim.blocking import LoopState, Sample
+    from tracer.shim.blocking import LoopState, Outside, Sample
 
 __all__ = ["READ", "Look", "KernelView", "contention", "in_lock_wait", "kernel_view", "look"]
 
@@ -201,7 +201,7 @@ def kernel_view(
 
 
 def contention(
-    sample: Sample | None,
+    sample: Sample | Outside | None,
     dur: int,
     cpu_ns: int,
     others_cpu_ns: int,
