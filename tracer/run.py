@@ -116,8 +116,10 @@ class RunConfig:
     """Extra request headers, ``"Name: value"``."""
     body: bytes = b""
     """Request body (``-d`` / ``--body-file``)."""
-    ws_messages: int = 0
-    """Messages per websocket session."""
+    ws_messages: int | None = None
+    """Messages per websocket session (None, not given: 1 for each ``ws:`` path, and paths
+    without ``ws:`` stay HTTP; given, 0 included, with no ``ws:`` path: every path is a
+    session)."""
     http2: bool = False
     """Report HTTP/2 in scopes (real servers speak it)."""
     timeout: float | None = 20.0
@@ -159,7 +161,7 @@ class RunConfig:
                 f"{self.workers * self.threads:,} threads, more than {MAX_THREADS:,} (no machine "
                 "runs more); give fewer workers or threads."
             )
-        if self.ws_messages < 0:
+        if self.ws_messages is not None and self.ws_messages < 0:
             raise UsageError(f"--ws-messages must be 0 or more, not {self.ws_messages}.")
         if not math.isfinite(self.block_threshold_ms) or self.block_threshold_ms <= 0:
             raise UsageError(

@@ -142,7 +142,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     body.add_argument("-d", "--data", dest="body", help="request body (implies -m POST)")
     body.add_argument("--body-file", metavar="F", help="request body from a file (implies -m POST)")
     p.add_argument(
-        "--ws-messages", type=int, default=0, metavar="N", help="messages per websocket session"
+        "--ws-messages",
+        type=int,
+        default=None,
+        metavar="N",
+        help="messages per websocket session (default 1; 0: open and close only); "
+        "without a ws: path, every path is a session",
     )
     p.add_argument(
         "--http2", action="store_true", help="HTTP/2 (real servers; in-process scopes say 2)"
@@ -263,7 +268,7 @@ def _refuse_read_options(args: argparse.Namespace) -> None:
             "--read-rate paces the HTTP/1.1 client's reads; the HTTP/2 client reads every "
             "stream as it comes: drop --read-rate or --http2."
         )
-    if args.ws_messages or any(path.startswith("ws:") for path in args.paths or ()):
+    if args.ws_messages is not None or any(path.startswith("ws:") for path in args.paths or ()):
         raise UsageError(
             f"{given[0]} says how HTTP responses are read; WebSocket sessions (ws: paths, "
             f"--ws-messages) read every reply: drop {given[0]}, or give HTTP paths only."

@@ -98,10 +98,15 @@ def build_plan(
     paths: Sequence[str] = ("/",),
     headers: Sequence[str] = (),
     body: bytes = b"",
-    ws_messages: int = 0,
+    ws_messages: int | None = None,
 ) -> RequestPlan:
-    """The plan for the given options; with ``ws_messages`` and no ``ws:`` path, all are sockets."""
-    if ws_messages < 0:
+    """The plan for the given options.
+
+    A ``ws:`` path is a WebSocket session of ``ws_messages`` messages (0: one that is opened,
+    accepted and closed without a message; None, not given: 1). Given (0 included) with no
+    ``ws:`` path, it makes every path a session.
+    """
+    if ws_messages is not None and ws_messages < 0:
         raise UsageError(f"--ws-messages must be 0 or more, not {ws_messages}.")
     if not method or not set(method) <= _TOKEN:
         raise UsageError(
@@ -119,7 +124,7 @@ def build_plan(
     any_ws = any(path.startswith(WS_PREFIX) for path in paths)
     requests = []
     for raw in paths or ("/",):
-        websocket = raw.startswith(WS_PREFIX) or (ws_messages > 0 and not any_ws)
+        websocket = raw.startswith(WS_PREFIX) or (ws_messages is not None and not any_ws)
         path = raw[len(WS_PREFIX) :] if raw.startswith(WS_PREFIX) else raw
         if not path.startswith("/"):
             raise UsageError(f'--path "{raw}" must start with "/" (or "ws:/" for a websocket).')
@@ -132,7 +137,7 @@ def build_plan(
                 headers=tuple(h for h in base if not websocket or h[0] != "content-length"),
                 body=b"" if websocket else body,
                 websocket=websocket,
-                ws_messages=(ws_messages or 1) if websocket else 0,
+                ws_messages=(1 if ws_messages is None else ws_messages) if websocket else 0,
             )
         )
     if all(request.websocket for request in requests) and (method.upper() != "GET" or body):

@@ -27,6 +27,7 @@ from tracer.servers.waits import async_sleep
 
 __all__ = [
     "BODY_CHUNK",
+    "ClientDisconnected",
     "HttpCycle",
     "LocalProtocolError",
     "ScopeBuilder",
@@ -34,6 +35,7 @@ __all__ = [
     "build_scope",
     "check_headers",
     "check_status",
+    "subprotocols",
 ]
 
 BODY_CHUNK = 65536
@@ -53,6 +55,23 @@ _STATUSES = frozenset(range(100, 600))
 class LocalProtocolError(Exception):
     """A response header the server cannot write; h11's name for it, so that a recording of
     the ``loop`` model names the error as one of uvicorn does."""
+
+
+class ClientDisconnected(OSError):
+    """A websocket ``send`` after the client closed or left: uvicorn's name for it, an
+    ``OSError`` as the ASGI spec asks of a send on a closed connection, so that a framework
+    that catches it (Starlette turns it into ``WebSocketDisconnect``) ends as under uvicorn."""
+
+
+def subprotocols(headers: Any) -> list[str]:
+    """The subprotocols the client advertised in ``Sec-WebSocket-Protocol`` (``headers`` as
+    a scope holds them), in order, as uvicorn's wsproto path lists them: every such header
+    split at its commas, each piece stripped."""
+    offered: list[str] = []
+    for name, value in headers:
+        if name == b"sec-websocket-protocol":
+            offered.extend(piece.decode("latin-1").strip() for piece in value.split(b","))
+    return offered
 
 
 def _bytesify(value: Any) -> bytes:
@@ -124,7 +143,7 @@ def build_scope(
         "extensions": {"gateway_tracer": {"req": req}},
     }
     if request.websocket:
-        scope["subprotocols"] = []
+        scope["subprotocols"] = subprotocols(scope["headers"])
     else:
         scope["method"] = request.method.upper()
     if state is not None:
@@ -154,7 +173,7 @@ class ScopeBuilder:
         scope["client"] = client_address(req)
         scope["extensions"] = {"gateway_tracer": {"req": req}}
         if request.websocket:
-            scope["subprotocols"] = []
+            scope["subprotocols"] = template["subprotocols"].copy()
         if state is not None:
             scope["state"] = state.copy()
         return scope
@@ -288,11 +307,17 @@ class WebSocketCycle(_Cycle):
 
     The client is on the other side of the loop, as uvicorn's is on the other side of a
     socket: it sends its first message once the app accepted and one more for each reply it
-    reads (as ``tracer.client.websocket`` does), and closes once it has them all. What it sends arrives one loop turn
-    later (``call_soon``, as a socket's data does), so a ``receive()`` for the next message
-    suspends until then, as uvicorn's ``queue.get()`` does: a session is a step per message
-    and sessions overlap. Only ``websocket.connect`` is there at once (uvicorn queues it
-    before it starts the app).
+    reads, and closes once it has them all (``messages`` 0: it closes as soon as the app
+    accepted). What it sends arrives one loop turn later (``call_soon``, as a socket's data
+    does), so a ``receive()`` for the next message suspends until then, as uvicorn's
+    ``queue.get()`` does: a session is a step per message and sessions overlap. Only
+    ``websocket.connect`` is there at once (uvicorn queues it before it starts the app).
+
+    A server message is the reply to the client's message in flight only if the app sent it
+    after that message went out, as ``tracer.client.websocket`` decides; one sent while no
+    message was in flight (a welcome with the accept, a push past the last reply) is counted
+    in ``unprompted`` and sends nothing. The ``websocket.disconnect`` codes and what ``send``
+    raises once the session is over are those of uvicorn's wsproto implementation.
     """
 
     def __init__(self, messages: int, *, stopping: threading.Event | None = None) -> None:
@@ -305,21 +330,45 @@ class WebSocketCycle(_Cycle):
         """Of those, the ones ``receive()`` returned."""
         self.accepted = False
         self.replies = 0
-        self.close_code = 1000
+        """Server messages the client took as replies (one per message it sent, at most)."""
+        self.unprompted = 0
+        """Server messages sent while none of the client's was waiting for its reply."""
+        self.close_code: int | None = None
+        """The code of the app's ``websocket.close``, once it sent one."""
+        self._app_closed = False
+        self._disconnect_code: int | None = None
+        """What ``websocket.disconnect`` says: set by whichever side ended the session first."""
+
+    def _end(self, code: int) -> None:
+        """The session ends (``code``: what the app's ``receive()`` gets for it, the first
+        end's, as uvicorn queues it)."""
+        if self._disconnect_code is None:
+            self._disconnect_code = code
+        self._finish()
+
+    def disconnect(self) -> None:
+        """The client left without a close frame (timed out): uvicorn's ``connection_lost``
+        says 1005 once the handshake was answered, 1006 before."""
+        if self._disconnect_code is None:
+            self._disconnect_code = 1005 if self.accepted else 1006
+        super().disconnect()
 
     async def receive(self) -> dict[str, Any]:
         """``websocket.connect``; each message once it arrived; disconnect once the client
-        closed (after its last reply) or left."""
+        closed (after its last reply) or left, or the app closed. A message that arrived
+        before the session ended comes before its disconnect, as in uvicorn's queue."""
         if not self._connected:
             self._connected = True
             return {"type": "websocket.connect"}
-        while not (self.complete or self.disconnected):
+        while True:
             if self._delivered < self._sent:
                 self._delivered += 1
                 return {"type": "websocket.receive", "text": f"message {self._delivered}"}
+            if self.complete or self.disconnected:
+                break
             await self._wait_change()
         await self._pause_if_stopping()
-        code = 1006 if self.disconnected and not self.complete else self.close_code
+        code = 1000 if self._disconnect_code is None else self._disconnect_code
         return {"type": "websocket.disconnect", "code": code}
 
     def _client_turn(self) -> None:
@@ -334,17 +383,19 @@ class WebSocketCycle(_Cycle):
             self._sent += 1
             self._notify()
         else:
-            self._finish()  # the client got its replies and closes
+            self._end(1000)  # the client got its replies and closes normally
 
     async def send(self, message: dict[str, Any]) -> None:
-        """Accept, messages, close; out-of-order messages raise as in uvicorn."""
+        """Accept, messages, close; out-of-order messages raise as in uvicorn: a
+        ``RuntimeError`` after the app's own close, ``ClientDisconnected`` once the client
+        closed or left (Starlette turns it into ``WebSocketDisconnect``)."""
         kind = message.get("type")
-        if self.complete or self.disconnected:
-            if kind == "websocket.close":
-                return
+        if self._app_closed:
             raise RuntimeError(
                 f"Unexpected ASGI message '{kind}', after sending 'websocket.close'."
             )
+        if self.complete or self.disconnected:
+            raise ClientDisconnected()
         if not self.accepted:
             if kind == "websocket.accept":
                 self.accepted = True
@@ -352,7 +403,8 @@ class WebSocketCycle(_Cycle):
                 self._client_turn()
             elif kind == "websocket.close":
                 self.status = 403  # closed before accepting: the handshake is refused
-                self._finish()
+                self._app_closed = True
+                self._end(1006)  # uvicorn queues 1006 for it: no socket ever opened
             else:
                 raise RuntimeError(
                     f"Expected ASGI message 'websocket.accept' or 'websocket.close', but got '{kind}'."
@@ -360,11 +412,15 @@ class WebSocketCycle(_Cycle):
         elif kind == "websocket.send":
             data = message.get("bytes") or (message.get("text") or "").encode()
             self.bytes_out += len(data)
-            self.replies += 1
-            self._client_turn()  # each reply the client reads has it send its next message
+            if self.replies < self._sent:
+                self.replies += 1
+                self._client_turn()  # the reply the client waited for: it sends its next one
+            else:
+                self.unprompted += 1  # no message of the client's awaits it: it sends nothing
         elif kind == "websocket.close":
             self.close_code = int(message.get("code", 1000))
-            self._finish()
+            self._app_closed = True
+            self._end(self.close_code)
         else:
             raise RuntimeError(
                 f"Expected ASGI message 'websocket.send' or 'websocket.close', but got '{kind}'."
