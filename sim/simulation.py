@@ -207,6 +207,8 @@ def simulate(config: SimConfig, *, recorder: Recorder | None = None) -> SimResul
     if sessions:
         status = {"101": len(sessions), "200": summary["completed"] - len(sessions)}
         summary["status"] = {code: count for code, count in status.items() if count}
+        # Every simulated session ends with the client's normal close, as its recording says.
+        summary["ws_close_codes"] = {"1000": len(sessions)}
     return SimResult(
         config=config,
         summary=summary,

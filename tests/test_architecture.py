@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # The spine: these modules may import only each other (events: nothing at all).
 SPINE = {
     "tracer.events": set(),
+    "tracer.ws_close": set(),
     "tracer.errors": set(),
     "tracer._version": set(),
     "tracer.gc_pause": set(),
