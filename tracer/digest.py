@@ -6,7 +6,10 @@ loop-blocking culprits by file:line, busy time per worker thread, errors and vio
 Memory stays small for long runs: no events, a ``RequestSpan`` per request in flight, and
 once a request has ended its record packed into 83 bytes (``tracer.span_rows``), from which a
 later event of the request (an error after its end, the client's response) unpacks it again;
-the client's times to first byte as 8 bytes each, as the summary keeps latencies.
+the client's times to first byte as 8 bytes each, as the summary keeps latencies; the first and
+last instant of each process, and the few requests a process started that had been sent before
+its first event (``_Takeover``): what tells the requests that waited for a worker the server
+started in place of one that ended.
 The summary adds the records up with ``tracer.summary.SpanTally``, as ``summarize`` does, so
 the numbers agree.
 ``tracer.report`` renders it. Imports the spine and ``tracer.span_rows`` only.
@@ -235,6 +238,27 @@ class ReportDetails:
     False for a WSGI app's run, whose report then has no loop-blocked line."""
     asgi2_requests: int = 0
     """Requests served as ASGI 2 (their ``request.start`` says ``asgi_version`` 2.0)."""
+    replaced_waits: int = 0
+    """Requests that waited for a worker the server started in place of one that ended: sent
+    by the network client before the process that started them had recorded anything, while
+    another server process recorded its last event (uvicorn's ``--limit-max-requests`` worker
+    exits, and its supervisor starts the next only seconds later). 0 without a network client."""
+    replaced_wait_ms: float = 0.0
+    """The longest of those waits, from the send to the start."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Takeover:
+    """A request a process started that had been sent before the process's first event so
+    far: it may have waited for a worker started in place of one that ended (``Digest``)."""
+
+    queued: int
+    """When it was sent (its ``request.queued``, which the network client records with its
+    ``client.send``, at the same instant)."""
+    start: int
+    """When the process started it."""
+    pid: int
+    """The process that started it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,6 +329,19 @@ class Digest:
         # send's (t, seq) and connection: the summary lists those of lifespan connections (a
         # connection's start, which says so, may come later) in recording order.
         self._lifespan_failures: list[tuple[int, int, int, dict[str, Any]]] = []
+        # Each process's first event time and last event end, by pid (a few processes), and
+        # the pids of the network client (those that record ``client.send``): with the
+        # ``_Takeover`` requests, they tell the requests that waited for a worker the server
+        # started in place of one that ended. A request is kept only when its process's first
+        # event so far came after its send, which the events of a run say of a process's first
+        # requests at most: an earlier event of the process, fed later, only moves its first
+        # event earlier, so a request left out never needs keeping.
+        self._lives: dict[int, tuple[int, int]] = {}
+        self._client_pids: set[int] = set()
+        self._takeovers: dict[int, _Takeover] = {}
+        # Requests started before their send was fed, with the network client known to be
+        # there: their start and pid until the send comes (none in a run fed in order).
+        self._unsent: dict[int, tuple[int, int]] = {}
 
     def feed(self, batch: Iterable[Event]) -> None:
         """Take a batch of events (any order); usable as a ``Recorder`` subscriber."""
@@ -316,10 +353,24 @@ class Digest:
         # Requests whose record may pack at the end of the batch (more of their events
         # often follow in the same batch: a send after the end, the client's response).
         ended: list[int] = []
+        lives = self._lives
+        # The current run of one process's events: its pid, first event time and last event
+        # end so far, kept in locals and stored in ``_lives`` when another process's comes.
+        pid: int | None = None
+        first = last = 0
         for event in batch:
             t, end = event.t, event.end
             kind = event.kind
             req = event.req
+            if event.pid != pid:  # most events come in runs of one process
+                if pid is not None:
+                    lives[pid] = (first, last)
+                pid = event.pid
+                first, last = lives.get(pid, (t, end))
+            if t < first:
+                first = t
+            if end > last:
+                last = end
             if req is not None and req not in spans and rows.held and req not in lifespan:
                 self._unpack(req, ended)
             extent = None if req is None else extents.get(req)
@@ -353,9 +404,14 @@ class Digest:
                         self._worker(event).count(req)
                         if event.data.get("asgi_version") == "2.0":
                             self._asgi2 += 1
+                        self._started(req, span, t, pid, first)
                     continue
                 span.take(event)
-                if kind == K.REQUEST_END:
+                if kind == K.REQUEST_QUEUED:
+                    if self._unsent:
+                        lives[pid] = (first, last)  # ``_sent`` reads them
+                        self._sent(req, span)
+                elif kind == K.REQUEST_END:
                     ended.append(req)
                 elif kind == K.CLIENT_RESPONSE:
                     ended.append(req)
@@ -415,8 +471,60 @@ class Digest:
                     place.worst_ns = dur
             elif kind == K.VIOLATION:
                 self._violations[str(event.data.get("rule") or "?")] += 1
+            elif kind == K.CLIENT_SEND:
+                self._client_pids.add(event.pid)
+        if pid is not None:
+            lives[pid] = (first, last)
         for req in ended:
             self._pack(req)
+
+    def _started(self, req: int, span: RequestSpan, t: int, pid: int, first: int) -> None:
+        """``req`` started at ``t`` on process ``pid``, whose first event so far is at
+        ``first``: kept as a ``_Takeover`` when it was sent before that (its send not fed yet:
+        until it is, when a network client is there to send it).
+
+        Only its earliest start counts, as for its time queued: a request sent again may have
+        started on a worker that ended, then on the one in its place."""
+        if span.start != t:
+            return
+        self._takeovers.pop(req, None)
+        queued = span.queued
+        if queued is None:
+            if self._client_pids:
+                self._unsent[req] = (t, pid)
+            return
+        if first > queued:
+            self._takeovers[req] = _Takeover(queued, t, pid)
+
+    def _sent(self, req: int, span: RequestSpan) -> None:
+        """``req``'s ``request.queued`` came after its start: the start is judged now."""
+        found = self._unsent.pop(req, None)
+        if found is not None:
+            t, pid = found
+            self._started(req, span, t, pid, self._lives[pid][0])
+
+    def _replaced_waits(self) -> tuple[int, int]:
+        """How many requests waited for a worker the server started in place of one that
+        ended, and the longest wait (ns).
+
+        A request counts when the network client sent it before the process that started it
+        recorded its first event, and another server process (not the client's) recorded its
+        last event between the send and the start: a worker ended, and the request waited for
+        the one started in its place (uvicorn's supervisor checks its workers every 0.5 s and
+        waits up to 5 s for one that exits to answer before it starts the next)."""
+        if not self._client_pids or not self._takeovers:
+            return 0, 0
+        lives = self._lives
+        lasts = [(pid, last) for pid, (_, last) in lives.items() if pid not in self._client_pids]
+        count = longest = 0
+        for taken in self._takeovers.values():
+            queued, start, pid = taken.queued, taken.start, taken.pid
+            if lives[pid][0] <= queued:  # an earlier event of the process was fed later
+                continue
+            if any(other != pid and queued < last < start for other, last in lasts):
+                count += 1
+                longest = max(longest, start - queued)
+        return count, longest
 
     def _new(self, req: int) -> RequestSpan:
         """A record for ``req``, at its first event."""
@@ -607,6 +715,7 @@ class Digest:
         for tallies in (raised, read.failures):
             for kind, (count, _) in sorted(tallies.items(), key=lambda item: item[1][1]):
                 errors[kind] += count
+        waits, longest_wait = self._replaced_waits()
         return ReportDetails(
             culprits=culprits[:top],
             starved_ms=round(self._starved_ns / NS_PER_MS, 3),
@@ -627,6 +736,8 @@ class Digest:
             rps=read.tally.rate(first=first, last=last, load=load_of(self._header)),
             loop=self._loop,
             asgi2_requests=self._asgi2,
+            replaced_waits=waits,
+            replaced_wait_ms=round(longest_wait / NS_PER_MS, 3),
         )
 
 

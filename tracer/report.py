@@ -55,6 +55,8 @@ def render_report(
         parts.append(_workers(details))
     if details.errors or details.violations:
         parts.append(_problems(details))
+    if details.replaced_waits:
+        parts.append(Text(_waited_for_new_worker(details), style="yellow"))
     if recording.unfinished:
         # A .gz stream still being written (or killed between writes) reads as cut short too,
         # though no line of it was: the same words as for a plain file then.
@@ -74,6 +76,24 @@ def render_report(
     if _failed_as_asgi2(summary, details):
         parts.append(Text(ASGI2_FAILED, style="yellow"))
     return Group(*parts)
+
+
+def _waited_for_new_worker(details: ReportDetails) -> str:
+    """The line saying how many requests waited for a worker started in place of one that
+    ended, and the longest wait (``ReportDetails.replaced_waits``): time a server spent
+    replacing a worker (uvicorn starts the next only once its health check of the one that
+    exited has waited 5 s) reads otherwise as a slow app."""
+    count = details.replaced_waits
+    said = "1 request" if count == 1 else f"{count} requests"
+    return (
+        f"{said} waited up to {_duration(details.replaced_wait_ms)} for a worker the server "
+        "started in place of one that ended."
+    )
+
+
+def _duration(ms: float) -> str:
+    """A duration in seconds, one decimal (``7.8 s``), or in ms below a tenth of a second."""
+    return f"{ms / 1000:.1f} s" if ms >= 100 else f"{ms:.0f} ms"
 
 
 ASGI2_FAILED = (

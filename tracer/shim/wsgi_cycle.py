@@ -28,7 +28,7 @@ from tracer.shim.wsgi_late import late_start_response, late_write
 if TYPE_CHECKING:
     from tracer.shim.wsgi import WsgiShim
 
-__all__ = ["WsgiCycle", "REQ_KEY", "TRACED_KEY"]
+__all__ = ["WsgiCycle", "REQ_KEY", "TRACED_KEY", "client_gone"]
 
 REQ_KEY = "gateway_tracer.req"
 """The environ key a server model uses to hand its request id to the shim."""
@@ -76,6 +76,14 @@ def _status_code(status: Any) -> int | None:
     return int(code) if code.isascii() and code.isdigit() else None
 
 
+def client_gone(exc: BaseException) -> bool:
+    """Whether a server's ``write()`` raised ``exc`` because the client's connection was gone:
+    an ``OSError`` (``BrokenPipeError``, ``ConnectionResetError``: gunicorn, wsgiref) or
+    waitress's ``ClientDisconnected`` (told by name: the shim imports no server). Not a
+    refusal of the data (``TypeError`` for a ``str``), which is the app's error."""
+    return isinstance(exc, OSError) or type(exc).__name__ == "ClientDisconnected"
+
+
 class WsgiCycle:
     """One request through the shim: its id, counters, thread segment and checker."""
 
@@ -112,8 +120,12 @@ class WsgiCycle:
         # Set only when a late call is reported (read with getattr): a request that makes none
         # pays nothing for it, not even in __init__.
         "late_reported",
+        # What a ``write()`` raised because its client had gone (``client_gone``), set only then
+        # (read with getattr, as ``late_reported``): the app passing it on is no app error.
+        "refusal",
     )
     late_reported: bool  # set by tracer.shim.wsgi_late, on the first late call only
+    refusal: BaseException  # set by write, when the server raised for a client that left
 
     def __init__(
         self, shim: WsgiShim, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -283,6 +295,8 @@ class WsgiCycle:
         try:
             result = server_write(data)
         except BaseException as exc:  # the client left, or the server refused the data
+            if client_gone(exc):
+                self.refusal = exc
             self.write_done(data, t, exc)
             raise
         self.write_done(data, t, None)
@@ -440,6 +454,13 @@ class WsgiCycle:
         chunk in hand), so it answers the failure with a 500.
         """
         if exc is self.error:
+            return
+        if exc is getattr(self, "refusal", None):
+            # The server's word, through the app, that the client went (the client may have
+            # stopped reading on purpose): the end says so (its error, cut short), and the
+            # summary judges it by what the client saw, as a body the server stopped iterating.
+            # No error event, and no 500: there is no client left to answer.
+            self.error = self.error or exc
             return
         try:
             if self.error is None:
