@@ -2,7 +2,13 @@
 
 The rule (DESIGN.md, "How scheduling is seen"), for one request's events:
 
-- ``queued``: from ``request.queued`` to ``request.start``;
+- ``queued``: from ``request.queued`` to ``request.start`` (waiting for the server: a worker
+  thread, a process, the loop); and, for a coroutine, from the end of a step that suspended
+  awaiting a thread hop (``awaiting`` one of ``THREAD_HOPS``: ``anyio.to_thread.run_sync``,
+  ``asyncio.to_thread``, ...) to the start of that hop's ``sched.thread``, when it started
+  later: the hop waited for a thread to run the request's code (a thread-pool token,
+  asgiref's one thread, a thread being made), as a WSGI request waits for a worker thread.
+  The loop steps in between (anyio's own, while it waits for a token) are drawn over it;
 - ``running``: a coroutine step (``sched.step``) that did not hold the loop, or a thread's stretch
   (``sched.thread``) spent mostly on the CPU;
 - ``waiting``: a thread's stretch mostly off the CPU (its ``cpu_ns`` under ``CPU_BUSY_SHARE`` of
@@ -52,6 +58,7 @@ __all__ = [
     "ERROR",
     "PRIORITY",
     "CPU_BUSY_SHARE",
+    "THREAD_HOPS",
     "PhaseSpan",
     "cpu_share",
     "event_data",
@@ -60,6 +67,7 @@ __all__ = [
     "kept_from_starting",
     "mostly_waiting",
     "thread_phase",
+    "thread_waits",
     "step_phase",
     "request_phases",
     "unended",
@@ -79,6 +87,18 @@ PRIORITY: dict[str, int] = {WAITING: 1, QUEUED: 2, RUNNING: 3, SENDING: 4, BLOCK
 CPU_BUSY_SHARE = 0.5
 """A thread span whose on-CPU share is below this is waiting (I/O, a lock, the GIL), not running
 (``tracer.tui.lane`` takes it from here)."""
+
+THREAD_HOPS = frozenset(
+    {
+        "anyio.to_thread.run_sync",
+        "asyncio.to_thread",
+        "asgiref.sync_to_async",
+        "loop.run_in_executor",
+    }
+)
+"""The ``awaiting`` of a ``sched.step`` that handed the request's code to another thread (the
+hops whose ``sched.thread`` says ``via``): until that thread starts it, the request is queued
+for a thread."""
 
 _SENDS = frozenset({K.ASGI_SEND, K.WSGI_WRITE})
 _READS = frozenset({K.WSGI_INPUT_READ, K.ASGI_RECEIVE})
@@ -199,6 +219,8 @@ def request_phases(
     chunks: list[Event] = []  # timed wsgi.body: the app's time producing each chunk
     closes: list[Event] = []
     scheduled = False
+    asks: list[Event] = []  # steps that suspended awaiting a thread hop
+    hops: list[Event] = []  # the request's sched.thread
     spans: list[PhaseSpan] = []
     detected: list[PhaseSpan] = []
     # Error instants: the app's exceptions where they were raised; only without one, where the
@@ -226,12 +248,15 @@ def request_phases(
             closes.append(event)
         elif kind == K.SCHED_STEP:
             scheduled = True
+            if event_data(event).get("awaiting") in THREAD_HOPS:
+                asks.append(event)
             phase = step_phase(event, blocked, threshold_ns)
             spans.append(
                 PhaseSpan(event.t, event.t + event_dur(event), phase, kind, cpu_share(event))
             )
         elif kind == K.SCHED_THREAD:
             scheduled = True
+            hops.append(event)
             spans.append(
                 PhaseSpan(
                     event.t, event.t + event_dur(event), thread_phase(event), kind, cpu_share(event)
@@ -257,6 +282,7 @@ def request_phases(
         ):
             spans.append(block)
     spans += _chunks_sent(chunks, closes)
+    spans += thread_waits(asks, hops)
     errors = raised or sorted(ended, key=lambda s: s.start)[:1]
     if not errors:
         failed = _failed_without_error(start, end, client)
@@ -316,3 +342,21 @@ def _chunks_sent(chunks: Sequence[Event], closes: Sequence[Event]) -> list[Phase
         PhaseSpan(chunk.end, max(chunk.end, after), SENDING, K.WSGI_BODY)
         for chunk, after in zip(ordered, nexts, strict=False)
     ]
+
+
+def thread_waits(asks: Sequence[Event], hops: Sequence[Event]) -> list[PhaseSpan]:
+    """A request's waits for a thread to run its code, as ``queued`` (kind ``sched.step``):
+    from the end of each step in ``asks`` (one that suspended awaiting a thread hop, its
+    ``awaiting`` in ``THREAD_HOPS``) to the start of the hop it awaited, the first of the
+    request's ``sched.thread`` (``hops``) to end after it asked, when that one started later.
+    One await of a hop can span several steps (anyio's, while it waits for a token): the
+    wait runs from the first; a worker may start the hop a moment before the loop records the
+    step's end: no wait then."""
+    ordered = sorted(hops, key=lambda e: e.t)
+    waits: dict[int, PhaseSpan] = {}  # index of the hop in ordered -> its wait, from its first ask
+    for ask in sorted(asks, key=lambda e: e.t + event_dur(e)):
+        asked = ask.t + event_dur(ask)
+        hop = next((i for i, h in enumerate(ordered) if h.t + event_dur(h) > asked), None)
+        if hop is not None and hop not in waits:
+            waits[hop] = PhaseSpan(asked, max(asked, ordered[hop].t), QUEUED, K.SCHED_STEP)
+    return [w for w in waits.values() if w.end > w.start]

@@ -75,7 +75,7 @@ def test_headless_report_and_default_recording(
         "queued",
         "max in flight",
         "Workers",
-        "worker-0",
+        "waitress-0",
     ):
         assert expected in out, expected
     [recording] = list((tmp_path / "traces").glob("io_bound-wsgi_app-*.jsonl"))

@@ -72,11 +72,11 @@ def test_threads_the_system_refuses_fail_at_once(
 
     def init(thread: threading.Thread, *args: Any, **kwargs: Any) -> None:
         real_init(thread, *args, **kwargs)
-        if thread.name.startswith("worker-"):
+        if thread.name.startswith("waitress-"):
             made.append(thread)
 
     def start(thread: threading.Thread) -> None:
-        if thread.name.startswith("worker-") and len(made) > 3:
+        if thread.name.startswith("waitress-") and len(made) > 3:
             raise RuntimeError("can't start new thread")
         real_start(thread)
 

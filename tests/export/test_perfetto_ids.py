@@ -63,8 +63,8 @@ def test_a_real_threads_run_has_ids_perfetto_takes_and_a_track_per_thread(
     names = _names(trace)
     tracks = {(pid, args["thread_ident"]): key for key, args in names.items() for pid in [key[0]]}
     assert set(tracks) == recorded and len(set(tracks.values())) == len(recorded)
-    workers = sorted(args["name"] for args in names.values() if args["name"].startswith("worker"))
-    assert workers == [f"worker-{n}" for n in range(WORKERS)]
+    workers = sorted(args["name"] for args in names.values() if args["name"].startswith("waitress"))
+    assert workers == [f"waitress-{n}" for n in range(WORKERS)]
     slices = thread_slices(trace)
     for event in threads_run.events:
         if event.kind != K.SCHED_THREAD:

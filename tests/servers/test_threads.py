@@ -38,7 +38,7 @@ def test_one_request_lifecycle_in_order() -> None:
     ]
     assert events[0].data == {"method": "GET", "path": "/"}
     start = events[1]
-    assert start.thread.startswith("worker-") and start.tid != events[0].tid
+    assert start.thread.startswith("waitress-") and start.tid != events[0].tid
     assert events[-1].data["status"] == 200
 
 
@@ -330,9 +330,9 @@ def test_more_threads_than_the_system_allows_is_one_error_and_no_workers_left(
     started: list[threading.Thread] = []
 
     def start(thread: threading.Thread) -> None:
-        if thread.name.startswith("worker-") and len(started) == 3:
+        if thread.name.startswith("waitress-") and len(started) == 3:
             raise RuntimeError("can't start new thread")
-        if thread.name.startswith("worker-"):
+        if thread.name.startswith("waitress-"):
             started.append(thread)
         real_start(thread)
 

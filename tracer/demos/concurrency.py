@@ -21,18 +21,20 @@ from tracer.demos.shapes import (
     first_wait,
     in_flight_peak,
     latency_ms,
+    longest_thread_wait_ms,
     max_overlap,
+    measured_latency_ms,
     middle,
     peak_moment,
     peak_window,
     processes_used,
     serialised,
+    summary_of,
     thread_spans,
     threads_used,
 )
 from tracer.events import Event
 from tracer.recording import Recording, usable_cpus
-from tracer.summary import summarize
 
 if TYPE_CHECKING:
     from sim.workload import Workload
@@ -133,7 +135,7 @@ def _blocking_marks(recs: Recs) -> list[Moment]:
 
 def _blocking_check(recs: Recs) -> list[str]:
     found = blocked(recs[0])
-    requests = int(summarize(recs[0])["completed"])
+    requests = int(summary_of(recs[0])["completed"])
     problems = []
     if len(found) < requests:
         problems.append(f"{len(found)} loop.blocked for {requests} requests")
@@ -210,7 +212,7 @@ BLOCKING_CALL = Scenario(
     check=_blocking_check,
     figures=lambda recs: {
         "blocked_steps": len(blocked(recs[0])),
-        "loop_blocked_ms": float(summarize(recs[0])["loop_blocked_ms"]),
+        "loop_blocked_ms": float(summary_of(recs[0])["loop_blocked_ms"]),
         "blocking_max_in_flight": in_flight_peak(recs[0]),
         "await_max_in_flight": in_flight_peak(recs[1]),
     },
@@ -397,6 +399,29 @@ def _pool_check(recs: Recs) -> list[str]:
     return problems
 
 
+def _pool_notes(recs: Recs, lang: str) -> list[str]:
+    # A real loop hands its requests to pool threads one after another, a few loop steps each
+    # (anyio's checkpoint, the token, a worker made or woken) on cores the in-process load
+    # generator shares: the 40th of a burst gets its thread tens of ms after the first, a wait
+    # the model (one instant hop) does not have. Said, so the real top side's wait and its
+    # slower tail are not read as a missing token.
+    if recs[0].header.get("source") == "simulated":
+        return []
+    waited = longest_thread_wait_ms(recs[0])
+    if waited < 1:
+        return []
+    if lang == "zh":
+        return [
+            f"40 个客户端时，最久一个请求等了 {waited:g} 毫秒才得到线程：令牌够用，"
+            "但唯一的事件循环要一个接一个地把请求交给线程池（每个要几步）；--sim 展示模型"
+        ]
+    return [
+        f"with 40 clients a request waited up to {waited:g} ms for its thread: there were tokens "
+        "enough, but the one loop hands the requests to the pool one after another, a few "
+        "steps each; --sim shows the model"
+    ]
+
+
 FASTAPI = "sample_apps.fastapi_app:app"
 
 
@@ -418,14 +443,16 @@ THREADPOOL_OFFLOAD = Scenario(
         "en": {
             "title": "FastAPI def endpoints and anyio's 40-token thread pool",
             "caption": "A plain def endpoint (time.sleep 500 ms) runs in anyio's thread pool, "
-            "which hands out 40 tokens. Top: 40 clients, so every request gets a thread at once. "
-            "Bottom: 50 clients. The 41st request waits for a token even though the loop is idle.",
+            "which hands out 40 tokens. Top: 40 clients, so there is a token for every request and none "
+            "waits for another's thread to finish. Bottom: 50 clients. The 41st request queues "
+            "for a token even though the loop is idle.",
             "side0": "40 concurrent requests",
             "side1": "50 concurrent requests",
             "about0": "A plain def endpoint (time.sleep 500 ms) runs in anyio's thread pool, which "
-            "hands out 40 tokens. With 40 clients every request gets a thread at once.",
+            "hands out 40 tokens. With 40 clients there is a token for every request: none waits for "
+            "another's thread to finish.",
             "about1": "A plain def endpoint (time.sleep 500 ms) runs in anyio's thread pool, which "
-            "hands out 40 tokens. With 50 clients the 41st request waits for a token even though "
+            "hands out 40 tokens. With 50 clients the 41st request queues for a token even though "
             "the loop is idle.",
             "full": "Pool full",
             "full:caption": "40 worker threads busy: anyio's CapacityLimiter(40) is exhausted.",
@@ -435,13 +462,14 @@ THREADPOOL_OFFLOAD = Scenario(
         "zh": {
             "title": "FastAPI 的 def 接口与 anyio 的 40 令牌线程池",
             "caption": "普通 def 接口（time.sleep 500 毫秒）在 anyio 线程池中运行，线程池只发 40 个令牌。"
-            "上：40 个客户端，每个请求立即得到线程。下：50 个客户端，即使事件循环空闲，第 41 个请求也要等令牌。",
+            "上：40 个客户端，每个请求都有令牌，不必等别的请求的线程结束。"
+            "下：50 个客户端，即使事件循环空闲，第 41 个请求也要排队等令牌。",
             "side0": "40 个并发请求",
             "side1": "50 个并发请求",
             "about0": "普通 def 接口（time.sleep 500 毫秒）在 anyio 线程池中运行，线程池只发 40 个令牌。"
-            "40 个客户端时，每个请求立即得到线程。",
+            "40 个客户端时，每个请求都有令牌，不必等别的请求的线程结束。",
             "about1": "普通 def 接口（time.sleep 500 毫秒）在 anyio 线程池中运行，线程池只发 40 个令牌。"
-            "50 个客户端时，即使事件循环空闲，第 41 个请求也要等令牌。",
+            "50 个客户端时，即使事件循环空闲，第 41 个请求也要排队等令牌。",
             "full": "线程池已满",
             "full:caption": "40 个工作线程全忙：anyio 的 CapacityLimiter(40) 用完了。",
             "token": "第 41 个请求排队",
@@ -470,11 +498,15 @@ THREADPOOL_OFFLOAD = Scenario(
         + moment(1, pool_wait(recs[1]), "token")
     ),
     check=_pool_check,
+    notes=_pool_notes,
     figures=lambda recs: {
         "pool_peak_40_clients": _pool_peak(recs[0])[0],
         "pool_peak_50_clients": _pool_peak(recs[1])[0],
-        "p99_ms_40_clients": latency_ms(recs[0], "p99"),
-        "p99_ms_50_clients": latency_ms(recs[1], "p99"),
+        # The 41st request's wait shows in the slowest (a p99 only of a side with 100
+        # requests or more: 40 clients make 80).
+        "thread_wait_ms_40_clients": longest_thread_wait_ms(recs[0]),
+        "thread_wait_ms_50_clients": longest_thread_wait_ms(recs[1]),
+        **measured_latency_ms(recs, ("p99", "max"), ("40_clients", "50_clients")),
     },
 )
 

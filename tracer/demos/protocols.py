@@ -384,7 +384,7 @@ C10K = Scenario(
             "caption": "10,000 clients at once, each request 0.1 ms of CPU and 100 ms of I/O. "
             "Top: a thread per request is 10,000 threads, each reserving an 8 MiB stack: about "
             "78 GiB of address space. Bottom: one loop, one thread, a few KiB per coroutine. "
-            "Both sides queue the same 10,000 x 0.1 ms = 1 s of CPU on one CPU, so the last "
+            "Both sides queue the same 10,000 × 0.1 ms = 1 s of CPU on one CPU, so the last "
             "request ends after 1.1 s on both. Threads end each request 100 ms after its own "
             "turn (median 600 ms); the loop starts every waiting request before it resumes "
             "any, so most end only after the whole second (median 1 s).",

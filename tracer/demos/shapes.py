@@ -9,11 +9,13 @@ only (events, recording, summary).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from tracer import events as K
 from tracer.events import Event
+from tracer.phases import THREAD_HOPS, thread_waits
 from tracer.recording import Recording
-from tracer.summary import percentile, request_spans, summarize
+from tracer.summary import percentile, request_spans, sample_sizes, summarize
 
 __all__ = [
     "max_overlap",
@@ -21,6 +23,9 @@ __all__ = [
     "middle",
     "in_flight_peak",
     "latency_ms",
+    "summary_of",
+    "measured_latency_ms",
+    "longest_thread_wait_ms",
     "peak_moment",
     "thread_spans",
     "threads_used",
@@ -31,6 +36,28 @@ __all__ = [
     "cpu_parallelism",
     "nth_start",
 ]
+
+
+_SUMMARIES: dict[tuple[int, int, int], tuple[Recording, dict[str, Any]]] = {}
+"""Recent summaries by recording (its identity, its events' list and their count): a demo's
+checks, figures and notes read a dozen figures of the same two recordings, and summarizing
+c10k's 10,000 requests takes most of a second each time."""
+
+_KEPT = 8
+
+
+def summary_of(recording: Recording) -> dict[str, Any]:
+    """``tracer.summary.summarize(recording)``, made once per recording while it is unchanged
+    (the recording is kept with it, so its identity is not reused meanwhile)."""
+    key = (id(recording), id(recording.events), len(recording.events))
+    hit = _SUMMARIES.get(key)
+    if hit is not None and hit[0] is recording:
+        return hit[1]
+    summary = summarize(recording)
+    if len(_SUMMARIES) >= _KEPT:
+        del _SUMMARIES[next(iter(_SUMMARIES))]
+    _SUMMARIES[key] = (recording, summary)
+    return summary
 
 
 def max_overlap(intervals: Iterable[tuple[int, int]]) -> tuple[int, int]:
@@ -76,12 +103,51 @@ def _request_intervals(recording: Recording) -> list[tuple[int, int]]:
 
 def in_flight_peak(recording: Recording) -> int:
     """Most requests between ``request.start`` and ``request.end`` at once (summary figure)."""
-    return int(summarize(recording)["max_in_flight"])
+    return int(summary_of(recording)["max_in_flight"])
 
 
 def latency_ms(recording: Recording, key: str = "p50") -> float:
     """One latency figure of the summary (``p50``, ``p99``, ``mean``, ...), in ms."""
-    return float(summarize(recording)["latency_ms"][key])
+    return float(summary_of(recording)["latency_ms"][key])
+
+
+def measured_latency_ms(
+    recordings: Sequence[Recording], keys: Sequence[str], names: Sequence[str]
+) -> dict[str, float]:
+    """The latency figures ``keys`` of each recording, as ``{key}_ms_{name}`` (``names`` one
+    per recording), leaving out each one its sample does not measure
+    (``tracer.report.measures``: a p99 of 80 requests would read as a tail they do not have),
+    as the report, the summary panel and the HTML table leave it out."""
+    from tracer.report import measures  # the report's rule; rich is loaded only when asked
+
+    figures: dict[str, float] = {}
+    for recording, name in zip(recordings, names, strict=True):
+        values = sample_sizes(request_spans(recording.events))["latency_ms"]
+        latency = summary_of(recording)["latency_ms"]
+        for key in keys:
+            if measures(key, values):
+                figures[f"{key}_ms_{name}"] = float(latency[key])
+    return figures
+
+
+def longest_thread_wait_ms(recording: Recording) -> float:
+    """The longest a request waited for a thread to run its code (``tracer.phases``'s
+    ``thread_waits``: a hop asked for, not started yet), in ms; 0 when none waited."""
+    asks: dict[int, list[Event]] = {}
+    hops: dict[int, list[Event]] = {}
+    for e in recording.events:
+        if e.req is None:
+            continue
+        if e.kind == K.SCHED_STEP and isinstance(e.data, dict):
+            if e.data.get("awaiting") in THREAD_HOPS:
+                asks.setdefault(e.req, []).append(e)
+        elif e.kind == K.SCHED_THREAD:
+            hops.setdefault(e.req, []).append(e)
+    longest = max(
+        (w.end - w.start for req in asks for w in thread_waits(asks[req], hops.get(req, []))),
+        default=0,
+    )
+    return round(longest / 1e6, 1)
 
 
 def peak_moment(recording: Recording) -> int:

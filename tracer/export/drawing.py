@@ -41,24 +41,30 @@ __all__ = [
 ]
 
 COLORS: dict[str, str] = {
-    "queued": "#cccccc",
-    "running": "#66bb6a",
-    "cpu": "#66bb6a",
-    "sending": "#1e88e5",
-    "blocked": "#b71c1c",
+    "queued": "#a884d8",
+    "running": "#247854",
+    "cpu": "#247854",
+    "sending": "#004890",
+    "blocked": "#d86000",
     "waiting": "#1c1c1c",
     "abandoned": "#bdbdbd",
     "bookmark": "#6a1b9a",
     "violation": "#ffd700",
     "incomplete": "#e65100",
 }
-"""Phase -> fill colour, each visible over white on a projector. The phases also differ in
-lightness, so a handout printed in grayscale keeps them apart: waiting (28), blocked (74),
-sending (115), running and its CPU share (152), abandoned work (189), queued (204), in
-luminance ``0.299 R + 0.587 G + 0.114 B`` (``luminance``); the CPU share is drawn over the
-waiting bar, and so are abandoned work's dashes where its thread was still held: light, they
-show on that dark bar as on the white lane (the replay's dashes are a lighter gray than its
-waiting line too, ``tracer.tui.palette``).
+"""Phase -> fill colour, for a projector and for viewers who do not tell red from green.
+
+Running a green, sending a blue, blocked a vermillion (Okabe and Ito's, a shade darker), waiting
+a near-black ink and queued a light violet: every phase's colour has a contrast of 3:1 at least
+against the white page (WCAG's for graphics), and the phases stay apart seen with protanopia or
+deuteranopia (Machado et al. 2009's simulation: 25 apart in CIELAB at least), as
+``tests/export/test_palette_access.py`` checks. They also differ in lightness, so a handout
+printed in grayscale keeps them apart: waiting (28), sending (59), running and its CPU share
+(91), blocked (121), queued (152), abandoned work (189), in luminance
+``0.299 R + 0.587 G + 0.114 B`` (``luminance``); the CPU share is drawn over the waiting bar,
+and so are abandoned work's dashes where its thread was still held: light, they show on that
+dark bar as on the white lane (the replay's dashes are a lighter gray than its waiting line
+too, ``tracer.tui.palette``).
 """
 
 SVG_NS = ' xmlns="http://www.w3.org/2000/svg"'

@@ -4,7 +4,8 @@ A figure draws at most a few dozen request lanes (``--lanes``), yet says things 
 run: how many requests there were, where the first arrived, the summary table. The first
 pass (``RecordingFile.scan``) streams every event into a ``tracer.digest.Digest`` (one small
 record per request, as ``trace summary`` keeps) and chooses the lanes as the figure always
-has: the first ``max_lanes`` requests by arrival, and those a bookmark points at. The second
+has: the first ``max_lanes`` requests by arrival (or as many spread over the run:
+``lanes_chosen``), and those a bookmark points at. The second
 keeps only those requests' events and the bookmarks: a ``Recording`` of them, with the
 ``RunFacts`` of the whole run beside it, draws the figure the whole recording would.
 
@@ -14,7 +15,7 @@ Imports the spine, ``tracer.digest`` and ``tracer.export.stream``.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,7 @@ __all__ = [
     "RunFacts",
     "drawn_part",
     "drawn_parts",
+    "lanes_chosen",
     "shifts",
     "undefined_figures",
     "marked_req",
@@ -88,9 +90,35 @@ def _loop_model(header: dict[str, Any]) -> bool:
     return header.get("interface") != "wsgi" or model == "wsgi-on-loop"
 
 
-def drawn_part(source: RecordingFile, max_lanes: int) -> tuple[Recording, RunFacts]:
+def lanes_chosen(
+    order: Sequence[tuple[int, int]],
+    max_lanes: int,
+    spread: bool = False,
+    marked: Collection[int] = (),
+) -> set[int]:
+    """The requests drawn as lanes, of ``order`` (``(arrival, request)`` in arrival order),
+    besides those a bookmark points at (``marked``, always drawn): the first ``max_lanes``;
+    with ``spread``, ``max_lanes`` in all spread evenly over the run, the bookmarked ones
+    among them and the first and the last of the others, so the figure's axis covers the whole
+    run (a compare's 15 lanes of 100 requests otherwise stop before the queue has grown)."""
+    if not spread or len(order) <= max_lanes:
+        return {req for _, req in order[: max(0, max_lanes)]}
+    others = [req for _, req in order if req not in marked]
+    room = max_lanes - (len(order) - len(others))
+    if room <= 0 or not others:
+        return set()
+    if room == 1:
+        return {others[0]}
+    last = len(others) - 1
+    return {others[round(i * last / (room - 1))] for i in range(room)}
+
+
+def drawn_part(
+    source: RecordingFile, max_lanes: int, spread: bool = False
+) -> tuple[Recording, RunFacts]:
     """The recording a figure of ``source`` draws (its lanes' events and its bookmarks, in
-    time order) and what the figure says of the whole run.
+    time order) and what the figure says of the whole run. ``spread``: lanes spread over the
+    run (``lanes_chosen``).
 
     Memory: one small record per request (the digest's) and the drawn requests' events.
     """
@@ -118,10 +146,9 @@ def drawn_part(source: RecordingFile, max_lanes: int) -> tuple[Recording, RunFac
     source.scan(observe)
     digest.feed(batch)
     spans = digest.requests()
-    first_lanes = heapq.nsmallest(
-        max_lanes, ((s.arrived if s.arrived is not None else 0, req) for req, s in spans.items())
-    )
-    keep = {req for _, req in first_lanes} | (marked & spans.keys())
+    arrivals_of = ((s.arrived if s.arrived is not None else 0, req) for req, s in spans.items())
+    order = sorted(arrivals_of) if spread else heapq.nsmallest(max_lanes, arrivals_of)
+    keep = lanes_chosen(order, max_lanes, spread, marked) | (marked & spans.keys())
     events = [e for e in source.events() if e.kind == K.MARK or e.req in keep]
     arrivals = [s.arrived for s in spans.values() if s.arrived is not None]
     first = max(0, min(arrivals)) if arrivals else max(0, earliest[0] if earliest else 0)
@@ -141,15 +168,15 @@ def drawn_part(source: RecordingFile, max_lanes: int) -> tuple[Recording, RunFac
 
 
 def drawn_parts(
-    recordings: Sequence[Recording | RecordingFile], max_lanes: int
+    recordings: Sequence[Recording | RecordingFile], max_lanes: int, spread: bool = False
 ) -> tuple[list[Recording], list[RunFacts | None]]:
     """Each loaded recording as it is (its facts found from its events when drawn: None),
-    each file read into the part its figure draws (``drawn_part``)."""
+    each file read into the part its figure draws (``drawn_part``; ``spread`` as there)."""
     loaded: list[Recording] = []
     facts: list[RunFacts | None] = []
     for recording in recordings:
         if isinstance(recording, RecordingFile):
-            drawn, found = drawn_part(recording, max_lanes)
+            drawn, found = drawn_part(recording, max_lanes, spread)
             loaded.append(drawn)
             facts.append(found)
         else:

@@ -18,13 +18,20 @@ from html import escape
 from typing import Any
 
 from tracer import events as K
-from tracer.export import MAX_LANES, ExportOptions, default_output, lanes_for, writing
+from tracer.export import (
+    MAX_LANES,
+    ExportOptions,
+    default_output,
+    lanes_for,
+    spread_lanes,
+    writing,
+)
 from tracer.export.drawing import SHOWN_MAX, font_for, shown
 from tracer.export.drawn import RunFacts, drawn_parts, shifts, undefined_figures
 from tracer.export.numbers import number
 from tracer.export.stream import RecordingFile, shell_of
 from tracer.export.svg import STDOUT, timeline_svg
-from tracer.export.titles import demo_title, figure_titles, said_in
+from tracer.export.titles import against, demo_title, figure_titles, said_in
 from tracer.recording import Recording
 from tracer.report import measures
 from tracer.summary import request_spans, sample_sizes, summarize
@@ -245,17 +252,19 @@ def html_page(
     lang: str = "en",
     max_lanes: int = MAX_LANES,
     facts: Sequence[RunFacts | None] | None = None,
+    spread: bool = False,
 ) -> str:
     """The whole page: heading, caption, timelines (inline SVG), bookmarks and summary.
 
     The caption loses its keyboard instructions: the page has no script to obey them; its
     line breaks stay. Title and caption (a saved demo's header holds them) are ``shown``:
     control characters as escapes, cut when too long. ``facts``: as ``timeline_svg`` takes
-    them, for recordings that hold only the part of their run that is drawn.
+    them, for recordings that hold only the part of their run that is drawn; ``spread``:
+    lanes spread over each run, as ``timeline_svg`` draws them.
     """
     found = list(facts) if facts is not None else [None] * len(recordings)
     titles = figure_titles(recordings, lang)
-    heading = shown(title or " vs ".join(titles), SHOWN_MAX * (1 + len(titles)))
+    heading = shown(title or against(titles, lang), SHOWN_MAX * (1 + len(titles)))
     body = [f"<h1>{escape(heading)}</h1>"]
     caption = shown(static_caption(caption), CAPTION_MAX, newlines=True)
     if caption:
@@ -265,7 +274,13 @@ def html_page(
     # One recording headed by its own title: the page's heading says it once.
     headed = titles != [heading]
     svg = timeline_svg(
-        recordings, standalone=False, lang=lang, max_lanes=max_lanes, headed=headed, facts=found
+        recordings,
+        standalone=False,
+        lang=lang,
+        max_lanes=max_lanes,
+        headed=headed,
+        facts=found,
+        spread=spread,
     )
     body.append(f"<figure>{svg}</figure>")
     body.append(_marks(recordings, lang, found))
@@ -295,12 +310,19 @@ def export_html(
     recordings shown, side names and bookmarks in ``lang``. A recording file is read in two
     passes, keeping only the lanes drawn (``tracer.export.drawn``)."""
     lanes = lanes_for(options.lanes, 1 + len(options.compare))
-    drawn, facts = drawn_parts([recording, *options.compare], lanes)
+    spread = spread_lanes(options)
+    drawn, facts = drawn_parts([recording, *options.compare], lanes, spread)
     recordings, caption, lang = said_in(drawn, lang)
     # The scenario's title in the page's language.
     title = demo_title(recordings[0])
     page = html_page(
-        recordings, title=title, caption=caption, lang=lang, max_lanes=lanes, facts=facts
+        recordings,
+        title=title,
+        caption=caption,
+        lang=lang,
+        max_lanes=lanes,
+        facts=facts,
+        spread=spread,
     )
     output = options.output or default_output(shell_of(recording), ".html")
     said = WRITTEN.get(lang, WRITTEN["en"])

@@ -216,7 +216,7 @@ def _legend_key(span: PhaseSpan, phases: list[PhaseSpan], scale: float) -> str |
     slack = 1 / scale if scale > 0 else 0
     reached = span.start
     for other in sorted((p for p in phases if p.kind not in (None, K.REQUEST_END)), key=_start):
-        if other.phase in (ERROR, QUEUED) or other.end <= reached:
+        if other.phase == ERROR or other.end <= reached:
             continue
         if other.start - reached > slack:
             break

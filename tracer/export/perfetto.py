@@ -164,7 +164,10 @@ class _ChromeTrace:
         self.index = 0  # the place of the event being fed
         self.now: float = -math.inf  # its time
         self.tracks: dict[ThreadKey, Track] = {}
-        self.dirty: set[ThreadKey] = set()  # tracks holding slices
+        # Tracks holding slices, in the order they first held some: a dict, not a set, as a set
+        # of keys with names in them iterates in an order the hash seed picks, and the order
+        # tracks are released in is the order their slices are written.
+        self.dirty: dict[ThreadKey, None] = {}
         # Protocol calls whose place on their thread is known once time moves past them (a
         # step starting at the same instant may come after them).
         self.undecided: list[tuple[_Open, Event, ThreadKey, int]] = []
@@ -283,7 +286,7 @@ class _ChromeTrace:
         self._track(where).add(
             (s, 1, -e, state.rank, 0, index), (s, e, part, f"#{req} {state.label}")
         )
-        self.dirty.add(where)
+        self.dirty[where] = None
 
     def _place_pending(self, req: int, state: _Open) -> None:
         for piece, where, index in state.pending:
@@ -305,7 +308,7 @@ class _ChromeTrace:
             return
         closing = iv[0] == iv[1] and any(p[0] < iv[0] == p[1] for p, _ in state.primaries)
         self._track(where).add((iv[0], 0 if closing else 1, -iv[1], state.rank, 1, index), iv)
-        self.dirty.add(where)
+        self.dirty[where] = None
 
     def _advance(self, now: float) -> None:
         """Time moves on to ``now``: every event before it is in; write what can be."""
@@ -316,7 +319,7 @@ class _ChromeTrace:
             track = self.tracks[where]
             track.release(now)
             if not track.held:
-                self.dirty.discard(where)
+                del self.dirty[where]
         waiting = self.waiting
         while waiting and (waiting[0][1] not in self.open or waiting[0][1] in self.lifespans):
             heapq.heappop(waiting)

@@ -20,7 +20,7 @@ from html import escape
 
 from tracer import events as K
 from tracer.events import Event
-from tracer.export import MAX_LANES, ExportOptions, default_output, lanes_for
+from tracer.export import MAX_LANES, ExportOptions, default_output, lanes_for, spread_lanes
 from tracer.export.axis import axis
 from tracer.export.bookmarks import bookmark_labels, bookmark_lines, bookmarks, label_rows
 from tracer.export.drawing import (
@@ -36,11 +36,12 @@ from tracer.export.drawing import (
     font_for,
     shown,
 )
-from tracer.export.drawn import RunFacts, drawn_parts, shifts
+from tracer.export.drawn import RunFacts, drawn_parts, lanes_chosen, shifts
+from tracer.export.key_numbers import key_numbers, side_names
 from tracer.export.lanes import lane
 from tracer.export.legend import legend
 from tracer.export.stream import RecordingFile, shell_of
-from tracer.export.titles import demo_title, figure_titles, said_in
+from tracer.export.titles import against, demo_title, figure_titles, said_in
 from tracer.recording import Recording, view_start
 from tracer.summary import RequestSpan, first_request, request_spans
 
@@ -51,6 +52,13 @@ SHOWN: dict[str, str] = {
     "zh": "显示 {total:,} 个请求中的 {shown:,} 个",
 }
 """Language -> the note under lanes cut short (numbers as the summary table writes them)."""
+
+SPREAD: dict[str, str] = {
+    "en": "{shown:,} of {total:,} requests shown, spread over the whole run",
+    "zh": "显示 {total:,} 个请求中的 {shown:,} 个，均匀取自整个运行过程",
+}
+"""Language -> the note under lanes spread over the run (``lanes_chosen``)."""
+
 
 WRITTEN: dict[str, str] = {"en": "SVG figure written to {where}", "zh": "SVG 图已写入 {where}"}
 """Language -> what ``trace export`` says it did (``STDOUT``: where for ``-o -``)."""
@@ -86,6 +94,8 @@ class _Side:
     """Its heading (``figure_titles``: told apart from the other's when they read the same)."""
     spans: dict[int, RequestSpan]
     """Each request's instants (``request_spans``), found once for choosing and drawing lanes."""
+    spread: bool = False
+    """Its lanes are spread over the run (``lanes_chosen``), not its first requests."""
 
     @property
     def capped(self) -> bool:
@@ -102,17 +112,30 @@ class _Side:
 
 
 def _side(
-    recording: Recording, max_lanes: int, shift: int, title: str, total: int | None = None
+    recording: Recording,
+    max_lanes: int,
+    shift: int,
+    title: str,
+    total: int | None = None,
+    spread: bool = False,
 ) -> _Side:
-    """The recording as drawn: its first ``max_lanes`` requests by arrival, and any a bookmark
-    points at. ``total``: the requests of the whole run, when ``recording`` holds only the
-    part of it that is drawn (``tracer.export.drawn``)."""
+    """The recording as drawn: its first ``max_lanes`` requests by arrival (with ``spread``,
+    as many spread over the run: ``lanes_chosen``), and any a bookmark points at. ``total``:
+    the requests of the whole run, when ``recording`` holds only the part of it that is drawn
+    (``tracer.export.drawn``, which chose the same lanes)."""
     grouped = recording.requests()
     spans = request_spans(recording.events)
     order = sorted((s.arrived if s.arrived is not None else 0, req) for req, s in spans.items())
-    keep = {req for _, req in order[:max_lanes]} | (marked_requests(recording) & spans.keys())
+    # A part read from a file holds only the lanes its first pass chose (and bookmarked ones).
+    cut = total is not None and total > len(order)
+    marked = marked_requests(recording) & spans.keys()
+    chosen_here = (
+        {req for _, req in order} if cut else lanes_chosen(order, max_lanes, spread, marked)
+    )
+    keep = chosen_here | marked
     chosen = [(req, grouped.get(req, [])) for _, req in order if req in keep]
-    return _Side(recording, chosen, len(order) if total is None else total, shift, title, spans)
+    whole = len(order) if total is None else total
+    return _Side(recording, chosen, whole, shift, title, spans, spread and whole > max_lanes)
 
 
 def _block(
@@ -169,9 +192,10 @@ def _block(
     parts += bookmark_lines(marks, top + head - 4, y)
     parts += bookmark_labels(placed, top + head - 6)
     if side.capped:
+        said = SPREAD if side.spread else SHOWN
         parts.append(
             f'<text class="shown" x="{GUTTER}" y="{y + 12:.0f}" font-size="12" fill="#424242">'
-            f"{SHOWN.get(lang, SHOWN['en']).format(shown=len(side.lanes), total=side.total)}"
+            f"{said.get(lang, said['en']).format(shown=len(side.lanes), total=side.total)}"
             "</text>"
         )
         y += 18
@@ -188,6 +212,8 @@ def timeline_svg(
     title: str | None = None,
     headed: bool = True,
     facts: Sequence[RunFacts | None] | None = None,
+    spread: bool = False,
+    caption: Sequence[str] = (),
 ) -> str:
     """The recordings' request lanes on one shared time axis, as one ``<svg>`` element.
 
@@ -202,11 +228,14 @@ def timeline_svg(
     so in place of its lanes; a figure with nothing to draw has no axis and no legend.
     ``facts``: per recording, what is known of its whole run when it holds only the part that
     is drawn (``tracer.export.drawn``); None (or a None in it): found from its events.
+    ``spread``: each recording's ``max_lanes`` lanes spread over its run (``lanes_chosen``), so
+    the axis covers the whole run. ``caption``: lines under the legend (a standalone figure's
+    title and key numbers, ``tracer.export.key_numbers``), each fitted to the width.
     """
     found = list(facts) if facts is not None else [None] * len(recordings)
     moved = shifts(recordings, found)
     sides = [
-        _side(recording, max_lanes, shift, heading, None if fact is None else fact.total)
+        _side(recording, max_lanes, shift, heading, None if fact is None else fact.total, spread)
         for recording, shift, heading, fact in zip(
             recordings, moved, figure_titles(recordings, lang), found, strict=True
         )
@@ -219,7 +248,7 @@ def timeline_svg(
     t_span = (view_start(first, t_max), t_max)
     parts: list[str] = []
     if standalone:
-        name = title or " vs ".join(side.title for side in sides)
+        name = title or against([side.title for side in sides], lang)
         parts.append(f"<title>{escape(shown(name, SHOWN_MAX * (1 + len(sides))))}</title>")
     parts.append('<rect width="100%" height="100%" fill="#ffffff"/>')
     top = 0.0
@@ -234,6 +263,14 @@ def timeline_svg(
         entries, top = legend(top + 34, width, lang, seen)
         parts += entries
         top += 24
+    for line in caption:
+        fitted = fit_middle(line, width - 8, 14)
+        whole = f"<title>{escape(line)}</title>" if fitted != line else ""
+        parts.append(
+            f'<text class="caption" x="4" y="{top + 14:.0f}" font-size="14" fill="#212121">'
+            f"{whole}{escape(fitted)}</text>"
+        )
+        top += 20
     height = top
     return (
         f'<svg{SVG_NS if standalone else ""} width="{width}" height="{height:.0f}" '
@@ -250,10 +287,21 @@ def export_svg(
     (None: the language the first recording was made in; ``said_in``). A recording file is
     read in two passes, keeping only the lanes drawn (``tracer.export.drawn``)."""
     lanes = lanes_for(options.lanes, 1 + len(options.compare))
-    drawn, facts = drawn_parts([recording, *options.compare], lanes)
+    spread = spread_lanes(options)
+    drawn, facts = drawn_parts([recording, *options.compare], lanes, spread)
     recordings, _, lang = said_in(drawn, lang)
     title = demo_title(recordings[0])
-    svg = timeline_svg(recordings, max_lanes=lanes, lang=lang, title=title, facts=facts)
+    names = side_names(recordings, lang)
+    caption = key_numbers(recordings, facts, names, lang, title)
+    svg = timeline_svg(
+        recordings,
+        max_lanes=lanes,
+        lang=lang,
+        title=title,
+        facts=facts,
+        spread=spread,
+        caption=caption,
+    )
     output = options.output or default_output(shell_of(recording), ".svg")
     said = WRITTEN.get(lang, WRITTEN["en"])
     if output == "-":

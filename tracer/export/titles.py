@@ -9,6 +9,7 @@ the spine and ``tracer.export`` helpers; ``tracer.demos`` only for a demo's reco
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 
 from tracer.errors import UsageError
@@ -16,7 +17,31 @@ from tracer.export.drawing import shown
 from tracer.export.legend import LEGENDS
 from tracer.recording import Recording
 
-__all__ = ["demo_title", "figure_title", "figure_titles", "recording_lang", "said_in"]
+__all__ = [
+    "against",
+    "demo_title",
+    "figure_title",
+    "figure_titles",
+    "recording_lang",
+    "said_in",
+    "FULL_WIDTH",
+]
+
+
+FULL_WIDTH = "，；：（）。、！？"
+"""Full-width punctuation: Chinese text has no space before or after it."""
+
+_SPACED = re.compile(rf"[ \u00a0]*([{FULL_WIDTH}])[ \u00a0]*")
+
+AGAINST: dict[str, str] = {"en": " vs ", "zh": " 对比 "}
+"""Language -> what joins the recordings' titles in a compare's heading."""
+
+
+def against(titles: Sequence[str], lang: str = "en") -> str:
+    """A compare's heading: the recordings' titles joined (``AGAINST``); in Chinese with no
+    space beside full-width punctuation ("（模拟）对比 ASGI", not "（模拟） 对比 ASGI")."""
+    joined = AGAINST.get(lang, AGAINST["en"]).join(titles)
+    return _SPACED.sub(r"\1", joined) if lang == "zh" else joined
 
 
 def demo_title(recording: Recording) -> str | None:

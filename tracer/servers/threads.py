@@ -380,7 +380,9 @@ class ThreadsServer:
         )
         # SimpleQueue: a FIFO in C, cheaper per put/get than queue.Queue (no task tracking).
         self.queue: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
-        self.pool = WorkerPool(self.queue.get, self._handle, self.size)  # type: ignore[arg-type]
+        # Named as waitress names its threads (waitress-0, ...), the server this model stands
+        # for, and as the simulator names them: real and simulated recordings line up.
+        self.pool = WorkerPool(self.queue.get, self._handle, self.size, name="waitress")  # type: ignore[arg-type]
         self._target = _QueueTarget(self)
 
     @property
