@@ -154,18 +154,30 @@ TIMEOUT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TI
 """The variables that set the exporter's timeout; when one is set, it wins."""
 
 
+MILLISECONDS_FROM = 1000.0
+"""An ``OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT`` of at least this is read in milliseconds."""
+
+
 def export_timeout(default: float, environ: Mapping[str, str] | None = None) -> float:
     """Seconds one export may take, retries included: ``OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT``
-    when set (seconds, as the Python exporters read it; 10 when it is no number), else
-    ``default`` (what ``make_exporter`` was given)."""
+    when set, else ``default`` (what ``make_exporter`` was given).
+
+    The OpenTelemetry specification gives the variable in milliseconds (``10000``); the Python
+    exporters read it in seconds (``10``). A value of 1000 or more is read as milliseconds (no
+    export is meant to wait 1000 s or more), a smaller one as seconds: ``10000`` and ``10``
+    are both 10 s. A value that is no positive number gives 10 s, the default of both.
+    """
     env = os.environ if environ is None else environ
     for name in TIMEOUT_VARIABLES:
         value = env.get(name)
         if value:
             try:
-                return float(value)
+                seconds = float(value)
             except ValueError:
                 return 10.0
+            if not seconds > 0 or seconds == float("inf"):
+                return 10.0
+            return seconds / 1000 if seconds >= MILLISECONDS_FROM else seconds
     return default
 
 
@@ -195,10 +207,12 @@ def make_exporter(
 
     ``timeout`` (seconds) bounds each export, its retries included; it applies only when the
     environment sets no ``OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT``, which the user's choice is.
+    That variable is read here (``export_timeout``, milliseconds as the specification says
+    them, or seconds) and passed on in seconds: the exporters would read it in seconds only.
     """
     env = os.environ if environ is None else environ
-    if any(env.get(name) for name in TIMEOUT_VARIABLES):
-        timeout = None
+    if any(env.get(name) for name in TIMEOUT_VARIABLES) or timeout is None:
+        timeout = export_timeout(10.0 if timeout is None else timeout, env)
     return PROTOCOLS[protocol_from_env(environ)](endpoint, timeout)
 
 
@@ -229,7 +243,11 @@ def sdk_provider(**options: Any) -> Any:
 
 def make_provider(span_processor: Any, *, service_name: str | None = None) -> Any:
     """An SDK ``TracerProvider`` handing its spans to ``span_processor`` (a batching one keeps
-    the export off the request path), with the resource of ``make_resource``."""
-    provider = sdk_provider(resource=make_resource(service_name))
+    the export off the request path), with the resource of ``make_resource``.
+
+    It has no exit hook (``shutdown_on_exit=False``): whoever made it shuts it down, and says
+    what was not sent; the SDK's hook would go on sending, unbounded and unreported, after
+    the command was interrupted."""
+    provider = sdk_provider(resource=make_resource(service_name), shutdown_on_exit=False)
     provider.add_span_processor(span_processor)
     return provider

@@ -4,9 +4,13 @@ The OTLP exporters log every failed attempt (several multi-line warnings per bat
 with backoff until their timeout, which also holds the process at exit. A command-line run
 wants one line instead: ``Delivery`` wraps the exporter, counts the spans the collector did not
 take, keeps the exporters' log records to itself (``quiet()``) and ``problem()`` words them as
-one line naming the collector and the reason. ``closing()`` makes the end prompt: from then on
-a failed attempt is not retried (the exporter's retry wait is cut short by shutting it down).
-``PacedBatchProcessor`` feeds it: a ``BatchSpanProcessor`` whose feeding thread waits for room
+one line naming the collector and the reason. What the collector answered (an HTTP status and
+its ``Retry-After``, a gRPC status and its details, the spans a success says it rejected) is
+read by ``tracer.otel.answers``. ``closing()`` bounds the end: every span still queued is sent
+while the collector takes them, and once an export fails after the run, the rest is counted
+as not exported without being tried (so a failing collector holds the exit one export's
+timeout at most). ``stop()`` (Ctrl-C at the exit) gives up at once. ``PacedBatchProcessor``
+feeds it: a ``BatchSpanProcessor`` whose feeding thread waits for room
 in its queue rather than dropping spans, while the collector takes them.
 Imports OpenTelemetry's SDK (imported only for ``--otlp``) and ``tracer.otel.config``; never a
 shim or the UI.
@@ -27,6 +31,7 @@ from typing import Any
 from opentelemetry.sdk.trace import SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
+from tracer.otel.answers import watch
 from tracer.otel.config import shown_endpoint
 
 __all__ = [
@@ -186,9 +191,20 @@ class Delivery(SpanExporter):
         """Failed attempts the exporter said it would retry."""
         self.changed = threading.Condition()
         """Notified when an export starts or ends, and at each failed attempt."""
+        self.answers = watch(exporter)
+        """What the collector answered (statuses, ``Retry-After``, rejected spans)."""
         self._reason: Reason | None = None
+        self._named: Reason | None = None  # what the current export's log records said
+        self._last: Reason | None = None  # why the last export failed (None: it succeeded)
+        self._exporting = False
+        self._in_flight = 0  # spans of the export under way
+        self._exporter_thread: int | None = None  # the thread of the export under way
+        self._settled = False  # counts final: later refusals and the export under way are in
+        self._written_off = False  # the export under way was counted as lost already
         self._failing = False
         self._closing = False
+        self._gave_up = False  # an export failed after the run: the rest is not tried
+        self._stopped = False
         self._shut = False
         self._handler = _Keep(self)
         self._saved: tuple[bool, int] | None = None
@@ -210,52 +226,125 @@ class Delivery(SpanExporter):
             self._saved = None
 
     def closing(self) -> None:
-        """The run is over: a failed attempt from now on is final, not retried after a wait.
+        """The run is over: what is still queued is sent while the collector takes it.
 
-        When the collector has failed already, the exporter is shut at once: a retry sleeping
-        in its backoff gives up, and the last batch is counted as lost, not tried again.
+        An export may still retry within its timeout (a collector that asked for a short wait,
+        or failed once and recovered, gets the last spans); the first export that fails from
+        now on is the last one tried, and the spans after it are counted as not exported.
         """
-        self._closing = True
-        if self._reason is not None:
-            self.shutdown()
+        with self.changed:
+            self._closing = True
+            # A collector failing now that did not answer (unreachable, silent) gets no further
+            # attempt, and an export under way is not waited for; one that answered (a 503
+            # asking for a retry) keeps the export under way, or gets one more, within its
+            # timeout.
+            last = self._named if self._exporting else self._last
+            if self._failing and (last is None or last.kind != REJECTED):
+                self._gave_up = True
+            self.changed.notify_all()
+
+    def stop(self) -> None:
+        """Give up now (Ctrl-C while the last spans are sent): no export is tried any more,
+        and one under way stops waiting for a retry."""
+        with self.changed:
+            self._stopped = True
+            self.changed.notify_all()
+        self.shutdown()
+
+    @property
+    def stopped(self) -> bool:
+        """Whether ``stop()`` was called."""
+        return self._stopped
+
+    def settle(self, queued: int) -> None:
+        """Make the counts final now that delivery is given up: ``queued`` spans still in the
+        batch queue and those of an export under way count as not exported (they are not
+        counted again when the batch worker refuses them or the export ends)."""
+        with self.changed:
+            self.dropped += queued
+            if self._exporting and not self._written_off:
+                self.lost += self._in_flight
+                self._written_off = True
+                if self._reason is None:  # what its failed attempts said so far
+                    self._reason = self._named
+            self._settled = True
+
+    @property
+    def exporting(self) -> bool:
+        """Whether an export is under way."""
+        return self._exporting
+
+    @property
+    def given_up(self) -> bool:
+        """Whether no export is tried any more (``stop()``, or a failure after the run)."""
+        return self._stopped or self._gave_up
 
     def _failed_attempt(self, record: logging.LogRecord) -> None:
+        if record.thread != self._exporter_thread:
+            return  # another exporter's (one given up and still under way, in another run)
         with self.changed:
             self._failing = True  # until an export succeeds: no waiting on a retry's backoff
             if _RETRY_PROMISE.search(record.getMessage()):
                 self.retries += 1
-            if self._reason is None and record.levelno >= logging.WARNING:
-                self._reason = _reason(record)
+            if self._named is None and record.levelno >= logging.WARNING:
+                self._named = _reason(record)
             self.changed.notify_all()
-        if self._closing:
-            self.shutdown()  # cuts the exporter's retry wait short
 
     def export(self, spans: Sequence[Any]) -> SpanExportResult:
-        """Send one batch through the exporter; count it as sent or lost."""
+        """Send one batch through the exporter; count it as sent or lost (lost at once, not
+        tried, after ``stop()`` or once an export failed after the run)."""
         with self.changed:
             self.taken += len(spans)
+            given_up = self._stopped or self._gave_up
+            if given_up and not self._settled:
+                self.lost += len(spans)
             shut = self._shut  # then a failure is the shutdown's, not the collector's
+            self._named = None
+            self._exporting = not given_up
+            self._exporter_thread = threading.get_ident()
+            self._in_flight = len(spans)
+            rejected = self.answers.rejected
             self.changed.notify_all()
+        if given_up:
+            return SpanExportResult.FAILURE
         began = time.monotonic()
         try:
             result = self.exporter.export(spans)
         except Exception as exc:  # an exporter bug must not end the run's export thread
-            self._reason = self._reason or Reason(type(exc).__name__, REJECTED)
+            self._named = self._named or Reason(type(exc).__name__, REJECTED)
             result = SpanExportResult.FAILURE
         took = time.monotonic() - began
         with self.changed:
+            self._exporting = False
             self._failing = result != SpanExportResult.SUCCESS
-            if self._failing:
+            self._last = None
+            if self._written_off:  # counted as lost when it was given up
+                self._written_off = False
+            elif self._failing:
                 self.lost += len(spans)
-                if self._reason is None and not shut:
-                    self._reason = _unnamed(took, self.timeout)
-                elif self._reason is not None and self._reason.kind == TIMEOUT:
-                    if self._reason.waited is None:
-                        self._reason = replace(self._reason, waited=took)
+                reason = self._last = self._why(took, shut)
+                if self._reason is None:
+                    self._reason = reason
+                if self._closing:
+                    self._gave_up = True
             else:
-                self.sent += len(spans)
+                # A partial success: the spans the collector said it rejected were not taken.
+                self.sent += len(spans) - min(len(spans), self.answers.rejected - rejected)
             self.changed.notify_all()
         return result
+
+    def _why(self, took: float, shut: bool) -> Reason | None:
+        """Why the export that just failed failed: what the collector answered when it
+        answered, else what the exporter's records said, else what the time it took says."""
+        answer = self.answers.take_last()
+        if answer is not None and answer.answered and not shut:
+            return Reason(answer.words(self.timeout), REJECTED)
+        reason = self._named
+        if reason is None:
+            return None if shut else _unnamed(took, self.timeout)
+        if reason.kind == TIMEOUT and reason.waited is None:
+            return replace(reason, waited=took)
+        return reason
 
     def shutdown(self) -> None:
         """Shut the exporter down, once (a retry waiting on it gives up)."""
@@ -272,23 +361,43 @@ class Delivery(SpanExporter):
     @property
     def failing(self) -> bool:
         """Whether the collector failed an attempt since the last export that succeeded (it is
-        down, refusing the spans or not answering)."""
-        return self._failing
+        down, refusing the spans or not answering), or delivery was given up."""
+        return self._failing or self._stopped or self._gave_up
+
+    @property
+    def pending(self) -> int:
+        """Spans handed to ``export()`` and not yet sent or lost (an export under way)."""
+        return max(0, self.taken - self.sent - self.lost - self.answers.rejected)
 
     @property
     def reason(self) -> Reason | None:
         """Why the first failed attempt failed; None until one failed."""
         return self._reason
 
-    def problem(self) -> str | None:
-        """One line about the spans that did not arrive, or None when all did."""
+    def problem(self, again: str | None = None) -> str | None:
+        """One line about the spans that did not arrive, or None when all did.
+
+        ``again``: the command that sends the run's spans again (named at the end of the line).
+        """
         missing = self.lost + self.dropped
-        if not missing:
+        rejection = self.answers.rejection()
+        if not missing and rejection is None:
             return None
-        return (
-            f"trace: the OTLP collector at {shown_endpoint(self.endpoint)} {_what(self._reason)}; "
-            f"{missing} spans were not exported (the run and its recording are complete)."
-        )
+        where = f"trace: the OTLP collector at {shown_endpoint(self.endpoint)}"
+        if missing:
+            what = "was not sent the rest: delivery was stopped (Ctrl-C)"
+            if not self._stopped or self._reason is not None:
+                what = _what(self._reason)
+            line = (
+                f"{where} {what}; {missing} spans were not exported (the run and its "
+                f"recording are complete). {self.sent} spans were sent"
+            )
+            line += f"; {rejection}." if rejection else "."
+        else:
+            line = f"{where} took the spans, but {rejection}."
+        if again:
+            line += f" To send all the run's spans again: {again}"
+        return line
 
 
 def _what(reason: Reason | None) -> str:
@@ -340,6 +449,7 @@ class PacedBatchProcessor(SpanProcessor):
         """How many spans the queue holds."""
         self.handed = 0
         """Spans handed to the batch processor."""
+
         self._patience = delivery.timeout + self.WAKE_UP_S
         self._batch = BatchSpanProcessor(
             delivery, max_queue_size=self.size, schedule_delay_millis=self.WAKE_UP_S * 1000
@@ -354,7 +464,7 @@ class PacedBatchProcessor(SpanProcessor):
         """Queue a finished span, waiting for room while the collector takes what is sent."""
         if not span.context.trace_flags.sampled:
             return
-        if self._shut or not (self._has_room() or self._wait_for_room()):
+        if self._shut or self.delivery.stopped or not (self._has_room() or self._wait_for_room()):
             self.delivery.dropped += 1
             return
         self.handed += 1
@@ -377,10 +487,26 @@ class PacedBatchProcessor(SpanProcessor):
             return self._has_room()
 
     def shutdown(self) -> None:
-        """Send what is queued (the batch processor's shutdown); count what stays behind."""
+        """Send what is queued (the batch processor's shutdown); count what stays behind.
+
+        Once delivery is given up (``Delivery.given_up``), an export still under way is not
+        waited for: its spans count as not exported, and the batch worker (a daemon thread)
+        refuses the rest at once.
+        """
         self._shut = True
-        self._batch.shutdown()
-        self.delivery.dropped += max(0, self.handed - self.delivery.taken)
+        delivery = self.delivery
+        finisher = threading.Thread(
+            target=self._batch.shutdown, name="otlp-last-spans", daemon=True
+        )
+        finisher.start()
+        while finisher.is_alive() and not delivery.given_up:
+            finisher.join(0.05)
+        with delivery.changed:
+            queued = max(0, self.handed - delivery.taken)
+            if finisher.is_alive():
+                delivery.settle(queued)
+            else:
+                delivery.dropped += queued
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         """Export what is queued now."""

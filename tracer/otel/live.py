@@ -18,6 +18,7 @@ from typing import Any
 
 from tracer.errors import UsageError
 from tracer.events import Event
+from tracer.otel.config import shown_endpoint
 from tracer.otel.sink import make_sink
 from tracer.otel.spans import SpanModel
 from tracer.recorder import Recorder
@@ -139,7 +140,12 @@ def attach_tracer_provider(
 
 CLI_EXPORT_TIMEOUT_S = 3.0
 """``trace run --otlp``: how long one export may take, retries included (the SDK's default is
-10 s), unless ``OTEL_EXPORTER_OTLP_TIMEOUT`` says otherwise. It also bounds the wait at exit."""
+10 s), unless ``OTEL_EXPORTER_OTLP_TIMEOUT`` says otherwise. It also bounds the wait at exit
+for a collector that fails: the first export that fails after the run is the last one tried."""
+
+SENDING_NOTE_AFTER_S = 1.0
+"""When the exit has waited this long for the last spans to be sent, a line says so (and that
+Ctrl-C stops it)."""
 
 
 def attach_from_cli(
@@ -152,12 +158,17 @@ def attach_from_cli(
     """``trace run --otlp``: an OTLP exporter from the environment, attached to ``recorder``.
 
     Returns the function to call when the run is over: it flushes the last events, emits
-    unfinished requests and shuts the provider down (which sends what is batched). While the
-    collector takes the spans, none is dropped: the recorder's thread waits for room in the
-    batch queue (``PacedBatchProcessor``). The exporter's own retry warnings are kept quiet;
-    when spans could not be delivered, that function passes one line to ``report`` (default:
-    stderr) naming the collector, why, and how many spans were not exported. A failed attempt
-    after the run is not retried, so an unreachable collector does not hold the exit.
+    unfinished requests and shuts the provider down, which sends what is queued while the
+    collector takes it (saying so when that takes more than a moment). While the collector
+    takes the spans, none is dropped: the recorder's thread waits for room in the batch queue
+    (``PacedBatchProcessor``). The exporter's own retry warnings are kept quiet; when spans
+    could not be delivered, that function passes one line to ``report`` (default: stderr)
+    naming the collector, why, how many spans were not exported and the command that sends
+    the recording's spans again. The first export that fails after the run is the last one
+    tried, so a failing collector holds the exit one export's timeout at most; a Ctrl-C
+    while the last spans are sent stops sending (within that timeout) and is reported the same
+    way. Should the function not be called (the command was interrupted before), the same
+    happens at exit without sending: the provider has no exit hook of its own.
     """
     from tracer.otel.config import export_timeout, make_exporter, make_provider
     from tracer.otel.delivery import Delivery, PacedBatchProcessor
@@ -172,19 +183,91 @@ def attach_from_cli(
     batches = PacedBatchProcessor(delivery)
     provider = make_provider(batches, service_name=recorder.header.get("app"))
     live = _attach(recorder, provider, detail)
+    again = resend_command(recorder.path, endpoint)
+    say = report or _to_stderr
+    done = threading.Event()
+
+    def finish(*, stop: bool) -> None:
+        if done.is_set():
+            return
+        done.set()
+        if stop:
+            delivery.stop()
+        delivery.closing()  # before the last spans are made: no wait for room past a failure
+        note = threading.Timer(SENDING_NOTE_AFTER_S, _say_sending, (say, delivery, batches))
+        note.daemon = True
+        try:
+            with _ctrl_c_stops(delivery):
+                note.start()
+                live.close()
+                provider.shutdown()
+        finally:
+            note.cancel()
+            delivery.loud()
+        problem = delivery.problem(again)
+        if problem:
+            say(problem)
 
     def shutdown() -> None:
-        try:
-            live.close()
-            delivery.closing()
-            provider.shutdown()
-        finally:
-            delivery.loud()
-        problem = delivery.problem()
-        if problem:
-            (report or _to_stderr)(problem)
+        atexit.unregister(finish)
+        finish(stop=False)
 
+    # Registered after ``_attach``'s flush, so it runs before it (atexit is LIFO): a command
+    # interrupted before ``shutdown`` still says what was not sent, and sends nothing more.
+    atexit.register(finish, stop=True)
     return shutdown
+
+
+def resend_command(path: str | None, endpoint: str | None) -> str | None:
+    """The command that sends a recording's spans to the collector again (None without a
+    recording); the endpoint is shown without its credentials."""
+    if path is None:
+        return None
+    import shlex
+
+    from tracer.otel.config import shown_endpoint
+
+    command = f"trace export {shlex.quote(path)} --to otlp"
+    if endpoint is not None:
+        command += f" --otlp-endpoint {shlex.quote(shown_endpoint(endpoint))}"
+    return command
+
+
+def _say_sending(say: Callable[[str], None], delivery: Any, batches: Any) -> None:
+    """The exit has waited a moment for the last spans: say how many are on their way."""
+    remaining = max(0, batches.handed - delivery.sent - delivery.lost - delivery.answers.rejected)
+    if remaining and not delivery.stopped:
+        say(
+            f"trace: sending the last {remaining} spans to "
+            f"{shown_endpoint(delivery.endpoint)} (Ctrl-C stops)"
+        )
+
+
+class _ctrl_c_stops:  # noqa: N801 - used as a context manager, named for what it does
+    """While the last spans are sent (on the main thread): the first Ctrl-C stops sending
+    (``Delivery.stop``) instead of raising ``KeyboardInterrupt``; a second one raises it."""
+
+    def __init__(self, delivery: Any) -> None:
+        self.delivery = delivery
+        self.saved: Any = None
+
+    def _pressed(self, signum: int, frame: Any) -> None:
+        if self.delivery.stopped:
+            raise KeyboardInterrupt
+        self.delivery.stop()
+
+    def __enter__(self) -> _ctrl_c_stops:
+        import signal
+
+        if threading.current_thread() is threading.main_thread():
+            self.saved = signal.signal(signal.SIGINT, self._pressed)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        if self.saved is not None:
+            signal.signal(signal.SIGINT, self.saved)
 
 
 def _to_stderr(line: str) -> None:
