@@ -29,11 +29,12 @@ def test_the_chinese_mouse_note_wraps_between_clauses() -> None:
     import io
 
     from rich.console import Console
-    from rich.text import Text
+
+    from tracer.tui.help import ClauseFlow
 
     for width in range(30, 90):
         console = Console(file=io.StringIO(), width=width, color_system=None)
-        console.print(Text(labels("zh")["mouse"]))
+        console.print(ClauseFlow(labels("zh")["mouse"]))
         lines = console.file.getvalue().splitlines()
         assert all("ctrl+" in line or "ctrl" not in line for line in lines), (width, lines)
         assert all("shift+" in line or "shift" not in line for line in lines), (width, lines)

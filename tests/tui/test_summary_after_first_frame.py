@@ -60,7 +60,10 @@ async def test_the_first_frame_comes_before_the_figures(big: Recording) -> None:
             await until(pilot, lambda: screen.summed_up)
             await pilot.pause()
             shown = _rows(panel)
-            for item in summary_items(model.summary, labels("en"), model.samples):
+            items = summary_items(
+                model.summary, labels("en"), model.samples, has_loop=model.has_loop
+            )
+            for item in items:
                 assert item.plain in shown, (item.plain, shown)
             assert labels("en")["summing_up"] not in shown
     finally:

@@ -6,9 +6,13 @@ screen prints it, so the two cannot drift apart. Imports Textual, Rich and trace
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -17,7 +21,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-__all__ = ["Key", "KEYS", "bindings", "help_table", "HelpScreen"]
+__all__ = ["Key", "KEYS", "bindings", "help_table", "ClauseFlow", "HelpScreen"]
 
 
 class Key(NamedTuple):
@@ -95,6 +99,43 @@ def help_table(labels: Mapping[str, str]) -> Table:
     return table
 
 
+_CLAUSE_END = re.compile(r"(?<=[；\s])(?=\S)")
+"""Where a line may break: after a full-width semicolon (Chinese puts no space after it) or
+after a space."""
+
+
+class ClauseFlow:
+    """``text`` wrapped between its clauses (after a ``；`` or a space), as many to a line as
+    fit; a clause wider than the whole line is folded on its own. Chinese has no space to
+    wrap at: Rich alone would cut the mouse note anywhere, even inside "ctrl"."""
+
+    def __init__(self, text: str, style: str = "") -> None:
+        self.clauses = _CLAUSE_END.split(text)
+        self.style = style
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        widest = max((cell_len(clause.rstrip()) for clause in self.clauses), default=0)
+        return Measurement(min(widest, options.max_width), cell_len("".join(self.clauses)))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = max(1, options.max_width)
+        line = ""
+        for clause in self.clauses:
+            if line and cell_len(line + clause.rstrip()) > width:
+                yield Text(line.rstrip(), self.style)
+                line = ""
+            if cell_len(clause.rstrip()) > width:
+                *whole, last = Text(clause.rstrip(), self.style).wrap(
+                    console, width, overflow="fold"
+                )
+                yield from whole
+                line = last.plain + clause[len(clause.rstrip()) :]
+                continue
+            line += clause
+        if line.strip():
+            yield Text(line.rstrip(), self.style)
+
+
 class HelpScreen(ModalScreen[None]):
     """The ``?`` screen; ``?`` or escape closes it, and q, Ctrl-Q and Ctrl-C quit, as they do
     on the screen below (the help lists them: a key means one thing everywhere)."""
@@ -120,7 +161,10 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Text(self.labels["help_title"], style="bold"))
             yield Static(help_table(self.labels))
             yield Static(
-                Text(self.labels["mouse"] + "\n" + self.labels["speed_note"], style="#8a8a8a")
+                Group(
+                    ClauseFlow(self.labels["mouse"], "#8a8a8a"),
+                    Text(self.labels["speed_note"], style="#8a8a8a"),
+                )
             )
 
     def action_dismiss_help(self) -> None:

@@ -286,10 +286,10 @@ _ZH: dict[str, str] = {
     "key_help": "本页面",
     "key_quit": "退出",
     "key_copy": "复制用鼠标选中的文字",
-    # Spaces after the clauses: the line has nowhere else to wrap (Chinese has no spaces), and
-    # Rich would then cut it anywhere, even inside "ctrl".
-    "mouse": "鼠标：点击泳道选中并打开其详情（点在时间区还会把光标移到该处）； 拖动平移； "
-    "滚轮滚动泳道； shift+滚轮平移； ctrl+滚轮缩放",
+    # No space after a full-width semicolon: the help wraps this line after its clauses
+    # (``tracer.tui.help.ClauseFlow``), never inside "ctrl".
+    "mouse": "鼠标：点击泳道选中并打开其详情（点在时间区还会把光标移到该处）；拖动平移；"
+    "滚轮滚动泳道；shift+滚轮平移；ctrl+滚轮缩放",
     "not_saved": "无法保存 {where}：{why}",
     "speed_note": "速度 1× 时光标在 10 秒内走过可见窗口",
     "saved": "已保存",

@@ -315,8 +315,16 @@ class LiveApp(App[None]):
         loader: Callable[[str], Recording] = load,
         prints: TextIO | None = None,
         exited: Callable[[], tuple[str, int] | None] | None = None,
+        held: bool = False,
     ) -> None:
         super().__init__()
+        self.held = held
+        """The replay's model is to be kept for the rest of the process once the app is
+        closed (``hold_until_exit``): what was frozen for the replay stays frozen. Otherwise
+        it is given back to the collector as the app closes, the app itself included."""
+        self._frozen = False
+        self._closed = False
+        self._freeze_lock = threading.Lock()
         self.recorder = recorder
         self.work = work
         self.run_title = title
@@ -420,13 +428,32 @@ class LiveApp(App[None]):
                 recording = self._final_recording(warnings)
                 model = build_model(recording, loop_word=self.labels["loop_lane"])
             finally:
-                gc.freeze()  # before the collector is back
+                self._freeze()  # before the collector is back
         # The app may have closed meanwhile (q): then nobody wants the replay. Posted, never
         # waited for: ``call_from_thread`` would wait on a loop that may never run again, and
         # leave its coroutine unawaited on a closed one. A closing app drops the message; a
         # closed loop refuses it (RuntimeError), before anything was made to run on it.
         with contextlib.suppress(RuntimeError):
             self.post_message(ReplayBuilt(model, warnings))
+
+    def _freeze(self) -> None:
+        # ``gc.freeze`` freezes every object alive, this app and its widgets too: given back
+        # as the app closes (``on_unmount``) unless the process is to end with it (``held``);
+        # not done at all once it is closed (q while the replay was being built).
+        with self._freeze_lock:
+            if not self._closed:
+                gc.freeze()
+                self._frozen = True
+
+    def on_unmount(self) -> None:
+        """The app is closing: what the replay froze goes back to the collector (a process
+        that goes on, a test suite, would otherwise never free this app nor its run), unless
+        the app is ``held``."""
+        with self._freeze_lock:
+            self._closed = True
+            if self._frozen and not self.held:
+                gc.unfreeze()
+                self._frozen = False
 
     def on_replay_built(self, message: ReplayBuilt) -> None:
         """The replay is built: switch to it (unless the app is closing meanwhile)."""
@@ -514,6 +541,7 @@ def run_live(
         lang=lang,
         prints=prints,
         exited=exited,
+        held=True,  # the process ends soon after: its replay is kept, not freed
     )
     _ON_SCREEN.append(app)
     try:

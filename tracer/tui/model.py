@@ -344,6 +344,18 @@ class TimelineModel:
             return self.summary, self.samples
 
     @property
+    def has_loop(self) -> bool:
+        """Whether the app ran on an event loop, so that its blocked time means something:
+        an ASGI app, a WSGI app on ``wsgi-on-loop``, or a recording with loop steps or blocks
+        in it; not a WSGI app on threads or processes (as the exported table rules)."""
+        header = self.recording.header
+        server = header.get("server")
+        model = server.get("model") if isinstance(server, dict) else None
+        if header.get("interface") != "wsgi" or model == "wsgi-on-loop" or self.blocked:
+            return True
+        return any(event.kind == K.SCHED_STEP for event in self._worker_events)
+
+    @property
     def title(self) -> str:
         """App, interface and server model, e.g. ``app · ASGI loop``."""
         return self.recording.title

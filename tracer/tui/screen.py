@@ -54,22 +54,37 @@ ZOOM_STEP = 1.5
 
 @dataclass(frozen=True, slots=True)
 class Bookmark:
-    """A moment to jump to with ``m``: where, its name, the caption to show there."""
+    """A moment to jump to with ``m``: where, its name, the caption to show there, and the
+    request it points at, if any (``m`` selects that request's lane, so enter opens it)."""
 
     t: int
     label: str
     caption: str = ""
+    req: int | None = None
+    """The request the caption speaks of (a ``mark`` event's ``data.req``)."""
+    side: int | None = None
+    """The recording ``req`` is in, top first (a compare's two may both have that number);
+    None: the active one if it has the request, else the first that has."""
 
 
-def as_bookmark(item: Bookmark | Event | tuple[Any, ...]) -> Bookmark:
-    """A ``Bookmark`` from a bookmark, a ``mark`` event (data: label, caption) or a
-    ``(t, label[, caption])`` tuple."""
+def as_bookmark(item: Bookmark | Event | tuple[Any, ...], side: int | None = None) -> Bookmark:
+    """A ``Bookmark`` from a bookmark, a ``mark`` event (data: label, caption, req) or a
+    ``(t, label[, caption])`` tuple; ``side``: the recording on screen a mark event is from."""
     if isinstance(item, Bookmark):
         return item
     if isinstance(item, Event):
         data = item.data if isinstance(item.data, dict) else {}
-        return Bookmark(item.t, str(data.get("label", "")), str(data.get("caption", "")))
-    return Bookmark(int(item[0]), *(str(part) for part in item[1:3]))
+        req = data.get("req")
+        return Bookmark(
+            item.t,
+            str(data.get("label", "")),
+            str(data.get("caption", "")),
+            # A number only (a bool is an int to Python, not a request).
+            req if isinstance(req, int) and not isinstance(req, bool) else None,
+            side,
+        )
+    label, caption = (str(part) for part in (*item[1:3], "")[:2])
+    return Bookmark(int(item[0]), label, caption)
 
 
 class ReplayScreen(Screen[None]):
@@ -108,8 +123,11 @@ class ReplayScreen(Screen[None]):
         self._clock = clock
         self._last_tick = 0.0
         if bookmarks is None:
-            bookmarks = [e for model in self.models for e in model.marks]
-        self.bookmarks = sorted((as_bookmark(b) for b in bookmarks), key=lambda b: b.t)
+            # Each mark keeps the recording it is from: its request is that recording's.
+            found = [as_bookmark(e, side) for side, m in enumerate(self.models) for e in m.marks]
+        else:
+            found = [as_bookmark(b) for b in bookmarks]
+        self.bookmarks = sorted(found, key=lambda b: b.t)
         self._times: list[int] | None = None
         """Every event time of the recordings on screen, sorted (``_event_times``)."""
         self._times_lock = threading.Lock()
@@ -142,6 +160,7 @@ class ReplayScreen(Screen[None]):
                     self.labels,
                     truncated=model.recording.truncated,
                     samples=samples,
+                    has_loop=model.has_loop,
                 )
                 if later:
                     self._unsummed.append((panel, model))
@@ -436,6 +455,14 @@ class ReplayScreen(Screen[None]):
             self.notify(self.labels["no_further_blocked"], timeout=2)
             return
         t, which, req = self._blocked[index]
+        self._select_request(which, req)
+        self._move_cursor(t)
+        self._follow_selection()
+
+    def _select_request(self, which: int, req: int | None) -> None:
+        """Make recording ``which`` the active one and select request ``req``'s lane in it,
+        scrolled into view (by-request lanes; a lane of none, or another view: only the
+        recording is made active)."""
         self.active = which
         timeline = self.timeline
         timeline.focus()
@@ -444,11 +471,21 @@ class ReplayScreen(Screen[None]):
             found = lanes.index_of(req)
             if found is not None:
                 timeline.select(found)
-        self._move_cursor(t)
-        self._follow_selection()
+
+    def _side_of(self, mark: Bookmark) -> int | None:
+        """The recording whose request ``mark`` points at: its own, else the active one when
+        it has that request, else the first that has (None: no recording shown has it)."""
+        if mark.req is None:
+            return None
+        if mark.side is not None:
+            return mark.side if 0 <= mark.side < len(self.models) else None
+        order = [self.active, *(i for i in range(len(self.models)) if i != self.active)]
+        held = (i for i in order if self.models[i].by_request.index_of(mark.req) is not None)
+        return next(held, None)
 
     def action_next_mark(self) -> None:
-        """Cursor to the next bookmark; its caption goes in the caption pane."""
+        """Cursor to the next bookmark; its caption goes in the caption pane, and the request
+        it points at, if any, is selected (its recording made active): enter opens it."""
         mark = next((b for b in self.bookmarks if b.t > self.viewport.cursor), None)
         if mark is None:
             # As b does: say why nothing moved.
@@ -457,7 +494,12 @@ class ReplayScreen(Screen[None]):
         if mark.caption or mark.label:
             colon = self.labels["colon"]  # Chinese takes a full-width one
             self.set_caption(f"{mark.label}{colon}{mark.caption}" if mark.caption else mark.label)
+        side = self._side_of(mark)
+        if side is not None:
+            self._select_request(side, mark.req)
         self._move_cursor(mark.t)
+        if side is not None:
+            self._follow_selection()
 
     def action_toggle_caption(self) -> None:
         """Show the whole caption, or only its first lines again (a long one is cut at five)."""

@@ -3,7 +3,8 @@
 The numbers flow into as many rows as the width needs, never splitting one figure across rows,
 so the same panel reads at 80 columns, at 200, and as one half of compare mode.
 A percentile is shown only of a sample that measures it (``tracer.report.measures``), as the
-report shows it. Imports Rich, Textual, ``tracer.printable`` and ``tracer.report``.
+report shows it. Imports Rich, Textual, ``tracer.printable``, ``tracer.report`` and
+``tracer.tui.one_line``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from textual.widgets import Static
 
 from tracer.printable import printable
 from tracer.report import measures
+from tracer.tui.one_line import cut_to
 
 __all__ = ["SummaryPanel", "SummaryFlow", "summary_items"]
 
@@ -47,10 +49,13 @@ def summary_items(
     summary: Mapping[str, Any],
     labels: Mapping[str, str],
     samples: Mapping[str, int] | None = None,
+    *,
+    has_loop: bool = True,
 ) -> list[Text]:
     """The figures, each one unbreakable: requests, what went wrong (errors, responses cut
     short), responses the client closed on purpose, a failed lifespan, rps, latency,
-    queueing.
+    queueing; the loop's blocked time only when ``has_loop`` (a WSGI app on threads or
+    processes has no event loop to block: the report leaves that line out too).
 
     ``samples``: how many values ``latency_ms`` and ``queue_ms`` are each of
     (``TimelineModel.samples``); one not given: the most it can be of (the requests that
@@ -111,7 +116,7 @@ def summary_items(
         item("rps", NONE if (rps := summary.get("rps", 0)) is None else _count(rps), after=True),
         *pct("p50", latency, "latency_ms", "latency"),
         item("max_in_flight", _count(summary.get("max_in_flight", 0))),
-        item("loop_blocked", _ms(blocked), _BAD if blocked else ""),
+        *([item("loop_blocked", _ms(blocked), _BAD if blocked else "")] if has_loop else []),
         *([] if errors else [errors_item]),
         *pct("p95", latency, "latency_ms"),
         *pct("p99", latency, "latency_ms"),
@@ -160,9 +165,8 @@ class SummaryFlow:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = options.max_width
-        title = self.title.copy()
-        title.truncate(width, overflow="ellipsis")
-        yield title
+        # Cut before a bracket it would open on nothing: "ASGI loop…", not "ASGI loop（ …".
+        yield cut_to(self.title, width)
         line = Text()
         for item in self.items:
             if line.cell_len and line.cell_len + len(GAP) + item.cell_len > width:
@@ -176,8 +180,8 @@ class SummaryFlow:
 
 
 class SummaryPanel(Static):
-    """A recording's title and figures (as many rows as the width needs); ``samples`` as
-    ``summary_items`` takes them. ``summary`` None: the figures are being computed (a big
+    """A recording's title and figures (as many rows as the width needs); ``samples`` and
+    ``has_loop`` as ``summary_items`` takes them. ``summary`` None: the figures are being computed (a big
     recording's take seconds, on a thread of their own); the panel says so until a
     ``SummaryPanel.Figures`` message brings them (``filled``)."""
 
@@ -209,6 +213,7 @@ class SummaryPanel(Static):
         *,
         truncated: bool = False,
         samples: Mapping[str, int] | None = None,
+        has_loop: bool = True,
         id: str | None = None,
     ) -> None:
         # A recording's title holds its app's name as recorded: controls are shown escaped.
@@ -217,12 +222,13 @@ class SummaryPanel(Static):
             heading.append(f"  ({labels['truncated']})", _BAD)
         self._heading = heading
         self._labels = labels
+        self._has_loop = has_loop
         self.filled = summary is not None
         """Whether the panel shows the figures (not that they are being computed)."""
         if summary is None:
             items = [Text(labels["summing_up"], _KEY)]
         else:
-            items = summary_items(summary, labels, samples)
+            items = summary_items(summary, labels, samples, has_loop=has_loop)
         super().__init__(SummaryFlow(heading, items), id=id)
 
     def on_summary_panel_figures(self, message: SummaryPanel.Figures) -> None:
@@ -230,6 +236,8 @@ class SummaryPanel(Static):
         if message.error is not None:
             raise message.error
         assert message.summary is not None
-        items = summary_items(message.summary, self._labels, message.samples)
+        items = summary_items(
+            message.summary, self._labels, message.samples, has_loop=self._has_loop
+        )
         self.update(SummaryFlow(self._heading, items))
         self.filled = True
