@@ -113,7 +113,10 @@ def test_tasks_outside_traced_requests_are_untouched_and_factories_chain() -> No
     made: list[str] = []
 
     def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
-        made.append(coro.cr_code.co_qualname)  # the code it runs: the shim's wrapper or not
+        # The code it runs: the shim's wrapper or not (asyncio.run's shutdown may hand it an
+        # awaitable that is no coroutine).
+        code = getattr(coro, "cr_code", None)
+        made.append(code.co_qualname if code is not None else type(coro).__name__)
         return asyncio.Task(coro, loop=loop, **kwargs)
 
     async def inner() -> None:

@@ -38,7 +38,7 @@ from tracer.shim.frames import message_of, where_raised
 from tracer.shim.messages import scope_headers, scope_query
 from tracer.shim.running import UNKNOWN, fast_loop, task_on
 from tracer.shim.steps import Stepper
-from tracer.shim.tasks import watch_tasks
+from tracer.shim.tasks import watch_tasks, watching
 
 if TYPE_CHECKING:
     from tracer.shim.asgi import AsgiShim, Receive, Scope, Send
@@ -88,9 +88,12 @@ class AsgiCycle(AsgiCalls):
                     shim._loop_cache = state
         if task is None:
             state = loop = fast = None
-        elif state is not None and not state.tasks_watched:
+        elif state is not None and not watching(loop):
+            # Tasks this request creates are traced as its own. Checked at every request: an
+            # app may set a task factory of its own (in its lifespan startup, say), which ours
+            # then wraps.
             state.tasks_watched = True
-            watch_tasks(loop)  # tasks this request creates are traced as its own
+            watch_tasks(loop)
         Stepper.__init__(
             self,
             None,

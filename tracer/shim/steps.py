@@ -13,10 +13,20 @@ per code object) and appends one event row straight to the recorder's ``Sink`` (
 ``on_failure`` and recording stops for that request; the app's coroutine is driven on as if
 nothing happened. Imports the spine and ``tracer.shim.{frames,blocking}``; never the TUI,
 exporters, server models or CLI.
+
+A step can begin inside another step of the same recorder: a task started eagerly (Python
+3.12's ``asyncio.eager_task_factory``) runs its first step inside ``create_task``, so inside
+the step that created it. The loop was held once, so each nanosecond is one step's: the
+creating step is recorded in pieces around the one inside it (the piece before ends "awaiting"
+``EAGER_START`` where ``create_task`` was called; the piece after is a step of its own, from
+the end of the inner step), and each piece, like the inner step, is judged against the
+threshold on its own time. Steps of two recorders nested (a shim inside another's) are each
+recorded whole, each in its own recorder.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Generator
 from types import CoroutineType
@@ -32,11 +42,15 @@ from tracer.shim.blocking import (
     most_seen,
     wake_watchdog,
 )
-from tracer.shim.frames import describe, mark_driver
+from tracer.shim.frames import describe, mark_driver, where_called
 from tracer.shim.hops import IN_FLIGHT
 from tracer.shim.kernel import contention, kernel_view
 
-__all__ = ["Stepper"]
+__all__ = ["EAGER_START", "Stepper"]
+
+EAGER_START = "Task (started eagerly)"
+"""``awaiting`` of a piece of a step that ended where a task it created started running at
+once, inside ``create_task`` (its first step is then recorded as that task's)."""
 
 _cpu = time.thread_time_ns
 _process_cpu = time.process_time_ns
@@ -63,6 +77,10 @@ class Stepper:
         "on_failure",
         "process_cpu0",
         "stuck_t0",
+        "cpu0",
+        "under",
+        "inside",
+        "split",
         "__weakref__",
     )
 
@@ -103,6 +121,15 @@ class Stepper:
         self.stuck_t0: int | None = None
         """The start of the step recorded as an unfinished ``loop.blocked`` (``record_stuck``),
         if any: should that step end after all, its block is not recorded a second time."""
+        self.cpu0 = 0
+        """The thread's CPU clock when this step began."""
+        self.under: tuple[Any, int] | None = None
+        """While a step that began inside another runs: that other's ``LoopState.running``."""
+        self.inside: Stepper | None = None
+        """While a step that began inside a step of the same recorder runs: that step."""
+        self.split: tuple[int, int] | None = None
+        """(time, CPU clock) where the rest of this step began, after a step of the same
+        recorder ran inside it; None while the step is whole."""
 
     def failed(self, exc: BaseException) -> None:
         """Recording this request failed: stop recording it and report ``exc``."""
@@ -145,12 +172,15 @@ class Stepper:
                     # its step goes on after ours, so ours hands the loop's "running" back.
                     outer = state.running
                     state.running = (self, t0)
+                    if outer is not None:
+                        self.under = outer
+                        _began_inside(self, outer, t0)
                     if state.parked:
                         wake_watchdog(state)
                 # Threads of this process may compete with the loop for the GIL: read what they
                 # use, but only then (a system call per step).
                 self.process_cpu0 = _process_cpu() if hops else 0
-                c0 = _cpu()
+                self.cpu0 = c0 = _cpu()
                 try:
                     if error is None:
                         yielded = send(value)
@@ -196,6 +226,11 @@ class Stepper:
         """
         self.running = False
         self.yielded = yielded
+        split = self.split
+        if split is not None:  # a step of this recorder ran inside this one: the rest of it
+            self.split = None
+            t0 = split[0]
+            cpu_ns = self.cpu0 + cpu_ns - split[1]
         state = self.state
         running = held = None
         if state is not None:
@@ -209,7 +244,7 @@ class Stepper:
                 held = state.sample
         if not self.recording:
             if outer is not None:
-                _hand_back(state, running, outer, held)
+                self._hand_back(state, running, outer, held, t1, cpu_ns)
             return
         try:
             if done:
@@ -240,7 +275,52 @@ class Stepper:
         except Exception as exc:  # never let recording break the request
             self.failed(exc)
         if outer is not None:
+            self._hand_back(state, running, outer, held, t1, cpu_ns)
+
+    def _hand_back(
+        self, state: Any, running: Any, outer: Any, held: Any, t1: int, cpu_ns: int
+    ) -> None:
+        """The step that began inside ``outer`` ended at ``t1``: the loop goes back to it."""
+        self.under = None
+        inside = self.inside
+        if inside is None:
             _hand_back(state, running, outer, held)
+            return
+        self.inside = None
+        # The step of the same recorder this one ran inside goes on as a piece of its own.
+        inside.split = (t1, self.cpu0 + cpu_ns)
+        if outer[0] is inside:
+            state.running = (inside, t1)  # a fresh step for the watchdog: its own samples
+        else:  # another recorder's proxy between the two: it drove this step, gets it back
+            _hand_back(state, running, outer, held)
+
+    def _piece(self, t0: int, t1: int, cpu_ns: int, running: Any) -> None:
+        """Record the piece ``t0``..``t1`` of this step that ended where a task it created
+        started eagerly (see the module's docstring)."""
+        try:
+            location = where_called(sys._getframe(2))
+            sink = self.sink
+            sink.append(
+                (
+                    next(sink.seq),
+                    t0,
+                    K.SCHED_STEP,
+                    self.req,
+                    sink.pid,
+                    self.tid,
+                    self.thread,
+                    self.task,
+                    t1 - t0,
+                    _STEP_KEYS,
+                    cpu_ns,
+                    EAGER_START,
+                    location,
+                )
+            )
+            if t1 - t0 > self.block_ns:
+                self._blocked(t0, t1 - t0, cpu_ns, location, running)
+        except Exception as exc:  # never let recording break the request
+            self.failed(exc)
 
     def _blocked(
         self,
@@ -310,6 +390,27 @@ class Stepper:
                 data,
             )
         )
+
+
+def _began_inside(step: Stepper, outer: tuple[Any, int], t0: int) -> None:
+    """``step`` began at ``t0`` while ``outer`` held the loop. If that is, or drives, a step of
+    the same recorder (an eager task's first step inside the step that created it), the piece
+    of that step until now is recorded, and the rest of it will be another."""
+    seq = step.sink.seq  # the recorder's (a step's sink may hold its rows a while: tasks.py)
+    running: tuple[Any, int] | None = outer
+    while running is not None:
+        enclosing = running[0]
+        if enclosing.sink.seq is seq:
+            break
+        running = enclosing.under
+    else:
+        return
+    step.inside = enclosing
+    split = enclosing.split
+    piece_t0, piece_cpu0 = (running[1], enclosing.cpu0) if split is None else split
+    enclosing.split = None
+    if enclosing.recording:
+        enclosing._piece(piece_t0, t0, _cpu() - piece_cpu0, running)
 
 
 def _hand_back(state: Any, running: Any, outer: Any, held: Any) -> None:

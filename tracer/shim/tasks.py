@@ -7,8 +7,10 @@ FastAPI ``@app.middleware("http")``) runs the rest of the app in an anyio task g
 this a ``time.sleep`` in such an endpoint would hold the loop unseen: no ``sched.step``, no
 ``loop.blocked``.
 
-``watch_tasks(loop)`` (called by the ASGI shim once per loop) sets a task factory on the loop,
-wrapping whatever factory was there. A task created while a traced request is current (the
+``watch_tasks(loop)`` (called by the ASGI shim at each request, a no-op while ours is the
+loop's factory) sets a task factory on the loop, wrapping whatever factory was there: one the
+app set since (``asyncio.eager_task_factory`` in its lifespan startup, say) is wrapped in
+turn, and keeps doing what it did (an eager factory still starts tasks eagerly). A task created while a traced request is current (the
 context variable ``tracer.shim.context.CURRENT`` of the creating code, or of the ``context``
 given to ``create_task``) gets its coroutine driven by a ``Stepper`` of that request: its steps
 are ``sched.step`` events with the request's id and the task's name, and a step that holds the
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from types import CoroutineType
@@ -41,6 +44,11 @@ _COMPLAINED: set[str] = set()
 
 TaskFactory = Callable[..., "asyncio.Future[Any]"]
 
+# Python 3.13.0-3.13.2's ``BaseEventLoop.create_task`` names every task a custom factory makes,
+# ``set_name(name)`` even when no name was given: each unnamed task of the loop is then
+# called "None" (3.13.3 passes the name to the factory instead).
+_NAMES_EVERY_TASK = (3, 13, 0) <= sys.version_info[:3] < (3, 13, 3)
+
 
 def watching(loop: asyncio.AbstractEventLoop) -> bool:
     """True when ``loop``'s task factory is this module's (tasks of traced requests are traced)."""
@@ -53,6 +61,34 @@ def watch_tasks(loop: asyncio.AbstractEventLoop) -> None:
     if getattr(previous, _MARK, False):
         return
     loop.set_task_factory(_factory(previous))
+    if _NAMES_EVERY_TASK:
+        _keep_task_names(loop)
+
+
+def _keep_task_names(loop: Any) -> None:
+    """Python 3.13.0-3.13.2 only: ``loop.create_task`` without a name leaves the task the name
+    it was made with while our factory is the loop's, as it does with no factory at all.
+
+    The stock method (``BaseEventLoop.create_task`` of those releases, whose code is fixed) is
+    followed word for word but for the naming; a loop of another type (uvloop) or a factory
+    other than ours is left to the stock behaviour.
+    """
+    if type(loop).create_task is not asyncio.BaseEventLoop.create_task:
+        return
+    if "create_task" in vars(loop):  # ours already, or the app's own: not replaced
+        return
+    stock = loop.create_task
+
+    def create_task(coro: Any, *, name: Any = None, context: Any = None) -> Any:
+        factory = loop._task_factory
+        if name is not None or not getattr(factory, _MARK, False):
+            return stock(coro, name=name, context=context)
+        loop._check_closed()
+        if context is None:
+            return factory(loop, coro)
+        return factory(loop, coro, context=context)
+
+    loop.create_task = create_task
 
 
 def _factory(previous: TaskFactory | None) -> TaskFactory:
@@ -61,7 +97,13 @@ def _factory(previous: TaskFactory | None) -> TaskFactory:
         parent = CURRENT.get() if context is None else context.get(CURRENT)
         # Only real coroutines: anything else goes to the factory untouched, so that it
         # fails (or not) exactly as it would have.
-        if isinstance(parent, Stepper) and type(coro) is CoroutineType:
+        # A coroutine of ours already: the app's factory wraps ours (it was set around the
+        # factory it found), and the task is traced once.
+        if (
+            isinstance(parent, Stepper)
+            and type(coro) is CoroutineType
+            and coro.cr_code is not _RUN_CODE
+        ):
             if getattr(parent, "outer", None) is None:
                 coro = _traced(coro, parent, loop)
             else:  # shims of other recorders around: the task is theirs too
@@ -109,4 +151,28 @@ async def _run(stepper: Stepper) -> Any:
     task = asyncio.current_task()
     if task is not None:
         stepper.task = task.get_name()
+        state = stepper.state
+        if state is not None and state.running is not None:
+            _name_after_first_step(stepper, task)
     return await stepper
+
+
+def _name_after_first_step(stepper: Stepper, task: Any) -> None:
+    """The task started inside a step (eagerly: ``asyncio.eager_task_factory``), and
+    ``create_task`` gives it its name only once its first step is over: that step's rows wait,
+    and are recorded under the task's name by a callback that runs before its second step
+    (the loop runs callbacks in order, and that step can only be scheduled after this one)."""
+    sink = stepper.sink
+    held: list[tuple[Any, ...]] = []
+    stepper.sink = sink._replace(append=held.append)
+
+    def named() -> None:
+        stepper.sink = sink
+        stepper.task = name = task.get_name()
+        for row in held:  # ``task`` is the eighth field (``tracer.events.FIELDS``)
+            sink.append((*row[:7], name, *row[8:]))
+
+    task.get_loop().call_soon(named)
+
+
+_RUN_CODE = _run.__code__
