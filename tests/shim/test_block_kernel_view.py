@@ -73,10 +73,19 @@ def test_a_step_kept_from_the_gil_by_a_busy_thread_of_the_process_is_starved(
         blocked = blocks_beside_busy_threads(name="gateway-tracer-writer")
         for data in (e.data for e in blocked if e.data.get("starved")):
             assert data["others_busy"] >= 0.25 or data["descheduled_ns"] > 0, data
-            assert set(data) == {"location", "delayed", "others_busy", "starved", "descheduled_ns"}
+            # location_from: "step" when no sample of the watchdog's landed in the step.
+            assert set(data) - {"location_from"} == {
+                "location",
+                "delayed",
+                "others_busy",
+                "starved",
+                "descheduled_ns",
+            }
         # A block it does not clear stays the app's, as before: nothing more is said.
         assert all(
-            set(e.data) == {"location", "delayed"} for e in blocked if not e.data.get("starved")
+            set(e.data) - {"location_from"} == {"location", "delayed"}
+            for e in blocked
+            if not e.data.get("starved")
         )
         return blocked
 
@@ -115,7 +124,8 @@ def test_a_step_another_process_keeps_off_the_cpu_is_descheduled() -> None:
         descheduled = [data for data in blocked if data.get("descheduled_ns", 0) > 0]
         for data in descheduled:
             assert data["starved"] is True, data
-            assert "test_block_kernel_view.py" in str(data["location"]), data
+            if data.get("location_from") != "step":  # else no sample landed: its own place
+                assert "test_block_kernel_view.py" in str(data["location"]), data
         if descheduled:
             return
     raise AssertionError(f"no block descheduled in six runs: {seen}")

@@ -36,10 +36,10 @@ from tracer import events as K
 from tracer.recorder import Recorder
 from tracer.shim.blocking import (
     LoopState,
+    block_location,
     collecting_ns,
     delayed_fields,
     loop_state,
-    most_seen,
     wake_watchdog,
 )
 from tracer.shim.frames import describe, mark_driver, where_called
@@ -333,17 +333,18 @@ class Stepper:
         if t0 == self.stuck_t0:  # already recorded as unfinished: count its time once
             return
         state = self.state
+        where: dict[str, Any] = {"location": location}
         delayed: dict[str, Any] = {"delayed": []}
         sample = None
         if state is not None:
             sample = state.sample
-            if sample is not None and running is not None and sample.running is running:
-                # Where it was most often while it held the loop.
-                location = most_seen(sample.counts) or location
-            else:
+            if sample is None or running is None or sample.running is not running:
                 sample = None
+            # Where it was most often while it held the loop; when no sample landed in it (a C
+            # call that kept the GIL), its own location, said to be that.
+            where = block_location(sample, location)
             delayed = delayed_fields(state, self)
-        data: dict[str, Any] = {"location": location, **delayed}
+        data: dict[str, Any] = {**where, **delayed}
         # Did it run, or wait for a CPU or for other threads? The kernel's view is read only
         # now that the step blocked (never on a step's way), and only on the monotonic clock
         # the watchdog's looks are timed with.
