@@ -33,8 +33,10 @@ from tracer.reading import UNREADABLE, EventLines, lines_until_eof, open_text, u
 from tracer.recording import Recording, load, loads
 from tracer.span_rows import SpanRows, SpanView
 from tracer.summary import (
+    CLOSE_KINDS,
     SPAN_KINDS,
     RequestSpan,
+    SessionCloses,
     SpanTally,
     lifespan_failure,
     load_of,
@@ -329,6 +331,9 @@ class Digest:
         # send's (t, seq) and connection: the summary lists those of lifespan connections (a
         # connection's start, which says so, may come later) in recording order.
         self._lifespan_failures: list[tuple[int, int, int, dict[str, Any]]] = []
+        # How each WebSocket session closed (the summary's ws_close_codes): a few fields per
+        # session, nothing for an HTTP request.
+        self._closes = SessionCloses()
         # Each process's first event time and last event end, by pid (a few processes), and
         # the pids of the network client (those that record ``client.send``): with the
         # ``_Takeover`` requests, they tell the requests that waited for a worker the server
@@ -354,6 +359,7 @@ class Digest:
         # often follow in the same batch: a send after the end, the client's response).
         ended: list[int] = []
         lives = self._lives
+        closes = self._closes
         # The current run of one process's events: its pid, first event time and last event
         # end so far, kept in locals and stored in ``_lives`` when another process's comes.
         pid: int | None = None
@@ -362,6 +368,8 @@ class Digest:
             t, end = event.t, event.end
             kind = event.kind
             req = event.req
+            if kind in CLOSE_KINDS:
+                closes.take(event)
             if event.pid != pid:  # most events come in runs of one process
                 if pid is not None:
                     lives[pid] = (first, last)
@@ -666,6 +674,7 @@ class Digest:
                 for _, _, req, failure in sorted(self._lifespan_failures, key=_time_and_seq)
                 if req in self._lifespan
             ],
+            ws_close_codes=self._closes.counts(),
         )
 
     def details(self, *, top: int = 5) -> ReportDetails:

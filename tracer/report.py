@@ -240,6 +240,14 @@ def _not_errors(summary: dict[str, Any]) -> list[tuple[str, str | Text]]:
                 f"{closed} (the client stopped reading on purpose; no error)",
             )
         )
+    codes = summary.get("ws_close_codes")
+    if isinstance(codes, dict) and codes:
+        # Each session's close code: the server's answer, an error only for the codes that
+        # say the session broke (tracer.ws_close).
+        shown = ", ".join(f"{code} ×{count}" for code, count in codes.items())
+        rows.append(
+            ("ws closes", f"{shown} (by close code; an error only when it says the session broke)")
+        )
     for failure in summary.get("lifespan_failed") or ():
         said = failure.get("message") or "no message given"
         rows.append(
