@@ -34,11 +34,17 @@ from tracer.shim.asgi_rows import (
     SEND_MESSAGE_KEYS,
     SEND_MESSAGE_RAISED_KEYS,
     SEND_RAISED_KEYS,
+    detailed_keys,
 )
 from tracer.shim.asgi_unheard import Unheard
 from tracer.shim.context import CURRENT
 from tracer.shim.frames import mark_wrapper
-from tracer.shim.messages import LIFESPAN_FAILURES, failure_message, summarize_message
+from tracer.shim.messages import (
+    LIFESPAN_FAILURES,
+    failure_message,
+    summarize_message,
+    websocket_detail,
+)
 from tracer.shim.running import CURRENT_TASKS, UNKNOWN, task_on
 from tracer.shim.steps import Stepper
 
@@ -91,6 +97,9 @@ class AsgiCalls(Stepper):
         "gone",
         # The server took the response's last body message while the peer was there.
         "completed",
+        # A WebSocket scope's: its messages say text or bytes, a close's reason, the accepted
+        # subprotocol (``websocket_detail``); an HTTP request's pay one test for it.
+        "websocket",
     )
 
     shim: AsgiShim
@@ -108,6 +117,7 @@ class AsgiCalls(Stepper):
     start_refused: bool
     gone: Unheard | None
     completed: bool
+    websocket: bool
 
     async def receive(self) -> Message:
         """The app's ``receive``: the server's, timed and recorded (also when it raised)."""
@@ -152,7 +162,12 @@ class AsgiCalls(Stepper):
                     task,
                     t1 - t0,
                 )
-                if code is None:
+                detail = websocket_detail(message) if self.websocket else None
+                if detail is not None:
+                    plain: tuple[str, ...] = RECEIVE_KEYS if code is None else RECEIVE_CODE_KEYS
+                    values = (mtype, size, more) if code is None else (mtype, size, more, code)
+                    sink.append((*row, detailed_keys(plain, detail[0]), *values, detail[1]))
+                elif code is None:
                     sink.append((*row, RECEIVE_KEYS, mtype, size, more))
                 else:
                     sink.append((*row, RECEIVE_CODE_KEYS, mtype, size, more, code))
@@ -261,7 +276,9 @@ class AsgiCalls(Stepper):
                     said = None
                     if type(mtype) is str and mtype in LIFESPAN_FAILURES:  # a list is no key
                         said = failure_message(message)
-                    if raised is None and code is None and said is None:  # the common case
+                    detail = websocket_detail(message) if self.websocket else None
+                    if raised is None and code is None and said is None and detail is None:
+                        # The common case.
                         sink.append(
                             (
                                 next(sink.seq),
@@ -281,7 +298,9 @@ class AsgiCalls(Stepper):
                             )
                         )
                     else:
-                        self._send_row(t0, t1, task, mtype, status, size, more, code, raised, said)
+                        self._send_row(
+                            t0, t1, task, mtype, status, size, more, code, raised, said, detail
+                        )
                 except Exception as exc:
                     self.failed(exc)
 
@@ -297,9 +316,11 @@ class AsgiCalls(Stepper):
         code: int | None,
         raised: str | None,
         said: str | None = None,
+        detail: tuple[str, Any] | None = None,
     ) -> None:
-        """An ``asgi.send`` with a close ``code``, of a send that ``raised``, or of a lifespan
-        failure with the app's ``message`` (``said``)."""
+        """An ``asgi.send`` with a close ``code``, of a send that ``raised``, of a lifespan
+        failure with the app's ``message`` (``said``), or of a WebSocket message with its one
+        field more (``detail``: ``websocket_detail``'s)."""
         sink = self.sink
         head = (
             next(sink.seq),
@@ -312,18 +333,25 @@ class AsgiCalls(Stepper):
             task,
             t1 - t0,
         )
+        keys: tuple[str, ...]
+        values: tuple[Any, ...]
         if said is not None:  # a lifespan failure's: no close code
             if raised is None:
-                sink.append((*head, SEND_MESSAGE_KEYS, mtype, status, size, more, said))
+                keys, values = SEND_MESSAGE_KEYS, (mtype, status, size, more, said)
             else:
-                row = (*head, SEND_MESSAGE_RAISED_KEYS, mtype, status, size, more, said, raised)
-                sink.append(row)
-        elif raised is None:
-            sink.append((*head, SEND_CODE_KEYS, mtype, status, size, more, code))
+                keys, values = SEND_MESSAGE_RAISED_KEYS, (mtype, status, size, more, said, raised)
         elif code is None:
-            sink.append((*head, SEND_RAISED_KEYS, mtype, status, size, more, raised))
+            if raised is None:  # only a WebSocket message's detail makes it uncommon
+                keys, values = SEND_KEYS, (mtype, status, size, more)
+            else:
+                keys, values = SEND_RAISED_KEYS, (mtype, status, size, more, raised)
+        elif raised is None:
+            keys, values = SEND_CODE_KEYS, (mtype, status, size, more, code)
         else:
-            sink.append((*head, SEND_CODE_RAISED_KEYS, mtype, status, size, more, code, raised))
+            keys, values = SEND_CODE_RAISED_KEYS, (mtype, status, size, more, code, raised)
+        if detail is not None:
+            keys, values = detailed_keys(keys, detail[0]), (*values, detail[1])
+        sink.append((*head, keys, *values))
 
     def _refused(self, mtype: Any, lost: bool) -> None:
         """The server's send raised on a message of type ``mtype``; ``lost``: with an

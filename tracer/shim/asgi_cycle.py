@@ -122,6 +122,7 @@ class AsgiCycle(AsgiCalls):
         self.ended = False
         self.gone = None
         self.completed = False
+        self.websocket = scope.get("type") == "websocket"
         query = scope.get("query_string")
         path = scope.get("path")
         if type(path) is str and ";" in path and shim.redact:  # one substring test, usually

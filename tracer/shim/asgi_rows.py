@@ -11,6 +11,7 @@ from __future__ import annotations
 __all__ = [
     "START_KEYS",
     "RECEIVE_KEYS",
+    "detailed_keys",
     "RECEIVE_CODE_KEYS",
     "RECEIVE_RAISED_KEYS",
     "SEND_KEYS",
@@ -57,3 +58,16 @@ END_ROUTE_KEYS = (*END_KEYS, "route")
 # An end whose response was cut short: ``cut_short`` true, last.
 END_CUT_KEYS = (*END_KEYS, "cut_short")
 END_ROUTE_CUT_KEYS = (*END_ROUTE_KEYS, "cut_short")
+
+
+_DETAILED: dict[tuple[tuple[str, ...], str], tuple[str, ...]] = {}
+
+
+def detailed_keys(keys: tuple[str, ...], key: str) -> tuple[str, ...]:
+    """``keys`` with ``key`` after them, as one shared tuple per shape (a row's keys are
+    decoded once per tuple: ``tracer.events.from_rows``): a WebSocket message's one field more
+    (``tracer.shim.messages.websocket_detail``)."""
+    found = _DETAILED.get((keys, key))
+    if found is None:
+        found = _DETAILED[(keys, key)] = (*keys, key)
+    return found
