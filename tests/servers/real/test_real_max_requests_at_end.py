@@ -20,7 +20,8 @@ import os, signal, time
 
 # Each import takes a number (this test's own import is the first): the fourth one, the
 # worker gunicorn would start after the second worker reached its limit, is held past the
-# run's end, so that no new worker loads the app before the stop.
+# run's end (however slow a loaded machine makes the stop: SIGTERM ends a worker still
+# importing), so that no new worker loads the app before the stop.
 _FOLDER = {folder!r}
 _number = 1
 while True:
@@ -30,7 +31,7 @@ while True:
     except FileExistsError:
         _number += 1
 if _number >= 4:
-    time.sleep(3)
+    time.sleep(60)
 
 
 def app(environ, start_response):
