@@ -78,15 +78,17 @@ def test_a_step_that_collects_garbage_says_so_and_one_that_computes_does_not(
     responses = asyncio.run(fetch(shim, "/collect", "/compute"))
     assert [r.status_code for r in responses] == [200, 200]
     paths = {e.req: e.data["path"] for e in rec.events if e.kind == K.REQUEST_START}
-    blocks = {paths[e.req]: e for e in rec.events if e.kind == K.LOOP_BLOCKED}
+    # The steps' blocks (a callback outside them may block too on a loaded machine).
+    blocks = {paths[e.req]: e for e in rec.events if e.kind == K.LOOP_BLOCKED and e.req is not None}
     assert sorted(blocks) == ["/collect", "/compute"]
     collect, compute = blocks["/collect"], blocks["/compute"]
     assert collect.dur is not None and 0 < collect.data["gc_ns"] <= collect.dur
     assert 2 * collect.data["gc_ns"] > collect.dur, collect.data
     assert "gc_ns" not in compute.data, compute.data
     # The rest of what a block of the app's own says is unchanged.
-    assert set(compute.data) == {"location", "delayed"}
-    assert set(collect.data) == {"location", "delayed", "gc_ns"}
+    # (location_from: "step" when no sample of the watchdog's landed in the step.)
+    assert set(compute.data) - {"location_from"} == {"location", "delayed"}
+    assert set(collect.data) - {"location_from"} == {"location", "delayed", "gc_ns"}
 
 
 def test_a_collection_on_another_thread_is_not_the_loop_threads(no_automatic_gc: None) -> None:
@@ -116,7 +118,7 @@ def test_a_collection_on_another_thread_is_not_the_loop_threads(no_automatic_gc:
         go.set()
         thread.join(30)
     assert [r.status_code for r in responses] == [200]
-    blocked = [e for e in rec.events if e.kind == K.LOOP_BLOCKED]
+    blocked = [e for e in rec.events if e.kind == K.LOOP_BLOCKED and e.req is not None]
     assert len(blocked) == 1
     assert "gc_ns" not in blocked[0].data, blocked[0].data
 

@@ -192,7 +192,7 @@ def test_a_step_past_the_threshold_is_loop_blocked_at_the_blocking_line() -> Non
 
     asyncio.run(_await(stepper(app(), rec, block_ms=20)))
     first = steps(rec)[0]
-    blocked = [e for e in rec.events if e.kind == K.LOOP_BLOCKED]
+    blocked = [e for e in rec.events if e.kind == K.LOOP_BLOCKED and e.req is not None]
     assert [(b.req, b.t, b.dur) for b in blocked][:1] == [(1, first.t, first.dur)]
     assert blocked[0].data["location"].endswith(f"{HERE}:{line_of('HOLDS')}")
     assert blocked[0].data["delayed"] == []
