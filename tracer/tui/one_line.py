@@ -1,4 +1,4 @@
-"""``cut_to`` and ``OneLine``: a line of text cut to the width it is drawn at, ending in ``…``,
+"""``cut_to``: a line of text cut to the width it is drawn at, ending in ``…``,
 never in an opening bracket: ``ASGI loop…``, not ``ASGI loop（ …`` (a bracket opened on
 nothing, then the cell a wide character left empty). Imports Rich only.
 """
@@ -6,11 +6,9 @@ nothing, then the cell a wide character left empty). Imports Rich only.
 from __future__ import annotations
 
 from rich.cells import cell_len
-from rich.console import Console, ConsoleOptions, RenderResult
-from rich.measure import Measurement
 from rich.text import Text
 
-__all__ = ["OPENING", "cut_to", "OneLine"]
+__all__ = ["OPENING", "cut_to"]
 
 OPENING = "（([{「『《【〈"
 """Brackets that open what follows them: a cut line never ends in one."""
@@ -34,16 +32,3 @@ def cut_to(text: Text, width: int) -> Text:
         cut.right_crop(len(cut.plain) - len(kept))
     cut.append(ELLIPSIS)
     return cut
-
-
-class OneLine:
-    """``text`` on one line, cut as ``cut_to`` cuts it to the width it is drawn at."""
-
-    def __init__(self, text: Text) -> None:
-        self.text = text
-
-    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        return Measurement(1, cell_len(self.text.plain))
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield cut_to(self.text, options.max_width)
