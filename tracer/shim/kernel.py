@@ -4,10 +4,10 @@ The watchdog of ``tracer.shim.blocking`` takes a ``Look`` at each wake-up: wheth
 thread sits in a lock wait (``futex``: the GIL, or a lock another thread holds), its run-queue
 wait so far (``/proc/self/task/<tid>/schedstat``: runnable but on no CPU, descheduled) and the
 process's CPU clock. A step that ends blocked asks ``kernel_view`` how long at least it was
-descheduled and how busy the process's other threads were, and ``contention`` turns that into
-``loop.blocked``'s ``others_busy``, ``descheduled_ns`` and ``starved``. The files are read with
-the GIL kept (``READ``), so the loop thread is as its stack showed it. Imports nothing of ours
-at run time.
+descheduled (its ``loop.blocked`` says so, as ``descheduled_ns``, whatever the verdict) and how
+busy the process's other threads were, and ``contention`` turns that into ``others_busy`` and
+``starved``. The files are read with the GIL kept (``READ``), so the loop thread is as its
+stack showed it. Imports nothing of ours at run time.
 """
 
 from __future__ import annotations

@@ -361,10 +361,14 @@ class Stepper:
             data.update(contention(sample, dur, cpu_ns, others, self.block_ns, deschedule))
         elif view is not None:
             # No hops: the others' CPU as the watchdog's looks measure it. Said only when it
-            # clears the app; a block of the app's own stays {location, delayed}, as ever.
+            # clears the app; a block of the app's own carries no others_busy nor starved.
             verdict = contention(sample, dur, cpu_ns, view.others_cpu_ns, self.block_ns, deschedule)
             if verdict.get("starved"):
                 data.update(verdict)
+        if deschedule is not None:
+            # Whatever the verdict: a 40 ms block that waited 30 ms for a CPU reads apart from
+            # one that computed for 40 ms (the same figure ``contention`` gives, if it ran).
+            data["descheduled_ns"] = deschedule
         self._blocked_row(t0, dur, data)
 
     def record_stuck(self, t0: int, dur: int, data: dict[str, Any]) -> None:
