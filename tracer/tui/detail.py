@@ -235,7 +235,12 @@ def _request_text(
         where = printable(str(data.get("location", "?")))
         starved = _starved(block)
         aside = labels["aside"].format(labels[starved]) if starved else ""
-        held = labels["held_by"].format(req=block.req)
+        # A callback outside any request's step (``outside_step``) held it: no request to name.
+        held = (
+            labels["held_by_callback"]
+            if block.req is None
+            else labels["held_by"].format(req=block.req)
+        )
         reasons.append(f"{held} {_ms(block.dur or 0)} @ {where}{aside}")
     own_blocks = [e for e in events if e.kind == K.LOOP_BLOCKED]
     if totals.get(BLOCKED) or own_blocks:

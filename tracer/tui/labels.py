@@ -74,6 +74,7 @@ _EN: dict[str, str] = {
     "queued_for": "waited for a worker",
     "queued_for_loop": "waited for the loop",
     "held_by": "loop held by #{req}",
+    "held_by_callback": "loop held by a callback",  # a block outside any request's step
     "blocked_loop_for": "blocked the loop for",
     "starved": "waiting on other threads: the GIL or a lock",
     "starved_busy": "waiting for a CPU: the machine was busy",
@@ -216,6 +217,7 @@ _ZH: dict[str, str] = {
     "queued_for": "等待工作线程",
     "queued_for_loop": "等待事件循环",
     "held_by": "事件循环被 #{req} 占用",
+    "held_by_callback": "事件循环被回调占用",
     "blocked_loop_for": "阻塞事件循环",
     "starved": "在等待其他线程：GIL 或锁",
     "starved_busy": "在等待 CPU：机器正忙",

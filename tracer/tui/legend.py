@@ -17,7 +17,7 @@ from rich.text import Text
 from textual.content import Content
 from textual.widgets import Static
 
-from tracer.tui.lane import ABANDONED, LEGEND_ORDER, PHASE_NAMES, RUNNING, WAITING
+from tracer.tui.lane import ABANDONED, BLOCKED, LEGEND_ORDER, PHASE_NAMES, RUNNING, WAITING
 from tracer.tui.palette import (
     GLYPHS,
     INCOMPLETE_GLYPH,
@@ -34,18 +34,25 @@ GAP = "  "
 
 
 def legend_entries(
-    labels: Mapping[str, str], *, incomplete: bool = False, abandoned: bool = False
+    labels: Mapping[str, str],
+    *,
+    incomplete: bool = False,
+    abandoned: bool = False,
+    has_loop: bool = True,
 ) -> list[Text]:
     """Each entry, ``█ running``, in its phase colour: the phases, the on-CPU bars, the
     violation marker, and the mark of a request that never ended when ``incomplete`` (a lane
     on screen has one). ``abandoned``: a lane shows work its client had given up on, listed
-    after waiting (most recordings have none, and their legend stays as it was)."""
+    after waiting (most recordings have none, and their legend stays as it was).
+    ``has_loop``: a recording on screen ran on an event loop (``TimelineModel.has_loop``);
+    without one (a WSGI app on threads or processes) nothing can block a loop, and the
+    blocked loop's entry is left out."""
     entries = []
 
     def entry(glyphs: str, style: Style, label: str) -> None:
         entries.append(Text.assemble((glyphs, style), " " + label))
 
-    order = list(LEGEND_ORDER)
+    order = [code for code in LEGEND_ORDER if has_loop or code != BLOCKED]
     if abandoned:
         order.insert(order.index(WAITING) + 1, ABANDONED)
     for code in order:
@@ -62,13 +69,17 @@ def legend_text(
     *,
     incomplete: bool = False,
     abandoned: bool = False,
+    has_loop: bool = True,
     width: int | None = None,
 ) -> Text:
     """The legend in rows of whole entries no wider than ``width`` cells (None: one row); an
-    entry wider than a whole row gets a row of its own (and only it is cut)."""
+    entry wider than a whole row gets a row of its own (and only it is cut). The other
+    keywords choose the entries, as ``legend_entries`` takes them."""
     text = Text()
     used = 0
-    for entry in legend_entries(labels, incomplete=incomplete, abandoned=abandoned):
+    for entry in legend_entries(
+        labels, incomplete=incomplete, abandoned=abandoned, has_loop=has_loop
+    ):
         size = cell_len(entry.plain)
         if used and width is not None and used + len(GAP) + size > width:
             text.append("\n")
@@ -94,12 +105,14 @@ class Legend(Static):
         *,
         incomplete: bool = False,
         abandoned: bool = False,
+        has_loop: bool = True,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self._labels = labels
         self._incomplete = incomplete
         self._abandoned = abandoned
+        self._has_loop = has_loop
 
     def _at(self, width: int) -> Content:
         return Content.from_rich_text(
@@ -107,6 +120,7 @@ class Legend(Static):
                 self._labels,
                 incomplete=self._incomplete,
                 abandoned=self._abandoned,
+                has_loop=self._has_loop,
                 width=width or None,
             )
         )

@@ -187,10 +187,13 @@ class ReplayScreen(Screen[None]):
         yield detail
         yield Caption(self.caption, self.labels["caption_more"], id="caption")
         # Its entries for a request that never ended, and for abandoned work, only when a lane
-        # has them.
+        # has them; the blocked loop's only when a recording had a loop.
         incomplete = any(model.unended for model in self.models)
         abandoned = any(model.abandoned for model in self.models)
-        yield Legend(self.labels, incomplete=incomplete, abandoned=abandoned, id="legend")
+        has_loop = any(model.has_loop for model in self.models)
+        yield Legend(
+            self.labels, incomplete=incomplete, abandoned=abandoned, has_loop=has_loop, id="legend"
+        )
 
     @property
     def active(self) -> int:
