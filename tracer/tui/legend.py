@@ -125,6 +125,13 @@ class Legend(Static):
             )
         )
 
+    def show_loop(self, has_loop: bool) -> None:
+        """List the blocked loop's entry or not, from now on (the live dashboard learns
+        whether its run has a loop only once the app is loaded)."""
+        if has_loop != self._has_loop:
+            self._has_loop = has_loop
+            self.refresh(layout=True)
+
     def render(self) -> Content:
         """The legend's rows at the widget's width."""
         return self._at(self.content_size.width)

@@ -59,7 +59,7 @@ from tracer.tui.labels import labels as get_labels
 from tracer.tui.lane import BLOCKED
 from tracer.tui.legend import Legend
 from tracer.tui.live_stats import LiveSnapshot, LiveStats
-from tracer.tui.model import build_model, model_from_events
+from tracer.tui.model import build_model, header_has_loop, model_from_events
 from tracer.tui.own_terminal import OwnTerminalDriver, PrintsToFile, restore_terminal
 from tracer.tui.palette import COLOURS, IN_FLIGHT_GLYPH, IN_FLIGHT_STYLE
 from tracer.tui.screen import ReplayScreen
@@ -177,6 +177,8 @@ class LiveScreen(Screen[None]):
         # A column per bucket, as many as there is room for; the newest only once it is over.
         chart.data = self.stats.rps_series(max(60, chart.size.width), ended=ended, now=now)
         self._update_recent(snap.elapsed_ns)
+        if live is not None:  # a WSGI app on threads or processes has no loop to block
+            self.query_one("#legend", Legend).show_loop(header_has_loop(live.recorder.header))
 
     def _header(self, snap: LiveSnapshot, width: int = 0) -> Text:
         """Two rows (three on a narrow terminal), cut at the terminal's edge, so what matters

@@ -20,7 +20,7 @@ from __future__ import annotations
 import bisect
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, overload
 
 from tracer import events as K
@@ -57,7 +57,13 @@ from tracer.tui.lane import (
     Span,
 )
 
-__all__ = ["RequestLanes", "TimelineModel", "build_model", "model_from_events"]
+__all__ = [
+    "RequestLanes",
+    "TimelineModel",
+    "build_model",
+    "header_has_loop",
+    "model_from_events",
+]
 
 _WORKER_KINDS = frozenset({K.SCHED_STEP, K.SCHED_THREAD, K.LOOP_BLOCKED, K.REQUEST_START})
 """The kinds of event the by-worker lanes are drawn from."""
@@ -137,6 +143,15 @@ class RequestLanes(Sequence[Lane]):
     def index_of(self, req: int) -> int | None:
         """The row of request ``req``, if it has one."""
         return self._index.get(req)
+
+
+def header_has_loop(header: Mapping[str, Any]) -> bool:
+    """Whether a run with this header has an event loop by its interface and server model
+    alone: not a WSGI app, or a WSGI app on ``wsgi-on-loop`` (a header that does not say yet
+    has one, so nothing is hidden before it is known)."""
+    server = header.get("server")
+    model = server.get("model") if isinstance(server, dict) else None
+    return header.get("interface") != "wsgi" or model == "wsgi-on-loop"
 
 
 class TimelineModel:
@@ -348,10 +363,7 @@ class TimelineModel:
         """Whether the app ran on an event loop, so that its blocked time means something:
         an ASGI app, a WSGI app on ``wsgi-on-loop``, or a recording with loop steps or blocks
         in it; not a WSGI app on threads or processes (as the exported table rules)."""
-        header = self.recording.header
-        server = header.get("server")
-        model = server.get("model") if isinstance(server, dict) else None
-        if header.get("interface") != "wsgi" or model == "wsgi-on-loop" or self.blocked:
+        if header_has_loop(self.recording.header) or self.blocked:
             return True
         return any(event.kind == K.SCHED_STEP for event in self._worker_events)
 
