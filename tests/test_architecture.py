@@ -53,6 +53,8 @@ SPINE = {
     },
     "tracer.phases": {"tracer.events"},
     "tracer.span_rows": {"tracer.summary"},
+    "tracer.routes": {"tracer.request_span", "tracer.stats"},
+    "tracer.place_delays": {"tracer.events", "tracer.phases"},
     "tracer.digest": {
         "tracer.events",
         "tracer.gc_pause",
@@ -60,6 +62,8 @@ SPINE = {
         "tracer.recording",
         "tracer.summary",
         "tracer.span_rows",
+        "tracer.routes",
+        "tracer.place_delays",
     },
 }
 

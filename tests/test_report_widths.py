@@ -2,8 +2,8 @@
 
 A 60-column terminal once got ``│ total │ 243.10 │ 212.… │``: rich shrinks every column of a
 table too wide for the console, numbers included. The recordings are a simulated WSGI run on
-four threads (every percentile shown: 1,000 requests), the loop example (a blocking place) and the threads
-example (an error and a violation).
+four threads (every percentile shown: 1,000 requests), the loop example (a blocking place, two
+routes) and the threads example (an error and a violation, two routes).
 """
 
 from __future__ import annotations
@@ -64,7 +64,14 @@ def _numbers(recording: Recording, digest: Digest) -> list[str]:
     for worker in details.workers:
         shown += [f"{worker.busy_ms:.2f}", f"{worker.cpu_ms:.2f}", f"{worker.utilisation:.0%}"]
     for culprit in details.culprits:
-        shown += [f"{culprit.total_ms:.2f}", f"{culprit.max_ms:.2f}"]
+        shown += [f"{culprit.total_ms:.2f}", f"{culprit.max_ms:.2f}", str(culprit.delayed)]
+    if details.route_count > 1:
+        for route in details.routes:
+            shown += [
+                f"{route.latency_ms[key]:.2f}"
+                for key in ("p50", "p90", "p99", "max")
+                if measures(key, route.latencies)
+            ]
     return shown
 
 

@@ -12,11 +12,15 @@ its first event (``_Takeover``): what tells the requests that waited for a worke
 started in place of one that ended.
 The summary adds the records up with ``tracer.summary.SpanTally``, as ``summarize`` does, so
 the numbers agree.
-``tracer.report`` renders it. Imports the spine and ``tracer.span_rows`` only.
+Each request's route is kept as a 2-byte code by request id (``tracer.routes``), and each
+loop-blocking place's delayed requests as bits (``tracer.place_delays``).
+``tracer.report`` renders it. Imports the spine, ``tracer.span_rows``, ``tracer.routes`` and
+``tracer.place_delays`` only.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import re
@@ -29,8 +33,18 @@ from typing import Any, TypeVar
 import tracer.events as K
 from tracer.events import Event
 from tracer.gc_pause import paused_gc
+from tracer.place_delays import PlaceDelays
 from tracer.reading import UNREADABLE, EventLines, lines_until_eof, open_text, unreadable
 from tracer.recording import Recording, load, loads
+from tracer.routes import (
+    FROM_END,
+    FROM_QUEUED,
+    FROM_START,
+    RouteCodes,
+    RouteFigures,
+    RouteTally,
+    route_label,
+)
 from tracer.span_rows import SpanRows, SpanView
 from tracer.summary import (
     CLOSE_KINDS,
@@ -91,6 +105,10 @@ GC_NOTE = "(mostly collecting garbage)"
 """How a culprit place reads when garbage collections on the loop's thread took most of its
 steps (``gc_ns`` over half the step): the line only happened to be running when they began."""
 
+CALLBACK_PLACE = "a callback outside any request"
+"""How the place of a callback that held the loop outside any request's step reads when the
+watchdog saw no app line in it (``outside_step`` without a ``location``)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Culprit:
@@ -104,6 +122,12 @@ class Culprit:
     """Blocked time in all."""
     max_ms: float
     """The longest single block."""
+    delayed: int = 0
+    """How many distinct requests its blocks delayed: those they name in ``delayed`` (ready
+    to run when the block ended) and those they kept queued (``tracer.place_delays``)."""
+    delayed_partial: bool = False
+    """A block of it could not name every request it delayed (``delayed_complete: false``,
+    uvloop): ``delayed`` is a bound from below."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +143,9 @@ class Worker:
     it made in a row (a request whose hops on the thread alternate with another request's is
     counted again at each return: ``_WorkerTally.count``)."""
     busy_ms: float
-    """Time it ran request code (``sched.thread`` / ``sched.step`` durations)."""
+    """Time it ran request code (``sched.thread`` / ``sched.step`` durations) and, on a
+    loop's thread, callbacks outside any request's step that held the loop (``loop.blocked``
+    with ``outside_step``)."""
     cpu_ms: float
     """Of which on CPU."""
     utilisation: float
@@ -150,9 +176,9 @@ class _WorkerTally:
     last_req: int | None = None
     """The request its last counted event belonged to (``count``)."""
     busy_ns: int = 0
-    """Time it ran request code."""
+    """Time it ran request code, or held its loop in a callback outside any step."""
     cpu_ns: int = 0
-    """Of which on CPU."""
+    """Of which on CPU (as its steps and hops measured it: a callback's is not recorded)."""
     first_t: int | None = None
     """When it first ran request code (None: never; it only started requests)."""
 
@@ -247,6 +273,11 @@ class ReportDetails:
     exits, and its supervisor starts the next only seconds later). 0 without a network client."""
     replaced_wait_ms: float = 0.0
     """The longest of those waits, from the send to the start."""
+    routes: list[RouteFigures] = field(default_factory=list)
+    """The routes that took the most time (``Digest.details``'s ``routes``), the busiest
+    first (``tracer.routes``)."""
+    route_count: int = 0
+    """How many routes the requests had in all (a WebSocket path is a route of its own)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,7 +309,8 @@ class _Pass:
     errors: dict[str, tuple[int, int]]
     """The errors kept in packed rows (a request's one ``error`` event), by type: how many,
     and the order of the first among the digest's errors."""
-    """When the last request to finish did (``RequestSpan.finished``); None: none did."""
+    routes: RouteTally
+    """The requests added up by route."""
 
 
 class Digest:
@@ -314,6 +346,9 @@ class Digest:
         self._busy_machine_ns = 0
         self._gc_ns = 0
         self._culprits: dict[str, _PlaceTally] = {}
+        self._delays = PlaceDelays()
+        # Each request's route as a code by request id: 2 bytes a request, packed or not.
+        self._routes = RouteCodes()
         self._busy: dict[ThreadKey, _WorkerTally] = {}
         self._violations: Counter[str] = Counter()
         # ``error`` events by request (None: of none) and type: a lifespan connection's are
@@ -413,13 +448,20 @@ class Digest:
                         if event.data.get("asgi_version") == "2.0":
                             self._asgi2 += 1
                         self._started(req, span, t, pid, first)
+                        self._routes.note(req, event.data.get("path"), FROM_START)
+                        if span.start == t and span.queued is not None:
+                            self._delays.started(req, span.queued, event)
                     continue
                 span.take(event)
                 if kind == K.REQUEST_QUEUED:
+                    self._routes.note(req, event.data.get("path"), FROM_QUEUED)
                     if self._unsent:
                         lives[pid] = (first, last)  # ``_sent`` reads them
                         self._sent(req, span)
                 elif kind == K.REQUEST_END:
+                    route = event.data.get("route")  # a template: Starlette, FastAPI
+                    if route is not None:
+                        self._routes.note(req, route, FROM_END)
                     ended.append(req)
                 elif kind == K.CLIENT_RESPONSE:
                     ended.append(req)
@@ -454,7 +496,16 @@ class Digest:
                 self._loop = True
                 dur = event.dur or 0
                 self._blocked_ns += dur
-                where = str(event.data.get("location") or "?")
+                outside = event.data.get("outside_step") is True
+                if outside:
+                    # A callback held the loop between steps: no ``sched.step`` has its time,
+                    # yet the loop's thread was as busy as in a step.
+                    worker = self._worker(event)
+                    if worker.first_t is None or t < worker.first_t:
+                        worker.first_t = t
+                    worker.busy_ns += dur
+                location = event.data.get("location")
+                where = str(location or (CALLBACK_PLACE if outside else "?"))
                 collected = event.data.get("gc_ns")
                 if type(collected) is not int or collected < 0:  # absent, or from elsewhere
                     collected = 0
@@ -473,6 +524,7 @@ class Digest:
                 place = self._culprits.get(where)
                 if place is None:
                     place = self._culprits[where] = _PlaceTally()
+                self._delays.blocked(event, where)
                 place.count += 1
                 place.total_ns += dur
                 if dur > place.worst_ns:
@@ -624,6 +676,8 @@ class Digest:
         if self._pass is not None:
             return self._pass
         tally = SpanTally()
+        routes = RouteTally()
+        route_of = self._routes.route
         timeouts = 0
         failures: dict[str, tuple[int, int]] = {}
         packed: dict[str, tuple[int, int]] = {}
@@ -634,6 +688,7 @@ class Digest:
         )
         for first, span in spans:
             tally.add(span)
+            routes.add(route_label(route_of(span.req), span.scope_type), span)
             # "timeout": a model's client gave up; TimeoutError: the network client did.
             # Either side's word counts: the app may have raised and the client then waited
             # in vain (waitress never answers an app's SystemExit).
@@ -648,7 +703,7 @@ class Digest:
             elif span.req not in errors:  # its one error packed with it: ``first`` is its order
                 _add(packed, span.raised, 1, first)
         _ = tally.max_in_flight  # its instants freed before the pass is kept
-        self._pass = _Pass(tally, timeouts, failures, packed)
+        self._pass = _Pass(tally, timeouts, failures, packed, routes)
         return self._pass
 
     def window(self) -> tuple[int, int]:
@@ -677,8 +732,9 @@ class Digest:
             ws_close_codes=self._closes.counts(),
         )
 
-    def details(self, *, top: int = 5) -> ReportDetails:
-        """Culprits, workers, timeouts, errors and violations."""
+    def details(self, *, top: int = 5, routes: int = 10) -> ReportDetails:
+        """Culprits (the ``top`` worst places), workers, timeouts, errors, violations, and
+        the ``routes`` routes that took the most time."""
         first, last = self.window()
         wall = last - first
         names = thread_names(
@@ -711,6 +767,15 @@ class Digest:
             for place, tally in self._culprits.items()
         ]
         culprits.sort(key=lambda c: (-c.total_ms, c.location))
+        # Counted for the places shown only; a lifespan connection is no request delayed.
+        culprits = [
+            dataclasses.replace(
+                culprit,
+                delayed=self._delays.count(culprit.location, self._lifespan),
+                delayed_partial=self._delays.partial(culprit.location),
+            )
+            for culprit in culprits[:top]
+        ]
         read = self._read()
         tally = read.tally
         raised = dict(read.errors)
@@ -726,7 +791,7 @@ class Digest:
                 errors[kind] += count
         waits, longest_wait = self._replaced_waits()
         return ReportDetails(
-            culprits=culprits[:top],
+            culprits=culprits,
             starved_ms=round(self._starved_ns / NS_PER_MS, 3),
             busy_machine_ms=round(self._busy_machine_ns / NS_PER_MS, 3),
             gc_ms=round(self._gc_ns / NS_PER_MS, 3),
@@ -747,6 +812,8 @@ class Digest:
             asgi2_requests=self._asgi2,
             replaced_waits=waits,
             replaced_wait_ms=round(longest_wait / NS_PER_MS, 3),
+            routes=read.routes.busiest(routes),
+            route_count=len(read.routes),
         )
 
 

@@ -1,8 +1,9 @@
 """The headless report of a run: the summary table ``trace run`` and ``trace summary`` print.
 
 Requests, throughput, latency percentiles, time queued, the client's time to first byte,
-status codes, errors, the most requests in flight, loop blocking with its worst places
-(file:line), how busy each worker thread was, and protocol violations. Rendered with rich on
+the latency of each route when there are several (the busiest ten), status codes, errors, the
+most requests in flight, loop blocking with its worst places (file:line) and how many requests
+each delayed, how busy each worker thread was, and protocol violations. Rendered with rich on
 an injected ``Console``. A percentile is shown only of a sample large enough to measure it
 (``measures``): p99 of four requests would read as if measured.
 
@@ -10,11 +11,12 @@ A number is never cut, at any width: its column neither wraps nor shrinks below 
 value, and a table that would not fit the width it is printed in takes its narrow form
 (``_Fitted``): the latency table turned on its side (one row per percentile, a column each for
 total and queued); the other tables without their inner borders, a header over two lines
-(``busy`` over ``ms``), the workers' short (``reqs``, ``util``). A thread's name keeps its row
-to one line, cut in the middle when its column is too narrow (``AnyI…d #2``: the end tells a
-pool's threads apart). Below about 40 columns even those are printed wider than the
-terminal, which wraps their lines, rather than drop a digit.
-Imports the spine and ``tracer.digest``; never a shim, a server model or the TUI.
+(``busy`` over ``ms``), the workers' and the routes' short (``reqs``, ``util``). A thread's
+name or a route keeps its row to one line, cut in the middle when its column is too narrow
+(``AnyI…d #2``: the end tells a pool's threads apart). Below about 40 columns even those are
+printed wider than the terminal, which wraps their lines, rather than drop a digit.
+Imports the spine, ``tracer.digest`` and ``tracer.routes``; never a shim, a server model or
+the TUI.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from rich.text import Text
 from tracer.digest import REPORT_KEYS, Digest, ReportDetails
 from tracer.printable import printable
 from tracer.recording import Recording, RecordingWriter
+from tracer.routes import ROUTE_KEYS
 
 __all__ = ["measures", "print_report", "render_report"]
 
@@ -49,8 +52,12 @@ def render_report(
     parts: list[Any] = [_data(recording.title, style="bold")]
     parts.append(_overview(summary, details, _cores(recording.header), recording.header))
     parts.extend(_latency(summary, details))
+    if details.route_count > 1:
+        parts.append(_routes(details))
     if details.culprits:
         parts.append(_culprits(summary, details))
+        if any(culprit.delayed_partial for culprit in details.culprits):
+            parts.append(Text(PARTIAL_DELAYS, style="yellow"))
     if details.workers:
         parts.append(_workers(details))
     if details.errors or details.violations:
@@ -385,21 +392,76 @@ def _latency(summary: dict[str, Any], details: ReportDetails) -> list[Any]:
     return parts
 
 
+def _routes(details: ReportDetails) -> _Fitted:
+    """The latency of each route, the routes that took the most time (their latencies added
+    up) first, the rest counted in a last line: a run of thousands of paths without templates
+    stays a short table. A percentile column only when some route's sample measures it, a
+    route's figure its own sample does not measure ``-`` (``measures``, as the latency
+    table); the errors column only when a route shown had any."""
+    shown = details.routes
+    keys = [key for key in ROUTE_KEYS if any(measures(key, r.latencies) for r in shown)]
+    with_errors = any(route.errors for route in shown)
+    names = [_data(route.route) for route in shown]
+    rows = [
+        [
+            str(route.requests),
+            *([str(route.errors)] if with_errors else []),
+            *[
+                _ms(route.latency_ms.get(key)) if measures(key, route.latencies) else "-"
+                for key in keys
+            ],
+        ]
+        for route in shown
+    ]
+    more = details.route_count - len(shown)
+    layouts = []
+    for narrow, (requests, errors) in ((False, ("requests", "errors")), (True, ("reqs", "errs"))):
+        table = _table("Latency by route (ms)", narrow=narrow)
+        longest = max((name.cell_len for name in names), default=1)
+        # One line per route, a route too long for its column cut in the middle (_Cropped),
+        # as a thread's name: whole up to 24 cells in the wide form, 8 in the narrow one.
+        table.add_column("route", min_width=min(8 if narrow else 24, longest))
+        headers = (requests, *([errors] if with_errors else []), *keys)
+        _numbers(table, headers, rows)
+        for name, values in zip(names, rows, strict=True):
+            table.add_row(_Cropped(name), *values)
+        if more > 0:
+            said = "1 more route" if more == 1 else f"{more:,} more routes"
+            table.add_row(f"… {said}", *[""] * len(headers))
+        layouts.append(table)
+    return _Fitted(*layouts)
+
+
 def _needed(key: str) -> int:
     """The fewest values that measure the percentile ``key`` (``measures``)."""
     return math.ceil(100 / (100 - Fraction(key[1:])))
 
 
+PARTIAL_DELAYS = (
+    "+: a block on a loop that hides its timers (uvloop) could not name every request it "
+    "delayed; the count is a bound from below."
+)
+"""The line under the by-place table when a place's count of requests delayed is a bound
+from below (``Culprit.delayed_partial``)."""
+
+
 def _culprits(summary: dict[str, Any], details: ReportDetails) -> _Fitted:
+    """The places that blocked the loop most: how often, how long in all and at most, and
+    how many distinct requests they delayed (their cost to the other requests)."""
     title = f"Loop blocked {summary['loop_blocked_ms']:.1f} ms, by place"
     rows = [
-        [str(culprit.count), _ms(culprit.total_ms), _ms(culprit.max_ms)]
+        [
+            str(culprit.count),
+            _ms(culprit.total_ms),
+            _ms(culprit.max_ms),
+            f"{culprit.delayed}+" if culprit.delayed_partial else str(culprit.delayed),
+        ]
         for culprit in details.culprits
     ]
     layouts = []
     for narrow, where, headers in (
-        (False, "where (file:line)", ("times", "total ms", "max ms")),
-        (True, "where", ("times", "total\nms", "max\nms")),
+        (False, "where (file:line)", ("times", "total ms", "max ms", "requests\ndelayed")),
+        (True, "where", ("times", "total\nms", "max\nms", "reqs\ndelayed")),
     ):
         table = _table(title, narrow=narrow)
         # A place is folded, every character kept; the wide form only when most of it fits.

@@ -1,0 +1,272 @@
+"""The route of each request of a run, and the report's latency by route.
+
+A request's route is the path template its ``request.end`` names (``route``: Starlette and
+FastAPI record it), else the path its ``request.start`` gives, else the target its
+``request.queued`` sent, its query left off (a request the app never started: a server's 503,
+a client that gave up while it waited). A WebSocket session is a route of its own, its path
+marked ``ws:`` as ``trace run --path`` marks one: its latency is how long it stayed open.
+
+``RouteCodes`` keeps each request's route as a 2-byte code by request id, each route's text
+once: a 100,000-request run holds about 200 kB for them. A run of thousands of paths without
+templates (a Flask app's ``/items/<id>``) names its first ``MOST_ROUTES`` paths and counts the
+requests of the others together (``OTHER_ROUTES``), so its memory stays bounded (about 2 MB
+for the table at most). ``RouteTally``
+adds the requests up by route once, when the report is made (``tracer.digest``).
+Imports ``tracer.request_span`` and ``tracer.stats`` only.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from typing import Any
+
+from tracer.request_span import RequestSpan
+from tracer.stats import NS_PER_MS, stats_ms
+
+__all__ = [
+    "FROM_END",
+    "FROM_START",
+    "FROM_QUEUED",
+    "MOST_ROUTES",
+    "OTHER_ROUTES",
+    "NO_ROUTE",
+    "ROUTE_KEYS",
+    "RouteCodes",
+    "RouteFigures",
+    "RouteTally",
+    "route_label",
+]
+
+FROM_QUEUED, FROM_START, FROM_END = 1, 2, 3
+"""Where a request's route was read, the stronger last: the template of ``request.end``
+outranks the path of ``request.start``, which outranks the target of ``request.queued``,
+whatever order the events come in."""
+
+MOST_ROUTES = 16_384
+"""The routes ``RouteCodes`` names; the requests of routes seen after them are counted
+together, as ``OTHER_ROUTES``."""
+
+OTHER_ROUTES = f"(routes past the first {MOST_ROUTES:,})"
+"""How the requests of the routes past ``MOST_ROUTES`` read, counted together."""
+
+NO_ROUTE = "?"
+"""How requests read whose events name no path (events made by hand)."""
+
+ROUTE_KEYS = ("p50", "p90", "p99", "max")
+"""The latency figures of each route."""
+
+_GAP = 1024
+"""How many ids a run of codes grows by at most for one request before the request starts a
+run of its own: requests are seen out of order by about the concurrency."""
+_MOST_RUNS = 4096
+"""Past this many runs (request ids scattered, not counted up), codes are kept in a dict."""
+
+
+class RouteCodes:
+    """Each request's route, as a code by request id (0: none known yet).
+
+    A process counts its request ids up from 1 (a forked worker from pid x 10^6 + 1), so the
+    codes are kept in runs of consecutive ids (``array('H')``, 2 bytes an id) found from the id
+    alone, as ``tracer.span_rows`` keeps the requests' rows. Codes 1 to 3 stand for the routes
+    past ``MOST_ROUTES``, one for each of ``FROM_QUEUED``, ``FROM_START``, ``FROM_END``: a
+    stronger name of the request still replaces them."""
+
+    __slots__ = ("_texts", "_ranks", "_codes", "_bases", "_runs", "_last", "_scattered")
+
+    def __init__(self) -> None:
+        self._texts: list[str | None] = [None, None, None, None]
+        """The route of each code (None: none, or past ``MOST_ROUTES``)."""
+        self._ranks = bytearray([0, FROM_QUEUED, FROM_START, FROM_END])
+        """Where each code's route was read (``FROM_QUEUED``...)."""
+        self._codes: tuple[dict[str, int], ...] = ({}, {}, {}, {})
+        """The code of each route, by where it was read (``FROM_QUEUED``...) and its text."""
+        self._bases: list[int] = []
+        """The first request id of each run, ascending."""
+        self._runs: list[array[int]] = []
+        """Each run's codes, one per id from its base (0: none)."""
+        self._last = 0
+        """The run the last code went to: the next mostly goes there too."""
+        self._scattered: dict[int, int] = {}
+        """Codes of requests past ``_MOST_RUNS`` runs."""
+
+    def note(self, req: Any, text: Any, rank: int) -> None:
+        """``req``'s route is ``text``, read from the event ``rank`` says: kept unless a
+        stronger event named it already. Anything but a non-empty string names nothing (any
+        JSON value in a recording read from elsewhere)."""
+        if type(text) is not str or not text or type(req) is not int:
+            return
+        bases = self._bases
+        i = self._last
+        if bases and bases[i] <= req:  # the run the last code went to, mostly
+            run = self._runs[i]
+            index = req - bases[i]
+            if index < len(run):
+                had = run[index]
+                if had and self._ranks[had] >= rank:
+                    return
+                if not had and self._scattered:
+                    had = self._scattered.pop(req, 0)
+                    if self._ranks[had] >= rank:
+                        run[index] = had
+                        return
+                code = self._codes[rank].get(text) or self._code(text, rank)
+                run[index] = code
+                return
+            if index == len(run) and i + 1 == len(bases) and not self._scattered:
+                # The next id: the run grows by one.
+                run.append(self._codes[rank].get(text) or self._code(text, rank))
+                return
+        if self._ranks[self._code_of(req)] < rank:
+            self._set(req, self._code(text, rank))
+
+    def route(self, req: int) -> str | None:
+        """``req``'s route: its text, ``OTHER_ROUTES``, or None when no event named it."""
+        code = self._code_of(req)
+        if not code:
+            return None
+        return self._texts[code] or OTHER_ROUTES
+
+    def _code(self, text: str, rank: int) -> int:
+        """The code of route ``text`` read from a ``rank`` event: its own, given one now
+        while there is room, else the routes' past ``MOST_ROUTES``."""
+        if rank == FROM_QUEUED and "?" in text:
+            text = text.partition("?")[0]
+        codes = self._codes[rank]
+        code = codes.get(text)
+        if code is None:
+            if len(self._texts) - 4 >= MOST_ROUTES:
+                return rank
+            code = codes[text] = len(self._texts)
+            self._texts.append(text)
+            self._ranks.append(rank)
+        return code
+
+    def _code_of(self, req: int) -> int:
+        """``req``'s code (0: none)."""
+        bases, runs = self._bases, self._runs
+        i = self._last
+        if not (bases and bases[i] <= req < bases[i] + len(runs[i])):
+            i = bisect_right(bases, req) - 1
+            if i < 0 or req - bases[i] >= len(runs[i]):
+                return self._scattered.get(req, 0) if self._scattered else 0
+        code = runs[i][req - bases[i]]
+        return code or (self._scattered.get(req, 0) if self._scattered else 0)
+
+    def _set(self, req: int, code: int) -> None:
+        """Keep ``code`` as ``req``'s: in a run, grown to it, or a new run (past
+        ``_MOST_RUNS`` runs, in ``_scattered``)."""
+        bases, runs = self._bases, self._runs
+        i = bisect_right(bases, req) - 1
+        if i >= 0:
+            run, index = runs[i], req - bases[i]
+            if index < len(run):
+                self._last = i
+                run[index] = code
+                self._scattered.pop(req, None)
+                return
+            if index - len(run) <= _GAP:
+                self._last = i
+                run.frombytes(bytes(2 * (index - len(run))))
+                run.append(code)
+                self._join(i)
+                return
+        if len(runs) >= _MOST_RUNS:
+            self._scattered[req] = code
+            return
+        i += 1
+        bases.insert(i, req)
+        runs.insert(i, array("H", [code]))
+        self._last = i
+        self._join(i)
+
+    def _join(self, i: int) -> None:
+        """Run ``i`` and the next as one when they meet."""
+        bases, runs = self._bases, self._runs
+        if i + 1 < len(bases) and bases[i] + len(runs[i]) == bases[i + 1]:
+            runs[i].extend(runs[i + 1])
+            del bases[i + 1], runs[i + 1]
+
+
+def route_label(route: str | None, scope_type: Any) -> str:
+    """How the report names a request's route: ``route`` (``NO_ROUTE`` when None), marked
+    ``ws:`` for a WebSocket session."""
+    text = NO_ROUTE if route is None else route
+    return f"ws:{text}" if scope_type == "websocket" else text
+
+
+@dataclass(frozen=True, slots=True)
+class RouteFigures:
+    """One route's requests and their latency."""
+
+    route: str
+    """The route (``route_label``)."""
+    requests: int
+    """Requests of it."""
+    errors: int
+    """Of which failed (``RequestSpan.failed``)."""
+    latencies: int
+    """Of which finished: how many values ``latency_ms`` is of."""
+    total_ms: float
+    """Their latencies added up: the time the route took, which orders the routes."""
+    latency_ms: dict[str, float] = field(default_factory=dict)
+    """``ROUTE_KEYS`` of their latencies (empty when none finished)."""
+
+
+@dataclass(slots=True)
+class _RouteSum:
+    requests: int = 0
+    errors: int = 0
+    latencies: array[int] | list[Any] = field(default_factory=lambda: array("q"))
+
+
+class RouteTally:
+    """Requests added up by route (``add``), as ``tracer.summary.SpanTally`` adds them up
+    for the run: a request's latency runs from its arrival to its end (``finished``)."""
+
+    __slots__ = ("_routes",)
+
+    def __init__(self) -> None:
+        self._routes: dict[str, _RouteSum] = {}
+
+    def __len__(self) -> int:
+        """How many routes."""
+        return len(self._routes)
+
+    def add(self, route: str, span: RequestSpan) -> None:
+        """Count ``span``, a request of ``route``."""
+        tally = self._routes.get(route)
+        if tally is None:
+            tally = self._routes[route] = _RouteSum()
+        tally.requests += 1
+        if span.failed:
+            tally.errors += 1
+        finished, arrived = span.finished, span.arrived
+        if finished is not None and arrived is not None:
+            try:
+                tally.latencies.append(finished - arrived)
+            except (TypeError, OverflowError):  # a float time, a number past 64 bits
+                tally.latencies = [*tally.latencies, finished - arrived]
+
+    def busiest(self, count: int) -> list[RouteFigures]:
+        """The ``count`` routes that took the most time (their latencies added up), the
+        busiest first; routes of equal time by name."""
+        totals = sorted(
+            ((sum(tally.latencies), route) for route, tally in self._routes.items()),
+            key=lambda item: (-item[0], item[1]),
+        )
+        figures = []
+        for total, route in totals[:count]:
+            tally = self._routes[route]
+            figures.append(
+                RouteFigures(
+                    route=route,
+                    requests=tally.requests,
+                    errors=tally.errors,
+                    latencies=len(tally.latencies),
+                    total_ms=round(total / NS_PER_MS, 3),
+                    latency_ms=stats_ms(tally.latencies, ROUTE_KEYS) if tally.latencies else {},
+                )
+            )
+        return figures
