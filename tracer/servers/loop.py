@@ -41,7 +41,13 @@ from tracer.servers import Request, Response, ServerConfig, Target
 from tracer.servers.forks import end_child, forked_child, serve_here
 from tracer.servers.job import Job, JobTarget, load_app_for, record_refusal
 from tracer.servers.mailbox import Mailbox
-from tracer.servers.scope import ASGI_VERSION, HttpCycle, ScopeBuilder, WebSocketCycle
+from tracer.servers.scope import (
+    ASGI_VERSION,
+    CLOSED_WITH_ERROR,
+    HttpCycle,
+    ScopeBuilder,
+    WebSocketCycle,
+)
 
 __all__ = ["LoopServer", "STARTUP_TIMEOUT", "shutdown_failed_notice"]
 
@@ -251,19 +257,40 @@ class LoopServer:
         scope = self._scopes(request, job.req, self.state)
         cycle: HttpCycle | WebSocketCycle
         if request.websocket:
-            cycle = WebSocketCycle(request.ws_messages, stopping=self._stopping)
+            cycle = ws = WebSocketCycle(request.ws_messages, stopping=self._stopping)
+            job.read_so_far = lambda: ws.bytes_in
+            cycle.on_complete = lambda: self._session_over(job, ws)
         else:
             cycle = http = HttpCycle(request.body, now=self.recorder.now, stopping=self._stopping)
             # What receive() has handed the app (the ASGI shim's bytes_in), for an end the
             # model records itself: a timeout, a refused response.
             job.read_so_far = lambda: http._offset
+            cycle.on_complete = lambda: job.resolve(Response(job.req, http.status, http.bytes_out))
         # What the client has had (the status once the response started), for the same ends.
         job.sent_so_far = lambda: (cycle.status, cycle.bytes_out)
-        cycle.on_complete = lambda: job.resolve(Response(job.req, cycle.status, cycle.bytes_out))
         job.on_abandon = lambda: self._call_soon(cycle.disconnect)
         self.hand_over(job, scope)
-        task = self.loop.create_task(self._serve(job, scope, cycle), name=f"request-{job.req}")
-        self._tasks.add(task)  # _serve takes it out (cheaper than a done callback per task)
+        name = f"request-{job.req}"
+        task = self.loop.create_task(self._serve(job, scope, cycle, name), name=name)
+        if not task.done():  # an eager task may have finished already, and taken itself out
+            self._tasks.add(task)  # _serve takes it out (cheaper than a done callback per task)
+
+    def _session_over(self, job: Job, cycle: WebSocketCycle) -> None:
+        """A websocket session ended (the app closed it, or the client did). One the app
+        closed with a code that says it broke is an error for its client, as the network
+        client judges a real server's close frame: its end for the client, dated at the
+        close, comes before the shim's (readers take the first), and its ``Response`` says so."""
+        error = None
+        if cycle.broke:
+            error = CLOSED_WITH_ERROR
+            data = {
+                "status": cycle.status,
+                "bytes_in": cycle.bytes_in,
+                "bytes_out": cycle.bytes_out,
+                "error": error,
+            }
+            self.recorder.emit(K.REQUEST_END, job.req, data)
+        job.resolve(Response(job.req, cycle.status, cycle.bytes_out, error))
 
     def hand_over(self, job: Job, scope: dict[str, Any]) -> None:
         """Prepare ``scope`` for ``job`` before its task starts (a subclass's hook)."""
@@ -272,9 +299,16 @@ class LoopServer:
         self.loop.call_soon_threadsafe(callback)
 
     async def _serve(
-        self, job: Job, scope: dict[str, Any], cycle: HttpCycle | WebSocketCycle
+        self, job: Job, scope: dict[str, Any], cycle: HttpCycle | WebSocketCycle, name: str
     ) -> None:
         error: str | None = None
+        # Named before the app runs: under a task factory (the app's
+        # ``asyncio.eager_task_factory``), ``create_task`` names the task only once the
+        # factory returned, and an eager task's first step, where the shim reads the name,
+        # has run by then: its events would say Task-N.
+        task = asyncio.current_task()
+        if task is not None:
+            task.set_name(name)
         try:
             await self.app(scope, cycle.receive, cycle.send)
             if forked_child():  # the app's code returned in a child it forked: it is done

@@ -2,9 +2,11 @@
 
 Its one job is serving in a child: it leads a process group of its own (whatever the app forks
 goes with it) and ends with its parent, sends its standard output and error to ``app_output``
-when given, ignores SIGINT (the parent stops it), imports the app afresh from its spec, and runs
-T worker threads on the queue all children share. It records into a ``Recorder`` of its own
-with the parent's ``start_ns`` and sends its events back through its pipe (``_Outbox``): with
+when given, ignores SIGINT (the parent stops it), imports the app afresh from its spec, and
+serves the queue all children share as gunicorn's workers do: on its main thread with one
+thread (sync, ``MainThread``), else on T threads named as gthread's executor names its own
+(``ThreadPoolExecutor-0_0``...). It records into a ``Recorder`` of its own with the parent's
+``start_ns`` and sends its events back through its pipe (``_Outbox``): with
 each answer, everything it recorded until then (one message, so an answered request always
 has its events), and every ``SHIP_INTERVAL`` what requests still running recorded. A request
 whose id the parent marks in ``gone`` (its client left) stops being pulled at the next body
@@ -39,7 +41,11 @@ from tracer.servers.job import load_app_for
 from tracer.servers.proc_groups import end_with_parent, lead_own_group
 from tracer.servers.threads import Exchange, WorkerPool, call_wsgi
 
-__all__ = ["GONE_SLOTS", "SENT_FIELDS", "SHIP_INTERVAL", "child_main", "read_sent"]
+__all__ = ["GONE_SLOTS", "GTHREAD_NAME", "SENT_FIELDS", "SHIP_INTERVAL", "child_main", "read_sent"]
+
+GTHREAD_NAME = "ThreadPoolExecutor-0_{index}"
+"""The worker threads' names with ``--threads`` above 1: gunicorn's gthread worker runs
+requests on the threads of its process's one ``ThreadPoolExecutor``, which names them so."""
 
 SHIP_INTERVAL = 0.05
 """Seconds between a child's sendings of what requests still running recorded."""
@@ -320,9 +326,13 @@ def _serve_jobs(
 
     shipper = threading.Thread(target=ship, name="worker-events", daemon=True)
     shipper.start()
-    pool = WorkerPool(get, handle, threads)
-    pool.start()
-    for thread in pool.threads:
-        thread.join()
+    if threads == 1:
+        # gunicorn's sync worker runs each request on its process's main thread (this one).
+        WorkerPool(get, handle, 1).run_here()
+    else:
+        pool = WorkerPool(get, handle, threads, name=GTHREAD_NAME)
+        pool.start()
+        for thread in pool.threads:
+            thread.join()
     shipped.set()
     shipper.join()

@@ -9,7 +9,9 @@ at once (no backpressure), and rejects messages out of protocol order with the s
 does (``check_status``, ``check_headers``). While the server stops, ``receive()`` yields to the
 loop before it returns ``http.disconnect``: an app calling it again and again after its
 disconnect would otherwise hold the loop for good (uvicorn's ``receive`` never suspends then
-either), and the stop could never cancel it. Imports only ``tracer.servers``.
+either), and the stop could never cancel it. A websocket session the app closes with a code
+that says it broke (``WebSocketCycle.broke``) is an error, as the network client judges one.
+Imports only ``tracer.servers`` and ``tracer.ws_close``.
 """
 
 from __future__ import annotations
@@ -24,9 +26,12 @@ from urllib.parse import unquote
 from tracer.servers import Request
 from tracer.servers.environ import SERVER_ADDRESS, body_headers, client_address
 from tracer.servers.waits import async_sleep
+from tracer.ws_close import BROKEN_CLOSE_CODES
 
 __all__ = [
     "BODY_CHUNK",
+    "CLOSED_WITH_ERROR",
+    "LOCAL_ONLY_CLOSE_CODES",
     "ClientDisconnected",
     "HttpCycle",
     "LocalProtocolError",
@@ -42,6 +47,18 @@ BODY_CHUNK = 65536
 """Request body bytes per ``http.request`` message (uvicorn reads 64 KiB at a time)."""
 
 ASGI_VERSION = {"version": "3.0", "spec_version": "2.3"}
+
+CLOSED_WITH_ERROR = "WebSocketClosedWithError"
+"""The error of a session the app closed with a code that says it broke: the network client's
+name for it (``tracer.client.websocket.CLOSED_WITH_ERROR``), so that a recording of the
+``loop`` model counts the session as one under uvicorn does."""
+
+LOCAL_ONLY_CLOSE_CODES = frozenset({1005, 1006, 1015})
+"""Close codes no close frame may carry: uvicorn's wsproto sends 1000 for them."""
+
+_KNOWN_CLOSE_CODES = frozenset({1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013})
+"""The codes below 3000 a close frame may carry that the network client's wsproto knows; it
+refuses a frame with any other below 3000 or one past 4999, and closes with 1002."""
 
 # h11's field-name: an RFC 9110 token.
 _TOKEN = re.compile(rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+")
@@ -335,9 +352,32 @@ class WebSocketCycle(_Cycle):
         """Server messages sent while none of the client's was waiting for its reply."""
         self.close_code: int | None = None
         """The code of the app's ``websocket.close``, once it sent one."""
+        self.bytes_in = 0
+        """Bytes of the client's messages ``receive()`` returned (the shim's ``bytes_in``)."""
         self._app_closed = False
         self._disconnect_code: int | None = None
         """What ``websocket.disconnect`` says: set by whichever side ended the session first."""
+
+    @property
+    def wire_close_code(self) -> int | None:
+        """The code the client ends the session with for the app's close (None: the app sent
+        no close after accepting): the app's, but 1000 for one no frame may carry, as
+        uvicorn's wsproto writes it, and 1002 for one the network client refuses (1004,
+        2000, 5000: its wsproto fails the frame as a protocol error)."""
+        code = self.close_code
+        if code is None or not self.accepted:
+            return None
+        if code in LOCAL_ONLY_CLOSE_CODES:
+            return 1000
+        if code in _KNOWN_CLOSE_CODES or 3000 <= code <= 4999:
+            return code
+        return 1002
+
+    @property
+    def broke(self) -> bool:
+        """Whether the app's close says the session broke (``BROKEN_CLOSE_CODES``), as the
+        network client judges the frame: an error, as a 5xx is."""
+        return self.wire_close_code in BROKEN_CLOSE_CODES
 
     def _end(self, code: int) -> None:
         """The session ends (``code``: what the app's ``receive()`` gets for it, the first
@@ -363,7 +403,9 @@ class WebSocketCycle(_Cycle):
         while True:
             if self._delivered < self._sent:
                 self._delivered += 1
-                return {"type": "websocket.receive", "text": f"message {self._delivered}"}
+                text = f"message {self._delivered}"
+                self.bytes_in += len(text.encode())
+                return {"type": "websocket.receive", "text": text}
             if self.complete or self.disconnected:
                 break
             await self._wait_change()

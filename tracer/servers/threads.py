@@ -311,7 +311,11 @@ def _pull_body(
 
 
 class WorkerPool:
-    """N daemon threads calling ``handle(item)`` for each item ``get()`` returns (None stops)."""
+    """N daemon threads calling ``handle(item)`` for each item ``get()`` returns (None stops).
+
+    ``name`` names the threads, ``{index}`` their number from 0: as the server the model
+    stands for names its own (``waitress-0``, gunicorn gthread's ``ThreadPoolExecutor-0_0``).
+    """
 
     def __init__(
         self,
@@ -319,7 +323,7 @@ class WorkerPool:
         handle: Callable[[WorkItem], None],
         size: int,
         *,
-        name: str = "worker",
+        name: str = "worker-{index}",
     ) -> None:
         self._get = get
         self._handle = handle
@@ -335,7 +339,8 @@ class WorkerPool:
         # Each thread is made as it starts: made all first, ``--threads 3000000`` took every
         # byte there was (and 39 s) before the system refused the first it could not start.
         for started in range(self._size):
-            thread = threading.Thread(target=self._run, name=f"{self._name}-{started}", daemon=True)
+            name = self._name.format(index=started)
+            thread = threading.Thread(target=self._run, name=name, daemon=True)
             try:
                 thread.start()
             except RuntimeError as exc:  # "can't start new thread": a limit of the system
@@ -344,6 +349,12 @@ class WorkerPool:
                     f"system allows no more ({exc}). Use fewer --threads."
                 ) from None
             self.threads.append(thread)
+
+    def run_here(self) -> None:
+        """Serve on the calling thread, not on threads of the pool's own, until ``get()``
+        returns None (gunicorn's sync worker serves on its process's main thread)."""
+        serve_here()
+        self._run()
 
     def join(self, deadline: float) -> None:
         """Wait for the workers until ``deadline`` (``time.monotonic()``); hung ones are left."""
@@ -382,7 +393,7 @@ class ThreadsServer:
         self.queue: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         # Named as waitress names its threads (waitress-0, ...), the server this model stands
         # for, and as the simulator names them: real and simulated recordings line up.
-        self.pool = WorkerPool(self.queue.get, self._handle, self.size, name="waitress")  # type: ignore[arg-type]
+        self.pool = WorkerPool(self.queue.get, self._handle, self.size, name="waitress-{index}")  # type: ignore[arg-type]
         self._target = _QueueTarget(self)
 
     @property

@@ -1,0 +1,71 @@
+"""The ``loop`` model's recording of websocket sessions the app closes with a code says what
+uvicorn's says: the same sessions are errors (a code that says the session broke, 1011, 1002,
+..., and an app that raised after accepting), the same ones answers (1000, 1008, an app's
+4000), under the same close codes.
+
+One uvicorn run and one ``loop`` run of the same app, both summarised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from model_driver import running
+from real_helpers import HERE, run_real
+from real_ws_close import app
+
+from tracer import events as K
+from tracer.client import ClientConfig
+from tracer.request_span import request_spans
+from tracer.servers import Request
+from tracer.servers.waits import monotonic, sleep
+from tracer.summary import summarize
+
+pytestmark = pytest.mark.timeout(60)
+
+CODES = (1011, 1002, 1003, 1000, 1008, 4000)
+PATHS = (*(f"/{code}" for code in CODES), "/raise")
+"""Each code's session, and one whose app raises instead of its echo (``int("raise")``):
+uvicorn drops that connection without a close frame."""
+
+
+def _failed_paths(events: list[K.Event]) -> dict[str, bool]:
+    """Path -> whether its session failed, as the summary judges it."""
+    paths = {
+        e.req: e.data["path"] for e in events if e.kind == K.REQUEST_START and e.req is not None
+    }
+    return {paths[req]: span.failed for req, span in request_spans(events).items()}
+
+
+def test_loop_and_uvicorn_judge_each_close_code_alike() -> None:
+    real = run_real(
+        "uvicorn",
+        "real_ws_close:app",
+        ClientConfig(concurrency=len(PATHS), requests=len(PATHS), ws_messages=1, paths=PATHS),
+        app_dir=HERE,
+    )
+
+    async def sessions(model: object) -> None:
+        target = model.target  # type: ignore[attr-defined]
+        await asyncio.gather(
+            *(target.request(Request(path=p, websocket=True, ws_messages=1)) for p in PATHS)
+        )
+
+    with running("loop", app) as (model, recorder):
+        asyncio.run(sessions(model))
+        deadline = monotonic() + 5.0  # each app's own end, once it returned
+        while monotonic() < deadline and sum(
+            1 for e in recorder.events if e.kind == K.REQUEST_END and not e.data["error"]
+        ) < len(CODES):
+            sleep(0.005)
+    modelled = recorder.recording().events
+
+    assert (
+        _failed_paths(modelled)
+        == _failed_paths(real.events)
+        == {**{f"/{code}": code in (1011, 1002, 1003) for code in CODES}, "/raise": True}
+    )
+    ours, theirs = summarize(modelled), summarize(real.events)
+    for key in ("errors", "status", "ws_close_codes"):
+        assert ours[key] == theirs[key], key
