@@ -81,12 +81,13 @@ def test_exporting_ten_times_the_events_takes_nowhere_near_ten_times_the_memory(
 ) -> None:
     """Each streaming target's peak grows by less than ``GROWTH`` for ten times the events
     (the whole recording loaded would grow it about tenfold)."""
-    from tracer.export import otlp, perfetto
+    from tracer.export import perfetto
 
     # Perfetto writes its events in slices of ``_SPILL``, OTLP its spans in batches of
-    # ``BATCH``: a few here, so the slice in hand is not what the peak measures.
+    # OTEL_BSP_MAX_EXPORT_BATCH_SIZE: a few here, so the slice in hand is not what the peak
+    # measures.
     monkeypatch.setattr(perfetto, "_SPILL", 200)
-    monkeypatch.setattr(otlp, "BATCH", 50)
+    monkeypatch.setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "50")
     small, large = runs
     argv = ["export", "--to", target, "-o"]
     suffix = {"svg": ".svg"}.get(target, ".out")

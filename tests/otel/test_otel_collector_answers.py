@@ -28,8 +28,9 @@ pytestmark = pytest.mark.timeout(60)
 
 class ScriptedReceiver:
     """An OTLP/HTTP receiver answering its requests in turn from ``script`` (each a dict:
-    ``status``, ``retry_after``, ``rejected``, ``message``, ``silent``, ``delay`` seconds),
-    then as ``default`` says (200 at once) to the rest.
+    ``status``, ``retry_after``, ``rejected``, ``message`` (a partial success, which rejects
+    no span when only a message is given: a warning), ``silent``, ``delay`` seconds), then as
+    ``default`` says (200 at once) to the rest.
     ``spans`` counts the spans of the requests it answered 2xx."""
 
     def __init__(self, script: list[dict[str, Any]], default: dict[str, Any] | None = None) -> None:
@@ -54,8 +55,8 @@ class ScriptedReceiver:
                     return
                 status = step.get("status", 200)
                 reply = ExportTraceServiceResponse()
-                if step.get("rejected"):
-                    reply.partial_success.rejected_spans = step["rejected"]
+                if step.get("rejected") or step.get("message"):
+                    reply.partial_success.rejected_spans = step.get("rejected", 0)
                     reply.partial_success.error_message = step.get("message", "")
                 data = reply.SerializeToString()
                 receiver.answered.append(status)
@@ -75,7 +76,10 @@ class ScriptedReceiver:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # Polled often: stopping it waits for the poll (0.5 s by default), in every test.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
 
     def __enter__(self) -> ScriptedReceiver:
         self._thread.start()
@@ -183,6 +187,70 @@ def test_a_partial_success_over_http_says_how_many_were_rejected_and_why() -> No
         f"trace: the OTLP collector at {receiver.endpoint} took the spans, but the "
         "collector rejected 1 spans: too old."
     )
+
+
+def test_a_collectors_message_is_quoted_on_one_line_with_its_controls_escaped() -> None:
+    """The message is the collector's: a line break in it would split the one line, an escape
+    sequence would reach the terminal."""
+    with ScriptedReceiver([{"rejected": 1, "message": "too old;\n\x1b[2J check\tthe clock"}]) as rx:
+        delivery = _delivery(rx.endpoint)
+        _send(delivery, 3)
+        delivery.loud()
+    assert delivery.problem() == (
+        f"trace: the OTLP collector at {rx.endpoint} took the spans, but the collector "
+        "rejected 1 spans: too old; \\x1b[2J check the clock."
+    )
+
+
+def test_a_partial_success_that_rejects_nothing_is_said_as_the_collectors_warning() -> None:
+    """OTLP: a collector that takes every span may still answer a partial success with 0
+    rejected and a message, a warning; the run's line says it, and that all were taken."""
+    with ScriptedReceiver([{"message": "attribute values over 4 KiB were truncated"}]) as rx:
+        delivery = _delivery(rx.endpoint)
+        _send(delivery, 3)
+        delivery.loud()
+    assert delivery.sent == 3
+    assert delivery.problem() == (
+        f"trace: the OTLP collector at {rx.endpoint} took every span, with a warning: "
+        "attribute values over 4 KiB were truncated"
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        ({"rejected": 2, "message": "spans older than 24h are dropped"},
+         "the collector took 3 and rejected 2: spans older than 24h are dropped"),
+        ({"rejected": 2}, "the collector took 3 and rejected 2"),
+        ({"message": "sampled down"}, "the collector took them with a warning: sampled down"),
+    ],
+    ids=["rejected", "no message", "warning"],
+)  # fmt: skip
+def test_trace_export_to_a_collector_that_rejects_spans_does_not_claim_all_were_taken(
+    tmp_path: Any,
+    monkeypatch: Any,
+    capsys: pytest.CaptureFixture[str],
+    answer: dict[str, Any],
+    said: str,
+) -> None:
+    """``trace export --to otlp`` to a collector answering 200 with a partial success: the
+    line says how many spans it rejected and why, after how many were sent. Exit code 0: the
+    spans reached the collector, which chose not to keep some (docs/export.md)."""
+    from export_recordings import two_requests
+
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_PROTOCOL", raising=False)
+    recording = two_requests(tmp_path / "run.jsonl")
+    with ScriptedReceiver([answer]) as receiver:
+        code = main(
+            ["export", recording, "--to", "otlp", "--otel-detail", "spans",
+             "--otlp-endpoint", receiver.endpoint]
+        )  # fmt: skip
+        received = receiver.spans
+    out, err = capsys.readouterr()
+    assert (code, out, received) == (0, "", 5)
+    assert err.splitlines() == [
+        f"trace: sent 5 spans to {receiver.endpoint}/v1/traces (http/protobuf); {said}"
+    ]
 
 
 @pytest.fixture

@@ -66,12 +66,14 @@ def _abandoned(rec: Recorder, *, max_events: int = 1_000) -> Any:
 def test_late_work_keeps_at_most_max_events_and_counts_the_rest(answer_first: bool) -> None:
     """Five late sends, three kept: the abandoned work has three events and says two were
     dropped, whether the sends came after the request was emitted or while it was held for
-    its client's answer (held, they were dropped without a count)."""
+    its client's answer (held, they were dropped without a count); its dropped events count
+    says so too (span events lost)."""
     rec = recorder()
     _timed_out(rec, 1, 0, sends=5, answer_first=answer_first)
     span = _abandoned(rec, max_events=3)
     assert [e.timestamp - UNIX_NS for e in span.events] == [1000, 1010, 1020]
     assert span.attributes["tracer.dropped_events"] == 2
+    assert span.dropped_events == 2
     assert (span.start_time - UNIX_NS, span.end_time - UNIX_NS) == (900, 2000)
 
 

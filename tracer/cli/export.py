@@ -131,6 +131,13 @@ def main(args: argparse.Namespace) -> int:
             f"--lanes is for --to {' or '.join(COMPARING)} (figures); --to {args.to} has no lanes."
         )
     _refuse_what_does_not_apply(args)
+    if args.to in SPANS:
+        from tracer.otel.config import export_batch_size, span_limits
+
+        # The span settings of the environment, checked before a file is written or a span
+        # sent: a bad one is one line and exit 2 (the SDK would log a traceback, or raise one).
+        export_batch_size()
+        span_limits()
     recording = RecordingFile(args.file)
     compared = (RecordingFile(args.file2),) if args.file2 else ()
     if args.output is not None and args.output != "-":

@@ -168,15 +168,19 @@ class RunSession:
         any request (the server could not load the app) leaves no header-only recording; one
         whose start recorded events (a lifespan startup that failed) keeps them, and names it
         (``recording: PATH``) before the error is said. A second Ctrl-C (``KeyboardInterrupt``
-        out of the load) kills the server at once, however far its graceful stop got."""
+        out of the load) kills the server at once, however far its graceful stop got; the
+        recording it leaves is named too, as is one whose last spans a second Ctrl-C stopped
+        sending (``--otlp``), before the interrupt is said."""
         recorder = self.recorder
-        kept = False
+        kept = False  # a run that failed or was interrupted, its recording kept: named here
+        ran = False
         try:
             live = choose_live()
             if live is not None:
                 self._run_live(live)
             else:
                 self._run_headless()
+            ran = True
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 kill = getattr(self.server, "kill", None)
@@ -189,12 +193,20 @@ class RunSession:
                     recorder.close()
                 discard(self._target)
             else:
-                kept = isinstance(exc, Exception)
+                kept = isinstance(exc, (Exception, KeyboardInterrupt))
             raise
         finally:
-            self._close()
-            if kept and not self._failures:
-                print(f"recording: {self.path}", file=sys.stderr if self.args.json else sys.stdout)
+            try:
+                self._close()
+            except KeyboardInterrupt:
+                # Pressed again while the last spans were sent (the OTLP export's own answer):
+                # the recording is closed and whole, and no report follows to name it.
+                kept = kept or ran
+                raise
+            finally:
+                if kept and not self._failures:
+                    out = sys.stderr if self.args.json else sys.stdout
+                    print(f"recording: {self.path}", file=out)
 
     def report(self) -> int:
         """Say how the run ended, then the summary JSON or the report, and the recording's
@@ -306,12 +318,18 @@ class RunSession:
 
     def _close(self) -> None:
         """The app is done: from here on the command writes where it did when it started,
-        whatever the app did to sys.stdout, sys.stderr or descriptors 1 and 2."""
+        whatever the app did to sys.stdout, sys.stderr or descriptors 1 and 2.
+
+        The recording is closed with Ctrl-C noted, not raised: a large one takes a while to
+        flush, and a Ctrl-C pressed meanwhile (by a user who stopped the load and sees nothing
+        happen) would leave its last events unwritten, its file unfinished, and skip the
+        report and the line naming it. The run then ends as it would have."""
         self._streams.reclaim()
-        try:
-            self.recorder.close()
-        except OSError as exc:  # the run's own error, if any, is the one to report
-            self._failures.append(exc)
+        with CtrlCHeld([]):  # notes Ctrl-C; the handler there was comes back after
+            try:
+                self.recorder.close()
+            except OSError as exc:  # the run's own error, if any, is the one to report
+                self._failures.append(exc)
         for shutdown in self._otlp:
             shutdown()  # the last spans, then the exporter's final batch
         save_server_output(self.server, self.path)
@@ -342,13 +360,23 @@ def _otlp_available() -> None:
 
 
 def check_otlp(endpoint: str | None) -> None:
-    """The bridge is installed, the protocol known and the endpoint a URL (else UsageError)."""
+    """The bridge is installed, the protocol known, the endpoint a URL and the batch size and
+    span limits of the environment usable (else UsageError): said before the run, not once
+    the load began."""
     _otlp_available()
-    from tracer.otel.config import check_endpoint, protocol_from_env
+    from tracer.otel.config import (
+        check_endpoint,
+        export_batch_size,
+        protocol_from_env,
+        queue_size,
+        span_limits,
+    )
 
     protocol_from_env()
     if endpoint is not None:
         check_endpoint(endpoint)
+    export_batch_size(queue=queue_size())
+    span_limits()
 
 
 def _attach_otlp(recorder: Any, endpoint: str | None) -> Any:

@@ -44,13 +44,13 @@ __all__ = [
     "DEMO_FIELDS",
 ]
 
-BATCH = 512
-
 
 class _Collect:
-    """A span processor that keeps ended spans until ``full`` hands them out in batches."""
+    """A span processor that keeps ended spans until ``full`` hands them out in batches of
+    ``size`` spans."""
 
-    def __init__(self) -> None:
+    def __init__(self, size: int) -> None:
+        self.size = size
         self.spans: list[Any] = []
 
     def on_start(self, span: Any, parent_context: Any = None) -> None:
@@ -63,9 +63,10 @@ class _Collect:
         self.spans.append(span)
 
     def full(self) -> Iterator[list[Any]]:
-        """Hand out the spans kept so far in batches of ``BATCH``; the rest stay."""
-        while len(self.spans) >= BATCH:
-            batch, self.spans = self.spans[:BATCH], self.spans[BATCH:]
+        """Hand out the spans kept so far in batches of ``size``; the rest stay."""
+        size = self.size
+        while len(self.spans) >= size:
+            batch, self.spans = self.spans[:size], self.spans[size:]
             yield batch
 
     def shutdown(self) -> None:
@@ -181,18 +182,22 @@ def span_batches(
     counts: dict[int, int] | None = None,
 ) -> Iterator[list[Any]]:
     """The spans of a recording's ``events`` (in time order, as ``load`` sorts them) in
-    batches of ``BATCH``, each handed out as soon as it is full: a request's spans are made at
-    its end (``SpanModel``), so a file streamed through here is never held whole.
+    batches of ``OTEL_BSP_MAX_EXPORT_BATCH_SIZE`` spans (512 if unset; ``UsageError`` for a
+    value that is no positive whole number), each handed out as soon as it is full: a
+    request's spans are made at its end (``SpanModel``), so a file streamed through here is
+    never held whole. Each span keeps at most ``OTEL_SPAN_EVENT_COUNT_LIMIT`` events (128 if
+    unset), its dropped events count saying how many it lost (``SdkSink``).
 
     ``count``: how many events there are (``len(events)`` for a list), which bounds the
     requests held open at once; the batches are those of the whole list of spans cut every
-    ``BATCH``. ``counts``: the events of each request (``Scan.counts``, used up here; found
+    batch size. ``counts``: the events of each request (``Scan.counts``, used up here; found
     from a list): at its last, what the model keeps of an ended request is let go.
     """
     from tracer._version import __version__
-    from tracer.otel.config import sdk_provider
+    from tracer.otel.config import export_batch_size, sdk_provider
     from tracer.otel.sink import SCOPE_NAME
 
+    size = export_batch_size()
     if count is None:
         count = len(events) if isinstance(events, Sized) else 0
     if counts is None and isinstance(events, list):
@@ -200,7 +205,7 @@ def span_batches(
         for event in events:
             if event.req is not None:
                 counts[event.req] = counts.get(event.req, 0) + 1
-    collect = _Collect()
+    collect = _Collect(size)
     resource = _resource(header, seed)
     provider = sdk_provider(  # exports even under OTEL_SDK_DISABLED=true, which is for apps
         resource=resource,
@@ -297,11 +302,24 @@ def export_otlp(recording: Recording | RecordingFile, options: ExportOptions) ->
     delivery = Delivery(exporter, where, timeout=export_timeout(10.0))  # the exporters' default
     delivery.quiet()
     try:
-        sent = _send(delivery, batches, where)
+        made = _send(delivery, batches, where)
     finally:
         delivery.shutdown()
         delivery.loud()
-    return f"sent {sent} spans to {where} ({protocol_from_env()})"
+    return f"sent {made} spans to {where} ({protocol_from_env()})" + _answered(delivery)
+
+
+def _answered(delivery: Any) -> str:
+    """What the collector said of spans it took (OTLP's partial success), as the end of the
+    line ``export_otlp`` returns: ``; the collector took 55 and rejected 7: <its message>``,
+    ``; the collector took them with a warning: <its message>``, or nothing."""
+    answers = delivery.answers
+    if answers.rejected:
+        said = f": {answers.message}" if answers.message else ""
+        return f"; the collector took {delivery.sent} and rejected {answers.rejected}{said}"
+    if answers.warning:
+        return f"; the collector took them with a warning: {answers.warning}"
+    return ""
 
 
 def _send(delivery: Any, batches: Iterator[list[Any]], where: str) -> int:
@@ -318,24 +336,23 @@ def _send(delivery: Any, batches: Iterator[list[Any]], where: str) -> int:
         began, retries = time.monotonic(), delivery.retries
         if delivery.export(batch) is SpanExportResult.SUCCESS:
             continue
-        spans = range(made + sum(len(rest) for rest in batches))  # only its length is said
+        total = made + sum(len(rest) for rest in batches)  # the rest are made to be counted
+        counted = f"{delivery.sent} of {total} spans were sent{_rejected(delivery)}"
         reason = delivery.reason
         if reason is None:
             raise TracerError(
-                f"The spans could not be sent to {where} (the exporter gave no reason); "
-                f"{delivery.sent} of {len(spans)} spans were sent."
+                f"The spans could not be sent to {where} (the exporter gave no reason); {counted}."
             )
         if reason.kind == TIMEOUT:  # the collector took the request and stayed silent
             raise TracerError(
                 f"The OTLP collector at {where} did not answer {reason.within()}, the "
-                f"exporter's timeout (OTEL_EXPORTER_OTLP_TIMEOUT); {delivery.sent} of "
-                f"{len(spans)} spans were sent."
+                f"exporter's timeout (OTEL_EXPORTER_OTLP_TIMEOUT); {counted}."
             )
         text = reason.text
         if reason.kind == ENCODING:  # nothing left this process: no collector to blame
             raise TracerError(
-                f"The spans could not be encoded as OTLP ({text}); {delivery.sent} of "
-                f"{len(spans)} spans were sent. The recording holds a value OTLP cannot carry."
+                f"The spans could not be encoded as OTLP ({text}); {counted}. The recording "
+                "holds a value OTLP cannot carry."
             )
         if delivery.retries > retries:  # the exporter's retries with backoff, up to its timeout
             text += f", retried for {time.monotonic() - began:.1f} s"
@@ -345,10 +362,19 @@ def _send(delivery: Any, batches: Iterator[list[Any]], where: str) -> int:
                 "there? Set --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT."
             )
         raise TracerError(
-            f"The OTLP collector at {where} did not accept the spans ({text}); "
-            f"{delivery.sent} of {len(spans)} spans were sent."
+            f"The OTLP collector at {where} did not accept the spans ({text}); {counted}."
         )
     return made
+
+
+def _rejected(delivery: Any) -> str:
+    """`` (the collector rejected 7 more: <its message>)`` when a batch sent before was taken
+    with spans rejected (OTLP's partial success); else nothing."""
+    answers = delivery.answers
+    if not answers.rejected:
+        return ""
+    said = f": {answers.message}" if answers.message else ""
+    return f" (the collector rejected {answers.rejected} more{said})"
 
 
 def to_otlp_json(spans: Sequence[Any]) -> dict[str, Any]:

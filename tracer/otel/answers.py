@@ -7,7 +7,9 @@ OTLP specification's "Partial Success"). ``watch(exporter)`` puts a thin observe
 narrowest point each exporter has: the HTTP exporter's transport (``BaseHTTPTransport``:
 every response, success or not) and the gRPC exporter's stub (every ``Export`` call's response
 message or ``RpcError``). Nothing is changed on the way: the exporter retries, times out and
-reports as it did. Imports OpenTelemetry's protobuf messages; never a shim or the UI.
+reports as it did. What a collector wrote is quoted on one line, its control characters
+escaped (``said``). Imports OpenTelemetry's protobuf messages and ``tracer.printable``; never
+a shim or the UI.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-__all__ = ["Answer", "Answers", "watch", "CLOSED_TEXT"]
+from tracer.printable import printable
+
+__all__ = ["Answer", "Answers", "watch", "said", "CLOSED_TEXT"]
 
 CLOSED_TEXT = "the connection was closed without an answer"
 """How a collector that took the connection and closed it unanswered is worded."""
@@ -77,7 +81,7 @@ class Answer:
             return text
         text = f"gRPC {self.code}"
         if self.details:
-            text += f": {self.details[:120]}"
+            text += f": {said(self.details, 120)}"
         return text
 
 
@@ -90,7 +94,11 @@ class Answers:
         self.rejected = 0
         """Spans the collector said it rejected in successful answers (``partial_success``)."""
         self.message: str | None = None
-        """The first non-empty ``partial_success.error_message``."""
+        """The first non-empty ``partial_success.error_message`` of an answer that rejected
+        spans (``said``: on one line, printable)."""
+        self.warning: str | None = None
+        """The first non-empty ``partial_success.error_message`` of an answer that rejected
+        none: the specification's way for a collector to warn of spans it took."""
         self._lock = threading.Lock()
 
     def failed(self, answer: Answer) -> None:
@@ -105,9 +113,14 @@ class Answers:
             if response is None or not response.HasField("partial_success"):
                 return
             partial = response.partial_success
-            self.rejected += max(0, int(partial.rejected_spans))
-            if partial.error_message and self.message is None:
-                self.message = str(partial.error_message)[:200]
+            rejected = max(0, int(partial.rejected_spans))
+            self.rejected += rejected
+            if not partial.error_message:
+                return
+            if rejected and self.message is None:
+                self.message = said(partial.error_message)
+            elif not rejected and self.warning is None:
+                self.warning = said(partial.error_message)
 
     def take_last(self) -> Answer | None:
         """The last failed attempt's answer, forgotten once read (each export reads its own)."""
@@ -119,8 +132,16 @@ class Answers:
         """``the collector rejected 7 spans: <its message>``, or None when it rejected none."""
         if not self.rejected:
             return None
-        said = f": {self.message}" if self.message else ""
-        return f"the collector rejected {self.rejected} spans{said}"
+        words = f": {self.message}" if self.message else ""
+        return f"the collector rejected {self.rejected} spans{words}"
+
+
+def said(text: object, limit: int = 200) -> str:
+    """A collector's words as one line of ours may quote them: on one line (line breaks and
+    runs of spaces as one space), control characters as visible escapes (``printable``), at
+    most ``limit`` characters (``…`` past them)."""
+    line = printable(" ".join(str(text).split()))
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def _response(body: bytes) -> Any:

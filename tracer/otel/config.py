@@ -8,7 +8,9 @@ environment. The traces URL is built as the OTLP specification says: a per-signa
 (``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``, or an ``--otlp-endpoint`` with a path) is used as it is;
 a base one (``OTEL_EXPORTER_OTLP_ENDPOINT``, or a bare ``--otlp-endpoint http://host:4318``) gets
 ``v1/traces`` after its path, never after its query. A message naming an endpoint shows it
-without its credentials (``shown_endpoint``).
+without its credentials (``shown_endpoint``). The batch processor's sizes
+(``OTEL_BSP_MAX_EXPORT_BATCH_SIZE``, ``OTEL_BSP_MAX_QUEUE_SIZE``) and the span limits
+(``OTEL_SPAN_EVENT_COUNT_LIMIT``...) are read here too.
 Imports OpenTelemetry lazily, ``tracer.errors`` and ``tracer.redact``; never a shim or the UI.
 """
 
@@ -33,7 +35,12 @@ __all__ = [
     "make_resource",
     "make_provider",
     "sdk_provider",
+    "span_limits",
     "export_timeout",
+    "export_batch_size",
+    "queue_size",
+    "BATCH_SIZE_VARIABLE",
+    "DEFAULT_BATCH_SIZE",
 ]
 
 DEFAULT_SERVICE_NAME = "gateway-tracer"
@@ -181,6 +188,58 @@ def export_timeout(default: float, environ: Mapping[str, str] | None = None) -> 
     return default
 
 
+BATCH_SIZE_VARIABLE = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"
+"""The SDK's variable for the most spans one export sends."""
+
+DEFAULT_BATCH_SIZE = 512
+"""The SDK's default for it."""
+
+QUEUE_SIZE_VARIABLE = "OTEL_BSP_MAX_QUEUE_SIZE"
+"""The SDK's variable for the spans a batch processor's queue holds."""
+
+
+def queue_size(environ: Mapping[str, str] | None = None) -> int:
+    """The batch queue's size: ``OTEL_BSP_MAX_QUEUE_SIZE`` when it is a positive number, else the
+    SDK's default, 2048 spans."""
+    env = os.environ if environ is None else environ
+    try:
+        size = int(env.get(QUEUE_SIZE_VARIABLE, "") or 2048)
+    except ValueError:
+        return 2048
+    return size if size > 0 else 2048
+
+
+def export_batch_size(environ: Mapping[str, str] | None = None, *, queue: int | None = None) -> int:
+    """The most spans one export sends: ``OTEL_BSP_MAX_EXPORT_BATCH_SIZE`` when set (an empty
+    value is unset, as the specification says), else the SDK's default, 512.
+
+    ``UsageError`` for a value that is not a positive whole number, and, given ``queue`` (the
+    spans the batch queue holds, which a batch is taken from), for one larger than it. The SDK
+    has no one rule to follow there: it logs a traceback and uses 512 for text, and raises
+    when its batch processor is made for 0, a negative number or one past the queue.
+    """
+    env = os.environ if environ is None else environ
+    value = env.get(BATCH_SIZE_VARIABLE, "").strip()
+    if not value:  # the default fits any queue: a smaller one takes batches of its size
+        return DEFAULT_BATCH_SIZE if queue is None else min(DEFAULT_BATCH_SIZE, queue)
+    try:
+        size = int(value) if value.isdigit() else 0
+    except ValueError:  # digits of another script, which int() does not take
+        size = 0
+    if size <= 0:
+        raise UsageError(
+            f'{BATCH_SIZE_VARIABLE} is "{value}": give it a positive whole number of spans per '
+            f"export ({DEFAULT_BATCH_SIZE} if unset)."
+        )
+    if queue is not None and size > queue:
+        raise UsageError(
+            f"{BATCH_SIZE_VARIABLE} is {size}, more than the batch queue holds "
+            f"({QUEUE_SIZE_VARIABLE}: {queue} spans), which a batch is taken from: set it to at "
+            f"most {queue}, or raise {QUEUE_SIZE_VARIABLE}."
+        )
+    return size
+
+
 def protocol_from_env(environ: Mapping[str, str] | None = None) -> str:
     """The OTLP protocol the environment asks for (``http/protobuf`` by default)."""
     env = os.environ if environ is None else environ
@@ -227,15 +286,30 @@ def make_resource(service_name: str | None = None) -> Any:
     return resource
 
 
+def span_limits() -> Any:
+    """The SDK's ``SpanLimits`` from the environment (``OTEL_SPAN_EVENT_COUNT_LIMIT``, 128 span
+    events by default, ``OTEL_SPAN_LINK_COUNT_LIMIT``...); ``UsageError`` naming the variable
+    when one is not a whole number (the SDK raises a ``ValueError`` of its own)."""
+    from opentelemetry.sdk.trace import SpanLimits
+
+    try:
+        return SpanLimits()
+    except ValueError as exc:  # "OTEL_SPAN_EVENT_COUNT_LIMIT must be a non-negative integer..."
+        raise UsageError(f"{exc}; give it a whole number, or unset it.") from None
+
+
 def sdk_provider(**options: Any) -> Any:
     """An SDK ``TracerProvider`` (``options`` as it takes them) for a command the user typed:
-    ``trace run --otlp``, ``trace export --to otlp|otlp-json|console``.
+    ``trace run --otlp``, ``trace export --to otlp|otlp-json|console``. Its span limits are
+    the environment's (``span_limits``: a bad one is a ``UsageError``, not a traceback).
 
     ``OTEL_SDK_DISABLED=true`` turns the SDK of an application into a no-op; it does not turn
     off an export asked for by name (which would otherwise send or write nothing, or fail).
     """
     from opentelemetry.sdk.trace import TracerProvider
 
+    if "span_limits" not in options:
+        options["span_limits"] = span_limits()
     provider = TracerProvider(**options)
     provider._disabled = False  # where the SDK keeps OTEL_SDK_DISABLED; get_tracer() reads it
     return provider

@@ -19,11 +19,10 @@ shim or the UI.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from http import HTTPStatus
 from typing import Any
@@ -32,7 +31,7 @@ from opentelemetry.sdk.trace import SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
 from tracer.otel.answers import watch
-from tracer.otel.config import shown_endpoint
+from tracer.otel.config import export_batch_size, queue_size, shown_endpoint
 
 __all__ = [
     "Delivery",
@@ -375,15 +374,19 @@ class Delivery(SpanExporter):
         return self._reason
 
     def problem(self, again: str | None = None) -> str | None:
-        """One line about the spans that did not arrive, or None when all did.
+        """One line about the spans that did not arrive (those the collector rejected too), or
+        the warning a collector gave with spans it took all of; None when all arrived unremarked.
 
         ``again``: the command that sends the run's spans again (named at the end of the line).
         """
         missing = self.lost + self.dropped
         rejection = self.answers.rejection()
-        if not missing and rejection is None:
-            return None
         where = f"trace: the OTLP collector at {shown_endpoint(self.endpoint)}"
+        if not missing and rejection is None:
+            warning = self.answers.warning  # a partial success that rejected nothing
+            return (
+                None if warning is None else f"{where} took every span, with a warning: {warning}"
+            )
         if missing:
             what = "was not sent the rest: delivery was stopped (Ctrl-C)"
             if not self._stopped or self._reason is not None:
@@ -413,17 +416,6 @@ def _what(reason: Reason | None) -> str:
     return f"did not accept the spans ({reason.text})"
 
 
-def queue_size(environ: Mapping[str, str] | None = None) -> int:
-    """The batch queue's size: ``OTEL_BSP_MAX_QUEUE_SIZE`` when it is a positive number, else the
-    SDK's default, 2048 spans."""
-    env = os.environ if environ is None else environ
-    try:
-        size = int(env.get("OTEL_BSP_MAX_QUEUE_SIZE", "") or 2048)
-    except ValueError:
-        return 2048
-    return size if size > 0 else 2048
-
-
 class PacedBatchProcessor(SpanProcessor):
     """A ``BatchSpanProcessor`` into a ``Delivery`` whose feeding thread waits for room.
 
@@ -450,9 +442,19 @@ class PacedBatchProcessor(SpanProcessor):
         self.handed = 0
         """Spans handed to the batch processor."""
 
+        self.batch_size = export_batch_size(queue=self.size)
+        """The most spans one export sends (``OTEL_BSP_MAX_EXPORT_BATCH_SIZE``, 512 if unset)."""
+
         self._patience = delivery.timeout + self.WAKE_UP_S
+        # Every size is given, none left for the processor to read: it would log a traceback
+        # for a value that is no number, and raise for a batch larger than the queue
+        # (``export_batch_size`` says so in one line). Its export timeout is unused by the SDK.
         self._batch = BatchSpanProcessor(
-            delivery, max_queue_size=self.size, schedule_delay_millis=self.WAKE_UP_S * 1000
+            delivery,
+            max_queue_size=self.size,
+            schedule_delay_millis=self.WAKE_UP_S * 1000,
+            max_export_batch_size=self.batch_size,
+            export_timeout_millis=delivery.timeout * 1000,
         )
         self._stalled_at = -1  # delivery.taken when a wait last ran out of patience
         self._shut = False

@@ -16,7 +16,7 @@ from typing import NamedTuple
 from tracer import events as K
 from tracer.events import Event
 from tracer.otel import attributes as A
-from tracer.otel.parts import render, totals
+from tracer.otel.parts import dropped_span_events, render, totals
 from tracer.otel.spec import Key, SpanSpec, by_time
 
 __all__ = ["ABANDONED", "NOT_WORK", "EndRecord", "LateWork", "abandoned_span"]
@@ -58,12 +58,13 @@ class LateWork:
     Kept from the first late event on, whether the request is still held for its client's
     answer or already emitted: at most ``limit`` events, the rest counted."""
 
-    __slots__ = ("first", "events", "dropped", "end")
+    __slots__ = ("first", "events", "dropped", "dropped_kinds", "end")
 
     def __init__(self, first: EndRecord) -> None:
         self.first = first
         self.events: list[Event] = []
         self.dropped = 0
+        self.dropped_kinds: dict[str, int] = {}  # the events not kept, by kind
         self.end: Event | None = None  # the app's own end, while the request is held
 
     def add(self, event: Event, limit: int) -> bool:
@@ -74,6 +75,7 @@ class LateWork:
                 self.events.append(event)
             else:
                 self.dropped += 1
+                self.dropped_kinds[event.kind] = self.dropped_kinds.get(event.kind, 0) + 1
             return False
         sender = self.first.sender
         return sender is None or event.pid != sender
@@ -113,6 +115,7 @@ def abandoned_span(
     totals(spec, parts)
     if late.dropped:
         attributes[A.ATTR_PREFIX + "dropped_events"] = late.dropped
+        spec.dropped_events = dropped_span_events(late.dropped_kinds, as_spans=as_spans)
     if spec.error is None and data.get("error"):
         spec.error = str(data["error"])
     # A call that began before the request ended is drawn at the span's start (an event

@@ -18,7 +18,7 @@ from tracer.events import Event
 from tracer.otel import attributes as A
 from tracer.otel.spec import SpanSpec
 
-__all__ = ["Parts", "render", "totals"]
+__all__ = ["Parts", "render", "totals", "dropped_span_events"]
 
 
 @dataclass(slots=True)
@@ -133,6 +133,20 @@ def render(
         elif kind == K.CLIENT_SEND:
             parts.sent = event.data
     return parts
+
+
+_ALWAYS_EVENTS = frozenset({K.LOOP_BLOCKED, K.ERROR, K.VIOLATION, K.MARK})
+"""Kinds ``render`` always makes span events of (keep in step with it); protocol calls are
+events unless spans were asked for."""
+
+
+def dropped_span_events(kinds: dict[str, int] | None, *, as_spans: bool) -> int:
+    """How many of the events not kept (counted by kind, ``kinds``) ``render`` would have made
+    span events of, with ``as_spans`` as it is given."""
+    if not kinds:
+        return 0
+    messages = () if as_spans else A.MESSAGE_KINDS
+    return sum(n for kind, n in kinds.items() if kind in _ALWAYS_EVENTS or kind in messages)
 
 
 def totals(spec: SpanSpec, parts: Parts) -> None:

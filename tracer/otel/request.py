@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from tracer.events import Event
 from tracer.otel import attributes as A
-from tracer.otel.parts import render, totals
+from tracer.otel.parts import dropped_span_events, render, totals
 from tracer.otel.spec import Key, SpanSpec, by_time
 
 if TYPE_CHECKING:
@@ -34,6 +34,7 @@ class RequestState:
         "events",
         "delays",
         "dropped",
+        "dropped_kinds",
         "lifespan",
         "sent",
         "sender",
@@ -53,6 +54,7 @@ class RequestState:
         self.events: list[Event] = []
         self.delays: list[tuple[Key | None, Event]] = []
         self.dropped = 0
+        self.dropped_kinds: dict[str, int] | None = None  # made at the first event not kept
         self.lifespan: tuple[str, int] | None = None  # phase name, wall start
         self.sent = False  # the load generator's client sent it: its answer will be recorded
         self.sender: int | None = None  # the load generator's pid, then
@@ -61,6 +63,14 @@ class RequestState:
         self.never_started = False  # no request.start: the span is named from the queue
         self.late: LateWork | None = None  # what came after a held end (abandoned work)
         self.headers: dict[str, str] | None = None  # its request.start's, by lower-case name
+
+    def drop(self, kind: str) -> None:
+        """Count an event of ``kind`` not kept (past the span model's bound)."""
+        self.dropped += 1
+        kinds = self.dropped_kinds
+        if kinds is None:
+            kinds = self.dropped_kinds = {}
+        kinds[kind] = kinds.get(kind, 0) + 1
 
 
 def fill_request_span(
@@ -130,6 +140,7 @@ def fill_request_span(
         spec.attributes[A.ATTR_PREFIX + "queued_ns"] = state.start.t - state.queued.t
     if state.dropped:
         spec.attributes[A.ATTR_PREFIX + "dropped_events"] = state.dropped
+        spec.dropped_events = dropped_span_events(state.dropped_kinds, as_spans=as_spans)
     if end is not None:
         spec.end = base + end.end
     else:  # never ended: as far as its events go, or the recording when it is over

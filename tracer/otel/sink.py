@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from opentelemetry import propagate, trace
@@ -144,6 +144,21 @@ class _BatchRoom:
                 self._waited += self._clock() - now
 
 
+def _bounded(items: list[Any], limit: int | None, dropped: int = 0) -> Sequence[Any]:
+    """``items`` within a span limit: the first ``limit`` of them (None: all), as the span
+    model keeps a request's first events, and the count of those left out (the SDK's
+    ``BoundedList``, whose ``dropped`` a span's dropped events or links count is read from)
+    with ``dropped`` more already left out before."""
+    if (limit is None or len(items) <= limit) and not dropped:
+        return items
+    from opentelemetry.sdk.util import BoundedList
+
+    kept: BoundedList = BoundedList(limit)
+    kept.extend(items if limit is None else items[:limit])
+    kept.dropped = dropped + (0 if limit is None else max(0, len(items) - limit))
+    return kept
+
+
 class SdkSink:
     """Builds ``ReadableSpan`` objects and passes them to an SDK tracer's span processors.
 
@@ -172,6 +187,12 @@ class SdkSink:
         self._seen: tuple[Any, ...] | None = None  # the provider's processors, when last looked
         self._queues: list[deque[Any]] = []
         self._scope = getattr(tracer, "_instrumentation_scope", None)
+        # The provider's span limits (``OTEL_SPAN_EVENT_COUNT_LIMIT``, 128 events by default;
+        # links alike), which the SDK applies as a span records and a ReadableSpan made here
+        # would not: None is no limit.
+        limits = getattr(tracer, "_span_limits", None)
+        self._max_events: int | None = getattr(limits, "max_events", None)
+        self._max_links: int | None = getattr(limits, "max_links", None)
         self._resources = resources or ProcessResources(tracer.resource)
         self._open: dict[Key, tuple[SpanContext, SpanContext | None, dict[str, Any]] | None] = {}
         self._contexts = _Contexts()
@@ -260,8 +281,12 @@ class SdkSink:
             parent=parent,
             resource=resource,
             attributes=spec.attributes,
-            events=[event(name, attrs, at) for name, at, attrs in spec.events],
-            links=tuple(links),
+            events=_bounded(
+                [event(name, attrs, at) for name, at, attrs in spec.events],
+                self._max_events,
+                spec.dropped_events,
+            ),
+            links=_bounded(links, self._max_links),
             kind=SpanKind.SERVER if spec.server else SpanKind.INTERNAL,
             status=_UNSET if spec.error is None else Status(StatusCode.ERROR, spec.error or None),
             start_time=spec.start,

@@ -194,7 +194,7 @@ class SpanModel:
             if len(state.events) < self.max_events:
                 state.events.append(event)
             else:
-                state.dropped += 1
+                state.drop(kind)
             if kind == K.LOOP_BLOCKED:
                 self._blocked(event, key)
             elif state.scope == "lifespan":

@@ -39,6 +39,10 @@ class SpanSpec:
     """OpenTelemetry attributes (never None values)."""
     events: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)
     """Span events: (name, wall ns, attributes)."""
+    dropped_events: int = 0
+    """Span events already left out (recorded events past the span model's bound that would
+    have been span events); a sink adds those past the provider's event limit, and the span's
+    dropped events count says both."""
     children: list[SpanSpec] = field(default_factory=list)
     """Child spans, INTERNAL."""
     links: list[tuple[Key, dict[str, Any]]] = field(default_factory=list)
