@@ -58,6 +58,10 @@ OFFLOADS: dict[str, tuple[Offload, str]] = {
     ),
     "context.run partial, not by to_thread": (_context_run_submit, "run_in_executor"),
     "SyncToAsync subclass": (lambda f: _DatabaseSyncToAsync(f)(), "sync_to_async"),
+    "ThreadPoolExecutor.submit": (
+        lambda f: asyncio.wrap_future(_POOL.submit(f)),
+        "ThreadPoolExecutor.submit",
+    ),
 }
 
 
@@ -141,15 +145,24 @@ def _raiser(error: BaseException) -> Callable[[], Any]:
 def test_install_is_idempotent_and_keeps_the_originals() -> None:
     """Installing again changes nothing; the originals are remembered, unwrapped."""
     traced(offloading_app(asyncio.to_thread, []))  # the first shim installs
-    before = (asyncio.BaseEventLoop.run_in_executor, anyio.to_thread.run_sync)
+    before = (
+        asyncio.BaseEventLoop.run_in_executor,
+        anyio.to_thread.run_sync,
+        ThreadPoolExecutor.submit,
+    )
     hops.install()
     hops.install()
-    assert (asyncio.BaseEventLoop.run_in_executor, anyio.to_thread.run_sync) == before
+    assert (
+        asyncio.BaseEventLoop.run_in_executor,
+        anyio.to_thread.run_sync,
+        ThreadPoolExecutor.submit,
+    ) == before
     originals = hops.installed()
     assert set(originals) - {"uvloop.Loop.run_in_executor"} == {
         "asyncio.BaseEventLoop.run_in_executor",
         "anyio.to_thread.run_sync",
         "anyio._backends._asyncio.AsyncIOBackend.run_sync_in_worker_thread",
+        "concurrent.futures.ThreadPoolExecutor.submit",
     }
     assert all(not getattr(f, "__gateway_tracer_hop__", False) for f in originals.values())
     assert anyio.to_thread.run_sync.__wrapped__ is originals["anyio.to_thread.run_sync"]

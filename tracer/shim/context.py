@@ -1,9 +1,11 @@
 """The request a piece of code is working for, carried across awaits and thread hops.
 
-The ASGI shim sets ``CURRENT`` for the duration of one app call; because it is a context
+The ASGI shim sets ``CURRENT`` for the duration of one app call, the WSGI shim for the
+duration of the app's call (not the iteration of its response); because it is a context
 variable it follows the request into tasks the app creates and into the worker threads of
-``asyncio.to_thread``, ``anyio.to_thread.run_sync`` and asgiref's ``sync_to_async`` (they copy
-the context), which is how ``tracer.shim.hops`` attributes offloaded work. Shims of different
+``asyncio.to_thread``, ``anyio.to_thread.run_sync`` and asgiref's ``sync_to_async`` and
+``async_to_sync`` (they copy the context), which is how ``tracer.shim.hops`` attributes
+offloaded work. Shims of different
 recorders nested around one app each set it in turn: the innermost's value links to the ones
 further out (``outer``), so ``each_recorder`` finds, for every recorder, the request it would
 see were its shim the only one. Imports only the recorder type; never the TUI, exporters,
@@ -31,6 +33,10 @@ class RequestContext(Protocol):
     @property
     def recorder(self) -> Recorder:
         """Where events of this request are emitted."""
+
+    # Optional, read with getattr: ``outer`` (the traced request of another recorder current
+    # where the shim was called, see ``each_recorder``) and ``tid`` (the thread the request's
+    # own events are recorded on: a hop run back on it is part of them, ``tracer.shim.hops``).
 
 
 CURRENT: ContextVar[RequestContext | None] = ContextVar("gateway_tracer_request", default=None)

@@ -1,6 +1,6 @@
 """Thread hops: work a traced request hands to another thread, recorded as ``sched.thread``.
 
-``install()`` (called when the first shim is created; idempotent) wraps two entry points:
+``install()`` (called when the first shim is created; idempotent) wraps these entry points:
 
 * ``asyncio.BaseEventLoop.run_in_executor`` — so the default executor, any executor,
   ``asyncio.to_thread`` (which goes through it) and asgiref's ``sync_to_async`` (likewise) —
@@ -8,15 +8,24 @@
   ``BaseEventLoop``; uvicorn and granian take it by default when it is there);
 * ``anyio.to_thread.run_sync`` — so Starlette's ``run_in_threadpool`` and with it FastAPI's
   and Starlette's ``def`` endpoints — and, for a ``run_sync`` imported by name before the
-  first shim, what it calls on asyncio (anyio's ``run_sync_in_worker_thread``).
+  first shim, what it calls on asyncio (anyio's ``run_sync_in_worker_thread``);
+* ``concurrent.futures.ThreadPoolExecutor.submit`` — work given to a pool directly, and so
+  asgiref's ``async_to_sync`` where no event loop runs (a WSGI app, Django's ``async def``
+  views under WSGI), which runs the coroutine on a loop in a pool thread of its own.
 
-At submission, when a traced request is current (``tracer.shim.context.CURRENT``), the callable
-is wrapped so that, on the worker thread, its run becomes one ``sched.thread`` event of that
-request (``dur``, ``cpu_ns``, ``via``: ``asyncio.to_thread``, ``run_in_executor``,
-``anyio.to_thread`` or ``sync_to_async``, told by who submitted it), and of the request each
-recorder of a shim further out sees (shims of several recorders nested). Outside a traced request nothing is wrapped. The
-wrapped call returns or raises exactly what the callable does. Imports ``tracer.shim.context``
-and the spine only; never the TUI, exporters, server models or CLI.
+At submission, when a traced request is current (``tracer.shim.context.CURRENT``, set by the
+ASGI shim for its request and by the WSGI shim during its app call), the callable is wrapped
+so that, on the worker thread, its run becomes one ``sched.thread`` event of that request
+(``dur``, ``cpu_ns``, ``via``: ``asyncio.to_thread``, ``run_in_executor``,
+``anyio.to_thread``, ``sync_to_async``, ``async_to_sync`` or ``ThreadPoolExecutor.submit``,
+told by who submitted it), and of the request each recorder of a shim further out sees (shims
+of several recorders nested). A hop that runs on a thread where the same request's time is
+already being recorded (an outer hop of it, or its WSGI app call) is part of
+that: asgiref's thread-sensitive ``sync_to_async`` under an ``async_to_sync`` runs on the
+thread that called ``async_to_sync``, inside that thread's hop, and its time must not be
+counted twice. Outside a traced request nothing is wrapped. The wrapped call returns or raises
+exactly what the callable does. Imports ``tracer.shim.context`` and the spine only; never the
+TUI, exporters, server models or CLI.
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, cast
 
 from tracer import events as K
@@ -45,8 +54,10 @@ _MARK = "__gateway_tracer_hop__"
 # Registries: what install() replaced (name -> original), and failures already reported.
 _ORIGINALS: dict[str, Any] = {}
 _ANYIO_BACKEND = "anyio._backends._asyncio.AsyncIOBackend.run_sync_in_worker_thread"
+_SUBMIT = "concurrent.futures.ThreadPoolExecutor.submit"
 _COMPLAINED: set[str] = set()
 _LOCK = threading.Lock()
+_get_ident = threading.get_ident
 
 
 class Hop:
@@ -60,19 +71,29 @@ class Hop:
         self.via = via
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        recorder = self.context.recorder
+        context = self.context
+        opened = _OPEN.requests
+        if _recorded_here(opened, context):
+            # This thread already works for the request, inside a hop of it further out or in
+            # its WSGI app call, whose ``sched.thread`` holds this time: asgiref's
+            # thread-sensitive ``sync_to_async`` under an ``async_to_sync`` runs on the very
+            # thread that called ``async_to_sync``.
+            return self.func(*args, **kwargs)
+        recorder = context.recorder
         t0 = recorder.now()
         c0 = time.thread_time_ns()
         IN_FLIGHT.add(self)
+        opened.append(context)
         try:
             return self.func(*args, **kwargs)
         finally:
+            opened.pop()
             IN_FLIGHT.discard(self)
             try:
                 cpu_ns = time.thread_time_ns() - c0
                 recorder.emit(
                     K.SCHED_THREAD,
-                    self.context.req,
+                    context.req,
                     {"cpu_ns": cpu_ns, "via": self.via},
                     t=t0,
                     dur=recorder.now() - t0,
@@ -90,6 +111,29 @@ IN_FLIGHT: set[object] = set()
 """Hops running now, on any thread (``set.add``/``discard`` are atomic), and the other busy
 threads ``competing`` registers: while there are any, the step proxy reads the process's CPU
 clock too, to tell a loop step starved of the GIL by them from one that blocked by itself."""
+
+
+class _OpenHere(threading.local):
+    """Per thread: the requests whose hops are running on it now, innermost last."""
+
+    def __init__(self) -> None:
+        self.requests: list[RequestContext] = []
+
+
+_OPEN = _OpenHere()
+
+
+def _recorded_here(opened: list[RequestContext], context: RequestContext) -> bool:
+    """Whether this thread's time is being recorded for ``context``'s request already: a hop
+    of it (same recorder and id) is open on the thread (``opened``), or the thread is the one
+    the request's own events are recorded on (``tid``: a WSGI request's thread while its app
+    is called, the only time it is current there)."""
+    if opened:
+        req = context.req
+        recorder = context.recorder
+        if any(other.req == req and other.recorder is recorder for other in opened):
+            return True
+    return bool(getattr(context, "tid", None) == _get_ident())
 
 
 class _Competitor:
@@ -162,6 +206,41 @@ def _wrap_run_in_executor(original: Any) -> Any:
     return run_in_executor
 
 
+def _submitted_via(fn: Any, args: tuple[Any, ...]) -> str:
+    """Who handed ``fn`` to ``ThreadPoolExecutor.submit``: ``async_to_sync`` for asgiref's
+    ``AsyncToSync`` starting an event loop on a thread of its own (an ``async_to_sync`` called
+    where no loop runs: a WSGI app, Django's ``async def`` views under WSGI), which submits
+    ``asyncio.run`` of a coroutine of its ``__call__`` (releases before 3.8 a bound method of
+    its own); else ``ThreadPoolExecutor.submit``."""
+    if fn is asyncio.run and args:
+        code = getattr(args[0], "cr_code", None)
+        if code is not None and code.co_qualname.startswith("AsyncToSync."):
+            return "async_to_sync"
+    owner = getattr(fn, "__self__", None)
+    if owner is not None and any(cls.__name__ == "AsyncToSync" for cls in type(owner).__mro__):
+        return "async_to_sync"
+    return "ThreadPoolExecutor.submit"
+
+
+def _wrap_submit(original: Any) -> Any:
+    @functools.wraps(original)
+    def submit(self: Any, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        context = CURRENT.get()
+        # Left alone: work ``run_in_executor`` or anyio made a hop already, and a coroutine
+        # function (as ``run_in_executor`` leaves it).
+        if (
+            context is not None
+            and callable(fn)
+            and not isinstance(fn, Hop)
+            and not inspect.iscoroutinefunction(fn)
+        ):
+            fn = _hop(fn, context, _submitted_via(fn, args))
+        return original(self, fn, *args, **kwargs)
+
+    setattr(submit, _MARK, True)
+    return submit
+
+
 def _wrap_anyio_run_sync(original: Any) -> Any:
     @functools.wraps(original)
     async def run_sync(func: Any, *args: Any, **kwargs: Any) -> Any:
@@ -193,6 +272,7 @@ def install() -> None:
     with _LOCK:
         _install_run_in_executor(asyncio.BaseEventLoop, "asyncio.BaseEventLoop.run_in_executor")
         _install_uvloop()
+        _install_submit()
         try:
             import anyio.to_thread
         except ImportError:  # anyio is a dependency, but a hop is never worth an import error
@@ -209,6 +289,13 @@ def _install_run_in_executor(loop_class: type, name: str) -> None:
     if not getattr(current, _MARK, False):
         _ORIGINALS[name] = current
         loop_class.run_in_executor = _wrap_run_in_executor(current)  # type: ignore[attr-defined]
+
+
+def _install_submit() -> None:
+    current = ThreadPoolExecutor.submit
+    if not getattr(current, _MARK, False):
+        _ORIGINALS[_SUBMIT] = current
+        ThreadPoolExecutor.submit = _wrap_submit(current)  # type: ignore[method-assign]
 
 
 def _install_uvloop() -> None:

@@ -110,6 +110,17 @@ def _factory(previous: TaskFactory | None) -> TaskFactory:
                 for context in each_recorder(parent):  # type: ignore[arg-type]
                     if isinstance(context, Stepper):
                         coro = _traced(coro, context, loop)
+        elif (
+            parent is not None
+            and getattr(parent, "outer", None) is not None
+            and type(coro) is CoroutineType
+            and coro.cr_code is not _RUN_CODE
+        ):
+            # A WSGI request is current (its app called through an adapter in an ASGI request
+            # of another recorder): no step proxy, but the ASGI request further out traces it.
+            for context in each_recorder(parent):
+                if isinstance(context, Stepper):
+                    coro = _traced(coro, context, loop)
         if previous is None:
             return asyncio.Task(coro, loop=loop, **kwargs)
         return previous(loop, coro, **kwargs)

@@ -14,7 +14,10 @@ One request, as recorded (``req`` is its id)::
     error                an exception in the call, mid-iteration or in close (re-raised unchanged)
     violation            a PEP 3333 rule broken (when checking is on)
     sched.thread         the request's time on its thread (cpu_ns from thread_time_ns; one per
-                         thread if the server iterates on another thread than it called on)
+                         thread if the server iterates on another thread than it called on),
+                         and one per thread the app call handed work to (``tracer.shim.hops``:
+                         the request is current, ``tracer.shim.context.CURRENT``, while the
+                         app is called; asgiref's ``async_to_sync`` loop thread among them)
     request.end          status, bytes_in, bytes_out, error, close_called
 
 Request ids: an in-process server model that already recorded ``request.queued`` puts the id in
@@ -64,14 +67,17 @@ from tracer import conformance
 from tracer.errors import UsageError
 from tracer.recorder import Recorder
 from tracer.redact import header_verdicts, redact_path, redact_query, secret_header_names
+from tracer.shim import hops
 from tracer.shim.context import CURRENT
 from tracer.shim.wsgi_cycle import REQ_KEY, TRACED_KEY, WsgiCycle
 
-__all__ = ["WsgiShim", "WsgiCycle", "REQ_KEY", "TRACED_KEY"]
+__all__ = ["WsgiShim", "WsgiCycle", "NestedWsgiRequest", "REQ_KEY", "TRACED_KEY"]
 
 log = logging.getLogger("tracer")
 
 _current = CURRENT.get
+_set_current = CURRENT.set
+_reset_current = CURRENT.reset
 
 START_KEYS = (
     "method",
@@ -91,6 +97,25 @@ travel as one flat tuple, so the row holds no container the GC would have to fol
 # Key layouts of environs seen -> their headers. Bounded, so clients sending ever new header
 # sets cannot grow it without limit (past it, each request works its headers out afresh).
 _PLAN_CACHE_SIZE = 512
+
+
+class NestedWsgiRequest:
+    """The request current while a WSGI app call runs, when another recorder's request was
+    current where the shim was called (shims of several recorders nested, or a WSGI app
+    mounted through an adapter in an ASGI app traced by another recorder): ``outer`` links to
+    it, so that work handed to other threads is a hop of each (``each_recorder``). Without
+    one, the cycle itself is the current request."""
+
+    __slots__ = ("req", "recorder", "tid", "outer")
+
+    def __init__(self, cycle: WsgiCycle, outer: Any) -> None:
+        self.req = cycle.req
+        self.recorder = cycle.recorder
+        self.tid = cycle.tid  # the thread the app is called on
+        self.outer = outer
+
+    def __repr__(self) -> str:
+        return f"<WSGI request {self.req} inside {self.outer!r}>"
 
 
 def _path_text(path: str) -> str:
@@ -156,12 +181,13 @@ class WsgiShim:
         self._logged: set[str] = set()
         self._plans: dict[tuple[str, ...], tuple[tuple[str, str, int, bool], ...]] = {}
         self._recorders = (recorder,)
+        hops.install()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         recorders = environ.get(TRACED_KEY)
         if recorders is not None and self.recorder in recorders:
             return self.app(environ, start_response)  # a shim further out records it
-        outer = _current()  # None unless an ASGI shim runs the request (one get on the hot path)
+        outer = _current()  # None unless a shim of another request runs (one get on the hot path)
         if outer is not None and self._recorded_as_asgi(outer, environ, recorders):
             return self.app(environ, start_response)
         try:
@@ -170,13 +196,29 @@ class WsgiShim:
             self.internal_error("starting a request", exc)
             return self.app(environ, start_response)
         environ[TRACED_KEY] = self._recorders if recorders is None else (*recorders, self.recorder)
-        return cycle.run(environ)
+        # While the app is called, the request is current: work it hands to other threads is
+        # its ``sched.thread`` there (``tracer.shim.hops``; a hop run back on this thread, its
+        # ``tid``, is part of the request's own).
+        token = _set_current(cycle if outer is None else NestedWsgiRequest(cycle, outer))
+        try:
+            return cycle.run(environ)
+        finally:
+            try:
+                _reset_current(token)
+            except ValueError:  # the app switched contexts under us; the value dies with it
+                pass
 
     def _recorded_as_asgi(
         self, outer: Any, environ: dict[str, Any], recorders: tuple[Recorder, ...] | None
     ) -> bool:
         """Whether an ASGI shim of our recorder records this request (the WSGI app runs in it
         through an adapter); if so, the environ lists our recorder for shims further in."""
+        # WSGI requests of other recorders current around us (shims nested) are passed by, to
+        # the ASGI request they were called in, if any.
+        while isinstance(outer, (WsgiCycle, NestedWsgiRequest)):
+            outer = getattr(outer, "outer", None)
+        if outer is None:
+            return False
         # Only now: a WSGI-only process never imports the ASGI shim (and an ASGI request is
         # current only once it has been imported).
         from tracer.shim.asgi import records_environ
