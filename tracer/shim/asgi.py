@@ -20,7 +20,8 @@ instrumented sub-app mounted in an instrumented app) passes it straight to its a
 connection is one request per recorder; a WSGI shim of the same recorder called for the
 connection (a WSGI sub-app mounted through an adapter such as asgiref's ``WsgiToAsgi``) asks
 ``records_environ`` and does the same. ``request.end``'s ``route`` is the full template of the
-route the app's router matched, mounts included (``tracer.shim.routes``).
+route the app's router matched, mounts included: Starlette's and FastAPI's ``scope["route"]``,
+Litestar's ``scope["path_template"]`` (``tracer.shim.routes``).
 
 When a ``lifespan`` connection ends (the server is shutting down), the recorder is drained, so
 what was recorded is on disk even if the process then ends without running atexit handlers
@@ -149,7 +150,13 @@ class AsgiShim:
             except ValueError:  # the app switched contexts under us; the value dies with it
                 pass
             route = scope.get("route")  # what Starlette's and FastAPI's routers leave there
-            cycle.finish(error, None if route is None else self._templates.template(scope, route))
+            litestar = scope.get("path_template")  # and Litestar's
+            cycle.finish(
+                error,
+                None
+                if route is None and litestar is None
+                else self._templates.of_scope(scope, route, litestar),
+            )
             if scope.get("type") == "lifespan":
                 self._drain()
 

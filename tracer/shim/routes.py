@@ -16,8 +16,23 @@ FastAPI's ``include_router`` prefixes are not mounts: FastAPI puts the included 
 template on the route context it leaves under ``scope["fastapi"]``, which is used when it is
 the context of the very route in ``scope["route"]``.
 
-Duck-typed on the frameworks' objects (``routes``, ``path``, ``path_regex``, ``app``): imports
-no framework and nothing of the tracer; never the TUI, exporters, server models or CLI.
+Litestar's router leaves the whole template in ``scope["path_template"]`` (a string, its
+``Router`` and ``Controller`` prefixes included, parameters without their types:
+``/api/items/{item_id}`` for ``/items/{item_id:int}`` under ``Router(path="/api")``), relative
+to the ``root_path`` it strips from the path. It sets it once a route matched (not for a 404 or
+405), and to ``""`` for a request handed to a mounted ASGI app (``@asgi(..., is_mount=True)``):
+that is no template, so no route. A Litestar app under a Starlette ``Mount`` gets the mount
+chain's template before its own (``of_scope``).
+
+Bottle (WSGI) leaves the matched ``Route`` in ``environ["bottle.route"]``; its ``rule`` is the
+template in Bottle's own syntax (``/items/<item_id:int>``), a child app mounted with
+``mount("/prefix/", child)`` included (Bottle copies its routes into the parent with the prefix
+put before their rules). A child mounted as a plain WSGI app (a prefix without the trailing
+slash, which Bottle 0.13 deprecates) overwrites the parent's route with its own, whose rule is
+relative to the mount point (``rule_of``).
+
+Duck-typed on the frameworks' objects (``routes``, ``path``, ``path_regex``, ``app``, ``rule``):
+imports no framework and nothing of the tracer; never the TUI, exporters, server models or CLI.
 """
 
 from __future__ import annotations
@@ -26,7 +41,7 @@ import logging
 from collections.abc import Iterable, MutableMapping
 from typing import Any
 
-__all__ = ["RouteTemplates"]
+__all__ = ["RouteTemplates", "rule_of"]
 
 log = logging.getLogger("tracer")
 
@@ -50,6 +65,28 @@ class RouteTemplates:
         # after the route was collected is never mistaken for it.
         self._chains: dict[int, tuple[Any, tuple[Chain, ...]]] = {}
         self._failed = False
+
+    def of_scope(
+        self, scope: MutableMapping[str, Any], route: Any, path_template: Any
+    ) -> str | None:
+        """The full path template of the request of ``scope`` once the app returned, from what
+        the routers left there: ``route`` (``scope["route"]``: Starlette, FastAPI) and
+        ``path_template`` (``scope["path_template"]``: Litestar), either or both not None."""
+        if type(path_template) is not str or not path_template:
+            # No Litestar template (or a Litestar mount's ""): Starlette's route, if any.
+            return None if route is None else self.template(scope, route)
+        if route is None:
+            return path_template
+        try:
+            mounted = hasattr(route, "path_regex") and _holds_routes(route)
+        except Exception:  # an odd route object: Litestar's template alone
+            return path_template
+        if not mounted:
+            return path_template
+        # A Litestar app mounted in Starlette: Litestar matched the path below the Mount (it
+        # strips the root_path the Mount set), so the mount chain's template comes first.
+        prefix = self.template(scope, route)
+        return path_template if prefix is None else prefix + path_template
 
     def template(self, scope: MutableMapping[str, Any], route: Any) -> str | None:
         """The full path template of ``route``, the route that handled ``scope`` (what the
@@ -161,3 +198,13 @@ def _pick(chains: tuple[Chain, ...], scope: MutableMapping[str, Any]) -> str | N
         else:
             return prefix
     return None
+
+
+def rule_of(route: Any) -> str | None:
+    """The template of a Bottle ``Route`` (``environ["bottle.route"]``): its ``rule``, or None
+    when it has no string one (never raises: an odd object is no route)."""
+    try:
+        rule = route.rule
+    except Exception:
+        return None
+    return rule if type(rule) is str and rule else None

@@ -4,8 +4,9 @@ The shim makes one cycle per call (per-request state never lives on the shim). T
 records ``request.start``, hands the app its ``start_response`` and ``write``, receives the
 hooks of the input and body wrappers, runs the conformance checker's hooks (a checker that
 raises is switched off for the request) and ends the request with ``sched.thread`` and
-``request.end``. Every recording step is guarded: a failure of ours is logged once by the shim
-and the request goes on. The request's status is taken from a ``start_response`` call only once
+``request.end`` (with ``route``, the template Bottle's router left in the environ:
+``tracer.shim.routes``). Every recording step is guarded: a failure of ours is logged once by
+the shim and the request goes on. The request's status is taken from a ``start_response`` call only once
 the server accepted it. An app that kept ``start_response`` or ``write`` and calls it after
 ``request.end`` (from a thread, or in a later request) is handed to ``tracer.shim.wsgi_late``:
 it gets the server's answer unchanged, and the request one ``WSGI-026`` violation. Imports the spine, ``tracer.conformance.base`` and
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from tracer import events as K
 from tracer.shim.frames import message_of, where_raised
+from tracer.shim.routes import rule_of
 from tracer.shim.wsgi_body import FileWrapperClose, SizedTracedBody, TracedBody, file_length
 from tracer.shim.wsgi_input import TracedInput
 from tracer.shim.wsgi_late import late_start_response, late_write
@@ -43,6 +45,8 @@ _BODY_KEYS = ("bytes",)
 _THREAD_KEYS = ("cpu_ns", "via")
 _END_KEYS = ("status", "bytes_in", "bytes_out", "error", "close_called")
 _END_CUT_KEYS = (*_END_KEYS, "cut_short")
+_END_ROUTE_KEYS = (*_END_KEYS, "route")
+_END_ROUTE_CUT_KEYS = (*_END_ROUTE_KEYS, "cut_short")
 _START_RESPONSE_KEYS = ("status:text", "headers:pairs", "exc_info")
 _thread_time_ns = time.thread_time_ns
 
@@ -109,6 +113,8 @@ class WsgiCycle:
         # The status is the server's own 500 for an app that raised before its headers went.
         "answered_500",
         "error",
+        # The template of the route the app's router matched (Bottle's), or None.
+        "route",
         "done",
         "tid",
         "thread",
@@ -144,6 +150,7 @@ class WsgiCycle:
         self.status: int | None = None
         self.headers: Any = None  # of the start_response call the server accepted
         self.error: BaseException | None = None
+        self.route: str | None = None
         self.bytes_in = self.bytes_out = 0
         self.responded = False  # a body chunk or write reached the server (headers may be out)
         self.exhausted = self.refused = self.answered_500 = False
@@ -189,9 +196,11 @@ class WsgiCycle:
         try:
             result = self.shim.app(environ, self.start_response)
         except BaseException as exc:
+            self.routed(environ)
             self.fail(exc)
             self.finish(close_called=False)
             raise
+        self.routed(environ)
         try:
             sink = self.sink
             self.last_t = sink.clock() - sink.start_ns
@@ -205,6 +214,14 @@ class WsgiCycle:
         except Exception as exc:
             self.shim.internal_error("wrapping the response iterable", exc)
             return result
+
+    def routed(self, environ: dict[str, Any]) -> None:
+        """Note the route template the app's router left in the environ. Bottle routes the
+        request inside the app call (before it returns its iterable), so it is there now;
+        read now, the cycle need not keep the environ (which holds the cycle: its input)."""
+        route = environ.get("bottle.route")
+        if route is not None:
+            self.route = rule_of(route)
 
     def file_response(self, wrapper: Any) -> None:
         """The app returned the server's own ``wsgi.file_wrapper``: handed back untouched
@@ -562,6 +579,8 @@ class WsgiCycle:
                 }
                 if file_wrapper:
                     data["file_wrapper"] = True
+                if self.route is not None:
+                    data["route"] = self.route
                 if cut:
                     data["cut_short"] = True
                 self.recorder.emit(K.REQUEST_END, self.req, data, t=end, tid=tid, thread=thread)
@@ -585,6 +604,10 @@ class WsgiCycle:
                     error,
                     close_called,
                 )
+                route = self.route
+                if route is not None:  # the layout with ``route`` after the usual fields
+                    keys = _END_ROUTE_CUT_KEYS if cut else _END_ROUTE_KEYS
+                    row = (*row[:9], keys, *row[10:], route)
                 sink.append((*row, True) if cut else row)
         except Exception as exc:
             self.shim.internal_error("recording request.end", exc)
