@@ -20,6 +20,7 @@ loop-blocking place's delayed requests as bits (``tracer.place_delays``).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import itertools
 import os
@@ -218,6 +219,88 @@ class _ErrorTally:
     the report lists error types of equal counts in."""
 
 
+@dataclass(slots=True)
+class _Work:
+    """What the run's steps, thread hops and loop blocks add up to: the loop's blocked time and
+    its places, and each thread's busy time (``Digest._charge`` decides what is the run's)."""
+
+    blocked_ns: int = 0
+    """The loop held past the threshold, in all."""
+    starved_ns: int = 0
+    """Of which by steps that waited on other threads or for a CPU rather than ran."""
+    busy_machine_ns: int = 0
+    """Of which by steps that waited mostly for a CPU."""
+    gc_ns: int = 0
+    """Of which garbage collections on the loop's thread took."""
+    places: dict[str, _PlaceTally] = field(default_factory=dict)
+    """Loop-blocking places, by ``file:line`` (and what the note says of them)."""
+    delays: PlaceDelays = field(default_factory=PlaceDelays)
+    """The requests each place delayed."""
+    threads: dict[ThreadKey, _WorkerTally] = field(default_factory=dict)
+    """Each thread's tally, by ``thread_key``."""
+
+    def worker(self, event: Event) -> _WorkerTally:
+        """The tally of the thread that recorded ``event`` (made at its first event)."""
+        key = thread_key(event)
+        worker = self.threads.get(key)
+        if worker is None:
+            worker = self.threads[key] = _WorkerTally(key[2])
+        return worker
+
+    def charge(self, event: Event) -> None:
+        """Add a ``sched.step``, ``sched.thread`` or ``loop.blocked`` of the run."""
+        t = event.t
+        req = event.req
+        if event.kind != K.LOOP_BLOCKED:
+            worker = self.worker(event)
+            if worker.first_t is None or t < worker.first_t:
+                worker.first_t = t
+            worker.busy_ns += event.dur or 0
+            data = event.data
+            cpu_ns = data.get("cpu_ns")
+            if type(cpu_ns) is int:  # any JSON value in a recording read from elsewhere
+                worker.cpu_ns += cpu_ns
+            via = data.get("via")
+            if via is not None and via != "wsgi" and req is not None:
+                worker.count(req)  # work a request handed to this thread (a def endpoint)
+            return
+        dur = event.dur or 0
+        self.blocked_ns += dur
+        outside = event.data.get("outside_step") is True
+        if outside:
+            # A callback held the loop between steps: no ``sched.step`` has its time,
+            # yet the loop's thread was as busy as in a step.
+            worker = self.worker(event)
+            if worker.first_t is None or t < worker.first_t:
+                worker.first_t = t
+            worker.busy_ns += dur
+        location = event.data.get("location")
+        where = str(location or (CALLBACK_PLACE if outside else "?"))
+        collected = event.data.get("gc_ns")
+        if type(collected) is not int or collected < 0:  # absent, or from elsewhere
+            collected = 0
+        self.gc_ns += min(collected, dur)
+        if event.data.get("starved"):
+            # Its thread mostly waited for a CPU (other processes had the cores) or on
+            # other threads (their GIL, or a lock they held) rather than ran.
+            self.starved_ns += dur
+            if 2 * (event.data.get("descheduled_ns") or 0) > dur:
+                where = f"{where} {BUSY_MACHINE_NOTE}"
+                self.busy_machine_ns += dur
+            else:
+                where = f"{where} {STARVED_NOTE}"
+        elif 2 * collected > dur:
+            where = f"{where} {GC_NOTE}"
+        place = self.places.get(where)
+        if place is None:
+            place = self.places[where] = _PlaceTally()
+        self.delays.blocked(event, where)
+        place.count += 1
+        place.total_ns += dur
+        if dur > place.worst_ns:
+            place.worst_ns = dur
+
+
 @dataclass(frozen=True, slots=True)
 class ReportDetails:
     """What the report shows beyond the summary dict."""
@@ -278,6 +361,11 @@ class ReportDetails:
     first (``tracer.routes``)."""
     route_count: int = 0
     """How many routes the requests had in all (a WebSocket path is a route of its own)."""
+    lifespan_blocked_ms: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    """How long the lifespan connections' own steps held the loop past the threshold (their
+    ``loop.blocked``), left out of the run's blocked time: those that ended before the run's
+    first event (the startup), those that began after its last (the shutdown), and the rest
+    (tasks the lifespan started, while the load ran)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,15 +429,15 @@ class Digest:
         self._first: int | None = None
         self._last: int | None = None
         self._extent: dict[int, list[int]] = {}
-        self._blocked_ns = 0
-        self._starved_ns = 0
-        self._busy_machine_ns = 0
-        self._gc_ns = 0
-        self._culprits: dict[str, _PlaceTally] = {}
-        self._delays = PlaceDelays()
+        # The run's steps, hops and loop blocks (``_Work``). Those of a lifespan connection
+        # are not the load's: its blocks are kept apart, as ``(end, dur)``, its steps left out.
+        # Those of a request whose start is not seen yet wait for it (none in a run fed in
+        # order: a request's start comes before its steps end).
+        self._work = _Work()
+        self._lifespan_blocks: array[int] = array("q")
+        self._held: dict[int, list[Event]] = {}
         # Each request's route as a code by request id: 2 bytes a request, packed or not.
         self._routes = RouteCodes()
-        self._busy: dict[ThreadKey, _WorkerTally] = {}
         self._violations: Counter[str] = Counter()
         # ``error`` events by request (None: of none) and type: a lifespan connection's are
         # left out once its start is known, which may be after the request ended.
@@ -444,13 +532,13 @@ class Digest:
                         self._settle(req, span)
                     self._pids.add(event.pid)
                     if span.scope_type != "lifespan":
-                        self._worker(event).count(req)
+                        self._work.worker(event).count(req)
                         if event.data.get("asgi_version") == "2.0":
                             self._asgi2 += 1
                         self._started(req, span, t, pid, first)
                         self._routes.note(req, event.data.get("path"), FROM_START)
                         if span.start == t and span.queued is not None:
-                            self._delays.started(req, span.queued, event)
+                            self._work.delays.started(req, span.queued, event)
                     continue
                 span.take(event)
                 if kind == K.REQUEST_QUEUED:
@@ -478,57 +566,17 @@ class Digest:
                     failure = lifespan_failure(event)
                     if failure is not None:
                         self._lifespan_failures.append((event.t, event.seq, req, failure))
-            elif kind in (K.SCHED_STEP, K.SCHED_THREAD):
-                if kind == K.SCHED_STEP:
+            elif kind in (K.SCHED_STEP, K.SCHED_THREAD, K.LOOP_BLOCKED):
+                if kind != K.SCHED_THREAD:
                     self._loop = True
-                worker = self._worker(event)
-                if worker.first_t is None or t < worker.first_t:
-                    worker.first_t = t
-                worker.busy_ns += event.dur or 0
-                data = event.data
-                cpu_ns = data.get("cpu_ns")
-                if type(cpu_ns) is int:  # any JSON value in a recording read from elsewhere
-                    worker.cpu_ns += cpu_ns
-                via = data.get("via")
-                if via is not None and via != "wsgi" and req is not None:
-                    worker.count(req)  # work a request handed to this thread (a def endpoint)
-            elif kind == K.LOOP_BLOCKED:
-                self._loop = True
-                dur = event.dur or 0
-                self._blocked_ns += dur
-                outside = event.data.get("outside_step") is True
-                if outside:
-                    # A callback held the loop between steps: no ``sched.step`` has its time,
-                    # yet the loop's thread was as busy as in a step.
-                    worker = self._worker(event)
-                    if worker.first_t is None or t < worker.first_t:
-                        worker.first_t = t
-                    worker.busy_ns += dur
-                location = event.data.get("location")
-                where = str(location or (CALLBACK_PLACE if outside else "?"))
-                collected = event.data.get("gc_ns")
-                if type(collected) is not int or collected < 0:  # absent, or from elsewhere
-                    collected = 0
-                self._gc_ns += min(collected, dur)
-                if event.data.get("starved"):
-                    # Its thread mostly waited for a CPU (other processes had the cores) or on
-                    # other threads (their GIL, or a lock they held) rather than ran.
-                    self._starved_ns += dur
-                    if 2 * (event.data.get("descheduled_ns") or 0) > dur:
-                        where = f"{where} {BUSY_MACHINE_NOTE}"
-                        self._busy_machine_ns += dur
-                    else:
-                        where = f"{where} {STARVED_NOTE}"
-                elif 2 * collected > dur:
-                    where = f"{where} {GC_NOTE}"
-                place = self._culprits.get(where)
-                if place is None:
-                    place = self._culprits[where] = _PlaceTally()
-                self._delays.blocked(event, where)
-                place.count += 1
-                place.total_ns += dur
-                if dur > place.worst_ns:
-                    place.worst_ns = dur
+                if req is None or (
+                    (known := spans.get(req)) is not None and known.start is not None
+                ):
+                    self._work.charge(event)
+                elif req in lifespan:
+                    self._lifespan_work(event)
+                else:
+                    self._held.setdefault(req, []).append(event)
             elif kind == K.VIOLATION:
                 self._violations[str(event.data.get("rule") or "?")] += 1
             elif kind == K.CLIENT_SEND:
@@ -639,14 +687,19 @@ class Digest:
     def _settle(self, req: int, span: RequestSpan) -> None:
         """``req``'s start is known: a lifespan connection goes apart, with its extent; a
         request's extent so far joins the run's."""
+        held = self._held.pop(req, ())
         if span.scope_type == "lifespan":
             if self._spans.pop(req, None) is not None:
                 self._lifespan[req] = span
                 del self._order[req]
+            for event in held:
+                self._lifespan_work(event)
             return
         if self._lifespan.pop(req, None) is not None:  # an earlier start said otherwise
             self._spans[req] = span
             self._order[req] = next(self._orders)
+        for event in held:
+            self._work.charge(event)
         extent = self._extent.pop(req, None)
         if extent is not None:
             t, end = extent
@@ -655,13 +708,41 @@ class Digest:
             if self._last is None or end > self._last:
                 self._last = end
 
-    def _worker(self, event: Event) -> _WorkerTally:
-        """The tally of the thread that recorded ``event`` (made at its first event)."""
-        key = thread_key(event)
-        worker = self._busy.get(key)
-        if worker is None:
-            worker = self._busy[key] = _WorkerTally(key[2])
-        return worker
+    def _lifespan_work(self, event: Event) -> None:
+        """A step, hop or loop block of a lifespan connection: not the load's (its blocks
+        are kept apart, for ``ReportDetails.lifespan_blocked_ms``)."""
+        if event.kind == K.LOOP_BLOCKED and event.dur:
+            self._lifespan_blocks.extend((event.end, event.dur))
+
+    def _run_work(self) -> _Work:
+        """The run's ``_Work``, with the steps of requests whose start never came (a
+        recording cut short) counted in, as the wall time counts their events."""
+        if not self._held:
+            return self._work
+        work = copy.deepcopy(self._work)
+        for events in self._held.values():
+            for event in events:
+                work.charge(event)
+        return work
+
+    def _lifespan_blocked(self, first: int, last: int) -> tuple[float, float, float]:
+        """The lifespan connections' blocked time (ms) before the run's window ``first`` to
+        ``last``, after it, and during it."""
+        before = after = during = 0
+        blocks = self._lifespan_blocks
+        for i in range(0, len(blocks), 2):
+            end, dur = blocks[i], blocks[i + 1]
+            if end <= first or last <= first:  # (no load at all: a startup's, most likely)
+                before += dur
+            elif end - dur >= last:
+                after += dur
+            else:
+                during += dur
+        return (
+            round(before / NS_PER_MS, 3),
+            round(after / NS_PER_MS, 3),
+            round(during / NS_PER_MS, 3),
+        )
 
     def requests(self) -> Mapping[int, RequestSpan]:
         """Per-request lifecycle instants, lifespan scopes left out (as ``request_spans``).
@@ -721,7 +802,7 @@ class Digest:
         return self._read().tally.summary(
             first=first,
             last=last,
-            blocked_ns=self._blocked_ns,
+            blocked_ns=self._run_work().blocked_ns,
             violations=sum(self._violations.values()),
             load=load_of(self._header),
             lifespan_failed=[
@@ -737,8 +818,9 @@ class Digest:
         the ``routes`` routes that took the most time."""
         first, last = self.window()
         wall = last - first
+        work = self._run_work()
         names = thread_names(
-            {key: (tally.name, tally.first_t) for key, tally in self._busy.items()},
+            {key: (tally.name, tally.first_t) for key, tally in work.threads.items()},
             several=len(self._pids) > 1,
         )
         workers = [
@@ -752,7 +834,7 @@ class Digest:
                 tid=key[1],
                 thread=key[2],
             )
-            for key, tally in self._busy.items()
+            for key, tally in work.threads.items()
             if tally.busy_ns or tally.requests
         ]
         # Ties in natural order (worker-2 before worker-10), then by the name itself.
@@ -764,15 +846,15 @@ class Digest:
                 round(tally.total_ns / NS_PER_MS, 3),
                 round(tally.worst_ns / NS_PER_MS, 3),
             )
-            for place, tally in self._culprits.items()
+            for place, tally in work.places.items()
         ]
         culprits.sort(key=lambda c: (-c.total_ms, c.location))
         # Counted for the places shown only; a lifespan connection is no request delayed.
         culprits = [
             dataclasses.replace(
                 culprit,
-                delayed=self._delays.count(culprit.location, self._lifespan),
-                delayed_partial=self._delays.partial(culprit.location),
+                delayed=work.delays.count(culprit.location, self._lifespan),
+                delayed_partial=work.delays.partial(culprit.location),
             )
             for culprit in culprits[:top]
         ]
@@ -792,9 +874,9 @@ class Digest:
         waits, longest_wait = self._replaced_waits()
         return ReportDetails(
             culprits=culprits,
-            starved_ms=round(self._starved_ns / NS_PER_MS, 3),
-            busy_machine_ms=round(self._busy_machine_ns / NS_PER_MS, 3),
-            gc_ms=round(self._gc_ns / NS_PER_MS, 3),
+            starved_ms=round(work.starved_ns / NS_PER_MS, 3),
+            busy_machine_ms=round(work.busy_machine_ns / NS_PER_MS, 3),
+            gc_ms=round(work.gc_ns / NS_PER_MS, 3),
             workers=workers,
             timeouts=read.timeouts,
             resent=self._resent,
@@ -814,6 +896,7 @@ class Digest:
             replaced_wait_ms=round(longest_wait / NS_PER_MS, 3),
             routes=read.routes.busiest(routes),
             route_count=len(read.routes),
+            lifespan_blocked_ms=self._lifespan_blocked(first, last),
         )
 
 

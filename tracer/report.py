@@ -205,6 +205,7 @@ def _overview(
         ("max in flight", str(summary["max_in_flight"])),
         *_clients(summary, details, header),
         ("loop blocked", _blocked(summary, details)),
+        *_lifespan_blocked(details),
         ("violations", str(summary["violations"])),
     ]
     if not _has_loop(details, header):
@@ -261,6 +262,21 @@ def _not_errors(summary: dict[str, Any]) -> list[tuple[str, str | Text]]:
             ("lifespan", _data(f"{failure.get('phase')} failed (pid {failure.get('pid')}): {said}"))
         )
     return rows
+
+
+def _lifespan_blocked(details: ReportDetails) -> list[tuple[str, str]]:
+    """How long the lifespan connections held the loop, which the run's "loop blocked" and
+    the Workers table leave out (it is not the load's): before the load (the startup), while
+    it ran (tasks the lifespan started) and after it (the shutdown)."""
+    before, after, during = details.lifespan_blocked_ms
+    parts = [
+        f"{ms:.1f} ms {when}"
+        for ms, when in ((before, "before the load"), (during, "during it"), (after, "after it"))
+        if ms
+    ]
+    if not parts:
+        return []
+    return [("lifespan", f"blocked the loop {', '.join(parts)}")]
 
 
 def _clients(

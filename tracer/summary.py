@@ -145,7 +145,12 @@ def summarize(recording: Recording | Sequence[Event] | Any) -> dict[str, Any]:
         request_spans(events),
         first=first,
         last=last,
-        blocked_ns=sum(event.dur or 0 for event in events if event.kind == LOOP_BLOCKED),
+        # A lifespan connection's blocks are not the load's either (the report says them apart).
+        blocked_ns=sum(
+            event.dur or 0
+            for event in events
+            if event.kind == LOOP_BLOCKED and event.req not in lifespan
+        ),
         violations=sum(1 for event in events if event.kind == VIOLATION),
         load=load_of(header),
         lifespan_failed=failures,

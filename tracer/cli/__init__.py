@@ -137,51 +137,87 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit:
         raise  # argparse's --help and usage errors: before any app was loaded
     except BaseException:
-        if argv is None and _app_threads():
+        if argv is None and (left := _threads_left()):
             import traceback
 
             traceback.print_exc()  # as Python would print it, before it waited for them
-            _leave_app_threads(1)
+            _leave_app_threads(1, left)
         raise
-    if argv is None:
-        _leave_app_threads(code)
+    if argv is None and (left := _threads_left()):
+        _leave_app_threads(code, left)
     return code
 
 
 def _app_threads() -> list[Any]:
-    """The threads Python's exit would wait for (not daemons) other than the main one: the
-    command's own are over by the time it returns, so these are the app's."""
+    """The threads Python's exit would wait for, other than the main one: those not daemons,
+    and the workers of ``concurrent.futures`` thread pools, which its exit hook joins daemon or
+    not (the default executor of an event loop running in a daemon thread makes daemon workers:
+    ``asyncio.to_thread``, asgiref's ``sync_to_async``). The command's own are over by the time
+    it returns, so these are the app's."""
     threading = sys.modules.get("threading")
     if threading is None:  # never imported: no thread was ever started
         return []
     main_thread = threading.main_thread()
+    pooled = _pool_workers()
     return [
         thread
         for thread in threading.enumerate()
-        if thread is not main_thread and not thread.daemon and thread.is_alive()
+        if thread is not main_thread
+        and thread.is_alive()
+        and (not thread.daemon or thread in pooled)
     ]
 
 
-def _leave_app_threads(code: int) -> None:
-    """End the process with ``code`` if the app left threads running that do not end within
-    ``THREADS_GRACE`` (a non-daemon thread looping for ever): Python's exit would join them
-    and ``trace`` would never exit. Everything of the command is written and closed by then;
-    the exit handlers registered (``atexit``) run and the standard streams are flushed, as at
-    a normal exit, then ``os._exit``. Returns when there are no such threads."""
+def _pool_workers() -> set[Any]:
+    """The threads of every ``concurrent.futures`` thread pool still alive (none if the module
+    was never imported)."""
+    pools = sys.modules.get("concurrent.futures.thread")
+    queues = getattr(pools, "_threads_queues", None)
+    return set(queues) if queues else set()
+
+
+def _release_idle_pool_workers() -> None:
+    """Tell every ``concurrent.futures`` pool worker that the interpreter is shutting down, as
+    its exit hook does first (``_python_exit``): an idle one ends at once; one still running
+    the app's call ends when the call returns."""
+    pools = sys.modules.get("concurrent.futures.thread")
+    queues = getattr(pools, "_threads_queues", None)
+    lock = getattr(pools, "_global_shutdown_lock", None)
+    if not queues or lock is None:
+        return
+    with lock:
+        pools._shutdown = True  # type: ignore[union-attr]
+    for queue in list(queues.values()):
+        queue.put(None)
+
+
+def _threads_left() -> list[Any]:
+    """The app's threads (``_app_threads``) still running once they had ``THREADS_GRACE`` to
+    end by themselves (one finishing its last work is waited for, as Python would): those
+    Python's exit would wait for, maybe for ever."""
     # Imported here, not at the top: every import there widens the instant where a Ctrl-C as
     # trace starts is a traceback.
     from time import monotonic
 
     left = _app_threads()
+    if not left:
+        return []
+    _release_idle_pool_workers()
     deadline = monotonic() + THREADS_GRACE
     try:
         for thread in left:
             thread.join(max(0.0, deadline - monotonic()))
     except KeyboardInterrupt:  # Ctrl-C: wait no more
         pass
-    left = [thread for thread in left if thread.is_alive()]
-    if not left:
-        return
+    return [thread for thread in left if thread.is_alive()]
+
+
+def _leave_app_threads(code: int, left: list[Any]) -> None:
+    """End the process with ``code``, leaving the app's threads ``left`` running
+    (``_threads_left``: a thread looping for ever, a call with no timeout): Python's exit would
+    join them and ``trace`` would never exit. Everything of the command is written and closed
+    by then; the exit handlers registered (``atexit``) run and the standard streams are
+    flushed, as at a normal exit, then ``os._exit``."""
     names = ", ".join(thread.name for thread in left[:3]) + (", ..." if len(left) > 3 else "")
     print(
         f"trace: left {len(left)} app thread{'s' if len(left) != 1 else ''} running ({names}); "

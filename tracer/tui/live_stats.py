@@ -24,7 +24,8 @@ enter and leave together): counted there, a steady 50 in the app read 0 or 50 fr
 the next. So both are averaged over the ``AVERAGE_NS`` before it (the time each request spent
 in the app, or queued, in that window, over the window), which a wave's edge barely moves.
 
-Loop blocked: the total and the longest of the ``loop.blocked`` events so far.
+Loop blocked: the total and the longest of the ``loop.blocked`` events so far, a lifespan
+connection's left out (its startup is not the load, as in the summary).
 
 Memory stays flat over a long run, as the streaming digest's (``tracer.digest``): a request is
 held whole (its ``RequestSpan``, its entries in the dicts and sets below) only while it may
@@ -171,6 +172,9 @@ class LiveStats:
         spans = self.spans
         rows = self._rows
         touched: set[int] = set()
+        # Loop blocks of a request are counted once the batch is read: a lifespan
+        # connection's are not the load's, and its start may come later in the batch.
+        blocks: list[Event] = []
         for event in batch:
             end = event.end
             self.latest = max(self.latest, end)
@@ -179,8 +183,7 @@ class LiveStats:
             req = event.req
             kind = event.kind
             if kind == K.LOOP_BLOCKED and event.dur:
-                self.blocked_ns += event.dur
-                self.longest_block_ns = max(self.longest_block_ns, event.dur)
+                blocks.append(event)
             if req is None:
                 if kind == K.MARK:
                     self.loose.append(event)
@@ -219,6 +222,10 @@ class LiveStats:
                     if gone in spans or rows.get(gone) is None:  # a settled one says it
                         self.dropped.add(gone)
             events.append(event)
+        for block in blocks:
+            if block.req not in self.lifespan and block.dur:
+                self.blocked_ns += block.dur
+                self.longest_block_ns = max(self.longest_block_ns, block.dur)
         # Judged once a batch, whatever order its events came in (a request has several in one
         # batch: judging after each cost the live feed a third more).
         for req in touched:
