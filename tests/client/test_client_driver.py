@@ -77,7 +77,7 @@ def test_timeout_aborts_a_stuck_request() -> None:
     with serve_uvicorn() as port:
         stats = run_client(
             HOST, port,
-            ClientConfig(concurrency=1, requests=1, timeout=0.2, paths=("/slow?ms=3000",)),
+            ClientConfig(concurrency=1, requests=1, timeout=0.2, paths=("/slow?ms=1000",)),
             recorder=recorder,
         )  # fmt: skip
     assert stats.error_types == {"TimeoutError": 1}

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from demo_cache import simulated
 
 from tracer.cli import main
 from tracer.demos import SCENARIOS, run_demo, save_demo
@@ -23,7 +24,7 @@ def _texts(markup: str) -> list[str]:
 
 
 def _page(name: str) -> str:
-    demo = run_demo(SCENARIOS[name], simulated=True, lang="zh")
+    demo = simulated(name, "zh")  # the session's run: c10k's takes seconds
     return html_page(
         demo.recordings, title=SCENARIOS[name].title("zh"), caption=demo.caption, lang="zh"
     )

@@ -58,10 +58,12 @@ def run_real(
     workers: int | None = None,
     threads: int | None = None,
     app: Any = None,
+    stop_timeout: float = 5.0,
     **options: Any,
 ) -> Run:
     """Run ``load`` against the real server ``name`` serving ``spec``; stop it whatever happens
-    and assert that no process of its group survives."""
+    (killing it after ``stop_timeout`` seconds) and assert that no process of its group
+    survives."""
     recorder = Recorder()
     config = ServerConfig(
         app_spec=spec, app=app, app_dir=app_dir, workers=workers, threads=threads, options=options
@@ -72,7 +74,7 @@ def run_real(
         server.start()
         stats = server.run_load(load)
     finally:
-        server.stop()
+        server.stop(timeout=stop_timeout)
         pgid = server.process.pgid if server.process is not None else None
         if pgid is not None:
             assert group_members(pgid) == [], "server processes left behind"

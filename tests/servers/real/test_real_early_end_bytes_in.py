@@ -14,8 +14,9 @@ from tracer import events as K
 from tracer.events import Event
 from tracer.loadgen import LoadStats
 from tracer.recorder import Recorder
-from tracer.run import RunConfig, run
+from tracer.run import RunConfig, open_server, run
 from tracer.servers.real.in_flight import InFlight
+from tracer.servers.real.server import RealServer
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -80,7 +81,10 @@ def _run(tmp_path: Path, *, timeout: float | None) -> list[Event]:
             stop.set()
 
     recorder = Recorder()
-    run(config, recorder, stop=stop, progress=progress)
+    server = open_server(config, recorder)
+    assert isinstance(server, RealServer)
+    server.stop_timeout = 1.0  # the held app never ends by itself: no need for the 5 s
+    run(config, recorder, server=server, stop=stop, progress=progress)
     return recorder.events
 
 

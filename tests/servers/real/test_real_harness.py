@@ -249,13 +249,24 @@ def app(environ, start_response):
     return [b"ok"]
 """
 
+_SLOW_IMPORT_ENDS_AT_SIGTERM = _SLOW_IMPORT.replace(
+    "time.sleep(30)",
+    # Only so that the stop after the failed start need not wait out gunicorn's graceful
+    # timeout for a worker that cannot end: the import itself still outlasts the start limit.
+    "import signal\n\nsignal.signal(signal.SIGTERM, signal.SIG_DFL)\ntime.sleep(30)",
+)
+
 _LIFESPAN_HANGS = """
 import asyncio
+import signal
 
 
 async def app(scope, receive, send):
     if scope["type"] == "lifespan":
         await receive()
+        # Only so that the stop after the failed start need not wait out its grace for a
+        # process that cannot end: the startup itself still never completes.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         await asyncio.sleep(60)
 """
 
@@ -272,7 +283,7 @@ def test_a_slow_import_of_a_wsgi_app_is_said_to_be_one(tmp_path: Path, name: str
         """What the parent sees (it never imports the slow module itself)."""
         return []
 
-    (tmp_path / "slow_import.py").write_text(_SLOW_IMPORT)
+    (tmp_path / "slow_import.py").write_text(_SLOW_IMPORT_ENDS_AT_SIGTERM)
     config = ServerConfig(app_spec="slow_import:app", app=stand_in, app_dir=str(tmp_path))
     server = server_model(name)(config, Recorder())
     with pytest.raises(ServerError) as caught:
@@ -294,7 +305,7 @@ def test_an_asgi_lifespan_that_never_completes_is_said_to_look_so(tmp_path: Path
     config = ServerConfig(app_spec="lifespan_hangs:app", app_dir=str(tmp_path))
     server = UvicornServer(config, Recorder())
     with pytest.raises(ServerError) as caught:
-        server.start(timeout=4.0)
+        server.start(timeout=2.0)
     message = str(caught.value)
     assert "loaded the app, but the app's lifespan startup had not completed" in message
     assert "a startup that never completes looks like this" in message
@@ -308,11 +319,11 @@ def test_the_start_limit_grows_with_the_time_the_app_took_to_import(
     from tracer.servers.real import server as real_server
     from tracer.servers.real.waitress import WaitressServer
 
-    monkeypatch.setattr(real_server, "START_TIMEOUT", 1.0)  # less than the import alone
-    (tmp_path / "import_takes_3s.py").write_text(_SLOW_IMPORT.replace("30", "3"))
-    config = ServerConfig(app_spec="import_takes_3s:app", app_dir=str(tmp_path))
+    monkeypatch.setattr(real_server, "START_TIMEOUT", 0.5)  # less than the import alone
+    (tmp_path / "import_takes_2s.py").write_text(_SLOW_IMPORT.replace("30", "2"))
+    config = ServerConfig(app_spec="import_takes_2s:app", app_dir=str(tmp_path))
     server = WaitressServer(config, Recorder())
-    assert server.start_timeout >= 1.0 + 2 * 3.0
+    assert server.start_timeout >= 0.5 + 2 * 2.0
     try:
         server.start()
     finally:

@@ -16,7 +16,8 @@ from tracer import events as K
 from tracer.events import Event
 from tracer.loadgen import LoadStats
 from tracer.recorder import Recorder
-from tracer.run import RunConfig, run
+from tracer.run import RunConfig, open_server, run
+from tracer.servers.real.server import RealServer
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -59,15 +60,20 @@ def _stop_when_started(
 
 
 def _run_stopped(tmp_path: Path, threads: int, *, release: bool) -> tuple[list[Event], set[int]]:
-    """Two requests to waitress on ``threads`` threads, stopped once the app holds as many."""
+    """Two requests to waitress on ``threads`` threads, stopped once the app holds as many.
+    The server's stop bound is 1 s (5 s by default): held, the app waits for ``release``
+    up to 30 s; released, it answers at once."""
     stop = threading.Event()
     recorder = Recorder()
     config = RunConfig(
         app="real_held:app", app_dir=HERE, server="waitress", threads=threads, concurrency=2,
         requests=2, paths=(f"/?dir={quote(str(tmp_path))}",),
     )  # fmt: skip
+    server = open_server(config, recorder)
+    assert isinstance(server, RealServer)
+    server.stop_timeout = 1.0
     progress = _stop_when_started(stop, tmp_path, threads, release=release)
-    result = run(config, recorder, stop=stop, progress=progress)
+    result = run(config, recorder, server=server, stop=stop, progress=progress)
     assert result.stopped
     events = recorder.events
     return events, {e.req for e in events if e.kind == K.CLIENT_SEND and e.req is not None}

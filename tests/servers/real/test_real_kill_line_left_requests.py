@@ -17,8 +17,9 @@ pytestmark = pytest.mark.timeout(90)
 def test_the_kill_line_names_requests_left_by_their_clients_on_uvicorn() -> None:
     """uvicorn drops the sends of an app whose client has gone without telling it, so the
     bundled streaming app (3,000 chunks 10 ms apart: 30 s) runs on after each client read for
-    0.2 s and closed; the stop's bound kills the server, and the line says that both
-    requests were still in the app after their clients had closed on purpose."""
+    0.2 s and closed; the stop's bound (the server's ``stop_timeout``, 1 s here: the app
+    runs 30 s) kills the server, and the line says that both requests were still in the app
+    after their clients had closed on purpose."""
     config = RunConfig(
         app="sample_apps.streaming:asgi_app", app_dir=ROOT, server="uvicorn", concurrency=2,
         requests=2, timeout=10, paths=("/?chunks=3000&ms=10",),
@@ -27,6 +28,7 @@ def test_the_kill_line_names_requests_left_by_their_clients_on_uvicorn() -> None
     recorder = Recorder()
     server = open_server(config, recorder)
     assert isinstance(server, RealServer)
+    server.stop_timeout = 1.0  # what the run gives the stop before it kills
     result = run(config, recorder, server=server)
     pgid = server.process.pgid if server.process is not None else None
     assert pgid is not None and group_members(pgid) == [] and not alive(pgid)

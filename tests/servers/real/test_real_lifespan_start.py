@@ -140,9 +140,15 @@ def test_a_stop_that_kills_names_the_unanswered_lifespan_shutdown(apps: str) -> 
     )
 
 
-def test_gunicorn_ending_its_workers_at_its_own_bound_names_the_shutdown(apps: str) -> None:
+def test_gunicorn_ending_its_workers_at_its_own_bound_names_the_shutdown(
+    apps: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """gunicorn kills a worker still in the app's shutdown at its graceful timeout and exits:
     nothing was said."""
+    from tracer.servers.real import gunicorn
+
+    # Its graceful timeout 1 s here, not 5; the stop's own bound (7 s) stays past it.
+    monkeypatch.setattr(gunicorn, "GRACEFUL_TIMEOUT", 1)
     server = server_model("gunicorn")(
         ServerConfig(app_spec="lifespan_apps:hung_shutdown", app_dir=apps), Recorder()
     )

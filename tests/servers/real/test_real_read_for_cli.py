@@ -18,11 +18,13 @@ pytestmark = pytest.mark.timeout(120)
 
 
 def test_streams_left_after_read_for_are_completed_not_errors(tmp_path: Path) -> None:
-    """Two endless-looking streams on uvicorn, left after 0.3 s: both completed, none an error,
-    each ``client.response`` says the client closed it (``read-for``)."""
+    """Two endless-looking streams on uvicorn (1.2 s, which uvicorn runs to their end after
+    their client left), left after 0.3 s: both completed, none an error, each
+    ``client.response`` says the client closed it (``read-for``)."""
     path = tmp_path / "run.jsonl"
     argv = [sys.executable, "-m", "tracer", "run", "real_streams:asgi_stream", "--server"]
     argv += ["uvicorn", "--app-dir", str(HERE), "-c", "1", "-n", "2", "--read-for", "0.3s"]
+    argv += ["--path", "/?chunks=60"]
     done = subprocess.run(
         [*argv, "--timeout", "10s", "--json", "--record", str(path)],
         capture_output=True,

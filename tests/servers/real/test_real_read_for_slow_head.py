@@ -23,7 +23,10 @@ def test_read_for_counts_from_the_first_byte_of_a_slowly_read_head() -> None:
     the status is unknown (null) and no body byte came."""
     run = run_real(
         "uvicorn", "real_streams:asgi_stream",
-        ClientConfig(concurrency=1, requests=2, read_for=READ_FOR, read_rate=RATE, timeout=30),
+        ClientConfig(
+            concurrency=1, requests=2, read_for=READ_FOR, read_rate=RATE, timeout=30,
+            paths=("/?chunks=60",),  # 1.2 s: its server runs it to its end after the close
+        ),
         app_dir=HERE,
     )  # fmt: skip
     responses = [e.data for e in run.kinds(K.CLIENT_RESPONSE) if e.req in run.client_reqs()]

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import pytest
 from real_helpers import HERE, Run, run_real
-from real_streams import BIG_CHUNK, BIG_CHUNKS, CHUNK, CHUNKS
+from real_streams import BIG_CHUNK, BIG_CHUNKS, CHUNK
 
 from tracer import events as K
 from tracer.client import ClientConfig
 
 pytestmark = pytest.mark.timeout(90)
 
-STREAM_BYTES = len(CHUNK) * CHUNKS
-"""The whole event stream (200 chunks, 20 ms apart: 4 s at least)."""
+STREAM_CHUNKS = 60
+STREAM = f"/?chunks={STREAM_CHUNKS}"
+"""The path of an event stream of 60 chunks, 20 ms apart (1.2 s at least): far longer than
+the clients here read it, and short enough that a server running it to its end after its
+client left (uvicorn, hypercorn) soon stops."""
+STREAM_BYTES = len(CHUNK) * STREAM_CHUNKS
+"""The whole event stream."""
 
 
 def _responses(run: Run) -> list[dict[str, object]]:
@@ -36,11 +41,12 @@ def _closed_by_client(run: Run, reason: str, requests: int) -> list[dict[str, ob
 
 
 def test_read_for_closes_an_event_stream_on_uvicorn() -> None:
-    """--read-for 0.3s on a 4 s event stream: each response is closed by the client with what
+    """--read-for 0.3s on a 1.2 s event stream: each response is closed by the client with what
     came, recorded as closed on purpose, and the next request goes on a new connection."""
     run = run_real(
         "uvicorn", "real_streams:asgi_stream",
-        ClientConfig(concurrency=1, requests=2, read_for=0.3, timeout=10), app_dir=HERE,
+        ClientConfig(concurrency=1, requests=2, read_for=0.3, timeout=10, paths=(STREAM,)),
+        app_dir=HERE,
     )  # fmt: skip
     _closed_by_client(run, "read-for", 2)
     assert run.stats.connections == 2
@@ -50,7 +56,8 @@ def test_read_bytes_closes_a_wsgi_generator_on_waitress() -> None:
     """--read-bytes 5000 on a WSGI generator's stream: closed once 5,000 body bytes came."""
     run = run_real(
         "waitress", "real_streams:wsgi_stream",
-        ClientConfig(concurrency=1, requests=2, read_bytes=5000, timeout=10), app_dir=HERE,
+        ClientConfig(concurrency=1, requests=2, read_bytes=5000, timeout=10, paths=(STREAM,)),
+        app_dir=HERE,
     )  # fmt: skip
     for data in _closed_by_client(run, "read-bytes", 2):
         assert data["bytes"] >= 5000  # type: ignore[operator]
@@ -62,8 +69,12 @@ def test_read_for_cancels_the_stream_and_keeps_the_http2_connection() -> None:
     pytest.importorskip("h2")
     run = run_real(
         "hypercorn", "real_streams:asgi_stream",
-        ClientConfig(concurrency=1, requests=3, read_for=0.2, timeout=10, http2=True),
-        app_dir=HERE, http2=True,
+        ClientConfig(
+            concurrency=1, requests=3, read_for=0.2, timeout=10, http2=True, paths=(STREAM,)
+        ),
+        # After streams the client cancelled, hypercorn's stop waits out its own graceful
+        # timeout (3 s): killed after 1 s instead, once all asked here has happened.
+        app_dir=HERE, http2=True, stop_timeout=1.0,
     )  # fmt: skip
     _closed_by_client(run, "read-for", 3)
     assert run.stats.connections == 1

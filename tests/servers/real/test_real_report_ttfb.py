@@ -35,7 +35,7 @@ def test_streams_cut_by_the_timeout_report_their_first_byte() -> None:
     run = run_real(
         "uvicorn",
         "real_open_streams:app",
-        # Its first byte at once, its end 4 s later: the timeout cuts every stream.
+        # Its first byte at once, its end 2 s later: the timeout cuts every stream.
         ClientConfig(concurrency=3, requests=3, timeout=1.0),
         app_dir=HERE,
     )

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.timeout(90)
 def test_run_load_names_requests_left_by_their_clients_in_the_kill_line() -> None:
     """uvicorn drops the sends of an app whose client has gone without telling it, so the
     bundled streaming app (3,000 chunks 10 ms apart: 30 s) runs on after each client read for
-    0.2 s and closed; the stop's bound kills the server."""
+    0.2 s and closed; the stop's bound (1 s here: the app runs 30 s) kills the server."""
     run = run_real(
         "uvicorn",
         "sample_apps.streaming:asgi_app",
@@ -27,6 +27,7 @@ def test_run_load_names_requests_left_by_their_clients_in_the_kill_line() -> Non
             paths=("/?chunks=3000&ms=10",),
         ),
         app_dir=ROOT,
+        stop_timeout=1.0,
     )
     assert run.stats.closed == 2 and run.stats.errors == 0
     assert run.server.process is not None
