@@ -233,6 +233,7 @@ def child_main(
     # allows (a recursion limit of 60 fails the shim's deep imports, not the app's requests);
     # the limit as it was says, in a failure, that the app lowered it.
     importlib.import_module("tracer.shim.wsgi")
+    importlib.import_module("tracer.shim.hops").install()  # its hooks too, as the shim will
     limit = sys.getrecursionlimit()
     try:
         app, _ = load_app_for(config, "processes", ("wsgi",), say_hint=False)  # (the parent's)

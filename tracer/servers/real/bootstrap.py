@@ -242,6 +242,7 @@ def build_app(settings: dict[str, Any]) -> Any:
     # not in the shim's deep imports after it.
     for shim in ("tracer.shim.asgi", "tracer.shim.wsgi"):
         importlib.import_module(shim)
+    importlib.import_module("tracer.shim.hops").install()  # its hooks too, as the shims will
     limit = sys.getrecursionlimit()
     try:
         loaded = load_app(
