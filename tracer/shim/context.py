@@ -1,7 +1,8 @@
 """The request a piece of code is working for, carried across awaits and thread hops.
 
 The ASGI shim sets ``CURRENT`` for the duration of one app call, the WSGI shim for the
-duration of the app's call (not the iteration of its response); because it is a context
+duration of the app's call, of each step of its response's iteration and of its ``close()``
+(not the server's code between them); because it is a context
 variable it follows the request into tasks the app creates and into the worker threads of
 ``asyncio.to_thread``, ``anyio.to_thread.run_sync`` and asgiref's ``sync_to_async`` and
 ``async_to_sync`` (they copy the context), which is how ``tracer.shim.hops`` attributes

@@ -14,18 +14,20 @@
   views under WSGI), which runs the coroutine on a loop in a pool thread of its own.
 
 At submission, when a traced request is current (``tracer.shim.context.CURRENT``, set by the
-ASGI shim for its request and by the WSGI shim during its app call), the callable is wrapped
-so that, on the worker thread, its run becomes one ``sched.thread`` event of that request
-(``dur``, ``cpu_ns``, ``via``: ``asyncio.to_thread``, ``run_in_executor``,
-``anyio.to_thread``, ``sync_to_async``, ``async_to_sync`` or ``ThreadPoolExecutor.submit``,
-told by who submitted it), and of the request each recorder of a shim further out sees (shims
-of several recorders nested). A hop that runs on a thread where the same request's time is
-already being recorded (an outer hop of it, or its WSGI app call) is part of
-that: asgiref's thread-sensitive ``sync_to_async`` under an ``async_to_sync`` runs on the
-thread that called ``async_to_sync``, inside that thread's hop, and its time must not be
-counted twice. Outside a traced request nothing is wrapped. The wrapped call returns or raises
-exactly what the callable does. Imports ``tracer.shim.context`` and the spine only; never the
-TUI, exporters, server models or CLI.
+ASGI shim for its request and by the WSGI shim during its app call, while each chunk of its
+response is made and during its ``close()``), the callable is wrapped so that, on the worker
+thread, its run becomes one ``sched.thread`` event of that request (``dur``, ``cpu_ns``,
+``via``: ``asyncio.to_thread``, ``run_in_executor``, ``anyio.to_thread``, ``sync_to_async``,
+``async_to_sync`` or ``ThreadPoolExecutor.submit``, told by who submitted it; ``queued_ns``:
+how long it waited between being handed over and starting on the worker, from the wrapping,
+which for anyio comes before the limiter's token is acquired), and of the request each
+recorder of a shim further out sees (shims of several recorders nested). A hop that runs on a
+thread where the same request's time is already being recorded (an outer hop of it, or its
+WSGI app call or body) is part of that: asgiref's thread-sensitive ``sync_to_async`` under an
+``async_to_sync`` runs on the thread that called ``async_to_sync``, inside that thread's hop,
+and its time must not be counted twice. Outside a traced request nothing is wrapped. The
+wrapped call returns or raises exactly what the callable does. Imports ``tracer.shim.context``
+and the spine only; never the TUI, exporters, server models or CLI.
 """
 
 from __future__ import annotations
@@ -63,12 +65,16 @@ _get_ident = threading.get_ident
 class Hop:
     """A callable run on a worker thread on behalf of a traced request."""
 
-    __slots__ = ("func", "context", "via")
+    __slots__ = ("func", "context", "via", "handed")
 
     def __init__(self, func: Any, context: RequestContext, via: str) -> None:
         self.func = func
         self.context = context
         self.via = via
+        # When the request handed the work over (the recorder's clock), so that the
+        # ``sched.thread`` can say how long it waited for a worker: the one clock read a hop
+        # adds, made only when there is a hop.
+        self.handed = context.recorder.now()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         context = self.context
@@ -94,7 +100,7 @@ class Hop:
                 recorder.emit(
                     K.SCHED_THREAD,
                     context.req,
-                    {"cpu_ns": cpu_ns, "via": self.via},
+                    {"cpu_ns": cpu_ns, "via": self.via, "queued_ns": t0 - self.handed},
                     t=t0,
                     dur=recorder.now() - t0,
                 )
@@ -127,7 +133,7 @@ def _recorded_here(opened: list[RequestContext], context: RequestContext) -> boo
     """Whether this thread's time is being recorded for ``context``'s request already: a hop
     of it (same recorder and id) is open on the thread (``opened``), or the thread is the one
     the request's own events are recorded on (``tid``: a WSGI request's thread while its app
-    is called, the only time it is current there)."""
+    is called or its response made, the only times it is current there)."""
     if opened:
         req = context.req
         recorder = context.recorder

@@ -15,10 +15,14 @@ One request, as recorded (``req`` is its id)::
     violation            a PEP 3333 rule broken (when checking is on)
     sched.thread         the request's time on its thread (cpu_ns from thread_time_ns; one per
                          thread if the server iterates on another thread than it called on),
-                         and one per thread the app call handed work to (``tracer.shim.hops``:
-                         the request is current, ``tracer.shim.context.CURRENT``, while the
-                         app is called; asgiref's ``async_to_sync`` loop thread among them)
-    request.end          status, bytes_in, bytes_out, error, close_called
+                         and one per thread the app handed work to (``tracer.shim.hops``: the
+                         request is current, ``tracer.shim.context.CURRENT``, while the app is
+                         called, while each chunk of its response is made and during its
+                         close; asgiref's ``async_to_sync`` loop thread among them)
+    request.end          status, bytes_in, bytes_out, error, close_called; route when the
+                         app's router left its template in the environ (Bottle's
+                         ``environ["bottle.route"].rule``); cut_short (the response did not
+                         all go out) and file_wrapper (see below) only when true
 
 Request ids: an in-process server model that already recorded ``request.queued`` puts the id in
 ``environ["gateway_tracer.req"]`` and the shim reuses it; otherwise the shim takes
@@ -106,13 +110,19 @@ class NestedWsgiRequest:
     it, so that work handed to other threads is a hop of each (``each_recorder``). Without
     one, the cycle itself is the current request."""
 
-    __slots__ = ("req", "recorder", "tid", "outer")
+    __slots__ = ("req", "recorder", "cycle", "outer")
 
     def __init__(self, cycle: WsgiCycle, outer: Any) -> None:
         self.req = cycle.req
         self.recorder = cycle.recorder
-        self.tid = cycle.tid  # the thread the app is called on
+        self.cycle = cycle
         self.outer = outer
+
+    @property
+    def tid(self) -> int:
+        """The thread the request's own events are recorded on now: the app call's, then
+        the one the server iterates the response on, if it moved it (``switch_thread``)."""
+        return self.cycle.tid
 
     def __repr__(self) -> str:
         return f"<WSGI request {self.req} inside {self.outer!r}>"
@@ -198,7 +208,8 @@ class WsgiShim:
         environ[TRACED_KEY] = self._recorders if recorders is None else (*recorders, self.recorder)
         # While the app is called, the request is current: work it hands to other threads is
         # its ``sched.thread`` there (``tracer.shim.hops``; a hop run back on this thread, its
-        # ``tid``, is part of the request's own).
+        # ``tid``, is part of the request's own). The body made meanwhile keeps the value, and
+        # sets it again while each chunk is made (``tracer.shim.wsgi_body``).
         token = _set_current(cycle if outer is None else NestedWsgiRequest(cycle, outer))
         try:
             return cycle.run(environ)

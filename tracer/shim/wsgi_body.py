@@ -8,6 +8,12 @@ from the finaliser; that breaks WSGI-022 only when the app's iterable has a ``cl
 own. Exceptions from the app's iteration, ``len()`` and close (looking ``close`` up included:
 a property may raise) are recorded and re-raised unchanged.
 
+While the app makes a chunk and while its ``close()`` runs, the request is current
+(``tracer.shim.context.CURRENT``), as during the app call: work a streamed body hands to other
+threads (a pool's ``submit``, asgiref's ``async_to_sync``) is a hop of the request
+(``tracer.shim.hops``). Only then: between chunks the server's own code runs, and a server
+thread keeps its context after the request, so the request is set and reset around each step.
+
 A response that is the server's own ``wsgi.file_wrapper`` is not wrapped (servers recognise it
 by its class, waitress by ``__class__ is``, to send the file their own way, sendfile): the
 instance gets a ``FileWrapperClose`` as its ``close`` instead, which ends the request when the
@@ -22,21 +28,31 @@ import weakref
 from threading import get_ident as _get_ident
 from typing import TYPE_CHECKING, Any
 
+from tracer.shim.context import CURRENT
+
 if TYPE_CHECKING:
     from tracer.shim.wsgi_cycle import WsgiCycle
 
 __all__ = ["TracedBody", "SizedTracedBody", "FileWrapperClose", "file_length"]
 
+_current = CURRENT.get
+_set_current = CURRENT.set
+_reset_current = CURRENT.reset
+
 
 class TracedBody:
     """Wraps the app's response iterable for one request."""
 
-    __slots__ = ("_result", "_iter", "_cycle")
+    __slots__ = ("_result", "_iter", "_cycle", "_request")
 
     def __init__(self, result: Any, cycle: WsgiCycle) -> None:
         self._result = result
         self._cycle = cycle
         self._iter: Any = None
+        # The request the app's code works for: the shim makes the body inside the app
+        # call, while it is current (the cycle, or the request linking it to another
+        # recorder's: ``tracer.shim.wsgi.NestedWsgiRequest``).
+        self._request = _current()
 
     @property
     def result(self) -> Any:
@@ -52,6 +68,7 @@ class TracedBody:
             cycle.switch_thread()
         sink = cycle.sink
         t = sink.clock() - sink.start_ns
+        token = _set_current(self._request)
         try:
             iterator = self._iter
             if iterator is None:
@@ -63,6 +80,11 @@ class TracedBody:
         except BaseException as exc:
             cycle.fail(exc)
             raise
+        finally:
+            try:
+                _reset_current(token)
+            except ValueError:  # the app switched contexts under us; the value dies with it
+                pass
         cycle.body(chunk, t, iterator)
         return chunk
 
@@ -70,6 +92,7 @@ class TracedBody:
         """Close the app's iterable (if it can be closed) and end the request."""
         cycle = self._cycle
         t = cycle.enter()
+        token = _set_current(self._request)
         try:
             # Inside the try: looking ``close`` up runs the app's code too (a property), and
             # what it raises is the app's error in close, as if ``close()`` itself raised.
@@ -80,6 +103,10 @@ class TracedBody:
             cycle.fail(exc, in_close=True)
             raise
         finally:
+            try:
+                _reset_current(token)
+            except ValueError:  # as in ``__next__``
+                pass
             cycle.closed(t)
 
     def __del__(self) -> None:
