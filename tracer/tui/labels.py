@@ -17,6 +17,7 @@ _EN: dict[str, str] = {
     # punctuation: Chinese text takes full-width marks (code names, numbers and "ms" stay ASCII)
     "colon": ": ",
     "semicolon": "; ",
+    "comma": ", ",  # between the items of a list
     "aside": " ({})",  # a remark after a phrase
     # phases (legend, detail pane)
     "queued": "queued",
@@ -63,6 +64,12 @@ _EN: dict[str, str] = {
     # the summary's ``lifespan_failed``, before the app's message
     "lifespan_startup_failed": "lifespan startup failed",
     "lifespan_shutdown_failed": "lifespan shutdown failed",
+    # after "lifespan": its own blocking, which "loop blocked" leaves out (the report's line);
+    # {parts}: the ``*_load`` phrases that apply, joined by ``comma``
+    "lifespan_blocked": "blocked the loop {parts}",
+    "before_load": "{ms} before the load",
+    "during_load": "{ms} during it",
+    "after_load": "{ms} after it",
     # detail pane
     "detail": "detail",
     "recording": "recording",
@@ -169,6 +176,7 @@ _ZH: dict[str, str] = {
     "lang": "zh",
     "colon": "：",
     "semicolon": "；",
+    "comma": "，",
     "aside": "（{}）",
     "queued": "排队",
     "running": "运行",
@@ -207,6 +215,10 @@ _ZH: dict[str, str] = {
     "client_closed": "客户端主动关闭",
     "lifespan_startup_failed": "lifespan 启动失败",
     "lifespan_shutdown_failed": "lifespan 关闭失败",
+    "lifespan_blocked": "阻塞事件循环：{parts}",
+    "before_load": "负载开始前 {ms}",
+    "during_load": "负载期间 {ms}",
+    "after_load": "负载结束后 {ms}",
     "detail": "详情",
     "recording": "记录",
     "scope": "作用域",

@@ -6,7 +6,9 @@ drains the inbox on a timer), shows progress, rps, in flight and queued, p50/p95
 enough requests are over to measure it: ``tracer.report.measures``), errors, a latency
 histogram, the rps of each 100 ms gone by as bars from zero and the timeline of the most
 recent requests (those in the app now kept on screen above the newest arrivals), the loop's
-blocked time so far, on a clock that follows the run's wall time; when ``work`` returns it
+blocked time so far, and on a line of its own, only when there is something to say, the
+lifespan's own blocking (left out of the loop's) and its failures, on a clock that follows the
+run's wall time; when ``work`` returns it
 loads the whole recording and builds its replay on a thread of its own (a big run's takes
 seconds: meanwhile the dashboard shows its final figures, says the replay is coming, and ``q``
 closes it without the replay), then switches to it. ``q`` sets ``stop``, waits for ``work`` to
@@ -63,7 +65,7 @@ from tracer.tui.model import build_model, header_has_loop, model_from_events
 from tracer.tui.own_terminal import OwnTerminalDriver, PrintsToFile, restore_terminal
 from tracer.tui.palette import COLOURS, IN_FLIGHT_GLYPH, IN_FLIGHT_STYLE
 from tracer.tui.screen import ReplayScreen
-from tracer.tui.summary_panel import NONE
+from tracer.tui.summary_panel import NONE, lifespan_blocked_words, lifespan_failure_items
 from tracer.tui.timeline import Timeline, label_width_for
 from tracer.tui.viewport import Viewport
 
@@ -185,7 +187,8 @@ class LiveScreen(Screen[None]):
         most comes first: the clock, the key (or what is going on) and the loop's blocked time
         before the title; the counts, errors first, before the percentiles and the rate. Where
         the counts and the rates do not fit one row of ``width`` cells (0: any width), the
-        rates get a row of their own (they need about 90 cells, in English as in Chinese)."""
+        rates get a row of their own (they need about 90 cells, in English as in Chinese).
+        Then the lifespan's row (``_lifespan``), when there is one."""
         lab = self.labels
         header = Text(no_wrap=True, overflow="ellipsis")
         header.append(f"● {lab['live']}  ", "bold #ff5f5f")
@@ -225,7 +228,32 @@ class LiveScreen(Screen[None]):
         else:
             header.append("  ")
         header.append_text(rates)
+        lifespan = self._lifespan(snap)
+        if lifespan is not None:
+            header.append("\n")
+            header.append_text(lifespan)
         return header
+
+    def _lifespan(self, snap: LiveSnapshot) -> Text | None:
+        """What the report's lifespan line says, only when it says something: how long the
+        lifespan connections held the loop (left out of the loop's blocked time: not the
+        load's), and each failed startup or shutdown; None otherwise."""
+        lab = self.labels
+        before, during, after = snap.lifespan_blocked_ns
+        blocked = {"before": before / 1e6, "during": during / 1e6, "after": after / 1e6}
+        said = lifespan_blocked_words(blocked, lab, lambda ms: _ms(ms * 1e6))
+        failures = lifespan_failure_items(list(snap.lifespan_failed), lab)
+        if said is None and not failures:
+            return None
+        row = Text()
+        if said is not None:
+            row.append(f"{lab['lifespan']} ", "#8a8a8a")
+            row.append(said)
+        for failure in failures:
+            if row.cell_len:
+                row.append("  ")
+            row.append_text(failure)
+        return row
 
     def _histogram(self) -> Text:
         width = self.query_one("#histogram").content_size.width

@@ -25,7 +25,10 @@ the next. So both are averaged over the ``AVERAGE_NS`` before it (the time each 
 in the app, or queued, in that window, over the window), which a wave's edge barely moves.
 
 Loop blocked: the total and the longest of the ``loop.blocked`` events so far, a lifespan
-connection's left out (its startup is not the load, as in the summary).
+connection's left out (its startup is not the load, as in the summary). Those are said apart,
+as the report's lifespan line says them: before the load (the events of the run, lifespan
+connections left out, as the summary's wall time takes them), during it, and, once the run
+is over, after it; with each failed lifespan startup or shutdown.
 
 Memory stays flat over a long run, as the streaming digest's (``tracer.digest``): a request is
 held whole (its ``RequestSpan``, its entries in the dicts and sets below) only while it may
@@ -44,11 +47,12 @@ from array import array
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from tracer import events as K
 from tracer.events import Event
 from tracer.span_rows import SpanRows
-from tracer.summary import SPAN_KINDS, RequestSpan, percentile
+from tracer.summary import SPAN_KINDS, RequestSpan, lifespan_failure, percentile
 
 __all__ = ["LiveStats", "LiveSnapshot", "RPS_BUCKET_NS", "AVERAGE_NS", "histogram"]
 
@@ -106,6 +110,13 @@ class LiveSnapshot:
     latencies: int = 0
     """How many latencies ``p50_ms``, ``p95_ms`` and ``p99_ms`` are of (the requests over so
     far): a percentile is shown only of a sample that measures it (``tracer.report.measures``)."""
+    lifespan_blocked_ns: tuple[int, int, int] = (0, 0, 0)
+    """The loop held by the lifespan connections' own ``loop.blocked`` events (left out of
+    ``blocked_ns``): before the load, during it, and after it (known once the run is over:
+    until then, during it)."""
+    lifespan_failed: tuple[dict[str, Any], ...] = ()
+    """Each failed lifespan startup or shutdown so far, as the summary's ``lifespan_failed``
+    lists them."""
 
 
 class LiveStats:
@@ -145,6 +156,18 @@ class LiveStats:
         """Requests a network client sent (real servers): they end at ``client.response``."""
         self.lifespan: set[int] = set()
         """Lifespan connections (left out of every number and of the recent lanes)."""
+        self.lifespan_blocks: list[tuple[int, int]] = []
+        """``(t, dur)`` of the lifespan connections' ``loop.blocked`` events that may still
+        be before the load or after it: at its edges, or before any of it came."""
+        self.lifespan_during_ns = 0
+        """The lifespan connections' blocks within the load for good, in total: the load's
+        first event only moves earlier and its last end only later as events come."""
+        self.lifespan_failed: list[dict[str, Any]] = []
+        """What each failed lifespan startup or shutdown said (``lifespan_failure``)."""
+        self.run_first: int | None = None
+        """The first event's time, lifespan connections left out (the load's start)."""
+        self.run_last: int | None = None
+        """The last end of an event, lifespan connections left out (the load's end)."""
         self.first_arrival: int | None = None
         """When the first request arrived (rps counts from there, as the summary's)."""
         self._ordered = array("d")
@@ -175,6 +198,14 @@ class LiveStats:
         # Loop blocks of a request are counted once the batch is read: a lifespan
         # connection's are not the load's, and its start may come later in the batch.
         blocks: list[Event] = []
+        # The sends of lifespan connections (a failed startup or shutdown), and the batch's
+        # extent with theirs left out: read again when a lifespan connection's start comes
+        # in the batch (its events before its start were taken for a request's).
+        sends: list[Event] = []
+        if not isinstance(batch, Sequence):
+            batch = list(batch)
+        first = last = None
+        found_lifespan = False
         for event in batch:
             end = event.end
             self.latest = max(self.latest, end)
@@ -184,17 +215,24 @@ class LiveStats:
             kind = event.kind
             if kind == K.LOOP_BLOCKED and event.dur:
                 blocks.append(event)
+            if req in self.lifespan:
+                if kind == K.ASGI_SEND:
+                    sends.append(event)
+                continue
+            if first is None or event.t < first:
+                first = event.t
+            if last is None or end > last:
+                last = end
             if req is None:
                 if kind == K.MARK:
                     self.loose.append(event)
-                continue
-            if req in self.lifespan:
                 continue
             if rows.held and req not in spans and self._unpack(req):
                 touched.add(req)  # settled again once judged, if nothing else changed
             if kind == K.REQUEST_START and event.data.get("scope_type") == "lifespan":
                 # Not a request of the load: no lane, no count, no latency.
                 self._leave_out(req)
+                found_lifespan = True
                 continue
             if (
                 kind in (K.REQUEST_QUEUED, K.REQUEST_START, K.CLIENT_SEND)
@@ -223,9 +261,23 @@ class LiveStats:
                         self.dropped.add(gone)
             events.append(event)
         for block in blocks:
-            if block.req not in self.lifespan and block.dur:
+            if block.req in self.lifespan:
+                self.lifespan_blocks.append((block.t, block.dur or 0))
+            elif block.dur:
                 self.blocked_ns += block.dur
                 self.longest_block_ns = max(self.longest_block_ns, block.dur)
+        if found_lifespan:
+            first, last, sends = self._apart(batch)
+        for send in sends:
+            failure = lifespan_failure(send)
+            if failure is not None:
+                self.lifespan_failed.append(failure)
+        if first is not None and (self.run_first is None or first < self.run_first):
+            self.run_first = first
+        if last is not None and (self.run_last is None or last > self.run_last):
+            self.run_last = last
+        if self.lifespan_blocks:
+            self._settle_lifespan_blocks()
         # Judged once a batch, whatever order its events came in (a request has several in one
         # batch: judging after each cost the live feed a third more).
         for req in touched:
@@ -236,6 +288,39 @@ class LiveStats:
                     self._settle(req)
         if now is not None:
             self._delays.append((now, min(SETTLE_MAX_NS, delay)))
+
+    def _settle_lifespan_blocks(self) -> None:
+        """Count the lifespan blocks now within the load for good in ``lifespan_during_ns``,
+        and keep only the others (a frame goes through them: a lifespan task that blocked
+        the loop all through a long run must not make every frame longer)."""
+        first, last = self.run_first, self.run_last
+        if first is None or last is None or last <= first:
+            return
+        edges: list[tuple[int, int]] = []
+        for t, dur in self.lifespan_blocks:
+            if t + dur > first and t < last:
+                self.lifespan_during_ns += dur
+            else:
+                edges.append((t, dur))
+        self.lifespan_blocks = edges
+
+    def _apart(self, batch: Sequence[Event]) -> tuple[int | None, int | None, list[Event]]:
+        """``batch``'s extent with the events of lifespan connections left out (its first
+        time and last end; None: no such event), and the sends of those connections."""
+        first = last = None
+        sends: list[Event] = []
+        lifespan = self.lifespan
+        for event in batch:
+            if event.req in lifespan:
+                if event.kind == K.ASGI_SEND:
+                    sends.append(event)
+                continue
+            end = event.end
+            if first is None or event.t < first:
+                first = event.t
+            if last is None or end > last:
+                last = end
+        return first, last, sends
 
     def _judge(self, req: int, span: RequestSpan) -> None:
         """The summary's verdicts on ``req`` after its latest events: over (once, with its
@@ -380,6 +465,7 @@ class LiveStats:
         """The header numbers at ``now`` on the recording's clock (None: the latest event's
         time, as when the run is over: in flight and queued are then those at that instant,
         not an average of the run's last moments)."""
+        ended = now is None
         average = self.average_ns if now is not None else 0
         now = self.latest if now is None else max(now, self.latest)
         counted_at = now - self.settle(now)
@@ -406,7 +492,26 @@ class LiveStats:
             blocked_ns=self.blocked_ns,
             longest_block_ns=self.longest_block_ns,
             latencies=len(ordered),
+            lifespan_blocked_ns=self.lifespan_blocked(over=ended),
+            lifespan_failed=tuple(self.lifespan_failed),
         )
+
+    def lifespan_blocked(self, *, over: bool) -> tuple[int, int, int]:
+        """The lifespan connections' blocked time (ns) before the load, during it and after it,
+        by the report's rule (``tracer.digest``: a block that ends by the load's first event is
+        before it, one that starts at or after its last event's end after it), on the events
+        so far; the run not ``over``, nothing is after it yet (the load goes on)."""
+        before = after = 0
+        during = self.lifespan_during_ns
+        first, last = self.run_first, self.run_last
+        for t, dur in self.lifespan_blocks:
+            if first is None or last is None or t + dur <= first or last <= first:
+                before += dur
+            elif over and t >= last:
+                after += dur
+            else:
+                during += dur
+        return before, during, after
 
     def ordered_latencies(self) -> array[float]:
         """The latencies (ms) of the requests over so far, sorted (the array is kept: do not

@@ -58,12 +58,18 @@ from tracer.tui.lane import (
 )
 
 __all__ = [
+    "LIFESPAN_BLOCKED",
     "RequestLanes",
     "TimelineModel",
     "build_model",
     "header_has_loop",
     "model_from_events",
 ]
+
+LIFESPAN_BLOCKED = "lifespan_blocked_ms"
+"""The key ``TimelineModel.figures`` adds to the summary it gives the panel when the lifespan
+connections blocked the loop: their ``lifespan_blocked_ms`` (``before``, ``during`` and
+``after`` the load, in ms). Not one of the summary's own keys (``trace summary --json``)."""
 
 _WORKER_KINDS = frozenset({K.SCHED_STEP, K.SCHED_THREAD, K.LOOP_BLOCKED, K.REQUEST_START})
 """The kinds of event the by-worker lanes are drawn from."""
@@ -261,6 +267,8 @@ class TimelineModel:
         self._thread_of: dict[str, ThreadKey] = {}
         """Worker lane key -> its thread's ``thread_key`` (to find its report row)."""
         self._summary: dict[str, Any] | None = None
+        self._shown: dict[str, Any] | None = None
+        """``summary`` as the panel shows it (``figures``)."""
         self._samples: dict[str, int] | None = None
         # The replay's screen sums a big recording up on a thread of its own: a second
         # caller (a key on the UI thread) waits for the first rather than doing it again.
@@ -354,9 +362,38 @@ class TimelineModel:
 
     def figures(self) -> tuple[dict[str, Any], dict[str, int]]:
         """``summary`` and ``samples``, what the summary panel shows (computed once, by
-        whichever thread asks first; another waits for it)."""
+        whichever thread asks first; another waits for it). When the lifespan connections
+        blocked the loop, the summary given has their blocked time too, under
+        ``LIFESPAN_BLOCKED`` (``lifespan_blocked_ms``): the report's lifespan line, which the
+        summary's own keys leave out."""
         with self._figures_lock:
-            return self.summary, self.samples
+            if self._shown is None:
+                summary = self.summary
+                blocked = self.lifespan_blocked_ms
+                self._shown = (
+                    {**summary, LIFESPAN_BLOCKED: blocked} if any(blocked.values()) else summary
+                )
+            return self._shown, self.samples
+
+    @property
+    def lifespan_blocked_ms(self) -> dict[str, float]:
+        """How long the lifespan connections' own ``loop.blocked`` held the loop (ms), which
+        the summary's ``loop_blocked_ms`` leaves out: ``before`` the load (the startup),
+        ``during`` it (tasks the lifespan started) and ``after`` it (the shutdown), by the
+        report's rule (``ReportDetails.lifespan_blocked_ms``). The load is the summary's
+        window: from the first event to the last one's end, lifespan connections left out."""
+        own = [(block.t, _dur(block)) for block in self.blocked if block.req in self.lifespan]
+        said = {"before": 0, "during": 0, "after": 0}
+        if any(dur for _, dur in own):
+            first, last = _window(self._events, self.lifespan)
+            for t, dur in own:
+                if t + dur <= first or last <= first:  # (no load at all: a startup's)
+                    said["before"] += dur
+                elif t >= last:
+                    said["after"] += dur
+                else:
+                    said["during"] += dur
+        return {when: round(ns / 1e6, 3) for when, ns in said.items()}
 
     @property
     def has_loop(self) -> bool:
@@ -375,6 +412,21 @@ class TimelineModel:
     def lanes(self, view: str) -> Sequence[Lane]:
         """The lanes of ``view`` (``request`` or ``worker``)."""
         return self.by_worker if view == "worker" else self.by_request
+
+
+def _window(events: Iterable[Event], lifespan: set[int]) -> tuple[int, int]:
+    """The first event's time and the last end of ``events``, those of ``lifespan``
+    connections left out, as the summary's wall time takes them ((0, 0): none)."""
+    first = last = None
+    for event in events:
+        if event.req in lifespan:
+            continue
+        end = event.end
+        if first is None or event.t < first:
+            first = event.t
+        if last is None or end > last:
+            last = end
+    return (0, 0) if first is None or last is None else (first, last)
 
 
 def _queued_behind_blocks(

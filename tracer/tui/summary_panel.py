@@ -3,13 +3,15 @@
 The numbers flow into as many rows as the width needs, never splitting one figure across rows,
 so the same panel reads at 80 columns, at 200, and as one half of compare mode.
 A percentile is shown only of a sample that measures it (``tracer.report.measures``), as the
-report shows it. Imports Rich, Textual, ``tracer.printable``, ``tracer.report`` and
-``tracer.tui.one_line``.
+report shows it. The lifespan's own blocking, which the loop's blocked time leaves out, is
+said on an item of its own when there is any, as the report's lifespan line says it. Imports
+Rich, Textual, ``tracer.printable``, ``tracer.report``, ``tracer.tui.one_line`` and
+``tracer.tui.model`` (for the key of the lifespan's blocked time).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from rich.cells import cell_len, set_cell_size
@@ -20,9 +22,16 @@ from textual.widgets import Static
 
 from tracer.printable import printable
 from tracer.report import measures
+from tracer.tui.model import LIFESPAN_BLOCKED
 from tracer.tui.one_line import cut_to
 
-__all__ = ["SummaryPanel", "SummaryFlow", "summary_items"]
+__all__ = [
+    "SummaryPanel",
+    "SummaryFlow",
+    "summary_items",
+    "lifespan_blocked_words",
+    "lifespan_failure_items",
+]
 
 _TITLE = "bold #00afd7"
 _KEY = "#8a8a8a"
@@ -55,7 +64,9 @@ def summary_items(
     """The figures, each one unbreakable: requests, what went wrong (errors, responses cut
     short), responses the client closed on purpose, a failed lifespan, rps, latency,
     queueing; the loop's blocked time only when ``has_loop`` (a WSGI app on threads or
-    processes has no event loop to block: the report leaves that line out too).
+    processes has no event loop to block: the report leaves that line out too), then the
+    lifespan's own, when ``summary`` has it (``LIFESPAN_BLOCKED``, which
+    ``TimelineModel.figures`` adds) and it is not nothing.
 
     ``samples``: how many values ``latency_ms`` and ``queue_ms`` are each of
     (``TimelineModel.samples``); one not given: the most it can be of (the requests that
@@ -105,7 +116,9 @@ def summary_items(
     closed = summary.get("client_closed", 0)
     # What the run asked for (--read-for, --read-bytes): said, not coloured as trouble.
     troubles += [item("client_closed", _count(closed))] if closed else []
-    troubles += _lifespan_failures(summary.get("lifespan_failed"), labels)
+    troubles += lifespan_failure_items(summary.get("lifespan_failed"), labels)
+    lifespan = lifespan_blocked_words(summary.get(LIFESPAN_BLOCKED), labels, _ms)
+    lifespan_item = [Text.assemble((f"{labels['lifespan']} ", _KEY), lifespan)] if lifespan else []
     # Most telling first: a panel cut short for height keeps these (in compare mode, how many
     # requests were in the app at once is what tells blocking from interleaving). Errors, when
     # there are any, matter more than anything but the request count.
@@ -117,6 +130,7 @@ def summary_items(
         *pct("p50", latency, "latency_ms", "latency"),
         item("max_in_flight", _count(summary.get("max_in_flight", 0))),
         *([item("loop_blocked", _ms(blocked), _BAD if blocked else "")] if has_loop else []),
+        *lifespan_item,
         *([] if errors else [errors_item]),
         *pct("p95", latency, "latency_ms"),
         *pct("p99", latency, "latency_ms"),
@@ -127,10 +141,35 @@ def summary_items(
     ]
 
 
-def _lifespan_failures(failures: Any, labels: Mapping[str, str]) -> list[Text]:
+def lifespan_blocked_words(
+    blocked: Any, labels: Mapping[str, str], duration: Callable[[float], str]
+) -> str | None:
+    """What the lifespan connections' own blocking was, after the word "lifespan", as the
+    report's lifespan line says it: ``blocked the loop 50.5ms before the load, 20.0ms after
+    it`` (the times as ``duration`` writes milliseconds, only those not 0); None when it was
+    nothing. ``blocked``: ``{"before": ms, "during": ms, "after": ms}`` (any other value:
+    nothing to say)."""
+    if not isinstance(blocked, Mapping):
+        return None
+    parts = [
+        labels[key].format(ms=duration(ms))
+        for when, key in (
+            ("before", "before_load"),
+            ("during", "during_load"),
+            ("after", "after_load"),
+        )
+        if isinstance(ms := blocked.get(when), (int, float)) and ms > 0
+    ]
+    if not parts:
+        return None
+    return labels["lifespan_blocked"].format(parts=labels["comma"].join(parts))
+
+
+def lifespan_failure_items(failures: Any, labels: Mapping[str, str]) -> list[Text]:
     """``lifespan startup failed: <the app's message>``, once per phase and message (every
     worker process of a server runs its own lifespan, and fails alike); the message shown
-    with its controls escaped and cut to ``MESSAGE_CELLS``."""
+    with its controls escaped and cut to ``MESSAGE_CELLS``. ``failures``: as the summary's
+    ``lifespan_failed`` (any other value: none)."""
     items: list[Text] = []
     seen: set[tuple[Any, Any]] = set()
     for failure in failures if isinstance(failures, list) else []:
