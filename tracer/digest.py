@@ -6,10 +6,11 @@ loop-blocking culprits by file:line, busy time per worker thread, errors and vio
 Memory stays small for long runs: no events, a ``RequestSpan`` per request in flight, and
 once a request has ended its record packed into 83 bytes (``tracer.span_rows``), from which a
 later event of the request (an error after its end, the client's response) unpacks it again;
-the client's times to first byte as 8 bytes each, as the summary keeps latencies; the first and
-last instant of each process, and the few requests a process started that had been sent before
-its first event (``_Takeover``): what tells the requests that waited for a worker the server
-started in place of one that ended.
+the client's times to first byte, and each hop's wait for a worker thread, as 8 bytes each,
+as the summary keeps latencies; each thread's last few stretches of busy time, so that spans
+of one thread that overlap count once; the first and last instant of each process, and the few
+requests a process started that had been sent before its first event (``_Takeover``): what
+tells the requests that waited for a worker the server started in place of one that ended.
 The summary adds the records up with ``tracer.summary.SpanTally``, as ``summarize`` does, so
 the numbers agree.
 Each request's route is kept as a 2-byte code by request id (``tracer.routes``), and each
@@ -53,6 +54,7 @@ from tracer.summary import (
     RequestSpan,
     SessionCloses,
     SpanTally,
+    hop_wait,
     lifespan_failure,
     load_of,
     stats_ms,
@@ -74,6 +76,10 @@ NS_PER_MS = 1_000_000
 REPORT_KEYS = ("mean", "p50", "p90", "p99", "p99.9", "max")
 """The figures of the report's latency table (its time queued and time to first byte too):
 more percentiles than the summary's ``queue_ms``."""
+
+KEPT_SPANS = 32
+"""The stretches of busy time a thread's tally keeps at least, the last ones (up to twice as
+many), to count a span that overlaps them once (``_WorkerTally.busy``)."""
 
 ThreadKey = tuple[int, int, str]
 """What tells one recorded thread apart: ``(pid, tid, name)`` (``thread_key``)."""
@@ -177,11 +183,16 @@ class _WorkerTally:
     last_req: int | None = None
     """The request its last counted event belonged to (``count``)."""
     busy_ns: int = 0
-    """Time it ran request code, or held its loop in a callback outside any step."""
+    """Time it ran request code, or held its loop in a callback outside any step: each instant
+    once (``busy``)."""
     cpu_ns: int = 0
     """Of which on CPU (as its steps and hops measured it: a callback's is not recorded)."""
     first_t: int | None = None
     """When it first ran request code (None: never; it only started requests)."""
+    spans: list[int] = field(default_factory=list)
+    """The last ``KEPT_SPANS`` (or more) stretches of its busy time, apart and in order, flat
+    (``[start, end, cpu_ns, start, end, cpu_ns, ...]``): what a span that overlaps them does
+    not add again (``busy``)."""
 
     def count(self, req: int) -> None:
         """``req`` started on this thread, or handed it work: counted unless the thread's
@@ -194,6 +205,56 @@ class _WorkerTally:
         if req != self.last_req:
             self.last_req = req
             self.requests += 1
+
+    def busy(self, t: int, dur: int, cpu_ns: int = 0) -> None:
+        """The thread ran from ``t`` for ``dur``, ``cpu_ns`` of it on CPU: what no span
+        already counted covers is added.
+
+        One thread runs one thing at a time, yet its spans may overlap: a recording of an
+        older version gave a hop nested in another on the same thread a ``sched.thread`` of
+        its own (recorded first, as it ended first), and two recorders record the same spans.
+        Added up, they made a thread more than 100% busy. The stretches already counted are
+        kept, the last ``KEPT_SPANS`` of them at least, each with its time on CPU: spans come
+        in about the order they end, so one overlaps the last few, found from the newest back.
+        A span that reaches further back than those (an outer hop around more nested hops than
+        that) counts that part again.
+
+        Where spans overlap, their CPU time is the smaller of two readings, each one side's
+        whole and the other's share (by time) outside it: a nested hop's CPU time is within
+        its outer hop's, and the same span twice is its own, whichever came first; never less
+        than either side's own."""
+        if dur <= 0:
+            self.cpu_ns += cpu_ns
+            return
+        end = t + dur
+        spans = self.spans
+        if not spans or t >= spans[-2]:  # after all the others: the usual case
+            spans += (t, end, cpu_ns)
+            self.busy_ns += dur
+            self.cpu_ns += cpu_ns
+        else:
+            first = len(spans) - 3
+            while first >= 0 and spans[first + 1] > t:
+                first -= 3
+            first += 3  # the first stretch that ends after ``t``
+            last, start, stop = first, t, end
+            shared = had_cpu = cpu_outside = 0
+            while last < len(spans) and spans[last] < end:
+                was, until, cpu = spans[last], spans[last + 1], spans[last + 2]
+                inside = min(until, end) - max(was, t)
+                shared += inside
+                had_cpu += cpu
+                cpu_outside += cpu - cpu * inside // (until - was)
+                start, stop = min(start, was), max(stop, until)
+                last += 3
+            added = dur - shared
+            readings = min(cpu_ns + cpu_outside, had_cpu + cpu_ns * added // dur)
+            merged = max(had_cpu, cpu_ns, readings)
+            spans[first:last] = (start, stop, merged)
+            self.busy_ns += added
+            self.cpu_ns += merged - had_cpu
+        if len(spans) >= 6 * KEPT_SPANS:  # the older half goes, at once
+            del spans[: 3 * KEPT_SPANS]
 
 
 @dataclass(slots=True)
@@ -238,6 +299,9 @@ class _Work:
     """The requests each place delayed."""
     threads: dict[ThreadKey, _WorkerTally] = field(default_factory=dict)
     """Each thread's tally, by ``thread_key``."""
+    pool_waits: array[int] = field(default_factory=lambda: array("q"))
+    """How long each hop that says so waited for a worker thread (``hop_wait``, ns): 8 bytes
+    a hop, as the tally keeps latencies."""
 
     def worker(self, event: Event) -> _WorkerTally:
         """The tally of the thread that recorded ``event`` (made at its first event)."""
@@ -255,14 +319,16 @@ class _Work:
             worker = self.worker(event)
             if worker.first_t is None or t < worker.first_t:
                 worker.first_t = t
-            worker.busy_ns += event.dur or 0
             data = event.data
             cpu_ns = data.get("cpu_ns")
-            if type(cpu_ns) is int:  # any JSON value in a recording read from elsewhere
-                worker.cpu_ns += cpu_ns
+            # Any JSON value in a recording read from elsewhere: an int alone is a time.
+            worker.busy(t, event.dur or 0, cpu_ns if type(cpu_ns) is int else 0)
             via = data.get("via")
             if via is not None and via != "wsgi" and req is not None:
                 worker.count(req)  # work a request handed to this thread (a def endpoint)
+            wait = hop_wait(event)
+            if wait is not None:
+                self.pool_waits.append(wait)
             return
         dur = event.dur or 0
         self.blocked_ns += dur
@@ -273,7 +339,7 @@ class _Work:
             worker = self.worker(event)
             if worker.first_t is None or t < worker.first_t:
                 worker.first_t = t
-            worker.busy_ns += dur
+            worker.busy(t, dur)
         location = event.data.get("location")
         where = str(location or (CALLBACK_PLACE if outside else "?"))
         collected = event.data.get("gc_ns")
@@ -547,7 +613,8 @@ class Digest:
                         lives[pid] = (first, last)  # ``_sent`` reads them
                         self._sent(req, span)
                 elif kind == K.REQUEST_END:
-                    route = event.data.get("route")  # a template: Starlette, FastAPI
+                    # A template: Starlette's and FastAPI's, Litestar's, Bottle's rule.
+                    route = event.data.get("route")
                     if route is not None:
                         self._routes.note(req, route, FROM_END)
                     ended.append(req)
@@ -799,10 +866,11 @@ class Digest:
     def summary(self) -> dict[str, Any]:
         """The summary dict of DESIGN.md, as ``summarize`` computes it from the full events."""
         first, last = self.window()
+        work = self._run_work()
         return self._read().tally.summary(
             first=first,
             last=last,
-            blocked_ns=self._run_work().blocked_ns,
+            blocked_ns=work.blocked_ns,
             violations=sum(self._violations.values()),
             load=load_of(self._header),
             lifespan_failed=[
@@ -811,7 +879,56 @@ class Digest:
                 if req in self._lifespan
             ],
             ws_close_codes=self._closes.counts(),
+            pool_waits=work.pool_waits,
         )
+
+    def _culprits(self, work: _Work, top: int | None) -> list[Culprit]:
+        """The ``top`` places that held the loop longest in all (None: every one), worst
+        first."""
+        culprits = [
+            Culprit(
+                place,
+                tally.count,
+                round(tally.total_ns / NS_PER_MS, 3),
+                round(tally.worst_ns / NS_PER_MS, 3),
+            )
+            for place, tally in work.places.items()
+        ]
+        culprits.sort(key=lambda c: (-c.total_ms, c.location))
+        # Counted for the places shown only; a lifespan connection is no request delayed.
+        return [
+            dataclasses.replace(
+                culprit,
+                delayed=work.delays.count(culprit.location, self._lifespan),
+                delayed_partial=work.delays.partial(culprit.location),
+            )
+            for culprit in culprits[:top]
+        ]
+
+    def for_json(self, summary: dict[str, Any]) -> dict[str, Any]:
+        """``summary`` (this digest's) as ``--json`` prints it: with the places that blocked
+        the loop (``loop_blocked_places``, the report's by-place table with every place, worst
+        first) when there are any, as the report shows them beside the summary's figures.
+
+        Not a key of ``summary`` itself, which is ``tracer.summarize``'s dict and the
+        simulator's: counting the requests each place delayed takes the digest's reading."""
+        places = self._culprits(self._run_work(), None)
+        if not places:
+            return summary
+        return {
+            **summary,
+            "loop_blocked_places": [
+                {
+                    "place": place.location,
+                    "count": place.count,
+                    "total_ms": place.total_ms,
+                    "max_ms": place.max_ms,
+                    "delayed": place.delayed,
+                    "delayed_partial": place.delayed_partial,
+                }
+                for place in places
+            ],
+        }
 
     def details(self, *, top: int = 5, routes: int = 10) -> ReportDetails:
         """Culprits (the ``top`` worst places), workers, timeouts, errors, violations, and
@@ -839,25 +956,7 @@ class Digest:
         ]
         # Ties in natural order (worker-2 before worker-10), then by the name itself.
         workers.sort(key=lambda w: (-w.busy_ms, natural_key(w.name), w.name, w.tid))
-        culprits = [
-            Culprit(
-                place,
-                tally.count,
-                round(tally.total_ns / NS_PER_MS, 3),
-                round(tally.worst_ns / NS_PER_MS, 3),
-            )
-            for place, tally in work.places.items()
-        ]
-        culprits.sort(key=lambda c: (-c.total_ms, c.location))
-        # Counted for the places shown only; a lifespan connection is no request delayed.
-        culprits = [
-            dataclasses.replace(
-                culprit,
-                delayed=work.delays.count(culprit.location, self._lifespan),
-                delayed_partial=work.delays.partial(culprit.location),
-            )
-            for culprit in culprits[:top]
-        ]
+        culprits = self._culprits(work, top)
         read = self._read()
         tally = read.tally
         raised = dict(read.errors)

@@ -3,9 +3,10 @@
 Requests, throughput, latency percentiles, time queued, the client's time to first byte,
 the latency of each route when there are several (the busiest ten), status codes, errors, the
 most requests in flight, loop blocking with its worst places (file:line) and how many requests
-each delayed, how busy each worker thread was, and protocol violations. Rendered with rich on
-an injected ``Console``. A percentile is shown only of a sample large enough to measure it
-(``measures``): p99 of four requests would read as if measured.
+each delayed, how long work handed to a thread pool waited for a worker thread, how busy each
+worker thread was, and protocol violations. Rendered with rich on an injected ``Console``. A
+percentile is shown only of a sample large enough to measure it (``measures``): p99 of four
+requests would read as if measured.
 
 A number is never cut, at any width: its column neither wraps nor shrinks below the widest
 value, and a table that would not fit the width it is printed in takes its narrow form
@@ -206,6 +207,7 @@ def _overview(
         *_clients(summary, details, header),
         ("loop blocked", _blocked(summary, details)),
         *_lifespan_blocked(details),
+        *_pool_wait(summary),
         ("violations", str(summary["violations"])),
     ]
     if not _has_loop(details, header):
@@ -277,6 +279,24 @@ def _lifespan_blocked(details: ReportDetails) -> list[tuple[str, str]]:
     if not parts:
         return []
     return [("lifespan", f"blocked the loop {', '.join(parts)}")]
+
+
+def _pool_wait(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """How long the work requests handed to a thread pool waited for a worker thread (the
+    summary's ``thread_pool_wait_ms``), when a hop said it: a ``def`` endpoint waiting for one
+    of anyio's tokens reads otherwise as a slow app. A percentile only of a sample that
+    measures it (``measures``)."""
+    waits = summary.get("thread_pool_wait_ms")
+    if not isinstance(waits, dict) or not waits.get("count"):
+        return []
+    count = waits["count"]
+    figures = " · ".join(
+        f"{key} {_ms(waits.get(key))}"
+        for key in ("p50", "p99", "max")
+        if key in waits and measures(key, count)
+    )
+    said = "1 hop" if count == 1 else f"{count:,} hops"
+    return [("thread pool wait", f"{figures} ms ({said}, for a worker thread)")]
 
 
 def _clients(

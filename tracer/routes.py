@@ -1,10 +1,11 @@
 """The route of each request of a run, and the report's latency by route.
 
-A request's route is the path template its ``request.end`` names (``route``: Starlette and
-FastAPI record it), else the path its ``request.start`` gives, else the target its
-``request.queued`` sent, its query left off (a request the app never started: a server's 503,
-a client that gave up while it waited). A WebSocket session is a route of its own, its path
-marked ``ws:`` as ``trace run --path`` marks one: its latency is how long it stayed open.
+A request's route is the path template its ``request.end`` names (``route``: recorded for
+Starlette, FastAPI and Litestar apps, and Bottle's rule), else the path its ``request.start``
+gives, else the target its ``request.queued`` sent, its query left off (a request the app never
+started: a server's 503, a client that gave up while it waited). A WebSocket session is a
+route of its own, its path marked ``ws:`` as ``trace run --path`` marks one: its latency is how
+long it stayed open.
 
 ``RouteCodes`` keeps each request's route as a 2-byte code by request id, each route's text
 once: a 100,000-request run holds about 200 kB for them. A run of thousands of paths without

@@ -17,6 +17,7 @@ from tracer.request_span import RequestSpan
 from tracer.stats import (
     LATENCY_KEYS,
     NS_PER_MS,
+    POOL_WAIT_KEYS,
     QUEUE_KEYS,
     edge_of,
     offered_s,
@@ -38,6 +39,7 @@ def summarize_spans(
     load: Mapping[str, Any] | None = None,
     lifespan_failed: Sequence[Mapping[str, Any]] = (),
     ws_close_codes: Mapping[str, int] | None = None,
+    pool_waits: Sequence[int] = (),
 ) -> dict[str, Any]:
     """The summary dict from per-request spans and run-wide totals (for streaming readers).
 
@@ -46,6 +48,8 @@ def summarize_spans(
     ``lifespan_failed``: the app's lifespan failures, in recording order
     (``tracer.summary.lifespan_failure`` of each ``asgi.send``). ``ws_close_codes``: the
     WebSocket sessions per close code (``tracer.summary.SessionCloses.counts``).
+    ``pool_waits``: how long each hop that says it waited for a worker thread
+    (``tracer.summary.hop_wait``, ns).
     """
     tally = SpanTally()
     for span in spans.values():
@@ -58,6 +62,7 @@ def summarize_spans(
         load=load,
         lifespan_failed=lifespan_failed,
         ws_close_codes=ws_close_codes,
+        pool_waits=pool_waits,
     )
 
 
@@ -182,6 +187,7 @@ class SpanTally:
         load: Mapping[str, Any] | None = None,
         lifespan_failed: Sequence[Mapping[str, Any]] = (),
         ws_close_codes: Mapping[str, int] | None = None,
+        pool_waits: Sequence[int] = (),
     ) -> dict[str, Any]:
         """The summary dict of the spans added, with the run-wide figures of
         ``summarize_spans``."""
@@ -217,6 +223,13 @@ class SpanTally:
             # How the WebSocket sessions ended, by the close code of each: an app's 1008 or
             # 4000 is an answer, counted here and not among the errors.
             summary["ws_close_codes"] = dict(ws_close_codes)
+        if pool_waits:
+            # How long work handed to a thread pool waited for a worker (anyio's 40 tokens
+            # taken, an executor's threads all busy): time queued inside the app.
+            summary["thread_pool_wait_ms"] = {
+                "count": len(pool_waits),
+                **stats_ms(pool_waits, POOL_WAIT_KEYS),
+            }
         return summary
 
 

@@ -16,6 +16,7 @@ __all__ = [
     "NS_PER_MS",
     "LATENCY_KEYS",
     "QUEUE_KEYS",
+    "POOL_WAIT_KEYS",
     "percentile",
     "stats_ms",
     "Instant",
@@ -31,6 +32,8 @@ LATENCY_KEYS = ("mean", "p50", "p90", "p95", "p99", "p99.9", "max")
 """The figures of the summary's ``latency_ms``."""
 QUEUE_KEYS = ("mean", "p50", "p99", "max")
 """The figures of the summary's ``queue_ms``."""
+POOL_WAIT_KEYS = ("p50", "p99", "max")
+"""The figures of the summary's ``thread_pool_wait_ms`` (with ``count``)."""
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:

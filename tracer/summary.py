@@ -2,11 +2,12 @@
 
 The same function serves traced and simulated recordings (a simulation reports simulated
 seconds). Its own job is reading a recording into the summary's inputs (its requests, its
-wall time, blocking and violations) and aligning compared recordings on their first request;
-the parts it is made of have modules of their own, and their names are importable from here
-too: a request's instants and whether it failed (``tracer.request_span``), the adding up
-(``tracer.span_tally``) and the arithmetic of the figures (``tracer.stats``). How WebSocket
-sessions closed is read here too (``SessionCloses``, the summary's ``ws_close_codes``).
+wall time, blocking, violations, how long hops waited for a worker thread: ``hop_wait``) and
+aligning compared recordings on their first request; the parts it is made of have modules of
+their own, and their names are importable from here too: a request's instants and whether
+it failed (``tracer.request_span``), the adding up (``tracer.span_tally``) and the arithmetic
+of the figures (``tracer.stats``). How WebSocket sessions closed is read here too
+(``SessionCloses``, the summary's ``ws_close_codes``).
 Imports only ``tracer.events``, ``tracer.errors``, ``tracer.recording`` and those three.
 """
 
@@ -22,7 +23,9 @@ from tracer.events import (
     ASGI_SEND,
     CLIENT_RESPONSE,
     LOOP_BLOCKED,
+    REQUEST_END,
     REQUEST_START,
+    SCHED_THREAD,
     VIOLATION,
     Event,
     is_server_error,
@@ -47,6 +50,7 @@ __all__ = [
     "CLOSE_KINDS",
     "sample_sizes",
     "lifespan_failure",
+    "hop_wait",
     "first_request",
     "alignment",
     "ends_response",
@@ -155,7 +159,28 @@ def summarize(recording: Recording | Sequence[Event] | Any) -> dict[str, Any]:
         load=load_of(header),
         lifespan_failed=failures,
         ws_close_codes=closes.counts(),
+        pool_waits=[
+            wait
+            for event in events
+            if event.kind == SCHED_THREAD
+            and event.req not in lifespan
+            and (wait := hop_wait(event)) is not None
+        ],
     )
+
+
+def hop_wait(event: Event) -> int | None:
+    """How long the work of a hop waited for a worker thread (ns): its ``sched.thread``'s
+    ``queued_ns``, from the hand-over to the start. None for another event, a thread's own
+    span (``via: "wsgi"``), a hop recorded without it (an older version's, a simulation's),
+    and a value that is no time (a recording made elsewhere)."""
+    if event.kind != SCHED_THREAD:
+        return None
+    data = event.data
+    wait = data.get("queued_ns")
+    if type(wait) is not int or not 0 <= wait < 2**63 or data.get("via") in (None, "wsgi"):
+        return None
+    return wait
 
 
 _LIFESPAN_PHASES = {"lifespan.startup.failed": "startup", "lifespan.shutdown.failed": "shutdown"}
@@ -199,7 +224,7 @@ def load_of(header: Any) -> Mapping[str, Any] | None:
     return load if isinstance(load, Mapping) else None
 
 
-CLOSE_KINDS = frozenset({ASGI_SEND, ASGI_RECEIVE, CLIENT_RESPONSE})
+CLOSE_KINDS = frozenset({ASGI_SEND, ASGI_RECEIVE, CLIENT_RESPONSE, REQUEST_END})
 """The event kinds ``SessionCloses.take`` reads (others it ignores)."""
 
 
@@ -210,7 +235,9 @@ class SessionCloses:
     A session is accepted when the app's ``websocket.accept`` went out or the network client
     got status 101 (a rejection, closed before the accept, has a status, not a close code).
     Its code is the one the network client got in the server's close frame (what went over
-    the wire: a server may change the app's code); without a client's, the earlier of the
+    the wire: a server may change the app's code), or the ``close_code`` of a ``request.end``
+    (the ``loop`` model's end for its client, where the wire says what the app's messages do
+    not); without a client's, the earlier of the
     app's own ``websocket.close`` that went out and the ``websocket.disconnect`` the app
     received (the in-process models' sessions, a session the client gave up on). A session
     with none of them is not counted.
@@ -224,11 +251,18 @@ class SessionCloses:
 
     def take(self, event: Event) -> None:
         """Read one event (any kind; only a WebSocket session's close, accept or client
-        response counts)."""
+        response counts, and a ``request.end``'s ``close_code``)."""
         kind = event.kind
         if kind not in CLOSE_KINDS or event.req is None:
             return
         data = event.data
+        if kind == REQUEST_END:
+            code = data.get("close_code")
+            if _is_code(code):
+                state = self._state(event.req)
+                if state[1] is None:
+                    state[1] = code
+            return
         if kind == CLIENT_RESPONSE:
             code = data.get("close_code")
             accepted = data.get("status") == 101

@@ -342,7 +342,7 @@ class RunSession:
         The report comes after the dashboard too: its screen is gone once it closes, and the
         report stays in the terminal's scrollback, as after a headless run."""
         if self.args.json:
-            print(json.dumps(summary), file=self._out)
+            print(json.dumps(self.digest.for_json(summary)), file=self._out)
             print(f"recording: {self.path}", file=sys.stderr)
             return
         if report:

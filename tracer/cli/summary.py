@@ -40,7 +40,7 @@ def main(args: argparse.Namespace) -> int:
 
         print(unfinished_warning(recording, args.file), file=sys.stderr)
     if args.json:
-        print(json.dumps(summary))
+        print(json.dumps(digest.for_json(summary)))
         return 0
     from tracer.report import print_report
 
