@@ -6,7 +6,9 @@ its own (status 101, ``error: "WebSocketClosedWithError"``) before the shim's, a
 error in the ``Response``; so is one whose code the network client's wsproto refuses (1004,
 2000, 5000), which it fails as a protocol error. The codes wsproto never puts on the wire
 (1005, 1006, 1015) go out as 1000 under uvicorn, so they are no error; an answer (1000, 1008,
-an app's 4000) is none.
+an app's 4000) is none. Each end of the model's says the code the client got (``close_code``):
+the app's, 1002 for a refused one, 1000 for one never sent (whose end, no error, the model
+records too, once the app is done).
 """
 
 from __future__ import annotations
@@ -96,10 +98,12 @@ def test_a_session_closed_with_a_broken_code_is_an_error() -> None:
             and e.data["type"] == "websocket.close"
         )
         shim = {"status": 101, "bytes_in": 9, "bytes_out": 9, "error": None}
-        if code in BROKEN + REFUSED:
+        if code in BROKEN + REFUSED + NEVER_SENT:
             # The model's end for the client, when the close went out, then the shim's.
+            error = CLOSED_WITH_ERROR if code in BROKEN + REFUSED else None
+            wire = 1002 if code in REFUSED else 1000 if code in NEVER_SENT else code
             assert [e.data for e in ends] == [
-                {"status": 101, "bytes_in": 9, "bytes_out": 9, "error": CLOSED_WITH_ERROR},
+                {"status": 101, "bytes_in": 9, "bytes_out": 9, "error": error, "close_code": wire},
                 shim,
             ]
             assert ends[0].t <= close.t + (close.dur or 0)
@@ -108,3 +112,7 @@ def test_a_session_closed_with_a_broken_code_is_an_error() -> None:
     summary = summarize(recorder.recording())
     assert summary["errors"] == len(BROKEN + REFUSED)
     assert summary["status"] == {"101": len(codes)}
+    wire_codes = [1002 if c in REFUSED else 1000 if c in NEVER_SENT else c for c in codes]
+    assert summary["ws_close_codes"] == {
+        str(code): wire_codes.count(code) for code in sorted(set(wire_codes))
+    }

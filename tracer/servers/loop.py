@@ -257,7 +257,9 @@ class LoopServer:
         scope = self._scopes(request, job.req, self.state)
         cycle: HttpCycle | WebSocketCycle
         if request.websocket:
-            cycle = ws = WebSocketCycle(request.ws_messages, stopping=self._stopping)
+            cycle = ws = WebSocketCycle(
+                request.ws_messages, now=self.recorder.now, stopping=self._stopping
+            )
             job.read_so_far = lambda: ws.bytes_in
             cycle.on_complete = lambda: self._session_over(job, ws)
         else:
@@ -279,7 +281,8 @@ class LoopServer:
         """A websocket session ended (the app closed it, or the client did). One the app
         closed with a code that says it broke is an error for its client, as the network
         client judges a real server's close frame: its end for the client, dated at the
-        close, comes before the shim's (readers take the first), and its ``Response`` says so."""
+        close, comes before the shim's (readers take the first), with the code the client
+        got (``close_code``), and its ``Response`` says so."""
         error = None
         if cycle.broke:
             error = CLOSED_WITH_ERROR
@@ -288,9 +291,30 @@ class LoopServer:
                 "bytes_in": cycle.bytes_in,
                 "bytes_out": cycle.bytes_out,
                 "error": error,
+                "close_code": cycle.wire_close_code,
             }
             self.recorder.emit(K.REQUEST_END, job.req, data)
         job.resolve(Response(job.req, cycle.status, cycle.bytes_out, error))
+
+    def _record_unsaid_close(self, job: Job, cycle: WebSocketCycle, error: str | None) -> None:
+        """The app is done with a websocket session whose client got a close its messages do
+        not say (``WebSocketCycle.unsaid_close_code``: a close code uvicorn changes on the
+        wire, the client's close the app never read): its end for the client, dated when the
+        session ended for it, before the shim's (readers take the first), with that
+        ``close_code``, so the summary counts the session under it as under uvicorn. Its
+        ``error`` is the shim's (the app's, or ``cancelled``). A session that broke has had
+        its end at the close (``_session_over``)."""
+        code = cycle.unsaid_close_code
+        if code is None or cycle.broke:
+            return
+        data = {
+            "status": cycle.status,
+            "bytes_in": cycle.bytes_in,
+            "bytes_out": cycle.bytes_out,
+            "error": error,
+            "close_code": code,
+        }
+        self.recorder.emit(K.REQUEST_END, job.req, data, t=cycle.closed_t)
 
     def hand_over(self, job: Job, scope: dict[str, Any]) -> None:
         """Prepare ``scope`` for ``job`` before its task starts (a subclass's hook)."""
@@ -337,6 +361,8 @@ class LoopServer:
                     refused, cycle.refused = cycle.refused, None  # its traceback holds the cycle
                     if error != "cancelled":
                         self.record_refused(job, refused, cycle.refused_t, raised=error is not None)
+            if isinstance(cycle, WebSocketCycle):
+                self._record_unsaid_close(job, cycle, error)
             if not cycle.complete or error is not None:
                 job.resolve(Response(job.req, cycle.status, cycle.bytes_out, error))
             cycle.complete = True

@@ -334,12 +334,21 @@ class WebSocketCycle(_Cycle):
     after that message went out, as ``tracer.client.websocket`` decides; one sent while no
     message was in flight (a welcome with the accept, a push past the last reply) is counted
     in ``unprompted`` and sends nothing. The ``websocket.disconnect`` codes and what ``send``
-    raises once the session is over are those of uvicorn's wsproto implementation.
+    raises once the session is over are those of uvicorn's wsproto implementation, and so is
+    the close the client gets (``wire_close_code``). ``now`` (recording time, ns) dates the
+    session's end for the client (``closed_t``).
     """
 
-    def __init__(self, messages: int, *, stopping: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        messages: int,
+        *,
+        now: Callable[[], int] | None = None,
+        stopping: threading.Event | None = None,
+    ) -> None:
         super().__init__(stopping=stopping)
         self._messages = messages
+        self._now = now
         self._connected = False
         self._sent = 0
         """Messages the client sent that have arrived."""
@@ -352,6 +361,13 @@ class WebSocketCycle(_Cycle):
         """Server messages sent while none of the client's was waiting for its reply."""
         self.close_code: int | None = None
         """The code of the app's ``websocket.close``, once it sent one."""
+        self.heard_code: int | None = None
+        """The code of the first ``websocket.disconnect`` ``receive()`` returned to the app."""
+        self.client_closed = False
+        """The client's close reached the server while the app ran, before any close of the
+        app's: uvicorn's wsproto answers it at once with the same code (1000)."""
+        self.closed_t: int | None = None
+        """When the session ended for the client (``now``; None without it, or still open)."""
         self.bytes_in = 0
         """Bytes of the client's messages ``receive()`` returned (the shim's ``bytes_in``)."""
         self._app_closed = False
@@ -360,18 +376,37 @@ class WebSocketCycle(_Cycle):
 
     @property
     def wire_close_code(self) -> int | None:
-        """The code the client ends the session with for the app's close (None: the app sent
-        no close after accepting): the app's, but 1000 for one no frame may carry, as
-        uvicorn's wsproto writes it, and 1002 for one the network client refuses (1004,
-        2000, 5000: its wsproto fails the frame as a protocol error)."""
-        code = self.close_code
-        if code is None or not self.accepted:
+        """The code of the close frame the client gets, as it records it (None: it gets none).
+
+        For the app's close, the app's code, but 1000 for one no frame may carry, as uvicorn's
+        wsproto writes it, and 1002 for one the network client refuses (1004, 2000, 5000: its
+        wsproto fails the frame as a protocol error). For the client's own close, which came
+        first, 1000: uvicorn answers it with its code whether or not the app ever reads the
+        disconnect. None before the handshake was answered, and when the app returned (or
+        raised) without a close before the client's came: uvicorn closes the connection
+        without a close frame then.
+        """
+        if not self.accepted:
             return None
+        code = self.close_code
+        if code is None:
+            return 1000 if self.client_closed else None
         if code in LOCAL_ONLY_CLOSE_CODES:
             return 1000
         if code in _KNOWN_CLOSE_CODES or 3000 <= code <= 4999:
             return code
         return 1002
+
+    @property
+    def unsaid_close_code(self) -> int | None:
+        """The close code the client got where the app's own messages say another or none
+        (the app's close changed on the wire, or the client's close the app never read), else
+        None. The shim records those messages, the earlier of the app's close and the
+        disconnect it received; a recording of them alone would count the session under the
+        wrong code, or not at all."""
+        wire = self.wire_close_code
+        said = self.close_code if self.close_code is not None else self.heard_code
+        return None if wire is None or wire == said else wire
 
     @property
     def broke(self) -> bool:
@@ -384,6 +419,8 @@ class WebSocketCycle(_Cycle):
         end's, as uvicorn queues it)."""
         if self._disconnect_code is None:
             self._disconnect_code = code
+            if self._now is not None:
+                self.closed_t = self._now()
         self._finish()
 
     def disconnect(self) -> None:
@@ -411,6 +448,8 @@ class WebSocketCycle(_Cycle):
             await self._wait_change()
         await self._pause_if_stopping()
         code = 1000 if self._disconnect_code is None else self._disconnect_code
+        if self.heard_code is None:
+            self.heard_code = code
         return {"type": "websocket.disconnect", "code": code}
 
     def _client_turn(self) -> None:
@@ -425,6 +464,7 @@ class WebSocketCycle(_Cycle):
             self._sent += 1
             self._notify()
         else:
+            self.client_closed = True  # the app is still running: its close would have ended it
             self._end(1000)  # the client got its replies and closes normally
 
     async def send(self, message: dict[str, Any]) -> None:

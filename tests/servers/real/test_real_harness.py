@@ -249,13 +249,6 @@ def app(environ, start_response):
     return [b"ok"]
 """
 
-_SLOW_IMPORT_ENDS_AT_SIGTERM = _SLOW_IMPORT.replace(
-    "time.sleep(30)",
-    # Only so that the stop after the failed start need not wait out gunicorn's graceful
-    # timeout for a worker that cannot end: the import itself still outlasts the start limit.
-    "import signal\n\nsignal.signal(signal.SIGTERM, signal.SIG_DFL)\ntime.sleep(30)",
-)
-
 _LIFESPAN_HANGS = """
 import asyncio
 import signal
@@ -283,7 +276,7 @@ def test_a_slow_import_of_a_wsgi_app_is_said_to_be_one(tmp_path: Path, name: str
         """What the parent sees (it never imports the slow module itself)."""
         return []
 
-    (tmp_path / "slow_import.py").write_text(_SLOW_IMPORT_ENDS_AT_SIGTERM)
+    (tmp_path / "slow_import.py").write_text(_SLOW_IMPORT)
     config = ServerConfig(app_spec="slow_import:app", app=stand_in, app_dir=str(tmp_path))
     server = server_model(name)(config, Recorder())
     with pytest.raises(ServerError) as caught:

@@ -1,7 +1,10 @@
 """The ``loop`` model's recording of websocket sessions the app closes with a code says what
 uvicorn's says: the same sessions are errors (a code that says the session broke, 1011, 1002,
 ..., and an app that raised after accepting), the same ones answers (1000, 1008, an app's
-4000), under the same close codes.
+4000), under the same close codes: those the client gets on the wire, where uvicorn changes
+the app's (2000, which the client refuses as a protocol error: 1002; 1005, which no close
+frame carries: 1000), and the client's own close, which uvicorn answers with 1000 though the
+app returns without reading it (``/unread``).
 
 One uvicorn run and one ``loop`` run of the same app, both summarised.
 """
@@ -24,10 +27,11 @@ from tracer.summary import summarize
 
 pytestmark = pytest.mark.timeout(60)
 
-CODES = (1011, 1002, 1003, 1000, 1008, 4000)
-PATHS = (*(f"/{code}" for code in CODES), "/raise")
-"""Each code's session, and one whose app raises instead of its echo (``int("raise")``):
-uvicorn drops that connection without a close frame."""
+CODES = (1011, 1002, 1003, 1000, 1008, 4000, 2000, 1005)
+PATHS = (*(f"/{code}" for code in CODES), "/unread", "/raise")
+"""Each code's session, one whose app returns without a close once the client's close came,
+and one whose app raises instead of its echo (``int("raise")``): uvicorn drops that
+connection without a close frame."""
 
 
 def _failed_paths(events: list[K.Event]) -> dict[str, bool]:
@@ -36,6 +40,11 @@ def _failed_paths(events: list[K.Event]) -> dict[str, bool]:
         e.req: e.data["path"] for e in events if e.kind == K.REQUEST_START and e.req is not None
     }
     return {paths[req]: span.failed for req, span in request_spans(events).items()}
+
+
+def _ended_well(events: list[K.Event]) -> set[int | None]:
+    """The requests with an end that has no error (the shim's, once the app returned)."""
+    return {e.req for e in events if e.kind == K.REQUEST_END and not e.data["error"]}
 
 
 def test_loop_and_uvicorn_judge_each_close_code_alike() -> None:
@@ -54,18 +63,28 @@ def test_loop_and_uvicorn_judge_each_close_code_alike() -> None:
 
     with running("loop", app) as (model, recorder):
         asyncio.run(sessions(model))
-        deadline = monotonic() + 5.0  # each app's own end, once it returned
-        while monotonic() < deadline and sum(
-            1 for e in recorder.events if e.kind == K.REQUEST_END and not e.data["error"]
-        ) < len(CODES):
+        deadline = monotonic() + 5.0  # each app's own end (all but /raise's), once it returned
+        while monotonic() < deadline and len(_ended_well(recorder.events)) < len(PATHS) - 1:
             sleep(0.005)
     modelled = recorder.recording().events
 
     assert (
         _failed_paths(modelled)
         == _failed_paths(real.events)
-        == {**{f"/{code}": code in (1011, 1002, 1003) for code in CODES}, "/raise": True}
+        == {
+            **{f"/{code}": code in (1011, 1002, 1003, 2000) for code in CODES},
+            "/unread": False,
+            "/raise": True,
+        }
     )
     ours, theirs = summarize(modelled), summarize(real.events)
     for key in ("errors", "status", "ws_close_codes"):
         assert ours[key] == theirs[key], key
+    assert theirs["ws_close_codes"] == {
+        "1000": 3,  # 1000, 1005 (sent as 1000), /unread (the client's close, answered)
+        "1002": 2,  # 1002, 2000 (refused by the client)
+        "1003": 1,
+        "1008": 1,
+        "1011": 1,
+        "4000": 1,
+    }

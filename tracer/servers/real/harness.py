@@ -9,7 +9,9 @@ startup (``lifespan_marks``): a master or supervisor listens before its workers 
 An app that refuses to start (``lifespan.startup.failed``) stops the start with its own message.
 Stopping: the server's own graceful signal to the master, then SIGKILL to the whole group
 after a bound. A server that dies while starting raises ``ServerError`` with the one line of
-its output that says why. Every wait here sleeps with ``tracer.servers.waits``: an app
+its output that says why, once what is left of its group is killed at once: a start that
+failed has nothing of the app's to finish, and its line waits for no graceful stop
+(``stop_path`` records which way a server was stopped). Every wait here sleeps with ``tracer.servers.waits``: an app
 imported in this process may have replaced ``time.sleep``. Imports only the spine
 (``tracer.errors``), the process helpers of ``tracer.servers`` and ``lifespan_marks``.
 """
@@ -33,9 +35,32 @@ from tracer.servers.proc_groups import group_members, wait_gone
 from tracer.servers.real.lifespan_marks import shutdown_unanswered, started, startup_failure
 from tracer.servers.waits import monotonic, sleep, wait_exit
 
-__all__ = ["ServerProcess", "free_port", "check_port", "group_members", "failure_line", "HOST"]
+__all__ = [
+    "ServerProcess",
+    "free_port",
+    "check_port",
+    "group_members",
+    "failure_line",
+    "HOST",
+    "STOPPED_AT_ONCE",
+    "STOPPED_EXITED",
+    "STOPPED_GRACEFULLY",
+    "STOPPED_KILLED",
+]
 
 HOST = "127.0.0.1"
+
+# How a server was stopped (``ServerProcess.stop_path``).
+STOPPED_GRACEFULLY = "graceful"
+"""Its stop signal ended it within the bound."""
+STOPPED_KILLED = "killed"
+"""Its stop signal did not end it within the bound: its group was killed (SIGKILL)."""
+STOPPED_EXITED = "exited"
+"""Its main process had exited already: no stop signal; what was left of its group was
+given the bound to end, then killed."""
+STOPPED_AT_ONCE = "at once"
+"""Its start failed (it died, could not load the app, or never became ready in time): its
+group was killed at once, without a stop signal or a bound."""
 
 
 def free_port(host: str = HOST) -> int:
@@ -161,6 +186,9 @@ class ServerProcess:
         self.killed: str | None = None
         """Set by ``stop`` when the graceful stop did not end the server within its bound and
         it was killed: one line saying so (an app that ignores the stop signal does this)."""
+        self.stop_path: str | None = None
+        """How the server was stopped (``STOPPED_GRACEFULLY``, ``STOPPED_KILLED``,
+        ``STOPPED_EXITED``, ``STOPPED_AT_ONCE``); None until it was."""
         self.left_running: Callable[[], int] | None = None
         """How many requests the app still runs whose client closed on purpose (``--read-for``,
         ``--read-bytes``), as the server's events tell: the kill line names them."""
@@ -194,7 +222,8 @@ class ServerProcess:
         try:
             self._wait_ready(timeout, stop)
         except BaseException:
-            self.stop()
+            # The error says why already: the group goes at once, so the line comes now.
+            self.stop_at_once()
             raise
 
     def _wait_ready(self, timeout: float, stop: threading.Event | None = None) -> None:
@@ -349,18 +378,43 @@ class ServerProcess:
         # Workers outlive a master that died or was slow: the group goes, whatever is left.
         wait_gone([pgid], deadline, clock=self.clock)
         left = group_members(pgid)
+        path = STOPPED_GRACEFULLY if signalled else STOPPED_EXITED
         if left or process.poll() is None:
             if signalled:
                 self.killed = self._killed_line(timeout, master=process.poll() is None, left=left)
-            try:
-                os.killpg(pgid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            process.wait()
-            # A killed worker dies when the kernel next schedules it, which on a loaded
-            # machine can be after the master is reaped: stop returns once the group is gone.
-            wait_gone([pgid], self.clock() + 2.0, clock=self.clock)
+                path = STOPPED_KILLED
+            self._kill_group(process)
+        self.stop_path = path
         self.process = None
+
+    def stop_at_once(self) -> None:
+        """Kill the server's whole group now, without its stop signal or a bound, and reap it
+        (idempotent): for a start that failed, whose error is known, so that it is said at
+        once. Its master may have died already, leaving workers behind, or never have become
+        ready: a worker still importing the app takes its stop signal only once the import is
+        over (uvicorn's with ``--workers``, gunicorn's: their handlers just note it), which a
+        graceful stop would wait for, its whole bound."""
+        process = self.process
+        if process is None:
+            return
+        if not self.serving and self._said is None:
+            self._said = os.fstat(self._log.fileno()).st_size
+        self._kill_group(process)
+        self.stop_path = STOPPED_AT_ONCE
+        self.process = None
+
+    def _kill_group(self, process: subprocess.Popen[bytes]) -> None:
+        """SIGKILL every process of the server's group, reap the master, and return once the
+        group is gone (within 2 s)."""
+        pgid = process.pid
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
+        # A killed worker dies when the kernel next schedules it, which on a loaded machine
+        # can be after the master is reaped: return once the group is gone.
+        wait_gone([pgid], self.clock() + 2.0, clock=self.clock)
 
     def shutdown_unanswered(self) -> int:
         """How many server processes received the app's lifespan shutdown and ended (or were
