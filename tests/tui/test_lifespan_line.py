@@ -283,7 +283,7 @@ async def test_every_part_and_a_failure_on_the_line(lang: str, tmp_path: Path) -
         "en": "lifespan blocked the loop 200ms before the load, 25.0ms during it  "
         "lifespan shutdown failed: pool\\x1b[2J",
         "zh": "生命周期 阻塞事件循环：负载开始前 200ms，负载期间 25.0ms  "
-        "lifespan 关闭失败：pool\\x1b[2J",
+        "生命周期关闭失败：pool\\x1b[2J",
     }
     async with app.run_test(size=(160, 30)) as pilot:
         screen = app.screen

@@ -132,7 +132,7 @@ def test_responses_cut_short_are_counted_after_the_errors(lang: str, word: str) 
     ("lang", "said"),
     [
         ("en", "lifespan startup failed: db unreachable \\x1b[2J"),
-        ("zh", "lifespan 启动失败：db unreachable \\x1b[2J"),
+        ("zh", "生命周期启动失败：db unreachable \\x1b[2J"),
     ],
 )
 async def test_a_failed_lifespan_is_named_with_the_apps_words(lang: str, said: str) -> None:
