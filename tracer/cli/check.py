@@ -2,7 +2,8 @@
 
 Drives the app in-process through representative requests (GET, HEAD, POST with a body, a
 chunked POST, a websocket session and lifespan for ASGI apps) at the given paths, else at the routes a
-Flask, Starlette or FastAPI app declares (``tracer.conformance.routes``), and prints every
+Flask, Quart, Starlette, FastAPI, Litestar, Falcon, Bottle, Sanic or Django app declares
+(``tracer.conformance.routes``), and prints every
 broken WSGI/ASGI rule with the request, the app's file:line and a hint. Exit 0 clean, 1 errors found (``--strict``:
 warnings too), 2 bad input.
 """
@@ -45,8 +46,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         action="append",
         dest="paths",
         metavar="P",
-        help="a path to probe (repeatable; default: the app's routes if it is a Flask, "
-        "Starlette or FastAPI app, else /)",
+        help="a path to probe (repeatable; default: the app's routes if it is a Flask, Quart, "
+        "Starlette, FastAPI, Litestar, Falcon, Bottle, Sanic or Django app, else /)",
     )
     parser.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format")
     parser.add_argument("--strict", action="store_true", help="exit 1 on warnings too")

@@ -167,7 +167,9 @@ def _drive_asgi(
         if probe.kind == "http":
             coro = drive_http(session.traced, probe, timeout, raised, state, left)
         else:
-            coro = drive_websocket(session.traced, probe, timeout, raised, state, refused=refused)
+            coro = drive_websocket(
+                session.traced, probe, timeout, raised, state, refused=refused, left=left
+            )
         finished, result = runner.run(coro)
         timed_out, why = result if finished else (True, None)
         if refused and finished and why is None:

@@ -5,7 +5,9 @@ States: ``HANDSHAKE`` -> ``OPEN`` (accepted) or ``DENYING`` (websocket.http.resp
 before its start (WS-014) moves to ``HEADLESS``, as the http checker's body before a start
 does: no denial has started, so that body (even a last one) ends none, the handshake is still
 to be answered (the app's first start after it is its start, not one "after accept"), and an
-app that returns then is not told it never answered (WS-014 said what went wrong).
+app that returns then is not told it never answered (WS-014 said what went wrong). A message
+of a type no websocket scope has (WS-010: an ``http.response.start``) sent to the unanswered
+handshake moves there too, for the same reason.
 Imports only the conformance package.
 """
 
@@ -107,6 +109,11 @@ class WebSocketChecker(AsgiChecker, scope_type="websocket"):
                 self._state = CLOSED
         else:
             self._flag("WS-010", f"got {kind!r:.60}")
+            if unanswered:
+                # An answer of another protocol (Sanic's http.response.start at an HTTP
+                # route): WS-010 says what went wrong, so returning after it is not also
+                # "never answered" (WS-013); an accept or close after it still answers.
+                self._state = HEADLESS
 
     def _frame(self, message: dict[str, Any]) -> None:
         data = message.get("bytes")

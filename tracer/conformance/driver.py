@@ -6,7 +6,8 @@ HEAD each path, POST with a body (followed on ``wsgi.input`` by the next request
 keep-alive socket, so reading past CONTENT_LENGTH shows), POST chunked. ASGI: lifespan startup,
 the same requests (the chunked one as three ``http.request`` messages), a websocket session,
 lifespan shutdown. Probes the app plainly does not handle (a websocket to an HTTP-only app)
-are skipped, not judged. How each probe is played, as the server and its client, is
+are skipped, not judged; a framework that routes websocket scopes itself (Sanic) is judged on
+what it answers one at an HTTP route. How each probe is played, as the server and its client, is
 ``tracer.conformance.probe_clients``; how its events are filed, and the rules judged after
 the request (CHK-001, CHK-002, WSGI-022 of a middleware inside the app, which a ``CloseWatch``
 sees while a WSGI probe runs), ``tracer.conformance.session``. What the tasks and threads the
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from time import monotonic
 from typing import Any
 
@@ -80,15 +82,26 @@ def _check_wsgi(
 
 
 def plan_for(app: Any, paths: Sequence[str] | None, *, websocket: bool) -> list[Probe]:
-    """The probes of a check: at ``paths`` when given, else at the routes ``app`` declares."""
-    if paths:
-        return plan(list(paths), websocket=websocket)
+    """The probes of a check: at ``paths`` when given, else at the routes ``app`` declares.
+    The websocket probes of an app whose framework routes websocket scopes itself are judged
+    whatever it answers (``Probe.http_answer_judged``)."""
     routes = discover_routes(app)
-    if routes is None or not (routes.http or routes.websocket):
-        return plan(["/"], websocket=websocket)
-    # An HTTP-only app still gets one websocket, to see it refused.
-    sessions = routes.websocket or routes.http[:1]
-    return plan(routes.http, websocket=websocket, websocket_paths=sessions, methods=routes.methods)
+    if paths:
+        probes = plan(list(paths), websocket=websocket)
+    elif routes is None or not (routes.http or routes.websocket):
+        probes = plan(["/"], websocket=websocket)
+    else:
+        # An HTTP-only app still gets one websocket, to see it refused.
+        sessions = routes.websocket or routes.http[:1]
+        probes = plan(
+            routes.http, websocket=websocket, websocket_paths=sessions, methods=routes.methods
+        )
+    if routes is None or not routes.serves_websockets:
+        return probes
+    return [
+        replace(probe, http_answer_judged=True) if probe.kind == "websocket" else probe
+        for probe in probes
+    ]
 
 
 def _routes_found(app: Any) -> bool:
@@ -109,8 +122,9 @@ def check_app(
     """Drive ``app`` through representative requests and return what broke the protocol.
 
     ``paths`` are probed with GET, HEAD, POST and chunked POST (ASGI: and a websocket session each);
-    None probes the app's own routes when it is a Flask, Starlette or FastAPI app
-    (``tracer.conformance.routes``: websocket sessions then go to its websocket routes only),
+    None probes the app's own routes when it is a Flask, Quart, Starlette, FastAPI, Litestar,
+    Falcon, Bottle, Sanic or Django app (``tracer.conformance.routes``: websocket sessions
+    then go to its websocket routes only),
     else ``/``; when every probe of ``/`` is then refused (403, 404, 405) the report says, in
     a note, that the app's views were not exercised (``Session.note_unreached``).
     ``timeout`` bounds each request (CHK-001 past it; an ASGI app that keeps the event loop

@@ -13,7 +13,15 @@ import time
 
 # Bound now, before the app is imported: an app that replaces ``asyncio.wait_for`` (or
 # ``asyncio.Event``) at import must not change how long the check's client waits.
-from asyncio import CancelledError, Event, TimerHandle, current_task, get_running_loop, wait_for
+from asyncio import (
+    CancelledError,
+    Event,
+    TimerHandle,
+    current_task,
+    get_running_loop,
+    timeout_at,
+    wait_for,
+)
 from collections.abc import Callable
 from typing import Any
 
@@ -96,9 +104,10 @@ def _serve(app: Any, environ: dict[str, Any], timeout: float) -> None:
 
 
 class ClientLeft(OSError):
-    """What a send raises once the check's client left a streaming response: the scope says
-    ASGI spec 2.4, which promises an OSError there (Starlette's StreamingResponse relies on it
-    alone, never listening for http.disconnect, so without it a stream would run on)."""
+    """What a send raises once the check's client left a streaming response, or closed its
+    websocket connection: the scope says ASGI spec 2.4, which promises an OSError there
+    (Starlette's StreamingResponse relies on it alone, never listening for http.disconnect,
+    so without it a stream would run on)."""
 
 
 async def drive_http(
@@ -175,9 +184,12 @@ class WebSocketClient:
 
     Accepted, the client sends one text message (``WS_TEXT``; ``binary``: a binary one,
     ``WS_BYTES``), then closes (``websocket.disconnect``, 1000) once the app replied to it or
-    after ``REPLY_WAIT`` without a reply, as a client waiting for its echo does. After the
-    app's close or denial, ``receive`` says the client is gone; a handshake not answered by
-    ``leave_at`` (the loop's clock) is given up on (1006).
+    after ``REPLY_WAIT`` without a reply, as a client waiting for its echo does. Its close
+    reaches the server as soon as the app lets the loop run after its reply: a send after
+    that raises ``ClientLeft`` (in ``left``), as uvicorn's does on a closed connection (ASGI
+    spec 2.4); a close sent in the same step as the reply is the app's, as on a server. After
+    the app's close or denial, ``receive`` says the client is gone; a handshake not answered
+    by ``leave_at`` (the loop's clock) is given up on (1006).
     """
 
     def __init__(
@@ -199,6 +211,9 @@ class WebSocketClient:
         self._delivered_at: float | None = None  # when the message went to the app
         self._replied = False
         self._changed = Event()
+        self._gone = False  # the client closed the connection: sends raise ClientLeft
+        self.left: list[ClientLeft] = []
+        """What the app's sends on the closed connection raised."""
 
     async def receive(self) -> dict[str, Any]:
         """The server's ``receive``: connect, then (once answered) the message, then disconnect."""
@@ -218,15 +233,21 @@ class WebSocketClient:
             return {"type": "websocket.receive", "text": WS_TEXT}
         self._received_after_message = True
         deadline = min(self._delivered_at + self.reply_wait, self.leave_at)
-        await self._until(lambda: self._replied or self._close_code is not None, deadline)
-        code = 1000 if self._close_code is None else self._close_code
-        return {"type": "websocket.disconnect", "code": code}
+        await self._until(lambda: self._gone or self._close_code is not None, deadline)
+        if self._close_code is None:
+            self._gone = True  # the client closes: its close after the reply came, or no reply
+            return {"type": "websocket.disconnect", "code": 1000}
+        return {"type": "websocket.disconnect", "code": self._close_code}
 
     async def send(self, message: Any) -> None:
         """The server's ``send``: notes what the app said; the checker judges it."""
         kind = message.get("type") if isinstance(message, dict) else None
         if self.first is None:
             self.first = str(kind)
+        if self._gone:
+            error = ClientLeft("the client closed the connection")
+            self.left.append(error)
+            raise error
         if kind == "websocket.accept" and not self._answered:
             self._answered = self._accepted = True
         elif kind == "websocket.close" and self._close_code is None:
@@ -243,9 +264,17 @@ class WebSocketClient:
         ):
             self._close_code = 1006  # the denial is the whole exchange: no socket ever opened
             self._answered = True
-        elif kind == "websocket.send" and self._delivered_at is not None:
+        elif kind == "websocket.send" and self._delivered_at is not None and not self._replied:
             self._replied = True
+            # The client closes on the reply; its close frame is read when the loop runs next.
+            get_running_loop().call_soon(self._leave)
         self._changed.set()
+
+    def _leave(self) -> None:
+        """The client's close after the reply reached the server (unless the app closed)."""
+        if self._close_code is None:
+            self._gone = True
+            self._changed.set()
 
     async def _until(self, ready: Callable[[], bool], deadline: float) -> bool:
         """Wait until ``ready()`` (re-read after each message the app sends) or ``deadline``."""
@@ -255,8 +284,12 @@ class WebSocketClient:
             if left <= 0:
                 return False
             self._changed.clear()
+            # timeout_at, not wait_for: a receive the app cancels (its reader task stopped)
+            # ends cancelled even when the client's message came in the same step; on 3.11
+            # wait_for returned the message then, which no server's receive does.
             try:
-                await wait_for(self._changed.wait(), left)
+                async with timeout_at(deadline):
+                    await self._changed.wait()
             except TimeoutError:
                 return ready()
         return True
@@ -273,11 +306,13 @@ class WebSocketClient:
             return "raised"
         return None
 
-    def skip_reason(self) -> str | None:
+    def skip_reason(self, *, http_answer_judged: bool = False) -> str | None:
         """Why the probe does not apply: the app never looked at the connection, or answered
-        it as HTTP (an HTTP-only app)."""
+        it as HTTP (an HTTP-only app; not with ``http_answer_judged``: a framework that routes
+        websocket scopes answered it so)."""
+        answered_as_http = self.first is not None and self.first.startswith("http.")
         if (self.first is None and not self.received) or (
-            self.first is not None and self.first.startswith("http.")
+            answered_as_http and not http_answer_judged
         ):
             return "the app does not handle websocket scopes"
         return None
@@ -297,10 +332,12 @@ async def drive_websocket(
     *,
     binary: bool = False,
     refused: list[str] | None = None,
+    left: list[ClientLeft] | None = None,
 ) -> tuple[bool, str | None]:
     """Drive a websocket session (``WebSocketClient``); return (timed out, why skipped).
     ``binary`` sends the binary message instead of the text one; ``refused`` gets how the app
-    refused the message, if it did (``WebSocketClient.refusal``)."""
+    refused the message, if it did (``WebSocketClient.refusal``); ``left`` what its sends
+    after the client closed raised."""
     client = WebSocketClient(get_running_loop().time() + timeout / 2, binary=binary)
     scope = make_scope(probe, state)
     failed: list[Exception] = []
@@ -316,7 +353,9 @@ async def drive_websocket(
     refusal = client.refusal(failed[0] if failed else None)
     if refusal is not None and refused is not None and not timed_out:
         refused.append(refusal)
-    return timed_out, client.skip_reason()
+    if left is not None:
+        left.extend(client.left)
+    return timed_out, client.skip_reason(http_answer_judged=probe.http_answer_judged)
 
 
 # -- awaiting the app ---------------------------------------------------------------------------

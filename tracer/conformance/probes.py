@@ -54,6 +54,10 @@ class Probe:
     send them (``http.response.trailers`` in the scope's extensions): the GET probes. The
     others leave both out, so an app that announces trailers without looking at the scope
     is told (HTTP-024), and one that looks gets its trailers judged (HTTP-021 to 023)."""
+    http_answer_judged: bool = False
+    """A websocket probe of an app whose framework routes websocket scopes itself
+    (``Routes.serves_websockets``): an HTTP answer to it is that framework's, judged (WS-010),
+    not the answer of an HTTP-only app that ignores the scope's type, which is skipped."""
 
 
 DEFAULT_METHODS = ("GET", "POST")

@@ -10,7 +10,8 @@ Only public objects are read: ``inspect``, ``typing``, ``fastapi.params.Depends`
 ``Path`` (pydantic ``FieldInfo``: ``alias``, ``metadata``) and ``annotated_types``' bounds by
 their attribute names. A parameter nothing can be learnt about (an annotation that does not
 resolve, a type with no plain value, a signature that cannot be read) is left out, and the
-caller probes it with ``1``: discovery never fails on what it cannot read. Imports nothing of
+caller probes it with ``1``: discovery never fails on what it cannot read. ``type_sample(kind)``
+gives the value of one type alone (Litestar's typed path parameters). Imports nothing of
 ours, and nothing of FastAPI's that the app did not import already.
 """
 
@@ -27,7 +28,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-__all__ = ["path_param_samples", "NIL_UUID"]
+__all__ = ["path_param_samples", "type_sample", "NIL_UUID"]
 
 NIL_UUID = "00000000-0000-0000-0000-000000000000"
 
@@ -61,6 +62,16 @@ def path_param_samples(route: Any, names: Iterable[str]) -> dict[str, str]:
     except Exception:  # a route table of an unexpected shape: what was read so far stands
         pass
     return samples
+
+
+def type_sample(kind: Any) -> str | None:
+    """A value of the type ``kind`` in a URL (``1`` for ``int``, the nil UUID for
+    ``uuid.UUID``, an ISO date for ``date``), or None for a type with no plain value (``str``
+    takes any): how Litestar's typed parameters (``{item_id:int}``) are filled."""
+    try:
+        return _sample(kind, [])
+    except Exception:  # an odd type object: no value known
+        return None
 
 
 def _attribute(obj: Any, name: str) -> Any:

@@ -1,11 +1,13 @@
 """The paths ``trace check`` probes when none are given: the app's own routes.
 
 ``discover_routes(app)`` looks through the middleware an app is wrapped in (anything that keeps
-the app it wraps as ``.app``, our shims included) for a router it knows, and lists a path to
-probe for each route: Flask's ``url_map`` rules, Starlette's and FastAPI's ``routes`` (``Mount``
-prefixes followed into the mounted app; a FastAPI ``include_router`` entry opened into its
-routes, each with its full path, by FastAPI's ``iter_route_contexts`` where FastAPI has it),
-with the methods each declares (``PROBED_METHODS``).
+the app it wraps as ``.app`` or ``.application``, our shims included) for a router it knows,
+and lists a path to probe for each route: Flask's and Quart's ``url_map`` rules, Starlette's
+and FastAPI's ``routes`` (``Mount`` prefixes followed into the mounted app; a FastAPI
+``include_router`` entry opened into its routes, each with its full path, by FastAPI's
+``iter_route_contexts`` where FastAPI has it), and the route tables of Litestar, Bottle and
+Sanic (``routes_listed``), Falcon (``routes_falcon``) and Django (``routes_django``), with the
+methods each declares (``PROBED_METHODS``).
 A path parameter gets a value its converter accepts (``1`` for ``int``, ``str`` and ``path``;
 ``1.0`` for ``float``, which Werkzeug wants with a dot; the nil UUID for ``uuid``; the first
 word of Werkzeug's ``any``); a FastAPI route's plain ``{name}`` gets one its annotation accepts,
@@ -14,26 +16,23 @@ reaches the handler whenever a plain value can; where nothing can be read, ``1``
 need a host name (Starlette ``Host``) are left out. Nothing of the app is called: only its
 route tables and signatures are read (a Starlette ``HTTPEndpoint`` class is probed with the
 methods it has a handler for). Only the frameworks' public objects are read. Imports nothing
-of ours but ``route_params``.
+of ours but ``route_set``, ``route_params`` and the ``routes_*`` readers.
 """
 
 from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from tracer.conformance.route_params import NIL_UUID, path_param_samples
+from tracer.conformance.route_set import MAX_PATHS, PROBED_METHODS, Routes
+from tracer.conformance.routes_django import django_routes
+from tracer.conformance.routes_falcon import falcon_routes
+from tracer.conformance.routes_listed import bottle_routes, litestar_routes, sanic_routes
 
 __all__ = ["Routes", "discover_routes", "MAX_PATHS", "PROBED_METHODS"]
-
-MAX_PATHS = 40
-"""At most this many paths of each kind are probed: a check stays a few seconds long."""
-
-PROBED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-"""The declared methods a route is probed with (HEAD and OPTIONS are the framework's own)."""
 
 # A value each converter accepts, by converter name (any other: "1").
 _SAMPLES = {"uuid": NIL_UUID, "float": "1.0"}
@@ -43,39 +42,14 @@ _WERKZEUG_PARAM = re.compile(
     r"<(?:([A-Za-z_][A-Za-z0-9_]*)(?:\(([^)]*)\))?:)?([A-Za-z_][A-Za-z0-9_]*)>"
 )
 
-
-@dataclass
-class Routes:
-    """What was found: the framework's name and the paths to probe, HTTP and websocket."""
-
-    framework: str
-    http: list[str] = field(default_factory=list)
-    websocket: list[str] = field(default_factory=list)
-    total: int = 0
-    """Paths found before the ``MAX_PATHS`` cut."""
-    methods: dict[str, list[str]] = field(default_factory=dict)
-    """HTTP path -> the methods its routes declare (``PROBED_METHODS`` order); a path with no
-    entry declared none (any method): it gets the default probes."""
-
-    def add(
-        self, path: str, *, websocket: bool = False, methods: Iterable[str] | None = None
-    ) -> None:
-        """List ``path`` once (a route reached two ways is probed once), with its methods
-        (several routes of one path, ``@get`` and ``@post``, add up)."""
-        paths = self.websocket if websocket else self.http
-        if not websocket and methods is not None:
-            declared = set(self.methods.get(path, ())) | {m.upper() for m in methods}
-            self.methods[path] = [m for m in PROBED_METHODS if m in declared]
-        if path in paths:
-            return
-        self.total += 1
-        if len(paths) < MAX_PATHS:
-            paths.append(path)
-
-    @property
-    def truncated(self) -> bool:
-        """True when some routes were left out (``MAX_PATHS``)."""
-        return self.total > len(self.http) + len(self.websocket)
+_READERS: tuple[Callable[[Any], Routes | None], ...] = (
+    litestar_routes,
+    falcon_routes,
+    bottle_routes,
+    sanic_routes,
+    django_routes,
+)
+"""The readers of the other frameworks' route tables: each gives None for an app not its own."""
 
 
 def discover_routes(app: Any) -> Routes | None:
@@ -83,13 +57,17 @@ def discover_routes(app: Any) -> Routes | None:
     for candidate in _wrapped(app):
         url_map = _attribute(candidate, "url_map")
         if url_map is not None and callable(getattr(url_map, "iter_rules", None)):
-            return _werkzeug_routes(url_map)
+            return _werkzeug_routes(url_map, _werkzeug_framework(candidate))
         routing = sys.modules.get("starlette.routing")
         routes = _attribute(candidate, "routes")
         if routing is not None and isinstance(routes, list) and _is_starlette(candidate, routing):
-            found = Routes("starlette")
+            found = Routes("starlette", serves_websockets=True)
             _starlette_routes(routes, "", routing, found, depth=0)
             return found
+        for read in _READERS:
+            listed = read(candidate)
+            if listed is not None:
+                return listed
     return None
 
 
@@ -103,7 +81,8 @@ def _attribute(obj: Any, name: str) -> Any:
 
 def _wrapped(app: Any) -> Iterator[Any]:
     """``app`` and what it wraps: ``.app`` (middleware, our shims), ``.wsgi_application``
-    (asgiref's ``WsgiToAsgi``), a bound method's owner."""
+    (asgiref's ``WsgiToAsgi``), ``.application`` (WhiteNoise, Django's static files
+    handlers), a bound method's owner."""
     seen: set[int] = set()
     current = app
     while current is not None and id(current) not in seen and len(seen) < 32:
@@ -112,6 +91,8 @@ def _wrapped(app: Any) -> Iterator[Any]:
         inner = _attribute(current, "app")
         if inner is None:
             inner = _attribute(current, "wsgi_application")  # asgiref's WsgiToAsgi
+        if inner is None:
+            inner = _attribute(current, "application")  # WhiteNoise, Django's static handlers
         if inner is None:
             inner = _attribute(current, "__self__")  # Flask's wsgi_app, a bound method
         current = inner
@@ -189,8 +170,22 @@ def _fill_starlette(path: Any, route: Any = None) -> str:
     return _STARLETTE_PARAM.sub(value, path)
 
 
-def _werkzeug_routes(url_map: Any) -> Routes:
-    found = Routes("flask" if "flask" in sys.modules else "werkzeug")
+def _werkzeug_framework(app: Any) -> str:
+    """Whose ``url_map`` this is: the package of the app's class (``flask``, ``quart``)."""
+    package = type(app).__module__.partition(".")[0]
+    if package in ("flask", "quart"):
+        return package
+    # A subclass of the app class in the user's module: the framework it comes from.
+    for kind in type(app).__mro__:
+        package = kind.__module__.partition(".")[0]
+        if package in ("quart", "flask"):
+            return package
+    return "werkzeug"
+
+
+def _werkzeug_routes(url_map: Any, framework: str) -> Routes:
+    # Quart routes websocket scopes itself (its rules with ``websocket=True``); Flask is WSGI.
+    found = Routes(framework, serves_websockets=framework == "quart")
     for rule in url_map.iter_rules():
         if getattr(rule, "host", None):
             continue  # needs a host name

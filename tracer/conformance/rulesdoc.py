@@ -30,19 +30,27 @@ the app's own code among the frames that made the call (a Starlette endpoint's
 locations do; a library's or the standard library's line only when none of the app's own
 code is there (a framework's own response, sent after the endpoint returned).
 `trace check APP` drives an app through representative requests (at the `--path`s given, else
-at every route a Flask, Starlette or FastAPI app declares, else at `/`: each method the route
-declares, a HEAD after each GET; an ASGI app also gets a websocket session at each path, whose
+at every route a Flask, Quart, Starlette, FastAPI, Litestar, Falcon, Bottle, Sanic or Django
+app declares, else at `/`: each method the route declares, a HEAD after each GET; an ASGI app
+also gets a websocket session at each path, whose
 one message is JSON text, and its lifespan) and lists them. The websocket client behaves as
 uvicorn and a real client do: nothing follows `websocket.connect` until the app has answered
 the handshake (accept, close or a whole denial response; unanswered, the client leaves at
 half the timeout), and it closes once the app replied to its message (or 0.2 s went by
 without a reply), so an app whose reader task receives before it accepts is judged on what
-it sends. An endpoint that refuses the text message (it raises on it before replying, as
+it sends. Its close reaches the server as soon as the app lets the event loop run after the
+reply: a send after that raises an `OSError`, as uvicorn's does on a closed connection (ASGI
+spec 2.4), so a second `websocket.close` sent when the first one raised is `WS-003` (Falcon's
+ASGI app does that), while the error itself, ending the app, is not listed as a crash.
+An endpoint that refuses the text message (it raises on it before replying, as
 Starlette's `receive_bytes` does, or closes with 1003 or 1007) gets a second session whose
 message is binary (the same JSON), and that session is judged: the refusal is listed as a
 note, not as a crash of the app (if the binary one fails too, the text session stands).
 A probe the app does not handle (a websocket session to an HTTP-only app) is
-listed as skipped, not judged, and `--record FILE` saves the check's recording without it.
+listed as skipped, not judged, and `--record FILE` saves the check's recording without it;
+a framework that routes websocket scopes itself (Starlette, Quart, Litestar, Falcon's ASGI
+app, Sanic) is judged on what it answers one, so Sanic answering it with its HTTP route's
+response is `WS-010` (uvicorn and hypercorn fail that session with a 500).
 The GET probes come from a client that reads trailers (`TE: trailers`, and
 `http.response.trailers` in the scope's extensions, as hypercorn advertises it); the others
 do not. An app that checks `scope["extensions"]` before announcing trailers has them judged
