@@ -6,6 +6,8 @@ A command whose module says ``HOLDS_CTRL_C = True`` answers Ctrl-C from its firs
 ``CtrlCHeld`` takes over the handler that noted one while the command line was read.
 Errors: a ``TracerError`` becomes one line on stderr and exit code 2; usage errors too.
 A closed stdout (``trace export ... | head``) ends the command quietly with exit code 1.
+No room to write (a full disk under stdout, ``ulimit -f``) is one line on stderr and exit
+code 2, as a recording that cannot be written is.
 """
 
 from __future__ import annotations
@@ -117,13 +119,46 @@ def _silence_closed_outputs() -> bool:
         if _reader_gone(stream) is False:
             continue
         closed = True
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, stream.fileno())
-            os.close(devnull)
-        except (AttributeError, OSError, ValueError):
-            pass
+        _to_devnull(stream)
     return closed
+
+
+def _to_devnull(stream: Any) -> None:
+    """Point ``stream``'s descriptor at devnull: what is still buffered goes nowhere, and the
+    interpreter's final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (AttributeError, OSError, ValueError):
+        pass
+
+
+def _no_room_errors() -> set[int]:
+    """The errors of a write the machine has no room for: a full disk, a quota, ``ulimit -f``."""
+    import errno
+
+    return {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def _say_no_room(exc: OSError) -> int:
+    """One line on stderr for a write there was no room for, and exit code 2. Which stream
+    failed is not known unless the error names its file (a stream drops what it could not
+    write: flushing it again cannot tell); the reason says what to free or raise."""
+    stdout = sys.stdout
+    if stdout is not None:
+        try:
+            stdout.flush()
+        except (OSError, ValueError):  # what it still holds would fail again at exit
+            _to_devnull(stdout)
+    from tracer.printable import printable
+
+    named = f' "{printable(str(exc.filename))}"' if exc.filename else ""
+    try:
+        print(f"trace: error: Cannot write{named}: {exc.strerror}.", file=sys.stderr)
+    except (OSError, ValueError):  # stderr has no room either: nothing can be said
+        pass
+    return EXIT_USAGE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -242,7 +277,8 @@ def _command_line(argv: Sequence[str] | None) -> int:
     """The command line's exit code: the command's, or that of a closed output or a Ctrl-C."""
     try:
         code = _main(argv)
-        # What is still buffered meets a closed pipe here, not in the interpreter's final flush.
+        # What is still buffered meets a closed pipe (or a full disk) here, not in the
+        # interpreter's final flush.
         if sys.stdout is not None:
             sys.stdout.flush()
         return code
@@ -250,6 +286,10 @@ def _command_line(argv: Sequence[str] | None) -> int:
         if not _silence_closed_outputs():
             raise  # a socket's, not our output's: a bug to see
         return EXIT_CLOSED_PIPE
+    except OSError as exc:
+        if exc.errno not in _no_room_errors():
+            raise
+        return _say_no_room(exc)
     except KeyboardInterrupt:
         # Around the whole command line, not only the command: a Ctrl-C as trace starts
         # lands while the commands' modules are imported, before any handler of theirs.

@@ -150,7 +150,8 @@ def claim_recording(path: str, *, default: bool = False) -> RecordingTarget:
     Makes the missing parent directories. ``default=True``: ``path`` is the tool's own name,
     and the first of ``path``, ``path-2``… that does not exist is created (atomically) and
     returned. Otherwise ``path`` is opened for appending (an existing file is not truncated).
-    Raises ``UsageError`` (``cannot_write``) when the path cannot be written.
+    Raises ``UsageError`` (``cannot_write``) when the path cannot be written; for the default
+    path (the folder it runs in is read-only), the line says to pass ``--record``.
     """
     try:
         if os.path.isdir(path):
@@ -160,7 +161,7 @@ def claim_recording(path: str, *, default: bool = False) -> RecordingTarget:
         if made is not None:
             os.makedirs(parent, exist_ok=True)
     except OSError as exc:
-        raise cannot_write(path, exc) from None
+        raise _cannot_claim(path, exc, default) from None
     if not default:
         existed = os.path.lexists(path)
         try:
@@ -177,12 +178,18 @@ def claim_recording(path: str, *, default: bool = False) -> RecordingTarget:
         except FileExistsError:
             continue
         except OSError as exc:
-            raise cannot_write(candidate, exc) from None
+            raise _cannot_claim(candidate, exc, default) from None
         return RecordingTarget(candidate, created=True, made=made)
     raise UsageError(
         f'Cannot write the recording "{path}": {_MAX_NUMBER} files of that name exist. '
         "Pass --record FILE."
     )
+
+
+def _cannot_claim(path: str, exc: OSError, default: bool) -> UsageError:
+    """``cannot_write``; for the tool's own default path, with how to write elsewhere."""
+    error = cannot_write(path, exc)
+    return UsageError(f"{error} Pass --record FILE somewhere you can write.") if default else error
 
 
 def make_parent(path: str) -> None:
