@@ -152,18 +152,24 @@ def recycling(
             with contextlib.suppress(OSError):
                 ready.append((mark.stat().st_mtime_ns, int(mark.stem)))
     ready.sort()
-    new = [t for t, _ in ready[expected:]]
-    at_limit: list[int] = []
+    new = ready[expected:]
+    at_limit: list[tuple[int, int]] = []
     if limit:
         for _, pid in ready:
             done = folder / f"{pid}.done"
             if served.get(pid, 0) >= limit and done.exists():
                 with contextlib.suppress(OSError):
-                    at_limit.append(done.stat().st_mtime_ns)
+                    at_limit.append((done.stat().st_mtime_ns, pid))
     at_limit.sort()
-    recycled = 0
-    for started in new:
-        # The earliest worker at its limit that had ended when this one loaded the app.
-        if recycled < len(at_limit) and at_limit[recycled] <= started:
-            recycled += 1
+    followed: set[int] = set()
+    for started, pid in new:
+        # The earliest worker at its limit that had ended when this one loaded the app, and
+        # is not this one: the marks' times are the kernel's coarse clock (a tick of some
+        # milliseconds), so a worker that loaded, served its limit and ended within one tick
+        # has its ``.done`` as old as its ``.ready``, and would otherwise follow itself.
+        for ended, ender in at_limit:
+            if ender != pid and ender not in followed and ended <= started:
+                followed.add(ender)
+                break
+    recycled = len(followed)
     return Recycling(recycled=recycled, died=len(new) - recycled, reached=len(at_limit) - recycled)
