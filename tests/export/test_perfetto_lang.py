@@ -70,7 +70,7 @@ def test_a_chinese_recording_says_its_title_and_bookmarks_in_chinese(
     """Without ``--lang``: the side's name with "：" and "（模拟）", not half English."""
     trace, err = _export(capsys, recorded["zh"], tmp_path / "zh.json")
     assert _said(trace) == _expected("zh")
-    assert err.startswith("trace: wrote ")  # the command's own line stays English
+    assert err.startswith("trace：")  # the command's own line is Chinese too
 
 
 @pytest.mark.parametrize("made,asked", [("zh", "en"), ("en", "zh")])
@@ -86,7 +86,7 @@ def test_lang_says_a_recording_in_the_other_language(
     native, _ = _export(capsys, recorded[asked], tmp_path / "native.json")
     assert _said(trace) == _expected(asked)
     assert trace == native
-    assert err.startswith("trace: wrote ")
+    assert err.startswith("trace：" if asked == "zh" else "trace: wrote ")
 
 
 def test_lang_with_a_target_that_writes_texts_as_recorded_is_refused(

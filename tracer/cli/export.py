@@ -168,9 +168,9 @@ def main(args: argparse.Namespace) -> int:
         if loaded.unfinished:
             # Valid data, exported as far as it goes (exit 0); but say it is not the whole run.
             print(_cut_short(loaded, args.file, args.to), file=sys.stderr)
-    # A figure's note is said in the figure's language (``said_in``), and so is its prefix;
-    # the other targets' notes are English, whatever language their texts are in.
-    lang = (args.lang or recording_lang(recording.shell)) if args.to in COMPARING else "en"
+    # A figure's or a Perfetto trace's note is said in its language (``said_in``), and so is
+    # its prefix; the other targets' notes are English, as their texts are as recorded.
+    lang = (args.lang or recording_lang(recording.shell)) if args.to in SAID else "en"
     print(f"{'trace：' if lang == 'zh' else 'trace: '}{note}", file=sys.stderr)
     return 0
 

@@ -36,6 +36,31 @@ class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        """argparse's, but a command that writes a recording (it has ``--record``) given
+        ``-o``/``--output`` says, in its one line, which option it takes instead.
+
+        ``trace export -o`` is what users know; on ``trace run``, ``sim`` or ``demo`` argparse
+        would only call it unrecognized (from the top parser, which does not know the
+        command), leaving them to find ``--record`` in the help.
+        """
+        namespace, extras = super().parse_known_args(args, namespace)
+        record = self._option_string_actions.get("--record")
+        if record is not None and any(_is_output_option(extra) for extra in extras):
+            self.error(
+                f"unrecognized arguments: {' '.join(extras)} (-o is for trace export; to "
+                f"choose where the recording is written, use --record {record.metavar or 'FILE'})"
+            )
+        return namespace, extras
+
+
+def _is_output_option(given: str) -> bool:
+    """``-o``, ``-oFILE``, ``--output[=FILE]`` or its shortening ``--out[=FILE]``."""
+    if given.startswith("-o"):
+        return True
+    name = given.partition("=")[0]
+    return len(name) >= len("--out") and "--output".startswith(name)
+
 
 N = TypeVar("N", int, float)
 

@@ -8,7 +8,8 @@ reads in passes, so that a run of millions of requests exports in the memory of 
 command line stays fast and an exporter's heavy dependencies load only for it. Exporters read
 Recordings only: they never import a shim, a server model, the UI or the CLI. Exporters that
 write a file open it with ``writing``, so a path that cannot be written (a directory, a missing
-or read-only folder, a full disk) is one ``UsageError`` line whatever the target.
+or read-only folder, a full disk) is one ``UsageError`` line whatever the target, and an export
+that fails part-way leaves an earlier file at that path whole.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Protocol
 
 from tracer.errors import UsageError
+from tracer.export.whole_file import whole_file
 from tracer.recording import Recording
 
 if TYPE_CHECKING:
@@ -116,7 +118,8 @@ def default_output(recording: Recording, suffix: str) -> str:
 @contextmanager
 def writing(path: str, stdout: IO[str]) -> Iterator[IO[str]]:
     """The stream an export is written to: ``stdout`` for ``-``, else ``path`` opened for
-    writing (UTF-8).
+    writing (UTF-8), whole or not at all (``tracer.export.whole_file``): an export that fails
+    part-way leaves an earlier file at ``path`` as it was.
 
     Any ``OSError`` of the file, while opening, writing or closing it (a directory, a missing
     or read-only folder, a full disk that only the final flush finds), is a ``UsageError``:
@@ -127,7 +130,7 @@ def writing(path: str, stdout: IO[str]) -> Iterator[IO[str]]:
         yield stdout
         return
     try:
-        with open(path, "w", encoding="utf-8") as handle:
+        with whole_file(path) as handle:
             yield handle
     except OSError as exc:
         reason = exc.strerror or str(exc) or type(exc).__name__

@@ -40,6 +40,7 @@ from tracer.export import ExportOptions, default_output, writing
 from tracer.export.drawing import clip
 from tracer.export.slices import Interval, event_args, nest, sweep, us, within
 from tracer.export.stream import RecordingFile, last_of, shell_of
+from tracer.export.titles import recording_lang
 from tracer.export.trace_ids import PidScan, TraceIds
 from tracer.export.trace_json import TraceWriter
 from tracer.export.trace_names import names, said_in
@@ -60,6 +61,13 @@ process or thread that recorded nothing else is the load generator, not the serv
 _RAN = frozenset({K.SCHED_STEP, K.SCHED_THREAD})
 """Events of a thread running request code: when a thread first did is its place among
 threads of the same name (tracer.digest.thread_names)."""
+
+WRITTEN: dict[str, str] = {
+    "en": "wrote {count} trace events to {where} (open it in ui.perfetto.dev)",
+    "zh": "{count} 个追踪事件已写入 {where}（在 ui.perfetto.dev 中打开）",
+}
+"""Language -> what ``trace export`` says it did, in the trace's language as the figures' lines
+are (``tracer.export.svg.STDOUT``: where for ``-o -``)."""
 
 
 def _label(start: Event | None) -> str:
@@ -568,7 +576,8 @@ def export_perfetto(
     recording: Recording | RecordingFile, options: ExportOptions, *, lang: str | None = None
 ) -> str:
     """Write the Chrome trace JSON (``-o``, default ``<recording>.perfetto.json``), its title
-    and a demo's bookmarks in ``lang`` (None: the language the recording was made in).
+    and a demo's bookmarks in ``lang`` (None: the language the recording was made in); the
+    line it returns is said in that language too (``WRITTEN``).
 
     Streamed: trace events go out in batches as they are built (``TraceWriter``), and a
     recording file is read as they are (``_ChromeTrace``), never loaded whole.
@@ -582,5 +591,10 @@ def export_perfetto(
         for event in events:
             builder.feed(event)
         writer.close(builder.finish())
-    where = "stdout" if path == "-" else path
-    return f"wrote {writer.written} trace events to {where} (open it in ui.perfetto.dev)"
+    said = lang or recording_lang(shell_of(recording))
+    where = path
+    if path == "-":
+        from tracer.export.svg import STDOUT
+
+        where = STDOUT.get(said, STDOUT["en"])
+    return WRITTEN.get(said, WRITTEN["en"]).format(count=writer.written, where=where)
