@@ -87,7 +87,8 @@ def _file_size_limit(kib: int) -> None:
 
 def test_a_file_size_limit_at_start_up_is_one_line(tmp_path: Path) -> None:
     """``ulimit -f 200`` then ``trace run --server processes``: the shared memory the model
-    sets up for its workers is larger than a file may be; one line, not a traceback."""
+    sets up for its workers is larger than a file may be; one line naming ``ulimit -f``, not a
+    traceback."""
     done = subprocess.run(
         [sys.executable, "-m", "tracer", "run", "sample_apps.hello:application",
          "--server", "processes", "-n", "5", "--headless", "--record", str(tmp_path / "r.jsonl")],
@@ -97,5 +98,9 @@ def test_a_file_size_limit_at_start_up_is_one_line(tmp_path: Path) -> None:
         preexec_fn=lambda: _file_size_limit(200),
     )  # fmt: skip
     assert "Traceback" not in done.stderr, done.stderr
-    assert done.stderr.strip().splitlines()[-1] == "trace: error: Cannot write: File too large."
+    assert done.stderr.splitlines() == [
+        "trace: error: --server processes cannot set up the memory its workers share: File "
+        "too large (it needs a file of 512 kB, past the file-size limit, ulimit -f 200). "
+        "Raise the limit (ulimit -f unlimited)."
+    ]
     assert done.returncode == 2

@@ -44,6 +44,7 @@ from tracer.servers.mailbox import Mailbox
 from tracer.servers.scope import (
     ASGI_VERSION,
     CLOSED_WITH_ERROR,
+    DROPPED_SESSION,
     HttpCycle,
     ScopeBuilder,
     WebSocketCycle,
@@ -316,6 +317,24 @@ class LoopServer:
         }
         self.recorder.emit(K.REQUEST_END, job.req, data, t=cycle.closed_t)
 
+    def _record_dropped(self, job: Job, cycle: WebSocketCycle) -> str:
+        """The app returned from a websocket session without a close while its client still
+        waited for a reply (``WebSocketCycle.dropped``): uvicorn closes the connection
+        without a close frame, which the network client records as a failure. Its end for
+        the client, with that error (``DROPPED_SESSION``) and no ``close_code`` (it got
+        none), dated at the app's last ``receive()`` or ``send()``, the last the model saw of
+        it before it returned: before the shim's end (error-free, the app's view), which
+        readers, taking the first end, would otherwise take. Returns the error, for the
+        ``Response``."""
+        data = {
+            "status": cycle.status,
+            "bytes_in": cycle.bytes_in,
+            "bytes_out": cycle.bytes_out,
+            "error": DROPPED_SESSION,
+        }
+        self.recorder.emit(K.REQUEST_END, job.req, data, t=cycle.last_call_t)
+        return DROPPED_SESSION
+
     def hand_over(self, job: Job, scope: dict[str, Any]) -> None:
         """Prepare ``scope`` for ``job`` before its task starts (a subclass's hook)."""
 
@@ -363,6 +382,9 @@ class LoopServer:
                         self.record_refused(job, refused, cycle.refused_t, raised=error is not None)
             if isinstance(cycle, WebSocketCycle):
                 self._record_unsaid_close(job, cycle, error)
+                # (Once the stop began, the load has no clients left: the stop ended the session.)
+                if error is None and cycle.dropped and not self._stopping.is_set():
+                    error = self._record_dropped(job, cycle)
             if not cycle.complete or error is not None:
                 job.resolve(Response(job.req, cycle.status, cycle.bytes_out, error))
             cycle.complete = True

@@ -93,20 +93,25 @@ class ProcessesServer:
         context: Any = multiprocessing.get_context(START_METHOD)
         self._context = context
         self.jobs: Any = context.Queue()
-        self.running: Any = context.RawArray("q", self.workers * self.threads)
-        """The request each worker thread of each child runs (0: none), child ``i``'s threads at
-        ``i * threads`` on: what to fail when that child dies."""
-        self.body_read: Any = context.RawArray("q", self.workers * self.threads)
-        """How many body bytes the app has read of the request in the same slot of ``running``
-        (the shim's ``bytes_in``): what an end recorded here, not by the child, says."""
-        self.sent: Any = context.RawArray("q", SENT_FIELDS * self.workers * self.threads)
-        """What of the response of the request in the same slot of ``running`` went out, its
-        status and body bytes (``process_worker.read_sent``): what an end recorded here (its
-        client timed out, its child died) says the client had."""
-        self.gone: Any = context.RawArray("q", GONE_SLOTS)
-        """Requests whose client left (timed out, or the run stopped), request ``r`` at
-        ``r % GONE_SLOTS``: the child running it stops pulling its body (written here only
-        when a client leaves; read by a child after each body chunk)."""
+        slots = self.workers * self.threads
+        try:
+            self.running: Any = context.RawArray("q", slots)
+            """The request each worker thread of each child runs (0: none), child ``i``'s threads at
+            ``i * threads`` on: what to fail when that child dies."""
+            self.body_read: Any = context.RawArray("q", slots)
+            """How many body bytes the app has read of the request in the same slot of ``running``
+            (the shim's ``bytes_in``): what an end recorded here, not by the child, says."""
+            self.sent: Any = context.RawArray("q", SENT_FIELDS * slots)
+            """What of the response of the request in the same slot of ``running`` went out, its
+            status and body bytes (``process_worker.read_sent``): what an end recorded here (its
+            client timed out, its child died) says the client had."""
+            self.gone: Any = context.RawArray("q", GONE_SLOTS)
+            """Requests whose client left (timed out, or the run stopped), request ``r`` at
+            ``r % GONE_SLOTS``: the child running it stops pulling its body (written here only
+            when a client leaves; read by a child after each body chunk)."""
+        except OSError as exc:  # its files (in /dev/shm) outgrow ulimit -f, or fill it
+            largest = 8 * max(GONE_SLOTS, SENT_FIELDS * slots)
+            raise _shared_memory_failed(exc, largest) from None
         self.processes: list[Any] = []
         """The children (made by ``start``, which hands them the recording's t=0 as it is then)."""
         self._pipes: dict[Any, int] = {}  # the reading end of each child's pipe -> its index
@@ -387,6 +392,34 @@ class ProcessesServer:
                 self.exit_words = f"{self.exit_subject} {killed_by(-self.exit_code)} during the run"
         if self._load_stop is not None:
             self._load_stop.set()
+
+
+def _shared_memory_failed(exc: OSError, largest: int) -> ServerError:
+    """One line for the memory the children share that could not be set up: multiprocessing
+    keeps it in files (in /dev/shm, else the temporary folder), ``largest`` bytes the largest,
+    which ``ulimit -f`` (EFBIG) or a full folder (ENOSPC) refuses."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    said = f"--server processes cannot set up the memory its workers share: {reason}"
+    if exc.errno == errno.EFBIG:
+        return ServerError(
+            f"{said} (it needs a file of {-(-largest // 1024)} kB{_file_size_limit()}). "
+            "Raise the limit (ulimit -f unlimited)."
+        )
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return ServerError(f"{said}. Free some space in /dev/shm (or the temporary folder).")
+    return ServerError(f"{said}.")
+
+
+def _file_size_limit() -> str:
+    """``", past the file-size limit, ulimit -f 200"``: this process's, in ulimit's kB."""
+    try:
+        import resource
+    except ImportError:  # not POSIX: no ulimit
+        return ""
+    soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    if soft == resource.RLIM_INFINITY:
+        return ""
+    return f", past the file-size limit, ulimit -f {soft // 1024}"
 
 
 def _join(processes: list[Any], deadline: float) -> None:

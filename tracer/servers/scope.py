@@ -31,6 +31,7 @@ from tracer.ws_close import BROKEN_CLOSE_CODES
 __all__ = [
     "BODY_CHUNK",
     "CLOSED_WITH_ERROR",
+    "DROPPED_SESSION",
     "LOCAL_ONLY_CLOSE_CODES",
     "ClientDisconnected",
     "HttpCycle",
@@ -52,6 +53,12 @@ CLOSED_WITH_ERROR = "WebSocketClosedWithError"
 """The error of a session the app closed with a code that says it broke: the network client's
 name for it (``tracer.client.websocket.CLOSED_WITH_ERROR``), so that a recording of the
 ``loop`` model counts the session as one under uvicorn does."""
+
+DROPPED_SESSION = "ConnectionResetError"
+"""The error of a session whose connection closed without a close frame while its client still
+waited for a reply (``WebSocketCycle.dropped``): the network client's (``tracer.client.websocket``
+fails the session so, the connection closed during it), so that a recording of the ``loop``
+model counts the session as one under uvicorn does."""
 
 LOCAL_ONLY_CLOSE_CODES = frozenset({1005, 1006, 1015})
 """Close codes no close frame may carry: uvicorn's wsproto sends 1000 for them."""
@@ -368,6 +375,10 @@ class WebSocketCycle(_Cycle):
         app's: uvicorn's wsproto answers it at once with the same code (1000)."""
         self.closed_t: int | None = None
         """When the session ended for the client (``now``; None without it, or still open)."""
+        self.last_call_t: int | None = None
+        """When the app's last ``receive()`` or ``send()`` returned to it (``now``; None
+        without it, or before its first): the last the model sees of the app before it
+        returns."""
         self.bytes_in = 0
         """Bytes of the client's messages ``receive()`` returned (the shim's ``bytes_in``)."""
         self._app_closed = False
@@ -396,6 +407,21 @@ class WebSocketCycle(_Cycle):
         if code in _KNOWN_CLOSE_CODES or 3000 <= code <= 4999:
             return code
         return 1002
+
+    @property
+    def dropped(self) -> bool:
+        """Whether the client gets no close frame while it still waits for a reply: the app
+        returned (or raised) after accepting, without a close, before the client had every
+        reply it asks for and so before its close (``wire_close_code`` None). uvicorn closes
+        the connection then, which the network client takes for a failure
+        (``DROPPED_SESSION``); once it had them all, its close is on its way, and the closed
+        connection is no failure for it. Asked once the app is done."""
+        return (
+            self.accepted
+            and not self.disconnected
+            and self.wire_close_code is None
+            and self.replies < self._messages
+        )
 
     @property
     def unsaid_close_code(self) -> int | None:
@@ -436,12 +462,14 @@ class WebSocketCycle(_Cycle):
         before the session ended comes before its disconnect, as in uvicorn's queue."""
         if not self._connected:
             self._connected = True
+            self._called()
             return {"type": "websocket.connect"}
         while True:
             if self._delivered < self._sent:
                 self._delivered += 1
                 text = f"message {self._delivered}"
                 self.bytes_in += len(text.encode())
+                self._called()
                 return {"type": "websocket.receive", "text": text}
             if self.complete or self.disconnected:
                 break
@@ -450,7 +478,13 @@ class WebSocketCycle(_Cycle):
         code = 1000 if self._disconnect_code is None else self._disconnect_code
         if self.heard_code is None:
             self.heard_code = code
+        self._called()
         return {"type": "websocket.disconnect", "code": code}
+
+    def _called(self) -> None:
+        """A ``receive()`` or ``send()`` returns to the app now (``last_call_t``)."""
+        if self._now is not None:
+            self.last_call_t = self._now()
 
     def _client_turn(self) -> None:
         """The client read the accept or a reply: its next message (or its close) goes out
@@ -470,7 +504,14 @@ class WebSocketCycle(_Cycle):
     async def send(self, message: dict[str, Any]) -> None:
         """Accept, messages, close; out-of-order messages raise as in uvicorn: a
         ``RuntimeError`` after the app's own close, ``ClientDisconnected`` once the client
-        closed or left (Starlette turns it into ``WebSocketDisconnect``)."""
+        closed or left (Starlette turns it into ``WebSocketDisconnect``). Never suspends."""
+        try:
+            self._take(message)
+        finally:
+            self._called()
+
+    def _take(self, message: dict[str, Any]) -> None:
+        """What ``send`` does with ``message``."""
         kind = message.get("type")
         if self._app_closed:
             raise RuntimeError(

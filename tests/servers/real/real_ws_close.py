@@ -1,6 +1,8 @@
 """A websocket app that closes each session with the code its path names, after one echo
 (one whose path is no number raises instead of its echo, and ``/unread`` returns without a
-close once the client's close came, never reading it)."""
+close once the client's close came, never reading it). Two return without a close while the
+client still waits for a reply: ``/accept-return`` as soon as it accepted, ``/echo-return``
+after one echo (for a client that sends two messages)."""
 
 from __future__ import annotations
 
@@ -19,8 +21,13 @@ async def app(scope: Any, receive: Any, send: Any) -> None:
         raise RuntimeError("websocket sessions only")
     await receive()
     await send({"type": "websocket.accept"})
-    message = await receive()
     path = scope["path"].strip("/")
+    if path == "accept-return":
+        return
+    message = await receive()
+    if path == "echo-return":
+        await send({"type": "websocket.send", "text": message["text"]})
+        return
     if path == "unread":
         await send({"type": "websocket.send", "text": message["text"]})
         await _return_once_the_client_closed(send)

@@ -6,7 +6,11 @@ the app's (2000, which the client refuses as a protocol error: 1002; 1005, which
 frame carries: 1000), and the client's own close, which uvicorn answers with 1000 though the
 app returns without reading it (``/unread``).
 
-One uvicorn run and one ``loop`` run of the same app, both summarised.
+One uvicorn run and one ``loop`` run of the same app, both summarised. Then the sessions whose
+app returns without a close while the client still waits for a reply (``/accept-return``: at
+once after accepting; ``/echo-return``: after one echo, to a client that sends two): uvicorn
+closes the connection without a close frame, which the network client records as a failure
+(``ConnectionResetError``), and so does the model, by an end of its own before the shim's.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from tracer import events as K
 from tracer.client import ClientConfig
 from tracer.request_span import request_spans
 from tracer.servers import Request
+from tracer.servers.scope import DROPPED_SESSION
 from tracer.servers.waits import monotonic, sleep
 from tracer.summary import summarize
 
@@ -88,3 +93,53 @@ def test_loop_and_uvicorn_judge_each_close_code_alike() -> None:
         "1011": 1,
         "4000": 1,
     }
+
+
+DROPPED = ("/accept-return", "/echo-return")
+"""Sessions whose app returns without a close while the client, sending two messages, still
+waits for a reply: after the accept, after the first echo."""
+
+
+def test_loop_and_uvicorn_fail_a_session_dropped_without_a_close_alike() -> None:
+    real = run_real(
+        "uvicorn",
+        "real_ws_close:app",
+        ClientConfig(concurrency=len(DROPPED), requests=len(DROPPED), ws_messages=2, paths=DROPPED),
+        app_dir=HERE,
+    )
+
+    async def sessions(model: object) -> None:
+        target = model.target  # type: ignore[attr-defined]
+        await asyncio.gather(
+            *(target.request(Request(path=p, websocket=True, ws_messages=2)) for p in DROPPED)
+        )
+
+    with running("loop", app) as (model, recorder):
+        asyncio.run(sessions(model))
+        deadline = monotonic() + 5.0  # the shim's ends, once each app returned
+        while monotonic() < deadline and len(_ended_well(recorder.events)) < len(DROPPED):
+            sleep(0.005)
+    modelled = recorder.recording().events
+
+    # The network client's failure under uvicorn; the model's own end, first, says the same.
+    answers = [e for e in real.events if e.kind == K.CLIENT_RESPONSE]
+    assert sorted((e.data["error"], e.data["status"], e.data["messages"]) for e in answers) == [
+        (DROPPED_SESSION, 101, 0),
+        (DROPPED_SESSION, 101, 1),
+    ]
+    assert all("close_code" not in e.data for e in answers)
+    spans = request_spans(modelled)  # (the lifespan left out)
+    firsts: dict[int | None, K.Event] = {}  # the first end in recording order, as exporters read
+    for event in sorted(modelled, key=lambda e: (e.t, e.seq)):
+        if event.kind == K.REQUEST_END and event.req in spans and event.req not in firsts:
+            firsts[event.req] = event
+    assert [e.data["error"] for e in firsts.values()] == [DROPPED_SESSION] * 2
+    assert _failed_paths(modelled) == _failed_paths(real.events) == dict.fromkeys(DROPPED, True)
+    ours, theirs = summarize(modelled), summarize(real.events)
+    for key in ("errors", "status", "ws_close_codes"):
+        assert ours.get(key) == theirs.get(key), key
+    assert (theirs["errors"], theirs["status"], theirs.get("ws_close_codes")) == (
+        2,
+        {"101": 2},
+        None,  # no close frame reached either client
+    )

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import errno
 import importlib
 import itertools
 import json
@@ -64,6 +65,9 @@ ENV = "GATEWAY_TRACER_BOOTSTRAP"
 _HEADER = b"x-gateway-tracer-req"
 _ENVIRON_HEADER = "HTTP_X_GATEWAY_TRACER_REQ"
 _ENVIRON_KEY = "gateway_tracer.req"
+
+_NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+"""The errors of a write the machine has no room for: a full disk, a quota, ``ulimit -f``."""
 
 FLUSH_INTERVAL = 0.02
 """Seconds between writes of a server process's events: short, so the parent's view is live
@@ -119,7 +123,10 @@ class ProcessRecorder(Recorder):
         # The base's own counter, not one of ours: a child forked from this process (an app
         # forking a worker) then numbers its requests in its own range, as the base does.
         self._req_ids = itertools.count(first_request_id(os.getpid()))
-        self._file = open(path, "ab")  # closed by close()
+        # Unbuffered: a write the disk has no room for leaves nothing behind to fail again at
+        # each flush and at close (atexit), each time with a traceback in the server's log.
+        self._file = open(path, "ab", buffering=0)  # closed by close()
+        self._lost = False  # a write failed: later events go nowhere (``_write_failed``)
         self._start_thread()  # the base class starts its drain thread only for a path
 
     drains_packed_rows = True
@@ -147,9 +154,29 @@ class ProcessRecorder(Recorder):
         popleft = queue.popleft
         # A counted number: what emitters append meanwhile waits for the next drain.
         rows = [popleft() for _ in range(len(queue))]
-        if rows and not self._file.closed:
-            self._file.write(encode(rows))
-            self._file.flush()
+        if rows and not self._file.closed and not self._lost:
+            frame = memoryview(encode(rows))
+            try:
+                while frame:  # (a write may take part of it: a disk that fills up)
+                    frame = frame[self._file.write(frame) or len(frame) :]
+            except OSError as exc:
+                self._write_failed(exc)
+
+    def _write_failed(self, exc: OSError) -> None:
+        """Say once, in one line on standard error (the server's log), that this process's
+        events could not be written, and write none after them: the frame cut short ends the
+        stream (the parent reads the frames before it), and what the app goes on doing is
+        served, not recorded. The run itself fails to write its recording as well on a full
+        disk, and says so on its own stderr."""
+        self._lost = True
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        failed = "cannot write this server process's events"
+        if exc.errno in _NO_ROOM:
+            failed = "no room to write this server process's events"
+            reason += ": a full disk, a quota or ulimit -f"
+        line = f"gateway-tracer: {failed} ({reason}); its later events are not recorded\n"
+        with contextlib.suppress(OSError):
+            os.write(2, line.encode("utf-8", "backslashreplace"))
 
     flush = drain
 
