@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 import time
 from typing import Any
@@ -31,7 +32,8 @@ __all__ = [
 
 MODELS = ("threads", "processes", "loop", "wsgi-on-loop")
 REPORT_EVENTS_MAX = 500_000
-"""Past this many events the summary table is printed without reading the recording back."""
+"""Past this many events the summary table is printed without reading the recording back (and
+``--json`` goes without ``loop_blocked_places``)."""
 NOT_MEASURABLE = "n/a (zero time)"
 """A throughput the summary gives as None: every request ended the instant the first arrived."""
 
@@ -472,9 +474,8 @@ def main(args: argparse.Namespace) -> int:
                     failures.append(exc)
     if failures and path is not None:
         raise cannot_write(path, failures[0])
-    summary = result.summary
     if args.json:
-        print(json.dumps(summary))
+        print(json.dumps(_for_json(result, path)))
         if path is not None:
             print(f"recording: {path}", file=sys.stderr)
         return 0
@@ -485,6 +486,37 @@ def main(args: argparse.Namespace) -> int:
     if path is not None:
         print(f"recording: {path}")
     return 0
+
+
+def _for_json(result: Any, path: str | None) -> dict[str, Any]:
+    """The summary as ``--json`` prints it: the simulator's (``tracer.summarize`` of its
+    recording), with the places that blocked the loop (``loop_blocked_places``) as ``trace run
+    --json`` and ``trace summary --json`` add them, read from the recording by the digest
+    (which counts the requests each place delayed). A run whose loop never blocked reads
+    nothing back; one without a recording, or with more events than the report reads back,
+    leaves the key out and says so on stderr (the places are then not known)."""
+    summary: dict[str, Any] = result.summary
+    if result.stats is None or not result.stats.blocked_ns:
+        return summary  # no loop.blocked recorded: no place to name
+    if path is None:
+        print(
+            "trace sim: loop_blocked_places left out: --no-record keeps no events to find "
+            "the places in; --record FILE keeps them.",
+            file=sys.stderr,
+        )
+        return summary
+    if result.events > REPORT_EVENTS_MAX:
+        print(
+            f"trace sim: loop_blocked_places left out: the recording has {result.events} "
+            f"events, past the {REPORT_EVENTS_MAX} read back here; "
+            f"trace summary {shlex.quote(path)} --json reads them all.",
+            file=sys.stderr,
+        )
+        return summary
+    from tracer.digest import digest_file
+
+    _, digest = digest_file(path)
+    return digest.for_json(summary)
 
 
 def _can_replay() -> bool:

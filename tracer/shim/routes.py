@@ -31,7 +31,19 @@ put before their rules). A child mounted as a plain WSGI app (a prefix without t
 slash, which Bottle 0.13 deprecates) overwrites the parent's route with its own, whose rule is
 relative to the mount point (``rule_of``).
 
-Duck-typed on the frameworks' objects (``routes``, ``path``, ``path_regex``, ``app``, ``rule``):
+Flask (WSGI) keeps its route on its request object, which Werkzeug's ``Request`` puts in
+``environ["werkzeug.request"]`` when it is made (``populate_request``); Flask's router leaves
+the matched ``werkzeug.routing.Rule`` on it as ``url_rule`` (None for a 404 or a 405), whose
+``rule`` is the template in Werkzeug's syntax (``/items/<int:item_id>``), a blueprint's
+``url_prefix`` included. Flask sets the key to None before its app call returns, so the WSGI
+shim reads it when the app calls ``start_response`` (an exception Flask passes on to the server
+starts no response: no route). An app mounted with Werkzeug's ``DispatcherMiddleware`` has its
+rules relative to the mount point (``url_rule_of``). A plain Werkzeug request has no
+``url_rule``: no route. Quart (ASGI) leaves nothing in the scope: its route is on its request
+object only.
+
+Duck-typed on the frameworks' objects (``routes``, ``path``, ``path_regex``, ``app``, ``rule``,
+``url_rule``):
 imports no framework and nothing of the tracer; never the TUI, exporters, server models or CLI.
 """
 
@@ -41,7 +53,7 @@ import logging
 from collections.abc import Iterable, MutableMapping
 from typing import Any
 
-__all__ = ["RouteTemplates", "rule_of"]
+__all__ = ["RouteTemplates", "rule_of", "url_rule_of"]
 
 log = logging.getLogger("tracer")
 
@@ -205,6 +217,20 @@ def rule_of(route: Any) -> str | None:
     when it has no string one (never raises: an odd object is no route)."""
     try:
         rule = route.rule
+    except Exception:
+        return None
+    return rule if type(rule) is str and rule else None
+
+
+def url_rule_of(request: Any) -> str | None:
+    """The template of a Flask request (``environ["werkzeug.request"]``): the ``rule`` of its
+    ``url_rule``, or None when it has no string one (never raises: an odd object is no
+    route)."""
+    try:
+        url_rule = getattr(request, "url_rule", None)
+        if url_rule is None:  # a 404, a 405, or a plain Werkzeug request: checked, not raised
+            return None
+        rule = url_rule.rule
     except Exception:
         return None
     return rule if type(rule) is str and rule else None

@@ -21,7 +21,8 @@ One request, as recorded (``req`` is its id)::
                          close; asgiref's ``async_to_sync`` loop thread among them)
     request.end          status, bytes_in, bytes_out, error, close_called; route when the
                          app's router left its template in the environ (Bottle's
-                         ``environ["bottle.route"].rule``); cut_short (the response did not
+                         ``environ["bottle.route"].rule``, Flask's ``url_rule`` of
+                         ``environ["werkzeug.request"]``, read at ``start_response``); cut_short (the response did not
                          all go out) and file_wrapper (see below) only when true
 
 Request ids: an in-process server model that already recorded ``request.queued`` puts the id in

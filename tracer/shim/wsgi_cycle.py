@@ -4,7 +4,7 @@ The shim makes one cycle per call (per-request state never lives on the shim). T
 records ``request.start``, hands the app its ``start_response`` and ``write``, receives the
 hooks of the input and body wrappers, runs the conformance checker's hooks (a checker that
 raises is switched off for the request) and ends the request with ``sched.thread`` and
-``request.end`` (with ``route``, the template Bottle's router left in the environ:
+``request.end`` (with ``route``, the template Bottle's or Flask's router left in the environ:
 ``tracer.shim.routes``). Every recording step is guarded: a failure of ours is logged once by
 the shim and the request goes on. The request's status is taken from a ``start_response`` call only once
 the server accepted it. An app that kept ``start_response`` or ``write`` and calls it after
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from tracer import events as K
 from tracer.shim.frames import message_of, where_raised
-from tracer.shim.routes import rule_of
+from tracer.shim.routes import rule_of, url_rule_of
 from tracer.shim.wsgi_body import FileWrapperClose, SizedTracedBody, TracedBody, file_length
 from tracer.shim.wsgi_input import TracedInput
 from tracer.shim.wsgi_late import late_start_response, late_write
@@ -113,8 +113,11 @@ class WsgiCycle:
         # The status is the server's own 500 for an app that raised before its headers went.
         "answered_500",
         "error",
-        # The template of the route the app's router matched (Bottle's), or None.
+        # The template of the route the app's router matched (Bottle's, Flask's), or None.
         "route",
+        # The server's environ while the app is called (then None): Flask's request is in it
+        # only until the app returns, so its route is read when the app starts its response.
+        "environ",
         "done",
         "tid",
         "thread",
@@ -151,6 +154,7 @@ class WsgiCycle:
         self.headers: Any = None  # of the start_response call the server accepted
         self.error: BaseException | None = None
         self.route: str | None = None
+        self.environ: dict[str, Any] | None = environ
         self.bytes_in = self.bytes_out = 0
         self.responded = False  # a body chunk or write reached the server (headers may be out)
         self.exhausted = self.refused = self.answered_500 = False
@@ -218,7 +222,8 @@ class WsgiCycle:
     def routed(self, environ: dict[str, Any]) -> None:
         """Note the route template the app's router left in the environ. Bottle routes the
         request inside the app call (before it returns its iterable), so it is there now;
-        read now, the cycle need not keep the environ (which holds the cycle: its input)."""
+        read now, the cycle lets go of the environ (which holds the cycle: its input)."""
+        self.environ = None
         route = environ.get("bottle.route")
         if route is not None:
             self.route = rule_of(route)
@@ -294,6 +299,11 @@ class WsgiCycle:
         try:
             self.status = _status_code(status)  # None when malformed: the checker reports it
             self.headers = headers
+            # Flask's route: Werkzeug keeps the request in the environ, but Flask takes it out
+            # (sets None) before its app call returns, so it is read here, while the app runs.
+            environ = self.environ
+            if environ is not None and "werkzeug.request" in environ:
+                self.route = url_rule_of(environ["werkzeug.request"])
         except Exception as exc:
             self.shim.internal_error("recording start_response", exc)
         return self.write
