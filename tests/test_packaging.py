@@ -35,6 +35,7 @@ KNOWN_GOOD = {
 
 KNOWN_GOOD_EXTRAS = {
     "grpc": {"opentelemetry-exporter-otlp-proto-grpc": "1.35"},
+    "serve": {"textual-serve": "1.1.3"},  # tracer/cli/serve_server.py subclasses its internals
     "test": {
         "pytest-textual-snapshot": "1.1",  # 1.0: the stored snapshots do not match
         "opentelemetry-proto": "1.35",  # below it, protobuf < 6: conflicts with the core floor

@@ -108,7 +108,7 @@ def test_serve_without_port_uses_the_default_one(
             ports.append(self.port)
 
     monkeypatch.setattr(
-        tracer.cli.demo, "make_server", lambda command, *, port, title: Server(port)
+        tracer.cli.demo, "make_server", lambda command, *, port, title, lang: Server(port)
     )
     assert main(["demo", "c10k", "--serve"]) == 0
     assert main(["demo", "c10k", "--serve", "--port", "8123"]) == 0
@@ -205,8 +205,12 @@ def test_serve_command_reruns_the_demo_in_the_chosen_language() -> None:
     """The browser session runs ``trace demo NAME --lang L [--sim]`` with this Python."""
     words = shlex.split(serve_command("cpu-gil", "zh", simulated=True))
     assert words == [sys.executable, "-m", "tracer", "demo", "cpu-gil", "--lang", "zh", "--sim"]
-    server = make_server("true", port=8123)
-    assert (server.host, server.port, server.command) == ("127.0.0.1", 8123, "true")
+    port = _free_port()
+    server = make_server("true", port=port)
+    try:
+        assert (server.host, server.port, server.command) == ("127.0.0.1", port, "true")
+    finally:
+        server.sock.close()
 
 
 def _free_port() -> int:

@@ -36,7 +36,9 @@ def test_the_chinese_demo_texts_say_event_loop_and_at_the_same_time() -> None:
 def test_the_serving_line_reads_as_chinese_word_order() -> None:
     """ "trace：正在 URL 上提供 NAME", not "trace：NAME 已在 URL 提供"."""
     line = PROGRESS["zh"]["serving"].format(name="c10k", url="http://127.0.0.1:8000")
-    assert line == "trace：正在 http://127.0.0.1:8000 上提供 c10k"
+    assert line == (
+        "trace：正在 http://127.0.0.1:8000 上提供 c10k（请在本机的浏览器中打开；按 Ctrl-C 停止）"
+    )
 
 
 def test_recording_lines_say_recording_file(

@@ -3,7 +3,8 @@
 
 Runs a lecture scenario (``tracer.demos.SCENARIOS``) and opens the compare view with its
 caption and bookmarks; ``--headless`` prints the figures and the shape check instead;
-``--serve`` serves the same command to a browser through textual-serve on 127.0.0.1.
+``--serve`` serves the same command to a browser through textual-serve on 127.0.0.1
+(``tracer.cli.serve``): one ``trace demo NAME`` process per browser session, ended with it.
 An option the chosen path would ignore (``--port`` without ``--serve``, ``--headless`` with it,
 ``--sim`` with ``--list``...) is refused, as is a ``--screenshot`` not named ``.svg``.
 The scenarios (and with them the server models and the simulator), Textual and
@@ -89,27 +90,27 @@ def serve_command(name: str, lang: str, *, simulated: bool) -> str:
     return shlex.join(words)
 
 
-def make_server(command: str, *, port: int = DEFAULT_PORT, title: str | None = None) -> Any:
-    """A textual-serve ``Server`` for ``command`` on 127.0.0.1 (never another interface);
-    ``UsageError`` naming the package when textual-serve is not installed."""
-    from tracer.errors import UsageError
+def make_server(
+    command: str, *, port: int = DEFAULT_PORT, title: str | None = None, lang: str = "en"
+) -> Any:
+    """A textual-serve server of ``command`` listening on 127.0.0.1:``port`` (never another
+    interface), its page worded in ``lang``; ``UsageError`` naming the package when
+    textual-serve is not installed, or saying why the port cannot be used."""
+    from tracer.cli.serve import make_server as listening_server
 
-    try:
-        from textual_serve.server import Server
-    except ImportError:
-        raise UsageError(
-            "--serve needs the textual-serve package, which is not installed. Install it with: "
-            'pip install textual-serve (or "gateway-tracer[serve]").'
-        ) from None
+    return listening_server(command, port=port, title=title, lang=lang)
 
-    return Server(command, host="127.0.0.1", port=port, title=title)
+
+def _in_browser() -> bool:
+    """Whether this is a browser session's process: textual-serve runs it with its web
+    driver, no TTY."""
+    return "WebDriver" in os.environ.get("TEXTUAL_DRIVER", "")
 
 
 def _has_screen() -> bool:
-    """A terminal that can show the UI, or a browser page (textual-serve runs us with its web
-    driver, no TTY). A terminal whose encoding cannot show it (``LC_ALL=C``) gets the figures
-    instead, and a line saying why."""
-    if "WebDriver" in os.environ.get("TEXTUAL_DRIVER", ""):
+    """A terminal that can show the UI, or a browser page. A terminal whose encoding cannot
+    show it (``LC_ALL=C``) gets the figures instead, and a line saying why."""
+    if _in_browser():
         return True
     return on_terminal() and ui_shown("printing the figures instead")
 
@@ -150,14 +151,15 @@ PROGRESS: dict[str, dict[str, str]] = {
         "running": "trace: running {name}…",
         "recording": "trace: recording written to {path}",
         "screenshot": "trace: screenshot written to {path}",
-        "serving": "trace: serving {name} on {url}",
+        "serving": "trace: serving {name} on {url} (open it in a browser on this machine; "
+        "Ctrl-C stops it)",
     },
     "zh": {
         "simulating": "trace：正在模拟 {name}…",
         "running": "trace：正在运行 {name}…",
         "recording": "trace：记录文件已写入 {path}",
         "screenshot": "trace：截图已写入 {path}",
-        "serving": "trace：正在 {url} 上提供 {name}",
+        "serving": "trace：正在 {url} 上提供 {name}（请在本机的浏览器中打开；按 Ctrl-C 停止）",
     },
 }
 """Language -> the progress lines on stderr (a lecture in Chinese sees no English line)."""
@@ -252,22 +254,23 @@ def main(args: argparse.Namespace) -> int:
     if args.serve:
         port = DEFAULT_PORT if args.port is None else args.port
         command = serve_command(chosen.name, args.lang, simulated=args.sim)
-        server = make_server(command, port=port, title=chosen.title(args.lang))
+        # Listening already: a port that cannot be used is refused before "serving" is said.
+        server = make_server(command, port=port, title=chosen.title(args.lang), lang=args.lang)
         _say(args.lang, "serving", name=chosen.name, url=f"http://127.0.0.1:{port}")
-        try:
-            server.serve()
-        except OSError as exc:
-            raise UsageError(
-                f"Cannot serve on 127.0.0.1:{port} ({exc.strerror or exc}); choose another --port."
-            ) from None
+        server.serve()
         return 0
+    if _in_browser():
+        from tracer.cli.serve import end_with_server
+
+        end_with_server()  # a killed server leaves no session's process behind
     # Both checked before the scenario runs, not after.
     if args.record:
         check_record_folder(args.record, chosen)
     if args.screenshot:
         _screenshot_folder(args.screenshot)
     mode = "simulating" if args.sim or chosen.simulated_only else "running"
-    _say(args.lang, mode, name=chosen.name)
+    if not _in_browser():  # textual-serve would print it on its console when the tab closes
+        _say(args.lang, mode, name=chosen.name)
     demo = run_demo(chosen, simulated=args.sim, lang=args.lang)
     if args.record:
         for path in save_demo(demo, args.record):
