@@ -12,13 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sim.capacity import Capacity, capacity, queue_grew
 from sim.config import SimConfig
 from sim.engine import ClockOverflow
 from sim.result import SimResult
 from sim.simulation import simulate
 from tracer.errors import UsageError
 
-__all__ = ["SWEEPABLE", "NAMES", "SweepRow", "parse_sweep", "sweep", "typed_name"]
+__all__ = ["SWEEPABLE", "NAMES", "SweepRow", "parse_sweep", "sweep", "sweep_grid", "typed_name"]
 
 SWEEPABLE: dict[str, tuple[str, type]] = {
     "threads": ("threads", int),
@@ -56,10 +57,36 @@ class SweepRow:
     spreads the completed requests over the whole run, drain included: in a short run against
     long services it falls far below the offered rate that a stable open system keeps up
     with, without any saturation."""
+    capacity: Capacity | None = None
+    """What the row's server keeps up with (``sim.capacity``); with ``rate``, how loaded."""
+    rate: float | None = None
+    """The row's open-loop rate (None: a closed loop)."""
+    fixed: tuple[tuple[str, Any], ...] = ()
+    """The other swept settings' values in this row (a sweep over two settings), in order."""
+    queue_grew: bool = False
+    """Whether the wait queue grew over the run past chance (``sim.capacity.queue_grew``)."""
+
+    @property
+    def saturated(self) -> bool:
+        """An open loop past what the server keeps up with: its latencies grow with the run."""
+        if self.rate is None:
+            return False
+        return self.queue_grew or (self.capacity is not None and self.capacity.saturated(self.rate))
 
     def as_dict(self) -> dict[str, Any]:
-        """For ``--json``: ``{"threads": 4, "rps": ..., "latency_ms": {...}, ...}``."""
-        return {self.name: self.value, **self.summary, **(self.open_loop or {})}
+        """For ``--json``: ``{"threads": 4, "rps": ..., "latency_ms": {...}, ...,
+        "capacity": {"resource": "threads", "capacity_rps": ..., "utilisation": ...,
+        "saturated": ...}}`` (``utilisation`` and ``saturated`` with a rate only)."""
+        load = {} if self.capacity is None else {"capacity": self.capacity.as_dict(self.rate)}
+        if load and self.rate is not None:  # the run's own queue can say so too
+            load["capacity"]["saturated"] = self.saturated
+        return {
+            **dict(self.fixed),
+            self.name: self.value,
+            **self.summary,
+            **(self.open_loop or {}),
+            **load,
+        }
 
 
 def typed_name(text: str) -> str:
@@ -103,12 +130,18 @@ _KIND_NAMES = {int: "a whole number", float: "a number"}
 
 
 def sweep(
-    config: SimConfig, name: str, values: list[Any], *, label: str | None = None
+    config: SimConfig,
+    name: str,
+    values: list[Any],
+    *,
+    label: str | None = None,
+    fixed: tuple[tuple[str, Any], ...] = (),
 ) -> list[SweepRow]:
     """Simulate ``config`` once per value of field ``name`` (stats only; a rate means open loop).
 
     ``label``: the setting as the user typed it (``typed_name``), for the messages; by default
-    the field's name with dashes."""
+    the field's name with dashes. ``fixed``: other swept fields and their values, set in
+    ``config`` already, which each row carries (``sweep_grid``)."""
     label = label or name.replace("_", "-")
     if name == "concurrency" and config.rate is not None:
         raise UsageError(f"--sweep {label} needs a closed loop (-c), not --rate.")
@@ -121,7 +154,7 @@ def sweep(
             configs.append(config.with_value(name, value).check(names={name: label}))
         except UsageError as exc:
             raise UsageError(f"--sweep {label}={_shown(value)}: {exc}") from None
-    if name == "cpus":  # the values are whole numbers of cores from here on
+    if name == "cpus" and not fixed:  # the values are whole numbers of cores from here on
         _refuse_idle_cores(config, values, label)
     rows = []
     for value, one in zip(values, configs, strict=True):
@@ -129,8 +162,65 @@ def sweep(
             result = simulate(one)
         except ClockOverflow as exc:  # say which row ran out of time
             raise UsageError(f"--sweep {label}={_shown(value)}: {exc}") from None
-        rows.append(SweepRow(name, value, result.summary, _open_loop(result)))
+        rows.append(
+            SweepRow(
+                name,
+                value,
+                result.summary,
+                _open_loop(result),
+                capacity(one),
+                one.rate,
+                tuple(fixed),
+                _grew(result),
+            )
+        )
     return rows
+
+
+def sweep_grid(config: SimConfig, axes: list[tuple[str, list[Any], str]]) -> list[SweepRow]:
+    """``sweep`` over one setting, or over every pair of values of two (``axes``: field,
+    values, label as typed; the first is the outer one): ``--sweep workers=2,4 --sweep
+    threads=2,4,8`` is six rows, a workers x threads table. Every pair is checked before the
+    first row runs; a ``cpus`` axis is refused only when none of its rows could differ."""
+    if len(axes) == 1:
+        ((name, values, label),) = axes
+        return sweep(config, name, values, label=label)
+    (outer, outer_values, outer_label), (name, values, label) = axes
+    for first in outer_values:
+        for second in values:
+            try:
+                config.with_value(outer, first).with_value(name, second).check(
+                    names={outer: outer_label, name: label}
+                )
+            except UsageError as exc:
+                raise UsageError(
+                    f"--sweep {outer_label}={_shown(first)} with {label}={_shown(second)}: {exc}"
+                ) from None
+    if "cpus" in (outer, name):
+        _refuse_idle_grid(config, axes)
+    rows: list[SweepRow] = []
+    for first in outer_values:
+        one = config.with_value(outer, first)
+        rows += sweep(one, name, values, label=label, fixed=((outer, first),))
+    return rows
+
+
+def _refuse_idle_grid(config: SimConfig, axes: list[tuple[str, list[Any], str]]) -> None:
+    """``_refuse_idle_cores`` for a grid with a ``cpus`` axis: refused only when, for every
+    value of the other axis, no core count could change a row."""
+    (cpus_values, cpus_label), (other, other_values) = (
+        ((axes[0][1], axes[0][2]), (axes[1][0], axes[1][1]))
+        if axes[0][0] == "cpus"
+        else ((axes[1][1], axes[1][2]), (axes[0][0], axes[0][1]))
+    )
+    errors = []
+    for value in other_values:
+        try:
+            _refuse_idle_cores(config.with_value(other, value), cpus_values, cpus_label)
+        except UsageError as exc:
+            errors.append(exc)
+    if len(errors) == len(other_values):
+        raise errors[0]
 
 
 def _refuse_idle_cores(config: SimConfig, values: list[Any], label: str) -> None:
@@ -165,6 +255,14 @@ def _refuse_idle_cores(config: SimConfig, values: list[Any], label: str) -> None
         f"--sweep {label}={shown}: {why}, so it never uses more than {cores} and every row "
         f"would be the same; {fix}."
     )
+
+
+def _grew(result: SimResult) -> bool:
+    """``SweepRow.queue_grew`` of an open-loop run (a closed loop's queue is bounded)."""
+    stats = result.stats
+    if result.config.rate is None or stats is None:
+        return False
+    return queue_grew(stats.queued, stats.started)
 
 
 def _shown(value: float) -> str:

@@ -26,6 +26,7 @@ __all__ = [
     "default_record_path",
     "refuse_inapplicable",
     "refuse_with_sweep",
+    "sweep_axes",
     "APPLIES",
     "SWEPT_FLAGS",
 ]
@@ -189,7 +190,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 class _SweepOption(argparse.Action):
-    """``--sweep``: stores its text; its help lists the names ``sim.sweep.SWEEPABLE`` takes,
+    """``--sweep``: keeps its texts in order (two make a grid; ``build_config`` refuses a
+    third); its help lists the names ``sim.sweep.SWEEPABLE`` takes,
     read from that table only when the help is shown (importing sim at every start of
     ``trace`` would slow every command), so the two cannot drift apart."""
 
@@ -200,7 +202,7 @@ class _SweepOption(argparse.Action):
         values: Any,
         option_string: str | None = None,
     ) -> None:
-        setattr(namespace, self.dest, values)
+        setattr(namespace, self.dest, [*(getattr(namespace, self.dest) or []), values])
 
     @property  # type: ignore[override]
     def help(self) -> str:
@@ -208,7 +210,8 @@ class _SweepOption(argparse.Action):
 
         return (
             f"what-if table, one run per value of one of: {', '.join(NAMES)}; "
-            "e.g. threads=1,2,4,8,16 (records nothing)"
+            "e.g. threads=1,2,4,8,16; given twice, one run per pair of values (workers=2,4 "
+            "--sweep threads=2,4,8); records nothing"
         )
 
     @help.setter
@@ -324,13 +327,10 @@ SWEPT_FLAGS: dict[str, str] = {
 def build_config(args: argparse.Namespace) -> Any:
     """The ``SimConfig`` the parsed arguments describe (``UsageError`` on bad values, on an
     option the model does not use, or on one the sweep would ignore)."""
-    from sim.sweep import parse_sweep, typed_name
-
-    swept = parse_sweep(args.sweep)[0] if args.sweep is not None else None
-    label = typed_name(args.sweep) if args.sweep is not None else None
     chosen = {name: getattr(args, name) for name in APPLIES}
-    refuse_inapplicable(args.model, chosen, swept, label)
-    if swept is not None:
+    refuse_inapplicable(args.model, chosen)
+    for swept, _, label in sweep_axes(args):
+        refuse_inapplicable(args.model, {}, swept, label)
         refuse_with_sweep(args, swept, label)
     options = {name: DEFAULTS[name] if value is None else value for name, value in chosen.items()}
     from sim import SimConfig
@@ -392,6 +392,34 @@ def build_config(args: argparse.Namespace) -> Any:
     )
     # A sweep records nothing (refuse_with_sweep refused --record with it).
     return config.check(recorded=not args.no_record and args.sweep is None)
+
+
+def sweep_axes(args: argparse.Namespace) -> list[tuple[str, list[Any], str]]:
+    """The ``--sweep`` options given, as ``(field, values, label as typed)``: none, one, or
+    two (a grid); ``UsageError`` for a third, a setting swept twice, or rate with
+    concurrency (an open and a closed loop at once)."""
+    from sim.sweep import parse_sweep, typed_name
+
+    texts = args.sweep or []
+    if len(texts) > 2:
+        raise UsageError(
+            f"--sweep is given {len(texts)} times; give it once, or twice for a table of "
+            "every pair of values."
+        )
+    axes = [(*parse_sweep(text), typed_name(text)) for text in texts]
+    if len(axes) == 2:
+        (first, _, first_label), (second, _, second_label) = axes
+        if first == second:
+            raise UsageError(
+                f"--sweep {first_label} and --sweep {second_label} set the same setting; "
+                "give its values in one --sweep."
+            )
+        if {first, second} == {"rate", "concurrency"}:
+            raise UsageError(
+                f"--sweep {first_label} and --sweep {second_label} cannot go together: a rate "
+                "is an open loop and -c a closed one; sweep one of them."
+            )
+    return axes
 
 
 def default_record_path(model: str, *, now: float | None = None) -> str:
@@ -474,8 +502,11 @@ def main(args: argparse.Namespace) -> int:
                     failures.append(exc)
     if failures and path is not None:
         raise cannot_write(path, failures[0])
+    capacity_line = _capacity_line(config, result)
     if args.json:
         print(json.dumps(_for_json(result, path)))
+        if capacity_line.endswith(SATURATED_TAIL):  # the figures printed are no steady state
+            print(f"trace sim: {capacity_line}", file=sys.stderr)
         if path is not None:
             print(f"recording: {path}", file=sys.stderr)
         return 0
@@ -483,9 +514,37 @@ def main(args: argparse.Namespace) -> int:
         print(f"recording: {path}")
         return 0
     _print_summary(config, result, path)
+    print(capacity_line)
     if path is not None:
         print(f"recording: {path}")
     return 0
+
+
+SATURATED_TAIL = (
+    "saturated: the queue grows as long as requests arrive, so the latencies grow with -n or -z "
+    "and have no steady value."
+)
+"""How the capacity line of an open loop past its server's capacity ends."""
+
+
+def _capacity_line(config: Any, result: Any) -> str:
+    """One line: the resource that runs out first, the rate it keeps up with and, for an open
+    loop, how loaded it is (``sim.capacity``: rate x mean time a request holds it / count), and
+    whether it is saturated (that, or the run's queue grew: ``sim.capacity.queue_grew``)."""
+    from sim.capacity import capacity, queue_grew
+
+    cap = capacity(config)
+    if cap.rps is None:
+        return f"busiest: none (requests take no time of the {cap.resource})"
+    line = f"busiest: {cap.resource} ({cap.units}), keeps up to {cap.rps:.4g} req/s"
+    if config.rate is None:
+        return line + "."
+    line += f"; --rate {config.rate:g} uses {cap.load(config.rate):.0%} of it"
+    stats = result.stats
+    grew = stats is not None and queue_grew(stats.queued, stats.started)
+    if cap.saturated(config.rate) or grew:
+        return f"{line}: {SATURATED_TAIL}"
+    return line + "."
 
 
 def _for_json(result: Any, path: str | None) -> dict[str, Any]:
@@ -574,11 +633,12 @@ def _print_summary(config: Any, result: Any, path: str | None) -> None:
 
 
 def _sweep(config: Any, args: argparse.Namespace) -> int:
-    from sim.sweep import parse_sweep, sweep, typed_name
+    from sim.sweep import sweep_grid
 
-    name, values = parse_sweep(args.sweep)
-    label = typed_name(args.sweep)  # the table says what was typed; the JSON key is the field
-    rows = sweep(config, name, values, label=label)
+    axes = sweep_axes(args)
+    # The table says what was typed; the JSON keys are the fields.
+    label = " x ".join(axis[2] for axis in axes)
+    rows = sweep_grid(config, axes)
     if args.json:
         print(json.dumps([row.as_dict() for row in rows]))
         return 0
@@ -591,7 +651,10 @@ def _sweep(config: Any, args: argparse.Namespace) -> int:
             return "0"
         return format_ns(float(f"{value * 1e6:.3g}"))  # 3 significant digits, with its unit
 
-    if name == "cpus":  # what the rows' cores are shared by
+    swept = {axis[0] for axis in axes}
+    if "cpus" in swept and "workers" in swept:  # each row says both
+        cores = ""
+    elif "cpus" in swept:  # what the rows' cores are shared by
         processes = config.workers if config.model in ("processes", "loop") else 1
         cores = f" · {processes} {'process' if processes == 1 else 'processes'}"
     else:
@@ -600,41 +663,94 @@ def _sweep(config: Any, args: argparse.Namespace) -> int:
         title=f"sim:{config.workload.name} · {config.model}{cores}: sweep of {label} (simulated)"
     )
     open_loop = all(row.open_loop for row in rows)
-    table.add_column(label, justify="right")
+    for _, _, heading in axes:
+        table.add_column(heading, justify="right")
     for heading in ("req/s", "p50", "p90", "p99", "max", "queued (mean)", "in flight"):
         table.add_column(heading, justify="right")
     if open_loop:
         table.add_column("offered", justify="right")
         table.add_column("drain", justify="right")
-        # req/s spreads the completed requests over the whole run: a short run against long
-        # services spends most of it draining after the last arrival, which is no saturation.
-        table.caption = (
-            "req/s: completed over the whole run, the drain after the last arrival included; "
-            "offered: the arrivals' rate (req/s), what a stable open system keeps up with"
-        )
+    table.add_column("busiest", justify="right")
+    table.add_column("keeps up to", justify="right")
+    table.caption = _sweep_caption(open_loop, any(row.saturated for row in rows))
     from tracer.report import measures
 
     for row in rows:
         s = row.summary
         lat = s["latency_ms"]
+        grows = row.saturated  # no steady value: each figure grows with -n or -z
         # As the report: a percentile only from the sample that measures it (p99 from 100).
-        tail = [ms(lat[key]) if measures(key, s["completed"]) else "-" for key in ("p90", "p99")]
-        value = f"{row.value:g}" if isinstance(row.value, float) else str(row.value)
+        times = [
+            GROWS if grows else ms(lat[key]) if measures(key, s["completed"]) else "-"
+            for key in ("p50", "p90", "p99")
+        ]
         extra = []
         if open_loop and row.open_loop:
             extra = [_rate(row.open_loop["offered_rps"]), ms(row.open_loop["drain_s"] * 1000)]
         table.add_row(
-            value,
+            *(_value(value) for _, value in row.fixed),
+            _value(row.value),
             _rate(s["rps"]),
-            ms(lat["p50"]) if measures("p50", s["completed"]) else "-",
-            *tail,
-            ms(lat["max"]),
-            ms(s["queue_ms"]["mean"]),
+            *times,
+            GROWS if grows else ms(lat["max"]),
+            GROWS if grows else ms(s["queue_ms"]["mean"]),
             str(s["max_in_flight"]),
             *extra,
+            *_capacity_cells(row),
         )
     _print_table(table)
     return 0
+
+
+GROWS = "grows"
+"""A saturated row's latency cell: the queue grows as long as arrivals come, so the figure
+measured depends on -n or -z and says nothing about the server."""
+
+
+def _value(value: Any) -> str:
+    """A swept value as a table cell: ``4``, ``0.5``."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _capacity_cells(row: Any) -> list[str]:
+    """The ``busiest`` and ``keeps up to`` cells: the resource that runs out first and how
+    loaded it is (an open loop: its offered load; a closed loop: the throughput measured), and
+    the rate at which it is full."""
+    cap = row.capacity
+    if cap is None or cap.rps is None:
+        return ["-", "-"]
+    if row.rate is not None:
+        busiest = f"{cap.resource} {row.rate / cap.rps:.0%}"
+    elif row.summary["rps"] is None:
+        busiest = cap.resource
+    else:  # measured: a sample of service times shorter than their mean is no overload
+        busiest = f"{cap.resource} {min(row.summary['rps'] / cap.rps, 1.0):.0%}"
+    if row.saturated:
+        busiest += " saturated"
+    return [busiest, f"{cap.rps:.4g} req/s"]
+
+
+def _sweep_caption(open_loop: bool, saturated: bool) -> str:
+    """What the sweep table's less obvious columns mean."""
+    parts = []
+    if open_loop:
+        # req/s spreads the completed requests over the whole run: a short run against long
+        # services spends most of it draining after the last arrival, which is no saturation.
+        parts.append(
+            "req/s: completed over the whole run, the drain after the last arrival included; "
+            "offered: the arrivals' rate (req/s), what a stable open system keeps up with"
+        )
+    parts.append(
+        "busiest: the resource that runs out first (threads, loop, pool, GIL, cores) and its "
+        "utilisation, rate x mean time a request holds it / its count; keeps up to: the rate "
+        "that fills it"
+    )
+    if saturated:
+        parts.append(
+            f"{GROWS}: at 100% or more the queue grows as long as requests arrive, so latencies "
+            "grow with -n or -z and have no steady value"
+        )
+    return "; ".join(parts)
 
 
 def _rate(value: float | None, unit: str = "") -> str:
