@@ -169,8 +169,17 @@ class Emitter:
         self._put(K.SCHED_STEP, req, data, w, t, dur, task)
 
     def thread_span(self, req: Request, w: Worker, t: int, dur: int, cpu_ns: int, via: str) -> None:
-        """Code of the request ran on thread ``w`` (``sched.thread``)."""
+        """Code of the request ran on thread ``w`` (``sched.thread``): a WSGI request on its
+        own thread, which is no hop and so has no ``queued_ns`` (as the WSGI shim records it)."""
         self._put(K.SCHED_THREAD, req, {"cpu_ns": cpu_ns, "via": via}, w, t, dur)
+
+    def hop_span(
+        self, req: Request, w: Worker, t: int, dur: int, cpu_ns: int, via: str, queued_ns: int
+    ) -> None:
+        """Work the request handed to a pool ran on thread ``w`` (a hop's ``sched.thread``),
+        after waiting ``queued_ns`` from the hand-over (keys in the order the shim writes)."""
+        data = {"cpu_ns": cpu_ns, "via": via, "queued_ns": queued_ns}
+        self._put(K.SCHED_THREAD, req, data, w, t, dur)
 
     def blocked(
         self,

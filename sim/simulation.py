@@ -4,13 +4,15 @@ Wires the pieces: an engine, the server model of ``config.model``, an arrival pr
 stats every run keeps and, when a ``Recorder`` is given, the emitter that fills it. The header
 of a simulated recording has a fixed clock and no ``host`` (the machine that ran it), so the
 same seed gives byte-identical files on any machine.
-Imports only ``tracer.recorder``, ``tracer.recording`` and ``sim`` modules.
+Imports only ``tracer.recorder``, ``tracer.recording``, ``tracer.summary``, ``tracer.gc_pause``
+and ``sim`` modules.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sim.arrivals import Arrivals, ClosedLoop, OpenLoop, Request, RequestSource
@@ -22,6 +24,7 @@ from sim.result import SimResult, Stats
 from tracer.gc_pause import paused_gc
 from tracer.recorder import Recorder
 from tracer.recording import make_header
+from tracer.summary import summarize_spans
 
 __all__ = ["simulate", "sim_header", "SIM_EPOCH_NS"]
 
@@ -197,7 +200,7 @@ def simulate(config: SimConfig, *, recorder: Recorder | None = None) -> SimResul
     stats.blocked_ns = getattr(model, "blocked_ns", 0)
     gils = getattr(model, "gils", None) or [getattr(model, "gil", None)]
     extra: dict[str, Any] = {}
-    pools = getattr(model, "pools", None)
+    pools = getattr(model, "pools", None) or []
     if pools:  # the loop's: threads made over all its processes, the longest token queue
         extra = {
             "pool_threads": sum(len(pool.threads) for pool in pools),
@@ -209,6 +212,8 @@ def simulate(config: SimConfig, *, recorder: Recorder | None = None) -> SimResul
         summary["status"] = {code: count for code, count in status.items() if count}
         # Every simulated session ends with the client's normal close, as its recording says.
         summary["ws_close_codes"] = {"1000": len(sessions)}
+    waits = pools[0].waits if len(pools) == 1 else array("q", (w for p in pools for w in p.waits))
+    summary.update(_pool_wait_summary(waits))
     return SimResult(
         config=config,
         summary=summary,
@@ -223,3 +228,13 @@ def simulate(config: SimConfig, *, recorder: Recorder | None = None) -> SimResul
         extra=extra,
         stats=stats,
     )
+
+
+def _pool_wait_summary(waits: Sequence[int]) -> dict[str, Any]:
+    """``thread_pool_wait_ms`` of the summary, from how long each hop waited for a pool thread
+    (ns), made by the very code that makes it of a recording's ``queued_ns`` (the summary of
+    spans, given none): empty when no hop ran, as a recording without hops has none."""
+    if not waits:
+        return {}
+    made = summarize_spans({}, first=0, last=0, blocked_ns=0, violations=0, pool_waits=waits)
+    return {"thread_pool_wait_ms": made["thread_pool_wait_ms"]}

@@ -3,12 +3,16 @@
 A ``Worker`` is one simulated thread: a stable synthetic identity (pid, tid, name) for the
 events it produces, and the ``Gil`` of its process. A ``ThreadPool`` is anyio's default thread
 limiter (40 tokens) with its worker threads: jobs wait for a token in FIFO order and run on the
-most recently idle thread, as ``anyio.to_thread.run_sync`` does.
+most recently idle thread, as ``anyio.to_thread.run_sync`` does. Each job is a hop: its
+``sched.thread`` says how long it waited (``queued_ns``, from the request asking the pool to
+its start on a thread, as the shim measures it from before the token is taken), and the pool
+keeps every such wait for the run's summary (``waits``), recorded or not.
 Imports only ``sim.engine``, ``sim.gil``, ``sim.workload`` and ``sim.emit``.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,15 +57,21 @@ class Worker:
 
 
 class _Job:
-    __slots__ = ("req", "phases", "done", "i", "start", "cpu", "worker")
+    __slots__ = ("req", "phases", "done", "i", "handed", "start", "cpu", "worker")
 
     def __init__(
-        self, req: Request, phases: tuple[tuple[int, int], ...], done: Callable[[Any], object]
+        self,
+        req: Request,
+        phases: tuple[tuple[int, int], ...],
+        done: Callable[[Any], object],
+        handed: int,
     ) -> None:
         self.req = req
         self.phases = phases
         self.done = done
         self.i = 0
+        self.handed = handed
+        """When the request asked the pool for a thread (before waiting for a token)."""
         self.start = 0
         self.cpu = 0
         self.worker: Worker | None = None
@@ -97,12 +107,16 @@ class ThreadPool:
         self._busy = 0
         self.max_waiting = 0
         """The longest the token queue got."""
+        # 8 bytes a hop: a 10-million-request run keeps them all for its summary.
+        self.waits: array[int] = array("q")
+        """How long each job that ran waited for a thread (ns, its ``queued_ns``), in the
+        order the jobs ended."""
 
     def submit(
         self, req: Request, phases: tuple[tuple[int, int], ...], done: Callable[[Any], object]
     ) -> None:
         """Run ``phases`` (cpu / io / blocking-io, ns) on a pool thread, then ``done(req)``."""
-        job = _Job(req, phases, done)
+        job = _Job(req, phases, done, self.engine.now)
         if self._busy < self.tokens:
             self._busy += 1
             self._start(job, self._idle.pop() if self._idle else self._new_thread())
@@ -137,8 +151,11 @@ class ThreadPool:
         worker = job.worker
         assert worker is not None
         now = self.engine.now
+        start = job.start
+        queued = start - job.handed  # 0 when a token was free: a measured zero
+        self.waits.append(queued)
         if self.emitter is not None:
-            self.emitter.thread_span(job.req, worker, job.start, now - job.start, job.cpu, self.via)
+            self.emitter.hop_span(job.req, worker, start, now - start, job.cpu, self.via, queued)
         if self._waiting:
             self._start(self._waiting.popleft(), worker)
         else:

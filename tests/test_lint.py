@@ -45,7 +45,7 @@ def test_the_ruff_test_runs_without_ruff_on_path() -> None:
     env.pop("VIRTUAL_ENV", None)
     # The skip is pytest's own: the installed plugins (seconds of imports) play no part in it.
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    pytest_args = "-p pytest_timeout -p no:cacheprovider --setup-only -rs -q"
+    pytest_args = "-p pytest_timeout -p xdist.plugin -p no:cacheprovider --setup-only -rs -q"
     pytest_args += " test_lint.py::test_ruff_clean"
     done = subprocess.run(
         [sys.executable, "-m", "pytest", *pytest_args.split()],

@@ -4,7 +4,7 @@ A hop's ``sched.thread`` says how long its work ran, and with ``queued_ns`` how 
 between the hand-over and its start: a FastAPI ``def`` endpoint waits for one of anyio's 40
 tokens under load, which read as a slow app. The summary adds ``thread_pool_wait_ms`` (how
 many hops, p50, p99, max) and the report a ``thread pool wait`` line, only when some hop has
-it: a recording of an older version, or a simulation, keeps the keys and lines it had.
+it: a recording of an older version keeps the keys and lines it had.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def test_the_report_says_how_long_the_hops_waited_for_a_worker() -> None:
 
 
 def test_a_recording_without_the_field_has_no_key_and_no_line() -> None:
-    """An older version's hops, or a simulation's: no ``queued_ns``, nothing said."""
+    """An older version's hops: no ``queued_ns``, nothing said."""
     recording = _recording(waits=False)
     digest = Digest()
     digest.feed(recording.events)

@@ -172,7 +172,7 @@ def summarize(recording: Recording | Sequence[Event] | Any) -> dict[str, Any]:
 def hop_wait(event: Event) -> int | None:
     """How long the work of a hop waited for a worker thread (ns): its ``sched.thread``'s
     ``queued_ns``, from the hand-over to the start. None for another event, a thread's own
-    span (``via: "wsgi"``), a hop recorded without it (an older version's, a simulation's),
+    span (``via: "wsgi"``), a hop recorded without it (an older version's),
     and a value that is no time (a recording made elsewhere)."""
     if event.kind != SCHED_THREAD:
         return None
