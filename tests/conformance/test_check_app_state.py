@@ -84,7 +84,7 @@ def test_an_error_line_reaches_stderr_after_the_app_closed_it(tmp_path: Path) ->
     missing = tmp_path / "a-file" / "report.txt"  # under a file: no folder can be made there
     code, out, err = trace_process(tmp_path, "check", app, "-o", str(missing))
     assert (code, out) == (2, "")
-    assert err == f"trace: error: Cannot write {str(missing)!r}: Not a directory.\n"
+    assert err == f'trace: error: Cannot write "{missing}": Not a directory.\n'
 
 
 def test_a_thread_the_app_never_ends_does_not_keep_the_check_running(tmp_path: Path) -> None:

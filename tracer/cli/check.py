@@ -89,15 +89,52 @@ def main(args: argparse.Namespace) -> int:
         )
     # Paths the app's os.chdir must not move: they are the user's, relative to where trace
     # started (the app runs in process, and may change the working directory in a request).
+    # What the command says names them as they were given (``_Given``).
+    given = _Given(args.record, args.output)
+    if (
+        args.record
+        and args.output
+        and os.path.realpath(args.record) == os.path.realpath(args.output)
+    ):
+        raise UsageError(
+            f'-o "{args.output}" is the file --record writes: choose another file (the report '
+            "would replace the recording)."
+        )
     for name in ("record", "output"):
         if getattr(args, name):
             setattr(args, name, os.path.abspath(getattr(args, name)))
     terminal = sys.stdout  # fitted to its encoding as the command started (tracer.cli.encoding)
     with app_prints_to_stderr() as out, kept_streams():
-        return _main(args, out, terminal)
+        return _main(args, out, terminal, given)
 
 
-def _main(args: argparse.Namespace, out: Any, terminal: Any = None) -> int:
+class _Given:
+    """``--record`` and ``-o`` as the user gave them, for what the command says of them:
+    ``trace run``, ``sim`` and ``summary`` say a relative path as it was typed, where ``trace
+    check`` said the absolute one it works with."""
+
+    def __init__(self, record: str | None, output: str | None) -> None:
+        self.record = record
+        self.output = output
+        relative = [path for path in (record, output) if path and not os.path.isabs(path)]
+        self._start = os.getcwd() if relative else None  # what they are relative to
+
+    def error(self, exc: OSError, given: str) -> OSError:
+        """``exc`` (from writing ``given``, made absolute) with its file (the one given, or
+        a folder of it) said relative to where the command started, as ``given`` is."""
+        filename = exc.filename
+        if self._start is None or os.path.isabs(given) or not isinstance(filename, str):
+            return exc
+        if filename == os.path.abspath(os.path.join(self._start, given)):
+            exc.filename = given  # as typed: ``./c.jsonl`` stays so
+        elif os.path.isabs(filename):
+            exc.filename = os.path.relpath(filename, self._start)
+        return exc
+
+
+def _main(
+    args: argparse.Namespace, out: Any, terminal: Any = None, given: _Given | None = None
+) -> int:
     from tracer.cli.paths import cannot_write
     from tracer.conformance.driver import check_app
     from tracer.conformance.findings import FORMATS
@@ -134,12 +171,14 @@ def _main(args: argparse.Namespace, out: Any, terminal: Any = None) -> int:
         label=loaded.spec,
         recorder=recorder,
     )
+    given = given or _Given(args.record, args.output)
     if args.record:
         recorder.header["interface"] = report.interface
         try:
             _save(recorder, args.record, leave_out=report.skipped_requests)
         except OSError as exc:
-            raise cannot_write(args.record, exc) from None
+            said = given.record or args.record
+            raise cannot_write(said, given.error(exc, said)) from None
     report.strict = args.strict
     text = FORMATS[args.format](report)
     if args.output:
@@ -150,7 +189,8 @@ def _main(args: argparse.Namespace, out: Any, terminal: Any = None) -> int:
             with open(args.output, "w", encoding="utf-8") as file:
                 file.write(text)
         except OSError as exc:
-            raise UsageError(f"Cannot write {args.output!r}: {exc.strerror}.") from None
+            said = given.output or args.output
+            raise UsageError(f'Cannot write "{said}": {exc.strerror}.') from None
     else:
         if args.format == "text":
             _encode_like(out, terminal)

@@ -159,8 +159,16 @@ def main(args: argparse.Namespace) -> int:
         compare=compared,
         lanes=args.lanes,  # None: the figure's own default, fewer each for a compare
     )
-    note = exporter(recording, options)
-    to_stdout = args.output == "-" or (args.to == "console" and not args.output)
+    named_stdout = _names_stdout(args.output)
+    try:
+        note = exporter(recording, options)
+    except UsageError:
+        if named_stdout:
+            # ``Cannot write "/dev/stdout": Broken pipe.``: the reader of stdout has gone, the
+            # quiet exit ``-o -`` gets (exit 1), whatever name stdout was given.
+            check_stdout()
+        raise
+    to_stdout = args.output == "-" or named_stdout or (args.to == "console" and not args.output)
     if to_stdout:
         # Say it was written only once stdout took all of it (``| head`` may have closed it).
         check_stdout()
@@ -173,6 +181,19 @@ def main(args: argparse.Namespace) -> int:
     lang = (args.lang or recording_lang(recording.shell)) if args.to in SAID else "en"
     print(f"{'trace：' if lang == 'zh' else 'trace: '}{note}", file=sys.stderr)
     return 0
+
+
+def _names_stdout(output: str | None) -> bool:
+    """Whether ``-o OUTPUT`` is a path to the file stdout is (``/dev/stdout``, ``/dev/fd/1``,
+    ``/proc/self/fd/1``, a FIFO's name): its reader going away is then a closed stdout."""
+    if output is None or output == "-":
+        return False
+    try:
+        named = os.stat(output)
+        ours = os.fstat(sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):  # no such file; no descriptor (a capture)
+        return False
+    return (named.st_dev, named.st_ino) == (ours.st_dev, ours.st_ino)
 
 
 def _cut_short(recording: RecordingFile, given: str, target: str) -> str:

@@ -47,7 +47,8 @@ Starlette's `receive_bytes` does, or closes with 1003 or 1007) gets a second ses
 message is binary (the same JSON), and that session is judged: the refusal is listed as a
 note, not as a crash of the app (if the binary one fails too, the text session stands).
 A probe the app does not handle (a websocket session to an HTTP-only app) is
-listed as skipped, not judged, and `--record FILE` saves the check's recording without it;
+listed as skipped, not judged, and `--record FILE` saves the check's recording without it
+(`-o` naming that same file is refused, exit code 2: the report would replace the recording);
 a framework that routes websocket scopes itself (Starlette, Quart, Litestar, Falcon's ASGI
 app, Sanic) is judged on what it answers one, so Sanic answering it with its HTTP route's
 response is `WS-010` (uvicorn and hypercorn fail that session with a 500).

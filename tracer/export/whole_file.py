@@ -8,16 +8,24 @@ beside it instead and puts it in the file's place (``os.replace``) only once it 
 What is not a regular file is written as it is: a device (``/dev/null``, ``/dev/full``), a FIFO,
 a directory (to fail as it would), and the descriptor links ``/dev/stdout``, ``/dev/fd/N`` and
 ``/proc/.../fd/N``, which lead to a regular file when stdout is redirected to one but stand for
-the stream the shell opened. Imports the standard library only.
+the stream the shell opened.
+
+SIGTERM and SIGHUP (``timeout``, ``kill``, the terminal closed) end the process at once by
+default, which left the temporary file behind: while it exists they unwind the export as
+Ctrl-C does, the file is removed, and the signal then ends the process as it would have
+(``_deaths_unwound``). SIGKILL cannot be answered: a ``.NAME.xxxxxxxx.tmp`` it leaves is safe
+to delete. Imports the standard library only.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import stat
-from collections.abc import Iterator
+import threading
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager, suppress
-from typing import IO
+from typing import IO, Any
 
 __all__ = ["whole_file"]
 
@@ -33,6 +41,10 @@ _MAX_LINKS = 40
 _NAME_BYTES = 100
 """Bytes of the file's name kept in the temporary one's: the whole stays under NAME_MAX."""
 
+_DEATHS = ("SIGTERM", "SIGHUP")
+"""Signals whose default ends the process at once, with no ``finally`` run (SIGINT raises
+``KeyboardInterrupt``, which does run them)."""
+
 
 @contextmanager
 def whole_file(path: str) -> Iterator[IO[str]]:
@@ -47,25 +59,117 @@ def whole_file(path: str) -> Iterator[IO[str]]:
     the log held. Raises ``OSError`` as ``open`` would.
     """
     target, stream = _followed(path)
-    made = None if target is None else _temporary_beside(target)
-    if target is None or made is None:
-        with open(path, "a" if stream else "w", encoding="utf-8") as handle:
-            yield handle
-        return
-    fd, temporary = made
-    taken = False  # whether ``open`` owns ``fd``: it is closed then, and its number reused
+    if target is not None:
+        # Answered from before the temporary file is made to after it is gone.
+        with _deaths_unwound():
+            replaced = yield from _written_beside(target)
+            if replaced:
+                return
+    with open(path, "a" if stream else "w", encoding="utf-8") as handle:
+        yield handle
+
+
+def _written_beside(target: str) -> Generator[IO[str], None, bool]:
+    """Yield a temporary file beside ``target`` and put it in its place once the caller is
+    done (True); on any exception remove it. False, having yielded nothing, when the folder
+    may not be added to (``_temporary_beside``)."""
+    made: tuple[int, str] | None = None
+    taken = False  # whether ``open`` owns the descriptor: closed then, its number reused
     try:
-        _keep_owner_and_mode(fd, target)
-        with open(fd, "w", encoding="utf-8") as handle:
+        # No signal is answered between the file's making and ``made``, from which it is
+        # removed: one answered there (the instant a watcher sees the file appear) left it.
+        mask = _mask()
+        try:
+            _mask(_stopping())
+            made = _temporary_beside(target)
+        finally:
+            _mask(mask, how="set")  # one held meanwhile is answered here: ``made`` is set
+        if made is None:
+            return False
+        _keep_owner_and_mode(made[0], target)
+        with open(made[0], "w", encoding="utf-8") as handle:
             taken = True
             yield handle
-        os.replace(temporary, target)
+        os.replace(made[1], target)
     except BaseException:
-        if not taken:
-            os.close(fd)
-        with suppress(OSError):
-            os.unlink(temporary)
+        if made is not None:
+            if not taken:
+                with suppress(OSError):  # ``open`` closes it when it fails part-way
+                    os.close(made[0])
+            with suppress(OSError):
+                os.unlink(made[1])
         raise
+    return True
+
+
+def _stopping() -> set[int]:
+    """The signals that stop an export: Ctrl-C and ``_DEATHS``."""
+    return {getattr(signal, name) for name in ("SIGINT", *_DEATHS) if hasattr(signal, name)}
+
+
+def _mask(signals: Any = (), how: str = "block") -> Any:
+    """Add ``signals`` to the main thread's blocked ones (``how="set"``: make them the
+    blocked ones); the blocked ones before. Nothing where signals cannot be blocked (off the
+    main thread, which alone answers them, or on Windows): None then."""
+    if not hasattr(signal, "pthread_sigmask") or signals is None:
+        return None
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.pthread_sigmask(signal.SIG_SETMASK if how == "set" else signal.SIG_BLOCK, signals)
+
+
+class _Ended(BaseException):
+    """A signal that ends the process came while the temporary file existed: it unwinds the
+    export as ``KeyboardInterrupt`` does (no ``Exception``, which an ``except`` would take)."""
+
+
+class _Unwinding:
+    """The handler of ``_DEATHS`` inside ``_deaths_unwound``: the first signal raises
+    ``_Ended``; the others (GNU timeout sends SIGTERM to ``trace`` and then to its group), and
+    one after ``disarm``, are only noted, so that none interrupts the temporary file's
+    removal or the handlers' return."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        """The first signal received."""
+        self._armed = True
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        if self.signum is None:
+            self.signum = signum
+        if self._armed:
+            self._armed = False
+            raise _Ended(signum)
+
+    def disarm(self) -> None:
+        """From here on a signal is only noted."""
+        self._armed = False
+
+
+@contextmanager
+def _deaths_unwound() -> Iterator[None]:
+    """While inside, SIGTERM and SIGHUP, where their default would end the process at once,
+    raise ``_Ended`` instead, so that the ``finally`` blocks run; on the way out, one received
+    ends the process as its default would have (killed by that signal: the exit status a
+    parent or a shell sees is unchanged). A handler of the caller's (``nohup``'s ignored
+    SIGHUP, a program's own) is left alone, and so is every signal off the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    unwinding = _Unwinding()
+    previous: dict[int, Any] = {}
+    for name in _DEATHS:
+        signum = getattr(signal, name, None)
+        if signum is not None and signal.getsignal(signum) == signal.SIG_DFL:
+            previous[signum] = signal.signal(signum, unwinding)
+    try:
+        yield
+    finally:
+        unwinding.disarm()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if unwinding.signum is not None:
+            os.kill(os.getpid(), unwinding.signum)  # the default again: the process ends here
 
 
 def _followed(path: str) -> tuple[str | None, bool]:
