@@ -1,3 +1,3 @@
 """The tool's version, written into every recording header."""
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
