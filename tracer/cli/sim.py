@@ -628,6 +628,14 @@ def _print_summary(config: Any, result: Any, path: str | None) -> None:
         table.add_row(f"queue {key}", f"{value} ms")
     table.add_row("max in flight", str(summary["max_in_flight"]))
     table.add_row("loop blocked", f"{summary['loop_blocked_ms']} ms")
+    waits = summary.get("thread_pool_wait_ms")  # only when work hopped to the thread pool
+    if waits:
+        from tracer.report import measures
+
+        table.add_row("thread pool hops", str(waits["count"]))
+        for key in ("p50", "p99", "max"):  # a percentile only from a sample that measures it
+            if key == "max" or measures(key, waits["count"]):
+                table.add_row(f"thread pool wait {key}", f"{waits[key]} ms")
     table.add_row("cores", "unlimited" if config.cpus is None else str(config.cpus))
     _print_table(table)
 
