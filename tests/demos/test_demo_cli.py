@@ -294,24 +294,6 @@ def test_bookmarks_captions_and_pause_step_for_narration(lang: str) -> None:
     assert stepped > 0
 
 
-def test_serve_on_a_port_in_use_is_one_line_and_exit_2() -> None:
-    """--serve on a taken port: exit 2 and a line naming the port, no traceback."""
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        proc = subprocess.run(
-            [sys.executable, "-m", "tracer", "demo", "c10k", "--serve", "--port", str(port)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    assert proc.returncode == 2
-    assert f"Cannot serve on 127.0.0.1:{port}" in proc.stderr
-    assert "Traceback" not in proc.stderr
-
-
 @pytest.mark.parametrize(("lang", "word"), [("en", "1 bookmark\n"), ("zh", "1 个书签\n")])
 def test_headless_counts_bookmarks_in_the_chosen_language(
     lang: str, word: str, capsys: pytest.CaptureFixture[str]
