@@ -134,6 +134,30 @@ def _to_devnull(stream: Any) -> None:
         pass
 
 
+def _discard_closed_outputs() -> None:
+    """Open the null device on standard output or error when the process started with it
+    closed (``>&-``, ``2>&-`` in a script; Python then has None for the stream): what the
+    command writes there is discarded, as the shell asked, where it failed (``--json``), and no
+    file opened later (the recording) takes descriptor 1 or 2, where the app's prints and its
+    children's output would land."""
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        if getattr(sys, name) is not None or getattr(sys, f"__{name}__") is not None:
+            continue  # open (or a test's stand-in)
+        try:
+            os.fstat(fd)
+        except OSError:  # closed still: the null device takes its number
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            if devnull != fd:
+                os.dup2(devnull, fd)
+                os.close(devnull)
+            os.set_inheritable(fd, True)  # as a standard descriptor: children get it too
+            stream = open(fd, "w", encoding="utf-8", closefd=False)  # noqa: SIM115 (the process's)
+            setattr(sys, f"__{name}__", stream)  # as Python makes it for an open descriptor
+        else:  # taken since the start: a stream of its own on the null device
+            stream = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (the process's)
+        setattr(sys, name, stream)
+
+
 def _no_room_errors() -> set[int]:
     """The errors of a write the machine has no room for: a full disk, a quota, ``ulimit -f``."""
     import errno
@@ -339,6 +363,7 @@ def _main(argv: Sequence[str] | None) -> int:
     with CtrlCDeferred() as deferred:
         from tracer.cli.encoding import fit_standard_streams
 
+        _discard_closed_outputs()
         fit_standard_streams()  # before anything is printed: --help and usage errors too
         parser = build_parser()
         deferred.check()  # one while the commands loaded: nothing said yet
@@ -350,6 +375,9 @@ def _main(argv: Sequence[str] | None) -> int:
         if command is None:
             parser.print_help()
             return EXIT_USAGE
+        # The process's own command line (not a call from Python): a command may then treat
+        # the process's descriptors as its own until the process ends (trace run --json).
+        args._process_command_line = argv is None
         if not getattr(args, "_holds_ctrl_c", False):
             deferred.end()  # Ctrl-C is the command's to answer, from the handler trace had
         try:

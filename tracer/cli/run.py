@@ -364,9 +364,26 @@ def main(args: argparse.Namespace) -> int:
                 return _main(args, sys.stdout, termination, streams, held, crash)
         from tracer.cli.stdout import app_prints_to_stderr
 
+        own = sys.stdout
         with app_prints_to_stderr() as out, kept_streams() as streams:
             with CrashReport(streams.err) as crash:
-                return _main(args, out, termination, streams, held, crash)
+                code = _main(args, out, termination, streams, held, crash)
+            if out is not own and getattr(args, "_process_command_line", False):
+                _stdout_finished(out)
+            return code
+
+
+def _stdout_finished(out: Any) -> None:
+    """The summary JSON is written: point ``out``'s descriptor (the real standard output,
+    which ``app_prints_to_stderr`` puts back on descriptor 1 as it ends) at standard error.
+    The app may still write to standard output until the process ends (its exit handlers, a
+    thread it left running, which ``trace`` gives a second to end): those lines go to stderr,
+    as its prints during the run did, and never follow the JSON into the file or pipe."""
+    try:
+        out.flush()
+        os.dup2(sys.stderr.fileno(), out.fileno())
+    except (AttributeError, OSError, ValueError):  # no descriptor of its own: nothing to guard
+        pass
 
 
 def _main(

@@ -49,6 +49,7 @@ from tracer.recorder import Recorder
 from tracer.recording import Recording
 from tracer.report import print_report
 from tracer.run import RunConfig
+from tracer.servers.exit_guard import guard_os_exit
 
 __all__ = ["RunSession", "check_otlp"]
 
@@ -124,7 +125,11 @@ class RunSession:
         held, termination = self._held, self._termination
         try:
             held.check()  # a Ctrl-C while the recorder was set up
-            with _ctrl_c_noted() as pressed, termination.interrupts():
+            with (
+                _ctrl_c_noted() as pressed,
+                termination.interrupts(),
+                guard_os_exit(self._app_exited_loading),
+            ):
                 self.server = _run.open_server(self.config, self.recorder)
                 if self.args.otlp:
                     _otlp_available()
@@ -137,12 +142,30 @@ class RunSession:
         except StoppedStarting:
             raise
         except BaseException:
-            if not self._target.created:
-                self.recorder.path = None  # nothing ran: the file given keeps what it held
-            with contextlib.suppress(OSError):
-                self.recorder.close()
-            discard(self._target)  # no empty recording left behind by a bad APP
+            self._give_up_recording()
             raise
+
+    def _give_up_recording(self) -> None:
+        """Nothing ran: no empty recording is left behind by a bad APP, and a file given that
+        existed keeps what it held."""
+        if not self._target.created:
+            self.recorder.path = None
+        with contextlib.suppress(OSError):
+            self.recorder.close()
+        discard(self._target)
+
+    def _app_exited_loading(self, code: int) -> None:
+        """The app called ``os._exit`` while it was imported (before ``open_server`` returned),
+        which ends this process with the app's code: the recording is given up as for an APP
+        that cannot be loaded, and one line says why ``trace`` ended, where it said nothing."""
+        self._give_up_recording()
+        self._err.print(
+            f"trace: the app called os._exit({code}) while it was imported; no request was "
+            "sent, and no recording was kept.",
+            soft_wrap=True,
+            markup=False,
+            highlight=False,
+        )
 
     def stopped_starting(self) -> int:
         """A SIGTERM while the app was imported: a stop, as SIGTERM is during the load. The

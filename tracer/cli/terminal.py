@@ -11,8 +11,12 @@ __all__ = ["is_tty", "can_draw", "on_terminal", "in_foreground", "dumb_terminal"
 
 
 def is_tty(stream: Any) -> bool:
-    """Whether ``stream`` is an open terminal (None, a pipe or a file is not)."""
-    return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
+    """Whether ``stream`` is an open terminal (None, a pipe, a file or a closed stream is
+    not: an app may close ``sys.stdout`` as it is imported)."""
+    try:
+        return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
+    except (OSError, ValueError):  # closed, or its descriptor is gone
+        return False
 
 
 def dumb_terminal() -> bool:
