@@ -335,4 +335,4 @@ def test_a_page_of_one_recording_says_its_title_once(streamed: Recording) -> Non
 def test_a_wsgi_run_on_threads_has_no_loop_to_block(streamed: Recording) -> None:
     """The summary table says "–" for the loop's blocking of a WSGI app on threads."""
     page = html_page([streamed])
-    assert re.search(r"loop blocked \(ms\)</td><td>–</td>", page)
+    assert re.search(r"loop blocked \(ms\)</th><td>–</td>", page)

@@ -136,7 +136,7 @@ def test_two_runs_of_one_app_on_one_server_are_told_apart_by_file_name(tmp_path:
     first, second = "shop:app · ASGI loop (before.jsonl)", "shop:app · ASGI loop (after.jsonl)"
     assert f"<title>{first} vs {second}</title>" in page
     assert f"<h1>{first} vs {second}</h1>" in page
-    assert f"<th>{first}</th><th>{second}</th>" in page
+    assert f'<th scope="col">{first}</th><th scope="col">{second}</th>' in page
     assert f">{first}</text>" in page and f">{second}</text>" in page
 
 

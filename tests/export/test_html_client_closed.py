@@ -29,7 +29,7 @@ MS = 1_000_000
 def _table(page: str) -> dict[str, list[str]]:
     """The summary table: row label -> its cells."""
     table = page[page.index("<table>") : page.index("</table>")]
-    rows = re.findall(r"<tr><td>(.*?)</td>(.*?)</tr>", table)
+    rows = re.findall(r'<tr><th scope="row">(.*?)</th>(.*?)</tr>', table)
     return {label: re.findall(r"<td>(.*?)</td>", cells) for label, cells in rows}
 
 

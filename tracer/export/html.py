@@ -198,8 +198,12 @@ def _summary_table(
         _facts_of(r, s) if f is None else (f.undefined, f.samples)
         for r, s, f in zip(recordings, summaries, facts, strict=True)
     ]
-    head = "".join(f"<th>{escape(title)}</th>" for title in figure_titles(recordings, lang))
-    rows = [f"<tr><th>{'摘要' if lang == 'zh' else 'summary'}</th>{head}</tr>"]
+    # Header cells name their column, each row's first cell its row: a screen reader says
+    # "requests, <recording>" with a cell, not the bare number.
+    head = "".join(
+        f'<th scope="col">{escape(title)}</th>' for title in figure_titles(recordings, lang)
+    )
+    rows = [f"<tr><th scope=\"col\">{'摘要' if lang == 'zh' else 'summary'}</th>{head}</tr>"]
     table_rows: list[tuple[str, str, str]] = []
     for row in SUMMARY_ROWS:
         table_rows.append(row)
@@ -211,7 +215,7 @@ def _summary_table(
             f"<td>{_cell(s, key, lang, none, samples)}</td>"
             for s, (none, samples) in zip(summaries, found, strict=True)
         )
-        rows.append(f"<tr><td>{escape(label)}</td>{cells}</tr>")
+        rows.append(f'<tr><th scope="row">{escape(label)}</th>{cells}</tr>')
     return f"<table>{''.join(rows)}</table>"
 
 

@@ -14,6 +14,7 @@ nothing fetched. ``timeline_svg`` is also what the HTML page embeds. Imports the
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
@@ -21,7 +22,7 @@ from html import escape
 from tracer import events as K
 from tracer.events import Event
 from tracer.export import MAX_LANES, ExportOptions, default_output, lanes_for, spread_lanes
-from tracer.export.axis import axis
+from tracer.export.axis import axis, tick_label
 from tracer.export.bookmarks import bookmark_labels, bookmark_lines, bookmarks, label_rows
 from tracer.export.drawing import (
     GAP,
@@ -39,7 +40,7 @@ from tracer.export.drawing import (
 from tracer.export.drawn import RunFacts, drawn_parts, lanes_chosen, shifts
 from tracer.export.key_numbers import key_numbers, side_names
 from tracer.export.lanes import lane
-from tracer.export.legend import legend
+from tracer.export.legend import LEGENDS, legend
 from tracer.export.stream import RecordingFile, shell_of
 from tracer.export.titles import against, demo_title, figure_titles, said_in
 from tracer.recording import Recording, view_start
@@ -67,6 +68,30 @@ STDOUT: dict[str, str] = {"en": "stdout", "zh": "标准输出"}
 
 EMPTY: dict[str, str] = {"en": "no requests recorded", "zh": "没有记录到请求"}
 """Language -> the note in place of the lanes of a recording without requests."""
+
+DESCRIBED: dict[str, dict[str, str]] = {
+    "en": {
+        "lanes": "Request lanes, one per request in arrival order, on a time axis of {span}.",
+        "side": " {name}: {said}.",
+        "alone": " {said}.",
+        "all": "{total:,} requests",
+        "one": "1 request",
+        "marks": " Marks: {entries}.",
+        "and": "; ",
+    },
+    "zh": {
+        "lanes": "请求泳道：每个请求一条，按到达顺序排列，时间轴共 {span}。",
+        "side": "{name}：{said}。",
+        "alone": "{said}。",
+        "all": "共 {total:,} 个请求",
+        "one": "共 1 个请求",
+        "marks": "图例：{entries}。",
+        "and": "；",
+    },
+}
+"""Language -> the words of the figure's ``<desc>``: what a screen reader says it shows (its
+lanes, how many requests of each recording, the axis's span, what its marks mean), as the
+tooltips of its lanes and its colours are not read out of an image."""
 
 
 def marked_requests(recording: Recording) -> set[int]:
@@ -231,14 +256,17 @@ def timeline_svg(
     ``spread``: each recording's ``max_lanes`` lanes spread over its run (``lanes_chosen``), so
     the axis covers the whole run. ``caption``: lines under the legend (a standalone figure's
     title and key numbers, ``tracer.export.key_numbers``), each fitted to the width.
+
+    For a screen reader the figure is an image (``role="img"``) described by its ``<desc>``
+    (``DESCRIBED``) and named by its ``<title>``; inline (the page's heading above it), by
+    its ``<desc>``.
     """
     found = list(facts) if facts is not None else [None] * len(recordings)
     moved = shifts(recordings, found)
+    headings = figure_titles(recordings, lang)
     sides = [
         _side(recording, max_lanes, shift, heading, None if fact is None else fact.total, spread)
-        for recording, shift, heading, fact in zip(
-            recordings, moved, figure_titles(recordings, lang), found, strict=True
-        )
+        for recording, shift, heading, fact in zip(recordings, moved, headings, found, strict=True)
     ]
     t_max = max((side.end() for side in sides), default=0)
     first = 0
@@ -247,9 +275,9 @@ def timeline_svg(
     # A real server's recording opens on its start-up: begin where its requests do.
     t_span = (view_start(first, t_max), t_max)
     parts: list[str] = []
-    if standalone:
-        name = title or against([side.title for side in sides], lang)
-        parts.append(f"<title>{escape(shown(name, SHOWN_MAX * (1 + len(sides))))}</title>")
+    name = shown(
+        title or against([side.title for side in sides], lang), SHOWN_MAX * (1 + len(sides))
+    )
     parts.append('<rect width="100%" height="100%" fill="#ffffff"/>')
     top = 0.0
     seen: set[str] = set()
@@ -272,12 +300,52 @@ def timeline_svg(
         )
         top += 20
     height = top
+    desc = _described(sides, side_names(recordings, lang), t_span, lang, seen)
+    ident = "fig-" + hashlib.sha1((name + desc).encode()).hexdigest()[:10]
+    # Named and described to a screen reader: an image's lanes, tooltips and colours are not
+    # read out. The ids differ between figures, so several inline in one page do not clash.
+    # Inline, the page's heading right above names it: its description is its name.
+    labels = f'aria-labelledby="{ident}-desc"'
+    head = f'<desc id="{ident}-desc">{escape(desc)}</desc>'
+    if standalone:
+        labels = f'aria-labelledby="{ident}-title" aria-describedby="{ident}-desc"'
+        head = f'<title id="{ident}-title">{escape(name)}</title>{head}'
     return (
         f'<svg{SVG_NS if standalone else ""} width="{width}" height="{height:.0f}" '
         f'viewBox="0 0 {width} {height:.0f}" font-family="{escape(font_for(lang))}" '
-        f'xml:lang="{escape(lang)}" role="img">'
-        f"{''.join(parts)}</svg>"
+        f'lang="{escape(lang)}" xml:lang="{escape(lang)}" role="img" {labels}>'
+        f"{head}{''.join(parts)}</svg>"
     )
+
+
+def _described(
+    sides: Sequence[_Side],
+    names: Sequence[str],
+    t_span: tuple[int, int],
+    lang: str,
+    seen: set[str],
+) -> str:
+    """The figure's ``<desc>`` (``DESCRIBED``): its lanes and axis, each recording's requests
+    drawn (as the note under its lanes says it: ``SHOWN``, ``SPREAD``), named as the caption
+    names it (``names``: ``side_names``), the legend's words of the marks it draws."""
+    words = DESCRIBED.get(lang, DESCRIBED["en"])
+    said = [words["lanes"].format(span=tick_label(t_span[1] - t_span[0], lang, digits=3))]
+    for side, name in zip(sides, names, strict=True):
+        note = SPREAD if side.spread else SHOWN
+        count = (
+            note.get(lang, note["en"]).format(shown=len(side.lanes), total=side.total)
+            if side.capped
+            else words["all"].format(total=side.total)
+            if side.total > 1
+            else words["one"]
+            if side.total
+            else EMPTY.get(lang, EMPTY["en"])
+        )
+        said.append((words["side"] if name else words["alone"]).format(name=name, said=count))
+    entries = [text for key, text in LEGENDS.get(lang, LEGENDS["en"]) if key in seen]
+    if entries:
+        said.append(words["marks"].format(entries=words["and"].join(entries)))
+    return shown("".join(said), SHOWN_MAX * (4 + len(sides)))
 
 
 def export_svg(
