@@ -240,6 +240,20 @@ class AsgiCalls(Stepper):
             task = self.task if id(_TASKS.get(loop)) == self.root_id else self._calling_task()
         else:
             task = self._calling_task()
+        # Read before the server's send: middleware further out may change the very dict
+        # once it has it (Starlette's GZipMiddleware puts the compressed body in it), and
+        # what is recorded is what the app sent, as the checker saw it.
+        summary = summarize_message(message)  # never raises: malformed reads as None
+        said = detail = None
+        if self.recording:
+            try:
+                mtype = summary[0]
+                if type(mtype) is str and mtype in LIFESPAN_FAILURES:  # a list is no key
+                    said = failure_message(message)
+                if self.websocket:
+                    detail = websocket_detail(message)
+            except Exception as exc:
+                self.failed(exc)
         t0 = clock()
         token = CURRENT.set(None)  # the server's code runs for no request (see receive)
         raised: str | None = None
@@ -255,7 +269,7 @@ class AsgiCalls(Stepper):
             CURRENT.reset(token)
             if self.recording:
                 try:
-                    mtype, status, size, more, code = summarize_message(message)
+                    mtype, status, size, more, code = summary
                     # The attempt is recorded either way; the request's status and bytes
                     # count only what the server took (its send raises once the client left).
                     if raised is None:
@@ -273,10 +287,6 @@ class AsgiCalls(Stepper):
                             self.peer_gone()  # the session is over: later sends reach nobody
                     else:
                         self._refused(mtype, lost)
-                    said = None
-                    if type(mtype) is str and mtype in LIFESPAN_FAILURES:  # a list is no key
-                        said = failure_message(message)
-                    detail = websocket_detail(message) if self.websocket else None
                     if raised is None and code is None and said is None and detail is None:
                         # The common case.
                         sink.append(

@@ -36,9 +36,10 @@ class Unheard:
         """Bytes of the sends the server took since: taken back from ``bytes_out``."""
 
     async def send(self, message: Message) -> None:
-        """The server's ``send``, then the size of what it took noted (no reference kept)."""
-        await self.server_send(message)
+        """The server's ``send``, then the size of what it took noted (no reference kept):
+        the size as sent, read before middleware further out may change the message."""
         size = summarize_message(message)[2]  # never raises: a malformed message reads as None
+        await self.server_send(message)
         if size:
             self.bytes_out += size
 

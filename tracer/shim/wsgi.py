@@ -22,8 +22,10 @@ One request, as recorded (``req`` is its id)::
     request.end          status, bytes_in, bytes_out, error, close_called; route when the
                          app's router left its template in the environ (Bottle's
                          ``environ["bottle.route"].rule``, Flask's ``url_rule`` of
-                         ``environ["werkzeug.request"]``, read at ``start_response``); cut_short (the response did not
-                         all go out) and file_wrapper (see below) only when true
+                         ``environ["werkzeug.request"]``, read at ``start_response``, also
+                         when it comes as the server iterates a middleware's generator);
+                         cut_short (the response did not all go out) and file_wrapper (see
+                         below) only when true
 
 Request ids: an in-process server model that already recorded ``request.queued`` puts the id in
 ``environ["gateway_tracer.req"]`` and the shim reuses it; otherwise the shim takes

@@ -117,6 +117,8 @@ class WsgiCycle:
         "route",
         # The server's environ while the app is called (then None): Flask's request is in it
         # only until the app returns, so its route is read when the app starts its response.
+        # Kept until the request's end when the call returned with no response started (a
+        # generator, such as a middleware's: the app it wraps routes as the server iterates).
         "environ",
         "done",
         "tid",
@@ -222,11 +224,15 @@ class WsgiCycle:
     def routed(self, environ: dict[str, Any]) -> None:
         """Note the route template the app's router left in the environ. Bottle routes the
         request inside the app call (before it returns its iterable), so it is there now;
-        read now, the cycle lets go of the environ (which holds the cycle: its input)."""
-        self.environ = None
+        read now, the cycle lets go of the environ (which holds the cycle: its input). An app
+        that returned before starting its response and left no route (a generator: its router
+        has not run yet) keeps it, for ``start_response`` to read; ``finish`` lets go of it."""
         route = environ.get("bottle.route")
         if route is not None:
             self.route = rule_of(route)
+        elif self.status is None:
+            return
+        self.environ = None
 
     def file_response(self, wrapper: Any) -> None:
         """The app returned the server's own ``wsgi.file_wrapper``: handed back untouched
@@ -301,9 +307,13 @@ class WsgiCycle:
             self.headers = headers
             # Flask's route: Werkzeug keeps the request in the environ, but Flask takes it out
             # (sets None) before its app call returns, so it is read here, while the app runs.
+            # Bottle's too, for an app that routes only once iterated (a generator middleware's).
             environ = self.environ
-            if environ is not None and "werkzeug.request" in environ:
-                self.route = url_rule_of(environ["werkzeug.request"])
+            if environ is not None:
+                if "werkzeug.request" in environ:
+                    self.route = url_rule_of(environ["werkzeug.request"])
+                elif "bottle.route" in environ:
+                    self.route = rule_of(environ["bottle.route"])
         except Exception as exc:
             self.shim.internal_error("recording start_response", exc)
         return self.write
@@ -531,6 +541,7 @@ class WsgiCycle:
         if self.done:
             return
         self.done = True
+        self.environ = None  # kept by ``routed`` for an app that had not routed yet
         tid: int | None = self.tid
         thread: str | None = self.thread
         sink = self.sink
