@@ -5,6 +5,7 @@ the attribute to get the app; ``app_dir`` is put first on ``sys.path`` (the curr
 default, as uvicorn's ``--app-dir``). Each way this can fail has its own ``AppLoadError`` with a
 one-line message naming the input and the fix. The one exception is an app whose own code raises
 while it is imported: ``AppImportFailed`` carries the app's traceback for the CLI to print.
+An app that ``tracer.instrument`` returned is taken for the app it wraps, with a hint saying so.
 Imports only ``tracer.errors`` and ``tracer.interface``.
 """
 
@@ -114,10 +115,47 @@ def load_app(
 
 def _loaded(app: Any, interface: str, spec: str) -> LoadedApp:
     """``app`` with its interface, and a hint when auto-detection took it for ASGI 2 though
-    it looks like something else (``--interface asgi`` was the user's own choice)."""
-    kind = detect_interface(app, interface)
-    hint = asgi2_doubt(app, spec) if kind == ASGI2 and interface == "auto" else None
+    it looks like something else (``--interface asgi`` was the user's own choice).
+
+    An app that ``tracer.instrument`` returned (a module instrumenting itself for its own
+    use) is taken for the app it wraps, and the hint says so: served as it is, each request
+    was recorded twice, the second time by the app's own recorder, which (in memory, by
+    default) kept every event for as long as the command ran."""
+    app, known = _unwrapped(app)
+    kind = known if known is not None and interface == "auto" else detect_interface(app, interface)
+    hints: list[str | None] = []
+    if known is not None:
+        hints.append(
+            f'APP "{spec}" is already instrumented (tracer.instrument); the app it wraps is '
+            "run instead, so its own recorder records none of these requests."
+        )
+    if kind == ASGI2 and interface == "auto":
+        hints.append(asgi2_doubt(app, spec))
+    hint = " ".join(h for h in hints if h) or None
     return LoadedApp(app, kind, spec, hint)
+
+
+_SHIMS = (("tracer.shim.wsgi", "WsgiShim"), ("tracer.shim.asgi", "AsgiShim"))
+"""The classes ``tracer.instrument`` wraps an app in: module, name."""
+
+
+def _unwrapped(app: Any) -> tuple[Any, str | None]:
+    """The app inside ``app``'s instrumenting shims (``tracer.instrument``, however often),
+    and the interface the innermost one calls it by; ``app`` and None when it is no shim."""
+    # Looked up, not imported: an instance can exist only once its module was imported, and
+    # loading any other app must not import the shims.
+    shims: tuple[type, ...] = tuple(
+        cls
+        for cls in (getattr(sys.modules.get(module), name, None) for module, name in _SHIMS)
+        if isinstance(cls, type)
+    )
+    known: str | None = None
+    for _ in range(32):  # a bound: a shim wrapping itself (set by hand) is no app to loop on
+        if not shims or not issubclass(type(app), shims):
+            break
+        known = getattr(app, "asgi_version", WSGI)  # only the ASGI shim has one
+        app = app.app
+    return app, known
 
 
 _FRAMEWORKS = frozenset({"flask", "fastapi", "starlette", "werkzeug", "pydantic"})

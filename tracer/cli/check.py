@@ -181,12 +181,15 @@ def _main(
             raise cannot_write(said, given.error(exc, said)) from None
     report.strict = args.strict
     text = FORMATS[args.format](report)
-    if args.output:
+    if args.output and not _names_stdout(args.output):
         from tracer.cli.paths import make_parent
+        from tracer.export.whole_file import whole_file
 
         try:
             make_parent(args.output)  # as --record makes its folders
-            with open(args.output, "w", encoding="utf-8") as file:
+            # Whole or not at all: a write failing part-way (a full disk, ``ulimit -f``,
+            # Ctrl-C) leaves an earlier report at that path as it was, not cut short.
+            with whole_file(args.output) as file:
                 file.write(text)
         except OSError as exc:
             said = given.output or args.output
@@ -196,6 +199,17 @@ def _main(
             _encode_like(out, terminal)
         out.write(text)
     return 1 if report.failed() else 0
+
+
+_STDOUT_NAMES = ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
+"""Paths that name the process's standard output (``/proc/PID/fd/1`` too)."""
+
+
+def _names_stdout(path: str) -> bool:
+    """Whether ``-o path`` names standard output: the report then goes where it goes without
+    ``-o``. Opened by name, it was descriptor 1, which is standard error while the app runs
+    (``tracer.cli.stdout``): the report went to stderr."""
+    return path in _STDOUT_NAMES or path == f"/proc/{os.getpid()}/fd/1"
 
 
 def _encode_like(out: Any, terminal: Any) -> None:
