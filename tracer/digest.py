@@ -385,7 +385,8 @@ class ReportDetails:
     workers: list[Worker] = field(default_factory=list)
     """Threads that ran app code, busiest first."""
     timeouts: int = 0
-    """Requests the client gave up on."""
+    """Of the summary's errors, the requests the client gave up on (``--json``'s
+    ``timeouts``)."""
     resent: int = 0
     """Requests the network client sent again on a new connection (``client.response``'s
     ``resent``): their kept-alive connection closed as they went out."""
@@ -455,7 +456,11 @@ class _Pass:
     tally: SpanTally
     """The summary's figures."""
     timeouts: int
-    """Requests the client gave up on."""
+    """Requests the client gave up on (``_timed_out``), each an error of the summary's."""
+    error_types: Counter[str]
+    """The summary's other errors, each request once: by the type of its first ``error``
+    event, else by how it failed (``_failure_kind``). With ``timeouts`` they add up to the
+    summary's ``errors`` (``Digest.for_json``)."""
     failures: dict[str, tuple[int, int]]
     """Failed requests the app did not raise on, by how they failed: how many, and the
     order of the first (the order the digest first saw the requests in, which is the
@@ -827,6 +832,7 @@ class Digest:
         routes = RouteTally()
         route_of = self._routes.route
         timeouts = 0
+        error_types: Counter[str] = Counter()
         failures: dict[str, tuple[int, int]] = {}
         packed: dict[str, tuple[int, int]] = {}
         order = self._order
@@ -837,21 +843,24 @@ class Digest:
         for first, span in spans:
             tally.add(span)
             routes.add(route_label(route_of(span.req), span.scope_type), span)
-            # "timeout": a model's client gave up; TimeoutError: the network client did.
-            # Either side's word counts: the app may have raised and the client then waited
-            # in vain (waitress never answers an app's SystemExit).
-            if span.error == "timeout" or span.client_error in ("timeout", "TimeoutError"):
-                timeouts += 1
             # The other errors of the summary's count, by what the client saw: a 503 the app
             # never saw, a refused connection, a timeout, a response that never came. A
-            # request with an ``error`` event is counted by its events' types instead.
-            if span.raised is None:
+            # request with an ``error`` event is counted by its events' types instead (an
+            # ``error`` event makes a request failed: ``RequestSpan.failed``).
+            kind = span.raised
+            if kind is None:
                 if span.failed:
-                    _add(failures, _failure_kind(span), 1, first)
+                    kind = _failure_kind(span)
+                    _add(failures, kind, 1, first)
             elif span.req not in errors:  # its one error packed with it: ``first`` is its order
-                _add(packed, span.raised, 1, first)
+                _add(packed, kind, 1, first)
+            if kind is not None:  # one of the summary's errors: a timeout, or of its kind
+                if _timed_out(span):
+                    timeouts += 1
+                else:
+                    error_types[kind] += 1
         _ = tally.max_in_flight  # its instants freed before the pass is kept
-        self._pass = _Pass(tally, timeouts, failures, packed, routes)
+        self._pass = _Pass(tally, timeouts, error_types, failures, packed, routes)
         return self._pass
 
     def window(self) -> tuple[int, int]:
@@ -906,18 +915,17 @@ class Digest:
         ]
 
     def for_json(self, summary: dict[str, Any]) -> dict[str, Any]:
-        """``summary`` (this digest's) as ``--json`` prints it: with the places that blocked
-        the loop (``loop_blocked_places``, the report's by-place table with every place, worst
-        first) when there are any, as the report shows them beside the summary's figures.
+        """``summary`` (this digest's) as ``--json`` prints it, with what the report shows
+        beside the summary's figures, each key only when there are any: what the errors were
+        (``error_types``, ``timeouts``: ``_error_keys``) and the places that blocked the loop
+        (``loop_blocked_places``, the report's by-place table with every place, worst first).
 
-        Not a key of ``summary`` itself, which is ``tracer.summarize``'s dict and the
+        Not keys of ``summary`` itself, which is ``tracer.summarize``'s dict and the
         simulator's: counting the requests each place delayed takes the digest's reading."""
+        extra = self._error_keys()
         places = self._culprits(self._run_work(), None)
-        if not places:
-            return summary
-        return {
-            **summary,
-            "loop_blocked_places": [
+        if places:
+            extra["loop_blocked_places"] = [
                 {
                     "place": place.location,
                     "count": place.count,
@@ -927,8 +935,24 @@ class Digest:
                     "delayed_partial": place.delayed_partial,
                 }
                 for place in places
-            ],
-        }
+            ]
+        return {**summary, **extra} if extra else summary
+
+    def _error_keys(self) -> dict[str, Any]:
+        """The summary's ``errors`` told apart, each request once: ``error_types``, those
+        the client did not give up on by the type of the app's first exception (as its
+        ``error`` event names it), else by how they failed in the report's words (``HTTP
+        503``, ``no response``, the network client's error), most first, equal counts by
+        name; ``timeouts``, those the client gave up on, whatever the app did. ``errors`` is
+        ``timeouts`` plus the counts of ``error_types``."""
+        read = self._read()
+        keys: dict[str, Any] = {}
+        if read.error_types:
+            ranked = sorted(read.error_types.items(), key=lambda item: (-item[1], item[0]))
+            keys["error_types"] = dict(ranked)
+        if read.timeouts:
+            keys["timeouts"] = read.timeouts
+        return keys
 
     def details(self, *, top: int = 5, routes: int = 10) -> ReportDetails:
         """Culprits (the ``top`` worst places), workers, timeouts, errors, violations, and
@@ -1053,6 +1077,13 @@ def _add(tallies: dict[str, tuple[int, int]], kind: str, count: int, first: int)
 def _time_and_seq(failure: tuple[int, int, int, dict[str, Any]]) -> tuple[int, int]:
     """A lifespan failure's place in the recording: its send's ``(t, seq)``."""
     return failure[0], failure[1]
+
+
+def _timed_out(span: RequestSpan) -> bool:
+    """The client gave up on the request: ``timeout``, a model's client; ``TimeoutError``,
+    the network client. Either side's word counts: the app may have raised and the client
+    then waited in vain (waitress never answers an app's SystemExit)."""
+    return span.error == "timeout" or span.client_error in ("timeout", "TimeoutError")
 
 
 def _failure_kind(span: RequestSpan) -> str:

@@ -42,7 +42,8 @@ def _run(path: Path, spec: str, server: str, *options: str) -> dict[str, Any]:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     summary: dict[str, Any] = json.loads(done.stdout)
-    assert summary == tracer.summarize(load(path))
+    extras = ("error_types", "timeouts", "loop_blocked_places")  # --json's own keys
+    assert {k: v for k, v in summary.items() if k not in extras} == tracer.summarize(load(path))
     return summary
 
 
