@@ -23,9 +23,10 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 from sim.config import SimConfig
+from sim.result import SimResult
 from sim.workload import BLOCKING_IO, CPU, OFFLOAD, SEND, WS, Route
 
-__all__ = ["Capacity", "capacity", "queue_grew"]
+__all__ = ["Capacity", "capacity", "queue_grew", "run_queue_grew"]
 
 WSGI_MODELS = ("threads", "processes", "wsgi-on-loop")
 
@@ -107,7 +108,7 @@ def _demand(config: SimConfig) -> dict[str, float]:
 
 def _route_demand(route: Route, model: str) -> dict[str, float]:
     """Mean ns of each resource one request of ``route`` holds under ``model``."""
-    cpu = wait = loop = pool = 0.0
+    cpu = wait = loop = pool = offloaded = 0.0
     for phase in route.phases:
         first = 0.0 if phase.dist is None else phase.dist.mean_ns
         if phase.code in (SEND, WS):
@@ -117,6 +118,7 @@ def _route_demand(route: Route, model: str) -> dict[str, float]:
             cpu += first
             wait += first + second
             pool += first + second
+            offloaded += first + second
         elif phase.code == CPU:
             cpu += first
             wait += first
@@ -131,12 +133,16 @@ def _route_demand(route: Route, model: str) -> dict[str, float]:
         return {"GIL": cpu, "thread": wait}
     if route.sync:  # a def endpoint: its whole handler (sends aside) runs in the pool
         return {"GIL": cpu, "pool": pool}
-    offloaded = sum(
-        (0.0 if p.dist is None else p.dist.mean_ns) + (0.0 if p.io is None else p.io.mean_ns)
-        for p in route.phases
-        if p.code == OFFLOAD
-    )
     return {"GIL": cpu, "loop": loop, "pool": offloaded}
+
+
+def run_queue_grew(result: SimResult) -> bool:
+    """``queue_grew`` of an open-loop run's requests (a closed loop's queue is bounded by its
+    clients: never)."""
+    stats = result.stats
+    if result.config.rate is None or stats is None:
+        return False
+    return queue_grew(stats.queued, stats.started)
 
 
 def queue_grew(queued: list[int], started: list[int]) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sim.capacity import Capacity, capacity, queue_grew
+from sim.capacity import Capacity, capacity, run_queue_grew
 from sim.config import SimConfig
 from sim.engine import ClockOverflow
 from sim.result import SimResult
@@ -171,7 +171,7 @@ def sweep(
                 capacity(one),
                 one.rate,
                 tuple(fixed),
-                _grew(result),
+                run_queue_grew(result),
             )
         )
     return rows
@@ -208,11 +208,8 @@ def sweep_grid(config: SimConfig, axes: list[tuple[str, list[Any], str]]) -> lis
 def _refuse_idle_grid(config: SimConfig, axes: list[tuple[str, list[Any], str]]) -> None:
     """``_refuse_idle_cores`` for a grid with a ``cpus`` axis: refused only when, for every
     value of the other axis, no core count could change a row."""
-    (cpus_values, cpus_label), (other, other_values) = (
-        ((axes[0][1], axes[0][2]), (axes[1][0], axes[1][1]))
-        if axes[0][0] == "cpus"
-        else ((axes[1][1], axes[1][2]), (axes[0][0], axes[0][1]))
-    )
+    ((_, cpus_values, cpus_label),) = [axis for axis in axes if axis[0] == "cpus"]
+    ((other, other_values, _),) = [axis for axis in axes if axis[0] != "cpus"]
     errors = []
     for value in other_values:
         try:
@@ -255,14 +252,6 @@ def _refuse_idle_cores(config: SimConfig, values: list[Any], label: str) -> None
         f"--sweep {label}={shown}: {why}, so it never uses more than {cores} and every row "
         f"would be the same; {fix}."
     )
-
-
-def _grew(result: SimResult) -> bool:
-    """``SweepRow.queue_grew`` of an open-loop run (a closed loop's queue is bounded)."""
-    stats = result.stats
-    if result.config.rate is None or stats is None:
-        return False
-    return queue_grew(stats.queued, stats.started)
 
 
 def _shown(value: float) -> str:

@@ -531,7 +531,7 @@ def _capacity_line(config: Any, result: Any) -> str:
     """One line: the resource that runs out first, the rate it keeps up with and, for an open
     loop, how loaded it is (``sim.capacity``: rate x mean time a request holds it / count), and
     whether it is saturated (that, or the run's queue grew: ``sim.capacity.queue_grew``)."""
-    from sim.capacity import capacity, queue_grew
+    from sim.capacity import capacity, run_queue_grew
 
     cap = capacity(config)
     if cap.rps is None:
@@ -540,9 +540,7 @@ def _capacity_line(config: Any, result: Any) -> str:
     if config.rate is None:
         return line + "."
     line += f"; --rate {config.rate:g} uses {cap.load(config.rate):.0%} of it"
-    stats = result.stats
-    grew = stats is not None and queue_grew(stats.queued, stats.started)
-    if cap.saturated(config.rate) or grew:
+    if cap.saturated(config.rate) or run_queue_grew(result):
         return f"{line}: {SATURATED_TAIL}"
     return line + "."
 

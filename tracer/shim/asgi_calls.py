@@ -243,9 +243,10 @@ class AsgiCalls(Stepper):
         # Read before the server's send: middleware further out may change the very dict
         # once it has it (Starlette's GZipMiddleware puts the compressed body in it), and
         # what is recorded is what the app sent, as the checker saw it.
-        summary = summarize_message(message)  # never raises: malformed reads as None
+        summary = None
         said = detail = None
         if self.recording:
+            summary = summarize_message(message)  # never raises: malformed reads as None
             try:
                 mtype = summary[0]
                 if type(mtype) is str and mtype in LIFESPAN_FAILURES:  # a list is no key
@@ -267,7 +268,7 @@ class AsgiCalls(Stepper):
         finally:
             t1 = clock()
             CURRENT.reset(token)
-            if self.recording:
+            if summary is not None:  # recording (read before the send)
                 try:
                     mtype, status, size, more, code = summary
                     # The attempt is recorded either way; the request's status and bytes
