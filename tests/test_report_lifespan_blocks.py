@@ -156,5 +156,10 @@ def test_a_real_run_of_an_app_whose_startup_blocks(tmp_path: Path) -> None:
     assert worker.busy_ms == round(sum(e.dur or 0 for e in steps) / MS, 3)
     assert details.lifespan_blocked_ms[0] == round(startup[0].dur / MS, 3)
     lines = _report(recording, digest)
-    said = f"lifespan blocked the loop {startup[0].dur / MS:.1f} ms before the load"
-    assert any(line.split() == said.split() for line in lines)
+    # The shutdown's step may hold the loop past the threshold too on a loaded machine, and
+    # the line then goes on with ", ... after it": the startup's part comes first either way.
+    # The figure is the report's own (rounded to 0.001 ms, then to 0.1: rounding the step's
+    # duration once can differ by a tenth at a boundary).
+    said = f"lifespan blocked the loop {details.lifespan_blocked_ms[0]:.1f} ms before the load"
+    words = said.split()
+    assert any(line.replace(",", "").split()[: len(words)] == words for line in lines), lines

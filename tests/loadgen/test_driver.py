@@ -210,9 +210,10 @@ def test_many_clients_send_while_the_rest_are_made_and_a_stop_is_seen() -> None:
     async def run() -> LoadStats:
         loadgen_driver.create_task = counting  # type: ignore[assignment]
         try:
-            # Long enough for the first thousand to send on a loaded machine, far too short
-            # to make 200,000 clients.
-            settings = LoadSettings(concurrency=200_000, requests=None, duration=0.15)
+            # Long enough for the first thousand to send on a loaded machine (at 0.15 s, a
+            # stall of the test process once let none send), far too short to make 200,000
+            # clients (about 15,000 are made in a second here).
+            settings = LoadSettings(concurrency=200_000, requests=None, duration=1.0)
             return await drive(target, build_plan(), settings)
         finally:
             loadgen_driver.create_task = create_task
