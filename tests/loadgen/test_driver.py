@@ -73,7 +73,8 @@ def test_no_more_clients_start_than_there_are_requests(monkeypatch: pytest.Monke
 def test_duration_ends_the_load() -> None:
     """-z: requests keep coming until the duration, then the in-flight ones finish."""
     target = SleepyTarget(0.01)
-    settings = LoadSettings(concurrency=2, requests=None, duration=0.1)
+    # 0.3 s: about 60 requests, so a stall of the test process cannot leave only the first two.
+    settings = LoadSettings(concurrency=2, requests=None, duration=0.3)
     stats = asyncio.run(drive(target, build_plan(), settings))
     assert stats.sent == stats.done > 2 and stats.in_flight == 0
 
