@@ -141,6 +141,30 @@ def test_a_link_is_kept_and_its_target_replaced(
     assert sorted(os.listdir(tmp_path / "figures")) == ["real.svg"]
 
 
+def test_a_hard_linked_file_is_written_through_and_every_name_sees_it(
+    recording: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``-o figure.svg`` where ``figure.svg`` has a second name (``ln``): put in its place, the
+    new export left the other name with the earlier one. It is copied into the same file once
+    complete (as editors write such files); an export that fails first leaves both names with
+    the earlier figure and no temporary file."""
+    out = tmp_path / "figure.svg"
+    out.write_text("earlier", encoding="utf-8")
+    other = tmp_path / "lecture-figure.svg"
+    os.link(out, other)
+    inode = out.stat().st_ino
+    assert _export(recording, "svg", out) == 0
+    assert out.stat().st_ino == inode and out.stat().st_nlink == 2
+    assert other.read_text(encoding="utf-8").startswith("<svg")
+    assert sorted(os.listdir(tmp_path)) == ["figure.svg", "lecture-figure.svg"]
+    figure = out.read_bytes()
+    with pytest.raises(KeyboardInterrupt), writing(str(out), sys.stdout) as handle:
+        handle.write("<svg>half a fig")
+        raise KeyboardInterrupt
+    assert other.read_bytes() == figure
+    assert sorted(os.listdir(tmp_path)) == ["figure.svg", "lecture-figure.svg"]
+
+
 def test_a_fifo_is_written_as_it_is(
     recording: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

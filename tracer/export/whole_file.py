@@ -10,6 +10,10 @@ a directory (to fail as it would), and the descriptor links ``/dev/stdout``, ``/
 ``/proc/.../fd/N``, which lead to a regular file when stdout is redirected to one but stand for
 the stream the shell opened.
 
+A file with other names (hard links) is kept, so that every name sees the new export: the
+complete temporary file is copied into it and removed (only a full disk during that copy can
+cut it short).
+
 SIGTERM and SIGHUP (``timeout``, ``kill``, the terminal closed) end the process at once by
 default, which left the temporary file behind: while it exists they unwind the export as
 Ctrl-C does, the file is removed, and the signal then ends the process as it would have
@@ -20,6 +24,7 @@ to delete. Imports the standard library only.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import stat
 import threading
@@ -90,7 +95,11 @@ def _written_beside(target: str) -> Generator[IO[str], None, bool]:
         with open(made[0], "w", encoding="utf-8") as handle:
             taken = True
             yield handle
-        os.replace(made[1], target)
+        if _other_names(target):
+            _copied_into(made[1], target)
+            os.unlink(made[1])
+        else:
+            os.replace(made[1], target)
     except BaseException:
         if made is not None:
             if not taken:
@@ -215,6 +224,24 @@ def _temporary_beside(target: str) -> tuple[int, str] | None:
                 return None
             raise
         return fd, temporary
+
+
+def _other_names(target: str) -> bool:
+    """Whether ``target`` has hard links (another name for the same file): put in its place,
+    the new file would leave them with the earlier export."""
+    try:
+        return os.stat(target).st_nlink > 1
+    except OSError:
+        return False
+
+
+def _copied_into(complete: str, target: str) -> None:
+    """Write the complete export over ``target`` in place, keeping the file, and so every
+    name it has (as editors write a file with hard links). Only this copy, not the export,
+    can now be cut short (by a full disk); the export's own failures came before it."""
+    with open(complete, "rb") as source, open(target, "r+b") as file:
+        file.truncate(0)
+        shutil.copyfileobj(source, file, 1 << 20)
 
 
 def _keep_owner_and_mode(fd: int, target: str) -> None:
