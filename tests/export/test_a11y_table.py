@@ -12,15 +12,18 @@ from tracer.cli import main
 
 
 class _Rows(HTMLParser):
-    """The table's rows as (tag, scope, text) per cell."""
+    """The first table's rows (the summary's) as (tag, scope, text) per cell."""
 
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[list[tuple[str, str | None, str]]] = []
         self._cell: tuple[str, str | None] | None = None
         self._text = ""
+        self._done = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._done:
+            return
         if tag == "tr":
             self.rows.append([])
         elif tag in ("th", "td"):
@@ -30,6 +33,7 @@ class _Rows(HTMLParser):
         self._text += data
 
     def handle_endtag(self, tag: str) -> None:
+        self._done = self._done or tag == "table"
         if tag in ("th", "td") and self._cell is not None:
             self.rows[-1].append((*self._cell, self._text))
             self._cell = None

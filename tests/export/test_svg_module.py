@@ -44,4 +44,4 @@ def test_it_exports_only_its_own_names() -> None:
         if getattr(getattr(svg, name), "__module__", None) != svg.__name__
     ]
     assert foreign == []
-    assert set(svg.__all__) == {"timeline_svg", "export_svg"}
+    assert set(svg.__all__) == {"timeline_svg", "export_svg", "drawn_lanes"}

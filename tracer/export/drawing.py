@@ -47,7 +47,7 @@ COLORS: dict[str, str] = {
     "sending": "#004890",
     "blocked": "#d86000",
     "waiting": "#1c1c1c",
-    "abandoned": "#bdbdbd",
+    "abandoned": "#8a8a8a",
     "bookmark": "#6a1b9a",
     "violation": "#ffd700",
     "incomplete": "#e65100",
@@ -60,11 +60,13 @@ against the white page (WCAG's for graphics), and the phases stay apart seen wit
 deuteranopia (Machado et al. 2009's simulation: 25 apart in CIELAB at least), as
 ``tests/export/test_palette_access.py`` checks. They also differ in lightness, so a handout
 printed in grayscale keeps them apart: waiting (28), sending (59), running and its CPU share
-(91), blocked (121), queued (152), abandoned work (189), in luminance
-``0.299 R + 0.587 G + 0.114 B`` (``luminance``); the CPU share is drawn over the waiting bar,
-and so are abandoned work's dashes where its thread was still held: light, they show on that
-dark bar as on the white lane (the replay's dashes are a lighter gray than its waiting line
-too, ``tracer.tui.palette``).
+(91), blocked (121), queued (152), in luminance ``0.299 R + 0.587 G + 0.114 B``
+(``luminance``); the CPU share is drawn over the waiting bar. Abandoned work's dashes (138) are
+a mid gray of 3:1 at least both against the white page and against the waiting bar they lie on
+where a thread was still held (WCAG's for graphics), so they show on either; no lightness left
+keeps 30 from blocked too, and their shape keeps them apart from it (a 4 px dashed line, not a
+lane-high bar). Sending and running are 1.67:1 apart in gray: a send also stands out above its
+lane (``tracer.export.lanes.SEND_RISE``), which no running step does.
 """
 
 SVG_NS = ' xmlns="http://www.w3.org/2000/svg"'

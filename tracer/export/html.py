@@ -1,9 +1,10 @@
 """A recording (or two compared) as one self-contained HTML page for slides: ``--to html``.
 
-The page holds the timelines as inline SVG lanes, a legend, the bookmarks and a summary table
-(one column per recording), styled by inline CSS in large type for a projector. Nothing is
-fetched: no scripts, no external stylesheets, fonts, images or links, not even an ``http``
-namespace. A demo's recordings say what the replay says of them, in the language asked for
+The page holds the timelines as inline SVG lanes, a legend, the bookmarks, a summary table
+(one column per recording) and, under a ``<details>``, each lane's request, status and latency
+(its tooltip's words, for the keyboard and a screen reader), styled by inline CSS in large
+type for a projector. Nothing is fetched: no scripts, no external stylesheets, fonts, images
+or links, not even an ``http`` namespace. A demo's recordings say what the replay says of them, in the language asked for
 (``tracer.export.titles.said_in``). Imports the spine and ``tracer.export``; ``tracer.demos``
 only for a demo's recording.
 """
@@ -30,7 +31,7 @@ from tracer.export.drawing import SHOWN_MAX, font_for, shown
 from tracer.export.drawn import RunFacts, drawn_parts, shifts, undefined_figures
 from tracer.export.numbers import number
 from tracer.export.stream import RecordingFile, shell_of
-from tracer.export.svg import STDOUT, timeline_svg
+from tracer.export.svg import STDOUT, drawn_lanes, timeline_svg
 from tracer.export.titles import against, demo_title, figure_titles, said_in
 from tracer.recording import Recording
 from tracer.report import measures
@@ -92,6 +93,24 @@ CAPTION_MAX = 4 * SHOWN_MAX
 """The most characters of a caption (a demo's, or a bookmark's) the page shows: a few
 sentences, more than a title."""
 
+LANE_TABLE: dict[str, dict[str, str]] = {
+    "en": {
+        "summary": "Each lane: request, status and latency",
+        "lane": "lane",
+        "request": "request",
+        "status": "status",
+        "latency": "latency",
+    },
+    "zh": {
+        "summary": "各泳道：请求、状态与延迟",
+        "lane": "泳道",
+        "request": "请求",
+        "status": "状态",
+        "latency": "延迟",
+    },
+}
+"""Language -> the words of the table of lanes (``_lane_tables``)."""
+
 WRITTEN: dict[str, str] = {"en": "HTML page written to {where}", "zh": "HTML 页面已写入 {where}"}
 """Language -> what ``trace export`` says it did."""
 
@@ -105,6 +124,9 @@ table {{ border-collapse: collapse; font-size: 1.1rem; margin-top: 1rem; }}
 th, td {{ border: 1px solid #9e9e9e; padding: .35rem .8rem; text-align: right; }}
 th:first-child, td:first-child {{ text-align: left; }}
 ol.marks li {{ margin: .3rem 0; }}
+details {{ margin-top: 1rem; }}
+summary {{ cursor: pointer; }}
+caption {{ text-align: left; font-weight: bold; }}
 """
 
 
@@ -203,7 +225,7 @@ def _summary_table(
     head = "".join(
         f'<th scope="col">{escape(title)}</th>' for title in figure_titles(recordings, lang)
     )
-    rows = [f"<tr><th scope=\"col\">{'摘要' if lang == 'zh' else 'summary'}</th>{head}</tr>"]
+    rows = [f'<tr><th scope="col">{"摘要" if lang == "zh" else "summary"}</th>{head}</tr>']
     table_rows: list[tuple[str, str, str]] = []
     for row in SUMMARY_ROWS:
         table_rows.append(row)
@@ -217,6 +239,29 @@ def _summary_table(
         )
         rows.append(f'<tr><th scope="row">{escape(label)}</th>{cells}</tr>')
     return f"<table>{''.join(rows)}</table>"
+
+
+def _lane_tables(tables: list[tuple[str, list[tuple[str, str, str, str]]]], lang: str) -> str:
+    """What each drawn lane's tooltip says (``drawn_lanes``), as a table per recording (its
+    caption the recording's title, in a compare) under one ``<details>``: a tooltip is reached
+    by a pointer only, a table by the keyboard and a screen reader's table commands."""
+    if not any(rows for _, rows in tables):
+        return ""
+    words = LANE_TABLE.get(lang, LANE_TABLE["en"])
+    head = "".join(
+        f'<th scope="col">{escape(words[key])}</th>'
+        for key in ("lane", "request", "status", "latency")
+    )
+    parts = []
+    for title, rows in tables:
+        caption = f"<caption>{escape(title)}</caption>" if len(tables) > 1 else ""
+        body = "".join(
+            f'<tr><th scope="row">{escape(number)}</th><td>{escape(what)}</td>'
+            f"<td>{escape(status)}</td><td>{escape(latency)}</td></tr>"
+            for number, what, status, latency in rows
+        )
+        parts.append(f'<table class="lanes">{caption}<tr>{head}</tr>{body}</table>')
+    return f"<details><summary>{escape(words['summary'])}</summary>{''.join(parts)}</details>"
 
 
 def _marks(
@@ -258,7 +303,8 @@ def html_page(
     facts: Sequence[RunFacts | None] | None = None,
     spread: bool = False,
 ) -> str:
-    """The whole page: heading, caption, timelines (inline SVG), bookmarks and summary.
+    """The whole page: heading, caption, timelines (inline SVG), bookmarks, summary and,
+    folded away, a table of what each lane's tooltip says (``_lane_tables``).
 
     The caption loses its keyboard instructions: the page has no script to obey them; its
     line breaks stay. Title and caption (a saved demo's header holds them) are ``shown``:
@@ -289,6 +335,9 @@ def html_page(
     body.append(f"<figure>{svg}</figure>")
     body.append(_marks(recordings, lang, found))
     body.append(_summary_table(recordings, lang, found))
+    # Last: what the lanes' tooltips say, for the keyboard and a screen reader.
+    lanes = drawn_lanes(recordings, max_lanes=max_lanes, lang=lang, facts=found, spread=spread)
+    body.append(_lane_tables(lanes, lang))
     return (
         f'<!DOCTYPE html>\n<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'

@@ -1,7 +1,8 @@
 """One request's lane of the SVG figure, drawn as the replay UI draws it.
 
 Each stretch in the phase ``tracer.phases`` gives it: queued (grey), running a loop step or a
-thread on the CPU (green), sending (blue, a hairline for a send that took no measurable time),
+thread on the CPU (green), sending (blue, a hairline for a send that took no measurable time,
+standing ``SEND_RISE`` above the lane as no other mark does: ``send_mark``),
 a step that blocked the loop (vermillion, white dashes along it: ``blocked_mark``), waiting (a dark line: suspended on an await; a bolder one
 where a thread sat blocked in I/O, on a lock or on the GIL, with a short green bar as high as
 its share of the CPU), errors (a cross) and protocol violations (a ``!`` on gold at the
@@ -37,12 +38,15 @@ from tracer.summary import RequestSpan
 
 __all__ = [
     "ABANDONED_DASH",
+    "SEND_RISE",
     "TIPS",
     "abandoned_mark",
     "blocked_mark",
     "incomplete_mark",
     "lane",
+    "lane_facts",
     "lane_tip",
+    "send_mark",
     "phase_marks",
     "violations",
     "violation_mark",
@@ -72,6 +76,17 @@ _SENDS = frozenset({K.ASGI_SEND, K.WSGI_BODY, K.WSGI_WRITE})
 
 ABANDONED_DASH = ' stroke-dasharray="4 3"'
 """How a waiting line is dashed where its client had given up (lanes and legend)."""
+
+SEND_RISE = 2
+"""How far a send stands out above its lane's top (into the gap between lanes, less than it).
+In gray a send's blue and a running step's green are 1.67:1 apart, and a send is most often a
+hairline beside a step's bar: its shape, not its colour, has to tell it apart."""
+
+
+def send_mark(left: float, y: float, width: float, cls: str = "phase-sending") -> str:
+    """A send from ``left``, ``width`` wide (at least a hairline), on the lane whose top is
+    ``y``: as tall as the lane and ``SEND_RISE`` above it (lanes and legend)."""
+    return rect(left, y - SEND_RISE, width, LANE_H + SEND_RISE, COLORS["sending"], cls)
 
 
 def lane(
@@ -150,7 +165,7 @@ def phase_marks(
             )
         elif span.end <= span.start and phase == SENDING:
             # A chunk handed straight on (a simulated stream): a hairline, as an instant send.
-            parts.append(rect(x(span.start), y, 1.0, LANE_H, COLORS["sending"], cls))
+            parts.append(send_mark(x(span.start), y, 1.0, cls))
         elif span.end <= span.start:
             continue  # nothing to see: a zero-length stretch
         elif phase == WAITING and span.kind == K.REQUEST_END:
@@ -174,7 +189,9 @@ def phase_marks(
                 seen.add("cpu")
         elif phase == QUEUED:
             parts.append(rect(x(span.start), y + 3, width, LANE_H - 6, COLORS["queued"], cls))
-        else:  # running, sending, blocked
+        elif phase == SENDING:
+            parts.append(send_mark(x(span.start), y, width, cls))
+        else:  # running, blocked
             parts.append(rect(x(span.start), y, width, LANE_H, COLORS[phase], cls))
             if phase == BLOCKED:
                 parts.append(blocked_mark(x(span.start), width, mid))
@@ -251,8 +268,16 @@ def _start(span: PhaseSpan) -> int:
 
 
 def lane_tip(req: int, events: list[Event], span: RequestSpan | None, lang: str) -> str:
-    """A lane's tooltip: ``#3 GET /items: 200, 164 µs`` (the status the client got and the
-    latency, as the summary counts them; "no response", "not finished" where there is none).
+    """A lane's tooltip: ``#3 GET /items: 200, 164 µs`` (``lane_facts``, in ``TIPS``'s words)."""
+    who, status, latency = lane_facts(req, events, span, lang)
+    return TIPS.get(lang, TIPS["en"])["lane"].format(who=who, status=status, latency=latency)
+
+
+def lane_facts(
+    req: int, events: list[Event], span: RequestSpan | None, lang: str
+) -> tuple[str, str, str]:
+    """What a lane's tooltip says, apart: ``#3 GET /items``, the status the client got and the
+    latency, as the summary counts them ("no response", "not finished" where there is none).
     Method and path are the recording's: as ``shown`` (a path of megabytes is cut)."""
     words = TIPS.get(lang, TIPS["en"])
     method = path = ""
@@ -267,10 +292,10 @@ def lane_tip(req: int, events: list[Event], span: RequestSpan | None, lang: str)
         ns = finished - arrived
         unit = "ms" if ns >= 1_000_000 else "µs"
         latency = words[unit].format(number(ns / (1e6 if unit == "ms" else 1e3)))
-    return words["lane"].format(
-        who=" ".join(part for part in (f"#{req}", shown(method), shown(path)) if part),
-        status=shown(status) if status is not None else words["no status"],
-        latency=latency,
+    return (
+        " ".join(part for part in (f"#{req}", shown(method), shown(path)) if part),
+        shown(status) if status is not None else words["no status"],
+        latency,
     )
 
 
@@ -327,8 +352,4 @@ def _cpu_share(span: PhaseSpan, x: Callable[[int], float], y: float, width: floa
 def _instant_sends(events: list[Event], x: Callable[[int], float], y: float) -> list[str]:
     """Sends recorded without a duration (the simulator's) as hairlines, as a real run's
     sends of a few microseconds are drawn: the same app looks the same simulated or real."""
-    return [
-        rect(x(e.t), y, 1.0, LANE_H, COLORS["sending"], "phase-sending")
-        for e in events
-        if e.kind in _SENDS and not event_dur(e)
-    ]
+    return [send_mark(x(e.t), y, 1.0) for e in events if e.kind in _SENDS and not event_dur(e)]

@@ -13,7 +13,13 @@ from collections.abc import Collection
 from html import escape
 
 from tracer.export.drawing import COLORS, GUTTER, WAIT_H, rect, text_width
-from tracer.export.lanes import abandoned_mark, blocked_mark, incomplete_mark, violation_mark
+from tracer.export.lanes import (
+    abandoned_mark,
+    blocked_mark,
+    incomplete_mark,
+    send_mark,
+    violation_mark,
+)
 
 __all__ = ["ENTRY_GAP", "LEGENDS", "TEXT_AT", "legend"]
 
@@ -121,6 +127,8 @@ def _swatch(key: str, x: float, top: float) -> str:
             f'<line class="legend" x1="{x + 9:.1f}" y1="{top:.1f}" x2="{x + 9:.1f}" y2="{top + 12:.1f}" '
             f'stroke="{COLORS["bookmark"]}" stroke-width="2" stroke-dasharray="5,3"/>'
         )
+    if key == "sending":  # a bar standing out above the row, as a send above its lane
+        return send_mark(x, top, 18, "legend")
     if key == "blocked":  # the bar with its dashes
         return rect(x, top, 18, 12, COLORS[key], "legend") + blocked_mark(
             x, 18, mid, "legend blocked-mark"

@@ -39,14 +39,14 @@ from tracer.export.drawing import (
 )
 from tracer.export.drawn import RunFacts, drawn_parts, lanes_chosen, shifts
 from tracer.export.key_numbers import key_numbers, side_names
-from tracer.export.lanes import lane
+from tracer.export.lanes import lane, lane_facts
 from tracer.export.legend import LEGENDS, legend
 from tracer.export.stream import RecordingFile, shell_of
 from tracer.export.titles import against, demo_title, figure_titles, said_in
 from tracer.recording import Recording, view_start
 from tracer.summary import RequestSpan, first_request, request_spans
 
-__all__ = ["timeline_svg", "export_svg"]
+__all__ = ["timeline_svg", "export_svg", "drawn_lanes"]
 
 SHOWN: dict[str, str] = {
     "en": "{shown:,} of {total:,} requests shown",
@@ -225,6 +225,33 @@ def _block(
         )
         y += 18
     return parts, y + 8
+
+
+def drawn_lanes(
+    recordings: Sequence[Recording],
+    *,
+    max_lanes: int = MAX_LANES,
+    lang: str = "en",
+    facts: Sequence[RunFacts | None] | None = None,
+    spread: bool = False,
+) -> list[tuple[str, list[tuple[str, str, str, str]]]]:
+    """Each recording's title (as ``figure_titles`` heads its lanes) and, for each lane
+    ``timeline_svg`` draws of it with the same arguments, in the same order, what its tooltip
+    says: ``#3``, ``GET /items``, the status and the latency (``lane_facts``). A page lists
+    them where a keyboard and a screen reader reach them, which a tooltip is not."""
+    found = list(facts) if facts is not None else [None] * len(recordings)
+    drawn = []
+    for recording, heading, fact in zip(
+        recordings, figure_titles(recordings, lang), found, strict=True
+    ):
+        side = _side(recording, max_lanes, 0, heading, None if fact is None else fact.total, spread)
+        rows = []
+        for req, events in side.lanes:
+            who, status, latency = lane_facts(req, events, side.spans.get(req), lang)
+            number, _, what = who.partition(" ")
+            rows.append((number, what, status, latency))
+        drawn.append((heading, rows))
+    return drawn
 
 
 def timeline_svg(
