@@ -175,16 +175,19 @@ def parse_dist(text: str, *, what: str = "distribution") -> Dist:
     name = name.strip().lower()
     if not colon:
         return Fixed(parse_duration(text, what=what))
+    # A part is named after the whole text as typed: the part alone ("" of "exp:") is not
+    # what the file or the command line says.
+    part = f'{what} "{text}":'
     if name == "fixed":
-        return Fixed(parse_duration(rest, what=what))
+        return Fixed(parse_duration(rest, what=f"{part} duration"))
     if name == "exp":
-        return Exponential(parse_duration(rest, what=what))
+        return Exponential(parse_duration(rest, what=f"{part} mean"))
     if name == "uniform":
         low_text, dots, high_text = rest.partition("..")
         if not dots:
             raise UsageError(f'{what} "{text}" needs a range: "uniform:50ms..150ms".')
-        low = parse_duration(low_text, what=what)
-        high = parse_duration(high_text, what=what)
+        low = parse_duration(low_text, what=f"{part} lower bound")
+        high = parse_duration(high_text, what=f"{part} upper bound")
         if high < low:
             raise UsageError(f'{what} "{text}": the upper bound is below the lower bound.')
         return Uniform(low, high)
@@ -198,7 +201,7 @@ def parse_dist(text: str, *, what: str = "distribution") -> Dist:
             raise UsageError(f'{what} "{text}": sigma "{sigma_text}" is not a number.') from None
         if not (math.isfinite(sigma) and sigma >= 0):
             raise UsageError(f'{what} "{text}": sigma must be a number of 0 or more.')
-        mean = parse_duration(mean_text, what=what)
+        mean = parse_duration(mean_text, what=f"{part} mean")
         most = _most_sigma(mean)
         if sigma > most:
             # sigma² (or e^sigma²) overflowed: the mean's log turned -inf and every draw was 0.

@@ -174,6 +174,9 @@ class Workload:
     """Shown as ``app: "sim:<name>"`` in the recording header."""
     routes: tuple[Route, ...]
     """At least one."""
+    source: str = field(default="", compare=False)
+    """Where it was read, as messages name it (``workload "lesson.toml"``); empty for one made
+    in code (``inline_workload``)."""
 
     def parts_per_request(self) -> float:
         """How many body chunks and WebSocket messages a request has, on average over the
@@ -189,10 +192,13 @@ class Workload:
 def refuse_websocket(workload: Workload, model: str) -> None:
     """``UsageError`` (one line) when a route of ``workload`` is a WebSocket session, which the
     WSGI model ``model`` cannot serve: WSGI has no WebSocket interface."""
-    for route in workload.routes:
+    for number, route in enumerate(workload.routes, 1):
         if route.websocket:
+            # Named as the file's other refusals name a route: the file, its number, its name.
+            where = workload.source or f'Workload "{workload.name}"'
+            named = "" if route.name == str(number) else f' ("{route.name}")'
             raise UsageError(
-                f'Workload "{workload.name}", route "{route.name}" is a WebSocket session '
+                f"{where}, route {number}{named} is a WebSocket session "
                 f"(a ws phase) and WSGI has no WebSocket, so --model {model} cannot serve it; "
                 "simulate it with --model loop, or use a send phase for a long WSGI response."
             )
@@ -265,19 +271,51 @@ def _read_workload(name: str, *, shown: str) -> Workload:
                 f'Workload file "{shown}" is {size:,} bytes, more than a workload takes (at most '
                 f"1 MiB); {_what_to_give()}."
             )
-        data = tomllib.loads(text.decode("utf-8"))
+        data = tomllib.loads(_utf8_text(text, shown))
     except FileNotFoundError:
         raise UsageError(f'Workload file "{shown}" does not exist; {_what_to_give()}.') from None
     except IsADirectoryError:
         raise UsageError(f'Workload "{shown}" is a folder, not a TOML file.') from None
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f'Workload file "{shown}" is not valid TOML: {exc}.') from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise UsageError(
             f'Workload file "{shown}" cannot be read ({type(exc).__name__}).'
         ) from None
     default = os.path.splitext(os.path.basename(shown))[0]
     return workload_from_dict(data, where=f'workload "{shown}"', default_name=default)
+
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+_WIDE_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+"""Byte order marks of the encodings editors offer as "Unicode" (longest first: UTF-32 LE's
+begins with UTF-16 LE's)."""
+
+
+def _utf8_text(raw: bytes, shown: str) -> str:
+    """The file's text: UTF-8, as TOML is, after a UTF-8 byte order mark if there is one (an
+    editor's, Windows Notepad's: it says nothing more); another encoding is one line naming
+    it, or the first byte UTF-8 cannot read, and the fix."""
+    for mark, encoding in _WIDE_BOMS:
+        if raw.startswith(mark):
+            raise UsageError(f'Workload file "{shown}" is {encoding} text; save it as UTF-8.')
+    raw = raw.removeprefix(_UTF8_BOM)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        # What comes before the bad byte on its line decoded: its column counts characters.
+        column = len(raw[line_start : exc.start].decode("utf-8")) + 1
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise UsageError(
+            f'Workload file "{shown}" is not UTF-8 text (byte 0x{raw[exc.start]:02x} at line '
+            f"{line}, column {column}); save it as UTF-8."
+        ) from None
 
 
 _ROUTE_KEYS = {"name", "method", "path", "weight", "bytes", "sync", "reads_body", "phases"}
@@ -289,13 +327,26 @@ def workload_from_dict(
     """Validate parsed TOML (``name``, ``[[route]]`` tables) into a ``Workload``."""
     unknown = set(data) - {"name", "description", "route"}
     if unknown:
+        key = sorted(unknown)[0]
+        # An ASGI app has one, so a workload may be given one: say that none is simulated.
+        why = (
+            ": the simulator has no lifespan (startup and shutdown), it simulates requests only"
+            if key == "lifespan"
+            else ""
+        )
         raise UsageError(
-            f"{where}: unknown top-level key {sorted(unknown)[0]!r}; expected name, description, [[route]]."
+            f"{where}: unknown top-level key {key!r}{why}; expected name, description, [[route]]."
         )
     description = data.get("description", "")
     if not isinstance(description, str):  # for people reading the file: text, never used
         raise UsageError(f"{where}: description must be a string, not {description!r}.")
     routes_data = data.get("route")
+    if isinstance(routes_data, dict):
+        # [route] with one bracket: a single table, which TOML does not make a list of.
+        raise UsageError(
+            f"{where}: route is a single table; write each route as a [[route]] table "
+            "(two brackets)."
+        )
     if not isinstance(routes_data, list) or not routes_data:
         raise UsageError(f"{where}: no routes; add at least one [[route]] table with phases.")
     routes = []
@@ -319,7 +370,7 @@ def workload_from_dict(
         raise UsageError(
             f"{where}: name must be a non-empty string without control characters, not {name!r}."
         )
-    return Workload(name, tuple(routes))
+    return Workload(name, tuple(routes), source=where)
 
 
 def _route(item: dict[str, Any], where: str) -> Route:

@@ -201,7 +201,7 @@ def test_a_sweep_table_names_the_setting_as_typed(
         (["--sweep", "rate=10,1e-300"], "--sweep rate=1e-300: rate 1e-300 is too low"),
         (["--model", "loop", "--block-threshold-ms", "1e308"], "--block-threshold-ms 1e+308 is"),
         (["--io", "1e300s"], '--io "1e300s" is too long'),
-        (["--cpu", "exp:1e299s"], '--cpu "1e299s" is too long'),
+        (["--cpu", "exp:1e299s"], '--cpu "exp:1e299s": mean "1e299s" is too long'),
         (["-z", "1e300s"], '-z "1e300s" is too long'),
         (["--think", "1e300s"], '--think "1e300s" is too long'),
         # A sweep sets its own setting in every row: one given with it would be ignored.

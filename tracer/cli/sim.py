@@ -176,6 +176,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     record.add_argument("--no-record", action="store_true", help="write no recording (fastest)")
     parser.add_argument(
+        "--label",
+        default=None,
+        metavar="TEXT",
+        help="the recording's name, which the replay and exports show as its title, as a "
+        'demo names its sides (e.g. "uvicorn, 4 workers"; at most 100 characters)',
+    )
+    parser.add_argument(
         "--headless", action="store_true", help="print the summary instead of opening the UI"
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON only")
@@ -459,6 +466,7 @@ def main(args: argparse.Namespace) -> int:
         "traces/sim-<model>-<time>.jsonl.",
     )
     config = build_config(args)
+    refuse_label(args)
     if args.sweep is not None:
         return _sweep(config, args)
     from sim import simulate
@@ -480,7 +488,10 @@ def main(args: argparse.Namespace) -> int:
     recorder = None
     if path is not None:
         # A fixed clock: the header is the same on every run, so same seed -> same file.
-        recorder = Recorder(path, clock=lambda: 0, wall_clock=lambda: SIM_EPOCH_NS, start_ns=0)
+        named = {} if args.label is None else {"label": args.label}
+        recorder = Recorder(
+            path, clock=lambda: 0, wall_clock=lambda: SIM_EPOCH_NS, start_ns=0, **named
+        )
     failures = [] if recorder is None else watch_writer(recorder)
     # paused_gc: the writer thread turns millions of events into lines (see paused_gc).
     with paused_gc():
@@ -520,11 +531,51 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
+MAX_LABEL = 100
+"""The longest ``--label``: it is a title, one line above a timeline."""
+
+
+def refuse_label(args: argparse.Namespace) -> None:
+    """``UsageError`` for a ``--label`` that cannot name a recording: empty, not one line of
+    printable text, longer than ``MAX_LABEL``, or given to a run that records nothing."""
+    label = args.label
+    if label is None:
+        return
+    if not label:
+        raise UsageError(
+            "--label needs a name, not an empty string; give the name the replay shows for "
+            'this recording, like "uvicorn, 4 workers".'
+        )
+    if not label.isprintable():
+        raise UsageError(f"--label must be one line of printable text, not {label!r}.")
+    if len(label) > MAX_LABEL:
+        raise UsageError(
+            f"--label is {len(label)} characters long; give at most {MAX_LABEL} "
+            "(it is the recording's title)."
+        )
+    if args.no_record:
+        raise UsageError(
+            "--label names the recording, and --no-record writes none; drop one of them."
+        )
+    if args.sweep is not None:
+        raise UsageError("--label names the recording, and --sweep records none; drop --label.")
+
+
 SATURATED_TAIL = (
     "saturated: the queue grows as long as requests arrive, so the latencies grow with -n or -z "
     "and have no steady value."
 )
 """How the capacity line of an open loop past its server's capacity ends."""
+
+
+def _chosen(key: str, model: str) -> bool:
+    """Whether the header's ``server`` field ``key`` is a setting of ``model`` that an option
+    sets (``APPLIES``), or one of every model (``cpus``): a loop's ``threads`` (its one loop
+    thread) and wsgi-on-loop's ``threads`` and ``workers`` are the model's, set by nobody."""
+    if key == "model":
+        return False
+    applies = APPLIES.get(key)
+    return applies is None or model in applies[1]
 
 
 def _capacity_line(config: Any, result: Any) -> str:
@@ -535,8 +586,8 @@ def _capacity_line(config: Any, result: Any) -> str:
 
     cap = capacity(config)
     if cap.rps is None:
-        return f"busiest: none (requests take no time of the {cap.resource})"
-    line = f"busiest: {cap.resource} ({cap.units}), keeps up to {cap.rps:.4g} req/s"
+        return "busiest: none (the requests take no time, so nothing limits the rate)."
+    line = f"busiest: {cap.resource} ({cap.units}), keeps up to {_per_second(cap.rps)} req/s"
     if config.rate is None:
         return line + "."
     line += f"; --rate {config.rate:g} uses {cap.load(config.rate):.0%} of it"
@@ -611,8 +662,9 @@ def _print_summary(config: Any, result: Any, path: str | None) -> None:
 
     summary = result.summary
     server = result.header.get("server", {})
-    title = f"sim:{config.workload.name} · {config.model} " + " ".join(
-        f"{key}={value}" for key, value in server.items() if key != "model"
+    title = " ".join(
+        [f"sim:{config.workload.name} · {config.model}"]
+        + [f"{key}={value}" for key, value in server.items() if _chosen(key, config.model)]
     )
     table = Table(title=title + " (simulated time)")
     table.add_column("metric")
@@ -733,7 +785,7 @@ def _capacity_cells(row: Any) -> list[str]:
         busiest = f"{cap.resource} {min(row.summary['rps'] / cap.rps, 1.0):.0%}"
     if row.saturated:
         busiest += " saturated"
-    return [busiest, f"{cap.rps:.4g} req/s"]
+    return [busiest, f"{_per_second(cap.rps)} req/s"]
 
 
 def _sweep_caption(open_loop: bool, saturated: bool) -> str:
@@ -757,6 +809,12 @@ def _sweep_caption(open_loop: bool, saturated: bool) -> str:
             "grow with -n or -z and have no steady value"
         )
     return "; ".join(parts)
+
+
+def _per_second(rps: float) -> str:
+    """A capacity as a person reads it: four figures, and whole thousands written out
+    (``40,000``, not ``4e+04``)."""
+    return f"{rps:,.0f}" if rps >= 10_000 else f"{rps:.4g}"
 
 
 def _rate(value: float | None, unit: str = "") -> str:
