@@ -161,12 +161,12 @@ BLOCKING_CALL = Scenario(
         "en": {
             "title": "A blocking call in async def",
             "caption": "Top: time.sleep(0.1) inside async def. The loop can run nothing else, so "
-            "the requests go one after another (red: loop blocked). Bottom: await "
+            "the requests go one after another (red, ▚▚ in the replay: loop blocked). Bottom: await "
             "asyncio.sleep(0.1). The loop runs the others meanwhile. Press m, then space to play.",
             "side0": "time.sleep in async def",
             "side1": "await asyncio.sleep",
             "about0": "The loop can run nothing else during time.sleep(0.1) inside async def, so "
-            "the requests go one after another (red: loop blocked).",
+            "the requests go one after another (red, ▚▚ in the replay: loop blocked).",
             "about1": "While a request awaits asyncio.sleep(0.1), the loop runs the others.",
             "blocked": "Loop blocked",
             "blocked:caption": "time.sleep holds the event loop; every other request waits.",
@@ -178,11 +178,11 @@ BLOCKING_CALL = Scenario(
         "zh": {
             "title": "async def 里的阻塞调用",
             "caption": "上：在 async def 里调用 time.sleep(0.1)。事件循环无法运行其他任务，请求只能一个接一个"
-            "（红色：事件循环被阻塞）。下：await asyncio.sleep(0.1)，等待期间事件循环运行其他请求。按 m，再按空格播放。",
+            "（红色，回放中为 ▚▚：事件循环被阻塞）。下：await asyncio.sleep(0.1)，等待期间事件循环运行其他请求。按 m，再按空格播放。",
             "side0": "async def 中的 time.sleep",
             "side1": "await asyncio.sleep",
             "about0": "async def 里的 time.sleep(0.1) 期间事件循环无法运行其他任务，请求只能一个接一个"
-            "（红色：事件循环被阻塞）。",
+            "（红色，回放中为 ▚▚：事件循环被阻塞）。",
             "about1": "请求 await asyncio.sleep(0.1) 期间，事件循环运行其他请求。",
             "blocked": "事件循环被阻塞",
             "blocked:caption": "time.sleep 占住了事件循环，其他请求都在等待。",
