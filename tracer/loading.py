@@ -33,7 +33,7 @@ from tracer.errors import (
 )
 from tracer.interface import ASGI2, WSGI, asgi2_doubt, detect_interface
 
-__all__ = ["LoadedApp", "load_app", "INTERFACES"]
+__all__ = ["LoadedApp", "load_app", "split_spec", "INTERFACES"]
 
 INTERFACES = ("auto", "wsgi", "asgi")
 """The choices of ``--interface``."""
@@ -77,12 +77,7 @@ def load_app(
         text = f"{getattr(spec, '__module__', '?')}:{name}"
         app = _checked(spec, text, factory, interface)
         return _loaded(app, interface, text)
-    source, _, attrs = spec.rpartition(":")
-    if not source or not attrs or any(not part for part in attrs.split(".")):
-        raise AppFormatError(
-            f'APP "{spec}" must be in the form "<module>:<attribute>" or '
-            f'"<path/file.py>:<attribute>", for example "myapp:app".'
-        )
+    source, attrs, is_file = split_spec(spec)
     if app_dir is not None:
         directory = os.path.abspath(app_dir)
         if not os.path.isdir(directory):
@@ -93,7 +88,7 @@ def load_app(
             )
         if directory not in sys.path:
             sys.path.insert(0, directory)
-    if source.endswith(".py") or "/" in source or os.sep in source:
+    if is_file:
         module = _import_file(source, spec)
         where = f'file "{source}"'
     else:
@@ -111,6 +106,29 @@ def load_app(
             ) from None
     app = _checked(obj, spec, factory, interface, where=where, attrs=attrs)
     return _loaded(app, interface, spec)
+
+
+def split_spec(spec: str) -> tuple[str, str, bool]:
+    """APP's module or file, its attribute path, and whether it names a file (``.py``, or a
+    path with either separator); ``AppFormatError`` when it is not ``source:attr``.
+
+    The attribute is after the last colon: a Windows drive's (``C:\\apps\\app.py:app``) comes
+    before. An "attribute" holding a separator is a path without one (``C:\\apps\\app.py``).
+    """
+    source, _, attrs = spec.rpartition(":")
+    if (
+        not source
+        or not attrs
+        or "/" in attrs
+        or "\\" in attrs
+        or any(not part for part in attrs.split("."))
+    ):
+        raise AppFormatError(
+            f'APP "{spec}" must be in the form "<module>:<attribute>" or '
+            f'"<path/file.py>:<attribute>", for example "myapp:app".'
+        )
+    is_file = source.endswith(".py") or "/" in source or "\\" in source or os.sep in source
+    return source, attrs, is_file
 
 
 def _loaded(app: Any, interface: str, spec: str) -> LoadedApp:

@@ -382,13 +382,18 @@ class RecordingWriter:
         """Say ``state`` in the header of a plain file (in place: the same number of bytes).
 
         Through a descriptor of its own: the writer's appends (``O_APPEND``), where Linux's
-        ``pwrite`` ignores the offset."""
+        ``pwrite`` ignores the offset. Where there is no ``pwrite`` (Windows), a seek and a
+        write on that descriptor, which no one else moves."""
         self._marked = state
         if self._mark_at is None:
             return
-        fd = os.open(self.path, os.O_WRONLY)
+        fd = os.open(self.path, os.O_WRONLY | getattr(os, "O_BINARY", 0))
         try:
-            os.pwrite(fd, state.encode(), self._mark_at)
+            if hasattr(os, "pwrite"):
+                os.pwrite(fd, state.encode(), self._mark_at)
+            else:
+                os.lseek(fd, self._mark_at, os.SEEK_SET)
+                os.write(fd, state.encode())
         finally:
             os.close(fd)
 

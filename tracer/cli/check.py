@@ -140,6 +140,7 @@ def _main(
     from tracer.conformance.findings import FORMATS
     from tracer.conformance.routes import MAX_PATHS, discover_routes
     from tracer.errors import UsageError
+    from tracer.loadgen.plan import SHELL_MADE, shell_made_path
     from tracer.recorder import Recorder
 
     timeout = parse_duration(args.timeout, "--timeout", most=MAX_TIMEOUT, most_text="1h")
@@ -150,6 +151,8 @@ def _main(
                     f'--path "{path}": trace check has no "ws:" prefix; it sends a websocket '
                     f"session to every path of an ASGI app by itself: give --path {path[3:] or '/'}."
                 )
+            if shell_made_path(path):
+                raise UsageError(f'--path "{path}" must start with "/": {SHELL_MADE}')
             raise UsageError(f'--path "{path}" must start with "/", like "/{path}".')
     loaded = _load(args)
     if loaded.hint is not None:

@@ -235,7 +235,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def refuse_what_does_not_apply(args: argparse.Namespace) -> None:
     """``UsageError`` for an option this run would ignore (README: refused, not a silent
-    no-op): ``--lang`` without the dashboard, ``--seed`` without an open loop."""
+    no-op): ``--lang`` without the dashboard, ``--seed`` without an open loop; and a server
+    or loop this operating system cannot run (``tracer.cli.platforms``)."""
+    from tracer.cli.platforms import refuse_run_off_platform
+
+    refuse_run_off_platform(args.server)
     if args.lang is not None and (args.headless or args.json):
         flag = "--json" if args.json else "--headless"
         raise UsageError(
@@ -436,9 +440,20 @@ def _dashboard(args: argparse.Namespace) -> Any:
     return _live_runner() if dashboard else None
 
 
+NO_DASHBOARD_HERE = (
+    "trace: no live dashboard on Windows (it needs a POSIX terminal): running headless; "
+    "trace replay shows the recording"
+)
+"""Said where the live dashboard cannot draw (no ``termios``), before the run goes headless."""
+
+
 def _live_runner() -> Any:
-    """``tracer.tui.live.run_live`` when the dashboard is installed, else None."""
+    """``tracer.tui.live.run_live`` when the dashboard is installed and can draw here, else
+    None. It draws through Textual's Linux driver, on ``termios``: Windows has neither."""
     if importlib.util.find_spec("tracer.tui.live") is None:
+        return None
+    if importlib.util.find_spec("termios") is None:
+        print(NO_DASHBOARD_HERE, file=sys.stderr)
         return None
     from tracer.tui.live import run_live
 

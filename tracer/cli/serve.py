@@ -82,9 +82,12 @@ def _why(exc: OSError) -> str:
 def make_server(command: str, *, port: int, title: str | None = None, lang: str = "en") -> Any:
     """A server of ``command`` (run once per browser session) listening on 127.0.0.1:``port``
     already, its page titled ``title`` and worded in ``lang``; ``UsageError`` naming the
-    package when textual-serve is not installed, or saying why the port cannot be used."""
+    package when textual-serve is not installed, or saying why the port cannot be used
+    (or that this system cannot serve: ``tracer.cli.platforms``)."""
+    from tracer.cli.platforms import refuse_serve_off_platform
     from tracer.errors import UsageError
 
+    refuse_serve_off_platform()
     try:
         from tracer.cli.serve_server import BrowserServer
     except ImportError as exc:

@@ -17,10 +17,30 @@ from tracer._version import __version__
 from tracer.errors import UsageError
 from tracer.servers import Request
 
-__all__ = ["RequestPlan", "WS_PREFIX", "build_plan", "parse_header", "wire_value"]
+__all__ = [
+    "RequestPlan",
+    "WS_PREFIX",
+    "build_plan",
+    "parse_header",
+    "shell_made_path",
+    "wire_value",
+]
 
 WS_PREFIX = "ws:"
 """A ``--path`` starting with this opens a websocket (``ws:/echo``)."""
+
+
+SHELL_MADE = (
+    "the shell (Git Bash) turned a path starting with / into a Windows path; write it with "
+    "two slashes (//api) or set MSYS_NO_PATHCONV=1."
+)
+"""Why a ``--path`` that is a Windows path was refused, and how to keep its slash."""
+
+
+def shell_made_path(path: str) -> bool:
+    """Whether ``path`` is a Windows path with a drive (``C:/Program Files/Git/api``): what
+    Git Bash (MSYS) passes for an argument typed as ``/api``."""
+    return len(path) > 2 and path[0].isascii() and path[0].isalpha() and path[1:3] in (":/", ":\\")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +147,10 @@ def build_plan(
         websocket = raw.startswith(WS_PREFIX) or (ws_messages is not None and not any_ws)
         path = raw[len(WS_PREFIX) :] if raw.startswith(WS_PREFIX) else raw
         if not path.startswith("/"):
-            raise UsageError(f'--path "{raw}" must start with "/" (or "ws:/" for a websocket).')
+            said = f'--path "{raw}" must start with "/"'
+            if shell_made_path(path):
+                raise UsageError(f"{said}: {SHELL_MADE}")
+            raise UsageError(f'{said} (or "ws:/" for a websocket).')
         path, _, query = _request_target(raw, path).partition("?")
         requests.append(
             Request(

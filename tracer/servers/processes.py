@@ -55,6 +55,7 @@ from tracer.recorder import Recorder
 from tracer.servers import WORKER_EXITED, Request, Response, ServerConfig, Target
 from tracer.servers.failures import killed_by
 from tracer.servers.job import Job, JobTarget, load_app_for
+from tracer.servers.pipe_selector import pipe_selector
 from tracer.servers.proc_groups import signal_groups, wait_gone
 from tracer.servers.process_worker import GONE_SLOTS, SENT_FIELDS, child_main, read_sent
 
@@ -285,9 +286,9 @@ class ProcessesServer:
     def _collect(self) -> None:
         """Take what the children send until every one of them has ended."""
         # One selector for the whole run: ``multiprocessing.connection.wait`` makes one afresh
-        # per call, which per message costs more than the message.
+        # per call (POSIX), which per message costs more than the message.
         readers = {index: pipe for pipe, index in self._pipes.items()}
-        with selectors.DefaultSelector() as selector:
+        with pipe_selector() as selector:
             for index, pipe in readers.items():
                 selector.register(pipe, selectors.EVENT_READ, (False, index))
                 selector.register(
