@@ -80,6 +80,8 @@ class H2Client(asyncio.Protocol):
         self._retiring: set[H2Client] = set()
         """Connections the server went away from, still finishing the streams it had taken."""
         self._in_batch = False
+        self._refill = False
+        """A read opened a flow-control window: bodies waiting for one go on after it."""
         self._inbox = b""
         """The start of a frame not whole yet (handed to h2 once it is)."""
         self.method = config.method
@@ -383,6 +385,11 @@ class H2Client(asyncio.Protocol):
                     self._handle(self.h2.receive_data(inbox[start:end]))
                 start = end
             self._inbox = inbox[start:]
+            if self._refill and self._unsent:
+                # After every frame of the read: an answer read with the window it opened
+                # (a server gives it back as it takes the body) has ended its stream, and the
+                # body it did not want is not sent into that window.
+                self._send_bodies()
         except H2Error as exc:
             # Dropped first: a stream completed here may start the next at once, which must
             # go out on a new connection, not into this closed state machine.
@@ -390,6 +397,7 @@ class H2Client(asyncio.Protocol):
             self._fail_all(exc)
         finally:
             self._in_batch = False
+            self._refill = False
 
     def _handle(self, events: list[Any]) -> None:
         """Each of h2's events to the stream it concerns."""
@@ -419,8 +427,7 @@ class H2Client(asyncio.Protocol):
                 ):
                     slot.stop_reading(READ_BYTES)
             elif isinstance(event, WindowUpdated | RemoteSettingsChanged):
-                if self._unsent:
-                    self._send_bodies()
+                self._refill = True  # once the whole read is handled (``_receive``)
             elif isinstance(event, StreamEnded):
                 slot = self.streams.get(event.stream_id)
                 extra = self.upload_fields(slot) if slot is not None else {}
