@@ -680,4 +680,9 @@ def _needs(table: Table) -> int:
 
 
 def _ms(value: Any) -> str:
-    return "-" if value is None else f"{float(value):.2f}"
+    """Milliseconds to two decimals; a time under 5 µs that is not nothing to the µs the
+    summary keeps (``0.004``): two decimals made it ``0.00``, a time of nothing."""
+    if value is None:
+        return "-"
+    value = float(value)
+    return f"{value:.3f}" if 0 < abs(value) < 0.005 else f"{value:.2f}"

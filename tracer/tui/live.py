@@ -54,6 +54,8 @@ from tracer.printable import printable
 from tracer.recorder import Recorder
 from tracer.recording import Recording, load
 from tracer.report import measures
+from tracer.stats import rate_figure
+from tracer.summary import load_of
 from tracer.tui.axis import format_time
 from tracer.tui.bar_chart import BarChart
 from tracer.tui.held import hold_until_exit
@@ -165,6 +167,11 @@ class LiveScreen(Screen[None]):
         live = app if isinstance(app, LiveApp) else None
         now = live.now() if live is not None else None
         ended = live is not None and live.done.is_set()
+        if ended and live is not None and self.stats.load is None:
+            # The load the header says (written as the server model opened, after this app
+            # was made): the last frame's throughput is then the report's, an open loop's
+            # over at least the time its arrivals were offered in.
+            self.stats.load = load_of(live.recorder.header)
         # Once the run is over, its final figures: in flight and queued at its end.
         snap = self.stats.snapshot(None if ended else now)
         header = self.query_one("#live-header", Static)
@@ -220,7 +227,7 @@ class LiveScreen(Screen[None]):
                 f"{name} {_ms(ms * 1e6) if measures(name, snap.latencies) else NONE}"
                 for name, ms in percentiles
             )
-            + f"  {lab['rps']} {snap.rps:.1f}"
+            + f"  {lab['rps']} {rate_figure(snap.rps):,}"
         )
         header.append_text(counts)
         if width and counts.cell_len + 2 + rates.cell_len > width:

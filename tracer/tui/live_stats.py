@@ -45,14 +45,14 @@ import bisect
 import math
 from array import array
 from collections import OrderedDict, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from tracer import events as K
 from tracer.events import Event
 from tracer.span_rows import SpanRows
-from tracer.summary import SPAN_KINDS, RequestSpan, lifespan_failure, percentile
+from tracer.summary import SPAN_KINDS, RequestSpan, lifespan_failure, offered_s, percentile
 
 __all__ = ["LiveStats", "LiveSnapshot", "RPS_BUCKET_NS", "AVERAGE_NS", "histogram"]
 
@@ -90,7 +90,9 @@ class LiveSnapshot:
     """Arrived (sent, or ``request.queued``) and not in the app yet, averaged as
     ``in_flight``."""
     rps: float
-    """Completions per second over the whole run so far."""
+    """Completions per second over the whole run so far; once it is over, the summary's
+    ``rps`` unrounded (over the load's first event to the last request's end, an open
+    loop's over at least the time its arrivals were offered in)."""
     p50_ms: float
     p95_ms: float
     p99_ms: float
@@ -126,9 +128,19 @@ class LiveStats:
     docstring): those in flight or queued, and those over in the last seconds."""
 
     def __init__(
-        self, *, total: int | None = None, keep: int = 200, average_ns: int = AVERAGE_NS
+        self,
+        *,
+        total: int | None = None,
+        keep: int = 200,
+        average_ns: int = AVERAGE_NS,
+        load: Mapping[str, Any] | None = None,
     ) -> None:
         self.total = total
+        self.load = load
+        """The recording header's ``load``: an open loop's (``rate``) final throughput is over
+        at least the time its arrivals were offered in, as the summary's."""
+        self.last_finished: int | None = None
+        """When the last request over so far was over (the summary's ``finished``)."""
         self.keep = keep
         self.average_ns = average_ns
         """How long ``in flight`` and ``queued`` are averaged over (0: counted at an instant)."""
@@ -336,6 +348,8 @@ class LiveStats:
             ):
                 self.ended.add(req)
                 self.completed += 1
+                if self.last_finished is None or finished > self.last_finished:
+                    self.last_finished = finished
                 arrived = self.arrived.get(req)
                 if arrived is not None:  # as the summary, no latency without an arrival
                     self._new.append((finished - arrived) / 1e6)
@@ -474,15 +488,12 @@ class LiveStats:
         # Rounded half up (not to even): a steady 0.5 reads as the one request it is.
         in_flight, queued = math.floor(in_app + 0.5), math.floor(waiting + 0.5)
         ordered = self.ordered_latencies()
-        # Over the requests' own window, as the summary's rps (a real server's start-up
-        # before the first request is not part of the load).
-        seconds = (now - (self.first_arrival or 0)) / 1e9
         return LiveSnapshot(
             completed=self.completed,
             total=self.total,
             in_flight=in_flight,
             queued=queued,
-            rps=self.completed / seconds if seconds > 0 else 0.0,
+            rps=self._final_rate() if ended else self._rate(now),
             p50_ms=percentile(ordered, 50),
             p95_ms=percentile(ordered, 95),
             p99_ms=percentile(ordered, 99),
@@ -495,6 +506,27 @@ class LiveStats:
             lifespan_blocked_ns=self.lifespan_blocked(over=ended),
             lifespan_failed=tuple(self.lifespan_failed),
         )
+
+    def _rate(self, now: int) -> float:
+        """Completions a second so far: over the requests' own window up to ``now`` (a real
+        server's start-up before the first request is not part of the load)."""
+        seconds = (now - (self.first_arrival or 0)) / 1e9
+        return self.completed / seconds if seconds > 0 else 0.0
+
+    def _final_rate(self) -> float:
+        """The run's throughput by the summary's rule (``SpanTally.rate``), so the last frame
+        says what the report prints after it: from the load's first event to the last
+        request's end when every request ended (not to work an app did after its
+        responses, or after its client gave up), else to the last event; an open loop's
+        over at least the time its arrivals were offered in. 0 without that time."""
+        first, last = self.run_first, self.run_last
+        if first is None or last is None:
+            return 0.0
+        # The requests not over are among those still held whole (a settled one is over).
+        open_now = sum(1 for req in self.spans if req not in self.ended)
+        end = self.last_finished if not open_now and self.last_finished is not None else last
+        seconds = max((end - first) / 1e9, offered_s(self.load, self.completed + open_now))
+        return self.completed / seconds if seconds > 0 else 0.0
 
     def lifespan_blocked(self, *, over: bool) -> tuple[int, int, int]:
         """The lifespan connections' blocked time (ns) before the load, during it and after it,

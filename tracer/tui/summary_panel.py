@@ -5,8 +5,9 @@ so the same panel reads at 80 columns, at 200, and as one half of compare mode.
 A percentile is shown only of a sample that measures it (``tracer.report.measures``), as the
 report shows it. The lifespan's own blocking, which the loop's blocked time leaves out, is
 said on an item of its own when there is any, as the report's lifespan line says it. Imports
-Rich, Textual, ``tracer.printable``, ``tracer.report``, ``tracer.tui.one_line`` and
-``tracer.tui.model`` (for the key of the lifespan's blocked time).
+Rich, Textual, ``tracer.export.numbers`` (the exports' way of writing a figure),
+``tracer.printable``, ``tracer.report``, ``tracer.tui.one_line`` and ``tracer.tui.model``
+(for the key of the lifespan's blocked time).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from rich.text import Text
 from textual.message import Message
 from textual.widgets import Static
 
+from tracer.export.numbers import number
 from tracer.printable import printable
 from tracer.report import measures
 from tracer.tui.model import LIFESPAN_BLOCKED
@@ -45,7 +47,11 @@ MESSAGE_CELLS = 120
 
 
 def _ms(value: float) -> str:
-    # Thousands grouped, as the exported table and the captions write them (1,106ms).
+    # Below 1 ms as the exported table and the captions write a figure, three significant
+    # digits (a 0.02 ms latency is not "0.0ms", nor 0.608 "0.6"); one decimal below 100;
+    # whole ms from 100 on, thousands grouped as there (1,106ms): the panel has less room.
+    if value < 1:
+        return f"{number(value)}ms"
     return f"{value:.1f}ms" if value < 100 else f"{value:,.0f}ms"
 
 
