@@ -474,7 +474,7 @@ def _needed(key: str) -> int:
 
 
 PARTIAL_DELAYS = (
-    "+: a block on a loop that hides its timers (uvloop) could not name every request it "
+    "+: a block on a loop that hides its timers (uvloop, trio) could not name every request it "
     "delayed; the count is a bound from below."
 )
 """The line under the by-place table when a place's count of requests delayed is a bound

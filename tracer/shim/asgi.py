@@ -5,7 +5,8 @@ normalised as asgiref's ``guarantee_single_callable`` does). Each connection —
 ``websocket`` or ``lifespan`` — is one request: ``request.start`` with the scope summary,
 ``asgi.receive`` / ``asgi.send`` for every message (``dur``: time waiting in receive, time
 inside the server's send), ``sched.step`` for every step of the app's coroutine (driven by
-``tracer.shim.steps.Stepper``) and of the tasks it creates (``tracer.shim.tasks``),
+``tracer.shim.steps.Stepper``) and of the tasks it creates (``tracer.shim.tasks``; on trio,
+``tracer.shim.trio_run``),
 ``loop.blocked`` for a step longer than ``block_threshold_ms``, ``error`` when the app raises
 (the same exception object then propagates), ``violation`` for what the conformance checker
 reports, and ``request.end``. An app that kept ``send`` and awaits it after ``request.end`` (a

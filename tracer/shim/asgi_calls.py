@@ -47,6 +47,7 @@ from tracer.shim.messages import (
 )
 from tracer.shim.running import CURRENT_TASKS, UNKNOWN, task_on
 from tracer.shim.steps import Stepper
+from tracer.shim.trio_run import running_task
 
 if TYPE_CHECKING:
     from tracer.conformance import AsgiChecker
@@ -217,8 +218,11 @@ class AsgiCalls(Stepper):
         if task is UNKNOWN:
             try:
                 task = _current_task()
-            except RuntimeError:  # called with no loop running: nothing to name
-                return None
+            except RuntimeError:  # no asyncio loop: a trio task (tracer.shim.trio_run), or none
+                task = running_task()
+                if task is None:
+                    return None
+                return self.task if id(task) == self.root_id else task.name
         if task is None:
             return None
         return self.task if id(task) == self.root_id else task.get_name()

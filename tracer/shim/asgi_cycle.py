@@ -39,6 +39,7 @@ from tracer.shim.messages import scope_headers, scope_query
 from tracer.shim.running import UNKNOWN, fast_loop, task_on
 from tracer.shim.steps import Stepper
 from tracer.shim.tasks import watch_tasks, watching
+from tracer.shim.trio_run import run_state, running_task, trio_cancelled
 
 if TYPE_CHECKING:
     from tracer.shim.asgi import AsgiShim, Receive, Scope, Send
@@ -75,18 +76,23 @@ class AsgiCycle(AsgiCalls):
         loop: Any = None if state is None else state.loop_ref()
         task = task_on(loop)
         fast: Any = loop  # the loop, when tracer.shim.running can name its tasks (else None)
+        on_trio: Any = None
         if task is UNKNOWN:
             try:
                 task = asyncio.current_task()
-            except RuntimeError:  # not on asyncio (trio)
+            except RuntimeError:  # not on asyncio: on trio (tracer.shim.trio_run), or by hand
                 task = None
+                on_trio = running_task()
             if task is not None:
                 loop = task.get_loop()
                 state = loop_state(loop)
                 fast = fast_loop(loop)
                 if fast is not None and state is not None:
                     shim._loop_cache = state
-        if task is None:
+        if on_trio is not None:
+            state = run_state()
+            loop = fast = None
+        elif task is None:
             state = loop = fast = None
         elif state is not None and not watching(loop):
             # Tasks this request creates are traced as its own. Checked at every request: an
@@ -100,7 +106,7 @@ class AsgiCycle(AsgiCalls):
             req,
             recorder,
             shim.block_ns,
-            None if task is None else task.get_name(),
+            on_trio.name if on_trio is not None else None if task is None else task.get_name(),
             tid,
             threading.current_thread().name,
             None,
@@ -114,7 +120,7 @@ class AsgiCycle(AsgiCalls):
         self.outer = outer  # the traced request current where the shim was called, or None
         # The request's own task, told from others by identity (alive while the request runs,
         # so its id is its own; no reference kept: the task holds this object already).
-        self.root_id = None if task is None else id(task)
+        self.root_id = id(on_trio) if on_trio is not None else None if task is None else id(task)
         self.loop = fast
         self.status = None
         self.bytes_in = 0
@@ -174,7 +180,7 @@ class AsgiCycle(AsgiCalls):
         """The app raised ``exc`` (about to propagate unchanged): record it as an ``error``."""
         if not self.recording or coroutine_closed(exc):
             return  # the coroutine was closed: not the app's error (request.end names it)
-        if isinstance(exc, asyncio.CancelledError) and task_cancelled():
+        if (isinstance(exc, asyncio.CancelledError) and task_cancelled()) or trio_cancelled(exc):
             return  # cancellation is not an app error; request.end still names it
         # SystemExit and KeyboardInterrupt raised by the app are its errors (the WSGI shim
         # records them too; servers answer them with a 500).

@@ -16,6 +16,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from tracer.shim.steps import Stepper
+from tracer.shim.trio_run import trio_cancelled
 
 if TYPE_CHECKING:
     from tracer.shim.asgi_cycle import AsgiCycle
@@ -43,7 +44,7 @@ def error_name(error: BaseException) -> str:
     cancellation of the request's task, the name every server model and the client give a
     request the run's stop (or a server) cut short. A ``CancelledError`` the app raised on its
     own, its task not being cancelled, is its error like any other (uvicorn answers it 500)."""
-    if isinstance(error, asyncio.CancelledError) and task_cancelled():
+    if (isinstance(error, asyncio.CancelledError) and task_cancelled()) or trio_cancelled(error):
         return "cancelled"
     return type(error).__name__
 
@@ -95,7 +96,7 @@ def answered_500(error: BaseException | None) -> bool:
         return True
     if isinstance(error, asyncio.CancelledError):
         return not task_cancelled()
-    return not coroutine_closed(error)
+    return not trio_cancelled(error) and not coroutine_closed(error)
 
 
 def end_status(cycle: AsgiCycle, error: BaseException | None) -> int | None:

@@ -24,6 +24,7 @@ from tracer import events as K
 from tracer.conformance.base import report_late_call
 from tracer.shim.context import CURRENT
 from tracer.shim.frames import mark_wrapper, where_awaited
+from tracer.shim.trio_run import running_task
 
 if TYPE_CHECKING:
     from tracer.shim.asgi import Message
@@ -56,13 +57,15 @@ def _report_late(cycle: AsgiCalls, rule_id: str, message: str, **data: Any) -> N
     """``report`` for a late send: dated now, on the thread and task that sent it."""
     try:
         task = asyncio.current_task()
-    except RuntimeError:  # not on asyncio (trio)
-        task = None
+        name = None if task is None else task.get_name()
+    except RuntimeError:  # not on asyncio: trio's task, if any (tracer.shim.trio_run)
+        task = running_task()
+        name = None if task is None else task.name
     cycle.recorder.emit(
         K.VIOLATION,
         cycle.req,
         {"rule": rule_id, "message": message, **data},
-        task=None if task is None else task.get_name(),
+        task=name,
     )
 
 
