@@ -2,6 +2,7 @@
 
     python bench/server_overhead.py [--requests 4000] [--concurrency 50] [--repeats 5]
                                     [--loop asyncio|uvloop] [--skip-clients] [--decompose]
+                                    [--threads]
 
 Counts must be positive; a usage mistake is one line and exit code 2.
 
@@ -19,6 +20,12 @@ recording on disk), alternating, median of the repeats. Target: traced >= 0.9x u
 
 Part 3 (``--decompose``): server CPU per request of untraced uvicorn, of the shim with a
 recorder that drops every event, and of ``--server uvicorn`` as ``trace run`` runs it.
+
+``--threads`` (Linux) adds to part 2 the CPU per request of each thread, by name, of both
+servers and of this process (the client's ``main``, the merge and the recording's writer):
+the traced server's ``main`` (uvicorn and the shim), ``gateway-tracer-watchdog`` (the
+blocking watchdog) and ``gateway-tracer-writer`` (its events to the parent), shown by their
+last 15 characters.
 
 Measured here (2 cores shared with other work, load average 4-6; Python 3.11, uvicorn 0.54
 with h11 and the asyncio loop; 4,000 requests, c=50, medians of 5, run at 01:15 UTC):
@@ -63,6 +70,16 @@ of 2026-11-26 04:10 UTC (``--skip-clients --repeats 5 --decompose``): traced / u
 uvicorn (about twice what the same work costs in ``bench/overhead.py``'s tight loop; the likely
 reason, not proven, is that uvicorn's ~300 µs of code per request leaves the shim's code and
 data cold in the caches), and the recording pipeline ~25 µs.
+
+By thread (``--threads`` and the same split run alone, 2026-11-29 06:25-06:53 UTC, load
+average 3-6 from other work, ranges of the medians of alternating runs): untraced uvicorn's
+one thread 230-245 µs per request; traced, the loop's thread 290-300 (the shim with a
+dropping recorder: 308), ``gateway-tracer-watchdog`` 15-21, ``gateway-tracer-writer`` 6-20
+(4-8 since a busy process writes every 0.1 s: docs/decisions.md, "Speed"); in this process
+the merge 8-12 and the recording's writer 31-42 (an ``Event`` and a JSON line per row). The
+watchdog's and the writer's costs come per second, not per request: the in-process
+``bench/overhead.py`` spreads them over ten times the requests, which is most of what it
+does not see.
 """
 
 from __future__ import annotations
@@ -81,6 +98,7 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 
 from bench_cli import Parser, positive_int  # noqa: E402
+from thread_cpu import name_threads, naming_path, thread_cpu_s  # noqa: E402
 
 from tracer.client import ClientConfig, run_client  # noqa: E402
 from tracer.recorder import Recorder  # noqa: E402
@@ -93,6 +111,12 @@ APP = "sample_apps.hello:asgi_app"
 
 LOOP = "asyncio"
 """The event loop of every uvicorn of the run (``--loop``)."""
+
+THREADS = False
+"""``--threads``: ``measured`` also keeps each run's CPU per request by thread."""
+
+LAST_SPLIT: dict[str, float] = {}
+"""With ``--threads``, the last measured run's CPU µs per request by thread name."""
 
 
 def start_untraced() -> ServerProcess:
@@ -189,11 +213,32 @@ def measured(
     CPU per request is what the machine's noise moves least: the server's tells its cost,
     this process's the client's (plus merging and writing the recording, when traced).
     """
+    threads = _split(pgid) if THREADS else None
     server0, self0 = group_cpu_s(pgid), time.process_time()
     rps = ours(port, concurrency, requests, recorder)
     server_us = (group_cpu_s(pgid) - server0) / requests * 1e6
     self_us = (time.process_time() - self0) / requests * 1e6
+    if threads is not None:
+        after = _split(pgid)
+        LAST_SPLIT.clear()
+        LAST_SPLIT.update({k: (v - threads.get(k, 0.0)) / requests * 1e6 for k, v in after.items()})
     return rps, server_us, self_us
+
+
+def _split(pgid: int) -> dict[str, float]:
+    """CPU seconds so far by thread name: the server's as ``server <name>``, ours as ``client+``."""
+    server = thread_cpu_s(group_members(pgid))
+    ours_ = thread_cpu_s([os.getpid()])
+    return {**{f"server {k}": v for k, v in server.items()},
+            **{f"client+ {k}": v for k, v in ours_.items()}}  # fmt: skip
+
+
+def _print_threads(runs: list[dict[str, float]], indent: str) -> None:
+    names = sorted({name for run in runs for name in run}, key=lambda n: (n.startswith("c"), n))
+    for name in names:
+        values = [run.get(name, 0.0) for run in runs]
+        print(f"{indent}{name:32s} {statistics.median(values):5.1f} µs/req  "
+              f"(runs: {', '.join(f'{v:.1f}' for v in values)})")  # fmt: skip
 
 
 def compare_clients(port: int, c: int, n: int, repeats: int) -> None:
@@ -236,6 +281,7 @@ def compare_tracing(untraced: ServerProcess, c: int, n: int, repeats: int) -> No
     assert untraced.pgid is not None
     plain: list[tuple[float, float, float]] = []
     shimmed: list[tuple[float, float, float]] = []
+    splits: dict[str, list[dict[str, float]]] = {"untraced": [], "traced": []}
     with tempfile.TemporaryDirectory() as tmp:
         recorder = Recorder(os.path.join(tmp, "run.jsonl"))
         traced = UvicornServer(
@@ -247,7 +293,9 @@ def compare_tracing(untraced: ServerProcess, c: int, n: int, repeats: int) -> No
             ours(traced.port, c, 500, recorder)  # warm up
             for _ in range(repeats):
                 plain.append(measured(untraced.port, untraced.pgid, c, n))
+                splits["untraced"].append(dict(LAST_SPLIT))
                 shimmed.append(measured(traced.port, traced.process.pgid, c, n, recorder))
+                splits["traced"].append(dict(LAST_SPLIT))
         finally:
             traced.stop()
             recorder.close()
@@ -267,6 +315,10 @@ def compare_tracing(untraced: ServerProcess, c: int, n: int, repeats: int) -> No
         f"  untraced / traced server CPU per request = {cpu_a / cpu_b:.2f}  (same ratio, less noise)"
     )
     print(f"  server events merged: {merged}")
+    if THREADS:
+        for name, split in splits.items():
+            print(f"  CPU by thread, {name} (medians):")
+            _print_threads(split, "    ")
 
 
 def decompose(c: int, n: int, repeats: int) -> None:
@@ -320,9 +372,23 @@ def main() -> None:
     parser.add_argument("--decompose", action="store_true", help="also part 3")
     parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio",
                         help="every uvicorn's event loop (default asyncio)")  # fmt: skip
+    parser.add_argument("--threads", action="store_true",
+                        help="part 2 also prints CPU per request by thread (Linux)")  # fmt: skip
     args = parser.parse_args()
-    global LOOP
+    global LOOP, THREADS
     LOOP = args.loop
+    THREADS = args.threads
+    if args.threads:
+        if not os.path.isdir("/proc/self/task"):
+            parser.error("--threads reads /proc: Linux only")
+        name_threads()
+        # Every server started from here imports it: plain uvicorn through the environment,
+        # ``--server uvicorn`` through our sys.path (its PYTHONPATH is made of it).
+        naming = naming_path()
+        sys.path.append(naming)
+        os.environ["PYTHONPATH"] = os.pathsep.join(
+            filter(None, (naming, os.environ.get("PYTHONPATH")))
+        )
     untraced = start_untraced()
     try:
         ours(untraced.port, args.concurrency, 500)  # warm up

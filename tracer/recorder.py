@@ -625,14 +625,18 @@ class Recorder:
         self._thread = threading.Thread(target=self._run, name="gateway-tracer-writer", daemon=True)
         self._thread.start()
 
+    def _next_flush_interval(self) -> float:
+        """Seconds from this timed drain's due time to the next one's: ``flush_interval``
+        (a subclass may stretch it after a large batch, ``ProcessRecorder``)."""
+        return self._flush_interval
+
     def _run(self) -> None:
         said = False
-        interval = self._flush_interval
         # At a fixed rate, not a fixed pause after each drain: a drain that took long (a
         # fast run's batch) is followed at once, so no event waits much over the interval.
-        due = time.monotonic() + interval
+        due = time.monotonic() + self._flush_interval
         while not self._stop.wait(max(0.0, due - time.monotonic())):
-            due = max(due + interval, time.monotonic())
+            now = time.monotonic()
             try:
                 self.drain()
             except Exception:  # a bug of ours (file errors are write_error): say so once
@@ -641,3 +645,4 @@ class Recorder:
                 if not said:
                     log.exception("draining the recording failed")
                     said = True
+            due = max(due + self._next_flush_interval(), now)

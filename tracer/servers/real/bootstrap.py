@@ -41,7 +41,7 @@ from tracer.events import Event
 from tracer.recorder import Recorder, first_request_id
 from tracer.servers.exit_guard import guard_os_exit
 from tracer.servers.failures import describe_failure, raised_at
-from tracer.servers.real.frames import encode
+from tracer.servers.real.frames import BUSY_FLUSH_INTERVAL, BUSY_ROWS, encode
 from tracer.servers.real.lifespan_marks import watch_lifespan
 from tracer.servers.real.raised_signals import guard_raise_signal
 from tracer.servers.waits import sleep
@@ -71,7 +71,8 @@ _NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 FLUSH_INTERVAL = 0.02
 """Seconds between writes of a server process's events: short, so the parent's view is live
-and the run's end is known quickly (an empty write costs about a microsecond)."""
+and the run's end is known quickly (an empty write costs about a microsecond). A process
+writing many rows at a time writes less often (``frames.BUSY_ROWS``)."""
 
 
 def settings_env(
@@ -114,6 +115,11 @@ class ProcessRecorder(Recorder):
     client's ids (1, 2, ...) or another process's. JSON is left to the parent, which merges
     every process's stream into the recording: a server process spends as little as
     possible on recording, since its CPU is what the run measures.
+
+    Its timed writes come every ``flush_interval``, or ``frames.BUSY_FLUSH_INTERVAL`` (if
+    longer) after one that wrote ``frames.BUSY_ROWS`` rows or more: each wake-up of the writer
+    thread takes the GIL from the server's loop, and under load fewer, larger writes cost the
+    process less CPU per request (``bench/server_overhead.py``; docs/decisions.md, "Speed").
     """
 
     def __init__(
@@ -127,6 +133,8 @@ class ProcessRecorder(Recorder):
         # each flush and at close (atexit), each time with a traceback in the server's log.
         self._file = open(path, "ab", buffering=0)  # closed by close()
         self._lost = False  # a write failed: later events go nowhere (``_write_failed``)
+        self._busy_interval = max(flush_interval, BUSY_FLUSH_INTERVAL)
+        self._last_rows = 0  # rows of the last frame written (``_next_flush_interval``)
         self._start_thread()  # the base class starts its drain thread only for a path
 
     drains_packed_rows = True
@@ -154,6 +162,7 @@ class ProcessRecorder(Recorder):
         popleft = queue.popleft
         # A counted number: what emitters append meanwhile waits for the next drain.
         rows = [popleft() for _ in range(len(queue))]
+        self._last_rows = len(rows)
         if rows and not self._file.closed and not self._lost:
             frame = memoryview(encode(rows))
             try:
@@ -161,6 +170,10 @@ class ProcessRecorder(Recorder):
                     frame = frame[self._file.write(frame) or len(frame) :]
             except OSError as exc:
                 self._write_failed(exc)
+
+    def _next_flush_interval(self) -> float:
+        """The pause before the next timed write: longer after a busy one (``BUSY_ROWS``)."""
+        return self._busy_interval if self._last_rows >= BUSY_ROWS else self._flush_interval
 
     def _write_failed(self, exc: OSError) -> None:
         """Say once, in one line on standard error (the server's log), that this process's

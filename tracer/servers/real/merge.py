@@ -21,7 +21,7 @@ from typing import IO, Any
 
 from tracer import events as K
 from tracer.recorder import ID_SPACE, Recorder
-from tracer.servers.real.frames import FrameReader
+from tracer.servers.real.frames import BUSY_ROWS, FrameReader
 from tracer.servers.real.in_flight import InFlight
 from tracer.servers.waits import sleep
 
@@ -134,6 +134,14 @@ class Merger:
                     )
             self.merged += count
             return count
+
+    @property
+    def busy(self) -> bool:
+        """Whether the last frame read of some process's stream was a busy one
+        (``frames.BUSY_ROWS`` rows or more): that process's next write may then come
+        ``frames.BUSY_FLUSH_INTERVAL`` after it, not ``FLUSH_INTERVAL``."""
+        with self._lock:
+            return any(tail.frames.last_rows >= BUSY_ROWS for tail in self._tails.values())
 
     def _read(self, tail: _Tail) -> int:
         chunk = tail.handle.read()

@@ -33,6 +33,7 @@ from tracer.recorder import Recorder
 from tracer.servers import CANCELLED, TIMEOUT, Request, Response, ServerConfig
 from tracer.servers.failures import killed_by
 from tracer.servers.real.bootstrap import FLUSH_INTERVAL, settings_env
+from tracer.servers.real.frames import BUSY_FLUSH_INTERVAL
 from tracer.servers.real.harness import (
     HOST,
     ServerProcess,
@@ -158,7 +159,8 @@ class RealTarget:
     def _read_so_far(self, req: int) -> int:
         """The request body bytes the app has read of ``req`` until now, as the server's
         events tell once what its processes have written is merged (they write every
-        ``FLUSH_INTERVAL``: a read in the last one is not counted yet)."""
+        ``FLUSH_INTERVAL``, or ``BUSY_FLUSH_INTERVAL`` under load: a read in the last one is
+        not counted yet)."""
         merger = self.server.merger
         if merger is not None:
             merger.poll()
@@ -618,17 +620,19 @@ class RealServer:
         self.reached_workers = ends.reached
 
     def _settle(self, bound: float = 1.0) -> None:
-        # Each server process writes its events every FLUSH_INTERVAL; some servers end by
-        # re-raising their stop signal, which skips exit handlers. So merge until two polls in a
-        # row, each longer than that interval apart, bring nothing new (the last responses'
-        # events are on disk), within a bound, and only then stop the server.
-        if self.merger is None:
+        # Each server process writes its events every FLUSH_INTERVAL (BUSY_FLUSH_INTERVAL
+        # after a busy write); some servers end by re-raising their stop signal, which skips
+        # exit handlers. So merge until two polls in a row, each longer than the interval the
+        # streams' last frames tell apart, bring nothing new (the last responses' events are
+        # on disk), within a bound, and only then stop the server.
+        merger = self.merger
+        if merger is None:
             return
         quiet = 0
         deadline = monotonic() + bound
         while quiet < 2 and monotonic() < deadline:
-            quiet = quiet + 1 if self.merger.poll() == 0 else 0
-            sleep(FLUSH_INTERVAL * 1.5)
+            quiet = quiet + 1 if merger.poll() == 0 else 0
+            sleep((BUSY_FLUSH_INTERVAL if merger.busy else FLUSH_INTERVAL) * 1.5)
 
     def output(self) -> str:
         """What the server printed (for error messages and tests)."""
