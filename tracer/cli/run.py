@@ -192,7 +192,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     real = p.add_argument_group(
         "real servers (--server uvicorn|hypercorn|gunicorn|waitress|granian|daphne)"
     )
-    real.add_argument("--worker-class", choices=("sync", "gthread", "asgi"), help="gunicorn")
+    real.add_argument(
+        "--worker-class",
+        choices=("sync", "gthread", "asgi", "asyncio", "uvloop", "trio"),
+        help="gunicorn: sync, gthread, asgi; hypercorn: asyncio (its default), uvloop, trio",
+    )
     real.add_argument(
         "--loop", choices=("auto", "asyncio", "uvloop"), help="uvicorn, granian: event loop"
     )
