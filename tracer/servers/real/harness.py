@@ -27,6 +27,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -193,6 +194,9 @@ class ServerProcess:
         """How many requests the app still runs whose client closed on purpose (``--read-for``,
         ``--read-bytes``), as the server's events tell: the kill line names them."""
         self._log = tempfile.TemporaryFile()
+        # Read after the stop (``output``, ``save_output``): closed when this object goes, or
+        # at exit, since nothing else closes it (unclosed, Python warns of it in -X dev).
+        weakref.finalize(self, self._log.close)
         # Bytes of the log that are the server's own words: a server stopped while it was
         # still starting (the app importing) prints what our stop caused, such as waitress's
         # KeyboardInterrupt traceback from the middle of the import: not its last words.
