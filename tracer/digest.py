@@ -607,13 +607,15 @@ class Digest:
                         if event.data.get("asgi_version") == "2.0":
                             self._asgi2 += 1
                         self._started(req, span, t, pid, first)
-                        self._routes.note(req, event.data.get("path"), FROM_START)
+                        data = event.data
+                        self._routes.note(req, data.get("path"), FROM_START, data.get("method"))
                         if span.start == t and span.queued is not None:
                             self._work.delays.started(req, span.queued, event)
                     continue
                 span.take(event)
                 if kind == K.REQUEST_QUEUED:
-                    self._routes.note(req, event.data.get("path"), FROM_QUEUED)
+                    data = event.data
+                    self._routes.note(req, data.get("path"), FROM_QUEUED, data.get("method"))
                     if self._unsent:
                         lives[pid] = (first, last)  # ``_sent`` reads them
                         self._sent(req, span)
@@ -830,7 +832,7 @@ class Digest:
             return self._pass
         tally = SpanTally()
         routes = RouteTally()
-        route_of = self._routes.route
+        named = self._routes.named
         timeouts = 0
         error_types: Counter[str] = Counter()
         failures: dict[str, tuple[int, int]] = {}
@@ -842,7 +844,11 @@ class Digest:
         )
         for first, span in spans:
             tally.add(span)
-            routes.add(route_label(route_of(span.req), span.scope_type), span)
+            route, method = named(span.req)
+            if span.scope_type == "websocket":
+                # It opens with GET whatever its path's HTTP methods: a route of its own.
+                method = None
+            routes.add(route_label(route, span.scope_type), span, method)
             # The other errors of the summary's count, by what the client saw: a 503 the app
             # never saw, a refused connection, a timeout, a response that never came. A
             # request with an ``error`` event is counted by its events' types instead (an

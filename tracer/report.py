@@ -39,7 +39,7 @@ from tracer.printable import printable
 from tracer.recording import Recording, RecordingWriter
 from tracer.routes import ROUTE_KEYS
 
-__all__ = ["measures", "print_report", "render_report"]
+__all__ = ["OFF_LINUX_NOTE", "measures", "off_linux", "print_report", "render_report"]
 
 
 def render_report(
@@ -205,7 +205,7 @@ def _overview(
         *_not_errors(summary),
         ("max in flight", str(summary["max_in_flight"])),
         *_clients(summary, details, header),
-        ("loop blocked", _blocked(summary, details)),
+        ("loop blocked", _blocked(summary, details, header)),
         *_lifespan_blocked(details),
         *_pool_wait(summary),
         ("violations", str(summary["violations"])),
@@ -350,7 +350,27 @@ def _has_loop(details: ReportDetails, header: dict[str, Any] | None) -> bool:
     return details.loop or (header or {}).get("interface") == "asgi"
 
 
-def _blocked(summary: dict[str, Any], details: ReportDetails) -> str:
+OFF_LINUX_NOTE = (
+    "(off Linux, a block's wait for other threads or a CPU is not measured: "
+    "all of it counts as the app's)"
+)
+"""What the loop-blocked line adds for a recording made off Linux: the kernel's view of the
+loop thread (``/proc``) that tells a starved step from the app's own work is Linux's alone
+(``tracer.shim.kernel``), so the breakdown's zeros there were never measured."""
+
+
+def off_linux(header: dict[str, Any] | None) -> bool:
+    """Whether the recording says it was made off Linux: its header's ``host.platform``
+    (``sys.platform``) is another system's. A simulation (no ``host``) and a header without
+    the platform are not."""
+    host = (header or {}).get("host")
+    platform = host.get("platform") if isinstance(host, dict) else None
+    return isinstance(platform, str) and not platform.startswith("linux")
+
+
+def _blocked(
+    summary: dict[str, Any], details: ReportDetails, header: dict[str, Any] | None = None
+) -> str:
     text = f"{summary['loop_blocked_ms']:.1f} ms"
     said = []
     if details.busy_machine_ms:
@@ -361,6 +381,9 @@ def _blocked(summary: dict[str, Any], details: ReportDetails) -> str:
         said.append(f"{details.gc_ms:.1f} ms collecting garbage")
     if said:
         text += f" ({', '.join(said)})"
+    if summary["loop_blocked_ms"] and off_linux(header):
+        # Said once the loop blocked at all: the zeros of the breakdown were not measured.
+        text += f" {OFF_LINUX_NOTE}"
     return text
 
 

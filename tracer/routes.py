@@ -5,21 +5,28 @@ Starlette, FastAPI and Litestar apps, and Bottle's rule), else the path its ``re
 gives, else the target its ``request.queued`` sent, its query left off (a request the app never
 started: a server's 503, a client that gave up while it waited). A WebSocket session is a
 route of its own, its path marked ``ws:`` as ``trace run --path`` marks one: its latency is how
-long it stayed open.
+long it stayed open. A request's method is read from its ``request.queued`` or
+``request.start``: a path served with more than one method (``GET /item`` and ``POST /item``,
+two handlers) is a route for each, named with its method; a path of one method keeps its plain
+name (``route_labels``).
 
-``RouteCodes`` keeps each request's route as a 2-byte code by request id, each route's text
-once: a 100,000-request run holds about 200 kB for them. A run of thousands of paths without
-templates (a Flask app's ``/items/<id>``) names its first ``MOST_ROUTES`` paths and counts the
-requests of the others together (``OTHER_ROUTES``), so its memory stays bounded (about 2 MB
-for the table at most). ``RouteTally``
+``RouteCodes`` keeps each request's route and method as a 2-byte code by request id, each
+route's text and method once: a 100,000-request run holds about 200 kB for them. A run of
+thousands of paths without templates (a Flask app's ``/items/<id>``) names its first
+``MOST_ROUTES`` routes (a path and a method) and counts the requests of the others together
+(``OTHER_ROUTES``), so its memory stays bounded (about 3 MB for the table at most).
+``RouteTally``
 adds the requests up by route once, when the report is made (``tracer.digest``).
 Imports ``tracer.request_span`` and ``tracer.stats`` only.
 """
 
 from __future__ import annotations
 
+import sys
 from array import array
 from bisect import bisect_right
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +45,7 @@ __all__ = [
     "RouteFigures",
     "RouteTally",
     "route_label",
+    "route_labels",
 ]
 
 FROM_QUEUED, FROM_START, FROM_END = 1, 2, 3
@@ -46,8 +54,8 @@ outranks the path of ``request.start``, which outranks the target of ``request.q
 whatever order the events come in."""
 
 MOST_ROUTES = 16_384
-"""The routes ``RouteCodes`` names; the requests of routes seen after them are counted
-together, as ``OTHER_ROUTES``."""
+"""The routes ``RouteCodes`` names (a text and a method, each as the event that named it
+gave it); the requests of routes seen after them are counted together, as ``OTHER_ROUTES``."""
 
 OTHER_ROUTES = f"(routes past the first {MOST_ROUTES:,})"
 """How the requests of the routes past ``MOST_ROUTES`` read, counted together."""
@@ -70,19 +78,33 @@ class RouteCodes:
 
     A process counts its request ids up from 1 (a forked worker from pid x 10^6 + 1), so the
     codes are kept in runs of consecutive ids (``array('H')``, 2 bytes an id) found from the id
-    alone, as ``tracer.span_rows`` keeps the requests' rows. Codes 1 to 3 stand for the routes
-    past ``MOST_ROUTES``, one for each of ``FROM_QUEUED``, ``FROM_START``, ``FROM_END``: a
-    stronger name of the request still replaces them."""
+    alone, as ``tracer.span_rows`` keeps the requests' rows. A code stands for a route's text
+    and the request's method together (the method from whichever event gave one: an
+    ``request.end``'s template comes without it). Codes 1 to 3 stand for the routes past
+    ``MOST_ROUTES``, one for each of ``FROM_QUEUED``, ``FROM_START``, ``FROM_END``, their
+    method unknown: a stronger name of the request still replaces them."""
 
-    __slots__ = ("_texts", "_ranks", "_codes", "_bases", "_runs", "_last", "_scattered")
+    __slots__ = (
+        "_texts",
+        "_methods",
+        "_ranks",
+        "_codes",
+        "_bases",
+        "_runs",
+        "_last",
+        "_scattered",
+    )
 
     def __init__(self) -> None:
         self._texts: list[str | None] = [None, None, None, None]
         """The route of each code (None: none, or past ``MOST_ROUTES``)."""
+        self._methods: list[str | None] = [None, None, None, None]
+        """The method of each code (None: no event of the request said one)."""
         self._ranks = bytearray([0, FROM_QUEUED, FROM_START, FROM_END])
         """Where each code's route was read (``FROM_QUEUED``...)."""
-        self._codes: tuple[dict[str, int], ...] = ({}, {}, {}, {})
-        """The code of each route, by where it was read (``FROM_QUEUED``...) and its text."""
+        self._codes: tuple[dict[tuple[str, str | None], int], ...] = ({}, {}, {}, {})
+        """The code of each route, by where it was read (``FROM_QUEUED``...), its text and
+        its method."""
         self._bases: list[int] = []
         """The first request id of each run, ascending."""
         self._runs: list[array[int]] = []
@@ -92,12 +114,15 @@ class RouteCodes:
         self._scattered: dict[int, int] = {}
         """Codes of requests past ``_MOST_RUNS`` runs."""
 
-    def note(self, req: Any, text: Any, rank: int) -> None:
-        """``req``'s route is ``text``, read from the event ``rank`` says: kept unless a
-        stronger event named it already. Anything but a non-empty string names nothing (any
-        JSON value in a recording read from elsewhere)."""
+    def note(self, req: Any, text: Any, rank: int, method: Any = None) -> None:
+        """``req``'s route is ``text``, read from the event ``rank`` says, and its method
+        ``method`` (None: the event says none): the route kept unless a stronger event named
+        it already, the method kept from whichever event said one. Anything but a non-empty
+        string names nothing (any JSON value in a recording read from elsewhere)."""
         if type(text) is not str or not text or type(req) is not int:
             return
+        if type(method) is not str or not method:
+            method = None
         bases = self._bases
         i = self._last
         if bases and bases[i] <= req:  # the run the last code went to, mostly
@@ -105,22 +130,25 @@ class RouteCodes:
             index = req - bases[i]
             if index < len(run):
                 had = run[index]
-                if had and self._ranks[had] >= rank:
-                    return
                 if not had and self._scattered:
                     had = self._scattered.pop(req, 0)
-                    if self._ranks[had] >= rank:
-                        run[index] = had
-                        return
-                code = self._codes[rank].get(text) or self._code(text, rank)
+                if had and self._ranks[had] >= rank:
+                    run[index] = self._merged(had, text, rank, method)
+                    return
+                # A stronger name (mostly): ``_merged`` inlined, on every request's way.
+                if method is None and had >= 4:
+                    method = self._methods[had]
+                code = self._codes[rank].get((text, method)) or self._code(text, rank, method)
                 run[index] = code
                 return
             if index == len(run) and i + 1 == len(bases) and not self._scattered:
                 # The next id: the run grows by one.
-                run.append(self._codes[rank].get(text) or self._code(text, rank))
+                run.append(self._merged(0, text, rank, method))
                 return
-        if self._ranks[self._code_of(req)] < rank:
-            self._set(req, self._code(text, rank))
+        had = self._code_of(req)
+        code = self._merged(had, text, rank, method)
+        if code != had:
+            self._set(req, code)
 
     def route(self, req: int) -> str | None:
         """``req``'s route: its text, ``OTHER_ROUTES``, or None when no event named it."""
@@ -129,18 +157,48 @@ class RouteCodes:
             return None
         return self._texts[code] or OTHER_ROUTES
 
-    def _code(self, text: str, rank: int) -> int:
-        """The code of route ``text`` read from a ``rank`` event: its own, given one now
-        while there is room, else the routes' past ``MOST_ROUTES``."""
+    def named(self, req: int) -> tuple[str | None, str | None]:
+        """``req``'s route and method at once (``route``, ``method``): one look-up."""
+        code = self._code_of(req)
+        if not code:
+            return None, None
+        return self._texts[code] or OTHER_ROUTES, self._methods[code]
+
+    def method(self, req: int) -> str | None:
+        """``req``'s method, or None when no event said one (or its route is one of
+        ``OTHER_ROUTES``)."""
+        return self._methods[self._code_of(req)]
+
+    def _merged(self, had: int, text: str, rank: int, method: str | None) -> int:
+        """The code of a request of code ``had`` (0: none) that an event of ``rank`` names
+        ``text`` and ``method``: ``had`` when it was named as strongly and the event adds no
+        method it lacked; its route with the new method; else the new route with the method
+        of either."""
+        if had and self._ranks[had] >= rank:
+            if method is None or had < 4 or self._methods[had] is not None:
+                return had
+            # Its method, when the table still has room for it: else it keeps its route.
+            code = self._code(self._texts[had] or text, self._ranks[had], method)
+            return code if code >= 4 else had
+        if method is None and had >= 4:
+            method = self._methods[had]
+        return self._codes[rank].get((text, method)) or self._code(text, rank, method)
+
+    def _code(self, text: str, rank: int, method: str | None) -> int:
+        """The code of route ``text`` and ``method`` read from a ``rank`` event: its own,
+        given one now while there is room, else the routes' past ``MOST_ROUTES``."""
         if rank == FROM_QUEUED and "?" in text:
             text = text.partition("?")[0]
         codes = self._codes[rank]
-        code = codes.get(text)
+        code = codes.get((text, method))
         if code is None:
             if len(self._texts) - 4 >= MOST_ROUTES:
                 return rank
-            code = codes[text] = len(self._texts)
+            # One string for each method, not one per route (each event's is its own copy).
+            method = None if method is None else sys.intern(method)
+            code = codes[text, method] = len(self._texts)
             self._texts.append(text)
+            self._methods.append(method)
             self._ranks.append(rank)
         return code
 
@@ -197,12 +255,26 @@ def route_label(route: str | None, scope_type: Any) -> str:
     return f"ws:{text}" if scope_type == "websocket" else text
 
 
+def route_labels(routes: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str | None], str]:
+    """How the report names each of ``routes`` (a ``route_label`` and a method, None when no
+    event said one): a route served with more than one method is one row for each, its
+    method before it (``GET /item``, ``POST /item``; requests of it that said none keep the
+    plain name); a route of one method keeps its plain name, as before methods were read."""
+    keys = list(routes)
+    methods = Counter(route for route, _ in keys)
+    return {
+        (route, method): route if method is None or methods[route] == 1 else f"{method} {route}"
+        for route, method in keys
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class RouteFigures:
     """One route's requests and their latency."""
 
     route: str
-    """The route (``route_label``)."""
+    """The route (``route_label``), its method before it when its path was served with
+    several (``route_labels``)."""
     requests: int
     """Requests of it."""
     errors: int
@@ -229,17 +301,18 @@ class RouteTally:
     __slots__ = ("_routes",)
 
     def __init__(self) -> None:
-        self._routes: dict[str, _RouteSum] = {}
+        self._routes: dict[tuple[str, str | None], _RouteSum] = {}
 
     def __len__(self) -> int:
-        """How many routes."""
+        """How many routes (a path served with several methods counts once for each)."""
         return len(self._routes)
 
-    def add(self, route: str, span: RequestSpan) -> None:
-        """Count ``span``, a request of ``route``."""
-        tally = self._routes.get(route)
+    def add(self, route: str, span: RequestSpan, method: str | None = None) -> None:
+        """Count ``span``, a request of ``route`` sent with ``method`` (None: unknown)."""
+        key = (route, method)
+        tally = self._routes.get(key)
         if tally is None:
-            tally = self._routes[route] = _RouteSum()
+            tally = self._routes[key] = _RouteSum()
         tally.requests += 1
         if span.failed:
             tally.errors += 1
@@ -252,17 +325,18 @@ class RouteTally:
 
     def busiest(self, count: int) -> list[RouteFigures]:
         """The ``count`` routes that took the most time (their latencies added up), the
-        busiest first; routes of equal time by name."""
+        busiest first; routes of equal time by name (``route_labels``)."""
+        labels = route_labels(self._routes)
         totals = sorted(
-            ((sum(tally.latencies), route) for route, tally in self._routes.items()),
+            ((sum(tally.latencies), labels[key], key) for key, tally in self._routes.items()),
             key=lambda item: (-item[0], item[1]),
         )
         figures = []
-        for total, route in totals[:count]:
-            tally = self._routes[route]
+        for total, label, key in totals[:count]:
+            tally = self._routes[key]
             figures.append(
                 RouteFigures(
-                    route=route,
+                    route=label,
                     requests=tally.requests,
                     errors=tally.errors,
                     latencies=len(tally.latencies),

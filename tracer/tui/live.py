@@ -227,7 +227,8 @@ class LiveScreen(Screen[None]):
                 f"{name} {_ms(ms * 1e6) if measures(name, snap.latencies) else NONE}"
                 for name, ms in percentiles
             )
-            + f"  {lab['rps']} {rate_figure(snap.rps):,}"
+            # No time passed (a zero-time simulation): no rate, as the report's "n/a".
+            + f"  {lab['rps']} {NONE if snap.rps is None else f'{rate_figure(snap.rps):,}'}"
         )
         header.append_text(counts)
         if width and counts.cell_len + 2 + rates.cell_len > width:

@@ -89,10 +89,12 @@ class LiveSnapshot:
     queued: int
     """Arrived (sent, or ``request.queued``) and not in the app yet, averaged as
     ``in_flight``."""
-    rps: float
+    rps: float | None
     """Completions per second over the whole run so far; once it is over, the summary's
     ``rps`` unrounded (over the load's first event to the last request's end, an open
-    loop's over at least the time its arrivals were offered in)."""
+    loop's over at least the time its arrivals were offered in). None when requests
+    completed and no time passed (a zero-time simulation): no rate, as the summary's null,
+    which is not a rate of 0."""
     p50_ms: float
     p95_ms: float
     p99_ms: float
@@ -507,26 +509,28 @@ class LiveStats:
             lifespan_failed=tuple(self.lifespan_failed),
         )
 
-    def _rate(self, now: int) -> float:
+    def _rate(self, now: int) -> float | None:
         """Completions a second so far: over the requests' own window up to ``now`` (a real
-        server's start-up before the first request is not part of the load)."""
+        server's start-up before the first request is not part of the load). None when
+        requests completed in no time, 0 when none did."""
         seconds = (now - (self.first_arrival or 0)) / 1e9
-        return self.completed / seconds if seconds > 0 else 0.0
+        return _per_second(self.completed, seconds)
 
-    def _final_rate(self) -> float:
+    def _final_rate(self) -> float | None:
         """The run's throughput by the summary's rule (``SpanTally.rate``), so the last frame
         says what the report prints after it: from the load's first event to the last
         request's end when every request ended (not to work an app did after its
         responses, or after its client gave up), else to the last event; an open loop's
-        over at least the time its arrivals were offered in. 0 without that time."""
+        over at least the time its arrivals were offered in. None when requests completed
+        in no time (the summary's null), 0 when none did."""
         first, last = self.run_first, self.run_last
         if first is None or last is None:
-            return 0.0
+            return _per_second(self.completed, 0.0)
         # The requests not over are among those still held whole (a settled one is over).
         open_now = sum(1 for req in self.spans if req not in self.ended)
         end = self.last_finished if not open_now and self.last_finished is not None else last
         seconds = max((end - first) / 1e9, offered_s(self.load, self.completed + open_now))
-        return self.completed / seconds if seconds > 0 else 0.0
+        return _per_second(self.completed, seconds)
 
     def lifespan_blocked(self, *, over: bool) -> tuple[int, int, int]:
         """The lifespan connections' blocked time (ns) before the load, during it and after it,
@@ -625,6 +629,14 @@ class LiveStats:
         events.extend(self.loose)
         events.sort(key=lambda e: (e.t, e.seq))
         return events
+
+
+def _per_second(completed: int, seconds: float) -> float | None:
+    """``completed`` requests over ``seconds``: None when some completed in no time (a
+    zero-time simulation has no rate, as ``SpanTally.rate`` says), 0 when none did."""
+    if seconds > 0:
+        return completed / seconds
+    return None if completed else 0.0
 
 
 def _merge(ordered: array[float], new: list[float]) -> array[float]:
