@@ -146,6 +146,7 @@ def instrument(
         # Last of what may fail: it checks the provider and otel's values before subscribing.
         attach_tracer_provider(recorder, tracer_provider, **otel)
     _name_in_header(recorder, app, "asgi" if is_asgi(kind) else "wsgi")
+    _redaction_in_header(recorder, redact, redact_headers)
     if is_asgi(kind):
         _threshold_in_header(recorder, shim.block_ns)
     if type(app) is type(shim) and app.recorder is recorder and app.settings() == shim.settings():
@@ -298,6 +299,23 @@ def _name_in_header(recorder: Recorder, app: Any, interface: str) -> None:
         name = getattr(target, "__qualname__", None)
         if isinstance(name, str):
             header["app"] = f"{module}:{name}" if isinstance(module, str) else name
+
+
+def _redaction_in_header(recorder: Recorder, redact: bool, redact_headers: Any) -> None:
+    """Write how the shim redacts headers in the recording's header (``redact``): ``True``
+    for the default rule, ``False`` for none, the sorted lower-case names that replaced the
+    default ones; ``"mixed"`` once apps sharing the recorder redact differently. Whoever is
+    handed the file can then tell whether a secret header could be in it in clear."""
+    from tracer.redact import secret_header_names
+
+    said: Any = True
+    if not redact:
+        said = False
+    elif redact_headers is not None:
+        said = sorted(secret_header_names(redact, redact_headers))
+    header = recorder.header
+    known = header.get("redact")
+    header["redact"] = said if known is None or known == said else "mixed"
 
 
 def _threshold_in_header(recorder: Recorder, block_ns: int) -> None:

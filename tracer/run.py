@@ -318,6 +318,7 @@ def open_server(config: RunConfig, recorder: Recorder, *, app: Any = None) -> Se
         interface="asgi" if str(interface).startswith("asgi") else "wsgi",
         server=model.describe(),
         load=_load_header(config),
+        redact=True,  # the shims' default rule: trace run has no way to turn it off
     )
     if recorder.header["interface"] == "asgi":
         # As ``tracer.instrument`` writes it: a real server's workers instrument the app with
