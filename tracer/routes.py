@@ -89,6 +89,7 @@ class RouteCodes:
         "_methods",
         "_ranks",
         "_codes",
+        "_more",
         "_bases",
         "_runs",
         "_last",
@@ -102,9 +103,12 @@ class RouteCodes:
         """The method of each code (None: no event of the request said one)."""
         self._ranks = bytearray([0, FROM_QUEUED, FROM_START, FROM_END])
         """Where each code's route was read (``FROM_QUEUED``...)."""
-        self._codes: tuple[dict[tuple[str, str | None], int], ...] = ({}, {}, {}, {})
-        """The code of each route, by where it was read (``FROM_QUEUED``...), its text and
-        its method."""
+        self._codes: tuple[dict[str, int], ...] = ({}, {}, {}, {})
+        """The code of each route by where it was read (``FROM_QUEUED``...) and its text, for
+        the first method its text came with (most paths have one: no key made per route)."""
+        self._more: tuple[dict[tuple[str, str | None], int], ...] = ({}, {}, {}, {})
+        """The codes of a route's text with another method than its first, by where it was
+        read, its text and its method."""
         self._bases: list[int] = []
         """The first request id of each run, ascending."""
         self._runs: list[array[int]] = []
@@ -138,7 +142,7 @@ class RouteCodes:
                 # A stronger name (mostly): ``_merged`` inlined, on every request's way.
                 if method is None and had >= 4:
                     method = self._methods[had]
-                code = self._codes[rank].get((text, method)) or self._code(text, rank, method)
+                code = self._known(text, rank, method) or self._code(text, rank, method)
                 run[index] = code
                 return
             if index == len(run) and i + 1 == len(bases) and not self._scattered:
@@ -182,21 +186,35 @@ class RouteCodes:
             return code if code >= 4 else had
         if method is None and had >= 4:
             method = self._methods[had]
-        return self._codes[rank].get((text, method)) or self._code(text, rank, method)
+        return self._known(text, rank, method) or self._code(text, rank, method)
+
+    def _known(self, text: str, rank: int, method: str | None) -> int:
+        """The code already given to route ``text`` and ``method`` read from a ``rank`` event,
+        or 0."""
+        code = self._codes[rank].get(text)
+        if code is None:
+            return 0
+        if self._methods[code] == method:
+            return code
+        return self._more[rank].get((text, method), 0)
 
     def _code(self, text: str, rank: int, method: str | None) -> int:
         """The code of route ``text`` and ``method`` read from a ``rank`` event: its own,
         given one now while there is room, else the routes' past ``MOST_ROUTES``."""
         if rank == FROM_QUEUED and "?" in text:
             text = text.partition("?")[0]
-        codes = self._codes[rank]
-        code = codes.get((text, method))
-        if code is None:
+        code = self._known(text, rank, method)
+        if not code:
             if len(self._texts) - 4 >= MOST_ROUTES:
                 return rank
             # One string for each method, not one per route (each event's is its own copy).
             method = None if method is None else sys.intern(method)
-            code = codes[text, method] = len(self._texts)
+            code = len(self._texts)
+            codes = self._codes[rank]
+            if text in codes:  # its text came with another method first
+                self._more[rank][text, method] = code
+            else:
+                codes[text] = code
             self._texts.append(text)
             self._methods.append(method)
             self._ranks.append(rank)
