@@ -13,12 +13,25 @@ nothing else of ours.
 from __future__ import annotations
 
 import gzip
+import sys
 import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A receiver whose sender left before its answer (a timeout, a stopped exporter, what the
+    tests of a slow or silent collector set up) says nothing: ``socketserver`` printed the
+    broken pipe's traceback on stderr, into whatever test's output was being read then."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
 
 __all__ = ["OtlpHttpReceiver", "OtlpGrpcReceiver", "memory_provider", "received_spans"]
 
@@ -128,7 +141,7 @@ class OtlpHttpReceiver(_Receiver):
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self.port = self._server.server_address[1]
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
