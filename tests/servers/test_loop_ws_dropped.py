@@ -1,8 +1,10 @@
 """A websocket app that returns after accepting, without a close, while its client still waits
 for a reply: uvicorn closes the connection without a close frame, and the network client
 records the session as failed (``ConnectionResetError``). The ``loop`` model records its own
-end for the client so, before the shim's error-free end (readers take the first): dated at the
-app's last ``receive()`` or ``send()``, with no ``close_code`` (the client got none). An app
+end for the client so, before the shim's error-free end (readers take the first): dated as the
+app returned (the later of its last ``receive()`` or ``send()`` and the start of the step it
+returned in: here, both return in the step of their last call), with no ``close_code`` (the
+client got none). An app
 that returns once the client had every reply (its close is on its way), one that raises (the
 shim's end names its error) and one that closes get no such end.
 """
@@ -109,8 +111,8 @@ def test_the_models_end_comes_first_with_the_clients_error(run: Any) -> None:
             "bytes_in": len(b"message 1") * replies,
             "bytes_out": len(b"message 1") * replies,
         }
-        # Dated at the app's last call, as it returned: its last send (the accept, the echo),
-        # which the shim times around the model's.
+        # Dated as the app returned, in the step of its last call: at that call, its last
+        # send (the accept, the echo), which the shim times around the model's.
         last_send = max(
             (e for e in events if e.req == reqs[path] and e.kind == K.ASGI_SEND),
             key=lambda e: e.t,

@@ -40,6 +40,7 @@ from tracer.recorder import Recorder, first_request_id
 from tracer.servers import Request, Response, ServerConfig, Target
 from tracer.servers.forks import end_child, forked_child, serve_here
 from tracer.servers.job import Job, JobTarget, load_app_for, record_refusal
+from tracer.servers.last_step import LastStep
 from tracer.servers.mailbox import Mailbox
 from tracer.servers.scope import (
     ASGI_VERSION,
@@ -317,13 +318,14 @@ class LoopServer:
         }
         self.recorder.emit(K.REQUEST_END, job.req, data, t=cycle.closed_t)
 
-    def _record_dropped(self, job: Job, cycle: WebSocketCycle) -> str:
+    def _record_dropped(self, job: Job, cycle: WebSocketCycle, steps: LastStep | None) -> str:
         """The app returned from a websocket session without a close while its client still
         waited for a reply (``WebSocketCycle.dropped``): uvicorn closes the connection
-        without a close frame, which the network client records as a failure. Its end for
-        the client, with that error (``DROPPED_SESSION``) and no ``close_code`` (it got
-        none), dated at the app's last ``receive()`` or ``send()``, the last the model saw of
-        it before it returned: before the shim's end (error-free, the app's view), which
+        without a close frame as the app returns, which the network client records as a
+        failure. Its end for the client, with that error (``DROPPED_SESSION``) and no
+        ``close_code`` (it got none), dated as the app returned: the later of its last
+        ``receive()`` or ``send()`` and the start of the step it returned in (``steps``), the
+        last the model saw of it before the shim's end (error-free, the app's view), which
         readers, taking the first end, would otherwise take. Returns the error, for the
         ``Response``."""
         data = {
@@ -332,7 +334,9 @@ class LoopServer:
             "bytes_out": cycle.bytes_out,
             "error": DROPPED_SESSION,
         }
-        self.recorder.emit(K.REQUEST_END, job.req, data, t=cycle.last_call_t)
+        began = None if steps is None else steps.began
+        seen = [t for t in (cycle.last_call_t, began) if t is not None]
+        self.recorder.emit(K.REQUEST_END, job.req, data, t=max(seen) if seen else None)
         return DROPPED_SESSION
 
     def hand_over(self, job: Job, scope: dict[str, Any]) -> None:
@@ -352,8 +356,14 @@ class LoopServer:
         task = asyncio.current_task()
         if task is not None:
             task.set_name(name)
+        # A websocket app's steps are timed: when it returned, for the model's own end of a
+        # session it dropped (``_record_dropped``). An HTTP request has no such end.
+        steps: LastStep | None = None
         try:
-            await self.app(scope, cycle.receive, cycle.send)
+            running = self.app(scope, cycle.receive, cycle.send)
+            if isinstance(cycle, WebSocketCycle):
+                running = steps = LastStep(running, self.recorder.now)
+            await running
             if forked_child():  # the app's code returned in a child it forked: it is done
                 end_child()
         except asyncio.CancelledError:
@@ -384,7 +394,7 @@ class LoopServer:
                 self._record_unsaid_close(job, cycle, error)
                 # (Once the stop began, the load has no clients left: the stop ended the session.)
                 if error is None and cycle.dropped and not self._stopping.is_set():
-                    error = self._record_dropped(job, cycle)
+                    error = self._record_dropped(job, cycle, steps)
             if not cycle.complete or error is not None:
                 job.resolve(Response(job.req, cycle.status, cycle.bytes_out, error))
             cycle.complete = True
