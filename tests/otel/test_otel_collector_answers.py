@@ -311,7 +311,9 @@ def test_an_export_under_way_to_a_silent_collector_is_not_waited_for_at_the_exit
     when the run ends. The exit does not wait for it (it would hold the exit a whole timeout
     more): shutdown returns with it still under way, and its spans count as not exported."""
     with ScriptedReceiver([{"silent": True}] * 2) as receiver:
-        delivery = _delivery(receiver.endpoint, timeout=1.0)
+        # 3 s an export: the second is still under way at the exit even when a loaded machine
+        # stalls this thread for a second or two after the first timed out.
+        delivery = _delivery(receiver.endpoint, timeout=3.0)
         batches = PacedBatchProcessor(delivery)
         provider = make_provider(batches)
         tracer = provider.get_tracer("test")
@@ -319,7 +321,7 @@ def test_an_export_under_way_to_a_silent_collector_is_not_waited_for_at_the_exit
             with tracer.start_as_current_span(f"s{index}"):
                 pass
         with delivery.changed:  # the first export failed, the second is under way
-            assert delivery.changed.wait_for(lambda: delivery.lost == 512, timeout=20)
+            assert delivery.changed.wait_for(lambda: delivery.lost >= 512, timeout=20)
             assert delivery.changed.wait_for(lambda: delivery.taken == 1024, timeout=20)
         delivery.closing()
         provider.shutdown()
