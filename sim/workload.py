@@ -8,7 +8,7 @@ async models, releases the GIL), ``offload`` (cpu then blocking io on the loop's
 ``websocket`` scope, which only the ASGI ``loop`` model serves). Workloads come from the inline
 ``--cpu/--io/--blocking-io`` options, a TOML file, or a bundled file by name (``mixed`` is
 ``sim/workloads/mixed.toml``, read from the installed package wherever the command runs).
-Imports only ``tracer.errors`` and ``sim.dist``.
+Imports only ``tracer.errors``, ``tracer.toml_file`` (reading the file) and ``sim.dist``.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ import math
 import os
 import random
 import re
-import stat
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -26,6 +24,7 @@ from typing import Any
 
 from sim.dist import Dist, Exponential, Fixed, parse_dist
 from tracer.errors import UsageError
+from tracer.toml_file import read_toml
 
 __all__ = [
     "CPU",
@@ -218,11 +217,6 @@ def inline_workload(
     return Workload("inline", (Route("inline", tuple(phases)),))
 
 
-MAX_FILE_BYTES = 1 << 20
-"""The largest workload file (1 MiB): the bundled ones are under 2 KB. Past it, the file given is
-not a workload (a recording, a log), and tomllib would read and parse all of it."""
-
-
 def bundled_workloads() -> list[str]:
     """The names ``load_workload`` takes for the workload files that ship in the package
     (``sim/workloads/NAME.toml``), sorted."""
@@ -255,67 +249,9 @@ def load_workload(path: str | os.PathLike[str]) -> Workload:
 
 def _read_workload(name: str, *, shown: str) -> Workload:
     """``load_workload`` of the file ``name``, called ``shown`` in messages."""
-    try:
-        # Looked at before it is opened: opening a pipe waits for a writer, and tomllib reads a
-        # device like /dev/zero until the memory runs out.
-        status = os.stat(name)
-        if stat.S_ISDIR(status.st_mode):
-            raise IsADirectoryError(name)
-        if not stat.S_ISREG(status.st_mode):
-            raise UsageError(f'Workload "{shown}" is not a regular file; {_what_to_give()}.')
-        with open(name, "rb") as handle:
-            text = handle.read(MAX_FILE_BYTES + 1)  # bounded: the file may grow after the stat
-        if len(text) > MAX_FILE_BYTES:
-            size = max(status.st_size, len(text))
-            raise UsageError(
-                f'Workload file "{shown}" is {size:,} bytes, more than a workload takes (at most '
-                f"1 MiB); {_what_to_give()}."
-            )
-        data = tomllib.loads(_utf8_text(text, shown))
-    except FileNotFoundError:
-        raise UsageError(f'Workload file "{shown}" does not exist; {_what_to_give()}.') from None
-    except IsADirectoryError:
-        raise UsageError(f'Workload "{shown}" is a folder, not a TOML file.') from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f'Workload file "{shown}" is not valid TOML: {exc}.') from None
-    except OSError as exc:
-        raise UsageError(
-            f'Workload file "{shown}" cannot be read ({type(exc).__name__}).'
-        ) from None
+    data = read_toml(name, noun="Workload", give=_what_to_give(), shown=shown)
     default = os.path.splitext(os.path.basename(shown))[0]
     return workload_from_dict(data, where=f'workload "{shown}"', default_name=default)
-
-
-_UTF8_BOM = b"\xef\xbb\xbf"
-_WIDE_BOMS = (
-    (b"\xff\xfe\x00\x00", "UTF-32"),
-    (b"\x00\x00\xfe\xff", "UTF-32"),
-    (b"\xff\xfe", "UTF-16"),
-    (b"\xfe\xff", "UTF-16"),
-)
-"""Byte order marks of the encodings editors offer as "Unicode" (longest first: UTF-32 LE's
-begins with UTF-16 LE's)."""
-
-
-def _utf8_text(raw: bytes, shown: str) -> str:
-    """The file's text: UTF-8, as TOML is, after a UTF-8 byte order mark if there is one (an
-    editor's, Windows Notepad's: it says nothing more); another encoding is one line naming
-    it, or the first byte UTF-8 cannot read, and the fix."""
-    for mark, encoding in _WIDE_BOMS:
-        if raw.startswith(mark):
-            raise UsageError(f'Workload file "{shown}" is {encoding} text; save it as UTF-8.')
-    raw = raw.removeprefix(_UTF8_BOM)
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line_start = raw.rfind(b"\n", 0, exc.start) + 1
-        # What comes before the bad byte on its line decoded: its column counts characters.
-        column = len(raw[line_start : exc.start].decode("utf-8")) + 1
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise UsageError(
-            f'Workload file "{shown}" is not UTF-8 text (byte 0x{raw[exc.start]:02x} at line '
-            f"{line}, column {column}); save it as UTF-8."
-        ) from None
 
 
 _ROUTE_KEYS = {"name", "method", "path", "weight", "bytes", "sync", "reads_body", "phases"}

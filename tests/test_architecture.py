@@ -92,6 +92,7 @@ SIM_ALLOWED = (
     "tracer.recorder_file",
     "tracer.recorder_fork",
     "tracer.errors",
+    "tracer.toml_file",
     "tracer.summary",
     "tracer._version",
     "tracer.gc_pause",

@@ -1,7 +1,8 @@
-"""``trace demo [NAME] [--list] [--lang en|zh] [--sim] [--headless] [--record DIR]
-[--screenshot OUT.svg] [--serve [--port N]]``.
+"""``trace demo [NAME | --scenario FILE] [--list] [--lang en|zh] [--sim] [--headless]
+[--record DIR] [--screenshot OUT.svg] [--serve [--port N]]``.
 
-Runs a lecture scenario (``tracer.demos.SCENARIOS``) and opens the compare view with its
+Runs a lecture scenario (``tracer.demos.SCENARIOS``, or a TOML file's:
+``tracer.demos.from_file``) and opens the compare view with its
 caption and bookmarks; ``--headless`` prints the figures and the shape check instead;
 ``--serve`` serves the same command to a browser through textual-serve on 127.0.0.1
 (``tracer.cli.serve``): one ``trace demo NAME`` process per browser session, ended with it.
@@ -51,6 +52,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "moments, space to play or pause, , and . to step.",
     )
     parser.add_argument("name", metavar="NAME", nargs="?", help="scenario (see --list)")
+    parser.add_argument(
+        "--scenario",
+        metavar="FILE",
+        help="run your own scenario from a TOML file (title, caption, one or two [[side]] "
+        "tables) instead of a built-in one",
+    )
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
     parser.add_argument("--lang", choices=LANGUAGES, default="en", help="captions and labels")
     parser.add_argument("--sim", action="store_true", help="simulate (deterministic)")
@@ -82,9 +89,11 @@ def list_text(lang: str = "en", name: str | None = None) -> str:
     return "\n".join(f"{key:<{width}}  {s.title(lang)}" for key, s in chosen.items())
 
 
-def serve_command(name: str, lang: str, *, simulated: bool) -> str:
-    """The command textual-serve runs for each browser session."""
-    words = [sys.executable, "-m", "tracer", "demo", name, "--lang", lang]
+def serve_command(name: str, lang: str, *, simulated: bool, file: str | None = None) -> str:
+    """The command textual-serve runs for each browser session (``file``: a scenario file's
+    path, run in place of ``name``; absolute, as the session may start in another folder)."""
+    chosen = ["--scenario", os.path.abspath(file)] if file is not None else [name]
+    words = [sys.executable, "-m", "tracer", "demo", *chosen, "--lang", lang]
     if simulated:
         words.append("--sim")
     return shlex.join(words)
@@ -153,6 +162,8 @@ PROGRESS: dict[str, dict[str, str]] = {
         "screenshot": "trace: screenshot written to {path}",
         "serving": "trace: serving {name} on {url} (open it in a browser on this machine; "
         "Ctrl-C stops it)",
+        "no_zh": "trace: {path} has no Chinese texts ([zh]); its title and captions are shown "
+        "in English",
     },
     "zh": {
         "simulating": "trace：正在模拟 {name}…",
@@ -160,6 +171,7 @@ PROGRESS: dict[str, dict[str, str]] = {
         "recording": "trace：记录文件已写入 {path}",
         "screenshot": "trace：截图已写入 {path}",
         "serving": "trace：正在 {url} 上提供 {name}（请在本机的浏览器中打开；按 Ctrl-C 停止）",
+        "no_zh": "trace：{path} 没有中文文本（[zh]），标题和说明以英文显示",
     },
 }
 """Language -> the progress lines on stderr (a lecture in Chinese sees no English line)."""
@@ -174,10 +186,11 @@ def _headless(demo: Any, out: TextIO) -> int:
 
     scenario = demo.scenario
     words = HEADLESS.get(demo.lang, HEADLESS["en"])
-    # A simulated-only scenario's title already says so ("C10k (simulated): ...").
-    if scenario.simulated_only:
+    # A built-in simulated-only scenario's title already says so ("C10k (simulated): ...");
+    # a file's title is the teacher's, and says nothing of it.
+    if scenario.simulated_only and scenario.source is None:
         mode = ""
-    elif demo.simulated:
+    elif demo.simulated or scenario.simulated_only:
         mode = words["simulated"]
     else:
         mode = words["partly" if scenario.partly_simulated else "real"]
@@ -189,6 +202,8 @@ def _headless(demo: Any, out: TextIO) -> int:
         print(f"  {index + 1}. {title}{words['and']}{marked}", file=out)
     for key, value in demo.figures.items():
         print(f"  {key}: {value:g}", file=out)
+    if scenario.source is not None:
+        return 0  # a scenario file states no expected shape: nothing was checked
     problems = demo.problems()
     # The problems are a developer's diagnostics, read from events: left in English.
     print(f"  {words['shape']}" + (words["ok"] if not problems else "; ".join(problems)), file=out)
@@ -211,7 +226,10 @@ def refuse_ignored(args: argparse.Namespace) -> None:
         from tracer.cli.replay import check_screenshot_path
 
         check_screenshot_path(args.screenshot)  # says it writes SVG only
+    if args.scenario is not None and args.name:
+        raise UsageError(f'Give a scenario NAME or --scenario FILE, not both (NAME "{args.name}").')
     running = {
+        "--scenario": args.scenario is not None,
         "--sim": args.sim,
         "--headless": args.headless,
         "--record": args.record is not None,
@@ -240,7 +258,7 @@ def refuse_ignored(args: argparse.Namespace) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """List, run headless, record, screenshot, serve or show a scenario."""
-    from tracer.demos import run_demo, save_demo, scenario
+    from tracer.demos import run_demo, save_demo
     from tracer.demos.runner import check_record_folder
     from tracer.errors import UsageError
 
@@ -248,12 +266,14 @@ def main(args: argparse.Namespace) -> int:
     if args.list:
         print(list_text(args.lang, args.name))  # with a NAME, only its line
         return 0
-    if not args.name:
-        raise UsageError("Give a scenario name, e.g. trace demo sync-vs-async (see --list).")
-    chosen = scenario(args.name)
+    if not args.name and args.scenario is None:
+        raise UsageError(
+            "Give a scenario name, e.g. trace demo sync-vs-async (see --list), or --scenario FILE."
+        )
+    chosen = _chosen(args)
     if args.serve:
         port = DEFAULT_PORT if args.port is None else args.port
-        command = serve_command(chosen.name, args.lang, simulated=args.sim)
+        command = serve_command(chosen.name, args.lang, simulated=args.sim, file=chosen.source)
         # Listening already: a port that cannot be used is refused before "serving" is said.
         server = make_server(command, port=port, title=chosen.title(args.lang), lang=args.lang)
         _say(args.lang, "serving", name=chosen.name, url=f"http://127.0.0.1:{port}")
@@ -271,6 +291,11 @@ def main(args: argparse.Namespace) -> int:
     mode = "simulating" if args.sim or chosen.simulated_only else "running"
     if not _in_browser():  # textual-serve would print it on its console when the tab closes
         _say(args.lang, mode, name=chosen.name)
+        if chosen.source is not None and args.lang != "en":
+            from tracer.demos.from_file import speaks
+
+            if not speaks(chosen, args.lang):
+                _say(args.lang, "no_zh", path=chosen.source)
     demo = run_demo(chosen, simulated=args.sim, lang=args.lang)
     if args.record:
         for path in save_demo(demo, args.record):
@@ -290,6 +315,17 @@ def main(args: argparse.Namespace) -> int:
     app.run()
     app.hold_until_exit()  # the process ends now: its recordings are not freed one by one
     return 0
+
+
+def _chosen(args: argparse.Namespace) -> Any:
+    """The built-in scenario ``NAME``, or the one ``--scenario FILE`` describes."""
+    if args.scenario is not None:
+        from tracer.demos.from_file import load_scenario
+
+        return load_scenario(args.scenario)
+    from tracer.demos import scenario
+
+    return scenario(args.name)
 
 
 def _screenshot_folder(path: str) -> None:

@@ -2,7 +2,8 @@
 
 ``SCENARIOS`` maps the ``trace demo NAME`` choices to ``Scenario`` objects (texts in English
 and Chinese, the runs to compare, bookmarks and the shape their tests check);
-``run_demo(SCENARIOS[name], simulated=..., lang=...)`` makes the bookmarked recordings.
+``run_demo(SCENARIOS[name], simulated=..., lang=...)`` makes the bookmarked recordings; a
+teacher's own scenario comes from a TOML file (``tracer.demos.from_file.load_scenario``).
 Imports the spine and the scenario tables; ``tracer.run`` and ``sim`` only when a scenario's
 runs are made or ``run_demo``, ``save_demo`` or ``DemoRun`` is first asked for (a replay or an
 export of a demo's recording reads the scenarios' texts only). Never the UI or the exporters.

@@ -7,7 +7,7 @@ a copy of such a recording with those texts taken from the scenario again, in th
 asked for; ``caption_of`` gives the caption pane's text for the recordings of a replay (or of
 an exported page): the scenario's caption only for its sides in its order, else what each
 recording shown is. Texts no known scenario wrote (a user's own marks, a scenario this
-version does not have) keep what was recorded. Imports the scenarios (so ``tracer.run`` and
+version does not have, one read from a scenario file) keep what was recorded. Imports the scenarios (so ``tracer.run`` and
 ``sim``); never the UI or the exporters.
 """
 
@@ -56,6 +56,9 @@ def demo_of(recording: Recording) -> tuple[Scenario, int | None] | None:
     known scenario made."""
     demo = recording.header.get("demo")
     name = demo.get("name") if isinstance(demo, dict) else None
+    # A scenario file's recording (``file``) is no built-in's, even of the same name.
+    if isinstance(demo, dict) and "file" in demo:
+        return None
     scenario = SCENARIOS.get(name) if isinstance(name, str) else None
     if scenario is None:
         return None

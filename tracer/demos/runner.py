@@ -82,6 +82,10 @@ def run_side(scenario: Scenario, index: int, *, simulated: bool, quick: bool) ->
             # would show the package's own code, not the user's, so only the line is kept.
             raise UsageError(str(exc)) from None
     recorder.header["demo"] = {"name": scenario.name, "side": index + 1}
+    if scenario.source is not None:
+        # Not a built-in scenario, whatever its name: a replay keeps the texts it recorded.
+        # The file's name only, so the same file gives the same bytes from any folder.
+        recorder.header["demo"]["file"] = os.path.basename(scenario.source)
     recording = recorder.recording()
     recorder.close()
     return recording

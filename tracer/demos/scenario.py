@@ -108,6 +108,9 @@ class Scenario:
     notes: Callable[[Sequence[Recording], str], list[str]] | None = None
     """What a real run could not show on this machine though its shape is right (a busy core),
     in the language given: said beside the shape check, not counted against it."""
+    source: str | None = None
+    """The scenario file it was read from (``trace demo --scenario FILE``); None: built in.
+    A file states no expected shape: ``check`` finds nothing, and nothing is said of it."""
 
     @property
     def simulated_only(self) -> bool:
