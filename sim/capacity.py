@@ -53,9 +53,10 @@ class Capacity:
         rho = self.load(rate)
         return rho is not None and rho >= 1.0
 
-    def as_dict(self, rate: float | None) -> dict[str, object]:
-        """For ``--json``: ``{"resource", "units", "capacity_rps"}`` and, with a rate,
-        ``utilisation`` (rho) and ``saturated``."""
+    def as_dict(self, rate: float | None, *, queue_grew: bool = False) -> dict[str, object]:
+        """For ``--json`` (a single run's and each sweep row's): ``{"resource", "units",
+        "capacity_rps"}`` and, with a rate, ``utilisation`` (rho) and ``saturated`` (rho at 1
+        or more, or ``queue_grew``: the run's own queue said so, ``run_queue_grew``)."""
         out: dict[str, object] = {
             "resource": self.resource,
             "units": self.units,
@@ -64,7 +65,7 @@ class Capacity:
         if rate is not None:
             rho = self.load(rate)
             out["utilisation"] = None if rho is None else round(rho, 3)
-            out["saturated"] = self.saturated(rate)
+            out["saturated"] = queue_grew or self.saturated(rate)
         return out
 
 

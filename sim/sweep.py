@@ -77,9 +77,11 @@ class SweepRow:
         """For ``--json``: ``{"threads": 4, "rps": ..., "latency_ms": {...}, ...,
         "capacity": {"resource": "threads", "capacity_rps": ..., "utilisation": ...,
         "saturated": ...}}`` (``utilisation`` and ``saturated`` with a rate only)."""
-        load = {} if self.capacity is None else {"capacity": self.capacity.as_dict(self.rate)}
-        if load and self.rate is not None:  # the run's own queue can say so too
-            load["capacity"]["saturated"] = self.saturated
+        load = (
+            {}
+            if self.capacity is None
+            else {"capacity": self.capacity.as_dict(self.rate, queue_grew=self.queue_grew)}
+        )
         return {
             **dict(self.fixed),
             self.name: self.value,

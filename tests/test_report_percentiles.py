@@ -142,7 +142,7 @@ def test_a_row_of_fewer_values_has_dashes_where_its_sample_does_not_reach() -> N
     assert _row(table, "first byte") == [
         "2.00",
         "2.00",
-        "-",
+        "–",
         "2.00",
     ]  # 2 ms and 3 to 5 ns: 2.00 at two decimals
     assert "(here total 12, queued 12, first byte 5)." in " ".join(text.split())

@@ -101,9 +101,9 @@ def test_each_route_has_its_row_the_busiest_first() -> None:
         "┃ route            ┃ requests ┃ errors ┃   p50 ┃    max ┃",
         "┡━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━╇━━━━━━━━╇━━━━━━━╇━━━━━━━━┩",
         "│ /items/{item_id} │        5 │      1 │ 30.00 │  50.00 │",
-        "│ ws:/ws           │        1 │      0 │     - │ 100.00 │",
+        "│ ws:/ws           │        1 │      0 │     – │ 100.00 │",
         "│ /health          │        2 │      0 │  6.00 │   7.00 │",
-        "│ /search          │        1 │      1 │     - │   2.00 │",
+        "│ /search          │        1 │      1 │     – │   2.00 │",
         "└──────────────────┴──────────┴────────┴───────┴────────┘",
     ]
     details = digest.details()
@@ -185,9 +185,9 @@ def test_a_narrow_console_keeps_every_figure_of_each_route() -> None:
         "route          reqs  errs    p50     max",
         "────────────────────────────────────────",
         "/items…em_id}     5     1  30.00   50.00",
-        "ws:/ws            1     0      -  100.00",
+        "ws:/ws            1     0      –  100.00",
         "/health           2     0   6.00    7.00",
-        "/search           1     1      -    2.00",
+        "/search           1     1      –    2.00",
     ]
 
 

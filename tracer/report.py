@@ -39,7 +39,12 @@ from tracer.printable import printable
 from tracer.recording import Recording, RecordingWriter
 from tracer.routes import ROUTE_KEYS
 
-__all__ = ["OFF_LINUX_NOTE", "measures", "off_linux", "print_report", "render_report"]
+__all__ = ["NONE", "OFF_LINUX_NOTE", "measures", "off_linux", "print_report", "render_report"]
+
+NONE = "–"
+"""A figure there is none of (a percentile its sample does not measure): an en dash, as the
+dashboard's header, the replay's panel and the HTML page write it. An encoding that cannot
+take it writes ``-`` (``tracer.cli.encoding``)."""
 
 
 def render_report(
@@ -272,7 +277,7 @@ def _lifespan_blocked(details: ReportDetails) -> list[tuple[str, str]]:
     it ran (tasks the lifespan started) and after it (the shutdown)."""
     before, after, during = details.lifespan_blocked_ms
     parts = [
-        f"{ms:.1f} ms {when}"
+        f"{_tenths(ms)} ms {when}"
         for ms, when in ((before, "before the load"), (during, "during it"), (after, "after it"))
         if ms
     ]
@@ -371,14 +376,16 @@ def off_linux(header: dict[str, Any] | None) -> bool:
 def _blocked(
     summary: dict[str, Any], details: ReportDetails, header: dict[str, Any] | None = None
 ) -> str:
-    text = f"{summary['loop_blocked_ms']:.1f} ms"
+    text = f"{_tenths(summary['loop_blocked_ms'])} ms"
     said = []
     if details.busy_machine_ms:
-        said.append(f"{details.busy_machine_ms:.1f} ms waiting for a CPU: the machine was busy")
+        said.append(
+            f"{_tenths(details.busy_machine_ms)} ms waiting for a CPU: the machine was busy"
+        )
     if others := round(details.starved_ms - details.busy_machine_ms, 3):
-        said.append(f"{others:.1f} ms waiting on other threads")
+        said.append(f"{_tenths(others)} ms waiting on other threads")
     if details.gc_ms:
-        said.append(f"{details.gc_ms:.1f} ms collecting garbage")
+        said.append(f"{_tenths(details.gc_ms)} ms collecting garbage")
     if said:
         text += f" ({', '.join(said)})"
     if summary["loop_blocked_ms"] and off_linux(header):
@@ -405,7 +412,7 @@ def _latency(summary: dict[str, Any], details: ReportDetails) -> list[Any]:
     Rows: the total (arrival to end), the time queued, and the client's time to first byte
     when the recording has it. A column (a row, on its side) only for the figures some row's
     sample measures (``measures``); a row's figure its own sample does not measure is
-    ``-``."""
+    ``NONE``."""
     samples = [
         ("total", summary["latency_ms"], details.latencies),
         ("queued", details.queue_ms, details.queued),
@@ -416,7 +423,7 @@ def _latency(summary: dict[str, Any], details: ReportDetails) -> list[Any]:
     if not keys:  # not one value: a table of labels alone would say nothing
         return [Text("Latency: no request finished.")]
     rows = {
-        label: [_ms(figures.get(key)) if measures(key, count) else "-" for key in keys]
+        label: [_ms(figures.get(key)) if measures(key, count) else NONE for key in keys]
         for label, figures, count in samples
     }
     wide = _table("Latency (ms)")
@@ -455,7 +462,7 @@ def _routes(details: ReportDetails) -> _Fitted:
     """The latency of each route, the routes that took the most time (their latencies added
     up) first, the rest counted in a last line: a run of thousands of paths without templates
     stays a short table. A percentile column only when some route's sample measures it, a
-    route's figure its own sample does not measure ``-`` (``measures``, as the latency
+    route's figure its own sample does not measure ``NONE`` (``measures``, as the latency
     table); the errors column only when a route shown had any."""
     shown = details.routes
     keys = [key for key in ROUTE_KEYS if any(measures(key, r.latencies) for r in shown)]
@@ -466,7 +473,7 @@ def _routes(details: ReportDetails) -> _Fitted:
             str(route.requests),
             *([str(route.errors)] if with_errors else []),
             *[
-                _ms(route.latency_ms.get(key)) if measures(key, route.latencies) else "-"
+                _ms(route.latency_ms.get(key)) if measures(key, route.latencies) else NONE
                 for key in keys
             ],
         ]
@@ -507,7 +514,7 @@ from below (``Culprit.delayed_partial``)."""
 def _culprits(summary: dict[str, Any], details: ReportDetails) -> _Fitted:
     """The places that blocked the loop most: how often, how long in all and at most, and
     how many distinct requests they delayed (their cost to the other requests)."""
-    title = f"Loop blocked {summary['loop_blocked_ms']:.1f} ms, by place"
+    title = f"Loop blocked {_tenths(summary['loop_blocked_ms'])} ms, by place"
     rows = [
         [
             str(culprit.count),
@@ -702,10 +709,20 @@ def _needs(table: Table) -> int:
     return borders + padding + sum(column.min_width or 1 for column in table.columns)
 
 
+def _tenths(ms: float) -> str:
+    """A time of the loop's, in ms to one decimal; one under 0.05 ms that is not nothing to
+    the µs the summary keeps (``0.02``): one decimal made it ``0.0``, a time of nothing, beside
+    a by-place table that says 0.02."""
+    if ms and abs(ms) < 0.05:
+        text = f"{abs(ms):.3f}".rstrip("0")
+        return ("-" if ms < 0 else "") + ("<0.001" if text.endswith(".") else text)
+    return f"{ms:.1f}"
+
+
 def _ms(value: Any) -> str:
     """Milliseconds to two decimals; a time under 5 µs that is not nothing to the µs the
     summary keeps (``0.004``): two decimals made it ``0.00``, a time of nothing."""
     if value is None:
-        return "-"
+        return NONE
     value = float(value)
     return f"{value:.3f}" if 0 < abs(value) < 0.005 else f"{value:.2f}"

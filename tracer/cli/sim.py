@@ -513,8 +513,13 @@ def main(args: argparse.Namespace) -> int:
                     failures.append(exc)
     if failures and path is not None:
         raise cannot_write(path, failures[0])
-    capacity_line = _capacity_line(config, result)
+    from sim.capacity import capacity, run_queue_grew
+
+    cap, grew = capacity(config), run_queue_grew(result)
+    capacity_line = _capacity_line(config, cap, grew)
     if args.json:
+        # The summary's keys only, as ``trace summary --json`` gives them (docs/decisions.md);
+        # the busiest resource is the line on stderr below, and a sweep row's ``capacity``.
         print(json.dumps(_for_json(result, path)))
         if capacity_line.endswith(SATURATED_TAIL):  # the figures printed are no steady state
             print(f"trace sim: {capacity_line}", file=sys.stderr)
@@ -578,20 +583,18 @@ def _chosen(key: str, model: str) -> bool:
     return applies is None or model in applies[1]
 
 
-def _capacity_line(config: Any, result: Any) -> str:
+def _capacity_line(config: Any, cap: Any, grew: bool) -> str:
     """One line: the resource that runs out first, the rate it keeps up with and, for an open
-    loop, how loaded it is (``sim.capacity``: rate x mean time a request holds it / count), and
-    whether it is saturated (that, or the run's queue grew: ``sim.capacity.queue_grew``)."""
-    from sim.capacity import capacity, run_queue_grew
-
-    cap = capacity(config)
+    loop, how loaded it is (``cap``, ``sim.capacity.capacity``: rate x mean time a request
+    holds it / count), and whether it is saturated (that, or ``grew``: the run's queue grew,
+    ``sim.capacity.run_queue_grew``)."""
     if cap.rps is None:
         return "busiest: none (the requests take no time, so nothing limits the rate)."
     line = f"busiest: {cap.resource} ({cap.units}), keeps up to {_per_second(cap.rps)} req/s"
     if config.rate is None:
         return line + "."
     line += f"; --rate {config.rate:g} uses {cap.load(config.rate):.0%} of it"
-    if cap.saturated(config.rate) or run_queue_grew(result):
+    if cap.saturated(config.rate) or grew:
         return f"{line}: {SATURATED_TAIL}"
     return line + "."
 
@@ -731,7 +734,7 @@ def _sweep(config: Any, args: argparse.Namespace) -> int:
     table.add_column("busiest", justify="right")
     table.add_column("keeps up to", justify="right")
     table.caption = _sweep_caption(open_loop, any(row.saturated for row in rows))
-    from tracer.report import measures
+    from tracer.report import NONE, measures
 
     for row in rows:
         s = row.summary
@@ -739,7 +742,7 @@ def _sweep(config: Any, args: argparse.Namespace) -> int:
         grows = row.saturated  # no steady value: each figure grows with -n or -z
         # As the report: a percentile only from the sample that measures it (p99 from 100).
         times = [
-            GROWS if grows else ms(lat[key]) if measures(key, s["completed"]) else "-"
+            GROWS if grows else ms(lat[key]) if measures(key, s["completed"]) else NONE
             for key in ("p50", "p90", "p99")
         ]
         extra = []
@@ -774,9 +777,11 @@ def _capacity_cells(row: Any) -> list[str]:
     """The ``busiest`` and ``keeps up to`` cells: the resource that runs out first and how
     loaded it is (an open loop: its offered load; a closed loop: the throughput measured), and
     the rate at which it is full."""
+    from tracer.report import NONE  # a figure there is none of, as the report writes it
+
     cap = row.capacity
     if cap is None or cap.rps is None:
-        return ["-", "-"]
+        return [NONE, NONE]
     if row.rate is not None:
         busiest = f"{cap.resource} {row.rate / cap.rps:.0%}"
     elif row.summary["rps"] is None:

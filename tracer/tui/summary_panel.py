@@ -47,12 +47,11 @@ MESSAGE_CELLS = 120
 
 
 def _ms(value: float) -> str:
-    # Below 1 ms as the exported table and the captions write a figure, three significant
-    # digits (a 0.02 ms latency is not "0.0ms", nor 0.608 "0.6"); one decimal below 100;
-    # whole ms from 100 on, thousands grouped as there (1,106ms): the panel has less room.
-    if value < 1:
-        return f"{number(value)}ms"
-    return f"{value:.1f}ms" if value < 100 else f"{value:,.0f}ms"
+    # Below 100 ms as the exported page and the captions write a figure (``number``): three
+    # significant digits, one decimal from 10 (a 0.02 ms latency is not "0.0ms", nor 1.23
+    # "1.2"); whole ms from 100 on, thousands grouped as there (1,106ms): three digits or
+    # more already, and the panel has less room than the page.
+    return f"{number(value)}ms" if value < 100 else f"{value:,.0f}ms"
 
 
 def _count(value: Any) -> str:
