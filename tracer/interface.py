@@ -40,6 +40,10 @@ def _is_coroutine_callable(obj: Any) -> bool:
         return True
     call = getattr(type(obj), "__call__", None)  # noqa: B004 - the class's __call__, not obj's
     if call is not None and not inspect.isfunction(obj) and not inspect.isclass(obj):
+        if not inspect.isfunction(call) and hasattr(call, "__get__"):
+            # A ``__call__`` slot (Sentry's SentryAsgiMiddleware sets one per instance): the
+            # call runs the instance's value of it, as uvicorn's ``getattr(app, "__call__")``.
+            call = call.__get__(obj, type(obj))
         return inspect.iscoroutinefunction(call)
     return False
 

@@ -60,14 +60,24 @@ _RENAMES = {
     "asgiref.sync.AsyncToSync.__call__": "asgiref.async_to_sync",
 }
 
+# Packages of instrumentation (error trackers, APM agents, OpenTelemetry's instrumentations)
+# whose coroutines wrap the app's to time it: ``return await coro`` around a task's coroutine,
+# a span around a request. A step's location never names such a frame while any other is on
+# the chain: the step is located as it would be without the instrumentation.
+_INSTRUMENTATION = frozenset(
+    {"sentry_sdk", "opentelemetry", "ddtrace", "newrelic", "elasticapm", "scout_apm"}
+)
+
 # Code flags of frames that take part in awaiting: coroutines, async generators and the
 # generators of generator-based coroutines (``yield from``).
 _AWAITING_FLAGS = CO_COROUTINE | CO_ITERABLE_COROUTINE | CO_ASYNC_GENERATOR | CO_GENERATOR
 
 
-# id(code) -> (code, kind, primitive, name, display file); the code object is kept so a
-# recycled id is detected. Code objects of app functions live as long as their module.
-_CODES: dict[int, tuple[CodeType, int, bool, str, str]] = {}
+# id(code) -> (code, kind, primitive, name, display file, instrumentation); the code object
+# is kept so a recycled id is detected. Code objects of app functions live as long as their
+# module.
+_Entry = tuple[CodeType, int, bool, str, str, bool]
+_CODES: dict[int, _Entry] = {}
 # Codes of our own receive/send/hop wrappers -> the name a step reports while inside them.
 _WRAPPERS: dict[CodeType, str] = {}
 # Codes of our generators that drive a coroutine with a plain ``yield`` (the step proxy's),
@@ -109,22 +119,31 @@ def mark_driver(code: CodeType, local: str) -> None:
     _DRIVERS[code] = local
 
 
-def _classify(code: CodeType, frame: FrameType | None) -> tuple[CodeType, int, bool, str, str]:
+def _classify(code: CodeType, frame: FrameType | None) -> _Entry:
     filename = os.path.abspath(code.co_filename) if not code.co_filename.startswith("<") else ""
     module = frame.f_globals.get("__name__", "") if frame is not None else ""
     wrapper = _WRAPPERS.get(code)
+    entry: _Entry
     if wrapper is not None:
-        entry = (code, _OURS, True, wrapper, display_path(filename))
+        entry = (code, _OURS, True, wrapper, display_path(filename), False)
     else:
         kind = source_kind(code.co_filename)
         module = str(module or "")
         primitive = module == "asyncio" or module.startswith(_PRIMITIVE_PREFIXES)
+        instrumentation = kind == LIBRARY and module.partition(".")[0] in _INSTRUMENTATION
         if module.startswith("asyncio."):
             module = "asyncio"  # asyncio.tasks.sleep is known as asyncio.sleep
         elif primitive:
             module = _public_module(module)
         name = f"{module}.{code.co_qualname}" if module else code.co_qualname
-        entry = (code, kind, primitive, _RENAMES.get(name, name), display_path(filename))
+        entry = (
+            code,
+            kind,
+            primitive,
+            _RENAMES.get(name, name),
+            display_path(filename),
+            instrumentation,
+        )
     _CODES[id(code)] = entry
     return entry
 
@@ -141,7 +160,7 @@ def _public_module(module: str) -> str:
     return module
 
 
-def _info(code: CodeType, frame: FrameType | None) -> tuple[CodeType, int, bool, str, str]:
+def _info(code: CodeType, frame: FrameType | None) -> _Entry:
     entry = _CODES.get(id(code))
     if entry is None or entry[0] is not code:
         entry = _classify(code, frame)
@@ -193,8 +212,9 @@ def describe(coro: Any, yielded: Any) -> tuple[str, str | None]:
     chain ends in app code, the object handed to the event loop (``Task name``, ``asyncio.gather
     (2 awaitables)``, ``Future (loop.create_future)``: ``_name_yielded``).
     ``location`` is the file:line of the innermost app frame, else of the innermost library
-    frame, else of the outermost primitive (asgiref's, asyncio's): None only when nothing but
-    our own wrappers is on the chain. The walk goes through async generators (``async for``,
+    frame, else of the outermost primitive (asgiref's, asyncio's), else of the innermost frame
+    of an instrumentation package (Sentry's, OpenTelemetry's: ``_INSTRUMENTATION``), which
+    only wraps the rest: None only when nothing but our own wrappers is on the chain. The walk goes through async generators (``async for``,
     ``anext``, ``asynccontextmanager``) and through the step proxy of another shim.
     """
     awaiting: str | None = None
@@ -203,6 +223,7 @@ def describe(coro: Any, yielded: Any) -> tuple[str, str | None]:
     user: tuple[Any, FrameType] | None = None
     other: tuple[Any, FrameType] | None = None
     primitive: tuple[Any, FrameType] | None = None
+    instrumented: tuple[Any, FrameType] | None = None
     codes = _CODES
     obj = coro
     while obj is not None:
@@ -245,10 +266,12 @@ def describe(coro: Any, yielded: Any) -> tuple[str, str | None]:
             if frame is not None:
                 if entry[1] == USER:
                     user = (entry, frame)
+                elif entry[5]:
+                    instrumented = (entry, frame)
                 elif entry[1] != _OURS:
                     other = (entry, frame)
         obj = following
-    at = user or other or primitive
+    at = user or other or primitive or instrumented
     return (
         awaiting if awaiting is not None else _name_yielded(yielded),
         None if at is None else f"{at[0][4]}:{at[1].f_lineno}",

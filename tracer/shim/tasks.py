@@ -10,7 +10,10 @@ this a ``time.sleep`` in such an endpoint would hold the loop unseen: no ``sched
 ``watch_tasks(loop)`` (called by the ASGI shim at each request, a no-op while ours is the
 loop's factory) sets a task factory on the loop, wrapping whatever factory was there: one the
 app set since (``asyncio.eager_task_factory`` in its lifespan startup, say) is wrapped in
-turn, and keeps doing what it did (an eager factory still starts tasks eagerly). A task created while a traced request is current (the
+turn, and keeps doing what it did (an eager factory still starts tasks eagerly). One built
+around ours (Sentry's asyncio integration wraps each task's coroutine in one of its own and
+then calls the factory it found) is left as the loop's: ours inside it traces each task once,
+Sentry's coroutine included. A task created while a traced request is current (the
 context variable ``tracer.shim.context.CURRENT`` of the creating code, or of the ``context``
 given to ``create_task``) gets its coroutine driven by a ``Stepper`` of that request: its steps
 are ``sched.step`` events with the request's id and the task's name, and a step that holds the
@@ -24,9 +27,11 @@ the TUI, exporters, server models or CLI.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sys
 import threading
+import weakref
 from collections.abc import Callable
 from types import CoroutineType
 from typing import Any
@@ -51,18 +56,67 @@ _NAMES_EVERY_TASK = (3, 13, 0) <= sys.version_info[:3] < (3, 13, 3)
 
 
 def watching(loop: asyncio.AbstractEventLoop) -> bool:
-    """True when ``loop``'s task factory is this module's (tasks of traced requests are traced)."""
-    return getattr(loop.get_task_factory(), _MARK, False)
+    """True when ``loop``'s task factory is this module's, or one built around it (tasks of
+    traced requests are traced)."""
+    return _holds_ours(loop.get_task_factory())
 
 
 def watch_tasks(loop: asyncio.AbstractEventLoop) -> None:
     """Trace the tasks that traced requests create on ``loop`` (idempotent)."""
     previous = loop.get_task_factory()
-    if getattr(previous, _MARK, False):
+    if _holds_ours(previous):
         return
     loop.set_task_factory(_factory(previous))
     if _NAMES_EVERY_TASK:
         _keep_task_names(loop)
+
+
+# Factories already looked into (``_holds_ours``): a request asks about the loop's at each
+# start, and a factory built around ours stays the loop's for the rest of the run.
+_LOOKED: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+
+def _holds_ours(factory: Any) -> bool:
+    """Whether ``factory`` is ours or calls ours: a factory built around the one it found, as
+    Sentry's asyncio integration builds its own around the loop's. Such a factory (seen in
+    its closure, a ``functools.partial`` or ``__wrapped__``) is left as the loop's: wrapped in
+    turn, the task it makes of a request's coroutine (its own coroutine around the request's)
+    would be traced by ours twice, once outside that coroutine and once inside it."""
+    if factory is None:
+        return False
+    if getattr(factory, _MARK, False):
+        return True
+    try:
+        return _LOOKED[factory]
+    except (KeyError, TypeError):  # not seen yet, or not weakly referable: looked into anew
+        pass
+    found = _calls_ours(factory, 3)
+    try:
+        _LOOKED[factory] = found
+    except TypeError:
+        pass
+    return found
+
+
+def _calls_ours(factory: Any, depth: int) -> bool:
+    """Whether one of ours is among what ``factory`` holds, ``depth`` levels down."""
+    held: list[Any] = []
+    inner = getattr(factory, "func", None) if isinstance(factory, functools.partial) else None
+    for candidate in (inner, getattr(factory, "__wrapped__", None)):
+        if candidate is not None:
+            held.append(candidate)
+    function = getattr(factory, "__func__", factory)  # a bound method: its function's closure
+    for cell in getattr(function, "__closure__", None) or ():
+        try:
+            held.append(cell.cell_contents)
+        except ValueError:  # an empty cell
+            continue
+    for candidate in held:
+        if getattr(candidate, _MARK, False):
+            return True
+        if depth > 1 and callable(candidate) and _calls_ours(candidate, depth - 1):
+            return True
+    return False
 
 
 def _keep_task_names(loop: Any) -> None:
@@ -91,8 +145,25 @@ def _keep_task_names(loop: Any) -> None:
     loop.create_task = create_task
 
 
+class _Handing(threading.local):
+    """Set while a factory of ours hands a task on to the factory it wraps (per thread: a
+    loop's factories run on its thread)."""
+
+    on = False
+
+
+_HANDING = _Handing()
+
+
 def _factory(previous: TaskFactory | None) -> TaskFactory:
     def task_factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
+        if _HANDING.on and loop.get_task_factory() is not task_factory:
+            # Ours again, inside a factory that ours wraps and that hides it (``_holds_ours``
+            # found no way to it): the task was traced further out, and the coroutine handed
+            # here may be another one around it (that factory's own), so it is left as it is.
+            # The loop's own factory never takes this way: a task that an eager factory starts
+            # while ours hands a task on creates its own tasks through it.
+            return _made(previous, loop, coro, kwargs)
         context = kwargs.get("context")
         parent = CURRENT.get() if context is None else context.get(CURRENT)
         # Only real coroutines: anything else goes to the factory untouched, so that it
@@ -123,10 +194,22 @@ def _factory(previous: TaskFactory | None) -> TaskFactory:
                     coro = _traced(coro, context, loop)
         if previous is None:
             return asyncio.Task(coro, loop=loop, **kwargs)
-        return previous(loop, coro, **kwargs)
+        handing = _HANDING.on
+        _HANDING.on = True
+        try:
+            return previous(loop, coro, **kwargs)
+        finally:
+            _HANDING.on = handing
 
     setattr(task_factory, _MARK, True)
     return task_factory
+
+
+def _made(previous: TaskFactory | None, loop: Any, coro: Any, kwargs: dict[str, Any]) -> Any:
+    """The task ``previous`` (asyncio's own ``Task`` when None) makes of ``coro``."""
+    if previous is None:
+        return asyncio.Task(coro, loop=loop, **kwargs)
+    return previous(loop, coro, **kwargs)
 
 
 def _traced(coro: CoroutineType[Any, Any, Any], parent: Stepper, loop: Any) -> Any:
