@@ -320,9 +320,10 @@ def open_server(config: RunConfig, recorder: Recorder, *, app: Any = None) -> Se
         load=_load_header(config),
         redact=True,  # the shims' default rule: trace run has no way to turn it off
     )
-    if recorder.header["interface"] == "asgi":
+    if recorder.header["interface"] == "asgi" or model.describe().get("worker_class") == "gevent":
         # As ``tracer.instrument`` writes it: a real server's workers instrument the app with
-        # this threshold, but their files are merged into this header, not theirs.
+        # this threshold (a gevent worker's greenlets too: ``tracer.shim.greenlets``), but their
+        # files are merged into this header, not theirs.
         from tracer.recording import BLOCK_THRESHOLD
         from tracer.shim.settings import block_threshold_ns
 

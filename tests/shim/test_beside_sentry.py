@@ -61,7 +61,9 @@ def sentry() -> Iterator[list[list[str]]]:
         yield _Kept.envelopes
     finally:
         sentry_sdk.get_client().close()
-        sentry_sdk.init()  # no client: the integrations' patches stay, inert
+        # No client for the tests after this one. Not a bare ``init()``: that sets up Sentry's
+        # default integrations, whose patches (threads, executors) stay for the whole process.
+        sentry_sdk.init(default_integrations=False, auto_enabling_integrations=False)
 
 
 async def _child() -> int:

@@ -194,8 +194,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     real.add_argument(
         "--worker-class",
-        choices=("sync", "gthread", "asgi", "asyncio", "uvloop", "trio"),
-        help="gunicorn: sync, gthread, asgi; hypercorn: asyncio (its default), uvloop, trio",
+        choices=("sync", "gthread", "asgi", "gevent", "asyncio", "uvloop", "trio"),
+        help="gunicorn: sync, gthread, asgi, gevent; hypercorn: asyncio (its default), uvloop, "
+        "trio",
+    )
+    real.add_argument(
+        "--worker-connections",
+        type=bounded(int, low=1),
+        metavar="N",
+        help="gunicorn --worker-class gevent: connections a worker process serves at once "
+        "(default 1000)",
     )
     real.add_argument(
         "--loop", choices=("auto", "asyncio", "uvloop"), help="uvicorn, granian: event loop"
@@ -294,7 +302,15 @@ def _refuse_read_options(args: argparse.Namespace) -> None:
 def _server_options(args: argparse.Namespace) -> dict[str, Any]:
     """The real servers' own flags that were given (``ServerConfig.options``), and how their
     client reads (``read_for`` in seconds, ``read_bytes``, ``read_rate``)."""
-    names = ("worker_class", "loop", "http", "limit_concurrency", "max_requests", "no_keepalive")
+    names = (
+        "worker_class",
+        "worker_connections",
+        "loop",
+        "http",
+        "limit_concurrency",
+        "max_requests",
+        "no_keepalive",
+    )
     options = {name: getattr(args, name) for name in names if getattr(args, name, None)}
     for name, _ in _READ_OPTIONS:
         value = getattr(args, name, None)

@@ -74,7 +74,7 @@ from tracer import conformance
 from tracer.errors import UsageError
 from tracer.recorder import Recorder
 from tracer.redact import header_verdicts, redact_path, redact_query, secret_header_names
-from tracer.shim import hops
+from tracer.shim import greenlets, hops
 from tracer.shim.context import CURRENT
 from tracer.shim.wsgi_cycle import REQ_KEY, TRACED_KEY, WsgiCycle
 
@@ -195,6 +195,8 @@ class WsgiShim:
         self._plans: dict[tuple[str, ...], tuple[tuple[str, str, int, bool], ...]] = {}
         self._recorders = (recorder,)
         hops.install()
+        # Served by gevent (patched): its greenlets' switches cut the requests into steps.
+        greenlets.install()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         recorders = environ.get(TRACED_KEY)

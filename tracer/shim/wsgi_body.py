@@ -25,16 +25,19 @@ from __future__ import annotations
 
 import os
 import weakref
-from threading import get_ident as _get_ident
 from typing import TYPE_CHECKING, Any
 
 from tracer.shim.context import CURRENT
+from tracer.shim.greenlets import os_thread_ident
 
 if TYPE_CHECKING:
     from tracer.shim.wsgi_cycle import WsgiCycle
 
 __all__ = ["TracedBody", "SizedTracedBody", "FileWrapperClose", "file_length"]
 
+# The OS thread's ident even where gevent patched ``threading`` (``tracer.shim.greenlets``):
+# a request's cycle is on its OS thread, whatever greenlet runs it.
+_get_ident = os_thread_ident()
 _current = CURRENT.get
 _set_current = CURRENT.set
 _reset_current = CURRENT.reset

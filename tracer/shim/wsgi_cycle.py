@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tracer import events as K
+from tracer.shim import greenlets
 from tracer.shim.frames import message_of, where_raised
 from tracer.shim.routes import rule_of, url_rule_of
 from tracer.shim.wsgi_body import FileWrapperClose, SizedTracedBody, TracedBody, file_length
@@ -39,7 +40,9 @@ TRACED_KEY = "gateway_tracer.recorders"
 """The environ key where shims list the recorders already recording the request (a tuple): a
 shim further in with one of them passes the request straight to its app."""
 
-_get_ident = threading.get_ident
+# The OS thread's, also where gevent patched ``threading`` (its ``get_ident`` then names the
+# greenlet): a request is on its OS thread, its greenlet is its ``task`` (``tracer.shim.greenlets``).
+_get_ident = greenlets.os_thread_ident()
 # Field names of packed rows (``tracer.events.unpack_row``), in the order of their values.
 _BODY_KEYS = ("bytes",)
 _THREAD_KEYS = ("cpu_ns", "via")
@@ -123,6 +126,9 @@ class WsgiCycle:
         "done",
         "tid",
         "thread",
+        # The greenlet the request runs in, when gevent serves it (``tracer.shim.greenlets``;
+        # its steps are then ``sched.step`` events, and it has no ``sched.thread``), else None.
+        "task",
         "seg_t",
         "seg_cpu",
         "last_t",
@@ -166,6 +172,7 @@ class WsgiCycle:
         current = threading.current_thread()
         self.tid = current.ident or 0
         self.thread = thread = current.name
+        self.task: str | None = None
         self.checker: Any = None
         factory = shim.checker_factory
         if factory is not None:
@@ -175,6 +182,11 @@ class WsgiCycle:
                 self.checker_failed(exc)
         fields = shim.start_fields(environ)
         self.seg_t = self.last_t = t = sink.clock() - sink.start_ns
+        hub = greenlets.tracer
+        if hub is not None and (task := hub.begin(self, t)) is not None:
+            self.task = task
+            self.tid = hub.tid
+            self.thread = thread = hub.thread
         sink.append(
             (
                 next(sink.seq),
@@ -184,7 +196,7 @@ class WsgiCycle:
                 sink.pid,
                 self.tid,
                 thread,
-                None,
+                self.task,
                 None,
                 *fields,
             )
@@ -281,7 +293,7 @@ class WsgiCycle:
                     sink.pid,
                     self.tid,
                     self.thread,
-                    None,
+                    self.task,
                     None,
                     _START_RESPONSE_KEYS,
                     status,
@@ -363,6 +375,7 @@ class WsgiCycle:
                 dur=end - t,
                 tid=self.tid,
                 thread=self.thread,
+                task=self.task,
             )
         except Exception as internal:
             self.shim.internal_error("recording write", internal)
@@ -393,6 +406,7 @@ class WsgiCycle:
                 {"method": method, "bytes": size},
                 t=t,
                 dur=end - t,
+                **self.place(),
             )
         except Exception as exc:
             self.shim.internal_error("recording a wsgi.input read", exc)
@@ -413,6 +427,7 @@ class WsgiCycle:
                 {"method": method, "bytes": 0, "raised": type(exc).__name__},
                 t=t,
                 dur=end - t,
+                **self.place(),
             )
         except Exception as internal:
             self.shim.internal_error("recording a wsgi.input read", internal)
@@ -442,7 +457,7 @@ class WsgiCycle:
                     sink.pid,
                     self.tid,
                     self.thread,
-                    None,
+                    self.task,
                     end - t,
                     _BODY_KEYS,
                     size,
@@ -472,7 +487,7 @@ class WsgiCycle:
                     sink.pid,
                     self.tid,
                     self.thread,
-                    None,
+                    self.task,
                     end - t,
                     (),  # packed, no fields: data {}
                 )
@@ -519,6 +534,7 @@ class WsgiCycle:
                     "message": message_of(exc),
                     "where": where_raised(exc.__traceback__, self.shim.app),
                 },
+                **self.place(),
             )
         except Exception as internal:
             self.shim.internal_error("recording an app error", internal)
@@ -545,39 +561,14 @@ class WsgiCycle:
         tid: int | None = self.tid
         thread: str | None = self.thread
         sink = self.sink
-        try:
-            cpu: int | None
-            if _get_ident() == tid:
-                cpu = _thread_time_ns() - self.seg_cpu
-                if end is None:
-                    end = sink.clock() - sink.start_ns
-                seg_end = end
-                # The caller may have read ``end`` before the CPU clock: on one thread, CPU
-                # time cannot exceed the wall time around it.
-                if cpu > seg_end - self.seg_t:
-                    cpu = seg_end - self.seg_t
-            else:
-                cpu = self.other_thread_cpu()
-                seg_end = self.last_t
-                tid = thread = None  # request.end is then recorded on the finalising thread
-            sink.append(
-                (
-                    next(sink.seq),
-                    self.seg_t,
-                    K.SCHED_THREAD,
-                    self.req,
-                    sink.pid,
-                    self.tid,
-                    self.thread,
-                    None,
-                    seg_end - self.seg_t,
-                    _THREAD_KEYS,
-                    cpu,
-                    "wsgi",
-                )
-            )
-        except Exception as exc:
-            self.shim.internal_error("recording the thread segment", exc)
+        if self.task is not None:
+            # A greenlet's request: its steps are its time (``tracer.shim.greenlets``).
+            end = self.end_steps(end)
+        elif _get_ident() == tid:
+            end = self.end_segment(end)
+        else:
+            self.end_segment_elsewhere()
+            tid = thread = None  # request.end is then recorded on the finalising thread
         if self.checker is not None:
             # What the checker finds now is dated at the request's end, not after it.
             self.report_t = end if end is not None else self.last_t
@@ -604,7 +595,15 @@ class WsgiCycle:
                     data["route"] = self.route
                 if cut:
                     data["cut_short"] = True
-                self.recorder.emit(K.REQUEST_END, self.req, data, t=end, tid=tid, thread=thread)
+                self.recorder.emit(
+                    K.REQUEST_END,
+                    self.req,
+                    data,
+                    t=end,
+                    tid=tid,
+                    thread=thread,
+                    task=None if tid is None else self.task,
+                )
             else:
                 if end is None:
                     end = sink.clock() - sink.start_ns
@@ -616,7 +615,7 @@ class WsgiCycle:
                     sink.pid,
                     tid,
                     thread,
-                    None,
+                    self.task,
                     None,
                     _END_CUT_KEYS if cut else _END_KEYS,
                     self.status,
@@ -633,6 +632,61 @@ class WsgiCycle:
         except Exception as exc:
             self.shim.internal_error("recording request.end", exc)
         self.checker = None  # it holds our report(): let the pair be freed without the GC
+
+    def end_steps(self, end: int | None) -> int:
+        """A greenlet's request ends at ``end`` (now, if None): its last step; returns ``end``."""
+        sink = self.sink
+        if end is None:
+            end = sink.clock() - sink.start_ns
+        hub = greenlets.tracer
+        try:
+            if hub is not None:
+                hub.end(self, end)
+        except Exception as exc:
+            self.shim.internal_error("recording the last greenlet step", exc)
+        return end
+
+    def end_segment(self, end: int | None) -> int:
+        """The request ends on its thread at ``end`` (now, if None): its ``sched.thread``
+        from ``seg_t`` with the thread's CPU since; returns ``end``."""
+        sink = self.sink
+        cpu = _thread_time_ns() - self.seg_cpu
+        if end is None:
+            end = sink.clock() - sink.start_ns
+        # The caller may have read ``end`` before the CPU clock: on one thread, CPU
+        # time cannot exceed the wall time around it.
+        if cpu > end - self.seg_t:
+            cpu = end - self.seg_t
+        self.segment_row(end, cpu)
+        return end
+
+    def end_segment_elsewhere(self) -> None:
+        """The request ends on another thread (a finaliser run by the garbage collector):
+        its ``sched.thread`` ends at its last activity, with its thread's CPU read from here."""
+        self.segment_row(self.last_t, self.other_thread_cpu())
+
+    def segment_row(self, seg_end: int, cpu: int | None) -> None:
+        """Record the ``sched.thread`` of the request's time on ``tid`` up to ``seg_end``."""
+        sink = self.sink
+        try:
+            sink.append(
+                (
+                    next(sink.seq),
+                    self.seg_t,
+                    K.SCHED_THREAD,
+                    self.req,
+                    sink.pid,
+                    self.tid,
+                    self.thread,
+                    None,
+                    seg_end - self.seg_t,
+                    _THREAD_KEYS,
+                    cpu,
+                    "wsgi",
+                )
+            )
+        except Exception as exc:
+            self.shim.internal_error("recording the thread segment", exc)
 
     def cut_short(self, file_wrapper: bool) -> bool:
         """Whether the app's response started but did not all go to the server: it has a
@@ -683,12 +737,26 @@ class WsgiCycle:
         self.seg_t = self.last_t = self.now()
         self.seg_cpu = _thread_time_ns()
 
+    def place(self) -> dict[str, Any]:
+        """Where an event of the request made now is recorded: for a greenlet's request, its
+        OS thread and greenlet (gevent's patched ``threading`` would name the greenlet as a
+        thread); otherwise nothing, the calling thread's."""
+        if self.task is None:
+            return {}
+        return {"tid": self.tid, "thread": self.thread, "task": self.task}
+
     def report(self, rule: str, message: str, **data: Any) -> None:
         """The checker's ``report``: one ``violation`` event of this request."""
         t = self.report_t
         if t is None:  # during the app's calls: a step's chunk is recorded after it
             t = self.call_t = self.now()
-        self.recorder.emit(K.VIOLATION, self.req, {"rule": rule, "message": message, **data}, t=t)
+        self.recorder.emit(
+            K.VIOLATION,
+            self.req,
+            {"rule": rule, "message": message, **data},
+            t=t,
+            **self.place(),
+        )
 
     def checker_failed(self, exc: BaseException) -> None:
         """A checker raised: it is switched off for this request and the failure logged once."""

@@ -316,8 +316,16 @@ def build_app(settings: dict[str, Any]) -> Any:
     # which skips atexit: what the app recorded in the last flush interval (a read of the
     # body, a request it finished during the stop) is written first.
     guard_raise_signal(lambda signum: recorder.drain_before_end())
+    instrument = settings.get("instrument", {})
+    if not is_asgi(loaded.interface):
+        # gunicorn's gevent worker patched the process before loading the app: its greenlets'
+        # switches are hooked here, with the run's threshold (nothing without gevent).
+        from tracer.shim.greenlets import install as hook_greenlets
+        from tracer.shim.settings import block_threshold_ns
+
+        hook_greenlets(block_threshold_ns(instrument.get("block_threshold_ms", 10.0)))
     traced = tracer.instrument(
-        loaded.app, recorder=recorder, interface=loaded.interface, **settings.get("instrument", {})
+        loaded.app, recorder=recorder, interface=loaded.interface, **instrument
     )
     if settings.get("parent"):
         watch_parent(int(settings["parent"]), settings["dir"])

@@ -1,0 +1,232 @@
+"""Greenlets: WSGI requests served by gevent (gunicorn's ``gevent`` worker, gevent's servers).
+
+A gevent process runs every request in a greenlet of its own, all of them on one OS thread,
+and switches from one to the next only where a greenlet waits on gevent's hub (a patched
+``time.sleep``, socket read or write, ``gevent.sleep``). ``threading`` is patched too: each
+greenlet would read as a thread of its own (``Dummy-N``), fifty greenlets as fifty threads,
+and ``time.thread_time_ns`` counts the CPU of every greenlet that ran on the OS thread. So,
+once ``install`` has hooked the thread's greenlet switches (``greenlet.settrace``), a WSGI
+request that runs in a greenlet is recorded as an ASGI request on its event loop is:
+
+- ``tid``/``thread`` of its events are the OS thread's (the hub's: ``MainThread`` in a
+  gunicorn worker); ``task`` is the greenlet's name (gevent's ``Greenlet-N``; gevent gives
+  the number of a greenlet that ended to a later one, so the names are those of the live
+  greenlets, as a pool's thread names are).
+- Each run of the request's greenlet between two switches (the first from the app call, the
+  last until its end) is a ``sched.step``: ``cpu_ns`` is exactly the greenlet's (nothing else
+  runs on that thread meanwhile), ``awaiting`` is ``"gevent hub"`` (``null`` for the last),
+  ``location`` the app's line it waited at. No ``sched.thread`` is recorded for it.
+- A step that held the hub past the threshold (an unpatched blocking call, a CPU loop) is
+  also a ``loop.blocked`` of the request, with ``task``, ``location`` (the line a watchdog OS
+  thread saw most while it held the hub, else the step's own with ``location_from: "step"``)
+  and ``delayed``: the other traced requests in flight in the process, none of which could
+  run meanwhile. gevent keeps which of them were ready to run in its C event loop, out of
+  sight, so the list is those in flight, said with ``delayed_from: "in_flight"``.
+
+Only the OS thread ``install`` was called on is hooked (``greenlet.settrace`` is per thread):
+requests on other OS threads are recorded as without gevent. Imports the spine and
+``tracer.shim.frames``; never the TUI, exporters, server models or CLI.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import Any
+
+from tracer import events as K
+from tracer.shim.frames import function_in_stack, where_called
+
+__all__ = ["GreenletTracer", "install", "patched", "os_thread_ident", "tracer"]
+
+_STEP_KEYS = ("cpu_ns", "awaiting", "location")
+_HUB = "gevent hub"
+
+tracer: GreenletTracer | None = None
+"""The tracer of this process's greenlet switches, once ``install`` made it."""
+
+
+def patched() -> bool:
+    """Whether gevent has patched ``threading`` in this process (``monkey.patch_all``)."""
+    monkey = sys.modules.get("gevent.monkey")
+    return monkey is not None and bool(monkey.is_module_patched("threading"))
+
+
+def _original(module: str, name: str, default: Any) -> Any:
+    """The function gevent replaced (``default`` when it replaced nothing)."""
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is None:
+        return default
+    return monkey.get_original(module, name)
+
+
+def os_thread_ident() -> Any:
+    """The OS thread's ``get_ident``, whether or not gevent has patched ``threading``."""
+    return _original("_thread", "get_ident", threading.get_ident)
+
+
+def install(block_ns: int = 10_000_000) -> GreenletTracer | None:
+    """Hook this OS thread's greenlet switches, when gevent has patched the process (None
+    otherwise). Idempotent: the first call's threshold stays."""
+    global tracer
+    if tracer is None and patched():
+        tracer = GreenletTracer(block_ns)
+    return tracer
+
+
+class GreenletTracer:
+    """The greenlet switches of one OS thread, cut into the steps of the traced requests."""
+
+    def __init__(self, block_ns: int) -> None:
+        import greenlet
+
+        self.block_ns = block_ns
+        self.getcurrent = greenlet.getcurrent
+        self.os_ident = os_thread_ident()
+        self.tid: int = self.os_ident()
+        self.thread = threading.current_thread().name
+        self.cycles: dict[Any, Any] = {}  # greenlet -> the WsgiCycle of its request
+        self.step_t = 0  # when the running greenlet's step began (recorder time, ns)
+        self.step_cpu = 0  # the thread's CPU clock then
+        self.runs = 0  # switches so far: a sample is of the run it was taken in
+        self.since = time.monotonic_ns()  # when the running greenlet switched in
+        self.samples: dict[tuple[str, str], int] = {}
+        # Whether the greenlet running now is a traced request's (read by the watchdog).
+        self.running_traced = False
+        self.previous = greenlet.settrace(self.switched)
+        self._start_watchdog()
+
+    # -- the cycle's hooks ---------------------------------------------------------------------
+
+    def begin(self, cycle: Any, t: int) -> str | None:
+        """A request starts at ``t`` in the running greenlet: its first step begins; returns
+        the greenlet's name (the ``task`` of its events), None off the hooked thread."""
+        if self.os_ident() != self.tid:
+            return None
+        current = self.getcurrent()
+        self.cycles[current] = cycle
+        self.running_traced = True
+        self.step_t = t
+        self.step_cpu = time.thread_time_ns()
+        name = getattr(current, "name", None)
+        return name if isinstance(name, str) else f"greenlet-{id(current):x}"
+
+    def end(self, cycle: Any, t: int) -> None:
+        """The request ends at ``t``: its last step, if it is still its greenlet's."""
+        current = self.getcurrent()
+        if self.cycles.get(current) is cycle:
+            del self.cycles[current]
+            self.running_traced = False
+            self._step(cycle, t, time.thread_time_ns(), None, None)
+        else:  # ended from another greenlet (a finaliser): its steps were recorded
+            for greenlet, known in list(self.cycles.items()):
+                if known is cycle:
+                    del self.cycles[greenlet]
+
+    # -- the switches --------------------------------------------------------------------------
+
+    def switched(self, event: str, args: tuple[Any, Any]) -> None:
+        """``greenlet.settrace``'s callback: runs in ``target`` as ``origin`` switches to it."""
+        origin, target = args
+        cpu = time.thread_time_ns()
+        cycle = self.cycles.get(origin)
+        if cycle is not None:
+            sink = cycle.sink
+            t = sink.clock() - sink.start_ns
+            try:
+                self._step(cycle, t, cpu, _HUB, where_called(origin.gr_frame))
+            except Exception as exc:  # ours: the switch must happen all the same
+                cycle.shim.internal_error("recording a greenlet step", exc)
+        following = self.cycles.get(target)
+        self.running_traced = following is not None
+        if following is not None:
+            sink = following.sink
+            self.step_t = sink.clock() - sink.start_ns
+            self.step_cpu = cpu
+        self.runs += 1
+        self.since = time.monotonic_ns()
+        if self.samples:
+            self.samples = {}
+        if self.previous is not None:
+            self.previous(event, args)
+
+    def _step(self, cycle: Any, t: int, cpu: int, awaiting: str | None, where: str | None) -> None:
+        sink = cycle.sink
+        t0 = self.step_t
+        dur = max(t - t0, 0)
+        cpu_ns = min(max(cpu - self.step_cpu, 0), dur)
+        if dur > self.block_ns:
+            self._blocked(cycle, t0, dur, where)
+        sink.append(
+            (
+                next(sink.seq),
+                t0,
+                K.SCHED_STEP,
+                cycle.req,
+                sink.pid,
+                self.tid,
+                self.thread,
+                cycle.task,
+                dur,
+                _STEP_KEYS,
+                cpu_ns,
+                awaiting,
+                where,
+            )
+        )
+
+    def _blocked(self, cycle: Any, t0: int, dur: int, where: str | None) -> None:
+        """The step of ``cycle`` from ``t0`` held the hub ``dur`` ns, past the threshold."""
+        from tracer.shim.blocking import most_seen  # only once a step blocked
+
+        location = most_seen(self.samples)
+        data: dict[str, Any] = (
+            {"location": location}
+            if location is not None
+            else {"location": where, "location_from": "step"}
+        )
+        data["delayed"] = sorted(
+            other.req for other in self.cycles.values() if other.req != cycle.req
+        )
+        data["delayed_from"] = "in_flight"
+        sink = cycle.sink
+        sink.append(
+            (
+                next(sink.seq),
+                t0,
+                K.LOOP_BLOCKED,
+                cycle.req,
+                sink.pid,
+                self.tid,
+                self.thread,
+                cycle.task,
+                dur,
+                data,
+            )
+        )
+
+    # -- where a long step is ------------------------------------------------------------------
+
+    def _start_watchdog(self) -> None:
+        """An OS thread (not a greenlet: it must look while the hub is held) that samples the
+        hooked thread's stack while a traced greenlet has run past half the threshold."""
+        start = _original("_thread", "start_new_thread", None)
+        if start is not None:
+            start(self._watch, ())
+
+    def _watch(self) -> None:
+        sleep = _original("time", "sleep", time.sleep)
+        half = self.block_ns / 2
+        pause = max(half / 1e9, 0.001)
+        while True:
+            sleep(pause)
+            if tracer is not self or not self.cycles:
+                if tracer is not self:
+                    return
+                continue
+            runs = self.runs
+            if self.running_traced and time.monotonic_ns() - self.since >= half:
+                found = function_in_stack(self.tid)
+                if found is not None and runs == self.runs:
+                    self.samples[found] = self.samples.get(found, 0) + 1
