@@ -53,6 +53,7 @@ from tracer.shim.asgi_cycle import AsgiCycle
 from tracer.shim.blocking import LoopState, watch_threshold
 from tracer.shim.context import CURRENT
 from tracer.shim.routes import RouteTemplates
+from tracer.shim.routes_apps import asgi_router
 from tracer.shim.settings import block_threshold_ns
 
 __all__ = ["AsgiShim", "records_environ", "Scope", "Message", "Receive", "Send", "ASGIApp"]
@@ -112,6 +113,8 @@ class AsgiShim:
         self._version = "2.0" if asgi_version == ASGI2 else "3.0"
         self._complained: set[str] = set()
         self._templates = RouteTemplates()
+        # Django's, Falcon's, Quart's and Sanic's route (None: any other app).
+        self._router = asgi_router(app)
         # The loop the last request ran on (its ``LoopState``): the next request on it finds
         # its task without asking asyncio (``tracer.shim.running``). Not per request: a loop's.
         self._loop_cache: LoopState | None = None
@@ -152,12 +155,11 @@ class AsgiShim:
                 pass
             route = scope.get("route")  # what Starlette's and FastAPI's routers leave there
             litestar = scope.get("path_template")  # and Litestar's
-            cycle.finish(
-                error,
-                None
-                if route is None and litestar is None
-                else self._templates.of_scope(scope, route, litestar),
-            )
+            if route is None and litestar is None:
+                template = None if self._router is None else self._router(scope)
+            else:
+                template = self._templates.of_scope(scope, route, litestar)
+            cycle.finish(error, template)
             if scope.get("type") == "lifespan":
                 self._drain()
 

@@ -39,8 +39,8 @@ the matched ``werkzeug.routing.Rule`` on it as ``url_rule`` (None for a 404 or a
 shim reads it when the app calls ``start_response`` (an exception Flask passes on to the server
 starts no response: no route). An app mounted with Werkzeug's ``DispatcherMiddleware`` has its
 rules relative to the mount point (``url_rule_of``). A plain Werkzeug request has no
-``url_rule``: no route. Quart (ASGI) leaves nothing in the scope: its route is on its request
-object only.
+``url_rule``: no route. Django, Falcon, Quart and Sanic leave nothing in the environ or scope:
+their route is on their request object only (``tracer.shim.routes_apps``).
 
 Duck-typed on the frameworks' objects (``routes``, ``path``, ``path_regex``, ``app``, ``rule``,
 ``url_rule``):

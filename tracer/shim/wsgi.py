@@ -76,6 +76,7 @@ from tracer.recorder import Recorder
 from tracer.redact import header_verdicts, redact_path, redact_query, secret_header_names
 from tracer.shim import greenlets, hops
 from tracer.shim.context import CURRENT
+from tracer.shim.routes_apps import wsgi_router
 from tracer.shim.wsgi_cycle import REQ_KEY, TRACED_KEY, WsgiCycle
 
 __all__ = ["WsgiShim", "WsgiCycle", "NestedWsgiRequest", "REQ_KEY", "TRACED_KEY"]
@@ -180,6 +181,8 @@ class WsgiShim:
             names = ", ".join(sorted(options))
             raise UsageError(f"WsgiShim does not know the option(s) {names}; remove them.")
         self.app = app
+        # Django's and Falcon's route, matched again by their router (None: any other app).
+        self.router = wsgi_router(app)
         self.recorder = recorder
         self.redact = redact
         self.secret_headers = secret_header_names(redact, redact_headers)

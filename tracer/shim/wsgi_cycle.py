@@ -326,6 +326,8 @@ class WsgiCycle:
                     self.route = url_rule_of(environ["werkzeug.request"])
                 elif "bottle.route" in environ:
                     self.route = rule_of(environ["bottle.route"])
+                elif self.shim.router is not None:  # Django's, Falcon's: ``routes_apps``
+                    self.route = self.shim.router(environ)
         except Exception as exc:
             self.shim.internal_error("recording start_response", exc)
         return self.write
