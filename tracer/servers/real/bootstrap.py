@@ -27,6 +27,7 @@ import errno
 import importlib
 import itertools
 import json
+import logging
 import os
 import shutil
 import signal
@@ -58,6 +59,8 @@ __all__ = [
     "settings_env",
     "watch_parent",
 ]
+
+log = logging.getLogger("tracer")
 
 ENV = "GATEWAY_TRACER_BOOTSTRAP"
 """The environment variable holding the JSON settings of the bootstrap."""
@@ -315,7 +318,7 @@ def build_app(settings: dict[str, Any]) -> Any:
     # uvicorn ends its process by raising its stop signal again after its graceful shutdown,
     # which skips atexit: what the app recorded in the last flush interval (a read of the
     # body, a request it finished during the stop) is written first.
-    guard_raise_signal(lambda signum: recorder.drain_before_end())
+    guard_raise_signal(lambda signum: _before_the_end(recorder))
     instrument = settings.get("instrument", {})
     if not is_asgi(loaded.interface):
         # gunicorn's gevent worker patched the process before loading the app: its greenlets'
@@ -336,6 +339,27 @@ def build_app(settings: dict[str, Any]) -> Any:
     )
     (directory / f"{pid}.ready").write_text(loaded.interface)
     return adapted
+
+
+APP_FLUSH_MS = 1000
+"""How long the stop waits for the app's own OpenTelemetry spans to be sent (bounded: a
+collector that does not answer cannot hold the server's stop)."""
+
+
+def _before_the_end(recorder: ProcessRecorder) -> None:
+    """What the process must do before uvicorn raises its stop signal again (no exit hook runs
+    after it): write what the app recorded, and send the spans the app's own OpenTelemetry
+    batches (its global provider's: an app instrumented by hand or by the zero-code agent)."""
+    recorder.drain_before_end()
+    api = sys.modules.get("opentelemetry.trace")
+    if api is None:  # the app uses no OpenTelemetry: nothing to send
+        return
+    try:
+        flush = getattr(api.get_tracer_provider(), "force_flush", None)
+        if flush is not None:
+            flush(APP_FLUSH_MS)
+    except Exception as exc:  # the app's exporter failing is the app's; the stop goes on
+        log.debug("flushing the app's spans at the stop failed: %r", exc)
 
 
 def load_failure(exc: BaseException, *, recursion_limit: int) -> str:
