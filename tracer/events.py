@@ -15,6 +15,7 @@ __all__ = [
     "FIELDS",
     "encodable",
     "from_rows",
+    "line_objects",
     "unpack_row",
     "KINDS",
     "REQUEST_QUEUED",
@@ -195,16 +196,24 @@ class Event(_EventFields):
 
 _new = tuple.__new__
 
-# id(keys) -> (keys, the function making a packed row's data, the one making its Event). The
-# keys are a handful of constants of the producers; bounded anyway, in case one makes them
-# afresh.
-_Decoders = tuple[Callable[[tuple[Any, ...]], dict[str, Any]], Callable[[tuple[Any, ...]], Event]]
+# id(keys) -> (keys, the functions making a packed row's data, its Event and its line's
+# object). The keys are a handful of constants of the producers; bounded anyway, in case one
+# makes them afresh.
+_Decoders = tuple[
+    Callable[[tuple[Any, ...]], dict[str, Any]],
+    Callable[[tuple[Any, ...]], Event],
+    Callable[[tuple[Any, ...]], dict[str, Any]],
+]
 _DECODERS: dict[int, tuple[tuple[str, ...], _Decoders]] = {}
 _DECODERS_BY_KEYS: dict[tuple[str, ...], _Decoders] = {}
-# id(keys) -> the function making a packed row's Event, for ``from_rows``. No identity check
-# is needed on a hit: ``_DECODERS`` keeps each keys tuple alive, so no other object has its id.
+# id(keys) -> the function making a packed row's Event (``from_rows``), its line's object
+# (``line_objects``). No identity check is needed on a hit: ``_DECODERS`` keeps each keys
+# tuple alive, so no other object has its id.
 _MAKERS: dict[int, Callable[[Any], Event]] = {}
+_LINES: dict[int, Callable[[Any], dict[str, Any]]] = {}
 _MAX_DECODERS = 256
+# Which of a ``_Decoders`` makes the Event, and which the line's object.
+_EVENT, _LINE = 1, 2
 
 
 def encodable(value: Any) -> Any:
@@ -251,7 +260,8 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {"pairs": _pairs, "list": _list, 
 
 
 def _decoders(keys: tuple[str, ...]) -> _Decoders:
-    """The functions making the data, and the ``Event``, of packed rows with ``keys``.
+    """The functions making the data, the ``Event`` and the line's object (``line_objects``)
+    of packed rows with ``keys``.
 
     Compiled once per keys (cached by identity), as ``collections.namedtuple`` does: a dict
     display of the row's items is three times faster than ``dict(zip(keys, row[10:]))``, and
@@ -279,18 +289,21 @@ def _decoders(keys: tuple[str, ...]) -> _Decoders:
             items.append(f"{str(key)!r}: row[{i}]")
     data = "{" + ", ".join(items) + "}"
     fields = ", ".join(f"row[{i}]" for i in range(9))
+    line = ", ".join(f"{name!r}: row[{i}]" for i, name in enumerate(FIELDS[:9]))
     namespace: dict[str, Any] = {f"_{kind}": convert for kind, convert in _CONVERTERS.items()}
     namespace.update(_new=_new, Event=Event)
     source = (
         f"def data(row):\n    return {data}\n"
         f"def event(row):\n    return _new(Event, ({fields}, {data}))\n"
+        f"def line(row):\n    return {{{line}, 'data': {data}}}\n"
     )
     exec(source, namespace)  # noqa: S102 - repr()'d names
-    made: _Decoders = (namespace["data"], namespace["event"])
+    made: _Decoders = (namespace["data"], namespace["event"], namespace["line"])
     if len(_DECODERS) < _MAX_DECODERS:
         _DECODERS[id(keys)] = (keys, made)
         _DECODERS_BY_KEYS[keys] = made
         _MAKERS[id(keys)] = made[1]
+        _LINES[id(keys)] = made[2]
     return made
 
 
@@ -313,18 +326,65 @@ def unpack_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
 
 def from_rows(rows: Iterable[Sequence[Any]]) -> list[Event]:
     """``Event`` objects of hot-path rows (fields in ``FIELDS`` order, or packed), in order."""
-    # One comprehension, one dict lookup per row: the drain runs this for every event, and
-    # competes with the traced app for the GIL (bench/overhead.py counts it).
-    maker = _MAKERS.get
-    return [maker(id(row[9]), _from_row)(row) for row in rows]
+    return _convert(rows, _MAKERS, _EVENT, _plain_event)
 
 
-def _from_row(row: Sequence[Any]) -> Event:
-    """The ``Event`` of one row whose keys ``from_rows`` has not compiled: a plain row, a packed
-    one with keys met for the first time (or equal keys in another tuple), or a malformed one."""
-    keys = row[9]
-    if type(keys) is tuple:  # packed: the data is made here, off the hot path
-        return _decoders(keys)[1](row)  # type: ignore[arg-type]
-    if len(row) == 10:
-        return _new(Event, row)  # type: ignore[no-any-return]
-    raise ValueError(f"an event row has {len(FIELDS)} fields, not {len(row)}")
+def line_objects(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+    """The JSON object of each row's recording line, in order: what ``Event.to_dict`` gives of
+    the row's ``Event`` (plain rows, packed ones and ``Event`` objects alike), without making
+    the ``Event``. A recorder whose events nobody reads but its file writes them so."""
+    return _convert(rows, _LINES, _LINE, _plain_line)
+
+
+def _convert(
+    rows: Iterable[Sequence[Any]],
+    compiled: dict[int, Callable[[Any], Any]],
+    which: int,
+    plain: Callable[[Sequence[Any]], Any],
+) -> list[Any]:
+    """``rows`` each made by the function of its keys (``compiled``, by id), ``plain`` for a
+    plain row. A drain runs this for every event and competes with the traced app for the
+    GIL: one comprehension, one dict lookup per row (bench/overhead.py counts it)."""
+    # A copy for this call, to which equal keys in other tuples are added as they are met:
+    # rows read back from another process (a real server's stream) carry copies of the
+    # producers' constants, one per frame, that would otherwise each be looked up by value
+    # for every row. ``held`` keeps those tuples alive until the end of the call, so no other
+    # object takes the id of one.
+    local = compiled.copy()
+    held: list[tuple[str, ...]] = []
+
+    def other(row: Sequence[Any]) -> Any:
+        keys = row[9]
+        if type(keys) is tuple:  # packed: the data is made here, off the hot path
+            made: Callable[[Any], Any] = _decoders(keys)[which]
+            local[id(keys)] = made
+            held.append(keys)
+            return made(row)
+        if len(row) == 10:
+            return plain(row)
+        raise ValueError(f"an event row has {len(FIELDS)} fields, not {len(row)}")
+
+    found = local.get
+    return [found(id(row[9]), other)(row) for row in rows]
+
+
+def _plain_event(row: Sequence[Any]) -> Event:
+    """The ``Event`` of a plain row (its data a dict)."""
+    return _new(Event, row)  # type: ignore[no-any-return]
+
+
+def _plain_line(row: Sequence[Any]) -> dict[str, Any]:
+    """The line's object of a plain row, or of an ``Event`` (``Event.to_dict``)."""
+    seq, t, kind, req, pid, tid, thread, task, dur, data = row
+    return {
+        "seq": seq,
+        "t": t,
+        "kind": kind,
+        "req": req,
+        "pid": pid,
+        "tid": tid,
+        "thread": thread,
+        "task": task,
+        "dur": dur,
+        "data": data,
+    }

@@ -1,8 +1,11 @@
 """The ``Recorder``: where shims, server models and load generators put events.
 
 The hot path (``emit``) appends one tuple to a deque: no I/O, no lock, no formatting. Events
-become ``Event`` objects and lines of JSON later, when drained — by a background thread when
-streaming to a file or feeding subscribers, or on demand when ``events`` is read.
+become lines of JSON and ``Event`` objects later, when drained — by a background thread when
+streaming to a file or feeding subscribers, or on demand when ``events`` is read. The
+background thread's timed drains, when nobody takes ``Event`` objects (no subscriber, no
+events kept), make the lines from the rows themselves (the same bytes, for less:
+``tracer.events.line_objects``).
 The file is ``tracer.recorder_file``'s (opening, header, checkpoints, write failures); the
 process-wide part (path claims, closing at exit, the reset in a forked child) is
 ``tracer.recorder_fork``'s. Request ids are numbered here for every producer: 1, 2, ... by a
@@ -397,28 +400,48 @@ class Recorder:
         Called from inside a drain (a subscriber reading ``events``), it moves nothing and
         returns an empty batch: the drain that called the subscriber is moving them.
         """
+        return self._drain(True)
+
+    def _drain_for_file(self) -> None:
+        """``drain`` where nobody takes the batch (the background thread's timed ones):
+        without a subscriber or events kept, the file's lines are made from the rows
+        themselves, with no ``Event`` made. A subclass's own ``drain`` is called as it is."""
+        if type(self).drain is not Recorder.drain:
+            self.drain()
+        else:
+            self._drain(False)
+
+    def _drain(self, batch_wanted: bool) -> list[Event]:
         me = threading.get_ident()
         if self._drain_owner == me:
             return []  # waiting for the lock this thread holds would never end
         with self._drain_lock:
             self._drain_owner = me
             try:
-                return self._drain_queue()
+                return self._drain_queue(batch_wanted)
             finally:
                 self._drain_owner = None
 
-    def _drain_queue(self) -> list[Event]:
-        """``drain``'s work, under the drain lock."""
+    def _drain_queue(self, batch_wanted: bool) -> list[Event]:
+        """``drain``'s work, under the drain lock (the batch is made only when someone takes
+        it: ``batch_wanted``, events kept, a subscriber)."""
         queue = self._queue
         # len() first: emitters append concurrently, and what they add after it waits
-        # for the next drain (popping a counted number never races with them). The rows
-        # are popped by C, one by one as from_rows takes them: no list of them is made.
-        batch = from_rows(map(_popleft, itertools.repeat(queue, len(queue))))
+        # for the next drain (popping a counted number never races with them).
+        popped = map(_popleft, itertools.repeat(queue, len(queue)))
+        subscribers = self._subscribers
+        written: list[Any]
+        if batch_wanted or self.keep or subscribers:
+            # The rows are popped by C, one by one as from_rows takes them: no list of them
+            # is made beside the events. The lines are made from the Events then.
+            batch = written = from_rows(popped)
+        else:
+            batch, written = [], list(popped)  # lines from the rows: no Event for nobody
         output = self._output
         if output.takes_events():
             # Only the background thread's timed drains leave out the checkpoint.
-            output.write(batch, self.header, threading.current_thread() is not self._thread)
-        elif batch and self._late:
+            output.write(written, self.header, threading.current_thread() is not self._thread)
+        elif written and self._late:
             # Rows a producer appended after close() through a sink it fetched before
             # (a request that ends after the run): the file never gets them either.
             output.warn_late()
@@ -426,7 +449,7 @@ class Recorder:
             return batch
         if self.keep:
             self._kept.extend(batch)
-        for subscriber in list(self._subscribers):
+        for subscriber in list(subscribers):
             try:
                 subscriber(batch)
             except Exception:  # an observer must never break the recording
@@ -502,10 +525,10 @@ class Recorder:
                 + ("copy that file after close(), or " if self.path is not None else "")
                 + "make the recorder with keep=True"
             )
-        events = self.events
+        events = sorted(self.events, key=lambda e: (e.t, e.seq))
         writer = RecordingWriter(name, self.header)
         try:
-            writer.write(sorted(events, key=lambda e: (e.t, e.seq)))
+            writer.write(events)
         finally:
             writer.close()
         return name
@@ -611,9 +634,9 @@ class Recorder:
             output = self._output
             output.on_error = _ignore_failure  # the process ends next: nobody to tell
             queue = self._queue
-            batch = from_rows(map(_popleft, itertools.repeat(queue, len(queue))))
+            rows = list(map(_popleft, itertools.repeat(queue, len(queue))))
             if output.takes_events():
-                output.write(batch, self.header, False)  # close() finishes it
+                output.write(rows, self.header, False)  # close() finishes it
             output.close(self.header)
             self._late = output.done
         finally:
@@ -638,7 +661,7 @@ class Recorder:
         while not self._stop.wait(max(0.0, due - time.monotonic())):
             now = time.monotonic()
             try:
-                self.drain()
+                self._drain_for_file()
             except Exception:  # a bug of ours (file errors are write_error): say so once
                 # and go on draining: a writer thread that stopped would leave the queue to
                 # grow until the run's backlog limit pauses its clients for good.

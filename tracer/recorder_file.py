@@ -10,7 +10,7 @@ someone else writes (``beside``), and whether a path is a regular file (``is_fil
 and tells a recording a sibling worker process left behind (``sibling_wrote``).
 
 It is not thread-safe: the recorder calls it under its drain lock. Imports only
-``tracer.events`` and ``tracer.recording``; never a shim, a server model or the UI.
+``tracer.recording``; never a shim, a server model or the UI.
 """
 
 from __future__ import annotations
@@ -24,10 +24,9 @@ import stat
 import sys
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from tracer.events import Event
 from tracer.recording import RecordingBusy, RecordingWriter
 
 __all__ = ["PROCESS", "RecordingFile", "beside", "is_file_or_absent", "sibling_wrote"]
@@ -101,8 +100,9 @@ class RecordingFile:
         writer.close()
         self.writer = self._open_writer(writer.path, header)
 
-    def write(self, batch: list[Event], header: dict[str, Any], checkpoint: bool) -> None:
-        """Write a drained batch (opening the file at the first one).
+    def write(self, batch: Sequence[Any], header: dict[str, Any], checkpoint: bool) -> None:
+        """Write a drained batch (opening the file at the first one): ``Event`` objects, or
+        the queue's rows as they are (``RecordingWriter.write``).
 
         A drain someone asked for — the ASGI shim's at a lifespan's end, a run's before its
         app ends the process, reading ``events`` — is a ``checkpoint``: the file is left

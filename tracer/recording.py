@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import io
 import json
 import logging
 import os
@@ -20,7 +19,7 @@ import re
 import stat
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -29,7 +28,7 @@ import orjson
 
 from tracer._version import __version__
 from tracer.errors import RecordingFormatError, RecordingNotFound, UsageError
-from tracer.events import KINDS, Event
+from tracer.events import KINDS, Event, line_objects
 from tracer.gc_pause import paused_gc
 from tracer.reading import (
     JSON_TYPES,
@@ -233,6 +232,37 @@ def _dumps(obj: dict[str, Any]) -> str:
         return _SURROGATE.sub(_spelled_out, _ENCODER.encode(obj))
 
 
+# Between two lines' objects in a JSON array of them (each begins with its "seq"): the one
+# place ``_json_lines`` puts a newline instead.
+_BETWEEN = b'},{"seq":'
+_NEW_LINE = b'}\n{"seq":'
+
+
+def _json_lines(objects: list[dict[str, Any]]) -> bytes:
+    """The lines of ``objects`` (each a recording line's, its first key ``seq``), each ended
+    by a newline, in UTF-8: ``_dumps`` of each, in one orjson call where it can.
+
+    One array of them all, whose separators become newlines, costs two thirds of a call
+    per line (a real server's rows: 0.63 µs a line, 0.96 alone, with the option a key that
+    is no string needs); the bytes are the same: orjson writes an object alike alone or in
+    an array.
+    A separator is found only between two objects whose first key is ``seq``, which in an
+    array of the lines' objects are the array's own, or an array's inside some line's data:
+    when the count is not one fewer than the objects, it is that, and each line is made
+    alone. So is every line of a slice holding what the array cannot take (a key that is
+    not a string, an int past 64 bits, a lone surrogate: ``_dumps`` deals with them).
+    """
+    try:
+        # No OPT_NON_STR_KEYS, which slows every key: a key that is no string raises here.
+        array = orjson.dumps(objects, default=_default)
+    except (TypeError, orjson.JSONEncodeError):
+        pass
+    else:
+        if array.count(_BETWEEN) == len(objects) - 1:
+            return array[1:-1].replace(_BETWEEN, _NEW_LINE) + b"\n"
+    return ("\n".join([_dumps(obj) for obj in objects]) + "\n").encode("utf-8")
+
+
 class RecordingBusy(OSError):
     """Another live process is writing the recording at this path (its lock is held)."""
 
@@ -321,7 +351,7 @@ class RecordingWriter:
         raw = open(self.path, "ab")  # appending: nothing is cut before the lock is ours
         self._raw = raw
         self._gzip = self.path.endswith(".gz")
-        self._file: io.TextIOWrapper | None = None
+        self._file: IO[bytes] | None = None
         self.count = 0
         self._mark_at: int | None = None  # where the header's "open"/"done" is, if it has one
         self._marked = OPEN
@@ -337,8 +367,8 @@ class RecordingWriter:
                     marked = {k: v for k, v in header.items() if k != WRITER}
                     line = _dumps(marked | {WRITER: OPEN}) + "\n"
                     self._mark_at = len(line.encode()) - len(f'{OPEN}"}}\n')
-            file = self._text()
-            file.write(line)
+            file = self._stream()
+            file.write(line.encode("utf-8"))
             file.flush()
         except BaseException:
             # No file object left for the garbage collector to close (a ResourceWarning) or
@@ -347,36 +377,44 @@ class RecordingWriter:
                 self.close()
             raise
 
-    def _text(self) -> io.TextIOWrapper:
-        """The text stream lines go to; for ``.gz``, a new gzip member after a checkpoint."""
+    def _stream(self) -> IO[bytes]:
+        """The stream lines go to: the file, or for ``.gz`` its gzip member (a new one after
+        a checkpoint). Bytes, not text: ``_json_lines`` makes UTF-8 already."""
         file = self._file
         if file is None:
-            binary: IO[bytes] = self._raw
+            file = self._raw
             if self._gzip:
                 # No time or name in the member's header (``gzip -n``): the same run (a seeded
                 # simulation) gives the same bytes, wherever and whenever it is written.
-                binary = gzip.GzipFile(  # type: ignore[assignment]
+                file = gzip.GzipFile(  # type: ignore[assignment]
                     filename="", mode="wb", fileobj=self._raw, mtime=0, compresslevel=GZIP_LEVEL
                 )
-            file = self._file = io.TextIOWrapper(binary, encoding="utf-8", newline="\n")
+            self._file = file
         return file
 
-    def write(self, events: Iterable[Event]) -> None:
-        """Append events and flush them to the OS, ``SLICE`` lines at a time."""
-        lines = [_dumps(event.to_dict()) for event in events]
-        if not lines:
+    def write(self, events: Iterable[Sequence[Any]]) -> None:
+        """Append events and flush them to the OS, ``SLICE`` lines at a time.
+
+        ``Event`` objects, or the recorder's rows (plain or packed, ``tracer.recorder.Sink``)
+        as they are, with no ``Event`` made: a row's line is its ``Event``'s
+        (``tracer.events.line_objects``)."""
+        objects = line_objects(events)
+        if not objects:
             return
+        # Every slice is encoded before any is written: an object that cannot be (a bug of
+        # ours) stops the write with nothing of the batch in the file.
+        slices = [_json_lines(objects[at : at + SLICE]) for at in range(0, len(objects), SLICE)]
         if self._marked == DONE:
             self._mark(OPEN)  # before the events: a kill while they are written is seen
         try:
-            file = self._text()
-            for start in range(0, len(lines), SLICE):
-                file.write("\n".join(lines[start : start + SLICE]) + "\n")
+            file = self._stream()
+            for lines in slices:
+                file.write(lines)
                 file.flush()  # a gzip stream's compressor too (Z_SYNC_FLUSH): it reads back
         except BaseException:
             self._mark_at = None  # lines are missing: the header keeps saying "open"
             raise
-        self.count += len(lines)
+        self.count += len(objects)
 
     def _mark(self, state: str) -> None:
         """Say ``state`` in the header of a plain file (in place: the same number of bytes).
@@ -421,7 +459,8 @@ class RecordingWriter:
                 file.flush()
                 if self._marked == OPEN:
                     self._mark(DONE)  # once every line is in the file
-                file.close()
+                if file is not self._raw:
+                    file.close()  # the member's trailer
         finally:
             self._raw.close()  # a GzipFile leaves the file it was given open
 

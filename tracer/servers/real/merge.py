@@ -4,8 +4,10 @@ Each server process streams ``<dir>/<pid>.events`` (marshal frames of event rows
 already counts from the parent's t=0, ``frames.py``). The merger reads whatever complete frames
 have appeared since last time and hands the well-formed rows, packed ones as they are, to
 ``Recorder.add_rows`` (which gives them the parent's ``seq``); the parent's drain makes their
-``Event`` objects with ``tracer.events.from_rows``, once. A background thread does it every ``interval`` seconds while the
-run lasts, so the live dashboard sees server events; ``stop`` reads what is left. It notes the
+``Event`` objects with ``tracer.events.from_rows``, once, when a subscriber or memory takes
+them, and their lines straight from the rows when only the file does. A background thread
+does it every ``interval`` seconds while the run lasts, so the live dashboard sees server
+events; ``stop`` reads what is left. It notes the
 starts and ends of the client's requests still in flight (``in_flight.py``) on the way, and
 counts the client's requests each process started.
 Imports only the spine and ``tracer.servers.real``'s own modules.
