@@ -208,13 +208,44 @@ class LoopState:
         """The callback running outside any traced step that the watchdog follows now."""
 
 
+class _Wake:
+    """``threading.Event``'s ``set``, ``clear`` and ``wait`` for the watchdog, on one lock held
+    while the flag is down: a wait is one lock acquisition, where an ``Event``'s goes through a
+    ``Condition`` (a new lock and a list of waiters each time, a third of a wake-up's wait).
+    Only the watchdog waits or clears it."""
+
+    __slots__ = ("_down",)
+
+    def __init__(self) -> None:
+        self._down = threading.Lock()
+        self._down.acquire()
+
+    def set(self) -> None:
+        """Raise the flag (wakes the watchdog if it waits)."""
+        try:
+            self._down.release()
+        except RuntimeError:  # raised already
+            pass
+
+    def clear(self) -> None:
+        """Lower the flag."""
+        self._down.acquire(blocking=False)
+
+    def wait(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the flag; whether it is up (it stays up)."""
+        if self._down.acquire(timeout=timeout):
+            self.set()
+            return True
+        return False
+
+
 # Registries: loops by id (with a weak reference to detect reuse), and the one watchdog: its
 # thread, whether it is parked, how often it woke and looked for open loops while parked (read
 # by tests).
 _STATES: dict[int, LoopState] = {}
 _WATCHDOG: dict[str, Any] = {"thread": None, "parked": False, "wakes": 0, "looks": 0}
 # Set to wake a parked watchdog (or to cut one wait short).
-_WAKE = threading.Event()
+_WAKE = _Wake()
 # Seconds without a traced step running at any wake-up before the watchdog parks.
 PARK_AFTER_S = 1.0
 # Seconds between a parked watchdog's looks at whether any loop it traced is still open.
@@ -284,10 +315,12 @@ def _watch() -> None:
 
 
 def _stop_watching() -> None:
-    """The watchdog stops (under ``_LOCK``): the collections are no longer timed, and the
-    ``gc.callbacks`` hook goes, so that no collection of the process calls it."""
+    """The watchdog stops (under ``_LOCK``, on its own thread): the collections are no longer
+    timed, the ``gc.callbacks`` hook goes, so that no collection of the process calls it, and
+    the loop threads' /proc files are closed (a next watchdog opens its own)."""
     _WATCHDOG["thread"] = None
     gc_time.uninstall()
+    kernel.close_files()
 
 
 def _sample() -> None:
@@ -305,14 +338,16 @@ def _sample() -> None:
         states = list(_STATES.values())
         alive = False
         stepping = False
+        closed = False
         for state in states:
             loop = state.loop_ref()
             if loop is None or loop.is_closed():
                 state.outside = None  # its last callback, if any, is not said (nobody reads it)
+                closed = True
                 continue
             alive = True
-            # Read with the GIL kept (``tracer.shim.kernel.READ``): the loop thread runs no Python meanwhile, so
-            # it is as its stack shows it below.
+            # Read with the GIL kept (``tracer.shim.kernel.READ``): the loop thread runs no
+            # Python meanwhile, so it is as its stack shows it below.
             look = kernel.look(state.native_id)
             running = state.running
             if running is None:
@@ -348,6 +383,9 @@ def _sample() -> None:
                 continue
             if where is not None:
                 sample.counts[where] = sample.counts.get(where, 0) + 1
+        if closed:
+            # Its thread's /proc files stay open no longer (another open loop's may share them).
+            kernel.keep_files({state.native_id for state in states if _is_open(state)})
         if not alive:
             with _LOCK:
                 # A closed loop runs no step again, though only a collection may free it (its

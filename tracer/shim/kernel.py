@@ -7,7 +7,7 @@ process's CPU clock. A step that ends blocked asks ``kernel_view`` how long at l
 descheduled (its ``loop.blocked`` says so, as ``descheduled_ns``, whatever the verdict) and how
 busy the process's other threads were, and ``contention`` turns that into ``others_busy`` and
 ``starved``. The files are read with the GIL kept (``READ``), so the loop thread is as its
-stack showed it. Imports nothing of ours at run time.
+stack showed it, through descriptors kept open (``pread``). Imports nothing of ours at run time.
 """
 
 from __future__ import annotations
@@ -15,13 +15,22 @@ from __future__ import annotations
 import os
 import platform
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tracer.shim.blocking import LoopState, Outside, Sample
 
-__all__ = ["READ", "Look", "KernelView", "contention", "in_lock_wait", "kernel_view", "look"]
+__all__ = [
+    "READ",
+    "Look",
+    "KernelView",
+    "close_files",
+    "contention",
+    "in_lock_wait",
+    "keep_files",
+    "kernel_view",
+    "look",
+]
 
 
 class Look:
@@ -54,56 +63,120 @@ class Look:
 # The ``futex`` system call's number, where a thread waiting for a lock (the GIL's among them)
 # sits, by machine (Linux's /proc/<pid>/task/<tid>/syscall shows the call a thread is in).
 _FUTEX = {"x86_64": b"202", "aarch64": b"98", "arm64": b"98"}.get(platform.machine())
+# Read-only, and no program the process runs inherits them.
+_FLAGS = os.O_RDONLY | os.O_CLOEXEC
 
 
-def _gil_holding_reader() -> Callable[[bytes], bytes | None] | None:
-    """A reader of a small /proc file that keeps the GIL (None where there is none).
+class _Files:
+    """The loop threads' two /proc files (``syscall``, ``schedstat``), read keeping the GIL.
 
     Python's own file reads let the GIL go, and the loop thread, waiting for it, would take it
-    and be seen running: libc's open/read through ``ctypes.PyDLL`` keep it, so the thread's
-    system call is read as it was when its stack was sampled.
+    and be seen running: libc's calls through ``ctypes.PyDLL`` keep it, so the thread's system
+    call is read as it was when its stack was sampled. Each file stays open from the first look
+    at a thread and is read again with ``pread`` at offset 0 (the kernel makes its text anew):
+    opening ``/proc/self/task/<tid>/syscall`` walks the path and checks access at every open,
+    which cost the watchdog three times the read itself under load.
+
+    Only the watchdog thread reads, opens or closes them (``drop``, ``close``), so no file
+    closed under a read is ever reopened as another; a forked child closes the ones it
+    inherited, which are its parent's threads'.
     """
+
+    def __init__(self, c_open: Any, c_pread: Any, c_close: Any) -> None:
+        import ctypes
+
+        self._open, self._pread, self._close = c_open, c_pread, c_close
+        self._buffer = ctypes.create_string_buffer(128)
+        self._open_fds: dict[int, tuple[int, int]] = {}
+        self._identity: dict[int, tuple[int, int] | None] = {}
+        """By descriptor, the (device, inode) it was opened as: one the process closed behind
+        our back and opened again as another file is left to its new owner."""
+        os.register_at_fork(after_in_child=self.close)
+
+    def read(self, native_id: int) -> tuple[bytes, bytes] | None:
+        """(``syscall``, ``schedstat``) of thread ``native_id`` of this process, read in that
+        order (``syscall`` empty where it cannot be read); None when its schedstat cannot be
+        opened or read (the thread has ended: its files are closed, so a thread given its id
+        later is read anew)."""
+        fds = self._open_fds.get(native_id) or self._opened(native_id)
+        if fds is None:
+            return None
+        call = self._text(fds[0]) if fds[0] >= 0 else b""
+        schedstat = self._text(fds[1])
+        if not schedstat:
+            self.drop(native_id)
+            return None
+        return call, schedstat
+
+    def _text(self, fd: int) -> bytes:
+        """The file's text from its start (empty when it could not be read)."""
+        size = self._pread(fd, self._buffer, 127, 0)  # a schedstat line: three integers
+        return self._buffer.raw[:size] if size > 0 else b""
+
+    def _opened(self, native_id: int) -> tuple[int, int] | None:
+        """Open thread ``native_id``'s files: (``syscall``'s, -1 where it cannot be opened,
+        ``schedstat``'s), or None without a schedstat."""
+        schedstat = self._open(b"/proc/self/task/%d/schedstat" % native_id, _FLAGS)
+        if schedstat < 0:
+            return None
+        fds = (self._open(b"/proc/self/task/%d/syscall" % native_id, _FLAGS), schedstat)
+        for fd in fds:
+            if fd >= 0:
+                self._identity[fd] = _identity(fd)
+        self._open_fds[native_id] = fds
+        return fds
+
+    def keep_only(self, native_ids: set[int]) -> None:
+        """Close the files of every thread but ``native_ids`` (their loops are closed)."""
+        for native_id in [n for n in self._open_fds if n not in native_ids]:
+            self.drop(native_id)
+
+    def drop(self, native_id: int) -> None:
+        """Close the files of thread ``native_id``, if open."""
+        for fd in self._open_fds.pop(native_id, ()):
+            if fd >= 0 and self._identity.pop(fd, None) == _identity(fd):
+                self._close(fd)
+
+    def close(self) -> None:
+        """Close every file (the watchdog stops, or this is a forked child)."""
+        for native_id in list(self._open_fds):
+            self.drop(native_id)
+
+
+def _identity(fd: int) -> tuple[int, int] | None:
+    """(device, inode) of the file open as ``fd``; None when none is."""
+    try:
+        stat = os.fstat(fd)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def _gil_holding_files() -> _Files | None:
+    """The reader of the loop threads' /proc files (``_Files``); None where there is none."""
     if _FUTEX is None:
         return None
     try:
         import ctypes
 
         libc = ctypes.PyDLL(None)
-        c_open, c_read, c_close = libc.open, libc.read, libc.close
+        c_open, c_pread, c_close = libc.open, libc.pread, libc.close
     except (ImportError, OSError, AttributeError):
         return None
     c_open.argtypes, c_open.restype = [ctypes.c_char_p, ctypes.c_int], ctypes.c_int
-    c_read.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t]
-    c_read.restype = ctypes.c_ssize_t
+    c_pread.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_long]
+    c_pread.restype = ctypes.c_ssize_t
     c_close.argtypes, c_close.restype = [ctypes.c_int], ctypes.c_int
-    buffer = ctypes.create_string_buffer(128)  # the watchdog is the only caller
-
-    def read(path: bytes) -> bytes | None:
-        fd = c_open(path, os.O_RDONLY)
-        if fd < 0:
-            return None
-        try:
-            size = c_read(fd, buffer, 127)  # a schedstat line: three integers
-        finally:
-            c_close(fd)
-        return buffer.raw[:size] if size > 0 else None
-
-    return read
+    return _Files(c_open, c_pread, c_close)
 
 
-READ = _gil_holding_reader()
+READ = _gil_holding_files()
 
 
-def in_lock_wait(native_id: int) -> bool | None:
-    """Whether thread ``native_id`` of this process waits on a lock now (True) or sits in
-    another system call, a sleep or I/O (False); None where unknown, or while it is on a CPU
-    (in C code that let the GIL go)."""
-    if READ is None:
-        return None
-    try:
-        text = READ(b"/proc/self/task/%d/syscall" % native_id)
-    except OSError:
-        return None
+def in_lock_wait(text: bytes | None) -> bool | None:
+    """Whether the thread whose ``syscall`` file read ``text`` waits on a lock (True) or sits
+    in another system call, a sleep or I/O (False); None where unknown, or while it is on a
+    CPU (in C code that let the GIL go)."""
     if not text:
         return None
     call = text.split(None, 1)[0]
@@ -132,14 +205,25 @@ def look(native_id: int) -> Look | None:
     if READ is None:
         return None
     t = time.monotonic_ns()
-    lock_wait = in_lock_wait(native_id)
-    try:
-        stat = _schedstat(READ(b"/proc/self/task/%d/schedstat" % native_id))
-    except OSError:
+    texts = READ.read(native_id)
+    if texts is None:
         return None
+    stat = _schedstat(texts[1])
     if stat is None:
         return None
-    return Look(t, lock_wait, stat[1], stat[0], time.process_time_ns())
+    return Look(t, in_lock_wait(texts[0]), stat[1], stat[0], time.process_time_ns())
+
+
+def keep_files(native_ids: set[int]) -> None:
+    """The watchdog no longer looks at threads other than ``native_ids``: close their files."""
+    if READ is not None:
+        READ.keep_only(native_ids)
+
+
+def close_files() -> None:
+    """The watchdog stops: close every thread's files."""
+    if READ is not None:
+        READ.close()
 
 
 class KernelView:
