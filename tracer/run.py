@@ -25,8 +25,8 @@ import time
 # Bound now, before any app is imported: the load's loop must not depend on what the app does
 # to asyncio at import (an event-loop policy whose ``new_event_loop`` raises, or returns a
 # loop of its own; a replaced ``asyncio.run``).
-from asyncio import Runner
-from collections.abc import Awaitable, Callable
+from asyncio import Runner, get_running_loop
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -308,6 +308,14 @@ def open_server(config: RunConfig, recorder: Recorder, *, app: Any = None) -> Se
         factory = server_model(DEFAULT_MODELS[family])
         server_config = ServerConfig(**{**_fields(server_config), "app": loaded})
     model_name = getattr(factory, "name", config.server or "")
+    if app is not None and model_name not in _MODEL_OPTIONS.keys() - {"processes"}:
+        # Fresh worker processes import APP by name: an object (a notebook's app) cannot
+        # reach them, and they ran RunConfig.app, the default app, in its place.
+        raise UsageError(
+            f"--server {model_name} starts processes that import the app by name; an app "
+            "object runs only on threads, loop and wsgi-on-loop: give "
+            "RunConfig(app='module:attr') instead."
+        )
     _check_model_options(config, model_name)
     _check_client_packages(config, model_name)
     _make_room_for_clients(config, model_name)
@@ -528,12 +536,7 @@ def _serve(
                 into=stats,
                 pause=behind,
             )
-            # Not asyncio.run: that asks the current policy (the app's, if it set one) for
-            # the loop. Runner still cancels what is left and closes the loop at the end. The
-            # loop's timers run on the real clock: an app that freezes time.monotonic (a fake
-            # clock left running) must not stop the load.
-            with Runner(loop_factory=new_own_loop) as runner:
-                runner.run(_closing(server.target, load))
+            _run_load(_closing(server.target, load), stop)
     finally:
         wall = real_time() - started
         server.stop(timeout=_stop_bound(server, stats))
@@ -566,6 +569,58 @@ def _stop_bound(server: ServerModel, stats: LoadStats) -> float:
         return float(own)
     # In process, requests still in flight at a stop may be stuck in the app.
     return 1.0 if stats.cancelled > 0 or stats.in_flight > 0 else 5.0
+
+
+LOAD_THREAD = "gateway-tracer-load"
+"""The name of the thread the load runs on when ``run`` is called where an event loop is
+already running (``_run_load``)."""
+
+
+def _run_load(job: Coroutine[Any, Any, LoadStats], stop: threading.Event) -> None:
+    """Run the load's coroutine ``job`` to its end on a new loop of the tool's own.
+
+    On the calling thread, unless an event loop is running there already: a Jupyter cell
+    (the kernel runs every cell inside its loop) or an ``async def`` calling ``run``. One thread
+    cannot run a loop inside another, so the load's loop then runs on a thread of its own
+    (``LOAD_THREAD``) while this one waits. A ``KeyboardInterrupt`` while it waits (Ctrl-C, a
+    kernel interrupt) sets ``stop``, lets the load end and is raised again, as on the calling
+    thread. What ``job`` raises is raised here either way.
+    """
+    try:
+        get_running_loop()
+    except RuntimeError:  # none: the usual case (the CLI, a script)
+        # Not asyncio.run: that asks the current policy (the app's, if it set one) for the
+        # loop. Runner still cancels what is left and closes the loop at the end. The loop's
+        # timers run on the real clock: an app that freezes time.monotonic (a fake clock left
+        # running) must not stop the load.
+        with Runner(loop_factory=new_own_loop) as runner:
+            runner.run(job)
+        return
+    failed: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            with Runner(loop_factory=new_own_loop) as runner:
+                runner.run(job)
+        except BaseException as exc:  # handed to the caller's thread, raised there
+            failed.append(exc)
+
+    thread = threading.Thread(target=load, name=LOAD_THREAD, daemon=True)
+    try:
+        thread.start()  # a Ctrl-C may come as early as the load's first progress call
+        # A join with a timeout: Windows cannot interrupt one without, and a Ctrl-C must reach
+        # this thread while the load runs.
+        while thread.is_alive():
+            thread.join(0.2)
+    except BaseException:
+        stop.set()  # the load returns promptly once stop is set
+        if thread.ident is None:  # interrupted before the thread was made: nothing ran
+            job.close()
+        else:
+            thread.join()
+        raise
+    if failed:
+        raise failed[0]
 
 
 async def _closing(target: Any, load: Awaitable[LoadStats]) -> LoadStats:

@@ -115,6 +115,10 @@ async def drive(
         await load.clients()
     while load.tasks:
         await wait(list(load.tasks))
+    if stop is not None and stop.is_set():
+        # The clients read ``stop`` before ``watch``'s tick (every 0.1 s) does: a load whose
+        # requests all ended in between was stopped all the same.
+        stats.stopped = True
     load.stopping.set()
     watcher.cancel()
     stats.elapsed = clock() - load.start
