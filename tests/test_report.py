@@ -159,7 +159,7 @@ def _report_of(load: dict[str, object], events: list[Event] | None = None) -> st
 def test_a_recording_with_fewer_requests_than_asked_says_so() -> None:
     """Killed between two lines, a recording has no cut-short line: the report compares the
     requests it holds with the count the run asked for (and says nothing when they agree)."""
-    assert "It holds 2 of the 1000 requests the run asked for" in _report_of({"requests": 1000})
+    assert "It holds 2 of the 1,000 requests the run asked for" in _report_of({"requests": 1000})
     assert "requests the run asked for" not in _report_of({"requests": 2})
 
 
@@ -248,14 +248,14 @@ def test_throughput_says_how_much_of_it_ended_without_an_error() -> None:
     """Completed counts requests that failed or timed out too: the throughput row then adds
     the rate of those that ended well (none at all when every client gave up)."""
     text = _report_of({})  # two requests, one of them an error
-    assert "requests/s (" in text and "/s without an error)" in text
+    assert "req/s (" in text and " req/s without an error)" in text
     failed = [
         e._replace(data={**e.data, "status": None, "error": "timeout"})
         if e.kind == K.REQUEST_END
         else e
         for e in _events()
     ]
-    assert "(0.0/s without an error)" in _report_of({}, failed)
+    assert "(0.0 req/s without an error)" in _report_of({}, failed)
     ok = [e for e in _events() if e.req == 1 or e.kind == K.REQUEST_QUEUED and e.req == 1]
     assert "without an error" not in _report_of({}, ok)
 

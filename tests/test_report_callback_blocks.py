@@ -69,11 +69,11 @@ def test_callbacks_count_in_the_loops_busy_time_and_by_place() -> None:
     lines = _report(recording, digest)
     places = lines.index("Loop blocked 60.0 ms, by place")
     assert lines[places + 5 : places + 7] == [
-        "│ app.py:7                       │     1 │    50.00 │  50.00 │        1 │",
-        f"│ {CALLBACK_PLACE} │     1 │    10.00 │  10.00 │        0 │",
+        "│ app.py:7                       │     1 │     50.0 │   50.0 │        1 │",
+        f"│ {CALLBACK_PLACE} │     1 │     10.0 │   10.0 │        0 │",
     ]
     workers = lines.index("Workers")
-    assert lines[workers + 4] == "│ event-loop │        1 │   63.00 │      2.00 │         77% │"
+    assert lines[workers + 4] == "│ event-loop │        1 │    63.0 │       2.0 │         77% │"
 
 
 def test_a_blocking_callback_makes_the_loop_busy_in_a_real_run(tmp_path: Path) -> None:

@@ -81,7 +81,7 @@ def test_each_thread_is_one_line_with_its_numbers(width: int) -> None:
     assert len(body) == len(names), body
     for line in body:
         assert cell_len(line.rstrip()) <= width, line
-        assert re.search(r"\d+\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+%\s*│?$", line), line
+        assert re.search(r"\d+\s+[\d,]+\.\d+\s+[\d,]+\.\d+\s+\d+%\s*│?$", line), line
     cells = [_cell(line) for line in body]
     assert LOOP in cells
     for cell, name in zip(cells, names, strict=True):
@@ -105,4 +105,4 @@ def test_too_narrow_for_the_narrow_form_rows_stay_one_line() -> None:
     body, names = _workers(30)
     assert len(body) == len(names), body
     for line in body:
-        assert re.search(r"\d+\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+%\s*$", line), line
+        assert re.search(r"\d+\s+[\d,]+\.\d+\s+[\d,]+\.\d+\s+\d+%\s*$", line), line

@@ -24,7 +24,7 @@ CLIENT, OLD, OTHER, NEW = 100, 201, 202, 203
 """The pids: the network client's, the worker that ends, the one that goes on, and the one
 the server starts in place of the first."""
 
-LINE = "2 requests waited up to 6.0 s for a worker the server started in place of one that ended."
+LINE = "2 requests waited up to 5.98 s for a worker the server started in place of one that ended."
 
 
 class _Events:

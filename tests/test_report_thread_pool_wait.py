@@ -22,6 +22,7 @@ import tracer
 from tracer import events as K
 from tracer.cli import main
 from tracer.digest import Digest
+from tracer.figures import ms
 from tracer.recorder import Recorder
 from tracer.recording import Recording
 from tracer.report import print_report
@@ -98,7 +99,7 @@ def test_the_report_says_how_long_the_hops_waited_for_a_worker() -> None:
     lines = _report(recording, digest)
     (line,) = [line for line in lines if line.strip().startswith("thread pool wait")]
     assert line.split() == (
-        "thread pool wait p50 2.00 · max 10.00 ms (5 hops, for a worker thread)".split()
+        "thread pool wait p50 2.0 · max 10.0 ms (5 hops, for a worker thread)".split()
     )
     assert lines.index(line) == 1 + next(
         i for i, line in enumerate(lines) if line.strip().startswith("loop blocked")
@@ -125,7 +126,7 @@ def test_trace_summary_says_it_in_the_report_and_in_json(
     assert said["thread_pool_wait_ms"] == {"count": 5, "p50": 2.0, "p99": 9.72, "max": 10.0}
     assert main(["summary", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "p50 2.00 · max 10.00 ms (5 hops, for a worker thread)" in out
+    assert "p50 2.0 · max 10.0 ms (5 hops, for a worker thread)" in out
 
 
 def test_a_real_fastapi_def_endpoint_run_reports_its_hops_waits(
@@ -151,7 +152,7 @@ def test_a_real_fastapi_def_endpoint_run_reports_its_hops_waits(
     assert (
         line.split()
         == (
-            f"thread pool wait p50 {said['p50']:.2f} · max {said['max']:.2f} ms "
+            f"thread pool wait p50 {ms(said['p50'])} · max {ms(said['max'])} ms "
             f"({len(waits)} hops, for a worker thread)"
         ).split()
     )

@@ -16,6 +16,7 @@ from rich.cells import cell_len
 from rich.console import Console
 
 from tracer.digest import Digest
+from tracer.figures import count, ms
 from tracer.recorder import Recorder
 from tracer.recording import Recording
 from tracer.report import measures, print_report
@@ -53,22 +54,22 @@ def _numbers(recording: Recording, digest: Digest) -> list[str]:
     latency table that its samples measure)."""
     summary, details = summarize(recording.events), digest.details()
     shown = [
-        f"{figures[key]:.2f}"
-        for figures, count in (
+        ms(figures[key])
+        for figures, values in (
             (summary["latency_ms"], details.latencies),
             (details.queue_ms, details.queued),
         )
         for key in KEYS
-        if measures(key, count)
+        if measures(key, values)
     ]
     for worker in details.workers:
-        shown += [f"{worker.busy_ms:.2f}", f"{worker.cpu_ms:.2f}", f"{worker.utilisation:.0%}"]
+        shown += [ms(worker.busy_ms), ms(worker.cpu_ms), f"{worker.utilisation:.0%}"]
     for culprit in details.culprits:
-        shown += [f"{culprit.total_ms:.2f}", f"{culprit.max_ms:.2f}", str(culprit.delayed)]
+        shown += [ms(culprit.total_ms), ms(culprit.max_ms), count(culprit.delayed)]
     if details.route_count > 1:
         for route in details.routes:
             shown += [
-                f"{route.latency_ms[key]:.2f}"
+                ms(route.latency_ms[key])
                 for key in ("p50", "p90", "p99", "max")
                 if measures(key, route.latencies)
             ]
@@ -108,8 +109,9 @@ def test_the_percentiles_keep_their_names_and_order(width: int) -> None:
     places = [re.search(rf"[\s│┃]{re.escape(key)}[\s│┃]", table) for key in KEYS]
     assert all(places), table
     assert [m.start() for m in places if m] == sorted(m.start() for m in places if m)
-    values = [table.index(f"{latency[key]:.2f}") for key in ("mean", "p50", "p99.9")]
-    if width >= 80:  # wide: total's row left to right
+    values = [table.index(ms(latency[key])) for key in ("mean", "p50", "p99.9")]
+    # Wide (the percentiles on the header's one line): total's row left to right.
+    if len({table.count("\n", 0, m.start()) for m in places if m}) == 1:
         assert len({table.count("\n", 0, v) for v in values}) == 1
     else:  # on its side: one row per percentile
         assert values == sorted(values) and len({table.count("\n", 0, v) for v in values}) == 3

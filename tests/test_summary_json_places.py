@@ -94,8 +94,8 @@ def test_trace_summary_json_has_the_places_of_the_report(
     print_report(recorder.recording(), digest.summary(), console=console, details=digest.details())
     rows = [line.split("│")[1:6] for line in out.getvalue().splitlines() if "app.py:" in line]
     assert [[cell.strip() for cell in row] for row in rows] == [
-        ["app.py:10", "2", "40.00", "30.00", "2"],
-        ["app.py:20", "1", "35.00", "35.00", "0+"],
+        ["app.py:10", "2", "40.0", "30.0", "2"],
+        ["app.py:20", "1", "35.0", "35.0", "0+"],
     ]
 
 

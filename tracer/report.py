@@ -16,8 +16,10 @@ total and queued); the other tables without their inner borders, a header over t
 name or a route keeps its row to one line, cut in the middle when its column is too narrow
 (``AnyI…d #2``: the end tells a pool's threads apart). Below about 40 columns even those are
 printed wider than the terminal, which wraps their lines, rather than drop a digit.
-Imports the spine, ``tracer.digest`` and ``tracer.routes``; never a shim, a server model or
-the TUI.
+Each figure is written by its kind's rule (``tracer.figures``): counts grouped (``1,000``),
+rates and times in ms to three significant digits below 10, one decimal from 10 (``2.35``,
+``1,234.6``), rates in ``req/s``. Imports the spine, ``tracer.digest``, ``tracer.routes`` and
+``tracer.figures``; never a shim, a server model or the TUI.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from tracer import figures
 from tracer.digest import REPORT_KEYS, Digest, ReportDetails
 from tracer.printable import printable
 from tracer.recording import Recording, RecordingWriter
@@ -105,8 +108,8 @@ def _waited_for_new_worker(details: ReportDetails) -> str:
 
 
 def _duration(ms: float) -> str:
-    """A duration in seconds, one decimal (``7.8 s``), or in ms below a tenth of a second."""
-    return f"{ms / 1000:.1f} s" if ms >= 100 else f"{ms:.0f} ms"
+    """A duration in its largest unit (``7.8 s``, ``12.0 ms``): ``figures.duration``."""
+    return figures.duration(ms * 1e6)
 
 
 ASGI2_FAILED = (
@@ -136,7 +139,7 @@ def _shortfall(load: dict[str, Any], summary: dict[str, Any]) -> str | None:
     asked = load.get("requests")
     if type(asked) is int and summary["requests"] < asked:
         return (
-            f"It holds {summary['requests']} of the {asked} requests the run asked "
+            f"It holds {_count(summary['requests'])} of the {_count(asked)} requests the run asked "
             "for: the run was stopped early or cut short."
         )
     duration, rate = _number(load.get("duration_s")), _number(load.get("rate"))
@@ -200,20 +203,22 @@ def _overview(
     table = Table(title="Run", title_justify="left", show_header=False, box=None, padding=(0, 2))
     table.add_column(style="bold")
     table.add_column(justify="right")
-    status = ", ".join(f"{code}: {count}" for code, count in summary["status"].items()) or "none"
+    status = (
+        ", ".join(f"{code}: {_count(count)}" for code, count in summary["status"].items()) or "none"
+    )
     rows: list[tuple[str, str | Text]] = [
-        ("requests", f"{summary['requests']} ({summary['completed']} completed)"),
+        ("requests", f"{_count(summary['requests'])} ({_count(summary['completed'])} completed)"),
         ("wall time", f"{summary['wall_s']:.3f} s"),
         ("throughput", _throughput(summary, details)),
         ("status codes", _data(status)),  # the codes are whatever request.end said
-        ("errors", f"{summary['errors']} ({details.timeouts} timeouts)"),
+        ("errors", f"{_count(summary['errors'])} ({_count(details.timeouts)} timeouts)"),
         *_not_errors(summary),
-        ("max in flight", str(summary["max_in_flight"])),
+        ("max in flight", _count(summary["max_in_flight"])),
         *_clients(summary, details, header),
         ("loop blocked", _blocked(summary, details, header)),
         *_lifespan_blocked(details),
         *_pool_wait(summary),
-        ("violations", str(summary["violations"])),
+        ("violations", _count(summary["violations"])),
     ]
     if not _has_loop(details, header):
         # A WSGI app's run: no event loop to block, so no line saying it was not.
@@ -225,7 +230,7 @@ def _overview(
         rows.append(
             (
                 "resent",
-                f"{details.resent} (connection closed as they went out, "
+                f"{_count(details.resent)} (connection closed as they went out, "
                 "or refused by the server's HTTP/2 GOAWAY)",
             )
         )
@@ -244,7 +249,7 @@ def _not_errors(summary: dict[str, Any]) -> list[tuple[str, str | Text]]:
         rows.append(
             (
                 "cut short",
-                f"{cut} (started, not all sent: the client left; no error)",
+                f"{_count(cut)} (started, not all sent: the client left; no error)",
             )
         )
     closed = summary.get("client_closed")
@@ -252,14 +257,14 @@ def _not_errors(summary: dict[str, Any]) -> list[tuple[str, str | Text]]:
         rows.append(
             (
                 "closed by client",
-                f"{closed} (the client stopped reading on purpose; no error)",
+                f"{_count(closed)} (the client stopped reading on purpose; no error)",
             )
         )
     codes = summary.get("ws_close_codes")
     if isinstance(codes, dict) and codes:
         # Each session's close code: the server's answer, an error only for the codes that
         # say the session broke (tracer.ws_close).
-        shown = ", ".join(f"{code} ×{count}" for code, count in codes.items())
+        shown = ", ".join(f"{code} ×{_count(count)}" for code, count in codes.items())
         rows.append(
             ("ws closes", f"{shown} (by close code; an error only when it says the session broke)")
         )
@@ -277,7 +282,7 @@ def _lifespan_blocked(details: ReportDetails) -> list[tuple[str, str]]:
     it ran (tasks the lifespan started) and after it (the shutdown)."""
     before, after, during = details.lifespan_blocked_ms
     parts = [
-        f"{_tenths(ms)} ms {when}"
+        f"{_ms(ms)} ms {when}"
         for ms, when in ((before, "before the load"), (during, "during it"), (after, "after it"))
         if ms
     ]
@@ -300,7 +305,7 @@ def _pool_wait(summary: dict[str, Any]) -> list[tuple[str, str]]:
         for key in ("p50", "p99", "max")
         if key in waits and measures(key, count)
     )
-    said = "1 hop" if count == 1 else f"{count:,} hops"
+    said = "1 hop" if count == 1 else f"{_count(count)} hops"
     return [("thread pool wait", f"{figures} ms ({said}, for a worker thread)")]
 
 
@@ -316,7 +321,9 @@ def _clients(
     rps, mean = _rps(summary, details), summary["latency_ms"].get("mean")
     if type(clients) is not int or clients < 1 or not rps or mean is None:
         return []
-    return [("clients", f"{clients} (on average {rps * mean / 1000:.1f} requests out at once)")]
+    return [
+        ("clients", f"{_count(clients)} (on average {rps * mean / 1000:.1f} requests out at once)")
+    ]
 
 
 def _rps(summary: dict[str, Any], details: ReportDetails) -> float | None:
@@ -330,23 +337,13 @@ def _throughput(summary: dict[str, Any], details: ReportDetails) -> str:
     rps = _rps(summary, details)
     if rps is None:  # every request ended the instant the first began
         return "n/a (zero time)"
-    text = f"{_rate(rps)} requests/s"
+    unit = figures.RATE_UNIT
+    text = f"{figures.rate(rps)} {unit}"
     completed, errors = summary["completed"], summary["errors"]
     if errors and completed:
         good = rps * max(0, completed - errors) / completed
-        text += f" ({_rate(good)}/s without an error)"
+        text += f" ({figures.rate(good)} {unit} without an error)"
     return text
-
-
-def _rate(value: float) -> str:
-    """A rate to three significant digits, one decimal at most above 100, its trailing zeros
-    left off down to one decimal (``0.25``, ``2.47``, ``5.0``, ``39.8``, ``1234.6``): one
-    decimal alone showed a stream every four seconds as 0.2."""
-    if value <= 0 or not math.isfinite(value):
-        return f"{value:.1f}"
-    text = f"{value:.{max(1, 2 - math.floor(math.log10(value)))}f}"
-    whole, _, decimals = text.partition(".")
-    return f"{whole}.{decimals.rstrip('0') or '0'}"
 
 
 def _has_loop(details: ReportDetails, header: dict[str, Any] | None) -> bool:
@@ -376,16 +373,14 @@ def off_linux(header: dict[str, Any] | None) -> bool:
 def _blocked(
     summary: dict[str, Any], details: ReportDetails, header: dict[str, Any] | None = None
 ) -> str:
-    text = f"{_tenths(summary['loop_blocked_ms'])} ms"
+    text = f"{_ms(summary['loop_blocked_ms'])} ms"
     said = []
     if details.busy_machine_ms:
-        said.append(
-            f"{_tenths(details.busy_machine_ms)} ms waiting for a CPU: the machine was busy"
-        )
+        said.append(f"{_ms(details.busy_machine_ms)} ms waiting for a CPU: the machine was busy")
     if others := round(details.starved_ms - details.busy_machine_ms, 3):
-        said.append(f"{_tenths(others)} ms waiting on other threads")
+        said.append(f"{_ms(others)} ms waiting on other threads")
     if details.gc_ms:
-        said.append(f"{_tenths(details.gc_ms)} ms collecting garbage")
+        said.append(f"{_ms(details.gc_ms)} ms collecting garbage")
     if said:
         text += f" ({', '.join(said)})"
     if summary["loop_blocked_ms"] and off_linux(header):
@@ -470,8 +465,8 @@ def _routes(details: ReportDetails) -> _Fitted:
     names = [_data(route.route) for route in shown]
     rows = [
         [
-            str(route.requests),
-            *([str(route.errors)] if with_errors else []),
+            _count(route.requests),
+            *([_count(route.errors)] if with_errors else []),
             *[
                 _ms(route.latency_ms.get(key)) if measures(key, route.latencies) else NONE
                 for key in keys
@@ -514,13 +509,13 @@ from below (``Culprit.delayed_partial``)."""
 def _culprits(summary: dict[str, Any], details: ReportDetails) -> _Fitted:
     """The places that blocked the loop most: how often, how long in all and at most, and
     how many distinct requests they delayed (their cost to the other requests)."""
-    title = f"Loop blocked {_tenths(summary['loop_blocked_ms'])} ms, by place"
+    title = f"Loop blocked {_ms(summary['loop_blocked_ms'])} ms, by place"
     rows = [
         [
-            str(culprit.count),
+            _count(culprit.count),
             _ms(culprit.total_ms),
             _ms(culprit.max_ms),
-            f"{culprit.delayed}+" if culprit.delayed_partial else str(culprit.delayed),
+            _count(culprit.delayed) + ("+" if culprit.delayed_partial else ""),
         ]
         for culprit in details.culprits
     ]
@@ -545,10 +540,10 @@ def _workers(details: ReportDetails) -> _Fitted:
     names = [_data(worker.name) for worker in shown]
     rows = [
         [
-            str(worker.requests),
+            _count(worker.requests),
             _ms(worker.busy_ms),
             _ms(worker.cpu_ms),
-            f"{worker.utilisation:.0%}",
+            figures.percent(worker.utilisation),
         ]
         for worker in shown
     ]
@@ -568,7 +563,7 @@ def _workers(details: ReportDetails) -> _Fitted:
         for name, values in zip(names, rows, strict=True):
             table.add_row(_Cropped(name), *values)
         if more > 0:
-            table.add_row(f"… {more} more", "", "", "", "")
+            table.add_row(f"… {_count(more)} more", "", "", "", "")
         layouts.append(table)
     return _Fitted(*layouts)
 
@@ -593,7 +588,7 @@ def _table(title: str, *, narrow: bool = False) -> Table:
 def _problems(details: ReportDetails) -> _Fitted:
     rows = [("error", name, count) for name, count in details.errors.items()]
     rows += [("violation", rule, count) for rule, count in details.violations.items()]
-    counts = [[str(count)] for _, _, count in rows]
+    counts = [[_count(count)] for _, _, count in rows]
     longest = max((cell_len(printable(str(what))) for _, what, _ in rows), default=1)
     layouts = []
     for narrow in (False, True):
@@ -604,7 +599,7 @@ def _problems(details: ReportDetails) -> _Fitted:
         table.add_column("what", overflow="fold", min_width=min(8 if narrow else 24, longest))
         _numbers(table, ("count",), counts)
         for kind, what, count in rows:
-            table.add_row(kind, _data(what), str(count))
+            table.add_row(kind, _data(what), _count(count))
         layouts.append(table)
     return _Fitted(*layouts)
 
@@ -709,20 +704,14 @@ def _needs(table: Table) -> int:
     return borders + padding + sum(column.min_width or 1 for column in table.columns)
 
 
-def _tenths(ms: float) -> str:
-    """A time of the loop's, in ms to one decimal; one under 0.05 ms that is not nothing to
-    the µs the summary keeps (``0.02``): one decimal made it ``0.0``, a time of nothing, beside
-    a by-place table that says 0.02."""
-    if ms and abs(ms) < 0.05:
-        text = f"{abs(ms):.3f}".rstrip("0")
-        return ("-" if ms < 0 else "") + ("<0.001" if text.endswith(".") else text)
-    return f"{ms:.1f}"
-
-
 def _ms(value: Any) -> str:
-    """Milliseconds to two decimals; a time under 5 µs that is not nothing to the µs the
-    summary keeps (``0.004``): two decimals made it ``0.00``, a time of nothing."""
+    """Milliseconds as every time in ms is written (``figures.ms``: ``0.004``, ``2.35``,
+    ``12.3``, ``1,234.6``); ``NONE`` for a figure there is none of."""
     if value is None:
         return NONE
-    value = float(value)
-    return f"{value:.3f}" if 0 < abs(value) < 0.005 else f"{value:.2f}"
+    return figures.ms(float(value))
+
+
+def _count(value: int) -> str:
+    """A count, thousands grouped (``figures.count``)."""
+    return figures.count(value)

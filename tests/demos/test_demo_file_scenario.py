@@ -64,9 +64,9 @@ def test_headless_prints_the_files_title_sides_and_figures(
         "  1. WSGI, 4 threads: sim:threads-vs-loop · WSGI threads (simulated); 1 bookmark",
         "  2. ASGI, one event loop: sim:threads-vs-loop · ASGI loop (simulated); 1 bookmark",
         "  side1_max_in_flight: 4",
-        "  side1_p50_ms: 1200",
+        "  side1_p50_ms: 1,200.0",
         "  side2_max_in_flight: 50",
-        "  side2_p50_ms: 100",
+        "  side2_p50_ms: 100.0",
         "  side2_loop_blocked: 0",
     ]
     assert captured.err == "trace: simulating threads-vs-loop…\n"

@@ -64,7 +64,7 @@ def test_a_saturated_single_run_says_so_rather_than_a_steady_p99(
     argv = [*GUNICORN, "--threads", "4", "--rate", "200", "-n", "300", "--no-record"]
     assert main([*argv, "--headless"]) == 0
     line = (
-        "busiest: threads (16), keeps up to 160 req/s; --rate 200 uses 125% of it: saturated: "
+        "busiest: threads (16), keeps up to 160.0 req/s; --rate 200 uses 125% of it: saturated: "
         "the queue grows as long as requests arrive, so the latencies grow with -n or -z and "
         "have no steady value."
     )
@@ -81,10 +81,12 @@ def test_a_stable_run_names_its_limit(capsys: pytest.CaptureFixture[str]) -> Non
     argv = ["sim", "--io", "exp:100ms", "-n", "200", "--no-record"]
     assert main([*argv, "--rate", "30", "--headless"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == (
-        "busiest: threads (4), keeps up to 40 req/s; --rate 30 uses 75% of it."
+        "busiest: threads (4), keeps up to 40.0 req/s; --rate 30 uses 75% of it."
     )
     assert main([*argv, "--headless"]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "busiest: threads (4), keeps up to 40 req/s."
+    assert (
+        capsys.readouterr().out.splitlines()[-1] == "busiest: threads (4), keeps up to 40.0 req/s."
+    )
     assert main([*argv, "--rate", "30", "--json"]) == 0
     assert capsys.readouterr().err == ""
 
@@ -110,7 +112,7 @@ def test_a_saturated_sweep_row_shows_grows_not_a_p99(capsys: pytest.CaptureFixtu
     rows = [line for line in out.splitlines() if line.startswith("│")]
     assert "grows" not in rows[0] and "threads 50%" in rows[0]
     assert rows[1].count("grows") == 5 and "threads 125% saturated" in rows[1]
-    assert "40 req/s" in rows[1]
+    assert "40.0 req/s" in rows[1]
 
 
 def test_two_sweeps_make_a_grid(capsys: pytest.CaptureFixture[str]) -> None:

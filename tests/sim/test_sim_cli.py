@@ -539,4 +539,4 @@ def test_a_sweep_table_into_a_pipe_is_as_wide_as_it_needs(
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "…" not in out
-    assert "queued (mean)" in out and "offered" in out and "3.26ms" in out
+    assert "queued (mean)" in out and "offered" in out and "3.26 ms" in out

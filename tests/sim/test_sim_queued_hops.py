@@ -155,7 +155,7 @@ def test_trace_sim_json_says_the_thread_pool_wait_as_trace_summary_does(
     assert main(["summary", str(path)]) == 0
     (row,) = [line for line in capsys.readouterr().out.splitlines() if "thread pool wait" in line]
     assert row.split() == (
-        "thread pool wait p50 10.00 · max 20.00 ms (6 hops, for a worker thread)".split()
+        "thread pool wait p50 10.0 · max 20.0 ms (6 hops, for a worker thread)".split()
     )
 
 

@@ -18,8 +18,8 @@ def _rows(capsys: pytest.CaptureFixture[str], requests: int) -> list[list[str]]:
 def test_forty_requests_have_no_p99(capsys: pytest.CaptureFixture[str]) -> None:
     rows = _rows(capsys, 40)
     assert [row[0] for row in rows] == ["1", "2"]
-    assert [row[2:5] for row in rows] == [["50ms", "50ms", "–"]] * 2  # p50, p90, p99
+    assert [row[2:5] for row in rows] == [["50.0 ms", "50.0 ms", "–"]] * 2  # p50, p90, p99
 
 
 def test_a_hundred_requests_measure_p99(capsys: pytest.CaptureFixture[str]) -> None:
-    assert [row[2:5] for row in _rows(capsys, 100)] == [["50ms", "50ms", "50ms"]] * 2
+    assert [row[2:5] for row in _rows(capsys, 100)] == [["50.0 ms", "50.0 ms", "50.0 ms"]] * 2

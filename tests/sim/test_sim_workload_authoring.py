@@ -184,7 +184,7 @@ def test_a_large_capacity_is_written_out_in_full(
     """4 threads of 100 µs keep up with 40,000 requests a second: written so, not ``4e+04``."""
     assert main(["sim", "--io", "100us", "-n", "4", "--headless", "--no-record"]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
-    assert last == "busiest: threads (4), keeps up to 40,000 req/s."
+    assert last == "busiest: threads (4), keeps up to 40,000.0 req/s."
 
 
 def test_a_label_names_a_simulated_side_and_the_file_stays_the_same_run_after_run(

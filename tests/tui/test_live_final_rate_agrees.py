@@ -132,7 +132,7 @@ async def test_the_dashboards_final_rate_is_the_reports(tmp_path: Path, capsys: 
 
     assert main(["summary", str(path)]) == 0
     report = capsys.readouterr().out
-    assert f"throughput {round(rate, 1)} requests/s" in " ".join(report.split())
+    assert f"throughput {round(rate, 1)} req/s" in " ".join(report.split())
 
     recording = load(path)
     stats = LiveStats(load=recording.header.get("load"))

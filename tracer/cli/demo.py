@@ -201,7 +201,7 @@ def _headless(demo: Any, out: TextIO) -> int:
         marked = bookmark_count(marks, demo.lang)
         print(f"  {index + 1}. {title}{words['and']}{marked}", file=out)
     for key, value in demo.figures.items():
-        print(f"  {key}: {value:g}", file=out)
+        print(f"  {key}: {_figure(key, value)}", file=out)
     if scenario.source is not None:
         return 0  # a scenario file states no expected shape: nothing was checked
     problems = demo.problems()
@@ -210,6 +210,17 @@ def _headless(demo: Any, out: TextIO) -> int:
     for note in demo.notes():
         print(f"  {words['note']}{note}", file=out)
     return 0
+
+
+def _figure(key: str, value: float) -> str:
+    """A scenario's figure as the report writes its kind (``tracer.figures``): a time in ms
+    (its key says ``_ms``) as every time in ms (``1,200.0``), an int as a count (``10,000``,
+    as the C10k title writes it), any other to three significant digits (a ratio: ``1.02``)."""
+    from tracer import figures
+
+    if isinstance(value, int) and not isinstance(value, bool) and "_ms" not in key:
+        return figures.count(value)
+    return figures.ms(value)
 
 
 def refuse_ignored(args: argparse.Namespace) -> None:

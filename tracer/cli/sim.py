@@ -590,10 +590,13 @@ def _capacity_line(config: Any, cap: Any, grew: bool) -> str:
     ``sim.capacity.run_queue_grew``)."""
     if cap.rps is None:
         return "busiest: none (the requests take no time, so nothing limits the rate)."
-    line = f"busiest: {cap.resource} ({cap.units}), keeps up to {_per_second(cap.rps)} req/s"
+    from tracer import figures
+
+    line = f"busiest: {cap.resource} ({cap.units}), keeps up to {_rate(cap.rps, unit=True)}"
     if config.rate is None:
         return line + "."
-    line += f"; --rate {config.rate:g} uses {cap.load(config.rate):.0%} of it"
+    # The rate as typed (an option's value); the share as every share is written.
+    line += f"; --rate {config.rate:g} uses {figures.percent(cap.load(config.rate))} of it"
     if cap.saturated(config.rate) or grew:
         return f"{line}: {SATURATED_TAIL}"
     return line + "."
@@ -618,8 +621,8 @@ def _for_json(result: Any, path: str | None) -> dict[str, Any]:
         return summary
     if result.events > REPORT_EVENTS_MAX:
         print(
-            f"trace sim: loop_blocked_places left out: the recording has {result.events} "
-            f"events, past the {REPORT_EVENTS_MAX} read back here; "
+            f"trace sim: loop_blocked_places left out: the recording has {result.events:,} "
+            f"events, past the {REPORT_EVENTS_MAX:,} read back here; "
             f"trace summary {shlex.quote(path)} --json reads them all.",
             file=sys.stderr,
         )
@@ -672,23 +675,27 @@ def _print_summary(config: Any, result: Any, path: str | None) -> None:
     table = Table(title=title + " (simulated time)")
     table.add_column("metric")
     table.add_column("value", justify="right")
-    table.add_row("requests", f"{summary['completed']} / {summary['requests']}")
-    table.add_row("simulated time", f"{summary['wall_s']} s")
-    table.add_row("throughput", _rate(summary["rps"], " req/s"))
+    # Each figure as the report writes it (tracer.figures), the wall time too.
+    from tracer import figures
+
+    completed, requests = summary["completed"], summary["requests"]
+    table.add_row("requests", f"{figures.count(completed)} / {figures.count(requests)}")
+    table.add_row("simulated time", f"{summary['wall_s']:.3f} s")
+    table.add_row("throughput", _rate(summary["rps"], unit=True))
     for key, value in summary["latency_ms"].items():
-        table.add_row(f"latency {key}", f"{value} ms")
+        table.add_row(f"latency {key}", f"{figures.ms(value)} ms")
     for key, value in summary["queue_ms"].items():
-        table.add_row(f"queue {key}", f"{value} ms")
-    table.add_row("max in flight", str(summary["max_in_flight"]))
-    table.add_row("loop blocked", f"{summary['loop_blocked_ms']} ms")
+        table.add_row(f"queue {key}", f"{figures.ms(value)} ms")
+    table.add_row("max in flight", figures.count(summary["max_in_flight"]))
+    table.add_row("loop blocked", f"{figures.ms(summary['loop_blocked_ms'])} ms")
     waits = summary.get("thread_pool_wait_ms")  # only when work hopped to the thread pool
     if waits:
         from tracer.report import measures
 
-        table.add_row("thread pool hops", str(waits["count"]))
+        table.add_row("thread pool hops", figures.count(waits["count"]))
         for key in ("p50", "p99", "max"):  # a percentile only from a sample that measures it
             if key == "max" or measures(key, waits["count"]):
-                table.add_row(f"thread pool wait {key}", f"{waits[key]} ms")
+                table.add_row(f"thread pool wait {key}", f"{figures.ms(waits[key])} ms")
     table.add_row("cores", "unlimited" if config.cpus is None else str(config.cpus))
     _print_table(table)
 
@@ -705,12 +712,11 @@ def _sweep(config: Any, args: argparse.Namespace) -> int:
         return 0
     from rich.table import Table
 
-    from sim.dist import format_ns
+    from tracer import figures
 
     def ms(value: float) -> str:
-        if value == 0:
-            return "0"
-        return format_ns(float(f"{value * 1e6:.3g}"))  # 3 significant digits, with its unit
+        # A row's times run from µs to minutes: each in its largest unit, with it.
+        return figures.duration(value * 1e6)
 
     swept = {axis[0] for axis in axes}
     if "cpus" in swept and "workers" in swept:  # each row says both
@@ -726,7 +732,7 @@ def _sweep(config: Any, args: argparse.Namespace) -> int:
     open_loop = all(row.open_loop for row in rows)
     for _, _, heading in axes:
         table.add_column(heading, justify="right")
-    for heading in ("req/s", "p50", "p90", "p99", "max", "queued (mean)", "in flight"):
+    for heading in (figures.RATE_UNIT, "p50", "p90", "p99", "max", "queued (mean)", "in flight"):
         table.add_column(heading, justify="right")
     if open_loop:
         table.add_column("offered", justify="right")
@@ -755,7 +761,7 @@ def _sweep(config: Any, args: argparse.Namespace) -> int:
             *times,
             GROWS if grows else ms(lat["max"]),
             GROWS if grows else ms(s["queue_ms"]["mean"]),
-            str(s["max_in_flight"]),
+            figures.count(s["max_in_flight"]),
             *extra,
             *_capacity_cells(row),
         )
@@ -782,15 +788,17 @@ def _capacity_cells(row: Any) -> list[str]:
     cap = row.capacity
     if cap is None or cap.rps is None:
         return [NONE, NONE]
+    from tracer import figures
+
     if row.rate is not None:
-        busiest = f"{cap.resource} {row.rate / cap.rps:.0%}"
+        busiest = f"{cap.resource} {figures.percent(row.rate / cap.rps)}"
     elif row.summary["rps"] is None:
         busiest = cap.resource
     else:  # measured: a sample of service times shorter than their mean is no overload
-        busiest = f"{cap.resource} {min(row.summary['rps'] / cap.rps, 1.0):.0%}"
+        busiest = f"{cap.resource} {figures.percent(min(row.summary['rps'] / cap.rps, 1.0))}"
     if row.saturated:
         busiest += " saturated"
-    return [busiest, f"{_per_second(cap.rps)} req/s"]
+    return [busiest, _rate(cap.rps, unit=True)]
 
 
 def _sweep_caption(open_loop: bool, saturated: bool) -> str:
@@ -816,15 +824,14 @@ def _sweep_caption(open_loop: bool, saturated: bool) -> str:
     return "; ".join(parts)
 
 
-def _per_second(rps: float) -> str:
-    """A capacity as a person reads it: four figures, and whole thousands written out
-    (``40,000``, not ``4e+04``)."""
-    return f"{rps:,.0f}" if rps >= 10_000 else f"{rps:.4g}"
+def _rate(value: float | None, *, unit: bool = False) -> str:
+    """A rate as every rate is written (``tracer.figures.rate``: ``39.8``, ``1,234.6``), and
+    its unit when ``unit``; None (requests that took no simulated time) has no rate."""
+    if value is None:
+        return NOT_MEASURABLE
+    from tracer import figures
 
-
-def _rate(value: float | None, unit: str = "") -> str:
-    """A throughput for a table: None (requests that took no simulated time) has no rate."""
-    return NOT_MEASURABLE if value is None else f"{value}{unit}"
+    return f"{figures.rate(value)} {figures.RATE_UNIT}" if unit else figures.rate(value)
 
 
 def _print_table(table: Any) -> None:

@@ -20,7 +20,8 @@ would drop it): ``sys.stdout`` and ``sys.stderr`` (``PrintsToFile``), and descri
 themselves (a ``logging`` handler holding the original stderr, ``os.write(2, ...)``, a
 subprocess, a C extension), while Textual draws on a duplicate of the terminal
 (``OwnTerminalDriver``). Both are ``tracer.tui.own_terminal``'s, importable from here too.
-Imports Textual, the spine and tracer.tui only; never a shim, a server or the load generator.
+Imports Textual, the spine, tracer.figures (how a figure is written) and tracer.tui only; never
+a shim, a server or the load generator.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
 
+from tracer import figures
 from tracer.errors import TracerError
 from tracer.events import Event
 from tracer.gc_pause import paused_gc
@@ -54,7 +56,6 @@ from tracer.printable import printable
 from tracer.recorder import Recorder
 from tracer.recording import Recording, load
 from tracer.report import measures
-from tracer.stats import rate_figure
 from tracer.summary import load_of
 from tracer.tui.axis import format_time
 from tracer.tui.bar_chart import BarChart
@@ -214,11 +215,16 @@ class LiveScreen(Screen[None]):
         header.append(printable(self.run_title), "bold #00afd7")
         header.append("\n")
         counts = Text()
-        total = f"/{snap.total}" if snap.total else ""
-        counts.append(f"{lab['progress']} {snap.completed}{total}  ")
+        total = f"/{figures.count(snap.total)}" if snap.total else ""
+        counts.append(f"{lab['progress']} {figures.count(snap.completed)}{total}  ")
         # Errors early: a narrow terminal cuts the line's end, and they matter more than p99.
-        counts.append(f"{lab['errors']} {snap.errors}", "bold #ff5f5f" if snap.errors else "")
-        counts.append(f"  {lab['in_flight']} {snap.in_flight}  {lab['queued']} {snap.queued}")
+        counts.append(
+            f"{lab['errors']} {figures.count(snap.errors)}", "bold #ff5f5f" if snap.errors else ""
+        )
+        counts.append(
+            f"  {lab['in_flight']} {figures.count(snap.in_flight)}"
+            f"  {lab['queued']} {figures.count(snap.queued)}"
+        )
         # A percentile of too few requests (p99 of the first ten) would read as a tail they
         # do not have: "–" until the sample measures it, as the replay's panel and the report.
         percentiles = (("p50", snap.p50_ms), ("p95", snap.p95_ms), ("p99", snap.p99_ms))
@@ -228,7 +234,7 @@ class LiveScreen(Screen[None]):
                 for name, ms in percentiles
             )
             # No time passed (a zero-time simulation): no rate, as the report's "n/a".
-            + f"  {lab['rps']} {NONE if snap.rps is None else f'{rate_figure(snap.rps):,}'}"
+            + f"  {lab['rps']} {NONE if snap.rps is None else figures.rate(snap.rps)}"
         )
         header.append_text(counts)
         if width and counts.cell_len + 2 + rates.cell_len > width:
@@ -614,14 +620,9 @@ def drop_typed_ahead(stream: TextIO | None) -> None:
 
 
 def _ms(ns: float) -> str:
-    """A duration with three significant figures (in s from a second on), as the header has
-    room for."""
-    ms = ns / 1e6
-    if ms >= 1000:
-        return f"{ms / 1000:,.2f}s"
-    if ms >= 100:
-        return f"{ms:.0f}ms"
-    return f"{ms:.1f}ms" if ms >= 10 else f"{ms:.2f}ms"
+    """A duration as the replay's panel writes it (``figures.ms_in_short``: ``2.35ms``,
+    ``12.3ms``, ``1,106ms``): the header becomes that panel when the run ends."""
+    return figures.ms_in_short(ns / 1e6)
 
 
 def leave_terminal() -> None:

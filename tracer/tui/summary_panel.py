@@ -5,7 +5,7 @@ so the same panel reads at 80 columns, at 200, and as one half of compare mode.
 A percentile is shown only of a sample that measures it (``tracer.report.measures``), as the
 report shows it. The lifespan's own blocking, which the loop's blocked time leaves out, is
 said on an item of its own when there is any, as the report's lifespan line says it. Imports
-Rich, Textual, ``tracer.export.numbers`` (the exports' way of writing a figure),
+Rich, Textual, ``tracer.figures`` (the way every place writes a figure),
 ``tracer.printable``, ``tracer.report``, ``tracer.tui.one_line`` and ``tracer.tui.model``
 (for the key of the lifespan's blocked time).
 """
@@ -21,7 +21,7 @@ from rich.text import Text
 from textual.message import Message
 from textual.widgets import Static
 
-from tracer.export.numbers import number
+from tracer.figures import number
 from tracer.printable import printable
 from tracer.report import measures
 from tracer.tui.model import LIFESPAN_BLOCKED

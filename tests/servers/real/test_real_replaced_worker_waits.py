@@ -19,6 +19,7 @@ from real_helpers import ROOT
 
 from tracer import events as K
 from tracer.events import Event
+from tracer.figures import duration
 from tracer.recording import load
 
 pytestmark = pytest.mark.timeout(240)
@@ -60,12 +61,12 @@ def _waits(events: list[Event]) -> list[int]:
 def _line(waits: list[int]) -> str:
     """The report's line for ``waits``."""
     ms = round(max(waits) / 1_000_000, 3)
-    longest = f"{ms / 1000:.1f} s" if ms >= 100 else f"{ms:.0f} ms"
+    longest = duration(ms * 1e6)  # as every time of unknown size is written
     said = "1 request" if len(waits) == 1 else f"{len(waits)} requests"
     return f"{said} waited up to {longest} {SAID}"
 
 
-_SAID = re.compile(rf"[0-9]+ requests? waited up to [0-9.]+ m?s {re.escape(SAID)}")
+_SAID = re.compile(rf"[0-9]+ requests? waited up to [0-9.,]+ (?:µs|ms|s) {re.escape(SAID)}")
 
 
 def _said(out: str) -> list[str]:

@@ -13,6 +13,7 @@ from rich.console import Console
 from tracer import events as K
 from tracer.client import ClientConfig
 from tracer.digest import Digest
+from tracer.figures import ms
 from tracer.recording import Recording
 from tracer.report import print_report
 from tracer.stats import stats_ms
@@ -62,6 +63,6 @@ def test_streams_cut_by_the_timeout_report_their_first_byte() -> None:
     )
     text = out.getvalue()
     first = details.ttfb_ms
-    assert _cells(text, "first byte") == [f"{first[key]:.2f}" for key in ("mean", "p50", "max")]
+    assert _cells(text, "first byte") == [ms(first[key]) for key in ("mean", "p50", "max")]
     total = _cells(text, "total")
-    assert total == [f"{summary['latency_ms'][key]:.2f}" for key in ("mean", "p50", "max")]
+    assert total == [ms(summary["latency_ms"][key]) for key in ("mean", "p50", "max")]
