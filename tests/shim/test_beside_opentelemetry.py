@@ -9,6 +9,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from shim_asgi_apps import http_scope
 
 import tracer
 from tracer import events as K
@@ -16,23 +17,6 @@ from tracer import events as K
 instrumentation = pytest.importorskip("opentelemetry.instrumentation.asyncio")
 
 pytestmark = pytest.mark.timeout(30)
-
-
-def _scope() -> dict[str, Any]:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": "/",
-        "raw_path": b"/",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-    }
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -54,7 +38,7 @@ def _task_steps() -> list[tuple[Any, Any]]:
     async def send(message: dict[str, Any]) -> None:
         pass
 
-    asyncio.run(wrapped(_scope(), receive, send))
+    asyncio.run(wrapped(http_scope(), receive, send))
     (start,) = [e for e in rec.events if e.kind == K.REQUEST_START]
     return [
         (e.data["awaiting"], e.data["location"])

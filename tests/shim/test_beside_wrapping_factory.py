@@ -8,6 +8,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from shim_asgi_apps import http_scope
 
 import tracer
 from tracer import events as K
@@ -31,23 +32,6 @@ class Wrapping:
         if self.found is None:
             return asyncio.Task(around(), loop=loop, **kwargs)
         return self.found(loop, around(), **kwargs)
-
-
-def _scope() -> dict[str, Any]:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": "/",
-        "raw_path": b"/",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-    }
 
 
 async def child() -> None:
@@ -74,7 +58,7 @@ def test_a_factory_around_the_shims_that_hides_it_still_steps_each_task_once() -
             pass
 
         for _ in range(3):
-            await wrapped(_scope(), receive, send)
+            await wrapped(http_scope(), receive, send)
             if not factories:  # set after the first request: around the shim's
                 loop = asyncio.get_running_loop()
                 factories.append(Wrapping(loop.get_task_factory()))
