@@ -89,8 +89,12 @@ def test_ctrl_c_as_trace_starts_is_never_a_traceback_of_ours(how: str, tmp_path:
         seen = _project_traceback(err)
         assert not seen, f"{how}, SIGINT after {delay:.2f} s (exit {code}):\n{seen}"
         ends = {0, 130, -signal.SIGINT}
-        if "init_import_site" in err or "init_sys_streams" in err:
-            # Python's own start-up interrupted (site, or the standard streams): its message
+        if any(
+            start in err
+            for start in ("init_import_site", "init_sys_streams", "Could not import runpy module")
+        ):
+            # Python's own start-up interrupted (site, the standard streams, or runpy for
+            # ``python -m``): its message
             ends.add(1)
         assert code in ends, f"{how}, SIGINT after {delay:.2f} s: exit {code}\n{err}"
         if code == 130:

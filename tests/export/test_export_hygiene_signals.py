@@ -71,8 +71,14 @@ def _stopped_while_writing(
 def test_a_stopped_export_leaves_no_temporary_file(
     recording: Path, tmp_path: Path, signum: int, code: int, said: str
 ) -> None:
-    """The signal ends the export as before, the temporary file is gone, the earlier stays."""
-    returncode, err = _stopped_while_writing(recording, tmp_path, signum)
+    """The signal ends the export as before, the temporary file is gone, the earlier stays.
+    An export that finished before the signal landed (a loaded machine let it write the rest
+    between the look at its temporary file and the signal) is run again, twice at most."""
+    for _ in range(3):
+        returncode, err = _stopped_while_writing(recording, tmp_path, signum)
+        if returncode != 0:
+            break
+        (tmp_path / "out.json").unlink()  # the finished export's: the next try starts afresh
     assert (returncode, err) == (code, said)
     assert _temporaries(tmp_path) == []
     assert (tmp_path / "out.json").read_text(encoding="utf-8") == EARLIER
