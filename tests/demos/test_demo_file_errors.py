@@ -64,7 +64,8 @@ def _refused(path: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> str
         ),
         (
             HEAD + "speed = 2\n[[side]]\n" + SIDE,
-            "unknown top-level key 'speed'; expected name, title, caption, [zh], [[side]].",
+            "unknown top-level key 'speed'; expected name, title, caption, [zh], "
+            "[bookmarks.<key>], [[side]].",
         ),
         (
             HEAD + '[zh]\ntitle = "标题"\n[[side]]\n' + SIDE,

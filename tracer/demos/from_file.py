@@ -5,7 +5,8 @@ The file gives a title and a caption (in English, and in Chinese under ``[zh]``)
 optionally a real app. Bookmarks are found in the recordings as the built-in scenarios find
 theirs: on each side, the first request that waited to be served (``queue``) and the first
 time the event loop was blocked (``blocked``); a side showing neither gets the moment the most
-requests were in flight (``overlap``). The figures are each side's peak in flight, median
+requests were in flight (``overlap``), each said in the tool's words or in the file's own
+(``[bookmarks.<key>]``, ``tracer.demos.file_bookmarks``). The figures are each side's peak in flight, median
 latency and, on a loop, its blocked steps. A file states no expected shape, so none is
 checked. Imports ``tracer.demos``' builders and shapes, and ``sim`` through the sides.
 """
@@ -19,6 +20,7 @@ from functools import partial
 from typing import Any
 
 from tracer.demos.build import moment
+from tracer.demos.file_bookmarks import BOOKMARKS, read_bookmarks
 from tracer.demos.file_sides import read_side, text_value
 from tracer.demos.scenario import Moment, Runs, Scenario, Side
 from tracer.demos.shapes import blocked, first_wait, in_flight_peak, latency_ms, peak_moment
@@ -28,28 +30,8 @@ from tracer.toml_file import read_toml
 
 __all__ = ["load_scenario", "speaks", "BOOKMARKS", "TOP_KEYS"]
 
-TOP_KEYS = ("name", "title", "caption", "zh", "side")
+TOP_KEYS = ("name", "title", "caption", "zh", "bookmarks", "side")
 """The top-level keys of a scenario file, in the order messages list them."""
-
-BOOKMARKS: dict[str, dict[str, str]] = {
-    "en": {
-        "queue": "Requests queue",
-        "queue:caption": "every worker is busy, so this request waits to be served.",
-        "blocked": "Loop blocked",
-        "blocked:caption": "a step holds the event loop; every other request waits.",
-        "overlap": "Most in flight",
-        "overlap:caption": "the most requests in flight at once, none of them waiting.",
-    },
-    "zh": {
-        "queue": "请求开始排队",
-        "queue:caption": "所有工作线程都在忙，这个请求只能等待。",
-        "blocked": "事件循环被阻塞",
-        "blocked:caption": "一个步骤占住了事件循环，其他请求都在等待。",
-        "overlap": "同时进行最多",
-        "overlap:caption": "同时进行的请求最多，且没有一个在等待。",
-    },
-}
-"""The automatic bookmarks' labels and captions, in every language the UI speaks."""
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 """A scenario's name: it names the recordings (``NAME-1.jsonl``), so a file name's characters."""
@@ -69,7 +51,7 @@ def load_scenario(path: str) -> Scenario:
     if unknown:
         raise UsageError(
             f"{where}: unknown top-level key {unknown[0]!r}; expected name, title, caption, "
-            "[zh], [[side]]."
+            "[zh], [bookmarks.<key>], [[side]]."
         )
     name = _name(data, where, path)
     en = _head(data, where)
@@ -85,12 +67,10 @@ def load_scenario(path: str) -> Scenario:
         )
     folder = os.path.dirname(os.path.abspath(path))
     sides = []
-    # The bookmarks are the tool's words, said in every language; the file's texts fall back
-    # to English where it gives none (``Scenario.text``).
-    texts = {
-        lang: {**words, **head}
-        for lang, words, head in (("en", BOOKMARKS["en"], en), ("zh", BOOKMARKS["zh"], zh or {}))
-    }
+    # The bookmarks are said in every language (the file's words, else the tool's); the
+    # file's title and caption fall back to English where it gives none (``Scenario.text``).
+    marks = read_bookmarks(data, where)
+    texts = {lang: {**marks[lang], **head} for lang, head in (("en", en), ("zh", zh or {}))}
     for index, table in enumerate(sides_data):
         side = read_side(table, f"{where}, side {index + 1}", folder, name)
         for lang, said in side.texts.items():
