@@ -23,6 +23,12 @@ request that runs in a greenlet is recorded as an ASGI request on its event loop
   run meanwhile. gevent keeps which of them were ready to run in its C event loop, out of
   sight, so the list is those in flight, said with ``delayed_from: "in_flight"``.
 
+Work a request hands to a (patched, so green) thread — ``ThreadPoolExecutor.submit`` from
+its greenlet, ``tracer.shim.hops`` wraps it — runs in another greenlet of the same OS thread:
+``adopt`` makes that greenlet's runs, while it does the work, steps of the request too, with
+that greenlet's name as ``task`` and ``via`` (and, on its first step, ``queued_ns``) as a
+``sched.thread`` of a hop has them; no ``sched.thread`` is recorded for it (it is no thread).
+
 Only the OS thread ``install`` was called on is hooked (``greenlet.settrace`` is per thread):
 requests on other OS threads are recorded as without gevent. Imports the spine and
 ``tracer.shim.frames``; never the TUI, exporters, server models or CLI.
@@ -38,9 +44,11 @@ from typing import Any
 from tracer import events as K
 from tracer.shim.frames import function_in_stack, where_called
 
-__all__ = ["GreenletTracer", "install", "patched", "os_thread_ident", "tracer"]
+__all__ = ["GreenletTracer", "GreenHop", "install", "patched", "os_thread_ident", "tracer"]
 
 _STEP_KEYS = ("cpu_ns", "awaiting", "location")
+_HOP_STEP_KEYS = ("cpu_ns", "awaiting", "location", "via")
+_FIRST_HOP_STEP_KEYS = ("cpu_ns", "awaiting", "location", "via", "queued_ns")
 _HUB = "gevent hub"
 
 tracer: GreenletTracer | None = None
@@ -73,6 +81,27 @@ def install(block_ns: int = 10_000_000) -> GreenletTracer | None:
     if tracer is None and patched():
         tracer = GreenletTracer(block_ns)
     return tracer
+
+
+class GreenHop:
+    """A greenlet doing work a traced request handed to a (patched) thread: its runs are steps
+    of ``cycle``'s request, with its own ``task``."""
+
+    __slots__ = ("cycle", "req", "sink", "shim", "task", "via", "queued_ns")
+
+    def __init__(self, cycle: Any, task: str, via: str, queued_ns: int) -> None:
+        self.cycle = cycle
+        self.req = cycle.req
+        self.sink = cycle.sink
+        self.shim = cycle.shim
+        self.task = task
+        self.via = via
+        self.queued_ns: int | None = queued_ns  # said on its first step only, then None
+
+
+def _name(greenlet: Any) -> str:
+    name = getattr(greenlet, "name", None)
+    return name if isinstance(name, str) else f"greenlet-{id(greenlet):x}"
 
 
 class GreenletTracer:
@@ -109,8 +138,7 @@ class GreenletTracer:
         self.running_traced = True
         self.step_t = t
         self.step_cpu = time.thread_time_ns()
-        name = getattr(current, "name", None)
-        return name if isinstance(name, str) else f"greenlet-{id(current):x}"
+        return _name(current)
 
     def end(self, cycle: Any, t: int) -> None:
         """The request ends at ``t``: its last step, if it is still its greenlet's."""
@@ -123,6 +151,35 @@ class GreenletTracer:
             for greenlet, known in list(self.cycles.items()):
                 if known is cycle:
                     del self.cycles[greenlet]
+
+    def adopt(self, context: Any, via: str, handed: int) -> GreenHop | None:
+        """The running greenlet starts work ``context``'s request handed over at ``handed``
+        (recorder time): when it is a greenlet of the hooked thread that works for no traced
+        request now, its runs from here until ``release`` are steps of that request (its
+        first step begins now); None otherwise (another OS thread: a real thread's hop)."""
+        if self.os_ident() != self.tid:
+            return None
+        current = self.getcurrent()
+        cycle = getattr(context, "cycle", context)  # a WsgiCycle, or a nested request's
+        sink = getattr(cycle, "sink", None)
+        if current in self.cycles or sink is None or getattr(cycle, "task", None) is None:
+            return None
+        t = sink.clock() - sink.start_ns
+        hop = GreenHop(cycle, _name(current), via, max(t - handed, 0))
+        self.cycles[current] = hop
+        self.running_traced = True
+        self.step_t = t
+        self.step_cpu = time.thread_time_ns()
+        return hop
+
+    def release(self, hop: GreenHop) -> None:
+        """The work ``adopt`` began ends: its last step (``awaiting`` null)."""
+        current = self.getcurrent()
+        if self.cycles.get(current) is hop:
+            del self.cycles[current]
+            self.running_traced = False
+            sink = hop.sink
+            self._step(hop, sink.clock() - sink.start_ns, time.thread_time_ns(), None, None)
 
     # -- the switches --------------------------------------------------------------------------
 
@@ -158,6 +215,9 @@ class GreenletTracer:
         cpu_ns = min(max(cpu - self.step_cpu, 0), dur)
         if dur > self.block_ns:
             self._blocked(cycle, t0, dur, where)
+        if isinstance(cycle, GreenHop):
+            self._hop_step(cycle, t0, dur, cpu_ns, awaiting, where)
+            return
         sink.append(
             (
                 next(sink.seq),
@@ -176,6 +236,20 @@ class GreenletTracer:
             )
         )
 
+    def _hop_step(
+        self, hop: GreenHop, t0: int, dur: int, cpu_ns: int, awaiting: str | None, where: str | None
+    ) -> None:
+        sink = hop.sink
+        queued = hop.queued_ns
+        hop.queued_ns = None
+        tail: tuple[Any, ...] = (
+            (_HOP_STEP_KEYS, cpu_ns, awaiting, where, hop.via)
+            if queued is None
+            else (_FIRST_HOP_STEP_KEYS, cpu_ns, awaiting, where, hop.via, queued)
+        )
+        head = (next(sink.seq), t0, K.SCHED_STEP, hop.req, sink.pid, self.tid, self.thread)
+        sink.append((*head, hop.task, dur, *tail))
+
     def _blocked(self, cycle: Any, t0: int, dur: int, where: str | None) -> None:
         """The step of ``cycle`` from ``t0`` held the hub ``dur`` ns, past the threshold."""
         from tracer.shim.blocking import most_seen  # only once a step blocked
@@ -187,7 +261,7 @@ class GreenletTracer:
             else {"location": where, "location_from": "step"}
         )
         data["delayed"] = sorted(
-            other.req for other in self.cycles.values() if other.req != cycle.req
+            {other.req for other in self.cycles.values() if other.req != cycle.req}
         )
         data["delayed_from"] = "in_flight"
         sink = cycle.sink

@@ -11,7 +11,10 @@
   first shim, what it calls on asyncio (anyio's ``run_sync_in_worker_thread``);
 * ``concurrent.futures.ThreadPoolExecutor.submit`` — work given to a pool directly, and so
   asgiref's ``async_to_sync`` where no event loop runs (a WSGI app, Django's ``async def``
-  views under WSGI), which runs the coroutine on a loop in a pool thread of its own.
+  views under WSGI), which runs the coroutine on a loop in a pool thread of its own;
+* ``gevent.threadpool.ThreadPool.spawn``, where gevent has patched the process — its pool of real OS
+  threads (``gevent.get_hub().threadpool``, gevent's ``ThreadPoolExecutor``), ``via``
+  ``gevent.threadpool``.
 
 At submission, when a traced request is current (``tracer.shim.context.CURRENT``, set by the
 ASGI shim for its request and by the WSGI shim during its app call, while each chunk of its
@@ -25,7 +28,12 @@ recorder of a shim further out sees (shims of several recorders nested). A hop t
 thread where the same request's time is already being recorded (an outer hop of it, or its
 WSGI app call or body) is part of that: asgiref's thread-sensitive ``sync_to_async`` under an
 ``async_to_sync`` runs on the thread that called ``async_to_sync``, inside that thread's hop,
-and its time must not be counted twice. Outside a traced request nothing is wrapped. The
+and its time must not be counted twice. Outside a traced request nothing is wrapped.
+
+Where gevent has patched ``threading``, a pool's "thread" is a greenlet on the request's own OS
+thread: its work is no ``sched.thread`` but steps of the request, with that greenlet's name as
+``task`` (``tracer.shim.greenlets``'s ``adopt``); a hop on a real thread (gevent's threadpool)
+is recorded with that thread's OS ident, which the patched ``threading`` would not give. The
 wrapped call returns or raises exactly what the callable does. Imports ``tracer.shim.context``
 and the spine only; never the TUI, exporters, server models or CLI.
 """
@@ -45,6 +53,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, cast
 
 from tracer import events as K
+from tracer.shim import greenlets
 from tracer.shim.context import CURRENT, RequestContext, each_recorder
 from tracer.shim.frames import mark_wrapper
 
@@ -57,9 +66,12 @@ _MARK = "__gateway_tracer_hop__"
 _ORIGINALS: dict[str, Any] = {}
 _ANYIO_BACKEND = "anyio._backends._asyncio.AsyncIOBackend.run_sync_in_worker_thread"
 _SUBMIT = "concurrent.futures.ThreadPoolExecutor.submit"
+_GEVENT_SPAWN = "gevent.threadpool.ThreadPool.spawn"
 _COMPLAINED: set[str] = set()
 _LOCK = threading.Lock()
 _get_ident = threading.get_ident
+_MODULES = sys.modules
+_HERE: dict[str, Any] = {}  # no place given: the emitting thread's
 
 
 class Hop:
@@ -77,6 +89,9 @@ class Hop:
         self.handed = context.recorder.now()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        green = greenlets.tracer
+        if green is not None and green.os_ident() == green.tid:
+            return self._green(green, args, kwargs)
         context = self.context
         opened = _OPEN.requests
         if _recorded_here(opened, context):
@@ -97,20 +112,60 @@ class Hop:
             IN_FLIGHT.discard(self)
             try:
                 cpu_ns = time.thread_time_ns() - c0
+                # Only a process that imported gevent's patcher pays for the look.
+                place = _os_thread() if "gevent.monkey" in _MODULES else _HERE
                 recorder.emit(
                     K.SCHED_THREAD,
                     context.req,
                     {"cpu_ns": cpu_ns, "via": self.via, "queued_ns": t0 - self.handed},
                     t=t0,
                     dur=recorder.now() - t0,
+                    **place,
                 )
             except Exception as exc:  # recording must never change what the call did
-                if "hop" not in _COMPLAINED:
-                    _COMPLAINED.add("hop")
-                    log.error("gateway-tracer: recording a thread hop failed", exc_info=exc)
+                _complain(exc)
+
+    def _green(self, green: greenlets.GreenletTracer, args: Any, kwargs: Any) -> Any:
+        """Run in a greenlet of the thread gevent's hub runs on (a patched pool's "thread"):
+        the innermost hop of the chain (the recorder whose request the greenlet tracer follows)
+        makes the greenlet's runs steps of its request; one further out, or a greenlet that
+        already works for a traced request, just runs the work (its steps hold the time)."""
+        if isinstance(self.func, Hop):
+            return self.func(*args, **kwargs)
+        try:
+            hop = green.adopt(self.context, self.via, self.handed)
+        except Exception as exc:
+            _complain(exc)
+            hop = None
+        if hop is None:
+            return self.func(*args, **kwargs)
+        try:
+            return self.func(*args, **kwargs)
+        finally:
+            try:
+                green.release(hop)
+            except Exception as exc:  # recording must never change what the call did
+                _complain(exc)
 
     def __repr__(self) -> str:
         return f"Hop({self.func!r}, req={self.context.req}, via={self.via!r})"
+
+
+def _complain(exc: BaseException) -> None:
+    """Log a failure to record a hop, once per process."""
+    if "hop" not in _COMPLAINED:
+        _COMPLAINED.add("hop")
+        log.error("gateway-tracer: recording a thread hop failed", exc_info=exc)
+
+
+def _os_thread() -> dict[str, Any]:
+    """Where gevent patched ``threading`` (its ``get_ident`` and ``current_thread`` then name
+    a greenlet), the OS thread a hop runs on: its ident and, for want of a name of its own
+    (gevent's pool starts it bare), ``gevent threadpool``; otherwise nothing (the emitting
+    thread's, as usual)."""
+    if not greenlets.patched():
+        return {}
+    return {"tid": greenlets.os_thread_ident()(), "thread": "gevent threadpool"}
 
 
 IN_FLIGHT: set[object] = set()
@@ -247,6 +302,18 @@ def _wrap_submit(original: Any) -> Any:
     return submit
 
 
+def _wrap_gevent_spawn(original: Any) -> Any:
+    @functools.wraps(original)
+    def spawn(self: Any, func: Any, *args: Any, **kwargs: Any) -> Any:
+        context = CURRENT.get()
+        if context is not None and callable(func) and not isinstance(func, Hop):
+            func = _hop(func, context, "gevent.threadpool")
+        return original(self, func, *args, **kwargs)
+
+    setattr(spawn, _MARK, True)
+    return spawn
+
+
 def _wrap_anyio_run_sync(original: Any) -> Any:
     @functools.wraps(original)
     async def run_sync(func: Any, *args: Any, **kwargs: Any) -> Any:
@@ -279,6 +346,7 @@ def install() -> None:
         _install_run_in_executor(asyncio.BaseEventLoop, "asyncio.BaseEventLoop.run_in_executor")
         _install_uvloop()
         _install_submit()
+        _install_gevent_threadpool()
         try:
             import anyio.to_thread
         except ImportError:  # anyio is a dependency, but a hop is never worth an import error
@@ -302,6 +370,22 @@ def _install_submit() -> None:
     if not getattr(current, _MARK, False):
         _ORIGINALS[_SUBMIT] = current
         ThreadPoolExecutor.submit = _wrap_submit(current)  # type: ignore[method-assign]
+
+
+def _install_gevent_threadpool() -> None:
+    """Also wrap gevent's pool of real threads, where gevent has patched ``threading`` (a
+    process gevent serves patched itself before loading the app; elsewhere gevent is not
+    imported here, which would only cost)."""
+    if not greenlets.patched():
+        return
+    try:
+        from gevent.threadpool import ThreadPool
+    except Exception:  # a broken gevent install: its hops go unseen, the app is unaffected
+        return
+    current = ThreadPool.spawn
+    if not getattr(current, _MARK, False):
+        _ORIGINALS[_GEVENT_SPAWN] = current
+        ThreadPool.spawn = _wrap_gevent_spawn(current)  # type: ignore[method-assign]
 
 
 def _install_uvloop() -> None:
