@@ -1,16 +1,16 @@
 """How a figure is written for a person to read, one rule per kind, wherever it is shown.
 
 The report of ``trace run`` and ``trace summary``, ``trace sim``'s table, capacity line and
-sweep, ``trace demo --headless``, the live dashboard's header: a count is grouped by
-thousands (``10,000``); a rate is ``number`` of it (``0.25``, ``39.8``, ``1,234.6``) and
-its unit ``req/s``; a time in ms is ``number`` of it (``0.02``, ``2.35``, ``12.3``,
-``1,234.6``), where room is short with its unit and whole from 100 ms on (``1,106ms``); a time whose size is not known in advance is written in its largest unit
-(``1.5 s``, ``250.0 ms``, ``40.0 µs``), as the exported lanes' tooltips write it; a share
-is a whole percent (``75%``). The digits are ``number``'s, the HTML
-page's and the SVG's. ``µs`` is written as it is: a stream whose encoding cannot take it
-writes ``us`` (``tracer.cli.encoding``). Machine-readable output (``--json``) keeps its
-numbers as they are. Imports nothing of the project: the exporters write their figures with
-``number`` too (``tracer.export.numbers`` re-exports it).
+sweep, ``trace demo --headless``, the live dashboard's header: a count is grouped by thousands
+(``10,000``); a rate is ``number`` of it (``0.25``, ``39.8``, ``1,234.6``) and its unit
+``req/s``; a time in ms is ``number`` of it (``0.02``, ``2.35``, ``12.3``, ``1,234.6``), where
+room is short with its unit and whole from 100 ms on (``1,106ms``); a time whose size is not
+known in advance is written in its largest unit (``1.5 s``, ``250.0 ms``, ``40.0 µs``), as the
+exported lanes' tooltips and the replay's detail pane write it; a share is a whole percent
+(``75%``). The digits are ``number``'s, the HTML page's and the SVG's. ``µs`` is written as it
+is: a stream whose encoding cannot take it writes ``us`` (``tracer.cli.encoding``);
+machine-readable output (``--json``) keeps its numbers as they are. Imports nothing of the project: the
+exporters write their figures with ``number`` too (``tracer.export.numbers`` re-exports it).
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ import tracer
 from tracer import events as K
 from tracer.cli import main
 from tracer.events import Event
+from tracer.figures import duration
 from tracer.recording import Recording
 from tracer.tui.app import ReplayApp
 from tracer.tui.detail import detail_text
@@ -97,8 +98,8 @@ async def test_the_cells_after_the_timeout_are_abandoned(timed_out: Path) -> Non
         heading = str(body.render()).splitlines()[0]
         events = [e for e in recording.events if e.req == req]
         origin = events[0].t
-        at = f"+{(first.end - origin) / 1e6:.2f}ms"
-        until_ = f"+{(app_end.end - origin) / 1e6:.2f}ms"
+        at = f"+{duration(first.end - origin)}"
+        until_ = f"+{duration(app_end.end - origin)}"
         assert heading.endswith(
             f"{glyph} abandoned: its client gave up at {at}, the app went on until {until_}"
         ), heading

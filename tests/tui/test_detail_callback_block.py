@@ -40,8 +40,8 @@ def _held_by_a_callback() -> Recording:
 @pytest.mark.parametrize(
     ("lang", "callback", "step"),
     [
-        ("en", "loop held by a callback 50.00ms @ app.py:9", "loop held by #1 30.00ms @ app.py:12"),
-        ("zh", "事件循环被回调占用 50.00ms @ app.py:9", "事件循环被 #1 占用 30.00ms @ app.py:12"),
+        ("en", "loop held by a callback 50.0 ms @ app.py:9", "loop held by #1 30.0 ms @ app.py:12"),
+        ("zh", "事件循环被回调占用 50.0 ms @ app.py:9", "事件循环被 #1 占用 30.0 ms @ app.py:12"),
     ],
     ids=["en", "zh"],
 )

@@ -101,11 +101,11 @@ async def test_the_status_line_says_the_view_with_a_full_width_colon(loop_rec: R
 
 
 def test_a_worker_lane_says_at_the_cursor_in_full_width_brackets(loop_rec: Recording) -> None:
-    """A worker's pane: "光标处（0ms）：" in Chinese, "at the cursor (0ms): " in English."""
+    """A worker's pane: "光标处（0）：" in Chinese, "at the cursor (0): " in English."""
     from tracer.tui.detail import detail_text
     from tracer.tui.labels import labels
 
     model = build_model(loop_rec)
     lane = model.by_worker[0]
-    assert "\n光标处（0ms）：" in detail_text(model, lane, labels("zh"), 0).plain
-    assert "\nat the cursor (0ms): " in detail_text(model, lane, labels("en"), 0).plain
+    assert "\n光标处（0）：" in detail_text(model, lane, labels("zh"), 0).plain
+    assert "\nat the cursor (0): " in detail_text(model, lane, labels("en"), 0).plain

@@ -77,9 +77,9 @@ def test_the_detail_pane_gives_the_clients_status_and_latency() -> None:
     counts it: the lane is marked too); 200 after 50 ms."""
     model = build_model(RECORDING)
     texts = {lane.req: detail_text(model, lane, labels("en")).plain for lane in model.by_request}
-    assert texts[2].splitlines()[0] == "#2 GET /x  → 503  latency 1.00ms  error: status 503"
+    assert texts[2].splitlines()[0] == "#2 GET /x  → 503  latency 1.0 ms  error: status 503"
     assert [lane.req for lane in model.by_request if lane.error] == [2]
-    assert texts[1].splitlines()[0] == "#1 GET /x  → 200  latency 50.00ms"
+    assert texts[1].splitlines()[0] == "#1 GET /x  → 200  latency 50.0 ms"
 
 
 def test_worker_lanes_are_named_and_grouped_by_process() -> None:

@@ -60,10 +60,10 @@ def test_blocked_the_loop_for_is_the_whole_block() -> None:
     row keeps the part before the response ended (its parts sum to the latency)."""
     model = build_model(_block_past_response())
     text = detail_text(model, model.by_request[0], labels("en")).plain
-    assert "blocked the loop for 5.00ms" in text
-    assert "loop.blocked" in text and "5.00ms" in text
+    assert "blocked the loop for 5.0 ms" in text
+    assert "loop.blocked" in text and "5.0 ms" in text
     spent = next(line for line in text.splitlines() if line.startswith("time spent"))
-    assert "blocked loop 4.85ms" in spent
+    assert "blocked loop 4.85 ms" in spent
 
 
 async def test_q_quits_from_the_help_and_the_help_lists_ctrl_q(loop_rec: Recording) -> None:

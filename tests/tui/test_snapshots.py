@@ -55,3 +55,15 @@ def test_abandoned_work_120x24(snap_compare: Any, timed_out_rec: Recording) -> N
     """Two requests whose client gave up while their app went on: ``╌`` from the ✖ to the
     app's end, the legend's entry for it, the detail pane's line (hand-built recording)."""
     assert snap_compare(ReplayApp([timed_out_rec], detail=0), terminal_size=(120, 24))
+
+
+def test_detail_pane_80x24(snap_compare: Any, loop_rec: Recording) -> None:
+    """The same pane on the smallest terminal: its times in their largest unit keep the event
+    rows' columns, the data cut to the width."""
+    assert snap_compare(ReplayApp([loop_rec], detail=4), terminal_size=(80, 24))
+
+
+def test_detail_pane_worker_80x24(snap_compare: Any, loop_rec: Recording) -> None:
+    """A loop's pane on the smallest terminal: its share, busy time and spans' columns."""
+    app = ReplayApp([loop_rec], view="worker", detail=0, lang="zh")
+    assert snap_compare(app, terminal_size=(80, 24))

@@ -20,16 +20,22 @@ from tracer.tui.model import TimelineModel, build_model
 PARTS = (QUEUED, RUNNING, BLOCKED, SENDING, WAITING)
 PANE_ROWS = 300
 """Requests per recording whose pane is read (c10k has 20,000: the first are as telling)."""
-ROUNDING_NS = 30_000
-"""What the pane's rounding can make of six figures: 5 µs each at most (``12.34ms``)."""
-_UNITS = {"ns": 1, "µs": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
-_TIME = re.compile(r"([0-9.]+)(ns|µs|ms|s)\b")
+_UNITS = {"µs": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
+_TIME = re.compile(r"0|([0-9.,]+) (µs|ms|s)")
+_PART = "(0|[0-9.,]+ (?:µs|ms|s))"
+"""A time as the pane writes it (``figures.duration``): ``0``, ``600.0 µs``, ``1.23 s``."""
 
 
-def _ns(text: str) -> int:
+def _ns(text: str) -> tuple[float, float]:
+    """The time ``text`` says, in ns, and what its rounding can make of it: half a unit of its
+    last digit (``12.3 ms``: 0.05 ms)."""
     match = _TIME.fullmatch(text)
     assert match, text
-    return round(float(match.group(1)) * _UNITS[match.group(2)])
+    if text == "0":
+        return 0.0, 0.0
+    digits, unit = match.group(1).replace(",", ""), _UNITS[match.group(2)]
+    decimals = len(digits.partition(".")[2])
+    return float(digits) * unit, unit * 10.0**-decimals / 2
 
 
 @cache
@@ -46,18 +52,21 @@ def _check(recording: Recording) -> int:
     model = build_model(recording)
     en = labels("en")
     names = [en[key] for key in ("queued", "running", "blocked", "sending", "waiting_io")]
-    parts_re = re.compile("  ".join(f"{re.escape(n)} (\\S+)" for n in names))
+    parts_re = re.compile("  ".join(f"{re.escape(n)} {_PART}" for n in names))
     checked = 0
     for lane in model.by_request[:PANE_ROWS]:
         head, *rows = detail_text(model, lane, en).plain.splitlines()
-        latency = re.search(f"{en['latency']} (\\S+)", head)
+        latency = re.search(f"{en['latency']} {_PART}", head)
         if latency is None:  # not over when the recording ended
             continue
         line = next(row for row in rows if row.startswith(en["phases"]))
         parts = parts_re.search(line)
         assert parts, line
-        total = sum(_ns(part) for part in parts.groups())
-        assert abs(total - _ns(latency.group(1))) <= ROUNDING_NS, (head, line)
+        said = [_ns(part) for part in (*parts.groups(), latency.group(1))]
+        total = sum(ns for ns, _ in said[:-1])
+        # Each figure is rounded to its last digit: the sum may miss by their roundings.
+        rounding = sum(error for _, error in said) + 1
+        assert abs(total - said[-1][0]) <= rounding, (head, line)
         checked += 1
     _check_exactly(model)
     return checked

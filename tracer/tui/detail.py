@@ -5,7 +5,10 @@ For a request: its scope (method, path, protocol, client), where its time went, 
 times relative to its arrival. For a loop or thread: how busy it was and which request holds it
 at the cursor. Its figures are the report's own: a request's latency is the summary's
 (``RequestSpan.finished`` - ``arrived``), a worker's utilisation the Workers table's
-(``tracer.digest``). ``detail_text`` is pure (Rich only); ``DetailPane`` is the widget.
+(``tracer.digest``), and it writes them by the report's rules (``tracer.figures``): every time,
+a length or a moment after arrival, in its largest unit (``600.0 µs``, ``12.3 ms``, ``1.23 s``), a
+share as a whole percent, a count grouped. ``detail_text`` is pure (Rich only); ``DetailPane`` is
+the widget.
 
 Everything it quotes from the recording (path, event data, error messages, violations, thread
 names) passes through ``printable``: a Static writes its text to the terminal as it is, so an
@@ -23,10 +26,10 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from tracer import events as K
+from tracer import figures
 from tracer.events import Event
 from tracer.printable import printable
 from tracer.summary import RequestSpan, request_spans
-from tracer.tui.axis import format_time
 from tracer.tui.labels import headed
 from tracer.tui.lane import (
     ABANDONED,
@@ -68,10 +71,11 @@ _SCOPE_KEYS = (
 )
 
 
-def _ms(ns: float) -> str:
-    if not ns:
-        return "0ms"
-    return format_time(ns, 1000) if ns < 1_000_000 else f"{ns / 1e6:.2f}ms"
+def _time(ns: float) -> str:
+    """A time (ns) as the report and the exported page write one of unknown size: in its
+    largest unit, three significant digits (``figures.duration``: ``600.0 µs``, ``12.3 ms``,
+    ``1.23 s``, ``0``)."""
+    return figures.duration(ns)
 
 
 def _fit(text: str, cells: int | None) -> str:
@@ -164,7 +168,7 @@ def _request_text(
     if span is not None and span.finished is not None and span.arrived is not None:
         _outcome(text, span, labels)
         latency = span.finished - span.arrived
-        text.append(f"  {labels['latency']} {_ms(latency)}")
+        text.append(f"  {labels['latency']} {_time(latency)}")
         failure = _failure(span, labels)
         if failure:
             text.append(f"  {headed(labels, 'error')}{printable(failure)}", "bold #ff5f5f")
@@ -173,17 +177,17 @@ def _request_text(
         abandoned = [piece for piece in lane.spans if piece.phase == ABANDONED]
         if abandoned:
             # Its client gave up and the app went on: said as the lane draws it.
-            gave_up = f"+{_ms(min(piece.start for piece in abandoned) - origin)}"
-            until = f"+{_ms(max(piece.end for piece in abandoned) - origin)}"
+            gave_up = f"+{_time(min(piece.start for piece in abandoned) - origin)}"
+            until = f"+{_time(max(piece.end for piece in abandoned) - origin)}"
             text.append(
                 f"  {GLYPHS[ABANDONED]} {labels['abandoned_detail'].format(at=gave_up, until=until)}",
                 COLOURS[ABANDONED],
             )
         elif app_end is not None and app_end - span.finished >= min(RAN_ON_NS, latency) > 0:
-            text.append(f"  {labels['ran_on']} +{_ms(app_end - origin)}", _KEY)
+            text.append(f"  {labels['ran_on']} +{_time(app_end - origin)}", _KEY)
     if lane.incomplete_at is not None:
         # Cut short: whatever it did after that, the recording does not know.
-        at = f"+{_ms(lane.incomplete_at - origin)}"
+        at = f"+{_time(lane.incomplete_at - origin)}"
         text.append("  ")
         text.append(f"{INCOMPLETE_GLYPH} {labels['unended'].format(at=at)}", INCOMPLETE_TEXT)
     if span is not None and span.client_closed:
@@ -212,8 +216,8 @@ def _request_text(
     totals = time_spent(lane, *window)
     text.append(f"\n{headed(labels, 'phases')}", _KEY)
     for code in (QUEUED, RUNNING, BLOCKED, SENDING):
-        text.append(f"{labels[PHASE_NAMES[code]]} {_ms(totals.get(code, 0))}  ", COLOURS[code])
-    text.append(f"{labels['waiting_io']} {_ms(totals.get(WAITING, 0))}", COLOURS[WAITING])
+        text.append(f"{labels[PHASE_NAMES[code]]} {_time(totals.get(code, 0))}  ", COLOURS[code])
+    text.append(f"{labels['waiting_io']} {_time(totals.get(WAITING, 0))}", COLOURS[WAITING])
     cpu = [
         (e.data.get("cpu_ns"), e.dur)
         for e in events
@@ -222,14 +226,14 @@ def _request_text(
     cpu_ns = sum(c for c, _ in cpu if isinstance(c, (int, float)))
     cpu_dur = sum(d for _, d in cpu if isinstance(d, int))
     if cpu_dur:
-        text.append(f"  {labels['cpu_share']} {100 * cpu_ns / cpu_dur:.0f}%")
+        text.append(f"  {labels['cpu_share']} {figures.percent(cpu_ns / cpu_dur)}")
     text.append(f"\n{headed(labels, 'delayed_by')}", _KEY)
     reasons = []
     if totals.get(QUEUED):
         # Coroutine steps: it waited for the event loop, not for a worker thread.
         on_loop = any(e.kind == K.SCHED_STEP for e in events)
         queued_for = labels["queued_for_loop" if on_loop else "queued_for"]
-        reasons.append(f"{queued_for} {_ms(totals[QUEUED])}")
+        reasons.append(f"{queued_for} {_time(totals[QUEUED])}")
     for block in model.delayed_by.get(req, []):
         data = block.data if isinstance(block.data, dict) else {}
         where = printable(str(data.get("location", "?")))
@@ -241,13 +245,13 @@ def _request_text(
             if block.req is None
             else labels["held_by"].format(req=block.req)
         )
-        reasons.append(f"{held} {_ms(block.dur or 0)} @ {where}{aside}")
+        reasons.append(f"{held} {_time(block.dur or 0)} @ {where}{aside}")
     own_blocks = [e for e in events if e.kind == K.LOOP_BLOCKED]
     if totals.get(BLOCKED) or own_blocks:
         # Its blocks whole, as its event rows and the requests it held say them; the time-spent
         # row stops at the end of its response (so its parts sum to the latency).
         blocked_ns = sum(e.dur or 0 for e in own_blocks) or totals.get(BLOCKED, 0)
-        reasons.append(f"{labels['blocked_loop_for']} {_ms(blocked_ns)}")
+        reasons.append(f"{labels['blocked_loop_for']} {_time(blocked_ns)}")
         own = {_starved(e) for e in own_blocks}
         for starved, said in (
             ("starved", "starved_by_threads"),
@@ -264,7 +268,8 @@ def _request_text(
     for event in events[:MAX_EVENT_ROWS]:
         _event_row(text, event, origin, width)
     if len(events) > MAX_EVENT_ROWS:
-        text.append(f"\n  … {len(events) - MAX_EVENT_ROWS} {labels['more_events']}")
+        more = figures.count(len(events) - MAX_EVENT_ROWS)
+        text.append(f"\n  … {more} {labels['more_events']}")
     for marker in lane.markers:
         # Whole, wrapped if need be (with their own line breaks): the rule's message and how
         # to fix it are the point.
@@ -309,8 +314,8 @@ def _failure(span: RequestSpan | None, labels: Mapping[str, str]) -> str:
 def _event_row(text: Text, event: Event, origin: int, width: int | None) -> None:
     """One event: time from arrival, kind, duration, then its data cut to the pane's width
     (one row per event, so the times stay in a column)."""
-    dur = f"{_ms(event.dur)}" if event.dur else ""
-    when = f"  {'+%.3fms' % ((event.t - origin) / 1e6):>11} "
+    dur = f"{_time(event.dur)}" if event.dur else ""
+    when = f"  {'+' + _time(event.t - origin):>11} "
     kind = f"{printable(event.kind):<20}"
     took = f"{dur:>9} "
     text.append("\n" + when)
@@ -337,21 +342,22 @@ def _worker_text(model: TimelineModel, lane: Lane, labels: Mapping[str, str], cu
     row = model.worker(lane)
     utilisation, busy_ms = (row.utilisation, row.busy_ms) if row is not None else (0.0, 0.0)
     text.append(
-        f"\n{labels['utilisation']} {utilisation:.0%}  {labels['lane_busy']} {_ms(busy_ms * 1e6)}"
-        f"  {labels['lane_requests']} {served}"
+        f"\n{labels['utilisation']} {figures.percent(utilisation)}"
+        f"  {labels['lane_busy']} {_time(busy_ms * 1e6)}"
+        f"  {labels['lane_requests']} {figures.count(served)}"
     )
     span = lane.span_at(cursor)
-    text.append(f"\n{labels['at_cursor'].format(at=_ms(cursor))}{labels['colon']}", _KEY)
+    text.append(f"\n{labels['at_cursor'].format(at=_time(cursor))}{labels['colon']}", _KEY)
     if span is None:
         text.append(labels["idle"])
     else:
         holder = _holder(model, span.req, labels)
         text.append(
-            f"{holder} {labels[PHASE_NAMES[span.phase]]} {_ms(span.end - span.start)}",
+            f"{holder} {labels[PHASE_NAMES[span.phase]]} {_time(span.end - span.start)}",
             COLOURS[span.phase],
         )
         if span.cpu is not None:
-            text.append(f"  {labels['cpu_share']} {100 * span.cpu:.0f}%")
+            text.append(f"  {labels['cpu_share']} {figures.percent(span.cpu)}")
     lo, _ = lane.visible_range(cursor, cursor)
     text.append(f"\n{labels['events']}{labels['colon'].rstrip()}", _KEY)
     for item in lane.spans[lo : lo + 40]:
@@ -359,7 +365,7 @@ def _worker_text(model: TimelineModel, lane: Lane, labels: Mapping[str, str], cu
         # Padded in cells, so a long id or a CJK name does not push the columns out of line.
         padding = " " * max(0, HOLDER_CELLS - cell_len(holder))
         text.append(
-            f"\n  {item.start / 1e6:10.3f}ms  {holder}{padding} {_ms(item.end - item.start):>9} "
+            f"\n  {_time(item.start):>10}  {holder}{padding} {_time(item.end - item.start):>9} "
         )
         text.append(labels[PHASE_NAMES[item.phase]], COLOURS[item.phase])
     return text
