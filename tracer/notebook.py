@@ -20,12 +20,9 @@ import os
 from typing import Any
 
 from tracer.errors import UsageError
-from tracer.export import ExportOptions, lanes_for, spread_lanes
-from tracer.export.drawn import drawn_parts
-from tracer.export.key_numbers import key_numbers, side_names
+from tracer.export import ExportOptions
 from tracer.export.stream import RecordingFile
-from tracer.export.svg import timeline_svg
-from tracer.export.titles import demo_title, said_in
+from tracer.export.svg import figure_svg
 from tracer.recording import Recording
 
 __all__ = ["NOTEBOOK_WIDTH", "Timeline", "report", "show"]
@@ -81,22 +78,8 @@ def show(
             f"width must be a whole number of pixels from 300 to 10000, not {width!r}."
         )
     sources = [_source(recording) for recording in recordings]
-    most = lanes_for(lanes, len(sources))
-    spread = spread_lanes(ExportOptions(lanes=lanes, compare=tuple(sources[1:])))
-    drawn, facts = drawn_parts(sources, most, spread)
-    shown, _, lang = said_in(drawn, lang)
-    title = demo_title(shown[0])
-    caption = key_numbers(shown, facts, side_names(shown, lang), lang, title)
-    svg = timeline_svg(
-        shown,
-        width=width,
-        max_lanes=most,
-        lang=lang,
-        title=title,
-        facts=facts,
-        spread=spread,
-        caption=caption,
-    )
+    options = ExportOptions(lanes=lanes, compare=tuple(sources[1:]))
+    svg, _ = figure_svg(sources[0], options, lang=lang, width=width)
     return Timeline(svg)
 
 

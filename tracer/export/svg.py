@@ -375,28 +375,44 @@ def _described(
     return shown("".join(said), SHOWN_MAX * (4 + len(sides)))
 
 
-def export_svg(
-    recording: Recording | RecordingFile, options: ExportOptions, *, lang: str | None = None
-) -> str:
-    """Write the recording (and ``options.compare``) as an SVG figure, its texts in ``lang``
-    (None: the language the first recording was made in; ``said_in``). A recording file is
-    read in two passes, keeping only the lanes drawn (``tracer.export.drawn``)."""
+def figure_svg(
+    recording: Recording | RecordingFile,
+    options: ExportOptions,
+    *,
+    lang: str | None = None,
+    width: int = 1200,
+) -> tuple[str, str]:
+    """The SVG figure of the recording (and ``options.compare``), ``width`` pixels wide, and
+    the language its texts are in (``lang``; None: the first recording's, ``said_in``): its
+    title, key numbers and lanes, as ``trace export --to svg`` writes it and
+    ``tracer.notebook.show`` shows it. A recording file is read in two passes, keeping only
+    the lanes drawn (``tracer.export.drawn``)."""
     lanes = lanes_for(options.lanes, 1 + len(options.compare))
     spread = spread_lanes(options)
     drawn, facts = drawn_parts([recording, *options.compare], lanes, spread)
-    recordings, _, lang = said_in(drawn, lang)
+    recordings, _, said = said_in(drawn, lang)
     title = demo_title(recordings[0])
-    names = side_names(recordings, lang)
-    caption = key_numbers(recordings, facts, names, lang, title)
+    names = side_names(recordings, said)
+    caption = key_numbers(recordings, facts, names, said, title)
     svg = timeline_svg(
         recordings,
+        width=width,
         max_lanes=lanes,
-        lang=lang,
+        lang=said,
         title=title,
         facts=facts,
         spread=spread,
         caption=caption,
     )
+    return svg, said
+
+
+def export_svg(
+    recording: Recording | RecordingFile, options: ExportOptions, *, lang: str | None = None
+) -> str:
+    """Write the recording (and ``options.compare``) as an SVG figure, its texts in ``lang``
+    (None: the language the first recording was made in; ``said_in``): ``figure_svg``."""
+    svg, lang = figure_svg(recording, options, lang=lang)
     output = options.output or default_output(shell_of(recording), ".svg")
     said = WRITTEN.get(lang, WRITTEN["en"])
     if output == "-":

@@ -21,7 +21,7 @@ from rich.text import Text
 from textual.message import Message
 from textual.widgets import Static
 
-from tracer.figures import number
+from tracer.figures import ms_in_short
 from tracer.printable import printable
 from tracer.report import measures
 from tracer.tui.model import LIFESPAN_BLOCKED
@@ -46,12 +46,9 @@ MESSAGE_CELLS = 120
 """The most cells of a failed lifespan's message the panel shows (the recording keeps 500)."""
 
 
-def _ms(value: float) -> str:
-    # Below 100 ms as the exported page and the captions write a figure (``number``): three
-    # significant digits, one decimal from 10 (a 0.02 ms latency is not "0.0ms", nor 1.23
-    # "1.2"); whole ms from 100 on, thousands grouped as there (1,106ms): three digits or
-    # more already, and the panel has less room than the page.
-    return f"{number(value)}ms" if value < 100 else f"{value:,.0f}ms"
+# Short of room: as the page below 100 ms (a 0.02 ms latency is not "0.0ms"), whole ms from
+# 100 on (``tracer.figures.ms_in_short``), as the dashboard's header writes it.
+_ms = ms_in_short
 
 
 def _count(value: Any) -> str:
