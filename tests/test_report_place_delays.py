@@ -92,9 +92,9 @@ def test_each_place_counts_the_distinct_requests_it_delayed() -> None:
         "┃                                ┃       ┃          ┃        ┃ requests ┃",
         "┃ where (file:line)              ┃ times ┃ total ms ┃ max ms ┃  delayed ┃",
         "┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━╇━━━━━━━━━━╇━━━━━━━━╇━━━━━━━━━━┩",
-        "│ app.py:10                      │     2 │    100.0 │   50.0 │        4 │",
+        "│ app.py:10                      │     2 │    100.0 │   50.0 │       4  │",
         "│ app.py:20                      │     1 │     30.0 │   30.0 │       1+ │",
-        f"│ {CALLBACK_PLACE} │     1 │     20.0 │   20.0 │        1 │",
+        f"│ {CALLBACK_PLACE} │     1 │     20.0 │   20.0 │       1  │",
         "└────────────────────────────────┴───────┴──────────┴────────┴──────────┘",
     ]
 

@@ -12,6 +12,12 @@ prints the tables ``trace summary`` prints (in a notebook, rich writes them as H
 A recording is a ``Recording`` (``tracer.load``), a ``Recorder`` (its events so far) or the
 path of a recording file (read in two passes, as ``trace export`` reads one: a long run is
 drawn in the memory of its drawn lanes). Imports the spine and ``tracer.export``.
+
+A cell that instruments an app is run again and again: give the instrumented app a name of
+its own (``traced = tracer.instrument(app, recorder=tracer.Recorder())``), so that each run
+wraps the same app in its new recorder. ``app = tracer.instrument(app, ...)`` run twice wraps
+the app instrumented the first time, and nested recorders each record every request (a
+documented feature: docs/recording-format.md, "Wrapped twice"), the old one included.
 """
 
 from __future__ import annotations

@@ -18,8 +18,10 @@ name or a route keeps its row to one line, cut in the middle when its column is 
 printed wider than the terminal, which wraps their lines, rather than drop a digit.
 Each figure is written by its kind's rule (``tracer.figures``): counts grouped (``1,000``),
 rates and times in ms to three significant digits below 10, one decimal from 10 (``2.35``,
-``1,234.6``), rates in ``req/s``. Imports the spine, ``tracer.digest``, ``tracer.routes`` and
-``tracer.figures``; never a shim, a server model or the TUI.
+``1,234.6``), rates in ``req/s``; a column's figures line up on their decimal point, padded on
+the right (``3.1 `` under ``3.13``: ``tracer.report_columns``), their text unchanged. Imports
+the spine, ``tracer.digest``, ``tracer.routes``, ``tracer.figures`` and
+``tracer.report_columns``; never a shim, a server model or the TUI.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from tracer import figures
 from tracer.digest import REPORT_KEYS, Digest, ReportDetails
 from tracer.printable import printable
 from tracer.recording import Recording, RecordingWriter
+from tracer.report_columns import Figure, aligned
 from tracer.routes import ROUTE_KEYS
 
 __all__ = ["NONE", "OFF_LINUX_NOTE", "measures", "off_linux", "print_report", "render_report"]
@@ -423,16 +426,16 @@ def _latency(summary: dict[str, Any], details: ReportDetails) -> list[Any]:
     }
     wide = _table("Latency (ms)")
     _labels(wide, "", list(rows))
-    _numbers(wide, keys, list(rows.values()))
-    for label, values in rows.items():
-        wide.add_row(label, *values)
+    cells = _numbers(wide, keys, list(rows.values()))
+    for label, row in zip(rows, cells, strict=True):
+        wide.add_row(label, *row)
     # On its side: a column per row whatever the percentiles, so it fits 40 columns.
     tall = _table("Latency (ms)")
     _labels(tall, "", keys)
     by_key = [[values[i] for values in rows.values()] for i in range(len(keys))]
-    _numbers(tall, list(rows), by_key)
-    for key, values in zip(keys, by_key, strict=True):
-        tall.add_row(key, *values)
+    cells = _numbers(tall, list(rows), by_key)
+    for key, row in zip(keys, cells, strict=True):
+        tall.add_row(key, *row)
     parts: list[Any] = [_Fitted(wide, tall)]
     unmeasured = [
         key
@@ -483,9 +486,9 @@ def _routes(details: ReportDetails) -> _Fitted:
         # as a thread's name: whole up to 24 cells in the wide form, 8 in the narrow one.
         table.add_column("route", min_width=min(8 if narrow else 24, longest))
         headers = (requests, *([errors] if with_errors else []), *keys)
-        _numbers(table, headers, rows)
-        for name, values in zip(names, rows, strict=True):
-            table.add_row(_Cropped(name), *values)
+        cells = _numbers(table, headers, rows)
+        for name, row in zip(names, cells, strict=True):
+            table.add_row(_Cropped(name), *row)
         if more > 0:
             said = "1 more route" if more == 1 else f"{more:,} more routes"
             table.add_row(f"… {said}", *[""] * len(headers))
@@ -528,9 +531,9 @@ def _culprits(summary: dict[str, Any], details: ReportDetails) -> _Fitted:
         # A place is folded, every character kept; the wide form only when most of it fits.
         longest = max((_data(culprit.location).cell_len for culprit in details.culprits), default=1)
         table.add_column(where, overflow="fold", min_width=min(8 if narrow else 24, longest))
-        _numbers(table, headers, rows)
-        for culprit, values in zip(details.culprits, rows, strict=True):
-            table.add_row(_data(culprit.location), *values)
+        cells = _numbers(table, headers, rows)
+        for culprit, row in zip(details.culprits, cells, strict=True):
+            table.add_row(_data(culprit.location), *row)
         layouts.append(table)
     return _Fitted(*layouts)
 
@@ -559,9 +562,9 @@ def _workers(details: ReportDetails) -> _Fitted:
         # whole up to 24 cells in the wide form (else the narrow one), 8 in the narrow one.
         # The column itself may wrap, as far as rich knows: that lets it give up width.
         table.add_column("thread", min_width=min(8 if narrow else 24, longest))
-        _numbers(table, headers, rows)
-        for name, values in zip(names, rows, strict=True):
-            table.add_row(_Cropped(name), *values)
+        cells = _numbers(table, headers, rows)
+        for name, row in zip(names, cells, strict=True):
+            table.add_row(_Cropped(name), *row)
         if more > 0:
             table.add_row(f"… {_count(more)} more", "", "", "", "")
         layouts.append(table)
@@ -597,9 +600,9 @@ def _problems(details: ReportDetails) -> _Fitted:
         table.add_column("kind", no_wrap=True, min_width=max(4, kinds))
         # An error type or a rule id is folded, every character kept.
         table.add_column("what", overflow="fold", min_width=min(8 if narrow else 24, longest))
-        _numbers(table, ("count",), counts)
-        for kind, what, count in rows:
-            table.add_row(kind, _data(what), _count(count))
+        cells = _numbers(table, ("count",), counts)
+        for (kind, what, _), row in zip(rows, cells, strict=True):
+            table.add_row(kind, _data(what), *row)
         layouts.append(table)
     return _Fitted(*layouts)
 
@@ -609,16 +612,22 @@ def _labels(table: Table, header: str, labels: Sequence[str]) -> None:
     table.add_column(header, no_wrap=True, min_width=max(map(cell_len, labels), default=1))
 
 
-def _numbers(table: Table, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    """Right-aligned columns ``headers`` whose ``rows`` values are never cut: the column does
-    not wrap and is as wide as the widest of them or of the header's lines (a narrow table's
-    header is put on two lines, ``busy`` over ``ms``, to leave its column narrow)."""
-    for i, header in enumerate(headers):
+def _numbers(
+    table: Table, headers: Sequence[str], rows: Sequence[Sequence[str]]
+) -> list[list[Figure]]:
+    """Right-aligned columns ``headers`` for ``rows``' values, and those values as the cells to
+    add: each column's figures lined up on their decimal point (``report_columns.aligned``).
+    No value is cut: the column does not wrap and is as wide as the widest of them (with its
+    padding) or of the header's lines (a narrow table's header is put on two lines, ``busy``
+    over ``ms``, to leave its column narrow)."""
+    columns = [aligned([row[i] for row in rows]) for i in range(len(headers))]
+    for header, column in zip(headers, columns, strict=True):
         widest = max(
-            [cell_len(row[i]) for row in rows] + [cell_len(line) for line in header.split("\n")],
+            [cell_len(cell) for cell in column] + [cell_len(line) for line in header.split("\n")],
             default=1,
         )
         table.add_column(header, justify="right", no_wrap=True, min_width=widest)
+    return [[Figure(column[i]) for column in columns] for i in range(len(rows))]
 
 
 class _Cropped:

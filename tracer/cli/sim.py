@@ -742,6 +742,7 @@ def _sweep(config: Any, args: argparse.Namespace) -> int:
     table.caption = _sweep_caption(open_loop, any(row.saturated for row in rows))
     from tracer.report import NONE, measures
 
+    cells: list[list[str]] = []
     for row in rows:
         s = row.summary
         lat = s["latency_ms"]
@@ -754,17 +755,30 @@ def _sweep(config: Any, args: argparse.Namespace) -> int:
         extra = []
         if open_loop and row.open_loop:
             extra = [_rate(row.open_loop["offered_rps"]), ms(row.open_loop["drain_s"] * 1000)]
-        table.add_row(
-            *(_value(value) for _, value in row.fixed),
-            _value(row.value),
-            _rate(s["rps"]),
-            *times,
-            GROWS if grows else ms(lat["max"]),
-            GROWS if grows else ms(s["queue_ms"]["mean"]),
-            figures.count(s["max_in_flight"]),
-            *extra,
-            *_capacity_cells(row),
+        cells.append(
+            [
+                *(_value(value) for _, value in row.fixed),
+                _value(row.value),
+                _rate(s["rps"]),
+                *times,
+                GROWS if grows else ms(lat["max"]),
+                GROWS if grows else ms(s["queue_ms"]["mean"]),
+                figures.count(s["max_in_flight"]),
+                *extra,
+                *_capacity_cells(row),
+            ]
         )
+    # Each column's figures lined up on their decimal point, as the report's (3.1 under
+    # 3.13); the busiest resource is words, right-aligned as they are.
+    from tracer.report_columns import Figure, aligned
+
+    busiest = len(table.columns) - 2
+    columns = [
+        list(column) if i == busiest else aligned(column)
+        for i, column in enumerate(zip(*cells, strict=True))
+    ]
+    for line in zip(*columns, strict=True):
+        table.add_row(*(cell if i == busiest else Figure(cell) for i, cell in enumerate(line)))
     _print_table(table)
     return 0
 

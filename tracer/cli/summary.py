@@ -33,16 +33,24 @@ def main(args: argparse.Namespace) -> int:
 
     recording, digest = digest_file(args.file)
     summary = digest.summary()
+    unsaid: OSError | None = None
     if recording.unfinished:
         # On stderr in both forms: a script reading the JSON learns the data is incomplete,
         # and the report (which also says a cut-short line) may be going to a file.
         from tracer.cli.paths import unfinished_warning
 
-        print(unfinished_warning(recording, args.file), file=sys.stderr)
+        try:
+            print(unfinished_warning(recording, args.file), file=sys.stderr, flush=True)
+        except OSError as exc:
+            # Standard error cannot take it (2>/dev/full): the report still goes to stdout,
+            # then the error ends the command as any failed write does (tracer.cli).
+            unsaid = exc
     if args.json:
         print(json.dumps(digest.for_json(summary)))
-        return 0
-    from tracer.report import print_report
+    else:
+        from tracer.report import print_report
 
-    print_report(recording, summary, details=digest.details())
+        print_report(recording, summary, details=digest.details())
+    if unsaid is not None:
+        raise unsaid
     return 0
