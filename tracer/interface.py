@@ -18,6 +18,7 @@ __all__ = [
     "ASGI2",
     "ASGI3",
     "CLI_CHOICE",
+    "CLI_FACTORY",
     "asgi2_doubt",
     "detect_interface",
     "is_asgi",
@@ -31,6 +32,9 @@ _HINTS = ("auto", WSGI, ASGI, ASGI2, ASGI3)
 
 CLI_CHOICE = "Pass --interface wsgi or --interface asgi."
 """How to choose the interface by hand, in the CLI's words (``detect_interface``'s default)."""
+
+CLI_FACTORY = "If it returns the app, pass --factory."
+"""How to serve what a factory returns, in the CLI's words (``detect_interface``'s default)."""
 
 
 def _is_coroutine_callable(obj: Any) -> bool:
@@ -69,7 +73,9 @@ def _positional_count(obj: Any) -> int | None:
     return required or count
 
 
-def detect_interface(app: Any, hint: str = "auto", *, choice: str = CLI_CHOICE) -> str:
+def detect_interface(
+    app: Any, hint: str = "auto", *, choice: str = CLI_CHOICE, factory: str = CLI_FACTORY
+) -> str:
     """Return ``"wsgi"``, ``"asgi3"`` or ``"asgi2"`` for ``app``.
 
     ``hint`` is ``auto``, ``wsgi`` or ``asgi`` (``--interface``); with ``asgi`` a double
@@ -77,6 +83,10 @@ def detect_interface(app: Any, hint: str = "auto", *, choice: str = CLI_CHOICE) 
     ``InterfaceError`` when it cannot be told, or for an unknown ``hint``. ``choice`` ends the
     message of an app that cannot be told: how its caller passes the interface by hand
     (``tracer.instrument`` takes an argument where the CLI takes an option).
+
+    A function that can be called without arguments (``def create_app(test_config=None)``,
+    Flask's tutorial factory) is refused with ``auto``: no server calls an app that way, and
+    taken for ASGI 2 it failed every request. ``factory`` says how its result is served instead.
     """
     if hint not in _HINTS:
         raise InterfaceError(
@@ -91,6 +101,13 @@ def detect_interface(app: Any, hint: str = "auto", *, choice: str = CLI_CHOICE) 
     count = _positional_count(app)
     if hint == ASGI:
         return ASGI3 if count in (None, 3) else ASGI2
+    defaulted = _defaulted_first(app)
+    if defaulted is not None:
+        raise InterfaceError(
+            f"{getattr(app, '__name__', type(app).__name__)!r} can be called without arguments "
+            f'("{defaulted}" has a default), so it looks like a function that makes the app, not '
+            f"the app. {factory} If it is the app, {choice[:1].lower()}{choice[1:]}"
+        )
     if inspect.isclass(app):
         # A class whose instances are created with the scope and then awaited: ASGI 2.
         if count == 1 or _is_coroutine_callable(getattr(app, "__call__", None)):  # noqa: B004
@@ -105,6 +122,24 @@ def detect_interface(app: Any, hint: str = "auto", *, choice: str = CLI_CHOICE) 
         f"Cannot tell whether {getattr(app, '__name__', type(app).__name__)!r} is a WSGI or an "
         f"ASGI app from its signature. {choice}"
     )
+
+
+def _defaulted_first(app: Any) -> str | None:
+    """The first positional parameter of function ``app`` when every one has a default (so a
+    server's call would fill them, not the defaults) and none is named like an app's
+    (``scope``, ``environ``); None otherwise, a class or a callable object included."""
+    if not inspect.isfunction(app) and not inspect.ismethod(app):
+        return None
+    try:
+        parameters = list(inspect.signature(app).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if not positional or any(p.default is p.empty for p in positional):
+        return None
+    if any(word in positional[0].name.lower() for word in ("scope", "environ")):
+        return None  # an app whose own arguments have defaults: taken as its signature says
+    return positional[0].name
 
 
 def is_asgi(interface: str) -> bool:

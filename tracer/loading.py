@@ -1,17 +1,19 @@
 """Turning the APP argument into a callable: ``load_app("myapp:app") -> LoadedApp``.
 
 APP is ``module:attr``, ``module:attr.sub`` or ``path/to/file.py:attr``; ``factory=True`` calls
-the attribute to get the app; ``app_dir`` is put first on ``sys.path`` (the current directory by
-default, as uvicorn's ``--app-dir``). Each way this can fail has its own ``AppLoadError`` with a
+the attribute to get the app, as an attribute ending with its call does (``flaskr:create_app()``,
+literal arguments, as gunicorn takes it: ``tracer.loading_projects``); ``app_dir`` is put first
+on ``sys.path`` (the current directory by default, as uvicorn's ``--app-dir``). Each way this can fail has its own ``AppLoadError`` with a
 one-line message naming the input and the fix. The one exception is an app whose own code raises
 while it is imported: ``AppImportFailed`` carries the app's traceback for the CLI to print.
 An app that ``tracer.instrument`` returned is taken for the app it wraps, with a hint saying so.
-Imports only ``tracer.errors`` and ``tracer.interface``.
+Imports only ``tracer.errors``, ``tracer.interface`` and ``tracer.loading_projects``.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 import importlib.util
 import inspect
@@ -32,6 +34,7 @@ from tracer.errors import (
     UsageError,
 )
 from tracer.interface import ASGI2, WSGI, asgi2_doubt, detect_interface
+from tracer.loading_projects import factory_call, shadowed_note
 
 __all__ = ["LoadedApp", "load_app", "split_spec", "INTERFACES"]
 
@@ -77,7 +80,9 @@ def load_app(
         text = f"{getattr(spec, '__module__', '?')}:{name}"
         app = _checked(spec, text, factory, interface)
         return _loaded(app, interface, text)
-    source, attrs, is_file = split_spec(spec)
+    call = factory_call(spec)  # "flaskr:create_app()": a factory, whatever --factory says
+    source, attrs, is_file = split_spec(spec if call is None else call[0])
+    factory = factory or call is not None
     if app_dir is not None:
         directory = os.path.abspath(app_dir)
         if not os.path.isdir(directory):
@@ -100,10 +105,14 @@ def load_app(
             obj = getattr(obj, part)
         except AttributeError:
             parent = ".".join(attrs.split(".")[:index])
+            # A module of the app's directory hidden by one imported first (json.py, tracer.py).
+            hidden = "" if is_file else shadowed_note(source, module, app_dir, attrs)
             raise AppAttributeNotFound(
                 f'Attribute "{attrs}" not found in {where}.'
-                + _suggestion(obj, source, parent, part)
+                + (hidden or _suggestion(obj, source, parent, part))
             ) from None
+    if call is not None and (call[1] or call[2]):
+        obj = functools.wraps(obj)(functools.partial(obj, *call[1], **call[2]))
     app = _checked(obj, spec, factory, interface, where=where, attrs=attrs)
     return _loaded(app, interface, spec)
 
