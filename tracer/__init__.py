@@ -116,7 +116,7 @@ def instrument(
     otel = _check_options(options, tracer_provider)
     _check_recorder(recorder)
     _check_settings(redact, redact_headers, block_threshold_ms, checks)
-    kind = detect_interface(app, interface, choice=_INTERFACE_CHOICE)
+    kind = detect_interface(app, interface, choice=_INTERFACE_CHOICE, factory=_FACTORY_CHOICE)
     if tracer_provider is not None:
         # Instrumented with this provider already: the same recording, so each request is
         # recorded and exported once (a second recorder would export every request again).
@@ -168,6 +168,9 @@ _OPTIONS = (
 
 _INTERFACE_CHOICE = 'Pass interface="wsgi" or interface="asgi" to instrument().'
 """How a library caller chooses the interface (the CLI's message says ``--interface``)."""
+
+_FACTORY_CHOICE = "If it returns the app, instrument what it returns."
+"""How a library caller serves what a factory makes (the CLI's message says ``--factory``)."""
 
 
 def _with_suggestions(names: list[str], known: list[str] | tuple[str, ...]) -> str:
