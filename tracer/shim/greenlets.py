@@ -29,6 +29,19 @@ its greenlet, ``tracer.shim.hops`` wraps it — runs in another greenlet of the 
 that greenlet's name as ``task`` and ``via`` (and, on its first step, ``queued_ns``) as a
 ``sched.thread`` of a hop has them; no ``sched.thread`` is recorded for it (it is no thread).
 
+A greenlet a request starts (``gevent.spawn``, ``Greenlet(...).start()``, ``gevent.pool``'s
+``spawn``, a patched ``threading.Thread(...).start()``: ``tracer.shim.greenlet_spawn``) is
+followed the same way: its runs are steps of the request, its name as ``task``, ``via``
+``gevent.spawn`` or ``threading.Thread`` and, on its first step, ``queued_ns`` (from its start to
+its first run); its last step (``awaiting`` null) ends where it ends. One that outlives its
+request is followed no further once the request ends: its later runs are no request's.
+
+A run that holds the hub past the threshold for no request (a greenlet spawned at import, one
+that outlived its request, a callback the hub runs) is a ``loop.blocked`` with no request while
+traced requests are in flight (``tracer.shim.greenlet_outside``). A block adds ``gc_ns``, the
+garbage collections on the hooked thread during it (``tracer.shim.gc_time``'s ring, fed by a
+``gc.callbacks`` hook of this thread's own), as a loop step's block does.
+
 Only the OS thread ``install`` was called on is hooked (``greenlet.settrace`` is per thread):
 requests on other OS threads are recorded as without gevent. Imports the spine and
 ``tracer.shim.frames``; never the TUI, exporters, server models or CLI.
@@ -36,6 +49,7 @@ requests on other OS threads are recorded as without gevent. Imports the spine a
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 import time
@@ -43,6 +57,9 @@ from typing import Any
 
 from tracer import events as K
 from tracer.shim.frames import function_in_stack, where_called
+from tracer.shim.gc_time import Collections
+from tracer.shim.greenlet_outside import GEVENT_PREFIX, record_outside
+from tracer.shim.greenlet_spawn import add_callback, via_of
 
 __all__ = ["GreenletTracer", "GreenHop", "install", "patched", "os_thread_ident", "tracer"]
 
@@ -87,16 +104,22 @@ class GreenHop:
     """A greenlet doing work a traced request handed to a (patched) thread: its runs are steps
     of ``cycle``'s request, with its own ``task``."""
 
-    __slots__ = ("cycle", "req", "sink", "shim", "task", "via", "queued_ns")
+    __slots__ = ("cycle", "req", "sink", "shim", "task", "via", "queued_ns", "handed", "spawned")
 
-    def __init__(self, cycle: Any, task: str, via: str, queued_ns: int) -> None:
+    def __init__(
+        self, cycle: Any, task: str, via: str, queued_ns: int | None, handed: int | None = None
+    ) -> None:
         self.cycle = cycle
         self.req = cycle.req
         self.sink = cycle.sink
         self.shim = cycle.shim
         self.task = task
         self.via = via
-        self.queued_ns: int | None = queued_ns  # said on its first step only, then None
+        self.queued_ns = queued_ns  # said on its first step only, then None
+        # A greenlet the request started: when (recorder time), until it first runs; its
+        # ``queued_ns`` is known then. It is followed until it ends, not until a ``release``.
+        self.handed = handed
+        self.spawned = handed is not None
 
 
 def _name(greenlet: Any) -> str:
@@ -121,9 +144,16 @@ class GreenletTracer:
         self.runs = 0  # switches so far: a sample is of the run it was taken in
         self.since = time.monotonic_ns()  # when the running greenlet switched in
         self.samples: dict[tuple[str, str], int] = {}
+        # The first and last looks (``time.monotonic_ns``) that found the running greenlet,
+        # working for no request, in code other than gevent's own: the hub's callback.
+        self.seen: list[int] | None = None
+        self.spawned = 0  # greenlets requests started that are followed now
         # Whether the greenlet running now is a traced request's (read by the watchdog).
         self.running_traced = False
+        self.collections = Collections()
+        gc.callbacks.append(self._on_gc)
         self.previous = greenlet.settrace(self.switched)
+        add_callback(self.started)
         self._start_watchdog()
 
     # -- the cycle's hooks ---------------------------------------------------------------------
@@ -134,6 +164,7 @@ class GreenletTracer:
         if self.os_ident() != self.tid:
             return None
         current = self.getcurrent()
+        self._untraced_until(current, time.monotonic_ns())
         self.cycles[current] = cycle
         self.running_traced = True
         self.step_t = t
@@ -147,10 +178,25 @@ class GreenletTracer:
             del self.cycles[current]
             self.running_traced = False
             self._step(cycle, t, time.thread_time_ns(), None, None)
+            self._new_run(time.monotonic_ns())
         else:  # ended from another greenlet (a finaliser): its steps were recorded
             for greenlet, known in list(self.cycles.items()):
                 if known is cycle:
                     del self.cycles[greenlet]
+        if self.spawned:
+            self._leave_started(cycle, current, t)
+
+    def _leave_started(self, cycle: Any, current: Any, t: int) -> None:
+        """``cycle``'s request ended at ``t``: the greenlets it started and that have not ended
+        are followed no further (their later runs are no request's)."""
+        for greenlet, known in list(self.cycles.items()):
+            if isinstance(known, GreenHop) and known.spawned and known.cycle is cycle:
+                del self.cycles[greenlet]
+                self.spawned -= 1
+                if greenlet is current:  # the request ended inside it (a finaliser)
+                    self.running_traced = False
+                    self._step(known, t, time.thread_time_ns(), None, None)
+                    self._new_run(time.monotonic_ns())
 
     def adopt(self, context: Any, via: str, handed: int) -> GreenHop | None:
         """The running greenlet starts work ``context``'s request handed over at ``handed``
@@ -166,6 +212,7 @@ class GreenletTracer:
             return None
         t = sink.clock() - sink.start_ns
         hop = GreenHop(cycle, _name(current), via, max(t - handed, 0))
+        self._untraced_until(current, time.monotonic_ns())
         self.cycles[current] = hop
         self.running_traced = True
         self.step_t = t
@@ -180,6 +227,59 @@ class GreenletTracer:
             self.running_traced = False
             sink = hop.sink
             self._step(hop, sink.clock() - sink.start_ns, time.thread_time_ns(), None, None)
+            self._new_run(time.monotonic_ns())
+
+    def started(self, greenlet: Any) -> None:
+        """gevent's spawn callback: ``greenlet`` is started by the running one. When that works
+        for a traced request, ``greenlet``'s runs are followed as steps of that request, from
+        its first until it ends (or the request does)."""
+        known = self.cycles.get(self.getcurrent())
+        if known is None:
+            return
+        cycle = known.cycle if isinstance(known, GreenHop) else known
+        try:
+            via = via_of(greenlet)
+            if via is None or greenlet in self.cycles:
+                return
+            sink = cycle.sink
+            hop = GreenHop(cycle, _name(greenlet), via, None, sink.clock() - sink.start_ns)
+            self.cycles[greenlet] = hop
+            self.spawned += 1
+        except Exception as exc:  # ours: the greenlet starts all the same, unfollowed
+            cycle.shim.internal_error("following a greenlet a request started", exc)
+
+    # -- runs that are no request's --------------------------------------------------------
+
+    def _untraced_until(self, current: Any, now: int) -> None:
+        """The running greenlet ``current`` starts working for a request at ``now``: what it
+        ran before, since it switched in, was no request's (a block of its own if it held the
+        hub that long)."""
+        if now - self.since > self.block_ns and self.cycles:
+            self._outside(current, now)
+        self._new_run(now)
+
+    def _new_run(self, now: int) -> None:
+        """A new run begins at ``now``: the watchdog's looks so far were of another."""
+        self.since = now
+        self.runs += 1
+        if self.samples:
+            self.samples = {}
+        self.seen = None
+
+    def _outside(self, origin: Any, now: int) -> None:
+        try:
+            record_outside(self, origin, now)
+        except Exception as exc:  # ours: the switch must happen all the same
+            for cycle in list(self.cycles.values())[:1]:
+                cycle.shim.internal_error("recording a block outside any request", exc)
+
+    def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
+        """The ``gc.callbacks`` hook: time the collections of the hooked thread."""
+        if self.os_ident() == self.tid:
+            if phase == "start":
+                self.collections.began = time.monotonic_ns()
+            else:
+                self.collections.ended(time.monotonic_ns())
 
     # -- the switches --------------------------------------------------------------------------
 
@@ -187,24 +287,38 @@ class GreenletTracer:
         """``greenlet.settrace``'s callback: runs in ``target`` as ``origin`` switches to it."""
         origin, target = args
         cpu = time.thread_time_ns()
+        now = time.monotonic_ns()
         cycle = self.cycles.get(origin)
         if cycle is not None:
             sink = cycle.sink
             t = sink.clock() - sink.start_ns
             try:
-                self._step(cycle, t, cpu, _HUB, where_called(origin.gr_frame))
+                if type(cycle) is GreenHop and cycle.spawned and origin.dead:
+                    # A greenlet a request started ended: its last step.
+                    del self.cycles[origin]
+                    self.spawned -= 1
+                    self._step(cycle, t, cpu, None, None)
+                else:
+                    self._step(cycle, t, cpu, _HUB, where_called(origin.gr_frame))
             except Exception as exc:  # ours: the switch must happen all the same
                 cycle.shim.internal_error("recording a greenlet step", exc)
+        elif now - self.since > self.block_ns and self.cycles:
+            self._outside(origin, now)  # no request's run held the hub that long
         following = self.cycles.get(target)
         self.running_traced = following is not None
         if following is not None:
             sink = following.sink
-            self.step_t = sink.clock() - sink.start_ns
+            self.step_t = t = sink.clock() - sink.start_ns
             self.step_cpu = cpu
+            if type(following) is GreenHop and following.handed is not None:
+                # The first run of a greenlet a request started: it waited this long.
+                following.queued_ns = max(t - following.handed, 0)
+                following.handed = None
         self.runs += 1
-        self.since = time.monotonic_ns()
+        self.since = now
         if self.samples:
             self.samples = {}
+            self.seen = None
         if self.previous is not None:
             self.previous(event, args)
 
@@ -265,6 +379,10 @@ class GreenletTracer:
         )
         data["delayed_from"] = "in_flight"
         sink = cycle.sink
+        if sink.clock is time.monotonic_ns:  # the collections' times are that clock's
+            begun = t0 + sink.start_ns
+            if collected := self.collections.within(begun, begun + dur):
+                data["gc_ns"] = min(collected, dur)
         sink.append(
             (
                 next(sink.seq),
@@ -284,7 +402,9 @@ class GreenletTracer:
 
     def _start_watchdog(self) -> None:
         """An OS thread (not a greenlet: it must look while the hub is held) that samples the
-        hooked thread's stack while a traced greenlet has run past half the threshold."""
+        hooked thread's stack while a greenlet has run past half the threshold with traced
+        requests in flight: a request's (where its step is), or one working for none (where a
+        block outside any request is, ``tracer.shim.greenlet_outside``)."""
         start = _original("_thread", "start_new_thread", None)
         if start is not None:
             start(self._watch, ())
@@ -300,7 +420,16 @@ class GreenletTracer:
                     return
                 continue
             runs = self.runs
-            if self.running_traced and time.monotonic_ns() - self.since >= half:
+            if time.monotonic_ns() - self.since >= half:
                 found = function_in_stack(self.tid)
-                if found is not None and runs == self.runs:
-                    self.samples[found] = self.samples.get(found, 0) + 1
+                if found is None or runs != self.runs:
+                    continue
+                if not self.running_traced:
+                    # No request's run: only code other than gevent's counts (an idle hub
+                    # shows its own ``run``, waiting in the C loop).
+                    if found[1].startswith(GEVENT_PREFIX):
+                        continue
+                    now = time.monotonic_ns()
+                    seen = self.seen
+                    self.seen = [now, now] if seen is None else [seen[0], now]
+                self.samples[found] = self.samples.get(found, 0) + 1

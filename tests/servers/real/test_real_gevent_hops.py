@@ -78,7 +78,11 @@ def test_a_pool_greenlet_that_holds_the_hub_is_the_requests_block() -> None:
     """The work computes 50 ms without a switch: one ``loop.blocked`` of the request, with the
     work's greenlet as ``task``, at the work's loop, equal to its step."""
     _, served, (greenlet, _) = _one("/pool-cpu")
-    (block,) = [e for e in served if e.kind == K.LOOP_BLOCKED]
+    # The block the work computed: on a busy machine a step of well under 1 ms of CPU that the
+    # machine took the CPU from can hold the hub past the threshold too (the machine's doing).
+    cpu = {(e.t, e.task): e.data["cpu_ns"] for e in served if e.kind == K.SCHED_STEP}
+    blocks = [e for e in served if e.kind == K.LOOP_BLOCKED]
+    (block,) = [b for b in blocks if cpu.get((b.t, b.task), 0) >= 5_000_000]
     assert block.task == greenlet
     assert block.data["location"].endswith(_line("while")) or block.data["location"].endswith(
         _line("pass")
