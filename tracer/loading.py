@@ -34,7 +34,13 @@ from tracer.errors import (
     UsageError,
 )
 from tracer.interface import ASGI2, WSGI, asgi2_doubt, detect_interface
-from tracer.loading_projects import factory_call, shadowed_note
+from tracer.loading_projects import (
+    factory_call,
+    folder_note,
+    package_note,
+    shadowed_note,
+    src_note,
+)
 
 __all__ = ["LoadedApp", "load_app", "split_spec", "INTERFACES"]
 
@@ -94,10 +100,10 @@ def load_app(
         if directory not in sys.path:
             sys.path.insert(0, directory)
     if is_file:
-        module = _import_file(source, spec)
+        module = _import_file(source, spec, attrs)
         where = f'file "{source}"'
     else:
-        module = _import_module(source)
+        module = _import_module(source, app_dir)
         where = f'module "{source}"'
     obj: Any = module
     for index, part in enumerate(attrs.split(".")):
@@ -189,14 +195,17 @@ _FRAMEWORKS = frozenset({"flask", "fastapi", "starlette", "werkzeug", "pydantic"
 """What the ``frameworks`` extra installs (and what they import), for the sample apps' hint."""
 
 
-def _import_module(name: str) -> types.ModuleType:
+def _import_module(name: str, app_dir: str | os.PathLike[str] | None) -> types.ModuleType:
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as exc:
         if exc.name is not None and (name == exc.name or name.startswith(exc.name + ".")):
             raise AppModuleNotFound(
-                f'Could not import module "{name}". Run from the directory that holds it, '
-                "or pass --app-dir DIR."
+                f'Could not import module "{name}".'
+                + (
+                    src_note(name, app_dir)
+                    or " Run from the directory that holds it, or pass --app-dir DIR."
+                )
             ) from None
         missing = (exc.name or "").partition(".")[0]
         hint = ""
@@ -209,11 +218,14 @@ def _import_module(name: str) -> types.ModuleType:
             )
         raise _import_failed(exc, f'Importing module "{name}" failed', hint) from exc
     except (Exception, SystemExit) as exc:
-        raise _import_failed(exc, f'Importing module "{name}" failed') from exc
+        hint = package_note(name, exc)  # "main" of package "app" imported from inside "app/"
+        raise _import_failed(exc, f'Importing module "{name}" failed', hint) from exc
 
 
-def _import_file(path: str, spec: str) -> types.ModuleType:
+def _import_file(path: str, spec: str, attrs: str) -> types.ModuleType:
     full = os.path.abspath(path)
+    if os.path.isdir(full):
+        raise AppModuleNotFound(folder_note(path, attrs))
     if not os.path.isfile(full):
         raise AppModuleNotFound(f'File "{path}" not found (from APP "{spec}"). Check the path.')
     name = os.path.splitext(os.path.basename(full))[0]

@@ -8,6 +8,9 @@
   standard library's ``json``, ``tracer.py`` beside this package), imported before the app's
   could be: ``shadowed_note`` names the module that was found and the file form that reaches
   the app's own file.
+- Where a module not found is, when a project's layout says (``src_note``: a ``src/`` layout),
+  a package's folder given as a file (``folder_note``), and a module of a package imported
+  from inside its folder, whose relative imports then fail (``package_note``).
 
 Imports only ``tracer.errors``.
 """
@@ -15,13 +18,14 @@ Imports only ``tracer.errors``.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import os
 import types
 from typing import Any
 
 from tracer.errors import AppFormatError
 
-__all__ = ["factory_call", "shadowed_note"]
+__all__ = ["factory_call", "folder_note", "package_note", "shadowed_note", "src_note"]
 
 
 def factory_call(spec: str) -> tuple[str, tuple[Any, ...], dict[str, Any]] | None:
@@ -98,4 +102,49 @@ def shadowed_note(
     return (
         f' Module "{source}" {where}, not {mine}: a module of that name was imported first; '
         f"{reach}."
+    )
+
+
+def src_note(name: str, app_dir: str | os.PathLike[str] | None) -> str:
+    """How to reach module ``name`` when it is not in the app's directory but in its ``src/``
+    folder (a ``src`` layout, not installed); "" when it is not there either."""
+    directory = os.path.abspath(app_dir if app_dir is not None else os.curdir)
+    top = name.partition(".")[0]
+    src = os.path.join(directory, "src")
+    if os.path.isdir(os.path.join(src, top)) or os.path.isfile(os.path.join(src, f"{top}.py")):
+        return ' It is in "src" (a src layout): pass --app-dir src.'
+    return ""
+
+
+def folder_note(path: str, attrs: str) -> str:
+    """The message for APP's file ``path`` that is a package's folder: the module form with
+    ``--app-dir`` its parent reaches it."""
+    parent = os.path.dirname(os.path.normpath(path)) or os.curdir
+    name = os.path.basename(os.path.normpath(path))
+    return (
+        f'"{path}" is a folder (a package), not a file: pass "{name}:{attrs}" with '
+        f"--app-dir {parent}."
+    )
+
+
+def package_note(name: str, exc: BaseException) -> str:
+    """A hint for module ``name`` whose relative import failed because it was imported as a
+    top-level module from inside its package's folder: the dotted name to run it by from the
+    parent folder; "" for any other failure."""
+    if not isinstance(exc, ImportError) or "no known parent package" not in str(exc):
+        return ""
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return ""
+    origin = spec.origin if spec is not None else None
+    if origin is None:
+        return ""
+    folder = os.path.dirname(os.path.abspath(origin))
+    if not os.path.isfile(os.path.join(folder, "__init__.py")):
+        return ""
+    package = os.path.basename(folder)
+    return (
+        f'. "{name}" is part of the package "{package}" (its folder has __init__.py): run it as '
+        f'"{package}.{name}" from the folder above, or pass --app-dir ..'
     )
