@@ -94,6 +94,13 @@ request 118 -> 108 µs; traced / untraced req/s 0.42 -> 0.46, within the noise o
 The drain alone on rows of this script's run read back in frames of 800 (10 alternating
 pairs, medians): 0.63x the CPU per row without a subscriber, 0.98x with one (``trace run``'s
 digest, the dashboard: they take ``Event`` objects, which are made as before).
+
+Since then part 2's traced recorder feeds a ``tracer.digest.Digest`` as ``trace run``'s does
+(before, it had no subscriber, so its writer made no ``Event`` objects and fed no digest:
+less parent CPU per request than ``trace run`` spends), and a drain that makes ``Event``
+objects makes the lines' objects from the rows first and the events from them, and the
+digest packs a request's record once both its ends are in (docs/decisions.md, "Where a
+traced uvicorn's extra CPU goes").
 """
 
 from __future__ import annotations
@@ -115,6 +122,7 @@ from bench_cli import Parser, positive_int  # noqa: E402
 from thread_cpu import name_threads, naming_path, thread_cpu_s  # noqa: E402
 
 from tracer.client import ClientConfig, run_client  # noqa: E402
+from tracer.digest import Digest  # noqa: E402
 from tracer.recorder import Recorder  # noqa: E402
 from tracer.servers import ServerConfig  # noqa: E402
 from tracer.servers.real.harness import HOST, ServerProcess, free_port, group_members  # noqa: E402
@@ -298,6 +306,9 @@ def compare_tracing(untraced: ServerProcess, c: int, n: int, repeats: int) -> No
     splits: dict[str, list[dict[str, float]]] = {"untraced": [], "traced": []}
     with tempfile.TemporaryDirectory() as tmp:
         recorder = Recorder(os.path.join(tmp, "run.jsonl"))
+        # As ``trace run`` (tracer/cli/run_session.py): its summary's digest takes every
+        # batch as ``Event`` objects, so the recording's writer makes them.
+        recorder.subscribe(Digest(recorder.header).feed)
         traced = UvicornServer(
             ServerConfig(app_spec=APP, app_dir=ROOT, options={"loop": LOOP}), recorder
         )

@@ -242,4 +242,4 @@ class Emitter:
         if self.ended % _DRAIN_EVERY == 0 and self.recorder.backlog > _DRAIN_BACKLOG:
             # The simulation makes events far faster than the writer thread's timed drains
             # take them: without this the queue held most of a big run (~2.5 KB a request).
-            self.recorder.drain()
+            self.recorder.drain_unread()

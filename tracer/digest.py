@@ -541,6 +541,16 @@ class Digest:
         # Requests started before their send was fed, with the network client known to be
         # there: their start and pid until the send comes (none in a run fed in order).
         self._unsent: dict[int, tuple[int, int]] = {}
+        # Requests one side of which ended in the last batch, the other's end not fed yet
+        # (with a network client, its response and the server's end come through different
+        # paths: in ``trace run --server uvicorn`` the server's rows a batch or two after the
+        # client's). They pack at the next batch's end rather than at once: a record packed
+        # and unpacked again at its other end cost more than the rest of its request's
+        # events. One batch's worth of records at most, so memory stays as it was.
+        self._unpaired: list[int] = []
+        # The highest request id packed so far: an event of a request above it (a new
+        # request's first, with ids counted up) has no row to look for.
+        self._packed_top = -1
 
     def feed(self, batch: Iterable[Event]) -> None:
         """Take a batch of events (any order); usable as a ``Recorder`` subscriber."""
@@ -558,8 +568,10 @@ class Digest:
         # end so far, kept in locals and stored in ``_lives`` when another process's comes.
         pid: int | None = None
         first = last = 0
+        packed_top = self._packed_top  # (rows are packed only after the loop)
         for event in batch:
-            t, end = event.t, event.end
+            t, dur = event.t, event.dur
+            end = t + dur if dur else t  # ``event.end``, without a call for every event
             kind = event.kind
             req = event.req
             if kind in CLOSE_KINDS:
@@ -573,7 +585,13 @@ class Digest:
                 first = t
             if end > last:
                 last = end
-            if req is not None and req not in spans and rows.held and req not in lifespan:
+            if (
+                req is not None
+                and req <= packed_top
+                and req not in spans
+                and rows.held
+                and req not in lifespan
+            ):
                 self._unpack(req, ended)
             extent = None if req is None else extents.get(req)
             if extent is not None:
@@ -657,7 +675,31 @@ class Digest:
                 self._client_pids.add(event.pid)
         if pid is not None:
             lives[pid] = (first, last)
-        for req in ended:
+        self._pack_ended(ended)
+
+    def _pack_ended(self, ended: list[int]) -> None:
+        """At a batch's end: pack the records of the requests that ended in it, and of those
+        left unpaired by the last one. With a network client, a request one side of which has
+        not ended yet waits for the next batch (``_unpaired``)."""
+        unpaired, self._unpaired = self._unpaired, []
+        if self._client_pids:
+            spans = self._spans
+            waiting = set(unpaired)
+            for req in ended:
+                span = spans.get(req)
+                if (
+                    span is not None
+                    and (span.end is None or span.client_end is None)
+                    and req not in waiting
+                ):
+                    waiting.add(req)
+                    self._unpaired.append(req)
+                else:
+                    self._pack(req)
+        else:
+            for req in ended:
+                self._pack(req)
+        for req in unpaired:
             self._pack(req)
 
     def _started(self, req: int, span: RequestSpan, t: int, pid: int, first: int) -> None:
@@ -743,6 +785,8 @@ class Digest:
         else:
             lone = None
         if self._rows.put(req, span, order):
+            if req > self._packed_top:
+                self._packed_top = req
             del self._spans[req], self._order[req]
             if lone is not None:
                 del self._errors[req]

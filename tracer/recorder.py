@@ -5,7 +5,8 @@ become lines of JSON and ``Event`` objects later, when drained — by a backgrou
 streaming to a file or feeding subscribers, or on demand when ``events`` is read. The
 background thread's timed drains, when nobody takes ``Event`` objects (no subscriber, no
 events kept), make the lines from the rows themselves (the same bytes, for less:
-``tracer.events.line_objects``).
+``tracer.events.line_objects``); a drain whose ``Event`` objects are taken makes the lines
+from the rows too, and the events from the lines (``tracer.events.events_of_lines``).
 The file is ``tracer.recorder_file``'s (opening, header, checkpoints, write failures); the
 process-wide part (path claims, closing at exit, the reset in a forked child) is
 ``tracer.recorder_fork``'s. Request ids are numbered here for every producer: 1, 2, ... by a
@@ -28,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from tracer.errors import EventsNotKept
-from tracer.events import Event, from_rows, unpack_row
+from tracer.events import Event, events_of_lines, from_rows, line_objects, unpack_row
 from tracer.recorder_args import check_arguments, check_header, file_path
 from tracer.recorder_file import RecordingFile, is_file_or_absent
 from tracer.recorder_fork import CLAIMS, LIVE, finish_files_on_sigterm
@@ -402,10 +403,11 @@ class Recorder:
         """
         return self._drain(True)
 
-    def _drain_for_file(self) -> None:
-        """``drain`` where nobody takes the batch (the background thread's timed ones):
-        without a subscriber or events kept, the file's lines are made from the rows
-        themselves, with no ``Event`` made. A subclass's own ``drain`` is called as it is."""
+    def drain_unread(self) -> None:
+        """``drain`` for a caller that does not read the batch (a flush before the process
+        ends, a simulation keeping its queue short, ``close``): without a subscriber or
+        events kept, the file's lines are made from the rows themselves, with no ``Event``
+        made. A subclass's own ``drain`` is called as it is."""
         if type(self).drain is not Recorder.drain:
             self.drain()
         else:
@@ -431,16 +433,25 @@ class Recorder:
         popped = map(_popleft, itertools.repeat(queue, len(queue)))
         subscribers = self._subscribers
         written: list[Any]
+        output = self._output
+        lines = False
         if batch_wanted or self.keep or subscribers:
-            # The rows are popped by C, one by one as from_rows takes them: no list of them
-            # is made beside the events. The lines are made from the Events then.
-            batch = written = from_rows(popped)
+            # The rows are popped by C, one by one as they are converted: no list of them is
+            # made beside. With a file, the lines' objects are made from the rows and the
+            # events from them (sharing their data): cheaper than the lines from the events.
+            if output.takes_events():
+                written = line_objects(popped)
+                batch = events_of_lines(written)
+                lines = True
+            else:
+                batch = written = from_rows(popped)
         else:
             batch, written = [], list(popped)  # lines from the rows: no Event for nobody
-        output = self._output
         if output.takes_events():
             # Only the background thread's timed drains leave out the checkpoint.
-            output.write(written, self.header, threading.current_thread() is not self._thread)
+            output.write(
+                written, self.header, threading.current_thread() is not self._thread, lines=lines
+            )
         elif written and self._late:
             # Rows a producer appended after close() through a sink it fetched before
             # (a request that ends after the run): the file never gets them either.
@@ -559,7 +570,7 @@ class Recorder:
                 # If it runs after all, it sees the stop at once, and the drain lock keeps
                 # it off the file being closed.
                 pass
-        self.drain()
+        self.drain_unread()
         # Under the drain lock: a drain on another thread (reading ``events``) must neither
         # write to the file being closed nor open it afresh once the writer is gone.
         with self._draining():
@@ -661,7 +672,7 @@ class Recorder:
         while not self._stop.wait(max(0.0, due - time.monotonic())):
             now = time.monotonic()
             try:
-                self._drain_for_file()
+                self.drain_unread()
             except Exception:  # a bug of ours (file errors are write_error): say so once
                 # and go on draining: a writer thread that stopped would leave the queue to
                 # grow until the run's backlog limit pauses its clients for good.

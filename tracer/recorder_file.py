@@ -100,9 +100,12 @@ class RecordingFile:
         writer.close()
         self.writer = self._open_writer(writer.path, header)
 
-    def write(self, batch: Sequence[Any], header: dict[str, Any], checkpoint: bool) -> None:
+    def write(
+        self, batch: Sequence[Any], header: dict[str, Any], checkpoint: bool, *, lines: bool = False
+    ) -> None:
         """Write a drained batch (opening the file at the first one): ``Event`` objects, or
-        the queue's rows as they are (``RecordingWriter.write``).
+        the queue's rows as they are (``RecordingWriter.write``), or with ``lines`` the
+        objects of their lines made already (``RecordingWriter.write_lines``).
 
         A drain someone asked for — the ASGI shim's at a lifespan's end, a run's before its
         app ends the process, reading ``events`` — is a ``checkpoint``: the file is left
@@ -117,7 +120,10 @@ class RecordingFile:
                     self.writer = self._open_writer(self.path, header)
                 else:
                     self.rewrite_header(header)
-                self.writer.write(batch)
+                if lines:
+                    self.writer.write_lines(list(batch))
+                else:
+                    self.writer.write(batch)
             if self.writer is not None and checkpoint:
                 self.writer.checkpoint()
         except OSError as exc:

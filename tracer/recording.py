@@ -398,7 +398,12 @@ class RecordingWriter:
         ``Event`` objects, or the recorder's rows (plain or packed, ``tracer.recorder.Sink``)
         as they are, with no ``Event`` made: a row's line is its ``Event``'s
         (``tracer.events.line_objects``)."""
-        objects = line_objects(events)
+        self.write_lines(line_objects(events))
+
+    def write_lines(self, objects: list[dict[str, Any]]) -> None:
+        """``write`` of the lines' objects made already (``tracer.events.line_objects``): a
+        recorder whose batch is wanted as ``Event`` objects too makes these first and its
+        ``Event`` objects from them (``tracer.events.events_of_lines``)."""
         if not objects:
             return
         # Every slice is encoded before any is written: an object that cannot be (a bug of

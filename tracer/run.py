@@ -483,7 +483,7 @@ def run(
     def before_exit(code: int) -> None:
         # The app ends this very process (in-process models: the tool is the server): what
         # was recorded reaches the file before it goes, and the caller may say so.
-        recorder.drain()
+        recorder.drain_unread()
         if on_app_exit is not None:
             on_app_exit(code)
 

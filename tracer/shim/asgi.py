@@ -188,7 +188,7 @@ class AsgiShim:
     def _drain(self) -> None:
         """The lifespan is over: put what was recorded where it goes (the file) now."""
         try:
-            self.recorder.drain()
+            self.recorder.drain_unread()
         except Exception as exc:
             self.failed("draining the recording at the lifespan's end", exc)
 
