@@ -158,6 +158,7 @@ def test_a_writer_bug_stops_the_file_but_loses_no_event(
         raise RuntimeError("a bug in the writer")
 
     monkeypatch.setattr(RecordingWriter, "write", broken)
+    monkeypatch.setattr(RecordingWriter, "write_lines", broken)  # lines made already
     rec.emit(K.MARK, data={"label": "lost from the file only"})
     with caplog.at_level(logging.ERROR, logger="tracer"):
         batch = rec.drain()

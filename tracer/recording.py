@@ -117,7 +117,7 @@ def make_header(
     return header
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False)
 class Recording:
     """A header and its events, sorted by ``(t, seq)``."""
 
@@ -137,6 +137,14 @@ class Recording:
         its trailer too), and so does a plain file whose header still says ``"writer":
         "open"``. A recording saved whole, or written before the header had the field, never."""
         return self.truncated or self.header.get(WRITER) == OPEN
+
+    def __repr__(self) -> str:
+        """Short, for a notebook cell, a debugger or a log: the title, how many events, where
+        it was read from (a dataclass's own repr listed every event: megabytes for a long
+        run)."""
+        where = f" from {self.path!r}" if self.path else ""
+        cut = ", cut short" if self.truncated else ""
+        return f"<Recording {self.title!r}: {len(self.events):,} events{where}{cut}>"
 
     def sort(self) -> None:
         """Put the events in time order (ties broken by recording order)."""

@@ -251,12 +251,25 @@ def _check_model_options(config: RunConfig, model: str) -> None:
             )
 
 
+_GENERIC_MODULES = frozenset({"wsgi", "asgi", "main", "app", "application", "server", "__init__"})
+"""Module names that say nothing of the project (``mysite.wsgi``, ``app.main``): a recording
+is named by their package too."""
+
+
 def default_record_path(app: str, *, now: float | None = None, folder: str = "traces") -> str:
     """``traces/<app-name>-<YYYYmmdd-HHMMSS>.jsonl`` for APP ``app``."""
+    call = app.find("(", app.find(":") + 1) if app.endswith(")") else -1
+    if call > 0:
+        app = app[:call]  # "flaskr:create_app()": the factory's name, not its arguments
     module, _, attr = app.rpartition(":") if ":" in app else (app, "", "")
     if module.endswith(".py"):
         module = module[:-3]
-    name = os.path.basename(module.replace("\\", "/")).rpartition(".")[2] or "app"
+    parts = [part for part in re.split(r"[./\\]", module) if part]
+    name = parts[-1] if parts else "app"
+    if name in _GENERIC_MODULES and len(parts) > 1:
+        # Every Django project's module is "wsgi", FastAPI's bigger application's "main":
+        # the package names the project.
+        name = f"{parts[-2]}-{name}"
     if attr and attr not in ("app", "application"):
         name = f"{name}-{attr}"
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", name)

@@ -182,7 +182,10 @@ def disk_full(monkeypatch: pytest.MonkeyPatch) -> None:
     def write(self: RecordingWriter, events: Any) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), self.path)
 
+    # Events come as Event objects or rows (``write``) or as their lines' objects made
+    # already (``write_lines``, a recorder whose events are read too): both fail.
     monkeypatch.setattr(RecordingWriter, "write", write)
+    monkeypatch.setattr(RecordingWriter, "write_lines", write)
 
 
 @pytest.mark.usefixtures("disk_full")
