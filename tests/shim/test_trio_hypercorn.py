@@ -5,6 +5,7 @@ client that leaves mid-stream, the server's cancellation at its stop, a thread h
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 import time
 from typing import Any
@@ -19,6 +20,7 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
+from step_blocks import blocks_at
 from trio_apps import anyio_runs_on_trio
 from trio_server import serving
 
@@ -143,8 +145,11 @@ def test_a_blocking_endpoint_is_located_on_either_loop(backend: str) -> None:
     """``time.sleep`` in an ``async def`` endpoint: one ``loop.blocked`` at its line on both;
     on trio the list of whom it delayed is said to be a bound from below."""
     events = served(STARLETTE, backend, "/block")
-    blocks = [e for e in events if e.kind == K.LOOP_BLOCKED]
-    assert [(e.req, e.data["location"]) for e in blocks] == [(2, f"{HERE}:{line_of('BLOCKS')}")]
+    # The blocks at the endpoint's line: a busy machine can hold any other step past the
+    # threshold too, a block of the machine's making (tests/shim/step_blocks.py).
+    at = f"{HERE}:{line_of('BLOCKS')}"
+    blocks = blocks_at(events, {at})
+    assert [(e.req, e.data["location"]) for e in blocks] == [(2, at)]
     assert blocks[0].data.get("delayed_complete", True) is (backend == "asyncio")
 
 
@@ -169,7 +174,16 @@ def test_a_client_leaving_mid_stream_cuts_the_response_short(backend: str) -> No
     assert (end["status"], end["error"], end.get("cut_short")) == (200, None, True)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+WAITS_AT_STOP = pytest.mark.skipif(
+    sys.version_info >= (3, 12, 1),
+    reason="hypercorn on asyncio stops only once its connections close on 3.12.1+, past its "
+    "graceful timeout: its Server.wait_closed() waits for them there (pgjones/hypercorn#308)",
+)
+"""hypercorn's asyncio stop awaits ``Server.wait_closed()`` before its graceful timeout, and
+from 3.12.1 that waits for every open connection: a request in flight keeps it serving."""
+
+
+@pytest.mark.parametrize("backend", ["trio", pytest.param("asyncio", marks=WAITS_AT_STOP)])
 def test_the_servers_stop_cancels_a_request_as_on_asyncio(backend: str) -> None:
     """A request still in flight when hypercorn stops, past its graceful timeout: the server
     cancels it; request.end says ``cancelled`` with no status, no ``error``, on both."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from step_blocks import blocks_at
 from trio_apps import hello, on_asyncio, shape
 
 from sample_apps import blocking
@@ -69,8 +70,17 @@ def test_trace_run_on_uvicorn_with_uvloop_end_to_end(
     events = load(record).events
     served = sorted({e.req for e in events if e.kind == K.CLIENT_RESPONSE and e.req is not None})
     assert len(served) == 4
+    # A busy machine can hold any step past the threshold (a block of its making): the
+    # requests' own events are compared with the blocks at the app's line only.
+    blocks = blocks_at(events, {BLOCKING_LINE})
     for req in served:
-        own = [e.kind for e in events if e.req == req and e.kind not in SIDES]
+        own = [
+            e.kind
+            for e in events
+            if e.req == req
+            and e.kind not in SIDES
+            and (e.kind != K.LOOP_BLOCKED or e.data["location"] == BLOCKING_LINE)
+        ]
         assert own == [
             K.REQUEST_START,
             K.LOOP_BLOCKED,
@@ -78,8 +88,5 @@ def test_trace_run_on_uvicorn_with_uvloop_end_to_end(
             K.ASGI_SEND,
             K.REQUEST_END,
         ]
-    blocks = [e for e in events if e.kind == K.LOOP_BLOCKED]
-    assert {(e.data["location"], e.data["delayed_complete"]) for e in blocks} == {
-        (BLOCKING_LINE, False)
-    }
+    assert {e.data["delayed_complete"] for e in blocks} == {False}
     assert "could not name every request" in " ".join(out.split())  # wrapped to the terminal
