@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import tracer
+import tracer.cores
 from tracer.events import Event
 from tracer.recording import RecordingWriter, make_header
 
@@ -39,6 +40,7 @@ def test_a_recording_is_written_without_advisory_locks(
 ) -> None:
     monkeypatch.setitem(sys.modules, "fcntl", None)  # Windows has no fcntl: import fails
     monkeypatch.delattr(os, "sched_getaffinity")  # nor macOS this
+    monkeypatch.setattr(tracer.cores, "CGROUP_ROOT", tmp_path / "no-cgroups")  # nor a quota
     path = tmp_path / "run.jsonl"
     _write_two_checkpoints(path)
     recording = tracer.load(path)

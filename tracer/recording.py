@@ -27,6 +27,7 @@ from typing import IO, Any
 import orjson
 
 from tracer._version import __version__
+from tracer.cores import host_cores, usable_cores
 from tracer.errors import RecordingFormatError, RecordingNotFound, UsageError
 from tracer.events import KINDS, Event, line_objects
 from tracer.gc_pause import paused_gc
@@ -76,10 +77,10 @@ VERSION = 1
 
 def usable_cpus() -> int:
     """The cores this process may run on: its CPU affinity where the platform has one (a
-    ``taskset`` or a container's cpuset), else every core of the machine."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+    ``taskset`` or a container's cpuset), else every core of the machine, lowered to a
+    container's CPU quota rounded up (``docker run --cpus=2`` on a 64-core host: 2;
+    ``tracer.cores``)."""
+    return usable_cores().count
 
 
 def make_header(
@@ -109,7 +110,7 @@ def make_header(
         "host": {
             "python": platform.python_version(),
             "platform": sys.platform,
-            "cpus": usable_cpus(),
+            **host_cores(),  # cpus, and cpu_quota where a cgroup sets one
         },
         "tool_version": __version__,
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from demo_cache import simulated
 
@@ -174,16 +176,18 @@ def _as_real_run(recording, cpus: int):
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_cpu_gil_note_counts_the_cores_this_process_may_use(
-    monkeypatch: pytest.MonkeyPatch, lang: str
+    monkeypatch: pytest.MonkeyPatch, lang: str, tmp_path: Path
 ) -> None:
     """Pinned to one core (taskset -c 0) on an 8-core machine, the processes cannot compute
     side by side: the note says one core is available, not "other work on the machine"."""
     import os
 
+    import tracer.cores
     from tracer.demos.concurrency import _gil_notes
 
     threads = simulated("cpu-gil").recordings[0]  # about 1x: what a pinned run shows
     recs = [_as_real_run(threads, 8), _as_real_run(threads, 8)]
+    monkeypatch.setattr(tracer.cores, "CGROUP_ROOT", tmp_path / "no-cgroups")  # no quota here
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
     [note] = _gil_notes(recs, lang)
     if lang == "en":

@@ -11,6 +11,13 @@ writes standard error. Streams made later on the same descriptor copy the stream
 (``tracer.cli.streams``), so they keep it. Rich, which draws the tables, already falls back
 to ASCII boxes on such a stream by itself (its ``ascii_only`` option).
 
+Text with no stand-in (Chinese captions of ``--lang zh``, an app's emoji) is written as
+escapes rather than refused: the command's work (its recording, figures, verdict and exit code)
+does not depend on the terminal, a CI job's log stays ASCII, and the escapes lose nothing. So
+that a reader is not left with ``\\u6a21\\u62df`` and no reason, the command ends with one line on
+standard error saying how many characters were escaped and how to get a UTF-8 output
+(``escaped_note``, said at exit once a stream was fitted).
+
 A full-screen UI cannot be drawn in stand-ins (its bars and lanes would not line up):
 ``no_ui_line`` says when the terminal cannot show it, and how to fix that, so a
 command declines its UI as it does on ``TERM=dumb``.
@@ -19,6 +26,7 @@ Imports only ``tracer.printable`` of ours (its escapes).
 
 from __future__ import annotations
 
+import atexit
 import codecs
 import os
 import sys
@@ -33,6 +41,7 @@ __all__ = [
     "fit_stream",
     "register",
     "encoding_fix",
+    "escaped_note",
     "no_ui_line",
     "ui_shown",
     "stand_in",
@@ -138,6 +147,11 @@ def stand_in(char: str) -> str:
     return escape(char)
 
 
+_escaped: dict[str, int] = {}
+"""By the encoding that could not take them, how many characters were written as escapes
+(no stand-in): ``escaped_note`` says so."""
+
+
 def _handle(error: UnicodeError) -> tuple[str | bytes, int]:
     """The error handler: the first character the encoding could not take, as its stand-in;
     the codec calls again for the next. A byte ``surrogateescape`` decoded (a file name read
@@ -147,7 +161,10 @@ def _handle(error: UnicodeError) -> tuple[str | bytes, int]:
     char = error.object[error.start]
     if 0xDC80 <= ord(char) <= 0xDCFF:
         return bytes([ord(char) - 0xDC00]), error.start + 1
-    return stand_in(char), error.start + 1
+    written = stand_in(char)
+    if written.startswith("\\"):  # an escape: the reader cannot read it as it is
+        _escaped[error.encoding] = _escaped.get(error.encoding, 0) + 1
+    return written, error.start + 1
 
 
 def register() -> str:
@@ -184,9 +201,43 @@ def fit_stream(stream: Any) -> bool:
 def fit_standard_streams() -> None:
     """Fit standard output and error, and the process's own when they were swapped (a test's
     capture): call it once as a command starts, before anything is printed."""
+    fitted = False
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         if stream is not None:
-            fit_stream(stream)  # a second time for the same stream finds it fitted
+            fitted |= fit_stream(stream)  # a second time for the same stream finds it fitted
+    if fitted:
+        atexit.unregister(_say_escaped)  # once, however often a process runs commands
+        atexit.register(_say_escaped)
+
+
+def escaped_note() -> str | None:
+    """The line that says how many characters an output's encoding could not take, written
+    as escapes, and how to see them; None when there were none."""
+    if not _escaped:
+        return None
+    encoding, count = max(_escaped.items(), key=lambda item: item[1])
+    were = "character was" if count == 1 else "characters were"
+    return (
+        f"trace: note: {count:,} {were} written as \\u escapes: the output's encoding "
+        f"({encoding}) cannot show them; to see them, {encoding_fix()}."
+    )
+
+
+def _say_escaped() -> None:
+    for stream in (sys.stdout, sys.__stdout__):  # text still in their buffers is encoded now
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            pass
+    line = escaped_note()
+    _escaped.clear()
+    if line is None or sys.stderr is None:
+        return
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError):  # standard error closed, or a pipe nobody reads any more
+        pass
 
 
 def _can_take(encoding: str | None, text: str) -> bool:
