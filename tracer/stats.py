@@ -53,11 +53,15 @@ def percentile(sorted_values: Sequence[float], q: float) -> float:
 
 def stats_ms(values_ns: Iterable[int], keys: Sequence[str]) -> dict[str, float]:
     """Durations in ns as ms figures rounded to the µs: ``mean``, ``max`` and ``pNN`` keys."""
-    values = sorted(v / NS_PER_MS for v in values_ns)
+    ns = list(values_ns)
+    values = sorted(v / NS_PER_MS for v in ns)
     out: dict[str, float] = {}
     for key in keys:
         if key == "mean":
-            out[key] = round(sum(values) / len(values), 3) if values else 0.0
+            # Summed as the ns integers, exactly, and divided once: a sum of ms floats differs
+            # in its last bits between Pythons (3.12's ``sum()`` compensates), and a mean on a
+            # half µs (292.5 µs) was then rounded up on one and down on another.
+            out[key] = round(sum(ns) / (len(ns) * NS_PER_MS), 3) if ns else 0.0
         elif key == "max":
             out[key] = round(values[-1], 3) if values else 0.0
         else:

@@ -38,7 +38,8 @@ class _Finder(importlib.abc.MetaPathFinder):
 
         def exec_module(module):
             real(module)
-            drain = module.Recorder.drain
+            # close() drains with drain_unread (nobody reads its batch): that is the last drain.
+            drain = module.Recorder.drain_unread
 
             def draining(self):
                 main = threading.current_thread() is threading.main_thread()
@@ -47,7 +48,7 @@ class _Finder(importlib.abc.MetaPathFinder):
                     os.kill(os.getpid(), signal.SIGINT)
                 return drain(self)
 
-            module.Recorder.drain = draining
+            module.Recorder.drain_unread = draining
 
         spec.loader.exec_module = exec_module
         return spec

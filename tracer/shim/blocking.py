@@ -343,6 +343,10 @@ def _sample() -> None:
             loop = state.loop_ref()
             if loop is None or loop.is_closed():
                 state.outside = None  # its last callback, if any, is not said (nobody reads it)
+                # Nor is its last step's sample read again: it names that step's request, and
+                # the state stays registered until a later loop is traced after this one was
+                # collected, the request's recorder with it.
+                state.sample = None
                 closed = True
                 continue
             alive = True
