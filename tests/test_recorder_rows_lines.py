@@ -81,7 +81,8 @@ def _count_events_made(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
         def counted(rows, real=real):  # type: ignore[no-untyped-def]
             events = real(rows)
-            made.append(len(events))
+            if events:  # an earlier test's recorder, still draining nothing, makes none
+                made.append(len(events))
             return events
 
         monkeypatch.setattr(recorder_module, name, counted)

@@ -34,14 +34,42 @@ def app_prints_to_stderr() -> Iterator[TextIO]:
             fd = process_stdout.fileno()
             saved = os.dup(fd)
             os.dup2(sys.stderr.fileno(), fd)
-    real = own if saved is None else open(saved, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+    # The stream owns the duplicate: closed here once descriptor 1 has it back.
+    real = own if saved is None else open(saved, "w", encoding="utf-8")  # noqa: SIM115
     sys.stdout = sys.stderr
     try:
         yield real
     finally:
-        sys.stdout.flush()
-        real.flush()
+        failure = _flushed(sys.stdout) or _flushed(real)
         sys.stdout = own
         if saved is not None:
-            os.dup2(saved, fd)
-            os.close(saved)
+            with contextlib.suppress(OSError):
+                os.dup2(saved, fd)
+            if failure is not None:
+                # No room for the command's output (a full disk): what ``real`` still holds
+                # goes nowhere as it closes, not to a last failing flush at exit ("Exception
+                # ignored ... No space left on device"). The error is said once, below.
+                _to_devnull(saved)
+            with contextlib.suppress(OSError, ValueError):
+                real.close()
+        if failure is not None and sys.exc_info()[1] is None:
+            raise failure
+
+
+def _flushed(stream: TextIO) -> OSError | ValueError | None:
+    """Flush ``stream``; the error, if it could not be."""
+    try:
+        stream.flush()
+    except (OSError, ValueError) as exc:
+        return exc
+    return None
+
+
+def _to_devnull(fd: int) -> None:
+    """Point descriptor ``fd`` at the null device."""
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, fd)
+        finally:
+            os.close(devnull)

@@ -58,6 +58,16 @@ def _keep(stream: Any) -> _Kept:
     return _Kept(stream, spare)
 
 
+def _silence(spare: TextIO) -> None:
+    """Point ``spare``'s descriptor at the null device: its buffered text is then written there."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, spare.fileno())
+        finally:
+            os.close(devnull)
+
+
 def _same_file(stream: Any, spare: TextIO) -> bool:
     """Whether ``stream``'s descriptor is open and the file ``spare``'s duplicate is."""
     try:
@@ -93,8 +103,12 @@ class KeptStreams:
         for kept in {id(k): k for k in (self._out, self._err)}.values():
             if kept.spare is None:
                 continue
-            with contextlib.suppress(OSError, ValueError):
+            try:
                 kept.spare.flush()
+            except (OSError, ValueError):
+                # No room (a full disk): what it still holds would fail again as it is closed
+                # or at exit ("Exception ignored ... No space left on device"): it goes nowhere.
+                _silence(kept.spare)
             if kept.spare is not sys.stdout and kept.spare is not sys.stderr:
                 with contextlib.suppress(OSError, ValueError):
                     kept.spare.close()
