@@ -36,6 +36,13 @@ DELAYS = [0.01 * step for step in range(0, 20, 2)]
 
 FRAME = re.compile(r'^\s*File "([^"]+)", line \d+', re.MULTILINE)
 
+# How Python says its own start-up failed, before it runs any of ours, with exit 1: a step of
+# its initialisation (``init_import_site``, ``init_sys_streams``, ``init_fs_encoding``, ...:
+# "Fatal Python error: <step>: ...") or, for ``python -m``, the import of runpy.
+PYTHON_START_UP = re.compile(r"\A(Fatal Python error: init_\w+: |Could not import runpy module\n)")
+INTERRUPTED = re.compile(r"^KeyboardInterrupt$", re.MULTILINE)
+"""The end of the traceback it prints then (a list of extension modules may follow it)."""
+
 
 def _interrupted_at(start: list[str], delay: float, record: Path) -> tuple[int, str]:
     """``trace run`` of the hello app, sent SIGINT ``delay`` seconds after it was started:
@@ -73,10 +80,10 @@ def _project_traceback(err: str) -> str:
 @pytest.mark.parametrize("how", sorted(STARTS))
 def test_ctrl_c_as_trace_starts_is_never_a_traceback_of_ours(how: str, tmp_path: Path) -> None:
     """SIGINT at several instants of the first 0.2 s of ``trace run``: each run ends as Python
-    ends it before any of ours runs (killed by the signal, or its own start-up's error), as
-    ``trace: interrupted`` (exit 130), or as a stopped run (exit 0); none prints a traceback
-    through the ``tracer`` package, and none crashes (orjson's initialisation, interrupted,
-    was a segmentation fault).
+    ends it before any of ours runs (killed by the signal, or its own start-up's error: its
+    message and exit 1), as ``trace: interrupted`` (exit 130), or as a stopped run (exit 0);
+    none prints a traceback through the ``tracer`` package, and none crashes (orjson's
+    initialisation, interrupted, was a segmentation fault).
 
     The package's own two first imports (its version and errors) leave an instant of about a
     millisecond where a Ctrl-C can still only be Python's traceback: a delay that lands there
@@ -89,12 +96,9 @@ def test_ctrl_c_as_trace_starts_is_never_a_traceback_of_ours(how: str, tmp_path:
         seen = _project_traceback(err)
         assert not seen, f"{how}, SIGINT after {delay:.2f} s (exit {code}):\n{seen}"
         ends = {0, 130, -signal.SIGINT}
-        if any(
-            start in err
-            for start in ("init_import_site", "init_sys_streams", "Could not import runpy module")
-        ):
-            # Python's own start-up interrupted (site, the standard streams, or runpy for
-            # ``python -m``): its message
+        if PYTHON_START_UP.match(err) and INTERRUPTED.search(err):
+            # Python's own start-up interrupted (site, the standard streams, runpy for
+            # ``python -m``, or any other step of it): its message, its exit 1
             ends.add(1)
         assert code in ends, f"{how}, SIGINT after {delay:.2f} s: exit {code}\n{err}"
         if code == 130:

@@ -23,7 +23,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import IO, Any, cast
 
 from rich.console import Console
 
@@ -42,6 +42,7 @@ from tracer.cli.run_logs import open_app_log, save_server_output, say_app_log
 from tracer.cli.signals import CtrlCHeld, StoppedStarting, Termination
 from tracer.cli.signals import ctrl_c_noted as _ctrl_c_noted
 from tracer.cli.signals import sigterm_closes_dashboard as _sigterm_closes_dashboard
+from tracer.cli.stderr_kept import FailuresKept
 from tracer.cli.streams import KeptStreams
 from tracer.digest import Digest
 from tracer.errors import UsageError
@@ -80,7 +81,10 @@ class RunSession:
         self._crash = crash
         # Standard error as it was at the start: the app may replace sys.stderr or close
         # descriptor 2 while it runs, and the progress bar and these lines must still show.
-        self._err = Console(file=streams.err)
+        # A write there that fails (2>/dev/full) is kept, not raised: the report still goes to
+        # standard output, then the failure ends the command (``_raise_unsaid``).
+        self._unsaid: list[OSError] = []
+        self._err = Console(file=cast(IO[str], FailuresKept(streams.err, self._unsaid)))
         # The load's stop events: a failed writer, a Ctrl-C or a SIGTERM sets them.
         self._stops = termination.stops
         self._otlp: list[Any] = []  # the OTLP exporter's shutdown, once attached
@@ -170,7 +174,7 @@ class RunSession:
     def stopped_starting(self) -> int:
         """A SIGTERM while the app was imported: a stop, as SIGTERM is during the load. The
         recording is valid with no requests in it; exit 0."""
-        self._streams.reclaim()  # what the app's import did to sys.stdout is not the report's
+        self._reclaim()  # what the app's import did to sys.stdout is not the report's
         _run.stopped_before_load(self.config, self.recorder)
         try:
             self.recorder.close()
@@ -183,6 +187,7 @@ class RunSession:
             file=sys.stderr,
         )
         self._say_result(self.digest.summary(), report=False)
+        self._raise_unsaid()
         return 0
 
     def run(self, choose_live: Callable[[], Any]) -> None:
@@ -240,7 +245,14 @@ class RunSession:
         stopped = bool(self._stops) and self._stops[0].is_set()
         say_how_it_ended(self.server, self.config, summary["requests"], stopped=stopped)
         self._say_result(summary, report=True)
+        self._raise_unsaid()
         return 0
+
+    def _raise_unsaid(self) -> None:
+        """The first write to standard error that failed, raised once the command's output is
+        written: the command line makes it the exit code (2 for no room), never a traceback."""
+        if self._unsaid:
+            raise self._unsaid[0]
 
     # -- the load's two ways --------------------------------------------------------------------
 
@@ -347,7 +359,7 @@ class RunSession:
         flush, and a Ctrl-C pressed meanwhile (by a user who stopped the load and sees nothing
         happen) would leave its last events unwritten, its file unfinished, and skip the
         report and the line naming it. The run then ends as it would have."""
-        self._streams.reclaim()
+        self._reclaim()
         with CtrlCHeld([]):  # notes Ctrl-C; the handler there was comes back after
             try:
                 self.recorder.close()
@@ -359,6 +371,15 @@ class RunSession:
         if self._app_log is not None:
             say_app_log(self._app_log, self._prints)
 
+    def _reclaim(self) -> None:
+        """Write where the command started writing (``KeptStreams.reclaim``), standard error
+        through ``FailuresKept``: what is said there from here on (how the run ended, where the
+        logs are) cannot end the command before its report. ``kept_streams`` puts the stream
+        itself back as the command ends."""
+        self._streams.reclaim()
+        if sys.stderr is not None:
+            sys.stderr = FailuresKept(sys.stderr, self._unsaid)  # type: ignore[assignment]
+
     def _say_result(self, summary: dict[str, Any], *, report: bool) -> None:
         """The run's last lines. With ``--json`` the summary alone on ``out`` and the path on
         standard error; else the report (when ``report``) and the path on standard output.
@@ -368,10 +389,20 @@ class RunSession:
             print(json.dumps(self.digest.for_json(summary)), file=self._out)
             print(f"recording: {self.path}", file=sys.stderr)
             return
-        if report:
-            recording = Recording(header=dict(self.recorder.header), events=[], path=self.path)
-            print_report(recording, summary, details=self.digest.details())
-        print(f"recording: {self.path}")
+        try:
+            if report:
+                recording = Recording(header=dict(self.recorder.header), events=[], path=self.path)
+                print_report(recording, summary, details=self.digest.details())
+            print(f"recording: {self.path}")
+            if sys.stdout is not None:
+                sys.stdout.flush()  # a full disk says so here, while the path can still be said
+        except BrokenPipeError:
+            raise  # its reader has gone: the command line ends quietly
+        except OSError:
+            # No room for the report (> /dev/full): the line naming the recording went with it.
+            # It is said on standard error, before the error line, as with --json.
+            print(f"recording: {self.path}", file=sys.stderr)
+            raise
 
 
 def _otlp_available() -> None:
