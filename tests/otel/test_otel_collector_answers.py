@@ -7,7 +7,7 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -22,6 +22,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from tracer.cli import main
 from tracer.otel.config import make_exporter, make_provider
 from tracer.otel.delivery import Delivery, PacedBatchProcessor
+from tracer.otel.testing import QuietHTTPServer
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -73,7 +74,7 @@ class ScriptedReceiver:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = QuietHTTPServer(("127.0.0.1", 0), Handler)  # a sender gone says nothing
         self._server.daemon_threads = True
         self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}"
         # Polled often: stopping it waits for the poll (0.5 s by default), in every test.

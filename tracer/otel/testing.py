@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 
-class _QuietServer(ThreadingHTTPServer):
+class QuietHTTPServer(ThreadingHTTPServer):
     """A receiver whose sender left before its answer (a timeout, a stopped exporter, what the
     tests of a slow or silent collector set up) says nothing: ``socketserver`` printed the
     broken pipe's traceback on stderr, into whatever test's output was being read then."""
@@ -33,7 +33,13 @@ class _QuietServer(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-__all__ = ["OtlpHttpReceiver", "OtlpGrpcReceiver", "memory_provider", "received_spans"]
+__all__ = [
+    "OtlpHttpReceiver",
+    "OtlpGrpcReceiver",
+    "QuietHTTPServer",
+    "memory_provider",
+    "received_spans",
+]
 
 
 def memory_provider() -> tuple[Any, Any]:
@@ -141,7 +147,7 @@ class OtlpHttpReceiver(_Receiver):
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = _QuietServer(("127.0.0.1", 0), Handler)
+        self._server = QuietHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self._server.server_address[1]
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
