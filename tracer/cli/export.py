@@ -162,11 +162,15 @@ def main(args: argparse.Namespace) -> int:
     named_stdout = _names_stdout(args.output)
     try:
         note = exporter(recording, options)
-    except UsageError:
+    except UsageError as exc:
         if named_stdout:
             # ``Cannot write "/dev/stdout": Broken pipe.``: the reader of stdout has gone, the
             # quiet exit ``-o -`` gets (exit 1), whatever name stdout was given.
             check_stdout()
+        if args.output is None and str(exc).startswith("Cannot write "):
+            # The path was the default one, beside the recording (a read-only folder): say
+            # how to choose another, as --record's line does.
+            raise UsageError(f"{exc} Pass -o OUT to write it elsewhere.") from None
         raise
     to_stdout = args.output == "-" or named_stdout or (args.to == "console" and not args.output)
     if to_stdout:
