@@ -18,6 +18,7 @@ import importlib
 import importlib.util
 import inspect
 import os
+import re
 import sys
 import traceback
 import types
@@ -62,8 +63,34 @@ class LoadedApp:
     spec: str
     """The APP argument it came from."""
     hint: str | None = None
-    """One line for the user when the app was taken for ASGI 2 but is likely not an app (a
-    framework's app class, a view): ``tracer.interface.asgi2_doubt``. Never a refusal."""
+    """One line for the user, in English, when APP was already instrumented (the app it wraps
+    is run instead) or was taken for ASGI 2 but is likely not an app (a framework's app class,
+    a view): ``tracer.interface.asgi2_doubt``. Never a refusal."""
+    notes: tuple[tuple[str, dict[str, str]], ...] = ()
+    """The notes ``hint`` says, as ``(key, values)`` of ``NOTES_ZH`` (key "": a note with no
+    Chinese, its English in ``values["text"]``), so that ``hint_in`` can say them in Chinese."""
+
+    def hint_in(self, lang: str) -> str | None:
+        """``hint`` in ``lang`` (``"en"`` or ``"zh"``; English for any other)."""
+        if lang != "zh" or not self.notes:
+            return self.hint
+        return "".join(
+            NOTES_ZH[key].format(**values) if key else values["text"] for key, values in self.notes
+        )
+
+
+NOTES_ZH: dict[str, str] = {
+    "instrumented": 'APP "{spec}" 已经被插桩（tracer.instrument）；改为运行它所包装的应用，'
+    "因此它自己的记录器不会记录这些请求。",
+    "asgi2_class": 'APP "{spec}" 是一个类，它的实例才是 ASGI 应用；它被当作 ASGI 2 应用运行，'
+    "每个请求都以该请求的 scope 调用它。请让 APP 指向一个实例（应用对象），"
+    "或指向一个创建它的无参数函数并加上 --factory。",
+    "asgi2_first": 'APP "{spec}" 被当作 ASGI 2 应用运行，每个请求的 scope 作为它的 "{first}" '
+    "参数传入。如果它不是应用本身（而是视图、类或创建应用的函数），请让 APP 指向应用，"
+    "或指向一个返回应用的无参数函数并加上 --factory。",
+}
+"""Key -> the Chinese of a loader's note (``trace demo --lang zh`` says it among its Chinese
+lines); the English is ``LoadedApp.hint``, made where the note is found."""
 
 
 def load_app(
@@ -156,16 +183,30 @@ def _loaded(app: Any, interface: str, spec: str) -> LoadedApp:
     default) kept every event for as long as the command ran."""
     app, known = _unwrapped(app)
     kind = known if known is not None and interface == "auto" else detect_interface(app, interface)
-    hints: list[str | None] = []
+    hints: list[str] = []
+    notes: list[tuple[str, dict[str, str]]] = []
     if known is not None:
         hints.append(
             f'APP "{spec}" is already instrumented (tracer.instrument); the app it wraps is '
             "run instead, so its own recorder records none of these requests."
         )
-    if kind == ASGI2 and interface == "auto":
-        hints.append(asgi2_doubt(app, spec))
-    hint = " ".join(h for h in hints if h) or None
-    return LoadedApp(app, kind, spec, hint)
+        notes.append(("instrumented", {"spec": spec}))
+    doubt = asgi2_doubt(app, spec) if kind == ASGI2 and interface == "auto" else None
+    if doubt:
+        hints.append(doubt)
+        notes.append(_doubt_note(doubt, spec))
+    return LoadedApp(app, kind, spec, " ".join(hints) or None, tuple(notes))
+
+
+def _doubt_note(doubt: str, spec: str) -> tuple[str, dict[str, str]]:
+    """The ``NOTES_ZH`` key and values of an ``asgi2_doubt`` hint, told by its English (the
+    class's, or a callable's naming its first parameter); one it does not know keeps it."""
+    if doubt.startswith(f'APP "{spec}" is a class whose instances are ASGI apps'):
+        return "asgi2_class", {"spec": spec}
+    first = re.search(r'scope as its "(.*)"\. If it is not', doubt)
+    if first is not None:
+        return "asgi2_first", {"spec": spec, "first": first.group(1)}
+    return "", {"text": doubt}
 
 
 _SHIMS = (("tracer.shim.wsgi", "WsgiShim"), ("tracer.shim.asgi", "AsgiShim"))

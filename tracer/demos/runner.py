@@ -65,16 +65,24 @@ class DemoRun:
         return notes(self.recordings, self.lang) if notes is not None else []
 
 
-def run_side(scenario: Scenario, index: int, *, simulated: bool, quick: bool) -> Recording:
-    """Record one side of ``scenario``: real when asked and possible, else simulated."""
+def run_side(
+    scenario: Scenario, index: int, *, simulated: bool, quick: bool, lang: str = "en"
+) -> Recording:
+    """Record one side of ``scenario``: real when asked and possible, else simulated (a real
+    side's notes on stderr, such as the loader's, said in ``lang``)."""
     side = scenario.sides[index]
     config = side.config(quick=quick)
     recorder = Recorder()
     if simulated or config is None:
         simulate(side.sim, recorder=recorder)
     else:
+        # Imported here, as tracer.run imports the servers: a replay's import of the demos
+        # (tracer.demos.language) stays clear of them.
+        from tracer.servers.job import notes_in
+
         try:
-            run(config, recorder)
+            with notes_in(lang):
+                run(config, recorder)
         except AppImportFailed as exc:
             if not isinstance(exc.__cause__, ModuleNotFoundError):
                 raise
@@ -113,7 +121,7 @@ def run_demo(
 ) -> DemoRun:
     """Make the scenario's recordings (``quick``: the reduced real runs) and bookmark them."""
     recordings = [
-        run_side(scenario, index, simulated=simulated, quick=quick)
+        run_side(scenario, index, simulated=simulated, quick=quick, lang=lang)
         for index in range(len(scenario.sides))
     ]
     found: dict[int, list[tuple[int, dict[str, Any]]]] = {}

@@ -4,16 +4,19 @@ A ``Job`` is created on the load generator's loop when a request arrives (``requ
 handed to the model's workers, and resolved from whichever thread finished it. ``wait`` turns a
 client timeout into ``request.end`` with ``error="timeout"``. Also ``load_app_for``: the app a
 model runs, loaded and checked against the interfaces the model serves (the loader's hint, when
-it has one, said on stderr: ``say_load_hint``).
+it has one, said on stderr: ``say_load_hint``, in the language ``notes_in`` sets: a demo's
+Chinese run says it in Chinese, every other caller in English).
 Imports the spine, ``tracer.loading`` and ``tracer.servers``; nothing above them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from tracer import events as K
@@ -24,7 +27,16 @@ from tracer.redact import redact_path
 from tracer.servers import CANCELLED, TIMEOUT, Request, Response, ServerConfig
 from tracer.servers.mailbox import Mailbox
 
-__all__ = ["Job", "JobTarget", "load_app_for", "read_by_app", "record_refusal", "say_load_hint"]
+__all__ = [
+    "Job",
+    "JobTarget",
+    "load_app_for",
+    "notes_in",
+    "notes_language",
+    "read_by_app",
+    "record_refusal",
+    "say_load_hint",
+]
 
 # Taking a request (a worker) and withdrawing it (its client) must not both succeed, or the
 # request would run and also be ended as cancelled: one lock for every job decides which won.
@@ -332,7 +344,8 @@ def load_app_for(
         )
         app, interface = loaded.app, loaded.interface
         if say_hint:
-            say_load_hint(loaded.hint)
+            lang = notes_language()
+            say_load_hint(loaded.hint_in(lang), lang)
     else:
         interface = detect_interface(app, config.interface)
     family = "asgi" if is_asgi(interface) else "wsgi"
@@ -347,14 +360,40 @@ def load_app_for(
     return app, interface
 
 
-def say_load_hint(hint: str | None) -> None:
-    """Say the loader's hint (``LoadedApp.hint``: APP, taken for ASGI 2, may not be an app) as
-    one ``trace: note: …`` line on stderr, before the run: its requests would all fail with
-    an error of their own, and the line says what APP likely meant. Nothing for None."""
+# A context variable, not an argument: the demo's language reaches the models' constructors,
+# which load the app in the caller's thread, without every ServerConfig carrying it.
+_NOTES_LANG: ContextVar[str] = ContextVar("notes_lang", default="en")
+
+
+@contextlib.contextmanager
+def notes_in(lang: str) -> Iterator[None]:
+    """Within it, ``load_app_for`` says the loader's hint in ``lang`` (``trace demo --lang``);
+    English outside it, as ``trace run`` documents its stderr."""
+    token = _NOTES_LANG.set(lang)
+    try:
+        yield
+    finally:
+        _NOTES_LANG.reset(token)
+
+
+def notes_language() -> str:
+    """The language ``load_app_for`` says the loader's hint in here (``notes_in``)."""
+    return _NOTES_LANG.get()
+
+
+_NOTE_PREFIX = {"en": "trace: note: ", "zh": "trace：注意："}
+"""Language -> the words before the hint (the demo's own: ``PROGRESS``, ``HEADLESS``)."""
+
+
+def say_load_hint(hint: str | None, lang: str = "en") -> None:
+    """Say the loader's hint (``LoadedApp.hint``, or ``hint_in(lang)``: APP is already
+    instrumented, or taken for ASGI 2 it may not be an app) as one ``trace: note: …`` line on
+    stderr (``trace：注意：…`` for ``zh``), before the run: it says what was run in its place,
+    or what APP likely meant. Nothing for None."""
     stream = sys.stderr
     if hint is None or stream is None:  # (None: an app that took stderr away at import)
         return
     try:
-        print(f"trace: note: {hint}", file=stream, flush=True)
+        print(f"{_NOTE_PREFIX.get(lang, _NOTE_PREFIX['en'])}{hint}", file=stream, flush=True)
     except (OSError, ValueError):  # a closed stream: the run goes on without the note
         pass
