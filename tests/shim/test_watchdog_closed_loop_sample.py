@@ -11,6 +11,8 @@ import time
 import weakref
 from typing import Any
 
+from shim_asgi_apps import call
+
 from tracer.recorder import Recorder
 from tracer.shim import blocking
 from tracer.shim.asgi import AsgiShim
@@ -22,34 +24,9 @@ async def _blocks(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": b"ok"})
 
 
-async def _get(app: Any) -> None:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": "/",
-        "raw_path": b"/",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [],
-        "client": ("127.0.0.1", 5000),
-        "server": ("127.0.0.1", 8000),
-    }
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        pass
-
-    await app(scope, receive, send)
-
-
 def _request_on_a_closed_loop() -> weakref.ref[Recorder]:
     recorder = Recorder()
-    asyncio.run(_get(AsgiShim(_blocks, recorder=recorder)))
+    asyncio.run(call(AsgiShim(_blocks, recorder=recorder)))
     assert any(e.kind == "loop.blocked" for e in recorder.events)  # the step was sampled
     recorder.close()
     return weakref.ref(recorder)
