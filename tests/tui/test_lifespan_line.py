@@ -87,8 +87,9 @@ def _lifespan_blocks(recording: Recording) -> list[Event]:
 
 
 def _startup_ms(recording: Recording) -> float:
-    """How long the lifespan's startup (its first ``loop.blocked``) held the loop (ms)."""
-    return (_lifespan_blocks(recording)[0].dur or 0) / 1e6
+    """How long the lifespan's startup (its first ``loop.blocked``) held the loop (ms, to the
+    µs, as the summary and the dashboard take it)."""
+    return round((_lifespan_blocks(recording)[0].dur or 0) / 1e6, 3)
 
 
 def _written(ms: float) -> str:

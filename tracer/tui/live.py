@@ -621,8 +621,10 @@ def drop_typed_ahead(stream: TextIO | None) -> None:
 
 def _ms(ns: float) -> str:
     """A duration as the replay's panel writes it (``figures.ms_in_short``: ``2.35ms``,
-    ``12.3ms``, ``1,106ms``): the header becomes that panel when the run ends."""
-    return figures.ms_in_short(ns / 1e6)
+    ``12.3ms``, ``1,106ms``): the header becomes that panel when the run ends. Rounded to the
+    µs first, as the summary the panel reads is: 50.2504 ms read 50.3ms here and, from the
+    summary's 50.25, 50.2ms there."""
+    return figures.ms_in_short(round(ns / 1e6, 3))
 
 
 def leave_terminal() -> None:
