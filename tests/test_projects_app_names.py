@@ -7,11 +7,10 @@ form; a ``trace.py`` (the standard library's name, and the command's) runs in ei
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import trace_script
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -32,12 +31,7 @@ def create_app(test_config=None, name="x"):
 )
 
 
-def _trace(cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:
-    """``trace ARGV`` in ``cwd``; ``-P`` keeps ``cwd`` off the path as the ``trace`` script does."""
-    return subprocess.run(
-        [sys.executable, "-P", "-m", "tracer", *argv],
-        cwd=cwd, capture_output=True, text=True, timeout=90,
-    )  # fmt: skip
+_trace = trace_script
 
 
 @pytest.mark.parametrize(

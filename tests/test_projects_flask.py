@@ -6,12 +6,11 @@ says to pass ``--factory`` (taken for an ASGI 2 app, it failed every request).""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from cli_helpers import trace_script
 
 from tracer.errors import InterfaceError
 from tracer.interface import ASGI2, WSGI, detect_interface
@@ -76,11 +75,7 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
-def _trace(cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tracer", *argv],
-        cwd=cwd, capture_output=True, text=True, timeout=90,
-    )  # fmt: skip
+_trace = trace_script
 
 
 def test_the_factory_with_the_flag_serves_every_route_of_the_app(project: Path) -> None:

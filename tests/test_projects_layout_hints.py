@@ -5,10 +5,10 @@ package run from inside its folder, whose relative imports fail."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import trace_script
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -20,11 +20,8 @@ def app(environ, start_response):
 
 
 def _trace(cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:
-    """``trace ARGV`` in ``cwd``; ``-P`` keeps ``cwd`` off the path as the ``trace`` script does."""
-    return subprocess.run(
-        [sys.executable, "-P", "-m", "tracer", *argv, "-n", "1", "--headless"],
-        cwd=cwd, capture_output=True, text=True, timeout=90,
-    )  # fmt: skip
+    """``trace ARGV -n 1 --headless`` in ``cwd``, as the console script runs it."""
+    return trace_script(cwd, *argv, "-n", "1", "--headless")
 
 
 @pytest.fixture

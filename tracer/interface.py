@@ -19,7 +19,8 @@ __all__ = [
     "ASGI3",
     "CLI_CHOICE",
     "CLI_FACTORY",
-    "asgi2_doubt",
+    "ASGI2_NOTES",
+    "asgi2_doubt_note",
     "detect_interface",
     "is_asgi",
 ]
@@ -147,8 +148,25 @@ def is_asgi(interface: str) -> bool:
     return interface.startswith(ASGI)
 
 
-def asgi2_doubt(app: Any, spec: str) -> str | None:
-    """A one-line hint when ``app``, taken for ASGI 2, is likely not an app at all, else None.
+ASGI2_NOTES: dict[str, str] = {
+    "asgi2_class": (
+        'APP "{spec}" is a class whose instances are ASGI apps; it is served as an ASGI 2 app, '
+        "called with each request's scope. Point APP at an instance (the app object), or at a "
+        "function of no arguments that makes it and pass --factory."
+    ),
+    "asgi2_first": (
+        'APP "{spec}" is served as an ASGI 2 app, called with each request\'s scope as its '
+        '"{first}". If it is not the app itself (a view, a class or a function that makes the '
+        "app), point APP at the app, or at a function of no arguments that returns it and pass "
+        "--factory."
+    ),
+}
+"""The hints ``asgi2_doubt_note`` names, by key (``tracer.loading`` says them in Chinese too)."""
+
+
+def asgi2_doubt_note(app: Any) -> tuple[str, dict[str, str]] | None:
+    """A hint when ``app``, taken for ASGI 2, is likely not an app at all: its ``ASGI2_NOTES``
+    key and values (all but ``spec``, the APP given); None otherwise.
 
     ASGI 2 is an object called with the scope that returns an awaitable of ``(receive,
     send)``, so a class or a one-argument function is taken for one (uvicorn does the same),
@@ -165,11 +183,7 @@ def asgi2_doubt(app: Any, spec: str) -> str | None:
         if _positional_count(call) == 4 and _is_coroutine_callable(
             call
         ):  # self, scope, receive, send
-            return (
-                f'APP "{spec}" is a class whose instances are ASGI apps; it is served as an '
-                "ASGI 2 app, called with each request's scope. Point APP at an instance (the "
-                "app object), or at a function of no arguments that makes it and pass --factory."
-            )
+            return "asgi2_class", {}
         first = _first_parameter(getattr(target, "__init__", None), skip_self=True)
     elif inspect.isfunction(target) or inspect.ismethod(target):
         first = _first_parameter(target, skip_self=False)
@@ -177,12 +191,7 @@ def asgi2_doubt(app: Any, spec: str) -> str | None:
         return None
     if first is None or "scope" in first.lower():
         return None
-    return (
-        f'APP "{spec}" is served as an ASGI 2 app, called with each request\'s scope as its '
-        f'"{first}". If it is not the app itself (a view, a class or a function that makes the '
-        "app), point APP at the app, or at a function of no arguments that returns it and pass "
-        "--factory."
-    )
+    return "asgi2_first", {"first": first}
 
 
 def _first_parameter(func: Any, *, skip_self: bool) -> str | None:

@@ -18,7 +18,6 @@ import importlib
 import importlib.util
 import inspect
 import os
-import re
 import sys
 import traceback
 import types
@@ -34,7 +33,7 @@ from tracer.errors import (
     InterfaceError,
     UsageError,
 )
-from tracer.interface import ASGI2, WSGI, asgi2_doubt, detect_interface
+from tracer.interface import ASGI2, ASGI2_NOTES, WSGI, asgi2_doubt_note, detect_interface
 from tracer.loading_projects import (
     factory_call,
     folder_note,
@@ -65,18 +64,24 @@ class LoadedApp:
     hint: str | None = None
     """One line for the user, in English, when APP was already instrumented (the app it wraps
     is run instead) or was taken for ASGI 2 but is likely not an app (a framework's app class,
-    a view): ``tracer.interface.asgi2_doubt``. Never a refusal."""
+    a view): ``tracer.interface.asgi2_doubt_note``. Never a refusal."""
     notes: tuple[tuple[str, dict[str, str]], ...] = ()
-    """The notes ``hint`` says, as ``(key, values)`` of ``NOTES_ZH`` (key "": a note with no
-    Chinese, its English in ``values["text"]``), so that ``hint_in`` can say them in Chinese."""
+    """The notes ``hint`` says, as ``(key, values)`` of ``NOTES_EN`` and ``NOTES_ZH``, so that
+    ``hint_in`` can say them in Chinese."""
 
     def hint_in(self, lang: str) -> str | None:
         """``hint`` in ``lang`` (``"en"`` or ``"zh"``; English for any other)."""
         if lang != "zh" or not self.notes:
             return self.hint
-        return "".join(
-            NOTES_ZH[key].format(**values) if key else values["text"] for key, values in self.notes
-        )
+        return "".join(NOTES_ZH[key].format(**values) for key, values in self.notes)
+
+
+NOTES_EN: dict[str, str] = {
+    "instrumented": 'APP "{spec}" is already instrumented (tracer.instrument); the app it wraps '
+    "is run instead, so its own recorder records none of these requests.",
+    **ASGI2_NOTES,
+}
+"""Key -> the English of a loader's note (``LoadedApp.hint``)."""
 
 
 NOTES_ZH: dict[str, str] = {
@@ -90,7 +95,7 @@ NOTES_ZH: dict[str, str] = {
     "或指向一个返回应用的无参数函数并加上 --factory。",
 }
 """Key -> the Chinese of a loader's note (``trace demo --lang zh`` says it among its Chinese
-lines); the English is ``LoadedApp.hint``, made where the note is found."""
+lines); the English is ``NOTES_EN``'s."""
 
 
 def load_app(
@@ -183,30 +188,14 @@ def _loaded(app: Any, interface: str, spec: str) -> LoadedApp:
     default) kept every event for as long as the command ran."""
     app, known = _unwrapped(app)
     kind = known if known is not None and interface == "auto" else detect_interface(app, interface)
-    hints: list[str] = []
     notes: list[tuple[str, dict[str, str]]] = []
     if known is not None:
-        hints.append(
-            f'APP "{spec}" is already instrumented (tracer.instrument); the app it wraps is '
-            "run instead, so its own recorder records none of these requests."
-        )
         notes.append(("instrumented", {"spec": spec}))
-    doubt = asgi2_doubt(app, spec) if kind == ASGI2 and interface == "auto" else None
-    if doubt:
-        hints.append(doubt)
-        notes.append(_doubt_note(doubt, spec))
-    return LoadedApp(app, kind, spec, " ".join(hints) or None, tuple(notes))
-
-
-def _doubt_note(doubt: str, spec: str) -> tuple[str, dict[str, str]]:
-    """The ``NOTES_ZH`` key and values of an ``asgi2_doubt`` hint, told by its English (the
-    class's, or a callable's naming its first parameter); one it does not know keeps it."""
-    if doubt.startswith(f'APP "{spec}" is a class whose instances are ASGI apps'):
-        return "asgi2_class", {"spec": spec}
-    first = re.search(r'scope as its "(.*)"\. If it is not', doubt)
-    if first is not None:
-        return "asgi2_first", {"spec": spec, "first": first.group(1)}
-    return "", {"text": doubt}
+    doubt = asgi2_doubt_note(app) if kind == ASGI2 and interface == "auto" else None
+    if doubt is not None:
+        notes.append((doubt[0], {"spec": spec, **doubt[1]}))
+    hint = " ".join(NOTES_EN[key].format(**values) for key, values in notes) or None
+    return LoadedApp(app, kind, spec, hint, tuple(notes))
 
 
 _SHIMS = (("tracer.shim.wsgi", "WsgiShim"), ("tracer.shim.asgi", "AsgiShim"))

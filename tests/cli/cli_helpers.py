@@ -50,6 +50,16 @@ def trace_process(cwd: Path, *argv: str) -> tuple[int, str, str]:
     return proc.returncode, out, err
 
 
+def trace_script(cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    """``trace ARGV`` run from ``cwd`` as the console script runs it: ``-P`` keeps ``cwd`` off
+    the import path (``python -m`` puts it first, where a project's ``json.py`` would hide the
+    standard library's before the command starts)."""
+    return subprocess.run(
+        [sys.executable, "-P", "-m", "tracer", *argv],
+        cwd=cwd, capture_output=True, text=True, timeout=90,
+    )  # fmt: skip
+
+
 def app_file(folder: Path, name: str, source: str) -> str:
     """Write ``source`` as ``folder/name.py``; its app's spec, ``name:app``."""
     (folder / f"{name}.py").write_text(source, encoding="utf-8")

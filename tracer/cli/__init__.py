@@ -124,14 +124,15 @@ def _silence_closed_outputs() -> bool:
 
 
 def _to_devnull(stream: Any) -> None:
-    """Point ``stream``'s descriptor at devnull: what is still buffered goes nowhere, and the
-    interpreter's final flush does not fail again."""
+    """Point ``stream``'s descriptor at devnull (``streams.to_devnull``); a stream with no
+    descriptor (a test's capture) is left as it is."""
+    from tracer.cli.streams import to_devnull
+
     try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, stream.fileno())
-        os.close(devnull)
+        fd = stream.fileno()
     except (AttributeError, OSError, ValueError):
-        pass
+        return
+    to_devnull(fd)
 
 
 def _discard_closed_outputs() -> None:

@@ -4,7 +4,7 @@
 ``print()`` at import or per request, and the ``processes`` model's children inherit the
 file descriptor. While ``app_prints_to_stderr`` is active, standard output, Python's and the
 descriptor's, is standard error; the command writes its own output to the stream it yields.
-Imports nothing of ours.
+Imports only ``tracer.cli.streams`` (``to_devnull``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import os
 import sys
 from collections.abc import Iterator
 from typing import TextIO
+
+from tracer.cli.streams import to_devnull
 
 __all__ = ["app_prints_to_stderr"]
 
@@ -49,7 +51,7 @@ def app_prints_to_stderr() -> Iterator[TextIO]:
                 # No room for the command's output (a full disk): what ``real`` still holds
                 # goes nowhere as it closes, not to a last failing flush at exit ("Exception
                 # ignored ... No space left on device"). The error is said once, below.
-                _to_devnull(saved)
+                to_devnull(saved)
             with contextlib.suppress(OSError, ValueError):
                 real.close()
         if failure is not None and sys.exc_info()[1] is None:
@@ -63,13 +65,3 @@ def _flushed(stream: TextIO) -> OSError | ValueError | None:
     except (OSError, ValueError) as exc:
         return exc
     return None
-
-
-def _to_devnull(fd: int) -> None:
-    """Point descriptor ``fd`` at the null device."""
-    with contextlib.suppress(OSError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(devnull, fd)
-        finally:
-            os.close(devnull)

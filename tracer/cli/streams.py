@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-__all__ = ["KeptStreams", "kept_streams"]
+__all__ = ["KeptStreams", "kept_streams", "to_devnull"]
 
 
 @dataclass(slots=True)
@@ -58,12 +58,13 @@ def _keep(stream: Any) -> _Kept:
     return _Kept(stream, spare)
 
 
-def _silence(spare: TextIO) -> None:
-    """Point ``spare``'s descriptor at the null device: its buffered text is then written there."""
-    with contextlib.suppress(OSError, ValueError):
+def to_devnull(fd: int) -> None:
+    """Point descriptor ``fd`` at the null device: what a stream on it still buffers goes
+    nowhere, and its last flush (as it closes, or at exit) does not fail again."""
+    with contextlib.suppress(OSError):
         devnull = os.open(os.devnull, os.O_WRONLY)
         try:
-            os.dup2(devnull, spare.fileno())
+            os.dup2(devnull, fd)
         finally:
             os.close(devnull)
 
@@ -108,7 +109,8 @@ class KeptStreams:
             except (OSError, ValueError):
                 # No room (a full disk): what it still holds would fail again as it is closed
                 # or at exit ("Exception ignored ... No space left on device"): it goes nowhere.
-                _silence(kept.spare)
+                with contextlib.suppress(ValueError):  # closed already: holds nothing
+                    to_devnull(kept.spare.fileno())
             if kept.spare is not sys.stdout and kept.spare is not sys.stderr:
                 with contextlib.suppress(OSError, ValueError):
                     kept.spare.close()
